@@ -1,0 +1,75 @@
+// Shared data types of the ledger core. Pure: no DOM, Dexie or libp2p.
+
+/** The network's founding document; SHA-256 of its canonical encoding is the network id. */
+export interface Genesis {
+  /** Format version of the genesis document itself. */
+  v: 1;
+  name: string;
+  /** Creation time, ms since the Unix epoch. */
+  createdAt: number;
+  /** Largest accepted encoded entry, in bytes. */
+  maxEntryBytes: number;
+  /** Operator Ed25519 public keys, lowercase hex, sorted. */
+  operators: string[];
+}
+
+/** One signed change in an author's feed (a hash chain per author). */
+export interface Entry {
+  /** Author's Ed25519 public key, 32 bytes. */
+  author: Uint8Array;
+  /** 1-based position in the author's feed. */
+  seq: number;
+  /** SHA-256 of the author's previous entry; 32 zero bytes when seq === 1. */
+  prev: Uint8Array;
+  /** Lamport clock: greater than every lamport the author had seen. */
+  lamport: number;
+  /** Author's wall clock, ms since the Unix epoch. */
+  time: number;
+  /** A Yjs update. */
+  payload: Uint8Array;
+  /** Ed25519 signature over the signing bytes (canonical encoding of the rest plus the network id). */
+  sig: Uint8Array;
+}
+
+/** An entry with its hash (SHA-256 of its canonical encoding), as stored and served. */
+export interface HashedEntry {
+  entry: Entry;
+  hash: Uint8Array;
+}
+
+/** The tip of one author's feed. Author and hash are lowercase hex. */
+export interface FeedHead {
+  author: string;
+  seq: number;
+  hash: string;
+}
+
+/** A node's persisted identity: raw Ed25519 key material. */
+export interface IdentityKeys {
+  /** 32-byte Ed25519 private seed. */
+  seed: Uint8Array;
+  /** 32-byte Ed25519 public key. */
+  publicKey: Uint8Array;
+}
+
+/** Two different valid entries with the same (author, seq): proof of equivocation. */
+export interface ForkEvidence {
+  author: string;
+  seq: number;
+  a: HashedEntry;
+  b: HashedEntry;
+  detectedAt: number;
+}
+
+/** A concurrent overwrite of one record key, as shown to users. */
+export interface Conflict {
+  key: string;
+  /** Author (hex) of the write that Yjs kept. */
+  winner: string;
+  /** Authors (hex) of the concurrent writes that lost. */
+  losers: string[];
+  /** Every author involved, winner first. */
+  authors: string[];
+  /** Author wall-clock times of the writes, in the order of `authors`. */
+  times: number[];
+}
