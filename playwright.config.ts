@@ -1,0 +1,48 @@
+import { defineConfig } from '@playwright/test';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// Browser tests run against a real relay serving the built app (npm run build first), inside a
+// loopback-only network namespace (scripts/e2e.sh). Ports avoid the defaults so a running
+// `npm start` does not collide.
+const HTTP_PORT = Number(process.env.E2E_HTTP_PORT ?? 18080);
+const RELAY_PORT = Number(process.env.E2E_RELAY_PORT ?? 19090);
+const dataDir = mkdtempSync(join(tmpdir(), 'tabula-e2e-'));
+
+export default defineConfig({
+  testDir: 'test/e2e',
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  timeout: 60_000,
+  expect: { timeout: 20_000 },
+  reporter: process.env.CI ? [['list']] : [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${HTTP_PORT}`,
+    trace: 'off',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        // ICE over loopback: needed inside the loopback-only namespace (see test/e2e/fixtures.ts).
+        '--allow-loopback-in-peer-connection'
+      ]
+    }
+  },
+  webServer: {
+    command: `npx tsx relay/main.ts --port ${HTTP_PORT} --relay-port ${RELAY_PORT} --data-dir ${dataDir}`,
+    url: `http://127.0.0.1:${HTTP_PORT}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 5000 }
+  }
+});

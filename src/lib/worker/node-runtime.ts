@@ -1,0 +1,109 @@
+// The node as it runs in the worker: libp2p plus the policies around it, behind NodeApi.
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { toHex } from '../core/bytes.js';
+import { defaultGenesis, networkId } from '../core/genesis.js';
+import { networkNames } from '../core/topics.js';
+import { createBrowserNode, type BrowserNode } from '../platform/libp2p-browser.js';
+import { echo, handleEcho } from './echo.js';
+import type { InitConfig, NodeStatus } from './messages.js';
+import { PeerDialer } from './peer-dialer.js';
+import { peerStatuses, RttProbe } from './peer-status.js';
+import { RelayKeeper } from './relay-keeper.js';
+
+const RTT_INTERVAL_MS = 5000;
+const DISCOVERY_INTERVAL_MS = 2000;
+const STATUS_THROTTLE_MS = 200;
+const MAX_RELAY_LIST_BYTES = 64 * 1024;
+
+export interface RunningNode {
+  status(): NodeStatus;
+  echo(peerId: string, data: Uint8Array): Promise<Uint8Array>;
+  stop(): Promise<void>;
+}
+
+/** GET /api/relays with retries: the page may load before the relay's libp2p side is listening. */
+export async function fetchRelays(origin: string, attempts = 8): Promise<string[]> {
+  let lastError: unknown;
+  for (let i = 0; i < attempts; i++) {
+    try {
+      const res = await fetch(new URL('/api/relays', origin), { signal: AbortSignal.timeout(5000) });
+      if (!res.ok) throw new Error(`/api/relays answered ${res.status}`);
+      const text = await res.text();
+      if (text.length > MAX_RELAY_LIST_BYTES) throw new Error('/api/relays answer too large');
+      const body = JSON.parse(text) as { relays?: unknown };
+      if (!Array.isArray(body.relays) || !body.relays.every((r) => typeof r === 'string')) {
+        throw new Error('/api/relays answer is malformed');
+      }
+      return body.relays as string[];
+    } catch (err) {
+      lastError = err;
+      await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** i)));
+    }
+  }
+  throw lastError instanceof Error ? lastError : new Error(String(lastError));
+}
+
+export async function startNode(config: InitConfig, onStatus: (s: NodeStatus) => void): Promise<RunningNode> {
+  const netId = toHex(networkId(defaultGenesis()));
+  const names = networkNames(netId);
+  const relays = await fetchRelays(config.origin);
+  const node: BrowserNode = await createBrowserNode({
+    privateKey: await generateKeyPair('Ed25519'),
+    relays,
+    iceServers: config.iceServers,
+    discoveryTopic: names.discoveryTopic,
+    discoveryIntervalMs: DISCOVERY_INTERVAL_MS,
+    maxConnections: 64
+  });
+  const keeper = new RelayKeeper(node, relays);
+  const dialer = new PeerDialer(node, keeper.ids);
+  const rtt = new RttProbe(node, RTT_INTERVAL_MS);
+  const startedAt = Date.now();
+
+  const status = (): NodeStatus => {
+    const peers = peerStatuses(node, keeper.ids, rtt.rtts);
+    const relayList = keeper.list();
+    return {
+      peerId: node.peerId.toString(),
+      networkId: netId,
+      online: relayList.some((r) => r.connected) || peers.some((p) => p.transport === 'webrtc'),
+      peers,
+      relays: relayList,
+      addrs: node.getMultiaddrs().map((ma) => ma.toString()),
+      startedAt
+    };
+  };
+
+  let pending: ReturnType<typeof setTimeout> | undefined;
+  const notify = (): void => {
+    pending ??= setTimeout(() => {
+      pending = undefined;
+      onStatus(status());
+    }, STATUS_THROTTLE_MS);
+  };
+
+  await handleEcho(node, names.echoProtocol);
+  node.addEventListener('connection:open', (ev) => {
+    notify();
+    void rtt.probe(ev.detail).then(notify);
+  });
+  node.addEventListener('connection:close', notify);
+  node.addEventListener('self:peer:update', notify);
+  await node.start();
+  keeper.start();
+  dialer.start();
+  rtt.start();
+  notify();
+
+  return {
+    status,
+    echo: (peerId, data) => echo(node, names.echoProtocol, peerId, data),
+    async stop() {
+      clearTimeout(pending);
+      rtt.stop();
+      dialer.stop();
+      keeper.stop();
+      await node.stop();
+    }
+  };
+}

@@ -1,0 +1,43 @@
+import { expect, test } from '@playwright/test';
+import { openDevice, waitForPeer } from './fixtures.js';
+
+test('two devices meet through the relay and talk over direct WebRTC', async ({ browser }) => {
+  const t0 = Date.now();
+  const a = await openDevice(browser, '/');
+  const b = await openDevice(browser, '/dashboard');
+
+  await expect(a.page.getByRole('status')).toContainText('Online');
+  await expect(b.page.getByRole('status')).toContainText('Online');
+
+  await Promise.all([waitForPeer(a, b.peerId), waitForPeer(b, a.peerId)]);
+  console.log(`direct WebRTC between two fresh devices after ${Date.now() - t0} ms (page loads included)`);
+
+  // The dashboard lists the other device with its transport and a measured RTT.
+  const row = b.page.getByRole('table', { name: 'Peers' }).locator(`tr[data-peer="${a.peerId}"]`);
+  await expect(row).toContainText('webrtc');
+  await expect(row.locator('td').nth(3)).toHaveText(/\d+(\.\d+)? ms/);
+  await expect(a.page.getByRole('status')).toContainText('1 peer');
+
+  // A byte echo over a custom protocol stream, both directions, all 256 byte values.
+  const sent = Array.from({ length: 1024 }, (_, i) => i % 256);
+  const fromA = await a.page.evaluate(
+    async ([peer, bytes]) => Array.from(await window.tabula!.echo(peer, new Uint8Array(bytes))),
+    [b.peerId, sent] as const
+  );
+  expect(fromA).toEqual(sent);
+  const fromB = await b.page.evaluate(
+    async ([peer, bytes]) => Array.from(await window.tabula!.echo(peer, new Uint8Array(bytes))),
+    [a.peerId, sent.slice(0, 7)] as const
+  );
+  expect(fromB).toEqual(sent.slice(0, 7));
+
+  // The direct connection is not relayed: the relay hop was closed after signalling.
+  const transports = await a.page.evaluate(
+    (peer) => window.tabula!.lastStatus!.peers.filter((p) => p.id === peer).map((p) => p.transport),
+    b.peerId
+  );
+  expect(transports).toEqual(['webrtc']);
+
+  await a.context.close();
+  await b.context.close();
+});
