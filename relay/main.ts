@@ -1,33 +1,44 @@
 // Relay entry point: parse flags and environment, start, stop cleanly on SIGTERM/SIGINT.
 import { ConfigError, parseConfig, USAGE } from './config.js';
-import { startRelay } from './server.js';
+import { startRelay, type RunningRelay } from './server.js';
 
-async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(USAGE);
-    return;
-  }
-  const config = parseConfig(argv, process.env);
-  const relay = await startRelay(config);
-  console.log(`Tabula relay ${relay.node.peerId.toString()}`);
-  for (const ma of relay.node.getMultiaddrs()) console.log(`  libp2p  ${ma.toString()}`);
-  console.log(`  network ${relay.networkId}`);
-  console.log(`Tabula is running at ${relay.url}/  (dashboard: ${relay.url}/dashboard)`);
-  const shutdown = (signal: string): void => {
-    console.log(`${signal}: shutting down`);
-    const force = setTimeout(() => process.exit(1), 5000);
-    force.unref();
-    relay.stop().then(
+let relay: Promise<RunningRelay> | undefined;
+let stopping = false;
+
+function shutdown(signal: string): void {
+  if (stopping) return;
+  stopping = true;
+  console.log(`${signal}: shutting down`);
+  const force = setTimeout(() => process.exit(1), 5000);
+  force.unref();
+  (relay ?? Promise.resolve(undefined))
+    .then((r) => r?.stop())
+    .then(
       () => process.exit(0),
       (err: unknown) => {
         console.error(err);
         process.exit(1);
       }
     );
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+// Registered before anything else, so a signal during start-up is handled too. `on`, not `once`:
+// a helper that re-raises signals nobody listens to would otherwise kill us mid-shutdown.
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  relay = startRelay(parseConfig(argv, process.env));
+  const r = await relay;
+  console.log(`Tabula relay ${r.node.peerId.toString()}`);
+  for (const ma of r.node.getMultiaddrs()) console.log(`  libp2p  ${ma.toString()}`);
+  console.log(`  network ${r.networkId}`);
+  console.log(`Tabula is running at ${r.url}/  (dashboard: ${r.url}/dashboard)`);
 }
 
 main().catch((err: unknown) => {

@@ -15,6 +15,11 @@ export interface Genesis {
 
 /** One signed change in an author's feed (a hash chain per author). */
 export interface Entry {
+  /**
+   * First 8 bytes of the network id. Lets a verifier reject another network's entry as
+   * WrongNetworkError before (and distinct from) a signature failure. See PROTOCOL.md.
+   */
+  network: Uint8Array;
   /** Author's Ed25519 public key, 32 bytes. */
   author: Uint8Array;
   /** 1-based position in the author's feed. */

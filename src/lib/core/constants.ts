@@ -1,0 +1,51 @@
+// Defaults and limits of the ledger core. Protocol constants here are part of PROTOCOL.md:
+// changing one changes the wire format or what peers accept.
+
+/** Format byte that starts every canonical entry encoding. */
+export const ENTRY_FORMAT_V1 = 1;
+/** Bytes of the network id carried in every entry (see PROTOCOL.md, "network tag"). */
+export const NETWORK_TAG_BYTES = 8;
+/** Domain-separation prefix of the Ed25519 signing bytes (ASCII, NUL-terminated). */
+export const ENTRY_SIGNING_TAG = 'tabula/entry/v1\u0000';
+/** Fixed-size fields. */
+export const PUBLIC_KEY_BYTES = 32;
+export const HASH_BYTES = 32;
+export const SIGNATURE_BYTES = 64;
+
+/** Format byte that starts the canonical genesis encoding (equals Genesis.v). */
+export const GENESIS_FORMAT_V1 = 1;
+/** Decoders refuse larger genesis documents before parsing. */
+export const MAX_GENESIS_BYTES = 4096;
+/** Network name: 1..64 UTF-8 bytes, no control characters. */
+export const MAX_NETWORK_NAME_BYTES = 64;
+export const MAX_GENESIS_OPERATORS = 64;
+/** Allowed range of Genesis.maxEntryBytes. */
+export const MIN_MAX_ENTRY_BYTES = 1024;
+export const MAX_MAX_ENTRY_BYTES = 1024 * 1024;
+
+/** Bundled development network. */
+export const DEFAULT_NETWORK_NAME = 'tabula-dev';
+/** 2025-01-01T00:00:00Z: fixed so every node derives the same network id. */
+export const DEFAULT_GENESIS_CREATED_AT = Date.UTC(2025, 0, 1);
+export const DEFAULT_MAX_ENTRY_BYTES = 64 * 1024;
+
+/** FeedSet: out-of-order entries held per author while waiting for a predecessor. */
+export const MAX_PENDING_PER_AUTHOR = 256;
+/** FeedSet: out-of-order entries held over all authors. */
+export const MAX_PENDING_TOTAL = 10_000;
+/** FeedSet: contiguous entries kept per author to detect duplicates and forks below the head. */
+export const RECENT_ENTRIES_PER_AUTHOR = 32;
+
+/** State: domain tag of the Yjs clientID derivation (clientID = first 4 bytes of SHA-256(tag || key)). */
+export const YJS_CLIENT_ID_TAG = 'tabula/yjs-client/v1';
+/** State: domain tag of the state digest. */
+export const STATE_DIGEST_TAG = 'tabula/state-digest/v1';
+/** State: largest Yjs update accepted by applyRemote / loadState (snapshots may be larger). */
+export const MAX_PAYLOAD_BYTES = 1024 * 1024;
+export const MAX_STATE_BYTES = 256 * 1024 * 1024;
+/** Records: key length in UTF-16 code units, value size as UTF-8 JSON, nesting depth. */
+export const RECORD_KEY_MAX_CHARS = 256;
+export const RECORD_VALUE_MAX_BYTES = 32 * 1024;
+export const RECORD_VALUE_MAX_DEPTH = 32;
+/** Records: name of the Y.Map that holds the bundled records app. */
+export const RECORDS_TYPE_NAME = 'records';

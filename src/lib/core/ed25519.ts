@@ -1,0 +1,147 @@
+// Ed25519 keys, signing and verification. WebCrypto where the platform has Ed25519 (Node 20,
+// Chromium), @noble/ed25519 otherwise. Both are RFC 8032 and deterministic, so they produce
+// identical signatures; verification is made to agree by the shared public-key rule below.
+import * as noble from '@noble/ed25519';
+import { sha512 } from '@noble/hashes/sha2.js';
+import type { IdentityKeys } from './types.js';
+import { InvalidKeyError } from './errors.js';
+import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from './constants.js';
+import { bytesEqual, concatBytes, toHex } from './bytes.js';
+
+export type Ed25519Backend = 'webcrypto' | 'noble';
+
+/** RFC 8410 PKCS#8 wrapper of a 32-byte Ed25519 seed. */
+const PKCS8_PREFIX = new Uint8Array([
+  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20
+]);
+const ALG = { name: 'Ed25519' } as const;
+
+// noble's synchronous API needs a SHA-512; the sync path avoids a WebCrypto digest round trip per call.
+noble.hashes.sha512 ??= sha512;
+
+let backendPromise: Promise<Ed25519Backend> | undefined;
+let forced: Ed25519Backend | undefined;
+
+function subtle(): SubtleCrypto | undefined {
+  return globalThis.crypto?.subtle;
+}
+
+/** Detects once whether WebCrypto Ed25519 works (round trip on a fixed key) and caches it. */
+export function ed25519Backend(): Promise<Ed25519Backend> {
+  if (forced) return Promise.resolve(forced);
+  backendPromise ??= probeWebCrypto().then((ok) => (ok ? 'webcrypto' : 'noble'));
+  return backendPromise;
+}
+
+async function probeWebCrypto(): Promise<boolean> {
+  try {
+    const seed = new Uint8Array(32).fill(7);
+    const msg = new Uint8Array([1, 2, 3]);
+    const sig = await webSign(seed, msg);
+    const pub = noble.getPublicKey(seed);
+    return sig.length === SIGNATURE_BYTES && (await webVerify(pub, msg, sig));
+  } catch {
+    return false;
+  }
+}
+
+/** Test hook: pin a backend (undefined = auto-detect). */
+export function forceEd25519Backend(backend: Ed25519Backend | undefined): void {
+  forced = backend;
+}
+
+export async function generateKeys(): Promise<IdentityKeys> {
+  const seed = globalThis.crypto.getRandomValues(new Uint8Array(32));
+  return { seed, publicKey: await publicKeyFromSeed(seed) };
+}
+
+export async function publicKeyFromSeed(seed: Uint8Array): Promise<Uint8Array> {
+  assertLen(seed, 32, 'seed');
+  return noble.getPublicKey(seed);
+}
+
+export async function sign(seed: Uint8Array, msg: Uint8Array): Promise<Uint8Array> {
+  assertLen(seed, 32, 'seed');
+  if ((await ed25519Backend()) === 'webcrypto') return webSign(seed, msg);
+  return noble.sign(msg, seed);
+}
+
+/** False (never throws) for a wrong-length, non-canonical or small-order key or a bad signature. */
+export async function verify(pub: Uint8Array, msg: Uint8Array, sig: Uint8Array): Promise<boolean> {
+  if (pub.length !== PUBLIC_KEY_BYTES || sig.length !== SIGNATURE_BYTES) return false;
+  if (!acceptablePublicKey(pub)) return false;
+  if ((await ed25519Backend()) === 'webcrypto') {
+    try {
+      return await webVerify(pub, msg, sig);
+    } catch {
+      return false;
+    }
+  }
+  try {
+    return noble.verify(sig, msg, pub, { zip215: false });
+  } catch {
+    return false;
+  }
+}
+
+// Public-key rule shared by both backends (OpenSSL accepts small-order keys, noble strict does
+// not): the key must be a canonical point encoding that is not of small order. Cached per key.
+const keyVerdicts = new Map<string, boolean>();
+const MAX_KEY_VERDICTS = 4096;
+
+function acceptablePublicKey(pub: Uint8Array): boolean {
+  const hex = toHex(pub);
+  let ok = keyVerdicts.get(hex);
+  if (ok === undefined) {
+    try {
+      ok = !noble.Point.fromBytes(pub, false).isSmallOrder();
+    } catch {
+      ok = false;
+    }
+    if (keyVerdicts.size >= MAX_KEY_VERDICTS) keyVerdicts.clear();
+    keyVerdicts.set(hex, ok);
+  }
+  return ok;
+}
+
+// Imported signing keys, keyed by the seed array (identities reuse one array); the copy guards
+// against a caller mutating the array in place.
+const signingKeys = new WeakMap<Uint8Array, { copy: Uint8Array; key: CryptoKey }>();
+
+async function webSign(seed: Uint8Array, msg: Uint8Array): Promise<Uint8Array> {
+  const s = subtle();
+  if (!s) throw new Error('WebCrypto unavailable');
+  let cached = signingKeys.get(seed);
+  if (!cached || !bytesEqual(cached.copy, seed)) {
+    const pkcs8 = concatBytes(PKCS8_PREFIX, seed);
+    const key = await s.importKey('pkcs8', ab(pkcs8), ALG, false, ['sign']);
+    cached = { copy: seed.slice(), key };
+    signingKeys.set(seed, cached);
+  }
+  return new Uint8Array(await s.sign(ALG, cached.key, ab(msg)));
+}
+
+// Imported verification keys by author: feeds verify many entries of few authors.
+const verifyKeys = new Map<string, CryptoKey>();
+
+async function webVerify(pub: Uint8Array, msg: Uint8Array, sig: Uint8Array): Promise<boolean> {
+  const s = subtle();
+  if (!s) throw new Error('WebCrypto unavailable');
+  const hex = toHex(pub);
+  let key = verifyKeys.get(hex);
+  if (!key) {
+    key = await s.importKey('raw', ab(pub), ALG, false, ['verify']);
+    if (verifyKeys.size >= MAX_KEY_VERDICTS) verifyKeys.clear();
+    verifyKeys.set(hex, key);
+  }
+  return s.verify(ALG, key, ab(sig), ab(msg));
+}
+
+/** WebCrypto's types want ArrayBuffer-backed views; copy only when it is not. */
+function ab(b: Uint8Array): Uint8Array<ArrayBuffer> {
+  return b.buffer instanceof ArrayBuffer ? (b as Uint8Array<ArrayBuffer>) : new Uint8Array(b);
+}
+
+function assertLen(b: Uint8Array, n: number, what: string): void {
+  if (!(b instanceof Uint8Array) || b.length !== n) throw new InvalidKeyError(`${what} must be ${n} bytes`);
+}

@@ -1,0 +1,184 @@
+// Entry codec, signing and verification. Byte layout and validation order: PROTOCOL.md §3-§5.
+// Encoding is canonical: decodeEntry accepts only bytes that encodeEntry would produce.
+import * as encoding from 'lib0/encoding';
+import * as decoding from 'lib0/decoding';
+import type { Entry, Genesis, HashedEntry, IdentityKeys } from './types.js';
+import {
+  BadSignatureError,
+  MalformedEntryError,
+  OversizedEntryError,
+  WrongNetworkError
+} from './errors.js';
+import {
+  ENTRY_FORMAT_V1,
+  ENTRY_SIGNING_TAG,
+  HASH_BYTES,
+  NETWORK_TAG_BYTES,
+  PUBLIC_KEY_BYTES,
+  SIGNATURE_BYTES
+} from './constants.js';
+import { bytesEqual, concatBytes, isAllZero } from './bytes.js';
+import { sha256 } from './hash.js';
+import { sign, verify } from './ed25519.js';
+import { networkTag } from './genesis.js';
+import { validateYjsUpdate, type PayloadValidator } from './payload.js';
+
+export type UnsignedEntry = Omit<Entry, 'sig'>;
+
+export interface NewEntry {
+  keys: IdentityKeys;
+  seq: number;
+  prev: Uint8Array;
+  lamport: number;
+  time: number;
+  payload: Uint8Array;
+}
+
+export interface VerifyOptions {
+  /** Defaults to validateYjsUpdate. */
+  validatePayload?: PayloadValidator;
+}
+
+/** Smallest possible encoding: fixed fields, one-byte varints, empty payload. */
+export const MIN_ENTRY_BYTES = 1 + NETWORK_TAG_BYTES + PUBLIC_KEY_BYTES + 1 + HASH_BYTES + 1 + 1 + 1 + SIGNATURE_BYTES;
+
+const SIGNING_TAG_BYTES = new TextEncoder().encode(ENTRY_SIGNING_TAG);
+
+/** Throws MalformedEntryError unless every field has the right type, length and range. */
+export function checkEntryShape(e: UnsignedEntry | Entry, withSig = true): void {
+  const bytes = (v: unknown, n: number, what: string): void => {
+    if (!(v instanceof Uint8Array) || v.length !== n) throw new MalformedEntryError(`${what} must be ${n} bytes`);
+  };
+  if (e === null || typeof e !== 'object') throw new MalformedEntryError('entry must be an object');
+  bytes(e.network, NETWORK_TAG_BYTES, 'network');
+  bytes(e.author, PUBLIC_KEY_BYTES, 'author');
+  bytes(e.prev, HASH_BYTES, 'prev');
+  if (withSig) bytes((e as Entry).sig, SIGNATURE_BYTES, 'sig');
+  if (!Number.isSafeInteger(e.seq) || e.seq < 1) throw new MalformedEntryError('seq must be a safe integer >= 1');
+  if (!Number.isSafeInteger(e.lamport) || e.lamport < e.seq)
+    throw new MalformedEntryError('lamport must be a safe integer >= seq');
+  if (!Number.isSafeInteger(e.time) || e.time < 0) throw new MalformedEntryError('time must be a safe integer >= 0');
+  if (!(e.payload instanceof Uint8Array)) throw new MalformedEntryError('payload must be bytes');
+  // The chain starts at seq 1 with an all-zero prev; only seq 1 may have it.
+  if ((e.seq === 1) !== isAllZero(e.prev))
+    throw new MalformedEntryError(e.seq === 1 ? 'seq 1 must have a zero prev' : 'zero prev is only valid at seq 1');
+}
+
+function writeUnsigned(enc: encoding.Encoder, e: UnsignedEntry): void {
+  encoding.writeUint8(enc, ENTRY_FORMAT_V1);
+  encoding.writeUint8Array(enc, e.network);
+  encoding.writeUint8Array(enc, e.author);
+  encoding.writeVarUint(enc, e.seq);
+  encoding.writeUint8Array(enc, e.prev);
+  encoding.writeVarUint(enc, e.lamport);
+  encoding.writeVarUint(enc, e.time);
+  encoding.writeVarUint8Array(enc, e.payload);
+}
+
+/** Canonical encoding of a whole entry (the unit that is hashed, stored and sent). */
+export function encodeEntry(e: Entry): Uint8Array {
+  checkEntryShape(e);
+  const enc = encoding.createEncoder();
+  writeUnsigned(enc, e);
+  encoding.writeUint8Array(enc, e.sig);
+  return encoding.toUint8Array(enc);
+}
+
+/** What the author signs: domain tag, full 32-byte network id, then the encoding minus sig. */
+export function signingBytes(e: UnsignedEntry, networkId: Uint8Array): Uint8Array {
+  checkEntryShape(e, false);
+  if (networkId.length !== HASH_BYTES) throw new MalformedEntryError('network id must be 32 bytes');
+  const enc = encoding.createEncoder();
+  encoding.writeUint8Array(enc, SIGNING_TAG_BYTES);
+  encoding.writeUint8Array(enc, networkId);
+  writeUnsigned(enc, e);
+  return encoding.toUint8Array(enc);
+}
+
+/** SHA-256 of the canonical encoding. */
+export function hashEntry(e: Entry): Uint8Array {
+  return sha256(encodeEntry(e));
+}
+
+/** Builds and signs an entry for `networkId`. Does not check the genesis size limit. */
+export async function createEntry(n: NewEntry, networkId: Uint8Array): Promise<HashedEntry> {
+  const unsigned: UnsignedEntry = {
+    network: networkTag(networkId),
+    author: n.keys.publicKey,
+    seq: n.seq,
+    prev: n.prev,
+    lamport: n.lamport,
+    time: n.time,
+    payload: n.payload
+  };
+  const sig = await sign(n.keys.seed, signingBytes(unsigned, networkId));
+  const entry: Entry = { ...unsigned, sig };
+  return { entry, hash: hashEntry(entry) };
+}
+
+/**
+ * Parses canonical entry bytes. The size is checked before anything is parsed; the result owns
+ * copies of its fields (no views into `bytes`). Does not verify network or signature.
+ */
+export function decodeEntry(bytes: Uint8Array, maxBytes: number): HashedEntry {
+  if (!(bytes instanceof Uint8Array)) throw new MalformedEntryError('entry must be bytes');
+  if (bytes.length > maxBytes) throw new OversizedEntryError(`entry is ${bytes.length} bytes, limit ${maxBytes}`);
+  if (bytes.length < MIN_ENTRY_BYTES) throw new MalformedEntryError(`entry shorter than ${MIN_ENTRY_BYTES} bytes`);
+  let entry: Entry;
+  try {
+    const dec = decoding.createDecoder(bytes);
+    const format = decoding.readUint8(dec);
+    if (format !== ENTRY_FORMAT_V1) throw new MalformedEntryError(`unknown entry format ${format}`);
+    const network = decoding.readUint8Array(dec, NETWORK_TAG_BYTES).slice();
+    const author = decoding.readUint8Array(dec, PUBLIC_KEY_BYTES).slice();
+    const seq = decoding.readVarUint(dec);
+    const prev = decoding.readUint8Array(dec, HASH_BYTES).slice();
+    const lamport = decoding.readVarUint(dec);
+    const time = decoding.readVarUint(dec);
+    const payloadLen = decoding.readVarUint(dec);
+    // The signature must still fit after the payload: refuse lengths that overrun the input.
+    if (payloadLen > bytes.length - dec.pos - SIGNATURE_BYTES) throw new MalformedEntryError('payload length overruns entry');
+    const payload = decoding.readUint8Array(dec, payloadLen).slice();
+    const sig = decoding.readUint8Array(dec, SIGNATURE_BYTES).slice();
+    if (decoding.hasContent(dec)) throw new MalformedEntryError('trailing bytes after entry');
+    entry = { network, author, seq, prev, lamport, time, payload, sig };
+  } catch (e) {
+    if (e instanceof MalformedEntryError) throw e;
+    throw new MalformedEntryError(`undecodable entry: ${(e as Error)?.message ?? String(e)}`);
+  }
+  checkEntryShape(entry);
+  // Canonical form only (e.g. no over-long varints), so equal entries always have equal hashes.
+  if (!bytesEqual(encodeEntry(entry), bytes)) throw new MalformedEntryError('entry is not canonically encoded');
+  return { entry, hash: sha256(bytes) };
+}
+
+/**
+ * Verifies an entry on its own (no feed state; chain links are FeedSet's job). Order:
+ * malformed → oversized → wrong network → bad signature → malformed payload. Payload comes after
+ * the signature so that a payload error is provably the author's fault, not a relaying peer's.
+ */
+export async function verifyEntry(
+  e: Entry,
+  networkId: Uint8Array,
+  genesis: Genesis,
+  opts: VerifyOptions = {}
+): Promise<void> {
+  const size = encodeEntry(e).length; // throws MalformedEntryError on a bad shape
+  if (size > genesis.maxEntryBytes)
+    throw new OversizedEntryError(`entry is ${size} bytes, limit ${genesis.maxEntryBytes}`);
+  if (!bytesEqual(e.network, networkTag(networkId))) throw new WrongNetworkError();
+  if (!(await verify(e.author, signingBytes(e, networkId), e.sig))) throw new BadSignatureError();
+  (opts.validatePayload ?? validateYjsUpdate)(e.payload);
+}
+
+/** decodeEntry with the genesis limit, then verifyEntry: the path for bytes from the network. */
+export async function openEntry(
+  bytes: Uint8Array,
+  networkId: Uint8Array,
+  genesis: Genesis,
+  opts: VerifyOptions = {}
+): Promise<HashedEntry> {
+  const h = decodeEntry(bytes, genesis.maxEntryBytes);
+  await verifyEntry(h.entry, networkId, genesis, opts);
+  return h;
+}

@@ -1,0 +1,132 @@
+// Typed errors of the ledger core. Match them by `name` (stable across bundles and workers)
+// or by `code` (stable, short, safe to put in metrics and wire messages).
+
+/** Base class: every core error carries a stable machine-readable code. */
+export class LedgerError extends Error {
+  readonly code: string;
+  constructor(name: string, code: string, message: string) {
+    super(message);
+    this.name = name;
+    this.code = code;
+  }
+}
+
+/** The entry was made for another network (its network tag differs from ours). */
+export class WrongNetworkError extends LedgerError {
+  constructor(message = 'entry belongs to another network') {
+    super('WrongNetworkError', 'wrong-network', message);
+  }
+}
+
+/** The Ed25519 signature does not verify for the entry's author and our network id. */
+export class BadSignatureError extends LedgerError {
+  constructor(message = 'entry signature does not verify') {
+    super('BadSignatureError', 'bad-signature', message);
+  }
+}
+
+/** `prev` does not match the hash of the stored predecessor in the author's feed. */
+export class BrokenChainError extends LedgerError {
+  constructor(message = 'entry does not link to its predecessor') {
+    super('BrokenChainError', 'broken-chain', message);
+  }
+}
+
+/** The encoded entry is larger than the genesis limit. */
+export class OversizedEntryError extends LedgerError {
+  constructor(message = 'entry exceeds the maximum entry size') {
+    super('OversizedEntryError', 'oversized-entry', message);
+  }
+}
+
+/** The bytes are not a canonical entry encoding (lengths, integers, trailing bytes...). */
+export class MalformedEntryError extends LedgerError {
+  constructor(message = 'malformed entry') {
+    super('MalformedEntryError', 'malformed-entry', message);
+  }
+}
+
+/** The (validly signed) payload is not a decodable Yjs update. */
+export class MalformedPayloadError extends LedgerError {
+  constructor(message = 'payload is not a valid Yjs update') {
+    super('MalformedPayloadError', 'malformed-payload', message);
+  }
+}
+
+/** A genesis document that cannot be encoded, decoded or accepted. */
+export class InvalidGenesisError extends LedgerError {
+  constructor(message = 'invalid genesis') {
+    super('InvalidGenesisError', 'invalid-genesis', message);
+  }
+}
+
+/** A hex string that is not an even-length run of hex digits. */
+export class InvalidHexError extends LedgerError {
+  constructor(message = 'invalid hex string') {
+    super('InvalidHexError', 'invalid-hex', message);
+  }
+}
+
+/** Key material of the wrong length or shape. */
+export class InvalidKeyError extends LedgerError {
+  constructor(message = 'invalid key') {
+    super('InvalidKeyError', 'invalid-key', message);
+  }
+}
+
+/** The browser refused a write for lack of storage space; the transaction left nothing behind. */
+export class StorageQuotaError extends LedgerError {
+  constructor(message = 'storage quota exceeded', options?: { cause?: unknown }) {
+    super('StorageQuotaError', 'storage-quota', message);
+    if (options?.cause !== undefined) (this as { cause?: unknown }).cause = options.cause;
+  }
+}
+
+/** A local append does not extend the stored feed head (wrong seq or prev): nothing was written. */
+export class FeedHeadMismatchError extends LedgerError {
+  constructor(message = 'entry does not extend the stored feed head') {
+    super('FeedHeadMismatchError', 'feed-head-mismatch', message);
+  }
+}
+
+/** The store was closed (or destroyed); reopen it to use it again. */
+export class StorageClosedError extends LedgerError {
+  constructor(message = 'storage is closed') {
+    super('StorageClosedError', 'storage-closed', message);
+  }
+}
+
+/** A payload carries Yjs structs under a clientID that is not its author's: a forged write. */
+export class ForeignClientError extends LedgerError {
+  constructor(message = 'payload contains structs of another client') {
+    super('ForeignClientError', 'foreign-client', message);
+  }
+}
+
+/** Two different authors derive the same Yjs clientID; the later one is refused. */
+export class ClientIdCollisionError extends LedgerError {
+  constructor(message = 'clientID already used by another author') {
+    super('ClientIdCollisionError', 'client-id-collision', message);
+  }
+}
+
+/** A state operation that is not possible in the current state (read-only, nested, type clash). */
+export class StateUsageError extends LedgerError {
+  constructor(message = 'invalid state operation') {
+    super('StateUsageError', 'state-usage', message);
+  }
+}
+
+/** A record key that is empty, too long or not well-formed Unicode. */
+export class InvalidRecordKeyError extends LedgerError {
+  constructor(message = 'invalid record key') {
+    super('InvalidRecordKeyError', 'invalid-record-key', message);
+  }
+}
+
+/** A record value that is not plain JSON or is too large or too deep. */
+export class InvalidRecordValueError extends LedgerError {
+  constructor(message = 'invalid record value') {
+    super('InvalidRecordValueError', 'invalid-record-value', message);
+  }
+}

@@ -1,0 +1,279 @@
+// In-memory state machine of all authors' feeds: contiguous heads, out-of-order (pending)
+// entries, duplicates, forks and broken chains. Pure and synchronous.
+//
+// Assumes every entry given to it has already passed verifyEntry (shape, size, network,
+// signature, payload): FeedSet only judges how entries relate to each other.
+//
+// Light replicas: FeedSet keeps heads, a small window of recent entries per author and the
+// pending ones, never whole feeds. After a restart seed it with the stored heads (and whatever
+// recent entries are handy). An entry at or below the head that is outside the window yields
+// `needs-lookup`: the caller compares it with its store and calls recordFork if they differ.
+import type { FeedHead, ForkEvidence, HashedEntry } from './types.js';
+import { BrokenChainError } from './errors.js';
+import { bytesEqual, fromHex, toHex } from './bytes.js';
+import { MAX_PENDING_PER_AUTHOR, MAX_PENDING_TOTAL, RECENT_ENTRIES_PER_AUTHOR } from './constants.js';
+
+export type DropReason = 'pending-full' | 'forked-branch';
+
+/** Inclusive seq range of one author's feed that is needed to close a gap. */
+export interface MissingRange {
+  author: string;
+  fromSeq: number;
+  toSeq: number;
+}
+
+/** A pending entry that could not join the chain once its predecessor arrived. */
+export interface RejectedPending {
+  entry: HashedEntry;
+  reason: 'broken-chain' | 'forked-branch';
+}
+
+export type FeedIngestResult =
+  /** `entries`: the new entry and any pending ones it unblocked, in seq order. */
+  | { kind: 'appended'; entries: HashedEntry[]; rejected: RejectedPending[] }
+  /** Held until its predecessors arrive; `missing` is the author's first gap. */
+  | { kind: 'pending'; missing: MissingRange }
+  | { kind: 'duplicate' }
+  /** Same author and seq, different hash. The first-seen entry stays in the chain. */
+  | { kind: 'fork'; evidence: ForkEvidence }
+  | { kind: 'broken-chain'; error: BrokenChainError }
+  | { kind: 'dropped'; reason: DropReason }
+  /** At or below the head but outside the retained window: compare with the store. */
+  | { kind: 'needs-lookup'; author: string; seq: number; knownHash?: string };
+
+export interface FeedSetOptions {
+  maxPendingPerAuthor?: number;
+  maxPendingTotal?: number;
+  recentPerAuthor?: number;
+  /** Clock for ForkEvidence.detectedAt (injectable for deterministic tests). */
+  now?: () => number;
+}
+
+export interface FeedSetSeed {
+  heads: FeedHead[];
+  /** Recent entries at or below their author's head (others are ignored). */
+  recent?: HashedEntry[];
+  /** Persisted fork evidence: restores the forked marks. */
+  forks?: ForkEvidence[];
+}
+
+interface Feed {
+  seq: number; // contiguous head seq, 0 = empty
+  hash: Uint8Array | undefined;
+  recent: Map<number, HashedEntry>;
+  pending: Map<number, HashedEntry>;
+  forked: boolean;
+  /** Hashes (hex) of entries known to be off the chain: fork variants and their descendants. */
+  offChain: Set<string>;
+}
+
+export class FeedSet {
+  private readonly feeds = new Map<string, Feed>();
+  private readonly evidence: ForkEvidence[] = [];
+  private pendingTotal = 0;
+  private readonly maxPendingPerAuthor: number;
+  private readonly maxPendingTotal: number;
+  private readonly recentPerAuthor: number;
+  private readonly now: () => number;
+
+  constructor(opts: FeedSetOptions = {}) {
+    this.maxPendingPerAuthor = opts.maxPendingPerAuthor ?? MAX_PENDING_PER_AUTHOR;
+    this.maxPendingTotal = opts.maxPendingTotal ?? MAX_PENDING_TOTAL;
+    this.recentPerAuthor = Math.max(1, opts.recentPerAuthor ?? RECENT_ENTRIES_PER_AUTHOR);
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Rebuilds from persisted heads without loading whole feeds. */
+  static fromHeads(seed: FeedSetSeed, opts: FeedSetOptions = {}): FeedSet {
+    const set = new FeedSet(opts);
+    for (const h of seed.heads) {
+      const f = set.feed(h.author);
+      f.seq = h.seq;
+      f.hash = fromHex(h.hash);
+    }
+    const recent = [...(seed.recent ?? [])].sort((a, b) => a.entry.seq - b.entry.seq);
+    for (const r of recent) {
+      const f = set.feeds.get(toHex(r.entry.author));
+      if (!f || r.entry.seq > f.seq) continue;
+      if (r.entry.seq === f.seq && !bytesEqual(r.hash, f.hash!)) continue;
+      set.remember(f, r);
+    }
+    for (const ev of seed.forks ?? []) {
+      const f = set.feed(ev.author);
+      f.forked = true;
+      f.offChain.add(toHex(ev.b.hash));
+      set.evidence.push(ev);
+    }
+    return set;
+  }
+
+  ingest(h: HashedEntry): FeedIngestResult {
+    const author = toHex(h.entry.author);
+    const f = this.feed(author);
+    const seq = h.entry.seq;
+    const hex = toHex(h.hash);
+    if (f.offChain.has(hex)) return { kind: 'duplicate' };
+
+    if (seq <= f.seq) return this.belowHead(f, author, h, hex);
+
+    if (seq === f.seq + 1) {
+      const link = this.linkTo(f, h);
+      if (link !== 'ok') return this.rejectLink(f, h, hex, link);
+      this.append(f, h);
+      const entries = [h];
+      const rejected = this.drain(f, entries);
+      return { kind: 'appended', entries, rejected };
+    }
+
+    const held = f.pending.get(seq);
+    if (held) {
+      if (bytesEqual(held.hash, h.hash)) return { kind: 'duplicate' };
+      return { kind: 'fork', evidence: this.fork(f, author, held, h) };
+    }
+    if (f.forked && f.offChain.has(toHex(h.entry.prev))) {
+      f.offChain.add(hex);
+      return { kind: 'dropped', reason: 'forked-branch' };
+    }
+    if (f.pending.size >= this.maxPendingPerAuthor || this.pendingTotal >= this.maxPendingTotal)
+      return { kind: 'dropped', reason: 'pending-full' };
+    f.pending.set(seq, h);
+    this.pendingTotal++;
+    return { kind: 'pending', missing: this.firstGap(author) };
+  }
+
+  /** Records a fork found by the caller (e.g. after `needs-lookup`): `a` is the stored entry. */
+  recordFork(a: HashedEntry, b: HashedEntry): ForkEvidence {
+    const author = toHex(a.entry.author);
+    return this.fork(this.feed(author), author, a, b);
+  }
+
+  heads(): FeedHead[] {
+    const out: FeedHead[] = [];
+    for (const author of [...this.feeds.keys()].sort()) {
+      const h = this.head(author);
+      if (h) out.push(h);
+    }
+    return out;
+  }
+
+  head(author: string): FeedHead | undefined {
+    const f = this.feeds.get(author);
+    if (!f || f.seq === 0 || !f.hash) return undefined;
+    return { author, seq: f.seq, hash: toHex(f.hash) };
+  }
+
+  isForked(author: string): boolean {
+    return this.feeds.get(author)?.forked ?? false;
+  }
+
+  forks(): ForkEvidence[] {
+    return [...this.evidence];
+  }
+
+  pendingCount(author?: string): number {
+    if (author === undefined) return this.pendingTotal;
+    return this.feeds.get(author)?.pending.size ?? 0;
+  }
+
+  /** Every gap below pending entries, per author, in author then seq order. */
+  missing(author?: string): MissingRange[] {
+    const authors = author === undefined ? [...this.feeds.keys()].sort() : [author];
+    const out: MissingRange[] = [];
+    for (const a of authors) {
+      const f = this.feeds.get(a);
+      if (!f || f.pending.size === 0) continue;
+      let last = f.seq;
+      for (const s of [...f.pending.keys()].sort((x, y) => x - y)) {
+        if (s > last + 1) out.push({ author: a, fromSeq: last + 1, toSeq: s - 1 });
+        last = s;
+      }
+    }
+    return out;
+  }
+
+  private feed(author: string): Feed {
+    let f = this.feeds.get(author);
+    if (!f) {
+      f = { seq: 0, hash: undefined, recent: new Map(), pending: new Map(), forked: false, offChain: new Set() };
+      this.feeds.set(author, f);
+    }
+    return f;
+  }
+
+  private belowHead(f: Feed, author: string, h: HashedEntry, hex: string): FeedIngestResult {
+    const seq = h.entry.seq;
+    // A descendant of a known fork variant: the fork is already on record, no new evidence.
+    if (f.forked && f.offChain.has(toHex(h.entry.prev))) {
+      f.offChain.add(hex);
+      return { kind: 'dropped', reason: 'forked-branch' };
+    }
+    const known = f.recent.get(seq);
+    if (known) {
+      if (bytesEqual(known.hash, h.hash)) return { kind: 'duplicate' };
+      return { kind: 'fork', evidence: this.fork(f, author, known, h) };
+    }
+    if (seq === f.seq && f.hash && bytesEqual(f.hash, h.hash)) return { kind: 'duplicate' };
+    const knownHash = seq === f.seq && f.hash ? toHex(f.hash) : undefined;
+    return { kind: 'needs-lookup', author, seq, ...(knownHash ? { knownHash } : {}) };
+  }
+
+  /** 'ok', or why `h` (at head seq + 1) cannot follow the head. */
+  private linkTo(f: Feed, h: HashedEntry): 'ok' | 'broken-chain' | 'forked-branch' {
+    if (f.seq === 0 || (f.hash && bytesEqual(h.entry.prev, f.hash))) return 'ok';
+    return f.forked && f.offChain.has(toHex(h.entry.prev)) ? 'forked-branch' : 'broken-chain';
+  }
+
+  private rejectLink(f: Feed, h: HashedEntry, hex: string, why: 'broken-chain' | 'forked-branch'): FeedIngestResult {
+    if (why === 'forked-branch') {
+      f.offChain.add(hex);
+      return { kind: 'dropped', reason: 'forked-branch' };
+    }
+    const error = new BrokenChainError(
+      `seq ${h.entry.seq} of ${toHex(h.entry.author).slice(0, 16)}… does not link to the stored seq ${f.seq}`
+    );
+    return { kind: 'broken-chain', error };
+  }
+
+  private append(f: Feed, h: HashedEntry): void {
+    f.seq = h.entry.seq;
+    f.hash = h.hash;
+    this.remember(f, h);
+  }
+
+  private remember(f: Feed, h: HashedEntry): void {
+    f.recent.set(h.entry.seq, h);
+    const oldest = h.entry.seq - this.recentPerAuthor;
+    for (const s of f.recent.keys()) if (s <= oldest) f.recent.delete(s);
+  }
+
+  /** Appends the pending entries that now follow the head, until a gap or a bad link. */
+  private drain(f: Feed, appended: HashedEntry[]): RejectedPending[] {
+    const rejected: RejectedPending[] = [];
+    for (let next = f.pending.get(f.seq + 1); next; next = f.pending.get(f.seq + 1)) {
+      f.pending.delete(next.entry.seq);
+      this.pendingTotal--;
+      const link = this.linkTo(f, next);
+      if (link !== 'ok') {
+        if (link === 'forked-branch') f.offChain.add(toHex(next.hash));
+        rejected.push({ entry: next, reason: link });
+        break;
+      }
+      this.append(f, next);
+      appended.push(next);
+    }
+    return rejected;
+  }
+
+  private fork(f: Feed, author: string, a: HashedEntry, b: HashedEntry): ForkEvidence {
+    f.forked = true;
+    f.offChain.add(toHex(b.hash));
+    const ev: ForkEvidence = { author, seq: a.entry.seq, a, b, detectedAt: this.now() };
+    this.evidence.push(ev);
+    return ev;
+  }
+
+  /** Pending seqs are always > head + 1, so an author with pending entries has a first gap. */
+  private firstGap(author: string): MissingRange {
+    return this.missing(author)[0];
+  }
+}

@@ -1,0 +1,103 @@
+// The ledger's storage contract. Pure: adapters live in memory-store.ts (core) and
+// platform/dexie-store.ts (IndexedDB). Every adapter passes test/helpers/store-compliance.ts.
+import type { FeedHead, ForkEvidence, HashedEntry, IdentityKeys } from './types.js';
+
+/** Per-author "I already have up to seq" vector; authors absent from it count as seq 0. */
+export type SeqVector = ReadonlyArray<{ readonly author: string; readonly seq: number }>;
+
+/** A persisted compacted state: the Yjs state that already includes every entry up to `heads`. */
+export interface Compaction {
+  /** Encoded state (e.g. a Yjs state update). */
+  state: Uint8Array;
+  /** The feed heads this state covers; replay applies `entriesAfter(heads)` on top. */
+  heads: FeedHead[];
+  /** When it was made, ms since the Unix epoch. */
+  at: number;
+}
+
+/** What one `ingest` call did. */
+export interface IngestResult {
+  /** Entries newly stored. */
+  added: number;
+  /** Entries already stored with the same hash (ignored). */
+  duplicates: number;
+  /**
+   * Incoming entries whose (author, seq) already holds a different entry. They were not
+   * stored (the first one stays); the caller keeps them as fork evidence via `putFork`.
+   */
+  conflicts: HashedEntry[];
+}
+
+export interface StorageEstimate {
+  usage: number;
+  quota: number;
+}
+
+/** Structured-cloneable small value (string, number, boolean, null, Uint8Array, arrays, plain objects). */
+export type MetaValue = unknown;
+
+/**
+ * Durable store of one node on one network.
+ *
+ * Feed head rules (all adapters):
+ * - A head only moves forward and only to an entry that is stored (or to a compaction's head).
+ * - `appendLocal` requires `seq === head.seq + 1` and `prev === head.hash` (or seq 1 with no head);
+ *   re-appending the current head entry is a no-op (idempotent retry).
+ * - `ingest` trusts the caller to have verified signatures and chains; per author, the head
+ *   moves to the highest stored seq of the batch when that is above the current head.
+ *
+ * Atomicity: every write method is one transaction; when it rejects, nothing of it is stored.
+ * A lack of space rejects with StorageQuotaError.
+ */
+export interface LedgerStore {
+  // identity
+  loadIdentity(): Promise<IdentityKeys | undefined>;
+  saveIdentity(keys: IdentityKeys): Promise<void>;
+
+  // writes
+  /**
+   * Stores a locally authored entry and advances its author's head in one strictly durable
+   * transaction; resolves only after commit (the write-ahead rule: announce after this).
+   * Throws FeedHeadMismatchError if it does not extend the stored head.
+   */
+  appendLocal(h: HashedEntry): Promise<void>;
+  /** Stores verified replicated entries and advances heads in one transaction (relaxed durability). */
+  ingest(batch: readonly HashedEntry[]): Promise<IngestResult>;
+
+  // reads
+  heads(): Promise<FeedHead[]>;
+  getHead(author: string): Promise<FeedHead | undefined>;
+  getEntry(author: string, seq: number): Promise<HashedEntry | undefined>;
+  /** Stored entries of `author` with fromSeq <= seq <= toSeq, ascending, at most `limit`. */
+  getRange(author: string, fromSeq: number, toSeq: number, limit?: number): Promise<HashedEntry[]>;
+  /** Every stored entry with seq above the vector's seq for its author; by author, then seq. */
+  entriesAfter(after: SeqVector): Promise<HashedEntry[]>;
+  /** Number of stored entries. */
+  count(): Promise<number>;
+
+  // forks
+  /** Idempotent: the same pair (in either order) is stored once. */
+  putFork(ev: ForkEvidence): Promise<void>;
+  forks(): Promise<ForkEvidence[]>;
+
+  // compaction
+  /** Replaces the compaction and raises stored heads to at least its heads, atomically. */
+  saveCompaction(c: Compaction): Promise<void>;
+  loadCompaction(): Promise<Compaction | undefined>;
+  /**
+   * Deletes entries of `author` with seq < beforeSeq, never the head entry. Returns how many.
+   * The caller must have compacted them first.
+   */
+  pruneBefore(author: string, beforeSeq: number): Promise<number>;
+
+  // small key/value
+  getMeta(key: string): Promise<MetaValue | undefined>;
+  setMeta(key: string, value: MetaValue): Promise<void>;
+  deleteMeta(key: string): Promise<void>;
+
+  /** Usage and quota of the backing storage, when the platform tells. */
+  estimate(): Promise<StorageEstimate | undefined>;
+  close(): Promise<void>;
+  /** Closes and deletes everything this store holds. */
+  destroy(): Promise<void>;
+}

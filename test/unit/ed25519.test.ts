@@ -1,0 +1,138 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { readFileSync, readdirSync } from 'node:fs';
+import { privateKeyFromRaw } from '@libp2p/crypto/keys';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import {
+  ed25519Backend,
+  forceEd25519Backend,
+  generateKeys,
+  publicKeyFromSeed,
+  sign,
+  verify,
+  type Ed25519Backend
+} from '../../src/lib/core/ed25519.js';
+import { concatBytes, fromHex, toHex } from '../../src/lib/core/bytes.js';
+
+const BACKENDS: Ed25519Backend[] = ['webcrypto', 'noble'];
+
+// RFC 8032 §7.1, TEST 2 (one-byte message 0x72).
+const RFC = {
+  seed: '4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb',
+  pub: '3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c',
+  msg: '72',
+  sig: '92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00'
+};
+
+afterEach(() => forceEd25519Backend(undefined));
+
+async function withBackend<T>(b: Ed25519Backend, fn: () => Promise<T>): Promise<T> {
+  forceEd25519Backend(b);
+  try {
+    return await fn();
+  } finally {
+    forceEd25519Backend(undefined);
+  }
+}
+
+describe('ed25519', () => {
+  it('detects WebCrypto Ed25519 in Node 20', async () => {
+    expect(await ed25519Backend()).toBe('webcrypto');
+  });
+
+  it.each(BACKENDS)('matches the RFC 8032 test vector (%s)', async (b) => {
+    await withBackend(b, async () => {
+      expect(toHex(await publicKeyFromSeed(fromHex(RFC.seed)))).toBe(RFC.pub);
+      expect(toHex(await sign(fromHex(RFC.seed), fromHex(RFC.msg)))).toBe(RFC.sig);
+      expect(await verify(fromHex(RFC.pub), fromHex(RFC.msg), fromHex(RFC.sig))).toBe(true);
+    });
+  });
+
+  it('WebCrypto and noble produce identical signatures and verdicts', async () => {
+    for (let i = 0; i < 20; i++) {
+      const keys = await generateKeys();
+      const msg = crypto.getRandomValues(new Uint8Array(i * 13));
+      const web = await withBackend('webcrypto', () => sign(keys.seed, msg));
+      const nob = await withBackend('noble', () => sign(keys.seed, msg));
+      expect(toHex(web)).toBe(toHex(nob));
+      const bad = web.slice();
+      bad[i % 64] ^= 0x04;
+      const other = msg.length ? msg.slice() : new Uint8Array([0]);
+      other[0] ^= 1;
+      for (const b of BACKENDS) {
+        await withBackend(b, async () => {
+          expect(await verify(keys.publicKey, msg, web)).toBe(true);
+          expect(await verify(keys.publicKey, msg, bad)).toBe(false);
+          expect(await verify(keys.publicKey, other, web)).toBe(false);
+        });
+      }
+    }
+  });
+
+  it('both backends reject a non-canonical S (S + L) that a lax verifier might accept', async () => {
+    const keys = await generateKeys();
+    const msg = new Uint8Array([9, 9, 9]);
+    const sig = await sign(keys.seed, msg);
+    // Add the group order L to S (little-endian) -> same point equation, non-canonical encoding.
+    const L = fromHex('edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010');
+    const s = sig.slice(32);
+    let carry = 0;
+    for (let i = 0; i < 32; i++) {
+      const v = s[i] + L[i] + carry;
+      s[i] = v & 0xff;
+      carry = v >> 8;
+    }
+    const malleated = concatBytes(sig.slice(0, 32), s);
+    for (const b of BACKENDS) {
+      await withBackend(b, async () => expect(await verify(keys.publicKey, msg, malleated)).toBe(false));
+    }
+  });
+
+  it('both backends reject small-order public keys, which raw WebCrypto (OpenSSL) accepts', async () => {
+    const identity = new Uint8Array(32);
+    identity[0] = 1; // encoding of the neutral point
+    const forged = new Uint8Array(64);
+    forged[0] = 1; // R = neutral point, S = 0: "valid" for any message under cofactorless verification
+    const msg = new Uint8Array([1, 2, 3]);
+    const key = await crypto.subtle.importKey('raw', identity, { name: 'Ed25519' }, false, ['verify']);
+    expect(await crypto.subtle.verify({ name: 'Ed25519' }, key, forged, msg)).toBe(true);
+    for (const b of BACKENDS) {
+      await withBackend(b, async () => expect(await verify(identity, msg, forged)).toBe(false));
+    }
+  });
+
+  it('verify returns false (no throw) for wrong lengths and non-points', async () => {
+    const keys = await generateKeys();
+    const sig = await sign(keys.seed, new Uint8Array([1]));
+    expect(await verify(keys.publicKey.slice(1), new Uint8Array([1]), sig)).toBe(false);
+    expect(await verify(keys.publicKey, new Uint8Array([1]), sig.slice(1))).toBe(false);
+    const notAPoint = fromHex('ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f');
+    for (const b of BACKENDS) {
+      await withBackend(b, async () => expect(await verify(notAPoint, new Uint8Array([1]), sig)).toBe(false));
+    }
+  });
+
+  it('rejects seeds of the wrong length with InvalidKeyError', async () => {
+    await expect(sign(new Uint8Array(31), new Uint8Array(1))).rejects.toMatchObject({
+      name: 'InvalidKeyError',
+      code: 'invalid-key'
+    });
+  });
+
+  it('the libp2p PeerId derived from the same key carries our public key and signs identically', async () => {
+    const keys = await generateKeys();
+    const priv = privateKeyFromRaw(concatBytes(keys.seed, keys.publicKey));
+    const peerId = peerIdFromPrivateKey(priv);
+    expect(peerId.type).toBe('Ed25519');
+    expect(toHex(peerId.publicKey!.raw)).toBe(toHex(keys.publicKey));
+    const msg = new TextEncoder().encode('same key, same signature');
+    expect(toHex(await priv.sign(msg))).toBe(toHex(await sign(keys.seed, msg)));
+  });
+
+  it('src/lib/core imports no libp2p, DOM framework or Dexie module', () => {
+    const dir = new URL('../../src/lib/core/', import.meta.url);
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
+      const src = readFileSync(new URL(f, dir), 'utf8');
+      expect(src, f).not.toMatch(/from\s+['"](@?libp2p|dexie|svelte)/);
+    }
+  });
+});

@@ -1,0 +1,228 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { FeedSet, type FeedIngestResult } from '../../src/lib/core/feeds.js';
+import { createEntry } from '../../src/lib/core/entry.js';
+import { defaultGenesis, networkId } from '../../src/lib/core/genesis.js';
+import { toHex } from '../../src/lib/core/bytes.js';
+import type { HashedEntry, IdentityKeys } from '../../src/lib/core/types.js';
+import { keysFromByte, makeChain, yUpdate } from '../helpers/ledger-fixtures.js';
+
+const netId = networkId(defaultGenesis());
+const seed = Number(process.env.SEED ?? Date.now() % 2 ** 31);
+console.log('feeds.test seed', seed);
+
+let alice: IdentityKeys;
+let A: HashedEntry[]; // alice seq 1..8
+let A3x: HashedEntry; // a second, different alice seq 3 (fork)
+let A4x: HashedEntry; // child of A3x
+let authors: { keys: IdentityKeys; chain: HashedEntry[] }[];
+
+beforeAll(async () => {
+  alice = await keysFromByte(1);
+  A = await makeChain(alice, 8, netId);
+  [A3x, A4x] = await makeChain(alice, 2, netId, A[1], 'fork');
+  authors = [];
+  for (let i = 0; i < 4; i++) {
+    const keys = await keysFromByte(10 + i);
+    authors.push({ keys, chain: await makeChain(keys, 6, netId) });
+  }
+});
+
+const hex = (h: HashedEntry): string => toHex(h.hash);
+const seqs = (r: FeedIngestResult): number[] => (r.kind === 'appended' ? r.entries.map((e) => e.entry.seq) : []);
+const aliceHex = (): string => toHex(alice.publicKey);
+
+describe('FeedSet', () => {
+  it('appends in order and reports heads', () => {
+    const fs = new FeedSet();
+    expect(fs.head(aliceHex())).toBeUndefined();
+    for (const h of A.slice(0, 3)) expect(seqs(fs.ingest(h))).toEqual([h.entry.seq]);
+    expect(fs.heads()).toEqual([{ author: aliceHex(), seq: 3, hash: hex(A[2]) }]);
+  });
+
+  it('holds entries past a gap as pending and releases them in order when the gap closes', () => {
+    const fs = new FeedSet();
+    fs.ingest(A[0]);
+    expect(fs.ingest(A[4])).toEqual({ kind: 'pending', missing: { author: aliceHex(), fromSeq: 2, toSeq: 4 } });
+    expect(fs.ingest(A[5]).kind).toBe('pending');
+    expect(fs.ingest(A[2])).toEqual({ kind: 'pending', missing: { author: aliceHex(), fromSeq: 2, toSeq: 2 } });
+    expect(fs.missing()).toEqual([
+      { author: aliceHex(), fromSeq: 2, toSeq: 2 },
+      { author: aliceHex(), fromSeq: 4, toSeq: 4 }
+    ]);
+    expect(fs.pendingCount()).toBe(3);
+    expect(seqs(fs.ingest(A[1]))).toEqual([2, 3]);
+    expect(fs.head(aliceHex())?.seq).toBe(3);
+    expect(seqs(fs.ingest(A[3]))).toEqual([4, 5, 6]);
+    expect(fs.pendingCount()).toBe(0);
+    expect(fs.missing()).toEqual([]);
+    expect(fs.head(aliceHex())).toEqual({ author: aliceHex(), seq: 6, hash: hex(A[5]) });
+  });
+
+  it('drops exact duplicates, appended or pending', () => {
+    const fs = new FeedSet();
+    fs.ingest(A[0]);
+    fs.ingest(A[2]);
+    expect(fs.ingest(A[0]).kind).toBe('duplicate');
+    expect(fs.ingest(A[2]).kind).toBe('duplicate');
+    expect(fs.pendingCount()).toBe(1);
+  });
+
+  it('detects a fork against the chain: first-seen stays, both are kept as evidence', () => {
+    const fs = new FeedSet({ now: () => 42 });
+    A.slice(0, 4).forEach((h) => fs.ingest(h));
+    const r = fs.ingest(A3x);
+    expect(r.kind).toBe('fork');
+    expect(fs.isForked(aliceHex())).toBe(true);
+    expect(fs.forks()).toEqual([{ author: aliceHex(), seq: 3, a: A[2], b: A3x, detectedAt: 42 }]);
+    expect(fs.head(aliceHex())?.hash).toBe(hex(A[3]));
+    expect(fs.ingest(A3x).kind).toBe('duplicate'); // no second evidence for the same variant
+    expect(fs.ingest(A4x)).toEqual({ kind: 'dropped', reason: 'forked-branch' });
+    expect(fs.forks()).toHaveLength(1);
+    expect(seqs(fs.ingest(A[4]))).toEqual([5]);
+  });
+
+  it('detects a fork among pending entries', () => {
+    const fs = new FeedSet();
+    fs.ingest(A[0]);
+    fs.ingest(A[2]);
+    const r = fs.ingest(A3x);
+    expect(r.kind === 'fork' && r.evidence.a === A[2] && r.evidence.b === A3x).toBe(true);
+    expect(fs.isForked(aliceHex())).toBe(true);
+    expect(seqs(fs.ingest(A[1]))).toEqual([2, 3]);
+    expect(fs.head(aliceHex())?.hash).toBe(hex(A[2]));
+  });
+
+  it('rejects an entry whose prev is not the stored predecessor (BrokenChainError)', async () => {
+    const fs = new FeedSet();
+    fs.ingest(A[0]);
+    const liar = await createEntry(
+      { keys: alice, seq: 2, prev: new Uint8Array(32).fill(9), lamport: 2, time: 1, payload: yUpdate('x', 1) },
+      netId
+    );
+    const r = fs.ingest(liar);
+    expect(r.kind).toBe('broken-chain');
+    if (r.kind === 'broken-chain') expect([r.error.name, r.error.code]).toEqual(['BrokenChainError', 'broken-chain']);
+    expect(fs.head(aliceHex())?.seq).toBe(1);
+    // The same liar held as pending is rejected when its gap closes; the feed stays consistent.
+    const fs2 = new FeedSet();
+    fs2.ingest(A[0]);
+    const liar3 = await createEntry(
+      { keys: alice, seq: 3, prev: new Uint8Array(32).fill(9), lamport: 3, time: 1, payload: yUpdate('x', 1) },
+      netId
+    );
+    expect(fs2.ingest(liar3).kind).toBe('pending');
+    const r2 = fs2.ingest(A[1]);
+    expect(r2).toEqual({ kind: 'appended', entries: [A[1]], rejected: [{ entry: liar3, reason: 'broken-chain' }] });
+    expect(fs2.pendingCount()).toBe(0);
+    expect(seqs(fs2.ingest(A[2]))).toEqual([3]);
+  });
+
+  it('bounds pending entries per author and in total', () => {
+    const fs = new FeedSet({ maxPendingPerAuthor: 2 });
+    fs.ingest(A[0]);
+    expect(fs.ingest(A[2]).kind).toBe('pending');
+    expect(fs.ingest(A[3]).kind).toBe('pending');
+    expect(fs.ingest(A[4])).toEqual({ kind: 'dropped', reason: 'pending-full' });
+    expect(fs.pendingCount(aliceHex())).toBe(2);
+    const total = new FeedSet({ maxPendingTotal: 1 });
+    expect(total.ingest(A[2]).kind).toBe('pending');
+    expect(total.ingest(authors[0].chain[2])).toEqual({ kind: 'dropped', reason: 'pending-full' });
+  });
+
+  it('forgets old entries beyond the recent window and asks the caller to look them up', () => {
+    const fs = new FeedSet({ recentPerAuthor: 2 });
+    A.slice(0, 5).forEach((h) => fs.ingest(h));
+    expect(fs.ingest(A[3]).kind).toBe('duplicate');
+    expect(fs.ingest(A[1])).toEqual({ kind: 'needs-lookup', author: aliceHex(), seq: 2 });
+    const ev = fs.recordFork(A[2], A3x);
+    expect(ev.seq).toBe(3);
+    expect(fs.isForked(aliceHex())).toBe(true);
+  });
+
+  it('resumes from stored heads alone (light replica restart)', () => {
+    const fs = FeedSet.fromHeads({ heads: [{ author: aliceHex(), seq: 4, hash: hex(A[3]) }] });
+    expect(fs.ingest(A[3]).kind).toBe('duplicate');
+    expect(fs.ingest(A[1])).toEqual({ kind: 'needs-lookup', author: aliceHex(), seq: 2 });
+    expect(fs.ingest(A4x)).toEqual({ kind: 'needs-lookup', author: aliceHex(), seq: 4, knownHash: hex(A[3]) });
+    expect(fs.ingest(A[6]).kind).toBe('pending');
+    expect(seqs(fs.ingest(A[4]))).toEqual([5]);
+    expect(seqs(fs.ingest(A[5]))).toEqual([6, 7]);
+  });
+
+  it('resumes with recent entries and persisted forks', () => {
+    const ev = { author: aliceHex(), seq: 3, a: A[2], b: A3x, detectedAt: 1 };
+    const fs = FeedSet.fromHeads({
+      heads: [{ author: aliceHex(), seq: 4, hash: hex(A[3]) }],
+      recent: [A[2], A[3], A[6]],
+      forks: [ev]
+    });
+    expect(fs.isForked(aliceHex())).toBe(true);
+    expect(fs.forks()).toEqual([ev]);
+    expect(fs.ingest(A[2]).kind).toBe('duplicate');
+    expect(fs.ingest(A3x).kind).toBe('duplicate');
+    expect(fs.ingest(A4x)).toEqual({ kind: 'dropped', reason: 'forked-branch' });
+    expect(fs.ingest(A[6]).kind).toBe('pending'); // beyond the head: not taken from `recent`
+  });
+});
+
+describe('FeedSet properties (seeded)', () => {
+  type Delivery = { entries: HashedEntry[]; expected: Map<string, string> };
+
+  /** Prefix lengths per author, copies per entry and a shuffle key per copy. */
+  const plan = fc.record({
+    lens: fc.array(fc.integer({ min: 0, max: 6 }), { minLength: 4, maxLength: 4 }),
+    copies: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 24, maxLength: 24 }),
+    keys: fc.array(fc.integer(), { minLength: 72, maxLength: 72 })
+  });
+
+  function deliveries(p: { lens: number[]; copies: number[]; keys: number[] }, extra: HashedEntry[] = []): Delivery {
+    const pool: HashedEntry[] = [];
+    const expected = new Map<string, string>();
+    authors.forEach((a, i) => {
+      pool.push(...a.chain.slice(0, p.lens[i]));
+      if (p.lens[i] > 0) expected.set(toHex(a.keys.publicKey), hex(a.chain[p.lens[i] - 1]));
+    });
+    pool.push(...extra);
+    const tagged: [number, HashedEntry][] = [];
+    pool.forEach((h, i) => {
+      for (let c = 0; c < p.copies[i % 24]; c++) tagged.push([p.keys[(i * 3 + c) % 72] * 100 + i * 3 + c, h]);
+    });
+    tagged.sort((x, y) => x[0] - y[0]);
+    return { entries: tagged.map(([, h]) => h), expected };
+  }
+
+  it('any order and duplication of the same entries gives the same heads', () => {
+    fc.assert(
+      fc.property(plan, (p) => {
+        const { entries, expected } = deliveries(p);
+        const fs = new FeedSet();
+        for (const h of entries) {
+          const r = fs.ingest(h);
+          expect(['appended', 'pending', 'duplicate']).toContain(r.kind);
+        }
+        expect(new Map(fs.heads().map((h) => [h.author, h.hash]))).toEqual(expected);
+        expect(fs.pendingCount()).toBe(0);
+        expect(fs.missing()).toEqual([]);
+        expect(fs.forks()).toEqual([]);
+      }),
+      { seed, numRuns: 200 }
+    );
+  });
+
+  it('a fork is detected whatever the delivery order', () => {
+    fc.assert(
+      fc.property(plan, (p) => {
+        const { entries } = deliveries(p, [...A.slice(0, 5), A3x, A4x]);
+        const fs = new FeedSet();
+        for (const h of entries) fs.ingest(h);
+        expect(fs.isForked(aliceHex())).toBe(true);
+        expect(authors.some((a) => fs.isForked(toHex(a.keys.publicKey)))).toBe(false);
+        const ev = fs.forks();
+        expect(ev.length).toBeGreaterThanOrEqual(1);
+        for (const e of ev) expect(hex(e.a)).not.toBe(hex(e.b));
+      }),
+      { seed, numRuns: 200 }
+    );
+  });
+});
