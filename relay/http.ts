@@ -56,7 +56,10 @@ async function serveFile(res: ServerResponse, path: string, head: boolean): Prom
     return true;
   }
   await new Promise<void>((resolve) => {
-    createReadStream(path).on('error', () => res.destroy()).on('close', resolve).pipe(res);
+    createReadStream(path)
+      .on('error', () => res.destroy())
+      .on('close', resolve)
+      .pipe(res);
   });
   return true;
 }

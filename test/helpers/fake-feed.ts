@@ -46,7 +46,12 @@ export function fakeEntry(author: Uint8Array, seq: number, prev: Uint8Array, ran
 }
 
 /** A linked feed segment: seqs from, from+1, ... continuing after `after` (or from seq 1). */
-export function fakeFeed(author: Uint8Array, count: number, rand: Rand = Math.random, after?: HashedEntry): HashedEntry[] {
+export function fakeFeed(
+  author: Uint8Array,
+  count: number,
+  rand: Rand = Math.random,
+  after?: HashedEntry
+): HashedEntry[] {
   const out: HashedEntry[] = [];
   let prev = after ? after.hash : new Uint8Array(32);
   let seq = after ? after.entry.seq + 1 : 1;

@@ -63,7 +63,10 @@ export class FakePeerConnection extends EventTarget {
   async setLocalDescription(d?: RTCSessionDescriptionInit): Promise<void> {
     this.#maybeFail();
     this.local = d;
-    this.setState({ iceGatheringState: 'gathering', signalingState: d?.type === 'offer' ? 'have-local-offer' : 'stable' });
+    this.setState({
+      iceGatheringState: 'gathering',
+      signalingState: d?.type === 'offer' ? 'have-local-offer' : 'stable'
+    });
   }
   async setRemoteDescription(d: RTCSessionDescriptionInit): Promise<void> {
     this.#maybeFail();
@@ -85,7 +88,11 @@ export class FakePeerConnection extends EventTarget {
     this.signalingState = 'closed';
   }
   /** Change states and fire the matching events, as the browser does. */
-  setState(s: Partial<Pick<FakePeerConnection, 'connectionState' | 'iceConnectionState' | 'iceGatheringState' | 'signalingState'>>): void {
+  setState(
+    s: Partial<
+      Pick<FakePeerConnection, 'connectionState' | 'iceConnectionState' | 'iceGatheringState' | 'signalingState'>
+    >
+  ): void {
     const events: Record<string, string> = {
       connectionState: 'connectionstatechange',
       iceConnectionState: 'iceconnectionstatechange',

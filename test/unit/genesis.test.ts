@@ -69,9 +69,7 @@ describe('genesis encoding', () => {
 
   it('pins the default network id (changing it splits the network)', () => {
     expect(toHex(encodeGenesis(defaultGenesis()))).toBe('010a746162756c612d64657680f8a5f9c13280800400');
-    expect(toHex(networkId(defaultGenesis()))).toBe(
-      '2c542ef7299701f03fc293708298f149d39f2d8a725a575ffb2e438c53e24da5'
-    );
+    expect(toHex(networkId(defaultGenesis()))).toBe('2c542ef7299701f03fc293708298f149d39f2d8a725a575ffb2e438c53e24da5');
     expect(toHex(networkTag(networkId(defaultGenesis())))).toBe('2c542ef7299701f0');
   });
 
@@ -114,7 +112,11 @@ describe('genesis validation', () => {
     ['uppercase operator', { ...g, operators: ['AA'.repeat(32)] }, /operator/],
     ['short operator', { ...g, operators: ['aa'.repeat(31)] }, /operator/],
     ['duplicate operator', { ...g, operators: [OP_A, OP_A] }, /duplicate/],
-    ['too many operators', { ...g, operators: Array.from({ length: 65 }, (_, i) => i.toString(16).padStart(64, '0')) }, /operators/]
+    [
+      'too many operators',
+      { ...g, operators: Array.from({ length: 65 }, (_, i) => i.toString(16).padStart(64, '0')) },
+      /operators/
+    ]
   ])('rejects %s', (_what, bad, msg) => {
     expectInvalid(() => validateGenesis(bad as Genesis), msg);
     expectInvalid(() => encodeGenesis(bad as Genesis), msg);

@@ -35,6 +35,8 @@ describe('classify', () => {
   });
 
   it('calls anything else websocket', () => {
-    expect(classify({ limits: undefined, multiplexer: '/yamux/1.0.0', remoteAddr: multiaddr(RELAY) })).toBe('websocket');
+    expect(classify({ limits: undefined, multiplexer: '/yamux/1.0.0', remoteAddr: multiaddr(RELAY) })).toBe(
+      'websocket'
+    );
   });
 });

@@ -101,7 +101,9 @@ describe('relay HTTP endpoints', () => {
     const text = await res.text();
     expect(text).toMatch(/^tabula_relay_connections 0$/m);
     expect(text).toMatch(/^tabula_relay_reservations 0$/m);
-    expect(text).toMatch(new RegExp(`tabula_relay_topic_subscribers\\{topic="tabula/${relay.networkId.slice(0, 16)}/discovery"\\} 0`));
+    expect(text).toMatch(
+      new RegExp(`tabula_relay_topic_subscribers\\{topic="tabula/${relay.networkId.slice(0, 16)}/discovery"\\} 0`)
+    );
   });
 
   it('serves the app, falls back to index.html for client routes, and 404s missing assets', async () => {
@@ -118,7 +120,12 @@ describe('relay HTTP endpoints', () => {
 
   it('never serves files outside the app directory', async () => {
     await writeFile(join(dataDir, 'secret.txt'), 'secret');
-    for (const path of ['/../secret.txt', '/%2e%2e/secret.txt', '/..%2Fsecret.txt', `/${'..%2F'.repeat(8)}etc/passwd`]) {
+    for (const path of [
+      '/../secret.txt',
+      '/%2e%2e/secret.txt',
+      '/..%2Fsecret.txt',
+      `/${'..%2F'.repeat(8)}etc/passwd`
+    ]) {
       const res = await rawGet(relay.url, path);
       expect(res.body).not.toContain('secret');
       expect(res.body).not.toContain('root:');
@@ -144,9 +151,13 @@ describe('relay identity and lifecycle', () => {
 
   it('shuts down cleanly on SIGTERM', async () => {
     const dataDir = await tempDir();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'relay/main.ts', '--port', '0', '--relay-port', '0', '--data-dir', dataDir], {
-      stdio: ['ignore', 'pipe', 'pipe']
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'relay/main.ts', '--port', '0', '--relay-port', '0', '--data-dir', dataDir],
+      {
+        stdio: ['ignore', 'pipe', 'pipe']
+      }
+    );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));

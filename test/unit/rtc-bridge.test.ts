@@ -53,8 +53,17 @@ describe('installRtcBridge', () => {
   });
 
   it('round-trips candidates and descriptions as plain data', () => {
-    const c = new BridgedIceCandidate({ candidate: 'candidate:1 1 udp 1 127.0.0.1 5000 typ host', sdpMid: '0', sdpMLineIndex: 0 });
-    expect(JSON.parse(JSON.stringify(c))).toEqual({ candidate: c.candidate, sdpMid: '0', sdpMLineIndex: 0, usernameFragment: null });
+    const c = new BridgedIceCandidate({
+      candidate: 'candidate:1 1 udp 1 127.0.0.1 5000 typ host',
+      sdpMid: '0',
+      sdpMLineIndex: 0
+    });
+    expect(JSON.parse(JSON.stringify(c))).toEqual({
+      candidate: c.candidate,
+      sdpMid: '0',
+      sdpMLineIndex: 0,
+      usernameFragment: null
+    });
     expect(new BridgedSessionDescription({ type: 'answer', sdp: 'x' }).toJSON()).toEqual({ type: 'answer', sdp: 'x' });
   });
 });

@@ -31,7 +31,12 @@ function makeFeeds(rand: Rand): Feeds {
 }
 
 /** Runs random writes, crashes, and returns what was acknowledged (author -> acked seqs). */
-async function writeAndCrash(rand: Rand, feeds: Feeds, factory: IDBFactory, name: string): Promise<{ acked: Set<HashedEntry>; mode: Mode }> {
+async function writeAndCrash(
+  rand: Rand,
+  feeds: Feeds,
+  factory: IDBFactory,
+  name: string
+): Promise<{ acked: Set<HashedEntry>; mode: Mode }> {
   const mode = MODES[randInt(rand, 0, MODES.length - 1)];
   const ops = randInt(rand, 3, 40);
   const plan: DexieFaultPlan = {};
@@ -103,7 +108,7 @@ async function checkRecovered(store: LedgerStore, feeds: Feeds, acked: Set<Hashe
   expect(await store.count()).toBe(total);
   // The recovered store accepts the next local write.
   const local = feeds.byAuthor.get(feeds.local)!;
-  const next = local[(heads.get(feeds.local)?.seq ?? 0)];
+  const next = local[heads.get(feeds.local)?.seq ?? 0];
   await store.appendLocal(next);
   expect((await store.getHead(feeds.local))?.seq).toBe(next.entry.seq);
 }

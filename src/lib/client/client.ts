@@ -32,7 +32,8 @@ export class RemoteError extends Error {
 
 export function createClient(options: ClientOptions = {}): TabulaClient {
   const worker =
-    options.worker ?? new Worker(new URL('../worker/entry.ts', import.meta.url), { type: 'module', name: 'tabula-node' });
+    options.worker ??
+    new Worker(new URL('../worker/entry.ts', import.meta.url), { type: 'module', name: 'tabula-node' });
   const channel = new MessageChannel();
   const bridge: BridgeHost = serveRtcBridge(channel.port1);
   const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -73,7 +74,10 @@ export function createClient(options: ClientOptions = {}): TabulaClient {
   const init: ToWorker = { kind: 'init', config, bridge: channel.port2 };
   worker.postMessage(init, [channel.port2]);
 
-  function call<M extends NodeMethod>(method: M, ...args: Parameters<NodeApi[M]>): Promise<Awaited<ReturnType<NodeApi[M]>>> {
+  function call<M extends NodeMethod>(
+    method: M,
+    ...args: Parameters<NodeApi[M]>
+  ): Promise<Awaited<ReturnType<NodeApi[M]>>> {
     if (fatal !== undefined) return Promise.reject(fatal);
     const id = nextId++;
     return new Promise((resolve, reject) => {

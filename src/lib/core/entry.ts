@@ -3,12 +3,7 @@
 import * as encoding from 'lib0/encoding';
 import * as decoding from 'lib0/decoding';
 import type { Entry, Genesis, HashedEntry, IdentityKeys } from './types.js';
-import {
-  BadSignatureError,
-  MalformedEntryError,
-  OversizedEntryError,
-  WrongNetworkError
-} from './errors.js';
+import { BadSignatureError, MalformedEntryError, OversizedEntryError, WrongNetworkError } from './errors.js';
 import {
   ENTRY_FORMAT_V1,
   ENTRY_SIGNING_TAG,
@@ -17,7 +12,7 @@ import {
   PUBLIC_KEY_BYTES,
   SIGNATURE_BYTES
 } from './constants.js';
-import { bytesEqual, concatBytes, isAllZero } from './bytes.js';
+import { bytesEqual, isAllZero } from './bytes.js';
 import { sha256 } from './hash.js';
 import { sign, verify } from './ed25519.js';
 import { networkTag } from './genesis.js';
@@ -137,7 +132,8 @@ export function decodeEntry(bytes: Uint8Array, maxBytes: number): HashedEntry {
     const time = decoding.readVarUint(dec);
     const payloadLen = decoding.readVarUint(dec);
     // The signature must still fit after the payload: refuse lengths that overrun the input.
-    if (payloadLen > bytes.length - dec.pos - SIGNATURE_BYTES) throw new MalformedEntryError('payload length overruns entry');
+    if (payloadLen > bytes.length - dec.pos - SIGNATURE_BYTES)
+      throw new MalformedEntryError('payload length overruns entry');
     const payload = decoding.readUint8Array(dec, payloadLen).slice();
     const sig = decoding.readUint8Array(dec, SIGNATURE_BYTES).slice();
     if (decoding.hasContent(dec)) throw new MalformedEntryError('trailing bytes after entry');

@@ -136,13 +136,17 @@ export class MemoryLedgerStore implements LedgerStore {
 
   private putEntry(tx: Tx, r: StoredEntry): void {
     const rec = structuredClone(r);
-    tx.write('entries', () => {
-      let feed = this.disk.entries.get(rec.author);
-      if (!feed) this.disk.entries.set(rec.author, (feed = new Map()));
-      const old = feed.get(rec.seq);
-      this.disk.usage += storedSize(rec) - (old ? storedSize(old) : 0);
-      feed.set(rec.seq, rec);
-    }, storedSize(rec));
+    tx.write(
+      'entries',
+      () => {
+        let feed = this.disk.entries.get(rec.author);
+        if (!feed) this.disk.entries.set(rec.author, (feed = new Map()));
+        const old = feed.get(rec.seq);
+        this.disk.usage += storedSize(rec) - (old ? storedSize(old) : 0);
+        feed.set(rec.seq, rec);
+      },
+      storedSize(rec)
+    );
   }
 
   private putHead(tx: Tx, h: FeedHead): void {
@@ -247,12 +251,21 @@ export class MemoryLedgerStore implements LedgerStore {
   saveCompaction(c: Compaction): Promise<void> {
     return this.tx((tx) => {
       const raised = planCompactionHeads(c, this.disk.heads);
-      const copy = structuredClone({ id: COMPACTION_ID as typeof COMPACTION_ID, state: c.state, heads: c.heads, at: c.at });
+      const copy = structuredClone({
+        id: COMPACTION_ID as typeof COMPACTION_ID,
+        state: c.state,
+        heads: c.heads,
+        at: c.at
+      });
       const delta = copy.state.length - (this.disk.compaction?.state.length ?? 0);
-      tx.write('compaction', () => {
-        this.disk.compaction = copy;
-        this.disk.usage += delta;
-      }, delta);
+      tx.write(
+        'compaction',
+        () => {
+          this.disk.compaction = copy;
+          this.disk.usage += delta;
+        },
+        delta
+      );
       for (const h of raised) this.putHead(tx, h);
     });
   }

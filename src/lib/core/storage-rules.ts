@@ -82,16 +82,23 @@ export function storedSize(r: StoredEntry): number {
  * What appendLocal writes: the entry and its new head, or nothing when the head already is
  * this very entry (a retried append). Throws FeedHeadMismatchError when it does not extend the head.
  */
-export function planAppend(h: HashedEntry, head: FeedHead | undefined): { entry: StoredEntry; head: FeedHead } | 'noop' {
+export function planAppend(
+  h: HashedEntry,
+  head: FeedHead | undefined
+): { entry: StoredEntry; head: FeedHead } | 'noop' {
   const entry = toStored(h);
   const next = headOf(entry);
   if (head && head.seq === entry.seq && head.hash === next.hash) return 'noop';
   const expected = head ? head.seq + 1 : 1;
   if (entry.seq !== expected) {
-    throw new FeedHeadMismatchError(`local append for ${entry.author.slice(0, 8)}: seq ${entry.seq}, expected ${expected}`);
+    throw new FeedHeadMismatchError(
+      `local append for ${entry.author.slice(0, 8)}: seq ${entry.seq}, expected ${expected}`
+    );
   }
   if (head && toHex(entry.prev) !== head.hash) {
-    throw new FeedHeadMismatchError(`local append for ${entry.author.slice(0, 8)}: prev does not match head ${head.seq}`);
+    throw new FeedHeadMismatchError(
+      `local append for ${entry.author.slice(0, 8)}: prev does not match head ${head.seq}`
+    );
   }
   return { entry, head: next };
 }

@@ -1,7 +1,7 @@
 // LedgerStore on IndexedDB through Dexie 4. Dexie sets durability per connection, so the store
 // holds two connections to one database: a strict one for local writes, compaction and
 // identity (the write-ahead rule), and a relaxed one for replicated batches (refetchable).
-import Dexie, { type DexieOptions } from 'dexie';
+import type { DexieOptions } from 'dexie';
 import { toHex } from '../core/bytes.js';
 import { StorageClosedError } from '../core/errors.js';
 import type { Compaction, IngestResult, LedgerStore, MetaValue, SeqVector, StorageEstimate } from '../core/storage.js';
@@ -144,7 +144,12 @@ export class DexieLedgerStore implements LedgerStore {
         const out = [];
         for (const author of (await db.heads.toCollection().primaryKeys()) as string[]) {
           const lower = (from.get(author) ?? 0) + 1;
-          out.push(...(await db.entries.where('[author+seq]').between([author, lower], [author, Infinity], true, true).toArray()));
+          out.push(
+            ...(await db.entries
+              .where('[author+seq]')
+              .between([author, lower], [author, Infinity], true, true)
+              .toArray())
+          );
         }
         return out;
       })
@@ -212,7 +217,8 @@ export class DexieLedgerStore implements LedgerStore {
   }
 
   async estimate(): Promise<StorageEstimate | undefined> {
-    const storage = (globalThis as { navigator?: { storage?: { estimate?: () => Promise<StorageEstimate> } } }).navigator?.storage;
+    const storage = (globalThis as { navigator?: { storage?: { estimate?: () => Promise<StorageEstimate> } } })
+      .navigator?.storage;
     if (!storage?.estimate) return undefined;
     try {
       const e = await storage.estimate();

@@ -52,11 +52,7 @@ export async function createBrowserNode(init: BrowserNodeInit): Promise<BrowserN
     start: false,
     privateKey: init.privateKey,
     addresses: { listen: ['/p2p-circuit', '/webrtc'] },
-    transports: [
-      webSockets(),
-      webRTC({ rtcConfiguration: { iceServers: init.iceServers } }),
-      circuitRelayTransport()
-    ],
+    transports: [webSockets(), webRTC({ rtcConfiguration: { iceServers: init.iceServers } }), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: relayAwareGater(init.relays),

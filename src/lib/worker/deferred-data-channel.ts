@@ -91,16 +91,40 @@ export class DeferredDataChannel extends HandlerTarget {
     this.dispatchEvent(new Event('close'));
   }
 
-  get onopen() { return this.getHandler('open'); }
-  set onopen(fn) { this.setHandler('open', fn); }
-  get onclose() { return this.getHandler('close'); }
-  set onclose(fn) { this.setHandler('close', fn); }
-  get onclosing() { return this.getHandler('closing'); }
-  set onclosing(fn) { this.setHandler('closing', fn); }
-  get onerror() { return this.getHandler('error'); }
-  set onerror(fn) { this.setHandler('error', fn); }
-  get onmessage() { return this.getHandler('message'); }
-  set onmessage(fn) { this.setHandler('message', fn); }
-  get onbufferedamountlow() { return this.getHandler('bufferedamountlow'); }
-  set onbufferedamountlow(fn) { this.setHandler('bufferedamountlow', fn); }
+  get onopen() {
+    return this.getHandler('open');
+  }
+  set onopen(fn) {
+    this.setHandler('open', fn);
+  }
+  get onclose() {
+    return this.getHandler('close');
+  }
+  set onclose(fn) {
+    this.setHandler('close', fn);
+  }
+  get onclosing() {
+    return this.getHandler('closing');
+  }
+  set onclosing(fn) {
+    this.setHandler('closing', fn);
+  }
+  get onerror() {
+    return this.getHandler('error');
+  }
+  set onerror(fn) {
+    this.setHandler('error', fn);
+  }
+  get onmessage() {
+    return this.getHandler('message');
+  }
+  set onmessage(fn) {
+    this.setHandler('message', fn);
+  }
+  get onbufferedamountlow() {
+    return this.getHandler('bufferedamountlow');
+  }
+  set onbufferedamountlow(fn) {
+    this.setHandler('bufferedamountlow', fn);
+  }
 }

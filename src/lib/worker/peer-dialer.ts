@@ -50,11 +50,18 @@ export class PeerDialer {
   }
 
   hasDirect(peer: string): boolean {
-    return this.#node.getConnections().some((c) => c.remotePeer.toString() === peer && c.status === 'open' && classify(c) === 'webrtc');
+    return this.#node
+      .getConnections()
+      .some((c) => c.remotePeer.toString() === peer && c.status === 'open' && classify(c) === 'webrtc');
   }
 
   #directCount(): number {
-    return new Set(this.#node.getConnections().filter((c) => classify(c) === 'webrtc').map((c) => c.remotePeer.toString())).size;
+    return new Set(
+      this.#node
+        .getConnections()
+        .filter((c) => classify(c) === 'webrtc')
+        .map((c) => c.remotePeer.toString())
+    ).size;
   }
 
   #onDiscovery(info: PeerInfo): void {

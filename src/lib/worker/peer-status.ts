@@ -32,7 +32,9 @@ export class RttProbe {
   #busy = false;
 
   constructor(
-    private readonly node: Libp2p<{ ping: { ping(peer: Connection['remotePeer'], o?: { signal?: AbortSignal }): Promise<number> } }>,
+    private readonly node: Libp2p<{
+      ping: { ping(peer: Connection['remotePeer'], o?: { signal?: AbortSignal }): Promise<number> };
+    }>,
     private readonly intervalMs: number
   ) {}
 

@@ -9,7 +9,11 @@ export interface RelayKeeperOptions {
   dialTimeoutMs: number;
 }
 
-export const RELAY_KEEPER_DEFAULTS: RelayKeeperOptions = { backoffMs: 500, maxBackoffMs: 30_000, dialTimeoutMs: 10_000 };
+export const RELAY_KEEPER_DEFAULTS: RelayKeeperOptions = {
+  backoffMs: 500,
+  maxBackoffMs: 30_000,
+  dialTimeoutMs: 10_000
+};
 
 export class RelayKeeper {
   readonly ids: Set<string>;

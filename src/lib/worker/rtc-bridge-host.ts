@@ -66,7 +66,9 @@ export function serveRtcBridge(port: BridgePort, options: BridgeHostOptions = {}
       send({ t: 'pc-ice-error', pc: id, errorCode: ev.errorCode, errorText: ev.errorText });
     });
     // A channel can only be transferred in the task that received it.
-    pc.addEventListener('datachannel', (ev) => send({ t: 'pc-datachannel', pc: id, channel: ev.channel }, [ev.channel]));
+    pc.addEventListener('datachannel', (ev) =>
+      send({ t: 'pc-datachannel', pc: id, channel: ev.channel }, [ev.channel])
+    );
   }
 
   async function call(msg: Extract<BridgeRequest, { t: 'pc-call' }>): Promise<void> {
@@ -147,5 +149,10 @@ function toInit(desc: RTCSessionDescriptionInit): RTCSessionDescriptionInit {
 }
 
 function closedStates(): PcStates {
-  return { connectionState: 'closed', iceConnectionState: 'closed', iceGatheringState: 'complete', signalingState: 'closed' };
+  return {
+    connectionState: 'closed',
+    iceConnectionState: 'closed',
+    iceGatheringState: 'complete',
+    signalingState: 'closed'
+  };
 }

@@ -2,7 +2,8 @@
 // Chromium exposes RTCPeerConnection to windows only; RTCDataChannel itself is transferable, so data
 // never crosses the main thread: only SDP, ICE and state changes do.
 
-export type PcMethod = 'createOffer' | 'createAnswer' | 'setLocalDescription' | 'setRemoteDescription' | 'addIceCandidate';
+export type PcMethod =
+  'createOffer' | 'createAnswer' | 'setLocalDescription' | 'setRemoteDescription' | 'addIceCandidate';
 
 export interface PcStates {
   connectionState: RTCPeerConnectionState;

@@ -23,7 +23,12 @@ export class BridgedIceCandidate {
     this.usernameFragment = init.usernameFragment ?? null;
   }
   toJSON(): RTCIceCandidateInit {
-    return { candidate: this.candidate, sdpMid: this.sdpMid, sdpMLineIndex: this.sdpMLineIndex, usernameFragment: this.usernameFragment };
+    return {
+      candidate: this.candidate,
+      sdpMid: this.sdpMid,
+      sdpMLineIndex: this.sdpMLineIndex,
+      usernameFragment: this.usernameFragment
+    };
   }
 }
 
@@ -45,7 +50,10 @@ class Link {
   #nextCall = 1;
   #nextDc = 1;
   readonly pcs = new Map<number, BridgedPeerConnection>();
-  readonly calls = new Map<number, { resolve: (v: RTCSessionDescriptionInit | undefined) => void; reject: (e: Error) => void }>();
+  readonly calls = new Map<
+    number,
+    { resolve: (v: RTCSessionDescriptionInit | undefined) => void; reject: (e: Error) => void }
+  >();
   readonly channels = new Map<number, DeferredDataChannel>();
 
   constructor(readonly port: BridgePort) {
@@ -62,7 +70,11 @@ class Link {
   dcId(): number {
     return this.#nextDc++;
   }
-  call(pc: number, method: PcMethod, arg?: RTCSessionDescriptionInit | RTCIceCandidateInit): Promise<RTCSessionDescriptionInit | undefined> {
+  call(
+    pc: number,
+    method: PcMethod,
+    arg?: RTCSessionDescriptionInit | RTCIceCandidateInit
+  ): Promise<RTCSessionDescriptionInit | undefined> {
     const call = this.#nextCall++;
     return new Promise((resolve, reject) => {
       this.calls.set(call, { resolve, reject });
@@ -115,7 +127,12 @@ export class BridgedPeerConnection extends HandlerTarget {
   readonly #id: number;
   readonly #link: Link;
   readonly #channels = new Set<DeferredDataChannel>();
-  #states: PcStates = { connectionState: 'new', iceConnectionState: 'new', iceGatheringState: 'new', signalingState: 'stable' };
+  #states: PcStates = {
+    connectionState: 'new',
+    iceConnectionState: 'new',
+    iceGatheringState: 'new',
+    signalingState: 'stable'
+  };
   #local: BridgedSessionDescription | null = null;
   #remote: BridgedSessionDescription | null = null;
 
@@ -130,12 +147,24 @@ export class BridgedPeerConnection extends HandlerTarget {
     link.send({ t: 'pc-new', pc: this.#id, config: cloneable });
   }
 
-  get connectionState(): RTCPeerConnectionState { return this.#states.connectionState; }
-  get iceConnectionState(): RTCIceConnectionState { return this.#states.iceConnectionState; }
-  get iceGatheringState(): RTCIceGatheringState { return this.#states.iceGatheringState; }
-  get signalingState(): RTCSignalingState { return this.#states.signalingState; }
-  get localDescription(): BridgedSessionDescription | null { return this.#local; }
-  get remoteDescription(): BridgedSessionDescription | null { return this.#remote; }
+  get connectionState(): RTCPeerConnectionState {
+    return this.#states.connectionState;
+  }
+  get iceConnectionState(): RTCIceConnectionState {
+    return this.#states.iceConnectionState;
+  }
+  get iceGatheringState(): RTCIceGatheringState {
+    return this.#states.iceGatheringState;
+  }
+  get signalingState(): RTCSignalingState {
+    return this.#states.signalingState;
+  }
+  get localDescription(): BridgedSessionDescription | null {
+    return this.#local;
+  }
+  get remoteDescription(): BridgedSessionDescription | null {
+    return this.#remote;
+  }
 
   async createOffer(): Promise<BridgedSessionDescription> {
     return new BridgedSessionDescription((await this.#call('createOffer')) as RTCSessionDescriptionInit);
@@ -154,12 +183,18 @@ export class BridgedPeerConnection extends HandlerTarget {
     this.#remote = new BridgedSessionDescription(init);
   }
   async addIceCandidate(candidate?: RTCIceCandidateInit | null): Promise<void> {
-    const init = candidate == null ? undefined : 'toJSON' in candidate && typeof candidate.toJSON === 'function' ? (candidate.toJSON() as RTCIceCandidateInit) : { ...candidate };
+    const init =
+      candidate == null
+        ? undefined
+        : 'toJSON' in candidate && typeof candidate.toJSON === 'function'
+          ? (candidate.toJSON() as RTCIceCandidateInit)
+          : { ...candidate };
     await this.#call('addIceCandidate', init);
   }
 
   createDataChannel(label: string, init: RTCDataChannelInit = {}): DeferredDataChannel {
-    if (this.#states.connectionState === 'closed') throw new DOMException('peer connection is closed', 'InvalidStateError');
+    if (this.#states.connectionState === 'closed')
+      throw new DOMException('peer connection is closed', 'InvalidStateError');
     const channel = new DeferredDataChannel(label, init);
     const dc = this.#link.dcId();
     this.#link.channels.set(dc, channel);
@@ -172,7 +207,12 @@ export class BridgedPeerConnection extends HandlerTarget {
   close(): void {
     if (this.#states.connectionState === 'closed') return;
     // Like the real one: close() changes state without firing events.
-    this.#states = { connectionState: 'closed', iceConnectionState: 'closed', iceGatheringState: this.#states.iceGatheringState, signalingState: 'closed' };
+    this.#states = {
+      connectionState: 'closed',
+      iceConnectionState: 'closed',
+      iceGatheringState: this.#states.iceGatheringState,
+      signalingState: 'closed'
+    };
     this.#link.send({ t: 'pc-close', pc: this.#id });
     this.#release();
   }
@@ -194,7 +234,11 @@ export class BridgedPeerConnection extends HandlerTarget {
         for (const key of msg.changed) this.dispatchEvent(new Event(STATE_EVENTS[key]));
         return;
       case 'pc-ice':
-        this.dispatchEvent(eventWith('icecandidate', { candidate: msg.candidate === null ? null : new BridgedIceCandidate(msg.candidate) }));
+        this.dispatchEvent(
+          eventWith('icecandidate', {
+            candidate: msg.candidate === null ? null : new BridgedIceCandidate(msg.candidate)
+          })
+        );
         return;
       case 'pc-ice-error':
         this.dispatchEvent(eventWith('icecandidateerror', { errorCode: msg.errorCode, errorText: msg.errorText }));
@@ -206,32 +250,67 @@ export class BridgedPeerConnection extends HandlerTarget {
     }
   }
 
-  #call(method: PcMethod, arg?: RTCSessionDescriptionInit | RTCIceCandidateInit): Promise<RTCSessionDescriptionInit | undefined> {
-    if (this.#states.connectionState === 'closed') return Promise.reject(new DOMException('peer connection is closed', 'InvalidStateError'));
+  #call(
+    method: PcMethod,
+    arg?: RTCSessionDescriptionInit | RTCIceCandidateInit
+  ): Promise<RTCSessionDescriptionInit | undefined> {
+    if (this.#states.connectionState === 'closed')
+      return Promise.reject(new DOMException('peer connection is closed', 'InvalidStateError'));
     return this.#link.call(this.#id, method, arg);
   }
 
-  get onconnectionstatechange() { return this.getHandler('connectionstatechange'); }
-  set onconnectionstatechange(fn) { this.setHandler('connectionstatechange', fn); }
-  get oniceconnectionstatechange() { return this.getHandler('iceconnectionstatechange'); }
-  set oniceconnectionstatechange(fn) { this.setHandler('iceconnectionstatechange', fn); }
-  get onicegatheringstatechange() { return this.getHandler('icegatheringstatechange'); }
-  set onicegatheringstatechange(fn) { this.setHandler('icegatheringstatechange', fn); }
-  get onsignalingstatechange() { return this.getHandler('signalingstatechange'); }
-  set onsignalingstatechange(fn) { this.setHandler('signalingstatechange', fn); }
-  get onicecandidate() { return this.getHandler('icecandidate'); }
-  set onicecandidate(fn) { this.setHandler('icecandidate', fn); }
-  get onicecandidateerror() { return this.getHandler('icecandidateerror'); }
-  set onicecandidateerror(fn) { this.setHandler('icecandidateerror', fn); }
-  get ondatachannel() { return this.getHandler('datachannel'); }
-  set ondatachannel(fn) { this.setHandler('datachannel', fn); }
+  get onconnectionstatechange() {
+    return this.getHandler('connectionstatechange');
+  }
+  set onconnectionstatechange(fn) {
+    this.setHandler('connectionstatechange', fn);
+  }
+  get oniceconnectionstatechange() {
+    return this.getHandler('iceconnectionstatechange');
+  }
+  set oniceconnectionstatechange(fn) {
+    this.setHandler('iceconnectionstatechange', fn);
+  }
+  get onicegatheringstatechange() {
+    return this.getHandler('icegatheringstatechange');
+  }
+  set onicegatheringstatechange(fn) {
+    this.setHandler('icegatheringstatechange', fn);
+  }
+  get onsignalingstatechange() {
+    return this.getHandler('signalingstatechange');
+  }
+  set onsignalingstatechange(fn) {
+    this.setHandler('signalingstatechange', fn);
+  }
+  get onicecandidate() {
+    return this.getHandler('icecandidate');
+  }
+  set onicecandidate(fn) {
+    this.setHandler('icecandidate', fn);
+  }
+  get onicecandidateerror() {
+    return this.getHandler('icecandidateerror');
+  }
+  set onicecandidateerror(fn) {
+    this.setHandler('icecandidateerror', fn);
+  }
+  get ondatachannel() {
+    return this.getHandler('datachannel');
+  }
+  set ondatachannel(fn) {
+    this.setHandler('datachannel', fn);
+  }
 }
 
 /**
  * Make WebRTC usable in this worker. Must run before @libp2p/webrtc is imported, because that module
  * captures globalThis.RTCPeerConnection when it loads. Does nothing where the real API exists.
  */
-export function installRtcBridge(port: BridgePort, scope: Record<string, unknown> = globalThis as unknown as Record<string, unknown>): boolean {
+export function installRtcBridge(
+  port: BridgePort,
+  scope: Record<string, unknown> = globalThis as unknown as Record<string, unknown>
+): boolean {
   if (typeof scope.RTCPeerConnection === 'function' && scope.RTCPeerConnection !== BridgedPeerConnection) return false;
   link = new Link(port);
   scope.RTCPeerConnection = BridgedPeerConnection;
