@@ -49,3 +49,20 @@ export const RECORD_VALUE_MAX_BYTES = 32 * 1024;
 export const RECORD_VALUE_MAX_DEPTH = 32;
 /** Records: name of the Y.Map that holds the bundled records app. */
 export const RECORDS_TYPE_NAME = 'records';
+
+/** Heads root: domain tag of the digest over a set of feed heads (heads-digest.ts). */
+export const HEADS_ROOT_TAG = 'tabula/heads-root/v1\u0000';
+
+/** Snapshots (PROTOCOL.md §9): format name and version written in the header line. */
+export const SNAPSHOT_FORMAT = 'tabula-snapshot';
+export const SNAPSHOT_VERSION = 1;
+/** Import: decompressed bytes read before giving up (gzip bomb bound). */
+export const SNAPSHOT_MAX_DECOMPRESSED_BYTES = 512 * 1024 * 1024;
+/** Import: longest NDJSON line; fits an entry at MAX_MAX_ENTRY_BYTES in base64, or a header with ~40k heads. */
+export const SNAPSHOT_MAX_LINE_BYTES = 16 * 1024 * 1024;
+/** Import: entry lines accepted in one snapshot (all are held in memory until the one ingest). */
+export const SNAPSHOT_MAX_ENTRIES = 1_000_000;
+/** Export: raw state bytes per state line, so state lines stay far below the line bound. */
+export const SNAPSHOT_STATE_CHUNK_BYTES = 1024 * 1024;
+/** Import: entries verified concurrently. */
+export const SNAPSHOT_VERIFY_BATCH = 64;

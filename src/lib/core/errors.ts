@@ -130,3 +130,51 @@ export class InvalidRecordValueError extends LedgerError {
     super('InvalidRecordValueError', 'invalid-record-value', message);
   }
 }
+
+/** A set of feed heads that cannot be digested: bad hex, bad seq or an author listed twice. */
+export class InvalidHeadsError extends LedgerError {
+  constructor(message = 'invalid feed heads') {
+    super('InvalidHeadsError', 'invalid-heads', message);
+  }
+}
+
+/** A snapshot made for another network (its genesis gives a different network id). Nothing was imported. */
+export class ForeignSnapshotError extends LedgerError {
+  constructor(message = 'snapshot belongs to another network') {
+    super('ForeignSnapshotError', 'foreign-snapshot', message);
+  }
+}
+
+/** Which snapshot bound was exceeded. */
+export type SnapshotLimit = 'decompressed-bytes' | 'line-bytes' | 'entries' | 'state-bytes';
+
+/** A snapshot exceeded a size bound (e.g. a gzip bomb). Reading stopped there; nothing was imported. */
+export class SnapshotTooLargeError extends LedgerError {
+  readonly limit: SnapshotLimit;
+  constructor(limit: SnapshotLimit, message = `snapshot exceeds the ${limit} limit`) {
+    super('SnapshotTooLargeError', 'snapshot-too-large', message);
+    this.limit = limit;
+  }
+}
+
+/**
+ * A snapshot whose bytes are damaged: not gzip, truncated, trailer missing or not matching,
+ * data after the trailer, or state bytes not matching their digest. Nothing was imported.
+ */
+export class CorruptSnapshotError extends LedgerError {
+  constructor(message = 'snapshot is corrupt', options?: { cause?: unknown }) {
+    super('CorruptSnapshotError', 'corrupt-snapshot', message);
+    if (options?.cause !== undefined) (this as { cause?: unknown }).cause = options.cause;
+  }
+}
+
+/**
+ * A snapshot line that does not follow the format (JSON, fields, order, cross-checks), or an
+ * entry in it that fails verification (signature, network tag, size, payload). Nothing was imported.
+ */
+export class MalformedSnapshotError extends LedgerError {
+  constructor(message = 'malformed snapshot', options?: { cause?: unknown }) {
+    super('MalformedSnapshotError', 'malformed-snapshot', message);
+    if (options?.cause !== undefined) (this as { cause?: unknown }).cause = options.cause;
+  }
+}

@@ -1,0 +1,63 @@
+// Order-independent digest of a document's integrated state.
+//
+// Y.encodeStateAsUpdate is not canonical: struct boundaries depend on delivery order (Yjs merges
+// and splits items as they arrive) and pending updates are appended in arrival order. We write
+// the integrated structs (no pending) into a fresh document in one transaction; its cleanup
+// tries to merge every adjacent pair, so the fresh store holds the maximal merge of the same
+// logical units whatever the original layout was. Its encoding (clients sorted, delete set
+// sorted and merged) is canonical; the digest is SHA-256 over a tag and those bytes.
+import * as Y from 'yjs';
+import * as encoding from 'lib0/encoding';
+import { sha256 } from '../hash.js';
+import { concatBytes, toHex } from '../bytes.js';
+import { STATE_DIGEST_TAG } from '../constants.js';
+
+const TAG = new TextEncoder().encode(STATE_DIGEST_TAG);
+
+/** V1 update of every integrated struct and the delete set; pending structs are left out. */
+export function encodeIntegrated(doc: Y.Doc): Uint8Array {
+  const enc = new Y.UpdateEncoderV1();
+  const clients = [...doc.store.clients.entries()]
+    .filter(([, structs]) => structs.length > 0)
+    .sort((a, b) => b[0] - a[0]);
+  encoding.writeVarUint(enc.restEncoder, clients.length);
+  for (const [client, structs] of clients) {
+    encoding.writeVarUint(enc.restEncoder, structs.length);
+    enc.writeClient(client);
+    encoding.writeVarUint(enc.restEncoder, structs[0].id.clock);
+    for (const s of structs) s.write(enc, 0);
+  }
+  writeDeleteSet(enc, Y.createDeleteSetFromStructStore(doc.store));
+  return enc.toUint8Array();
+}
+
+/** Same layout as Yjs' internal writeDeleteSet (clients sorted descending). */
+function writeDeleteSet(enc: Y.UpdateEncoderV1, ds: ReturnType<typeof Y.createDeleteSet>): void {
+  const clients = [...ds.clients.entries()].sort((a, b) => b[0] - a[0]);
+  encoding.writeVarUint(enc.restEncoder, clients.length);
+  for (const [client, items] of clients) {
+    enc.resetDsCurVal();
+    encoding.writeVarUint(enc.restEncoder, client);
+    encoding.writeVarUint(enc.restEncoder, items.length);
+    for (const item of items) {
+      enc.writeDsClock(item.clock);
+      enc.writeDsLen(item.len);
+    }
+  }
+}
+
+/** Canonical bytes of the integrated state (see the file comment). */
+export function canonicalState(doc: Y.Doc): Uint8Array {
+  const fresh = new Y.Doc({ gc: false });
+  try {
+    Y.applyUpdate(fresh, encodeIntegrated(doc));
+    return encodeIntegrated(fresh);
+  } finally {
+    fresh.destroy();
+  }
+}
+
+/** Lowercase hex SHA-256 of the canonical state. */
+export function stateDigest(doc: Y.Doc): string {
+  return toHex(sha256(concatBytes(TAG, canonicalState(doc))));
+}

@@ -1,0 +1,275 @@
+// The application state: one Y.Doc built only from ledger payloads.
+//
+// Every struct in the document carries the clientID derived from its author's key, so a payload
+// is accepted only if all its structs belong to the entry's author (deletes may target anyone:
+// that is how overwrites work). Garbage collection is off: overwritten values stay in the
+// document, which lets conflicts name what was lost and makes them derivable again on replay.
+import * as Y from 'yjs';
+import { ClientIdCollisionError, ForeignClientError, MalformedPayloadError, StateUsageError } from '../errors.js';
+import { MAX_PAYLOAD_BYTES, MAX_STATE_BYTES } from '../constants.js';
+import { assertAuthorHex, clientIdOf } from './client-id.js';
+import { stateDigest } from './digest.js';
+
+/** What the state layer needs to know about the entry that carried a payload. */
+export interface PayloadMeta {
+  /** Author's Ed25519 public key, 64 lowercase hex characters. */
+  author: string;
+  seq: number;
+  lamport: number;
+  time: number;
+}
+
+/** Metadata an app stores with a local write (the entry will carry the same values). */
+export interface WriteStamp {
+  time: number;
+  lamport: number;
+}
+
+export interface LedgerStateOptions {
+  /** Local author (hex public key). Without it the state is read-only. */
+  author?: string;
+  /** Stamp for the next local write; default: Date.now() and one above every lamport seen. */
+  stamp?: () => WriteStamp;
+  /** Largest payload applyRemote accepts (the entry layer enforces the genesis limit too). */
+  maxPayloadBytes?: number;
+}
+
+export type SharedTypeKind = 'map' | 'array' | 'text' | 'xml';
+export type SharedTypeOf<K extends SharedTypeKind> = K extends 'map'
+  ? Y.Map<unknown>
+  : K extends 'array'
+    ? Y.Array<unknown>
+    : K extends 'text'
+      ? Y.Text
+      : Y.XmlFragment;
+
+export interface ApplyResult {
+  /** False when the payload was a duplicate (nothing new). */
+  changed: boolean;
+  /** True while some received structs wait for causal predecessors from other authors. */
+  pending: boolean;
+}
+
+/** Transaction origins, so observers can tell the three kinds of change apart. */
+export const ORIGIN_LOCAL: unique symbol = Symbol('tabula.local');
+export const ORIGIN_REMOTE: unique symbol = Symbol('tabula.remote');
+export const ORIGIN_SNAPSHOT: unique symbol = Symbol('tabula.snapshot');
+
+export class LedgerState {
+  readonly doc: Y.Doc;
+  readonly author: string | null;
+  readonly clientID: number | null;
+  private readonly stampFn: () => WriteStamp;
+  private readonly maxPayloadBytes: number;
+  /** clientID → author hex, from the local author and every accepted payload. */
+  private readonly owners = new Map<number, string>();
+  private readonly kinds = new Map<string, SharedTypeKind>();
+  private readonly untracked = new Set<(payload: Uint8Array) => void>();
+  private capture: Uint8Array[] | null = null;
+  private maxLamport = 0;
+  private version = 0;
+  private digestCache: { version: number; digest: string } | null = null;
+
+  constructor(options: LedgerStateOptions = {}) {
+    this.doc = new Y.Doc({ gc: false });
+    this.author = options.author ?? null;
+    this.clientID = null;
+    if (this.author !== null) {
+      assertAuthorHex(this.author);
+      this.clientID = clientIdOf(this.author);
+      this.doc.clientID = this.clientID;
+      this.owners.set(this.clientID, this.author);
+    }
+    this.maxPayloadBytes = options.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
+    this.stampFn = options.stamp ?? (() => ({ time: Date.now(), lamport: this.maxLamport + 1 }));
+    this.doc.on('update', (update: Uint8Array, origin: unknown, _doc: Y.Doc, tr: Y.Transaction) => {
+      this.version++;
+      if (origin === ORIGIN_REMOTE || origin === ORIGIN_SNAPSHOT || !tr.local) return;
+      if (this.capture !== null) this.capture.push(update);
+      else for (const cb of this.untracked) cb(update);
+    });
+    // Replaying our own entries (after a restart, or from a snapshot) adds structs under our
+    // clientID in a remote transaction; Yjs would take that for another client using our ID and
+    // silently switch to a random one. Marking such transactions local (they are: they are
+    // ours) before Yjs' cleanup check keeps the deterministic clientID.
+    this.doc.on('afterTransaction', (tr: Y.Transaction) => {
+      if (tr.origin !== ORIGIN_REMOTE && tr.origin !== ORIGIN_SNAPSHOT) return;
+      const id = this.doc.clientID;
+      if (tr.afterState.get(id) !== tr.beforeState.get(id)) tr.local = true;
+    });
+  }
+
+  /** Highest lamport seen in applied payloads and local writes. */
+  get lamport(): number {
+    return this.maxLamport;
+  }
+
+  /** Stamp for the next local write. */
+  nextStamp(): WriteStamp {
+    return this.stampFn();
+  }
+
+  /** The author whose payloads carried this clientID, if known on this node. */
+  authorOf(clientID: number): string | undefined {
+    return this.owners.get(clientID);
+  }
+
+  /**
+   * Returns the shared root type `name`, creating it on first use. Apps (records included) keep
+   * their data under their own names; local changes to them must go through transactLocal.
+   */
+  registerType<K extends SharedTypeKind>(name: string, kind: K): SharedTypeOf<K> {
+    if (typeof name !== 'string' || name.length === 0 || name.length > 256) {
+      throw new StateUsageError('type name must be 1..256 characters');
+    }
+    const known = this.kinds.get(name);
+    if (known !== undefined && known !== kind) {
+      throw new StateUsageError(`type "${name}" is already registered as ${known}`);
+    }
+    try {
+      const type =
+        kind === 'map'
+          ? this.doc.getMap(name)
+          : kind === 'array'
+            ? this.doc.getArray(name)
+            : kind === 'text'
+              ? this.doc.getText(name)
+              : kind === 'xml'
+                ? this.doc.getXmlFragment(name)
+                : null;
+      if (type === null) throw new StateUsageError(`unknown type kind "${String(kind)}"`);
+      this.kinds.set(name, kind);
+      return type as SharedTypeOf<K>;
+    } catch (e) {
+      if (e instanceof StateUsageError) throw e;
+      throw new StateUsageError(`type "${name}" clashes with an existing type: ${(e as Error).message}`);
+    }
+  }
+
+  /**
+   * Runs `fn` in one local transaction and returns exactly the update it produced (the payload
+   * to sign and append), or null if nothing changed. The document already contains the change.
+   * `fn` must validate before mutating: if it throws after a change, the change stays in the doc.
+   */
+  transactLocal(fn: (doc: Y.Doc) => void): Uint8Array | null {
+    if (this.author === null) throw new StateUsageError('read-only state: no local author');
+    this.assertIdle();
+    const captured: Uint8Array[] = [];
+    this.capture = captured;
+    try {
+      this.doc.transact(() => fn(this.doc), ORIGIN_LOCAL);
+    } finally {
+      this.capture = null;
+    }
+    if (captured.length === 0) return null;
+    this.maxLamport = Math.max(this.maxLamport, this.stampFn().lamport);
+    return captured.length === 1 ? captured[0] : Y.mergeUpdates(captured);
+  }
+
+  /**
+   * Local changes made outside transactLocal (e.g. an editor binding with its own origin) are
+   * handed to these listeners as payloads; the caller must sign and append them.
+   */
+  onUntrackedWrite(cb: (payload: Uint8Array) => void): () => void {
+    this.untracked.add(cb);
+    return () => this.untracked.delete(cb);
+  }
+
+  /**
+   * Applies a payload from the ledger (any order, duplicates allowed). Checks size, decoding and
+   * authorship before touching the document.
+   */
+  applyRemote(payload: Uint8Array, meta: PayloadMeta): ApplyResult {
+    assertAuthorHex(meta?.author);
+    if (!Number.isSafeInteger(meta.lamport) || meta.lamport < 0) {
+      throw new MalformedPayloadError('lamport must be a non-negative integer');
+    }
+    checkBytes(payload, this.maxPayloadBytes);
+    const client = clientIdOf(meta.author);
+    let structs: ReturnType<typeof Y.decodeUpdate>['structs'];
+    try {
+      structs = Y.decodeUpdate(payload).structs;
+    } catch (e) {
+      throw new MalformedPayloadError(`payload does not decode: ${(e as Error)?.message ?? e}`);
+    }
+    for (const s of structs) {
+      if (s.id.client !== client) {
+        throw new ForeignClientError(`struct of client ${s.id.client} in a payload of client ${client}`);
+      }
+    }
+    const owner = this.owners.get(client);
+    if (owner !== undefined && owner !== meta.author) {
+      throw new ClientIdCollisionError(`clientID ${client} belongs to ${owner}, not ${meta.author}`);
+    }
+    this.assertIdle();
+    const changed = this.integrate(payload, ORIGIN_REMOTE);
+    if (structs.length > 0) this.owners.set(client, meta.author);
+    this.maxLamport = Math.max(this.maxLamport, meta.lamport);
+    return { changed, pending: this.hasPending() };
+  }
+
+  /** The whole state (pending structs included) as one update: compaction and light snapshots. */
+  encodeState(): Uint8Array {
+    return Y.encodeStateAsUpdate(this.doc);
+  }
+
+  /** Merges a state produced by encodeState (idempotent). Authorship cannot be checked here. */
+  loadState(bytes: Uint8Array): void {
+    checkBytes(bytes, MAX_STATE_BYTES);
+    try {
+      Y.decodeUpdate(bytes);
+    } catch (e) {
+      throw new MalformedPayloadError(`state does not decode: ${(e as Error)?.message ?? e}`);
+    }
+    this.assertIdle();
+    this.integrate(bytes, ORIGIN_SNAPSHOT);
+  }
+
+  stateVector(): Uint8Array {
+    return Y.encodeStateVector(this.doc);
+  }
+
+  hasPending(): boolean {
+    return this.doc.store.pendingStructs !== null || this.doc.store.pendingDs !== null;
+  }
+
+  /**
+   * Lowercase hex SHA-256 of the canonical integrated state: equal on any two nodes holding the
+   * same structs and deletions, whatever the delivery order (see digest.ts).
+   */
+  digest(): string {
+    if (this.digestCache?.version !== this.version) {
+      this.digestCache = { version: this.version, digest: stateDigest(this.doc) };
+    }
+    return this.digestCache.digest;
+  }
+
+  destroy(): void {
+    this.doc.destroy();
+  }
+
+  private integrate(update: Uint8Array, origin: symbol): boolean {
+    const before = this.version;
+    try {
+      Y.applyUpdate(this.doc, update, origin);
+    } catch (e) {
+      throw new MalformedPayloadError(`update failed to integrate: ${(e as Error)?.message ?? e}`);
+    } finally {
+      if (this.clientID !== null) this.doc.clientID = this.clientID;
+    }
+    return this.version !== before;
+  }
+
+  private assertIdle(): void {
+    // Also refused inside observers: Yjs would defer that transaction's update event.
+    if (this.doc._transaction !== null || this.doc._transactionCleanups.length > 0) {
+      throw new StateUsageError('cannot start a ledger transaction inside another transaction or observer');
+    }
+  }
+}
+
+function checkBytes(bytes: Uint8Array, max: number): void {
+  if (!(bytes instanceof Uint8Array)) throw new MalformedPayloadError('payload must be a Uint8Array');
+  if (bytes.length === 0) throw new MalformedPayloadError('empty payload');
+  if (bytes.length > max) throw new MalformedPayloadError(`payload of ${bytes.length} bytes exceeds ${max}`);
+}

@@ -1,0 +1,145 @@
+// The bundled records app: key → JSON value on the Y.Map "records" of a LedgerState.
+//
+// A delete writes a tombstone rather than removing the map entry, so it is an authored write:
+// a delete racing a put is a conflict like two puts, and Yjs' usual rule (the higher clientID
+// among concurrent writes) decides whether the key survives, the same way on every node.
+import type * as Y from 'yjs';
+import type { Conflict } from '../types.js';
+import { RECORDS_TYPE_NAME } from '../constants.js';
+import { StateUsageError } from '../errors.js';
+import type { LedgerState } from './doc.js';
+import { ConflictLog, compareKeys, type KeyWrite } from './conflicts.js';
+import { decodeStored, encodeStored, isValidKey, validateKey, validateValue, type JsonValue } from './record-value.js';
+
+export interface RecordEntry {
+  key: string;
+  value: JsonValue;
+  /** Author (hex) of the write that holds the current value. */
+  author: string;
+  /** That author's wall clock and lamport clock at the write. */
+  time: number;
+  lamport: number;
+}
+
+export interface RecordChange {
+  key: string;
+  action: 'add' | 'update' | 'delete';
+  /** The new value, absent for 'delete'. */
+  value?: JsonValue;
+}
+
+export class Records {
+  readonly map: Y.Map<unknown>;
+  private readonly conflictLog: ConflictLog;
+  /** Keys with a visible (valid, not deleted) record: lets events say add/update/delete. */
+  private readonly present = new Set<string>();
+  private readonly listeners = new Set<(changes: RecordChange[]) => void>();
+  private readonly onEvent = (event: Y.YMapEvent<unknown>) => {
+    const changes: RecordChange[] = [];
+    for (const key of [...event.keysChanged].sort(compareKeys)) {
+      const before = this.present.has(key);
+      const now = this.entry(key);
+      if (now === undefined) {
+        this.present.delete(key);
+        if (before) changes.push({ key, action: 'delete' });
+      } else {
+        this.present.add(key);
+        if (!before) changes.push({ key, action: 'add', value: clone(now.value) });
+        else if (event.changes.keys.has(key)) changes.push({ key, action: 'update', value: clone(now.value) });
+      }
+    }
+    if (changes.length > 0) for (const cb of this.listeners) cb(changes);
+  };
+
+  constructor(
+    private readonly state: LedgerState,
+    name: string = RECORDS_TYPE_NAME
+  ) {
+    this.map = state.registerType(name, 'map');
+    for (const key of this.map._map.keys()) if (this.entry(key) !== undefined) this.present.add(key);
+    this.map.observe(this.onEvent);
+    this.conflictLog = new ConflictLog(this.map, describeWrite);
+  }
+
+  /** Writes `value` under `key`; returns the payload to sign and append. */
+  put(key: string, value: unknown): Uint8Array {
+    validateKey(key);
+    const clean = validateValue(value);
+    const payload = this.write(key, clean);
+    if (payload === null) throw new Error('unreachable: a put always changes the document');
+    return payload;
+  }
+
+  /** Deletes `key` (writes a tombstone); null if there was nothing to delete. */
+  delete(key: string): Uint8Array | null {
+    validateKey(key);
+    if (this.entry(key) === undefined) return null;
+    return this.write(key, undefined);
+  }
+
+  get(key: string): JsonValue | undefined {
+    const e = this.entry(key);
+    return e === undefined ? undefined : clone(e.value);
+  }
+
+  /** The current record of `key` with its metadata; undefined if absent, deleted or invalid. */
+  entry(key: string): RecordEntry | undefined {
+    if (!isValidKey(key)) return undefined;
+    const item = this.map._map.get(key);
+    if (item === undefined || item.deleted) return undefined;
+    const rec = decodeStored(item.content.getContent()[item.length - 1], item.id.client);
+    if (rec === null || rec.deleted) return undefined;
+    return { key, value: rec.value as JsonValue, author: rec.author, time: rec.time, lamport: rec.lamport };
+  }
+
+  /** Every visible record, sorted by key (code-unit order). */
+  list(): RecordEntry[] {
+    const out: RecordEntry[] = [];
+    for (const key of [...this.map._map.keys()].sort(compareKeys)) {
+      const e = this.entry(key);
+      if (e !== undefined) out.push({ ...e, value: clone(e.value) });
+    }
+    return out;
+  }
+
+  /**
+   * Called after every transaction that changed visible records (local, remote or snapshot).
+   * Callbacks run inside Yjs' observer phase: they must not write to the state.
+   */
+  subscribe(cb: (changes: RecordChange[]) => void): () => void {
+    this.listeners.add(cb);
+    return () => this.listeners.delete(cb);
+  }
+
+  conflicts(): Conflict[] {
+    return this.conflictLog.conflicts();
+  }
+
+  /** Called with the full conflict list whenever it changes. */
+  subscribeConflicts(cb: (conflicts: Conflict[]) => void): () => void {
+    return this.conflictLog.subscribe(cb);
+  }
+
+  destroy(): void {
+    this.map.unobserve(this.onEvent);
+    this.conflictLog.destroy();
+    this.listeners.clear();
+  }
+
+  private write(key: string, value: JsonValue | undefined): Uint8Array | null {
+    const author = this.state.author;
+    if (author === null) throw new StateUsageError('read-only state: no local author');
+    const { time, lamport } = this.state.nextStamp();
+    const stored = encodeStored(value, author, time, lamport);
+    return this.state.transactLocal(() => this.map.set(key, stored));
+  }
+}
+
+function describeWrite(w: KeyWrite): { author: string; time: number } {
+  const rec = decodeStored(w.raw, w.client);
+  return rec === null ? { author: `client:${w.client}`, time: 0 } : { author: rec.author, time: rec.time };
+}
+
+function clone(v: JsonValue): JsonValue {
+  return v === null || typeof v !== 'object' ? v : structuredClone(v);
+}
