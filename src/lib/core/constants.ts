@@ -58,7 +58,7 @@ export const SNAPSHOT_FORMAT = 'tabula-snapshot';
 export const SNAPSHOT_VERSION = 1;
 /** Import: decompressed bytes read before giving up (gzip bomb bound). */
 export const SNAPSHOT_MAX_DECOMPRESSED_BYTES = 512 * 1024 * 1024;
-/** Import: longest NDJSON line; fits an entry at MAX_MAX_ENTRY_BYTES in base64, or a header with ~40k heads. */
+/** Import: longest NDJSON line; fits an entry at MAX_MAX_ENTRY_BYTES in base64, or a header with ~100k heads. */
 export const SNAPSHOT_MAX_LINE_BYTES = 16 * 1024 * 1024;
 /** Import: entry lines accepted in one snapshot (all are held in memory until the one ingest). */
 export const SNAPSHOT_MAX_ENTRIES = 1_000_000;
@@ -66,3 +66,8 @@ export const SNAPSHOT_MAX_ENTRIES = 1_000_000;
 export const SNAPSHOT_STATE_CHUNK_BYTES = 1024 * 1024;
 /** Import: entries verified concurrently. */
 export const SNAPSHOT_VERIFY_BATCH = 64;
+
+/** Ledger: entries applied since the last compaction before the ledger compacts on its own. */
+export const LEDGER_COMPACT_EVERY = 256;
+/** Ledger: stored entries read (and verified) per page while replaying a feed on open. */
+export const LEDGER_REPLAY_PAGE = 256;

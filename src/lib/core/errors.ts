@@ -178,3 +178,27 @@ export class MalformedSnapshotError extends LedgerError {
     if (options?.cause !== undefined) (this as { cause?: unknown }).cause = options.cause;
   }
 }
+
+/**
+ * The store holds something that fails verification on open or reload: a stored entry whose
+ * hash, signature, network or chain link is wrong, a feed with a gap, a head that does not match
+ * its entry, or a compacted state that does not decode. Nothing was loaded.
+ */
+export class CorruptStoreError extends LedgerError {
+  /** Author (hex) and seq of the offending entry, when one is to blame. */
+  readonly author?: string;
+  readonly seq?: number;
+  constructor(message = 'store is corrupt', options?: { author?: string; seq?: number; cause?: unknown }) {
+    super('CorruptStoreError', 'corrupt-store', message);
+    if (options?.author !== undefined) this.author = options.author;
+    if (options?.seq !== undefined) this.seq = options.seq;
+    if (options?.cause !== undefined) (this as { cause?: unknown }).cause = options.cause;
+  }
+}
+
+/** The store was created by another identity than the keys the ledger was opened with. */
+export class IdentityMismatchError extends LedgerError {
+  constructor(message = 'store belongs to another identity') {
+    super('IdentityMismatchError', 'identity-mismatch', message);
+  }
+}

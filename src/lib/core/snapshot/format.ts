@@ -1,0 +1,106 @@
+// Snapshot file format: line types, limits and options. A snapshot is gzip of NDJSON:
+// header, then entry lines (full, incremental) or state lines (light), then a trailer.
+// Byte-level description: PROTOCOL.md §9.
+import type { FeedHead, Genesis } from '../types.js';
+import {
+  MAX_STATE_BYTES,
+  SNAPSHOT_MAX_DECOMPRESSED_BYTES,
+  SNAPSHOT_MAX_ENTRIES,
+  SNAPSHOT_MAX_LINE_BYTES
+} from '../constants.js';
+
+export type SnapshotKind = 'full' | 'light' | 'incremental';
+export const SNAPSHOT_KINDS: readonly SnapshotKind[] = ['full', 'light', 'incremental'];
+
+/** One author's position an incremental snapshot starts after; `hash` when the exporter knew it. */
+export interface AfterHead {
+  author: string;
+  seq: number;
+  hash?: string;
+}
+
+/** First line. */
+export interface SnapshotHeader {
+  t: 'header';
+  format: string;
+  version: number;
+  kind: SnapshotKind;
+  /** Hex SHA-256 of the canonical genesis encoding. */
+  networkId: string;
+  /** The genesis as JSON, for people; `genesisBytes` is authoritative. */
+  genesis: Genesis;
+  /** Base64 of the canonical genesis encoding (PROTOCOL.md §2.1). */
+  genesisBytes: string;
+  /** Feed heads the snapshot covers, sorted by author. */
+  heads: FeedHead[];
+  /** headsRoot(heads), hex. */
+  headsRoot: string;
+  /** Digest of the application state at `heads`; required for light snapshots, else null if unknown. */
+  stateDigest: string | null;
+  /** ISO 8601 UTC time of the export. */
+  created: string;
+  /** Public key (hex) of the exporting node. */
+  exporter: string;
+  /** Incremental only: entries at or below these seqs are left out. Sorted by author. */
+  after?: AfterHead[];
+}
+
+/** One entry; `bytes` (base64 of the canonical encoding) is authoritative, the rest must match it. */
+export interface EntryLine {
+  t: 'entry';
+  author: string;
+  seq: number;
+  hash: string;
+  bytes: string;
+}
+
+/** A piece of the encoded state (light); pieces are in order and `offset` says where each goes. */
+export interface StateLine {
+  t: 'state';
+  digest: string;
+  /** Total state bytes. */
+  size: number;
+  offset: number;
+  bytes: string;
+}
+
+/** Last line: number of entry lines and the SHA-256 (hex) of every preceding line, newlines included. */
+export interface EndLine {
+  t: 'end';
+  entries: number;
+  sha256: string;
+}
+
+export interface SnapshotLimits {
+  maxDecompressedBytes: number;
+  maxLineBytes: number;
+  maxEntries: number;
+  maxStateBytes: number;
+}
+
+export const DEFAULT_SNAPSHOT_LIMITS: Readonly<SnapshotLimits> = {
+  maxDecompressedBytes: SNAPSHOT_MAX_DECOMPRESSED_BYTES,
+  maxLineBytes: SNAPSHOT_MAX_LINE_BYTES,
+  maxEntries: SNAPSHOT_MAX_ENTRIES,
+  maxStateBytes: MAX_STATE_BYTES
+};
+
+export function resolveLimits(opts: Partial<SnapshotLimits> = {}): SnapshotLimits {
+  const pick = (v: number | undefined, d: number): number => (v !== undefined && v > 0 ? v : d);
+  const d = DEFAULT_SNAPSHOT_LIMITS;
+  return {
+    maxDecompressedBytes: pick(opts.maxDecompressedBytes, d.maxDecompressedBytes),
+    maxLineBytes: pick(opts.maxLineBytes, d.maxLineBytes),
+    maxEntries: pick(opts.maxEntries, d.maxEntries),
+    maxStateBytes: pick(opts.maxStateBytes, d.maxStateBytes)
+  };
+}
+
+/** Download name from SPEC §7: tabula-<first 8 hex of the network id>-<UTC time>.snapshot.gz */
+export function snapshotFileName(networkIdHex: string, at: Date = new Date()): string {
+  const utc = at
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:]/g, '');
+  return `tabula-${networkIdHex.slice(0, 8)}-${utc}.snapshot.gz`;
+}

@@ -1,0 +1,154 @@
+// Snapshot header: building it on export and checking every field on import. The genesis
+// bytes are authoritative: the importer recomputes the network id from them.
+import type { FeedHead, Genesis } from '../types.js';
+import { ForeignSnapshotError, MalformedSnapshotError } from '../errors.js';
+import { bytesEqual, toHex } from '../bytes.js';
+import { sha256 } from '../hash.js';
+import { decodeGenesis, encodeGenesis } from '../genesis.js';
+import { checkHeads, headsRoot, sortHeads } from '../heads-digest.js';
+import { SNAPSHOT_FORMAT, SNAPSHOT_VERSION } from '../constants.js';
+import { fromBase64, toBase64 } from './base64.js';
+import { SNAPSHOT_KINDS, type AfterHead, type SnapshotHeader, type SnapshotKind } from './format.js';
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+export interface HeaderInput {
+  kind: SnapshotKind;
+  genesis: Genesis;
+  heads: readonly FeedHead[];
+  stateDigest: string | null;
+  created: Date;
+  exporter: string;
+  after?: readonly AfterHead[];
+}
+
+export function buildHeader(h: HeaderInput): SnapshotHeader {
+  const genesisBytes = encodeGenesis(h.genesis);
+  const heads = sortHeads(h.heads);
+  const header: SnapshotHeader = {
+    t: 'header',
+    format: SNAPSHOT_FORMAT,
+    version: SNAPSHOT_VERSION,
+    kind: h.kind,
+    networkId: toHex(sha256(genesisBytes)),
+    genesis: {
+      v: h.genesis.v,
+      name: h.genesis.name,
+      createdAt: h.genesis.createdAt,
+      maxEntryBytes: h.genesis.maxEntryBytes,
+      operators: [...h.genesis.operators].sort()
+    },
+    genesisBytes: toBase64(genesisBytes),
+    heads,
+    headsRoot: headsRoot(heads),
+    stateDigest: h.stateDigest,
+    created: h.created.toISOString(),
+    exporter: h.exporter
+  };
+  if (h.kind === 'incremental') header.after = sortAfter(h.after ?? []);
+  return header;
+}
+
+export function sortAfter(after: readonly AfterHead[]): AfterHead[] {
+  return after
+    .map((a) =>
+      a.hash === undefined ? { author: a.author, seq: a.seq } : { author: a.author, seq: a.seq, hash: a.hash }
+    )
+    .sort((a, b) => (a.author < b.author ? -1 : a.author > b.author ? 1 : 0));
+}
+
+function bad(msg: string, cause?: unknown): never {
+  throw new MalformedSnapshotError(`header: ${msg}`, cause === undefined ? undefined : { cause });
+}
+
+function strictlySortedByAuthor(list: ReadonlyArray<{ author: string }>): boolean {
+  for (let i = 1; i < list.length; i++) if (!(list[i - 1].author < list[i].author)) return false;
+  return true;
+}
+
+/**
+ * Checks a parsed header line against the format and against our network. Throws
+ * ForeignSnapshotError when its genesis is another network's, MalformedSnapshotError otherwise.
+ */
+export function checkHeader(o: Record<string, unknown>, ourNetworkId: string): SnapshotHeader {
+  if (o.format !== SNAPSHOT_FORMAT) bad(`format is not "${SNAPSHOT_FORMAT}"`);
+  if (o.version !== SNAPSHOT_VERSION) bad(`unsupported version ${String(o.version)}`);
+  if (typeof o.kind !== 'string' || !SNAPSHOT_KINDS.includes(o.kind as SnapshotKind)) bad('unknown kind');
+  if (typeof o.networkId !== 'string' || !HEX64.test(o.networkId)) bad('networkId must be 64 lowercase hex');
+
+  let genesisBytes: Uint8Array;
+  let genesis: Genesis;
+  try {
+    genesisBytes = fromBase64(o.genesisBytes as string, 'genesisBytes');
+    genesis = decodeGenesis(genesisBytes);
+  } catch (e) {
+    bad(`genesisBytes: ${(e as Error).message}`, e);
+  }
+  if (toHex(sha256(genesisBytes)) !== o.networkId) bad('networkId is not the SHA-256 of genesisBytes');
+  if (o.networkId !== ourNetworkId)
+    throw new ForeignSnapshotError(
+      `snapshot is for network ${o.networkId.slice(0, 16)}… (${genesis.name}), ours is ${ourNetworkId.slice(0, 16)}…`
+    );
+  try {
+    if (!bytesEqual(encodeGenesis(o.genesis as Genesis), genesisBytes)) bad('genesis JSON differs from genesisBytes');
+  } catch (e) {
+    if (e instanceof MalformedSnapshotError) throw e;
+    bad(`genesis JSON: ${(e as Error).message}`, e);
+  }
+
+  const heads = o.heads as FeedHead[];
+  if (!Array.isArray(heads)) bad('heads must be an array');
+  try {
+    checkHeads(heads);
+  } catch (e) {
+    bad((e as Error).message, e);
+  }
+  if (!strictlySortedByAuthor(heads)) bad('heads must be sorted by author');
+  if (o.headsRoot !== headsRoot(heads)) bad('headsRoot does not match heads');
+
+  if (
+    o.stateDigest !== null &&
+    (typeof o.stateDigest !== 'string' || o.stateDigest.length === 0 || o.stateDigest.length > 256)
+  )
+    bad('stateDigest must be null or a non-empty string');
+  if (o.kind === 'light' && o.stateDigest === null) bad('a light snapshot needs a stateDigest');
+  if (typeof o.created !== 'string' || Number.isNaN(Date.parse(o.created))) bad('created must be an ISO time');
+  if (typeof o.exporter !== 'string' || !HEX64.test(o.exporter)) bad('exporter must be 64 lowercase hex');
+
+  const header: SnapshotHeader = {
+    t: 'header',
+    format: SNAPSHOT_FORMAT,
+    version: SNAPSHOT_VERSION,
+    kind: o.kind as SnapshotKind,
+    networkId: o.networkId,
+    genesis,
+    genesisBytes: o.genesisBytes as string,
+    heads: sortHeads(heads),
+    headsRoot: o.headsRoot as string,
+    stateDigest: o.stateDigest as string | null,
+    created: o.created,
+    exporter: o.exporter
+  };
+  if (o.kind === 'incremental') header.after = checkAfter(o.after);
+  else if (o.after !== undefined) bad('only incremental snapshots have "after"');
+  return header;
+}
+
+function checkAfter(v: unknown): AfterHead[] {
+  if (!Array.isArray(v)) bad('an incremental snapshot needs an "after" array');
+  const out: AfterHead[] = [];
+  for (const a of v as unknown[]) {
+    const x = a as Record<string, unknown>;
+    if (x === null || typeof x !== 'object') bad('after: item must be an object');
+    if (typeof x.author !== 'string' || !HEX64.test(x.author)) bad('after: author must be 64 lowercase hex');
+    if (!Number.isSafeInteger(x.seq) || (x.seq as number) < 0) bad('after: seq must be a safe integer >= 0');
+    if (x.hash !== undefined && (typeof x.hash !== 'string' || !HEX64.test(x.hash))) bad('after: bad hash');
+    out.push(
+      x.hash === undefined
+        ? { author: x.author, seq: x.seq as number }
+        : { author: x.author, seq: x.seq as number, hash: x.hash as string }
+    );
+  }
+  if (!strictlySortedByAuthor(out)) bad('after must be sorted by author, each author once');
+  return out;
+}

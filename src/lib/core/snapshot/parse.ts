@@ -1,0 +1,156 @@
+// Import, step 1: checks each NDJSON line as it arrives (JSON, fields, order, cross-checks,
+// canonical entry decoding) and hashes it for the trailer. Signatures are checked later, once
+// the trailer has proved the file intact (verify.ts). Everything here is synchronous.
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
+import type { FeedHead, Genesis, HashedEntry } from '../types.js';
+import { CorruptSnapshotError, MalformedSnapshotError, SnapshotTooLargeError } from '../errors.js';
+import { concatBytes, toHex } from '../bytes.js';
+import { decodeEntry } from '../entry.js';
+import { fromBase64 } from './base64.js';
+import { checkHeader } from './header.js';
+import type { SnapshotHeader, SnapshotLimits } from './format.js';
+
+const NL = new Uint8Array([0x0a]);
+const HEX64 = /^[0-9a-f]{64}$/;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export interface ParsedSnapshot {
+  header: SnapshotHeader;
+  /** Decoded, cross-checked, not yet signature-verified; per author in ascending seq. */
+  entries: HashedEntry[];
+  /** Light snapshots: the reassembled state and the digest the file states for it. */
+  state?: { bytes: Uint8Array; digest: string };
+}
+
+type Line = Record<string, unknown>;
+
+export class SnapshotParser {
+  private header: SnapshotHeader | undefined;
+  private readonly hasher = nobleSha256.create();
+  private ended = false;
+  private lineNo = 0;
+  private readonly entries: HashedEntry[] = [];
+  private readonly lastSeq = new Map<string, number>();
+  private readonly heads = new Map<string, FeedHead>();
+  private readonly after = new Map<string, number>();
+  private readonly stateParts: Uint8Array[] = [];
+  private stateSize = -1;
+  private stateFilled = 0;
+
+  constructor(
+    private readonly ourNetworkId: string,
+    private readonly genesis: Genesis,
+    private readonly limits: SnapshotLimits
+  ) {}
+
+  /** One line without its '\n'. */
+  line(bytes: Uint8Array): void {
+    this.lineNo++;
+    if (this.ended) throw new CorruptSnapshotError('data after the trailer line');
+    const o = this.parseJson(bytes);
+    if (!this.header) {
+      if (o.t !== 'header') this.bad('the first line must be the header');
+      this.header = checkHeader(o, this.ourNetworkId);
+      for (const h of this.header.heads) this.heads.set(h.author, h);
+      for (const a of this.header.after ?? []) this.after.set(a.author, a.seq);
+    } else if (o.t === 'end') {
+      return this.end(o);
+    } else if (o.t === 'entry') {
+      this.entry(o);
+    } else if (o.t === 'state') {
+      this.statePiece(o);
+    } else {
+      this.bad(`unknown line type ${JSON.stringify(o.t)}`);
+    }
+    this.hasher.update(bytes);
+    this.hasher.update(NL);
+  }
+
+  /** At end of input. Throws CorruptSnapshotError when the trailer never came. */
+  finish(): ParsedSnapshot {
+    if (!this.header || !this.ended) throw new CorruptSnapshotError('snapshot is truncated: no trailer line');
+    const out: ParsedSnapshot = { header: this.header, entries: this.entries };
+    if (this.header.kind === 'light')
+      out.state = {
+        bytes: this.stateParts.length === 1 ? this.stateParts[0] : concatBytes(...this.stateParts),
+        digest: this.header.stateDigest!
+      };
+    return out;
+  }
+
+  private bad(msg: string, cause?: unknown): never {
+    throw new MalformedSnapshotError(`line ${this.lineNo}: ${msg}`, cause === undefined ? undefined : { cause });
+  }
+
+  private parseJson(bytes: Uint8Array): Line {
+    let o: unknown;
+    try {
+      o = JSON.parse(utf8.decode(bytes));
+    } catch (e) {
+      this.bad(`not UTF-8 JSON (${(e as Error).message})`, e);
+    }
+    if (o === null || typeof o !== 'object' || Array.isArray(o)) this.bad('not a JSON object');
+    return o as Line;
+  }
+
+  private end(o: Line): void {
+    const header = this.header!;
+    // Integrity first: a damaged file is reported as corrupt, whatever else is wrong with it.
+    if (o.entries !== this.entries.length)
+      throw new CorruptSnapshotError(
+        `trailer counts ${String(o.entries)} entries, the file has ${this.entries.length}`
+      );
+    if (o.sha256 !== toHex(this.hasher.digest()))
+      throw new CorruptSnapshotError('trailer hash does not match the content');
+    if (header.kind === 'light' && (this.stateSize < 0 || this.stateFilled !== this.stateSize))
+      this.bad('light snapshot without its complete state');
+    this.ended = true;
+  }
+
+  private entry(o: Line): void {
+    const header = this.header!;
+    if (header.kind === 'light') this.bad('a light snapshot has no entry lines');
+    if (this.entries.length >= this.limits.maxEntries)
+      throw new SnapshotTooLargeError('entries', `snapshot has more than ${this.limits.maxEntries} entries`);
+    const { author, seq, hash, bytes } = o;
+    if (typeof author !== 'string' || !HEX64.test(author)) this.bad('entry author must be 64 lowercase hex');
+    if (typeof hash !== 'string' || !HEX64.test(hash)) this.bad('entry hash must be 64 lowercase hex');
+    if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1)
+      this.bad('entry seq must be a safe integer >= 1');
+    const where = `entry ${author.slice(0, 16)}…/${seq}`;
+    let h: HashedEntry;
+    try {
+      h = decodeEntry(fromBase64(bytes as string, 'entry bytes'), this.genesis.maxEntryBytes);
+    } catch (e) {
+      this.bad(`${where}: ${(e as Error).message}`, e);
+    }
+    // The readable fields must say what the authoritative bytes say.
+    if (toHex(h.entry.author) !== author || h.entry.seq !== seq || toHex(h.hash) !== hash)
+      this.bad(`${where}: author, seq or hash differs from the entry bytes`);
+    const head = this.heads.get(author);
+    if (!head || seq > head.seq) this.bad(`${where}: beyond the header heads`);
+    if (seq === head.seq && hash !== head.hash) this.bad(`${where}: differs from the header head`);
+    if (seq <= (this.after.get(author) ?? 0)) this.bad(`${where}: at or below "after"`);
+    if (seq <= (this.lastSeq.get(author) ?? 0)) this.bad(`${where}: entries of an author must ascend by seq`);
+    this.lastSeq.set(author, seq);
+    this.entries.push(h);
+  }
+
+  private statePiece(o: Line): void {
+    const header = this.header!;
+    if (header.kind !== 'light') this.bad('only light snapshots have state lines');
+    const { digest, size, offset, bytes } = o;
+    if (digest !== header.stateDigest) this.bad('state digest differs from the header');
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
+      this.bad('state size must be a safe integer >= 0');
+    if (size > this.limits.maxStateBytes)
+      throw new SnapshotTooLargeError('state-bytes', `state of ${size} bytes exceeds ${this.limits.maxStateBytes}`);
+    if (this.stateSize >= 0 && size !== this.stateSize) this.bad('state size changes between state lines');
+    if (offset !== this.stateFilled) this.bad(`state piece at offset ${String(offset)}, expected ${this.stateFilled}`);
+    const piece = fromBase64(bytes as string, 'state bytes');
+    if (this.stateFilled + piece.length > size) this.bad('state pieces exceed the state size');
+    this.stateSize = size;
+    this.stateParts.push(piece);
+    this.stateFilled += piece.length;
+  }
+}
