@@ -41,3 +41,20 @@ test('two devices meet through the relay and talk over direct WebRTC', async ({ 
   await a.context.close();
   await b.context.close();
 });
+
+test('a record written on one device appears live on the other', async ({ browser }) => {
+  const a = await openDevice(browser, '/');
+  const b = await openDevice(browser, '/');
+  await Promise.all([waitForPeer(a, b.peerId), waitForPeer(b, a.peerId)]);
+  await a.page.getByRole('textbox', { name: 'Key' }).fill('shared');
+  await a.page.getByRole('textbox', { name: 'Value' }).fill('from A');
+  await a.page.getByRole('button', { name: 'Save' }).click();
+  const onB = b.page.getByRole('table', { name: 'Records' }).locator('tr[data-key="shared"]');
+  await expect(onB).toContainText('from A');
+  // And back: B overwrites having seen A's write, so this is a sequential overwrite, not a conflict.
+  await b.page.evaluate(() => window.tabula!.put('shared', 'from B'));
+  await expect(a.page.getByRole('table', { name: 'Records' }).locator('tr[data-key="shared"]')).toContainText('from B');
+  expect(await a.page.evaluate(() => window.tabula!.conflicts())).toEqual([]);
+  await a.context.close();
+  await b.context.close();
+});

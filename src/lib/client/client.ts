@@ -1,32 +1,46 @@
 // The typed client the UI (and window.tabula) uses. It starts the node's worker, hosts the
 // worker's RTC bridge, and turns NodeApi calls into messages.
 import { serveRtcBridge, type BridgeHost } from '../worker/rtc-bridge-host.js';
-import type { FromWorker, InitConfig, NodeApi, NodeMethod, NodeStatus, ToWorker } from '../worker/messages.js';
+import type {
+  ErrorInfo,
+  FromWorker,
+  InitConfig,
+  NodeApi,
+  NodeEvent,
+  NodeMethod,
+  NodePhase,
+  NodeStatus,
+  ToWorker
+} from '../worker/messages.js';
 
 type Async<T> = { [K in keyof T]: T[K] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> : never };
 
 export interface TabulaClient extends Async<NodeApi> {
   /** The last status the node pushed, or undefined before the first. */
   readonly lastStatus: NodeStatus | undefined;
-  /** Called with every status update; returns an unsubscribe function. */
-  subscribe(fn: (status: NodeStatus) => void): () => void;
-  /** Called if the node fails to start. */
+  readonly phase: NodePhase;
+  /** Every node event (status, records, conflicts, phase); returns an unsubscribe function. */
+  subscribe(fn: (event: NodeEvent) => void): () => void;
+  /** Called if the node fails to start (for example a corrupt store or no storage quota). */
   onFatal(fn: (error: Error) => void): () => void;
   close(): void;
 }
 
 export interface ClientOptions {
-  /** ICE servers for WebRTC. Default none: loopback and LAN host candidates only. */
+  /** ICE servers for WebRTC. Default none: host candidates only, no outside server contacted. */
   iceServers?: RTCIceServer[];
   origin?: string;
   /** For tests: an already-created worker. */
   worker?: Worker;
 }
 
+/** An error thrown in the worker, with its original name and code (e.g. StorageQuotaError). */
 export class RemoteError extends Error {
-  constructor(info: { name: string; message: string }) {
+  readonly code: string | undefined;
+  constructor(info: ErrorInfo) {
     super(info.message);
     this.name = info.name;
+    this.code = info.code;
   }
 }
 
@@ -37,11 +51,19 @@ export function createClient(options: ClientOptions = {}): TabulaClient {
   const channel = new MessageChannel();
   const bridge: BridgeHost = serveRtcBridge(channel.port1);
   const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  const listeners = new Set<(s: NodeStatus) => void>();
+  const listeners = new Set<(e: NodeEvent) => void>();
   const fatalListeners = new Set<(e: Error) => void>();
   let fatal: Error | undefined;
   let nextId = 1;
   let last: NodeStatus | undefined;
+  let phase: NodePhase = 'starting';
+
+  const fail = (err: Error): void => {
+    fatal = err;
+    for (const fn of fatalListeners) fn(err);
+    for (const p of calls.values()) p.reject(err);
+    calls.clear();
+  };
 
   worker.addEventListener('message', (ev: MessageEvent<FromWorker>) => {
     const msg = ev.data;
@@ -53,22 +75,16 @@ export function createClient(options: ClientOptions = {}): TabulaClient {
         else pending?.reject(new RemoteError(msg.error));
         return;
       }
-      case 'status':
-        last = msg.status;
-        for (const fn of listeners) fn(msg.status);
+      case 'event':
+        if (msg.event.type === 'status') last = msg.event.status;
+        if (msg.event.type === 'phase') phase = msg.event.phase;
+        for (const fn of listeners) fn(msg.event);
         return;
       case 'fatal':
-        fatal = new RemoteError(msg.error);
-        for (const fn of fatalListeners) fn(fatal);
-        for (const p of calls.values()) p.reject(fatal);
-        calls.clear();
-        return;
+        return fail(new RemoteError(msg.error));
     }
   });
-  worker.addEventListener('error', (ev) => {
-    fatal = new Error(`worker failed: ${ev.message}`);
-    for (const fn of fatalListeners) fn(fatal);
-  });
+  worker.addEventListener('error', (ev) => fail(new Error(`worker failed: ${ev.message}`)));
 
   const config: InitConfig = { origin: options.origin ?? location.origin, iceServers: options.iceServers ?? [] };
   const init: ToWorker = { kind: 'init', config, bridge: channel.port2 };
@@ -90,11 +106,23 @@ export function createClient(options: ClientOptions = {}): TabulaClient {
     get lastStatus() {
       return last;
     },
+    get phase() {
+      return phase;
+    },
     status: () => call('status'),
     echo: (peerId, data) => call('echo', peerId, data),
+    put: (key, value) => call('put', key, value),
+    delete: (key) => call('delete', key),
+    get: (key) => call('get', key),
+    records: () => call('records'),
+    conflicts: () => call('conflicts'),
+    feeds: () => call('feeds'),
+    exportSnapshot: (kind) => call('exportSnapshot', kind),
+    importSnapshot: (bytes) => call('importSnapshot', bytes),
     subscribe(fn) {
       listeners.add(fn);
-      if (last !== undefined) fn(last);
+      fn({ type: 'phase', phase });
+      if (last !== undefined) fn({ type: 'status', status: last });
       return () => listeners.delete(fn);
     },
     onFatal(fn) {

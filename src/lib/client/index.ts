@@ -17,5 +17,5 @@ export function getClient(): TabulaClient {
   return client;
 }
 
-export type { TabulaClient } from './client.js';
-export type { NodeStatus, PeerStatus, Transport } from '../worker/messages.js';
+export { RemoteError, type TabulaClient } from './client.js';
+export type * from '../worker/messages.js';

@@ -1,35 +1,58 @@
 // Dedicated worker entry: the Tabula node. The page sends `init` with the RTC bridge port first.
 /// <reference lib="webworker" />
 import { installRtcBridge } from './rtc-bridge-worker.js';
-import type { FromWorker, NodeApi, ToWorker } from './messages.js';
+import type { ErrorInfo, FromWorker, NodeEvent, ToWorker } from './messages.js';
 import type { RunningNode } from './node-runtime.js';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
+/** One node per browser profile and network: a second tab waits on this lock (standby). */
+const LOCK_NAME = 'tabula-node';
 let node: Promise<RunningNode> | undefined;
 
 function post(msg: FromWorker): void {
   scope.postMessage(msg);
 }
 
-function errorInfo(err: unknown): { name: string; message: string } {
-  return err instanceof Error ? { name: err.name, message: err.message } : { name: 'Error', message: String(err) };
+function emit(event: NodeEvent): void {
+  post({ kind: 'event', event });
 }
 
-async function boot(msg: Extract<ToWorker, { kind: 'init' }>): Promise<RunningNode> {
+function errorInfo(err: unknown): ErrorInfo {
+  if (!(err instanceof Error)) return { name: 'Error', message: String(err) };
+  const code = (err as { code?: unknown }).code;
+  return { name: err.name, message: err.message, ...(typeof code === 'string' ? { code } : {}) };
+}
+
+async function start(msg: Extract<ToWorker, { kind: 'init' }>): Promise<RunningNode> {
   installRtcBridge(msg.bridge);
   // Imported only now: @libp2p/webrtc reads globalThis.RTCPeerConnection when its module loads.
   const { startNode } = await import('./node-runtime.js');
-  return startNode(msg.config, (status) => post({ kind: 'status', status }));
+  return startNode(msg.config, emit);
 }
 
-async function call(running: RunningNode, msg: Extract<ToWorker, { kind: 'call' }>): Promise<unknown> {
-  const api: { [M in keyof NodeApi]: (...args: Parameters<NodeApi[M]>) => unknown } = {
-    status: () => running.status(),
-    echo: (peerId, data) => running.echo(peerId, data)
-  };
-  const fn = api[msg.method] as (...args: unknown[]) => unknown;
-  if (typeof fn !== 'function') throw new TypeError(`unknown method ${String(msg.method)}`);
-  return fn(...msg.args);
+/** Holds the profile's node lock for the worker's lifetime; resolves once the node runs. */
+function boot(msg: Extract<ToWorker, { kind: 'init' }>): Promise<RunningNode> {
+  emit({ type: 'phase', phase: 'starting' });
+  return new Promise((resolve, reject) => {
+    const run = async (lock: Lock | null): Promise<void> => {
+      if (lock === null) {
+        emit({ type: 'phase', phase: 'standby' });
+        // Wait our turn: the lock is released when the other tab's worker ends.
+        await navigator.locks.request(LOCK_NAME, run);
+        return;
+      }
+      try {
+        const running = await start(msg);
+        emit({ type: 'phase', phase: 'running' });
+        resolve(running);
+      } catch (err) {
+        reject(err);
+        return;
+      }
+      await new Promise<never>(() => {});
+    };
+    navigator.locks.request(LOCK_NAME, { ifAvailable: true }, run).catch(reject);
+  });
 }
 
 scope.addEventListener('message', (ev: MessageEvent<ToWorker>) => {
@@ -43,7 +66,11 @@ scope.addEventListener('message', (ev: MessageEvent<ToWorker>) => {
   if (msg.kind === 'call') {
     const running = node ?? Promise.reject(new Error('node not initialised'));
     running
-      .then((n) => call(n, msg))
+      .then((n) => {
+        const fn = n.api[msg.method] as ((...args: unknown[]) => unknown) | undefined;
+        if (typeof fn !== 'function') throw new TypeError(`unknown method ${String(msg.method)}`);
+        return fn(...msg.args);
+      })
       .then(
         (value) => post({ kind: 'result', id: msg.id, ok: true, value }),
         (err: unknown) => post({ kind: 'result', id: msg.id, ok: false, error: errorInfo(err) })

@@ -1,4 +1,9 @@
 // The typed contract between the page (client) and the node's worker.
+import type { Conflict } from '../core/types.js';
+import type { JsonValue } from '../core/state/record-value.js';
+import type { RecordChange, RecordEntry } from '../core/state/records.js';
+
+export type { Conflict, JsonValue, RecordChange, RecordEntry };
 
 export type Transport = 'webrtc' | 'relayed' | 'websocket';
 
@@ -17,9 +22,9 @@ export interface RelayStatus {
   connected: boolean;
 }
 
-export interface NodeStatus {
+/** The libp2p half of the status. */
+export interface NetworkStatus {
   peerId: string;
-  networkId: string;
   online: boolean;
   peers: PeerStatus[];
   relays: RelayStatus[];
@@ -28,11 +33,70 @@ export interface NodeStatus {
   startedAt: number;
 }
 
+export interface LedgerSummary {
+  entries: number;
+  authors: number;
+  forkedAuthors: number;
+  pending: number;
+  conflicts: number;
+  lastCompactionAt: number | null;
+  stateDigest: string;
+}
+
+export interface NodeStatus extends NetworkStatus {
+  networkId: string;
+  /** This node's author key (hex); its PeerId is derived from the same Ed25519 key. */
+  author: string;
+  role: 'light' | 'full';
+  ledger: LedgerSummary;
+}
+
+/** Where the node is in its life: another tab of the profile may hold it (Web Locks). */
+export type NodePhase = 'starting' | 'standby' | 'running';
+
+export interface WriteReceipt {
+  author: string;
+  seq: number;
+  hash: string;
+}
+
+export interface SnapshotFile {
+  fileName: string;
+  bytes: Uint8Array;
+}
+
+export interface ImportReport {
+  kind: string;
+  added: number;
+  skipped: number;
+  rejected: number;
+}
+
+export type SnapshotKind = 'light' | 'full' | 'incremental';
+
+/** One author's feed as this node holds it. */
+export interface FeedInfo {
+  author: string;
+  seq: number;
+  hash: string;
+  forked: boolean;
+  /** This node's own feed. */
+  local: boolean;
+}
+
 /** Everything the worker answers. Each method is async across the thread boundary. */
 export interface NodeApi {
   status(): NodeStatus;
   /** Send bytes over the echo protocol to a directly connected peer and return what came back. */
   echo(peerId: string, data: Uint8Array): Uint8Array;
+  put(key: string, value: JsonValue): WriteReceipt;
+  delete(key: string): WriteReceipt | null;
+  get(key: string): JsonValue | undefined;
+  records(): RecordEntry[];
+  conflicts(): Conflict[];
+  feeds(): FeedInfo[];
+  exportSnapshot(kind?: SnapshotKind): SnapshotFile;
+  importSnapshot(bytes: Uint8Array): ImportReport;
 }
 
 export type NodeMethod = keyof NodeApi;
@@ -43,14 +107,27 @@ export interface InitConfig {
   iceServers: RTCIceServer[];
 }
 
+/** Events the node pushes to every page. */
+export type NodeEvent =
+  | { type: 'phase'; phase: NodePhase }
+  | { type: 'status'; status: NodeStatus }
+  | { type: 'records'; changes: RecordChange[] }
+  | { type: 'conflicts'; conflicts: Conflict[] };
+
 /** Page → worker. The first message is always `init`, carrying the RTC bridge port. */
 export type ToWorker =
   | { kind: 'init'; config: InitConfig; bridge: MessagePort }
   | { [M in NodeMethod]: { kind: 'call'; id: number; method: M; args: Parameters<NodeApi[M]> } }[NodeMethod];
 
+export interface ErrorInfo {
+  name: string;
+  message: string;
+  code?: string;
+}
+
 /** Worker → page. */
 export type FromWorker =
   | { kind: 'result'; id: number; ok: true; value: unknown }
-  | { kind: 'result'; id: number; ok: false; error: { name: string; message: string } }
-  | { kind: 'status'; status: NodeStatus }
-  | { kind: 'fatal'; error: { name: string; message: string } };
+  | { kind: 'result'; id: number; ok: false; error: ErrorInfo }
+  | { kind: 'event'; event: NodeEvent }
+  | { kind: 'fatal'; error: ErrorInfo };

@@ -1,11 +1,10 @@
-// The node as it runs in the worker: libp2p plus the policies around it, behind NodeApi.
-import { generateKeyPair } from '@libp2p/crypto/keys';
-import { toHex } from '../core/bytes.js';
-import { defaultGenesis, networkId } from '../core/genesis.js';
+// The node's networking in the worker: libp2p plus the policies around it (relays, discovery,
+// RTT probes, echo), reported as the network half of NodeStatus.
+import type { PrivateKey } from '@libp2p/interface';
 import { networkNames } from '../core/topics.js';
 import { createBrowserNode, type BrowserNode } from '../platform/libp2p-browser.js';
 import { echo, handleEcho } from './echo.js';
-import type { InitConfig, NodeStatus } from './messages.js';
+import type { InitConfig, NetworkStatus } from './messages.js';
 import { PeerDialer } from './peer-dialer.js';
 import { peerStatuses, RttProbe } from './peer-status.js';
 import { RelayKeeper } from './relay-keeper.js';
@@ -15,10 +14,19 @@ const DISCOVERY_INTERVAL_MS = 2000;
 const STATUS_THROTTLE_MS = 200;
 const MAX_RELAY_LIST_BYTES = 64 * 1024;
 
-export interface RunningNode {
-  status(): NodeStatus;
+export interface RunningNetwork {
+  readonly node: BrowserNode;
+  status(): NetworkStatus;
   echo(peerId: string, data: Uint8Array): Promise<Uint8Array>;
   stop(): Promise<void>;
+}
+
+export interface NetworkInit {
+  config: InitConfig;
+  privateKey: PrivateKey;
+  networkIdHex: string;
+  /** Called (throttled) whenever connections or addresses change. */
+  onChange: () => void;
 }
 
 /** GET /api/relays with retries: the page may load before the relay's libp2p side is listening. */
@@ -43,12 +51,16 @@ export async function fetchRelays(origin: string, attempts = 8): Promise<string[
   throw lastError instanceof Error ? lastError : new Error(String(lastError));
 }
 
-export async function startNode(config: InitConfig, onStatus: (s: NodeStatus) => void): Promise<RunningNode> {
-  const netId = toHex(networkId(defaultGenesis()));
-  const names = networkNames(netId);
+export async function startNetwork({
+  config,
+  privateKey,
+  networkIdHex,
+  onChange
+}: NetworkInit): Promise<RunningNetwork> {
+  const names = networkNames(networkIdHex);
   const relays = await fetchRelays(config.origin);
   const node: BrowserNode = await createBrowserNode({
-    privateKey: await generateKeyPair('Ed25519'),
+    privateKey,
     relays,
     iceServers: config.iceServers,
     discoveryTopic: names.discoveryTopic,
@@ -60,12 +72,11 @@ export async function startNode(config: InitConfig, onStatus: (s: NodeStatus) =>
   const rtt = new RttProbe(node, RTT_INTERVAL_MS);
   const startedAt = Date.now();
 
-  const status = (): NodeStatus => {
+  const status = (): NetworkStatus => {
     const peers = peerStatuses(node, keeper.ids, rtt.rtts);
     const relayList = keeper.list();
     return {
       peerId: node.peerId.toString(),
-      networkId: netId,
       online: relayList.some((r) => r.connected) || peers.some((p) => p.transport === 'webrtc'),
       peers,
       relays: relayList,
@@ -78,7 +89,7 @@ export async function startNode(config: InitConfig, onStatus: (s: NodeStatus) =>
   const notify = (): void => {
     pending ??= setTimeout(() => {
       pending = undefined;
-      onStatus(status());
+      onChange();
     }, STATUS_THROTTLE_MS);
   };
 
@@ -96,6 +107,7 @@ export async function startNode(config: InitConfig, onStatus: (s: NodeStatus) =>
   notify();
 
   return {
+    node,
     status,
     echo: (peerId, data) => echo(node, names.echoProtocol, peerId, data),
     async stop() {

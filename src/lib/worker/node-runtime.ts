@@ -1,0 +1,102 @@
+// The node as it runs in the worker: ledger (Dexie store, Yjs state) and network (libp2p) from
+// one Ed25519 identity, behind NodeApi.
+import { privateKeyFromRaw } from '@libp2p/crypto/keys';
+import { concatBytes, toHex } from '../core/bytes.js';
+import { defaultGenesis, networkId } from '../core/genesis.js';
+import { loadOrCreateIdentity } from '../core/identity.js';
+import { Ledger } from '../core/ledger.js';
+import { DexieLedgerStore } from '../platform/dexie-store.js';
+import { ledgerDbName } from '../platform/dexie-schema.js';
+import type { InitConfig, NodeApi, NodeEvent, NodeStatus, WriteReceipt } from './messages.js';
+import { startNetwork, type RunningNetwork } from './network.js';
+import { startEntryGossip } from './entry-gossip.js';
+import { networkNames } from '../core/topics.js';
+import { exportSnapshotFile, importSnapshotFile } from './snapshot-files.js';
+import type { HashedEntry } from '../core/types.js';
+
+type Async<T> = {
+  [K in keyof T]: T[K] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> | Awaited<R> : never;
+};
+
+export interface RunningNode {
+  api: Async<NodeApi>;
+  stop(): Promise<void>;
+}
+
+function receipt(h: HashedEntry): WriteReceipt {
+  return { author: toHex(h.entry.author), seq: h.entry.seq, hash: toHex(h.hash) };
+}
+
+export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => void): Promise<RunningNode> {
+  const genesis = defaultGenesis();
+  const networkIdHex = toHex(networkId(genesis));
+  const store = await DexieLedgerStore.open({ name: ledgerDbName(networkIdHex) });
+  const keys = await loadOrCreateIdentity(store);
+  const ledger = await Ledger.open({ store, genesis, keys });
+  // The PeerId is derived from the author key, so the author of an entry is the peer that signs the transport.
+  const privateKey = privateKeyFromRaw(concatBytes(keys.seed, keys.publicKey));
+
+  // Status is asked for while the network is still starting.
+  const live: { network?: RunningNetwork } = {};
+  const status = (): NodeStatus => {
+    const stats = ledger.stats();
+    const net = live.network?.status();
+    return {
+      peerId: net?.peerId ?? '',
+      online: net?.online ?? false,
+      peers: net?.peers ?? [],
+      relays: net?.relays ?? [],
+      addrs: net?.addrs ?? [],
+      startedAt: net?.startedAt ?? Date.now(),
+      networkId: networkIdHex,
+      author: ledger.author,
+      role: 'light',
+      ledger: { ...stats, conflicts: ledger.conflicts().length }
+    };
+  };
+  const pushStatus = (): void => emit({ type: 'status', status: status() });
+
+  const unsubscribe = [
+    ledger.subscribe((changes) => emit({ type: 'records', changes })),
+    ledger.subscribeConflicts((conflicts) => {
+      emit({ type: 'conflicts', conflicts });
+      pushStatus();
+    }),
+    ledger.onAppend(() => pushStatus())
+  ];
+
+  const network = await startNetwork({ config, privateKey, networkIdHex, onChange: pushStatus });
+  live.network = network;
+  const gossip = startEntryGossip(network.node, ledger, networkNames(networkIdHex).entriesTopic, genesis.maxEntryBytes);
+  pushStatus();
+
+  return {
+    api: {
+      status,
+      echo: (peerId, data) => network.echo(peerId, data),
+      put: async (key, value) => receipt(await ledger.put(key, value)),
+      delete: async (key) => {
+        const h = await ledger.delete(key);
+        return h === null ? null : receipt(h);
+      },
+      get: (key) => ledger.get(key),
+      records: () => ledger.records(),
+      conflicts: () => ledger.conflicts(),
+      feeds: () => {
+        const forked = new Set(ledger.forks().map((f) => f.author));
+        return ledger
+          .heads()
+          .map((h) => ({ ...h, forked: forked.has(h.author), local: h.author === ledger.author }))
+          .sort((x, y) => Number(y.local) - Number(x.local) || x.author.localeCompare(y.author));
+      },
+      exportSnapshot: (kind = 'full') => exportSnapshotFile(ledger, kind),
+      importSnapshot: (bytes) => importSnapshotFile(ledger, bytes)
+    },
+    async stop() {
+      for (const off of unsubscribe) off();
+      gossip.stop();
+      await network.stop();
+      await ledger.close();
+    }
+  };
+}

@@ -1,0 +1,101 @@
+import { chromium, expect, test, type BrowserContext, type Page } from '@playwright/test';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDevice } from './fixtures.js';
+
+async function save(page: Page, key: string, value: string): Promise<void> {
+  await page.getByRole('textbox', { name: 'Key' }).fill(key);
+  await page.getByRole('textbox', { name: 'Value' }).fill(value);
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('table', { name: 'Records' }).locator(`tr[data-key="${key}"]`)).toBeVisible();
+}
+
+function row(page: Page, key: string) {
+  return page.getByRole('table', { name: 'Records' }).locator(`tr[data-key="${key}"]`);
+}
+
+test('records are saved durably, survive reload, and can be deleted', async ({ browser }) => {
+  const a = await openDevice(browser, '/');
+  await expect(a.page.getByRole('status')).toContainText('Online');
+  await save(a.page, 'greeting', 'hello');
+  await save(a.page, 'answer', '42');
+  await expect(row(a.page, 'answer')).toContainText('42');
+
+  await a.page.reload();
+  await expect(row(a.page, 'greeting')).toContainText('hello');
+  await expect(row(a.page, 'answer')).toContainText('42');
+
+  await a.page.getByRole('button', { name: 'Delete greeting' }).click();
+  await expect(row(a.page, 'greeting')).toHaveCount(0);
+  await a.page.reload();
+  await expect(row(a.page, 'answer')).toBeVisible();
+  await expect(row(a.page, 'greeting')).toHaveCount(0);
+  await a.context.close();
+});
+
+test('window.tabula writes resolve after the durable commit, in order', async ({ browser }) => {
+  const a = await openDevice(browser, '/');
+  await a.page.waitForFunction(() => window.tabula?.phase === 'running');
+  const receipts = await a.page.evaluate(() =>
+    Promise.all([1, 2, 3].map((i) => window.tabula!.put(`k${i}`, { n: i, tags: ['x'] })))
+  );
+  expect(receipts.map((r) => r.seq)).toEqual([1, 2, 3]);
+  expect(new Set(receipts.map((r) => r.author)).size).toBe(1);
+  expect(await a.page.evaluate(() => window.tabula!.get('k2'))).toEqual({ n: 2, tags: ['x'] });
+  expect((await a.page.evaluate(() => window.tabula!.records())).map((r) => r.key)).toEqual(['k1', 'k2', 'k3']);
+  expect(await a.page.evaluate(() => window.tabula!.delete('k1'))).toMatchObject({ seq: 4 });
+  expect(await a.page.evaluate(() => window.tabula!.delete('missing'))).toBeNull();
+  const bad = await a.page.evaluate(() =>
+    window.tabula!.put('', 1).then(
+      () => 'accepted',
+      (e: Error) => e.name
+    )
+  );
+  expect(bad).toBe('InvalidRecordKeyError');
+  await expect(row(a.page, 'k3')).toBeVisible();
+  await a.context.close();
+});
+
+async function launchProfile(dir: string): Promise<BrowserContext> {
+  const ctx = await chromium.launchPersistentContext(dir, {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--allow-loopback-in-peer-connection', '--disable-background-networking'],
+    baseURL: test.info().project.use.baseURL
+  });
+  await ctx.grantPermissions(['microphone']);
+  return ctx;
+}
+
+test('records and identity survive closing and reopening the browser', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tabula-profile-'));
+  let ctx = await launchProfile(dir);
+  let page = ctx.pages()[0] ?? (await ctx.newPage());
+  await page.goto('/');
+  await save(page, 'kept', 'across restarts');
+  const before = await page.evaluate(() => window.tabula!.status());
+  await ctx.close();
+
+  ctx = await launchProfile(dir);
+  page = ctx.pages()[0] ?? (await ctx.newPage());
+  await page.goto('/');
+  await expect(row(page, 'kept')).toContainText('across restarts');
+  const after = await page.evaluate(() => window.tabula!.status());
+  expect(after.author).toBe(before.author);
+  expect(after.peerId).toBe(before.peerId);
+  expect(after.ledger.entries).toBe(before.ledger.entries);
+  await ctx.close();
+});
+
+test('a second tab of the same profile waits instead of running the same node twice', async ({ browser }) => {
+  const a = await openDevice(browser, '/');
+  await a.page.waitForFunction(() => window.tabula?.phase === 'running');
+  await a.page.evaluate(() => window.tabula!.put('owner', 'first tab'));
+  const second = await a.context.newPage();
+  await second.goto('/');
+  await expect(second.getByRole('status')).toContainText('runs in another tab');
+  await a.page.close();
+  await second.waitForFunction(() => window.tabula?.phase === 'running');
+  await expect(row(second, 'owner')).toContainText('first tab');
+  await a.context.close();
+});
