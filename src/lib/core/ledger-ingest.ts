@@ -1,0 +1,237 @@
+// The pure half of ingesting replicated entries: verifying each one on its own (never trusting
+// the caller), then sorting the verified ones through the FeedSet into "store these", "fork
+// evidence", duplicates, pending and rejections. The Ledger does the writes and the applying.
+import * as Y from 'yjs';
+import type { ForkEvidence, Genesis, HashedEntry } from './types.js';
+import type { LedgerStore } from './storage.js';
+import type { FeedSet } from './feeds.js';
+import type { LedgerState } from './state/doc.js';
+import { decodeEntry, encodeEntry, verifyEntry } from './entry.js';
+import { bytesEqual, toHex } from './bytes.js';
+import { ForeignClientError, LedgerError, MalformedEntryError, MalformedPayloadError } from './errors.js';
+import { clientIdOf } from './state/client-id.js';
+
+/** What a peer may hand to Ledger.ingest: canonical entry bytes, or a decoded entry. */
+export type IncomingEntry = Uint8Array | HashedEntry;
+
+export interface Rejection {
+  author?: string;
+  seq?: number;
+  /** The LedgerError code (e.g. 'bad-signature'); peers are scored on it. */
+  code: string;
+  message: string;
+}
+
+export interface IngestReport {
+  /** Entries newly stored (and applied). */
+  added: number;
+  /** Entries already known (same author, seq and hash). */
+  duplicates: number;
+  /** Entries held until their predecessors arrive. */
+  pending: number;
+  /** Equivocations detected by this batch (evidence stored). */
+  forks: number;
+  /** Valid entries not kept: pending buffer full, or descendants of a fork's losing branch. */
+  dropped: number;
+  /**
+   * Entries refused, with the reason. Nothing of them is stored, except an entry whose payload the
+   * state refused only after it was stored (code of a state error, e.g. 'malformed-payload').
+   */
+  rejected: Rejection[];
+}
+
+export type Verified = { ok: true; h: HashedEntry } | { ok: false; rejection: Rejection };
+
+export function emptyReport(): IngestReport {
+  return { added: 0, duplicates: 0, pending: 0, forks: 0, dropped: 0, rejected: [] };
+}
+
+export function rejectionOf(e: unknown, author?: string, seq?: number): Rejection {
+  const code = e instanceof LedgerError ? e.code : new MalformedEntryError().code;
+  const message = e instanceof Error ? e.message : String(e);
+  return { ...(author !== undefined ? { author } : {}), ...(seq !== undefined ? { seq } : {}), code, message };
+}
+
+/**
+ * The payload must be a Yjs update whose structs all carry the author's clientID: checked with
+ * the signature (after it), so a forged write is refused before it is stored, and the refusal
+ * is provably the author's fault.
+ */
+export function authoredPayloadValidator(author: Uint8Array): (payload: Uint8Array) => void {
+  return (payload) => {
+    if (payload.length === 0) throw new MalformedPayloadError('empty payload');
+    let structs: ReturnType<typeof Y.decodeUpdate>['structs'];
+    try {
+      structs = Y.decodeUpdate(payload).structs;
+    } catch (e) {
+      throw new MalformedPayloadError(`payload is not a Yjs update: ${(e as Error)?.message ?? String(e)}`);
+    }
+    const client = clientIdOf(toHex(author));
+    for (const s of structs) {
+      if (s.id.client !== client)
+        throw new ForeignClientError(`struct of client ${s.id.client} in a payload of ${client}`);
+    }
+  };
+}
+
+/**
+ * Decodes (bytes) or re-encodes (HashedEntry) into a private copy, checks the hash the caller
+ * claims, then verifies network, signature and payload. Never throws: failures are rejections.
+ */
+export async function verifyIncoming(item: IncomingEntry, networkId: Uint8Array, genesis: Genesis): Promise<Verified> {
+  let h: HashedEntry;
+  try {
+    if (item instanceof Uint8Array) {
+      h = decodeEntry(item, genesis.maxEntryBytes);
+    } else {
+      if (item === null || typeof item !== 'object') throw new MalformedEntryError('entry must be bytes or an object');
+      // Re-encoding copies every field (a caller mutating its object later cannot reach ours)
+      // and yields the true hash; the size limit is checked before the copy is parsed.
+      h = decodeEntry(encodeEntry(item.entry), genesis.maxEntryBytes);
+      if (!(item.hash instanceof Uint8Array) || !bytesEqual(item.hash, h.hash)) {
+        throw new MalformedEntryError('entry hash does not match its encoding');
+      }
+    }
+  } catch (e) {
+    return { ok: false, rejection: rejectionOf(e) };
+  }
+  try {
+    await verifyEntry(h.entry, networkId, genesis, { validatePayload: authoredPayloadValidator(h.entry.author) });
+    return { ok: true, h };
+  } catch (e) {
+    return { ok: false, rejection: rejectionOf(e, toHex(h.entry.author), h.entry.seq) };
+  }
+}
+
+export interface FeedPlan {
+  /** Newly contiguous entries, in the order they joined their feeds. */
+  toStore: HashedEntry[];
+  evidence: ForkEvidence[];
+}
+
+/**
+ * Runs verified entries through the FeedSet (which it mutates: the caller must rebuild the
+ * FeedSet from the store if storing the plan fails). Counts go into `report`.
+ */
+export async function planFeeds(
+  feeds: FeedSet,
+  store: Pick<LedgerStore, 'getEntry'>,
+  verified: readonly HashedEntry[],
+  report: IngestReport
+): Promise<FeedPlan> {
+  const plan: FeedPlan = { toStore: [], evidence: [] };
+  const held = new Set<HashedEntry>(); // entries of this batch that went pending
+  for (const h of verified) {
+    const r = feeds.ingest(h);
+    switch (r.kind) {
+      case 'appended':
+        plan.toStore.push(...r.entries);
+        for (const e of r.entries) held.delete(e);
+        for (const p of r.rejected) {
+          held.delete(p.entry);
+          if (p.reason === 'forked-branch') report.dropped++;
+          else report.rejected.push(brokenChain(p.entry));
+        }
+        break;
+      case 'pending':
+        held.add(h);
+        break;
+      case 'duplicate':
+        report.duplicates++;
+        break;
+      case 'fork':
+        plan.evidence.push(r.evidence);
+        break;
+      case 'broken-chain':
+        report.rejected.push(rejectionOf(r.error, toHex(h.entry.author), h.entry.seq));
+        break;
+      case 'dropped':
+        report.dropped++;
+        break;
+      case 'needs-lookup': {
+        // Below the retained window: only the store can tell a duplicate from a fork.
+        const stored = await store.getEntry(r.author, r.seq);
+        if (stored === undefined)
+          report.dropped++; // pruned history: cannot judge, keep nothing
+        else if (bytesEqual(stored.hash, h.hash)) report.duplicates++;
+        else plan.evidence.push(feeds.recordFork(stored, h));
+        break;
+      }
+    }
+  }
+  report.pending = held.size; // still waiting for a predecessor after the whole batch
+  report.forks = plan.evidence.length;
+  return plan;
+}
+
+function brokenChain(h: HashedEntry): Rejection {
+  return {
+    author: toHex(h.entry.author),
+    seq: h.entry.seq,
+    code: 'broken-chain',
+    message: `seq ${h.entry.seq} does not link to its predecessor`
+  };
+}
+
+export interface CommitResult {
+  /** Entries stored (or already in the store) and applied, in feed order: announce these. */
+  stored: HashedEntry[];
+  /** Highest lamport among them. */
+  lamport: number;
+  /** Stored entries whose payload the state refused (also listed in report.rejected). */
+  skipped: number;
+  /** True when the store disagreed with the FeedSet: rebuild the FeedSet from the store. */
+  feedsStale: boolean;
+  /** Storing fork evidence failed (after the entries were stored and applied): rethrow it. */
+  forkError?: unknown;
+}
+
+/**
+ * Stores a plan with ONE store.ingest (relaxed durability), applies the stored payloads, then
+ * stores the fork evidence (last, so a failure there cannot leave stored entries unapplied).
+ * If this throws, nothing was stored but the FeedSet is ahead of the store: rebuild it.
+ * A fork's second entry is never stored nor applied: the first-seen entry stays.
+ */
+export async function commitPlan(
+  store: LedgerStore,
+  state: LedgerState,
+  plan: FeedPlan,
+  report: IngestReport,
+  now: () => number
+): Promise<CommitResult> {
+  const out: CommitResult = { stored: [], lamport: 0, skipped: 0, feedsStale: false };
+  if (plan.toStore.length > 0) {
+    const res = await store.ingest(plan.toStore);
+    report.added = res.added;
+    report.duplicates += res.duplicates;
+    const clash = new Set(res.conflicts);
+    out.stored = plan.toStore.filter((h) => !clash.has(h));
+    // The store held other entries at those seqs: they stay; the newcomers become evidence.
+    for (const h of res.conflicts) {
+      const author = toHex(h.entry.author);
+      const theirs = await store.getEntry(author, h.entry.seq);
+      if (theirs) plan.evidence.push({ author, seq: h.entry.seq, a: theirs, b: h, detectedAt: now() });
+    }
+    out.feedsStale = res.conflicts.length > 0;
+  }
+  report.forks = plan.evidence.length;
+  for (const h of out.stored) {
+    const { seq, lamport, time, payload } = h.entry;
+    const author = toHex(h.entry.author);
+    out.lamport = Math.max(out.lamport, lamport);
+    try {
+      state.applyRemote(payload, { author, seq, lamport, time });
+    } catch (e) {
+      // Verified and stored, but the state cannot integrate it: skipped here and on every replay.
+      if (!(e instanceof LedgerError)) throw e;
+      out.skipped++;
+      report.rejected.push(rejectionOf(e, author, seq));
+    }
+  }
+  try {
+    for (const ev of plan.evidence) await store.putFork(ev);
+  } catch (e) {
+    out.forkError = e;
+  }
+  return out;
+}

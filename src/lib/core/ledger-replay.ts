@@ -1,0 +1,189 @@
+// Rebuilding a ledger's memory from its store: the compacted state, then every entry after it,
+// each verified (hash, network, signature, chain link) before its payload is applied. A store
+// that fails verification is not loaded: CorruptStoreError names the author and seq.
+import type { FeedHead, Genesis, HashedEntry, IdentityKeys } from './types.js';
+import type { Compaction, LedgerStore } from './storage.js';
+import type { LedgerState } from './state/doc.js';
+import { FeedSet, type FeedSetOptions } from './feeds.js';
+import { hashEntry, verifyEntry } from './entry.js';
+import { bytesEqual, fromHex, toHex } from './bytes.js';
+import { CorruptStoreError, IdentityMismatchError, InvalidKeyError, LedgerError } from './errors.js';
+import { publicKeyFromSeed } from './ed25519.js';
+import { HASH_BYTES, LEDGER_REPLAY_PAGE, RECENT_ENTRIES_PER_AUTHOR } from './constants.js';
+
+export interface ReplayInput {
+  store: LedgerStore;
+  genesis: Genesis;
+  networkId: Uint8Array;
+  /** A fresh state; the replay loads into it. */
+  state: LedgerState;
+  feedOptions?: FeedSetOptions;
+  /** Entries read per getRange call. */
+  pageSize?: number;
+}
+
+export interface ReplayResult {
+  feeds: FeedSet;
+  compaction: Compaction | undefined;
+  /** Highest lamport of the replayed entries and of the stored head entries. */
+  lamport: number;
+  /** Entries replayed on top of the compaction. */
+  applied: number;
+  /**
+   * Verified entries whose payload the state refused (e.g. a forged clientID in a snapshot-imported
+   * entry). They are skipped the same way on every replay, so the state stays deterministic.
+   */
+  skipped: { author: string; seq: number; code: string; message: string }[];
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+/** Store meta key recording which network a store belongs to. */
+const NETWORK_META = 'networkId';
+
+/**
+ * Before anything is loaded: the key pair must be consistent, the store must be ours (its
+ * identity is saved on first use) and belong to this network (recorded on first use).
+ */
+export async function checkIdentityAndNetwork(
+  store: LedgerStore,
+  keys: IdentityKeys,
+  networkId: Uint8Array
+): Promise<void> {
+  if (!(keys?.seed instanceof Uint8Array) || !(keys.publicKey instanceof Uint8Array)) {
+    throw new InvalidKeyError('identity keys must be a seed and a public key');
+  }
+  if (!bytesEqual(await publicKeyFromSeed(keys.seed), keys.publicKey)) {
+    throw new InvalidKeyError('public key does not match seed');
+  }
+  const stored = await store.loadIdentity();
+  if (stored === undefined) await store.saveIdentity(keys);
+  else if (!bytesEqual(stored.publicKey, keys.publicKey)) throw new IdentityMismatchError();
+  const hex = toHex(networkId);
+  const net = await store.getMeta(NETWORK_META);
+  if (net === undefined) await store.setMeta(NETWORK_META, hex);
+  else if (net !== hex) throw new CorruptStoreError(`store belongs to network ${String(net).slice(0, 16)}…`);
+}
+
+/** Loads `input.state` from the store and returns the feed state that goes with it. */
+export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
+  const { store, state } = input;
+  const compaction = await store.loadCompaction();
+  const base = new Map<string, FeedHead>();
+  if (compaction) {
+    for (const h of compaction.heads) {
+      checkHead(h, 'compaction head');
+      base.set(h.author, h);
+    }
+    try {
+      state.loadState(compaction.state);
+    } catch (e) {
+      throw new CorruptStoreError(`compacted state does not load: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  const heads = await store.heads();
+  const result: ReplayResult = { feeds: new FeedSet(), compaction, lamport: 0, applied: 0, skipped: [] };
+  const recent: HashedEntry[] = [];
+  for (const head of heads) {
+    checkHead(head, 'feed head');
+    const entries = await replayFeed(input, head, base.get(head.author), result);
+    recent.push(...entries);
+  }
+
+  const forks = await store.forks();
+  try {
+    result.feeds = FeedSet.fromHeads({ heads, recent, forks }, input.feedOptions);
+  } catch (e) {
+    throw new CorruptStoreError(`stored fork evidence is unreadable: ${(e as Error).message}`, { cause: e });
+  }
+  return result;
+}
+
+/**
+ * Verifies and applies one author's entries above the compaction, page by page. Returns the
+ * last few (to seed FeedSet's duplicate/fork window).
+ */
+async function replayFeed(
+  input: ReplayInput,
+  head: FeedHead,
+  base: FeedHead | undefined,
+  out: ReplayResult
+): Promise<HashedEntry[]> {
+  const { store, state } = input;
+  const author = head.author;
+  const pageSize = Math.max(1, input.pageSize ?? LEDGER_REPLAY_PAGE);
+  let seq = base?.seq ?? 0;
+  let prev = base ? fromHex(base.hash) : new Uint8Array(HASH_BYTES);
+  if (head.seq < seq) throw corrupt(author, head.seq, `head seq ${head.seq} is below the compaction's ${seq}`);
+  const recent: HashedEntry[] = [];
+
+  while (seq < head.seq) {
+    const page = await store.getRange(author, seq + 1, head.seq, pageSize);
+    if (page.length === 0) throw corrupt(author, seq + 1, `entries ${seq + 1}..${head.seq} are missing`);
+    // Signatures of a page are checked concurrently (WebCrypto works in parallel), links in order.
+    const checks = await Promise.allSettled(page.map((h) => verifyStored(h, input)));
+    for (let i = 0; i < page.length; i++) {
+      const h = page[i];
+      const at = seq + 1;
+      if (h.entry.seq !== at) throw corrupt(author, at, `entry ${at} is missing (found ${h.entry.seq})`);
+      const check = checks[i];
+      if (check.status === 'rejected') {
+        const why =
+          check.reason instanceof Error ? `${check.reason.name}: ${check.reason.message}` : String(check.reason);
+        throw corrupt(author, at, `stored entry fails verification (${why})`, check.reason);
+      }
+      if (toHex(h.entry.author) !== author) throw corrupt(author, at, 'stored entry has another author');
+      if (!bytesEqual(h.entry.prev, prev)) throw corrupt(author, at, 'stored entry does not link to its predecessor');
+      apply(state, h, author, out);
+      seq = at;
+      prev = h.hash;
+      recent.push(h);
+      if (recent.length > RECENT_ENTRIES_PER_AUTHOR) recent.shift();
+    }
+  }
+  if (toHex(prev) !== head.hash) throw corrupt(author, head.seq, 'feed head does not match its entry');
+  if (recent.length === 0) {
+    // Nothing above the compaction: the head entry (never pruned, if present) still carries the
+    // author's latest lamport, which the compacted state does not remember.
+    const last = await store.getEntry(author, head.seq);
+    if (last && bytesEqual(last.hash, prev)) out.lamport = Math.max(out.lamport, last.entry.lamport);
+  }
+  return recent;
+}
+
+async function verifyStored(h: HashedEntry, input: ReplayInput): Promise<void> {
+  // hashEntry re-encodes: a shape error is a MalformedEntryError, a changed byte a hash mismatch.
+  if (!(h.hash instanceof Uint8Array) || !bytesEqual(hashEntry(h.entry), h.hash)) {
+    throw new CorruptStoreError('stored hash does not match the entry');
+  }
+  await verifyEntry(h.entry, input.networkId, input.genesis);
+}
+
+function apply(state: LedgerState, h: HashedEntry, author: string, out: ReplayResult): void {
+  const { seq, lamport, time, payload } = h.entry;
+  out.lamport = Math.max(out.lamport, lamport);
+  try {
+    state.applyRemote(payload, { author, seq, lamport, time });
+    out.applied++;
+  } catch (e) {
+    if (!(e instanceof LedgerError)) throw e;
+    out.skipped.push({ author, seq, code: e.code, message: e.message });
+  }
+}
+
+function checkHead(h: FeedHead, what: string): void {
+  const ok =
+    h !== null &&
+    typeof h === 'object' &&
+    typeof h.author === 'string' &&
+    HEX64.test(h.author) &&
+    typeof h.hash === 'string' &&
+    HEX64.test(h.hash) &&
+    Number.isSafeInteger(h.seq) &&
+    h.seq >= 1;
+  if (!ok) throw new CorruptStoreError(`malformed ${what}`);
+}
+
+function corrupt(author: string, seq: number, why: string, cause?: unknown): CorruptStoreError {
+  return new CorruptStoreError(`${why}: author ${author.slice(0, 16)}… seq ${seq}`, { author, seq, cause });
+}
