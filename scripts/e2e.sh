@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-chromium.sh
 [ -f build/index.html ] || npx vite build >/dev/null
+# The storage compliance suite, bundled for the browser (test/e2e/store-compliance.spec.ts).
+npx vite build --config test/browser/vite.config.ts >/dev/null
 run='ip link set lo up && exec npx playwright test "$@"'
 if [ "$(id -u)" = "0" ] && unshare -n true 2>/dev/null; then
   echo "e2e: loopback-only network namespace (unshare -n)"
