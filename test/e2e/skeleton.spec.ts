@@ -11,6 +11,17 @@ test('two devices meet through the relay and talk over direct WebRTC', async ({ 
 
   await Promise.all([waitForPeer(a, b.peerId), waitForPeer(b, a.peerId)]);
   console.log(`direct WebRTC between two fresh devices after ${Date.now() - t0} ms (page loads included)`);
+  for (const [name, d] of [
+    ['A', a],
+    ['B', b]
+  ] as const) {
+    const t = await d.page.evaluate(() => window.tabula!.status().then((s) => s.timings));
+    console.log(
+      `timings ${name}: relay ${t.relayMs} ms, reservation ${t.reservationMs} ms, ` +
+        `first webrtc ${t.firstWebrtcMs} ms, webrtc dial ${t.lastDialMs ?? '-'} ms`
+    );
+    expect(t.reservationMs).not.toBeNull();
+  }
 
   // The dashboard lists the other device with its transport and a measured RTT.
   const row = b.page.getByRole('table', { name: 'Peers' }).locator(`tr[data-peer="${a.peerId}"]`);

@@ -31,6 +31,19 @@ export interface NetworkStatus {
   /** Our dialable addresses (circuit/webrtc), once a relay reservation is held. */
   addrs: string[];
   startedAt: number;
+  /** Milestones since the network started, ms; null until reached. */
+  timings: NetworkTimings;
+}
+
+export interface NetworkTimings {
+  /** First relay connection open. */
+  relayMs: number | null;
+  /** First /p2p-circuit/webrtc address: a relay reservation is held. */
+  reservationMs: number | null;
+  /** First direct WebRTC connection open. */
+  firstWebrtcMs: number | null;
+  /** Duration of our most recent successful WebRTC dial (signalling + ICE + DTLS). */
+  lastDialMs: number | null;
 }
 
 export interface LedgerSummary {

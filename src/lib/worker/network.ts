@@ -4,9 +4,10 @@ import type { PrivateKey } from '@libp2p/interface';
 import { networkNames } from '../core/topics.js';
 import { createBrowserNode, type BrowserNode } from '../platform/libp2p-browser.js';
 import { echo, handleEcho } from './echo.js';
-import type { InitConfig, NetworkStatus } from './messages.js';
+import type { InitConfig, NetworkStatus, NetworkTimings } from './messages.js';
+import { WebRTC } from '@multiformats/multiaddr-matcher';
 import { PeerDialer } from './peer-dialer.js';
-import { peerStatuses, RttProbe } from './peer-status.js';
+import { classify, peerStatuses, RttProbe } from './peer-status.js';
 import { RelayKeeper } from './relay-keeper.js';
 
 const RTT_INTERVAL_MS = 5000;
@@ -71,6 +72,8 @@ export async function startNetwork({
   const dialer = new PeerDialer(node, keeper.ids);
   const rtt = new RttProbe(node, RTT_INTERVAL_MS);
   const startedAt = Date.now();
+  const timings: NetworkTimings = { relayMs: null, reservationMs: null, firstWebrtcMs: null, lastDialMs: null };
+  const since = (): number => Date.now() - startedAt;
 
   const status = (): NetworkStatus => {
     const peers = peerStatuses(node, keeper.ids, rtt.rtts);
@@ -81,7 +84,8 @@ export async function startNetwork({
       peers,
       relays: relayList,
       addrs: node.getMultiaddrs().map((ma) => ma.toString()),
-      startedAt
+      startedAt,
+      timings: { ...timings, lastDialMs: dialer.lastDialMs }
     };
   };
 
@@ -95,11 +99,17 @@ export async function startNetwork({
 
   await handleEcho(node, names.echoProtocol);
   node.addEventListener('connection:open', (ev) => {
+    const kind = classify(ev.detail);
+    if (kind === 'websocket' && keeper.ids.has(ev.detail.remotePeer.toString())) timings.relayMs ??= since();
+    if (kind === 'webrtc') timings.firstWebrtcMs ??= since();
     notify();
     void rtt.probe(ev.detail).then(notify);
   });
   node.addEventListener('connection:close', notify);
-  node.addEventListener('self:peer:update', notify);
+  node.addEventListener('self:peer:update', () => {
+    if (node.getMultiaddrs().some((ma) => WebRTC.exactMatch(ma))) timings.reservationMs ??= since();
+    notify();
+  });
   await node.start();
   keeper.start();
   dialer.start();

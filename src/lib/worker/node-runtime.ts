@@ -48,6 +48,7 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
       relays: net?.relays ?? [],
       addrs: net?.addrs ?? [],
       startedAt: net?.startedAt ?? Date.now(),
+      timings: net?.timings ?? { relayMs: null, reservationMs: null, firstWebrtcMs: null, lastDialMs: null },
       networkId: networkIdHex,
       author: ledger.author,
       role: 'light',

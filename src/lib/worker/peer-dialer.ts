@@ -32,6 +32,8 @@ export class PeerDialer {
   readonly #failures = new Map<string, { count: number; until: number }>();
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   #stopped = false;
+  /** Duration of the last successful direct dial, ms. */
+  lastDialMs: number | null = null;
 
   constructor(node: Libp2p, relayIds: Set<string>, opts: Partial<DialerOptions> = {}) {
     this.#node = node;
@@ -87,9 +89,11 @@ export class PeerDialer {
     const failure = this.#failures.get(id);
     if (failure !== undefined && Date.now() < failure.until) return;
     this.#inflight.add(id);
+    const started = Date.now();
     try {
       const conn = await this.#node.dial(addrs, { signal: AbortSignal.timeout(this.#opts.dialTimeoutMs) });
       this.#failures.delete(id);
+      if (classify(conn) === 'webrtc') this.lastDialMs = Date.now() - started;
       // Only the dialler drops the relayed hop: it knows its signalling is finished.
       if (classify(conn) === 'webrtc') this.#dropRelayed(id);
     } catch {
