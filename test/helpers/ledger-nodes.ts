@@ -56,16 +56,7 @@ export async function openLedger(
 }
 
 /** Seeded PRNG for randomized tests (print the seed). */
-export function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as mulberry } from './fake-feed.js';
 
 export function shuffle<T>(xs: T[], rand: () => number): T[] {
   const out = [...xs];

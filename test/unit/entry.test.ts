@@ -16,6 +16,7 @@ import { sha256 } from '../../src/lib/core/hash.js';
 import { ENTRY_SIGNING_TAG } from '../../src/lib/core/constants.js';
 import type { Entry, Genesis, HashedEntry, IdentityKeys } from '../../src/lib/core/types.js';
 import { keysFromByte, makeChain, yUpdate } from '../helpers/ledger-fixtures.js';
+import { leb128 } from '../helpers/leb128.js';
 
 const genesis = defaultGenesis();
 const netId = networkId(genesis);
@@ -40,17 +41,6 @@ async function rejection(fn: () => unknown): Promise<string> {
     return (e as Error).name;
   }
   throw new Error('expected a rejection');
-}
-
-function leb128(n: number): Uint8Array {
-  const out: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return new Uint8Array(out);
 }
 
 async function signed(fields: Partial<Entry>, id = netId): Promise<Entry> {

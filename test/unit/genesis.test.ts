@@ -10,18 +10,7 @@ import {
 import { concatBytes, fromHex, toHex } from '../../src/lib/core/bytes.js';
 import { sha256 } from '../../src/lib/core/hash.js';
 import type { Genesis } from '../../src/lib/core/types.js';
-
-/** Independent LEB128 (unsigned varint) encoder, to check the codec against PROTOCOL.md. */
-function leb128(n: number): Uint8Array {
-  const out: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return new Uint8Array(out);
-}
+import { leb128 } from '../helpers/leb128.js';
 
 const OP_A = 'aa'.repeat(32);
 const OP_B = '01'.repeat(32);

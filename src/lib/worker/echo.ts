@@ -1,6 +1,7 @@
 // Byte echo over a libp2p stream: the simplest proof that a direct stream carries data both ways.
 import type { Libp2p, Stream } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
+import { concatBytes } from '../core/bytes.js';
 
 export const MAX_ECHO_BYTES = 64 * 1024;
 
@@ -17,13 +18,7 @@ async function readAll(stream: Stream, max: number): Promise<Uint8Array> {
     if (total > max) throw new EchoTooLargeError(`echo exceeds ${max} bytes`);
     parts.push(bytes);
   }
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.byteLength;
-  }
-  return out;
+  return concatBytes(...parts);
 }
 
 async function sendAll(stream: Stream, data: Uint8Array): Promise<void> {

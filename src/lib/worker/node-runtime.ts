@@ -51,7 +51,8 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
       timings: net?.timings ?? { relayMs: null, reservationMs: null, firstWebrtcMs: null, lastDialMs: null },
       networkId: networkIdHex,
       author: ledger.author,
-      role: 'light',
+      // Every entry is kept: light-replica pruning (storage budget) is not built yet.
+      role: 'full',
       ledger: { ...stats, conflicts: ledger.conflicts().length }
     };
   };

@@ -4,7 +4,7 @@
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import type { FeedHead, Genesis } from '../types.js';
 import type { LedgerStore } from '../storage.js';
-import { toHex } from '../bytes.js';
+import { concatBytes, toHex } from '../bytes.js';
 import { encodeEntry } from '../entry.js';
 import { sortHeads } from '../heads-digest.js';
 import { SNAPSHOT_STATE_CHUNK_BYTES } from '../constants.js';
@@ -171,21 +171,13 @@ export function exportSnapshot(source: SnapshotSource, opts: ExportOptions = {})
 
 export async function collectBytes(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
-  let size = 0;
   const reader = stream.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     parts.push(value);
-    size += value.length;
   }
-  const out = new Uint8Array(size);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concatBytes(...parts);
 }
 
 /** For downloads: a gzip Blob of the whole snapshot. */
