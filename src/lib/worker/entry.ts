@@ -37,7 +37,7 @@ function boot(msg: Extract<ToWorker, { kind: 'init' }>): Promise<RunningNode> {
     const run = async (lock: Lock | null): Promise<void> => {
       if (lock === null) {
         emit({ type: 'phase', phase: 'standby' });
-        // Wait our turn: the lock is released when the other tab's worker ends.
+        // Queue for the lock: it is released when the other tab's worker ends.
         await navigator.locks.request(LOCK_NAME, run);
         return;
       }
