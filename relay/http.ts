@@ -1,6 +1,7 @@
 // The relay's HTTP face: the built app (single-page fallback), /healthz, /metrics and /api/*.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { stat } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { renderMetrics, type Metric } from './metrics.js';
@@ -55,12 +56,8 @@ async function serveFile(res: ServerResponse, path: string, head: boolean): Prom
     res.end();
     return true;
   }
-  await new Promise<void>((resolve) => {
-    createReadStream(path)
-      .on('error', () => res.destroy())
-      .on('close', resolve)
-      .pipe(res);
-  });
+  // pipeline closes the file when the client goes away mid-download (pipe() would leak the fd).
+  await pipeline(createReadStream(path), res).catch(() => res.destroy());
   return true;
 }
 

@@ -9,6 +9,8 @@ async function save(page: Page, key: string, value: string): Promise<void> {
   await page.getByRole('textbox', { name: 'Value' }).fill(value);
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByRole('table', { name: 'Records' }).locator(`tr[data-key="${key}"]`)).toBeVisible();
+  // The form clears once put() resolved, i.e. after the durable commit.
+  await expect(page.getByRole('textbox', { name: 'Key' })).toHaveValue('');
 }
 
 function row(page: Page, key: string) {
@@ -98,4 +100,20 @@ test('a second tab of the same profile waits instead of running the same node tw
   await second.waitForFunction(() => window.tabula?.phase === 'running');
   await expect(row(second, 'owner')).toContainText('first tab');
   await a.context.close();
+});
+
+test('the node works offline and joins the network when the site answers again', async ({ browser }) => {
+  const context = await browser.newContext();
+  await context.grantPermissions(['microphone']);
+  // The relay list is unreachable: as if the network dropped right after the page loaded.
+  await context.route('**/api/relays', (route) => route.abort('internetdisconnected'));
+  const page = await context.newPage();
+  await page.goto('/');
+  await page.waitForFunction(() => window.tabula?.phase === 'running');
+  await expect(page.getByRole('status')).toContainText('Offline');
+  await save(page, 'offline-note', 'written while offline');
+  await context.unroute('**/api/relays');
+  await expect(page.getByRole('status')).toContainText('Online', { timeout: 30_000 });
+  await expect(row(page, 'offline-note')).toContainText('written while offline');
+  await context.close();
 });

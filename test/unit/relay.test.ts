@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -131,6 +133,33 @@ describe('relay HTTP endpoints', () => {
       expect(res.body).not.toContain('root:');
     }
     expect((await rawGet(relay.url, '/%E0%A4%A')).status).toBe(400);
+  });
+
+  it('closes the file when a client aborts a download', async () => {
+    // Large enough that the response cannot fit in the socket buffers in one go.
+    await writeFile(join(staticDir, '_app', 'immutable', 'big.js'), 'x'.repeat(4 << 20));
+    const openOnBig = (): number =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).endsWith('big.js');
+        } catch {
+          return false;
+        }
+      }).length;
+    const port = new URL(relay.url).port;
+    for (let i = 0; i < 10; i++) {
+      await new Promise<void>((resolve) => {
+        const s = connect(Number(port), '127.0.0.1', () =>
+          s.write('GET /_app/immutable/big.js HTTP/1.1\r\nHost: x\r\n\r\n')
+        );
+        s.once('data', () => {
+          s.destroy();
+          resolve();
+        });
+      });
+    }
+    for (let i = 0; i < 200 && openOnBig() > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(openOnBig()).toBe(0);
   });
 
   it('refuses methods other than GET and HEAD', async () => {

@@ -28,14 +28,18 @@ export interface NetworkInit {
   networkIdHex: string;
   /** Called (throttled) whenever connections or addresses change. */
   onChange: () => void;
+  /** Aborts start-up (e.g. while still waiting for the site's relay list). */
+  signal: AbortSignal;
 }
 
-/** GET /api/relays with retries: the page may load before the relay's libp2p side is listening. */
-export async function fetchRelays(origin: string, attempts = 8): Promise<string[]> {
-  let lastError: unknown;
-  for (let i = 0; i < attempts; i++) {
+/** GET /api/relays, retried with capped backoff until it answers or `signal` aborts: offline is normal. */
+export async function fetchRelays(origin: string, signal: AbortSignal, maxBackoffMs = 5000): Promise<string[]> {
+  for (let attempt = 0; ; attempt++) {
+    signal.throwIfAborted();
     try {
-      const res = await fetch(new URL('/api/relays', origin), { signal: AbortSignal.timeout(5000) });
+      const res = await fetch(new URL('/api/relays', origin), {
+        signal: AbortSignal.any([signal, AbortSignal.timeout(5000)])
+      });
       if (!res.ok) throw new Error(`/api/relays answered ${res.status}`);
       const text = await res.text();
       if (text.length > MAX_RELAY_LIST_BYTES) throw new Error('/api/relays answer too large');
@@ -45,21 +49,25 @@ export async function fetchRelays(origin: string, attempts = 8): Promise<string[
       }
       return body.relays as string[];
     } catch (err) {
-      lastError = err;
-      await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** i)));
+      if (signal.aborted) throw err;
+      const wait = Math.min(maxBackoffMs, 250 * 2 ** Math.min(attempt, 10));
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, wait);
+        signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+      });
     }
   }
-  throw lastError instanceof Error ? lastError : new Error(String(lastError));
 }
 
 export async function startNetwork({
   config,
   privateKey,
   networkIdHex,
-  onChange
+  onChange,
+  signal
 }: NetworkInit): Promise<RunningNetwork> {
   const names = networkNames(networkIdHex);
-  const relays = await fetchRelays(config.origin);
+  const relays = await fetchRelays(config.origin, signal);
   const node: BrowserNode = await createBrowserNode({
     privateKey,
     relays,

@@ -1,6 +1,7 @@
 // The node as it runs in the worker: ledger (Dexie store, Yjs state) and network (libp2p) from
 // one Ed25519 identity, behind NodeApi.
 import { privateKeyFromRaw } from '@libp2p/crypto/keys';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { concatBytes, toHex } from '../core/bytes.js';
 import { defaultGenesis, networkId } from '../core/genesis.js';
 import { loadOrCreateIdentity } from '../core/identity.js';
@@ -35,6 +36,7 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
   const ledger = await Ledger.open({ store, genesis, keys });
   // The PeerId is derived from the author key, so the author of an entry is the peer that signs the transport.
   const privateKey = privateKeyFromRaw(concatBytes(keys.seed, keys.publicKey));
+  const peerId = peerIdFromPrivateKey(privateKey).toString();
 
   // Status is asked for while the network is still starting.
   const live: { network?: RunningNetwork } = {};
@@ -42,7 +44,7 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
     const stats = ledger.stats();
     const net = live.network?.status();
     return {
-      peerId: net?.peerId ?? '',
+      peerId,
       online: net?.online ?? false,
       peers: net?.peers ?? [],
       relays: net?.relays ?? [],
@@ -67,15 +69,28 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
     ledger.onAppend(() => pushStatus())
   ];
 
-  const network = await startNetwork({ config, privateKey, networkIdHex, onChange: pushStatus });
-  live.network = network;
-  const gossip = startEntryGossip(network.node, ledger, networkNames(networkIdHex).entriesTopic, genesis.maxEntryBytes);
+  // The ledger works offline: the network joins in the background whenever the site answers.
+  const abort = new AbortController();
+  let gossip: ReturnType<typeof startEntryGossip> | undefined;
+  const networkReady = startNetwork({ config, privateKey, networkIdHex, onChange: pushStatus, signal: abort.signal });
+  networkReady.then(
+    (network) => {
+      if (abort.signal.aborted) return void network.stop();
+      live.network = network;
+      gossip = startEntryGossip(network.node, ledger, networkNames(networkIdHex).entriesTopic, genesis.maxEntryBytes);
+      pushStatus();
+    },
+    () => undefined
+  );
   pushStatus();
 
   return {
     api: {
       status,
-      echo: (peerId, data) => network.echo(peerId, data),
+      echo: async (peerId, data) => {
+        if (live.network === undefined) throw new Error('not connected to the network yet');
+        return live.network.echo(peerId, data);
+      },
       put: async (key, value) => receipt(await ledger.put(key, value)),
       delete: async (key) => {
         const h = await ledger.delete(key);
@@ -96,8 +111,9 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
     },
     async stop() {
       for (const off of unsubscribe) off();
-      gossip.stop();
-      await network.stop();
+      abort.abort();
+      gossip?.stop();
+      await live.network?.stop();
       await ledger.close();
     }
   };
