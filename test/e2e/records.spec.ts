@@ -96,6 +96,15 @@ test('a second tab of the same profile waits instead of running the same node tw
   const second = await a.context.newPage();
   await second.goto('/');
   await expect(second.getByRole('status')).toContainText('runs in another tab');
+  // Calls from the waiting tab fail at once rather than hanging.
+  expect(
+    await second.evaluate(() =>
+      window.tabula!.records().then(
+        () => 'answered',
+        (e: Error) => e.name
+      )
+    )
+  ).toBe('StandbyError');
   await a.page.close();
   await second.waitForFunction(() => window.tabula?.phase === 'running');
   await expect(row(second, 'owner')).toContainText('first tab');

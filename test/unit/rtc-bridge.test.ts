@@ -197,6 +197,20 @@ describe('BridgedPeerConnection', () => {
     expect(host.size).toBe(0);
   });
 
+  it('reports a connection the main thread could not create as closed', async () => {
+    const [mainPort, workerPort] = portPair();
+    const throwing = function () {
+      throw new DOMException('bad ice server', 'SyntaxError');
+    } as unknown as typeof RTCPeerConnection;
+    const badHost = serveRtcBridge(mainPort, { RTCPeerConnection: throwing });
+    const badScope: Record<string, unknown> = {};
+    installRtcBridge(workerPort, badScope);
+    const pc = new (badScope.RTCPeerConnection as typeof BridgedPeerConnection)({});
+    await until(() => pc.connectionState === 'closed', 'closed state');
+    await expect(pc.createOffer()).rejects.toMatchObject({ name: 'InvalidStateError' });
+    badHost.close();
+  });
+
   it('refuses more peer connections than its limit', async () => {
     const pcs = [newPc(), newPc(), newPc(), newPc()];
     await until(() => pcs[3].pc.connectionState === 'closed', 'fourth refused');

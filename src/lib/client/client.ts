@@ -98,7 +98,13 @@ export function createClient(options: ClientOptions = {}): TabulaClient {
     const id = nextId++;
     return new Promise((resolve, reject) => {
       calls.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      worker.postMessage({ kind: 'call', id, method, args } as ToWorker);
+      try {
+        worker.postMessage({ kind: 'call', id, method, args } as ToWorker);
+      } catch (err) {
+        // DataCloneError: the arguments cannot cross to the worker (a function, a DOM node...).
+        calls.delete(id);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
     });
   }
 

@@ -20,6 +20,7 @@ export function liveNode(): LiveNode {
   $effect(() => {
     const client = getClient();
     let refreshing: Promise<void> | undefined;
+    let conflictEvents = 0;
     let again = false;
     // Change events say what changed; re-reading the list keeps one source of truth.
     const refresh = (): void => {
@@ -27,10 +28,12 @@ export function liveNode(): LiveNode {
         again = true;
         return;
       }
+      const seen = conflictEvents;
       refreshing = Promise.all([client.records(), client.conflicts()])
         .then(([r, c]) => {
           records = r;
-          conflicts = c;
+          // A conflicts event that arrived meanwhile is newer than this read.
+          if (conflictEvents === seen) conflicts = c;
         })
         .catch((e: unknown) => {
           error = e instanceof Error ? e.message : String(e);
@@ -49,7 +52,10 @@ export function liveNode(): LiveNode {
         if (ev.phase === 'running') refresh();
       } else if (ev.type === 'status') status = ev.status;
       else if (ev.type === 'records') refresh();
-      else if (ev.type === 'conflicts') conflicts = ev.conflicts;
+      else if (ev.type === 'conflicts') {
+        conflictEvents++;
+        conflicts = ev.conflicts;
+      }
     });
     const offFatal = client.onFatal((e) => (error = `${e.name}: ${e.message}`));
     return () => {

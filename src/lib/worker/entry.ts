@@ -1,19 +1,21 @@
 // Dedicated worker entry: the Tabula node. The page sends `init` with the RTC bridge port first.
 /// <reference lib="webworker" />
 import { installRtcBridge } from './rtc-bridge-worker.js';
-import type { ErrorInfo, FromWorker, NodeEvent, ToWorker } from './messages.js';
+import type { ErrorInfo, FromWorker, NodeEvent, NodePhase, ToWorker } from './messages.js';
 import type { RunningNode } from './node-runtime.js';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 /** One node per browser profile and network: a second tab waits on this lock (standby). */
 const LOCK_NAME = 'tabula-node';
 let node: Promise<RunningNode> | undefined;
+let phase: NodePhase = 'starting';
 
 function post(msg: FromWorker): void {
   scope.postMessage(msg);
 }
 
 function emit(event: NodeEvent): void {
+  if (event.type === 'phase') phase = event.phase;
   post({ kind: 'event', event });
 }
 
@@ -64,6 +66,11 @@ scope.addEventListener('message', (ev: MessageEvent<ToWorker>) => {
     return;
   }
   if (msg.kind === 'call') {
+    if (phase === 'standby') {
+      // Calls would wait for as long as the other tab stays open: say so at once instead.
+      const error = { name: 'StandbyError', message: "this profile's node runs in another tab", code: 'standby' };
+      return post({ kind: 'result', id: msg.id, ok: false, error });
+    }
     const running = node ?? Promise.reject(new Error('node not initialised'));
     running
       .then((n) => {

@@ -58,6 +58,8 @@ export interface LedgerSummary {
 
 export interface NodeStatus extends NetworkStatus {
   networkId: string;
+  /** Why the network side is not running, while it retries; null when fine. */
+  networkError: string | null;
   /** This node's author key (hex); its PeerId is derived from the same Ed25519 key. */
   author: string;
   role: 'light' | 'full';

@@ -15,6 +15,9 @@ import { networkNames } from '../core/topics.js';
 import { exportSnapshotFile, importSnapshotFile } from './snapshot-files.js';
 import type { HashedEntry } from '../core/types.js';
 
+const STATUS_THROTTLE_MS = 100;
+const NETWORK_RETRY_MAX_MS = 30_000;
+
 type Async<T> = {
   [K in keyof T]: T[K] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> | Awaited<R> : never;
 };
@@ -39,7 +42,7 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
   const peerId = peerIdFromPrivateKey(privateKey).toString();
 
   // Status is asked for while the network is still starting.
-  const live: { network?: RunningNetwork } = {};
+  const live: { network?: RunningNetwork; networkError: string | null } = { networkError: null };
   const status = (): NodeStatus => {
     const stats = ledger.stats();
     const net = live.network?.status();
@@ -52,13 +55,21 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
       startedAt: net?.startedAt ?? Date.now(),
       timings: net?.timings ?? { relayMs: null, reservationMs: null, firstWebrtcMs: null, lastDialMs: null },
       networkId: networkIdHex,
+      networkError: live.networkError,
       author: ledger.author,
       // Every entry is kept: light-replica pruning (storage budget) is not built yet.
       role: 'full',
       ledger: { ...stats, conflicts: ledger.conflicts().length }
     };
   };
-  const pushStatus = (): void => emit({ type: 'status', status: status() });
+  // Coalesced: a snapshot import appends thousands of entries, the page needs one status.
+  let statusTimer: ReturnType<typeof setTimeout> | undefined;
+  const pushStatus = (): void => {
+    statusTimer ??= setTimeout(() => {
+      statusTimer = undefined;
+      emit({ type: 'status', status: status() });
+    }, STATUS_THROTTLE_MS);
+  };
 
   const unsubscribe = [
     ledger.subscribe((changes) => emit({ type: 'records', changes })),
@@ -69,19 +80,34 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
     ledger.onAppend(() => pushStatus())
   ];
 
-  // The ledger works offline: the network joins in the background whenever the site answers.
+  // The ledger works offline: the network joins in the background whenever the site answers,
+  // and a failed start (not just an unreachable site) is retried with backoff.
   const abort = new AbortController();
   let gossip: ReturnType<typeof startEntryGossip> | undefined;
-  const networkReady = startNetwork({ config, privateKey, networkIdHex, onChange: pushStatus, signal: abort.signal });
-  networkReady.then(
-    (network) => {
-      if (abort.signal.aborted) return void network.stop();
-      live.network = network;
-      gossip = startEntryGossip(network.node, ledger, networkNames(networkIdHex).entriesTopic, genesis.maxEntryBytes);
-      pushStatus();
-    },
-    () => undefined
-  );
+  void (async () => {
+    for (let attempt = 0; !abort.signal.aborted; attempt++) {
+      try {
+        const network = await startNetwork({
+          config,
+          privateKey,
+          networkIdHex,
+          onChange: pushStatus,
+          signal: abort.signal
+        });
+        if (abort.signal.aborted) return void network.stop();
+        live.network = network;
+        live.networkError = null;
+        gossip = startEntryGossip(network.node, ledger, networkNames(networkIdHex).entriesTopic, genesis.maxEntryBytes);
+        pushStatus();
+        return;
+      } catch (err) {
+        if (abort.signal.aborted) return;
+        live.networkError = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+        pushStatus();
+        await new Promise((r) => setTimeout(r, Math.min(NETWORK_RETRY_MAX_MS, 1000 * 2 ** attempt)));
+      }
+    }
+  })();
   pushStatus();
 
   return {

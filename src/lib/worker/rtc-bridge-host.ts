@@ -45,7 +45,14 @@ export function serveRtcBridge(port: BridgePort, options: BridgeHostOptions = {}
       send({ t: 'pc-state', pc: id, states: closedStates(), changed: ['connectionState'] });
       return;
     }
-    const pc = new Ctor(config);
+    let pc: RTCPeerConnection;
+    try {
+      pc = new Ctor(config);
+    } catch {
+      // e.g. a malformed iceServers entry: the worker sees a closed connection, its dial fails.
+      send({ t: 'pc-state', pc: id, states: closedStates(), changed: ['connectionState'] });
+      return;
+    }
     pcs.set(id, pc);
     let last = readStates(pc);
     const onState = (): void => {
