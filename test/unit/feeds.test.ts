@@ -6,6 +6,7 @@ import { defaultGenesis, networkId } from '../../src/lib/core/genesis.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 import type { HashedEntry, IdentityKeys } from '../../src/lib/core/types.js';
 import { keysFromByte, makeChain, yUpdate } from '../helpers/ledger-fixtures.js';
+import { MAX_PENDING_BYTES, PENDING_ENTRY_OVERHEAD_BYTES, PENDING_MAX_AGE_MS } from '../../src/lib/core/constants.js';
 
 const netId = networkId(defaultGenesis());
 const seed = Number(process.env.SEED ?? Date.now() % 2 ** 31);
@@ -163,6 +164,86 @@ describe('FeedSet', () => {
     expect(fs.ingest(A3x).kind).toBe('duplicate');
     expect(fs.ingest(A4x)).toEqual({ kind: 'dropped', reason: 'forked-branch' });
     expect(fs.ingest(A[6]).kind).toBe('pending'); // beyond the head: not taken from `recent`
+  });
+});
+
+describe('FeedSet pending bounds', () => {
+  const cost = (h: HashedEntry): number => h.entry.payload.byteLength + PENDING_ENTRY_OVERHEAD_BYTES;
+
+  it('caps the bytes held by pending entries and frees them when they drain', () => {
+    const fs = new FeedSet({ maxPendingBytes: cost(A[2]) + cost(A[3]) });
+    fs.ingest(A[0]);
+    expect(fs.ingest(A[2]).kind).toBe('pending');
+    expect(fs.ingest(A[3]).kind).toBe('pending');
+    expect(fs.pendingByteCount()).toBe(cost(A[2]) + cost(A[3]));
+    expect(fs.ingest(A[4])).toEqual({ kind: 'dropped', reason: 'pending-full' });
+    expect(fs.ingest(authors[0].chain[2])).toEqual({ kind: 'dropped', reason: 'pending-full' });
+    expect(seqs(fs.ingest(A[1]))).toEqual([2, 3, 4]);
+    expect(fs.pendingByteCount()).toBe(0);
+    expect(fs.ingest(A[5]).kind).toBe('pending'); // room again
+  });
+
+  it('with the defaults, large entries hit the byte cap long before the count caps', async () => {
+    const big = new Uint8Array(60_000);
+    const entries: HashedEntry[] = [];
+    for (const a of authors.slice(0, 2)) {
+      let prev = a.chain[0].hash;
+      for (let seq = 3; seq < 3 + 150; seq++) {
+        const h = await createEntry({ keys: a.keys, seq, prev, lamport: seq, time: seq, payload: big }, netId);
+        entries.push(h);
+        prev = h.hash;
+      }
+    }
+    const fs = new FeedSet();
+    const kept = entries.filter((h) => fs.ingest(h).kind === 'pending').length;
+    const perEntry = big.byteLength + PENDING_ENTRY_OVERHEAD_BYTES;
+    expect(kept).toBe(Math.floor(MAX_PENDING_BYTES / perEntry));
+    expect(fs.pendingCount()).toBe(kept);
+    expect(fs.pendingByteCount()).toBeLessThanOrEqual(MAX_PENDING_BYTES);
+  });
+
+  it('evicts pending entries older than the age limit when new entries arrive', () => {
+    let t = 1_000_000;
+    const fs = new FeedSet({ now: () => t });
+    expect(fs.ingest(A[2]).kind).toBe('pending'); // received at t0
+    t += PENDING_MAX_AGE_MS / 2;
+    expect(fs.ingest(A[4]).kind).toBe('pending'); // received at t0 + half
+    expect(fs.ingest(authors[0].chain[3]).kind).toBe('pending');
+    t += PENDING_MAX_AGE_MS / 2 - 1;
+    fs.ingest(authors[1].chain[0]); // just under the limit: nothing goes
+    expect(fs.pendingCount()).toBe(3);
+    t += 1;
+    expect(seqs(fs.ingest(authors[1].chain[1]))).toEqual([2]);
+    expect(fs.pendingCount()).toBe(2);
+    expect(fs.pendingCount(aliceHex())).toBe(1);
+    expect(fs.missing(aliceHex())).toEqual([{ author: aliceHex(), fromSeq: 1, toSeq: 4 }]);
+    expect(fs.pendingByteCount()).toBe(cost(A[4]) + cost(authors[0].chain[3]));
+    // The evicted entry is simply gone: it may be offered again (e.g. by sync) and is held anew.
+    expect(fs.ingest(A[2]).kind).toBe('pending');
+    t += PENDING_MAX_AGE_MS / 2;
+    expect(fs.evictExpired()).toBe(2);
+    expect(fs.pendingCount()).toBe(1);
+    // Authors left with nothing are forgotten; authors with a head stay.
+    expect(fs.trackedAuthors()).toBe(2); // alice (A[2] still pending) and authors[1] (head 2)
+    t += PENDING_MAX_AGE_MS / 2;
+    expect(fs.evictExpired()).toBe(1);
+    expect(fs.trackedAuthors()).toBe(1);
+    expect(fs.heads().map((h) => h.author)).toEqual([toHex(authors[1].keys.publicKey)]);
+  });
+
+  it('keeps no feed for an author whose entry was dropped', () => {
+    const fs = new FeedSet({ maxPendingTotal: 1 });
+    expect(fs.ingest(authors[0].chain[2]).kind).toBe('pending');
+    for (const a of authors.slice(1)) {
+      expect(fs.ingest(a.chain[2])).toEqual({ kind: 'dropped', reason: 'pending-full' });
+    }
+    expect(fs.trackedAuthors()).toBe(1);
+    const bytes = new FeedSet({ maxPendingBytes: 1 });
+    for (const a of authors) expect(bytes.ingest(a.chain[3]).kind).toBe('dropped');
+    expect(bytes.trackedAuthors()).toBe(0);
+    expect(bytes.missing()).toEqual([]);
+    expect(bytes.ingest(authors[0].chain[0]).kind).toBe('appended'); // a kept entry does register
+    expect(bytes.trackedAuthors()).toBe(1);
   });
 });
 

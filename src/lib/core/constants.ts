@@ -71,3 +71,26 @@ export const SNAPSHOT_VERIFY_BATCH = 64;
 export const LEDGER_COMPACT_EVERY = 256;
 /** Ledger: stored entries read (and verified) per page while replaying a feed on open. */
 export const LEDGER_REPLAY_PAGE = 256;
+
+/** FeedSet: bytes held by pending entries over all authors (payload + PENDING_ENTRY_OVERHEAD_BYTES each). */
+export const MAX_PENDING_BYTES = 16 * 1024 * 1024;
+/** FeedSet: rough per-entry cost of a pending entry besides its payload (fixed fields, hash, bookkeeping). */
+export const PENDING_ENTRY_OVERHEAD_BYTES = 256;
+/** FeedSet: pending entries older than this (local receive time) are evicted when new entries arrive. */
+export const PENDING_MAX_AGE_MS = 10 * 60 * 1000;
+
+/** Gossip: messages verified or waiting for the ledger at once; beyond this they are ignored (not forwarded). */
+export const GOSSIP_MAX_QUEUED = 256;
+/** Gossip: verified entries handed to one Ledger.ingest call. */
+export const GOSSIP_INGEST_BATCH = 64;
+/** Gossip: entry hashes remembered to ignore re-sent entries without checking their signature again. */
+export const GOSSIP_SEEN_HASHES = 4096;
+/** Gossip: peers whose rejected-message count is tracked (oldest-updated forgotten first). */
+export const GOSSIP_TRACKED_PEERS = 1024;
+
+/** Peer dialer: direct dials in flight at once; further peers wait for their next discovery broadcast. */
+export const DIALER_MAX_CONCURRENT_DIALS = 4;
+/** Peer dialer: peers whose dial failures (backoff) are remembered. */
+export const DIALER_MAX_TRACKED_FAILURES = 1024;
+/** Ledger: incoming entries whose signatures are verified concurrently (ingest checks a batch in such chunks). */
+export const LEDGER_VERIFY_CONCURRENCY = 256;

@@ -11,7 +11,14 @@
 import type { FeedHead, ForkEvidence, HashedEntry } from './types.js';
 import { BrokenChainError } from './errors.js';
 import { bytesEqual, fromHex, toHex } from './bytes.js';
-import { MAX_PENDING_PER_AUTHOR, MAX_PENDING_TOTAL, RECENT_ENTRIES_PER_AUTHOR } from './constants.js';
+import {
+  MAX_PENDING_BYTES,
+  MAX_PENDING_PER_AUTHOR,
+  MAX_PENDING_TOTAL,
+  PENDING_ENTRY_OVERHEAD_BYTES,
+  PENDING_MAX_AGE_MS,
+  RECENT_ENTRIES_PER_AUTHOR
+} from './constants.js';
 
 export type DropReason = 'pending-full' | 'forked-branch';
 
@@ -44,8 +51,12 @@ export type FeedIngestResult =
 export interface FeedSetOptions {
   maxPendingPerAuthor?: number;
   maxPendingTotal?: number;
+  /** Bytes of all pending entries together (payload + PENDING_ENTRY_OVERHEAD_BYTES each). */
+  maxPendingBytes?: number;
+  /** Pending entries received longer ago than this are evicted when the next entry arrives. */
+  pendingMaxAgeMs?: number;
   recentPerAuthor?: number;
-  /** Clock for ForkEvidence.detectedAt (injectable for deterministic tests). */
+  /** Clock for ForkEvidence.detectedAt and pending receive times (injectable for tests). */
   now?: () => number;
 }
 
@@ -57,11 +68,19 @@ export interface FeedSetSeed {
   forks?: ForkEvidence[];
 }
 
+/** An out-of-order entry with what the pending bounds need: its cost and local receive time. */
+interface Pending {
+  h: HashedEntry;
+  author: string;
+  at: number;
+  bytes: number;
+}
+
 interface Feed {
   seq: number; // contiguous head seq, 0 = empty
   hash: Uint8Array | undefined;
   recent: Map<number, HashedEntry>;
-  pending: Map<number, HashedEntry>;
+  pending: Map<number, Pending>;
   forked: boolean;
   /** Hashes (hex) of entries known to be off the chain: fork variants and their descendants. */
   offChain: Set<string>;
@@ -71,14 +90,21 @@ export class FeedSet {
   private readonly feeds = new Map<string, Feed>();
   private readonly evidence: ForkEvidence[] = [];
   private pendingTotal = 0;
+  private pendingBytes = 0;
+  /** Every pending entry in arrival order, so the oldest are found first. */
+  private readonly pendingOrder = new Set<Pending>();
   private readonly maxPendingPerAuthor: number;
   private readonly maxPendingTotal: number;
+  private readonly maxPendingBytes: number;
+  private readonly pendingMaxAgeMs: number;
   private readonly recentPerAuthor: number;
   private readonly now: () => number;
 
   constructor(opts: FeedSetOptions = {}) {
     this.maxPendingPerAuthor = opts.maxPendingPerAuthor ?? MAX_PENDING_PER_AUTHOR;
     this.maxPendingTotal = opts.maxPendingTotal ?? MAX_PENDING_TOTAL;
+    this.maxPendingBytes = opts.maxPendingBytes ?? MAX_PENDING_BYTES;
+    this.pendingMaxAgeMs = opts.pendingMaxAgeMs ?? PENDING_MAX_AGE_MS;
     this.recentPerAuthor = Math.max(1, opts.recentPerAuthor ?? RECENT_ENTRIES_PER_AUTHOR);
     this.now = opts.now ?? Date.now;
   }
@@ -108,8 +134,10 @@ export class FeedSet {
   }
 
   ingest(h: HashedEntry): FeedIngestResult {
+    this.evictExpired();
     const author = toHex(h.entry.author);
-    const f = this.feed(author);
+    // Not registered yet: an entry that is dropped or refused must not leave an empty feed behind.
+    const f = this.feeds.get(author) ?? newFeed();
     const seq = h.entry.seq;
     const hex = toHex(h.hash);
     if (f.offChain.has(hex)) return { kind: 'duplicate' };
@@ -119,13 +147,14 @@ export class FeedSet {
     if (seq === f.seq + 1) {
       const link = this.linkTo(f, h);
       if (link !== 'ok') return this.rejectLink(f, h, hex, link);
+      this.feeds.set(author, f);
       this.append(f, h);
       const entries = [h];
       const rejected = this.drain(f, entries);
       return { kind: 'appended', entries, rejected };
     }
 
-    const held = f.pending.get(seq);
+    const held = f.pending.get(seq)?.h;
     if (held) {
       if (bytesEqual(held.hash, h.hash)) return { kind: 'duplicate' };
       return { kind: 'fork', evidence: this.fork(f, author, held, h) };
@@ -134,11 +163,39 @@ export class FeedSet {
       f.offChain.add(hex);
       return { kind: 'dropped', reason: 'forked-branch' };
     }
-    if (f.pending.size >= this.maxPendingPerAuthor || this.pendingTotal >= this.maxPendingTotal)
+    const bytes = h.entry.payload.byteLength + PENDING_ENTRY_OVERHEAD_BYTES;
+    if (
+      f.pending.size >= this.maxPendingPerAuthor ||
+      this.pendingTotal >= this.maxPendingTotal ||
+      this.pendingBytes + bytes > this.maxPendingBytes
+    )
       return { kind: 'dropped', reason: 'pending-full' };
-    f.pending.set(seq, h);
+    const p: Pending = { h, author, at: this.now(), bytes };
+    this.feeds.set(author, f);
+    f.pending.set(seq, p);
+    this.pendingOrder.add(p);
     this.pendingTotal++;
+    this.pendingBytes += bytes;
     return { kind: 'pending', missing: this.firstGap(author) };
+  }
+
+  /**
+   * Drops pending entries received more than pendingMaxAgeMs ago (their gap was never filled)
+   * and the feeds left with nothing. Runs on every ingest; returns how many were dropped.
+   */
+  evictExpired(): number {
+    if (this.pendingTotal === 0) return 0;
+    const cutoff = this.now() - this.pendingMaxAgeMs;
+    let evicted = 0;
+    // Arrival order is receive-time order (for a clock that does not run backwards).
+    for (const p of this.pendingOrder) {
+      if (p.at > cutoff) break;
+      const f = this.feeds.get(p.author)!;
+      this.unpend(f, p);
+      if (isEmpty(f)) this.feeds.delete(p.author);
+      evicted++;
+    }
+    return evicted;
   }
 
   /** Records a fork found by the caller (e.g. after `needs-lookup`): `a` is the stored entry. */
@@ -175,6 +232,16 @@ export class FeedSet {
     return this.feeds.get(author)?.pending.size ?? 0;
   }
 
+  /** What the pending entries count against maxPendingBytes. */
+  pendingByteCount(): number {
+    return this.pendingBytes;
+  }
+
+  /** Authors with any state held (head, pending entries or fork marks). */
+  trackedAuthors(): number {
+    return this.feeds.size;
+  }
+
   /** Every gap below pending entries, per author, in author then seq order. */
   missing(author?: string): MissingRange[] {
     const authors = author === undefined ? [...this.feeds.keys()].sort() : [author];
@@ -194,10 +261,17 @@ export class FeedSet {
   private feed(author: string): Feed {
     let f = this.feeds.get(author);
     if (!f) {
-      f = { seq: 0, hash: undefined, recent: new Map(), pending: new Map(), forked: false, offChain: new Set() };
+      f = newFeed();
       this.feeds.set(author, f);
     }
     return f;
+  }
+
+  private unpend(f: Feed, p: Pending): void {
+    f.pending.delete(p.h.entry.seq);
+    this.pendingOrder.delete(p);
+    this.pendingTotal--;
+    this.pendingBytes -= p.bytes;
   }
 
   private belowHead(f: Feed, author: string, h: HashedEntry, hex: string): FeedIngestResult {
@@ -249,9 +323,9 @@ export class FeedSet {
   /** Appends the pending entries that now follow the head, until a gap or a bad link. */
   private drain(f: Feed, appended: HashedEntry[]): RejectedPending[] {
     const rejected: RejectedPending[] = [];
-    for (let next = f.pending.get(f.seq + 1); next; next = f.pending.get(f.seq + 1)) {
-      f.pending.delete(next.entry.seq);
-      this.pendingTotal--;
+    for (let p = f.pending.get(f.seq + 1); p; p = f.pending.get(f.seq + 1)) {
+      this.unpend(f, p);
+      const next = p.h;
       const link = this.linkTo(f, next);
       if (link !== 'ok') {
         if (link === 'forked-branch') f.offChain.add(toHex(next.hash));
@@ -276,4 +350,12 @@ export class FeedSet {
   private firstGap(author: string): MissingRange {
     return this.missing(author)[0];
   }
+}
+
+function newFeed(): Feed {
+  return { seq: 0, hash: undefined, recent: new Map(), pending: new Map(), forked: false, offChain: new Set() };
+}
+
+function isEmpty(f: Feed): boolean {
+  return f.seq === 0 && f.pending.size === 0 && f.recent.size === 0 && !f.forked && f.offChain.size === 0;
 }

@@ -1,45 +1,167 @@
-// Push: every local entry is published on the network's entries topic, and entries heard there
-// are verified and ingested (duplicates are dropped by the ledger). Filling gaps left by missed
+// Push: every local entry is published on the network's entries topic. Entries heard there are
+// judged by a gossipsub topic validator BEFORE gossipsub delivers or forwards them: junk is
+// Rejected (not forwarded, and gossipsub lowers the sender's score), entries this node already
+// stored or cannot take right now are Ignored (not forwarded, no penalty), and only verified
+// entries are Accepted, forwarded and queued for the ledger. Filling gaps left by missed
 // messages is the sync protocol's job, not this module's.
-import type { Message } from '@libp2p/gossipsub';
-import { encodeEntry } from '../core/entry.js';
+import { TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub';
+import type { PeerId } from '@libp2p/interface';
+import { toHex } from '../core/bytes.js';
+import { GOSSIP_INGEST_BATCH, GOSSIP_MAX_QUEUED, GOSSIP_SEEN_HASHES, GOSSIP_TRACKED_PEERS } from '../core/constants.js';
+import { decodeEntry, encodeEntry, verifyEntry } from '../core/entry.js';
 import type { Ledger } from '../core/ledger.js';
-import type { BrowserNode } from '../platform/libp2p-browser.js';
+import { authoredPayloadValidator } from '../core/ledger-ingest.js';
+import type { HashedEntry } from '../core/types.js';
 
-export interface GossipStats {
-  published: number;
-  received: number;
-  rejected: number;
+/** The part of the libp2p node gossip uses (a BrowserNode fits; tests pass a fake). */
+export interface GossipNode {
+  services: { pubsub: Pick<GossipSub, 'topicValidators' | 'subscribe' | 'unsubscribe' | 'publish'> };
 }
 
-export function startEntryGossip(node: BrowserNode, ledger: Ledger, topic: string, maxEntryBytes: number) {
-  const pubsub = node.services.pubsub;
-  const stats: GossipStats = { published: 0, received: 0, rejected: 0 };
-  let chain = Promise.resolve();
+export interface GossipLimits {
+  /** Messages being verified or waiting for the ledger at once; more are Ignored and counted as dropped. */
+  maxQueued: number;
+  /** Entries per Ledger.ingest call. */
+  ingestBatch: number;
+  /** Stored entry hashes remembered, to Ignore re-sent entries without verifying them again. */
+  seenHashes: number;
+  /** Peers tracked in rejectedByPeer. */
+  trackedPeers: number;
+}
 
-  const onMessage = (ev: CustomEvent<Message>): void => {
-    const msg = ev.detail;
-    if (msg.topic !== topic) return;
-    stats.received++;
-    // Bounded before any parsing; the ledger decodes and verifies the rest.
-    if (msg.data.byteLength > maxEntryBytes) {
-      stats.rejected++;
-      return;
-    }
-    // One ingest at a time keeps the ledger's batches small and ordered.
-    chain = chain
-      .then(() => ledger.ingest([msg.data]))
-      .then((report) => {
-        stats.rejected += report.rejected.length;
-      })
-      .catch(() => {
-        stats.rejected++;
-      });
+export const GOSSIP_DEFAULTS: GossipLimits = {
+  maxQueued: GOSSIP_MAX_QUEUED,
+  ingestBatch: GOSSIP_INGEST_BATCH,
+  seenHashes: GOSSIP_SEEN_HASHES,
+  trackedPeers: GOSSIP_TRACKED_PEERS
+};
+
+export interface GossipStats {
+  /** Local entries published. */
+  published: number;
+  /** Messages on the topic that reached the validator. */
+  received: number;
+  /** Verified, forwarded and queued for the ledger. */
+  accepted: number;
+  /** Failed the size, decoding, network, signature or payload checks (sender penalised). */
+  rejected: number;
+  /** Entries this node already stored: Ignored without verifying again. */
+  duplicates: number;
+  /** Ignored because maxQueued messages were already in progress. */
+  dropped: number;
+  /** Accepted entries the ledger refused (e.g. broken chain) or could not store. */
+  ingestFailed: number;
+  /** Rejected messages per propagating peer id; bounded, the least recently updated peer goes first. */
+  rejectedByPeer: Map<string, number>;
+}
+
+export interface EntryGossip {
+  stats: GossipStats;
+  /** Resolves once every accepted entry so far has been handed to the ledger. */
+  settled(): Promise<void>;
+  stop(): void;
+}
+
+/**
+ * Networks and genesis come from the ledger; `maxEntryBytes` can only tighten the genesis limit
+ * (kept as a parameter for existing callers).
+ */
+export function startEntryGossip(
+  node: GossipNode,
+  ledger: Ledger,
+  topic: string,
+  maxEntryBytes: number = ledger.genesis.maxEntryBytes,
+  limits: Partial<GossipLimits> = {}
+): EntryGossip {
+  const pubsub = node.services.pubsub;
+  const lim = { ...GOSSIP_DEFAULTS, ...limits };
+  const maxBytes = Math.min(maxEntryBytes, ledger.genesis.maxEntryBytes);
+  const stats: GossipStats = {
+    published: 0,
+    received: 0,
+    accepted: 0,
+    rejected: 0,
+    duplicates: 0,
+    dropped: 0,
+    ingestFailed: 0,
+    rejectedByPeer: new Map()
+  };
+  const seen = new Set<string>(); // insertion order = age
+  const queue: HashedEntry[] = [];
+  let inProgress = 0; // being verified, queued or being ingested
+  let draining: Promise<void> | undefined;
+  let stopped = false;
+
+  const remember = (hashHex: string): void => {
+    seen.delete(hashHex);
+    if (seen.size >= lim.seenHashes) seen.delete(seen.values().next().value!);
+    seen.add(hashHex);
   };
 
+  const reject = (peer: PeerId): TopicValidatorResult => {
+    stats.rejected++;
+    const id = peer.toString();
+    const n = (stats.rejectedByPeer.get(id) ?? 0) + 1;
+    stats.rejectedByPeer.delete(id);
+    if (stats.rejectedByPeer.size >= lim.trackedPeers)
+      stats.rejectedByPeer.delete(stats.rejectedByPeer.keys().next().value!);
+    stats.rejectedByPeer.set(id, n);
+    return TopicValidatorResult.Reject;
+  };
+
+  // Batches keep the ledger's work ordered and its write transactions few.
+  const drain = async (): Promise<void> => {
+    while (queue.length > 0 && !stopped) {
+      const batch = queue.splice(0, lim.ingestBatch);
+      try {
+        const report = await ledger.ingest(batch);
+        stats.ingestFailed += report.rejected.length;
+      } catch {
+        stats.ingestFailed += batch.length;
+      } finally {
+        inProgress -= batch.length;
+      }
+    }
+    draining = undefined;
+  };
+
+  const validate = async (peer: PeerId, msg: Message): Promise<TopicValidatorResult> => {
+    if (stopped || msg.topic !== topic) return TopicValidatorResult.Ignore;
+    stats.received++;
+    // Bounded before any parsing or queueing.
+    if (msg.data.byteLength > maxBytes) return reject(peer);
+    if (inProgress >= lim.maxQueued) {
+      stats.dropped++;
+      return TopicValidatorResult.Ignore;
+    }
+    inProgress++;
+    let queued = false;
+    try {
+      const h = decodeEntry(msg.data, maxBytes);
+      if (seen.has(toHex(h.hash))) {
+        stats.duplicates++;
+        return TopicValidatorResult.Ignore;
+      }
+      // The ledger's own checks, so what is forwarded is what every honest ledger accepts.
+      const validatePayload = authoredPayloadValidator(h.entry.author);
+      await verifyEntry(h.entry, ledger.networkId, ledger.genesis, { validatePayload });
+      if (stopped) return TopicValidatorResult.Ignore;
+      stats.accepted++;
+      queue.push(h);
+      queued = true;
+      draining ??= drain();
+      return TopicValidatorResult.Accept;
+    } catch {
+      return reject(peer);
+    } finally {
+      if (!queued) inProgress--;
+    }
+  };
+
+  pubsub.topicValidators.set(topic, validate);
   pubsub.subscribe(topic);
-  pubsub.addEventListener('message', onMessage);
   const offAppend = ledger.onAppend((h, origin) => {
+    remember(toHex(h.hash));
     if (origin !== 'local') return;
     pubsub.publish(topic, encodeEntry(h.entry)).then(
       () => stats.published++,
@@ -50,9 +172,14 @@ export function startEntryGossip(node: BrowserNode, ledger: Ledger, topic: strin
 
   return {
     stats,
+    settled: async () => {
+      while (draining !== undefined) await draining;
+    },
     stop(): void {
+      stopped = true;
+      queue.length = 0;
       offAppend();
-      pubsub.removeEventListener('message', onMessage);
+      if (pubsub.topicValidators.get(topic) === validate) pubsub.topicValidators.delete(topic);
       pubsub.unsubscribe(topic);
     }
   };

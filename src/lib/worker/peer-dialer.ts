@@ -1,9 +1,15 @@
 // Turns discovered peers into direct WebRTC connections, and drops the relayed hop once direct.
 // Both sides discover each other at about the same time, so only the smaller peer id dials at
 // once; the other waits and dials only if no direct connection has appeared by then.
+//
+// Discovery is unauthenticated (anyone on the topic can announce made-up peers), so everything
+// here is bounded: dials in flight count against maxDirectPeers, at most maxConcurrentDials run
+// at once (the rest are skipped and retried on the peer's next discovery broadcast), at most
+// maxDirectPeers peers wait for their yield timer, and the failure/backoff memory is capped.
 import type { Libp2p, PeerInfo } from '@libp2p/interface';
 import { WebRTC } from '@multiformats/multiaddr-matcher';
 import type { Multiaddr } from '@multiformats/multiaddr';
+import { DIALER_MAX_CONCURRENT_DIALS, DIALER_MAX_TRACKED_FAILURES } from '../core/constants.js';
 import { classify } from './peer-status.js';
 
 export interface DialerOptions {
@@ -14,6 +20,10 @@ export interface DialerOptions {
   backoffMs: number;
   maxBackoffMs: number;
   dialTimeoutMs: number;
+  /** Direct dials in flight at once, over all peers. */
+  maxConcurrentDials: number;
+  /** Peers whose failures are remembered; the least recently failed are forgotten first. */
+  maxTrackedFailures: number;
 }
 
 export const DIALER_DEFAULTS: DialerOptions = {
@@ -21,34 +31,53 @@ export const DIALER_DEFAULTS: DialerOptions = {
   yieldMs: 3000,
   backoffMs: 1000,
   maxBackoffMs: 60_000,
-  dialTimeoutMs: 15_000
+  dialTimeoutMs: 15_000,
+  maxConcurrentDials: DIALER_MAX_CONCURRENT_DIALS,
+  maxTrackedFailures: DIALER_MAX_TRACKED_FAILURES
 };
 
+/** The part of the libp2p node the dialer uses (a BrowserNode fits; tests pass a fake). */
+export type DialerNode = Pick<
+  Libp2p,
+  'peerId' | 'getConnections' | 'dial' | 'addEventListener' | 'removeEventListener'
+>;
+
+interface Failure {
+  count: number;
+  /** No dial before this time. */
+  until: number;
+}
+
 export class PeerDialer {
-  readonly #node: Libp2p;
+  readonly #node: DialerNode;
   readonly #opts: DialerOptions;
   readonly #relayIds: Set<string>;
   readonly #inflight = new Set<string>();
-  readonly #failures = new Map<string, { count: number; until: number }>();
-  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  /** Insertion order = least recently failed first. */
+  readonly #failures = new Map<string, Failure>();
+  /** Peers with a dial timer running, and the timers. */
+  readonly #scheduled = new Map<string, ReturnType<typeof setTimeout>>();
+  readonly #onDiscoveryEvent = (ev: CustomEvent<PeerInfo>): void => this.#onDiscovery(ev.detail);
   #stopped = false;
   /** Duration of the last successful direct dial, ms. */
   lastDialMs: number | null = null;
 
-  constructor(node: Libp2p, relayIds: Set<string>, opts: Partial<DialerOptions> = {}) {
+  constructor(node: DialerNode, relayIds: Set<string>, opts: Partial<DialerOptions> = {}) {
     this.#node = node;
     this.#relayIds = relayIds;
-    this.#opts = { ...DIALER_DEFAULTS, ...opts };
+    const o = { ...DIALER_DEFAULTS, ...opts };
+    this.#opts = { ...o, maxTrackedFailures: Math.max(1, o.maxTrackedFailures) };
   }
 
   start(): void {
-    this.#node.addEventListener('peer:discovery', (ev) => this.#onDiscovery(ev.detail));
+    this.#node.addEventListener('peer:discovery', this.#onDiscoveryEvent);
   }
 
   stop(): void {
     this.#stopped = true;
-    for (const t of this.#timers) clearTimeout(t);
-    this.#timers.clear();
+    this.#node.removeEventListener('peer:discovery', this.#onDiscoveryEvent);
+    for (const t of this.#scheduled.values()) clearTimeout(t);
+    this.#scheduled.clear();
   }
 
   hasDirect(peer: string): boolean {
@@ -57,53 +86,82 @@ export class PeerDialer {
       .some((c) => c.remotePeer.toString() === peer && c.status === 'open' && classify(c) === 'webrtc');
   }
 
-  #directCount(): number {
-    return new Set(
-      this.#node
-        .getConnections()
-        .filter((c) => classify(c) === 'webrtc')
-        .map((c) => c.remotePeer.toString())
-    ).size;
+  /** Dials in flight now. */
+  get inflight(): number {
+    return this.#inflight.size;
+  }
+
+  /** Peers currently remembered as failed (bounded by maxTrackedFailures). */
+  get trackedFailures(): number {
+    return this.#failures.size;
+  }
+
+  /** Peers with a direct connection or a dial in flight: both take one of maxDirectPeers. */
+  #directOrDialling(): number {
+    const peers = new Set(this.#inflight);
+    for (const c of this.#node.getConnections()) if (classify(c) === 'webrtc') peers.add(c.remotePeer.toString());
+    return peers.size;
+  }
+
+  /** Whether a new dial may start now (checked at discovery and again when the timer fires). */
+  #hasRoom(): boolean {
+    return this.#inflight.size < this.#opts.maxConcurrentDials && this.#directOrDialling() < this.#opts.maxDirectPeers;
   }
 
   #onDiscovery(info: PeerInfo): void {
     const id = info.id.toString();
     if (this.#stopped || this.#relayIds.has(id) || id === this.#node.peerId.toString()) return;
+    if (this.#scheduled.has(id) || this.#inflight.has(id) || this.hasDirect(id)) return;
+    // Full: skip; the peer announces itself again on every discovery interval.
+    if (!this.#hasRoom() || this.#scheduled.size >= this.#opts.maxDirectPeers) return;
+    if (this.#backingOff(id)) return;
     const addrs = info.multiaddrs.filter((ma) => WebRTC.exactMatch(ma));
     if (addrs.length === 0) return;
     const delay = this.#node.peerId.toString() < id ? 0 : this.#opts.yieldMs;
-    this.#schedule(() => void this.#dial(id, addrs), delay);
+    const t = setTimeout(() => {
+      this.#scheduled.delete(id);
+      if (!this.#stopped) void this.#dial(id, addrs);
+    }, delay);
+    this.#scheduled.set(id, t);
   }
 
-  #schedule(fn: () => void, ms: number): void {
-    const t = setTimeout(() => {
-      this.#timers.delete(t);
-      if (!this.#stopped) fn();
-    }, ms);
-    this.#timers.add(t);
+  #backingOff(id: string): boolean {
+    const failure = this.#failures.get(id);
+    return failure !== undefined && Date.now() < failure.until;
   }
 
   async #dial(id: string, addrs: Multiaddr[]): Promise<void> {
-    if (this.#inflight.has(id) || this.hasDirect(id)) return;
-    if (this.#directCount() >= this.#opts.maxDirectPeers) return;
-    const failure = this.#failures.get(id);
-    if (failure !== undefined && Date.now() < failure.until) return;
+    if (this.#inflight.has(id) || this.hasDirect(id) || !this.#hasRoom() || this.#backingOff(id)) return;
     this.#inflight.add(id);
     const started = Date.now();
     try {
       const conn = await this.#node.dial(addrs, { signal: AbortSignal.timeout(this.#opts.dialTimeoutMs) });
       this.#failures.delete(id);
-      if (classify(conn) === 'webrtc') this.lastDialMs = Date.now() - started;
-      // Only the dialler drops the relayed hop: it knows its signalling is finished.
-      if (classify(conn) === 'webrtc') this.#dropRelayed(id);
+      if (classify(conn) === 'webrtc') {
+        this.lastDialMs = Date.now() - started;
+        // Only the dialler drops the relayed hop: it knows its signalling is finished.
+        this.#dropRelayed(id);
+      }
     } catch {
-      const count = (failure?.count ?? 0) + 1;
-      const wait = Math.min(this.#opts.maxBackoffMs, this.#opts.backoffMs * 2 ** (count - 1));
-      this.#failures.set(id, { count, until: Date.now() + wait });
       // The next discovery broadcast will retry after the backoff.
+      this.#recordFailure(id);
     } finally {
       this.#inflight.delete(id);
     }
+  }
+
+  #recordFailure(id: string): void {
+    const now = Date.now();
+    const count = (this.#failures.get(id)?.count ?? 0) + 1;
+    const wait = Math.min(this.#opts.maxBackoffMs, this.#opts.backoffMs * 2 ** Math.min(count - 1, 30));
+    this.#failures.delete(id);
+    // A failure is remembered for maxBackoffMs after its backoff ends, so repeated failures
+    // still double the wait; after that the peer starts afresh.
+    for (const [peer, f] of this.#failures) if (now >= f.until + this.#opts.maxBackoffMs) this.#failures.delete(peer);
+    while (this.#failures.size >= this.#opts.maxTrackedFailures) {
+      this.#failures.delete(this.#failures.keys().next().value!);
+    }
+    this.#failures.set(id, { count, until: now + wait });
   }
 
   /** The relayed connection was only for signalling; free the relay's slot once direct. */

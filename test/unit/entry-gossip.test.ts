@@ -1,0 +1,196 @@
+// Entry gossip without a browser: a fake pubsub that records the topic validator, a real Ledger
+// on a memory store, and entries written by other real ledgers.
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { TopicValidatorResult, type Message, type TopicValidatorFn } from '@libp2p/gossipsub';
+import type { PeerId } from '@libp2p/interface';
+import { encodeEntry, createEntry } from '../../src/lib/core/entry.js';
+import type { IngestReport } from '../../src/lib/core/ledger.js';
+import type { HashedEntry } from '../../src/lib/core/types.js';
+import { startEntryGossip, type GossipNode } from '../../src/lib/worker/entry-gossip.js';
+import { genesis, memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-nodes.js';
+import { keysFromByte, yUpdate } from '../helpers/ledger-fixtures.js';
+
+const TOPIC = 'tabula/test/entries';
+
+function fakeNode() {
+  const topicValidators = new Map<string, TopicValidatorFn>();
+  const subscribed = new Set<string>();
+  const publish = vi.fn(async (_topic: string, _data?: Uint8Array) => ({ recipients: [] }));
+  const pubsub = {
+    topicValidators,
+    subscribe: (t: string) => void subscribed.add(t),
+    unsubscribe: (t: string) => void subscribed.delete(t),
+    publish,
+    addEventListener: vi.fn(),
+    removeEventListener: vi.fn()
+  };
+  return { node: { services: { pubsub } } as unknown as GossipNode, topicValidators, subscribed, publish };
+}
+
+const peer = (id: string): PeerId => ({ toString: () => id }) as unknown as PeerId;
+const msg = (data: Uint8Array, topic = TOPIC): Message => ({ type: 'unsigned', topic, data });
+
+/** `n` entries written by a fresh ledger of `keyByte` (optionally on another network). */
+async function authored(keyByte: number, n: number, g = genesis, tag = ''): Promise<HashedEntry[]> {
+  const other = await openLedger(memoryLocation(), keyByte, { genesis: g });
+  for (let i = 0; i < n; i++) await other.ledger.put(`k${keyByte}-${i}`, `${tag}${i}`);
+  return other.log;
+}
+
+let me: TestLedger;
+let fake: ReturnType<typeof fakeNode>;
+let bob: HashedEntry[];
+
+beforeEach(async () => {
+  me = await openLedger(memoryLocation(), 1);
+  fake = fakeNode();
+  bob = await authored(2, 3);
+});
+
+function validator(): TopicValidatorFn {
+  const v = fake.topicValidators.get(TOPIC);
+  expect(v).toBeDefined();
+  return v!;
+}
+
+describe('entry gossip validator', () => {
+  it('accepts a valid entry and hands it to the ledger', async () => {
+    const g = startEntryGossip(fake.node, me.ledger, TOPIC);
+    expect(fake.subscribed.has(TOPIC)).toBe(true);
+    expect(await validator()(peer('p1'), msg(encodeEntry(bob[0].entry)))).toBe(TopicValidatorResult.Accept);
+    await g.settled();
+    expect(me.ledger.get('k2-0')).toBe('0');
+    expect(g.stats).toMatchObject({ received: 1, accepted: 1, rejected: 0, ingestFailed: 0 });
+  });
+
+  it('rejects bad signatures, oversized, undecodable, wrong-network and forged-payload entries, ingesting none', async () => {
+    const ingest = vi.spyOn(me.ledger, 'ingest');
+    const g = startEntryGossip(fake.node, me.ledger, TOPIC);
+    const v = validator();
+
+    const badSig = encodeEntry(bob[0].entry);
+    badSig[badSig.length - 1] ^= 1;
+    const oversized = new Uint8Array(genesis.maxEntryBytes + 1);
+    const garbage = new Uint8Array(200).fill(7);
+    const [foreign] = await authored(3, 1, { ...genesis, name: 'another-network' });
+    const eve = await keysFromByte(4);
+    // Validly signed by eve, but the Yjs payload writes as another client (a forged write).
+    const forged = await createEntry(
+      { keys: eve, seq: 1, prev: new Uint8Array(32), lamport: 1, time: 1, payload: yUpdate('x', 1, 12345) },
+      me.ledger.networkId
+    );
+
+    const results = [];
+    for (const data of [badSig, oversized, garbage, encodeEntry(foreign.entry), encodeEntry(forged.entry)]) {
+      results.push(await v(peer('mallory'), msg(data)));
+    }
+    expect(results).toEqual(Array(5).fill(TopicValidatorResult.Reject));
+    await g.settled();
+    expect(ingest).not.toHaveBeenCalled();
+    expect(me.ledger.stats().entries).toBe(0);
+    expect(g.stats).toMatchObject({ received: 5, accepted: 0, rejected: 5 });
+    expect(g.stats.rejectedByPeer.get('mallory')).toBe(5);
+  });
+
+  it('respects a tighter maxEntryBytes than the genesis', async () => {
+    const bytes = encodeEntry(bob[0].entry);
+    const g = startEntryGossip(fake.node, me.ledger, TOPIC, bytes.length - 1);
+    expect(await validator()(peer('p'), msg(bytes))).toBe(TopicValidatorResult.Reject);
+    expect(g.stats.rejected).toBe(1);
+  });
+
+  it('ignores entries the ledger already stored, without a penalty', async () => {
+    const g = startEntryGossip(fake.node, me.ledger, TOPIC);
+    const v = validator();
+    const bytes = encodeEntry(bob[0].entry);
+    expect(await v(peer('p1'), msg(bytes))).toBe(TopicValidatorResult.Accept);
+    await g.settled();
+    expect(await v(peer('p2'), msg(bytes))).toBe(TopicValidatorResult.Ignore);
+    // Entries stored by other paths (sync, local writes) count as known too.
+    await me.ledger.ingest([bob[1]]);
+    expect(await v(peer('p2'), msg(encodeEntry(bob[1].entry)))).toBe(TopicValidatorResult.Ignore);
+    expect(g.stats).toMatchObject({ accepted: 1, duplicates: 2, rejected: 0 });
+    expect(g.stats.rejectedByPeer.size).toBe(0);
+  });
+
+  it('caps the messages in progress: beyond the cap they are ignored and counted as dropped', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const realIngest = me.ledger.ingest.bind(me.ledger);
+    const batches: number[] = [];
+    vi.spyOn(me.ledger, 'ingest').mockImplementation(async (batch): Promise<IngestReport> => {
+      batches.push(batch.length);
+      await gate;
+      return realIngest(batch);
+    });
+    const g = startEntryGossip(fake.node, me.ledger, TOPIC, undefined, { maxQueued: 2 });
+    const v = validator();
+    const results = await Promise.all(bob.map((h) => v(peer('p'), msg(encodeEntry(h.entry)))));
+    expect(results).toEqual([TopicValidatorResult.Accept, TopicValidatorResult.Accept, TopicValidatorResult.Ignore]);
+    expect(g.stats).toMatchObject({ received: 3, accepted: 2, dropped: 1, rejected: 0 });
+    release();
+    await g.settled();
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(2);
+    expect(me.ledger.stats().entries).toBe(2);
+    // Room again once the ledger has caught up.
+    expect(await v(peer('p'), msg(encodeEntry(bob[2].entry)))).toBe(TopicValidatorResult.Accept);
+    await g.settled();
+    expect(me.ledger.stats().entries).toBe(3);
+  });
+
+  it('counts accepted entries the ledger refuses', async () => {
+    // bob's seq 2 arrives, then a different valid chain's seq 2 from the same author cannot link.
+    const g = startEntryGossip(fake.node, me.ledger, TOPIC);
+    const v = validator();
+    const bobAgain = await authored(2, 2, genesis, 'again'); // same key, other chain
+    expect(await v(peer('p'), msg(encodeEntry(bob[0].entry)))).toBe(TopicValidatorResult.Accept);
+    expect(await v(peer('p'), msg(encodeEntry(bobAgain[1].entry)))).toBe(TopicValidatorResult.Accept);
+    await g.settled();
+    expect(g.stats.ingestFailed).toBe(1); // broken chain: its prev is not bob's seq 1
+  });
+
+  it('keeps the per-peer rejection counts bounded, forgetting the least recently updated peer', async () => {
+    const g = startEntryGossip(fake.node, me.ledger, TOPIC, undefined, { trackedPeers: 3 });
+    const v = validator();
+    const junk = new Uint8Array(10);
+    for (const id of ['a', 'b', 'a', 'c', 'd']) await v(peer(id), msg(junk));
+    expect(Object.fromEntries(g.stats.rejectedByPeer)).toEqual({ a: 2, c: 1, d: 1 });
+    for (let i = 0; i < 20; i++) await v(peer(`sybil${i}`), msg(junk));
+    expect(g.stats.rejectedByPeer.size).toBe(3);
+    expect(g.stats.rejected).toBe(25);
+  });
+
+  it('remembers a bounded number of stored hashes', async () => {
+    const g = startEntryGossip(fake.node, me.ledger, TOPIC, undefined, { seenHashes: 1 });
+    const v = validator();
+    await me.ledger.ingest([bob[0], bob[1]]);
+    // bob[0] was forgotten: verified again and accepted (the ledger then finds a duplicate).
+    expect(await v(peer('p'), msg(encodeEntry(bob[0].entry)))).toBe(TopicValidatorResult.Accept);
+    expect(await v(peer('p'), msg(encodeEntry(bob[1].entry)))).toBe(TopicValidatorResult.Ignore);
+    await g.settled();
+    expect(g.stats).toMatchObject({ accepted: 1, duplicates: 1, ingestFailed: 0 });
+  });
+});
+
+describe('entry gossip publishing and stop', () => {
+  it('publishes local entries only', async () => {
+    const g = startEntryGossip(fake.node, me.ledger, TOPIC);
+    const h = await me.ledger.put('mine', 1);
+    await me.ledger.ingest([bob[0]]);
+    await vi.waitFor(() => expect(g.stats.published).toBe(1));
+    expect(fake.publish).toHaveBeenCalledTimes(1);
+    expect(fake.publish.mock.calls[0][0]).toBe(TOPIC);
+    expect(fake.publish.mock.calls[0][1]).toEqual(encodeEntry(h.entry));
+  });
+
+  it('stop removes the validator, unsubscribes and stops publishing', async () => {
+    const g = startEntryGossip(fake.node, me.ledger, TOPIC);
+    const v = validator();
+    g.stop();
+    expect(fake.topicValidators.has(TOPIC)).toBe(false);
+    expect(fake.subscribed.has(TOPIC)).toBe(false);
+    await me.ledger.put('after', 1);
+    expect(fake.publish).not.toHaveBeenCalled();
+    expect(await v(peer('p'), msg(encodeEntry(bob[0].entry)))).toBe(TopicValidatorResult.Ignore);
+  });
+});
