@@ -202,3 +202,16 @@ export class IdentityMismatchError extends LedgerError {
     super('IdentityMismatchError', 'identity-mismatch', message);
   }
 }
+
+/**
+ * A light snapshot (state and heads, no signed entries) was refused: it can only bootstrap a
+ * ledger with no history at all, and never carry this node's own writes. Import a full snapshot
+ * instead: every entry in it is verified. Nothing was written.
+ */
+export class LightSnapshotRefusedError extends LedgerError {
+  constructor(
+    message = 'a light snapshot can only be imported into an empty ledger; import a full snapshot, which is verified entry by entry'
+  ) {
+    super('LightSnapshotRefusedError', 'light-snapshot-refused', message);
+  }
+}

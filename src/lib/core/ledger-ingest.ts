@@ -1,15 +1,25 @@
 // The pure half of ingesting replicated entries: verifying each one on its own (never trusting
 // the caller), then sorting the verified ones through the FeedSet into "store these", "fork
 // evidence", duplicates, pending and rejections. The Ledger does the writes and the applying.
+// Also the local author's next entry (signLocal), held to the same size limit.
 import * as Y from 'yjs';
-import type { ForkEvidence, Genesis, HashedEntry } from './types.js';
+import type { FeedHead, ForkEvidence, Genesis, HashedEntry, IdentityKeys } from './types.js';
 import type { LedgerStore } from './storage.js';
 import type { FeedSet } from './feeds.js';
 import type { LedgerState } from './state/doc.js';
-import { decodeEntry, encodeEntry, verifyEntry } from './entry.js';
-import { bytesEqual, toHex } from './bytes.js';
-import { ForeignClientError, LedgerError, MalformedEntryError, MalformedPayloadError } from './errors.js';
-import { clientIdOf } from './state/client-id.js';
+import { createEntry, decodeEntry, encodeEntry, verifyEntry } from './entry.js';
+import { bytesEqual, fromHex, toHex } from './bytes.js';
+import {
+  ClientIdCollisionError,
+  ForeignClientError,
+  LedgerError,
+  MalformedEntryError,
+  MalformedPayloadError,
+  OversizedEntryError
+} from './errors.js';
+import { clientIdOf, contestedAuthors } from './state/client-id.js';
+import { HASH_BYTES, LEDGER_VERIFY_CONCURRENCY } from './constants.js';
+import type { WriteStamp } from './state/doc.js';
 
 /** What a peer may hand to Ledger.ingest: canonical entry bytes, or a decoded entry. */
 export type IncomingEntry = Uint8Array | HashedEntry;
@@ -103,6 +113,34 @@ export async function verifyIncoming(item: IncomingEntry, networkId: Uint8Array,
   }
 }
 
+/**
+ * verifyIncoming over a batch, `concurrency` at a time: a snapshot-sized batch (up to a million
+ * entries) never has more than that many verifications (and promises) in flight. Returns the
+ * verified entries and a report holding the refusals.
+ */
+export async function checkBatch(
+  batch: readonly IncomingEntry[],
+  networkId: Uint8Array,
+  genesis: Genesis,
+  concurrency = LEDGER_VERIFY_CONCURRENCY
+): Promise<{ verified: HashedEntry[]; report: IngestReport }> {
+  const report = emptyReport();
+  const verified: HashedEntry[] = [];
+  if (!Array.isArray(batch)) {
+    report.rejected.push(rejectionOf(new TypeError('ingest expects an array')));
+    return { verified, report };
+  }
+  const step = Math.max(1, Math.floor(concurrency));
+  for (let i = 0; i < batch.length; i += step) {
+    const chunk = batch.slice(i, i + step).map((item) => verifyIncoming(item, networkId, genesis));
+    for (const c of await Promise.all(chunk)) {
+      if (c.ok) verified.push(c.h);
+      else report.rejected.push(c.rejection);
+    }
+  }
+  return { verified, report };
+}
+
 export interface FeedPlan {
   /** Newly contiguous entries, in the order they joined their feeds. */
   toStore: HashedEntry[];
@@ -182,14 +220,36 @@ export interface CommitResult {
   skipped: number;
   /** True when the store disagreed with the FeedSet: rebuild the FeedSet from the store. */
   feedsStale: boolean;
+  /** Fork evidence stored by this commit (announce these). */
+  forks: ForkEvidence[];
   /** Storing fork evidence failed (after the entries were stored and applied): rethrow it. */
   forkError?: unknown;
+}
+
+/** Set by commitPlan once store.ingest has committed: from then on a failure needs a full rebuild. */
+export interface CommitProgress {
+  stored: boolean;
+}
+
+/** Refuses, before they are stored, the entries of authors that lost their clientID (see contestedAuthors). */
+function refuseRivals(toStore: HashedEntry[], state: LedgerState, report: IngestReport): HashedEntry[] {
+  const refused = contestedAuthors(new Set(toStore.map((h) => toHex(h.entry.author))), (c) => state.authorOf(c));
+  if (refused.size === 0) return toStore;
+  return toStore.filter((h) => {
+    const author = toHex(h.entry.author);
+    const owner = refused.get(author);
+    if (owner === undefined) return true;
+    const e = new ClientIdCollisionError(`clientID ${clientIdOf(author)} belongs to ${owner}, not ${author}`);
+    report.rejected.push(rejectionOf(e, author, h.entry.seq));
+    return false;
+  });
 }
 
 /**
  * Stores a plan with ONE store.ingest (relaxed durability), applies the stored payloads, then
  * stores the fork evidence (last, so a failure there cannot leave stored entries unapplied).
- * If this throws, nothing was stored but the FeedSet is ahead of the store: rebuild it.
+ * If this throws before `progress.stored`, nothing was stored but the FeedSet is ahead of the
+ * store: rebuild the FeedSet. After it, the state may lack stored entries: rebuild everything.
  * A fork's second entry is never stored nor applied: the first-seen entry stays.
  */
 export async function commitPlan(
@@ -197,22 +257,27 @@ export async function commitPlan(
   state: LedgerState,
   plan: FeedPlan,
   report: IngestReport,
-  now: () => number
+  now: () => number,
+  progress: CommitProgress = { stored: false }
 ): Promise<CommitResult> {
-  const out: CommitResult = { stored: [], lamport: 0, skipped: 0, feedsStale: false };
-  if (plan.toStore.length > 0) {
-    const res = await store.ingest(plan.toStore);
+  const out: CommitResult = { stored: [], lamport: 0, skipped: 0, feedsStale: false, forks: [] };
+  const toStore = refuseRivals(plan.toStore, state, report);
+  // The FeedSet already took the refused entries: it must be rebuilt from the store.
+  if (toStore.length !== plan.toStore.length) out.feedsStale = true;
+  if (toStore.length > 0) {
+    const res = await store.ingest(toStore);
+    progress.stored = true;
     report.added = res.added;
     report.duplicates += res.duplicates;
     const clash = new Set(res.conflicts);
-    out.stored = plan.toStore.filter((h) => !clash.has(h));
+    out.stored = toStore.filter((h) => !clash.has(h));
     // The store held other entries at those seqs: they stay; the newcomers become evidence.
     for (const h of res.conflicts) {
       const author = toHex(h.entry.author);
       const theirs = await store.getEntry(author, h.entry.seq);
       if (theirs) plan.evidence.push({ author, seq: h.entry.seq, a: theirs, b: h, detectedAt: now() });
     }
-    out.feedsStale = res.conflicts.length > 0;
+    out.feedsStale ||= res.conflicts.length > 0;
   }
   report.forks = plan.evidence.length;
   for (const h of out.stored) {
@@ -229,9 +294,29 @@ export async function commitPlan(
     }
   }
   try {
-    for (const ev of plan.evidence) await store.putFork(ev);
+    for (const ev of plan.evidence) {
+      await store.putFork(ev);
+      out.forks.push(ev);
+    }
   } catch (e) {
     out.forkError = e;
   }
   return out;
+}
+
+/** The local author's entry after `head`, signed, within the genesis size limit. */
+export async function signLocal(
+  keys: IdentityKeys,
+  head: FeedHead | undefined,
+  stamp: WriteStamp,
+  payload: Uint8Array,
+  networkId: Uint8Array,
+  maxEntryBytes: number
+): Promise<HashedEntry> {
+  const seq = (head?.seq ?? 0) + 1;
+  const prev = head ? fromHex(head.hash) : new Uint8Array(HASH_BYTES);
+  const h = await createEntry({ keys, seq, prev, lamport: stamp.lamport, time: stamp.time, payload }, networkId);
+  const size = encodeEntry(h.entry).length;
+  if (size > maxEntryBytes) throw new OversizedEntryError(`entry is ${size} bytes, limit ${maxEntryBytes}`);
+  return h;
 }

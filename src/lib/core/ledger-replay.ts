@@ -1,14 +1,23 @@
 // Rebuilding a ledger's memory from its store: the compacted state, then every entry after it,
 // each verified (hash, network, signature, chain link) before its payload is applied. A store
 // that fails verification is not loaded: CorruptStoreError names the author and seq.
+// Also here: the one write that puts unsigned state into a store (a light snapshot bootstrap).
 import type { FeedHead, Genesis, HashedEntry, IdentityKeys } from './types.js';
 import type { Compaction, LedgerStore } from './storage.js';
-import type { LedgerState } from './state/doc.js';
+import { LedgerState, updateTouchesClient, type WriteStamp } from './state/doc.js';
+import { clientIdOf } from './state/client-id.js';
 import { FeedSet, type FeedSetOptions } from './feeds.js';
 import { hashEntry, verifyEntry } from './entry.js';
 import { bytesEqual, fromHex, toHex } from './bytes.js';
-import { CorruptStoreError, IdentityMismatchError, InvalidKeyError, LedgerError } from './errors.js';
+import {
+  CorruptStoreError,
+  IdentityMismatchError,
+  InvalidKeyError,
+  LedgerError,
+  LightSnapshotRefusedError
+} from './errors.js';
 import { publicKeyFromSeed } from './ed25519.js';
+import { checkHeads } from './heads-digest.js';
 import { HASH_BYTES, LEDGER_REPLAY_PAGE, RECENT_ENTRIES_PER_AUTHOR } from './constants.js';
 
 export interface ReplayInput {
@@ -34,7 +43,19 @@ export interface ReplayResult {
    * entry). They are skipped the same way on every replay, so the state stays deterministic.
    */
   skipped: { author: string; seq: number; code: string; message: string }[];
+  /** Set when the stored state came from an unverified light snapshot (see storeLightState). */
+  unverified: UnverifiedState | undefined;
 }
+
+/** Where an unverified state came from: the light snapshot's heads root and exporter. */
+export interface UnverifiedState {
+  headsRoot: string;
+  exporter: string;
+  at: number;
+}
+
+/** Store meta key marking the state as unverified (from a light snapshot). */
+export const UNVERIFIED_META = 'unverified-state';
 
 const HEX64 = /^[0-9a-f]{64}$/;
 /** Store meta key recording which network a store belongs to. */
@@ -64,6 +85,32 @@ export async function checkIdentityAndNetwork(
   else if (net !== hex) throw new CorruptStoreError(`store belongs to network ${String(net).slice(0, 16)}…`);
 }
 
+export interface LoadInput extends Omit<ReplayInput, 'state' | 'feedOptions'> {
+  /** The local author (hex). */
+  author: string;
+  now: () => number;
+  /** Stamp of the local write in progress (entry and record metadata must agree), if any. */
+  stamp: () => WriteStamp | null;
+  /** Highest lamport the ledger has seen outside the state. */
+  clock: () => number;
+}
+
+/** A new local state (stamped by the ledger) loaded from the store, with the feeds that go with it. */
+export async function loadLedger(input: LoadInput): Promise<ReplayResult & { state: LedgerState }> {
+  const { now, stamp, clock } = input;
+  const state: LedgerState = new LedgerState({
+    author: input.author,
+    stamp: () => stamp() ?? { time: Math.floor(now()), lamport: Math.max(state.lamport, clock()) + 1 },
+    maxPayloadBytes: input.genesis.maxEntryBytes
+  });
+  try {
+    return { ...(await replayStore({ ...input, state, feedOptions: { now } })), state };
+  } catch (e) {
+    state.destroy();
+    throw e;
+  }
+}
+
 /** Loads `input.state` from the store and returns the feed state that goes with it. */
 export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
   const { store, state } = input;
@@ -79,10 +126,21 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
     } catch (e) {
       throw new CorruptStoreError(`compacted state does not load: ${(e as Error).message}`, { cause: e });
     }
+    state.adoptOwners([...base.keys()]);
   }
 
-  const heads = await store.heads();
-  const result: ReplayResult = { feeds: new FeedSet(), compaction, lamport: 0, applied: 0, skipped: [] };
+  // Canonical order (authors ascending), whatever order the adapter lists heads in, so every
+  // replay resolves a clientID collision the same way (see Ledger.ingest).
+  const heads = [...(await store.heads())].sort((a, b) => (a.author < b.author ? -1 : a.author > b.author ? 1 : 0));
+  const marker = await store.getMeta(UNVERIFIED_META);
+  const result: ReplayResult = {
+    feeds: new FeedSet(),
+    compaction,
+    lamport: 0,
+    applied: 0,
+    skipped: [],
+    unverified: marker === undefined ? undefined : (marker as UnverifiedState)
+  };
   const recent: HashedEntry[] = [];
   for (const head of heads) {
     checkHead(head, 'feed head');
@@ -97,6 +155,58 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
     throw new CorruptStoreError(`stored fork evidence is unreadable: ${(e as Error).message}`, { cause: e });
   }
   return result;
+}
+
+export interface LightStateInput {
+  /** This node (hex key): a light snapshot may carry neither its head nor its clientID's structs. */
+  author: string;
+  state: Uint8Array;
+  heads: readonly FeedHead[];
+  /** The snapshot's heads root and exporter, kept as the unverified marker. */
+  headsRoot: string;
+  exporter: string;
+  at: number;
+}
+
+/**
+ * Bootstraps an EMPTY store from a light snapshot: a state and heads that nobody signed (only
+ * their self-declared digest was checked). Accepting them next to any history would let a forged
+ * head block an honest feed, or forged structs speak for any author; so a store with entries,
+ * heads or a state refuses with LightSnapshotRefusedError, and so does a snapshot that claims
+ * this node's own feed or clientID. The state is marked unverified (meta UNVERIFIED_META) before
+ * it is stored; nothing clears the mark yet (a later verification step against peers will).
+ * Returns the number of entries the stored heads cover. Run it inside the ledger's queue.
+ */
+export async function storeLightState(store: LedgerStore, input: LightStateInput): Promise<number> {
+  const [count, heads, compaction] = await Promise.all([store.count(), store.heads(), store.loadCompaction()]);
+  if (count > 0 || heads.length > 0 || compaction !== undefined) throw new LightSnapshotRefusedError();
+  if (
+    input.heads.some((h) => h.author === input.author) ||
+    updateTouchesClient(input.state, clientIdOf(input.author))
+  ) {
+    throw new LightSnapshotRefusedError(
+      "the light snapshot carries writes under this node's own key; import a full snapshot, which is verified entry by entry"
+    );
+  }
+  if (input.heads.length === 0) return 0;
+  checkHeads(input.heads); // InvalidHeadsError (the snapshot parser checked them already)
+  // Trial load: what is stored must load on every later replay (else the store would not open).
+  const trial = new LedgerState();
+  try {
+    trial.loadState(input.state);
+  } finally {
+    trial.destroy();
+  }
+  const marker: UnverifiedState = { headsRoot: input.headsRoot, exporter: input.exporter, at: input.at };
+  // Marked first: a crash between the two writes leaves an unverified flag, never an unflagged state.
+  await store.setMeta(UNVERIFIED_META, marker);
+  try {
+    await store.saveCompaction({ state: input.state, heads: [...input.heads], at: input.at });
+  } catch (e) {
+    await store.deleteMeta(UNVERIFIED_META).catch(() => undefined);
+    throw e;
+  }
+  return input.heads.reduce((n, h) => n + h.seq, 0);
 }
 
 /**

@@ -4,12 +4,11 @@ import * as Y from 'yjs';
 import type { Ledger } from './ledger.js';
 import { exportSnapshot, importSnapshot, type SnapshotInput, type SnapshotKind } from './snapshot/index.js';
 import type { AfterHead } from './snapshot/format.js';
-import type { FeedHead } from './types.js';
 import { stateDigest } from './state/digest.js';
 
 export interface LedgerImportReport {
   kind: SnapshotKind;
-  /** Entries added (full/incremental), or entries newly covered by the merged state (light). */
+  /** Entries added (full/incremental), or entries covered by the bootstrapped state (light). */
   added: number;
   skipped: number;
   rejected: number;
@@ -60,7 +59,16 @@ export async function importLedgerSnapshot(ledger: Ledger, input: SnapshotInput)
   if (result.kind !== 'light' || result.state === undefined) {
     return { kind: result.kind, added: result.added, skipped: result.skipped, rejected: result.rejected };
   }
-  return mergeLightState(ledger, result.state.bytes, result.heads);
+  // Unsigned state and heads: only an empty ledger takes them (else LightSnapshotRefusedError),
+  // inside the ledger's queue, and the ledger is then marked unverified.
+  const { headsRoot, exporter } = result.header;
+  const added = await ledger.mergeLightSnapshot({
+    state: result.state.bytes,
+    heads: result.heads,
+    headsRoot,
+    exporter
+  });
+  return { kind: 'light', added, skipped: 0, rejected: 0 };
 }
 
 function digestOfState(bytes: Uint8Array): string {
@@ -71,36 +79,4 @@ function digestOfState(bytes: Uint8Array): string {
   } finally {
     doc.destroy();
   }
-}
-
-/**
- * A light snapshot carries state and heads, not entries: merge the state into a compaction that
- * covers the union of heads, then rebuild. Yjs merges are idempotent, so re-importing adds nothing.
- */
-async function mergeLightState(ledger: Ledger, state: Uint8Array, heads: FeedHead[]): Promise<LedgerImportReport> {
-  const ours = new Map(ledger.heads().map((h) => [h.author, h]));
-  let added = 0;
-  let skipped = 0;
-  const union = new Map(ours);
-  for (const h of heads) {
-    const mine = ours.get(h.author);
-    if (mine !== undefined && mine.seq >= h.seq) {
-      skipped += h.seq;
-      continue;
-    }
-    // Our own feed is only ever extended by us: a snapshot cannot move our head.
-    if (h.author === ledger.author) {
-      skipped += h.seq;
-      continue;
-    }
-    added += h.seq - (mine?.seq ?? 0);
-    skipped += mine?.seq ?? 0;
-    union.set(h.author, h);
-  }
-  if (added > 0) {
-    const merged = Y.mergeUpdates([ledger.encodeState(), state]);
-    await ledger.store.saveCompaction({ state: merged, heads: [...union.values()], at: Date.now() });
-    await ledger.reload();
-  }
-  return { kind: 'light', added, skipped, rejected: 0 };
 }

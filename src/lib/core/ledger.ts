@@ -5,9 +5,10 @@
 // together. Reads are synchronous, from memory.
 //
 // Local write: stamp → change the Yjs doc → sign → store.appendLocal (strict durability) →
-// FeedSet → onAppend. If signing or storing fails the doc already holds the change, so the
-// state is rebuilt from the store (subscribers stay attached and see the value go away) and
-// the original error is rethrown.
+// FeedSet → change events → onAppend. The write's record/conflict events are held until the
+// store committed, so subscribers never see a value that is not durable. If signing or storing
+// fails the doc already holds the change, so the state is rebuilt from the store (subscribers
+// stay attached and are never shown the value) and the original error is rethrown.
 //
 // Forks: the first-seen entry of an (author, seq) stays in the feed and in the state; the
 // other one is kept only as evidence, its payload is never applied.
@@ -15,25 +16,17 @@ import type * as Y from 'yjs';
 import type { Conflict, FeedHead, ForkEvidence, Genesis, HashedEntry, IdentityKeys } from './types.js';
 import type { LedgerStore } from './storage.js';
 import { FeedSet } from './feeds.js';
-import { createEntry, encodeEntry } from './entry.js';
 import { networkId as networkIdOf } from './genesis.js';
-import { fromHex, toHex } from './bytes.js';
-import { OversizedEntryError, StorageClosedError } from './errors.js';
-import { HASH_BYTES, LEDGER_COMPACT_EVERY } from './constants.js';
-import { LedgerState, type SharedTypeKind, type SharedTypeOf, type WriteStamp } from './state/doc.js';
+import { toHex } from './bytes.js';
+import { StorageClosedError } from './errors.js';
+import { LEDGER_COMPACT_EVERY } from './constants.js';
+import type { LedgerState, SharedTypeKind, SharedTypeOf, WriteStamp } from './state/doc.js';
 import type { RecordChange, RecordEntry } from './state/records.js';
 import type { JsonValue } from './state/record-value.js';
-import { checkIdentityAndNetwork, replayStore } from './ledger-replay.js';
-import {
-  commitPlan,
-  emptyReport,
-  planFeeds,
-  rejectionOf,
-  verifyIncoming,
-  type IncomingEntry,
-  type IngestReport
-} from './ledger-ingest.js';
-import { StateView } from './ledger-view.js';
+import { checkIdentityAndNetwork, loadLedger, storeLightState, type LightStateInput } from './ledger-replay.js';
+import { checkBatch, commitPlan, planFeeds, signLocal } from './ledger-ingest.js';
+import type { IncomingEntry, IngestReport } from './ledger-ingest.js';
+import { Listeners, StateView } from './ledger-view.js';
 
 export type { IngestReport, Rejection, IncomingEntry } from './ledger-ingest.js';
 
@@ -57,6 +50,8 @@ export interface LedgerStats {
   stateDigest: string;
   /** Stored, verified entries whose payload the state refused (see ledger-replay.ts). */
   skippedPayloads: number;
+  /** The state came from an unverified light snapshot (storeLightState); false normally. */
+  unverified: boolean;
 }
 
 export type AppendOrigin = 'local' | 'remote';
@@ -80,12 +75,14 @@ export class Ledger {
   private compactQueued = false;
   private lastCompactionAt: number | null = null;
   private skipped = 0;
+  private unverified = false;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
   private closing: Promise<void> | undefined;
-  /** Set when a failed write could not be undone: memory may differ from the store. */
+  /** Set when a failure could not be undone: memory may differ from the store (until a rebuild works). */
   private broken: unknown = null;
-  private readonly appendListeners = new Set<(h: HashedEntry, origin: AppendOrigin) => void>();
+  private readonly appendListeners = new Listeners<[HashedEntry, AppendOrigin]>();
+  private readonly forkListeners = new Listeners<[ForkEvidence]>();
 
   private constructor(opts: LedgerOptions, id: Uint8Array) {
     this.store = opts.store;
@@ -176,7 +173,8 @@ export class Ledger {
       pending: this.feeds.pendingCount(),
       lastCompactionAt: this.lastCompactionAt,
       stateDigest: this.view.state.digest(),
-      skippedPayloads: this.skipped
+      skippedPayloads: this.skipped,
+      unverified: this.unverified
     };
   }
 
@@ -196,26 +194,21 @@ export class Ledger {
 
   /** Called after an entry is durably stored (local: strict; remote: relaxed). For gossip. */
   onAppend(cb: (h: HashedEntry, origin: AppendOrigin) => void): () => void {
-    this.appendListeners.add(cb);
-    return () => void this.appendListeners.delete(cb);
+    return this.appendListeners.add(cb);
+  }
+
+  /** Called after fork evidence found by ingest is stored (the author is then marked forked). */
+  onFork(cb: (ev: ForkEvidence) => void): () => void {
+    return this.forkListeners.add(cb);
   }
 
   // ---- replication ----
 
   /** Verifies, stores and applies replicated entries. Storage failures throw; bad entries are reported. */
   async ingest(batch: readonly IncomingEntry[]): Promise<IngestReport> {
-    const report = emptyReport();
-    if (!Array.isArray(batch)) {
-      report.rejected.push(rejectionOf(new TypeError('ingest expects an array')));
-      return report;
-    }
-    // Signatures are checked concurrently and outside the queue: local writes need not wait.
-    const checked = await Promise.all(batch.map((item) => verifyIncoming(item, this.networkId, this.genesis)));
-    const verified: HashedEntry[] = [];
-    for (const c of checked) {
-      if (c.ok) verified.push(c.h);
-      else report.rejected.push(c.rejection);
-    }
+    // Signatures are checked concurrently (in bounded chunks) and outside the queue: local writes
+    // need not wait. (A snapshot import verified them already; they are checked again here.)
+    const { verified, report } = await checkBatch(batch, this.networkId, this.genesis);
     if (verified.length === 0) return report;
     return this.serial(() => this.ingestVerified(verified, report));
   }
@@ -232,12 +225,29 @@ export class Ledger {
     return this.serial(() => this.rebuild());
   }
 
+  /**
+   * Bootstraps a ledger with NO history from a light snapshot's state and heads, then rebuilds:
+   * in the queue, so no compaction slips in between. Refused with LightSnapshotRefusedError
+   * otherwise (see storeLightState). Marks the state unverified. Returns the entries covered.
+   */
+  mergeLightSnapshot(snapshot: Omit<LightStateInput, 'author' | 'at'>): Promise<number> {
+    return this.serial(async () => {
+      if (this.broken !== null) throw this.broken;
+      const at = Math.floor(this.now());
+      const covered = await storeLightState(this.store, { ...snapshot, author: this.author, at });
+      if (covered > 0) await this.rebuildAfterFailure();
+      if (this.broken !== null) throw this.broken; // stored, but memory could not load it
+      return covered;
+    });
+  }
+
   /** Waits for queued work, then closes the store. Later calls fail with StorageClosedError. */
   close(): Promise<void> {
     this.closing ??= this.serial(async () => {
       this.closed = true;
       this.view.destroy();
       this.appendListeners.clear();
+      this.forkListeners.clear();
       await this.store.close();
     });
     return this.closing;
@@ -258,64 +268,67 @@ export class Ledger {
     return this.serial(async () => {
       if (this.broken !== null) throw this.broken;
       const head = this.feeds.head(this.author);
-      const seq = (head?.seq ?? 0) + 1;
-      const prev = head ? fromHex(head.hash) : new Uint8Array(HASH_BYTES);
       // lamport >= seq: the entry codec requires it.
       const stamp = {
         time: Math.floor(this.now()),
-        lamport: Math.max(this.view.state.lamport, this.clock, seq - 1) + 1
+        lamport: Math.max(this.view.state.lamport, this.clock, head?.seq ?? 0) + 1
       };
       let payload: Uint8Array | null;
       this.stamp = stamp;
+      this.view.holdEvents();
       try {
         payload = change();
       } catch (e) {
         // Records validate before touching the doc; an app's fn may throw half-way through.
+        this.view.discardEvents();
         if (rebuildOnThrow) await this.rebuildAfterFailure();
         throw e;
       } finally {
         this.stamp = null;
       }
-      if (payload === null) return null;
+      if (payload === null) {
+        this.view.commitEvents();
+        return null;
+      }
 
       let h: HashedEntry;
       try {
-        h = await createEntry(
-          { keys: this.keys, seq, prev, lamport: stamp.lamport, time: stamp.time, payload },
-          this.networkId
-        );
-        const size = encodeEntry(h.entry).length;
-        if (size > this.genesis.maxEntryBytes) {
-          throw new OversizedEntryError(`entry is ${size} bytes, limit ${this.genesis.maxEntryBytes}`);
-        }
+        h = await signLocal(this.keys, head, stamp, payload, this.networkId, this.genesis.maxEntryBytes);
         await this.store.appendLocal(h);
       } catch (e) {
+        this.view.discardEvents();
         await this.rebuildAfterFailure();
         throw e;
       }
       this.feeds.ingest(h);
       this.clock = Math.max(this.clock, stamp.lamport);
+      this.view.commitEvents(); // durable now
       this.appended(1);
-      this.emitAppend(h, 'local');
+      this.appendListeners.emit(h, 'local');
       return h;
     });
   }
 
   private async ingestVerified(verified: HashedEntry[], report: IngestReport): Promise<IngestReport> {
+    if (this.broken !== null) throw this.broken;
+    const progress = { stored: false };
     let done;
     try {
       const plan = await planFeeds(this.feeds, this.store, verified, report);
-      done = await commitPlan(this.store, this.view.state, plan, report, this.now);
+      done = await commitPlan(this.store, this.view.state, plan, report, this.now, progress);
     } catch (e) {
-      // Nothing was stored, but planFeeds moved the FeedSet ahead of the store.
-      await this.resyncFeeds();
+      // Not stored: only the FeedSet (moved by planFeeds) is ahead of the store. Stored: the
+      // state may lack some of the stored entries, so everything is rebuilt from the store.
+      if (progress.stored) await this.rebuildAfterFailure();
+      else await this.resyncFeeds();
       throw e;
     }
     if (done.feedsStale) await this.resyncFeeds();
     this.clock = Math.max(this.clock, done.lamport);
     this.skipped += done.skipped;
     this.appended(done.stored.length);
-    for (const h of done.stored) this.emitAppend(h, 'remote');
+    for (const h of done.stored) this.appendListeners.emit(h, 'remote');
+    for (const ev of done.forks) this.forkListeners.emit(ev);
     if (done.forkError !== undefined) throw done.forkError;
     return report;
   }
@@ -331,6 +344,7 @@ export class Ledger {
   }
 
   private async compactNow(): Promise<void> {
+    if (this.broken !== null) throw this.broken; // memory may differ from the store: never persist it
     if (this.sinceCompaction === 0 && this.lastCompactionAt !== null) return;
     const at = Math.floor(this.now());
     await this.store.saveCompaction({ state: this.view.state.encodeState(), heads: this.feeds.heads(), at });
@@ -338,44 +352,34 @@ export class Ledger {
     this.sinceCompaction = 0;
   }
 
-  private makeState(): LedgerState {
-    const state: LedgerState = new LedgerState({
-      author: this.author,
-      stamp: () => this.stamp ?? { time: Math.floor(this.now()), lamport: Math.max(state.lamport, this.clock) + 1 },
-      maxPayloadBytes: this.genesis.maxEntryBytes
-    });
-    return state;
-  }
-
   /** Open's replay: a new state and FeedSet from the store, every replayed entry verified. */
   private async replay(): Promise<{ state: LedgerState; feeds: FeedSet }> {
-    const state = this.makeState();
-    try {
-      const r = await replayStore({
-        store: this.store,
-        genesis: this.genesis,
-        networkId: this.networkId,
-        state,
-        feedOptions: { now: this.now }
-      });
-      this.clock = Math.max(this.clock, r.lamport, state.lamport);
-      this.lastCompactionAt = r.compaction?.at ?? null;
-      this.sinceCompaction = r.applied + r.skipped.length;
-      this.skipped = r.skipped.length;
-      return { state, feeds: r.feeds };
-    } catch (e) {
-      state.destroy();
-      throw e;
-    }
+    const r = await loadLedger({
+      store: this.store,
+      genesis: this.genesis,
+      networkId: this.networkId,
+      author: this.author,
+      now: this.now,
+      stamp: () => this.stamp,
+      clock: () => this.clock
+    });
+    this.clock = Math.max(this.clock, r.lamport, r.state.lamport);
+    this.lastCompactionAt = r.compaction?.at ?? null;
+    this.sinceCompaction = r.applied + r.skipped.length;
+    this.skipped = r.skipped.length;
+    this.unverified = r.unverified !== undefined;
+    return r;
   }
 
+  /** Memory again from the store; success means memory equals the store, so `broken` is cleared. */
   private async rebuild(): Promise<void> {
     const { state, feeds } = await this.replay();
     this.feeds = feeds;
     this.view.replace(state);
+    this.broken = null;
   }
 
-  /** After a failed write: drop the non-durable change. If even that fails, refuse further writes. */
+  /** After a failure: memory again from the store. If even that fails, refuse further work (broken). */
   private async rebuildAfterFailure(): Promise<void> {
     try {
       await this.rebuild();
@@ -391,16 +395,6 @@ export class Ledger {
       this.feeds = FeedSet.fromHeads({ heads, forks }, { now: this.now });
     } catch (e) {
       this.broken = e;
-    }
-  }
-
-  private emitAppend(h: HashedEntry, origin: AppendOrigin): void {
-    for (const cb of [...this.appendListeners]) {
-      try {
-        cb(h, origin);
-      } catch (e) {
-        console.error('ledger onAppend listener failed', e);
-      }
     }
   }
 }

@@ -54,6 +54,8 @@ export interface LedgerSummary {
   conflicts: number;
   lastCompactionAt: number | null;
   stateDigest: string;
+  /** The state was bootstrapped from a light snapshot whose content is not yet verified. */
+  unverified: boolean;
 }
 
 export interface NodeStatus extends NetworkStatus {

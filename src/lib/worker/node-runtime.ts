@@ -77,7 +77,9 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
       emit({ type: 'conflicts', conflicts });
       pushStatus();
     }),
-    ledger.onAppend(() => pushStatus())
+    ledger.onAppend(() => pushStatus()),
+    // Forks append nothing, but the dashboard must show them at once.
+    ledger.onFork(() => pushStatus())
   ];
 
   // The ledger works offline: the network joins in the background whenever the site answers,

@@ -30,3 +30,31 @@ export function clientIdOf(author: string): number {
   cache.set(author, id);
   return id;
 }
+
+/**
+ * Collision policy. Two authors whose keys give the same 32-bit clientID cannot both write into
+ * the document. The clientID belongs to the author already owning it (`ownerOf`); among new
+ * `authors` competing for a free one, to the lowest key. Returns the refused authors → owner.
+ * The ledger refuses their entries BEFORE storing them, so a replay (which sees only stored
+ * entries, authors in ascending order) always rebuilds the state that live ingest built.
+ *
+ * Known limit, chosen on purpose: a canonical rule would give a contested clientID to the lowest
+ * key everywhere, but a lower key arriving after a higher one already owns the ID is refused too.
+ * Taking the ID over would mean evicting the owner's structs, which may already be in a
+ * compaction (and history may be pruned). So two replicas that met the two authors in opposite
+ * orders keep different owners (each restart-stable). Even odds of one collision need ~2^16 authors.
+ */
+export function contestedAuthors(
+  authors: Iterable<string>,
+  ownerOf: (clientID: number) => string | undefined
+): Map<string, string> {
+  const claims = new Map<number, string>();
+  const refused = new Map<string, string>();
+  for (const author of [...authors].sort()) {
+    const client = clientIdOf(author);
+    const owner = ownerOf(client) ?? claims.get(client);
+    if (owner === undefined) claims.set(client, author);
+    else if (owner !== author) refused.set(author, owner);
+  }
+  return refused;
+}

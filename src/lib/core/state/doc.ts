@@ -115,6 +115,19 @@ export class LedgerState {
   }
 
   /**
+   * After loadState: the compacted state does not say whose structs it holds, so owners are
+   * taken from the authors it covers (its heads). A clientID with structs goes to the lowest
+   * such key that maps to it (only ever one, since a second author's entries are refused
+   * before they are stored; see Ledger.ingest), so replay refuses the same entries live did.
+   */
+  adoptOwners(authors: readonly string[]): void {
+    for (const author of [...authors].sort()) {
+      const client = clientIdOf(author);
+      if (!this.owners.has(client) && this.doc.store.clients.has(client)) this.owners.set(client, author);
+    }
+  }
+
+  /**
    * Returns the shared root type `name`, creating it on first use. Apps (records included) keep
    * their data under their own names; local changes to them must go through transactLocal.
    */
@@ -272,4 +285,15 @@ function checkBytes(bytes: Uint8Array, max: number): void {
   if (!(bytes instanceof Uint8Array)) throw new MalformedPayloadError('payload must be a Uint8Array');
   if (bytes.length === 0) throw new MalformedPayloadError('empty payload');
   if (bytes.length > max) throw new MalformedPayloadError(`payload of ${bytes.length} bytes exceeds ${max}`);
+}
+
+/** True if an encoded update holds structs of `client`, or deletes aimed at it. */
+export function updateTouchesClient(bytes: Uint8Array, client: number): boolean {
+  let decoded: ReturnType<typeof Y.decodeUpdate>;
+  try {
+    decoded = Y.decodeUpdate(bytes);
+  } catch (e) {
+    throw new MalformedPayloadError(`update does not decode: ${(e as Error)?.message ?? e}`);
+  }
+  return decoded.structs.some((s) => s.id.client === client) || decoded.ds.clients.has(client);
 }
