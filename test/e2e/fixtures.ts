@@ -12,9 +12,11 @@ export interface Device {
  * context holds a media permission (plus --allow-loopback-in-peer-connection). The product asks
  * for no permission; real networks have real interfaces.
  */
-export async function openDevice(browser: Browser, path = '/'): Promise<Device> {
+export async function openDevice(browser: Browser, path = '/', opts: { offline?: boolean } = {}): Promise<Device> {
   const context = await browser.newContext();
   await context.grantPermissions(['microphone']);
+  // Offline: the site's relay list never answers, so the node runs alone (no gossip reaches it).
+  if (opts.offline === true) await context.route('**/api/relays', (route) => route.abort('internetdisconnected'));
   const page = await context.newPage();
   page.on('pageerror', (err) => console.error(`[page error] ${err.message}`));
   await page.goto(path);

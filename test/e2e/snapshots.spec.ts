@@ -46,8 +46,9 @@ test('a snapshot exported on one device imports on another, idempotently; a dama
     console.log(`zcat | jq not checked here: ${(e as Error).message.split('\n')[0]}`);
   }
 
-  // Import on a second device through the file input, twice: the second adds nothing.
-  const b = await openDevice(browser, '/dashboard');
+  // Import on a second device through the file input, twice: the second adds nothing. The device
+  // is offline, so the entries can only come from the file (online, gossip may deliver them first).
+  const b = await openDevice(browser, '/dashboard', { offline: true });
   await b.page.waitForFunction(() => window.tabula?.phase === 'running');
   const input = b.page.getByLabel('Import snapshot');
   const report = b.page.getByTestId('import-report');
@@ -68,7 +69,7 @@ test('a snapshot exported on one device imports on another, idempotently; a dama
   content[Math.floor(content.length / 2)] ^= 0x01;
   const damaged = join(dir, 'damaged.snapshot.gz');
   writeFileSync(damaged, gzipSync(content));
-  const c = await openDevice(browser, '/dashboard');
+  const c = await openDevice(browser, '/dashboard', { offline: true });
   await c.page.waitForFunction(() => window.tabula?.phase === 'running');
   await c.page.getByLabel('Import snapshot').setInputFiles(damaged);
   await expect(c.page.getByRole('alert')).toContainText(/Snapshot/);
