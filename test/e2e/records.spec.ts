@@ -128,3 +128,25 @@ test('the node works offline and joins the network when the site answers again',
   await expect(row(page, 'offline-note')).toContainText('written while offline');
   await context.close();
 });
+
+test('closing the client stops the node cleanly and hands the profile to a waiting tab', async ({ browser }) => {
+  const a = await openDevice(browser, '/', { offline: true });
+  await a.page.waitForFunction(() => window.tabula?.phase === 'running');
+  await a.page.evaluate(() => window.tabula!.put('handed-over', 'yes'));
+  const second = await a.context.newPage();
+  await second.goto('/');
+  await expect(second.getByRole('status')).toContainText('runs in another tab');
+  // The first page stays open: only its node stops, which releases the profile's lock.
+  expect(
+    await a.page.evaluate(() => {
+      window.tabula!.close();
+      return window.tabula!.records().then(
+        () => 'answered',
+        (e: Error) => e.message
+      );
+    })
+  ).toBe('client closed');
+  await second.waitForFunction(() => window.tabula?.phase === 'running');
+  await expect(row(second, 'handed-over')).toContainText('yes');
+  await a.context.close();
+});

@@ -10,12 +10,11 @@ import type {
   NodeMethod,
   NodePhase,
   NodeStatus,
+  RemoteApi,
   ToWorker
 } from '../worker/messages.js';
 
-type Async<T> = { [K in keyof T]: T[K] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> : never };
-
-export interface TabulaClient extends Async<NodeApi> {
+export interface TabulaClient extends RemoteApi {
   /** The last status the node pushed, or undefined before the first. */
   readonly lastStatus: NodeStatus | undefined;
   readonly phase: NodePhase;
@@ -23,8 +22,11 @@ export interface TabulaClient extends Async<NodeApi> {
   subscribe(fn: (event: NodeEvent) => void): () => void;
   /** Called if the node fails to start (for example a corrupt store or no storage quota). */
   onFatal(fn: (error: Error) => void): () => void;
+  /** Stops the node cleanly (its store and connections), then ends its worker. */
   close(): void;
 }
+
+const CLOSE_GRACE_MS = 3000;
 
 export interface ClientOptions {
   /** ICE servers for WebRTC. Default none: host candidates only, no outside server contacted. */
@@ -137,10 +139,16 @@ export function createClient(options: ClientOptions = {}): TabulaClient {
       return () => fatalListeners.delete(fn);
     },
     close() {
-      bridge.close();
-      worker.terminate();
-      for (const p of calls.values()) p.reject(new Error('client closed'));
+      // Later calls fail at once; onFatal listeners are not told: closing is not a failure.
+      fatal = new Error('client closed');
+      for (const p of calls.values()) p.reject(fatal);
       calls.clear();
+      // Let the node close its store and connections; end the worker anyway if it does not.
+      worker.postMessage({ kind: 'stop' } satisfies ToWorker);
+      setTimeout(() => {
+        worker.terminate();
+        bridge.close();
+      }, CLOSE_GRACE_MS);
     }
   };
 }

@@ -2,7 +2,6 @@
 // the caller), then sorting the verified ones through the FeedSet into "store these", "fork
 // evidence", duplicates, pending and rejections. The Ledger does the writes and the applying.
 // Also the local author's next entry (signLocal), held to the same size limit.
-import * as Y from 'yjs';
 import type { FeedHead, ForkEvidence, Genesis, HashedEntry, IdentityKeys } from './types.js';
 import type { LedgerStore } from './storage.js';
 import type { FeedSet } from './feeds.js';
@@ -11,13 +10,13 @@ import { createEntry, decodeEntry, encodeEntry, verifyEntry } from './entry.js';
 import { bytesEqual, fromHex, toHex } from './bytes.js';
 import {
   ClientIdCollisionError,
-  ForeignClientError,
   LedgerError,
   MalformedEntryError,
   MalformedPayloadError,
   OversizedEntryError
 } from './errors.js';
 import { clientIdOf, contestedAuthors } from './state/client-id.js';
+import { assertStructsOf, decodeYjsUpdate } from './payload.js';
 import { HASH_BYTES, LEDGER_VERIFY_CONCURRENCY } from './constants.js';
 import type { WriteStamp } from './state/doc.js';
 
@@ -68,19 +67,10 @@ export function rejectionOf(e: unknown, author?: string, seq?: number): Rejectio
  * is provably the author's fault.
  */
 export function authoredPayloadValidator(author: Uint8Array): (payload: Uint8Array) => void {
+  const client = clientIdOf(toHex(author));
   return (payload) => {
     if (payload.length === 0) throw new MalformedPayloadError('empty payload');
-    let structs: ReturnType<typeof Y.decodeUpdate>['structs'];
-    try {
-      structs = Y.decodeUpdate(payload).structs;
-    } catch (e) {
-      throw new MalformedPayloadError(`payload is not a Yjs update: ${(e as Error)?.message ?? String(e)}`);
-    }
-    const client = clientIdOf(toHex(author));
-    for (const s of structs) {
-      if (s.id.client !== client)
-        throw new ForeignClientError(`struct of client ${s.id.client} in a payload of ${client}`);
-    }
+    assertStructsOf(decodeYjsUpdate(payload), client);
   };
 }
 

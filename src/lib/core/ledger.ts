@@ -142,6 +142,10 @@ export class Ledger {
     return this.view.records.conflicts();
   }
 
+  conflictCount(): number {
+    return this.view.records.conflictCount();
+  }
+
   /** The current document (replaced after a failed write or a reload; see onReset). */
   get doc(): Y.Doc {
     return this.view.state.doc;

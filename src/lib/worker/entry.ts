@@ -1,7 +1,8 @@
 // Dedicated worker entry: the Tabula node. The page sends `init` with the RTC bridge port first.
 /// <reference lib="webworker" />
 import { installRtcBridge } from './rtc-bridge-worker.js';
-import type { ErrorInfo, FromWorker, NodeEvent, NodePhase, ToWorker } from './messages.js';
+import { errorInfo } from './rtc-bridge-protocol.js';
+import type { FromWorker, NodeEvent, NodePhase, ToWorker } from './messages.js';
 import type { RunningNode } from './node-runtime.js';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -17,12 +18,6 @@ function post(msg: FromWorker): void {
 function emit(event: NodeEvent): void {
   if (event.type === 'phase') phase = event.phase;
   post({ kind: 'event', event });
-}
-
-function errorInfo(err: unknown): ErrorInfo {
-  if (!(err instanceof Error)) return { name: 'Error', message: String(err) };
-  const code = (err as { code?: unknown }).code;
-  return { name: err.name, message: err.message, ...(typeof code === 'string' ? { code } : {}) };
 }
 
 async function start(msg: Extract<ToWorker, { kind: 'init' }>): Promise<RunningNode> {
@@ -63,6 +58,15 @@ scope.addEventListener('message', (ev: MessageEvent<ToWorker>) => {
     if (node !== undefined) return;
     node = boot(msg);
     node.catch((err: unknown) => post({ kind: 'fatal', error: errorInfo(err) }));
+    return;
+  }
+  if (msg.kind === 'stop') {
+    // A node still starting or in standby has nothing to flush; closing also frees the lock.
+    const running = phase === 'running' ? node : undefined;
+    void (running ?? Promise.resolve(undefined))
+      .then((n) => n?.stop())
+      .catch(() => undefined)
+      .finally(() => scope.close());
     return;
   }
   if (msg.kind === 'call') {

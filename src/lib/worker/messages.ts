@@ -118,6 +118,16 @@ export interface NodeApi {
 
 export type NodeMethod = keyof NodeApi;
 
+/** NodeApi as the page calls it: every answer crosses the thread boundary. */
+export type RemoteApi = {
+  [K in NodeMethod]: (...a: Parameters<NodeApi[K]>) => Promise<Awaited<ReturnType<NodeApi[K]>>>;
+};
+
+/** NodeApi as the worker implements it: answers may be immediate or async. */
+export type ApiHandlers = {
+  [K in NodeMethod]: (...a: Parameters<NodeApi[K]>) => ReturnType<NodeApi[K]> | Promise<ReturnType<NodeApi[K]>>;
+};
+
 export interface InitConfig {
   /** Site origin that serves /api/relays. */
   origin: string;
@@ -134,6 +144,8 @@ export type NodeEvent =
 /** Page → worker. The first message is always `init`, carrying the RTC bridge port. */
 export type ToWorker =
   | { kind: 'init'; config: InitConfig; bridge: MessagePort }
+  /** Shut the node down cleanly (store closed, connections ended), then end the worker. */
+  | { kind: 'stop' }
   | { [M in NodeMethod]: { kind: 'call'; id: number; method: M; args: Parameters<NodeApi[M]> } }[NodeMethod];
 
 export interface ErrorInfo {

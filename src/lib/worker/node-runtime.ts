@@ -8,7 +8,7 @@ import { loadOrCreateIdentity } from '../core/identity.js';
 import { Ledger } from '../core/ledger.js';
 import { DexieLedgerStore } from '../platform/dexie-store.js';
 import { ledgerDbName } from '../platform/dexie-schema.js';
-import type { InitConfig, NodeApi, NodeEvent, NodeStatus, WriteReceipt } from './messages.js';
+import type { ApiHandlers, InitConfig, NodeEvent, NodeStatus, WriteReceipt } from './messages.js';
 import { startNetwork, type RunningNetwork } from './network.js';
 import { startEntryGossip } from './entry-gossip.js';
 import { networkNames } from '../core/topics.js';
@@ -18,12 +18,8 @@ import type { HashedEntry } from '../core/types.js';
 const STATUS_THROTTLE_MS = 100;
 const NETWORK_RETRY_MAX_MS = 30_000;
 
-type Async<T> = {
-  [K in keyof T]: T[K] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> | Awaited<R> : never;
-};
-
 export interface RunningNode {
-  api: Async<NodeApi>;
+  api: ApiHandlers;
   stop(): Promise<void>;
 }
 
@@ -59,7 +55,7 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
       author: ledger.author,
       // Every entry is kept: light-replica pruning (storage budget) is not built yet.
       role: 'full',
-      ledger: { ...stats, conflicts: ledger.conflicts().length }
+      ledger: { ...stats, conflicts: ledger.conflictCount() }
     };
   };
   // Coalesced: a snapshot import appends thousands of entries, the page needs one status.

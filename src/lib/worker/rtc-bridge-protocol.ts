@@ -45,7 +45,9 @@ export const STATE_EVENTS: Record<keyof PcStates, string> = {
   signalingState: 'signalingstatechange'
 };
 
-export function errorInfo(err: unknown): { name: string; message: string } {
-  if (err instanceof Error) return { name: err.name, message: err.message };
-  return { name: 'Error', message: String(err) };
+/** An error as plain data for postMessage: name, message, and the ledger's `code` when present. */
+export function errorInfo(err: unknown): { name: string; message: string; code?: string } {
+  if (!(err instanceof Error)) return { name: 'Error', message: String(err) };
+  const code = (err as { code?: unknown }).code;
+  return { name: err.name, message: err.message, ...(typeof code === 'string' ? { code } : {}) };
 }

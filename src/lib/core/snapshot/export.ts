@@ -182,12 +182,5 @@ export async function collectBytes(stream: ReadableStream<Uint8Array>): Promise<
 
 /** For downloads: a gzip Blob of the whole snapshot. */
 export async function collectBlob(stream: ReadableStream<Uint8Array>): Promise<Blob> {
-  const parts: BlobPart[] = [];
-  const reader = stream.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    parts.push(value as BlobPart);
-  }
-  return new Blob(parts, { type: 'application/gzip' });
+  return new Blob([(await collectBytes(stream)) as BlobPart], { type: 'application/gzip' });
 }

@@ -116,6 +116,13 @@ export class ConflictLog {
     return keys.flatMap((k) => this.byKey.get(k)!.conflicts.map(copy));
   }
 
+  /** How many conflicts there are, without building the list. */
+  count(): number {
+    let n = 0;
+    for (const { conflicts } of this.byKey.values()) n += conflicts.length;
+    return n;
+  }
+
   /** Called with the full list whenever it changes. Returns the unsubscribe function. */
   subscribe(cb: (conflicts: Conflict[]) => void): () => void {
     this.listeners.add(cb);

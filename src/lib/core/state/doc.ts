@@ -5,10 +5,11 @@
 // that is how overwrites work). Garbage collection is off: overwritten values stay in the
 // document, which lets conflicts name what was lost and makes them derivable again on replay.
 import * as Y from 'yjs';
-import { ClientIdCollisionError, ForeignClientError, MalformedPayloadError, StateUsageError } from '../errors.js';
+import { ClientIdCollisionError, MalformedPayloadError, StateUsageError } from '../errors.js';
 import { MAX_PAYLOAD_BYTES, MAX_STATE_BYTES } from '../constants.js';
 import { assertAuthorHex, clientIdOf } from './client-id.js';
 import { stateDigest } from './digest.js';
+import { assertStructsOf, decodeYjsUpdate } from '../payload.js';
 
 /** What the state layer needs to know about the entry that carried a payload. */
 export interface PayloadMeta {
@@ -199,17 +200,8 @@ export class LedgerState {
     }
     checkBytes(payload, this.maxPayloadBytes);
     const client = clientIdOf(meta.author);
-    let structs: ReturnType<typeof Y.decodeUpdate>['structs'];
-    try {
-      structs = Y.decodeUpdate(payload).structs;
-    } catch (e) {
-      throw new MalformedPayloadError(`payload does not decode: ${(e as Error)?.message ?? e}`);
-    }
-    for (const s of structs) {
-      if (s.id.client !== client) {
-        throw new ForeignClientError(`struct of client ${s.id.client} in a payload of client ${client}`);
-      }
-    }
+    const structs = decodeYjsUpdate(payload);
+    assertStructsOf(structs, client);
     const owner = this.owners.get(client);
     if (owner !== undefined && owner !== meta.author) {
       throw new ClientIdCollisionError(`clientID ${client} belongs to ${owner}, not ${meta.author}`);

@@ -115,6 +115,10 @@ export class Records {
     return this.conflictLog.conflicts();
   }
 
+  conflictCount(): number {
+    return this.conflictLog.count();
+  }
+
   /** Called with the full conflict list whenever it changes. */
   subscribeConflicts(cb: (conflicts: Conflict[]) => void): () => void {
     return this.conflictLog.subscribe(cb);
