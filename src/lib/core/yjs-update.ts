@@ -233,8 +233,9 @@ class Reader {
  */
 export function parseYjsUpdate(bytes: Uint8Array, limits?: Partial<YjsLimits>): ParsedUpdate {
   const lim = resolveLimits(limits);
-  if (bytes.length > lim.maxBytes) fail(`${bytes.length} bytes exceed the limit of ${lim.maxBytes}`);
   try {
+    if (!(bytes instanceof Uint8Array)) fail('not a Uint8Array');
+    if (bytes.length > lim.maxBytes) fail(`${bytes.length} bytes exceed the limit of ${lim.maxBytes}`);
     const r = new Reader(bytes);
     const structs = readStructs(r, lim);
     const deletes = readDeleteSet(r, lim);
