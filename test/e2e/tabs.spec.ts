@@ -51,7 +51,11 @@ test('with / open, a second tab opens /dashboard: same node, peers and records; 
     .split('\n')
     .map((l) => JSON.parse(l) as { t: string });
   expect(lines[0]).toMatchObject({ t: 'header', kind: 'full' });
-  expect(lines.filter((l) => l.t === 'entry').length).toBeGreaterThanOrEqual(2);
+  const entries = lines.filter((l) => l.t === 'entry').length;
+  expect(entries).toBeGreaterThanOrEqual(2);
+  // And bytes the other way: importing it back through the second tab's file input merges nothing new.
+  await dash.getByLabel('Import snapshot').setInputFiles((await file.path())!);
+  await expect(dash.getByTestId('import-report')).toHaveText(new RegExp(`added 0, skipped ${entries}, rejected 0`));
 
   const shot = testInfo.outputPath('second-tab-dashboard.png');
   await dash.screenshot({ path: shot, fullPage: true });
