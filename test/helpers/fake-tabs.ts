@@ -89,6 +89,8 @@ export class FakeProfile {
   /** Every committed write, in order: what a ledger feed would hold. */
   readonly log: { key: string; value: unknown }[] = [];
   readonly nodes: FakeNode[] = [];
+  /** Makes every node's writes wait. */
+  hold: Promise<void> | undefined;
 }
 
 export const FAKE_STATUS = { peerId: 'peer-1', author: 'author-1', online: true, peers: [] } as unknown as NodeStatus;
@@ -130,6 +132,7 @@ export class FakeNode implements NodeBackend {
       case 'put': {
         if (key === '') throw Object.assign(new Error('empty key'), { name: 'InvalidRecordKeyError', code: 'key' });
         await this.hold;
+        await this.profile.hold;
         this.profile.records.set(key, value);
         this.profile.log.push({ key, value });
         this.emit({ type: 'records', changes: [{ key, value } as never] });

@@ -122,6 +122,21 @@ describe('tab broker', () => {
     expect(p.store.log).toHaveLength(0);
   });
 
+  it('a call that waited for a leader is not failed by its wait bound once it runs', async () => {
+    const p = profile({ takeoverTimeoutMs: 60 });
+    let open!: () => void;
+    p.store.hold = new Promise<void>((r) => (open = r));
+    const release = p.locks.holdExternally();
+    const a = p.open();
+    const put = a.broker.call('put', ['slow', 1]);
+    await new Promise((r) => setTimeout(r, 30));
+    release();
+    await until(() => a.node()?.calls.length === 1, 'the write runs on the new node');
+    await new Promise((r) => setTimeout(r, 60)); // past the bound, while the node is still busy
+    open();
+    await expect(put).resolves.toMatchObject({ seq: 1 });
+  });
+
   it('when the leader crashes mid-write, the write is re-sent to the next leader and not lost', async () => {
     const p = profile();
     const a = p.open();

@@ -14,6 +14,7 @@
 import { errorInfo } from '../worker/rtc-bridge-protocol.js';
 import type { NodeEvent, NodeMethod, NodePhase, NodeStatus } from '../worker/messages.js';
 import { LEADER_LOCK_NAME, parseTabMessage, type TabMessage } from './tab-protocol.js';
+import { PendingCalls } from './pending-calls.js';
 import { RemoteError, type NodeBackend } from './worker-node.js';
 
 /** How long a call waits while no tab leads (a takeover in progress) before it fails, ms. */
@@ -83,24 +84,13 @@ export interface TabBroker {
   close(): void;
 }
 
-interface Pending {
-  method: NodeMethod;
-  args: unknown[];
-  resolve: (value: unknown) => void;
-  reject: (error: Error) => void;
-  /** The leader it was last sent to. */
-  sentTo?: string;
-  /** Armed while no leader is known. */
-  waitTimer?: ReturnType<typeof setTimeout>;
-}
-
 type Of<T extends TabMessage['t']> = Extract<TabMessage, { t: T }>;
 
 export function createTabBroker(options: TabBrokerOptions): TabBroker {
   const { channel } = options;
   const tabId = options.tabId ?? crypto.randomUUID();
   const takeoverMs = options.takeoverTimeoutMs ?? TAKEOVER_TIMEOUT_MS;
-  const pending = new Map<string, Pending>();
+  const pending = new PendingCalls();
   const serving = new Set<string>();
   const listeners = new Set<(e: NodeEvent) => void>();
   const fatalListeners = new Set<(e: Error) => void>();
@@ -125,44 +115,36 @@ export function createTabBroker(options: TabBrokerOptions): TabBroker {
     for (const fn of listeners) fn(event);
   }
 
-  function settle(id: string): Pending | undefined {
-    const p = pending.get(id);
-    pending.delete(id);
-    if (p?.waitTimer !== undefined) clearTimeout(p.waitTimer);
-    return p;
-  }
-
-  function failAll(error: Error): void {
-    for (const id of [...pending.keys()]) settle(id)?.reject(error);
-  }
-
   function fail(error: Error): void {
     if (fatal !== undefined) return;
     fatal = error;
     for (const fn of fatalListeners) fn(error);
-    failAll(error);
+    pending.rejectAll(error);
   }
 
-  /** Sends (or runs) a call on the current leader, or waits, bounded, for one. */
-  function dispatch(id: string, p: Pending): void {
+  /** Sends (or runs) call `id` on the current leader, or waits, bounded, for one. */
+  function dispatch(id: string, method: NodeMethod, args: unknown[]): void {
     if (role === 'leader' && backend !== undefined) {
-      p.sentTo = tabId;
-      backend.call(p.method, p.args).then(
-        (v) => settle(id)?.resolve(v),
-        (e: unknown) => settle(id)?.reject(e instanceof Error ? e : new Error(String(e)))
+      pending.sent(id, tabId);
+      backend.call(method, args).then(
+        (v) => pending.resolve(id, v),
+        (e: unknown) => pending.reject(id, e instanceof Error ? e : new Error(String(e)))
       );
     } else if (leaderId !== undefined) {
-      if (p.waitTimer !== undefined) clearTimeout(p.waitTimer);
-      p.waitTimer = undefined;
-      p.sentTo = leaderId;
+      pending.sent(id, leaderId);
       try {
-        post({ t: 'call', id, from: tabId, to: leaderId, method: p.method, args: p.args });
+        post({ t: 'call', id, from: tabId, to: leaderId, method, args });
       } catch (err) {
         // DataCloneError: the arguments cannot cross to another tab (a function, a DOM node...).
-        settle(id)?.reject(err instanceof Error ? err : new Error(String(err)));
+        pending.reject(id, err instanceof Error ? err : new Error(String(err)));
       }
-    } else if (p.waitTimer === undefined) {
-      p.waitTimer = setTimeout(() => settle(id)?.reject(new LeaderUnavailableError(takeoverMs)), takeoverMs);
+    } else pending.wait(id, takeoverMs, () => new LeaderUnavailableError(takeoverMs));
+  }
+
+  /** Re-sends every unanswered call not already with the current leader. */
+  function redispatch(): void {
+    for (const [id, call] of pending.entries()) {
+      if (call.sentTo !== leaderId) dispatch(id, call.method, call.args);
     }
   }
 
@@ -188,7 +170,7 @@ export function createTabBroker(options: TabBrokerOptions): TabBroker {
       fail(error);
     });
     announce();
-    for (const [id, p] of pending) dispatch(id, p);
+    redispatch();
   }
 
   /** Leader: runs a follower's call on the node and answers it. */
@@ -219,7 +201,7 @@ export function createTabBroker(options: TabBrokerOptions): TabBroker {
     emit({ type: 'phase', phase: msg.phase });
     if (msg.status !== undefined) emit({ type: 'status', status: msg.status });
     if (msg.fatal !== undefined) return fail(new RemoteError(msg.fatal));
-    if (changed) for (const [id, p] of pending) if (p.sentTo !== msg.from) dispatch(id, p);
+    if (changed) redispatch();
   }
 
   function onMessage(msg: TabMessage): void {
@@ -230,9 +212,8 @@ export function createTabBroker(options: TabBrokerOptions): TabBroker {
       if (role === 'leader' && msg.to === tabId) serve(msg);
     } else if (msg.t === 'result') {
       if (msg.to !== tabId) return;
-      const p = settle(msg.id);
-      if (msg.ok) p?.resolve(msg.value);
-      else p?.reject(new RemoteError(msg.error));
+      if (msg.ok) pending.resolve(msg.id, msg.value);
+      else pending.reject(msg.id, new RemoteError(msg.error));
     } else if (role === 'follower') {
       if (msg.t === 'leader') follow(msg);
       else if (msg.from !== leaderId) return;
@@ -242,7 +223,7 @@ export function createTabBroker(options: TabBrokerOptions): TabBroker {
         // Calls sent to it wait (bounded) for the next leader, which re-runs them.
         leaderId = undefined;
         emit({ type: 'phase', phase: 'starting' });
-        for (const [id, p] of pending) dispatch(id, p);
+        redispatch();
       }
     }
   }
@@ -281,11 +262,9 @@ export function createTabBroker(options: TabBrokerOptions): TabBroker {
       if (role === 'closed') return Promise.reject(new ClientClosedError());
       if (fatal !== undefined) return Promise.reject(fatal);
       const id = `${tabId}:${nextCall++}`;
-      return new Promise((resolve, reject) => {
-        const p: Pending = { method, args, resolve, reject };
-        pending.set(id, p);
-        dispatch(id, p);
-      });
+      const answer = pending.add(id, method, args);
+      dispatch(id, method, args);
+      return answer;
     },
     subscribe(fn) {
       listeners.add(fn);
@@ -302,7 +281,7 @@ export function createTabBroker(options: TabBrokerOptions): TabBroker {
       if (role === 'closed') return;
       const led = role === 'leader';
       role = 'closed';
-      failAll(new ClientClosedError());
+      pending.rejectAll(new ClientClosedError());
       if (led) {
         post({ t: 'resign', from: tabId });
         backend?.stop();
