@@ -1,6 +1,6 @@
 // Every tab of one browser profile (one context) is a full client of the profile's single node.
 import { expect, test, type Page } from '@playwright/test';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { openDevice, waitForPeer } from './fixtures.js';
 
@@ -11,7 +11,7 @@ function row(page: Page, key: string) {
   return page.getByRole('table', { name: 'Records' }).locator(`tr[data-key="${key}"]`);
 }
 
-test('with / open, a second tab opens /dashboard: same node, peers and records; its write reaches another device', async ({
+test('with / open, a second tab opens /dashboard: same node, peers, records and conflicts; its write reaches another device', async ({
   browser
 }, testInfo) => {
   const a = await openDevice(browser, '/');
@@ -51,11 +51,20 @@ test('with / open, a second tab opens /dashboard: same node, peers and records; 
     .split('\n')
     .map((l) => JSON.parse(l) as { t: string });
   expect(lines[0]).toMatchObject({ t: 'header', kind: 'full' });
-  const entries = lines.filter((l) => l.t === 'entry').length;
-  expect(entries).toBeGreaterThanOrEqual(2);
-  // And bytes the other way: importing it back through the second tab's file input merges nothing new.
-  await dash.getByLabel('Import snapshot').setInputFiles((await file.path())!);
-  await expect(dash.getByTestId('import-report')).toHaveText(new RegExp(`added 0, skipped ${entries}, rejected 0`));
+  expect(lines.filter((l) => l.t === 'entry').length).toBeGreaterThanOrEqual(2);
+  // A conflict, made deterministic: an offline device writes the same key, and its snapshot goes
+  // in through the second tab's file input (bytes from this tab to the leader's node).
+  const offline = await openDevice(browser, '/', { offline: true });
+  await offline.page.waitForFunction(() => window.tabula?.phase === 'running');
+  await offline.page.evaluate(() => window.tabula!.put('contested', 'offline device'));
+  await a.page.evaluate(() => window.tabula!.put('contested', 'first tab'));
+  const snapshot = await offline.page.evaluate(async () => Array.from((await window.tabula!.exportSnapshot()).bytes));
+  const snapPath = testInfo.outputPath('offline-device.snapshot.gz');
+  writeFileSync(snapPath, Uint8Array.from(snapshot));
+  await dash.getByLabel('Import snapshot').setInputFiles(snapPath);
+  await expect(dash.getByTestId('import-report')).toHaveText(/added 1, skipped 0, rejected 0/);
+  await expect(dash.getByRole('table', { name: 'Conflicts' }).getByRole('row', { name: /contested/ })).toBeVisible();
+  await offline.context.close();
 
   const shot = testInfo.outputPath('second-tab-dashboard.png');
   await dash.screenshot({ path: shot, fullPage: true });
