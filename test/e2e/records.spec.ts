@@ -91,28 +91,6 @@ test('records and identity survive closing and reopening the browser', async () 
   await ctx.close();
 });
 
-test('a second tab of the same profile waits instead of running the same node twice', async ({ browser }) => {
-  const a = await openDevice(browser, '/');
-  await a.page.waitForFunction(() => window.tabula?.phase === 'running');
-  await a.page.evaluate(() => window.tabula!.put('owner', 'first tab'));
-  const second = await a.context.newPage();
-  await second.goto('/');
-  await expect(second.getByRole('status')).toContainText('runs in another tab');
-  // Calls from the waiting tab fail at once rather than hanging.
-  expect(
-    await second.evaluate(() =>
-      window.tabula!.records().then(
-        () => 'answered',
-        (e: Error) => e.name
-      )
-    )
-  ).toBe('StandbyError');
-  await a.page.close();
-  await second.waitForFunction(() => window.tabula?.phase === 'running');
-  await expect(row(second, 'owner')).toContainText('first tab');
-  await a.context.close();
-});
-
 test('the node works offline and joins the network when the site answers again', async ({ browser }) => {
   const context = await browser.newContext();
   await context.grantPermissions(['microphone']);
@@ -129,24 +107,27 @@ test('the node works offline and joins the network when the site answers again',
   await context.close();
 });
 
-test('closing the client stops the node cleanly and hands the profile to a waiting tab', async ({ browser }) => {
+test('closing the client stops the node cleanly and hands the profile to another tab', async ({ browser }) => {
   const a = await openDevice(browser, '/', { offline: true });
   await a.page.waitForFunction(() => window.tabula?.phase === 'running');
   await a.page.evaluate(() => window.tabula!.put('handed-over', 'yes'));
   const second = await a.context.newPage();
   await second.goto('/');
-  await expect(second.getByRole('status')).toContainText('runs in another tab');
-  // The first page stays open: only its node stops, which releases the profile's lock.
+  await expect(row(second, 'handed-over')).toContainText('yes');
+  expect(await second.evaluate(() => window.tabula!.role)).toBe('follower');
+  // The first page stays open: only its client closes, which stops the node and frees the lock.
   expect(
     await a.page.evaluate(() => {
       window.tabula!.close();
       return window.tabula!.records().then(
         () => 'answered',
-        (e: Error) => e.message
+        (e: Error) => `${e.name}: ${e.message}`
       );
     })
-  ).toBe('client closed');
-  await second.waitForFunction(() => window.tabula?.phase === 'running');
+  ).toBe('ClientClosedError: client closed');
+  await second.waitForFunction(() => window.tabula?.role === 'leader' && window.tabula.phase === 'running');
+  expect(await second.evaluate(() => window.tabula!.put('after-handover', 1))).toMatchObject({ seq: 2 });
+  await expect(row(second, 'after-handover')).toBeVisible();
   await expect(row(second, 'handed-over')).toContainText('yes');
   await a.context.close();
 });

@@ -1,4 +1,4 @@
-// One node per page: the client every component and window.tabula share.
+// One client per page: every component and window.tabula share it (see client.ts for tabs).
 import { createClient, type TabulaClient } from './client.js';
 
 declare global {
@@ -17,5 +17,5 @@ export function getClient(): TabulaClient {
   return client;
 }
 
-export { RemoteError, type TabulaClient } from './client.js';
+export { ClientClosedError, LeaderUnavailableError, RemoteError, type TabRole, type TabulaClient } from './client.js';
 export type * from '../worker/messages.js';

@@ -6,7 +6,10 @@ import type { FromWorker, NodeEvent, NodePhase, ToWorker } from './messages.js';
 import type { RunningNode } from './node-runtime.js';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
-/** One node per browser profile and network: a second tab waits on this lock (standby). */
+/**
+ * One node per browser profile: only the leader tab starts this worker (client/tab-broker.ts), and
+ * this lock makes a new leader's node wait ("standby") until the previous one has fully stopped.
+ */
 const LOCK_NAME = 'tabula-node';
 let node: Promise<RunningNode> | undefined;
 let phase: NodePhase = 'starting';
@@ -34,7 +37,7 @@ function boot(msg: Extract<ToWorker, { kind: 'init' }>): Promise<RunningNode> {
     const run = async (lock: Lock | null): Promise<void> => {
       if (lock === null) {
         emit({ type: 'phase', phase: 'standby' });
-        // Queue for the lock: it is released when the other tab's worker ends.
+        // Queue for the lock: it is released when the previous leader's worker ends.
         await navigator.locks.request(LOCK_NAME, run);
         return;
       }
@@ -70,11 +73,7 @@ scope.addEventListener('message', (ev: MessageEvent<ToWorker>) => {
     return;
   }
   if (msg.kind === 'call') {
-    if (phase === 'standby') {
-      // Calls would wait for as long as the other tab stays open: say so at once instead.
-      const error = { name: 'StandbyError', message: "this profile's node runs in another tab", code: 'standby' };
-      return post({ kind: 'result', id: msg.id, ok: false, error });
-    }
+    // Calls made while starting or in standby wait for the node (a takeover lasts moments).
     const running = node ?? Promise.reject(new Error('node not initialised'));
     running
       .then((n) => {

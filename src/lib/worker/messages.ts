@@ -68,7 +68,10 @@ export interface NodeStatus extends NetworkStatus {
   ledger: LedgerSummary;
 }
 
-/** Where the node is in its life: another tab of the profile may hold it (Web Locks). */
+/**
+ * Where the profile's node is in its life. `standby`: a new leader tab's node waits for the
+ * previous leader's node to stop (Web Locks); every tab of the profile sees the same phase.
+ */
 export type NodePhase = 'starting' | 'standby' | 'running';
 
 export interface WriteReceipt {
