@@ -1,0 +1,71 @@
+// Inbound size caps that libp2p does not expose as options: the WebSocket message size and the
+// first (request) frame of a circuit relay HOP stream. Gossipsub and identify have their own.
+import { webSockets, type WebSocketsInit } from '@libp2p/websockets';
+import { lpStream } from '@libp2p/utils';
+import type { StreamMiddleware, Transport } from '@libp2p/interface';
+
+type TransportFactory = ReturnType<typeof webSockets>;
+
+/** The shape of @libp2p/websockets 10's listener that we reach into (its `ws` server). */
+interface WsListenerInternals {
+  wsServer?: { options?: { maxPayload?: number } };
+}
+
+export class UnsupportedTransportError extends Error {
+  override name = 'UnsupportedTransportError';
+}
+
+/**
+ * WebSockets transport whose listener refuses messages over `maxMessageBytes` (the `ws` server
+ * closes the socket with 1009). @libp2p/websockets creates its `ws` server with the library default
+ * of 100 MiB and has no option for it. Throws UnsupportedTransportError at listen time if the
+ * listener's internals changed, so an upgrade cannot silently drop the cap.
+ */
+export function cappedWebSockets(maxMessageBytes: number, init?: WebSocketsInit): TransportFactory {
+  const factory = webSockets(init);
+  return (components) => {
+    const transport: Transport = factory(components);
+    const createListener = transport.createListener.bind(transport);
+    transport.createListener = (options) => {
+      const listener = createListener(options);
+      const ws = (listener as unknown as WsListenerInternals).wsServer;
+      if (ws?.options === undefined) {
+        throw new UnsupportedTransportError('cannot cap WebSocket message size on this @libp2p/websockets');
+      }
+      ws.options.maxPayload = maxMessageBytes;
+      return listener;
+    };
+    return transport;
+  };
+}
+
+function encodeVarint(n: number): Uint8Array {
+  const out: number[] = [];
+  while (n >= 0x80) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 0x80);
+  }
+  out.push(n);
+  return Uint8Array.from(out);
+}
+
+/**
+ * Stream middleware for protocols whose first message is one length-prefixed frame (circuit relay
+ * HOP): reads that frame with a cap of `maxFrameBytes` within `timeoutMs`, puts it back and hands
+ * the stream on. A bigger length prefix, or read-ahead beyond `maxBufferBytes`, resets the stream
+ * before the frame is buffered. Later bytes (relayed traffic) are not inspected.
+ */
+export function firstFrameCap(maxFrameBytes: number, timeoutMs: number, maxBufferBytes: number): StreamMiddleware {
+  return async (stream, connection, next) => {
+    const lp = lpStream(stream, { maxDataLength: maxFrameBytes, maxBufferSize: maxBufferBytes });
+    // A throw here makes libp2p abort (reset) the stream.
+    const frame = await lp.read({ signal: AbortSignal.timeout(timeoutMs) });
+    const unwrapped = lp.unwrap();
+    const prefix = encodeVarint(frame.byteLength);
+    const bytes = new Uint8Array(prefix.byteLength + frame.byteLength);
+    bytes.set(prefix);
+    bytes.set(frame.subarray(), prefix.byteLength);
+    unwrapped.unshift(bytes);
+    next(unwrapped, connection);
+  };
+}
