@@ -2,7 +2,8 @@
 // first (request) frame of a circuit relay HOP stream. Gossipsub and identify have their own.
 import { webSockets, type WebSocketsInit } from '@libp2p/websockets';
 import { lpStream } from '@libp2p/utils';
-import type { StreamMiddleware, Transport } from '@libp2p/interface';
+import type { StreamHandler, Transport } from '@libp2p/interface';
+import type { Uint8ArrayList } from 'uint8arraylist';
 
 type TransportFactory = ReturnType<typeof webSockets>;
 
@@ -50,22 +51,34 @@ function encodeVarint(n: number): Uint8Array {
 }
 
 /**
- * Stream middleware for protocols whose first message is one length-prefixed frame (circuit relay
- * HOP): reads that frame with a cap of `maxFrameBytes` within `timeoutMs`, puts it back and hands
- * the stream on. A bigger length prefix, or read-ahead beyond `maxBufferBytes`, resets the stream
- * before the frame is buffered. Later bytes (relayed traffic) are not inspected.
+ * Wraps the handler of a protocol whose first message is one length-prefixed frame (circuit relay
+ * HOP): reads that frame with a cap of `maxFrameBytes` within `timeoutMs`, puts it back and calls
+ * `handler`. A bigger length prefix, read-ahead beyond `maxBufferBytes`, or a timeout resets the
+ * stream before the frame is buffered. Later bytes (relayed traffic) are not inspected.
+ * (libp2p 3.3's stream middleware is not used: it appends the handler to the registered middleware
+ * array on every stream.)
  */
-export function firstFrameCap(maxFrameBytes: number, timeoutMs: number, maxBufferBytes: number): StreamMiddleware {
-  return async (stream, connection, next) => {
+export function firstFrameCap(
+  handler: StreamHandler,
+  maxFrameBytes: number,
+  timeoutMs: number,
+  maxBufferBytes: number
+): StreamHandler {
+  return async (stream, connection) => {
     const lp = lpStream(stream, { maxDataLength: maxFrameBytes, maxBufferSize: maxBufferBytes });
-    // A throw here makes libp2p abort (reset) the stream.
-    const frame = await lp.read({ signal: AbortSignal.timeout(timeoutMs) });
+    let frame: Uint8ArrayList;
+    try {
+      frame = await lp.read({ signal: AbortSignal.timeout(timeoutMs) });
+    } catch (err) {
+      stream.abort(err as Error);
+      return;
+    }
     const unwrapped = lp.unwrap();
     const prefix = encodeVarint(frame.byteLength);
     const bytes = new Uint8Array(prefix.byteLength + frame.byteLength);
     bytes.set(prefix);
     bytes.set(frame.subarray(), prefix.byteLength);
     unwrapped.unshift(bytes);
-    next(unwrapped, connection);
+    await handler(unwrapped, connection);
   };
 }

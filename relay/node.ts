@@ -9,7 +9,7 @@ import { identify } from '@libp2p/identify';
 import { ping } from '@libp2p/ping';
 import { circuitRelayServer, type CircuitRelayService } from '@libp2p/circuit-relay-v2';
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub';
-import type { PrivateKey } from '@libp2p/interface';
+import type { PrivateKey, StreamHandler } from '@libp2p/interface';
 import type { Identify } from '@libp2p/identify';
 import type { Ping } from '@libp2p/ping';
 import { CONNECTION_LIMITS, GOSSIP_LIMITS, HTTP_LIMITS, RELAY_LIMITS } from './limits.js';
@@ -80,6 +80,22 @@ function gossipOptions(init: RelayNodeInit, limiter: PeerRateLimiter): Parameter
   };
 }
 
+/** The circuit relay server's own HOP handler (public on the class, not on its interface). */
+interface HopHandlerOwner {
+  onHop?: StreamHandler;
+}
+
+/** Re-registers the circuit relay server's HOP handler behind a first-frame cap. */
+async function capHopRequests(node: RelayNode): Promise<void> {
+  const onHop = (node.services.relay as unknown as HopHandlerOwner).onHop;
+  if (typeof onHop !== 'function') throw new Error('cannot cap HOP requests on this @libp2p/circuit-relay-v2');
+  await node.handle(
+    HOP_PROTOCOL,
+    firstFrameCap(onHop, RELAY_LIMITS.maxHopFrameBytes, RELAY_LIMITS.hopTimeoutMs, RELAY_LIMITS.maxHopFrameBytes * 4),
+    { force: true, maxInboundStreams: RELAY_LIMITS.maxInboundHopStreams, runOnLimitedConnection: true }
+  );
+}
+
 export async function createRelayNode(init: RelayNodeInit): Promise<RelayNodeHandle> {
   const gater = createRelayGater(init);
   const rateLimiter = new PeerRateLimiter({
@@ -129,7 +145,7 @@ export async function createRelayNode(init: RelayNodeInit): Promise<RelayNodeHan
     reservations: () => node.services.relay.reservations.entries()
   });
   freeReservationsOnDisconnect(node);
-  node.use(HOP_PROTOCOL, firstFrameCap(RELAY_LIMITS.maxHopFrameBytes, RELAY_LIMITS.hopTimeoutMs, 64 * 1024));
+  await capHopRequests(node);
   const validate = rateLimitValidator(rateLimiter);
   for (const topic of init.topics) {
     node.services.pubsub.topicValidators.set(topic, validate);
