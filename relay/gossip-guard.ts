@@ -7,6 +7,7 @@
 // drops all of its RPCs. Strikes halve every `strikeHalfLifeMs`.
 import { TopicValidatorResult, type GossipsubOpts } from '@libp2p/gossipsub';
 import { createPeerScoreParams, createTopicScoreParams, type PeerScoreThresholds } from '@libp2p/gossipsub/score';
+import type { GossipSub } from '@libp2p/gossipsub';
 import type { PeerId } from '@libp2p/interface';
 
 export interface RateLimit {
@@ -124,4 +125,32 @@ export function scoringOptions(topics: string[], limiter: PeerRateLimiter): Part
 export function rateLimitValidator(limiter: PeerRateLimiter) {
   return (peer: PeerId): TopicValidatorResult =>
     limiter.take(peer.toString()) ? TopicValidatorResult.Accept : TopicValidatorResult.Ignore;
+}
+
+/** The gossipsub 17 method its read loop calls when a peer's inbound stream fails. */
+interface ReadErrorHook {
+  handlePeerReadStreamError?: (err: Error, peer: PeerId) => void;
+}
+
+/** Errors the frame decoder throws for a length prefix over the cap (it-length-prefixed 11). */
+const OVERSIZED_FRAME_ERRORS = new Set(['InvalidDataLengthError', 'InvalidDataLengthLengthError']);
+
+export class UnsupportedGossipsubError extends Error {
+  override name = 'UnsupportedGossipsubError';
+}
+
+/**
+ * Calls `onOversized(peer)` when a peer's gossip stream ends because a frame's length prefix was
+ * over `maxInboundDataLength` (gossipsub itself then drops the peer's streams). Throws
+ * UnsupportedGossipsubError if this gossipsub has no such hook, so an upgrade cannot silently
+ * drop the reaction.
+ */
+export function onOversizedFrame(pubsub: GossipSub, onOversized: (peer: PeerId) => void): void {
+  const hook = pubsub as unknown as ReadErrorHook;
+  const original = hook.handlePeerReadStreamError;
+  if (typeof original !== 'function') throw new UnsupportedGossipsubError('no handlePeerReadStreamError hook');
+  hook.handlePeerReadStreamError = (err, peer) => {
+    original.call(pubsub, err, peer);
+    if (OVERSIZED_FRAME_ERRORS.has(err?.name)) onOversized(peer);
+  };
 }

@@ -15,7 +15,7 @@ import type { Ping } from '@libp2p/ping';
 import { CONNECTION_LIMITS, GOSSIP_LIMITS, HTTP_LIMITS, RELAY_LIMITS } from './limits.js';
 import { cappedWebSockets, firstFrameCap } from './frame-cap.js';
 import { createRelayGater, type GaterCounters } from './gater.js';
-import { PeerRateLimiter, rateLimitValidator, scoringOptions } from './gossip-guard.js';
+import { onOversizedFrame, PeerRateLimiter, rateLimitValidator, scoringOptions } from './gossip-guard.js';
 import { freeReservationsOnDisconnect } from './reservations.js';
 
 /** The circuit relay v2 HOP protocol (its first frame is capped). */
@@ -49,6 +49,8 @@ export type RelayNode = Libp2p<RelayServices>;
 export interface RelayGuards {
   gater: GaterCounters;
   rateLimiter: PeerRateLimiter;
+  /** Peers disconnected for sending a gossip frame over the cap. */
+  oversizedFrames: { count: number };
 }
 
 export interface RelayNodeHandle {
@@ -146,10 +148,16 @@ export async function createRelayNode(init: RelayNodeInit): Promise<RelayNodeHan
   });
   freeReservationsOnDisconnect(node);
   await capHopRequests(node);
+  const oversizedFrames = { count: 0 };
+  // A peer that sends a frame over the cap is broken or hostile: hang up on it.
+  onOversizedFrame(node.services.pubsub, (peer) => {
+    oversizedFrames.count++;
+    node.hangUp(peer).catch(() => {});
+  });
   const validate = rateLimitValidator(rateLimiter);
   for (const topic of init.topics) {
     node.services.pubsub.topicValidators.set(topic, validate);
     node.services.pubsub.subscribe(topic);
   }
-  return { node, guards: { gater: gater.counters, rateLimiter } };
+  return { node, guards: { gater: gater.counters, rateLimiter, oversizedFrames } };
 }

@@ -15,6 +15,8 @@ import { createStaticSite } from './static.js';
 
 export interface RunningRelay {
   node: RelayNode;
+  /** Refusal counters of the relay's limits (also in /metrics). */
+  guards: RelayGuards;
   http: Server;
   /** e.g. http://127.0.0.1:8080 */
   url: string;
@@ -41,6 +43,12 @@ function guardMetrics(guards: RelayGuards): Metric[] {
       help: 'Gossip messages dropped by the per-peer rate limit.',
       type: 'counter',
       value: guards.rateLimiter.refused
+    },
+    {
+      name: 'tabula_relay_oversized_frames_total',
+      help: 'Peers disconnected for a gossip frame over the cap.',
+      type: 'counter',
+      value: guards.oversizedFrames.count
     }
   ];
 }
@@ -118,6 +126,7 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
   let stopping: Promise<void> | undefined;
   return {
     node,
+    guards,
     http,
     url: `http://${config.host}:${addr.port}`,
     networkId: id,

@@ -16,8 +16,13 @@ globalThis.WebSocket ??= (createRequire(import.meta.url)('ws') as { WebSocket: t
 
 export type ClientNode = Libp2p<{ identify: Identify; pubsub: GossipSub }>;
 
-/** A client that listens on `/p2p-circuit` (so it reserves a slot on the relay it dials). */
-export async function createRelayClient(opts: { reserve?: boolean } = {}): Promise<ClientNode> {
+export interface ClientOptions {
+  /** Listen on `/p2p-circuit`, i.e. reserve a slot on the relay it dials (default true). */
+  reserve?: boolean;
+}
+
+/** A Node libp2p client with WebSockets, circuit relay and gossipsub. */
+export async function createRelayClient(opts: ClientOptions = {}): Promise<ClientNode> {
   return createLibp2p({
     addresses: { listen: opts.reserve === false ? [] : ['/p2p-circuit'] },
     transports: [webSockets(), circuitRelayTransport()],
