@@ -7,9 +7,17 @@ import type { Uint8ArrayList } from 'uint8arraylist';
 
 type TransportFactory = ReturnType<typeof webSockets>;
 
+/** A server-side `ws` socket, as far as we use it. */
+interface WsSocket {
+  on(event: 'error', listener: (err: Error) => void): void;
+}
+
 /** The shape of @libp2p/websockets 10's listener that we reach into (its `ws` server). */
 interface WsListenerInternals {
-  wsServer?: { options?: { maxPayload?: number } };
+  wsServer?: {
+    options?: { maxPayload?: number };
+    handleUpgrade?: (req: unknown, socket: unknown, head: unknown, done: (ws: WsSocket, req: unknown) => void) => void;
+  };
 }
 
 export class UnsupportedTransportError extends Error {
@@ -19,8 +27,11 @@ export class UnsupportedTransportError extends Error {
 /**
  * WebSockets transport whose listener refuses messages over `maxMessageBytes` (the `ws` server
  * closes the socket with 1009). @libp2p/websockets creates its `ws` server with the library default
- * of 100 MiB and has no option for it. Throws UnsupportedTransportError at listen time if the
- * listener's internals changed, so an upgrade cannot silently drop the cap.
+ * of 100 MiB and has no option for it. It also attaches no 'error' listener to accepted sockets, so
+ * a client's protocol error (oversized message, bad opcode, bad masking) was an uncaught exception
+ * that ended the relay; here each accepted socket gets one (`ws` has already closed the socket
+ * when it emits the error). Throws UnsupportedTransportError at listen time if the listener's
+ * internals changed, so an upgrade cannot silently drop either fix.
  */
 export function cappedWebSockets(maxMessageBytes: number, init?: WebSocketsInit): TransportFactory {
   const factory = webSockets(init);
@@ -30,10 +41,17 @@ export function cappedWebSockets(maxMessageBytes: number, init?: WebSocketsInit)
     transport.createListener = (options) => {
       const listener = createListener(options);
       const ws = (listener as unknown as WsListenerInternals).wsServer;
-      if (ws?.options === undefined) {
-        throw new UnsupportedTransportError('cannot cap WebSocket message size on this @libp2p/websockets');
+      const handleUpgrade = ws?.handleUpgrade;
+      if (ws?.options === undefined || typeof handleUpgrade !== 'function') {
+        throw new UnsupportedTransportError('cannot harden the WebSocket listener of this @libp2p/websockets');
       }
       ws.options.maxPayload = maxMessageBytes;
+      // The listener accepts sockets through handleUpgrade's callback (no 'connection' event).
+      ws.handleUpgrade = (req, socket, head, done) =>
+        handleUpgrade.call(ws, req, socket, head, (client, request) => {
+          client.on('error', () => {});
+          done(client, request);
+        });
       return listener;
     };
     return transport;
