@@ -77,7 +77,13 @@ function htmlPolicies(): (file: Resolved) => Promise<string> {
   };
 }
 
-function streamFile(req: IncomingMessage, res: ServerResponse, realRoot: string, file: Resolved, csp: string): Promise<void> {
+function streamFile(
+  req: IncomingMessage,
+  res: ServerResponse,
+  realRoot: string,
+  file: Resolved,
+  csp: string
+): Promise<void> {
   const immutable = file.rel.startsWith(join('_app', 'immutable') + sep);
   const urlPath = '/' + file.rel.split(sep).map(encodeURIComponent).join('/');
   return new Promise((resolve) => {

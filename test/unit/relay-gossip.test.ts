@@ -12,7 +12,7 @@ import type { RunningRelay } from '../../relay/server.js';
 import { createRelayClient, dialRelay, waitFor, type ClientNode } from '../helpers/relay-client.js';
 import { relayAddr, startTestRelay } from '../helpers/relay-fixture.js';
 
-const running: Array<{ stop(): Promise<void> }> = [];
+const running: Array<{ stop(): void | Promise<void> }> = [];
 
 afterEach(async () => {
   for (const r of running.splice(0).reverse()) await r.stop();
@@ -72,7 +72,6 @@ function received(c: ClientNode, topic: string): Uint8Array[] {
   });
   return out;
 }
-
 
 describe('relay gossip frame cap', () => {
   it('forwards an entry of the largest legitimate size', async () => {

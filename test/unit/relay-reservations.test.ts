@@ -4,7 +4,7 @@ import type { RunningRelay } from '../../relay/server.js';
 import { createRelayClient, dialRelay, waitFor, type ClientNode } from '../helpers/relay-client.js';
 import { relayAddr, startTestRelay } from '../helpers/relay-fixture.js';
 
-const running: Array<{ stop(): Promise<void> }> = [];
+const running: Array<{ stop(): void | Promise<void> }> = [];
 
 afterEach(async () => {
   for (const r of running.splice(0).reverse()) await r.stop();

@@ -82,7 +82,18 @@ describe('relay static files and headers', () => {
   });
 
   it('sends the security headers on every response', async () => {
-    const paths = ['/', '/dashboard', '/a.js', '/_app/immutable/b.js', '/missing.js', '/.env', '/healthz', '/api/relays', '/metrics', '/api/x'];
+    const paths = [
+      '/',
+      '/dashboard',
+      '/a.js',
+      '/_app/immutable/b.js',
+      '/missing.js',
+      '/.env',
+      '/healthz',
+      '/api/relays',
+      '/metrics',
+      '/api/x'
+    ];
     for (const path of paths) {
       const res = await raw(relay.url, path);
       expect(res.headers['x-content-type-options'], path).toBe('nosniff');
