@@ -125,11 +125,29 @@ export const USAGE = `Usage: tsx relay/main.ts [options]
   --http-max-connections N
                         HTTP connections (TABULA_HTTP_MAX_CONNECTIONS, default ${DEFAULTS.httpMaxConnections})`;
 
+/**
+ * Every reserved peer holds a connection: unless set explicitly, the connection cap grows with
+ * the reservation cap (twice as many, so visitors without a reservation still fit). An explicit
+ * cap below the reservation cap is refused.
+ */
+function fitConnectionsToReservations(cfg: RelayConfig, explicit: Set<keyof RelayConfig>): void {
+  if (!explicit.has('maxConnections')) {
+    cfg.maxConnections = Math.max(cfg.maxConnections, cfg.maxReservations * 2);
+  } else if (cfg.maxConnections < cfg.maxReservations) {
+    throw new ConfigError(
+      `max connections (${cfg.maxConnections}) must be at least max reservations (${cfg.maxReservations})`
+    );
+  }
+}
+
 export function parseConfig(argv: string[], env: Record<string, string | undefined>): RelayConfig {
   const cfg: RelayConfig = { ...DEFAULTS };
+  const explicit = new Set<keyof RelayConfig>();
   for (const [name, key] of Object.entries(ENV)) {
     const v = env[name];
-    if (v !== undefined) assign(cfg, key, v, name);
+    if (v === undefined) continue;
+    assign(cfg, key, v, name);
+    explicit.add(key);
   }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -140,7 +158,9 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
     if (value === undefined) throw new ConfigError(`${flag} needs a value`);
     assign(cfg, key, value, flag);
+    explicit.add(key);
   }
+  fitConnectionsToReservations(cfg, explicit);
   cfg.dataDir = resolve(cfg.dataDir);
   cfg.staticDir = resolve(cfg.staticDir);
   return cfg;

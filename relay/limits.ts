@@ -42,6 +42,8 @@ export const CONNECTION_LIMITS = {
   inboundUpgradeTimeoutMs: 5 * SECOND,
   /** Largest WebSocket message, bytes. A Noise frame is at most 65,535 bytes plus its prefix. */
   maxWebSocketMessageBytes: 256 * KiB,
+  /** Concurrent inbound streams per connection, all protocols and negotiating ones together. */
+  maxInboundStreamsPerConnection: 64,
   /** Concurrent inbound streams per connection for identify and ping. */
   maxInboundStreamsSmall: 2,
   /** Concurrent inbound gossipsub streams per connection (a peer needs one). */

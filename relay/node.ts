@@ -115,7 +115,7 @@ export async function createRelayNode(init: RelayNodeInit): Promise<RelayNodeHan
       })
     ],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    streamMuxers: [yamux({ maxInboundStreams: CONNECTION_LIMITS.maxInboundStreamsPerConnection })],
     connectionGater: gater.gater,
     connectionManager: {
       maxConnections: init.maxConnections,

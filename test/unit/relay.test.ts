@@ -72,6 +72,13 @@ describe('relay config', () => {
     expect(() => parseConfig([], { TABULA_GOSSIP_RATE: '' })).toThrow(/TABULA_GOSSIP_RATE/);
   });
 
+  it('grows the connection cap with the reservation cap unless it is set', () => {
+    expect(parseConfig(['--max-reservations=1000'], {}).maxConnections).toBe(2000);
+    expect(parseConfig(['--max-reservations=10'], {}).maxConnections).toBe(DEFAULTS.maxConnections);
+    expect(parseConfig(['--max-reservations=1000', '--max-connections=1500'], {}).maxConnections).toBe(1500);
+    expect(() => parseConfig(['--max-reservations=1000', '--max-connections=999'], {})).toThrow(ConfigError);
+  });
+
   it('rejects unknown flags, missing values and bad numbers with a clear error', () => {
     expect(() => parseConfig(['--nope'], {})).toThrow(ConfigError);
     expect(() => parseConfig(['--port'], {})).toThrow(/needs a value/);
