@@ -3,6 +3,7 @@
 import { webSockets, type WebSocketsInit } from '@libp2p/websockets';
 import { lpStream } from '@libp2p/utils';
 import type { StreamHandler, Transport } from '@libp2p/interface';
+import { UnsupportedLibraryError } from './errors.js';
 import type { Uint8ArrayList } from 'uint8arraylist';
 
 type TransportFactory = ReturnType<typeof webSockets>;
@@ -20,17 +21,13 @@ interface WsListenerInternals {
   };
 }
 
-export class UnsupportedTransportError extends Error {
-  override name = 'UnsupportedTransportError';
-}
-
 /**
  * WebSockets transport whose listener refuses messages over `maxMessageBytes` (the `ws` server
  * closes the socket with 1009). @libp2p/websockets creates its `ws` server with the library default
  * of 100 MiB and has no option for it. It also attaches no 'error' listener to accepted sockets, so
  * a client's protocol error (oversized message, bad opcode, bad masking) was an uncaught exception
  * that ended the relay; here each accepted socket gets one (`ws` has already closed the socket
- * when it emits the error). Throws UnsupportedTransportError at listen time if the listener's
+ * when it emits the error). Throws UnsupportedLibraryError at listen time if the listener's
  * internals changed, so an upgrade cannot silently drop either fix.
  */
 export function cappedWebSockets(maxMessageBytes: number, init?: WebSocketsInit): TransportFactory {
@@ -43,7 +40,7 @@ export function cappedWebSockets(maxMessageBytes: number, init?: WebSocketsInit)
       const ws = (listener as unknown as WsListenerInternals).wsServer;
       const handleUpgrade = ws?.handleUpgrade;
       if (ws?.options === undefined || typeof handleUpgrade !== 'function') {
-        throw new UnsupportedTransportError('cannot harden the WebSocket listener of this @libp2p/websockets');
+        throw new UnsupportedLibraryError('cannot harden the WebSocket listener of this @libp2p/websockets');
       }
       ws.options.maxPayload = maxMessageBytes;
       // The listener accepts sockets through handleUpgrade's callback (no 'connection' event).

@@ -9,6 +9,7 @@ import { TopicValidatorResult, type GossipsubOpts } from '@libp2p/gossipsub';
 import { createPeerScoreParams, createTopicScoreParams, type PeerScoreThresholds } from '@libp2p/gossipsub/score';
 import type { GossipSub } from '@libp2p/gossipsub';
 import type { PeerId } from '@libp2p/interface';
+import { UnsupportedLibraryError } from './errors.js';
 
 export interface RateLimit {
   /** Tokens (messages) per second. */
@@ -135,20 +136,16 @@ interface ReadErrorHook {
 /** Errors the frame decoder throws for a length prefix over the cap (it-length-prefixed 11). */
 const OVERSIZED_FRAME_ERRORS = new Set(['InvalidDataLengthError', 'InvalidDataLengthLengthError']);
 
-export class UnsupportedGossipsubError extends Error {
-  override name = 'UnsupportedGossipsubError';
-}
-
 /**
  * Calls `onOversized(peer)` when a peer's gossip stream ends because a frame's length prefix was
  * over `maxInboundDataLength` (gossipsub itself then drops the peer's streams). Throws
- * UnsupportedGossipsubError if this gossipsub has no such hook, so an upgrade cannot silently
+ * UnsupportedLibraryError if this gossipsub has no such hook, so an upgrade cannot silently
  * drop the reaction.
  */
 export function onOversizedFrame(pubsub: GossipSub, onOversized: (peer: PeerId) => void): void {
   const hook = pubsub as unknown as ReadErrorHook;
   const original = hook.handlePeerReadStreamError;
-  if (typeof original !== 'function') throw new UnsupportedGossipsubError('no handlePeerReadStreamError hook');
+  if (typeof original !== 'function') throw new UnsupportedLibraryError('no handlePeerReadStreamError hook');
   hook.handlePeerReadStreamError = (err, peer) => {
     original.call(pubsub, err, peer);
     if (OVERSIZED_FRAME_ERRORS.has(err?.name)) onOversized(peer);

@@ -73,8 +73,12 @@ export const GOSSIP_LIMITS = {
   maxMessagesPerRpc: 256,
   /** Subscriptions per RPC kept by the decoder. */
   maxSubscriptionsPerRpc: 64,
-  /** Message ids per IHAVE / IWANT kept by the decoder. */
-  maxControlIdsPerRpc: 5000
+  /** Message ids per IHAVE / IWANT, and control messages per RPC, kept by the decoder. */
+  maxControlIdsPerRpc: 5000,
+  /** Message ids per IDONTWANT kept by the decoder. */
+  maxIdontwantIdsPerRpc: 512,
+  /** Peer records per PRUNE kept by the decoder. */
+  maxPeerInfosPerRpc: 16
 } as const;
 
 /** The HTTP listener (the app, /healthz, /metrics, /api/relays). */

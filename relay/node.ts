@@ -17,6 +17,7 @@ import { cappedWebSockets, firstFrameCap } from './frame-cap.js';
 import { createRelayGater, type GaterCounters } from './gater.js';
 import { onOversizedFrame, PeerRateLimiter, rateLimitValidator, scoringOptions } from './gossip-guard.js';
 import { freeReservationsOnDisconnect } from './reservations.js';
+import { UnsupportedLibraryError } from './errors.js';
 
 /** The circuit relay v2 HOP protocol (its first frame is capped). */
 export const HOP_PROTOCOL = '/libp2p/circuit/relay/0.2.0/hop';
@@ -74,9 +75,9 @@ function gossipOptions(init: RelayNodeInit, limiter: PeerRateLimiter): Parameter
       maxMessages: GOSSIP_LIMITS.maxMessagesPerRpc,
       maxIhaveMessageIDs: GOSSIP_LIMITS.maxControlIdsPerRpc,
       maxIwantMessageIDs: GOSSIP_LIMITS.maxControlIdsPerRpc,
-      maxIdontwantMessageIDs: 512,
+      maxIdontwantMessageIDs: GOSSIP_LIMITS.maxIdontwantIdsPerRpc,
       maxControlMessages: GOSSIP_LIMITS.maxControlIdsPerRpc,
-      maxPeerInfos: 16
+      maxPeerInfos: GOSSIP_LIMITS.maxPeerInfosPerRpc
     },
     ...scoringOptions(init.topics, limiter)
   };
@@ -90,7 +91,9 @@ interface HopHandlerOwner {
 /** Re-registers the circuit relay server's HOP handler behind a first-frame cap. */
 async function capHopRequests(node: RelayNode): Promise<void> {
   const onHop = (node.services.relay as unknown as HopHandlerOwner).onHop;
-  if (typeof onHop !== 'function') throw new Error('cannot cap HOP requests on this @libp2p/circuit-relay-v2');
+  if (typeof onHop !== 'function') {
+    throw new UnsupportedLibraryError('cannot cap HOP requests on this @libp2p/circuit-relay-v2');
+  }
   await node.handle(
     HOP_PROTOCOL,
     firstFrameCap(onHop, RELAY_LIMITS.maxHopFrameBytes, RELAY_LIMITS.hopTimeoutMs, RELAY_LIMITS.maxHopFrameBytes * 4),
@@ -107,6 +110,8 @@ export async function createRelayNode(init: RelayNodeInit): Promise<RelayNodeHan
   });
   const small = { maxInboundStreams: CONNECTION_LIMITS.maxInboundStreamsSmall };
   const node = await createLibp2p({
+    // Started below, once the gater and the reservation listener are bound.
+    start: false,
     privateKey: init.privateKey,
     addresses: { listen: [`/ip4/${init.host}/tcp/${init.port}/ws`] },
     transports: [
@@ -147,6 +152,23 @@ export async function createRelayNode(init: RelayNodeInit): Promise<RelayNodeHan
     reservations: () => node.services.relay.reservations.entries()
   });
   freeReservationsOnDisconnect(node);
+  try {
+    return await startGuarded(node, init, rateLimiter, gater.counters);
+  } catch (err) {
+    await node.stop();
+    throw err;
+  }
+}
+
+/** Starts `node`, then puts the guards that need a running node in place. */
+async function startGuarded(
+  node: RelayNode,
+  init: RelayNodeInit,
+  rateLimiter: PeerRateLimiter,
+  gaterCounters: GaterCounters
+): Promise<RelayNodeHandle> {
+  await node.start();
+  // After start: the relay service registers its HOP handler when it starts.
   await capHopRequests(node);
   const oversizedFrames = { count: 0 };
   // A peer that sends a frame over the cap is broken or hostile: hang up on it.
@@ -159,5 +181,5 @@ export async function createRelayNode(init: RelayNodeInit): Promise<RelayNodeHan
     node.services.pubsub.topicValidators.set(topic, validate);
     node.services.pubsub.subscribe(topic);
   }
-  return { node, guards: { gater: gater.counters, rateLimiter, oversizedFrames } };
+  return { node, guards: { gater: gaterCounters, rateLimiter, oversizedFrames } };
 }

@@ -88,6 +88,16 @@ function relayMetrics(node: RelayNode, guards: RelayGuards, started: number): Me
   ];
 }
 
+function listen(http: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(port, host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+}
+
 export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
   const started = Date.now();
   const id = toHex(networkId(defaultGenesis()));
@@ -115,13 +125,12 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
     await createStaticSite(config.staticDir),
     { maxConnections: config.httpMaxConnections }
   );
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(config.port, config.host, () => {
-      http.off('error', reject);
-      resolve();
-    });
-  });
+  try {
+    await listen(http, config.port, config.host);
+  } catch (err) {
+    await node.stop();
+    throw err;
+  }
   const addr = http.address() as AddressInfo;
   let stopping: Promise<void> | undefined;
   return {
