@@ -1,5 +1,6 @@
 // Relay configuration: defaults < environment variables < command-line flags.
 import { resolve } from 'node:path';
+import { CONNECTION_LIMITS, GOSSIP_LIMITS, HTTP_LIMITS, RELAY_LIMITS } from './limits.js';
 
 export interface RelayConfig {
   /** Interface every listener binds to. */
@@ -12,8 +13,20 @@ export interface RelayConfig {
   dataDir: string;
   /** The built app to serve; missing means the API only. */
   staticDir: string;
-  /** Circuit relay v2 limits. */
+  /** Circuit relay v2 reservations held at once (freed when their peer disconnects). */
   maxReservations: number;
+  /** Reservations held at once by peers connected from one IP address. */
+  maxReservationsPerIp: number;
+  /** Open libp2p connections before pruning. */
+  maxConnections: number;
+  /** Open libp2p connections from one IP address. */
+  maxConnectionsPerIp: number;
+  /** Largest gossipsub RPC frame accepted, bytes. */
+  gossipMaxFrameBytes: number;
+  /** New gossip messages per second accepted from one peer. */
+  gossipRate: number;
+  /** Open HTTP connections. */
+  httpMaxConnections: number;
 }
 
 export const DEFAULTS: RelayConfig = {
@@ -22,7 +35,13 @@ export const DEFAULTS: RelayConfig = {
   relayPort: 9090,
   dataDir: '.tabula-relay',
   staticDir: 'build',
-  maxReservations: 128
+  maxReservations: RELAY_LIMITS.maxReservations,
+  maxReservationsPerIp: RELAY_LIMITS.maxReservationsPerIp,
+  maxConnections: CONNECTION_LIMITS.maxConnections,
+  maxConnectionsPerIp: CONNECTION_LIMITS.maxConnectionsPerIp,
+  gossipMaxFrameBytes: GOSSIP_LIMITS.maxFrameBytes,
+  gossipRate: GOSSIP_LIMITS.messagesPerSecond,
+  httpMaxConnections: HTTP_LIMITS.maxConnections
 };
 
 export class ConfigError extends Error {
@@ -35,7 +54,13 @@ const FLAGS: Record<string, keyof RelayConfig> = {
   '--relay-port': 'relayPort',
   '--data-dir': 'dataDir',
   '--static-dir': 'staticDir',
-  '--max-reservations': 'maxReservations'
+  '--max-reservations': 'maxReservations',
+  '--max-reservations-per-ip': 'maxReservationsPerIp',
+  '--max-connections': 'maxConnections',
+  '--max-connections-per-ip': 'maxConnectionsPerIp',
+  '--gossip-max-frame-bytes': 'gossipMaxFrameBytes',
+  '--gossip-rate': 'gossipRate',
+  '--http-max-connections': 'httpMaxConnections'
 };
 
 const ENV: Record<string, keyof RelayConfig> = {
@@ -44,17 +69,36 @@ const ENV: Record<string, keyof RelayConfig> = {
   RELAY_PORT: 'relayPort',
   TABULA_DATA_DIR: 'dataDir',
   TABULA_STATIC_DIR: 'staticDir',
-  TABULA_MAX_RESERVATIONS: 'maxReservations'
+  TABULA_MAX_RESERVATIONS: 'maxReservations',
+  TABULA_MAX_RESERVATIONS_PER_IP: 'maxReservationsPerIp',
+  TABULA_MAX_CONNECTIONS: 'maxConnections',
+  TABULA_MAX_CONNECTIONS_PER_IP: 'maxConnectionsPerIp',
+  TABULA_GOSSIP_MAX_FRAME_BYTES: 'gossipMaxFrameBytes',
+  TABULA_GOSSIP_RATE: 'gossipRate',
+  TABULA_HTTP_MAX_CONNECTIONS: 'httpMaxConnections'
 };
 
-const NUMERIC = new Set<keyof RelayConfig>(['port', 'relayPort', 'maxReservations']);
+/** Inclusive bounds of the numeric settings. */
+const RANGES: Partial<Record<keyof RelayConfig, [number, number]>> = {
+  port: [0, 65_535],
+  relayPort: [0, 65_535],
+  maxReservations: [0, 1_000_000],
+  maxReservationsPerIp: [1, 1_000_000],
+  maxConnections: [1, 1_000_000],
+  maxConnectionsPerIp: [1, 1_000_000],
+  // Below one entry plus its envelope nothing could be published; above 4 MiB is libp2p's own cap.
+  gossipMaxFrameBytes: [80 * 1024, 4 * 1024 * 1024],
+  gossipRate: [1, 1_000_000],
+  httpMaxConnections: [1, 1_000_000]
+};
 
 function assign(cfg: RelayConfig, key: keyof RelayConfig, raw: string, from: string): void {
-  if (NUMERIC.has(key)) {
-    const n = Number(raw);
-    const max = key === 'maxReservations' ? 1_000_000 : 65_535;
-    if (!Number.isInteger(n) || n < 0 || n > max) {
-      throw new ConfigError(`${from}: expected an integer 0..${max}, got "${raw}"`);
+  const range = RANGES[key];
+  if (range !== undefined) {
+    const n = raw.trim() === '' ? NaN : Number(raw);
+    const [min, max] = range;
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new ConfigError(`${from}: expected an integer ${min}..${max}, got "${raw}"`);
     }
     (cfg[key] as number) = n;
   } else {
@@ -69,13 +113,41 @@ export const USAGE = `Usage: tsx relay/main.ts [options]
   --relay-port N        libp2p WebSockets port (RELAY_PORT, default 9090)
   --data-dir D          key and data directory (TABULA_DATA_DIR, default .tabula-relay)
   --static-dir D        built app to serve (TABULA_STATIC_DIR, default build)
-  --max-reservations N  circuit relay reservations (TABULA_MAX_RESERVATIONS, default 128)`;
+  --max-reservations N  circuit relay reservations (TABULA_MAX_RESERVATIONS, default ${DEFAULTS.maxReservations})
+  --max-reservations-per-ip N
+                        reservations from one IP (TABULA_MAX_RESERVATIONS_PER_IP, default ${DEFAULTS.maxReservationsPerIp})
+  --max-connections N   libp2p connections (TABULA_MAX_CONNECTIONS, default ${DEFAULTS.maxConnections})
+  --max-connections-per-ip N
+                        libp2p connections from one IP (TABULA_MAX_CONNECTIONS_PER_IP, default ${DEFAULTS.maxConnectionsPerIp})
+  --gossip-max-frame-bytes N
+                        largest gossipsub frame (TABULA_GOSSIP_MAX_FRAME_BYTES, default ${DEFAULTS.gossipMaxFrameBytes})
+  --gossip-rate N       new gossip messages/s per peer (TABULA_GOSSIP_RATE, default ${DEFAULTS.gossipRate})
+  --http-max-connections N
+                        HTTP connections (TABULA_HTTP_MAX_CONNECTIONS, default ${DEFAULTS.httpMaxConnections})`;
+
+/**
+ * Every reserved peer holds a connection: unless set explicitly, the connection cap grows with
+ * the reservation cap (twice as many, so visitors without a reservation still fit). An explicit
+ * cap below the reservation cap is refused.
+ */
+function fitConnectionsToReservations(cfg: RelayConfig, explicit: Set<keyof RelayConfig>): void {
+  if (!explicit.has('maxConnections')) {
+    cfg.maxConnections = Math.max(cfg.maxConnections, cfg.maxReservations * 2);
+  } else if (cfg.maxConnections < cfg.maxReservations) {
+    throw new ConfigError(
+      `max connections (${cfg.maxConnections}) must be at least max reservations (${cfg.maxReservations})`
+    );
+  }
+}
 
 export function parseConfig(argv: string[], env: Record<string, string | undefined>): RelayConfig {
   const cfg: RelayConfig = { ...DEFAULTS };
+  const explicit = new Set<keyof RelayConfig>();
   for (const [name, key] of Object.entries(ENV)) {
     const v = env[name];
-    if (v !== undefined) assign(cfg, key, v, name);
+    if (v === undefined) continue;
+    assign(cfg, key, v, name);
+    explicit.add(key);
   }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -86,7 +158,9 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
     if (value === undefined) throw new ConfigError(`${flag} needs a value`);
     assign(cfg, key, value, flag);
+    explicit.add(key);
   }
+  fitConnectionsToReservations(cfg, explicit);
   cfg.dataDir = resolve(cfg.dataDir);
   cfg.staticDir = resolve(cfg.staticDir);
   return cfg;

@@ -1,10 +1,10 @@
 // The relay's HTTP face: the built app (single-page fallback), /healthz, /metrics and /api/*.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createReadStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
-import { stat } from 'node:fs/promises';
-import { extname, join, normalize, sep } from 'node:path';
+// Every response carries the security headers; the server has timeouts and a connection cap.
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { renderMetrics, type Metric } from './metrics.js';
+import { HTTP_LIMITS } from './limits.js';
+import { setSecurityHeaders } from './security-headers.js';
+import type { StaticSite } from './static.js';
 
 /** What the HTTP endpoints read from the running relay. */
 export interface RelayView {
@@ -16,21 +16,12 @@ export interface RelayView {
   healthy(): boolean;
 }
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.wasm': 'application/wasm',
-  '.txt': 'text/plain; charset=utf-8',
-  '.webmanifest': 'application/manifest+json'
-};
+export interface HttpOptions {
+  /** Open connections; more are refused (closed at once). */
+  maxConnections: number;
+}
 
-function send(res: ServerResponse, status: number, body: string, type: string): void {
+function reply(res: ServerResponse, status: number, body: string, type: string): void {
   res.writeHead(status, {
     'content-type': type,
     'cache-control': 'no-store',
@@ -40,50 +31,30 @@ function send(res: ServerResponse, status: number, body: string, type: string): 
 }
 
 function json(res: ServerResponse, status: number, value: unknown): void {
-  send(res, status, JSON.stringify(value), 'application/json');
+  reply(res, status, JSON.stringify(value), 'application/json');
 }
 
-async function serveFile(res: ServerResponse, path: string, head: boolean): Promise<boolean> {
-  const info = await stat(path).catch(() => undefined);
-  if (info === undefined || !info.isFile()) return false;
-  const immutable = path.includes(`${sep}_app${sep}immutable${sep}`);
-  res.writeHead(200, {
-    'content-type': TYPES[extname(path)] ?? 'application/octet-stream',
-    'content-length': info.size,
-    'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache'
-  });
-  if (head) {
-    res.end();
-    return true;
-  }
-  // pipeline closes the file when the client goes away mid-download (pipe() would leak the fd).
-  await pipeline(createReadStream(path), res).catch(() => res.destroy());
-  return true;
+/** Node's HTTP server with the limits of HTTP_LIMITS and `options`. */
+function limitedServer(options: HttpOptions, handler: Parameters<typeof createServer>[1]): Server {
+  const server = createServer(
+    {
+      headersTimeout: HTTP_LIMITS.headersTimeoutMs,
+      requestTimeout: HTTP_LIMITS.requestTimeoutMs,
+      keepAliveTimeout: HTTP_LIMITS.keepAliveTimeoutMs,
+      maxHeaderSize: HTTP_LIMITS.maxHeaderBytes
+    },
+    handler
+  );
+  server.maxConnections = options.maxConnections;
+  server.maxRequestsPerSocket = HTTP_LIMITS.maxRequestsPerSocket;
+  return server;
 }
 
-async function serveStatic(staticDir: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://relay');
-  let rel: string;
-  try {
-    rel = normalize(decodeURIComponent(url.pathname));
-  } catch {
-    return send(res, 400, 'bad path\n', 'text/plain');
-  }
-  // normalize() resolves '..'; anything still escaping the root is refused.
-  const path = join(staticDir, rel);
-  if (path !== staticDir && !path.startsWith(staticDir + sep)) return send(res, 403, 'forbidden\n', 'text/plain');
-  const head = req.method === 'HEAD';
-  if (await serveFile(res, path, head)) return;
-  if (await serveFile(res, join(path, 'index.html'), head)) return;
-  // SPA fallback for client-side routes; real missing assets stay 404.
-  if (extname(rel) === '' && (await serveFile(res, join(staticDir, 'index.html'), head))) return;
-  send(res, 404, 'not found\n', 'text/plain');
-}
-
-export function createHttpServer(view: RelayView, staticDir: string): Server {
-  return createServer((req, res) => {
+export function createHttpServer(view: RelayView, site: StaticSite, options: HttpOptions): Server {
+  return limitedServer(options, (req, res) => {
+    setSecurityHeaders(res, site.defaultCsp);
     const path = new URL(req.url ?? '/', 'http://relay').pathname;
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed\n', 'text/plain');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return reply(res, 405, 'method not allowed\n', 'text/plain');
     switch (path) {
       case '/healthz':
         return view.healthy()
@@ -92,13 +63,19 @@ export function createHttpServer(view: RelayView, staticDir: string): Server {
       case '/api/relays':
         return json(res, 200, { relays: view.relayAddrs() });
       case '/metrics':
-        return send(res, 200, renderMetrics(view.metrics()), 'text/plain; version=0.0.4; charset=utf-8');
+        return reply(res, 200, renderMetrics(view.metrics()), 'text/plain; version=0.0.4; charset=utf-8');
       default:
         if (path.startsWith('/api/')) return json(res, 404, { error: 'unknown endpoint' });
-        serveStatic(staticDir, req, res).catch(() => {
-          if (!res.headersSent) send(res, 500, 'error\n', 'text/plain');
-          else res.destroy();
-        });
+        site.serve(req, res).then(
+          (served) => {
+            if (!served) reply(res, 404, 'not found\n', 'text/plain');
+          },
+          (err: unknown) => {
+            if (res.headersSent) res.destroy();
+            else if ((err as Error).name === 'BadPathError') reply(res, 400, 'bad path\n', 'text/plain');
+            else reply(res, 500, 'error\n', 'text/plain');
+          }
+        );
     }
   });
 }

@@ -1,22 +1,39 @@
-// The relay's libp2p node: WebSockets listener, circuit relay v2 server, identify, ping, gossipsub.
+// The relay's libp2p node: WebSockets listener, circuit relay v2 server, identify, ping, gossipsub,
+// with every inbound resource capped (limits.ts): connections (total, per IP, pending, rate),
+// streams per protocol, frame sizes, reservations (total, per IP, freed on disconnect), relayed
+// hop duration and data, and the per-peer gossip publish rate.
 import { createLibp2p, type Libp2p } from 'libp2p';
-import { webSockets } from '@libp2p/websockets';
 import { noise } from '@libp2p/noise';
 import { yamux } from '@libp2p/yamux';
 import { identify } from '@libp2p/identify';
 import { ping } from '@libp2p/ping';
 import { circuitRelayServer, type CircuitRelayService } from '@libp2p/circuit-relay-v2';
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub';
-import type { PrivateKey } from '@libp2p/interface';
+import type { PrivateKey, StreamHandler } from '@libp2p/interface';
 import type { Identify } from '@libp2p/identify';
 import type { Ping } from '@libp2p/ping';
+import { CONNECTION_LIMITS, GOSSIP_LIMITS, HTTP_LIMITS, RELAY_LIMITS } from './limits.js';
+import { cappedWebSockets, firstFrameCap } from './frame-cap.js';
+import { createRelayGater, type GaterCounters } from './gater.js';
+import { onOversizedFrame, PeerRateLimiter, rateLimitValidator, scoringOptions } from './gossip-guard.js';
+import { freeReservationsOnDisconnect } from './reservations.js';
+import { UnsupportedLibraryError } from './errors.js';
+
+/** The circuit relay v2 HOP protocol (its first frame is capped). */
+export const HOP_PROTOCOL = '/libp2p/circuit/relay/0.2.0/hop';
 
 export interface RelayNodeInit {
   privateKey: PrivateKey;
   host: string;
   port: number;
   maxReservations: number;
-  /** Topics the relay joins so it forwards them between browsers. */
+  maxReservationsPerIp: number;
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+  gossipMaxFrameBytes: number;
+  /** New gossip messages per second accepted from one peer. */
+  gossipRate: number;
+  /** Topics the relay joins so it forwards them between browsers; only these are accepted. */
   topics: string[];
 }
 
@@ -29,33 +46,140 @@ export type RelayServices = {
 
 export type RelayNode = Libp2p<RelayServices>;
 
-export async function createRelayNode(init: RelayNodeInit): Promise<RelayNode> {
+/** Counters the relay's /metrics reads. */
+export interface RelayGuards {
+  gater: GaterCounters;
+  rateLimiter: PeerRateLimiter;
+  /** Peers disconnected for sending a gossip frame over the cap. */
+  oversizedFrames: { count: number };
+}
+
+export interface RelayNodeHandle {
+  node: RelayNode;
+  guards: RelayGuards;
+}
+
+function gossipOptions(init: RelayNodeInit, limiter: PeerRateLimiter): Parameters<typeof gossipsub>[0] {
+  return {
+    // The relay is a hub: it forwards what browsers publish even when it has no mesh peers yet.
+    allowPublishToZeroTopicPeers: true,
+    emitSelf: false,
+    canRelayMessage: true,
+    allowedTopics: init.topics,
+    // A bigger length prefix ends the peer's gossip stream before the frame is buffered.
+    maxInboundDataLength: init.gossipMaxFrameBytes,
+    maxInboundStreams: CONNECTION_LIMITS.maxInboundGossipStreams,
+    maxOutboundStreams: CONNECTION_LIMITS.maxOutboundGossipStreams,
+    decodeRpcLimits: {
+      maxSubscriptions: GOSSIP_LIMITS.maxSubscriptionsPerRpc,
+      maxMessages: GOSSIP_LIMITS.maxMessagesPerRpc,
+      maxIhaveMessageIDs: GOSSIP_LIMITS.maxControlIdsPerRpc,
+      maxIwantMessageIDs: GOSSIP_LIMITS.maxControlIdsPerRpc,
+      maxIdontwantMessageIDs: GOSSIP_LIMITS.maxIdontwantIdsPerRpc,
+      maxControlMessages: GOSSIP_LIMITS.maxControlIdsPerRpc,
+      maxPeerInfos: GOSSIP_LIMITS.maxPeerInfosPerRpc
+    },
+    ...scoringOptions(init.topics, limiter)
+  };
+}
+
+/** The circuit relay server's own HOP handler (public on the class, not on its interface). */
+interface HopHandlerOwner {
+  onHop?: StreamHandler;
+}
+
+/** Re-registers the circuit relay server's HOP handler behind a first-frame cap. */
+async function capHopRequests(node: RelayNode): Promise<void> {
+  const onHop = (node.services.relay as unknown as HopHandlerOwner).onHop;
+  if (typeof onHop !== 'function') {
+    throw new UnsupportedLibraryError('cannot cap HOP requests on this @libp2p/circuit-relay-v2');
+  }
+  await node.handle(
+    HOP_PROTOCOL,
+    firstFrameCap(onHop, RELAY_LIMITS.maxHopFrameBytes, RELAY_LIMITS.hopTimeoutMs, RELAY_LIMITS.maxHopFrameBytes * 4),
+    { force: true, maxInboundStreams: RELAY_LIMITS.maxInboundHopStreams, runOnLimitedConnection: true }
+  );
+}
+
+export async function createRelayNode(init: RelayNodeInit): Promise<RelayNodeHandle> {
+  const gater = createRelayGater(init);
+  const rateLimiter = new PeerRateLimiter({
+    rate: init.gossipRate,
+    burst: init.gossipRate * GOSSIP_LIMITS.burstSeconds,
+    strikeHalfLifeMs: GOSSIP_LIMITS.strikeHalfLifeMs
+  });
+  const small = { maxInboundStreams: CONNECTION_LIMITS.maxInboundStreamsSmall };
   const node = await createLibp2p({
+    // Started below, once the gater and the reservation listener are bound.
+    start: false,
     privateKey: init.privateKey,
     addresses: { listen: [`/ip4/${init.host}/tcp/${init.port}/ws`] },
-    transports: [webSockets()],
+    transports: [
+      cappedWebSockets(CONNECTION_LIMITS.maxWebSocketMessageBytes, {
+        http: { headersTimeout: HTTP_LIMITS.headersTimeoutMs, maxHeaderSize: HTTP_LIMITS.maxHeaderBytes }
+      })
+    ],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    connectionManager: { maxConnections: Math.max(300, init.maxReservations * 2) },
+    streamMuxers: [yamux({ maxInboundStreams: CONNECTION_LIMITS.maxInboundStreamsPerConnection })],
+    connectionGater: gater.gater,
+    connectionManager: {
+      maxConnections: init.maxConnections,
+      maxIncomingPendingConnections: CONNECTION_LIMITS.maxIncomingPendingConnections,
+      inboundConnectionThreshold: CONNECTION_LIMITS.inboundConnectionThreshold,
+      inboundUpgradeTimeout: CONNECTION_LIMITS.inboundUpgradeTimeoutMs
+    },
     services: {
-      identify: identify(),
-      ping: ping(),
+      identify: identify({ ...small, maxMessageSize: CONNECTION_LIMITS.maxIdentifyMessageBytes }),
+      ping: ping(small),
       relay: circuitRelayServer({
+        hopTimeout: RELAY_LIMITS.hopTimeoutMs,
+        maxInboundHopStreams: RELAY_LIMITS.maxInboundHopStreams,
+        maxOutboundStopStreams: RELAY_LIMITS.maxOutboundStopStreams,
         reservations: {
           maxReservations: init.maxReservations,
+          reservationTtl: RELAY_LIMITS.reservationTtlMs,
           // Relayed hops carry only WebRTC signalling, so tight limits are enough.
-          defaultDurationLimit: 2 * 60_000,
-          defaultDataLimit: BigInt(1 << 20)
+          defaultDurationLimit: RELAY_LIMITS.circuitDurationMs,
+          defaultDataLimit: BigInt(RELAY_LIMITS.circuitDataBytes)
         }
       }),
-      pubsub: gossipsub({
-        // The relay is a hub: it forwards what browsers publish even when it has no mesh peers yet.
-        allowPublishToZeroTopicPeers: true,
-        emitSelf: false,
-        canRelayMessage: true
-      })
+      pubsub: gossipsub(gossipOptions(init, rateLimiter))
     }
   });
-  for (const topic of init.topics) node.services.pubsub.subscribe(topic);
-  return node;
+  gater.bind({
+    connections: () => node.getConnections(),
+    connectionsTo: (peer) => node.getConnections(peer),
+    reservations: () => node.services.relay.reservations.entries()
+  });
+  freeReservationsOnDisconnect(node);
+  try {
+    return await startGuarded(node, init, rateLimiter, gater.counters);
+  } catch (err) {
+    await node.stop();
+    throw err;
+  }
+}
+
+/** Starts `node`, then puts the guards that need a running node in place. */
+async function startGuarded(
+  node: RelayNode,
+  init: RelayNodeInit,
+  rateLimiter: PeerRateLimiter,
+  gaterCounters: GaterCounters
+): Promise<RelayNodeHandle> {
+  await node.start();
+  // After start: the relay service registers its HOP handler when it starts.
+  await capHopRequests(node);
+  const oversizedFrames = { count: 0 };
+  // A peer that sends a frame over the cap is broken or hostile: hang up on it.
+  onOversizedFrame(node.services.pubsub, (peer) => {
+    oversizedFrames.count++;
+    node.hangUp(peer).catch(() => {});
+  });
+  const validate = rateLimitValidator(rateLimiter);
+  for (const topic of init.topics) {
+    node.services.pubsub.topicValidators.set(topic, validate);
+    node.services.pubsub.subscribe(topic);
+  }
+  return { node, guards: { gater: gaterCounters, rateLimiter, oversizedFrames } };
 }

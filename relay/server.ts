@@ -10,10 +10,13 @@ import type { RelayConfig } from './config.js';
 import { createHttpServer } from './http.js';
 import { loadOrCreateKey } from './key.js';
 import type { Metric } from './metrics.js';
-import { createRelayNode, type RelayNode } from './node.js';
+import { createRelayNode, type RelayGuards, type RelayNode } from './node.js';
+import { createStaticSite } from './static.js';
 
 export interface RunningRelay {
   node: RelayNode;
+  /** Refusal counters of the relay's limits (also in /metrics). */
+  guards: RelayGuards;
   http: Server;
   /** e.g. http://127.0.0.1:8080 */
   url: string;
@@ -21,7 +24,36 @@ export interface RunningRelay {
   stop(): Promise<void>;
 }
 
-function relayMetrics(node: RelayNode, started: number): Metric[] {
+function guardMetrics(guards: RelayGuards): Metric[] {
+  return [
+    {
+      name: 'tabula_relay_refused_connections_total',
+      help: 'Inbound libp2p connections refused by the per-IP cap.',
+      type: 'counter',
+      value: guards.gater.connectionsRefused
+    },
+    {
+      name: 'tabula_relay_refused_reservations_total',
+      help: 'Reservations refused by the per-IP cap.',
+      type: 'counter',
+      value: guards.gater.reservationsRefused
+    },
+    {
+      name: 'tabula_relay_rate_limited_messages_total',
+      help: 'Gossip messages dropped by the per-peer rate limit.',
+      type: 'counter',
+      value: guards.rateLimiter.refused
+    },
+    {
+      name: 'tabula_relay_oversized_frames_total',
+      help: 'Peers disconnected for a gossip frame over the cap.',
+      type: 'counter',
+      value: guards.oversizedFrames.count
+    }
+  ];
+}
+
+function relayMetrics(node: RelayNode, guards: RelayGuards, started: number): Metric[] {
   const conns = node.getConnections();
   const pubsub = node.services.pubsub;
   return [
@@ -51,8 +83,19 @@ function relayMetrics(node: RelayNode, started: number): Metric[] {
       type: 'gauge',
       value: pubsub.getSubscribers(topic).length,
       labels: { topic }
-    }))
+    })),
+    ...guardMetrics(guards)
   ];
+}
+
+function listen(http: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(port, host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
 }
 
 export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
@@ -60,33 +103,39 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
   const id = toHex(networkId(defaultGenesis()));
   const names = networkNames(id);
   const privateKey = await loadOrCreateKey(join(config.dataDir, 'relay.key'));
-  const node = await createRelayNode({
+  const { node, guards } = await createRelayNode({
     privateKey,
     host: config.host,
     port: config.relayPort,
     maxReservations: config.maxReservations,
+    maxReservationsPerIp: config.maxReservationsPerIp,
+    maxConnections: config.maxConnections,
+    maxConnectionsPerIp: config.maxConnectionsPerIp,
+    gossipMaxFrameBytes: config.gossipMaxFrameBytes,
+    gossipRate: config.gossipRate,
     topics: [names.discoveryTopic, names.entriesTopic, names.telemetryTopic]
   });
   const http = createHttpServer(
     {
       relayAddrs: () => node.getMultiaddrs().map((ma) => ma.toString()),
       peerId: () => node.peerId.toString(),
-      metrics: () => relayMetrics(node, started),
+      metrics: () => relayMetrics(node, guards, started),
       healthy: () => node.status === 'started' && node.getMultiaddrs().length > 0
     },
-    config.staticDir
+    await createStaticSite(config.staticDir),
+    { maxConnections: config.httpMaxConnections }
   );
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(config.port, config.host, () => {
-      http.off('error', reject);
-      resolve();
-    });
-  });
+  try {
+    await listen(http, config.port, config.host);
+  } catch (err) {
+    await node.stop();
+    throw err;
+  }
   const addr = http.address() as AddressInfo;
   let stopping: Promise<void> | undefined;
   return {
     node,
+    guards,
     http,
     url: `http://${config.host}:${addr.port}`,
     networkId: id,

@@ -44,6 +44,41 @@ describe('relay config', () => {
     expect(c).toMatchObject({ host: '127.0.0.2', port: 81, relayPort: 92 });
   });
 
+  it('reads every limit from a flag or its environment variable, within bounds', () => {
+    const c = parseConfig(
+      [
+        '--max-reservations-per-ip=3',
+        '--max-connections',
+        '50',
+        '--max-connections-per-ip=5',
+        '--gossip-max-frame-bytes=100000',
+        '--http-max-connections=9'
+      ],
+      { TABULA_GOSSIP_RATE: '40', TABULA_MAX_CONNECTIONS: '70', TABULA_MAX_RESERVATIONS: '7' }
+    );
+    expect(c).toMatchObject({
+      maxReservations: 7,
+      maxReservationsPerIp: 3,
+      maxConnections: 50,
+      maxConnectionsPerIp: 5,
+      gossipMaxFrameBytes: 100_000,
+      gossipRate: 40,
+      httpMaxConnections: 9
+    });
+    expect(DEFAULTS.gossipMaxFrameBytes).toBeGreaterThan(64 * 1024);
+    expect(() => parseConfig(['--gossip-max-frame-bytes=1000'], {})).toThrow(ConfigError);
+    expect(() => parseConfig(['--gossip-max-frame-bytes', String(8 << 20)], {})).toThrow(ConfigError);
+    expect(() => parseConfig(['--max-connections=0'], {})).toThrow(/1\.\.1000000/);
+    expect(() => parseConfig([], { TABULA_GOSSIP_RATE: '' })).toThrow(/TABULA_GOSSIP_RATE/);
+  });
+
+  it('grows the connection cap with the reservation cap unless it is set', () => {
+    expect(parseConfig(['--max-reservations=1000'], {}).maxConnections).toBe(2000);
+    expect(parseConfig(['--max-reservations=10'], {}).maxConnections).toBe(DEFAULTS.maxConnections);
+    expect(parseConfig(['--max-reservations=1000', '--max-connections=1500'], {}).maxConnections).toBe(1500);
+    expect(() => parseConfig(['--max-reservations=1000', '--max-connections=999'], {})).toThrow(ConfigError);
+  });
+
   it('rejects unknown flags, missing values and bad numbers with a clear error', () => {
     expect(() => parseConfig(['--nope'], {})).toThrow(ConfigError);
     expect(() => parseConfig(['--port'], {})).toThrow(/needs a value/);

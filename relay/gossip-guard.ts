@@ -1,0 +1,153 @@
+// Per-peer publish rate limit and peer scoring for the relay's gossipsub.
+//
+// Every first-seen message passes a topic validator that takes one token from its sender's bucket
+// (`rate` tokens per second, at most `burst`). Without a token the message is ignored (neither
+// delivered nor forwarded) and the sender earns a strike; strikes feed gossipsub's application
+// score (P5), so a peer that keeps flooding falls below the graylist threshold and gossipsub then
+// drops all of its RPCs. Strikes halve every `strikeHalfLifeMs`.
+import { TopicValidatorResult, type GossipsubOpts } from '@libp2p/gossipsub';
+import { createPeerScoreParams, createTopicScoreParams, type PeerScoreThresholds } from '@libp2p/gossipsub/score';
+import type { GossipSub } from '@libp2p/gossipsub';
+import type { PeerId } from '@libp2p/interface';
+import { UnsupportedLibraryError } from './errors.js';
+
+export interface RateLimit {
+  /** Tokens (messages) per second. */
+  rate: number;
+  /** Bucket size, messages. */
+  burst: number;
+  /** Strikes halve after this long, ms. */
+  strikeHalfLifeMs: number;
+}
+
+interface Bucket {
+  tokens: number;
+  strikes: number;
+  /** ms timestamp of the last refill / decay. */
+  at: number;
+}
+
+/** Sweep idle buckets once the map holds this many. */
+const SWEEP_AT = 4096;
+
+/** Token buckets and decaying strike counts, one per peer id string. */
+export class PeerRateLimiter {
+  private readonly buckets = new Map<string, Bucket>();
+  /** Messages refused since start. */
+  refused = 0;
+
+  constructor(
+    private readonly limit: RateLimit,
+    private readonly now: () => number = Date.now
+  ) {}
+
+  private refill(peer: string): Bucket {
+    const t = this.now();
+    let b = this.buckets.get(peer);
+    if (b === undefined) {
+      if (this.buckets.size >= SWEEP_AT) this.sweep();
+      b = { tokens: this.limit.burst, strikes: 0, at: t };
+      this.buckets.set(peer, b);
+      return b;
+    }
+    const dt = Math.max(0, t - b.at);
+    b.tokens = Math.min(this.limit.burst, b.tokens + (dt * this.limit.rate) / 1000);
+    b.strikes *= 0.5 ** (dt / this.limit.strikeHalfLifeMs);
+    b.at = t;
+    return b;
+  }
+
+  /** Takes one token for `peer`; false (and a strike) when its bucket is empty. */
+  take(peer: string): boolean {
+    const b = this.refill(peer);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return true;
+    }
+    b.strikes += 1;
+    this.refused++;
+    return false;
+  }
+
+  /** Current (decayed) strikes of `peer`. */
+  strikes(peer: string): number {
+    return this.buckets.has(peer) ? this.refill(peer).strikes : 0;
+  }
+
+  /** Drops buckets that are full and carry (almost) no strikes: they hold no information. */
+  sweep(): void {
+    for (const [peer, b] of this.buckets) {
+      this.refill(peer);
+      if (b.tokens >= this.limit.burst && b.strikes < 0.5) this.buckets.delete(peer);
+    }
+  }
+
+  get size(): number {
+    return this.buckets.size;
+  }
+}
+
+/** Score weights: each strike is -1 × appSpecificWeight; each invalid message P4 below. */
+const APP_SPECIFIC_WEIGHT = 10;
+const INVALID_MESSAGE_WEIGHT = -10;
+export const GRAYLIST_THRESHOLD = -80;
+
+/**
+ * Gossipsub options that score `topics`: invalid messages (bad signatures, malformed) count
+ * against the sender (P4, squared), and rate-limit strikes through P5. Everything else keeps
+ * gossipsub's defaults; mesh delivery penalties are off (browsers may be quiet for hours).
+ */
+export function scoringOptions(topics: string[], limiter: PeerRateLimiter): Partial<GossipsubOpts> {
+  const topicParams = createTopicScoreParams({
+    topicWeight: 1,
+    timeInMeshWeight: 0,
+    firstMessageDeliveriesWeight: 0,
+    meshMessageDeliveriesWeight: 0,
+    meshFailurePenaltyWeight: 0,
+    invalidMessageDeliveriesWeight: INVALID_MESSAGE_WEIGHT,
+    invalidMessageDeliveriesDecay: 0.9
+  });
+  const thresholds: Partial<PeerScoreThresholds> = {
+    gossipThreshold: -10,
+    publishThreshold: -50,
+    graylistThreshold: GRAYLIST_THRESHOLD
+  };
+  return {
+    scoreParams: createPeerScoreParams({
+      topics: Object.fromEntries(topics.map((t) => [t, topicParams])),
+      appSpecificScore: (peer: string) => -limiter.strikes(peer),
+      appSpecificWeight: APP_SPECIFIC_WEIGHT
+    }),
+    scoreThresholds: thresholds
+  };
+}
+
+/** The validator every relayed topic gets: one token per first-seen message. */
+export function rateLimitValidator(limiter: PeerRateLimiter) {
+  return (peer: PeerId): TopicValidatorResult =>
+    limiter.take(peer.toString()) ? TopicValidatorResult.Accept : TopicValidatorResult.Ignore;
+}
+
+/** The gossipsub 17 method its read loop calls when a peer's inbound stream fails. */
+interface ReadErrorHook {
+  handlePeerReadStreamError?: (err: Error, peer: PeerId) => void;
+}
+
+/** Errors the frame decoder throws for a length prefix over the cap (it-length-prefixed 11). */
+const OVERSIZED_FRAME_ERRORS = new Set(['InvalidDataLengthError', 'InvalidDataLengthLengthError']);
+
+/**
+ * Calls `onOversized(peer)` when a peer's gossip stream ends because a frame's length prefix was
+ * over `maxInboundDataLength` (gossipsub itself then drops the peer's streams). Throws
+ * UnsupportedLibraryError if this gossipsub has no such hook, so an upgrade cannot silently
+ * drop the reaction.
+ */
+export function onOversizedFrame(pubsub: GossipSub, onOversized: (peer: PeerId) => void): void {
+  const hook = pubsub as unknown as ReadErrorHook;
+  const original = hook.handlePeerReadStreamError;
+  if (typeof original !== 'function') throw new UnsupportedLibraryError('no handlePeerReadStreamError hook');
+  hook.handlePeerReadStreamError = (err, peer) => {
+    original.call(pubsub, err, peer);
+    if (OVERSIZED_FRAME_ERRORS.has(err?.name)) onOversized(peer);
+  };
+}

@@ -1,0 +1,196 @@
+// The relay's inbound caps on libp2p: gossipsub frame size, per-peer publish rate, HOP request
+// frame size and WebSocket message size.
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRequire } from 'node:module';
+import { multiaddr } from '@multiformats/multiaddr';
+import type { Stream } from '@libp2p/interface';
+import { DEFAULT_MAX_ENTRY_BYTES } from '../../src/lib/core/constants.js';
+import { GRAYLIST_THRESHOLD, PeerRateLimiter } from '../../relay/gossip-guard.js';
+import { HOP_PROTOCOL } from '../../relay/node.js';
+import { CONNECTION_LIMITS, GOSSIP_LIMITS, RELAY_LIMITS } from '../../relay/limits.js';
+import type { RunningRelay } from '../../relay/server.js';
+import { createRelayClient, dialRelay, waitFor, type ClientNode } from '../helpers/relay-client.js';
+import { relayAddr, startTestRelay } from '../helpers/relay-fixture.js';
+
+const running: Array<{ stop(): void | Promise<void> }> = [];
+
+afterEach(async () => {
+  for (const r of running.splice(0).reverse()) await r.stop();
+});
+
+async function relay(overrides = {}): Promise<RunningRelay> {
+  const r = await startTestRelay(overrides);
+  running.push(r);
+  return r;
+}
+
+async function client(r: RunningRelay): Promise<ClientNode> {
+  const c = await createRelayClient({ reserve: false });
+  running.push(c);
+  await dialRelay(c, relayAddr(r));
+  return c;
+}
+
+function varint(n: number): Uint8Array {
+  const out: number[] = [];
+  while (n >= 0x80) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 0x80);
+  }
+  out.push(n);
+  return Uint8Array.from(out);
+}
+
+/** gossipsub's extra methods (on the class, not on its interface). */
+interface GossipInternals {
+  getMeshPeers(topic: string): string[];
+  getScore(peer: string): number;
+}
+
+/** Two clients joined to `topic` through the relay, with both in the relay's mesh. */
+async function meshedPair(r: RunningRelay, topic: string): Promise<[ClientNode, ClientNode]> {
+  const a = await client(r);
+  const b = await client(r);
+  a.services.pubsub.subscribe(topic);
+  b.services.pubsub.subscribe(topic);
+  const relayPubsub = r.node.services.pubsub as unknown as GossipInternals;
+  await waitFor(() => {
+    const mesh = relayPubsub.getMeshPeers(topic);
+    return mesh.includes(a.peerId.toString()) && mesh.includes(b.peerId.toString());
+  }, 'both clients in the relay mesh');
+  await waitFor(
+    () => a.services.pubsub.getSubscribers(topic).some((p) => p.equals(r.node.peerId)),
+    'a to see the relay subscribed'
+  );
+  return [a, b];
+}
+
+function received(c: ClientNode, topic: string): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  c.services.pubsub.addEventListener('message', (evt) => {
+    if (evt.detail.topic === topic) out.push(evt.detail.data);
+  });
+  return out;
+}
+
+describe('relay gossip frame cap', () => {
+  it('forwards an entry of the largest legitimate size', async () => {
+    const r = await relay();
+    const topic = r.node.services.pubsub.getTopics().find((t) => t.endsWith('/entries'))!;
+    const [a, b] = await meshedPair(r, topic);
+    const got = received(b, topic);
+    const entry = new Uint8Array(DEFAULT_MAX_ENTRY_BYTES).map((_, i) => i & 0xff);
+    await a.services.pubsub.publish(topic, entry);
+    await waitFor(() => got.length === 1, 'b to receive the entry');
+    expect(got[0]).toEqual(entry);
+    expect(r.guards.oversizedFrames.count).toBe(0);
+  });
+
+  it('hangs up on a peer whose gossip frame is over the cap, before buffering it', async () => {
+    const r = await relay();
+    const attacker = await client(r);
+    const stream: Stream = await attacker.dialProtocol(multiaddr(relayAddr(r)), '/meshsub/1.1.0');
+    stream.send(varint(GOSSIP_LIMITS.maxFrameBytes + 1));
+    stream.send(new Uint8Array(1024));
+    await waitFor(() => attacker.getConnections(r.node.peerId).length === 0, 'the relay to hang up', 5000);
+    expect(r.guards.oversizedFrames.count).toBe(1);
+  });
+});
+
+describe('relay gossip rate limit', () => {
+  it('drops messages above the per-peer rate and graylists the flooder', async () => {
+    const rate = 5;
+    const r = await relay({ gossipRate: rate });
+    const topic = r.node.services.pubsub.getTopics().find((t) => t.endsWith('/entries'))!;
+    const [a, b] = await meshedPair(r, topic);
+    const got = received(b, topic);
+    const started = Date.now();
+    const sent = 60;
+    for (let i = 0; i < sent; i++) await a.services.pubsub.publish(topic, Uint8Array.of(i, 1, 2, 3));
+    await waitFor(() => r.guards.rateLimiter.refused > 0, 'refusals');
+    const elapsedS = (Date.now() - started) / 1000;
+    const allowed = rate * GOSSIP_LIMITS.burstSeconds + Math.ceil(rate * elapsedS) + 1;
+    await waitFor(() => got.length > 0, 'some messages through');
+    expect(got.length).toBeLessThanOrEqual(allowed);
+    expect(r.guards.rateLimiter.refused).toBeGreaterThanOrEqual(sent - allowed);
+    const relayPubsub = r.node.services.pubsub as unknown as GossipInternals;
+    await waitFor(() => relayPubsub.getScore(a.peerId.toString()) < GRAYLIST_THRESHOLD, 'a graylisted', 5000);
+    expect(relayPubsub.getScore(b.peerId.toString())).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('PeerRateLimiter', () => {
+  it('allows a burst, then the rate, and decays strikes', () => {
+    let now = 0;
+    const limiter = new PeerRateLimiter({ rate: 10, burst: 20, strikeHalfLifeMs: 1000 }, () => now);
+    let ok = 0;
+    for (let i = 0; i < 30; i++) if (limiter.take('p')) ok++;
+    expect(ok).toBe(20);
+    expect(limiter.strikes('p')).toBe(10);
+    now += 1000;
+    ok = 0;
+    for (let i = 0; i < 30; i++) if (limiter.take('p')) ok++;
+    expect(ok).toBe(10);
+    expect(limiter.strikes('p')).toBeCloseTo(5 + 20, 5);
+    now += 10_000;
+    expect(limiter.strikes('p')).toBeLessThan(0.1);
+    expect(limiter.take('q')).toBe(true);
+    limiter.sweep();
+    expect(limiter.size).toBe(1);
+  });
+});
+
+describe('relay HOP and WebSocket caps', () => {
+  it('resets a HOP stream whose request frame is over the cap', async () => {
+    const r = await relay();
+    const c = await client(r);
+    const stream = await c.dialProtocol(multiaddr(relayAddr(r)), HOP_PROTOCOL);
+    const closed = new Promise<void>((resolve) => stream.addEventListener('close', () => resolve(), { once: true }));
+    stream.send(varint(RELAY_LIMITS.maxHopFrameBytes + 1));
+    stream.send(new Uint8Array(512));
+    // At once, not when the relay's HOP timeout would end a request that never completes.
+    const started = Date.now();
+    await closed;
+    expect(Date.now() - started).toBeLessThan(RELAY_LIMITS.hopTimeoutMs / 2);
+    expect(stream.status).toBe('reset');
+  });
+
+  async function openWs(r: RunningRelay): Promise<WebSocket> {
+    const { WebSocket } = createRequire(import.meta.url)('ws') as { WebSocket: typeof globalThis.WebSocket };
+    const ws = new WebSocket(`ws://127.0.0.1:${relayAddr(r).split('/')[4]}`);
+    await new Promise((resolve, reject) => {
+      ws.addEventListener('open', resolve);
+      ws.addEventListener('error', reject);
+    });
+    return ws;
+  }
+
+  it('closes a WebSocket whose message is over the cap (1009) and keeps running', async () => {
+    const r = await relay();
+    const ws = await openWs(r);
+    const code = new Promise<number>((resolve) => ws.addEventListener('close', (e) => resolve(e.code)));
+    ws.send(new Uint8Array(CONNECTION_LIMITS.maxWebSocketMessageBytes + 1));
+    expect(await code).toBe(1009);
+    // The relay survived the client's protocol error and still serves libp2p clients.
+    const c = await client(r);
+    expect(c.getConnections(r.node.peerId).length).toBe(1);
+  });
+
+  it('survives a malformed WebSocket frame', async () => {
+    const r = await relay();
+    const port = Number(relayAddr(r).split('/')[4]);
+    const { connect } = await import('node:net');
+    const sock = connect(port, '127.0.0.1');
+    const key = Buffer.from('0123456789abcdef').toString('base64');
+    sock.write(
+      `GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`
+    );
+    await new Promise((resolve) => sock.once('data', resolve));
+    // Opcode 0x3 is reserved: the server must fail the connection, not the process.
+    sock.write(Buffer.from([0x83, 0x80, 1, 2, 3, 4]));
+    await new Promise((resolve) => sock.once('close', resolve));
+    const c = await client(r);
+    expect(c.getConnections(r.node.peerId).length).toBe(1);
+  });
+});
