@@ -8,6 +8,7 @@ import { toHex } from '../../src/lib/core/bytes.js';
 import type { LedgerStore } from '../../src/lib/core/storage.js';
 import type { ForkEvidence } from '../../src/lib/core/types.js';
 import { DexieLedgerStore } from '../../src/lib/platform/dexie-store.js';
+import type { StorageTimeouts } from '../../src/lib/platform/storage-deadline.js';
 import { faultAddon, type DexieFaultMode, type DexieFaultPlan } from '../helpers/dexie-faults.js';
 import { fakeFeed, randomBytes } from '../helpers/fake-feed.js';
 import { openLedger, type Location } from '../helpers/ledger-nodes.js';
@@ -177,20 +178,20 @@ describe('DexieLedgerStore: a transaction that never settles', () => {
 
   it('a bound extends with the work: a large ingest is not cut off', async () => {
     const feed = fakeFeed(randomBytes(32), 6000); // ~0.3 s on fake-indexeddb
-    const open = (perEntryMs: number) =>
-      DexieLedgerStore.open({
-        name: 'big',
-        indexedDB: new IDBFactory(),
-        IDBKeyRange,
-        timeouts: { baseMs: 60, perEntryMs, perMiBMs: 0 }
-      });
-    const short = await open(0);
+    const indexedDB = new IDBFactory();
+    const open = (timeouts?: Partial<StorageTimeouts>) =>
+      DexieLedgerStore.open({ name: 'big', indexedDB, IDBKeyRange, timeouts });
+    // All connections open up front, on an empty database; `check` reads with the default bounds.
+    const [short, patient, check] = await Promise.all([
+      open({ baseMs: 60, perEntryMs: 0, perMiBMs: 0 }),
+      open({ baseMs: 60, perEntryMs: 2, perMiBMs: 0 }),
+      open()
+    ]);
     await expect(short.ingest(feed)).rejects.toMatchObject({ name: 'StorageTimeoutError', rolledBack: true });
-    expect(await short.count()).toBe(0);
-    await short.close();
-    const store = await open(2);
-    await expect(store.ingest(feed)).resolves.toMatchObject({ added: 6000 });
-    await store.close();
+    expect(await check.count()).toBe(0);
+    await expect(patient.ingest(feed)).resolves.toMatchObject({ added: 6000 });
+    expect(await check.count()).toBe(6000);
+    for (const s of [short, patient, check]) await s.close();
   });
 });
 
