@@ -173,6 +173,8 @@ describe('entry gossip publishing and stop', () => {
 });
 
 describe('entry gossip over real gossipsub: the in-progress cap', () => {
+  /** Real networking under a loaded test run: wait for conditions generously (never a fixed sleep). */
+  const WAIT = { timeout: 20_000, interval: 20 };
   let net: GossipTestNode[] = [];
   afterEach(async () => {
     await Promise.all(net.map((n) => n.stop()));
@@ -197,20 +199,17 @@ describe('entry gossip over real gossipsub: the in-progress cap', () => {
       if (ev.detail.topic === TOPIC) atC.push(toHex(decodeEntry(ev.detail.data, genesis.maxEntryBytes).hash));
     });
     c.services.pubsub.subscribe(TOPIC);
-    await vi.waitFor(
-      () => {
-        expect(a.services.pubsub.getSubscribers(TOPIC).map(String)).toContain(b.peerId.toString());
-        expect(meshPeers(b, TOPIC)).toContain(c.peerId.toString());
-      },
-      { timeout: 15_000 }
-    );
+    await vi.waitFor(() => {
+      expect(a.services.pubsub.getSubscribers(TOPIC).map(String)).toContain(b.peerId.toString());
+      expect(meshPeers(b, TOPIC)).toContain(c.peerId.toString());
+    }, WAIT);
 
     // Three distinct entries while the ledger is busy: two take the slots, one is Ignored.
     for (const h of bob) await a.services.pubsub.publish(TOPIC, encodeEntry(h.entry));
-    await vi.waitFor(() => expect(g.stats.received).toBe(3));
+    await vi.waitFor(() => expect(g.stats.received).toBe(3), WAIT);
     expect(g.stats).toMatchObject({ accepted: 2, dropped: 1, rejected: 0 });
     // Messages reach B's validator in stream order: the first two took the slots.
-    await vi.waitFor(() => expect(atC).toEqual([toHex(bob[0].hash), toHex(bob[1].hash)]));
+    await vi.waitFor(() => expect(atC).toEqual([toHex(bob[0].hash), toHex(bob[1].hash)]), WAIT);
     const dropped = bob[2];
 
     // The queue drains: nothing stalls, the two accepted entries are stored, the dropped one is not.
@@ -225,7 +224,7 @@ describe('entry gossip over real gossipsub: the in-progress cap', () => {
     // Ignored message is never handed to the validator again: it is lost to gossip (sync's job).
     const [carol] = await authored(5, 1);
     await a.services.pubsub.publish(TOPIC, encodeEntry(carol.entry));
-    await vi.waitFor(() => expect(atC).toContain(toHex(carol.hash)));
+    await vi.waitFor(() => expect(atC).toContain(toHex(carol.hash)), WAIT);
     await g.settled();
     expect(atC).not.toContain(toHex(dropped.hash));
     expect(g.stats).toMatchObject({ received: 4, accepted: 3, dropped: 1, duplicates: 0, ingestFailed: 0 });
