@@ -4,11 +4,14 @@
 import { expect, test, type Page } from '@playwright/test';
 import { openDevice } from './fixtures.js';
 
-/** Headroom above the origin's usage when the quota is set. */
-const HEADROOM_BYTES = 2 * 1024 * 1024;
+/**
+ * Headroom above the origin's usage when the quota is set. Chromium's usage accounting lags the
+ * writes (here 190-300 writes of 30 KB went in under 2 MB of headroom), hence the write cap.
+ */
+const HEADROOM_BYTES = 1024 * 1024;
 /** Characters per written value (under RECORD_VALUE_MAX_BYTES) and the most writes tried. */
 const VALUE_CHARS = 30_000;
-const MAX_WRITES = 400;
+const MAX_WRITES = 1000;
 
 /** Writes big records until one fails; returns how many were stored and the failure's name and code. */
 async function fillUp(page: Page): Promise<{ stored: number; name: string; code?: string; message: string }> {
@@ -44,7 +47,7 @@ async function visibleState(page: Page) {
 test('a full origin quota: StorageQuotaError, a clear alert, no partial entry, and writes work again once there is room', async ({
   browser
 }) => {
-  test.setTimeout(180_000);
+  test.setTimeout(300_000);
   const a = await openDevice(browser, '/', { offline: true });
   await a.page.waitForFunction(() => window.tabula?.phase === 'running');
   await a.page.evaluate(() => window.tabula!.put('before', 'small'));
