@@ -72,10 +72,8 @@ export function runTx<T>(spec: TxSpec, fn: (deadline: Deadline) => PromiseLike<T
   let tx: Transaction | undefined;
   const expired = (): StorageTimeoutError => {
     const rolledBack = abortExpired(tx);
-    return new StorageTimeoutError(
-      `storage ${spec.what} did not settle in time; ${rolledBack ? 'nothing was stored' : 'it may still commit'}`,
-      { rolledBack }
-    );
+    const outcome = spec.mode === 'r' ? 'aborted' : rolledBack ? 'nothing was stored' : 'it may still commit';
+    return new StorageTimeoutError(`storage ${spec.what} did not settle in time; ${outcome}`, { rolledBack });
   };
   const work = (d: Deadline) => {
     return spec.db.transaction(spec.mode, spec.tables, (t) => {

@@ -40,11 +40,12 @@ export class Deadline {
     this.arm();
   }
 
-  /** Allows `entries` more entries and `bytes` more bytes of work. */
+  /** Allows `entries` more entries and `bytes` more bytes of work; a non-finite amount adds nothing (stays bounded). */
   extend(entries: number, bytes = 0): void {
     if (this.settled || this.expired) return;
-    this.end +=
-      Math.max(0, entries) * this.timeouts.perEntryMs + (Math.max(0, bytes) / 2 ** 20) * this.timeouts.perMiBMs;
+    const add = entries * this.timeouts.perEntryMs + (bytes / 2 ** 20) * this.timeouts.perMiBMs;
+    if (!(Number.isFinite(add) && add > 0)) return;
+    this.end += add;
     this.arm();
   }
 
