@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-chromium.sh
+bash scripts/ensure-jq.sh
 [ -f build/index.html ] || npx vite build >/dev/null
 # The storage compliance suite, bundled for the browser (test/e2e/store-compliance.spec.ts).
 npx vite build --config test/browser/vite.config.ts >/dev/null

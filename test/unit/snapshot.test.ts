@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, execSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,7 @@ import {
 } from '../../src/lib/core/snapshot/index.js';
 import { fromBase64, toBase64 } from '../../src/lib/core/snapshot/base64.js';
 import { keysFromByte, makeChain } from '../helpers/ledger-fixtures.js';
+import { missingTools, ZCAT_JQ_HINT } from '../helpers/cli-tools.js';
 
 const seed = Number(process.env.SEED ?? Date.now() % 2 ** 31);
 console.log('snapshot.test seed', seed);
@@ -385,16 +386,7 @@ describe('rejected atomically', () => {
 
 describe('readable with zcat | jq', () => {
   it('every line is JSON that jq can select from', async () => {
-    let hasJq = true;
-    try {
-      execSync('command -v jq && command -v zcat', { stdio: 'ignore' });
-    } catch {
-      hasJq = false;
-    }
-    if (!hasJq) {
-      console.log('jq or zcat not installed: skipping the zcat | jq check');
-      return;
-    }
+    expect(missingTools(), ZCAT_JQ_HINT).toEqual([]);
     const dir = mkdtempSync(join(tmpdir(), 'tabula-snap-'));
     const file = join(dir, snapshotFileName(toHex(id), new Date(Date.UTC(2025, 5, 1, 12, 30, 5))));
     expect(file).toMatch(/tabula-[0-9a-f]{8}-20250601T123005Z\.snapshot\.gz$/);

@@ -26,6 +26,8 @@ describe('quota error recognition', () => {
     expect(isQuotaError(new Dexie.QuotaExceededError('full'))).toBe(true);
     expect(isQuotaError(new Dexie.AbortError('aborted', quota))).toBe(true);
     expect(isQuotaError({ name: 'AbortError', cause: { name: 'QuotaExceededError' } })).toBe(true);
+    expect(isQuotaError(new Dexie.BulkError('bulkAdd failed', { 3: quota }))).toBe(true);
+    expect(isQuotaError(new Dexie.BulkError('bulkAdd failed', { 0: new Dexie.ConstraintError('dup') }))).toBe(false);
     expect(isQuotaError(new Dexie.AbortError('aborted'))).toBe(false);
     expect(isQuotaError(new DOMException('x', 'ConstraintError'))).toBe(false);
     expect(isQuotaError(undefined)).toBe(false);

@@ -94,3 +94,12 @@ export const DIALER_MAX_CONCURRENT_DIALS = 4;
 export const DIALER_MAX_TRACKED_FAILURES = 1024;
 /** Ledger: incoming entries whose signatures are verified concurrently (ingest checks a batch in such chunks). */
 export const LEDGER_VERIFY_CONCURRENCY = 256;
+
+/**
+ * Storage adapters (platform/dexie-store.ts): every store operation settles within
+ * STORAGE_TIMEOUT_BASE_MS plus its allowance (per entry it reads or writes, per MiB of state),
+ * or it is aborted and rejects with StorageTimeoutError, so the ledger's queue never stalls.
+ */
+export const STORAGE_TIMEOUT_BASE_MS = 15_000;
+export const STORAGE_TIMEOUT_PER_ENTRY_MS = 1;
+export const STORAGE_TIMEOUT_PER_MIB_MS = 1_000;

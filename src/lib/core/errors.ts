@@ -82,6 +82,20 @@ export class StorageQuotaError extends LedgerError {
   }
 }
 
+/**
+ * A store operation did not settle within its time bound (e.g. a hung IndexedDB transaction).
+ * Its transaction was aborted. `rolledBack` true: nothing of it was stored. False: it had
+ * already begun committing, so its writes may still land later (a reader then sees them).
+ */
+export class StorageTimeoutError extends LedgerError {
+  readonly rolledBack: boolean;
+  constructor(message = 'storage operation timed out', options?: { rolledBack?: boolean; cause?: unknown }) {
+    super('StorageTimeoutError', 'storage-timeout', message);
+    this.rolledBack = options?.rolledBack ?? false;
+    if (options?.cause !== undefined) (this as { cause?: unknown }).cause = options.cause;
+  }
+}
+
 /** A local append does not extend the stored feed head (wrong seq or prev): nothing was written. */
 export class FeedHeadMismatchError extends LedgerError {
   constructor(message = 'entry does not extend the stored feed head') {

@@ -171,14 +171,19 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /**
  * True for IndexedDB's QuotaExceededError (DOMException, legacy code 22) and Dexie's
- * QuotaExceededError, also when wrapped (Dexie AbortError `inner`, `cause`).
+ * QuotaExceededError, also when wrapped: Dexie AbortError `inner`, `cause`, or one of the
+ * `failures` of a Dexie BulkError / ModifyError. Looks at most 16 errors deep.
  */
 export function isQuotaError(e: unknown): boolean {
-  for (let cur = e, depth = 0; cur && typeof cur === 'object' && depth < 6; depth++) {
-    const o = cur as { name?: unknown; code?: unknown; inner?: unknown; cause?: unknown };
+  const todo: unknown[] = [e];
+  for (let seen = 0; todo.length > 0 && seen < 16; seen++) {
+    const cur = todo.shift();
+    if (!cur || typeof cur !== 'object') continue;
+    const o = cur as { name?: unknown; code?: unknown; inner?: unknown; cause?: unknown; failures?: unknown };
     if (o.name === 'QuotaExceededError' || o.name === 'StorageQuotaError') return true;
     if (typeof DOMException !== 'undefined' && cur instanceof DOMException && o.code === 22) return true;
-    cur = o.inner ?? o.cause;
+    todo.push(o.inner, o.cause);
+    if (Array.isArray(o.failures)) todo.push(...o.failures.slice(0, 4));
   }
   return false;
 }

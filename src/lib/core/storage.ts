@@ -47,7 +47,12 @@ export type MetaValue = unknown;
  *   moves to the highest stored seq of the batch when that is above the current head.
  *
  * Atomicity: every write method is one transaction; when it rejects, nothing of it is stored.
- * A lack of space rejects with StorageQuotaError.
+ * A lack of space rejects with StorageQuotaError, whatever shape the platform reports it in.
+ *
+ * Time: adapters over asynchronous storage (Dexie) bound every operation: one that does not
+ * settle in time is aborted and rejects with StorageTimeoutError. The exception to "nothing
+ * stored" is a timeout with `rolledBack: false` (the transaction had begun committing): its
+ * writes may land. A caller then rebuilds from the store, which shows them once they have.
  */
 export interface LedgerStore {
   // identity
