@@ -38,6 +38,8 @@ export function fakeEntry(author: Uint8Array, seq: number, prev: Uint8Array, ran
       prev,
       lamport: seq * 2 + Math.floor(rand() * 3),
       time: 1_700_000_000_000 + seq * 1000 + Math.floor(rand() * 1000),
+      clock: seq,
+      deps: [],
       payload: randomBytes(randInt(rand, 1, 96), rand),
       sig: randomBytes(64, rand)
     },

@@ -1,6 +1,9 @@
 // Fixtures for core ledger tests: deterministic keys, Yjs payloads, signed chains.
 import * as Y from 'yjs';
+import * as encoding from 'lib0/encoding';
 import { createEntry } from '../../src/lib/core/entry.js';
+import { clientIdOf } from '../../src/lib/core/state/client-id.js';
+import { toHex } from '../../src/lib/core/bytes.js';
 import { publicKeyFromSeed } from '../../src/lib/core/ed25519.js';
 import type { HashedEntry, IdentityKeys } from '../../src/lib/core/types.js';
 
@@ -17,7 +20,27 @@ export function yUpdate(key: string, value: unknown, clientID = 1): Uint8Array {
   return Y.encodeStateAsUpdate(doc);
 }
 
-/** `n` chained entries starting after `after` (or at seq 1). */
+/**
+ * A Yjs v1 update that sets records[key] = value as a first write of the key (no origin) by
+ * `client` at `clock`: what the author's own document would produce for a new key.
+ */
+export function yUpdateAt(key: string, value: unknown, client: number, clock: number): Uint8Array {
+  const enc = encoding.createEncoder();
+  encoding.writeVarUint(enc, 1); // one client
+  encoding.writeVarUint(enc, 1); // one struct
+  encoding.writeVarUint(enc, client);
+  encoding.writeVarUint(enc, clock);
+  encoding.writeUint8(enc, 0x28); // ContentAny with a parentSub (map key)
+  encoding.writeVarUint(enc, 1); // parent is a root type, by name
+  encoding.writeVarString(enc, 'records');
+  encoding.writeVarString(enc, key);
+  encoding.writeVarUint(enc, 1); // one value
+  encoding.writeAny(enc, value as never);
+  encoding.writeVarUint(enc, 0); // empty delete set
+  return encoding.toUint8Array(enc);
+}
+
+/** `n` chained entries starting after `after` (or at seq 1), valid under the causal rules. */
 export async function makeChain(
   keys: IdentityKeys,
   n: number,
@@ -28,11 +51,15 @@ export async function makeChain(
   const out: HashedEntry[] = [];
   let prev = after?.hash ?? new Uint8Array(32);
   let seq = after ? after.entry.seq + 1 : 1;
+  let clock = after?.entry.clock ?? 0;
+  let lamport = after?.entry.lamport ?? 0;
+  const client = clientIdOf(toHex(keys.publicKey));
   for (let i = 0; i < n; i++, seq++) {
-    const h = await createEntry(
-      { keys, seq, prev, lamport: seq, time: 1_700_000_000_000 + seq, payload: yUpdate(`k${seq}`, `${tag}${seq}`) },
-      networkId
-    );
+    const payload = yUpdateAt(`k${seq}`, `${tag}${seq}`, client, clock);
+    clock += 1;
+    lamport += 1;
+    const time = 1_700_000_000_000 + seq;
+    const h = await createEntry({ keys, seq, prev, lamport, time, clock, payload }, networkId);
     out.push(h);
     prev = h.hash;
   }

@@ -15,7 +15,8 @@ import { concatBytes, toHex } from '../../src/lib/core/bytes.js';
 import { sha256 } from '../../src/lib/core/hash.js';
 import { ENTRY_SIGNING_TAG } from '../../src/lib/core/constants.js';
 import type { Entry, Genesis, HashedEntry, IdentityKeys } from '../../src/lib/core/types.js';
-import { keysFromByte, makeChain, yUpdate } from '../helpers/ledger-fixtures.js';
+import { keysFromByte, makeChain, yUpdate, yUpdateAt } from '../helpers/ledger-fixtures.js';
+import { clientIdOf } from '../../src/lib/core/state/client-id.js';
 import { leb128 } from '../helpers/leb128.js';
 
 const genesis = defaultGenesis();
@@ -53,17 +54,20 @@ describe('entry encoding', () => {
   it('lays out bytes as PROTOCOL.md §3 says', () => {
     const e = chain[1].entry;
     const expected = concatBytes(
-      new Uint8Array([1]),
+      new Uint8Array([2]),
       netId.subarray(0, 8),
       e.author,
       leb128(e.seq),
       e.prev,
       leb128(e.lamport),
       leb128(e.time),
+      leb128(e.clock),
+      leb128(e.deps.length),
       leb128(e.payload.length),
       e.payload,
       e.sig
     );
+    expect(expected[0]).toBe(2);
     expect(toHex(encodeEntry(e))).toBe(toHex(expected));
     expect(toHex(hashEntry(e))).toBe(toHex(sha256(expected)));
     expect(toHex(chain[1].hash)).toBe(toHex(sha256(expected)));
@@ -115,24 +119,27 @@ describe('test vector (PROTOCOL.md §8)', () => {
   it('seed 03..03, seq 1, default network, records k1 = "v1"', async () => {
     const k = await keysFromByte(3);
     expect(toHex(k.publicKey)).toBe('ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d1');
-    const payload = yUpdate('k1', 'v1');
-    expect(toHex(payload)).toBe('010101002801077265636f726473026b31017702763100');
-    const h = await createEntry(
-      { keys: k, seq: 1, prev: new Uint8Array(32), lamport: 1, time: Date.UTC(2025, 0, 1), payload },
-      netId
-    );
+    const client = clientIdOf(toHex(k.publicKey));
+    expect(client).toBe(6682935805229686);
+    const payload = yUpdateAt('k1', 'v1', client, 0);
+    expect(toHex(payload)).toBe('0101f6f4e8f583c3ef0b002801077265636f726473026b31017702763100');
+    const time = Date.UTC(2025, 0, 1);
+    const h = await createEntry({ keys: k, seq: 1, prev: new Uint8Array(32), lamport: 1, time, clock: 1, payload }, netId);
     expect(toHex(encodeEntry(h.entry))).toBe(
-      '012c542ef7299701f0ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d1' +
+      '022c542ef7299701f0ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d1' +
         '01' +
         '0000000000000000000000000000000000000000000000000000000000000000' +
         '01' +
         '80f8a5f9c132' +
-        '17' +
-        '010101002801077265636f726473026b31017702763100' +
-        '34c9d2649e9d357071a54d76aa4fbd6e592df59482d3d402953c9795162ae451' +
-        '41097101e14d1c6e5e76822db715a0c5a91c23e124644493bb123e7ddd807f01'
+        '01' +
+        '00' +
+        '1e' +
+        '0101f6f4e8f583c3ef0b002801077265636f726473026b31017702763100' +
+        '333a400866256b4c54dd38bfa1737a4e52fd7c9d89a7a8c5fca077f7d1bd1991' +
+        '8d4ea3d68777eaa8e1d0e62583f8514ae9400f346a746fc4b1d2c111c8a2be02'
     );
-    expect(toHex(h.hash)).toBe('ea6e5f02ad13b7994fdb383f76c391c14f7ff04785d77e70a121e3ebfa138252');
+    expect(toHex(h.hash)).toBe('d7c9232214723a5b660cdacb246566cd203633f1adb3c6c7046293001e9759bc');
+    await expect(verifyEntry(h.entry, netId, genesis)).resolves.toBeUndefined();
   });
 });
 
@@ -152,12 +159,12 @@ describe('entry decoding rejects', () => {
     expect(await rejection(() => decodeEntry(concatBytes(bytes, new Uint8Array([0])), 65536))).toBe(
       'MalformedEntryError'
     );
-    expect(MIN_ENTRY_BYTES).toBe(141);
+    expect(MIN_ENTRY_BYTES).toBe(143);
   });
 
   it('unknown format byte, over-long varints, integers beyond 2^53, overrunning payload length', async () => {
     const e = chain[1].entry;
-    const build = (seq: Uint8Array, payloadLen = leb128(e.payload.length), format = 1): Uint8Array =>
+    const build = (seq: Uint8Array, payloadLen = leb128(e.payload.length), format = 2): Uint8Array =>
       concatBytes(
         new Uint8Array([format]),
         e.network,
@@ -166,12 +173,15 @@ describe('entry decoding rejects', () => {
         e.prev,
         leb128(e.lamport),
         leb128(e.time),
+        leb128(e.clock),
+        leb128(0),
         payloadLen,
         e.payload,
         e.sig
       );
     expect(decodeEntry(build(leb128(2)), 65536).entry.seq).toBe(2);
-    expect(await rejection(() => decodeEntry(build(leb128(2), undefined, 2), 65536))).toBe('MalformedEntryError');
+    expect(await rejection(() => decodeEntry(build(leb128(2), undefined, 1), 65536))).toBe('MalformedEntryError');
+    expect(await rejection(() => decodeEntry(build(leb128(2), undefined, 3), 65536))).toBe('MalformedEntryError');
     expect(await rejection(() => decodeEntry(build(new Uint8Array([0x82, 0x00])), 65536))).toBe('MalformedEntryError');
     const huge = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]);
     expect(await rejection(() => decodeEntry(build(huge), 65536))).toBe('MalformedEntryError');
@@ -208,7 +218,7 @@ describe('verifyEntry rejects, one typed error per cause', () => {
   });
 
   it('OversizedEntryError: larger than genesis.maxEntryBytes', async () => {
-    const big = await signed({ payload: yUpdate('big', 'x'.repeat(1100)) });
+    const big = await signed({ payload: yUpdateAt('big', 'x'.repeat(1100), clientIdOf(toHex(keys.publicKey)), 1) });
     const small: Genesis = { ...genesis, maxEntryBytes: 1024 };
     expect(await rejection(() => verifyEntry(big, netId, small))).toBe('OversizedEntryError');
     expect(await rejection(() => openEntry(encodeEntry(big), netId, small))).toBe('OversizedEntryError');

@@ -34,7 +34,8 @@ async function entryBy(
   const before = Y.encodeStateVector(doc);
   doc.getText(`t${seq}`).insert(0, text);
   const payload = Y.encodeStateAsUpdate(doc, before);
-  return createEntry({ keys, seq, prev, lamport: seq, time: 1_700_000_000_000 + seq, payload }, opts.net ?? NET);
+  const clock = Y.getState(doc.store, doc.clientID);
+  return createEntry({ keys, seq, prev, lamport: seq, time: 1_700_000_000_000 + seq, clock, payload }, opts.net ?? NET);
 }
 
 const zero = new Uint8Array(32);

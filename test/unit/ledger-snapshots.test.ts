@@ -20,7 +20,15 @@ async function forgedLight(store: LedgerStore, state: Uint8Array, heads: FeedHea
   s.destroy();
   return collectBytes(
     exportSnapshot(
-      { genesis, store, exporter: 'ff'.repeat(32), heads, state: { bytes: state, digest } },
+      {
+        genesis,
+        store,
+        exporter: 'ff'.repeat(32),
+        heads,
+        state: { bytes: state, digest },
+        // Forged: made-up causal headers for the claimed heads.
+        headers: async () => heads.map((h) => ({ author: h.author, seq: h.seq, lamport: h.seq, clock: h.seq }))
+      },
       { kind: 'light' }
     )
   );
@@ -156,6 +164,7 @@ describe('light snapshot policy: only a ledger with no history takes one', () =>
       .mergeLightSnapshot({
         state: garbage,
         heads: a.ledger.heads(),
+        headers: await a.ledger.headHeaders(a.ledger.heads()),
         headsRoot: '00'.repeat(32),
         exporter: a.ledger.author
       })

@@ -3,6 +3,14 @@
 
 /** Format byte that starts every canonical entry encoding. */
 export const ENTRY_FORMAT_V1 = 1;
+/** Format byte of the current entry encoding (adds `clock` and `deps`; PROTOCOL.md §3). */
+export const ENTRY_FORMAT_V2 = 2;
+/** Most causal dependencies one entry may name (one per other author it references). */
+export const MAX_ENTRY_DEPS = 64;
+/** Largest entry `time`: the last instant a JavaScript Date can represent (ms since the epoch). */
+export const MAX_ENTRY_TIME = 8_640_000_000_000_000;
+/** Largest varuint value anywhere in an entry (JavaScript safe integers). */
+export const MAX_VARUINT = Number.MAX_SAFE_INTEGER;
 /** Bytes of the network id carried in every entry (see PROTOCOL.md, "network tag"). */
 export const NETWORK_TAG_BYTES = 8;
 /** Domain-separation prefix of the Ed25519 signing bytes (ASCII, NUL-terminated). */

@@ -2,17 +2,19 @@
 // Encoding is canonical: decodeEntry accepts only bytes that encodeEntry would produce.
 import * as encoding from 'lib0/encoding';
 import * as decoding from 'lib0/decoding';
-import type { Entry, Genesis, HashedEntry, IdentityKeys } from './types.js';
+import type { Entry, EntryDep, Genesis, HashedEntry, IdentityKeys } from './types.js';
 import { BadSignatureError, MalformedEntryError, OversizedEntryError, WrongNetworkError } from './errors.js';
 import {
-  ENTRY_FORMAT_V1,
+  ENTRY_FORMAT_V2,
   ENTRY_SIGNING_TAG,
+  MAX_ENTRY_DEPS,
+  MAX_ENTRY_TIME,
   HASH_BYTES,
   NETWORK_TAG_BYTES,
   PUBLIC_KEY_BYTES,
   SIGNATURE_BYTES
 } from './constants.js';
-import { bytesEqual, isAllZero } from './bytes.js';
+import { bytesEqual, fromHex, isAllZero, toHex } from './bytes.js';
 import { sha256 } from './hash.js';
 import { sign, verify } from './ed25519.js';
 import { networkTag } from './genesis.js';
@@ -26,6 +28,10 @@ export interface NewEntry {
   prev: Uint8Array;
   lamport: number;
   time: number;
+  /** The author's Yjs clock after this entry (see Entry.clock); default 0. */
+  clock?: number;
+  /** Causal dependencies (see Entry.deps), sorted here; default none. */
+  deps?: EntryDep[];
   payload: Uint8Array;
 }
 
@@ -34,8 +40,9 @@ export interface VerifyOptions {
   validatePayload?: PayloadValidator;
 }
 
-/** Smallest possible encoding: fixed fields, one-byte varints, empty payload. */
-export const MIN_ENTRY_BYTES = 1 + NETWORK_TAG_BYTES + PUBLIC_KEY_BYTES + 1 + HASH_BYTES + 1 + 1 + 1 + SIGNATURE_BYTES;
+/** Smallest possible encoding: fixed fields, one-byte varints (seq, lamport, time, clock, deps count, payload length), empty payload. */
+export const MIN_ENTRY_BYTES = 1 + NETWORK_TAG_BYTES + PUBLIC_KEY_BYTES + 1 + HASH_BYTES + 1 + 1 + 1 + 1 + 1 + SIGNATURE_BYTES;
+const HEX64 = /^[0-9a-f]{64}$/;
 
 const SIGNING_TAG_BYTES = new TextEncoder().encode(ENTRY_SIGNING_TAG);
 
@@ -52,21 +59,46 @@ export function checkEntryShape(e: UnsignedEntry | Entry, withSig = true): void 
   if (!Number.isSafeInteger(e.seq) || e.seq < 1) throw new MalformedEntryError('seq must be a safe integer >= 1');
   if (!Number.isSafeInteger(e.lamport) || e.lamport < e.seq)
     throw new MalformedEntryError('lamport must be a safe integer >= seq');
-  if (!Number.isSafeInteger(e.time) || e.time < 0) throw new MalformedEntryError('time must be a safe integer >= 0');
+  if (!Number.isSafeInteger(e.time) || e.time < 0 || e.time > MAX_ENTRY_TIME)
+    throw new MalformedEntryError(`time must be an integer in 0..${MAX_ENTRY_TIME}`);
+  if (!Number.isSafeInteger(e.clock) || e.clock < 0) throw new MalformedEntryError('clock must be a safe integer >= 0');
+  checkDeps(e.deps, e.author);
   if (!(e.payload instanceof Uint8Array)) throw new MalformedEntryError('payload must be bytes');
   // The chain starts at seq 1 with an all-zero prev; only seq 1 may have it.
   if ((e.seq === 1) !== isAllZero(e.prev))
     throw new MalformedEntryError(e.seq === 1 ? 'seq 1 must have a zero prev' : 'zero prev is only valid at seq 1');
 }
 
+/** Deps: an array of at most MAX_ENTRY_DEPS {author hex, seq >= 1}, strictly ascending by author, without `self`. */
+function checkDeps(deps: unknown, self: Uint8Array): void {
+  if (!Array.isArray(deps)) throw new MalformedEntryError('deps must be an array');
+  if (deps.length > MAX_ENTRY_DEPS) throw new MalformedEntryError(`more than ${MAX_ENTRY_DEPS} deps`);
+  const own = toHex(self);
+  let last = '';
+  for (const d of deps as EntryDep[]) {
+    if (d === null || typeof d !== 'object' || typeof d.author !== 'string' || !HEX64.test(d.author))
+      throw new MalformedEntryError('dep author must be 64 lowercase hex characters');
+    if (!Number.isSafeInteger(d.seq) || d.seq < 1) throw new MalformedEntryError('dep seq must be a safe integer >= 1');
+    if (d.author === own) throw new MalformedEntryError('an entry cannot depend on its own author');
+    if (d.author <= last) throw new MalformedEntryError('deps must be sorted by author without duplicates');
+    last = d.author;
+  }
+}
+
 function writeUnsigned(enc: encoding.Encoder, e: UnsignedEntry): void {
-  encoding.writeUint8(enc, ENTRY_FORMAT_V1);
+  encoding.writeUint8(enc, ENTRY_FORMAT_V2);
   encoding.writeUint8Array(enc, e.network);
   encoding.writeUint8Array(enc, e.author);
   encoding.writeVarUint(enc, e.seq);
   encoding.writeUint8Array(enc, e.prev);
   encoding.writeVarUint(enc, e.lamport);
   encoding.writeVarUint(enc, e.time);
+  encoding.writeVarUint(enc, e.clock);
+  encoding.writeVarUint(enc, e.deps.length);
+  for (const d of e.deps) {
+    encoding.writeUint8Array(enc, fromHex(d.author));
+    encoding.writeVarUint(enc, d.seq);
+  }
   encoding.writeVarUint8Array(enc, e.payload);
 }
 
@@ -104,6 +136,8 @@ export async function createEntry(n: NewEntry, networkId: Uint8Array): Promise<H
     prev: n.prev,
     lamport: n.lamport,
     time: n.time,
+    clock: n.clock ?? 0,
+    deps: [...(n.deps ?? [])].sort((a, b) => (a.author < b.author ? -1 : a.author > b.author ? 1 : 0)),
     payload: n.payload
   };
   const sig = await sign(n.keys.seed, signingBytes(unsigned, networkId));
@@ -123,13 +157,22 @@ export function decodeEntry(bytes: Uint8Array, maxBytes: number): HashedEntry {
   try {
     const dec = decoding.createDecoder(bytes);
     const format = decoding.readUint8(dec);
-    if (format !== ENTRY_FORMAT_V1) throw new MalformedEntryError(`unknown entry format ${format}`);
+    if (format !== ENTRY_FORMAT_V2) throw new MalformedEntryError(`unknown entry format ${format}`);
     const network = decoding.readUint8Array(dec, NETWORK_TAG_BYTES).slice();
     const author = decoding.readUint8Array(dec, PUBLIC_KEY_BYTES).slice();
     const seq = decoding.readVarUint(dec);
     const prev = decoding.readUint8Array(dec, HASH_BYTES).slice();
     const lamport = decoding.readVarUint(dec);
     const time = decoding.readVarUint(dec);
+    const clock = decoding.readVarUint(dec);
+    const depCount = decoding.readVarUint(dec);
+    // Bounded before the loop: a claimed count never drives work beyond the bound.
+    if (depCount > MAX_ENTRY_DEPS) throw new MalformedEntryError(`more than ${MAX_ENTRY_DEPS} deps`);
+    const deps: EntryDep[] = [];
+    for (let i = 0; i < depCount; i++) {
+      const depAuthor = toHex(decoding.readUint8Array(dec, PUBLIC_KEY_BYTES));
+      deps.push({ author: depAuthor, seq: decoding.readVarUint(dec) });
+    }
     const payloadLen = decoding.readVarUint(dec);
     // The signature must still fit after the payload: refuse lengths that overrun the input.
     if (payloadLen > bytes.length - dec.pos - SIGNATURE_BYTES)
@@ -137,7 +180,7 @@ export function decodeEntry(bytes: Uint8Array, maxBytes: number): HashedEntry {
     const payload = decoding.readUint8Array(dec, payloadLen).slice();
     const sig = decoding.readUint8Array(dec, SIGNATURE_BYTES).slice();
     if (decoding.hasContent(dec)) throw new MalformedEntryError('trailing bytes after entry');
-    entry = { network, author, seq, prev, lamport, time, payload, sig };
+    entry = { network, author, seq, prev, lamport, time, clock, deps, payload, sig };
   } catch (e) {
     if (e instanceof MalformedEntryError) throw e;
     throw new MalformedEntryError(`undecodable entry: ${(e as Error)?.message ?? String(e)}`);
@@ -164,7 +207,7 @@ export async function verifyEntry(
     throw new OversizedEntryError(`entry is ${size} bytes, limit ${genesis.maxEntryBytes}`);
   if (!bytesEqual(e.network, networkTag(networkId))) throw new WrongNetworkError();
   if (!(await verify(e.author, signingBytes(e, networkId), e.sig))) throw new BadSignatureError();
-  (opts.validatePayload ?? validateYjsUpdate)(e.payload);
+  (opts.validatePayload ?? validateYjsUpdate)(e.payload, e.author);
 }
 
 /** decodeEntry with the genesis limit, then verifyEntry: the path for bytes from the network. */

@@ -53,6 +53,17 @@ export class MalformedPayloadError extends LedgerError {
   }
 }
 
+/**
+ * A validly signed entry that breaks the causal rules (PROTOCOL.md §5.3): its lamport or Yjs
+ * clock is not the one its predecessor and dependencies imply, or its payload references or
+ * deletes items its author could not have seen (outside its declared dependencies).
+ */
+export class CausalityError extends LedgerError {
+  constructor(message = 'entry breaks the causal rules') {
+    super('CausalityError', 'causality', message);
+  }
+}
+
 /** A genesis document that cannot be encoded, decoded or accepted. */
 export class InvalidGenesisError extends LedgerError {
   constructor(message = 'invalid genesis') {

@@ -81,6 +81,11 @@ interface Feed {
   hash: Uint8Array | undefined;
   recent: Map<number, HashedEntry>;
   pending: Map<number, Pending>;
+  /**
+   * A second variant of a pending seq (an equivocation seen before either variant could link):
+   * both wait, and whichever links to the head joins the chain (the other goes off-chain).
+   */
+  alt: Map<number, Pending>;
   forked: boolean;
   /** Hashes (hex) of entries known to be off the chain: fork variants and their descendants. */
   offChain: Set<string>;
@@ -93,6 +98,8 @@ export class FeedSet {
   private pendingBytes = 0;
   /** Every pending entry in arrival order, so the oldest are found first. */
   private readonly pendingOrder = new Set<Pending>();
+  /** Authors whose next entry (head + 1) is held only because a causal dependency is missing. */
+  private readonly blocked = new Set<string>();
   private readonly maxPendingPerAuthor: number;
   private readonly maxPendingTotal: number;
   private readonly maxPendingBytes: number;
@@ -144,39 +151,93 @@ export class FeedSet {
 
     if (seq <= f.seq) return this.belowHead(f, author, h, hex);
 
-    if (seq === f.seq + 1) {
+    const held = f.pending.get(seq)?.h;
+    const alt = f.alt.get(seq)?.h;
+    if ((held && bytesEqual(held.hash, h.hash)) || (alt && bytesEqual(alt.hash, h.hash))) return { kind: 'duplicate' };
+
+    if (seq === f.seq + 1 && held === undefined) {
       const link = this.linkTo(f, h);
       if (link !== 'ok') return this.rejectLink(f, h, hex, link);
+      if (!this.depsReady(h)) return this.hold(f, author, h, f.pending);
       this.feeds.set(author, f);
       this.append(f, h);
       const entries = [h];
       const rejected = this.drain(f, entries);
+      this.wake(entries, rejected);
       return { kind: 'appended', entries, rejected };
     }
 
-    const held = f.pending.get(seq)?.h;
     if (held) {
-      if (bytesEqual(held.hash, h.hash)) return { kind: 'duplicate' };
-      return { kind: 'fork', evidence: this.fork(f, author, held, h) };
+      // Neither variant is on the chain yet: keep both (one alternative per seq) until one links.
+      const evidence = this.fork(f, author, held, h, false);
+      if (alt === undefined) this.hold(f, author, h, f.alt);
+      else f.offChain.add(hex);
+      return { kind: 'fork', evidence };
     }
     if (f.forked && f.offChain.has(toHex(h.entry.prev))) {
       f.offChain.add(hex);
       return { kind: 'dropped', reason: 'forked-branch' };
     }
+    return this.hold(f, author, h, f.pending);
+  }
+
+  /** Holds `h` in `into` (pending or alt) within the bounds; reports what it waits for. */
+  private hold(f: Feed, author: string, h: HashedEntry, into: Map<number, Pending>): FeedIngestResult {
     const bytes = h.entry.payload.byteLength + PENDING_ENTRY_OVERHEAD_BYTES;
     if (
-      f.pending.size >= this.maxPendingPerAuthor ||
+      f.pending.size + f.alt.size >= this.maxPendingPerAuthor ||
       this.pendingTotal >= this.maxPendingTotal ||
       this.pendingBytes + bytes > this.maxPendingBytes
     )
       return { kind: 'dropped', reason: 'pending-full' };
     const p: Pending = { h, author, at: this.now(), bytes };
     this.feeds.set(author, f);
-    f.pending.set(seq, p);
+    into.set(h.entry.seq, p);
     this.pendingOrder.add(p);
     this.pendingTotal++;
     this.pendingBytes += bytes;
-    return { kind: 'pending', missing: this.firstGap(author) };
+    if (h.entry.seq === f.seq + 1) this.blocked.add(author);
+    return { kind: 'pending', missing: this.firstGap(author) ?? this.missingDeps(h)[0] };
+  }
+
+  /** True when every causal dependency of `h` is within its author's contiguous head here. */
+  private depsReady(h: HashedEntry): boolean {
+    for (const d of h.entry.deps) if ((this.feeds.get(d.author)?.seq ?? 0) < d.seq) return false;
+    return true;
+  }
+
+  /** The ranges of other feeds that `h` waits for. */
+  private missingDeps(h: HashedEntry): MissingRange[] {
+    const out: MissingRange[] = [];
+    for (const d of h.entry.deps) {
+      const have = this.feeds.get(d.author)?.seq ?? 0;
+      if (have < d.seq) out.push({ author: d.author, fromSeq: have + 1, toSeq: d.seq });
+    }
+    return out;
+  }
+
+  /**
+   * After appends: entries of other authors that waited only for these appends (their deps) join
+   * their feeds now, with whatever follows them, until nothing more can move.
+   */
+  private wake(appended: HashedEntry[], rejected: RejectedPending[]): void {
+    let progress = true;
+    while (progress && this.blocked.size > 0) {
+      progress = false;
+      for (const author of [...this.blocked].sort()) {
+        const f = this.feeds.get(author);
+        const next = f ? this.pickNext(f) : undefined;
+        if (!f || next === undefined) {
+          this.blocked.delete(author);
+          continue;
+        }
+        if (!this.depsReady(next.h)) continue;
+        this.blocked.delete(author);
+        const before = appended.length;
+        rejected.push(...this.drain(f, appended));
+        progress ||= appended.length > before;
+      }
+    }
   }
 
   /**
@@ -219,6 +280,11 @@ export class FeedSet {
     return { author, seq: f.seq, hash: toHex(f.hash) };
   }
 
+  /** A contiguous entry of `author` still in the recent window, if any. */
+  recentEntry(author: string, seq: number): HashedEntry | undefined {
+    return this.feeds.get(author)?.recent.get(seq);
+  }
+
   isForked(author: string): boolean {
     return this.feeds.get(author)?.forked ?? false;
   }
@@ -229,7 +295,8 @@ export class FeedSet {
 
   pendingCount(author?: string): number {
     if (author === undefined) return this.pendingTotal;
-    return this.feeds.get(author)?.pending.size ?? 0;
+    const f = this.feeds.get(author);
+    return f ? f.pending.size + f.alt.size : 0;
   }
 
   /** What the pending entries count against maxPendingBytes. */
@@ -254,8 +321,15 @@ export class FeedSet {
         if (s > last + 1) out.push({ author: a, fromSeq: last + 1, toSeq: s - 1 });
         last = s;
       }
+      const next = this.pickNext(f);
+      if (next) out.push(...this.missingDeps(next.h));
     }
     return out;
+  }
+
+  /** Authors marked forked, whether or not they have a contiguous head here. */
+  forkedAuthors(): string[] {
+    return [...this.feeds].filter(([, f]) => f.forked).map(([a]) => a).sort();
   }
 
   private feed(author: string): Feed {
@@ -268,7 +342,10 @@ export class FeedSet {
   }
 
   private unpend(f: Feed, p: Pending): void {
-    f.pending.delete(p.h.entry.seq);
+    const seq = p.h.entry.seq;
+    if (f.pending.get(seq) === p) f.pending.delete(seq);
+    else if (f.alt.get(seq) === p) f.alt.delete(seq);
+    else return;
     this.pendingOrder.delete(p);
     this.pendingTotal--;
     this.pendingBytes -= p.bytes;
@@ -323,10 +400,20 @@ export class FeedSet {
   /** Appends the pending entries that now follow the head, until a gap or a bad link. */
   private drain(f: Feed, appended: HashedEntry[]): RejectedPending[] {
     const rejected: RejectedPending[] = [];
-    for (let p = f.pending.get(f.seq + 1); p; p = f.pending.get(f.seq + 1)) {
-      this.unpend(f, p);
+    for (let p = this.pickNext(f); p; p = this.pickNext(f)) {
       const next = p.h;
       const link = this.linkTo(f, next);
+      if (link === 'ok' && !this.depsReady(next)) {
+        this.blocked.add(p.author);
+        break;
+      }
+      this.unpend(f, p);
+      const other = f.alt.get(next.entry.seq) ?? f.pending.get(next.entry.seq);
+      if (other) {
+        // The variant that did not link is off the chain (its fork evidence is on record).
+        this.unpend(f, other);
+        f.offChain.add(toHex(other.h.hash));
+      }
       if (link !== 'ok') {
         if (link === 'forked-branch') f.offChain.add(toHex(next.hash));
         rejected.push({ entry: next, reason: link });
@@ -338,24 +425,44 @@ export class FeedSet {
     return rejected;
   }
 
-  private fork(f: Feed, author: string, a: HashedEntry, b: HashedEntry): ForkEvidence {
+  /** The held entry at head + 1: the variant that links when there are two. */
+  private pickNext(f: Feed): Pending | undefined {
+    const seq = f.seq + 1;
+    const p = f.pending.get(seq);
+    const q = f.alt.get(seq);
+    if (!q) return p;
+    if (!p) return q;
+    return this.linkTo(f, q.h) === 'ok' && this.linkTo(f, p.h) !== 'ok' ? q : p;
+  }
+
+  private fork(f: Feed, author: string, a: HashedEntry, b: HashedEntry, bOffChain = true): ForkEvidence {
     f.forked = true;
-    f.offChain.add(toHex(b.hash));
+    if (bOffChain) f.offChain.add(toHex(b.hash));
     const ev: ForkEvidence = { author, seq: a.entry.seq, a, b, detectedAt: this.now() };
     this.evidence.push(ev);
     return ev;
   }
 
-  /** Pending seqs are always > head + 1, so an author with pending entries has a first gap. */
-  private firstGap(author: string): MissingRange {
+  /** The author's first gap below its pending entries, if any. */
+  private firstGap(author: string): MissingRange | undefined {
     return this.missing(author)[0];
   }
 }
 
 function newFeed(): Feed {
-  return { seq: 0, hash: undefined, recent: new Map(), pending: new Map(), forked: false, offChain: new Set() };
+  return {
+    seq: 0,
+    hash: undefined,
+    recent: new Map(),
+    pending: new Map(),
+    alt: new Map(),
+    forked: false,
+    offChain: new Set()
+  };
 }
 
 function isEmpty(f: Feed): boolean {
-  return f.seq === 0 && f.pending.size === 0 && f.recent.size === 0 && !f.forked && f.offChain.size === 0;
+  return (
+    f.seq === 0 && f.pending.size === 0 && f.alt.size === 0 && f.recent.size === 0 && !f.forked && f.offChain.size === 0
+  );
 }

@@ -2,13 +2,17 @@
 // the caller), then sorting the verified ones through the FeedSet into "store these", "fork
 // evidence", duplicates, pending and rejections. The Ledger does the writes and the applying.
 // Also the local author's next entry (signLocal), held to the same size limit.
-import type { FeedHead, ForkEvidence, Genesis, HashedEntry, IdentityKeys } from './types.js';
+import type { EntryDep, FeedHead, ForkEvidence, Genesis, HashedEntry, IdentityKeys } from './types.js';
 import type { LedgerStore } from './storage.js';
 import type { FeedSet } from './feeds.js';
 import type { LedgerState } from './state/doc.js';
 import { createEntry, decodeEntry, encodeEntry, verifyEntry } from './entry.js';
 import { bytesEqual, fromHex, toHex } from './bytes.js';
+import { checkCausal, GENESIS_HEADER, type EntryHeader } from './causal.js';
+import { parsePayload } from './payload.js';
+import type { ParsedStruct } from './yjs-update.js';
 import {
+  CausalityError,
   ClientIdCollisionError,
   LedgerError,
   MalformedEntryError,
@@ -16,7 +20,6 @@ import {
   OversizedEntryError
 } from './errors.js';
 import { clientIdOf, contestedAuthors } from './state/client-id.js';
-import { assertStructsOf, decodeYjsUpdate } from './payload.js';
 import { HASH_BYTES, LEDGER_VERIFY_CONCURRENCY } from './constants.js';
 import type { WriteStamp } from './state/doc.js';
 
@@ -61,18 +64,6 @@ export function rejectionOf(e: unknown, author?: string, seq?: number): Rejectio
   return { ...(author !== undefined ? { author } : {}), ...(seq !== undefined ? { seq } : {}), code, message };
 }
 
-/**
- * The payload must be a Yjs update whose structs all carry the author's clientID: checked with
- * the signature (after it), so a forged write is refused before it is stored, and the refusal
- * is provably the author's fault.
- */
-export function authoredPayloadValidator(author: Uint8Array): (payload: Uint8Array) => void {
-  const client = clientIdOf(toHex(author));
-  return (payload) => {
-    if (payload.length === 0) throw new MalformedPayloadError('empty payload');
-    assertStructsOf(decodeYjsUpdate(payload), client);
-  };
-}
 
 /**
  * Decodes (bytes) or re-encodes (HashedEntry) into a private copy, checks the hash the caller
@@ -96,7 +87,8 @@ export async function verifyIncoming(item: IncomingEntry, networkId: Uint8Array,
     return { ok: false, rejection: rejectionOf(e) };
   }
   try {
-    await verifyEntry(h.entry, networkId, genesis, { validatePayload: authoredPayloadValidator(h.entry.author) });
+    // The default payload check: a bounded Yjs update, every struct under the author's clientID.
+    await verifyEntry(h.entry, networkId, genesis);
     return { ok: true, h };
   } catch (e) {
     return { ok: false, rejection: rejectionOf(e, toHex(h.entry.author), h.entry.seq) };
@@ -235,6 +227,61 @@ function refuseRivals(toStore: HashedEntry[], state: LedgerState, report: Ingest
   });
 }
 
+/** The header (lamport, Yjs clock) of an entry present here, or undefined. */
+export type HeaderLookup = (author: string, seq: number) => Promise<EntryHeader | undefined>;
+
+/**
+ * The causal rules (causal.ts) and the state's integrability check over entries that passed the
+ * chain and dependency gates, in their causal order, before anything is stored. An entry that
+ * fails them is refused, and so is everything after it in its feed and everything that names
+ * it (or a later seq of its feed) as a dependency. Returns the admitted entries.
+ */
+export async function admitCausal(
+  toStore: readonly HashedEntry[],
+  state: LedgerState,
+  lookup: HeaderLookup,
+  maxBytes: number,
+  report: IngestReport
+): Promise<HashedEntry[]> {
+  const batch = new Map<string, EntryHeader>();
+  const refused = new Map<string, number>(); // author → lowest refused seq
+  const batchStructs: ParsedStruct[] = [];
+  const header = async (a: string, s: number): Promise<EntryHeader | undefined> =>
+    s === 0 ? GENESIS_HEADER : (batch.get(`${a}:${s}`) ?? (await lookup(a, s)));
+  const admitted: HashedEntry[] = [];
+  for (const h of toStore) {
+    const author = toHex(h.entry.author);
+    const seq = h.entry.seq;
+    try {
+      const low = refused.get(author);
+      if (low !== undefined && seq > low) throw new CausalityError(`follows refused seq ${low} of its feed`);
+      for (const d of h.entry.deps) {
+        const dl = refused.get(d.author);
+        if (dl !== undefined && d.seq >= dl) throw new CausalityError(`depends on a refused entry of ${d.author.slice(0, 16)}…`);
+      }
+      const prev = await header(author, seq - 1);
+      if (prev === undefined) throw new CausalityError(`predecessor ${seq - 1} is not present`);
+      const deps: EntryHeader[] = [];
+      for (const d of h.entry.deps) {
+        const dh = await header(d.author, d.seq);
+        if (dh === undefined) throw new CausalityError(`dependency ${d.author.slice(0, 16)}…:${d.seq} is not present`);
+        deps.push(dh);
+      }
+      const parsed = parsePayload(h.entry.payload, maxBytes);
+      checkCausal(h.entry, author, parsed, prev, deps);
+      state.checkIntegrable(parsed, batchStructs);
+      batch.set(`${author}:${seq}`, { lamport: h.entry.lamport, clock: h.entry.clock });
+      batchStructs.push(...parsed.structs);
+      admitted.push(h);
+    } catch (e) {
+      if (!(e instanceof LedgerError)) throw e;
+      refused.set(author, Math.min(refused.get(author) ?? seq, seq));
+      report.rejected.push(rejectionOf(e, author, seq));
+    }
+  }
+  return admitted;
+}
+
 /**
  * Stores a plan with ONE store.ingest (relaxed durability), applies the stored payloads, then
  * stores the fork evidence (last, so a failure there cannot leave stored entries unapplied).
@@ -248,10 +295,13 @@ export async function commitPlan(
   plan: FeedPlan,
   report: IngestReport,
   now: () => number,
+  lookup: HeaderLookup,
+  maxBytes: number,
   progress: CommitProgress = { stored: false }
 ): Promise<CommitResult> {
   const out: CommitResult = { stored: [], lamport: 0, skipped: 0, feedsStale: false, forks: [] };
-  const toStore = refuseRivals(plan.toStore, state, report);
+  const rivalsOut = refuseRivals(plan.toStore, state, report);
+  const toStore = await admitCausal(rivalsOut, state, lookup, maxBytes, report);
   // The FeedSet already took the refused entries: it must be rebuilt from the store.
   if (toStore.length !== plan.toStore.length) out.feedsStale = true;
   if (toStore.length > 0) {
@@ -294,18 +344,25 @@ export async function commitPlan(
   return out;
 }
 
+/** What a local entry carries besides its payload: wall time, lamport, Yjs clock and deps. */
+export interface LocalStamp extends WriteStamp {
+  clock: number;
+  deps: EntryDep[];
+}
+
 /** The local author's entry after `head`, signed, within the genesis size limit. */
 export async function signLocal(
   keys: IdentityKeys,
   head: FeedHead | undefined,
-  stamp: WriteStamp,
+  stamp: LocalStamp,
   payload: Uint8Array,
   networkId: Uint8Array,
   maxEntryBytes: number
 ): Promise<HashedEntry> {
   const seq = (head?.seq ?? 0) + 1;
   const prev = head ? fromHex(head.hash) : new Uint8Array(HASH_BYTES);
-  const h = await createEntry({ keys, seq, prev, lamport: stamp.lamport, time: stamp.time, payload }, networkId);
+  const { lamport, time, clock, deps } = stamp;
+  const h = await createEntry({ keys, seq, prev, lamport, time, clock, deps, payload }, networkId);
   const size = encodeEntry(h.entry).length;
   if (size > maxEntryBytes) throw new OversizedEntryError(`entry is ${size} bytes, limit ${maxEntryBytes}`);
   return h;

@@ -4,6 +4,7 @@
 // Also here: the one write that puts unsigned state into a store (a light snapshot bootstrap).
 import type { FeedHead, Genesis, HashedEntry, IdentityKeys } from './types.js';
 import type { Compaction, LedgerStore } from './storage.js';
+import type { HeadHeader } from './snapshot/format.js';
 import { LedgerState, updateTouchesClient, type WriteStamp } from './state/doc.js';
 import { clientIdOf } from './state/client-id.js';
 import { FeedSet, type FeedSetOptions } from './feeds.js';
@@ -53,6 +54,9 @@ export interface UnverifiedState {
   exporter: string;
   at: number;
 }
+
+/** Store meta key holding the causal headers of heads bootstrapped from a light snapshot. */
+export const HEAD_HEADERS_META = 'head-headers';
 
 /** Store meta key marking the state as unverified (from a light snapshot). */
 export const UNVERIFIED_META = 'unverified-state';
@@ -162,6 +166,8 @@ export interface LightStateInput {
   author: string;
   state: Uint8Array;
   heads: readonly FeedHead[];
+  /** Lamport and Yjs clock of each head entry (which the store will not hold). */
+  headers: readonly HeadHeader[];
   /** The snapshot's heads root and exporter, kept as the unverified marker. */
   headsRoot: string;
   exporter: string;
@@ -200,6 +206,7 @@ export async function storeLightState(store: LedgerStore, input: LightStateInput
   const marker: UnverifiedState = { headsRoot: input.headsRoot, exporter: input.exporter, at: input.at };
   // Marked first: a crash between the two writes leaves an unverified flag, never an unflagged state.
   await store.setMeta(UNVERIFIED_META, marker);
+  await store.setMeta(HEAD_HEADERS_META, input.headers.map((x) => ({ ...x })));
   try {
     await store.saveCompaction({ state: input.state, heads: [...input.heads], at: input.at });
   } catch (e) {

@@ -28,7 +28,8 @@ export function exportLedgerSnapshot(
       store: ledger.store,
       exporter: ledger.author,
       heads,
-      state: kind === 'light' ? { bytes: ledger.encodeState(), digest } : { digest }
+      state: kind === 'light' ? { bytes: ledger.encodeState(), digest } : { digest },
+      headers: () => ledger.headHeaders(heads)
     },
     { kind, after }
   );
@@ -65,6 +66,7 @@ export async function importLedgerSnapshot(ledger: Ledger, input: SnapshotInput)
   const added = await ledger.mergeLightSnapshot({
     state: result.state.bytes,
     heads: result.heads,
+    headers: result.header.headers ?? [],
     headsRoot,
     exporter
   });

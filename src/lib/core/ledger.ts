@@ -13,18 +13,23 @@
 // Forks: the first-seen entry of an (author, seq) stays in the feed and in the state; the
 // other one is kept only as evidence, its payload is never applied.
 import type * as Y from 'yjs';
-import type { Conflict, FeedHead, ForkEvidence, Genesis, HashedEntry, IdentityKeys } from './types.js';
+import type { Conflict, Entry, EntryDep, FeedHead, ForkEvidence, Genesis, HashedEntry, IdentityKeys } from './types.js';
 import type { LedgerStore } from './storage.js';
 import { FeedSet } from './feeds.js';
 import { networkId as networkIdOf } from './genesis.js';
 import { toHex } from './bytes.js';
-import { StorageClosedError } from './errors.js';
+import { StateUsageError, StorageClosedError } from './errors.js';
 import { LEDGER_COMPACT_EVERY } from './constants.js';
 import type { LedgerState, SharedTypeKind, SharedTypeOf, WriteStamp } from './state/doc.js';
 import type { RecordChange, RecordEntry } from './state/records.js';
 import type { JsonValue } from './state/record-value.js';
-import { checkIdentityAndNetwork, loadLedger, storeLightState, type LightStateInput } from './ledger-replay.js';
+import { checkIdentityAndNetwork, HEAD_HEADERS_META, loadLedger, storeLightState, type LightStateInput } from './ledger-replay.js';
+import type { HeadHeader } from './snapshot/format.js';
 import { checkBatch, commitPlan, planFeeds, signLocal } from './ledger-ingest.js';
+import { checkCausal, GENESIS_HEADER, nextLamport, referencedClients, type EntryHeader } from './causal.js';
+import { parsePayload } from './payload.js';
+import { clientIdOf } from './state/client-id.js';
+import { MAX_ENTRY_DEPS } from './constants.js';
 import type { IncomingEntry, IngestReport } from './ledger-ingest.js';
 import { Listeners, StateView } from './ledger-view.js';
 
@@ -173,7 +178,7 @@ export class Ledger {
     return {
       entries: heads.reduce((n, h) => n + h.seq, 0),
       authors: heads.length,
-      forkedAuthors: heads.filter((h) => this.feeds.isForked(h.author)).length,
+      forkedAuthors: this.feeds.forkedAuthors().length,
       pending: this.feeds.pendingCount(),
       lastCompactionAt: this.lastCompactionAt,
       stateDigest: this.view.state.digest(),
@@ -272,11 +277,10 @@ export class Ledger {
     return this.serial(async () => {
       if (this.broken !== null) throw this.broken;
       const head = this.feeds.head(this.author);
-      // lamport >= seq: the entry codec requires it.
-      const stamp = {
-        time: Math.floor(this.now()),
-        lamport: Math.max(this.view.state.lamport, this.clock, head?.seq ?? 0) + 1
-      };
+      const prevHeader = head ? await this.header(this.author, head.seq) : GENESIS_HEADER;
+      if (prevHeader === undefined) throw new StateUsageError('own head entry is not in the store');
+      // Provisional lamport for record metadata; the entry's lamport follows from its deps.
+      const stamp = { time: Math.floor(this.now()), lamport: prevHeader.lamport + 1 };
       let payload: Uint8Array | null;
       this.stamp = stamp;
       this.view.holdEvents();
@@ -297,7 +301,8 @@ export class Ledger {
 
       let h: HashedEntry;
       try {
-        h = await signLocal(this.keys, head, stamp, payload, this.networkId, this.genesis.maxEntryBytes);
+        const local = await this.localStamp(payload, prevHeader, stamp.time);
+        h = await signLocal(this.keys, head, local, payload, this.networkId, this.genesis.maxEntryBytes);
         await this.store.appendLocal(h);
       } catch (e) {
         this.view.discardEvents();
@@ -305,7 +310,7 @@ export class Ledger {
         throw e;
       }
       this.feeds.ingest(h);
-      this.clock = Math.max(this.clock, stamp.lamport);
+      this.clock = Math.max(this.clock, h.entry.lamport);
       this.view.commitEvents(); // durable now
       this.appended(1);
       this.appendListeners.emit(h, 'local');
@@ -319,7 +324,9 @@ export class Ledger {
     let done;
     try {
       const plan = await planFeeds(this.feeds, this.store, verified, report);
-      done = await commitPlan(this.store, this.view.state, plan, report, this.now, progress);
+      const lookup = (a: string, seq: number) => this.header(a, seq);
+      const max = this.genesis.maxEntryBytes;
+      done = await commitPlan(this.store, this.view.state, plan, report, this.now, lookup, max, progress);
     } catch (e) {
       // Not stored: only the FeedSet (moved by planFeeds) is ahead of the store. Stored: the
       // state may lack some of the stored entries, so everything is rebuilt from the store.
@@ -335,6 +342,64 @@ export class Ledger {
     for (const ev of done.forks) this.forkListeners.emit(ev);
     if (done.forkError !== undefined) throw done.forkError;
     return report;
+  }
+
+  /**
+   * Lamport, Yjs clock and deps of a local payload: every other author whose items it references
+   * becomes a dependency at that author's current head. Checked with the same rules a receiver
+   * applies, so this node never signs an entry it would refuse.
+   */
+  private async localStamp(
+    payload: Uint8Array,
+    prev: EntryHeader,
+    time: number
+  ): Promise<{ time: number; lamport: number; clock: number; deps: EntryDep[] }> {
+    // Parsed at the payload bound: an entry over the genesis limit fails as OversizedEntryError when signed.
+    const parsed = parsePayload(payload);
+    const deps: EntryDep[] = [];
+    for (const client of referencedClients(parsed, clientIdOf(this.author)).keys()) {
+      const author = this.view.state.authorOf(client);
+      const head = author === undefined ? undefined : this.feeds.head(author);
+      if (author === undefined || head === undefined)
+        throw new StateUsageError(`the change references items of unknown client ${client}`);
+      deps.push({ author, seq: head.seq });
+    }
+    if (deps.length > MAX_ENTRY_DEPS)
+      throw new StateUsageError(`one write may reference at most ${MAX_ENTRY_DEPS} other authors' items`);
+    deps.sort((a, b) => (a.author < b.author ? -1 : 1));
+    const headers: EntryHeader[] = [];
+    for (const d of deps) {
+      const hd = await this.header(d.author, d.seq);
+      if (hd === undefined) throw new StateUsageError(`dependency ${d.author.slice(0, 16)}…:${d.seq} is not stored`);
+      headers.push(hd);
+    }
+    const clock = parsed.structs.reduce((n, st) => n + st.length, prev.clock);
+    const stamp = { time, lamport: nextLamport(prev, headers), clock, deps };
+    const probe = { ...stamp, payload } as Pick<Entry, 'lamport' | 'clock' | 'deps'> as Entry;
+    checkCausal(probe, this.author, parsed, prev, headers);
+    return stamp;
+  }
+
+  /** Lamport and Yjs clock of `author`'s entry at `seq` (seq 0: the empty feed); undefined if absent. */
+  private async header(author: string, seq: number): Promise<EntryHeader | undefined> {
+    if (seq === 0) return GENESIS_HEADER;
+    const h = this.feeds.recentEntry(author, seq) ?? (await this.store.getEntry(author, seq));
+    if (h !== undefined) return { lamport: h.entry.lamport, clock: h.entry.clock };
+    // A head bootstrapped from a light snapshot: its entry is not held, its header is.
+    const base = (await this.store.getMeta(HEAD_HEADERS_META)) as HeadHeader[] | undefined;
+    const x = base?.find((b) => b.author === author && b.seq === seq);
+    return x === undefined ? undefined : { lamport: x.lamport, clock: x.clock };
+  }
+
+  /** Lamport and Yjs clock of each given head's entry (for light snapshots). */
+  async headHeaders(heads: readonly FeedHead[]): Promise<HeadHeader[]> {
+    const out: HeadHeader[] = [];
+    for (const h of heads) {
+      const x = await this.header(h.author, h.seq);
+      if (x === undefined) throw new StateUsageError(`no entry header for head ${h.author.slice(0, 16)}…:${h.seq}`);
+      out.push({ author: h.author, seq: h.seq, ...x });
+    }
+    return out;
   }
 
   /** Counts applied entries and queues one compaction (after the current task) when due. */

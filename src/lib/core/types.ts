@@ -26,14 +26,36 @@ export interface Entry {
   seq: number;
   /** SHA-256 of the author's previous entry; 32 zero bytes when seq === 1. */
   prev: Uint8Array;
-  /** Lamport clock: greater than every lamport the author had seen. */
+  /**
+   * Lamport clock: exactly 1 + the largest lamport of the author's previous entry and of every
+   * dependency (PROTOCOL.md §5.3), so it grows by at most one per entry across the network.
+   */
   lamport: number;
-  /** Author's wall clock, ms since the Unix epoch. */
+  /** Author's wall clock, ms since the Unix epoch (at most MAX_ENTRY_TIME). */
   time: number;
+  /**
+   * The author's Yjs clock after this entry: the previous entry's clock plus the clock units of
+   * this entry's structs (a delete-only entry keeps it). Lets a node check, from one entry
+   * header, which of an author's items existed at a given seq.
+   */
+  clock: number;
+  /**
+   * Causal dependencies: for every other author whose items the payload references (origins,
+   * parents, deletes), the seq of that author's feed the entry builds on. Sorted by author,
+   * no duplicates, never the entry's own author, at most MAX_ENTRY_DEPS.
+   */
+  deps: EntryDep[];
   /** A Yjs update. */
   payload: Uint8Array;
   /** Ed25519 signature over the signing bytes (canonical encoding of the rest plus the network id). */
   sig: Uint8Array;
+}
+
+/** One causal dependency of an entry: `author`'s feed up to `seq` was present when it was signed. */
+export interface EntryDep {
+  /** Author public key, 64 lowercase hex characters. */
+  author: string;
+  seq: number;
 }
 
 /** An entry with its hash (SHA-256 of its canonical encoding), as stored and served. */

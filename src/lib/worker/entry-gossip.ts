@@ -10,7 +10,6 @@ import { toHex } from '../core/bytes.js';
 import { GOSSIP_INGEST_BATCH, GOSSIP_MAX_QUEUED, GOSSIP_SEEN_HASHES, GOSSIP_TRACKED_PEERS } from '../core/constants.js';
 import { decodeEntry, encodeEntry, verifyEntry } from '../core/entry.js';
 import type { Ledger } from '../core/ledger.js';
-import { authoredPayloadValidator } from '../core/ledger-ingest.js';
 import type { HashedEntry } from '../core/types.js';
 
 /** The part of the libp2p node gossip uses (a BrowserNode fits; tests pass a fake). */
@@ -143,8 +142,7 @@ export function startEntryGossip(
         return TopicValidatorResult.Ignore;
       }
       // The ledger's own checks, so what is forwarded is what every honest ledger accepts.
-      const validatePayload = authoredPayloadValidator(h.entry.author);
-      await verifyEntry(h.entry, ledger.networkId, ledger.genesis, { validatePayload });
+      await verifyEntry(h.entry, ledger.networkId, ledger.genesis);
       if (stopped) return TopicValidatorResult.Ignore;
       stats.accepted++;
       queue.push(h);

@@ -1,6 +1,7 @@
 // Snapshot export: NDJSON lines generated lazily (entries are read from the store page by page),
 // batched into chunks and gzipped with the platform's CompressionStream, so neither the
 // entries nor the file have to sit in memory whole.
+import type { HeadHeader } from './format.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import type { FeedHead, Genesis } from '../types.js';
 import type { LedgerStore } from '../storage.js';
@@ -28,6 +29,8 @@ export interface SnapshotSource {
    * snapshots only write `digest` into the header (null when absent).
    */
   state?: { bytes?: Uint8Array; digest: string };
+  /** Light: the causal headers of the head entries (see SnapshotHeader.headers). */
+  headers?: () => Promise<HeadHeader[]>;
 }
 
 export interface ExportOptions {
@@ -67,7 +70,8 @@ export async function* snapshotLines(source: SnapshotSource, opts: ExportOptions
     stateDigest: source.state?.digest ?? null,
     created: opts.created ?? new Date(),
     exporter: source.exporter,
-    after: opts.after
+    after: opts.after,
+    headers: kind === 'light' ? await (source.headers ?? (() => storedHeaders(source, heads)))() : undefined
   });
   const hasher = nobleSha256.create();
   const emit = (value: object): Uint8Array => {
@@ -183,4 +187,15 @@ export async function collectBytes(stream: ReadableStream<Uint8Array>): Promise<
 /** For downloads: a gzip Blob of the whole snapshot. */
 export async function collectBlob(stream: ReadableStream<Uint8Array>): Promise<Blob> {
   return new Blob([(await collectBytes(stream)) as BlobPart], { type: 'application/gzip' });
+}
+
+/** The causal headers of the head entries, read from the store (light snapshots without `source.headers`). */
+async function storedHeaders(source: SnapshotSource, heads: readonly FeedHead[]): Promise<HeadHeader[]> {
+  const out: HeadHeader[] = [];
+  for (const h of heads) {
+    const [e] = await source.store.getRange(h.author, h.seq, h.seq, 1);
+    if (e === undefined) throw new TypeError(`the store holds no entry for head ${h.author.slice(0, 16)}…:${h.seq}`);
+    out.push({ author: h.author, seq: h.seq, lamport: e.entry.lamport, clock: e.entry.clock });
+  }
+  return out;
 }

@@ -20,6 +20,14 @@ export interface AfterHead {
 }
 
 /** First line. */
+/** The causal header (lamport, Yjs clock) of the entry at a feed head. */
+export interface HeadHeader {
+  author: string;
+  seq: number;
+  lamport: number;
+  clock: number;
+}
+
 export interface SnapshotHeader {
   t: 'header';
   format: string;
@@ -43,6 +51,11 @@ export interface SnapshotHeader {
   exporter: string;
   /** Incremental only: entries at or below these seqs are left out. Sorted by author. */
   after?: AfterHead[];
+  /**
+   * Light only: lamport and Yjs clock of each head entry, in the order of `heads`, so the node can
+   * check and sign entries that build on heads whose entries it does not hold (PROTOCOL.md §5.3).
+   */
+  headers?: HeadHeader[];
 }
 
 /** One entry; `bytes` (base64 of the canonical encoding) is authoritative, the rest must match it. */

@@ -8,7 +8,7 @@ import { decodeGenesis, encodeGenesis } from '../genesis.js';
 import { checkHeads, headsRoot, sortHeads } from '../heads-digest.js';
 import { SNAPSHOT_FORMAT, SNAPSHOT_VERSION } from '../constants.js';
 import { fromBase64, toBase64 } from './base64.js';
-import { SNAPSHOT_KINDS, type AfterHead, type SnapshotHeader, type SnapshotKind } from './format.js';
+import { SNAPSHOT_KINDS, type AfterHead, type HeadHeader, type SnapshotHeader, type SnapshotKind } from './format.js';
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
@@ -20,6 +20,7 @@ export interface HeaderInput {
   created: Date;
   exporter: string;
   after?: readonly AfterHead[];
+  headers?: readonly HeadHeader[];
 }
 
 export function buildHeader(h: HeaderInput): SnapshotHeader {
@@ -46,6 +47,14 @@ export function buildHeader(h: HeaderInput): SnapshotHeader {
     exporter: h.exporter
   };
   if (h.kind === 'incremental') header.after = sortAfter(h.after ?? []);
+  if (h.kind === 'light') {
+    const byAuthor = new Map((h.headers ?? []).map((x) => [`${x.author}:${x.seq}`, x]));
+    header.headers = heads.map((hd) => {
+      const x = byAuthor.get(`${hd.author}:${hd.seq}`);
+      if (x === undefined) throw new TypeError(`no header for head ${hd.author}:${hd.seq}`);
+      return { author: hd.author, seq: hd.seq, lamport: x.lamport, clock: x.clock };
+    });
+  }
   return header;
 }
 
@@ -131,6 +140,8 @@ export function checkHeader(o: Record<string, unknown>, ourNetworkId: string): S
   };
   if (o.kind === 'incremental') header.after = checkAfter(o.after);
   else if (o.after !== undefined) bad('only incremental snapshots have "after"');
+  if (o.kind === 'light') header.headers = checkHeadHeaders(o.headers, header.heads);
+  else if (o.headers !== undefined) bad('only light snapshots have "headers"');
   return header;
 }
 
@@ -151,4 +162,24 @@ function checkAfter(v: unknown): AfterHead[] {
   }
   if (!strictlySortedByAuthor(out)) bad('after must be sorted by author, each author once');
   return out;
+}
+
+/** Light headers: one {author, seq, lamport >= seq, clock >= 0} per head, in the order of heads. */
+function checkHeadHeaders(v: unknown, heads: readonly FeedHead[]): HeadHeader[] {
+  if (!Array.isArray(v) || v.length !== heads.length) bad('a light snapshot needs one header per head');
+  return heads.map((hd, i) => {
+    const x = (v as Record<string, unknown>[])[i];
+    const ok =
+      x !== null &&
+      typeof x === 'object' &&
+      x.author === hd.author &&
+      x.seq === hd.seq &&
+      Number.isSafeInteger(x.lamport) &&
+      (x.lamport as number) >= hd.seq &&
+      Number.isSafeInteger(x.clock) &&
+      (x.clock as number) >= 0 &&
+      Object.keys(x).length === 4;
+    if (!ok) bad(`header ${i} does not match its head`);
+    return { author: hd.author, seq: hd.seq, lamport: x.lamport as number, clock: x.clock as number };
+  });
 }

@@ -17,22 +17,26 @@ export function assertAuthorHex(author: unknown): asserts author is string {
 }
 
 /**
- * First 4 bytes (big-endian) of SHA-256(tag || publicKey): an unsigned 32-bit integer, the
- * same range Yjs itself draws random clientIDs from (lib0 random.uint32).
+ * The first 53 bits (big-endian) of SHA-256(tag || publicKey): a safe integer in 0 .. 2^53-1.
+ * Yjs stores and encodes clientIDs as plain numbers (varuints in the v1 format), so the whole
+ * safe-integer range works. 53 bits make a clientID expensive to capture: a key whose ID equals
+ * a given author's takes ~2^52 Ed25519 key generations on average, and chance collisions need
+ * ~2^26 authors for even odds.
  */
 export function clientIdOf(author: string): number {
   const hit = cache.get(author);
   if (hit !== undefined) return hit;
   assertAuthorHex(author);
   const h = sha256(concatBytes(TAG, fromHex(author)));
-  const id = ((h[0] << 24) | (h[1] << 16) | (h[2] << 8) | h[3]) >>> 0;
+  let id = h[0] & 0x1f;
+  for (let i = 1; i < 7; i++) id = id * 256 + h[i];
   if (cache.size > 4096) cache.clear();
   cache.set(author, id);
   return id;
 }
 
 /**
- * Collision policy. Two authors whose keys give the same 32-bit clientID cannot both write into
+ * Collision policy. Two authors whose keys give the same 53-bit clientID cannot both write into
  * the document. The clientID belongs to the author already owning it (`ownerOf`); among new
  * `authors` competing for a free one, to the lowest key. Returns the refused authors → owner.
  * The ledger refuses their entries BEFORE storing them, so a replay (which sees only stored
@@ -42,7 +46,7 @@ export function clientIdOf(author: string): number {
  * key everywhere, but a lower key arriving after a higher one already owns the ID is refused too.
  * Taking the ID over would mean evicting the owner's structs, which may already be in a
  * compaction (and history may be pruned). So two replicas that met the two authors in opposite
- * orders keep different owners (each restart-stable). Even odds of one collision need ~2^16 authors.
+ * orders keep different owners (each restart-stable). Even odds of one chance collision need ~2^26 authors; a deliberate one ~2^52 key generations.
  */
 export function contestedAuthors(
   authors: Iterable<string>,

@@ -9,7 +9,8 @@ import { ClientIdCollisionError, MalformedPayloadError, StateUsageError } from '
 import { MAX_PAYLOAD_BYTES, MAX_STATE_BYTES } from '../constants.js';
 import { assertAuthorHex, clientIdOf } from './client-id.js';
 import { stateDigest } from './digest.js';
-import { assertStructsOf, decodeYjsUpdate } from '../payload.js';
+import { assertStructsOf, parsePayload } from '../payload.js';
+import type { ParsedStruct, ParsedUpdate } from '../yjs-update.js';
 
 /** What the state layer needs to know about the entry that carried a payload. */
 export interface PayloadMeta {
@@ -55,6 +56,9 @@ export interface ApplyResult {
 export const ORIGIN_LOCAL: unique symbol = Symbol('tabula.local');
 export const ORIGIN_REMOTE: unique symbol = Symbol('tabula.remote');
 export const ORIGIN_SNAPSHOT: unique symbol = Symbol('tabula.snapshot');
+
+/** Yjs content ref of ContentType (a nested shared type). */
+const TYPE_CONTENT = 7;
 
 export class LedgerState {
   readonly doc: Y.Doc;
@@ -200,17 +204,47 @@ export class LedgerState {
     }
     checkBytes(payload, this.maxPayloadBytes);
     const client = clientIdOf(meta.author);
-    const structs = decodeYjsUpdate(payload);
-    assertStructsOf(structs, client);
+    const parsed = parsePayload(payload, this.maxPayloadBytes);
+    assertStructsOf(parsed, client);
     const owner = this.owners.get(client);
     if (owner !== undefined && owner !== meta.author) {
       throw new ClientIdCollisionError(`clientID ${client} belongs to ${owner}, not ${meta.author}`);
     }
     this.assertIdle();
     const changed = this.integrate(payload, ORIGIN_REMOTE);
-    if (structs.length > 0) this.owners.set(client, meta.author);
+    if (parsed.structs.length > 0) this.owners.set(client, meta.author);
     this.maxLamport = Math.max(this.maxLamport, meta.lamport);
     return { changed, pending: this.hasPending() };
+  }
+
+  /**
+   * Throws MalformedPayloadError unless every explicit parent a payload names is a shared type:
+   * an item of this payload (or of `earlier` payloads of the same batch, not yet applied) with
+   * type content, or one already in the document. (The causal rules
+   * have already placed every referenced id within the document or the payload.) Yjs would
+   * otherwise fail half-way through integrating the update.
+   */
+  checkIntegrable(parsed: ParsedUpdate, earlier: readonly ParsedStruct[] = []): void {
+    const own = new Map<number, ParsedStruct[]>();
+    for (const st of [...earlier, ...parsed.structs]) {
+      const list = own.get(st.client) ?? [];
+      list.push(st);
+      own.set(st.client, list);
+    }
+    for (const st of parsed.structs) {
+      const p = st.parent;
+      if (p === null || typeof p === 'string') continue;
+      const inPayload = own.get(p.client)?.find((x) => p.clock >= x.clock && p.clock < x.clock + x.length);
+      if (inPayload !== undefined) {
+        if (inPayload.content !== TYPE_CONTENT) throw new MalformedPayloadError(`parent ${p.client}:${p.clock} is not a type`);
+        continue;
+      }
+      if (p.clock >= Y.getState(this.doc.store, p.client)) throw new MalformedPayloadError(`parent ${p.client}:${p.clock} is missing`);
+      const item = Y.getItem(this.doc.store, Y.createID(p.client, p.clock));
+      if (!(item instanceof Y.Item) || !(item.content instanceof Y.ContentType)) {
+        throw new MalformedPayloadError(`parent ${p.client}:${p.clock} is not a type`);
+      }
+    }
   }
 
   /** The whole state (pending structs included) as one update: compaction and light snapshots. */
