@@ -129,6 +129,8 @@ export class SyncEngine {
           if (!x.expired(now)) continue;
           map.delete(x.xid);
           s.exchangesFailed++;
+          // A lost turn: try again soon (jittered) rather than a whole period later.
+          if (x.initiator) s.nextSyncAt = Math.min(s.nextSyncAt, now + this.exchangeTimeout() * this.random());
         }
       }
       if (s.hello && !s.rejected && now >= s.nextSyncAt) this.startExchange(s);
