@@ -65,7 +65,14 @@ export class Cluster {
       send: (to, bytes) => this.sendSync(node, to, o.wrapSend ? o.wrapSend(to, bytes) : bytes),
       onPeerRejected: (peer: string, e: LedgerError) => node.rejections.push({ peer, code: e.code })
     };
-    Object.assign(node, { id, tl, engine: new SyncEngine(engineOpts), honest: o.honest ?? true, links: new Map(), rejections: [] });
+    Object.assign(node, {
+      id,
+      tl,
+      engine: new SyncEngine(engineOpts),
+      honest: o.honest ?? true,
+      links: new Map(),
+      rejections: []
+    });
     this.nodes.set(id, node);
     const offset = this.net.rand() * SIM_TICK_MS;
     const tick = (): void => {

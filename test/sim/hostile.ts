@@ -15,7 +15,14 @@ import { yUpdate } from '../helpers/ledger-fixtures.js';
 import type { Rand } from '../helpers/fake-feed.js';
 import { randomBytes } from '../helpers/fake-feed.js';
 
-export const POISON_MODES = ['bad-signature', 'broken-chain', 'wrong-network', 'oversized', 'malformed', 'forged'] as const;
+export const POISON_MODES = [
+  'bad-signature',
+  'broken-chain',
+  'wrong-network',
+  'oversized',
+  'malformed',
+  'forged'
+] as const;
 
 /** Serves only seq 1..2 of its own feed honestly; everything else is poison. */
 export function hostileReplica(base: SyncReplica, tl: TestLedger, rand: Rand): SyncReplica {
@@ -24,7 +31,12 @@ export function hostileReplica(base: SyncReplica, tl: TestLedger, rand: Rand): S
   const otherNet = networkId({ ...genesis, name: 'elsewhere' });
   const sign = async (seq: number, payload: Uint8Array, net = tl.ledger.networkId) =>
     encodeEntry(
-      (await createEntry({ keys: tl.keys, seq, prev: randomBytes(32, rand), lamport: seq + 100, time: 1, payload }, net)).entry
+      (
+        await createEntry(
+          { keys: tl.keys, seq, prev: randomBytes(32, rand), lamport: seq + 100, time: 1, payload },
+          net
+        )
+      ).entry
     );
   return {
     ...base,

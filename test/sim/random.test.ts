@@ -5,7 +5,9 @@ describe('sync simulation: random seeds (loss, duplication, reordering, latency,
   const list = seeds(200);
   it(`converges for seeds ${list[0]}..${list[list.length - 1]} (replay one with SEED=n)`, async () => {
     const t0 = performance.now();
-    console.log(`sim random: seeds ${list[0]}..${list[list.length - 1]} (replay: SEED=n npx vitest run test/sim/random.test.ts)`);
+    console.log(
+      `sim random: seeds ${list[0]}..${list[list.length - 1]} (replay: SEED=n npx vitest run test/sim/random.test.ts)`
+    );
     let maxVirtual = 0;
     for (const seed of list) {
       const o = await randomScenario(seed);

@@ -96,9 +96,15 @@ export async function randomScenario(seed: number): Promise<Outcome> {
 
 function describeNode(n: import('./cluster.js').SimNode): string {
   const st = n.engine.status();
-  const heads = n.tl.ledger.heads().map((h) => `${h.author.slice(0, 4)}:${h.seq}`).join(',');
+  const heads = n.tl.ledger
+    .heads()
+    .map((h) => `${h.author.slice(0, 4)}:${h.seq}`)
+    .join(',');
   const peers = st.peers
-    .map((p) => `${p.peer}[sync ${p.lastSyncAt} ok ${p.exchangesCompleted} fail ${p.exchangesFailed} inflight ${p.rangesInFlight}]`)
+    .map(
+      (p) =>
+        `${p.peer}[sync ${p.lastSyncAt} ok ${p.exchangesCompleted} fail ${p.exchangesFailed} inflight ${p.rangesInFlight}]`
+    )
     .join(' ');
   return `${n.id} heads ${heads} missing ${st.missing} links ${[...n.links.keys()]} pending ${n.tl.ledger.stats().pending} ${peers} rej ${JSON.stringify(n.rejections.slice(0, 3))}`;
 }

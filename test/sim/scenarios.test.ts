@@ -40,9 +40,14 @@ describe('sync simulation: scenarios', () => {
       expect(await c.settle(60_000), `SEED=${seed}`).toBe(true);
       expect(compareHonest(c), `SEED=${seed}`).toEqual([]);
       const l = c.nodes.get('a0')!.tl.ledger;
-      expect(l.heads().reduce((n, h) => n + h.seq, 0), `SEED=${seed}`).toBe(40);
+      expect(
+        l.heads().reduce((n, h) => n + h.seq, 0),
+        `SEED=${seed}`
+      ).toBe(40);
       expect(l.conflicts().length, `SEED=${seed}: concurrent writes on both sides conflict`).toBeGreaterThan(0);
-      console.log(`sim partition SEED=${seed}: converged ${Math.round(c.net.time - healedAt)} ms (virtual) after healing`);
+      console.log(
+        `sim partition SEED=${seed}: converged ${Math.round(c.net.time - healedAt)} ms (virtual) after healing`
+      );
     }
   }, 120_000);
 
@@ -84,7 +89,10 @@ describe('sync simulation: scenarios', () => {
         wrapSend: hostileSend(r)
       });
       for (let i = 0; i < 10; i++) await evil.tl.ledger.put(`e${i}`, i);
-      const alien = await c.addNode('alien', 77, { honest: false, genesis: { ...defaultGenesis(), name: 'other-net' } });
+      const alien = await c.addNode('alien', 77, {
+        honest: false,
+        genesis: { ...defaultGenesis(), name: 'other-net' }
+      });
       for (let i = 0; i < 5; i++) await alien.tl.ledger.put(`a${i}`, i);
       c.refreshLinks();
       for (let i = 0; i < 30; i++) {
@@ -108,7 +116,14 @@ describe('sync simulation: scenarios', () => {
         for (const x of n.rejections) codes.add(x.code);
       }
       console.log(`sim hostile SEED=${seed}: rejection codes seen ${[...codes].sort().join(', ')}`);
-      for (const code of ['bad-signature', 'wrong-network', 'oversized-entry', 'malformed-entry', 'sync-malformed', 'sync-oversized'])
+      for (const code of [
+        'bad-signature',
+        'wrong-network',
+        'oversized-entry',
+        'malformed-entry',
+        'sync-malformed',
+        'sync-oversized'
+      ])
         expect(codes, `SEED=${seed}: ${code}`).toContain(code);
     }
   }, 300_000);

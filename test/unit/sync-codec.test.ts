@@ -30,7 +30,10 @@ const samples: SyncMsg[] = [
     root: b(32),
     feeds: 0,
     entries: 0,
-    coverage: [{ author: author(), from: 2 ** 40 }, { author: author(), from: 7 }]
+    coverage: [
+      { author: author(), from: 2 ** 40 },
+      { author: author(), from: 7 }
+    ]
   },
   { t: 'begin', xid: 5, salt: b(16), root: b(32), feeds: 100_000 },
   { t: 'reply', xid: 5, salt: b(16), equal: true, nodes: [], end: true },
@@ -57,7 +60,11 @@ const samples: SyncMsg[] = [
           { author: 'ab02' + '0'.repeat(60), seq: 0, fp: new Uint8Array(8) }
         ]
       },
-      { k: 'final', path: '0123456789abcdef', items: [{ author: '0123456789abcdef' + '1'.repeat(48), seq: 9, fp: fp() }] },
+      {
+        k: 'final',
+        path: '0123456789abcdef',
+        items: [{ author: '0123456789abcdef' + '1'.repeat(48), seq: 9, fp: fp() }]
+      },
       { k: 'items', path: '', items: [] }
     ]
   },
@@ -117,7 +124,16 @@ describe('sync codec', () => {
       xid: 1,
       turn: 2,
       end: true,
-      nodes: [{ k: 'final', path: '', items: [{ author: 'ff'.repeat(32), seq: 1, fp: fp() }, { author: '00'.repeat(32), seq: 1, fp: fp() }] }]
+      nodes: [
+        {
+          k: 'final',
+          path: '',
+          items: [
+            { author: 'ff'.repeat(32), seq: 1, fp: fp() },
+            { author: '00'.repeat(32), seq: 1, fp: fp() }
+          ]
+        }
+      ]
     });
     expect(() => decodeSyncMessage(items)).toThrow(expect.objectContaining({ name: 'SyncMalformedError' }));
     const outside = encodeSyncMessage({
@@ -152,15 +168,20 @@ describe('sync codec', () => {
       { numRuns: 2000 }
     );
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: samples.length - 1 }), fc.nat(), fc.integer({ min: 0, max: 255 }), (i, pos, v) => {
-        const bytes = encodeSyncMessage(samples[i]).slice();
-        bytes[pos % bytes.length] = v;
-        try {
-          decodeSyncMessage(bytes);
-        } catch (e) {
-          expect(isTyped(e)).toBe(true);
+      fc.property(
+        fc.integer({ min: 0, max: samples.length - 1 }),
+        fc.nat(),
+        fc.integer({ min: 0, max: 255 }),
+        (i, pos, v) => {
+          const bytes = encodeSyncMessage(samples[i]).slice();
+          bytes[pos % bytes.length] = v;
+          try {
+            decodeSyncMessage(bytes);
+          } catch (e) {
+            expect(isTyped(e)).toBe(true);
+          }
         }
-      }),
+      ),
       { numRuns: 2000 }
     );
   });

@@ -18,7 +18,12 @@ function setup() {
   const heads = new Map<string, number>();
   let t = 0;
   const clock = { advance: (ms: number) => (t += ms) };
-  const g = new GapFill({ now: () => t, random: mulberry32(1), localHead: (a) => heads.get(a) ?? 0, maxRequestsTotal: 100 });
+  const g = new GapFill({
+    now: () => t,
+    random: mulberry32(1),
+    localHead: (a) => heads.get(a) ?? 0,
+    maxRequestsTotal: 100
+  });
   return { g, heads, clock };
 }
 
@@ -43,7 +48,13 @@ describe('GapFill', () => {
 
   it('splits one feed over at most three peers, within the window, best peer first', () => {
     const { g } = setup();
-    for (const [p, rtt] of [['slow', 900], ['fast', 10], ['mid', 100], ['other', 50]] as const) g.addPeer(p, { rttMs: rtt });
+    for (const [p, rtt] of [
+      ['slow', 900],
+      ['fast', 10],
+      ['mid', 100],
+      ['other', 50]
+    ] as const)
+      g.addPeer(p, { rttMs: rtt });
     const diff = [{ author: A, mine: 0, theirs: 10_000, fork: false }];
     for (const p of ['slow', 'fast', 'mid', 'other']) g.learn(p, diff);
     const reqs = g.next();
@@ -104,7 +115,12 @@ describe('GapFill', () => {
     g.learn('bad', diff);
     g.learn('good', diff);
     for (const r of g.next())
-      g.settle(r.rid, r.peer === 'bad' ? { received: 5, added: 0, forks: 0, rejected: 5 } : { received: 5, added: 5, forks: 0, rejected: 0 });
+      g.settle(
+        r.rid,
+        r.peer === 'bad'
+          ? { received: 5, added: 0, forks: 0, rejected: 5 }
+          : { received: 5, added: 5, forks: 0, rejected: 0 }
+      );
     clock.advance(60_000);
     expect(g.score('good')).toBeGreaterThan(g.score('bad'));
     expect(g.next()[0].peer).toBe('good');
@@ -115,7 +131,12 @@ describe('GapFill', () => {
     g.addPeer('p', {});
     g.learn(
       'p',
-      Array.from({ length: 20 }, (_, i) => ({ author: i.toString(16).padStart(2, '0').repeat(32), mine: 0, theirs: 5, fork: false }))
+      Array.from({ length: 20 }, (_, i) => ({
+        author: i.toString(16).padStart(2, '0').repeat(32),
+        mine: 0,
+        theirs: 5,
+        fork: false
+      }))
     );
     const reqs = g.next();
     expect(reqs.length).toBe(GAP_MAX_REQUESTS_PER_PEER);

@@ -67,7 +67,9 @@ describe('HeadsTree', () => {
 
   it('refuses malformed heads with InvalidHeadsError', () => {
     const t = new HeadsTree();
-    expect(() => t.set({ author: 'zz', seq: 1, hash: '00'.repeat(32) })).toThrow(expect.objectContaining({ name: 'InvalidHeadsError' }));
+    expect(() => t.set({ author: 'zz', seq: 1, hash: '00'.repeat(32) })).toThrow(
+      expect.objectContaining({ name: 'InvalidHeadsError' })
+    );
     expect(() => t.set({ author: '00'.repeat(32), seq: 0, hash: '00'.repeat(32) })).toThrow(
       expect.objectContaining({ name: 'InvalidHeadsError' })
     );
@@ -134,7 +136,9 @@ describe('Merkle exchange', () => {
     const heads = Array.from({ length: 20_000 }, () => randomHead(rand));
     const other = heads.map((h, i) => (i === 4321 ? { ...h, seq: h.seq + 3, hash: toHex(randomBytes(32, rand)) } : h));
     const run = runExchange(HeadsTree.from(heads), HeadsTree.from(other), rand);
-    expect(run.a).toEqual([{ author: heads[4321].author, mine: heads[4321].seq, theirs: heads[4321].seq + 3, fork: false }]);
+    expect(run.a).toEqual([
+      { author: heads[4321].author, mine: heads[4321].seq, theirs: heads[4321].seq + 3, fork: false }
+    ]);
     expect(run.messages).toBeLessThanOrEqual(8);
     expect(run.bytesAtoB + run.bytesBtoA).toBeLessThan(2048);
   });

@@ -79,7 +79,8 @@ function writeNode(enc: Enc, n: CompareNode): void {
   encoding.writeUint8(enc, NODE[n.k]);
   writePath(enc, n.path);
   if (n.k === 'children') {
-    if (n.path.length >= MERKLE_MAX_DEPTH || n.fps.length !== MERKLE_FANOUT) throw new SyncMalformedError('bad children');
+    if (n.path.length >= MERKLE_MAX_DEPTH || n.fps.length !== MERKLE_FANOUT)
+      throw new SyncMalformedError('bad children');
     let bitmap = 0;
     n.fps.forEach((fp, i) => (bitmap |= fp ? 1 << i : 0));
     encoding.writeUint16(enc, bitmap);
@@ -248,14 +249,27 @@ function readBody(r: Reader, tag: number): SyncMsg {
       return { t: 'compare', xid, turn, end, nodes: readNodes(r) };
     }
     case MSG.get:
-      return { t: 'get', rid: r.varuint(), author: readAuthor(r), from: r.varuint(), to: r.varuint(), maxBytes: r.varuint() };
+      return {
+        t: 'get',
+        rid: r.varuint(),
+        author: readAuthor(r),
+        from: r.varuint(),
+        to: r.varuint(),
+        maxBytes: r.varuint()
+      };
     case MSG.entries: {
       const rid = r.varuint();
       const n = r.count(SYNC_MAX_RANGE_ENTRIES, 1);
       return { t: 'entries', rid, entries: Array.from({ length: n }, () => r.bytes(r.count(r.remaining, 1))) };
     }
     case MSG.error:
-      return { t: 'error', rid: r.varuint(), xid: r.varuint(), code: r.string(MAX_CODE_BYTES), message: r.string(SYNC_MAX_ERROR_TEXT) };
+      return {
+        t: 'error',
+        rid: r.varuint(),
+        xid: r.varuint(),
+        code: r.string(MAX_CODE_BYTES),
+        message: r.string(SYNC_MAX_ERROR_TEXT)
+      };
     default:
       throw new SyncMalformedError(`unknown message type ${tag}`);
   }

@@ -367,7 +367,8 @@ export class SyncEngine {
       this.opts.onPeerRejected?.(s.peer, new SyncOversizedError('range answer larger than asked'));
       return;
     }
-    const report = m.entries.length > 0 ? await this.opts.replica.ingest(m.entries) : { added: 0, forks: 0, rejected: [] };
+    const report =
+      m.entries.length > 0 ? await this.opts.replica.ingest(m.entries) : { added: 0, forks: 0, rejected: [] };
     s.entriesIn += report.added;
     s.invalidIn += report.rejected.length;
     this.gap.settle(req.rid, {

@@ -266,7 +266,8 @@ export class GapFill {
   }
 
   private forkInFlight(f: ForkWant): boolean {
-    for (const r of this.inflight.values()) if (r.priority === 'fork' && r.author === f.author && r.from === f.seq) return true;
+    for (const r of this.inflight.values())
+      if (r.priority === 'fork' && r.author === f.author && r.from === f.seq) return true;
     return false;
   }
 
@@ -323,7 +324,12 @@ export class GapFill {
     const holders = [...t.holders].filter(([, head]) => head >= from).map(([p]) => p);
     const peer = this.pickPeer(holders, author, from, perAuthor);
     if (!peer) return null;
-    const to = Math.min(windowEnd, nextStart - 1, from + (this.opts.batchSeqs ?? GAP_BATCH_SEQS) - 1, t.holders.get(peer)!);
+    const to = Math.min(
+      windowEnd,
+      nextStart - 1,
+      from + (this.opts.batchSeqs ?? GAP_BATCH_SEQS) - 1,
+      t.holders.get(peer)!
+    );
     return this.send(peer, author, from, to, priority);
   }
 

@@ -162,7 +162,8 @@ export class HeadsTree {
       return out;
     }
     const groups: Rec[][] = Array.from({ length: MERKLE_FANOUT }, () => []);
-    for (const r of node.leaf!.values()) if (r.head.author.startsWith(path)) groups[nib(r.head.author, path.length)].push(r);
+    for (const r of node.leaf!.values())
+      if (r.head.author.startsWith(path)) groups[nib(r.head.author, path.length)].push(r);
     groups.forEach((g, i) => (out[i] = g.length > 0 ? leafHash(g) : undefined));
     return out;
   }

@@ -195,7 +195,10 @@ export class Exchange {
   private describe(path: string): void {
     const info = this.tree.node(path);
     if (info.count <= MERKLE_LEAF_MAX || path.length >= MERKLE_MAX_DEPTH) {
-      const items = this.tree.itemsUnder(path).slice(0, SYNC_MAX_ITEMS_PER_ENTRY).map((h) => this.wire(h));
+      const items = this.tree
+        .itemsUnder(path)
+        .slice(0, SYNC_MAX_ITEMS_PER_ENTRY)
+        .map((h) => this.wire(h));
       this.queue.push({ k: 'items', path, items });
     } else {
       const fps = this.tree.childHashes(path).map((h) => (h ? this.fp(h) : undefined));
