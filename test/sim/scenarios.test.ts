@@ -5,6 +5,10 @@ import { hostileReplica, hostileSend } from './hostile.js';
 import { headsRoot } from '../../src/lib/core/heads-digest.js';
 import { defaultGenesis } from '../../src/lib/core/genesis.js';
 import { mulberry32 } from '../helpers/fake-feed.js';
+import { keysFromByte, yUpdate } from '../helpers/ledger-fixtures.js';
+import { createEntry, encodeEntry } from '../../src/lib/core/entry.js';
+import { clientIdOf } from '../../src/lib/core/state/client-id.js';
+import { toHex } from '../../src/lib/core/bytes.js';
 
 const lossy = { loss: 0.05, dup: 0.05, latencyMin: 2, latencyMax: 60 };
 
@@ -127,4 +131,53 @@ describe('sync simulation: scenarios', () => {
         expect(codes, `SEED=${seed}: ${code}`).toContain(code);
     }
   }, 300_000);
+
+  it('an equivocating author (two entries at one seq, one per half): after healing every node holds both and flags it', async () => {
+    for (const seed of seeds(3, 4000)) {
+      const c = new Cluster({ seed, link: lossy, gossip: true });
+      const ids = ['a0', 'a1', 'a2', 'b0', 'b1', 'b2'];
+      for (const [i, id] of ids.entries()) await c.addNode(id, i + 1);
+      c.net.partition([ids.slice(0, 3), ids.slice(3)]);
+      c.refreshLinks();
+      const keys = await keysFromByte(99);
+      const evil = toHex(keys.publicKey);
+      const net = c.nodes.get('a0')!.tl.ledger.networkId;
+      const fork = async (v: string) =>
+        createEntry(
+          { keys, seq: 1, prev: new Uint8Array(32), lamport: 1, time: 1, payload: yUpdate('eq', v, clientIdOf(evil)) },
+          net
+        );
+      const [ea, eb] = [await fork('A'), await fork('B')];
+      await c.nodes.get('a0')!.tl.ledger.ingest([encodeEntry(ea.entry)]);
+      await c.nodes.get('b0')!.tl.ledger.ingest([encodeEntry(eb.entry)]);
+      for (let i = 0; i < 10; i++) c.net.schedule(i * 100, () => c.write(ids[i % 6], `k${i}`, i));
+      await c.net.run(() => false, 8000);
+      c.net.heal();
+      c.refreshLinks();
+      let done = false;
+      const want = [toHex(ea.hash), toHex(eb.hash)].sort();
+      const check = () => {
+        done = ids.every((id) => {
+          const l = c.nodes.get(id)!.tl.ledger;
+          const f = l.forks().find((x) => x.author === evil && x.seq === 1);
+          return l.isForked(evil) && !!f && [toHex(f.a.hash), toHex(f.b.hash)].sort().join() === want.join();
+        });
+        if (!done) c.net.schedule(100, check);
+      };
+      check();
+      expect(await c.net.run(() => done, c.net.time + 60_000), `SEED=${seed}`).toBe(true);
+      // Every honest feed converged too (the forked author's head is whichever entry came first).
+      await c.net.run(() => false, c.net.time + 10_000);
+      const honestHeads = (id: string) =>
+        JSON.stringify(
+          c.nodes
+            .get(id)!
+            .tl.ledger.heads()
+            .filter((h) => h.author !== evil)
+            .sort((x, y) => (x.author < y.author ? -1 : 1))
+        );
+      expect(new Set(ids.map(honestHeads)).size, `SEED=${seed}`).toBe(1);
+      console.log(`sim equivocation SEED=${seed}: all 6 nodes hold both entries and flag the author`);
+    }
+  }, 120_000);
 });
