@@ -31,11 +31,18 @@ const wire = <T extends SyncMsg>(m: T): { msg: T; size: number } => {
 };
 
 /** Runs a full exchange A (initiator) ↔ B; throws if it does not finish in 200 messages. */
-export function runExchange(ta: HeadsTree, tb: HeadsTree, rand: Rand, maxTurnBytes?: number): ExchangeRun {
+export function runExchange(
+  ta: HeadsTree,
+  tb: HeadsTree,
+  rand: Rand,
+  maxTurnBytes?: number,
+  eager = true
+): ExchangeRun {
   const opts = { random: (n: number) => randomBytes(n, rand), now: () => 0, maxTurnBytes };
-  const { exchange: xa, begin } = Exchange.initiate(ta, 1, opts);
+  const helloSaltB = randomBytes(16, rand);
+  const { exchange: xa, begin } = Exchange.initiate(ta, 1, helloSaltB, opts, eager);
   const b0 = wire(begin);
-  const { exchange: xb, reply } = Exchange.respond(tb, b0.msg, opts);
+  const { exchange: xb, reply } = Exchange.respond(tb, b0.msg, helloSaltB, opts);
   const r0 = wire(reply);
   const run: ExchangeRun = { a: [], b: [], messages: 2, bytesAtoB: b0.size, bytesBtoA: r0.size };
   let next: ReplyMsg | CompareMsg | null = r0.msg;

@@ -25,8 +25,7 @@ export const POISON_MODES = [
 ] as const;
 
 /** Serves only seq 1..2 of its own feed honestly; everything else is poison. */
-export function hostileReplica(base: SyncReplica, tl: TestLedger, rand: Rand): SyncReplica {
-  let n = 0;
+export function hostileReplica(base: SyncReplica, tl: TestLedger, rand: Rand, stats = { poisoned: 0 }): SyncReplica {
   const me = tl.ledger.author;
   const otherNet = networkId({ ...genesis, name: 'elsewhere' });
   const sign = async (seq: number, payload: Uint8Array, net = tl.ledger.networkId) =>
@@ -42,7 +41,7 @@ export function hostileReplica(base: SyncReplica, tl: TestLedger, rand: Rand): S
     ...base,
     async getRange(author, from, to, maxBytes) {
       if (author === me && from <= 2) return base.getRange(author, from, Math.min(to, 2), maxBytes);
-      const mode = POISON_MODES[n++ % POISON_MODES.length];
+      const mode = POISON_MODES[stats.poisoned++ % POISON_MODES.length];
       const seq = Math.max(3, from);
       const mine = yUpdate(`h${seq}`, 'x', clientIdOf(me));
       switch (mode) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Cluster } from './cluster.js';
 import { compareHonest, seeds } from './scenario.js';
-import { hostileReplica, hostileSend } from './hostile.js';
+import { POISON_MODES, hostileReplica, hostileSend } from './hostile.js';
 import { headsRoot } from '../../src/lib/core/heads-digest.js';
 import { defaultGenesis } from '../../src/lib/core/genesis.js';
 import { mulberry32 } from '../helpers/fake-feed.js';
@@ -85,11 +85,12 @@ describe('sync simulation: scenarios', () => {
     for (const seed of seeds(3, 3000)) {
       const r = mulberry32(seed);
       const c = new Cluster({ seed, link: lossy, gossip: false });
+      const poison = { poisoned: 0 };
       const honest = ['h0', 'h1', 'h2', 'h3'];
       for (const [i, id] of honest.entries()) await c.addNode(id, i + 1);
       const evil = await c.addNode('evil', 66, {
         honest: false,
-        wrapReplica: (base, tl) => hostileReplica(base, tl, r),
+        wrapReplica: (base, tl) => hostileReplica(base, tl, r, poison),
         wrapSend: hostileSend(r)
       });
       for (let i = 0; i < 10; i++) await evil.tl.ledger.put(`e${i}`, i);
@@ -105,6 +106,10 @@ describe('sync simulation: scenarios', () => {
       }
       await c.net.run(() => false, 2500);
       expect(await c.settle(120_000), `SEED=${seed}`).toBe(true);
+      expect(compareHonest(c), `SEED=${seed}`).toEqual([]);
+      // Keep going until every kind of poison was served twice (honest nodes keep asking for the
+      // hostile author's entries they still miss, with backoff), then check nothing was kept.
+      await c.net.run(() => poison.poisoned >= 2 * POISON_MODES.length, c.net.time + 300_000);
       expect(compareHonest(c), `SEED=${seed}`).toEqual([]);
       const codes = new Set<string>();
       for (const id of honest) {

@@ -20,7 +20,8 @@ const samples: SyncMsg[] = [
     root: b(32),
     feeds: 12,
     entries: 3456,
-    coverage: []
+    coverage: [],
+    salt: b(16)
   },
   {
     t: 'hello',
@@ -33,14 +34,21 @@ const samples: SyncMsg[] = [
     coverage: [
       { author: author(), from: 2 ** 40 },
       { author: author(), from: 7 }
-    ]
+    ],
+    salt: b(16)
   },
-  { t: 'begin', xid: 5, salt: b(16), root: b(32), feeds: 100_000 },
-  { t: 'reply', xid: 5, salt: b(16), equal: true, nodes: [], end: true },
+  { t: 'begin', xid: 5, salt: b(16), root: b(32), nodes: [] },
+  {
+    t: 'begin',
+    xid: 6,
+    salt: b(16),
+    root: b(32),
+    nodes: [{ k: 'items', path: '', items: [{ author: '00'.repeat(32), seq: 1, fp: fp() }] }]
+  },
+  { t: 'reply', xid: 5, equal: true, nodes: [], end: true },
   {
     t: 'reply',
     xid: 2 ** 31,
-    salt: b(16),
     equal: false,
     end: false,
     nodes: [{ k: 'children', path: '', fps: Array.from({ length: 16 }, (_, i) => (i % 3 ? fp() : undefined)) }]

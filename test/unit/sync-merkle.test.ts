@@ -92,32 +92,42 @@ describe('HeadsTree', () => {
 describe('Merkle exchange', () => {
   it('finds exactly the differing feeds, both sides, with forks flagged (property)', () => {
     fc.assert(
-      fc.property(fc.integer(), fc.integer({ min: 0, max: 400 }), fc.integer({ min: 0, max: 30 }), (seed, n, d) => {
-        const rand = mulberry32(seed);
-        const base = dedupe(Array.from({ length: n }, () => randomHead(rand)));
-        const a = new Map(base.map((h) => [h.author, h]));
-        const b = new Map(base.map((h) => [h.author, h]));
-        for (let i = 0; i < d; i++) {
-          const side = rand() < 0.5 ? a : b;
-          const r = rand();
-          const keys = [...side.keys()];
-          if (r < 0.3 || keys.length === 0) {
-            const h = randomHead(rand);
-            side.set(h.author, h);
-          } else if (r < 0.5) side.delete(keys[Math.floor(rand() * keys.length)]);
-          else if (r < 0.75) {
-            const k = side.get(keys[Math.floor(rand() * keys.length)])!;
-            side.set(k.author, { ...k, seq: k.seq + 1 + Math.floor(rand() * 50), hash: toHex(randomBytes(32, rand)) });
-          } else {
-            const k = side.get(keys[Math.floor(rand() * keys.length)])!;
-            side.set(k.author, { ...k, hash: toHex(randomBytes(32, rand)) }); // fork: same seq
+      fc.property(
+        fc.integer(),
+        fc.integer({ min: 0, max: 400 }),
+        fc.integer({ min: 0, max: 30 }),
+        fc.boolean(),
+        (seed, n, d, eager) => {
+          const rand = mulberry32(seed);
+          const base = dedupe(Array.from({ length: n }, () => randomHead(rand)));
+          const a = new Map(base.map((h) => [h.author, h]));
+          const b = new Map(base.map((h) => [h.author, h]));
+          for (let i = 0; i < d; i++) {
+            const side = rand() < 0.5 ? a : b;
+            const r = rand();
+            const keys = [...side.keys()];
+            if (r < 0.3 || keys.length === 0) {
+              const h = randomHead(rand);
+              side.set(h.author, h);
+            } else if (r < 0.5) side.delete(keys[Math.floor(rand() * keys.length)]);
+            else if (r < 0.75) {
+              const k = side.get(keys[Math.floor(rand() * keys.length)])!;
+              side.set(k.author, {
+                ...k,
+                seq: k.seq + 1 + Math.floor(rand() * 50),
+                hash: toHex(randomBytes(32, rand))
+              });
+            } else {
+              const k = side.get(keys[Math.floor(rand() * keys.length)])!;
+              side.set(k.author, { ...k, hash: toHex(randomBytes(32, rand)) }); // fork: same seq
+            }
           }
+          const run = runExchange(HeadsTree.from(a.values()), HeadsTree.from(b.values()), rand, 2000, eager);
+          const want = expectedDiffs([...a.values()], [...b.values()]);
+          expect(sortDiffs(run.a)).toEqual(want);
+          expect(flip(run.b)).toEqual(want);
         }
-        const run = runExchange(HeadsTree.from(a.values()), HeadsTree.from(b.values()), rand, 2000);
-        const want = expectedDiffs([...a.values()], [...b.values()]);
-        expect(sortDiffs(run.a)).toEqual(want);
-        expect(flip(run.b)).toEqual(want);
-      }),
+      ),
       { numRuns: 150 }
     );
   });
@@ -125,10 +135,24 @@ describe('Merkle exchange', () => {
   it('equal sets finish in one round trip with a small message each way', () => {
     const rand = mulberry32(11);
     const heads = Array.from({ length: 5000 }, () => randomHead(rand));
-    const run = runExchange(HeadsTree.from(heads), HeadsTree.from([...heads].reverse()), rand);
-    expect(run.messages).toBe(2);
-    expect(run.bytesAtoB + run.bytesBtoA).toBeLessThanOrEqual(100);
-    expect(run.a).toEqual([]);
+    const lazy = runExchange(HeadsTree.from(heads), HeadsTree.from([...heads].reverse()), rand, undefined, false);
+    expect(lazy.messages).toBe(2);
+    expect(lazy.bytesAtoB + lazy.bytesBtoA).toBeLessThanOrEqual(100);
+    expect(lazy.a).toEqual([]);
+    const eager = runExchange(HeadsTree.from(heads), HeadsTree.from(heads), rand);
+    expect(eager.messages).toBe(2);
+    expect(eager.bytesAtoB + eager.bytesBtoA).toBeLessThanOrEqual(250);
+  });
+
+  it('an eager begin saves a message when the roots differ', () => {
+    const rand = mulberry32(14);
+    const heads = Array.from({ length: 5000 }, () => randomHead(rand));
+    const other = [...heads.slice(1), randomHead(rand)];
+    const eager = runExchange(HeadsTree.from(heads), HeadsTree.from(other), rand);
+    const lazy = runExchange(HeadsTree.from(heads), HeadsTree.from(other), rand, undefined, false);
+    expect(sortDiffs(eager.a)).toEqual(sortDiffs(lazy.a));
+    expect(eager.a).toHaveLength(2);
+    expect(eager.messages).toBe(lazy.messages - 1);
   });
 
   it('one difference among 20,000 feeds costs a few turns and well under 2 KB', () => {

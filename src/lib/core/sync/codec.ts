@@ -110,15 +110,15 @@ function writeBody(enc: Enc, m: SyncMsg): void {
       writeFixed(enc, m.root, 32, 'root');
       writeUint(enc, m.feeds, 'feeds');
       writeUint(enc, m.entries, 'entries');
-      return writeCoverage(enc, m.coverage);
+      writeCoverage(enc, m.coverage);
+      return writeFixed(enc, m.salt, SYNC_SALT_BYTES, 'salt');
     case 'begin':
       writeUint(enc, m.xid, 'xid');
       writeFixed(enc, m.salt, SYNC_SALT_BYTES, 'salt');
       writeFixed(enc, m.root, 32, 'root');
-      return writeUint(enc, m.feeds, 'feeds');
+      return writeNodes(enc, m.nodes);
     case 'reply':
       writeUint(enc, m.xid, 'xid');
-      writeFixed(enc, m.salt, SYNC_SALT_BYTES, 'salt');
       encoding.writeUint8(enc, (m.equal ? 1 : 0) | (m.end ? 2 : 0));
       return writeNodes(enc, m.nodes);
     case 'compare':
@@ -232,15 +232,15 @@ function readBody(r: Reader, tag: number): SyncMsg {
       const root = r.bytes(32);
       const feeds = r.varuint();
       const entries = r.varuint();
-      return { t: 'hello', version, network, role, root, feeds, entries, coverage: readCoverage(r) };
+      const coverage = readCoverage(r);
+      return { t: 'hello', version, network, role, root, feeds, entries, coverage, salt: r.bytes(SYNC_SALT_BYTES) };
     }
     case MSG.begin:
-      return { t: 'begin', xid: r.varuint(), salt: r.bytes(SYNC_SALT_BYTES), root: r.bytes(32), feeds: r.varuint() };
+      return { t: 'begin', xid: r.varuint(), salt: r.bytes(SYNC_SALT_BYTES), root: r.bytes(32), nodes: readNodes(r) };
     case MSG.reply: {
       const xid = r.varuint();
-      const salt = r.bytes(SYNC_SALT_BYTES);
       const f = readFlags(r, 3);
-      return { t: 'reply', xid, salt, equal: (f & 1) !== 0, end: (f & 2) !== 0, nodes: readNodes(r) };
+      return { t: 'reply', xid, equal: (f & 1) !== 0, end: (f & 2) !== 0, nodes: readNodes(r) };
     }
     case MSG.compare: {
       const xid = r.varuint();

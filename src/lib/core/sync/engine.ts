@@ -30,7 +30,8 @@ import {
   SYNC_MAX_RANGE_ENTRIES,
   SYNC_MAX_SERVING,
   SYNC_PERIOD_MS,
-  SYNC_PROTOCOL_VERSION
+  SYNC_PROTOCOL_VERSION,
+  SYNC_SALT_BYTES
 } from './constants.js';
 
 /** Error code asking the peer to say hello again. */
@@ -94,7 +95,7 @@ export class SyncEngine {
   /** A connection opened: says hello. The initiator starts the first exchange if roots differ. */
   addPeer(peer: string, o: { initiator: boolean; rttMs?: number }): void {
     if (this.closed || this.sessions.has(peer)) return;
-    const s = new PeerSession(peer, o.initiator, this.opts.now());
+    const s = new PeerSession(peer, o.initiator, this.opts.randomBytes(SYNC_SALT_BYTES), this.opts.now());
     this.sessions.set(peer, s);
     this.gap.addPeer(peer, { rttMs: o.rttMs, holdsFrom: (a) => s.holdsFrom(a) });
     this.sayHello(s);
@@ -206,10 +207,10 @@ export class SyncEngine {
 
   private sayHello(s: PeerSession): void {
     s.helloSentAt = this.opts.now();
-    this.send(s, this.hello());
+    this.send(s, this.hello(s));
   }
 
-  private hello(): HelloMsg {
+  private hello(s: PeerSession): HelloMsg {
     const r = this.opts.replica;
     return {
       t: 'hello',
@@ -219,7 +220,8 @@ export class SyncEngine {
       root: this.tree.rootHash(),
       feeds: this.tree.size,
       entries: r.entryCount(),
-      coverage: r.coverage()
+      coverage: r.coverage(),
+      salt: s.salt
     };
   }
 
@@ -246,7 +248,9 @@ export class SyncEngine {
     if (!s.hello || s.rejected || s.mine.size > 0) return;
     const period = this.opts.periodMs ?? SYNC_PERIOD_MS;
     s.nextSyncAt = this.opts.now() + period * (1 + this.random());
-    const { exchange, begin } = Exchange.initiate(this.tree, s.nextXid++, this.exchangeOpts());
+    const root = this.tree.rootHash();
+    const eager = !(s.peerRoot && bytesEqual(s.peerRoot, root));
+    const { exchange, begin } = Exchange.initiate(this.tree, s.nextXid++, s.hello.salt, this.exchangeOpts(), eager);
     s.mine.set(exchange.xid, exchange);
     this.send(s, begin);
   }
@@ -257,6 +261,7 @@ export class SyncEngine {
     const now = this.opts.now();
     s.lastSyncAt = now;
     const diffs = x.differences();
+    s.peerRoot = diffs.length === 0 ? this.tree.rootHash() : null;
     if (diffs.length === 0) {
       s.lastEqualAt = now;
       this.lastEqualRootAt = now;
@@ -279,7 +284,7 @@ export class SyncEngine {
           this.send(s, { t: 'error', rid: 0, xid: m.xid, code: 'sync-busy', message: 'too many open exchanges' });
           return;
         }
-        const { exchange, reply } = Exchange.respond(this.tree, m, this.exchangeOpts());
+        const { exchange, reply } = Exchange.respond(this.tree, m, s.salt, this.exchangeOpts());
         this.send(s, reply);
         if (exchange.done) this.finished(s, exchange);
         else s.theirs.set(m.xid, exchange);

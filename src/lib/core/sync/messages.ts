@@ -26,6 +26,8 @@ export interface HelloMsg {
   /** Entries the sender holds. */
   entries: number;
   coverage: CoverageException[];
+  /** Fresh random salt of this session (16 bytes); keys the fingerprints of exchanges the peer starts. */
+  salt: Uint8Array;
 }
 
 /** One head in a compare: seq 0 means "I hold nothing of this author" (fp is then 8 zero bytes). */
@@ -47,20 +49,22 @@ export type CompareNode =
   | { k: 'items'; path: string; items: WireItem[] }
   | { k: 'final'; path: string; items: WireItem[] };
 
-/** Starts a Merkle exchange (initiator). */
+/**
+ * Starts a Merkle exchange (initiator, turn 0). Fingerprints are keyed with
+ * exchangeSalt(salt, responder's hello salt). `nodes` may already open the root (eager begin).
+ */
 export interface BeginMsg {
   t: 'begin';
   xid: number;
   salt: Uint8Array;
   root: Uint8Array;
-  feeds: number;
+  nodes: CompareNode[];
 }
 
 /** Answers a begin (responder, turn 1). `equal`: roots match, the exchange is over. */
 export interface ReplyMsg {
   t: 'reply';
   xid: number;
-  salt: Uint8Array;
   equal: boolean;
   nodes: CompareNode[];
   end: boolean;

@@ -32,6 +32,8 @@ export class PeerSession {
   readonly theirs = new Map<number, Exchange>();
   nextXid = 1;
   helloSentAt = 0;
+  /** The peer's root when last known equal or announced (null: differs or unknown). */
+  peerRoot: Uint8Array | null = null;
   serving = 0;
   nextSyncAt: number;
   lastSyncAt: number | null = null;
@@ -48,6 +50,8 @@ export class PeerSession {
     readonly peer: string,
     /** The side that starts the first exchange when hellos show different roots. */
     readonly initiator: boolean,
+    /** My hello salt for this session (keys the exchanges the peer starts). */
+    readonly salt: Uint8Array,
     now: number
   ) {
     this.nextSyncAt = now;
@@ -55,6 +59,7 @@ export class PeerSession {
 
   setHello(m: HelloMsg): void {
     this.hello = m;
+    this.peerRoot = m.root;
     this.coverage = undefined;
   }
 
