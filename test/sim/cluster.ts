@@ -37,8 +37,8 @@ export interface AddNodeOptions {
   honest?: boolean;
   /** Replaces the node's replica (hostile peers wrap the honest one). */
   wrapReplica?: (r: SyncReplica, tl: TestLedger) => SyncReplica;
-  /** Replaces the node's outgoing sync messages (hostile peers). */
-  wrapSend?: (to: string, bytes: Uint8Array) => Uint8Array;
+  /** Replaces the node's outgoing sync messages (hostile peers); null drops the message. */
+  wrapSend?: (to: string, bytes: Uint8Array) => Uint8Array | null;
 }
 
 export class Cluster {
@@ -62,7 +62,10 @@ export class Cluster {
       periodMs: this.opts.periodMs ?? 3000,
       exchange: { timeoutMs: this.opts.timeoutMs ?? 1500 },
       gap: { timeoutMs: this.opts.timeoutMs ?? 1500 },
-      send: (to, bytes) => this.sendSync(node, to, o.wrapSend ? o.wrapSend(to, bytes) : bytes),
+      send: (to, bytes) => {
+        const out = o.wrapSend ? o.wrapSend(to, bytes) : bytes;
+        if (out) this.sendSync(node, to, out);
+      },
       onPeerRejected: (peer: string, e: LedgerError) => node.rejections.push({ peer, code: e.code })
     };
     Object.assign(node, {

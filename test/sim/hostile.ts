@@ -71,12 +71,12 @@ function flipLast(b: Uint8Array): Uint8Array {
   return c;
 }
 
-/** Replaces about one message in ten with random bytes, and one in twenty with an oversized blob. */
-export function hostileSend(rand: Rand): (to: string, bytes: Uint8Array) => Uint8Array {
+/** Replaces one message in ten with random bytes and one in twenty with an oversized blob (counted in stats.sent). */
+export function hostileSend(rand: Rand, stats = { sent: 0 }): (to: string, bytes: Uint8Array) => Uint8Array {
   return (_to, bytes) => {
-    const r = rand();
-    if (r < 0.05) return new Uint8Array(SYNC_MAX_MESSAGE_BYTES + 1);
-    if (r < 0.15) return randomBytes(1 + Math.floor(rand() * 200), rand);
+    const n = stats.sent++;
+    if (n % 20 === 7) return new Uint8Array(SYNC_MAX_MESSAGE_BYTES + 1);
+    if (n % 10 === 3) return randomBytes(1 + Math.floor(rand() * 200), rand);
     return bytes;
   };
 }

@@ -81,19 +81,24 @@ describe('sync simulation: scenarios', () => {
     );
   }, 900_000);
 
-  it('a hostile peer and a peer of another network: nothing of theirs is stored, honest sync completes', async () => {
+  it('a hostile peer, a silent peer and a peer of another network: nothing of theirs is stored, honest sync completes', async () => {
     for (const seed of seeds(3, 3000)) {
       const r = mulberry32(seed);
       const c = new Cluster({ seed, link: lossy, gossip: false });
       const poison = { poisoned: 0 };
+      const sent = { sent: 0 };
       const honest = ['h0', 'h1', 'h2', 'h3'];
       for (const [i, id] of honest.entries()) await c.addNode(id, i + 1);
       const evil = await c.addNode('evil', 66, {
         honest: false,
         wrapReplica: (base, tl) => hostileReplica(base, tl, r, poison),
-        wrapSend: hostileSend(r)
+        wrapSend: hostileSend(r, sent)
       });
       for (let i = 0; i < 10; i++) await evil.tl.ledger.put(`e${i}`, i);
+      // A silent server: takes part in exchanges but never answers a range request (its
+      // `entries` messages, type byte 6, are dropped).
+      const mute = await c.addNode('mute', 88, { honest: false, wrapSend: (_to, b) => (b[0] === 6 ? null : b) });
+      for (let i = 0; i < 3; i++) await mute.tl.ledger.put(`m${i}`, i);
       const alien = await c.addNode('alien', 77, {
         honest: false,
         genesis: { ...defaultGenesis(), name: 'other-net' }
@@ -109,7 +114,7 @@ describe('sync simulation: scenarios', () => {
       expect(compareHonest(c), `SEED=${seed}`).toEqual([]);
       // Keep going until every kind of poison was served twice (honest nodes keep asking for the
       // hostile author's entries they still miss, with backoff), then check nothing was kept.
-      await c.net.run(() => poison.poisoned >= 2 * POISON_MODES.length, c.net.time + 300_000);
+      await c.net.run(() => poison.poisoned >= 2 * POISON_MODES.length && sent.sent >= 40, c.net.time + 300_000);
       expect(compareHonest(c), `SEED=${seed}`).toEqual([]);
       const codes = new Set<string>();
       for (const id of honest) {
@@ -120,6 +125,7 @@ describe('sync simulation: scenarios', () => {
         if (eh) expect(eh).toEqual(evil.tl.ledger.heads()[0].seq >= 2 ? { ...eh, seq: 2 } : eh);
         expect(await l.store.getRange(evil.tl.ledger.author, 3, 1e9), `SEED=${seed}`).toEqual([]);
         expect(await l.store.getRange(alien.tl.ledger.author, 1, 1e9), `SEED=${seed}`).toEqual([]);
+        expect(await l.store.getRange(mute.tl.ledger.author, 1, 1e9), `SEED=${seed}`).toEqual([]);
         expect(l.heads().reduce((s, h) => s + h.seq, 0) - (eh?.seq ?? 0), `SEED=${seed}`).toBe(30);
         expect(n.engine.status().rejectedPeers, `SEED=${seed}: the alien is refused`).toBe(1);
         for (const x of n.rejections) codes.add(x.code);
