@@ -81,7 +81,7 @@ export class SyncEngine {
 
   constructor(private readonly opts: SyncEngineOptions) {
     this.tree = HeadsTree.from(opts.replica.heads());
-    this.unsubscribe = opts.replica.onHeadsChanged((hs) => this.headsChanged(hs));
+    this.unsubscribe = opts.replica.onHeadsChanged((hs, complete) => this.headsChanged(hs, complete === true));
     this.gap = new GapFill({
       now: opts.now,
       random: () => this.random(),
@@ -198,7 +198,14 @@ export class SyncEngine {
     return (((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0) / 2 ** 32;
   }
 
-  private headsChanged(heads: FeedHead[]): void {
+  private headsChanged(heads: FeedHead[], complete: boolean): void {
+    if (complete) {
+      // A rebuilt replica: make the tree equal to the given set (O(changes × depth)).
+      const keep = new Set(heads.map((h) => h.author));
+      for (const h of this.tree.heads()) if (!keep.has(h.author)) this.tree.remove(h.author);
+      for (const h of heads) this.tree.set(h);
+      return;
+    }
     for (const h of heads) {
       const cur = this.tree.get(h.author);
       if (!cur || h.seq > cur.seq) this.tree.set(h);

@@ -36,7 +36,7 @@ export function ledgerReplica(ledger: Ledger): SyncReplica {
         const head: FeedHead = { author: toHex(h.entry.author), seq: h.entry.seq, hash: toHex(h.hash) };
         cb([head]);
       });
-      const offReset = ledger.onReset(() => cb(ledger.heads()));
+      const offReset = ledger.onReset(() => cb(ledger.heads(), true));
       return () => {
         offAppend();
         offReset();

@@ -31,6 +31,10 @@ export interface SyncReplica {
   getRange(author: string, from: number, to: number, maxBytes: number): Promise<Uint8Array[]>;
   /** Verifies and stores a batch (one transaction); never trusts the bytes. */
   ingest(entries: Uint8Array[]): Promise<SyncIngestReport>;
-  /** Called with heads that moved forward (or appeared); returns an unsubscribe function. */
-  onHeadsChanged(cb: (heads: FeedHead[]) => void): () => void;
+  /**
+   * Calls `cb` with heads that moved forward (or appeared). After the replica rebuilt its state
+   * (heads may have moved back), it calls `cb(allHeads, true)` with the complete set. Returns an
+   * unsubscribe function.
+   */
+  onHeadsChanged(cb: (heads: FeedHead[], complete?: boolean) => void): () => void;
 }
