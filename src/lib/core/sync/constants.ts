@@ -58,6 +58,14 @@ export const GAP_REQUEST_TIMEOUT_MS = 5_000;
 /** Gap fill: backoff after a failed request (doubles per failure, full jitter), ms. */
 export const GAP_BACKOFF_BASE_MS = 250;
 export const GAP_BACKOFF_MAX_MS = 30_000;
+/**
+ * Gap fill: authors with a known gap tracked at once. Beyond it, gaps of further authors are not
+ * recorded (a later exchange finds them again once the queue drains): bounds what a peer
+ * claiming fake feeds can make us hold.
+ */
+export const GAP_MAX_TARGETS = 100_000;
+/** Gap fill: fork evidence (author, seq) waiting to be fetched, at most. */
+export const GAP_MAX_FORKS = 4096;
 /** Gap fill: fork evidence keys remembered as fetched (so they are not fetched again each sync). */
 export const GAP_MAX_FORKS_DONE = 4096;
 

@@ -6,6 +6,8 @@
 // - Targets: per author, the highest seq a peer is known to hold. A target is only dropped once
 //   the local head reaches it, so nothing missing is forgotten (it waits for a holder if none is
 //   connected). Fork evidence (same seq, different hash) is fetched once per (author, seq).
+//   At most GAP_MAX_TARGETS authors and GAP_MAX_FORKS forks are tracked; further ones are found
+//   again by a later exchange.
 // - Priority: fork evidence, then "tail" gaps (within GAP_TAIL_SEQS of the known head), then older
 //   history. Within an author, ranges go in seq order so the ledger can chain them; at most
 //   GAP_WINDOW_SEQS ahead of the local head are in flight (below the ledger's pending cap).
@@ -21,6 +23,8 @@ import {
   GAP_BATCH_BYTES,
   GAP_BATCH_SEQS,
   GAP_MAX_BYTES_PER_PEER,
+  GAP_MAX_FORKS,
+  GAP_MAX_TARGETS,
   GAP_MAX_FORKS_DONE,
   GAP_MAX_PEERS_PER_RANGE,
   GAP_MAX_REQUESTS_PER_PEER,
@@ -146,12 +150,14 @@ export class GapFill {
       if (d.fork) {
         const key = `${d.author}:${d.mine}`;
         if (this.forksDone.has(key)) continue;
+        if (!this.forks.has(key) && this.forks.size >= GAP_MAX_FORKS) continue;
         const f = this.forks.get(key) ?? { author: d.author, seq: d.mine, holders: new Set<string>() };
         f.holders.add(peer);
         this.forks.set(key, f);
         continue;
       }
       if (d.theirs <= d.mine) continue;
+      if (!this.targets.has(d.author) && this.targets.size >= GAP_MAX_TARGETS) continue;
       const t = this.targets.get(d.author) ?? { want: 0, holders: new Map<string, number>() };
       t.want = Math.max(t.want, d.theirs);
       t.holders.set(peer, d.theirs);
