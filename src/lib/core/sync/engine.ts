@@ -142,7 +142,12 @@ export class SyncEngine {
     this.pump();
   }
 
-  /** Handles one message from a peer. Resolves once any ingest it caused is done. */
+  /**
+   * Handles one message (bytes as framed by the driver) from a peer. Resolves once any serving or
+   * ingest it caused is done. Peer faults never throw: they are answered with an error message
+   * and reported through onPeerRejected. Rejects only when the replica itself fails (e.g.
+   * a storage error in ingest); the request then times out and is retried.
+   */
   async receive(peer: string, bytes: Uint8Array): Promise<void> {
     const s = this.sessions.get(peer);
     if (!s || s.rejected || this.closed) return;
