@@ -2,7 +2,8 @@
 // every head and a Yjs-style state vector (author, seq), side by side in one run. Bytes are the
 // encoded messages each way; round trips count begin/reply as the first. CPU is the comparison
 // alone (both trees are built and maintained incrementally beforehand; their build cost is shown
-// separately). Usage: npx tsx bench/reconcile.ts   (BENCH_1M=1 adds n = 1,000,000; slow, ~1 GB)
+// separately). Usage: npx tsx bench/reconcile.ts   (BENCH_1M=1 adds n = 1,000,000; slow, ~1 GB;
+// BENCH_N=1000000 BENCH_D=0,1 picks sizes and difference counts)
 import * as encoding from 'lib0/encoding';
 import { HeadsTree } from '../src/lib/core/sync/merkle.js';
 import { Exchange } from '../src/lib/core/sync/reconcile.js';
@@ -102,7 +103,9 @@ function fmtBytes(n: number): string {
   return n < 10_000 ? `${n} B` : n < 10_000_000 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(1)} MiB`;
 }
 
-const sizes = [10_000, 100_000, ...(process.env.BENCH_1M ? [1_000_000] : [])];
+const list = (v: string | undefined) => v?.split(',').map(Number);
+const sizes = list(process.env.BENCH_N) ?? [10_000, 100_000, ...(process.env.BENCH_1M ? [1_000_000] : [])];
+const diffs = list(process.env.BENCH_D) ?? [0, 1, 100, 10_000];
 console.log('| n | d | kind | method | A→B | B→A | round trips | CPU ms | found |');
 console.log('|---|---|---|---|---|---|---|---|---|');
 for (const n of sizes) {
@@ -124,7 +127,7 @@ for (const n of sizes) {
   console.error(
     `n=${n}: tree build ${build.toFixed(0)} ms, incremental update + root ${(perUpdate * 1000).toFixed(1)} µs`
   );
-  for (const d of [0, 1, 100, 10_000]) {
+  for (const d of diffs) {
     if (d > n) continue;
     for (const kind of ['scattered', 'new feeds'] as const) {
       if (d === 0 && kind === 'new feeds') continue;
