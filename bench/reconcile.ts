@@ -1,0 +1,164 @@
+// Reconciliation benchmark: the Merkle exchange (src/lib/core/sync) against a naive exchange of
+// every head and a Yjs-style state vector (author, seq), side by side in one run. Bytes are the
+// encoded messages each way; round trips count begin/reply as the first. CPU is the comparison
+// alone (both trees are built and maintained incrementally beforehand; their build cost is shown
+// separately). Usage: npx tsx bench/reconcile.ts   (BENCH_1M=1 adds n = 1,000,000; slow, ~1 GB;
+// BENCH_N=1000000 BENCH_D=0,1 picks sizes and difference counts)
+import * as encoding from 'lib0/encoding';
+import { HeadsTree } from '../src/lib/core/sync/merkle.js';
+import { Exchange } from '../src/lib/core/sync/reconcile.js';
+import { decodeSyncMessage, encodeSyncMessage } from '../src/lib/core/sync/codec.js';
+import type { CompareMsg, ReplyMsg } from '../src/lib/core/sync/messages.js';
+import type { FeedHead } from '../src/lib/core/types.js';
+import { fromHex, toHex } from '../src/lib/core/bytes.js';
+
+let seed = 42;
+const rand = (): number => {
+  seed = (seed + 0x6d2b79f5) >>> 0;
+  let t = seed;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+};
+const bytes = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(rand() * 256));
+const head = (): FeedHead => ({
+  author: toHex(bytes(32)),
+  seq: 1 + Math.floor(rand() * 10_000),
+  hash: toHex(bytes(32))
+});
+
+interface Row {
+  method: string;
+  aToB: number;
+  bToA: number;
+  rtts: number;
+  cpuMs: number;
+  found: number;
+}
+
+function merkle(ta: HeadsTree, tb: HeadsTree, eager: boolean): Row {
+  const opts = { random: bytes, now: () => 0 };
+  const t0 = performance.now();
+  let aToB = 0;
+  let bToA = 0;
+  let msgs = 2;
+  const helloSalt = bytes(16);
+  const { exchange: xa, begin } = Exchange.initiate(ta, 1, helloSalt, opts, eager);
+  const beginBytes = encodeSyncMessage(begin);
+  aToB += beginBytes.length;
+  const { exchange: xb, reply } = Exchange.respond(tb, decodeSyncMessage(beginBytes) as typeof begin, helloSalt, opts);
+  const replyBytes = encodeSyncMessage(reply);
+  let lastWithNodes = reply.nodes.length > 0 ? 2 : 1;
+  bToA += replyBytes.length;
+  let next: ReplyMsg | CompareMsg | null = decodeSyncMessage(replyBytes) as ReplyMsg;
+  let toA = true;
+  while (next) {
+    const out: CompareMsg | null = (toA ? xa : xb).receive(next);
+    if (!out) break;
+    const b = encodeSyncMessage(out);
+    if (toA) aToB += b.length;
+    else bToA += b.length;
+    msgs++;
+    if (out.nodes.length > 0) lastWithNodes = msgs;
+    next = decodeSyncMessage(b) as CompareMsg;
+    toA = !toA;
+  }
+  const cpuMs = performance.now() - t0;
+  // Round trips until both sides know every difference: messages up to the last one carrying
+  // nodes (a trailing empty `end` turn only closes the exchange), two per round trip.
+  const rtts = Math.ceil(lastWithNodes / 2);
+  return { method: eager ? 'merkle' : 'merkle (lazy begin)', aToB, bToA, rtts, cpuMs, found: xa.differences().length };
+}
+
+function fullList(heads: FeedHead[], withHash: boolean): Uint8Array {
+  const enc = encoding.createEncoder();
+  encoding.writeVarUint(enc, heads.length);
+  for (const h of heads) {
+    encoding.writeUint8Array(enc, fromHex(h.author));
+    encoding.writeVarUint(enc, h.seq);
+    if (withHash) encoding.writeUint8Array(enc, fromHex(h.hash));
+  }
+  return encoding.toUint8Array(enc);
+}
+
+/** Both sides send every head (or every (author, seq) for the state vector) and diff locally. */
+function listExchange(a: FeedHead[], b: FeedHead[], withHash: boolean): Row {
+  const t0 = performance.now();
+  const ea = fullList(a, withHash);
+  const eb = fullList(b, withHash);
+  const mine = new Map(a.map((h) => [h.author, h]));
+  let found = 0;
+  const seen = new Set<string>();
+  for (const h of b) {
+    seen.add(h.author);
+    const m = mine.get(h.author);
+    if (!m || m.seq !== h.seq || (withHash && m.hash !== h.hash)) found++;
+  }
+  for (const h of a) if (!seen.has(h.author)) found++;
+  const cpuMs = performance.now() - t0;
+  return { method: withHash ? 'naive heads' : 'state vector', aToB: ea.length, bToA: eb.length, rtts: 1, cpuMs, found };
+}
+
+function fmtBytes(n: number): string {
+  return n < 10_000 ? `${n} B` : n < 10_000_000 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(1)} MiB`;
+}
+
+const list = (v: string | undefined) => v?.split(',').map(Number);
+const sizes = list(process.env.BENCH_N) ?? [10_000, 100_000, ...(process.env.BENCH_1M ? [1_000_000] : [])];
+const diffs = list(process.env.BENCH_D) ?? [0, 1, 100, 10_000];
+console.log('| n | d | kind | method | A→B | B→A | round trips | CPU ms | found |');
+console.log('|---|---|---|---|---|---|---|---|---|');
+for (const n of sizes) {
+  const base = Array.from({ length: n }, head);
+  const tb0 = performance.now();
+  const ta = HeadsTree.from(base);
+  ta.rootHash();
+  const build = performance.now() - tb0;
+  const tb = HeadsTree.from(base);
+  tb.rootHash();
+  // Incremental maintenance: one head change plus reading the root again.
+  const tu0 = performance.now();
+  for (let i = 0; i < 1000; i++) {
+    ta.set({ ...base[i], seq: base[i].seq + 1 });
+    ta.rootHash();
+  }
+  const perUpdate = (performance.now() - tu0) / 1000;
+  for (let i = 0; i < 1000; i++) ta.set(base[i]);
+  console.error(
+    `n=${n}: tree build ${build.toFixed(0)} ms, incremental update + root ${(perUpdate * 1000).toFixed(1)} µs`
+  );
+  for (const d of diffs) {
+    if (d > n) continue;
+    for (const kind of ['scattered', 'new feeds'] as const) {
+      if (d === 0 && kind === 'new feeds') continue;
+      const b = [...base];
+      const changed: FeedHead[] = [];
+      if (kind === 'scattered') {
+        for (let i = 0; i < d; i++) {
+          const j = Math.floor(rand() * n);
+          b[j] = { ...b[j], seq: b[j].seq + 1, hash: toHex(bytes(32)) };
+          changed.push(b[j]);
+        }
+      } else
+        for (let i = 0; i < d; i++) {
+          const h = head();
+          changed.push(h);
+          b.push(h);
+        }
+      for (const h of changed) tb.set(h);
+      const rows = [
+        ...(d === 0 ? [merkle(ta, tb, false)] : []),
+        merkle(ta, tb, true),
+        listExchange(base, b, true),
+        listExchange(base, b, false)
+      ];
+      for (const r of rows)
+        console.log(
+          `| ${n} | ${d} | ${kind} | ${r.method} | ${fmtBytes(r.aToB)} | ${fmtBytes(r.bToA)} | ${r.rtts} | ${r.cpuMs.toFixed(1)} | ${r.found} |`
+        );
+      // Restore B to the base set, incrementally.
+      if (kind === 'scattered') for (const h of changed) tb.set(base.find((x) => x.author === h.author)!);
+      else for (const h of changed) tb.remove(h.author);
+    }
+  }
+}

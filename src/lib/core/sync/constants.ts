@@ -1,0 +1,79 @@
+// Defaults and limits of the sync protocol (src/lib/core/sync). Values marked "wire" are part of
+// the protocol (PROTOCOL-sync.md): changing one changes what peers send or accept.
+
+/** Wire: protocol version carried in hello; peers with another version are refused. */
+export const SYNC_PROTOCOL_VERSION = 1;
+/** Wire: libp2p protocol id template; `<net16>` is the first 16 hex chars of the network id. */
+export const SYNC_PROTOCOL_ID = (net16: string): string => `/tabula/${net16}/sync/1.0.0`;
+
+/** Wire: Merkle tree fan-out (one hex nibble of the author key per level). */
+export const MERKLE_FANOUT = 16;
+/** Wire: deepest level (nibbles of the author key used); deeper items share one leaf. */
+export const MERKLE_MAX_DEPTH = 16;
+/** Wire: a subtree with at most this many heads is a leaf (hashed as a list, listed in compares). */
+export const MERKLE_LEAF_MAX = 16;
+/** Wire: domain tags of node hashes (first byte of the hashed bytes). */
+export const MERKLE_LEAF_TAG = 0x00;
+export const MERKLE_INNER_TAG = 0x01;
+/** Wire: bytes of the per-exchange salt contributed by each side. */
+export const SYNC_SALT_BYTES = 16;
+/** Wire: bytes of a salted fingerprint (truncated SHA-256). */
+export const SYNC_FINGERPRINT_BYTES = 8;
+/** Wire: domain tag of the exchange salt derivation. */
+export const SYNC_SALT_TAG = 'tabula/sync-salt/v1\u0000';
+
+/** Wire: largest sync message accepted (decoders refuse larger before parsing). */
+export const SYNC_MAX_MESSAGE_BYTES = 1024 * 1024 + 4096;
+/** Largest compare turn this node builds (further entries go in later turns). */
+export const SYNC_MAX_TURN_BYTES = 48 * 1024;
+/** Wire: entries (nodes) in one compare message. */
+export const SYNC_MAX_COMPARE_ENTRIES = 4096;
+/** Wire: heads listed in one ITEMS/FINAL entry. */
+export const SYNC_MAX_ITEMS_PER_ENTRY = 1024;
+/** Wire: coverage exceptions in one hello. */
+export const SYNC_MAX_COVERAGE = 4096;
+/** Wire: entries in one range response. */
+export const SYNC_MAX_RANGE_ENTRIES = 4096;
+/** Wire: longest error message (UTF-8 bytes). */
+export const SYNC_MAX_ERROR_TEXT = 256;
+
+/** Gap fill: bytes asked for in one range request (well under WebRTC's 256 KiB message limit). */
+export const GAP_BATCH_BYTES = 64 * 1024;
+/** Gap fill: seqs asked for in one range request. */
+export const GAP_BATCH_SEQS = 64;
+/** Gap fill: seqs ahead of the local head that may be in flight per author (under the ledger's pending cap of 256). */
+export const GAP_WINDOW_SEQS = 192;
+/** Gap fill: a gap this close to the peer's head counts as "tail" (fetched before older history). */
+export const GAP_TAIL_SEQS = 256;
+/** Gap fill: peers one author's range is split over at once. */
+export const GAP_MAX_PEERS_PER_RANGE = 3;
+/** Gap fill: requests in flight per peer. */
+export const GAP_MAX_REQUESTS_PER_PEER = 4;
+/** Gap fill: requested bytes in flight per peer. */
+export const GAP_MAX_BYTES_PER_PEER = 256 * 1024;
+/** Gap fill: requests in flight over all peers. */
+export const GAP_MAX_REQUESTS_TOTAL = 12;
+/** Gap fill: per-request timeout, ms. */
+export const GAP_REQUEST_TIMEOUT_MS = 5_000;
+/** Gap fill: backoff after a failed request (doubles per failure, full jitter), ms. */
+export const GAP_BACKOFF_BASE_MS = 250;
+export const GAP_BACKOFF_MAX_MS = 30_000;
+/**
+ * Gap fill: authors with a known gap tracked at once. Beyond it, gaps of further authors are not
+ * recorded (a later exchange finds them again once the queue drains): bounds what a peer
+ * claiming fake feeds can make us hold.
+ */
+export const GAP_MAX_TARGETS = 100_000;
+/** Gap fill: fork evidence (author, seq) waiting to be fetched, at most. */
+export const GAP_MAX_FORKS = 4096;
+/** Gap fill: fork evidence keys remembered as fetched (so they are not fetched again each sync). */
+export const GAP_MAX_FORKS_DONE = 4096;
+
+/** Reconcile: an exchange waiting longer than this for the peer's next message is abandoned, ms. */
+export const SYNC_EXCHANGE_TIMEOUT_MS = 10_000;
+/** Session: exchanges a peer may have open with us at once (further begins are refused). */
+export const SYNC_MAX_OPEN_EXCHANGES = 2;
+/** Session: range requests served at once per peer (further ones get a busy error). */
+export const SYNC_MAX_SERVING = 4;
+/** Driver: anti-entropy period (plus up to the same again of jitter), ms. */
+export const SYNC_PERIOD_MS = 30_000;

@@ -1,0 +1,418 @@
+// The sync engine of one node: hello, Merkle exchanges, gap fill and serving range requests for
+// every connected peer, over an injected transport (send bytes to a peer id; the driver hands
+// received bytes to receive()). Pure: clock and randomness are injected, timers are the driver's
+// tick() calls. Three drivers run it: libp2p streams in the worker, the simulation in test/sim,
+// and (later) the relay's archive mode.
+//
+// Driver contract:
+// - addPeer(id, { initiator }) when a connection opens (the dialler is the initiator);
+//   removePeer(id) when it closes. receive(id, bytes) for each message from the peer.
+// - tick() every ~250 ms (timeouts, periodic anti-entropy with jitter, scheduling).
+// - syncAll() / syncWith(id) on anti-entropy triggers: an entry whose predecessor is missing,
+//   a partition healing, the network coming back.
+// - onPeerRejected(id, error): wrong network (disconnect and count it), malformed messages or
+//   invalid entries (score or ban the peer).
+import type { FeedHead } from '../types.js';
+import { LedgerError } from '../errors.js';
+import { bytesEqual, toHex } from '../bytes.js';
+import { HeadsTree } from './merkle.js';
+import { Exchange, type ExchangeOptions } from './reconcile.js';
+import { GapFill, type GapRequest } from './gap-fill.js';
+import { PeerSession, type PeerSyncStatus } from './session.js';
+import type { SyncReplica } from './replica.js';
+import type { CompareMsg, EntriesMsg, ErrorMsg, GetMsg, HelloMsg, ReplyMsg, SyncMsg } from './messages.js';
+import { decodeSyncMessage, encodeSyncMessage } from './codec.js';
+import { SyncOversizedError, SyncProtocolError, SyncWrongNetworkError } from './errors.js';
+import {
+  GAP_BATCH_BYTES,
+  SYNC_EXCHANGE_TIMEOUT_MS,
+  SYNC_MAX_OPEN_EXCHANGES,
+  SYNC_MAX_RANGE_ENTRIES,
+  SYNC_MAX_SERVING,
+  SYNC_PERIOD_MS,
+  SYNC_PROTOCOL_VERSION,
+  SYNC_SALT_BYTES
+} from './constants.js';
+
+/** Error code asking the peer to say hello again. */
+const NO_HELLO = 'sync-no-hello';
+
+/** Bytes served per range answer at most (a single larger entry is still sent on its own). */
+const SERVE_MAX_BYTES = 2 * GAP_BATCH_BYTES;
+
+export interface SyncEngineOptions {
+  replica: SyncReplica;
+  /** Sends one message to a peer (the driver frames it; the simulation may drop it). */
+  send: (peer: string, bytes: Uint8Array) => void;
+  now: () => number;
+  /** Random bytes (crypto.getRandomValues in production, seeded in simulations). */
+  randomBytes: (n: number) => Uint8Array;
+  /** Anti-entropy period, ms; each peer is synced again after period × (1 + jitter in [0, 1)). */
+  periodMs?: number;
+  /** A peer was refused or sent invalid data (error code in `error.code`). */
+  onPeerRejected?: (peer: string, error: LedgerError) => void;
+  /** Test and benchmark knobs. */
+  exchange?: Partial<Pick<ExchangeOptions, 'maxTurnBytes' | 'timeoutMs'>>;
+  gap?: { batchBytes?: number; batchSeqs?: number; timeoutMs?: number; maxRequestsTotal?: number };
+}
+
+export interface SyncStatus {
+  /** Stable Merkle root of our heads, hex. */
+  root: string;
+  feeds: number;
+  /** Entries known to be missing (and fork evidence to fetch). */
+  missing: number;
+  missingAuthors: number;
+  /** Last time our root equalled a peer's, ms. */
+  lastEqualRootAt: number | null;
+  /** Peers refused for another network or protocol version. */
+  rejectedPeers: number;
+  peers: PeerSyncStatus[];
+}
+
+export class SyncEngine {
+  readonly tree: HeadsTree;
+  private readonly gap: GapFill;
+  private readonly sessions = new Map<string, PeerSession>();
+  private readonly unsubscribe: () => void;
+  private lastEqualRootAt: number | null = null;
+  private rejectedPeers = 0;
+  private closed = false;
+
+  constructor(private readonly opts: SyncEngineOptions) {
+    this.tree = HeadsTree.from(opts.replica.heads());
+    this.unsubscribe = opts.replica.onHeadsChanged((hs, complete) => this.headsChanged(hs, complete === true));
+    this.gap = new GapFill({
+      now: opts.now,
+      random: () => this.random(),
+      localHead: (a) => this.tree.get(a)?.seq ?? 0,
+      ...opts.gap
+    });
+  }
+
+  // ---- driver calls ----
+
+  /** A connection opened: says hello. The initiator starts the first exchange if roots differ. */
+  addPeer(peer: string, o: { initiator: boolean; rttMs?: number }): void {
+    if (this.closed || this.sessions.has(peer)) return;
+    const s = new PeerSession(peer, o.initiator, this.opts.randomBytes(SYNC_SALT_BYTES), this.opts.now());
+    this.sessions.set(peer, s);
+    this.gap.addPeer(peer, { rttMs: o.rttMs, holdsFrom: (a) => s.holdsFrom(a) });
+    this.sayHello(s);
+  }
+
+  removePeer(peer: string): void {
+    this.sessions.delete(peer);
+    this.gap.removePeer(peer);
+  }
+
+  setRtt(peer: string, rttMs: number): void {
+    this.gap.setRtt(peer, rttMs);
+  }
+
+  /** Starts an exchange with every ready peer (anti-entropy trigger). */
+  syncAll(): void {
+    for (const s of this.sessions.values()) this.startExchange(s);
+  }
+
+  syncWith(peer: string): void {
+    const s = this.sessions.get(peer);
+    if (s) this.startExchange(s);
+  }
+
+  /** Timeouts, periodic anti-entropy, gap-fill scheduling. Call every ~250 ms. */
+  tick(): void {
+    if (this.closed) return;
+    const now = this.opts.now();
+    for (const s of this.sessions.values()) {
+      for (const map of [s.mine, s.theirs]) {
+        for (const x of [...map.values()]) {
+          if (!x.expired(now)) continue;
+          map.delete(x.xid);
+          s.exchangesFailed++;
+          // A lost turn: try again soon (jittered) rather than a whole period later.
+          if (x.initiator) s.nextSyncAt = Math.min(s.nextSyncAt, now + this.exchangeTimeout() * this.random());
+        }
+      }
+      if (s.hello && !s.rejected && now >= s.nextSyncAt) this.startExchange(s);
+      // No hello from the peer yet: ours may have been lost; say it again after a timeout.
+      if (!s.hello && !s.rejected && now - s.helloSentAt > this.exchangeTimeout()) this.sayHello(s);
+    }
+    this.gap.tick();
+    this.pump();
+  }
+
+  /**
+   * Handles one message (bytes as framed by the driver) from a peer. Resolves once any serving or
+   * ingest it caused is done. Peer faults never throw: they are answered with an error message
+   * and reported through onPeerRejected. Rejects only when the replica itself fails (e.g.
+   * a storage error in ingest); the request then times out and is retried.
+   */
+  async receive(peer: string, bytes: Uint8Array): Promise<void> {
+    const s = this.sessions.get(peer);
+    if (!s || s.rejected || this.closed) return;
+    s.bytesIn += bytes.length;
+    let msg: SyncMsg;
+    try {
+      msg = decodeSyncMessage(bytes);
+    } catch (e) {
+      this.refuse(s, e as LedgerError, 0, 0);
+      return;
+    }
+    try {
+      await this.dispatch(s, msg);
+    } catch (e) {
+      if (e instanceof SyncProtocolError) this.refuse(s, e, 0, 0);
+      else throw e;
+    }
+  }
+
+  status(): SyncStatus {
+    const g = this.gap.status();
+    const perPeer = new Map<string, number>();
+    for (const r of g.inFlight) perPeer.set(r.peer, (perPeer.get(r.peer) ?? 0) + 1);
+    return {
+      root: toHex(this.tree.rootHash()),
+      feeds: this.tree.size,
+      missing: g.missing,
+      missingAuthors: g.authors,
+      lastEqualRootAt: this.lastEqualRootAt,
+      rejectedPeers: this.rejectedPeers,
+      peers: [...this.sessions.values()].map((s) => s.status(perPeer.get(s.peer) ?? 0))
+    };
+  }
+
+  /** Nothing in flight and nothing known missing. */
+  idle(): boolean {
+    const g = this.gap.status();
+    if (g.missing > 0 || g.inFlight.length > 0) return false;
+    for (const s of this.sessions.values()) if (s.mine.size + s.theirs.size + s.serving > 0) return false;
+    return true;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.unsubscribe();
+    this.sessions.clear();
+  }
+
+  // ---- internals ----
+
+  private random(): number {
+    const b = this.opts.randomBytes(4);
+    return (((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0) / 2 ** 32;
+  }
+
+  private headsChanged(heads: FeedHead[], complete: boolean): void {
+    if (complete) {
+      // A rebuilt replica: make the tree equal to the given set (O(changes × depth)).
+      const keep = new Set(heads.map((h) => h.author));
+      for (const h of this.tree.heads()) if (!keep.has(h.author)) this.tree.remove(h.author);
+      for (const h of heads) this.tree.set(h);
+      return;
+    }
+    for (const h of heads) {
+      const cur = this.tree.get(h.author);
+      if (!cur || h.seq > cur.seq) this.tree.set(h);
+    }
+  }
+
+  private sayHello(s: PeerSession): void {
+    s.helloSentAt = this.opts.now();
+    this.send(s, this.hello(s));
+  }
+
+  private hello(s: PeerSession): HelloMsg {
+    const r = this.opts.replica;
+    return {
+      t: 'hello',
+      version: SYNC_PROTOCOL_VERSION,
+      network: r.networkId,
+      role: r.role,
+      root: this.tree.rootHash(),
+      feeds: this.tree.size,
+      entries: r.entryCount(),
+      coverage: r.coverage(),
+      salt: s.salt
+    };
+  }
+
+  private send(s: PeerSession, m: SyncMsg): void {
+    const bytes = encodeSyncMessage(m);
+    s.bytesOut += bytes.length;
+    this.opts.send(s.peer, bytes);
+  }
+
+  private refuse(s: PeerSession, e: LedgerError, rid: number, xid: number): void {
+    this.send(s, { t: 'error', rid, xid, code: e.code, message: e.message });
+    this.opts.onPeerRejected?.(s.peer, e);
+  }
+
+  private exchangeTimeout(): number {
+    return this.opts.exchange?.timeoutMs ?? SYNC_EXCHANGE_TIMEOUT_MS;
+  }
+
+  private exchangeOpts(): ExchangeOptions {
+    return { random: this.opts.randomBytes, now: this.opts.now, ...this.opts.exchange };
+  }
+
+  private startExchange(s: PeerSession): void {
+    if (!s.hello || s.rejected || s.mine.size > 0) return;
+    const period = this.opts.periodMs ?? SYNC_PERIOD_MS;
+    s.nextSyncAt = this.opts.now() + period * (1 + this.random());
+    const root = this.tree.rootHash();
+    const eager = !(s.peerRoot && bytesEqual(s.peerRoot, root));
+    const { exchange, begin } = Exchange.initiate(this.tree, s.nextXid++, s.hello.salt, this.exchangeOpts(), eager);
+    s.mine.set(exchange.xid, exchange);
+    this.send(s, begin);
+  }
+
+  private finished(s: PeerSession, x: Exchange): void {
+    (x.initiator ? s.mine : s.theirs).delete(x.xid);
+    s.exchangesCompleted++;
+    const now = this.opts.now();
+    s.lastSyncAt = now;
+    const diffs = x.differences();
+    s.peerRoot = diffs.length === 0 ? this.tree.rootHash() : null;
+    if (diffs.length === 0) {
+      s.lastEqualAt = now;
+      this.lastEqualRootAt = now;
+    }
+    this.gap.learn(s.peer, diffs);
+    this.pump();
+  }
+
+  private async dispatch(s: PeerSession, m: SyncMsg): Promise<void> {
+    if (m.t === 'hello') return this.onHello(s, m);
+    if (m.t === 'error') return this.onError(s, m);
+    if (!s.hello) {
+      // Our peer's hello has not arrived (lost, or still on its way): ask for it again.
+      this.send(s, { t: 'error', rid: 0, xid: 0, code: NO_HELLO, message: `${m.t} before hello` });
+      return;
+    }
+    switch (m.t) {
+      case 'begin': {
+        if (s.theirs.size >= SYNC_MAX_OPEN_EXCHANGES || s.theirs.has(m.xid)) {
+          this.send(s, { t: 'error', rid: 0, xid: m.xid, code: 'sync-busy', message: 'too many open exchanges' });
+          return;
+        }
+        const { exchange, reply } = Exchange.respond(this.tree, m, s.salt, this.exchangeOpts());
+        this.send(s, reply);
+        if (exchange.done) this.finished(s, exchange);
+        else s.theirs.set(m.xid, exchange);
+        return;
+      }
+      case 'reply':
+      case 'compare':
+        return this.onTurn(s, m);
+      case 'get':
+        return this.serve(s, m);
+      case 'entries':
+        return this.onEntries(s, m);
+    }
+  }
+
+  private onHello(s: PeerSession, m: HelloMsg): void {
+    // A repeated hello (ours was thought lost) replaces the first: same checks, same effects.
+    if (m.version !== SYNC_PROTOCOL_VERSION || !bytesEqual(m.network, this.opts.replica.networkId)) {
+      s.rejected = true;
+      this.rejectedPeers++;
+      this.refuse(s, new SyncWrongNetworkError(), 0, 0);
+      this.gap.removePeer(s.peer);
+      return;
+    }
+    s.setHello(m);
+    if (bytesEqual(m.root, this.tree.rootHash())) {
+      s.lastEqualAt = this.lastEqualRootAt = this.opts.now();
+      s.nextSyncAt = this.opts.now() + (this.opts.periodMs ?? SYNC_PERIOD_MS) * (1 + this.random());
+    } else if (s.initiator) this.startExchange(s);
+    else s.nextSyncAt = this.opts.now() + (this.opts.periodMs ?? SYNC_PERIOD_MS) * this.random();
+  }
+
+  private onError(s: PeerSession, m: ErrorMsg): void {
+    if (m.code === NO_HELLO) return this.sayHello(s);
+    if (m.code === new SyncWrongNetworkError().code && !s.rejected) {
+      s.rejected = true;
+      this.rejectedPeers++;
+      this.gap.removePeer(s.peer);
+    }
+    if (m.rid && this.gap.pending(m.rid, s.peer)) this.gap.fail(m.rid);
+    if (m.xid && s.mine.delete(m.xid)) s.exchangesFailed++;
+  }
+
+  private onTurn(s: PeerSession, m: ReplyMsg | CompareMsg): void {
+    // The initiator sends even turns: an even compare belongs to an exchange the peer started.
+    const x = m.t === 'reply' || m.turn % 2 === 1 ? s.mine.get(m.xid) : s.theirs.get(m.xid);
+    if (!x) return; // finished, expired or unknown: ignore (duplicates and late turns)
+    let out: CompareMsg | null;
+    try {
+      out = x.receive(m);
+    } catch (e) {
+      (x.initiator ? s.mine : s.theirs).delete(x.xid);
+      s.exchangesFailed++;
+      throw e;
+    }
+    if (out) this.send(s, out);
+    if (x.done) this.finished(s, x);
+  }
+
+  private async serve(s: PeerSession, m: GetMsg): Promise<void> {
+    if (s.serving >= SYNC_MAX_SERVING) {
+      this.send(s, { t: 'error', rid: m.rid, xid: 0, code: 'sync-busy', message: 'too many range requests' });
+      return;
+    }
+    if (m.from < 1 || m.to < m.from) throw new SyncProtocolError('empty or invalid range');
+    const to = Math.min(m.to, m.from + SYNC_MAX_RANGE_ENTRIES - 1);
+    s.serving++;
+    try {
+      const entries = await this.opts.replica.getRange(m.author, m.from, to, Math.min(m.maxBytes, SERVE_MAX_BYTES));
+      if (!this.sessions.has(s.peer)) return;
+      s.entriesOut += entries.length;
+      this.send(s, { t: 'entries', rid: m.rid, entries });
+    } finally {
+      s.serving--;
+    }
+  }
+
+  private async onEntries(s: PeerSession, m: EntriesMsg): Promise<void> {
+    const req: GapRequest | undefined = this.gap.pending(m.rid, s.peer);
+    if (!req) return; // late (timed out) or unsolicited
+    const bytes = m.entries.reduce((n, e) => n + e.length, 0);
+    if (m.entries.length > req.to - req.from + 1 || (m.entries.length > 1 && bytes > req.maxBytes)) {
+      this.gap.fail(req.rid);
+      s.invalidIn += m.entries.length;
+      this.opts.onPeerRejected?.(s.peer, new SyncOversizedError('range answer larger than asked'));
+      return;
+    }
+    const report =
+      m.entries.length > 0 ? await this.opts.replica.ingest(m.entries) : { added: 0, forks: 0, rejected: [] };
+    s.entriesIn += report.added;
+    s.invalidIn += report.rejected.length;
+    this.gap.settle(req.rid, {
+      received: m.entries.length,
+      added: report.added,
+      forks: report.forks,
+      rejected: report.rejected.length
+    });
+    if (report.rejected.length > 0) {
+      const first = report.rejected[0] as { code?: string; message?: string };
+      this.opts.onPeerRejected?.(
+        s.peer,
+        new LedgerError('InvalidEntriesError', first?.code ?? 'invalid-entries', first?.message ?? 'invalid entries')
+      );
+    }
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.closed) return;
+    for (const r of this.gap.next()) {
+      const s = this.sessions.get(r.peer);
+      if (!s) {
+        this.gap.fail(r.rid);
+        continue;
+      }
+      this.send(s, { t: 'get', rid: r.rid, author: r.author, from: r.from, to: r.to, maxBytes: r.maxBytes });
+    }
+  }
+}

@@ -1,0 +1,38 @@
+// Typed errors of the sync protocol. Match by `name` or `code` (the code also travels in
+// error messages on the wire).
+import { LedgerError } from '../errors.js';
+
+/** A sync message that is not a canonical encoding (truncated, bad tag, count over its bound...). */
+export class SyncMalformedError extends LedgerError {
+  constructor(message = 'malformed sync message') {
+    super('SyncMalformedError', 'sync-malformed', message);
+  }
+}
+
+/** A sync message larger than the protocol limit (refused before parsing). */
+export class SyncOversizedError extends LedgerError {
+  constructor(message = 'sync message too large') {
+    super('SyncOversizedError', 'sync-oversized', message);
+  }
+}
+
+/** The peer's hello names another network (genesis) or protocol version. */
+export class SyncWrongNetworkError extends LedgerError {
+  constructor(message = 'peer is on another network') {
+    super('SyncWrongNetworkError', 'sync-wrong-network', message);
+  }
+}
+
+/** A well-formed message that breaks the protocol (unexpected, out of place, inconsistent). */
+export class SyncProtocolError extends LedgerError {
+  constructor(message = 'sync protocol violation') {
+    super('SyncProtocolError', 'sync-protocol', message);
+  }
+}
+
+/** The peer did not answer in time. */
+export class SyncTimeoutError extends LedgerError {
+  constructor(message = 'sync peer timed out') {
+    super('SyncTimeoutError', 'sync-timeout', message);
+  }
+}

@@ -1,0 +1,367 @@
+// Gap-fill scheduler: which missing entry ranges to ask which peer for, and when. A transport-free
+// state machine (clock and randomness injected): learn() what peers hold, next() the requests to
+// send now, settle() each answer (or fail() it), tick() for timeouts.
+//
+// Rules (SPEC §5, issue 7):
+// - Targets: per author, the highest seq a peer is known to hold. A target is only dropped once
+//   the local head reaches it, so nothing missing is forgotten (it waits for a holder if none is
+//   connected). Fork evidence (same seq, different hash) is fetched once per (author, seq).
+//   At most GAP_MAX_TARGETS authors and GAP_MAX_FORKS forks are tracked; further ones are found
+//   again by a later exchange.
+// - Priority: fork evidence, then "tail" gaps (within GAP_TAIL_SEQS of the known head), then older
+//   history. Within an author, ranges go in seq order so the ledger can chain them; at most
+//   GAP_WINDOW_SEQS ahead of the local head are in flight (below the ledger's pending cap).
+// - A request asks for at most GAP_BATCH_SEQS seqs and GAP_BATCH_BYTES bytes. One author's window
+//   is split over up to GAP_MAX_PEERS_PER_RANGE peers; per peer at most GAP_MAX_REQUESTS_PER_PEER
+//   requests and GAP_MAX_BYTES_PER_PEER requested bytes are in flight.
+// - Peers are ranked by coverage (they must hold the range), then past usefulness, then RTT.
+//   A timeout, an empty or invalid answer puts the peer in exponential backoff with full jitter.
+import type { Difference } from './reconcile.js';
+import {
+  GAP_BACKOFF_BASE_MS,
+  GAP_BACKOFF_MAX_MS,
+  GAP_BATCH_BYTES,
+  GAP_BATCH_SEQS,
+  GAP_MAX_BYTES_PER_PEER,
+  GAP_MAX_FORKS,
+  GAP_MAX_TARGETS,
+  GAP_MAX_FORKS_DONE,
+  GAP_MAX_PEERS_PER_RANGE,
+  GAP_MAX_REQUESTS_PER_PEER,
+  GAP_MAX_REQUESTS_TOTAL,
+  GAP_REQUEST_TIMEOUT_MS,
+  GAP_TAIL_SEQS,
+  GAP_WINDOW_SEQS
+} from './constants.js';
+
+export type GapPriority = 'fork' | 'tail' | 'history';
+
+/** A range request to send to `peer` (rid is unique per scheduler). */
+export interface GapRequest {
+  rid: number;
+  peer: string;
+  author: string;
+  from: number;
+  to: number;
+  maxBytes: number;
+  priority: GapPriority;
+  sentAt: number;
+}
+
+/** How a settled request went, as the ingest saw it. */
+export interface GapOutcome {
+  /** Entries in the answer. */
+  received: number;
+  /** Entries newly stored. */
+  added: number;
+  /** Fork evidence found. */
+  forks: number;
+  /** Entries refused as invalid (the peer is penalised). */
+  rejected: number;
+}
+
+export interface GapFillOptions {
+  now: () => number;
+  /** Uniform in [0, 1). */
+  random: () => number;
+  /** The local contiguous head seq of `author` (0 when none). */
+  localHead: (author: string) => number;
+  batchBytes?: number;
+  batchSeqs?: number;
+  timeoutMs?: number;
+  maxRequestsTotal?: number;
+}
+
+interface PeerState {
+  rttMs: number;
+  /** Lowest seq the peer holds of an author (Infinity: none). */
+  holdsFrom: (author: string) => number;
+  /** Moving average of useful answers, in [-1, 1]. */
+  useful: number;
+  failures: number;
+  backoffUntil: number;
+  requests: number;
+  bytes: number;
+}
+
+interface Target {
+  want: number;
+  /** peer -> highest seq it holds. */
+  holders: Map<string, number>;
+}
+
+interface ForkWant {
+  author: string;
+  seq: number;
+  holders: Set<string>;
+}
+
+export interface GapStatus {
+  /** Entries known to be missing (sum over authors of target - local head), plus forks to fetch. */
+  missing: number;
+  /** Authors with a target above the local head. */
+  authors: number;
+  inFlight: GapRequest[];
+}
+
+const USEFUL_ALPHA = 0.3;
+
+export class GapFill {
+  private readonly peers = new Map<string, PeerState>();
+  private readonly targets = new Map<string, Target>();
+  private readonly forks = new Map<string, ForkWant>();
+  private readonly forksDone = new Set<string>();
+  private readonly inflight = new Map<number, GapRequest>();
+  /** Ranges received but not yet chained (waiting in the ledger's pending buffer), per author. */
+  private readonly fetched = new Map<string, { from: number; to: number; until: number }[]>();
+  private nextRid = 1;
+
+  constructor(private readonly opts: GapFillOptions) {}
+
+  addPeer(peer: string, info: { rttMs?: number; holdsFrom?: (author: string) => number }): void {
+    const old = this.peers.get(peer);
+    this.peers.set(peer, {
+      rttMs: info.rttMs ?? old?.rttMs ?? 1000,
+      holdsFrom: info.holdsFrom ?? old?.holdsFrom ?? (() => 1),
+      useful: old?.useful ?? 0,
+      failures: old?.failures ?? 0,
+      backoffUntil: old?.backoffUntil ?? 0,
+      requests: old?.requests ?? 0,
+      bytes: old?.bytes ?? 0
+    });
+  }
+
+  setRtt(peer: string, rttMs: number): void {
+    const p = this.peers.get(peer);
+    if (p) p.rttMs = rttMs;
+  }
+
+  /** Forgets a peer: its requests are dropped (their ranges go back to the queue), targets stay. */
+  removePeer(peer: string): void {
+    this.peers.delete(peer);
+    for (const [rid, r] of this.inflight) if (r.peer === peer) this.inflight.delete(rid);
+    for (const t of this.targets.values()) t.holders.delete(peer);
+    for (const f of this.forks.values()) f.holders.delete(peer);
+  }
+
+  /** Records what a Merkle exchange with `peer` found. */
+  learn(peer: string, diffs: readonly Difference[]): void {
+    for (const d of diffs) {
+      if (d.fork) {
+        const key = `${d.author}:${d.mine}`;
+        if (this.forksDone.has(key)) continue;
+        if (!this.forks.has(key) && this.forks.size >= GAP_MAX_FORKS) continue;
+        const f = this.forks.get(key) ?? { author: d.author, seq: d.mine, holders: new Set<string>() };
+        f.holders.add(peer);
+        this.forks.set(key, f);
+        continue;
+      }
+      if (d.theirs <= d.mine) continue;
+      if (!this.targets.has(d.author) && this.targets.size >= GAP_MAX_TARGETS) continue;
+      const t = this.targets.get(d.author) ?? { want: 0, holders: new Map<string, number>() };
+      t.want = Math.max(t.want, d.theirs);
+      t.holders.set(peer, d.theirs);
+      this.targets.set(d.author, t);
+    }
+  }
+
+  /** Requests to send now (already counted in flight). */
+  next(): GapRequest[] {
+    const out: GapRequest[] = [];
+    const max = this.opts.maxRequestsTotal ?? GAP_MAX_REQUESTS_TOTAL;
+    for (const f of [...this.forks.values()]) {
+      if (this.inflight.size >= max) return out;
+      if (this.forkInFlight(f)) continue;
+      const peer = this.pickPeer([...f.holders], f.author, f.seq, new Map());
+      if (peer) out.push(this.send(peer, f.author, f.seq, f.seq, 'fork'));
+    }
+    for (const { author, t, priority } of this.rankedTargets()) {
+      while (this.inflight.size < max) {
+        const r = this.planRange(author, t, priority);
+        if (!r) break;
+        out.push(r);
+      }
+    }
+    return out;
+  }
+
+  /** The request `rid` if it is in flight for `peer` (answers to anything else are ignored). */
+  pending(rid: number, peer: string): GapRequest | undefined {
+    const r = this.inflight.get(rid);
+    return r && r.peer === peer ? r : undefined;
+  }
+
+  /** An answer was ingested. Updates the peer's score; unfilled parts are planned again by next(). */
+  settle(rid: number, o: GapOutcome): void {
+    const r = this.take(rid);
+    if (!r) return;
+    const p = this.peers.get(r.peer);
+    if (r.priority === 'fork' && o.received > 0 && o.rejected === 0) this.forkDone(r.author, r.from);
+    const bad = o.rejected > 0 || o.received === 0;
+    if (p) {
+      p.useful += USEFUL_ALPHA * ((o.rejected > 0 ? -1 : o.added + o.forks > 0 ? 1 : 0) - p.useful);
+      if (bad) this.penalise(r.peer, p);
+      else p.failures = 0;
+    }
+    // A peer that answers "nothing" for a range it claimed is not asked for that author again
+    // until a new exchange says it holds it.
+    if (o.received === 0) this.targets.get(r.author)?.holders.delete(r.peer);
+    else if (!bad && r.priority !== 'fork') this.markFetched(r.author, r.from, r.from + o.received - 1);
+    this.dropFilled(r.author);
+  }
+
+  /** A request failed (error answer, invalid response, send failure): backoff, range re-queued. */
+  fail(rid: number): void {
+    const r = this.take(rid);
+    if (!r) return;
+    const p = this.peers.get(r.peer);
+    if (p) this.penalise(r.peer, p);
+  }
+
+  /** Times out overdue requests; returns them. */
+  tick(): GapRequest[] {
+    const now = this.opts.now();
+    const limit = this.opts.timeoutMs ?? GAP_REQUEST_TIMEOUT_MS;
+    const late = [...this.inflight.values()].filter((r) => now - r.sentAt > limit);
+    for (const r of late) this.fail(r.rid);
+    return late;
+  }
+
+  status(): GapStatus {
+    let missing = this.forks.size;
+    let authors = 0;
+    for (const [a, t] of this.targets) {
+      const gap = t.want - this.opts.localHead(a);
+      if (gap > 0) {
+        missing += gap;
+        authors++;
+      }
+    }
+    return { missing, authors, inFlight: [...this.inflight.values()] };
+  }
+
+  /** Peer score: higher is better. */
+  score(peer: string): number {
+    const p = this.peers.get(peer);
+    return p ? p.useful - p.rttMs / 10_000 - p.failures * 0.1 : -Infinity;
+  }
+
+  private take(rid: number): GapRequest | undefined {
+    const r = this.inflight.get(rid);
+    if (!r) return undefined;
+    this.inflight.delete(rid);
+    const p = this.peers.get(r.peer);
+    if (p) {
+      p.requests--;
+      p.bytes -= r.maxBytes;
+    }
+    return r;
+  }
+
+  private penalise(peer: string, p: PeerState): void {
+    p.failures++;
+    const delay = Math.min(GAP_BACKOFF_MAX_MS, GAP_BACKOFF_BASE_MS * 2 ** (p.failures - 1));
+    p.backoffUntil = this.opts.now() + delay * (0.5 + 0.5 * this.opts.random());
+  }
+
+  private forkDone(author: string, seq: number): void {
+    const key = `${author}:${seq}`;
+    this.forks.delete(key);
+    this.forksDone.add(key);
+    if (this.forksDone.size > GAP_MAX_FORKS_DONE) this.forksDone.delete(this.forksDone.values().next().value!);
+  }
+
+  private forkInFlight(f: ForkWant): boolean {
+    for (const r of this.inflight.values())
+      if (r.priority === 'fork' && r.author === f.author && r.from === f.seq) return true;
+    return false;
+  }
+
+  /** Remembers a received range for one timeout, so later parts are not asked again while earlier ones arrive. */
+  private markFetched(author: string, from: number, to: number): void {
+    const until = this.opts.now() + (this.opts.timeoutMs ?? GAP_REQUEST_TIMEOUT_MS);
+    const list = (this.fetched.get(author) ?? []).filter((f) => f.until > this.opts.now());
+    list.push({ from, to, until });
+    this.fetched.set(author, list);
+  }
+
+  private covered(author: string, local: number): { from: number; to: number }[] {
+    const now = this.opts.now();
+    const list = (this.fetched.get(author) ?? []).filter((f) => f.until > now && f.to > local);
+    if (list.length === 0) this.fetched.delete(author);
+    else this.fetched.set(author, list);
+    return list;
+  }
+
+  private dropFilled(author: string): void {
+    const t = this.targets.get(author);
+    if (t && this.opts.localHead(author) >= t.want) this.targets.delete(author);
+  }
+
+  private rankedTargets(): { author: string; t: Target; priority: GapPriority }[] {
+    const out: { author: string; t: Target; priority: GapPriority; gap: number }[] = [];
+    for (const [author, t] of this.targets) {
+      const gap = t.want - this.opts.localHead(author);
+      if (gap <= 0) {
+        this.targets.delete(author);
+        continue;
+      }
+      out.push({ author, t, gap, priority: gap <= GAP_TAIL_SEQS ? 'tail' : 'history' });
+    }
+    const rank = (p: GapPriority) => (p === 'tail' ? 0 : 1);
+    return out.sort((a, b) => rank(a.priority) - rank(b.priority) || a.gap - b.gap || (a.author < b.author ? -1 : 1));
+  }
+
+  /** The next unrequested range of `author` inside its window, sent to the best holder; or null. */
+  private planRange(author: string, t: Target, priority: GapPriority): GapRequest | null {
+    const local = this.opts.localHead(author);
+    const windowEnd = Math.min(t.want, local + GAP_WINDOW_SEQS);
+    const mine = [...this.inflight.values()].filter((r) => r.author === author && r.priority !== 'fork');
+    const busy = [...mine, ...this.covered(author, local)].sort((a, b) => a.from - b.from);
+    let from = local + 1;
+    for (const r of busy) {
+      if (r.from > from) break;
+      from = Math.max(from, r.to + 1);
+    }
+    if (from > windowEnd) return null;
+    const nextStart = busy.find((r) => r.from > from)?.from ?? Infinity;
+    const perAuthor = new Map<string, number>();
+    for (const r of mine) perAuthor.set(r.peer, (perAuthor.get(r.peer) ?? 0) + 1);
+    const holders = [...t.holders].filter(([, head]) => head >= from).map(([p]) => p);
+    const peer = this.pickPeer(holders, author, from, perAuthor);
+    if (!peer) return null;
+    const to = Math.min(
+      windowEnd,
+      nextStart - 1,
+      from + (this.opts.batchSeqs ?? GAP_BATCH_SEQS) - 1,
+      t.holders.get(peer)!
+    );
+    return this.send(peer, author, from, to, priority);
+  }
+
+  /** Best eligible holder: holds `from`, not backing off, under its caps, spread over <= 3 peers per author. */
+  private pickPeer(holders: string[], author: string, from: number, perAuthor: Map<string, number>): string | null {
+    const now = this.opts.now();
+    const bytes = this.opts.batchBytes ?? GAP_BATCH_BYTES;
+    const eligible = holders.filter((id) => {
+      const p = this.peers.get(id);
+      if (!p || p.backoffUntil > now || p.holdsFrom(author) > from) return false;
+      if (p.requests >= GAP_MAX_REQUESTS_PER_PEER || p.bytes + bytes > GAP_MAX_BYTES_PER_PEER) return false;
+      return perAuthor.has(id) || perAuthor.size < GAP_MAX_PEERS_PER_RANGE;
+    });
+    eligible.sort(
+      (a, b) => (perAuthor.get(a) ?? 0) - (perAuthor.get(b) ?? 0) || this.score(b) - this.score(a) || (a < b ? -1 : 1)
+    );
+    return eligible[0] ?? null;
+  }
+
+  private send(peer: string, author: string, from: number, to: number, priority: GapPriority): GapRequest {
+    const p = this.peers.get(peer)!;
+    const maxBytes = this.opts.batchBytes ?? GAP_BATCH_BYTES;
+    const r: GapRequest = { rid: this.nextRid++, peer, author, from, to, maxBytes, priority, sentAt: this.opts.now() };
+    p.requests++;
+    p.bytes += maxBytes;
+    this.inflight.set(r.rid, r);
+    return r;
+  }
+}

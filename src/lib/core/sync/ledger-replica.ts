@@ -1,0 +1,46 @@
+// Adapts a Ledger (and its store) to the SyncReplica interface the sync engine uses.
+import type { Ledger } from '../ledger.js';
+import type { FeedHead } from '../types.js';
+import { encodeEntry } from '../entry.js';
+import { toHex } from '../bytes.js';
+import type { SyncReplica } from './replica.js';
+import { SYNC_MAX_RANGE_ENTRIES } from './constants.js';
+
+/** A full replica backed by `ledger` (every entry from seq 1 is kept). */
+export function ledgerReplica(ledger: Ledger): SyncReplica {
+  return {
+    networkId: ledger.networkId,
+    role: 'full',
+    heads: () => ledger.heads(),
+    entryCount: () => ledger.heads().reduce((n, h) => n + h.seq, 0),
+    coverage: () => [],
+    async getRange(author, from, to, maxBytes) {
+      const limit = Math.min(to - from + 1, SYNC_MAX_RANGE_ENTRIES);
+      const stored = await ledger.store.getRange(author, from, to, limit);
+      const out: Uint8Array[] = [];
+      let bytes = 0;
+      let expect = from;
+      for (const h of stored) {
+        if (h.entry.seq !== expect) break; // a hole (pruned or not stored): stop at it
+        const b = encodeEntry(h.entry);
+        if (out.length > 0 && bytes + b.length > maxBytes) break;
+        out.push(b);
+        bytes += b.length;
+        expect++;
+      }
+      return out;
+    },
+    ingest: (entries) => ledger.ingest(entries),
+    onHeadsChanged(cb) {
+      const offAppend = ledger.onAppend((h) => {
+        const head: FeedHead = { author: toHex(h.entry.author), seq: h.entry.seq, hash: toHex(h.hash) };
+        cb([head]);
+      });
+      const offReset = ledger.onReset(() => cb(ledger.heads(), true));
+      return () => {
+        offAppend();
+        offReset();
+      };
+    }
+  };
+}

@@ -1,0 +1,266 @@
+// Merkle tree over a set of feed heads (author, seq, head hash), keyed by the author key.
+//
+// Shape: a 16-ary radix tree over the author's hex nibbles. The subtree at a path (a hex prefix
+// of 0..MERKLE_MAX_DEPTH nibbles) is a LEAF when it holds at most MERKLE_LEAF_MAX heads or sits at
+// the maximum depth, otherwise an INNER node with up to 16 children. The shape is therefore a
+// function of the set of authors alone, and a node's hash a function of the heads under it:
+// equal sets give equal roots whatever the order of updates. Authors are Ed25519 keys (uniform);
+// a hostile author grinding keys to share a prefix needs ~2^64 work per 16 nibbles, and depth is
+// bounded anyway, so a path is at most 16 levels whatever happens.
+//
+// Stable hashes (plain SHA-256, PROTOCOL-sync.md §2):
+//   leaf  = SHA-256(0x00 || for each head by author: author(32) || seq(u64 BE) || hash(32))
+//   inner = SHA-256(0x01 || for each non-empty child c: c(1 byte) || childHash(32))
+// Fingerprints exchanged in a sync are keyed per exchange: fp = SHA-256(salt16 || stableHash)[0..8],
+// where salt16 = SHA-256(tag || saltA || saltB)[0..16] mixes a fresh random salt of each side.
+// Neither side can choose it alone, so a hostile author cannot prepare two different feed states
+// whose truncated fingerprints collide (that would need 2^64 work per exchange, after the salt is
+// known); the full 32-byte stable root, which is never truncated, is collision resistant as is.
+// (SHA-256 of a 48-byte salt||hash is one compression; it is a keyed PRF of fixed-length input,
+// so the length-extension caveat that motivates HMAC does not apply.)
+//
+// Maintenance is incremental: set/remove touch one root-to-leaf path (O(depth) nodes, each
+// re-hashed lazily the next time a hash is read), never the whole tree.
+import type { FeedHead } from '../types.js';
+import { fromHex } from '../bytes.js';
+import { sha256 } from '../hash.js';
+import { InvalidHeadsError } from '../errors.js';
+import {
+  MERKLE_FANOUT,
+  MERKLE_INNER_TAG,
+  MERKLE_LEAF_MAX,
+  MERKLE_LEAF_TAG,
+  MERKLE_MAX_DEPTH,
+  SYNC_FINGERPRINT_BYTES,
+  SYNC_SALT_BYTES,
+  SYNC_SALT_TAG
+} from './constants.js';
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const PATH = /^[0-9a-f]{0,16}$/;
+/** author (32) + seq (u64 BE) + hash (32): one head as hashed in a leaf. */
+export const HEAD_RECORD_BYTES = 72;
+
+interface Rec {
+  head: FeedHead;
+  bytes: Uint8Array;
+}
+
+interface Node {
+  count: number;
+  /** undefined: changed since last hashed. */
+  hash: Uint8Array | undefined;
+  /** Leaf: heads by author. Inner: null. */
+  leaf: Map<string, Rec> | null;
+  children: (Node | undefined)[] | null;
+}
+
+/** A subtree as seen by a compare: its head count and stable hash. */
+export interface NodeInfo {
+  count: number;
+  hash: Uint8Array;
+}
+
+const newLeaf = (): Node => ({ count: 0, hash: undefined, leaf: new Map(), children: null });
+const nib = (author: string, depth: number): number => parseInt(author[depth], 16);
+
+function recordOf(h: FeedHead): Rec {
+  if (h === null || typeof h !== 'object') throw new InvalidHeadsError('head must be an object');
+  if (typeof h.author !== 'string' || !HEX64.test(h.author)) throw new InvalidHeadsError('head author must be 64 hex');
+  if (typeof h.hash !== 'string' || !HEX64.test(h.hash)) throw new InvalidHeadsError('head hash must be 64 hex');
+  if (!Number.isSafeInteger(h.seq) || h.seq < 1) throw new InvalidHeadsError('head seq must be a safe integer >= 1');
+  const bytes = new Uint8Array(HEAD_RECORD_BYTES);
+  bytes.set(fromHex(h.author), 0);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(32, Math.floor(h.seq / 2 ** 32));
+  view.setUint32(36, h.seq >>> 0);
+  bytes.set(fromHex(h.hash), 40);
+  return { head: { author: h.author, seq: h.seq, hash: h.hash }, bytes };
+}
+
+function leafHash(recs: Iterable<Rec>): Uint8Array {
+  const sorted = [...recs].sort((a, b) => (a.head.author < b.head.author ? -1 : 1));
+  const buf = new Uint8Array(1 + sorted.length * HEAD_RECORD_BYTES);
+  buf[0] = MERKLE_LEAF_TAG;
+  sorted.forEach((r, i) => buf.set(r.bytes, 1 + i * HEAD_RECORD_BYTES));
+  return sha256(buf);
+}
+
+/** Checks a compare path: lowercase hex, at most MERKLE_MAX_DEPTH nibbles. */
+export function isValidPath(path: string): boolean {
+  return typeof path === 'string' && PATH.test(path);
+}
+
+/** Incrementally maintained Merkle tree over feed heads. */
+export class HeadsTree {
+  private root: Node = newLeaf();
+  private readonly byAuthor = new Map<string, Rec>();
+
+  static from(heads: Iterable<FeedHead>): HeadsTree {
+    const t = new HeadsTree();
+    for (const h of heads) t.set(h);
+    return t;
+  }
+
+  get size(): number {
+    return this.byAuthor.size;
+  }
+
+  get(author: string): FeedHead | undefined {
+    return this.byAuthor.get(author)?.head;
+  }
+
+  heads(): FeedHead[] {
+    return [...this.byAuthor.values()].map((r) => r.head);
+  }
+
+  /** Inserts or replaces the head of `head.author`. O(depth). Throws InvalidHeadsError. */
+  set(head: FeedHead): void {
+    const old = this.byAuthor.get(head.author);
+    if (old && old.head.seq === head.seq && old.head.hash === head.hash) return;
+    const rec = recordOf(head);
+    this.byAuthor.set(rec.head.author, rec);
+    this.insert(this.root, 0, rec, !old);
+  }
+
+  /** Removes an author's head; false when absent. O(depth) (plus O(MERKLE_LEAF_MAX) on a merge). */
+  remove(author: string): boolean {
+    if (!this.byAuthor.delete(author)) return false;
+    this.removeFrom(this.root, 0, author);
+    return true;
+  }
+
+  /** Stable root hash (32 bytes). */
+  rootHash(): Uint8Array {
+    return this.hashOf(this.root);
+  }
+
+  /** Count and stable hash of the subtree at `path` (the empty leaf when nothing is there). */
+  node(path: string): NodeInfo {
+    const { node, depth } = this.walk(path);
+    if (!node) return { count: 0, hash: leafHash([]) };
+    if (depth === path.length) return { count: node.count, hash: this.hashOf(node) };
+    const recs = [...node.leaf!.values()].filter((r) => r.head.author.startsWith(path));
+    return { count: recs.length, hash: leafHash(recs) };
+  }
+
+  /** Every head under `path`, sorted by author. Cost: the size of that subtree. */
+  itemsUnder(path: string): FeedHead[] {
+    const { node } = this.walk(path);
+    const out: FeedHead[] = [];
+    if (node) this.collect(node, out);
+    return out.filter((h) => h.author.startsWith(path)).sort((a, b) => (a.author < b.author ? -1 : 1));
+  }
+
+  /** Stable hashes of the 16 children of `path` (undefined = empty). path must be shorter than the max depth. */
+  childHashes(path: string): (Uint8Array | undefined)[] {
+    const { node, depth } = this.walk(path);
+    const out: (Uint8Array | undefined)[] = new Array(MERKLE_FANOUT).fill(undefined);
+    if (!node) return out;
+    if (depth === path.length && node.children) {
+      node.children.forEach((c, i) => (out[i] = c && c.count > 0 ? this.hashOf(c) : undefined));
+      return out;
+    }
+    const groups: Rec[][] = Array.from({ length: MERKLE_FANOUT }, () => []);
+    for (const r of node.leaf!.values())
+      if (r.head.author.startsWith(path)) groups[nib(r.head.author, path.length)].push(r);
+    groups.forEach((g, i) => (out[i] = g.length > 0 ? leafHash(g) : undefined));
+    return out;
+  }
+
+  private walk(path: string): { node: Node | undefined; depth: number } {
+    let node: Node | undefined = this.root;
+    let d = 0;
+    while (d < path.length && node && node.children) {
+      node = node.children[nib(path, d)];
+      d++;
+    }
+    return { node, depth: d };
+  }
+
+  private collect(node: Node, out: FeedHead[]): void {
+    if (node.leaf) for (const r of node.leaf.values()) out.push(r.head);
+    else for (const c of node.children!) if (c) this.collect(c, out);
+  }
+
+  private hashOf(node: Node): Uint8Array {
+    if (node.hash) return node.hash;
+    if (node.leaf) {
+      node.hash = leafHash(node.leaf.values());
+      return node.hash;
+    }
+    const parts: Uint8Array[] = [];
+    node.children!.forEach((c, i) => {
+      if (c && c.count > 0) parts.push(Uint8Array.of(i), this.hashOf(c));
+    });
+    const buf = new Uint8Array(1 + (parts.length / 2) * 33);
+    buf[0] = MERKLE_INNER_TAG;
+    let off = 1;
+    for (const p of parts) {
+      buf.set(p, off);
+      off += p.length;
+    }
+    node.hash = sha256(buf);
+    return node.hash;
+  }
+
+  private insert(node: Node, depth: number, rec: Rec, isNew: boolean): void {
+    node.hash = undefined;
+    if (isNew) node.count++;
+    if (node.leaf) {
+      node.leaf.set(rec.head.author, rec);
+      if (node.count > MERKLE_LEAF_MAX && depth < MERKLE_MAX_DEPTH) this.split(node, depth);
+      return;
+    }
+    const i = nib(rec.head.author, depth);
+    const child = (node.children![i] ??= newLeaf());
+    this.insert(child, depth + 1, rec, isNew);
+  }
+
+  private split(node: Node, depth: number): void {
+    const recs = [...node.leaf!.values()];
+    node.leaf = null;
+    node.children = new Array(MERKLE_FANOUT).fill(undefined);
+    for (const r of recs) {
+      const i = nib(r.head.author, depth);
+      this.insert((node.children[i] ??= newLeaf()), depth + 1, r, true);
+    }
+  }
+
+  private removeFrom(node: Node, depth: number, author: string): void {
+    node.hash = undefined;
+    node.count--;
+    if (node.leaf) {
+      node.leaf.delete(author);
+      return;
+    }
+    const i = nib(author, depth);
+    const child = node.children![i]!;
+    this.removeFrom(child, depth + 1, author);
+    if (child.count === 0) node.children![i] = undefined;
+    if (node.count <= MERKLE_LEAF_MAX) {
+      const heads: FeedHead[] = [];
+      this.collect(node, heads);
+      node.children = null;
+      node.leaf = new Map(heads.map((h) => [h.author, this.byAuthor.get(h.author)!]));
+    }
+  }
+}
+
+/** Per-exchange salt: SHA-256(SYNC_SALT_TAG || a || b)[0..16]; a = initiator's salt, b = responder's. */
+export function exchangeSalt(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const tag = new TextEncoder().encode(SYNC_SALT_TAG);
+  const buf = new Uint8Array(tag.length + a.length + b.length);
+  buf.set(tag, 0);
+  buf.set(a, tag.length);
+  buf.set(b, tag.length + a.length);
+  return sha256(buf).slice(0, SYNC_SALT_BYTES);
+}
+
+/** Salted fingerprint of a 32-byte hash: SHA-256(salt || hash)[0..8]. */
+export function fingerprint(salt: Uint8Array, hash: Uint8Array): Uint8Array {
+  const buf = new Uint8Array(salt.length + hash.length);
+  buf.set(salt, 0);
+  buf.set(hash, salt.length);
+  return sha256(buf).slice(0, SYNC_FINGERPRINT_BYTES);
+}

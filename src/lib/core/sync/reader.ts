@@ -1,0 +1,69 @@
+// A bounds-checked byte reader for the sync codec. Every read checks the remaining length first
+// and throws SyncMalformedError; varints must be canonical (shortest form, at most 2^53 - 1).
+import { SyncMalformedError } from './errors.js';
+
+export class Reader {
+  private pos = 0;
+  constructor(private readonly buf: Uint8Array) {}
+
+  get remaining(): number {
+    return this.buf.length - this.pos;
+  }
+
+  u8(): number {
+    if (this.remaining < 1) throw new SyncMalformedError('truncated message');
+    return this.buf[this.pos++];
+  }
+
+  u16(): number {
+    return this.u8() | (this.u8() << 8);
+  }
+
+  /** A copy of the next `n` bytes. */
+  bytes(n: number): Uint8Array {
+    if (n > this.remaining) throw new SyncMalformedError('truncated message');
+    const out = this.buf.slice(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  /** Unsigned LEB128, canonical, <= Number.MAX_SAFE_INTEGER. */
+  varuint(): number {
+    let value = 0;
+    let mul = 1;
+    for (let i = 0; ; i++) {
+      const b = this.u8();
+      value += (b & 0x7f) * mul;
+      if (b < 0x80) {
+        if (b === 0 && i > 0) throw new SyncMalformedError('non-canonical varint');
+        if (!Number.isSafeInteger(value)) throw new SyncMalformedError('varint out of range');
+        return value;
+      }
+      mul *= 128;
+      if (i >= 7) throw new SyncMalformedError('varint too long');
+    }
+  }
+
+  /** A varuint count, refused above `max` or when fewer than count*minBytes bytes remain. */
+  count(max: number, minBytes: number): number {
+    const n = this.varuint();
+    if (n > max) throw new SyncMalformedError(`count ${n} over its bound ${max}`);
+    if (n * minBytes > this.remaining) throw new SyncMalformedError('count overruns message');
+    return n;
+  }
+
+  /** varuint length + UTF-8 bytes, at most maxBytes. */
+  string(maxBytes: number): string {
+    const n = this.count(maxBytes, 1);
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(this.bytes(n));
+    } catch (e) {
+      if (e instanceof SyncMalformedError) throw e;
+      throw new SyncMalformedError('string is not UTF-8');
+    }
+  }
+
+  end(): void {
+    if (this.remaining !== 0) throw new SyncMalformedError('trailing bytes');
+  }
+}

@@ -1,0 +1,93 @@
+// Per-peer protocol state of the sync engine: the peer's hello, open Merkle exchanges in both
+// directions, range requests being served, and the counters status() reports.
+import type { HelloMsg } from './messages.js';
+import type { Exchange } from './reconcile.js';
+
+export interface PeerSyncStatus {
+  peer: string;
+  role: 'full' | 'light' | null;
+  /** Refused (wrong network or protocol): nothing more is read from it. */
+  rejected: boolean;
+  /** Last completed Merkle exchange, ms (null: none yet). */
+  lastSyncAt: number | null;
+  /** Last time our heads root equalled the peer's, ms. */
+  lastEqualAt: number | null;
+  entriesIn: number;
+  entriesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Invalid entries this peer sent. */
+  invalidIn: number;
+  rangesInFlight: number;
+  exchangesCompleted: number;
+  exchangesFailed: number;
+}
+
+export class PeerSession {
+  hello: HelloMsg | null = null;
+  private coverage: Map<string, number> | undefined;
+  rejected = false;
+  /** Exchanges this side started (by xid) and ones the peer started. */
+  readonly mine = new Map<number, Exchange>();
+  readonly theirs = new Map<number, Exchange>();
+  nextXid = 1;
+  helloSentAt = 0;
+  /** The peer's root when last known equal or announced (null: differs or unknown). */
+  peerRoot: Uint8Array | null = null;
+  serving = 0;
+  nextSyncAt: number;
+  lastSyncAt: number | null = null;
+  lastEqualAt: number | null = null;
+  entriesIn = 0;
+  entriesOut = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  invalidIn = 0;
+  exchangesCompleted = 0;
+  exchangesFailed = 0;
+
+  constructor(
+    readonly peer: string,
+    /** The side that starts the first exchange when hellos show different roots. */
+    readonly initiator: boolean,
+    /** My hello salt for this session (keys the exchanges the peer starts). */
+    readonly salt: Uint8Array,
+    now: number
+  ) {
+    this.nextSyncAt = now;
+  }
+
+  setHello(m: HelloMsg): void {
+    this.hello = m;
+    this.peerRoot = m.root;
+    this.coverage = undefined;
+  }
+
+  /** Lowest seq the peer holds of `author` (Infinity: none), from its hello. */
+  holdsFrom(author: string): number {
+    const h = this.hello;
+    if (!h) return Infinity;
+    this.coverage ??= new Map(h.coverage.map((c) => [c.author, c.from]));
+    const from = this.coverage.get(author);
+    if (from !== undefined) return Math.max(1, from);
+    return h.role === 'full' ? 1 : Infinity;
+  }
+
+  status(rangesInFlight: number): PeerSyncStatus {
+    return {
+      peer: this.peer,
+      role: this.hello?.role ?? null,
+      rejected: this.rejected,
+      lastSyncAt: this.lastSyncAt,
+      lastEqualAt: this.lastEqualAt,
+      entriesIn: this.entriesIn,
+      entriesOut: this.entriesOut,
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+      invalidIn: this.invalidIn,
+      rangesInFlight,
+      exchangesCompleted: this.exchangesCompleted,
+      exchangesFailed: this.exchangesFailed
+    };
+  }
+}

@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import { GapFill } from '../../src/lib/core/sync/gap-fill.js';
+import { mulberry32 } from '../helpers/fake-feed.js';
+import {
+  GAP_BATCH_BYTES,
+  GAP_BATCH_SEQS,
+  GAP_MAX_PEERS_PER_RANGE,
+  GAP_MAX_REQUESTS_PER_PEER,
+  GAP_REQUEST_TIMEOUT_MS,
+  GAP_WINDOW_SEQS
+} from '../../src/lib/core/sync/constants.js';
+
+const A = 'aa'.repeat(32);
+const B = 'bb'.repeat(32);
+const C = 'cc'.repeat(32);
+
+function setup() {
+  const heads = new Map<string, number>();
+  let t = 0;
+  const clock = { advance: (ms: number) => (t += ms) };
+  const g = new GapFill({
+    now: () => t,
+    random: mulberry32(1),
+    localHead: (a) => heads.get(a) ?? 0,
+    maxRequestsTotal: 100
+  });
+  return { g, heads, clock };
+}
+
+describe('GapFill', () => {
+  it('asks for fork evidence first, then tails, then history; in seq order within a feed', () => {
+    const { g, heads } = setup();
+    heads.set(B, 10);
+    heads.set(C, 7);
+    g.addPeer('p', {});
+    g.learn('p', [
+      { author: A, mine: 0, theirs: 5000, fork: false }, // history
+      { author: B, mine: 10, theirs: 20, fork: false }, // tail
+      { author: C, mine: 7, theirs: 7, fork: true } // fork evidence
+    ]);
+    const reqs = g.next();
+    expect(reqs[0]).toMatchObject({ author: C, from: 7, to: 7, priority: 'fork' });
+    expect(reqs[1]).toMatchObject({ author: B, from: 11, to: 20, priority: 'tail' });
+    expect(reqs.slice(2).every((r) => r.author === A && r.priority === 'history')).toBe(true);
+    expect(reqs.length).toBe(GAP_MAX_REQUESTS_PER_PEER);
+    expect(reqs.every((r) => r.maxBytes <= GAP_BATCH_BYTES && r.maxBytes < 256 * 1024)).toBe(true);
+  });
+
+  it('splits one feed over at most three peers, within the window, best peer first', () => {
+    const { g } = setup();
+    for (const [p, rtt] of [
+      ['slow', 900],
+      ['fast', 10],
+      ['mid', 100],
+      ['other', 50]
+    ] as const)
+      g.addPeer(p, { rttMs: rtt });
+    const diff = [{ author: A, mine: 0, theirs: 10_000, fork: false }];
+    for (const p of ['slow', 'fast', 'mid', 'other']) g.learn(p, diff);
+    const reqs = g.next();
+    expect(new Set(reqs.map((r) => r.peer)).size).toBe(GAP_MAX_PEERS_PER_RANGE);
+    expect(reqs.map((r) => r.peer)).not.toContain('slow');
+    expect(reqs[0].peer).toBe('fast');
+    expect(Math.max(...reqs.map((r) => r.to))).toBeLessThanOrEqual(GAP_WINDOW_SEQS);
+    // Disjoint, contiguous, ascending ranges from seq 1.
+    const sorted = [...reqs].sort((a, b) => a.from - b.from);
+    expect(sorted[0].from).toBe(1);
+    for (let i = 1; i < sorted.length; i++) expect(sorted[i].from).toBe(sorted[i - 1].to + 1);
+    expect(sorted.every((r) => r.to - r.from + 1 <= GAP_BATCH_SEQS)).toBe(true);
+  });
+
+  it('uses only peers that cover the range', () => {
+    const { g } = setup();
+    g.addPeer('light', { holdsFrom: () => 500 });
+    g.addPeer('full', {});
+    g.learn('light', [{ author: A, mine: 0, theirs: 600, fork: false }]);
+    expect(g.next()).toEqual([]);
+    g.learn('full', [{ author: A, mine: 0, theirs: 600, fork: false }]);
+    const reqs = g.next();
+    expect(reqs.length).toBeGreaterThan(0);
+    expect(reqs.every((r) => r.peer === 'full')).toBe(true);
+  });
+
+  it('never forgets a gap: timeouts back off (with jitter) and retry; a departed peer leaves the gap queued', () => {
+    const { g, heads, clock } = setup();
+    g.addPeer('p', {});
+    g.learn('p', [{ author: A, mine: 0, theirs: 10, fork: false }]);
+    const [r1] = g.next();
+    expect(r1).toMatchObject({ from: 1, to: 10 });
+    clock.advance(GAP_REQUEST_TIMEOUT_MS + 1);
+    expect(g.tick().map((r) => r.rid)).toEqual([r1.rid]);
+    expect(g.next()).toEqual([]); // backing off
+    clock.advance(30_000);
+    const [r2] = g.next();
+    expect(r2).toMatchObject({ from: 1, to: 10, peer: 'p' });
+    g.removePeer('p');
+    expect(g.status()).toMatchObject({ missing: 10, authors: 1, inFlight: [] });
+    g.addPeer('q', {});
+    g.learn('q', [{ author: A, mine: 0, theirs: 12, fork: false }]);
+    const [r3] = g.next();
+    expect(r3).toMatchObject({ peer: 'q', from: 1, to: 12 });
+    // Half of it arrives: the rest is asked for again; once the head is there, the gap is gone.
+    heads.set(A, 6);
+    g.settle(r3.rid, { received: 6, added: 6, forks: 0, rejected: 0 });
+    expect(g.next()[0]).toMatchObject({ from: 7, to: 12 });
+    heads.set(A, 12);
+    expect(g.status().missing).toBe(0);
+  });
+
+  it('penalises invalid answers and prefers useful peers afterwards', () => {
+    const { g, clock } = setup();
+    g.addPeer('bad', { rttMs: 10 });
+    g.addPeer('good', { rttMs: 200 });
+    const diff = [{ author: A, mine: 0, theirs: 1000, fork: false }];
+    g.learn('bad', diff);
+    g.learn('good', diff);
+    for (const r of g.next())
+      g.settle(
+        r.rid,
+        r.peer === 'bad'
+          ? { received: 5, added: 0, forks: 0, rejected: 5 }
+          : { received: 5, added: 5, forks: 0, rejected: 0 }
+      );
+    clock.advance(60_000);
+    expect(g.score('good')).toBeGreaterThan(g.score('bad'));
+    expect(g.next()[0].peer).toBe('good');
+  });
+
+  it('caps requests and requested bytes per peer', () => {
+    const { g } = setup();
+    g.addPeer('p', {});
+    g.learn(
+      'p',
+      Array.from({ length: 20 }, (_, i) => ({
+        author: i.toString(16).padStart(2, '0').repeat(32),
+        mine: 0,
+        theirs: 5,
+        fork: false
+      }))
+    );
+    const reqs = g.next();
+    expect(reqs.length).toBe(GAP_MAX_REQUESTS_PER_PEER);
+    expect(g.next()).toEqual([]);
+    g.settle(reqs[0].rid, { received: 5, added: 5, forks: 0, rejected: 0 });
+    expect(g.next().length).toBe(1);
+  });
+
+  it('fetches fork evidence once per (author, seq)', () => {
+    const { g } = setup();
+    g.addPeer('p', {});
+    const fork = [{ author: A, mine: 3, theirs: 3, fork: true }];
+    g.learn('p', fork);
+    const [r] = g.next();
+    g.settle(r.rid, { received: 1, added: 0, forks: 1, rejected: 0 });
+    g.learn('p', fork);
+    expect(g.next()).toEqual([]);
+  });
+});
