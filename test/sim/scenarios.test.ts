@@ -155,7 +155,15 @@ describe('sync simulation: scenarios', () => {
       const net = c.nodes.get('a0')!.tl.ledger.networkId;
       const fork = async (v: string) =>
         createEntry(
-          { keys, seq: 1, prev: new Uint8Array(32), lamport: 1, time: 1, payload: yUpdate('eq', v, clientIdOf(evil)) },
+          {
+            keys,
+            seq: 1,
+            prev: new Uint8Array(32),
+            lamport: 1,
+            time: 1,
+            clock: 1,
+            payload: yUpdate('eq', v, clientIdOf(evil))
+          },
           net
         );
       const [ea, eb] = [await fork('A'), await fork('B')];

@@ -124,7 +124,10 @@ describe('test vector (PROTOCOL.md §8)', () => {
     const payload = yUpdateAt('k1', 'v1', client, 0);
     expect(toHex(payload)).toBe('0101f6f4e8f583c3ef0b002801077265636f726473026b31017702763100');
     const time = Date.UTC(2025, 0, 1);
-    const h = await createEntry({ keys: k, seq: 1, prev: new Uint8Array(32), lamport: 1, time, clock: 1, payload }, netId);
+    const h = await createEntry(
+      { keys: k, seq: 1, prev: new Uint8Array(32), lamport: 1, time, clock: 1, payload },
+      netId
+    );
     expect(toHex(encodeEntry(h.entry))).toBe(
       '022c542ef7299701f0ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d1' +
         '01' +

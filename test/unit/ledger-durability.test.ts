@@ -120,7 +120,10 @@ describe('onFork', () => {
       doc.clientID = clientIdOf(toHex(keys.publicKey));
       doc.getText('t').insert(0, text);
       const payload = Y.encodeStateAsUpdate(doc);
-      return createEntry({ keys, seq: 1, prev: new Uint8Array(32), lamport: 1, time: 1, clock: text.length, payload }, net);
+      return createEntry(
+        { keys, seq: 1, prev: new Uint8Array(32), lamport: 1, time: 1, clock: text.length, payload },
+        net
+      );
     };
     const [a1, b1, c1] = await Promise.all([first('a'), first('b'), first('c')]);
     const t = await openLedger(memoryLocation(), 1);

@@ -36,7 +36,13 @@ export function nextLamport(prev: EntryHeader, deps: readonly EntryHeader[]): nu
  * header of the author's seq - 1, GENESIS_HEADER at seq 1) and `deps` (the headers at each
  * dependency's seq, in the order of e.deps).
  */
-export function checkCausal(e: Entry, author: string, parsed: ParsedUpdate, prev: EntryHeader, deps: EntryHeader[]): void {
+export function checkCausal(
+  e: Entry,
+  author: string,
+  parsed: ParsedUpdate,
+  prev: EntryHeader,
+  deps: EntryHeader[]
+): void {
   if (deps.length !== e.deps.length) throw new CausalityError('dependency headers missing');
   const lamport = nextLamport(prev, deps);
   if (e.lamport !== lamport) throw new CausalityError(`lamport ${e.lamport}, expected ${lamport}`);
@@ -57,7 +63,8 @@ export function checkCausal(e: Entry, author: string, parsed: ParsedUpdate, prev
   const within = (client: number, clock: number, len: number, what: string): void => {
     const limit = limits.get(client);
     if (limit === undefined) throw new CausalityError(`${what} client ${client}, which is not a dependency`);
-    if (clock + len > limit) throw new CausalityError(`${what} ${client}:${clock}+${len}, beyond ${limit} in its dependency`);
+    if (clock + len > limit)
+      throw new CausalityError(`${what} ${client}:${clock}+${len}, beyond ${limit} in its dependency`);
   };
   for (const s of parsed.structs) {
     for (const id of [s.origin, s.rightOrigin, typeof s.parent === 'object' ? s.parent : null] as (YId | null)[]) {

@@ -41,7 +41,8 @@ export interface VerifyOptions {
 }
 
 /** Smallest possible encoding: fixed fields, one-byte varints (seq, lamport, time, clock, deps count, payload length), empty payload. */
-export const MIN_ENTRY_BYTES = 1 + NETWORK_TAG_BYTES + PUBLIC_KEY_BYTES + 1 + HASH_BYTES + 1 + 1 + 1 + 1 + 1 + SIGNATURE_BYTES;
+export const MIN_ENTRY_BYTES =
+  1 + NETWORK_TAG_BYTES + PUBLIC_KEY_BYTES + 1 + HASH_BYTES + 1 + 1 + 1 + 1 + 1 + SIGNATURE_BYTES;
 const HEX64 = /^[0-9a-f]{64}$/;
 
 const SIGNING_TAG_BYTES = new TextEncoder().encode(ENTRY_SIGNING_TAG);

@@ -329,7 +329,10 @@ export class FeedSet {
 
   /** Authors marked forked, whether or not they have a contiguous head here. */
   forkedAuthors(): string[] {
-    return [...this.feeds].filter(([, f]) => f.forked).map(([a]) => a).sort();
+    return [...this.feeds]
+      .filter(([, f]) => f.forked)
+      .map(([a]) => a)
+      .sort();
   }
 
   private feed(author: string): Feed {

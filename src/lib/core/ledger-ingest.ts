@@ -16,7 +16,6 @@ import {
   ClientIdCollisionError,
   LedgerError,
   MalformedEntryError,
-  MalformedPayloadError,
   OversizedEntryError
 } from './errors.js';
 import { clientIdOf, contestedAuthors } from './state/client-id.js';
@@ -63,7 +62,6 @@ export function rejectionOf(e: unknown, author?: string, seq?: number): Rejectio
   const message = e instanceof Error ? e.message : String(e);
   return { ...(author !== undefined ? { author } : {}), ...(seq !== undefined ? { seq } : {}), code, message };
 }
-
 
 /**
  * Decodes (bytes) or re-encodes (HashedEntry) into a private copy, checks the hash the caller
@@ -257,7 +255,8 @@ export async function admitCausal(
       if (low !== undefined && seq > low) throw new CausalityError(`follows refused seq ${low} of its feed`);
       for (const d of h.entry.deps) {
         const dl = refused.get(d.author);
-        if (dl !== undefined && d.seq >= dl) throw new CausalityError(`depends on a refused entry of ${d.author.slice(0, 16)}…`);
+        if (dl !== undefined && d.seq >= dl)
+          throw new CausalityError(`depends on a refused entry of ${d.author.slice(0, 16)}…`);
       }
       const prev = await header(author, seq - 1);
       if (prev === undefined) throw new CausalityError(`predecessor ${seq - 1} is not present`);

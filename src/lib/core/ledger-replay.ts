@@ -206,7 +206,10 @@ export async function storeLightState(store: LedgerStore, input: LightStateInput
   const marker: UnverifiedState = { headsRoot: input.headsRoot, exporter: input.exporter, at: input.at };
   // Marked first: a crash between the two writes leaves an unverified flag, never an unflagged state.
   await store.setMeta(UNVERIFIED_META, marker);
-  await store.setMeta(HEAD_HEADERS_META, input.headers.map((x) => ({ ...x })));
+  await store.setMeta(
+    HEAD_HEADERS_META,
+    input.headers.map((x) => ({ ...x }))
+  );
   try {
     await store.saveCompaction({ state: input.state, heads: [...input.heads], at: input.at });
   } catch (e) {

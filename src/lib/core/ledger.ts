@@ -23,7 +23,13 @@ import { LEDGER_COMPACT_EVERY } from './constants.js';
 import type { LedgerState, SharedTypeKind, SharedTypeOf, WriteStamp } from './state/doc.js';
 import type { RecordChange, RecordEntry } from './state/records.js';
 import type { JsonValue } from './state/record-value.js';
-import { checkIdentityAndNetwork, HEAD_HEADERS_META, loadLedger, storeLightState, type LightStateInput } from './ledger-replay.js';
+import {
+  checkIdentityAndNetwork,
+  HEAD_HEADERS_META,
+  loadLedger,
+  storeLightState,
+  type LightStateInput
+} from './ledger-replay.js';
 import type { HeadHeader } from './snapshot/format.js';
 import { checkBatch, commitPlan, planFeeds, signLocal } from './ledger-ingest.js';
 import { checkCausal, GENESIS_HEADER, nextLamport, referencedClients, type EntryHeader } from './causal.js';

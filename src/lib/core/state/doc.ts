@@ -236,10 +236,12 @@ export class LedgerState {
       if (p === null || typeof p === 'string') continue;
       const inPayload = own.get(p.client)?.find((x) => p.clock >= x.clock && p.clock < x.clock + x.length);
       if (inPayload !== undefined) {
-        if (inPayload.content !== TYPE_CONTENT) throw new MalformedPayloadError(`parent ${p.client}:${p.clock} is not a type`);
+        if (inPayload.content !== TYPE_CONTENT)
+          throw new MalformedPayloadError(`parent ${p.client}:${p.clock} is not a type`);
         continue;
       }
-      if (p.clock >= Y.getState(this.doc.store, p.client)) throw new MalformedPayloadError(`parent ${p.client}:${p.clock} is missing`);
+      if (p.clock >= Y.getState(this.doc.store, p.client))
+        throw new MalformedPayloadError(`parent ${p.client}:${p.clock} is missing`);
       const item = Y.getItem(this.doc.store, Y.createID(p.client, p.clock));
       if (!(item instanceof Y.Item) || !(item.content instanceof Y.ContentType)) {
         throw new MalformedPayloadError(`parent ${p.client}:${p.clock} is not a type`);

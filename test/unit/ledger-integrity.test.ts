@@ -1,0 +1,174 @@
+// Issue 6 cases: a validly signed entry must not freeze, break, rewrite or censor a node. Each
+// case builds the hostile entry by hand (signed by a fresh key, so every check before the
+// causal rules passes) and asserts the outcome the rules promise.
+import { describe, expect, it } from 'vitest';
+import * as encoding from 'lib0/encoding';
+import { createEntry } from '../../src/lib/core/entry.js';
+import { toHex } from '../../src/lib/core/bytes.js';
+import { clientIdOf } from '../../src/lib/core/state/client-id.js';
+import type { EntryDep, HashedEntry, IdentityKeys } from '../../src/lib/core/types.js';
+import { keysFromByte, yUpdateAt } from '../helpers/ledger-fixtures.js';
+import { memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-nodes.js';
+
+const zero = new Uint8Array(32);
+
+function clientOf(keys: IdentityKeys): number {
+  return clientIdOf(toHex(keys.publicKey));
+}
+
+async function sign(
+  l: TestLedger,
+  keys: IdentityKeys,
+  fields: { seq?: number; prev?: Uint8Array; lamport: number; clock: number; deps?: EntryDep[]; payload: Uint8Array }
+): Promise<HashedEntry> {
+  const { seq = 1, prev = zero, ...rest } = fields;
+  return createEntry({ keys, seq, prev, time: 1_700_000_000_000, ...rest }, l.ledger.networkId);
+}
+
+/** A delete-only Yjs update: removes client's clocks [clock, clock + len). */
+function deleteOnly(client: number, clock: number, len: number): Uint8Array {
+  const enc = encoding.createEncoder();
+  encoding.writeVarUint(enc, 0); // no structs
+  encoding.writeVarUint(enc, 1); // one client in the delete set
+  encoding.writeVarUint(enc, client);
+  encoding.writeVarUint(enc, 1);
+  encoding.writeVarUint(enc, clock);
+  encoding.writeVarUint(enc, len);
+  return encoding.toUint8Array(enc);
+}
+
+async function honestAfter(l: TestLedger): Promise<void> {
+  const before = l.ledger.stats().entries;
+  await l.ledger.put('after', 'still works');
+  expect(l.ledger.get('after')).toBe('still works');
+  expect(l.ledger.stats().entries).toBe(before + 1);
+}
+
+describe('issue 6 case 1: clock bound', () => {
+  it('refuses a lamport that does not follow from prev and deps (2^53-1), and local writes keep working', async () => {
+    const n = await openLedger(memoryLocation(), 1);
+    const evil = await keysFromByte(66);
+    const h = await sign(n, evil, {
+      lamport: Number.MAX_SAFE_INTEGER,
+      clock: 1,
+      payload: yUpdateAt('evil', 1, clientOf(evil), 0)
+    });
+    const r = await n.ledger.ingest([h]);
+    expect(r.added).toBe(0);
+    expect(r.rejected).toMatchObject([{ code: 'causality' }]);
+    expect(await n.store.count()).toBe(0);
+    await honestAfter(n);
+    // Lamports grow by one per entry: the local write's is exactly 1 + its predecessor's.
+    expect(n.log.at(-1)!.entry.lamport).toBe(1);
+  });
+});
+
+describe('issue 6 case 2: length bomb', () => {
+  it('refuses deleted content of length 2^40 at once, stores nothing', async () => {
+    const n = await openLedger(memoryLocation(), 1);
+    const evil = await keysFromByte(67);
+    const enc = encoding.createEncoder();
+    encoding.writeVarUint(enc, 1);
+    encoding.writeVarUint(enc, 1);
+    encoding.writeVarUint(enc, clientOf(evil));
+    encoding.writeVarUint(enc, 0);
+    encoding.writeUint8(enc, 0x21); // ContentDeleted under a map key
+    encoding.writeVarUint(enc, 1);
+    encoding.writeVarString(enc, 'records');
+    encoding.writeVarString(enc, 'k');
+    encoding.writeVarUint(enc, 2 ** 40);
+    encoding.writeVarUint(enc, 0);
+    const h = await sign(n, evil, { lamport: 1, clock: 2 ** 40, payload: encoding.toUint8Array(enc) });
+    const started = Date.now();
+    const r = await n.ledger.ingest([h]);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(r.rejected).toMatchObject([{ code: 'malformed-payload' }]);
+    expect(await n.store.count()).toBe(0);
+    await honestAfter(n);
+  });
+});
+
+describe('issue 6 case 3: delete sets', () => {
+  it('refuses a delete of another author record it does not depend on, and a range beyond its dependency', async () => {
+    const victim = await openLedger(memoryLocation(), 2);
+    await victim.ledger.put('mine', 'precious');
+    const n = await openLedger(memoryLocation(), 1);
+    await n.ledger.ingest(victim.log);
+    const evil = await keysFromByte(68);
+    const vClient = clientOf(victim.keys);
+
+    const noDep = await sign(n, evil, { lamport: 1, clock: 0, payload: deleteOnly(vClient, 0, 1) });
+    expect((await n.ledger.ingest([noDep])).rejected).toMatchObject([{ code: 'causality' }]);
+
+    // Depends on the victim's seq 1 (clock 1) but deletes clocks it could not have seen: the
+    // victim's future writes.
+    const dep = [{ author: victim.ledger.author, seq: 1 }];
+    const future = await sign(n, evil, { lamport: 2, clock: 0, deps: dep, payload: deleteOnly(vClient, 0, 1000) });
+    expect((await n.ledger.ingest([future])).rejected).toMatchObject([{ code: 'causality' }]);
+    expect(n.ledger.get('mine')).toBe('precious');
+
+    // The victim's later writes still show everywhere.
+    await victim.ledger.put('later', 'seen');
+    await n.ledger.ingest(victim.log);
+    expect(n.ledger.get('later')).toBe('seen');
+
+    // A delete within what the dependency held is an ordinary (authored) delete.
+    const fair = await sign(n, evil, { lamport: 2, clock: 0, deps: dep, payload: deleteOnly(vClient, 0, 1) });
+    expect(await n.ledger.ingest([fair])).toMatchObject({ added: 1, rejected: [] });
+    expect(n.ledger.get('mine')).toBeUndefined();
+  });
+});
+
+describe('issue 6 case 5: causal order', () => {
+  it('holds an overwrite until the entry it overwrote is present; nothing vanishes meanwhile', async () => {
+    const a = await openLedger(memoryLocation(), 3);
+    await a.ledger.put('Y', 'a-y');
+    await a.ledger.put('X', 'a-x');
+    const b = await openLedger(memoryLocation(), 4);
+    await b.ledger.ingest(a.log);
+    await b.ledger.put('X', 'b-x');
+    await b.ledger.put('Y', 'b-y');
+    const bOwn = b.log.filter((h) => toHex(h.entry.author) === b.ledger.author);
+    expect(bOwn[0].entry.deps).toEqual([{ author: a.ledger.author, seq: 2 }]);
+
+    const n = await openLedger(memoryLocation(), 5);
+    const deletes: string[] = [];
+    n.ledger.subscribe((cs) => deletes.push(...cs.filter((c) => c.action === 'delete').map((c) => c.key)));
+    const r = await n.ledger.ingest([a.log[0], ...bOwn]);
+    expect(r.added).toBe(1);
+    expect(n.ledger.records().map((x) => [x.key, x.value])).toEqual([['Y', 'a-y']]);
+    expect(n.ledger.stats().pending).toBe(2);
+    expect(deletes).toEqual([]);
+
+    await n.ledger.ingest([a.log[1]]);
+    expect(n.ledger.records().map((x) => [x.key, x.value])).toEqual([
+      ['X', 'b-x'],
+      ['Y', 'b-y']
+    ]);
+    expect(n.ledger.stats()).toMatchObject({ pending: 0, stateDigest: b.ledger.stats().stateDigest });
+  });
+});
+
+describe('issue 6 case 10: forks while pending', () => {
+  it('a non-linking variant seen first does not block the linking one; forks without a head are counted', async () => {
+    const k = await keysFromByte(9);
+    const n = await openLedger(memoryLocation(), 1);
+    const c = clientOf(k);
+    const one = await sign(n, k, { lamport: 1, clock: 1, payload: yUpdateAt('a', 1, c, 0) });
+    const good = await sign(n, k, { seq: 2, prev: one.hash, lamport: 2, clock: 2, payload: yUpdateAt('b', 2, c, 1) });
+    const bad = await sign(n, k, {
+      seq: 2,
+      prev: new Uint8Array(32).fill(7),
+      lamport: 2,
+      clock: 2,
+      payload: yUpdateAt('b', 'other', c, 1)
+    });
+    expect(await n.ledger.ingest([bad])).toMatchObject({ pending: 1 });
+    expect(await n.ledger.ingest([good])).toMatchObject({ forks: 1 });
+    // Fork evidence for an author with no contiguous head yet is visible.
+    expect(n.ledger.stats().forkedAuthors).toBe(1);
+    expect(await n.ledger.ingest([one])).toMatchObject({ added: 2 });
+    expect(n.ledger.heads()).toEqual([{ author: toHex(k.publicKey), seq: 2, hash: toHex(good.hash) }]);
+    expect(await n.store.count()).toBe(2);
+  });
+});
