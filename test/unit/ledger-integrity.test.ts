@@ -3,6 +3,8 @@
 // causal rules passes) and asserts the outcome the rules promise.
 import { describe, expect, it } from 'vitest';
 import * as encoding from 'lib0/encoding';
+import * as Y from 'yjs';
+import { LedgerState } from '../../src/lib/core/state/doc.js';
 import { createEntry } from '../../src/lib/core/entry.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { clientIdOf } from '../../src/lib/core/state/client-id.js';
@@ -170,5 +172,85 @@ describe('issue 6 case 10: forks while pending', () => {
     expect(await n.ledger.ingest([one])).toMatchObject({ added: 2 });
     expect(n.ledger.heads()).toEqual([{ author: toHex(k.publicKey), seq: 2, hash: toHex(good.hash) }]);
     expect(await n.store.count()).toBe(2);
+  });
+});
+
+describe('issue 6 case 6: compaction', () => {
+  async function compacted() {
+    const loc = memoryLocation();
+    const t = await openLedger(loc, 12, { compactEvery: 0 });
+    const other = await openLedger(memoryLocation(), 13);
+    await other.ledger.put('theirs', 1);
+    await t.ledger.ingest(other.log);
+    for (let i = 0; i < 4; i++) await t.ledger.put(`k${i}`, i);
+    await t.ledger.compact();
+    await t.ledger.put('after', true);
+    await t.ledger.close();
+    return { loc, t };
+  }
+
+  it('a record forged into the stored compacted state, under an author who never signed, fails on open', async () => {
+    const { loc } = await compacted();
+    const c = loc.disk.compaction!;
+    const forger = new Y.Doc({ gc: false });
+    forger.clientID = 424242;
+    forger.getMap('records').set('forged', { v: 'x', a: 'ab'.repeat(32), t: 0, l: 1 });
+    const merged = Y.mergeUpdates([c.state, Y.encodeStateAsUpdate(forger)]);
+    loc.disk.compaction = { ...c, state: merged };
+    await expect(openLedger(loc, 12)).rejects.toMatchObject({ name: 'CorruptStoreError' });
+    // Even with a matching digest, the seal (keyed by this node's identity) does not hold.
+    const s = new LedgerState();
+    s.loadState(merged);
+    loc.disk.compaction = { ...c, state: merged, digest: s.digest() };
+    await expect(openLedger(loc, 12)).rejects.toMatchObject({ name: 'CorruptStoreError' });
+    loc.disk.compaction = c;
+    await expect(openLedger(loc, 12)).resolves.toBeDefined();
+  });
+
+  it('a deleted heads row is found, not silently hiding that author', async () => {
+    const { loc, t } = await compacted();
+    const other = [...loc.disk.heads.keys()].find((a) => a !== t.ledger.author)!;
+    const row = loc.disk.heads.get(other)!;
+    loc.disk.heads.delete(other);
+    await expect(openLedger(loc, 12)).rejects.toMatchObject({ name: 'CorruptStoreError' });
+    loc.disk.heads.set(other, row);
+    const again = await openLedger(loc, 12);
+    expect(again.ledger.get('theirs')).toBe(1);
+  });
+});
+
+describe('issue 6 case 4: all or nothing', () => {
+  it('a payload whose second item names a non-type parent is refused before anything is applied', async () => {
+    const n = await openLedger(memoryLocation(), 1);
+    const evil = await keysFromByte(69);
+    const c = clientOf(evil);
+    const enc = encoding.createEncoder();
+    encoding.writeVarUint(enc, 1);
+    encoding.writeVarUint(enc, 2);
+    encoding.writeVarUint(enc, c);
+    encoding.writeVarUint(enc, 0);
+    // item 0: records['first'] = 1 (a plain value, not a type)
+    encoding.writeUint8(enc, 0x28);
+    encoding.writeVarUint(enc, 1);
+    encoding.writeVarString(enc, 'records');
+    encoding.writeVarString(enc, 'first');
+    encoding.writeVarUint(enc, 1);
+    encoding.writeAny(enc, 1);
+    // item 1: child of item 0, as if it were a map
+    encoding.writeUint8(enc, 0x28);
+    encoding.writeVarUint(enc, 0);
+    encoding.writeVarUint(enc, c);
+    encoding.writeVarUint(enc, 0);
+    encoding.writeVarString(enc, 'child');
+    encoding.writeVarUint(enc, 1);
+    encoding.writeAny(enc, 2);
+    encoding.writeVarUint(enc, 0);
+    const before = n.ledger.stats().stateDigest;
+    const h = await sign(n, evil, { lamport: 1, clock: 2, payload: encoding.toUint8Array(enc) });
+    const r = await n.ledger.ingest([h]);
+    expect(r.rejected).toMatchObject([{ code: 'malformed-payload' }]);
+    expect(n.ledger.stats().stateDigest).toBe(before);
+    expect(await n.store.count()).toBe(0);
+    await honestAfter(n);
   });
 });

@@ -4,6 +4,8 @@
 // Also here: the one write that puts unsigned state into a store (a light snapshot bootstrap).
 import type { FeedHead, Genesis, HashedEntry, IdentityKeys } from './types.js';
 import type { Compaction, LedgerStore } from './storage.js';
+import * as Y from 'yjs';
+import { sealHolds } from './compaction-seal.js';
 import type { HeadHeader } from './snapshot/format.js';
 import { LedgerState, updateTouchesClient, type WriteStamp } from './state/doc.js';
 import { clientIdOf } from './state/client-id.js';
@@ -30,6 +32,8 @@ export interface ReplayInput {
   feedOptions?: FeedSetOptions;
   /** Entries read per getRange call. */
   pageSize?: number;
+  /** When given, the compaction must carry a seal made with this seed (compaction-seal.ts). */
+  seed?: Uint8Array;
 }
 
 export interface ReplayResult {
@@ -53,6 +57,17 @@ export interface UnverifiedState {
   headsRoot: string;
   exporter: string;
   at: number;
+}
+
+/** Digest of a state as a fresh LedgerState would hold it (what replay will compare). */
+function trialDigest(bytes: Uint8Array): string {
+  const s = new LedgerState();
+  try {
+    s.loadState(bytes);
+    return s.digest();
+  } finally {
+    s.destroy();
+  }
 }
 
 /** Store meta key holding the causal headers of heads bootstrapped from a light snapshot. */
@@ -92,6 +107,8 @@ export async function checkIdentityAndNetwork(
 export interface LoadInput extends Omit<ReplayInput, 'state' | 'feedOptions'> {
   /** The local author (hex). */
   author: string;
+  /** The local identity seed: the compaction's seal is keyed by it. */
+  seed: Uint8Array;
   now: () => number;
   /** Stamp of the local write in progress (entry and record metadata must agree), if any. */
   stamp: () => WriteStamp | null;
@@ -108,7 +125,7 @@ export async function loadLedger(input: LoadInput): Promise<ReplayResult & { sta
     maxPayloadBytes: input.genesis.maxEntryBytes
   });
   try {
-    return { ...(await replayStore({ ...input, state, feedOptions: { now } })), state };
+    return { ...(await replayStore({ ...input, state, feedOptions: { now }, seed: input.seed })), state };
   } catch (e) {
     state.destroy();
     throw e;
@@ -130,12 +147,14 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
     } catch (e) {
       throw new CorruptStoreError(`compacted state does not load: ${(e as Error).message}`, { cause: e });
     }
+    await checkCompaction(input, compaction, state);
     state.adoptOwners([...base.keys()]);
   }
 
   // Canonical order (authors ascending), whatever order the adapter lists heads in, so every
   // replay resolves a clientID collision the same way (see Ledger.ingest).
   const heads = [...(await store.heads())].sort((a, b) => (a.author < b.author ? -1 : a.author > b.author ? 1 : 0));
+  await checkHeadsCover(store, heads, base);
   const marker = await store.getMeta(UNVERIFIED_META);
   const result: ReplayResult = {
     feeds: new FeedSet(),
@@ -172,6 +191,8 @@ export interface LightStateInput {
   headsRoot: string;
   exporter: string;
   at: number;
+  /** Seals the compaction this bootstrap stores (compaction-seal.ts). */
+  seal: (c: Omit<Compaction, 'mac'>) => string;
 }
 
 /**
@@ -203,6 +224,7 @@ export async function storeLightState(store: LedgerStore, input: LightStateInput
   } finally {
     trial.destroy();
   }
+  const digest = trialDigest(input.state);
   const marker: UnverifiedState = { headsRoot: input.headsRoot, exporter: input.exporter, at: input.at };
   // Marked first: a crash between the two writes leaves an unverified flag, never an unflagged state.
   await store.setMeta(UNVERIFIED_META, marker);
@@ -211,7 +233,8 @@ export async function storeLightState(store: LedgerStore, input: LightStateInput
     input.headers.map((x) => ({ ...x }))
   );
   try {
-    await store.saveCompaction({ state: input.state, heads: [...input.heads], at: input.at });
+    const c = { state: input.state, heads: [...input.heads], at: input.at, digest };
+    await store.saveCompaction({ ...c, mac: input.seal(c) });
   } catch (e) {
     await store.deleteMeta(UNVERIFIED_META).catch(() => undefined);
     throw e;
@@ -306,4 +329,45 @@ function checkHead(h: FeedHead, what: string): void {
 
 function corrupt(author: string, seq: number, why: string, cause?: unknown): CorruptStoreError {
   return new CorruptStoreError(`${why}: author ${author.slice(0, 16)}… seq ${seq}`, { author, seq, cause });
+}
+
+/**
+ * The compacted state must be the one this node sealed (state, heads, digest, time), and its
+ * structure must match its heads: every clientID belongs to a covered author, and each covered
+ * author's Yjs clock is the clock of its head entry.
+ */
+async function checkCompaction(input: ReplayInput, c: Compaction, state: LedgerState): Promise<void> {
+  if (input.seed !== undefined && !sealHolds(c, input.seed))
+    throw new CorruptStoreError('the compacted state is not the one this node stored (seal mismatch)');
+  if (typeof c.digest !== 'string' || c.digest !== state.digest())
+    throw new CorruptStoreError('the compacted state does not match its digest');
+  const byClient = new Map(c.heads.map((h) => [clientIdOf(h.author), h]));
+  const base = (await input.store.getMeta(HEAD_HEADERS_META)) as HeadHeader[] | undefined;
+  for (const client of state.doc.store.clients.keys()) {
+    const head = byClient.get(client);
+    if (head === undefined)
+      throw new CorruptStoreError(`the compacted state holds writes of client ${client}, which no head covers`);
+    const entry = await input.store.getEntry(head.author, head.seq);
+    const clock = entry?.entry.clock ?? base?.find((b) => b.author === head.author && b.seq === head.seq)?.clock;
+    if (clock !== undefined && Y.getState(state.doc.store, client) !== clock)
+      throw corrupt(head.author, head.seq, 'the compacted state does not end at its head entry');
+  }
+}
+
+/**
+ * Heads rows cannot vanish unnoticed: every author of the compaction keeps a head at or above
+ * it, and the store holds no more entries than its heads account for.
+ */
+async function checkHeadsCover(
+  store: LedgerStore,
+  heads: readonly FeedHead[],
+  base: Map<string, FeedHead>
+): Promise<void> {
+  const stored = new Map(heads.map((h) => [h.author, h.seq]));
+  for (const [author, h] of base) {
+    if ((stored.get(author) ?? 0) < h.seq) throw corrupt(author, h.seq, 'a feed head is missing from the store');
+  }
+  const covered = heads.reduce((n, h) => n + h.seq, 0);
+  const count = await store.count();
+  if (count > covered) throw new CorruptStoreError(`the store holds ${count} entries but its heads cover ${covered}`);
 }

@@ -14,7 +14,7 @@
 // other one is kept only as evidence, its payload is never applied.
 import type * as Y from 'yjs';
 import type { Conflict, Entry, EntryDep, FeedHead, ForkEvidence, Genesis, HashedEntry, IdentityKeys } from './types.js';
-import type { LedgerStore } from './storage.js';
+import type { Compaction, LedgerStore } from './storage.js';
 import { FeedSet } from './feeds.js';
 import { networkId as networkIdOf } from './genesis.js';
 import { toHex } from './bytes.js';
@@ -34,6 +34,7 @@ import type { HeadHeader } from './snapshot/format.js';
 import { checkBatch, commitPlan, planFeeds, signLocal } from './ledger-ingest.js';
 import { checkCausal, GENESIS_HEADER, nextLamport, referencedClients, type EntryHeader } from './causal.js';
 import { parsePayload } from './payload.js';
+import { sealCompaction } from './compaction-seal.js';
 import { clientIdOf } from './state/client-id.js';
 import { MAX_ENTRY_DEPS } from './constants.js';
 import type { IncomingEntry, IngestReport } from './ledger-ingest.js';
@@ -88,6 +89,8 @@ export class Ledger {
   private skipped = 0;
   private unverified = false;
   private queue: Promise<unknown> = Promise.resolve();
+  /** The record write in progress: its key's durable entry and the durable conflicts, for reads. */
+  private inFlight: { key: string; before: RecordEntry | undefined; conflicts: Conflict[] } | null = null;
   private closed = false;
   private closing: Promise<void> | undefined;
   /** Set when a failure could not be undone: memory may differ from the store (until a rebuild works). */
@@ -121,12 +124,12 @@ export class Ledger {
 
   /** Writes a record; resolves with the entry once it is durably stored. */
   put(key: string, value: unknown): Promise<HashedEntry> {
-    return this.write(() => this.view.records.put(key, value), false) as Promise<HashedEntry>;
+    return this.write(() => this.view.records.put(key, value), false, key) as Promise<HashedEntry>;
   }
 
   /** Deletes a record (an authored tombstone); null when there was nothing to delete. */
   delete(key: string): Promise<HashedEntry | null> {
-    return this.write(() => this.view.records.delete(key), false);
+    return this.write(() => this.view.records.delete(key), false, key);
   }
 
   /** Runs `fn` on the document (app types from registerType); null when it changed nothing. */
@@ -141,20 +144,29 @@ export class Ledger {
 
   // ---- reads ----
 
+  /** The durable value of `key`: a write still in flight is not visible (reads return durable state only). */
   get(key: string): JsonValue | undefined {
+    const o = this.inFlight;
+    if (o !== null && o.key === key) return o.before === undefined ? undefined : structuredClone(o.before.value);
     return this.view.records.get(key);
   }
 
+  /** Every durable record, sorted by key (a record write still in flight shows its previous value). */
   records(): RecordEntry[] {
-    return this.view.records.list();
+    const list = this.view.records.list();
+    const o = this.inFlight;
+    if (o === null) return list;
+    const out = list.filter((r) => r.key !== o.key);
+    if (o.before !== undefined) out.push(structuredClone(o.before));
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   conflicts(): Conflict[] {
-    return this.view.records.conflicts();
+    return this.inFlight?.conflicts ?? this.view.records.conflicts();
   }
 
   conflictCount(): number {
-    return this.view.records.conflictCount();
+    return this.inFlight?.conflicts.length ?? this.view.records.conflictCount();
   }
 
   /** The current document (replaced after a failed write or a reload; see onReset). */
@@ -245,11 +257,12 @@ export class Ledger {
    * in the queue, so no compaction slips in between. Refused with LightSnapshotRefusedError
    * otherwise (see storeLightState). Marks the state unverified. Returns the entries covered.
    */
-  mergeLightSnapshot(snapshot: Omit<LightStateInput, 'author' | 'at'>): Promise<number> {
+  mergeLightSnapshot(snapshot: Omit<LightStateInput, 'author' | 'at' | 'seal'>): Promise<number> {
     return this.serial(async () => {
       if (this.broken !== null) throw this.broken;
       const at = Math.floor(this.now());
-      const covered = await storeLightState(this.store, { ...snapshot, author: this.author, at });
+      const seal = (c: Omit<Compaction, 'mac'>) => sealCompaction(c, this.keys.seed);
+      const covered = await storeLightState(this.store, { ...snapshot, author: this.author, at, seal });
       if (covered > 0) await this.rebuildAfterFailure();
       if (this.broken !== null) throw this.broken; // stored, but memory could not load it
       return covered;
@@ -279,49 +292,59 @@ export class Ledger {
     return run;
   }
 
-  private write(change: () => Uint8Array | null, rebuildOnThrow: boolean): Promise<HashedEntry | null> {
+  private write(change: () => Uint8Array | null, rebuildOnThrow: boolean, key?: string): Promise<HashedEntry | null> {
     return this.serial(async () => {
       if (this.broken !== null) throw this.broken;
-      const head = this.feeds.head(this.author);
-      const prevHeader = head ? await this.header(this.author, head.seq) : GENESIS_HEADER;
-      if (prevHeader === undefined) throw new StateUsageError('own head entry is not in the store');
-      // Provisional lamport for record metadata; the entry's lamport follows from its deps.
-      const stamp = { time: Math.floor(this.now()), lamport: prevHeader.lamport + 1 };
-      let payload: Uint8Array | null;
-      this.stamp = stamp;
-      this.view.holdEvents();
+      // Until the commit, reads see the record (and the conflicts) as they were before the change.
+      if (key !== undefined) this.inFlight = { key, before: this.view.records.entry(key), conflicts: this.conflicts() };
       try {
-        payload = change();
-      } catch (e) {
-        // Records validate before touching the doc; an app's fn may throw half-way through.
-        this.view.discardEvents();
-        if (rebuildOnThrow) await this.rebuildAfterFailure();
-        throw e;
+        return await this.writeNow(change, rebuildOnThrow);
       } finally {
-        this.stamp = null;
+        this.inFlight = null;
       }
-      if (payload === null) {
-        this.view.commitEvents();
-        return null;
-      }
-
-      let h: HashedEntry;
-      try {
-        const local = await this.localStamp(payload, prevHeader, stamp.time);
-        h = await signLocal(this.keys, head, local, payload, this.networkId, this.genesis.maxEntryBytes);
-        await this.store.appendLocal(h);
-      } catch (e) {
-        this.view.discardEvents();
-        await this.rebuildAfterFailure();
-        throw e;
-      }
-      this.feeds.ingest(h);
-      this.clock = Math.max(this.clock, h.entry.lamport);
-      this.view.commitEvents(); // durable now
-      this.appended(1);
-      this.appendListeners.emit(h, 'local');
-      return h;
     });
+  }
+
+  private async writeNow(change: () => Uint8Array | null, rebuildOnThrow: boolean): Promise<HashedEntry | null> {
+    const head = this.feeds.head(this.author);
+    const prevHeader = head ? await this.header(this.author, head.seq) : GENESIS_HEADER;
+    if (prevHeader === undefined) throw new StateUsageError('own head entry is not in the store');
+    // Provisional lamport for record metadata; the entry's lamport follows from its deps.
+    const stamp = { time: Math.floor(this.now()), lamport: prevHeader.lamport + 1 };
+    let payload: Uint8Array | null;
+    this.stamp = stamp;
+    this.view.holdEvents();
+    try {
+      payload = change();
+    } catch (e) {
+      // Records validate before touching the doc; an app's fn may throw half-way through.
+      this.view.discardEvents();
+      if (rebuildOnThrow) await this.rebuildAfterFailure();
+      throw e;
+    } finally {
+      this.stamp = null;
+    }
+    if (payload === null) {
+      this.view.commitEvents();
+      return null;
+    }
+
+    let h: HashedEntry;
+    try {
+      const local = await this.localStamp(payload, prevHeader, stamp.time);
+      h = await signLocal(this.keys, head, local, payload, this.networkId, this.genesis.maxEntryBytes);
+      await this.store.appendLocal(h);
+    } catch (e) {
+      this.view.discardEvents();
+      await this.rebuildAfterFailure();
+      throw e;
+    }
+    this.feeds.ingest(h);
+    this.clock = Math.max(this.clock, h.entry.lamport);
+    this.view.commitEvents(); // durable now
+    this.appended(1);
+    this.appendListeners.emit(h, 'local');
+    return h;
   }
 
   private async ingestVerified(verified: HashedEntry[], report: IngestReport): Promise<IngestReport> {
@@ -422,7 +445,8 @@ export class Ledger {
     if (this.broken !== null) throw this.broken; // memory may differ from the store: never persist it
     if (this.sinceCompaction === 0 && this.lastCompactionAt !== null) return;
     const at = Math.floor(this.now());
-    await this.store.saveCompaction({ state: this.view.state.encodeState(), heads: this.feeds.heads(), at });
+    const c = { state: this.view.state.encodeState(), heads: this.feeds.heads(), at, digest: this.view.state.digest() };
+    await this.store.saveCompaction({ ...c, mac: sealCompaction(c, this.keys.seed) });
     this.lastCompactionAt = at;
     this.sinceCompaction = 0;
   }
@@ -434,6 +458,7 @@ export class Ledger {
       genesis: this.genesis,
       networkId: this.networkId,
       author: this.author,
+      seed: this.keys.seed,
       now: this.now,
       stamp: () => this.stamp,
       clock: () => this.clock

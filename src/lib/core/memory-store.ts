@@ -255,7 +255,9 @@ export class MemoryLedgerStore implements LedgerStore {
         id: COMPACTION_ID as typeof COMPACTION_ID,
         state: c.state,
         heads: c.heads,
-        at: c.at
+        at: c.at,
+        digest: c.digest,
+        mac: c.mac
       });
       const delta = copy.state.length - (this.disk.compaction?.state.length ?? 0);
       tx.write(
@@ -273,7 +275,7 @@ export class MemoryLedgerStore implements LedgerStore {
   loadCompaction(): Promise<Compaction | undefined> {
     return this.read(() => {
       const c = this.disk.compaction;
-      return c && { state: c.state, heads: c.heads, at: c.at };
+      return c && { state: c.state, heads: c.heads, at: c.at, digest: c.digest, mac: c.mac };
     });
   }
 

@@ -13,6 +13,10 @@ export interface Compaction {
   heads: FeedHead[];
   /** When it was made, ms since the Unix epoch. */
   at: number;
+  /** State digest of `state` when it was made (the ledger requires it; adapters store it as is). */
+  digest?: string;
+  /** Seal binding state, heads, digest and time to this node (compaction-seal.ts). */
+  mac?: string;
 }
 
 /** What one `ingest` call did. */

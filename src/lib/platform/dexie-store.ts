@@ -248,7 +248,7 @@ export class DexieLedgerStore implements LedgerStore {
       const heads = new Map<string, FeedHead>();
       for (const s of stored) if (s) heads.set(s.author, s);
       const raised = planCompactionHeads(c, heads);
-      await db.compaction.put({ id: COMPACTION_ID, state: c.state, heads: c.heads, at: c.at });
+      await db.compaction.put({ id: COMPACTION_ID, state: c.state, heads: c.heads, at: c.at, digest: c.digest, mac: c.mac });
       if (raised.length) await db.heads.bulkPut(raised);
     };
     await this.tx('saveCompaction', 'rw', (db) => [db.compaction, db.heads], write);
@@ -261,7 +261,7 @@ export class DexieLedgerStore implements LedgerStore {
       (db) => [db.compaction],
       (db) => db.compaction.get(COMPACTION_ID)
     );
-    return row && { state: row.state, heads: row.heads, at: row.at };
+    return row && { state: row.state, heads: row.heads, at: row.at, digest: row.digest, mac: row.mac };
   }
 
   pruneBefore(author: string, beforeSeq: number): Promise<number> {
