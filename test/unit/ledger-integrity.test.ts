@@ -5,6 +5,9 @@ import { describe, expect, it } from 'vitest';
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 import { LedgerState } from '../../src/lib/core/state/doc.js';
+import { exportSnapshot } from '../../src/lib/core/snapshot/export.js';
+import { exportLedgerSnapshot, importLedgerSnapshot } from '../../src/lib/core/ledger-snapshots.js';
+import { collectBytes } from '../../src/lib/core/snapshot/index.js';
 import { createEntry } from '../../src/lib/core/entry.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { clientIdOf } from '../../src/lib/core/state/client-id.js';
@@ -252,5 +255,54 @@ describe('issue 6 case 4: all or nothing', () => {
     expect(n.ledger.stats().stateDigest).toBe(before);
     expect(await n.store.count()).toBe(0);
     await honestAfter(n);
+  });
+});
+
+describe('issue 6 case 7: snapshot import', () => {
+  async function fileOf(entries: HashedEntry[], author: TestLedger): Promise<Uint8Array> {
+    // A store holding exactly `entries` (as an honest-looking exporter's would).
+    const src = await memoryLocation().open();
+    await src.ingest(entries);
+    const heads = await src.heads();
+    return collectBytes(
+      exportSnapshot({ genesis: author.ledger.genesis, store: src, exporter: author.ledger.author, heads })
+    );
+  }
+
+  it('a file with a foreign struct in X#2 is refused whole: nothing stored, nothing pending', async () => {
+    const x = await keysFromByte(70);
+    const n = await openLedger(memoryLocation(), 1);
+    const c = clientOf(x);
+    const one = await sign(n, x, { lamport: 1, clock: 1, payload: yUpdateAt('a', 1, c, 0) });
+    const two = await sign(n, x, { seq: 2, prev: one.hash, lamport: 2, clock: 2, payload: yUpdateAt('b', 2, 777, 1) });
+    const three = await sign(n, x, { seq: 3, prev: two.hash, lamport: 3, clock: 3, payload: yUpdateAt('c', 3, c, 2) });
+    const file = await fileOf([one, two, three], n);
+    await expect(importLedgerSnapshot(n.ledger, file)).rejects.toMatchObject({ name: 'MalformedSnapshotError' });
+    expect(await n.store.count()).toBe(0);
+    expect(n.ledger.stats().pending).toBe(0);
+  });
+
+  it('a file whose X#2 breaks the causal rules is refused whole, and an honest one then imports', async () => {
+    const x = await keysFromByte(71);
+    const n = await openLedger(memoryLocation(), 1);
+    const c = clientOf(x);
+    const one = await sign(n, x, { lamport: 1, clock: 1, payload: yUpdateAt('a', 1, c, 0) });
+    const two = await sign(n, x, { seq: 2, prev: one.hash, lamport: 99, clock: 2, payload: yUpdateAt('b', 2, c, 1) });
+    const three = await sign(n, x, {
+      seq: 3,
+      prev: two.hash,
+      lamport: 100,
+      clock: 3,
+      payload: yUpdateAt('c', 3, c, 2)
+    });
+    await expect(importLedgerSnapshot(n.ledger, await fileOf([one, two, three], n))).rejects.toMatchObject({
+      name: 'MalformedSnapshotError'
+    });
+    expect(await n.store.count()).toBe(0);
+    expect(n.ledger.stats().pending).toBe(0);
+    const honest = await openLedger(memoryLocation(), 72);
+    for (let i = 0; i < 3; i++) await honest.ledger.put(`h${i}`, i);
+    const file = await collectBytes(exportLedgerSnapshot(honest.ledger, 'full'));
+    expect(await importLedgerSnapshot(n.ledger, file)).toMatchObject({ added: 3, skipped: 0, rejected: 0 });
   });
 });

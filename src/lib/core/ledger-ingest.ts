@@ -296,11 +296,20 @@ export async function commitPlan(
   now: () => number,
   lookup: HeaderLookup,
   maxBytes: number,
-  progress: CommitProgress = { stored: false }
+  progress: CommitProgress = { stored: false },
+  atomic = false
 ): Promise<CommitResult> {
   const out: CommitResult = { stored: [], lamport: 0, skipped: 0, feedsStale: false, forks: [] };
   const rivalsOut = refuseRivals(plan.toStore, state, report);
   const toStore = await admitCausal(rivalsOut, state, lookup, maxBytes, report);
+  if (atomic && (report.rejected.length > 0 || report.pending > 0 || report.dropped > 0 || plan.evidence.length > 0)) {
+    const r = report.rejected[0];
+    throw new CausalityError(
+      r !== undefined
+        ? `refused as a whole: ${r.code} at ${r.author?.slice(0, 16)}…:${r.seq} (${r.message})`
+        : 'refused as a whole: some entries depend on entries that are missing, or fork'
+    );
+  }
   // The FeedSet already took the refused entries: it must be rebuilt from the store.
   if (toStore.length !== plan.toStore.length) out.feedsStale = true;
   if (toStore.length > 0) {

@@ -5,6 +5,7 @@ import type { Ledger } from './ledger.js';
 import { exportSnapshot, importSnapshot, type SnapshotInput, type SnapshotKind } from './snapshot/index.js';
 import type { AfterHead } from './snapshot/format.js';
 import { stateDigest } from './state/digest.js';
+import { CausalityError, MalformedSnapshotError } from './errors.js';
 
 export interface LedgerImportReport {
   kind: SnapshotKind;
@@ -47,9 +48,16 @@ export async function importLedgerSnapshot(ledger: Ledger, input: SnapshotInput)
         getHead: (a) => store.getHead(a),
         getEntry: (a, s) => store.getEntry(a, s),
         // Through the ledger, so the entries reach the feeds and the Yjs state too (one store batch).
+        // All or nothing: an entry the ledger refuses (e.g. by the causal rules), or one left
+        // waiting for entries neither the file nor the store has, refuses the whole file.
         ingest: async (batch) => {
-          const r = await ledger.ingest(batch);
-          return { added: r.added, duplicates: r.duplicates, conflicts: [] };
+          try {
+            const r = await ledger.ingest(batch, { atomic: true });
+            return { added: r.added, duplicates: r.duplicates, conflicts: [] };
+          } catch (e) {
+            if (e instanceof CausalityError) throw new MalformedSnapshotError(e.message, { cause: e });
+            throw e;
+          }
         }
       }
     },

@@ -18,7 +18,7 @@ import type { Compaction, LedgerStore } from './storage.js';
 import { FeedSet } from './feeds.js';
 import { networkId as networkIdOf } from './genesis.js';
 import { toHex } from './bytes.js';
-import { StateUsageError, StorageClosedError } from './errors.js';
+import { CausalityError, LedgerError, StateUsageError, StorageClosedError } from './errors.js';
 import { LEDGER_COMPACT_EVERY } from './constants.js';
 import type { LedgerState, SharedTypeKind, SharedTypeOf, WriteStamp } from './state/doc.js';
 import type { RecordChange, RecordEntry } from './state/records.js';
@@ -232,12 +232,13 @@ export class Ledger {
   // ---- replication ----
 
   /** Verifies, stores and applies replicated entries. Storage failures throw; bad entries are reported. */
-  async ingest(batch: readonly IncomingEntry[]): Promise<IngestReport> {
+  async ingest(batch: readonly IncomingEntry[], opts: { atomic?: boolean } = {}): Promise<IngestReport> {
     // Signatures are checked concurrently (in bounded chunks) and outside the queue: local writes
     // need not wait. (A snapshot import verified them already; they are checked again here.)
     const { verified, report } = await checkBatch(batch, this.networkId, this.genesis);
+    if (opts.atomic === true && report.rejected.length > 0) throw atomicFailure(report);
     if (verified.length === 0) return report;
-    return this.serial(() => this.ingestVerified(verified, report));
+    return this.serial(() => this.ingestVerified(verified, report, opts.atomic === true));
   }
 
   // ---- maintenance ----
@@ -347,7 +348,7 @@ export class Ledger {
     return h;
   }
 
-  private async ingestVerified(verified: HashedEntry[], report: IngestReport): Promise<IngestReport> {
+  private async ingestVerified(verified: HashedEntry[], report: IngestReport, atomic: boolean): Promise<IngestReport> {
     if (this.broken !== null) throw this.broken;
     const progress = { stored: false };
     let done;
@@ -355,7 +356,7 @@ export class Ledger {
       const plan = await planFeeds(this.feeds, this.store, verified, report);
       const lookup = (a: string, seq: number) => this.header(a, seq);
       const max = this.genesis.maxEntryBytes;
-      done = await commitPlan(this.store, this.view.state, plan, report, this.now, lookup, max, progress);
+      done = await commitPlan(this.store, this.view.state, plan, report, this.now, lookup, max, progress, atomic);
     } catch (e) {
       // Not stored: only the FeedSet (moved by planFeeds) is ahead of the store. Stored: the
       // state may lack some of the stored entries, so everything is rebuilt from the store.
@@ -497,4 +498,14 @@ export class Ledger {
       this.broken = e;
     }
   }
+}
+
+/** Why an all-or-nothing ingest stored nothing: the first refusal, or what was left waiting. */
+function atomicFailure(report: IngestReport): LedgerError {
+  const r = report.rejected[0];
+  if (r !== undefined)
+    return new CausalityError(`refused as a whole: ${r.code} at ${r.author?.slice(0, 16)}…:${r.seq} (${r.message})`);
+  return new CausalityError(
+    `refused as a whole: ${report.pending + report.dropped} entries depend on entries that are missing`
+  );
 }
