@@ -306,3 +306,26 @@ describe('issue 6 case 7: snapshot import', () => {
     expect(await importLedgerSnapshot(n.ledger, file)).toMatchObject({ added: 3, skipped: 0, rejected: 0 });
   });
 });
+
+describe('issue 6: overwrites and deletes of other authors records stay visible', () => {
+  it('lists who removed which value of whom, and when; own rewrites are not listed', async () => {
+    const a = await openLedger(memoryLocation(), 20);
+    await a.ledger.put('k', 'a-value');
+    await a.ledger.put('gone', { n: 1 });
+    const b = await openLedger(memoryLocation(), 21);
+    await b.ledger.ingest(a.log);
+    await b.ledger.put('k', 'b-value');
+    await b.ledger.put('k', 'b-again');
+    await b.ledger.delete('gone');
+    const expected = [
+      { key: 'gone', by: b.ledger.author, deleted: true, author: a.ledger.author, value: { n: 1 } },
+      { key: 'k', by: b.ledger.author, deleted: false, author: a.ledger.author, value: 'a-value' }
+    ];
+    expect(b.ledger.removals()).toMatchObject(expected);
+    // Every replica derives the same list, from the entries alone.
+    const c = await openLedger(memoryLocation(), 22);
+    await c.ledger.ingest([...b.log].reverse());
+    expect(c.ledger.removals()).toEqual(b.ledger.removals());
+    expect(a.ledger.removals()).toEqual([]);
+  });
+});

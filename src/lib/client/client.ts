@@ -68,6 +68,7 @@ export function createClient(options: ClientOptions = {}): TabulaClient {
     get: call('get'),
     records: call('records'),
     conflicts: call('conflicts'),
+    removals: call('removals'),
     feeds: call('feeds'),
     exportSnapshot: call('exportSnapshot'),
     importSnapshot: call('importSnapshot'),

@@ -18,6 +18,7 @@ export const NODE_METHODS: readonly NodeMethod[] = [
   'get',
   'records',
   'conflicts',
+  'removals',
   'feeds',
   'exportSnapshot',
   'importSnapshot'

@@ -13,7 +13,17 @@
 // Forks: the first-seen entry of an (author, seq) stays in the feed and in the state; the
 // other one is kept only as evidence, its payload is never applied.
 import type * as Y from 'yjs';
-import type { Conflict, Entry, EntryDep, FeedHead, ForkEvidence, Genesis, HashedEntry, IdentityKeys } from './types.js';
+import type {
+  Conflict,
+  Removal,
+  Entry,
+  EntryDep,
+  FeedHead,
+  ForkEvidence,
+  Genesis,
+  HashedEntry,
+  IdentityKeys
+} from './types.js';
 import type { Compaction, LedgerStore } from './storage.js';
 import { FeedSet } from './feeds.js';
 import { networkId as networkIdOf } from './genesis.js';
@@ -163,6 +173,11 @@ export class Ledger {
 
   conflicts(): Conflict[] {
     return this.inFlight?.conflicts ?? this.view.records.conflicts();
+  }
+
+  /** Sequential overwrites and deletes of other authors' records: who removed what, when. */
+  removals(): Removal[] {
+    return this.view.records.removals();
   }
 
   conflictCount(): number {

@@ -1,5 +1,5 @@
 // The typed contract between the page (client) and the node's worker.
-import type { Conflict } from '../core/types.js';
+import type { Conflict, Removal } from '../core/types.js';
 import type { JsonValue } from '../core/state/record-value.js';
 import type { RecordChange, RecordEntry } from '../core/state/records.js';
 
@@ -114,6 +114,8 @@ export interface NodeApi {
   get(key: string): JsonValue | undefined;
   records(): RecordEntry[];
   conflicts(): Conflict[];
+  /** Sequential overwrites and deletes of other authors' records (who removed what, when). */
+  removals(): Removal[];
   feeds(): FeedInfo[];
   exportSnapshot(kind?: SnapshotKind): SnapshotFile;
   importSnapshot(bytes: Uint8Array): ImportReport;

@@ -123,10 +123,14 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
       get: (key) => ledger.get(key),
       records: () => ledger.records(),
       conflicts: () => ledger.conflicts(),
+      removals: () => ledger.removals(),
       feeds: () => {
         const forked = new Set(ledger.forks().map((f) => f.author));
-        return ledger
-          .heads()
+        const heads = ledger.heads();
+        const withHead = new Set(heads.map((h) => h.author));
+        // A forked author with no contiguous head yet (both variants still pending) is listed at seq 0.
+        const headless = [...forked].filter((a) => !withHead.has(a)).map((author) => ({ author, seq: 0, hash: '' }));
+        return [...heads, ...headless]
           .map((h) => ({ ...h, forked: forked.has(h.author), local: h.author === ledger.author }))
           .sort((x, y) => Number(y.local) - Number(x.local) || x.author.localeCompare(y.author));
       },
