@@ -67,7 +67,10 @@ export interface LedgerStats {
   entries: number;
   authors: number;
   forkedAuthors: number;
+  /** Entries held for a missing predecessor or dependency (FeedSet). */
   pending: number;
+  /** Yjs structs or deletes parked for missing items: never expected (the causal rules prevent it); shown so it cannot hide. */
+  yjsPending: boolean;
   lastCompactionAt: number | null;
   stateDigest: string;
   /** Stored, verified entries whose payload the state refused (see ledger-replay.ts). */
@@ -213,6 +216,7 @@ export class Ledger {
       authors: heads.length,
       forkedAuthors: this.feeds.forkedAuthors().length,
       pending: this.feeds.pendingCount(),
+      yjsPending: this.view.state.hasPending(),
       lastCompactionAt: this.lastCompactionAt,
       stateDigest: this.view.state.digest(),
       skippedPayloads: this.skipped,
