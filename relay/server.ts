@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { toHex } from '../src/lib/core/bytes.js';
 import { defaultGenesis, networkId } from '../src/lib/core/genesis.js';
 import { networkNames } from '../src/lib/core/topics.js';
+import { openEntry } from '../src/lib/core/entry.js';
 import type { RelayConfig } from './config.js';
 import { createHttpServer } from './http.js';
 import { loadOrCreateKey } from './key.js';
@@ -49,6 +50,12 @@ function guardMetrics(guards: RelayGuards): Metric[] {
       help: 'Peers disconnected for a gossip frame over the cap.',
       type: 'counter',
       value: guards.oversizedFrames.count
+    },
+    {
+      name: 'tabula_relay_rejected_messages_total',
+      help: 'Gossip entries refused by validation (size, encoding, network, signature, payload) and not forwarded.',
+      type: 'counter',
+      value: guards.rejectedMessages.count
     }
   ];
 }
@@ -100,7 +107,9 @@ function listen(http: Server, port: number, host: string): Promise<void> {
 
 export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
   const started = Date.now();
-  const id = toHex(networkId(defaultGenesis()));
+  const genesis = defaultGenesis();
+  const netId = networkId(genesis);
+  const id = toHex(netId);
   const names = networkNames(id);
   const privateKey = await loadOrCreateKey(join(config.dataDir, 'relay.key'));
   const { node, guards } = await createRelayNode({
@@ -113,7 +122,15 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
     maxConnectionsPerIp: config.maxConnectionsPerIp,
     gossipMaxFrameBytes: config.gossipMaxFrameBytes,
     gossipRate: config.gossipRate,
-    topics: [names.discoveryTopic, names.entriesTopic, names.telemetryTopic]
+    topics: [names.discoveryTopic, names.entriesTopic, names.telemetryTopic],
+    // The same stateless checks every browser runs (size, encoding, network, signature, payload).
+    contentValidators: {
+      [names.entriesTopic]: (data) =>
+        openEntry(data, netId, genesis).then(
+          () => true,
+          () => false
+        )
+    }
   });
   const http = createHttpServer(
     {
