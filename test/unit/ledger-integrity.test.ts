@@ -117,10 +117,12 @@ describe('issue 6 case 3: delete sets', () => {
     await n.ledger.ingest(victim.log);
     expect(n.ledger.get('later')).toBe('seen');
 
-    // A delete within what the dependency held is an ordinary (authored) delete.
-    const fair = await sign(n, evil, { lamport: 2, clock: 0, deps: dep, payload: deleteOnly(vClient, 0, 1) });
-    expect(await n.ledger.ingest([fair])).toMatchObject({ added: 1, rejected: [] });
-    expect(n.ledger.get('mine')).toBeUndefined();
+    // Even within what the dependency held, a bare delete of a record (no new value or tombstone
+    // for its key) would remove it without a trace: refused. Deletes go through a signed
+    // tombstone, which shows up in removals() (see below).
+    const bare = await sign(n, evil, { lamport: 2, clock: 0, deps: dep, payload: deleteOnly(vClient, 0, 1) });
+    expect((await n.ledger.ingest([bare])).rejected).toMatchObject([{ code: 'malformed-payload' }]);
+    expect(n.ledger.get('mine')).toBe('precious');
   });
 });
 
@@ -150,7 +152,11 @@ describe('issue 6 case 5: causal order', () => {
       ['X', 'b-x'],
       ['Y', 'b-y']
     ]);
-    expect(n.ledger.stats()).toMatchObject({ pending: 0, yjsPending: false, stateDigest: b.ledger.stats().stateDigest });
+    expect(n.ledger.stats()).toMatchObject({
+      pending: 0,
+      yjsPending: false,
+      stateDigest: b.ledger.stats().stateDigest
+    });
   });
 });
 

@@ -10,6 +10,7 @@ import { createEntry, decodeEntry, encodeEntry, verifyEntry } from './entry.js';
 import { bytesEqual, fromHex, toHex } from './bytes.js';
 import { checkCausal, GENESIS_HEADER, type EntryHeader } from './causal.js';
 import { parsePayload } from './payload.js';
+import { checkRecordDeletes } from './state/records-rules.js';
 import type { ParsedStruct } from './yjs-update.js';
 import {
   CausalityError,
@@ -269,6 +270,7 @@ export async function admitCausal(
       const parsed = parsePayload(h.entry.payload, maxBytes);
       checkCausal(h.entry, author, parsed, prev, deps);
       state.checkIntegrable(parsed, batchStructs);
+      checkRecordDeletes(state.doc, parsed);
       batch.set(`${author}:${seq}`, { lamport: h.entry.lamport, clock: h.entry.clock });
       batchStructs.push(...parsed.structs);
       admitted.push(h);
