@@ -28,7 +28,7 @@ import type { Compaction, LedgerStore } from './storage.js';
 import { FeedSet } from './feeds.js';
 import { networkId as networkIdOf } from './genesis.js';
 import { toHex } from './bytes.js';
-import { CausalityError, LedgerError, StateUsageError, StorageClosedError } from './errors.js';
+import { CausalityError, CorruptStoreError, LedgerError, StateUsageError, StorageClosedError } from './errors.js';
 import { LEDGER_COMPACT_EVERY } from './constants.js';
 import type { LedgerState, SharedTypeKind, SharedTypeOf, WriteStamp } from './state/doc.js';
 import type { RecordChange, RecordEntry } from './state/records.js';
@@ -493,7 +493,18 @@ export class Ledger {
 
   /** Memory again from the store; success means memory equals the store, so `broken` is cleared. */
   private async rebuild(): Promise<void> {
+    const before = this.feeds?.head(this.author)?.seq ?? 0;
     const { state, feeds } = await this.replay();
+    // A store that went backwards under the running node (cleared by the browser, deleted,
+    // replaced) would make this node sign an old seq again: a fork of its own feed. Refuse.
+    const after = feeds.head(this.author)?.seq ?? 0;
+    if (after < before) {
+      state.destroy();
+      throw new CorruptStoreError(
+        `the store lost this node's entries ${after + 1}..${before}: it was cleared or replaced while the node ran`,
+        { author: this.author, seq: after + 1 }
+      );
+    }
     this.feeds = feeds;
     this.view.replace(state);
     this.broken = null;
