@@ -20,7 +20,8 @@ export const NODE_METHODS: readonly NodeMethod[] = [
   'conflicts',
   'feeds',
   'exportSnapshot',
-  'importSnapshot'
+  'importSnapshot',
+  'network'
 ];
 
 export type TabMessage =
