@@ -8,6 +8,7 @@ import {
   networkRows,
   pushSample,
   sampleOf,
+  sustainedLag,
   updateAlerts,
   type Alert,
   type Sample
@@ -120,12 +121,20 @@ describe('alerts', () => {
 
   it('watch offline, no peers, forks, storage near quota, own lag and invalid beacons', () => {
     const active = (c: ReturnType<typeof alertConditions>) => c.filter((x) => x.active).map((x) => x.id);
-    expect(alertConditions({ status: undefined, storage: undefined, network: undefined })).toEqual([]);
-    expect(active(alertConditions({ status: status(), storage: undefined, network: view([node(A)]) }))).toEqual([]);
+    const at = { now: 100_000, watchingSince: 100_000 };
+    expect(alertConditions({ status: undefined, storage: undefined, network: undefined, ...at })).toEqual([]);
+    expect(active(alertConditions({ status: status(), storage: undefined, network: view([node(A)]), ...at }))).toEqual(
+      []
+    );
+    // Still connecting: neither offline nor alone is an alert yet.
+    const starting = status({ online: false, peers: [], startedAt: 95_000 });
+    expect(active(alertConditions({ status: starting, storage: undefined, network: undefined, ...at }))).toEqual([]);
     const bad = alertConditions({
       status: status({ online: false, peers: [], networkError: 'TypeError: failed' }, { forkedAuthors: 2 }),
       storage: { usage: 96, quota: 100, persisted: false, supported: true },
-      network: view([node(A, { entries: 1 }), node(B, { entries: 5 })], { beaconsRejected: 1 })
+      network: view([node(A, { entries: 1 }), node(B, { entries: 5 })], { beaconsRejected: 1 }),
+      sustainedLag: 4,
+      ...at
     });
     expect(active(bad)).toEqual(['offline', 'no-peers', 'forked', 'storage', 'lag', 'bad-beacons']);
     expect(bad.find((c) => c.id === 'storage')).toMatchObject({
@@ -145,5 +154,10 @@ describe('chart samples', () => {
     for (let i = 0; i < CHART_POINTS + 5; i++) series = pushSample(series, { ...s, at: i });
     expect(series).toHaveLength(CHART_POINTS);
     expect(series[0].at).toBe(5);
+    // Lag counts as an alert only once it lasted LAG_ALERT_SAMPLES samples.
+    const lags = (xs: number[]) => xs.map((lagEntries, at) => ({ ...s, at, lagEntries }));
+    expect(sustainedLag(lags([3, 3, 3, 3]))).toBe(0);
+    expect(sustainedLag(lags([3, 4, 3, 2, 5]))).toBe(2);
+    expect(sustainedLag(lags([3, 4, 0, 2, 5, 6]))).toBe(0);
   });
 });

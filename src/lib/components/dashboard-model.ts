@@ -4,6 +4,8 @@ import type { NetworkNode, NetworkView, NodeStatus, StorageInfo } from '$lib/cli
 
 /** Storage use at or above this share of the quota raises the "storage near quota" alert. */
 export const STORAGE_ALERT_RATIO = 0.8;
+/** Connectivity alerts (offline, no peers) wait this long after the network starts, ms. */
+export const ALERT_GRACE_MS = 15_000;
 /** Points kept per chart series (one per DASHBOARD_SAMPLE_MS). */
 export const CHART_POINTS = 60;
 /** How often the dashboard samples the network view, ms. */
@@ -131,23 +133,45 @@ export interface AlertInputs {
   status: NodeStatus | undefined;
   storage: StorageInfo | undefined;
   network: NetworkView | undefined;
+  /** ms since the epoch. */
+  now: number;
+  /** When this page first saw the node running, ms since the epoch. */
+  watchingSince: number;
+  /** This node's lag that has lasted LAG_ALERT_SAMPLES samples (sustainedLag); default 0. */
+  sustainedLag?: number;
 }
 
-export function alertConditions({ status, storage, network }: AlertInputs): AlertCondition[] {
+/** Samples (DASHBOARD_SAMPLE_MS apart) a lag must last before it is an alert: entries in flight are not. */
+export const LAG_ALERT_SAMPLES = 5;
+
+/** The smallest own lag over the last `n` samples; 0 with fewer samples. */
+export function sustainedLag(series: readonly Sample[], n = LAG_ALERT_SAMPLES): number {
+  if (series.length < n) return 0;
+  return Math.min(...series.slice(-n).map((s) => s.lagEntries));
+}
+
+/**
+ * The conditions the Alerts panel watches. Offline and no-peers hold only once the network (or,
+ * while it has not started, this page's watch) has been up ALERT_GRACE_MS: a node that is still
+ * connecting is not an incident.
+ */
+export function alertConditions(inputs: AlertInputs): AlertCondition[] {
+  const { status, storage, network, now, watchingSince, sustainedLag: lag = 0 } = inputs;
   const conditions: AlertCondition[] = [];
   if (status === undefined) return conditions;
   const browserPeers = status.peers.filter((p) => !p.relay).length;
+  const settled = now - Math.min(status.startedAt, watchingSince) >= ALERT_GRACE_MS;
   conditions.push({
     id: 'offline',
     level: 'critical',
     message: `Network unavailable: ${status.networkError ?? 'no relay or peer connection'}`,
-    active: !status.online
+    active: settled && !status.online
   });
   conditions.push({
     id: 'no-peers',
     level: 'warning',
     message: 'No peers: this node is not connected to any other browser.',
-    active: browserPeers === 0
+    active: settled && browserPeers === 0
   });
   const forked = status.ledger.forkedAuthors;
   conditions.push({
@@ -163,16 +187,13 @@ export function alertConditions({ status, storage, network }: AlertInputs): Aler
     message: `Storage near quota: ${Math.round(ratio * 100)}% used (${formatBytes(storage?.usage ?? null)} of ${formatBytes(storage?.quota ?? null)}).`,
     active: ratio >= STORAGE_ALERT_RATIO
   });
+  conditions.push({
+    id: 'lag',
+    level: 'warning',
+    message: `This node is ${lag} ${lag === 1 ? 'entry' : 'entries'} behind the best-known replica.`,
+    active: lag > 0
+  });
   if (network !== undefined) {
-    const best = bestEntries(network.nodes);
-    const self = network.nodes.find((n) => n.author === network.self);
-    const lag = self === undefined ? 0 : lagOf(self, best).entries;
-    conditions.push({
-      id: 'lag',
-      level: 'warning',
-      message: `This node is ${lag} ${lag === 1 ? 'entry' : 'entries'} behind the best-known replica.`,
-      active: lag > 0
-    });
     conditions.push({
       id: 'bad-beacons',
       level: 'warning',
