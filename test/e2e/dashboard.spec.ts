@@ -18,18 +18,26 @@ async function seriousViolations(page: Page): Promise<string[]> {
     .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
 }
 
+/** Waits (charts re-layout on resize) until the page is no wider than the viewport; names the culprits if not. */
 async function noSidewaysOverflow(page: Page): Promise<void> {
-  const { scroll, width, culprits } = await page.evaluate(() => ({
-    scroll: document.documentElement.scrollWidth,
-    width: window.innerWidth,
-    // The outermost elements that stick out, for the failure message.
-    culprits: [...document.querySelectorAll('body *')]
-      .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1)
-      .filter((el) => el.closest('.scroll') === null)
-      .slice(0, 5)
-      .map((el) => `${el.tagName.toLowerCase()}.${el.className}`)
-  }));
-  expect(scroll, `page scrolls sideways: ${culprits.join(', ')}`).toBeLessThanOrEqual(width);
+  const measure = () =>
+    page.evaluate(() => ({
+      scroll: document.documentElement.scrollWidth,
+      width: window.innerWidth,
+      // The outermost elements that stick out, for the failure message.
+      culprits: [...document.querySelectorAll('body *')]
+        .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1)
+        .filter((el) => el.closest('.scroll') === null)
+        .slice(0, 5)
+        .map((el) => `${el.tagName.toLowerCase()}.${el.className}`)
+    }));
+  await expect
+    .poll(async () => (await measure()).scroll - (await measure()).width, { timeout: 5000 })
+    .toBeLessThanOrEqual(0)
+    .catch(async () => {
+      const m = await measure();
+      throw new Error(`page scrolls sideways: ${m.scroll} > ${m.width}: ${m.culprits.join(', ')}`);
+    });
 }
 
 test('three devices: Network table, /api/network, axe, and both pages at desktop and phone width', async ({
@@ -91,10 +99,10 @@ test('three devices: Network table, /api/network, axe, and both pages at desktop
       [dash.page, 'dashboard']
     ] as const) {
       await page.setViewportSize({ width: size.width, height: size.height });
+      await noSidewaysOverflow(page);
       const path = testInfo.outputPath(`${name}-${size.name}.png`);
       await page.screenshot({ path, fullPage: true });
       console.log(`screenshot: ${path}`);
-      await noSidewaysOverflow(page);
     }
   }
   // axe at phone width too (contrast and reflow can change with the layout).
