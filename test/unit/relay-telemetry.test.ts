@@ -88,6 +88,24 @@ describe('relay telemetry', () => {
     expect(text).toMatch(/^tabula_relay_peers 1$/m);
   });
 
+  it('graylists a peer that keeps sending forged beacons (tabula_relay_rejected_peers)', async () => {
+    const r = await relay();
+    const topic = networkNames(r.networkId).telemetryTopic;
+    const honest = await client(r, topic);
+    const forger = await client(r, topic);
+    expect(await metricsText(r)).toMatch(/^tabula_relay_rejected_peers 0$/m);
+    for (let i = 0; i < 4; i++) {
+      const b = await beacon(r.networkId, { entries: i });
+      const text = new TextDecoder().decode(b.bytes).replace(`"entries":${i}`, `"entries":${i + 100}`);
+      await forger.services.pubsub.publish(topic, new TextEncoder().encode(text));
+    }
+    await waitFor(() => r.telemetry.counters.beaconsRejected === 4, 'four forged beacons rejected');
+    await expect.poll(() => metricsText(r), { timeout: 10_000 }).toMatch(/^tabula_relay_rejected_peers 1$/m);
+    // The honest client is not affected.
+    await honest.services.pubsub.publish(topic, (await beacon(r.networkId)).bytes);
+    await waitFor(() => r.telemetry.counters.beaconsSeen === 1, 'the honest beacon');
+  });
+
   it('counts entries-topic messages it forwards', async () => {
     const r = await relay();
     const topic = networkNames(r.networkId).entriesTopic;

@@ -69,6 +69,15 @@ describe('node telemetry', () => {
     expect(t.view().nodes.map((n) => n.peerId)).toEqual([peerIdOfAuthor(me.ledger.author)]);
   });
 
+  it('carries the lag replication reports, rounded; unknown stays null', async () => {
+    const { pubsub, t } = await node(4, { lag: () => ({ entries: 3, ms: 1234.6 }) });
+    await t.beacon();
+    expect(await verifyBeacon(pubsub.published.at(-1)!, NET)).toMatchObject({ lagEntries: 3, lagMs: 1235 });
+    const other = await node(5, { lag: () => ({ entries: null, ms: -1 }) });
+    await other.t.beacon();
+    expect(await verifyBeacon(other.pubsub.published.at(-1)!, NET)).toMatchObject({ lagEntries: null, lagMs: null });
+  });
+
   it('accepts and lists verified beacons of others, rejects forged or foreign ones', async () => {
     const a = await node(1);
     const b = await node(2);

@@ -33,6 +33,8 @@ export interface TelemetryInit {
   /** Open connections to other nodes, relays excluded. */
   peerCount(): number;
   role(): BeaconRole;
+  /** How far behind the node is, once replication reports it; default unknown (null). */
+  lag?: () => { entries: number | null; ms: number | null };
   /** Default navigator.storage.estimate(). */
   estimate?: () => Promise<StorageEstimate>;
   intervalMs?: number;
@@ -81,6 +83,7 @@ export function startTelemetry(init: TelemetryInit): Telemetry {
   const body = async (): Promise<BeaconBody> => {
     const est = await (init.estimate ?? browserEstimate)().catch((): StorageEstimate => ({}));
     const heads = ledger.heads();
+    const lag = init.lag?.() ?? { entries: null, ms: null };
     return {
       author: ledger.author,
       role: init.role(),
@@ -88,9 +91,8 @@ export function startTelemetry(init: TelemetryInit): Telemetry {
       peers: Math.min(65_535, init.peerCount()),
       entries: heads.reduce((n, h) => n + h.seq, 0),
       headsRoot: headsRoot(heads),
-      // Filled in once replication reports how far behind the node is.
-      lagEntries: null,
-      lagMs: null,
+      lagEntries: count(lag.entries ?? undefined),
+      lagMs: count(lag.ms ?? undefined),
       storageUsed: count(est.usage),
       storageQuota: count(est.quota),
       time: Date.now()
