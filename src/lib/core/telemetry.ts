@@ -16,7 +16,7 @@ import { sign, verify } from './ed25519.js';
 import { LedgerError } from './errors.js';
 import { shortNetworkId } from './topics.js';
 
-/** Largest accepted encoded beacon, bytes. A real beacon is about 450 bytes. */
+/** Largest accepted encoded beacon, bytes. A real beacon is 440–500 bytes. */
 export const MAX_BEACON_BYTES = 1024;
 /** Domain separation of beacon signatures from entry signatures. */
 export const BEACON_SIGNING_TAG = 'tabula/beacon/v1\u0000';
