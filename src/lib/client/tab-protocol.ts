@@ -21,7 +21,8 @@ export const NODE_METHODS: readonly NodeMethod[] = [
   'removals',
   'feeds',
   'exportSnapshot',
-  'importSnapshot'
+  'importSnapshot',
+  'network'
 ];
 
 export type TabMessage =

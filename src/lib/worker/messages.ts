@@ -2,8 +2,9 @@
 import type { Conflict, Removal } from '../core/types.js';
 import type { JsonValue } from '../core/state/record-value.js';
 import type { RecordChange, RecordEntry } from '../core/state/records.js';
+import type { LatencySummary, NetworkNode, NetworkView } from './telemetry-types.js';
 
-export type { Conflict, JsonValue, RecordChange, RecordEntry };
+export type { Conflict, JsonValue, RecordChange, RecordEntry, LatencySummary, NetworkNode, NetworkView };
 
 export type Transport = 'webrtc' | 'relayed' | 'websocket';
 
@@ -119,6 +120,8 @@ export interface NodeApi {
   feeds(): FeedInfo[];
   exportSnapshot(kind?: SnapshotKind): SnapshotFile;
   importSnapshot(bytes: Uint8Array): ImportReport;
+  /** Nodes seen through telemetry beacons, and sync latency. */
+  network(): NetworkView;
 }
 
 export type NodeMethod = keyof NodeApi;
