@@ -4,7 +4,7 @@ import type { JsonValue } from '../core/state/record-value.js';
 import type { RecordChange, RecordEntry } from '../core/state/records.js';
 import type { LatencySummary, NetworkNode, NetworkView } from './telemetry-types.js';
 
-export type { Conflict, JsonValue, RecordChange, RecordEntry, LatencySummary, NetworkNode, NetworkView };
+export type { Conflict, Removal, JsonValue, RecordChange, RecordEntry, LatencySummary, NetworkNode, NetworkView };
 
 export type Transport = 'webrtc' | 'relayed' | 'websocket';
 
