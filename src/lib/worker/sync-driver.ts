@@ -27,6 +27,8 @@ export const SYNC_WRITE_TIMEOUT_MS = 10_000;
 export const SYNC_OPEN_TIMEOUT_MS = 10_000;
 /** The opener opens a new stream this long after the previous one failed or closed, ms. */
 export const SYNC_REOPEN_DELAY_MS = 1_000;
+/** A refused peer gets this long to receive our error before the connection is closed, ms. */
+export const SYNC_CLOSE_TIMEOUT_MS = 1_000;
 /** Ingests reporting pending entries start exchanges at most this often, ms. */
 export const SYNC_PENDING_THROTTLE_MS = 1_000;
 
@@ -102,8 +104,14 @@ export class SyncDriver {
     if (err.code !== new SyncWrongNetworkError().code) return; // counted by the engine per peer
     this.stats.wrongNetworkDisconnects++;
     const link = this.links.get(peer);
-    if (link) this.drop(link, err, false);
-    void this.init.node.hangUp(peerIdFromString(peer)).catch(() => undefined);
+    if (link) this.drop(link, null, false);
+    void (async () => {
+      // The engine's error answer is already handed to the stream: close gracefully so it is sent.
+      await link?.stream
+        .close({ signal: AbortSignal.timeout(SYNC_CLOSE_TIMEOUT_MS) })
+        .catch(() => link.stream.abort(err));
+      await this.init.node.hangUp(peerIdFromString(peer)).catch(() => undefined);
+    })();
   }
 
   /** A gossip ingest held entries whose predecessors are missing: ask connected peers (throttled). */
