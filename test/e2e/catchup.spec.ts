@@ -143,6 +143,10 @@ test('a device closed while the others write 500 entries catches up after reopen
   );
   expect(await heads(a.page)).toEqual(await heads(b.page));
   expect(await a.page.evaluate(() => window.tabula!.get('missed-499'))).toBe(499);
+  // Carried by the sync exchange (A was closed while B gossiped them).
+  const sync = await a.page.evaluate(() => window.tabula!.status().then((s) => s.sync));
+  expect(sync.peers.find((p) => p.peer === b.peerId)?.entriesIn).toBe(N);
+  expect(sync.lastEqualRootAt).not.toBeNull();
   await a.context.close();
   await b.context.close();
 });

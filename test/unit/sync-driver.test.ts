@@ -130,6 +130,9 @@ describe('SyncDriver', () => {
     const sb = b.engine.status().peers.find((p) => p.peer === a.node.peerId.toString());
     expect(sb?.entriesIn).toBe(150);
     expect(sb?.entriesOut).toBe(1);
+    // After the fill the driver compares again, so both know their roots are now equal.
+    await until(() => a.engine.status().lastEqualRootAt !== null, 'a confirming exchange on a');
+    await until(() => b.engine.status().lastEqualRootAt !== null, 'a confirming exchange on b');
     await stop(a, b);
   });
 

@@ -62,6 +62,8 @@ export class SyncDriver {
   };
   private readonly links = new Map<string, Link>();
   private readonly opening = new Set<string>();
+  /** Per peer: its entriesIn count when we last compared again after a fill. */
+  private readonly confirmedIn = new Map<string, number>();
   private readonly reopenTimers = new Set<ReturnType<typeof setTimeout>>();
   private tickTimer: ReturnType<typeof setInterval> | undefined;
   private lastPendingSyncAt = 0;
@@ -138,6 +140,22 @@ export class SyncDriver {
       if (rtt !== undefined) this.init.engine.setRtt(peer, rtt);
     }
     this.init.engine.tick();
+    this.confirmAfterFill();
+  }
+
+  /**
+   * Once everything known missing has arrived, compares again with each peer that sent entries
+   * since our last comparison: one round trip when the roots are now equal (lastEqualRootAt
+   * then says so), and it finds whatever was written meanwhile.
+   */
+  private confirmAfterFill(): void {
+    const st = this.init.engine.status();
+    if (st.missing > 0) return;
+    for (const p of st.peers) {
+      if (p.rejected || p.rangesInFlight > 0 || p.entriesIn <= (this.confirmedIn.get(p.peer) ?? 0)) continue;
+      this.confirmedIn.set(p.peer, p.entriesIn);
+      this.init.engine.syncWith(p.peer);
+    }
   }
 
   /** The browser says the network is back: compare with every peer still connected. */
@@ -246,6 +264,7 @@ export class SyncDriver {
     link.queuedBytes = 0;
     if (this.links.get(link.peer) === link) {
       this.links.delete(link.peer);
+      this.confirmedIn.delete(link.peer);
       this.init.engine.removePeer(link.peer);
     }
     this.stats.openStreams = this.links.size;
