@@ -5,7 +5,6 @@ import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { streamPair } from '@libp2p/utils';
 import type { Connection, Libp2p, PeerId, Stream, StreamHandler } from '@libp2p/interface';
-import * as varint from 'uint8-varint';
 import { SyncEngine } from '../../src/lib/core/sync/engine.js';
 import { ledgerReplica } from '../../src/lib/core/sync/ledger-replica.js';
 import { SYNC_MAX_MESSAGE_BYTES } from '../../src/lib/core/sync/constants.js';
@@ -13,6 +12,14 @@ import { SyncDriver } from '../../src/lib/worker/sync-driver.js';
 import { genesis, memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-nodes.js';
 
 const PROTOCOL = '/tabula/test/sync/1.0.0';
+
+/** Unsigned LEB128, the frame length prefix. */
+function varint(n: number): Uint8Array {
+  const out: number[] = [];
+  for (; n >= 0x80; n = Math.floor(n / 128)) out.push((n % 128) | 0x80);
+  out.push(n);
+  return Uint8Array.from(out);
+}
 
 class FakeNode extends EventTarget {
   handler: StreamHandler | undefined;
@@ -158,7 +165,7 @@ describe('SyncDriver', () => {
     void a.node.handler!(inb, toA as unknown as Connection);
     await until(() => a.engine.status().peers.length === 1, 'the session');
     const closed = new Promise<void>((r) => out.addEventListener('close', () => r(), { once: true }));
-    out.send(varint.encode(SYNC_MAX_MESSAGE_BYTES + 1));
+    out.send(varint(SYNC_MAX_MESSAGE_BYTES + 1));
     out.send(new Uint8Array(1024));
     await closed;
     await until(() => a.engine.status().peers.every((p) => p.peer !== mallory.peerId.toString()), 'peer removed');
