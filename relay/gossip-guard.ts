@@ -96,6 +96,11 @@ export const GRAYLIST_THRESHOLD = -80;
  * Gossipsub options that score `topics`: invalid messages (bad signatures, malformed) count
  * against the sender (P4, squared), and rate-limit strikes through P5. Everything else keeps
  * gossipsub's defaults; mesh delivery penalties are off (browsers may be quiet for hours).
+ * IP colocation (P6) is off: browsers behind one NAT (or all on loopback) share an address, and
+ * gossipsub keeps the (zero) scores of disconnected peers for an hour and counts them, so after
+ * ten browsers had ever connected from one address every new one fell below the gossip
+ * threshold and never heard peer discovery. The relay caps connections and reservations per IP
+ * itself (relay/gater.ts).
  */
 export function scoringOptions(topics: string[], limiter: PeerRateLimiter): Partial<GossipsubOpts> {
   const topicParams = createTopicScoreParams({
@@ -116,7 +121,8 @@ export function scoringOptions(topics: string[], limiter: PeerRateLimiter): Part
     scoreParams: createPeerScoreParams({
       topics: Object.fromEntries(topics.map((t) => [t, topicParams])),
       appSpecificScore: (peer: string) => -limiter.strikes(peer),
-      appSpecificWeight: APP_SPECIFIC_WEIGHT
+      appSpecificWeight: APP_SPECIFIC_WEIGHT,
+      IPColocationFactorWeight: 0
     }),
     scoreThresholds: thresholds
   };

@@ -55,6 +55,20 @@ function status(over: Partial<NodeStatus> = {}, ledger: Partial<NodeStatus['ledg
     networkError: null,
     author: A,
     role: 'full',
+    sync: {
+      root: 'r',
+      feeds: 1,
+      missing: 0,
+      missingAuthors: 0,
+      lastEqualRootAt: null,
+      rejectedPeers: 0,
+      peers: [],
+      openStreams: 0,
+      streamsOpened: 0,
+      streamFailures: 0,
+      slowPeerDrops: 0,
+      wrongNetworkDisconnects: 0
+    },
     ledger: {
       entries: 1,
       authors: 1,

@@ -65,6 +65,21 @@ describe('entry gossip validator', () => {
     expect(g.stats).toMatchObject({ received: 1, accepted: 1, rejected: 0, ingestFailed: 0 });
   });
 
+  it('reports an ingest that holds entries as pending (a gap for sync to fill)', async () => {
+    const onPending = vi.fn();
+    const g = startEntryGossip(fake.node, me.ledger, TOPIC, undefined, {}, { onPending });
+    // bob's seq 2 without seq 1: held as pending, the hook fires.
+    expect(await validator()(peer('p1'), msg(encodeEntry(bob[1].entry)))).toBe(TopicValidatorResult.Accept);
+    await g.settled();
+    expect(onPending).toHaveBeenCalledTimes(1);
+    expect(me.ledger.stats().pending).toBe(1);
+    // seq 1 fills the gap: nothing pending, no further call.
+    expect(await validator()(peer('p1'), msg(encodeEntry(bob[0].entry)))).toBe(TopicValidatorResult.Accept);
+    await g.settled();
+    expect(onPending).toHaveBeenCalledTimes(1);
+    expect(me.ledger.get('k2-1')).toBe('1');
+  });
+
   it('rejects bad signatures, oversized, undecodable, wrong-network and forged-payload entries, ingesting none', async () => {
     const ingest = vi.spyOn(me.ledger, 'ingest');
     const g = startEntryGossip(fake.node, me.ledger, TOPIC);

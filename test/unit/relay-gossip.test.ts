@@ -10,7 +10,7 @@ import { defaultGenesis, networkId } from '../../src/lib/core/genesis.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { clientIdOf } from '../../src/lib/core/state/client-id.js';
 import { keysFromByte, yUpdateAt } from '../helpers/ledger-fixtures.js';
-import { GRAYLIST_THRESHOLD, PeerRateLimiter } from '../../relay/gossip-guard.js';
+import { GRAYLIST_THRESHOLD, PeerRateLimiter, scoringOptions } from '../../relay/gossip-guard.js';
 import { HOP_PROTOCOL } from '../../relay/node.js';
 import { CONNECTION_LIMITS, GOSSIP_LIMITS, RELAY_LIMITS } from '../../relay/limits.js';
 import type { RunningRelay } from '../../relay/server.js';
@@ -159,6 +159,15 @@ describe('relay gossip rate limit', () => {
     const relayPubsub = r.node.services.pubsub as unknown as GossipInternals;
     await waitFor(() => relayPubsub.getScore(a.peerId.toString()) < GRAYLIST_THRESHOLD, 'a graylisted', 5000);
     expect(relayPubsub.getScore(b.peerId.toString())).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('relay gossip scoring', () => {
+  it('does not penalise browsers for sharing an IP (NAT, loopback): IP colocation is off', () => {
+    const opts = scoringOptions(['t'], new PeerRateLimiter({ rate: 1, burst: 1, strikeHalfLifeMs: 1000 }));
+    // gossipsub retains disconnected peers' scores for an hour and counts them per IP: with the
+    // default weight, the 11th browser ever seen from one address lost peer discovery.
+    expect(opts.scoreParams?.IPColocationFactorWeight).toBe(0);
   });
 });
 

@@ -54,6 +54,14 @@ export interface GossipStats {
   rejectedByPeer: Map<string, number>;
 }
 
+export interface GossipHooks {
+  /**
+   * An ingest held entries whose predecessors or dependencies are missing (report.pending > 0):
+   * the sync driver asks its peers for them.
+   */
+  onPending?: () => void;
+}
+
 export interface EntryGossip {
   stats: GossipStats;
   /** Resolves once every accepted entry so far has been handed to the ledger. */
@@ -70,7 +78,8 @@ export function startEntryGossip(
   ledger: Ledger,
   topic: string,
   maxEntryBytes: number = ledger.genesis.maxEntryBytes,
-  limits: Partial<GossipLimits> = {}
+  limits: Partial<GossipLimits> = {},
+  hooks: GossipHooks = {}
 ): EntryGossip {
   const pubsub = node.services.pubsub;
   const lim = { ...GOSSIP_DEFAULTS, ...limits };
@@ -115,6 +124,7 @@ export function startEntryGossip(
       try {
         const report = await ledger.ingest(batch);
         stats.ingestFailed += report.rejected.length;
+        if (report.pending > 0) hooks.onPending?.();
       } catch {
         stats.ingestFailed += batch.length;
       } finally {

@@ -3,6 +3,8 @@ import type { Conflict, Removal } from '../core/types.js';
 import type { JsonValue } from '../core/state/record-value.js';
 import type { RecordChange, RecordEntry } from '../core/state/records.js';
 import type { LatencySummary, NetworkNode, NetworkView } from './telemetry-types.js';
+import type { SyncStatus } from '../core/sync/engine.js';
+import type { PeerSyncStatus } from '../core/sync/session.js';
 
 export type { Conflict, Removal, JsonValue, RecordChange, RecordEntry, LatencySummary, NetworkNode, NetworkView };
 
@@ -59,6 +61,27 @@ export interface LedgerSummary {
   unverified: boolean;
 }
 
+/** The sync driver's transport counters (src/lib/worker/sync-driver.ts). */
+export interface SyncDriverStats {
+  /** Sync streams open now (one per directly connected browser peer). */
+  openStreams: number;
+  streamsOpened: number;
+  /** Streams that failed to open, or were aborted (read/write error, timeout, full queue). */
+  streamFailures: number;
+  /** Streams dropped because the peer did not read in time or its send queue overflowed. */
+  slowPeerDrops: number;
+  /** Peers disconnected for saying hello with another network's genesis. */
+  wrongNetworkDisconnects: number;
+}
+
+/**
+ * Catch-up state (SPEC §5): the engine's view (Merkle root of our heads, entries known missing,
+ * last time our root equalled a peer's, rejected peers, per peer last sync time, entries and bytes
+ * each way and ranges in flight; times are ms since the epoch) plus the driver's counters.
+ */
+export interface SyncInfo extends SyncStatus, SyncDriverStats {}
+export type { PeerSyncStatus };
+
 export interface NodeStatus extends NetworkStatus {
   networkId: string;
   /** Why the network side is not running, while it retries; null when fine. */
@@ -67,6 +90,7 @@ export interface NodeStatus extends NetworkStatus {
   author: string;
   role: 'light' | 'full';
   ledger: LedgerSummary;
+  sync: SyncInfo;
 }
 
 /**

@@ -19,6 +19,8 @@ export interface RunningNetwork {
   readonly node: BrowserNode;
   status(): NetworkStatus;
   echo(peerId: string, data: Uint8Array): Promise<Uint8Array>;
+  /** Last measured ping RTT to a peer, ms. */
+  rttOf(peerId: string): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -30,6 +32,8 @@ export interface NetworkInit {
   onChange: () => void;
   /** Aborts start-up (e.g. while still waiting for the site's relay list). */
   signal: AbortSignal;
+  /** Registers further protocols (e.g. sync) on the node before it starts. */
+  setup?: (node: BrowserNode) => Promise<void>;
 }
 
 /** GET /api/relays, retried with capped backoff until it answers or `signal` aborts: offline is normal. */
@@ -64,7 +68,8 @@ export async function startNetwork({
   privateKey,
   networkIdHex,
   onChange,
-  signal
+  signal,
+  setup
 }: NetworkInit): Promise<RunningNetwork> {
   const names = networkNames(networkIdHex);
   const relays = await fetchRelays(config.origin, signal);
@@ -106,6 +111,7 @@ export async function startNetwork({
   };
 
   await handleEcho(node, names.echoProtocol);
+  await setup?.(node);
   node.addEventListener('connection:open', (ev) => {
     const kind = classify(ev.detail);
     if (kind === 'websocket' && keeper.ids.has(ev.detail.remotePeer.toString())) timings.relayMs ??= since();
@@ -128,6 +134,7 @@ export async function startNetwork({
     node,
     status,
     echo: (peerId, data) => echo(node, names.echoProtocol, peerId, data),
+    rttOf: (peerId) => rtt.rtts.get(peerId),
     async stop() {
       clearTimeout(pending);
       rtt.stop();

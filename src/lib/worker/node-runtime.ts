@@ -15,6 +15,12 @@ import { networkNames } from '../core/topics.js';
 import { exportSnapshotFile, importSnapshotFile } from './snapshot-files.js';
 import type { HashedEntry } from '../core/types.js';
 import { emptyNetworkView, startTelemetry, type Telemetry } from './telemetry.js';
+import { SyncEngine } from '../core/sync/engine.js';
+import { ledgerReplica } from '../core/sync/ledger-replica.js';
+import { SYNC_PROTOCOL_ID } from '../core/sync/constants.js';
+import { shortNetworkId } from '../core/topics.js';
+import { SyncDriver } from './sync-driver.js';
+import type { SyncDriverStats } from './messages.js';
 
 const STATUS_THROTTLE_MS = 100;
 const NETWORK_RETRY_MAX_MS = 30_000;
@@ -39,7 +45,23 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
   const peerId = peerIdFromPrivateKey(privateKey).toString();
 
   // Status is asked for while the network is still starting.
-  const live: { network?: RunningNetwork; networkError: string | null } = { networkError: null };
+  const live: { network?: RunningNetwork; networkError: string | null; sync?: SyncDriver } = { networkError: null };
+  // Catch-up runs from the start: its Merkle tree follows the ledger even while offline, and the
+  // driver (streams over direct connections) joins once the network is up.
+  const engine = new SyncEngine({
+    replica: ledgerReplica(ledger),
+    send: (peer, bytes) => live.sync?.send(peer, bytes),
+    now: () => Date.now(),
+    randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
+    onPeerRejected: (peer, err) => live.sync?.onPeerRejected(peer, err)
+  });
+  const noDriver: SyncDriverStats = {
+    openStreams: 0,
+    streamsOpened: 0,
+    streamFailures: 0,
+    slowPeerDrops: 0,
+    wrongNetworkDisconnects: 0
+  };
   const status = (): NodeStatus => {
     const stats = ledger.stats();
     const net = live.network?.status();
@@ -56,7 +78,8 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
       author: ledger.author,
       // Every entry is kept: light-replica pruning (storage budget) is not built yet.
       role: 'full',
-      ledger: { ...stats, conflicts: ledger.conflictCount() }
+      ledger: { ...stats, conflicts: ledger.conflictCount() },
+      sync: { ...engine.status(), ...(live.sync?.stats ?? noDriver) }
     };
   };
   // Coalesced: a snapshot import appends thousands of entries, the page needs one status.
@@ -92,12 +115,29 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
           privateKey,
           networkIdHex,
           onChange: pushStatus,
-          signal: abort.signal
+          signal: abort.signal,
+          setup: async (node) => {
+            await live.sync?.stop();
+            live.sync = new SyncDriver({
+              node,
+              engine,
+              protocol: SYNC_PROTOCOL_ID(shortNetworkId(networkIdHex)),
+              rttOf: (peer) => live.network?.rttOf(peer)
+            });
+            await live.sync.start();
+          }
         });
         if (abort.signal.aborted) return void network.stop();
         live.network = network;
         live.networkError = null;
-        gossip = startEntryGossip(network.node, ledger, networkNames(networkIdHex).entriesTopic, genesis.maxEntryBytes);
+        gossip = startEntryGossip(
+          network.node,
+          ledger,
+          networkNames(networkIdHex).entriesTopic,
+          genesis.maxEntryBytes,
+          {},
+          { onPending: () => live.sync?.pendingSeen() }
+        );
         telemetry = startTelemetry({
           pubsub: network.node.services.pubsub,
           ledger,
@@ -154,6 +194,8 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
       abort.abort();
       gossip?.stop();
       telemetry?.stop();
+      await live.sync?.stop();
+      engine.close();
       await live.network?.stop();
       await ledger.close();
     }

@@ -1,0 +1,290 @@
+// Runs the sync engine (src/lib/core/sync) over libp2p streams. One stream per direct WebRTC
+// connection pair: the peer with the smaller id opens it (and is the engine's initiator), the
+// other accepts it; both sides addPeer. Messages are varint length-prefixed frames whose length
+// is checked against SYNC_MAX_MESSAGE_BYTES before anything is buffered for decoding. Each peer
+// has a bounded send queue; a write that does not drain in time, or a queue over its cap, drops
+// the stream (a slow peer costs a timeout, never a stall), and the opener opens a new one while
+// the connection lasts.
+import type { Connection, Libp2p, Stream } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { lpStream, type LengthPrefixedStream } from '@libp2p/utils';
+import type { SyncEngine } from '../core/sync/engine.js';
+import type { LedgerError } from '../core/errors.js';
+import { SYNC_MAX_MESSAGE_BYTES } from '../core/sync/constants.js';
+import { SyncWrongNetworkError } from '../core/sync/errors.js';
+import { classify } from './peer-status.js';
+import type { SyncDriverStats } from './messages.js';
+
+/** Engine tick period, ms (timeouts, periodic anti-entropy, gap-fill scheduling). */
+export const SYNC_TICK_MS = 250;
+/** Bytes queued for one peer at most; more drops the stream (the peer does not read). */
+export const SYNC_QUEUE_MAX_BYTES = 4 * 1024 * 1024;
+/** Received bytes buffered per stream at most before framing (the stream is aborted beyond). */
+export const SYNC_READ_BUFFER_BYTES = 4 * 1024 * 1024;
+/** A write that has not drained after this long drops the stream, ms. */
+export const SYNC_WRITE_TIMEOUT_MS = 10_000;
+/** Opening a sync stream (protocol negotiation included) gives up after this long, ms. */
+export const SYNC_OPEN_TIMEOUT_MS = 10_000;
+/** The opener opens a new stream this long after the previous one failed or closed, ms. */
+export const SYNC_REOPEN_DELAY_MS = 1_000;
+/** A refused peer gets this long to receive our error before the connection is closed, ms. */
+export const SYNC_CLOSE_TIMEOUT_MS = 1_000;
+/** Ingests reporting pending entries start exchanges at most this often, ms. */
+export const SYNC_PENDING_THROTTLE_MS = 1_000;
+
+interface Link {
+  peer: string;
+  stream: Stream;
+  lp: LengthPrefixedStream<Stream>;
+  queue: Uint8Array[];
+  queuedBytes: number;
+  writing: boolean;
+  closed: boolean;
+}
+
+export interface SyncDriverInit {
+  node: Libp2p;
+  engine: SyncEngine;
+  /** `/tabula/<net16>/sync/1.0.0`. */
+  protocol: string;
+  /** Last measured RTT to a peer, ms. */
+  rttOf?: (peer: string) => number | undefined;
+}
+
+/** The engine's transport in the worker. Create it before node.start(), call start() once. */
+export class SyncDriver {
+  readonly stats: SyncDriverStats = {
+    openStreams: 0,
+    streamsOpened: 0,
+    streamFailures: 0,
+    slowPeerDrops: 0,
+    wrongNetworkDisconnects: 0
+  };
+  private readonly links = new Map<string, Link>();
+  private readonly opening = new Set<string>();
+  /** Per peer: its entriesIn count when we last compared again after a fill. */
+  private readonly confirmedIn = new Map<string, number>();
+  private readonly reopenTimers = new Set<ReturnType<typeof setTimeout>>();
+  private tickTimer: ReturnType<typeof setInterval> | undefined;
+  private lastPendingSyncAt = 0;
+  private stopped = false;
+  private readonly myId: string;
+
+  constructor(private readonly init: SyncDriverInit) {
+    this.myId = init.node.peerId.toString();
+  }
+
+  /** Registers the protocol and the connection listeners, starts ticking. */
+  async start(): Promise<void> {
+    const { node, protocol } = this.init;
+    await node.handle(protocol, (stream, conn) => this.onIncoming(stream, conn), {
+      maxInboundStreams: 2,
+      maxOutboundStreams: 2
+    });
+    node.addEventListener('connection:open', this.onConnectionOpen);
+    globalThis.addEventListener?.('online', this.onOnline);
+    this.tickTimer = setInterval(() => this.tick(), SYNC_TICK_MS);
+    for (const conn of node.getConnections()) this.onConnection(conn);
+  }
+
+  /** The engine's `send`: queues one message for `peer` (dropped if no stream is open). */
+  send(peer: string, bytes: Uint8Array): void {
+    const link = this.links.get(peer);
+    if (!link || link.closed) return;
+    if (link.queuedBytes + bytes.length > SYNC_QUEUE_MAX_BYTES) {
+      this.stats.slowPeerDrops++;
+      this.drop(link, new Error('sync send queue full'));
+      return;
+    }
+    link.queue.push(bytes);
+    link.queuedBytes += bytes.length;
+    void this.flush(link);
+  }
+
+  /** The engine's `onPeerRejected`: another network's peer is disconnected. */
+  onPeerRejected(peer: string, err: LedgerError): void {
+    if (err.code !== new SyncWrongNetworkError().code) return; // counted by the engine per peer
+    this.stats.wrongNetworkDisconnects++;
+    const link = this.links.get(peer);
+    if (link) this.drop(link, null, false);
+    void (async () => {
+      // The engine's error answer is already handed to the stream: close gracefully so it is sent.
+      await link?.stream
+        .close({ signal: AbortSignal.timeout(SYNC_CLOSE_TIMEOUT_MS) })
+        .catch(() => link.stream.abort(err));
+      await this.init.node.hangUp(peerIdFromString(peer)).catch(() => undefined);
+    })();
+  }
+
+  /** A gossip ingest held entries whose predecessors are missing: ask connected peers (throttled). */
+  pendingSeen(): void {
+    const now = Date.now();
+    if (now - this.lastPendingSyncAt < SYNC_PENDING_THROTTLE_MS) return;
+    this.lastPendingSyncAt = now;
+    this.init.engine.syncAll();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.tickTimer);
+    for (const t of this.reopenTimers) clearTimeout(t);
+    this.init.node.removeEventListener('connection:open', this.onConnectionOpen);
+    globalThis.removeEventListener?.('online', this.onOnline);
+    for (const link of [...this.links.values()]) this.drop(link, new Error('sync stopped'), false);
+    await this.init.node.unhandle(this.init.protocol).catch(() => undefined);
+  }
+
+  private tick(): void {
+    for (const peer of this.links.keys()) {
+      const rtt = this.init.rttOf?.(peer);
+      if (rtt !== undefined) this.init.engine.setRtt(peer, rtt);
+    }
+    this.init.engine.tick();
+    this.confirmAfterFill();
+  }
+
+  /**
+   * Once everything known missing has arrived, compares again with each peer that sent entries
+   * since our last comparison: one round trip when the roots are now equal (lastEqualRootAt
+   * then says so), and it finds whatever was written meanwhile.
+   */
+  private confirmAfterFill(): void {
+    const st = this.init.engine.status();
+    if (st.missing > 0) return;
+    for (const p of st.peers) {
+      if (p.rejected || p.rangesInFlight > 0 || p.entriesIn <= (this.confirmedIn.get(p.peer) ?? 0)) continue;
+      this.confirmedIn.set(p.peer, p.entriesIn);
+      this.init.engine.syncWith(p.peer);
+    }
+  }
+
+  /** The browser says the network is back: compare with every peer still connected. */
+  private readonly onOnline = (): void => this.init.engine.syncAll();
+
+  private readonly onConnectionOpen = (ev: CustomEvent<Connection>): void => this.onConnection(ev.detail);
+
+  private onConnection(conn: Connection): void {
+    if (this.stopped || conn.status !== 'open') return;
+    if (classify(conn) !== 'webrtc') {
+      // A relay (re)connected: the network is back, compare with everyone we still reach.
+      this.init.engine.syncAll();
+      return;
+    }
+    if (this.opener(conn.remotePeer.toString())) void this.open(conn);
+  }
+
+  /** The smaller peer id opens the pair's one stream. */
+  private opener(peer: string): boolean {
+    return this.myId < peer;
+  }
+
+  private async open(conn: Connection): Promise<void> {
+    const peer = conn.remotePeer.toString();
+    if (this.stopped || this.links.has(peer) || this.opening.has(peer)) return;
+    this.opening.add(peer);
+    try {
+      const stream = await conn.newStream(this.init.protocol, { signal: AbortSignal.timeout(SYNC_OPEN_TIMEOUT_MS) });
+      if (this.stopped || this.links.has(peer)) {
+        stream.abort(new Error('sync stream not needed'));
+        return;
+      }
+      this.attach(peer, stream, true);
+    } catch {
+      this.stats.streamFailures++;
+      this.scheduleReopen(peer);
+    } finally {
+      this.opening.delete(peer);
+    }
+  }
+
+  private onIncoming(stream: Stream, conn: Connection): void {
+    const peer = conn.remotePeer.toString();
+    if (this.stopped || classify(conn) !== 'webrtc') {
+      stream.abort(new Error('sync runs over direct connections only'));
+      return;
+    }
+    // A new stream from the peer replaces an old one (its side saw the old one end first).
+    const old = this.links.get(peer);
+    if (old) this.drop(old, new Error('sync stream replaced'), false);
+    this.attach(peer, stream, false);
+  }
+
+  private attach(peer: string, stream: Stream, initiator: boolean): void {
+    const lp = lpStream(stream, { maxDataLength: SYNC_MAX_MESSAGE_BYTES, maxBufferSize: SYNC_READ_BUFFER_BYTES });
+    const link: Link = { peer, stream, lp, queue: [], queuedBytes: 0, writing: false, closed: false };
+    this.links.set(peer, link);
+    this.stats.streamsOpened++;
+    this.stats.openStreams = this.links.size;
+    stream.addEventListener('close', () => this.drop(link, null), { once: true });
+    // Says hello through send(), so the link must be registered first.
+    this.init.engine.addPeer(peer, { initiator, rttMs: this.init.rttOf?.(peer) });
+    void this.readLoop(link);
+  }
+
+  private async readLoop(link: Link): Promise<void> {
+    for (;;) {
+      let msg: Uint8Array;
+      try {
+        msg = (await link.lp.read()).subarray();
+      } catch (err) {
+        this.drop(link, err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
+      if (link.closed) return;
+      try {
+        await this.init.engine.receive(link.peer, msg);
+      } catch {
+        // Our own storage failed (not the peer's fault): the request times out and is retried.
+      }
+    }
+  }
+
+  private async flush(link: Link): Promise<void> {
+    if (link.writing) return;
+    link.writing = true;
+    try {
+      while (link.queue.length > 0 && !link.closed) {
+        const batch = link.queue.splice(0, link.queue.length);
+        link.queuedBytes -= batch.reduce((n, b) => n + b.length, 0);
+        await link.lp.writeV(batch, { signal: AbortSignal.timeout(SYNC_WRITE_TIMEOUT_MS) });
+      }
+    } catch (err) {
+      this.stats.slowPeerDrops++;
+      this.drop(link, err instanceof Error ? err : new Error(String(err)));
+    } finally {
+      link.writing = false;
+    }
+  }
+
+  /** Ends a link (idempotent); `err` null means the stream closed by itself. */
+  private drop(link: Link, err: Error | null, reopen = true): void {
+    if (link.closed) return;
+    link.closed = true;
+    link.queue.length = 0;
+    link.queuedBytes = 0;
+    if (this.links.get(link.peer) === link) {
+      this.links.delete(link.peer);
+      this.confirmedIn.delete(link.peer);
+      this.init.engine.removePeer(link.peer);
+    }
+    this.stats.openStreams = this.links.size;
+    if (err !== null) {
+      this.stats.streamFailures++;
+      link.stream.abort(err);
+    }
+    if (reopen) this.scheduleReopen(link.peer);
+  }
+
+  /** The opener tries again while a direct connection to the peer is still open. */
+  private scheduleReopen(peer: string): void {
+    if (this.stopped || !this.opener(peer)) return;
+    const t = setTimeout(() => {
+      this.reopenTimers.delete(t);
+      const conn = this.init.node
+        .getConnections(peerIdFromString(peer))
+        .find((c) => c.status === 'open' && classify(c) === 'webrtc');
+      if (conn) void this.open(conn);
+    }, SYNC_REOPEN_DELAY_MS);
+    this.reopenTimers.add(t);
+  }
+}

@@ -1,0 +1,175 @@
+// The sync driver over in-memory libp2p streams (@libp2p/utils streamPair) between fake nodes:
+// one stream per connection pair, framing with a size cap, wrong-network hang-up, catch-up.
+import { describe, expect, it } from 'vitest';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { streamPair } from '@libp2p/utils';
+import type { Connection, Libp2p, PeerId, Stream, StreamHandler } from '@libp2p/interface';
+import { SyncEngine } from '../../src/lib/core/sync/engine.js';
+import { ledgerReplica } from '../../src/lib/core/sync/ledger-replica.js';
+import { SYNC_MAX_MESSAGE_BYTES } from '../../src/lib/core/sync/constants.js';
+import { SyncDriver } from '../../src/lib/worker/sync-driver.js';
+import { genesis, memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-nodes.js';
+
+const PROTOCOL = '/tabula/test/sync/1.0.0';
+
+/** Unsigned LEB128, the frame length prefix. */
+function varint(n: number): Uint8Array {
+  const out: number[] = [];
+  for (; n >= 0x80; n = Math.floor(n / 128)) out.push((n % 128) | 0x80);
+  out.push(n);
+  return Uint8Array.from(out);
+}
+
+class FakeNode extends EventTarget {
+  handler: StreamHandler | undefined;
+  conns: FakeConn[] = [];
+  hungUp: string[] = [];
+  constructor(readonly peerId: PeerId) {
+    super();
+  }
+  async handle(_p: string, h: StreamHandler): Promise<void> {
+    this.handler = h;
+  }
+  async unhandle(): Promise<void> {
+    this.handler = undefined;
+  }
+  getConnections(peer?: PeerId): FakeConn[] {
+    return this.conns.filter((c) => peer === undefined || c.remotePeer.equals(peer));
+  }
+  async hangUp(peer: PeerId): Promise<void> {
+    this.hungUp.push(peer.toString());
+    for (const c of this.getConnections(peer)) c.status = 'closed';
+  }
+}
+
+class FakeConn {
+  status = 'open';
+  readonly limits = undefined;
+  readonly multiplexer = '/webrtc';
+  readonly remoteAddr = { toString: () => '/webrtc' };
+  mirror!: FakeConn;
+  streams = 0;
+  constructor(
+    readonly local: FakeNode,
+    readonly remote: FakeNode
+  ) {}
+  get remotePeer(): PeerId {
+    return this.remote.peerId;
+  }
+  async newStream(): Promise<Stream> {
+    this.streams++;
+    const [out, inb] = await streamPair();
+    void this.remote.handler!(inb, this.mirror as unknown as Connection);
+    return out;
+  }
+}
+
+/** Opens a direct connection both ways and fires connection:open on both nodes. */
+function connect(a: FakeNode, b: FakeNode, fire = true): [FakeConn, FakeConn] {
+  const ab = new FakeConn(a, b);
+  const ba = new FakeConn(b, a);
+  ab.mirror = ba;
+  ba.mirror = ab;
+  a.conns.push(ab);
+  b.conns.push(ba);
+  if (fire) {
+    a.dispatchEvent(new CustomEvent('connection:open', { detail: ab }));
+    b.dispatchEvent(new CustomEvent('connection:open', { detail: ba }));
+  }
+  return [ab, ba];
+}
+
+interface Side {
+  node: FakeNode;
+  tl: TestLedger;
+  engine: SyncEngine;
+  driver: SyncDriver;
+}
+
+async function side(keyByte: number, g = genesis): Promise<Side> {
+  const node = new FakeNode(peerIdFromPrivateKey(await generateKeyPair('Ed25519')));
+  const tl = await openLedger(memoryLocation(), keyByte, { genesis: g });
+  const box: { driver?: SyncDriver } = {};
+  const engine = new SyncEngine({
+    replica: ledgerReplica(tl.ledger),
+    send: (peer, bytes) => box.driver?.send(peer, bytes),
+    now: () => Date.now(),
+    randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
+    onPeerRejected: (peer, err) => box.driver?.onPeerRejected(peer, err)
+  });
+  box.driver = new SyncDriver({ node: node as unknown as Libp2p, engine, protocol: PROTOCOL });
+  await box.driver.start();
+  return { node, tl, engine, driver: box.driver };
+}
+
+async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function stop(...sides: Side[]): Promise<void> {
+  for (const s of sides) {
+    await s.driver.stop();
+    s.engine.close();
+    await s.tl.ledger.close();
+  }
+}
+
+const headsOf = (s: Side): string => JSON.stringify(s.tl.ledger.heads());
+
+describe('SyncDriver', () => {
+  it('opens exactly one stream per connection pair and both sides catch up', async () => {
+    const a = await side(1);
+    const b = await side(2);
+    for (let i = 0; i < 150; i++) await a.tl.ledger.put(`a${i}`, i);
+    await b.tl.ledger.put('b', 'only on b');
+    const [ab, ba] = connect(a.node, b.node);
+    await until(() => headsOf(a) === headsOf(b), 'equal heads');
+    expect(a.tl.ledger.get('b')).toBe('only on b');
+    expect(b.tl.ledger.get('a149')).toBe(149);
+    expect(ab.streams + ba.streams).toBe(1);
+    expect(a.driver.stats.openStreams).toBe(1);
+    expect(b.driver.stats.openStreams).toBe(1);
+    const sb = b.engine.status().peers.find((p) => p.peer === a.node.peerId.toString());
+    expect(sb?.entriesIn).toBe(150);
+    expect(sb?.entriesOut).toBe(1);
+    // After the fill the driver compares again, so both know their roots are now equal.
+    await until(() => a.engine.status().lastEqualRootAt !== null, 'a confirming exchange on a');
+    await until(() => b.engine.status().lastEqualRootAt !== null, 'a confirming exchange on b');
+    await stop(a, b);
+  });
+
+  it('hangs up on a peer whose hello names another network and counts it', async () => {
+    const a = await side(1);
+    const other = await side(3, { ...genesis, name: 'elsewhere' });
+    await other.tl.ledger.put('x', 1);
+    connect(a.node, other.node);
+    await until(() => a.driver.stats.wrongNetworkDisconnects > 0, 'the wrong-network hang-up');
+    expect(a.node.hungUp).toContain(other.node.peerId.toString());
+    expect(a.engine.status().rejectedPeers).toBeGreaterThanOrEqual(1);
+    expect(a.tl.ledger.get('x')).toBeUndefined();
+    await stop(a, other);
+  });
+
+  it('refuses a frame longer than the cap before buffering it and drops the peer', async () => {
+    const a = await side(1);
+    const mallory = new FakeNode(peerIdFromPrivateKey(await generateKeyPair('Ed25519')));
+    // Mallory refuses streams from a (its reopen attempts), and opens its own by hand.
+    mallory.handler = (s: Stream) => s.abort(new Error('no'));
+    const [, toA] = connect(mallory, a.node, false);
+    const [out, inb] = await streamPair();
+    void a.node.handler!(inb, toA as unknown as Connection);
+    await until(() => a.engine.status().peers.length === 1, 'the session');
+    const closed = new Promise<void>((r) => out.addEventListener('close', () => r(), { once: true }));
+    out.send(varint(SYNC_MAX_MESSAGE_BYTES + 1));
+    out.send(new Uint8Array(1024));
+    await closed;
+    await until(() => a.engine.status().peers.every((p) => p.peer !== mallory.peerId.toString()), 'peer removed');
+    expect(a.driver.stats.streamFailures).toBeGreaterThanOrEqual(1);
+    await stop(a);
+  });
+});
