@@ -145,7 +145,9 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
           networkIdHex,
           topic: networkNames(networkIdHex).telemetryTopic,
           role: () => status().role,
-          peerCount: () => network.status().peers.filter((p) => !p.relay).length
+          peerCount: () => network.status().peers.filter((p) => !p.relay).length,
+          // Entries this node knows it misses (from sync); lag in ms needs clock offsets (not built).
+          lag: () => ({ entries: engine.status().missing, ms: null })
         });
         pushStatus();
         return;
