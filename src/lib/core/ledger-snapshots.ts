@@ -1,7 +1,9 @@
 // Snapshots of a running ledger: export what it holds, import a file through its verified ingest
 // path so feeds, state and subscribers stay in step with the store.
 import * as Y from 'yjs';
-import type { Ledger } from './ledger.js';
+import type { IngestReport, Ledger } from './ledger.js';
+import type { HashedEntry } from './types.js';
+import { toHex } from './bytes.js';
 import { exportSnapshot, importSnapshot, type SnapshotInput, type SnapshotKind } from './snapshot/index.js';
 import type { AfterHead } from './snapshot/format.js';
 import { stateDigest } from './state/digest.js';
@@ -38,6 +40,9 @@ export function exportLedgerSnapshot(
 /** Verifies the whole file first (nothing is written if any of it fails), then merges it. */
 export async function importLedgerSnapshot(ledger: Ledger, input: SnapshotInput): Promise<LedgerImportReport> {
   const store = ledger.store;
+  // Entries of the file that the ledger refused (causal rules, clientID) or could not place
+  // (held pending on a missing dependency, dropped): not stored, so the report counts them.
+  let refused = 0;
   const result = await importSnapshot(
     input,
     {
@@ -49,6 +54,7 @@ export async function importLedgerSnapshot(ledger: Ledger, input: SnapshotInput)
         // Through the ledger, so the entries reach the feeds and the Yjs state too (one store batch).
         ingest: async (batch) => {
           const r = await ledger.ingest(batch);
+          refused += refusedOf(batch, r);
           return { added: r.added, duplicates: r.duplicates, conflicts: [] };
         }
       }
@@ -58,7 +64,7 @@ export async function importLedgerSnapshot(ledger: Ledger, input: SnapshotInput)
   // Equivocations the file proves against our store: the ledger records the evidence.
   if (result.forks.length > 0) await ledger.ingest(result.forks.map((f) => f.b));
   if (result.kind !== 'light' || result.state === undefined) {
-    return { kind: result.kind, added: result.added, skipped: result.skipped, rejected: result.rejected };
+    return { kind: result.kind, added: result.added, skipped: result.skipped, rejected: result.rejected + refused };
   }
   // Unsigned state and heads: only an empty ledger takes them (else LightSnapshotRefusedError),
   // inside the ledger's queue, and the ledger is then marked unverified.
@@ -71,6 +77,13 @@ export async function importLedgerSnapshot(ledger: Ledger, input: SnapshotInput)
     exporter
   });
   return { kind: 'light', added, skipped: 0, rejected: 0 };
+}
+
+/** Entries of `batch` the ingest did not store: refusals of batch entries, pending and dropped. */
+function refusedOf(batch: readonly HashedEntry[], r: IngestReport): number {
+  const ids = new Set(batch.map((h) => `${toHex(h.entry.author)}:${h.entry.seq}`));
+  const own = r.rejected.filter((x) => ids.has(`${x.author}:${x.seq}`)).length;
+  return own + r.pending + r.dropped;
 }
 
 function digestOfState(bytes: Uint8Array): string {
