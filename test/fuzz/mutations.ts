@@ -51,12 +51,25 @@ export type Mutation =
       extraCount: number;
       many: boolean;
     }
-  | { kind: 'yjs'; k: number; spec: YSpecGen; deps: DepSpec[]; lamportOff: number; clockOff: number }
+  | {
+      kind: 'yjs';
+      k: number;
+      spec: YSpecGen;
+      /** 'auto': every A/B client the update references or deletes, at that author's head (or first entry). */
+      deps: DepSpec[] | 'auto' | 'autoLow';
+      lamportOff: number;
+      clockOff: number;
+    }
   | { kind: 'valid'; k: number };
 
 /** A Yjs update description with symbolic clients and ids, resolved against the world. */
 export interface YSpecGen {
-  sections: { who: Who; clock: 'next' | 'zero' | 'ahead' | 'far' | 'max'; structs: YStructGen[]; claimedExtra: number }[];
+  sections: {
+    who: Who;
+    clock: 'next' | 'zero' | 'ahead' | 'far' | 'max';
+    structs: YStructGen[];
+    claimedExtra: number;
+  }[];
   deletes: { who: Who; ranges: { clock: 'zero' | 'low' | 'own' | 'far'; len: number }[] }[];
   trailing: number[];
 }
@@ -91,9 +104,21 @@ const anyValueArb = fc.oneof(
 );
 
 const contentArb: fc.Arbitrary<YContent> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ k: fc.constant('any' as const), values: fc.array(anyValueArb, { minLength: 0, maxLength: 3 }) }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('anyDeep' as const), depth: fc.constantFrom(1, 31, 32, 33, 34, 200) }) },
-  { weight: 2, arbitrary: fc.record({ k: fc.constant('string' as const), s: fc.string({ maxLength: 6, unit: 'binary' }) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      k: fc.constant('any' as const),
+      values: fc.array(anyValueArb, { minLength: 0, maxLength: 3 })
+    })
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ k: fc.constant('anyDeep' as const), depth: fc.constantFrom(1, 31, 32, 33, 34, 200) })
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ k: fc.constant('string' as const), s: fc.string({ maxLength: 6, unit: 'binary' }) })
+  },
   {
     weight: 2,
     arbitrary: fc.record({
@@ -130,7 +155,11 @@ const contentArb: fc.Arbitrary<YContent> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant('embed' as const), text: fc.constantFrom('{}', '1', 'x') }) },
   {
     weight: 1,
-    arbitrary: fc.record({ k: fc.constant('format' as const), key: fc.constantFrom('b', ''), text: fc.constantFrom('true', '{', 'null') })
+    arbitrary: fc.record({
+      k: fc.constant('format' as const),
+      key: fc.constantFrom('b', ''),
+      text: fc.constantFrom('true', '{', 'null')
+    })
   },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('unknown' as const), ref: fc.integer({ min: 11, max: 31 }) }) }
 );
@@ -172,6 +201,54 @@ const ySpecArb: fc.Arbitrary<YSpecGen> = fc.record({
   trailing: fc.constantFrom([], [], [], [0], [1, 2])
 });
 
+/** Updates that look like E's own document would make them: far more reach the causal and state checks. */
+const plausibleStructArb: fc.Arbitrary<YStructGen> = fc.record(
+  {
+    origin: fc.record({
+      who: fc.constantFrom<Who>('a', 'b', 'e', 'rand'),
+      at: fc.constantFrom<IdGen['at']>('first', 'last', 'beyond', 'list', 'listMap')
+    }),
+    parent: fc.oneof(
+      fc.constantFrom('records', 'list'),
+      fc.record({
+        who: fc.constantFrom<Who>('b', 'e', 'a'),
+        at: fc.constantFrom<IdGen['at']>('list', 'listMap', 'first', 'beyond')
+      })
+    ),
+    parentSub: fc.constantFrom('shared', 'a1', 'b1', 'e1', 'inner', 'new'),
+    content: fc.oneof(
+      fc.record({ k: fc.constant('any' as const), values: fc.array(anyValueArb, { minLength: 1, maxLength: 2 }) }),
+      fc.record({ k: fc.constant('string' as const), s: fc.string({ minLength: 1, maxLength: 3 }) }),
+      fc.record({ k: fc.constant('type' as const), typeRef: fc.nat(6), name: fc.constant(undefined) }),
+      fc.record({ k: fc.constant('json' as const), texts: fc.constant(['1', '"x"']) })
+    ) as fc.Arbitrary<YContent>
+  },
+  { requiredKeys: ['content'] }
+);
+
+const plausibleSpecArb: fc.Arbitrary<YSpecGen> = fc.record({
+  sections: fc.array(
+    fc.record({
+      who: fc.constant<Who>('e'),
+      clock: fc.constant('next' as const),
+      structs: fc.array(plausibleStructArb, { minLength: 1, maxLength: 3 }),
+      claimedExtra: fc.constant(0)
+    }),
+    { maxLength: 1 }
+  ),
+  deletes: fc.array(
+    fc.record({
+      who: fc.constantFrom<Who>('a', 'b', 'e', 'c'),
+      ranges: fc.array(
+        fc.record({ clock: fc.constantFrom('zero', 'low', 'own'), len: fc.constantFrom(1, 1, 2, 3, 5) }),
+        { minLength: 1, maxLength: 2 }
+      )
+    }),
+    { maxLength: 2 }
+  ),
+  trailing: fc.constant([])
+});
+
 const depArb: fc.Arbitrary<DepSpec> = fc.record({
   who: fc.constantFrom('a', 'b', 'b', 'c', 'e', 'rand'),
   seq: fc.constantFrom('head', 'head', 'low', 'beyond', 'zero', 'huge')
@@ -184,11 +261,19 @@ const fieldArb: fc.Arbitrary<FieldMut> = fc.oneof(
     big: bigArb,
     pad: fc.constantFrom(0, 0, 1)
   }),
-  fc.record({ f: fc.constantFrom('lamport' as const, 'clock' as const), v: fc.constantFrom('zero', 'minus', 'plus', 'big'), big: bigArb }),
+  fc.record({
+    f: fc.constantFrom('lamport' as const, 'clock' as const),
+    v: fc.constantFrom('zero', 'minus', 'plus', 'big'),
+    big: bigArb
+  }),
   fc.record({ f: fc.constant('time' as const), v: fc.constantFrom('zero', 'max', 'past', 'big'), big: bigArb }),
   fc.record({ f: fc.constant('format' as const), v: fc.constantFrom(0, 1, 3, 255) }),
   fc.record({ f: fc.constantFrom('network' as const, 'prev' as const, 'author' as const), byte: fc.nat(31) }),
-  fc.record({ f: fc.constant('payload' as const), v: fc.constantFrom('empty', 'truncate', 'append'), n: fc.integer({ min: 1, max: 8 }) })
+  fc.record({
+    f: fc.constant('payload' as const),
+    v: fc.constantFrom('empty', 'truncate', 'append'),
+    n: fc.integer({ min: 1, max: 8 })
+  })
 );
 
 /** k: which of E's entries is mutated (its valid predecessors are delivered first). */
@@ -219,6 +304,17 @@ export function mutationArb(eCount: number): fc.Arbitrary<Mutation> {
         deps: fc.array(depArb, { maxLength: 2 }),
         lamportOff: fc.constantFrom(0, 0, 0, 0, 1, -1),
         clockOff: fc.constantFrom(0, 0, 0, 0, 1, -1)
+      })
+    },
+    {
+      weight: 8,
+      arbitrary: fc.record({
+        kind: fc.constant('yjs' as const),
+        k,
+        spec: plausibleSpecArb,
+        deps: fc.constantFrom<'auto' | 'autoLow'>('auto', 'auto', 'auto', 'autoLow'),
+        lamportOff: fc.constant(0),
+        clockOff: fc.constant(0)
       })
     },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('valid' as const), k }) }
@@ -301,7 +397,8 @@ function resolveSpec(w: World, k: number, g: YSpecGen): { spec: YUpdateSpec; own
       parentSub: st.parentSub,
       content: st.content
     }));
-    if (client === w.e.client && clock === ownEnd) ownEnd += structs.reduce((n, st) => n + contentLength(st.content), 0);
+    if (client === w.e.client && clock === ownEnd)
+      ownEnd += structs.reduce((n, st) => n + contentLength(st.content), 0);
     return { client, clock, structs, claimed: s.claimedExtra ? structs.length + s.claimedExtra : undefined };
   });
   const deletes = g.deletes.map((d) => {
@@ -333,7 +430,7 @@ function flipBits(bytes: Uint8Array, bits: number[]): Uint8Array {
   const out = bytes.slice();
   for (const b of bits) {
     const i = Math.floor(b / 8) % out.length;
-    out[i] ^= 1 << b % 8;
+    out[i] ^= 1 << (b % 8);
   }
   return out;
 }
@@ -374,7 +471,12 @@ function applyField(f: RawFields, m: FieldMut): void {
     }
     case 'payload': {
       const p = f.payload;
-      f.payload = m.v === 'empty' ? new Uint8Array(0) : m.v === 'truncate' ? p.slice(0, Math.max(0, p.length - m.n)) : Uint8Array.from([...p, ...new Array(m.n).fill(0)]);
+      f.payload =
+        m.v === 'empty'
+          ? new Uint8Array(0)
+          : m.v === 'truncate'
+            ? p.slice(0, Math.max(0, p.length - m.n))
+            : Uint8Array.from([...p, ...new Array(m.n).fill(0)]);
       return;
     }
   }
@@ -413,7 +515,7 @@ export async function realize(w: World, m: Mutation): Promise<Realized> {
     case 'yjs': {
       const { spec, ownEnd } = resolveSpec(w, k, m.spec);
       f.payload = encodeYUpdate(spec);
-      const deps = sortDeps(resolveDeps(w, m.deps));
+      const deps = sortDeps(resolveDeps(w, typeof m.deps === 'string' ? autoDeps(w, spec, m.deps) : m.deps));
       // Deduplicate authors (the deps mutation covers duplicates): keep the first of each.
       const seen = new Set<string>();
       const uniq = deps.filter((d) => {
@@ -431,6 +533,21 @@ export async function realize(w: World, m: Mutation): Promise<Realized> {
       return resign();
     }
   }
+}
+
+/** A dependency on every honest author whose items `spec` references or deletes. */
+function autoDeps(w: World, spec: YUpdateSpec, mode: 'auto' | 'autoLow'): DepSpec[] {
+  const clients = new Set<number>();
+  for (const sec of spec.sections)
+    for (const st of sec.structs)
+      for (const id of [st.origin, st.rightOrigin, typeof st.parent === 'object' ? st.parent : undefined])
+        if (id) clients.add(id.client);
+  for (const d of spec.deletes) clients.add(d.client);
+  const out: DepSpec[] = [];
+  const seq = mode === 'auto' ? 'head' : 'low';
+  if (clients.has(w.a.client)) out.push({ who: 'a', seq });
+  if (clients.has(w.b.client)) out.push({ who: 'b', seq });
+  return out;
 }
 
 function fromHexKey(u: Uint8Array): string {
