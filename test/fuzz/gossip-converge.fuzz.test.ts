@@ -2,4 +2,4 @@
 // ledgers fed the same accepted entries in any order (see harness.ts).
 import { defineFuzz } from './harness.js';
 
-defineFuzz(['gossip', 'converge']);
+defineFuzz(['gossip', 'converge', 'order']);

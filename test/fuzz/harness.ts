@@ -3,11 +3,13 @@
 // checks: only typed errors / typed rejections; a time budget per entry; state unchanged on
 // rejection (records, heads, digest, store count); what is stored is what the state shows (a
 // reopen from the store gives the same state); later honest writes still work; and two ledgers
-// given the same accepted entries in any order (shuffled, duplicated, batched) converge.
+// given the same accepted entries in any order (shuffled, duplicated, batched) converge, and a
+// ledger given hostile and honest entries in any order (re-delivered) ends where the canonical
+// order does (acceptance depends on the bytes and dependencies only, not on arrival order).
 //
 // SEED=<n> replays a run; FUZZ_RUNS=<n> sets the total number of cases (default 10,000, split
 // over the four properties). The seed and the findings are printed at the end. The properties
-// are declared by two test files (ingest + snapshot, gossip + convergence) so vitest runs them
+// are declared by two test files (ingest + snapshot, gossip + convergence + order) so vitest runs them
 // on two workers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -21,7 +23,7 @@ import { importLedgerSnapshot } from '../../src/lib/core/ledger-snapshots.js';
 import { startEntryGossip, type GossipNode } from '../../src/lib/worker/entry-gossip.js';
 import type { HashedEntry } from '../../src/lib/core/types.js';
 import { encodeEntry } from '../../src/lib/core/entry.js';
-import { mulberry, shuffle, testClock, type TestLedger } from '../helpers/ledger-nodes.js';
+import { mulberry, shuffle, testClock } from '../helpers/ledger-nodes.js';
 import { ENGINE_MESSAGE, LEDGER_CODES, isTypedError, observe, rawFullSnapshot, type Observed } from './kit.js';
 import { mutationArb, realize, type Mutation } from './mutations.js';
 import { buildWorld, genesis, target, type World } from './world.js';
@@ -34,7 +36,8 @@ const RUNS = {
   ingest: Math.ceil(TOTAL * 0.5),
   gossip: Math.ceil(TOTAL * 0.25),
   snapshot: Math.ceil(TOTAL * 0.08),
-  converge: Math.ceil(TOTAL * 0.17)
+  converge: Math.ceil(TOTAL * 0.09),
+  order: Math.ceil(TOTAL * 0.08)
 };
 /** Generous test timeout: the whole run, scaled by the number of cases. */
 const TIMEOUT = 120_000 + TOTAL * 60;
@@ -170,7 +173,7 @@ function outcomeOf(r: {
   return 'none';
 }
 
-export type PropertyName = 'ingest' | 'gossip' | 'snapshot' | 'converge';
+export type PropertyName = 'ingest' | 'gossip' | 'snapshot' | 'converge' | 'order';
 
 /** Declares the fuzzer's properties `which` (each file of test/fuzz picks some). */
 export function defineFuzz(which: PropertyName[]): void {
@@ -373,6 +376,50 @@ const PROPERTIES: Record<PropertyName, () => void> = {
             }
           ),
           { seed: (SEED + 3) | 0, numRuns: RUNS.converge, endOnFailure: false }
+        );
+      },
+      TIMEOUT
+    ),
+
+  order: () =>
+    it(
+      'order: hostile and honest entries in any order, batched, re-delivered, give the verdicts and state of the canonical order',
+      async () => {
+        await fc.assert(
+          fc.asyncProperty(mutationArb(w.e.entries.length), fc.integer(), async (m, orderSeed) => {
+            findings.cases++;
+            const r = await realize(w, m);
+            const items: Uint8Array[] = [
+              ...r.prefix.map((h) => encodeEntry(h.entry)),
+              r.bytes,
+              ...w.c.entries.map((h) => encodeEntry(h.entry))
+            ];
+            const ref = await target(w);
+            const l3 = await target(w);
+            try {
+              for (const x of items) checkRejections((await ref.ledger.ingest([x])).rejected);
+              const rand = mulberry(orderSeed);
+              // Three delivery rounds (as sync would re-offer what is missing): entries dropped
+              // while pending come back; the verdicts must not depend on the order.
+              for (let round = 0; round < 3; round++) {
+                const order = shuffle([...items, ...items.filter(() => rand() < 0.3)], rand);
+                while (order.length > 0) {
+                  const rep = await timed(`order ${m.kind}`, () =>
+                    l3.ledger.ingest(order.splice(0, 1 + Math.floor(rand() * 4)))
+                  );
+                  checkRejections(rep.rejected);
+                }
+              }
+              bump(findings.outcomes, `order:${m.kind}:stored=${ref.log.length}`);
+              expect(await observe(l3.ledger, l3.store)).toEqual(await observe(ref.ledger, ref.store));
+              expect(JSON.stringify(l3.ledger.conflicts())).toBe(JSON.stringify(ref.ledger.conflicts()));
+              expect(l3.ledger.stats().skippedPayloads).toBe(0);
+            } finally {
+              await ref.ledger.close();
+              await l3.ledger.close();
+            }
+          }),
+          { seed: (SEED + 4) | 0, numRuns: RUNS.order, endOnFailure: false }
         );
       },
       TIMEOUT

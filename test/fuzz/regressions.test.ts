@@ -9,7 +9,7 @@ import { Ledger } from '../../src/lib/core/ledger.js';
 import { importLedgerSnapshot } from '../../src/lib/core/ledger-snapshots.js';
 import { keysFromByte } from '../helpers/ledger-fixtures.js';
 import { genesis, memoryLocation, openLedger, testClock } from '../helpers/ledger-nodes.js';
-import { encodeYUpdate, observe, rawFullSnapshot } from './kit.js';
+import { encodeYUpdate, observe, rawFullSnapshot, type YContent } from './kit.js';
 
 describe('fuzzer regressions', () => {
   // Counterexample: {"kind":"yjs","k":0,"spec":{"sections":[{"who":"e","clock":"next","structs":
@@ -29,7 +29,7 @@ describe('fuzzer regressions', () => {
       [1, { k: 'any', values: [''] }],
       [2, { k: 'type', typeRef: 0 }],
       [3, { k: 'json', texts: ['1'] }]
-    ] as const) {
+    ] as [number, YContent][]) {
       const payload = encodeYUpdate({
         sections: [{ client, clock: seq - 1, structs: [{ parent: 'records', content }] }],
         deletes: []
