@@ -39,7 +39,7 @@ export type FieldMut =
   | { f: 'network' | 'prev' | 'author'; byte: number }
   | { f: 'payload'; v: 'empty' | 'truncate' | 'append'; n: number };
 
-export type Mutation =
+export type MutationBody =
   | { kind: 'flip'; k: number; bits: number[] }
   | { kind: 'pflip'; k: number; bits: number[] }
   | { kind: 'field'; k: number; m: FieldMut }
@@ -83,6 +83,10 @@ export interface YStructGen {
 }
 
 export type IdGen = { who: Who; at: 'first' | 'last' | 'beyond' | 'far' | 'list' | 'listMap' };
+
+/** Whose entry is mutated: E (not in the target's base) or B (in it: mutations become fork variants). */
+export type Mutant = 'e' | 'b';
+export type Mutation = MutationBody & { au?: Mutant };
 
 const whoArb: fc.Arbitrary<Who> = fc.constantFrom('a', 'b', 'e', 'e', 'e', 'c', 'zero', 'max', 'rand');
 const bigArb = fc.nat(BIG.length - 1);
@@ -276,8 +280,16 @@ const fieldArb: fc.Arbitrary<FieldMut> = fc.oneof(
   })
 );
 
-/** k: which of E's entries is mutated (its valid predecessors are delivered first). */
-export function mutationArb(eCount: number): fc.Arbitrary<Mutation> {
+/** Mutations of E's entries (mostly) and of B's (fork variants of entries the target holds). */
+export function mutationArb(w: World): fc.Arbitrary<Mutation> {
+  return fc.oneof(
+    { weight: 4, arbitrary: bodyArb(w.e.entries.length).map((m) => ({ ...m, au: 'e' as const })) },
+    { weight: 1, arbitrary: bodyArb(w.b.entries.length).map((m) => ({ ...m, au: 'b' as const })) }
+  );
+}
+
+/** k: which of the author's entries is mutated (its valid predecessors are delivered first). */
+function bodyArb(eCount: number): fc.Arbitrary<MutationBody> {
   const k = fc.nat(eCount - 1);
   const bits = fc.array(fc.nat(1 << 16), { minLength: 1, maxLength: 3 });
   return fc.oneof(
@@ -333,14 +345,14 @@ export interface Realized {
 
 const randKey = (byte: number): Uint8Array => new Uint8Array(32).fill(byte);
 
-function whoClient(w: World, who: Who): number {
+function whoClient(w: World, who: Who, au: Mutant = 'e'): number {
   switch (who) {
     case 'a':
       return w.a.client;
     case 'b':
       return w.b.client;
-    case 'e':
-      return w.e.client;
+    case 'e': // "self": the author of the mutated entry
+      return w[au].client;
     case 'c':
       return w.c.client;
     case 'zero':
@@ -353,16 +365,16 @@ function whoClient(w: World, who: Who): number {
 }
 
 /** The Yjs clock each author has reached before E's k-th entry (A and B complete; E at its prefix). */
-function clocksBefore(w: World, k: number): Map<number, number> {
+function clocksBefore(w: World, k: number, au: Mutant): Map<number, number> {
   const m = new Map<number, number>();
   m.set(w.a.client, w.a.entries.at(-1)!.entry.clock);
   m.set(w.b.client, w.b.entries.at(-1)!.entry.clock);
-  m.set(w.e.client, k === 0 ? 0 : w.e.entries[k - 1].entry.clock);
+  m.set(w[au].client, k === 0 ? 0 : w[au].entries[k - 1].entry.clock);
   return m;
 }
 
-function resolveId(w: World, clocks: Map<number, number>, g: IdGen): YId {
-  const client = whoClient(w, g.who);
+function resolveId(w: World, clocks: Map<number, number>, g: IdGen, au: Mutant): YId {
+  const client = whoClient(w, g.who, au);
   const reached = clocks.get(client) ?? 0;
   // B's transact created the 'list' array items: its first struct of the last entry is the map (a type).
   const bLast = w.b.entries.at(-1)!.entry;
@@ -383,26 +395,26 @@ function resolveId(w: World, clocks: Map<number, number>, g: IdGen): YId {
   }
 }
 
-function resolveSpec(w: World, k: number, g: YSpecGen): { spec: YUpdateSpec; ownEnd: number } {
-  const clocks = clocksBefore(w, k);
-  let ownEnd = clocks.get(w.e.client)!;
+function resolveSpec(w: World, k: number, g: YSpecGen, au: Mutant): { spec: YUpdateSpec; ownEnd: number } {
+  const clocks = clocksBefore(w, k, au);
+  const self = w[au].client;
+  let ownEnd = clocks.get(self)!;
   const sections = g.sections.map((s) => {
-    const client = whoClient(w, s.who);
+    const client = whoClient(w, s.who, au);
     const reached = clocks.get(client) ?? 0;
     const clock = { next: reached, zero: 0, ahead: reached + 1, far: 2 ** 40, max: MAX - 1 }[s.clock];
     const structs: YStruct[] = s.structs.map((st) => ({
-      origin: st.origin && resolveId(w, clocks, st.origin),
-      rightOrigin: st.rightOrigin && resolveId(w, clocks, st.rightOrigin),
-      parent: typeof st.parent === 'object' ? resolveId(w, clocks, st.parent) : st.parent,
+      origin: st.origin && resolveId(w, clocks, st.origin, au),
+      rightOrigin: st.rightOrigin && resolveId(w, clocks, st.rightOrigin, au),
+      parent: typeof st.parent === 'object' ? resolveId(w, clocks, st.parent, au) : st.parent,
       parentSub: st.parentSub,
       content: st.content
     }));
-    if (client === w.e.client && clock === ownEnd)
-      ownEnd += structs.reduce((n, st) => n + contentLength(st.content), 0);
+    if (client === self && clock === ownEnd) ownEnd += structs.reduce((n, st) => n + contentLength(st.content), 0);
     return { client, clock, structs, claimed: s.claimedExtra ? structs.length + s.claimedExtra : undefined };
   });
   const deletes = g.deletes.map((d) => {
-    const client = whoClient(w, d.who);
+    const client = whoClient(w, d.who, au);
     const reached = clocks.get(client) ?? 0;
     return {
       client,
@@ -484,9 +496,10 @@ function applyField(f: RawFields, m: FieldMut): void {
 
 export async function realize(w: World, m: Mutation): Promise<Realized> {
   const k = m.k;
-  const valid = w.e.entries[k];
-  const prefix = w.e.entries.slice(0, k);
-  const seed = w.e.keys.seed;
+  const au = m.au ?? 'e';
+  const valid = w[au].entries[k];
+  const prefix = w[au].entries.slice(0, k);
+  const seed = w[au].keys.seed;
   const f = fieldsOf(valid);
   const resign = async (mustRefuse = false): Promise<Realized> => ({
     prefix,
@@ -513,9 +526,9 @@ export async function realize(w: World, m: Mutation): Promise<Realized> {
       return resign();
     }
     case 'yjs': {
-      const { spec, ownEnd } = resolveSpec(w, k, m.spec);
+      const { spec, ownEnd } = resolveSpec(w, k, m.spec, au);
       f.payload = encodeYUpdate(spec);
-      const deps = sortDeps(resolveDeps(w, typeof m.deps === 'string' ? autoDeps(w, spec, m.deps) : m.deps));
+      const deps = sortDeps(resolveDeps(w, typeof m.deps === 'string' ? autoDeps(w, spec, m.deps, au) : m.deps));
       // Deduplicate authors (the deps mutation covers duplicates): keep the first of each.
       const seen = new Set<string>();
       const uniq = deps.filter((d) => {
@@ -526,7 +539,7 @@ export async function realize(w: World, m: Mutation): Promise<Realized> {
       });
       f.deps = uniq.map(({ author, seq }) => ({ author, seq }));
       f.depCount = uniq.length;
-      const prevLamport = k === 0 ? 0 : w.e.entries[k - 1].entry.lamport;
+      const prevLamport = k === 0 ? 0 : w[au].entries[k - 1].entry.lamport;
       const lamport = 1 + Math.max(prevLamport, ...uniq.map((d) => d.lamport));
       f.lamport = Math.max(0, lamport + m.lamportOff);
       f.clock = Math.max(0, ownEnd + m.clockOff);
@@ -536,7 +549,7 @@ export async function realize(w: World, m: Mutation): Promise<Realized> {
 }
 
 /** A dependency on every honest author whose items `spec` references or deletes. */
-function autoDeps(w: World, spec: YUpdateSpec, mode: 'auto' | 'autoLow'): DepSpec[] {
+function autoDeps(w: World, spec: YUpdateSpec, mode: 'auto' | 'autoLow', au: Mutant): DepSpec[] {
   const clients = new Set<number>();
   for (const sec of spec.sections)
     for (const st of sec.structs)
@@ -546,7 +559,7 @@ function autoDeps(w: World, spec: YUpdateSpec, mode: 'auto' | 'autoLow'): DepSpe
   const out: DepSpec[] = [];
   const seq = mode === 'auto' ? 'head' : 'low';
   if (clients.has(w.a.client)) out.push({ who: 'a', seq });
-  if (clients.has(w.b.client)) out.push({ who: 'b', seq });
+  if (clients.has(w.b.client) && au !== 'b') out.push({ who: 'b', seq });
   return out;
 }
 
