@@ -33,11 +33,11 @@ const TOTAL = Number(process.env.FUZZ_RUNS ?? 10_000);
 /** Per-entry time budget: generous, so a loaded CI machine does not make it flaky. */
 const BUDGET_MS = Number(process.env.FUZZ_BUDGET_MS ?? 1000);
 const RUNS = {
-  ingest: Math.ceil(TOTAL * 0.4),
-  snapshot: Math.ceil(TOTAL * 0.07),
-  gossip: Math.ceil(TOTAL * 0.28),
-  converge: Math.ceil(TOTAL * 0.13),
-  order: Math.ceil(TOTAL * 0.12)
+  ingest: Math.ceil(TOTAL * 0.5),
+  snapshot: Math.ceil(TOTAL * 0.08),
+  gossip: Math.ceil(TOTAL * 0.22),
+  converge: Math.ceil(TOTAL * 0.1),
+  order: Math.ceil(TOTAL * 0.1)
 };
 /** Generous test timeout: the whole run, scaled by the number of cases. */
 const TIMEOUT = 120_000 + TOTAL * 60;
