@@ -372,7 +372,3 @@ export function isTypedError(e: unknown): boolean {
 /** Engine error messages that must never surface as a rejection's message (a wrapped TypeError etc.). */
 export const ENGINE_MESSAGE =
   /is not a function|Cannot read propert|undefined is not|is not iterable|Maximum call stack|Invalid array length|out of memory|Cannot convert|is not defined/i;
-
-export function hexOf(b: Uint8Array): string {
-  return toHex(b);
-}

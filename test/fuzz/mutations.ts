@@ -9,7 +9,6 @@
 // - valid:    E's entry unchanged (so accepted entries show up too).
 import fc from 'fast-check';
 import { encodeEntry } from '../../src/lib/core/entry.js';
-import { fromHex } from '../../src/lib/core/bytes.js';
 import { MAX_ENTRY_DEPS, MAX_ENTRY_TIME } from '../../src/lib/core/constants.js';
 import type { HashedEntry } from '../../src/lib/core/types.js';
 import {
@@ -566,6 +565,3 @@ function autoDeps(w: World, spec: YUpdateSpec, mode: 'auto' | 'autoLow', au: Mut
 function fromHexKey(u: Uint8Array): string {
   return Array.from(u, (x) => x.toString(16).padStart(2, '0')).join('');
 }
-
-/** Unused import guard for fromHex (kept for callers building deps from hex). */
-export const depAuthorBytes = (hex: string): Uint8Array => fromHex(hex);
