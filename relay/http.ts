@@ -1,7 +1,9 @@
-// The relay's HTTP face: the built app (single-page fallback), /healthz, /metrics and /api/*.
+// The relay's HTTP face: the built app (single-page fallback), /healthz, /metrics, /api/relays
+// and /api/network.
 // Every response carries the security headers; the server has timeouts and a connection cap.
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import { renderMetrics, type Metric } from './metrics.js';
+import type { RelayMetrics } from './metrics.js';
+import type { NetworkReport } from './telemetry.js';
 import { HTTP_LIMITS } from './limits.js';
 import { setSecurityHeaders } from './security-headers.js';
 import type { StaticSite } from './static.js';
@@ -11,7 +13,9 @@ export interface RelayView {
   /** Multiaddrs browsers should dial (with /p2p/<relay id>). */
   relayAddrs(): string[];
   peerId(): string;
-  metrics(): Metric[];
+  metrics: RelayMetrics;
+  /** Nodes seen through verified telemetry beacons. */
+  network(): NetworkReport;
   /** Healthy means the libp2p node is started and listening. */
   healthy(): boolean;
 }
@@ -62,8 +66,13 @@ export function createHttpServer(view: RelayView, site: StaticSite, options: Htt
           : json(res, 503, { status: 'starting' });
       case '/api/relays':
         return json(res, 200, { relays: view.relayAddrs() });
+      case '/api/network':
+        return json(res, 200, view.network());
       case '/metrics':
-        return reply(res, 200, renderMetrics(view.metrics()), 'text/plain; version=0.0.4; charset=utf-8');
+        return void view.metrics.render().then(
+          (text) => reply(res, 200, text, view.metrics.contentType),
+          () => reply(res, 500, 'error\n', 'text/plain')
+        );
       default:
         if (path.startsWith('/api/')) return json(res, 404, { error: 'unknown endpoint' });
         site.serve(req, res).then(

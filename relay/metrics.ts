@@ -1,29 +1,111 @@
-// Prometheus text exposition (format 0.0.4) for a handful of gauges and counters.
-export interface Metric {
-  name: string;
-  help: string;
-  type: 'gauge' | 'counter';
-  value: number;
-  labels?: Record<string, string>;
+// The relay's Prometheus metrics (prom-client, text format 0.0.4). Every value is read from the
+// running relay when scraped: gauges from its current state, counters from its monotonic
+// counters (gater, rate limiter, telemetry), so nothing here has to be updated by the code paths.
+import { Counter, Gauge, Registry } from 'prom-client';
+
+/** What /metrics reads from the running relay. */
+export interface RelayMetricsSource {
+  uptimeSeconds(): number;
+  connections(): number;
+  peers(): number;
+  reservations(): number;
+  topicSubscribers(): { topic: string; count: number }[];
+  /** Connected peers whose gossipsub score is below the graylist threshold (their RPCs are dropped). */
+  rejectedPeers(): number;
+  /** Nodes listed by /api/network. */
+  networkNodes(): number;
+  refusedConnections(): number;
+  refusedReservations(): number;
+  rateLimitedMessages(): number;
+  oversizedFrames(): number;
+  /** Gossip entries refused by validation and not forwarded. */
+  rejectedMessages(): number;
+  beaconsSeen(): number;
+  beaconsRejected(): number;
+  entriesRelayed(): number;
 }
 
-function escapeLabel(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+export interface RelayMetrics {
+  /** The exposition text. */
+  render(): Promise<string>;
+  /** Its content type, `text/plain; version=0.0.4; charset=utf-8`. */
+  contentType: string;
 }
 
-export function renderMetrics(metrics: Metric[]): string {
-  const out: string[] = [];
-  const seen = new Set<string>();
-  for (const m of metrics) {
-    if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(m.name)) throw new Error(`bad metric name ${m.name}`);
-    if (!seen.has(m.name)) {
-      seen.add(m.name);
-      out.push(`# HELP ${m.name} ${m.help}`, `# TYPE ${m.name} ${m.type}`);
+type Read = () => number;
+
+export function createRelayMetrics(src: RelayMetricsSource): RelayMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+  const gauge = (name: string, help: string, read: Read): void =>
+    void new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(read());
+      }
+    });
+  const counter = (name: string, help: string, read: Read): void =>
+    void new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        this.reset();
+        this.inc(Math.max(0, read()));
+      }
+    });
+
+  gauge('tabula_relay_up', 'The relay is running.', () => 1);
+  gauge('tabula_relay_uptime_seconds', 'Seconds since the relay started.', src.uptimeSeconds);
+  gauge('tabula_relay_connections', 'Open libp2p connections.', src.connections);
+  gauge('tabula_relay_peers', 'Distinct connected peers.', src.peers);
+  gauge('tabula_relay_reservations', 'Active circuit relay v2 reservations.', src.reservations);
+  gauge('tabula_relay_rejected_peers', 'Connected peers graylisted by gossipsub scoring.', src.rejectedPeers);
+  gauge('tabula_relay_network_nodes', 'Nodes listed by /api/network (beacon within the expiry).', src.networkNodes);
+  new Gauge({
+    name: 'tabula_relay_topic_subscribers',
+    help: 'Peers subscribed to a pubsub topic.',
+    labelNames: ['topic'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const { topic, count } of src.topicSubscribers()) this.set({ topic }, count);
     }
-    const labels = Object.entries(m.labels ?? {})
-      .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
-      .join(',');
-    out.push(`${m.name}${labels ? `{${labels}}` : ''} ${Number.isFinite(m.value) ? m.value : 0}`);
-  }
-  return out.join('\n') + '\n';
+  });
+  counter(
+    'tabula_relay_refused_connections_total',
+    'Inbound libp2p connections refused by the per-IP cap.',
+    src.refusedConnections
+  );
+  counter(
+    'tabula_relay_refused_reservations_total',
+    'Reservations refused by the per-IP cap.',
+    src.refusedReservations
+  );
+  counter(
+    'tabula_relay_rate_limited_messages_total',
+    'Gossip messages dropped by the per-peer rate limit.',
+    src.rateLimitedMessages
+  );
+  counter(
+    'tabula_relay_oversized_frames_total',
+    'Peers disconnected for a gossip frame over the cap.',
+    src.oversizedFrames
+  );
+  counter(
+    'tabula_relay_rejected_messages_total',
+    'Gossip entries refused by validation (size, encoding, network, signature, payload) and not forwarded.',
+    src.rejectedMessages
+  );
+  counter('tabula_relay_beacons_seen_total', 'Telemetry beacons verified.', src.beaconsSeen);
+  counter('tabula_relay_beacons_rejected_total', 'Telemetry beacons that failed verification.', src.beaconsRejected);
+  counter(
+    'tabula_relay_entries_relayed_total',
+    'Gossip messages on the entries topic accepted for forwarding.',
+    src.entriesRelayed
+  );
+
+  return { render: () => registry.metrics(), contentType: registry.contentType };
 }

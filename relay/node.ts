@@ -8,7 +8,7 @@ import { yamux } from '@libp2p/yamux';
 import { identify } from '@libp2p/identify';
 import { ping } from '@libp2p/ping';
 import { circuitRelayServer, type CircuitRelayService } from '@libp2p/circuit-relay-v2';
-import { gossipsub, type GossipSub } from '@libp2p/gossipsub';
+import { gossipsub, TopicValidatorResult, type GossipSub } from '@libp2p/gossipsub';
 import type { PrivateKey, StreamHandler } from '@libp2p/interface';
 import type { Identify } from '@libp2p/identify';
 import type { Ping } from '@libp2p/ping';
@@ -35,6 +35,11 @@ export interface RelayNodeInit {
   gossipRate: number;
   /** Topics the relay joins so it forwards them between browsers; only these are accepted. */
   topics: string[];
+  /**
+   * Content checks per topic, run after the rate limit: false rejects the message (not forwarded,
+   * and it costs the sender its gossipsub score), so junk stops at the first hop.
+   */
+  contentValidators?: Record<string, (data: Uint8Array) => Promise<boolean>>;
 }
 
 export type RelayServices = {
@@ -52,6 +57,8 @@ export interface RelayGuards {
   rateLimiter: PeerRateLimiter;
   /** Peers disconnected for sending a gossip frame over the cap. */
   oversizedFrames: { count: number };
+  /** Gossip messages refused by a content validator (invalid entries). */
+  rejectedMessages: { count: number };
 }
 
 export interface RelayNodeHandle {
@@ -177,9 +184,22 @@ async function startGuarded(
     node.hangUp(peer).catch(() => {});
   });
   const validate = rateLimitValidator(rateLimiter);
+  const rejectedMessages = { count: 0 };
   for (const topic of init.topics) {
-    node.services.pubsub.topicValidators.set(topic, validate);
+    const content = init.contentValidators?.[topic];
+    node.services.pubsub.topicValidators.set(
+      topic,
+      content === undefined
+        ? validate
+        : async (peer, msg) => {
+            const rate = validate(peer);
+            if (rate !== TopicValidatorResult.Accept) return rate;
+            if (await content(msg.data)) return TopicValidatorResult.Accept;
+            rejectedMessages.count++;
+            return TopicValidatorResult.Reject;
+          }
+    );
     node.services.pubsub.subscribe(topic);
   }
-  return { node, guards: { gater: gaterCounters, rateLimiter, oversizedFrames } };
+  return { node, guards: { gater: gaterCounters, rateLimiter, oversizedFrames, rejectedMessages } };
 }

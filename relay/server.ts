@@ -6,10 +6,13 @@ import { join } from 'node:path';
 import { toHex } from '../src/lib/core/bytes.js';
 import { defaultGenesis, networkId } from '../src/lib/core/genesis.js';
 import { networkNames } from '../src/lib/core/topics.js';
+import { openEntry } from '../src/lib/core/entry.js';
 import type { RelayConfig } from './config.js';
 import { createHttpServer } from './http.js';
 import { loadOrCreateKey } from './key.js';
-import type { Metric } from './metrics.js';
+import { createRelayMetrics, type RelayMetricsSource } from './metrics.js';
+import { GRAYLIST_THRESHOLD } from './gossip-guard.js';
+import { startRelayTelemetry, type RelayTelemetry } from './telemetry.js';
 import { createRelayNode, type RelayGuards, type RelayNode } from './node.js';
 import { createStaticSite } from './static.js';
 
@@ -17,6 +20,8 @@ export interface RunningRelay {
   node: RelayNode;
   /** Refusal counters of the relay's limits (also in /metrics). */
   guards: RelayGuards;
+  /** Beacons heard and entries forwarded (also in /metrics and /api/network). */
+  telemetry: RelayTelemetry;
   http: Server;
   /** e.g. http://127.0.0.1:8080 */
   url: string;
@@ -24,68 +29,34 @@ export interface RunningRelay {
   stop(): Promise<void>;
 }
 
-function guardMetrics(guards: RelayGuards): Metric[] {
-  return [
-    {
-      name: 'tabula_relay_refused_connections_total',
-      help: 'Inbound libp2p connections refused by the per-IP cap.',
-      type: 'counter',
-      value: guards.gater.connectionsRefused
-    },
-    {
-      name: 'tabula_relay_refused_reservations_total',
-      help: 'Reservations refused by the per-IP cap.',
-      type: 'counter',
-      value: guards.gater.reservationsRefused
-    },
-    {
-      name: 'tabula_relay_rate_limited_messages_total',
-      help: 'Gossip messages dropped by the per-peer rate limit.',
-      type: 'counter',
-      value: guards.rateLimiter.refused
-    },
-    {
-      name: 'tabula_relay_oversized_frames_total',
-      help: 'Peers disconnected for a gossip frame over the cap.',
-      type: 'counter',
-      value: guards.oversizedFrames.count
-    }
-  ];
-}
-
-function relayMetrics(node: RelayNode, guards: RelayGuards, started: number): Metric[] {
-  const conns = node.getConnections();
+/** Everything /metrics reads, from the running relay. */
+function metricsSource(
+  node: RelayNode,
+  guards: RelayGuards,
+  telemetry: RelayTelemetry,
+  started: number
+): RelayMetricsSource {
   const pubsub = node.services.pubsub;
-  return [
-    { name: 'tabula_relay_up', help: 'The relay is running.', type: 'gauge', value: 1 },
-    {
-      name: 'tabula_relay_uptime_seconds',
-      help: 'Seconds since the relay started.',
-      type: 'gauge',
-      value: Math.round((Date.now() - started) / 1000)
-    },
-    { name: 'tabula_relay_connections', help: 'Open libp2p connections.', type: 'gauge', value: conns.length },
-    {
-      name: 'tabula_relay_peers',
-      help: 'Distinct connected peers.',
-      type: 'gauge',
-      value: new Set(conns.map((c) => c.remotePeer.toString())).size
-    },
-    {
-      name: 'tabula_relay_reservations',
-      help: 'Active circuit relay v2 reservations.',
-      type: 'gauge',
-      value: node.services.relay.reservations.size
-    },
-    ...pubsub.getTopics().map<Metric>((topic) => ({
-      name: 'tabula_relay_topic_subscribers',
-      help: 'Peers subscribed to a pubsub topic.',
-      type: 'gauge',
-      value: pubsub.getSubscribers(topic).length,
-      labels: { topic }
-    })),
-    ...guardMetrics(guards)
-  ];
+  const peerIds = (): string[] => [...new Set(node.getConnections().map((c) => c.remotePeer.toString()))];
+  // getScore is on the GossipSub class, not on its exported interface.
+  const score = (peer: string): number => (pubsub as unknown as { getScore(p: string): number }).getScore(peer);
+  return {
+    uptimeSeconds: () => Math.round((Date.now() - started) / 1000),
+    connections: () => node.getConnections().length,
+    peers: () => peerIds().length,
+    reservations: () => node.services.relay.reservations.size,
+    topicSubscribers: () => pubsub.getTopics().map((topic) => ({ topic, count: pubsub.getSubscribers(topic).length })),
+    rejectedPeers: () => peerIds().filter((p) => score(p) < GRAYLIST_THRESHOLD).length,
+    networkNodes: () => telemetry.nodes().length,
+    refusedConnections: () => guards.gater.connectionsRefused,
+    refusedReservations: () => guards.gater.reservationsRefused,
+    rateLimitedMessages: () => guards.rateLimiter.refused,
+    oversizedFrames: () => guards.oversizedFrames.count,
+    rejectedMessages: () => guards.rejectedMessages.count,
+    beaconsSeen: () => telemetry.counters.beaconsSeen,
+    beaconsRejected: () => telemetry.counters.beaconsRejected,
+    entriesRelayed: () => telemetry.counters.entriesRelayed
+  };
 }
 
 function listen(http: Server, port: number, host: string): Promise<void> {
@@ -100,7 +71,9 @@ function listen(http: Server, port: number, host: string): Promise<void> {
 
 export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
   const started = Date.now();
-  const id = toHex(networkId(defaultGenesis()));
+  const genesis = defaultGenesis();
+  const netId = networkId(genesis);
+  const id = toHex(netId);
   const names = networkNames(id);
   const privateKey = await loadOrCreateKey(join(config.dataDir, 'relay.key'));
   const { node, guards } = await createRelayNode({
@@ -113,13 +86,27 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
     maxConnectionsPerIp: config.maxConnectionsPerIp,
     gossipMaxFrameBytes: config.gossipMaxFrameBytes,
     gossipRate: config.gossipRate,
-    topics: [names.discoveryTopic, names.entriesTopic, names.telemetryTopic]
+    topics: [names.discoveryTopic, names.entriesTopic, names.telemetryTopic],
+    // The same stateless checks every browser runs (size, encoding, network, signature, payload).
+    contentValidators: {
+      [names.entriesTopic]: (data) =>
+        openEntry(data, netId, genesis).then(
+          () => true,
+          () => false
+        )
+    }
   });
+  const telemetry = startRelayTelemetry(
+    node.services.pubsub,
+    { telemetry: names.telemetryTopic, entries: names.entriesTopic },
+    id
+  );
   const http = createHttpServer(
     {
       relayAddrs: () => node.getMultiaddrs().map((ma) => ma.toString()),
       peerId: () => node.peerId.toString(),
-      metrics: () => relayMetrics(node, guards, started),
+      metrics: createRelayMetrics(metricsSource(node, guards, telemetry, started)),
+      network: () => ({ now: Date.now(), nodes: telemetry.nodes() }),
       healthy: () => node.status === 'started' && node.getMultiaddrs().length > 0
     },
     await createStaticSite(config.staticDir),
@@ -136,6 +123,7 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
   return {
     node,
     guards,
+    telemetry,
     http,
     url: `http://${config.host}:${addr.port}`,
     networkId: id,

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-chromium.sh
 bash scripts/ensure-jq.sh
+bash scripts/ensure-promtool.sh
 echo "== check (svelte-check + tsc) and lint"
 npm run --silent check
 npx eslint .

@@ -63,7 +63,11 @@ test('with / open, a second tab opens /dashboard: same node, peers, records and 
   writeFileSync(snapPath, Uint8Array.from(snapshot));
   await dash.getByLabel('Import snapshot').setInputFiles(snapPath);
   await expect(dash.getByTestId('import-report')).toHaveText(/added 1, skipped 0, rejected 0/);
-  await expect(dash.getByRole('table', { name: 'Conflicts' }).getByRole('row', { name: /contested/ })).toBeVisible();
+  const conflictRow = dash.getByRole('table', { name: 'Conflicts' }).getByRole('row', { name: /contested/ });
+  await expect(conflictRow).toBeVisible();
+  // Both values are shown: the one kept and the one it overwrote.
+  await expect(conflictRow).toContainText('"offline device"');
+  await expect(conflictRow).toContainText('"first tab"');
   await offline.context.close();
 
   const shot = testInfo.outputPath('second-tab-dashboard.png');

@@ -5,6 +5,9 @@ import { describe, expect, it } from 'vitest';
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 import { LedgerState } from '../../src/lib/core/state/doc.js';
+import { exportSnapshot } from '../../src/lib/core/snapshot/export.js';
+import { exportLedgerSnapshot, importLedgerSnapshot } from '../../src/lib/core/ledger-snapshots.js';
+import { collectBytes } from '../../src/lib/core/snapshot/index.js';
 import { createEntry } from '../../src/lib/core/entry.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { clientIdOf } from '../../src/lib/core/state/client-id.js';
@@ -114,10 +117,12 @@ describe('issue 6 case 3: delete sets', () => {
     await n.ledger.ingest(victim.log);
     expect(n.ledger.get('later')).toBe('seen');
 
-    // A delete within what the dependency held is an ordinary (authored) delete.
-    const fair = await sign(n, evil, { lamport: 2, clock: 0, deps: dep, payload: deleteOnly(vClient, 0, 1) });
-    expect(await n.ledger.ingest([fair])).toMatchObject({ added: 1, rejected: [] });
-    expect(n.ledger.get('mine')).toBeUndefined();
+    // Even within what the dependency held, a bare delete of a record (no new value or tombstone
+    // for its key) would remove it without a trace: refused. Deletes go through a signed
+    // tombstone, which shows up in removals() (see below).
+    const bare = await sign(n, evil, { lamport: 2, clock: 0, deps: dep, payload: deleteOnly(vClient, 0, 1) });
+    expect((await n.ledger.ingest([bare])).rejected).toMatchObject([{ code: 'malformed-payload' }]);
+    expect(n.ledger.get('mine')).toBe('precious');
   });
 });
 
@@ -147,7 +152,11 @@ describe('issue 6 case 5: causal order', () => {
       ['X', 'b-x'],
       ['Y', 'b-y']
     ]);
-    expect(n.ledger.stats()).toMatchObject({ pending: 0, stateDigest: b.ledger.stats().stateDigest });
+    expect(n.ledger.stats()).toMatchObject({
+      pending: 0,
+      yjsPending: false,
+      stateDigest: b.ledger.stats().stateDigest
+    });
   });
 });
 
@@ -252,5 +261,89 @@ describe('issue 6 case 4: all or nothing', () => {
     expect(n.ledger.stats().stateDigest).toBe(before);
     expect(await n.store.count()).toBe(0);
     await honestAfter(n);
+  });
+});
+
+describe('issue 6 case 7: snapshot import', () => {
+  async function fileOf(entries: HashedEntry[], author: TestLedger): Promise<Uint8Array> {
+    // A store holding exactly `entries` (as an honest-looking exporter's would).
+    const src = await memoryLocation().open();
+    await src.ingest(entries);
+    const heads = await src.heads();
+    return collectBytes(
+      exportSnapshot({ genesis: author.ledger.genesis, store: src, exporter: author.ledger.author, heads })
+    );
+  }
+
+  it('a file with a foreign struct in X#2 is refused whole: nothing stored, nothing pending', async () => {
+    const x = await keysFromByte(70);
+    const n = await openLedger(memoryLocation(), 1);
+    const c = clientOf(x);
+    const one = await sign(n, x, { lamport: 1, clock: 1, payload: yUpdateAt('a', 1, c, 0) });
+    const two = await sign(n, x, { seq: 2, prev: one.hash, lamport: 2, clock: 2, payload: yUpdateAt('b', 2, 777, 1) });
+    const three = await sign(n, x, { seq: 3, prev: two.hash, lamport: 3, clock: 3, payload: yUpdateAt('c', 3, c, 2) });
+    const file = await fileOf([one, two, three], n);
+    await expect(importLedgerSnapshot(n.ledger, file)).rejects.toMatchObject({ name: 'MalformedSnapshotError' });
+    expect(await n.store.count()).toBe(0);
+    expect(n.ledger.stats().pending).toBe(0);
+  });
+
+  it('a file whose X#2 breaks the causal rules is refused whole, and an honest one then imports', async () => {
+    const x = await keysFromByte(71);
+    const n = await openLedger(memoryLocation(), 1);
+    const c = clientOf(x);
+    const one = await sign(n, x, { lamport: 1, clock: 1, payload: yUpdateAt('a', 1, c, 0) });
+    const two = await sign(n, x, { seq: 2, prev: one.hash, lamport: 99, clock: 2, payload: yUpdateAt('b', 2, c, 1) });
+    const three = await sign(n, x, {
+      seq: 3,
+      prev: two.hash,
+      lamport: 100,
+      clock: 3,
+      payload: yUpdateAt('c', 3, c, 2)
+    });
+    await expect(importLedgerSnapshot(n.ledger, await fileOf([one, two, three], n))).rejects.toMatchObject({
+      name: 'MalformedSnapshotError'
+    });
+    expect(await n.store.count()).toBe(0);
+    expect(n.ledger.stats().pending).toBe(0);
+    const honest = await openLedger(memoryLocation(), 72);
+    for (let i = 0; i < 3; i++) await honest.ledger.put(`h${i}`, i);
+    const file = await collectBytes(exportLedgerSnapshot(honest.ledger, 'full'));
+    expect(await importLedgerSnapshot(n.ledger, file)).toMatchObject({ added: 3, skipped: 0, rejected: 0 });
+  });
+});
+
+describe('issue 6: overwrites and deletes of other authors records stay visible', () => {
+  it('lists who removed which value of whom, and when; own rewrites are not listed', async () => {
+    const a = await openLedger(memoryLocation(), 20);
+    await a.ledger.put('k', 'a-value');
+    await a.ledger.put('gone', { n: 1 });
+    const b = await openLedger(memoryLocation(), 21);
+    await b.ledger.ingest(a.log);
+    await b.ledger.put('k', 'b-value');
+    await b.ledger.put('k', 'b-again');
+    await b.ledger.delete('gone');
+    const expected = [
+      { key: 'gone', by: b.ledger.author, deleted: true, author: a.ledger.author, value: { n: 1 } },
+      { key: 'k', by: b.ledger.author, deleted: false, author: a.ledger.author, value: 'a-value' }
+    ];
+    expect(b.ledger.removals()).toMatchObject(expected);
+    // Every replica derives the same list, from the entries alone.
+    const c = await openLedger(memoryLocation(), 22);
+    await c.ledger.ingest([...b.log].reverse());
+    expect(c.ledger.removals()).toEqual(b.ledger.removals());
+    expect(a.ledger.removals()).toEqual([]);
+  });
+});
+
+describe('issue 6: an export never silently leaves out what its header claims', () => {
+  it('a full export of a store missing an entry below a head fails with IncompleteExportError', async () => {
+    const loc = memoryLocation();
+    const t = await openLedger(loc, 30);
+    for (let i = 0; i < 3; i++) await t.ledger.put(`k${i}`, i);
+    loc.disk.entries.get(t.ledger.author)!.delete(2);
+    await expect(collectBytes(exportLedgerSnapshot(t.ledger, 'full'))).rejects.toMatchObject({
+      name: 'IncompleteExportError'
+    });
   });
 });

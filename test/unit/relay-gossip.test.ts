@@ -5,6 +5,11 @@ import { createRequire } from 'node:module';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { Stream } from '@libp2p/interface';
 import { DEFAULT_MAX_ENTRY_BYTES } from '../../src/lib/core/constants.js';
+import { createEntry, encodeEntry } from '../../src/lib/core/entry.js';
+import { defaultGenesis, networkId } from '../../src/lib/core/genesis.js';
+import { toHex } from '../../src/lib/core/bytes.js';
+import { clientIdOf } from '../../src/lib/core/state/client-id.js';
+import { keysFromByte, yUpdateAt } from '../helpers/ledger-fixtures.js';
 import { GRAYLIST_THRESHOLD, PeerRateLimiter } from '../../relay/gossip-guard.js';
 import { HOP_PROTOCOL } from '../../relay/node.js';
 import { CONNECTION_LIMITS, GOSSIP_LIMITS, RELAY_LIMITS } from '../../relay/limits.js';
@@ -29,6 +34,24 @@ async function client(r: RunningRelay): Promise<ClientNode> {
   running.push(c);
   await dialRelay(c, relayAddr(r));
   return c;
+}
+
+/** A validly signed entry of the bundled network, as close to maxEntryBytes as a record allows. */
+async function largestEntry(): Promise<Uint8Array> {
+  const keys = await keysFromByte(5);
+  const client = clientIdOf(toHex(keys.publicKey));
+  const net = networkId(defaultGenesis());
+  let n = DEFAULT_MAX_ENTRY_BYTES - 200;
+  for (;;) {
+    const payload = yUpdateAt('big', 'x'.repeat(n), client, 0);
+    const h = await createEntry(
+      { keys, seq: 1, prev: new Uint8Array(32), lamport: 1, time: 1, clock: 1, payload },
+      net
+    );
+    const bytes = encodeEntry(h.entry);
+    if (bytes.length <= DEFAULT_MAX_ENTRY_BYTES) return bytes;
+    n -= bytes.length - DEFAULT_MAX_ENTRY_BYTES;
+  }
 }
 
 function varint(n: number): Uint8Array {
@@ -79,11 +102,30 @@ describe('relay gossip frame cap', () => {
     const topic = r.node.services.pubsub.getTopics().find((t) => t.endsWith('/entries'))!;
     const [a, b] = await meshedPair(r, topic);
     const got = received(b, topic);
-    const entry = new Uint8Array(DEFAULT_MAX_ENTRY_BYTES).map((_, i) => i & 0xff);
+    const entry = await largestEntry();
+    expect(entry.length).toBeGreaterThan(DEFAULT_MAX_ENTRY_BYTES - 64);
     await a.services.pubsub.publish(topic, entry);
     await waitFor(() => got.length === 1, 'b to receive the entry');
     expect(got[0]).toEqual(entry);
     expect(r.guards.oversizedFrames.count).toBe(0);
+  });
+
+  it('validates entries with the core: junk is rejected, not forwarded, and costs the sender', async () => {
+    const r = await relay();
+    const topic = r.node.services.pubsub.getTopics().find((t) => t.endsWith('/entries'))!;
+    const [a, b] = await meshedPair(r, topic);
+    const got = received(b, topic);
+    const good = await largestEntry();
+    const forged = good.slice();
+    forged[forged.length - 10] ^= 1; // the signature no longer verifies
+    for (const junk of [new Uint8Array(300).fill(7), forged]) await a.services.pubsub.publish(topic, junk);
+    await waitFor(() => r.guards.rejectedMessages.count === 2, 'both refused at the relay');
+    await a.services.pubsub.publish(topic, good);
+    await waitFor(() => got.length === 1, 'the valid entry to pass');
+    expect(got).toEqual([good]);
+    const relayPubsub = r.node.services.pubsub as unknown as GossipInternals;
+    await waitFor(() => relayPubsub.getScore(a.peerId.toString()) < 0, "the sender's score to drop", 5000);
+    expect(relayPubsub.getScore(b.peerId.toString())).toBeGreaterThanOrEqual(0);
   });
 
   it('hangs up on a peer whose gossip frame is over the cap, before buffering it', async () => {
@@ -101,7 +143,8 @@ describe('relay gossip rate limit', () => {
   it('drops messages above the per-peer rate and graylists the flooder', async () => {
     const rate = 5;
     const r = await relay({ gossipRate: rate });
-    const topic = r.node.services.pubsub.getTopics().find((t) => t.endsWith('/entries'))!;
+    // Discovery: no content check there, so only the rate limit decides.
+    const topic = r.node.services.pubsub.getTopics().find((t) => t.endsWith('/discovery'))!;
     const [a, b] = await meshedPair(r, topic);
     const got = received(b, topic);
     const started = Date.now();

@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { ConfigError, DEFAULTS, parseConfig, type RelayConfig } from '../../relay/config.js';
-import { renderMetrics } from '../../relay/metrics.js';
 import { startRelay, type RunningRelay } from '../../relay/server.js';
 
 async function tempDir(): Promise<string> {
@@ -84,20 +83,6 @@ describe('relay config', () => {
     expect(() => parseConfig(['--port'], {})).toThrow(/needs a value/);
     expect(() => parseConfig(['--port', '70000'], {})).toThrow(/0\.\.65535/);
     expect(() => parseConfig([], { PORT: 'abc' })).toThrow(/PORT/);
-  });
-});
-
-describe('metrics rendering', () => {
-  it('writes Prometheus text with HELP/TYPE once per family and escaped labels', () => {
-    const text = renderMetrics([
-      { name: 'a_total', help: 'A.', type: 'counter', value: 3 },
-      { name: 'b', help: 'B.', type: 'gauge', value: 1, labels: { topic: 'x"y' } },
-      { name: 'b', help: 'B.', type: 'gauge', value: 2, labels: { topic: 'z' } }
-    ]);
-    expect(text).toBe(
-      '# HELP a_total A.\n# TYPE a_total counter\na_total 3\n# HELP b B.\n# TYPE b gauge\nb{topic="x\\"y"} 1\nb{topic="z"} 2\n'
-    );
-    expect(() => renderMetrics([{ name: 'bad name', help: '', type: 'gauge', value: 0 }])).toThrow();
   });
 });
 

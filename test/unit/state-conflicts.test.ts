@@ -55,7 +55,7 @@ describe('conflicts', () => {
       b.receive(pa);
       const conflicts = expectConverged([a, b, x, y]);
       const aWins = first === HIGH;
-      expect(conflicts).toEqual([
+      expect(conflicts).toMatchObject([
         {
           key: 'k',
           winner: HIGH,
@@ -80,7 +80,7 @@ describe('conflicts', () => {
     ];
     const replicas = orders.map((o) => replicaFrom(o.map((i) => ps[i])));
     const conflicts = expectConverged(replicas);
-    expect(conflicts).toEqual([
+    expect(conflicts).toMatchObject([
       { key: 'k', winner: HIGH, losers: [LOW, MID], authors: [HIGH, LOW, MID], times: [2, 3, 1] }
     ]);
   });
@@ -95,7 +95,7 @@ describe('conflicts', () => {
     c.receive(pb);
     const pc = c.put('k', 'c');
     const conflicts = expectConverged([replicaFrom([pc, pb, pa]), replicaFrom([pa, pb, pc])]);
-    expect(conflicts).toEqual([{ key: 'k', winner: MID, losers: [LOW], authors: [MID, LOW], times: [2, 1] }]);
+    expect(conflicts).toMatchObject([{ key: 'k', winner: MID, losers: [LOW], authors: [MID, LOW], times: [2, 1] }]);
   });
 
   it('the loser is the value actually displaced: the last write of the losing branch', () => {
@@ -111,7 +111,9 @@ describe('conflicts', () => {
     b.syncTo(a);
     a.syncTo(b);
     const conflicts = expectConverged([replicaFrom(all), replicaFrom([...all].reverse()), a, b]);
-    expect(conflicts).toEqual([{ key: 'k', winner: HIGH, losers: [LOW], authors: [HIGH, LOW], times: [100, 3] }]);
+    expect(conflicts).toMatchObject([{ key: 'k', winner: HIGH, losers: [LOW], authors: [HIGH, LOW], times: [100, 3] }]);
+    // What was overwritten is named too: the loser's value, 3.
+    expect(conflicts[0]).toMatchObject({ values: [9, 3], deleted: [false, false] });
   });
 
   it('a delete racing a put is a conflict; the higher clientID decides on every node', () => {
@@ -123,7 +125,7 @@ describe('conflicts', () => {
       const pd = d.del('k')!;
       const pp = p.put('k', 'edited');
       const conflicts = expectConverged([replicaFrom([...d.own, pp]), replicaFrom([pp, ...d.own].reverse())]);
-      expect(conflicts).toEqual([
+      expect(conflicts).toMatchObject([
         { key: 'k', winner: HIGH, losers: [LOW], authors: [HIGH, LOW], times: deleter === HIGH ? [10, 20] : [20, 10] }
       ]);
       const r = replicaFrom([pd, pp, ...d.own]);
@@ -164,6 +166,6 @@ describe('conflicts', () => {
     a.receive(p2);
     a.receive(p2);
     expect(calls).toHaveLength(1);
-    expect(calls[0]).toEqual([{ key: 'j', winner: HIGH, losers: [LOW], authors: [HIGH, LOW], times: [2, 1] }]);
+    expect(calls[0]).toMatchObject([{ key: 'j', winner: HIGH, losers: [LOW], authors: [HIGH, LOW], times: [2, 1] }]);
   });
 });

@@ -5,9 +5,11 @@ import type { NodeEvent, NodeMethod, NodePhase, NodeStatus, RemoteApi } from '..
 import { createTabBroker, type TabRole } from './tab-broker.js';
 import { TAB_CHANNEL_NAME } from './tab-protocol.js';
 import { startWorkerNode } from './worker-node.js';
+import { requestPersistence, storageInfo, type StorageInfo } from './storage.js';
 
 export { RemoteError } from './worker-node.js';
 export { ClientClosedError, LeaderUnavailableError, type TabRole } from './tab-broker.js';
+export type { StorageInfo } from './storage.js';
 
 export interface TabulaClient extends RemoteApi {
   /** The last status the node pushed, or undefined before the first. */
@@ -24,6 +26,10 @@ export interface TabulaClient extends RemoteApi {
    * store and connections) and hands the profile to the next tab, which re-runs unanswered calls.
    */
   close(): void;
+  /** This profile's storage use and quota (navigator.storage in this page). */
+  storage(): Promise<StorageInfo>;
+  /** Asks the browser to make this profile's storage persistent; resolves to whether it is. */
+  persistStorage(): Promise<boolean>;
 }
 
 export interface ClientOptions {
@@ -68,9 +74,13 @@ export function createClient(options: ClientOptions = {}): TabulaClient {
     get: call('get'),
     records: call('records'),
     conflicts: call('conflicts'),
+    removals: call('removals'),
     feeds: call('feeds'),
     exportSnapshot: call('exportSnapshot'),
     importSnapshot: call('importSnapshot'),
+    network: call('network'),
+    storage: () => storageInfo(),
+    persistStorage: () => requestPersistence(),
     subscribe: (fn) => broker.subscribe(fn),
     onFatal: (fn) => broker.onFatal(fn),
     close: () => broker.close()

@@ -17,5 +17,12 @@ export function getClient(): TabulaClient {
   return client;
 }
 
-export { ClientClosedError, LeaderUnavailableError, RemoteError, type TabRole, type TabulaClient } from './client.js';
+export {
+  ClientClosedError,
+  LeaderUnavailableError,
+  RemoteError,
+  type StorageInfo,
+  type TabRole,
+  type TabulaClient
+} from './client.js';
 export type * from '../worker/messages.js';

@@ -18,9 +18,11 @@ export const NODE_METHODS: readonly NodeMethod[] = [
   'get',
   'records',
   'conflicts',
+  'removals',
   'feeds',
   'exportSnapshot',
-  'importSnapshot'
+  'importSnapshot',
+  'network'
 ];
 
 export type TabMessage =

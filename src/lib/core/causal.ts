@@ -9,8 +9,8 @@
 // - the entry's structs continue the author's Yjs clock exactly, and `clock` is where they end;
 // - every id the payload references (origins, parents) or deletes lies within the author's own
 //   items (a reference: an item before the referring one) or within the items a dependency had
-//   at its declared seq: a delete can only remove
-//   what its author could see when it signed, and Yjs never parks structs as pending.
+//   at its declared seq: a delete can only remove what its author could see when it signed, and
+//   Yjs never parks structs as pending.
 import type { Entry } from './types.js';
 import type { DeleteRange, ParsedUpdate, YId } from './yjs-update.js';
 import { CausalityError } from './errors.js';

@@ -64,6 +64,13 @@ export class CausalityError extends LedgerError {
   }
 }
 
+/** An export whose header would claim entries the store does not hold (pruned or lost): nothing is left out silently. */
+export class IncompleteExportError extends LedgerError {
+  constructor(message = 'the store lacks entries the snapshot would claim') {
+    super('IncompleteExportError', 'incomplete-export', message);
+  }
+}
+
 /** A genesis document that cannot be encoded, decoded or accepted. */
 export class InvalidGenesisError extends LedgerError {
   constructor(message = 'invalid genesis') {

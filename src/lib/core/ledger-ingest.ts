@@ -10,6 +10,7 @@ import { createEntry, decodeEntry, encodeEntry, verifyEntry } from './entry.js';
 import { bytesEqual, fromHex, toHex } from './bytes.js';
 import { checkCausal, GENESIS_HEADER, type EntryHeader } from './causal.js';
 import { parsePayload } from './payload.js';
+import { checkRecordDeletes } from './state/records-rules.js';
 import type { ParsedStruct } from './yjs-update.js';
 import {
   CausalityError,
@@ -269,6 +270,7 @@ export async function admitCausal(
       const parsed = parsePayload(h.entry.payload, maxBytes);
       checkCausal(h.entry, author, parsed, prev, deps);
       state.checkIntegrable(parsed, batchStructs);
+      checkRecordDeletes(state.doc, parsed);
       batch.set(`${author}:${seq}`, { lamport: h.entry.lamport, clock: h.entry.clock });
       batchStructs.push(...parsed.structs);
       admitted.push(h);
@@ -296,11 +298,20 @@ export async function commitPlan(
   now: () => number,
   lookup: HeaderLookup,
   maxBytes: number,
-  progress: CommitProgress = { stored: false }
+  progress: CommitProgress = { stored: false },
+  atomic = false
 ): Promise<CommitResult> {
   const out: CommitResult = { stored: [], lamport: 0, skipped: 0, feedsStale: false, forks: [] };
   const rivalsOut = refuseRivals(plan.toStore, state, report);
   const toStore = await admitCausal(rivalsOut, state, lookup, maxBytes, report);
+  if (atomic && (report.rejected.length > 0 || report.pending > 0 || report.dropped > 0 || plan.evidence.length > 0)) {
+    const r = report.rejected[0];
+    throw new CausalityError(
+      r !== undefined
+        ? `refused as a whole: ${r.code} at ${r.author?.slice(0, 16)}…:${r.seq} (${r.message})`
+        : 'refused as a whole: some entries depend on entries that are missing, or fork'
+    );
+  }
   // The FeedSet already took the refused entries: it must be rebuilt from the store.
   if (toStore.length !== plan.toStore.length) out.feedsStale = true;
   if (toStore.length > 0) {

@@ -1,12 +1,11 @@
 // Snapshots of a running ledger: export what it holds, import a file through its verified ingest
 // path so feeds, state and subscribers stay in step with the store.
 import * as Y from 'yjs';
-import type { IngestReport, Ledger } from './ledger.js';
-import type { HashedEntry } from './types.js';
-import { toHex } from './bytes.js';
+import type { Ledger } from './ledger.js';
 import { exportSnapshot, importSnapshot, type SnapshotInput, type SnapshotKind } from './snapshot/index.js';
 import type { AfterHead } from './snapshot/format.js';
 import { stateDigest } from './state/digest.js';
+import { CausalityError, MalformedSnapshotError } from './errors.js';
 
 export interface LedgerImportReport {
   kind: SnapshotKind;
@@ -40,9 +39,6 @@ export function exportLedgerSnapshot(
 /** Verifies the whole file first (nothing is written if any of it fails), then merges it. */
 export async function importLedgerSnapshot(ledger: Ledger, input: SnapshotInput): Promise<LedgerImportReport> {
   const store = ledger.store;
-  // Entries of the file that the ledger refused (causal rules, clientID) or could not place
-  // (held pending on a missing dependency, dropped): not stored, so the report counts them.
-  let refused = 0;
   const result = await importSnapshot(
     input,
     {
@@ -52,10 +48,16 @@ export async function importLedgerSnapshot(ledger: Ledger, input: SnapshotInput)
         getHead: (a) => store.getHead(a),
         getEntry: (a, s) => store.getEntry(a, s),
         // Through the ledger, so the entries reach the feeds and the Yjs state too (one store batch).
+        // All or nothing: an entry the ledger refuses (e.g. by the causal rules), or one left
+        // waiting for entries neither the file nor the store has, refuses the whole file.
         ingest: async (batch) => {
-          const r = await ledger.ingest(batch);
-          refused += refusedOf(batch, r);
-          return { added: r.added, duplicates: r.duplicates, conflicts: [] };
+          try {
+            const r = await ledger.ingest(batch, { atomic: true });
+            return { added: r.added, duplicates: r.duplicates, conflicts: [] };
+          } catch (e) {
+            if (e instanceof CausalityError) throw new MalformedSnapshotError(e.message, { cause: e });
+            throw e;
+          }
         }
       }
     },
@@ -64,7 +66,7 @@ export async function importLedgerSnapshot(ledger: Ledger, input: SnapshotInput)
   // Equivocations the file proves against our store: the ledger records the evidence.
   if (result.forks.length > 0) await ledger.ingest(result.forks.map((f) => f.b));
   if (result.kind !== 'light' || result.state === undefined) {
-    return { kind: result.kind, added: result.added, skipped: result.skipped, rejected: result.rejected + refused };
+    return { kind: result.kind, added: result.added, skipped: result.skipped, rejected: result.rejected };
   }
   // Unsigned state and heads: only an empty ledger takes them (else LightSnapshotRefusedError),
   // inside the ledger's queue, and the ledger is then marked unverified.
@@ -77,13 +79,6 @@ export async function importLedgerSnapshot(ledger: Ledger, input: SnapshotInput)
     exporter
   });
   return { kind: 'light', added, skipped: 0, rejected: 0 };
-}
-
-/** Entries of `batch` the ingest did not store: refusals of batch entries, pending and dropped. */
-function refusedOf(batch: readonly HashedEntry[], r: IngestReport): number {
-  const ids = new Set(batch.map((h) => `${toHex(h.entry.author)}:${h.entry.seq}`));
-  const own = r.rejected.filter((x) => ids.has(`${x.author}:${x.seq}`)).length;
-  return own + r.pending + r.dropped;
 }
 
 function digestOfState(bytes: Uint8Array): string {

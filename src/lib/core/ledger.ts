@@ -13,12 +13,22 @@
 // Forks: the first-seen entry of an (author, seq) stays in the feed and in the state; the
 // other one is kept only as evidence, its payload is never applied.
 import type * as Y from 'yjs';
-import type { Conflict, Entry, EntryDep, FeedHead, ForkEvidence, Genesis, HashedEntry, IdentityKeys } from './types.js';
+import type {
+  Conflict,
+  Removal,
+  Entry,
+  EntryDep,
+  FeedHead,
+  ForkEvidence,
+  Genesis,
+  HashedEntry,
+  IdentityKeys
+} from './types.js';
 import type { Compaction, LedgerStore } from './storage.js';
 import { FeedSet } from './feeds.js';
 import { networkId as networkIdOf } from './genesis.js';
 import { toHex } from './bytes.js';
-import { StateUsageError, StorageClosedError } from './errors.js';
+import { CausalityError, CorruptStoreError, LedgerError, StateUsageError, StorageClosedError } from './errors.js';
 import { LEDGER_COMPACT_EVERY } from './constants.js';
 import type { LedgerState, SharedTypeKind, SharedTypeOf, WriteStamp } from './state/doc.js';
 import type { RecordChange, RecordEntry } from './state/records.js';
@@ -57,7 +67,10 @@ export interface LedgerStats {
   entries: number;
   authors: number;
   forkedAuthors: number;
+  /** Entries held for a missing predecessor or dependency (FeedSet). */
   pending: number;
+  /** Yjs structs or deletes parked for missing items: never expected (the causal rules prevent it); shown so it cannot hide. */
+  yjsPending: boolean;
   lastCompactionAt: number | null;
   stateDigest: string;
   /** Stored, verified entries whose payload the state refused (see ledger-replay.ts). */
@@ -165,6 +178,11 @@ export class Ledger {
     return this.inFlight?.conflicts ?? this.view.records.conflicts();
   }
 
+  /** Sequential overwrites and deletes of other authors' records: who removed what, when. */
+  removals(): Removal[] {
+    return this.view.records.removals();
+  }
+
   conflictCount(): number {
     return this.inFlight?.conflicts.length ?? this.view.records.conflictCount();
   }
@@ -198,6 +216,7 @@ export class Ledger {
       authors: heads.length,
       forkedAuthors: this.feeds.forkedAuthors().length,
       pending: this.feeds.pendingCount(),
+      yjsPending: this.view.state.hasPending(),
       lastCompactionAt: this.lastCompactionAt,
       stateDigest: this.view.state.digest(),
       skippedPayloads: this.skipped,
@@ -232,12 +251,13 @@ export class Ledger {
   // ---- replication ----
 
   /** Verifies, stores and applies replicated entries. Storage failures throw; bad entries are reported. */
-  async ingest(batch: readonly IncomingEntry[]): Promise<IngestReport> {
+  async ingest(batch: readonly IncomingEntry[], opts: { atomic?: boolean } = {}): Promise<IngestReport> {
     // Signatures are checked concurrently (in bounded chunks) and outside the queue: local writes
     // need not wait. (A snapshot import verified them already; they are checked again here.)
     const { verified, report } = await checkBatch(batch, this.networkId, this.genesis);
+    if (opts.atomic === true && report.rejected.length > 0) throw atomicFailure(report);
     if (verified.length === 0) return report;
-    return this.serial(() => this.ingestVerified(verified, report));
+    return this.serial(() => this.ingestVerified(verified, report, opts.atomic === true));
   }
 
   // ---- maintenance ----
@@ -347,7 +367,7 @@ export class Ledger {
     return h;
   }
 
-  private async ingestVerified(verified: HashedEntry[], report: IngestReport): Promise<IngestReport> {
+  private async ingestVerified(verified: HashedEntry[], report: IngestReport, atomic: boolean): Promise<IngestReport> {
     if (this.broken !== null) throw this.broken;
     const progress = { stored: false };
     let done;
@@ -355,7 +375,7 @@ export class Ledger {
       const plan = await planFeeds(this.feeds, this.store, verified, report);
       const lookup = (a: string, seq: number) => this.header(a, seq);
       const max = this.genesis.maxEntryBytes;
-      done = await commitPlan(this.store, this.view.state, plan, report, this.now, lookup, max, progress);
+      done = await commitPlan(this.store, this.view.state, plan, report, this.now, lookup, max, progress, atomic);
     } catch (e) {
       // Not stored: only the FeedSet (moved by planFeeds) is ahead of the store. Stored: the
       // state may lack some of the stored entries, so everything is rebuilt from the store.
@@ -473,7 +493,18 @@ export class Ledger {
 
   /** Memory again from the store; success means memory equals the store, so `broken` is cleared. */
   private async rebuild(): Promise<void> {
+    const before = this.feeds?.head(this.author)?.seq ?? 0;
     const { state, feeds } = await this.replay();
+    // A store that went backwards under the running node (cleared by the browser, deleted,
+    // replaced) would make this node sign an old seq again: a fork of its own feed. Refuse.
+    const after = feeds.head(this.author)?.seq ?? 0;
+    if (after < before) {
+      state.destroy();
+      throw new CorruptStoreError(
+        `the store lost this node's entries ${after + 1}..${before}: it was cleared or replaced while the node ran`,
+        { author: this.author, seq: after + 1 }
+      );
+    }
     this.feeds = feeds;
     this.view.replace(state);
     this.broken = null;
@@ -497,4 +528,14 @@ export class Ledger {
       this.broken = e;
     }
   }
+}
+
+/** Why an all-or-nothing ingest stored nothing: the first refusal, or what was left waiting. */
+function atomicFailure(report: IngestReport): LedgerError {
+  const r = report.rejected[0];
+  if (r !== undefined)
+    return new CausalityError(`refused as a whole: ${r.code} at ${r.author?.slice(0, 16)}…:${r.seq} (${r.message})`);
+  return new CausalityError(
+    `refused as a whole: ${report.pending + report.dropped} entries depend on entries that are missing`
+  );
 }

@@ -99,4 +99,28 @@ export interface Conflict {
   authors: string[];
   /** Author wall-clock times of the writes, in the order of `authors`. */
   times: number[];
+  /**
+   * What each write left as the key's value, in the order of `authors` (the winner's first): the
+   * value, or null with `deleted` true for a delete. The losers' values are what was overwritten.
+   */
+  values: unknown[];
+  /** True where that write was a delete, in the order of `authors`. */
+  deleted: boolean[];
+}
+
+/**
+ * A sequential overwrite or delete of ANOTHER author's record: who removed what, and when. (An
+ * author replacing its own value is not listed; concurrent writes are conflicts instead.)
+ */
+export interface Removal {
+  key: string;
+  /** Author (hex) of the write that replaced or deleted the value, and its time. */
+  by: string;
+  time: number;
+  /** True when the write was a delete. */
+  deleted: boolean;
+  /** Author (hex) of the value that was removed, its time and the value itself. */
+  author: string;
+  authorTime: number;
+  value: unknown;
 }

@@ -248,7 +248,14 @@ export class DexieLedgerStore implements LedgerStore {
       const heads = new Map<string, FeedHead>();
       for (const s of stored) if (s) heads.set(s.author, s);
       const raised = planCompactionHeads(c, heads);
-      await db.compaction.put({ id: COMPACTION_ID, state: c.state, heads: c.heads, at: c.at, digest: c.digest, mac: c.mac });
+      await db.compaction.put({
+        id: COMPACTION_ID,
+        state: c.state,
+        heads: c.heads,
+        at: c.at,
+        digest: c.digest,
+        mac: c.mac
+      });
       if (raised.length) await db.heads.bulkPut(raised);
     };
     await this.tx('saveCompaction', 'rw', (db) => [db.compaction, db.heads], write);

@@ -1,9 +1,10 @@
 // The typed contract between the page (client) and the node's worker.
-import type { Conflict } from '../core/types.js';
+import type { Conflict, Removal } from '../core/types.js';
 import type { JsonValue } from '../core/state/record-value.js';
 import type { RecordChange, RecordEntry } from '../core/state/records.js';
+import type { LatencySummary, NetworkNode, NetworkView } from './telemetry-types.js';
 
-export type { Conflict, JsonValue, RecordChange, RecordEntry };
+export type { Conflict, Removal, JsonValue, RecordChange, RecordEntry, LatencySummary, NetworkNode, NetworkView };
 
 export type Transport = 'webrtc' | 'relayed' | 'websocket';
 
@@ -114,9 +115,13 @@ export interface NodeApi {
   get(key: string): JsonValue | undefined;
   records(): RecordEntry[];
   conflicts(): Conflict[];
+  /** Sequential overwrites and deletes of other authors' records (who removed what, when). */
+  removals(): Removal[];
   feeds(): FeedInfo[];
   exportSnapshot(kind?: SnapshotKind): SnapshotFile;
   importSnapshot(bytes: Uint8Array): ImportReport;
+  /** Nodes seen through telemetry beacons, and sync latency. */
+  network(): NetworkView;
 }
 
 export type NodeMethod = keyof NodeApi;

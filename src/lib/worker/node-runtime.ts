@@ -14,6 +14,7 @@ import { startEntryGossip } from './entry-gossip.js';
 import { networkNames } from '../core/topics.js';
 import { exportSnapshotFile, importSnapshotFile } from './snapshot-files.js';
 import type { HashedEntry } from '../core/types.js';
+import { emptyNetworkView, startTelemetry, type Telemetry } from './telemetry.js';
 
 const STATUS_THROTTLE_MS = 100;
 const NETWORK_RETRY_MAX_MS = 30_000;
@@ -82,6 +83,7 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
   // and a failed start (not just an unreachable site) is retried with backoff.
   const abort = new AbortController();
   let gossip: ReturnType<typeof startEntryGossip> | undefined;
+  let telemetry: Telemetry | undefined;
   void (async () => {
     for (let attempt = 0; !abort.signal.aborted; attempt++) {
       try {
@@ -96,6 +98,15 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
         live.network = network;
         live.networkError = null;
         gossip = startEntryGossip(network.node, ledger, networkNames(networkIdHex).entriesTopic, genesis.maxEntryBytes);
+        telemetry = startTelemetry({
+          pubsub: network.node.services.pubsub,
+          ledger,
+          seed: keys.seed,
+          networkIdHex,
+          topic: networkNames(networkIdHex).telemetryTopic,
+          role: () => status().role,
+          peerCount: () => network.status().peers.filter((p) => !p.relay).length
+        });
         pushStatus();
         return;
       } catch (err) {
@@ -123,20 +134,26 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
       get: (key) => ledger.get(key),
       records: () => ledger.records(),
       conflicts: () => ledger.conflicts(),
+      removals: () => ledger.removals(),
       feeds: () => {
         const forked = new Set(ledger.forks().map((f) => f.author));
-        return ledger
-          .heads()
+        const heads = ledger.heads();
+        const withHead = new Set(heads.map((h) => h.author));
+        // A forked author with no contiguous head yet (both variants still pending) is listed at seq 0.
+        const headless = [...forked].filter((a) => !withHead.has(a)).map((author) => ({ author, seq: 0, hash: '' }));
+        return [...heads, ...headless]
           .map((h) => ({ ...h, forked: forked.has(h.author), local: h.author === ledger.author }))
           .sort((x, y) => Number(y.local) - Number(x.local) || x.author.localeCompare(y.author));
       },
       exportSnapshot: (kind = 'full') => exportSnapshotFile(ledger, kind),
-      importSnapshot: (bytes) => importSnapshotFile(ledger, bytes)
+      importSnapshot: (bytes) => importSnapshotFile(ledger, bytes),
+      network: () => telemetry?.view() ?? emptyNetworkView(ledger.author)
     },
     async stop() {
       for (const off of unsubscribe) off();
       abort.abort();
       gossip?.stop();
+      telemetry?.stop();
       await live.network?.stop();
       await ledger.close();
     }

@@ -2,6 +2,7 @@
 // batched into chunks and gzipped with the platform's CompressionStream, so neither the
 // entries nor the file have to sit in memory whole.
 import type { HeadHeader } from './format.js';
+import { IncompleteExportError } from '../errors.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import type { FeedHead, Genesis } from '../types.js';
 import type { LedgerStore } from '../storage.js';
@@ -103,8 +104,14 @@ export async function* snapshotLines(source: SnapshotSource, opts: ExportOptions
     for (const head of heads) {
       for (let next = (from.get(head.author) ?? 0) + 1; next <= head.seq;) {
         const page = await source.store.getRange(head.author, next, head.seq, pageSize);
-        if (page.length === 0) break;
-        for (const h of page) {
+        // Never leave out silently what the header claims: a missing entry (pruned or lost) fails the export.
+        if (page.length === 0 || page[0].entry.seq !== next)
+          throw new IncompleteExportError(
+            `the store lacks entry ${next} of ${head.author.slice(0, 16)}… (head ${head.seq}); export a light snapshot instead`
+          );
+        for (const [i, h] of page.entries()) {
+          if (h.entry.seq !== next + i)
+            throw new IncompleteExportError(`the store lacks entry ${next + i} of ${head.author.slice(0, 16)}…`);
           const line: EntryLine = {
             t: 'entry',
             author: head.author,

@@ -14,7 +14,7 @@
 // value as its origin is a sequential overwrite and makes no conflict. The result depends only
 // on which items are integrated, so every replica (and every replay) derives the same list.
 import * as Y from 'yjs';
-import type { Conflict } from '../types.js';
+import type { Conflict, Removal } from '../types.js';
 
 /** One write to a key: a unit of a (possibly merged) Yjs item. */
 export interface KeyWrite {
@@ -26,8 +26,8 @@ export interface KeyWrite {
   raw: unknown;
 }
 
-/** Who wrote a unit and when, as the app reads it from the stored value. */
-export type DescribeWrite = (w: KeyWrite) => { author: string; time: number };
+/** Who wrote a unit, when, and what it left (value, or deleted), as the app reads the stored value. */
+export type DescribeWrite = (w: KeyWrite) => { author: string; time: number; value?: unknown; deleted?: boolean };
 
 const idKey = (client: number, clock: number) => `${client}:${clock}`;
 
@@ -78,12 +78,50 @@ export function keyConflicts(key: string, writes: KeyWrite[], describe: Describe
     if (kids.length < 2) continue;
     const winner = describe(writes[kids[kids.length - 1]]);
     const losers = kids.slice(0, -1).map((c) => describe(writes[lastOfBranch(c)]));
+    const all = [winner, ...losers];
     out.push({
       key,
       winner: winner.author,
       losers: losers.map((l) => l.author),
-      authors: [winner.author, ...losers.map((l) => l.author)],
-      times: [winner.time, ...losers.map((l) => l.time)]
+      authors: all.map((d) => d.author),
+      times: all.map((d) => d.time),
+      values: all.map((d) => (d.deleted === true ? null : (d.value ?? null))),
+      deleted: all.map((d) => d.deleted === true)
+    });
+  }
+  return out;
+}
+
+/**
+ * Sequential overwrites and deletes of another author's value: a write whose origin is the only
+ * write after it (so not a conflict) and whose author differs from the origin's. Removing a
+ * deleted value (re-creating the key) is not a removal.
+ */
+export function keyRemovals(key: string, writes: KeyWrite[], describe: DescribeWrite): Removal[] {
+  const index = new Map<string, number>();
+  writes.forEach((w, i) => index.set(idKey(w.client, w.clock), i));
+  const children = new Map<number, number[]>();
+  writes.forEach((w, i) => {
+    const p = w.origin === null ? undefined : index.get(w.origin);
+    if (p === undefined) return;
+    const list = children.get(p) ?? [];
+    list.push(i);
+    children.set(p, list);
+  });
+  const out: Removal[] = [];
+  for (const [p, kids] of children) {
+    if (kids.length !== 1) continue;
+    const was = describe(writes[p]);
+    const now = describe(writes[kids[0]]);
+    if (was.author === now.author || was.deleted === true) continue;
+    out.push({
+      key,
+      by: now.author,
+      time: now.time,
+      deleted: now.deleted === true,
+      author: was.author,
+      authorTime: was.time,
+      value: was.value ?? null
     });
   }
   return out;
@@ -92,6 +130,7 @@ export function keyConflicts(key: string, writes: KeyWrite[], describe: Describe
 /** Keeps the conflict list of a Y.Map current as transactions change its keys. */
 export class ConflictLog {
   private readonly byKey = new Map<string, { conflicts: Conflict[]; json: string }>();
+  private readonly removalsByKey = new Map<string, Removal[]>();
   private readonly listeners = new Set<(conflicts: Conflict[]) => void>();
   private readonly onEvent = (event: Y.YMapEvent<unknown>) => {
     let changed = false;
@@ -135,9 +174,19 @@ export class ConflictLog {
     this.listeners.clear();
   }
 
+  /** Sequential overwrites and deletes of other authors' values, sorted by key, then history. */
+  removals(): Removal[] {
+    const keys = [...this.removalsByKey.keys()].sort(compareKeys);
+    return keys.flatMap((k) => this.removalsByKey.get(k)!.map((r) => ({ ...r })));
+  }
+
   /** Recomputes one key; true if its conflicts changed. */
   private refresh(key: string): boolean {
-    const conflicts = keyConflicts(key, keyWrites(this.map, key), this.describe);
+    const writes = keyWrites(this.map, key);
+    const removals = keyRemovals(key, writes, this.describe);
+    if (removals.length === 0) this.removalsByKey.delete(key);
+    else this.removalsByKey.set(key, removals);
+    const conflicts = keyConflicts(key, writes, this.describe);
     const json = JSON.stringify(conflicts);
     const prev = this.byKey.get(key);
     if ((prev?.json ?? '[]') === json) return false;
@@ -153,5 +202,12 @@ export function compareKeys(a: string, b: string): number {
 }
 
 function copy(c: Conflict): Conflict {
-  return { ...c, losers: [...c.losers], authors: [...c.authors], times: [...c.times] };
+  return {
+    ...c,
+    losers: [...c.losers],
+    authors: [...c.authors],
+    times: [...c.times],
+    values: structuredClone(c.values),
+    deleted: [...c.deleted]
+  };
 }

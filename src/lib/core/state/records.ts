@@ -4,7 +4,7 @@
 // a delete racing a put is a conflict like two puts, and Yjs' usual rule (the higher clientID
 // among concurrent writes) decides whether the key survives, the same way on every node.
 import type * as Y from 'yjs';
-import type { Conflict } from '../types.js';
+import type { Conflict, Removal } from '../types.js';
 import { RECORDS_TYPE_NAME } from '../constants.js';
 import { StateUsageError } from '../errors.js';
 import type { LedgerState } from './doc.js';
@@ -123,6 +123,11 @@ export class Records {
     return this.conflictLog.count();
   }
 
+  /** Sequential overwrites and deletes of other authors' records (see Removal). */
+  removals(): Removal[] {
+    return this.conflictLog.removals();
+  }
+
   /** Called with the full conflict list whenever it changes. */
   subscribeConflicts(cb: (conflicts: Conflict[]) => void): () => void {
     return this.conflictLog.subscribe(cb);
@@ -143,9 +148,10 @@ export class Records {
   }
 }
 
-function describeWrite(w: KeyWrite): { author: string; time: number } {
+function describeWrite(w: KeyWrite): { author: string; time: number; value?: unknown; deleted?: boolean } {
   const rec = decodeStored(w.raw, w.client);
-  return rec === null ? { author: `client:${w.client}`, time: 0 } : { author: rec.author, time: rec.time };
+  if (rec === null) return { author: `client:${w.client}`, time: 0 };
+  return { author: rec.author, time: rec.time, value: rec.value, deleted: rec.deleted };
 }
 
 function clone(v: JsonValue): JsonValue {

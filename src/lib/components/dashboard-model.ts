@@ -1,0 +1,245 @@
+// Pure view models of the dashboard: formatting, the Network rows (with lag estimated from
+// beacons), alert history and chart series. No DOM, no Svelte: unit-tested in Node.
+import type { NetworkNode, NetworkView, NodeStatus, StorageInfo } from '$lib/client/index.js';
+
+/** Storage use at or above this share of the quota raises the "storage near quota" alert. */
+export const STORAGE_ALERT_RATIO = 0.8;
+/** Connectivity alerts (offline, no peers) wait this long after the network starts, ms. */
+export const ALERT_GRACE_MS = 15_000;
+/** Points kept per chart series (one per DASHBOARD_SAMPLE_MS). */
+export const CHART_POINTS = 60;
+/** How often the dashboard samples the network view, ms. */
+export const DASHBOARD_SAMPLE_MS = 2000;
+
+/** "1.5 MB", "0 B", "—" for null. Binary prefixes are not used: quotas are shown as browsers state them. */
+export function formatBytes(n: number | null): string {
+  if (n === null || !Number.isFinite(n)) return '—';
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) [v, i] = [v / 1000, i + 1];
+  return `${i === 0 ? v : v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+/** "just now", "12 s ago", "3 min ago", "2 h ago". */
+export function formatAgo(at: number, now: number): string {
+  const s = Math.max(0, Math.round((now - at) / 1000));
+  if (s < 2) return 'just now';
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  return `${Math.floor(s / 3600)} h ago`;
+}
+
+export const shortId = (id: string, n = 12): string => (id.length > n ? `${id.slice(0, n)}…` : id);
+
+export interface NetworkRow {
+  peerId: string;
+  author: string;
+  self: boolean;
+  role: string;
+  /** Entries behind the node with the most entries; from the node's own report when it has one. */
+  lagEntries: number;
+  /** "reported" when the node measured its lag itself, "estimated" from beacon entry counts. */
+  lagSource: 'reported' | 'estimated';
+  lagText: string;
+  peers: number;
+  storageText: string;
+  version: string;
+  lastBeaconText: string;
+  headsRoot: string;
+}
+
+/** Largest entry count among the nodes: the best-known replica. */
+export function bestEntries(nodes: readonly NetworkNode[]): number {
+  return nodes.reduce((m, n) => Math.max(m, n.entries), 0);
+}
+
+/** Entries `node` is behind the best-known replica, as it reports it or as estimated. */
+export function lagOf(node: NetworkNode, best: number): { entries: number; source: 'reported' | 'estimated' } {
+  return node.lagEntries !== null
+    ? { entries: node.lagEntries, source: 'reported' }
+    : { entries: Math.max(0, best - node.entries), source: 'estimated' };
+}
+
+export function networkRows(view: NetworkView, now: number): NetworkRow[] {
+  const best = bestEntries(view.nodes);
+  return view.nodes.map((n) => {
+    const lag = lagOf(n, best);
+    const storage =
+      n.storageUsed === null && n.storageQuota === null
+        ? '—'
+        : `${formatBytes(n.storageUsed)} of ${formatBytes(n.storageQuota)}`;
+    return {
+      peerId: n.peerId,
+      author: n.author,
+      self: n.author === view.self,
+      role: n.role,
+      lagEntries: lag.entries,
+      lagSource: lag.source,
+      lagText: lag.entries === 0 ? 'in sync' : `${lag.entries} ${lag.entries === 1 ? 'entry' : 'entries'}`,
+      peers: n.peers,
+      storageText: storage,
+      version: n.version,
+      lastBeaconText: formatAgo(n.lastSeen, now),
+      headsRoot: n.headsRoot
+    };
+  });
+}
+
+// ---- alerts ----
+
+export type AlertLevel = 'warning' | 'critical';
+
+/** A condition the dashboard watches; `active` says whether it holds right now. */
+export interface AlertCondition {
+  id: string;
+  level: AlertLevel;
+  message: string;
+  active: boolean;
+}
+
+export interface Alert {
+  id: string;
+  level: AlertLevel;
+  message: string;
+  /** ms since the epoch. */
+  startedAt: number;
+  /** null while the alert is active. */
+  clearedAt: number | null;
+}
+
+/** Alerts kept (active ones and the most recent cleared ones). */
+export const MAX_ALERTS = 50;
+
+/**
+ * Folds the current conditions into the alert history: a condition that turns active opens an
+ * alert (startedAt = now), one that turns inactive clears its open alert (clearedAt = now).
+ * Returns a new list, newest first, at most MAX_ALERTS.
+ */
+export function updateAlerts(history: readonly Alert[], conditions: readonly AlertCondition[], now: number): Alert[] {
+  const next = history.map((a) => ({ ...a }));
+  for (const c of conditions) {
+    const open = next.find((a) => a.id === c.id && a.clearedAt === null);
+    if (c.active && open === undefined) {
+      next.unshift({ id: c.id, level: c.level, message: c.message, startedAt: now, clearedAt: null });
+    } else if (c.active && open !== undefined) open.message = c.message;
+    else if (!c.active && open !== undefined) open.clearedAt = now;
+  }
+  return next.slice(0, MAX_ALERTS);
+}
+
+/** What the dashboard currently knows, for alertConditions. */
+export interface AlertInputs {
+  status: NodeStatus | undefined;
+  storage: StorageInfo | undefined;
+  network: NetworkView | undefined;
+  /** ms since the epoch. */
+  now: number;
+  /** When this page first saw the node running, ms since the epoch. */
+  watchingSince: number;
+  /** This node's lag that has lasted LAG_ALERT_SAMPLES samples (sustainedLag); default 0. */
+  sustainedLag?: number;
+}
+
+/** Samples (DASHBOARD_SAMPLE_MS apart) a lag must last before it is an alert: entries in flight are not. */
+export const LAG_ALERT_SAMPLES = 5;
+
+/** The smallest own lag over the last `n` samples; 0 with fewer samples. */
+export function sustainedLag(series: readonly Sample[], n = LAG_ALERT_SAMPLES): number {
+  if (series.length < n) return 0;
+  return Math.min(...series.slice(-n).map((s) => s.lagEntries));
+}
+
+/**
+ * The conditions the Alerts panel watches. Offline and no-peers hold only once the network (or,
+ * while it has not started, this page's watch) has been up ALERT_GRACE_MS: a node that is still
+ * connecting is not an incident.
+ */
+export function alertConditions(inputs: AlertInputs): AlertCondition[] {
+  const { status, storage, network, now, watchingSince, sustainedLag: lag = 0 } = inputs;
+  const conditions: AlertCondition[] = [];
+  if (status === undefined) return conditions;
+  const browserPeers = status.peers.filter((p) => !p.relay).length;
+  const settled = now - Math.min(status.startedAt, watchingSince) >= ALERT_GRACE_MS;
+  conditions.push({
+    id: 'offline',
+    level: 'critical',
+    message: `Network unavailable: ${status.networkError ?? 'no relay or peer connection'}`,
+    active: settled && !status.online
+  });
+  conditions.push({
+    id: 'no-peers',
+    level: 'warning',
+    message: 'No peers: this node is not connected to any other browser.',
+    active: settled && browserPeers === 0
+  });
+  const forked = status.ledger.forkedAuthors;
+  conditions.push({
+    id: 'forked',
+    level: 'critical',
+    message: `${forked} forked ${forked === 1 ? 'author' : 'authors'}: signed two different entries at one position.`,
+    active: forked > 0
+  });
+  const ratio = storage?.usage != null && storage.quota ? storage.usage / storage.quota : 0;
+  conditions.push({
+    id: 'storage',
+    level: ratio >= 0.95 ? 'critical' : 'warning',
+    message: `Storage near quota: ${Math.round(ratio * 100)}% used (${formatBytes(storage?.usage ?? null)} of ${formatBytes(storage?.quota ?? null)}).`,
+    active: ratio >= STORAGE_ALERT_RATIO
+  });
+  conditions.push({
+    id: 'lag',
+    level: 'warning',
+    message: `This node is ${lag} ${lag === 1 ? 'entry' : 'entries'} behind the best-known replica.`,
+    active: lag > 0
+  });
+  if (network !== undefined) {
+    conditions.push({
+      id: 'bad-beacons',
+      level: 'warning',
+      message: `${network.beaconsRejected} invalid telemetry ${network.beaconsRejected === 1 ? 'beacon' : 'beacons'} rejected.`,
+      active: network.beaconsRejected > 0
+    });
+  }
+  return conditions;
+}
+
+// ---- chart series ----
+
+export interface Sample {
+  /** ms since the epoch. */
+  at: number;
+  /** This node's entries behind the best-known replica. */
+  lagEntries: number;
+  /** Largest lag among all nodes seen. */
+  maxLagEntries: number;
+  /** Sync latency, ms; null without samples. */
+  p50: number | null;
+  p99: number | null;
+}
+
+export function sampleOf(view: NetworkView, at: number): Sample {
+  const best = bestEntries(view.nodes);
+  const lags = view.nodes.map((n) => lagOf(n, best).entries);
+  const self = view.nodes.find((n) => n.author === view.self);
+  return {
+    at,
+    lagEntries: self === undefined ? 0 : lagOf(self, best).entries,
+    maxLagEntries: lags.length === 0 ? 0 : Math.max(...lags),
+    p50: view.latency.p50,
+    p99: view.latency.p99
+  };
+}
+
+/** Appends, keeping the last CHART_POINTS. */
+export function pushSample(series: readonly Sample[], s: Sample): Sample[] {
+  return [...series, s].slice(-CHART_POINTS);
+}
+
+/** One line of a chart. */
+export interface Series {
+  name: string;
+  color: string;
+  /** One value per label; null = no data at that point. */
+  values: (number | null)[];
+}

@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import {
+  alertConditions,
+  CHART_POINTS,
+  formatAgo,
+  formatBytes,
+  MAX_ALERTS,
+  networkRows,
+  pushSample,
+  sampleOf,
+  sustainedLag,
+  updateAlerts,
+  type Alert,
+  type Sample
+} from '../../src/lib/components/dashboard-model.js';
+import type { NetworkNode, NetworkView, NodeStatus } from '../../src/lib/worker/messages.js';
+
+const A = 'a'.repeat(64);
+const B = 'b'.repeat(64);
+const C = 'c'.repeat(64);
+
+function node(author: string, over: Partial<NetworkNode> = {}): NetworkNode {
+  return {
+    author,
+    peerId: `12D3${author.slice(0, 8)}`,
+    role: 'full',
+    version: '0.1.0',
+    peers: 2,
+    entries: 10,
+    headsRoot: '0'.repeat(64),
+    lagEntries: null,
+    lagMs: null,
+    storageUsed: 2_500_000,
+    storageQuota: 1_000_000_000,
+    time: 1000,
+    lastSeen: 10_000,
+    ...over
+  };
+}
+
+function view(nodes: NetworkNode[], over: Partial<NetworkView> = {}): NetworkView {
+  return { nodes, self: A, latency: { p50: 40, p99: 90, count: 5 }, beaconsSeen: 3, beaconsRejected: 0, ...over };
+}
+
+function status(over: Partial<NodeStatus> = {}, ledger: Partial<NodeStatus['ledger']> = {}): NodeStatus {
+  return {
+    peerId: 'p',
+    online: true,
+    peers: [{ id: 'x', transport: 'webrtc', rttMs: 3, relay: false }],
+    relays: [],
+    addrs: [],
+    startedAt: 0,
+    timings: { relayMs: null, reservationMs: null, firstWebrtcMs: null, lastDialMs: null },
+    networkId: 'n',
+    networkError: null,
+    author: A,
+    role: 'full',
+    ledger: {
+      entries: 1,
+      authors: 1,
+      forkedAuthors: 0,
+      pending: 0,
+      conflicts: 0,
+      lastCompactionAt: null,
+      stateDigest: 'd',
+      unverified: false,
+      ...ledger
+    },
+    ...over
+  };
+}
+
+describe('dashboard formatting', () => {
+  it('bytes and ages', () => {
+    expect(formatBytes(null)).toBe('—');
+    expect(formatBytes(0)).toBe('0 B');
+    expect(formatBytes(999)).toBe('999 B');
+    expect(formatBytes(2_500_000)).toBe('2.5 MB');
+    expect(formatBytes(123_000_000_000)).toBe('123 GB');
+    expect(formatAgo(10_000, 10_500)).toBe('just now');
+    expect(formatAgo(10_000, 22_000)).toBe('12 s ago');
+    expect(formatAgo(0, 3 * 60_000)).toBe('3 min ago');
+    expect(formatAgo(0, 2 * 3600_000 + 5)).toBe('2 h ago');
+  });
+});
+
+describe('Network rows', () => {
+  it('estimate lag from the best entry count unless the node reports it, and mark this node', () => {
+    const rows = networkRows(
+      view([node(A, { entries: 7 }), node(B, { entries: 10 }), node(C, { entries: 4, lagEntries: 1 })]),
+      10_500
+    );
+    expect(rows.map((r) => [r.self, r.lagEntries, r.lagSource, r.lagText])).toEqual([
+      [true, 3, 'estimated', '3 entries'],
+      [false, 0, 'estimated', 'in sync'],
+      [false, 1, 'reported', '1 entry']
+    ]);
+    expect(rows[0]).toMatchObject({ storageText: '2.5 MB of 1.0 GB', lastBeaconText: 'just now', peers: 2 });
+    expect(networkRows(view([node(B, { storageUsed: null, storageQuota: null })]), 0)[0].storageText).toBe('—');
+  });
+});
+
+describe('alerts', () => {
+  it('open when a condition holds, clear when it stops, reopen as a new alert', () => {
+    const cond = (active: boolean) => [{ id: 'no-peers', level: 'warning' as const, message: 'm', active }];
+    let h: Alert[] = updateAlerts([], cond(false), 1);
+    expect(h).toEqual([]);
+    h = updateAlerts(h, cond(true), 2);
+    h = updateAlerts(h, cond(true), 3);
+    expect(h).toEqual([{ id: 'no-peers', level: 'warning', message: 'm', startedAt: 2, clearedAt: null }]);
+    h = updateAlerts(h, cond(false), 4);
+    expect(h[0]).toMatchObject({ startedAt: 2, clearedAt: 4 });
+    h = updateAlerts(h, cond(true), 5);
+    expect(h.map((a) => [a.startedAt, a.clearedAt])).toEqual([
+      [5, null],
+      [2, 4]
+    ]);
+    for (let t = 6; t < 200; t += 2) h = updateAlerts(updateAlerts(h, cond(false), t), cond(true), t + 1);
+    expect(h).toHaveLength(MAX_ALERTS);
+  });
+
+  it('watch offline, no peers, forks, storage near quota, own lag and invalid beacons', () => {
+    const active = (c: ReturnType<typeof alertConditions>) => c.filter((x) => x.active).map((x) => x.id);
+    const at = { now: 100_000, watchingSince: 100_000 };
+    expect(alertConditions({ status: undefined, storage: undefined, network: undefined, ...at })).toEqual([]);
+    expect(active(alertConditions({ status: status(), storage: undefined, network: view([node(A)]), ...at }))).toEqual(
+      []
+    );
+    // Still connecting: neither offline nor alone is an alert yet.
+    const starting = status({ online: false, peers: [], startedAt: 95_000 });
+    expect(active(alertConditions({ status: starting, storage: undefined, network: undefined, ...at }))).toEqual([]);
+    const bad = alertConditions({
+      status: status({ online: false, peers: [], networkError: 'TypeError: failed' }, { forkedAuthors: 2 }),
+      storage: { usage: 96, quota: 100, persisted: false, supported: true },
+      network: view([node(A, { entries: 1 }), node(B, { entries: 5 })], { beaconsRejected: 1 }),
+      sustainedLag: 4,
+      ...at
+    });
+    expect(active(bad)).toEqual(['offline', 'no-peers', 'forked', 'storage', 'lag', 'bad-beacons']);
+    expect(bad.find((c) => c.id === 'storage')).toMatchObject({
+      level: 'critical',
+      message: expect.stringContaining('96%')
+    });
+    expect(bad.find((c) => c.id === 'offline')!.message).toContain('TypeError: failed');
+    expect(bad.find((c) => c.id === 'lag')!.message).toContain('4 entries behind');
+  });
+});
+
+describe('chart samples', () => {
+  it('sample own and largest lag and latency; keep the last CHART_POINTS', () => {
+    const s = sampleOf(view([node(A, { entries: 8 }), node(B, { entries: 10 }), node(C, { entries: 2 })]), 5);
+    expect(s).toEqual({ at: 5, lagEntries: 2, maxLagEntries: 8, p50: 40, p99: 90 });
+    let series: Sample[] = [];
+    for (let i = 0; i < CHART_POINTS + 5; i++) series = pushSample(series, { ...s, at: i });
+    expect(series).toHaveLength(CHART_POINTS);
+    expect(series[0].at).toBe(5);
+    // Lag counts as an alert only once it lasted LAG_ALERT_SAMPLES samples.
+    const lags = (xs: number[]) => xs.map((lagEntries, at) => ({ ...s, at, lagEntries }));
+    expect(sustainedLag(lags([3, 3, 3, 3]))).toBe(0);
+    expect(sustainedLag(lags([3, 4, 3, 2, 5]))).toBe(2);
+    expect(sustainedLag(lags([3, 4, 0, 2, 5, 6]))).toBe(0);
+  });
+});
