@@ -60,6 +60,8 @@ const findings = {
   maxMs: 0,
   maxMsCase: '',
   gossipAcceptedLedgerRefused: new Map<string, number>(),
+  /** One example case per notable outcome (printed at the end). */
+  samples: new Map<string, string>(),
   cases: 0
 };
 const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
@@ -78,7 +80,8 @@ function printFindings(): void {
   const gossip = [...findings.gossipAcceptedLedgerRefused].map(([k, n]) => `${k}=${n}`);
   console.log(
     `FUZZ SEED=${SEED} cases=${findings.cases} maxEntryMs=${findings.maxMs.toFixed(1)} (${findings.maxMsCase})\n` +
-      `  outcomes: ${out.join(' ')}\n  gossip-accepted, ledger-refused: ${gossip.join(' ') || 'none'}`
+      `  outcomes: ${out.join(' ')}\n  gossip-accepted, ledger-refused: ${gossip.join(' ') || 'none'}` +
+      [...findings.samples].map(([k, v]) => `\n  example ${k}: ${v}`).join('')
   );
 }
 
@@ -348,7 +351,10 @@ const PROPERTIES: Record<PropertyName, () => void> = {
               expect(after.count - before.count, 'report.added is what was stored').toBe(report.added);
               expect(report.added + report.skipped + report.rejected, 'every line accounted for').toBe(lines.length);
               expect(t.ledger.stats().skippedPayloads).toBe(0);
-              if (report.added > 0 && report.rejected > 0) bump(findings.outcomes, 'snapshot:partial-import');
+              if (report.added > 0 && report.rejected > 0) {
+                bump(findings.outcomes, 'snapshot:partial-import');
+                findings.samples.set('snapshot:partial-import', JSON.stringify({ m, report }));
+              }
               await checkHonest(t, `s${findings.cases}`, reopenWanted(report.added > 0));
             });
           }),
@@ -391,6 +397,7 @@ const PROPERTIES: Record<PropertyName, () => void> = {
                 }
                 if (known) {
                   bump(findings.outcomes, 'converge:KNOWN-BUG-records-rule-batch');
+                  findings.samples.set('converge:KNOWN-BUG', JSON.stringify(ms));
                   return;
                 }
                 bump(findings.outcomes, `converge:accepted=${accepted.length}`);
@@ -448,6 +455,7 @@ const PROPERTIES: Record<PropertyName, () => void> = {
               const [o3, oRef] = [await observe(l3.ledger, l3.store), await observe(ref.ledger, ref.store)];
               if (JSON.stringify(o3) !== JSON.stringify(oRef) && knownBug(rejections)) {
                 bump(findings.outcomes, 'order:KNOWN-BUG-records-rule-batch');
+                findings.samples.set('order:KNOWN-BUG', JSON.stringify(m));
                 return;
               }
               expect(await observe(l3.ledger, l3.store)).toEqual(await observe(ref.ledger, ref.store));
