@@ -8,8 +8,9 @@
 // - lamport = 1 + max(lamport of prev, lamports of deps): a clock that nobody can push ahead;
 // - the entry's structs continue the author's Yjs clock exactly, and `clock` is where they end;
 // - every id the payload references (origins, parents) or deletes lies within the author's own
-//   items or within the items a dependency had at its declared seq: a delete can only remove
-//   what its author could see when it signed, and Yjs never parks structs as pending.
+//   items (a reference: an item before the referring one) or within the items a dependency had
+//   at its declared seq: a delete can only remove what its author could see when it signed, and
+//   Yjs never parks structs as pending.
 import type { Entry } from './types.js';
 import type { DeleteRange, ParsedUpdate, YId } from './yjs-update.js';
 import { CausalityError } from './errors.js';
@@ -68,7 +69,14 @@ export function checkCausal(
   };
   for (const s of parsed.structs) {
     for (const id of [s.origin, s.rightOrigin, typeof s.parent === 'object' ? s.parent : null] as (YId | null)[]) {
-      if (id !== null) within(id.client, id.clock, 1, 'references');
+      if (id === null) continue;
+      // An author's items are written in clock order: one can only name an item made before it
+      // (a reference to itself or to a later item of the same update breaks Yjs mid-apply).
+      if (id.client === own && id.clock >= s.clock)
+        throw new CausalityError(
+          `struct ${own}:${s.clock} references ${id.client}:${id.clock}, which is not before it`
+        );
+      within(id.client, id.clock, 1, 'references');
     }
   }
   for (const d of parsed.deletes as DeleteRange[]) within(d.client, d.clock, d.len, 'deletes');

@@ -134,7 +134,8 @@ export class ConflictLog {
   private readonly listeners = new Set<(conflicts: Conflict[]) => void>();
   private readonly onEvent = (event: Y.YMapEvent<unknown>) => {
     let changed = false;
-    for (const key of event.keysChanged) changed = this.refresh(key) || changed;
+    // Keyless map items (null key, see Records) have no writes to compare.
+    for (const key of event.keysChanged) if (typeof key === 'string') changed = this.refresh(key) || changed;
     if (changed && this.listeners.size > 0) {
       const all = this.conflicts();
       for (const cb of this.listeners) cb(all);

@@ -28,6 +28,8 @@ export interface RecordChange {
   value?: JsonValue;
 }
 
+const isKey = (key: unknown): key is string => typeof key === 'string';
+
 export class Records {
   readonly map: Y.Map<unknown>;
   private readonly conflictLog: ConflictLog;
@@ -36,7 +38,9 @@ export class Records {
   private readonly listeners = new Set<(changes: RecordChange[]) => void>();
   private readonly onEvent = (event: Y.YMapEvent<unknown>) => {
     const changes: RecordChange[] = [];
-    for (const key of [...event.keysChanged].sort(compareKeys)) {
+    // A map item without a key (a list-style item a payload put into the map) reports the key
+    // null: it is never a record, and isValidKey/compareKeys would throw on it mid-apply.
+    for (const key of [...event.keysChanged].filter(isKey).sort(compareKeys)) {
       const before = this.present.has(key);
       const now = this.entry(key);
       if (now === undefined) {
