@@ -40,15 +40,10 @@ const RUNS = {
   order: Math.ceil(TOTAL * 0.1)
 };
 /**
- * Known bug (reported, owned by ledger-ingest.ts / state/records-rules.ts): checkRecordDeletes
- * judges a bare delete against the document BEFORE the earlier entries of the same admission
- * batch are applied, so the verdict depends on how entries were batched (see regressions.test.ts).
- * Divergences that involve this rejection are counted, not failed, unless FUZZ_STRICT=1.
+ * The records rule's verdict once depended on batching (fixed: see regressions.test.ts); any
+ * divergence now fails the run.
  */
-const KNOWN_RECORDS_RULE = /without writing its key/;
-const STRICT = process.env.FUZZ_STRICT === '1';
-const knownBug = (rejected: { message: string }[]): boolean =>
-  !STRICT && rejected.some((r) => KNOWN_RECORDS_RULE.test(r.message));
+const knownBug = (_rejected: { message: string }[]): boolean => false;
 
 /** Generous test timeout: the whole run, scaled by the number of cases. */
 const TIMEOUT = 120_000 + TOTAL * 60;

@@ -130,9 +130,9 @@ describe('fuzzer regressions', () => {
   // batch: E#6 is refused ("deletes record a2 without writing its key"), because
   // checkRecordDeletes (state/records-rules.ts, called from admitCausal in ledger-ingest.ts)
   // looks at the document before the batch's earlier entries are applied. Two nodes holding the
-  // same entries then disagree (13 vs 12 entries). KNOWN BUG, not fixed here: it.fails until the
-  // verdict no longer depends on batching; then make it a plain `it`.
-  it.fails('KNOWN BUG: a bare delete gets the same verdict one by one and in one batch', async () => {
+  // same entries then disagree (13 vs 12 entries). Fixed: the rule no longer looks at whether the
+  // item is already deleted, and judges items created earlier in the batch from their structs.
+  it('a bare delete gets the same verdict one by one and in one batch', async () => {
     const { buildWorld, target } = await import('./world.js');
     const { realize } = await import('./mutations.js');
     const w = await buildWorld();
@@ -155,7 +155,7 @@ describe('fuzzer regressions', () => {
   // The other direction of the same bug: a record written earlier in the same batch is not in
   // the document yet, so a later entry of the batch may delete it bare (accepted in a batch,
   // refused one by one).
-  it.fails('KNOWN BUG: a bare delete of a record written in the same batch is refused as one by one', async () => {
+  it('a bare delete of a record written in the same batch is refused as one by one', async () => {
     const a = await openLedger(memoryLocation(), 11);
     const wrote = await a.ledger.put('k', 'v');
     const evil = await keysFromByte(13);

@@ -270,7 +270,7 @@ export async function admitCausal(
       const parsed = parsePayload(h.entry.payload, maxBytes);
       checkCausal(h.entry, author, parsed, prev, deps);
       state.checkIntegrable(parsed, batchStructs);
-      checkRecordDeletes(state.doc, parsed);
+      checkRecordDeletes(state.doc, parsed, batchStructs);
       batch.set(`${author}:${seq}`, { lamport: h.entry.lamport, clock: h.entry.clock });
       batchStructs.push(...parsed.structs);
       admitted.push(h);

@@ -1,33 +1,79 @@
-// A rule of the bundled records app, checked before a payload is applied: a record's current
-// value may only be removed by writing a new value or a tombstone for its key (Y.Map set, whose
-// new item names the removed one as its origin). A bare delete-set entry would remove another
-// author's record with no trace; this way every removal is a signed write that names who, when
-// and what (see Removal in types.ts).
+// A rule of the bundled records app, checked before a payload is applied: a record item may only
+// be deleted by a payload that also writes the same key (Y.Map set, whose new item names the
+// deleted one as its origin), i.e. by a new value or a tombstone. A bare delete-set entry would
+// remove another author's record with no trace; this way every removal is a signed write that
+// names who, when and what (see Removal in types.ts).
+//
+// The verdict depends only on the payload and the items it references, which the causal rules
+// place within the entry's dependencies: whether an item is a record item is fixed when the item
+// is created, and whether it is already deleted is NOT consulted (that would depend on what
+// else a node has applied). Items created earlier in the same batch (not applied yet) are
+// judged from their parsed structs.
 import * as Y from 'yjs';
 import { MalformedPayloadError } from '../errors.js';
 import { RECORDS_TYPE_NAME } from '../constants.js';
-import type { ParsedUpdate } from '../yjs-update.js';
+import type { ParsedStruct, ParsedUpdate, YId } from '../yjs-update.js';
 
-/** Items walked per payload at most: a delete range over more items is refused. */
+/** Items walked per payload at most: delete ranges over more items are refused. */
 const MAX_ITEMS_CHECKED = 4096;
 
-/** Throws MalformedPayloadError if `parsed` deletes a live record item without overwriting its key. */
-export function checkRecordDeletes(doc: Y.Doc, parsed: ParsedUpdate): void {
-  if (parsed.deletes.length === 0 || !doc.share.has(RECORDS_TYPE_NAME)) return;
-  const records = doc.getMap(RECORDS_TYPE_NAME);
+/** The struct of `earlier` holding `id`, if any. */
+function findStruct(earlier: readonly ParsedStruct[], id: YId): ParsedStruct | undefined {
+  return earlier.find((s) => s.client === id.client && id.clock >= s.clock && id.clock < s.clock + s.length);
+}
+
+/** Whether the struct (not yet applied) is a keyed item of the records map: follows origins to the parent. */
+function batchStructIsRecord(doc: Y.Doc, earlier: readonly ParsedStruct[], s: ParsedStruct): boolean {
+  let cur: ParsedStruct | undefined = s;
+  for (let hops = 0; cur !== undefined && hops <= earlier.length; hops++) {
+    if (typeof cur.parent === 'string') return cur.parent === RECORDS_TYPE_NAME && cur.parentSub !== null;
+    if (cur.parent !== null) return false; // a nested type's child
+    const next: YId | null = cur.origin ?? cur.rightOrigin;
+    if (next === null) return false;
+    const inDoc = next.clock < Y.getState(doc.store, next.client);
+    if (inDoc) return docItemIsRecord(doc, Y.getItem(doc.store, Y.createID(next.client, next.clock)));
+    cur = findStruct(earlier, next);
+  }
+  return false;
+}
+
+function docItemIsRecord(doc: Y.Doc, item: Y.Item | Y.GC): boolean {
+  return (
+    item instanceof Y.Item &&
+    doc.share.get(RECORDS_TYPE_NAME) !== undefined &&
+    item.parent === doc.share.get(RECORDS_TYPE_NAME) &&
+    item.parentSub !== null
+  );
+}
+
+/**
+ * Throws MalformedPayloadError if `parsed` deletes a record item without writing its key in the
+ * same payload. `earlier`: structs of entries admitted before this one in the same batch.
+ */
+export function checkRecordDeletes(doc: Y.Doc, parsed: ParsedUpdate, earlier: readonly ParsedStruct[] = []): void {
+  if (parsed.deletes.length === 0) return;
   const origins = new Set(parsed.structs.map((s) => (s.origin === null ? '' : `${s.origin.client}:${s.origin.clock}`)));
+  const requireOverwrite = (client: number, lastClock: number, key: string): void => {
+    if (!origins.has(`${client}:${lastClock}`))
+      throw new MalformedPayloadError(`deletes record "${key}" without writing its key`);
+  };
   let walked = 0;
   for (const d of parsed.deletes) {
-    const known = Y.getState(doc.store, d.client);
-    for (let clock = d.clock; clock < Math.min(d.clock + d.len, known);) {
+    for (let clock = d.clock; clock < d.clock + d.len;) {
       if (++walked > MAX_ITEMS_CHECKED) throw new MalformedPayloadError('delete ranges cover too many items');
-      const item = Y.getItem(doc.store, Y.createID(d.client, clock));
-      if (item instanceof Y.Item && !item.deleted && item.parent === records && item.parentSub !== null) {
-        const last = `${item.id.client}:${item.id.clock + item.length - 1}`;
-        if (!origins.has(last))
-          throw new MalformedPayloadError(`deletes record "${item.parentSub}" without writing its key`);
+      if (clock < Y.getState(doc.store, d.client)) {
+        const item = Y.getItem(doc.store, Y.createID(d.client, clock));
+        if (docItemIsRecord(doc, item)) {
+          const it = item as Y.Item;
+          requireOverwrite(it.id.client, it.id.clock + it.length - 1, String(it.parentSub));
+        }
+        clock = item.id.clock + item.length;
+        continue;
       }
-      clock = item.id.clock + item.length;
+      const s = findStruct(earlier, { client: d.client, clock });
+      if (s === undefined) break; // beyond what exists: the causal rules refused such ranges already
+      if (batchStructIsRecord(doc, earlier, s)) requireOverwrite(s.client, s.clock + s.length - 1, s.parentSub ?? '');
+      clock = s.clock + s.length;
     }
   }
 }
