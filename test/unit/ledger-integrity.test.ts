@@ -288,6 +288,23 @@ describe('issue 6 case 7: snapshot import', () => {
     expect(n.ledger.stats().pending).toBe(0);
   });
 
+  it('a file whose X#2 does not link to its own X#1 is refused whole', async () => {
+    const x = await keysFromByte(73);
+    const n = await openLedger(memoryLocation(), 1);
+    const c = clientOf(x);
+    const one = await sign(n, x, { lamport: 1, clock: 1, payload: yUpdateAt('a', 1, c, 0) });
+    const two = await sign(n, x, {
+      seq: 2,
+      prev: new Uint8Array(32).fill(3),
+      lamport: 2,
+      clock: 2,
+      payload: yUpdateAt('b', 2, c, 1)
+    });
+    const file = await fileOf([one, two], n);
+    await expect(importLedgerSnapshot(n.ledger, file)).rejects.toMatchObject({ name: 'MalformedSnapshotError' });
+    expect(await n.store.count()).toBe(0);
+  });
+
   it('a file whose X#2 breaks the causal rules is refused whole, and an honest one then imports', async () => {
     const x = await keysFromByte(71);
     const n = await openLedger(memoryLocation(), 1);

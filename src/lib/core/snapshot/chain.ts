@@ -2,6 +2,7 @@
 // entries must continue what the store holds: from seq 1, from the stored head, or from an
 // entry of the same file that is accepted. Entries that do not are "rejected" (the file stays
 // valid); everything after a rejected entry of the same author is rejected too.
+import { MalformedSnapshotError } from '../errors.js';
 import type { ForkEvidence, HashedEntry } from '../types.js';
 import type { LedgerStore } from '../storage.js';
 import { bytesEqual, fromHex, toHex } from '../bytes.js';
@@ -68,6 +69,17 @@ async function planAuthor(
     plan.rejected.push({ author, seq: h.entry.seq, hash: toHex(h.hash), reason });
     dead = true;
   };
+  // An entry that does not link to the file's own previous entry makes the file inconsistent: an
+  // honest exporter never writes that, so the whole file is refused (all or nothing). A break
+  // against our stored head only means the file's history differs from ours (rejected below).
+  const inFile = new Map(list.map((h) => [h.entry.seq, h.hash]));
+  for (const h of list) {
+    const before = inFile.get(h.entry.seq - 1);
+    if (before !== undefined && !bytesEqual(h.entry.prev, before))
+      throw new MalformedSnapshotError(
+        `entry ${h.entry.seq} of ${author.slice(0, 16)}… does not link to the file's previous entry`
+      );
+  }
   for (const h of list) {
     const seq = h.entry.seq;
     if (dead) {
