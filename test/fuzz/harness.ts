@@ -261,12 +261,18 @@ const PROPERTIES: Record<PropertyName, () => void> = {
                   return x;
                 });
                 const duplicate = verdict.ok && r.prefix.some((h) => toHex(h.hash) === toHex(verdict.h.hash));
-                const expected = duplicate
-                  ? TopicValidatorResult.Ignore
-                  : verdict.ok
-                    ? TopicValidatorResult.Accept
-                    : TopicValidatorResult.Reject;
+                // A signed entry this node can judge and the causal rules refuse is Ignored (not
+                // forwarded, the carrier not blamed); the ledger must then refuse it too.
+                const causallyRefused = verdict.ok && !duplicate && (await t.ledger.precheck(verdict.h)) === 'refused';
+                const expected =
+                  duplicate || causallyRefused
+                    ? TopicValidatorResult.Ignore
+                    : verdict.ok
+                      ? TopicValidatorResult.Accept
+                      : TopicValidatorResult.Reject;
                 expect(res).toBe(expected);
+                if (causallyRefused)
+                  expect((await realIngest([r.bytes])).added, 'precheck refused, ledger took it').toBe(0);
                 const after = await observe(t.ledger, t.store);
                 const stored = after.count - before.count;
                 storedAny = stored > 0;
@@ -280,9 +286,13 @@ const PROPERTIES: Record<PropertyName, () => void> = {
                 }
                 if (stored === 0) expect(after).toEqual(before);
                 expect(t.ledger.stats().skippedPayloads).toBe(0);
-                expect(g.stats.ingestFailed + g.stats.accepted + g.stats.rejected + g.stats.duplicates).toBeGreaterThan(
-                  0
-                );
+                expect(
+                  g.stats.ingestFailed +
+                    g.stats.accepted +
+                    g.stats.rejected +
+                    g.stats.duplicates +
+                    g.stats.causalIgnored
+                ).toBeGreaterThan(0);
               } finally {
                 g.stop();
               }

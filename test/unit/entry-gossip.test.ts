@@ -9,7 +9,8 @@ import type { IngestReport } from '../../src/lib/core/ledger.js';
 import type { HashedEntry } from '../../src/lib/core/types.js';
 import { startEntryGossip, type GossipNode } from '../../src/lib/worker/entry-gossip.js';
 import { genesis, memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-nodes.js';
-import { keysFromByte, yUpdate } from '../helpers/ledger-fixtures.js';
+import { keysFromByte, yUpdate, yUpdateAt } from '../helpers/ledger-fixtures.js';
+import { clientIdOf } from '../../src/lib/core/state/client-id.js';
 import { connectLine, gossipTestNode, meshPeers, type GossipTestNode } from '../helpers/gossip-net.js';
 
 const TOPIC = 'tabula/test/entries';
@@ -78,6 +79,31 @@ describe('entry gossip validator', () => {
     await g.settled();
     expect(onPending).toHaveBeenCalledTimes(1);
     expect(me.ledger.get('k2-1')).toBe('1');
+  });
+
+  it('ignores (does not forward, does not blame the carrier) a signed entry the causal rules refuse', async () => {
+    const ingest = vi.spyOn(me.ledger, 'ingest');
+    const g = startEntryGossip(fake.node, me.ledger, TOPIC);
+    const eve = await keysFromByte(5);
+    // Validly signed, own clientID, but a lamport nothing justifies (case 1 of issue 6).
+    const client = clientIdOf(toHex(eve.publicKey));
+    const bad = await createEntry(
+      {
+        keys: eve,
+        seq: 1,
+        prev: new Uint8Array(32),
+        lamport: 2 ** 40,
+        time: 1,
+        clock: 1,
+        payload: yUpdateAt('x', 1, client, 0)
+      },
+      me.ledger.networkId
+    );
+    expect(await validator()(peer('relay'), msg(encodeEntry(bad.entry)))).toBe(TopicValidatorResult.Ignore);
+    await g.settled();
+    expect(ingest).not.toHaveBeenCalled();
+    expect(g.stats).toMatchObject({ causalIgnored: 1, rejected: 0 });
+    expect(g.stats.rejectedByPeer.has('relay')).toBe(false);
   });
 
   it('rejects bad signatures, oversized, undecodable, wrong-network and forged-payload entries, ingesting none', async () => {

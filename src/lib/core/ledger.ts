@@ -45,6 +45,7 @@ import { checkBatch, commitPlan, planFeeds, signLocal } from './ledger-ingest.js
 import { checkCausal, GENESIS_HEADER, nextLamport, referencedClients, type EntryHeader } from './causal.js';
 import { parsePayload } from './payload.js';
 import { sealCompaction } from './compaction-seal.js';
+import { checkRecordDeletes } from './state/records-rules.js';
 import { clientIdOf } from './state/client-id.js';
 import { MAX_ENTRY_DEPS } from './constants.js';
 import type { IncomingEntry, IngestReport } from './ledger-ingest.js';
@@ -258,6 +259,34 @@ export class Ledger {
     if (opts.atomic === true && report.rejected.length > 0) throw atomicFailure(report);
     if (verified.length === 0) return report;
     return this.serial(() => this.ingestVerified(verified, report, opts.atomic === true));
+  }
+
+  /**
+   * The causal verdict on a verified entry, without storing or applying it: 'refused' when the
+   * entry's predecessor and dependencies are here and it breaks the rules of PROTOCOL.md §5.3
+   * (every node that can judge it refuses it), 'ok' when it passes them, 'unknown' when something
+   * it names is missing. For gossip: refused entries are not forwarded.
+   */
+  async precheck(h: HashedEntry): Promise<'ok' | 'refused' | 'unknown'> {
+    const author = toHex(h.entry.author);
+    const prev = await this.header(author, h.entry.seq - 1);
+    if (prev === undefined) return 'unknown';
+    const deps: EntryHeader[] = [];
+    for (const d of h.entry.deps) {
+      const hd = await this.header(d.author, d.seq);
+      if (hd === undefined) return 'unknown';
+      deps.push(hd);
+    }
+    try {
+      const parsed = parsePayload(h.entry.payload, this.genesis.maxEntryBytes);
+      checkCausal(h.entry, author, parsed, prev, deps);
+      this.view.state.checkIntegrable(parsed);
+      checkRecordDeletes(this.view.state.doc, parsed);
+      return 'ok';
+    } catch (e) {
+      if (e instanceof LedgerError) return 'refused';
+      throw e;
+    }
   }
 
   // ---- maintenance ----

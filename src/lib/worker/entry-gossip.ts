@@ -48,6 +48,8 @@ export interface GossipStats {
   duplicates: number;
   /** Ignored because maxQueued messages were already in progress. */
   dropped: number;
+  /** Validly signed but refused by the causal rules here (Ledger.precheck): Ignored, not forwarded. */
+  causalIgnored: number;
   /** Accepted entries the ledger refused (e.g. broken chain) or could not store. */
   ingestFailed: number;
   /** Rejected messages per propagating peer id; bounded, the least recently updated peer goes first. */
@@ -91,6 +93,7 @@ export function startEntryGossip(
     rejected: 0,
     duplicates: 0,
     dropped: 0,
+    causalIgnored: 0,
     ingestFailed: 0,
     rejectedByPeer: new Map()
   };
@@ -153,6 +156,12 @@ export function startEntryGossip(
       }
       // The ledger's own checks, so what is forwarded is what every honest ledger accepts.
       await verifyEntry(h.entry, ledger.networkId, ledger.genesis);
+      // Validly signed but refused by the causal rules (when this node can judge): not forwarded.
+      // Ignored, not rejected: the peer that carried it (often the relay) is not to blame.
+      if ((await ledger.precheck(h)) === 'refused') {
+        stats.causalIgnored++;
+        return TopicValidatorResult.Ignore;
+      }
       if (stopped) return TopicValidatorResult.Ignore;
       stats.accepted++;
       queue.push(h);
