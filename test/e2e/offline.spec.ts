@@ -48,11 +48,10 @@ test('an offline reload shows the records and accepts an edit, which reaches ano
 
   const b = await openDevice(browser);
   await a.context.setOffline(false);
-  await b.page.waitForFunction(
-    (k) => window.tabula!.get(k).then((v) => v === 'edited offline'),
-    key,
-    { timeout: SYNC_TIMEOUT_MS, polling: 250 }
-  );
+  await b.page.waitForFunction((k) => window.tabula!.get(k).then((v) => v === 'edited offline'), key, {
+    timeout: SYNC_TIMEOUT_MS,
+    polling: 250
+  });
   await expect(row(b.page, key)).toContainText('edited offline');
   await a.context.close();
   await b.context.close();
