@@ -48,11 +48,75 @@ test('an offline reload shows the records and accepts an edit, which reaches ano
 
   const b = await openDevice(browser);
   await a.context.setOffline(false);
-  await b.page.waitForFunction((k) => window.tabula!.get(k).then((v) => v === 'edited offline'), key, {
-    timeout: SYNC_TIMEOUT_MS,
-    polling: 250
-  });
+  // waitForFunction does not await a promise: poll the client from here.
+  await expect
+    .poll(() => b.page.evaluate((k) => window.tabula!.get(k), key), { timeout: SYNC_TIMEOUT_MS })
+    .toBe('edited offline');
   await expect(row(b.page, key)).toContainText('edited offline');
   await a.context.close();
   await b.context.close();
+});
+
+test('a long catch-up shows a progress bar on / that counts the entries remaining', async ({ browser }) => {
+  test.setTimeout(180_000);
+  const N = 1000;
+  const prefix = `bulk-${randomBytes(4).toString('hex')}-`;
+  const a = await openDevice(browser);
+  await a.page.waitForFunction(() => window.tabula?.phase === 'running');
+  await a.page.evaluate(
+    async ([p, count]) => {
+      for (let i = 0; i < count; i += 20) {
+        const batch = [];
+        for (let j = i; j < Math.min(count, i + 20); j++) batch.push(window.tabula!.put(`${p}${j}`, j));
+        await Promise.all(batch);
+      }
+    },
+    [prefix, N] as const
+  );
+
+  // B loads with the relay list held back, so the observer is in place before any entry arrives.
+  const context = await browser.newContext();
+  await context.grantPermissions(['microphone']);
+  await context.route('**/api/relays', (route) => route.abort('internetdisconnected'));
+  const page = await context.newPage();
+  await page.goto('/');
+  await page.waitForFunction(() => window.tabula?.lastStatus?.peerId !== undefined);
+  await page.evaluate(() => {
+    const seen = { bars: 0, maxBar: 0, maxMissing: 0, texts: [] as string[] };
+    (window as unknown as { seenProgress: typeof seen }).seenProgress = seen;
+    window.tabula!.subscribe((ev) => {
+      if (ev.type === 'status') {
+        seen.maxMissing = Math.max(seen.maxMissing, ev.status.sync.missing);
+      }
+    });
+    new MutationObserver(() => {
+      const bar = document.querySelector<HTMLProgressElement>('progress[aria-label="Catch-up progress"]');
+      if (bar === null) return;
+      seen.bars++;
+      seen.maxBar = Math.max(seen.maxBar, bar.max);
+      const text = bar.parentElement?.textContent?.trim() ?? '';
+      if (seen.texts.length < 50 && !seen.texts.includes(text)) seen.texts.push(text);
+    }).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+  });
+  await context.unroute('**/api/relays');
+  await page.waitForFunction((n) => (window.tabula?.lastStatus?.ledger.entries ?? 0) >= n, N, {
+    timeout: 120_000,
+    polling: 100
+  });
+  expect(await page.evaluate((p) => window.tabula!.get(`${p}999`), prefix)).toBe(999);
+  const seen = await page.evaluate(
+    () =>
+      (window as unknown as { seenProgress: { bars: number; maxBar: number; maxMissing: number; texts: string[] } })
+        .seenProgress
+  );
+  console.log(
+    `catch-up progress: ${seen.bars} updates, largest gap ${seen.maxBar}, most missing in a status ${seen.maxMissing}, e.g. ${seen.texts.slice(0, 3).join(' | ')}`
+  );
+  expect(seen.bars).toBeGreaterThan(0);
+  expect(seen.maxBar).toBeGreaterThanOrEqual(10);
+  expect(seen.texts.some((t) => /^Catching up: [\d,]+ entr(y|ies) remaining$/.test(t))).toBe(true);
+  // Once caught up, the bar is gone.
+  await expect(page.getByRole('progressbar', { name: 'Catch-up progress' })).toHaveCount(0);
+  await a.context.close();
+  await context.close();
 });
