@@ -60,6 +60,7 @@ function status(over: Partial<NodeStatus> = {}, ledger: Partial<NodeStatus['ledg
       feeds: 1,
       missing: 0,
       missingAuthors: 0,
+      missingByAuthor: [],
       lastEqualRootAt: null,
       rejectedPeers: 0,
       peers: [],

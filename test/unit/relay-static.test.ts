@@ -49,6 +49,7 @@ describe('relay static files and headers', () => {
     await mkdir(join(root, 'sub'));
     await writeFile(join(root, 'index.html'), INDEX);
     await writeFile(join(root, 'a.js'), 'export const a = 1;\n'.repeat(100));
+    await writeFile(join(root, 'service-worker.js'), 'self.addEventListener("fetch", () => {});');
     await writeFile(join(root, '_app', 'immutable', 'b.js'), 'export {}');
     await writeFile(join(root, '.env'), 'TOKEN=dotfile secret');
     await writeFile(join(root, '.git', 'config'), 'dotdir secret');
@@ -156,6 +157,15 @@ describe('relay static files and headers', () => {
     const head = await raw(relay.url, '/a.js', {}, 'HEAD');
     expect(head.status).toBe(200);
     expect(head.body).toBe('');
+  });
+
+  it('serves the service worker revalidated on every load, as JavaScript, and lets pages register it', async () => {
+    const sw = await raw(relay.url, '/service-worker.js');
+    expect(sw.status).toBe(200);
+    expect(sw.headers['content-type']).toMatch(/javascript/);
+    // Browsers check a worker script for updates at most every 24 h anyway; no-cache keeps it current.
+    expect(sw.headers['cache-control']).toBe('no-cache');
+    expect(String((await raw(relay.url, '/')).headers['content-security-policy'])).toContain("worker-src 'self'");
   });
 
   it('keeps real missing assets a 404 and serves the app for client routes', async () => {

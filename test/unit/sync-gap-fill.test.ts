@@ -7,6 +7,7 @@ import {
   GAP_MAX_PEERS_PER_RANGE,
   GAP_MAX_REQUESTS_PER_PEER,
   GAP_REQUEST_TIMEOUT_MS,
+  GAP_STATUS_MAX_AUTHORS,
   GAP_WINDOW_SEQS
 } from '../../src/lib/core/sync/constants.js';
 
@@ -105,6 +106,43 @@ describe('GapFill', () => {
     expect(g.next()[0]).toMatchObject({ from: 7, to: 12 });
     heads.set(A, 12);
     expect(g.status().missing).toBe(0);
+  });
+
+  it('reports missing entries per author, largest first, forks included, at most GAP_STATUS_MAX_AUTHORS', () => {
+    const { g, heads } = setup();
+    heads.set(B, 10);
+    g.addPeer('p', {});
+    g.learn('p', [
+      { author: A, mine: 0, theirs: 5, fork: false },
+      { author: B, mine: 10, theirs: 30, fork: false },
+      { author: C, mine: 7, theirs: 7, fork: true }
+    ]);
+    const s = g.status();
+    expect(s.byAuthor).toEqual([
+      { author: B, missing: 20 },
+      { author: A, missing: 5 },
+      { author: C, missing: 1 }
+    ]);
+    expect(s.byAuthor.reduce((n, x) => n + x.missing, 0)).toBe(s.missing);
+    heads.set(B, 30);
+    expect(g.status().byAuthor.map((x) => x.author)).toEqual([A, C]);
+
+    const many = setup();
+    many.g.addPeer('p', {});
+    const n = GAP_STATUS_MAX_AUTHORS + 50;
+    many.g.learn(
+      'p',
+      Array.from({ length: n }, (_, i) => ({
+        author: i.toString(16).padStart(64, '0'),
+        mine: 0,
+        theirs: i + 1,
+        fork: false
+      }))
+    );
+    const big = many.g.status();
+    expect(big.authors).toBe(n);
+    expect(big.byAuthor.length).toBe(GAP_STATUS_MAX_AUTHORS);
+    expect(big.byAuthor[0].missing).toBe(n);
   });
 
   it('penalises invalid answers and prefers useful peers afterwards', () => {

@@ -77,3 +77,5 @@ export const SYNC_MAX_OPEN_EXCHANGES = 2;
 export const SYNC_MAX_SERVING = 4;
 /** Driver: anti-entropy period (plus up to the same again of jitter), ms. */
 export const SYNC_PERIOD_MS = 30_000;
+/** Gap fill status: authors listed with their missing-entry counts (largest gaps first), at most. */
+export const GAP_STATUS_MAX_AUTHORS = 100;

@@ -17,7 +17,7 @@ import { LedgerError } from '../errors.js';
 import { bytesEqual, toHex } from '../bytes.js';
 import { HeadsTree } from './merkle.js';
 import { Exchange, type ExchangeOptions } from './reconcile.js';
-import { GapFill, type GapRequest } from './gap-fill.js';
+import { GapFill, type AuthorGap, type GapRequest } from './gap-fill.js';
 import { PeerSession, type PeerSyncStatus } from './session.js';
 import type { SyncReplica } from './replica.js';
 import type { CompareMsg, EntriesMsg, ErrorMsg, GetMsg, HelloMsg, ReplyMsg, SyncMsg } from './messages.js';
@@ -63,6 +63,8 @@ export interface SyncStatus {
   /** Entries known to be missing (and fork evidence to fetch). */
   missing: number;
   missingAuthors: number;
+  /** Entries missing per author, largest first, at most GAP_STATUS_MAX_AUTHORS (see GapStatus.byAuthor). */
+  missingByAuthor: AuthorGap[];
   /** Last time our root equalled a peer's, ms. */
   lastEqualRootAt: number | null;
   /** Peers refused for another network or protocol version. */
@@ -176,6 +178,7 @@ export class SyncEngine {
       feeds: this.tree.size,
       missing: g.missing,
       missingAuthors: g.authors,
+      missingByAuthor: g.byAuthor,
       lastEqualRootAt: this.lastEqualRootAt,
       rejectedPeers: this.rejectedPeers,
       peers: [...this.sessions.values()].map((s) => s.status(perPeer.get(s.peer) ?? 0))

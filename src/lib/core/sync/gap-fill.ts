@@ -30,6 +30,7 @@ import {
   GAP_MAX_REQUESTS_PER_PEER,
   GAP_MAX_REQUESTS_TOTAL,
   GAP_REQUEST_TIMEOUT_MS,
+  GAP_STATUS_MAX_AUTHORS,
   GAP_TAIL_SEQS,
   GAP_WINDOW_SEQS
 } from './constants.js';
@@ -96,15 +97,34 @@ interface ForkWant {
   holders: Set<string>;
 }
 
+/** One author's known gap: entries missing (hex Ed25519 author key). */
+export interface AuthorGap {
+  author: string;
+  missing: number;
+}
+
 export interface GapStatus {
   /** Entries known to be missing (sum over authors of target - local head), plus forks to fetch. */
   missing: number;
   /** Authors with a target above the local head. */
   authors: number;
+  /**
+   * Entries missing per author (target - local head, plus fork evidence to fetch), largest first,
+   * ties by author; at most GAP_STATUS_MAX_AUTHORS authors (the rest count in `missing` only).
+   */
+  byAuthor: AuthorGap[];
   inFlight: GapRequest[];
 }
 
 const USEFUL_ALPHA = 0.3;
+
+/** The GAP_STATUS_MAX_AUTHORS largest gaps of `per` (author -> missing), largest first, ties by author. */
+function largestGaps(per: Map<string, number>): AuthorGap[] {
+  return [...per]
+    .map(([author, missing]) => ({ author, missing }))
+    .sort((x, y) => y.missing - x.missing || (x.author < y.author ? -1 : x.author > y.author ? 1 : 0))
+    .slice(0, GAP_STATUS_MAX_AUTHORS);
+}
 
 export class GapFill {
   private readonly peers = new Map<string, PeerState>();
@@ -230,14 +250,17 @@ export class GapFill {
   status(): GapStatus {
     let missing = this.forks.size;
     let authors = 0;
+    const per = new Map<string, number>();
     for (const [a, t] of this.targets) {
       const gap = t.want - this.opts.localHead(a);
       if (gap > 0) {
         missing += gap;
         authors++;
+        per.set(a, gap);
       }
     }
-    return { missing, authors, inFlight: [...this.inflight.values()] };
+    for (const f of this.forks.values()) per.set(f.author, (per.get(f.author) ?? 0) + 1);
+    return { missing, authors, byAuthor: largestGaps(per), inFlight: [...this.inflight.values()] };
   }
 
   /** Peer score: higher is better. */
