@@ -255,6 +255,7 @@ const PROPERTIES: Record<PropertyName, () => void> = {
               try {
                 const v = fake.topicValidators.get(TOPIC)!;
                 const before = await observe(t.ledger, t.store);
+                const pre = verdict.ok ? await t.ledger.precheck(verdict.h) : 'unknown';
                 const res = await timed(`gossip ${m.kind}`, async () => {
                   const x = await v(peer('fuzz'), msg(r.bytes));
                   await g.settled();
@@ -263,7 +264,7 @@ const PROPERTIES: Record<PropertyName, () => void> = {
                 const duplicate = verdict.ok && r.prefix.some((h) => toHex(h.hash) === toHex(verdict.h.hash));
                 // A signed entry this node can judge and the causal rules refuse is Ignored (not
                 // forwarded, the carrier not blamed); the ledger must then refuse it too.
-                const causallyRefused = verdict.ok && !duplicate && (await t.ledger.precheck(verdict.h)) === 'refused';
+                const causallyRefused = verdict.ok && !duplicate && pre === 'refused';
                 const expected =
                   duplicate || causallyRefused
                     ? TopicValidatorResult.Ignore

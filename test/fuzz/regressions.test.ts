@@ -19,7 +19,7 @@ describe('fuzzer regressions', () => {
   // map observers; Records.onEvent called isValidKey(null) and threw a TypeError inside Yjs'
   // observer phase: the entry was stored, then "rejected" as malformed-payload while its struct
   // stayed in the document (stored != shown, skippedPayloads 1, state digest changed).
-  it('a keyless item in the records map is applied whole: no TypeError, stored = shown', async () => {
+  it('a keyless item in the records map is refused before anything is stored or applied', async () => {
     const loc = memoryLocation();
     const n = await openLedger(loc, 1);
     await n.ledger.put('x', 1);
@@ -34,12 +34,29 @@ describe('fuzzer regressions', () => {
         sections: [{ client, clock: seq - 1, structs: [{ parent: 'records', content }] }],
         deletes: []
       });
-      const prev = seq === 1 ? new Uint8Array(32) : n.log.at(-1)!.hash;
+      if (seq > 1) break; // seq 1 is refused, so nothing can follow it
+      const before = await observe(n.ledger, n.store);
       const h = await createEntry(
-        { keys: evil, seq, prev, lamport: seq, time: 1, clock: seq, payload },
+        { keys: evil, seq, prev: new Uint8Array(32), lamport: seq, time: 1, clock: seq, payload },
         n.ledger.networkId
       );
-      expect(await n.ledger.ingest([h])).toMatchObject({ added: 1, rejected: [] });
+      expect(await n.ledger.ingest([h])).toMatchObject({ added: 0, rejected: [{ code: 'malformed-payload' }] });
+      expect(await observe(n.ledger, n.store)).toEqual(before);
+    }
+    // Each kind of keyless content is refused on its own too.
+    for (const content of [
+      { k: 'type', typeRef: 0 },
+      { k: 'json', texts: ['1'] }
+    ] as YContent[]) {
+      const payload = encodeYUpdate({
+        sections: [{ client, clock: 0, structs: [{ parent: 'records', content }] }],
+        deletes: []
+      });
+      const h = await createEntry(
+        { keys: evil, seq: 1, prev: new Uint8Array(32), lamport: 1, time: 1, clock: 1, payload },
+        n.ledger.networkId
+      );
+      expect((await n.ledger.ingest([h])).rejected).toMatchObject([{ code: 'malformed-payload' }]);
     }
     expect(n.ledger.stats().skippedPayloads).toBe(0);
     expect(n.ledger.records().map((r) => r.key)).toEqual(['x']);

@@ -34,14 +34,28 @@ describe('redteam: delete verdict depends on arrival order', () => {
     const ce = clientIdOf(toHex(evil.publicKey));
     const e1 = await createEntry(
       {
-        keys: evil, seq: 1, prev: new Uint8Array(32), lamport: 2, time: 1_700_000_000_000, clock: 0,
+        keys: evil,
+        seq: 1,
+        prev: new Uint8Array(32),
+        lamport: 2,
+        time: 1_700_000_000_000,
+        clock: 0,
         deps: [{ author: victim.ledger.author, seq: 1 }],
         payload: deleteOnly(clientIdOf(victim.ledger.author), 0, 1)
       },
       victim.ledger.networkId
     );
     const e2 = await createEntry(
-      { keys: evil, seq: 2, prev: e1.hash, lamport: 3, time: 1_700_000_000_001, clock: 1, deps: [], payload: yUpdateAt('e', 'x', ce, 0) },
+      {
+        keys: evil,
+        seq: 2,
+        prev: e1.hash,
+        lamport: 3,
+        time: 1_700_000_000_001,
+        clock: 1,
+        deps: [],
+        payload: yUpdateAt('e', 'x', ce, 0)
+      },
       victim.ledger.networkId
     );
 

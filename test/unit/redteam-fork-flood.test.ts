@@ -21,7 +21,16 @@ describe('redteam: unbounded fork evidence', () => {
     for (let i = 0; i < 200; i++) {
       variants.push(
         await createEntry(
-          { keys: evil, seq: 1, prev: new Uint8Array(32), lamport: 1, time: 1_700_000_000_000 + i, clock: 1, deps: [], payload },
+          {
+            keys: evil,
+            seq: 1,
+            prev: new Uint8Array(32),
+            lamport: 1,
+            time: 1_700_000_000_000 + i,
+            clock: 1,
+            deps: [],
+            payload
+          },
           n.ledger.networkId
         )
       );

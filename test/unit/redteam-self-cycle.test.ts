@@ -43,7 +43,14 @@ describe('redteam: self-referencing structs', () => {
     let prev = one.hash;
     for (let i = 0; i < 20; i++) {
       const h = await createEntry(
-        { ...base, seq: 2 + i, prev, lamport: 2 + i, clock: 3 + i, payload: yUpdateAt(`p${i}`, 'x'.repeat(1000), c, 2 + i) },
+        {
+          ...base,
+          seq: 2 + i,
+          prev,
+          lamport: 2 + i,
+          clock: 3 + i,
+          payload: yUpdateAt(`p${i}`, 'x'.repeat(1000), c, 2 + i)
+        },
         n.ledger.networkId
       );
       prev = h.hash;

@@ -44,9 +44,18 @@ describe('redteam: snapshot import is not all-or-nothing', () => {
     const x = await keysFromByte(75);
     const c = clientIdOf(toHex(x.publicKey));
     const base = { keys: x, time: 1_700_000_000_000, deps: [] };
-    const one = await createEntry({ ...base, seq: 1, prev: new Uint8Array(32), lamport: 1, clock: 1, payload: yUpdateAt('a', 1, c, 0) }, n.ledger.networkId);
-    const two = await createEntry({ ...base, seq: 2, prev: one.hash, lamport: 2, clock: 3, payload: listItemInRecords(c, 1) }, n.ledger.networkId);
-    const three = await createEntry({ ...base, seq: 3, prev: two.hash, lamport: 3, clock: 4, payload: yUpdateAt('c', 3, c, 3) }, n.ledger.networkId);
+    const one = await createEntry(
+      { ...base, seq: 1, prev: new Uint8Array(32), lamport: 1, clock: 1, payload: yUpdateAt('a', 1, c, 0) },
+      n.ledger.networkId
+    );
+    const two = await createEntry(
+      { ...base, seq: 2, prev: one.hash, lamport: 2, clock: 3, payload: listItemInRecords(c, 1) },
+      n.ledger.networkId
+    );
+    const three = await createEntry(
+      { ...base, seq: 3, prev: two.hash, lamport: 3, clock: 4, payload: yUpdateAt('c', 3, c, 3) },
+      n.ledger.networkId
+    );
     const file = await fileOf([one, two, three], n);
     let outcome: unknown;
     try {

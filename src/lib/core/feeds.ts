@@ -94,6 +94,8 @@ interface Feed {
 export class FeedSet {
   private readonly feeds = new Map<string, Feed>();
   private readonly evidence: ForkEvidence[] = [];
+  /** "author:seq" of every fork on record. */
+  private readonly evidenceKeys = new Set<string>();
   private pendingTotal = 0;
   private pendingBytes = 0;
   /** Every pending entry in arrival order, so the oldest are found first. */
@@ -136,6 +138,7 @@ export class FeedSet {
       f.forked = true;
       f.offChain.add(toHex(ev.b.hash));
       set.evidence.push(ev);
+      set.evidenceKeys.add(`${ev.author}:${ev.seq}`);
     }
     return set;
   }
@@ -168,6 +171,11 @@ export class FeedSet {
     }
 
     if (held) {
+      // One piece of evidence per (author, seq): further variants are dropped, not stored.
+      if (this.hasEvidence(author, seq)) {
+        f.offChain.add(hex);
+        return { kind: 'dropped', reason: 'forked-branch' };
+      }
       // Neither variant is on the chain yet: keep both (one alternative per seq) until one links.
       const evidence = this.fork(f, author, held, h, false);
       if (alt === undefined) this.hold(f, author, h, f.alt);
@@ -260,6 +268,11 @@ export class FeedSet {
   }
 
   /** Records a fork found by the caller (e.g. after `needs-lookup`): `a` is the stored entry. */
+  /** True when fork evidence for this (author, seq) is already on record: one piece is enough. */
+  hasEvidence(author: string, seq: number): boolean {
+    return this.evidenceKeys.has(`${author}:${seq}`);
+  }
+
   recordFork(a: HashedEntry, b: HashedEntry): ForkEvidence {
     const author = toHex(a.entry.author);
     return this.fork(this.feed(author), author, a, b);
@@ -364,6 +377,10 @@ export class FeedSet {
     const known = f.recent.get(seq);
     if (known) {
       if (bytesEqual(known.hash, h.hash)) return { kind: 'duplicate' };
+      if (this.hasEvidence(author, seq)) {
+        f.offChain.add(hex);
+        return { kind: 'dropped', reason: 'forked-branch' };
+      }
       return { kind: 'fork', evidence: this.fork(f, author, known, h) };
     }
     if (seq === f.seq && f.hash && bytesEqual(f.hash, h.hash)) return { kind: 'duplicate' };
@@ -440,6 +457,7 @@ export class FeedSet {
 
   private fork(f: Feed, author: string, a: HashedEntry, b: HashedEntry, bOffChain = true): ForkEvidence {
     f.forked = true;
+    this.evidenceKeys.add(`${author}:${a.entry.seq}`);
     if (bOffChain) f.offChain.add(toHex(b.hash));
     const ev: ForkEvidence = { author, seq: a.entry.seq, a, b, detectedAt: this.now() };
     this.evidence.push(ev);

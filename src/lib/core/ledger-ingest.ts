@@ -10,7 +10,7 @@ import { createEntry, decodeEntry, encodeEntry, verifyEntry } from './entry.js';
 import { bytesEqual, fromHex, toHex } from './bytes.js';
 import { checkCausal, GENESIS_HEADER, type EntryHeader } from './causal.js';
 import { parsePayload } from './payload.js';
-import { checkRecordDeletes } from './state/records-rules.js';
+import { checkRecordDeletes, checkRecordWrites } from './state/records-rules.js';
 import type { ParsedStruct } from './yjs-update.js';
 import {
   CausalityError,
@@ -173,6 +173,7 @@ export async function planFeeds(
         if (stored === undefined)
           report.dropped++; // pruned history: cannot judge, keep nothing
         else if (bytesEqual(stored.hash, h.hash)) report.duplicates++;
+        else if (feeds.hasEvidence(r.author, r.seq)) report.dropped++;
         else plan.evidence.push(feeds.recordFork(stored, h));
         break;
       }
@@ -271,6 +272,7 @@ export async function admitCausal(
       checkCausal(h.entry, author, parsed, prev, deps);
       state.checkIntegrable(parsed, batchStructs);
       checkRecordDeletes(state.doc, parsed, batchStructs);
+      checkRecordWrites(state.doc, parsed, batchStructs);
       batch.set(`${author}:${seq}`, { lamport: h.entry.lamport, clock: h.entry.clock });
       batchStructs.push(...parsed.structs);
       admitted.push(h);

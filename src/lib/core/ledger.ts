@@ -45,7 +45,7 @@ import { checkBatch, commitPlan, planFeeds, signLocal } from './ledger-ingest.js
 import { checkCausal, GENESIS_HEADER, nextLamport, referencedClients, type EntryHeader } from './causal.js';
 import { parsePayload } from './payload.js';
 import { sealCompaction } from './compaction-seal.js';
-import { checkRecordDeletes } from './state/records-rules.js';
+import { checkRecordDeletes, checkRecordWrites } from './state/records-rules.js';
 import { clientIdOf } from './state/client-id.js';
 import { MAX_ENTRY_DEPS } from './constants.js';
 import type { IncomingEntry, IngestReport } from './ledger-ingest.js';
@@ -282,6 +282,7 @@ export class Ledger {
       checkCausal(h.entry, author, parsed, prev, deps);
       this.view.state.checkIntegrable(parsed);
       checkRecordDeletes(this.view.state.doc, parsed);
+      checkRecordWrites(this.view.state.doc, parsed);
       return 'ok';
     } catch (e) {
       if (e instanceof LedgerError) return 'refused';

@@ -10,7 +10,7 @@ import { MAX_PAYLOAD_BYTES, MAX_STATE_BYTES } from '../constants.js';
 import { assertAuthorHex, clientIdOf } from './client-id.js';
 import { stateDigest } from './digest.js';
 import { assertStructsOf, parsePayload } from '../payload.js';
-import type { ParsedStruct, ParsedUpdate } from '../yjs-update.js';
+import type { ParsedStruct, ParsedUpdate, YId } from '../yjs-update.js';
 
 /** What the state layer needs to know about the entry that carried a payload. */
 export interface PayloadMeta {
@@ -231,6 +231,8 @@ export class LedgerState {
       list.push(st);
       own.set(st.client, list);
     }
+    const all = [...earlier, ...parsed.structs];
+    for (const st of parsed.structs) this.checkPlacement(st, all);
     for (const st of parsed.structs) {
       const p = st.parent;
       if (p === null || typeof p === 'string') continue;
@@ -247,6 +249,69 @@ export class LedgerState {
         throw new MalformedPayloadError(`parent ${p.client}:${p.clock} is not a type`);
       }
     }
+  }
+
+  /**
+   * A struct's position must be well formed, so that Yjs integrates it the same way on every node
+   * whatever the order: an item under a map has a key and one under a list has none; an item
+   * with both an origin and a right origin sits between two items of the same parent and key.
+   */
+  private checkPlacement(st: ParsedStruct, all: readonly ParsedStruct[]): void {
+    if (st.parent !== null) {
+      const kind = typeof st.parent === 'string' ? this.rootKind(st.parent) : this.typeKind(st.parent, all);
+      if (kind === 'map' && st.parentSub === null) throw new MalformedPayloadError('a map item without a key');
+      if (kind === 'list' && st.parentSub !== null) throw new MalformedPayloadError('a list item with a key');
+    }
+    if (st.origin !== null && st.rightOrigin !== null) {
+      const left = this.placeOf(st.origin, all);
+      const right = this.placeOf(st.rightOrigin, all);
+      if (left === undefined || left !== right)
+        throw new MalformedPayloadError('origin and right origin lie in different places');
+    }
+  }
+
+  /** 'map', 'list', or 'unknown' (a root this node has not defined yet) for a root type name. */
+  private rootKind(name: string): 'map' | 'list' | 'unknown' {
+    const t = this.doc.share.get(name);
+    if (t === undefined || t.constructor === Y.AbstractType) return 'unknown';
+    return t instanceof Y.Map ? 'map' : 'list';
+  }
+
+  /** The kind of the nested type whose item is `id` (in the document or in `all`). */
+  private typeKind(id: YId, all: readonly ParsedStruct[]): 'map' | 'list' | 'unknown' {
+    if (id.clock < Y.getState(this.doc.store, id.client)) {
+      const item = Y.getItem(this.doc.store, Y.createID(id.client, id.clock));
+      if (!(item instanceof Y.Item) || !(item.content instanceof Y.ContentType)) return 'unknown';
+      return item.content.type instanceof Y.Map ? 'map' : 'list';
+    }
+    const s = all.find((x) => x.client === id.client && id.clock >= x.clock && id.clock < x.clock + x.length);
+    if (s === undefined || s.typeRef === undefined) return 'unknown';
+    return s.typeRef === 1 ? 'map' : 'list';
+  }
+
+  /** "parent|key" of the item `id` (in the document, or in `all` following origins), if resolvable. */
+  private placeOf(start: YId, all: readonly ParsedStruct[]): string | undefined {
+    let id: YId | null = start;
+    for (let hops = 0; id !== null && hops <= all.length + 1; hops++) {
+      if (id.clock < Y.getState(this.doc.store, id.client)) {
+        const item = Y.getItem(this.doc.store, Y.createID(id.client, id.clock));
+        if (!(item instanceof Y.Item)) return undefined;
+        return `${this.typeName(item.parent as Y.AbstractType<unknown>)}|${item.parentSub ?? ''}`;
+      }
+      const here: YId = id;
+      const s = all.find((x) => x.client === here.client && here.clock >= x.clock && here.clock < x.clock + x.length);
+      if (s === undefined) return undefined;
+      if (typeof s.parent === 'string') return `root:${s.parent}|${s.parentSub ?? ''}`;
+      if (s.parent !== null) return `item:${s.parent.client}:${s.parent.clock}|${s.parentSub ?? ''}`;
+      id = s.origin ?? s.rightOrigin;
+    }
+    return undefined;
+  }
+
+  private typeName(t: Y.AbstractType<unknown>): string {
+    if (t._item !== null) return `item:${t._item.id.client}:${t._item.id.clock}`;
+    for (const [name, type] of this.doc.share) if (type === t) return `root:${name}`;
+    return 'root:?';
   }
 
   /** The whole state (pending structs included) as one update: compaction and light snapshots. */

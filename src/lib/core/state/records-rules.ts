@@ -52,9 +52,11 @@ function docItemIsRecord(doc: Y.Doc, item: Y.Item | Y.GC): boolean {
  */
 export function checkRecordDeletes(doc: Y.Doc, parsed: ParsedUpdate, earlier: readonly ParsedStruct[] = []): void {
   if (parsed.deletes.length === 0) return;
-  const origins = new Set(parsed.structs.map((s) => (s.origin === null ? '' : `${s.origin.client}:${s.origin.clock}`)));
-  const requireOverwrite = (client: number, lastClock: number, key: string): void => {
-    if (!origins.has(`${client}:${lastClock}`))
+  const origins = parsed.structs.flatMap((s) => (s.origin === null ? [] : [s.origin]));
+  // Some new item of the payload must name a deleted unit of this item as its origin. (Units, not
+  // the item's last id: Yjs merges a client's deleted consecutive items of one key into one item.)
+  const requireOverwrite = (client: number, from: number, to: number, key: string): void => {
+    if (!origins.some((o) => o.client === client && o.clock >= from && o.clock < to))
       throw new MalformedPayloadError(`deletes record "${key}" without writing its key`);
   };
   let walked = 0;
@@ -65,15 +67,35 @@ export function checkRecordDeletes(doc: Y.Doc, parsed: ParsedUpdate, earlier: re
         const item = Y.getItem(doc.store, Y.createID(d.client, clock));
         if (docItemIsRecord(doc, item)) {
           const it = item as Y.Item;
-          requireOverwrite(it.id.client, it.id.clock + it.length - 1, String(it.parentSub));
+          const from = Math.max(clock, it.id.clock);
+          const to = Math.min(d.clock + d.len, it.id.clock + it.length);
+          requireOverwrite(d.client, from, to, String(it.parentSub));
         }
         clock = item.id.clock + item.length;
         continue;
       }
       const s = findStruct(earlier, { client: d.client, clock });
       if (s === undefined) break; // beyond what exists: the causal rules refused such ranges already
-      if (batchStructIsRecord(doc, earlier, s)) requireOverwrite(s.client, s.clock + s.length - 1, s.parentSub ?? '');
+      if (batchStructIsRecord(doc, earlier, s))
+        requireOverwrite(
+          s.client,
+          Math.max(clock, s.clock),
+          Math.min(d.clock + d.len, s.clock + s.length),
+          s.parentSub ?? ''
+        );
       clock = s.clock + s.length;
     }
+  }
+}
+
+/**
+ * Every write to a record is one value: a record item spans one clock unit. (Yjs would accept a
+ * multi-unit item, and each unit would cost conflict tracking work on every later change.)
+ */
+export function checkRecordWrites(doc: Y.Doc, parsed: ParsedUpdate, earlier: readonly ParsedStruct[] = []): void {
+  const all = [...earlier, ...parsed.structs];
+  for (const s of parsed.structs) {
+    if (s.length !== 1 && batchStructIsRecord(doc, all, s))
+      throw new MalformedPayloadError(`a record write of ${s.length} values (one expected)`);
   }
 }
