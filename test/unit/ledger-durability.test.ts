@@ -114,9 +114,10 @@ describe('local writes: change events only after the durable commit', () => {
 
 describe('onFork', () => {
   it('announces fork evidence once it is stored, not when storing it failed', async () => {
-    const keys = await keysFromByte(7);
+    const keys7 = await keysFromByte(7);
+    const keys8 = await keysFromByte(8);
     const net = networkId(genesis);
-    const first = (text: string) => {
+    const first = (text: string, keys = keys7) => {
       const doc = new Y.Doc();
       doc.clientID = clientIdOf(toHex(keys.publicKey));
       doc.getText('t').insert(0, text);
@@ -134,13 +135,20 @@ describe('onFork', () => {
     expect(seen).toEqual([]);
     expect(await t.ledger.ingest([b1])).toMatchObject({ forks: 1 });
     expect(seen).toHaveLength(1);
-    expect(seen[0].ev).toMatchObject({ author: toHex(keys.publicKey), seq: 1 });
+    expect(seen[0].ev).toMatchObject({ author: toHex(keys7.publicKey), seq: 1 });
     expect(seen[0].ev.a.hash).toEqual(a1.hash);
     expect(seen[0].ev.b.hash).toEqual(b1.hash);
     expect(await seen[0].stored).toHaveLength(1); // stored before the callback ran
 
+    // A third variant of the same seq adds no evidence (one piece per author and seq is kept).
+    expect(await t.ledger.ingest([c1])).toMatchObject({ forks: 0, dropped: 1 });
+    expect(seen).toHaveLength(1);
+
+    // A fork of another author whose evidence cannot be stored is not announced.
+    const [x1, y1] = await Promise.all([first('x', keys8), first('y', keys8)]);
+    await t.ledger.ingest([x1]);
     (t.store as MemoryLedgerStore).faults = { failOnTable: 'forks' };
-    await expect(t.ledger.ingest([c1])).rejects.toMatchObject({ name: 'StorageQuotaError' });
+    await expect(t.ledger.ingest([y1])).rejects.toMatchObject({ name: 'StorageQuotaError' });
     expect(seen).toHaveLength(1);
   });
 });
