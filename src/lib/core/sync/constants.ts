@@ -77,3 +77,8 @@ export const SYNC_MAX_OPEN_EXCHANGES = 2;
 export const SYNC_MAX_SERVING = 4;
 /** Driver: anti-entropy period (plus up to the same again of jitter), ms. */
 export const SYNC_PERIOD_MS = 30_000;
+
+/** Partition: a peer unseen for this long no longer counts as recently known, ms. */
+export const PARTITION_WINDOW_MS = 10 * 60_000;
+/** Partition: fewer recently known peers than this never make a partition (one peer leaving is churn). */
+export const PARTITION_MIN_KNOWN = 2;
