@@ -1,9 +1,14 @@
 // Reconciliation benchmark: the Merkle exchange (src/lib/core/sync) against a naive exchange of
-// every head and a Yjs-style state vector (author, seq), side by side in one run. Bytes are the
-// encoded messages each way; round trips count begin/reply as the first. CPU is the comparison
-// alone (both trees are built and maintained incrementally beforehand; their build cost is shown
-// separately). Usage: npx tsx bench/reconcile.ts   (BENCH_1M=1 adds n = 1,000,000; slow, ~1 GB;
-// BENCH_N=1000000 BENCH_D=0,1 picks sizes and difference counts)
+// every head, a Yjs-style state vector (author, seq), rateless IBLT (@peerbit/riblt) and
+// negentropy (@nostr-dev-kit/sync), side by side in one run. Bytes are the encoded messages each
+// way; round trips count begin/reply as the first. Merkle CPU is the comparison alone (both trees
+// are built and maintained incrementally beforehand; their build cost is printed separately);
+// the IBLT and negentropy load their n items each time (uncached).
+// Kinds of difference: `scattered` — d feeds picked at random across the write history advanced
+// by one entry on B; `tail` — the d most recently written feeds advanced by one entry on B.
+// Usage: npx tsx bench/reconcile.ts (or npm run bench). BENCH_1M=1 adds n = 1,000,000 (about
+// 1.5 GB and a few minutes); BENCH_N=1000000 BENCH_D=0,1 picks sizes and difference counts.
+// Never a test: it prints a table and exits non-zero only when it could not run.
 import * as encoding from 'lib0/encoding';
 import { HeadsTree } from '../src/lib/core/sync/merkle.js';
 import { Exchange } from '../src/lib/core/sync/reconcile.js';
@@ -11,6 +16,7 @@ import { decodeSyncMessage, encodeSyncMessage } from '../src/lib/core/sync/codec
 import type { CompareMsg, ReplyMsg } from '../src/lib/core/sync/messages.js';
 import type { FeedHead } from '../src/lib/core/types.js';
 import { fromHex, toHex } from '../src/lib/core/bytes.js';
+import { loadPeers, negentropyRow, ribltRow, symbolOf, type Row } from './reconcile-peers.js';
 
 let seed = 42;
 const rand = (): number => {
@@ -26,15 +32,6 @@ const head = (): FeedHead => ({
   seq: 1 + Math.floor(rand() * 10_000),
   hash: toHex(bytes(32))
 });
-
-interface Row {
-  method: string;
-  aToB: number;
-  bToA: number;
-  rtts: number;
-  cpuMs: number;
-  found: number;
-}
 
 function merkle(ta: HeadsTree, tb: HeadsTree, eager: boolean): Row {
   const opts = { random: bytes, now: () => 0 };
@@ -106,10 +103,17 @@ function fmtBytes(n: number): string {
 const list = (v: string | undefined) => v?.split(',').map(Number);
 const sizes = list(process.env.BENCH_N) ?? [10_000, 100_000, ...(process.env.BENCH_1M ? [1_000_000] : [])];
 const diffs = list(process.env.BENCH_D) ?? [0, 1, 100, 10_000];
+const loaded = await loadPeers();
+console.log(
+  `rateless IBLT (@peerbit/riblt): ${loaded.riblt ? 'loaded' : 'NOT loaded'}; negentropy (@nostr-dev-kit/sync): ${loaded.negentropy ? 'loaded' : 'NOT loaded'}\n`
+);
 console.log('| n | d | kind | method | A→B | B→A | round trips | CPU ms | found |');
 console.log('|---|---|---|---|---|---|---|---|---|');
 for (const n of sizes) {
+  // base[i] was last written at time i: the tail of the array is the most recently written.
   const base = Array.from({ length: n }, head);
+  const baseTime = base.map((_, i) => i);
+  const baseSym = base.map(symbolOf);
   const tb0 = performance.now();
   const ta = HeadsTree.from(base);
   ta.rootHash();
@@ -124,41 +128,44 @@ for (const n of sizes) {
   }
   const perUpdate = (performance.now() - tu0) / 1000;
   for (let i = 0; i < 1000; i++) ta.set(base[i]);
-  console.error(
-    `n=${n}: tree build ${build.toFixed(0)} ms, incremental update + root ${(perUpdate * 1000).toFixed(1)} µs`
+  ta.rootHash();
+  console.log(
+    `n=${n}: Merkle tree build ${build.toFixed(0)} ms, incremental update + root ${(perUpdate * 1000).toFixed(1)} µs\n`
   );
   for (const d of diffs) {
     if (d > n) continue;
-    for (const kind of ['scattered', 'new feeds'] as const) {
-      if (d === 0 && kind === 'new feeds') continue;
+    for (const kind of ['scattered', 'tail'] as const) {
+      if (d === 0 && kind === 'tail') continue;
       const b = [...base];
-      const changed: FeedHead[] = [];
-      if (kind === 'scattered') {
-        for (let i = 0; i < d; i++) {
-          const j = Math.floor(rand() * n);
-          b[j] = { ...b[j], seq: b[j].seq + 1, hash: toHex(bytes(32)) };
-          changed.push(b[j]);
-        }
-      } else
-        for (let i = 0; i < d; i++) {
-          const h = head();
-          changed.push(h);
-          b.push(h);
-        }
-      for (const h of changed) tb.set(h);
-      const rows = [
+      const bTime = [...baseTime];
+      const bSym = [...baseSym];
+      const picked = new Set<number>();
+      if (kind === 'tail') for (let i = n - d; i < n; i++) picked.add(i);
+      else while (picked.size < d) picked.add(Math.floor(rand() * n));
+      let t = n;
+      for (const j of picked) {
+        b[j] = { ...b[j], seq: b[j].seq + 1, hash: toHex(bytes(32)) };
+        bTime[j] = t++;
+        bSym[j] = symbolOf(b[j]);
+        tb.set(b[j]);
+      }
+      tb.rootHash();
+      const rows: (Row | null)[] = [
         ...(d === 0 ? [merkle(ta, tb, false)] : []),
         merkle(ta, tb, true),
         listExchange(base, b, true),
-        listExchange(base, b, false)
+        listExchange(base, b, false),
+        ribltRow(base, b, baseSym, bSym),
+        await negentropyRow(base, b, baseTime, bTime)
       ];
-      for (const r of rows)
+      for (const r of rows) {
+        if (!r) continue;
         console.log(
           `| ${n} | ${d} | ${kind} | ${r.method} | ${fmtBytes(r.aToB)} | ${fmtBytes(r.bToA)} | ${r.rtts} | ${r.cpuMs.toFixed(1)} | ${r.found} |`
         );
+      }
       // Restore B to the base set, incrementally.
-      if (kind === 'scattered') for (const h of changed) tb.set(base.find((x) => x.author === h.author)!);
-      else for (const h of changed) tb.remove(h.author);
+      for (const j of picked) tb.set(base[j]);
     }
   }
 }

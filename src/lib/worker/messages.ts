@@ -76,7 +76,9 @@ export interface SyncDriverStats {
 
 /**
  * Catch-up state (SPEC §5): the engine's view (Merkle root of our heads, entries known missing,
- * last time our root equalled a peer's, rejected peers, per peer last sync time, entries and bytes
+ * last time our root equalled a peer's, rejected peers, partition events (fewer than half of the
+ * recently known peers reachable: `partitionEvents`, `partitioned`, `partitionedSince`,
+ * `reachablePeers` / `knownPeers`), per peer last sync time, entries and bytes
  * each way and ranges in flight; times are ms since the epoch) plus the driver's counters.
  */
 export interface SyncInfo extends SyncStatus, SyncDriverStats {}

@@ -79,3 +79,8 @@ export const SYNC_MAX_SERVING = 4;
 export const SYNC_PERIOD_MS = 30_000;
 /** Gap fill status: authors listed with their missing-entry counts (largest gaps first), at most. */
 export const GAP_STATUS_MAX_AUTHORS = 100;
+
+/** Partition: a peer unseen for this long no longer counts as recently known, ms. */
+export const PARTITION_WINDOW_MS = 10 * 60_000;
+/** Partition: fewer recently known peers than this never make a partition (one peer leaving is churn). */
+export const PARTITION_MIN_KNOWN = 2;

@@ -9,7 +9,8 @@
 //   removePeer(id) when it closes. receive(id, bytes) for each message from the peer.
 // - tick() every ~250 ms (timeouts, periodic anti-entropy with jitter, scheduling).
 // - syncAll() / syncWith(id) on anti-entropy triggers: an entry whose predecessor is missing,
-//   a partition healing, the network coming back.
+//   the network coming back. A partition (fewer than half of the recently known peers
+//   reachable, partition.ts) is detected here from addPeer/removePeer; its healing runs syncAll().
 // - onPeerRejected(id, error): wrong network (disconnect and count it), malformed messages or
 //   invalid entries (score or ban the peer).
 import type { FeedHead } from '../types.js';
@@ -19,6 +20,7 @@ import { HeadsTree } from './merkle.js';
 import { Exchange, type ExchangeOptions } from './reconcile.js';
 import { GapFill, type AuthorGap, type GapRequest } from './gap-fill.js';
 import { PeerSession, type PeerSyncStatus } from './session.js';
+import { PartitionMonitor, type PartitionChange, type PartitionOptions, type PartitionStatus } from './partition.js';
 import type { SyncReplica } from './replica.js';
 import type { CompareMsg, EntriesMsg, ErrorMsg, GetMsg, HelloMsg, ReplyMsg, SyncMsg } from './messages.js';
 import { decodeSyncMessage, encodeSyncMessage } from './codec.js';
@@ -54,9 +56,10 @@ export interface SyncEngineOptions {
   /** Test and benchmark knobs. */
   exchange?: Partial<Pick<ExchangeOptions, 'maxTurnBytes' | 'timeoutMs'>>;
   gap?: { batchBytes?: number; batchSeqs?: number; timeoutMs?: number; maxRequestsTotal?: number };
+  partition?: Omit<PartitionOptions, 'now'>;
 }
 
-export interface SyncStatus {
+export interface SyncStatus extends PartitionStatus {
   /** Stable Merkle root of our heads, hex. */
   root: string;
   feeds: number;
@@ -75,6 +78,7 @@ export interface SyncStatus {
 export class SyncEngine {
   readonly tree: HeadsTree;
   private readonly gap: GapFill;
+  private readonly partition: PartitionMonitor;
   private readonly sessions = new Map<string, PeerSession>();
   private readonly unsubscribe: () => void;
   private lastEqualRootAt: number | null = null;
@@ -83,6 +87,7 @@ export class SyncEngine {
 
   constructor(private readonly opts: SyncEngineOptions) {
     this.tree = HeadsTree.from(opts.replica.heads());
+    this.partition = new PartitionMonitor({ now: opts.now, ...opts.partition });
     this.unsubscribe = opts.replica.onHeadsChanged((hs, complete) => this.headsChanged(hs, complete === true));
     this.gap = new GapFill({
       now: opts.now,
@@ -106,6 +111,7 @@ export class SyncEngine {
   removePeer(peer: string): void {
     this.sessions.delete(peer);
     this.gap.removePeer(peer);
+    this.partitionChanged(this.partition.disconnected(peer));
   }
 
   setRtt(peer: string, rttMs: number): void {
@@ -140,6 +146,7 @@ export class SyncEngine {
       // No hello from the peer yet: ours may have been lost; say it again after a timeout.
       if (!s.hello && !s.rejected && now - s.helloSentAt > this.exchangeTimeout()) this.sayHello(s);
     }
+    this.partitionChanged(this.partition.evaluate());
     this.gap.tick();
     this.pump();
   }
@@ -181,6 +188,7 @@ export class SyncEngine {
       missingByAuthor: g.byAuthor,
       lastEqualRootAt: this.lastEqualRootAt,
       rejectedPeers: this.rejectedPeers,
+      ...this.partition.status(),
       peers: [...this.sessions.values()].map((s) => s.status(perPeer.get(s.peer) ?? 0))
     };
   }
@@ -204,6 +212,11 @@ export class SyncEngine {
   private random(): number {
     const b = this.opts.randomBytes(4);
     return (((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0) / 2 ** 32;
+  }
+
+  /** A partition healed: compare with every peer (anti-entropy trigger). */
+  private partitionChanged(change: PartitionChange): void {
+    if (change === 'healed') this.syncAll();
   }
 
   private headsChanged(heads: FeedHead[], complete: boolean): void {
@@ -322,9 +335,11 @@ export class SyncEngine {
       this.rejectedPeers++;
       this.refuse(s, new SyncWrongNetworkError(), 0, 0);
       this.gap.removePeer(s.peer);
+      this.partitionChanged(this.partition.forget(s.peer));
       return;
     }
     s.setHello(m);
+    this.partitionChanged(this.partition.connected(s.peer));
     if (bytesEqual(m.root, this.tree.rootHash())) {
       s.lastEqualAt = this.lastEqualRootAt = this.opts.now();
       s.nextSyncAt = this.opts.now() + (this.opts.periodMs ?? SYNC_PERIOD_MS) * (1 + this.random());
@@ -338,6 +353,7 @@ export class SyncEngine {
       s.rejected = true;
       this.rejectedPeers++;
       this.gap.removePeer(s.peer);
+      this.partitionChanged(this.partition.forget(s.peer));
     }
     if (m.rid && this.gap.pending(m.rid, s.peer)) this.gap.fail(m.rid);
     if (m.xid && s.mine.delete(m.xid)) s.exchangesFailed++;

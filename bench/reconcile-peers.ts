@@ -1,0 +1,152 @@
+// Comparators of the reconciliation benchmark (bench/reconcile.ts) that come from other projects:
+// rateless IBLT (`@peerbit/riblt`, Rust compiled to WebAssembly) and negentropy (the JavaScript
+// implementation in `@nostr-dev-kit/sync`). Both reconcile sets of ids, so each head is
+// represented by its entry hash (already unique per head, and maintained with the set like the
+// Merkle tree is, so it is computed outside the timed part). Each returns null, with the reason
+// printed once, when its package does not load.
+import type { FeedHead } from '../src/lib/core/types.js';
+import { fromHex } from '../src/lib/core/bytes.js';
+
+export interface Row {
+  method: string;
+  aToB: number;
+  bToA: number;
+  rtts: number;
+  cpuMs: number;
+  found: number;
+}
+
+/** Wire size of a listed head (author 32 B, seq varint, hash 32 B) and of an id. */
+const HEAD_BYTES = (h: FeedHead): number => 64 + varintLen(h.seq);
+/** The first coded-symbol batch of the rateless stream; each next batch doubles. */
+const RIBLT_FIRST_BATCH = 32;
+
+export function varintLen(n: number): number {
+  let len = 1;
+  while (n >= 128) {
+    n = Math.floor(n / 128);
+    len++;
+  }
+  return len;
+}
+
+const zigzag = (n: bigint): number => Number(n >= 0n ? n * 2n : -n * 2n - 1n);
+
+type Riblt = typeof import('@peerbit/riblt');
+type Neg = typeof import('@nostr-dev-kit/sync');
+let riblt: Riblt | null | undefined;
+let neg: Neg | null | undefined;
+
+async function load<T>(name: string, f: () => Promise<T>): Promise<T | null> {
+  try {
+    return await f();
+  } catch (e) {
+    console.error(`${name}: could not load (${(e as Error).message}); its rows are left out`);
+    return null;
+  }
+}
+
+export async function loadPeers(): Promise<{ riblt: boolean; negentropy: boolean }> {
+  riblt ??= await load('@peerbit/riblt', async () => {
+    const m = await import('@peerbit/riblt');
+    await m.ready;
+    return m;
+  });
+  neg ??= await load('@nostr-dev-kit/sync', () => import('@nostr-dev-kit/sync'));
+  return { riblt: !!riblt, negentropy: !!neg };
+}
+
+/** The head's u64 symbol for the IBLT (first 8 bytes of its entry hash). */
+export function symbolOf(h: FeedHead): bigint {
+  return BigInt('0x' + h.hash.slice(0, 16));
+}
+
+/**
+ * Rateless IBLT: A streams coded symbols (24 B-ish: symbol u64, checksum u64, count as a zigzag
+ * varint) in batches of 32, 64, 128, … until B's decoder has peeled every difference; B answers
+ * each batch with one byte ("more") and, with the last, the heads only it holds plus the ids of
+ * the heads only A holds (so A knows exactly which feeds differ). Bytes count only the symbols
+ * needed (an ideal stop), round trips count the doubling batches. CPU is uncached: both sides
+ * load their n symbols into a fresh encoder/decoder, as a sync without a kept sketch does.
+ */
+export function ribltRow(a: FeedHead[], b: FeedHead[], symA: bigint[], symB: bigint[]): Row | null {
+  if (!riblt) return null;
+  const t0 = performance.now();
+  const enc = new riblt.EncoderWrapper();
+  for (const s of symA) enc.add_symbol(s);
+  const dec = new riblt.DecoderWrapper();
+  for (const s of symB) dec.add_symbol(s);
+  let aToB = 0;
+  let sent = 0;
+  do {
+    const cs = enc.produce_next_coded_symbol() as { count: bigint };
+    aToB += 16 + varintLen(zigzag(cs.count));
+    sent++;
+    dec.add_coded_symbol(cs);
+    dec.try_decode();
+  } while (!dec.decoded());
+  const onlyA = dec.get_remote_symbols() as bigint[];
+  const onlyB = new Set(dec.get_local_symbols() as bigint[]);
+  const cpuMs = performance.now() - t0;
+  enc.free();
+  dec.free();
+  let batches = 0;
+  for (let cap = 0, size = RIBLT_FIRST_BATCH; cap < sent; size *= 2) {
+    cap += size;
+    batches++;
+  }
+  let bToA = batches + onlyA.length * 8;
+  const listed = new Set<string>();
+  for (const h of b)
+    if (onlyB.has(symbolOf(h))) {
+      bToA += HEAD_BYTES(h);
+      listed.add(h.author);
+    }
+  const differing = new Set(listed);
+  const onlyASet = new Set(onlyA);
+  for (const h of a) if (onlyASet.has(symbolOf(h))) differing.add(h.author);
+  return { method: 'rateless IBLT', aToB, bToA, rtts: batches, cpuMs, found: differing.size };
+}
+
+/**
+ * Negentropy (range-based set reconciliation, protocol V1) with no frame size limit: A
+ * initiates, B answers, until A has nothing more to send. Items are (write time, entry hash), so
+ * recently written heads sit together at the end of the order. A learns the ids it has and needs;
+ * the heads behind the needed ids are not included (fetching them is one more message).
+ */
+export async function negentropyRow(
+  a: FeedHead[],
+  b: FeedHead[],
+  timeA: number[],
+  timeB: number[]
+): Promise<Row | null> {
+  if (!neg) return null;
+  const idsA = a.map((h) => fromHex(h.hash));
+  const idsB = b.map((h) => fromHex(h.hash));
+  const t0 = performance.now();
+  const sa = new neg.NegentropyStorage();
+  idsA.forEach((id, i) => sa.insert(timeA[i], id));
+  sa.seal();
+  const sb = new neg.NegentropyStorage();
+  idsB.forEach((id, i) => sb.insert(timeB[i], id));
+  sb.seal();
+  const na = new neg.Negentropy(sa, 0);
+  const nb = new neg.Negentropy(sb, 0);
+  let msg: Uint8Array | undefined = await na.initiate();
+  let aToB = 0;
+  let bToA = 0;
+  let rtts = 0;
+  let found = 0;
+  while (msg) {
+    aToB += msg.length;
+    const r = await nb.reconcile(msg);
+    rtts++;
+    if (!r.nextMessage) break;
+    bToA += r.nextMessage.length;
+    const q = await na.reconcile(r.nextMessage);
+    found += q.have.length + q.need.length;
+    msg = q.nextMessage;
+  }
+  const cpuMs = performance.now() - t0;
+  return { method: 'negentropy', aToB, bToA, rtts, cpuMs, found };
+}
