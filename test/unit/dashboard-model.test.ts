@@ -164,6 +164,28 @@ describe('alerts', () => {
     expect(bad.find((c) => c.id === 'offline')!.message).toContain('TypeError: failed');
     expect(bad.find((c) => c.id === 'lag')!.message).toContain('4 entries behind');
   });
+
+  it('watch large gaps, repeated sync failures, heads roots that stay apart, and refused peers', () => {
+    const active = (c: ReturnType<typeof alertConditions>) => c.filter((x) => x.active).map((x) => x.id);
+    const base = status();
+    const sync = { ...base.sync, missing: 0, lastEqualRootAt: 10_000, streamFailures: 0, slowPeerDrops: 0 };
+    const at = { now: 100_000, watchingSince: 0 };
+    const ok = status({ sync });
+    expect(active(alertConditions({ status: ok, storage: undefined, network: undefined, ...at }))).toEqual([]);
+    const badSync = { ...sync, missing: 5000, streamFailures: 2, slowPeerDrops: 1, rejectedPeers: 1 };
+    const bad = status({ sync: badSync });
+    expect(active(alertConditions({ status: bad, storage: undefined, network: undefined, ...at }))).toEqual([
+      'large-gap',
+      'sync-failures',
+      'rejected-peers'
+    ]);
+    // Nothing missing, a peer connected, yet no equal root for over two minutes.
+    const apart = status({ sync: { ...sync, lastEqualRootAt: 1_000 } });
+    const later = { now: 200_000, watchingSince: 0 };
+    expect(active(alertConditions({ status: apart, storage: undefined, network: undefined, ...later }))).toEqual([
+      'roots-differ'
+    ]);
+  });
 });
 
 describe('chart samples', () => {

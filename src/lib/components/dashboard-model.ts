@@ -155,6 +155,13 @@ export function sustainedLag(series: readonly Sample[], n = LAG_ALERT_SAMPLES): 
  * while it has not started, this page's watch) has been up ALERT_GRACE_MS: a node that is still
  * connecting is not an incident.
  */
+/** Alerts: a catch-up this large is worth telling the operator about (entries). */
+export const LARGE_GAP_ENTRIES = 1000;
+/** Alerts: sync streams failed or dropped (since the node started) before it is called repeated. */
+export const SYNC_FAILURE_ALERT = 3;
+/** Alerts: how long no peer may share this node's heads root while nothing is missing, ms. */
+export const ROOTS_DIFFER_MS = 120_000;
+
 export function alertConditions(inputs: AlertInputs): AlertCondition[] {
   const { status, storage, network, now, watchingSince, sustainedLag: lag = 0 } = inputs;
   const conditions: AlertCondition[] = [];
@@ -187,6 +194,35 @@ export function alertConditions(inputs: AlertInputs): AlertCondition[] {
     message: `Storage near quota: ${Math.round(ratio * 100)}% used (${formatBytes(storage?.usage ?? null)} of ${formatBytes(storage?.quota ?? null)}).`,
     active: ratio >= STORAGE_ALERT_RATIO
   });
+  const sync = status.sync;
+  if (sync !== undefined) {
+    conditions.push({
+      id: 'large-gap',
+      level: 'warning',
+      message: `Large gap: ${sync.missing} entries known to be missing are being fetched.`,
+      active: sync.missing >= LARGE_GAP_ENTRIES
+    });
+    const failures = sync.streamFailures + sync.slowPeerDrops;
+    conditions.push({
+      id: 'sync-failures',
+      level: 'warning',
+      message: `Repeated sync failures: ${failures} sync streams failed or were dropped.`,
+      active: failures >= SYNC_FAILURE_ALERT
+    });
+    const since = sync.lastEqualRootAt ?? Math.min(status.startedAt, watchingSince);
+    conditions.push({
+      id: 'roots-differ',
+      level: 'warning',
+      message: 'Heads roots differ: no peer has had the same heads root as this node for over 2 minutes.',
+      active: settled && browserPeers > 0 && sync.missing === 0 && now - since > ROOTS_DIFFER_MS
+    });
+    conditions.push({
+      id: 'rejected-peers',
+      level: 'warning',
+      message: `${sync.rejectedPeers} peers refused (another network or protocol).`,
+      active: sync.rejectedPeers > 0
+    });
+  }
   conditions.push({
     id: 'lag',
     level: 'warning',
