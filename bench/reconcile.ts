@@ -62,7 +62,7 @@ function merkle(ta: HeadsTree, tb: HeadsTree, eager: boolean): Row {
   }
   const cpuMs = performance.now() - t0;
   // Round trips until both sides know every difference: messages up to the last one carrying
-  // nodes (a trailing empty `end` turn only closes the exchange), two per round trip.
+  // nodes (a trailing empty `end` step only closes the exchange), two per round trip.
   const rtts = Math.ceil(lastWithNodes / 2);
   return { method: eager ? 'merkle' : 'merkle (lazy begin)', aToB, bToA, rtts, cpuMs, found: xa.differences().length };
 }

@@ -1,5 +1,5 @@
 // Fixtures for sync tests: random feed heads, and running one Merkle exchange between two trees
-// in memory (through the real codec, so every turn is encoded and decoded).
+// in memory (through the real codec, so every step is encoded and decoded).
 import { toHex } from '../../src/lib/core/bytes.js';
 import type { FeedHead } from '../../src/lib/core/types.js';
 import { HeadsTree } from '../../src/lib/core/sync/merkle.js';

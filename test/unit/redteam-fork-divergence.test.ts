@@ -12,7 +12,7 @@ import { memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
 import * as Y from 'yjs';
 
 describe('redteam: fork variants make state depend on arrival order', () => {
-  // KNOWN LIMIT (open): a forked author keeps its first-seen variant per node (PROTOCOL.md §6), so nodes that saw different variants first diverge. it.fails turns red once fork choice is deterministic.
+  // KNOWN LIMIT (open): a forked author keeps its first-seen variant per node (PROTOCOL.md §6), so nodes that saw different variants first diverge. it.fails goes red once fork choice is deterministic.
   it.fails(
     'same entries, different order: different heads, records and digest; honest overwrite misplaced',
     async () => {

@@ -13,7 +13,7 @@ import { keysFromByte, yUpdateAt } from '../helpers/ledger-fixtures.js';
 import { memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
 
 describe('redteam: pending flood', () => {
-  // KNOWN LIMIT (open): one shared pending budget; junk can crowd out an honest out-of-order entry until sync refetches it. it.fails turns red once fixed.
+  // KNOWN LIMIT (open): one shared pending budget; junk can crowd out an honest out-of-order entry until sync refetches it. it.fails goes red once fixed.
   it.fails(
     'junk from unknown keys cannot evict or block honest out-of-order entries',
     async () => {

@@ -56,7 +56,7 @@ const samples: SyncMsg[] = [
   {
     t: 'compare',
     xid: 5,
-    turn: 4,
+    step: 4,
     end: false,
     nodes: [
       { k: 'children', path: 'abc', fps: Array.from({ length: 16 }, () => fp()) },
@@ -130,7 +130,7 @@ describe('sync codec', () => {
     const items = encodeSyncMessage({
       t: 'compare',
       xid: 1,
-      turn: 2,
+      step: 2,
       end: true,
       nodes: [
         {
@@ -147,7 +147,7 @@ describe('sync codec', () => {
     const outside = encodeSyncMessage({
       t: 'compare',
       xid: 1,
-      turn: 2,
+      step: 2,
       end: true,
       nodes: [{ k: 'final', path: 'ab', items: [{ author: 'cd'.repeat(32), seq: 1, fp: fp() }] }]
     });

@@ -155,7 +155,7 @@ describe('Merkle exchange', () => {
     expect(eager.messages).toBe(lazy.messages - 1);
   });
 
-  it('one difference among 20,000 feeds costs a few turns and well under 2 KB', () => {
+  it('one difference among 20,000 feeds costs a few steps and well under 2 KB', () => {
     const rand = mulberry32(12);
     const heads = Array.from({ length: 20_000 }, () => randomHead(rand));
     const other = heads.map((h, i) => (i === 4321 ? { ...h, seq: h.seq + 3, hash: toHex(randomBytes(32, rand)) } : h));
@@ -167,7 +167,7 @@ describe('Merkle exchange', () => {
     expect(run.bytesAtoB + run.bytesBtoA).toBeLessThan(2048);
   });
 
-  it('an empty side learns every head, over several size-capped turns', () => {
+  it('an empty side learns every head, over several size-capped steps', () => {
     const rand = mulberry32(13);
     const heads = Array.from({ length: 3000 }, () => randomHead(rand));
     const run = runExchange(new HeadsTree(), HeadsTree.from(heads), rand, 8 * 1024);

@@ -112,8 +112,8 @@ export interface Alert {
 export const MAX_ALERTS = 50;
 
 /**
- * Folds the current conditions into the alert history: a condition that turns active opens an
- * alert (startedAt = now), one that turns inactive clears its open alert (clearedAt = now).
+ * Folds the current conditions into the alert history: a condition that becomes active opens an
+ * alert (startedAt = now), one that becomes inactive clears its open alert (clearedAt = now).
  * Returns a new list, newest first, at most MAX_ALERTS.
  */
 export function updateAlerts(history: readonly Alert[], conditions: readonly AlertCondition[], now: number): Alert[] {

@@ -123,7 +123,7 @@ function writeBody(enc: Enc, m: SyncMsg): void {
       return writeNodes(enc, m.nodes);
     case 'compare':
       writeUint(enc, m.xid, 'xid');
-      writeUint(enc, m.turn, 'turn');
+      writeUint(enc, m.step, 'step');
       encoding.writeUint8(enc, m.end ? 1 : 0);
       return writeNodes(enc, m.nodes);
     case 'get':
@@ -244,9 +244,9 @@ function readBody(r: Reader, tag: number): SyncMsg {
     }
     case MSG.compare: {
       const xid = r.varuint();
-      const turn = r.varuint();
+      const step = r.varuint();
       const end = readFlags(r, 1) === 1;
-      return { t: 'compare', xid, turn, end, nodes: readNodes(r) };
+      return { t: 'compare', xid, step, end, nodes: readNodes(r) };
     }
     case MSG.get:
       return {

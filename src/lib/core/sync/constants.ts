@@ -24,8 +24,8 @@ export const SYNC_SALT_TAG = 'tabula/sync-salt/v1\u0000';
 
 /** Wire: largest sync message accepted (decoders refuse larger before parsing). */
 export const SYNC_MAX_MESSAGE_BYTES = 1024 * 1024 + 4096;
-/** Largest compare turn this node builds (further entries go in later turns). */
-export const SYNC_MAX_TURN_BYTES = 48 * 1024;
+/** Largest compare step this node builds (further entries go in later steps). */
+export const SYNC_MAX_STEP_BYTES = 48 * 1024;
 /** Wire: entries (nodes) in one compare message. */
 export const SYNC_MAX_COMPARE_ENTRIES = 4096;
 /** Wire: heads listed in one ITEMS/FINAL entry. */

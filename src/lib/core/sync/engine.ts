@@ -138,7 +138,7 @@ export class SyncEngine {
           if (!x.expired(now)) continue;
           map.delete(x.xid);
           s.exchangesFailed++;
-          // A lost turn: try again soon (jittered) rather than a whole period later.
+          // A lost step: try again soon (jittered) rather than a whole period later.
           if (x.initiator) s.nextSyncAt = Math.min(s.nextSyncAt, now + this.exchangeTimeout() * this.random());
         }
       }
@@ -360,9 +360,9 @@ export class SyncEngine {
   }
 
   private onTurn(s: PeerSession, m: ReplyMsg | CompareMsg): void {
-    // The initiator sends even turns: an even compare belongs to an exchange the peer started.
-    const x = m.t === 'reply' || m.turn % 2 === 1 ? s.mine.get(m.xid) : s.theirs.get(m.xid);
-    if (!x) return; // finished, expired or unknown: ignore (duplicates and late turns)
+    // The initiator sends even steps: an even compare belongs to an exchange the peer started.
+    const x = m.t === 'reply' || m.step % 2 === 1 ? s.mine.get(m.xid) : s.theirs.get(m.xid);
+    if (!x) return; // finished, expired or unknown: ignore (duplicates and late steps)
     let out: CompareMsg | null;
     try {
       out = x.receive(m);

@@ -39,7 +39,7 @@ export interface WireItem {
 }
 
 /**
- * One node of a compare turn:
+ * One node of a compare step:
  * - children: my 16 child fingerprints at `path` (undefined = empty child); reply for differing ones.
  * - items: every head I hold under `path` (a small subtree); reply with a `final`.
  * - final: my heads under `path` that differ from yours (seq 0 = I lack your author); no reply.
@@ -50,7 +50,7 @@ export type CompareNode =
   | { k: 'final'; path: string; items: WireItem[] };
 
 /**
- * Starts a Merkle exchange (initiator, turn 0). Fingerprints are keyed with
+ * Starts a Merkle exchange (initiator, step 0). Fingerprints are keyed with
  * exchangeSalt(salt, responder's hello salt). `nodes` may already open the root (eager begin).
  */
 export interface BeginMsg {
@@ -61,7 +61,7 @@ export interface BeginMsg {
   nodes: CompareNode[];
 }
 
-/** Answers a begin (responder, turn 1). `equal`: roots match, the exchange is over. */
+/** Answers a begin (responder, step 1). `equal`: roots match, the exchange is over. */
 export interface ReplyMsg {
   t: 'reply';
   xid: number;
@@ -70,11 +70,11 @@ export interface ReplyMsg {
   end: boolean;
 }
 
-/** A compare turn (turn 2, 3, ...: the initiator sends even turns). */
+/** A compare step (step 2, 3, ...: the initiator sends even steps). */
 export interface CompareMsg {
   t: 'compare';
   xid: number;
-  turn: number;
+  step: number;
   nodes: CompareNode[];
   /** The sender has nothing more to send in this exchange. */
   end: boolean;

@@ -3,14 +3,14 @@
 //
 // Flow (PROTOCOL-sync.md §4): the initiator sends `begin` (its stable root and salt); the
 // responder answers `reply`: `equal` when the roots match (done: one round trip), otherwise its
-// first compare turn. Turns then alternate. A turn lists nodes:
+// first compare step. Steps then alternate. A step lists nodes:
 //   children(path, 16 salted fps)  → the receiver answers each differing child with `items`
 //                                     (small subtree), `children` (large) or `final` (peer empty);
 //   items(path, all my heads)       → the receiver answers `final`: its differing heads there;
 //   final(path, my differing heads) → no answer.
-// Every differing node of a level goes in one turn, so each half round trip descends a level;
+// Every differing node of a level goes in one step, so each half round trip descends a level;
 // equal subtrees are never opened, so the cost grows with differences × depth, not with the
-// number of feeds. The exchange ends after both sides sent a turn marked `end` (nothing queued,
+// number of feeds. The exchange ends after both sides sent a step marked `end` (nothing queued,
 // nothing asked); the output is, per differing author, my head seq and theirs.
 import type { FeedHead } from '../types.js';
 import { bytesEqual, fromHex } from '../bytes.js';
@@ -24,7 +24,7 @@ import {
   SYNC_FINGERPRINT_BYTES,
   SYNC_MAX_COMPARE_ENTRIES,
   SYNC_MAX_ITEMS_PER_ENTRY,
-  SYNC_MAX_TURN_BYTES,
+  SYNC_MAX_STEP_BYTES,
   SYNC_SALT_BYTES
 } from './constants.js';
 
@@ -71,7 +71,7 @@ export class Exchange {
   private nextOut: number;
   private sentEnd = false;
   private lastActivity: number;
-  /** Turns sent and received (begin and reply included). */
+  /** Steps sent and received (begin and reply included). */
   turnsOut = 0;
   turnsIn = 0;
   done = false;
@@ -145,13 +145,13 @@ export class Exchange {
   }
 
   /**
-   * Feeds the peer's reply or compare turn in; returns my next turn, or null (nothing to send:
-   * done, or a duplicate / out-of-order turn, which is ignored). Throws SyncProtocolError.
+   * Feeds the peer's reply or compare step in; returns my next step, or null (nothing to send:
+   * done, or a duplicate / out-of-order step, which is ignored). Throws SyncProtocolError.
    */
   receive(msg: ReplyMsg | CompareMsg): CompareMsg | null {
     if (this.done || msg.xid !== this.xid) return null;
-    const turn = msg.t === 'reply' ? 1 : msg.turn;
-    if (turn !== this.nextIn) return null;
+    const step = msg.t === 'reply' ? 1 : msg.step;
+    if (step !== this.nextIn) return null;
     if (msg.t === 'reply') {
       if (!this.initiator) throw new SyncProtocolError('reply sent to the responder');
       if (msg.equal) {
@@ -169,14 +169,14 @@ export class Exchange {
       return null;
     }
     const { nodes, end } = this.takeTurn();
-    const out: CompareMsg = { t: 'compare', xid: this.xid, turn: this.nextOut, nodes, end };
+    const out: CompareMsg = { t: 'compare', xid: this.xid, step: this.nextOut, nodes, end };
     this.nextOut += 2;
     if (msg.end && end) this.done = true;
     return out;
   }
 
   private takeTurn(): { nodes: CompareNode[]; end: boolean } {
-    const max = this.opts.maxTurnBytes ?? SYNC_MAX_TURN_BYTES;
+    const max = this.opts.maxTurnBytes ?? SYNC_MAX_STEP_BYTES;
     const nodes: CompareNode[] = [];
     let bytes = 0;
     while (this.queue.length > 0 && nodes.length < SYNC_MAX_COMPARE_ENTRIES) {
