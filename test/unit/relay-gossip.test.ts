@@ -10,6 +10,7 @@ import { defaultGenesis, networkId } from '../../src/lib/core/genesis.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { clientIdOf } from '../../src/lib/core/state/client-id.js';
 import { keysFromByte, yUpdateAt } from '../helpers/ledger-fixtures.js';
+import { leb128 } from '../helpers/leb128.js';
 import { GRAYLIST_THRESHOLD, PeerRateLimiter, scoringOptions } from '../../relay/gossip-guard.js';
 import { HOP_PROTOCOL } from '../../relay/node.js';
 import { CONNECTION_LIMITS, GOSSIP_LIMITS, RELAY_LIMITS } from '../../relay/limits.js';
@@ -52,16 +53,6 @@ async function largestEntry(): Promise<Uint8Array> {
     if (bytes.length <= DEFAULT_MAX_ENTRY_BYTES) return bytes;
     n -= bytes.length - DEFAULT_MAX_ENTRY_BYTES;
   }
-}
-
-function varint(n: number): Uint8Array {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80);
-    n = Math.floor(n / 0x80);
-  }
-  out.push(n);
-  return Uint8Array.from(out);
 }
 
 /** gossipsub's extra methods (on the class, not on its interface). */
@@ -132,7 +123,7 @@ describe('relay gossip frame cap', () => {
     const r = await relay();
     const attacker = await client(r);
     const stream: Stream = await attacker.dialProtocol(multiaddr(relayAddr(r)), '/meshsub/1.1.0');
-    stream.send(varint(GOSSIP_LIMITS.maxFrameBytes + 1));
+    stream.send(leb128(GOSSIP_LIMITS.maxFrameBytes + 1));
     stream.send(new Uint8Array(1024));
     await waitFor(() => attacker.getConnections(r.node.peerId).length === 0, 'the relay to hang up', 5000);
     expect(r.guards.oversizedFrames.count).toBe(1);
@@ -198,7 +189,7 @@ describe('relay HOP and WebSocket caps', () => {
     const c = await client(r);
     const stream = await c.dialProtocol(multiaddr(relayAddr(r)), HOP_PROTOCOL);
     const closed = new Promise<void>((resolve) => stream.addEventListener('close', () => resolve(), { once: true }));
-    stream.send(varint(RELAY_LIMITS.maxHopFrameBytes + 1));
+    stream.send(leb128(RELAY_LIMITS.maxHopFrameBytes + 1));
     stream.send(new Uint8Array(512));
     // At once, not when the relay's HOP timeout would end a request that never completes.
     const started = Date.now();

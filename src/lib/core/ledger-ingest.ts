@@ -306,14 +306,8 @@ export async function commitPlan(
   const out: CommitResult = { stored: [], lamport: 0, skipped: 0, feedsStale: false, forks: [] };
   const rivalsOut = refuseRivals(plan.toStore, state, report);
   const toStore = await admitCausal(rivalsOut, state, lookup, maxBytes, report);
-  if (atomic && (report.rejected.length > 0 || report.pending > 0 || report.dropped > 0 || plan.evidence.length > 0)) {
-    const r = report.rejected[0];
-    throw new CausalityError(
-      r !== undefined
-        ? `refused as a whole: ${r.code} at ${r.author?.slice(0, 16)}…:${r.seq} (${r.message})`
-        : 'refused as a whole: some entries depend on entries that are missing, or fork'
-    );
-  }
+  if (atomic && (report.rejected.length > 0 || report.pending > 0 || report.dropped > 0 || plan.evidence.length > 0))
+    throw atomicFailure(report);
   // The FeedSet already took the refused entries: it must be rebuilt from the store.
   if (toStore.length !== plan.toStore.length) out.feedsStale = true;
   if (toStore.length > 0) {
@@ -378,4 +372,17 @@ export async function signLocal(
   const size = encodeEntry(h.entry).length;
   if (size > maxEntryBytes) throw new OversizedEntryError(`entry is ${size} bytes, limit ${maxEntryBytes}`);
   return h;
+}
+
+/** Why an all-or-nothing ingest stored nothing: the first refusal, or what was left waiting or forked. */
+export function atomicFailure(report: IngestReport): CausalityError {
+  const r = report.rejected[0];
+  if (r !== undefined)
+    return new CausalityError(`refused as a whole: ${r.code} at ${r.author?.slice(0, 16)}…:${r.seq} (${r.message})`);
+  const waiting = report.pending + report.dropped;
+  return new CausalityError(
+    waiting > 0
+      ? `refused as a whole: ${waiting} entries depend on entries that are missing`
+      : 'refused as a whole: it forks a feed this node holds'
+  );
 }

@@ -28,7 +28,7 @@ import type { Compaction, LedgerStore } from './storage.js';
 import { FeedSet } from './feeds.js';
 import { networkId as networkIdOf } from './genesis.js';
 import { toHex } from './bytes.js';
-import { CausalityError, CorruptStoreError, LedgerError, StateUsageError, StorageClosedError } from './errors.js';
+import { CorruptStoreError, LedgerError, StateUsageError, StorageClosedError } from './errors.js';
 import { LEDGER_COMPACT_EVERY } from './constants.js';
 import type { LedgerState, SharedTypeKind, SharedTypeOf, WriteStamp } from './state/doc.js';
 import type { RecordChange, RecordEntry } from './state/records.js';
@@ -41,7 +41,7 @@ import {
   type LightStateInput
 } from './ledger-replay.js';
 import type { HeadHeader } from './snapshot/format.js';
-import { checkBatch, commitPlan, planFeeds, signLocal } from './ledger-ingest.js';
+import { atomicFailure, checkBatch, commitPlan, planFeeds, signLocal } from './ledger-ingest.js';
 import { checkCausal, GENESIS_HEADER, nextLamport, referencedClients, type EntryHeader } from './causal.js';
 import { parsePayload } from './payload.js';
 import { sealCompaction } from './compaction-seal.js';
@@ -456,6 +456,11 @@ export class Ledger {
     const stamp = { time, lamport: nextLamport(prev, headers), clock, deps };
     const probe = { ...stamp, payload } as Pick<Entry, 'lamport' | 'clock' | 'deps'> as Entry;
     checkCausal(probe, this.author, parsed, prev, headers);
+    // The document already holds the change, so the placement and records rules see it as a
+    // receiver that applied the dependencies would.
+    this.view.state.checkIntegrable(parsed);
+    checkRecordDeletes(this.view.state.doc, parsed);
+    checkRecordWrites(this.view.state.doc, parsed);
     return stamp;
   }
 
@@ -558,14 +563,4 @@ export class Ledger {
       this.broken = e;
     }
   }
-}
-
-/** Why an all-or-nothing ingest stored nothing: the first refusal, or what was left waiting. */
-function atomicFailure(report: IngestReport): LedgerError {
-  const r = report.rejected[0];
-  if (r !== undefined)
-    return new CausalityError(`refused as a whole: ${r.code} at ${r.author?.slice(0, 16)}…:${r.seq} (${r.message})`);
-  return new CausalityError(
-    `refused as a whole: ${report.pending + report.dropped} entries depend on entries that are missing`
-  );
 }

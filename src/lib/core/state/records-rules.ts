@@ -38,12 +38,8 @@ function batchStructIsRecord(doc: Y.Doc, earlier: readonly ParsedStruct[], s: Pa
 }
 
 function docItemIsRecord(doc: Y.Doc, item: Y.Item | Y.GC): boolean {
-  return (
-    item instanceof Y.Item &&
-    doc.share.get(RECORDS_TYPE_NAME) !== undefined &&
-    item.parent === doc.share.get(RECORDS_TYPE_NAME) &&
-    item.parentSub !== null
-  );
+  const records = doc.share.get(RECORDS_TYPE_NAME);
+  return item instanceof Y.Item && records !== undefined && item.parent === records && item.parentSub !== null;
 }
 
 /**
