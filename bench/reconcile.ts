@@ -7,7 +7,8 @@
 // Kinds of difference: `scattered` — d feeds picked at random across the write history advanced
 // by one entry on B; `tail` — the d most recently written feeds advanced by one entry on B.
 // Usage: npx tsx bench/reconcile.ts (or npm run bench). BENCH_1M=1 adds n = 1,000,000 (about
-// 1.5 GB and a few minutes); BENCH_N=1000000 BENCH_D=0,1 picks sizes and difference counts.
+// 1.5 GB and a few minutes); BENCH_N=1000000 BENCH_D=0,1 picks sizes and difference counts;
+// BENCH_MERKLE_ONLY=1 skips the comparators.
 // Never a test: it prints a table and exits non-zero only when it could not run.
 import * as encoding from 'lib0/encoding';
 import { HeadsTree } from '../src/lib/core/sync/merkle.js';
@@ -103,6 +104,8 @@ function fmtBytes(n: number): string {
 const list = (v: string | undefined) => v?.split(',').map(Number);
 const sizes = list(process.env.BENCH_N) ?? [10_000, 100_000, ...(process.env.BENCH_1M ? [1_000_000] : [])];
 const diffs = list(process.env.BENCH_D) ?? [0, 1, 100, 10_000];
+/** BENCH_MERKLE_ONLY=1: skip the comparators (for profiling the Merkle exchange alone). */
+const merkleOnly = process.env.BENCH_MERKLE_ONLY === '1';
 const loaded = await loadPeers();
 console.log(
   `rateless IBLT (@peerbit/riblt): ${loaded.riblt ? 'loaded' : 'NOT loaded'}; negentropy (@nostr-dev-kit/sync): ${loaded.negentropy ? 'loaded' : 'NOT loaded'}\n`
@@ -153,10 +156,14 @@ for (const n of sizes) {
       const rows: (Row | null)[] = [
         ...(d === 0 ? [merkle(ta, tb, false)] : []),
         merkle(ta, tb, true),
-        listExchange(base, b, true),
-        listExchange(base, b, false),
-        ribltRow(base, b, baseSym, bSym),
-        await negentropyRow(base, b, baseTime, bTime)
+        ...(merkleOnly
+          ? []
+          : [
+              listExchange(base, b, true),
+              listExchange(base, b, false),
+              ribltRow(base, b, baseSym, bSym),
+              await negentropyRow(base, b, baseTime, bTime)
+            ])
       ];
       for (const r of rows) {
         if (!r) continue;
