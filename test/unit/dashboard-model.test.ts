@@ -185,6 +185,22 @@ describe('alerts', () => {
     expect(active(alertConditions({ status: apart, storage: undefined, network: undefined, ...later }))).toEqual([
       'roots-differ'
     ]);
+    // Fewer than half of the recently known peers reachable: a partition, with its size and start.
+    const split = status({
+      sync: {
+        ...sync,
+        partitioned: true,
+        partitionedSince: 40_000,
+        partitionEvents: 2,
+        reachablePeers: 1,
+        knownPeers: 4
+      }
+    });
+    const cut = alertConditions({ status: split, storage: undefined, network: undefined, ...at });
+    expect(active(cut)).toEqual(['partitioned']);
+    expect(cut.find((c) => c.id === 'partitioned')!.message).toBe(
+      'Partitioned: 1 of 4 recently known peers reachable since 1 min ago (2 partitions since start).'
+    );
   });
 });
 

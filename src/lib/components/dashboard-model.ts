@@ -217,6 +217,14 @@ export function alertConditions(inputs: AlertInputs): AlertCondition[] {
       active: settled && browserPeers > 0 && sync.missing === 0 && now - since > ROOTS_DIFFER_MS
     });
     conditions.push({
+      id: 'partitioned',
+      level: 'critical',
+      message: `Partitioned: ${sync.reachablePeers} of ${sync.knownPeers} recently known peers reachable${
+        sync.partitionedSince !== null ? ` since ${formatAgo(sync.partitionedSince, now)}` : ''
+      } (${sync.partitionEvents} ${sync.partitionEvents === 1 ? 'partition' : 'partitions'} since start).`,
+      active: sync.partitioned
+    });
+    conditions.push({
       id: 'rejected-peers',
       level: 'warning',
       message: `${sync.rejectedPeers} peers refused (another network or protocol).`,
