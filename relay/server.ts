@@ -15,6 +15,7 @@ import { GRAYLIST_THRESHOLD } from './gossip-guard.js';
 import { startRelayTelemetry, type RelayTelemetry } from './telemetry.js';
 import { createRelayNode, type RelayGuards, type RelayNode } from './node.js';
 import { createStaticSite } from './static.js';
+import { startArchive, type RunningArchive } from './archive/archive.js';
 
 export interface RunningRelay {
   node: RelayNode;
@@ -26,6 +27,8 @@ export interface RunningRelay {
   /** e.g. http://127.0.0.1:8080 */
   url: string;
   networkId: string;
+  /** The full replica (relay --archive), else undefined. */
+  archive?: RunningArchive;
   stop(): Promise<void>;
 }
 
@@ -96,6 +99,13 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
         )
     }
   });
+  let archive: RunningArchive | undefined;
+  try {
+    if (config.archive) archive = await startArchive({ node, dataDir: config.dataDir, genesis, networkIdHex: id });
+  } catch (err) {
+    await node.stop();
+    throw err;
+  }
   const telemetry = startRelayTelemetry(
     node.services.pubsub,
     { telemetry: names.telemetryTopic, entries: names.entriesTopic },
@@ -105,9 +115,10 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
     {
       relayAddrs: () => node.getMultiaddrs().map((ma) => ma.toString()),
       peerId: () => node.peerId.toString(),
-      metrics: createRelayMetrics(metricsSource(node, guards, telemetry, started)),
+      metrics: createRelayMetrics({ ...metricsSource(node, guards, telemetry, started), archive: archive?.status }),
       network: () => ({ now: Date.now(), nodes: telemetry.nodes() }),
-      healthy: () => node.status === 'started' && node.getMultiaddrs().length > 0
+      healthy: () => node.status === 'started' && node.getMultiaddrs().length > 0,
+      archive: archive?.status
     },
     await createStaticSite(config.staticDir),
     { maxConnections: config.httpMaxConnections }
@@ -115,6 +126,7 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
   try {
     await listen(http, config.port, config.host);
   } catch (err) {
+    await archive?.stop();
     await node.stop();
     throw err;
   }
@@ -127,10 +139,12 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
     http,
     url: `http://${config.host}:${addr.port}`,
     networkId: id,
+    archive,
     stop() {
       stopping ??= (async () => {
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
+        await archive?.stop();
         await node.stop();
       })();
       return stopping;

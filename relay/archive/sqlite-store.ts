@@ -232,7 +232,9 @@ export class SqliteLedgerStore implements LedgerStore {
 
   forks(): Promise<ForkEvidence[]> {
     return this.run(() =>
-      (this.st.allForks.all() as { body: Uint8Array }[]).map((r) => fromStoredFork(decodeRow<StoredFork>(r.body, 'fork')))
+      (this.st.allForks.all() as { body: Uint8Array }[]).map((r) =>
+        fromStoredFork(decodeRow<StoredFork>(r.body, 'fork'))
+      )
     );
   }
 
