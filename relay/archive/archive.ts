@@ -84,7 +84,8 @@ export async function startArchive(init: ArchiveInit): Promise<RunningArchive> {
   const driver = new SyncDriver({
     node: init.node,
     engine,
-    protocol: SYNC_PROTOCOL_ID(shortNetworkId(init.networkIdHex))
+    protocol: SYNC_PROTOCOL_ID(shortNetworkId(init.networkIdHex)),
+    hub: true
   });
   box.driver = driver;
   try {

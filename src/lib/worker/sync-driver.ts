@@ -54,6 +54,11 @@ export interface SyncDriverInit {
   protocol: string;
   /** Last measured RTT to a peer, ms. */
   rttOf?: (peer: string) => number | undefined;
+  /**
+   * A hub (the archive relay) that many peers connect to: a new non-WebRTC connection is not
+   * "the relay is back", so it does not start an exchange with every peer. Default false.
+   */
+  hub?: boolean;
 }
 
 /** The engine's transport in the worker. Create it before node.start(), call start() once. */
@@ -195,7 +200,7 @@ export class SyncDriver {
     if (this.stopped || conn.status !== 'open') return;
     if (classify(conn) !== 'webrtc') {
       // A relay (re)connected: the network is back, compare with everyone we still reach.
-      this.init.engine.syncAll();
+      if (this.init.hub !== true) this.init.engine.syncAll();
       return;
     }
     if (this.opener(conn.remotePeer.toString())) void this.open(conn);
