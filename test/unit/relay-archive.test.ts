@@ -2,7 +2,7 @@
 // peer that has nothing, kept across a restart, and the archive catches up by sync from a peer
 // it meets after the restart. /api/archive and /metrics show it.
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULTS } from '../../relay/config.js';
+import { DEFAULTS, parseConfig } from '../../relay/config.js';
 import { startRelay, type RunningRelay } from '../../relay/server.js';
 import { ArchiveLockedError } from '../../relay/archive/lock.js';
 import { relayAddr, tempDir } from '../helpers/relay-fixture.js';
@@ -75,5 +75,13 @@ describe('relay --archive', () => {
     expect(r.archive).toBeUndefined();
     expect((await fetch(`${r.url}/api/archive`)).status).toBe(404);
     expect(await (await fetch(`${r.url}/metrics`)).text()).not.toMatch(/tabula_archive_/);
+  });
+
+  it('is turned on by --archive or TABULA_ARCHIVE=1', () => {
+    expect(parseConfig([], {}).archive).toBe(false);
+    expect(parseConfig(['--archive', '--port', '1'], {})).toMatchObject({ archive: true, port: 1 });
+    expect(parseConfig([], { TABULA_ARCHIVE: '1' }).archive).toBe(true);
+    expect(parseConfig([], { TABULA_ARCHIVE: '0' }).archive).toBe(false);
+    expect(() => parseConfig([], { TABULA_ARCHIVE: 'maybe' })).toThrow(/TABULA_ARCHIVE/);
   });
 });
