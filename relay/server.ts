@@ -15,7 +15,7 @@ import { GRAYLIST_THRESHOLD } from './gossip-guard.js';
 import { startRelayTelemetry, type RelayTelemetry } from './telemetry.js';
 import { createRelayNode, type RelayGuards, type RelayNode } from './node.js';
 import { createStaticSite } from './static.js';
-import { startArchive, type RunningArchive } from './archive/archive.js';
+import { openArchive, startArchive, type RunningArchive } from './archive/archive.js';
 
 export interface RunningRelay {
   node: RelayNode;
@@ -79,6 +79,9 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
   const id = toHex(netId);
   const names = networkNames(id);
   const privateKey = await loadOrCreateKey(join(config.dataDir, 'relay.key'));
+  // The archive's ledger opens (and replays) first; it joins the node before the node listens.
+  const opened = config.archive ? await openArchive(config.dataDir, genesis) : undefined;
+  let archive: RunningArchive | undefined;
   const { node, guards } = await createRelayNode({
     privateKey,
     host: config.host,
@@ -97,15 +100,12 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
           () => true,
           () => false
         )
-    }
-  });
-  let archive: RunningArchive | undefined;
-  try {
-    if (config.archive) archive = await startArchive({ node, dataDir: config.dataDir, genesis, networkIdHex: id });
-  } catch (err) {
-    await node.stop();
+    },
+    beforeStart: opened && (async (n) => void (archive = await startArchive({ opened, node: n, networkIdHex: id })))
+  }).catch(async (err: unknown) => {
+    await (archive?.stop() ?? opened?.close());
     throw err;
-  }
+  });
   const telemetry = startRelayTelemetry(
     node.services.pubsub,
     { telemetry: names.telemetryTopic, entries: names.entriesTopic },

@@ -14,7 +14,7 @@ import type { Ledger } from '../../src/lib/core/ledger.js';
 import { SyncDriver } from '../../src/lib/worker/sync-driver.js';
 import { startGossipIngest, type ArchiveIngestStats } from './gossip-ingest.js';
 import { lockArchive } from './lock.js';
-import { openArchiveLedger } from './open-ledger.js';
+import { openArchiveLedger, type ArchiveLedger } from './open-ledger.js';
 import type { SqliteLedgerStore } from './sqlite-store.js';
 
 /** Heads listed in ArchiveStatus at most (the rest are counted). */
@@ -53,26 +53,45 @@ export interface RunningArchive {
   stop(): Promise<void>;
 }
 
-export interface ArchiveInit {
-  /** The relay's running libp2p node (gossipsub joined to the entries topic). */
-  node: Libp2p<{ pubsub: GossipSub }>;
-  dataDir: string;
-  genesis: Genesis;
-  networkIdHex: string;
+/** An archive whose ledger is open (and locked), not yet attached to the network. */
+export interface OpenedArchive extends ArchiveLedger {
+  openedAt: number;
+  /** How long opening (replay and verification) took, ms. */
+  openMs: number;
+  /** Closes the ledger and releases the lock. */
+  close(): Promise<void>;
 }
 
-export async function startArchive(init: ArchiveInit): Promise<RunningArchive> {
-  const release = lockArchive(init.dataDir);
-  const t0 = Date.now();
-  let opened;
+/** Locks the archive in `dataDir` (ArchiveLockedError if in use) and opens its ledger. */
+export async function openArchive(dataDir: string, genesis: Genesis): Promise<OpenedArchive> {
+  const release = lockArchive(dataDir);
+  const openedAt = Date.now();
   try {
-    opened = await openArchiveLedger(init.dataDir, init.genesis);
+    const opened = await openArchiveLedger(dataDir, genesis);
+    const close = async () => {
+      await opened.ledger.close();
+      release();
+    };
+    return { ...opened, openedAt, openMs: Date.now() - openedAt, close };
   } catch (e) {
     release();
     throw e;
   }
-  const { ledger, store } = opened;
-  const openMs = Date.now() - t0;
+}
+
+export interface ArchiveInit {
+  opened: OpenedArchive;
+  /**
+   * The relay's libp2p node (gossipsub joined to the entries topic). Attach before it starts, so
+   * the sync protocol is in the first identify every peer gets.
+   */
+  node: Libp2p<{ pubsub: GossipSub }>;
+  networkIdHex: string;
+}
+
+/** Attaches an opened archive to the relay's node: gossip ingest and the sync driver. */
+export async function startArchive(init: ArchiveInit): Promise<RunningArchive> {
+  const { ledger, store, openedAt, openMs } = init.opened;
   const box: { driver?: SyncDriver } = {};
   const engine = new SyncEngine({
     replica: ledgerReplica(ledger),
@@ -92,8 +111,7 @@ export async function startArchive(init: ArchiveInit): Promise<RunningArchive> {
     await driver.start();
   } catch (e) {
     engine.close();
-    await ledger.close();
-    release();
+    await init.opened.close();
     throw e;
   }
   const ingest = startGossipIngest(
@@ -117,7 +135,7 @@ export async function startArchive(init: ArchiveInit): Promise<RunningArchive> {
       syncPeers: driver.stats.openStreams,
       heads: heads.slice(0, ARCHIVE_STATUS_MAX_HEADS),
       ingest: { ...ingest.stats },
-      openedAt: t0,
+      openedAt,
       openMs
     };
   };
@@ -131,8 +149,7 @@ export async function startArchive(init: ArchiveInit): Promise<RunningArchive> {
         ingest.stop();
         await driver.stop();
         engine.close();
-        await ledger.close();
-        release();
+        await init.opened.close();
       })();
       return stopping;
     }
