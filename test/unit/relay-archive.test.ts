@@ -1,7 +1,9 @@
 // relay --archive in process: gossip entries are stored durably in SQLite, served by sync to a
 // peer that has nothing, kept across a restart, and the archive catches up by sync from a peer
 // it meets after the restart. /api/archive and /metrics show it.
+import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
+import { missingTools } from '../helpers/cli-tools.js';
 import { DEFAULTS, parseConfig } from '../../relay/config.js';
 import { startRelay, type RunningRelay } from '../../relay/server.js';
 import { ArchiveLockedError } from '../../relay/archive/lock.js';
@@ -43,6 +45,10 @@ describe('relay --archive', () => {
     expect(metrics).toMatch(/^tabula_archive_entries 30$/m);
     expect(metrics).toMatch(/^tabula_archive_feeds 1$/m);
     expect(Number(/^tabula_archive_bytes (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+    if (missingTools(['promtool']).length === 0) {
+      const lint = spawnSync('promtool', ['check', 'metrics'], { input: metrics, encoding: 'utf8' });
+      expect(lint.stdout + lint.stderr).toBe('');
+    }
 
     // Every other peer is gone: a newcomer gets the history from the archive, by sync.
     await writer.stop();
