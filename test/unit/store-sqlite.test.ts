@@ -82,4 +82,15 @@ describe('SqliteLedgerStore on a real file', () => {
     writeFileSync(path, Buffer.alloc(8192, 7));
     expect(() => SqliteLedgerStore.open({ path })).toThrow(expect.objectContaining({ name: 'CorruptStoreError' }));
   });
+
+  it('a damaged row reads as CorruptStoreError, not as a wrong value', async () => {
+    const store = SqliteLedgerStore.open({ path: join(root, 'damaged.sqlite') });
+    const author = randomBytes(32);
+    await store.ingest(fakeFeed(author, 2));
+    const db = (store as unknown as { db: Database.Database }).db;
+    db.prepare('UPDATE entries SET body = ? WHERE seq = 2').run(Buffer.from([0xff, 0x0f, 0x6f, 0x7b]));
+    expect(await store.getEntry(toHex(author), 1)).toBeDefined();
+    await expect(store.getEntry(toHex(author), 2)).rejects.toMatchObject({ name: 'CorruptStoreError' });
+    await store.close();
+  });
 });
