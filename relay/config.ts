@@ -27,6 +27,8 @@ export interface RelayConfig {
   gossipRate: number;
   /** Open HTTP connections. */
   httpMaxConnections: number;
+  /** Also run a full replica with persistent storage in dataDir (relay/archive/). */
+  archive: boolean;
 }
 
 export const DEFAULTS: RelayConfig = {
@@ -41,7 +43,8 @@ export const DEFAULTS: RelayConfig = {
   maxConnectionsPerIp: CONNECTION_LIMITS.maxConnectionsPerIp,
   gossipMaxFrameBytes: GOSSIP_LIMITS.maxFrameBytes,
   gossipRate: GOSSIP_LIMITS.messagesPerSecond,
-  httpMaxConnections: HTTP_LIMITS.maxConnections
+  httpMaxConnections: HTTP_LIMITS.maxConnections,
+  archive: false
 };
 
 export class ConfigError extends Error {
@@ -123,7 +126,11 @@ export const USAGE = `Usage: tsx relay/main.ts [options]
                         largest gossipsub frame (TABULA_GOSSIP_MAX_FRAME_BYTES, default ${DEFAULTS.gossipMaxFrameBytes})
   --gossip-rate N       new gossip messages/s per peer (TABULA_GOSSIP_RATE, default ${DEFAULTS.gossipRate})
   --http-max-connections N
-                        HTTP connections (TABULA_HTTP_MAX_CONNECTIONS, default ${DEFAULTS.httpMaxConnections})`;
+                        HTTP connections (TABULA_HTTP_MAX_CONNECTIONS, default ${DEFAULTS.httpMaxConnections})
+  --archive             keep a full replica in the data dir (TABULA_ARCHIVE=1)
+Archive backups (the relay may be running for export, not for import):
+  tsx relay/main.ts export --data-dir D --out FILE
+  tsx relay/main.ts import --data-dir D --in FILE`;
 
 /**
  * Every reserved peer holds a connection: unless set explicitly, the connection cap grows with
@@ -140,6 +147,14 @@ function fitConnectionsToReservations(cfg: RelayConfig, explicit: Set<keyof Rela
   }
 }
 
+/** An on/off environment variable: 1/true/yes or 0/false/no. */
+function parseSwitch(raw: string, from: string): boolean {
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes'].includes(v)) return true;
+  if (['0', 'false', 'no', ''].includes(v)) return false;
+  throw new ConfigError(`${from}: expected 1 or 0, got "${raw}"`);
+}
+
 export function parseConfig(argv: string[], env: Record<string, string | undefined>): RelayConfig {
   const cfg: RelayConfig = { ...DEFAULTS };
   const explicit = new Set<keyof RelayConfig>();
@@ -149,8 +164,13 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     assign(cfg, key, v, name);
     explicit.add(key);
   }
+  if (env.TABULA_ARCHIVE !== undefined) cfg.archive = parseSwitch(env.TABULA_ARCHIVE, 'TABULA_ARCHIVE');
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
+    if (arg === '--archive') {
+      cfg.archive = true;
+      continue;
+    }
     const eq = arg.indexOf('=');
     const flag = eq > 0 ? arg.slice(0, eq) : arg;
     const key = FLAGS[flag];

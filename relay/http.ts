@@ -18,6 +18,8 @@ export interface RelayView {
   network(): NetworkReport;
   /** Healthy means the libp2p node is started and listening. */
   healthy(): boolean;
+  /** The archive replica's status (relay --archive); absent otherwise (then /api/archive is 404). */
+  archive?: () => unknown;
 }
 
 export interface HttpOptions {
@@ -68,6 +70,8 @@ export function createHttpServer(view: RelayView, site: StaticSite, options: Htt
         return json(res, 200, { relays: view.relayAddrs() });
       case '/api/network':
         return json(res, 200, view.network());
+      case '/api/archive':
+        return view.archive ? json(res, 200, view.archive()) : json(res, 404, { error: 'not an archive relay' });
       case '/metrics':
         return void view.metrics.render().then(
           (text) => reply(res, 200, text, view.metrics.contentType),

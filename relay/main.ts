@@ -1,6 +1,7 @@
 // Relay entry point: parse flags and environment, start, stop cleanly on SIGTERM/SIGINT.
 import { ConfigError, parseConfig, USAGE } from './config.js';
 import { startRelay, type RunningRelay } from './server.js';
+import { BACKUP_COMMANDS, BACKUP_USAGE, runBackupCommand } from './archive/cli.js';
 
 let relay: Promise<RunningRelay> | undefined;
 let stopping = false;
@@ -29,6 +30,7 @@ process.on('SIGINT', () => shutdown('SIGINT'));
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
+  if (BACKUP_COMMANDS.has(argv[0])) return backup(argv);
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(USAGE);
     process.exit(0);
@@ -39,6 +41,20 @@ async function main(): Promise<void> {
   for (const ma of r.node.getMultiaddrs()) console.log(`  libp2p  ${ma.toString()}`);
   console.log(`  network ${r.networkId}`);
   console.log(`Tabula is running at ${r.url}/  (dashboard: ${r.url}/dashboard)`);
+}
+
+/** `export` / `import`: archive backups; prints a JSON report, exits 0, or 2 on bad usage, 1 on failure. */
+async function backup(argv: string[]): Promise<void> {
+  try {
+    console.log(JSON.stringify(await runBackupCommand(argv, process.env)));
+    process.exit(0);
+  } catch (err) {
+    const usage = (err as Error).name === 'BackupUsageError';
+    console.error(
+      usage ? `${(err as Error).message}\n${BACKUP_USAGE}` : `${(err as Error).name}: ${(err as Error).message}`
+    );
+    process.exit(usage ? 2 : 1);
+  }
 }
 
 main().catch((err: unknown) => {

@@ -23,6 +23,8 @@ export interface RelayMetricsSource {
   beaconsSeen(): number;
   beaconsRejected(): number;
   entriesRelayed(): number;
+  /** Archive replica gauges (relay --archive); absent otherwise. */
+  archive?: () => { entries: number; feeds: number; bytesOnDisk: number; pending: number; missing: number };
 }
 
 export interface RelayMetrics {
@@ -106,6 +108,15 @@ export function createRelayMetrics(src: RelayMetricsSource): RelayMetrics {
     'Gossip messages on the entries topic accepted for forwarding.',
     src.entriesRelayed
   );
+
+  const archive = src.archive;
+  if (archive) {
+    gauge('tabula_archive_entries', 'Entries stored by the archive replica.', () => archive().entries);
+    gauge('tabula_archive_feeds', 'Authors with a feed in the archive replica.', () => archive().feeds);
+    gauge('tabula_archive_bytes', 'Bytes on disk of the archive database and its WAL.', () => archive().bytesOnDisk);
+    gauge('tabula_archive_pending_entries', 'Entries held for a missing predecessor.', () => archive().pending);
+    gauge('tabula_archive_missing_entries', 'Entries the archive knows it misses.', () => archive().missing);
+  }
 
   return { render: () => registry.metrics(), contentType: registry.contentType };
 }

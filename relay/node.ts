@@ -40,6 +40,8 @@ export interface RelayNodeInit {
    * and it costs the sender its gossipsub score), so junk stops at the first hop.
    */
   contentValidators?: Record<string, (data: Uint8Array) => Promise<boolean>>;
+  /** Runs before the node starts listening, e.g. to register protocol handlers (the archive's sync). */
+  beforeStart?: (node: RelayNode) => Promise<void>;
 }
 
 export type RelayServices = {
@@ -160,6 +162,7 @@ export async function createRelayNode(init: RelayNodeInit): Promise<RelayNodeHan
   });
   freeReservationsOnDisconnect(node);
   try {
+    await init.beforeStart?.(node);
     return await startGuarded(node, init, rateLimiter, gater.counters);
   } catch (err) {
     await node.stop();

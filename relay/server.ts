@@ -15,6 +15,7 @@ import { GRAYLIST_THRESHOLD } from './gossip-guard.js';
 import { startRelayTelemetry, type RelayTelemetry } from './telemetry.js';
 import { createRelayNode, type RelayGuards, type RelayNode } from './node.js';
 import { createStaticSite } from './static.js';
+import { openArchive, startArchive, type RunningArchive } from './archive/archive.js';
 
 export interface RunningRelay {
   node: RelayNode;
@@ -26,6 +27,8 @@ export interface RunningRelay {
   /** e.g. http://127.0.0.1:8080 */
   url: string;
   networkId: string;
+  /** The full replica (relay --archive), else undefined. */
+  archive?: RunningArchive;
   stop(): Promise<void>;
 }
 
@@ -76,6 +79,9 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
   const id = toHex(netId);
   const names = networkNames(id);
   const privateKey = await loadOrCreateKey(join(config.dataDir, 'relay.key'));
+  // The archive's ledger opens (and replays) first; it joins the node before the node listens.
+  const opened = config.archive ? await openArchive(config.dataDir, genesis) : undefined;
+  let archive: RunningArchive | undefined;
   const { node, guards } = await createRelayNode({
     privateKey,
     host: config.host,
@@ -94,7 +100,11 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
           () => true,
           () => false
         )
-    }
+    },
+    beforeStart: opened && (async (n) => void (archive = await startArchive({ opened, node: n, networkIdHex: id })))
+  }).catch(async (err: unknown) => {
+    await (archive?.stop() ?? opened?.close());
+    throw err;
   });
   const telemetry = startRelayTelemetry(
     node.services.pubsub,
@@ -105,9 +115,10 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
     {
       relayAddrs: () => node.getMultiaddrs().map((ma) => ma.toString()),
       peerId: () => node.peerId.toString(),
-      metrics: createRelayMetrics(metricsSource(node, guards, telemetry, started)),
+      metrics: createRelayMetrics({ ...metricsSource(node, guards, telemetry, started), archive: archive?.status }),
       network: () => ({ now: Date.now(), nodes: telemetry.nodes() }),
-      healthy: () => node.status === 'started' && node.getMultiaddrs().length > 0
+      healthy: () => node.status === 'started' && node.getMultiaddrs().length > 0,
+      archive: archive?.status
     },
     await createStaticSite(config.staticDir),
     { maxConnections: config.httpMaxConnections }
@@ -115,6 +126,7 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
   try {
     await listen(http, config.port, config.host);
   } catch (err) {
+    await archive?.stop();
     await node.stop();
     throw err;
   }
@@ -127,10 +139,12 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
     http,
     url: `http://${config.host}:${addr.port}`,
     networkId: id,
+    archive,
     stop() {
       stopping ??= (async () => {
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
+        await archive?.stop();
         await node.stop();
       })();
       return stopping;

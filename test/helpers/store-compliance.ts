@@ -1,4 +1,4 @@
-// One compliance suite every LedgerStore adapter must pass (memory, Dexie).
+// One compliance suite every LedgerStore adapter must pass (memory, Dexie, SQLite in relay/archive).
 import { afterEach, describe, expect, it } from 'vitest';
 import { toHex } from '../../src/lib/core/bytes.js';
 import type { LedgerStore } from '../../src/lib/core/storage.js';

@@ -46,7 +46,7 @@ class FakeNode extends EventTarget {
 class FakeConn {
   status = 'open';
   readonly limits = undefined;
-  readonly multiplexer = '/webrtc';
+  multiplexer = '/webrtc';
   readonly remoteAddr = { toString: () => '/webrtc' };
   mirror!: FakeConn;
   streams = 0;
@@ -66,9 +66,10 @@ class FakeConn {
 }
 
 /** Opens a direct connection both ways and fires connection:open on both nodes. */
-function connect(a: FakeNode, b: FakeNode, fire = true): [FakeConn, FakeConn] {
+function connect(a: FakeNode, b: FakeNode, fire = true, multiplexer = '/webrtc'): [FakeConn, FakeConn] {
   const ab = new FakeConn(a, b);
   const ba = new FakeConn(b, a);
+  ab.multiplexer = ba.multiplexer = multiplexer;
   ab.mirror = ba;
   ba.mirror = ab;
   a.conns.push(ab);
@@ -170,6 +171,43 @@ describe('SyncDriver', () => {
     await closed;
     await until(() => a.engine.status().peers.every((p) => p.peer !== mallory.peerId.toString()), 'peer removed');
     expect(a.driver.stats.streamFailures).toBeGreaterThanOrEqual(1);
+    await stop(a);
+  });
+
+  it('over a WebSocket connection, syncs only once the peer announced the protocol (archive relay)', async () => {
+    const a = await side(1);
+    const b = await side(2);
+    for (let i = 0; i < 20; i++) await a.tl.ledger.put(`a${i}`, i);
+    const [ab, ba] = connect(a.node, b.node, true, '/yamux/1.0.0');
+    await new Promise((r) => setTimeout(r, 300));
+    // A plain relay does not speak sync: nothing is opened.
+    expect(ab.streams + ba.streams).toBe(0);
+    const identify = (on: FakeNode, conn: FakeConn, protocols: string[]) =>
+      on.dispatchEvent(
+        new CustomEvent('peer:identify', { detail: { peerId: conn.remotePeer, protocols, connection: conn } })
+      );
+    identify(a.node, ab, ['/ipfs/id/1.0.0']);
+    identify(b.node, ba, ['/ipfs/id/1.0.0']);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(ab.streams + ba.streams).toBe(0);
+    identify(a.node, ab, [PROTOCOL]);
+    identify(b.node, ba, [PROTOCOL]);
+    await until(() => headsOf(a) === headsOf(b), 'equal heads over WebSocket');
+    expect(b.tl.ledger.get('a19')).toBe(19);
+    expect(ab.streams + ba.streams).toBe(1);
+    await stop(a, b);
+  });
+
+  it('refuses a sync stream on a relayed (limited) connection', async () => {
+    const a = await side(1);
+    const b = new FakeNode(peerIdFromPrivateKey(await generateKeyPair('Ed25519')));
+    const [, toA] = connect(b, a.node, false);
+    (toA as unknown as { limits: unknown }).limits = { bytes: 1n };
+    const [out, inb] = await streamPair();
+    const closed = new Promise<void>((r) => out.addEventListener('close', () => r(), { once: true }));
+    void a.node.handler!(inb, toA as unknown as Connection);
+    await closed;
+    expect(a.engine.status().peers).toEqual([]);
     await stop(a);
   });
 });

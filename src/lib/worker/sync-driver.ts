@@ -5,7 +5,12 @@
 // has a bounded send queue; a write that does not drain in time, or a queue over its cap, drops
 // the stream (a slow peer costs a timeout, never a stall), and the opener opens a new one while
 // the connection lasts.
-import type { Connection, Libp2p, Stream } from '@libp2p/interface';
+//
+// Besides direct WebRTC links, sync also runs over any other unlimited (not relayed) connection
+// whose peer announced the protocol in identify: an archive relay (relay --archive) serves and
+// asks for gap fills over the browser's WebSocket connection to it. Peers that do not speak the
+// protocol (a plain relay) are never asked.
+import type { Connection, IdentifyResult, Libp2p, PeerId, Stream } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { lpStream, type LengthPrefixedStream } from '@libp2p/utils';
 import type { SyncEngine } from '../core/sync/engine.js';
@@ -49,6 +54,11 @@ export interface SyncDriverInit {
   protocol: string;
   /** Last measured RTT to a peer, ms. */
   rttOf?: (peer: string) => number | undefined;
+  /**
+   * A hub (the archive relay) that many peers connect to: a new non-WebRTC connection is not
+   * "the relay is back", so it does not start an exchange with every peer. Default false.
+   */
+  hub?: boolean;
 }
 
 /** The engine's transport in the worker. Create it before node.start(), call start() once. */
@@ -65,6 +75,8 @@ export class SyncDriver {
   /** Per peer: its entriesIn count when we last compared again after a fill. */
   private readonly confirmedIn = new Map<string, number>();
   private readonly reopenTimers = new Set<ReturnType<typeof setTimeout>>();
+  /** Peers on non-WebRTC direct connections that announced the sync protocol (identify). */
+  private readonly speakers = new Set<string>();
   private tickTimer: ReturnType<typeof setInterval> | undefined;
   private lastPendingSyncAt = 0;
   private stopped = false;
@@ -82,6 +94,8 @@ export class SyncDriver {
       maxOutboundStreams: 2
     });
     node.addEventListener('connection:open', this.onConnectionOpen);
+    node.addEventListener('peer:identify', this.onIdentify);
+    node.addEventListener('peer:disconnect', this.onDisconnect);
     globalThis.addEventListener?.('online', this.onOnline);
     this.tickTimer = setInterval(() => this.tick(), SYNC_TICK_MS);
     for (const conn of node.getConnections()) this.onConnection(conn);
@@ -129,6 +143,8 @@ export class SyncDriver {
     clearInterval(this.tickTimer);
     for (const t of this.reopenTimers) clearTimeout(t);
     this.init.node.removeEventListener('connection:open', this.onConnectionOpen);
+    this.init.node.removeEventListener('peer:identify', this.onIdentify);
+    this.init.node.removeEventListener('peer:disconnect', this.onDisconnect);
     globalThis.removeEventListener?.('online', this.onOnline);
     for (const link of [...this.links.values()]) this.drop(link, new Error('sync stopped'), false);
     await this.init.node.unhandle(this.init.protocol).catch(() => undefined);
@@ -163,11 +179,28 @@ export class SyncDriver {
 
   private readonly onConnectionOpen = (ev: CustomEvent<Connection>): void => this.onConnection(ev.detail);
 
+  /** A peer on a direct non-WebRTC connection (e.g. an archive relay) that speaks sync gets a stream. */
+  private readonly onIdentify = (ev: CustomEvent<IdentifyResult>): void => {
+    const { peerId, protocols, connection } = ev.detail;
+    if (this.stopped || !protocols.includes(this.init.protocol) || !directOther(connection)) return;
+    const peer = peerId.toString();
+    this.speakers.add(peer);
+    if (connection.status === 'open' && this.opener(peer)) void this.open(connection);
+  };
+
+  private readonly onDisconnect = (ev: CustomEvent<PeerId>): void => void this.speakers.delete(ev.detail.toString());
+
+  /** A connection sync may run over: direct WebRTC, or direct to a peer that announced the protocol. */
+  private syncable(conn: Connection): boolean {
+    if (conn.status !== 'open') return false;
+    return classify(conn) === 'webrtc' || (directOther(conn) && this.speakers.has(conn.remotePeer.toString()));
+  }
+
   private onConnection(conn: Connection): void {
     if (this.stopped || conn.status !== 'open') return;
     if (classify(conn) !== 'webrtc') {
       // A relay (re)connected: the network is back, compare with everyone we still reach.
-      this.init.engine.syncAll();
+      if (this.init.hub !== true) this.init.engine.syncAll();
       return;
     }
     if (this.opener(conn.remotePeer.toString())) void this.open(conn);
@@ -199,7 +232,7 @@ export class SyncDriver {
 
   private onIncoming(stream: Stream, conn: Connection): void {
     const peer = conn.remotePeer.toString();
-    if (this.stopped || classify(conn) !== 'webrtc') {
+    if (this.stopped || classify(conn) === 'relayed') {
       stream.abort(new Error('sync runs over direct connections only'));
       return;
     }
@@ -280,11 +313,14 @@ export class SyncDriver {
     if (this.stopped || !this.opener(peer)) return;
     const t = setTimeout(() => {
       this.reopenTimers.delete(t);
-      const conn = this.init.node
-        .getConnections(peerIdFromString(peer))
-        .find((c) => c.status === 'open' && classify(c) === 'webrtc');
+      const conn = this.init.node.getConnections(peerIdFromString(peer)).find((c) => this.syncable(c));
       if (conn) void this.open(conn);
     }, SYNC_REOPEN_DELAY_MS);
     this.reopenTimers.add(t);
   }
+}
+
+/** An unlimited connection that is not WebRTC (e.g. WebSockets to a relay). */
+function directOther(conn: Connection): boolean {
+  return classify(conn) === 'websocket';
 }

@@ -1,0 +1,157 @@
+// relay --archive: an always-on full replica inside the relay. The core Ledger over SQLite
+// stores every entry heard on the entries topic, and the sync driver (the browsers' own) serves
+// and requests gap fills over `/tabula/<net16>/sync/1.0.0` with every peer that speaks it, so
+// browsers catch up from the archive when no other tab is open, and the archive catches up
+// from the peers it meets after a restart.
+import type { Libp2p } from '@libp2p/interface';
+import type { GossipSub } from '@libp2p/gossipsub';
+import { SYNC_PROTOCOL_ID } from '../../src/lib/core/sync/constants.js';
+import { SyncEngine } from '../../src/lib/core/sync/engine.js';
+import { ledgerReplica } from '../../src/lib/core/sync/ledger-replica.js';
+import { networkNames, shortNetworkId } from '../../src/lib/core/topics.js';
+import type { Genesis } from '../../src/lib/core/types.js';
+import type { Ledger } from '../../src/lib/core/ledger.js';
+import { SyncDriver } from '../../src/lib/worker/sync-driver.js';
+import { startGossipIngest, type ArchiveIngestStats } from './gossip-ingest.js';
+import { lockArchive } from './lock.js';
+import { openArchiveLedger, type ArchiveLedger } from './open-ledger.js';
+import type { SqliteLedgerStore } from './sqlite-store.js';
+
+/** Heads listed in ArchiveStatus at most (the rest are counted). */
+export const ARCHIVE_STATUS_MAX_HEADS = 100;
+
+/** What /api/archive and /metrics show. Every count is of durable (committed) state. */
+export interface ArchiveStatus {
+  /** The archive's ledger identity (public key, hex). */
+  author: string;
+  /** Entries stored in contiguous feeds. */
+  entries: number;
+  /** Authors with a feed. */
+  feeds: number;
+  /** Entries held for a missing predecessor (not yet stored). */
+  pending: number;
+  /** Size of the SQLite database and its WAL, bytes. */
+  bytesOnDisk: number;
+  /** Merkle root of the heads (equal to a browser's once they have converged). */
+  headsRoot: string;
+  /** Entries known missing (being fetched). */
+  missing: number;
+  /** Peers with an open sync stream. */
+  syncPeers: number;
+  /** The first ARCHIVE_STATUS_MAX_HEADS heads by author. */
+  heads: { author: string; seq: number; hash: string }[];
+  ingest: ArchiveIngestStats;
+  /** ms since the epoch when the archive was opened, and how long opening (replay) took. */
+  openedAt: number;
+  openMs: number;
+}
+
+export interface RunningArchive {
+  ledger: Ledger;
+  store: SqliteLedgerStore;
+  status(): ArchiveStatus;
+  stop(): Promise<void>;
+}
+
+/** An archive whose ledger is open (and locked), not yet attached to the network. */
+export interface OpenedArchive extends ArchiveLedger {
+  openedAt: number;
+  /** How long opening (replay and verification) took, ms. */
+  openMs: number;
+  /** Closes the ledger and releases the lock. */
+  close(): Promise<void>;
+}
+
+/** Locks the archive in `dataDir` (ArchiveLockedError if in use) and opens its ledger. */
+export async function openArchive(dataDir: string, genesis: Genesis): Promise<OpenedArchive> {
+  const release = lockArchive(dataDir);
+  const openedAt = Date.now();
+  try {
+    const opened = await openArchiveLedger(dataDir, genesis);
+    const close = async () => {
+      await opened.ledger.close();
+      release();
+    };
+    return { ...opened, openedAt, openMs: Date.now() - openedAt, close };
+  } catch (e) {
+    release();
+    throw e;
+  }
+}
+
+export interface ArchiveInit {
+  opened: OpenedArchive;
+  /**
+   * The relay's libp2p node (gossipsub joined to the entries topic). Attach before it starts, so
+   * the sync protocol is in the first identify every peer gets.
+   */
+  node: Libp2p<{ pubsub: GossipSub }>;
+  networkIdHex: string;
+}
+
+/** Attaches an opened archive to the relay's node: gossip ingest and the sync driver. */
+export async function startArchive(init: ArchiveInit): Promise<RunningArchive> {
+  const { ledger, store, openedAt, openMs } = init.opened;
+  const box: { driver?: SyncDriver } = {};
+  const engine = new SyncEngine({
+    replica: ledgerReplica(ledger),
+    send: (peer, bytes) => box.driver?.send(peer, bytes),
+    now: () => Date.now(),
+    randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
+    onPeerRejected: (peer, err) => box.driver?.onPeerRejected(peer, err)
+  });
+  const driver = new SyncDriver({
+    node: init.node,
+    engine,
+    protocol: SYNC_PROTOCOL_ID(shortNetworkId(init.networkIdHex)),
+    hub: true
+  });
+  box.driver = driver;
+  try {
+    await driver.start();
+  } catch (e) {
+    engine.close();
+    await init.opened.close();
+    throw e;
+  }
+  const ingest = startGossipIngest(
+    init.node.services.pubsub,
+    networkNames(init.networkIdHex).entriesTopic,
+    ledger,
+    () => driver.pendingSeen()
+  );
+  const status = (): ArchiveStatus => {
+    const stats = ledger.stats();
+    const sync = engine.status();
+    const heads = ledger.heads();
+    return {
+      author: ledger.author,
+      entries: stats.entries,
+      feeds: heads.length,
+      pending: stats.pending,
+      bytesOnDisk: store.bytesOnDisk(),
+      headsRoot: sync.root,
+      missing: sync.missing,
+      syncPeers: driver.stats.openStreams,
+      heads: heads.slice(0, ARCHIVE_STATUS_MAX_HEADS),
+      ingest: { ...ingest.stats },
+      openedAt,
+      openMs
+    };
+  };
+  let stopping: Promise<void> | undefined;
+  return {
+    ledger,
+    store,
+    status,
+    stop() {
+      stopping ??= (async () => {
+        ingest.stop();
+        await driver.stop();
+        engine.close();
+        await init.opened.close();
+      })();
+      return stopping;
+    }
+  };
+}

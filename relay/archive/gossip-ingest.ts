@@ -1,0 +1,83 @@
+// The archive's push path: entries heard on the network's entries topic (already checked by the
+// relay's topic validator: size, encoding, network, signature, payload) are queued and handed to
+// the ledger's verified ingest in batches. A batch resolves after its SQLite transaction
+// committed, so an entry counted in `stored` is durable. Gaps are the sync driver's job.
+import type { GossipSub, Message } from '@libp2p/gossipsub';
+import { GOSSIP_INGEST_BATCH } from '../../src/lib/core/constants.js';
+import type { Ledger } from '../../src/lib/core/ledger.js';
+import { ARCHIVE_MAX_QUEUED } from './constants.js';
+
+export interface ArchiveIngestStats {
+  /** Messages on the entries topic delivered to the archive. */
+  received: number;
+  /** Entries newly stored (durable). */
+  stored: number;
+  /** Entries already held. */
+  duplicates: number;
+  /** Entries the ledger refused or could not store. */
+  failed: number;
+  /** Dropped because ARCHIVE_MAX_QUEUED were already waiting (sync fetches them later). */
+  dropped: number;
+}
+
+export interface ArchiveIngest {
+  stats: ArchiveIngestStats;
+  /** Resolves once every queued entry so far has been handed to the ledger. */
+  settled(): Promise<void>;
+  stop(): void;
+}
+
+type Pubsub = Pick<GossipSub, 'addEventListener' | 'removeEventListener'>;
+
+export function startGossipIngest(
+  pubsub: Pubsub,
+  topic: string,
+  ledger: Ledger,
+  onPending: () => void = () => undefined
+): ArchiveIngest {
+  const stats: ArchiveIngestStats = { received: 0, stored: 0, duplicates: 0, failed: 0, dropped: 0 };
+  const queue: Uint8Array[] = [];
+  let draining: Promise<void> | undefined;
+  let stopped = false;
+
+  const drain = async (): Promise<void> => {
+    while (queue.length > 0 && !stopped) {
+      const batch = queue.splice(0, GOSSIP_INGEST_BATCH);
+      try {
+        const r = await ledger.ingest(batch);
+        stats.stored += r.added;
+        stats.duplicates += r.duplicates;
+        stats.failed += r.rejected.length;
+        if (r.pending > 0) onPending();
+      } catch {
+        stats.failed += batch.length;
+      }
+    }
+    draining = undefined;
+  };
+
+  const onMessage = (ev: CustomEvent<Message>): void => {
+    const msg = ev.detail;
+    if (stopped || msg.topic !== topic) return;
+    stats.received++;
+    if (queue.length >= ARCHIVE_MAX_QUEUED) {
+      stats.dropped++;
+      return;
+    }
+    queue.push(msg.data);
+    draining ??= drain();
+  };
+  pubsub.addEventListener('message', onMessage);
+
+  return {
+    stats,
+    settled: async () => {
+      while (draining !== undefined) await draining;
+    },
+    stop() {
+      stopped = true;
+      queue.length = 0;
+      pubsub.removeEventListener('message', onMessage);
+    }
+  };
+}
