@@ -94,7 +94,10 @@ export interface ClockFilterOptions {
   phi?: number;
 }
 
-/** One peer's clock filter: a sliding window of samples, least delay wins (RFC 5905 §10). */
+/**
+ * One peer's clock filter: a sliding window of samples; the sample of least distance (half its
+ * delay plus its age-grown dispersion) wins (RFC 5905 §10).
+ */
 export class ClockFilter {
   private readonly window: ClockSample[] = [];
   private readonly size: number;
@@ -124,16 +127,16 @@ export class ClockFilter {
   estimate(now: number): PeerClockEstimate | null {
     while (this.window.length > 0 && now - this.window[0].at > this.maxAgeMs) this.window.shift();
     if (this.window.length === 0) return null;
+    // RFC 5905 §10: the sample of least distance δ/2 + ε, where ε grows with age (ties: the newer).
+    const dispersion = (s: ClockSample): number => this.precisionMs + this.phi * Math.max(0, now - s.at);
     let best = this.window[0];
-    for (const s of this.window) if (s.delayMs <= best.delayMs) best = s; // ties: the newer
-    const age = Math.max(0, now - best.at);
-    const dispersion = this.precisionMs + this.phi * age;
+    for (const s of this.window) if (s.delayMs / 2 + dispersion(s) <= best.delayMs / 2 + dispersion(best)) best = s;
     let sq = 0;
     for (const s of this.window) sq += (s.offsetMs - best.offsetMs) ** 2;
     const jitter = this.window.length > 1 ? Math.sqrt(sq / (this.window.length - 1)) : 0;
     return {
       offsetMs: best.offsetMs,
-      uncertaintyMs: best.delayMs / 2 + dispersion,
+      uncertaintyMs: best.delayMs / 2 + dispersion(best),
       delayMs: best.delayMs,
       jitterMs: jitter,
       samples: this.window.length,
