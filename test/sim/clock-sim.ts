@@ -74,7 +74,7 @@ export function simulateClocks(o: ClockSimOptions): ClockSimResult {
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
       if (i === j) continue;
-      for (let t = EPOCH + rand() * 1000; t < end; ) {
+      for (let t = EPOCH + rand() * 1000; t < end;) {
         let at = t;
         for (let k = 0; k < CLOCK_BURST; k++) {
           const t0 = decodeTimeRequest(encodeTimeRequest(read(i, at)));

@@ -30,7 +30,13 @@ describe('clock and lag text', () => {
       'Clock offset: −0.4 ms ± 1.5 ms (median over 2 peers). Behind the best known heads: in sync. Sync latency: p50 12 ms, p99 81 ms (40 entries).'
     );
     expect(
-      clockSummary({ offsetMs: null, uncertaintyMs: null, peers: 0, lag: { entries: 3, ms: 2000 }, syncLatency: { p50: null, p99: null, count: 0 } })
+      clockSummary({
+        offsetMs: null,
+        uncertaintyMs: null,
+        peers: 0,
+        lag: { entries: 3, ms: 2000 },
+        syncLatency: { p50: null, p99: null, count: 0 }
+      })
     ).toContain('not measured yet');
   });
 });

@@ -38,16 +38,29 @@ describe('LagBook: peers', () => {
     const best = (x: string) => Math.max(heads[x] ?? 0, b.peerHead(x));
     expect(b.peer(T, 'p', best)).toBeNull();
     // p lacks 4 of a, and is ahead on b (we lack 2 of b: best becomes 6).
-    b.observePeer(T, 'p', [
-      { author: 'a', mine: 10, theirs: 6 },
-      { author: 'b', mine: 4, theirs: 6 }
-    ], best);
+    b.observePeer(
+      T,
+      'p',
+      [
+        { author: 'a', mine: 10, theirs: 6 },
+        { author: 'b', mine: 4, theirs: 6 }
+      ],
+      best
+    );
     // q is behind on b relative to p's 6 and equal on everything else.
     b.observePeer(T + 100, 'q', [{ author: 'b', mine: 4, theirs: 3 }], best);
     expect(b.peer(T + 2000, 'p', best)).toEqual({ entries: 4, ms: 2000, at: T });
     expect(b.peer(T + 2000, 'q', best)).toEqual({ entries: 3, ms: 1900, at: T + 100 });
     // A later comparison still finds p behind: its "behind since" is kept.
-    b.observePeer(T + 5000, 'p', [{ author: 'a', mine: 10, theirs: 9 }, { author: 'b', mine: 4, theirs: 6 }], best);
+    b.observePeer(
+      T + 5000,
+      'p',
+      [
+        { author: 'a', mine: 10, theirs: 9 },
+        { author: 'b', mine: 4, theirs: 6 }
+      ],
+      best
+    );
     expect(b.peer(T + 6000, 'p', best)).toEqual({ entries: 1, ms: 6000, at: T + 5000 });
     // Caught up: lag 0, and the next gap counts from its own start.
     b.observePeer(T + 7000, 'p', [{ author: 'b', mine: 4, theirs: 6 }], best);
@@ -59,11 +72,16 @@ describe('LagBook: peers', () => {
   it('keeps at most maxPeers peers and maxAuthors authors (largest gaps) per peer', () => {
     const b = new LagBook(2, 2);
     const best = () => 100;
-    b.observePeer(T, 'p', [
-      { author: 'a', mine: 100, theirs: 99 },
-      { author: 'b', mine: 100, theirs: 50 },
-      { author: 'c', mine: 100, theirs: 90 }
-    ], best);
+    b.observePeer(
+      T,
+      'p',
+      [
+        { author: 'a', mine: 100, theirs: 99 },
+        { author: 'b', mine: 100, theirs: 50 },
+        { author: 'c', mine: 100, theirs: 90 }
+      ],
+      best
+    );
     expect(b.peer(T, 'p', best)?.entries).toBe(60);
     b.observePeer(T, 'q', [], best);
     b.observePeer(T, 'r', [], best);

@@ -1,4 +1,4 @@
-// The time protocol over libp2p (PROTOCOL.md §13), for browsers and the relay: a server that
+// The time protocol over libp2p (PROTOCOL.md, "Time protocol"), for browsers and the relay: a server that
 // answers each 9-byte request with the request's t0 and its own receive and send times, and a
 // client that runs a burst of round trips on one stream and returns the clock samples.
 import type { Connection, Libp2p, Stream } from '@libp2p/interface';
@@ -42,14 +42,20 @@ export async function serveTimeStream(stream: Stream, now: () => number = clockN
       const t0 = decodeTimeRequest(frame.subarray());
       await bytes.write(encodeTimeResponse({ t0, t1, t2: now() }));
     }
-    await stream.close({ signal: AbortSignal.timeout(TIME_SERVER_IDLE_MS) }).catch(() => stream.abort(new Error('close timed out')));
+    await stream
+      .close({ signal: AbortSignal.timeout(TIME_SERVER_IDLE_MS) })
+      .catch(() => stream.abort(new Error('close timed out')));
   } catch (err) {
     stream.abort(asError(err));
   }
 }
 
 /** Registers the time protocol server (direct connections only; limited relayed hops are refused by libp2p). */
-export function handleTime(node: Pick<Libp2p, 'handle'>, protocol: string, now: () => number = clockNow): Promise<void> {
+export function handleTime(
+  node: Pick<Libp2p, 'handle'>,
+  protocol: string,
+  now: () => number = clockNow
+): Promise<void> {
   return node.handle(protocol, (stream) => serveTimeStream(stream, now), {
     maxInboundStreams: TIME_MAX_INBOUND_STREAMS,
     maxOutboundStreams: TIME_MAX_INBOUND_STREAMS

@@ -5,11 +5,7 @@
 import type { Connection, Libp2p } from '@libp2p/interface';
 import { PeerClocks } from '../core/clock/peer-clocks.js';
 import type { NodeClockEstimate, PeerClockEstimate } from '../core/clock/offset.js';
-import {
-  CLOCK_MAX_PARALLEL_PROBES,
-  CLOCK_PROBE_INTERVAL_MS,
-  CLOCK_PROBE_JITTER
-} from '../core/clock/constants.js';
+import { CLOCK_MAX_PARALLEL_PROBES, CLOCK_PROBE_INTERVAL_MS, CLOCK_PROBE_JITTER } from '../core/clock/constants.js';
 import { clockNow, handleTime, probeClock } from '../platform/time-protocol.js';
 
 /** How often due probes are looked for, ms. */
@@ -21,6 +17,8 @@ export interface ClockSyncInit {
   intervalMs?: number;
   random?: () => number;
   now?: () => number;
+  /** Called after each probe that added samples (e.g. to push a status). */
+  onUpdate?: () => void;
 }
 
 /** Probe outcomes since start (for status and tests). */
@@ -109,6 +107,7 @@ export class ClockSync {
       const samples = await probeClock(conn, this.init.protocol, undefined, this.now);
       this.stats.probes++;
       if (!this.stopped) for (const s of samples) this.clocks.add(peer, s);
+      if (!this.stopped && samples.length > 0) this.init.onUpdate?.();
     } catch {
       this.stats.probeFailures++;
     } finally {

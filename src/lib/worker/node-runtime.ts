@@ -136,7 +136,11 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
             });
             await live.sync.start();
             await live.clock?.stop();
-            live.clock = new ClockSync({ node, protocol: TIME_PROTOCOL_ID(shortNetworkId(networkIdHex)) });
+            live.clock = new ClockSync({
+              node,
+              protocol: TIME_PROTOCOL_ID(shortNetworkId(networkIdHex)),
+              onUpdate: pushStatus
+            });
             await live.clock.start();
           }
         });

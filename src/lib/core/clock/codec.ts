@@ -1,4 +1,4 @@
-// Wire frames of the time protocol (PROTOCOL.md §13). Fixed sizes, big-endian float64 ms:
+// Wire frames of the time protocol (PROTOCOL.md, "Time protocol"). Fixed sizes, big-endian float64 ms:
 //   request  = 0x01 | t0                (9 bytes)
 //   response = 0x01 | t0 | t1 | t2      (25 bytes; t0 echoed so the client pairs the answer)
 // Decoders accept exactly these sizes, the version byte and finite timestamps within
@@ -30,7 +30,8 @@ function readTimes(bytes: Uint8Array, size: number, what: string): number[] {
   const times: number[] = [];
   for (let at = 1; at < size; at += 8) {
     const t = view.getFloat64(at, false);
-    if (!Number.isFinite(t) || Math.abs(t) > CLOCK_MAX_TIMESTAMP_MS) throw new TimeFrameError(`bad timestamp in ${what}`);
+    if (!Number.isFinite(t) || Math.abs(t) > CLOCK_MAX_TIMESTAMP_MS)
+      throw new TimeFrameError(`bad timestamp in ${what}`);
     times.push(t);
   }
   return times;

@@ -1,5 +1,5 @@
 // Defaults and limits of clock-offset estimation and the time protocol (src/lib/core/clock).
-// Values marked "wire" are part of the protocol (PROTOCOL.md §13): changing one changes what
+// Values marked "wire" are part of the protocol (PROTOCOL.md, "Time protocol"): changing one changes what
 // peers send or accept.
 //
 // Sources: RFC 5905 (NTPv4) §10 "Clock Filter Algorithm" (8-stage shift register, the sample of

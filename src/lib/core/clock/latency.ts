@@ -10,6 +10,10 @@
  * The origin time of an entry on our clock, ms. `authorTime` is the entry's `time` (author
  * clock); offsets are "their clock − ours" in ms, null when unknown.
  */
-export function originOnLocalClock(authorTime: number, authorOffsetMs: number | null, nodeOffsetMs: number | null): number {
+export function originOnLocalClock(
+  authorTime: number,
+  authorOffsetMs: number | null,
+  nodeOffsetMs: number | null
+): number {
   return authorTime - (authorOffsetMs ?? nodeOffsetMs ?? 0);
 }

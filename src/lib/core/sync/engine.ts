@@ -53,7 +53,7 @@ export interface SyncEngineOptions {
   periodMs?: number;
   /** A peer was refused or sent invalid data (error code in `error.code`). */
   onPeerRejected?: (peer: string, error: LedgerError) => void;
-  /** A comparison with `peer` finished: the authors where our heads and its heads differ (lag, clock/lag.ts). */
+  /** A comparison with `peer` finished (or its hello showed equal roots): where our heads and its differ (lag, clock/lag.ts). */
   onCompared?: (peer: string, diffs: Difference[]) => void;
   /** Test and benchmark knobs. */
   exchange?: Partial<Pick<ExchangeOptions, 'maxTurnBytes' | 'timeoutMs'>>;
@@ -345,6 +345,7 @@ export class SyncEngine {
     this.partitionChanged(this.partition.connected(s.peer));
     if (bytesEqual(m.root, this.tree.rootHash())) {
       s.lastEqualAt = this.lastEqualRootAt = this.opts.now();
+      this.opts.onCompared?.(s.peer, []);
       s.nextSyncAt = this.opts.now() + (this.opts.periodMs ?? SYNC_PERIOD_MS) * (1 + this.random());
     } else if (s.initiator) this.startExchange(s);
     else s.nextSyncAt = this.opts.now() + (this.opts.periodMs ?? SYNC_PERIOD_MS) * this.random();
