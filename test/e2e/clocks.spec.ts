@@ -25,33 +25,53 @@ async function waitForStatus(d: Device, pred: (s: NodeStatus) => boolean, timeou
 }
 
 test('offsets near 0 on one machine, lag, and sync latency between two devices', async ({ browser }) => {
-  test.setTimeout(120_000);
+  test.setTimeout(240_000);
+  const pageErrors: string[] = [];
   const a = await openDevice(browser);
-  // Alone with the relay: the relay answers the time protocol.
+  a.page.on('pageerror', (e) => pageErrors.push(e.message));
+  // Alone with the relay: the relay answers the time protocol. One machine, one clock: the truth
+  // is 0, always within the reported uncertainty, and the estimate settles within ±5 ms once a
+  // probe runs while the event loops are quiet (the first one runs during start-up).
+  const outside: string[] = [];
   const alone = await waitForStatus(
     a,
-    (s) => s.clock?.offsetMs != null && s.peers.some((p) => p.relay && p.clockOffsetMs != null)
+    (s) => {
+      const o = s.clock?.offsetMs;
+      if (o == null) return false;
+      if (Math.abs(o) > s.clock!.uncertaintyMs!) outside.push(`node offset ${o} ± ${s.clock!.uncertaintyMs}`);
+      return Math.abs(o) <= 5 && s.peers.some((p) => p.relay && p.clockOffsetMs != null);
+    },
+    60_000
   );
-  expect(Math.abs(alone.clock!.offsetMs!)).toBeLessThanOrEqual(5);
   console.log(`clocks: alone with the relay, offset ${alone.clock!.offsetMs} ± ${alone.clock!.uncertaintyMs} ms`);
 
   const b = await openDevice(browser);
+  b.page.on('pageerror', (e) => pageErrors.push(e.message));
   await waitForPeer(a, b.peerId);
   await waitForPeer(b, a.peerId);
   for (const [me, other] of [
     [a, b],
     [b, a]
   ] as const) {
-    const s = await waitForStatus(me, (st) => st.peers.some((p) => p.id === other.peerId && p.clockOffsetMs != null));
+    const s = await waitForStatus(
+      me,
+      (st) => {
+        const p = st.peers.find((x) => x.id === other.peerId);
+        if (p?.clockOffsetMs == null) return false;
+        if (Math.abs(p.clockOffsetMs) > p.clockUncertaintyMs!)
+          outside.push(`peer ${p.clockOffsetMs} ± ${p.clockUncertaintyMs}`);
+        return Math.abs(p.clockOffsetMs) <= 5 && Math.abs(st.clock!.offsetMs!) <= 5;
+      },
+      60_000
+    );
     const peer = s.peers.find((p) => p.id === other.peerId)!;
     console.log(
-      `clocks: ${me.peerId.slice(-6)} sees ${other.peerId.slice(-6)} at ${peer.clockOffsetMs} ± ${peer.clockUncertaintyMs} ms`
+      `clocks: ${me.peerId.slice(-6)} sees ${other.peerId.slice(-6)} at ${peer.clockOffsetMs} ± ${peer.clockUncertaintyMs} ms; node offset ${s.clock!.offsetMs} ± ${s.clock!.uncertaintyMs} ms`
     );
-    // One machine, one clock: the estimate is 0 up to scheduling, and 0 lies within its uncertainty.
-    expect(Math.abs(peer.clockOffsetMs!)).toBeLessThanOrEqual(5);
-    expect(Math.abs(peer.clockOffsetMs!)).toBeLessThanOrEqual(peer.clockUncertaintyMs!);
-    expect(Math.abs(s.clock!.offsetMs!)).toBeLessThanOrEqual(5);
   }
+
+  // Every estimate seen held the truth (0) within its uncertainty.
+  expect(outside).toEqual([]);
 
   // A's writes reach B: B's sync latency has samples, and B is not behind afterwards.
   await a.page.evaluate(async () => {
@@ -75,10 +95,13 @@ test('offsets near 0 on one machine, lag, and sync latency between two devices',
   await expect(summary).not.toContainText('not measured');
   const peers = dash.getByRole('table', { name: 'Peers' });
   await expect(peers.getByRole('columnheader', { name: 'Clock offset' })).toBeVisible();
-  await expect(peers.locator(`tr[data-peer="${b.peerId}"] td`).nth(6)).toContainText(' ms ± ', { timeout: 30_000 });
+  const row = peers.locator(`tr[data-peer="${b.peerId}"]`);
+  await expect(row).toContainText(/[+−±]\d+(\.\d)? ms ± \d/, { timeout: 30_000 });
+  await expect(row).toContainText('in sync');
   await b.page.evaluate(() => window.tabula!.put('clock-dash', 1));
   await expect(summary).toContainText('Sync latency: p50 ', { timeout: 30_000 });
   await dash.screenshot({ path: test.info().outputPath('dashboard-clocks.png'), fullPage: true });
+  expect(pageErrors).toEqual([]);
   await a.context.close();
   await b.context.close();
 });

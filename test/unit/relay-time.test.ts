@@ -10,7 +10,11 @@ import { createRelayClient, type ClientNode } from '../helpers/relay-client.js';
 import { startTestRelay, relayAddr } from '../helpers/relay-fixture.js';
 import type { RunningRelay } from '../../relay/server.js';
 import { shortNetworkId } from '../../src/lib/core/topics.js';
-import { TIME_PROTOCOL_ID, TIME_MAX_REQUESTS_PER_STREAM } from '../../src/lib/core/clock/constants.js';
+import {
+  CLOCK_STARTUP_INTERVAL_MS,
+  TIME_PROTOCOL_ID,
+  TIME_MAX_REQUESTS_PER_STREAM
+} from '../../src/lib/core/clock/constants.js';
 import { encodeTimeRequest } from '../../src/lib/core/clock/codec.js';
 import { clockNow, probeClock } from '../../src/lib/platform/time-protocol.js';
 import { ClockSync } from '../../src/lib/worker/clock-sync.js';
@@ -54,6 +58,11 @@ describe('time protocol against the relay', () => {
       expect(Math.abs(node.offsetMs)).toBeLessThanOrEqual(node.uncertaintyMs);
       expect(node.uncertaintyMs).toBeLessThan(50);
       expect(sync.peer(relay.node.peerId.toString())?.samples).toBeGreaterThanOrEqual(1);
+      // The second burst follows the first within CLOCK_STARTUP_INTERVAL_MS (plus a tick), not 15 s later.
+      await expect
+        .poll(() => sync.stats.probes, { timeout: CLOCK_STARTUP_INTERVAL_MS + 3000 })
+        .toBeGreaterThanOrEqual(2);
+      expect(sync.peer(relay.node.peerId.toString())?.samples).toBe(8);
       expect(sync.stats.probeFailures).toBe(0);
     } finally {
       await sync.stop();

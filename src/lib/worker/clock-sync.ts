@@ -1,11 +1,18 @@
 // Clock offsets in the worker: serves the time protocol, and probes every directly connected
 // peer (browsers over WebRTC, relays over WebSockets) with a short burst of round trips: at once
-// when it connects, then every CLOCK_PROBE_INTERVAL_MS ± jitter, at most
-// CLOCK_MAX_PARALLEL_PROBES peers at a time. Relayed (limited) connections are never probed.
+// when it connects, again CLOCK_STARTUP_INTERVAL_MS after its first answered burst, then every
+// CLOCK_PROBE_INTERVAL_MS ± jitter (also after a failure), at most CLOCK_MAX_PARALLEL_PROBES peers
+// at a time. Relayed (limited) connections are never probed.
 import type { Connection, Libp2p } from '@libp2p/interface';
 import { PeerClocks } from '../core/clock/peer-clocks.js';
 import type { NodeClockEstimate, PeerClockEstimate } from '../core/clock/offset.js';
-import { CLOCK_MAX_PARALLEL_PROBES, CLOCK_PROBE_INTERVAL_MS, CLOCK_PROBE_JITTER } from '../core/clock/constants.js';
+import {
+  CLOCK_BURST,
+  CLOCK_MAX_PARALLEL_PROBES,
+  CLOCK_PROBE_INTERVAL_MS,
+  CLOCK_PROBE_JITTER,
+  CLOCK_STARTUP_INTERVAL_MS
+} from '../core/clock/constants.js';
 import { clockNow, handleTime, probeClock } from '../platform/time-protocol.js';
 
 /** How often due probes are looked for, ms. */
@@ -103,9 +110,11 @@ export class ClockSync {
     this.busy.add(peer);
     const interval = this.init.intervalMs ?? CLOCK_PROBE_INTERVAL_MS;
     const random = this.init.random ?? Math.random;
+    let answered = false;
     try {
       const samples = await probeClock(conn, this.init.protocol, undefined, this.now);
       this.stats.probes++;
+      answered = samples.length > 0;
       if (!this.stopped) for (const s of samples) this.clocks.add(peer, s);
       if (!this.stopped && samples.length > 0) this.init.onUpdate?.();
     } catch {
@@ -113,7 +122,11 @@ export class ClockSync {
     } finally {
       this.busy.delete(peer);
       if (this.nextAt.has(peer)) {
-        this.nextAt.set(peer, this.now() + interval * (1 - CLOCK_PROBE_JITTER + 2 * CLOCK_PROBE_JITTER * random()));
+        const wait =
+          answered && this.clocks.samples(peer) <= CLOCK_BURST
+            ? CLOCK_STARTUP_INTERVAL_MS
+            : interval * (1 - CLOCK_PROBE_JITTER + 2 * CLOCK_PROBE_JITTER * random());
+        this.nextAt.set(peer, this.now() + wait);
       }
     }
   }

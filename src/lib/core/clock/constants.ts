@@ -43,6 +43,11 @@ export const CLOCK_MAX_TIMESTAMP_MS = 9e12;
 
 /** Mean time between probes of one peer, ms (each probe is a burst on one stream). */
 export const CLOCK_PROBE_INTERVAL_MS = 15_000;
+/**
+ * The second probe of a new peer comes this soon, ms (like NTP's iburst: the first burst runs
+ * while the node is still starting and its event loop is busy, which inflates one-way delays).
+ */
+export const CLOCK_STARTUP_INTERVAL_MS = 2_000;
 /** Each interval is CLOCK_PROBE_INTERVAL_MS × (1 ± this) so nodes do not probe in step. */
 export const CLOCK_PROBE_JITTER = 0.2;
 /** Round trips per probe burst (NTP's iburst sends 8 at start-up; 4 back to back suffice here). */

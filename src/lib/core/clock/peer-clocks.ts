@@ -48,6 +48,11 @@ export class PeerClocks {
     return combineOffsets(all);
   }
 
+  /** Samples held for `peer` (0 when unknown). */
+  samples(peer: string): number {
+    return this.filters.get(peer)?.count ?? 0;
+  }
+
   /** Peers with a filter. */
   get size(): number {
     return this.filters.size;
