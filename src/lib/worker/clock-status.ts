@@ -35,7 +35,14 @@ export function clockStatus(
     uncertaintyMs: node === null ? null : round(node.uncertaintyMs),
     peers: node?.peers ?? 0,
     lag: lag.self(),
-    syncLatency: latency ?? noLatency
+    syncLatency:
+      latency === undefined
+        ? noLatency
+        : {
+            ...latency,
+            p50: latency.p50 === null ? null : round(latency.p50),
+            p99: latency.p99 === null ? null : round(latency.p99)
+          }
   };
 }
 
