@@ -5,7 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { toHex } from '../src/lib/core/bytes.js';
 import { defaultGenesis, networkId } from '../src/lib/core/genesis.js';
-import { networkNames } from '../src/lib/core/topics.js';
+import { networkNames, shortNetworkId } from '../src/lib/core/topics.js';
+import { TIME_PROTOCOL_ID } from '../src/lib/core/clock/constants.js';
+import { handleTime } from '../src/lib/platform/time-protocol.js';
 import { openEntry } from '../src/lib/core/entry.js';
 import type { RelayConfig } from './config.js';
 import { createHttpServer } from './http.js';
@@ -106,6 +108,8 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
     await (archive?.stop() ?? opened?.close());
     throw err;
   });
+  // Browsers measure their clock offset against the relay too (a node with only the relay still gets one).
+  await handleTime(node, TIME_PROTOCOL_ID(shortNetworkId(id)));
   const telemetry = startRelayTelemetry(
     node.services.pubsub,
     { telemetry: names.telemetryTopic, entries: names.entriesTopic },

@@ -18,6 +18,29 @@ export interface PeerStatus {
   rttMs: number | null;
   /** Whether the peer is one of the site's relays. */
   relay: boolean;
+  /** Estimated clock offset, the peer's clock − ours, ms; null until measured (time protocol). */
+  clockOffsetMs?: number | null;
+  /** The true offset lies within clockOffsetMs ± this, ms (half the best round trip + dispersion). */
+  clockUncertaintyMs?: number | null;
+  /**
+   * How far the peer is behind the best heads this node knows, as of our last Merkle comparison
+   * with it (`at`, ms since the epoch): entries, and ms it has been seen behind; null before one.
+   */
+  lag?: { entries: number; ms: number; at: number } | null;
+}
+
+/** This node's clock offset, lag and sync latency (core/clock). */
+export interface ClockStatus {
+  /** Median over peers of (peer clock − ours), ms: our clock + offsetMs ≈ the network's clock; null until measured. */
+  offsetMs: number | null;
+  /** The peers' median true offset lies within offsetMs ± this, ms; null until measured. */
+  uncertaintyMs: number | null;
+  /** Peers with a clock estimate. */
+  peers: number;
+  /** Entries known missing behind the best known heads, and for how long (ms) the oldest gap has been open. */
+  lag: { entries: number; ms: number };
+  /** Origin write (author's time moved onto our clock by the offset) → applied here, ms, over a sliding window. */
+  syncLatency: LatencySummary;
 }
 
 export interface RelayStatus {
@@ -93,6 +116,7 @@ export interface NodeStatus extends NetworkStatus {
   role: 'light' | 'full';
   ledger: LedgerSummary;
   sync: SyncInfo;
+  clock?: ClockStatus;
 }
 
 /**

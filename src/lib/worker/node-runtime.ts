@@ -21,6 +21,10 @@ import { SYNC_PROTOCOL_ID } from '../core/sync/constants.js';
 import { shortNetworkId } from '../core/topics.js';
 import { SyncDriver } from './sync-driver.js';
 import type { SyncDriverStats } from './messages.js';
+import { ClockSync } from './clock-sync.js';
+import { LagMonitor } from './lag-monitor.js';
+import { clockStatus, originTimeOf, withClockAndLag } from './clock-status.js';
+import { TIME_PROTOCOL_ID } from '../core/clock/constants.js';
 
 const STATUS_THROTTLE_MS = 100;
 const NETWORK_RETRY_MAX_MS = 30_000;
@@ -45,7 +49,9 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
   const peerId = peerIdFromPrivateKey(privateKey).toString();
 
   // Status is asked for while the network is still starting.
-  const live: { network?: RunningNetwork; networkError: string | null; sync?: SyncDriver } = { networkError: null };
+  const live: { network?: RunningNetwork; networkError: string | null; sync?: SyncDriver; clock?: ClockSync } = {
+    networkError: null
+  };
   // Catch-up runs from the start: its Merkle tree follows the ledger even while offline, and the
   // driver (streams over direct connections) joins once the network is up.
   const engine = new SyncEngine({
@@ -53,8 +59,11 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
     send: (peer, bytes) => live.sync?.send(peer, bytes),
     now: () => Date.now(),
     randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
-    onPeerRejected: (peer, err) => live.sync?.onPeerRejected(peer, err)
+    onPeerRejected: (peer, err) => live.sync?.onPeerRejected(peer, err),
+    onCompared: (peer, diffs) => lag.compared(peer, diffs)
   });
+  const lag = new LagMonitor(engine);
+  lag.start();
   const noDriver: SyncDriverStats = {
     openStreams: 0,
     streamsOpened: 0,
@@ -68,7 +77,7 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
     return {
       peerId,
       online: net?.online ?? false,
-      peers: net?.peers ?? [],
+      peers: withClockAndLag(net?.peers ?? [], live.clock, lag),
       relays: net?.relays ?? [],
       addrs: net?.addrs ?? [],
       startedAt: net?.startedAt ?? Date.now(),
@@ -79,7 +88,8 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
       // Every entry is kept: light-replica pruning (storage budget) is not built yet.
       role: 'full',
       ledger: { ...stats, conflicts: ledger.conflictCount() },
-      sync: { ...engine.status(), ...(live.sync?.stats ?? noDriver) }
+      sync: { ...engine.status(), ...(live.sync?.stats ?? noDriver) },
+      clock: clockStatus(live.clock, lag, telemetry?.view().latency)
     };
   };
   // Coalesced: a snapshot import appends thousands of entries, the page needs one status.
@@ -125,6 +135,13 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
               rttOf: (peer) => live.network?.rttOf(peer)
             });
             await live.sync.start();
+            await live.clock?.stop();
+            live.clock = new ClockSync({
+              node,
+              protocol: TIME_PROTOCOL_ID(shortNetworkId(networkIdHex)),
+              onUpdate: pushStatus
+            });
+            await live.clock.start();
           }
         });
         if (abort.signal.aborted) return void network.stop();
@@ -146,8 +163,9 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
           topic: networkNames(networkIdHex).telemetryTopic,
           role: () => status().role,
           peerCount: () => network.status().peers.filter((p) => !p.relay).length,
-          // Entries this node knows it misses (from sync); lag in ms needs clock offsets (not built).
-          lag: () => ({ entries: engine.status().missing, ms: null })
+          // Entries this node knows it misses (from sync), and how long the oldest gap is open.
+          lag: () => lag.self(),
+          originTime: (entry) => originTimeOf(entry, live.clock)
         });
         pushStatus();
         return;
@@ -197,6 +215,8 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
       gossip?.stop();
       telemetry?.stop();
       await live.sync?.stop();
+      await live.clock?.stop();
+      lag.stop();
       engine.close();
       await live.network?.stop();
       await ledger.close();

@@ -10,6 +10,7 @@ import { encodeBeacon, MAX_BEACON_BYTES, verifyBeacon, type BeaconBody, type Bea
 import { TABULA_VERSION } from '../version.js';
 import { LatencyTracker } from './latency-tracker.js';
 import type { NetworkView } from './telemetry-types.js';
+import type { HashedEntry } from '../core/types.js';
 
 /** Mean time between beacons, ms. */
 export const BEACON_INTERVAL_MS = 5000;
@@ -35,6 +36,11 @@ export interface TelemetryInit {
   role(): BeaconRole;
   /** How far behind the node is, once replication reports it; default unknown (null). */
   lag?: () => { entries: number | null; ms: number | null };
+  /**
+   * An entry's origin time on this node's clock (ms), for sync latency; default its `time`
+   * (the author's clock). The node corrects it by the estimated clock offset (core/clock/latency.ts).
+   */
+  originTime?: (entry: HashedEntry['entry']) => number;
   /** Default navigator.storage.estimate(). */
   estimate?: () => Promise<StorageEstimate>;
   intervalMs?: number;
@@ -118,7 +124,7 @@ export function startTelemetry(init: TelemetryInit): Telemetry {
   pubsub.topicValidators.set(topic, validate);
   pubsub.subscribe(topic);
   const offAppend = ledger.onAppend((h, origin) => {
-    if (origin === 'remote') latency.record(h.entry.time);
+    if (origin === 'remote') latency.record(init.originTime?.(h.entry) ?? h.entry.time);
   });
   schedule(FIRST_BEACON_MS);
 

@@ -17,7 +17,7 @@ import type { FeedHead } from '../types.js';
 import { LedgerError } from '../errors.js';
 import { bytesEqual, toHex } from '../bytes.js';
 import { HeadsTree } from './merkle.js';
-import { Exchange, type ExchangeOptions } from './reconcile.js';
+import { Exchange, type Difference, type ExchangeOptions } from './reconcile.js';
 import { GapFill, type AuthorGap, type GapRequest } from './gap-fill.js';
 import { PeerSession, type PeerSyncStatus } from './session.js';
 import { PartitionMonitor, type PartitionChange, type PartitionOptions, type PartitionStatus } from './partition.js';
@@ -53,6 +53,8 @@ export interface SyncEngineOptions {
   periodMs?: number;
   /** A peer was refused or sent invalid data (error code in `error.code`). */
   onPeerRejected?: (peer: string, error: LedgerError) => void;
+  /** A comparison with `peer` finished (or its hello showed equal roots): where our heads and its differ (lag, clock/lag.ts). */
+  onCompared?: (peer: string, diffs: Difference[]) => void;
   /** Test and benchmark knobs. */
   exchange?: Partial<Pick<ExchangeOptions, 'maxTurnBytes' | 'timeoutMs'>>;
   gap?: { batchBytes?: number; batchSeqs?: number; timeoutMs?: number; maxRequestsTotal?: number };
@@ -295,6 +297,7 @@ export class SyncEngine {
       this.lastEqualRootAt = now;
     }
     this.gap.learn(s.peer, diffs);
+    this.opts.onCompared?.(s.peer, diffs);
     this.pump();
   }
 
@@ -342,6 +345,7 @@ export class SyncEngine {
     this.partitionChanged(this.partition.connected(s.peer));
     if (bytesEqual(m.root, this.tree.rootHash())) {
       s.lastEqualAt = this.lastEqualRootAt = this.opts.now();
+      this.opts.onCompared?.(s.peer, []);
       s.nextSyncAt = this.opts.now() + (this.opts.periodMs ?? SYNC_PERIOD_MS) * (1 + this.random());
     } else if (s.initiator) this.startExchange(s);
     else s.nextSyncAt = this.opts.now() + (this.opts.periodMs ?? SYNC_PERIOD_MS) * this.random();
