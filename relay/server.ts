@@ -15,6 +15,8 @@ import { GRAYLIST_THRESHOLD } from './gossip-guard.js';
 import { startRelayTelemetry, type RelayTelemetry } from './telemetry.js';
 import { createRelayNode, type RelayGuards, type RelayNode } from './node.js';
 import { createStaticSite } from './static.js';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { networkRelayAddrs, parseMeshPeers, RelayMesh } from './mesh.js';
 
 export interface RunningRelay {
   node: RelayNode;
@@ -23,6 +25,8 @@ export interface RunningRelay {
   /** Beacons heard and entries forwarded (also in /metrics and /api/network). */
   telemetry: RelayTelemetry;
   http: Server;
+  /** The other relays this one keeps connections to (`--peer`). */
+  mesh: RelayMesh;
   /** e.g. http://127.0.0.1:8080 */
   url: string;
   networkId: string;
@@ -76,6 +80,7 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
   const id = toHex(netId);
   const names = networkNames(id);
   const privateKey = await loadOrCreateKey(join(config.dataDir, 'relay.key'));
+  const meshPeers = parseMeshPeers(config.peers, peerIdFromPrivateKey(privateKey));
   const { node, guards } = await createRelayNode({
     privateKey,
     host: config.host,
@@ -86,6 +91,8 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
     maxConnectionsPerIp: config.maxConnectionsPerIp,
     gossipMaxFrameBytes: config.gossipMaxFrameBytes,
     gossipRate: config.gossipRate,
+    announce: config.announce,
+    meshPeers,
     topics: [names.discoveryTopic, names.entriesTopic, names.telemetryTopic],
     // The same stateless checks every browser runs (size, encoding, network, signature, payload).
     contentValidators: {
@@ -101,9 +108,16 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
     { telemetry: names.telemetryTopic, entries: names.entriesTopic },
     id
   );
+  const mesh = new RelayMesh(node, meshPeers);
+  await mesh.start();
   const http = createHttpServer(
     {
-      relayAddrs: () => node.getMultiaddrs().map((ma) => ma.toString()),
+      relayAddrs: () =>
+        networkRelayAddrs(
+          node.getMultiaddrs().map((ma) => ma.toString()),
+          config.relays,
+          mesh
+        ),
       peerId: () => node.peerId.toString(),
       metrics: createRelayMetrics(metricsSource(node, guards, telemetry, started)),
       network: () => ({ now: Date.now(), nodes: telemetry.nodes() }),
@@ -115,6 +129,7 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
   try {
     await listen(http, config.port, config.host);
   } catch (err) {
+    mesh.stop();
     await node.stop();
     throw err;
   }
@@ -125,12 +140,14 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
     guards,
     telemetry,
     http,
+    mesh,
     url: `http://${config.host}:${addr.port}`,
     networkId: id,
     stop() {
       stopping ??= (async () => {
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
+        mesh.stop();
         await node.stop();
       })();
       return stopping;
