@@ -10,6 +10,7 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { Circuit, WebSockets, WebSocketsSecure } from '@multiformats/multiaddr-matcher';
 import { TopicValidatorResult } from '@libp2p/gossipsub';
 import { backoffDelay, type BackoffOptions } from '../src/lib/core/backoff.js';
+import './ws-global.js';
 
 /** Redial timing of mesh peers. */
 export interface MeshOptions extends BackoffOptions {
