@@ -121,7 +121,8 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
       peerId: () => node.peerId.toString(),
       metrics: createRelayMetrics(metricsSource(node, guards, telemetry, started)),
       network: () => ({ now: Date.now(), nodes: telemetry.nodes() }),
-      healthy: () => node.status === 'started' && node.getMultiaddrs().length > 0
+      healthy: () => node.status === 'started' && node.getMultiaddrs().length > 0,
+      mesh: () => mesh.status()
     },
     await createStaticSite(config.staticDir),
     { maxConnections: config.httpMaxConnections }

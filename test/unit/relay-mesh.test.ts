@@ -2,7 +2,7 @@
 // each other, gossip (entries, beacons, discovery) published at one relay reaches clients of
 // another, /api/network and /api/relays show the whole network, and a relay that restarts is
 // redialled.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
@@ -13,7 +13,12 @@ import { generateKeys } from '../../src/lib/core/ed25519.js';
 import { encodeBeacon } from '../../src/lib/core/telemetry.js';
 import { peerIdOfAuthor } from '../../src/lib/core/peer-id.js';
 import { networkNames } from '../../src/lib/core/topics.js';
+import { multiaddr } from '@multiformats/multiaddr';
+import { TopicValidatorResult } from '@libp2p/gossipsub';
 import { loadOrCreateKey } from '../../relay/key.js';
+import { parseConfig } from '../../relay/config.js';
+import { exemptMeshPeers } from '../../relay/mesh.js';
+import { relayAwareGater } from '../../src/lib/platform/libp2p-browser.js';
 import type { NetworkReport } from '../../relay/telemetry.js';
 import type { RunningRelay } from '../../relay/server.js';
 import { keysFromByte, makeChain } from '../helpers/ledger-fixtures.js';
@@ -139,6 +144,17 @@ describe('relay mesh', () => {
     const listed = ((await (await fetch(`${relays[1].url}/api/relays`)).json()) as { relays: string[] }).relays;
     expect(listed[0]).toBe(relayAddr(relays[1]));
     expect(new Set(listed)).toEqual(new Set(p.map((q) => q.addr)));
+    const health = (await (await fetch(`${relays[1].url}/healthz`)).json()) as { mesh: { connected: boolean }[] };
+    expect(health.mesh.map((m) => m.connected)).toEqual([true, true]);
+
+    // A browser that loaded the list from relay 2 may dial circuits through any relay of it,
+    // and through no other.
+    const gater = relayAwareGater(listed);
+    const browser = c3.peerId.toString();
+    for (const q of p)
+      expect(gater.denyDialMultiaddr(multiaddr(`${q.addr}/p2p-circuit/webrtc/p2p/${browser}`))).toBe(false);
+    const stranger = `/ip4/127.0.0.1/tcp/1/ws/p2p/${c1.peerId.toString()}/p2p-circuit/webrtc/p2p/${browser}`;
+    expect(gater.denyDialMultiaddr(multiaddr(stranger))).toBe(true);
   }, 60_000);
 
   it('redials a mesh peer that restarts', async () => {
@@ -157,6 +173,39 @@ describe('relay mesh', () => {
     console.log(`mesh peer redialled ${Date.now() - down} ms after its restart began`);
     expect(a.mesh.status()[0].failures).toBe(0);
   }, 60_000);
+
+  it('--relays are listed at /api/relays after the relay itself', async () => {
+    const [q] = await plan(1);
+    const other = '/dns4/relay2.example.com/tcp/443/wss/p2p/12D3KooWGw7s97HRwbz16h7w3ub8kvtk9ATFLvhaZa7atjN1xeJr';
+    const r = await startTestRelay({ dataDir: q.dataDir, staticDir: q.dataDir, relays: [other] });
+    running.push(r);
+    const listed = ((await (await fetch(`${r.url}/api/relays`)).json()) as { relays: string[] }).relays;
+    expect(listed).toEqual([relayAddr(r), other]);
+  });
+
+  it('parses --peer, --relays and --announce: repeatable, comma-separated, flags replace variables', () => {
+    const id = '12D3KooWGw7s97HRwbz16h7w3ub8kvtk9ATFLvhaZa7atjN1xeJr';
+    const a = `/ip4/10.0.0.2/tcp/9090/ws/p2p/${id}`;
+    const b = `/dns4/r3.example.com/tcp/443/wss/p2p/${id}`;
+    const env = { TABULA_PEERS: `${a}, ${b}`, TABULA_RELAYS: b, TABULA_ANNOUNCE: '/dns4/r1.example.com/tcp/443/wss' };
+    expect(parseConfig([], env)).toMatchObject({
+      peers: [a, b],
+      relays: [b],
+      announce: ['/dns4/r1.example.com/tcp/443/wss']
+    });
+    expect(parseConfig(['--peer', b, `--peer=${a}`], env).peers).toEqual([b, a]);
+    expect(parseConfig([], {})).toMatchObject({ peers: [], relays: [], announce: [] });
+    expect(() => parseConfig(['--peer', '/ip4/10.0.0.2/tcp/9090/ws'], {})).toThrow(/needs \/p2p/);
+    expect(() => parseConfig(['--relays', 'not-a-multiaddr'], {})).toThrow(/not a multiaddr/);
+  });
+
+  it('never rate-limits a mesh peer, and still limits everyone else', () => {
+    const limited = vi.fn(() => TopicValidatorResult.Ignore);
+    const validate = exemptMeshPeers(limited, new Set(['relay-2']));
+    expect(validate({ toString: () => 'relay-2' } as never)).toBe(TopicValidatorResult.Accept);
+    expect(validate({ toString: () => 'browser' } as never)).toBe(TopicValidatorResult.Ignore);
+    expect(limited).toHaveBeenCalledTimes(1);
+  });
 
   it('refuses a --peer without a peer id, and one naming the relay itself', async () => {
     const [q] = await plan(1);
