@@ -1,4 +1,4 @@
-// Relay mesh (issue 10): three relays started with --peer, one browser context pinned to each
+// Relay mesh (issue 10): three relays started with --peer, browser contexts pinned to them in turn
 // (`?relays=1`, page loaded from its own relay). Each browser finds the others through the mesh
 // and connects to them directly over WebRTC (dialling circuits through the other relays), writes
 // converge everywhere, and /api/network on any relay lists every node.
@@ -7,6 +7,10 @@ import { openDevice, waitForPeer, type Device } from './fixtures.js';
 import { planMesh, type RelayProcess } from './relays.js';
 
 const BASE_PORT = Number(process.env.E2E_MESH_PORT ?? 18180);
+// One device per relay by default; MESH_DEVICES=6 runs two per relay (see the note in the report:
+// on this shared 2-core machine under heavy load not every cross-relay pair connected in time).
+const DEVICES = Number(process.env.MESH_DEVICES ?? 3);
+const WAIT = Number(process.env.MESH_WAIT ?? 30_000);
 
 let relays: RelayProcess[] = [];
 const devices: Device[] = [];
@@ -35,7 +39,7 @@ async function waitPinned(d: Device, relay: RelayProcess): Promise<void> {
 }
 
 test('three meshed relays: browsers pinned to different relays connect directly and converge', async ({ browser }) => {
-  test.setTimeout(90_000);
+  test.setTimeout(Number(process.env.MESH_TIMEOUT ?? 90_000));
   relays = await planMesh(3, BASE_PORT);
   await Promise.all(relays.map((r) => r.start()));
   // Every relay lists the whole network, its own address first.
@@ -45,17 +49,27 @@ test('three meshed relays: browsers pinned to different relays connect directly 
     expect(new Set(listed)).toEqual(new Set(relays.map((q) => q.addr)));
   }
 
-  for (const r of relays) devices.push(await openDevice(browser, `${r.url}/?relays=1`));
-  await Promise.all(devices.map((d, i) => waitPinned(d, relays[i])));
+  // Devices take the relays in turn; each loads the app from its own relay and uses only that one.
+  const home = (i: number): RelayProcess => relays[i % relays.length];
+  for (let i = 0; i < DEVICES; i++) devices.push(await openDevice(browser, `${home(i).url}/?relays=1`));
+  await Promise.all(devices.map((d, i) => waitPinned(d, home(i))));
   const reservedAt = Date.now();
 
-  // Each pair sits on different relays, so only the mesh can have introduced them.
+  // Pairs on different relays can only have been introduced by the mesh.
   try {
-    await Promise.all(devices.flatMap((a) => devices.filter((b) => b !== a).map((b) => waitForPeer(a, b.peerId))));
+    await Promise.all(
+      devices.flatMap((a) => devices.filter((b) => b !== a).map((b) => waitForPeer(a, b.peerId, 'webrtc', WAIT)))
+    );
   } catch (err) {
     for (const d of devices) {
       const s = await d.page.evaluate(() => window.tabula!.status());
-      console.log(JSON.stringify({ id: s.peerId, peers: s.peers.map((p) => p.id + ' ' + p.transport) }));
+      const peers = s.peers.map((p) => `${p.id.slice(-6)} ${p.transport}`);
+      const relayState = s.relays.map(
+        (r) => `${r.addr.slice(-6)} ${r.connected ? 'up' : 'down'}${r.reserved ? ' reserved' : ''}`
+      );
+      console.log(
+        JSON.stringify({ id: s.peerId.slice(-6), peers, relays: relayState, addrs: s.addrs.length, online: s.online })
+      );
     }
     for (const r of relays) console.log(r.url, await (await fetch(`${r.url}/api/network`)).text());
     for (const r of relays)
@@ -68,9 +82,11 @@ test('three meshed relays: browsers pinned to different relays connect directly 
       );
     throw err;
   }
-  console.log(`cross-relay discovery + direct WebRTC, all 3 pairs: ${Date.now() - reservedAt} ms after reservations`);
+  console.log(
+    `discovery + direct WebRTC, all ${DEVICES} devices pairwise: ${Date.now() - reservedAt} ms after reservations`
+  );
   // Still pinned: the circuit dials through other relays made no reservation there.
-  for (const [i, d] of devices.entries()) await waitPinned(d, relays[i]);
+  for (const [i, d] of devices.entries()) await waitPinned(d, home(i));
 
   const keys = devices.map((_, i) => `mesh-${i}`);
   await Promise.all(
@@ -87,7 +103,7 @@ test('three meshed relays: browsers pinned to different relays connect directly 
       { timeout: 20_000, polling: 200 }
     );
   }
-  console.log(`writes on 3 relays converged everywhere in ${Date.now() - written} ms`);
+  console.log(`writes on ${DEVICES} devices over 3 relays converged everywhere in ${Date.now() - written} ms`);
 
   // Beacons cross the mesh: every relay's /api/network lists every browser.
   await expect
