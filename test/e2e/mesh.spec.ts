@@ -1,4 +1,4 @@
-// Relay mesh (issue 10): three relays started with --peer, browser contexts pinned to them in turn
+// Relay mesh (issue 10): three relays started with --peer, browser contexts spread over them round-robin
 // (`?relays=1`, page loaded from its own relay). Each browser finds the others through the mesh
 // and connects to them directly over WebRTC (dialling circuits through the other relays), writes
 // converge everywhere, and /api/network on any relay lists every node.
@@ -49,7 +49,7 @@ test('three meshed relays: browsers pinned to different relays connect directly 
     expect(new Set(listed)).toEqual(new Set(relays.map((q) => q.addr)));
   }
 
-  // Devices take the relays in turn; each loads the app from its own relay and uses only that one.
+  // Devices are spread over the relays round-robin; each loads the app from its own relay and uses only that one.
   const home = (i: number): RelayProcess => relays[i % relays.length];
   for (let i = 0; i < DEVICES; i++) devices.push(await openDevice(browser, `${home(i).url}/?relays=1`));
   await Promise.all(devices.map((d, i) => waitPinned(d, home(i))));
