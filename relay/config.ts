@@ -1,5 +1,6 @@
 // Relay configuration: defaults < environment variables < command-line flags.
 import { resolve } from 'node:path';
+import { multiaddr } from '@multiformats/multiaddr';
 import { CONNECTION_LIMITS, GOSSIP_LIMITS, HTTP_LIMITS, RELAY_LIMITS } from './limits.js';
 
 export interface RelayConfig {
@@ -29,6 +30,12 @@ export interface RelayConfig {
   httpMaxConnections: number;
   /** Also run a full replica with persistent storage in dataDir (relay/archive/). */
   archive: boolean;
+  /** Other relays this one keeps a connection to and shares gossip with (multiaddrs with /p2p/<id>). */
+  peers: string[];
+  /** Other relays' public WebSocket multiaddrs (with /p2p/<id>), listed at /api/relays. */
+  relays: string[];
+  /** This relay's public multiaddrs (e.g. behind a TLS proxy), announced instead of the listen address. */
+  announce: string[];
 }
 
 export const DEFAULTS: RelayConfig = {
@@ -44,7 +51,10 @@ export const DEFAULTS: RelayConfig = {
   gossipMaxFrameBytes: GOSSIP_LIMITS.maxFrameBytes,
   gossipRate: GOSSIP_LIMITS.messagesPerSecond,
   httpMaxConnections: HTTP_LIMITS.maxConnections,
-  archive: false
+  archive: false,
+  peers: [],
+  relays: [],
+  announce: []
 };
 
 export class ConfigError extends Error {
@@ -63,7 +73,10 @@ const FLAGS: Record<string, keyof RelayConfig> = {
   '--max-connections-per-ip': 'maxConnectionsPerIp',
   '--gossip-max-frame-bytes': 'gossipMaxFrameBytes',
   '--gossip-rate': 'gossipRate',
-  '--http-max-connections': 'httpMaxConnections'
+  '--http-max-connections': 'httpMaxConnections',
+  '--peer': 'peers',
+  '--relays': 'relays',
+  '--announce': 'announce'
 };
 
 const ENV: Record<string, keyof RelayConfig> = {
@@ -78,8 +91,38 @@ const ENV: Record<string, keyof RelayConfig> = {
   TABULA_MAX_CONNECTIONS_PER_IP: 'maxConnectionsPerIp',
   TABULA_GOSSIP_MAX_FRAME_BYTES: 'gossipMaxFrameBytes',
   TABULA_GOSSIP_RATE: 'gossipRate',
-  TABULA_HTTP_MAX_CONNECTIONS: 'httpMaxConnections'
+  TABULA_HTTP_MAX_CONNECTIONS: 'httpMaxConnections',
+  TABULA_PEERS: 'peers',
+  TABULA_RELAYS: 'relays',
+  TABULA_ANNOUNCE: 'announce'
 };
+
+type ListKey = 'peers' | 'relays' | 'announce';
+
+/** Multiaddr lists: a flag may repeat and take comma-separated values; flags replace the variable. */
+const LISTS = new Set<keyof RelayConfig>(['peers', 'relays', 'announce']);
+
+/** Lists whose multiaddrs must name a peer (/p2p/<id>). */
+const NEEDS_PEER_ID = new Set<keyof RelayConfig>(['peers', 'relays']);
+
+function parseAddrList(key: ListKey, raw: string, from: string): string[] {
+  const out: string[] = [];
+  for (const part of raw.split(',')) {
+    const text = part.trim();
+    if (text === '') continue;
+    let ma;
+    try {
+      ma = multiaddr(text);
+    } catch {
+      throw new ConfigError(`${from}: not a multiaddr: "${text}"`);
+    }
+    if (NEEDS_PEER_ID.has(key) && !ma.getComponents().some((c) => c.name === 'p2p')) {
+      throw new ConfigError(`${from}: "${text}" needs /p2p/<peer id>`);
+    }
+    out.push(ma.toString());
+  }
+  return out;
+}
 
 /** Inclusive bounds of the numeric settings. */
 const RANGES: Partial<Record<keyof RelayConfig, [number, number]>> = {
@@ -96,6 +139,11 @@ const RANGES: Partial<Record<keyof RelayConfig, [number, number]>> = {
 };
 
 function assign(cfg: RelayConfig, key: keyof RelayConfig, raw: string, from: string): void {
+  if (LISTS.has(key)) {
+    const k = key as ListKey;
+    cfg[k] = [...cfg[k], ...parseAddrList(k, raw, from)];
+    return;
+  }
   const range = RANGES[key];
   if (range !== undefined) {
     const n = raw.trim() === '' ? NaN : Number(raw);
@@ -127,6 +175,9 @@ export const USAGE = `Usage: tsx relay/main.ts [options]
   --gossip-rate N       new gossip messages/s per peer (TABULA_GOSSIP_RATE, default ${DEFAULTS.gossipRate})
   --http-max-connections N
                         HTTP connections (TABULA_HTTP_MAX_CONNECTIONS, default ${DEFAULTS.httpMaxConnections})
+  --peer MA             another relay to mesh with (repeatable or comma-separated; TABULA_PEERS)
+  --relays MA           another relay's public WebSocket multiaddr for /api/relays (repeatable; TABULA_RELAYS)
+  --announce MA         this relay's public multiaddr, e.g. behind a TLS proxy (repeatable; TABULA_ANNOUNCE)
   --archive             keep a full replica in the data dir (TABULA_ARCHIVE=1)
 Archive backups (the relay may be running for export, not for import):
   tsx relay/main.ts export --data-dir D --out FILE
@@ -158,6 +209,7 @@ function parseSwitch(raw: string, from: string): boolean {
 export function parseConfig(argv: string[], env: Record<string, string | undefined>): RelayConfig {
   const cfg: RelayConfig = { ...DEFAULTS };
   const explicit = new Set<keyof RelayConfig>();
+  const flaggedLists = new Set<keyof RelayConfig>();
   for (const [name, key] of Object.entries(ENV)) {
     const v = env[name];
     if (v === undefined) continue;
@@ -177,6 +229,11 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     if (key === undefined) throw new ConfigError(`unknown option ${arg}\n${USAGE}`);
     const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
     if (value === undefined) throw new ConfigError(`${flag} needs a value`);
+    // A list flag replaces the variable's list, then accumulates over its repetitions.
+    if (LISTS.has(key) && !flaggedLists.has(key)) {
+      (cfg[key] as string[]) = [];
+      flaggedLists.add(key);
+    }
     assign(cfg, key, value, flag);
     explicit.add(key);
   }

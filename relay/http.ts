@@ -20,11 +20,19 @@ export interface RelayView {
   healthy(): boolean;
   /** The archive replica's status (relay --archive); absent otherwise (then /api/archive is 404). */
   archive?: () => unknown;
+  /** The other relays of the mesh (`--peer`), shown by /healthz. */
+  mesh?(): Array<{ id: string; connected: boolean; failures: number }>;
 }
 
 export interface HttpOptions {
   /** Open connections; more are refused (closed at once). */
   maxConnections: number;
+}
+
+/** `{ mesh }` when the relay has mesh peers, else nothing (a lone relay's /healthz is unchanged). */
+function meshField(view: RelayView): { mesh?: ReturnType<NonNullable<RelayView['mesh']>> } {
+  const mesh = view.mesh?.() ?? [];
+  return mesh.length > 0 ? { mesh } : {};
 }
 
 function reply(res: ServerResponse, status: number, body: string, type: string): void {
@@ -64,7 +72,7 @@ export function createHttpServer(view: RelayView, site: StaticSite, options: Htt
     switch (path) {
       case '/healthz':
         return view.healthy()
-          ? json(res, 200, { status: 'ok', peerId: view.peerId() })
+          ? json(res, 200, { status: 'ok', peerId: view.peerId(), ...meshField(view) })
           : json(res, 503, { status: 'starting' });
       case '/api/relays':
         return json(res, 200, { relays: view.relayAddrs() });

@@ -18,6 +18,7 @@ import { createRelayGater, type GaterCounters } from './gater.js';
 import { onOversizedFrame, PeerRateLimiter, rateLimitValidator, scoringOptions } from './gossip-guard.js';
 import { freeReservationsOnDisconnect } from './reservations.js';
 import { UnsupportedLibraryError } from './errors.js';
+import { exemptMeshPeers, type MeshPeer } from './mesh.js';
 
 /** The circuit relay v2 HOP protocol (its first frame is capped). */
 export const HOP_PROTOCOL = '/libp2p/circuit/relay/0.2.0/hop';
@@ -42,6 +43,10 @@ export interface RelayNodeInit {
   contentValidators?: Record<string, (data: Uint8Array) => Promise<boolean>>;
   /** Runs before the node starts listening, e.g. to register protocol handlers (the archive's sync). */
   beforeStart?: (node: RelayNode) => Promise<void>;
+  /** Public multiaddrs announced instead of the listen address (e.g. behind a TLS proxy). */
+  announce?: string[];
+  /** Other relays of the mesh: gossipsub direct peers, exempt from the publish rate limit. */
+  meshPeers?: MeshPeer[];
 }
 
 export type RelayServices = {
@@ -75,6 +80,8 @@ function gossipOptions(init: RelayNodeInit, limiter: PeerRateLimiter): Parameter
     emitSelf: false,
     canRelayMessage: true,
     allowedTopics: init.topics,
+    // Explicit peering with the other relays: every message is forwarded to them.
+    directPeers: init.meshPeers ?? [],
     // A bigger length prefix ends the peer's gossip stream before the frame is buffered.
     maxInboundDataLength: init.gossipMaxFrameBytes,
     maxInboundStreams: CONNECTION_LIMITS.maxInboundGossipStreams,
@@ -122,7 +129,10 @@ export async function createRelayNode(init: RelayNodeInit): Promise<RelayNodeHan
     // Started below, once the gater and the reservation listener are bound.
     start: false,
     privateKey: init.privateKey,
-    addresses: { listen: [`/ip4/${init.host}/tcp/${init.port}/ws`] },
+    addresses: {
+      listen: [`/ip4/${init.host}/tcp/${init.port}/ws`],
+      ...(init.announce !== undefined && init.announce.length > 0 ? { announce: init.announce } : {})
+    },
     transports: [
       cappedWebSockets(CONNECTION_LIMITS.maxWebSocketMessageBytes, {
         http: { headersTimeout: HTTP_LIMITS.headersTimeoutMs, maxHeaderSize: HTTP_LIMITS.maxHeaderBytes }
@@ -186,7 +196,10 @@ async function startGuarded(
     oversizedFrames.count++;
     node.hangUp(peer).catch(() => {});
   });
-  const validate = rateLimitValidator(rateLimiter);
+  const validate = exemptMeshPeers(
+    rateLimitValidator(rateLimiter),
+    new Set((init.meshPeers ?? []).map((p) => p.id.toString()))
+  );
   const rejectedMessages = { count: 0 };
   for (const topic of init.topics) {
     const content = init.contentValidators?.[topic];

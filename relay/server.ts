@@ -18,6 +18,8 @@ import { startRelayTelemetry, type RelayTelemetry } from './telemetry.js';
 import { createRelayNode, type RelayGuards, type RelayNode } from './node.js';
 import { createStaticSite } from './static.js';
 import { openArchive, startArchive, type RunningArchive } from './archive/archive.js';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { networkRelayAddrs, parseMeshPeers, RelayMesh } from './mesh.js';
 
 export interface RunningRelay {
   node: RelayNode;
@@ -26,6 +28,8 @@ export interface RunningRelay {
   /** Beacons heard and entries forwarded (also in /metrics and /api/network). */
   telemetry: RelayTelemetry;
   http: Server;
+  /** The other relays this one keeps connections to (`--peer`). */
+  mesh: RelayMesh;
   /** e.g. http://127.0.0.1:8080 */
   url: string;
   networkId: string;
@@ -84,6 +88,7 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
   // The archive's ledger opens (and replays) first; it joins the node before the node listens.
   const opened = config.archive ? await openArchive(config.dataDir, genesis) : undefined;
   let archive: RunningArchive | undefined;
+  const meshPeers = parseMeshPeers(config.peers, peerIdFromPrivateKey(privateKey));
   const { node, guards } = await createRelayNode({
     privateKey,
     host: config.host,
@@ -94,6 +99,8 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
     maxConnectionsPerIp: config.maxConnectionsPerIp,
     gossipMaxFrameBytes: config.gossipMaxFrameBytes,
     gossipRate: config.gossipRate,
+    announce: config.announce,
+    meshPeers,
     topics: [names.discoveryTopic, names.entriesTopic, names.telemetryTopic],
     // The same stateless checks every browser runs (size, encoding, network, signature, payload).
     contentValidators: {
@@ -115,14 +122,22 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
     { telemetry: names.telemetryTopic, entries: names.entriesTopic },
     id
   );
+  const mesh = new RelayMesh(node, meshPeers);
+  await mesh.start();
   const http = createHttpServer(
     {
-      relayAddrs: () => node.getMultiaddrs().map((ma) => ma.toString()),
+      relayAddrs: () =>
+        networkRelayAddrs(
+          node.getMultiaddrs().map((ma) => ma.toString()),
+          config.relays,
+          mesh
+        ),
       peerId: () => node.peerId.toString(),
       metrics: createRelayMetrics({ ...metricsSource(node, guards, telemetry, started), archive: archive?.status }),
       network: () => ({ now: Date.now(), nodes: telemetry.nodes() }),
       healthy: () => node.status === 'started' && node.getMultiaddrs().length > 0,
-      archive: archive?.status
+      archive: archive?.status,
+      mesh: () => mesh.status()
     },
     await createStaticSite(config.staticDir),
     { maxConnections: config.httpMaxConnections }
@@ -131,6 +146,7 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
     await listen(http, config.port, config.host);
   } catch (err) {
     await archive?.stop();
+    mesh.stop();
     await node.stop();
     throw err;
   }
@@ -141,6 +157,7 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
     guards,
     telemetry,
     http,
+    mesh,
     url: `http://${config.host}:${addr.port}`,
     networkId: id,
     archive,
@@ -149,6 +166,7 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
         await archive?.stop();
+        mesh.stop();
         await node.stop();
       })();
       return stopping;

@@ -26,10 +26,10 @@ export async function openDevice(browser: Browser, path = '/', opts: { offline?:
 }
 
 /** Resolves once `device` reports `peer` with the given transport. */
-export async function waitForPeer(device: Device, peer: string, transport = 'webrtc'): Promise<void> {
+export async function waitForPeer(device: Device, peer: string, transport = 'webrtc', timeout = 30_000): Promise<void> {
   await device.page.waitForFunction(
     ([id, t]) => window.tabula?.lastStatus?.peers.some((p) => p.id === id && p.transport === t) === true,
     [peer, transport] as const,
-    { timeout: 30_000 }
+    { timeout }
   );
 }

@@ -5,6 +5,7 @@ import type { NodeEvent, NodeMethod, NodePhase, NodeStatus, RemoteApi } from '..
 import { createTabBroker, type TabRole } from './tab-broker.js';
 import { TAB_CHANNEL_NAME } from './tab-protocol.js';
 import { startWorkerNode } from './worker-node.js';
+import { maxRelaysFromQuery } from '../worker/relay-list.js';
 import { requestPersistence, storageInfo, type StorageInfo } from './storage.js';
 
 export { RemoteError } from './worker-node.js';
@@ -36,6 +37,8 @@ export interface ClientOptions {
   /** ICE servers for WebRTC. Default none: host candidates only, no outside server contacted. */
   iceServers?: RTCIceServer[];
   origin?: string;
+  /** Relays used at once; default from the page's `?relays=N`, else 2. 1 pins the page to its site's relay. */
+  maxRelays?: number;
   /** For tests: an already-created worker, used if this tab becomes the leader. */
   worker?: Worker;
 }
@@ -46,7 +49,12 @@ export interface ClientOptions {
  * the new leader; see tab-broker.ts for how re-sent writes behave.
  */
 export function createClient(options: ClientOptions = {}): TabulaClient {
-  const config = { origin: options.origin ?? location.origin, iceServers: options.iceServers ?? [] };
+  const maxRelays = options.maxRelays ?? maxRelaysFromQuery(location.search);
+  const config = {
+    origin: options.origin ?? location.origin,
+    iceServers: options.iceServers ?? [],
+    ...(maxRelays === undefined ? {} : { maxRelays })
+  };
   const broker = createTabBroker({
     channel: new BroadcastChannel(TAB_CHANNEL_NAME),
     locks: typeof navigator.locks === 'undefined' ? undefined : navigator.locks,

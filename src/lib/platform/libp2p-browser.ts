@@ -24,6 +24,8 @@ export interface BrowserNodeInit {
   discoveryTopic: string;
   discoveryIntervalMs: number;
   maxConnections: number;
+  /** Circuit reservations held at once, each on a different relay (default 1). */
+  reservations?: number;
 }
 
 export type BrowserServices = { identify: Identify; ping: Ping; pubsub: GossipSub };
@@ -51,7 +53,8 @@ export async function createBrowserNode(init: BrowserNodeInit): Promise<BrowserN
     // Started by the caller once its handlers are registered.
     start: false,
     privateKey: init.privateKey,
-    addresses: { listen: ['/p2p-circuit', '/webrtc'] },
+    // One '/p2p-circuit' per reservation: libp2p reserves a slot on that many relays.
+    addresses: { listen: [...Array<string>(Math.max(1, init.reservations ?? 1)).fill('/p2p-circuit'), '/webrtc'] },
     transports: [webSockets(), webRTC({ rtcConfiguration: { iceServers: init.iceServers } }), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],

@@ -46,6 +46,8 @@ export interface ClockStatus {
 export interface RelayStatus {
   addr: string;
   connected: boolean;
+  /** Whether this node holds a circuit reservation on the relay (is reachable through it). */
+  reserved?: boolean;
 }
 
 /** The libp2p half of the status. */
@@ -190,6 +192,8 @@ export interface InitConfig {
   /** Site origin that serves /api/relays. */
   origin: string;
   iceServers: RTCIceServer[];
+  /** Relays used at once (reservations spread over them); default RELAY_POOL_DEFAULTS.maxActive. */
+  maxRelays?: number;
 }
 
 /** Events the node pushes to every page. */

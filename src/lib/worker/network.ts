@@ -9,6 +9,7 @@ import { WebRTC } from '@multiformats/multiaddr-matcher';
 import { PeerDialer } from './peer-dialer.js';
 import { classify, peerStatuses, RttProbe } from './peer-status.js';
 import { RelayKeeper } from './relay-keeper.js';
+import { groupRelays, RELAY_POOL_DEFAULTS } from './relay-list.js';
 
 const RTT_INTERVAL_MS = 5000;
 const DISCOVERY_INTERVAL_MS = 2000;
@@ -73,15 +74,17 @@ export async function startNetwork({
 }: NetworkInit): Promise<RunningNetwork> {
   const names = networkNames(networkIdHex);
   const relays = await fetchRelays(config.origin, signal);
+  const maxActive = config.maxRelays ?? RELAY_POOL_DEFAULTS.maxActive;
   const node: BrowserNode = await createBrowserNode({
     privateKey,
     relays,
     iceServers: config.iceServers,
     discoveryTopic: names.discoveryTopic,
     discoveryIntervalMs: DISCOVERY_INTERVAL_MS,
-    maxConnections: 64
+    maxConnections: 64,
+    reservations: Math.min(maxActive, groupRelays(relays).length)
   });
-  const keeper = new RelayKeeper(node, relays);
+  const keeper = new RelayKeeper(node, relays, { maxActive });
   const dialer = new PeerDialer(node, keeper.ids);
   const rtt = new RttProbe(node, RTT_INTERVAL_MS);
   const startedAt = Date.now();

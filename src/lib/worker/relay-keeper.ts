@@ -1,85 +1,69 @@
-// Keeps a connection to every relay the site named, redialling with exponential backoff.
+// Binds the relay list (relay-list.ts) to libp2p: keeps connections to up to `maxActive` of the
+// relays the site named, moves to the others when one drops, and redials with backoff and jitter.
 // Browser-to-browser WebRTC connections do not depend on it once they are up.
-import type { Libp2p } from '@libp2p/interface';
-import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
-
-export interface RelayKeeperOptions {
-  backoffMs: number;
-  maxBackoffMs: number;
-  dialTimeoutMs: number;
-}
-
-export const RELAY_KEEPER_DEFAULTS: RelayKeeperOptions = {
-  backoffMs: 500,
-  maxBackoffMs: 30_000,
-  dialTimeoutMs: 10_000
-};
+import type { Libp2p, PeerId } from '@libp2p/interface';
+import { multiaddr } from '@multiformats/multiaddr';
+import type { RelayStatus } from './messages.js';
+import { groupRelays, RELAY_POOL_DEFAULTS, RelayPool, type RelayPoolOptions } from './relay-list.js';
 
 export class RelayKeeper {
+  /** Peer ids of every relay the site named. */
   readonly ids: Set<string>;
-  readonly #addrs: Map<string, Multiaddr>;
-  readonly #attempts = new Map<string, number>();
-  readonly #timers = new Map<string, ReturnType<typeof setTimeout>>();
-  #stopped = false;
+  readonly #pool: RelayPool;
+  readonly #onConnect = (ev: CustomEvent<PeerId>): void => {
+    const id = ev.detail.toString();
+    if (this.ids.has(id)) this.#pool.onConnect(id);
+  };
+  readonly #onDisconnect = (ev: CustomEvent<PeerId>): void => {
+    const id = ev.detail.toString();
+    if (this.ids.has(id)) this.#pool.onDisconnect(id);
+  };
 
   constructor(
     private readonly node: Libp2p,
     relays: string[],
-    private readonly opts: RelayKeeperOptions = RELAY_KEEPER_DEFAULTS
+    opts: Partial<RelayPoolOptions> = {}
   ) {
-    this.#addrs = new Map();
-    for (const r of relays) {
-      const ma = multiaddr(r);
-      const id = ma.getComponents().findLast((c) => c.name === 'p2p')?.value;
-      if (id !== undefined) this.#addrs.set(id, ma);
-    }
-    this.ids = new Set(this.#addrs.keys());
+    const entries = groupRelays(relays);
+    this.ids = new Set(entries.map((e) => e.id));
+    this.#pool = new RelayPool(
+      entries,
+      {
+        dial: async (relay, signal) => {
+          await this.node.dial(
+            relay.addrs.map((a) => multiaddr(a)),
+            { signal }
+          );
+        },
+        connected: (id) => this.connected(id)
+      },
+      { ...RELAY_POOL_DEFAULTS, ...opts }
+    );
   }
 
   start(): void {
-    this.node.addEventListener('peer:disconnect', (ev) => {
-      const id = ev.detail.toString();
-      if (this.#addrs.has(id)) this.#schedule(id);
-    });
-    for (const id of this.#addrs.keys()) void this.#dial(id);
+    this.node.addEventListener('peer:connect', this.#onConnect);
+    this.node.addEventListener('peer:disconnect', this.#onDisconnect);
+    this.#pool.start();
   }
 
   stop(): void {
-    this.#stopped = true;
-    for (const t of this.#timers.values()) clearTimeout(t);
-    this.#timers.clear();
+    this.node.removeEventListener('peer:connect', this.#onConnect);
+    this.node.removeEventListener('peer:disconnect', this.#onDisconnect);
+    this.#pool.stop();
   }
 
   connected(id: string): boolean {
     return this.node.getConnections().some((c) => c.remotePeer.toString() === id && c.status === 'open');
   }
 
-  list(): { addr: string; connected: boolean }[] {
-    return [...this.#addrs].map(([id, ma]) => ({ addr: ma.toString(), connected: this.connected(id) }));
-  }
-
-  #schedule(id: string): void {
-    if (this.#stopped || this.#timers.has(id)) return;
-    const n = this.#attempts.get(id) ?? 0;
-    const wait = Math.min(this.opts.maxBackoffMs, this.opts.backoffMs * 2 ** n);
-    this.#timers.set(
-      id,
-      setTimeout(() => {
-        this.#timers.delete(id);
-        void this.#dial(id);
-      }, wait)
-    );
-  }
-
-  async #dial(id: string): Promise<void> {
-    const ma = this.#addrs.get(id);
-    if (this.#stopped || ma === undefined || this.connected(id)) return;
-    try {
-      await this.node.dial(ma, { signal: AbortSignal.timeout(this.opts.dialTimeoutMs) });
-      this.#attempts.delete(id);
-    } catch {
-      this.#attempts.set(id, (this.#attempts.get(id) ?? 0) + 1);
-      this.#schedule(id);
-    }
+  /** Every relay in preference order; `reserved` when one of our addresses is a circuit through it. */
+  list(): RelayStatus[] {
+    const own = this.node.getMultiaddrs().map((ma) => ma.toString());
+    return this.#pool.list().map((r) => ({
+      addr: r.addr,
+      connected: r.connected,
+      reserved: own.some((a) => a.includes(`/p2p/${r.id}/p2p-circuit`))
+    }));
   }
 }
