@@ -18,6 +18,26 @@ export interface PeerStatus {
   rttMs: number | null;
   /** Whether the peer is one of the site's relays. */
   relay: boolean;
+  /**
+   * Peer score (src/lib/core/peers/score.ts): moving average of its answers (useful +1, empty 0,
+   * late -0.5, timed out or invalid -1) minus an RTT term up to 0.25; null until it answered.
+   */
+  score?: number | null;
+  /** Banned (disconnected, redials refused) until `bannedUntil` (ms since the epoch). */
+  banned?: boolean;
+  bannedUntil?: number | null;
+}
+
+/** A ban in force (src/lib/core/peers/score.ts). */
+export interface BanStatus {
+  peer: string;
+  /** Error code that caused it, e.g. `bad-signature`, `sync-wrong-network`, `forged-announcement`. */
+  reason: string;
+  /** ms since the epoch. */
+  since: number;
+  until: number;
+  /** Offences of this peer not yet forgotten (each doubles the ban, up to 1 h). */
+  offences: number;
 }
 
 export interface RelayStatus {
@@ -30,6 +50,8 @@ export interface NetworkStatus {
   peerId: string;
   online: boolean;
   peers: PeerStatus[];
+  /** Bans in force, most recent first (at most 100). */
+  bans?: BanStatus[];
   relays: RelayStatus[];
   /** Our dialable addresses (circuit/webrtc), once a relay reservation is held. */
   addrs: string[];

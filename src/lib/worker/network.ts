@@ -9,6 +9,7 @@ import { WebRTC } from '@multiformats/multiaddr-matcher';
 import { PeerDialer } from './peer-dialer.js';
 import { classify, peerStatuses, RttProbe } from './peer-status.js';
 import { RelayKeeper } from './relay-keeper.js';
+import { PeerGuard, relayIdsOf } from './peer-guard.js';
 
 const RTT_INTERVAL_MS = 5000;
 const DISCOVERY_INTERVAL_MS = 2000;
@@ -21,6 +22,8 @@ export interface RunningNetwork {
   echo(peerId: string, data: Uint8Array): Promise<Uint8Array>;
   /** Last measured ping RTT to a peer, ms. */
   rttOf(peerId: string): number | undefined;
+  /** Peer scores and bans (gater, gossip blame, discovery check). */
+  readonly guard: PeerGuard;
   stop(): Promise<void>;
 }
 
@@ -33,7 +36,7 @@ export interface NetworkInit {
   /** Aborts start-up (e.g. while still waiting for the site's relay list). */
   signal: AbortSignal;
   /** Registers further protocols (e.g. sync) on the node before it starts. */
-  setup?: (node: BrowserNode) => Promise<void>;
+  setup?: (node: BrowserNode, guard: PeerGuard) => Promise<void>;
 }
 
 /** GET /api/relays, retried with capped backoff until it answers or `signal` aborts: offline is normal. */
@@ -73,14 +76,20 @@ export async function startNetwork({
 }: NetworkInit): Promise<RunningNetwork> {
   const names = networkNames(networkIdHex);
   const relays = await fetchRelays(config.origin, signal);
+  const relayIds = relayIdsOf(relays);
+  const guard = new PeerGuard((p) => relayIds.has(p));
   const node: BrowserNode = await createBrowserNode({
     privateKey,
     relays,
     iceServers: config.iceServers,
     discoveryTopic: names.discoveryTopic,
     discoveryIntervalMs: DISCOVERY_INTERVAL_MS,
-    maxConnections: 64
+    maxConnections: 64,
+    gater: guard.gater(),
+    gossip: guard.gossipOptions([names.entriesTopic, names.telemetryTopic, names.discoveryTopic])
   });
+  guard.bind(node);
+  guard.guardDiscovery(node.services.pubsub, names.discoveryTopic);
   const keeper = new RelayKeeper(node, relays);
   const dialer = new PeerDialer(node, keeper.ids);
   const rtt = new RttProbe(node, RTT_INTERVAL_MS);
@@ -89,12 +98,13 @@ export async function startNetwork({
   const since = (): number => Date.now() - startedAt;
 
   const status = (): NetworkStatus => {
-    const peers = peerStatuses(node, keeper.ids, rtt.rtts);
+    const peers = peerStatuses(node, keeper.ids, rtt.rtts).map((p) => ({ ...p, ...guard.peerInfo(p.id) }));
     const relayList = keeper.list();
     return {
       peerId: node.peerId.toString(),
       online: relayList.some((r) => r.connected) || peers.some((p) => p.transport === 'webrtc'),
       peers,
+      bans: guard.bans(),
       relays: relayList,
       addrs: node.getMultiaddrs().map((ma) => ma.toString()),
       startedAt,
@@ -111,7 +121,7 @@ export async function startNetwork({
   };
 
   await handleEcho(node, names.echoProtocol);
-  await setup?.(node);
+  await setup?.(node, guard);
   node.addEventListener('connection:open', (ev) => {
     const kind = classify(ev.detail);
     if (kind === 'websocket' && keeper.ids.has(ev.detail.remotePeer.toString())) timings.relayMs ??= since();
@@ -135,8 +145,10 @@ export async function startNetwork({
     status,
     echo: (peerId, data) => echo(node, names.echoProtocol, peerId, data),
     rttOf: (peerId) => rtt.rtts.get(peerId),
+    guard,
     async stop() {
       clearTimeout(pending);
+      guard.stop();
       rtt.stop();
       dialer.stop();
       keeper.stop();

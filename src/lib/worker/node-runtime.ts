@@ -21,6 +21,7 @@ import { SYNC_PROTOCOL_ID } from '../core/sync/constants.js';
 import { shortNetworkId } from '../core/topics.js';
 import { SyncDriver } from './sync-driver.js';
 import type { SyncDriverStats } from './messages.js';
+import type { PeerGuard } from './peer-guard.js';
 
 const STATUS_THROTTLE_MS = 100;
 const NETWORK_RETRY_MAX_MS = 30_000;
@@ -45,7 +46,9 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
   const peerId = peerIdFromPrivateKey(privateKey).toString();
 
   // Status is asked for while the network is still starting.
-  const live: { network?: RunningNetwork; networkError: string | null; sync?: SyncDriver } = { networkError: null };
+  const live: { network?: RunningNetwork; networkError: string | null; sync?: SyncDriver; guard?: PeerGuard } = {
+    networkError: null
+  };
   // Catch-up runs from the start: its Merkle tree follows the ledger even while offline, and the
   // driver (streams over direct connections) joins once the network is up.
   const engine = new SyncEngine({
@@ -53,7 +56,9 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
     send: (peer, bytes) => live.sync?.send(peer, bytes),
     now: () => Date.now(),
     randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
-    onPeerRejected: (peer, err) => live.sync?.onPeerRejected(peer, err)
+    onPeerRejected: (peer, err) => live.sync?.onPeerRejected(peer, err),
+    onPeerOutcome: (peer, outcome) => live.guard?.report(peer, outcome),
+    peerScore: (peer) => live.guard?.book.score(peer) ?? 0
   });
   const noDriver: SyncDriverStats = {
     openStreams: 0,
@@ -69,6 +74,7 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
       peerId,
       online: net?.online ?? false,
       peers: net?.peers ?? [],
+      bans: net?.bans ?? [],
       relays: net?.relays ?? [],
       addrs: net?.addrs ?? [],
       startedAt: net?.startedAt ?? Date.now(),
@@ -116,13 +122,15 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
           networkIdHex,
           onChange: pushStatus,
           signal: abort.signal,
-          setup: async (node) => {
+          setup: async (node, guard) => {
             await live.sync?.stop();
+            live.guard = guard;
             live.sync = new SyncDriver({
               node,
               engine,
               protocol: SYNC_PROTOCOL_ID(shortNetworkId(networkIdHex)),
-              rttOf: (peer) => live.network?.rttOf(peer)
+              rttOf: (peer) => live.network?.rttOf(peer),
+              guard
             });
             await live.sync.start();
           }
@@ -136,7 +144,7 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
           networkNames(networkIdHex).entriesTopic,
           genesis.maxEntryBytes,
           {},
-          { onPending: () => live.sync?.pendingSeen() }
+          { onPending: () => live.sync?.pendingSeen(), ...network.guard.gossipBlame() }
         );
         telemetry = startTelemetry({
           pubsub: network.node.services.pubsub,

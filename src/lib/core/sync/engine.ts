@@ -53,6 +53,14 @@ export interface SyncEngineOptions {
   periodMs?: number;
   /** A peer was refused or sent invalid data (error code in `error.code`). */
   onPeerRejected?: (peer: string, error: LedgerError) => void;
+  /**
+   * How one answer of a peer went, for peer scoring (src/lib/core/peers): `useful` (an exchange
+   * finished, a range answer brought entries), `empty` (a range answer with nothing new, an
+   * error answer), `late` (an answer to a request already timed out), `timeout`.
+   */
+  onPeerOutcome?: (peer: string, outcome: 'useful' | 'empty' | 'late' | 'timeout') => void;
+  /** The node's peer score, used to rank gap-fill (and join) candidates; higher is better. */
+  peerScore?: (peer: string) => number;
   /** Test and benchmark knobs. */
   exchange?: Partial<Pick<ExchangeOptions, 'maxTurnBytes' | 'timeoutMs'>>;
   gap?: { batchBytes?: number; batchSeqs?: number; timeoutMs?: number; maxRequestsTotal?: number };
@@ -93,6 +101,7 @@ export class SyncEngine {
       now: opts.now,
       random: () => this.random(),
       localHead: (a) => this.tree.get(a)?.seq ?? 0,
+      peerScore: opts.peerScore,
       ...opts.gap
     });
   }
@@ -138,6 +147,7 @@ export class SyncEngine {
           if (!x.expired(now)) continue;
           map.delete(x.xid);
           s.exchangesFailed++;
+          this.opts.onPeerOutcome?.(s.peer, 'timeout');
           // A lost step: try again soon (jittered) rather than a whole period later.
           if (x.initiator) s.nextSyncAt = Math.min(s.nextSyncAt, now + this.exchangeTimeout() * this.random());
         }
@@ -147,7 +157,7 @@ export class SyncEngine {
       if (!s.hello && !s.rejected && now - s.helloSentAt > this.exchangeTimeout()) this.sayHello(s);
     }
     this.partitionChanged(this.partition.evaluate());
-    this.gap.tick();
+    for (const r of this.gap.tick()) this.opts.onPeerOutcome?.(r.peer, 'timeout');
     this.pump();
   }
 
@@ -286,6 +296,7 @@ export class SyncEngine {
   private finished(s: PeerSession, x: Exchange): void {
     (x.initiator ? s.mine : s.theirs).delete(x.xid);
     s.exchangesCompleted++;
+    this.opts.onPeerOutcome?.(s.peer, 'useful');
     const now = this.opts.now();
     s.lastSyncAt = now;
     const diffs = x.differences();
@@ -355,7 +366,10 @@ export class SyncEngine {
       this.gap.removePeer(s.peer);
       this.partitionChanged(this.partition.forget(s.peer));
     }
-    if (m.rid && this.gap.pending(m.rid, s.peer)) this.gap.fail(m.rid);
+    if (m.rid && this.gap.pending(m.rid, s.peer)) {
+      this.gap.fail(m.rid);
+      this.opts.onPeerOutcome?.(s.peer, 'empty');
+    }
     if (m.xid && s.mine.delete(m.xid)) s.exchangesFailed++;
   }
 
@@ -395,7 +409,11 @@ export class SyncEngine {
 
   private async onEntries(s: PeerSession, m: EntriesMsg): Promise<void> {
     const req: GapRequest | undefined = this.gap.pending(m.rid, s.peer);
-    if (!req) return; // late (timed out) or unsolicited
+    if (!req) {
+      // Late (timed out) or unsolicited: not ingested.
+      this.opts.onPeerOutcome?.(s.peer, 'late');
+      return;
+    }
     const bytes = m.entries.reduce((n, e) => n + e.length, 0);
     if (m.entries.length > req.to - req.from + 1 || (m.entries.length > 1 && bytes > req.maxBytes)) {
       this.gap.fail(req.rid);
@@ -413,8 +431,19 @@ export class SyncEngine {
       forks: report.forks,
       rejected: report.rejected.length
     });
-    if (report.rejected.length > 0) {
-      const first = report.rejected[0] as { code?: string; message?: string };
+    if (report.added + report.forks > 0) this.opts.onPeerOutcome?.(s.peer, 'useful');
+    else if (report.rejected.length === 0) this.opts.onPeerOutcome?.(s.peer, 'empty');
+    // Blame the peer only for entries of its own answer: the same ingest may also settle (or
+    // refuse) entries other peers sent earlier that were waiting for these.
+    // A rejection that names no entry is counted as the answer's.
+    const theirs = (report.rejected as { author?: string; seq?: number }[]).filter(
+      (r) =>
+        r.author === undefined ||
+        r.seq === undefined ||
+        (r.author === req.author && r.seq >= req.from && r.seq <= req.to)
+    );
+    if (theirs.length > 0) {
+      const first = theirs[0] as { code?: string; message?: string };
       this.opts.onPeerRejected?.(
         s.peer,
         new LedgerError('InvalidEntriesError', first?.code ?? 'invalid-entries', first?.message ?? 'invalid entries')
