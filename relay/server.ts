@@ -7,6 +7,8 @@ import { toHex } from '../src/lib/core/bytes.js';
 import { defaultGenesis, networkId } from '../src/lib/core/genesis.js';
 import { networkNames } from '../src/lib/core/topics.js';
 import { openEntry } from '../src/lib/core/entry.js';
+import { errorCode } from '../src/lib/core/peers/offences.js';
+import { checkAnnouncement } from '../src/lib/core/peers/announcement.js';
 import type { RelayConfig } from './config.js';
 import { createHttpServer } from './http.js';
 import { loadOrCreateKey } from './key.js';
@@ -53,6 +55,9 @@ function metricsSource(
     rateLimitedMessages: () => guards.rateLimiter.refused,
     oversizedFrames: () => guards.oversizedFrames.count,
     rejectedMessages: () => guards.rejectedMessages.count,
+    peerBans: () => guards.bans.total,
+    bannedPeers: () => guards.bans.active().length,
+    bannedConnectionsRefused: () => guards.bans.gate.refused,
     beaconsSeen: () => telemetry.counters.beaconsSeen,
     beaconsRejected: () => telemetry.counters.beaconsRejected,
     entriesRelayed: () => telemetry.counters.entriesRelayed
@@ -92,8 +97,13 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
       [names.entriesTopic]: (data) =>
         openEntry(data, netId, genesis).then(
           () => true,
-          () => false
-        )
+          (err: unknown) => errorCode(err) ?? false
+        ),
+      // Announcements bound to their sender: nobody announces addresses for another peer id.
+      [names.discoveryTopic]: async (data, from) => {
+        const verdict = checkAnnouncement(data, from);
+        return verdict === 'ok' || verdict === 'unsupported-key' ? true : verdict;
+      }
     }
   });
   const telemetry = startRelayTelemetry(
