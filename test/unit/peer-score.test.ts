@@ -106,13 +106,19 @@ describe('bans', () => {
     expect(book.bansTotal).toBe(11);
   });
 
-  it('a new offence during a ban never shortens it', () => {
+  it('offences during a ban neither lengthen it nor count as repeats', () => {
     const c = clock();
-    const book = new PeerBook({ now: c.now, banForgetMs: 10, banBaseMs: 1000 });
-    book.offence('p', 'bad-signature'); // until +1000
-    c.t += 500;
-    book.offence('p', 'bad-signature'); // forgotten (>10 ms): base again, 1000 from now
-    expect(book.bannedUntil('p')).toBe(c.t + 1000);
+    const book = new PeerBook({ now: c.now });
+    const first = book.offence('p', 'bad-signature')!;
+    for (let i = 0; i < 9; i++) {
+      c.t += 1000;
+      expect(book.offence('p', 'malformed-entry')).toEqual(first);
+    }
+    expect(book.bannedUntil('p')).toBe(first.until);
+    expect(book.bansTotal).toBe(1);
+    expect(book.info('p')?.counts.invalid).toBe(10);
+    c.t = first.until;
+    expect(book.offence('p', 'bad-signature')?.offences).toBe(2);
   });
 
   it('never bans protected peers (relays); their offences only lower the score', () => {

@@ -36,7 +36,7 @@ export interface BanStatus {
   /** ms since the epoch. */
   since: number;
   until: number;
-  /** Offences of this peer not yet forgotten (each doubles the ban, up to 1 h). */
+  /** Bans of this peer not yet forgotten, this one included (each doubles the length, up to 1 h). */
   offences: number;
 }
 

@@ -7,7 +7,8 @@
 // term (up to PEER_RTT_WEIGHT). A new peer starts at 0.
 //
 // Bans: an offence (isBanOffence(code)) bans the peer for BAN_BASE_MS × BAN_FACTOR^(n-1), at most
-// BAN_MAX_MS, where n counts its offences not yet forgotten (BAN_FORGET_MS after the last).
+// BAN_MAX_MS, where n counts its bans not yet forgotten (BAN_FORGET_MS after the last). Offences
+// during a ban (a burst of junk already in flight) do not count again.
 // Protected peers (the site's relays) are never banned; their offences only lower the score.
 // Memory is bounded: at most `maxPeers` entries, the least recently touched unbanned peer goes
 // first, then the ban that ends soonest.
@@ -35,7 +36,7 @@ export interface BanInfo {
   reason: string;
   since: number;
   until: number;
-  /** Offences of this peer not yet forgotten, this one included (1 = first ban). */
+  /** Bans of this peer not yet forgotten, this one included (1 = first ban). */
   offences: number;
 }
 
@@ -114,20 +115,23 @@ export class PeerBook {
     return this.ban(peer, code);
   }
 
-  /** Bans `peer` now (longer for each offence not yet forgotten). Protected peers are not banned (null). */
+  /**
+   * Bans `peer` now, longer for each offence not yet forgotten. Offences while a ban is in force
+   * (messages already in flight when it started) neither lengthen nor count as repeats: the ban
+   * in force is returned. Protected peers are not banned (null).
+   */
   ban(peer: string, reason: string): BanInfo | null {
     if (this.o.isProtected?.(peer) === true) return null;
     const now = this.o.now();
     const r = this.touch(peer);
+    if (r.ban !== null && r.ban.until > now) return { ...r.ban };
     if (r.offences > 0 && now - r.lastOffenceAt > this.o.banForgetMs) r.offences = 0;
     r.offences++;
     r.lastOffenceAt = now;
     const length = Math.min(this.o.banMaxMs, this.o.banBaseMs * this.o.banFactor ** (r.offences - 1));
-    // A new offence during a ban never shortens it.
-    const until = Math.max(now + length, r.ban !== null && r.ban.until > now ? r.ban.until : 0);
-    r.ban = { peer, reason, since: now, until, offences: r.offences };
+    r.ban = { peer, reason, since: now, until: now + length, offences: r.offences };
     this.bansTotal++;
-    return r.ban;
+    return { ...r.ban };
   }
 
   /** Whether `peer` is banned now. */
