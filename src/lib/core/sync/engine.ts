@@ -54,9 +54,11 @@ export interface SyncEngineOptions {
   /** A peer was refused or sent invalid data (error code in `error.code`). */
   onPeerRejected?: (peer: string, error: LedgerError) => void;
   /**
-   * How one answer of a peer went, for peer scoring (src/lib/core/peers): `useful` (an exchange
-   * finished, a range answer brought entries), `empty` (a range answer with nothing new, an
-   * error answer), `late` (an answer to a request already timed out), `timeout`.
+   * How one answer of a peer went, for peer scoring (src/lib/core/peers): `useful` (a range
+   * answer brought entries or fork evidence), `empty` (a range answer with nothing new, an error
+   * answer), `late` (a range answer after its request timed out), `timeout` (a range request or
+   * an exchange step unanswered). Finished exchanges are not scored: every live peer finishes
+   * them, often, and they would wash out the rarer range answers that tell peers apart.
    */
   onPeerOutcome?: (peer: string, outcome: 'useful' | 'empty' | 'late' | 'timeout') => void;
   /** The node's peer score, used to rank gap-fill (and join) candidates; higher is better. */
@@ -296,7 +298,6 @@ export class SyncEngine {
   private finished(s: PeerSession, x: Exchange): void {
     (x.initiator ? s.mine : s.theirs).delete(x.xid);
     s.exchangesCompleted++;
-    this.opts.onPeerOutcome?.(s.peer, 'useful');
     const now = this.opts.now();
     s.lastSyncAt = now;
     const diffs = x.differences();
