@@ -213,3 +213,20 @@ describe('discovery announcements', () => {
     expect(checkAnnouncement(new Uint8Array(5000), me)).toBe('malformed');
   });
 });
+
+describe('dashboard formatting of scores and bans', () => {
+  it('shows signed scores and the time left in a ban', async () => {
+    const { formatBan, formatScore } = await import('../../src/lib/components/peer-score-format.js');
+    expect([formatScore(null), formatScore(undefined), formatScore(0.734), formatScore(-1), formatScore(0)]).toEqual([
+      '—',
+      '—',
+      '+0.73',
+      '-1.00',
+      '+0.00'
+    ]);
+    expect(formatBan(null, 0)).toBe('—');
+    expect(formatBan(1000, 1000)).toBe('—');
+    expect(formatBan(35_000, 0)).toBe('banned 35 s');
+    expect(formatBan(BAN_BASE_MS * 4, 0)).toBe('banned 4 min');
+  });
+});
