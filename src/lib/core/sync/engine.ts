@@ -25,6 +25,7 @@ import type { SyncReplica } from './replica.js';
 import type { CompareMsg, EntriesMsg, ErrorMsg, GetMsg, HelloMsg, ReplyMsg, SyncMsg } from './messages.js';
 import { decodeSyncMessage, encodeSyncMessage } from './codec.js';
 import { SyncOversizedError, SyncProtocolError, SyncWrongNetworkError } from './errors.js';
+import { isBanOffence } from '../peers/offences.js';
 import {
   GAP_BATCH_BYTES,
   SYNC_EXCHANGE_TIMEOUT_MS,
@@ -35,6 +36,14 @@ import {
   SYNC_PROTOCOL_VERSION,
   SYNC_SALT_BYTES
 } from './constants.js';
+
+/** What sync reads of an ingest rejection (the ledger's Rejection fits). */
+interface Rejected {
+  author?: string;
+  seq?: number;
+  code?: string;
+  message?: string;
+}
 
 /** Error code asking the peer to say hello again. */
 const NO_HELLO = 'sync-no-hello';
@@ -434,23 +443,34 @@ export class SyncEngine {
     });
     if (report.added + report.forks > 0) this.opts.onPeerOutcome?.(s.peer, 'useful');
     else if (report.rejected.length === 0) this.opts.onPeerOutcome?.(s.peer, 'empty');
-    // Blame the peer only for entries of its own answer: the same ingest may also settle (or
-    // refuse) entries other peers sent earlier that were waiting for these.
-    // A rejection that names no entry is counted as the answer's.
-    const theirs = (report.rejected as { author?: string; seq?: number }[]).filter(
-      (r) =>
-        r.author === undefined ||
-        r.seq === undefined ||
-        (r.author === req.author && r.seq >= req.from && r.seq <= req.to)
-    );
-    if (theirs.length > 0) {
-      const first = theirs[0] as { code?: string; message?: string };
+    const blame = this.blameable(report.rejected, req);
+    if (blame !== undefined) {
       this.opts.onPeerRejected?.(
         s.peer,
-        new LedgerError('InvalidEntriesError', first?.code ?? 'invalid-entries', first?.message ?? 'invalid entries')
+        new LedgerError('InvalidEntriesError', blame.code ?? 'invalid-entries', blame.message ?? 'invalid entries')
       );
     }
     this.pump();
+  }
+
+  /**
+   * The rejection to hold against the peer that answered `req`. A ban offence (bad signature,
+   * wrong network, malformed...) always comes from the answer itself: pending entries that the
+   * same ingest settles were verified when they arrived. Other refusals (a broken link, the
+   * causal rules) may belong to entries other peers sent earlier that were waiting for these,
+   * so they count only when they name an entry of the requested range (or no entry at all).
+   */
+  private blameable(rejected: readonly unknown[], req: GapRequest): Rejected | undefined {
+    const all = rejected as Rejected[];
+    return (
+      all.find((r) => isBanOffence(r.code)) ??
+      all.find(
+        (r) =>
+          r.author === undefined ||
+          r.seq === undefined ||
+          (r.author === req.author && r.seq >= req.from && r.seq <= req.to)
+      )
+    );
   }
 
   private pump(): void {
