@@ -6,7 +6,7 @@
 // score (P5), so a peer that keeps flooding falls below the graylist threshold and gossipsub then
 // drops all of its RPCs. Strikes halve every `strikeHalfLifeMs`.
 import { TopicValidatorResult, type GossipsubOpts } from '@libp2p/gossipsub';
-import { createPeerScoreParams, createTopicScoreParams, type PeerScoreThresholds } from '@libp2p/gossipsub/score';
+import { BANNED_APP_SCORE, gossipScoring, SCORE_THRESHOLDS } from '../src/lib/platform/gossip-scoring.js';
 import type { GossipSub } from '@libp2p/gossipsub';
 import type { PeerId } from '@libp2p/interface';
 import { UnsupportedLibraryError } from './errors.js';
@@ -87,45 +87,25 @@ export class PeerRateLimiter {
   }
 }
 
-/** Score weights: each strike is -1 × appSpecificWeight; each invalid message P4 below. */
-const APP_SPECIFIC_WEIGHT = 10;
-const INVALID_MESSAGE_WEIGHT = -10;
-export const GRAYLIST_THRESHOLD = -80;
+/** Below this gossipsub score a peer's RPCs are dropped unread (platform/gossip-scoring.ts). */
+export const GRAYLIST_THRESHOLD = SCORE_THRESHOLDS.graylistThreshold;
 
 /**
- * Gossipsub options that score `topics`: invalid messages (bad signatures, malformed) count
- * against the sender (P4, squared), and rate-limit strikes through P5. Everything else keeps
- * gossipsub's defaults; mesh delivery penalties are off (browsers may be quiet for hours).
- * IP colocation (P6) is off: browsers behind one NAT (or all on loopback) share an address, and
- * gossipsub keeps the (zero) scores of disconnected peers for an hour and counts them, so after
- * ten browsers had ever connected from one address every new one fell below the gossip
- * threshold and never heard peer discovery. The relay caps connections and reservations per IP
- * itself (relay/gater.ts).
+ * Gossipsub options that score `topics` (the browsers' parameters, platform/gossip-scoring.ts):
+ * invalid messages count against their originator (P4, squared), rate-limit strikes and bans
+ * through P5 (a banned peer is far below the graylist). Mesh delivery penalties are off
+ * (browsers may be quiet for hours), and so is IP colocation (P6): browsers behind one NAT (or
+ * all on loopback) share an address, and gossipsub keeps the (zero) scores of disconnected
+ * peers for an hour and counts them, so after ten browsers had ever connected from one address
+ * every new one fell below the gossip threshold and never heard peer discovery. The relay caps
+ * connections and reservations per IP itself (relay/gater.ts).
  */
-export function scoringOptions(topics: string[], limiter: PeerRateLimiter): Partial<GossipsubOpts> {
-  const topicParams = createTopicScoreParams({
-    topicWeight: 1,
-    timeInMeshWeight: 0,
-    firstMessageDeliveriesWeight: 0,
-    meshMessageDeliveriesWeight: 0,
-    meshFailurePenaltyWeight: 0,
-    invalidMessageDeliveriesWeight: INVALID_MESSAGE_WEIGHT,
-    invalidMessageDeliveriesDecay: 0.9
-  });
-  const thresholds: Partial<PeerScoreThresholds> = {
-    gossipThreshold: -10,
-    publishThreshold: -50,
-    graylistThreshold: GRAYLIST_THRESHOLD
-  };
-  return {
-    scoreParams: createPeerScoreParams({
-      topics: Object.fromEntries(topics.map((t) => [t, topicParams])),
-      appSpecificScore: (peer: string) => -limiter.strikes(peer),
-      appSpecificWeight: APP_SPECIFIC_WEIGHT,
-      IPColocationFactorWeight: 0
-    }),
-    scoreThresholds: thresholds
-  };
+export function scoringOptions(
+  topics: string[],
+  limiter: PeerRateLimiter,
+  isBanned: (peer: string) => boolean = () => false
+): Partial<GossipsubOpts> {
+  return gossipScoring(topics, (peer) => -limiter.strikes(peer) + (isBanned(peer) ? BANNED_APP_SCORE : 0));
 }
 
 /** The validator every relayed topic gets: one token per first-seen message. */

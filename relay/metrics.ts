@@ -20,6 +20,12 @@ export interface RelayMetricsSource {
   oversizedFrames(): number;
   /** Gossip entries refused by validation and not forwarded. */
   rejectedMessages(): number;
+  /** Bans imposed since start (relay/peer-bans.ts); 0 when absent. */
+  peerBans?(): number;
+  /** Peers banned now; 0 when absent. */
+  bannedPeers?(): number;
+  /** Connections refused because the peer was banned; 0 when absent. */
+  bannedConnectionsRefused?(): number;
   beaconsSeen(): number;
   beaconsRejected(): number;
   entriesRelayed(): number;
@@ -100,6 +106,21 @@ export function createRelayMetrics(src: RelayMetricsSource): RelayMetrics {
     'tabula_relay_rejected_messages_total',
     'Gossip entries refused by validation (size, encoding, network, signature, payload) and not forwarded.',
     src.rejectedMessages
+  );
+  counter(
+    'tabula_relay_peer_bans_total',
+    'Peers banned for invalid gossip (bad signature, wrong network, oversized, malformed, forged announcement).',
+    () => src.peerBans?.() ?? 0
+  );
+  gauge(
+    'tabula_relay_banned_peers',
+    'Peers banned now (disconnected, connections refused).',
+    () => src.bannedPeers?.() ?? 0
+  );
+  counter(
+    'tabula_relay_banned_connections_refused_total',
+    'Connections refused because the peer was banned.',
+    () => src.bannedConnectionsRefused?.() ?? 0
   );
   counter('tabula_relay_beacons_seen_total', 'Telemetry beacons verified.', src.beaconsSeen);
   counter('tabula_relay_beacons_rejected_total', 'Telemetry beacons that failed verification.', src.beaconsRejected);

@@ -19,6 +19,9 @@ import { onOversizedFrame, PeerRateLimiter, rateLimitValidator, scoringOptions }
 import { freeReservationsOnDisconnect } from './reservations.js';
 import { UnsupportedLibraryError } from './errors.js';
 import { exemptMeshPeers, type MeshPeer } from './mesh.js';
+import { RelayBans } from './peer-bans.js';
+import { mergeGaters } from '../src/lib/platform/ban-gater.js';
+import { blameOrigin } from '../src/lib/platform/gossip-origin.js';
 
 /** The circuit relay v2 HOP protocol (its first frame is capped). */
 export const HOP_PROTOCOL = '/libp2p/circuit/relay/0.2.0/hop';
@@ -37,10 +40,12 @@ export interface RelayNodeInit {
   /** Topics the relay joins so it forwards them between browsers; only these are accepted. */
   topics: string[];
   /**
-   * Content checks per topic, run after the rate limit: false rejects the message (not forwarded,
-   * and it costs the sender its gossipsub score), so junk stops at the first hop.
+   * Content checks per topic, run after the rate limit: false (or an error code, e.g.
+   * `bad-signature`) rejects the message: not forwarded, it costs its signed originator its
+   * gossipsub score, and a ban offence bans the originator (relay/peer-bans.ts), so junk stops
+   * at the first hop. `from` is the message's signed originator.
    */
-  contentValidators?: Record<string, (data: Uint8Array) => Promise<boolean>>;
+  contentValidators?: Record<string, (data: Uint8Array, from?: string) => Promise<boolean | string>>;
   /** Runs before the node starts listening, e.g. to register protocol handlers (the archive's sync). */
   beforeStart?: (node: RelayNode) => Promise<void>;
   /** Public multiaddrs announced instead of the listen address (e.g. behind a TLS proxy). */
@@ -66,6 +71,8 @@ export interface RelayGuards {
   oversizedFrames: { count: number };
   /** Gossip messages refused by a content validator (invalid entries). */
   rejectedMessages: { count: number };
+  /** Peers banned for invalid gossip (relay/peer-bans.ts). */
+  bans: RelayBans;
 }
 
 export interface RelayNodeHandle {
@@ -73,7 +80,11 @@ export interface RelayNodeHandle {
   guards: RelayGuards;
 }
 
-function gossipOptions(init: RelayNodeInit, limiter: PeerRateLimiter): Parameters<typeof gossipsub>[0] {
+function gossipOptions(
+  init: RelayNodeInit,
+  limiter: PeerRateLimiter,
+  bans: RelayBans
+): Parameters<typeof gossipsub>[0] {
   return {
     // The relay is a hub: it forwards what browsers publish even when it has no mesh peers yet.
     allowPublishToZeroTopicPeers: true,
@@ -95,7 +106,7 @@ function gossipOptions(init: RelayNodeInit, limiter: PeerRateLimiter): Parameter
       maxControlMessages: GOSSIP_LIMITS.maxControlIdsPerRpc,
       maxPeerInfos: GOSSIP_LIMITS.maxPeerInfosPerRpc
     },
-    ...scoringOptions(init.topics, limiter)
+    ...scoringOptions(init.topics, limiter, (p) => bans.isBanned(p))
   };
 }
 
@@ -124,6 +135,9 @@ export async function createRelayNode(init: RelayNodeInit): Promise<RelayNodeHan
     burst: init.gossipRate * GOSSIP_LIMITS.burstSeconds,
     strikeHalfLifeMs: GOSSIP_LIMITS.strikeHalfLifeMs
   });
+  // Other relays of the mesh forward everyone's gossip: never banned (the originator is).
+  const meshIds = new Set((init.meshPeers ?? []).map((p) => p.id.toString()));
+  const bans = new RelayBans(Date.now, (peer) => meshIds.has(peer));
   const small = { maxInboundStreams: CONNECTION_LIMITS.maxInboundStreamsSmall };
   const node = await createLibp2p({
     // Started below, once the gater and the reservation listener are bound.
@@ -140,7 +154,7 @@ export async function createRelayNode(init: RelayNodeInit): Promise<RelayNodeHan
     ],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux({ maxInboundStreams: CONNECTION_LIMITS.maxInboundStreamsPerConnection })],
-    connectionGater: gater.gater,
+    connectionGater: mergeGaters(gater.gater, bans.gater()),
     connectionManager: {
       maxConnections: init.maxConnections,
       maxIncomingPendingConnections: CONNECTION_LIMITS.maxIncomingPendingConnections,
@@ -162,7 +176,7 @@ export async function createRelayNode(init: RelayNodeInit): Promise<RelayNodeHan
           defaultDataLimit: BigInt(RELAY_LIMITS.circuitDataBytes)
         }
       }),
-      pubsub: gossipsub(gossipOptions(init, rateLimiter))
+      pubsub: gossipsub(gossipOptions(init, rateLimiter, bans))
     }
   });
   gater.bind({
@@ -171,9 +185,10 @@ export async function createRelayNode(init: RelayNodeInit): Promise<RelayNodeHan
     reservations: () => node.services.relay.reservations.entries()
   });
   freeReservationsOnDisconnect(node);
+  bans.bind(node);
   try {
     await init.beforeStart?.(node);
-    return await startGuarded(node, init, rateLimiter, gater.counters);
+    return await startGuarded(node, init, rateLimiter, gater.counters, bans);
   } catch (err) {
     await node.stop();
     throw err;
@@ -185,7 +200,8 @@ async function startGuarded(
   node: RelayNode,
   init: RelayNodeInit,
   rateLimiter: PeerRateLimiter,
-  gaterCounters: GaterCounters
+  gaterCounters: GaterCounters,
+  bans: RelayBans
 ): Promise<RelayNodeHandle> {
   await node.start();
   // After start: the relay service registers its HOP handler when it starts.
@@ -207,15 +223,19 @@ async function startGuarded(
       topic,
       content === undefined
         ? validate
-        : async (peer, msg) => {
-            const rate = validate(peer);
-            if (rate !== TopicValidatorResult.Accept) return rate;
-            if (await content(msg.data)) return TopicValidatorResult.Accept;
-            rejectedMessages.count++;
-            return TopicValidatorResult.Reject;
-          }
+        : blameOrigin(
+            async (peer, msg) => {
+              const rate = validate(peer);
+              if (rate !== TopicValidatorResult.Accept) return { verdict: rate };
+              const ok = await content(msg.data, msg.type === 'signed' ? msg.from.toString() : undefined);
+              if (ok === true) return { verdict: TopicValidatorResult.Accept };
+              rejectedMessages.count++;
+              return { verdict: TopicValidatorResult.Reject, code: ok === false ? undefined : ok };
+            },
+            { onInvalid: (origin, _via, code) => void bans.offence(origin, code) }
+          )
     );
     node.services.pubsub.subscribe(topic);
   }
-  return { node, guards: { gater: gaterCounters, rateLimiter, oversizedFrames, rejectedMessages } };
+  return { node, guards: { gater: gaterCounters, rateLimiter, oversizedFrames, rejectedMessages, bans } };
 }

@@ -9,6 +9,8 @@ import { networkNames, shortNetworkId } from '../src/lib/core/topics.js';
 import { TIME_PROTOCOL_ID } from '../src/lib/core/clock/constants.js';
 import { handleTime } from '../src/lib/platform/time-protocol.js';
 import { openEntry } from '../src/lib/core/entry.js';
+import { errorCode } from '../src/lib/core/peers/offences.js';
+import { checkAnnouncement } from '../src/lib/core/peers/announcement.js';
 import type { RelayConfig } from './config.js';
 import { createHttpServer } from './http.js';
 import { loadOrCreateKey } from './key.js';
@@ -62,6 +64,9 @@ function metricsSource(
     rateLimitedMessages: () => guards.rateLimiter.refused,
     oversizedFrames: () => guards.oversizedFrames.count,
     rejectedMessages: () => guards.rejectedMessages.count,
+    peerBans: () => guards.bans.total,
+    bannedPeers: () => guards.bans.active().length,
+    bannedConnectionsRefused: () => guards.bans.gate.refused,
     beaconsSeen: () => telemetry.counters.beaconsSeen,
     beaconsRejected: () => telemetry.counters.beaconsRejected,
     entriesRelayed: () => telemetry.counters.entriesRelayed
@@ -107,8 +112,13 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
       [names.entriesTopic]: (data) =>
         openEntry(data, netId, genesis).then(
           () => true,
-          () => false
-        )
+          (err: unknown) => errorCode(err) ?? false
+        ),
+      // Announcements bound to their sender: nobody announces addresses for another peer id.
+      [names.discoveryTopic]: async (data, from) => {
+        const verdict = checkAnnouncement(data, from);
+        return verdict === 'ok' || verdict === 'unsupported-key' ? true : verdict;
+      }
     },
     beforeStart: opened && (async (n) => void (archive = await startArchive({ opened, node: n, networkIdHex: id })))
   }).catch(async (err: unknown) => {

@@ -2,6 +2,7 @@
 // core code the browsers use (an invalid one is Rejected: not forwarded, sender's score lowered)
 // and keeps the latest per node for /api/network. It also counts the entries it forwards.
 import { TopicValidatorResult, type GossipSub, type TopicValidatorFn } from '@libp2p/gossipsub';
+import { blameOriginOf } from '../src/lib/platform/gossip-origin.js';
 import { BeaconTable, type NetworkNode } from '../src/lib/core/telemetry-table.js';
 import { MAX_BEACON_BYTES, verifyBeacon } from '../src/lib/core/telemetry.js';
 
@@ -37,9 +38,11 @@ type Pubsub = Pick<GossipSub, 'topicValidators'>;
 function chain(pubsub: Pubsub, topic: string, next: TopicValidatorFn): void {
   const first = pubsub.topicValidators.get(topic);
   if (first === undefined) throw new Error(`no validator on ${topic} to chain after`);
+  const guarded = blameOriginOf(next);
   pubsub.topicValidators.set(topic, async (peer, msg) => {
     const verdict = await first(peer, msg);
-    return verdict === TopicValidatorResult.Accept ? next(peer, msg) : verdict;
+    // Rejects land on the message's signer, never on a relay that carried it (gossip-origin.ts).
+    return verdict === TopicValidatorResult.Accept ? guarded(peer, msg) : verdict;
   });
 }
 

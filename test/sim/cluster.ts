@@ -11,6 +11,7 @@ import { encodeEntry } from '../../src/lib/core/entry.js';
 import { headsRoot } from '../../src/lib/core/heads-digest.js';
 import type { Genesis } from '../../src/lib/core/types.js';
 import type { LedgerError } from '../../src/lib/core/errors.js';
+import { PeerBook } from '../../src/lib/core/peers/score.js';
 
 export const SIM_TICK_MS = 250;
 
@@ -22,6 +23,8 @@ export interface SimNode {
   /** Connected peers and the epoch of each connection. */
   links: Map<string, number>;
   rejections: { peer: string; code: string }[];
+  /** Peer scores and bans, when the node runs them (a ban closes the link until it ends). */
+  book?: PeerBook;
 }
 
 export interface ClusterOptions {
@@ -39,6 +42,8 @@ export interface AddNodeOptions {
   wrapReplica?: (r: SyncReplica, tl: TestLedger) => SyncReplica;
   /** Replaces the node's outgoing sync messages (hostile peers); null drops the message. */
   wrapSend?: (to: string, bytes: Uint8Array) => Uint8Array | null;
+  /** Score peers and ban offenders (src/lib/core/peers), as the worker's sync driver does. */
+  scoring?: boolean;
 }
 
 export class Cluster {
@@ -66,7 +71,17 @@ export class Cluster {
         const out = o.wrapSend ? o.wrapSend(to, bytes) : bytes;
         if (out) this.sendSync(node, to, out);
       },
-      onPeerRejected: (peer: string, e: LedgerError) => node.rejections.push({ peer, code: e.code })
+      onPeerRejected: (peer: string, e: LedgerError) => {
+        node.rejections.push({ peer, code: e.code });
+        // A ban hangs up (after the current message), and the link stays closed while it lasts.
+        if (node.book?.offence(peer, e.code)) this.net.schedule(0, () => this.refreshLinks());
+      },
+      ...(o.scoring
+        ? {
+            onPeerOutcome: (peer, outcome) => node.book?.record(peer, outcome),
+            peerScore: (peer) => node.book?.score(peer) ?? 0
+          }
+        : {})
     };
     Object.assign(node, {
       id,
@@ -74,7 +89,8 @@ export class Cluster {
       engine: new SyncEngine(engineOpts),
       honest: o.honest ?? true,
       links: new Map(),
-      rejections: []
+      rejections: [],
+      book: o.scoring ? new PeerBook({ now: this.net.now }) : undefined
     });
     this.nodes.set(id, node);
     const offset = this.net.rand() * SIM_TICK_MS;
@@ -99,7 +115,8 @@ export class Cluster {
         const na = this.nodes.get(a)!;
         const nb = this.nodes.get(b)!;
         const up = na.links.has(b);
-        const can = this.net.canTalk(a, b);
+        const banned = na.book?.isBanned(b) === true || nb.book?.isBanned(a) === true;
+        const can = this.net.canTalk(a, b) && !banned;
         if (up && !can) {
           na.links.delete(b);
           nb.links.delete(a);

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { Stream } from '@libp2p/interface';
+import { publicKeyToProtobuf } from '@libp2p/crypto/keys';
 import { DEFAULT_MAX_ENTRY_BYTES } from '../../src/lib/core/constants.js';
 import { createEntry, encodeEntry } from '../../src/lib/core/entry.js';
 import { defaultGenesis, networkId } from '../../src/lib/core/genesis.js';
@@ -101,22 +102,42 @@ describe('relay gossip frame cap', () => {
     expect(r.guards.oversizedFrames.count).toBe(0);
   });
 
-  it('validates entries with the core: junk is rejected, not forwarded, and costs the sender', async () => {
+  it('validates entries with the core: junk is rejected, not forwarded, and bans its sender', async () => {
     const r = await relay();
     const topic = r.node.services.pubsub.getTopics().find((t) => t.endsWith('/entries'))!;
     const [a, b] = await meshedPair(r, topic);
+    const h = await client(r);
+    h.services.pubsub.subscribe(topic);
+    await waitFor(
+      () => h.services.pubsub.getSubscribers(topic).some((p) => p.equals(r.node.peerId)),
+      'h to see the relay subscribed'
+    );
     const got = received(b, topic);
     const good = await largestEntry();
     const forged = good.slice();
     forged[forged.length - 10] ^= 1; // the signature no longer verifies
-    for (const junk of [new Uint8Array(300).fill(7), forged]) await a.services.pubsub.publish(topic, junk);
-    await waitFor(() => r.guards.rejectedMessages.count === 2, 'both refused at the relay');
+    for (const junk of [new Uint8Array(300).fill(7), forged])
+      await h.services.pubsub.publish(topic, junk).catch(() => {});
+    await waitFor(() => r.guards.rejectedMessages.count >= 1, 'junk refused at the relay');
+    // The first invalid message bans the sender: disconnected, and the gater refuses it.
+    await waitFor(() => r.guards.bans.isBanned(h.peerId.toString()), 'h banned');
+    await waitFor(() => h.getConnections(r.node.peerId).length === 0, 'h disconnected', 5000);
+    await h.dial(multiaddr(relayAddr(r))).catch(() => undefined);
+    await waitFor(() => r.guards.bans.gate.refused > 0, 'the redial refused by the gater', 5000);
+    await waitFor(() => h.getConnections(r.node.peerId).length === 0, 'h still cut off', 5000);
+    // Honest traffic flows on.
     await a.services.pubsub.publish(topic, good);
     await waitFor(() => got.length === 1, 'the valid entry to pass');
     expect(got).toEqual([good]);
     const relayPubsub = r.node.services.pubsub as unknown as GossipInternals;
-    await waitFor(() => relayPubsub.getScore(a.peerId.toString()) < 0, "the sender's score to drop", 5000);
+    await waitFor(
+      () => relayPubsub.getScore(h.peerId.toString()) < GRAYLIST_THRESHOLD,
+      'h below the graylist (P5 of a banned peer)',
+      5000
+    );
+    expect(relayPubsub.getScore(a.peerId.toString())).toBeGreaterThanOrEqual(0);
     expect(relayPubsub.getScore(b.peerId.toString())).toBeGreaterThanOrEqual(0);
+    expect(r.guards.bans.active().map((x) => x.peer)).toEqual([h.peerId.toString()]);
   });
 
   it('hangs up on a peer whose gossip frame is over the cap, before buffering it', async () => {
@@ -134,13 +155,15 @@ describe('relay gossip rate limit', () => {
   it('drops messages above the per-peer rate and graylists the flooder', async () => {
     const rate = 5;
     const r = await relay({ gossipRate: rate });
-    // Discovery: no content check there, so only the rate limit decides.
+    // Discovery: valid announcements of a's own id, so only the rate limit decides.
     const topic = r.node.services.pubsub.getTopics().find((t) => t.endsWith('/discovery'))!;
     const [a, b] = await meshedPair(r, topic);
     const got = received(b, topic);
     const started = Date.now();
     const sent = 60;
-    for (let i = 0; i < sent; i++) await a.services.pubsub.publish(topic, Uint8Array.of(i, 1, 2, 3));
+    const key = publicKeyToProtobuf(a.peerId.publicKey!);
+    const announcement = Uint8Array.from([0x0a, key.length, ...key]);
+    for (let i = 0; i < sent; i++) await a.services.pubsub.publish(topic, announcement);
     await waitFor(() => r.guards.rateLimiter.refused > 0, 'refusals');
     const elapsedS = (Date.now() - started) / 1000;
     const allowed = rate * GOSSIP_LIMITS.burstSeconds + Math.ceil(rate * elapsedS) + 1;

@@ -113,8 +113,10 @@ describe('relay telemetry', () => {
     const r = await relay();
     const topic = networkNames(r.networkId).entriesTopic;
     const c = await client(r, topic);
-    // Junk is refused by the relay's entry validation and is not counted as relayed.
-    await c.services.pubsub.publish(topic, new Uint8Array([1, 2, 3]));
+    // Junk is refused by the relay's entry validation and is not counted as relayed (its
+    // sender is banned, so it comes from another client).
+    const junk = await client(r, topic);
+    await junk.services.pubsub.publish(topic, new Uint8Array([1, 2, 3]));
     await waitFor(() => r.guards.rejectedMessages.count === 1, 'junk refused');
     const chain = await makeChain(await keysFromByte(8), 2, networkId(defaultGenesis()));
     for (const h of chain) await c.services.pubsub.publish(topic, encodeEntry(h.entry));

@@ -12,7 +12,9 @@ import { gossipsub, type GossipSub } from '@libp2p/gossipsub';
 import { pubsubPeerDiscovery } from '@libp2p/pubsub-peer-discovery';
 import { isPrivate } from '@libp2p/utils';
 import { WebSockets } from '@multiformats/multiaddr-matcher';
-import type { PrivateKey } from '@libp2p/interface';
+import type { ConnectionGater, PrivateKey } from '@libp2p/interface';
+import type { GossipsubOpts } from '@libp2p/gossipsub';
+import { mergeGaters } from './ban-gater.js';
 import type { Multiaddr } from '@multiformats/multiaddr';
 
 export interface BrowserNodeInit {
@@ -26,6 +28,10 @@ export interface BrowserNodeInit {
   maxConnections: number;
   /** Circuit reservations held at once, each on a different relay (default 1). */
   reservations?: number;
+  /** Further gater rules (e.g. bans, platform/ban-gater.ts), merged with the relay-aware one. */
+  gater?: ConnectionGater;
+  /** Further gossipsub options (e.g. peer scoring, platform/gossip-scoring.ts). */
+  gossip?: Partial<GossipsubOpts>;
 }
 
 export type BrowserServices = { identify: Identify; ping: Ping; pubsub: GossipSub };
@@ -58,13 +64,14 @@ export async function createBrowserNode(init: BrowserNodeInit): Promise<BrowserN
     transports: [webSockets(), webRTC({ rtcConfiguration: { iceServers: init.iceServers } }), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    connectionGater: relayAwareGater(init.relays),
+    connectionGater:
+      init.gater === undefined ? relayAwareGater(init.relays) : mergeGaters(relayAwareGater(init.relays), init.gater),
     connectionManager: { maxConnections: init.maxConnections },
     peerDiscovery: [pubsubPeerDiscovery({ topics: [init.discoveryTopic], interval: init.discoveryIntervalMs })],
     services: {
       identify: identify(),
       ping: ping(),
-      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true })
+      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, ...init.gossip })
     }
   });
 }

@@ -1,11 +1,14 @@
 // Push: every local entry is published on the network's entries topic. Entries heard there are
 // judged by a gossipsub topic validator BEFORE gossipsub delivers or forwards them: junk is
-// Rejected (not forwarded, and gossipsub lowers the sender's score), entries this node already
+// Rejected (not forwarded, and gossipsub lowers the score of its signed originator; junk that a
+// relay or another peer merely carried is Ignored instead, see platform/gossip-origin.ts), entries this node already
 // stored or cannot take right now are Ignored (not forwarded, no penalty), and only verified
 // entries are Accepted, forwarded and queued for the ledger. Filling gaps left by missed
 // messages is the sync protocol's job, not this module's.
 import { TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub';
 import type { PeerId } from '@libp2p/interface';
+import { blameOrigin, originOf, type OriginBlame } from '../platform/gossip-origin.js';
+import { errorCode } from '../core/peers/offences.js';
 import { toHex } from '../core/bytes.js';
 import { GOSSIP_INGEST_BATCH, GOSSIP_MAX_QUEUED, GOSSIP_SEEN_HASHES, GOSSIP_TRACKED_PEERS } from '../core/constants.js';
 import { decodeEntry, encodeEntry, verifyEntry } from '../core/entry.js';
@@ -52,11 +55,11 @@ export interface GossipStats {
   causalIgnored: number;
   /** Accepted entries the ledger refused (e.g. broken chain) or could not store. */
   ingestFailed: number;
-  /** Rejected messages per propagating peer id; bounded, the least recently updated peer goes first. */
+  /** Rejected messages per originating peer id (signed `from`); bounded, the least recently updated peer goes first. */
   rejectedByPeer: Map<string, number>;
 }
 
-export interface GossipHooks {
+export interface GossipHooks extends OriginBlame {
   /**
    * An ingest held entries whose predecessors or dependencies are missing (report.pending > 0):
    * the sync driver asks its peers for them.
@@ -109,15 +112,17 @@ export function startEntryGossip(
     seen.add(hashHex);
   };
 
-  const reject = (peer: PeerId): TopicValidatorResult => {
+  type Verdict = { verdict: TopicValidatorResult; code?: string };
+  const ignore: Verdict = { verdict: TopicValidatorResult.Ignore };
+  const reject = (peer: PeerId, msg: Message, code: string | undefined): Verdict => {
     stats.rejected++;
-    const id = peer.toString();
+    const id = originOf(msg, peer.toString());
     const n = (stats.rejectedByPeer.get(id) ?? 0) + 1;
     stats.rejectedByPeer.delete(id);
     if (stats.rejectedByPeer.size >= lim.trackedPeers)
       stats.rejectedByPeer.delete(stats.rejectedByPeer.keys().next().value!);
     stats.rejectedByPeer.set(id, n);
-    return TopicValidatorResult.Reject;
+    return { verdict: TopicValidatorResult.Reject, code };
   };
 
   // Batches keep the ledger's work ordered and its write transactions few.
@@ -137,14 +142,14 @@ export function startEntryGossip(
     draining = undefined;
   };
 
-  const validate = async (peer: PeerId, msg: Message): Promise<TopicValidatorResult> => {
-    if (stopped || msg.topic !== topic) return TopicValidatorResult.Ignore;
+  const judge = async (peer: PeerId, msg: Message): Promise<Verdict> => {
+    if (stopped || msg.topic !== topic) return ignore;
     stats.received++;
     // Bounded before any parsing or queueing.
-    if (msg.data.byteLength > maxBytes) return reject(peer);
+    if (msg.data.byteLength > maxBytes) return reject(peer, msg, 'oversized-entry');
     if (inProgress >= lim.maxQueued) {
       stats.dropped++;
-      return TopicValidatorResult.Ignore;
+      return ignore;
     }
     inProgress++;
     let queued = false;
@@ -152,7 +157,7 @@ export function startEntryGossip(
       const h = decodeEntry(msg.data, maxBytes);
       if (seen.has(toHex(h.hash))) {
         stats.duplicates++;
-        return TopicValidatorResult.Ignore;
+        return ignore;
       }
       // The ledger's own checks, so what is forwarded is what every honest ledger accepts.
       await verifyEntry(h.entry, ledger.networkId, ledger.genesis);
@@ -160,20 +165,22 @@ export function startEntryGossip(
       // Ignored, not rejected: the peer that carried it (often the relay) is not to blame.
       if ((await ledger.precheck(h)) === 'refused') {
         stats.causalIgnored++;
-        return TopicValidatorResult.Ignore;
+        return ignore;
       }
-      if (stopped) return TopicValidatorResult.Ignore;
+      if (stopped) return ignore;
       stats.accepted++;
       queue.push(h);
       queued = true;
       draining ??= drain();
-      return TopicValidatorResult.Accept;
-    } catch {
-      return reject(peer);
+      return { verdict: TopicValidatorResult.Accept };
+    } catch (err) {
+      return reject(peer, msg, errorCode(err));
     } finally {
       if (!queued) inProgress--;
     }
   };
+
+  const validate = blameOrigin(judge, hooks);
 
   pubsub.topicValidators.set(topic, validate);
   pubsub.subscribe(topic);

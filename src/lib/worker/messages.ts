@@ -27,6 +27,14 @@ export interface PeerStatus {
    * with it (`at`, ms since the epoch): entries, and ms it has been seen behind; null before one.
    */
   lag?: { entries: number; ms: number; at: number } | null;
+  /**
+   * Peer score (src/lib/core/peers/score.ts): moving average of its answers (useful +1, empty 0,
+   * late -0.5, timed out or invalid -1) minus an RTT term up to 0.25; null until it answered.
+   */
+  score?: number | null;
+  /** Banned (disconnected, redials refused) until `bannedUntil` (ms since the epoch). */
+  banned?: boolean;
+  bannedUntil?: number | null;
 }
 
 /** This node's clock offset, lag and sync latency (core/clock). */
@@ -43,6 +51,18 @@ export interface ClockStatus {
   syncLatency: LatencySummary;
 }
 
+/** A ban in force (src/lib/core/peers/score.ts). */
+export interface BanStatus {
+  peer: string;
+  /** Error code that caused it, e.g. `bad-signature`, `sync-wrong-network`, `forged-announcement`. */
+  reason: string;
+  /** ms since the epoch. */
+  since: number;
+  until: number;
+  /** Bans of this peer not yet forgotten, this one included (each doubles the length, up to 1 h). */
+  offences: number;
+}
+
 export interface RelayStatus {
   addr: string;
   connected: boolean;
@@ -55,6 +75,8 @@ export interface NetworkStatus {
   peerId: string;
   online: boolean;
   peers: PeerStatus[];
+  /** Bans in force, most recent first (at most 100). */
+  bans?: BanStatus[];
   relays: RelayStatus[];
   /** Our dialable addresses (circuit/webrtc), once a relay reservation is held. */
   addrs: string[];

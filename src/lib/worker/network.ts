@@ -10,6 +10,7 @@ import { PeerDialer } from './peer-dialer.js';
 import { classify, peerStatuses, RttProbe } from './peer-status.js';
 import { RelayKeeper } from './relay-keeper.js';
 import { groupRelays, RELAY_POOL_DEFAULTS } from './relay-list.js';
+import { PeerGuard, relayIdsOf } from './peer-guard.js';
 
 const RTT_INTERVAL_MS = 5000;
 const DISCOVERY_INTERVAL_MS = 2000;
@@ -22,6 +23,8 @@ export interface RunningNetwork {
   echo(peerId: string, data: Uint8Array): Promise<Uint8Array>;
   /** Last measured ping RTT to a peer, ms. */
   rttOf(peerId: string): number | undefined;
+  /** Peer scores and bans (gater, gossip blame, discovery check). */
+  readonly guard: PeerGuard;
   stop(): Promise<void>;
 }
 
@@ -34,7 +37,7 @@ export interface NetworkInit {
   /** Aborts start-up (e.g. while still waiting for the site's relay list). */
   signal: AbortSignal;
   /** Registers further protocols (e.g. sync) on the node before it starts. */
-  setup?: (node: BrowserNode) => Promise<void>;
+  setup?: (node: BrowserNode, guard: PeerGuard) => Promise<void>;
 }
 
 /** GET /api/relays, retried with capped backoff until it answers or `signal` aborts: offline is normal. */
@@ -75,6 +78,8 @@ export async function startNetwork({
   const names = networkNames(networkIdHex);
   const relays = await fetchRelays(config.origin, signal);
   const maxActive = config.maxRelays ?? RELAY_POOL_DEFAULTS.maxActive;
+  const relayIds = relayIdsOf(relays);
+  const guard = new PeerGuard((p) => relayIds.has(p));
   const node: BrowserNode = await createBrowserNode({
     privateKey,
     relays,
@@ -82,8 +87,12 @@ export async function startNetwork({
     discoveryTopic: names.discoveryTopic,
     discoveryIntervalMs: DISCOVERY_INTERVAL_MS,
     maxConnections: 64,
-    reservations: Math.min(maxActive, groupRelays(relays).length)
+    reservations: Math.min(maxActive, groupRelays(relays).length),
+    gater: guard.gater(),
+    gossip: guard.gossipOptions([names.entriesTopic, names.telemetryTopic, names.discoveryTopic])
   });
+  guard.bind(node);
+  guard.guardDiscovery(node.services.pubsub, names.discoveryTopic);
   const keeper = new RelayKeeper(node, relays, { maxActive });
   const dialer = new PeerDialer(node, keeper.ids);
   const rtt = new RttProbe(node, RTT_INTERVAL_MS);
@@ -92,12 +101,13 @@ export async function startNetwork({
   const since = (): number => Date.now() - startedAt;
 
   const status = (): NetworkStatus => {
-    const peers = peerStatuses(node, keeper.ids, rtt.rtts);
+    const peers = peerStatuses(node, keeper.ids, rtt.rtts).map((p) => ({ ...p, ...guard.peerInfo(p.id) }));
     const relayList = keeper.list();
     return {
       peerId: node.peerId.toString(),
       online: relayList.some((r) => r.connected) || peers.some((p) => p.transport === 'webrtc'),
       peers,
+      bans: guard.bans(),
       relays: relayList,
       addrs: node.getMultiaddrs().map((ma) => ma.toString()),
       startedAt,
@@ -114,7 +124,7 @@ export async function startNetwork({
   };
 
   await handleEcho(node, names.echoProtocol);
-  await setup?.(node);
+  await setup?.(node, guard);
   node.addEventListener('connection:open', (ev) => {
     const kind = classify(ev.detail);
     if (kind === 'websocket' && keeper.ids.has(ev.detail.remotePeer.toString())) timings.relayMs ??= since();
@@ -138,8 +148,10 @@ export async function startNetwork({
     status,
     echo: (peerId, data) => echo(node, names.echoProtocol, peerId, data),
     rttOf: (peerId) => rtt.rtts.get(peerId),
+    guard,
     async stop() {
       clearTimeout(pending);
+      guard.stop();
       rtt.stop();
       dialer.stop();
       keeper.stop();

@@ -25,6 +25,7 @@ import { ClockSync } from './clock-sync.js';
 import { LagMonitor } from './lag-monitor.js';
 import { clockStatus, originTimeOf, withClockAndLag } from './clock-status.js';
 import { TIME_PROTOCOL_ID } from '../core/clock/constants.js';
+import type { PeerGuard } from './peer-guard.js';
 
 const STATUS_THROTTLE_MS = 100;
 const NETWORK_RETRY_MAX_MS = 30_000;
@@ -49,7 +50,13 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
   const peerId = peerIdFromPrivateKey(privateKey).toString();
 
   // Status is asked for while the network is still starting.
-  const live: { network?: RunningNetwork; networkError: string | null; sync?: SyncDriver; clock?: ClockSync } = {
+  const live: {
+    network?: RunningNetwork;
+    networkError: string | null;
+    sync?: SyncDriver;
+    clock?: ClockSync;
+    guard?: PeerGuard;
+  } = {
     networkError: null
   };
   // Catch-up runs from the start: its Merkle tree follows the ledger even while offline, and the
@@ -60,7 +67,9 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
     now: () => Date.now(),
     randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
     onPeerRejected: (peer, err) => live.sync?.onPeerRejected(peer, err),
-    onCompared: (peer, diffs) => lag.compared(peer, diffs)
+    onCompared: (peer, diffs) => lag.compared(peer, diffs),
+    onPeerOutcome: (peer, outcome) => live.guard?.report(peer, outcome),
+    peerScore: (peer) => live.guard?.book.score(peer) ?? 0
   });
   const lag = new LagMonitor(engine);
   lag.start();
@@ -78,6 +87,7 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
       peerId,
       online: net?.online ?? false,
       peers: withClockAndLag(net?.peers ?? [], live.clock, lag),
+      bans: net?.bans ?? [],
       relays: net?.relays ?? [],
       addrs: net?.addrs ?? [],
       startedAt: net?.startedAt ?? Date.now(),
@@ -126,13 +136,15 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
           networkIdHex,
           onChange: pushStatus,
           signal: abort.signal,
-          setup: async (node) => {
+          setup: async (node, guard) => {
             await live.sync?.stop();
+            live.guard = guard;
             live.sync = new SyncDriver({
               node,
               engine,
               protocol: SYNC_PROTOCOL_ID(shortNetworkId(networkIdHex)),
-              rttOf: (peer) => live.network?.rttOf(peer)
+              rttOf: (peer) => live.network?.rttOf(peer),
+              guard
             });
             await live.sync.start();
             await live.clock?.stop();
@@ -153,7 +165,7 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
           networkNames(networkIdHex).entriesTopic,
           genesis.maxEntryBytes,
           {},
-          { onPending: () => live.sync?.pendingSeen() }
+          { onPending: () => live.sync?.pendingSeen(), ...network.guard.gossipBlame() }
         );
         telemetry = startTelemetry({
           pubsub: network.node.services.pubsub,

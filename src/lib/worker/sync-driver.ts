@@ -19,6 +19,7 @@ import { SYNC_MAX_MESSAGE_BYTES } from '../core/sync/constants.js';
 import { SyncWrongNetworkError } from '../core/sync/errors.js';
 import { classify } from './peer-status.js';
 import type { SyncDriverStats } from './messages.js';
+import type { PeerGuard } from './peer-guard.js';
 
 /** Engine tick period, ms (timeouts, periodic anti-entropy, gap-fill scheduling). */
 export const SYNC_TICK_MS = 250;
@@ -59,6 +60,8 @@ export interface SyncDriverInit {
    * "the relay is back", so it does not start an exchange with every peer. Default false.
    */
   hub?: boolean;
+  /** Peer scores and bans: invalid data is an offence (a ban for ban offences), RTTs feed the score. */
+  guard?: Pick<PeerGuard, 'offence' | 'setRtt'>;
 }
 
 /** The engine's transport in the worker. Create it before node.start(), call start() once. */
@@ -115,8 +118,12 @@ export class SyncDriver {
     void this.flush(link);
   }
 
-  /** The engine's `onPeerRejected`: another network's peer is disconnected. */
+  /**
+   * The engine's `onPeerRejected`: the offence is scored (and bans the peer for invalid data,
+   * which also disconnects it); another network's peer is disconnected in any case.
+   */
   onPeerRejected(peer: string, err: LedgerError): void {
+    this.init.guard?.offence(peer, err.code);
     if (err.code !== new SyncWrongNetworkError().code) return; // counted by the engine per peer
     this.stats.wrongNetworkDisconnects++;
     const link = this.links.get(peer);
@@ -153,7 +160,9 @@ export class SyncDriver {
   private tick(): void {
     for (const peer of this.links.keys()) {
       const rtt = this.init.rttOf?.(peer);
-      if (rtt !== undefined) this.init.engine.setRtt(peer, rtt);
+      if (rtt === undefined) continue;
+      this.init.engine.setRtt(peer, rtt);
+      this.init.guard?.setRtt(peer, rtt);
     }
     this.init.engine.tick();
     this.confirmAfterFill();

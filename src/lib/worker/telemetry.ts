@@ -2,6 +2,7 @@
 // every BEACON_INTERVAL_MS (± jitter), verifies every beacon heard there (a gossipsub topic
 // validator: invalid ones are Rejected and never forwarded), keeps the latest per node, and
 // measures sync latency of entries that arrive from other nodes.
+import { blameOriginOf } from '../platform/gossip-origin.js';
 import { TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub';
 import { headsRoot } from '../core/heads-digest.js';
 import type { Ledger } from '../core/ledger.js';
@@ -72,7 +73,8 @@ export function startTelemetry(init: TelemetryInit): Telemetry {
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
 
-  const validate = async (_peer: unknown, msg: Message): Promise<TopicValidatorResult> => {
+  // Rejects land on the beacon's signer, never on the relay that carried it (gossip-origin.ts).
+  const validate = blameOriginOf(async (_peer: unknown, msg: Message): Promise<TopicValidatorResult> => {
     if (stopped || msg.topic !== topic) return TopicValidatorResult.Ignore;
     if (msg.data.byteLength > MAX_BEACON_BYTES) return (rejected++, TopicValidatorResult.Reject);
     try {
@@ -84,7 +86,7 @@ export function startTelemetry(init: TelemetryInit): Telemetry {
       rejected++;
       return TopicValidatorResult.Reject;
     }
-  };
+  });
 
   const body = async (): Promise<BeaconBody> => {
     const est = await (init.estimate ?? browserEstimate)().catch((): StorageEstimate => ({}));

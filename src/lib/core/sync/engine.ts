@@ -25,6 +25,7 @@ import type { SyncReplica } from './replica.js';
 import type { CompareMsg, EntriesMsg, ErrorMsg, GetMsg, HelloMsg, ReplyMsg, SyncMsg } from './messages.js';
 import { decodeSyncMessage, encodeSyncMessage } from './codec.js';
 import { SyncOversizedError, SyncProtocolError, SyncWrongNetworkError } from './errors.js';
+import { isBanOffence } from '../peers/offences.js';
 import {
   GAP_BATCH_BYTES,
   SYNC_EXCHANGE_TIMEOUT_MS,
@@ -35,6 +36,14 @@ import {
   SYNC_PROTOCOL_VERSION,
   SYNC_SALT_BYTES
 } from './constants.js';
+
+/** What sync reads of an ingest rejection (the ledger's Rejection fits). */
+interface Rejected {
+  author?: string;
+  seq?: number;
+  code?: string;
+  message?: string;
+}
 
 /** Error code asking the peer to say hello again. */
 const NO_HELLO = 'sync-no-hello';
@@ -55,6 +64,16 @@ export interface SyncEngineOptions {
   onPeerRejected?: (peer: string, error: LedgerError) => void;
   /** A comparison with `peer` finished (or its hello showed equal roots): where our heads and its differ (lag, clock/lag.ts). */
   onCompared?: (peer: string, diffs: Difference[]) => void;
+  /**
+   * How one answer of a peer went, for peer scoring (src/lib/core/peers): `useful` (a range
+   * answer brought entries or fork evidence), `empty` (a range answer with nothing new, an error
+   * answer), `late` (a range answer after its request timed out), `timeout` (a range request or
+   * an exchange step unanswered). Finished exchanges are not scored: every live peer finishes
+   * them, often, and they would wash out the rarer range answers that tell peers apart.
+   */
+  onPeerOutcome?: (peer: string, outcome: 'useful' | 'empty' | 'late' | 'timeout') => void;
+  /** The node's peer score, used to rank gap-fill (and join) candidates; higher is better. */
+  peerScore?: (peer: string) => number;
   /** Test and benchmark knobs. */
   exchange?: Partial<Pick<ExchangeOptions, 'maxTurnBytes' | 'timeoutMs'>>;
   gap?: { batchBytes?: number; batchSeqs?: number; timeoutMs?: number; maxRequestsTotal?: number };
@@ -95,6 +114,7 @@ export class SyncEngine {
       now: opts.now,
       random: () => this.random(),
       localHead: (a) => this.tree.get(a)?.seq ?? 0,
+      peerScore: opts.peerScore,
       ...opts.gap
     });
   }
@@ -140,6 +160,7 @@ export class SyncEngine {
           if (!x.expired(now)) continue;
           map.delete(x.xid);
           s.exchangesFailed++;
+          this.opts.onPeerOutcome?.(s.peer, 'timeout');
           // A lost step: try again soon (jittered) rather than a whole period later.
           if (x.initiator) s.nextSyncAt = Math.min(s.nextSyncAt, now + this.exchangeTimeout() * this.random());
         }
@@ -149,7 +170,7 @@ export class SyncEngine {
       if (!s.hello && !s.rejected && now - s.helloSentAt > this.exchangeTimeout()) this.sayHello(s);
     }
     this.partitionChanged(this.partition.evaluate());
-    this.gap.tick();
+    for (const r of this.gap.tick()) this.opts.onPeerOutcome?.(r.peer, 'timeout');
     this.pump();
   }
 
@@ -359,7 +380,10 @@ export class SyncEngine {
       this.gap.removePeer(s.peer);
       this.partitionChanged(this.partition.forget(s.peer));
     }
-    if (m.rid && this.gap.pending(m.rid, s.peer)) this.gap.fail(m.rid);
+    if (m.rid && this.gap.pending(m.rid, s.peer)) {
+      this.gap.fail(m.rid);
+      this.opts.onPeerOutcome?.(s.peer, 'empty');
+    }
     if (m.xid && s.mine.delete(m.xid)) s.exchangesFailed++;
   }
 
@@ -399,7 +423,11 @@ export class SyncEngine {
 
   private async onEntries(s: PeerSession, m: EntriesMsg): Promise<void> {
     const req: GapRequest | undefined = this.gap.pending(m.rid, s.peer);
-    if (!req) return; // late (timed out) or unsolicited
+    if (!req) {
+      // Late (timed out) or unsolicited: not ingested.
+      this.opts.onPeerOutcome?.(s.peer, 'late');
+      return;
+    }
     const bytes = m.entries.reduce((n, e) => n + e.length, 0);
     if (m.entries.length > req.to - req.from + 1 || (m.entries.length > 1 && bytes > req.maxBytes)) {
       this.gap.fail(req.rid);
@@ -417,14 +445,36 @@ export class SyncEngine {
       forks: report.forks,
       rejected: report.rejected.length
     });
-    if (report.rejected.length > 0) {
-      const first = report.rejected[0] as { code?: string; message?: string };
+    if (report.added + report.forks > 0) this.opts.onPeerOutcome?.(s.peer, 'useful');
+    else if (report.rejected.length === 0) this.opts.onPeerOutcome?.(s.peer, 'empty');
+    const blame = this.blameable(report.rejected, req);
+    if (blame !== undefined) {
       this.opts.onPeerRejected?.(
         s.peer,
-        new LedgerError('InvalidEntriesError', first?.code ?? 'invalid-entries', first?.message ?? 'invalid entries')
+        new LedgerError('InvalidEntriesError', blame.code ?? 'invalid-entries', blame.message ?? 'invalid entries')
       );
     }
     this.pump();
+  }
+
+  /**
+   * The rejection to hold against the peer that answered `req`. A ban offence (bad signature,
+   * wrong network, malformed...) always comes from the answer itself: pending entries that the
+   * same ingest settles were verified when they arrived. Other refusals (a broken link, the
+   * causal rules) may belong to entries other peers sent earlier that were waiting for these,
+   * so they count only when they name an entry of the requested range (or no entry at all).
+   */
+  private blameable(rejected: readonly unknown[], req: GapRequest): Rejected | undefined {
+    const all = rejected as Rejected[];
+    return (
+      all.find((r) => isBanOffence(r.code)) ??
+      all.find(
+        (r) =>
+          r.author === undefined ||
+          r.seq === undefined ||
+          (r.author === req.author && r.seq >= req.from && r.seq <= req.to)
+      )
+    );
   }
 
   private pump(): void {

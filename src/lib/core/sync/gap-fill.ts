@@ -71,6 +71,8 @@ export interface GapFillOptions {
   batchSeqs?: number;
   timeoutMs?: number;
   maxRequestsTotal?: number;
+  /** The node's own peer score (src/lib/core/peers), added to this scheduler's (default 0). */
+  peerScore?: (peer: string) => number;
 }
 
 interface PeerState {
@@ -266,7 +268,7 @@ export class GapFill {
   /** Peer score: higher is better. */
   score(peer: string): number {
     const p = this.peers.get(peer);
-    return p ? p.useful - p.rttMs / 10_000 - p.failures * 0.1 : -Infinity;
+    return p ? p.useful - p.rttMs / 10_000 - p.failures * 0.1 + (this.opts.peerScore?.(peer) ?? 0) : -Infinity;
   }
 
   private take(rid: number): GapRequest | undefined {
