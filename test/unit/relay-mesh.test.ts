@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { publicKeyToProtobuf } from '@libp2p/crypto/keys';
 import { encodeEntry } from '../../src/lib/core/entry.js';
 import { defaultGenesis, networkId } from '../../src/lib/core/genesis.js';
 import { toHex } from '../../src/lib/core/bytes.js';
@@ -115,7 +116,9 @@ describe('relay mesh', () => {
 
     const chain = await makeChain(await keysFromByte(11), 3, networkId(defaultGenesis()));
     for (const h of chain) await c1.services.pubsub.publish(names.entriesTopic, encodeEntry(h.entry));
-    await c1.services.pubsub.publish(names.discoveryTopic, new TextEncoder().encode('hello'));
+    // A valid announcement (of c1's own key): relays drop announcements for another peer id.
+    const key = publicKeyToProtobuf(c1.peerId.publicKey!);
+    await c1.services.pubsub.publish(names.discoveryTopic, Uint8Array.from([0x0a, key.length, ...key]));
     await waitFor(() => entries.length === 3 && discovery.length === 1, 'entries and discovery at relay 3');
 
     const keys = await generateKeys();
