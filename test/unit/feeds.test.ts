@@ -177,10 +177,13 @@ describe('FeedSet pending bounds', () => {
     expect(fs.ingest(A[3]).kind).toBe('pending');
     expect(fs.pendingByteCount()).toBe(cost(A[2]) + cost(A[3]));
     expect(fs.ingest(A[4])).toEqual({ kind: 'dropped', reason: 'pending-full' });
-    expect(fs.ingest(authors[0].chain[2])).toEqual({ kind: 'dropped', reason: 'pending-full' });
-    expect(seqs(fs.ingest(A[1]))).toEqual([2, 3, 4]);
-    expect(fs.pendingByteCount()).toBe(0);
-    expect(fs.ingest(A[5]).kind).toBe('pending'); // room again
+    // Another author's entry takes the fair share: alice (the biggest) gives up her highest seq.
+    expect(fs.ingest(authors[0].chain[2]).kind).toBe('pending');
+    expect(fs.pendingEvictedCount()).toBe(1);
+    expect(fs.pendingByteCount()).toBe(cost(A[2]) + cost(authors[0].chain[2]));
+    expect(seqs(fs.ingest(A[1]))).toEqual([2, 3]);
+    expect(fs.pendingByteCount()).toBe(cost(authors[0].chain[2]));
+    expect(fs.ingest(A[3]).kind).toBe('appended'); // room again
   });
 
   it('with the defaults, large entries hit the byte cap long before the count caps', async () => {
@@ -197,8 +200,11 @@ describe('FeedSet pending bounds', () => {
     const fs = new FeedSet();
     const kept = entries.filter((h) => fs.ingest(h).kind === 'pending').length;
     const perEntry = big.byteLength + PENDING_ENTRY_OVERHEAD_BYTES;
-    expect(kept).toBe(Math.floor(MAX_PENDING_BYTES / perEntry));
-    expect(fs.pendingCount()).toBe(kept);
+    expect(fs.pendingCount()).toBe(Math.floor(MAX_PENDING_BYTES / perEntry));
+    // The second author took its fair share from the first: about half each.
+    expect(kept - fs.pendingCount()).toBe(fs.pendingEvictedCount());
+    for (const a of authors.slice(0, 2))
+      expect(Math.abs(fs.pendingCount(toHex(a.keys.publicKey)) - fs.pendingCount() / 2)).toBeLessThanOrEqual(1);
     expect(fs.pendingByteCount()).toBeLessThanOrEqual(MAX_PENDING_BYTES);
   });
 

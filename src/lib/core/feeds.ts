@@ -87,6 +87,8 @@ interface Feed {
    */
   alt: Map<number, Pending>;
   forked: boolean;
+  /** Bytes of this author's pending and alt entries (as counted against maxPendingBytes). */
+  pendingBytes: number;
   /** Hashes (hex) of entries known to be off the chain: fork variants and their descendants. */
   offChain: Set<string>;
 }
@@ -98,6 +100,8 @@ export class FeedSet {
   private readonly evidenceKeys = new Set<string>();
   private pendingTotal = 0;
   private pendingBytes = 0;
+  /** Pending entries evicted to make room for another author's (fair share), since start. */
+  private evicted = 0;
   /** Every pending entry in arrival order, so the oldest are found first. */
   private readonly pendingOrder = new Set<Pending>();
   /** Authors whose next entry (head + 1) is held only because a causal dependency is missing. */
@@ -192,11 +196,7 @@ export class FeedSet {
   /** Holds `h` in `into` (pending or alt) within the bounds; reports what it waits for. */
   private hold(f: Feed, author: string, h: HashedEntry, into: Map<number, Pending>): FeedIngestResult {
     const bytes = h.entry.payload.byteLength + PENDING_ENTRY_OVERHEAD_BYTES;
-    if (
-      f.pending.size + f.alt.size >= this.maxPendingPerAuthor ||
-      this.pendingTotal >= this.maxPendingTotal ||
-      this.pendingBytes + bytes > this.maxPendingBytes
-    )
+    if (f.pending.size + f.alt.size >= this.maxPendingPerAuthor || !this.makeRoom(f, bytes))
       return { kind: 'dropped', reason: 'pending-full' };
     const p: Pending = { h, author, at: this.now(), bytes };
     this.feeds.set(author, f);
@@ -204,8 +204,53 @@ export class FeedSet {
     this.pendingOrder.add(p);
     this.pendingTotal++;
     this.pendingBytes += bytes;
+    f.pendingBytes += bytes;
     if (h.entry.seq === f.seq + 1) this.blocked.add(author);
     return { kind: 'pending', missing: this.firstGap(author) ?? this.missingDeps(h)[0] };
+  }
+
+  /**
+   * Fair share of the shared pending budget: when one more entry of `f` (costing `bytes`) would
+   * not fit, the author holding the most pending bytes (ties: most entries, then the highest key)
+   * gives up its highest-seq entry, again until it fits, as long as that author holds more than
+   * `f` would with the newcomer. Otherwise the newcomer is the one that does not fit. Deterministic
+   * (a function of what is held), so a flood from a few keys only ever evicts itself.
+   */
+  private makeRoom(f: Feed, bytes: number): boolean {
+    const fits = () => this.pendingTotal < this.maxPendingTotal && this.pendingBytes + bytes <= this.maxPendingBytes;
+    while (!fits()) {
+      const big = this.biggestPending();
+      if (big === undefined || big === f) return false;
+      const mine = f.pendingBytes + bytes;
+      if (big.pendingBytes < mine || (big.pendingBytes === mine && big.pending.size + big.alt.size <= f.pending.size + f.alt.size + 1))
+        return false;
+      const victim = highestPending(big);
+      const author = victim.author;
+      this.unpend(big, victim);
+      this.evicted++;
+      if (isEmpty(big)) this.feeds.delete(author);
+    }
+    return true;
+  }
+
+  /** The feed with the most pending bytes (ties: most pending entries, then the highest author key). */
+  private biggestPending(): Feed | undefined {
+    let best: Feed | undefined;
+    let bestAuthor = '';
+    for (const [author, f] of this.feeds) {
+      const n = f.pending.size + f.alt.size;
+      if (n === 0) continue;
+      const better =
+        best === undefined ||
+        f.pendingBytes > best.pendingBytes ||
+        (f.pendingBytes === best.pendingBytes &&
+          (n > best.pending.size + best.alt.size || (n === best.pending.size + best.alt.size && author > bestAuthor)));
+      if (better) {
+        best = f;
+        bestAuthor = author;
+      }
+    }
+    return best;
   }
 
   /** True when every causal dependency of `h` is within its author's contiguous head here. */
@@ -317,6 +362,11 @@ export class FeedSet {
     return this.pendingBytes;
   }
 
+  /** Pending entries evicted so far to give another author its fair share of the budget. */
+  pendingEvictedCount(): number {
+    return this.evicted;
+  }
+
   /** Authors with any state held (head, pending entries or fork marks). */
   trackedAuthors(): number {
     return this.feeds.size;
@@ -365,6 +415,7 @@ export class FeedSet {
     this.pendingOrder.delete(p);
     this.pendingTotal--;
     this.pendingBytes -= p.bytes;
+    f.pendingBytes -= p.bytes;
   }
 
   private belowHead(f: Feed, author: string, h: HashedEntry, hex: string): FeedIngestResult {
@@ -478,8 +529,16 @@ function newFeed(): Feed {
     pending: new Map(),
     alt: new Map(),
     forked: false,
+    pendingBytes: 0,
     offChain: new Set()
   };
+}
+
+/** The pending (or alt) entry of `f` with the highest seq: the one furthest from joining. */
+function highestPending(f: Feed): Pending {
+  let top: Pending | undefined;
+  for (const m of [f.pending, f.alt]) for (const p of m.values()) if (!top || p.h.entry.seq > top.h.entry.seq) top = p;
+  return top!;
 }
 
 function isEmpty(f: Feed): boolean {

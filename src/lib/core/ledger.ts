@@ -70,6 +70,10 @@ export interface LedgerStats {
   forkedAuthors: number;
   /** Entries held for a missing predecessor or dependency (FeedSet). */
   pending: number;
+  /** Bytes the pending entries count against the pending budget (payload + fixed overhead each). */
+  pendingBytes: number;
+  /** Pending entries evicted to give another author its fair share of the budget (since open). */
+  pendingEvicted: number;
   /** Yjs structs or deletes parked for missing items: never expected (the causal rules prevent it); shown so it cannot hide. */
   yjsPending: boolean;
   lastCompactionAt: number | null;
@@ -217,6 +221,8 @@ export class Ledger {
       authors: heads.length,
       forkedAuthors: this.feeds.forkedAuthors().length,
       pending: this.feeds.pendingCount(),
+      pendingBytes: this.feeds.pendingByteCount(),
+      pendingEvicted: this.feeds.pendingEvictedCount(),
       yjsPending: this.view.state.hasPending(),
       lastCompactionAt: this.lastCompactionAt,
       stateDigest: this.view.state.digest(),
