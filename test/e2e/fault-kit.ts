@@ -79,7 +79,7 @@ export interface Ack {
 export interface Writer {
   acks: Ack[];
   failures: string[];
-  /** Stops starting new writes (in-flight ones may still be acknowledged). */
+  /** Stops starting new writes and waits until every started one is answered. */
   stop(): Promise<void>;
 }
 
@@ -117,12 +117,19 @@ export async function startWriter(page: Page, prefix: string, perSec: number, ma
             .finally(() => inFlight--);
         }
       }, 5);
-      g[`stop_${t}`] = () => clearInterval(timer);
+      // Stops starting writes; resolves once every write started has been answered.
+      g[`stop_${t}`] = () => {
+        clearInterval(timer);
+        return new Promise<void>((resolve) => {
+          const drained = (): unknown => (inFlight === 0 ? resolve() : setTimeout(drained, 20));
+          drained();
+        });
+      };
     },
     [prefix, tag, perSec, maxInFlight] as const
   );
   w.stop = async () => {
-    await page.evaluate((t) => (window as unknown as Record<string, () => void>)[`stop_${t}`]!(), tag);
+    await page.evaluate((t) => (window as unknown as Record<string, () => Promise<void>>)[`stop_${t}`]!(), tag);
   };
   return w;
 }
