@@ -8,6 +8,6 @@ export default defineConfig({
   ...base,
   grep: /\bS\d+: /,
   timeout: 10 * 60_000,
-  globalTimeout: 24 * 60_000,
+  globalTimeout: 18 * 60_000,
   reporter: [['list'], ['json', { outputFile: process.env.SOAK_PW_JSON ?? 'test-results/soak-playwright.json' }]]
 });

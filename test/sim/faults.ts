@@ -117,7 +117,9 @@ export async function lossyScenario(seeds: number[]): Promise<ScenarioRecorder> 
   let writes = 0;
   let dropped = 0;
   let delivered = 0;
-  for (const seed of seeds) {
+  for (const [i, seed] of seeds.entries()) {
+    if (i > 0 && i % 100 === 0)
+      console.log(`S4: ${i} seeds done, ${failed.length} failed, ${Math.round(performance.now() - t0)} ms`);
     const out = await randomScenario(seed, LOSSY_LINK);
     if (out.problems.length > 0) failed.push(`SEED=${seed}: ${out.problems.slice(0, 2).join('; ')}`);
     maxVirtual = Math.max(maxVirtual, out.virtualMs);

@@ -7,14 +7,15 @@
 // passed. Options: --only S1,S4 (run only those), --out <file> (report path).
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, freemem, hostname, platform, release, tmpdir, totalmem } from 'node:os';
+import { cpus, freemem, hostname, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { summarize, type ScenarioOutcome, type ScenarioStatus } from './record.js';
 import { SCENARIO_TABLE, type ScenarioDef } from './table.js';
 
 /** The whole soak must finish within 30 minutes on a 2-core machine (issue 12). */
 const SOAK_BUDGET_MS = 29 * 60_000;
-const BROWSER_BUDGET_MS = 25 * 60_000;
+/** Kept for the browser scenarios (about 12 minutes here); the simulated ones get the rest. */
+const BROWSER_BUDGET_MS = 19 * 60_000;
 
 interface Args {
   only: Set<string> | null;
@@ -119,6 +120,8 @@ function machine() {
     cpuModel: cpu[0]?.model ?? 'unknown',
     memoryBytes: totalmem(),
     freeMemoryBytesAtStart: freemem(),
+    /** 1, 5 and 15 minute load averages when the soak started (the machine is shared). */
+    loadAverageAtStart: loadavg().map((x) => +x.toFixed(2)),
     node: process.version,
     chromium: sh(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', ['--version'])
   };
@@ -127,6 +130,7 @@ function machine() {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const t0 = Date.now();
+  const host = machine();
   const outDir = mkdtempSync(join(tmpdir(), 'tabula-soak-'));
   const env = { ...process.env, SOAK: '1', SOAK_OUT: outDir, SOAK_PW_JSON: join(outDir, 'playwright.json') };
   const wanted = SCENARIO_TABLE.filter((d) => args.only === null || args.only.has(d.id));
@@ -185,8 +189,9 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     commit: sh('git', ['rev-parse', 'HEAD']),
     dirty: sh('git', ['status', '--porcelain', '--untracked-files=no']) !== '',
-    machine: machine(),
+    machine: host,
     durationMs: Date.now() - t0,
+    loadAverageAtEnd: loadavg().map((x) => +x.toFixed(2)),
     budgetMs: SOAK_BUDGET_MS,
     notes,
     summary: Object.fromEntries(

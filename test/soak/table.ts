@@ -1,6 +1,17 @@
 // The fault suite's scenarios (issue 12, point 3): where each runs in the soak and its bound.
 // Browser scenarios are Playwright tests titled `S<n>: ...` (playwright.soak.config.ts picks
-// them); simulated ones are run by test/soak/sim-main.ts.
+// them); simulated ones are run by test/soak/sim-main.ts. A new scenario: add a row here and a
+// test titled `S<n>: ...` that records a ScenarioRecorder (test/soak/record.ts).
+//
+// Hooks for work in progress (issue 12):
+// - Relay failover (point 2): S2 (test/e2e/faults-relay.spec.ts) starts one RelayProcess; once the
+//   app takes several relays, start two (other ports, `--relays` naming each other), kill one,
+//   and check the tabs move to the other; the criterion stays as it is.
+// - Peer scoring and bans: S5 and S11 (test/e2e/faults-hostile.spec.ts) record
+//   `s.pending('banned within 10 messages' | 'the attackers scored below the graylist')`; replace
+//   each with `s.check(...)` on what the new code exposes (a node's ban list in status(), the
+//   relay's scores in /metrics). Until then the soak reports those rows as `partial`, not `pass`.
+// - Relay mesh and archive: no row yet.
 
 export interface ScenarioDef {
   id: string;
