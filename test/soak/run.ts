@@ -9,6 +9,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, hostname, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { format, resolveConfig } from 'prettier';
 import { summarize, type ScenarioOutcome, type ScenarioStatus } from './record.js';
 import { SCENARIO_TABLE, type ScenarioDef } from './table.js';
 
@@ -204,7 +205,9 @@ async function main(): Promise<void> {
   };
   const file = args.out ?? join('bench', 'results', `soak-${report.date.slice(0, 10)}.json`);
   mkdirSync(join(file, '..'), { recursive: true });
-  writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
+  // Formatted as the repository's Prettier settings want, so `npm run lint` accepts a committed report.
+  const options = { ...(await resolveConfig(file)), parser: 'json' };
+  writeFileSync(file, await format(JSON.stringify(report, null, 2), options));
 
   console.log(
     `\n== soak report (${Math.round(report.durationMs / 1000)} s, commit ${report.commit.slice(0, 10)}${report.dirty ? ' + local changes' : ''})`
