@@ -3,15 +3,18 @@
 // (issue 6, case 9, next to the injected shapes in test/unit/store-dexie-faults.test.ts).
 import { expect, test, type Page } from '@playwright/test';
 import { openDevice } from './fixtures.js';
+import { SOAK, ScenarioRecorder } from '../soak/record.js';
 
 /**
  * Headroom above the origin's usage when the quota is set. Chromium's usage accounting lags the
  * writes (here 190-300 writes of 30 KB went in under 2 MB of headroom), hence the write cap.
  */
 const HEADROOM_BYTES = 1024 * 1024;
+/** The soak (issue 12, S8) forces the origin's quota to 5 MB instead. */
+const SOAK_QUOTA_BYTES = 5 * 1024 * 1024;
 /** Characters per written value (under RECORD_VALUE_MAX_BYTES) and the most writes tried. */
 const VALUE_CHARS = 30_000;
-const MAX_WRITES = 1000;
+const MAX_WRITES = SOAK ? 3000 : 1000;
 
 /** Writes big records until one fails; returns how many were stored and the failure's name and code. */
 async function fillUp(page: Page): Promise<{ stored: number; name: string; code?: string; message: string }> {
@@ -44,10 +47,16 @@ async function visibleState(page: Page) {
   });
 }
 
-test('a full origin quota: StorageQuotaError, a clear alert, no partial entry, and writes work again once there is room', async ({
+test('S8: a full origin quota: StorageQuotaError, a clear alert, no partial entry, and writes work again once there is room', async ({
   browser
 }) => {
-  test.setTimeout(300_000);
+  test.setTimeout(SOAK ? 600_000 : 300_000);
+  const s = new ScenarioRecorder(
+    'S8',
+    SOAK ? 'quota forced to 5 MB (CDP Storage.overrideQuotaForOrigin)' : 'quota forced to usage + 1 MB (CDP)',
+    'a clear error in UI and API; no partial entry; recovery after freeing space',
+    'browser'
+  );
   const a = await openDevice(browser, '/', { offline: true });
   await a.page.waitForFunction(() => window.tabula?.phase === 'running');
   await a.page.evaluate(() => window.tabula!.put('before', 'small'));
@@ -55,11 +64,21 @@ test('a full origin quota: StorageQuotaError, a clear alert, no partial entry, a
   const origin = new URL(a.page.url()).origin;
   const cdp = await a.context.newCDPSession(a.page);
   const usage = await a.page.evaluate(async () => (await navigator.storage.estimate()).usage ?? 0);
-  await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: usage + HEADROOM_BYTES });
+  const quota = SOAK ? SOAK_QUOTA_BYTES : usage + HEADROOM_BYTES;
+  expect(usage, 'the app uses less than the forced quota before the test writes').toBeLessThan(
+    quota - HEADROOM_BYTES / 2
+  );
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: quota });
 
+  const t0 = Date.now();
   const fail = await fillUp(a.page);
-  console.log(
-    `quota ${usage + HEADROOM_BYTES} bytes: ${fail.stored} writes stored, then ${fail.name}: ${fail.message}`
+  console.log(`quota ${quota} bytes: ${fail.stored} writes stored, then ${fail.name}: ${fail.message}`);
+  s.figure('quota_bytes', quota).figure('usage_before_bytes', usage).figure('writes_stored', fail.stored);
+  s.figure('fill_ms', Date.now() - t0);
+  s.check(
+    'API: StorageQuotaError (code storage-quota)',
+    fail.name === 'StorageQuotaError' && fail.code === 'storage-quota',
+    `${fail.name} ${fail.code ?? ''}`
   );
   expect(fail.stored).toBeGreaterThan(0);
   expect(fail).toMatchObject({ name: 'StorageQuotaError', code: 'storage-quota' });
@@ -75,9 +94,16 @@ test('a full origin quota: StorageQuotaError, a clear alert, no partial entry, a
       ),
     `big-${fail.stored}`
   );
+  const unchanged = JSON.stringify(await visibleState(a.page)) === JSON.stringify(before);
+  const headSeq = before.feeds.find((f) => f.local)?.seq;
+  s.check(
+    'no partial entry: a failed write changes no record and no head',
+    again === 'StorageQuotaError' && unchanged && headSeq === fail.stored + 1,
+    `${again}; head seq ${headSeq}`
+  );
   expect(again).toBe('StorageQuotaError');
   expect(await visibleState(a.page)).toEqual(before);
-  expect(before.feeds.find((f) => f.local)?.seq).toBe(fail.stored + 1); // 'before' + the big ones
+  expect(headSeq).toBe(fail.stored + 1); // 'before' + the big ones
 
   // Through the page: the alert says what happened and nothing is shown as saved.
   await a.page.getByRole('textbox', { name: 'Key' }).fill('from-ui');
@@ -86,6 +112,7 @@ test('a full origin quota: StorageQuotaError, a clear alert, no partial entry, a
   await expect(a.page.getByRole('alert')).toContainText('no storage space left');
   await expect(a.page.getByRole('alert')).toContainText('StorageQuotaError');
   await expect(a.page.getByRole('table', { name: 'Records' }).locator('tr[data-key="from-ui"]')).toHaveCount(0);
+  s.check('UI: an alert names the full disk (StorageQuotaError), nothing shown as saved', true, 'asserted above');
 
   // A reload opens the store cleanly (no CorruptStoreError) with exactly what was stored.
   await a.page.reload();
@@ -99,13 +126,23 @@ test('a full origin quota: StorageQuotaError, a clear alert, no partial entry, a
         running();
       })
   );
+  const reopened = JSON.stringify(await visibleState(a.page)) === JSON.stringify(before);
+  s.check('the store reopens cleanly with exactly what was stored', opened === 'running' && reopened, opened);
   expect(opened).toBe('running');
   expect(await visibleState(a.page)).toEqual(before);
 
   // Room again: the next write succeeds and takes the next seq.
   await cdp.send('Storage.overrideQuotaForOrigin', { origin });
   const receipt = await a.page.evaluate(() => window.tabula!.put('after', 'room again'));
+  const after = await a.page.evaluate(() => window.tabula!.get('after'));
+  s.check(
+    'recovery after freeing space: the next write takes the next seq',
+    receipt.seq === fail.stored + 2 && after === 'room again',
+    `seq ${receipt.seq}`
+  );
+  s.save();
+  expect(s.failures()).toEqual([]);
   expect(receipt.seq).toBe(fail.stored + 2);
-  expect(await a.page.evaluate(() => window.tabula!.get('after'))).toBe('room again');
+  expect(after).toBe('room again');
   await a.context.close();
 });

@@ -2,6 +2,7 @@
 // partitions and healing, then a check that every honest node converged to the same heads root,
 // records and conflicts.
 import { Cluster, type ClusterOptions } from './cluster.js';
+import type { LinkOptions } from './net.js';
 import { headsRoot } from '../../src/lib/core/heads-digest.js';
 import { mulberry32 } from '../helpers/fake-feed.js';
 
@@ -43,14 +44,14 @@ function sortConflicts<T extends { key: string }>(cs: T[]): T[] {
   return [...cs].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
-/** The randomized CI scenario: 3..6 nodes, random link quality, writes, maybe a partition. */
-export async function randomScenario(seed: number): Promise<Outcome> {
+/**
+ * The randomized CI scenario: 3..6 nodes, random link quality, writes, maybe a partition. `link`
+ * fixes the link quality instead (the fault suite's 10% loss, 10% duplication; test/sim/faults.ts).
+ */
+export async function randomScenario(seed: number, link?: LinkOptions): Promise<Outcome> {
   const r = mulberry32(seed ^ 0x5eed);
-  const opts: ClusterOptions = {
-    seed,
-    gossip: r() < 0.7,
-    link: { loss: r() * 0.2, dup: r() * 0.1, latencyMin: 1, latencyMax: 5 + r() * 120 }
-  };
+  const drawn = { loss: r() * 0.2, dup: r() * 0.1, latencyMin: 1, latencyMax: 5 + r() * 120 };
+  const opts: ClusterOptions = { seed, gossip: r() < 0.7, link: link ?? drawn };
   const c = new Cluster(opts);
   const n = 3 + Math.floor(r() * 4);
   const ids = Array.from({ length: n }, (_, i) => `n${i}`);

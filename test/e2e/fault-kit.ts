@@ -1,0 +1,198 @@
+// Helpers for the fault suite's browser scenarios (issue 12; faults-*.spec.ts): persistent
+// profiles and their Chromium process, paced writers whose acknowledgements reach the test
+// process, JS heap of the node workers (CDP), and long tasks in a page.
+import { chromium, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Chromium flags of playwright.config.ts that a persistent context needs too. */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--allow-loopback-in-peer-connection'
+];
+
+/** A browser profile on disk (user data dir), launched as its own Chromium process. */
+export async function launchProfile(dir: string, opts: { offline?: boolean } = {}): Promise<BrowserContext> {
+  const ctx = await chromium.launchPersistentContext(dir, {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+    baseURL: test.info().project.use.baseURL
+  });
+  await ctx.grantPermissions(['microphone']);
+  if (opts.offline === true) await ctx.route('**/api/relays', (route) => route.abort('internetdisconnected'));
+  return ctx;
+}
+
+/** PID of the Chromium browser process (not a renderer or helper) running the profile `dir`. */
+export function browserPidOf(dir: string): number {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // exited meanwhile
+    }
+    if (argv.includes(`--user-data-dir=${dir}`) && !argv.some((a) => a.startsWith('--type='))) found.push(Number(name));
+  }
+  if (found.length !== 1) throw new Error(`expected one browser process for ${dir}, found ${found.length}`);
+  return found[0]!;
+}
+
+/** Opens `/` (or `path`) in the context's first page and waits for the node to run. */
+export async function openApp(ctx: BrowserContext, path = '/'): Promise<Page> {
+  const page = ctx.pages()[0] ?? (await ctx.newPage());
+  page.on('pageerror', (err) => console.error(`[page error] ${err.message}`));
+  await page.goto(path);
+  const outcome = await page.evaluate(
+    () =>
+      new Promise<string>((resolve) => {
+        const poll = (): void => {
+          const t = window.tabula;
+          if (t === undefined) return void setTimeout(poll, 50);
+          t.onFatal((e) => resolve(`fatal ${e.name}: ${e.message}`));
+          const running = (): unknown => (t.phase === 'running' ? resolve('running') : setTimeout(running, 50));
+          running();
+        };
+        poll();
+      })
+  );
+  if (outcome !== 'running') throw new Error(`the node did not start: ${outcome}`);
+  return page;
+}
+
+/** An acknowledged write: put() resolved in the page with this receipt. */
+export interface Ack {
+  key: string;
+  seq: number;
+  hash: string;
+  author: string;
+  at: number;
+}
+
+export interface Writer {
+  acks: Ack[];
+  failures: string[];
+  /** Stops starting new writes and waits until every started one is answered. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts writes `${prefix}${i}` in the page at about `perSec` per second (at most `maxInFlight`
+ * unanswered). Each put() that resolves is reported to the test process at once (`acks`).
+ */
+export async function startWriter(page: Page, prefix: string, perSec: number, maxInFlight = 64): Promise<Writer> {
+  const w: Writer = { acks: [], failures: [], stop: async () => {} };
+  const tag = prefix.replace(/\W/g, '_');
+  await page.exposeBinding(`ack_${tag}`, (_src, key: string, seq: number, hash: string, author: string) => {
+    w.acks.push({ key, seq, hash, author, at: Date.now() });
+  });
+  await page.exposeBinding(`fail_${tag}`, (_src, why: string) => void w.failures.push(why));
+  await page.evaluate(
+    ([p, t, rate, cap]) => {
+      const g = window as unknown as Record<string, unknown>;
+      const ack = g[`ack_${t}`] as (k: string, s: number, h: string, a: string) => void;
+      const fail = g[`fail_${t}`] as (why: string) => void;
+      let i = 0;
+      let inFlight = 0;
+      const t0 = performance.now();
+      const timer = setInterval(() => {
+        const due = Math.floor(((performance.now() - t0) * rate) / 1000);
+        while (i < due && inFlight < cap) {
+          const key = `${p}${i}`;
+          const v = i++;
+          inFlight++;
+          window
+            .tabula!.put(key, v)
+            .then(
+              (r) => ack(key, r.seq, r.hash, r.author),
+              (e: Error) => fail(`${key}: ${e.name}: ${e.message}`)
+            )
+            .finally(() => inFlight--);
+        }
+      }, 5);
+      // Stops starting writes; resolves once every write started has been answered.
+      g[`stop_${t}`] = () => {
+        clearInterval(timer);
+        return new Promise<void>((resolve) => {
+          const drained = (): unknown => (inFlight === 0 ? resolve() : setTimeout(drained, 20));
+          drained();
+        });
+      };
+    },
+    [prefix, tag, perSec, maxInFlight] as const
+  );
+  w.stop = async () => {
+    await page.evaluate((t) => (window as unknown as Record<string, () => Promise<void>>)[`stop_${t}`]!(), tag);
+  };
+  return w;
+}
+
+/**
+ * JS heap (bytes used) of every dedicated worker of the browser after a forced GC: the nodes run
+ * in workers, which `performance.memory` does not reach. Uses CDP through a browser session.
+ */
+export async function workerHeaps(browser: Browser): Promise<number[]> {
+  const bs = await browser.newBrowserCDPSession();
+  try {
+    const { targetInfos } = await bs.send('Target.getTargets');
+    const out: number[] = [];
+    let id = 0;
+    const waiting = new Map<number, (m: { result?: { usedSize?: number } }) => void>();
+    bs.on('Target.receivedMessageFromTarget', (ev) => {
+      const m = JSON.parse(ev.message) as { id: number; result?: { usedSize?: number } };
+      waiting.get(m.id)?.(m);
+    });
+    for (const t of targetInfos.filter((x) => x.type === 'worker')) {
+      const { sessionId } = await bs.send('Target.attachToTarget', { targetId: t.targetId, flatten: false });
+      const call = (method: string) =>
+        new Promise<{ result?: { usedSize?: number } }>((resolve) => {
+          const n = ++id;
+          waiting.set(n, resolve);
+          void bs.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id: n, method }) });
+        });
+      await call('HeapProfiler.collectGarbage');
+      out.push((await call('Runtime.getHeapUsage')).result?.usedSize ?? NaN);
+      await bs.send('Target.detachFromTarget', { sessionId });
+    }
+    return out;
+  } finally {
+    await bs.detach();
+  }
+}
+
+/** Starts recording long tasks (PerformanceObserver 'longtask') in the page. */
+export async function watchLongTasks(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const g = window as unknown as { longTasks: number[] };
+    g.longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) g.longTasks.push(Math.round(e.duration));
+    }).observe({ type: 'longtask', buffered: false });
+  });
+}
+
+/** Durations (ms) of the long tasks seen since watchLongTasks. */
+export async function longTasks(page: Page): Promise<number[]> {
+  return page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
+}
+
+/** Waits until `fn` is true (polled every `everyMs`); returns ms waited, or null on timeout. */
+export async function waitFor(
+  fn: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  everyMs = 100
+): Promise<number | null> {
+  const t0 = Date.now();
+  for (;;) {
+    if (await fn()) return Date.now() - t0;
+    if (Date.now() - t0 > timeoutMs) return null;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
