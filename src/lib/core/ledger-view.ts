@@ -16,7 +16,8 @@ import { compareKeys } from './state/conflicts.js';
 /** Events of a local write in progress, not delivered yet. */
 interface Held {
   changes: RecordChange[][];
-  conflicts: Conflict[] | null;
+  /** The conflict list changed (it is read once, when the events are delivered). */
+  conflicts: boolean;
 }
 
 /** What subscribers were not shown of a failed write: per key, whether they had the key. */
@@ -69,7 +70,7 @@ export class StateView {
   /** A local write starts: hold its record and conflict events until commitEvents/discardEvents. */
   holdEvents(): void {
     if (this.held !== null) this.discardEvents(); // defensive: a previous write never ended
-    this.held = { changes: [], conflicts: null };
+    this.held = { changes: [], conflicts: false };
   }
 
   /** The write is durable: deliver what it changed. */
@@ -78,20 +79,20 @@ export class StateView {
     this.held = null;
     if (held === null) return;
     for (const changes of held.changes) this.recordListeners.emit(changes);
-    if (held.conflicts !== null) this.conflictListeners.emit(held.conflicts);
+    if (held.conflicts) this.emitConflicts();
   }
 
   /** The write failed: forget its events; the next replace() corrects subscribers for these keys. */
   discardEvents(): void {
     const held = this.held;
     this.held = null;
-    if (held === null || (held.changes.length === 0 && held.conflicts === null)) return;
+    if (held === null || (held.changes.length === 0 && !held.conflicts)) return;
     const dropped: Dropped = this.dropped ?? { hadKey: new Map(), conflicts: false };
     for (const changes of held.changes) {
       // The first event of a key tells whether subscribers had it: only 'add' means they did not.
       for (const c of changes) if (!dropped.hadKey.has(c.key)) dropped.hadKey.set(c.key, c.action !== 'add');
     }
-    dropped.conflicts ||= held.conflicts !== null;
+    dropped.conflicts ||= held.conflicts;
     this.dropped = dropped;
   }
 
@@ -123,6 +124,11 @@ export class StateView {
     this.resetListeners.clear();
   }
 
+  /** Builds the conflict list only when somebody listens. */
+  private emitConflicts(): void {
+    if (this.conflictListeners.size > 0) this.conflictListeners.emit(this.current.records.conflicts());
+  }
+
   private attach(state: LedgerState): void {
     for (const [name, kind] of this.types) state.registerType(name, kind);
     const records = new Records(state);
@@ -130,9 +136,9 @@ export class StateView {
       if (this.held !== null) this.held.changes.push(changes);
       else this.recordListeners.emit(changes);
     });
-    const offConflicts = records.subscribeConflicts((c) => {
-      if (this.held !== null) this.held.conflicts = c;
-      else this.conflictListeners.emit(c);
+    const offConflicts = records.onConflictsChanged(() => {
+      if (this.held !== null) this.held.conflicts = true;
+      else this.emitConflicts();
     });
     const off = () => {
       offRecords();
@@ -154,6 +160,10 @@ export class StateView {
  */
 export class Listeners<A extends unknown[]> {
   private readonly set = new Set<(...args: A) => void>();
+
+  get size(): number {
+    return this.set.size;
+  }
 
   add(cb: (...args: A) => void): () => void {
     this.set.add(cb);

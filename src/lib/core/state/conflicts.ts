@@ -131,15 +131,14 @@ export function keyRemovals(key: string, writes: KeyWrite[], describe: DescribeW
 export class ConflictLog {
   private readonly byKey = new Map<string, { conflicts: Conflict[]; json: string }>();
   private readonly removalsByKey = new Map<string, Removal[]>();
-  private readonly listeners = new Set<(conflicts: Conflict[]) => void>();
+  private readonly listeners = new Set<() => void>();
   private readonly onEvent = (event: Y.YMapEvent<unknown>) => {
     let changed = false;
     // Keyless map items (null key, see Records) have no writes to compare.
     for (const key of event.keysChanged) if (typeof key === 'string') changed = this.refresh(key) || changed;
-    if (changed && this.listeners.size > 0) {
-      const all = this.conflicts();
-      for (const cb of this.listeners) cb(all);
-    }
+    // Listeners read conflicts() when they need it: building (and copying) the whole list on
+    // every transaction made ingest quadratic in the number of conflicts.
+    if (changed) for (const cb of this.listeners) cb();
   };
 
   constructor(
@@ -163,8 +162,8 @@ export class ConflictLog {
     return n;
   }
 
-  /** Called with the full list whenever it changes. Returns the unsubscribe function. */
-  subscribe(cb: (conflicts: Conflict[]) => void): () => void {
+  /** Called (with no argument: read conflicts()) whenever the list changes. Returns the unsubscribe function. */
+  subscribe(cb: () => void): () => void {
     this.listeners.add(cb);
     return () => this.listeners.delete(cb);
   }

@@ -128,8 +128,13 @@ export class Records {
     return this.conflictLog.removals();
   }
 
-  /** Called with the full conflict list whenever it changes. */
+  /** Called with the full conflict list whenever it changes (builds the list for each call). */
   subscribeConflicts(cb: (conflicts: Conflict[]) => void): () => void {
+    return this.conflictLog.subscribe(() => cb(this.conflictLog.conflicts()));
+  }
+
+  /** Called whenever the conflict list changes, without building it (read conflicts() when needed). */
+  onConflictsChanged(cb: () => void): () => void {
     return this.conflictLog.subscribe(cb);
   }
 
