@@ -101,7 +101,16 @@ async function logState(): Promise<void> {
       })
     );
   }
-  for (const r of relays) console.log(r.url, JSON.stringify(await archiveView(r)));
+  for (const r of relays) {
+    const metrics = await fetch(`${r.url}/metrics`).then(
+      (res) => res.text(),
+      () => ''
+    );
+    const lines = metrics
+      .split('\n')
+      .filter((l) => /^tabula_(relay_(peers|reservations|banned|peer_bans|rate_limited|rejected)|archive_)/.test(l));
+    console.log(r.url, JSON.stringify(await archiveView(r)), lines.join(' | '));
+  }
 }
 
 test('3 meshed relays with an archive: writes converge, the archive catches up after SIGKILL, a new device gets the history', async ({
