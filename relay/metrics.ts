@@ -30,7 +30,17 @@ export interface RelayMetricsSource {
   beaconsRejected(): number;
   entriesRelayed(): number;
   /** Archive replica gauges (relay --archive); absent otherwise. */
-  archive?: () => { entries: number; feeds: number; bytesOnDisk: number; pending: number; missing: number };
+  archive?: () => {
+    entries: number;
+    feeds: number;
+    bytesOnDisk: number;
+    pending: number;
+    missing: number;
+    /** Sync peers refused (another genesis or protocol version), since start. */
+    syncRejectedPeers?: number;
+    /** Sync streams closed for another network, since start. */
+    syncWrongNetworkDisconnects?: number;
+  };
 }
 
 export interface RelayMetrics {
@@ -137,6 +147,16 @@ export function createRelayMetrics(src: RelayMetricsSource): RelayMetrics {
     gauge('tabula_archive_bytes', 'Bytes on disk of the archive database and its WAL.', () => archive().bytesOnDisk);
     gauge('tabula_archive_pending_entries', 'Entries held for a missing predecessor.', () => archive().pending);
     gauge('tabula_archive_missing_entries', 'Entries the archive knows it misses.', () => archive().missing);
+    counter(
+      'tabula_archive_sync_rejected_peers_total',
+      'Sync peers the archive refused: another genesis (network) or sync protocol version.',
+      () => archive().syncRejectedPeers ?? 0
+    );
+    counter(
+      'tabula_archive_sync_wrong_network_disconnects_total',
+      'Sync streams the archive closed because the peer belongs to another network.',
+      () => archive().syncWrongNetworkDisconnects ?? 0
+    );
   }
 
   return { render: () => registry.metrics(), contentType: registry.contentType };

@@ -20,6 +20,7 @@ import { startRelayTelemetry, type RelayTelemetry } from './telemetry.js';
 import { createRelayNode, type RelayGuards, type RelayNode } from './node.js';
 import { createStaticSite } from './static.js';
 import { openArchive, startArchive, type RunningArchive } from './archive/archive.js';
+import { startArchiveBeacon } from './archive/beacon.js';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { networkRelayAddrs, parseMeshPeers, RelayMesh } from './mesh.js';
 
@@ -132,6 +133,19 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
     { telemetry: names.telemetryTopic, entries: names.entriesTopic },
     id
   );
+  // The archive is a full node of the network: it publishes its own signed beacon.
+  const archiveBeacon =
+    archive &&
+    opened &&
+    startArchiveBeacon({
+      pubsub: node.services.pubsub,
+      seed: opened.seed,
+      networkIdHex: id,
+      topic: names.telemetryTopic,
+      status: archive.status,
+      dataDir: config.dataDir,
+      record: (b) => telemetry.record(b)
+    });
   const mesh = new RelayMesh(node, meshPeers);
   await mesh.start();
   const http = createHttpServer(
@@ -155,6 +169,7 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
   try {
     await listen(http, config.port, config.host);
   } catch (err) {
+    archiveBeacon?.stop();
     await archive?.stop();
     mesh.stop();
     await node.stop();
@@ -175,6 +190,7 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
       stopping ??= (async () => {
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
+        archiveBeacon?.stop();
         await archive?.stop();
         mesh.stop();
         await node.stop();

@@ -4,7 +4,7 @@
 import { TopicValidatorResult, type GossipSub, type TopicValidatorFn } from '@libp2p/gossipsub';
 import { blameOriginOf } from '../src/lib/platform/gossip-origin.js';
 import { BeaconTable, type NetworkNode } from '../src/lib/core/telemetry-table.js';
-import { MAX_BEACON_BYTES, verifyBeacon } from '../src/lib/core/telemetry.js';
+import { MAX_BEACON_BYTES, verifyBeacon, type Beacon } from '../src/lib/core/telemetry.js';
 
 /** Counts the relay's telemetry and forwarding (read by /metrics). */
 export interface RelayTrafficCounters {
@@ -20,6 +20,8 @@ export interface RelayTelemetry {
   counters: RelayTrafficCounters;
   /** Nodes heard from recently, sorted by PeerId. */
   nodes(): NetworkNode[];
+  /** Records a verified beacon this relay published itself (the archive's): gossipsub validates only others'. */
+  record(beacon: Beacon): void;
 }
 
 /** The `/api/network` answer. */
@@ -68,5 +70,5 @@ export function startRelayTelemetry(
     counters.entriesRelayed++;
     return TopicValidatorResult.Accept;
   });
-  return { counters, nodes: () => table.list() };
+  return { counters, nodes: () => table.list(), record: (b) => void table.add(b) };
 }

@@ -38,6 +38,10 @@ export interface ArchiveStatus {
   missing: number;
   /** Peers with an open sync stream. */
   syncPeers: number;
+  /** Sync peers refused since start: another genesis or protocol version (counted once per session). */
+  syncRejectedPeers: number;
+  /** Sync streams closed because the peer belongs to another network, since start. */
+  syncWrongNetworkDisconnects: number;
   /** The first ARCHIVE_STATUS_MAX_HEADS heads by author. */
   heads: { author: string; seq: number; hash: string }[];
   ingest: ArchiveIngestStats;
@@ -133,6 +137,8 @@ export async function startArchive(init: ArchiveInit): Promise<RunningArchive> {
       headsRoot: sync.root,
       missing: sync.missing,
       syncPeers: driver.stats.openStreams,
+      syncRejectedPeers: sync.rejectedPeers,
+      syncWrongNetworkDisconnects: driver.stats.wrongNetworkDisconnects,
       heads: heads.slice(0, ARCHIVE_STATUS_MAX_HEADS),
       ingest: { ...ingest.stats },
       openedAt,

@@ -11,6 +11,8 @@ import { SqliteLedgerStore } from './sqlite-store.js';
 export interface ArchiveLedger {
   ledger: Ledger;
   store: SqliteLedgerStore;
+  /** The archive's Ed25519 seed (its ledger identity): signs its telemetry beacons. */
+  seed: Uint8Array;
 }
 
 /** The archive database of `dataDir`. */
@@ -28,7 +30,7 @@ export async function openArchiveLedger(dataDir: string, genesis: Genesis): Prom
   try {
     const keys = await loadOrCreateIdentity(store);
     const ledger = await Ledger.open({ store, genesis, keys, compactEvery: ARCHIVE_COMPACT_EVERY });
-    return { ledger, store };
+    return { ledger, store, seed: keys.seed };
   } catch (e) {
     await store.close();
     throw e;

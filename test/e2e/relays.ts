@@ -52,7 +52,7 @@ async function waitHealthy(url: string, child: ChildProcess, log: () => string, 
   }
 }
 
-function relayProcess(p: Plan, peers: string[]): RelayProcess {
+function relayProcess(p: Plan, peers: string[], extraArgs: string[] = []): RelayProcess {
   let child: ChildProcess | undefined;
   let output = '';
   const url = `http://127.0.0.1:${p.httpPort}`;
@@ -60,10 +60,10 @@ function relayProcess(p: Plan, peers: string[]): RelayProcess {
     url,
     addr: p.addr,
     peerId: p.peerId,
-    pid: () => (child?.exitCode === null ? child.pid : undefined),
+    pid: () => (child?.exitCode === null && child.signalCode === null ? child.pid : undefined),
     async start() {
       const args = ['--import', 'tsx', 'relay/main.ts', '--port', `${p.httpPort}`, '--relay-port', `${p.relayPort}`];
-      args.push('--data-dir', p.dataDir, ...peers.flatMap((a) => ['--peer', a]));
+      args.push('--data-dir', p.dataDir, ...peers.flatMap((a) => ['--peer', a]), ...extraArgs);
       child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       const keep = (b: Buffer): void => void (output = (output + b.toString()).slice(-8000));
       child.stdout!.on('data', keep);
@@ -82,15 +82,21 @@ function relayProcess(p: Plan, peers: string[]): RelayProcess {
 
 /**
  * `n` relays on HTTP ports basePort, basePort+1, … and libp2p ports basePort+1000+i, each
- * started with `--peer` for every other one (a full mesh). Not started yet.
+ * started with `--peer` for every other one (a full mesh). Not started yet. `extraArgs(i)` adds
+ * flags to relay i (e.g. `--archive`).
  */
-export async function planMesh(n: number, basePort: number): Promise<RelayProcess[]> {
+export async function planMesh(
+  n: number,
+  basePort: number,
+  extraArgs: (i: number) => string[] = () => []
+): Promise<RelayProcess[]> {
   const plans: Plan[] = [];
   for (let i = 0; i < n; i++) plans.push(await plan(basePort + i, basePort + 1000 + i));
-  return plans.map((p) =>
+  return plans.map((p, i) =>
     relayProcess(
       p,
-      plans.filter((q) => q !== p).map((q) => q.addr)
+      plans.filter((q) => q !== p).map((q) => q.addr),
+      extraArgs(i)
     )
   );
 }

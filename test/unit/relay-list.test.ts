@@ -176,6 +176,43 @@ describe('RelayPool', () => {
     pool.stop();
   });
 
+  it('returns to the site relay when it comes back, hanging up the relay that stood in for it', async () => {
+    const host = new FakeHost();
+    ['A', 'B'].forEach((id) => host.up.add(id));
+    const hungUp: string[] = [];
+    const hangUp = (id: string): void => {
+      hungUp.push(id);
+      host.conns.delete(id);
+      pool.onDisconnect(id);
+    };
+    const pool = new RelayPool(
+      entries('A', 'B'),
+      { ...host, dial: host.dial, connected: host.connected, hangUp },
+      { ...OPTS, maxActive: 1 },
+      keepOrder
+    );
+    pool.start();
+    await vi.advanceTimersByTimeAsync(100);
+    expect([...host.conns]).toEqual(['A']);
+    host.up.delete('A');
+    host.conns.delete('A');
+    pool.onDisconnect('A');
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect([...host.conns]).toEqual(['B']);
+    expect(host.dialsOf('A').length).toBeGreaterThan(5); // retried although B fills the only slot
+    const back = Date.now();
+    host.up.add('A');
+    await vi.advanceTimersByTimeAsync(OPTS.maxMs + 100);
+    expect([...host.conns]).toEqual(['A']);
+    expect(hungUp).toEqual(['B']);
+    expect(host.dialsOf('A').at(-1)! - back).toBeLessThanOrEqual(OPTS.maxMs);
+    // B stays a stand-in: it is not dialled again while A holds the slot.
+    const bDials = host.dialsOf('B').length;
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(host.dialsOf('B').length).toBe(bDials);
+    pool.stop();
+  });
+
   it('a connection opened elsewhere resets the backoff, and a stopped pool dials no more', async () => {
     const host = new FakeHost();
     const pool = new RelayPool(entries('A'), host, OPTS, () => 0.5);

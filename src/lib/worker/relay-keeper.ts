@@ -35,7 +35,12 @@ export class RelayKeeper {
             { signal }
           );
         },
-        connected: (id) => this.connected(id)
+        connected: (id) => this.connected(id),
+        hangUp: (id) => {
+          for (const c of this.node.getConnections()) {
+            if (c.remotePeer.toString() === id) void c.close().catch(() => undefined);
+          }
+        }
       },
       { ...RELAY_POOL_DEFAULTS, ...opts }
     );

@@ -4,6 +4,8 @@
 // over the network); circuit reservations follow those connections. When a relay drops, the next
 // relay of the list takes its place at once, and the dropped one is retried with exponential
 // backoff and jitter, so a relay that comes back is rejoined within `maxMs` (plus one dial).
+// The site's own relay is retried even while the others fill every slot: once it is back, the
+// least preferred relay is hung up, so a page pinned with `?relays=1` returns to its own relay.
 // No libp2p here: the host dials and reports connections (relay-keeper.ts binds it to libp2p).
 import { backoffDelay, type BackoffOptions } from '../core/backoff.js';
 
@@ -77,6 +79,8 @@ export interface RelayPoolHost {
   /** Opens a connection to the relay; rejects on failure or when `signal` aborts. */
   dial(relay: RelayEntry, signal: AbortSignal): Promise<void>;
   connected(id: string): boolean;
+  /** Closes the connection to a relay (the site's own relay came back and took its slot). */
+  hangUp?(id: string): void;
 }
 
 export interface RelayPoolEntryStatus {
@@ -153,16 +157,30 @@ export class RelayPool {
       active++;
       void this.#dial(e);
     }
+    const home = this.#order[0];
+    if (home !== undefined && this.#homeDue(home, now)) void this.#dial(home);
     this.#arm(active, now);
+  }
+
+  /** The site's own relay is down, not being dialled and due for a retry. */
+  #homeDue(home: RelayEntry, now: number): boolean {
+    return !this.host.connected(home.id) && !this.#dialing.has(home.id) && (this.#nextAt.get(home.id) ?? 0) <= now;
+  }
+
+  /** Hangs up the least preferred relays while more than maxActive are connected. */
+  #trim(): void {
+    const connected = this.#order.filter((e) => this.host.connected(e.id));
+    for (const e of connected.slice(this.opts.maxActive).reverse()) this.host.hangUp?.(e.id);
   }
 
   /** Wakes up when the next relay that backs off becomes due, if a slot is free. */
   #arm(active: number, now: number): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (active >= this.opts.maxActive) return;
+    // When every slot is taken, only the site's own relay (if down) is waited for.
+    const waitFor = active >= this.opts.maxActive ? this.#order.slice(0, 1) : this.#order;
     let next = Infinity;
-    for (const e of this.#order) {
+    for (const e of waitFor) {
       if (this.host.connected(e.id) || this.#dialing.has(e.id)) continue;
       next = Math.min(next, this.#nextAt.get(e.id) ?? now);
     }
@@ -175,6 +193,7 @@ export class RelayPool {
     try {
       await this.host.dial(e, AbortSignal.timeout(this.opts.dialTimeoutMs));
       this.onConnect(e.id);
+      if (e === this.#order[0]) this.#trim();
     } catch {
       const failures = (this.#failures.get(e.id) ?? 0) + 1;
       this.#failures.set(e.id, failures);
