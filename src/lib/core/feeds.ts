@@ -222,7 +222,10 @@ export class FeedSet {
       const big = this.biggestPending();
       if (big === undefined || big === f) return false;
       const mine = f.pendingBytes + bytes;
-      if (big.pendingBytes < mine || (big.pendingBytes === mine && big.pending.size + big.alt.size <= f.pending.size + f.alt.size + 1))
+      if (
+        big.pendingBytes < mine ||
+        (big.pendingBytes === mine && big.pending.size + big.alt.size <= f.pending.size + f.alt.size + 1)
+      )
         return false;
       const victim = highestPending(big);
       const author = victim.author;
