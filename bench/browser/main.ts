@@ -1,0 +1,142 @@
+// The browser half of `npm run bench` (issue 11): real Chromium through Playwright, on loopback,
+// against the built app served by a real relay. Prints one table per benchmark (ours next to a
+// comparator measured in the same page and run) and writes bench/results/<date>-<commit>.json.
+// Never a test: exits non-zero only when the benches could not run.
+// Run inside a loopback-only namespace: bash bench/browser/run.sh (npm run bench does).
+import { readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { machine, writeResults } from '../results.js';
+import { appPuts, openApp } from './app-writes.js';
+import type { BenchOutput, Series } from './protocol.js';
+import { HTTP_PORT, ensureBuilds, startRelay, stopRelay } from './server.js';
+import { formatTable, summarize, type ResultRow } from './stats.js';
+import { VALUE_BYTES } from './writes.js';
+
+const BASE = `http://127.0.0.1:${HTTP_PORT}`;
+const SCALE = Number(process.env.BENCH_SCALE ?? 1);
+const BENCH_ROOT = join(process.cwd(), 'build-tests', 'bench');
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript' };
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--allow-loopback-in-peer-connection'
+];
+const scaled = (n: number) => Math.max(1, Math.round(n * SCALE));
+
+/** A persistent profile: IndexedDB on disk (an incognito-like context keeps it in memory). */
+async function launch(): Promise<BrowserContext> {
+  const dir = mkdtempSync(join(tmpdir(), 'tabula-bench-profile-'));
+  const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  return chromium.launchPersistentContext(dir, { executablePath, args: ARGS, baseURL: BASE });
+}
+
+async function openBenchPage(context: BrowserContext): Promise<Page> {
+  const page = await context.newPage();
+  await context.route('**/__bench/**', async (route) => {
+    const path = new URL(route.request().url()).pathname.replace('/__bench/', '');
+    const file = join(BENCH_ROOT, path === '' ? 'index.html' : path);
+    if (!file.startsWith(BENCH_ROOT)) return route.fulfill({ status: 403 });
+    try {
+      return route.fulfill({ body: readFileSync(file), contentType: TYPES[extname(file)] ?? 'application/octet-stream' });
+    } catch (e) {
+      console.error(`[bench page] cannot serve ${file}: ${String(e)}`);
+      return route.fulfill({ status: 404 });
+    }
+  });
+  page.on('pageerror', (err) => console.error(`[bench page error] ${err.message}`));
+  page.on('console', (m) => m.type() === 'error' && console.error(`[bench page] ${m.text()} ${m.location().url}`));
+  if (process.env.BENCH_DEBUG) page.on('response', (r) => console.error(`[bench page] ${r.status()} ${r.url()}`));
+  page.on('requestfailed', (r) => console.error(`[bench page] failed ${r.url()}: ${r.failure()?.errorText}`));
+  await page.goto(`${BASE}/__bench/index.html`);
+  await page.waitForFunction(() => window.benchReady === true);
+  return page;
+}
+
+function rowsOf(bench: string, workload: string, target: string, series: Series[], comparator: string): ResultRow[] {
+  const sums = series.map(summarize);
+  const base = sums.find((s) => s.name === comparator);
+  return sums.map((s) => ({
+    ...s,
+    bench,
+    workload,
+    target,
+    comparator,
+    role: s.name === comparator ? 'comparator' : 'ours',
+    ratio: base ? s.perSec / base.perSec : NaN
+  }));
+}
+
+const all: ResultRow[] = [];
+const tables: string[] = [];
+
+function report(title: string, workload: string, target: string, out: BenchOutput, comparator: string): void {
+  const rows = rowsOf(title, workload, target, out.series, comparator);
+  all.push(...rows);
+  const table = formatTable(`${title}: ${workload}`, rows, out.notes);
+  tables.push(table);
+  console.log(`\n${table}`);
+}
+
+const RAW = 'raw IndexedDB put, one tx (strict)';
+const WRITE_TARGET = '≥ 0.5× raw IndexedDB at batch ≥ 100; ≥ 500 single acknowledged writes/s';
+
+async function row3(bench: Page, app: Page): Promise<void> {
+  for (const [batch, batches] of [
+    [1, scaled(500)],
+    [100, scaled(30)],
+    [1000, scaled(5)]
+  ]) {
+    const out = await bench.evaluate(([b, n]) => window.runBench('writes', { batch: b, batches: n }), [batch, batches]);
+    out.series.unshift(await appPuts(app, batch, batches, VALUE_BYTES));
+    const workload = `${batch * batches} writes in batches of ${batch} (issue: 100k)`;
+    report('Row 3, durable local writes', workload, WRITE_TARGET, out, RAW);
+  }
+}
+
+const VERIFY = 'WebCrypto Ed25519 verify alone (batched)';
+
+async function row4(bench: Page): Promise<void> {
+  for (const authors of [1, 1000]) {
+    const count = scaled(5000);
+    const out = await bench.evaluate(([c, a]) => window.runBench('ingest', { count: c, authors: a, chunk: 500 }), [count, authors]);
+    const workload = `${count} entries from ${authors} author(s) (issue: 100k)`;
+    report('Row 4, verified ingest', workload, '≥ 0.6× the bare verification rate', out, VERIFY);
+  }
+}
+
+async function main(): Promise<void> {
+  const info = machine();
+  ensureBuilds();
+  const relay = await startRelay();
+  let context: BrowserContext | undefined;
+  try {
+    context = await launch();
+    const chromiumVersion = context.browser()?.version();
+    if (chromiumVersion) info.chromium = chromiumVersion;
+    console.log(`bench: Chromium ${info.chromium ?? '?'}, node ${info.node}, ${info.cores} cores, load ${info.loadAverage.start.map((x) => x.toFixed(2)).join(' ')}`);
+    const app = await context.newPage();
+    await openApp(app, BASE);
+    const bench = await openBenchPage(context);
+    await row3(bench, app);
+    await row4(bench);
+  } finally {
+    await context?.close();
+    await stopRelay(relay);
+  }
+  const nodeLog = process.env.BENCH_NODE_LOG ? readFileSync(process.env.BENCH_NODE_LOG, 'utf8') : undefined;
+  const file = writeResults({ machine: info, scale: SCALE, rows: all, tables, nodeOutput: nodeLog });
+  console.log(`\nbench: results written to ${file}`);
+}
+
+main().catch((e) => {
+  console.error(`bench: the browser benchmarks could not run: ${e instanceof Error ? e.stack : String(e)}`);
+  process.exit(1);
+});
