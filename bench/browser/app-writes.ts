@@ -9,7 +9,9 @@ const READY_TIMEOUT_MS = 60_000;
 /** Opens the app and waits until its node runs (it reports a peer id). */
 export async function openApp(page: Page, baseURL: string): Promise<void> {
   await page.goto(`${baseURL}/`);
-  await page.waitForFunction(() => window.tabula?.lastStatus?.peerId !== undefined, null, { timeout: READY_TIMEOUT_MS });
+  await page.waitForFunction(() => window.tabula?.lastStatus?.peerId !== undefined, null, {
+    timeout: READY_TIMEOUT_MS
+  });
 }
 
 /** `batches` samples of `batch` concurrent window.tabula.put calls (256 B string values). */
@@ -23,7 +25,9 @@ export async function appPuts(page: Page, batch: number, batches: number, valueB
       let n = 0;
       for (let b = 0; b < batches; b++) {
         const start = performance.now();
-        await Promise.all(Array.from({ length: batch }, () => t.put(`app-${batch}-${n}`, `v${n++}:`.padEnd(valueBytes, 'x'))));
+        await Promise.all(
+          Array.from({ length: batch }, () => t.put(`app-${batch}-${n}`, `v${n++}:`.padEnd(valueBytes, 'x')))
+        );
         out.push(performance.now() - start);
       }
       return out;

@@ -53,7 +53,9 @@ async function bareVerify(entries: HashedEntry[], chunk: number): Promise<Series
     const start = performance.now();
     for (let j = i; j < i + chunk; j += LEDGER_VERIFY_CONCURRENCY) {
       const part = items.slice(j, Math.min(i + chunk, j + LEDGER_VERIFY_CONCURRENCY));
-      const ok = await Promise.all(part.map(async (t) => crypto.subtle.verify('Ed25519', await key(t.pub), t.sig, t.msg)));
+      const ok = await Promise.all(
+        part.map(async (t) => crypto.subtle.verify('Ed25519', await key(t.pub), t.sig, t.msg))
+      );
       if (ok.includes(false)) throw new Error('bare verification failed');
     }
     ms.push(performance.now() - start);
@@ -62,14 +64,17 @@ async function bareVerify(entries: HashedEntry[], chunk: number): Promise<Series
 }
 
 async function tabulaIngest(encoded: Uint8Array[], chunk: number, dexie: boolean): Promise<Series> {
-  const store = dexie ? await DexieLedgerStore.open({ name: `bench-ingest-${Date.now()}-${dbSeq++}` }) : new MemoryLedgerStore();
+  const store = dexie
+    ? await DexieLedgerStore.open({ name: `bench-ingest-${Date.now()}-${dbSeq++}` })
+    : new MemoryLedgerStore();
   const ledger = await Ledger.open({ store, genesis, keys: await generateKeys() });
   const ms: number[] = [];
   for (let i = 0; i + chunk <= encoded.length; i += chunk) {
     const start = performance.now();
     const report = await ledger.ingest(encoded.slice(i, i + chunk));
     ms.push(performance.now() - start);
-    if (report.rejected.length > 0) throw new Error(`ingest rejected ${report.rejected.length}: ${report.rejected[0].code}`);
+    if (report.rejected.length > 0)
+      throw new Error(`ingest rejected ${report.rejected.length}: ${report.rejected[0].code}`);
   }
   await ledger.close();
   const where = dexie ? 'Dexie store on IndexedDB' : 'memory store';

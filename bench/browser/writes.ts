@@ -75,7 +75,10 @@ async function timeChunks(rows: StoredEntry[], batch: number, fn: (chunk: Stored
 
 async function rawSeries(rows: StoredEntry[], batch: number): Promise<Series> {
   const db = await openRaw(dbName('raw'));
-  await rawPut(db, rows.slice(0, 1).map((r) => ({ ...r, seq: 0 })));
+  await rawPut(
+    db,
+    rows.slice(0, 1).map((r) => ({ ...r, seq: 0 }))
+  );
   const ms = await timeChunks(rows, batch, (c) => rawPut(db, c));
   db.close();
   return { name: 'raw IndexedDB put, one tx (strict)', ms, perSample: batch };
