@@ -16,8 +16,20 @@ import { VALUE_BYTES } from './writes.js';
 const genesis = defaultGenesis();
 let dbSeq = 0;
 
+// Generated entries by "count/authors": a later call (a CPU profile of the ingest alone) reuses them.
+const made = new Map<string, HashedEntry[]>();
+
 /** `count` entries from `authors` authors (each its own feed), interleaved round robin by seq. */
 async function makeEntries(count: number, authors: number): Promise<HashedEntry[]> {
+  const key = `${count}/${authors}`;
+  const cached = made.get(key);
+  if (cached) return cached;
+  const out = await generate(count, authors);
+  made.set(key, out);
+  return out;
+}
+
+async function generate(count: number, authors: number): Promise<HashedEntry[]> {
   const feeds: HashedEntry[][] = [];
   const per = Math.ceil(count / authors);
   for (let a = 0; a < authors; a++) {
@@ -81,7 +93,10 @@ async function tabulaIngest(encoded: Uint8Array[], chunk: number, dexie: boolean
   return { name: `tabula Ledger.ingest (${where})`, ms, perSample: chunk };
 }
 
-/** Row 4: `count` entries from `authors` authors, ingested in chunks of `chunk` encoded entries. */
+/**
+ * Row 4: `count` entries from `authors` authors, ingested in chunks of `chunk` encoded entries.
+ * `dexieOnly: 1` runs only the Dexie-store ingest (for a CPU profile of it alone).
+ */
 export async function benchIngest(p: Record<string, number>): Promise<BenchOutput> {
   const count = p.count ?? 5000;
   const authors = p.authors ?? 1;
@@ -90,6 +105,7 @@ export async function benchIngest(p: Record<string, number>): Promise<BenchOutpu
   const entries = await makeEntries(count, authors);
   const genMs = performance.now() - genStart;
   const encoded = entries.map((h) => encodeEntry(h.entry));
+  if (p.dexieOnly === 1) return { series: [await tabulaIngest(encoded, chunk, true)], notes: [] };
   const bare = await bareVerify(entries, chunk);
   const dexie = await tabulaIngest(encoded, chunk, true);
   const memory = await tabulaIngest(encoded, chunk, false);
