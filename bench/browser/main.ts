@@ -11,6 +11,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { machine, writeResults } from '../results.js';
 import { appPuts, openApp } from './app-writes.js';
 import { health, takeLongTasks, watchLongTasks, type Health } from './health.js';
+import { joinAndCatchUp, type JoinHealth } from './sync-health.js';
 import { WorkerCdp, pageProfiler, topSelf, topTotal, type Profiler } from './worker-cdp.js';
 import type { BenchOutput, Series } from './protocol.js';
 import { HTTP_PORT, ensureBuilds, startRelay, stopRelay } from './server.js';
@@ -37,7 +38,11 @@ const scaled = (n: number) => Math.max(1, Math.round(n * SCALE));
 async function launch(): Promise<BrowserContext> {
   const dir = mkdtempSync(join(tmpdir(), 'tabula-bench-profile-'));
   const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-  return chromium.launchPersistentContext(dir, { executablePath, args: ARGS, baseURL: BASE });
+  const context = await chromium.launchPersistentContext(dir, { executablePath, args: ARGS, baseURL: BASE });
+  // In a loopback-only namespace Chromium offers ICE host candidates only with a media
+  // permission (see test/e2e/fixtures.ts); needed for the second device of row 7.
+  await context.grantPermissions(['microphone']);
+  return context;
 }
 
 async function openBenchPage(context: BrowserContext): Promise<Page> {
@@ -148,6 +153,32 @@ function reportHealth(h: Health): void {
 
 const profiles: Record<string, string[]> = {};
 let memory: Health | undefined;
+let joining: JoinHealth | undefined;
+
+/** Row 7 while syncing: a second device joins and catches up with the app's replica. */
+async function row7Join(app: Page): Promise<void> {
+  const target = await app.evaluate(() => window.tabula!.lastStatus?.ledger.entries ?? 0);
+  const joiner = await launch();
+  try {
+    const h = (joining = await joinAndCatchUp(joiner, BASE, target));
+    const table = [
+      `## Row 7, while syncing: a second device joins the replica of ${target} entries`,
+      `- ${h.caughtUp ? 'caught up' : 'did NOT catch up'} in ${h.catchUpMs} ms from opening the page (WebRTC through the relay)`,
+      '',
+      '| entries held | JS heap of its node worker after GC | main-thread long tasks from page start | longest | over 50 ms |',
+      '|---|---|---|---|---|',
+      `| ${h.entries} | ${h.heapUsedMB} MB | ${h.longTasks} | ${h.longestTaskMs.toFixed(0)} ms | ${h.longTasksOver50ms} |`,
+      'target: JS heap ≤ 100 MB (issue: with 100k entries); no main-thread long task over 50 ms'
+    ].join('\n');
+    tables.push(table);
+    console.log(`\n${table}`);
+    profiles['joiner main thread during catch-up'] = h.mainThreadProfile;
+    console.log(`\n## CPU profile: the joiner's main thread during catch-up (share of samples)`);
+    console.log(h.mainThreadProfile.map((t) => `- ${t}`).join('\n'));
+  } finally {
+    await joiner.close();
+  }
+}
 
 /** CPU profiles (sampling, 1 ms) of each target while `fn` runs; prints the top functions. */
 async function profiled(title: string, targets: Record<string, Profiler>, fn: () => Promise<unknown>): Promise<void> {
@@ -201,6 +232,7 @@ async function main(): Promise<void> {
     const bench = await openBenchPage(context);
     const longTasks = await row3(bench, app);
     reportHealth(await health(app, node, longTasks));
+    await row7Join(app);
     await row4(bench);
     if (process.env.BENCH_PROFILE !== '0') await profileAll(context, app, bench, node);
   } finally {
@@ -213,6 +245,7 @@ async function main(): Promise<void> {
     scale: SCALE,
     rows: all,
     health: memory,
+    joining,
     tables,
     profiles,
     nodeOutput: nodeLog

@@ -84,6 +84,16 @@ async function rawSeries(rows: StoredEntry[], batch: number): Promise<Series> {
   return { name: 'raw IndexedDB put, one tx (strict)', ms, perSample: batch };
 }
 
+/** Raw IndexedDB with one strict transaction per row, as Ledger.put commits: its ceiling. */
+async function rawPerWriteSeries(rows: StoredEntry[], batch: number): Promise<Series> {
+  const db = await openRaw(dbName('raw1'));
+  const ms = await timeChunks(rows, batch, async (c) => {
+    for (const r of c) await rawPut(db, [r]);
+  });
+  db.close();
+  return { name: 'raw IndexedDB put, one tx per write (strict)', ms, perSample: batch };
+}
+
 async function dexieSeries(rows: StoredEntry[], batch: number): Promise<Series> {
   const db = new Dexie(dbName('dexie'), { chromeTransactionDurability: 'strict' });
   db.version(1).stores({ entries: '[author+seq]' });
@@ -102,9 +112,10 @@ export async function benchWrites(p: Record<string, number>): Promise<BenchOutpu
   const tabula = await tabulaPuts(batch, batches);
   const raw = await rawSeries(tabula.rows, batch);
   const dexie = await dexieSeries(tabula.rows, batch);
+  const perWrite = batch > 1 ? [await rawPerWriteSeries(tabula.rows, batch)] : [];
   const bytes = tabula.rows.reduce((s, r) => s + r.payload.length, 0) / Math.max(1, tabula.rows.length);
   return {
-    series: [tabula.series, raw, dexie],
+    series: [tabula.series, raw, dexie, ...perWrite],
     notes: [`${batch * batches} writes, ${VALUE_BYTES} B values, mean payload ${bytes.toFixed(0)} B`]
   };
 }
