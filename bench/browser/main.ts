@@ -3,8 +3,7 @@
 // comparator measured in the same page and run) and writes bench/results/<date>-<commit>.json.
 // Never a test: exits non-zero only when the benches could not run.
 // Run inside a loopback-only namespace: bash bench/browser/run.sh (npm run bench does).
-import { readFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -34,9 +33,12 @@ const ARGS = [
 ];
 const scaled = (n: number) => Math.max(1, Math.round(n * SCALE));
 
+const profileDirs: string[] = [];
+
 /** A persistent profile: IndexedDB on disk (an incognito-like context keeps it in memory). */
 async function launch(): Promise<BrowserContext> {
   const dir = mkdtempSync(join(tmpdir(), 'tabula-bench-profile-'));
+  profileDirs.push(dir);
   const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
   const context = await chromium.launchPersistentContext(dir, { executablePath, args: ARGS, baseURL: BASE });
   // In a loopback-only namespace Chromium offers ICE host candidates only with a media
@@ -238,6 +240,7 @@ async function main(): Promise<void> {
   } finally {
     await context?.close();
     await stopRelay(relay);
+    for (const dir of profileDirs) rmSync(dir, { recursive: true, force: true });
   }
   const nodeLog = process.env.BENCH_NODE_LOG ? readFileSync(process.env.BENCH_NODE_LOG, 'utf8') : undefined;
   const file = writeResults({

@@ -1,7 +1,7 @@
 // Builds what the browser benches need and starts the relay that serves the app (as the e2e
 // tests do: playwright.config.ts), on loopback ports of its own.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -33,7 +33,10 @@ export async function startRelay(): Promise<ChildProcess> {
   const args = ['--import', 'tsx', 'relay/main.ts', '--port', String(HTTP_PORT), '--relay-port', String(RELAY_PORT)];
   const relay = spawn(process.execPath, [...args, '--data-dir', dataDir], { stdio: ['ignore', 'ignore', 'inherit'] });
   let exited = false;
-  relay.on('exit', () => (exited = true));
+  relay.on('exit', () => {
+    exited = true;
+    rmSync(dataDir, { recursive: true, force: true });
+  });
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (!(await healthy(`http://127.0.0.1:${HTTP_PORT}/healthz`))) {
     if (exited) throw new Error('relay exited before it was ready');
