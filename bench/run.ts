@@ -1,13 +1,46 @@
 // `npm run bench`: every benchmark, each printing its numbers next to a comparator run in the
 // same process (raw createEntry, raw store appends, Yjs alone; for reconciliation a naive
 // exchange, a state vector, rateless IBLT and negentropy), so ratios survive a busy machine.
+// Then the browser benchmarks (bench/browser/: real Chromium, loopback only; BENCH_BROWSER=0
+// skips them), and the results file bench/results/<date>-<commit>.json.
 // Never a test: exits non-zero only when a benchmark could not run. BENCH_1M=1 adds the
 // n = 1,000,000 reconciliation rows (slow).
 import '../src/lib/platform/polyfills.js';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { format } from 'node:util';
+import { machine, writeResults } from './results.js';
 
+// The Node benches print; keep a copy of what they print for the results file.
+const printed: string[] = [];
+const log = console.log.bind(console);
+console.log = (...args: unknown[]) => {
+  printed.push(format(...args));
+  log(...args);
+};
+
+const info = machine();
 console.log('# createEntry (sign + hash + encode)');
 await import('./sign.js');
 console.log('\n# Ledger.put vs its parts');
 await import('./ledger-writes.js');
 console.log('\n# Reconciliation of feed heads (Merkle vs naive, state vector, rateless IBLT, negentropy)');
 await import('./reconcile.js');
+console.log = log;
+
+const nodeLog = join(mkdtempSync(join(tmpdir(), 'tabula-bench-')), 'node.txt');
+writeFileSync(nodeLog, printed.join('\n') + '\n');
+if (process.env.BENCH_BROWSER === '0') {
+  console.log(
+    `\nbench: browser benchmarks skipped (BENCH_BROWSER=0); results in ${writeResults({ machine: info, nodeOutput: printed.join('\n') })}`
+  );
+} else {
+  console.log('\n# Browser benchmarks (real Chromium; BENCH_BROWSER=0 skips them)');
+  const r = spawnSync('bash', ['bench/browser/run.sh'], {
+    stdio: 'inherit',
+    env: { ...process.env, BENCH_NODE_LOG: nodeLog }
+  });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
