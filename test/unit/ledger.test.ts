@@ -199,3 +199,17 @@ describe('Ledger on memory store: verification on open', () => {
     await ledger.close(); // idempotent
   });
 });
+
+describe('Ledger.stats digest', () => {
+  it('digest: false returns the last computed digest (no re-encoding); the default recomputes after a change', async () => {
+    const { ledger } = await openLedger(memoryLocation(), 5);
+    await ledger.put('a', 1);
+    const first = ledger.stats().stateDigest;
+    await ledger.put('b', 2);
+    expect(ledger.stats({ digest: false }).stateDigest).toBe(first);
+    const second = ledger.stats().stateDigest;
+    expect(second).not.toBe(first);
+    expect(ledger.stats({ digest: false }).stateDigest).toBe(second);
+    await ledger.close();
+  });
+});

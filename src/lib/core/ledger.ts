@@ -214,7 +214,12 @@ export class Ledger {
     return this.feeds.isForked(author);
   }
 
-  stats(): LedgerStats {
+  /**
+   * Counts and the state digest. `digest: false` skips the digest (it re-encodes the whole state
+   * after every change: O(state)) and returns the last one computed, possibly stale; the worker's
+   * frequent status pushes use it and refresh the digest on their own schedule.
+   */
+  stats(opts: { digest?: boolean } = {}): LedgerStats {
     const heads = this.feeds.heads();
     return {
       entries: heads.reduce((n, h) => n + h.seq, 0),
@@ -225,7 +230,7 @@ export class Ledger {
       pendingEvicted: this.feeds.pendingEvictedCount(),
       yjsPending: this.view.state.hasPending(),
       lastCompactionAt: this.lastCompactionAt,
-      stateDigest: this.view.state.digest(),
+      stateDigest: opts.digest === false ? this.view.state.lastDigest() : this.view.state.digest(),
       skippedPayloads: this.skipped,
       unverified: this.unverified
     };

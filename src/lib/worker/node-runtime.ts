@@ -28,6 +28,12 @@ import { TIME_PROTOCOL_ID } from '../core/clock/constants.js';
 import type { PeerGuard } from './peer-guard.js';
 
 const STATUS_THROTTLE_MS = 100;
+/**
+ * The state digest in status() is recomputed at most this often, ms: it re-encodes the whole
+ * state, and recomputing it on every 100 ms push while writes flow took 36% of the worker's CPU
+ * (bench/browser profile of window.tabula.put).
+ */
+const STATUS_DIGEST_MS = 2_000;
 const NETWORK_RETRY_MAX_MS = 30_000;
 
 export interface RunningNode {
@@ -80,8 +86,18 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
     slowPeerDrops: 0,
     wrongNetworkDisconnects: 0
   };
-  const status = (): NodeStatus => {
-    const stats = ledger.stats();
+  let digestAt = 0;
+  let digestTimer: ReturnType<typeof setTimeout> | undefined;
+  /** `throttled` (pushes): the digest is at most STATUS_DIGEST_MS old, and a later push refreshes it. */
+  const status = (digest: 'fresh' | 'throttled' = 'fresh'): NodeStatus => {
+    const fresh = digest === 'fresh' || Date.now() - digestAt >= STATUS_DIGEST_MS;
+    if (fresh) digestAt = Date.now();
+    else
+      digestTimer ??= setTimeout(() => {
+        digestTimer = undefined;
+        emit({ type: 'status', status: status() });
+      }, STATUS_DIGEST_MS);
+    const stats = ledger.stats({ digest: fresh });
     const net = live.network?.status();
     return {
       peerId,
@@ -107,7 +123,7 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
   const pushStatus = (): void => {
     statusTimer ??= setTimeout(() => {
       statusTimer = undefined;
-      emit({ type: 'status', status: status() });
+      emit({ type: 'status', status: status('throttled') });
     }, STATUS_THROTTLE_MS);
   };
 
@@ -193,7 +209,7 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
 
   return {
     api: {
-      status,
+      status: () => status(),
       echo: async (peerId, data) => {
         if (live.network === undefined) throw new Error('not connected to the network yet');
         return live.network.echo(peerId, data);
@@ -223,6 +239,8 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
     },
     async stop() {
       for (const off of unsubscribe) off();
+      clearTimeout(statusTimer);
+      clearTimeout(digestTimer);
       abort.abort();
       gossip?.stop();
       telemetry?.stop();

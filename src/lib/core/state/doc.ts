@@ -350,6 +350,11 @@ export class LedgerState {
     return this.digestCache.digest;
   }
 
+  /** The digest as last computed by digest() (computing it if it never was): may be stale. */
+  lastDigest(): string {
+    return this.digestCache?.digest ?? this.digest();
+  }
+
   destroy(): void {
     this.doc.destroy();
   }
