@@ -10,6 +10,13 @@ export interface LiveNode {
   readonly error: string | undefined;
 }
 
+/**
+ * Records are re-read at most this often, ms. Each read copies the whole list from the worker and
+ * re-renders the table; re-reading after every change while writes flow took half of the page's
+ * main thread (bench/browser profile of window.tabula.put) and made long tasks.
+ */
+export const RECORDS_REFRESH_MIN_MS = 250;
+
 export function liveNode(): LiveNode {
   let phase = $state<NodePhase>('starting');
   let status = $state<NodeStatus | undefined>(undefined);
@@ -22,12 +29,24 @@ export function liveNode(): LiveNode {
     let refreshing: Promise<void> | undefined;
     let conflictEvents = 0;
     let again = false;
+    let lastStart = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     // Change events say what changed; re-reading the list keeps one source of truth.
     const refresh = (): void => {
+      if (timer !== undefined) return; // a re-read is already scheduled
       if (refreshing !== undefined) {
         again = true;
         return;
       }
+      const wait = lastStart + RECORDS_REFRESH_MIN_MS - Date.now();
+      if (wait > 0) {
+        timer = setTimeout(() => {
+          timer = undefined;
+          refresh();
+        }, wait);
+        return;
+      }
+      lastStart = Date.now();
       const seen = conflictEvents;
       refreshing = Promise.all([client.records(), client.conflicts()])
         .then(([r, c]) => {
@@ -59,6 +78,7 @@ export function liveNode(): LiveNode {
     });
     const offFatal = client.onFatal((e) => (error = `${e.name}: ${e.message}`));
     return () => {
+      clearTimeout(timer);
       off();
       offFatal();
     };
