@@ -2,6 +2,7 @@ import { defineConfig } from '@playwright/test';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './test/e2e/chromium.js';
 
 // Browser tests run against a real relay serving the built app (npm run build first), inside a
 // loopback-only network namespace (scripts/e2e.sh). Ports avoid the defaults so a running
@@ -22,18 +23,8 @@ export default defineConfig({
     baseURL: `http://127.0.0.1:${HTTP_PORT}`,
     trace: 'off',
     launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        // ICE over loopback: needed inside the loopback-only namespace (see test/e2e/fixtures.ts).
-        '--allow-loopback-in-peer-connection'
-      ]
+      executablePath: CHROMIUM_PATH,
+      args: CHROMIUM_ARGS
     }
   },
   webServer: {

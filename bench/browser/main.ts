@@ -16,21 +16,12 @@ import type { BenchOutput, Series } from './protocol.js';
 import { HTTP_PORT, ensureBuilds, startRelay, stopRelay } from './server.js';
 import { formatTable, summarize, type ResultRow } from './stats.js';
 import { VALUE_BYTES } from './writes.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../test/e2e/chromium.js';
 
 const BASE = `http://127.0.0.1:${HTTP_PORT}`;
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const BENCH_ROOT = join(process.cwd(), 'build-tests', 'bench');
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript' };
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--allow-loopback-in-peer-connection'
-];
 const scaled = (n: number) => Math.max(1, Math.round(n * SCALE));
 
 const profileDirs: string[] = [];
@@ -39,8 +30,11 @@ const profileDirs: string[] = [];
 async function launch(): Promise<BrowserContext> {
   const dir = mkdtempSync(join(tmpdir(), 'tabula-bench-profile-'));
   profileDirs.push(dir);
-  const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-  const context = await chromium.launchPersistentContext(dir, { executablePath, args: ARGS, baseURL: BASE });
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM_PATH,
+    args: CHROMIUM_ARGS,
+    baseURL: BASE
+  });
   // In a loopback-only namespace Chromium offers ICE host candidates only with a media
   // permission (see test/e2e/fixtures.ts); needed for the second device of row 7.
   await context.grantPermissions(['microphone']);

@@ -3,23 +3,12 @@
 // process, JS heap of the node workers (CDP), and long tasks in a page.
 import { chromium, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { readdirSync, readFileSync } from 'node:fs';
-
-/** Chromium flags of playwright.config.ts that a persistent context needs too. */
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--allow-loopback-in-peer-connection'
-];
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.js';
 
 /** A browser profile on disk (user data dir), launched as its own Chromium process. */
 export async function launchProfile(dir: string, opts: { offline?: boolean } = {}): Promise<BrowserContext> {
   const ctx = await chromium.launchPersistentContext(dir, {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath: CHROMIUM_PATH,
     args: CHROMIUM_ARGS,
     baseURL: test.info().project.use.baseURL
   });
