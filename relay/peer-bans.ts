@@ -4,9 +4,8 @@
 // connections until the ban ends; repeat offenders wait longer (1, 2, 4 ... minutes, at most
 // 1 h). Only the signed originator of a message is ever blamed (platform/gossip-origin.ts).
 import type { ConnectionGater, Libp2p } from '@libp2p/interface';
-import { peerIdFromString } from '@libp2p/peer-id';
 import { PeerBook, type BanInfo } from '../src/lib/core/peers/score.js';
-import { banGater, closeBannedOnOpen, disconnect, type BanGateCounters } from '../src/lib/platform/ban-gater.js';
+import { banGater, banOffender, closeBannedOnOpen, type BanGateCounters } from '../src/lib/platform/ban-gater.js';
 
 export class RelayBans {
   readonly book: PeerBook;
@@ -35,15 +34,7 @@ export class RelayBans {
 
   /** `peer` sent data failing with `code`: banned and disconnected for a ban offence. */
   offence(peer: string, code: string | undefined): BanInfo | null {
-    const ban = this.book.offence(peer, code ?? 'invalid');
-    if (ban !== null && this.node !== undefined) {
-      try {
-        disconnect(this.node, peerIdFromString(peer));
-      } catch {
-        // Not a peer id string: nothing to hang up on.
-      }
-    }
-    return ban;
+    return banOffender(this.book, this.node, peer, code);
   }
 
   /** Bans imposed since start. */

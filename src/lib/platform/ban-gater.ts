@@ -3,6 +3,8 @@
 // through a relay), and an open connection is closed the moment the ban starts. Used by the
 // browser node and the relay; each merges it with its own gater.
 import type { ConnectionGater, Libp2p, PeerId } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
+import type { BanInfo, PeerBook } from '../core/peers/score.js';
 
 /** Answers whether a peer id string is banned now. */
 export type IsBanned = (peer: string) => boolean;
@@ -52,6 +54,27 @@ export function mergeGaters(...gaters: ConnectionGater[]): ConnectionGater {
 /** Hangs up on `peer` now (all its connections). Errors are ignored: it may already be gone. */
 export function disconnect(node: Pick<Libp2p, 'hangUp'>, peer: PeerId): void {
   node.hangUp(peer).catch(() => undefined);
+}
+
+/**
+ * Records an offence of `peer` (a peer id string) failing with `code` in `book`; a ban offence
+ * bans it and hangs up on it. Returns the ban, or null when the offence did not ban.
+ */
+export function banOffender(
+  book: Pick<PeerBook, 'offence'>,
+  node: Pick<Libp2p, 'hangUp'> | undefined,
+  peer: string,
+  code: string | undefined
+): BanInfo | null {
+  const ban = book.offence(peer, code ?? 'invalid');
+  if (ban !== null && node !== undefined) {
+    try {
+      disconnect(node, peerIdFromString(peer));
+    } catch {
+      // Not a valid peer id string: nothing to hang up on.
+    }
+  }
+  return ban;
 }
 
 /** Closes any connection that opens to a banned peer (a race with the ban, or a path the gater missed). */

@@ -5,11 +5,10 @@
 // redials and inbound connections until the ban ends. The site's relays are never banned.
 import { TopicValidatorResult, type GossipSub, type GossipsubOpts } from '@libp2p/gossipsub';
 import type { Libp2p } from '@libp2p/interface';
-import { peerIdFromString } from '@libp2p/peer-id';
 import { PeerBook, type BanInfo, type PeerOutcome } from '../core/peers/score.js';
 import { checkAnnouncement } from '../core/peers/announcement.js';
 import { FORGED_ANNOUNCEMENT } from '../core/peers/offences.js';
-import { banGater, closeBannedOnOpen, disconnect, type BanGateCounters } from '../platform/ban-gater.js';
+import { banGater, banOffender, closeBannedOnOpen, type BanGateCounters } from '../platform/ban-gater.js';
 import { blameOrigin, type OriginBlame } from '../platform/gossip-origin.js';
 import { BANNED_APP_SCORE, gossipScoring } from '../platform/gossip-scoring.js';
 import type { ConnectionGater } from '@libp2p/interface';
@@ -79,15 +78,7 @@ export class PeerGuard {
 
   /** `peer` sent data failing with `code`: counted, and banned + disconnected for a ban offence. */
   offence(peer: string, code: string | undefined): BanInfo | null {
-    const ban = this.book.offence(peer, code ?? 'invalid');
-    if (ban !== null && this.node !== undefined) {
-      try {
-        disconnect(this.node, peerIdFromString(peer));
-      } catch {
-        // Not a valid peer id string: nothing to hang up on.
-      }
-    }
-    return ban;
+    return banOffender(this.book, this.node, peer, code);
   }
 
   /** Gossip hooks: invalid messages are the originator's offence, accepted ones count as useful. */
