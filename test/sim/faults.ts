@@ -3,14 +3,12 @@
 // many seeds) and S6 (equivocating author). Each returns a ScenarioRecorder with its figures and
 // checks; test/sim/faults.test.ts runs small variants in CI, test/soak/run.ts the soak numbers.
 import { Cluster } from './cluster.js';
+import { equivocate } from './hostile.js';
 import { compareHonest, randomScenario } from './scenario.js';
 import type { LinkOptions } from './net.js';
 import { headsRoot } from '../../src/lib/core/heads-digest.js';
-import { createEntry, encodeEntry } from '../../src/lib/core/entry.js';
-import { clientIdOf } from '../../src/lib/core/state/client-id.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { mulberry32 } from '../helpers/fake-feed.js';
-import { keysFromByte, yUpdate } from '../helpers/ledger-fixtures.js';
 import { ScenarioRecorder } from '../soak/record.js';
 
 /** A healthy link: a little loss and duplication, reordering latencies (ms). */
@@ -159,26 +157,8 @@ export async function equivocationScenario(seeds: number[]): Promise<ScenarioRec
     for (const [i, id] of SIX.entries()) await c.addNode(id, i + 1);
     c.net.partition([SIX.slice(0, 3), SIX.slice(3)]);
     c.refreshLinks();
-    const keys = await keysFromByte(99);
-    const evil = toHex(keys.publicKey);
-    const net = c.nodes.get('a0')!.tl.ledger.networkId;
-    const fork = (v: string) =>
-      createEntry(
-        {
-          keys,
-          seq: 1,
-          prev: new Uint8Array(32),
-          lamport: 1,
-          time: 1,
-          clock: 1,
-          payload: yUpdate('eq', v, clientIdOf(evil))
-        },
-        net
-      );
-    const [ea, eb] = [await fork('A'), await fork('B')];
     // Each variant spreads through its half first (a sync exchange carries it to the others).
-    await c.nodes.get('a0')!.tl.ledger.ingest([encodeEntry(ea.entry)]);
-    await c.nodes.get('b0')!.tl.ledger.ingest([encodeEntry(eb.entry)]);
+    const { evil, ea, eb } = await equivocate(c, 'a0', 'b0');
     const want = [toHex(ea.hash), toHex(eb.hash)].sort().join();
     const hasOnly = (id: string) => !c.nodes.get(id)!.tl.ledger.isForked(evil);
     await timeUntil(c, () => SIX.every((id) => sumSeq(c, id) >= 1 && hasOnly(id)), 30_000);

@@ -11,7 +11,9 @@ import type { SyncReplica } from '../../src/lib/core/sync/replica.js';
 import { SYNC_MAX_MESSAGE_BYTES } from '../../src/lib/core/sync/constants.js';
 import { genesis } from '../helpers/ledger-nodes.js';
 import type { TestLedger } from '../helpers/ledger-nodes.js';
-import { yUpdate } from '../helpers/ledger-fixtures.js';
+import { keysFromByte, yUpdate } from '../helpers/ledger-fixtures.js';
+import { toHex } from '../../src/lib/core/bytes.js';
+import type { HashedEntry } from '../../src/lib/core/types.js';
 import type { Rand } from '../helpers/fake-feed.js';
 import { randomBytes } from '../helpers/fake-feed.js';
 
@@ -79,4 +81,37 @@ export function hostileSend(rand: Rand, stats = { sent: 0 }): (to: string, bytes
     if (n % 10 === 3) return randomBytes(1 + Math.floor(rand() * 200), rand);
     return bytes;
   };
+}
+
+/**
+ * An equivocating author: two signed entries at seq 1 of one fresh key (values 'A' and 'B' under
+ * key 'eq'), the first ingested at node `a`, the second at node `b` of `c`. Returns the author and
+ * both entries.
+ */
+export async function equivocate(
+  c: { nodes: Map<string, { tl: TestLedger }> },
+  a: string,
+  b: string,
+  keyByte = 99
+): Promise<{ evil: string; ea: HashedEntry; eb: HashedEntry }> {
+  const keys = await keysFromByte(keyByte);
+  const evil = toHex(keys.publicKey);
+  const net = c.nodes.get(a)!.tl.ledger.networkId;
+  const fork = (v: string) =>
+    createEntry(
+      {
+        keys,
+        seq: 1,
+        prev: new Uint8Array(32),
+        lamport: 1,
+        time: 1,
+        clock: 1,
+        payload: yUpdate('eq', v, clientIdOf(evil))
+      },
+      net
+    );
+  const [ea, eb] = [await fork('A'), await fork('B')];
+  await c.nodes.get(a)!.tl.ledger.ingest([encodeEntry(ea.entry)]);
+  await c.nodes.get(b)!.tl.ledger.ingest([encodeEntry(eb.entry)]);
+  return { evil, ea, eb };
 }

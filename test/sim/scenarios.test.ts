@@ -1,13 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { Cluster } from './cluster.js';
 import { compareHonest, seeds } from './scenario.js';
-import { POISON_MODES, hostileReplica, hostileSend } from './hostile.js';
+import { POISON_MODES, equivocate, hostileReplica, hostileSend } from './hostile.js';
 import { headsRoot } from '../../src/lib/core/heads-digest.js';
 import { defaultGenesis } from '../../src/lib/core/genesis.js';
 import { mulberry32 } from '../helpers/fake-feed.js';
-import { keysFromByte, yUpdate } from '../helpers/ledger-fixtures.js';
-import { createEntry, encodeEntry } from '../../src/lib/core/entry.js';
-import { clientIdOf } from '../../src/lib/core/state/client-id.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 
 const lossy = { loss: 0.05, dup: 0.05, latencyMin: 2, latencyMax: 60 };
@@ -150,25 +147,7 @@ describe('sync simulation: scenarios', () => {
       for (const [i, id] of ids.entries()) await c.addNode(id, i + 1);
       c.net.partition([ids.slice(0, 3), ids.slice(3)]);
       c.refreshLinks();
-      const keys = await keysFromByte(99);
-      const evil = toHex(keys.publicKey);
-      const net = c.nodes.get('a0')!.tl.ledger.networkId;
-      const fork = async (v: string) =>
-        createEntry(
-          {
-            keys,
-            seq: 1,
-            prev: new Uint8Array(32),
-            lamport: 1,
-            time: 1,
-            clock: 1,
-            payload: yUpdate('eq', v, clientIdOf(evil))
-          },
-          net
-        );
-      const [ea, eb] = [await fork('A'), await fork('B')];
-      await c.nodes.get('a0')!.tl.ledger.ingest([encodeEntry(ea.entry)]);
-      await c.nodes.get('b0')!.tl.ledger.ingest([encodeEntry(eb.entry)]);
+      const { evil, ea, eb } = await equivocate(c, 'a0', 'b0');
       for (let i = 0; i < 10; i++) c.net.schedule(i * 100, () => c.write(ids[i % 6], `k${i}`, i));
       await c.net.run(() => false, 8000);
       c.net.heal();
