@@ -7,7 +7,7 @@ import { statfs } from 'node:fs/promises';
 import type { GossipSub } from '@libp2p/gossipsub';
 import { encodeBeacon, verifyBeacon, type Beacon, type BeaconBody } from '../../src/lib/core/telemetry.js';
 import { TABULA_VERSION } from '../../src/lib/version.js';
-import { BEACON_INTERVAL_MS, BEACON_JITTER, FIRST_BEACON_MS } from '../../src/lib/worker/telemetry.js';
+import { BEACON_INTERVAL_MS, beaconLoop } from '../../src/lib/worker/telemetry.js';
 import type { ArchiveStatus } from './archive.js';
 
 export interface ArchiveBeaconInit {
@@ -71,9 +71,6 @@ export async function archiveBeaconBody(status: ArchiveStatus, dataDir: string):
 export function startArchiveBeacon(init: ArchiveBeaconInit): ArchiveBeacon {
   const interval = init.intervalMs ?? BEACON_INTERVAL_MS;
   const random = init.random ?? Math.random;
-  let stopped = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-
   const beacon = async (): Promise<Beacon> => {
     const body = await archiveBeaconBody(init.status(), init.dataDir);
     const bytes = await encodeBeacon(body, init.seed, init.networkIdHex);
@@ -84,21 +81,6 @@ export function startArchiveBeacon(init: ArchiveBeaconInit): ArchiveBeacon {
     return signed;
   };
 
-  const schedule = (ms: number): void => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      void beacon()
-        .catch(() => undefined)
-        .finally(() => schedule(interval * (1 - BEACON_JITTER + 2 * BEACON_JITTER * random())));
-    }, ms);
-  };
-  schedule(FIRST_BEACON_MS);
-
-  return {
-    beacon,
-    stop() {
-      stopped = true;
-      clearTimeout(timer);
-    }
-  };
+  const loop = beaconLoop(beacon, interval, random);
+  return { beacon, stop: () => loop.stop() };
 }

@@ -20,6 +20,30 @@ export const BEACON_JITTER = 0.2;
 /** First beacon this long after start, ms (after gossipsub has met its peers). */
 export const FIRST_BEACON_MS = 1000;
 
+/**
+ * Calls `beacon` FIRST_BEACON_MS after start, then every `intervalMs` ± BEACON_JITTER (uniform,
+ * from `random`), until stop(). A failed beacon is skipped; the next one is still scheduled.
+ */
+export function beaconLoop(beacon: () => Promise<unknown>, intervalMs: number, random: () => number): { stop(): void } {
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const schedule = (ms: number): void => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      void beacon()
+        .catch(() => undefined)
+        .finally(() => schedule(intervalMs * (1 - BEACON_JITTER + 2 * BEACON_JITTER * random())));
+    }, ms);
+  };
+  schedule(FIRST_BEACON_MS);
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    }
+  };
+}
+
 export interface StorageEstimate {
   usage?: number;
   quota?: number;
@@ -71,7 +95,6 @@ export function startTelemetry(init: TelemetryInit): Telemetry {
   let seen = 0;
   let rejected = 0;
   let stopped = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
 
   // Rejects land on the beacon's signer, never on the relay that carried it (gossip-origin.ts).
   const validate = blameOriginOf(async (_peer: unknown, msg: Message): Promise<TopicValidatorResult> => {
@@ -114,21 +137,12 @@ export function startTelemetry(init: TelemetryInit): Telemetry {
     await pubsub.publish(topic, bytes).catch(() => undefined);
   };
 
-  const schedule = (ms: number): void => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      void beacon()
-        .catch(() => undefined)
-        .finally(() => schedule(interval * (1 - BEACON_JITTER + 2 * BEACON_JITTER * random())));
-    }, ms);
-  };
-
   pubsub.topicValidators.set(topic, validate);
   pubsub.subscribe(topic);
   const offAppend = ledger.onAppend((h, origin) => {
     if (origin === 'remote') latency.record(init.originTime?.(h.entry) ?? h.entry.time);
   });
-  schedule(FIRST_BEACON_MS);
+  const loop = beaconLoop(beacon, interval, random);
 
   return {
     view: () => ({
@@ -141,7 +155,7 @@ export function startTelemetry(init: TelemetryInit): Telemetry {
     beacon,
     stop() {
       stopped = true;
-      clearTimeout(timer);
+      loop.stop();
       offAppend();
       if (pubsub.topicValidators.get(topic) === validate) pubsub.topicValidators.delete(topic);
       pubsub.unsubscribe(topic);
