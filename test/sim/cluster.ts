@@ -12,6 +12,7 @@ import { headsRoot } from '../../src/lib/core/heads-digest.js';
 import type { Genesis } from '../../src/lib/core/types.js';
 import type { LedgerError } from '../../src/lib/core/errors.js';
 import { PeerBook } from '../../src/lib/core/peers/score.js';
+import type { LedgerOptions } from '../../src/lib/core/ledger.js';
 
 export const SIM_TICK_MS = 250;
 
@@ -44,6 +45,8 @@ export interface AddNodeOptions {
   wrapSend?: (to: string, bytes: Uint8Array) => Uint8Array | null;
   /** Score peers and ban offenders (src/lib/core/peers), as the worker's sync driver does. */
   scoring?: boolean;
+  /** Ledger options (e.g. a light replica's role and budget). */
+  ledger?: Pick<LedgerOptions, 'role' | 'budgetBytes' | 'compactEvery'>;
 }
 
 export class Cluster {
@@ -56,7 +59,10 @@ export class Cluster {
   }
 
   async addNode(id: string, keyByte: number, o: AddNodeOptions = {}): Promise<SimNode> {
-    const tl = await openLedger(memoryLocation(), keyByte, o.genesis ? { genesis: o.genesis } : {});
+    const tl = await openLedger(memoryLocation(), keyByte, {
+      ...(o.genesis ? { genesis: o.genesis } : {}),
+      ...o.ledger
+    });
     const base = ledgerReplica(tl.ledger);
     const replica = o.wrapReplica ? o.wrapReplica(base, tl) : base;
     const node = {} as SimNode;

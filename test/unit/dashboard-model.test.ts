@@ -84,6 +84,7 @@ function status(over: Partial<NodeStatus> = {}, ledger: Partial<NodeStatus['ledg
       lastCompactionAt: null,
       stateDigest: 'd',
       unverified: false,
+      storage: { role: 'light', budgetBytes: 1024, bytesUsed: 0, pruned: 0 },
       ...ledger
     },
     ...over

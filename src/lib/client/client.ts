@@ -6,6 +6,7 @@ import { createTabBroker, type TabRole } from './tab-broker.js';
 import { TAB_CHANNEL_NAME } from './tab-protocol.js';
 import { startWorkerNode } from './worker-node.js';
 import { maxRelaysFromQuery } from '../worker/relay-list.js';
+import { roleFromQuery } from '../worker/replica-role.js';
 import { requestPersistence, storageInfo, type StorageInfo } from './storage.js';
 
 export { RemoteError } from './worker-node.js';
@@ -53,7 +54,8 @@ export function createClient(options: ClientOptions = {}): TabulaClient {
   const config = {
     origin: options.origin ?? location.origin,
     iceServers: options.iceServers ?? [],
-    ...(maxRelays === undefined ? {} : { maxRelays })
+    ...(maxRelays === undefined ? {} : { maxRelays }),
+    ...roleFromQuery(location.search)
   };
   const broker = createTabBroker({
     channel: new BroadcastChannel(TAB_CHANNEL_NAME),

@@ -77,6 +77,15 @@ export const SNAPSHOT_VERIFY_BATCH = 64;
 
 /** Ledger: entries applied since the last compaction before the ledger compacts on its own. */
 export const LEDGER_COMPACT_EVERY = 256;
+/**
+ * Light replica: default budget for stored entries, bytes (32 MiB: ~130k entries of 256 B; the
+ * compacted state and heads come on top). Configurable per node.
+ */
+export const LIGHT_BUDGET_BYTES = 32 * 1024 * 1024;
+/** Light replica: newest entries of every feed that are never pruned (recent duplicates and forks stay checkable). */
+export const LIGHT_KEEP_RECENT = 8;
+/** Light replica: pruning stops at this fraction of the budget (so not every compaction prunes). */
+export const LIGHT_PRUNE_TARGET = 0.75;
 /** Ledger: stored entries read (and verified) per page while replaying a feed on open. */
 export const LEDGER_REPLAY_PAGE = 256;
 

@@ -50,6 +50,10 @@ import { clientIdOf } from './state/client-id.js';
 import { MAX_ENTRY_DEPS } from './constants.js';
 import type { IncomingEntry, IngestReport } from './ledger-ingest.js';
 import { Listeners, StateView } from './ledger-view.js';
+import { EntryBudget, type BudgetStatus, type ReplicaRole } from './light-budget.js';
+import { PrunedHeaders } from './pruned-headers.js';
+import { LIGHT_BUDGET_BYTES } from './constants.js';
+import type { CoverageException } from './sync/messages.js';
 
 export type { IngestReport, Rejection, IncomingEntry } from './ledger-ingest.js';
 
@@ -61,6 +65,13 @@ export interface LedgerOptions {
   now?: () => number;
   /** Entries applied since the last compaction before compacting on its own (0: never). */
   compactEvery?: number;
+  /**
+   * 'full' (default) keeps every entry; 'light' keeps the state, every head and recent entries
+   * within `budgetBytes`, pruning older entries behind its compaction (light-budget.ts).
+   */
+  role?: ReplicaRole;
+  /** Light replicas: budget for stored entries, bytes (default LIGHT_BUDGET_BYTES). */
+  budgetBytes?: number;
 }
 
 export interface LedgerStats {
@@ -82,6 +93,8 @@ export interface LedgerStats {
   skippedPayloads: number;
   /** The state came from an unverified light snapshot (storeLightState); false normally. */
   unverified: boolean;
+  /** Role, storage budget (null: full replica) and bytes of the entries held. */
+  storage: BudgetStatus;
 }
 
 export type AppendOrigin = 'local' | 'remote';
@@ -95,6 +108,11 @@ export class Ledger {
   private readonly keys: IdentityKeys;
   private readonly now: () => number;
   private readonly compactEvery: number;
+  readonly role: ReplicaRole;
+  private readonly budgetBytes: number;
+  /** Light replicas only: bytes held and the pruning policy. */
+  private budget: EntryBudget | null = null;
+  private readonly prunedHeaders: PrunedHeaders;
   private view!: StateView;
   private feeds!: FeedSet;
   /** Highest lamport seen (the compacted state forgets lamports; stored heads do not). */
@@ -125,6 +143,9 @@ export class Ledger {
     this.author = toHex(opts.keys.publicKey);
     this.now = opts.now ?? Date.now;
     this.compactEvery = Math.max(0, opts.compactEvery ?? LEDGER_COMPACT_EVERY);
+    this.role = opts.role ?? 'full';
+    this.budgetBytes = opts.budgetBytes ?? LIGHT_BUDGET_BYTES;
+    this.prunedHeaders = new PrunedHeaders(opts.store);
   }
 
   /** Checks identity and network, then rebuilds memory from the store (verifying every entry replayed). */
@@ -135,6 +156,7 @@ export class Ledger {
     const { state, feeds } = await ledger.replay();
     ledger.view = new StateView(state);
     ledger.feeds = feeds;
+    if (ledger.role === 'light') ledger.budget = await EntryBudget.load(ledger.store, ledger.budgetBytes);
     return ledger;
   }
 
@@ -232,8 +254,17 @@ export class Ledger {
       lastCompactionAt: this.lastCompactionAt,
       stateDigest: opts.digest === false ? this.view.state.lastDigest() : this.view.state.digest(),
       skippedPayloads: this.skipped,
-      unverified: this.unverified
+      unverified: this.unverified,
+      storage: this.budget?.status() ?? { role: 'full', budgetBytes: null, bytesUsed: 0, pruned: 0 }
     };
+  }
+
+  /**
+   * Sync coverage (SyncReplica.coverage): [] for a full replica (it holds every feed from seq 1);
+   * a light replica lists each author it holds entries of, from its lowest held seq, at most `max`.
+   */
+  coverage(max: number): CoverageException[] {
+    return this.budget?.coverage(max) ?? [];
   }
 
   // ---- events (survive state rebuilds) ----
@@ -401,6 +432,7 @@ export class Ledger {
       throw e;
     }
     this.feeds.ingest(h);
+    this.budget?.add(h);
     this.clock = Math.max(this.clock, h.entry.lamport);
     this.view.commitEvents(); // durable now
     this.appended(1);
@@ -427,6 +459,7 @@ export class Ledger {
     if (done.feedsStale) await this.resyncFeeds();
     this.clock = Math.max(this.clock, done.lamport);
     this.skipped += done.skipped;
+    for (const h of done.stored) this.budget?.add(h);
     this.appended(done.stored.length);
     for (const h of done.stored) this.appendListeners.emit(h, 'remote');
     for (const ev of done.forks) this.forkListeners.emit(ev);
@@ -483,7 +516,9 @@ export class Ledger {
     // A head bootstrapped from a light snapshot: its entry is not held, its header is.
     const base = (await this.store.getMeta(HEAD_HEADERS_META)) as HeadHeader[] | undefined;
     const x = base?.find((b) => b.author === author && b.seq === seq);
-    return x === undefined ? undefined : { lamport: x.lamport, clock: x.clock };
+    if (x !== undefined) return { lamport: x.lamport, clock: x.clock };
+    // An entry a light replica pruned: its header was kept.
+    return this.prunedHeaders.get(author, seq);
   }
 
   /** Lamport and Yjs clock of each given head's entry (for light snapshots). */
@@ -497,10 +532,13 @@ export class Ledger {
     return out;
   }
 
-  /** Counts applied entries and queues one compaction (after the current task) when due. */
+  /** Counts applied entries and queues one compaction (after the current task) when due or over budget. */
   private appended(n: number): void {
     this.sinceCompaction += n;
-    if (this.compactEvery === 0 || this.sinceCompaction < this.compactEvery || this.compactQueued) return;
+    // A light replica over its budget compacts now: pruning happens behind a compaction.
+    const overBudget = this.budget !== null && this.budget.bytesUsed > this.budget.budgetBytes;
+    if (this.compactQueued || (!overBudget && (this.compactEvery === 0 || this.sinceCompaction < this.compactEvery)))
+      return;
     this.compactQueued = true;
     this.serial(() => this.compactNow())
       .catch(() => undefined) // a failed auto-compaction changes nothing; later entries retry
@@ -515,6 +553,8 @@ export class Ledger {
     await this.store.saveCompaction({ ...c, mac: sealCompaction(c, this.keys.seed) });
     this.lastCompactionAt = at;
     this.sinceCompaction = 0;
+    // A light replica prunes behind the compaction it just stored (never before it).
+    if (this.budget !== null) await this.budget.enforce(this.store, c.heads, this.prunedHeaders);
   }
 
   /** Open's replay: a new state and FeedSet from the store, every replayed entry verified. */
@@ -553,6 +593,8 @@ export class Ledger {
     }
     this.feeds = feeds;
     this.view.replace(state);
+    // Recount what is held: a failed write may have stored part of what was counted.
+    if (this.role === 'light') this.budget = await EntryBudget.load(this.store, this.budgetBytes);
     this.broken = null;
   }
 

@@ -5,6 +5,7 @@ import type { RecordChange, RecordEntry } from '../core/state/records.js';
 import type { LatencySummary, NetworkNode, NetworkView } from './telemetry-types.js';
 import type { SyncStatus } from '../core/sync/engine.js';
 import type { PeerSyncStatus } from '../core/sync/session.js';
+import type { BudgetStatus } from '../core/light-budget.js';
 
 export type { Conflict, Removal, JsonValue, RecordChange, RecordEntry, LatencySummary, NetworkNode, NetworkView };
 
@@ -106,6 +107,8 @@ export interface LedgerSummary {
   stateDigest: string;
   /** The state was bootstrapped from a light snapshot whose content is not yet verified. */
   unverified: boolean;
+  /** Replica role, storage budget for entries (null: full replica), bytes held, entries pruned. */
+  storage: BudgetStatus;
 }
 
 /** The sync driver's transport counters (src/lib/worker/sync-driver.ts). */
@@ -216,6 +219,10 @@ export interface InitConfig {
   iceServers: RTCIceServer[];
   /** Relays used at once (reservations spread over them); default RELAY_POOL_DEFAULTS.maxActive. */
   maxRelays?: number;
+  /** Replica role; default 'light' (a visitor). */
+  role?: 'full' | 'light';
+  /** Light replicas: budget for stored entries, MiB; default LIGHT_BUDGET_BYTES. */
+  budgetMiB?: number;
 }
 
 /** Events the node pushes to every page. */

@@ -50,7 +50,13 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
   const networkIdHex = toHex(networkId(genesis));
   const store = await DexieLedgerStore.open({ name: ledgerDbName(networkIdHex) });
   const keys = await loadOrCreateIdentity(store);
-  const ledger = await Ledger.open({ store, genesis, keys });
+  const ledger = await Ledger.open({
+    store,
+    genesis,
+    keys,
+    role: config.role ?? 'light',
+    ...(config.budgetMiB === undefined ? {} : { budgetBytes: config.budgetMiB * 1024 * 1024 })
+  });
   // The PeerId is derived from the author key, so the author of an entry is the peer that signs the transport.
   const privateKey = privateKeyFromRaw(concatBytes(keys.seed, keys.publicKey));
   const peerId = peerIdFromPrivateKey(privateKey).toString();

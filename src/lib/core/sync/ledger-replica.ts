@@ -4,16 +4,16 @@ import type { FeedHead } from '../types.js';
 import { encodeEntry } from '../entry.js';
 import { toHex } from '../bytes.js';
 import type { SyncReplica } from './replica.js';
-import { SYNC_MAX_RANGE_ENTRIES } from './constants.js';
+import { SYNC_MAX_COVERAGE, SYNC_MAX_RANGE_ENTRIES } from './constants.js';
 
-/** A full replica backed by `ledger` (every entry from seq 1 is kept). */
+/** A replica backed by `ledger`: full (every entry from seq 1) or light (what its coverage lists). */
 export function ledgerReplica(ledger: Ledger): SyncReplica {
   return {
     networkId: ledger.networkId,
-    role: 'full',
+    role: ledger.role,
     heads: () => ledger.heads(),
     entryCount: () => ledger.heads().reduce((n, h) => n + h.seq, 0),
-    coverage: () => [],
+    coverage: () => ledger.coverage(SYNC_MAX_COVERAGE),
     async getRange(author, from, to, maxBytes) {
       const limit = Math.min(to - from + 1, SYNC_MAX_RANGE_ENTRIES);
       const stored = await ledger.store.getRange(author, from, to, limit);

@@ -5,7 +5,7 @@ export type SyncRole = 'full' | 'light';
 
 /**
  * A coverage exception: the sender holds `author`'s entries from `from` up to its head.
- * Authors not listed: a full replica holds 1..head, a light replica holds none.
+ * Authors not listed are held from seq 1 (a light replica lists the feeds it pruned).
  */
 export interface CoverageException {
   author: string;

@@ -69,8 +69,7 @@ export class PeerSession {
     if (!h) return Infinity;
     this.coverage ??= new Map(h.coverage.map((c) => [c.author, c.from]));
     const from = this.coverage.get(author);
-    if (from !== undefined) return Math.max(1, from);
-    return h.role === 'full' ? 1 : Infinity;
+    return from === undefined ? 1 : Math.max(1, from);
   }
 
   status(rangesInFlight: number): PeerSyncStatus {
