@@ -216,6 +216,11 @@ export interface InitConfig {
   iceServers: RTCIceServer[];
   /** Relays used at once (reservations spread over them); default RELAY_POOL_DEFAULTS.maxActive. */
   maxRelays?: number;
+  /**
+   * The network id (64 hex) the page was opened for (`?network=`, VITE_TABULA_NETWORK); absent
+   * means the bundled network. The site's genesis must hash to it, or the node refuses to start.
+   */
+  network?: string;
 }
 
 /** Events the node pushes to every page. */
