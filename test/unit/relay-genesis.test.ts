@@ -1,11 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULTS, type RelayConfig } from '../../relay/config.js';
 import { startRelay, type RunningRelay } from '../../relay/server.js';
 import { runGenesisCommand } from '../../relay/genesis-cli.js';
+import { runBackupCommand } from '../../relay/archive/cli.js';
 import { GENESIS_FILE, OPERATOR_KEY_FILE } from '../../relay/network-genesis.js';
 import { decodeGenesisDocument, defaultSignedGenesis } from '../../src/lib/core/genesis-document.js';
 import { publicKeyFromSeed } from '../../src/lib/core/ed25519.js';
@@ -22,8 +23,15 @@ function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'tabula-genesis-test-'));
 }
 
-async function start(dataDir: string): Promise<RunningRelay> {
-  const config: RelayConfig = { ...DEFAULTS, port: 0, relayPort: 0, dataDir, staticDir: join(dataDir, 'no-site') };
+async function start(dataDir: string, archive = false): Promise<RunningRelay> {
+  const config: RelayConfig = {
+    ...DEFAULTS,
+    port: 0,
+    relayPort: 0,
+    dataDir,
+    staticDir: join(dataDir, 'no-site'),
+    archive
+  };
   const r = await startRelay(config);
   relays.push(r);
   return r;
@@ -139,4 +147,23 @@ describe('relay /api/genesis', () => {
     await writeFile(join(dir, GENESIS_FILE), JSON.stringify(doc));
     expect(await errorName(start(dir))).toBe('NetworkGenesisError');
   }, 30_000);
+
+  it('the archive and its backups run on the created network, never on the bundled one', async () => {
+    const dir = await tempDir();
+    const created = await runGenesisCommand(['--name', 'archived', '--data-dir', dir], {});
+    const r = await start(dir, true);
+    expect(r.archive).toBeDefined();
+    await r.stop();
+    // The backup command reads the same genesis: the archive's stored network id matches.
+    const out = join(dir, 'backup.snapshot.gz');
+    expect(await runBackupCommand(['export', '--data-dir', dir, '--out', out], {})).toMatchObject({ entries: 0 });
+    // Without genesis.json the data dir means the bundled network, which the archive is not.
+    await rename(join(dir, GENESIS_FILE), join(dir, 'genesis.json.off'));
+    expect(await errorName(runBackupCommand(['export', '--data-dir', dir, '--out', out], {}))).toBe(
+      'CorruptStoreError'
+    );
+    expect(await errorName(start(dir, true))).toBe('CorruptStoreError');
+    await rename(join(dir, 'genesis.json.off'), join(dir, GENESIS_FILE));
+    expect((await start(dir, true)).networkId).toBe(created.signed.networkId);
+  }, 60_000);
 });
