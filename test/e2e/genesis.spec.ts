@@ -64,7 +64,10 @@ test('pages opened with the network id join the created network and replicate', 
     expect(await d.page.evaluate(() => window.tabula!.status().then((s) => s.networkId))).toBe(networkId);
   }
   // The navigation keeps the pin.
-  await expect(a.page.getByRole('link', { name: 'Dashboard' })).toHaveAttribute('href', `/dashboard?network=${networkId}`);
+  await expect(a.page.getByRole('link', { name: 'Dashboard' })).toHaveAttribute(
+    'href',
+    `/dashboard?network=${networkId}`
+  );
 
   await a.page.evaluate(() => window.tabula!.put('founded', 'by the operator'));
   await b.page.waitForFunction(() => window.tabula!.get('founded').then((v) => v === 'by the operator'), undefined, {

@@ -1,3 +1,4 @@
+/// <reference types="vite/client" />
 // The network a page is opened for: `?network=<id>` in its address, else the id the app was
 // built with (VITE_TABULA_NETWORK), else none (the bundled network). Passed on unchecked: the
 // node validates it (InvalidNetworkIdError) and refuses a site serving another network.
