@@ -179,6 +179,8 @@ export const USAGE = `Usage: tsx relay/main.ts [options]
   --relays MA           another relay's public WebSocket multiaddr for /api/relays (repeatable; TABULA_RELAYS)
   --announce MA         this relay's public multiaddr, e.g. behind a TLS proxy (repeatable; TABULA_ANNOUNCE)
   --archive             keep a full replica in the data dir (TABULA_ARCHIVE=1)
+Create a network (signed genesis in the data dir; see genesis --help):
+  tsx relay/main.ts genesis --name NAME [--data-dir D] [--max-entry-bytes N] [--operator HEX]...
 Archive backups (the relay may be running for export, not for import):
   tsx relay/main.ts export --data-dir D --out FILE
   tsx relay/main.ts import --data-dir D --in FILE`;

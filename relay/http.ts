@@ -22,6 +22,8 @@ export interface RelayView {
   archive?: () => unknown;
   /** The other relays of the mesh (`--peer`), shown by /healthz. */
   mesh?(): Array<{ id: string; connected: boolean; failures: number }>;
+  /** The network's signed genesis document (JSON text), served at /api/genesis. */
+  genesis?(): string;
 }
 
 export interface HttpOptions {
@@ -76,6 +78,10 @@ export function createHttpServer(view: RelayView, site: StaticSite, options: Htt
           : json(res, 503, { status: 'starting' });
       case '/api/relays':
         return json(res, 200, { relays: view.relayAddrs() });
+      case '/api/genesis':
+        return view.genesis
+          ? reply(res, 200, view.genesis(), 'application/json')
+          : json(res, 404, { error: 'no genesis' });
       case '/api/network':
         return json(res, 200, view.network());
       case '/api/archive':

@@ -2,6 +2,7 @@
 import { ConfigError, parseConfig, USAGE } from './config.js';
 import { startRelay, type RunningRelay } from './server.js';
 import { BACKUP_COMMANDS, BACKUP_USAGE, runBackupCommand } from './archive/cli.js';
+import { describeCreated, GENESIS_COMMAND, GENESIS_USAGE, runGenesisCommand } from './genesis-cli.js';
 
 let relay: Promise<RunningRelay> | undefined;
 let stopping = false;
@@ -31,6 +32,7 @@ process.on('SIGINT', () => shutdown('SIGINT'));
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (BACKUP_COMMANDS.has(argv[0])) return backup(argv);
+  if (argv[0] === GENESIS_COMMAND) return genesis(argv.slice(1));
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(USAGE);
     process.exit(0);
@@ -39,8 +41,25 @@ async function main(): Promise<void> {
   const r = await relay;
   console.log(`Tabula relay ${r.node.peerId.toString()}`);
   for (const ma of r.node.getMultiaddrs()) console.log(`  libp2p  ${ma.toString()}`);
-  console.log(`  network ${r.networkId}`);
-  console.log(`Tabula is running at ${r.url}/  (dashboard: ${r.url}/dashboard)`);
+  console.log(`  network ${r.networkId}${r.networkName === undefined ? '' : ` ("${r.networkName}")`}`);
+  const pin = r.networkName === undefined ? '' : `?network=${r.networkId}`;
+  console.log(`Tabula is running at ${r.url}/${pin}  (dashboard: ${r.url}/dashboard${pin})`);
+}
+
+/** `genesis`: creates a network in the data dir; exits 0, 2 on bad usage, 1 on failure. */
+async function genesis(argv: string[]): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(GENESIS_USAGE);
+    process.exit(0);
+  }
+  try {
+    console.log(describeCreated(await runGenesisCommand(argv, process.env)));
+    process.exit(0);
+  } catch (err) {
+    const usage = (err as Error).name === 'GenesisUsageError';
+    console.error(`${(err as Error).name}: ${(err as Error).message}${usage ? `\n${GENESIS_USAGE}` : ''}`);
+    process.exit(usage ? 2 : 1);
+  }
 }
 
 /** `export` / `import`: archive backups; prints a JSON report, exits 0, or 2 on bad usage, 1 on failure. */

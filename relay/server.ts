@@ -3,8 +3,11 @@ import '../src/lib/platform/polyfills.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { toHex } from '../src/lib/core/bytes.js';
-import { defaultGenesis, networkId } from '../src/lib/core/genesis.js';
+import { fromHex } from '../src/lib/core/bytes.js';
+import { genesisDocument } from '../src/lib/core/genesis-document.js';
+import { loadNetworkGenesis } from './network-genesis.js';
+import { GOSSIP_LIMITS } from './limits.js';
+import { DEFAULT_MAX_ENTRY_BYTES } from '../src/lib/core/constants.js';
 import { networkNames, shortNetworkId } from '../src/lib/core/topics.js';
 import { TIME_PROTOCOL_ID } from '../src/lib/core/clock/constants.js';
 import { handleTime } from '../src/lib/platform/time-protocol.js';
@@ -36,6 +39,8 @@ export interface RunningRelay {
   /** e.g. http://127.0.0.1:8080 */
   url: string;
   networkId: string;
+  /** The name of a network created with `relay genesis`; undefined on the bundled network. */
+  networkName?: string;
   /** The full replica (relay --archive), else undefined. */
   archive?: RunningArchive;
   stop(): Promise<void>;
@@ -86,9 +91,12 @@ function listen(http: Server, port: number, host: string): Promise<void> {
 
 export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
   const started = Date.now();
-  const genesis = defaultGenesis();
-  const netId = networkId(genesis);
-  const id = toHex(netId);
+  // `<data-dir>/genesis.json` (relay genesis), else the bundled network.
+  const signed = await loadNetworkGenesis(config.dataDir);
+  const genesis = signed.genesis;
+  const netId = fromHex(signed.networkId);
+  const id = signed.networkId;
+  const genesisJson = JSON.stringify(genesisDocument(signed));
   const names = networkNames(id);
   const privateKey = await loadOrCreateKey(join(config.dataDir, 'relay.key'));
   // The archive's ledger opens (and replays) first; it joins the node before the node listens.
@@ -103,7 +111,11 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
     maxReservationsPerIp: config.maxReservationsPerIp,
     maxConnections: config.maxConnections,
     maxConnectionsPerIp: config.maxConnectionsPerIp,
-    gossipMaxFrameBytes: config.gossipMaxFrameBytes,
+    // A created network may allow bigger entries than the bundled one: one must still fit a frame.
+    gossipMaxFrameBytes: Math.max(
+      config.gossipMaxFrameBytes,
+      genesis.maxEntryBytes + GOSSIP_LIMITS.maxFrameBytes - DEFAULT_MAX_ENTRY_BYTES
+    ),
     gossipRate: config.gossipRate,
     announce: config.announce,
     meshPeers,
@@ -161,7 +173,8 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
       network: () => ({ now: Date.now(), nodes: telemetry.nodes() }),
       healthy: () => node.status === 'started' && node.getMultiaddrs().length > 0,
       archive: archive?.status,
-      mesh: () => mesh.status()
+      mesh: () => mesh.status(),
+      genesis: () => genesisJson
     },
     await createStaticSite(config.staticDir),
     { maxConnections: config.httpMaxConnections }
@@ -185,6 +198,8 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
     mesh,
     url: `http://${config.host}:${addr.port}`,
     networkId: id,
+    // Only created networks are signed; the bundled one is not.
+    ...(signed.signatures.length > 0 ? { networkName: genesis.name } : {}),
     archive,
     stop() {
       stopping ??= (async () => {

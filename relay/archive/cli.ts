@@ -1,7 +1,7 @@
 // `tsx relay/main.ts export|import ...`: archive backups from the command line.
-import { defaultGenesis } from '../../src/lib/core/genesis.js';
 import { resolve } from 'node:path';
 import { DEFAULTS } from '../config.js';
+import { loadNetworkGenesis } from '../network-genesis.js';
 import { exportArchive, importArchive } from './backup.js';
 
 export const BACKUP_COMMANDS = new Set(['export', 'import']);
@@ -37,7 +37,7 @@ export async function runBackupCommand(argv: string[], env: Record<string, strin
   const [command, ...rest] = argv;
   const opts = options(rest);
   const dataDir = resolve(opts.get('--data-dir') ?? env.TABULA_DATA_DIR ?? DEFAULTS.dataDir);
-  const genesis = defaultGenesis();
+  const { genesis } = await loadNetworkGenesis(dataDir);
   if (command === 'export') {
     const out = opts.get('--out');
     if (!out) throw new BackupUsageError('export needs --out FILE');

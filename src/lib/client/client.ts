@@ -3,10 +3,11 @@
 // node through the tab broker. Either way the API, identity, records and events are the same.
 import type { NodeEvent, NodeMethod, NodePhase, NodeStatus, RemoteApi } from '../worker/messages.js';
 import { createTabBroker, type TabRole } from './tab-broker.js';
-import { TAB_CHANNEL_NAME } from './tab-protocol.js';
+import { LEADER_LOCK_NAME, TAB_CHANNEL_NAME } from './tab-protocol.js';
 import { startWorkerNode } from './worker-node.js';
 import { maxRelaysFromQuery } from '../worker/relay-list.js';
 import { roleFromQuery } from '../worker/replica-role.js';
+import { buildNetworkPin, networkPin, networkScopedName } from './network-pin.js';
 import { requestPersistence, storageInfo, type StorageInfo } from './storage.js';
 
 export { RemoteError } from './worker-node.js';
@@ -40,6 +41,11 @@ export interface ClientOptions {
   origin?: string;
   /** Relays used at once; default from the page's `?relays=N`, else 2. 1 pins the page to its site's relay. */
   maxRelays?: number;
+  /**
+   * The network id (64 hex) to join; default the page's `?network=`, else the build's
+   * VITE_TABULA_NETWORK, else the bundled network. The node refuses a site serving another one.
+   */
+  network?: string;
   /** For tests: an already-created worker, used if this tab becomes the leader. */
   worker?: Worker;
 }
@@ -51,14 +57,18 @@ export interface ClientOptions {
  */
 export function createClient(options: ClientOptions = {}): TabulaClient {
   const maxRelays = options.maxRelays ?? maxRelaysFromQuery(location.search);
+  const network = options.network ?? networkPin(location.search, buildNetworkPin());
   const config = {
     origin: options.origin ?? location.origin,
     iceServers: options.iceServers ?? [],
     ...(maxRelays === undefined ? {} : { maxRelays }),
-    ...roleFromQuery(location.search)
+    ...roleFromQuery(location.search),
+    ...(network === undefined ? {} : { network })
   };
   const broker = createTabBroker({
-    channel: new BroadcastChannel(TAB_CHANNEL_NAME),
+    // Tabs of one network share one node; another network's tabs run their own.
+    channel: new BroadcastChannel(networkScopedName(TAB_CHANNEL_NAME, network)),
+    lockName: networkScopedName(LEADER_LOCK_NAME, network),
     locks: typeof navigator.locks === 'undefined' ? undefined : navigator.locks,
     startNode: () => startWorkerNode({ config, ...(options.worker ? { worker: options.worker } : {}) })
   });

@@ -30,6 +30,12 @@ export const MAX_GENESIS_OPERATORS = 64;
 /** Allowed range of Genesis.maxEntryBytes. */
 export const MIN_MAX_ENTRY_BYTES = 1024;
 export const MAX_MAX_ENTRY_BYTES = 1024 * 1024;
+/** Domain-separation prefix of an operator's signature over the genesis encoding (ASCII, NUL-terminated). */
+export const GENESIS_SIGNING_TAG = 'tabula/genesis/v1\u0000';
+/** `format` field of a genesis document (the JSON served at /api/genesis). */
+export const GENESIS_DOCUMENT_FORMAT = 'tabula-genesis';
+/** Decoders refuse a larger genesis document (JSON text, UTF-8 bytes) before parsing it. */
+export const MAX_GENESIS_DOCUMENT_BYTES = 32 * 1024;
 
 /** Bundled development network. */
 export const DEFAULT_NETWORK_NAME = 'tabula-dev';

@@ -247,3 +247,24 @@ export class LightSnapshotRefusedError extends LedgerError {
     super('LightSnapshotRefusedError', 'light-snapshot-refused', message);
   }
 }
+
+/** A genesis signature is missing, made by a key that is not an operator, or does not verify. */
+export class GenesisSignatureError extends LedgerError {
+  constructor(message = 'genesis signature does not verify') {
+    super('GenesisSignatureError', 'bad-genesis-signature', message);
+  }
+}
+
+/** The genesis we were given is not the network this node was opened for (its id differs). */
+export class GenesisMismatchError extends LedgerError {
+  constructor(message = 'genesis belongs to another network') {
+    super('GenesisMismatchError', 'genesis-mismatch', message);
+  }
+}
+
+/** A network id given by a person or a build (URL `?network=`, env) that is not 64 hex digits. */
+export class InvalidNetworkIdError extends LedgerError {
+  constructor(message = 'network id must be 64 hex digits') {
+    super('InvalidNetworkIdError', 'invalid-network-id', message);
+  }
+}

@@ -4,6 +4,7 @@ import { installRtcBridge } from './rtc-bridge-worker.js';
 import { errorInfo } from './rtc-bridge-protocol.js';
 import type { FromWorker, NodeEvent, NodePhase, ToWorker } from './messages.js';
 import type { RunningNode } from './node-runtime.js';
+import { networkScopedName } from '../client/network-pin.js';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 /**
@@ -33,12 +34,14 @@ async function start(msg: Extract<ToWorker, { kind: 'init' }>): Promise<RunningN
 /** Holds the profile's node lock for the worker's lifetime; resolves once the node runs. */
 function boot(msg: Extract<ToWorker, { kind: 'init' }>): Promise<RunningNode> {
   emit({ type: 'phase', phase: 'starting' });
+  // Per network: each network's store has its own node.
+  const lockName = networkScopedName(LOCK_NAME, msg.config.network);
   return new Promise((resolve, reject) => {
     const run = async (lock: Lock | null): Promise<void> => {
       if (lock === null) {
         emit({ type: 'phase', phase: 'standby' });
         // Queue for the lock: it is released when the previous leader's worker ends.
-        await navigator.locks.request(LOCK_NAME, run);
+        await navigator.locks.request(lockName, run);
         return;
       }
       try {
@@ -51,7 +54,7 @@ function boot(msg: Extract<ToWorker, { kind: 'init' }>): Promise<RunningNode> {
       }
       await new Promise<never>(() => {});
     };
-    navigator.locks.request(LOCK_NAME, { ifAvailable: true }, run).catch(reject);
+    navigator.locks.request(lockName, { ifAvailable: true }, run).catch(reject);
   });
 }
 

@@ -223,6 +223,11 @@ export interface InitConfig {
   role?: 'full' | 'light';
   /** Light replicas: budget for stored entries, MiB; default LIGHT_BUDGET_BYTES. */
   budgetMiB?: number;
+  /**
+   * The network id (64 hex) the page was opened for (`?network=`, VITE_TABULA_NETWORK); absent
+   * means the bundled network. The site's genesis must hash to it, or the node refuses to start.
+   */
+  network?: string;
 }
 
 /** Events the node pushes to every page. */

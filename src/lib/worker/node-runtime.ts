@@ -3,7 +3,8 @@
 import { privateKeyFromRaw } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { concatBytes, toHex } from '../core/bytes.js';
-import { defaultGenesis, networkId } from '../core/genesis.js';
+import { checkGenesisIs } from '../core/genesis-document.js';
+import { expectedNetworkId, fetchGenesis, settleGenesis } from './genesis-fetch.js';
 import { loadOrCreateIdentity } from '../core/identity.js';
 import { Ledger } from '../core/ledger.js';
 import { DexieLedgerStore } from '../platform/dexie-store.js';
@@ -46,9 +47,15 @@ function receipt(h: HashedEntry): WriteReceipt {
 }
 
 export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => void): Promise<RunningNode> {
-  const genesis = defaultGenesis();
-  const networkIdHex = toHex(networkId(genesis));
+  // The network this page was opened for; a site serving another one is refused before any storage.
+  const networkIdHex = expectedNetworkId(config.network);
+  const served = await fetchGenesis(config.origin);
+  if (served !== undefined) checkGenesisIs(served, networkIdHex);
   const store = await DexieLedgerStore.open({ name: ledgerDbName(networkIdHex) });
+  const { genesis } = await settleGenesis(networkIdHex, served, store).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   const keys = await loadOrCreateIdentity(store);
   const ledger = await Ledger.open({
     store,
