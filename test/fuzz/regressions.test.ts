@@ -43,17 +43,21 @@ describe('fuzzer regressions', () => {
       expect(await n.ledger.ingest([h])).toMatchObject({ added: 0, rejected: [{ code: 'malformed-payload' }] });
       expect(await observe(n.ledger, n.store)).toEqual(before);
     }
-    // Each kind of keyless content is refused on its own too.
-    for (const content of [
-      { k: 'type', typeRef: 0 },
-      { k: 'json', texts: ['1'] }
-    ] as YContent[]) {
+    // Each kind of keyless content is refused on its own too (one key each: two entries of one
+    // key at one seq would be a fork, PROTOCOL.md §6.1).
+    for (const [i, content] of (
+      [
+        { k: 'type', typeRef: 0 },
+        { k: 'json', texts: ['1'] }
+      ] as YContent[]
+    ).entries()) {
+      const other = await keysFromByte(40 + i);
       const payload = encodeYUpdate({
-        sections: [{ client, clock: 0, structs: [{ parent: 'records', content }] }],
+        sections: [{ client: clientIdOf(toHex(other.publicKey)), clock: 0, structs: [{ parent: 'records', content }] }],
         deletes: []
       });
       const h = await createEntry(
-        { keys: evil, seq: 1, prev: new Uint8Array(32), lamport: 1, time: 1, clock: 1, payload },
+        { keys: other, seq: 1, prev: new Uint8Array(32), lamport: 1, time: 1, clock: 1, payload },
         n.ledger.networkId
       );
       expect((await n.ledger.ingest([h])).rejected).toMatchObject([{ code: 'malformed-payload' }]);
@@ -110,13 +114,12 @@ describe('fuzzer regressions', () => {
   it('refuses a struct that references itself or a later item of its own update, before storing', async () => {
     const n = await openLedger(memoryLocation(), 1);
     await n.ledger.put('x', 1);
-    const evil = await keysFromByte(13);
-    const client = clientIdOf(toHex(evil.publicKey));
     const before = await observe(n.ledger, n.store);
-    for (const origin of [
-      { client, clock: 0 },
-      { client, clock: 1 }
-    ]) {
+    // One key per case: two entries of one key at one seq would be a fork (PROTOCOL.md §6.1).
+    for (const clock of [0, 1]) {
+      const evil = await keysFromByte(13 + clock);
+      const client = clientIdOf(toHex(evil.publicKey));
+      const origin = { client, clock };
       const payload = encodeYUpdate({
         sections: [
           {

@@ -7,6 +7,7 @@ import { toHex } from '../../src/lib/core/bytes.js';
 import type { HashedEntry, IdentityKeys } from '../../src/lib/core/types.js';
 import { keysFromByte, makeChain, yUpdate } from '../helpers/ledger-fixtures.js';
 import { MAX_PENDING_BYTES, PENDING_ENTRY_OVERHEAD_BYTES, PENDING_MAX_AGE_MS } from '../../src/lib/core/constants.js';
+import { voidHead } from '../../src/lib/core/void.js';
 
 const netId = networkId(defaultGenesis());
 const seed = Number(process.env.SEED ?? Date.now() % 2 ** 31);
@@ -69,18 +70,33 @@ describe('FeedSet', () => {
     expect(fs.pendingCount()).toBe(1);
   });
 
-  it('detects a fork against the chain: first-seen stays, both are kept as evidence', () => {
+  it('detects a fork against the chain: both are kept as evidence and the feed is void from there', () => {
     const fs = new FeedSet({ now: () => 42 });
     A.slice(0, 4).forEach((h) => fs.ingest(h));
     const r = fs.ingest(A3x);
     expect(r.kind).toBe('fork');
     expect(fs.isForked(aliceHex())).toBe(true);
     expect(fs.forks()).toEqual([{ author: aliceHex(), seq: 3, a: A[2], b: A3x, detectedAt: 42 }]);
-    expect(fs.head(aliceHex())?.hash).toBe(hex(A[3]));
+    expect(fs.head(aliceHex())).toEqual(voidHead(aliceHex(), 3));
+    expect(fs.appliedHead(aliceHex())).toEqual({ seq: 2, hash: hex(A[1]) });
+    expect(fs.appliedCount()).toBe(2);
     expect(fs.ingest(A3x).kind).toBe('duplicate'); // no second evidence for the same variant
     expect(fs.ingest(A4x)).toEqual({ kind: 'dropped', reason: 'forked-branch' });
     expect(fs.forks()).toHaveLength(1);
-    expect(seqs(fs.ingest(A[4]))).toEqual([5]);
+    expect(fs.ingest(A[4])).toEqual({ kind: 'dropped', reason: 'forked-branch' }); // nothing joins a void feed
+  });
+
+  it('a fork below a known one moves the void down; the void head sorts above any real head', async () => {
+    const fs = new FeedSet();
+    A.slice(0, 5).forEach((h) => fs.ingest(h));
+    fs.ingest(A4x);
+    expect(fs.voidFrom(aliceHex())).toBe(4);
+    const A2x = await createEntry({ ...A[1].entry, keys: alice, time: A[1].entry.time + 7 }, netId);
+    expect(fs.ingest(A2x).kind).toBe('fork');
+    expect(fs.voidFrom(aliceHex())).toBe(2);
+    expect(fs.head(aliceHex())).toEqual(voidHead(aliceHex(), 2));
+    expect(fs.head(aliceHex())!.seq).toBeGreaterThan(voidHead(aliceHex(), 4).seq);
+    expect(fs.head(aliceHex())!.seq).toBeGreaterThan(2 ** 52);
   });
 
   it('detects a fork among pending entries', () => {
@@ -90,8 +106,9 @@ describe('FeedSet', () => {
     const r = fs.ingest(A3x);
     expect(r.kind === 'fork' && r.evidence.a === A[2] && r.evidence.b === A3x).toBe(true);
     expect(fs.isForked(aliceHex())).toBe(true);
-    expect(seqs(fs.ingest(A[1]))).toEqual([2, 3]);
-    expect(fs.head(aliceHex())?.hash).toBe(hex(A[2]));
+    expect(fs.pendingCount()).toBe(0); // both variants leave the pending buffer
+    expect(seqs(fs.ingest(A[1]))).toEqual([2]);
+    expect(fs.appliedHead(aliceHex())).toEqual({ seq: 2, hash: hex(A[1]) });
   });
 
   it('rejects an entry whose prev is not the stored predecessor (BrokenChainError)', async () => {
@@ -136,7 +153,7 @@ describe('FeedSet', () => {
     A.slice(0, 5).forEach((h) => fs.ingest(h));
     expect(fs.ingest(A[3]).kind).toBe('duplicate');
     expect(fs.ingest(A[1])).toEqual({ kind: 'needs-lookup', author: aliceHex(), seq: 2 });
-    const ev = fs.recordFork(A[2], A3x);
+    const ev = fs.recordFork(A[2], A3x).evidence;
     expect(ev.seq).toBe(3);
     expect(fs.isForked(aliceHex())).toBe(true);
   });
@@ -160,10 +177,12 @@ describe('FeedSet', () => {
     });
     expect(fs.isForked(aliceHex())).toBe(true);
     expect(fs.forks()).toEqual([ev]);
-    expect(fs.ingest(A[2]).kind).toBe('duplicate');
+    expect(fs.head(aliceHex())).toEqual(voidHead(aliceHex(), 3));
+    expect(fs.ingest(A[2])).toEqual({ kind: 'dropped', reason: 'forked-branch' });
     expect(fs.ingest(A3x).kind).toBe('duplicate');
     expect(fs.ingest(A4x)).toEqual({ kind: 'dropped', reason: 'forked-branch' });
-    expect(fs.ingest(A[6]).kind).toBe('pending'); // beyond the head: not taken from `recent`
+    expect(fs.ingest(A[6])).toEqual({ kind: 'dropped', reason: 'forked-branch' });
+    expect(fs.ingest(A[1]).kind).toBe('needs-lookup'); // below the fork, out of the window: the store decides
   });
 });
 

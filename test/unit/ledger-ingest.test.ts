@@ -13,6 +13,7 @@ import { clientIdOf } from '../../src/lib/core/state/client-id.js';
 import type { HashedEntry, IdentityKeys } from '../../src/lib/core/types.js';
 import { keysFromByte } from '../helpers/ledger-fixtures.js';
 import { genesis, memoryLocation, mulberry, openLedger, shuffle, type TestLedger } from '../helpers/ledger-nodes.js';
+import { voidHead } from '../../src/lib/core/void.js';
 
 const NET = networkId(genesis);
 const seed = Number(process.env.SEED ?? Date.now() % 2 ** 31);
@@ -100,9 +101,11 @@ describe('Ledger.ingest: rejections', () => {
     expect(await t.store.heads()).toEqual(headsBefore);
     expect(t.ledger.doc.getText('t2').toString()).toBe('');
 
-    // The genuine seq 2 is still welcome afterwards.
-    expect(await t.ledger.ingest([goodTwo])).toMatchObject({ added: 1, rejected: [] });
-    expect(t.ledger.doc.getText('t2').toString()).toBe('two');
+    // x signed the broken-chain entry for seq 2 too: with the genuine seq 2 that is a fork
+    // (PROTOCOL.md §6.1), whichever came first, so x's feed is void from seq 2 on.
+    expect(await t.ledger.ingest([goodTwo])).toMatchObject({ forks: 1, rejected: [] });
+    expect(t.ledger.voidFrom(xHex)).toBe(2);
+    expect(t.ledger.doc.getText('t2').toString()).toBe('');
   });
 
   it('holds out-of-order entries as pending and appends them when the gap closes', async () => {
@@ -128,7 +131,7 @@ describe('Ledger.ingest: rejections', () => {
 });
 
 describe('Ledger.ingest: forks', () => {
-  it('counts a fork, stores the evidence, marks the author and keeps the first entry', async () => {
+  it('counts a fork, stores the evidence, marks the author and voids its feed from the fork', async () => {
     const loc = memoryLocation();
     const t = await openLedger(loc, 5);
     const x = await keysFromByte(6);
@@ -136,8 +139,10 @@ describe('Ledger.ingest: forks', () => {
     const a = await entryBy(x, 1, zero, 'first');
     const b = await entryBy(x, 1, zero, 'second');
     await t.ledger.ingest([a]);
+    expect(t.ledger.doc.getText('t1').toString()).toBe('first');
     const report = await t.ledger.ingest([b, a]);
-    expect(report).toMatchObject({ added: 0, forks: 1, duplicates: 1, rejected: [] });
+    // b is the evidence; a, at the void seq now, is dropped (PROTOCOL.md §6).
+    expect(report).toMatchObject({ added: 0, forks: 1, duplicates: 0, dropped: 1, rejected: [] });
     expect(t.ledger.forks()).toHaveLength(1);
     expect(t.ledger.forks()[0]).toMatchObject({ author: xHex, seq: 1 });
     expect(t.ledger.isForked(xHex)).toBe(true);
@@ -145,11 +150,17 @@ describe('Ledger.ingest: forks', () => {
     const stored = await t.store.forks();
     expect(stored).toHaveLength(1);
     expect([toHex(stored[0].a.hash), toHex(stored[0].b.hash)].sort()).toEqual([toHex(a.hash), toHex(b.hash)].sort());
-    expect(t.ledger.doc.getText('t1').toString()).toBe('first'); // first seen wins
-    // The mark survives a reopen.
+    // Neither variant is applied: the first one left the state (not first-seen wins).
+    expect(t.ledger.doc.getText('t1').toString()).toBe('');
+    expect(t.ledger.heads()).toEqual([voidHead(xHex, 1)]);
+    expect(t.ledger.stats().entries).toBe(0);
+    const digest = t.ledger.stats().stateDigest;
+    // The mark and the void survive a reopen.
     await t.ledger.close();
     const again = await openLedger(loc, 5);
     expect(again.ledger.isForked(xHex)).toBe(true);
+    expect(again.ledger.stats().stateDigest).toBe(digest);
+    expect(again.ledger.doc.getText('t1').toString()).toBe('');
     expect(await again.ledger.ingest([b])).toMatchObject({ forks: 0, duplicates: 1 });
   });
 
@@ -165,7 +176,10 @@ describe('Ledger.ingest: forks', () => {
     expect(await t.ledger.ingest([chain[1]])).toMatchObject({ duplicates: 1, forks: 0 });
     expect(await t.ledger.ingest([evil])).toMatchObject({ forks: 1 });
     expect(await t.store.forks()).toHaveLength(1);
-    expect(t.ledger.doc.getText('t2').toString()).toBe('v2');
+    // Void from seq 2: seq 1 stays, everything after it leaves the state.
+    expect(t.ledger.doc.getText('t1').toString()).toBe('v1');
+    expect(t.ledger.doc.getText('t2').toString()).toBe('');
+    expect(t.ledger.doc.getText('t40').toString()).toBe('');
   });
 });
 

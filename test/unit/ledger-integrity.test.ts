@@ -14,6 +14,7 @@ import { clientIdOf } from '../../src/lib/core/state/client-id.js';
 import type { EntryDep, HashedEntry, IdentityKeys } from '../../src/lib/core/types.js';
 import { keysFromByte, yUpdateAt } from '../helpers/ledger-fixtures.js';
 import { memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-nodes.js';
+import { voidHead } from '../../src/lib/core/void.js';
 
 const zero = new Uint8Array(32);
 
@@ -108,7 +109,13 @@ describe('issue 6 case 3: delete sets', () => {
     // Depends on the victim's seq 1 (clock 1) but deletes clocks it could not have seen: the
     // victim's future writes.
     const dep = [{ author: victim.ledger.author, seq: 1 }];
-    const future = await sign(n, evil, { lamport: 2, clock: 0, deps: dep, payload: deleteOnly(vClient, 0, 1000) });
+    // (A key per probe: two entries of one key at one seq would be a fork, PROTOCOL.md §6.1.)
+    const future = await sign(n, await keysFromByte(69), {
+      lamport: 2,
+      clock: 0,
+      deps: dep,
+      payload: deleteOnly(vClient, 0, 1000)
+    });
     expect((await n.ledger.ingest([future])).rejected).toMatchObject([{ code: 'causality' }]);
     expect(n.ledger.get('mine')).toBe('precious');
 
@@ -120,7 +127,12 @@ describe('issue 6 case 3: delete sets', () => {
     // Even within what the dependency held, a bare delete of a record (no new value or tombstone
     // for its key) would remove it without a trace: refused. Deletes go through a signed
     // tombstone, which shows up in removals() (see below).
-    const bare = await sign(n, evil, { lamport: 2, clock: 0, deps: dep, payload: deleteOnly(vClient, 0, 1) });
+    const bare = await sign(n, await keysFromByte(71), {
+      lamport: 2,
+      clock: 0,
+      deps: dep,
+      payload: deleteOnly(vClient, 0, 1)
+    });
     expect((await n.ledger.ingest([bare])).rejected).toMatchObject([{ code: 'malformed-payload' }]);
     expect(n.ledger.get('mine')).toBe('precious');
   });
@@ -161,7 +173,7 @@ describe('issue 6 case 5: causal order', () => {
 });
 
 describe('issue 6 case 10: forks while pending', () => {
-  it('a non-linking variant seen first does not block the linking one; forks without a head are counted', async () => {
+  it('two variants of a pending seq void the feed from there (not stuck); forks without a head are counted', async () => {
     const k = await keysFromByte(9);
     const n = await openLedger(memoryLocation(), 1);
     const c = clientOf(k);
@@ -178,9 +190,13 @@ describe('issue 6 case 10: forks while pending', () => {
     expect(await n.ledger.ingest([good])).toMatchObject({ forks: 1 });
     // Fork evidence for an author with no contiguous head yet is visible.
     expect(n.ledger.stats().forkedAuthors).toBe(1);
-    expect(await n.ledger.ingest([one])).toMatchObject({ added: 2 });
-    expect(n.ledger.heads()).toEqual([{ author: toHex(k.publicKey), seq: 2, hash: toHex(good.hash) }]);
-    expect(await n.store.count()).toBe(2);
+    // The author signed two entries at seq 2: its feed is void from 2 on every node (PROTOCOL.md
+    // §6), whichever variant links; seq 1 still joins and is applied.
+    expect(await n.ledger.ingest([one])).toMatchObject({ added: 1 });
+    expect(n.ledger.heads()).toEqual([voidHead(toHex(k.publicKey), 2)]);
+    expect(n.ledger.stats()).toMatchObject({ entries: 1, pending: 0 });
+    expect([...n.ledger.doc.getMap('records').keys()]).toEqual(['a']);
+    expect(await n.store.count()).toBe(1);
   });
 });
 

@@ -47,7 +47,7 @@ describe('light replica storage budget', () => {
       await again.ledger.put('after', 1); // writes go on after a reopen
       expect(again.ledger.get('after')).toBe(1);
       await again.ledger.close();
-    });
+    }, 120_000);
   }
 
   it('a full replica never prunes', async () => {

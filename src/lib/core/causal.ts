@@ -15,20 +15,38 @@ import type { Entry } from './types.js';
 import type { DeleteRange, ParsedUpdate, YId } from './yjs-update.js';
 import { CausalityError } from './errors.js';
 import { clientIdOf } from './state/client-id.js';
+import { MAX_ENTRY_CLOCK, VOID_LAMPORT_SLACK } from './constants.js';
 
 /** What the causal rules need from an entry already in a feed. */
 export interface EntryHeader {
   lamport: number;
   clock: number;
+  /**
+   * A dependency on a void feed at or above its fork (void.ts): no single entry stands there, so
+   * `clock` is MAX_ENTRY_CLOCK (the placeholder covers every reference) and `lamport` is only an
+   * upper bound (see voidedHeader and checkCausal).
+   */
+  voided?: boolean;
+}
+
+/**
+ * The header a node uses for a dependency on a void feed, given the highest lamport among the
+ * entries it holds. The void entry's own lamport is not known (it may depend on other void
+ * entries, never stored anywhere), so the bound is generous: VOID_LAMPORT_SLACK above what the
+ * node has seen. An honest entry never comes near it; a hostile one can push a clock by at most
+ * the slack per void dependency, and every void feed costs a fork (a key) that every node sees.
+ */
+export function voidedHeader(highestLamport: number): EntryHeader {
+  return { lamport: highestLamport + VOID_LAMPORT_SLACK - 1, clock: MAX_ENTRY_CLOCK, voided: true };
 }
 
 /** The header of seq 0 (before an author's first entry). */
 export const GENESIS_HEADER: EntryHeader = { lamport: 0, clock: 0 };
 
-/** The lamport an entry with this predecessor and these dependencies must carry. */
+/** The lamport an entry with this predecessor and these dependencies must carry (void ones aside). */
 export function nextLamport(prev: EntryHeader, deps: readonly EntryHeader[]): number {
   let max = prev.lamport;
-  for (const d of deps) if (d.lamport > max) max = d.lamport;
+  for (const d of deps) if (!d.voided && d.lamport > max) max = d.lamport;
   return max + 1;
 }
 
@@ -46,7 +64,15 @@ export function checkCausal(
 ): void {
   if (deps.length !== e.deps.length) throw new CausalityError('dependency headers missing');
   const lamport = nextLamport(prev, deps);
-  if (e.lamport !== lamport) throw new CausalityError(`lamport ${e.lamport}, expected ${lamport}`);
+  // A dependency on a void feed hides the lamport it had: anything from the exact value of the
+  // others up to one above what any real entry there could carry (voidedHeader).
+  const ceiling = deps.reduce((m, d) => (d.voided ? Math.max(m, d.lamport + 1) : m), lamport);
+  if (e.lamport < lamport || e.lamport > ceiling)
+    throw new CausalityError(
+      ceiling === lamport
+        ? `lamport ${e.lamport}, expected ${lamport}`
+        : `lamport ${e.lamport}, not in ${lamport}..${ceiling}`
+    );
   const own = clientIdOf(author);
   let end = prev.clock;
   for (const s of parsed.structs) {

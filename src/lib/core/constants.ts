@@ -43,6 +43,23 @@ export const DEFAULT_NETWORK_NAME = 'tabula-dev';
 export const DEFAULT_GENESIS_CREATED_AT = Date.UTC(2025, 0, 1);
 export const DEFAULT_MAX_ENTRY_BYTES = 64 * 1024;
 
+/**
+ * Entries: largest seq and Yjs clock an entry may carry (2^52 - 1). Above it lie the void heads
+ * of forked feeds (void.ts), so a void head always sorts above any real head.
+ */
+export const MAX_ENTRY_SEQ = 2 ** 52 - 1;
+export const MAX_ENTRY_CLOCK = 2 ** 52 - 1;
+/** Void head of a feed forked at seq s: seq VOID_HEAD_BASE - s (a lower fork gives a higher head). */
+export const VOID_HEAD_BASE = Number.MAX_SAFE_INTEGER;
+/** Ledger: times held entries are carried over a FeedSet rebuild within one ingest (then sync brings them). */
+export const LEDGER_CARRY_DEPTH = 4;
+/** Ledger: bytes of causally refused entries remembered as possible fork variants (refused-variants.ts). */
+export const REFUSED_VARIANTS_MAX_BYTES = 4 * 1024 * 1024;
+/** Causal rules: how far above the highest lamport it holds a node accepts an entry with a void dependency. */
+export const VOID_LAMPORT_SLACK = 2 ** 32;
+/** Domain tag of a void head's hash: SHA-256(tag || author || s as u64 BE). */
+export const VOID_HEAD_TAG = 'tabula/void-head/v1';
+
 /** FeedSet: out-of-order entries held per author while waiting for a predecessor. */
 export const MAX_PENDING_PER_AUTHOR = 256;
 /** FeedSet: out-of-order entries held over all authors. */

@@ -7,7 +7,9 @@ import { BadSignatureError, MalformedEntryError, OversizedEntryError, WrongNetwo
 import {
   ENTRY_FORMAT_V2,
   ENTRY_SIGNING_TAG,
+  MAX_ENTRY_CLOCK,
   MAX_ENTRY_DEPS,
+  MAX_ENTRY_SEQ,
   MAX_ENTRY_TIME,
   HASH_BYTES,
   NETWORK_TAG_BYTES,
@@ -57,12 +59,14 @@ export function checkEntryShape(e: UnsignedEntry | Entry, withSig = true): void 
   bytes(e.author, PUBLIC_KEY_BYTES, 'author');
   bytes(e.prev, HASH_BYTES, 'prev');
   if (withSig) bytes((e as Entry).sig, SIGNATURE_BYTES, 'sig');
-  if (!Number.isSafeInteger(e.seq) || e.seq < 1) throw new MalformedEntryError('seq must be a safe integer >= 1');
+  if (!Number.isSafeInteger(e.seq) || e.seq < 1 || e.seq > MAX_ENTRY_SEQ)
+    throw new MalformedEntryError(`seq must be an integer in 1..${MAX_ENTRY_SEQ}`);
   if (!Number.isSafeInteger(e.lamport) || e.lamport < e.seq)
     throw new MalformedEntryError('lamport must be a safe integer >= seq');
   if (!Number.isSafeInteger(e.time) || e.time < 0 || e.time > MAX_ENTRY_TIME)
     throw new MalformedEntryError(`time must be an integer in 0..${MAX_ENTRY_TIME}`);
-  if (!Number.isSafeInteger(e.clock) || e.clock < 0) throw new MalformedEntryError('clock must be a safe integer >= 0');
+  if (!Number.isSafeInteger(e.clock) || e.clock < 0 || e.clock > MAX_ENTRY_CLOCK)
+    throw new MalformedEntryError(`clock must be an integer in 0..${MAX_ENTRY_CLOCK}`);
   checkDeps(e.deps, e.author);
   if (!(e.payload instanceof Uint8Array)) throw new MalformedEntryError('payload must be bytes');
   // The chain starts at seq 1 with an all-zero prev; only seq 1 may have it.
@@ -79,7 +83,8 @@ function checkDeps(deps: unknown, self: Uint8Array): void {
   for (const d of deps as EntryDep[]) {
     if (d === null || typeof d !== 'object' || typeof d.author !== 'string' || !HEX64.test(d.author))
       throw new MalformedEntryError('dep author must be 64 lowercase hex characters');
-    if (!Number.isSafeInteger(d.seq) || d.seq < 1) throw new MalformedEntryError('dep seq must be a safe integer >= 1');
+    if (!Number.isSafeInteger(d.seq) || d.seq < 1 || d.seq > MAX_ENTRY_SEQ)
+      throw new MalformedEntryError(`dep seq must be an integer in 1..${MAX_ENTRY_SEQ}`);
     if (d.author === own) throw new MalformedEntryError('an entry cannot depend on its own author');
     if (d.author <= last) throw new MalformedEntryError('deps must be sorted by author without duplicates');
     last = d.author;

@@ -11,6 +11,7 @@
 import type { FeedHead, ForkEvidence, HashedEntry } from './types.js';
 import { BrokenChainError } from './errors.js';
 import { bytesEqual, fromHex, toHex } from './bytes.js';
+import { voidHead } from './void.js';
 import {
   MAX_PENDING_BYTES,
   MAX_PENDING_PER_AUTHOR,
@@ -41,8 +42,12 @@ export type FeedIngestResult =
   /** Held until its predecessors arrive; `missing` is the author's first gap. */
   | { kind: 'pending'; missing: MissingRange }
   | { kind: 'duplicate' }
-  /** Same author and seq, different hash. The first-seen entry stays in the chain. */
-  | { kind: 'fork'; evidence: ForkEvidence }
+  /**
+   * Same author and seq, different hash: the feed is void from there (void.ts). `entries`: held
+   * entries of other feeds that waited for a dependency the void now covers, and what they
+   * unblocked, in the order they joined their feeds.
+   */
+  | { kind: 'fork'; evidence: ForkEvidence; entries: HashedEntry[]; rejected: RejectedPending[] }
   | { kind: 'broken-chain'; error: BrokenChainError }
   | { kind: 'dropped'; reason: DropReason }
   /** At or below the head but outside the retained window: compare with the store. */
@@ -91,6 +96,8 @@ interface Feed {
   pendingBytes: number;
   /** Hashes (hex) of entries known to be off the chain: fork variants and their descendants. */
   offChain: Set<string>;
+  /** Lowest forked seq (void.ts): entries at or above it are never applied; undefined: not forked. */
+  voidFrom: number | undefined;
 }
 
 export class FeedSet {
@@ -140,6 +147,7 @@ export class FeedSet {
     for (const ev of seed.forks ?? []) {
       const f = set.feed(ev.author);
       f.forked = true;
+      f.voidFrom = Math.min(f.voidFrom ?? ev.seq, ev.seq);
       f.offChain.add(toHex(ev.b.hash));
       set.evidence.push(ev);
       set.evidenceKeys.add(`${ev.author}:${ev.seq}`);
@@ -155,6 +163,8 @@ export class FeedSet {
     const seq = h.entry.seq;
     const hex = toHex(h.hash);
     if (f.offChain.has(hex)) return { kind: 'duplicate' };
+    // A void feed (void.ts) takes nothing at or above its fork: the evidence is on record.
+    if (f.voidFrom !== undefined && seq >= f.voidFrom) return { kind: 'dropped', reason: 'forked-branch' };
 
     if (seq <= f.seq) return this.belowHead(f, author, h, hex);
 
@@ -180,11 +190,8 @@ export class FeedSet {
         f.offChain.add(hex);
         return { kind: 'dropped', reason: 'forked-branch' };
       }
-      // Neither variant is on the chain yet: keep both (one alternative per seq) until one links.
-      const evidence = this.fork(f, author, held, h, false);
-      if (alt === undefined) this.hold(f, author, h, f.alt);
-      else f.offChain.add(hex);
-      return { kind: 'fork', evidence };
+      // Neither variant is on the chain yet: the fork voids the feed from here (both go).
+      return this.forkResult(this.fork(f, author, held, h));
     }
     if (f.forked && f.offChain.has(toHex(h.entry.prev))) {
       f.offChain.add(hex);
@@ -258,16 +265,31 @@ export class FeedSet {
 
   /** True when every causal dependency of `h` is within its author's contiguous head here. */
   private depsReady(h: HashedEntry): boolean {
-    for (const d of h.entry.deps) if ((this.feeds.get(d.author)?.seq ?? 0) < d.seq) return false;
+    for (const d of h.entry.deps) if (!this.depPresent(d.author, d.seq)) return false;
     return true;
+  }
+
+  /**
+   * A dependency is present when its feed holds it contiguously; in a void feed, at or above the
+   * fork, when the feed holds everything below the fork (the placeholder covers the rest).
+   */
+  private depPresent(author: string, seq: number): boolean {
+    return (this.feeds.get(author)?.seq ?? 0) >= this.depNeeds(author, seq);
+  }
+
+  /** The contiguous seq a dependency on `author`:`seq` needs (void.ts: capped below the fork). */
+  private depNeeds(author: string, seq: number): number {
+    const v = this.feeds.get(author)?.voidFrom;
+    return v !== undefined && seq >= v ? v - 1 : seq;
   }
 
   /** The ranges of other feeds that `h` waits for. */
   private missingDeps(h: HashedEntry): MissingRange[] {
     const out: MissingRange[] = [];
     for (const d of h.entry.deps) {
+      if (this.depPresent(d.author, d.seq)) continue;
       const have = this.feeds.get(d.author)?.seq ?? 0;
-      if (have < d.seq) out.push({ author: d.author, fromSeq: have + 1, toSeq: d.seq });
+      out.push({ author: d.author, fromSeq: have + 1, toSeq: this.depNeeds(d.author, d.seq) });
     }
     return out;
   }
@@ -321,9 +343,18 @@ export class FeedSet {
     return this.evidenceKeys.has(`${author}:${seq}`);
   }
 
-  recordFork(a: HashedEntry, b: HashedEntry): ForkEvidence {
+  recordFork(a: HashedEntry, b: HashedEntry): Extract<FeedIngestResult, { kind: 'fork' }> {
     const author = toHex(a.entry.author);
-    return this.fork(this.feed(author), author, a, b);
+    return this.forkResult(this.fork(this.feed(author), author, a, b));
+  }
+
+  /** A fork's result: the entries the new void released (their dependencies are now covered). */
+  private forkResult(evidence: ForkEvidence): Extract<FeedIngestResult, { kind: 'fork' }> {
+    const entries: HashedEntry[] = [];
+    const rejected: RejectedPending[] = [];
+    for (const [author, f] of this.feeds) if (f.pending.size > 0 && this.pickNext(f)) this.blocked.add(author);
+    this.wake(entries, rejected);
+    return { kind: 'fork', evidence, entries, rejected };
   }
 
   heads(): FeedHead[] {
@@ -335,10 +366,46 @@ export class FeedSet {
     return out;
   }
 
+  /** The feed's head as sync compares it: the void head once the feed is forked (void.ts). */
   head(author: string): FeedHead | undefined {
     const f = this.feeds.get(author);
+    if (f?.voidFrom !== undefined) return voidHead(author, f.voidFrom);
     if (!f || f.seq === 0 || !f.hash) return undefined;
     return { author, seq: f.seq, hash: toHex(f.hash) };
+  }
+
+  /**
+   * The last entry of `author` that is applied to the state: the contiguous head, below the fork
+   * for a void feed. `hash` is undefined when that entry is below the head and out of the recent
+   * window (the caller reads it from the store).
+   */
+  appliedHead(author: string): { seq: number; hash: string | undefined } | undefined {
+    const f = this.feeds.get(author);
+    if (!f || f.seq === 0 || !f.hash) return undefined;
+    if (f.voidFrom === undefined || f.seq < f.voidFrom) return { seq: f.seq, hash: toHex(f.hash) };
+    const seq = f.voidFrom - 1;
+    if (seq === 0) return undefined;
+    const r = f.recent.get(seq);
+    return { seq, hash: r ? toHex(r.hash) : undefined };
+  }
+
+  /** Lowest forked seq of `author` (its feed is void from there), or undefined. */
+  voidFrom(author: string): number | undefined {
+    return this.feeds.get(author)?.voidFrom;
+  }
+
+  /** Every void feed: author → lowest forked seq. */
+  voids(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [a, f] of this.feeds) if (f.voidFrom !== undefined) out.set(a, f.voidFrom);
+    return out;
+  }
+
+  /** Entries applied to the state (sum of applied heads' seqs). */
+  appliedCount(): number {
+    let n = 0;
+    for (const f of this.feeds.values()) n += f.voidFrom === undefined ? f.seq : Math.min(f.seq, f.voidFrom - 1);
+    return n;
   }
 
   /** A contiguous entry of `author` still in the recent window, if any. */
@@ -358,6 +425,11 @@ export class FeedSet {
     if (author === undefined) return this.pendingTotal;
     const f = this.feeds.get(author);
     return f ? f.pending.size + f.alt.size : 0;
+  }
+
+  /** Every held entry (pending and alternative variants), oldest first. */
+  pendingEntries(): HashedEntry[] {
+    return [...this.pendingOrder].map((p) => p.h);
   }
 
   /** What the pending entries count against maxPendingBytes. */
@@ -384,6 +456,7 @@ export class FeedSet {
       if (!f || f.pending.size === 0) continue;
       let last = f.seq;
       for (const s of [...f.pending.keys()].sort((x, y) => x - y)) {
+        if (f.voidFrom !== undefined && s >= f.voidFrom) break;
         if (s > last + 1) out.push({ author: a, fromSeq: last + 1, toSeq: s - 1 });
         last = s;
       }
@@ -435,7 +508,7 @@ export class FeedSet {
         f.offChain.add(hex);
         return { kind: 'dropped', reason: 'forked-branch' };
       }
-      return { kind: 'fork', evidence: this.fork(f, author, known, h) };
+      return this.forkResult(this.fork(f, author, known, h));
     }
     if (seq === f.seq && f.hash && bytesEqual(f.hash, h.hash)) return { kind: 'duplicate' };
     const knownHash = seq === f.seq && f.hash ? toHex(f.hash) : undefined;
@@ -511,11 +584,19 @@ export class FeedSet {
 
   private fork(f: Feed, author: string, a: HashedEntry, b: HashedEntry, bOffChain = true): ForkEvidence {
     f.forked = true;
+    f.voidFrom = Math.min(f.voidFrom ?? a.entry.seq, a.entry.seq);
+    this.dropVoided(f);
     this.evidenceKeys.add(`${author}:${a.entry.seq}`);
     if (bOffChain) f.offChain.add(toHex(b.hash));
     const ev: ForkEvidence = { author, seq: a.entry.seq, a, b, detectedAt: this.now() };
     this.evidence.push(ev);
     return ev;
+  }
+
+  /** Forgets the pending entries of a void feed at or above its fork (they will never apply). */
+  private dropVoided(f: Feed): void {
+    for (const m of [f.pending, f.alt])
+      for (const p of [...m.values()]) if (p.h.entry.seq >= f.voidFrom!) this.unpend(f, p);
   }
 
   /** The author's first gap below its pending entries, if any. */
@@ -533,7 +614,8 @@ function newFeed(): Feed {
     alt: new Map(),
     forked: false,
     pendingBytes: 0,
-    offChain: new Set()
+    offChain: new Set(),
+    voidFrom: undefined
   };
 }
 
@@ -546,6 +628,12 @@ function highestPending(f: Feed): Pending {
 
 function isEmpty(f: Feed): boolean {
   return (
-    f.seq === 0 && f.pending.size === 0 && f.alt.size === 0 && f.recent.size === 0 && !f.forked && f.offChain.size === 0
+    f.seq === 0 &&
+    f.pending.size === 0 &&
+    f.alt.size === 0 &&
+    f.recent.size === 0 &&
+    !f.forked &&
+    f.offChain.size === 0 &&
+    f.voidFrom === undefined
   );
 }

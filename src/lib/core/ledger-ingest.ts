@@ -4,7 +4,8 @@
 // Also the local author's next entry (signLocal), held to the same size limit.
 import type { EntryDep, FeedHead, ForkEvidence, Genesis, HashedEntry, IdentityKeys } from './types.js';
 import type { LedgerStore } from './storage.js';
-import type { FeedSet } from './feeds.js';
+import type { FeedSet, RejectedPending } from './feeds.js';
+import type { RefusedVariants } from './refused-variants.js';
 import type { LedgerState } from './state/doc.js';
 import { createEntry, decodeEntry, encodeEntry, verifyEntry } from './entry.js';
 import { bytesEqual, fromHex, toHex } from './bytes.js';
@@ -136,7 +137,8 @@ export async function planFeeds(
   feeds: FeedSet,
   store: Pick<LedgerStore, 'getEntry'>,
   verified: readonly HashedEntry[],
-  report: IngestReport
+  report: IngestReport,
+  refused?: RefusedVariants
 ): Promise<FeedPlan> {
   const plan: FeedPlan = { toStore: [], evidence: [] };
   const held = new Set<HashedEntry>(); // entries of this batch that went pending
@@ -146,10 +148,14 @@ export async function planFeeds(
       case 'appended':
         plan.toStore.push(...r.entries);
         for (const e of r.entries) held.delete(e);
-        for (const p of r.rejected) {
-          held.delete(p.entry);
-          if (p.reason === 'forked-branch') report.dropped++;
-          else report.rejected.push(brokenChain(p.entry));
+        settleRejected(r.rejected, held, report, refused);
+        for (const e of r.entries) {
+          // A variant of an entry refused earlier (causal rules, broken chain): fork evidence all the same.
+          const v = refused?.other(toHex(e.entry.author), e.entry.seq, e.hash);
+          if (v === undefined || feeds.hasEvidence(toHex(e.entry.author), e.entry.seq)) continue;
+          const f = feeds.recordFork(v, e);
+          plan.evidence.push(f.evidence);
+          released(f, plan, held, report, refused);
         }
         break;
       case 'pending':
@@ -160,9 +166,11 @@ export async function planFeeds(
         break;
       case 'fork':
         plan.evidence.push(r.evidence);
+        released(r, plan, held, report, refused);
         break;
       case 'broken-chain':
         report.rejected.push(rejectionOf(r.error, toHex(h.entry.author), h.entry.seq));
+        refused?.add(h);
         break;
       case 'dropped':
         report.dropped++;
@@ -174,7 +182,11 @@ export async function planFeeds(
           report.dropped++; // pruned history: cannot judge, keep nothing
         else if (bytesEqual(stored.hash, h.hash)) report.duplicates++;
         else if (feeds.hasEvidence(r.author, r.seq)) report.dropped++;
-        else plan.evidence.push(feeds.recordFork(stored, h));
+        else {
+          const f = feeds.recordFork(stored, h);
+          plan.evidence.push(f.evidence);
+          released(f, plan, held, report, refused);
+        }
         break;
       }
     }
@@ -182,6 +194,39 @@ export async function planFeeds(
   report.pending = held.size; // still waiting for a predecessor after the whole batch
   report.forks = plan.evidence.length;
   return plan;
+}
+
+/** Entries a fork released from pending (see FeedSet's fork result) join the plan. */
+function released(
+  r: { entries: HashedEntry[]; rejected: RejectedPending[] },
+  plan: FeedPlan,
+  held: Set<HashedEntry>,
+  report: IngestReport,
+  refused: RefusedVariants | undefined
+): void {
+  plan.toStore.push(...r.entries);
+  for (const e of r.entries) held.delete(e);
+  settleRejected(r.rejected, held, report, refused);
+}
+
+/**
+ * Held entries that could not join their chain: dropped (a void feed) or a broken chain, which is
+ * remembered as a variant of its seq (its author signed it for that seq all the same, §6.1).
+ */
+function settleRejected(
+  rejected: readonly RejectedPending[],
+  held: Set<HashedEntry>,
+  report: IngestReport,
+  refused: RefusedVariants | undefined
+): void {
+  for (const p of rejected) {
+    held.delete(p.entry);
+    if (p.reason === 'forked-branch') report.dropped++;
+    else {
+      report.rejected.push(brokenChain(p.entry));
+      refused?.add(p.entry);
+    }
+  }
 }
 
 function brokenChain(h: HashedEntry): Rejection {
@@ -206,6 +251,8 @@ export interface CommitResult {
   forks: ForkEvidence[];
   /** Storing fork evidence failed (after the entries were stored and applied): rethrow it. */
   forkError?: unknown;
+  /** Verified entries the causal rules refused (remember them: RefusedVariants). */
+  refused: HashedEntry[];
 }
 
 /** Set by commitPlan once store.ingest has committed: from then on a failure needs a full rebuild. */
@@ -290,7 +337,7 @@ export async function admitCausal(
  * stores the fork evidence (last, so a failure there cannot leave stored entries unapplied).
  * If this throws before `progress.stored`, nothing was stored but the FeedSet is ahead of the
  * store: rebuild the FeedSet. After it, the state may lack stored entries: rebuild everything.
- * A fork's second entry is never stored nor applied: the first-seen entry stays.
+ * A fork's second entry is never stored; a new fork voids its author's feed (the Ledger rebuilds).
  */
 export async function commitPlan(
   store: LedgerStore,
@@ -303,9 +350,11 @@ export async function commitPlan(
   progress: CommitProgress = { stored: false },
   atomic = false
 ): Promise<CommitResult> {
-  const out: CommitResult = { stored: [], lamport: 0, skipped: 0, feedsStale: false, forks: [] };
+  const out: CommitResult = { stored: [], lamport: 0, skipped: 0, feedsStale: false, forks: [], refused: [] };
   const rivalsOut = refuseRivals(plan.toStore, state, report);
   const toStore = await admitCausal(rivalsOut, state, lookup, maxBytes, report);
+  const admitted = new Set(toStore);
+  out.refused = rivalsOut.filter((h) => !admitted.has(h));
   if (atomic && (report.rejected.length > 0 || report.pending > 0 || report.dropped > 0 || plan.evidence.length > 0))
     throw atomicFailure(report);
   // The FeedSet already took the refused entries: it must be rebuilt from the store.

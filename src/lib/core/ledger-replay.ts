@@ -2,7 +2,7 @@
 // each verified (hash, network, signature, chain link) before its payload is applied. A store
 // that fails verification is not loaded: CorruptStoreError names the author and seq.
 // Also here: the one write that puts unsigned state into a store (a light snapshot bootstrap).
-import type { FeedHead, Genesis, HashedEntry, IdentityKeys } from './types.js';
+import type { FeedHead, ForkEvidence, Genesis, HashedEntry, IdentityKeys } from './types.js';
 import type { Compaction, LedgerStore } from './storage.js';
 import * as Y from 'yjs';
 import { sealHolds } from './compaction-seal.js';
@@ -21,7 +21,7 @@ import {
 } from './errors.js';
 import { publicKeyFromSeed } from './ed25519.js';
 import { checkHeads } from './heads-digest.js';
-import { HASH_BYTES, LEDGER_REPLAY_PAGE, RECENT_ENTRIES_PER_AUTHOR } from './constants.js';
+import { HASH_BYTES, LEDGER_REPLAY_PAGE, MAX_ENTRY_CLOCK, RECENT_ENTRIES_PER_AUTHOR } from './constants.js';
 
 export interface ReplayInput {
   store: LedgerStore;
@@ -135,7 +135,16 @@ export async function loadLedger(input: LoadInput): Promise<ReplayResult & { sta
 /** Loads `input.state` from the store and returns the feed state that goes with it. */
 export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
   const { store, state } = input;
-  const compaction = await store.loadCompaction();
+  const forks = await store.forks();
+  const voids = voidsOf(forks);
+  // A compaction made before a fork was known holds entries that are void now: replay from
+  // the start instead (PROTOCOL.md §6; it is replaced by the next compaction). A store that
+  // pruned history (light replica) cannot: it keeps the compaction, and the state is marked
+  // unverified (it still shows the void entries' items).
+  const stored = await store.loadCompaction();
+  const stale = stored?.heads.some((h) => h.seq >= (voids.get(h.author) ?? Infinity)) === true;
+  const whole = stale && (await holdsEverything(store));
+  const compaction = stale && whole ? undefined : stored;
   const base = new Map<string, FeedHead>();
   if (compaction) {
     for (const h of compaction.heads) {
@@ -147,8 +156,8 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
     } catch (e) {
       throw new CorruptStoreError(`compacted state does not load: ${(e as Error).message}`, { cause: e });
     }
-    await checkCompaction(input, compaction, state);
-    state.adoptOwners([...base.keys()]);
+    await checkCompaction(input, compaction, state, voids);
+    state.adoptOwners([...base.keys(), ...voids.keys()]);
   }
 
   // Canonical order (authors ascending), whatever order the adapter lists heads in, so every
@@ -162,16 +171,20 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
     lamport: 0,
     applied: 0,
     skipped: [],
-    unverified: marker === undefined ? undefined : (marker as UnverifiedState)
+    unverified:
+      marker !== undefined
+        ? (marker as UnverifiedState)
+        : stale && !whole
+          ? { headsRoot: '', exporter: 'void feeds above a compaction of pruned history', at: 0 }
+          : undefined
   };
   const recent: HashedEntry[] = [];
   for (const head of heads) {
     checkHead(head, 'feed head');
-    const entries = await replayFeed(input, head, base.get(head.author), result);
+    const entries = await replayFeed(input, head, base.get(head.author), result, voids.get(head.author));
     recent.push(...entries);
   }
 
-  const forks = await store.forks();
   try {
     result.feeds = FeedSet.fromHeads({ heads, recent, forks }, input.feedOptions);
   } catch (e) {
@@ -250,7 +263,8 @@ async function replayFeed(
   input: ReplayInput,
   head: FeedHead,
   base: FeedHead | undefined,
-  out: ReplayResult
+  out: ReplayResult,
+  voidFrom = Infinity
 ): Promise<HashedEntry[]> {
   const { store, state } = input;
   const author = head.author;
@@ -277,7 +291,8 @@ async function replayFeed(
       }
       if (toHex(h.entry.author) !== author) throw corrupt(author, at, 'stored entry has another author');
       if (!bytesEqual(h.entry.prev, prev)) throw corrupt(author, at, 'stored entry does not link to its predecessor');
-      apply(state, h, author, out);
+      // Stored before its feed was found forked: kept and verified, never applied (void.ts).
+      if (at < voidFrom) apply(state, h, author, out);
       seq = at;
       prev = h.hash;
       recent.push(h);
@@ -314,6 +329,19 @@ function apply(state: LedgerState, h: HashedEntry, author: string, out: ReplayRe
   }
 }
 
+/** True when the store holds every entry from seq 1 of every feed (nothing pruned). */
+async function holdsEverything(store: LedgerStore): Promise<boolean> {
+  const heads = await store.heads();
+  return (await store.count()) === heads.reduce((n, h) => n + h.seq, 0);
+}
+
+/** Author → lowest forked seq, from stored fork evidence (void.ts). */
+export function voidsOf(forks: readonly ForkEvidence[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const ev of forks) out.set(ev.author, Math.min(out.get(ev.author) ?? ev.seq, ev.seq));
+  return out;
+}
+
 function checkHead(h: FeedHead, what: string): void {
   const ok =
     h !== null &&
@@ -336,14 +364,22 @@ function corrupt(author: string, seq: number, why: string, cause?: unknown): Cor
  * structure must match its heads: every clientID belongs to a covered author, and each covered
  * author's Yjs clock is the clock of its head entry.
  */
-async function checkCompaction(input: ReplayInput, c: Compaction, state: LedgerState): Promise<void> {
+async function checkCompaction(
+  input: ReplayInput,
+  c: Compaction,
+  state: LedgerState,
+  voids: ReadonlyMap<string, number>
+): Promise<void> {
   if (input.seed !== undefined && !sealHolds(c, input.seed))
     throw new CorruptStoreError('the compacted state is not the one this node stored (seal mismatch)');
   if (typeof c.digest !== 'string' || c.digest !== state.digest())
     throw new CorruptStoreError('the compacted state does not match its digest');
   const byClient = new Map(c.heads.map((h) => [clientIdOf(h.author), h]));
   const base = (await input.store.getMeta(HEAD_HEADERS_META)) as HeadHeader[] | undefined;
+  // A void feed's clock space ends in its placeholder (void.ts), not at its last applied entry.
+  const voided = new Set([...voids.keys()].map(clientIdOf));
   for (const client of state.doc.store.clients.keys()) {
+    if (voided.has(client) && Y.getState(state.doc.store, client) === MAX_ENTRY_CLOCK) continue;
     const head = byClient.get(client);
     if (head === undefined)
       throw new CorruptStoreError(`the compacted state holds writes of client ${client}, which no head covers`);

@@ -10,8 +10,8 @@
 // fails the doc already holds the change, so the state is rebuilt from the store (subscribers
 // stay attached and are never shown the value) and the original error is rethrown.
 //
-// Forks: the first-seen entry of an (author, seq) stays in the feed and in the state; the
-// other one is kept only as evidence, its payload is never applied.
+// Forks: a forked author's feed is void from the lowest forked seq (void.ts, PROTOCOL.md §6.1):
+// neither variant is applied, whatever arrived first; a new void rebuilds the state.
 import type * as Y from 'yjs';
 import type {
   Conflict,
@@ -41,8 +41,15 @@ import {
   type LightStateInput
 } from './ledger-replay.js';
 import type { HeadHeader } from './snapshot/format.js';
-import { atomicFailure, checkBatch, commitPlan, planFeeds, signLocal } from './ledger-ingest.js';
-import { checkCausal, GENESIS_HEADER, nextLamport, referencedClients, type EntryHeader } from './causal.js';
+import { atomicFailure, checkBatch, commitPlan, emptyReport, planFeeds, signLocal } from './ledger-ingest.js';
+import {
+  checkCausal,
+  GENESIS_HEADER,
+  nextLamport,
+  referencedClients,
+  voidedHeader,
+  type EntryHeader
+} from './causal.js';
 import { parsePayload } from './payload.js';
 import { sealCompaction } from './compaction-seal.js';
 import { checkRecordDeletes, checkRecordWrites } from './state/records-rules.js';
@@ -50,9 +57,11 @@ import { clientIdOf } from './state/client-id.js';
 import { MAX_ENTRY_DEPS } from './constants.js';
 import type { IncomingEntry, IngestReport } from './ledger-ingest.js';
 import { Listeners, StateView } from './ledger-view.js';
+import { isVoidSeq } from './void.js';
+import { RefusedVariants } from './refused-variants.js';
 import { EntryBudget, type BudgetStatus, type ReplicaRole } from './light-budget.js';
 import { PrunedHeaders } from './pruned-headers.js';
-import { LIGHT_BUDGET_BYTES } from './constants.js';
+import { LEDGER_CARRY_DEPTH, LIGHT_BUDGET_BYTES } from './constants.js';
 import type { CoverageException } from './sync/messages.js';
 
 export type { IngestReport, Rejection, IncomingEntry } from './ledger-ingest.js';
@@ -113,6 +122,8 @@ export class Ledger {
   /** Light replicas only: bytes held and the pruning policy. */
   private budget: EntryBudget | null = null;
   private readonly prunedHeaders: PrunedHeaders;
+  /** Causally refused entries, kept as possible fork variants (refused-variants.ts). */
+  private readonly refusedVariants = new RefusedVariants();
   private view!: StateView;
   private feeds!: FeedSet;
   /** Highest lamport seen (the compacted state forgets lamports; stored heads do not). */
@@ -236,6 +247,11 @@ export class Ledger {
     return this.feeds.isForked(author);
   }
 
+  /** Lowest forked seq of `author`: its feed is void from there (void.ts); undefined if not forked. */
+  voidFrom(author: string): number | undefined {
+    return this.feeds.voidFrom(author);
+  }
+
   /**
    * Counts and the state digest. `digest: false` skips the digest (it re-encodes the whole state
    * after every change: O(state)) and returns the last one computed, possibly stale; the worker's
@@ -244,7 +260,7 @@ export class Ledger {
   stats(opts: { digest?: boolean } = {}): LedgerStats {
     const heads = this.feeds.heads();
     return {
-      entries: heads.reduce((n, h) => n + h.seq, 0),
+      entries: this.feeds.appliedCount(),
       authors: heads.length,
       forkedAuthors: this.feeds.forkedAuthors().length,
       pending: this.feeds.pendingCount(),
@@ -311,6 +327,8 @@ export class Ledger {
    */
   async precheck(h: HashedEntry): Promise<'ok' | 'refused' | 'unknown'> {
     const author = toHex(h.entry.author);
+    // Past the fork of a void feed: never applied anywhere, not worth forwarding (void.ts).
+    if (h.entry.seq > (this.feeds.voidFrom(author) ?? Infinity)) return 'refused';
     const prev = await this.header(author, h.entry.seq - 1);
     if (prev === undefined) return 'unknown';
     const deps: EntryHeader[] = [];
@@ -320,6 +338,7 @@ export class Ledger {
       deps.push(hd);
     }
     try {
+      this.syncVoidClients();
       const parsed = parsePayload(h.entry.payload, this.genesis.maxEntryBytes);
       checkCausal(h.entry, author, parsed, prev, deps);
       this.view.state.checkIntegrable(parsed);
@@ -398,6 +417,10 @@ export class Ledger {
   }
 
   private async writeNow(change: () => Uint8Array | null, rebuildOnThrow: boolean): Promise<HashedEntry | null> {
+    if (this.feeds.voidFrom(this.author) !== undefined)
+      throw new StateUsageError(
+        "this node's own feed is forked (its key signed two entries at one seq elsewhere): its writes are void"
+      );
     const head = this.feeds.head(this.author);
     const prevHeader = head ? await this.header(this.author, head.seq) : GENESIS_HEADER;
     if (prevHeader === undefined) throw new StateUsageError('own head entry is not in the store');
@@ -440,12 +463,19 @@ export class Ledger {
     return h;
   }
 
-  private async ingestVerified(verified: HashedEntry[], report: IngestReport, atomic: boolean): Promise<IngestReport> {
+  private async ingestVerified(
+    verified: HashedEntry[],
+    report: IngestReport,
+    atomic: boolean,
+    depth = 0
+  ): Promise<IngestReport> {
     if (this.broken !== null) throw this.broken;
     const progress = { stored: false };
+    const voidsBefore = this.feeds.voids();
+    this.syncVoidClients();
     let done;
     try {
-      const plan = await planFeeds(this.feeds, this.store, verified, report);
+      const plan = await planFeeds(this.feeds, this.store, verified, report, this.refusedVariants);
       const lookup = (a: string, seq: number) => this.header(a, seq);
       const max = this.genesis.maxEntryBytes;
       done = await commitPlan(this.store, this.view.state, plan, report, this.now, lookup, max, progress, atomic);
@@ -456,14 +486,31 @@ export class Ledger {
       else await this.resyncFeeds();
       throw e;
     }
+    // Entries still held wait in the FeedSet, which a resync or rebuild replaces: carried over.
+    const carry = this.feeds.pendingEntries();
     if (done.feedsStale) await this.resyncFeeds();
+    for (const h of done.refused) this.refusedVariants.add(h);
     this.clock = Math.max(this.clock, done.lamport);
+    const voided = done.forks.length > 0 && !sameVoids(voidsBefore, this.feeds.voids());
+    if (voided) {
+      // A feed became void (or void from an earlier seq): its applied entries leave the state.
+      await this.rebuildAfterFailure();
+      if (this.broken !== null) throw this.broken;
+      this.compactAfterRebuild();
+    } else await this.applyVoids(this.view.state, this.feeds);
     this.skipped += done.skipped;
     for (const h of done.stored) this.budget?.add(h);
     this.appended(done.stored.length);
     for (const h of done.stored) this.appendListeners.emit(h, 'remote');
     for (const ev of done.forks) this.forkListeners.emit(ev);
     if (done.forkError !== undefined) throw done.forkError;
+    if ((done.feedsStale || voided) && carry.length > 0 && depth < LEDGER_CARRY_DEPTH) {
+      const again = await this.ingestVerified(carry, emptyReport(), false, depth + 1);
+      report.added += again.added;
+      report.forks += again.forks;
+      report.pending = again.pending;
+      report.rejected.push(...again.rejected);
+    }
     return report;
   }
 
@@ -482,7 +529,8 @@ export class Ledger {
     const deps: EntryDep[] = [];
     for (const client of referencedClients(parsed, clientIdOf(this.author)).keys()) {
       const author = this.view.state.authorOf(client);
-      const head = author === undefined ? undefined : this.feeds.head(author);
+      // Applied, not sync, head: a void feed's items past its fork are GC and never referenced.
+      const head = author === undefined ? undefined : this.feeds.appliedHead(author);
       if (author === undefined || head === undefined)
         throw new StateUsageError(`the change references items of unknown client ${client}`);
       deps.push({ author, seq: head.seq });
@@ -511,6 +559,8 @@ export class Ledger {
   /** Lamport and Yjs clock of `author`'s entry at `seq` (seq 0: the empty feed); undefined if absent. */
   private async header(author: string, seq: number): Promise<EntryHeader | undefined> {
     if (seq === 0) return GENESIS_HEADER;
+    // A dependency on a void feed at or above its fork (void.ts).
+    if (seq >= (this.feeds.voidFrom(author) ?? Infinity)) return voidedHeader(this.clock);
     const h = this.feeds.recentEntry(author, seq) ?? (await this.store.getEntry(author, seq));
     if (h !== undefined) return { lamport: h.entry.lamport, clock: h.entry.clock };
     // A head bootstrapped from a light snapshot: its entry is not held, its header is.
@@ -532,6 +582,16 @@ export class Ledger {
     return out;
   }
 
+  /** After a void rebuild: a compaction soon, so the next open does not replay from the start. */
+  private compactAfterRebuild(): void {
+    this.sinceCompaction = Math.max(this.sinceCompaction, 1);
+    if (this.compactQueued) return;
+    this.compactQueued = true;
+    this.serial(() => this.compactNow())
+      .catch(() => undefined)
+      .finally(() => (this.compactQueued = false));
+  }
+
   /** Counts applied entries and queues one compaction (after the current task) when due or over budget. */
   private appended(n: number): void {
     this.sinceCompaction += n;
@@ -548,13 +608,64 @@ export class Ledger {
   private async compactNow(): Promise<void> {
     if (this.broken !== null) throw this.broken; // memory may differ from the store: never persist it
     if (this.sinceCompaction === 0 && this.lastCompactionAt !== null) return;
+    // Structs Yjs parked (a void feed's placeholder still waits for its canonical part): later.
+    if (this.view.state.hasPending()) return;
     const at = Math.floor(this.now());
-    const c = { state: this.view.state.encodeState(), heads: this.feeds.heads(), at, digest: this.view.state.digest() };
+    const heads = await this.appliedHeads();
+    const c = { state: this.view.state.encodeState(), heads, at, digest: this.view.state.digest() };
     await this.store.saveCompaction({ ...c, mac: sealCompaction(c, this.keys.seed) });
     this.lastCompactionAt = at;
     this.sinceCompaction = 0;
     // A light replica prunes behind the compaction it just stored (never before it).
     if (this.budget !== null) await this.budget.enforce(this.store, c.heads, this.prunedHeaders);
+  }
+
+  /** Tells the state which clientIDs belong to void feeds (placement rules, LedgerState.voidClients). */
+  private syncVoidClients(feeds: FeedSet = this.feeds, state: LedgerState = this.view.state): void {
+    state.voidClients = new Set([...feeds.voids().keys()].map(clientIdOf));
+  }
+
+  /** The heads the state holds (a void feed's last entry before its fork): what a compaction covers. */
+  private async appliedHeads(): Promise<FeedHead[]> {
+    const out: FeedHead[] = [];
+    for (const h of this.feeds.heads()) {
+      if (!isVoidSeq(h.seq)) {
+        out.push(h);
+        continue;
+      }
+      const a = this.feeds.appliedHead(h.author);
+      if (a === undefined) continue;
+      const hash = a.hash ?? (await this.store.getEntry(h.author, a.seq))?.hash;
+      if (hash === undefined) continue; // not held (pruned): the placeholder still covers the feed
+      out.push({ author: h.author, seq: a.seq, hash: typeof hash === 'string' ? hash : toHex(hash) });
+    }
+    return out;
+  }
+
+  /**
+   * Applies the placeholder (void.ts) of every void feed whose entries below the fork are all
+   * applied here and whose clock space is not void yet. Idempotent; run after every ingest and
+   * replay, so the state does not depend on when the fork became known.
+   */
+  private async applyVoids(state: LedgerState, feeds: FeedSet): Promise<void> {
+    for (const [author, s] of feeds.voids()) {
+      if (state.hasVoid(author)) continue;
+      const applied = feeds.appliedHead(author)?.seq ?? 0;
+      if (applied < s - 1) continue; // the rest of its canonical part has not arrived yet
+      const prev = s === 1 ? GENESIS_HEADER : await this.storedHeader(author, s - 1);
+      if (prev === undefined) continue;
+      state.applyVoid(author, prev.clock);
+    }
+  }
+
+  /** Header of a stored (or light-bootstrapped, or pruned) entry, ignoring void marks. */
+  private async storedHeader(author: string, seq: number): Promise<EntryHeader | undefined> {
+    const h = await this.store.getEntry(author, seq);
+    if (h !== undefined) return { lamport: h.entry.lamport, clock: h.entry.clock };
+    const base = (await this.store.getMeta(HEAD_HEADERS_META)) as HeadHeader[] | undefined;
+    const x = base?.find((b) => b.author === author && b.seq === seq);
+    if (x !== undefined) return { lamport: x.lamport, clock: x.clock };
+    return this.prunedHeaders.get(author, seq);
   }
 
   /** Open's replay: a new state and FeedSet from the store, every replayed entry verified. */
@@ -574,6 +685,13 @@ export class Ledger {
     this.sinceCompaction = r.applied + r.skipped.length;
     this.skipped = r.skipped.length;
     this.unverified = r.unverified !== undefined;
+    try {
+      this.syncVoidClients(r.feeds, r.state);
+      await this.applyVoids(r.state, r.feeds);
+    } catch (e) {
+      r.state.destroy();
+      throw e;
+    }
     return r;
   }
 
@@ -616,4 +734,10 @@ export class Ledger {
       this.broken = e;
     }
   }
+}
+
+function sameVoids(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
 }

@@ -180,6 +180,8 @@ export interface FeedInfo {
   forked: boolean;
   /** This node's own feed. */
   local: boolean;
+  /** A forked feed is void from this seq (PROTOCOL.md §6); `seq` is then its last applied entry. */
+  voidFrom?: number;
 }
 
 /** Everything the worker answers. Each method is async across the thread boundary. */

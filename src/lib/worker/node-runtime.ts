@@ -242,7 +242,12 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
         const withHead = new Set(heads.map((h) => h.author));
         // A forked author with no contiguous head yet (both variants still pending) is listed at seq 0.
         const headless = [...forked].filter((a) => !withHead.has(a)).map((author) => ({ author, seq: 0, hash: '' }));
-        return [...heads, ...headless]
+        // A void feed (forked, PROTOCOL.md §6) is shown at its last applied seq, with where it is void from.
+        const shown = heads.map((h) => {
+          const v = ledger.voidFrom(h.author);
+          return v === undefined ? h : { author: h.author, seq: v - 1, hash: '', voidFrom: v };
+        });
+        return [...shown, ...headless]
           .map((h) => ({ ...h, forked: forked.has(h.author), local: h.author === ledger.author }))
           .sort((x, y) => Number(y.local) - Number(x.local) || x.author.localeCompare(y.author));
       },

@@ -120,7 +120,7 @@ export function startTelemetry(init: TelemetryInit): Telemetry {
       role: init.role(),
       version: TABULA_VERSION,
       peers: Math.min(65_535, init.peerCount()),
-      entries: heads.reduce((n, h) => n + h.seq, 0),
+      entries: ledger.stats({ digest: false }).entries,
       headsRoot: headsRoot(heads),
       lagEntries: count(lag.entries ?? undefined),
       lagMs: count(lag.ms ?? undefined),

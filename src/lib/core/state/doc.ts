@@ -6,7 +6,8 @@
 // document, which lets conflicts name what was lost and makes them derivable again on replay.
 import * as Y from 'yjs';
 import { ClientIdCollisionError, MalformedPayloadError, StateUsageError } from '../errors.js';
-import { MAX_PAYLOAD_BYTES, MAX_STATE_BYTES } from '../constants.js';
+import { MAX_ENTRY_CLOCK, MAX_PAYLOAD_BYTES, MAX_STATE_BYTES } from '../constants.js';
+import { voidPlaceholder } from '../void.js';
 import { assertAuthorHex, clientIdOf } from './client-id.js';
 import { stateDigest } from './digest.js';
 import { assertStructsOf, parsePayload } from '../payload.js';
@@ -35,6 +36,9 @@ export interface LedgerStateOptions {
   /** Largest payload applyRemote accepts (the entry layer enforces the genesis limit too). */
   maxPayloadBytes?: number;
 }
+
+/** placeOf's answer for an id inside a void range (GC). */
+const VOID_PLACE = 'void';
 
 export type SharedTypeKind = 'map' | 'array' | 'text' | 'xml';
 export type SharedTypeOf<K extends SharedTypeKind> = K extends 'map'
@@ -218,6 +222,34 @@ export class LedgerState {
   }
 
   /**
+   * ClientIDs of void feeds (void.ts), set by the ledger. The placement rules treat an id of
+   * theirs that is not in the document (nor in the batch) as void: their placeholder is applied
+   * once their canonical part is, and Yjs then integrates anything anchored there as GC.
+   */
+  voidClients: ReadonlySet<number> = new Set();
+
+  /**
+   * Voids `author`'s clock space from `fromClock` on (void.ts): one GC struct up to
+   * MAX_ENTRY_CLOCK. Idempotent. Throws ClientIdCollisionError if another author owns the clientID.
+   */
+  applyVoid(author: string, fromClock: number): void {
+    assertAuthorHex(author);
+    const client = clientIdOf(author);
+    const owner = this.owners.get(client);
+    if (owner !== undefined && owner !== author)
+      throw new ClientIdCollisionError(`clientID ${client} belongs to ${owner}, not ${author}`);
+    if (this.hasVoid(author)) return;
+    this.assertIdle();
+    this.integrate(voidPlaceholder(client, fromClock), ORIGIN_REMOTE);
+    this.owners.set(client, author);
+  }
+
+  /** True once `author`'s clock space is void (its Yjs clock reached MAX_ENTRY_CLOCK). */
+  hasVoid(author: string): boolean {
+    return Y.getState(this.doc.store, clientIdOf(author)) >= MAX_ENTRY_CLOCK;
+  }
+
+  /**
    * Throws MalformedPayloadError unless every explicit parent a payload names is a shared type:
    * an item of this payload (or of `earlier` payloads of the same batch, not yet applied) with
    * type content, or one already in the document. (The causal rules
@@ -242,9 +274,14 @@ export class LedgerState {
           throw new MalformedPayloadError(`parent ${p.client}:${p.clock} is not a type`);
         continue;
       }
-      if (p.clock >= Y.getState(this.doc.store, p.client))
+      if (p.clock >= Y.getState(this.doc.store, p.client)) {
+        // Not applied yet, of a void feed (its placeholder follows its canonical part): GC too.
+        if (this.voidClients.has(p.client)) continue;
         throw new MalformedPayloadError(`parent ${p.client}:${p.clock} is missing`);
+      }
       const item = Y.getItem(this.doc.store, Y.createID(p.client, p.clock));
+      // A void range (void.ts): Yjs integrates an item under it as GC, the same on every node.
+      if (item instanceof Y.GC) continue;
       if (!(item instanceof Y.Item) || !(item.content instanceof Y.ContentType)) {
         throw new MalformedPayloadError(`parent ${p.client}:${p.clock} is not a type`);
       }
@@ -265,6 +302,8 @@ export class LedgerState {
     if (st.origin !== null && st.rightOrigin !== null) {
       const left = this.placeOf(st.origin, all);
       const right = this.placeOf(st.rightOrigin, all);
+      // Next to a void range (void.ts) the item becomes GC on every node: no place to compare.
+      if (left === VOID_PLACE || right === VOID_PLACE) return;
       if (left === undefined || left !== right)
         throw new MalformedPayloadError('origin and right origin lie in different places');
     }
@@ -295,12 +334,13 @@ export class LedgerState {
     for (let hops = 0; id !== null && hops <= all.length + 1; hops++) {
       if (id.clock < Y.getState(this.doc.store, id.client)) {
         const item = Y.getItem(this.doc.store, Y.createID(id.client, id.clock));
+        if (item instanceof Y.GC) return VOID_PLACE;
         if (!(item instanceof Y.Item)) return undefined;
         return `${this.typeName(item.parent as Y.AbstractType<unknown>)}|${item.parentSub ?? ''}`;
       }
       const here: YId = id;
       const s = all.find((x) => x.client === here.client && here.clock >= x.clock && here.clock < x.clock + x.length);
-      if (s === undefined) return undefined;
+      if (s === undefined) return this.voidClients.has(here.client) ? VOID_PLACE : undefined;
       if (typeof s.parent === 'string') return `root:${s.parent}|${s.parentSub ?? ''}`;
       if (s.parent !== null) return `item:${s.parent.client}:${s.parent.clock}|${s.parentSub ?? ''}`;
       id = s.origin ?? s.rightOrigin;

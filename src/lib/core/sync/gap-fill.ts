@@ -34,6 +34,7 @@ import {
   GAP_TAIL_SEQS,
   GAP_WINDOW_SEQS
 } from './constants.js';
+import { isVoidSeq } from '../void.js';
 
 export type GapPriority = 'fork' | 'tail' | 'history';
 
@@ -254,7 +255,7 @@ export class GapFill {
     let authors = 0;
     const per = new Map<string, number>();
     for (const [a, t] of this.targets) {
-      const gap = t.want - this.opts.localHead(a);
+      const gap = gapOf(t.want, this.opts.localHead(a));
       if (gap > 0) {
         missing += gap;
         authors++;
@@ -326,7 +327,7 @@ export class GapFill {
   private rankedTargets(): { author: string; t: Target; priority: GapPriority }[] {
     const out: { author: string; t: Target; priority: GapPriority; gap: number }[] = [];
     for (const [author, t] of this.targets) {
-      const gap = t.want - this.opts.localHead(author);
+      const gap = gapOf(t.want, this.opts.localHead(author));
       if (gap <= 0) {
         this.targets.delete(author);
         continue;
@@ -389,4 +390,13 @@ export class GapFill {
     this.inflight.set(r.rid, r);
     return r;
   }
+}
+
+/**
+ * Entries missing between a local head and a wanted one. A void head (void.ts) stands for fork
+ * evidence, not for entries: a gap up to one counts as 1.
+ */
+function gapOf(want: number, local: number): number {
+  if (want <= local) return 0;
+  return isVoidSeq(want) ? 1 : want - local;
 }

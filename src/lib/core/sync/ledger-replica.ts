@@ -12,9 +12,18 @@ export function ledgerReplica(ledger: Ledger): SyncReplica {
     networkId: ledger.networkId,
     role: ledger.role,
     heads: () => ledger.heads(),
-    entryCount: () => ledger.heads().reduce((n, h) => n + h.seq, 0),
+    entryCount: () => ledger.stats({ digest: false }).entries,
     coverage: () => ledger.coverage(SYNC_MAX_COVERAGE),
     async getRange(author, from, to, maxBytes) {
+      // A void feed (void.ts) is served up to its fork; asked for more, the answer is the fork
+      // evidence itself (both variants), which is what voids it on the asking node too.
+      const s = ledger.voidFrom(author);
+      if (s !== undefined && from >= s) {
+        const ev = ledger.forks().find((f) => f.author === author && f.seq === s);
+        const pair = ev === undefined ? [] : [encodeEntry(ev.a.entry), encodeEntry(ev.b.entry)];
+        return pair.slice(0, to - from + 1);
+      }
+      if (s !== undefined) to = Math.min(to, s - 1);
       const limit = Math.min(to - from + 1, SYNC_MAX_RANGE_ENTRIES);
       const stored = await ledger.store.getRange(author, from, to, limit);
       const out: Uint8Array[] = [];

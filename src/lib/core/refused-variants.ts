@@ -1,0 +1,36 @@
+// Validly signed entries the causal rules refused, remembered by (author, seq) for a while: if
+// another entry of the same author and seq arrives later, the two are fork evidence (the author
+// signed both), exactly as they would be had they arrived the other way round (PROTOCOL.md §6.1:
+// which variant comes first must not decide the outcome). Bounded by bytes, oldest out first.
+import type { HashedEntry } from './types.js';
+import { toHex } from './bytes.js';
+import { REFUSED_VARIANTS_MAX_BYTES } from './constants.js';
+
+export class RefusedVariants {
+  private readonly byKey = new Map<string, { h: HashedEntry; bytes: number }>();
+  private bytes = 0;
+
+  constructor(private readonly maxBytes = REFUSED_VARIANTS_MAX_BYTES) {}
+
+  add(h: HashedEntry): void {
+    const key = keyOf(toHex(h.entry.author), h.entry.seq);
+    const size = h.entry.payload.byteLength + 256;
+    if (size > this.maxBytes || this.byKey.has(key)) return;
+    this.byKey.set(key, { h, bytes: size });
+    this.bytes += size;
+    for (const [k, v] of this.byKey) {
+      if (this.bytes <= this.maxBytes) break;
+      this.byKey.delete(k);
+      this.bytes -= v.bytes;
+    }
+  }
+
+  /** A remembered refused entry at (author, seq) other than `hash`, if any. */
+  other(author: string, seq: number, hash: Uint8Array): HashedEntry | undefined {
+    const v = this.byKey.get(keyOf(author, seq))?.h;
+    if (v === undefined) return undefined;
+    return toHex(v.hash) === toHex(hash) ? undefined : v;
+  }
+}
+
+const keyOf = (author: string, seq: number): string => `${author}:${seq}`;

@@ -1,0 +1,57 @@
+// Forked feeds are void from the fork on (PROTOCOL.md §6). When two different valid entries of
+// one author share a seq s (fork evidence), every node, whatever it saw first:
+// - applies none of that author's entries at seq >= s: its items from the Yjs clock where seq
+//   s - 1 ended are one GC range up to MAX_ENTRY_CLOCK (the placeholder), so entries of others
+//   that built on a variant still integrate the same way everywhere (Yjs turns an item whose
+//   origin or parent is GC into GC);
+// - reports the feed's head as the void head (VOID_HEAD_BASE - s, SHA-256(tag, author, s)): equal
+//   on every node that knows the fork at s, and above any real head, so a node that has not seen
+//   the fork asks for it in the next sync and is answered with the two variants;
+// - treats a dependency on seq >= s as present (the placeholder covers whatever it referenced).
+// The earliest fork wins: a fork found below a known one moves the void down.
+import * as Y from 'yjs';
+import * as encoding from 'lib0/encoding';
+import type { FeedHead } from './types.js';
+import { sha256 } from './hash.js';
+import { toHex } from './bytes.js';
+import { MAX_ENTRY_CLOCK, MAX_ENTRY_SEQ, VOID_HEAD_BASE, VOID_HEAD_TAG } from './constants.js';
+
+const TAG = new TextEncoder().encode(VOID_HEAD_TAG);
+
+/** True for the seq of a void head (above every real seq). */
+export function isVoidSeq(seq: number): boolean {
+  return seq > MAX_ENTRY_SEQ;
+}
+
+/** The fork seq a void head stands for. */
+export function voidForkSeq(headSeq: number): number {
+  return VOID_HEAD_BASE - headSeq;
+}
+
+/** The head every node reports for `author`'s feed once it is void from seq `s` (s >= 1). */
+export function voidHead(author: string, s: number): FeedHead {
+  const buf = new Uint8Array(TAG.length + 32 + 8);
+  buf.set(TAG, 0);
+  for (let i = 0; i < 32; i++) buf[TAG.length + i] = parseInt(author.slice(2 * i, 2 * i + 2), 16);
+  const view = new DataView(buf.buffer);
+  view.setUint32(TAG.length + 32, Math.floor(s / 2 ** 32));
+  view.setUint32(TAG.length + 36, s >>> 0);
+  return { author, seq: VOID_HEAD_BASE - s, hash: toHex(sha256(buf)) };
+}
+
+/**
+ * A Yjs update holding one GC struct for `client` over [fromClock, MAX_ENTRY_CLOCK): the void
+ * part of a forked author's clock space. Built with Yjs's own encoder (update format v1).
+ */
+export function voidPlaceholder(client: number, fromClock: number): Uint8Array {
+  const enc = new Y.UpdateEncoderV1();
+  const raw = enc.restEncoder;
+  encoding.writeVarUint(raw, 1); // one client
+  encoding.writeVarUint(raw, 1); // one struct
+  enc.writeClient(client);
+  encoding.writeVarUint(raw, fromClock);
+  enc.writeInfo(0); // GC
+  enc.writeLen(MAX_ENTRY_CLOCK - fromClock);
+  encoding.writeVarUint(raw, 0); // empty delete set
+  return enc.toUint8Array();
+}
