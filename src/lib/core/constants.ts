@@ -77,6 +77,13 @@ export const SNAPSHOT_VERIFY_BATCH = 64;
 
 /** Ledger: entries applied since the last compaction before the ledger compacts on its own. */
 export const LEDGER_COMPACT_EVERY = 256;
+/**
+ * Ledger: a compaction is due (after LEDGER_COMPACT_EVERY entries) once the payload bytes applied
+ * since the last one reach this fraction of the state it stored (compaction-policy.ts).
+ */
+export const LEDGER_COMPACT_STATE_RATIO = 0.5;
+/** Ledger: entries since the last compaction at which one is due whatever their bytes (bounds replay on open). */
+export const LEDGER_COMPACT_MAX_ENTRIES = 4096;
 /** Ledger: stored entries read (and verified) per page while replaying a feed on open. */
 export const LEDGER_REPLAY_PAGE = 256;
 

@@ -70,6 +70,12 @@ export interface LedgerStore {
    * Throws FeedHeadMismatchError if it does not extend the stored head.
    */
   appendLocal(h: HashedEntry): Promise<void>;
+  /**
+   * appendLocal of several entries in order, in ONE strictly durable transaction (the ledger's
+   * group commit): each must extend the head the previous ones left. All are stored or none:
+   * on FeedHeadMismatchError, StorageQuotaError or any failure nothing of the batch is stored.
+   */
+  appendLocalBatch(batch: readonly HashedEntry[]): Promise<void>;
   /** Stores verified replicated entries and advances heads in one transaction (relaxed durability). */
   ingest(batch: readonly HashedEntry[]): Promise<IngestResult>;
 

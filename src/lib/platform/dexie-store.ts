@@ -10,8 +10,10 @@ import {
   fromStored,
   fromStoredFork,
   IDENTITY_ID,
+  batchAuthors,
   ingestKeys,
   planAppend,
+  planAppendBatch,
   planCompactionHeads,
   planIngest,
   pruneLimit,
@@ -127,6 +129,21 @@ export class DexieLedgerStore implements LedgerStore {
         await db.heads.put(plan.head);
       }
     );
+  }
+
+  /** Every entry in one strict transaction; resolves after it committed, or stores nothing. */
+  async appendLocalBatch(batch: readonly HashedEntry[]): Promise<void> {
+    if (batch.length === 0) return;
+    const write = async (db: LedgerDb, deadline: Deadline) => {
+      deadline.extend(batch.length);
+      const authors = batchAuthors(batch);
+      const heads = new Map<string, FeedHead>();
+      for (const s of await db.heads.bulkGet(authors)) if (s) heads.set(s.author, s);
+      const plan = planAppendBatch(batch, heads);
+      if (plan.entries.length) await db.entries.bulkAdd(plan.entries);
+      if (plan.heads.length) await db.heads.bulkPut(plan.heads);
+    };
+    await this.tx('appendLocalBatch', 'rw', (db) => [db.entries, db.heads], write);
   }
 
   async ingest(batch: readonly HashedEntry[]): Promise<IngestResult> {
