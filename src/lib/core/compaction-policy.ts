@@ -5,11 +5,7 @@
 // 1/stateRatio state-bytes of work per applied byte) and the state is stored at geometrically
 // spaced sizes. The entry bounds keep the first compaction early (minEntries) and bound the
 // entries a reopen must verify and replay on top of the stored state (maxEntries).
-import {
-  LEDGER_COMPACT_EVERY,
-  LEDGER_COMPACT_MAX_ENTRIES,
-  LEDGER_COMPACT_STATE_RATIO
-} from './constants.js';
+import { LEDGER_COMPACT_EVERY, LEDGER_COMPACT_MAX_ENTRIES, LEDGER_COMPACT_STATE_RATIO } from './constants.js';
 
 export interface CompactionPolicy {
   /** Entries applied since the last compaction before one can be due (0: never compact). */

@@ -441,7 +441,8 @@ export class Ledger {
     let prevHeader: EntryHeader | undefined;
     try {
       head = tail === undefined ? this.feeds.head(this.author) : headOfEntry(tail);
-      prevHeader = tail === undefined ? await this.ownHeader(head) : { lamport: tail.entry.lamport, clock: tail.entry.clock };
+      prevHeader =
+        tail === undefined ? await this.ownHeader(head) : { lamport: tail.entry.lamport, clock: tail.entry.clock };
     } catch (e) {
       return { ok: false, error: e, dirty: false };
     }

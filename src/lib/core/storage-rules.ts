@@ -176,6 +176,20 @@ export function planIngest(
   return { entries: [...staged.values()], heads: [...newHeads.values()], result };
 }
 
+/**
+ * The positions in `batch` whose key may already be stored: only seqs at or below their author's
+ * stored head (the head rules keep every stored entry of an author at or below its head), so an
+ * adapter looks up only these before planIngest and passes undefined for the others.
+ */
+export function mayBeStored(batch: readonly HashedEntry[], heads: ReadonlyMap<string, FeedHead>): number[] {
+  const out: number[] = [];
+  batch.forEach((h, i) => {
+    const head = heads.get(toHex(h.entry.author));
+    if (head !== undefined && h.entry.seq <= head.seq) out.push(i);
+  });
+  return out;
+}
+
 /** Heads a compaction raises: those of `c.heads` above what is stored. */
 export function planCompactionHeads(c: Compaction, stored: ReadonlyMap<string, FeedHead>): FeedHead[] {
   return c.heads

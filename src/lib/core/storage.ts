@@ -45,6 +45,8 @@ export type MetaValue = unknown;
  *
  * Feed head rules (all adapters):
  * - A head only moves forward and only to an entry that is stored (or to a compaction's head).
+ * - Every stored entry of an author has a seq at or below its head (adapters rely on it to skip
+ *   looking up keys above the head).
  * - `appendLocal` requires `seq === head.seq + 1` and `prev === head.hash` (or seq 1 with no head);
  *   re-appending the current head entry is a no-op (idempotent retry).
  * - `ingest` trusts the caller to have verified signatures and chains; per author, the head
