@@ -192,8 +192,8 @@ async function profiled(title: string, targets: Record<string, Profiler>, fn: ()
 
 async function profileAll(context: BrowserContext, app: Page, bench: Page, node: WorkerCdp): Promise<void> {
   const benchWorker = await WorkerCdp.attach(context, bench, 'tabula-bench');
-  await profiled('Ledger.put, 3 batches of 100', { 'bench worker': benchWorker }, () =>
-    bench.evaluate(() => window.runBench('writes', { batch: 100, batches: 3 }))
+  await profiled('Ledger.put alone, 10 batches of 100', { 'bench worker': benchWorker }, () =>
+    bench.evaluate(() => window.runBench('writes', { batch: 100, batches: 10, tabulaOnly: 1 }))
   );
   // The entries row 4 generated are reused: this profile holds the ingest alone.
   const count = scaled(5000);
