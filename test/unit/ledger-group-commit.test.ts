@@ -7,6 +7,7 @@ import type Dexie from 'dexie';
 import type { DBCore } from 'dexie';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../src/lib/core/bytes.js';
+import { LEDGER_MAX_GROUP_WRITES } from '../../src/lib/core/constants.js';
 import { Ledger } from '../../src/lib/core/ledger.js';
 import { MemoryDisk, MemoryLedgerStore } from '../../src/lib/core/memory-store.js';
 import type { RecordChange } from '../../src/lib/core/state/records.js';
@@ -137,6 +138,16 @@ describe('group commit: one transaction per group', () => {
     expect(store.batches).toEqual([4]);
     expectChain(all, 1);
     expect(t.log.map((h) => h.entry.seq)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it(`a burst larger than ${LEDGER_MAX_GROUP_WRITES} writes is committed in groups of at most that many`, async () => {
+    const store = new GatedStore();
+    const t = await openLedger(memoryLocation(), 1, { store, compactEvery: 0 });
+    const n = LEDGER_MAX_GROUP_WRITES + 7;
+    const written = await Promise.all(Array.from({ length: n }, (_, i) => t.ledger.put(`k${i}`, i)));
+    expect(store.batches).toEqual([LEDGER_MAX_GROUP_WRITES, 7]);
+    expect(store.singles).toBe(0);
+    expectChain(written, 1);
   });
 
   it('holds every promise, every event and every read until the whole group is durable', async () => {

@@ -84,6 +84,11 @@ export const LEDGER_COMPACT_EVERY = 256;
 export const LEDGER_COMPACT_STATE_RATIO = 0.5;
 /** Ledger: entries since the last compaction at which one is due whatever their bytes (bounds replay on open). */
 export const LEDGER_COMPACT_MAX_ENTRIES = 4096;
+/**
+ * Ledger: local writes committed together at most (group commit, write-groups.ts): bounds one
+ * transaction and how long the first write of a burst waits for the others to be signed.
+ */
+export const LEDGER_MAX_GROUP_WRITES = 1000;
 /** Ledger: stored entries read (and verified) per page while replaying a feed on open. */
 export const LEDGER_REPLAY_PAGE = 256;
 

@@ -4,8 +4,10 @@
 // Each caller's promise settles only after its own entry is durable (or refused).
 //
 // A group stays open for joining only while it is the last task in the ledger's queue, so a write
-// never overtakes work queued after it was requested (an ingest, a compaction, close()).
+// never overtakes work queued after it was requested (an ingest, a compaction, close()), and only
+// up to LEDGER_MAX_GROUP_WRITES writes (then the next group opens behind it).
 import type { Conflict, HashedEntry } from './types.js';
+import { LEDGER_MAX_GROUP_WRITES } from './constants.js';
 import type { RecordEntry } from './state/records.js';
 
 /** One requested local write, waiting for its group's commit. */
@@ -61,10 +63,13 @@ export class DurableOverlay {
 export class WriteGroups {
   private open: { members: PendingWrite[]; tail: unknown } | null = null;
 
-  /** Adds `w` to the open group when that group is still the last queued task (`tail`). */
+  /** `max`: writes per group at most. */
+  constructor(private readonly max = LEDGER_MAX_GROUP_WRITES) {}
+
+  /** Adds `w` to the open group when that group is still the last queued task (`tail`) and not full. */
   join(w: PendingWrite, tail: unknown): boolean {
     const g = this.open;
-    if (g === null || g.tail !== tail) return false;
+    if (g === null || g.tail !== tail || g.members.length >= this.max) return false;
     g.members.push(w);
     return true;
   }
