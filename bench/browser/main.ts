@@ -23,6 +23,8 @@ const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const BENCH_ROOT = join(process.cwd(), 'build-tests', 'bench');
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript' };
 const scaled = (n: number) => Math.max(1, Math.round(n * SCALE));
+/** BENCH_ROWS=3,4 runs only those rows (3: writes and the heap after them, 4: ingest, 7: join); default all. */
+const ROWS = new Set((process.env.BENCH_ROWS ?? '3,4,7').split(',').map((r) => r.trim()));
 
 const profileDirs: string[] = [];
 
@@ -190,8 +192,8 @@ async function profiled(title: string, targets: Record<string, Profiler>, fn: ()
 
 async function profileAll(context: BrowserContext, app: Page, bench: Page, node: WorkerCdp): Promise<void> {
   const benchWorker = await WorkerCdp.attach(context, bench, 'tabula-bench');
-  await profiled('Ledger.put, 3 batches of 100', { 'bench worker': benchWorker }, () =>
-    bench.evaluate(() => window.runBench('writes', { batch: 100, batches: 3 }))
+  await profiled('Ledger.put alone, 10 batches of 100', { 'bench worker': benchWorker }, () =>
+    bench.evaluate(() => window.runBench('writes', { batch: 100, batches: 10, tabulaOnly: 1 }))
   );
   // The entries row 4 generated are reused: this profile holds the ingest alone.
   const count = scaled(5000);
@@ -226,10 +228,9 @@ async function main(): Promise<void> {
     const node = await WorkerCdp.attach(context, app, 'tabula-node');
     await watchLongTasks(app);
     const bench = await openBenchPage(context);
-    const longTasks = await row3(bench, app);
-    reportHealth(await health(app, node, longTasks));
-    await row7Join(app);
-    await row4(bench);
+    if (ROWS.has('3')) reportHealth(await health(app, node, await row3(bench, app)));
+    if (ROWS.has('7')) await row7Join(app);
+    if (ROWS.has('4')) await row4(bench);
     if (process.env.BENCH_PROFILE !== '0') await profileAll(context, app, bench, node);
   } finally {
     await context?.close();

@@ -105,11 +105,15 @@ async function dexieSeries(rows: StoredEntry[], batch: number): Promise<Series> 
   return { name: 'Dexie bulkPut (strict)', ms, perSample: batch };
 }
 
-/** Row 3 for one batch size: `batches` samples of `batch` writes each, same rows for all three. */
+/**
+ * Row 3 for one batch size: `batches` samples of `batch` writes each, same rows for all three.
+ * `tabulaOnly: 1` runs only Ledger.put (for a CPU profile of it alone).
+ */
 export async function benchWrites(p: Record<string, number>): Promise<BenchOutput> {
   const batch = p.batch ?? 100;
   const batches = p.batches ?? 10;
   const tabula = await tabulaPuts(batch, batches);
+  if (p.tabulaOnly === 1) return { series: [tabula.series], notes: [] }; // a CPU profile of Ledger.put alone
   const raw = await rawSeries(tabula.rows, batch);
   const dexie = await dexieSeries(tabula.rows, batch);
   const perWrite = batch > 1 ? [await rawPerWriteSeries(tabula.rows, batch)] : [];

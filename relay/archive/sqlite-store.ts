@@ -20,8 +20,10 @@ import {
   fromStored,
   fromStoredFork,
   IDENTITY_ID,
+  batchAuthors,
   ingestKeys,
   planAppend,
+  planAppendBatch,
   planCompactionHeads,
   planIngest,
   pruneLimit,
@@ -158,6 +160,19 @@ export class SqliteLedgerStore implements LedgerStore {
       if (plan === 'noop') return;
       this.putEntry(plan.entry);
       this.putHead(plan.head);
+    });
+  }
+
+  appendLocalBatch(batch: readonly HashedEntry[]): Promise<void> {
+    return this.tx(() => {
+      const stored = new Map<string, FeedHead>();
+      for (const a of batchAuthors(batch)) {
+        const h = this.headOf(a);
+        if (h) stored.set(a, h);
+      }
+      const plan = planAppendBatch(batch, stored);
+      for (const r of plan.entries) this.putEntry(r);
+      for (const h of plan.heads) this.putHead(h);
     });
   }
 

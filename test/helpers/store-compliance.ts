@@ -205,6 +205,52 @@ export function runStoreCompliance(name: string, makeHarness: () => Promise<Stor
       expect(await s.getHead(toHex(author))).toMatchObject({ seq: 2 });
     });
 
+    it('appendLocalBatch stores a chain of entries and its head in one go, continuing the stored head', async () => {
+      const s = await start();
+      const author = randomBytes(32);
+      const feed = fakeFeed(author, 5);
+      const a = toHex(author);
+      await s.appendLocalBatch([]);
+      await s.appendLocal(feed[0]);
+      await s.appendLocalBatch(feed.slice(0, 4)); // starts with a retry of the head: a no-op
+      expect(await s.getHead(a)).toEqual({ author: a, seq: 4, hash: hashHex(feed[3]) });
+      await s.appendLocalBatch([feed[4]]);
+      await s.close();
+      const again = await reopen();
+      expect(await again.getRange(a, 1, 5)).toEqual(feed);
+      expect(await again.heads()).toEqual([{ author: a, seq: 5, hash: hashHex(feed[4]) }]);
+    });
+
+    it('appendLocalBatch stores nothing when one entry does not extend the one before it', async () => {
+      const s = await start();
+      const author = randomBytes(32);
+      const [e1, e2, e3, e4] = fakeFeed(author, 4);
+      await s.appendLocal(e1);
+      await expect(s.appendLocalBatch([e2, e4])).rejects.toMatchObject({ name: 'FeedHeadMismatchError' });
+      const forged = fakeEntry(author, 3, randomBytes(32));
+      await expect(s.appendLocalBatch([e2, forged])).rejects.toMatchObject({ name: 'FeedHeadMismatchError' });
+      expect(await s.count()).toBe(1);
+      expect((await s.getHead(toHex(author)))?.seq).toBe(1);
+      await s.appendLocalBatch([e2, e3]);
+      expect((await s.getHead(toHex(author)))?.seq).toBe(3);
+    });
+
+    it('a quota failure in appendLocalBatch is a StorageQuotaError and leaves nothing', async () => {
+      const s = await start();
+      const author = randomBytes(32);
+      const feed = fakeFeed(author, 4);
+      await s.appendLocal(feed[0]);
+      for (const table of ['heads', 'entries'] as const) {
+        harness.failNextWriteTo(table);
+        const err = await s.appendLocalBatch(feed.slice(1)).catch((e: unknown) => e);
+        expect(err).toMatchObject({ name: 'StorageQuotaError' });
+        expect(await s.count()).toBe(1);
+        expect(await s.getHead(toHex(author))).toMatchObject({ seq: 1 });
+      }
+      await s.appendLocalBatch(feed.slice(1));
+      expect(await s.getHead(toHex(author))).toMatchObject({ seq: 4 });
+    });
+
     it('a quota failure in ingest or saveCompaction leaves nothing', async () => {
       const s = await start();
       const [x, y] = [randomBytes(32), randomBytes(32)];

@@ -109,6 +109,18 @@ export const LIGHT_BUDGET_BYTES = 32 * 1024 * 1024;
 export const LIGHT_KEEP_RECENT = 8;
 /** Light replica: pruning stops at this fraction of the budget (so not every compaction prunes). */
 export const LIGHT_PRUNE_TARGET = 0.75;
+/**
+ * Ledger: a compaction is due (after LEDGER_COMPACT_EVERY entries) once the payload bytes applied
+ * since the last one reach this fraction of the state it stored (compaction-policy.ts).
+ */
+export const LEDGER_COMPACT_STATE_RATIO = 0.5;
+/** Ledger: entries since the last compaction at which one is due whatever their bytes (bounds replay on open). */
+export const LEDGER_COMPACT_MAX_ENTRIES = 4096;
+/**
+ * Ledger: local writes committed together at most (group commit, write-groups.ts): bounds one
+ * transaction and how long the first write of a burst waits for the others to be signed.
+ */
+export const LEDGER_MAX_GROUP_WRITES = 1000;
 /** Ledger: stored entries read (and verified) per page while replaying a feed on open. */
 export const LEDGER_REPLAY_PAGE = 256;
 

@@ -23,6 +23,7 @@ import {
 import { clientIdOf, contestedAuthors } from './state/client-id.js';
 import { HASH_BYTES, LEDGER_VERIFY_CONCURRENCY } from './constants.js';
 import type { WriteStamp } from './state/doc.js';
+import { applyStored } from './apply-batch.js';
 
 /** What a peer may hand to Ledger.ingest: canonical entry bytes, or a decoded entry. */
 export type IncomingEntry = Uint8Array | HashedEntry;
@@ -375,19 +376,12 @@ export async function commitPlan(
     out.feedsStale ||= res.conflicts.length > 0;
   }
   report.forks = plan.evidence.length;
-  for (const h of out.stored) {
-    const { seq, lamport, time, payload } = h.entry;
-    const author = toHex(h.entry.author);
-    out.lamport = Math.max(out.lamport, lamport);
-    try {
-      state.applyRemote(payload, { author, seq, lamport, time });
-    } catch (e) {
-      // Verified and stored, but the state cannot integrate it: skipped here and on every replay.
-      if (!(e instanceof LedgerError)) throw e;
-      out.skipped++;
-      report.rejected.push(rejectionOf(e, author, seq));
-    }
-  }
+  // One Yjs transaction for the batch (apply-batch.ts). A payload that is verified and stored but
+  // that the state cannot integrate is skipped, here and on every replay.
+  const applied = applyStored(state, out.stored);
+  out.lamport = applied.lamport;
+  out.skipped = applied.refused.length;
+  for (const r of applied.refused) report.rejected.push(rejectionOf(r.error, toHex(r.h.entry.author), r.h.entry.seq));
   try {
     for (const ev of plan.evidence) {
       await store.putFork(ev);

@@ -5,10 +5,15 @@
 // together. Reads are synchronous, from memory.
 //
 // Local write: stamp → change the Yjs doc → sign → store.appendLocal (strict durability) →
-// FeedSet → change events → onAppend. The write's record/conflict events are held until the
-// store committed, so subscribers never see a value that is not durable. If signing or storing
-// fails the doc already holds the change, so the state is rebuilt from the store (subscribers
-// stay attached and are never shown the value) and the original error is rethrown.
+// FeedSet → change events → onAppend. Writes requested while the ledger is busy are grouped
+// (write-groups.ts): applied and signed in order, then stored in ONE strict transaction
+// (appendLocalBatch); each caller's promise settles once its entry is durable. The group's
+// record/conflict events are held until the store committed, so subscribers never see a value
+// that is not durable, and reads show durable values only. If storing fails, every write of the
+// group rejects with that error and the state is rebuilt from the store (subscribers stay
+// attached and are never shown the values); seqs are taken from the durable head, so the next
+// write continues the stored chain. If one write's signing fails (the doc holds its change), the
+// writes prepared before it are stored first, then the state is rebuilt and that write rejects.
 //
 // Forks: a forked author's feed is void from the lowest forked seq (void.ts, PROTOCOL.md §6.1):
 // neither variant is applied, whatever arrived first; a new void rebuilds the state.
@@ -29,7 +34,6 @@ import { FeedSet } from './feeds.js';
 import { networkId as networkIdOf } from './genesis.js';
 import { toHex } from './bytes.js';
 import { CorruptStoreError, LedgerError, StateUsageError, StorageClosedError } from './errors.js';
-import { LEDGER_COMPACT_EVERY } from './constants.js';
 import type { LedgerState, SharedTypeKind, SharedTypeOf, WriteStamp } from './state/doc.js';
 import type { RecordChange, RecordEntry } from './state/records.js';
 import type { JsonValue } from './state/record-value.js';
@@ -63,6 +67,9 @@ import { EntryBudget, type BudgetStatus, type ReplicaRole } from './light-budget
 import { PrunedHeaders } from './pruned-headers.js';
 import { LEDGER_CARRY_DEPTH, LIGHT_BUDGET_BYTES } from './constants.js';
 import type { CoverageException } from './sync/messages.js';
+import { DurableOverlay, WriteGroups, type PendingWrite, type PreparedWrite } from './write-groups.js';
+import { compactionDue, compactionPolicy, type CompactionPolicy } from './compaction-policy.js';
+import { compareKeys } from './state/conflicts.js';
 
 export type { IngestReport, Rejection, IncomingEntry } from './ledger-ingest.js';
 
@@ -72,7 +79,10 @@ export interface LedgerOptions {
   keys: IdentityKeys;
   /** Wall clock, ms since the epoch; default Date.now. */
   now?: () => number;
-  /** Entries applied since the last compaction before compacting on its own (0: never). */
+  /**
+   * Compacts on its own after exactly this many applied entries (0: never). Without it the
+   * default policy applies (compaction-policy.ts: by bytes applied relative to the state's size).
+   */
   compactEvery?: number;
   /**
    * 'full' (default) keeps every entry; 'light' keeps the state, every head and recent entries
@@ -81,6 +91,8 @@ export interface LedgerOptions {
   role?: ReplicaRole;
   /** Light replicas: budget for stored entries, bytes (default LIGHT_BUDGET_BYTES). */
   budgetBytes?: number;
+  /** Tunes the default compaction policy (ignored when compactEvery is given). */
+  compaction?: Partial<CompactionPolicy>;
 }
 
 export interface LedgerStats {
@@ -116,7 +128,7 @@ export class Ledger {
   readonly store: LedgerStore;
   private readonly keys: IdentityKeys;
   private readonly now: () => number;
-  private readonly compactEvery: number;
+  private readonly compaction: CompactionPolicy;
   readonly role: ReplicaRole;
   private readonly budgetBytes: number;
   /** Light replicas only: bytes held and the pruning policy. */
@@ -131,13 +143,17 @@ export class Ledger {
   /** Stamp of the write in progress, handed to the state so record metadata equals the entry's. */
   private stamp: WriteStamp | null = null;
   private sinceCompaction = 0;
+  /** Payload bytes applied since the last compaction, and the size of the state it stored. */
+  private bytesSinceCompaction = 0;
+  private compactedBytes = 0;
   private compactQueued = false;
   private lastCompactionAt: number | null = null;
   private skipped = 0;
   private unverified = false;
   private queue: Promise<unknown> = Promise.resolve();
-  /** The record write in progress: its key's durable entry and the durable conflicts, for reads. */
-  private inFlight: { key: string; before: RecordEntry | undefined; conflicts: Conflict[] } | null = null;
+  /** The local write group in progress: the durable records of its keys and the durable conflicts, for reads. */
+  private inFlight: DurableOverlay | null = null;
+  private readonly groups = new WriteGroups();
   private closed = false;
   private closing: Promise<void> | undefined;
   /** Set when a failure could not be undone: memory may differ from the store (until a rebuild works). */
@@ -153,7 +169,7 @@ export class Ledger {
     this.networkIdHex = toHex(id);
     this.author = toHex(opts.keys.publicKey);
     this.now = opts.now ?? Date.now;
-    this.compactEvery = Math.max(0, opts.compactEvery ?? LEDGER_COMPACT_EVERY);
+    this.compaction = compactionPolicy(opts.compactEvery, opts.compaction);
     this.role = opts.role ?? 'full';
     this.budgetBytes = opts.budgetBytes ?? LIGHT_BUDGET_BYTES;
     this.prunedHeaders = new PrunedHeaders(opts.store);
@@ -198,18 +214,17 @@ export class Ledger {
   /** The durable value of `key`: a write still in flight is not visible (reads return durable state only). */
   get(key: string): JsonValue | undefined {
     const o = this.inFlight;
-    if (o !== null && o.key === key) return o.before === undefined ? undefined : structuredClone(o.before.value);
+    if (o !== null && o.has(key)) {
+      const before = o.durable(key);
+      return before === undefined ? undefined : structuredClone(before.value);
+    }
     return this.view.records.get(key);
   }
 
-  /** Every durable record, sorted by key (a record write still in flight shows its previous value). */
+  /** Every durable record, sorted by key (record writes still in flight show their previous values). */
   records(): RecordEntry[] {
     const list = this.view.records.list();
-    const o = this.inFlight;
-    if (o === null) return list;
-    const out = list.filter((r) => r.key !== o.key);
-    if (o.before !== undefined) out.push(structuredClone(o.before));
-    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return this.inFlight === null ? list : this.inFlight.apply(list, compareKeys);
   }
 
   conflicts(): Conflict[] {
@@ -394,8 +409,10 @@ export class Ledger {
 
   // ---- internals ----
 
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
+  /** Queues `fn` after all queued work; `onStart` runs when its step comes, even if the ledger is closed. */
+  private serial<T>(fn: () => Promise<T>, onStart?: () => void): Promise<T> {
     const run = this.queue.then(() => {
+      onStart?.();
       if (this.closed) throw new StorageClosedError('ledger is closed');
       return fn();
     });
@@ -403,64 +420,154 @@ export class Ledger {
     return run;
   }
 
+  /** Queues a local write into the open group (see write-groups.ts); settles once it is durable. */
   private write(change: () => Uint8Array | null, rebuildOnThrow: boolean, key?: string): Promise<HashedEntry | null> {
-    return this.serial(async () => {
-      if (this.broken !== null) throw this.broken;
-      // Until the commit, reads see the record (and the conflicts) as they were before the change.
-      if (key !== undefined) this.inFlight = { key, before: this.view.records.entry(key), conflicts: this.conflicts() };
-      try {
-        return await this.writeNow(change, rebuildOnThrow);
-      } finally {
-        this.inFlight = null;
-      }
+    return new Promise<HashedEntry | null>((resolve, reject) => {
+      const w: PendingWrite = { change, rebuildOnThrow, resolve, reject, ...(key !== undefined ? { key } : {}) };
+      if (this.groups.join(w, this.queue)) return;
+      this.groups.start(w, (take) => {
+        let members: PendingWrite[] = [];
+        this.serial(
+          () => this.commitGroup(members),
+          () => (members = take())
+        ).catch((e: unknown) => {
+          for (const m of members) m.reject(e); // settled members ignore this
+        });
+        return this.queue;
+      });
     });
   }
 
-  private async writeNow(change: () => Uint8Array | null, rebuildOnThrow: boolean): Promise<HashedEntry | null> {
-    if (this.feeds.voidFrom(this.author) !== undefined)
-      throw new StateUsageError(
+  /** One group's step: each write applied and signed in order, then one strict commit. */
+  private async commitGroup(members: readonly PendingWrite[]): Promise<void> {
+    if (this.broken !== null) throw this.broken;
+    let batch: PreparedWrite[] = [];
+    let tail: HashedEntry | undefined; // the last entry prepared, the next one's predecessor
+    this.startSegment();
+    try {
+      for (const w of members) {
+        if (this.broken !== null) {
+          w.reject(this.broken);
+          continue;
+        }
+        const r = await this.prepareWrite(w, tail);
+        if (r.ok) {
+          batch.push({ write: w, entry: r.entry });
+          tail = r.entry ?? tail;
+          continue;
+        }
+        if (r.dirty) {
+          // The document holds a change that will not be stored: store what was prepared before
+          // it, then rebuild memory from the store; the rest of the group starts afresh.
+          await this.commitPrepared(batch, true);
+          batch = [];
+          tail = undefined;
+          this.startSegment();
+        }
+        w.reject(r.error);
+      }
+      await this.commitPrepared(batch, false);
+    } finally {
+      this.inFlight = null;
+    }
+  }
+
+  /** Holds events and notes the durable conflicts for the writes that follow. */
+  private startSegment(): void {
+    this.inFlight = null;
+    this.inFlight = new DurableOverlay(this.conflicts());
+    this.view.holdEvents();
+  }
+
+  /**
+   * Applies one write to the document and signs its entry after `tail` (the group's last prepared
+   * entry) or after the durable head. `dirty`: the document may hold (part of) the change.
+   */
+  private async prepareWrite(
+    w: PendingWrite,
+    tail: HashedEntry | undefined
+  ): Promise<{ ok: true; entry: HashedEntry | null } | { ok: false; error: unknown; dirty: boolean }> {
+    if (this.feeds.voidFrom(this.author) !== undefined) {
+      const error = new StateUsageError(
         "this node's own feed is forked (its key signed two entries at one seq elsewhere): its writes are void"
       );
-    const head = this.feeds.head(this.author);
-    const prevHeader = head ? await this.header(this.author, head.seq) : GENESIS_HEADER;
-    if (prevHeader === undefined) throw new StateUsageError('own head entry is not in the store');
+      return { ok: false, error, dirty: false };
+    }
+    let head: FeedHead | undefined;
+    let prevHeader: EntryHeader | undefined;
+    try {
+      head = tail === undefined ? this.feeds.head(this.author) : headOfEntry(tail);
+      prevHeader =
+        tail === undefined ? await this.ownHeader(head) : { lamport: tail.entry.lamport, clock: tail.entry.clock };
+    } catch (e) {
+      return { ok: false, error: e, dirty: false };
+    }
     // Provisional lamport for record metadata; the entry's lamport follows from its deps.
     const stamp = { time: Math.floor(this.now()), lamport: prevHeader.lamport + 1 };
+    const key = w.key;
+    if (key !== undefined) this.inFlight?.note(key, () => this.view.records.entry(key));
     let payload: Uint8Array | null;
     this.stamp = stamp;
-    this.view.holdEvents();
     try {
-      payload = change();
+      payload = w.change();
     } catch (e) {
       // Records validate before touching the doc; an app's fn may throw half-way through.
-      this.view.discardEvents();
-      if (rebuildOnThrow) await this.rebuildAfterFailure();
-      throw e;
+      return { ok: false, error: e, dirty: w.rebuildOnThrow };
     } finally {
       this.stamp = null;
     }
-    if (payload === null) {
-      this.view.commitEvents();
-      return null;
-    }
-
-    let h: HashedEntry;
+    if (payload === null) return { ok: true, entry: null };
     try {
       const local = await this.localStamp(payload, prevHeader, stamp.time);
-      h = await signLocal(this.keys, head, local, payload, this.networkId, this.genesis.maxEntryBytes);
-      await this.store.appendLocal(h);
+      const entry = await signLocal(this.keys, head, local, payload, this.networkId, this.genesis.maxEntryBytes);
+      return { ok: true, entry };
     } catch (e) {
-      this.view.discardEvents();
-      await this.rebuildAfterFailure();
-      throw e;
+      return { ok: false, error: e, dirty: true };
     }
-    this.feeds.ingest(h);
-    this.budget?.add(h);
-    this.clock = Math.max(this.clock, h.entry.lamport);
-    this.view.commitEvents(); // durable now
-    this.appended(1);
-    this.appendListeners.emit(h, 'local');
+  }
+
+  /** Lamport and clock of this node's durable head entry (the empty feed's without a head). */
+  private async ownHeader(head: FeedHead | undefined): Promise<EntryHeader> {
+    const h = head ? await this.header(this.author, head.seq) : GENESIS_HEADER;
+    if (h === undefined) throw new StateUsageError('own head entry is not in the store');
     return h;
+  }
+
+  /**
+   * Stores the prepared writes in one strict transaction, then settles them: all resolve once
+   * durable, or all reject with the store's error (memory is rebuilt from the store). `dirty`:
+   * the document holds a change beyond them, so memory is rebuilt from the store in any case.
+   */
+  private async commitPrepared(batch: PreparedWrite[], dirty: boolean): Promise<void> {
+    const entries = batch.flatMap((p) => (p.entry === null ? [] : [p.entry]));
+    let failure: { error: unknown } | null = null;
+    try {
+      if (entries.length === 1) await this.store.appendLocal(entries[0]);
+      else if (entries.length > 1) await this.store.appendLocalBatch(entries);
+    } catch (e) {
+      failure = { error: e };
+    }
+    if (failure !== null || dirty) {
+      this.view.discardEvents();
+      await this.rebuildAfterFailure(); // memory again from the store (it shows what was stored)
+    } else {
+      for (const h of entries) {
+        this.feeds.ingest(h);
+        this.budget?.add(h);
+      }
+      this.view.commitEvents(); // durable now
+    }
+    this.inFlight = null; // before any caller resumes: what the group wrote is durable, or gone
+    if (failure !== null) {
+      for (const p of batch) p.write.reject(failure.error);
+      return;
+    }
+    for (const h of entries) this.clock = Math.max(this.clock, h.entry.lamport);
+    this.appended(entries.length, payloadBytes(entries));
+    for (const p of batch) {
+      if (p.entry !== null) this.appendListeners.emit(p.entry, 'local');
+      p.write.resolve(p.entry);
+    }
   }
 
   private async ingestVerified(
@@ -500,7 +607,7 @@ export class Ledger {
     } else await this.applyVoids(this.view.state, this.feeds);
     this.skipped += done.skipped;
     for (const h of done.stored) this.budget?.add(h);
-    this.appended(done.stored.length);
+    this.appended(done.stored.length, payloadBytes(done.stored));
     for (const h of done.stored) this.appendListeners.emit(h, 'remote');
     for (const ev of done.forks) this.forkListeners.emit(ev);
     if (done.forkError !== undefined) throw done.forkError;
@@ -592,13 +699,14 @@ export class Ledger {
       .finally(() => (this.compactQueued = false));
   }
 
-  /** Counts applied entries and queues one compaction (after the current task) when due or over budget. */
-  private appended(n: number): void {
+  /** Counts applied entries (and their payload bytes) and queues one compaction (after the current task) when due. */
+  private appended(n: number, bytes: number): void {
     this.sinceCompaction += n;
+    this.bytesSinceCompaction += bytes;
+    const since = { entries: this.sinceCompaction, bytes: this.bytesSinceCompaction };
     // A light replica over its budget compacts now: pruning happens behind a compaction.
     const overBudget = this.budget !== null && this.budget.bytesUsed > this.budget.budgetBytes;
-    if (this.compactQueued || (!overBudget && (this.compactEvery === 0 || this.sinceCompaction < this.compactEvery)))
-      return;
+    if (this.compactQueued || (!overBudget && !compactionDue(this.compaction, since, this.compactedBytes))) return;
     this.compactQueued = true;
     this.serial(() => this.compactNow())
       .catch(() => undefined) // a failed auto-compaction changes nothing; later entries retry
@@ -616,6 +724,8 @@ export class Ledger {
     await this.store.saveCompaction({ ...c, mac: sealCompaction(c, this.keys.seed) });
     this.lastCompactionAt = at;
     this.sinceCompaction = 0;
+    this.bytesSinceCompaction = 0;
+    this.compactedBytes = c.state.length;
     // A light replica prunes behind the compaction it just stored (never before it).
     if (this.budget !== null) await this.budget.enforce(this.store, c.heads, this.prunedHeaders);
   }
@@ -683,6 +793,8 @@ export class Ledger {
     this.clock = Math.max(this.clock, r.lamport, r.state.lamport);
     this.lastCompactionAt = r.compaction?.at ?? null;
     this.sinceCompaction = r.applied + r.skipped.length;
+    this.bytesSinceCompaction = 0; // not counted on replay: the entry count still bounds it
+    this.compactedBytes = r.compaction?.state.length ?? 0;
     this.skipped = r.skipped.length;
     this.unverified = r.unverified !== undefined;
     try {
@@ -740,4 +852,13 @@ function sameVoids(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number
   if (a.size !== b.size) return false;
   for (const [k, v] of a) if (b.get(k) !== v) return false;
   return true;
+}
+
+/** The durable head a signed entry makes. */
+function headOfEntry(h: HashedEntry): FeedHead {
+  return { author: toHex(h.entry.author), seq: h.entry.seq, hash: toHex(h.hash) };
+}
+
+function payloadBytes(list: readonly HashedEntry[]): number {
+  return list.reduce((n, h) => n + h.entry.payload.length, 0);
 }

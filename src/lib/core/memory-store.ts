@@ -8,8 +8,10 @@ import {
   COMPACTION_ID,
   fromStored,
   fromStoredFork,
+  batchAuthors,
   ingestKeys,
   planAppend,
+  planAppendBatch,
   planCompactionHeads,
   planIngest,
   pruneLimit,
@@ -174,6 +176,19 @@ export class MemoryLedgerStore implements LedgerStore {
       if (plan === 'noop') return;
       this.putEntry(tx, plan.entry);
       this.putHead(tx, plan.head);
+    });
+  }
+
+  appendLocalBatch(batch: readonly HashedEntry[]): Promise<void> {
+    return this.tx((tx) => {
+      const stored = new Map<string, FeedHead>();
+      for (const a of batchAuthors(batch)) {
+        const h = this.disk.heads.get(a);
+        if (h) stored.set(a, h);
+      }
+      const plan = planAppendBatch(batch, stored);
+      for (const r of plan.entries) this.putEntry(tx, r);
+      for (const h of plan.heads) this.putHead(tx, h);
     });
   }
 

@@ -103,6 +103,35 @@ export function planAppend(
   return { entry, head: next };
 }
 
+/**
+ * What appendLocalBatch writes: each entry planned as appendLocal would against the head the
+ * entries before it left (`stored`: the stored heads of the batch's authors). Returns the rows to
+ * add and the heads that moved. Throws FeedHeadMismatchError (nothing to write) at the first
+ * entry that does not extend its author's head.
+ */
+export function planAppendBatch(
+  batch: readonly HashedEntry[],
+  stored: ReadonlyMap<string, FeedHead>
+): { entries: StoredEntry[]; heads: FeedHead[] } {
+  const heads = new Map(stored);
+  const moved = new Set<string>();
+  const entries: StoredEntry[] = [];
+  for (const h of batch) {
+    const author = toHex(h.entry.author);
+    const plan = planAppend(h, heads.get(author));
+    if (plan === 'noop') continue;
+    entries.push(plan.entry);
+    heads.set(author, plan.head);
+    moved.add(author);
+  }
+  return { entries, heads: [...moved].map((a) => heads.get(a)!) };
+}
+
+/** The distinct authors (hex) of a batch, in first-seen order. */
+export function batchAuthors(batch: readonly HashedEntry[]): string[] {
+  return [...new Set(batch.map((h) => toHex(h.entry.author)))];
+}
+
 export function entryKey(author: string, seq: number): [string, number] {
   return [author, seq];
 }
@@ -145,6 +174,20 @@ export function planIngest(
     if (!head || rec.seq > head.seq) newHeads.set(rec.author, headOf(rec));
   });
   return { entries: [...staged.values()], heads: [...newHeads.values()], result };
+}
+
+/**
+ * The positions in `batch` whose key may already be stored: only seqs at or below their author's
+ * stored head (the head rules keep every stored entry of an author at or below its head), so an
+ * adapter looks up only these before planIngest and passes undefined for the others.
+ */
+export function mayBeStored(batch: readonly HashedEntry[], heads: ReadonlyMap<string, FeedHead>): number[] {
+  const out: number[] = [];
+  batch.forEach((h, i) => {
+    const head = heads.get(toHex(h.entry.author));
+    if (head !== undefined && h.entry.seq <= head.seq) out.push(i);
+  });
+  return out;
 }
 
 /** Heads a compaction raises: those of `c.heads` above what is stored. */

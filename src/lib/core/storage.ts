@@ -45,6 +45,8 @@ export type MetaValue = unknown;
  *
  * Feed head rules (all adapters):
  * - A head only moves forward and only to an entry that is stored (or to a compaction's head).
+ * - Every stored entry of an author has a seq at or below its head (adapters rely on it to skip
+ *   looking up keys above the head).
  * - `appendLocal` requires `seq === head.seq + 1` and `prev === head.hash` (or seq 1 with no head);
  *   re-appending the current head entry is a no-op (idempotent retry).
  * - `ingest` trusts the caller to have verified signatures and chains; per author, the head
@@ -70,6 +72,12 @@ export interface LedgerStore {
    * Throws FeedHeadMismatchError if it does not extend the stored head.
    */
   appendLocal(h: HashedEntry): Promise<void>;
+  /**
+   * appendLocal of several entries in order, in ONE strictly durable transaction (the ledger's
+   * group commit): each must extend the head the previous ones left. All are stored or none:
+   * on FeedHeadMismatchError, StorageQuotaError or any failure nothing of the batch is stored.
+   */
+  appendLocalBatch(batch: readonly HashedEntry[]): Promise<void>;
   /** Stores verified replicated entries and advances heads in one transaction (relaxed durability). */
   ingest(batch: readonly HashedEntry[]): Promise<IngestResult>;
 

@@ -10,12 +10,16 @@ import {
   fromStored,
   fromStoredFork,
   IDENTITY_ID,
+  batchAuthors,
   ingestKeys,
+  mayBeStored,
   planAppend,
+  planAppendBatch,
   planCompactionHeads,
   planIngest,
   pruneLimit,
-  toStoredFork
+  toStoredFork,
+  type StoredEntry
 } from '../core/storage-rules.js';
 import type { FeedHead, ForkEvidence, HashedEntry, IdentityKeys } from '../core/types.js';
 import { runTx, storageError } from './dexie-ops.js';
@@ -129,15 +133,34 @@ export class DexieLedgerStore implements LedgerStore {
     );
   }
 
+  /** Every entry in one strict transaction; resolves after it committed, or stores nothing. */
+  async appendLocalBatch(batch: readonly HashedEntry[]): Promise<void> {
+    if (batch.length === 0) return;
+    const write = async (db: LedgerDb, deadline: Deadline) => {
+      deadline.extend(batch.length);
+      const authors = batchAuthors(batch);
+      const heads = new Map<string, FeedHead>();
+      for (const s of await db.heads.bulkGet(authors)) if (s) heads.set(s.author, s);
+      const plan = planAppendBatch(batch, heads);
+      if (plan.entries.length) await db.entries.bulkAdd(plan.entries);
+      if (plan.heads.length) await db.heads.bulkPut(plan.heads);
+    };
+    await this.tx('appendLocalBatch', 'rw', (db) => [db.entries, db.heads], write);
+  }
+
   async ingest(batch: readonly HashedEntry[]): Promise<IngestResult> {
     if (batch.length === 0) return { ...EMPTY_INGEST, conflicts: [] };
     const write = async (db: LedgerDb, deadline: Deadline) => {
       deadline.extend(batch.length);
       const keys = ingestKeys(batch);
-      const existing = await db.entries.bulkGet(keys.entries);
       const stored = await db.heads.bulkGet(keys.authors);
       const heads = new Map<string, FeedHead>();
       for (const s of stored) if (s) heads.set(s.author, s);
+      // Keys above their author's head cannot be stored: look up only the others.
+      const check = mayBeStored(batch, heads);
+      const found = check.length > 0 ? await db.entries.bulkGet(check.map((i) => keys.entries[i])) : [];
+      const existing = new Array<StoredEntry | undefined>(batch.length);
+      check.forEach((i, j) => (existing[i] = found[j]));
       const plan = planIngest(batch, existing, heads);
       if (plan.entries.length) await db.entries.bulkAdd(plan.entries);
       if (plan.heads.length) await db.heads.bulkPut(plan.heads);

@@ -75,6 +75,8 @@ export class LedgerState {
   private readonly kinds = new Map<string, SharedTypeKind>();
   private readonly untracked = new Set<(payload: Uint8Array) => void>();
   private capture: Uint8Array[] | null = null;
+  /** Inside transactRemote: applyRemote joins its transaction. */
+  private batching = false;
   private maxLamport = 0;
   private version = 0;
   private digestCache: { version: number; digest: string } | null = null;
@@ -214,7 +216,7 @@ export class LedgerState {
     if (owner !== undefined && owner !== meta.author) {
       throw new ClientIdCollisionError(`clientID ${client} belongs to ${owner}, not ${meta.author}`);
     }
-    this.assertIdle();
+    if (!this.inRemoteBatch()) this.assertIdle();
     const changed = this.integrate(payload, ORIGIN_REMOTE);
     if (parsed.structs.length > 0) this.owners.set(client, meta.author);
     this.maxLamport = Math.max(this.maxLamport, meta.lamport);
@@ -247,6 +249,27 @@ export class LedgerState {
   /** True once `author`'s clock space is void (its Yjs clock reached MAX_ENTRY_CLOCK). */
   hasVoid(author: string): boolean {
     return Y.getState(this.doc.store, clientIdOf(author)) >= MAX_ENTRY_CLOCK;
+  }
+
+  /**
+   * Runs `fn` (applyRemote calls) in ONE remote Yjs transaction: observers, conflict refresh and
+   * the update event run once at its end instead of once per payload. Each applyRemote still
+   * checks its payload before touching the document. Refused inside another transaction or observer.
+   */
+  transactRemote<T>(fn: () => T): T {
+    this.assertIdle();
+    this.batching = true;
+    try {
+      return this.doc.transact(fn, ORIGIN_REMOTE);
+    } finally {
+      this.batching = false;
+      if (this.clientID !== null) this.doc.clientID = this.clientID;
+    }
+  }
+
+  /** True inside transactRemote's own transaction (not in its observers, which run after it). */
+  private inRemoteBatch(): boolean {
+    return this.batching && this.doc._transaction !== null && this.doc._transaction.origin === ORIGIN_REMOTE;
   }
 
   /**

@@ -1,0 +1,90 @@
+// Group commit of local writes (pure bookkeeping; the Ledger does the work). Writes requested
+// while the ledger is busy (a commit in flight, or other queued work) wait in one open group; when
+// the group's step comes they are applied, signed in order and stored in ONE strict transaction.
+// Each caller's promise settles only after its own entry is durable (or refused).
+//
+// A group stays open for joining only while it is the last task in the ledger's queue, so a write
+// never overtakes work queued after it was requested (an ingest, a compaction, close()), and only
+// up to LEDGER_MAX_GROUP_WRITES writes (then the next group opens behind it).
+import type { Conflict, HashedEntry } from './types.js';
+import { LEDGER_MAX_GROUP_WRITES } from './constants.js';
+import type { RecordEntry } from './state/records.js';
+
+/** One requested local write, waiting for its group's commit. */
+export interface PendingWrite {
+  /** Changes the document; returns the payload to sign, or null when nothing changed. */
+  change: () => Uint8Array | null;
+  /** A throw from `change` may leave a half-made change in the document: rebuild it from the store. */
+  rebuildOnThrow: boolean;
+  /** The record key a records write changes (reads show its durable value until the commit). */
+  key?: string;
+  resolve: (h: HashedEntry | null) => void;
+  reject: (e: unknown) => void;
+}
+
+/** A write prepared for the commit: applied to the document and signed (null: nothing to store). */
+export interface PreparedWrite {
+  write: PendingWrite;
+  entry: HashedEntry | null;
+}
+
+/** What reads show while a group is being prepared and committed: the durable values only. */
+export class DurableOverlay {
+  /** Per key written by the group: its durable record before the group (undefined: none). */
+  private readonly before = new Map<string, RecordEntry | undefined>();
+
+  /** `conflicts`: the durable conflict list when the group started. */
+  constructor(readonly conflicts: Conflict[]) {}
+
+  /** Remembers the durable record of `key` the first time the group writes it. */
+  note(key: string, durable: () => RecordEntry | undefined): void {
+    if (!this.before.has(key)) this.before.set(key, durable());
+  }
+
+  has(key: string): boolean {
+    return this.before.has(key);
+  }
+
+  /** The durable record of a key this group writes (call only when has(key)). */
+  durable(key: string): RecordEntry | undefined {
+    return this.before.get(key);
+  }
+
+  /** `list` (sorted by key) with every key of the group shown at its durable value. */
+  apply(list: RecordEntry[], compare: (a: string, b: string) => number): RecordEntry[] {
+    if (this.before.size === 0) return list;
+    const out = list.filter((r) => !this.before.has(r.key));
+    for (const r of this.before.values()) if (r !== undefined) out.push(structuredClone(r));
+    return out.sort((a, b) => compare(a.key, b.key));
+  }
+}
+
+/** The open group of the ledger's queue, if any. */
+export class WriteGroups {
+  private open: { members: PendingWrite[]; tail: unknown } | null = null;
+
+  /** `max`: writes per group at most. */
+  constructor(private readonly max = LEDGER_MAX_GROUP_WRITES) {}
+
+  /** Adds `w` to the open group when that group is still the last queued task (`tail`) and not full. */
+  join(w: PendingWrite, tail: unknown): boolean {
+    const g = this.open;
+    if (g === null || g.tail !== tail || g.members.length >= this.max) return false;
+    g.members.push(w);
+    return true;
+  }
+
+  /**
+   * Opens a new group holding `w`. `schedule` queues the group's step, which must call `take`
+   * first thing when it starts, even if it then fails (the group closes for joining and `take`
+   * returns its members); `schedule` returns the queue's new tail.
+   */
+  start(w: PendingWrite, schedule: (take: () => PendingWrite[]) => unknown): void {
+    const group = { members: [w], tail: undefined as unknown };
+    this.open = group;
+    group.tail = schedule(() => {
+      if (this.open === group) this.open = null;
+      return group.members;
+    });
+  }
+}
