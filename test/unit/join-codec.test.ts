@@ -17,6 +17,7 @@ import {
   verifyJoinSnapshot,
   ledgerJoinSource,
   Joiner,
+  installJoinSnapshot,
   JOIN_CHUNK_BYTES,
   JOIN_MAX_MESSAGE_BYTES,
   type JoinMsg
@@ -225,5 +226,41 @@ describe('joiner faults', () => {
     await j.receive('p', encodeJoinMessage(msg as JoinMsg));
     expect(rejected).toEqual(['p:join-malformed', 'p:join-bad-vote']);
     expect(j.status()).toMatchObject({ state: 'waiting', loaded: false, refused: 1, agreeing: 0 });
+  });
+});
+
+describe('install', () => {
+  it('an unverified install survives a restart; markVerified clears the mark durably', async () => {
+    const writer = await openLedger(memoryLocation(), 5);
+    for (let i = 0; i < 3; i++) await writer.ledger.put(`k${i}`, i);
+    const snap = (await ledgerJoinSource(writer.ledger).snapshot())!;
+    const ctx = { networkId: writer.ledger.networkId, genesis: defaultGenesis() };
+    const verified = await verifyJoinSnapshot(snap.body, snap.claim, ctx);
+    const loc = memoryLocation();
+    const a = await openLedger(loc, 99);
+    const verdict = {
+      verified: false,
+      by: 'few-peers',
+      asked: 1,
+      agreeing: 1,
+      claim: snap.claim,
+      checkpoint: null
+    } as const;
+    await installJoinSnapshot(a.ledger, verified, verdict);
+    expect(a.ledger.stats().unverified).toBe(true);
+    expect(a.ledger.records()).toEqual(writer.ledger.records());
+    await a.ledger.close();
+    const b = await openLedger(loc, 99);
+    expect(b.ledger.stats().unverified).toBe(true);
+    await b.ledger.markVerified();
+    expect(b.ledger.stats().unverified).toBe(false);
+    await b.ledger.close();
+    const c = await openLedger(loc, 99);
+    expect(c.ledger.stats().unverified).toBe(false);
+    expect(c.ledger.records()).toEqual(writer.ledger.records());
+    // A second install into a ledger that holds data is refused.
+    await expect(installJoinSnapshot(c.ledger, verified, { ...verdict, verified: true })).rejects.toMatchObject({
+      name: 'LightSnapshotRefusedError'
+    });
   });
 });
