@@ -39,6 +39,8 @@ export interface ClientOptions {
   origin?: string;
   /** Relays used at once; default from the page's `?relays=N`, else 2. 1 pins the page to its site's relay. */
   maxRelays?: number;
+  /** Join a new (empty) node from a verified state snapshot; default from the page's `?join=1`, else false. */
+  join?: boolean;
   /** For tests: an already-created worker, used if this tab becomes the leader. */
   worker?: Worker;
 }
@@ -53,7 +55,8 @@ export function createClient(options: ClientOptions = {}): TabulaClient {
   const config = {
     origin: options.origin ?? location.origin,
     iceServers: options.iceServers ?? [],
-    ...(maxRelays === undefined ? {} : { maxRelays })
+    ...(maxRelays === undefined ? {} : { maxRelays }),
+    ...((options.join ?? joinFromQuery(location.search)) ? { join: true } : {})
   };
   const broker = createTabBroker({
     channel: new BroadcastChannel(TAB_CHANNEL_NAME),
@@ -93,4 +96,10 @@ export function createClient(options: ClientOptions = {}): TabulaClient {
     onFatal: (fn) => broker.onFatal(fn),
     close: () => broker.close()
   };
+}
+
+/** `?join=1` (or `true`) turns the verified join on for this page. */
+function joinFromQuery(search: string): boolean {
+  const v = new URLSearchParams(search).get('join');
+  return v === '1' || v === 'true';
 }

@@ -5,6 +5,7 @@ import type { RecordChange, RecordEntry } from '../core/state/records.js';
 import type { LatencySummary, NetworkNode, NetworkView } from './telemetry-types.js';
 import type { SyncStatus } from '../core/sync/engine.js';
 import type { PeerSyncStatus } from '../core/sync/session.js';
+import type { JoinInfo } from './join-driver.js';
 
 export type { Conflict, Removal, JsonValue, RecordChange, RecordEntry, LatencySummary, NetworkNode, NetworkView };
 
@@ -141,6 +142,8 @@ export interface NodeStatus extends NetworkStatus {
   ledger: LedgerSummary;
   sync: SyncInfo;
   clock?: ClockStatus;
+  /** Verified join (src/lib/worker/join-driver.ts): `state` 'off' when this node did not join. */
+  join?: JoinInfo;
 }
 
 /**
@@ -216,6 +219,8 @@ export interface InitConfig {
   iceServers: RTCIceServer[];
   /** Relays used at once (reservations spread over them); default RELAY_POOL_DEFAULTS.maxActive. */
   maxRelays?: number;
+  /** Join from a verified state snapshot when the ledger is empty (verified join, PROTOCOL.md §13); default false. */
+  join?: boolean;
 }
 
 /** Events the node pushes to every page. */
