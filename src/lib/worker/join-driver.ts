@@ -49,6 +49,11 @@ export interface JoinDriverInit {
   /** Join when the ledger is empty (else only serve). */
   enabled: boolean;
   onChange: () => void;
+  /**
+   * The site's relays: their PeerId is the relay's transport key, not the archive replica's ledger
+   * key that signs their votes, so their votes are not bound to the PeerId (still one per key).
+   */
+  isRelay?: (peer: string) => boolean;
   waitMs?: number;
 }
 
@@ -159,6 +164,7 @@ export class JoinDriver {
       onVerified: () => void ledger.markVerified().then(this.init.onChange, () => undefined),
       peerScore: (peer) => this.guard?.book.score(peer) ?? 0,
       voterOf: (peer) => {
+        if (this.init.isRelay?.(peer) === true) return undefined;
         const key = peerIdFromString(peer).publicKey;
         return key?.type === 'Ed25519' ? toHex(key.raw) : undefined;
       },

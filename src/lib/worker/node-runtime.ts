@@ -87,7 +87,8 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
     keys,
     protocol: JOIN_PROTOCOL_ID(shortNetworkId(networkIdHex)),
     enabled: config.join === true,
-    onChange: () => pushStatus()
+    onChange: () => pushStatus(),
+    isRelay: (peer) => live.network?.status().peers.some((p) => p.id === peer && p.relay) === true
   });
   const noDriver: SyncDriverStats = {
     openStreams: 0,
