@@ -264,3 +264,31 @@ describe('install', () => {
     });
   });
 });
+
+describe('ledger join source', () => {
+  it('rebuilds at most once per rebuildMs, one build at a time; refuses to serve without head entries', async () => {
+    const tl = await openLedger(memoryLocation(), 5);
+    await tl.ledger.put('a', 1);
+    let t = 0;
+    const source = ledgerJoinSource(tl.ledger, { now: () => t, rebuildMs: 1000 });
+    const [x, y] = await Promise.all([source.snapshot(), source.snapshot()]);
+    expect(x).toBe(y);
+    await tl.ledger.put('b', 2);
+    t = 500;
+    expect((await source.snapshot())!.claim).toEqual(x!.claim);
+    t = 1500;
+    const z = (await source.snapshot())!;
+    expect(z.claim.entries).toBe(2);
+    expect(z.claim.headsRoot).not.toBe(x!.claim.headsRoot);
+
+    // A light replica bootstrapped from a snapshot holds no head entries: nothing to serve.
+    const verified = await verifyJoinSnapshot(z.body, z.claim, {
+      networkId: tl.ledger.networkId,
+      genesis: defaultGenesis()
+    });
+    const light = await openLedger(memoryLocation(), 98);
+    const verdict = { verified: true, by: 'quorum', asked: 3, agreeing: 3, claim: z.claim, checkpoint: null } as const;
+    await installJoinSnapshot(light.ledger, verified, verdict);
+    expect(await ledgerJoinSource(light.ledger).snapshot()).toBeUndefined();
+  });
+});

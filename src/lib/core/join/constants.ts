@@ -49,3 +49,5 @@ export const JOIN_VERIFY_BATCH = 64;
 
 /** Server: snapshots kept (by heads root) so a download can finish after the state moved on. */
 export const JOIN_SERVE_CACHE = 2;
+/** Server: a snapshot younger than this is served again rather than rebuilt (bounds the cost of asks), ms. */
+export const JOIN_SERVE_REBUILD_MS = 1_000;

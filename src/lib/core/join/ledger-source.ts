@@ -2,6 +2,7 @@
 // (only a node holding all of them can serve) and the canonical state, built once per heads root.
 import * as Y from 'yjs';
 import type { Ledger } from '../ledger.js';
+import type { FeedHead } from '../types.js';
 import { encodeEntry } from '../entry.js';
 import { toHex } from '../bytes.js';
 import { headsRoot, sortHeads } from '../heads-digest.js';
@@ -11,44 +12,81 @@ import type { Checkpoint, JoinClaim } from './messages.js';
 import type { JoinSource, ServedSnapshot } from './server.js';
 import type { VerifiedSnapshot } from './verify.js';
 import type { JoinVerdict } from './joiner.js';
+import { JOIN_SERVE_REBUILD_MS } from './constants.js';
 
 export interface LedgerSourceOptions {
   /** An operator's node: a checkpoint of the claim (e.g. signCheckpoint with its key); else none. */
   checkpoint?: (claim: JoinClaim) => Promise<Checkpoint | undefined>;
+  /** Clock for the rebuild bound, ms; default Date.now. */
+  now?: () => number;
+  /** A snapshot younger than this is served again rather than rebuilt, ms; default JOIN_SERVE_REBUILD_MS. */
+  rebuildMs?: number;
 }
 
-/** The join snapshot of `ledger` now; undefined while it lacks an entry at one of its heads (light replica). */
+/**
+ * The join snapshot of `ledger`; undefined while it lacks an entry at one of its heads (light
+ * replica). Built at most once per `rebuildMs` however often peers ask (one build at a time), so
+ * asks cannot make the node re-encode its state continuously; a snapshot served meanwhile is one
+ * the node held at most that long ago.
+ */
 export function ledgerJoinSource(ledger: Ledger, opts: LedgerSourceOptions = {}): JoinSource {
-  let last: ServedSnapshot | undefined;
+  const now = opts.now ?? Date.now;
+  let last: { snap: ServedSnapshot | undefined; at: number } | undefined;
+  let building: Promise<ServedSnapshot | undefined> | undefined;
+  const build = async (): Promise<ServedSnapshot | undefined> => {
+    const snap = await buildSnapshot(ledger, opts, last?.snap);
+    last = { snap, at: now() };
+    return snap;
+  };
   return {
-    async snapshot() {
-      // Heads and state read together, synchronously (as exportLedgerSnapshot does).
-      const heads = sortHeads(ledger.heads());
-      const state = ledger.encodeState();
-      const root = headsRoot(heads);
-      if (last?.claim.headsRoot === root) return last;
-      const entries: Uint8Array[] = [];
-      for (const h of heads) {
-        const e = await ledger.store.getEntry(h.author, h.seq);
-        if (e === undefined || toHex(e.hash) !== h.hash) return undefined;
-        entries.push(encodeEntry(e.entry));
+    snapshot() {
+      if (last !== undefined && now() - last.at < (opts.rebuildMs ?? JOIN_SERVE_REBUILD_MS)) {
+        return Promise.resolve(last.snap);
       }
-      const doc = new Y.Doc({ gc: false });
-      let canonical: Uint8Array;
-      let digest: string;
-      try {
-        Y.applyUpdate(doc, state);
-        canonical = canonicalState(doc);
-        digest = stateDigest(doc);
-      } finally {
-        doc.destroy();
-      }
-      const claim = { headsRoot: root, stateDigest: digest, entries: heads.reduce((n, h) => n + h.seq, 0) };
-      const body = encodeJoinSnapshot({ heads: entries, state: canonical });
-      last = { claim, feeds: heads.length, body, checkpoint: (await opts.checkpoint?.(claim)) ?? null };
-      return last;
+      building ??= build().finally(() => (building = undefined));
+      return building;
     }
   };
+}
+
+/** Canonical bytes of the entry at each head; undefined when one is not held. */
+async function headEntries(ledger: Ledger, heads: readonly FeedHead[]): Promise<Uint8Array[] | undefined> {
+  const out: Uint8Array[] = [];
+  for (const h of heads) {
+    const e = await ledger.store.getEntry(h.author, h.seq);
+    if (e === undefined || toHex(e.hash) !== h.hash) return undefined;
+    out.push(encodeEntry(e.entry));
+  }
+  return out;
+}
+
+/** The canonical form of a Yjs state and its digest. */
+function canonicalOf(state: Uint8Array): { canonical: Uint8Array; digest: string } {
+  const doc = new Y.Doc({ gc: false });
+  try {
+    Y.applyUpdate(doc, state);
+    return { canonical: canonicalState(doc), digest: stateDigest(doc) };
+  } finally {
+    doc.destroy();
+  }
+}
+
+async function buildSnapshot(
+  ledger: Ledger,
+  opts: LedgerSourceOptions,
+  last: ServedSnapshot | undefined
+): Promise<ServedSnapshot | undefined> {
+  // Heads and state read together, synchronously (as exportLedgerSnapshot does).
+  const heads = sortHeads(ledger.heads());
+  const state = ledger.encodeState();
+  const root = headsRoot(heads);
+  if (last?.claim.headsRoot === root) return last;
+  const entries = await headEntries(ledger, heads);
+  if (entries === undefined) return undefined;
+  const { canonical, digest } = canonicalOf(state);
+  const claim = { headsRoot: root, stateDigest: digest, entries: heads.reduce((n, h) => n + h.seq, 0) };
+  const body = encodeJoinSnapshot({ heads: entries, state: canonical });
+  return { claim, feeds: heads.length, body, checkpoint: (await opts.checkpoint?.(claim)) ?? null };
 }
 
 /** The ledger's (root, digest, entries) now: what re-verification compares with peers' claims. */
