@@ -203,15 +203,16 @@ describe('joiner faults', () => {
     const id = networkId(genesis);
     const sent: { to: string; m: JoinMsg }[] = [];
     const rejected: string[] = [];
+    let t = 0;
     const j = new Joiner({
       networkId: id,
       genesis,
       operators: [],
       send: (to, b) => sent.push({ to, m: decodeJoinMessage(b) }),
-      now: () => 0,
+      now: () => t,
       randomBytes: (n) => bytes(n, 1),
       install: async () => undefined,
-      voterOf: () => hex(9),
+      voterOf: (p) => (p === 'p' ? hex(9) : undefined),
       onPeerRejected: (p, e) => rejected.push(`${p}:${e.code}`)
     });
     j.addPeer('p');
@@ -226,6 +227,16 @@ describe('joiner faults', () => {
     await j.receive('p', encodeJoinMessage(msg as JoinMsg));
     expect(rejected).toEqual(['p:join-malformed', 'p:join-bad-vote']);
     expect(j.status()).toMatchObject({ state: 'waiting', loaded: false, refused: 1, agreeing: 0 });
+    // A claimed size no body can have is refused (a download of it could never complete).
+    j.addPeer('q');
+    t = 1000; // past JOIN_GATHER_MS: the new peer is asked
+    j.tick();
+    const ask = sent.find((x) => x.to === 'q')!.m as { nonce: Uint8Array };
+    const sig2 = await signVote(k.seed, id, ask.nonce, claim);
+    const tiny = { ...msg, nonce: ask.nonce, sig: sig2, size: 2 };
+    await j.receive('q', encodeJoinMessage(tiny as JoinMsg));
+    expect(rejected).toEqual(['p:join-malformed', 'p:join-bad-vote', 'q:join-protocol']);
+    expect(j.status()).toMatchObject({ state: 'waiting', loaded: false, refused: 2 });
   });
 });
 

@@ -25,6 +25,8 @@ export const JOIN_MAX_ERROR_TEXT = 256;
 
 /** Largest snapshot body a joiner downloads (claims above it are refused before any download). */
 export const JOIN_MAX_SNAPSHOT_BYTES = 64 * 1024 * 1024;
+/** Wire: the smallest snapshot body (format, zero heads, empty state); smaller claimed sizes are refused. */
+export const JOIN_MIN_SNAPSHOT_BYTES = 3;
 /** Heads (feeds) one snapshot may carry at most. */
 export const JOIN_MAX_HEADS = 1_000_000;
 

@@ -31,6 +31,7 @@ import {
   JOIN_GATHER_MS,
   JOIN_MAX_INFLIGHT,
   JOIN_MAX_SNAPSHOT_BYTES,
+  JOIN_MIN_SNAPSHOT_BYTES,
   JOIN_NONCE_BYTES,
   JOIN_PEERS,
   JOIN_PROTOCOL_VERSION,
@@ -288,6 +289,8 @@ export class Joiner {
       this.reject(peer, new JoinBadVoteError(sigOk ? 'vote signed by a key other than the peer' : undefined));
     } else if (m.size > (this.o.maxSnapshotBytes ?? JOIN_MAX_SNAPSHOT_BYTES)) {
       this.reject(peer, new JoinOversizedError(`claimed snapshot of ${m.size} bytes`));
+    } else if (m.size < JOIN_MIN_SNAPSHOT_BYTES) {
+      this.reject(peer, new JoinProtocolError(`claimed snapshot of ${m.size} bytes`));
     } else {
       a.vote = { peer, voter: m.voter, claim, size: m.size };
       a.checkpoint = cpOk ? cp : null;
