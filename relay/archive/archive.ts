@@ -12,6 +12,9 @@ import { networkNames, shortNetworkId } from '../../src/lib/core/topics.js';
 import type { Genesis } from '../../src/lib/core/types.js';
 import type { Ledger } from '../../src/lib/core/ledger.js';
 import { SyncDriver } from '../../src/lib/worker/sync-driver.js';
+import { JOIN_PROTOCOL_ID } from '../../src/lib/core/join/constants.js';
+import { ledgerJoinSource } from '../../src/lib/core/join/ledger-source.js';
+import { JoinStreamServer } from '../../src/lib/platform/join-protocol.js';
 import { startGossipIngest, type ArchiveIngestStats } from './gossip-ingest.js';
 import { lockArchive } from './lock.js';
 import { openArchiveLedger, type ArchiveLedger } from './open-ledger.js';
@@ -118,6 +121,13 @@ export async function startArchive(init: ArchiveInit): Promise<RunningArchive> {
     await init.opened.close();
     throw e;
   }
+  // Serves verified joins (PROTOCOL.md §13): votes signed with the archive's ledger key.
+  await new JoinStreamServer({
+    networkId: ledger.networkId,
+    seed: init.opened.seed,
+    voter: ledger.author,
+    source: ledgerJoinSource(ledger)
+  }).register(init.node, JOIN_PROTOCOL_ID(shortNetworkId(init.networkIdHex)));
   const ingest = startGossipIngest(
     init.node.services.pubsub,
     networkNames(init.networkIdHex).entriesTopic,

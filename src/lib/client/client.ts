@@ -46,6 +46,8 @@ export interface ClientOptions {
    * VITE_TABULA_NETWORK, else the bundled network. The node refuses a site serving another one.
    */
   network?: string;
+  /** Join a new (empty) node from a verified state snapshot; default from the page's `?join=1`, else false. */
+  join?: boolean;
   /** For tests: an already-created worker, used if this tab becomes the leader. */
   worker?: Worker;
 }
@@ -63,7 +65,8 @@ export function createClient(options: ClientOptions = {}): TabulaClient {
     iceServers: options.iceServers ?? [],
     ...(maxRelays === undefined ? {} : { maxRelays }),
     ...roleFromQuery(location.search),
-    ...(network === undefined ? {} : { network })
+    ...(network === undefined ? {} : { network }),
+    ...((options.join ?? joinFromQuery(location.search)) ? { join: true } : {})
   };
   const broker = createTabBroker({
     // Tabs of one network share one node; another network's tabs run their own.
@@ -105,4 +108,10 @@ export function createClient(options: ClientOptions = {}): TabulaClient {
     onFatal: (fn) => broker.onFatal(fn),
     close: () => broker.close()
   };
+}
+
+/** `?join=1` (or `true`) turns the verified join on for this page. */
+function joinFromQuery(search: string): boolean {
+  const v = new URLSearchParams(search).get('join');
+  return v === '1' || v === 'true';
 }

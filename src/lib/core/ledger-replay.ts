@@ -214,7 +214,8 @@ export interface LightStateInput {
  * head block an honest feed, or forged structs speak for any author; so a store with entries,
  * heads or a state refuses with LightSnapshotRefusedError, and so does a snapshot that claims
  * this node's own feed or clientID. The state is marked unverified (meta UNVERIFIED_META) before
- * it is stored; nothing clears the mark yet (a later verification step against peers will).
+ * it is stored; Ledger.markVerified clears it once a join quorum or an operator checkpoint vouched
+ * for the state (src/lib/core/join).
  * Returns the number of entries the stored heads cover. Run it inside the ledger's queue.
  */
 export async function storeLightState(store: LedgerStore, input: LightStateInput): Promise<number> {

@@ -42,6 +42,7 @@ import {
   HEAD_HEADERS_META,
   loadLedger,
   storeLightState,
+  UNVERIFIED_META,
   type LightStateInput
 } from './ledger-replay.js';
 import type { HeadHeader } from './snapshot/format.js';
@@ -392,6 +393,18 @@ export class Ledger {
       if (covered > 0) await this.rebuildAfterFailure();
       if (this.broken !== null) throw this.broken; // stored, but memory could not load it
       return covered;
+    });
+  }
+
+  /**
+   * Clears the unverified mark of a state bootstrapped from a light snapshot, once a join quorum
+   * or an operator checkpoint vouched for it (src/lib/core/join). No-op when not marked.
+   */
+  markVerified(): Promise<void> {
+    return this.serial(async () => {
+      if (!this.unverified) return;
+      await this.store.deleteMeta(UNVERIFIED_META);
+      this.unverified = false;
     });
   }
 

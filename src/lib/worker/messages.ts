@@ -6,6 +6,7 @@ import type { LatencySummary, NetworkNode, NetworkView } from './telemetry-types
 import type { SyncStatus } from '../core/sync/engine.js';
 import type { PeerSyncStatus } from '../core/sync/session.js';
 import type { BudgetStatus } from '../core/light-budget.js';
+import type { JoinInfo } from './join-driver.js';
 
 export type { Conflict, Removal, JsonValue, RecordChange, RecordEntry, LatencySummary, NetworkNode, NetworkView };
 
@@ -144,6 +145,8 @@ export interface NodeStatus extends NetworkStatus {
   ledger: LedgerSummary;
   sync: SyncInfo;
   clock?: ClockStatus;
+  /** Verified join (src/lib/worker/join-driver.ts): `state` 'off' when this node did not join. */
+  join?: JoinInfo;
 }
 
 /**
@@ -230,6 +233,8 @@ export interface InitConfig {
    * means the bundled network. The site's genesis must hash to it, or the node refuses to start.
    */
   network?: string;
+  /** Join from a verified state snapshot when the ledger is empty (verified join, PROTOCOL.md §13); default false. */
+  join?: boolean;
 }
 
 /** Events the node pushes to every page. */

@@ -27,6 +27,8 @@ import { LagMonitor } from './lag-monitor.js';
 import { clockStatus, originTimeOf, withClockAndLag } from './clock-status.js';
 import { TIME_PROTOCOL_ID } from '../core/clock/constants.js';
 import type { PeerGuard } from './peer-guard.js';
+import { JoinDriver } from './join-driver.js';
+import { JOIN_PROTOCOL_ID } from '../core/join/constants.js';
 
 const STATUS_THROTTLE_MS = 100;
 /**
@@ -92,6 +94,15 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
   });
   const lag = new LagMonitor(engine);
   lag.start();
+  // Verified join (opt-in, empty ledger only): sync and gossip ingest wait on join.gate.
+  const join = new JoinDriver({
+    ledger,
+    keys,
+    protocol: JOIN_PROTOCOL_ID(shortNetworkId(networkIdHex)),
+    enabled: config.join === true,
+    onChange: () => pushStatus(),
+    isRelay: (peer) => live.network?.status().peers.some((p) => p.id === peer && p.relay) === true
+  });
   const noDriver: SyncDriverStats = {
     openStreams: 0,
     streamsOpened: 0,
@@ -128,7 +139,8 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
       role: 'full',
       ledger: { ...stats, conflicts: ledger.conflictCount() },
       sync: { ...engine.status(), ...(live.sync?.stats ?? noDriver) },
-      clock: clockStatus(live.clock, lag, telemetry?.view().latency)
+      clock: clockStatus(live.clock, lag, telemetry?.view().latency),
+      join: join.status()
     };
   };
   // Coalesced: a snapshot import appends thousands of entries, the page needs one status.
@@ -175,7 +187,15 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
               rttOf: (peer) => live.network?.rttOf(peer),
               guard
             });
-            await live.sync.start();
+            const sync = live.sync;
+            if (join.waiting)
+              void join.gate
+                .then(() => (live.sync === sync && !abort.signal.aborted ? sync.start() : undefined))
+                .catch((err: unknown) => {
+                  live.networkError = `sync did not start after the join: ${String(err)}`;
+                  pushStatus();
+                });
+            else await sync.start();
             await live.clock?.stop();
             live.clock = new ClockSync({
               node,
@@ -183,19 +203,25 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
               onUpdate: pushStatus
             });
             await live.clock.start();
+            await join.setup(node, guard);
           }
         });
         if (abort.signal.aborted) return void network.stop();
         live.network = network;
         live.networkError = null;
-        gossip = startEntryGossip(
-          network.node,
-          ledger,
-          networkNames(networkIdHex).entriesTopic,
-          genesis.maxEntryBytes,
-          {},
-          { onPending: () => live.sync?.pendingSeen(), ...network.guard.gossipBlame() }
-        );
+        const startGossip = (): void => {
+          if (abort.signal.aborted) return;
+          gossip = startEntryGossip(
+            network.node,
+            ledger,
+            networkNames(networkIdHex).entriesTopic,
+            genesis.maxEntryBytes,
+            {},
+            { onPending: () => live.sync?.pendingSeen(), ...network.guard.gossipBlame() }
+          );
+        };
+        if (join.waiting) void join.gate.then(startGossip);
+        else startGossip();
         telemetry = startTelemetry({
           pubsub: network.node.services.pubsub,
           ledger,
@@ -262,6 +288,7 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
       abort.abort();
       gossip?.stop();
       telemetry?.stop();
+      await join.stop();
       await live.sync?.stop();
       await live.clock?.stop();
       lag.stop();

@@ -1,17 +1,21 @@
-// A bounds-checked byte reader for the sync codec. Every read checks the remaining length first
-// and throws SyncMalformedError; varints must be canonical (shortest form, at most 2^53 - 1).
+// A bounds-checked byte reader for the sync codec (and the join codec). Every read checks the
+// remaining length first and throws SyncMalformedError (or the error `fail` makes); varints must
+// be canonical (shortest form, at most 2^53 - 1).
 import { SyncMalformedError } from './errors.js';
 
 export class Reader {
   private pos = 0;
-  constructor(private readonly buf: Uint8Array) {}
+  constructor(
+    private readonly buf: Uint8Array,
+    private readonly fail: (message: string) => Error = (m) => new SyncMalformedError(m)
+  ) {}
 
   get remaining(): number {
     return this.buf.length - this.pos;
   }
 
   u8(): number {
-    if (this.remaining < 1) throw new SyncMalformedError('truncated message');
+    if (this.remaining < 1) throw this.fail('truncated message');
     return this.buf[this.pos++];
   }
 
@@ -21,7 +25,7 @@ export class Reader {
 
   /** A copy of the next `n` bytes. */
   bytes(n: number): Uint8Array {
-    if (n > this.remaining) throw new SyncMalformedError('truncated message');
+    if (n > this.remaining) throw this.fail('truncated message');
     const out = this.buf.slice(this.pos, this.pos + n);
     this.pos += n;
     return out;
@@ -35,35 +39,34 @@ export class Reader {
       const b = this.u8();
       value += (b & 0x7f) * mul;
       if (b < 0x80) {
-        if (b === 0 && i > 0) throw new SyncMalformedError('non-canonical varint');
-        if (!Number.isSafeInteger(value)) throw new SyncMalformedError('varint out of range');
+        if (b === 0 && i > 0) throw this.fail('non-canonical varint');
+        if (!Number.isSafeInteger(value)) throw this.fail('varint out of range');
         return value;
       }
       mul *= 128;
-      if (i >= 7) throw new SyncMalformedError('varint too long');
+      if (i >= 7) throw this.fail('varint too long');
     }
   }
 
   /** A varuint count, refused above `max` or when fewer than count*minBytes bytes remain. */
   count(max: number, minBytes: number): number {
     const n = this.varuint();
-    if (n > max) throw new SyncMalformedError(`count ${n} over its bound ${max}`);
-    if (n * minBytes > this.remaining) throw new SyncMalformedError('count overruns message');
+    if (n > max) throw this.fail(`count ${n} over its bound ${max}`);
+    if (n * minBytes > this.remaining) throw this.fail('count overruns message');
     return n;
   }
 
   /** varuint length + UTF-8 bytes, at most maxBytes. */
   string(maxBytes: number): string {
-    const n = this.count(maxBytes, 1);
+    const raw = this.bytes(this.count(maxBytes, 1));
     try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(this.bytes(n));
-    } catch (e) {
-      if (e instanceof SyncMalformedError) throw e;
-      throw new SyncMalformedError('string is not UTF-8');
+      return new TextDecoder('utf-8', { fatal: true }).decode(raw);
+    } catch {
+      throw this.fail('string is not UTF-8');
     }
   }
 
   end(): void {
-    if (this.remaining !== 0) throw new SyncMalformedError('trailing bytes');
+    if (this.remaining !== 0) throw this.fail('trailing bytes');
   }
 }

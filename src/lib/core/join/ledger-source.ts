@@ -1,0 +1,120 @@
+// Adapts a Ledger to the JoinSource a JoinServer serves from: the signed entry at every head
+// (only a node holding all of them can serve) and the canonical state, built once per heads root.
+import * as Y from 'yjs';
+import type { Ledger } from '../ledger.js';
+import type { FeedHead } from '../types.js';
+import { encodeEntry } from '../entry.js';
+import { toHex } from '../bytes.js';
+import { headsRoot, sortHeads } from '../heads-digest.js';
+import { canonicalState, stateDigest } from '../state/digest.js';
+import { encodeJoinSnapshot } from './snapshot.js';
+import type { Checkpoint, JoinClaim } from './messages.js';
+import type { JoinSource, ServedSnapshot } from './server.js';
+import type { VerifiedSnapshot } from './verify.js';
+import type { JoinVerdict } from './joiner.js';
+import { JOIN_SERVE_REBUILD_MS } from './constants.js';
+
+export interface LedgerSourceOptions {
+  /** An operator's node: a checkpoint of the claim (e.g. signCheckpoint with its key); else none. */
+  checkpoint?: (claim: JoinClaim) => Promise<Checkpoint | undefined>;
+  /** Clock for the rebuild bound, ms; default Date.now. */
+  now?: () => number;
+  /** A snapshot younger than this is served again rather than rebuilt, ms; default JOIN_SERVE_REBUILD_MS. */
+  rebuildMs?: number;
+}
+
+/**
+ * The join snapshot of `ledger`; undefined while it lacks an entry at one of its heads (light
+ * replica). Built at most once per `rebuildMs` however often peers ask (one build at a time), so
+ * asks cannot make the node re-encode its state continuously; a snapshot served meanwhile is one
+ * the node held at most that long ago.
+ */
+export function ledgerJoinSource(ledger: Ledger, opts: LedgerSourceOptions = {}): JoinSource {
+  const now = opts.now ?? Date.now;
+  let last: { snap: ServedSnapshot | undefined; at: number } | undefined;
+  let building: Promise<ServedSnapshot | undefined> | undefined;
+  const build = async (): Promise<ServedSnapshot | undefined> => {
+    const snap = await buildSnapshot(ledger, opts, last?.snap);
+    last = { snap, at: now() };
+    return snap;
+  };
+  return {
+    snapshot() {
+      if (last !== undefined && now() - last.at < (opts.rebuildMs ?? JOIN_SERVE_REBUILD_MS)) {
+        return Promise.resolve(last.snap);
+      }
+      building ??= build().finally(() => (building = undefined));
+      return building;
+    }
+  };
+}
+
+/**
+ * Canonical bytes of the entry at each head; undefined when one is not held. A void head (a
+ * forked feed, PROTOCOL.md §6.1) has no entry: such a replica serves no join (the joiner then
+ * catches up by sync).
+ */
+async function headEntries(ledger: Ledger, heads: readonly FeedHead[]): Promise<Uint8Array[] | undefined> {
+  const out: Uint8Array[] = [];
+  for (const h of heads) {
+    const e = await ledger.store.getEntry(h.author, h.seq);
+    if (e === undefined || toHex(e.hash) !== h.hash) return undefined;
+    out.push(encodeEntry(e.entry));
+  }
+  return out;
+}
+
+/** The canonical form of a Yjs state and its digest. */
+function canonicalOf(state: Uint8Array): { canonical: Uint8Array; digest: string } {
+  const doc = new Y.Doc({ gc: false });
+  try {
+    Y.applyUpdate(doc, state);
+    return { canonical: canonicalState(doc), digest: stateDigest(doc) };
+  } finally {
+    doc.destroy();
+  }
+}
+
+async function buildSnapshot(
+  ledger: Ledger,
+  opts: LedgerSourceOptions,
+  last: ServedSnapshot | undefined
+): Promise<ServedSnapshot | undefined> {
+  // Heads and state read together, synchronously (as exportLedgerSnapshot does).
+  const heads = sortHeads(ledger.heads());
+  const state = ledger.encodeState();
+  const root = headsRoot(heads);
+  if (last?.claim.headsRoot === root) return last;
+  const entries = await headEntries(ledger, heads);
+  if (entries === undefined) return undefined;
+  const { canonical, digest } = canonicalOf(state);
+  const claim = { headsRoot: root, stateDigest: digest, entries: heads.reduce((n, h) => n + h.seq, 0) };
+  const body = encodeJoinSnapshot({ heads: entries, state: canonical });
+  return { claim, feeds: heads.length, body, checkpoint: (await opts.checkpoint?.(claim)) ?? null };
+}
+
+/** The ledger's (root, digest, entries) now: what re-verification compares with peers' claims. */
+export function ledgerClaim(ledger: Ledger): JoinClaim {
+  const heads = ledger.heads();
+  return {
+    headsRoot: headsRoot(heads),
+    stateDigest: ledger.stats().stateDigest,
+    entries: ledger.stats({ digest: false }).entries
+  };
+}
+
+/**
+ * The joiner's `install` for a Ledger with no history: bootstraps it from the verified snapshot
+ * (Ledger.mergeLightSnapshot, which marks the state unverified first), then clears the mark when
+ * the verdict verified it. Throws LightSnapshotRefusedError for a ledger that already holds data.
+ */
+export async function installJoinSnapshot(ledger: Ledger, snap: VerifiedSnapshot, verdict: JoinVerdict): Promise<void> {
+  await ledger.mergeLightSnapshot({
+    state: snap.state,
+    heads: snap.heads,
+    headers: snap.headers,
+    headsRoot: snap.headsRoot,
+    exporter: verdict.checkpoint?.signer ?? `join-${verdict.by}`
+  });
+  if (verdict.verified) await ledger.markVerified();
+}

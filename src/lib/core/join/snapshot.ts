@@ -1,0 +1,51 @@
+// The join snapshot body (PROTOCOL.md §13.4): the signed entry at every feed head, then the
+// canonical application state. Deterministic: honest peers at the same heads serve the same
+// bytes. Layout:
+//   u8 format (1) ‖ varuint heads ‖ heads × varbytes(canonical head entry), authors ascending
+//   ‖ varbytes(state: canonical Yjs v1 update, state/digest.ts canonicalState)
+import * as encoding from 'lib0/encoding';
+import { Reader } from '../sync/reader.js';
+import { JoinMalformedError, JoinOversizedError } from './errors.js';
+import { JOIN_MAX_HEADS, JOIN_MAX_SNAPSHOT_BYTES, JOIN_SNAPSHOT_FORMAT } from './constants.js';
+import { MIN_ENTRY_BYTES } from '../entry.js';
+
+export interface JoinSnapshotBody {
+  /** Canonical bytes of each head entry, sorted by author (one per author). */
+  heads: Uint8Array[];
+  /** Canonical state bytes (canonicalState). */
+  state: Uint8Array;
+}
+
+/** Encodes a body. Throws JoinOversizedError above JOIN_MAX_SNAPSHOT_BYTES or JOIN_MAX_HEADS. */
+export function encodeJoinSnapshot(b: JoinSnapshotBody, maxBytes = JOIN_MAX_SNAPSHOT_BYTES): Uint8Array {
+  if (b.heads.length > JOIN_MAX_HEADS) throw new JoinOversizedError(`more than ${JOIN_MAX_HEADS} heads`);
+  const enc = encoding.createEncoder();
+  encoding.writeUint8(enc, JOIN_SNAPSHOT_FORMAT);
+  encoding.writeVarUint(enc, b.heads.length);
+  for (const h of b.heads) encoding.writeVarUint8Array(enc, h);
+  encoding.writeVarUint8Array(enc, b.state);
+  const out = encoding.toUint8Array(enc);
+  if (out.length > maxBytes) throw new JoinOversizedError(`snapshot is ${out.length} bytes, limit ${maxBytes}`);
+  return out;
+}
+
+/**
+ * Splits a body into head entry bytes and state bytes (their contents are checked by
+ * verifyJoinSnapshot). Throws JoinOversizedError above `maxBytes`, JoinMalformedError otherwise.
+ */
+export function decodeJoinSnapshot(
+  bytes: Uint8Array,
+  maxEntryBytes: number,
+  maxBytes = JOIN_MAX_SNAPSHOT_BYTES
+): JoinSnapshotBody {
+  if (bytes.length > maxBytes) throw new JoinOversizedError(`snapshot is ${bytes.length} bytes, limit ${maxBytes}`);
+  const r = new Reader(bytes, (m) => new JoinMalformedError(`snapshot: ${m}`));
+  const format = r.u8();
+  if (format !== JOIN_SNAPSHOT_FORMAT) throw new JoinMalformedError(`unknown snapshot format ${format}`);
+  const n = r.count(JOIN_MAX_HEADS, MIN_ENTRY_BYTES + 1);
+  const heads: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) heads.push(r.bytes(r.count(maxEntryBytes, 1)));
+  const state = r.bytes(r.count(r.remaining, 1));
+  r.end();
+  return { heads, state };
+}
