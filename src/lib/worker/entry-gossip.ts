@@ -3,8 +3,11 @@
 // Rejected (not forwarded, and gossipsub lowers the score of its signed originator; junk that a
 // relay or another peer merely carried is Ignored instead, see platform/gossip-origin.ts), entries this node already
 // stored or cannot take right now are Ignored (not forwarded, no penalty), and only verified
-// entries are Accepted, forwarded and queued for the ledger. Filling gaps left by missed
-// messages is the sync protocol's job, not this module's.
+// entries are Accepted, forwarded and queued for the ledger. Gossip carries only entries that
+// link (core/chain-links.ts): an entry whose `prev` is not the entry known here at seq - 1, or
+// whose predecessor is unknown here (beyond the known head + 1), is Ignored: not forwarded, not
+// stored, the carrier not penalised. Filling such gaps is the sync protocol's job: a gap asks
+// the sync driver for a round (hooks.onPending).
 import { TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub';
 import type { PeerId } from '@libp2p/interface';
 import { blameOrigin, originOf, type OriginBlame } from '../platform/gossip-origin.js';
@@ -12,6 +15,7 @@ import { errorCode } from '../core/peers/offences.js';
 import { toHex } from '../core/bytes.js';
 import { GOSSIP_INGEST_BATCH, GOSSIP_MAX_QUEUED, GOSSIP_SEEN_HASHES, GOSSIP_TRACKED_PEERS } from '../core/constants.js';
 import { decodeEntry, encodeEntry, verifyEntry } from '../core/entry.js';
+import { ChainLinks, type ChainLinksOptions } from '../core/chain-links.js';
 import type { Ledger } from '../core/ledger.js';
 import type { HashedEntry } from '../core/types.js';
 
@@ -29,6 +33,8 @@ export interface GossipLimits {
   seenHashes: number;
   /** Peers tracked in rejectedByPeer. */
   trackedPeers: number;
+  /** Chain-link memory and wait (core/chain-links.ts); the ledger is its lookup. */
+  links?: Partial<Omit<ChainLinksOptions, 'lookup'>>;
 }
 
 export const GOSSIP_DEFAULTS: GossipLimits = {
@@ -53,6 +59,8 @@ export interface GossipStats {
   dropped: number;
   /** Validly signed but refused by the causal rules here (Ledger.precheck): Ignored, not forwarded. */
   causalIgnored: number;
+  /** Validly signed but not linking to the entry known here at seq - 1 (gap or broken chain): Ignored, not forwarded. */
+  unlinked: number;
   /** Accepted entries the ledger refused (e.g. broken chain) or could not store. */
   ingestFailed: number;
   /** Rejected messages per originating peer id (signed `from`); bounded, the least recently updated peer goes first. */
@@ -61,8 +69,8 @@ export interface GossipStats {
 
 export interface GossipHooks extends OriginBlame {
   /**
-   * An ingest held entries whose predecessors or dependencies are missing (report.pending > 0):
-   * the sync driver asks its peers for them.
+   * An ingest held entries whose predecessors or dependencies are missing (report.pending > 0),
+   * or an entry was Ignored for an unknown predecessor (a gap): the sync driver asks its peers.
    */
   onPending?: () => void;
 }
@@ -97,10 +105,12 @@ export function startEntryGossip(
     duplicates: 0,
     dropped: 0,
     causalIgnored: 0,
+    unlinked: 0,
     ingestFailed: 0,
     rejectedByPeer: new Map()
   };
   const seen = new Set<string>(); // insertion order = age
+  const links = new ChainLinks({ ...lim.links, lookup: (a, seq) => ledger.entryHashes(a, seq) });
   const queue: HashedEntry[] = [];
   let inProgress = 0; // being verified, queued or being ingested
   let draining: Promise<void> | undefined;
@@ -161,6 +171,14 @@ export function startEntryGossip(
       }
       // The ledger's own checks, so what is forwarded is what every honest ledger accepts.
       await verifyEntry(h.entry, ledger.networkId, ledger.genesis);
+      // Only entries that link to what this node knows are forwarded; gaps are sync's job.
+      const author = toHex(h.entry.author);
+      const link = await links.check(author, h.entry.seq, toHex(h.entry.prev));
+      if (link !== 'links') {
+        stats.unlinked++;
+        if (link === 'gap') hooks.onPending?.();
+        return ignore;
+      }
       // Validly signed but refused by the causal rules (when this node can judge): not forwarded.
       // Ignored, not rejected: the peer that carried it (often the relay) is not to blame.
       if ((await ledger.precheck(h)) === 'refused') {
@@ -169,6 +187,7 @@ export function startEntryGossip(
       }
       if (stopped) return ignore;
       stats.accepted++;
+      links.learn(author, h.entry.seq, toHex(h.hash));
       queue.push(h);
       queued = true;
       draining ??= drain();
@@ -186,6 +205,7 @@ export function startEntryGossip(
   pubsub.subscribe(topic);
   const offAppend = ledger.onAppend((h, origin) => {
     remember(toHex(h.hash));
+    links.learn(toHex(h.entry.author), h.entry.seq, toHex(h.hash));
     if (origin !== 'local') return;
     pubsub.publish(topic, encodeEntry(h.entry)).then(
       () => stats.published++,
