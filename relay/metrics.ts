@@ -29,6 +29,8 @@ export interface RelayMetricsSource {
   beaconsSeen(): number;
   beaconsRejected(): number;
   entriesRelayed(): number;
+  /** Entries Ignored for not linking to what the relay knows (gap or broken chain); 0 when absent. */
+  unlinkedEntries?(): number;
   /** Archive replica gauges (relay --archive); absent otherwise. */
   archive?: () => {
     entries: number;
@@ -138,6 +140,11 @@ export function createRelayMetrics(src: RelayMetricsSource): RelayMetrics {
     'tabula_relay_entries_relayed_total',
     'Gossip messages on the entries topic accepted for forwarding.',
     src.entriesRelayed
+  );
+  counter(
+    'tabula_relay_unlinked_entries_total',
+    'Validly signed entries not forwarded because they do not link to what the relay knows (unknown predecessor or another prev).',
+    () => src.unlinkedEntries?.() ?? 0
   );
 
   const archive = src.archive;

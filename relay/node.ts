@@ -22,6 +22,7 @@ import { exemptMeshPeers, type MeshPeer } from './mesh.js';
 import { RelayBans } from './peer-bans.js';
 import { mergeGaters } from '../src/lib/platform/ban-gater.js';
 import { blameOrigin } from '../src/lib/platform/gossip-origin.js';
+import { IGNORE_MESSAGE, type ContentVerdict } from './entry-links.js';
 
 /** The circuit relay v2 HOP protocol (its first frame is capped). */
 export const HOP_PROTOCOL = '/libp2p/circuit/relay/0.2.0/hop';
@@ -43,9 +44,10 @@ export interface RelayNodeInit {
    * Content checks per topic, run after the rate limit: false (or an error code, e.g.
    * `bad-signature`) rejects the message: not forwarded, it costs its signed originator its
    * gossipsub score, and a ban offence bans the originator (relay/peer-bans.ts), so junk stops
-   * at the first hop. `from` is the message's signed originator.
+   * at the first hop. IGNORE_MESSAGE Ignores it: not forwarded, nobody penalised (e.g. an entry
+   * that does not link, relay/entry-links.ts). `from` is the message's signed originator.
    */
-  contentValidators?: Record<string, (data: Uint8Array, from?: string) => Promise<boolean | string>>;
+  contentValidators?: Record<string, (data: Uint8Array, from?: string) => Promise<ContentVerdict>>;
   /** Runs before the node starts listening, e.g. to register protocol handlers (the archive's sync). */
   beforeStart?: (node: RelayNode) => Promise<void>;
   /** Public multiaddrs announced instead of the listen address (e.g. behind a TLS proxy). */
@@ -229,6 +231,7 @@ async function startGuarded(
               if (rate !== TopicValidatorResult.Accept) return { verdict: rate };
               const ok = await content(msg.data, msg.type === 'signed' ? msg.from.toString() : undefined);
               if (ok === true) return { verdict: TopicValidatorResult.Accept };
+              if (ok === IGNORE_MESSAGE) return { verdict: TopicValidatorResult.Ignore };
               rejectedMessages.count++;
               return { verdict: TopicValidatorResult.Reject, code: ok === false ? undefined : ok };
             },
