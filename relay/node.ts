@@ -12,7 +12,8 @@ import { gossipsub, TopicValidatorResult, type GossipSub } from '@libp2p/gossips
 import type { PrivateKey, StreamHandler } from '@libp2p/interface';
 import type { Identify } from '@libp2p/identify';
 import type { Ping } from '@libp2p/ping';
-import { CONNECTION_LIMITS, GOSSIP_LIMITS, HTTP_LIMITS, RELAY_LIMITS } from './limits.js';
+import { ABUSE_LIMITS, CONNECTION_LIMITS, GOSSIP_LIMITS, HTTP_LIMITS, RELAY_LIMITS } from './limits.js';
+import { abuseGater, bindAbuse, IpAbuse, type BoundAbuse } from './ip-abuse.js';
 import { cappedWebSockets, firstFrameCap } from './frame-cap.js';
 import { createRelayGater, type GaterCounters } from './gater.js';
 import { onOversizedFrame, PeerRateLimiter, rateLimitValidator, scoringOptions } from './gossip-guard.js';
@@ -54,6 +55,8 @@ export interface RelayNodeInit {
   announce?: string[];
   /** Other relays of the mesh: gossipsub direct peers, exempt from the publish rate limit. */
   meshPeers?: MeshPeer[];
+  /** Points from which an IP is abusive (relay/ip-abuse.ts); 0 turns IP scoring off. Default ABUSE_LIMITS.threshold. */
+  ipAbuseThreshold?: number;
 }
 
 export type RelayServices = {
@@ -75,6 +78,10 @@ export interface RelayGuards {
   rejectedMessages: { count: number };
   /** Peers banned for invalid gossip (relay/peer-bans.ts). */
   bans: RelayBans;
+  /** Per-IP abuse score (relay/ip-abuse.ts). */
+  abuse: IpAbuse;
+  /** The abuse score's view of connected peers. */
+  abusePeers: BoundAbuse;
 }
 
 export interface RelayNodeHandle {
@@ -85,7 +92,8 @@ export interface RelayNodeHandle {
 function gossipOptions(
   init: RelayNodeInit,
   limiter: PeerRateLimiter,
-  bans: RelayBans
+  bans: RelayBans,
+  isAbusive: (peer: string) => boolean
 ): Parameters<typeof gossipsub>[0] {
   return {
     // The relay is a hub: it forwards what browsers publish even when it has no mesh peers yet.
@@ -108,7 +116,7 @@ function gossipOptions(
       maxControlMessages: GOSSIP_LIMITS.maxControlIdsPerRpc,
       maxPeerInfos: GOSSIP_LIMITS.maxPeerInfosPerRpc
     },
-    ...scoringOptions(init.topics, limiter, (p) => bans.isBanned(p))
+    ...scoringOptions(init.topics, limiter, (p) => bans.isBanned(p), isAbusive)
   };
 }
 
@@ -131,7 +139,14 @@ async function capHopRequests(node: RelayNode): Promise<void> {
 }
 
 export async function createRelayNode(init: RelayNodeInit): Promise<RelayNodeHandle> {
-  const gater = createRelayGater(init);
+  const abuse = new IpAbuse({
+    ...ABUSE_LIMITS,
+    threshold: init.ipAbuseThreshold ?? ABUSE_LIMITS.threshold,
+    connectionsPerSecond: CONNECTION_LIMITS.inboundConnectionThreshold,
+    connectionBurst: CONNECTION_LIMITS.inboundConnectionThreshold
+  });
+  let abusePeers: BoundAbuse | undefined;
+  const gater = createRelayGater(init, (ip, kind) => abuse.record(ip, kind));
   const rateLimiter = new PeerRateLimiter({
     rate: init.gossipRate,
     burst: init.gossipRate * GOSSIP_LIMITS.burstSeconds,
@@ -156,11 +171,15 @@ export async function createRelayNode(init: RelayNodeInit): Promise<RelayNodeHan
     ],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux({ maxInboundStreams: CONNECTION_LIMITS.maxInboundStreamsPerConnection })],
-    connectionGater: mergeGaters(gater.gater, bans.gater()),
+    connectionGater: mergeGaters(
+      abuseGater(abuse, () => abusePeers),
+      gater.gater,
+      bans.gater()
+    ),
     connectionManager: {
       maxConnections: init.maxConnections,
       maxIncomingPendingConnections: CONNECTION_LIMITS.maxIncomingPendingConnections,
-      inboundConnectionThreshold: CONNECTION_LIMITS.inboundConnectionThreshold,
+      inboundConnectionThreshold: CONNECTION_LIMITS.inboundConnectionBackstop,
       inboundUpgradeTimeout: CONNECTION_LIMITS.inboundUpgradeTimeoutMs
     },
     services: {
@@ -178,7 +197,7 @@ export async function createRelayNode(init: RelayNodeInit): Promise<RelayNodeHan
           defaultDataLimit: BigInt(RELAY_LIMITS.circuitDataBytes)
         }
       }),
-      pubsub: gossipsub(gossipOptions(init, rateLimiter, bans))
+      pubsub: gossipsub(gossipOptions(init, rateLimiter, bans, (p) => abusePeers?.isAbusivePeer(p) === true))
     }
   });
   gater.bind({
@@ -188,9 +207,10 @@ export async function createRelayNode(init: RelayNodeInit): Promise<RelayNodeHan
   });
   freeReservationsOnDisconnect(node);
   bans.bind(node);
+  abusePeers = bindAbuse(abuse, node);
   try {
     await init.beforeStart?.(node);
-    return await startGuarded(node, init, rateLimiter, gater.counters, bans);
+    return await startGuarded(node, init, rateLimiter, gater.counters, bans, abuse, abusePeers);
   } catch (err) {
     await node.stop();
     throw err;
@@ -203,7 +223,9 @@ async function startGuarded(
   init: RelayNodeInit,
   rateLimiter: PeerRateLimiter,
   gaterCounters: GaterCounters,
-  bans: RelayBans
+  bans: RelayBans,
+  abuse: IpAbuse,
+  abusePeers: BoundAbuse
 ): Promise<RelayNodeHandle> {
   await node.start();
   // After start: the relay service registers its HOP handler when it starts.
@@ -214,10 +236,16 @@ async function startGuarded(
     oversizedFrames.count++;
     node.hangUp(peer).catch(() => {});
   });
-  const validate = exemptMeshPeers(
+  const rateValidate = exemptMeshPeers(
     rateLimitValidator(rateLimiter),
     new Set((init.meshPeers ?? []).map((p) => p.id.toString()))
   );
+  // A message over the rate also scores its sender's IP.
+  const validate: typeof rateValidate = (peer) => {
+    const verdict = rateValidate(peer);
+    if (verdict !== TopicValidatorResult.Accept) abusePeers.recordPeer(peer.toString(), 'gossip');
+    return verdict;
+  };
   const rejectedMessages = { count: 0 };
   for (const topic of init.topics) {
     const content = init.contentValidators?.[topic];
@@ -235,10 +263,17 @@ async function startGuarded(
               rejectedMessages.count++;
               return { verdict: TopicValidatorResult.Reject, code: ok === false ? undefined : ok };
             },
-            { onInvalid: (origin, _via, code) => void bans.offence(origin, code) }
+            {
+              onInvalid: (origin, _via, code) => {
+                if (bans.offence(origin, code) !== null) abusePeers.recordPeer(origin, 'ban');
+              }
+            }
           )
     );
     node.services.pubsub.subscribe(topic);
   }
-  return { node, guards: { gater: gaterCounters, rateLimiter, oversizedFrames, rejectedMessages, bans } };
+  return {
+    node,
+    guards: { gater: gaterCounters, rateLimiter, oversizedFrames, rejectedMessages, bans, abuse, abusePeers }
+  };
 }

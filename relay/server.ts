@@ -71,7 +71,13 @@ function metricsSource(
     beaconsSeen: () => telemetry.counters.beaconsSeen,
     beaconsRejected: () => telemetry.counters.beaconsRejected,
     entriesRelayed: () => telemetry.counters.entriesRelayed,
-    unlinkedEntries: () => entryLinks.links.counts.gaps + entryLinks.links.counts.broken
+    unlinkedEntries: () => entryLinks.links.counts.gaps + entryLinks.links.counts.broken,
+    abuse: () => ({
+      abusiveIps: guards.abuse.abusiveIps().length,
+      abusivePeers: guards.abusePeers.abusivePeers(),
+      refusedAbusive: guards.abuse.refusedAbusive,
+      events: guards.abuse.events
+    })
   };
 }
 
@@ -110,6 +116,7 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
     maxConnectionsPerIp: config.maxConnectionsPerIp,
     gossipMaxFrameBytes: config.gossipMaxFrameBytes,
     gossipRate: config.gossipRate,
+    ipAbuseThreshold: config.ipAbuseThreshold,
     announce: config.announce,
     meshPeers,
     topics: [names.discoveryTopic, names.entriesTopic, names.telemetryTopic],
