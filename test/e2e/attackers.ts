@@ -41,10 +41,11 @@ export async function relayAddress(origin: string): Promise<string> {
   return ws;
 }
 
-/** One value of the relay's Prometheus text (/metrics), or NaN. */
+/** One value of the relay's Prometheus text (/metrics), or NaN; `name` may carry labels (`x{kind="y"}`). */
 export async function relayMetric(origin: string, name: string): Promise<number> {
   const text = await (await fetch(`${origin}/metrics`)).text();
-  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text);
+  const escaped = name.replace(/[{}()[\]\\.*+?^$|]/g, '\\$&');
+  const m = new RegExp(`^${escaped}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text);
   return m ? Number(m[1]) : NaN;
 }
 
