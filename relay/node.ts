@@ -145,7 +145,8 @@ export async function createRelayNode(init: RelayNodeInit): Promise<RelayNodeHan
     connectionsPerSecond: CONNECTION_LIMITS.inboundConnectionThreshold,
     connectionBurst: CONNECTION_LIMITS.inboundConnectionThreshold
   });
-  let abusePeers: BoundAbuse | undefined;
+  // Bound once the node exists; the gater and gossipsub read it through this holder.
+  const bound: { abuse?: BoundAbuse } = {};
   const gater = createRelayGater(init, (ip, kind) => abuse.record(ip, kind));
   const rateLimiter = new PeerRateLimiter({
     rate: init.gossipRate,
@@ -172,7 +173,7 @@ export async function createRelayNode(init: RelayNodeInit): Promise<RelayNodeHan
     connectionEncrypters: [noise()],
     streamMuxers: [yamux({ maxInboundStreams: CONNECTION_LIMITS.maxInboundStreamsPerConnection })],
     connectionGater: mergeGaters(
-      abuseGater(abuse, () => abusePeers),
+      abuseGater(abuse, () => bound.abuse),
       gater.gater,
       bans.gater()
     ),
@@ -197,7 +198,7 @@ export async function createRelayNode(init: RelayNodeInit): Promise<RelayNodeHan
           defaultDataLimit: BigInt(RELAY_LIMITS.circuitDataBytes)
         }
       }),
-      pubsub: gossipsub(gossipOptions(init, rateLimiter, bans, (p) => abusePeers?.isAbusivePeer(p) === true))
+      pubsub: gossipsub(gossipOptions(init, rateLimiter, bans, (p) => bound.abuse?.isAbusivePeer(p) === true))
     }
   });
   gater.bind({
@@ -207,7 +208,7 @@ export async function createRelayNode(init: RelayNodeInit): Promise<RelayNodeHan
   });
   freeReservationsOnDisconnect(node);
   bans.bind(node);
-  abusePeers = bindAbuse(abuse, node);
+  const abusePeers = (bound.abuse = bindAbuse(abuse, node));
   try {
     await init.beforeStart?.(node);
     return await startGuarded(node, init, rateLimiter, gater.counters, bans, abuse, abusePeers);

@@ -66,6 +66,8 @@ export interface HostileAuthor {
   author: string;
   control: Uint8Array;
   make(kind: HostileKind, n: number): Promise<Uint8Array>;
+  /** A validly signed seq 2 whose prev is not the control entry: a broken chain at the known head + 1. */
+  brokenLink(n: number): Promise<Uint8Array>;
 }
 
 export async function hostileAuthor(keyByte: number, controlKey: string): Promise<HostileAuthor> {
@@ -85,6 +87,7 @@ export async function hostileAuthor(keyByte: number, controlKey: string): Promis
     keys,
     author,
     control,
+    brokenLink: (n) => sign(2, yUpdate(`link-${n}`, n, client), rnd(32)),
     async make(kind, n) {
       const seq = 2 + n;
       switch (kind) {

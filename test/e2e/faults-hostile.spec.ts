@@ -72,6 +72,40 @@ test('S5: a hostile peer publishes bad entries of every kind: none stored, the U
     const unlinked0 = await relayMetric(origin, 'tabula_relay_unlinked_entries_total');
     for (const d of tabs) await watchLongTasks(d.page);
 
+    // Broken chains alone first, from a second peer id of the same host: validly signed, so not a
+    // ban offence (the relay cannot tell them from honest out-of-order delivery), but none may be
+    // forwarded. Gaps (seq 102+, unknown predecessor) and broken links (seq 2 naming another prev).
+    const carrier = await attacker(await relayAddress(origin), ATTACKER_IP, false);
+    let chainsAlone = 0;
+    try {
+      carrier.services.pubsub.subscribe(topic);
+      await waitFor(() => carrier.services.pubsub.getSubscribers(topic).length > 0, 30_000, 100);
+      for (let n = 0; n < perKind; n++)
+        for (const bytes of [await author.make('broken-chain', n), await author.brokenLink(n)]) {
+          await carrier.services.pubsub.publish(topic, bytes).catch(() => undefined);
+          chainsAlone++;
+        }
+      await waitFor(
+        async () => (await relayMetric(origin, 'tabula_relay_unlinked_entries_total')) - unlinked0 >= chainsAlone,
+        20_000,
+        250
+      );
+    } finally {
+      await carrier.stop();
+    }
+    const unlinkedAlone = (await relayMetric(origin, 'tabula_relay_unlinked_entries_total')) - unlinked0;
+    const relayedAlone = (await relayMetric(origin, 'tabula_relay_entries_relayed_total')) - relayed0;
+    s.figure('broken_chains_alone', chainsAlone)
+      .figure('broken_chains_alone_ignored_at_relay', unlinkedAlone)
+      .figure('broken_chains_alone_relayed', relayedAlone);
+    s.check(
+      'broken chains sent alone (no ban to stop them) reach the relay and none is forwarded',
+      unlinkedAlone === chainsAlone && relayedAlone === 0,
+      `${chainsAlone} sent, ${unlinkedAlone} Ignored as not linking, ${relayedAlone} relayed`
+    );
+
+    // The mixed flood from the first peer id: unlinked entries counted from here.
+    const unlinkedBase = unlinked0 + unlinkedAlone;
     let sent = 0;
     for (let n = 0; n < perKind; n++)
       for (const kind of HOSTILE_KINDS) {
@@ -84,7 +118,7 @@ test('S5: a hostile peer publishes bad entries of every kind: none stored, the U
       (await relayMetric(origin, 'tabula_relay_rejected_messages_total')) -
       rejected0 +
       (await relayMetric(origin, 'tabula_relay_unlinked_entries_total')) -
-      unlinked0 +
+      unlinkedBase +
       (await relayMetric(origin, 'tabula_relay_entries_relayed_total')) -
       relayed0;
     let lastJudged = -1;
@@ -114,7 +148,7 @@ test('S5: a hostile peer publishes bad entries of every kind: none stored, the U
       author.author
     );
     const rejected = (await relayMetric(origin, 'tabula_relay_rejected_messages_total')) - rejected0;
-    const unlinked = (await relayMetric(origin, 'tabula_relay_unlinked_entries_total')) - unlinked0;
+    const unlinked = (await relayMetric(origin, 'tabula_relay_unlinked_entries_total')) - unlinkedBase;
     const long = (await Promise.all(tabs.map((d) => longTasks(d.page)))).flat();
     // Stored: entries beyond the honest write; the hostile feed stays at its control entry.
     const stored = after.map((a, i) => a.entries - before[i]!.entries - 1);
@@ -325,7 +359,7 @@ test('S11: relay abuse from one IP (100 peer ids; connection, reservation and go
         `${rejectedPeers} connected peers below the graylist (${rateLimited} gossip messages rate-limited)`
     );
     s.check(
-      'the ids refused at dial score below the graylist too: a fresh id from the attackers\' IP is refused',
+      "the ids refused at dial score below the graylist too: a fresh id from the attackers' IP is refused",
       freshRefused,
       freshRefused ? 'refused' : 'a fresh attacker id connected'
     );
