@@ -281,13 +281,25 @@ test('S11: relay abuse from one IP (100 peer ids; connection, reservation and go
       30_000,
       200
     );
-    const rejectedPeers = await relayMetric(origin, 'tabula_relay_rejected_peers');
     const rateLimited = (await relayMetric(origin, 'tabula_relay_rate_limited_messages_total')) - m0.rate;
-    // The relay's per-IP abuse score: every id still connected from the attackers' IP is scored
-    // below the graylist, and a fresh id from that IP is refused.
-    const stillConnected = attackers.filter((a) => a.getConnections().length > 0).length;
-    const abusiveIps = await relayMetric(origin, 'tabula_relay_abusive_ips');
-    const abusivePeers = await relayMetric(origin, 'tabula_relay_abusive_peers');
+    // The relay's per-IP abuse score: every attacker id still connected to the relay is scored
+    // below the graylist (and no other peer), and a fresh id from that IP is refused. The two
+    // sides' views of a closing connection may differ for a moment: settle for up to 10 s.
+    const relayId = relay.split('/p2p/').at(-1)!;
+    let [rejectedPeers, stillConnected, abusiveIps, abusivePeers] = [NaN, NaN, NaN, NaN];
+    await waitFor(
+      async () => {
+        stillConnected = attackers.filter((a) =>
+          a.getConnections().some((c) => c.remotePeer.toString() === relayId)
+        ).length;
+        rejectedPeers = await relayMetric(origin, 'tabula_relay_rejected_peers');
+        abusiveIps = await relayMetric(origin, 'tabula_relay_abusive_ips');
+        abusivePeers = await relayMetric(origin, 'tabula_relay_abusive_peers');
+        return abusivePeers === stillConnected && rejectedPeers === stillConnected;
+      },
+      10_000,
+      250
+    );
     let freshRefused = false;
     try {
       attackers.push(await attacker(relay, ATTACKER_IP, true));
@@ -325,6 +337,7 @@ test('S11: relay abuse from one IP (100 peer ids; connection, reservation and go
       )
       .figure('abuse_events_gossip', await relayMetric(origin, 'tabula_relay_abuse_events_total{kind="gossip"}'))
       .figure('abusive_refused', await relayMetric(origin, 'tabula_relay_abusive_refused_total'))
+      .figure('relay_bans', await relayMetric(origin, 'tabula_relay_peer_bans_total'))
       .figure('honest_served_ms', served)
       .figure('honest_direct_link_ms', linked);
     s.check(
