@@ -12,7 +12,7 @@
 // never saw from seq 1 (it started later, or the author wrote while cut off from it, or it missed
 // an entry) is not forwarded by it until it learns a link again; browsers get those entries over
 // their direct links and by sync.
-import { openEntry } from '../src/lib/core/entry.js';
+import { decodeEntry, verifyEntry } from '../src/lib/core/entry.js';
 import { errorCode } from '../src/lib/core/peers/offences.js';
 import { toHex } from '../src/lib/core/bytes.js';
 import { ChainLinks, type LinkLookup } from '../src/lib/core/chain-links.js';
@@ -41,14 +41,27 @@ export function entryLinkGuard(networkId: Uint8Array, genesis: Genesis, lookup?:
     async validate(data) {
       let h;
       try {
-        h = await openEntry(data, networkId, genesis);
+        h = decodeEntry(data, genesis.maxEntryBytes);
       } catch (err) {
         return errorCode(err) ?? false;
       }
+      // Marked before any await, so a successor judged meanwhile waits for this verdict.
       const author = toHex(h.entry.author);
-      if ((await links.check(author, h.entry.seq, toHex(h.entry.prev))) !== 'links') return IGNORE_MESSAGE;
-      links.learn(author, h.entry.seq, toHex(h.hash));
-      return true;
+      const judged = links.begin(author, h.entry.seq, toHex(h.hash));
+      let linked = false;
+      try {
+        try {
+          await verifyEntry(h.entry, networkId, genesis);
+        } catch (err) {
+          return errorCode(err) ?? false;
+        }
+        // A failing lookup (e.g. the archive closing) is our problem, not the sender's: Ignored.
+        const verdict = await links.check(author, h.entry.seq, toHex(h.entry.prev)).catch(() => 'gap' as const);
+        linked = verdict === 'links';
+        return linked ? true : IGNORE_MESSAGE;
+      } finally {
+        judged(linked);
+      }
     }
   };
 }

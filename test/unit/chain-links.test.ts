@@ -61,6 +61,26 @@ describe('ChainLinks', () => {
     expect(l.counts.waited).toBe(1);
   });
 
+  it('a successor waits for the verdict on a predecessor being judged, however long it takes, and no timer', async () => {
+    const t = manualTimers();
+    const l = new ChainLinks({ waitMs: 500, setTimer: t.setTimer, clearTimer: t.clearTimer });
+    l.learn('a', 1, h(1));
+    const judged2 = l.begin('a', 2, h(2));
+    const judged3 = l.begin('a', 3, h(3));
+    expect(l.judging).toBe(2);
+    const c3 = l.check('a', 3, h(2));
+    const c4 = l.check('a', 4, h(3));
+    t.fire(); // no timer is involved: the checks wait for the verdicts
+    expect(t.pending).toBe(0);
+    judged2(true);
+    expect(await c3).toBe('links');
+    judged3(false); // refused: not learnt
+    expect(await c4).toBe('gap');
+    expect(l.judging).toBe(0);
+    judged2(false); // a second call changes nothing
+    expect(await l.check('a', 3, h(2))).toBe('links');
+  });
+
   it('bounds the entries waiting at once: beyond the bound an unknown predecessor is a gap at once', async () => {
     const t = manualTimers();
     const l = new ChainLinks({ waitMs: 500, maxWaiting: 2, setTimer: t.setTimer, clearTimer: t.clearTimer });

@@ -6,12 +6,15 @@
 //
 // ChainLinks remembers, per author, the hashes of the last few seqs it saw link (a bounded LRU of
 // authors), and can ask a `lookup` for the rest (a ledger's stored entries). Gossip validates
-// messages concurrently, so an entry verified just before its predecessor may wait up to
-// `waitMs` for that predecessor to be learnt; a bounded number wait at once.
+// messages concurrently: a caller marks each entry as being judged when its message arrives
+// (begin), so a successor whose predecessor is still being judged waits for that verdict, however
+// slow the checks are under load; a predecessor not seen at all is waited for up to `waitMs`
+// (a bounded number wait at once).
 // Pure: no DOM, Dexie or libp2p (the timer is injectable for tests).
 import {
   LINKS_HASHES_PER_SEQ,
   LINKS_MAX_AUTHORS,
+  LINKS_MAX_INFLIGHT,
   LINKS_MAX_WAITING,
   LINKS_WAIT_MS,
   LINKS_WINDOW_SEQS
@@ -37,6 +40,8 @@ export interface ChainLinksOptions {
   waitMs: number;
   /** Entries waiting at once; beyond it an unknown predecessor is a gap at once. */
   maxWaiting: number;
+  /** Entries marked as being judged at once (begin); beyond it they are not marked. */
+  maxInflight: number;
   /** Entries the node holds besides the remembered ones (e.g. its ledger); none by default. */
   lookup?: LinkLookup;
   /** Timer, injectable for tests (default setTimeout/clearTimeout). */
@@ -49,7 +54,8 @@ export const CHAIN_LINKS_DEFAULTS: ChainLinksOptions = {
   windowSeqs: LINKS_WINDOW_SEQS,
   hashesPerSeq: LINKS_HASHES_PER_SEQ,
   waitMs: LINKS_WAIT_MS,
-  maxWaiting: LINKS_MAX_WAITING
+  maxWaiting: LINKS_MAX_WAITING,
+  maxInflight: LINKS_MAX_INFLIGHT
 };
 
 /** Verdicts given since start, and entries that had to wait for their predecessor. */
@@ -69,6 +75,8 @@ export class ChainLinks {
   /** `author:seq` awaited → wake-up callbacks. */
   private readonly waiters = new Map<string, Set<() => void>>();
   private waitingNow = 0;
+  /** `author:seq:hash` of entries being judged → resolves with their verdict (true: learnt). */
+  private readonly inflight = new Map<string, Promise<boolean>>();
   readonly counts: LinkCounts = { links: 0, broken: 0, gaps: 0, waited: 0 };
 
   constructor(opts: Partial<ChainLinksOptions> = {}) {
@@ -106,15 +114,46 @@ export class ChainLinks {
   }
 
   /**
+   * Marks `author`'s entry at `seq` with hash `hashHex` as being judged. Call it synchronously as
+   * its message arrives, before any asynchronous check, and call the returned function once it
+   * is judged (always: a successor may be waiting): true learns it.
+   */
+  begin(author: string, seq: number, hashHex: string): (accepted: boolean) => void {
+    const key = `${author}:${seq}:${hashHex}`;
+    let resolve: ((learnt: boolean) => void) | undefined;
+    if (!this.inflight.has(key) && this.inflight.size < this.opts.maxInflight)
+      this.inflight.set(key, new Promise<boolean>((r) => (resolve = r)));
+    let done = false;
+    return (accepted) => {
+      if (done) return;
+      done = true;
+      if (accepted) this.learn(author, seq, hashHex);
+      if (resolve === undefined) return;
+      this.inflight.delete(key);
+      resolve(accepted);
+    };
+  }
+
+  /** Entries marked as being judged now. */
+  get judging(): number {
+    return this.inflight.size;
+  }
+
+  /**
    * Whether `author`'s entry at `seq` (≥ 1) with predecessor hash `prevHex` links to what this
-   * node knows. May wait up to `waitMs` for the predecessor. Never throws unless `lookup` does.
+   * node knows. Waits for a predecessor being judged (begin), else up to `waitMs` for one to be
+   * learnt. Never throws unless `lookup` does.
    */
   async check(author: string, seq: number, prevHex: string): Promise<LinkVerdict> {
     if (seq <= 1) return this.count(seq === 1 && prevHex === ZERO_HASH_HEX ? 'links' : 'broken');
     let known = await this.known(author, seq - 1);
-    if (known.length === 0 && (await this.waitFor(author, seq - 1))) {
-      this.counts.waited++;
-      known = await this.known(author, seq - 1);
+    if (known.length === 0) {
+      const judged = this.inflight.get(`${author}:${seq - 1}:${prevHex}`);
+      if (judged !== undefined || (await this.waitFor(author, seq - 1))) {
+        this.counts.waited++;
+        await judged;
+        known = await this.known(author, seq - 1);
+      }
     }
     if (known.length === 0) return this.count('gap');
     return this.count(known.includes(prevHex) ? 'links' : 'broken');

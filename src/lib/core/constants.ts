@@ -122,3 +122,5 @@ export const LINKS_HASHES_PER_SEQ = 2;
 export const LINKS_WAIT_MS = 500;
 /** Gossip chain links: entries waiting for a predecessor at once; more are judged unlinked at once. */
 export const LINKS_MAX_WAITING = 512;
+/** Gossip chain links: entries marked as being judged at once (their successors wait for the verdict). */
+export const LINKS_MAX_INFLIGHT = 8192;

@@ -5,9 +5,10 @@
 // stored or cannot take right now are Ignored (not forwarded, no penalty), and only verified
 // entries are Accepted, forwarded and queued for the ledger. Gossip carries only entries that
 // link (core/chain-links.ts): an entry whose `prev` is not the entry known here at seq - 1, or
-// whose predecessor is unknown here (beyond the known head + 1), is Ignored: not forwarded, not
-// stored, the carrier not penalised. Filling such gaps is the sync protocol's job: a gap asks
-// the sync driver for a round (hooks.onPending).
+// whose predecessor is unknown here (beyond the known head + 1), is Ignored: not forwarded, the
+// carrier not penalised. A gap's entry is still handed to the ledger, which holds it as pending
+// (bounded) and asks the sync driver for the missing range (hooks.onPending): filling gaps is
+// the sync protocol's job, and the held entry is applied once its predecessor arrives.
 import { TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub';
 import type { PeerId } from '@libp2p/interface';
 import { blameOrigin, originOf, type OriginBlame } from '../platform/gossip-origin.js';
@@ -59,7 +60,7 @@ export interface GossipStats {
   dropped: number;
   /** Validly signed but refused by the causal rules here (Ledger.precheck): Ignored, not forwarded. */
   causalIgnored: number;
-  /** Validly signed but not linking to the entry known here at seq - 1 (gap or broken chain): Ignored, not forwarded. */
+  /** Validly signed but not linking to the entry known here at seq - 1: Ignored, not forwarded (a gap's entry is held by the ledger as pending). */
   unlinked: number;
   /** Accepted entries the ledger refused (e.g. broken chain) or could not store. */
   ingestFailed: number;
@@ -69,8 +70,8 @@ export interface GossipStats {
 
 export interface GossipHooks extends OriginBlame {
   /**
-   * An ingest held entries whose predecessors or dependencies are missing (report.pending > 0),
-   * or an entry was Ignored for an unknown predecessor (a gap): the sync driver asks its peers.
+   * An ingest held entries whose predecessors or dependencies are missing (report.pending > 0):
+   * the sync driver asks its peers for them.
    */
   onPending?: () => void;
 }
@@ -163,20 +164,31 @@ export function startEntryGossip(
     }
     inProgress++;
     let queued = false;
+    let learnt = false;
+    let judged: ((accepted: boolean) => void) | undefined;
+    const hold = (h: HashedEntry): void => {
+      queue.push(h);
+      queued = true;
+      draining ??= drain();
+    };
     try {
       const h = decodeEntry(msg.data, maxBytes);
       if (seen.has(toHex(h.hash))) {
         stats.duplicates++;
         return ignore;
       }
+      // Marked before any await, so a successor judged meanwhile waits for this verdict.
+      const author = toHex(h.entry.author);
+      judged = links.begin(author, h.entry.seq, toHex(h.hash));
       // The ledger's own checks, so what is forwarded is what every honest ledger accepts.
       await verifyEntry(h.entry, ledger.networkId, ledger.genesis);
-      // Only entries that link to what this node knows are forwarded; gaps are sync's job.
-      const author = toHex(h.entry.author);
+      // Only entries that link to what this node knows are forwarded. An unknown predecessor (a
+      // gap) is held here by the ledger (bounded pending, and it asks sync for the gap) but not
+      // forwarded; a prev naming another entry than the one known here is dropped.
       const link = await links.check(author, h.entry.seq, toHex(h.entry.prev));
       if (link !== 'links') {
         stats.unlinked++;
-        if (link === 'gap') hooks.onPending?.();
+        if (link === 'gap' && !stopped) hold(h);
         return ignore;
       }
       // Validly signed but refused by the causal rules (when this node can judge): not forwarded.
@@ -187,14 +199,13 @@ export function startEntryGossip(
       }
       if (stopped) return ignore;
       stats.accepted++;
-      links.learn(author, h.entry.seq, toHex(h.hash));
-      queue.push(h);
-      queued = true;
-      draining ??= drain();
+      learnt = true;
+      hold(h);
       return { verdict: TopicValidatorResult.Accept };
     } catch (err) {
       return reject(peer, msg, errorCode(err));
     } finally {
+      judged?.(learnt);
       if (!queued) inProgress--;
     }
   };
