@@ -1,7 +1,7 @@
 // Per-IP abuse score: one host that floods the relay with connections, reservations or gossip
 // (however many peer ids it makes up) is scored as a whole. Each refusal the relay's limits make
-// (a connection over the per-IP rate or cap, a reservation over the per-IP cap, a gossip message
-// over the per-peer rate, a ban) adds points to the sender's IP; points halve every
+// (a connection over the per-IP rate or cap, a reservation over the per-IP cap, a ban) adds points
+// to the sender's IP (gossip over the per-peer rate is counted, not scored); points halve every
 // `halfLifeMs`. From `threshold` points on the IP is abusive: every peer connected from it scores
 // far below the gossipsub graylist (its RPCs are dropped unread), its reservations are revoked, and
 // its new connections and reservations are refused, until the points decay below the threshold.
@@ -28,8 +28,12 @@ export interface IpAbuseLimits {
   maxIps: number;
 }
 
-/** Points one refusal of each kind adds to its IP. */
-export const ABUSE_POINTS: Record<AbuseKind, number> = { connection: 1, reservation: 1, gossip: 0.1, ban: 5 };
+/**
+ * Points one refusal of each kind adds to its IP. Gossip over the per-peer rate adds none: an
+ * honest browser that forwards others' entries first is charged for them, so under load honest
+ * peers earn strikes too; strikes already lower that one peer's gossip score (relay/gossip-guard.ts).
+ */
+export const ABUSE_POINTS: Record<AbuseKind, number> = { connection: 1, reservation: 1, gossip: 0, ban: 5 };
 
 interface IpState {
   points: number;

@@ -85,7 +85,7 @@ export const GOSSIP_LIMITS = {
 
 /** Per-IP abuse scoring (relay/ip-abuse.ts). */
 export const ABUSE_LIMITS = {
-  /** Points (refusals: 1 per connection or reservation, 0.1 per gossip message over the rate, 5 per ban) from which an IP is abusive. */
+  /** Points (refusals: 1 per connection or reservation, 5 per ban) from which an IP is abusive. */
   threshold: 20,
   /** Points halve after this long, ms. */
   halfLifeMs: MINUTE,
