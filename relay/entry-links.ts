@@ -58,6 +58,8 @@ export function entryLinkGuard(networkId: Uint8Array, genesis: Genesis, lookup?:
         // A failing lookup (e.g. the archive closing) is our problem, not the sender's: Ignored.
         const verdict = await links.check(author, h.entry.seq, toHex(h.entry.prev)).catch(() => 'gap' as const);
         linked = verdict === 'links';
+        // Not forwarded; but once its predecessor turns up it links, and so do the entries after it.
+        if (verdict === 'gap') links.park(author, h.entry.seq, toHex(h.hash), toHex(h.entry.prev));
         return linked ? true : IGNORE_MESSAGE;
       } finally {
         judged(linked);

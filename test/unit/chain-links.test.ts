@@ -81,6 +81,25 @@ describe('ChainLinks', () => {
     expect(await l.check('a', 3, h(2))).toBe('links');
   });
 
+  it('a parked gap entry is learnt once its predecessor is, so the chain links again; a parked entry with another prev is not', async () => {
+    const l = new ChainLinks({ waitMs: 0, maxParked: 2 });
+    l.learn('a', 1, h(1));
+    expect(await l.check('a', 3, h(2))).toBe('gap');
+    l.park('a', 3, h(3), h(2));
+    l.park('a', 4, h(0x44), h(0x99)); // prev names no entry that will come
+    expect(l.parkedEntries).toBe(2);
+    l.learn('a', 2, h(2)); // the late predecessor
+    expect(await l.check('a', 4, h(3))).toBe('links');
+    expect(await l.check('a', 5, h(0x44))).toBe('gap');
+    expect(l.parkedEntries).toBe(1);
+    // Bounded: the oldest parked entries go first.
+    l.park('b', 5, h(5), h(4));
+    l.park('c', 5, h(5), h(4));
+    expect(l.parkedEntries).toBe(2);
+    l.learn('a', 3, h(0x99));
+    expect(await l.check('a', 5, h(0x44))).toBe('gap'); // a:4 was evicted
+  });
+
   it('bounds the entries waiting at once: beyond the bound an unknown predecessor is a gap at once', async () => {
     const t = manualTimers();
     const l = new ChainLinks({ waitMs: 500, maxWaiting: 2, setTimer: t.setTimer, clearTimer: t.clearTimer });

@@ -40,6 +40,15 @@ describe('entryLinkGuard (no network)', () => {
     expect(g.links.counts).toMatchObject({ links: 3, broken: 1, gaps: 1 });
   });
 
+  it('an entry Ignored as a gap is learnt once its late predecessor passes: the next entries are forwarded again', async () => {
+    const g = entryLinkGuard(net, genesis);
+    const [e1, e2, e3, e4] = await chain(15, 4);
+    expect(await g.validate(bytes(e1))).toBe(true);
+    expect(await g.validate(bytes(e3))).toBe(IGNORE_MESSAGE); // e2 is late (after the wait)
+    expect(await g.validate(bytes(e2))).toBe(true);
+    expect(await g.validate(bytes(e4))).toBe(true); // links to e3, learnt when e2 passed
+  });
+
   it('accepts honest entries whose checks finish out of order (concurrent validation)', async () => {
     const g = entryLinkGuard(net, genesis);
     const es = await chain(12, 6);

@@ -15,6 +15,7 @@ import {
   LINKS_HASHES_PER_SEQ,
   LINKS_MAX_AUTHORS,
   LINKS_MAX_INFLIGHT,
+  LINKS_MAX_PARKED,
   LINKS_MAX_WAITING,
   LINKS_WAIT_MS,
   LINKS_WINDOW_SEQS
@@ -42,6 +43,8 @@ export interface ChainLinksOptions {
   maxWaiting: number;
   /** Entries marked as being judged at once (begin); beyond it they are not marked. */
   maxInflight: number;
+  /** Gap entries parked at once (park), waiting for their predecessor; the oldest go first. */
+  maxParked: number;
   /** Entries the node holds besides the remembered ones (e.g. its ledger); none by default. */
   lookup?: LinkLookup;
   /** Timer, injectable for tests (default setTimeout/clearTimeout). */
@@ -55,7 +58,8 @@ export const CHAIN_LINKS_DEFAULTS: ChainLinksOptions = {
   hashesPerSeq: LINKS_HASHES_PER_SEQ,
   waitMs: LINKS_WAIT_MS,
   maxWaiting: LINKS_MAX_WAITING,
-  maxInflight: LINKS_MAX_INFLIGHT
+  maxInflight: LINKS_MAX_INFLIGHT,
+  maxParked: LINKS_MAX_PARKED
 };
 
 /** Verdicts given since start, and entries that had to wait for their predecessor. */
@@ -77,6 +81,9 @@ export class ChainLinks {
   private waitingNow = 0;
   /** `author:seq:hash` of entries being judged → resolves with their verdict (true: learnt). */
   private readonly inflight = new Map<string, Promise<boolean>>();
+  /** `author:seq` of verified gap entries → their hash and prev; Map order = age. */
+  private readonly parked = new Map<string, { hash: string; prev: string }[]>();
+  private parkedCount = 0;
   readonly counts: LinkCounts = { links: 0, broken: 0, gaps: 0, waited: 0 };
 
   constructor(opts: Partial<ChainLinksOptions> = {}) {
@@ -108,9 +115,48 @@ export class ChainLinks {
     if (window.size > this.opts.windowSeqs) window.delete(Math.min(...window.keys()));
     const key = `${author}:${seq}`;
     const wake = this.waiters.get(key);
-    if (wake === undefined) return;
-    this.waiters.delete(key);
-    for (const w of wake) w();
+    if (wake !== undefined) {
+      this.waiters.delete(key);
+      for (const w of wake) w();
+    }
+    this.unpark(author, seq + 1, hashHex);
+  }
+
+  /**
+   * Parks a verified entry judged a gap (not forwarded): once its predecessor is learnt, it is
+   * learnt too (it links), so the entries after it link again. Without it, a node that keeps no
+   * ledger (a plain relay) would never forward that author again after one late predecessor.
+   */
+  park(author: string, seq: number, hashHex: string, prevHex: string): void {
+    const key = `${author}:${seq}`;
+    const list = this.parked.get(key) ?? [];
+    if (list.some((p) => p.hash === hashHex) || list.length >= this.opts.hashesPerSeq) return;
+    while (this.parkedCount >= this.opts.maxParked) {
+      const [oldest, l] = this.parked.entries().next().value!;
+      this.parked.delete(oldest);
+      this.parkedCount -= l.length;
+    }
+    list.push({ hash: hashHex, prev: prevHex });
+    this.parked.set(key, list);
+    this.parkedCount++;
+  }
+
+  /** Entries parked now. */
+  get parkedEntries(): number {
+    return this.parkedCount;
+  }
+
+  private unpark(author: string, seq: number, prevHex: string): void {
+    const key = `${author}:${seq}`;
+    const list = this.parked.get(key);
+    if (list === undefined) return;
+    const next = list.filter((p) => p.prev === prevHex);
+    if (next.length === 0) return;
+    const rest = list.filter((p) => p.prev !== prevHex);
+    this.parkedCount -= next.length;
+    if (rest.length === 0) this.parked.delete(key);
+    else this.parked.set(key, rest);
+    for (const p of next) this.learn(author, seq, p.hash);
   }
 
   /**

@@ -124,3 +124,5 @@ export const LINKS_WAIT_MS = 500;
 export const LINKS_MAX_WAITING = 512;
 /** Gossip chain links: entries marked as being judged at once (their successors wait for the verdict). */
 export const LINKS_MAX_INFLIGHT = 8192;
+/** Gossip chain links: verified gap entries remembered until their predecessor is learnt (then they link). */
+export const LINKS_MAX_PARKED = 4096;
