@@ -1,7 +1,7 @@
 // Relay configuration: defaults < environment variables < command-line flags.
 import { resolve } from 'node:path';
 import { multiaddr } from '@multiformats/multiaddr';
-import { CONNECTION_LIMITS, GOSSIP_LIMITS, HTTP_LIMITS, RELAY_LIMITS } from './limits.js';
+import { ABUSE_LIMITS, CONNECTION_LIMITS, GOSSIP_LIMITS, HTTP_LIMITS, RELAY_LIMITS } from './limits.js';
 
 export interface RelayConfig {
   /** Interface every listener binds to. */
@@ -36,6 +36,8 @@ export interface RelayConfig {
   relays: string[];
   /** This relay's public multiaddrs (e.g. behind a TLS proxy), announced instead of the listen address. */
   announce: string[];
+  /** Refusal points from which an IP is abusive and all its peers are graylisted and refused (relay/ip-abuse.ts); 0 = off. */
+  ipAbuseThreshold: number;
 }
 
 export const DEFAULTS: RelayConfig = {
@@ -54,7 +56,8 @@ export const DEFAULTS: RelayConfig = {
   archive: false,
   peers: [],
   relays: [],
-  announce: []
+  announce: [],
+  ipAbuseThreshold: ABUSE_LIMITS.threshold
 };
 
 export class ConfigError extends Error {
@@ -76,7 +79,8 @@ const FLAGS: Record<string, keyof RelayConfig> = {
   '--http-max-connections': 'httpMaxConnections',
   '--peer': 'peers',
   '--relays': 'relays',
-  '--announce': 'announce'
+  '--announce': 'announce',
+  '--ip-abuse-threshold': 'ipAbuseThreshold'
 };
 
 const ENV: Record<string, keyof RelayConfig> = {
@@ -94,7 +98,8 @@ const ENV: Record<string, keyof RelayConfig> = {
   TABULA_HTTP_MAX_CONNECTIONS: 'httpMaxConnections',
   TABULA_PEERS: 'peers',
   TABULA_RELAYS: 'relays',
-  TABULA_ANNOUNCE: 'announce'
+  TABULA_ANNOUNCE: 'announce',
+  TABULA_IP_ABUSE_THRESHOLD: 'ipAbuseThreshold'
 };
 
 type ListKey = 'peers' | 'relays' | 'announce';
@@ -135,7 +140,8 @@ const RANGES: Partial<Record<keyof RelayConfig, [number, number]>> = {
   // Below one entry plus its envelope nothing could be published; above 4 MiB is libp2p's own cap.
   gossipMaxFrameBytes: [80 * 1024, 4 * 1024 * 1024],
   gossipRate: [1, 1_000_000],
-  httpMaxConnections: [1, 1_000_000]
+  httpMaxConnections: [1, 1_000_000],
+  ipAbuseThreshold: [0, 1_000_000]
 };
 
 function assign(cfg: RelayConfig, key: keyof RelayConfig, raw: string, from: string): void {
@@ -178,6 +184,9 @@ export const USAGE = `Usage: tsx relay/main.ts [options]
   --peer MA             another relay to mesh with (repeatable or comma-separated; TABULA_PEERS)
   --relays MA           another relay's public WebSocket multiaddr for /api/relays (repeatable; TABULA_RELAYS)
   --announce MA         this relay's public multiaddr, e.g. behind a TLS proxy (repeatable; TABULA_ANNOUNCE)
+  --ip-abuse-threshold N
+                        refusal points that make an IP abusive, its peers graylisted and refused; 0 = off,
+                        e.g. behind a proxy (TABULA_IP_ABUSE_THRESHOLD, default ${DEFAULTS.ipAbuseThreshold})
   --archive             keep a full replica in the data dir (TABULA_ARCHIVE=1)
 Create a network (signed genesis in the data dir; see genesis --help):
   tsx relay/main.ts genesis --name NAME [--data-dir D] [--max-entry-bytes N] [--operator HEX]...

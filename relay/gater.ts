@@ -34,7 +34,11 @@ export interface RelayGater {
   bind(view: GaterView): void;
 }
 
-export function createRelayGater(limits: GaterLimits): RelayGater {
+/** `onRefuse(ip, kind)`: told of every refusal, e.g. to score the IP (relay/ip-abuse.ts). */
+export function createRelayGater(
+  limits: GaterLimits,
+  onRefuse: (ip: string, kind: 'connection' | 'reservation') => void = () => undefined
+): RelayGater {
   let view: GaterView | undefined;
   const counters: GaterCounters = { connectionsRefused: 0, reservationsRefused: 0 };
 
@@ -44,6 +48,7 @@ export function createRelayGater(limits: GaterLimits): RelayGater {
     const open = view.connections().filter((c) => ipOf(c.remoteAddr) === ip).length;
     if (open < limits.maxConnectionsPerIp) return false;
     counters.connectionsRefused++;
+    onRefuse(ip, 'connection');
     return true;
   }
 
@@ -57,6 +62,7 @@ export function createRelayGater(limits: GaterLimits): RelayGater {
     }
     if (held < limits.maxReservationsPerIp) return false;
     counters.reservationsRefused++;
+    for (const ip of ips) if (ip !== undefined) onRefuse(ip, 'reservation');
     return true;
   }
 

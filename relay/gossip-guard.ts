@@ -103,9 +103,15 @@ export const GRAYLIST_THRESHOLD = SCORE_THRESHOLDS.graylistThreshold;
 export function scoringOptions(
   topics: string[],
   limiter: PeerRateLimiter,
-  isBanned: (peer: string) => boolean = () => false
+  isBanned: (peer: string) => boolean = () => false,
+  /** Connected from an abusive IP (relay/ip-abuse.ts): scored as a banned peer. */
+  isAbusive: (peer: string) => boolean = () => false
 ): Partial<GossipsubOpts> {
-  return gossipScoring(topics, (peer) => -limiter.strikes(peer) + (isBanned(peer) ? BANNED_APP_SCORE : 0));
+  return gossipScoring(
+    topics,
+    (peer) =>
+      -limiter.strikes(peer) + (isBanned(peer) ? BANNED_APP_SCORE : 0) + (isAbusive(peer) ? BANNED_APP_SCORE : 0)
+  );
 }
 
 /** The validator every relayed topic gets: one token per first-seen message. */

@@ -36,8 +36,10 @@ export const CONNECTION_LIMITS = {
   maxConnectionsPerIp: 32,
   /** Inbound connections still doing their handshake. */
   maxIncomingPendingConnections: 32,
-  /** New inbound connections per second from one host before libp2p refuses more. */
+  /** New inbound connections per second from one host before the relay refuses more (relay/ip-abuse.ts). */
   inboundConnectionThreshold: 10,
+  /** libp2p's own per-host rate, a backstop above ours (ours scores the refusals, libp2p's cannot). */
+  inboundConnectionBackstop: 50,
   /** The noise + yamux upgrade of an inbound connection must finish within this, ms. */
   inboundUpgradeTimeoutMs: 5 * SECOND,
   /** Largest WebSocket message, bytes. A Noise frame is at most 65,535 bytes plus its prefix. */
@@ -79,6 +81,16 @@ export const GOSSIP_LIMITS = {
   maxIdontwantIdsPerRpc: 512,
   /** Peer records per PRUNE kept by the decoder. */
   maxPeerInfosPerRpc: 16
+} as const;
+
+/** Per-IP abuse scoring (relay/ip-abuse.ts). */
+export const ABUSE_LIMITS = {
+  /** Points (refusals: 1 per connection or reservation, 5 per ban) from which an IP is abusive. */
+  threshold: 20,
+  /** Points halve after this long, ms. */
+  halfLifeMs: MINUTE,
+  /** IPs tracked (least recently seen forgotten first). */
+  maxIps: 65_536
 } as const;
 
 /** The HTTP listener (the app, /healthz, /metrics, /api/relays). */

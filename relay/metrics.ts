@@ -29,6 +29,19 @@ export interface RelayMetricsSource {
   beaconsSeen(): number;
   beaconsRejected(): number;
   entriesRelayed(): number;
+  /** Entries Ignored for not linking to what the relay knows (gap or broken chain); 0 when absent. */
+  unlinkedEntries?(): number;
+  /** Per-IP abuse score (relay/ip-abuse.ts); absent: no such metrics. */
+  abuse?(): {
+    /** IPs abusive now. */
+    abusiveIps: number;
+    /** Connected peers from abusive IPs (all scored below the graylist). */
+    abusivePeers: number;
+    /** Connections and reservations refused because their IP was abusive, since start. */
+    refusedAbusive: number;
+    /** Refusals scored, per kind, since start. */
+    events: Record<string, number>;
+  };
   /** Archive replica gauges (relay --archive); absent otherwise. */
   archive?: () => {
     entries: number;
@@ -139,6 +152,36 @@ export function createRelayMetrics(src: RelayMetricsSource): RelayMetrics {
     'Gossip messages on the entries topic accepted for forwarding.',
     src.entriesRelayed
   );
+  counter(
+    'tabula_relay_unlinked_entries_total',
+    'Validly signed entries not forwarded because they do not link to what the relay knows (unknown predecessor or another prev).',
+    () => src.unlinkedEntries?.() ?? 0
+  );
+
+  const abuse = src.abuse;
+  if (abuse) {
+    gauge('tabula_relay_abusive_ips', 'IPs whose abuse score is over the threshold now.', () => abuse().abusiveIps);
+    gauge(
+      'tabula_relay_abusive_peers',
+      'Connected peers from abusive IPs (scored below the gossipsub graylist).',
+      () => abuse().abusivePeers
+    );
+    counter(
+      'tabula_relay_abusive_refused_total',
+      'Connections and reservations refused because their IP was abusive.',
+      () => abuse().refusedAbusive
+    );
+    new Counter({
+      name: 'tabula_relay_abuse_events_total',
+      help: 'Refusals scored against their IP: connection (per-IP rate or cap), reservation (per-IP cap), gossip (over the rate), ban.',
+      labelNames: ['kind'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const [kind, n] of Object.entries(abuse().events)) this.inc({ kind }, n);
+      }
+    });
+  }
 
   const archive = src.archive;
   if (archive) {

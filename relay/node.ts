@@ -12,7 +12,8 @@ import { gossipsub, TopicValidatorResult, type GossipSub } from '@libp2p/gossips
 import type { PrivateKey, StreamHandler } from '@libp2p/interface';
 import type { Identify } from '@libp2p/identify';
 import type { Ping } from '@libp2p/ping';
-import { CONNECTION_LIMITS, GOSSIP_LIMITS, HTTP_LIMITS, RELAY_LIMITS } from './limits.js';
+import { ABUSE_LIMITS, CONNECTION_LIMITS, GOSSIP_LIMITS, HTTP_LIMITS, RELAY_LIMITS } from './limits.js';
+import { abuseGater, bindAbuse, IpAbuse, type BoundAbuse } from './ip-abuse.js';
 import { cappedWebSockets, firstFrameCap } from './frame-cap.js';
 import { createRelayGater, type GaterCounters } from './gater.js';
 import { onOversizedFrame, PeerRateLimiter, rateLimitValidator, scoringOptions } from './gossip-guard.js';
@@ -22,6 +23,7 @@ import { exemptMeshPeers, type MeshPeer } from './mesh.js';
 import { RelayBans } from './peer-bans.js';
 import { mergeGaters } from '../src/lib/platform/ban-gater.js';
 import { blameOrigin } from '../src/lib/platform/gossip-origin.js';
+import { IGNORE_MESSAGE, type ContentVerdict } from './entry-links.js';
 
 /** The circuit relay v2 HOP protocol (its first frame is capped). */
 export const HOP_PROTOCOL = '/libp2p/circuit/relay/0.2.0/hop';
@@ -43,15 +45,18 @@ export interface RelayNodeInit {
    * Content checks per topic, run after the rate limit: false (or an error code, e.g.
    * `bad-signature`) rejects the message: not forwarded, it costs its signed originator its
    * gossipsub score, and a ban offence bans the originator (relay/peer-bans.ts), so junk stops
-   * at the first hop. `from` is the message's signed originator.
+   * at the first hop. IGNORE_MESSAGE Ignores it: not forwarded, nobody penalised (e.g. an entry
+   * that does not link, relay/entry-links.ts). `from` is the message's signed originator.
    */
-  contentValidators?: Record<string, (data: Uint8Array, from?: string) => Promise<boolean | string>>;
+  contentValidators?: Record<string, (data: Uint8Array, from?: string) => Promise<ContentVerdict>>;
   /** Runs before the node starts listening, e.g. to register protocol handlers (the archive's sync). */
   beforeStart?: (node: RelayNode) => Promise<void>;
   /** Public multiaddrs announced instead of the listen address (e.g. behind a TLS proxy). */
   announce?: string[];
   /** Other relays of the mesh: gossipsub direct peers, exempt from the publish rate limit. */
   meshPeers?: MeshPeer[];
+  /** Points from which an IP is abusive (relay/ip-abuse.ts); 0 turns IP scoring off. Default ABUSE_LIMITS.threshold. */
+  ipAbuseThreshold?: number;
 }
 
 export type RelayServices = {
@@ -73,6 +78,10 @@ export interface RelayGuards {
   rejectedMessages: { count: number };
   /** Peers banned for invalid gossip (relay/peer-bans.ts). */
   bans: RelayBans;
+  /** Per-IP abuse score (relay/ip-abuse.ts). */
+  abuse: IpAbuse;
+  /** The abuse score's view of connected peers. */
+  abusePeers: BoundAbuse;
 }
 
 export interface RelayNodeHandle {
@@ -83,7 +92,8 @@ export interface RelayNodeHandle {
 function gossipOptions(
   init: RelayNodeInit,
   limiter: PeerRateLimiter,
-  bans: RelayBans
+  bans: RelayBans,
+  isAbusive: (peer: string) => boolean
 ): Parameters<typeof gossipsub>[0] {
   return {
     // The relay is a hub: it forwards what browsers publish even when it has no mesh peers yet.
@@ -106,7 +116,7 @@ function gossipOptions(
       maxControlMessages: GOSSIP_LIMITS.maxControlIdsPerRpc,
       maxPeerInfos: GOSSIP_LIMITS.maxPeerInfosPerRpc
     },
-    ...scoringOptions(init.topics, limiter, (p) => bans.isBanned(p))
+    ...scoringOptions(init.topics, limiter, (p) => bans.isBanned(p), isAbusive)
   };
 }
 
@@ -129,7 +139,15 @@ async function capHopRequests(node: RelayNode): Promise<void> {
 }
 
 export async function createRelayNode(init: RelayNodeInit): Promise<RelayNodeHandle> {
-  const gater = createRelayGater(init);
+  const abuse = new IpAbuse({
+    ...ABUSE_LIMITS,
+    threshold: init.ipAbuseThreshold ?? ABUSE_LIMITS.threshold,
+    connectionsPerSecond: CONNECTION_LIMITS.inboundConnectionThreshold,
+    connectionBurst: CONNECTION_LIMITS.inboundConnectionThreshold
+  });
+  // Bound once the node exists; the gater and gossipsub read it through this holder.
+  const bound: { abuse?: BoundAbuse } = {};
+  const gater = createRelayGater(init, (ip, kind) => abuse.record(ip, kind));
   const rateLimiter = new PeerRateLimiter({
     rate: init.gossipRate,
     burst: init.gossipRate * GOSSIP_LIMITS.burstSeconds,
@@ -154,11 +172,15 @@ export async function createRelayNode(init: RelayNodeInit): Promise<RelayNodeHan
     ],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux({ maxInboundStreams: CONNECTION_LIMITS.maxInboundStreamsPerConnection })],
-    connectionGater: mergeGaters(gater.gater, bans.gater()),
+    connectionGater: mergeGaters(
+      abuseGater(abuse, () => bound.abuse),
+      gater.gater,
+      bans.gater()
+    ),
     connectionManager: {
       maxConnections: init.maxConnections,
       maxIncomingPendingConnections: CONNECTION_LIMITS.maxIncomingPendingConnections,
-      inboundConnectionThreshold: CONNECTION_LIMITS.inboundConnectionThreshold,
+      inboundConnectionThreshold: CONNECTION_LIMITS.inboundConnectionBackstop,
       inboundUpgradeTimeout: CONNECTION_LIMITS.inboundUpgradeTimeoutMs
     },
     services: {
@@ -176,7 +198,7 @@ export async function createRelayNode(init: RelayNodeInit): Promise<RelayNodeHan
           defaultDataLimit: BigInt(RELAY_LIMITS.circuitDataBytes)
         }
       }),
-      pubsub: gossipsub(gossipOptions(init, rateLimiter, bans))
+      pubsub: gossipsub(gossipOptions(init, rateLimiter, bans, (p) => bound.abuse?.isAbusivePeer(p) === true))
     }
   });
   gater.bind({
@@ -186,9 +208,10 @@ export async function createRelayNode(init: RelayNodeInit): Promise<RelayNodeHan
   });
   freeReservationsOnDisconnect(node);
   bans.bind(node);
+  const abusePeers = (bound.abuse = bindAbuse(abuse, node));
   try {
     await init.beforeStart?.(node);
-    return await startGuarded(node, init, rateLimiter, gater.counters, bans);
+    return await startGuarded(node, init, rateLimiter, gater.counters, bans, abuse, abusePeers);
   } catch (err) {
     await node.stop();
     throw err;
@@ -201,7 +224,9 @@ async function startGuarded(
   init: RelayNodeInit,
   rateLimiter: PeerRateLimiter,
   gaterCounters: GaterCounters,
-  bans: RelayBans
+  bans: RelayBans,
+  abuse: IpAbuse,
+  abusePeers: BoundAbuse
 ): Promise<RelayNodeHandle> {
   await node.start();
   // After start: the relay service registers its HOP handler when it starts.
@@ -212,10 +237,16 @@ async function startGuarded(
     oversizedFrames.count++;
     node.hangUp(peer).catch(() => {});
   });
-  const validate = exemptMeshPeers(
+  const rateValidate = exemptMeshPeers(
     rateLimitValidator(rateLimiter),
     new Set((init.meshPeers ?? []).map((p) => p.id.toString()))
   );
+  // A message over the rate also scores its sender's IP.
+  const validate: typeof rateValidate = (peer) => {
+    const verdict = rateValidate(peer);
+    if (verdict !== TopicValidatorResult.Accept) abusePeers.recordPeer(peer.toString(), 'gossip');
+    return verdict;
+  };
   const rejectedMessages = { count: 0 };
   for (const topic of init.topics) {
     const content = init.contentValidators?.[topic];
@@ -229,13 +260,21 @@ async function startGuarded(
               if (rate !== TopicValidatorResult.Accept) return { verdict: rate };
               const ok = await content(msg.data, msg.type === 'signed' ? msg.from.toString() : undefined);
               if (ok === true) return { verdict: TopicValidatorResult.Accept };
+              if (ok === IGNORE_MESSAGE) return { verdict: TopicValidatorResult.Ignore };
               rejectedMessages.count++;
               return { verdict: TopicValidatorResult.Reject, code: ok === false ? undefined : ok };
             },
-            { onInvalid: (origin, _via, code) => void bans.offence(origin, code) }
+            {
+              onInvalid: (origin, _via, code) => {
+                if (bans.offence(origin, code) !== null) abusePeers.recordPeer(origin, 'ban');
+              }
+            }
           )
     );
     node.services.pubsub.subscribe(topic);
   }
-  return { node, guards: { gater: gaterCounters, rateLimiter, oversizedFrames, rejectedMessages, bans } };
+  return {
+    node,
+    guards: { gater: gaterCounters, rateLimiter, oversizedFrames, rejectedMessages, bans, abuse, abusePeers }
+  };
 }

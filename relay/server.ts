@@ -3,7 +3,7 @@ import '../src/lib/platform/polyfills.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { fromHex } from '../src/lib/core/bytes.js';
+import { fromHex, toHex } from '../src/lib/core/bytes.js';
 import { genesisDocument } from '../src/lib/core/genesis-document.js';
 import { loadNetworkGenesis } from './network-genesis.js';
 import { GOSSIP_LIMITS } from './limits.js';
@@ -11,8 +11,7 @@ import { DEFAULT_MAX_ENTRY_BYTES } from '../src/lib/core/constants.js';
 import { networkNames, shortNetworkId } from '../src/lib/core/topics.js';
 import { TIME_PROTOCOL_ID } from '../src/lib/core/clock/constants.js';
 import { handleTime } from '../src/lib/platform/time-protocol.js';
-import { openEntry } from '../src/lib/core/entry.js';
-import { errorCode } from '../src/lib/core/peers/offences.js';
+import { entryLinkGuard, type EntryLinkGuard } from './entry-links.js';
 import { checkAnnouncement } from '../src/lib/core/peers/announcement.js';
 import type { RelayConfig } from './config.js';
 import { createHttpServer } from './http.js';
@@ -51,7 +50,8 @@ function metricsSource(
   node: RelayNode,
   guards: RelayGuards,
   telemetry: RelayTelemetry,
-  started: number
+  started: number,
+  entryLinks: EntryLinkGuard
 ): RelayMetricsSource {
   const pubsub = node.services.pubsub;
   const peerIds = (): string[] => [...new Set(node.getConnections().map((c) => c.remotePeer.toString()))];
@@ -75,7 +75,14 @@ function metricsSource(
     bannedConnectionsRefused: () => guards.bans.gate.refused,
     beaconsSeen: () => telemetry.counters.beaconsSeen,
     beaconsRejected: () => telemetry.counters.beaconsRejected,
-    entriesRelayed: () => telemetry.counters.entriesRelayed
+    entriesRelayed: () => telemetry.counters.entriesRelayed,
+    unlinkedEntries: () => entryLinks.links.counts.gaps + entryLinks.links.counts.broken,
+    abuse: () => ({
+      abusiveIps: guards.abuse.abusiveIps().length,
+      abusivePeers: guards.abusePeers.abusivePeers(),
+      refusedAbusive: guards.abuse.refusedAbusive,
+      events: guards.abuse.events
+    })
   };
 }
 
@@ -103,6 +110,10 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
   const opened = config.archive ? await openArchive(config.dataDir, genesis) : undefined;
   let archive: RunningArchive | undefined;
   const meshPeers = parseMeshPeers(config.peers, peerIdFromPrivateKey(privateKey));
+  // Only entries that link are forwarded; an archive also finds predecessors in its ledger.
+  const archiveLedger = opened?.ledger;
+  const entryLinks = entryLinkGuard(netId, genesis, archiveLedger && ((a, seq) => archiveLedger.entryHashes(a, seq)));
+  archiveLedger?.onAppend((h) => entryLinks.learn(toHex(h.entry.author), h.entry.seq, toHex(h.hash)));
   const { node, guards } = await createRelayNode({
     privateKey,
     host: config.host,
@@ -117,16 +128,14 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
       genesis.maxEntryBytes + GOSSIP_LIMITS.maxFrameBytes - DEFAULT_MAX_ENTRY_BYTES
     ),
     gossipRate: config.gossipRate,
+    ipAbuseThreshold: config.ipAbuseThreshold,
     announce: config.announce,
     meshPeers,
     topics: [names.discoveryTopic, names.entriesTopic, names.telemetryTopic],
-    // The same stateless checks every browser runs (size, encoding, network, signature, payload).
+    // The same stateless checks every browser runs (size, encoding, network, signature, payload),
+    // then the chain link (relay/entry-links.ts).
     contentValidators: {
-      [names.entriesTopic]: (data) =>
-        openEntry(data, netId, genesis).then(
-          () => true,
-          (err: unknown) => errorCode(err) ?? false
-        ),
+      [names.entriesTopic]: (data) => entryLinks.validate(data),
       // Announcements bound to their sender: nobody announces addresses for another peer id.
       [names.discoveryTopic]: async (data, from) => {
         const verdict = checkAnnouncement(data, from);
@@ -169,7 +178,10 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
           mesh
         ),
       peerId: () => node.peerId.toString(),
-      metrics: createRelayMetrics({ ...metricsSource(node, guards, telemetry, started), archive: archive?.status }),
+      metrics: createRelayMetrics({
+        ...metricsSource(node, guards, telemetry, started, entryLinks),
+        archive: archive?.status
+      }),
       network: () => ({ now: Date.now(), nodes: telemetry.nodes() }),
       healthy: () => node.status === 'started' && node.getMultiaddrs().length > 0,
       archive: archive?.status,

@@ -41,10 +41,11 @@ export async function relayAddress(origin: string): Promise<string> {
   return ws;
 }
 
-/** One value of the relay's Prometheus text (/metrics), or NaN. */
+/** One value of the relay's Prometheus text (/metrics), or NaN; `name` may carry labels (`x{kind="y"}`). */
 export async function relayMetric(origin: string, name: string): Promise<number> {
   const text = await (await fetch(`${origin}/metrics`)).text();
-  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text);
+  const escaped = name.replace(/[{}()[\]\\.*+?^$|]/g, '\\$&');
+  const m = new RegExp(`^${escaped}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text);
   return m ? Number(m[1]) : NaN;
 }
 
@@ -65,6 +66,8 @@ export interface HostileAuthor {
   author: string;
   control: Uint8Array;
   make(kind: HostileKind, n: number): Promise<Uint8Array>;
+  /** A validly signed seq 2 whose prev is not the control entry: a broken chain at the known head + 1. */
+  brokenLink(n: number): Promise<Uint8Array>;
 }
 
 export async function hostileAuthor(keyByte: number, controlKey: string): Promise<HostileAuthor> {
@@ -84,6 +87,7 @@ export async function hostileAuthor(keyByte: number, controlKey: string): Promis
     keys,
     author,
     control,
+    brokenLink: (n) => sign(2, yUpdate(`link-${n}`, n, client), rnd(32)),
     async make(kind, n) {
       const seq = 2 + n;
       switch (kind) {

@@ -256,13 +256,22 @@ const PROPERTIES: Record<PropertyName, () => void> = {
                 reports.push(rep);
                 return rep;
               };
-              const g = startEntryGossip(fake.node, t.ledger, TOPIC);
+              // One message at a time here: no predecessor is being judged concurrently, so no wait.
+              const g = startEntryGossip(fake.node, t.ledger, TOPIC, undefined, { links: { waitMs: 0 } });
               let storedAny = false;
               try {
                 const v = fake.topicValidators.get(TOPIC)!;
                 const before = await observe(t.ledger, t.store);
                 const forksBefore = t.ledger.forks().length;
                 const pre = verdict.ok ? await t.ledger.precheck(verdict.h) : 'unknown';
+                // Gossip forwards only entries whose prev is the stored entry at seq - 1 (or seq 1).
+                const linked =
+                  verdict.ok &&
+                  (verdict.h.entry.seq === 1 ||
+                    toHex(
+                      (await t.store.getEntry(toHex(verdict.h.entry.author), verdict.h.entry.seq - 1))?.hash ??
+                        new Uint8Array(0)
+                    ) === toHex(verdict.h.entry.prev));
                 const res = await timed(`gossip ${m.kind}`, async () => {
                   const x = await v(peer('fuzz'), msg(r.bytes));
                   await g.settled();
@@ -271,9 +280,10 @@ const PROPERTIES: Record<PropertyName, () => void> = {
                 const duplicate = verdict.ok && r.prefix.some((h) => toHex(h.hash) === toHex(verdict.h.hash));
                 // A signed entry this node can judge and the causal rules refuse is Ignored (not
                 // forwarded, the carrier not blamed); the ledger must then refuse it too.
-                const causallyRefused = verdict.ok && !duplicate && pre === 'refused';
+                const unlinked = verdict.ok && !duplicate && !linked;
+                const causallyRefused = verdict.ok && !duplicate && linked && pre === 'refused';
                 const expected =
-                  duplicate || causallyRefused
+                  duplicate || unlinked || causallyRefused
                     ? TopicValidatorResult.Ignore
                     : verdict.ok
                       ? TopicValidatorResult.Accept
@@ -302,7 +312,8 @@ const PROPERTIES: Record<PropertyName, () => void> = {
                     g.stats.accepted +
                     g.stats.rejected +
                     g.stats.duplicates +
-                    g.stats.causalIgnored
+                    g.stats.causalIgnored +
+                    g.stats.unlinked
                 ).toBeGreaterThan(0);
               } finally {
                 g.stop();

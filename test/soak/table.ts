@@ -7,10 +7,8 @@
 // - Relay failover (point 2): S2 (test/e2e/faults-relay.spec.ts) starts one RelayProcess; once the
 //   app takes several relays, start two (other ports, `--relays` naming each other), kill one,
 //   and check the tabs move to the other; the criterion stays as it is.
-// - Peer scoring and bans: S5 and S11 (test/e2e/faults-hostile.spec.ts) record
-//   `s.pending('banned within 10 messages' | 'the attackers scored below the graylist')`; replace
-//   each with `s.check(...)` on what the new code exposes (a node's ban list in status(), the
-//   relay's scores in /metrics). Until then the soak reports those rows as `partial`, not `pass`.
+// - Peer scoring and bans: S5 and S11 (test/e2e/faults-hostile.spec.ts) check the relay's bans,
+//   chain-link refusals (relay/entry-links.ts) and per-IP abuse score (relay/ip-abuse.ts) in /metrics.
 // - Relay mesh and archive: no row yet.
 
 export interface ScenarioDef {

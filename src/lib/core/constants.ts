@@ -155,3 +155,18 @@ export const LEDGER_VERIFY_CONCURRENCY = 256;
 export const STORAGE_TIMEOUT_BASE_MS = 15_000;
 export const STORAGE_TIMEOUT_PER_ENTRY_MS = 1;
 export const STORAGE_TIMEOUT_PER_MIB_MS = 1_000;
+
+/** Gossip chain links: authors whose recent entry hashes are remembered (least recently used forgotten). */
+export const LINKS_MAX_AUTHORS = 16_384;
+/** Gossip chain links: recent seqs remembered per author (the head and a few below it, for late arrivals and fork twins). */
+export const LINKS_WINDOW_SEQS = 8;
+/** Gossip chain links: distinct hashes remembered per (author, seq): the entry and its fork twin. */
+export const LINKS_HASHES_PER_SEQ = 2;
+/** Gossip chain links: how long an entry may wait for its predecessor to be judged first, ms. */
+export const LINKS_WAIT_MS = 500;
+/** Gossip chain links: entries waiting for a predecessor at once; more are judged unlinked at once. */
+export const LINKS_MAX_WAITING = 512;
+/** Gossip chain links: entries marked as being judged at once (their successors wait for the verdict). */
+export const LINKS_MAX_INFLIGHT = 8192;
+/** Gossip chain links: verified gap entries remembered until their predecessor is learnt (then they link). */
+export const LINKS_MAX_PARKED = 4096;

@@ -367,6 +367,18 @@ export class Ledger {
     }
   }
 
+  /**
+   * Hex hashes of the entries held at (author, seq): the stored entry, or a head bootstrapped
+   * from a light snapshot; empty when none. For gossip: an entry is forwarded only when its
+   * `prev` is one of these at seq - 1 (core/chain-links.ts).
+   */
+  async entryHashes(author: string, seq: number): Promise<string[]> {
+    const h = this.feeds.recentEntry(author, seq) ?? (await this.store.getEntry(author, seq));
+    if (h !== undefined) return [toHex(h.hash)];
+    const head = this.feeds.head(author);
+    return head !== undefined && head.seq === seq ? [head.hash] : [];
+  }
+
   // ---- maintenance ----
 
   /** Stores the current state with the heads it covers; replay starts from there. */

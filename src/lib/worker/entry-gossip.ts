@@ -3,8 +3,12 @@
 // Rejected (not forwarded, and gossipsub lowers the score of its signed originator; junk that a
 // relay or another peer merely carried is Ignored instead, see platform/gossip-origin.ts), entries this node already
 // stored or cannot take right now are Ignored (not forwarded, no penalty), and only verified
-// entries are Accepted, forwarded and queued for the ledger. Filling gaps left by missed
-// messages is the sync protocol's job, not this module's.
+// entries are Accepted, forwarded and queued for the ledger. Gossip carries only entries that
+// link (core/chain-links.ts): an entry whose `prev` is not the entry known here at seq - 1, or
+// whose predecessor is unknown here (beyond the known head + 1), is Ignored: not forwarded, the
+// carrier not penalised. A gap's entry is still handed to the ledger, which holds it as pending
+// (bounded) and asks the sync driver for the missing range (hooks.onPending): filling gaps is
+// the sync protocol's job, and the held entry is applied once its predecessor arrives.
 import { TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub';
 import type { PeerId } from '@libp2p/interface';
 import { blameOrigin, originOf, type OriginBlame } from '../platform/gossip-origin.js';
@@ -12,6 +16,7 @@ import { errorCode } from '../core/peers/offences.js';
 import { toHex } from '../core/bytes.js';
 import { GOSSIP_INGEST_BATCH, GOSSIP_MAX_QUEUED, GOSSIP_SEEN_HASHES, GOSSIP_TRACKED_PEERS } from '../core/constants.js';
 import { decodeEntry, encodeEntry, verifyEntry } from '../core/entry.js';
+import { ChainLinks, type ChainLinksOptions } from '../core/chain-links.js';
 import type { Ledger } from '../core/ledger.js';
 import type { HashedEntry } from '../core/types.js';
 
@@ -29,6 +34,8 @@ export interface GossipLimits {
   seenHashes: number;
   /** Peers tracked in rejectedByPeer. */
   trackedPeers: number;
+  /** Chain-link memory and wait (core/chain-links.ts); the ledger is its lookup. */
+  links?: Partial<Omit<ChainLinksOptions, 'lookup'>>;
 }
 
 export const GOSSIP_DEFAULTS: GossipLimits = {
@@ -53,6 +60,8 @@ export interface GossipStats {
   dropped: number;
   /** Validly signed but refused by the causal rules here (Ledger.precheck): Ignored, not forwarded. */
   causalIgnored: number;
+  /** Validly signed but not linking to the entry known here at seq - 1: Ignored, not forwarded (a gap's entry is held by the ledger as pending). */
+  unlinked: number;
   /** Accepted entries the ledger refused (e.g. broken chain) or could not store. */
   ingestFailed: number;
   /** Rejected messages per originating peer id (signed `from`); bounded, the least recently updated peer goes first. */
@@ -97,10 +106,12 @@ export function startEntryGossip(
     duplicates: 0,
     dropped: 0,
     causalIgnored: 0,
+    unlinked: 0,
     ingestFailed: 0,
     rejectedByPeer: new Map()
   };
   const seen = new Set<string>(); // insertion order = age
+  const links = new ChainLinks({ ...lim.links, lookup: (a, seq) => ledger.entryHashes(a, seq) });
   const queue: HashedEntry[] = [];
   let inProgress = 0; // being verified, queued or being ingested
   let draining: Promise<void> | undefined;
@@ -153,14 +164,33 @@ export function startEntryGossip(
     }
     inProgress++;
     let queued = false;
+    let learnt = false;
+    let judged: ((accepted: boolean) => void) | undefined;
+    const hold = (h: HashedEntry): void => {
+      queue.push(h);
+      queued = true;
+      draining ??= drain();
+    };
     try {
       const h = decodeEntry(msg.data, maxBytes);
       if (seen.has(toHex(h.hash))) {
         stats.duplicates++;
         return ignore;
       }
+      // Marked before any await, so a successor judged meanwhile waits for this verdict.
+      const author = toHex(h.entry.author);
+      judged = links.begin(author, h.entry.seq, toHex(h.hash));
       // The ledger's own checks, so what is forwarded is what every honest ledger accepts.
       await verifyEntry(h.entry, ledger.networkId, ledger.genesis);
+      // Only entries that link to what this node knows are forwarded. An unknown predecessor (a
+      // gap) is held here by the ledger (bounded pending, and it asks sync for the gap) but not
+      // forwarded; a prev naming another entry than the one known here is dropped.
+      const link = await links.check(author, h.entry.seq, toHex(h.entry.prev));
+      if (link !== 'links') {
+        stats.unlinked++;
+        if (link === 'gap' && !stopped) hold(h);
+        return ignore;
+      }
       // Validly signed but refused by the causal rules (when this node can judge): not forwarded.
       // Ignored, not rejected: the peer that carried it (often the relay) is not to blame.
       if ((await ledger.precheck(h)) === 'refused') {
@@ -169,13 +199,13 @@ export function startEntryGossip(
       }
       if (stopped) return ignore;
       stats.accepted++;
-      queue.push(h);
-      queued = true;
-      draining ??= drain();
+      learnt = true;
+      hold(h);
       return { verdict: TopicValidatorResult.Accept };
     } catch (err) {
       return reject(peer, msg, errorCode(err));
     } finally {
+      judged?.(learnt);
       if (!queued) inProgress--;
     }
   };
@@ -186,6 +216,7 @@ export function startEntryGossip(
   pubsub.subscribe(topic);
   const offAppend = ledger.onAppend((h, origin) => {
     remember(toHex(h.hash));
+    links.learn(toHex(h.entry.author), h.entry.seq, toHex(h.hash));
     if (origin !== 'local') return;
     pubsub.publish(topic, encodeEntry(h.entry)).then(
       () => stats.published++,
