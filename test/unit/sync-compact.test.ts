@@ -108,6 +108,25 @@ describe('compact listings: exact under author-tag collisions', () => {
     expect(run.bytesAtoB + run.bytesBtoA).toBeLessThan(700);
   });
 
+  it('the initiator lists a differing subtree of up to 32 heads at once (saves a round trip); the responder opens it', () => {
+    const rand = mulberry32(SEED + 3);
+    const heads = Array.from({ length: 6000 }, () => randomHead(rand));
+    const under = (p: string) => heads.filter((h) => h.author.startsWith(p)).length;
+    // A feed whose depth-2 subtree is an inner node (> 16 heads) small enough to list (<= 32).
+    const i = heads.findIndex((h) => under(h.author.slice(0, 2)) > 16 && under(h.author.slice(0, 2)) <= 32);
+    expect(i).toBeGreaterThanOrEqual(0);
+    const other = heads.map((h, k) => (k === i ? { ...h, seq: h.seq + 1, hash: toHex(randomBytes(32, rand)) } : h));
+    // Eager begin: the initiator describes depths 0 and 2 (messages 1 and 3); its listing at
+    // depth 2 is answered in message 4.
+    const eager = runExchange(HeadsTree.from(heads), HeadsTree.from(other), rand);
+    expect(sortDiffs(eager.a)).toEqual(expectedDiffs(heads, other));
+    expect(eager.lastWithNodes).toBe(4);
+    // Lazy begin: the responder describes depth 2 (message 4) and opens it as usual.
+    const lazy = runExchange(HeadsTree.from(heads), HeadsTree.from(other), rand, undefined, false);
+    expect(sortDiffs(lazy.a)).toEqual(expectedDiffs(heads, other));
+    expect(lazy.lastWithNodes).toBe(6);
+  });
+
   it('pairs only tags unique on both sides', () => {
     expect([...pairByTag([1, 2, 2, 3], [3, 2, 1, 1])]).toEqual([[3, 0]]);
     expect([...pairByTag([5], [5])]).toEqual([[0, 0]]);

@@ -26,6 +26,12 @@ export const SYNC_SALT_TAG = 'tabula/sync-salt/v1\u0000';
 
 /** Wire: largest sync message accepted (decoders refuse larger before parsing). */
 export const SYNC_MAX_MESSAGE_BYTES = 1024 * 1024 + 4096;
+/**
+ * Compare: when at most this many subtrees differ in one step, each is listed (compact items)
+ * up to SYNC_LIST_MAX_FEW heads instead of opened (a sender's choice; any listing is valid).
+ */
+export const SYNC_FEW_DIFFERING = 4;
+export const SYNC_LIST_MAX_FEW = 32;
 /** Largest compare step this node builds (further entries go in later steps). */
 export const SYNC_MAX_STEP_BYTES = 48 * 1024;
 /** Wire: entries (nodes) in one compare message. */

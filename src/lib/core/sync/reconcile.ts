@@ -35,7 +35,9 @@ import {
   MERKLE_LEAF_MAX,
   MERKLE_MAX_DEPTH,
   SYNC_EXCHANGE_TIMEOUT_MS,
+  SYNC_FEW_DIFFERING,
   SYNC_FINGERPRINT_BYTES,
+  SYNC_LIST_MAX_FEW,
   SYNC_MAX_COMPARE_ENTRIES,
   SYNC_MAX_ITEMS_PER_ENTRY,
   SYNC_MAX_STEP_BYTES,
@@ -135,7 +137,7 @@ export class Exchange {
   ): { exchange: Exchange; begin: BeginMsg } {
     const own = opts.random(SYNC_SALT_BYTES);
     const x = new Exchange(tree, xid, true, exchangeSalt(own, peerSalt), opts);
-    if (eager) x.describe('');
+    if (eager) x.describeAll(['']);
     const nodes = x.queue.splice(0);
     x.turnsOut++;
     return { exchange: x, begin: { t: 'begin', xid, salt: own, root: tree.rootHash(), nodes } };
@@ -158,8 +160,8 @@ export class Exchange {
       x.turnsOut++;
       return { exchange: x, reply: { t: 'reply', xid: begin.xid, equal: true, nodes: [], end: true } };
     }
-    if (begin.nodes.length === 0) x.describe('');
-    for (const n of begin.nodes) x.process(n);
+    if (begin.nodes.length === 0) x.describeAll(['']);
+    x.processAll(begin.nodes);
     const { nodes, end } = x.takeTurn();
     return { exchange: x, reply: { t: 'reply', xid: begin.xid, equal: false, nodes, end } };
   }
@@ -193,7 +195,7 @@ export class Exchange {
     this.turnsIn++;
     this.nextIn += 2;
     this.lastActivity = this.opts.now();
-    for (const n of msg.nodes) this.process(n);
+    this.processAll(msg.nodes);
     if (msg.end && this.queue.length === 0 && this.sentEnd) {
       this.done = true;
       return null;
@@ -240,10 +242,29 @@ export class Exchange {
     this.diffs.set(author, { author, mine: m, theirs: theirSeq, fork: theirSeq > 0 && m === theirSeq });
   }
 
-  /** My subtree at `path` differs from theirs: list it compactly when small, else open it. */
-  private describe(path: string): void {
-    if (this.tree.count(path) <= MERKLE_LEAF_MAX || path.length >= MERKLE_MAX_DEPTH) this.list(path);
-    else this.open(path);
+  /** Processes a step's nodes, then describes the differing subtrees they revealed. */
+  private processAll(nodes: CompareNode[]): void {
+    const differing: string[] = [];
+    for (const n of nodes) this.process(n, differing);
+    this.describeAll(differing);
+  }
+
+  /**
+   * My subtrees at `paths` differ from theirs: list each compactly when small, else open it.
+   * "Small" is a leaf (MERKLE_LEAF_MAX heads), except in the initiator's steps when at most
+   * SYNC_FEW_DIFFERING subtrees differ: then up to SYNC_LIST_MAX_FEW heads. The initiator sends
+   * the odd messages (begin = 1); a listing in an odd message is answered in an even one, which
+   * closes a round trip, whereas opening it would be answered by a listing in an even message and
+   * an answer one half round trip later. So at 1M feeds one difference takes 3 round trips
+   * whether its leaf sits at depth 4 or 5, for ~200 more bytes; the responder never lists early,
+   * since that would cost bytes and save no round trip.
+   */
+  private describeAll(paths: string[]): void {
+    const max = this.initiator && paths.length <= SYNC_FEW_DIFFERING ? SYNC_LIST_MAX_FEW : MERKLE_LEAF_MAX;
+    for (const path of paths) {
+      if (this.tree.count(path) <= max || path.length >= MERKLE_MAX_DEPTH) this.list(path);
+      else this.open(path);
+    }
   }
 
   private open(path: string): void {
@@ -281,14 +302,14 @@ export class Exchange {
       this.queue.push({ k: 'final', path, items: items.slice(i, i + FINAL_CHUNK) });
   }
 
-  private process(n: CompareNode): void {
-    if (n.k === 'children') return this.onChildren(n.path, n.fps);
+  private process(n: CompareNode, differing: string[]): void {
+    if (n.k === 'children') return this.onChildren(n.path, n.fps, differing);
     if (n.k === 'items') return this.onItems(n.path, n.items);
     if (n.k === 'answer') return this.onAnswer(n.path, n.unmatched, n.items);
     for (const it of n.items) this.record(it.author, this.tree.record(it.author), it.seq, it.fp);
   }
 
-  private onChildren(path: string, theirs: (Uint8Array | undefined)[]): void {
+  private onChildren(path: string, theirs: (Uint8Array | undefined)[], differing: string[]): void {
     const mine = this.tree.childHashes(path);
     for (let c = 0; c < mine.length; c++) {
       const p = path + HEX[c];
@@ -297,7 +318,7 @@ export class Exchange {
       if (!t && !m) continue;
       if (t && m && this.fpEquals(m, t)) continue;
       if (!t) this.theyLackAll(p);
-      else this.describe(p);
+      else differing.push(p);
     }
   }
 
