@@ -23,6 +23,10 @@ export interface ExchangeRun {
   messages: number;
   bytesAtoB: number;
   bytesBtoA: number;
+  /** Messages (1-based, begin = 1) up to the last one carrying compare nodes. */
+  lastWithNodes: number;
+  /** `final` nodes sent in answer to an `answer` (tag pairings the lister corrected). */
+  corrections: number;
 }
 
 const wire = <T extends SyncMsg>(m: T): { msg: T; size: number } => {
@@ -44,7 +48,16 @@ export function runExchange(
   const b0 = wire(begin);
   const { exchange: xb, reply } = Exchange.respond(tb, b0.msg, helloSaltB, opts);
   const r0 = wire(reply);
-  const run: ExchangeRun = { a: [], b: [], messages: 2, bytesAtoB: b0.size, bytesBtoA: r0.size };
+  const run: ExchangeRun = {
+    a: [],
+    b: [],
+    messages: 2,
+    bytesAtoB: b0.size,
+    bytesBtoA: r0.size,
+    lastWithNodes: reply.nodes.length > 0 ? 2 : 1,
+    corrections: 0
+  };
+  let answerPaths = new Set(reply.nodes.filter((n) => n.k === 'answer').map((n) => n.path));
   let next: ReplyMsg | CompareMsg | null = r0.msg;
   let toA = true;
   while (next) {
@@ -53,6 +66,9 @@ export function runExchange(
     if (!out) break;
     const w = wire(out);
     run.messages++;
+    if (out.nodes.length > 0) run.lastWithNodes = run.messages;
+    run.corrections += out.nodes.filter((n) => n.k === 'final' && answerPaths.has(n.path)).length;
+    answerPaths = new Set(out.nodes.filter((n) => n.k === 'answer').map((n) => n.path));
     if (toA) run.bytesAtoB += w.size;
     else run.bytesBtoA += w.size;
     next = w.msg;

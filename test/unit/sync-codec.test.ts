@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { decodeSyncMessage, encodeSyncMessage } from '../../src/lib/core/sync/codec.js';
 import type { SyncMsg } from '../../src/lib/core/sync/messages.js';
-import { SYNC_MAX_MESSAGE_BYTES } from '../../src/lib/core/sync/constants.js';
+import { SYNC_MAX_MESSAGE_BYTES, SYNC_PROTOCOL_VERSION } from '../../src/lib/core/sync/constants.js';
 import { mulberry32, randomBytes } from '../helpers/fake-feed.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 
@@ -14,7 +14,7 @@ const fp = () => b(8);
 const samples: SyncMsg[] = [
   {
     t: 'hello',
-    version: 1,
+    version: SYNC_PROTOCOL_VERSION,
     network: b(32),
     role: 'full',
     root: b(32),
@@ -25,7 +25,7 @@ const samples: SyncMsg[] = [
   },
   {
     t: 'hello',
-    version: 1,
+    version: SYNC_PROTOCOL_VERSION,
     network: b(32),
     role: 'light',
     root: b(32),
@@ -43,7 +43,7 @@ const samples: SyncMsg[] = [
     xid: 6,
     salt: b(16),
     root: b(32),
-    nodes: [{ k: 'items', path: '', items: [{ author: '00'.repeat(32), seq: 1, fp: fp() }] }]
+    nodes: [{ k: 'items', path: '', items: [{ tag: 0x1234, seq: 1, fp: fp() }] }]
   },
   { t: 'reply', xid: 5, equal: true, nodes: [], end: true },
   {
@@ -64,10 +64,21 @@ const samples: SyncMsg[] = [
         k: 'items',
         path: 'ab',
         items: [
-          { author: 'ab01' + '0'.repeat(60), seq: 3, fp: fp() },
-          { author: 'ab02' + '0'.repeat(60), seq: 0, fp: new Uint8Array(8) }
+          { tag: 0x0001, seq: 3, fp: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8) },
+          { tag: 0x0001, seq: 3, fp: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 9) },
+          { tag: 0xffff, seq: 2 ** 40, fp: fp() }
         ]
       },
+      {
+        k: 'answer',
+        path: 'abc',
+        unmatched: [true, false, false, true, false, false, false, false, true],
+        items: [
+          { author: 'abc1' + '0'.repeat(60), seq: 3, fp: fp() },
+          { author: 'abc2' + '0'.repeat(60), seq: 0, fp: new Uint8Array(8) }
+        ]
+      },
+      { k: 'answer', path: '0', unmatched: [], items: [] },
       {
         k: 'final',
         path: '0123456789abcdef',

@@ -1,3 +1,4 @@
+import { SYNC_PROTOCOL_VERSION } from '../../src/lib/core/sync/constants.js';
 import { describe, expect, it } from 'vitest';
 import { SyncEngine } from '../../src/lib/core/sync/engine.js';
 import type { SyncReplica } from '../../src/lib/core/sync/replica.js';
@@ -48,7 +49,7 @@ function setup(heads: FeedHead[] = []) {
 const hello = (over: Partial<Extract<SyncMsg, { t: 'hello' }>> = {}): Uint8Array =>
   encodeSyncMessage({
     t: 'hello',
-    version: 1,
+    version: SYNC_PROTOCOL_VERSION,
     network: NET,
     role: 'full',
     root: new HeadsTree().rootHash(),

@@ -152,7 +152,8 @@ describe('Merkle exchange', () => {
     const lazy = runExchange(HeadsTree.from(heads), HeadsTree.from(other), rand, undefined, false);
     expect(sortDiffs(eager.a)).toEqual(sortDiffs(lazy.a));
     expect(eager.a).toHaveLength(2);
-    expect(eager.messages).toBe(lazy.messages - 1);
+    // At least the half round trip of opening the root (more when the initiator lists early, see sync-compact).
+    expect(eager.messages).toBeLessThanOrEqual(lazy.messages - 1);
   });
 
   it('one difference among 20,000 feeds costs a few steps and well under 2 KB', () => {

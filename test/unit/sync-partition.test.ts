@@ -1,3 +1,4 @@
+import { SYNC_PROTOCOL_VERSION } from '../../src/lib/core/sync/constants.js';
 import { describe, expect, it } from 'vitest';
 import { PartitionMonitor } from '../../src/lib/core/sync/partition.js';
 import { SyncEngine } from '../../src/lib/core/sync/engine.js';
@@ -82,7 +83,7 @@ const replica: SyncReplica = {
 const hello = (network = NET) =>
   encodeSyncMessage({
     t: 'hello',
-    version: 1,
+    version: SYNC_PROTOCOL_VERSION,
     network,
     role: 'full',
     root: new HeadsTree().rootHash(),

@@ -2,9 +2,9 @@
 // the protocol (PROTOCOL-sync.md): changing one changes what peers send or accept.
 
 /** Wire: protocol version carried in hello; peers with another version are refused. */
-export const SYNC_PROTOCOL_VERSION = 1;
+export const SYNC_PROTOCOL_VERSION = 2;
 /** Wire: libp2p protocol id template; `<net16>` is the first 16 hex chars of the network id. */
-export const SYNC_PROTOCOL_ID = (net16: string): string => `/tabula/${net16}/sync/1.0.0`;
+export const SYNC_PROTOCOL_ID = (net16: string): string => `/tabula/${net16}/sync/1.1.0`;
 
 /** Wire: Merkle tree fan-out (one hex nibble of the author key per level). */
 export const MERKLE_FANOUT = 16;
@@ -17,13 +17,21 @@ export const MERKLE_LEAF_TAG = 0x00;
 export const MERKLE_INNER_TAG = 0x01;
 /** Wire: bytes of the per-exchange salt contributed by each side. */
 export const SYNC_SALT_BYTES = 16;
-/** Wire: bytes of a salted fingerprint (truncated SHA-256). */
+/** Wire: bytes of a salted fingerprint (SipHash-2-4 output). */
 export const SYNC_FINGERPRINT_BYTES = 8;
+/** Wire: bytes of the author tag of a compact item (the author bytes after the path's bytes). */
+export const SYNC_TAG_BYTES = 2;
 /** Wire: domain tag of the exchange salt derivation. */
 export const SYNC_SALT_TAG = 'tabula/sync-salt/v1\u0000';
 
 /** Wire: largest sync message accepted (decoders refuse larger before parsing). */
 export const SYNC_MAX_MESSAGE_BYTES = 1024 * 1024 + 4096;
+/**
+ * Compare: when at most this many subtrees differ in one step, each is listed (compact items)
+ * up to SYNC_LIST_MAX_FEW heads instead of opened (a sender's choice; any listing is valid).
+ */
+export const SYNC_FEW_DIFFERING = 4;
+export const SYNC_LIST_MAX_FEW = 32;
 /** Largest compare step this node builds (further entries go in later steps). */
 export const SYNC_MAX_STEP_BYTES = 48 * 1024;
 /** Wire: entries (nodes) in one compare message. */

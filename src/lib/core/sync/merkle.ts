@@ -8,16 +8,16 @@
 // a hostile author grinding keys to share a prefix needs ~2^64 work per 16 nibbles, and depth is
 // bounded anyway, so a path is at most 16 levels whatever happens.
 //
-// Stable hashes (plain SHA-256, PROTOCOL-sync.md §2):
+// Stable hashes (plain SHA-256, PROTOCOL.md §11.2):
 //   leaf  = SHA-256(0x00 || for each head by author: author(32) || seq(u64 BE) || hash(32))
 //   inner = SHA-256(0x01 || for each non-empty child c: c(1 byte) || childHash(32))
-// Fingerprints exchanged in a sync are keyed per exchange: fp = SHA-256(salt16 || stableHash)[0..8],
+// Fingerprints exchanged in a sync are keyed per exchange with SipHash-2-4 (a PRF, 64-bit output):
+//   node fp = SipHash-2-4(salt16, stableHash(32)),  head fp = SipHash-2-4(salt16, record(72)),
 // where salt16 = SHA-256(tag || saltA || saltB)[0..16] mixes a fresh random salt of each side.
 // Neither side can choose it alone, so a hostile author cannot prepare two different feed states
-// whose truncated fingerprints collide (that would need 2^64 work per exchange, after the salt is
-// known); the full 32-byte stable root, which is never truncated, is collision resistant as is.
-// (SHA-256 of a 48-byte salt||hash is one compression; it is a keyed PRF of fixed-length input,
-// so the length-extension caveat that motivates HMAC does not apply.)
+// whose fingerprints collide (without the key, a PRF output is unpredictable: each try is a 2^-64
+// guess, made within one exchange only); the full 32-byte stable root, which is never truncated,
+// is collision resistant as is.
 //
 // Maintenance is incremental: set/remove touch one root-to-leaf path (O(depth) nodes, each
 // re-hashed lazily the next time a hash is read), never the whole tree.
@@ -25,6 +25,7 @@ import type { FeedHead } from '../types.js';
 import { fromHex } from '../bytes.js';
 import { sha256 } from '../hash.js';
 import { InvalidHeadsError } from '../errors.js';
+import { sipHash24, sipKey, type SipKey } from './siphash.js';
 import {
   MERKLE_FANOUT,
   MERKLE_INNER_TAG,
@@ -41,10 +42,12 @@ const PATH = /^[0-9a-f]{0,16}$/;
 /** author (32) + seq (u64 BE) + hash (32): one head as hashed in a leaf. */
 export const HEAD_RECORD_BYTES = 72;
 
-interface Rec {
-  head: FeedHead;
-  bytes: Uint8Array;
+/** A head with its 72-byte record (author || seq u64 BE || hash), as hashed in a leaf. */
+export interface HeadRecord {
+  readonly head: FeedHead;
+  readonly bytes: Uint8Array;
 }
+type Rec = HeadRecord;
 
 interface Node {
   count: number;
@@ -144,12 +147,33 @@ export class HeadsTree {
     return { count: recs.length, hash: leafHash(recs) };
   }
 
+  /** Heads under `path`. O(depth), or O(leaf size) for a path inside a leaf. */
+  count(path: string): number {
+    const { node, depth } = this.walk(path);
+    if (!node) return 0;
+    if (depth === path.length) return node.count;
+    let n = 0;
+    for (const a of node.leaf!.keys()) if (a.startsWith(path)) n++;
+    return n;
+  }
+
+  /** The record of `author`'s head, if held. */
+  record(author: string): HeadRecord | undefined {
+    return this.byAuthor.get(author);
+  }
+
   /** Every head under `path`, sorted by author. Cost: the size of that subtree. */
   itemsUnder(path: string): FeedHead[] {
+    return this.recordsUnder(path).map((r) => r.head);
+  }
+
+  /** Every head record under `path`, sorted by author. Cost: the size of that subtree. */
+  recordsUnder(path: string): HeadRecord[] {
     const { node } = this.walk(path);
-    const out: FeedHead[] = [];
-    if (node) this.collect(node, out);
-    return out.filter((h) => h.author.startsWith(path)).sort((a, b) => (a.author < b.author ? -1 : 1));
+    const out: Rec[] = [];
+    if (node) this.collectRecs(node, out);
+    const under = path.length === 0 ? out : out.filter((r) => r.head.author.startsWith(path));
+    return under.sort((a, b) => (a.head.author < b.head.author ? -1 : 1));
   }
 
   /** Stable hashes of the 16 children of `path` (undefined = empty). path must be shorter than the max depth. */
@@ -181,6 +205,11 @@ export class HeadsTree {
   private collect(node: Node, out: FeedHead[]): void {
     if (node.leaf) for (const r of node.leaf.values()) out.push(r.head);
     else for (const c of node.children!) if (c) this.collect(c, out);
+  }
+
+  private collectRecs(node: Node, out: Rec[]): void {
+    if (node.leaf) for (const r of node.leaf.values()) out.push(r);
+    else for (const c of node.children!) if (c) this.collectRecs(c, out);
   }
 
   private hashOf(node: Node): Uint8Array {
@@ -257,10 +286,22 @@ export function exchangeSalt(a: Uint8Array, b: Uint8Array): Uint8Array {
   return sha256(buf).slice(0, SYNC_SALT_BYTES);
 }
 
-/** Salted fingerprint of a 32-byte hash: SHA-256(salt || hash)[0..8]. */
-export function fingerprint(salt: Uint8Array, hash: Uint8Array): Uint8Array {
-  const buf = new Uint8Array(salt.length + hash.length);
-  buf.set(salt, 0);
-  buf.set(hash, salt.length);
-  return sha256(buf).slice(0, SYNC_FINGERPRINT_BYTES);
+/** The per-exchange fingerprint key (SipHash-2-4 key) of an exchange salt (16 bytes). */
+export function fingerprintKey(salt: Uint8Array): SipKey {
+  return sipKey(salt);
+}
+
+/** Salted fingerprint (8 bytes) of a 32-byte node hash or a 72-byte head record: SipHash-2-4(salt, bytes). */
+export function fingerprint(key: SipKey | Uint8Array, bytes: Uint8Array, out?: Uint8Array): Uint8Array {
+  const k = key instanceof Uint32Array ? key : sipKey(key);
+  return sipHash24(k, bytes, 0, bytes.length, out ?? new Uint8Array(SYNC_FINGERPRINT_BYTES), 0);
+}
+
+/**
+ * The tag of an author at a path of `depth` nibbles: the SYNC_TAG_BYTES author bytes that follow
+ * the path's ceil(depth/2) bytes, big-endian (a short author prefix for compact item lists).
+ */
+export function authorTag(record: Uint8Array, depth: number): number {
+  const o = Math.ceil(depth / 2);
+  return (record[o] << 8) | record[o + 1];
 }

@@ -34,19 +34,33 @@ export interface HelloMsg {
 export interface WireItem {
   author: string;
   seq: number;
-  /** Salted fingerprint of the head hash, 8 bytes. */
+  /** Salted fingerprint of the head record (author, seq, hash), 8 bytes. */
+  fp: Uint8Array;
+}
+
+/**
+ * One head in a compact listing (`items`): the author's tag (SYNC_TAG_BYTES = 2 author bytes
+ * after the path's bytes, big-endian), its seq (>= 1) and the salted fingerprint of its record.
+ */
+export interface TagItem {
+  tag: number;
+  seq: number;
   fp: Uint8Array;
 }
 
 /**
  * One node of a compare step:
  * - children: my 16 child fingerprints at `path` (undefined = empty child); reply for differing ones.
- * - items: every head I hold under `path` (a small subtree); reply with a `final`.
+ * - items: every head I hold under `path` (a small subtree), compactly; reply with an `answer`.
+ * - answer: to your `items` at `path`: which of your items I hold no identical head for
+ *   (`unmatched`, one flag per item, in order), and my heads there that you do not hold
+ *   identically (full); you reply with a `final` only if I could not name some of your heads.
  * - final: my heads under `path` that differ from yours (seq 0 = I lack your author); no reply.
  */
 export type CompareNode =
   | { k: 'children'; path: string; fps: (Uint8Array | undefined)[] }
-  | { k: 'items'; path: string; items: WireItem[] }
+  | { k: 'items'; path: string; items: TagItem[] }
+  | { k: 'answer'; path: string; unmatched: boolean[]; items: WireItem[] }
   | { k: 'final'; path: string; items: WireItem[] };
 
 /**

@@ -3,6 +3,8 @@
 // be canonical (shortest form, at most 2^53 - 1).
 import { SyncMalformedError } from './errors.js';
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 export class Reader {
   private pos = 0;
   constructor(
@@ -27,6 +29,15 @@ export class Reader {
   bytes(n: number): Uint8Array {
     if (n > this.remaining) throw this.fail('truncated message');
     const out = this.buf.slice(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  /** The next `n` bytes as lowercase hex (no intermediate copy). */
+  hex(n: number): string {
+    if (n > this.remaining) throw new SyncMalformedError('truncated message');
+    let out = '';
+    for (let i = 0; i < n; i++) out += HEX[this.buf[this.pos + i]];
     this.pos += n;
     return out;
   }

@@ -1,27 +1,43 @@
 // Merkle comparison of two sets of feed heads: a transport-free state machine (messages in,
 // messages out; randomness and clock injected). One Exchange per comparison, on each side.
 //
-// Flow (PROTOCOL-sync.md §4): the initiator sends `begin` (its stable root and salt); the
+// Flow (PROTOCOL.md §11.4): the initiator sends `begin` (its stable root and salt); the
 // responder answers `reply`: `equal` when the roots match (done: one round trip), otherwise its
 // first compare step. Steps then alternate. A step lists nodes:
 //   children(path, 16 salted fps)  → the receiver answers each differing child with `items`
 //                                     (small subtree), `children` (large) or `final` (peer empty);
-//   items(path, all my heads)       → the receiver answers `final`: its differing heads there;
+//   items(path, compact heads)      → the receiver answers `answer`: which of the listed heads it
+//                                     holds no identical head for, and its own differing heads
+//                                     there in full (or `children` when it holds many there);
+//   answer(path, flags, heads)      → the lister now knows every difference there exactly; it
+//                                     answers a `final` naming those of its heads the other side
+//                                     could not pair unambiguously by tag (rare), else nothing;
 //   final(path, my differing heads) → no answer.
 // Every differing node of a level goes in one step, so each half round trip descends a level;
 // equal subtrees are never opened, so the cost grows with differences × depth, not with the
 // number of feeds. The exchange ends after both sides sent a step marked `end` (nothing queued,
 // nothing asked); the output is, per differing author, my head seq and theirs.
-import type { FeedHead } from '../types.js';
-import { bytesEqual, fromHex } from '../bytes.js';
-import type { BeginMsg, CompareMsg, CompareNode, ReplyMsg, WireItem } from './messages.js';
-import { exchangeSalt, fingerprint, type HeadsTree } from './merkle.js';
+//
+// Compact items carry a 2-byte author tag instead of the 32-byte author. The receiver pairs an
+// unmatched listed head with its own unmatched head only when the tag is unique on both sides
+// (provisional); the lister, which knows both the listed authors and the answer's full heads,
+// replays the same pairing and corrects every pairing that is wrong or missing with a `final`.
+// So a tag collision costs at most one more half round trip, never a missed difference.
+
+import { bytesEqual } from '../bytes.js';
+import type { BeginMsg, CompareMsg, CompareNode, ReplyMsg, TagItem, WireItem } from './messages.js';
+import { authorTag, exchangeSalt, fingerprint, fingerprintKey, type HeadRecord, type HeadsTree } from './merkle.js';
+import type { SipKey } from './siphash.js';
+import { compareTagItems } from './codec.js';
+import { pairByTag } from './pairing.js';
 import { SyncProtocolError } from './errors.js';
 import {
   MERKLE_LEAF_MAX,
   MERKLE_MAX_DEPTH,
   SYNC_EXCHANGE_TIMEOUT_MS,
+  SYNC_FEW_DIFFERING,
   SYNC_FINGERPRINT_BYTES,
+  SYNC_LIST_MAX_FEW,
   SYNC_MAX_COMPARE_ENTRIES,
   SYNC_MAX_ITEMS_PER_ENTRY,
   SYNC_MAX_STEP_BYTES,
@@ -49,11 +65,23 @@ export interface ExchangeOptions {
 const FINAL_CHUNK = 256;
 const ZERO_FP = new Uint8Array(SYNC_FINGERPRINT_BYTES);
 const HEX = '0123456789abcdef';
+/** Estimated wire bytes of a node's header (kind, path, counts). */
+const NODE_OVERHEAD = 12;
 
 function nodeBytes(n: CompareNode): number {
-  if (n.k === 'children') return 12 + n.fps.filter(Boolean).length * SYNC_FINGERPRINT_BYTES;
-  return 12 + n.items.length * (32 + 9 + SYNC_FINGERPRINT_BYTES);
+  if (n.k === 'children') return NODE_OVERHEAD + n.fps.filter(Boolean).length * SYNC_FINGERPRINT_BYTES;
+  if (n.k === 'items') return NODE_OVERHEAD + n.items.length * (5 + SYNC_FINGERPRINT_BYTES);
+  const flags = n.k === 'answer' ? n.unmatched.length / 8 : 0;
+  return NODE_OVERHEAD + flags + n.items.length * (32 + 9 + SYNC_FINGERPRINT_BYTES);
 }
+
+/** The tag of a hex author at a path of `depth` nibbles (see authorTag). */
+function tagOfHex(author: string, depth: number): number {
+  const o = 2 * Math.ceil(depth / 2);
+  return parseInt(author.slice(o, o + 4), 16);
+}
+
+const byAuthor = (a: { author: string }, b: { author: string }): number => (a.author < b.author ? -1 : 1);
 
 /** The seqs of `d.author` I lack ([from, to], inclusive), or null. A fork asks for the forked seq. */
 export function missingRange(d: Difference): { from: number; to: number } | null {
@@ -64,9 +92,13 @@ export function missingRange(d: Difference): { from: number; to: number } | null
 export class Exchange {
   readonly xid: number;
   readonly initiator: boolean;
-  private readonly salt: Uint8Array;
+  private readonly key: SipKey;
   private readonly queue: CompareNode[] = [];
   private readonly diffs = new Map<string, Difference>();
+  /** My compact listings awaiting an answer, by path, in wire order. */
+  private readonly listed = new Map<string, HeadRecord[]>();
+  /** Scratch for fingerprints compared and dropped (no allocation). */
+  private readonly scratch = new Uint8Array(SYNC_FINGERPRINT_BYTES);
   private nextIn: number;
   private nextOut: number;
   private sentEnd = false;
@@ -85,7 +117,7 @@ export class Exchange {
   ) {
     this.xid = xid;
     this.initiator = initiator;
-    this.salt = salt;
+    this.key = fingerprintKey(salt);
     this.nextIn = initiator ? 1 : 2;
     this.nextOut = initiator ? 2 : 3;
     this.lastActivity = opts.now();
@@ -105,7 +137,7 @@ export class Exchange {
   ): { exchange: Exchange; begin: BeginMsg } {
     const own = opts.random(SYNC_SALT_BYTES);
     const x = new Exchange(tree, xid, true, exchangeSalt(own, peerSalt), opts);
-    if (eager) x.describe('');
+    if (eager) x.describeAll(['']);
     const nodes = x.queue.splice(0);
     x.turnsOut++;
     return { exchange: x, begin: { t: 'begin', xid, salt: own, root: tree.rootHash(), nodes } };
@@ -113,7 +145,7 @@ export class Exchange {
 
   /**
    * Answers a begin; send the reply. `mySalt` is the salt of my hello to this peer. The exchange
-   * is already done when the roots are equal (one round trip).
+   * is already done when the roots are equal (one round trip). Throws SyncProtocolError.
    */
   static respond(
     tree: HeadsTree,
@@ -128,8 +160,8 @@ export class Exchange {
       x.turnsOut++;
       return { exchange: x, reply: { t: 'reply', xid: begin.xid, equal: true, nodes: [], end: true } };
     }
-    if (begin.nodes.length === 0) x.describe('');
-    for (const n of begin.nodes) x.process(n);
+    if (begin.nodes.length === 0) x.describeAll(['']);
+    x.processAll(begin.nodes);
     const { nodes, end } = x.takeTurn();
     return { exchange: x, reply: { t: 'reply', xid: begin.xid, equal: false, nodes, end } };
   }
@@ -163,7 +195,7 @@ export class Exchange {
     this.turnsIn++;
     this.nextIn += 2;
     this.lastActivity = this.opts.now();
-    for (const n of msg.nodes) this.process(n);
+    this.processAll(msg.nodes);
     if (msg.end && this.queue.length === 0 && this.sentEnd) {
       this.done = true;
       return null;
@@ -191,85 +223,178 @@ export class Exchange {
     return { nodes, end };
   }
 
-  private fp(hash: Uint8Array): Uint8Array {
-    return fingerprint(this.salt, hash);
+  /** Whether the salted fingerprint of `bytes` (node hash or head record) equals `theirs`. */
+  private fpEquals(bytes: Uint8Array, theirs: Uint8Array): boolean {
+    return bytesEqual(fingerprint(this.key, bytes, this.scratch), theirs);
   }
 
-  private wire(h: FeedHead): WireItem {
-    return { author: h.author, seq: h.seq, fp: this.fp(fromHex(h.hash)) };
+  private wire(r: HeadRecord): WireItem {
+    return { author: r.head.author, seq: r.head.seq, fp: fingerprint(this.key, r.bytes) };
   }
 
-  private record(author: string, mine: FeedHead | undefined, theirSeq: number, theirFp: Uint8Array): void {
+  private record(author: string, mine: HeadRecord | undefined, theirSeq: number, theirFp: Uint8Array): void {
     if (!mine && theirSeq === 0) return;
-    if (mine && mine.seq === theirSeq && bytesEqual(this.fp(fromHex(mine.hash)), theirFp)) {
+    if (mine && mine.head.seq === theirSeq && this.fpEquals(mine.bytes, theirFp)) {
       this.diffs.delete(author);
       return;
     }
-    const m = mine?.seq ?? 0;
+    const m = mine?.head.seq ?? 0;
     this.diffs.set(author, { author, mine: m, theirs: theirSeq, fork: theirSeq > 0 && m === theirSeq });
   }
 
-  /** My subtree at `path` differs from theirs: list it when small, else open it. */
-  private describe(path: string): void {
-    const info = this.tree.node(path);
-    if (info.count <= MERKLE_LEAF_MAX || path.length >= MERKLE_MAX_DEPTH) {
-      const items = this.tree
-        .itemsUnder(path)
-        .slice(0, SYNC_MAX_ITEMS_PER_ENTRY)
-        .map((h) => this.wire(h));
-      this.queue.push({ k: 'items', path, items });
-    } else {
-      const fps = this.tree.childHashes(path).map((h) => (h ? this.fp(h) : undefined));
-      this.queue.push({ k: 'children', path, fps });
+  /** Processes a step's nodes, then describes the differing subtrees they revealed. */
+  private processAll(nodes: CompareNode[]): void {
+    const differing: string[] = [];
+    for (const n of nodes) this.process(n, differing);
+    this.describeAll(differing);
+  }
+
+  /**
+   * My subtrees at `paths` differ from theirs: list each compactly when small, else open it.
+   * "Small" is a leaf (MERKLE_LEAF_MAX heads), except in the initiator's steps when at most
+   * SYNC_FEW_DIFFERING subtrees differ: then up to SYNC_LIST_MAX_FEW heads. The initiator sends
+   * the odd messages (begin = 1); a listing in an odd message is answered in an even one, which
+   * closes a round trip, whereas opening it would be answered by a listing in an even message and
+   * an answer one half round trip later. So at 1M feeds one difference takes 3 round trips
+   * whether its leaf sits at depth 4 or 5, for ~200 more bytes; the responder never lists early,
+   * since that would cost bytes and save no round trip.
+   */
+  private describeAll(paths: string[]): void {
+    const max = this.initiator && paths.length <= SYNC_FEW_DIFFERING ? SYNC_LIST_MAX_FEW : MERKLE_LEAF_MAX;
+    for (const path of paths) {
+      if (this.tree.count(path) <= max || path.length >= MERKLE_MAX_DEPTH) this.list(path);
+      else this.open(path);
     }
+  }
+
+  private open(path: string): void {
+    const fps = this.tree.childHashes(path).map((h) => (h ? fingerprint(this.key, h) : undefined));
+    this.queue.push({ k: 'children', path, fps });
+  }
+
+  private list(path: string): void {
+    const recs = this.tree.recordsUnder(path).slice(0, SYNC_MAX_ITEMS_PER_ENTRY);
+    const rows = recs.map((r) => ({ r, it: this.tagItem(r, path.length) }));
+    rows.sort((a, b) => compareTagItems(a.it, b.it));
+    this.listed.set(
+      path,
+      rows.map((x) => x.r)
+    );
+    this.queue.push({ k: 'items', path, items: rows.map((x) => x.it) });
+  }
+
+  private tagItem(r: HeadRecord, depth: number): TagItem {
+    return { tag: authorTag(r.bytes, depth), seq: r.head.seq, fp: fingerprint(this.key, r.bytes) };
   }
 
   /** The peer holds nothing under `path`: every head of mine there is a difference; tell them. */
   private theyLackAll(path: string): void {
-    const mine = this.tree.itemsUnder(path);
-    for (const h of mine) this.record(h.author, h, 0, ZERO_FP);
-    for (let i = 0; i < mine.length; i += FINAL_CHUNK)
-      this.queue.push({ k: 'final', path, items: mine.slice(i, i + FINAL_CHUNK).map((h) => this.wire(h)) });
+    const mine = this.tree.recordsUnder(path);
+    for (const r of mine) this.record(r.head.author, r, 0, ZERO_FP);
+    this.pushFinals(
+      path,
+      mine.map((r) => this.wire(r))
+    );
   }
 
-  private process(n: CompareNode): void {
-    if (n.k === 'children') return this.onChildren(n.path, n.fps);
+  private pushFinals(path: string, items: WireItem[]): void {
+    for (let i = 0; i < items.length; i += FINAL_CHUNK)
+      this.queue.push({ k: 'final', path, items: items.slice(i, i + FINAL_CHUNK) });
+  }
+
+  private process(n: CompareNode, differing: string[]): void {
+    if (n.k === 'children') return this.onChildren(n.path, n.fps, differing);
     if (n.k === 'items') return this.onItems(n.path, n.items);
-    for (const it of n.items) this.record(it.author, this.tree.get(it.author), it.seq, it.fp);
+    if (n.k === 'answer') return this.onAnswer(n.path, n.unmatched, n.items);
+    for (const it of n.items) this.record(it.author, this.tree.record(it.author), it.seq, it.fp);
   }
 
-  private onChildren(path: string, theirs: (Uint8Array | undefined)[]): void {
+  private onChildren(path: string, theirs: (Uint8Array | undefined)[], differing: string[]): void {
     const mine = this.tree.childHashes(path);
     for (let c = 0; c < mine.length; c++) {
       const p = path + HEX[c];
       const t = theirs[c];
       const m = mine[c];
       if (!t && !m) continue;
-      if (t && m && bytesEqual(this.fp(m), t)) continue;
+      if (t && m && this.fpEquals(m, t)) continue;
       if (!t) this.theyLackAll(p);
-      else this.describe(p);
+      else differing.push(p);
     }
   }
 
-  private onItems(path: string, theirs: WireItem[]): void {
-    const mine = this.tree.itemsUnder(path);
-    const theirBy = new Map(theirs.map((it) => [it.author, it]));
-    const out: WireItem[] = [];
-    for (const h of mine) {
-      const t = theirBy.get(h.author);
-      theirBy.delete(h.author);
-      const w = this.wire(h);
-      if (t && t.seq === h.seq && bytesEqual(t.fp, w.fp)) continue;
-      this.record(h.author, h, t?.seq ?? 0, t?.fp ?? ZERO_FP);
-      out.push(w);
+  /**
+   * Their compact listing at `path`: match exactly (tag, seq, fp), pair the rest by unique tag
+   * (provisional until the lister's end), answer with their unmatched flags and my differing
+   * heads. When I hold too many heads there to list in one answer, open the subtree instead.
+   */
+  private onItems(path: string, theirs: TagItem[]): void {
+    if (this.tree.count(path) > SYNC_MAX_ITEMS_PER_ENTRY && path.length < MERKLE_MAX_DEPTH) return this.open(path);
+    const mine = this.tree.recordsUnder(path).slice(0, SYNC_MAX_ITEMS_PER_ENTRY);
+    const unmatched = theirs.map(() => true);
+    const byTag = new Map<number, number[]>();
+    theirs.forEach((t, i) => byTag.set(t.tag, [...(byTag.get(t.tag) ?? []), i]));
+    const mineLeft: HeadRecord[] = [];
+    for (const r of mine) {
+      const tag = authorTag(r.bytes, path.length);
+      fingerprint(this.key, r.bytes, this.scratch);
+      const i = (byTag.get(tag) ?? []).find(
+        (k) => unmatched[k] && theirs[k].seq === r.head.seq && bytesEqual(theirs[k].fp, this.scratch)
+      );
+      if (i === undefined) mineLeft.push(r);
+      else {
+        unmatched[i] = false;
+        this.diffs.delete(r.head.author);
+      }
     }
-    for (const t of theirBy.values()) {
-      if (t.seq === 0) continue;
-      this.record(t.author, undefined, t.seq, t.fp);
-      out.push({ author: t.author, seq: 0, fp: ZERO_FP });
+    const theirLeft = theirs.map((_, i) => i).filter((i) => unmatched[i]);
+    const pairs = pairByTag(
+      theirLeft.map((i) => theirs[i].tag),
+      mineLeft.map((r) => authorTag(r.bytes, path.length))
+    );
+    const paired = new Set<number>();
+    for (const [k, j] of pairs) {
+      const t = theirs[theirLeft[k]];
+      this.record(mineLeft[j].head.author, mineLeft[j], t.seq, t.fp);
+      paired.add(j);
     }
-    out.sort((a, b) => (a.author < b.author ? -1 : 1));
-    for (let i = 0; i < out.length; i += FINAL_CHUNK)
-      this.queue.push({ k: 'final', path, items: out.slice(i, i + FINAL_CHUNK) });
+    mineLeft.forEach((r, j) => paired.has(j) || this.record(r.head.author, r, 0, ZERO_FP));
+    this.queue.push({ k: 'answer', path, unmatched, items: mineLeft.map((r) => this.wire(r)) });
+  }
+
+  /**
+   * Their answer to my listing at `path`: I now know every difference there exactly. Replay
+   * their tag pairing and name, in a final, each of my heads they paired wrongly or not at all
+   * (and, for a wrong pairing, that I lack the author they paired it with).
+   */
+  private onAnswer(path: string, unmatched: boolean[], theirs: WireItem[]): void {
+    const listed = this.listed.get(path);
+    if (!listed || listed.length !== unmatched.length)
+      throw new SyncProtocolError(`answer at "${path}" does not match my listing`);
+    this.listed.delete(path);
+    const mineBy = new Map(listed.map((r) => [r.head.author, r]));
+    const theirBy = new Map(theirs.map((t) => [t.author, t]));
+    for (const t of theirs) this.record(t.author, mineBy.get(t.author), t.seq, t.fp);
+    const left: HeadRecord[] = [];
+    listed.forEach((r, i) => {
+      if (!unmatched[i]) this.diffs.delete(r.head.author);
+      else {
+        left.push(r);
+        if (!theirBy.has(r.head.author)) this.record(r.head.author, r, 0, ZERO_FP);
+      }
+    });
+    const pairs = pairByTag(
+      left.map((r) => authorTag(r.bytes, path.length)),
+      theirs.map((t) => tagOfHex(t.author, path.length))
+    );
+    const fix = new Map<string, WireItem>();
+    left.forEach((r, k) => {
+      const j = pairs.get(k);
+      if (j !== undefined && theirs[j].author === r.head.author) return;
+      fix.set(r.head.author, this.wire(r));
+      const other = j === undefined ? undefined : theirs[j].author;
+      if (other !== undefined && !fix.has(other) && !mineBy.has(other))
+        fix.set(other, { author: other, seq: 0, fp: ZERO_FP });
+    });
+    this.pushFinals(path, [...fix.values()].sort(byAuthor));
   }
 }
