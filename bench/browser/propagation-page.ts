@@ -34,7 +34,8 @@ export interface PropagationApi {
   yjsPeers(): number;
   /**
    * `count` writes, one every `periodMs` from now; resolves once all were committed. For Tabula
-   * also the time from each put to its acknowledgement (signed and durable in this node), ms.
+   * also the time from each put to its acknowledgement (signed and durable in this node), ms, by
+   * write index (NaN: failed).
    */
   write(system: System, round: number, count: number, periodMs: number, padBytes: number): Promise<WriteResult>;
   /** Writes of other devices applied here since the last take, then forgets them. */
@@ -106,7 +107,7 @@ async function write(
   const pad = 'x'.repeat(padBytes);
   const acks: Promise<unknown>[] = [];
   let failed = 0;
-  const ackMs: number[] = [];
+  const ackMs = new Array<number>(count).fill(NaN);
   const start = performance.now();
   for (let i = 0; i < count; i++) {
     const wait = start + i * periodMs - performance.now();
@@ -115,7 +116,7 @@ async function write(
     const value: WriteValue = { t: now(), d: me, p: pad };
     if (system === 'tabula') {
       const put = window.tabula!.put(key, value);
-      acks.push(put.then(() => ackMs.push(now() - value.t)).catch(() => failed++));
+      acks.push(put.then(() => (ackMs[i] = now() - value.t)).catch(() => failed++));
     } else map.set(key, value);
   }
   await Promise.all(acks);

@@ -24,7 +24,7 @@ import { WorkerCdp, pageProfiler, topSelf, topTotal } from './worker-cdp.js';
 const SIGNALING_PORT = Number(process.env.BENCH_SIGNALING_PORT ?? 18395);
 const WRITES_PER_SEC = 5;
 /** Seconds of writing per round; two rounds per system (BENCH_SCALE multiplies). */
-const ROUND_SECONDS = Number(process.env.BENCH_PROPAGATION_SECONDS ?? 15);
+const ROUND_SECONDS = Number(process.env.BENCH_PROPAGATION_SECONDS ?? 10);
 const PAD_BYTES = 200;
 const CONNECT_TIMEOUT_MS = Number(process.env.BENCH_CONNECT_TIMEOUT_MS ?? 90_000);
 const DRAIN_TIMEOUT_MS = 20_000;
@@ -160,6 +160,8 @@ async function waitConnected(devices: Device[]): Promise<string[]> {
 interface RoundResult {
   /** Tabula: put → acknowledged (signed, durable) at the writer, ms. */
   ackMs: number[];
+  /** Tabula: acknowledged at the writer → applied at another device, ms (latency minus the ack). */
+  afterAckMs: number[];
   writes: number;
   expected: number;
   latencies: number[];
@@ -197,17 +199,22 @@ async function round(devices: Device[], system: System, index: number, count: nu
     await new Promise((r) => setTimeout(r, 250));
   }
   const latencies: number[] = [];
+  const afterAckMs: number[] = [];
   got.forEach((list, i) => {
     const seen = new Set<string>();
     for (const a of list) {
       if (seen.has(a.key)) continue;
       seen.add(a.key);
-      const writer = Number(a.key.slice(prefix.length).split('-')[0]);
-      latencies.push(a.at - devices[i].offsetMs - (a.sentAt - devices[writer].offsetMs));
+      const [writer, n] = a.key.slice(prefix.length).split('-').map(Number);
+      const ms = a.at - devices[i].offsetMs - (a.sentAt - devices[writer].offsetMs);
+      latencies.push(ms);
+      const ack = results[writer].ackMs[n];
+      if (Number.isFinite(ack)) afterAckMs.push(ms - ack);
     }
   });
   return {
-    ackMs: results.flatMap((r) => r.ackMs),
+    ackMs: results.flatMap((r) => r.ackMs).filter(Number.isFinite),
+    afterAckMs,
     writes: k * count,
     expected: k * expectedPer,
     latencies,
@@ -265,7 +272,7 @@ export function formatLatency(rows: LatencyRow[], notes: string[]): string {
   return lines.join('\n');
 }
 
-/** CPU profiles (1 ms sampling) of device 0's node worker and main thread during one more Tabula round. */
+/** CPU profiles (1 ms sampling) of device 0's node worker and main thread during one more, shorter Tabula round. */
 async function profileRound(devices: Device[], count: number): Promise<Record<string, string[]>> {
   const d = devices[0];
   const targets = {
@@ -273,7 +280,7 @@ async function profileRound(devices: Device[], count: number): Promise<Record<st
     'app page main thread': await pageProfiler(d.context, d.page)
   };
   for (const p of Object.values(targets)) await p.startProfile();
-  await round(devices, 'tabula', ROUNDS.length, count);
+  await round(devices, 'tabula', ROUNDS.length, Math.ceil(count / 2));
   const out: Record<string, string[]> = {};
   for (const [name, p] of Object.entries(targets)) {
     const profile = await p.stopProfile();
@@ -307,8 +314,10 @@ async function workload(
     const by: Record<System, RoundResult[]> = { tabula: [], 'y-webrtc': [] };
     for (const [i, s] of ROUNDS.entries()) by[s].push(await round(devices, s, i, count));
     const acks = by.tabula.flatMap((r) => r.ackMs);
+    const afterAck = by.tabula.flatMap((r) => r.afterAckMs);
     notes.push(
-      `Tabula put → acknowledged at the writer (signed, stored in its IndexedDB): median ${num(quantile(acks, 0.5))} ms, p99 ${num(quantile(acks, 0.99))} ms`
+      `Tabula, split: put → acknowledged at the writer (signed, durable in its IndexedDB, strict) median ${num(quantile(acks, 0.5))} ms, p99 ${num(quantile(acks, 0.99))} ms; ` +
+        `acknowledged → applied at another device (gossip, verify, store, Yjs, event to the page; may start before the ack is seen) median ${num(quantile(afterAck, 0.5))} ms, p99 ${num(quantile(afterAck, 0.99))} ms`
     );
     const failed = by.tabula.reduce((s, r) => s + r.failed, 0);
     if (failed > 0) notes.push(`${failed} Tabula writes failed`);
@@ -323,9 +332,13 @@ async function workload(
   }
 }
 
-/** Row 1 for each tab count (BENCH_PROPAGATION_TABS, default 2,4,8); the relay must be serving `base`. */
+/**
+ * Row 1 for each tab count: BENCH_PROPAGATION_TABS, default 2 and 4, plus 8 at BENCH_SCALE ≥ 2
+ * (8 browsers on this 2-core machine take minutes and Tabula falls far behind; see the README).
+ * The relay must be serving `base`.
+ */
 export async function row1(base: string, scale: number): Promise<PropagationRun> {
-  const tabCounts = (process.env.BENCH_PROPAGATION_TABS ?? '2,4,8').split(',').map(Number);
+  const tabCounts = (process.env.BENCH_PROPAGATION_TABS ?? (scale >= 2 ? '2,4,8' : '2,4')).split(',').map(Number);
   const signaling = await startSignaling();
   const out: PropagationRun = { rows: [], tables: [], profiles: {} };
   try {
