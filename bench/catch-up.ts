@@ -181,7 +181,6 @@ export async function catchUp(n: number, authors: number, missing: number): Prom
     t.bytes += framed;
     if (msg.t === 'entries') r.entryBytesCarried += msg.entries.reduce((s, e) => s + e.length, 0);
     if (msg.t === 'begin' || msg.t === 'compare') r.roundTripsMerkle++;
-    if (process.env.BENCH_DEBUG) console.log(Math.round(performance.now()), dir, msg.t, framed);
   };
   const engineOf = (ledger: Ledger, send: (bytes: Uint8Array) => void): SyncEngine =>
     new SyncEngine({
@@ -228,6 +227,22 @@ export async function catchUp(n: number, authors: number, missing: number): Prom
 
 const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
 
+/**
+ * Where the bytes beyond the missing entries went: entries sent again (a range asked twice, e.g.
+ * after its request timed out), the framing of `entries` messages, range requests, Merkle steps.
+ */
+function overhead(r: CatchUpResult): string {
+  const t = (k: string): number => r.byType[k]?.bytes ?? 0;
+  const merkle = t('hello') + t('begin') + t('reply') + t('compare') + t('error');
+  const parts: [string, number][] = [
+    ['entries sent more than once', r.entryBytesCarried - r.missingBytes],
+    ['entries-message framing', t('entries') - r.entryBytesCarried],
+    ['range requests (get)', t('get')],
+    ['hello and Merkle steps', merkle]
+  ];
+  return parts.map(([k, b]) => `${k} ${kib(b)} (${((100 * b) / r.missingBytes).toFixed(1)}%)`).join(', ');
+}
+
 /** Markdown table of one result, ready to print. */
 export function formatCatchUp(r: CatchUpResult): string {
   const sync = r.toA + r.toB;
@@ -235,6 +250,7 @@ export function formatCatchUp(r: CatchUpResult): string {
     `## Row 6, catch-up after ${r.missing} missed entries: n = ${r.n}, ${r.authors} authors (the tail of every feed)`,
     `- ${r.caughtUp ? 'caught up' : 'did NOT catch up'} in ${r.ms.toFixed(0)} ms, ${r.messages} messages, ${r.roundTripsMerkle} Merkle steps sent by the initiator`,
     `- missing entries' encoded size ${kib(r.missingBytes)} (${(r.missingBytes / r.missing).toFixed(0)} B each); entry bytes carried ${kib(r.entryBytesCarried)}`,
+    `- overhead over the missing entries: ${overhead(r)}`,
     '',
     '| variant | B → A | A → B | total | ratio to the missing entries | ratio to refetching everything |',
     '|---|---|---|---|---|---|',

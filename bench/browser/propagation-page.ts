@@ -21,11 +21,12 @@ export interface WriteResult {
   ackMs: number[];
 }
 
-interface WriteValue {
+/** A type, not an interface: it must fit JsonValue's index signature. */
+type WriteValue = {
   t: number;
   d: number;
   p: string;
-}
+};
 
 export interface PropagationApi {
   /** Subscribes to both systems and joins the y-webrtc room (no ICE servers: loopback only). */
