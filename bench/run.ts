@@ -4,7 +4,8 @@
 // Then the browser benchmarks (bench/browser/: real Chromium, loopback only; BENCH_BROWSER=0
 // skips them), and the results file bench/results/<date>-<commit>.json.
 // Never a test: exits non-zero only when a benchmark could not run. BENCH_1M=1 adds the
-// n = 1,000,000 reconciliation rows (slow).
+// n = 1,000,000 reconciliation rows (slow). Row 6 (catch-up bytes, bench/catch-up.ts) runs here,
+// in Node, over a real sync session.
 import '../src/lib/platform/polyfills.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -28,19 +29,28 @@ console.log('\n# Ledger.put vs its parts');
 await import('./ledger-writes.js');
 console.log('\n# Reconciliation of feed heads (Merkle vs naive, state vector, rateless IBLT, negentropy)');
 await import('./reconcile.js');
+console.log(
+  '\n# Catch-up after missed entries (row 6: sync bytes vs the missing entries and vs refetching everything)'
+);
+const { runCatchUp } = await import('./catch-up.js');
+const catchUp = await runCatchUp();
 console.log = log;
 
-const nodeLog = join(mkdtempSync(join(tmpdir(), 'tabula-bench-')), 'node.txt');
+const tmp = mkdtempSync(join(tmpdir(), 'tabula-bench-'));
+const nodeLog = join(tmp, 'node.txt');
 writeFileSync(nodeLog, printed.join('\n') + '\n');
+// Structured Node results, merged into the results file by the browser half (or written below).
+const nodeJson = join(tmp, 'node.json');
+writeFileSync(nodeJson, JSON.stringify({ catchUp }));
 if (process.env.BENCH_BROWSER === '0') {
   console.log(
-    `\nbench: browser benchmarks skipped (BENCH_BROWSER=0); results in ${writeResults({ machine: info, nodeOutput: printed.join('\n') })}`
+    `\nbench: browser benchmarks skipped (BENCH_BROWSER=0); results in ${writeResults({ machine: info, catchUp, nodeOutput: printed.join('\n') })}`
   );
 } else {
   console.log('\n# Browser benchmarks (real Chromium; BENCH_BROWSER=0 skips them)');
   const r = spawnSync('bash', ['bench/browser/run.sh'], {
     stdio: 'inherit',
-    env: { ...process.env, BENCH_NODE_LOG: nodeLog }
+    env: { ...process.env, BENCH_NODE_LOG: nodeLog, BENCH_NODE_JSON: nodeJson }
   });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }

@@ -5,7 +5,7 @@
 // Run inside a loopback-only namespace: bash bench/browser/run.sh (npm run bench does).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { machine, writeResults } from '../results.js';
 import { appPuts, openApp } from './app-writes.js';
@@ -16,12 +16,12 @@ import type { BenchOutput, Series } from './protocol.js';
 import { HTTP_PORT, ensureBuilds, startRelay, stopRelay } from './server.js';
 import { formatTable, summarize, type ResultRow } from './stats.js';
 import { VALUE_BYTES } from './writes.js';
+import { routeBench } from './bench-route.js';
+import { row1, type PropagationRun } from './propagation.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../test/e2e/chromium.js';
 
 const BASE = `http://127.0.0.1:${HTTP_PORT}`;
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
-const BENCH_ROOT = join(process.cwd(), 'build-tests', 'bench');
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript' };
 const scaled = (n: number) => Math.max(1, Math.round(n * SCALE));
 /** BENCH_ROWS=3,4 runs only those rows (3: writes and the heap after them, 4: ingest, 7: join); default all. */
 const ROWS = new Set((process.env.BENCH_ROWS ?? '3,4,7').split(',').map((r) => r.trim()));
@@ -45,20 +45,7 @@ async function launch(): Promise<BrowserContext> {
 
 async function openBenchPage(context: BrowserContext): Promise<Page> {
   const page = await context.newPage();
-  await context.route('**/__bench/**', async (route) => {
-    const path = new URL(route.request().url()).pathname.replace('/__bench/', '');
-    const file = join(BENCH_ROOT, path === '' ? 'index.html' : path);
-    if (!file.startsWith(BENCH_ROOT)) return route.fulfill({ status: 403 });
-    try {
-      return route.fulfill({
-        body: readFileSync(file),
-        contentType: TYPES[extname(file)] ?? 'application/octet-stream'
-      });
-    } catch (e) {
-      console.error(`[bench page] cannot serve ${file}: ${String(e)}`);
-      return route.fulfill({ status: 404 });
-    }
-  });
+  await routeBench(context);
   page.on('pageerror', (err) => console.error(`[bench page error] ${err.message}`));
   page.on('console', (m) => m.type() === 'error' && console.error(`[bench page] ${m.text()} ${m.location().url}`));
   if (process.env.BENCH_DEBUG) page.on('response', (r) => console.error(`[bench page] ${r.status()} ${r.url()}`));
@@ -211,10 +198,8 @@ async function profileAll(context: BrowserContext, app: Page, bench: Page, node:
   await benchWorker.detach();
 }
 
-async function main(): Promise<void> {
-  const info = machine();
-  ensureBuilds();
-  const relay = await startRelay();
+/** Rows 3, 7, 4 (and the profiles) in one persistent profile: the app page and the bench page. */
+async function appRows(info: ReturnType<typeof machine>): Promise<void> {
   let context: BrowserContext | undefined;
   try {
     context = await launch();
@@ -234,18 +219,40 @@ async function main(): Promise<void> {
     if (process.env.BENCH_PROFILE !== '0') await profileAll(context, app, bench, node);
   } finally {
     await context?.close();
-    await stopRelay(relay);
     for (const dir of profileDirs) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+async function main(): Promise<void> {
+  const info = machine();
+  ensureBuilds();
+  // BENCH_PROPAGATION=0 skips row 1; =only runs row 1 alone.
+  const propagationMode = process.env.BENCH_PROPAGATION ?? '1';
+  let propagation: PropagationRun | undefined;
+  const relay = await startRelay();
+  try {
+    if (propagationMode !== 'only') await appRows(info);
+    // After the app's device closed: it would otherwise receive (and add the load of) row 1's writes.
+    if (propagationMode !== '0') {
+      propagation = await row1(BASE, SCALE);
+      tables.push(...propagation.tables);
+      Object.assign(profiles, propagation.profiles);
+    }
+  } finally {
+    await stopRelay(relay);
+  }
   const nodeLog = process.env.BENCH_NODE_LOG ? readFileSync(process.env.BENCH_NODE_LOG, 'utf8') : undefined;
+  const nodeResults = process.env.BENCH_NODE_JSON ? JSON.parse(readFileSync(process.env.BENCH_NODE_JSON, 'utf8')) : {};
   const file = writeResults({
     machine: info,
     scale: SCALE,
     rows: all,
+    propagation: propagation?.rows,
     health: memory,
     joining,
     tables,
     profiles,
+    ...nodeResults,
     nodeOutput: nodeLog
   });
   console.log(`\nbench: results written to ${file}`);

@@ -1,0 +1,282 @@
+// Row 6 of issue 11: catch-up after missed entries. Two real Ledgers (memory store) hold the same
+// history except the last `missing` entries, which only A has; two real SyncEngines (the
+// worker's protocol, src/lib/core/sync) talk over an in-memory duplex that delivers each
+// direction in order, as the worker's stream loop does. We count every message both ways (its
+// bytes plus the varint length prefix the driver frames it with) until B holds all of A's
+// entries, and compare with the missing entries' encoded size (the target: ≤ 1.2×) and with
+// refetching everything (every entry's encoded size). Libp2p's own framing (yamux, noise or the
+// WebRTC data channel) is not counted: it is the same for any protocol carried.
+// Run: npx tsx bench/catch-up.ts   (BENCH_CATCHUP_N, BENCH_CATCHUP_MISSING, BENCH_CATCHUP_AUTHORS)
+import '../src/lib/platform/polyfills.js';
+import { encodeEntry } from '../src/lib/core/entry.js';
+import { generateKeys } from '../src/lib/core/ed25519.js';
+import { defaultGenesis } from '../src/lib/core/genesis.js';
+import { Ledger } from '../src/lib/core/ledger.js';
+import { MemoryDisk, MemoryLedgerStore } from '../src/lib/core/memory-store.js';
+import { decodeSyncMessage } from '../src/lib/core/sync/codec.js';
+import { SyncEngine } from '../src/lib/core/sync/engine.js';
+import { ledgerReplica } from '../src/lib/core/sync/ledger-replica.js';
+import type { HashedEntry } from '../src/lib/core/types.js';
+
+const N = Number(process.env.BENCH_CATCHUP_N ?? 100_000);
+const MISSING = Number(process.env.BENCH_CATCHUP_MISSING ?? 10_000);
+const AUTHOR_COUNTS = (process.env.BENCH_CATCHUP_AUTHORS ?? '100').split(',').map(Number);
+const KEYS_PER_AUTHOR = 200;
+const INGEST_CHUNK = 1000;
+const TICK_MS = 250;
+const STALL_MS = 60_000;
+const genesis = defaultGenesis();
+
+export interface CatchUpResult {
+  n: number;
+  authors: number;
+  missing: number;
+  /** Encoded size of the missing entries (what an ideal protocol would send), bytes. */
+  missingBytes: number;
+  /** Encoded size of every entry (refetching everything), bytes. */
+  allBytes: number;
+  /** Sync protocol bytes, B → A and A → B, each message counted with its varint length prefix. */
+  toA: number;
+  toB: number;
+  messages: number;
+  /** Bytes and messages per message type, both directions. */
+  byType: Record<string, { messages: number; bytes: number }>;
+  /** Entry bytes carried inside `entries` messages (duplicates included). */
+  entryBytesCarried: number;
+  roundTripsMerkle: number;
+  ms: number;
+  caughtUp: boolean;
+}
+
+const varintLen = (n: number): number => (n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : 4);
+
+/** `n` entries from `authors` authors, written round-robin (each author's feed in seq order). */
+async function history(n: number, authors: number): Promise<HashedEntry[][]> {
+  const feeds: HashedEntry[][] = [];
+  for (let a = 0; a < authors; a++) {
+    const ledger = await Ledger.open({ store: new MemoryLedgerStore(), genesis, keys: await generateKeys() });
+    const feed: HashedEntry[] = [];
+    const count = Math.floor(n / authors) + (a < n % authors ? 1 : 0);
+    for (let i = 0; i < count; i++)
+      feed.push(await ledger.put(`a${a}k${i % KEYS_PER_AUTHOR}`, { i, note: `entry ${i}` }));
+    await ledger.close();
+    feeds.push(feed);
+  }
+  return feeds;
+}
+
+async function ingestAll(ledger: Ledger, entries: HashedEntry[]): Promise<void> {
+  for (let i = 0; i < entries.length; i += INGEST_CHUNK) {
+    const r = await ledger.ingest(entries.slice(i, i + INGEST_CHUNK));
+    if (r.rejected.length > 0) throw new Error(`setup: ${r.rejected.length} entries refused`);
+  }
+}
+
+/**
+ * A copy of a memory store's disk. Its identity too: the compacted state is sealed with the node's
+ * key, so the copy opens with the same keys (neither replica writes; sync does not look at them).
+ */
+function cloneDisk(d: MemoryDisk): MemoryDisk {
+  const c = new MemoryDisk();
+  c.identity = d.identity;
+  for (const [author, feed] of d.entries) c.entries.set(author, new Map(feed));
+  for (const [k, v] of d.heads) c.heads.set(k, v);
+  for (const [k, v] of d.forks) c.forks.set(k, v);
+  for (const [k, v] of d.meta) c.meta.set(k, v);
+  c.compaction = d.compaction;
+  c.usage = d.usage;
+  return c;
+}
+
+/** B holds `held`; A holds a copy of B's disk plus `missed` (half the setup time of two full ingests). */
+async function replicas(held: HashedEntry[], missed: HashedEntry[]): Promise<{ a: Ledger; b: Ledger }> {
+  const disk = new MemoryDisk();
+  const keys = await generateKeys();
+  const b = await Ledger.open({ store: new MemoryLedgerStore({ disk }), genesis, keys });
+  await ingestAll(b, held);
+  await b.compact();
+  const store = new MemoryLedgerStore({ disk: cloneDisk(disk) });
+  const a = await Ledger.open({ store, genesis, keys });
+  await ingestAll(a, missed);
+  return { a, b };
+}
+
+const total = (l: Ledger): number => l.heads().reduce((s, h) => s + h.seq, 0);
+
+/** One ordered direction of the duplex: delivers each message after the previous one was handled. */
+interface Pipe {
+  send(bytes: Uint8Array): void;
+  /** Stops delivering; resolves once the message being handled (if any) is done. */
+  close(): Promise<void>;
+}
+
+function pipe(deliver: (bytes: Uint8Array) => Promise<void>): Pipe {
+  const queue: Uint8Array[] = [];
+  let running: Promise<void> | undefined;
+  let closed = false;
+  const run = async (): Promise<void> => {
+    while (queue.length > 0 && !closed) {
+      try {
+        await deliver(queue.shift()!);
+      } catch (e) {
+        console.error(`catch-up: a message failed: ${String(e)}`);
+      }
+    }
+    running = undefined;
+  };
+  return {
+    send(bytes) {
+      queue.push(bytes);
+      // Delivered from the next macrotask, as a stream read would be.
+      running ??= new Promise<void>((res) => setImmediate(res)).then(run);
+    },
+    async close() {
+      closed = true;
+      await running;
+    }
+  };
+}
+
+/** B missed the last `missing` entries (the tail of every feed, spread evenly); measures its catch-up from A. */
+export async function catchUp(n: number, authors: number, missing: number): Promise<CatchUpResult> {
+  const t0 = performance.now();
+  const feeds = await history(n, authors);
+  const t1 = performance.now();
+  const missed = new Set<HashedEntry>();
+  // The newest entries are the tails: author a's last ⌊missing/authors⌋ (+1 for the first ones).
+  feeds.forEach((f, a) => {
+    const k = Math.floor(missing / authors) + (a < missing % authors ? 1 : 0);
+    for (const h of f.slice(f.length - k)) missed.add(h);
+  });
+  const all = feeds.flat();
+  const { a, b } = await replicas(
+    all.filter((h) => !missed.has(h)),
+    all.filter((h) => missed.has(h))
+  );
+  const t2 = performance.now();
+  console.log(`(setup: ${n} writes ${((t1 - t0) / 1000).toFixed(1)} s, replicas ${((t2 - t1) / 1000).toFixed(1)} s)`);
+  const sizeOf = (hs: Iterable<HashedEntry>): number => [...hs].reduce((s, h) => s + encodeEntry(h.entry).length, 0);
+  const r: CatchUpResult = {
+    n,
+    authors,
+    missing: missed.size,
+    missingBytes: sizeOf(missed),
+    allBytes: sizeOf(all),
+    toA: 0,
+    toB: 0,
+    messages: 0,
+    byType: {},
+    entryBytesCarried: 0,
+    roundTripsMerkle: 0,
+    ms: 0,
+    caughtUp: false
+  };
+  const count = (bytes: Uint8Array, dir: 'toA' | 'toB'): void => {
+    const framed = bytes.length + varintLen(bytes.length);
+    r[dir] += framed;
+    r.messages++;
+    const msg = decodeSyncMessage(bytes);
+    const t = (r.byType[msg.t] ??= { messages: 0, bytes: 0 });
+    t.messages++;
+    t.bytes += framed;
+    if (msg.t === 'entries') r.entryBytesCarried += msg.entries.reduce((s, e) => s + e.length, 0);
+    if (msg.t === 'begin' || msg.t === 'compare') r.roundTripsMerkle++;
+  };
+  const engineOf = (ledger: Ledger, send: (bytes: Uint8Array) => void): SyncEngine =>
+    new SyncEngine({
+      replica: ledgerReplica(ledger),
+      now: () => Date.now(),
+      randomBytes: (k) => crypto.getRandomValues(new Uint8Array(k)),
+      send: (_peer, bytes) => send(bytes)
+    });
+  const toA = pipe((bytes) => ea.receive('b', bytes));
+  const toB = pipe((bytes) => eb.receive('a', bytes));
+  const ea: SyncEngine = engineOf(a, (bytes) => {
+    count(bytes, 'toB');
+    toB.send(bytes);
+  });
+  const eb: SyncEngine = engineOf(b, (bytes) => {
+    count(bytes, 'toA');
+    toA.send(bytes);
+  });
+  const start = performance.now();
+  const timer = setInterval(() => {
+    ea.tick();
+    eb.tick();
+  }, TICK_MS);
+  // B reconnects (it dials, so it starts the first exchange).
+  ea.addPeer('b', { initiator: false });
+  eb.addPeer('a', { initiator: true });
+  // Gives up only after STALL_MS without progress (this machine is shared: wall time varies).
+  let held = total(b);
+  let progressAt = performance.now();
+  while (held < n && performance.now() - progressAt < STALL_MS) {
+    await new Promise((res) => setTimeout(res, 20));
+    if (total(b) > held) [held, progressAt] = [total(b), performance.now()];
+  }
+  r.ms = performance.now() - start;
+  r.caughtUp = held >= n;
+  clearInterval(timer);
+  ea.close();
+  eb.close();
+  await Promise.all([toA.close(), toB.close()]);
+  await a.close();
+  await b.close();
+  return r;
+}
+
+const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
+
+/**
+ * Where the bytes beyond the missing entries went: entries sent again (a range asked twice, e.g.
+ * after its request timed out), the framing of `entries` messages, range requests, Merkle steps.
+ */
+function overhead(r: CatchUpResult): string {
+  const t = (k: string): number => r.byType[k]?.bytes ?? 0;
+  const merkle = t('hello') + t('begin') + t('reply') + t('compare') + t('error');
+  const parts: [string, number][] = [
+    ['entries sent more than once', r.entryBytesCarried - r.missingBytes],
+    ['entries-message framing', t('entries') - r.entryBytesCarried],
+    ['range requests (get)', t('get')],
+    ['hello and Merkle steps', merkle]
+  ];
+  return parts.map(([k, b]) => `${k} ${kib(b)} (${((100 * b) / r.missingBytes).toFixed(1)}%)`).join(', ');
+}
+
+/** Markdown table of one result, ready to print. */
+export function formatCatchUp(r: CatchUpResult): string {
+  const sync = r.toA + r.toB;
+  const lines = [
+    `## Row 6, catch-up after ${r.missing} missed entries: n = ${r.n}, ${r.authors} authors (the tail of every feed)`,
+    `- ${r.caughtUp ? 'caught up' : 'did NOT catch up'} in ${r.ms.toFixed(0)} ms, ${r.messages} messages, ${r.roundTripsMerkle} Merkle steps sent by the initiator`,
+    `- missing entries' encoded size ${kib(r.missingBytes)} (${(r.missingBytes / r.missing).toFixed(0)} B each); entry bytes carried ${kib(r.entryBytesCarried)}`,
+    `- overhead over the missing entries: ${overhead(r)}`,
+    '',
+    '| variant | B → A | A → B | total | ratio to the missing entries | ratio to refetching everything |',
+    '|---|---|---|---|---|---|',
+    `| tabula sync (hello, Merkle, gap fill) | ${kib(r.toA)} | ${kib(r.toB)} | ${kib(sync)} | ${(sync / r.missingBytes).toFixed(3)}× | ${(sync / r.allBytes).toFixed(3)}× |`,
+    `| refetching everything (comparator) | - | ${kib(r.allBytes)} | ${kib(r.allBytes)} | ${(r.allBytes / r.missingBytes).toFixed(2)}× | 1.000× |`,
+    '',
+    '| message type | messages | bytes | share of the sync bytes |',
+    '|---|---|---|---|',
+    ...Object.entries(r.byType)
+      .sort((x, y) => y[1].bytes - x[1].bytes)
+      .map(([t, v]) => `| ${t} | ${v.messages} | ${kib(v.bytes)} | ${((100 * v.bytes) / sync).toFixed(1)}% |`),
+    "target: bytes ≤ 1.2× the missing entries' size"
+  ];
+  return lines.join('\n');
+}
+
+export async function runCatchUp(): Promise<CatchUpResult[]> {
+  const out: CatchUpResult[] = [];
+  for (const authors of AUTHOR_COUNTS) {
+    const t0 = performance.now();
+    const r = await catchUp(N, authors, MISSING);
+    console.log(`\n${formatCatchUp(r)}`);
+    console.log(`(setup and run: ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    out.push(r);
+  }
+  return out;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await runCatchUp();
