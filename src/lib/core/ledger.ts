@@ -629,6 +629,9 @@ export class Ledger {
       await this.rebuildAfterFailure();
       if (this.broken !== null) throw this.broken;
       this.compactAfterRebuild();
+      // Entries refused for a dependency on it are judged again (the rules see a void feed now).
+      const changed = new Set([...this.feeds.voids()].filter(([a, s]) => voidsBefore.get(a) !== s).map(([a]) => a));
+      carry.push(...this.refusedVariants.dependingOn(changed));
     } else await this.applyVoids(this.view.state, this.feeds);
     this.skipped += done.skipped;
     for (const h of done.stored) this.budget?.add(h);

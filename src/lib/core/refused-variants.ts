@@ -25,6 +25,16 @@ export class RefusedVariants {
     }
   }
 
+  /**
+   * Remembered entries with a dependency on one of `authors`: when those feeds become void, the
+   * causal rules judge the dependency differently (PROTOCOL.md §6.1), so they are tried again.
+   */
+  dependingOn(authors: ReadonlySet<string>): HashedEntry[] {
+    const out: HashedEntry[] = [];
+    for (const { h } of this.byKey.values()) if (h.entry.deps.some((d) => authors.has(d.author))) out.push(h);
+    return out;
+  }
+
   /** A remembered refused entry at (author, seq) other than `hash`, if any. */
   other(author: string, seq: number, hash: Uint8Array): HashedEntry | undefined {
     const v = this.byKey.get(keyOf(author, seq))?.h;
