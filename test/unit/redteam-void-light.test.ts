@@ -1,0 +1,47 @@
+// Red team (PROTOCOL.md §6, §6.1): a light replica that pruned the entry at a forked seq. The
+// fork evidence is two validly signed entries of one author at one seq: it proves itself, no
+// stored copy is needed. A node that already knows the fork answers a range request on the void
+// feed with exactly that pair (§6.1.2). The light replica must then agree with every full node
+// on the feed's head (the void head), or at least mark its state unverified (§6.1.4).
+import { describe, expect, it } from 'vitest';
+import { createEntry } from '../../src/lib/core/entry.js';
+import { toHex } from '../../src/lib/core/bytes.js';
+import { keysFromByte, makeChain } from '../helpers/ledger-fixtures.js';
+import { memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
+
+describe('redteam: fork evidence for a pruned seq on a light replica', () => {
+  it.fails(
+    // BUG. Inputs: evil's chain of 60 entries reaches a light replica (budget 2 KiB, compact
+    // every 4: seq 2 gets pruned) and a full node. Then the evidence pair (evil's seq 2 and a
+    // re-signed twin of it) is delivered to both, as the range reply of a node that knows the fork.
+    // Expected: the light replica reports evil's void head like the full node (or at least
+    // `stats().unverified`). Actual: both entries of the pair are `needs-lookup`, the store no
+    // longer holds seq 2, and planFeeds drops them ("pruned history: cannot judge"): the light
+    // replica keeps evil's real head and applies evil's later entries, while every full node voids
+    // them. Its head differs forever, so every sync round with a full node fetches the pair again.
+    // Suggested fix: in planFeeds, two verified entries of one (author, seq) with different hashes
+    // in the same batch (or one against RefusedVariants / a recent variant) are evidence by
+    // themselves; record the fork from the pair instead of needing the stored copy.
+    'a light replica that pruned the forked seq still learns the fork from the evidence pair',
+    async () => {
+      const light = await openLedger(memoryLocation(), 61, { role: 'light', budgetBytes: 2048, compactEvery: 4 });
+      const full = await openLedger(memoryLocation(), 62, { compactEvery: 4 });
+      const net = full.ledger.networkId;
+      const evil = await keysFromByte(93);
+      const chain = await makeChain(evil, 60, net);
+      for (let i = 0; i < chain.length; i += 4) {
+        await light.ledger.ingest(chain.slice(i, i + 4));
+        await full.ledger.ingest(chain.slice(i, i + 4));
+      }
+      await light.ledger.compact();
+      expect(await light.store.getEntry(toHex(evil.publicKey), 2)).toBeUndefined(); // pruned
+      const twin2 = await createEntry({ ...chain[1].entry, keys: evil, time: chain[1].entry.time + 5 }, net);
+      const pair = [chain[1], twin2];
+      await full.ledger.ingest(pair);
+      await light.ledger.ingest(pair);
+      expect(full.ledger.voidFrom(toHex(evil.publicKey))).toBe(2);
+      const lightKnows = light.ledger.voidFrom(toHex(evil.publicKey)) === 2 || light.ledger.stats().unverified;
+      expect(lightKnows).toBe(true);
+    }
+  );
+});
