@@ -11,7 +11,7 @@ import { keysFromByte, makeChain, yUpdateAt } from '../helpers/ledger-fixtures.j
 import { memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
 
 describe('redteam: fork evidence for a pruned seq on a light replica', () => {
-  it.fails(
+  it(
     // BUG. Inputs: evil's chain of 60 entries reaches a light replica (budget 2 KiB, compact
     // every 4: seq 2 gets pruned) and a full node. Then the evidence pair (evil's seq 2 and a
     // re-signed twin of it) is delivered to both, as the range reply of a node that knows the fork.
@@ -48,7 +48,7 @@ describe('redteam: fork evidence for a pruned seq on a light replica', () => {
 });
 
 describe('redteam: a fork below a light replica compaction that pruned history', () => {
-  it.fails(
+  it(
     // BUG. Inputs: a light replica (budget 2 KiB, compact every 4) holds evil's seq 1 (record
     // "evil") and 60 entries of an honest author, enough to prune; then evil's re-signed twin of
     // seq 1 arrives. As §6.1.4 says, the node cannot rebuild: it keeps the compaction, still shows

@@ -30,14 +30,19 @@ export interface EntryHeader {
 }
 
 /**
- * The header a node uses for a dependency on a void feed, given the highest lamport among the
- * entries it holds. The void entry's own lamport is not known (it may depend on other void
- * entries, never stored anywhere), so the bound is generous: VOID_LAMPORT_SLACK above what the
- * node has seen. An honest entry never comes near it; a hostile one can push a clock by at most
- * the slack per void dependency, and every void feed costs a fork (a key) that every node sees.
+ * The header for a dependency at `seq` on a feed void from `forkSeq`, given the header of the
+ * feed's last canonical entry (seq forkSeq - 1; GENESIS_HEADER at 1). The void entry's own
+ * lamport is not known (it may build on other void entries, stored nowhere), so its bound is
+ * generous but the same on every node holding the evidence: that entry's lamport, plus one per
+ * seq into the void part, plus VOID_LAMPORT_SLACK. An honest entry never comes near it; a hostile
+ * one can push a clock by at most the slack per void feed, and each costs a fork every node sees.
  */
-export function voidedHeader(highestLamport: number): EntryHeader {
-  return { lamport: highestLamport + VOID_LAMPORT_SLACK - 1, clock: MAX_ENTRY_CLOCK, voided: true };
+export function voidedHeader(canonical: EntryHeader, forkSeq: number, seq: number): EntryHeader {
+  return {
+    lamport: canonical.lamport + (seq - forkSeq + 1) + VOID_LAMPORT_SLACK - 1,
+    clock: MAX_ENTRY_CLOCK,
+    voided: true
+  };
 }
 
 /** The header of seq 0 (before an author's first entry). */

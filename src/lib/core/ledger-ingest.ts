@@ -143,6 +143,7 @@ export async function planFeeds(
 ): Promise<FeedPlan> {
   const plan: FeedPlan = { toStore: [], evidence: [] };
   const held = new Set<HashedEntry>(); // entries of this batch that went pending
+  const unjudged = new Map<string, HashedEntry>(); // "author:seq" of pruned seqs seen in this batch
   for (const h of verified) {
     const r = feeds.ingest(h);
     switch (r.kind) {
@@ -179,9 +180,22 @@ export async function planFeeds(
       case 'needs-lookup': {
         // Below the retained window: only the store can tell a duplicate from a fork.
         const stored = await store.getEntry(r.author, r.seq);
-        if (stored === undefined)
-          report.dropped++; // pruned history: cannot judge, keep nothing
-        else if (bytesEqual(stored.hash, h.hash)) report.duplicates++;
+        const key = `${r.author}:${r.seq}`;
+        const seen = unjudged.get(key);
+        if (
+          stored === undefined &&
+          seen !== undefined &&
+          !bytesEqual(seen.hash, h.hash) &&
+          !feeds.hasEvidence(r.author, r.seq)
+        ) {
+          // Two signed entries at one pruned seq prove the fork by themselves (PROTOCOL.md §6.1).
+          const f = feeds.recordFork(seen, h);
+          plan.evidence.push(f.evidence);
+          released(f, plan, held, report, refused);
+        } else if (stored === undefined) {
+          unjudged.set(key, h);
+          report.dropped++; // pruned history: cannot judge alone, keep nothing
+        } else if (bytesEqual(stored.hash, h.hash)) report.duplicates++;
         else if (feeds.hasEvidence(r.author, r.seq)) report.dropped++;
         else {
           const f = feeds.recordFork(stored, h);

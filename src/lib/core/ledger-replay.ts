@@ -164,19 +164,19 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
   // replay resolves a clientID collision the same way (see Ledger.ingest).
   const heads = [...(await store.heads())].sort((a, b) => (a.author < b.author ? -1 : a.author > b.author ? 1 : 0));
   await checkHeadsCover(store, heads, base);
-  const marker = await store.getMeta(UNVERIFIED_META);
+  let marker = await store.getMeta(UNVERIFIED_META);
+  if (marker === undefined && stale && !whole) {
+    // Kept for good (a later compaction will not look stale): the state shows void entries' items.
+    marker = { headsRoot: '', exporter: 'void feeds above a compaction of pruned history', at: 0 };
+    await store.setMeta(UNVERIFIED_META, marker);
+  }
   const result: ReplayResult = {
     feeds: new FeedSet(),
     compaction,
     lamport: 0,
     applied: 0,
     skipped: [],
-    unverified:
-      marker !== undefined
-        ? (marker as UnverifiedState)
-        : stale && !whole
-          ? { headsRoot: '', exporter: 'void feeds above a compaction of pruned history', at: 0 }
-          : undefined
+    unverified: marker === undefined ? undefined : (marker as UnverifiedState)
   };
   const recent: HashedEntry[] = [];
   for (const head of heads) {

@@ -604,6 +604,12 @@ export class Ledger {
     if (this.broken !== null) throw this.broken;
     const progress = { stored: false };
     const voidsBefore = this.feeds.voids();
+    // What the state held of each author of the batch: a new void needs a rebuild only if it did.
+    const appliedBefore = new Map<string, number>();
+    for (const h of verified) {
+      const a = toHex(h.entry.author);
+      if (!appliedBefore.has(a)) appliedBefore.set(a, this.feeds.appliedHead(a)?.seq ?? 0);
+    }
     this.syncVoidClients();
     let done;
     try {
@@ -625,13 +631,22 @@ export class Ledger {
     this.clock = Math.max(this.clock, done.lamport);
     const voided = done.forks.length > 0 && !sameVoids(voidsBefore, this.feeds.voids());
     if (voided) {
-      // A feed became void (or void from an earlier seq): its applied entries leave the state.
-      await this.rebuildAfterFailure();
-      if (this.broken !== null) throw this.broken;
-      this.compactAfterRebuild();
+      const changed = [...this.feeds.voids()].filter(([a, s]) => voidsBefore.get(a) !== s);
+      // A feed became void (or void from an earlier seq): entries of it the state applied at or
+      // above the fork leave the state, by a rebuild. If it applied none, the placeholder is enough.
+      const applied = (a: string, s: number) =>
+        (appliedBefore.get(a) ?? Infinity) >= s ||
+        done.stored.some((h) => toHex(h.entry.author) === a && h.entry.seq >= s);
+      if (changed.some(([a, s]) => applied(a, s))) {
+        await this.rebuildAfterFailure();
+        if (this.broken !== null) throw this.broken;
+        this.compactAfterRebuild();
+      } else {
+        this.syncVoidClients();
+        await this.applyVoids(this.view.state, this.feeds);
+      }
       // Entries refused for a dependency on it are judged again (the rules see a void feed now).
-      const changed = new Set([...this.feeds.voids()].filter(([a, s]) => voidsBefore.get(a) !== s).map(([a]) => a));
-      carry.push(...this.refusedVariants.dependingOn(changed));
+      carry.push(...this.refusedVariants.dependingOn(new Set(changed.map(([a]) => a))));
     } else await this.applyVoids(this.view.state, this.feeds);
     this.skipped += done.skipped;
     for (const h of done.stored) this.budget?.add(h);
@@ -695,7 +710,19 @@ export class Ledger {
   private async header(author: string, seq: number): Promise<EntryHeader | undefined> {
     if (seq === 0) return GENESIS_HEADER;
     // A dependency on a void feed at or above its fork (void.ts).
-    if (seq >= (this.feeds.voidFrom(author) ?? Infinity)) return voidedHeader(this.clock);
+    const forkSeq = this.feeds.voidFrom(author);
+    if (forkSeq !== undefined && seq >= forkSeq) {
+      // A dependency on a void feed (void.ts): bounded from its last canonical entry, held here
+      // once the dependency gate let the entry through.
+      const recent = this.feeds.recentEntry(author, forkSeq - 1); // joined its feed, maybe not stored yet
+      const canonical =
+        forkSeq === 1
+          ? GENESIS_HEADER
+          : recent !== undefined
+            ? { lamport: recent.entry.lamport, clock: recent.entry.clock }
+            : await this.storedHeader(author, forkSeq - 1);
+      return canonical === undefined ? undefined : voidedHeader(canonical, forkSeq, seq);
+    }
     const h = this.feeds.recentEntry(author, seq) ?? (await this.store.getEntry(author, seq));
     if (h !== undefined) return { lamport: h.entry.lamport, clock: h.entry.clock };
     // A head bootstrapped from a light snapshot: its entry is not held, its header is.
