@@ -63,7 +63,7 @@ test('three devices: Network table, /api/network, axe, and both pages at desktop
   const network = dash.page.getByRole('table', { name: 'Network' });
   for (const id of ids) await expect(network.locator(`tr[data-peer="${id}"]`)).toBeVisible({ timeout: 30_000 });
   await expect(network.locator(`tr[data-peer="${dash.peerId}"]`)).toContainText('(this node)');
-  await expect(network.locator(`tr[data-peer="${a.peerId}"]`)).toContainText('full');
+  await expect(network.locator(`tr[data-peer="${a.peerId}"]`)).toContainText('light'); // browsers are light replicas by default
 
   // And the relay's aggregate.
   await expect

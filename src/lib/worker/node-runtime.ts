@@ -135,8 +135,8 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
       networkId: networkIdHex,
       networkError: live.networkError,
       author: ledger.author,
-      // Every entry is kept: light-replica pruning (storage budget) is not built yet.
-      role: 'full',
+      // A light replica prunes behind its compaction within its budget (core/light-budget.ts).
+      role: ledger.role,
       ledger: { ...stats, conflicts: ledger.conflictCount() },
       sync: { ...engine.status(), ...(live.sync?.stats ?? noDriver) },
       clock: clockStatus(live.clock, lag, telemetry?.view().latency),
