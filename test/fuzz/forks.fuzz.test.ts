@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { createEntry } from '../../src/lib/core/entry.js';
 import type { HashedEntry } from '../../src/lib/core/types.js';
 import type { Ledger } from '../../src/lib/core/ledger.js';
-import { memoryLocation, mulberry, openLedger, shuffle } from '../helpers/ledger-nodes.js';
+import { memoryLocation, mulberry, openLedger, shuffle, ledgerView } from '../helpers/ledger-nodes.js';
 import { buildWorld, type Author, type World } from './world.js';
 
 const SEED = process.env.SEED !== undefined ? Number(process.env.SEED) : Date.now() ^ (Math.random() * 2 ** 31);
@@ -61,15 +61,7 @@ async function deliver(l: Ledger, items: readonly HashedEntry[], seed: number): 
 }
 
 function view(l: Ledger) {
-  const s = l.stats();
-  return {
-    heads: l.heads(),
-    records: JSON.stringify(l.records()),
-    digest: s.stateDigest,
-    conflicts: JSON.stringify(l.conflicts()),
-    pending: s.pending,
-    forked: s.forkedAuthors
-  };
+  return { ...ledgerView(l), conflicts: JSON.stringify(l.conflicts()), forked: l.stats().forkedAuthors };
 }
 
 let keyByte = 150;

@@ -65,3 +65,15 @@ export async function makeChain(
   }
   return out;
 }
+
+/** A delete-only Yjs update: removes client's clocks [clock, clock + len). */
+export function deleteOnly(client: number, clock: number, len: number): Uint8Array {
+  const enc = encoding.createEncoder();
+  encoding.writeVarUint(enc, 0); // no structs
+  encoding.writeVarUint(enc, 1); // one client in the delete set
+  encoding.writeVarUint(enc, client);
+  encoding.writeVarUint(enc, 1);
+  encoding.writeVarUint(enc, clock);
+  encoding.writeVarUint(enc, len);
+  return encoding.toUint8Array(enc);
+}

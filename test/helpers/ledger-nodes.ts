@@ -5,7 +5,7 @@ import { defaultGenesis } from '../../src/lib/core/genesis.js';
 import { Ledger, type LedgerOptions } from '../../src/lib/core/ledger.js';
 import { MemoryDisk, MemoryLedgerStore, type MemoryFaults } from '../../src/lib/core/memory-store.js';
 import type { LedgerStore } from '../../src/lib/core/storage.js';
-import type { HashedEntry, IdentityKeys } from '../../src/lib/core/types.js';
+import type { FeedHead, HashedEntry, IdentityKeys } from '../../src/lib/core/types.js';
 import { DexieLedgerStore } from '../../src/lib/platform/dexie-store.js';
 import { keysFromByte } from './ledger-fixtures.js';
 
@@ -53,6 +53,12 @@ export async function openLedger(
   const log: HashedEntry[] = [];
   ledger.onAppend((h) => log.push(h));
   return { ledger, store, keys, log };
+}
+
+/** What two ledgers that were given the same entries must agree on: heads, records, digest, pending. */
+export function ledgerView(l: Ledger): { heads: FeedHead[]; records: string; digest: string; pending: number } {
+  const s = l.stats();
+  return { heads: l.heads(), records: JSON.stringify(l.records()), digest: s.stateDigest, pending: s.pending };
 }
 
 /** Seeded PRNG for randomized tests (print the seed). */

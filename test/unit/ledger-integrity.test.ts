@@ -12,7 +12,7 @@ import { createEntry } from '../../src/lib/core/entry.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { clientIdOf } from '../../src/lib/core/state/client-id.js';
 import type { EntryDep, HashedEntry, IdentityKeys } from '../../src/lib/core/types.js';
-import { keysFromByte, yUpdateAt } from '../helpers/ledger-fixtures.js';
+import { keysFromByte, yUpdateAt, deleteOnly } from '../helpers/ledger-fixtures.js';
 import { memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-nodes.js';
 import { voidHead } from '../../src/lib/core/void.js';
 
@@ -29,18 +29,6 @@ async function sign(
 ): Promise<HashedEntry> {
   const { seq = 1, prev = zero, ...rest } = fields;
   return createEntry({ keys, seq, prev, time: 1_700_000_000_000, ...rest }, l.ledger.networkId);
-}
-
-/** A delete-only Yjs update: removes client's clocks [clock, clock + len). */
-function deleteOnly(client: number, clock: number, len: number): Uint8Array {
-  const enc = encoding.createEncoder();
-  encoding.writeVarUint(enc, 0); // no structs
-  encoding.writeVarUint(enc, 1); // one client in the delete set
-  encoding.writeVarUint(enc, client);
-  encoding.writeVarUint(enc, 1);
-  encoding.writeVarUint(enc, clock);
-  encoding.writeVarUint(enc, len);
-  return encoding.toUint8Array(enc);
 }
 
 async function honestAfter(l: TestLedger): Promise<void> {

@@ -5,23 +5,11 @@
 // removed with no tombstone, no conflict, no removal. Nodes that get the two entries in
 // separate batches refuse it: acceptance depends on batching (non-deterministic).
 import { describe, expect, it } from 'vitest';
-import * as encoding from 'lib0/encoding';
 import { createEntry } from '../../src/lib/core/entry.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { clientIdOf } from '../../src/lib/core/state/client-id.js';
-import { keysFromByte } from '../helpers/ledger-fixtures.js';
+import { keysFromByte, deleteOnly } from '../helpers/ledger-fixtures.js';
 import { memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
-
-function deleteOnly(client: number, clock: number, len: number): Uint8Array {
-  const enc = encoding.createEncoder();
-  encoding.writeVarUint(enc, 0);
-  encoding.writeVarUint(enc, 1);
-  encoding.writeVarUint(enc, client);
-  encoding.writeVarUint(enc, 1);
-  encoding.writeVarUint(enc, clock);
-  encoding.writeVarUint(enc, len);
-  return encoding.toUint8Array(enc);
-}
 
 describe('redteam: bare delete admitted when its victim is in the same batch', () => {
   it('gossip order "attack first, victim second" silently erases the victim record', async () => {

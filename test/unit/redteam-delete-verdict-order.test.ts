@@ -6,23 +6,11 @@
 // entries in a different order end with different heads, and the refused author's later
 // entries (and everything that depends on them) are refused on one node only.
 import { describe, expect, it } from 'vitest';
-import * as encoding from 'lib0/encoding';
 import { createEntry } from '../../src/lib/core/entry.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { clientIdOf } from '../../src/lib/core/state/client-id.js';
-import { keysFromByte, yUpdateAt } from '../helpers/ledger-fixtures.js';
+import { keysFromByte, yUpdateAt, deleteOnly } from '../helpers/ledger-fixtures.js';
 import { memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
-
-function deleteOnly(client: number, clock: number, len: number): Uint8Array {
-  const enc = encoding.createEncoder();
-  encoding.writeVarUint(enc, 0);
-  encoding.writeVarUint(enc, 1);
-  encoding.writeVarUint(enc, client);
-  encoding.writeVarUint(enc, 1);
-  encoding.writeVarUint(enc, clock);
-  encoding.writeVarUint(enc, len);
-  return encoding.toUint8Array(enc);
-}
 
 describe('redteam: delete verdict depends on arrival order', () => {
   it('same entries, one at a time, two orders: same heads', async () => {

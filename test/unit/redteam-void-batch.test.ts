@@ -12,19 +12,12 @@ import { clientIdOf } from '../../src/lib/core/state/client-id.js';
 import type { HashedEntry, IdentityKeys } from '../../src/lib/core/types.js';
 import type { Ledger } from '../../src/lib/core/ledger.js';
 import { keysFromByte } from '../helpers/ledger-fixtures.js';
-import { memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
+import { memoryLocation, openLedger, ledgerView } from '../helpers/ledger-nodes.js';
 
 const T0 = 1_700_000_000_000;
 
 function view(l: Ledger) {
-  const s = l.stats();
-  return {
-    heads: l.heads(),
-    records: JSON.stringify(l.records()),
-    digest: s.stateDigest,
-    pending: s.pending,
-    yjsPending: s.yjsPending
-  };
+  return { ...ledgerView(l), yjsPending: l.stats().yjsPending };
 }
 
 /** A record put by `keys` on top of `base` (updates already applied), as its own doc would encode it. */

@@ -12,22 +12,10 @@ import { LedgerError } from '../../src/lib/core/errors.js';
 import { MAX_ENTRY_CLOCK, MAX_ENTRY_SEQ } from '../../src/lib/core/constants.js';
 import type { HashedEntry } from '../../src/lib/core/types.js';
 import type { Ledger } from '../../src/lib/core/ledger.js';
-import { keysFromByte, yUpdateAt } from '../helpers/ledger-fixtures.js';
-import { memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
+import { keysFromByte, yUpdateAt, deleteOnly } from '../helpers/ledger-fixtures.js';
+import { memoryLocation, openLedger, ledgerView } from '../helpers/ledger-nodes.js';
 
 const T0 = 1_700_000_000_000;
-
-/** A delete-only update: client's [clock, clock + len). */
-function deleteOnly(client: number, clock: number, len: number): Uint8Array {
-  const enc = encoding.createEncoder();
-  encoding.writeVarUint(enc, 0); // no structs
-  encoding.writeVarUint(enc, 1); // one client in the delete set
-  encoding.writeVarUint(enc, client);
-  encoding.writeVarUint(enc, 1);
-  encoding.writeVarUint(enc, clock);
-  encoding.writeVarUint(enc, len);
-  return encoding.toUint8Array(enc);
-}
 
 /** One ContentAny item of `client` at `clock` whose left origin is `origin` (parent inferred). */
 function anchored(client: number, clock: number, origin: { client: number; clock: number }, value: unknown) {
@@ -46,14 +34,7 @@ function anchored(client: number, clock: number, origin: { client: number; clock
 }
 
 function view(l: Ledger) {
-  const s = l.stats();
-  return {
-    heads: l.heads(),
-    records: JSON.stringify(l.records()),
-    digest: s.stateDigest,
-    pending: s.pending,
-    yjsPending: s.yjsPending
-  };
+  return { ...ledgerView(l), yjsPending: l.stats().yjsPending };
 }
 
 async function entries() {

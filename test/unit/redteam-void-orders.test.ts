@@ -10,20 +10,13 @@ import { toHex } from '../../src/lib/core/bytes.js';
 import type { HashedEntry } from '../../src/lib/core/types.js';
 import type { Ledger } from '../../src/lib/core/ledger.js';
 import { keysFromByte, makeChain } from '../helpers/ledger-fixtures.js';
-import { memoryLocation, mulberry, openLedger, shuffle } from '../helpers/ledger-nodes.js';
+import { memoryLocation, mulberry, openLedger, shuffle, ledgerView } from '../helpers/ledger-nodes.js';
 
 const SEED = process.env.SEED !== undefined ? Number(process.env.SEED) : Date.now() % 2 ** 31;
 console.log(`redteam-void-orders SEED=${SEED}`);
 
 function view(l: Ledger) {
-  const s = l.stats();
-  return {
-    heads: l.heads(),
-    records: JSON.stringify(l.records()),
-    digest: s.stateDigest,
-    pending: s.pending,
-    entries: s.entries
-  };
+  return { ...ledgerView(l), entries: l.stats().entries };
 }
 
 /** Evil's chain 1..6, twins at seq 4 and seq 2, a child of the seq-2 twin; honest writes on top. */

@@ -12,6 +12,7 @@ import type { FeedHead, ForkEvidence, HashedEntry } from './types.js';
 import { BrokenChainError } from './errors.js';
 import { bytesEqual, fromHex, toHex } from './bytes.js';
 import { voidHead } from './void.js';
+import { clientIdOf } from './state/client-id.js';
 import {
   MAX_PENDING_BYTES,
   MAX_PENDING_PER_AUTHOR,
@@ -103,6 +104,8 @@ interface Feed {
 export class FeedSet {
   private readonly feeds = new Map<string, Feed>();
   private readonly evidence: ForkEvidence[] = [];
+  /** Yjs clientIDs of the void feeds (void.ts), for the placement rules. */
+  private readonly voidClientIds = new Set<number>();
   /** "author:seq" of every fork on record. */
   private readonly evidenceKeys = new Set<string>();
   private pendingTotal = 0;
@@ -148,6 +151,7 @@ export class FeedSet {
       const f = set.feed(ev.author);
       f.forked = true;
       f.voidFrom = Math.min(f.voidFrom ?? ev.seq, ev.seq);
+      set.voidClientIds.add(clientIdOf(ev.author));
       f.offChain.add(toHex(ev.b.hash));
       set.evidence.push(ev);
       set.evidenceKeys.add(`${ev.author}:${ev.seq}`);
@@ -394,6 +398,11 @@ export class FeedSet {
     return this.feeds.get(author)?.voidFrom;
   }
 
+  /** True when `client` is the Yjs clientID of a void feed. */
+  isVoidClient(client: number): boolean {
+    return this.voidClientIds.has(client);
+  }
+
   /** Every void feed: author → lowest forked seq. */
   voids(): Map<string, number> {
     const out = new Map<string, number>();
@@ -585,6 +594,7 @@ export class FeedSet {
   private fork(f: Feed, author: string, a: HashedEntry, b: HashedEntry, bOffChain = true): ForkEvidence {
     f.forked = true;
     f.voidFrom = Math.min(f.voidFrom ?? a.entry.seq, a.entry.seq);
+    this.voidClientIds.add(clientIdOf(author));
     this.dropVoided(f);
     this.evidenceKeys.add(`${author}:${a.entry.seq}`);
     if (bOffChain) f.offChain.add(toHex(b.hash));

@@ -137,13 +137,16 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
   const { store, state } = input;
   const forks = await store.forks();
   const voids = voidsOf(forks);
+  // Canonical order (authors ascending), whatever order the adapter lists heads in, so every
+  // replay resolves a clientID collision the same way (see Ledger.ingest).
+  const heads = [...(await store.heads())].sort((a, b) => (a.author < b.author ? -1 : a.author > b.author ? 1 : 0));
   // A compaction made before a fork was known holds entries that are void now: replay from
   // the start instead (PROTOCOL.md §6; it is replaced by the next compaction). A store that
   // pruned history (light replica) cannot: it keeps the compaction, and the state is marked
   // unverified (it still shows the void entries' items).
   const stored = await store.loadCompaction();
   const stale = stored?.heads.some((h) => h.seq >= (voids.get(h.author) ?? Infinity)) === true;
-  const whole = stale && (await holdsEverything(store));
+  const whole = stale && (await store.count()) === heads.reduce((n, h) => n + h.seq, 0); // nothing pruned
   const compaction = stale && whole ? undefined : stored;
   const base = new Map<string, FeedHead>();
   if (compaction) {
@@ -160,9 +163,6 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
     state.adoptOwners([...base.keys(), ...voids.keys()]);
   }
 
-  // Canonical order (authors ascending), whatever order the adapter lists heads in, so every
-  // replay resolves a clientID collision the same way (see Ledger.ingest).
-  const heads = [...(await store.heads())].sort((a, b) => (a.author < b.author ? -1 : a.author > b.author ? 1 : 0));
   await checkHeadsCover(store, heads, base);
   let marker = await store.getMeta(UNVERIFIED_META);
   if (marker === undefined && stale && !whole) {
@@ -328,12 +328,6 @@ function apply(state: LedgerState, h: HashedEntry, author: string, out: ReplayRe
     if (!(e instanceof LedgerError)) throw e;
     out.skipped.push({ author, seq, code: e.code, message: e.message });
   }
-}
-
-/** True when the store holds every entry from seq 1 of every feed (nothing pruned). */
-async function holdsEverything(store: LedgerStore): Promise<boolean> {
-  const heads = await store.heads();
-  return (await store.count()) === heads.reduce((n, h) => n + h.seq, 0);
 }
 
 /** Author → lowest forked seq, from stored fork evidence (void.ts). */

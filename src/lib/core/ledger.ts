@@ -292,8 +292,8 @@ export class Ledger {
   }
 
   /**
-   * Sync coverage (SyncReplica.coverage): [] for a full replica (it holds every feed from seq 1);
-   * a light replica lists each author it holds entries of, from its lowest held seq, at most `max`.
+   * Sync coverage exceptions (SyncReplica.coverage): [] for a full replica; a light replica lists
+   * the feeds it pruned, each from its lowest held seq, at most `max` (PROTOCOL.md §11.3).
    */
   coverage(max: number): CoverageException[] {
     return this.budget?.coverage(max) ?? [];
@@ -354,7 +354,6 @@ export class Ledger {
       deps.push(hd);
     }
     try {
-      this.syncVoidClients();
       const parsed = parsePayload(h.entry.payload, this.genesis.maxEntryBytes);
       checkCausal(h.entry, author, parsed, prev, deps);
       this.view.state.checkIntegrable(parsed);
@@ -499,7 +498,7 @@ export class Ledger {
 
   /** Holds events and notes the durable conflicts for the writes that follow. */
   private startSegment(): void {
-    this.inFlight = null;
+    this.inFlight = null; // conflicts() must read the durable state, not the previous overlay
     this.inFlight = new DurableOverlay(this.conflicts());
     this.view.holdEvents();
   }
@@ -610,7 +609,6 @@ export class Ledger {
       const a = toHex(h.entry.author);
       if (!appliedBefore.has(a)) appliedBefore.set(a, this.feeds.appliedHead(a)?.seq ?? 0);
     }
-    this.syncVoidClients();
     let done;
     try {
       const plan = await planFeeds(this.feeds, this.store, verified, report, this.refusedVariants);
@@ -641,10 +639,7 @@ export class Ledger {
         await this.rebuildAfterFailure();
         if (this.broken !== null) throw this.broken;
         this.compactAfterRebuild();
-      } else {
-        this.syncVoidClients();
-        await this.applyVoids(this.view.state, this.feeds);
-      }
+      } else await this.applyVoids(this.view.state, this.feeds);
       // Entries refused for a dependency on it are judged again (the rules see a void feed now).
       carry.push(...this.refusedVariants.dependingOn(new Set(changed.map(([a]) => a))));
     } else await this.applyVoids(this.view.state, this.feeds);
@@ -723,14 +718,9 @@ export class Ledger {
             : await this.storedHeader(author, forkSeq - 1);
       return canonical === undefined ? undefined : voidedHeader(canonical, forkSeq, seq);
     }
-    const h = this.feeds.recentEntry(author, seq) ?? (await this.store.getEntry(author, seq));
-    if (h !== undefined) return { lamport: h.entry.lamport, clock: h.entry.clock };
-    // A head bootstrapped from a light snapshot: its entry is not held, its header is.
-    const base = (await this.store.getMeta(HEAD_HEADERS_META)) as HeadHeader[] | undefined;
-    const x = base?.find((b) => b.author === author && b.seq === seq);
-    if (x !== undefined) return { lamport: x.lamport, clock: x.clock };
-    // An entry a light replica pruned: its header was kept.
-    return this.prunedHeaders.get(author, seq);
+    const recent = this.feeds.recentEntry(author, seq);
+    if (recent !== undefined) return { lamport: recent.entry.lamport, clock: recent.entry.clock };
+    return this.storedHeader(author, seq);
   }
 
   /** Lamport and Yjs clock of each given head's entry (for light snapshots). */
@@ -785,11 +775,6 @@ export class Ledger {
     if (this.budget !== null) await this.budget.enforce(this.store, c.heads, this.prunedHeaders);
   }
 
-  /** Tells the state which clientIDs belong to void feeds (placement rules, LedgerState.voidClients). */
-  private syncVoidClients(feeds: FeedSet = this.feeds, state: LedgerState = this.view.state): void {
-    state.voidClients = new Set([...feeds.voids().keys()].map(clientIdOf));
-  }
-
   /** The heads the state holds (a void feed's last entry before its fork): what a compaction covers. */
   private async appliedHeads(): Promise<FeedHead[]> {
     const out: FeedHead[] = [];
@@ -823,13 +808,15 @@ export class Ledger {
     }
   }
 
-  /** Header of a stored (or light-bootstrapped, or pruned) entry, ignoring void marks. */
+  /** Header of a stored entry, ignoring void marks; undefined if absent. */
   private async storedHeader(author: string, seq: number): Promise<EntryHeader | undefined> {
     const h = await this.store.getEntry(author, seq);
     if (h !== undefined) return { lamport: h.entry.lamport, clock: h.entry.clock };
+    // A head bootstrapped from a light snapshot: its entry is not held, its header is.
     const base = (await this.store.getMeta(HEAD_HEADERS_META)) as HeadHeader[] | undefined;
     const x = base?.find((b) => b.author === author && b.seq === seq);
     if (x !== undefined) return { lamport: x.lamport, clock: x.clock };
+    // An entry a light replica pruned: its header was kept.
     return this.prunedHeaders.get(author, seq);
   }
 
@@ -853,7 +840,8 @@ export class Ledger {
     this.skipped = r.skipped.length;
     this.unverified = r.unverified !== undefined;
     try {
-      this.syncVoidClients(r.feeds, r.state);
+      // The placement rules ask the ledger's current FeedSet which clients are void.
+      r.state.isVoidClient = (client) => this.feeds.isVoidClient(client);
       await this.applyVoids(r.state, r.feeds);
     } catch (e) {
       r.state.destroy();

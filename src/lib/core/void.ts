@@ -13,7 +13,7 @@ import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
 import type { FeedHead } from './types.js';
 import { sha256 } from './hash.js';
-import { toHex } from './bytes.js';
+import { fromHex, toHex } from './bytes.js';
 import { MAX_ENTRY_CLOCK, MAX_ENTRY_SEQ, VOID_HEAD_BASE, VOID_HEAD_TAG } from './constants.js';
 
 const TAG = new TextEncoder().encode(VOID_HEAD_TAG);
@@ -23,16 +23,11 @@ export function isVoidSeq(seq: number): boolean {
   return seq > MAX_ENTRY_SEQ;
 }
 
-/** The fork seq a void head stands for. */
-export function voidForkSeq(headSeq: number): number {
-  return VOID_HEAD_BASE - headSeq;
-}
-
 /** The head every node reports for `author`'s feed once it is void from seq `s` (s >= 1). */
 export function voidHead(author: string, s: number): FeedHead {
   const buf = new Uint8Array(TAG.length + 32 + 8);
   buf.set(TAG, 0);
-  for (let i = 0; i < 32; i++) buf[TAG.length + i] = parseInt(author.slice(2 * i, 2 * i + 2), 16);
+  buf.set(fromHex(author), TAG.length);
   const view = new DataView(buf.buffer);
   view.setUint32(TAG.length + 32, Math.floor(s / 2 ** 32));
   view.setUint32(TAG.length + 36, s >>> 0);

@@ -224,11 +224,12 @@ export class LedgerState {
   }
 
   /**
-   * ClientIDs of void feeds (void.ts), set by the ledger. The placement rules treat an id of
-   * theirs that is not in the document (nor in the batch) as void: their placeholder is applied
-   * once their canonical part is, and Yjs then integrates anything anchored there as GC.
+   * Whether a clientID belongs to a void feed (void.ts); the ledger wires it to its FeedSet. The
+   * placement rules treat an id of such a client that is not in the document (nor in the batch)
+   * as void: its placeholder is applied once its canonical part is, and Yjs then integrates
+   * anything anchored there as GC.
    */
-  voidClients: ReadonlySet<number> = new Set();
+  isVoidClient: (client: number) => boolean = () => false;
 
   /**
    * Voids `author`'s clock space from `fromClock` on (void.ts): one GC struct up to
@@ -299,7 +300,7 @@ export class LedgerState {
       }
       if (p.clock >= Y.getState(this.doc.store, p.client)) {
         // Not applied yet, of a void feed (its placeholder follows its canonical part): GC too.
-        if (this.voidClients.has(p.client)) continue;
+        if (this.isVoidClient(p.client)) continue;
         throw new MalformedPayloadError(`parent ${p.client}:${p.clock} is missing`);
       }
       const item = Y.getItem(this.doc.store, Y.createID(p.client, p.clock));
@@ -363,7 +364,7 @@ export class LedgerState {
       }
       const here: YId = id;
       const s = all.find((x) => x.client === here.client && here.clock >= x.clock && here.clock < x.clock + x.length);
-      if (s === undefined) return this.voidClients.has(here.client) ? VOID_PLACE : undefined;
+      if (s === undefined) return this.isVoidClient(here.client) ? VOID_PLACE : undefined;
       if (typeof s.parent === 'string') return `root:${s.parent}|${s.parentSub ?? ''}`;
       if (s.parent !== null) return `item:${s.parent.client}:${s.parent.clock}|${s.parentSub ?? ''}`;
       id = s.origin ?? s.rightOrigin;
