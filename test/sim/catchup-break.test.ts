@@ -148,4 +148,28 @@ describe('catch-up red team: a fork while a device is closed', () => {
       }
     }
   }, 300_000);
+
+  it('a light replica that pruned past a fork still hands the void feed to a newcomer that reaches only it', async () => {
+    for (const seed of seeds(1, 7500)) {
+      const c = new Cluster({ seed, link, gossip: true });
+      const f = await c.addNode('f', 1);
+      const l = await c.addNode('l', 2, { ledger: LIGHT });
+      c.refreshLinks();
+      const { evil } = await equivocate(c, 'f', 'l');
+      await writeMany(c, ['f', 'l'], 800, 'k');
+      expect(await settle(c, 60_000), `SEED=${seed}`).toEqual([]);
+      expect(l.tl.ledger.voidFrom(evil)).toBe(1);
+      expect(l.tl.ledger.stats({ digest: false }).storage.pruned, `SEED=${seed}`).toBeGreaterThan(0);
+      c.net.offline.add('f');
+      c.refreshLinks();
+      const z = await c.addNode('z', 3);
+      c.refreshLinks();
+      await c.net.run(() => z.tl.ledger.voidFrom(evil) === 1, c.net.time + 60_000);
+      expect(z.tl.ledger.voidFrom(evil), `SEED=${seed}`).toBe(1);
+      c.net.offline.delete('f');
+      c.refreshLinks();
+      expect(await settle(c, 120_000), `SEED=${seed}`).toEqual([]);
+      expect(entries(z)).toBe(entries(f));
+    }
+  }, 300_000);
 });
