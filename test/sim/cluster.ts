@@ -3,7 +3,7 @@
 // opened again (fresh sessions, hello, exchange) when it can. Optional lossy gossip pushes each
 // local write to connected peers, like the gossipsub topic does.
 import { SimNet, type LinkOptions } from './net.js';
-import { memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-nodes.js';
+import { memoryLocation, openLedger, type Location, type TestLedger } from '../helpers/ledger-nodes.js';
 import { SyncEngine, type SyncEngineOptions } from '../../src/lib/core/sync/engine.js';
 import { ledgerReplica } from '../../src/lib/core/sync/ledger-replica.js';
 import type { SyncReplica } from '../../src/lib/core/sync/replica.js';
@@ -47,6 +47,8 @@ export interface AddNodeOptions {
   scoring?: boolean;
   /** Ledger options (e.g. a light replica's role and budget). */
   ledger?: Pick<LedgerOptions, 'role' | 'budgetBytes' | 'compactEvery'>;
+  /** Where the node's ledger lives (default: a fresh memory disk); reopenNode() opens it again. */
+  location?: Location;
 }
 
 export class Cluster {
@@ -58,8 +60,12 @@ export class Cluster {
     this.net = new SimNet(opts.seed, opts.link);
   }
 
+  private readonly spec = new Map<string, { keyByte: number; o: AddNodeOptions }>();
+
   async addNode(id: string, keyByte: number, o: AddNodeOptions = {}): Promise<SimNode> {
-    const tl = await openLedger(memoryLocation(), keyByte, {
+    const loc = o.location ?? memoryLocation();
+    this.spec.set(id, { keyByte, o: { ...o, location: loc } });
+    const tl = await openLedger(loc, keyByte, {
       ...(o.genesis ? { genesis: o.genesis } : {}),
       ...o.ledger
     });
@@ -106,6 +112,28 @@ export class Cluster {
     };
     this.net.schedule(offset, tick);
     return node;
+  }
+
+  /** Closes a node's engine and ledger (the device is shut: offline, its links closed, not compared). */
+  async closeNode(id: string): Promise<void> {
+    const n = this.nodes.get(id)!;
+    n.honest = false;
+    this.net.offline.add(id);
+    this.refreshLinks();
+    n.engine.close();
+    await n.tl.ledger.close();
+  }
+
+  /** Reopens a closed node from the same store (a new ledger and engine) and brings it online. */
+  async reopenNode(id: string): Promise<SimNode> {
+    const { keyByte, o } = this.spec.get(id)!;
+    const old = this.nodes.get(id)!;
+    this.nodes.delete(id);
+    const fresh = await this.addNode(id, keyByte, o);
+    fresh.book = old.book;
+    this.net.offline.delete(id);
+    this.refreshLinks();
+    return fresh;
   }
 
   honest(): SimNode[] {
