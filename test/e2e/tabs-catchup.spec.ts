@@ -36,7 +36,7 @@ test('the leader tab closes mid catch-up: the second tab of the profile finishes
   await second.goto('/');
   await second.waitForFunction(() => window.tabula?.phase === 'running');
   expect(await second.evaluate(() => window.tabula!.role)).toBe('follower');
-  await waitForPeer(a, b.peerId);
+  await waitForPeer(a, b.peerId, 'webrtc', 90_000); // the direct link can take long on a loaded machine
   // Close the leader as soon as the catch-up has visibly started.
   await a.page.waitForFunction(() => (window.tabula?.lastStatus?.ledger.entries ?? 0) >= 1, undefined, {
     timeout: 120_000,
