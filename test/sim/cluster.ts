@@ -45,6 +45,8 @@ export interface AddNodeOptions {
   wrapSend?: (to: string, bytes: Uint8Array) => Uint8Array | null;
   /** Score peers and ban offenders (src/lib/core/peers), as the worker's sync driver does. */
   scoring?: boolean;
+  /** Called with what each finished Merkle exchange found (SyncEngineOptions.onCompared). */
+  onCompared?: SyncEngineOptions['onCompared'];
   /** Ledger options (e.g. a light replica's role and budget). */
   ledger?: Pick<LedgerOptions, 'role' | 'budgetBytes' | 'compactEvery'>;
   /** Where the node's ledger lives (default: a fresh memory disk); reopenNode() opens it again. */
@@ -88,6 +90,7 @@ export class Cluster {
         // A ban hangs up (after the current message), and the link stays closed while it lasts.
         if (node.book?.offence(peer, e.code)) this.net.schedule(0, () => this.refreshLinks());
       },
+      ...(o.onCompared ? { onCompared: o.onCompared } : {}),
       ...(o.scoring
         ? {
             onPeerOutcome: (peer, outcome) => node.book?.record(peer, outcome),

@@ -1,5 +1,6 @@
 // A hostile peer for the simulation: it runs a real engine (so honest nodes learn its heads and
-// ask it for ranges) but answers every range request past its first two entries with poison:
+// ask it for ranges) but answers every range request of another author with its own entries,
+// and of its own feed past its first two entries with poison:
 // bad signatures, broken chains, entries of another network, oversized and malformed entries,
 // forged payloads (structs under another author's Yjs clientID); and now and then it replaces a
 // whole sync message with garbage or an oversized blob.
@@ -43,6 +44,8 @@ export function hostileReplica(base: SyncReplica, tl: TestLedger, rand: Rand, st
     ...base,
     async getRange(author, from, to, maxBytes) {
       if (author === me && from <= 2) return base.getRange(author, from, Math.min(to, 2), maxBytes);
+      // Asked for another author: its own entries instead (refused unread: sync-range-mismatch).
+      if (author !== me) return base.getRange(me, 1, 2, maxBytes);
       const mode = POISON_MODES[stats.poisoned++ % POISON_MODES.length];
       const seq = Math.max(3, from);
       const mine = yUpdate(`h${seq}`, 'x', clientIdOf(me));
@@ -61,7 +64,7 @@ export function hostileReplica(base: SyncReplica, tl: TestLedger, rand: Rand, st
         case 'malformed':
           return [randomBytes(50 + Math.floor(rand() * 300), rand)];
         case 'forged':
-          return [await sign(seq, yUpdate(`h${seq}`, 'forged', clientIdOf(author === me ? '00'.repeat(32) : author)))];
+          return [await sign(seq, yUpdate(`h${seq}`, 'forged', clientIdOf('00'.repeat(32))))];
       }
     }
   };

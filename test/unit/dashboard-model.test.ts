@@ -59,6 +59,7 @@ function status(over: Partial<NodeStatus> = {}, ledger: Partial<NodeStatus['ledg
       root: 'r',
       feeds: 1,
       missing: 0,
+      unconfirmed: 0,
       missingAuthors: 0,
       missingByAuthor: [],
       lastEqualRootAt: null,

@@ -6,6 +6,7 @@ import {
   GAP_BATCH_SEQS,
   GAP_MAX_PEERS_PER_RANGE,
   GAP_MAX_REQUESTS_PER_PEER,
+  GAP_MAX_TARGETS,
   GAP_REQUEST_TIMEOUT_MS,
   GAP_STATUS_MAX_AUTHORS,
   GAP_WINDOW_SEQS
@@ -95,7 +96,8 @@ describe('GapFill', () => {
     const [r2] = g.next();
     expect(r2).toMatchObject({ from: 1, to: 10, peer: 'p' });
     g.removePeer('p');
-    expect(g.status()).toMatchObject({ missing: 10, authors: 1, inFlight: [] });
+    // No connected peer claims it now: unconfirmed, not missing (a later exchange finds it again).
+    expect(g.status()).toMatchObject({ missing: 0, unconfirmed: 1, authors: 0, inFlight: [] });
     g.addPeer('q', {});
     g.learn('q', [{ author: A, mine: 0, theirs: 12, fork: false }]);
     const [r3] = g.next();
@@ -192,5 +194,56 @@ describe('GapFill', () => {
     g.settle(r.rid, { received: 1, added: 0, forks: 1, rejected: 0 });
     g.learn('p', fork);
     expect(g.next()).toEqual([]);
+  });
+
+  it('an empty answer refuses that claim only: no backoff, other feeds of the peer still served', () => {
+    const { g } = setup();
+    g.addPeer('p', {});
+    g.learn('p', [
+      { author: A, mine: 0, theirs: 3, fork: false },
+      { author: B, mine: 0, theirs: 300, fork: false },
+      { author: C, mine: 5, theirs: 5, fork: true }
+    ]);
+    const first = g.next();
+    // The peer's 4 request slots: the fork, A, and B's first two batches.
+    expect(first.map((r) => r.author).sort()).toEqual([A, B, B, C].sort());
+    const a = first.find((r) => r.author === A)!;
+    const c = first.find((r) => r.author === C)!;
+    g.settle(a.rid, { received: 0, added: 0, forks: 0, rejected: 0 });
+    g.settle(c.rid, { received: 0, added: 0, forks: 0, rejected: 0 });
+    // p is not backing off: B's next window part goes out at once; A and the fork are not asked again.
+    const again = g.next();
+    expect(again.every((r) => r.author === B)).toBe(true);
+    expect(again.length).toBeGreaterThan(0);
+    expect(g.status()).toMatchObject({ unconfirmed: 2, missing: 300 });
+    // The same claims at the next exchange change nothing; a higher claim is asked again.
+    g.learn('p', [
+      { author: A, mine: 0, theirs: 3, fork: false },
+      { author: C, mine: 5, theirs: 5, fork: true }
+    ]);
+    expect(g.next().filter((r) => r.author !== B)).toEqual([]);
+    g.learn('p', [{ author: A, mine: 0, theirs: 4, fork: false }]);
+    expect(g.next().filter((r) => r.author === A)).toMatchObject([{ from: 1, to: 4, peer: 'p' }]);
+  });
+
+  it('a full table makes room for others: the largest claimant gives up one of its own', () => {
+    const { g } = setup();
+    g.addPeer('liar', {});
+    g.addPeer('honest', {});
+    const fakes = Array.from({ length: GAP_MAX_TARGETS }, (_, i) => ({
+      author: (i + 1).toString(16).padStart(64, '0'),
+      mine: 0,
+      theirs: 1,
+      fork: false
+    }));
+    g.learn('liar', fakes);
+    expect(g.status().authors).toBe(GAP_MAX_TARGETS);
+    // More from the liar itself: still refused (it is the largest claimant).
+    g.learn('liar', [{ author: 'ee'.repeat(32), mine: 0, theirs: 1, fork: false }]);
+    expect(g.status().authors).toBe(GAP_MAX_TARGETS);
+    g.learn('honest', [{ author: A, mine: 0, theirs: 20, fork: false }]);
+    const s = g.status();
+    expect(s.authors).toBe(GAP_MAX_TARGETS);
+    expect(s.byAuthor[0]).toEqual({ author: A, missing: 20 });
   });
 });

@@ -152,6 +152,26 @@ export async function createEntry(n: NewEntry, networkId: Uint8Array): Promise<H
 }
 
 /**
+ * The author (hex) and seq of entry bytes, read from the fixed prefix without decoding the rest
+ * (format byte, network tag, author key, varuint seq). Cheap and bounded: reads at most
+ * 1 + NETWORK_TAG_BYTES + PUBLIC_KEY_BYTES + 8 bytes. Does not check anything else; full
+ * decoding and verification still happen at ingest. Throws MalformedEntryError when the prefix
+ * is short or of an unknown format.
+ */
+export function peekAuthorSeq(bytes: Uint8Array): { author: string; seq: number } {
+  try {
+    const dec = decoding.createDecoder(bytes);
+    if (decoding.readUint8(dec) !== ENTRY_FORMAT_V2) throw new MalformedEntryError('unknown entry format');
+    decoding.readUint8Array(dec, NETWORK_TAG_BYTES);
+    const author = toHex(decoding.readUint8Array(dec, PUBLIC_KEY_BYTES));
+    return { author, seq: decoding.readVarUint(dec) };
+  } catch (e) {
+    if (e instanceof MalformedEntryError) throw e;
+    throw new MalformedEntryError(`undecodable entry prefix: ${(e as Error)?.message ?? String(e)}`);
+  }
+}
+
+/**
  * Parses canonical entry bytes. The size is checked before anything is parsed; the result owns
  * copies of its fields (no views into `bytes`). Does not verify network or signature.
  */

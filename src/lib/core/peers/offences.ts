@@ -22,6 +22,7 @@ export const BAN_OFFENCES: ReadonlySet<string> = new Set([
   'sync-malformed',
   'sync-oversized',
   'sync-wrong-network',
+  'sync-range-mismatch',
   FORGED_ANNOUNCEMENT
 ]);
 

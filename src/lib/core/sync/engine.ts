@@ -24,7 +24,8 @@ import { PartitionMonitor, type PartitionChange, type PartitionOptions, type Par
 import type { SyncReplica } from './replica.js';
 import type { CompareMsg, EntriesMsg, ErrorMsg, GetMsg, HelloMsg, ReplyMsg, SyncMsg } from './messages.js';
 import { decodeSyncMessage, encodeSyncMessage } from './codec.js';
-import { SyncOversizedError, SyncProtocolError, SyncWrongNetworkError } from './errors.js';
+import { SyncOversizedError, SyncProtocolError, SyncRangeMismatchError, SyncWrongNetworkError } from './errors.js';
+import { answerShape } from './answer-shape.js';
 import { isBanOffence } from '../peers/offences.js';
 import {
   GAP_BATCH_BYTES,
@@ -84,8 +85,10 @@ export interface SyncStatus extends PartitionStatus {
   /** Stable Merkle root of our heads, hex. */
   root: string;
   feeds: number;
-  /** Entries known to be missing (and fork evidence to fetch). */
+  /** Entries known to be missing (and fork evidence to fetch), as claimed by connected peers. */
   missing: number;
+  /** Feeds (and forks) claimed only by peers that left or answered "nothing" (GapStatus.unconfirmed). */
+  unconfirmed: number;
   missingAuthors: number;
   /** Entries missing per author, largest first, at most GAP_STATUS_MAX_AUTHORS (see GapStatus.byAuthor). */
   missingByAuthor: AuthorGap[];
@@ -207,6 +210,7 @@ export class SyncEngine {
       root: toHex(this.tree.rootHash()),
       feeds: this.tree.size,
       missing: g.missing,
+      unconfirmed: g.unconfirmed,
       missingAuthors: g.authors,
       missingByAuthor: g.byAuthor,
       lastEqualRootAt: this.lastEqualRootAt,
@@ -435,6 +439,14 @@ export class SyncEngine {
       this.opts.onPeerRejected?.(s.peer, new SyncOversizedError('range answer larger than asked'));
       return;
     }
+    const shape = answerShape(m.entries, req.author, req.from, req.to);
+    if (shape === null) {
+      this.gap.fail(req.rid);
+      s.invalidIn += m.entries.length;
+      this.opts.onPeerRejected?.(s.peer, new SyncRangeMismatchError());
+      this.pump();
+      return;
+    }
     const report =
       m.entries.length > 0 ? await this.opts.replica.ingest(m.entries) : { added: 0, forks: 0, rejected: [] };
     s.entriesIn += report.added;
@@ -443,7 +455,8 @@ export class SyncEngine {
       received: m.entries.length,
       added: report.added,
       forks: report.forks,
-      rejected: report.rejected.length
+      rejected: report.rejected.length,
+      evidence: shape === 'evidence'
     });
     if (report.added + report.forks > 0) this.opts.onPeerOutcome?.(s.peer, 'useful');
     else if (report.rejected.length === 0) this.opts.onPeerOutcome?.(s.peer, 'empty');

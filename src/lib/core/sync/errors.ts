@@ -30,6 +30,17 @@ export class SyncProtocolError extends LedgerError {
   }
 }
 
+/**
+ * A range answer that is not what was asked: an entry of another author, or seqs that are not
+ * the requested range from its start (nor the fork evidence a void feed is answered with).
+ * An honest node never sends one (it serves with the same code), so it bans.
+ */
+export class SyncRangeMismatchError extends LedgerError {
+  constructor(message = 'range answer does not match the request') {
+    super('SyncRangeMismatchError', 'sync-range-mismatch', message);
+  }
+}
+
 /** The peer did not answer in time. */
 export class SyncTimeoutError extends LedgerError {
   constructor(message = 'sync peer timed out') {

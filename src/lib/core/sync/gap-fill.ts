@@ -3,11 +3,19 @@
 // send now, settle() each answer (or fail() it), tick() for timeouts.
 //
 // Rules (SPEC §5, issue 7):
-// - Targets: per author, the highest seq a peer is known to hold. A target is only dropped once
-//   the local head reaches it, so nothing missing is forgotten (it waits for a holder if none is
-//   connected). Fork evidence (same seq, different hash) is fetched once per (author, seq).
-//   At most GAP_MAX_TARGETS authors and GAP_MAX_FORKS forks are tracked; further ones are found
-//   again by a later exchange.
+// - Targets: per author, the highest seq each peer claims to hold (its "holders"). A target is
+//   only dropped once the local head reaches what its holders claim, so nothing missing is
+//   forgotten while a peer claims it (a later exchange finds anything else again). Fork evidence
+//   (same seq, different hash) is fetched once per (author, seq).
+// - Claims are not trusted. A peer that answers "nothing" for a claim is not asked for that claim
+//   again (it is "refused" until the peer claims more), and not put in backoff for it, so empty
+//   answers for claims it cannot back up never hold up the feeds it does serve. A want with no
+//   holder left (its holders left or answered empty) is "unconfirmed": it does not count as
+//   missing and is not requested, until a peer claims it again.
+// - At most GAP_MAX_TARGETS authors and GAP_MAX_FORKS forks are tracked. When full, a new one
+//   first replaces an unconfirmed one, then one claimed only by the peer claiming the most
+//   targets (if that is not the newcomer's claimant), so one peer (or a few Sybils) cannot fill
+//   the table and shut out the feeds of others. Otherwise it is found again by a later exchange.
 // - Priority: fork evidence, then "tail" gaps (within GAP_TAIL_SEQS of the known head), then older
 //   history. Within an author, ranges go in seq order so the ledger can chain them; at most
 //   GAP_WINDOW_SEQS ahead of the local head are in flight (below the ledger's pending cap).
@@ -15,7 +23,7 @@
 //   is split over up to GAP_MAX_PEERS_PER_RANGE peers; per peer at most GAP_MAX_REQUESTS_PER_PEER
 //   requests and GAP_MAX_BYTES_PER_PEER requested bytes are in flight.
 // - Peers are ranked by coverage (they must hold the range), then past usefulness, then RTT.
-//   A timeout, an empty or invalid answer puts the peer in exponential backoff with full jitter.
+//   A timeout or an invalid answer puts the peer in exponential backoff with full jitter.
 import type { Difference } from './reconcile.js';
 import {
   GAP_BACKOFF_BASE_MS,
@@ -60,6 +68,8 @@ export interface GapOutcome {
   forks: number;
   /** Entries refused as invalid (the peer is penalised). */
   rejected: number;
+  /** The answer was fork evidence for a void feed, not a prefix of the range (answer-shape.ts). */
+  evidence?: boolean;
 }
 
 export interface GapFillOptions {
@@ -89,15 +99,20 @@ interface PeerState {
 }
 
 interface Target {
-  want: number;
-  /** peer -> highest seq it holds. */
+  /** peer -> highest seq it claims to hold. */
   holders: Map<string, number>;
+  /** peer -> the claim it answered "nothing" for (not asked again until it claims more). */
+  refused: Map<string, number>;
+  /** The highest claim while the target last had holders (for unconfirmed targets). */
+  lastWant: number;
 }
 
 interface ForkWant {
   author: string;
   seq: number;
   holders: Set<string>;
+  /** Peers that answered "nothing" for this fork (not asked again). */
+  refused: Set<string>;
 }
 
 /** One author's known gap: entries missing (hex Ed25519 author key). */
@@ -107,8 +122,13 @@ export interface AuthorGap {
 }
 
 export interface GapStatus {
-  /** Entries known to be missing (sum over authors of target - local head), plus forks to fetch. */
+  /**
+   * Entries known to be missing: over authors, the highest seq a connected peer claims (and has
+   * not answered "nothing" for) minus the local head, plus forks to fetch from such a peer.
+   */
   missing: number;
+  /** Authors (and forks) claimed only by peers that left or answered "nothing": not counted in missing. */
+  unconfirmed: number;
   /** Authors with a target above the local head. */
   authors: number;
   /**
@@ -132,6 +152,10 @@ function largestGaps(per: Map<string, number>): AuthorGap[] {
 export class GapFill {
   private readonly peers = new Map<string, PeerState>();
   private readonly targets = new Map<string, Target>();
+  /** peer -> authors it is a holder of (for the fair eviction of a full table). */
+  private readonly claimsBy = new Map<string, Set<string>>();
+  /** Authors whose target has no holder. */
+  private readonly holderless = new Set<string>();
   private readonly forks = new Map<string, ForkWant>();
   private readonly forksDone = new Set<string>();
   private readonly inflight = new Map<number, GapRequest>();
@@ -163,28 +187,20 @@ export class GapFill {
   removePeer(peer: string): void {
     this.peers.delete(peer);
     for (const [rid, r] of this.inflight) if (r.peer === peer) this.inflight.delete(rid);
-    for (const t of this.targets.values()) t.holders.delete(peer);
-    for (const f of this.forks.values()) f.holders.delete(peer);
+    for (const a of [...(this.claimsBy.get(peer) ?? [])]) this.dropHolder(a, peer);
+    this.claimsBy.delete(peer);
+    for (const f of this.forks.values()) {
+      f.holders.delete(peer);
+      f.refused.delete(peer);
+    }
+    for (const t of this.targets.values()) t.refused.delete(peer);
   }
 
   /** Records what a Merkle exchange with `peer` found. */
   learn(peer: string, diffs: readonly Difference[]): void {
     for (const d of diffs) {
-      if (d.fork) {
-        const key = `${d.author}:${d.mine}`;
-        if (this.forksDone.has(key)) continue;
-        if (!this.forks.has(key) && this.forks.size >= GAP_MAX_FORKS) continue;
-        const f = this.forks.get(key) ?? { author: d.author, seq: d.mine, holders: new Set<string>() };
-        f.holders.add(peer);
-        this.forks.set(key, f);
-        continue;
-      }
-      if (d.theirs <= d.mine) continue;
-      if (!this.targets.has(d.author) && this.targets.size >= GAP_MAX_TARGETS) continue;
-      const t = this.targets.get(d.author) ?? { want: 0, holders: new Map<string, number>() };
-      t.want = Math.max(t.want, d.theirs);
-      t.holders.set(peer, d.theirs);
-      this.targets.set(d.author, t);
+      if (d.fork) this.learnFork(peer, d.author, d.mine);
+      else if (d.theirs > d.mine) this.learnTarget(peer, d.author, d.theirs);
     }
   }
 
@@ -198,7 +214,7 @@ export class GapFill {
       const peer = this.pickPeer([...f.holders], f.author, f.seq, new Map());
       if (peer) out.push(this.send(peer, f.author, f.seq, f.seq, 'fork'));
     }
-    for (const { author, t, priority } of this.rankedTargets()) {
+    for (const { author, t, priority } of this.rankedTargets(max)) {
       while (this.inflight.size < max) {
         const r = this.planRange(author, t, priority);
         if (!r) break;
@@ -220,16 +236,14 @@ export class GapFill {
     if (!r) return;
     const p = this.peers.get(r.peer);
     if (r.priority === 'fork' && o.received > 0 && o.rejected === 0) this.forkDone(r.author, r.from);
-    const bad = o.rejected > 0 || o.received === 0;
     if (p) {
       p.useful += USEFUL_ALPHA * ((o.rejected > 0 ? -1 : o.added + o.forks > 0 ? 1 : 0) - p.useful);
-      if (bad) this.penalise(r.peer, p);
-      else p.failures = 0;
+      if (o.rejected > 0) this.penalise(r.peer, p);
+      else if (o.received > 0) p.failures = 0;
     }
-    // A peer that answers "nothing" for a range it claimed is not asked for that author again
-    // until a new exchange says it holds it.
-    if (o.received === 0) this.targets.get(r.author)?.holders.delete(r.peer);
-    else if (!bad && r.priority !== 'fork') this.markFetched(r.author, r.from, r.from + o.received - 1);
+    if (o.received === 0) this.refuse(r);
+    else if (o.rejected === 0 && !o.evidence && r.priority !== 'fork')
+      this.markFetched(r.author, r.from, r.from + o.received - 1);
     this.dropFilled(r.author);
   }
 
@@ -251,19 +265,30 @@ export class GapFill {
   }
 
   status(): GapStatus {
-    let missing = this.forks.size;
+    let missing = 0;
     let authors = 0;
+    let unconfirmed = 0;
     const per = new Map<string, number>();
     for (const [a, t] of this.targets) {
-      const gap = gapOf(t.want, this.opts.localHead(a));
-      if (gap > 0) {
-        missing += gap;
-        authors++;
-        per.set(a, gap);
+      const gap = gapOf(wantOf(t), this.opts.localHead(a));
+      if (gap <= 0) continue;
+      if (t.holders.size === 0) {
+        unconfirmed++;
+        continue;
       }
+      missing += gap;
+      authors++;
+      per.set(a, gap);
     }
-    for (const f of this.forks.values()) per.set(f.author, (per.get(f.author) ?? 0) + 1);
-    return { missing, authors, byAuthor: largestGaps(per), inFlight: [...this.inflight.values()] };
+    for (const f of this.forks.values()) {
+      if (f.holders.size === 0) {
+        unconfirmed++;
+        continue;
+      }
+      missing++;
+      per.set(f.author, (per.get(f.author) ?? 0) + 1);
+    }
+    return { missing, unconfirmed, authors, byAuthor: largestGaps(per), inFlight: [...this.inflight.values()] };
   }
 
   /** Peer score: higher is better. */
@@ -321,17 +346,30 @@ export class GapFill {
 
   private dropFilled(author: string): void {
     const t = this.targets.get(author);
-    if (t && this.opts.localHead(author) >= t.want) this.targets.delete(author);
+    if (t && this.opts.localHead(author) >= wantOf(t)) this.deleteTarget(author);
   }
 
-  private rankedTargets(): { author: string; t: Target; priority: GapPriority }[] {
+  /**
+   * Targets with a holder that could be asked now, tail gaps first, then smaller gaps. Targets
+   * whose holders are all busy or backing off are skipped before sorting, so a table full of one
+   * peer's claims costs one pass, not a sort, per pump.
+   */
+  private rankedTargets(max: number): { author: string; t: Target; priority: GapPriority }[] {
     const out: { author: string; t: Target; priority: GapPriority; gap: number }[] = [];
+    if (this.inflight.size >= max) return out;
+    const now = this.opts.now();
+    const ready = new Set(
+      [...this.peers]
+        .filter(([, p]) => p.backoffUntil <= now && p.requests < GAP_MAX_REQUESTS_PER_PEER)
+        .map(([id]) => id)
+    );
     for (const [author, t] of this.targets) {
-      const gap = gapOf(t.want, this.opts.localHead(author));
+      const gap = gapOf(wantOf(t), this.opts.localHead(author));
       if (gap <= 0) {
-        this.targets.delete(author);
+        this.deleteTarget(author);
         continue;
       }
+      if (![...t.holders.keys()].some((h) => ready.has(h))) continue;
       out.push({ author, t, gap, priority: gap <= GAP_TAIL_SEQS ? 'tail' : 'history' });
     }
     const rank = (p: GapPriority) => (p === 'tail' ? 0 : 1);
@@ -341,7 +379,7 @@ export class GapFill {
   /** The next unrequested range of `author` inside its window, sent to the best holder; or null. */
   private planRange(author: string, t: Target, priority: GapPriority): GapRequest | null {
     const local = this.opts.localHead(author);
-    const windowEnd = Math.min(t.want, local + GAP_WINDOW_SEQS);
+    const windowEnd = Math.min(wantOf(t), local + GAP_WINDOW_SEQS);
     const mine = [...this.inflight.values()].filter((r) => r.author === author && r.priority !== 'fork');
     const busy = [...mine, ...this.covered(author, local)].sort((a, b) => a.from - b.from);
     let from = local + 1;
@@ -381,6 +419,110 @@ export class GapFill {
     return eligible[0] ?? null;
   }
 
+  private hasInflight(author: string): boolean {
+    for (const r of this.inflight.values()) if (r.author === author) return true;
+    return false;
+  }
+
+  private learnFork(peer: string, author: string, seq: number): void {
+    const key = `${author}:${seq}`;
+    if (this.forksDone.has(key)) return;
+    let f = this.forks.get(key);
+    if (f?.refused.has(peer)) return;
+    if (!f) {
+      if (this.forks.size >= GAP_MAX_FORKS && !this.evictUnconfirmedFork()) return;
+      f = { author, seq, holders: new Set<string>(), refused: new Set<string>() };
+      this.forks.set(key, f);
+    }
+    f.holders.add(peer);
+  }
+
+  private evictUnconfirmedFork(): boolean {
+    for (const [key, f] of this.forks)
+      if (f.holders.size === 0) {
+        this.forks.delete(key);
+        return true;
+      }
+    return false;
+  }
+
+  private learnTarget(peer: string, author: string, claim: number): void {
+    let t = this.targets.get(author);
+    const refused = t?.refused.get(peer);
+    if (refused !== undefined && claim <= refused) return; // the same claim it could not back up
+    if (!t) {
+      if (this.targets.size >= GAP_MAX_TARGETS && !this.evictTarget(peer)) return;
+      t = { holders: new Map(), refused: new Map(), lastWant: 0 };
+      this.targets.set(author, t);
+      this.holderless.add(author);
+    }
+    t.refused.delete(peer);
+    t.holders.set(peer, claim);
+    t.lastWant = wantOf(t);
+    this.holderless.delete(author);
+    let mine = this.claimsBy.get(peer);
+    if (!mine) this.claimsBy.set(peer, (mine = new Set()));
+    mine.add(author);
+  }
+
+  /**
+   * Makes room for a target claimed by `claimant`: drops an unconfirmed target, else one held
+   * only by the peer claiming the most targets, if that peer claims more than `claimant` does.
+   */
+  private evictTarget(claimant: string): boolean {
+    const [first] = this.holderless;
+    if (first !== undefined) {
+      this.deleteTarget(first);
+      return true;
+    }
+    let top: string | undefined;
+    let most = this.claimsBy.get(claimant)?.size ?? 0;
+    for (const [p, set] of this.claimsBy)
+      if (set.size > most) {
+        top = p;
+        most = set.size;
+      }
+    if (top === undefined) return false;
+    for (const a of this.claimsBy.get(top)!) {
+      if (this.targets.get(a)?.holders.size === 1 && !this.hasInflight(a)) {
+        this.deleteTarget(a);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private dropHolder(author: string, peer: string): void {
+    this.claimsBy.get(peer)?.delete(author);
+    const t = this.targets.get(author);
+    if (!t || !t.holders.delete(peer)) return;
+    if (t.holders.size === 0) this.holderless.add(author);
+    else t.lastWant = wantOf(t);
+  }
+
+  private deleteTarget(author: string): void {
+    const t = this.targets.get(author);
+    if (!t) return;
+    for (const p of t.holders.keys()) this.claimsBy.get(p)?.delete(author);
+    this.targets.delete(author);
+    this.holderless.delete(author);
+  }
+
+  /** `r`'s peer answered "nothing": not asked for that claim again until it claims more. */
+  private refuse(r: GapRequest): void {
+    if (r.priority === 'fork') {
+      const f = this.forks.get(`${r.author}:${r.from}`);
+      f?.holders.delete(r.peer);
+      f?.refused.add(r.peer);
+      return;
+    }
+    const t = this.targets.get(r.author);
+    const claim = t?.holders.get(r.peer);
+    if (!t || claim === undefined) return;
+    this.dropHolder(r.author, r.peer);
+    t.refused.set(r.peer, claim);
+  }
+
   private send(peer: string, author: string, from: number, to: number, priority: GapPriority): GapRequest {
     const p = this.peers.get(peer)!;
     const maxBytes = this.opts.batchBytes ?? GAP_BATCH_BYTES;
@@ -390,6 +532,13 @@ export class GapFill {
     this.inflight.set(r.rid, r);
     return r;
   }
+}
+
+/** The highest seq a holder of `t` claims (its last one when no holder is left). */
+function wantOf(t: Target): number {
+  let want = 0;
+  for (const h of t.holders.values()) if (h > want) want = h;
+  return t.holders.size > 0 ? want : t.lastWant;
 }
 
 /**

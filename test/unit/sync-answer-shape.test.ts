@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { answerShape } from '../../src/lib/core/sync/answer-shape.js';
+import { createEntry, encodeEntry } from '../../src/lib/core/entry.js';
+import { keysFromByte, yUpdate } from '../helpers/ledger-fixtures.js';
+import { networkId } from '../../src/lib/core/genesis.js';
+import { genesis } from '../helpers/ledger-nodes.js';
+import { toHex } from '../../src/lib/core/bytes.js';
+import { clientIdOf } from '../../src/lib/core/state/client-id.js';
+
+const net = networkId(genesis);
+
+async function feed(keyByte: number, seqs: number[], value = 'v'): Promise<{ author: string; bytes: Uint8Array[] }> {
+  const keys = await keysFromByte(keyByte);
+  const author = toHex(keys.publicKey);
+  const bytes: Uint8Array[] = [];
+  for (const seq of seqs) {
+    const e = await createEntry(
+      {
+        keys,
+        seq,
+        prev: new Uint8Array(32).fill(seq === 1 ? 0 : 7),
+        lamport: seq,
+        time: 1,
+        payload: yUpdate(`k${seq}`, value, clientIdOf(author))
+      },
+      net
+    );
+    bytes.push(encodeEntry(e.entry));
+  }
+  return { author, bytes };
+}
+
+describe('answerShape (PROTOCOL.md §11.5)', () => {
+  it('accepts a prefix of the range, in order, of the asked author', async () => {
+    const a = await feed(1, [5, 6, 7]);
+    expect(answerShape(a.bytes, a.author, 5, 10)).toBe('chain');
+    expect(answerShape(a.bytes.slice(0, 1), a.author, 5, 5)).toBe('chain');
+    expect(answerShape([], a.author, 5, 10)).toBe('chain');
+  });
+
+  it('refuses another author, gaps, wrong order, a late start and more than asked', async () => {
+    const a = await feed(1, [5, 6, 7]);
+    const b = await feed(2, [5, 6, 7]);
+    expect(answerShape(b.bytes, a.author, 5, 10)).toBeNull();
+    expect(answerShape([a.bytes[0], a.bytes[2]], a.author, 5, 10)).toBeNull();
+    expect(answerShape([a.bytes[1], a.bytes[0]], a.author, 5, 10)).toBeNull();
+    expect(answerShape(a.bytes.slice(1), a.author, 5, 10)).toBeNull();
+    expect(answerShape(a.bytes, a.author, 5, 6)).toBeNull();
+    expect(answerShape([a.bytes[0], b.bytes[1]], a.author, 5, 10)).toBeNull();
+  });
+
+  it("accepts a void feed's fork evidence: one or two entries at one seq at or below from", async () => {
+    const x = await feed(1, [3], 'x');
+    const y = await feed(1, [3], 'y');
+    const pair = [x.bytes[0], y.bytes[0]];
+    expect(answerShape(pair, x.author, 3, 3)).toBe('evidence');
+    expect(answerShape(pair, x.author, 8, 20)).toBe('evidence');
+    expect(answerShape(pair.slice(0, 1), x.author, 8, 20)).toBe('evidence');
+    expect(answerShape(pair, x.author, 2, 20)).toBeNull(); // seq 3 above from
+    const z = await feed(1, [2]);
+    expect(answerShape([x.bytes[0], z.bytes[0]], x.author, 8, 20)).toBeNull(); // two seqs
+  });
+
+  it('leaves entries whose prefix does not parse to ingest (which refuses them as malformed)', async () => {
+    const a = await feed(1, [5]);
+    expect(answerShape([new Uint8Array([9, 9, 9])], a.author, 5, 10)).toBe('chain');
+    expect(answerShape([new Uint8Array(0), a.bytes[0]], a.author, 5, 10)).toBeNull(); // a.bytes[0] is at index 1
+  });
+});
