@@ -53,6 +53,13 @@ export const MAX_ENTRY_CLOCK = 2 ** 52 - 1;
 export const VOID_HEAD_BASE = Number.MAX_SAFE_INTEGER;
 /** Ledger: times held entries are carried over a FeedSet rebuild within one ingest (then sync brings them). */
 export const LEDGER_CARRY_DEPTH = 4;
+/**
+ * Ledger: void rebuilds (a fork of entries the state applied replays the store) use at most this
+ * share of any VOID_REBUILD_WINDOW_MS of wall time; later ones wait (rebuild-budget.ts). 10%: a
+ * flood of Sybil forks costs a node at most a tenth of its time, and a single fork is immediate.
+ */
+export const VOID_REBUILD_SHARE = 0.1;
+export const VOID_REBUILD_WINDOW_MS = 60_000;
 /** Ledger: bytes of causally refused entries remembered as possible fork variants (refused-variants.ts). */
 export const REFUSED_VARIANTS_MAX_BYTES = 4 * 1024 * 1024;
 /** Causal rules: how far above the highest lamport it holds a node accepts an entry with a void dependency. */

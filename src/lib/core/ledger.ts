@@ -66,7 +66,8 @@ import { isVoidSeq } from './void.js';
 import { RefusedVariants } from './refused-variants.js';
 import { EntryBudget, type BudgetStatus, type ReplicaRole } from './light-budget.js';
 import { PrunedHeaders } from './pruned-headers.js';
-import { LEDGER_CARRY_DEPTH, LIGHT_BUDGET_BYTES } from './constants.js';
+import { LEDGER_CARRY_DEPTH, LIGHT_BUDGET_BYTES, VOID_REBUILD_SHARE, VOID_REBUILD_WINDOW_MS } from './constants.js';
+import { RebuildBudget } from './rebuild-budget.js';
 import type { CoverageException } from './sync/messages.js';
 import { DurableOverlay, WriteGroups, type PendingWrite, type PreparedWrite } from './write-groups.js';
 import { compactionDue, compactionPolicy, type CompactionPolicy } from './compaction-policy.js';
@@ -94,6 +95,8 @@ export interface LedgerOptions {
   budgetBytes?: number;
   /** Tunes the default compaction policy (ignored when compactEvery is given). */
   compaction?: Partial<CompactionPolicy>;
+  /** Time budget of void rebuilds (default VOID_REBUILD_SHARE of VOID_REBUILD_WINDOW_MS; rebuild-budget.ts). */
+  voidRebuild?: { share?: number; windowMs?: number; now?: () => number };
 }
 
 export interface LedgerStats {
@@ -115,6 +118,11 @@ export interface LedgerStats {
   skippedPayloads: number;
   /** The state came from an unverified light snapshot (storeLightState); false normally. */
   unverified: boolean;
+  /**
+   * Void feeds whose voided entries the state still shows: their rebuild waits for the time
+   * budget (rebuild-budget.ts) and runs by itself within VOID_REBUILD_WINDOW_MS. 0 normally.
+   */
+  staleVoids: number;
   /** Role, storage budget (null: full replica) and bytes of the entries held. */
   storage: BudgetStatus;
 }
@@ -159,6 +167,10 @@ export class Ledger {
   private closing: Promise<void> | undefined;
   /** Set when a failure could not be undone: memory may differ from the store (until a rebuild works). */
   private broken: unknown = null;
+  /** Voids (author -> fork seq) whose voided entries the state still holds: rebuild deferred. */
+  private readonly staleVoids = new Map<string, number>();
+  private readonly rebuildBudget: RebuildBudget;
+  private voidTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly appendListeners = new Listeners<[HashedEntry, AppendOrigin]>();
   private readonly forkListeners = new Listeners<[ForkEvidence]>();
 
@@ -174,6 +186,11 @@ export class Ledger {
     this.role = opts.role ?? 'full';
     this.budgetBytes = opts.budgetBytes ?? LIGHT_BUDGET_BYTES;
     this.prunedHeaders = new PrunedHeaders(opts.store);
+    this.rebuildBudget = new RebuildBudget({
+      now: opts.voidRebuild?.now ?? (() => performance.now()),
+      share: opts.voidRebuild?.share ?? VOID_REBUILD_SHARE,
+      windowMs: opts.voidRebuild?.windowMs ?? VOID_REBUILD_WINDOW_MS
+    });
   }
 
   /** Checks identity and network, then rebuilds memory from the store (verifying every entry replayed). */
@@ -287,6 +304,7 @@ export class Ledger {
       stateDigest: opts.digest === false ? this.view.state.lastDigest() : this.view.state.digest(),
       skippedPayloads: this.skipped,
       unverified: this.unverified,
+      staleVoids: this.staleVoids.size,
       storage: this.budget?.status() ?? { role: 'full', budgetBytes: null, bytesUsed: 0, pruned: 0 }
     };
   }
@@ -385,6 +403,14 @@ export class Ledger {
     return this.serial(() => this.compactNow());
   }
 
+  /**
+   * Runs a void rebuild that waits for its time budget now (stats().staleVoids > 0), so the state
+   * no longer shows voided entries. No-op otherwise. Snapshot exports call it first.
+   */
+  flushVoids(): Promise<void> {
+    return this.serial(() => this.rebuildStaleVoids());
+  }
+
   /** Rebuilds memory from the store (e.g. after a snapshot import wrote to it). */
   reload(): Promise<void> {
     return this.serial(() => this.rebuild());
@@ -423,6 +449,7 @@ export class Ledger {
   close(): Promise<void> {
     this.closing ??= this.serial(async () => {
       this.closed = true;
+      clearTimeout(this.voidTimer);
       this.view.destroy();
       this.appendListeners.clear();
       this.forkListeners.clear();
@@ -635,14 +662,17 @@ export class Ledger {
       const applied = (a: string, s: number) =>
         (appliedBefore.get(a) ?? Infinity) >= s ||
         done.stored.some((h) => toHex(h.entry.author) === a && h.entry.seq >= s);
-      if (changed.some(([a, s]) => applied(a, s))) {
-        await this.rebuildAfterFailure();
-        if (this.broken !== null) throw this.broken;
-        this.compactAfterRebuild();
-      } else await this.applyVoids(this.view.state, this.feeds);
+      const rebuild = changed.filter(([a, s]) => applied(a, s));
+      for (const [a, s] of rebuild) this.staleVoids.set(a, s);
+      const wait = rebuild.length > 0 ? this.rebuildBudget.waitMs() : 0;
+      if (rebuild.length > 0 && wait === 0) await this.rebuildNow();
+      else {
+        if (wait > 0) this.scheduleVoidRebuild(wait);
+        await this.applyVoids(this.view.state, this.feeds, this.staleVoids);
+      }
       // Entries refused for a dependency on it are judged again (the rules see a void feed now).
       carry.push(...this.refusedVariants.dependingOn(new Set(changed.map(([a]) => a))));
-    } else await this.applyVoids(this.view.state, this.feeds);
+    } else await this.applyVoids(this.view.state, this.feeds, this.staleVoids);
     this.skipped += done.skipped;
     for (const h of done.stored) this.budget?.add(h);
     this.appended(done.stored.length, payloadBytes(done.stored));
@@ -734,6 +764,38 @@ export class Ledger {
     return out;
   }
 
+  /**
+   * A void rebuild: memory again from the store, without checking signatures again (every stored
+   * entry was verified when stored or at open; hashes and links are still checked). Its time
+   * counts against the rebuild budget. Throws what broke the ledger if it failed.
+   */
+  private async rebuildNow(): Promise<void> {
+    const t0 = performance.now();
+    await this.rebuildAfterFailure({ signatures: false });
+    this.rebuildBudget.record(performance.now() - t0);
+    if (this.broken !== null) throw this.broken;
+    this.staleVoids.clear();
+    this.compactAfterRebuild();
+  }
+
+  /** A deferred void rebuild, when its budget allows (or flushVoids). Held entries are carried over. */
+  private async rebuildStaleVoids(): Promise<void> {
+    if (this.staleVoids.size === 0) return;
+    const authors = new Set(this.staleVoids.keys());
+    const carry = [...this.feeds.pendingEntries(), ...this.refusedVariants.dependingOn(authors)];
+    await this.rebuildNow();
+    if (carry.length > 0) await this.ingestVerified(carry, emptyReport(), false, 1);
+  }
+
+  private scheduleVoidRebuild(waitMs: number): void {
+    if (this.voidTimer !== undefined || this.closed) return;
+    this.voidTimer = setTimeout(() => {
+      this.voidTimer = undefined;
+      this.serial(() => this.rebuildStaleVoids()).catch(() => undefined); // a failure marks the ledger broken
+    }, waitMs);
+    (this.voidTimer as { unref?: () => void }).unref?.();
+  }
+
   /** After a void rebuild: a compaction soon, so the next open does not replay from the start. */
   private compactAfterRebuild(): void {
     this.sinceCompaction = Math.max(this.sinceCompaction, 1);
@@ -761,6 +823,8 @@ export class Ledger {
   private async compactNow(): Promise<void> {
     if (this.broken !== null) throw this.broken; // memory may differ from the store: never persist it
     if (this.sinceCompaction === 0 && this.lastCompactionAt !== null) return;
+    // The state still shows voided entries (rebuild deferred): never persist it.
+    if (this.staleVoids.size > 0) return;
     // Structs Yjs parked (a void feed's placeholder still waits for its canonical part): later.
     if (this.view.state.hasPending()) return;
     const at = Math.floor(this.now());
@@ -797,9 +861,9 @@ export class Ledger {
    * applied here and whose clock space is not void yet. Idempotent; run after every ingest and
    * replay, so the state does not depend on when the fork became known.
    */
-  private async applyVoids(state: LedgerState, feeds: FeedSet): Promise<void> {
+  private async applyVoids(state: LedgerState, feeds: FeedSet, stale?: ReadonlyMap<string, number>): Promise<void> {
     for (const [author, s] of feeds.voids()) {
-      if (state.hasVoid(author)) continue;
+      if (state.hasVoid(author) || stale?.has(author)) continue;
       const applied = feeds.appliedHead(author)?.seq ?? 0;
       if (applied < s - 1) continue; // the rest of its canonical part has not arrived yet
       const prev = s === 1 ? GENESIS_HEADER : await this.storedHeader(author, s - 1);
@@ -820,9 +884,13 @@ export class Ledger {
     return this.prunedHeaders.get(author, seq);
   }
 
-  /** Open's replay: a new state and FeedSet from the store, every replayed entry verified. */
-  private async replay(): Promise<{ state: LedgerState; feeds: FeedSet }> {
+  /**
+   * Open's replay: a new state and FeedSet from the store, every replayed entry verified
+   * (`signatures: false`: hashes and links only, for rebuilds of a store this node verified).
+   */
+  private async replay(opts: { signatures?: boolean } = {}): Promise<{ state: LedgerState; feeds: FeedSet }> {
     const r = await loadLedger({
+      signatures: opts.signatures,
       store: this.store,
       genesis: this.genesis,
       networkId: this.networkId,
@@ -851,9 +919,9 @@ export class Ledger {
   }
 
   /** Memory again from the store; success means memory equals the store, so `broken` is cleared. */
-  private async rebuild(): Promise<void> {
+  private async rebuild(opts: { signatures?: boolean } = {}): Promise<void> {
     const before = this.feeds?.head(this.author)?.seq ?? 0;
-    const { state, feeds } = await this.replay();
+    const { state, feeds } = await this.replay(opts);
     // A store that went backwards under the running node (cleared by the browser, deleted,
     // replaced) would make this node sign an old seq again: a fork of its own feed. Refuse.
     const after = feeds.head(this.author)?.seq ?? 0;
@@ -872,9 +940,9 @@ export class Ledger {
   }
 
   /** After a failure: memory again from the store. If even that fails, refuse further work (broken). */
-  private async rebuildAfterFailure(): Promise<void> {
+  private async rebuildAfterFailure(opts: { signatures?: boolean } = {}): Promise<void> {
     try {
-      await this.rebuild();
+      await this.rebuild(opts);
     } catch (e) {
       this.broken = e;
     }
