@@ -142,7 +142,19 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
         return verdict === 'ok' || verdict === 'unsupported-key' ? true : verdict;
       }
     },
-    beforeStart: opened && (async (n) => void (archive = await startArchive({ opened, node: n, networkIdHex: id })))
+    beforeStart:
+      opened &&
+      (async (n) =>
+        void (archive = await startArchive({
+          opened,
+          node: n,
+          networkIdHex: id,
+          checkpoints: {
+            dataDir: config.dataDir,
+            operators: genesis.operators,
+            intervalMs: config.checkpointSeconds * 1000
+          }
+        })))
   }).catch(async (err: unknown) => {
     await (archive?.stop() ?? opened?.close());
     throw err;
