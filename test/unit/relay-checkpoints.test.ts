@@ -27,7 +27,7 @@ import { relayAddr, tempDir } from '../helpers/relay-fixture.js';
 import { createRelayClient, dialRelay, waitFor } from '../helpers/relay-client.js';
 import { memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-nodes.js';
 
-const running: Array<{ stop(): Promise<void> }> = [];
+const running: Array<{ stop(): void | Promise<void> }> = [];
 afterEach(async () => {
   for (const r of running.splice(0).reverse()) await r.stop();
 });
