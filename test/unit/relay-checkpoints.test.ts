@@ -2,6 +2,7 @@
 // §13.7): an archive whose data dir holds the genesis operator's key signs a checkpoint of the
 // state it serves, periodically and with every join claim; a joiner over libp2p is verified by it
 // alone. An archive without the key, or with another key, signs none.
+import { spawnSync } from 'node:child_process';
 import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -24,6 +25,7 @@ import { startRelay, type RunningRelay } from '../../relay/server.js';
 import { createNetwork } from '../../relay/network-genesis.js';
 import { GENESIS_FILE, OPERATOR_KEY_FILE } from '../../relay/network-genesis.js';
 import { relayAddr, tempDir } from '../helpers/relay-fixture.js';
+import { missingTools } from '../helpers/cli-tools.js';
 import { createRelayClient, dialRelay, waitFor } from '../helpers/relay-client.js';
 import { memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-nodes.js';
 
@@ -115,6 +117,11 @@ describe('relay --archive operator checkpoints', () => {
     expect(metrics).toMatch(/^tabula_archive_checkpoint_operator 1$/m);
     expect(metrics).toMatch(/^tabula_archive_checkpoint_entries 25$/m);
     expect(Number(/^tabula_archive_checkpoints_signed_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(Number(/^tabula_archive_checkpoint_timestamp_seconds (\S+)$/m.exec(metrics)?.[1])).toBe(latest.time / 1000);
+    if (missingTools(['promtool']).length === 0) {
+      const lint = spawnSync('promtool', ['check', 'metrics'], { input: metrics, encoding: 'utf8' });
+      expect(lint.stdout + lint.stderr).toBe('');
+    }
 
     // A single peer (the archive) would only give an unverified join: its checkpoint verifies it.
     const { verdict, tl } = await joinThrough(relay, genesis);
