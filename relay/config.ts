@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { multiaddr } from '@multiformats/multiaddr';
 import { ABUSE_LIMITS, CONNECTION_LIMITS, GOSSIP_LIMITS, HTTP_LIMITS, RELAY_LIMITS } from './limits.js';
+import { ARCHIVE_CHECKPOINT_SECONDS } from './archive/constants.js';
 
 export interface RelayConfig {
   /** Interface every listener binds to. */
@@ -38,6 +39,8 @@ export interface RelayConfig {
   announce: string[];
   /** Refusal points from which an IP is abusive and all its peers are graylisted and refused (relay/ip-abuse.ts); 0 = off. */
   ipAbuseThreshold: number;
+  /** An archive holding the operator key signs a checkpoint of its state this often, seconds; 0 = on demand only. */
+  checkpointSeconds: number;
 }
 
 export const DEFAULTS: RelayConfig = {
@@ -57,7 +60,8 @@ export const DEFAULTS: RelayConfig = {
   peers: [],
   relays: [],
   announce: [],
-  ipAbuseThreshold: ABUSE_LIMITS.threshold
+  ipAbuseThreshold: ABUSE_LIMITS.threshold,
+  checkpointSeconds: ARCHIVE_CHECKPOINT_SECONDS
 };
 
 export class ConfigError extends Error {
@@ -80,7 +84,8 @@ const FLAGS: Record<string, keyof RelayConfig> = {
   '--peer': 'peers',
   '--relays': 'relays',
   '--announce': 'announce',
-  '--ip-abuse-threshold': 'ipAbuseThreshold'
+  '--ip-abuse-threshold': 'ipAbuseThreshold',
+  '--checkpoint-seconds': 'checkpointSeconds'
 };
 
 const ENV: Record<string, keyof RelayConfig> = {
@@ -99,7 +104,8 @@ const ENV: Record<string, keyof RelayConfig> = {
   TABULA_PEERS: 'peers',
   TABULA_RELAYS: 'relays',
   TABULA_ANNOUNCE: 'announce',
-  TABULA_IP_ABUSE_THRESHOLD: 'ipAbuseThreshold'
+  TABULA_IP_ABUSE_THRESHOLD: 'ipAbuseThreshold',
+  TABULA_CHECKPOINT_SECONDS: 'checkpointSeconds'
 };
 
 type ListKey = 'peers' | 'relays' | 'announce';
@@ -141,7 +147,8 @@ const RANGES: Partial<Record<keyof RelayConfig, [number, number]>> = {
   gossipMaxFrameBytes: [80 * 1024, 4 * 1024 * 1024],
   gossipRate: [1, 1_000_000],
   httpMaxConnections: [1, 1_000_000],
-  ipAbuseThreshold: [0, 1_000_000]
+  ipAbuseThreshold: [0, 1_000_000],
+  checkpointSeconds: [0, 86_400]
 };
 
 function assign(cfg: RelayConfig, key: keyof RelayConfig, raw: string, from: string): void {
@@ -188,6 +195,10 @@ export const USAGE = `Usage: tsx relay/main.ts [options]
                         refusal points that make an IP abusive, its peers graylisted and refused; 0 = off,
                         e.g. behind a proxy (TABULA_IP_ABUSE_THRESHOLD, default ${DEFAULTS.ipAbuseThreshold})
   --archive             keep a full replica in the data dir (TABULA_ARCHIVE=1)
+  --checkpoint-seconds N
+                        an archive holding the operator key (operator.key in the data dir) signs a
+                        checkpoint of its state every N s; 0 = only with join answers
+                        (TABULA_CHECKPOINT_SECONDS, default ${DEFAULTS.checkpointSeconds})
 Create a network (signed genesis in the data dir; see genesis --help):
   tsx relay/main.ts genesis --name NAME [--data-dir D] [--max-entry-bytes N] [--operator HEX]...
 Archive backups (the relay may be running for export, not for import):

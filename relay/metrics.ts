@@ -53,6 +53,13 @@ export interface RelayMetricsSource {
     syncRejectedPeers?: number;
     /** Sync streams closed for another network, since start. */
     syncWrongNetworkDisconnects?: number;
+    /** Operator checkpoints (relay/archive/checkpoints.ts); absent: no checkpoint metrics. */
+    checkpoints?: {
+      role: string;
+      signed: number;
+      failures: number;
+      latest: { entries: number; time: number } | null;
+    };
   };
 }
 
@@ -199,6 +206,32 @@ export function createRelayMetrics(src: RelayMetricsSource): RelayMetrics {
       'tabula_archive_sync_wrong_network_disconnects_total',
       'Sync streams the archive closed because the peer belongs to another network.',
       () => archive().syncWrongNetworkDisconnects ?? 0
+    );
+    const cp = () => archive().checkpoints;
+    gauge(
+      'tabula_archive_checkpoint_operator',
+      'The archive holds a genesis operator key and signs operator checkpoints (1), or not (0).',
+      () => (cp()?.role === 'operator' ? 1 : 0)
+    );
+    counter(
+      'tabula_archive_checkpoints_signed_total',
+      'Operator checkpoints signed (one per distinct state served).',
+      () => cp()?.signed ?? 0
+    );
+    counter(
+      'tabula_archive_checkpoint_failures_total',
+      'Periodic checkpoint rounds that failed.',
+      () => cp()?.failures ?? 0
+    );
+    gauge(
+      'tabula_archive_checkpoint_entries',
+      'Entries covered by the newest operator checkpoint (0: none yet).',
+      () => cp()?.latest?.entries ?? 0
+    );
+    gauge(
+      'tabula_archive_checkpoint_timestamp_seconds',
+      'Time of the newest operator checkpoint, seconds since the epoch (0: none yet).',
+      () => (cp()?.latest?.time ?? 0) / 1000
     );
   }
 

@@ -21,6 +21,7 @@ import { freeReservationsOnDisconnect } from './reservations.js';
 import { UnsupportedLibraryError } from './errors.js';
 import { exemptMeshPeers, type MeshPeer } from './mesh.js';
 import { RelayBans } from './peer-bans.js';
+import { fileBanStore } from './ban-file.js';
 import { mergeGaters } from '../src/lib/platform/ban-gater.js';
 import { blameOrigin } from '../src/lib/platform/gossip-origin.js';
 import { IGNORE_MESSAGE, type ContentVerdict } from './entry-links.js';
@@ -57,6 +58,8 @@ export interface RelayNodeInit {
   meshPeers?: MeshPeer[];
   /** Points from which an IP is abusive (relay/ip-abuse.ts); 0 turns IP scoring off. Default ABUSE_LIMITS.threshold. */
   ipAbuseThreshold?: number;
+  /** Where bans are kept across restarts (relay/ban-file.ts); absent: in memory only. */
+  bansFile?: string;
 }
 
 export type RelayServices = {
@@ -156,6 +159,7 @@ export async function createRelayNode(init: RelayNodeInit): Promise<RelayNodeHan
   // Other relays of the mesh forward everyone's gossip: never banned (the originator is).
   const meshIds = new Set((init.meshPeers ?? []).map((p) => p.id.toString()));
   const bans = new RelayBans(Date.now, (peer) => meshIds.has(peer));
+  if (init.bansFile !== undefined) await bans.persist(fileBanStore(init.bansFile));
   const small = { maxInboundStreams: CONNECTION_LIMITS.maxInboundStreamsSmall };
   const node = await createLibp2p({
     // Started below, once the gater and the reservation listener are bound.

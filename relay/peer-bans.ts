@@ -6,12 +6,14 @@
 import type { ConnectionGater, Libp2p } from '@libp2p/interface';
 import { PeerBook, type BanInfo } from '../src/lib/core/peers/score.js';
 import { banGater, banOffender, closeBannedOnOpen, type BanGateCounters } from '../src/lib/platform/ban-gater.js';
+import { BanPersister, type BanStore } from '../src/lib/core/peers/ban-persist.js';
 
 export class RelayBans {
   readonly book: PeerBook;
   /** Connections refused because the peer was banned. */
   readonly gate: BanGateCounters = { refused: 0 };
   private node: Libp2p | undefined;
+  private persister: BanPersister | undefined;
 
   /** `isProtected`: peers never banned (e.g. other relays of the mesh). */
   constructor(now: () => number = Date.now, isProtected?: (peer: string) => boolean) {
@@ -35,6 +37,21 @@ export class RelayBans {
   /** `peer` sent data failing with `code`: banned and disconnected for a ban offence. */
   offence(peer: string, code: string | undefined): BanInfo | null {
     return banOffender(this.book, this.node, peer, code);
+  }
+
+  /**
+   * Keeps the bans across restarts in `store` (relay/ban-file.ts): loads the saved ones (those
+   * that expired while the relay was down are not in force) and saves new ones. Call before the
+   * node starts. Resolves to the bans in force.
+   */
+  persist(store: BanStore): Promise<number> {
+    this.persister = new BanPersister(this.book, store);
+    return this.persister.restore();
+  }
+
+  /** Saves pending bans now and stops saving. */
+  async close(): Promise<void> {
+    await this.persister?.close();
   }
 
   /** Bans imposed since start. */

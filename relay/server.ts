@@ -25,6 +25,7 @@ import { openArchive, startArchive, type RunningArchive } from './archive/archiv
 import { startArchiveBeacon } from './archive/beacon.js';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { networkRelayAddrs, parseMeshPeers, RelayMesh } from './mesh.js';
+import { BANS_FILE } from './ban-file.js';
 
 export interface RunningRelay {
   node: RelayNode;
@@ -129,6 +130,7 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
     ),
     gossipRate: config.gossipRate,
     ipAbuseThreshold: config.ipAbuseThreshold,
+    bansFile: join(config.dataDir, BANS_FILE),
     announce: config.announce,
     meshPeers,
     topics: [names.discoveryTopic, names.entriesTopic, names.telemetryTopic],
@@ -142,7 +144,19 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
         return verdict === 'ok' || verdict === 'unsupported-key' ? true : verdict;
       }
     },
-    beforeStart: opened && (async (n) => void (archive = await startArchive({ opened, node: n, networkIdHex: id })))
+    beforeStart:
+      opened &&
+      (async (n) =>
+        void (archive = await startArchive({
+          opened,
+          node: n,
+          networkIdHex: id,
+          checkpoints: {
+            dataDir: config.dataDir,
+            operators: genesis.operators,
+            intervalMs: config.checkpointSeconds * 1000
+          }
+        })))
   }).catch(async (err: unknown) => {
     await (archive?.stop() ?? opened?.close());
     throw err;
@@ -221,6 +235,7 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
         await archive?.stop();
         mesh.stop();
         await node.stop();
+        await guards.bans.close();
       })();
       return stopping;
     }

@@ -11,6 +11,7 @@ import { ledgerReplica } from '../../src/lib/core/sync/ledger-replica.js';
 import { networkNames, shortNetworkId } from '../../src/lib/core/topics.js';
 import type { Genesis } from '../../src/lib/core/types.js';
 import type { Ledger } from '../../src/lib/core/ledger.js';
+import type { Checkpoint } from '../../src/lib/core/join/messages.js';
 import { SyncDriver } from '../../src/lib/worker/sync-driver.js';
 import { JOIN_PROTOCOL_ID } from '../../src/lib/core/join/constants.js';
 import { ledgerJoinSource } from '../../src/lib/core/join/ledger-source.js';
@@ -19,6 +20,7 @@ import { startGossipIngest, type ArchiveIngestStats } from './gossip-ingest.js';
 import { lockArchive } from './lock.js';
 import { openArchiveLedger, type ArchiveLedger } from './open-ledger.js';
 import type { SqliteLedgerStore } from './sqlite-store.js';
+import { archiveCheckpoints, type ArchiveCheckpointStatus } from './checkpoints.js';
 
 /** Heads listed in ArchiveStatus at most (the rest are counted). */
 export const ARCHIVE_STATUS_MAX_HEADS = 100;
@@ -51,12 +53,16 @@ export interface ArchiveStatus {
   /** ms since the epoch when the archive was opened, and how long opening (replay) took. */
   openedAt: number;
   openMs: number;
+  /** Operator checkpoints (checkpoints.ts); absent when the archive was started without them. */
+  checkpoints?: ArchiveCheckpointStatus;
 }
 
 export interface RunningArchive {
   ledger: Ledger;
   store: SqliteLedgerStore;
   status(): ArchiveStatus;
+  /** Signs (or reuses) an operator checkpoint of the state served now; undefined without the operator key. */
+  checkpointNow(): Promise<Checkpoint | undefined>;
   stop(): Promise<void>;
 }
 
@@ -94,11 +100,18 @@ export interface ArchiveInit {
    */
   node: Libp2p<{ pubsub: GossipSub }>;
   networkIdHex: string;
+  /**
+   * Operator checkpoints: the data directory (its operator.key), the genesis operator keys (hex)
+   * and the signing period in ms (0: on demand only). Absent: no checkpoints.
+   */
+  checkpoints?: { dataDir: string; operators: readonly string[]; intervalMs: number };
 }
 
 /** Attaches an opened archive to the relay's node: gossip ingest and the sync driver. */
 export async function startArchive(init: ArchiveInit): Promise<RunningArchive> {
   const { ledger, store, openedAt, openMs } = init.opened;
+  // Reads operator.key first: a bad key file fails the start before anything runs.
+  const checkpoints = init.checkpoints && (await archiveCheckpoints({ ...init.checkpoints, ledger }));
   const box: { driver?: SyncDriver } = {};
   const engine = new SyncEngine({
     replica: ledgerReplica(ledger),
@@ -121,13 +134,16 @@ export async function startArchive(init: ArchiveInit): Promise<RunningArchive> {
     await init.opened.close();
     throw e;
   }
-  // Serves verified joins (PROTOCOL.md §13): votes signed with the archive's ledger key.
+  // Serves verified joins (PROTOCOL.md §13): votes signed with the archive's ledger key, and an
+  // operator checkpoint with each claim when the data directory holds the operator key (§13.7).
+  const joinSource = ledgerJoinSource(ledger, { checkpoint: checkpoints?.forClaim });
   await new JoinStreamServer({
     networkId: ledger.networkId,
     seed: init.opened.seed,
     voter: ledger.author,
-    source: ledgerJoinSource(ledger)
+    source: joinSource
   }).register(init.node, JOIN_PROTOCOL_ID(shortNetworkId(init.networkIdHex)));
+  checkpoints?.start(joinSource);
   const ingest = startGossipIngest(
     init.node.services.pubsub,
     networkNames(init.networkIdHex).entriesTopic,
@@ -152,7 +168,8 @@ export async function startArchive(init: ArchiveInit): Promise<RunningArchive> {
       heads: heads.slice(0, ARCHIVE_STATUS_MAX_HEADS),
       ingest: { ...ingest.stats },
       openedAt,
-      openMs
+      openMs,
+      ...(checkpoints ? { checkpoints: checkpoints.status() } : {})
     };
   };
   let stopping: Promise<void> | undefined;
@@ -160,8 +177,10 @@ export async function startArchive(init: ArchiveInit): Promise<RunningArchive> {
     ledger,
     store,
     status,
+    checkpointNow: async () => checkpoints?.checkpointNow(),
     stop() {
       stopping ??= (async () => {
+        checkpoints?.stop();
         ingest.stop();
         await driver.stop();
         engine.close();

@@ -10,3 +10,8 @@ export const ARCHIVE_MAX_QUEUED = 4096;
  * verifies at most this many entries after the last one.
  */
 export const ARCHIVE_COMPACT_EVERY = 4096;
+/**
+ * An archive holding the operator key signs a checkpoint of the state it serves this often
+ * (relay --checkpoint-seconds), seconds; joiners also get one on demand with every claim.
+ */
+export const ARCHIVE_CHECKPOINT_SECONDS = 60;

@@ -1,6 +1,7 @@
 // A Node libp2p client for relay tests: WebSockets to the relay, circuit relay v2 reservations.
 import '../../src/lib/platform/polyfills.js';
 import { createLibp2p, type Libp2p } from 'libp2p';
+import type { PrivateKey } from '@libp2p/interface';
 import { webSockets } from '@libp2p/websockets';
 import { noise } from '@libp2p/noise';
 import { yamux } from '@libp2p/yamux';
@@ -19,11 +20,14 @@ export type ClientNode = Libp2p<{ identify: Identify; pubsub: GossipSub }>;
 export interface ClientOptions {
   /** Listen on `/p2p-circuit`, i.e. reserve a slot on the relay it dials (default true). */
   reserve?: boolean;
+  /** The client's identity (default: a new key). */
+  privateKey?: PrivateKey;
 }
 
 /** A Node libp2p client with WebSockets, circuit relay and gossipsub. */
 export async function createRelayClient(opts: ClientOptions = {}): Promise<ClientNode> {
   return createLibp2p({
+    ...(opts.privateKey ? { privateKey: opts.privateKey } : {}),
     addresses: { listen: opts.reserve === false ? [] : ['/p2p-circuit'] },
     transports: [webSockets(), circuitRelayTransport()],
     connectionEncrypters: [noise()],

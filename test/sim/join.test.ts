@@ -8,7 +8,7 @@ import { defaultGenesis, networkId } from '../../src/lib/core/genesis.js';
 import { headsRoot } from '../../src/lib/core/heads-digest.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { keysFromByte } from '../helpers/ledger-fixtures.js';
-import { signCheckpoint } from '../../src/lib/core/join/index.js';
+import { Checkpointer } from '../../src/lib/core/join/index.js';
 import type { Genesis } from '../../src/lib/core/types.js';
 import type { LinkOptions } from './net.js';
 import { encodeEntry } from '../../src/lib/core/entry.js';
@@ -28,13 +28,30 @@ async function world(
   link?: LinkOptions
 ): Promise<JoinWorld> {
   const id = networkId(genesis);
+  // Checkpoints come from the producing side (Checkpointer, as relay --archive signs them); a
+  // stranger's Checkpointer believes its own key is an operator's, the joiner's genesis does not.
+  const signers = new Map<number, Promise<Checkpointer | undefined>>();
+  const signer = (keyByte: number) => {
+    let c = signers.get(keyByte);
+    if (c === undefined) {
+      c = keysFromByte(keyByte).then((k) =>
+        Checkpointer.create({
+          seed: k.seed,
+          networkId: id,
+          operators: [toHex(k.publicKey)],
+          now: () => 1_800_000_000_000
+        })
+      );
+      signers.set(keyByte, c);
+    }
+    return c;
+  };
   return joinWorld({
     seed,
     link,
     genesis,
     operators,
-    signCheckpoint: async (keyByte, claim) =>
-      signCheckpoint((await keysFromByte(keyByte)).seed, id, { ...claim, time: 1_800_000_000_000 })
+    signCheckpoint: async (keyByte, claim) => (await signer(keyByte))!.checkpoint(claim)
   });
 }
 

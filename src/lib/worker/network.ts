@@ -11,6 +11,7 @@ import { classify, peerStatuses, RttProbe } from './peer-status.js';
 import { RelayKeeper } from './relay-keeper.js';
 import { groupRelays, RELAY_POOL_DEFAULTS } from './relay-list.js';
 import { PeerGuard, relayIdsOf } from './peer-guard.js';
+import type { BanStore } from '../core/peers/ban-persist.js';
 
 const RTT_INTERVAL_MS = 5000;
 const DISCOVERY_INTERVAL_MS = 2000;
@@ -38,6 +39,8 @@ export interface NetworkInit {
   signal: AbortSignal;
   /** Registers further protocols (e.g. sync) on the node before it starts. */
   setup?: (node: BrowserNode, guard: PeerGuard) => Promise<void>;
+  /** Where bans are kept across reloads (the node's IndexedDB); absent: in memory only. */
+  banStore?: BanStore;
 }
 
 /** GET /api/relays, retried with capped backoff until it answers or `signal` aborts: offline is normal. */
@@ -73,13 +76,15 @@ export async function startNetwork({
   networkIdHex,
   onChange,
   signal,
-  setup
+  setup,
+  banStore
 }: NetworkInit): Promise<RunningNetwork> {
   const names = networkNames(networkIdHex);
   const relays = await fetchRelays(config.origin, signal);
   const maxActive = config.maxRelays ?? RELAY_POOL_DEFAULTS.maxActive;
   const relayIds = relayIdsOf(relays);
   const guard = new PeerGuard((p) => relayIds.has(p));
+  if (banStore) await guard.persist(banStore);
   const node: BrowserNode = await createBrowserNode({
     privateKey,
     relays,
@@ -152,6 +157,7 @@ export async function startNetwork({
     async stop() {
       clearTimeout(pending);
       guard.stop();
+      await guard.closeBans();
       rtt.stop();
       dialer.stop();
       keeper.stop();

@@ -11,6 +11,7 @@ import { DexieLedgerStore } from '../platform/dexie-store.js';
 import { ledgerDbName } from '../platform/dexie-schema.js';
 import type { ApiHandlers, InitConfig, NodeEvent, NodeStatus, WriteReceipt } from './messages.js';
 import { startNetwork, type RunningNetwork } from './network.js';
+import { metaBanStore } from '../core/peers/ban-persist.js';
 import { startEntryGossip } from './entry-gossip.js';
 import { networkNames } from '../core/topics.js';
 import { exportSnapshotFile, importSnapshotFile } from './snapshot-files.js';
@@ -177,6 +178,8 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
           networkIdHex,
           onChange: pushStatus,
           signal: abort.signal,
+          // Bans survive a reload: kept in this node's IndexedDB (meta table), bounded.
+          banStore: metaBanStore(ledger.store),
           setup: async (node, guard) => {
             await live.sync?.stop();
             live.guard = guard;

@@ -12,6 +12,7 @@ import { banGater, banOffender, closeBannedOnOpen, type BanGateCounters } from '
 import { blameOrigin, type OriginBlame } from '../platform/gossip-origin.js';
 import { BANNED_APP_SCORE, gossipScoring } from '../platform/gossip-scoring.js';
 import type { ConnectionGater } from '@libp2p/interface';
+import { BanPersister, type BanStore } from '../core/peers/ban-persist.js';
 
 /** Peer ids named by relay multiaddrs (their last /p2p/ component). */
 export function relayIdsOf(relays: readonly string[]): Set<string> {
@@ -38,6 +39,7 @@ export class PeerGuard {
   private node: Libp2p | undefined;
   private forged = 0;
   private unbind: (() => void) | undefined;
+  private persister: BanPersister | undefined;
 
   /** `isRelay`: the site's relays, never banned (may change at run time). */
   constructor(
@@ -65,6 +67,21 @@ export class PeerGuard {
 
   stop(): void {
     this.unbind?.();
+  }
+
+  /**
+   * Keeps the bans across reloads in `store` (core/peers/ban-persist.ts): loads the saved ones
+   * (those that expired meanwhile are not in force) and saves new ones. Call before the node
+   * starts, so the gater refuses banned peers from the first dial. Resolves to the bans in force.
+   */
+  persist(store: BanStore): Promise<number> {
+    this.persister = new BanPersister(this.book, store);
+    return this.persister.restore();
+  }
+
+  /** Saves pending bans now and stops saving (before the store closes). */
+  async closeBans(): Promise<void> {
+    await this.persister?.close();
   }
 
   /** One answer of `peer` went this way (sync, gossip). */

@@ -10,3 +10,4 @@ export { verifyJoinSnapshot, type VerifiedSnapshot } from './verify.js';
 export { Joiner, type JoinerOptions, type JoinStatus, type JoinVerdict, type JoinPhase } from './joiner.js';
 export { JoinServer, type JoinServerOptions, type JoinSource, type ServedSnapshot } from './server.js';
 export { ledgerJoinSource, ledgerClaim, installJoinSnapshot, type LedgerSourceOptions } from './ledger-source.js';
+export { Checkpointer, checkpointJson, type CheckpointerOptions, type CheckpointerStats } from './checkpointer.js';

@@ -53,3 +53,14 @@ export const BAN_MAX_MS = 60 * 60_000;
 export const BAN_FORGET_MS = 6 * 60 * 60_000;
 /** Bans listed by status() at most (the most recent first). */
 export const BAN_STATUS_MAX = 100;
+
+/**
+ * Bans (and remembered repeat offences) saved across reloads at most, the most recent first. 256
+ * records of ~200 bytes keep the saved list under ~64 KiB however many peer ids an attacker mints.
+ */
+export const BAN_PERSIST_MAX = 256;
+/** Longest peer id and ban reason accepted from a saved list (longer records are dropped). */
+export const BAN_PERSIST_MAX_PEER_CHARS = 128;
+export const BAN_PERSIST_MAX_REASON_CHARS = 64;
+/** New bans are saved this long after the first of a burst (one write per burst), ms. */
+export const BAN_SAVE_DELAY_MS = 1_000;

@@ -40,6 +40,12 @@ export interface BanInfo {
   offences: number;
 }
 
+/** A ban (or a remembered repeat offence) as it is saved across reloads (ban-persist.ts). */
+export interface SavedBan extends BanInfo {
+  /** When the last ban of this peer started (ms since the epoch); offences are forgotten BAN_FORGET_MS after it. */
+  lastOffenceAt: number;
+}
+
 /** One peer's score as status() reports it. */
 export interface PeerScoreInfo {
   peer: string;
@@ -80,6 +86,8 @@ export class PeerBook {
   private readonly o: Required<Omit<PeerBookOptions, 'isProtected'>> & Pick<PeerBookOptions, 'isProtected'>;
   /** Bans imposed since start (monotonic, for /metrics). */
   bansTotal = 0;
+  /** Called after every new ban (e.g. to save the bans, ban-persist.ts). */
+  onBan: ((ban: BanInfo) => void) | undefined;
 
   constructor(opts: PeerBookOptions) {
     this.o = {
@@ -131,7 +139,44 @@ export class PeerBook {
     const length = Math.min(this.o.banMaxMs, this.o.banBaseMs * this.o.banFactor ** (r.offences - 1));
     r.ban = { peer, reason, since: now, until: now + length, offences: r.offences };
     this.bansTotal++;
+    this.onBan?.({ ...r.ban });
     return { ...r.ban };
+  }
+
+  /**
+   * What to save across a reload: every peer whose offences are not yet forgotten (its ban may
+   * have ended: a repeat offence still bans it longer), the most recent offence first, at most `max`.
+   */
+  saved(max: number): SavedBan[] {
+    const now = this.o.now();
+    const out: SavedBan[] = [];
+    for (const r of this.peers.values()) {
+      if (r.ban === null || r.offences === 0 || now - r.lastOffenceAt > this.o.banForgetMs) continue;
+      out.push({ ...r.ban, lastOffenceAt: r.lastOffenceAt });
+    }
+    return out.sort((a, b) => b.lastOffenceAt - a.lastOffenceAt || (a.peer < b.peer ? -1 : 1)).slice(0, max);
+  }
+
+  /**
+   * Puts saved bans back (after a reload). Expiry still applies: a ban whose `until` passed while
+   * the node was away is not in force (its offence count is kept until forgotten); forgotten
+   * offences and protected peers are skipped. A peer already known keeps its newer record.
+   * Returns the number of bans in force after the restore among `saved`.
+   */
+  restore(saved: readonly SavedBan[]): number {
+    const now = this.o.now();
+    let active = 0;
+    for (const b of saved) {
+      if (now - b.lastOffenceAt > this.o.banForgetMs || this.o.isProtected?.(b.peer) === true) continue;
+      const known = this.peers.get(b.peer);
+      if (known !== undefined && known.lastOffenceAt >= b.lastOffenceAt) continue;
+      const r = this.touch(b.peer);
+      r.offences = b.offences;
+      r.lastOffenceAt = b.lastOffenceAt;
+      r.ban = { peer: b.peer, reason: b.reason, since: b.since, until: b.until, offences: b.offences };
+      if (b.until > now) active++;
+    }
+    return active;
   }
 
   /** Whether `peer` is banned now. */
