@@ -71,8 +71,7 @@ describe('sync simulation: two keys with one clientID', () => {
         await c.write('b1', 'after-b1', 2);
         const has = () =>
           ids.every(
-            (id) =>
-              c.nodes.get(id)!.tl.ledger.get('after-a1') === 1 && c.nodes.get(id)!.tl.ledger.get('after-b1') === 2
+            (id) => c.nodes.get(id)!.tl.ledger.get('after-a1') === 1 && c.nodes.get(id)!.tl.ledger.get('after-b1') === 2
           );
         await c.net.run(has, c.net.time + 60_000);
         expect(has(), `SEED=${seed}`).toBe(true);

@@ -79,7 +79,13 @@ describe(`clientID collisions void both feeds from seq 1 (SEED=${SEED})`, () => 
     for (const l of [l1.ledger, l2.ledger]) {
       expect(l.voidFrom(x)).toBe(1);
       expect(l.voidFrom(y)).toBe(1);
-      expect(l.forks().filter(isCollision).map((ev) => ev.author).sort()).toEqual([x, y].sort());
+      expect(
+        l
+          .forks()
+          .filter(isCollision)
+          .map((ev) => ev.author)
+          .sort()
+      ).toEqual([x, y].sort());
     }
     expect(v1.heads.find((h) => h.author === x)).toEqual(voidHead(x, 1));
     expect(v1.heads.find((h) => h.author === y)).toEqual(voidHead(y, 1));

@@ -11,8 +11,8 @@
 // serves for a void feed like fork evidence, so it spreads.
 //
 // Voiding an honest feed this way needs a key whose clientID equals that author's: ~2^53
-// Ed25519 key generations and hashes. A flood of pairs costs ~2^26 each and voids only the
-// flooder's own keys; each pair adds two evidence records.
+// Ed25519 key generations and hashes. A flood of n pairs costs ~√n · 2^27 key generations,
+// voids only the flooder's own keys, and adds at most one evidence record per voided key.
 import type { ForkEvidence, HashedEntry } from './types.js';
 import type { LedgerStore } from './storage.js';
 import type { FeedSet } from './feeds.js';

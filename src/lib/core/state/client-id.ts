@@ -22,8 +22,8 @@ export function assertAuthorHex(author: unknown): asserts author is string {
  * The first 53 bits (big-endian) of SHA-256(tag || publicKey): a safe integer in 0 .. 2^53-1.
  * Yjs stores and encodes clientIDs as plain numbers (varuints in the v1 format), so the whole
  * safe-integer range works. 53 bits make a clientID expensive to capture: a key whose ID equals
- * a given author's takes ~2^52 Ed25519 key generations on average, and chance collisions need
- * ~2^26 authors for even odds.
+ * a given author's takes ~2^53 Ed25519 key generations on average, and chance collisions need
+ * ~2^26 authors for even odds. Two keys that do share one void each other (collision.ts).
  */
 export function clientIdOf(author: string): number {
   const hit = cache.get(author);
