@@ -15,7 +15,7 @@ import { decodeEntry } from '../../src/lib/core/entry.js';
 import type { HashedEntry } from '../../src/lib/core/types.js';
 import type { Ledger } from '../../src/lib/core/ledger.js';
 import { keysFromByte } from '../helpers/ledger-fixtures.js';
-import { memoryLocation, mulberry, openLedger, shuffle, ledgerView } from '../helpers/ledger-nodes.js';
+import { genesis, memoryLocation, mulberry, openLedger, shuffle, ledgerView } from '../helpers/ledger-nodes.js';
 
 const SEED = process.env.SEED !== undefined ? Number(process.env.SEED) : Date.now() % 2 ** 31;
 console.log(`clientid-collision SEED=${SEED}`);
@@ -133,7 +133,7 @@ describe(`clientID collisions void both feeds from seq 1 (SEED=${SEED})`, () => 
     await a.ledger.ingest([...xs, ...zs]);
     await a.ledger.ingest(ys);
     const served = await ledgerReplica(a.ledger).getRange(y, 1, 100, 1 << 20);
-    expect(served.map((b) => toHex(decodeEntry(b).entry.author))).toEqual([y, x]);
+    expect(served.map((b) => toHex(decodeEntry(b, genesis.maxEntryBytes).entry.author))).toEqual([y, x]);
     const b = await openLedger(memoryLocation(), 71, { compactEvery: 0 });
     await b.ledger.ingest(zs);
     const r = await b.ledger.ingest(served);
@@ -159,6 +159,51 @@ describe(`clientID collisions void both feeds from seq 1 (SEED=${SEED})`, () => 
     const again = await openLedger(loc, 201, { compactEvery: 0 });
     expect(view(again.ledger)).toEqual(v);
     await again.ledger.close();
+  }, 30_000);
+
+  it('evidence is bounded: one record per voided key, none on re-delivery; a third key of the clientID is void too', async () => {
+    const bytes = [210, 211, 212, 213, 214, 215, 216];
+    const hexes = await Promise.all(bytes.map(async (b) => toHex((await keysFromByte(b)).publicKey)));
+    // 210/211, 212/213 and 214/215 are pairs; 216 shares the first pair's clientID.
+    const partner = new Map([
+      [hexes[1], hexes[0]],
+      [hexes[3], hexes[2]],
+      [hexes[5], hexes[4]],
+      [hexes[6], hexes[0]]
+    ]);
+    restore(); // this test's own mapping replaces X/Y's until it ends
+    const base = new Map(hexes.map((h) => [h, clientIdOf(h)]));
+    restore = overrideClientIds((author, real) => {
+      const p = partner.get(author);
+      return p === undefined ? real : (base.get(p) ?? real);
+    });
+    try {
+      const entries: HashedEntry[] = [];
+      for (const [i, b] of bytes.slice(0, 6).entries()) {
+        const l = await openLedger(memoryLocation(), b, { compactEvery: 0 });
+        await l.ledger.put(`f${i}`, i);
+        await l.ledger.put(`g${i}`, i);
+        await l.ledger.close();
+        entries.push(...l.log);
+      }
+      const n = await openLedger(memoryLocation(), 74, { compactEvery: 0 });
+      await n.ledger.ingest(entries);
+      await n.ledger.ingest(entries);
+      await n.ledger.ingest([...entries].reverse());
+      expect(n.ledger.forks().filter(isCollision)).toHaveLength(6);
+      expect(n.ledger.records()).toEqual([]);
+      const third = await openLedger(memoryLocation(), 216, { compactEvery: 0 });
+      await third.ledger.put('t', 1);
+      await third.ledger.close();
+      await n.ledger.ingest(third.log);
+      expect(n.ledger.voidFrom(hexes[6])).toBe(1);
+      expect(n.ledger.forks().filter(isCollision)).toHaveLength(7);
+      await n.ledger.close();
+    } finally {
+      restore();
+      const cx = clientIdOf(x);
+      restore = overrideClientIds((author, real) => (author === y ? cx : real));
+    }
   }, 30_000);
 
   it('a stored "collision" between keys that do not share a clientID does not load', async () => {
