@@ -42,6 +42,8 @@ export function evidenceFlaw(ev: ForkEvidence): string | undefined {
   return clientIdOf(a) === clientIdOf(b) ? undefined : 'its keys do not share a clientID';
 }
 
+const NONE: ReadonlyMap<string, HashedEntry> = new Map();
+
 /** Per batch: one entry per author, grouped by clientID (a witness of each key in the batch). */
 export class BatchWitnesses {
   private readonly byClient = new Map<number, Map<string, HashedEntry>>();
@@ -56,9 +58,11 @@ export class BatchWitnesses {
     }
   }
 
-  /** Other authors of the batch with `author`'s clientID, and an entry of each. */
-  rivalsOf(author: string): Map<string, HashedEntry> {
-    const out = new Map(this.byClient.get(clientIdOf(author)) ?? []);
+  /** Other authors of the batch with `author`'s clientID, and an entry of each (often empty). */
+  rivalsOf(author: string): ReadonlyMap<string, HashedEntry> {
+    const m = this.byClient.get(clientIdOf(author));
+    if (m === undefined || (m.size === 1 && m.has(author))) return NONE;
+    const out = new Map(m);
     out.delete(author);
     return out;
   }
@@ -78,7 +82,9 @@ export async function collisionWitness(
 ): Promise<HashedEntry | undefined> {
   const author = toHex(h.entry.author);
   const inBatch = batch.rivalsOf(author);
-  const rivals = new Set([...feeds.rivalsOf(author), ...inBatch.keys()]);
+  const known = feeds.rivalsOf(author);
+  if (known.length === 0 && inBatch.size === 0) return undefined; // the common case
+  const rivals = new Set([...known, ...inBatch.keys()]);
   const mine = feeds.voidFrom(author);
   for (const rival of [...rivals].sort()) {
     if (mine === 1 && feeds.voidFrom(rival) === 1) continue;
