@@ -5,24 +5,54 @@
 // (as sync would). Invariants: same heads, records, digest and conflicts; nothing left pending;
 // some author marked forked; a reopen from the store gives the same again (marks included).
 //
-// SEED=<n> replays a run; FUZZ_RUNS=<n> scales it (this property gets 3% of the total, at least 20).
-import { beforeAll, describe, expect, it } from 'vitest';
+// Part 3b: clientID collisions (PROTOCOL.md §6.2). A key T is made to share evil E's Yjs clientID
+// (overrideClientIds: a real pair costs ~2^26 key generations); T writes on A's and B's records
+// and an honest H overwrites T's. The same delivery in two random orders, with fork variants in
+// the mix, must give the same heads, records, digest and conflicts; E and T are void from seq 1.
+//
+// SEED=<n> replays a run; FUZZ_RUNS=<n> scales it (this property gets 3% of the total, at least
+// 20; the collision one 2%, at least 15).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createEntry } from '../../src/lib/core/entry.js';
 import type { HashedEntry } from '../../src/lib/core/types.js';
 import type { Ledger } from '../../src/lib/core/ledger.js';
 import { memoryLocation, mulberry, openLedger, shuffle, ledgerView } from '../helpers/ledger-nodes.js';
+import { toHex } from '../../src/lib/core/bytes.js';
+import { overrideClientIds } from '../../src/lib/core/state/client-id.js';
 import { buildWorld, type Author, type World } from './world.js';
 
 const SEED = process.env.SEED !== undefined ? Number(process.env.SEED) : Date.now() ^ (Math.random() * 2 ** 31);
 const TOTAL = Number(process.env.FUZZ_RUNS ?? 10_000);
 const RUNS = Math.max(20, Math.ceil(TOTAL * 0.03));
-console.log(`forks fuzz SEED=${SEED} runs=${RUNS}`);
+const COLLISION_RUNS = Math.max(15, Math.ceil(TOTAL * 0.02));
+console.log(`forks fuzz SEED=${SEED} runs=${RUNS} collision runs=${COLLISION_RUNS}`);
 
 let w: World;
+/** T (sharing E's clientID) and honest H's entries: T builds on A and B, H overwrites T's record. */
+let colliding: HashedEntry[] = [];
+let restoreIds: () => void = () => undefined;
 beforeAll(async () => {
   w = await buildWorld();
+  const t = await openLedger(memoryLocation(), 15, { compactEvery: 0 });
+  const tHex = t.ledger.author;
+  await t.ledger.close();
+  restoreIds = overrideClientIds((author, real) => (author === tHex ? w.e.client : real));
+  const t2 = await openLedger(memoryLocation(), 15, { compactEvery: 0 });
+  await t2.ledger.ingest(w.base);
+  await t2.ledger.put('shared', 'from-t'); // overwrites B's
+  await t2.ledger.put('t1', 'tee');
+  await t2.ledger.delete('b1');
+  const tOwn = t2.log.filter((h) => toHex(h.entry.author) === tHex);
+  const h = await openLedger(memoryLocation(), 16, { compactEvery: 0 });
+  await h.ledger.ingest([...w.base, ...tOwn]);
+  await h.ledger.put('t1', 'honest-over-t'); // built on T's item: void with it
+  await h.ledger.put('h1', 'aitch');
+  colliding = [...tOwn, ...h.log.filter((x) => toHex(x.entry.author) === h.ledger.author)];
+  await t2.ledger.close();
+  await h.ledger.close();
 }, 60_000);
+afterAll(() => restoreIds());
 
 interface VariantPlan {
   who: 'a' | 'b' | 'e' | 'c';
@@ -107,5 +137,53 @@ describe(`fork fuzzer (SEED=${SEED})`, () => {
       );
     },
     120_000 + RUNS * 500
+  );
+});
+
+describe(`fork fuzzer with a clientID collision (SEED=${SEED})`, () => {
+  it(
+    'two keys with one clientID, in any order and with fork variants: both void from seq 1, same state everywhere',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(variantArb, { minLength: 0, maxLength: 2 }),
+          fc.integer(),
+          fc.integer(),
+          async (plans, s1, s2) => {
+            const twins: HashedEntry[] = [];
+            for (const p of plans) twins.push(...(await variant(w[p.who], p)));
+            const items = [...w.base, ...w.e.entries, ...w.c.entries, ...colliding, ...twins];
+            const loc = memoryLocation();
+            const kb = 150 + (keyByte++ % 50);
+            const l1 = await openLedger(loc, kb, { compactEvery: 0 });
+            const l2 = await openLedger(memoryLocation(), kb, { compactEvery: 3 });
+            const tHex = toHex(colliding[0].entry.author);
+            try {
+              await deliver(l1.ledger, items, s1);
+              await deliver(l2.ledger, items, s2);
+              const v1 = view(l1.ledger);
+              const v2 = view(l2.ledger);
+              expect({ ...v2, forked: 0 }).toEqual({ ...v1, forked: 0 });
+              expect(v1.pending).toBe(0);
+              for (const l of [l1.ledger, l2.ledger]) {
+                expect(l.voidFrom(w.e.hex)).toBe(1);
+                expect(l.voidFrom(tHex)).toBe(1);
+                expect(l.get('t1')).toBeUndefined();
+                expect(l.get('h1')).toBe('aitch');
+              }
+              await l1.ledger.close();
+              const again = await openLedger(loc, kb, { compactEvery: 0 });
+              expect(view(again.ledger)).toEqual(v1);
+              await again.ledger.close();
+            } finally {
+              await l1.ledger.close().catch(() => undefined);
+              await l2.ledger.close();
+            }
+          }
+        ),
+        { seed: (SEED + 11) | 0, numRuns: COLLISION_RUNS, endOnFailure: false }
+      );
+    },
+    120_000 + COLLISION_RUNS * 500
   );
 });

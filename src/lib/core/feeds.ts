@@ -12,6 +12,7 @@ import type { FeedHead, ForkEvidence, HashedEntry } from './types.js';
 import { BrokenChainError } from './errors.js';
 import { bytesEqual, fromHex, toHex } from './bytes.js';
 import { voidHead } from './void.js';
+import { isCollision } from './collision.js';
 import { clientIdOf } from './state/client-id.js';
 import {
   MAX_PENDING_BYTES,
@@ -106,6 +107,8 @@ export class FeedSet {
   private readonly evidence: ForkEvidence[] = [];
   /** Yjs clientIDs of the void feeds (void.ts), for the placement rules. */
   private readonly voidClientIds = new Set<number>();
+  /** clientID → authors with a feed here (collision.ts: two keys of one clientID void both). */
+  private readonly byClient = new Map<number, Set<string>>();
   /** "author:seq" of every fork on record. */
   private readonly evidenceKeys = new Set<string>();
   private pendingTotal = 0;
@@ -152,7 +155,7 @@ export class FeedSet {
       f.forked = true;
       f.voidFrom = Math.min(f.voidFrom ?? ev.seq, ev.seq);
       set.voidClientIds.add(clientIdOf(ev.author));
-      f.offChain.add(toHex(ev.b.hash));
+      if (!isCollision(ev)) f.offChain.add(toHex(ev.b.hash));
       set.evidence.push(ev);
       set.evidenceKeys.add(`${ev.author}:${ev.seq}`);
     }
@@ -180,7 +183,7 @@ export class FeedSet {
       const link = this.linkTo(f, h);
       if (link !== 'ok') return this.rejectLink(f, h, hex, link);
       if (!this.depsReady(h)) return this.hold(f, author, h, f.pending);
-      this.feeds.set(author, f);
+      this.track(author, f);
       this.append(f, h);
       const entries = [h];
       const rejected = this.drain(f, entries);
@@ -210,7 +213,7 @@ export class FeedSet {
     if (f.pending.size + f.alt.size >= this.maxPendingPerAuthor || !this.makeRoom(f, bytes))
       return { kind: 'dropped', reason: 'pending-full' };
     const p: Pending = { h, author, at: this.now(), bytes };
-    this.feeds.set(author, f);
+    this.track(author, f);
     into.set(h.entry.seq, p);
     this.pendingOrder.add(p);
     this.pendingTotal++;
@@ -242,7 +245,7 @@ export class FeedSet {
       const author = victim.author;
       this.unpend(big, victim);
       this.evicted++;
-      if (isEmpty(big)) this.feeds.delete(author);
+      if (isEmpty(big)) this.untrack(author);
     }
     return true;
   }
@@ -335,7 +338,7 @@ export class FeedSet {
       if (p.at > cutoff) break;
       const f = this.feeds.get(p.author)!;
       this.unpend(f, p);
-      if (isEmpty(f)) this.feeds.delete(p.author);
+      if (isEmpty(f)) this.untrack(p.author);
       evicted++;
     }
     return evicted;
@@ -354,11 +357,16 @@ export class FeedSet {
 
   /** A fork's result: the entries the new void released (their dependencies are now covered). */
   private forkResult(evidence: ForkEvidence): Extract<FeedIngestResult, { kind: 'fork' }> {
+    return { kind: 'fork', evidence, ...this.release() };
+  }
+
+  /** After a new void: held entries whose dependencies it covers join their feeds. */
+  private release(): { entries: HashedEntry[]; rejected: RejectedPending[] } {
     const entries: HashedEntry[] = [];
     const rejected: RejectedPending[] = [];
     for (const [author, f] of this.feeds) if (f.pending.size > 0 && this.pickNext(f)) this.blocked.add(author);
     this.wake(entries, rejected);
-    return { kind: 'fork', evidence, entries, rejected };
+    return { entries, rejected };
   }
 
   heads(): FeedHead[] {
@@ -487,9 +495,84 @@ export class FeedSet {
     let f = this.feeds.get(author);
     if (!f) {
       f = newFeed();
-      this.feeds.set(author, f);
+      this.track(author, f);
     }
     return f;
+  }
+
+  /** Registers `author`'s feed (and its clientID, for collisions). */
+  private track(author: string, f: Feed): void {
+    if (this.feeds.get(author) === f) return;
+    this.feeds.set(author, f);
+    const client = clientIdOf(author);
+    const set = this.byClient.get(client) ?? new Set<string>();
+    set.add(author);
+    this.byClient.set(client, set);
+  }
+
+  private untrack(author: string): void {
+    this.feeds.delete(author);
+    const client = clientIdOf(author);
+    const set = this.byClient.get(client);
+    set?.delete(author);
+    if (set?.size === 0) this.byClient.delete(client);
+  }
+
+  /**
+   * Other authors with a feed here whose key gives the same Yjs clientID as `author`'s
+   * (collision.ts), in key order.
+   */
+  rivalsOf(author: string): string[] {
+    const set = this.byClient.get(clientIdOf(author));
+    if (set === undefined) return [];
+    return [...set].filter((a) => a !== author).sort();
+  }
+
+  /**
+   * A signed entry of `author` held in memory (recent window, pending, or fork evidence), as the
+   * witness of a clientID collision; undefined when none is (the caller may read its store at
+   * `storedHeadSeq`).
+   */
+  witnessOf(author: string): HashedEntry | undefined {
+    const f = this.feeds.get(author);
+    if (f === undefined) return undefined;
+    for (const h of f.recent.values()) return h;
+    for (const m of [f.pending, f.alt]) for (const p of m.values()) return p.h;
+    return this.evidence.find((ev) => ev.author === author)?.a;
+  }
+
+  /** The contiguous head seq of `author` here (0: none): an entry its store holds. */
+  storedHeadSeq(author: string): number {
+    return this.feeds.get(author)?.seq ?? 0;
+  }
+
+  /**
+   * Records a clientID collision (collision.ts): `a` and `b` are signed entries of two keys with
+   * one clientID. Both feeds are void from seq 1; one piece of evidence per author that has none
+   * at seq 1 yet. Returns the new evidence and the held entries the voids released.
+   */
+  recordCollision(
+    a: HashedEntry,
+    b: HashedEntry
+  ): { evidence: ForkEvidence[]; entries: HashedEntry[]; rejected: RejectedPending[] } {
+    const evidence: ForkEvidence[] = [];
+    for (const [x, y] of [
+      [a, b],
+      [b, a]
+    ]) {
+      const author = toHex(x.entry.author);
+      if (this.hasEvidence(author, 1)) continue;
+      const f = this.feed(author);
+      f.forked = true;
+      f.voidFrom = 1;
+      this.voidClientIds.add(clientIdOf(author));
+      this.dropVoided(f);
+      this.evidenceKeys.add(`${author}:1`);
+      const ev: ForkEvidence = { author, seq: 1, a: x, b: y, detectedAt: this.now() };
+      this.evidence.push(ev);
+      evidence.push(ev);
+    }
+    return { evidence, ...this.release() };
   }
 
   private unpend(f: Feed, p: Pending): void {

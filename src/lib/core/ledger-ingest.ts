@@ -24,6 +24,7 @@ import { clientIdOf, contestedAuthors } from './state/client-id.js';
 import { HASH_BYTES, LEDGER_VERIFY_CONCURRENCY } from './constants.js';
 import type { WriteStamp } from './state/doc.js';
 import { applyStored } from './apply-batch.js';
+import { BatchWitnesses, collisionWitness } from './collision.js';
 
 /** What a peer may hand to Ledger.ingest: canonical entry bytes, or a decoded entry. */
 export type IncomingEntry = Uint8Array | HashedEntry;
@@ -144,7 +145,15 @@ export async function planFeeds(
   const plan: FeedPlan = { toStore: [], evidence: [] };
   const held = new Set<HashedEntry>(); // entries of this batch that went pending
   const unjudged = new Map<string, HashedEntry>(); // "author:seq" of pruned seqs seen in this batch
+  const witnesses = new BatchWitnesses(verified);
   for (const h of verified) {
+    // Two keys with one clientID: both feeds are void from seq 1, whatever came first (§6.2).
+    const rival = await collisionWitness(feeds, store, witnesses, h);
+    if (rival !== undefined) {
+      const c = feeds.recordCollision(rival, h);
+      plan.evidence.push(...c.evidence);
+      released(c, plan, held, report, refused);
+    }
     const r = feeds.ingest(h);
     switch (r.kind) {
       case 'appended':

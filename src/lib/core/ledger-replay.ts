@@ -10,6 +10,7 @@ import type { HeadHeader } from './snapshot/format.js';
 import { LedgerState, updateTouchesClient, type WriteStamp } from './state/doc.js';
 import { clientIdOf } from './state/client-id.js';
 import { FeedSet, type FeedSetOptions } from './feeds.js';
+import { evidenceFlaw } from './collision.js';
 import { hashEntry, verifyEntry } from './entry.js';
 import { bytesEqual, fromHex, toHex } from './bytes.js';
 import {
@@ -141,6 +142,7 @@ export async function loadLedger(input: LoadInput): Promise<ReplayResult & { sta
 export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
   const { store, state } = input;
   const forks = await store.forks();
+  await checkEvidence(forks, input);
   const voids = voidsOf(forks);
   // Canonical order (authors ascending), whatever order the adapter lists heads in, so every
   // replay resolves a clientID collision the same way (see Ledger.ingest).
@@ -332,6 +334,20 @@ function apply(state: LedgerState, h: HashedEntry, author: string, out: ReplayRe
   } catch (e) {
     if (!(e instanceof LedgerError)) throw e;
     out.skipped.push({ author, seq, code: e.code, message: e.message });
+  }
+}
+
+/**
+ * Stored fork and collision evidence must prove what it claims (collision.ts: evidenceFlaw) with
+ * two entries that verify; otherwise a row written into the store could void any feed.
+ */
+async function checkEvidence(forks: readonly ForkEvidence[], input: ReplayInput): Promise<void> {
+  for (const ev of forks) {
+    const flaw = evidenceFlaw(ev);
+    const checks = flaw === undefined ? await Promise.allSettled([ev.a, ev.b].map((h) => verifyStored(h, input))) : [];
+    const bad = checks.find((c) => c.status === 'rejected');
+    if (flaw !== undefined || bad !== undefined)
+      throw corrupt(ev.author, ev.seq, `stored fork evidence does not hold (${flaw ?? 'an entry fails verification'})`);
   }
 }
 

@@ -63,6 +63,7 @@ import { MAX_ENTRY_DEPS } from './constants.js';
 import type { IncomingEntry, IngestReport } from './ledger-ingest.js';
 import { Listeners, StateView } from './ledger-view.js';
 import { isVoidSeq } from './void.js';
+import { isCollision } from './collision.js';
 import { RefusedVariants } from './refused-variants.js';
 import { EntryBudget, type BudgetStatus, type ReplicaRole } from './light-budget.js';
 import { PrunedHeaders } from './pruned-headers.js';
@@ -539,8 +540,11 @@ export class Ledger {
     tail: HashedEntry | undefined
   ): Promise<{ ok: true; entry: HashedEntry | null } | { ok: false; error: unknown; dirty: boolean }> {
     if (this.feeds.voidFrom(this.author) !== undefined) {
+      const collided = this.feeds.forks().some((ev) => ev.author === this.author && isCollision(ev));
       const error = new StateUsageError(
-        "this node's own feed is forked (its key signed two entries at one seq elsewhere): its writes are void"
+        collided
+          ? "this node's own feed is void: another key with its Yjs clientID signed entries (PROTOCOL.md §6.2)"
+          : "this node's own feed is forked (its key signed two entries at one seq elsewhere): its writes are void"
       );
       return { ok: false, error, dirty: false };
     }

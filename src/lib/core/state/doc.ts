@@ -233,15 +233,17 @@ export class LedgerState {
 
   /**
    * Voids `author`'s clock space from `fromClock` on (void.ts): one GC struct up to
-   * MAX_ENTRY_CLOCK. Idempotent. Throws ClientIdCollisionError if another author owns the clientID.
+   * MAX_ENTRY_CLOCK. Idempotent. Throws ClientIdCollisionError if another author owns the clientID
+   * and `fromClock` > 0 (from 0 the whole clientID is void: a collision voids every key of it).
    */
   applyVoid(author: string, fromClock: number): void {
     assertAuthorHex(author);
     const client = clientIdOf(author);
-    const owner = this.owners.get(client);
-    if (owner !== undefined && owner !== author)
-      throw new ClientIdCollisionError(`clientID ${client} belongs to ${owner}, not ${author}`);
     if (this.hasVoid(author)) return;
+    const owner = this.owners.get(client);
+    // From clock 0 the whole clientID is void, whoever else maps to it (a collision, §6.2).
+    if (owner !== undefined && owner !== author && fromClock > 0)
+      throw new ClientIdCollisionError(`clientID ${client} belongs to ${owner}, not ${author}`);
     this.assertIdle();
     this.integrate(voidPlaceholder(client, fromClock), ORIGIN_REMOTE);
     this.owners.set(client, author);
