@@ -1,6 +1,7 @@
 // Compare-step amplification (issue 7 red team, round 2). A hostile peer begins an exchange
 // whose begin (or any later step) lists the SAME path many times: 512 empty `items` nodes at
-// the root path, about 1.5 KB on the wire (up to 4,096 fit in one step) and valid for the decoder (paths may repeat). Each one
+// the root path, about 1.5 KB on the wire (up to 4,096 fit in one step), valid for the decoder
+// (paths may repeat). Each one
 // makes the honest responder list and fingerprint every head under the path and queue an answer
 // naming them all. SEED=n replays the heads drawn.
 import { describe, expect, it } from 'vitest';
@@ -59,10 +60,11 @@ describe('sync red team 2: one small compare step, much work', () => {
   // Expected: work and memory proportional to the message and to the responder's own heads
   //   (repeated paths refused as malformed, or answered once): well under 100 ms and a few
   //   thousand heads queued.
-  // Actual: (console line) onItems() runs once per node: 4,096 × 1,000 SipHash fingerprints and
-  //   4,096 answers of 1,000 full heads each queued in the exchange (~4M WireItems, ~200 MB of
-  //   wire at 49 B each, sent 48 KB per step for as long as the peer keeps stepping). Any
-  //   connected peer can repeat it with two open exchanges at a time, each next step adds more.
+  // Actual: (console line) onItems() runs once per node: 512 × 1,000 SipHash fingerprints and
+  //   511 answers of 1,000 full heads each queued in the exchange (~4 s CPU on this machine,
+  //   511k WireItems). With 4,096 nodes (~12 KB): 17 s CPU in one receive() and ~4M WireItems
+  //   queued (~200 MB of wire at 49 B each, sent 48 KB per step for as long as the peer keeps
+  //   stepping). Any connected peer can repeat it with two open exchanges at a time.
   // Suggested fix: refuse (SyncMalformedError) a step that names one path twice, or a path the
   //   receiver did not ask about (children/items only under a path it reported as differing, or
   //   the root in a begin); cap the queue per exchange (e.g. 4 × SYNC_MAX_STEP_BYTES) and abort
