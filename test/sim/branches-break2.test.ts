@@ -63,20 +63,18 @@ describe('sync red team 2: a fork with branches of different lengths', () => {
   //   forever, re-asking q every period; heads roots never agree. The Merkle exchange only
   //   reports "p lacks 6..10" (different seqs, so no fork flag), and B6's broken link to A5 is
   //   scored (not a ban: right) but never turned into a request for the evidence.
-  // Suggested fix: when an answer's first entry (seq local+1) does not link to the local head,
+  // Fixed (engine.ts checkLink): an answer for local+1 that does not link asks the peer for its
+  //   entry at seq local, a fork want.
+  // Suggested fix was: when an answer's first entry (seq local+1) does not link to the local head,
   //   ask the same peer for its entry at seq `local` (a fork want, like the same-seq case): its
   //   different hash there is the fork evidence (or, equivalently, let the exchange report a
   //   fork when theirs > mine and the peer's record of seq `mine` differs; that needs the
   //   entry's hash at mine, which a range request for mine..mine fetches).
-  it.fails(
-    'branch B longer: every node voids the feed and agrees',
-    async () => {
-      for (const seed of seeds(1, 9600)) {
-        const { ok, bans } = await run(seed, 3, 8);
-        expect(ok, `SEED=${seed}`).toBe(true);
-        expect(bans, `SEED=${seed}`).toEqual([]);
-      }
-    },
-    60_000
-  );
+  it('branch B longer: every node voids the feed and agrees', async () => {
+    for (const seed of seeds(1, 9600)) {
+      const { ok, bans } = await run(seed, 3, 8);
+      expect(ok, `SEED=${seed}`).toBe(true);
+      expect(bans, `SEED=${seed}`).toEqual([]);
+    }
+  }, 60_000);
 });

@@ -7,22 +7,26 @@ import { ledgerReplica } from '../../src/lib/core/sync/ledger-replica.js';
 
 const BUDGET = 24 * 1024;
 
+/** A light replica that receives `writes` entries of another author (it never prunes its own feed). */
 async function fillLight(loc: Location, writes: number) {
   const node = await openLedger(loc, 61, { role: 'light', budgetBytes: BUDGET, compactEvery: 64 });
+  const writer = await openLedger(memoryLocation(), 60);
   let peak = 0;
   for (let i = 0; i < writes; i++) {
-    await node.ledger.put(`k${i % 300}`, { i, pad: 'x'.repeat(40) });
+    const h = await writer.ledger.put(`k${i % 300}`, { i, pad: 'x'.repeat(40) });
+    await node.ledger.ingest([h]);
     // Over budget, the node compacts and prunes right after the write: at most one entry over.
     peak = Math.max(peak, node.ledger.stats({ digest: false }).storage.bytesUsed);
   }
-  return { node, peak };
+  await writer.ledger.close();
+  return { node, peak, writer: writer.ledger.author };
 }
 
 describe('light replica storage budget', () => {
   for (const make of [memoryLocation, dexieLocation]) {
     it(`stays within its budget over 2,000 writes and keeps its state (${make().kind})`, async () => {
       const loc = make();
-      const { node, peak } = await fillLight(loc, 2000);
+      const { node, peak, writer } = await fillLight(loc, 2000);
       const { ledger, store } = node;
       const s = ledger.stats();
       expect(s.storage.role).toBe('light');
@@ -37,7 +41,7 @@ describe('light replica storage budget', () => {
       const digest = s.stateDigest;
       // The coverage a light replica announces starts at its lowest held seq.
       const cov = ledgerReplica(ledger).coverage();
-      expect(cov).toEqual([{ author: ledger.author, from: 2000 - (await store.count()) + 1 }]);
+      expect(cov).toEqual([{ author: writer, from: 2000 - (await store.count()) + 1 }]);
       await ledger.close();
 
       const again = await openLedger(loc, 61, { role: 'light', budgetBytes: BUDGET, compactEvery: 64 });
@@ -77,5 +81,13 @@ describe('light replica storage budget', () => {
     expect(r.rejected).toEqual([]);
     expect(r.added).toBe(1);
     expect(light.ledger.get('k3')).toBe('overwritten by C');
+  });
+
+  it('never prunes its own feed: its entries may exist nowhere else until a peer fetched them', async () => {
+    const own = await openLedger(memoryLocation(), 63, { role: 'light', budgetBytes: 4096, compactEvery: 16 });
+    for (let i = 0; i < 200; i++) await own.ledger.put(`k${i % 20}`, 'x'.repeat(40));
+    expect(own.ledger.stats().storage.pruned).toBe(0);
+    expect(await own.store.count()).toBe(200);
+    await own.ledger.close();
   });
 });

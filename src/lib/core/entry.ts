@@ -152,19 +152,21 @@ export async function createEntry(n: NewEntry, networkId: Uint8Array): Promise<H
 }
 
 /**
- * The author (hex) and seq of entry bytes, read from the fixed prefix without decoding the rest
- * (format byte, network tag, author key, varuint seq). Cheap and bounded: reads at most
- * 1 + NETWORK_TAG_BYTES + PUBLIC_KEY_BYTES + 8 bytes. Does not check anything else; full
+ * The author, seq and prev hash (hex) of entry bytes, read from the fixed prefix without decoding
+ * the rest (format byte, network tag, author key, varuint seq, prev). Cheap and bounded: reads at
+ * most 1 + NETWORK_TAG_BYTES + PUBLIC_KEY_BYTES + 8 + HASH_BYTES bytes. Does not check anything else; full
  * decoding and verification still happen at ingest. Throws MalformedEntryError when the prefix
  * is short or of an unknown format.
  */
-export function peekAuthorSeq(bytes: Uint8Array): { author: string; seq: number } {
+export function peekAuthorSeq(bytes: Uint8Array): { author: string; seq: number; prev: string } {
   try {
     const dec = decoding.createDecoder(bytes);
     if (decoding.readUint8(dec) !== ENTRY_FORMAT_V2) throw new MalformedEntryError('unknown entry format');
     decoding.readUint8Array(dec, NETWORK_TAG_BYTES);
     const author = toHex(decoding.readUint8Array(dec, PUBLIC_KEY_BYTES));
-    return { author, seq: decoding.readVarUint(dec) };
+    const seq = decoding.readVarUint(dec);
+    if (bytes.length < dec.pos + HASH_BYTES) throw new MalformedEntryError('entry prefix too short');
+    return { author, seq, prev: toHex(decoding.readUint8Array(dec, HASH_BYTES)) };
   } catch (e) {
     if (e instanceof MalformedEntryError) throw e;
     throw new MalformedEntryError(`undecodable entry prefix: ${(e as Error)?.message ?? String(e)}`);

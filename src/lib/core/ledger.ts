@@ -839,8 +839,10 @@ export class Ledger {
     this.sinceCompaction = 0;
     this.bytesSinceCompaction = 0;
     this.compactedBytes = c.state.length;
-    // A light replica prunes behind the compaction it just stored (never before it).
-    if (this.budget !== null) await this.budget.enforce(this.store, c.heads, this.prunedHeaders);
+    // A light replica prunes behind the compaction it just stored (never before it), and never
+    // its own feed: until a peer has fetched them, its own entries may exist nowhere else.
+    const others = c.heads.filter((h) => h.author !== this.author);
+    if (this.budget !== null) await this.budget.enforce(this.store, others, this.prunedHeaders);
   }
 
   /** The heads the state holds (a void feed's last entry before its fork): what a compaction covers. */

@@ -1,8 +1,9 @@
 // What a range answer may hold (PROTOCOL.md §11.5): the requested author's entries at
 // from, from+1, … (a prefix of the range: a server stops at a hole, its byte cap or its void
-// seq), or, for a void feed asked at or past its fork, the fork evidence: one or two entries of
-// that author at one seq s <= from. Anything else is refused before ingest, so an answer cannot
-// pass off other (already held) entries as the range and hold the range up for a timeout.
+// seq), or, for a void feed, its evidence: one or two entries, the first by that author, the
+// second by that author at the same seq (a fork, §6.1) or by another key (a clientID collision,
+// §6.2). Anything else is refused before ingest, so an answer cannot pass off other entries as
+// the range. Evidence that adds nothing counts as an empty answer (gap-fill.ts).
 import { peekAuthorSeq } from '../entry.js';
 import { MalformedEntryError } from '../errors.js';
 
@@ -14,16 +15,19 @@ export type AnswerShape = 'chain' | 'evidence' | null;
  * prefix does not decode are left to ingest (which refuses and blames them as malformed).
  */
 export function answerShape(entries: readonly Uint8Array[], author: string, from: number, to: number): AnswerShape {
-  const heads: ({ author: string; seq: number } | null)[] = entries.map(peek);
-  if (heads.some((h) => h !== null && h.author !== author)) return null;
-  if (heads.every((h, i) => h === null || h.seq === from + i) && entries.length <= to - from + 1) return 'chain';
-  const seqs = new Set(heads.map((h) => h?.seq));
-  const [seq] = seqs;
-  if (entries.length <= 2 && seqs.size === 1 && seq !== undefined && seq <= from) return 'evidence';
-  return null;
+  const heads = entries.map(peek);
+  const mine = heads.every((h) => h === null || h.author === author);
+  if (mine && heads.every((h, i) => h === null || h.seq === from + i) && entries.length <= to - from + 1)
+    return 'chain';
+  if (entries.length > 2 || heads[0]?.author !== author) return null;
+  const [first, second] = heads;
+  if (second === undefined) return entries.length === 1 ? 'evidence' : null;
+  if (second === null) return null;
+  return second.author !== author || second.seq === first!.seq ? 'evidence' : null;
 }
 
-function peek(bytes: Uint8Array): { author: string; seq: number } | null {
+/** The prefix of entry bytes (entry.ts peekAuthorSeq), or null when it does not parse. */
+export function peek(bytes: Uint8Array): { author: string; seq: number; prev: string } | null {
   try {
     return peekAuthorSeq(bytes);
   } catch (e) {

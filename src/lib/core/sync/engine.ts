@@ -25,7 +25,8 @@ import type { SyncReplica } from './replica.js';
 import type { CompareMsg, EntriesMsg, ErrorMsg, GetMsg, HelloMsg, ReplyMsg, SyncMsg } from './messages.js';
 import { decodeSyncMessage, encodeSyncMessage } from './codec.js';
 import { SyncOversizedError, SyncProtocolError, SyncRangeMismatchError, SyncWrongNetworkError } from './errors.js';
-import { answerShape } from './answer-shape.js';
+import { answerShape, peek } from './answer-shape.js';
+import { isVoidSeq } from '../void.js';
 import { isBanOffence } from '../peers/offences.js';
 import {
   GAP_BATCH_BYTES,
@@ -432,13 +433,6 @@ export class SyncEngine {
       this.opts.onPeerOutcome?.(s.peer, 'late');
       return;
     }
-    const bytes = m.entries.reduce((n, e) => n + e.length, 0);
-    if (m.entries.length > req.to - req.from + 1 || (m.entries.length > 1 && bytes > req.maxBytes)) {
-      this.gap.fail(req.rid);
-      s.invalidIn += m.entries.length;
-      this.opts.onPeerRejected?.(s.peer, new SyncOversizedError('range answer larger than asked'));
-      return;
-    }
     const shape = answerShape(m.entries, req.author, req.from, req.to);
     if (shape === null) {
       this.gap.fail(req.rid);
@@ -447,6 +441,15 @@ export class SyncEngine {
       this.pump();
       return;
     }
+    // The byte cap binds a range; fork evidence is two whole entries whatever their size.
+    const bytes = m.entries.reduce((n, e) => n + e.length, 0);
+    if (shape === 'chain' && m.entries.length > 1 && bytes > req.maxBytes) {
+      this.gap.fail(req.rid);
+      s.invalidIn += m.entries.length;
+      this.opts.onPeerRejected?.(s.peer, new SyncOversizedError('range answer larger than asked'));
+      return;
+    }
+    if (shape === 'chain') this.checkLink(s.peer, req, m.entries[0]);
     const report =
       m.entries.length > 0 ? await this.opts.replica.ingest(m.entries) : { added: 0, forks: 0, rejected: [] };
     s.entriesIn += report.added;
@@ -468,6 +471,20 @@ export class SyncEngine {
       );
     }
     this.pump();
+  }
+
+  /**
+   * A range that should continue our head (from = local + 1) but whose first entry links to
+   * another entry: the peer holds another branch of the author's feed, forked at or below our
+   * head, which the Merkle comparison cannot see when its branch is longer ("5 vs 10"). Its
+   * entry at our head's seq is fork evidence: fetch it from that peer like a same-seq fork.
+   */
+  private checkLink(peer: string, req: GapRequest, first: Uint8Array | undefined): void {
+    const local = this.tree.get(req.author);
+    if (first === undefined || local === undefined || req.from !== local.seq + 1 || isVoidSeq(local.seq)) return;
+    const head = peek(first);
+    if (head === null || head.prev === local.hash) return;
+    this.gap.learn(peer, [{ author: req.author, mine: local.seq, theirs: local.seq, fork: true }]);
   }
 
   /**

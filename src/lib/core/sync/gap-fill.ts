@@ -8,7 +8,8 @@
 //   forgotten while a peer claims it (a later exchange finds anything else again). Fork evidence
 //   (same seq, different hash) is fetched once per (author, seq).
 // - Claims are not trusted. A peer that answers "nothing" for a claim is not asked for that claim
-//   again (it is "refused" until the peer claims more), and not put in backoff for it, so empty
+//   again for GAP_REFUSED_MS (it is "refused" unless the peer claims more), and not put in
+//   backoff for it, so empty
 //   answers for claims it cannot back up never hold up the feeds it does serve. A want with no
 //   holder left (its holders left or answered empty) is "unconfirmed": it does not count as
 //   missing and is not requested, until a peer claims it again.
@@ -30,6 +31,8 @@ import {
   GAP_BACKOFF_MAX_MS,
   GAP_BATCH_BYTES,
   GAP_BATCH_SEQS,
+  GAP_CLAIM_TIMEOUTS,
+  GAP_REFUSED_MS,
   GAP_MAX_BYTES_PER_PEER,
   GAP_MAX_FORKS,
   GAP_MAX_TARGETS,
@@ -102,9 +105,11 @@ interface Target {
   /** peer -> highest seq it claims to hold. */
   holders: Map<string, number>;
   /** peer -> the claim it answered "nothing" for (not asked again until it claims more). */
-  refused: Map<string, number>;
+  refused: Map<string, { claim: number; until: number }>;
   /** The highest claim while the target last had holders (for unconfirmed targets). */
   lastWant: number;
+  /** peer -> request timeouts in a row on this claim. */
+  timeouts: Map<string, number>;
 }
 
 interface ForkWant {
@@ -112,7 +117,9 @@ interface ForkWant {
   seq: number;
   holders: Set<string>;
   /** Peers that answered "nothing" for this fork (not asked again). */
-  refused: Set<string>;
+  refused: Map<string, number>;
+  /** peer -> request timeouts in a row on this fork. */
+  timeouts: Map<string, number>;
 }
 
 /** One author's known gap: entries missing (hex Ed25519 author key). */
@@ -208,15 +215,17 @@ export class GapFill {
   next(): GapRequest[] {
     const out: GapRequest[] = [];
     const max = this.opts.maxRequestsTotal ?? GAP_MAX_REQUESTS_TOTAL;
+    // Over the total cap, a peer with nothing in flight still gets one request: peers that hold
+    // their slots with slow answers cannot starve another peer that serves what we miss.
+    const full = (): boolean => this.inflight.size >= max;
     for (const f of [...this.forks.values()]) {
-      if (this.inflight.size >= max) return out;
       if (this.forkInFlight(f)) continue;
-      const peer = this.pickPeer([...f.holders], f.author, f.seq, new Map());
+      const peer = this.pickPeer([...f.holders], f.author, f.seq, new Map(), full());
       if (peer) out.push(this.send(peer, f.author, f.seq, f.seq, 'fork'));
     }
-    for (const { author, t, priority } of this.rankedTargets(max)) {
-      while (this.inflight.size < max) {
-        const r = this.planRange(author, t, priority);
+    for (const { author, t, priority } of this.rankedTargets(full())) {
+      for (;;) {
+        const r = this.planRange(author, t, priority, full());
         if (!r) break;
         out.push(r);
       }
@@ -241,18 +250,38 @@ export class GapFill {
       if (o.rejected > 0) this.penalise(r.peer, p);
       else if (o.received > 0) p.failures = 0;
     }
-    if (o.received === 0) this.refuse(r);
+    // Evidence that adds nothing new is as good as "nothing" (an honest server only sends it for
+    // a void feed we lack): refuse the claim rather than ask again at once.
+    this.wantOf(r)?.timeouts.delete(r.peer);
+    if (o.received === 0 || (o.evidence && o.added + o.forks === 0)) this.refuse(r);
     else if (o.rejected === 0 && !o.evidence && r.priority !== 'fork')
       this.markFetched(r.author, r.from, r.from + o.received - 1);
     this.dropFilled(r.author);
   }
 
-  /** A request failed (error answer, invalid response, send failure): backoff, range re-queued. */
-  fail(rid: number): void {
+  /**
+   * A request failed (error answer, invalid response, send failure, or `timedOut`): backoff, range
+   * re-queued. GAP_CLAIM_TIMEOUTS timeouts in a row on one claim refuse it like an empty answer,
+   * so silent claimants cannot hold the table.
+   */
+  fail(rid: number, timedOut = false): void {
     const r = this.take(rid);
     if (!r) return;
     const p = this.peers.get(r.peer);
     if (p) this.penalise(r.peer, p);
+    if (!timedOut) return;
+    const want = this.wantOf(r);
+    if (want === undefined) return;
+    const n = (want.timeouts.get(r.peer) ?? 0) + 1;
+    want.timeouts.set(r.peer, n);
+    if (n >= GAP_CLAIM_TIMEOUTS) {
+      want.timeouts.delete(r.peer);
+      this.refuse(r);
+    }
+  }
+
+  private wantOf(r: GapRequest): Target | ForkWant | undefined {
+    return r.priority === 'fork' ? this.forks.get(`${r.author}:${r.from}`) : this.targets.get(r.author);
   }
 
   /** Times out overdue requests; returns them. */
@@ -260,7 +289,7 @@ export class GapFill {
     const now = this.opts.now();
     const limit = this.opts.timeoutMs ?? GAP_REQUEST_TIMEOUT_MS;
     const late = [...this.inflight.values()].filter((r) => now - r.sentAt > limit);
-    for (const r of late) this.fail(r.rid);
+    for (const r of late) this.fail(r.rid, true);
     return late;
   }
 
@@ -354,15 +383,14 @@ export class GapFill {
    * whose holders are all busy or backing off are skipped before sorting, so a table full of one
    * peer's claims costs one pass, not a sort, per pump.
    */
-  private rankedTargets(max: number): { author: string; t: Target; priority: GapPriority }[] {
+  private rankedTargets(full: boolean): { author: string; t: Target; priority: GapPriority }[] {
     const out: { author: string; t: Target; priority: GapPriority; gap: number }[] = [];
-    if (this.inflight.size >= max) return out;
     const now = this.opts.now();
+    const cap = full ? 1 : GAP_MAX_REQUESTS_PER_PEER;
     const ready = new Set(
-      [...this.peers]
-        .filter(([, p]) => p.backoffUntil <= now && p.requests < GAP_MAX_REQUESTS_PER_PEER)
-        .map(([id]) => id)
+      [...this.peers].filter(([, p]) => p.backoffUntil <= now && p.requests < cap).map(([id]) => id)
     );
+    if (ready.size === 0) return out;
     for (const [author, t] of this.targets) {
       const gap = gapOf(wantOf(t), this.opts.localHead(author));
       if (gap <= 0) {
@@ -377,7 +405,7 @@ export class GapFill {
   }
 
   /** The next unrequested range of `author` inside its window, sent to the best holder; or null. */
-  private planRange(author: string, t: Target, priority: GapPriority): GapRequest | null {
+  private planRange(author: string, t: Target, priority: GapPriority, full: boolean): GapRequest | null {
     const local = this.opts.localHead(author);
     const windowEnd = Math.min(wantOf(t), local + GAP_WINDOW_SEQS);
     const mine = [...this.inflight.values()].filter((r) => r.author === author && r.priority !== 'fork');
@@ -392,7 +420,7 @@ export class GapFill {
     const perAuthor = new Map<string, number>();
     for (const r of mine) perAuthor.set(r.peer, (perAuthor.get(r.peer) ?? 0) + 1);
     const holders = [...t.holders].filter(([, head]) => head >= from).map(([p]) => p);
-    const peer = this.pickPeer(holders, author, from, perAuthor);
+    const peer = this.pickPeer(holders, author, from, perAuthor, full);
     if (!peer) return null;
     const to = Math.min(
       windowEnd,
@@ -403,13 +431,22 @@ export class GapFill {
     return this.send(peer, author, from, to, priority);
   }
 
-  /** Best eligible holder: holds `from`, not backing off, under its caps, spread over <= 3 peers per author. */
-  private pickPeer(holders: string[], author: string, from: number, perAuthor: Map<string, number>): string | null {
+  /**
+   * Best eligible holder: holds `from`, not backing off, under its caps (`full`: the total cap is
+   * reached, only a peer with nothing in flight), spread over <= 3 peers per author.
+   */
+  private pickPeer(
+    holders: string[],
+    author: string,
+    from: number,
+    perAuthor: Map<string, number>,
+    full: boolean
+  ): string | null {
     const now = this.opts.now();
     const bytes = this.opts.batchBytes ?? GAP_BATCH_BYTES;
     const eligible = holders.filter((id) => {
       const p = this.peers.get(id);
-      if (!p || p.backoffUntil > now || p.holdsFrom(author) > from) return false;
+      if (!p || p.backoffUntil > now || p.holdsFrom(author) > from || (full && p.requests > 0)) return false;
       if (p.requests >= GAP_MAX_REQUESTS_PER_PEER || p.bytes + bytes > GAP_MAX_BYTES_PER_PEER) return false;
       return perAuthor.has(id) || perAuthor.size < GAP_MAX_PEERS_PER_RANGE;
     });
@@ -428,10 +465,10 @@ export class GapFill {
     const key = `${author}:${seq}`;
     if (this.forksDone.has(key)) return;
     let f = this.forks.get(key);
-    if (f?.refused.has(peer)) return;
+    if ((f?.refused.get(peer) ?? 0) > this.opts.now()) return;
     if (!f) {
       if (this.forks.size >= GAP_MAX_FORKS && !this.evictUnconfirmedFork()) return;
-      f = { author, seq, holders: new Set<string>(), refused: new Set<string>() };
+      f = { author, seq, holders: new Set<string>(), refused: new Map(), timeouts: new Map() };
       this.forks.set(key, f);
     }
     f.holders.add(peer);
@@ -449,10 +486,11 @@ export class GapFill {
   private learnTarget(peer: string, author: string, claim: number): void {
     let t = this.targets.get(author);
     const refused = t?.refused.get(peer);
-    if (refused !== undefined && claim <= refused) return; // the same claim it could not back up
+    // The same claim it could not back up, recently: not asked again yet.
+    if (refused !== undefined && claim <= refused.claim && refused.until > this.opts.now()) return;
     if (!t) {
       if (this.targets.size >= GAP_MAX_TARGETS && !this.evictTarget(peer)) return;
-      t = { holders: new Map(), refused: new Map(), lastWant: 0 };
+      t = { holders: new Map(), refused: new Map(), lastWant: 0, timeouts: new Map() };
       this.targets.set(author, t);
       this.holderless.add(author);
     }
@@ -466,8 +504,8 @@ export class GapFill {
   }
 
   /**
-   * Makes room for a target claimed by `claimant`: drops an unconfirmed target, else one held
-   * only by the peer claiming the most targets, if that peer claims more than `claimant` does.
+   * Makes room for a target claimed by `claimant`: drops an unconfirmed target, else one of the
+   * peer claiming the most targets whose holders all claim more targets than `claimant` does.
    */
   private evictTarget(claimant: string): boolean {
     const [first] = this.holderless;
@@ -483,8 +521,12 @@ export class GapFill {
         most = set.size;
       }
     if (top === undefined) return false;
+    // A target whose every holder claims more than the newcomer's claimant (Sybils share targets).
+    const mine = this.claimsBy.get(claimant)?.size ?? 0;
+    const heavier = (p: string): boolean => (this.claimsBy.get(p)?.size ?? 0) > mine;
     for (const a of this.claimsBy.get(top)!) {
-      if (this.targets.get(a)?.holders.size === 1 && !this.hasInflight(a)) {
+      const t = this.targets.get(a);
+      if (t && [...t.holders.keys()].every(heavier) && !this.hasInflight(a)) {
         this.deleteTarget(a);
         return true;
       }
@@ -513,14 +555,14 @@ export class GapFill {
     if (r.priority === 'fork') {
       const f = this.forks.get(`${r.author}:${r.from}`);
       f?.holders.delete(r.peer);
-      f?.refused.add(r.peer);
+      f?.refused.set(r.peer, this.opts.now() + GAP_REFUSED_MS);
       return;
     }
     const t = this.targets.get(r.author);
     const claim = t?.holders.get(r.peer);
     if (!t || claim === undefined) return;
     this.dropHolder(r.author, r.peer);
-    t.refused.set(r.peer, claim);
+    t.refused.set(r.peer, { claim, until: this.opts.now() + GAP_REFUSED_MS });
   }
 
   private send(peer: string, author: string, from: number, to: number, priority: GapPriority): GapRequest {

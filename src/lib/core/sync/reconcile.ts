@@ -97,6 +97,8 @@ export class Exchange {
   private readonly diffs = new Map<string, Difference>();
   /** My compact listings awaiting an answer, by path, in wire order. */
   private readonly listed = new Map<string, HeadRecord[]>();
+  /** `children:` / `items:` paths the peer already sent in this exchange (answered once). */
+  private readonly seenPaths = new Set<string>();
   /** Scratch for fingerprints compared and dropped (no allocation). */
   private readonly scratch = new Uint8Array(SYNC_FINGERPRINT_BYTES);
   private nextIn: number;
@@ -303,6 +305,13 @@ export class Exchange {
   }
 
   private process(n: CompareNode, differing: string[]): void {
+    if (n.k === 'children' || n.k === 'items') {
+      // An honest peer opens or lists a path at most once per exchange: a repeat is answered
+      // once, so a small step cannot make us list the same subtree again and again.
+      const key = `${n.k}:${n.path}`;
+      if (this.seenPaths.has(key)) return;
+      this.seenPaths.add(key);
+    }
     if (n.k === 'children') return this.onChildren(n.path, n.fps, differing);
     if (n.k === 'items') return this.onItems(n.path, n.items);
     if (n.k === 'answer') return this.onAnswer(n.path, n.unmatched, n.items);
