@@ -3,13 +3,15 @@
 // Serving: every node registers `/tabula/<net16>/join/1.0.0` and serves its ledger's snapshot
 // (answering `join-unavailable` while it lacks a head entry).
 //
-// Joining (opt-in: InitConfig.join, the page's `?join=1`): a node whose ledger is EMPTY at start
+// Joining (default for light replicas; InitConfig.join false, the page's `?join=0`, opts out):
+// a node whose ledger is EMPTY at start
 // asks the peers that announce the join protocol in identify (over direct connections: WebRTC
 // peers, an archive relay) and installs the state they agree on. Until the join installs a
 // state, or gives up, `gate` stays pending: the runtime holds sync and gossip ingest back on it,
 // because a light snapshot can only bootstrap a ledger with no history. It gives up (and the
-// node replays entries through sync as before) after JOIN_WAIT_MS without an install, or at the
-// first local write. An unverified install keeps re-verifying as peers come.
+// node replays entries through sync as before) after JOIN_WAIT_MS without an install, at the
+// first local write, or as soon as every peer asked says it holds nothing to join (an empty
+// ledger, or one that cannot serve a snapshot: joiner state 'nothing'). An unverified install keeps re-verifying as peers come.
 import type { IdentifyResult, Libp2p, PeerId } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import type { Ledger } from '../core/ledger.js';
@@ -77,7 +79,8 @@ export class JoinDriver {
     const { ledger } = init;
     const empty = ledger.heads().length === 0 && ledger.stats().entries === 0 && !ledger.stats().unverified;
     this.joiner = init.enabled && empty ? this.createJoiner() : null;
-    this.offAppend = ledger.onAppend((_h, origin) => origin === 'local' && this.giveUp());
+    // Any entry stored before the join installs (a local write, an imported snapshot) ends it.
+    this.offAppend = ledger.onAppend(() => this.giveUp());
     if (this.joiner === null) this.release();
     else this.waitTimer = setTimeout(() => this.giveUp(), init.waitMs ?? JOIN_WAIT_MS);
   }
@@ -183,11 +186,15 @@ export class JoinDriver {
     const before = this.joiner!.status();
     this.joiner!.tick();
     const after = this.joiner!.status();
+    if (after.state === 'nothing') return this.giveUp();
     if (after.state !== before.state || after.bytes !== before.bytes) this.init.onChange();
   }
 
-  /** No install in time (or a local write came first): sync replays entries instead. */
-  private giveUp(): void {
+  /**
+   * Ends a join that has not installed a state (no install in time, a local write or an import
+   * came first, or nobody holds a state): sync replays entries instead. No-op once installed.
+   */
+  giveUp(): void {
     if (this.joiner === null || this.joiner.status().loaded || this.gaveUp) return;
     this.gaveUp = true;
     clearTimeout(this.waitTimer);
