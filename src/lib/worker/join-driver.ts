@@ -23,8 +23,13 @@ import { operatorKeys } from '../core/join/signing.js';
 import { JoinStreamClient, JoinStreamServer } from '../platform/join-protocol.js';
 import type { PeerGuard } from './peer-guard.js';
 
-/** A fresh node waits this long for a join to install a state before replaying entries instead, ms. */
+/**
+ * A fresh node waits this long for a join to install a state before replaying entries instead,
+ * ms; a join still asking or downloading then may go on up to JOIN_MAX_MS.
+ */
 export const JOIN_WAIT_MS = 15_000;
+/** A join that keeps making progress gives up after this anyway (a slow or stalling source), ms. */
+export const JOIN_MAX_MS = 60_000;
 /** Joiner tick period, ms. */
 export const JOIN_TICK_MS = 250;
 
@@ -57,6 +62,7 @@ export interface JoinDriverInit {
    */
   isRelay?: (peer: string) => boolean;
   waitMs?: number;
+  maxMs?: number;
 }
 
 type Node = Pick<Libp2p, 'handle' | 'unhandle' | 'getConnections' | 'addEventListener' | 'removeEventListener'>;
@@ -70,7 +76,7 @@ export class JoinDriver {
   private client: JoinStreamClient | null = null;
   private guard: Pick<PeerGuard, 'offence' | 'book'> | null = null;
   private tickTimer: ReturnType<typeof setInterval> | undefined;
-  private readonly waitTimer: ReturnType<typeof setTimeout> | undefined;
+  private waitTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly offAppend: () => void;
   private gaveUp = false;
 
@@ -82,7 +88,7 @@ export class JoinDriver {
     // Any entry stored before the join installs (a local write, an imported snapshot) ends it.
     this.offAppend = ledger.onAppend(() => this.giveUp());
     if (this.joiner === null) this.release();
-    else this.waitTimer = setTimeout(() => this.giveUp(), init.waitMs ?? JOIN_WAIT_MS);
+    else this.waitTimer = setTimeout(() => this.waited(), init.waitMs ?? JOIN_WAIT_MS);
   }
 
   /** Registers the protocol on a (new) libp2p node; a joining node also starts asking its peers. */
@@ -186,7 +192,8 @@ export class JoinDriver {
     const before = this.joiner!.status();
     this.joiner!.tick();
     const after = this.joiner!.status();
-    if (after.state === 'nothing') return this.giveUp();
+    // Nobody holds a state, or every peer was asked and refused (no quorum, bad bytes): replay.
+    if (after.state === 'nothing' || (after.state === 'waiting' && after.rounds > 0)) return this.giveUp();
     if (after.state !== before.state || after.bytes !== before.bytes) this.init.onChange();
   }
 
@@ -201,6 +208,14 @@ export class JoinDriver {
     this.detach();
     this.release();
     this.init.onChange();
+  }
+
+  /** JOIN_WAIT_MS passed: give up, unless a round is asking or downloading (then up to JOIN_MAX_MS). */
+  private waited(): void {
+    const state = this.joiner?.status().state;
+    if (state !== 'asking' && state !== 'fetching') return this.giveUp();
+    const left = (this.init.maxMs ?? JOIN_MAX_MS) - (this.init.waitMs ?? JOIN_WAIT_MS);
+    this.waitTimer = setTimeout(() => this.giveUp(), Math.max(0, left));
   }
 
   private detach(): void {
