@@ -100,8 +100,21 @@ async function history(): Promise<Uint8Array[]> {
 async function joinOnce(full: Ledger, recordCount: number): Promise<ColdJoinRun & { bytes: number }> {
   const joined = await empty();
   const source = ledgerJoinSource(full);
-  let joiner!: Joiner;
   const servers = new Map<string, JoinServer>();
+  let installed!: () => void;
+  const done = new Promise<void>((r) => (installed = r));
+  const joiner = new Joiner({
+    networkId: full.networkId,
+    genesis,
+    operators: [],
+    now: () => performance.now(),
+    randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
+    send: (to, bytes) => void nextTask().then(() => servers.get(to)!.receive('joiner', bytes)),
+    install: async (snap, verdict) => {
+      await installJoinSnapshot(joined, snap, verdict);
+      installed();
+    }
+  });
   for (let i = 0; i < PEERS; i++) {
     const keys = await generateKeys();
     const id = `peer${i}`;
@@ -117,20 +130,6 @@ async function joinOnce(full: Ledger, recordCount: number): Promise<ColdJoinRun 
     );
   }
   const marks: { download?: number; verify?: number } = {};
-  let installed!: () => void;
-  const done = new Promise<void>((r) => (installed = r));
-  joiner = new Joiner({
-    networkId: full.networkId,
-    genesis,
-    operators: [],
-    now: () => performance.now(),
-    randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
-    send: (to, bytes) => void nextTask().then(() => servers.get(to)!.receive('joiner', bytes)),
-    install: async (snap, verdict) => {
-      await installJoinSnapshot(joined, snap, verdict);
-      installed();
-    }
-  });
   const watch = (s: JoinStatus, now: number): void => {
     if (s.state === 'fetching') marks.download ??= now;
     if (s.state === 'fetching' && s.bytes === s.totalBytes && s.totalBytes > 0) marks.verify ??= now;
