@@ -17,7 +17,7 @@
 //
 // One join run is CPU-profiled (node:inspector, the same profiler as node --cpu-prof); the
 // profile goes to bench/results/cold-join-<date>.cpuprofile and its top self-time functions are
-// printed. Run alone: npx tsx bench/cold-join.ts
+// printed. Run alone (writes bench/results/<date>-<commit>.json): npx tsx bench/cold-join.ts
 // (BENCH_JOIN_N, BENCH_JOIN_AUTHORS, BENCH_JOIN_KEYS, BENCH_JOIN_RUNS, BENCH_JOIN_PROFILE=0).
 import '../src/lib/platform/polyfills.js';
 import { Session } from 'node:inspector/promises';
@@ -34,6 +34,7 @@ import { Joiner, type JoinStatus } from '../src/lib/core/join/joiner.js';
 import { JoinServer } from '../src/lib/core/join/server.js';
 import { installJoinSnapshot, ledgerJoinSource } from '../src/lib/core/join/ledger-source.js';
 import { quantile } from './browser/stats.js';
+import { machine, writeResults } from './results.js';
 
 const N = Number(process.env.BENCH_JOIN_N ?? 100_000);
 const AUTHORS = Number(process.env.BENCH_JOIN_AUTHORS ?? 100);
@@ -281,4 +282,8 @@ function print(r: ColdJoinResult): void {
     console.log(`  CPU profile of one join (${r.profile}), top self time:\n    ${r.profileTop.join('\n    ')}`);
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await runColdJoin();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const info = machine();
+  const coldJoin = await runColdJoin();
+  console.log(`results in ${writeResults({ machine: info, coldJoin })}`);
+}
