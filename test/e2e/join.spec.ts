@@ -188,10 +188,13 @@ test('with an archive relay and two devices in step, a joining device is verifie
 
   const t0 = Date.now();
   const joiner = await openDevice(browser, `${url}/`);
-  await joiner.page.waitForFunction(() => window.tabula?.lastStatus?.join?.verified === true, null, {
-    timeout: 60_000,
-    polling: 50
-  });
+  await joiner.page
+    .waitForFunction(() => window.tabula?.lastStatus?.join?.verified === true, null, { timeout: 60_000, polling: 50 })
+    .catch(async (err: unknown) => {
+      const j = await joiner.page.evaluate(() => window.tabula!.status().then((s) => s.join));
+      console.log(`join not verified: ${JSON.stringify(j)}`);
+      throw err;
+    });
   const st = await joiner.page.evaluate(() => window.tabula!.status());
   console.log(
     `join e2e (archive + 2 devices): verified ${Date.now() - t0} ms after opening: ${JSON.stringify(st.join)}`

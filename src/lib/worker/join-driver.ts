@@ -192,8 +192,9 @@ export class JoinDriver {
     const before = this.joiner!.status();
     this.joiner!.tick();
     const after = this.joiner!.status();
-    // Nobody holds a state, or every peer was asked and refused (no quorum, bad bytes): replay.
-    if (after.state === 'nothing' || (after.state === 'waiting' && after.rounds > 0)) return this.giveUp();
+    // Every peer asked holds nothing to join: replay at once. (A refused round waits for new
+    // peers, bounded by JOIN_WAIT_MS.)
+    if (after.state === 'nothing') return this.giveUp();
     if (after.state !== before.state || after.bytes !== before.bytes) this.init.onChange();
   }
 
