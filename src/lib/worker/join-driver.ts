@@ -25,10 +25,11 @@ import type { PeerGuard } from './peer-guard.js';
 
 /**
  * A fresh node waits this long for a join to install a state before replaying entries instead,
- * ms; a join still asking or downloading then may go on up to JOIN_MAX_MS.
+ * ms; a join still asking or downloading, or that has reached no serving peer yet, may go on up
+ * to JOIN_MAX_MS.
  */
 export const JOIN_WAIT_MS = 15_000;
-/** A join that keeps making progress gives up after this anyway (a slow or stalling source), ms. */
+/** A join gives up after this in any case (a slow or stalling source, no serving peer), ms. */
 export const JOIN_MAX_MS = 60_000;
 /** Joiner tick period, ms. */
 export const JOIN_TICK_MS = 250;
@@ -211,10 +212,15 @@ export class JoinDriver {
     this.init.onChange();
   }
 
-  /** JOIN_WAIT_MS passed: give up, unless a round is asking or downloading (then up to JOIN_MAX_MS). */
+  /**
+   * JOIN_WAIT_MS passed: give up, unless a round is asking or downloading, or no peer serving the
+   * join was reached yet (a direct link can take long; without one sync has no peer either):
+   * then wait up to JOIN_MAX_MS.
+   */
   private waited(): void {
-    const state = this.joiner?.status().state;
-    if (state !== 'asking' && state !== 'fetching') return this.giveUp();
+    const s = this.joiner?.status();
+    const busy = s?.state === 'asking' || s?.state === 'fetching';
+    if (!busy && s?.rounds !== 0) return this.giveUp();
     const left = (this.init.maxMs ?? JOIN_MAX_MS) - (this.init.waitMs ?? JOIN_WAIT_MS);
     this.waitTimer = setTimeout(() => this.giveUp(), Math.max(0, left));
   }
