@@ -35,7 +35,9 @@ console.log(
 );
 const { runCatchUp } = await import('./catch-up.js');
 const catchUp = await runCatchUp();
-console.log('\n# Cold join of a light replica (row 5: verified join vs replaying every entry, real join protocol in Node)');
+console.log(
+  '\n# Cold join of a light replica (row 5: verified join vs replaying every entry, real join protocol in Node)'
+);
 const { runColdJoin } = await import('./cold-join.js');
 const coldJoin = await runColdJoin();
 console.log = log;
