@@ -5,7 +5,8 @@
 // skips them), and the results file bench/results/<date>-<commit>.json.
 // Never a test: exits non-zero only when a benchmark could not run. BENCH_1M=1 adds the
 // n = 1,000,000 reconciliation rows (slow). Row 6 (catch-up bytes, bench/catch-up.ts) runs here,
-// in Node, over a real sync session.
+// in Node, over a real sync session; row 5 (cold join at 100k, bench/cold-join.ts) too, over the
+// real join protocol.
 import '../src/lib/platform/polyfills.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -34,6 +35,11 @@ console.log(
 );
 const { runCatchUp } = await import('./catch-up.js');
 const catchUp = await runCatchUp();
+console.log(
+  '\n# Cold join of a light replica (row 5: verified join vs replaying every entry, real join protocol in Node)'
+);
+const { runColdJoin } = await import('./cold-join.js');
+const coldJoin = await runColdJoin();
 console.log = log;
 
 const tmp = mkdtempSync(join(tmpdir(), 'tabula-bench-'));
@@ -41,10 +47,10 @@ const nodeLog = join(tmp, 'node.txt');
 writeFileSync(nodeLog, printed.join('\n') + '\n');
 // Structured Node results, merged into the results file by the browser half (or written below).
 const nodeJson = join(tmp, 'node.json');
-writeFileSync(nodeJson, JSON.stringify({ catchUp }));
+writeFileSync(nodeJson, JSON.stringify({ catchUp, coldJoin }));
 if (process.env.BENCH_BROWSER === '0') {
   console.log(
-    `\nbench: browser benchmarks skipped (BENCH_BROWSER=0); results in ${writeResults({ machine: info, catchUp, nodeOutput: printed.join('\n') })}`
+    `\nbench: browser benchmarks skipped (BENCH_BROWSER=0); results in ${writeResults({ machine: info, catchUp, coldJoin, nodeOutput: printed.join('\n') })}`
   );
 } else {
   console.log('\n# Browser benchmarks (real Chromium; BENCH_BROWSER=0 skips them)');

@@ -39,7 +39,8 @@ test('a new device gets the full history from the archive after every tab closed
   await writer.context.close();
 
   const t0 = Date.now();
-  const reader = await openDevice(browser, `${url}/`);
+  // `?join=0`: this checks replay by sync from the archive (join.spec.ts joins from it).
+  const reader = await openDevice(browser, `${url}/?join=0`);
   expect(reader.peerId).not.toBe(writer.peerId);
   await reader.page.waitForFunction((n) => (window.tabula?.lastStatus?.ledger.entries ?? 0) >= n, WRITES, {
     timeout: 30_000,

@@ -172,7 +172,8 @@ test('3 meshed relays with an archive: writes converge, the archive catches up a
     // 3. Every tab closes; a new device (empty storage) gets the full history from the archive.
     for (const d of devices.splice(0)) await d.context.close();
     const t3 = Date.now();
-    const reader = await openDevice(browser, `${archive.url}/?relays=1`);
+    // `?join=0`: the history itself, by sync (a default light join would load only the state).
+    const reader = await openDevice(browser, `${archive.url}/?relays=1&join=0`);
     devices.push(reader);
     expect(await waitConverged([reader], total)).toBe(finalRoot);
     console.log(`new device held all ${total} entries from the archive ${Date.now() - t3} ms after opening`);

@@ -30,10 +30,11 @@ test('the leader tab closes mid catch-up: the second tab of the profile finishes
     [N, 20] as const
   );
 
-  const a = await openDevice(browser, '/');
+  // `?join=0`: a catch-up by sync (a default join would load the state at once, not mid-way).
+  const a = await openDevice(browser, '/?join=0');
   const second = await a.context.newPage();
   second.on('pageerror', (err) => console.error(`[second tab error] ${err.message}`));
-  await second.goto('/');
+  await second.goto('/?join=0');
   await second.waitForFunction(() => window.tabula?.phase === 'running');
   expect(await second.evaluate(() => window.tabula!.role)).toBe('follower');
   await waitForPeer(a, b.peerId, 'webrtc', 90_000); // the direct link can take long on a loaded machine

@@ -42,6 +42,8 @@ export interface PeerSpec {
   score?: number;
   /** A checkpoint of the honest claim this peer attaches, signed by this key byte. */
   checkpointBy?: number;
+  /** 'empty': a fresh node with an empty ledger; 'unavailable': it cannot serve (join-unavailable). */
+  holds?: 'empty' | 'unavailable';
 }
 
 export interface JoinWorld {
@@ -160,7 +162,10 @@ export async function joinWorld(o: WorldOptions): Promise<JoinWorld> {
     installs: [],
     reverified: [],
     async connect(spec: PeerSpec) {
-      let tl = world.replicas.get(String(spec.key));
+      let tl =
+        spec.holds === 'empty'
+          ? await openLedger(memoryLocation(), spec.key, { genesis: o.genesis })
+          : world.replicas.get(String(spec.key));
       if (!tl) {
         tl = await history(spec.key, writers, o.genesis);
         world.replicas.set(String(spec.key), tl);
@@ -169,7 +174,12 @@ export async function joinWorld(o: WorldOptions): Promise<JoinWorld> {
       const honest = ledgerJoinSource(tl.ledger, {
         checkpoint: cpKey === undefined ? undefined : (claim) => o.signCheckpoint!(cpKey, claim)
       });
-      const source = spec.lie ? lyingSource(honest, spec.lie, o.genesis.maxEntryBytes) : honest;
+      const unavailable: JoinSource = { snapshot: () => Promise.resolve(undefined) };
+      const source = spec.lie
+        ? lyingSource(honest, spec.lie, o.genesis.maxEntryBytes)
+        : spec.holds === 'unavailable'
+          ? unavailable
+          : honest;
       const server = new JoinServer({
         networkId: tl.ledger.networkId,
         seed: tl.keys.seed,

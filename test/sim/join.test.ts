@@ -278,4 +278,53 @@ describe('join simulation', () => {
       expect(n.joined.ledger.stats().unverified).toBe(false);
     }
   }, 180_000);
+  it('peers holding nothing abstain: all empty or unavailable ends in "nothing"; an empty peer does not block a join from a full one', async () => {
+    for (const seed of seeds(2, 9700)) {
+      const w = await world(seed);
+      await start(w, [
+        { id: 'e1', key: 31, holds: 'empty' },
+        { id: 'u1', key: 1, holds: 'unavailable' }
+      ]);
+      expect(await w.run(() => w.joiner.status().state === 'nothing', 30_000), `SEED=${seed}`).toBe(true);
+      log('empty + unavailable', seed, w);
+      expect(w.joiner.status(), `SEED=${seed}`).toMatchObject({ state: 'nothing', loaded: false, peersAsked: 2 });
+      expect(w.installs, `SEED=${seed}`).toEqual([]);
+      expect(w.rejections, `SEED=${seed}`).toEqual([]);
+      // Bounded: decided within the round trip, not after a timeout or retry.
+      expect(w.net.time, `SEED=${seed}`).toBeLessThan(2_000);
+
+      const v = await world(seed + 1);
+      await start(v, [
+        { id: 'h1', key: 1 },
+        { id: 'e1', key: 31, holds: 'empty' }
+      ]);
+      expect(await v.run(settled(v), 30_000), `SEED=${seed}`).toBe(true);
+      log('full + empty', seed, v);
+      // The empty peer is not counted: 1 of 1 holding a state, so installed unverified (few peers).
+      expect(v.joiner.status(), `SEED=${seed}`).toMatchObject({ state: 'unverified', loaded: true, agreeing: 1 });
+      expect(
+        v.installs.map((x) => x.by),
+        `SEED=${seed}`
+      ).toEqual(['few-peers']);
+      expectHonestState(v, seed);
+    }
+  }, 120_000);
+
+  it('abstentions never raise a verdict: 2 honest peers and 1 empty peer install unverified, not by quorum', async () => {
+    for (const seed of seeds(2, 9800)) {
+      const w = await world(seed);
+      await start(w, [
+        { id: 'h1', key: 1 },
+        { id: 'h2', key: 2 },
+        { id: 'e1', key: 31, holds: 'empty' }
+      ]);
+      expect(await w.run(settled(w), 30_000), `SEED=${seed}`).toBe(true);
+      log('2 honest + empty', seed, w);
+      expect(
+        w.installs.map((x) => x.by),
+        `SEED=${seed}`
+      ).toEqual(['few-peers']);
+      expect(w.joined.ledger.stats().unverified, `SEED=${seed}`).toBe(true);
+    }
+  }, 120_000);
 });

@@ -46,7 +46,10 @@ export interface ClientOptions {
    * VITE_TABULA_NETWORK, else the bundled network. The node refuses a site serving another one.
    */
   network?: string;
-  /** Join a new (empty) node from a verified state snapshot; default from the page's `?join=1`, else false. */
+  /**
+   * Join a new (empty) light node from a verified state snapshot instead of replaying every entry;
+   * default true, unless the page's address says `?join=0`. A full replica (`?role=full`) never joins.
+   */
   join?: boolean;
   /** For tests: an already-created worker, used if this tab becomes the leader. */
   worker?: Worker;
@@ -66,7 +69,7 @@ export function createClient(options: ClientOptions = {}): TabulaClient {
     ...(maxRelays === undefined ? {} : { maxRelays }),
     ...roleFromQuery(location.search),
     ...(network === undefined ? {} : { network }),
-    ...((options.join ?? joinFromQuery(location.search)) ? { join: true } : {})
+    join: options.join ?? joinFromQuery(location.search)
   };
   const broker = createTabBroker({
     // Tabs of one network share one node; another network's tabs run their own.
@@ -110,8 +113,8 @@ export function createClient(options: ClientOptions = {}): TabulaClient {
   };
 }
 
-/** `?join=1` (or `true`) turns the verified join on for this page. */
+/** The verified join is on unless the page's address says `?join=0` (or `false`). */
 function joinFromQuery(search: string): boolean {
   const v = new URLSearchParams(search).get('join');
-  return v === '1' || v === 'true';
+  return v !== '0' && v !== 'false';
 }

@@ -211,6 +211,11 @@ export interface LightStateInput {
   headsRoot: string;
   exporter: string;
   at: number;
+  /**
+   * The state's digest when the caller already loaded exactly these bytes into a LedgerState and
+   * computed it (verifyJoinSnapshot): the trial load and digest are then skipped.
+   */
+  verifiedDigest?: string;
   /** Seals the compaction this bootstrap stores (compaction-seal.ts). */
   seal: (c: Omit<Compaction, 'mac'>) => string;
 }
@@ -238,14 +243,9 @@ export async function storeLightState(store: LedgerStore, input: LightStateInput
   }
   if (input.heads.length === 0) return 0;
   checkHeads(input.heads); // InvalidHeadsError (the snapshot parser checked them already)
-  // Trial load: what is stored must load on every later replay (else the store would not open).
-  const trial = new LedgerState();
-  try {
-    trial.loadState(input.state);
-  } finally {
-    trial.destroy();
-  }
-  const digest = trialDigest(input.state);
+  // Trial load (in trialDigest): what is stored must load on every later replay (else the store
+  // would not open).
+  const digest = input.verifiedDigest ?? trialDigest(input.state);
   const marker: UnverifiedState = { headsRoot: input.headsRoot, exporter: input.exporter, at: input.at };
   // Marked first: a crash between the two writes leaves an unverified flag, never an unflagged state.
   await store.setMeta(UNVERIFIED_META, marker);

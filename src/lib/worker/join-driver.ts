@@ -3,13 +3,15 @@
 // Serving: every node registers `/tabula/<net16>/join/1.0.0` and serves its ledger's snapshot
 // (answering `join-unavailable` while it lacks a head entry).
 //
-// Joining (opt-in: InitConfig.join, the page's `?join=1`): a node whose ledger is EMPTY at start
+// Joining (default for light replicas; InitConfig.join false, the page's `?join=0`, opts out):
+// a node whose ledger is EMPTY at start
 // asks the peers that announce the join protocol in identify (over direct connections: WebRTC
 // peers, an archive relay) and installs the state they agree on. Until the join installs a
 // state, or gives up, `gate` stays pending: the runtime holds sync and gossip ingest back on it,
 // because a light snapshot can only bootstrap a ledger with no history. It gives up (and the
-// node replays entries through sync as before) after JOIN_WAIT_MS without an install, or at the
-// first local write. An unverified install keeps re-verifying as peers come.
+// node replays entries through sync as before) after JOIN_WAIT_MS without an install, at the
+// first local write, or as soon as every peer asked says it holds nothing to join (an empty
+// ledger, or one that cannot serve a snapshot: joiner state 'nothing'). An unverified install keeps re-verifying as peers come.
 import type { IdentifyResult, Libp2p, PeerId } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import type { Ledger } from '../core/ledger.js';
@@ -21,8 +23,14 @@ import { operatorKeys } from '../core/join/signing.js';
 import { JoinStreamClient, JoinStreamServer } from '../platform/join-protocol.js';
 import type { PeerGuard } from './peer-guard.js';
 
-/** A fresh node waits this long for a join to install a state before replaying entries instead, ms. */
+/**
+ * A fresh node waits this long for a join to install a state before replaying entries instead,
+ * ms; a join still asking or downloading, or that has reached no serving peer yet, may go on up
+ * to JOIN_MAX_MS.
+ */
 export const JOIN_WAIT_MS = 15_000;
+/** A join gives up after this in any case (a slow or stalling source, no serving peer), ms. */
+export const JOIN_MAX_MS = 60_000;
 /** Joiner tick period, ms. */
 export const JOIN_TICK_MS = 250;
 
@@ -55,6 +63,7 @@ export interface JoinDriverInit {
    */
   isRelay?: (peer: string) => boolean;
   waitMs?: number;
+  maxMs?: number;
 }
 
 type Node = Pick<Libp2p, 'handle' | 'unhandle' | 'getConnections' | 'addEventListener' | 'removeEventListener'>;
@@ -68,7 +77,7 @@ export class JoinDriver {
   private client: JoinStreamClient | null = null;
   private guard: Pick<PeerGuard, 'offence' | 'book'> | null = null;
   private tickTimer: ReturnType<typeof setInterval> | undefined;
-  private readonly waitTimer: ReturnType<typeof setTimeout> | undefined;
+  private waitTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly offAppend: () => void;
   private gaveUp = false;
 
@@ -77,9 +86,10 @@ export class JoinDriver {
     const { ledger } = init;
     const empty = ledger.heads().length === 0 && ledger.stats().entries === 0 && !ledger.stats().unverified;
     this.joiner = init.enabled && empty ? this.createJoiner() : null;
-    this.offAppend = ledger.onAppend((_h, origin) => origin === 'local' && this.giveUp());
+    // Any entry stored before the join installs (a local write, an imported snapshot) ends it.
+    this.offAppend = ledger.onAppend(() => this.giveUp());
     if (this.joiner === null) this.release();
-    else this.waitTimer = setTimeout(() => this.giveUp(), init.waitMs ?? JOIN_WAIT_MS);
+    else this.waitTimer = setTimeout(() => this.waited(), init.waitMs ?? JOIN_WAIT_MS);
   }
 
   /** Registers the protocol on a (new) libp2p node; a joining node also starts asking its peers. */
@@ -183,17 +193,36 @@ export class JoinDriver {
     const before = this.joiner!.status();
     this.joiner!.tick();
     const after = this.joiner!.status();
+    // Every peer asked holds nothing to join: replay at once. (A refused round waits for new
+    // peers, bounded by JOIN_WAIT_MS.)
+    if (after.state === 'nothing') return this.giveUp();
     if (after.state !== before.state || after.bytes !== before.bytes) this.init.onChange();
   }
 
-  /** No install in time (or a local write came first): sync replays entries instead. */
-  private giveUp(): void {
+  /**
+   * Ends a join that has not installed a state (no install in time, a local write or an import
+   * came first, or nobody holds a state): sync replays entries instead. No-op once installed.
+   */
+  giveUp(): void {
     if (this.joiner === null || this.joiner.status().loaded || this.gaveUp) return;
     this.gaveUp = true;
     clearTimeout(this.waitTimer);
     this.detach();
     this.release();
     this.init.onChange();
+  }
+
+  /**
+   * JOIN_WAIT_MS passed: give up, unless a round is asking or downloading, or no peer serving the
+   * join was reached yet (a direct link can take long; without one sync has no peer either):
+   * then wait up to JOIN_MAX_MS.
+   */
+  private waited(): void {
+    const s = this.joiner?.status();
+    const busy = s?.state === 'asking' || s?.state === 'fetching';
+    if (!busy && s?.rounds !== 0) return this.giveUp();
+    const left = (this.init.maxMs ?? JOIN_MAX_MS) - (this.init.waitMs ?? JOIN_WAIT_MS);
+    this.waitTimer = setTimeout(() => this.giveUp(), Math.max(0, left));
   }
 
   private detach(): void {

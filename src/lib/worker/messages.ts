@@ -233,7 +233,10 @@ export interface InitConfig {
    * means the bundled network. The site's genesis must hash to it, or the node refuses to start.
    */
   network?: string;
-  /** Join from a verified state snapshot when the ledger is empty (verified join, PROTOCOL.md §13); default false. */
+  /**
+   * Join from a verified state snapshot when the ledger is empty (verified join, PROTOCOL.md §13);
+   * default true for a light replica (`false`: replay entries through sync). A full replica never joins.
+   */
   join?: boolean;
 }
 

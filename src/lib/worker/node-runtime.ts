@@ -95,12 +95,13 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
   });
   const lag = new LagMonitor(engine);
   lag.start();
-  // Verified join (opt-in, empty ledger only): sync and gossip ingest wait on join.gate.
+  // Verified join (default for a light replica with an empty ledger; `?join=0` opts out): sync and
+  // gossip ingest wait on join.gate.
   const join = new JoinDriver({
     ledger,
     keys,
     protocol: JOIN_PROTOCOL_ID(shortNetworkId(networkIdHex)),
-    enabled: config.join === true,
+    enabled: config.join !== false && ledger.role === 'light',
     onChange: () => pushStatus(),
     isRelay: (peer) => live.network?.status().peers.some((p) => p.id === peer && p.relay) === true
   });
@@ -281,7 +282,10 @@ export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => voi
           .sort((x, y) => Number(y.local) - Number(x.local) || x.author.localeCompare(y.author));
       },
       exportSnapshot: (kind = 'full') => exportSnapshotFile(ledger, kind),
-      importSnapshot: (bytes) => importSnapshotFile(ledger, bytes),
+      importSnapshot: (bytes) => {
+        join.giveUp(); // an imported snapshot replaces the join: both need an empty ledger
+        return importSnapshotFile(ledger, bytes);
+      },
       network: () => telemetry?.view() ?? emptyNetworkView(ledger.author)
     },
     async stop() {

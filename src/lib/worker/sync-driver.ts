@@ -102,6 +102,22 @@ export class SyncDriver {
     globalThis.addEventListener?.('online', this.onOnline);
     this.tickTimer = setInterval(() => this.tick(), SYNC_TICK_MS);
     for (const conn of node.getConnections()) this.onConnection(conn);
+    // Identify may have run before start() (sync is held back while a join runs): learn those speakers now.
+    for (const conn of node.getConnections()) void this.learnSpeaker(conn);
+  }
+
+  /**
+   * A direct non-WebRTC peer (an archive relay) identified before start(): its protocols are in
+   * the peer store. It identified us before our handler existed, so it will not open: we do,
+   * whichever id is smaller (a stream it opens later replaces ours, onIncoming).
+   */
+  private async learnSpeaker(conn: Connection): Promise<void> {
+    if (classify(conn) === 'webrtc' || !directOther(conn)) return;
+    const peer = conn.remotePeer.toString();
+    const stored = await this.init.node.peerStore.get(conn.remotePeer).catch(() => undefined);
+    if (this.stopped || this.speakers.has(peer) || stored?.protocols.includes(this.init.protocol) !== true) return;
+    this.speakers.add(peer);
+    if (conn.status === 'open') void this.open(conn);
   }
 
   /** The engine's `send`: queues one message for `peer` (dropped if no stream is open). */

@@ -8,6 +8,9 @@
 // - JOIN_PEERS or more asked and >= 2/3 of them (distinct keys) agree: verified;
 // - fewer peers available, all of them needed (>= 2/3) agree: installed, marked unverified; a
 //   re-verification round runs once JOIN_PEERS peers are connected (and every JOIN_RETRY_MS);
+// - peers that hold no state (an empty claim) or cannot serve one (`join-unavailable`) abstain:
+//   they are left out of the count, which can only lower a verdict (to unverified), never raise
+//   it; when every peer asked abstains the join ends in 'nothing' (the driver then replays);
 // - otherwise refused: the peers asked are set aside and the next best ones are asked; with no
 //   one left the joiner waits (state 'waiting'): a new peer starts a round JOIN_GATHER_MS later,
 //   and after JOIN_RETRY_MS every connected peer may be asked again.
@@ -39,7 +42,8 @@ import {
   JOIN_RETRY_MS
 } from './constants.js';
 
-export type JoinPhase = 'idle' | 'asking' | 'fetching' | 'verified' | 'unverified' | 'waiting';
+/** `nothing`: every peer asked answered that it holds no state to serve (empty, or join-unavailable). */
+export type JoinPhase = 'idle' | 'asking' | 'fetching' | 'verified' | 'unverified' | 'waiting' | 'nothing';
 
 /** How a snapshot (or the loaded state, on re-verification) was accepted. */
 export interface JoinVerdict {
@@ -108,6 +112,8 @@ interface Ask {
   nonce: Uint8Array;
   deadline: number;
   done: boolean;
+  /** Answered that it holds no state to serve (empty claim or `join-unavailable`): not counted. */
+  abstained: boolean;
   vote: Vote | null;
   checkpoint: Checkpoint | null;
 }
@@ -269,7 +275,7 @@ export class Joiner {
     if (mode === 'join') this.phase = 'asking';
     for (const peer of pick) {
       const nonce = this.o.randomBytes(JOIN_NONCE_BYTES);
-      round.asks.set(peer, { nonce, deadline, done: false, vote: null, checkpoint: null });
+      round.asks.set(peer, { nonce, deadline, done: false, abstained: false, vote: null, checkpoint: null });
       this.sendTo(peer, { t: 'ask', version: JOIN_PROTOCOL_VERSION, network: this.o.networkId, nonce });
     }
   }
@@ -278,6 +284,7 @@ export class Joiner {
     const round = this.round;
     const a = round?.asks.get(peer);
     if (!round || !a || a.done || !bytesEqual(a.nonce, m.nonce)) return; // late, stale or unasked
+    if (m.entries === 0) return this.abstain(a); // nothing to join from this peer
     const claim: JoinClaim = { headsRoot: m.headsRoot, stateDigest: m.stateDigest, entries: m.entries };
     const expected = this.o.voterOf?.(peer);
     const sigOk = await voteHolds(this.o.networkId, m.nonce, claim, m.voter, m.sig);
@@ -300,6 +307,12 @@ export class Joiner {
     this.maybeFinish();
   }
 
+  private abstain(a: Ask): void {
+    a.done = true;
+    a.abstained = true;
+    this.maybeFinish();
+  }
+
   private maybeFinish(): void {
     if (this.round && [...this.round.asks.values()].every((a) => a.done)) this.finishRound();
   }
@@ -309,7 +322,9 @@ export class Joiner {
     this.round = null;
     const asks = [...round.asks.entries()];
     const votes = asks.flatMap(([, a]) => (a.vote ? [a.vote] : []));
-    const t = tally(asks.length, votes);
+    const counted = asks.filter(([, a]) => !a.abstained).length;
+    if (counted === 0 && round.mode === 'join' && !this.loaded) return this.nothing(asks.length);
+    const t = tally(counted, votes);
     const cp = asks
       .map(([, a]) => a.checkpoint)
       .filter((c): c is Checkpoint => c !== null)
@@ -341,6 +356,15 @@ export class Joiner {
       return;
     }
     this.st.lastError = verdict?.verified ? 'the verified majority holds another state' : 'no verified majority yet';
+  }
+
+  /** Every peer asked abstained: no state to join; the driver falls back to replaying entries. */
+  private nothing(asked: number): void {
+    this.st.peersAsked = asked;
+    this.st.agreeing = 0;
+    this.st.lastError = 'no peer asked holds a state to join';
+    this.phase = 'nothing';
+    this.nextRoundAt = Infinity;
   }
 
   private refuse(asked: string[], why: string): void {
@@ -454,6 +478,7 @@ export class Joiner {
     }
     const a = this.round?.asks.get(peer);
     if (m.rid === 0 && a && !a.done) {
+      if (m.code === 'join-unavailable') return this.abstain(a);
       a.done = true;
       this.maybeFinish();
     }

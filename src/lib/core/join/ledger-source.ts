@@ -6,7 +6,7 @@ import type { FeedHead } from '../types.js';
 import { encodeEntry } from '../entry.js';
 import { toHex } from '../bytes.js';
 import { headsRoot, sortHeads } from '../heads-digest.js';
-import { canonicalState, stateDigest } from '../state/digest.js';
+import { canonicalDigest, canonicalState } from '../state/digest.js';
 import { encodeJoinSnapshot } from './snapshot.js';
 import type { Checkpoint, JoinClaim } from './messages.js';
 import type { JoinSource, ServedSnapshot } from './server.js';
@@ -69,7 +69,8 @@ function canonicalOf(state: Uint8Array): { canonical: Uint8Array; digest: string
   const doc = new Y.Doc({ gc: false });
   try {
     Y.applyUpdate(doc, state);
-    return { canonical: canonicalState(doc), digest: stateDigest(doc) };
+    const canonical = canonicalState(doc);
+    return { canonical, digest: canonicalDigest(canonical) };
   } finally {
     doc.destroy();
   }
@@ -114,7 +115,9 @@ export async function installJoinSnapshot(ledger: Ledger, snap: VerifiedSnapshot
     heads: snap.heads,
     headers: snap.headers,
     headsRoot: snap.headsRoot,
-    exporter: verdict.checkpoint?.signer ?? `join-${verdict.by}`
+    exporter: verdict.checkpoint?.signer ?? `join-${verdict.by}`,
+    // verifyJoinSnapshot loaded these exact bytes and computed this digest: not loaded again.
+    verifiedDigest: snap.stateDigest
   });
   if (verdict.verified) await ledger.markVerified();
 }

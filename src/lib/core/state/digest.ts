@@ -59,5 +59,10 @@ export function canonicalState(doc: Y.Doc): Uint8Array {
 
 /** Lowercase hex SHA-256 of the canonical state. */
 export function stateDigest(doc: Y.Doc): string {
-  return toHex(sha256(concatBytes(TAG, canonicalState(doc))));
+  return canonicalDigest(canonicalState(doc));
+}
+
+/** stateDigest from canonical bytes already computed (canonicalState's output). */
+export function canonicalDigest(canonical: Uint8Array): string {
+  return toHex(sha256(concatBytes(TAG, canonical)));
 }
