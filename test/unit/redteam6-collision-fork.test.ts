@@ -3,7 +3,7 @@
 // the time budget (rebuild-budget.ts), random compaction, and a reopen. X (key 241) writes three
 // records and also signs a second seq 2 (a fork); Y (242) collides with X's clientID and writes
 // two; W (honest) overwrites X's kx2 and writes its own; V (honest) overwrites Y's ky1; Z is a
-// bystander. Every node must end with X and Y void from 1, and equal heads, records and digest.
+// bystander; T (246) is a third key of X's clientID. Every node must end with X and Y void from 1, and equal heads, records and digest.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { clientIdOf, overrideClientIds } from '../../src/lib/core/state/client-id.js';
@@ -19,6 +19,7 @@ console.log(`redteam6-collision-fork SEED=${SEED}`);
 let restore: () => void = () => undefined;
 let x = '';
 let y = '';
+let t = '';
 let items: HashedEntry[] = [];
 
 async function writer(byte: number, tag: string, n: number, after: HashedEntry[] = [], over?: string) {
@@ -31,18 +32,20 @@ async function writer(byte: number, tag: string, n: number, after: HashedEntry[]
 }
 
 beforeAll(async () => {
-  const [kx, ky] = await Promise.all([keysFromByte(241), keysFromByte(242)]);
+  const [kx, ky, kt] = await Promise.all([keysFromByte(241), keysFromByte(242), keysFromByte(246)]);
   x = toHex(kx.publicKey);
   y = toHex(ky.publicKey);
+  t = toHex(kt.publicKey);
   const cx = clientIdOf(x);
-  restore = overrideClientIds((author, real) => (author === y ? cx : real));
+  restore = overrideClientIds((author, real) => (author === y || author === t ? cx : real));
   const xs = await writer(241, 'x', 3);
   const [alt] = await makeChain(kx, 1, networkId(genesis), xs[0], 'alt');
   const ys = await writer(242, 'y', 2);
   const ws = await writer(243, 'w', 1, xs, 'kx2');
   const vs = await writer(244, 'v', 1, ys.slice(0, 1), 'ky1');
   const zs = await writer(245, 'z', 2);
-  items = [...xs, alt, ...ys, ...ws, ...vs, ...zs];
+  const ts = await writer(246, 't', 1);
+  items = [...xs, alt, ...ys, ...ws, ...vs, ...zs, ...ts];
 }, 30_000);
 
 afterAll(() => restore());
@@ -51,7 +54,14 @@ type Budget = { rebuildBudget: { record(ms: number): void } };
 
 function view(l: Ledger) {
   const s = l.stats();
-  return { ...ledgerView(l), yjsPending: s.yjsPending, stale: s.staleVoids, vx: l.voidFrom(x), vy: l.voidFrom(y) };
+  return {
+    ...ledgerView(l),
+    yjsPending: s.yjsPending,
+    stale: s.staleVoids,
+    vx: l.voidFrom(x),
+    vy: l.voidFrom(y),
+    vt: l.voidFrom(t)
+  };
 }
 
 describe(`redteam6: collision + fork of one author, deferred rebuilds (SEED=${SEED})`, () => {
@@ -88,13 +98,13 @@ describe(`redteam6: collision + fork of one author, deferred rebuilds (SEED=${SE
       });
       await again.ledger.close();
     }
-    expect(ref).toMatchObject({ vx: 1, vy: 1, stale: 0, pending: 0, yjsPending: false });
+    expect(ref).toMatchObject({ vx: 1, vy: 1, vt: 1, stale: 0, pending: 0, yjsPending: false });
     const keys = (JSON.parse(ref!.records) as { key: string }[]).map((r) => r.key);
     expect(keys).toEqual(['kv1', 'kw1', 'kz1', 'kz2']);
   }, 60_000);
 
   it('closed while a rebuild is deferred (no flush): a reopen shows the rebuilt state', async () => {
-    const [x1, x2, x3, alt, y1, y2, w1, w2, v1, v2, z1, z2] = items;
+    const [x1, x2, x3, alt, y1, y2, w1, w2, v1, v2, z1, z2, t1] = items;
     const ref = await openLedger(memoryLocation(), 95, { compactEvery: 0 });
     await ref.ledger.ingest(items);
     const loc = memoryLocation();
@@ -106,7 +116,7 @@ describe(`redteam6: collision + fork of one author, deferred rebuilds (SEED=${SE
     await n.ledger.ingest([alt]); // X's second seq 2: the void of applied entries is deferred
     expect(n.ledger.stats().staleVoids).toBe(1);
     expect(n.ledger.get('kx2')).toBe('w-over'); // stale: W's overwrite of X's voided item shows
-    await n.ledger.ingest([y1, y2, v1, v2]); // the collision moves X's void to 1; Y void too
+    await n.ledger.ingest([y1, y2, v1, v2, t1]); // the collision moves X's void to 1; Y void too
     expect(n.ledger.voidFrom(x)).toBe(1);
     await n.ledger.compact(); // refused while stale
     await n.ledger.close();
