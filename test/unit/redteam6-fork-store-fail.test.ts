@@ -68,6 +68,24 @@ describe('redteam6: the fork evidence write fails once', () => {
     await again.ledger.close();
   });
 
+  // Same with automatic compaction (compactEvery 1): one more honest entry after the failure is
+  // enough; nobody calls compact().
+  it.fails('automatic compaction after the failure: the store still opens', async () => {
+    const f = await fixture();
+    const H = await openLedger(memoryLocation(), 206, { compactEvery: 0 });
+    await H.ledger.put('h', 1);
+    await H.ledger.close();
+    const loc = memoryLocation();
+    const n = await openLedger(loc, 207, { compactEvery: 1, faults: { failOnTable: 'forks' } });
+    await n.ledger.ingest(f.xs);
+    await expect(n.ledger.ingest([f.alt])).rejects.toMatchObject({ name: 'StorageQuotaError' });
+    await n.ledger.ingest(H.log);
+    await n.ledger.close();
+    const again = await openLedger(loc, 207, { compactEvery: 1 });
+    expect(again.ledger.get('h')).toBe(1);
+    await again.ledger.close();
+  });
+
   it('without a compaction the reopen heals it (the store never held the evidence)', async () => {
     const f = await fixture();
     const loc = memoryLocation();
