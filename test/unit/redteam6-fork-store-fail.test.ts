@@ -4,8 +4,10 @@
 // failure, also after a compaction and a reopen.
 import { describe, expect, it } from 'vitest';
 import { networkId } from '../../src/lib/core/genesis.js';
+import { toHex } from '../../src/lib/core/bytes.js';
+import { clientIdOf, overrideClientIds } from '../../src/lib/core/state/client-id.js';
 import type { Ledger } from '../../src/lib/core/ledger.js';
-import { makeChain } from '../helpers/ledger-fixtures.js';
+import { keysFromByte, makeChain } from '../helpers/ledger-fixtures.js';
 import { genesis, ledgerView, memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
 
 const view = (l: Ledger) => ({ ...ledgerView(l), stale: l.stats().staleVoids });
@@ -84,6 +86,33 @@ describe('redteam6: the fork evidence write fails once', () => {
     const again = await openLedger(loc, 207, { compactEvery: 1 });
     expect(again.ledger.get('h')).toBe(1);
     await again.ledger.close();
+  });
+
+  // The same for collision evidence (§6.2): X applied, then Y (X's clientID) arrives and the
+  // evidence write fails; one compaction later the store no longer opens.
+  it.fails('collision evidence write fails: the store still opens after a compaction', async () => {
+    const kx = toHex((await keysFromByte(208)).publicKey);
+    const ky = toHex((await keysFromByte(209)).publicKey);
+    const restore = overrideClientIds((author, real) => (author === ky ? clientIdOf(kx) : real));
+    try {
+      const writer = async (byte: number) => {
+        const l = await openLedger(memoryLocation(), byte, { compactEvery: 0 });
+        await l.ledger.put(`k${byte}`, byte);
+        await l.ledger.close();
+        return l.log;
+      };
+      const [xs, ys] = [await writer(208), await writer(209)];
+      const loc = memoryLocation();
+      const n = await openLedger(loc, 210, { compactEvery: 0, faults: { failOnTable: 'forks' } });
+      await n.ledger.ingest(xs);
+      await expect(n.ledger.ingest(ys)).rejects.toMatchObject({ name: 'StorageQuotaError' });
+      await n.ledger.compact();
+      await n.ledger.close();
+      const again = await openLedger(loc, 210, { compactEvery: 0 });
+      await again.ledger.close();
+    } finally {
+      restore();
+    }
   });
 
   it('without a compaction the reopen heals it (the store never held the evidence)', async () => {
