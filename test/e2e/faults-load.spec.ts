@@ -5,7 +5,8 @@
 // converge (equal heads roots) within 15 s of stopping, and the JS heap (tabs' node workers via
 // CDP, the simulated nodes' heapUsed, both after a forced GC) must not keep growing once the load
 // is over. SOAK=1: 4 tabs + 4 simulated nodes × 100 writes/s × 60 s; CI: 2 tabs × 25 writes/s ×
-// 8 s, no simulated node (S10_NODE_PEERS=N overrides the number of simulated nodes).
+// 8 s, no simulated node (S10_NODE_PEERS=N overrides the number of simulated nodes, S10_PER_SEC
+// the rate per node).
 import { expect, test, type Page } from '@playwright/test';
 import { longTasks, startWriter, waitFor, watchLongTasks, workerHeaps, type Writer } from './fault-kit.js';
 import { openDevice, type Device } from './fixtures.js';
@@ -14,7 +15,8 @@ import { NodePeer, type NodePeerAck, type NodePeerSummary } from '../helpers/nod
 
 const TABS = scaled(4, 2);
 const NODE_PEERS = Number(process.env.S10_NODE_PEERS ?? scaled(4, 0));
-const PER_SEC = scaled(100, 25);
+/** Writes/s offered per node; S10_PER_SEC bounds it on a machine that cannot keep up. */
+const PER_SEC = Number(process.env.S10_PER_SEC ?? scaled(100, 25));
 const LOAD_MS = scaled(60_000, 8_000);
 const CONVERGE_BOUND_MS = 15_000;
 /** After convergence the nodes idle this long, ms; then their heap is measured again. */
@@ -24,7 +26,14 @@ const IDLE_HEAP_GROWTH = 0.1;
 /** How long the nodes get to link directly before the load, ms. */
 const MESH_TIMEOUT_MS = 120_000;
 
-type Summary = Pick<NodePeerSummary, 'root' | 'entries' | 'heads'> & { webrtc: string[] };
+type Summary = Pick<NodePeerSummary, 'root' | 'entries' | 'heads'> & {
+  webrtc: string[];
+  /** Entries known missing (sync engine), sync streams open. */
+  missing: number;
+  streams: number;
+};
+/** Progress lines while converging, at most this often, ms. */
+const PROGRESS_MS = 5_000;
 
 async function tabSummary(page: Page): Promise<Summary> {
   return page.evaluate(async () => {
@@ -34,14 +43,43 @@ async function tabSummary(page: Page): Promise<Summary> {
       root: s.sync.root,
       entries: s.ledger.entries,
       heads: Object.fromEntries(feeds.map((f) => [f.author, f.seq])),
-      webrtc: s.peers.filter((p) => p.transport === 'webrtc').map((p) => p.id)
+      webrtc: s.peers.filter((p) => p.transport === 'webrtc').map((p) => p.id),
+      missing: s.sync.missing,
+      streams: s.sync.openStreams
     };
   });
 }
 
 async function nodeSummary(n: NodePeer): Promise<Summary & { syncStreams: number }> {
   const s = await n.summary();
-  return { ...s, webrtc: s.peers.filter((p) => p.transport === 'webrtc').map((p) => p.id) };
+  return {
+    ...s,
+    webrtc: s.peers.filter((p) => p.transport === 'webrtc').map((p) => p.id),
+    missing: s.sync.missing,
+    streams: s.sync.openStreams
+  };
+}
+
+/** Prints each node's links, bans and sync stream counters (why a run did not converge). */
+async function dumpLinks(tabs: Device[], nodes: NodePeer[]): Promise<void> {
+  const short = (id: string) => id.slice(-6);
+  for (const [i, d] of tabs.entries()) {
+    const st = await d.page.evaluate(() => window.tabula!.status());
+    const { peers: _p, ...sync } = st.sync;
+    const peers = st.peers.map(
+      (p) => `${short(p.id)}:${p.transport}${p.banned === true ? ':banned' : ''}:${p.score ?? '-'}`
+    );
+    console.log(`[S10] tab ${i} ${short(st.peerId)} peers ${peers.join(' ')} bans ${JSON.stringify(st.bans)}`);
+    console.log(`[S10]   sync ${JSON.stringify(sync)}`);
+  }
+  for (const [i, n] of nodes.entries()) {
+    const st = await n.summary();
+    const { peers: _p, ...sync } = st.sync;
+    console.log(
+      `[S10] node ${i} ${short(st.peerId)} peers ${st.peers.map((p) => `${short(p.id)}:${p.transport}`).join(' ')}`
+    );
+    console.log(`[S10]   sync ${JSON.stringify(sync)}`);
+  }
 }
 
 /** True when the direct links join all `ids` into one component. */
@@ -129,6 +167,7 @@ test('S10: load from tabs and simulated nodes at once: every entry everywhere, c
     for (const a of acked) wanted.set(a.author, Math.max(wanted.get(a.author) ?? 0, a.seq));
     // Every acknowledged entry on every node (tabs and simulated), and all heads roots equal.
     let last: Summary[] = [];
+    let shownAt = 0;
     const converged = await waitFor(
       async () => {
         last = [
@@ -136,12 +175,18 @@ test('S10: load from tabs and simulated nodes at once: every entry everywhere, c
           ...(await Promise.all(nodes.map((n) => nodeSummary(n))))
         ];
         const allThere = last.every((x) => [...wanted].every(([author, seq]) => (x.heads[author] ?? 0) >= seq));
+        if (Date.now() - shownAt >= PROGRESS_MS) {
+          shownAt = Date.now();
+          const row = last.map((x) => `${x.entries}/${x.missing}/${x.streams}`).join(' ');
+          console.log(`[S10] +${shownAt - stoppedAt} ms of ${acked.length}: entries/missing/streams ${row}`);
+        }
         return allThere && new Set(last.map((x) => x.root)).size === 1;
       },
       CONVERGE_BOUND_MS + 45_000,
       250
     );
     const convergeMs = converged;
+    if (converged === null) await dumpLinks(tabs, nodes);
     const heap1 = await workerHeaps(browser);
     const nodeHeap1 = await Promise.all(nodes.map((n) => n.heap()));
     await waitFor(() => Date.now() - stoppedAt >= (convergeMs ?? 0) + IDLE_MS, IDLE_MS + 60_000, 200);

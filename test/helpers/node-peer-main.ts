@@ -1,8 +1,10 @@
 // Child process of test/helpers/node-peer.ts: one simulated Tabula node in Node. It runs the
-// worker's own startNode() (src/lib/worker/node-runtime.ts: Dexie ledger, sync engine and driver,
-// entry gossip, telemetry, the browser's libp2p with WebRTC through node-datachannel) against the
-// site at TABULA_ORIGIN, with Dexie over fake-indexeddb (memory, this process only). Commands come
-// over the IPC channel (NodePeerRequest) and are answered with NodePeerReply; see node-peer.ts.
+// worker's own startNode() (src/lib/worker/node-runtime.ts: ledger, sync engine and driver, entry
+// gossip, telemetry, the browser's libp2p with WebRTC through node-datachannel) against the site
+// at TABULA_ORIGIN. Its ledger store (TABULA_NODE_STORE) is the core's MemoryLedgerStore
+// (`memory`, the default: the lightest load generator) or the worker's Dexie store over
+// fake-indexeddb (`dexie`); both live in this process only. Commands come over the IPC channel
+// (NodePeerRequest) and are answered with NodePeerReply; see node-peer.ts.
 import '../../src/lib/platform/polyfills.js';
 import 'fake-indexeddb/auto';
 import { createRequire } from 'node:module';
@@ -21,7 +23,14 @@ if (origin === undefined) throw new Error('TABULA_ORIGIN is not set');
 
 // Imported only now: Dexie and @libp2p/webrtc read their globals when their modules load.
 const { startNode } = await import('../../src/lib/worker/node-runtime.js');
-const node = await startNode({ origin, iceServers: [] }, () => undefined);
+const { MemoryLedgerStore } = await import('../../src/lib/core/memory-store.js');
+const storeKind = process.env.TABULA_NODE_STORE ?? 'memory';
+if (storeKind !== 'memory' && storeKind !== 'dexie') throw new Error(`TABULA_NODE_STORE: ${storeKind}?`);
+const node = await startNode(
+  { origin, iceServers: [] },
+  () => undefined,
+  storeKind === 'memory' ? { openStore: async () => new MemoryLedgerStore() } : {}
+);
 
 interface WriterState {
   timer: ReturnType<typeof setInterval>;
@@ -71,6 +80,7 @@ async function summary(): Promise<NodePeerSummary> {
     entries: s.ledger.entries,
     heads: Object.fromEntries(feeds.map((f) => [f.author, f.seq])),
     syncStreams: s.sync.openStreams,
+    sync: s.sync,
     peers: s.peers.map((p) => ({ id: p.id, transport: p.transport, relay: p.relay }))
   };
 }

@@ -1,13 +1,18 @@
 // Simulated Tabula nodes for browser tests (fault suite S10): each is a Node.js child process
 // (test/helpers/node-peer-main.ts) running the worker's own node (src/lib/worker/node-runtime.ts
-// startNode: core Ledger on Dexie over fake-indexeddb, SyncEngine + SyncDriver, entry gossip,
-// telemetry) on the browser's libp2p stack. WebRTC comes from node-datachannel (@libp2p/webrtc's
+// startNode: core Ledger on the core's memory store, or on Dexie over fake-indexeddb, SyncEngine
+// + SyncDriver, entry gossip, telemetry) on the browser's libp2p stack. WebRTC comes from node-datachannel (@libp2p/webrtc's
 // Node build), so a simulated node reserves a slot on the real relay, is found through pubsub
 // peer discovery and links directly with the tabs and the other simulated nodes, exactly as a
 // tab does; sync and gossip then run over those links. One process per node: each has its own
-// fake IndexedDB (hence its own identity) and its own heap.
+// store (hence its own identity) and its own heap. Usage:
+//
+//   const n = await NodePeer.start('http://127.0.0.1:18080');
+//   await n.write('n0-', 100); ...; const { acks } = await n.stopWrite();
+//   (await n.summary()).root; await n.heap(); await n.stop();
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { NodeStatus } from '../../src/lib/worker/messages.js';
 
 /** An acknowledged write: put() resolved with this receipt. */
 export interface NodePeerAck {
@@ -25,6 +30,8 @@ export interface NodePeerSummary {
   heads: Record<string, number>;
   /** Sync streams open now (SyncDriver: one per direct link). */
   syncStreams: number;
+  /** The node's whole sync status (engine and driver), as status().sync in a tab. */
+  sync: NodeStatus['sync'];
   peers: { id: string; transport: string; relay: boolean }[];
 }
 
@@ -66,11 +73,15 @@ export class NodePeer {
     });
   }
 
-  /** Forks a node against the site at `origin` (e.g. http://127.0.0.1:18080); resolves once it runs. */
-  static async start(origin: string): Promise<NodePeer> {
+  /**
+   * Forks a node against the site at `origin` (e.g. http://127.0.0.1:18080); resolves once it
+   * runs. `store`: the core's memory store (default, lightest) or Dexie over fake-indexeddb.
+   * Throws NodePeerError if it has not started within NODE_PEER_START_TIMEOUT_MS.
+   */
+  static async start(origin: string, opts: { store?: 'memory' | 'dexie' } = {}): Promise<NodePeer> {
     const child = fork(MAIN, [], {
       execArgv: ['--import', 'tsx', '--expose-gc'],
-      env: { ...process.env, TABULA_ORIGIN: origin },
+      env: { ...process.env, TABULA_ORIGIN: origin, TABULA_NODE_STORE: opts.store ?? 'memory' },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc']
     });
     const peer = new NodePeer(child);
