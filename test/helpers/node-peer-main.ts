@@ -50,8 +50,7 @@ function startWriting(prefix: string, perSec: number): void {
       const key = `${prefix}${i}`;
       const v = i++;
       w.inFlight++;
-      node.api
-        .put(key, v)
+      Promise.resolve(node.api.put(key, v))
         .then(
           (r) => void w.acks.push({ key, seq: r.seq, hash: r.hash, author: r.author }),
           (e: Error) => void w.failures.push(`${key}: ${e.name}: ${e.message}`)
@@ -72,7 +71,7 @@ async function stopWriting(): Promise<{ acks: NodePeerAck[]; failures: string[] 
 }
 
 async function summary(): Promise<NodePeerSummary> {
-  const s = node.api.status();
+  const s = await node.api.status();
   const feeds = await node.api.feeds();
   return {
     peerId: s.peerId,
