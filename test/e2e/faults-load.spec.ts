@@ -1,125 +1,260 @@
-// Fault suite S10 (issue 12): load. Real tabs (separate devices), linked directly, each write at a
-// fixed rate for a while; then every acknowledged entry must be on every tab, the tabs must
-// converge (equal heads roots) within 15 s of stopping, and the node workers' JS heap (after a
-// forced GC, via CDP) must not keep growing once the load is over. SOAK=1: 4 tabs × 100
-// writes/s × 60 s; CI: 2 tabs × 25 writes/s × 8 s.
+// Fault suite S10 (issue 12): load. Real tabs (separate devices) and simulated nodes (Node.js
+// processes running the worker's own node, test/helpers/node-peer.ts) join one mesh through the
+// real relay and link directly (WebRTC; node-datachannel on the Node side), then each writes at a
+// fixed rate for a while; then every acknowledged entry must be on every node, all nodes must
+// converge (equal heads roots) within 15 s of stopping, and the JS heap (tabs' node workers via
+// CDP, the simulated nodes' heapUsed, both after a forced GC) must not keep growing once the load
+// is over. SOAK=1: 4 tabs + 4 simulated nodes × 100 writes/s × 60 s; CI: 2 tabs × 25 writes/s ×
+// 8 s, no simulated node (S10_NODE_PEERS=N overrides the number of simulated nodes, S10_PER_SEC
+// the rate per node).
 import { expect, test, type Page } from '@playwright/test';
 import { longTasks, startWriter, waitFor, watchLongTasks, workerHeaps, type Writer } from './fault-kit.js';
 import { openDevice, type Device } from './fixtures.js';
 import { ScenarioRecorder, scaled } from '../soak/record.js';
+import { NodePeer, type NodePeerAck, type NodePeerSummary } from '../helpers/node-peer.js';
 
 const TABS = scaled(4, 2);
-const PER_SEC = scaled(100, 25);
+const NODE_PEERS = Number(process.env.S10_NODE_PEERS ?? scaled(4, 0));
+/** Writes/s offered per node; S10_PER_SEC bounds it on a machine that cannot keep up. */
+const PER_SEC = Number(process.env.S10_PER_SEC ?? scaled(100, 25));
 const LOAD_MS = scaled(60_000, 8_000);
 const CONVERGE_BOUND_MS = 15_000;
 /** After convergence the nodes idle this long, ms; then their heap is measured again. */
 const IDLE_MS = scaled(30_000, 5_000);
-/** Heap growth allowed while idle after the load (GC'd both times). */
+/** Heap growth allowed while idle after the load (GC'd both times), per kind of node. */
 const IDLE_HEAP_GROWTH = 0.1;
+/** How long the nodes get to link directly before the load, ms. */
+const MESH_TIMEOUT_MS = 180_000;
 
-async function summary(page: Page) {
+type Summary = Pick<NodePeerSummary, 'root' | 'entries' | 'heads'> & {
+  webrtc: string[];
+  /** Entries known missing (sync engine), sync streams open. */
+  missing: number;
+  streams: number;
+};
+/** Progress lines while converging, at most this often, ms. */
+const PROGRESS_MS = 5_000;
+
+async function tabSummary(page: Page): Promise<Summary> {
   return page.evaluate(async () => {
     const s = await window.tabula!.status();
     const feeds = await window.tabula!.feeds();
     return {
       root: s.sync.root,
       entries: s.ledger.entries,
-      heads: Object.fromEntries(feeds.map((f) => [f.author, f.seq]))
+      heads: Object.fromEntries(feeds.map((f) => [f.author, f.seq])),
+      webrtc: s.peers.filter((p) => p.transport === 'webrtc').map((p) => p.id),
+      missing: s.sync.missing,
+      streams: s.sync.openStreams
     };
   });
 }
 
-test('S10: load from several tabs at once: every entry everywhere, converged within 15 s of stopping, heap stable', async ({
+async function nodeSummary(n: NodePeer): Promise<Summary & { syncStreams: number }> {
+  const s = await n.summary();
+  return {
+    ...s,
+    webrtc: s.peers.filter((p) => p.transport === 'webrtc').map((p) => p.id),
+    missing: s.sync.missing,
+    streams: s.sync.openStreams
+  };
+}
+
+/** Prints each node's links, bans and sync stream counters (why a run did not converge). */
+async function dumpLinks(tabs: Device[], nodes: NodePeer[]): Promise<void> {
+  const short = (id: string) => id.slice(-6);
+  for (const [i, d] of tabs.entries()) {
+    const st = await d.page.evaluate(() => window.tabula!.status());
+    const { peers: _p, ...sync } = st.sync;
+    const peers = st.peers.map(
+      (p) => `${short(p.id)}:${p.transport}${p.banned === true ? ':banned' : ''}:${p.score ?? '-'}`
+    );
+    console.log(`[S10] tab ${i} ${short(st.peerId)} peers ${peers.join(' ')} bans ${JSON.stringify(st.bans)}`);
+    console.log(`[S10]   sync ${JSON.stringify(sync)}`);
+  }
+  for (const [i, n] of nodes.entries()) {
+    const st = await n.summary();
+    const { peers: _p, ...sync } = st.sync;
+    console.log(
+      `[S10] node ${i} ${short(st.peerId)} peers ${st.peers.map((p) => `${short(p.id)}:${p.transport}`).join(' ')}`
+    );
+    console.log(`[S10]   sync ${JSON.stringify(sync)}`);
+  }
+}
+
+/** True when the direct links join all `ids` into one component. */
+function connected(ids: string[], links: Map<string, string[]>): boolean {
+  const seen = new Set<string>(ids.slice(0, 1));
+  const todo = ids.slice(0, 1);
+  for (let at = todo.pop(); at !== undefined; at = todo.pop())
+    for (const next of links.get(at) ?? []) {
+      if (seen.has(next)) continue;
+      seen.add(next);
+      todo.push(next);
+    }
+  return ids.every((id) => seen.has(id));
+}
+
+test('S10: load from tabs and simulated nodes at once: every entry everywhere, converged within 15 s of stopping, heap stable', async ({
   browser
 }) => {
-  test.setTimeout(LOAD_MS + scaled(360_000, 150_000));
+  test.setTimeout(LOAD_MS + MESH_TIMEOUT_MS + scaled(420_000, 150_000));
+  const mix = NODE_PEERS > 0 ? `${TABS} real tabs + ${NODE_PEERS} simulated nodes` : `${TABS} real tabs`;
   const s = new ScenarioRecorder(
     'S10',
-    `load: ${TABS} real tabs × ${PER_SEC} writes/s × ${LOAD_MS / 1000} s`,
+    `load: ${mix} × ${PER_SEC} writes/s × ${LOAD_MS / 1000} s`,
     'every entry everywhere; converged within 15 s of stopping; heap stable',
     'browser'
   );
-  s.deviation = `${TABS} real tabs only; the issue's 8 nodes (the other 4 simulated) are not reached: simulated nodes cannot join a browser mesh yet`;
+  if (TABS + NODE_PEERS < 8) s.deviation = `${TABS + NODE_PEERS} nodes (${mix}), not the issue's 8`;
   const tabs: Device[] = [];
-  for (let i = 0; i < TABS; i++) tabs.push(await openDevice(browser, '/'));
-  const meshed = await waitFor(
-    async () =>
-      (
-        await Promise.all(
-          tabs.map((d) =>
-            d.page.evaluate(
-              () => (window.tabula?.lastStatus?.peers ?? []).filter((p) => p.transport === 'webrtc').length
-            )
-          )
-        )
-      ).every((n) => n >= TABS - 1),
-    60_000,
-    200
-  );
-  s.check(`${TABS} tabs linked directly before the load`, meshed !== null, `${meshed} ms`);
-  for (const d of tabs) await watchLongTasks(d.page);
-  const heap0 = await workerHeaps(browser);
+  const nodes: NodePeer[] = [];
+  try {
+    for (let i = 0; i < TABS; i++) tabs.push(await openDevice(browser, '/'));
+    const origin = test.info().project.use.baseURL!;
+    // One at a time: four processes loading at once starve the tabs' first dials on 2 cores.
+    for (let i = 0; i < NODE_PEERS; i++) nodes.push(await NodePeer.start(origin));
+    const nodeIds = (await Promise.all(nodes.map((n) => n.summary()))).map((x) => x.peerId);
+    const ids = [...tabs.map((d) => d.peerId), ...nodeIds];
+    const total = ids.length;
 
-  const t0 = Date.now();
-  const writers: Writer[] = [];
-  for (const [i, d] of tabs.entries()) writers.push(await startWriter(d.page, `t${i}-`, PER_SEC));
-  await waitFor(() => Date.now() - t0 >= LOAD_MS, LOAD_MS + 1000, 100);
-  await Promise.all(writers.map((w) => w.stop()));
-  const stoppedAt = Date.now();
-  const acked = writers.flatMap((w) => w.acks);
-  const wanted = new Map<string, number>();
-  for (const a of acked) wanted.set(a.author, Math.max(wanted.get(a.author) ?? 0, a.seq));
-  // Every acknowledged entry on every tab, and all heads roots equal.
-  let last: Awaited<ReturnType<typeof summary>>[] = [];
-  const converged = await waitFor(
-    async () => {
-      last = await Promise.all(tabs.map((d) => summary(d.page)));
-      const allThere = last.every((x) => [...wanted].every(([author, seq]) => (x.heads[author] ?? 0) >= seq));
-      return allThere && new Set(last.map((x) => x.root)).size === 1;
-    },
-    CONVERGE_BOUND_MS + 45_000,
-    250
-  );
-  const convergeMs = converged;
-  const heap1 = await workerHeaps(browser);
-  await waitFor(() => Date.now() - stoppedAt >= (convergeMs ?? 0) + IDLE_MS, IDLE_MS + 60_000, 200);
-  const heap2 = await workerHeaps(browser);
-  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-  const long = (await Promise.all(tabs.map((d) => longTasks(d.page)))).flat();
-  const failures = writers.flatMap((w) => w.failures);
-  const growth = sum(heap2) / sum(heap1) - 1;
-  const ackedRate = Math.round((acked.length * 1000) / (stoppedAt - t0));
-  if (ackedRate < TABS * PER_SEC)
-    s.deviation += `; ${TABS * PER_SEC} writes/s offered, ${ackedRate}/s acknowledged on this machine`;
-  s.figure('tabs', TABS)
-    .figure('offered_writes_per_s', TABS * PER_SEC)
-    .figure('acked_writes', acked.length)
-    .figure('acked_writes_per_s', ackedRate)
-    .figure('entries_per_tab', last[0]?.entries ?? null)
-    .figure('converged_after_stop_ms', convergeMs)
-    .figure('worker_heap_before_mb', +(sum(heap0) / 2 ** 20).toFixed(1))
-    .figure('worker_heap_converged_mb', +(sum(heap1) / 2 ** 20).toFixed(1))
-    .figure('worker_heap_idle_mb', +(sum(heap2) / 2 ** 20).toFixed(1))
-    .figure('heap_growth_idle_pct', +(growth * 100).toFixed(1))
-    .figure('longest_page_task_ms', Math.max(0, ...long))
-    .figure('write_failures', failures.length);
-  s.check(
-    'every acknowledged entry on every tab, heads roots equal',
-    converged !== null,
-    `entries per tab ${last.map((x) => x.entries).join(',')}`
-  );
-  s.check(
-    'converged within 15 s of stopping',
-    convergeMs !== null && convergeMs <= CONVERGE_BOUND_MS,
-    `${convergeMs} ms`
-  );
-  s.check(
-    `heap stable: node workers' heap (after GC) grows < ${IDLE_HEAP_GROWTH * 100}% while idle after the load`,
-    heap1.length === TABS && heap2.length === TABS && growth < IDLE_HEAP_GROWTH,
-    `${heap1.length} workers measured; ${(growth * 100).toFixed(1)}%`
-  );
-  s.check('no write failed', failures.length === 0, failures.slice(0, 2).join('; '));
-  s.save();
+    // Direct links: a full mesh if it forms, else at least one connected graph of direct links
+    // in which every simulated node runs sync with someone.
+    let links = new Map<string, string[]>();
+    let nodeStreams: number[] = [];
+    const linkState = async (): Promise<void> => {
+      const t = await Promise.all(tabs.map((d) => tabSummary(d.page)));
+      const n = await Promise.all(nodes.map((x) => nodeSummary(x)));
+      links = new Map(
+        ids.map((id, i) => [id, (i < TABS ? t[i]! : n[i - TABS]!).webrtc.filter((p) => ids.includes(p))])
+      );
+      nodeStreams = n.map((x) => x.syncStreams);
+    };
+    const fullMesh = () => [...links.values()].every((l) => l.length >= total - 1);
+    const usable = () => connected(ids, links) && nodeStreams.every((k) => k > 0);
+    const meshMs = await waitFor(
+      async () => {
+        await linkState();
+        return fullMesh();
+      },
+      MESH_TIMEOUT_MS,
+      500
+    );
+    const degrees = [...links.values()].map((l) => l.length);
+    s.check(
+      `${total} nodes (${mix}) linked directly before the load (one connected graph; every simulated node syncing)`,
+      usable(),
+      `full mesh ${meshMs === null ? 'not reached' : `after ${meshMs} ms`}; direct links per node ${degrees.join(',')}; sync streams per simulated node ${nodeStreams.join(',') || '-'}`
+    );
+    if (!usable()) throw new Error(`the ${total} nodes did not link: ${degrees.join(',')}`);
+    for (const d of tabs) await watchLongTasks(d.page);
+    const heap0 = await workerHeaps(browser);
+    const nodeHeap0 = await Promise.all(nodes.map((n) => n.heap()));
+
+    const t0 = Date.now();
+    const writers: Writer[] = [];
+    for (const [i, d] of tabs.entries()) writers.push(await startWriter(d.page, `t${i}-`, PER_SEC));
+    for (const [i, n] of nodes.entries()) await n.write(`n${i}-`, PER_SEC);
+    await waitFor(() => Date.now() - t0 >= LOAD_MS, LOAD_MS + 1000, 100);
+    const [, nodeResults] = await Promise.all([
+      Promise.all(writers.map((w) => w.stop())),
+      Promise.all(nodes.map((n) => n.stopWrite()))
+    ]);
+    const stoppedAt = Date.now();
+    const tabAcks = writers.flatMap((w) => w.acks);
+    const nodeAcks: NodePeerAck[] = nodeResults.flatMap((r) => r.acks);
+    const acked = [...tabAcks, ...nodeAcks];
+    const wanted = new Map<string, number>();
+    for (const a of acked) wanted.set(a.author, Math.max(wanted.get(a.author) ?? 0, a.seq));
+    // Every acknowledged entry on every node (tabs and simulated), and all heads roots equal.
+    let last: Summary[] = [];
+    let shownAt = 0;
+    const converged = await waitFor(
+      async () => {
+        last = [
+          ...(await Promise.all(tabs.map((d) => tabSummary(d.page)))),
+          ...(await Promise.all(nodes.map((n) => nodeSummary(n))))
+        ];
+        const allThere = last.every((x) => [...wanted].every(([author, seq]) => (x.heads[author] ?? 0) >= seq));
+        if (Date.now() - shownAt >= PROGRESS_MS) {
+          shownAt = Date.now();
+          const row = last.map((x) => `${x.entries}/${x.missing}/${x.streams}`).join(' ');
+          console.log(`[S10] +${shownAt - stoppedAt} ms of ${acked.length}: entries/missing/streams ${row}`);
+        }
+        return allThere && new Set(last.map((x) => x.root)).size === 1;
+      },
+      CONVERGE_BOUND_MS + 45_000,
+      250
+    );
+    const convergeMs = converged;
+    if (converged === null) await dumpLinks(tabs, nodes);
+    const heap1 = await workerHeaps(browser);
+    const nodeHeap1 = await Promise.all(nodes.map((n) => n.heap()));
+    await waitFor(() => Date.now() - stoppedAt >= (convergeMs ?? 0) + IDLE_MS, IDLE_MS + 60_000, 200);
+    const heap2 = await workerHeaps(browser);
+    const nodeHeap2 = await Promise.all(nodes.map((n) => n.heap()));
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    const mb = (xs: number[]) => +(sum(xs) / 2 ** 20).toFixed(1);
+    const long = (await Promise.all(tabs.map((d) => longTasks(d.page)))).flat();
+    const failures = [...writers.flatMap((w) => w.failures), ...nodeResults.flatMap((r) => r.failures)];
+    const growth = sum(heap2) / sum(heap1) - 1;
+    const nodeGrowth = NODE_PEERS > 0 ? sum(nodeHeap2) / sum(nodeHeap1) - 1 : 0;
+    const rate = (n: number) => Math.round((n * 1000) / (stoppedAt - t0));
+    const ackedRate = rate(acked.length);
+    if (ackedRate < total * PER_SEC) {
+      const note = `${total * PER_SEC} writes/s offered, ${ackedRate}/s acknowledged on this machine`;
+      s.deviation = s.deviation === undefined ? note : `${s.deviation}; ${note}`;
+    }
+    s.figure('nodes', total)
+      .figure('tabs', TABS)
+      .figure('simulated_nodes', NODE_PEERS)
+      .figure('full_mesh_ms', meshMs)
+      .figure('offered_writes_per_s', total * PER_SEC)
+      .figure('acked_writes', acked.length)
+      .figure('acked_writes_per_s', ackedRate)
+      .figure('tab_acked_writes', tabAcks.length)
+      .figure('simulated_acked_writes', nodeAcks.length)
+      .figure('entries_per_node', last[0]?.entries ?? null)
+      .figure('converged_after_stop_ms', convergeMs)
+      .figure('worker_heap_before_mb', mb(heap0))
+      .figure('worker_heap_converged_mb', mb(heap1))
+      .figure('worker_heap_idle_mb', mb(heap2))
+      .figure('heap_growth_idle_pct', +(growth * 100).toFixed(1))
+      .figure('simulated_heap_before_mb', mb(nodeHeap0))
+      .figure('simulated_heap_converged_mb', mb(nodeHeap1))
+      .figure('simulated_heap_idle_mb', mb(nodeHeap2))
+      .figure('simulated_heap_growth_idle_pct', +(nodeGrowth * 100).toFixed(1))
+      .figure('longest_page_task_ms', Math.max(0, ...long))
+      .figure('write_failures', failures.length);
+    s.check(
+      `every acknowledged entry on every node (${mix}), heads roots equal`,
+      converged !== null,
+      `entries/missing/sync streams per node ${last.map((x) => `${x.entries}/${x.missing}/${x.streams}`).join(' ')}`
+    );
+    s.check(
+      'converged within 15 s of stopping',
+      convergeMs !== null && convergeMs <= CONVERGE_BOUND_MS,
+      `${convergeMs} ms`
+    );
+    s.check(
+      `heap stable: node workers' heap (after GC) grows < ${IDLE_HEAP_GROWTH * 100}% while idle after the load`,
+      heap1.length === TABS && heap2.length === TABS && growth < IDLE_HEAP_GROWTH,
+      `${heap1.length} workers measured; ${(growth * 100).toFixed(1)}%`
+    );
+    if (NODE_PEERS > 0)
+      s.check(
+        `heap stable: simulated nodes' heapUsed (after GC) grows < ${IDLE_HEAP_GROWTH * 100}% while idle after the load`,
+        nodeHeap2.every(Number.isFinite) && nodeGrowth < IDLE_HEAP_GROWTH,
+        `${nodeHeap2.length} processes measured; ${(nodeGrowth * 100).toFixed(1)}%`
+      );
+    s.check('no write failed', failures.length === 0, failures.slice(0, 2).join('; '));
+  } catch (err) {
+    s.check('the scenario ran to the end', false, String(err));
+    throw err;
+  } finally {
+    s.save();
+    await Promise.all(nodes.map((n) => n.stop()));
+    for (const d of tabs) await d.context.close();
+  }
   expect(s.failures()).toEqual([]);
-  for (const d of tabs) await d.context.close();
 });

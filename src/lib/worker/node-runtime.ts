@@ -16,6 +16,7 @@ import { startEntryGossip } from './entry-gossip.js';
 import { networkNames } from '../core/topics.js';
 import { exportSnapshotFile, importSnapshotFile } from './snapshot-files.js';
 import type { HashedEntry } from '../core/types.js';
+import type { LedgerStore } from '../core/storage.js';
 import { emptyNetworkView, startTelemetry, type Telemetry } from './telemetry.js';
 import { SyncEngine } from '../core/sync/engine.js';
 import { ledgerReplica } from '../core/sync/ledger-replica.js';
@@ -40,6 +41,12 @@ const STATUS_THROTTLE_MS = 100;
 const STATUS_DIGEST_MS = 2_000;
 const NETWORK_RETRY_MAX_MS = 30_000;
 
+/** Where the node keeps its ledger; the worker uses the defaults (Node test harnesses swap them). */
+export interface NodePlatform {
+  /** Opens the ledger store named `name`; default Dexie (IndexedDB). */
+  openStore?: (name: string) => Promise<LedgerStore>;
+}
+
 export interface RunningNode {
   api: ApiHandlers;
   stop(): Promise<void>;
@@ -49,12 +56,17 @@ function receipt(h: HashedEntry): WriteReceipt {
   return { author: toHex(h.entry.author), seq: h.entry.seq, hash: toHex(h.hash) };
 }
 
-export async function startNode(config: InitConfig, emit: (ev: NodeEvent) => void): Promise<RunningNode> {
+export async function startNode(
+  config: InitConfig,
+  emit: (ev: NodeEvent) => void,
+  platform: NodePlatform = {}
+): Promise<RunningNode> {
   // The network this page was opened for; a site serving another one is refused before any storage.
   const networkIdHex = expectedNetworkId(config.network);
   const served = await fetchGenesis(config.origin);
   if (served !== undefined) checkGenesisIs(served, networkIdHex);
-  const store = await DexieLedgerStore.open({ name: ledgerDbName(networkIdHex) });
+  const openStore = platform.openStore ?? ((name: string) => DexieLedgerStore.open({ name }));
+  const store = await openStore(ledgerDbName(networkIdHex));
   const { genesis } = await settleGenesis(networkIdHex, served, store).catch(async (err: unknown) => {
     await store.close();
     throw err;

@@ -1,0 +1,118 @@
+// Child process of test/helpers/node-peer.ts: one simulated Tabula node in Node. It runs the
+// worker's own startNode() (src/lib/worker/node-runtime.ts: ledger, sync engine and driver, entry
+// gossip, telemetry, the browser's libp2p with WebRTC through node-datachannel) against the site
+// at TABULA_ORIGIN. Its ledger store (TABULA_NODE_STORE) is the core's MemoryLedgerStore
+// (`memory`, the default: the lightest load generator) or the worker's Dexie store over
+// fake-indexeddb (`dexie`); both live in this process only. Commands come over the IPC channel
+// (NodePeerRequest) and are answered with NodePeerReply; see node-peer.ts.
+import '../../src/lib/platform/polyfills.js';
+import 'fake-indexeddb/auto';
+import { createRequire } from 'node:module';
+import type { NodePeerAck, NodePeerReply, NodePeerRequest, NodePeerSummary } from './node-peer.js';
+
+// Node 20 has no global WebSocket; libp2p's WebSockets transport needs one (the relay uses `ws` too).
+globalThis.WebSocket ??= (createRequire(import.meta.url)('ws') as { WebSocket: typeof WebSocket }).WebSocket;
+
+/** Writes started and not answered yet, at most (as test/e2e/fault-kit.ts startWriter). */
+const MAX_IN_FLIGHT = 64;
+/** Pacing step of the writer, ms. */
+const WRITER_STEP_MS = 5;
+
+const origin = process.env.TABULA_ORIGIN;
+if (origin === undefined) throw new Error('TABULA_ORIGIN is not set');
+
+// Imported only now: Dexie and @libp2p/webrtc read their globals when their modules load.
+const { startNode } = await import('../../src/lib/worker/node-runtime.js');
+const { MemoryLedgerStore } = await import('../../src/lib/core/memory-store.js');
+const storeKind = process.env.TABULA_NODE_STORE ?? 'memory';
+if (storeKind !== 'memory' && storeKind !== 'dexie') throw new Error(`TABULA_NODE_STORE: ${storeKind}?`);
+const node = await startNode(
+  { origin, iceServers: [] },
+  () => undefined,
+  storeKind === 'memory' ? { openStore: async () => new MemoryLedgerStore() } : {}
+);
+
+interface WriterState {
+  timer: ReturnType<typeof setInterval>;
+  inFlight: number;
+  acks: NodePeerAck[];
+  failures: string[];
+}
+let writer: WriterState | undefined;
+
+function startWriting(prefix: string, perSec: number): void {
+  const w: WriterState = { timer: setInterval(() => step(), WRITER_STEP_MS), inFlight: 0, acks: [], failures: [] };
+  const t0 = performance.now();
+  let i = 0;
+  const step = (): void => {
+    const due = Math.floor(((performance.now() - t0) * perSec) / 1000);
+    while (i < due && w.inFlight < MAX_IN_FLIGHT) {
+      const key = `${prefix}${i}`;
+      const v = i++;
+      w.inFlight++;
+      Promise.resolve(node.api.put(key, v))
+        .then(
+          (r) => void w.acks.push({ key, seq: r.seq, hash: r.hash, author: r.author }),
+          (e: Error) => void w.failures.push(`${key}: ${e.name}: ${e.message}`)
+        )
+        .finally(() => w.inFlight--);
+    }
+  };
+  writer = w;
+}
+
+async function stopWriting(): Promise<{ acks: NodePeerAck[]; failures: string[] }> {
+  const w = writer;
+  if (w === undefined) return { acks: [], failures: [] };
+  clearInterval(w.timer);
+  while (w.inFlight > 0) await new Promise((r) => setTimeout(r, 20));
+  writer = undefined;
+  return { acks: w.acks, failures: w.failures };
+}
+
+async function summary(): Promise<NodePeerSummary> {
+  const s = await node.api.status();
+  const feeds = await node.api.feeds();
+  return {
+    peerId: s.peerId,
+    root: s.sync.root,
+    entries: s.ledger.entries,
+    heads: Object.fromEntries(feeds.map((f) => [f.author, f.seq])),
+    syncStreams: s.sync.openStreams,
+    sync: s.sync,
+    peers: s.peers.map((p) => ({ id: p.id, transport: p.transport, relay: p.relay }))
+  };
+}
+
+/** heapUsed after a full GC (the child runs with --expose-gc), bytes. */
+function heapUsed(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().heapUsed;
+}
+
+async function handle(req: NodePeerRequest): Promise<unknown> {
+  switch (req.cmd) {
+    case 'summary':
+      return summary();
+    case 'write':
+      startWriting(req.prefix, req.perSec);
+      return null;
+    case 'stopWrite':
+      return stopWriting();
+    case 'heap':
+      return heapUsed();
+    case 'stop':
+      await stopWriting();
+      await node.stop();
+      setTimeout(() => process.exit(0), 50);
+      return null;
+  }
+}
+
+process.on('message', (req: NodePeerRequest) => {
+  void handle(req).then(
+    (value) => process.send!({ id: req.id, ok: true, value } satisfies NodePeerReply),
+    (err: unknown) => process.send!({ id: req.id, ok: false, error: String(err) } satisfies NodePeerReply)
+  );
+});
+process.send!({ id: 0, ok: true, value: 'ready' } satisfies NodePeerReply);

@@ -1,0 +1,143 @@
+// Simulated Tabula nodes for browser tests (fault suite S10): each is a Node.js child process
+// (test/helpers/node-peer-main.ts) running the worker's own node (src/lib/worker/node-runtime.ts
+// startNode: core Ledger on the core's memory store, or on Dexie over fake-indexeddb, SyncEngine
+// + SyncDriver, entry gossip, telemetry) on the browser's libp2p stack. WebRTC comes from node-datachannel (@libp2p/webrtc's
+// Node build), so a simulated node reserves a slot on the real relay, is found through pubsub
+// peer discovery and links directly with the tabs and the other simulated nodes, exactly as a
+// tab does; sync and gossip then run over those links. One process per node: each has its own
+// store (hence its own identity) and its own heap. Usage:
+//
+//   const n = await NodePeer.start('http://127.0.0.1:18080');
+//   await n.write('n0-', 100); ...; const { acks } = await n.stopWrite();
+//   (await n.summary()).root; await n.heap(); await n.stop();
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { NodeStatus } from '../../src/lib/worker/messages.js';
+
+/** An acknowledged write: put() resolved with this receipt. */
+export interface NodePeerAck {
+  key: string;
+  seq: number;
+  hash: string;
+  author: string;
+}
+
+/** What a node holds: heads root, entry count, heads per author, connected peers. */
+export interface NodePeerSummary {
+  peerId: string;
+  root: string;
+  entries: number;
+  heads: Record<string, number>;
+  /** Sync streams open now (SyncDriver: one per direct link). */
+  syncStreams: number;
+  /** The node's whole sync status (engine and driver), as status().sync in a tab. */
+  sync: NodeStatus['sync'];
+  peers: { id: string; transport: string; relay: boolean }[];
+}
+
+/** Parent → child. `id` 0 is reserved for the child's "ready". */
+export type NodePeerRequest = { id: number } & (
+  | { cmd: 'summary' }
+  | { cmd: 'write'; prefix: string; perSec: number }
+  | { cmd: 'stopWrite' }
+  | { cmd: 'heap' }
+  | { cmd: 'stop' }
+);
+
+/** Child → parent. */
+export type NodePeerReply = { id: number } & ({ ok: true; value: unknown } | { ok: false; error: string });
+
+/** A request to the child failed or it did not start in time. */
+export class NodePeerError extends Error {
+  override name = 'NodePeerError';
+}
+
+/** How long a child may take to load and start its node, ms. */
+export const NODE_PEER_START_TIMEOUT_MS = 60_000;
+/** How long one request may take, ms. */
+export const NODE_PEER_CALL_TIMEOUT_MS = 60_000;
+
+const MAIN = fileURLToPath(new URL('./node-peer-main.ts', import.meta.url));
+
+/** Handle on one simulated node (a child process). */
+export class NodePeer {
+  private nextId = 1;
+  private readonly waiting = new Map<number, (r: NodePeerReply) => void>();
+  private exited = false;
+
+  private constructor(readonly child: ChildProcess) {
+    child.on('message', (r: NodePeerReply) => this.waiting.get(r.id)?.(r));
+    child.on('exit', (code) => {
+      this.exited = true;
+      for (const [id, done] of this.waiting) done({ id, ok: false, error: `node peer exited (${code})` });
+    });
+  }
+
+  /**
+   * Forks a node against the site at `origin` (e.g. http://127.0.0.1:18080); resolves once it
+   * runs. `store`: the core's memory store (default, lightest) or Dexie over fake-indexeddb.
+   * Throws NodePeerError if it has not started within NODE_PEER_START_TIMEOUT_MS.
+   */
+  static async start(origin: string, opts: { store?: 'memory' | 'dexie' } = {}): Promise<NodePeer> {
+    const child = fork(MAIN, [], {
+      execArgv: ['--import', 'tsx', '--expose-gc'],
+      env: { ...process.env, TABULA_ORIGIN: origin, TABULA_NODE_STORE: opts.store ?? 'memory' },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc']
+    });
+    const peer = new NodePeer(child);
+    await peer.reply(0, NODE_PEER_START_TIMEOUT_MS);
+    return peer;
+  }
+
+  summary(): Promise<NodePeerSummary> {
+    return this.call({ cmd: 'summary' }) as Promise<NodePeerSummary>;
+  }
+
+  /** Starts writes `${prefix}${i}` at about `perSec` per second (at most 64 unanswered). */
+  async write(prefix: string, perSec: number): Promise<void> {
+    await this.call({ cmd: 'write', prefix, perSec });
+  }
+
+  /** Stops starting writes; resolves once every started one is answered, with the receipts. */
+  stopWrite(): Promise<{ acks: NodePeerAck[]; failures: string[] }> {
+    return this.call({ cmd: 'stopWrite' }) as Promise<{ acks: NodePeerAck[]; failures: string[] }>;
+  }
+
+  /** The child's V8 heapUsed after a forced full GC, bytes. */
+  heap(): Promise<number> {
+    return this.call({ cmd: 'heap' }) as Promise<number>;
+  }
+
+  /** Stops the node cleanly, then the process; kills it (by its PID) if that takes over 10 s. */
+  async stop(): Promise<void> {
+    if (this.exited) return;
+    const gone = new Promise<void>((r) => this.child.once('exit', () => r()));
+    await Promise.race([this.call({ cmd: 'stop' }).catch(() => undefined), gone]);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+    await gone;
+    clearTimeout(timer);
+  }
+
+  private async call(req: { cmd: NodePeerRequest['cmd'] } & Record<string, unknown>): Promise<unknown> {
+    if (this.exited) throw new NodePeerError('node peer has exited');
+    const id = this.nextId++;
+    const answer = this.reply(id, NODE_PEER_CALL_TIMEOUT_MS);
+    this.child.send({ ...req, id });
+    return answer;
+  }
+
+  private reply(id: number, timeoutMs: number): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new NodePeerError(`node peer request ${id} unanswered after ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiting.set(id, (r) => {
+        clearTimeout(timer);
+        this.waiting.delete(id);
+        if (r.ok) resolve(r.value);
+        else reject(new NodePeerError(r.error));
+      });
+    });
+  }
+}
