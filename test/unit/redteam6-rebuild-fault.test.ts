@@ -85,9 +85,11 @@ describe('redteam6: a deferred void rebuild that fails', () => {
   // Actual: `broken` is set; every later put() and ingest() rejects with the read error, forever:
   //   no timer is scheduled again and the worker never calls flushVoids/reload. Only a restart (or
   //   an export, which flushes first) heals it. The same holds for an immediate rebuild.
-  // Suggested fix: on a failed void rebuild, reschedule it (backoff), or let ingest/write retry the
+  // Fixed (ledger.ts: a failed evidence write rebuilds; a failed void rebuild is retried; every
+  //   remembered refusal is judged again after a void rebuild).
+  // Suggested fix was: on a failed void rebuild, reschedule it (backoff), or let ingest/write retry the
   //   rebuild when `broken` came from a rebuild.
-  it.fails('without a flush the ledger heals by itself: a later write works', async () => {
+  it('without a flush the ledger heals by itself: a later write works', async () => {
     const { n, ref } = await setup(174);
     await new Promise((r) => setTimeout(r, 100));
     const err = (await n.ledger.put('after', 1).catch((e: unknown) => e)) as Error;

@@ -76,9 +76,11 @@ describe('redteam6: refusals of transitive dependents of a void feed', () => {
   // Actual: Q#1 is refused (malformed-payload: deletes record "kx2" without writing its key) while
   //   W's record shows, and after the void rebuild nothing re-judges it (RefusedVariants.dependingOn
   //   only looks at direct deps on the void author): Q's head is missing until a sync re-offer.
-  // Suggested fix: after a void (immediate or deferred rebuild), re-judge every remembered refused
+  // Fixed (ledger.ts: a failed evidence write rebuilds; a failed void rebuild is retried; every
+  //   remembered refusal is judged again after a void rebuild).
+  // Suggested fix was: after a void (immediate or deferred rebuild), re-judge every remembered refused
   //   entry (or those whose deps reach the void author transitively), not only direct dependents.
-  it.fails('fork learnt AFTER the dependent-of-a-dependent was refused: same heads on single delivery', async () => {
+  it('fork learnt AFTER the dependent-of-a-dependent was refused: same heads on single delivery', async () => {
     const f = await fixture();
     const a = await openLedger(memoryLocation(), 231, { compactEvery: 0 });
     await a.ledger.ingest([...f.xs, f.w]);
@@ -98,8 +100,10 @@ describe('redteam6: refusals of transitive dependents of a void feed', () => {
   //   refused during the stale window are re-judged").
   // Actual: Q#1 refused against the stale state and not carried by rebuildStaleVoids (it carries
   //   pending entries and refused entries with a DIRECT dep on the stale author only).
-  // Suggested fix: rebuildStaleVoids carries every refused entry seen during the stale window.
-  it.fails('deferred rebuild: an entry refused during the stale window is re-judged after the flush', async () => {
+  // Fixed (ledger.ts: a failed evidence write rebuilds; a failed void rebuild is retried; every
+  //   remembered refusal is judged again after a void rebuild).
+  // Suggested fix was: rebuildStaleVoids carries every refused entry seen during the stale window.
+  it('deferred rebuild: an entry refused during the stale window is re-judged after the flush', async () => {
     const f = await fixture();
     const a = await openLedger(memoryLocation(), 233, { compactEvery: 0 });
     await a.ledger.ingest([...f.xs, f.w]);
@@ -128,8 +132,10 @@ describe('redteam6: refusals of transitive dependents of a void feed', () => {
   // Expected: the same heads (acceptance must not depend on batching).
   // Actual: in one batch Q#1 is judged before the batch's void is applied (W's struct is still a
   //   record item in the batch), refused, and not re-judged after the void (not a direct dependent).
-  // Suggested fix: as above: re-judge all refused entries of a batch that voided a feed.
-  it.fails('one batch or three: the same heads', async () => {
+  // Fixed (ledger.ts: a failed evidence write rebuilds; a failed void rebuild is retried; every
+  //   remembered refusal is judged again after a void rebuild).
+  // Suggested fix was: as above: re-judge all refused entries of a batch that voided a feed.
+  it('one batch or three: the same heads', async () => {
     const f = await fixture();
     const a = await openLedger(memoryLocation(), 235, { compactEvery: 0 });
     await a.ledger.ingest([...f.xs, f.w]);

@@ -60,6 +60,9 @@ export const LEDGER_CARRY_DEPTH = 4;
  */
 export const VOID_REBUILD_SHARE = 0.1;
 export const VOID_REBUILD_WINDOW_MS = 60_000;
+/** Ledger: a failed void rebuild is retried after this long, doubling up to the max, ms (and at the next write or ingest). */
+export const VOID_REBUILD_RETRY_MS = 1_000;
+export const VOID_REBUILD_RETRY_MAX_MS = 60_000;
 /** Ledger: bytes of causally refused entries remembered as possible fork variants (refused-variants.ts). */
 export const REFUSED_VARIANTS_MAX_BYTES = 4 * 1024 * 1024;
 /** Causal rules: how far above the highest lamport it holds a node accepts an entry with a void dependency. */

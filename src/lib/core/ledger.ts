@@ -67,7 +67,14 @@ import { isCollision } from './collision.js';
 import { RefusedVariants } from './refused-variants.js';
 import { EntryBudget, type BudgetStatus, type ReplicaRole } from './light-budget.js';
 import { PrunedHeaders } from './pruned-headers.js';
-import { LEDGER_CARRY_DEPTH, LIGHT_BUDGET_BYTES, VOID_REBUILD_SHARE, VOID_REBUILD_WINDOW_MS } from './constants.js';
+import {
+  LEDGER_CARRY_DEPTH,
+  LIGHT_BUDGET_BYTES,
+  VOID_REBUILD_RETRY_MAX_MS,
+  VOID_REBUILD_RETRY_MS,
+  VOID_REBUILD_SHARE,
+  VOID_REBUILD_WINDOW_MS
+} from './constants.js';
 import { RebuildBudget } from './rebuild-budget.js';
 import type { CoverageException } from './sync/messages.js';
 import { DurableOverlay, WriteGroups, type PendingWrite, type PreparedWrite } from './write-groups.js';
@@ -172,6 +179,8 @@ export class Ledger {
   private readonly staleVoids = new Map<string, number>();
   private readonly rebuildBudget: RebuildBudget;
   private voidTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Delay before retrying a failed void rebuild, ms (doubles up to VOID_REBUILD_RETRY_MAX_MS). */
+  private retryMs = VOID_REBUILD_RETRY_MS / 2;
   private readonly appendListeners = new Listeners<[HashedEntry, AppendOrigin]>();
   private readonly forkListeners = new Listeners<[ForkEvidence]>();
 
@@ -351,7 +360,11 @@ export class Ledger {
     const { verified, report } = await checkBatch(batch, this.networkId, this.genesis);
     if (opts.atomic === true && report.rejected.length > 0) throw atomicFailure(report);
     if (verified.length === 0) return report;
-    return this.serial(() => this.ingestVerified(verified, report, opts.atomic === true));
+    return this.serial(async () => {
+      // A void rebuild that failed is tried again first.
+      if (this.broken !== null && this.staleVoids.size > 0) await this.rebuildStaleVoids();
+      return this.ingestVerified(verified, report, opts.atomic === true);
+    });
   }
 
   /**
@@ -492,6 +505,7 @@ export class Ledger {
 
   /** One group's step: each write applied and signed in order, then one strict commit. */
   private async commitGroup(members: readonly PendingWrite[]): Promise<void> {
+    if (this.broken !== null && this.staleVoids.size > 0) await this.rebuildStaleVoids(); // a failed one, again
     if (this.broken !== null) throw this.broken;
     let batch: PreparedWrite[] = [];
     let tail: HashedEntry | undefined; // the last entry prepared, the next one's predecessor
@@ -502,7 +516,19 @@ export class Ledger {
           w.reject(this.broken);
           continue;
         }
-        const r = await this.prepareWrite(w, tail);
+        let r = await this.prepareWrite(w, tail);
+        if (!r.ok && r.dirty && r.error instanceof StaleVoidReferenceError) {
+          // The write built on items of a feed whose void is still deferred (they turn into GC on
+          // every node): store what was prepared, rebuild (every void applied), write it again.
+          await this.commitPrepared(batch, true);
+          batch = [];
+          tail = undefined;
+          this.startSegment();
+          if (this.broken === null) {
+            this.staleVoids.clear();
+            r = await this.prepareWrite(w, tail);
+          }
+        }
         if (r.ok) {
           batch.push({ write: w, entry: r.entry });
           tail = r.entry ?? tail;
@@ -674,15 +700,24 @@ export class Ledger {
         if (wait > 0) this.scheduleVoidRebuild(wait);
         await this.applyVoids(this.view.state, this.feeds, this.staleVoids);
       }
-      // Entries refused for a dependency on it are judged again (the rules see a void feed now).
-      carry.push(...this.refusedVariants.dependingOn(new Set(changed.map(([a]) => a))));
+      // Entries refused for a dependency on it are judged again (the rules see a void feed now);
+      // after a rebuild, every remembered refusal (it may have rested on items now GC).
+      const rebuilt = rebuild.length > 0 && this.staleVoids.size === 0;
+      carry.push(
+        ...(rebuilt ? this.refusedVariants.all() : this.refusedVariants.dependingOn(new Set(changed.map(([a]) => a))))
+      );
     } else await this.applyVoids(this.view.state, this.feeds, this.staleVoids);
     this.skipped += done.skipped;
     for (const h of done.stored) this.budget?.add(h);
     this.appended(done.stored.length, payloadBytes(done.stored));
     for (const h of done.stored) this.appendListeners.emit(h, 'remote');
     for (const ev of done.forks) this.forkListeners.emit(ev);
-    if (done.forkError !== undefined) throw done.forkError;
+    if (done.forkError !== undefined) {
+      // The evidence was not stored, but the FeedSet already took the void: memory again from the
+      // store, so a re-offer finds the fork anew and nothing stale is ever compacted.
+      await this.rebuildAfterFailure();
+      throw done.forkError;
+    }
     if ((done.feedsStale || voided) && carry.length > 0 && depth < LEDGER_CARRY_DEPTH) {
       const again = await this.ingestVerified(carry, emptyReport(), false, depth + 1);
       report.added += again.added;
@@ -708,6 +743,9 @@ export class Ledger {
     const deps: EntryDep[] = [];
     for (const client of referencedClients(parsed, clientIdOf(this.author)).keys()) {
       const author = this.view.state.authorOf(client);
+      // While a void rebuild is deferred, any item of another author may rest on voided items
+      // (directly or through others' entries) that every node turns into GC: rebuild first.
+      if (this.staleVoids.size > 0) throw new StaleVoidReferenceError();
       // Applied, not sync, head: a void feed's items past its fork are GC and never referenced.
       const head = author === undefined ? undefined : this.feeds.appliedHead(author);
       if (author === undefined || head === undefined)
@@ -777,7 +815,13 @@ export class Ledger {
     const t0 = performance.now();
     await this.rebuildAfterFailure({ signatures: false });
     this.rebuildBudget.record(performance.now() - t0);
-    if (this.broken !== null) throw this.broken;
+    if (this.broken !== null) {
+      // Kept stale: the next write or ingest tries again, and so does a timer (with backoff).
+      this.retryMs = Math.min(VOID_REBUILD_RETRY_MAX_MS, this.retryMs * 2);
+      this.scheduleVoidRebuild(this.retryMs);
+      throw this.broken;
+    }
+    this.retryMs = VOID_REBUILD_RETRY_MS / 2;
     this.staleVoids.clear();
     this.compactAfterRebuild();
   }
@@ -785,8 +829,7 @@ export class Ledger {
   /** A deferred void rebuild, when its budget allows (or flushVoids). Held entries are carried over. */
   private async rebuildStaleVoids(): Promise<void> {
     if (this.staleVoids.size === 0) return;
-    const authors = new Set(this.staleVoids.keys());
-    const carry = [...this.feeds.pendingEntries(), ...this.refusedVariants.dependingOn(authors)];
+    const carry = [...this.feeds.pendingEntries(), ...this.refusedVariants.all()];
     await this.rebuildNow();
     if (carry.length > 0) await this.ingestVerified(carry, emptyReport(), false, 1);
   }
@@ -962,6 +1005,17 @@ export class Ledger {
     } catch (e) {
       this.broken = e;
     }
+  }
+}
+
+/** Internal: a local write referenced items of a feed whose void rebuild is deferred (see commitGroup). */
+class StaleVoidReferenceError extends LedgerError {
+  constructor() {
+    super(
+      'StaleVoidReferenceError',
+      'stale-void',
+      "the change builds on other authors' items while a void rebuild waits"
+    );
   }
 }
 

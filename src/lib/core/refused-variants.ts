@@ -35,6 +35,15 @@ export class RefusedVariants {
     return out;
   }
 
+  /**
+   * Every remembered entry: after a void that rebuilt the state, a refusal may have rested on
+   * items that are GC now, also through other authors' entries (transitively), so all are tried
+   * again. Bounded by the byte cap.
+   */
+  all(): HashedEntry[] {
+    return [...this.byKey.values()].map((v) => v.h);
+  }
+
   /** A remembered refused entry at (author, seq) other than `hash`, if any. */
   other(author: string, seq: number, hash: Uint8Array): HashedEntry | undefined {
     const v = this.byKey.get(keyOf(author, seq))?.h;
