@@ -21,7 +21,7 @@ function replica(heads: FeedHead[]): SyncReplica {
     heads: () => heads,
     entryCount: () => heads.reduce((n, h) => n + h.seq, 0),
     coverage: () => [],
-    getRange: async () => [], // nothing served: B stays behind
+    getRange: async () => [], // never reaches B: range answers are dropped below
     ingest: async () => ({ added: 0, forks: 0, rejected: [] }),
     onHeadsChanged: () => () => undefined
   };
@@ -36,7 +36,8 @@ function pair(aHeads: FeedHead[], bHeads: FeedHead[]) {
       replica: replica(heads),
       now: () => t.now,
       randomBytes: (n) => randomBytes(n, rand),
-      send: (_peer, bytes) => queue.push({ to: peerName, bytes }),
+      // Range answers (`entries`, type byte 6) are lost: B stays behind, its claims unrefused.
+      send: (_peer, bytes) => void (bytes[0] === 6 || queue.push({ to: peerName, bytes })),
       onCompared: (peer, diffs) => lag().compared(peer, diffs)
     });
   const engines: { a?: SyncEngine; b?: SyncEngine } = {};

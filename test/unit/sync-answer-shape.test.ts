@@ -46,20 +46,20 @@ describe('answerShape (PROTOCOL.md §11.5)', () => {
     expect(answerShape([a.bytes[1], a.bytes[0]], a.author, 5, 10)).toBeNull();
     expect(answerShape(a.bytes.slice(1), a.author, 5, 10)).toBeNull();
     expect(answerShape(a.bytes, a.author, 5, 6)).toBeNull();
-    // The shape of collision evidence (the author's entry, then another key's): ingest judges it.
-    expect(answerShape([a.bytes[0], b.bytes[1]], a.author, 5, 10)).toBe('evidence');
+    // Another key's entry after the author's: only for a key sharing its clientID (a collision).
+    expect(answerShape([a.bytes[0], b.bytes[1]], a.author, 5, 10)).toBeNull();
   });
 
-  it("accepts a void feed's evidence: the author's entry, then its twin or another key's entry", async () => {
+  it("accepts a void feed's evidence: the author's entries at one seq at or below from", async () => {
     const x = await feed(1, [3], 'x');
     const y = await feed(1, [3], 'y');
     const pair = [x.bytes[0], y.bytes[0]];
     expect(answerShape(pair, x.author, 3, 3)).toBe('evidence');
     expect(answerShape(pair, x.author, 8, 20)).toBe('evidence');
     expect(answerShape(pair.slice(0, 1), x.author, 8, 20)).toBe('evidence');
-    expect(answerShape(pair, x.author, 2, 20)).toBe('evidence'); // not a prefix of 2..20: evidence
+    expect(answerShape(pair, x.author, 2, 20)).toBeNull(); // seq 3 above from: no void answer looks so
     const other = await feed(3, [6]);
-    expect(answerShape([x.bytes[0], other.bytes[0]], x.author, 8, 20)).toBe('evidence'); // a clientID collision
+    expect(answerShape([x.bytes[0], other.bytes[0]], x.author, 8, 20)).toBeNull(); // another clientID
     expect(answerShape([other.bytes[0], x.bytes[0]], x.author, 8, 20)).toBeNull(); // first by another key
     expect(answerShape([...pair, y.bytes[0]], x.author, 8, 20)).toBeNull(); // three
     const z = await feed(1, [2]);

@@ -1,11 +1,12 @@
 // What a range answer may hold (PROTOCOL.md §11.5): the requested author's entries at
 // from, from+1, … (a prefix of the range: a server stops at a hole, its byte cap or its void
 // seq), or, for a void feed, its evidence: one or two entries, the first by that author, the
-// second by that author at the same seq (a fork, §6.1) or by another key (a clientID collision,
-// §6.2). Anything else is refused before ingest, so an answer cannot pass off other entries as
+// second by that author at the same seq s <= from (a fork, §6.1) or by another key with the
+// author's clientID (a clientID collision, §6.2). Anything else is refused before ingest, so an answer cannot pass off other entries as
 // the range. Evidence that adds nothing counts as an empty answer (gap-fill.ts).
 import { peekAuthorSeq } from '../entry.js';
 import { MalformedEntryError } from '../errors.js';
+import { clientIdOf } from '../state/client-id.js';
 
 /** The shape of a range answer: 'chain' (a prefix of the range), 'evidence' (a fork pair), or null (refuse). */
 export type AnswerShape = 'chain' | 'evidence' | null;
@@ -19,11 +20,13 @@ export function answerShape(entries: readonly Uint8Array[], author: string, from
   const mine = heads.every((h) => h === null || h.author === author);
   if (mine && heads.every((h, i) => h === null || h.seq === from + i) && entries.length <= to - from + 1)
     return 'chain';
-  if (entries.length > 2 || heads[0]?.author !== author) return null;
   const [first, second] = heads;
-  if (second === undefined) return entries.length === 1 ? 'evidence' : null;
-  if (second === null) return null;
-  return second.author !== author || second.seq === first!.seq ? 'evidence' : null;
+  if (entries.length > 2 || first === null || first.author !== author || second === null) return null;
+  // A fork: the author's two entries at one seq s <= from (asked at or past the fork).
+  if (second === undefined || second.author === author)
+    return first.seq <= from && (second === undefined || second.seq === first.seq) ? 'evidence' : null;
+  // A clientID collision: another key with the author's clientID (§6.2).
+  return clientIdOf(second.author) === clientIdOf(author) ? 'evidence' : null;
 }
 
 /** The prefix of entry bytes (entry.ts peekAuthorSeq), or null when it does not parse. */

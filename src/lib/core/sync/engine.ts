@@ -459,11 +459,12 @@ export class SyncEngine {
       added: report.added,
       forks: report.forks,
       rejected: report.rejected.length,
-      evidence: shape === 'evidence'
+      evidence: shape === 'evidence',
+      bytes
     });
     if (report.added + report.forks > 0) this.opts.onPeerOutcome?.(s.peer, 'useful');
     else if (report.rejected.length === 0) this.opts.onPeerOutcome?.(s.peer, 'empty');
-    const blame = this.blameable(report.rejected, req);
+    const blame = this.blameable(report.rejected, req, m.entries);
     if (blame !== undefined) {
       this.opts.onPeerRejected?.(
         s.peer,
@@ -494,10 +495,15 @@ export class SyncEngine {
    * causal rules) may belong to entries other peers sent earlier that were waiting for these,
    * so they count only when they name an entry of the requested range (or no entry at all).
    */
-  private blameable(rejected: readonly unknown[], req: GapRequest): Rejected | undefined {
+  private blameable(rejected: readonly unknown[], req: GapRequest, sent: readonly Uint8Array[]): Rejected | undefined {
     const all = rejected as Rejected[];
+    // A ban offence counts only for an entry of this answer: entries waiting in the pending
+    // buffer (sent by others, e.g. by gossip) may be judged in the same ingest.
+    const mine = new Set(sent.map((b) => peek(b)).map((h) => (h === null ? '' : `${h.author}:${h.seq}`)));
+    const inAnswer = (r: Rejected): boolean =>
+      r.author === undefined || r.seq === undefined || mine.has(`${r.author}:${r.seq}`);
     return (
-      all.find((r) => isBanOffence(r.code)) ??
+      all.find((r) => isBanOffence(r.code) && inAnswer(r)) ??
       all.find(
         (r) =>
           r.author === undefined ||

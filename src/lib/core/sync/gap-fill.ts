@@ -33,6 +33,7 @@ import {
   GAP_BATCH_SEQS,
   GAP_CLAIM_TIMEOUTS,
   GAP_REFUSED_MS,
+  GAP_TIMEOUT_REFUSED_MS,
   GAP_MAX_BYTES_PER_PEER,
   GAP_MAX_FORKS,
   GAP_MAX_TARGETS,
@@ -73,6 +74,8 @@ export interface GapOutcome {
   rejected: number;
   /** The answer was fork evidence for a void feed, not a prefix of the range (answer-shape.ts). */
   evidence?: boolean;
+  /** Bytes of the answer's entries (a short answer under half the byte cap earns no credit). */
+  bytes?: number;
 }
 
 export interface GapFillOptions {
@@ -101,15 +104,24 @@ interface PeerState {
   bytes: number;
 }
 
+/**
+ * A claim not asked again until `until`. `silent`: refused after timeouts (the peer may be on a
+ * lossy link: its claim still counts as missing), not after an answer of "nothing".
+ */
+interface Refusal {
+  until: number;
+  silent: boolean;
+}
+
 interface Target {
   /** peer -> highest seq it claims to hold. */
   holders: Map<string, number>;
   /** peer -> the claim it answered "nothing" for (not asked again until it claims more). */
-  refused: Map<string, { claim: number; until: number }>;
+  refused: Map<string, Refusal & { claim: number }>;
   /** The highest claim while the target last had holders (for unconfirmed targets). */
   lastWant: number;
-  /** peer -> request timeouts in a row on this claim. */
-  timeouts: Map<string, number>;
+  /** peer -> request timeouts in a row on this claim (counted once per round) and the last one's time. */
+  timeouts: Map<string, { n: number; at: number }>;
 }
 
 interface ForkWant {
@@ -117,9 +129,9 @@ interface ForkWant {
   seq: number;
   holders: Set<string>;
   /** Peers that answered "nothing" for this fork (not asked again). */
-  refused: Map<string, number>;
-  /** peer -> request timeouts in a row on this fork. */
-  timeouts: Map<string, number>;
+  refused: Map<string, Refusal>;
+  /** peer -> request timeouts in a row on this fork (as Target.timeouts). */
+  timeouts: Map<string, { n: number; at: number }>;
 }
 
 /** One author's known gap: entries missing (hex Ed25519 author key). */
@@ -244,16 +256,27 @@ export class GapFill {
     const r = this.take(rid);
     if (!r) return;
     const p = this.peers.get(r.peer);
-    if (r.priority === 'fork' && o.received > 0 && o.rejected === 0) this.forkDone(r.author, r.from);
+    const fork = r.priority === 'fork';
+    // A fork is done once its evidence is here (the feed is void), not on any answer: a peer that
+    // answers with our own variant again must not end the search.
+    if (fork && o.rejected === 0 && (o.forks > 0 || isVoidSeq(this.opts.localHead(r.author))))
+      this.forkDone(r.author, r.from);
+    // Evidence (and a fork answer) is useful only when it is evidence we lacked; a range answer
+    // far short of what was asked, and far under the byte cap, earns no credit either.
+    const useful = o.evidence || fork ? o.forks > 0 : o.added + o.forks > 0;
+    const short = !o.evidence && !fork && o.received < r.to - r.from + 1 && (o.bytes ?? r.maxBytes) < r.maxBytes / 2;
     if (p) {
-      p.useful += USEFUL_ALPHA * ((o.rejected > 0 ? -1 : o.added + o.forks > 0 ? 1 : 0) - p.useful);
+      p.useful += USEFUL_ALPHA * ((o.rejected > 0 ? -1 : useful && !short ? 1 : 0) - p.useful);
       if (o.rejected > 0) this.penalise(r.peer, p);
       else if (o.received > 0) p.failures = 0;
+      // A short answer: others get the rest of the range first (a drip of one entry per answer
+      // would otherwise keep the lowest range, which gates the chain).
+      if (short && o.received > 0) p.backoffUntil = Math.max(p.backoffUntil, this.opts.now() + GAP_BACKOFF_BASE_MS);
     }
-    // Evidence that adds nothing new is as good as "nothing" (an honest server only sends it for
-    // a void feed we lack): refuse the claim rather than ask again at once.
+    // Nothing, or evidence that adds nothing new (an honest server only sends it for a void feed
+    // we lack): refuse the claim rather than ask again at once.
     this.wantOf(r)?.timeouts.delete(r.peer);
-    if (o.received === 0 || (o.evidence && o.added + o.forks === 0)) this.refuse(r);
+    if (o.received === 0 || ((o.evidence || fork) && o.added + o.forks === 0)) this.refuse(r);
     else if (o.rejected === 0 && !o.evidence && r.priority !== 'fork')
       this.markFetched(r.author, r.from, r.from + o.received - 1);
     this.dropFilled(r.author);
@@ -272,11 +295,17 @@ export class GapFill {
     if (!timedOut) return;
     const want = this.wantOf(r);
     if (want === undefined) return;
-    const n = (want.timeouts.get(r.peer) ?? 0) + 1;
-    want.timeouts.set(r.peer, n);
-    if (n >= GAP_CLAIM_TIMEOUTS) {
+    // Counted once per round (requests of one burst often time out together), and only for a
+    // peer that has not served anything useful lately: an honest peer on a lossy link keeps its
+    // claims. Refused briefly (GAP_TIMEOUT_REFUSED_MS), unlike an empty answer.
+    const now = this.opts.now();
+    const last = want.timeouts.get(r.peer);
+    if (last !== undefined && now - last.at < (this.opts.timeoutMs ?? GAP_REQUEST_TIMEOUT_MS)) return;
+    const n = (last?.n ?? 0) + 1;
+    want.timeouts.set(r.peer, { n, at: now });
+    if (n >= GAP_CLAIM_TIMEOUTS && (p?.useful ?? 0) <= 0) {
       want.timeouts.delete(r.peer);
-      this.refuse(r);
+      this.refuse(r, GAP_TIMEOUT_REFUSED_MS, true);
     }
   }
 
@@ -301,7 +330,7 @@ export class GapFill {
     for (const [a, t] of this.targets) {
       const gap = gapOf(wantOf(t), this.opts.localHead(a));
       if (gap <= 0) continue;
-      if (t.holders.size === 0) {
+      if (t.holders.size === 0 && !hasSilent(t.refused)) {
         unconfirmed++;
         continue;
       }
@@ -310,7 +339,7 @@ export class GapFill {
       per.set(a, gap);
     }
     for (const f of this.forks.values()) {
-      if (f.holders.size === 0) {
+      if (f.holders.size === 0 && !hasSilent(f.refused)) {
         unconfirmed++;
         continue;
       }
@@ -465,7 +494,7 @@ export class GapFill {
     const key = `${author}:${seq}`;
     if (this.forksDone.has(key)) return;
     let f = this.forks.get(key);
-    if ((f?.refused.get(peer) ?? 0) > this.opts.now()) return;
+    if ((f?.refused.get(peer)?.until ?? 0) > this.opts.now()) return;
     if (!f) {
       if (this.forks.size >= GAP_MAX_FORKS && !this.evictUnconfirmedFork()) return;
       f = { author, seq, holders: new Set<string>(), refused: new Map(), timeouts: new Map() };
@@ -551,18 +580,18 @@ export class GapFill {
   }
 
   /** `r`'s peer answered "nothing": not asked for that claim again until it claims more. */
-  private refuse(r: GapRequest): void {
+  private refuse(r: GapRequest, forMs = GAP_REFUSED_MS, silent = false): void {
     if (r.priority === 'fork') {
       const f = this.forks.get(`${r.author}:${r.from}`);
       f?.holders.delete(r.peer);
-      f?.refused.set(r.peer, this.opts.now() + GAP_REFUSED_MS);
+      f?.refused.set(r.peer, { until: this.opts.now() + forMs, silent });
       return;
     }
     const t = this.targets.get(r.author);
     const claim = t?.holders.get(r.peer);
     if (!t || claim === undefined) return;
     this.dropHolder(r.author, r.peer);
-    t.refused.set(r.peer, { claim, until: this.opts.now() + GAP_REFUSED_MS });
+    t.refused.set(r.peer, { claim, until: this.opts.now() + forMs, silent });
   }
 
   private send(peer: string, author: string, from: number, to: number, priority: GapPriority): GapRequest {
@@ -574,6 +603,12 @@ export class GapFill {
     this.inflight.set(r.rid, r);
     return r;
   }
+}
+
+/** Whether a connected peer's claim was refused only for its silence (it still counts as missing). */
+function hasSilent(refused: ReadonlyMap<string, Refusal>): boolean {
+  for (const r of refused.values()) if (r.silent) return true;
+  return false;
 }
 
 /** The highest seq a holder of `t` claims (its last one when no holder is left). */
