@@ -58,18 +58,16 @@ describe('sync red team 3: scheduler CPU with a full table', () => {
   //   slots, answered at once, keep a core busy (~260 ms CPU per ~50 ms round trip), for as
   //   long as it has fake claims left (100,000 / 4 rounds), and every honest answer pays the
   //   same 65 ms (a 10,000-entry catch-up: ~160 answers, +10 s CPU).
-  // Suggested fix (gap-fill.ts): index targets by holder and walk only the targets of peers
+  // Fixed (gap-fill.ts rankedTargets): only targets of ready peers are ranked, at most 256 per
+  //   peer per pass: 0.7 ms per next() with the full table (was ~70 ms).
+  // Suggested fix was (gap-fill.ts): index targets by holder and walk only the targets of peers
   //   that are ready (have a free slot and no backoff), stopping once no ready peer is left;
   //   compute planRange's in-flight-per-author from a map kept by send()/take(); and cap how
   //   many targets one peer may hold in the table (e.g. GAP_MAX_TARGETS / 8 unless it served).
-  it.fails(
-    "a table full of one liar's claims: next() stays cheap",
-    () => {
-      const seed = seeds(1, 9500)[0];
-      const { avgMs, honestFilled } = measure(seed, GAP_MAX_TARGETS);
-      expect(honestFilled, `SEED=${seed}`).toBe(true);
-      expect(avgMs, `SEED=${seed}`).toBeLessThan(5);
-    },
-    60_000
-  );
+  it("a table full of one liar's claims: next() stays cheap", () => {
+    const seed = seeds(1, 9500)[0];
+    const { avgMs, honestFilled } = measure(seed, GAP_MAX_TARGETS);
+    expect(honestFilled, `SEED=${seed}`).toBe(true);
+    expect(avgMs, `SEED=${seed}`).toBeLessThan(5);
+  }, 60_000);
 });

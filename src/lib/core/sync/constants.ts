@@ -68,6 +68,8 @@ export const GAP_REQUEST_TIMEOUT_MS = 5_000;
 export const GAP_CLAIM_TIMEOUTS = 3;
 /** How long a refused claim (empty answer, or GAP_CLAIM_TIMEOUTS timeouts) is not asked again, ms. */
 export const GAP_REFUSED_MS = 60_000;
+/** Targets of one ready peer ranked per scheduling pass at most (the rest wait their turn). */
+export const GAP_RANK_SCAN_PER_PEER = 256;
 /** How long a claim refused after GAP_CLAIM_TIMEOUTS rounds of timeouts is not asked again, ms. */
 export const GAP_TIMEOUT_REFUSED_MS = 10_000;
 export const GAP_BACKOFF_BASE_MS = 250;

@@ -32,6 +32,7 @@ import {
   GAP_BATCH_BYTES,
   GAP_BATCH_SEQS,
   GAP_CLAIM_TIMEOUTS,
+  GAP_RANK_SCAN_PER_PEER,
   GAP_REFUSED_MS,
   GAP_TIMEOUT_REFUSED_MS,
   GAP_MAX_BYTES_PER_PEER,
@@ -407,28 +408,38 @@ export class GapFill {
     if (t && this.opts.localHead(author) >= wantOf(t)) this.deleteTarget(author);
   }
 
-  /**
-   * Targets with a holder that could be asked now, tail gaps first, then smaller gaps. Targets
-   * whose holders are all busy or backing off are skipped before sorting, so a table full of one
-   * peer's claims costs one pass, not a sort, per pump.
-   */
+  /** Targets with a holder that could be asked now, tail gaps first, then smaller gaps. */
   private rankedTargets(full: boolean): { author: string; t: Target; priority: GapPriority }[] {
     const out: { author: string; t: Target; priority: GapPriority; gap: number }[] = [];
     const now = this.opts.now();
     const cap = full ? 1 : GAP_MAX_REQUESTS_PER_PEER;
-    const ready = new Set(
-      [...this.peers].filter(([, p]) => p.backoffUntil <= now && p.requests < cap).map(([id]) => id)
-    );
-    if (ready.size === 0) return out;
-    for (const [author, t] of this.targets) {
-      const gap = gapOf(wantOf(t), this.opts.localHead(author));
-      if (gap <= 0) {
-        this.deleteTarget(author);
-        continue;
+    const ready = [...this.peers].filter(([, p]) => p.backoffUntil <= now && p.requests < cap).map(([id]) => id);
+    // Only targets a ready peer claims, at most GAP_RANK_SCAN_PER_PEER of each: the work per
+    // answer is bounded by what can be scheduled, not by the table (a liar may fill it).
+    const seen = new Set<string>();
+    const filled: string[] = [];
+    for (const peer of ready) {
+      const holdsFrom = this.peers.get(peer)!.holdsFrom;
+      let scanned = 0;
+      for (const author of this.claimsBy.get(peer) ?? []) {
+        if (scanned >= GAP_RANK_SCAN_PER_PEER) break;
+        if (seen.has(author)) continue;
+        const t = this.targets.get(author);
+        if (t === undefined) continue;
+        const local = this.opts.localHead(author);
+        const gap = gapOf(wantOf(t), local);
+        if (gap <= 0) {
+          seen.add(author);
+          filled.push(author);
+          continue;
+        }
+        if (holdsFrom(author) > local + 1) continue; // this peer cannot serve what comes next
+        seen.add(author);
+        scanned++;
+        out.push({ author, t, gap, priority: gap <= GAP_TAIL_SEQS ? 'tail' : 'history' });
       }
-      if (![...t.holders.keys()].some((h) => ready.has(h))) continue;
-      out.push({ author, t, gap, priority: gap <= GAP_TAIL_SEQS ? 'tail' : 'history' });
     }
+    for (const a of filled) this.deleteTarget(a);
     const rank = (p: GapPriority) => (p === 'tail' ? 0 : 1);
     return out.sort((a, b) => rank(a.priority) - rank(b.priority) || a.gap - b.gap || (a.author < b.author ? -1 : 1));
   }
