@@ -43,7 +43,8 @@ test('a hostile peer sending junk through a non-validating relay is banned; the 
   await context.route('**/api/relays', (route) => route.fulfill({ json: { relays: [relayAddr] } }));
   const page = await context.newPage();
   page.on('pageerror', (err) => console.error(`[page error] ${err.message}`));
-  await page.goto('/');
+  // `?join=0`: gossip from the start (a fresh light replica holds gossip while it tries to join).
+  await page.goto('/?join=0');
   await page.waitForFunction((id) => window.tabula?.lastStatus?.peers.some((p) => p.id === id) === true, relayId, {
     timeout: 30_000
   });

@@ -41,7 +41,8 @@ test('S5: a hostile peer publishes bad entries of every kind: none stored, the U
   s.deviation =
     'the hostile peer is a Node libp2p node reaching the browsers through the relay (no WebRTC in Node); direct hostile browser links are covered by the simulation (test/sim/scenarios.test.ts)';
   const origin = testInfo.project.use.baseURL!;
-  const tabs: Device[] = [await openDevice(browser, '/'), await openDevice(browser, '/')];
+  // `?join=0`: gossip from the start (a fresh light replica holds gossip while it tries to join).
+  const tabs: Device[] = [await openDevice(browser, '/?join=0'), await openDevice(browser, '/?join=0')];
   await waitForPeer(tabs[0]!, tabs[1]!.peerId);
   const topic = await entriesTopic(tabs[0]!.page);
   const evil = await attacker(await relayAddress(origin), ATTACKER_IP, false);
