@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { answerShape } from '../../src/lib/core/sync/answer-shape.js';
+import { answerShape as shapeOf, peek } from '../../src/lib/core/sync/answer-shape.js';
+
+/** The shape of encoded entries (the engine peeks each answer once, then classifies). */
+const answerShape = (entries: readonly Uint8Array[], author: string, from: number, to: number) =>
+  shapeOf(entries.map(peek), author, from, to);
 import { createEntry, encodeEntry } from '../../src/lib/core/entry.js';
 import { keysFromByte, yUpdate } from '../helpers/ledger-fixtures.js';
 import { networkId } from '../../src/lib/core/genesis.js';

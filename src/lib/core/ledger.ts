@@ -211,7 +211,8 @@ export class Ledger {
     const { state, feeds } = await ledger.replay();
     ledger.view = new StateView(state);
     ledger.feeds = feeds;
-    if (ledger.role === 'light') ledger.budget = await EntryBudget.load(ledger.store, ledger.budgetBytes);
+    if (ledger.role === 'light')
+      ledger.budget = await EntryBudget.load(ledger.store, ledger.budgetBytes, { own: ledger.author });
     return ledger;
   }
 
@@ -882,10 +883,8 @@ export class Ledger {
     this.sinceCompaction = 0;
     this.bytesSinceCompaction = 0;
     this.compactedBytes = c.state.length;
-    // A light replica prunes behind the compaction it just stored (never before it), and never
-    // its own feed: until a peer has fetched them, its own entries may exist nowhere else.
-    const others = c.heads.filter((h) => h.author !== this.author);
-    if (this.budget !== null) await this.budget.enforce(this.store, others, this.prunedHeaders);
+    // A light replica prunes behind the compaction it just stored (never before it).
+    if (this.budget !== null) await this.budget.enforce(this.store, c.heads, this.prunedHeaders);
   }
 
   /** The heads the state holds (a void feed's last entry before its fork): what a compaction covers. */
@@ -984,7 +983,7 @@ export class Ledger {
     this.feeds = feeds;
     this.view.replace(state);
     // Recount what is held: a failed write may have stored part of what was counted.
-    if (this.role === 'light') this.budget = await EntryBudget.load(this.store, this.budgetBytes);
+    if (this.role === 'light') this.budget = await EntryBudget.load(this.store, this.budgetBytes, { own: this.author });
     this.broken = null;
   }
 

@@ -9,6 +9,8 @@
 // Pruning (after each compaction, never before: replay starts at the compaction's heads):
 // - only entries at or below the author's compaction head, and never the newest `keepRecent` of
 //   a feed (the head entry is never pruned by any store);
+// - never the node's own feed (`own`): until a peer has fetched them, its own entries may exist
+//   nowhere else, so they are not bounded by the budget;
 // - largest holders first, half of what each may lose per step, down to LIGHT_PRUNE_TARGET of
 //   the budget (hysteresis: not every compaction prunes).
 import type { FeedHead, HashedEntry } from './types.js';
@@ -46,15 +48,21 @@ export class EntryBudget {
 
   constructor(
     readonly budgetBytes: number,
-    private readonly keepRecent = LIGHT_KEEP_RECENT
+    private readonly keepRecent = LIGHT_KEEP_RECENT,
+    /** The node's own author (hex): never pruned. */
+    private readonly own?: string
   ) {
     if (!Number.isSafeInteger(budgetBytes) || budgetBytes < 1)
       throw new RangeError('budget must be a positive integer');
   }
 
   /** Counts what `store` holds now (one scan; call once when the ledger opens). */
-  static async load(store: LedgerStore, budgetBytes: number, keepRecent?: number): Promise<EntryBudget> {
-    const b = new EntryBudget(budgetBytes, keepRecent);
+  static async load(
+    store: LedgerStore,
+    budgetBytes: number,
+    opts: { keepRecent?: number; own?: string } = {}
+  ): Promise<EntryBudget> {
+    const b = new EntryBudget(budgetBytes, opts.keepRecent, opts.own);
     for (const h of await store.entriesAfter([])) b.add(h);
     return b;
   }
@@ -102,7 +110,8 @@ export class EntryBudget {
   async enforce(store: LedgerStore, compacted: readonly FeedHead[], headers: PrunedHeaders): Promise<number> {
     if (this.used <= this.budgetBytes) return 0;
     const target = Math.floor(this.budgetBytes * LIGHT_PRUNE_TARGET);
-    const limit = new Map(compacted.map((h) => [h.author, h.seq - this.keepRecent + 1]));
+    const others = compacted.filter((h) => h.author !== this.own);
+    const limit = new Map(others.map((h) => [h.author, h.seq - this.keepRecent + 1]));
     let total = 0;
     while (this.used > target) {
       const step = await this.pruneLargest(store, limit, headers);

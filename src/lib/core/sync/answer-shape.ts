@@ -12,16 +12,20 @@ import { clientIdOf } from '../state/client-id.js';
 export type AnswerShape = 'chain' | 'evidence' | null;
 
 /**
- * Classifies `entries` (encoded) answering a request for `author` seqs `from..to`. Entries whose
- * prefix does not decode are left to ingest (which refuses and blames them as malformed).
+ * Classifies an answer to a request for `author` seqs `from..to`, given its entries' prefixes
+ * (`peek` of each, in order). Entries whose prefix does not decode (null) are left to ingest
+ * (which refuses and blames them as malformed).
  */
-export function answerShape(entries: readonly Uint8Array[], author: string, from: number, to: number): AnswerShape {
-  const heads = entries.map(peek);
+export function answerShape(
+  heads: readonly (EntryPrefix | null)[],
+  author: string,
+  from: number,
+  to: number
+): AnswerShape {
   const mine = heads.every((h) => h === null || h.author === author);
-  if (mine && heads.every((h, i) => h === null || h.seq === from + i) && entries.length <= to - from + 1)
-    return 'chain';
+  if (mine && heads.every((h, i) => h === null || h.seq === from + i) && heads.length <= to - from + 1) return 'chain';
   const [first, second] = heads;
-  if (entries.length > 2 || first === null || first.author !== author || second === null) return null;
+  if (heads.length > 2 || first === null || first.author !== author || second === null) return null;
   // A fork: the author's two entries at one seq s <= from (asked at or past the fork).
   if (second === undefined || second.author === author)
     return first.seq <= from && (second === undefined || second.seq === first.seq) ? 'evidence' : null;
@@ -29,8 +33,15 @@ export function answerShape(entries: readonly Uint8Array[], author: string, from
   return clientIdOf(second.author) === clientIdOf(author) ? 'evidence' : null;
 }
 
+/** What peek reads of an entry: author, seq and prev hash (hex). */
+export interface EntryPrefix {
+  author: string;
+  seq: number;
+  prev: string;
+}
+
 /** The prefix of entry bytes (entry.ts peekAuthorSeq), or null when it does not parse. */
-export function peek(bytes: Uint8Array): { author: string; seq: number; prev: string } | null {
+export function peek(bytes: Uint8Array): EntryPrefix | null {
   try {
     return peekAuthorSeq(bytes);
   } catch (e) {

@@ -25,7 +25,7 @@ import type { SyncReplica } from './replica.js';
 import type { CompareMsg, EntriesMsg, ErrorMsg, GetMsg, HelloMsg, ReplyMsg, SyncMsg } from './messages.js';
 import { decodeSyncMessage, encodeSyncMessage } from './codec.js';
 import { SyncOversizedError, SyncProtocolError, SyncRangeMismatchError, SyncWrongNetworkError } from './errors.js';
-import { answerShape, peek } from './answer-shape.js';
+import { answerShape, peek, type EntryPrefix } from './answer-shape.js';
 import { isVoidSeq } from '../void.js';
 import { isBanOffence } from '../peers/offences.js';
 import {
@@ -433,7 +433,8 @@ export class SyncEngine {
       this.opts.onPeerOutcome?.(s.peer, 'late');
       return;
     }
-    const shape = answerShape(m.entries, req.author, req.from, req.to);
+    const heads = m.entries.map(peek); // read once: shape, link and blame checks use it
+    const shape = answerShape(heads, req.author, req.from, req.to);
     if (shape === null) {
       this.gap.fail(req.rid);
       s.invalidIn += m.entries.length;
@@ -449,7 +450,7 @@ export class SyncEngine {
       this.opts.onPeerRejected?.(s.peer, new SyncOversizedError('range answer larger than asked'));
       return;
     }
-    if (shape === 'chain') this.checkLink(s.peer, req, m.entries[0]);
+    if (shape === 'chain') this.checkLink(s.peer, req, heads[0]);
     const report =
       m.entries.length > 0 ? await this.opts.replica.ingest(m.entries) : { added: 0, forks: 0, rejected: [] };
     s.entriesIn += report.added;
@@ -464,7 +465,7 @@ export class SyncEngine {
     });
     if (report.added + report.forks > 0) this.opts.onPeerOutcome?.(s.peer, 'useful');
     else if (report.rejected.length === 0) this.opts.onPeerOutcome?.(s.peer, 'empty');
-    const blame = this.blameable(report.rejected, req, m.entries);
+    const blame = this.blameable(report.rejected, req, heads);
     if (blame !== undefined) {
       this.opts.onPeerRejected?.(
         s.peer,
@@ -480,11 +481,10 @@ export class SyncEngine {
    * head, which the Merkle comparison cannot see when its branch is longer ("5 vs 10"). Its
    * entry at our head's seq is fork evidence: fetch it from that peer like a same-seq fork.
    */
-  private checkLink(peer: string, req: GapRequest, first: Uint8Array | undefined): void {
+  private checkLink(peer: string, req: GapRequest, first: EntryPrefix | null | undefined): void {
     const local = this.tree.get(req.author);
-    if (first === undefined || local === undefined || req.from !== local.seq + 1 || isVoidSeq(local.seq)) return;
-    const head = peek(first);
-    if (head === null || head.prev === local.hash) return;
+    if (!first || local === undefined || req.from !== local.seq + 1 || isVoidSeq(local.seq)) return;
+    if (first.prev === local.hash) return;
     this.gap.learn(peer, [{ author: req.author, mine: local.seq, theirs: local.seq, fork: true }]);
   }
 
@@ -495,11 +495,15 @@ export class SyncEngine {
    * causal rules) may belong to entries other peers sent earlier that were waiting for these,
    * so they count only when they name an entry of the requested range (or no entry at all).
    */
-  private blameable(rejected: readonly unknown[], req: GapRequest, sent: readonly Uint8Array[]): Rejected | undefined {
+  private blameable(
+    rejected: readonly unknown[],
+    req: GapRequest,
+    sent: readonly (EntryPrefix | null)[]
+  ): Rejected | undefined {
     const all = rejected as Rejected[];
     // A ban offence counts only for an entry of this answer: entries waiting in the pending
     // buffer (sent by others, e.g. by gossip) may be judged in the same ingest.
-    const mine = new Set(sent.map((b) => peek(b)).map((h) => (h === null ? '' : `${h.author}:${h.seq}`)));
+    const mine = new Set(sent.map((h) => (h === null ? '' : `${h.author}:${h.seq}`)));
     const inAnswer = (r: Rejected): boolean =>
       r.author === undefined || r.seq === undefined || mine.has(`${r.author}:${r.seq}`);
     return (
