@@ -104,7 +104,8 @@ test('a long catch-up shows a progress bar on / that counts the entries remainin
     timeout: 120_000,
     polling: 100
   });
-  expect(await page.evaluate((p) => window.tabula!.get(`${p}999`), prefix)).toBe(999);
+  // The page's record view follows the status asynchronously: wait for it.
+  await expect.poll(() => page.evaluate((p) => window.tabula!.get(`${p}999`), prefix)).toBe(999);
   const seen = await page.evaluate(
     () =>
       (window as unknown as { seenProgress: { bars: number; maxBar: number; maxMissing: number; texts: string[] } })
