@@ -15,7 +15,9 @@ export default defineConfig({
   testDir: 'test/e2e',
   fullyParallel: false,
   workers: 1,
-  retries: 0,
+  // CI retries a failed spec once: direct WebRTC links on this loopback-only, 2-core machine
+  // sometimes do not form in time (README "Tests"). A retried pass is listed as flaky.
+  retries: process.env.CI ? 1 : 0,
   timeout: 60_000,
   expect: { timeout: 20_000 },
   reporter: process.env.CI ? [['list']] : [['list']],
