@@ -102,6 +102,7 @@ export function createClient(options: ClientOptions = {}): TabulaClient {
     conflicts: call('conflicts'),
     removals: call('removals'),
     feeds: call('feeds'),
+    history: call('history'),
     exportSnapshot: call('exportSnapshot'),
     importSnapshot: call('importSnapshot'),
     network: call('network'),

@@ -20,6 +20,7 @@ export const NODE_METHODS: readonly NodeMethod[] = [
   'conflicts',
   'removals',
   'feeds',
+  'history',
   'exportSnapshot',
   'importSnapshot',
   'network'

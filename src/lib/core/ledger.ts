@@ -920,6 +920,15 @@ export class Ledger {
     }
   }
 
+  /**
+   * The header (lamport, Yjs clock) this light replica kept of `author`'s entry at `seq` when it
+   * pruned it (pruned-headers.ts), or undefined. History fetched back from peers is checked
+   * against it (history/feed-history.ts).
+   */
+  prunedHeader(author: string, seq: number): Promise<EntryHeader | undefined> {
+    return this.prunedHeaders.get(author, seq);
+  }
+
   /** Header of a stored entry, ignoring void marks; undefined if absent. */
   private async storedHeader(author: string, seq: number): Promise<EntryHeader | undefined> {
     const h = await this.store.getEntry(author, seq);

@@ -7,6 +7,10 @@ import type { SyncStatus } from '../core/sync/engine.js';
 import type { PeerSyncStatus } from '../core/sync/session.js';
 import type { BudgetStatus } from '../core/light-budget.js';
 import type { JoinInfo } from './join-driver.js';
+import type { HistoryPage } from '../core/history/feed-history.js';
+
+export type { HistoryPage } from '../core/history/feed-history.js';
+export type { HistoryItem, HistoryWrite } from '../core/history/describe.js';
 
 export type { Conflict, Removal, JsonValue, RecordChange, RecordEntry, LatencySummary, NetworkNode, NetworkView };
 
@@ -200,6 +204,13 @@ export interface NodeApi {
   /** Sequential overwrites and deletes of other authors' records (who removed what, when). */
   removals(): Removal[];
   feeds(): FeedInfo[];
+  /**
+   * A page of `author`'s feed, newest first: up to `limit` entries (default 50, at most 500) below
+   * seq `before` (default: from the head). A light replica fetches entries it pruned back from
+   * peers that hold them and verifies them against what it holds (not stored). Errors:
+   * HistoryUnavailableError (no peer could serve the pruned part), HistoryTooFarError.
+   */
+  history(author: string, o?: { before?: number; limit?: number }): HistoryPage;
   exportSnapshot(kind?: SnapshotKind): SnapshotFile;
   importSnapshot(bytes: Uint8Array): ImportReport;
   /** Nodes seen through telemetry beacons, and sync latency. */

@@ -19,6 +19,7 @@ import type { HashedEntry } from '../core/types.js';
 import type { LedgerStore } from '../core/storage.js';
 import { emptyNetworkView, startTelemetry, type Telemetry } from './telemetry.js';
 import { SyncEngine } from '../core/sync/engine.js';
+import { FeedHistory, ledgerHistorySource } from '../core/history/index.js';
 import { ledgerReplica } from '../core/sync/ledger-replica.js';
 import { SYNC_PROTOCOL_ID } from '../core/sync/constants.js';
 import { shortNetworkId } from '../core/topics.js';
@@ -107,6 +108,12 @@ export async function startNode(
   });
   const lag = new LagMonitor(engine);
   lag.start();
+  // Feed history: what a light replica pruned is fetched back from peers on demand, verified.
+  const history = new FeedHistory({
+    source: ledgerHistorySource(ledger),
+    fetch: (author, from, to, o) => engine.requestRange(author, from, to, o),
+    onInvalid: (peer, err) => engine.reportInvalid(peer, err)
+  });
   // Verified join (default for a light replica with an empty ledger; `?join=0` opts out): sync and
   // gossip ingest wait on join.gate.
   const join = new JoinDriver({
@@ -293,6 +300,7 @@ export async function startNode(
           .map((h) => ({ ...h, forked: forked.has(h.author), local: h.author === ledger.author }))
           .sort((x, y) => Number(y.local) - Number(x.local) || x.author.localeCompare(y.author));
       },
+      history: (author, o) => history.page(author, o),
       exportSnapshot: (kind = 'full') => exportSnapshotFile(ledger, kind),
       importSnapshot: (bytes) => {
         join.giveUp(); // an imported snapshot replaces the join: both need an empty ledger

@@ -63,7 +63,8 @@ export const GAP_MAX_BYTES_PER_PEER = 256 * 1024;
 export const GAP_MAX_REQUESTS_TOTAL = 12;
 /** Gap fill: per-request timeout, ms. */
 export const GAP_REQUEST_TIMEOUT_MS = 5_000;
-/** Gap fill: backoff after a failed request (doubles per failure, full jitter), ms. */
+/** Peers asked in turn for one on-demand range (engine.requestRange) before giving up. */
+export const SYNC_ON_DEMAND_TRIES = 3;
 /** Request timeouts in a row on one claim (author head or fork) before it is refused like an empty answer. */
 export const GAP_CLAIM_TIMEOUTS = 3;
 /** How long a refused claim (empty answer, or GAP_CLAIM_TIMEOUTS timeouts) is not asked again, ms. */
@@ -72,6 +73,7 @@ export const GAP_REFUSED_MS = 60_000;
 export const GAP_RANK_SCAN_PER_PEER = 256;
 /** How long a claim refused after GAP_CLAIM_TIMEOUTS rounds of timeouts is not asked again, ms. */
 export const GAP_TIMEOUT_REFUSED_MS = 10_000;
+/** Gap fill: backoff after a failed request (doubles per failure, full jitter), ms. */
 export const GAP_BACKOFF_BASE_MS = 250;
 export const GAP_BACKOFF_MAX_MS = 30_000;
 /**

@@ -24,13 +24,22 @@ import { PartitionMonitor, type PartitionChange, type PartitionOptions, type Par
 import type { SyncReplica } from './replica.js';
 import type { CompareMsg, EntriesMsg, ErrorMsg, GetMsg, HelloMsg, ReplyMsg, SyncMsg } from './messages.js';
 import { decodeSyncMessage, encodeSyncMessage } from './codec.js';
-import { SyncOversizedError, SyncProtocolError, SyncRangeMismatchError, SyncWrongNetworkError } from './errors.js';
+import {
+  SyncOversizedError,
+  SyncProtocolError,
+  SyncRangeMismatchError,
+  SyncUnavailableError,
+  SyncWrongNetworkError
+} from './errors.js';
 import { answerShape, peek, type EntryPrefix } from './answer-shape.js';
+import { OnDemandRequests } from './on-demand.js';
 import { isVoidSeq } from '../void.js';
 import { isBanOffence } from '../peers/offences.js';
 import {
   GAP_BATCH_BYTES,
+  GAP_REQUEST_TIMEOUT_MS,
   SYNC_EXCHANGE_TIMEOUT_MS,
+  SYNC_ON_DEMAND_TRIES,
   SYNC_MAX_OPEN_EXCHANGES,
   SYNC_MAX_RANGE_ENTRIES,
   SYNC_MAX_SERVING,
@@ -105,6 +114,7 @@ export class SyncEngine {
   private readonly gap: GapFill;
   private readonly partition: PartitionMonitor;
   private readonly sessions = new Map<string, PeerSession>();
+  private readonly onDemand = new OnDemandRequests();
   private readonly unsubscribe: () => void;
   private lastEqualRootAt: number | null = null;
   private rejectedPeers = 0;
@@ -136,6 +146,7 @@ export class SyncEngine {
 
   removePeer(peer: string): void {
     this.sessions.delete(peer);
+    this.onDemand.dropPeer(peer);
     this.gap.removePeer(peer);
     this.partitionChanged(this.partition.disconnected(peer));
   }
@@ -174,6 +185,7 @@ export class SyncEngine {
       if (!s.hello && !s.rejected && now - s.helloSentAt > this.exchangeTimeout()) this.sayHello(s);
     }
     this.partitionChanged(this.partition.evaluate());
+    for (const peer of this.onDemand.expire(now)) this.opts.onPeerOutcome?.(peer, 'timeout');
     for (const r of this.gap.tick()) this.opts.onPeerOutcome?.(r.peer, 'timeout');
     this.pump();
   }
@@ -229,8 +241,70 @@ export class SyncEngine {
     return true;
   }
 
+  /**
+   * Fetches `author`'s entries from `from` (up to `to`) from a connected peer, for the caller
+   * rather than the ledger (history a light replica pruned). Asks peers whose hello covers
+   * `from`, full replicas first, then by score, skipping `exclude` (and any but `only` when
+   * given); a peer that times out, refuses
+   * or answers with nothing is skipped for the next one (SYNC_ON_DEMAND_TRIES at most). Returns
+   * the first non-empty answer that is a prefix of the range (entries from `from` on, at most
+   * GAP_BATCH_BYTES unless one entry is larger). The entries are NOT verified: the caller checks
+   * them (history/verify-chain.ts) and reports a bad peer with reportInvalid().
+   * Throws SyncUnavailableError when no peer served it.
+   */
+  async requestRange(
+    author: string,
+    from: number,
+    to: number,
+    o: { exclude?: ReadonlySet<string>; only?: string } = {}
+  ): Promise<{ peer: string; entries: Uint8Array[] }> {
+    if (!(Number.isSafeInteger(from) && from >= 1 && Number.isSafeInteger(to) && to >= from))
+      throw new RangeError(`invalid range ${from}..${to}`);
+    let lastError: Error | undefined;
+    const holders = this.rangeHolders(author, from, o.exclude).filter((s) => o.only === undefined || s.peer === o.only);
+    for (const s of holders.slice(0, SYNC_ON_DEMAND_TRIES)) {
+      const deadline = this.opts.now() + (this.opts.gap?.timeoutMs ?? GAP_REQUEST_TIMEOUT_MS);
+      const req = { author, from, to, maxBytes: this.opts.gap?.batchBytes ?? GAP_BATCH_BYTES };
+      const { msg, done } = this.onDemand.open(s.peer, req, deadline);
+      this.send(s, msg);
+      try {
+        const entries = await done;
+        const heads = entries.map(peek);
+        if (entries.length > 0 && answerShape(heads, author, from, to) === 'chain' && heads[0] !== null) {
+          this.opts.onPeerOutcome?.(s.peer, 'useful');
+          return { peer: s.peer, entries };
+        }
+        if (entries.length > 0) this.opts.onPeerRejected?.(s.peer, new SyncRangeMismatchError());
+        else this.opts.onPeerOutcome?.(s.peer, 'empty');
+        lastError = new SyncUnavailableError(`peer ${s.peer} had nothing of the range`);
+      } catch (e) {
+        lastError = e as Error;
+      }
+    }
+    throw lastError ?? new SyncUnavailableError(`no connected peer holds ${author.slice(0, 8)}… from seq ${from}`);
+  }
+
+  /** requestRange requests awaiting an answer. */
+  get onDemandInFlight(): number {
+    return this.onDemand.size;
+  }
+
+  /** A peer's answer to requestRange failed the caller's checks (onPeerRejected: scored or banned). */
+  reportInvalid(peer: string, error: LedgerError): void {
+    if (this.sessions.has(peer)) this.opts.onPeerRejected?.(peer, error);
+  }
+
+  /** Ready peers whose coverage includes `from` of `author`: full replicas first, then by score. */
+  private rangeHolders(author: string, from: number, exclude?: ReadonlySet<string>): PeerSession[] {
+    const score = (p: string): number => this.opts.peerScore?.(p) ?? 0;
+    return [...this.sessions.values()]
+      .filter((s) => s.hello && !s.rejected && !exclude?.has(s.peer) && s.holdsFrom(author) <= from)
+      .sort((a, b) => Number(b.hello!.role === 'full') - Number(a.hello!.role === 'full') || score(b.peer) - score(a.peer));
+  }
+
   close(): void {
     this.closed = true;
+    this.onDemand.close();
     this.unsubscribe();
     this.sessions.clear();
   }
@@ -385,6 +459,10 @@ export class SyncEngine {
       this.gap.removePeer(s.peer);
       this.partitionChanged(this.partition.forget(s.peer));
     }
+    if (m.rid && this.onDemand.owns(m.rid)) {
+      this.onDemand.refuse(m.rid, s.peer, m.code);
+      return;
+    }
     if (m.rid && this.gap.pending(m.rid, s.peer)) {
       this.gap.fail(m.rid);
       this.opts.onPeerOutcome?.(s.peer, 'empty');
@@ -427,6 +505,10 @@ export class SyncEngine {
   }
 
   private async onEntries(s: PeerSession, m: EntriesMsg): Promise<void> {
+    if (this.onDemand.owns(m.rid)) {
+      if (!this.onDemand.answer(m.rid, s.peer, m.entries)) this.opts.onPeerOutcome?.(s.peer, 'late');
+      return;
+    }
     const req: GapRequest | undefined = this.gap.pending(m.rid, s.peer);
     if (!req) {
       // Late (timed out) or unsolicited: not ingested.

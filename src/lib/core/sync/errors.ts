@@ -47,3 +47,10 @@ export class SyncTimeoutError extends LedgerError {
     super('SyncTimeoutError', 'sync-timeout', message);
   }
 }
+
+/** No connected peer could serve an on-demand range (none holds it, or each refused or timed out). */
+export class SyncUnavailableError extends LedgerError {
+  constructor(message = 'no peer can serve this range') {
+    super('SyncUnavailableError', 'sync-unavailable', message);
+  }
+}
