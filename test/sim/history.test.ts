@@ -81,15 +81,23 @@ describe('sync simulation: history on demand', () => {
       const t0 = c.net.time;
       const items = await readAll(c, light, history(light), f.tl.ledger.author);
       const took = Math.round(c.net.time - t0);
-      expect(items.map((i) => i.hash), `SEED=${seed}`).toEqual([...f.tl.log].reverse().map((h) => toHex(h.hash)));
+      expect(
+        items.map((i) => i.hash),
+        `SEED=${seed}`
+      ).toEqual([...f.tl.log].reverse().map((h) => toHex(h.hash)));
       expect(items.filter((i) => !i.held).length, `SEED=${seed}`).toBe(pruned);
       expect(items.at(-1)!.writes, `SEED=${seed}`).toEqual([{ key: 'k0', deleted: false, value: { i: 0 } }]);
       expect(await light.tl.store.count(), `SEED=${seed}`).toBe(stored);
       const banned = light.rejections.filter((r) => r.peer === 'b').map((r) => r.code);
-      console.log(`SEED=${seed} history: ${items.length} entries (${pruned} fetched back) in ${took} ms virtual; forger: ${banned.join(', ') || 'not reported'}`);
+      console.log(
+        `SEED=${seed} history: ${items.length} entries (${pruned} fetched back) in ${took} ms virtual; forger: ${banned.join(', ') || 'not reported'}`
+      );
       expect(banned.length, `SEED=${seed}`).toBeGreaterThan(0);
       expect(banned.every(isBanOffence), `SEED=${seed}`).toBe(true);
-      expect(light.book!.bans().map((b) => b.peer), `SEED=${seed}`).toEqual(['b']);
+      expect(
+        light.book!.bans().map((b) => b.peer),
+        `SEED=${seed}`
+      ).toEqual(['b']);
     }
   }, 300_000);
 });

@@ -5,7 +5,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { encodeEntry } from '../../src/lib/core/entry.js';
 import { networkId } from '../../src/lib/core/genesis.js';
-import { FeedHistory, HistoryUnavailableError, ledgerHistorySource, type RangeFetch } from '../../src/lib/core/history/index.js';
+import {
+  FeedHistory,
+  HistoryUnavailableError,
+  ledgerHistorySource,
+  type RangeFetch
+} from '../../src/lib/core/history/index.js';
 import { ledgerReplica } from '../../src/lib/core/sync/ledger-replica.js';
 import { isBanOffence } from '../../src/lib/core/peers/offences.js';
 import type { LedgerError } from '../../src/lib/core/errors.js';
@@ -36,7 +41,10 @@ beforeAll(async () => {
 /** A peer serving `ledger`'s entries as sync serves them. */
 function peer(id: string, t: TestLedger, tamper?: (entries: Uint8Array[]) => Uint8Array[]) {
   const r = ledgerReplica(t.ledger);
-  return { id, get: async (a: string, from: number, to: number) => (tamper ?? ((x) => x))(await r.getRange(a, from, to, 16 * 1024)) };
+  return {
+    id,
+    get: async (a: string, from: number, to: number) => (tamper ?? ((x) => x))(await r.getRange(a, from, to, 16 * 1024))
+  };
 }
 
 function fetcher(peers: ReturnType<typeof peer>[], log: string[] = []): RangeFetch {
@@ -52,7 +60,11 @@ function fetcher(peers: ReturnType<typeof peer>[], log: string[] = []): RangeFet
 }
 
 function history(fetch: RangeFetch, invalid: [string, LedgerError][] = []) {
-  return new FeedHistory({ source: ledgerHistorySource(light.ledger), fetch, onInvalid: (p, e) => invalid.push([p, e]) });
+  return new FeedHistory({
+    source: ledgerHistorySource(light.ledger),
+    fetch,
+    onInvalid: (p, e) => invalid.push([p, e])
+  });
 }
 
 async function readAll(h: FeedHistory, limit: number) {
@@ -113,7 +125,11 @@ describe('feed history on a light replica', () => {
   it('a peer serving another branch (validly signed by the author) is skipped, not banned', async () => {
     // The same key signs a different feed: its entries verify alone but do not link to ours.
     const fork = await makeChain(full.keys, 120, networkId(genesis), undefined, 'other');
-    const brancher = { id: 'branch', get: async (_a: string, from: number, to: number) => fork.slice(from - 1, Math.min(to, fork.length)).map((h) => encodeEntry(h.entry)) };
+    const brancher = {
+      id: 'branch',
+      get: async (_a: string, from: number, to: number) =>
+        fork.slice(from - 1, Math.min(to, fork.length)).map((h) => encodeEntry(h.entry))
+    };
     const invalid: [string, LedgerError][] = [];
     const { items } = await readAll(history(fetcher([brancher, peer('f', full)]), invalid), 50);
     expect(items.map((i) => i.hash)).toEqual([...full.log].reverse().map((h) => toHex(h.hash)));
@@ -129,7 +145,11 @@ describe('feed history on a light replica', () => {
 
   it('a page far below everything held or cached is refused (page down instead)', async () => {
     const log: string[] = [];
-    const h = new FeedHistory({ source: ledgerHistorySource(light.ledger), fetch: fetcher([peer('f', full)], log), maxWalk: 100 });
+    const h = new FeedHistory({
+      source: ledgerHistorySource(light.ledger),
+      fetch: fetcher([peer('f', full)], log),
+      maxWalk: 100
+    });
     await expect(h.page(author, { before: 5, limit: 2 })).rejects.toMatchObject({ name: 'HistoryTooFarError' });
     expect(log).toEqual([]);
     // Paging down gets there.

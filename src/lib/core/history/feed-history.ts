@@ -12,7 +12,13 @@ import { isVoidSeq } from '../void.js';
 import { assertAuthorHex } from '../state/client-id.js';
 import { linkUp, openStretch } from './verify-chain.js';
 import type { HistoryItem } from './describe.js';
-import { HISTORY_CACHE_BYTES, HISTORY_DEFAULT_PAGE, HISTORY_MAX_PAGE, HISTORY_MAX_WALK, HISTORY_RUN_TRIES } from './constants.js';
+import {
+  HISTORY_CACHE_BYTES,
+  HISTORY_DEFAULT_PAGE,
+  HISTORY_MAX_PAGE,
+  HISTORY_MAX_WALK,
+  HISTORY_RUN_TRIES
+} from './constants.js';
 import { HistoryTooFarError, HistoryUnavailableError } from './errors.js';
 
 /** What the history reads of the node (a Ledger and its store fit, see ledgerHistorySource). */
@@ -88,8 +94,12 @@ export class FeedHistory {
    */
   async page(author: string, o: { before?: number; limit?: number } = {}): Promise<HistoryPage> {
     assertAuthorHex(author);
-    for (const [name, v] of [['before', o.before], ['limit', o.limit]] as const) {
-      if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1)) throw new RangeError(`${name} must be a positive integer`);
+    for (const [name, v] of [
+      ['before', o.before],
+      ['limit', o.limit]
+    ] as const) {
+      if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1))
+        throw new RangeError(`${name} must be a positive integer`);
     }
     const head = this.o.source.head(author);
     const empty: HistoryPage = { author, items: [], fetched: 0, peers: [] };
@@ -123,7 +133,11 @@ export class FeedHistory {
   }
 
   /** Entries held or cached of `author` in from..to. */
-  private async known(author: string, from: number, to: number): Promise<Map<number, { h: HashedEntry; held: boolean }>> {
+  private async known(
+    author: string,
+    from: number,
+    to: number
+  ): Promise<Map<number, { h: HashedEntry; held: boolean }>> {
     const out = new Map<number, { h: HashedEntry; held: boolean }>();
     for (const h of await this.o.source.stored(author, from, to)) out.set(h.entry.seq, { h, held: true });
     for (let seq = from; seq <= to; seq++) {
@@ -174,7 +188,7 @@ export class FeedHistory {
    */
   private async fetchRun(author: string, from: number, above: Anchor, served: Set<string>): Promise<HashedEntry[]> {
     const exclude = new Set<string>();
-    for (let failures = 0; ; ) {
+    for (let failures = 0; ;) {
       const run: HashedEntry[] = [];
       let peer: string | undefined;
       let verifying = false;
@@ -207,12 +221,7 @@ export class FeedHistory {
   }
 
   /** openStretch, reporting a peer whose answer is a ban offence. */
-  private async check(
-    peer: string,
-    entries: Uint8Array[],
-    author: string,
-    from: number
-  ): Promise<HashedEntry[]> {
+  private async check(peer: string, entries: Uint8Array[], author: string, from: number): Promise<HashedEntry[]> {
     const { networkId, genesis } = this.o.source;
     try {
       return await openStretch(entries, {

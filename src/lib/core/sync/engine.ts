@@ -299,7 +299,9 @@ export class SyncEngine {
     const score = (p: string): number => this.opts.peerScore?.(p) ?? 0;
     return [...this.sessions.values()]
       .filter((s) => s.hello && !s.rejected && !exclude?.has(s.peer) && s.holdsFrom(author) <= from)
-      .sort((a, b) => Number(b.hello!.role === 'full') - Number(a.hello!.role === 'full') || score(b.peer) - score(a.peer));
+      .sort(
+        (a, b) => Number(b.hello!.role === 'full') - Number(a.hello!.role === 'full') || score(b.peer) - score(a.peer)
+      );
   }
 
   close(): void {

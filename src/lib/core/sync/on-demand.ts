@@ -21,11 +21,7 @@ export class OnDemandRequests {
   private readonly inflight = new Map<number, Pending>();
 
   /** Opens a request to `peer`; `done` settles with the answer's entries (raw, unverified). */
-  open(
-    peer: string,
-    req: Omit<GetMsg, 't' | 'rid'>,
-    deadline: number
-  ): { msg: GetMsg; done: Promise<Uint8Array[]> } {
+  open(peer: string, req: Omit<GetMsg, 't' | 'rid'>, deadline: number): { msg: GetMsg; done: Promise<Uint8Array[]> } {
     const rid = this.nextRid++;
     const done = new Promise<Uint8Array[]>((resolve, reject) => {
       this.inflight.set(rid, { peer, deadline, resolve, reject });
