@@ -877,7 +877,9 @@ export class Ledger {
     if (this.view.state.hasPending()) return;
     const at = Math.floor(this.now());
     const heads = await this.appliedHeads();
-    const c = { state: this.view.state.encodeState(), heads, at, digest: this.view.state.digest() };
+    // The canonical state (digest.ts): reopening checks its digest with one encode (loadedCanonical).
+    const { canonical, digest } = this.view.state.canonical();
+    const c = { state: canonical, heads, at, digest };
     await this.store.saveCompaction({ ...c, mac: sealCompaction(c, this.keys.seed) });
     this.lastCompactionAt = at;
     this.sinceCompaction = 0;

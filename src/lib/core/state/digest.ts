@@ -9,8 +9,10 @@
 import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
 import { sha256 } from '../hash.js';
-import { concatBytes, toHex } from '../bytes.js';
+import { bytesEqual, concatBytes, toHex } from '../bytes.js';
 import { STATE_DIGEST_TAG } from '../constants.js';
+
+// (stateDigest and loadedCanonical below give equal digests for equal integrated states.)
 
 const TAG = new TextEncoder().encode(STATE_DIGEST_TAG);
 
@@ -60,6 +62,18 @@ export function canonicalState(doc: Y.Doc): Uint8Array {
 /** Lowercase hex SHA-256 of the canonical state. */
 export function stateDigest(doc: Y.Doc): string {
   return canonicalDigest(canonicalState(doc));
+}
+
+/**
+ * The canonical state and digest of `doc`, a FRESH document into which exactly `bytes` was
+ * loaded. When `bytes` is already canonical (what compactions and join snapshots carry), the
+ * canonical state is `bytes` itself: encodeIntegrated(doc) equals it, checked with one encode
+ * instead of rebuilding the state in another document. (Rebuilding would load the same bytes
+ * into a fresh document again, so the result is the same.) Otherwise the full path.
+ */
+export function loadedCanonical(doc: Y.Doc, bytes: Uint8Array): { canonical: Uint8Array; digest: string } {
+  const canonical = bytesEqual(encodeIntegrated(doc), bytes) ? bytes : canonicalState(doc);
+  return { canonical, digest: canonicalDigest(canonical) };
 }
 
 /** stateDigest from canonical bytes already computed (canonicalState's output). */

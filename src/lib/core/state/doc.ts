@@ -9,7 +9,7 @@ import { ClientIdCollisionError, MalformedPayloadError, StateUsageError } from '
 import { MAX_ENTRY_CLOCK, MAX_PAYLOAD_BYTES, MAX_STATE_BYTES } from '../constants.js';
 import { voidPlaceholder } from '../void.js';
 import { assertAuthorHex, clientIdOf } from './client-id.js';
-import { stateDigest } from './digest.js';
+import { canonicalDigest, canonicalState, loadedCanonical } from './digest.js';
 import { assertStructsOf, parsePayload } from '../payload.js';
 import type { ParsedStruct, ParsedUpdate, YId } from '../yjs-update.js';
 
@@ -79,7 +79,9 @@ export class LedgerState {
   private batching = false;
   private maxLamport = 0;
   private version = 0;
-  private digestCache: { version: number; digest: string } | null = null;
+  private digestCache: { version: number; digest: string; canonical: Uint8Array } | null = null;
+  /** The bytes a fresh state was loaded from (loadState), while nothing else has changed it. */
+  private loadedFrom: { version: number; bytes: Uint8Array } | null = null;
 
   constructor(options: LedgerStateOptions = {}) {
     this.doc = new Y.Doc({ gc: false });
@@ -388,13 +390,20 @@ export class LedgerState {
   /** Merges a state produced by encodeState (idempotent). Authorship cannot be checked here. */
   loadState(bytes: Uint8Array): void {
     checkBytes(bytes, MAX_STATE_BYTES);
-    try {
-      Y.decodeUpdate(bytes);
-    } catch (e) {
-      throw new MalformedPayloadError(`state does not decode: ${(e as Error)?.message ?? e}`);
+    const fresh = this.doc.store.clients.size === 0 && !this.hasPending();
+    // Into a non-empty state, bytes that do not decode must change nothing: decode them first.
+    // A fresh state is only ever loaded once and thrown away when this throws (replay, join
+    // verification), so the bytes are decoded once, by the integration itself.
+    if (!fresh) {
+      try {
+        Y.decodeUpdate(bytes);
+      } catch (e) {
+        throw new MalformedPayloadError(`state does not decode: ${(e as Error)?.message ?? e}`);
+      }
     }
     this.assertIdle();
     this.integrate(bytes, ORIGIN_SNAPSHOT);
+    this.loadedFrom = fresh ? { version: this.version, bytes } : null;
   }
 
   stateVector(): Uint8Array {
@@ -410,10 +419,20 @@ export class LedgerState {
    * same structs and deletions, whatever the delivery order (see digest.ts).
    */
   digest(): string {
+    return this.canonical().digest;
+  }
+
+  /**
+   * The canonical integrated state (digest.ts) and its digest, cached until the state changes.
+   * Right after a fresh loadState of canonical bytes, those bytes themselves (one encode to check).
+   */
+  canonical(): { canonical: Uint8Array; digest: string } {
     if (this.digestCache?.version !== this.version) {
-      this.digestCache = { version: this.version, digest: stateDigest(this.doc) };
+      const loaded = this.loadedFrom?.version === this.version ? this.loadedFrom.bytes : null;
+      const c = loaded !== null ? loadedCanonical(this.doc, loaded) : fullCanonical(this.doc);
+      this.digestCache = { version: this.version, ...c };
     }
-    return this.digestCache.digest;
+    return { canonical: this.digestCache.canonical, digest: this.digestCache.digest };
   }
 
   /** The digest as last computed by digest() (computing it if it never was): may be stale. */
@@ -460,4 +479,9 @@ export function updateTouchesClient(bytes: Uint8Array, client: number): boolean 
     throw new MalformedPayloadError(`update does not decode: ${(e as Error)?.message ?? e}`);
   }
   return decoded.structs.some((s) => s.id.client === client) || decoded.ds.clients.has(client);
+}
+
+function fullCanonical(doc: Y.Doc): { canonical: Uint8Array; digest: string } {
+  const canonical = canonicalState(doc);
+  return { canonical, digest: canonicalDigest(canonical) };
 }
