@@ -46,7 +46,15 @@ import {
   type LightStateInput
 } from './ledger-replay.js';
 import type { HeadHeader } from './snapshot/format.js';
-import { atomicFailure, checkBatch, commitPlan, emptyReport, planFeeds, signLocal } from './ledger-ingest.js';
+import {
+  atomicFailure,
+  checkBatch,
+  checkEvidence,
+  commitPlan,
+  emptyReport,
+  planFeeds,
+  signLocal
+} from './ledger-ingest.js';
 import {
   checkCausal,
   GENESIS_HEADER,
@@ -354,17 +362,29 @@ export class Ledger {
 
   // ---- replication ----
 
-  /** Verifies, stores and applies replicated entries. Storage failures throw; bad entries are reported. */
-  async ingest(batch: readonly IncomingEntry[], opts: { atomic?: boolean } = {}): Promise<IngestReport> {
+  /**
+   * Verifies, stores and applies replicated entries. Storage failures throw; bad entries are reported.
+   * `atomic`: all or nothing (CausalityError, nothing stored, when any entry is refused, left
+   * pending or dropped, or forks a feed). `evidence` (with `atomic`; a snapshot's void feeds,
+   * PROTOCOL.md §9.4): fork or collision records this node verifies and records before the batch,
+   * voiding those feeds as if it had found them; evidence that does not hold refuses the whole call.
+   */
+  async ingest(
+    batch: readonly IncomingEntry[],
+    opts: { atomic?: boolean; evidence?: readonly ForkEvidence[] } = {}
+  ): Promise<IngestReport> {
     // Signatures are checked concurrently (in bounded chunks) and outside the queue: local writes
     // need not wait. (A snapshot import verified them already; they are checked again here.)
     const { verified, report } = await checkBatch(batch, this.networkId, this.genesis);
     if (opts.atomic === true && report.rejected.length > 0) throw atomicFailure(report);
-    if (verified.length === 0) return report;
+    if (opts.evidence !== undefined && opts.atomic !== true) throw new TypeError('evidence needs an atomic ingest');
+    const evidence =
+      opts.evidence === undefined ? undefined : await checkEvidence(opts.evidence, this.networkId, this.genesis);
+    if (verified.length === 0 && (evidence?.length ?? 0) === 0) return report;
     return this.serial(async () => {
       // A void rebuild that failed is tried again first.
       if (this.broken !== null && this.staleVoids.size > 0) await this.rebuildStaleVoids();
-      return this.ingestVerified(verified, report, opts.atomic === true);
+      return this.ingestVerified(verified, report, opts.atomic === true, 0, evidence);
     });
   }
 
@@ -656,20 +676,22 @@ export class Ledger {
     verified: HashedEntry[],
     report: IngestReport,
     atomic: boolean,
-    depth = 0
+    depth = 0,
+    evidence?: readonly ForkEvidence[]
   ): Promise<IngestReport> {
     if (this.broken !== null) throw this.broken;
     const progress = { stored: false };
     const voidsBefore = this.feeds.voids();
     // What the state held of each author of the batch: a new void needs a rebuild only if it did.
     const appliedBefore = new Map<string, number>();
-    for (const h of verified) {
+    const touched = [...verified, ...(evidence ?? []).flatMap((ev) => [ev.a, ev.b])];
+    for (const h of touched) {
       const a = toHex(h.entry.author);
       if (!appliedBefore.has(a)) appliedBefore.set(a, this.feeds.appliedHead(a)?.seq ?? 0);
     }
     let done;
     try {
-      const plan = await planFeeds(this.feeds, this.store, verified, report, this.refusedVariants);
+      const plan = await planFeeds(this.feeds, this.store, verified, report, this.refusedVariants, evidence);
       const lookup = (a: string, seq: number) => this.header(a, seq);
       const max = this.genesis.maxEntryBytes;
       done = await commitPlan(this.store, this.view.state, plan, report, this.now, lookup, max, progress, atomic);

@@ -23,6 +23,18 @@ export function isVoidSeq(seq: number): boolean {
   return seq > MAX_ENTRY_SEQ;
 }
 
+/** The fork seq `s` of a void head's seq (the inverse of voidHead's seq). */
+export function forkSeqOf(voidSeq: number): number {
+  return VOID_HEAD_BASE - voidSeq;
+}
+
+/** True when `head` is exactly the void head of its author at fork seq forkSeqOf(head.seq). */
+export function isVoidHead(head: FeedHead): boolean {
+  return (
+    isVoidSeq(head.seq) && forkSeqOf(head.seq) >= 1 && voidHead(head.author, forkSeqOf(head.seq)).hash === head.hash
+  );
+}
+
 /** The head every node reports for `author`'s feed once it is void from seq `s` (s >= 1). */
 export function voidHead(author: string, s: number): FeedHead {
   const buf = new Uint8Array(TAG.length + 32 + 8);

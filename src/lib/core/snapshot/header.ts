@@ -7,6 +7,7 @@ import { sha256 } from '../hash.js';
 import { decodeGenesis, encodeGenesis } from '../genesis.js';
 import { checkHeads, headsRoot, sortHeads } from '../heads-digest.js';
 import { SNAPSHOT_FORMAT, SNAPSHOT_VERSION } from '../constants.js';
+import { isVoidHead, isVoidSeq } from '../void.js';
 import { fromBase64, toBase64 } from './base64.js';
 import { SNAPSHOT_KINDS, type AfterHead, type HeadHeader, type SnapshotHeader, type SnapshotKind } from './format.js';
 
@@ -113,6 +114,9 @@ export function checkHeader(o: Record<string, unknown>, ourNetworkId: string): S
     bad((e as Error).message, e);
   }
   if (!strictlySortedByAuthor(heads)) bad('heads must be sorted by author');
+  // A head above every real seq is a void head (void.ts): its hash is fixed by its author and seq.
+  for (const h of heads)
+    if (isVoidSeq(h.seq) && !isVoidHead(h)) bad(`head of ${h.author.slice(0, 16)}… is not a void head`);
   if (o.headsRoot !== headsRoot(heads)) bad('headsRoot does not match heads');
 
   if (
