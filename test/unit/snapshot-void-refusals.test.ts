@@ -245,3 +245,62 @@ describe('Ledger.ingest with declared evidence', () => {
     await b.ledger.close();
   });
 });
+
+describe('light snapshot of void feeds (PROTOCOL.md §9.2: the light header of a void head)', () => {
+  async function lightFile(): Promise<Uint8Array> {
+    const x = await openLedger(memoryLocation(), 178, { compactEvery: 0 });
+    await x.ledger.ingest([...forked, ...colliding, ...honest]);
+    const bytes = await collectBytes(exportLedgerSnapshot(x.ledger, 'light'));
+    await x.ledger.close();
+    return bytes;
+  }
+
+  it("carries a void head's canonical header: F's last canonical entry, 0 and 0 for a void from seq 1", async () => {
+    const hs = (lines(await lightFile())[0].headers as { author: string; lamport: number; clock: number }[]).map(
+      (x) => [x.author, x.lamport, x.clock]
+    );
+    expect(hs).toContainEqual([F, forked[0].entry.lamport, forked[0].entry.clock]);
+    expect(hs).toContainEqual([A, 0, 0]);
+  });
+
+  it('the importer keeps the void heads through a compaction and a reopen, and takes nothing past a fork', async () => {
+    const light = await lightFile();
+    const loc = memoryLocation();
+    const b = await openLedger(loc, 179, { compactEvery: 0 });
+    await importLedgerSnapshot(b.ledger, light);
+    const view = ledgerView(b.ledger);
+    expect(view.heads.find((h) => h.author === F)).toEqual(voidHead(F, 2));
+    expect(b.ledger.stats().entries).toBe(1 + honest.length); // F#1 and H's, not the void parts
+    await b.ledger.put('mine', 'x');
+    await b.ledger.compact();
+    await b.ledger.close();
+    const again = await openLedger(loc, 179, { compactEvery: 0 });
+    const after = ledgerView(again.ledger);
+    expect(after.heads.filter((h) => h.author !== toHex(again.keys.publicKey))).toEqual(view.heads);
+    const r = await again.ledger.ingest([forked[1], forked[2], forked[3]]);
+    expect(r.added).toBe(0);
+    expect(ledgerView(again.ledger)).toEqual(after);
+    await again.ledger.close();
+  });
+
+  for (const [what, change] of [
+    ['a lamport below its canonical part', (x: Line) => (x.author === F ? { ...x, lamport: 0 } : x)],
+    ['a non-zero header for a void from seq 1', (x: Line) => (x.author === A ? { ...x, clock: 5 } : x)],
+    ['a clock beyond the clock space', (x: Line) => (x.author === F ? { ...x, clock: 2 ** 52 } : x)]
+  ] as const) {
+    it(`refuses a light header with ${what}`, async () => {
+      const ls = lines(await lightFile());
+      ls[0] = { ...ls[0], headers: (ls[0].headers as Line[]).map(change) };
+      expect(await refused(frame(ls))).toMatch(/^MalformedSnapshotError: .*does not match its head/);
+    });
+  }
+
+  it('a void head written into the heads table of a store is CorruptStoreError on open', async () => {
+    const loc = memoryLocation();
+    const b = await openLedger(loc, 180, { compactEvery: 0 });
+    await b.ledger.ingest(honest);
+    await b.ledger.close();
+    loc.disk.heads.set(H, voidHead(H, 1));
+    await expect(openLedger(loc, 180, { compactEvery: 0 })).rejects.toMatchObject({ name: 'CorruptStoreError' });
+  });
+});

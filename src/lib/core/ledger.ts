@@ -70,7 +70,7 @@ import { clientIdOf } from './state/client-id.js';
 import { MAX_ENTRY_DEPS } from './constants.js';
 import type { IncomingEntry, IngestReport } from './ledger-ingest.js';
 import { Listeners, StateView } from './ledger-view.js';
-import { isVoidSeq } from './void.js';
+import { forkSeqOf, isVoidSeq, voidHead } from './void.js';
 import { isCollision } from './collision.js';
 import { RefusedVariants } from './refused-variants.js';
 import { EntryBudget, type BudgetStatus, type ReplicaRole } from './light-budget.js';
@@ -804,13 +804,7 @@ export class Ledger {
     if (forkSeq !== undefined && seq >= forkSeq) {
       // A dependency on a void feed (void.ts): bounded from its last canonical entry, held here
       // once the dependency gate let the entry through.
-      const recent = this.feeds.recentEntry(author, forkSeq - 1); // joined its feed, maybe not stored yet
-      const canonical =
-        forkSeq === 1
-          ? GENESIS_HEADER
-          : recent !== undefined
-            ? { lamport: recent.entry.lamport, clock: recent.entry.clock }
-            : await this.storedHeader(author, forkSeq - 1);
+      const canonical = await this.canonicalHeader(author, forkSeq);
       return canonical === undefined ? undefined : voidedHeader(canonical, forkSeq, seq);
     }
     const recent = this.feeds.recentEntry(author, seq);
@@ -818,13 +812,32 @@ export class Ledger {
     return this.storedHeader(author, seq);
   }
 
-  /** Lamport and Yjs clock of each given head's entry (for light snapshots). */
+  /**
+   * Header of a void feed's last canonical entry (seq forkSeq - 1; GENESIS_HEADER at 1): held
+   * here, stored, or kept with a void head bootstrapped from a light snapshot (its light header,
+   * PROTOCOL.md §9.2). Undefined when none of them is.
+   */
+  private async canonicalHeader(author: string, forkSeq: number): Promise<EntryHeader | undefined> {
+    if (forkSeq === 1) return GENESIS_HEADER;
+    const recent = this.feeds.recentEntry(author, forkSeq - 1); // joined its feed, maybe not stored yet
+    if (recent !== undefined) return { lamport: recent.entry.lamport, clock: recent.entry.clock };
+    return (
+      (await this.storedHeader(author, forkSeq - 1)) ?? (await this.storedHeader(author, voidHead(author, forkSeq).seq))
+    );
+  }
+
+  /**
+   * Lamport and Yjs clock of each given head's entry (for light snapshots). A void head's header
+   * is that of its feed's last canonical entry (PROTOCOL.md §9.2).
+   */
   async headHeaders(heads: readonly FeedHead[]): Promise<HeadHeader[]> {
     const out: HeadHeader[] = [];
     for (const h of heads) {
-      const x = await this.header(h.author, h.seq);
+      const x = isVoidSeq(h.seq)
+        ? await this.canonicalHeader(h.author, forkSeqOf(h.seq))
+        : await this.header(h.author, h.seq);
       if (x === undefined) throw new StateUsageError(`no entry header for head ${h.author.slice(0, 16)}…:${h.seq}`);
-      out.push({ author: h.author, seq: h.seq, ...x });
+      out.push({ author: h.author, seq: h.seq, lamport: x.lamport, clock: x.clock });
     }
     return out;
   }

@@ -28,6 +28,11 @@ export function forkSeqOf(voidSeq: number): number {
   return VOID_HEAD_BASE - voidSeq;
 }
 
+/** Entries a head covers: its seq, or for a void head the canonical part (s - 1). */
+export function coveredEntries(head: FeedHead): number {
+  return isVoidSeq(head.seq) ? forkSeqOf(head.seq) - 1 : head.seq;
+}
+
 /** True when `head` is exactly the void head of its author at fork seq forkSeqOf(head.seq). */
 export function isVoidHead(head: FeedHead): boolean {
   return (

@@ -237,8 +237,15 @@ export async function collectBlob(stream: ReadableStream<Uint8Array>): Promise<B
 async function storedHeaders(source: SnapshotSource, heads: readonly FeedHead[]): Promise<HeadHeader[]> {
   const out: HeadHeader[] = [];
   for (const h of heads) {
-    const [e] = await source.store.getRange(h.author, h.seq, h.seq, 1);
-    if (e === undefined) throw new TypeError(`the store holds no entry for head ${h.author.slice(0, 16)}…:${h.seq}`);
+    // A void head's header is that of its feed's last canonical entry (seq s - 1; 0 and 0 at s = 1).
+    const seq = isVoidSeq(h.seq) ? forkSeqOf(h.seq) - 1 : h.seq;
+    if (seq === 0) {
+      out.push({ author: h.author, seq: h.seq, lamport: 0, clock: 0 });
+      continue;
+    }
+    const [e] = await source.store.getRange(h.author, seq, seq, 1);
+    if (e === undefined || e.entry.seq !== seq)
+      throw new TypeError(`the store holds no entry for head ${h.author.slice(0, 16)}…:${seq}`);
     out.push({ author: h.author, seq: h.seq, lamport: e.entry.lamport, clock: e.entry.clock });
   }
   return out;
