@@ -304,3 +304,28 @@ describe('light snapshot of void feeds (PROTOCOL.md §9.2: the light header of a
     await expect(openLedger(loc, 180, { compactEvery: 0 })).rejects.toMatchObject({ name: 'CorruptStoreError' });
   });
 });
+
+describe('incremental snapshots and void feeds', () => {
+  it('a fork after the earlier snapshot travels as its evidence; an unchanged void head adds nothing', async () => {
+    const x = await openLedger(memoryLocation(), 181, { compactEvery: 0 });
+    await x.ledger.ingest([forked[0], ...honest]);
+    const y = await openLedger(memoryLocation(), 182, { compactEvery: 0 });
+    await importLedgerSnapshot(y.ledger, await collectBytes(exportLedgerSnapshot(x.ledger, 'full')));
+    const before = x.ledger.heads();
+    await x.ledger.ingest(forked.slice(1));
+    const inc = await collectBytes(exportLedgerSnapshot(x.ledger, 'incremental', before));
+    expect(
+      lines(inc)
+        .filter((l) => l.t === 'evidence' || l.t === 'entry')
+        .map((l) => [l.t, l.seq])
+    ).toEqual([['evidence', 2]]);
+    expect(await importLedgerSnapshot(y.ledger, inc)).toMatchObject({ added: 0, rejected: 0 });
+    expect(ledgerView(y.ledger)).toEqual(ledgerView(x.ledger));
+    const again = await collectBytes(exportLedgerSnapshot(x.ledger, 'incremental', x.ledger.heads()));
+    expect(lines(again).filter((l) => l.t === 'evidence' || l.t === 'entry')).toEqual([]);
+    expect(await importLedgerSnapshot(y.ledger, again)).toMatchObject({ added: 0, rejected: 0 });
+    expect(ledgerView(y.ledger)).toEqual(ledgerView(x.ledger));
+    await x.ledger.close();
+    await y.ledger.close();
+  });
+});
