@@ -89,6 +89,12 @@ describe('join snapshot of a node holding void feeds', () => {
     expect((await joined.ledger.ingest(forked.slice(1))).added).toBe(0);
     const mine = await joined.ledger.put('kh1', 'edited after join');
     expect((await ref.ledger.ingest([enc(mine)])).added).toBe(1);
+    // An entry that builds on the void feed's last canonical entry (F#1): its header came with the join.
+    const over = await ref.ledger.put('kf1', 'over F#1');
+    expect(over.entry.deps).toContainEqual({ author: F, seq: 1 });
+    const r = await joined.ledger.ingest([enc(over)]);
+    expect(r.added, JSON.stringify(r)).toBe(1);
+    expect(joined.ledger.get('kf1')).toBe('over F#1');
     await ref.ledger.close();
     await joined.ledger.close();
   });

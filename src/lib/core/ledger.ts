@@ -801,11 +801,13 @@ export class Ledger {
     if (seq === 0) return GENESIS_HEADER;
     // A dependency on a void feed at or above its fork (void.ts).
     const forkSeq = this.feeds.voidFrom(author);
-    if (forkSeq !== undefined && seq >= forkSeq) {
+    if (forkSeq !== undefined && seq >= forkSeq - 1) {
       // A dependency on a void feed (void.ts): bounded from its last canonical entry, held here
-      // once the dependency gate let the entry through.
+      // once the dependency gate let the entry through (that entry itself: its own header, which
+      // a void head bootstrapped from a light snapshot carries).
       const canonical = await this.canonicalHeader(author, forkSeq);
-      return canonical === undefined ? undefined : voidedHeader(canonical, forkSeq, seq);
+      if (seq < forkSeq || canonical === undefined) return canonical;
+      return voidedHeader(canonical, forkSeq, seq);
     }
     const recent = this.feeds.recentEntry(author, seq);
     if (recent !== undefined) return { lamport: recent.entry.lamport, clock: recent.entry.clock };

@@ -11,7 +11,8 @@ import * as Y from 'yjs';
 import type { FeedHead, ForkEvidence, Genesis, HashedEntry } from '../types.js';
 import type { HeadHeader } from '../snapshot/format.js';
 import { decodeEntry, verifyEntry } from '../entry.js';
-import { toHex } from '../bytes.js';
+import { bytesEqual, toHex } from '../bytes.js';
+import { canonicalDigest, canonicalState } from '../state/digest.js';
 import { headsRoot } from '../heads-digest.js';
 import { LedgerState } from '../state/doc.js';
 import { clientIdOf } from '../state/client-id.js';
@@ -129,7 +130,10 @@ function checkState(state: Uint8Array, clocks: ReadonlyMap<number, number>, clai
   try {
     s.loadState(state);
     if (s.hasPending()) throw mismatch('the state has structs whose references are missing');
-    if (s.digest() !== claim.stateDigest) throw mismatch('state digest differs');
+    // The canonical encoding (state/digest.ts), byte for byte: what the digest hashes.
+    const canonical = canonicalState(s.doc);
+    if (canonicalDigest(canonical) !== claim.stateDigest) throw mismatch('state digest differs');
+    if (!bytesEqual(canonical, state)) throw mismatch('the state is not in its canonical encoding');
     for (const client of s.doc.store.clients.keys()) {
       if (!clocks.has(client)) throw mismatch(`the state holds writes of client ${client}, which no head covers`);
     }
