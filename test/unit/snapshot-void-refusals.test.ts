@@ -13,7 +13,8 @@ import { networkId } from '../../src/lib/core/genesis.js';
 import { headsRoot } from '../../src/lib/core/heads-digest.js';
 import { voidHead } from '../../src/lib/core/void.js';
 import { clientIdOf, overrideClientIds } from '../../src/lib/core/state/client-id.js';
-import { collectBytes } from '../../src/lib/core/snapshot/index.js';
+import { collectBytes, importSnapshot } from '../../src/lib/core/snapshot/index.js';
+import { MemoryLedgerStore } from '../../src/lib/core/memory-store.js';
 import { fromBase64, toBase64 } from '../../src/lib/core/snapshot/base64.js';
 import { exportLedgerSnapshot, importLedgerSnapshot } from '../../src/lib/core/ledger-snapshots.js';
 import type { FeedHead, HashedEntry } from '../../src/lib/core/types.js';
@@ -230,6 +231,24 @@ describe('snapshot of void feeds: edited files are refused whole', () => {
       return ls;
     });
     expect(await refused(bytes)).toMatch(/^MalformedSnapshotError: .*beyond the header heads/);
+  });
+});
+
+describe('snapshot of void feeds: bounds and targets', () => {
+  const target = () => ({ genesis, store: new MemoryLedgerStore() });
+  const entryCount = () => lines(file).reduce((n, l) => n + (l.t === 'entry' ? 1 : l.t === 'evidence' ? 2 : 0), 0);
+
+  it('both entries of each evidence line count against the entries bound', async () => {
+    const n = entryCount();
+    await expect(importSnapshot(file, target(), { maxEntries: n - 1 })).rejects.toMatchObject({
+      name: 'SnapshotTooLargeError'
+    });
+    // Within the bound, a bare store cannot record evidence: the file is refused, not half imported.
+    const store = new MemoryLedgerStore();
+    await expect(importSnapshot(file, { genesis, store }, { maxEntries: n })).rejects.toMatchObject({
+      name: 'MalformedSnapshotError'
+    });
+    expect(await store.count()).toBe(0);
   });
 });
 

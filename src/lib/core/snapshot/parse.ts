@@ -126,8 +126,7 @@ export class SnapshotParser {
   private entry(o: Line): void {
     const header = this.header!;
     if (header.kind === 'light') this.bad('a light snapshot has no entry lines');
-    if (this.entries.length >= this.limits.maxEntries)
-      throw new SnapshotTooLargeError('entries', `snapshot has more than ${this.limits.maxEntries} entries`);
+    this.countEntries(1);
     const { author, seq, hash, bytes } = o;
     if (typeof author !== 'string' || !HEX64.test(author)) this.bad('entry author must be 64 lowercase hex');
     if (typeof hash !== 'string' || !HEX64.test(hash)) this.bad('entry hash must be 64 lowercase hex');
@@ -154,9 +153,16 @@ export class SnapshotParser {
     this.entries.push(h);
   }
 
+  /** The entries bound (§9.5) counts entry lines and both entries of each evidence line. */
+  private countEntries(more: number): void {
+    if (this.entries.length + 2 * this.evidence.size + more > this.limits.maxEntries)
+      throw new SnapshotTooLargeError('entries', `snapshot has more than ${this.limits.maxEntries} entries`);
+  }
+
   private evidenceLine(o: Line): void {
     const header = this.header!;
     if (header.kind === 'light') this.bad('a light snapshot has no evidence lines');
+    this.countEntries(2);
     const { author, seq, a, b } = o;
     if (typeof author !== 'string' || !HEX64.test(author)) this.bad('evidence author must be 64 lowercase hex');
     if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1)
