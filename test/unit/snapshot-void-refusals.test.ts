@@ -19,7 +19,7 @@ import { fromBase64, toBase64 } from '../../src/lib/core/snapshot/base64.js';
 import { exportLedgerSnapshot, importLedgerSnapshot } from '../../src/lib/core/ledger-snapshots.js';
 import type { FeedHead, HashedEntry } from '../../src/lib/core/types.js';
 import { keysFromByte, makeChain } from '../helpers/ledger-fixtures.js';
-import { genesis, ledgerView, memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
+import { dexieLocation, genesis, ledgerView, memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
 
 type Line = Record<string, unknown>;
 let restore: () => void = () => undefined;
@@ -282,25 +282,29 @@ describe('light snapshot of void feeds (PROTOCOL.md §9.2: the light header of a
     expect(hs).toContainEqual([A, 0, 0]);
   });
 
-  it('the importer keeps the void heads through a compaction and a reopen, and takes nothing past a fork', async () => {
-    const light = await lightFile();
-    const loc = memoryLocation();
-    const b = await openLedger(loc, 179, { compactEvery: 0 });
-    await importLedgerSnapshot(b.ledger, light);
-    const view = ledgerView(b.ledger);
-    expect(view.heads.find((h) => h.author === F)).toEqual(voidHead(F, 2));
-    expect(b.ledger.stats().entries).toBe(1 + honest.length); // F#1 and H's, not the void parts
-    await b.ledger.put('mine', 'x');
-    await b.ledger.compact();
-    await b.ledger.close();
-    const again = await openLedger(loc, 179, { compactEvery: 0 });
-    const after = ledgerView(again.ledger);
-    expect(after.heads.filter((h) => h.author !== toHex(again.keys.publicKey))).toEqual(view.heads);
-    const r = await again.ledger.ingest([forked[1], forked[2], forked[3]]);
-    expect(r.added).toBe(0);
-    expect(ledgerView(again.ledger)).toEqual(after);
-    await again.ledger.close();
-  });
+  for (const [where, location] of [
+    ['memory', memoryLocation],
+    ['dexie', dexieLocation]
+  ] as const)
+    it(`${where}: the importer keeps the void heads through a compaction and a reopen, and takes nothing past a fork`, async () => {
+      const light = await lightFile();
+      const loc = location();
+      const b = await openLedger(loc, 179, { compactEvery: 0 });
+      await importLedgerSnapshot(b.ledger, light);
+      const view = ledgerView(b.ledger);
+      expect(view.heads.find((h) => h.author === F)).toEqual(voidHead(F, 2));
+      expect(b.ledger.stats().entries).toBe(1 + honest.length); // F#1 and H's, not the void parts
+      await b.ledger.put('mine', 'x');
+      await b.ledger.compact();
+      await b.ledger.close();
+      const again = await openLedger(loc, 179, { compactEvery: 0 });
+      const after = ledgerView(again.ledger);
+      expect(after.heads.filter((h) => h.author !== toHex(again.keys.publicKey))).toEqual(view.heads);
+      const r = await again.ledger.ingest([forked[1], forked[2], forked[3]]);
+      expect(r.added).toBe(0);
+      expect(ledgerView(again.ledger)).toEqual(after);
+      await again.ledger.close();
+    });
 
   for (const [what, change] of [
     ['a lamport below its canonical part', (x: Line) => (x.author === F ? { ...x, lamport: 0 } : x)],
