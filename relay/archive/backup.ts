@@ -21,6 +21,7 @@ import { CorruptStoreError } from '../../src/lib/core/errors.js';
 import { networkId } from '../../src/lib/core/genesis.js';
 import { importLedgerSnapshot, type LedgerImportReport } from '../../src/lib/core/ledger-snapshots.js';
 import { exportSnapshot } from '../../src/lib/core/snapshot/index.js';
+import { coveredEntries, headsWithVoids } from '../../src/lib/core/void.js';
 import type { Genesis } from '../../src/lib/core/types.js';
 import { lockArchive } from './lock.js';
 import { archivePath, openArchiveLedger } from './open-ledger.js';
@@ -77,10 +78,12 @@ export async function exportArchive(dataDir: string, out: string, genesis: Genes
     if (storedNet !== undefined && storedNet !== net) {
       throw new CorruptStoreError(`the archive belongs to network ${String(storedNet).slice(0, 16)}…`);
     }
-    const heads = await store.heads();
-    const stream = exportSnapshot({ genesis, store, exporter: toHex(keys.publicKey), heads }, { kind: 'full' });
-    const bytes = await writeAtomically(stream, out);
-    return { entries: heads.reduce((n, h) => n + h.seq, 0), feeds: heads.length, bytes };
+    // Void feeds (PROTOCOL.md §6.1) are exported as their canonical part and their evidence.
+    const forks = await store.forks();
+    const heads = headsWithVoids(await store.heads(), forks);
+    const source = { genesis, store, exporter: toHex(keys.publicKey), heads, forks: () => forks };
+    const bytes = await writeAtomically(exportSnapshot(source, { kind: 'full' }), out);
+    return { entries: heads.reduce((n, h) => n + coveredEntries(h), 0), feeds: heads.length, bytes };
   } finally {
     await store.close();
   }

@@ -10,8 +10,12 @@
 // and an honest H overwrites T's. The same delivery in two random orders, with fork variants in
 // the mix, must give the same heads, records, digest and conflicts; E and T are void from seq 1.
 //
+// Part 3c: snapshots and joins of such worlds (PROTOCOL.md §9, §13.4): a full and a light snapshot
+// and a join body of a node holding void feeds bring a fresh node to the same heads, records and
+// digest.
+//
 // SEED=<n> replays a run; FUZZ_RUNS=<n> scales it (this property gets 3% of the total, at least
-// 20; the collision one 2%, at least 15).
+// 20; the collision one 2%, at least 15; the snapshot one 1%, at least 10).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createEntry } from '../../src/lib/core/entry.js';
@@ -21,12 +25,18 @@ import { memoryLocation, mulberry, openLedger, shuffle, ledgerView } from '../he
 import { toHex } from '../../src/lib/core/bytes.js';
 import { overrideClientIds } from '../../src/lib/core/state/client-id.js';
 import { buildWorld, type Author, type World } from './world.js';
+import { collectBytes } from '../../src/lib/core/snapshot/index.js';
+import { exportLedgerSnapshot, importLedgerSnapshot } from '../../src/lib/core/ledger-snapshots.js';
+import { installJoinSnapshot, ledgerClaim, ledgerJoinSource } from '../../src/lib/core/join/ledger-source.js';
+import { verifyJoinSnapshot } from '../../src/lib/core/join/verify.js';
+import { genesis } from '../helpers/ledger-nodes.js';
 
 const SEED = process.env.SEED !== undefined ? Number(process.env.SEED) : Date.now() ^ (Math.random() * 2 ** 31);
 const TOTAL = Number(process.env.FUZZ_RUNS ?? 10_000);
 const RUNS = Math.max(20, Math.ceil(TOTAL * 0.03));
 const COLLISION_RUNS = Math.max(15, Math.ceil(TOTAL * 0.02));
-console.log(`forks fuzz SEED=${SEED} runs=${RUNS} collision runs=${COLLISION_RUNS}`);
+const SNAPSHOT_RUNS = Math.max(10, Math.ceil(TOTAL * 0.01));
+console.log(`forks fuzz SEED=${SEED} runs=${RUNS} collision runs=${COLLISION_RUNS} snapshot runs=${SNAPSHOT_RUNS}`);
 
 let w: World;
 /** T (sharing E's clientID) and honest H's entries: T builds on A and B, H overwrites T's record. */
@@ -185,5 +195,75 @@ describe(`fork fuzzer with a clientID collision (SEED=${SEED})`, () => {
       );
     },
     120_000 + COLLISION_RUNS * 500
+  );
+});
+
+/** Heads, records and digest: what a snapshot or a join must carry over. */
+function carried(l: Ledger) {
+  const v = ledgerView(l);
+  return { heads: v.heads, records: v.records, digest: v.digest };
+}
+
+/** A full and a light snapshot, and a join body, of `l` into fresh ledgers: the same heads, records and digest. */
+async function roundTrips(l: Ledger, why: string): Promise<void> {
+  await l.flushVoids();
+  const want = carried(l);
+  for (const kind of ['full', 'light'] as const) {
+    const fresh = await openLedger(memoryLocation(), kind === 'full' ? 240 : 241, { compactEvery: 0 });
+    try {
+      const r = await importLedgerSnapshot(fresh.ledger, await collectBytes(exportLedgerSnapshot(l, kind)));
+      expect(r.rejected, `${why} ${kind}`).toBe(0);
+      expect(carried(fresh.ledger), `${why} ${kind}`).toEqual(want);
+    } finally {
+      await fresh.ledger.close();
+    }
+  }
+  const snap = await ledgerJoinSource(l, { rebuildMs: 0 }).snapshot();
+  expect(snap, `${why}: join served`).toBeDefined();
+  const v = await verifyJoinSnapshot(snap!.body, snap!.claim, { networkId: l.networkId, genesis });
+  const joined = await openLedger(memoryLocation(), 242, { compactEvery: 0 });
+  try {
+    const verdict = {
+      verified: true,
+      by: 'quorum' as const,
+      asked: 3,
+      agreeing: 3,
+      claim: snap!.claim,
+      checkpoint: null
+    };
+    await installJoinSnapshot(joined.ledger, v, verdict);
+    expect(carried(joined.ledger), `${why} join`).toEqual(want);
+    expect(ledgerClaim(joined.ledger), `${why} join claim`).toEqual(snap!.claim);
+  } finally {
+    await joined.ledger.close();
+  }
+}
+
+describe(`fork fuzzer: snapshots and joins of void feeds (SEED=${SEED})`, () => {
+  it(
+    'full and light snapshots and join bodies of a node holding void feeds give a fresh node the same view',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(variantArb, { minLength: 1, maxLength: 3 }),
+          fc.boolean(),
+          fc.integer(),
+          async (plans, collide, s1) => {
+            const twins: HashedEntry[] = [];
+            for (const p of plans) twins.push(...(await variant(w[p.who], p)));
+            const items = [...w.base, ...w.e.entries, ...w.c.entries, ...(collide ? colliding : []), ...twins];
+            const l1 = await openLedger(memoryLocation(), 150 + (keyByte++ % 50), { compactEvery: 0 });
+            try {
+              await deliver(l1.ledger, items, s1);
+              await roundTrips(l1.ledger, `SEED=${SEED} s1=${s1}`);
+            } finally {
+              await l1.ledger.close();
+            }
+          }
+        ),
+        { seed: (SEED + 13) | 0, numRuns: SNAPSHOT_RUNS, endOnFailure: false }
+      );
+    },
+    120_000 + SNAPSHOT_RUNS * 1000
   );
 });

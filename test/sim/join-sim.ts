@@ -7,7 +7,7 @@ import { memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-n
 import { toHex } from '../../src/lib/core/bytes.js';
 import { encodeEntry } from '../../src/lib/core/entry.js';
 import { canonicalState, stateDigest } from '../../src/lib/core/state/digest.js';
-import type { Genesis } from '../../src/lib/core/types.js';
+import type { Genesis, HashedEntry } from '../../src/lib/core/types.js';
 import type { LedgerError } from '../../src/lib/core/errors.js';
 import {
   Joiner,
@@ -65,9 +65,15 @@ export interface JoinWorld {
 }
 
 /** A ledger holding `writers` authors' records (written and exchanged), on `genesis`. */
-async function history(keyByte: number, writers: TestLedger[], genesis: Genesis): Promise<TestLedger> {
+async function history(
+  keyByte: number,
+  writers: TestLedger[],
+  genesis: Genesis,
+  extra: readonly HashedEntry[] = []
+): Promise<TestLedger> {
   const tl = await openLedger(memoryLocation(), keyByte, { genesis });
   for (const w of writers) await tl.ledger.ingest(w.log.map((h) => encodeEntry(h.entry)));
+  if (extra.length > 0) await tl.ledger.ingest(extra.map((h) => encodeEntry(h.entry)));
   return tl;
 }
 
@@ -91,7 +97,7 @@ function forged(honest: ServedSnapshot, key: string, maxEntryBytes: number): Ser
     doc.getMap('records').delete(key);
     const state = canonicalState(doc);
     const claim = { ...honest.claim, stateDigest: stateDigest(doc) };
-    return { claim, feeds: honest.feeds, body: encodeJoinSnapshot({ heads: body.heads, state }) };
+    return { claim, feeds: honest.feeds, body: encodeJoinSnapshot({ ...body, state }) };
   } finally {
     doc.destroy();
   }
@@ -115,6 +121,8 @@ export interface WorldOptions {
   operators: Uint8Array[];
   perWriter?: number;
   chunkBytes?: number;
+  /** More entries every honest replica holds (e.g. a fork or a clientID collision: void feeds). */
+  extra?: readonly HashedEntry[];
   /** Signs checkpoints for peers with `checkpointBy` (key byte → seed). */
   signCheckpoint?: (keyByte: number, claim: JoinClaim) => Promise<Checkpoint>;
 }
@@ -167,7 +175,7 @@ export async function joinWorld(o: WorldOptions): Promise<JoinWorld> {
           ? await openLedger(memoryLocation(), spec.key, { genesis: o.genesis })
           : world.replicas.get(String(spec.key));
       if (!tl) {
-        tl = await history(spec.key, writers, o.genesis);
+        tl = await history(spec.key, writers, o.genesis, o.extra);
         world.replicas.set(String(spec.key), tl);
       }
       const cpKey = spec.checkpointBy;

@@ -12,6 +12,11 @@ import { Checkpointer } from '../../src/lib/core/join/index.js';
 import type { Genesis } from '../../src/lib/core/types.js';
 import type { LinkOptions } from './net.js';
 import { encodeEntry } from '../../src/lib/core/entry.js';
+import { isVoidSeq } from '../../src/lib/core/void.js';
+import { clientIdOf, overrideClientIds } from '../../src/lib/core/state/client-id.js';
+import { memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
+import { makeChain } from '../helpers/ledger-fixtures.js';
+import type { HashedEntry } from '../../src/lib/core/types.js';
 
 const OPERATOR = 77;
 const STRANGER = 78;
@@ -118,6 +123,41 @@ describe('join simulation', () => {
       expect(w.joined.ledger.stats().unverified, `SEED=${seed}`).toBe(false);
       expect(w.rejections, `SEED=${seed}`).toEqual([]);
       expectHonestState(w, seed);
+    }
+  }, 120_000);
+
+  it('replicas holding void feeds (a fork, a clientID collision) serve a join: verified by quorum, the same heads and state', async () => {
+    const genesis = defaultGenesis();
+    const [ka, kb] = await Promise.all([keysFromByte(61), keysFromByte(62)]);
+    const b = toHex(kb.publicKey);
+    const restore = overrideClientIds((author, real) => (author === b ? clientIdOf(toHex(ka.publicKey)) : real));
+    try {
+      const extra: HashedEntry[] = [];
+      const wrote = async (byte: number, n: number): Promise<HashedEntry[]> => {
+        const l = await openLedger(memoryLocation(), byte, { genesis });
+        for (let i = 0; i < n; i++) await l.ledger.put(`v${byte}-${i}`, i);
+        await l.ledger.close();
+        return l.log;
+      };
+      const f = await wrote(60, 3);
+      const [alt] = await makeChain(await keysFromByte(60), 1, networkId(genesis), f[0], 'alt');
+      extra.push(...f, alt, ...(await wrote(61, 2)), ...(await wrote(62, 2)));
+      for (const seed of seeds(2, 9900)) {
+        const w = await joinWorld({ seed, genesis, operators: [], extra });
+        await start(w, [
+          { id: 'h1', key: 1 },
+          { id: 'h2', key: 2 },
+          { id: 'h3', key: 3 }
+        ]);
+        expect(await w.run(settled(w), 60_000), `SEED=${seed}`).toBe(true);
+        log('void feeds', seed, w);
+        expect(w.joiner.status(), `SEED=${seed}`).toMatchObject({ state: 'verified', verified: true, agreeing: 3 });
+        expect(w.rejections, `SEED=${seed}`).toEqual([]);
+        expect(w.joined.ledger.heads().filter((h) => isVoidSeq(h.seq)).length, `SEED=${seed}`).toBe(3);
+        expectHonestState(w, seed);
+      }
+    } finally {
+      restore();
     }
   }, 120_000);
 

@@ -17,8 +17,9 @@ import { exportArchive, importArchive } from '../../relay/archive/backup.js';
 import { runBackupCommand } from '../../relay/archive/cli.js';
 import { lockArchive } from '../../relay/archive/lock.js';
 import { openArchiveLedger } from '../../relay/archive/open-ledger.js';
-import { keysFromByte, yUpdateAt } from '../helpers/ledger-fixtures.js';
-import { genesis, memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
+import { keysFromByte, makeChain, yUpdateAt } from '../helpers/ledger-fixtures.js';
+import { genesis, ledgerView, memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
+import { voidHead } from '../../src/lib/core/void.js';
 import { tempDir } from '../helpers/relay-fixture.js';
 
 /** Two authors' entries, 40 + 10, as a browser would have written them. */
@@ -76,6 +77,24 @@ describe('archive backups', () => {
     // Merging again adds nothing.
     expect(await importArchive(target, file, genesis)).toMatchObject({ added: 0, skipped: 50 });
     expect(await countIn(target)).toBe(50);
+  });
+
+  it('exports a void feed (a fork) as its canonical part and evidence: a fresh node reaches the same view', async () => {
+    const f = await openLedger(memoryLocation(), 3);
+    for (let i = 0; i < 3; i++) await f.ledger.put(`f${i}`, i);
+    const [alt] = await makeChain(f.keys, 1, networkId(genesis), f.log[0], 'alt');
+    const dir = await tempDir('tabula-archive-');
+    const arch = await openArchiveLedger(dir, genesis);
+    await arch.ledger.ingest([...(await history()), ...f.log, alt]);
+    const view = ledgerView(arch.ledger);
+    expect(view.heads).toContainEqual(voidHead(toHex(f.keys.publicKey), 2));
+    await arch.ledger.close();
+    const file = join(dir, 'void.snapshot.gz');
+    expect(await exportArchive(dir, file, genesis)).toMatchObject({ entries: 51, feeds: 3 });
+    const fresh = await openLedger(memoryLocation(), 9);
+    expect(await importLedgerSnapshot(fresh.ledger, await readFile(file))).toMatchObject({ added: 51, rejected: 0 });
+    expect(ledgerView(fresh.ledger)).toEqual(view);
+    await fresh.ledger.close();
   });
 
   it('exports while the archive is in use, but refuses to import into it', async () => {

@@ -11,7 +11,7 @@
 import type { FeedHead, ForkEvidence, HashedEntry } from './types.js';
 import { BrokenChainError } from './errors.js';
 import { bytesEqual, fromHex, toHex } from './bytes.js';
-import { voidHead } from './void.js';
+import { forkSeqOf, isVoidSeq, voidHead } from './void.js';
 import { isCollision } from './collision.js';
 import { clientIdOf } from './state/client-id.js';
 import {
@@ -142,6 +142,12 @@ export class FeedSet {
       const f = set.feed(h.author);
       f.seq = h.seq;
       f.hash = fromHex(h.hash);
+      // A void head bootstrapped from a light snapshot or a join (no evidence held): void all the same.
+      if (isVoidSeq(h.seq)) {
+        f.forked = true;
+        f.voidFrom = forkSeqOf(h.seq);
+        set.voidClientIds.add(clientIdOf(h.author));
+      }
     }
     const recent = [...(seed.recent ?? [])].sort((a, b) => a.entry.seq - b.entry.seq);
     for (const r of recent) {

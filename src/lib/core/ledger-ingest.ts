@@ -24,7 +24,7 @@ import { clientIdOf, contestedAuthors } from './state/client-id.js';
 import { HASH_BYTES, LEDGER_VERIFY_CONCURRENCY } from './constants.js';
 import type { WriteStamp } from './state/doc.js';
 import { applyStored } from './apply-batch.js';
-import { BatchWitnesses, collisionWitness } from './collision.js';
+import { BatchWitnesses, collisionWitness, evidenceFlaw, isCollision } from './collision.js';
 
 /** What a peer may hand to Ledger.ingest: canonical entry bytes, or a decoded entry. */
 export type IncomingEntry = Uint8Array | HashedEntry;
@@ -129,6 +129,58 @@ export interface FeedPlan {
   /** Newly contiguous entries, in the order they joined their feeds. */
   toStore: HashedEntry[];
   evidence: ForkEvidence[];
+  /** The caller declared evidence (a snapshot's void feeds): forks and void drops are expected. */
+  declared: boolean;
+  /** Entries dropped for another reason than a void feed (pending budget, pruned history). */
+  lost: number;
+}
+
+/**
+ * Verifies declared evidence (a snapshot's void feeds) as ingest verifies entries: both entries
+ * (network, signature, payload) and its shape (collision.ts evidenceFlaw). Throws CausalityError
+ * naming the first that does not hold: nothing is stored then.
+ */
+export async function checkEvidence(
+  evidence: readonly ForkEvidence[],
+  networkId: Uint8Array,
+  genesis: Genesis
+): Promise<ForkEvidence[]> {
+  const out: ForkEvidence[] = [];
+  for (const ev of evidence) {
+    const [a, b] = await Promise.all([ev.a, ev.b].map((h) => verifyIncoming(h, networkId, genesis)));
+    const flaw = !a.ok ? a.rejection.message : !b.ok ? b.rejection.message : evidenceFlaw({ ...ev, a: a.h, b: b.h });
+    if (flaw !== undefined || !a.ok || !b.ok)
+      throw new CausalityError(
+        `refused as a whole: evidence of ${String(ev.author).slice(0, 16)}… does not hold (${flaw})`
+      );
+    out.push({ author: ev.author, seq: ev.seq, a: a.h, b: b.h, detectedAt: ev.detectedAt });
+  }
+  return out;
+}
+
+/** Records declared evidence in the FeedSet before the batch, unless the feed is void there already. */
+function recordDeclared(
+  feeds: FeedSet,
+  evidence: readonly ForkEvidence[],
+  plan: FeedPlan,
+  held: Set<HashedEntry>,
+  report: IngestReport,
+  refused: RefusedVariants | undefined
+): void {
+  for (const ev of evidence) {
+    if (isCollision(ev)) {
+      const other = toHex(ev.b.entry.author);
+      if (feeds.voidFrom(ev.author) === 1 && feeds.voidFrom(other) === 1) continue;
+      const c = feeds.recordCollision(ev.a, ev.b);
+      plan.evidence.push(...c.evidence);
+      released(c, plan, held, report, refused);
+    } else {
+      if ((feeds.voidFrom(ev.author) ?? Infinity) <= ev.seq) continue;
+      const f = feeds.recordFork(ev.a, ev.b);
+      plan.evidence.push(f.evidence);
+      released(f, plan, held, report, refused);
+    }
+  }
 }
 
 /**
@@ -140,10 +192,13 @@ export async function planFeeds(
   store: Pick<LedgerStore, 'getEntry'>,
   verified: readonly HashedEntry[],
   report: IngestReport,
-  refused?: RefusedVariants
+  refused?: RefusedVariants,
+  declared?: readonly ForkEvidence[]
 ): Promise<FeedPlan> {
-  const plan: FeedPlan = { toStore: [], evidence: [] };
+  const plan: FeedPlan = { toStore: [], evidence: [], declared: declared !== undefined, lost: 0 };
   const held = new Set<HashedEntry>(); // entries of this batch that went pending
+  // A snapshot's void feeds first: nothing of theirs at or above the fork is stored or applied.
+  recordDeclared(feeds, declared ?? [], plan, held, report, refused);
   const unjudged = new Map<string, HashedEntry>(); // "author:seq" of pruned seqs seen in this batch
   const witnesses = new BatchWitnesses(verified);
   for (const h of verified) {
@@ -185,6 +240,7 @@ export async function planFeeds(
         break;
       case 'dropped':
         report.dropped++;
+        if (r.reason !== 'forked-branch') plan.lost++;
         break;
       case 'needs-lookup': {
         // Below the retained window: only the store can tell a duplicate from a fork.
@@ -204,6 +260,7 @@ export async function planFeeds(
         } else if (stored === undefined) {
           unjudged.set(key, h);
           report.dropped++; // pruned history: cannot judge alone, keep nothing
+          plan.lost++;
         } else if (bytesEqual(stored.hash, h.hash)) report.duplicates++;
         else if (feeds.hasEvidence(r.author, r.seq)) report.dropped++;
         else {
@@ -379,8 +436,9 @@ export async function commitPlan(
   const toStore = await admitCausal(rivalsOut, state, lookup, maxBytes, report);
   const admitted = new Set(toStore);
   out.refused = rivalsOut.filter((h) => !admitted.has(h));
-  if (atomic && (report.rejected.length > 0 || report.pending > 0 || report.dropped > 0 || plan.evidence.length > 0))
-    throw atomicFailure(report);
+  // With declared evidence (a snapshot's void feeds), forks and entries dropped into a void are expected.
+  const unexpected = plan.declared ? plan.lost > 0 : report.dropped > 0 || plan.evidence.length > 0;
+  if (atomic && (report.rejected.length > 0 || report.pending > 0 || unexpected)) throw atomicFailure(report);
   // The FeedSet already took the refused entries: it must be rebuilt from the store.
   if (toStore.length !== plan.toStore.length) out.feedsStale = true;
   if (toStore.length > 0) {

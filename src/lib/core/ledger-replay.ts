@@ -22,6 +22,7 @@ import {
 } from './errors.js';
 import { publicKeyFromSeed } from './ed25519.js';
 import { checkHeads } from './heads-digest.js';
+import { coveredEntries, forkSeqOf, isVoidHead, isVoidSeq } from './void.js';
 import { HASH_BYTES, LEDGER_REPLAY_PAGE, MAX_ENTRY_CLOCK, RECENT_ENTRIES_PER_AUTHOR } from './constants.js';
 
 export interface ReplayInput {
@@ -143,16 +144,16 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
   const { store, state } = input;
   const forks = await store.forks();
   await checkEvidence(forks, input);
-  const voids = voidsOf(forks);
   // Canonical order (authors ascending), whatever order the adapter lists heads in, so every
   // replay resolves a clientID collision the same way (see Ledger.ingest).
   const heads = [...(await store.heads())].sort((a, b) => (a.author < b.author ? -1 : a.author > b.author ? 1 : 0));
+  const voids = voidsOf(forks, await bootstrappedVoids(store, heads));
   // A compaction made before a fork was known holds entries that are void now: replay from
   // the start instead (PROTOCOL.md §6; it is replaced by the next compaction). A store that
   // pruned history (light replica) cannot: it keeps the compaction, and the state is marked
   // unverified (it still shows the void entries' items).
   const stored = await store.loadCompaction();
-  const stale = stored?.heads.some((h) => h.seq >= (voids.get(h.author) ?? Infinity)) === true;
+  const stale = stored?.heads.some((h) => h.seq >= (voids.get(h.author) ?? Infinity) && !sameVoid(h, voids)) === true;
   const whole = stale && (await store.count()) === heads.reduce((n, h) => n + h.seq, 0); // nothing pruned
   const compaction = stale && whole ? undefined : stored;
   const base = new Map<string, FeedHead>();
@@ -188,6 +189,7 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
   const recent: HashedEntry[] = [];
   for (const head of heads) {
     checkHead(head, 'feed head');
+    if (isVoidSeq(head.seq)) continue; // a bootstrapped void head: no entries held (checked above)
     const entries = await replayFeed(input, head, base.get(head.author), result, voids.get(head.author));
     recent.push(...entries);
   }
@@ -260,7 +262,7 @@ export async function storeLightState(store: LedgerStore, input: LightStateInput
     await store.deleteMeta(UNVERIFIED_META).catch(() => undefined);
     throw e;
   }
-  return input.heads.reduce((n, h) => n + h.seq, 0);
+  return input.heads.reduce((n, h) => n + coveredEntries(h), 0);
 }
 
 /**
@@ -351,10 +353,34 @@ async function checkEvidence(forks: readonly ForkEvidence[], input: ReplayInput)
   }
 }
 
-/** Author → lowest forked seq, from stored fork evidence (void.ts). */
-export function voidsOf(forks: readonly ForkEvidence[]): Map<string, number> {
+/** Author → lowest forked seq, from stored fork evidence and bootstrapped void heads (void.ts). */
+export function voidsOf(forks: readonly ForkEvidence[], heads: readonly FeedHead[] = []): Map<string, number> {
   const out = new Map<string, number>();
-  for (const ev of forks) out.set(ev.author, Math.min(out.get(ev.author) ?? ev.seq, ev.seq));
+  const note = (author: string, s: number) => out.set(author, Math.min(out.get(author) ?? s, s));
+  for (const ev of forks) note(ev.author, ev.seq);
+  for (const h of heads) note(h.author, forkSeqOf(h.seq));
+  return out;
+}
+
+/** A compaction head that is the void head of the feed's current void: not stale. */
+function sameVoid(h: FeedHead, voids: ReadonlyMap<string, number>): boolean {
+  return isVoidSeq(h.seq) && forkSeqOf(h.seq) === voids.get(h.author);
+}
+
+/**
+ * Stored void heads: only a light snapshot or a join bootstraps them (storeLightState), with no
+ * evidence, and lists each in its head headers. Any other is CorruptStoreError, so a row written
+ * into the heads table cannot void a feed.
+ */
+async function bootstrappedVoids(store: LedgerStore, heads: readonly FeedHead[]): Promise<FeedHead[]> {
+  const out = heads.filter((h) => isVoidSeq(h.seq));
+  if (out.length === 0) return out;
+  const meta = await store.getMeta(HEAD_HEADERS_META);
+  const base = (Array.isArray(meta) ? meta : []) as HeadHeader[];
+  for (const h of out) {
+    if (!isVoidHead(h) || !base.some((b) => b.author === h.author && b.seq === h.seq))
+      throw corrupt(h.author, h.seq, 'a void feed head that no light snapshot bootstrapped');
+  }
   return out;
 }
 

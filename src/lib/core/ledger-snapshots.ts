@@ -6,6 +6,8 @@ import { exportSnapshot, importSnapshot, type SnapshotInput, type SnapshotKind }
 import type { AfterHead } from './snapshot/format.js';
 import { stateDigest } from './state/digest.js';
 import { CausalityError, MalformedSnapshotError } from './errors.js';
+import type { ForkEvidence, HashedEntry } from './types.js';
+import type { IngestResult } from './storage.js';
 
 export interface LedgerImportReport {
   kind: SnapshotKind;
@@ -30,7 +32,8 @@ export function exportLedgerSnapshot(
       exporter: ledger.author,
       heads,
       state: kind === 'light' ? { bytes: ledger.encodeState(), digest } : { digest },
-      headers: () => ledger.headHeaders(heads)
+      headers: () => ledger.headHeaders(heads),
+      forks: () => ledger.forks()
     },
     { kind, after }
   );
@@ -50,16 +53,10 @@ export async function importLedgerSnapshot(ledger: Ledger, input: SnapshotInput)
         // Through the ledger, so the entries reach the feeds and the Yjs state too (one store batch).
         // All or nothing: an entry the ledger refuses (e.g. by the causal rules), or one left
         // waiting for entries neither the file nor the store has, refuses the whole file.
-        ingest: async (batch) => {
-          try {
-            const r = await ledger.ingest(batch, { atomic: true });
-            return { added: r.added, duplicates: r.duplicates, conflicts: [] };
-          } catch (e) {
-            if (e instanceof CausalityError) throw new MalformedSnapshotError(e.message, { cause: e });
-            throw e;
-          }
-        }
-      }
+        ingest: (batch) => atomicIngest(ledger, batch)
+      },
+      // A file's void feeds: recorded with its entries in the same all-or-nothing step.
+      ingestWithEvidence: (batch, evidence) => atomicIngest(ledger, batch, evidence)
     },
     { digestOf: (bytes) => digestOfState(bytes) }
   );
@@ -79,6 +76,20 @@ export async function importLedgerSnapshot(ledger: Ledger, input: SnapshotInput)
     exporter
   });
   return { kind: 'light', added, skipped: 0, rejected: 0 };
+}
+
+async function atomicIngest(
+  ledger: Ledger,
+  batch: readonly HashedEntry[],
+  evidence?: readonly ForkEvidence[]
+): Promise<IngestResult> {
+  try {
+    const r = await ledger.ingest(batch, { atomic: true, ...(evidence !== undefined ? { evidence } : {}) });
+    return { added: r.added, duplicates: r.duplicates, conflicts: [] };
+  } catch (e) {
+    if (e instanceof CausalityError) throw new MalformedSnapshotError(e.message, { cause: e });
+    throw e;
+  }
 }
 
 function digestOfState(bytes: Uint8Array): string {

@@ -46,7 +46,15 @@ import {
   type LightStateInput
 } from './ledger-replay.js';
 import type { HeadHeader } from './snapshot/format.js';
-import { atomicFailure, checkBatch, commitPlan, emptyReport, planFeeds, signLocal } from './ledger-ingest.js';
+import {
+  atomicFailure,
+  checkBatch,
+  checkEvidence,
+  commitPlan,
+  emptyReport,
+  planFeeds,
+  signLocal
+} from './ledger-ingest.js';
 import {
   checkCausal,
   GENESIS_HEADER,
@@ -62,7 +70,7 @@ import { clientIdOf } from './state/client-id.js';
 import { MAX_ENTRY_DEPS } from './constants.js';
 import type { IncomingEntry, IngestReport } from './ledger-ingest.js';
 import { Listeners, StateView } from './ledger-view.js';
-import { isVoidSeq } from './void.js';
+import { forkSeqOf, isVoidSeq, voidHead } from './void.js';
 import { isCollision } from './collision.js';
 import { RefusedVariants } from './refused-variants.js';
 import { EntryBudget, type BudgetStatus, type ReplicaRole } from './light-budget.js';
@@ -354,17 +362,29 @@ export class Ledger {
 
   // ---- replication ----
 
-  /** Verifies, stores and applies replicated entries. Storage failures throw; bad entries are reported. */
-  async ingest(batch: readonly IncomingEntry[], opts: { atomic?: boolean } = {}): Promise<IngestReport> {
+  /**
+   * Verifies, stores and applies replicated entries. Storage failures throw; bad entries are reported.
+   * `atomic`: all or nothing (CausalityError, nothing stored, when any entry is refused, left
+   * pending or dropped, or forks a feed). `evidence` (with `atomic`; a snapshot's void feeds,
+   * PROTOCOL.md §9.4): fork or collision records this node verifies and records before the batch,
+   * voiding those feeds as if it had found them; evidence that does not hold refuses the whole call.
+   */
+  async ingest(
+    batch: readonly IncomingEntry[],
+    opts: { atomic?: boolean; evidence?: readonly ForkEvidence[] } = {}
+  ): Promise<IngestReport> {
     // Signatures are checked concurrently (in bounded chunks) and outside the queue: local writes
     // need not wait. (A snapshot import verified them already; they are checked again here.)
     const { verified, report } = await checkBatch(batch, this.networkId, this.genesis);
     if (opts.atomic === true && report.rejected.length > 0) throw atomicFailure(report);
-    if (verified.length === 0) return report;
+    if (opts.evidence !== undefined && opts.atomic !== true) throw new TypeError('evidence needs an atomic ingest');
+    const evidence =
+      opts.evidence === undefined ? undefined : await checkEvidence(opts.evidence, this.networkId, this.genesis);
+    if (verified.length === 0 && (evidence?.length ?? 0) === 0) return report;
     return this.serial(async () => {
       // A void rebuild that failed is tried again first.
       if (this.broken !== null && this.staleVoids.size > 0) await this.rebuildStaleVoids();
-      return this.ingestVerified(verified, report, opts.atomic === true);
+      return this.ingestVerified(verified, report, opts.atomic === true, 0, evidence);
     });
   }
 
@@ -656,20 +676,22 @@ export class Ledger {
     verified: HashedEntry[],
     report: IngestReport,
     atomic: boolean,
-    depth = 0
+    depth = 0,
+    evidence?: readonly ForkEvidence[]
   ): Promise<IngestReport> {
     if (this.broken !== null) throw this.broken;
     const progress = { stored: false };
     const voidsBefore = this.feeds.voids();
     // What the state held of each author of the batch: a new void needs a rebuild only if it did.
     const appliedBefore = new Map<string, number>();
-    for (const h of verified) {
+    const touched = [...verified, ...(evidence ?? []).flatMap((ev) => [ev.a, ev.b])];
+    for (const h of touched) {
       const a = toHex(h.entry.author);
       if (!appliedBefore.has(a)) appliedBefore.set(a, this.feeds.appliedHead(a)?.seq ?? 0);
     }
     let done;
     try {
-      const plan = await planFeeds(this.feeds, this.store, verified, report, this.refusedVariants);
+      const plan = await planFeeds(this.feeds, this.store, verified, report, this.refusedVariants, evidence);
       const lookup = (a: string, seq: number) => this.header(a, seq);
       const max = this.genesis.maxEntryBytes;
       done = await commitPlan(this.store, this.view.state, plan, report, this.now, lookup, max, progress, atomic);
@@ -779,30 +801,45 @@ export class Ledger {
     if (seq === 0) return GENESIS_HEADER;
     // A dependency on a void feed at or above its fork (void.ts).
     const forkSeq = this.feeds.voidFrom(author);
-    if (forkSeq !== undefined && seq >= forkSeq) {
+    if (forkSeq !== undefined && seq >= forkSeq - 1) {
       // A dependency on a void feed (void.ts): bounded from its last canonical entry, held here
-      // once the dependency gate let the entry through.
-      const recent = this.feeds.recentEntry(author, forkSeq - 1); // joined its feed, maybe not stored yet
-      const canonical =
-        forkSeq === 1
-          ? GENESIS_HEADER
-          : recent !== undefined
-            ? { lamport: recent.entry.lamport, clock: recent.entry.clock }
-            : await this.storedHeader(author, forkSeq - 1);
-      return canonical === undefined ? undefined : voidedHeader(canonical, forkSeq, seq);
+      // once the dependency gate let the entry through (that entry itself: its own header, which
+      // a void head bootstrapped from a light snapshot carries).
+      const canonical = await this.canonicalHeader(author, forkSeq);
+      if (seq < forkSeq || canonical === undefined) return canonical;
+      return voidedHeader(canonical, forkSeq, seq);
     }
     const recent = this.feeds.recentEntry(author, seq);
     if (recent !== undefined) return { lamport: recent.entry.lamport, clock: recent.entry.clock };
     return this.storedHeader(author, seq);
   }
 
-  /** Lamport and Yjs clock of each given head's entry (for light snapshots). */
+  /**
+   * Header of a void feed's last canonical entry (seq forkSeq - 1; GENESIS_HEADER at 1): held
+   * here, stored, or kept with a void head bootstrapped from a light snapshot (its light header,
+   * PROTOCOL.md §9.2). Undefined when none of them is.
+   */
+  private async canonicalHeader(author: string, forkSeq: number): Promise<EntryHeader | undefined> {
+    if (forkSeq === 1) return GENESIS_HEADER;
+    const recent = this.feeds.recentEntry(author, forkSeq - 1); // joined its feed, maybe not stored yet
+    if (recent !== undefined) return { lamport: recent.entry.lamport, clock: recent.entry.clock };
+    return (
+      (await this.storedHeader(author, forkSeq - 1)) ?? (await this.storedHeader(author, voidHead(author, forkSeq).seq))
+    );
+  }
+
+  /**
+   * Lamport and Yjs clock of each given head's entry (for light snapshots). A void head's header
+   * is that of its feed's last canonical entry (PROTOCOL.md §9.2).
+   */
   async headHeaders(heads: readonly FeedHead[]): Promise<HeadHeader[]> {
     const out: HeadHeader[] = [];
     for (const h of heads) {
-      const x = await this.header(h.author, h.seq);
+      const x = isVoidSeq(h.seq)
+        ? await this.canonicalHeader(h.author, forkSeqOf(h.seq))
+        : await this.header(h.author, h.seq);
       if (x === undefined) throw new StateUsageError(`no entry header for head ${h.author.slice(0, 16)}…:${h.seq}`);
-      out.push({ author: h.author, seq: h.seq, ...x });
+      out.push({ author: h.author, seq: h.seq, lamport: x.lamport, clock: x.clock });
     }
     return out;
   }

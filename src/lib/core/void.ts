@@ -11,7 +11,7 @@
 // The earliest fork wins: a fork found below a known one moves the void down.
 import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
-import type { FeedHead } from './types.js';
+import type { FeedHead, ForkEvidence } from './types.js';
 import { sha256 } from './hash.js';
 import { fromHex, toHex } from './bytes.js';
 import { MAX_ENTRY_CLOCK, MAX_ENTRY_SEQ, VOID_HEAD_BASE, VOID_HEAD_TAG } from './constants.js';
@@ -21,6 +21,23 @@ const TAG = new TextEncoder().encode(VOID_HEAD_TAG);
 /** True for the seq of a void head (above every real seq). */
 export function isVoidSeq(seq: number): boolean {
   return seq > MAX_ENTRY_SEQ;
+}
+
+/** The fork seq `s` of a void head's seq (the inverse of voidHead's seq). */
+export function forkSeqOf(voidSeq: number): number {
+  return VOID_HEAD_BASE - voidSeq;
+}
+
+/** Entries a head covers: its seq, or for a void head the canonical part (s - 1). */
+export function coveredEntries(head: FeedHead): number {
+  return isVoidSeq(head.seq) ? forkSeqOf(head.seq) - 1 : head.seq;
+}
+
+/** True when `head` is exactly the void head of its author at fork seq forkSeqOf(head.seq). */
+export function isVoidHead(head: FeedHead): boolean {
+  return (
+    isVoidSeq(head.seq) && forkSeqOf(head.seq) >= 1 && voidHead(head.author, forkSeqOf(head.seq)).hash === head.hash
+  );
 }
 
 /** The head every node reports for `author`'s feed once it is void from seq `s` (s >= 1). */
@@ -49,4 +66,22 @@ export function voidPlaceholder(client: number, fromClock: number): Uint8Array {
   enc.writeLen(MAX_ENTRY_CLOCK - fromClock);
   encoding.writeVarUint(raw, 0); // empty delete set
   return enc.toUint8Array();
+}
+
+/**
+ * The heads a node reports (FeedSet.heads) from what its store holds: stored heads, with the
+ * feed of every author with fork or collision evidence replaced by its void head at the lowest
+ * evidence seq (added when no head is stored). Sorted by author.
+ */
+export function headsWithVoids(stored: readonly FeedHead[], forks: readonly ForkEvidence[]): FeedHead[] {
+  const low = new Map<string, number>();
+  for (const ev of forks) low.set(ev.author, Math.min(low.get(ev.author) ?? ev.seq, ev.seq));
+  const out = new Map(stored.map((h) => [h.author, { author: h.author, seq: h.seq, hash: h.hash }]));
+  for (const [author, s] of low) {
+    const bootstrapped = out.get(author);
+    // A void head bootstrapped from a light snapshot may be below the evidence's (s higher).
+    if (bootstrapped !== undefined && isVoidSeq(bootstrapped.seq) && VOID_HEAD_BASE - bootstrapped.seq < s) continue;
+    out.set(author, voidHead(author, s));
+  }
+  return [...out.values()].sort((a, b) => (a.author < b.author ? -1 : a.author > b.author ? 1 : 0));
 }

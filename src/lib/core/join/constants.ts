@@ -14,6 +14,8 @@ export const CHECKPOINT_TAG = 'tabula/checkpoint/v1\u0000';
 export const JOIN_NONCE_BYTES = 16;
 /** Wire: format byte of a join snapshot body. */
 export const JOIN_SNAPSHOT_FORMAT = 1;
+/** Wire: format byte of a join snapshot body that also carries void feeds' evidence (§13.4). */
+export const JOIN_SNAPSHOT_FORMAT_VOIDS = 2;
 
 /** Wire: largest join message accepted (a chunk of JOIN_CHUNK_BYTES plus its header). */
 export const JOIN_MAX_MESSAGE_BYTES = 64 * 1024 + 256;

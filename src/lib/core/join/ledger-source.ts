@@ -6,6 +6,7 @@ import type { FeedHead } from '../types.js';
 import { encodeEntry } from '../entry.js';
 import { toHex } from '../bytes.js';
 import { headsRoot, sortHeads } from '../heads-digest.js';
+import { coveredEntries, forkSeqOf, isVoidSeq } from '../void.js';
 import { canonicalDigest, canonicalState } from '../state/digest.js';
 import { encodeJoinSnapshot } from './snapshot.js';
 import type { Checkpoint, JoinClaim } from './messages.js';
@@ -50,18 +51,34 @@ export function ledgerJoinSource(ledger: Ledger, opts: LedgerSourceOptions = {})
 }
 
 /**
- * Canonical bytes of the entry at each head; undefined when one is not held. A void head (a
- * forked feed, PROTOCOL.md §6.1) has no entry: such a replica serves no join (the joiner then
- * catches up by sync).
+ * Canonical bytes of the entry at each head, and of the evidence of each void head (PROTOCOL.md
+ * §13.4): a void feed (§6.1) is served as its last canonical entry (seq s - 1, none when s = 1)
+ * and its evidence record at s. Undefined when one of them is not held (a light replica that
+ * pruned it or bootstrapped its head; such a replica serves no join).
  */
-async function headEntries(ledger: Ledger, heads: readonly FeedHead[]): Promise<Uint8Array[] | undefined> {
+async function headEntries(
+  ledger: Ledger,
+  heads: readonly FeedHead[]
+): Promise<{ heads: Uint8Array[]; evidence: [Uint8Array, Uint8Array][] } | undefined> {
   const out: Uint8Array[] = [];
+  const evidence: [Uint8Array, Uint8Array][] = [];
   for (const h of heads) {
+    if (isVoidSeq(h.seq)) {
+      const s = forkSeqOf(h.seq);
+      const ev = ledger.forks().find((f) => f.author === h.author && f.seq === s);
+      if (ev === undefined) return undefined;
+      evidence.push([encodeEntry(ev.a.entry), encodeEntry(ev.b.entry)]);
+      if (s === 1) continue;
+      const e = await ledger.store.getEntry(h.author, s - 1);
+      if (e === undefined) return undefined;
+      out.push(encodeEntry(e.entry));
+      continue;
+    }
     const e = await ledger.store.getEntry(h.author, h.seq);
     if (e === undefined || toHex(e.hash) !== h.hash) return undefined;
     out.push(encodeEntry(e.entry));
   }
-  return out;
+  return { heads: out, evidence };
 }
 
 /** The canonical form of a Yjs state and its digest. */
@@ -83,14 +100,16 @@ async function buildSnapshot(
 ): Promise<ServedSnapshot | undefined> {
   // Heads and state read together, synchronously (as exportLedgerSnapshot does).
   const heads = sortHeads(ledger.heads());
+  // A deferred void rebuild: the state still shows voided entries, which no joiner would accept.
+  if (ledger.stats({ digest: false }).staleVoids > 0) return undefined;
   const state = ledger.encodeState();
   const root = headsRoot(heads);
   if (last?.claim.headsRoot === root) return last;
   const entries = await headEntries(ledger, heads);
   if (entries === undefined) return undefined;
   const { canonical, digest } = canonicalOf(state);
-  const claim = { headsRoot: root, stateDigest: digest, entries: heads.reduce((n, h) => n + h.seq, 0) };
-  const body = encodeJoinSnapshot({ heads: entries, state: canonical });
+  const claim = { headsRoot: root, stateDigest: digest, entries: heads.reduce((n, h) => n + coveredEntries(h), 0) };
+  const body = encodeJoinSnapshot({ heads: entries.heads, evidence: entries.evidence, state: canonical });
   return { claim, feeds: heads.length, body, checkpoint: (await opts.checkpoint?.(claim)) ?? null };
 }
 

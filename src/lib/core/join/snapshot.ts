@@ -3,15 +3,28 @@
 // bytes. Layout:
 //   u8 format (1) ‖ varuint heads ‖ heads × varbytes(canonical head entry), authors ascending
 //   ‖ varbytes(state: canonical Yjs v1 update, state/digest.ts canonicalState)
+// With void feeds (format 2), between the head entries and the state: varuint records ‖ records ×
+// (varbytes a ‖ varbytes b), the evidence that voids each (a void feed's head entry is its
+// last canonical entry, at s - 1, or absent when s = 1).
 import * as encoding from 'lib0/encoding';
 import { Reader } from '../sync/reader.js';
 import { JoinMalformedError, JoinOversizedError } from './errors.js';
-import { JOIN_MAX_HEADS, JOIN_MAX_SNAPSHOT_BYTES, JOIN_SNAPSHOT_FORMAT } from './constants.js';
+import {
+  JOIN_MAX_HEADS,
+  JOIN_MAX_SNAPSHOT_BYTES,
+  JOIN_SNAPSHOT_FORMAT,
+  JOIN_SNAPSHOT_FORMAT_VOIDS
+} from './constants.js';
 import { MIN_ENTRY_BYTES } from '../entry.js';
 
 export interface JoinSnapshotBody {
   /** Canonical bytes of each head entry, sorted by author (one per author). */
   heads: Uint8Array[];
+  /**
+   * Void feeds (format 2): canonical bytes of the two entries of each one's evidence record
+   * (`a` by the void author), sorted by that author; absent or empty: format 1.
+   */
+  evidence?: [Uint8Array, Uint8Array][];
   /** Canonical state bytes (canonicalState). */
   state: Uint8Array;
 }
@@ -19,10 +32,19 @@ export interface JoinSnapshotBody {
 /** Encodes a body. Throws JoinOversizedError above JOIN_MAX_SNAPSHOT_BYTES or JOIN_MAX_HEADS. */
 export function encodeJoinSnapshot(b: JoinSnapshotBody, maxBytes = JOIN_MAX_SNAPSHOT_BYTES): Uint8Array {
   if (b.heads.length > JOIN_MAX_HEADS) throw new JoinOversizedError(`more than ${JOIN_MAX_HEADS} heads`);
+  const evidence = b.evidence ?? [];
+  if (evidence.length > JOIN_MAX_HEADS) throw new JoinOversizedError(`more than ${JOIN_MAX_HEADS} void feeds`);
   const enc = encoding.createEncoder();
-  encoding.writeUint8(enc, JOIN_SNAPSHOT_FORMAT);
+  encoding.writeUint8(enc, evidence.length > 0 ? JOIN_SNAPSHOT_FORMAT_VOIDS : JOIN_SNAPSHOT_FORMAT);
   encoding.writeVarUint(enc, b.heads.length);
   for (const h of b.heads) encoding.writeVarUint8Array(enc, h);
+  if (evidence.length > 0) {
+    encoding.writeVarUint(enc, evidence.length);
+    for (const [a, e] of evidence) {
+      encoding.writeVarUint8Array(enc, a);
+      encoding.writeVarUint8Array(enc, e);
+    }
+  }
   encoding.writeVarUint8Array(enc, b.state);
   const out = encoding.toUint8Array(enc);
   if (out.length > maxBytes) throw new JoinOversizedError(`snapshot is ${out.length} bytes, limit ${maxBytes}`);
@@ -41,11 +63,20 @@ export function decodeJoinSnapshot(
   if (bytes.length > maxBytes) throw new JoinOversizedError(`snapshot is ${bytes.length} bytes, limit ${maxBytes}`);
   const r = new Reader(bytes, (m) => new JoinMalformedError(`snapshot: ${m}`));
   const format = r.u8();
-  if (format !== JOIN_SNAPSHOT_FORMAT) throw new JoinMalformedError(`unknown snapshot format ${format}`);
+  if (format !== JOIN_SNAPSHOT_FORMAT && format !== JOIN_SNAPSHOT_FORMAT_VOIDS)
+    throw new JoinMalformedError(`unknown snapshot format ${format}`);
+  const entry = () => r.bytes(r.count(maxEntryBytes, 1));
   const n = r.count(JOIN_MAX_HEADS, MIN_ENTRY_BYTES + 1);
   const heads: Uint8Array[] = [];
-  for (let i = 0; i < n; i++) heads.push(r.bytes(r.count(maxEntryBytes, 1)));
+  for (let i = 0; i < n; i++) heads.push(entry());
+  const evidence: [Uint8Array, Uint8Array][] = [];
+  if (format === JOIN_SNAPSHOT_FORMAT_VOIDS) {
+    // Canonical: format 2 only with at least one record.
+    const m = r.count(JOIN_MAX_HEADS, 2 * (MIN_ENTRY_BYTES + 1));
+    if (m === 0) throw new JoinMalformedError('a format 2 snapshot without void feeds');
+    for (let i = 0; i < m; i++) evidence.push([entry(), entry()]);
+  }
   const state = r.bytes(r.count(r.remaining, 1));
   r.end();
-  return { heads, state };
+  return evidence.length > 0 ? { heads, evidence, state } : { heads, state };
 }

@@ -3,16 +3,23 @@
 // verifies (network, signature, size, payload); authors ascend; the heads root and the entry
 // count recomputed from them equal the claim's; the state loads, has no pending structs, its
 // digest equals the claim's, it holds writes only of head authors, and each head author's Yjs
-// clock in it is the clock of its head entry. Any failure: JoinMismatchError (cause attached).
+// clock in it is the clock of its head entry. A void feed (format 2) is proven by its evidence
+// record (collision.ts evidenceFlaw): its head is the void head, its head entry the last
+// canonical one (s - 1), and its clock space ends in the placeholder. Any failure:
+// JoinMismatchError (cause attached).
 import * as Y from 'yjs';
-import type { FeedHead, Genesis, HashedEntry } from '../types.js';
+import type { FeedHead, ForkEvidence, Genesis, HashedEntry } from '../types.js';
 import type { HeadHeader } from '../snapshot/format.js';
 import { decodeEntry, verifyEntry } from '../entry.js';
-import { toHex } from '../bytes.js';
+import { bytesEqual, toHex } from '../bytes.js';
+import { canonicalDigest, canonicalState } from '../state/digest.js';
 import { headsRoot } from '../heads-digest.js';
 import { LedgerState } from '../state/doc.js';
 import { clientIdOf } from '../state/client-id.js';
 import { LedgerError } from '../errors.js';
+import { evidenceFlaw } from '../collision.js';
+import { coveredEntries, voidHead } from '../void.js';
+import { MAX_ENTRY_CLOCK } from '../constants.js';
 import { decodeJoinSnapshot } from './snapshot.js';
 import { JoinMismatchError } from './errors.js';
 import type { JoinClaim } from './messages.js';
@@ -54,13 +61,79 @@ async function openHeads(raw: Uint8Array[], ctx: VerifyContext): Promise<HashedE
   return out;
 }
 
-function checkState(state: Uint8Array, heads: HashedEntry[], claim: JoinClaim): void {
+/** Evidence records of void feeds: each verifies and proves itself; authors ascend strictly. */
+async function openEvidence(raw: [Uint8Array, Uint8Array][], ctx: VerifyContext): Promise<Map<string, ForkEvidence>> {
+  const out = new Map<string, ForkEvidence>();
+  let last = '';
+  for (const [ra, rb] of raw) {
+    const [a, b] = [ra, rb].map((x) => decodeEntry(x, ctx.genesis.maxEntryBytes));
+    await Promise.all([a, b].map((h) => verifyEntry(h.entry, ctx.networkId, ctx.genesis)));
+    const author = toHex(a.entry.author);
+    if (author <= last) throw mismatch('void feed authors are not strictly ascending');
+    last = author;
+    const collision = toHex(b.entry.author) !== author;
+    const ev: ForkEvidence = { author, seq: collision ? 1 : a.entry.seq, a, b, detectedAt: 0 };
+    const flaw = evidenceFlaw(ev);
+    if (flaw !== undefined) throw mismatch(`evidence of ${author.slice(0, 16)}… does not hold (${flaw})`);
+    out.set(author, ev);
+  }
+  // A collision voids both keys: the body must void the other one too.
+  for (const ev of out.values()) {
+    const other = toHex(ev.b.entry.author);
+    if (other !== ev.author && out.get(other)?.seq !== 1) throw mismatch('a collision voids only one of its keys');
+  }
+  return out;
+}
+
+interface Feeds {
+  heads: FeedHead[];
+  headers: HeadHeader[];
+  /** Yjs clientID → the clock the state must end at for it. */
+  clocks: Map<number, number>;
+}
+
+/**
+ * Heads, light headers and expected clocks from the head entries and the void feeds' evidence:
+ * a void feed's head is its void head, its entry (if any) the last canonical one at s - 1, its
+ * header that entry's (0 and 0 when s = 1, PROTOCOL.md §9.2), and its clientID's clock space
+ * ends in the placeholder (MAX_ENTRY_CLOCK).
+ */
+function feedsOf(entries: readonly HashedEntry[], voids: ReadonlyMap<string, ForkEvidence>): Feeds {
+  const byAuthor = new Map(entries.map((h) => [toHex(h.entry.author), h]));
+  const out: Feeds = { heads: [], headers: [], clocks: new Map() };
+  const expect = (author: string, clock: number): void => {
+    const client = clientIdOf(author);
+    if ((out.clocks.get(client) ?? clock) !== clock) throw mismatch(`two feeds claim client ${client}`);
+    out.clocks.set(client, clock);
+  };
+  for (const author of [...new Set([...byAuthor.keys(), ...voids.keys()])].sort()) {
+    const h = byAuthor.get(author);
+    const ev = voids.get(author);
+    if (ev === undefined) {
+      out.heads.push({ author, seq: h!.entry.seq, hash: toHex(h!.hash) });
+      out.headers.push({ author, seq: h!.entry.seq, lamport: h!.entry.lamport, clock: h!.entry.clock });
+      expect(author, h!.entry.clock);
+      continue;
+    }
+    if ((h?.entry.seq ?? 0) !== ev.seq - 1)
+      throw mismatch(`the void feed ${author.slice(0, 16)}… lacks its last canonical entry`);
+    const head = voidHead(author, ev.seq);
+    out.heads.push(head);
+    out.headers.push({ author, seq: head.seq, lamport: h?.entry.lamport ?? 0, clock: h?.entry.clock ?? 0 });
+    expect(author, MAX_ENTRY_CLOCK);
+  }
+  return out;
+}
+
+function checkState(state: Uint8Array, clocks: ReadonlyMap<number, number>, claim: JoinClaim): void {
   const s = new LedgerState();
   try {
     s.loadState(state);
     if (s.hasPending()) throw mismatch('the state has structs whose references are missing');
-    if (s.digest() !== claim.stateDigest) throw mismatch('state digest differs');
-    const clocks = new Map(heads.map((h) => [clientIdOf(toHex(h.entry.author)), h.entry.clock]));
+    // The canonical encoding (state/digest.ts), byte for byte: what the digest hashes.
+    const canonical = canonicalState(s.doc);
+    if (canonicalDigest(canonical) !== claim.stateDigest) throw mismatch('state digest differs');
+    if (!bytesEqual(canonical, state)) throw mismatch('the state is not in its canonical encoding');
     for (const client of s.doc.store.clients.keys()) {
       if (!clocks.has(client)) throw mismatch(`the state holds writes of client ${client}, which no head covers`);
     }
@@ -81,17 +154,11 @@ export async function verifyJoinSnapshot(
   try {
     const body = decodeJoinSnapshot(bytes, ctx.genesis.maxEntryBytes, ctx.maxBytes ?? JOIN_MAX_SNAPSHOT_BYTES);
     const entries = await openHeads(body.heads, ctx);
-    const heads = entries.map((h) => ({ author: toHex(h.entry.author), seq: h.entry.seq, hash: toHex(h.hash) }));
+    const { heads, headers, clocks } = feedsOf(entries, await openEvidence(body.evidence ?? [], ctx));
     if (headsRoot(heads) !== claim.headsRoot) throw mismatch('heads root differs');
-    const count = heads.reduce((n, h) => n + h.seq, 0);
+    const count = heads.reduce((n, h) => n + coveredEntries(h), 0);
     if (count !== claim.entries) throw mismatch(`the heads cover ${count} entries, not ${claim.entries}`);
-    checkState(body.state, entries, claim);
-    const headers = entries.map((h) => ({
-      author: toHex(h.entry.author),
-      seq: h.entry.seq,
-      lamport: h.entry.lamport,
-      clock: h.entry.clock
-    }));
+    checkState(body.state, clocks, claim);
     return { ...claim, heads, headers, state: body.state, bytes: bytes.length };
   } catch (e) {
     if (e instanceof JoinMismatchError) throw e;

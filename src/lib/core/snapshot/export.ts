@@ -4,15 +4,16 @@
 import type { HeadHeader } from './format.js';
 import { IncompleteExportError } from '../errors.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
-import type { FeedHead, Genesis } from '../types.js';
+import type { FeedHead, ForkEvidence, Genesis } from '../types.js';
 import type { LedgerStore } from '../storage.js';
 import { concatBytes, toHex } from '../bytes.js';
 import { encodeEntry } from '../entry.js';
 import { sortHeads } from '../heads-digest.js';
 import { SNAPSHOT_STATE_CHUNK_BYTES } from '../constants.js';
+import { forkSeqOf, isVoidSeq } from '../void.js';
 import { toBase64 } from './base64.js';
 import { buildHeader } from './header.js';
-import type { AfterHead, EndLine, EntryLine, SnapshotKind, StateLine } from './format.js';
+import type { AfterHead, EndLine, EntryLine, EvidenceLine, SnapshotKind, StateLine } from './format.js';
 
 /** What an export reads. */
 export interface SnapshotSource {
@@ -32,6 +33,11 @@ export interface SnapshotSource {
   state?: { bytes?: Uint8Array; digest: string };
   /** Light: the causal headers of the head entries (see SnapshotHeader.headers). */
   headers?: () => Promise<HeadHeader[]>;
+  /**
+   * The fork and collision evidence the node holds (Ledger.forks). Full and incremental: a void
+   * head (void.ts) is exported as its canonical part (seq 1..s-1) plus its evidence record at s.
+   */
+  forks?: () => readonly ForkEvidence[];
 }
 
 export interface ExportOptions {
@@ -102,32 +108,63 @@ export async function* snapshotLines(source: SnapshotSource, opts: ExportOptions
     const from = new Map((opts.after ?? []).map((a) => [a.author, a.seq]));
     const pageSize = Math.max(1, opts.pageSize ?? 512);
     for (const head of heads) {
-      for (let next = (from.get(head.author) ?? 0) + 1; next <= head.seq;) {
-        const page = await source.store.getRange(head.author, next, head.seq, pageSize);
-        // Never leave out silently what the header claims: a missing entry (pruned or lost) fails the export.
-        if (page.length === 0 || page[0].entry.seq !== next)
-          throw new IncompleteExportError(
-            `the store lacks entry ${next} of ${head.author.slice(0, 16)}… (head ${head.seq}); export a light snapshot instead`
-          );
-        for (const [i, h] of page.entries()) {
-          if (h.entry.seq !== next + i)
-            throw new IncompleteExportError(`the store lacks entry ${next + i} of ${head.author.slice(0, 16)}…`);
-          const line: EntryLine = {
-            t: 'entry',
-            author: head.author,
-            seq: h.entry.seq,
-            hash: toHex(h.hash),
-            bytes: toBase64(encodeEntry(h.entry))
-          };
-          yield emit(line);
-          entries++;
-        }
-        next = page[page.length - 1].entry.seq + 1;
+      const after = from.get(head.author) ?? 0;
+      // A void feed: its canonical part, then the evidence that voids it (as sync serves it).
+      const last = isVoidSeq(head.seq) ? forkSeqOf(head.seq) - 1 : head.seq;
+      for await (const line of feedLines(source, head, after + 1, last, pageSize)) {
+        yield emit(line);
+        entries++;
       }
+      if (isVoidSeq(head.seq) && after < head.seq) yield emit(evidenceLine(source, head));
     }
   }
   const end: EndLine = { t: 'end', entries, sha256: toHex(hasher.digest()) };
   yield lineBytes(end);
+}
+
+/** Entry lines of `head.author` from seq `first` to `last`; IncompleteExportError at a hole. */
+async function* feedLines(
+  source: SnapshotSource,
+  head: FeedHead,
+  first: number,
+  last: number,
+  pageSize: number
+): AsyncGenerator<EntryLine> {
+  for (let next = first; next <= last;) {
+    const page = await source.store.getRange(head.author, next, last, pageSize);
+    // Never leave out silently what the header claims: a missing entry (pruned or lost) fails the export.
+    if (page.length === 0 || page[0].entry.seq !== next)
+      throw new IncompleteExportError(
+        `the store lacks entry ${next} of ${head.author.slice(0, 16)}… (head ${head.seq}); export a light snapshot instead`
+      );
+    for (const [i, h] of page.entries()) {
+      if (h.entry.seq !== next + i)
+        throw new IncompleteExportError(`the store lacks entry ${next + i} of ${head.author.slice(0, 16)}…`);
+      yield {
+        t: 'entry',
+        author: head.author,
+        seq: h.entry.seq,
+        hash: toHex(h.hash),
+        bytes: toBase64(encodeEntry(h.entry))
+      };
+    }
+    next = page[page.length - 1].entry.seq + 1;
+  }
+}
+
+/** The evidence line of a void head: the record of its author at its fork seq. */
+function evidenceLine(source: SnapshotSource, head: FeedHead): EvidenceLine {
+  const s = forkSeqOf(head.seq);
+  const ev = source.forks?.().find((f) => f.author === head.author && f.seq === s);
+  if (ev === undefined)
+    throw new IncompleteExportError(`no fork evidence of ${head.author.slice(0, 16)}… at seq ${s} (its void head)`);
+  return {
+    t: 'evidence',
+    author: head.author,
+    seq: s,
+    a: toBase64(encodeEntry(ev.a.entry)),
+    b: toBase64(encodeEntry(ev.b.entry))
+  };
 }
 
 /** Joins small pieces into chunks of about CHUNK_BYTES. */
@@ -200,8 +237,15 @@ export async function collectBlob(stream: ReadableStream<Uint8Array>): Promise<B
 async function storedHeaders(source: SnapshotSource, heads: readonly FeedHead[]): Promise<HeadHeader[]> {
   const out: HeadHeader[] = [];
   for (const h of heads) {
-    const [e] = await source.store.getRange(h.author, h.seq, h.seq, 1);
-    if (e === undefined) throw new TypeError(`the store holds no entry for head ${h.author.slice(0, 16)}…:${h.seq}`);
+    // A void head's header is that of its feed's last canonical entry (seq s - 1; 0 and 0 at s = 1).
+    const seq = isVoidSeq(h.seq) ? forkSeqOf(h.seq) - 1 : h.seq;
+    if (seq === 0) {
+      out.push({ author: h.author, seq: h.seq, lamport: 0, clock: 0 });
+      continue;
+    }
+    const [e] = await source.store.getRange(h.author, seq, seq, 1);
+    if (e === undefined || e.entry.seq !== seq)
+      throw new TypeError(`the store holds no entry for head ${h.author.slice(0, 16)}…:${seq}`);
     out.push({ author: h.author, seq: h.seq, lamport: e.entry.lamport, clock: e.entry.clock });
   }
   return out;

@@ -67,6 +67,20 @@ export interface EntryLine {
   bytes: string;
 }
 
+/**
+ * The evidence that voids a feed (PROTOCOL.md §6.1, §6.2), one per void head of the header: the
+ * stored record of `author` at its fork seq `seq` (the void head's s). `a` is by `author`; `b` by
+ * `author` at `seq` too (a fork) or by another key with the same clientID (a collision, seq 1).
+ * Both are base64 of canonical entry bytes.
+ */
+export interface EvidenceLine {
+  t: 'evidence';
+  author: string;
+  seq: number;
+  a: string;
+  b: string;
+}
+
 /** A piece of the encoded state (light); pieces are in order and `offset` says where each goes. */
 export interface StateLine {
   t: 'state';

@@ -6,7 +6,8 @@ import { bytesEqual, toHex } from '../bytes.js';
 import { sha256 } from '../hash.js';
 import { decodeGenesis, encodeGenesis } from '../genesis.js';
 import { checkHeads, headsRoot, sortHeads } from '../heads-digest.js';
-import { SNAPSHOT_FORMAT, SNAPSHOT_VERSION } from '../constants.js';
+import { MAX_ENTRY_CLOCK, SNAPSHOT_FORMAT, SNAPSHOT_VERSION } from '../constants.js';
+import { forkSeqOf, isVoidHead, isVoidSeq } from '../void.js';
 import { fromBase64, toBase64 } from './base64.js';
 import { SNAPSHOT_KINDS, type AfterHead, type HeadHeader, type SnapshotHeader, type SnapshotKind } from './format.js';
 
@@ -113,6 +114,9 @@ export function checkHeader(o: Record<string, unknown>, ourNetworkId: string): S
     bad((e as Error).message, e);
   }
   if (!strictlySortedByAuthor(heads)) bad('heads must be sorted by author');
+  // A head above every real seq is a void head (void.ts): its hash is fixed by its author and seq.
+  for (const h of heads)
+    if (isVoidSeq(h.seq) && !isVoidHead(h)) bad(`head of ${h.author.slice(0, 16)}… is not a void head`);
   if (o.headsRoot !== headsRoot(heads)) bad('headsRoot does not match heads');
 
   if (
@@ -164,20 +168,27 @@ function checkAfter(v: unknown): AfterHead[] {
   return out;
 }
 
-/** Light headers: one {author, seq, lamport >= seq, clock >= 0} per head, in the order of heads. */
+/**
+ * Light headers: one {author, seq, lamport, clock} per head, in the order of heads. A head entry's
+ * lamport is at least its seq; a void head's header is that of its feed's last canonical entry
+ * (seq s - 1, or 0 and 0 when s = 1), so its lamport is at least s - 1 (PROTOCOL.md §9.2).
+ */
 function checkHeadHeaders(v: unknown, heads: readonly FeedHead[]): HeadHeader[] {
   if (!Array.isArray(v) || v.length !== heads.length) bad('a light snapshot needs one header per head');
   return heads.map((hd, i) => {
     const x = (v as Record<string, unknown>[])[i];
+    const last = isVoidSeq(hd.seq) ? forkSeqOf(hd.seq) - 1 : hd.seq;
     const ok =
       x !== null &&
       typeof x === 'object' &&
       x.author === hd.author &&
       x.seq === hd.seq &&
       Number.isSafeInteger(x.lamport) &&
-      (x.lamport as number) >= hd.seq &&
+      (x.lamport as number) >= last &&
       Number.isSafeInteger(x.clock) &&
       (x.clock as number) >= 0 &&
+      (x.clock as number) <= MAX_ENTRY_CLOCK &&
+      (last > 0 || (x.lamport === 0 && x.clock === 0)) &&
       Object.keys(x).length === 4;
     if (!ok) bad(`header ${i} does not match its head`);
     return { author: hd.author, seq: hd.seq, lamport: x.lamport as number, clock: x.clock as number };

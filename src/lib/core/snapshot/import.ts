@@ -4,7 +4,7 @@
 // (4) store the accepted ones with ONE ingest call. Any failure in 1-2 throws a typed error
 // and writes nothing. Light snapshots write nothing at all: their state goes back to the caller.
 import type { FeedHead, ForkEvidence, Genesis, HashedEntry } from '../types.js';
-import type { LedgerStore } from '../storage.js';
+import type { IngestResult, LedgerStore } from '../storage.js';
 import { LedgerError, CorruptSnapshotError, MalformedSnapshotError } from '../errors.js';
 import { bytesEqual, toHex } from '../bytes.js';
 import { verifyEntry, type VerifyOptions } from '../entry.js';
@@ -21,6 +21,13 @@ export interface SnapshotTarget {
   /** Our network id; computed from `genesis` when absent (and checked against it when present). */
   networkId?: Uint8Array;
   store: Pick<LedgerStore, 'getHead' | 'getEntry' | 'ingest'>;
+  /**
+   * Takes the entries to add together with the file's void-feed evidence (signatures verified,
+   * shape checked: collision.ts evidenceFlaw) in ONE all-or-nothing step that voids those feeds as
+   * ingest does (Ledger.ingest with `evidence`). Only files with void heads need it; a target
+   * without it refuses them (MalformedSnapshotError), since a bare store cannot void a feed.
+   */
+  ingestWithEvidence?: (batch: HashedEntry[], evidence: ForkEvidence[]) => Promise<IngestResult>;
 }
 
 export interface ImportOptions extends Partial<SnapshotLimits> {
@@ -130,10 +137,26 @@ export async function importSnapshot(
     return { ...base, added: 0, skipped: 0, rejected: 0, state: { ...parsed.state, verified } };
   }
 
-  await verifyAll(parsed.entries, id, target.genesis, opts.verify ?? {});
+  const evidence = parsed.evidence;
+  await verifyAll(
+    [...parsed.entries, ...evidence.flatMap((ev) => [ev.a, ev.b])],
+    id,
+    target.genesis,
+    opts.verify ?? {}
+  );
+  if (evidence.length > 0 && target.ingestWithEvidence === undefined)
+    throw new MalformedSnapshotError('the snapshot voids feeds (fork evidence), which this target cannot record');
   const plan = await planImport(parsed.entries, target.store, opts.now ?? Date.now);
+  const detectedAt = (opts.now ?? Date.now)();
   const res =
-    plan.batch.length > 0 ? await target.store.ingest(plan.batch) : { added: 0, duplicates: 0, conflicts: [] };
+    evidence.length > 0
+      ? await target.ingestWithEvidence!(
+          plan.batch,
+          evidence.map((ev) => ({ ...ev, detectedAt }))
+        )
+      : plan.batch.length > 0
+        ? await target.store.ingest(plan.batch)
+        : { added: 0, duplicates: 0, conflicts: [] };
   // Duplicates and conflicts here mean the store changed since planning (a concurrent write).
   const rejectedEntries = [
     ...plan.rejected,

@@ -2,10 +2,12 @@
 // canonical entry decoding) and hashes it for the trailer. Signatures are checked later, once
 // the trailer has proved the file intact (verify.ts). Everything here is synchronous.
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
-import type { FeedHead, Genesis, HashedEntry } from '../types.js';
+import type { FeedHead, ForkEvidence, Genesis, HashedEntry } from '../types.js';
 import { CorruptSnapshotError, MalformedSnapshotError, SnapshotTooLargeError } from '../errors.js';
 import { concatBytes, toHex } from '../bytes.js';
 import { decodeEntry } from '../entry.js';
+import { evidenceFlaw } from '../collision.js';
+import { forkSeqOf, isVoidSeq } from '../void.js';
 import { fromBase64 } from './base64.js';
 import { checkHeader } from './header.js';
 import type { SnapshotHeader, SnapshotLimits } from './format.js';
@@ -18,6 +20,11 @@ export interface ParsedSnapshot {
   header: SnapshotHeader;
   /** Decoded, cross-checked, not yet signature-verified; per author in ascending seq. */
   entries: HashedEntry[];
+  /**
+   * The evidence of the header's void heads (one record per void head, at its fork seq), shaped
+   * as evidence (collision.ts evidenceFlaw); its entries are not yet signature-verified.
+   */
+  evidence: ForkEvidence[];
   /** Light snapshots: the reassembled state and the digest the file states for it. */
   state?: { bytes: Uint8Array; digest: string };
 }
@@ -30,6 +37,7 @@ export class SnapshotParser {
   private ended = false;
   private lineNo = 0;
   private readonly entries: HashedEntry[] = [];
+  private readonly evidence = new Map<string, ForkEvidence>();
   private readonly lastSeq = new Map<string, number>();
   private readonly heads = new Map<string, FeedHead>();
   private readonly after = new Map<string, number>();
@@ -57,6 +65,8 @@ export class SnapshotParser {
       return this.end(o);
     } else if (o.t === 'entry') {
       this.entry(o);
+    } else if (o.t === 'evidence') {
+      this.evidenceLine(o);
     } else if (o.t === 'state') {
       this.statePiece(o);
     } else {
@@ -69,7 +79,7 @@ export class SnapshotParser {
   /** At end of input. Throws CorruptSnapshotError when the trailer never came. */
   finish(): ParsedSnapshot {
     if (!this.header || !this.ended) throw new CorruptSnapshotError('snapshot is truncated: no trailer line');
-    const out: ParsedSnapshot = { header: this.header, entries: this.entries };
+    const out: ParsedSnapshot = { header: this.header, entries: this.entries, evidence: [...this.evidence.values()] };
     if (this.header.kind === 'light')
       out.state = {
         bytes: this.stateParts.length === 1 ? this.stateParts[0] : concatBytes(...this.stateParts),
@@ -104,14 +114,19 @@ export class SnapshotParser {
       throw new CorruptSnapshotError('trailer hash does not match the content');
     if (header.kind === 'light' && (this.stateSize < 0 || this.stateFilled !== this.stateSize))
       this.bad('light snapshot without its complete state');
+    // A void head the file does not prove (an incremental file may rely on its "after" for it).
+    for (const h of header.heads) {
+      if (!isVoidSeq(h.seq) || header.kind === 'light' || this.evidence.has(h.author)) continue;
+      if ((this.after.get(h.author) ?? 0) !== h.seq)
+        this.bad(`void head of ${h.author.slice(0, 16)}… without its evidence`);
+    }
     this.ended = true;
   }
 
   private entry(o: Line): void {
     const header = this.header!;
     if (header.kind === 'light') this.bad('a light snapshot has no entry lines');
-    if (this.entries.length >= this.limits.maxEntries)
-      throw new SnapshotTooLargeError('entries', `snapshot has more than ${this.limits.maxEntries} entries`);
+    this.countEntries(1);
     const { author, seq, hash, bytes } = o;
     if (typeof author !== 'string' || !HEX64.test(author)) this.bad('entry author must be 64 lowercase hex');
     if (typeof hash !== 'string' || !HEX64.test(hash)) this.bad('entry hash must be 64 lowercase hex');
@@ -128,12 +143,52 @@ export class SnapshotParser {
     if (toHex(h.entry.author) !== author || h.entry.seq !== seq || toHex(h.hash) !== hash)
       this.bad(`${where}: author, seq or hash differs from the entry bytes`);
     const head = this.heads.get(author);
-    if (!head || seq > head.seq) this.bad(`${where}: beyond the header heads`);
+    // A void head covers its canonical part only (seqs below its fork); the rest is its evidence.
+    const top = head && isVoidSeq(head.seq) ? forkSeqOf(head.seq) - 1 : head?.seq;
+    if (!head || top === undefined || seq > top) this.bad(`${where}: beyond the header heads`);
     if (seq === head.seq && hash !== head.hash) this.bad(`${where}: differs from the header head`);
     if (seq <= (this.after.get(author) ?? 0)) this.bad(`${where}: at or below "after"`);
     if (seq <= (this.lastSeq.get(author) ?? 0)) this.bad(`${where}: entries of an author must ascend by seq`);
     this.lastSeq.set(author, seq);
     this.entries.push(h);
+  }
+
+  /** The entries bound (§9.5) counts entry lines and both entries of each evidence line. */
+  private countEntries(more: number): void {
+    if (this.entries.length + 2 * this.evidence.size + more > this.limits.maxEntries)
+      throw new SnapshotTooLargeError('entries', `snapshot has more than ${this.limits.maxEntries} entries`);
+  }
+
+  private evidenceLine(o: Line): void {
+    const header = this.header!;
+    if (header.kind === 'light') this.bad('a light snapshot has no evidence lines');
+    this.countEntries(2);
+    const { author, seq, a, b } = o;
+    if (typeof author !== 'string' || !HEX64.test(author)) this.bad('evidence author must be 64 lowercase hex');
+    if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1)
+      this.bad('evidence seq must be a safe integer >= 1');
+    const where = `evidence ${author.slice(0, 16)}…/${seq}`;
+    const head = this.heads.get(author);
+    if (!head || !isVoidSeq(head.seq) || forkSeqOf(head.seq) !== seq)
+      this.bad(`${where}: the header has no void head of this author at this seq`);
+    if (head.seq <= (this.after.get(author) ?? 0)) this.bad(`${where}: at or below "after"`);
+    if (this.evidence.has(author)) this.bad(`${where}: one evidence line per void head`);
+    const entry = (v: unknown, name: string): HashedEntry => {
+      try {
+        return decodeEntry(fromBase64(v as string, `evidence ${name}`), this.genesis.maxEntryBytes);
+      } catch (e) {
+        this.bad(`${where}: ${(e as Error).message}`, e);
+      }
+    };
+    const ev: ForkEvidence = { author, seq, a: entry(a, 'a'), b: entry(b, 'b'), detectedAt: 0 };
+    const flaw = evidenceFlaw(ev);
+    if (flaw !== undefined) this.bad(`${where}: not evidence (${flaw})`);
+    // A collision voids the other key from seq 1 as well: the header must say so too.
+    const other = toHex(ev.b.entry.author);
+    const theirs = this.heads.get(other);
+    if (other !== author && (!theirs || !isVoidSeq(theirs.seq) || forkSeqOf(theirs.seq) !== 1))
+      this.bad(`${where}: the header does not void the colliding key ${other.slice(0, 16)}…`);
+    this.evidence.set(author, ev);
   }
 
   private statePiece(o: Line): void {
