@@ -287,6 +287,11 @@ export class Ledger {
     return this.view.state.encodeState();
   }
 
+  /** The canonical state (state/digest.ts) and its digest; cached until the state changes. */
+  canonicalState(): { canonical: Uint8Array; digest: string } {
+    return this.view.state.canonical();
+  }
+
   heads(): FeedHead[] {
     return this.feeds.heads();
   }

@@ -1,13 +1,11 @@
 // Adapts a Ledger to the JoinSource a JoinServer serves from: the signed entry at every head
 // (only a node holding all of them can serve) and the canonical state, built once per heads root.
-import * as Y from 'yjs';
 import type { Ledger } from '../ledger.js';
 import type { FeedHead } from '../types.js';
 import { encodeEntry } from '../entry.js';
 import { toHex } from '../bytes.js';
 import { headsRoot, sortHeads } from '../heads-digest.js';
 import { coveredEntries, forkSeqOf, isVoidSeq } from '../void.js';
-import { canonicalDigest, canonicalState } from '../state/digest.js';
 import { encodeJoinSnapshot } from './snapshot.js';
 import type { Checkpoint, JoinClaim } from './messages.js';
 import type { JoinSource, ServedSnapshot } from './server.js';
@@ -81,18 +79,6 @@ async function headEntries(
   return { heads: out, evidence };
 }
 
-/** The canonical form of a Yjs state and its digest. */
-function canonicalOf(state: Uint8Array): { canonical: Uint8Array; digest: string } {
-  const doc = new Y.Doc({ gc: false });
-  try {
-    Y.applyUpdate(doc, state);
-    const canonical = canonicalState(doc);
-    return { canonical, digest: canonicalDigest(canonical) };
-  } finally {
-    doc.destroy();
-  }
-}
-
 async function buildSnapshot(
   ledger: Ledger,
   opts: LedgerSourceOptions,
@@ -102,12 +88,12 @@ async function buildSnapshot(
   const heads = sortHeads(ledger.heads());
   // A deferred void rebuild: the state still shows voided entries, which no joiner would accept.
   if (ledger.stats({ digest: false }).staleVoids > 0) return undefined;
-  const state = ledger.encodeState();
   const root = headsRoot(heads);
   if (last?.claim.headsRoot === root) return last;
+  // The ledger's cached canonical state (its digest needs it anyway), read with the heads.
+  const { canonical, digest } = ledger.canonicalState();
   const entries = await headEntries(ledger, heads);
   if (entries === undefined) return undefined;
-  const { canonical, digest } = canonicalOf(state);
   const claim = { headsRoot: root, stateDigest: digest, entries: heads.reduce((n, h) => n + coveredEntries(h), 0) };
   const body = encodeJoinSnapshot({ heads: entries.heads, evidence: entries.evidence, state: canonical });
   return { claim, feeds: heads.length, body, checkpoint: (await opts.checkpoint?.(claim)) ?? null };

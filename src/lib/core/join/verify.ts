@@ -12,7 +12,6 @@ import type { FeedHead, ForkEvidence, Genesis, HashedEntry } from '../types.js';
 import type { HeadHeader } from '../snapshot/format.js';
 import { decodeEntry, verifyEntry } from '../entry.js';
 import { bytesEqual, toHex } from '../bytes.js';
-import { canonicalDigest, canonicalState } from '../state/digest.js';
 import { headsRoot } from '../heads-digest.js';
 import { LedgerState } from '../state/doc.js';
 import { clientIdOf } from '../state/client-id.js';
@@ -131,8 +130,9 @@ function checkState(state: Uint8Array, clocks: ReadonlyMap<number, number>, clai
     s.loadState(state);
     if (s.hasPending()) throw mismatch('the state has structs whose references are missing');
     // The canonical encoding (state/digest.ts), byte for byte: what the digest hashes.
-    const canonical = canonicalState(s.doc);
-    if (canonicalDigest(canonical) !== claim.stateDigest) throw mismatch('state digest differs');
+    // Loaded fresh: canonical bytes are checked with one encode (LedgerState.canonical).
+    const { canonical, digest } = s.canonical();
+    if (digest !== claim.stateDigest) throw mismatch('state digest differs');
     if (!bytesEqual(canonical, state)) throw mismatch('the state is not in its canonical encoding');
     for (const client of s.doc.store.clients.keys()) {
       if (!clocks.has(client)) throw mismatch(`the state holds writes of client ${client}, which no head covers`);
