@@ -9,7 +9,11 @@ import { exportSnapshot } from '../../src/lib/core/snapshot/export.js';
 import { exportLedgerSnapshot, importLedgerSnapshot } from '../../src/lib/core/ledger-snapshots.js';
 import { collectBytes } from '../../src/lib/core/snapshot/index.js';
 import { createEntry } from '../../src/lib/core/entry.js';
-import { toHex } from '../../src/lib/core/bytes.js';
+import { concatBytes, toHex } from '../../src/lib/core/bytes.js';
+import { sha256 } from '../../src/lib/core/hash.js';
+import { headsRoot } from '../../src/lib/core/heads-digest.js';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { clientIdOf } from '../../src/lib/core/state/client-id.js';
 import type { EntryDep, HashedEntry, IdentityKeys } from '../../src/lib/core/types.js';
 import { keysFromByte, yUpdateAt, deleteOnly } from '../helpers/ledger-fixtures.js';
@@ -218,6 +222,30 @@ describe('issue 6 case 6: compaction', () => {
     await expect(openLedger(loc, 12)).rejects.toMatchObject({ name: 'CorruptStoreError' });
     loc.disk.compaction = c;
     await expect(openLedger(loc, 12)).resolves.toBeDefined();
+  });
+
+  it('a store sealed with the v1 seal (over the state hash) still opens; a swapped state under a kept seal does not', async () => {
+    const { loc, t } = await compacted();
+    const c = loc.disk.compaction!;
+    const seed = t.keys.seed;
+    const v1 = (x: typeof c): string =>
+      toHex(
+        hmac(
+          nobleSha256,
+          sha256(concatBytes(new TextEncoder().encode('tabula/compaction-seal/v1\u0000'), seed)),
+          new TextEncoder().encode(JSON.stringify([toHex(sha256(x.state)), headsRoot(x.heads), x.digest ?? null, x.at]))
+        )
+      );
+    loc.disk.compaction = { ...c, mac: v1(c) };
+    await expect(openLedger(loc, 12)).resolves.toBeDefined();
+    // The v2 seal binds the state through its digest: another state under the same seal and digest fails.
+    const other = new Y.Doc({ gc: false });
+    Y.applyUpdate(other, c.state);
+    other.clientID = clientIdOf(t.ledger.author);
+    other.getMap('records').set('k0', 'changed');
+    loc.disk.compaction = { ...c, state: Y.encodeStateAsUpdate(other) };
+    await expect(openLedger(loc, 12)).rejects.toMatchObject({ name: 'CorruptStoreError' });
+    loc.disk.compaction = c;
   });
 
   it('a deleted heads row is found, not silently hiding that author', async () => {

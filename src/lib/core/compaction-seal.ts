@@ -1,5 +1,6 @@
 // The compacted state is bound to what it was made from: its heads, its state digest and a MAC
-// keyed by this node's identity seed. Replay checks all three before it trusts the state, plus
+// keyed by this node's identity seed (over the digest, heads root and time; the digest binds the
+// state). Replay checks all three before it trusts the state, plus
 // the state's own structure (every clientID belongs to a covered author, and each author's Yjs
 // clock equals the clock of its head entry). A record forged into the stored state, a state
 // swapped with another, or a deleted heads row is found on open (CorruptStoreError).
@@ -16,16 +17,31 @@ import { headsRoot } from './heads-digest.js';
 
 const KEY_TAG = new TextEncoder().encode('tabula/compaction-seal/v1\u0000');
 
-/** Hex HMAC-SHA-256 over the state's hash, the heads root, the digest and the time. */
+/**
+ * Hex HMAC-SHA-256 over the state digest, the heads root and the time (v2). The state itself is
+ * bound through its digest, which replay checks against the loaded state right after the seal, so
+ * a 10+ MiB state is not hashed once more for the seal. A compaction without a digest (none is
+ * written any more) is sealed over the state's SHA-256 instead (v1).
+ */
 export function sealCompaction(c: Omit<Compaction, 'mac'>, seed: Uint8Array): string {
-  const key = sha256(concatBytes(KEY_TAG, seed));
-  const msg = new TextEncoder().encode(
-    JSON.stringify([toHex(sha256(c.state)), headsRoot(c.heads), c.digest ?? null, c.at])
-  );
-  return toHex(hmac(nobleSha256, key, msg));
+  return typeof c.digest === 'string' ? seal(seed, ['v2', c.digest, headsRoot(c.heads), c.at]) : sealV1(c, seed);
 }
 
-/** True when `c` carries the seal this seed gives it. */
+/** The v1 seal: the state's SHA-256, the heads root, the digest and the time (stores sealed before v2). */
+function sealV1(c: Omit<Compaction, 'mac'>, seed: Uint8Array): string {
+  return seal(seed, [toHex(sha256(c.state)), headsRoot(c.heads), c.digest ?? null, c.at]);
+}
+
+function seal(seed: Uint8Array, fields: unknown[]): string {
+  const key = sha256(concatBytes(KEY_TAG, seed));
+  return toHex(hmac(nobleSha256, key, new TextEncoder().encode(JSON.stringify(fields))));
+}
+
+/**
+ * True when `c` carries the seal this seed gives it (v2, or v1 for a store sealed before v2). A
+ * v2 seal binds the state only together with replay's digest check (ledger-replay.ts).
+ */
 export function sealHolds(c: Compaction, seed: Uint8Array): boolean {
-  return typeof c.mac === 'string' && c.mac === sealCompaction(c, seed);
+  if (typeof c.mac !== 'string') return false;
+  return c.mac === sealCompaction(c, seed) || (typeof c.digest === 'string' && c.mac === sealV1(c, seed));
 }
