@@ -76,10 +76,14 @@ describe('sync red team 4: blame by author:seq frames the server of the other va
   //   exact bytes), not by author:seq; the ledger's Rejection would need to carry the entry
   //   hash (ledger-ingest.ts rejectionOf), or blameable() compares the index of the rejected
   //   entry in the answer.
-  it.fails('with the bad variant gossiped first: n still bans nobody', async () => {
-    const seed = seeds(1, 9980)[0];
-    const { banned, bans } = await run(seed, true);
-    expect(bans, `SEED=${seed}`).toEqual([]);
-    expect(banned, `SEED=${seed}`).toBe(false);
-  }, 30_000);
+  it.fails(
+    'with the bad variant gossiped first: n still bans nobody',
+    async () => {
+      const seed = seeds(1, 9980)[0];
+      const { banned, bans } = await run(seed, true);
+      expect(bans, `SEED=${seed}`).toEqual([]);
+      expect(banned, `SEED=${seed}`).toBe(false);
+    },
+    30_000
+  );
 });
