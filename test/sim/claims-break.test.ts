@@ -109,7 +109,11 @@ describe('sync red team: head claims without evidence', () => {
     await c.net.run(() => false, c.net.time + 10_000);
     c.net.offline.add('liar');
     c.refreshLinks();
-    await c.net.run(() => honest.every((n) => n.engine.status().missing === 0), c.net.time + 120_000);
+    // Idle too (an exchange may be open at any moment, so both are waited for together).
+    await c.net.run(
+      () => honest.every((n) => n.engine.status().missing === 0 && n.engine.idle()),
+      c.net.time + 120_000
+    );
     const missing = honest.map((n) => n.engine.status().missing);
     console.log(`SEED=${seed} missing after the liar left:`, missing);
     expect(missing, `SEED=${seed}`).toEqual([0, 0, 0]);

@@ -67,6 +67,11 @@ export const GAP_REQUEST_TIMEOUT_MS = 5_000;
 export const SYNC_ON_DEMAND_TRIES = 3;
 /** Request timeouts in a row on one claim (author head or fork) before it is refused like an empty answer. */
 export const GAP_CLAIM_TIMEOUTS = 3;
+/**
+ * Rounds of timeouts (or error answers) after which a claim of a peer that never delivered that
+ * author's entries no longer counts as missing (it is still asked until GAP_CLAIM_TIMEOUTS).
+ */
+export const GAP_DOUBT_TIMEOUTS = 2;
 /** How long a refused claim (empty answer, or GAP_CLAIM_TIMEOUTS timeouts) is not asked again, ms. */
 export const GAP_REFUSED_MS = 60_000;
 /** Targets of one ready peer ranked per scheduling pass at most (the rest wait their turn). */

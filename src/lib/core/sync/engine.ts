@@ -466,7 +466,9 @@ export class SyncEngine {
       return;
     }
     if (m.rid && this.gap.pending(m.rid, s.peer)) {
-      this.gap.fail(m.rid);
+      // An error answer ("sync-busy"...) counts towards refusing the claim like a timeout: a peer
+      // answering every request with an error cannot hold a claim (or a fork want) for good.
+      this.gap.fail(m.rid, true, true);
       this.opts.onPeerOutcome?.(s.peer, 'empty');
     }
     if (m.xid && s.mine.delete(m.xid)) s.exchangesFailed++;

@@ -43,6 +43,7 @@ import {
   GAP_MAX_REQUESTS_PER_PEER,
   GAP_MAX_REQUESTS_TOTAL,
   GAP_REQUEST_TIMEOUT_MS,
+  GAP_DOUBT_TIMEOUTS,
   GAP_STATUS_MAX_AUTHORS,
   GAP_TAIL_SEQS,
   GAP_WINDOW_SEQS
@@ -123,6 +124,8 @@ interface Target {
   lastWant: number;
   /** peer -> request timeouts in a row on this claim (counted once per round) and the last one's time. */
   timeouts: Map<string, { n: number; at: number }>;
+  /** Peers that delivered entries of this author (a later silence may be a lossy link). */
+  served: Set<string>;
 }
 
 interface ForkWant {
@@ -276,7 +279,9 @@ export class GapFill {
     }
     // Nothing, or evidence that adds nothing new (an honest server only sends it for a void feed
     // we lack): refuse the claim rather than ask again at once.
-    this.wantOf(r)?.timeouts.delete(r.peer);
+    const want = this.wantOf(r);
+    want?.timeouts.delete(r.peer);
+    if (want !== undefined && 'served' in want && o.added > 0) want.served.add(r.peer);
     if (o.received === 0 || ((o.evidence || fork) && o.added + o.forks === 0)) this.refuse(r);
     else if (o.rejected === 0 && !o.evidence && r.priority !== 'fork')
       this.markFetched(r.author, r.from, r.from + o.received - 1);
@@ -284,11 +289,13 @@ export class GapFill {
   }
 
   /**
-   * A request failed (error answer, invalid response, send failure, or `timedOut`): backoff, range
-   * re-queued. GAP_CLAIM_TIMEOUTS timeouts in a row on one claim refuse it like an empty answer,
-   * so silent claimants cannot hold the table.
+   * A request failed (invalid response, send failure; `timedOut`: no answer, or `errorAnswer`: an
+   * error answer such as "sync-busy", which counts like a timeout): backoff, range re-queued. GAP_CLAIM_TIMEOUTS rounds of timeouts on one
+   * claim refuse it, so silent or always-busy claimants cannot hold the table: like an empty
+   * answer, unless the peer delivered entries of this author before (it may be on a lossy link:
+   * refused briefly, and still counted as missing).
    */
-  fail(rid: number, timedOut = false): void {
+  fail(rid: number, timedOut = false, errorAnswer = false): void {
     const r = this.take(rid);
     if (!r) return;
     const p = this.peers.get(r.peer);
@@ -301,12 +308,14 @@ export class GapFill {
     // claims. Refused briefly (GAP_TIMEOUT_REFUSED_MS), unlike an empty answer.
     const now = this.opts.now();
     const last = want.timeouts.get(r.peer);
-    if (last !== undefined && now - last.at < (this.opts.timeoutMs ?? GAP_REQUEST_TIMEOUT_MS)) return;
+    // (An error answer is a deliberate reply, not a loss: each one counts.)
+    if (!errorAnswer && last !== undefined && now - last.at < (this.opts.timeoutMs ?? GAP_REQUEST_TIMEOUT_MS)) return;
     const n = (last?.n ?? 0) + 1;
     want.timeouts.set(r.peer, { n, at: now });
     if (n >= GAP_CLAIM_TIMEOUTS && (p?.useful ?? 0) <= 0) {
       want.timeouts.delete(r.peer);
-      this.refuse(r, GAP_TIMEOUT_REFUSED_MS, true);
+      if ('served' in want && want.served.has(r.peer)) this.refuse(r, GAP_TIMEOUT_REFUSED_MS, true);
+      else this.refuse(r);
     }
   }
 
@@ -329,9 +338,12 @@ export class GapFill {
     let unconfirmed = 0;
     const per = new Map<string, number>();
     for (const [a, t] of this.targets) {
-      const gap = gapOf(wantOf(t), this.opts.localHead(a));
-      if (gap <= 0) continue;
-      if (t.holders.size === 0 && !hasSilent(t.refused)) {
+      const local = this.opts.localHead(a);
+      if (gapOfTarget(t, local) <= 0) continue;
+      // A claim whose holder timed out (or answered errors) GAP_DOUBT_TIMEOUTS rounds in a row
+      // without ever delivering this author's entries is doubtful: still asked, not counted.
+      const gap = gapOfTarget(t, local, (p) => t.served.has(p) || (t.timeouts.get(p)?.n ?? 0) < GAP_DOUBT_TIMEOUTS);
+      if (gap <= 0 || (t.holders.size === 0 && !hasSilent(t.refused))) {
         unconfirmed++;
         continue;
       }
@@ -403,9 +415,16 @@ export class GapFill {
     return list;
   }
 
+  /**
+   * Forgets a filled target, unless a refusal of it is still in force: a refused claim (over-claim
+   * of a liar) must not be learned again at the next exchange as if it were new.
+   */
   private dropFilled(author: string): void {
     const t = this.targets.get(author);
-    if (t && this.opts.localHead(author) >= wantOf(t)) this.deleteTarget(author);
+    if (t === undefined || gapOfTarget(t, this.opts.localHead(author)) > 0) return;
+    const now = this.opts.now();
+    for (const r of t.refused.values()) if (r.until > now) return;
+    this.deleteTarget(author);
   }
 
   /** Targets with a holder that could be asked now, tail gaps first, then smaller gaps. */
@@ -427,19 +446,22 @@ export class GapFill {
         const t = this.targets.get(author);
         if (t === undefined) continue;
         const local = this.opts.localHead(author);
-        const gap = gapOf(wantOf(t), local);
+        const gap = gapOfTarget(t, local);
         if (gap <= 0) {
           seen.add(author);
           filled.push(author);
           continue;
         }
         if (holdsFrom(author) > local + 1) continue; // this peer cannot serve what comes next
+        // Nothing more to get from this peer (another holder's claim makes the gap): it takes
+        // no place in this peer's window, or over-claimers could fill it with feeds it cannot serve.
+        if ((t.holders.get(peer) ?? 0) <= local) continue;
         seen.add(author);
         scanned++;
         out.push({ author, t, gap, priority: gap <= GAP_TAIL_SEQS ? 'tail' : 'history' });
       }
     }
-    for (const a of filled) this.deleteTarget(a);
+    for (const a of filled) this.dropFilled(a);
     const rank = (p: GapPriority) => (p === 'tail' ? 0 : 1);
     return out.sort((a, b) => rank(a.priority) - rank(b.priority) || a.gap - b.gap || (a.author < b.author ? -1 : 1));
   }
@@ -530,7 +552,7 @@ export class GapFill {
     if (refused !== undefined && claim <= refused.claim && refused.until > this.opts.now()) return;
     if (!t) {
       if (this.targets.size >= GAP_MAX_TARGETS && !this.evictTarget(peer)) return;
-      t = { holders: new Map(), refused: new Map(), lastWant: 0, timeouts: new Map() };
+      t = { holders: new Map(), refused: new Map(), lastWant: 0, timeouts: new Map(), served: new Set() };
       this.targets.set(author, t);
       this.holderless.add(author);
     }
@@ -588,6 +610,7 @@ export class GapFill {
     for (const p of t.holders.keys()) this.claimsBy.get(p)?.delete(author);
     this.targets.delete(author);
     this.holderless.delete(author);
+    this.fetched.delete(author);
   }
 
   /** `r`'s peer answered "nothing": not asked for that claim again until it claims more. */
@@ -627,6 +650,24 @@ function wantOf(t: Target): number {
   let want = 0;
   for (const h of t.holders.values()) if (h > want) want = h;
   return t.holders.size > 0 ? want : t.lastWant;
+}
+
+/**
+ * Entries of a target missing above `local`: up to its highest plain (not void) claim, plus 1 for
+ * fork evidence when a holder claims a void head. (A void claim alone must not hide a longer
+ * plain gap: any peer can announce any author's void head.)
+ */
+function gapOfTarget(t: Target, local: number, counted?: (peer: string) => boolean): number {
+  if (t.holders.size === 0) return gapOf(t.lastWant, local);
+  if (isVoidSeq(local)) return 0;
+  let plain = 0;
+  let anyVoid = false;
+  for (const [p, h] of t.holders) {
+    if (counted !== undefined && !counted(p)) continue;
+    if (isVoidSeq(h)) anyVoid = true;
+    else if (h > plain) plain = h;
+  }
+  return Math.max(0, plain - local) + (anyVoid ? 1 : 0);
 }
 
 /**
