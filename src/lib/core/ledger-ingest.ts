@@ -32,6 +32,8 @@ export type IncomingEntry = Uint8Array | HashedEntry;
 export interface Rejection {
   author?: string;
   seq?: number;
+  /** SHA-256 of the refused entry, hex, when it decoded (tells two variants of one seq apart). */
+  hash?: string;
   /** The LedgerError code (e.g. 'bad-signature'); peers are scored on it. */
   code: string;
   message: string;
@@ -61,10 +63,21 @@ export function emptyReport(): IngestReport {
   return { added: 0, duplicates: 0, pending: 0, forks: 0, dropped: 0, rejected: [] };
 }
 
-export function rejectionOf(e: unknown, author?: string, seq?: number): Rejection {
+export function rejectionOf(e: unknown, author?: string, seq?: number, hash?: Uint8Array): Rejection {
   const code = e instanceof LedgerError ? e.code : new MalformedEntryError().code;
   const message = e instanceof Error ? e.message : String(e);
-  return { ...(author !== undefined ? { author } : {}), ...(seq !== undefined ? { seq } : {}), code, message };
+  return {
+    ...(author !== undefined ? { author } : {}),
+    ...(seq !== undefined ? { seq } : {}),
+    ...(hash !== undefined ? { hash: toHex(hash) } : {}),
+    code,
+    message
+  };
+}
+
+/** rejectionOf for a decoded entry: its author, seq and hash. */
+function refusalOf(e: unknown, h: HashedEntry): Rejection {
+  return rejectionOf(e, toHex(h.entry.author), h.entry.seq, h.hash);
 }
 
 /**
@@ -93,7 +106,7 @@ export async function verifyIncoming(item: IncomingEntry, networkId: Uint8Array,
     await verifyEntry(h.entry, networkId, genesis);
     return { ok: true, h };
   } catch (e) {
-    return { ok: false, rejection: rejectionOf(e, toHex(h.entry.author), h.entry.seq) };
+    return { ok: false, rejection: refusalOf(e, h) };
   }
 }
 
@@ -235,7 +248,7 @@ export async function planFeeds(
         released(r, plan, held, report, refused);
         break;
       case 'broken-chain':
-        report.rejected.push(rejectionOf(r.error, toHex(h.entry.author), h.entry.seq));
+        report.rejected.push(refusalOf(r.error, h));
         refused?.add(h);
         break;
       case 'dropped':
@@ -350,7 +363,7 @@ function refuseRivals(toStore: HashedEntry[], state: LedgerState, report: Ingest
     const owner = refused.get(author);
     if (owner === undefined) return true;
     const e = new ClientIdCollisionError(`clientID ${clientIdOf(author)} belongs to ${owner}, not ${author}`);
-    report.rejected.push(rejectionOf(e, author, h.entry.seq));
+    report.rejected.push(refusalOf(e, h));
     return false;
   });
 }
@@ -407,7 +420,7 @@ export async function admitCausal(
     } catch (e) {
       if (!(e instanceof LedgerError)) throw e;
       refused.set(author, Math.min(refused.get(author) ?? seq, seq));
-      report.rejected.push(rejectionOf(e, author, seq));
+      report.rejected.push(refusalOf(e, h));
     }
   }
   return admitted;
@@ -462,7 +475,7 @@ export async function commitPlan(
   const applied = applyStored(state, out.stored);
   out.lamport = applied.lamport;
   out.skipped = applied.refused.length;
-  for (const r of applied.refused) report.rejected.push(rejectionOf(r.error, toHex(r.h.entry.author), r.h.entry.seq));
+  for (const r of applied.refused) report.rejected.push(refusalOf(r.error, r.h));
   try {
     for (const ev of plan.evidence) {
       await store.putFork(ev);

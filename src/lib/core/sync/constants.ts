@@ -102,6 +102,10 @@ export const SYNC_MAX_SERVING = 4;
 export const SYNC_PERIOD_MS = 30_000;
 /** Gap fill status: authors listed with their missing-entry counts (largest gaps first), at most. */
 export const GAP_STATUS_MAX_AUTHORS = 100;
+/** GapFill.status() walks the whole table at most once per this many ms (idle() is always current). */
+export const GAP_STATUS_CACHE_MS = 1000;
+/** Tables of at most this many targets and forks are walked on every status() (cheap). */
+export const GAP_STATUS_CACHE_MIN_WANTS = 2000;
 
 /** Partition: a peer unseen for this long no longer counts as recently known, ms. */
 export const PARTITION_WINDOW_MS = 10 * 60_000;

@@ -16,6 +16,7 @@
 import type { FeedHead } from '../types.js';
 import { LedgerError } from '../errors.js';
 import { bytesEqual, toHex } from '../bytes.js';
+import { sha256 } from '../hash.js';
 import { HeadsTree } from './merkle.js';
 import { Exchange, type Difference, type ExchangeOptions } from './reconcile.js';
 import { GapFill, type AuthorGap, type GapRequest } from './gap-fill.js';
@@ -52,9 +53,14 @@ import {
 interface Rejected {
   author?: string;
   seq?: number;
+  /** Hash (hex) of the refused entry, when it decoded. */
+  hash?: string;
   code?: string;
   message?: string;
 }
+
+/** Refusals of a validly signed entry for what its author put in it (not a relaying peer's fault). */
+const AUTHOR_FAULTS: ReadonlySet<string> = new Set(['malformed-payload', 'foreign-client']);
 
 /** Error code asking the peer to say hello again. */
 const NO_HELLO = 'sync-no-hello';
@@ -235,8 +241,7 @@ export class SyncEngine {
 
   /** Nothing in flight and nothing known missing. */
   idle(): boolean {
-    const g = this.gap.status();
-    if (g.missing > 0 || g.inFlight.length > 0) return false;
+    if (this.gap.busy()) return false;
     for (const s of this.sessions.values()) if (s.mine.size + s.theirs.size + s.serving > 0) return false;
     return true;
   }
@@ -389,6 +394,8 @@ export class SyncEngine {
 
   private finished(s: PeerSession, x: Exchange): void {
     (x.initiator ? s.mine : s.theirs).delete(x.xid);
+    const roots = s.beganWith.get(x);
+    if (roots !== undefined) s.lastServed = { ...roots, at: this.opts.now() };
     s.exchangesCompleted++;
     const now = this.opts.now();
     s.lastSyncAt = now;
@@ -417,7 +424,28 @@ export class SyncEngine {
           this.send(s, { t: 'error', rid: 0, xid: m.xid, code: 'sync-busy', message: 'too many open exchanges' });
           return;
         }
+        // The same comparison again (neither root moved since the last one with this peer
+        // completed), too soon: refused cheaply. An honest peer repeats it only periodically; a
+        // hostile one would make us list every head we hold again and again.
+        const roots = { theirs: toHex(m.root), ours: toHex(this.tree.rootHash()) };
+        const last = s.lastServed;
+        if (
+          last !== null &&
+          last.theirs === roots.theirs &&
+          last.ours === roots.ours &&
+          this.opts.now() - last.at < (this.opts.periodMs ?? SYNC_PERIOD_MS) / 2
+        ) {
+          this.send(s, {
+            t: 'error',
+            rid: 0,
+            xid: m.xid,
+            code: 'sync-busy',
+            message: 'same comparison again too soon'
+          });
+          return;
+        }
         const { exchange, reply } = Exchange.respond(this.tree, m, s.salt, this.exchangeOpts());
+        s.beganWith.set(exchange, roots);
         this.send(s, reply);
         if (exchange.done) this.finished(s, exchange);
         else s.theirs.set(m.xid, exchange);
@@ -454,7 +482,16 @@ export class SyncEngine {
   }
 
   private onError(s: PeerSession, m: ErrorMsg): void {
-    if (m.code === NO_HELLO) return this.sayHello(s);
+    // Our hello was lost: say it again, at most once per exchange timeout (a hello may be large: a
+    // light replica's coverage), so a stream of tiny errors cannot make us upload it each time.
+    if (m.code === NO_HELLO) {
+      const now = this.opts.now();
+      if (s.helloResentAt === null || now - s.helloResentAt >= this.exchangeTimeout()) {
+        s.helloResentAt = now;
+        this.sayHello(s);
+      }
+      return;
+    }
     if (m.code === new SyncWrongNetworkError().code && !s.rejected) {
       s.rejected = true;
       this.rejectedPeers++;
@@ -551,7 +588,7 @@ export class SyncEngine {
     });
     if (report.added + report.forks > 0) this.opts.onPeerOutcome?.(s.peer, 'useful');
     else if (report.rejected.length === 0) this.opts.onPeerOutcome?.(s.peer, 'empty');
-    const blame = this.blameable(report.rejected, req, heads);
+    const blame = this.blameable(report.rejected, req, heads, m.entries, shape === 'evidence');
     if (blame !== undefined) {
       this.opts.onPeerRejected?.(
         s.peer,
@@ -584,21 +621,33 @@ export class SyncEngine {
   private blameable(
     rejected: readonly unknown[],
     req: GapRequest,
-    sent: readonly (EntryPrefix | null)[]
+    sent: readonly (EntryPrefix | null)[],
+    bytes: readonly Uint8Array[],
+    evidence: boolean
   ): Rejected | undefined {
     const all = rejected as Rejected[];
-    // A ban offence counts only for an entry of this answer: entries waiting in the pending
-    // buffer (sent by others, e.g. by gossip) may be judged in the same ingest.
-    const mine = new Set(sent.map((h) => (h === null ? '' : `${h.author}:${h.seq}`)));
-    const inAnswer = (r: Rejected): boolean =>
-      r.author === undefined || r.seq === undefined || mine.has(`${r.author}:${r.seq}`);
+    // A ban offence counts only for an entry of this answer, told by its hash: entries waiting
+    // in the pending buffer (sent by others, e.g. by gossip) may be judged in the same ingest,
+    // and may be another variant of the same seq.
+    let hashes: Set<string> | undefined;
+    const inAnswer = (r: Rejected): boolean => {
+      if (r.hash === undefined)
+        return r.author === undefined || sent.some((h) => h !== null && h.author === r.author && h.seq === r.seq);
+      hashes ??= new Set(bytes.map((b) => toHex(sha256(b))));
+      return hashes.has(r.hash);
+    };
+    // Fork evidence is served as the protocol says, whatever its entries hold: an entry signed by
+    // its author that is refused for its payload proves the author's fault, not the server's.
+    const offence = (r: Rejected): boolean => isBanOffence(r.code) && !(evidence && AUTHOR_FAULTS.has(r.code ?? ''));
     return (
-      all.find((r) => isBanOffence(r.code) && inAnswer(r)) ??
+      all.find((r) => offence(r) && inAnswer(r)) ??
+      // Other refusals (scored, never banned) in the requested range.
       all.find(
         (r) =>
-          r.author === undefined ||
-          r.seq === undefined ||
-          (r.author === req.author && r.seq >= req.from && r.seq <= req.to)
+          !isBanOffence(r.code) &&
+          (r.author === undefined ||
+            r.seq === undefined ||
+            (r.author === req.author && r.seq >= req.from && r.seq <= req.to))
       )
     );
   }

@@ -44,6 +44,8 @@ import {
   GAP_MAX_REQUESTS_TOTAL,
   GAP_REQUEST_TIMEOUT_MS,
   GAP_DOUBT_TIMEOUTS,
+  GAP_STATUS_CACHE_MS,
+  GAP_STATUS_CACHE_MIN_WANTS,
   GAP_STATUS_MAX_AUTHORS,
   GAP_TAIL_SEQS,
   GAP_WINDOW_SEQS
@@ -164,12 +166,30 @@ export interface GapStatus {
 
 const USEFUL_ALPHA = 0.3;
 
-/** The GAP_STATUS_MAX_AUTHORS largest gaps of `per` (author -> missing), largest first, ties by author. */
-function largestGaps(per: Map<string, number>): AuthorGap[] {
-  return [...per]
-    .map(([author, missing]) => ({ author, missing }))
-    .sort((x, y) => y.missing - x.missing || (x.author < y.author ? -1 : x.author > y.author ? 1 : 0))
-    .slice(0, GAP_STATUS_MAX_AUTHORS);
+/** The `k` largest gaps added, largest first, ties by author (bounded: no sort of every author). */
+class TopGaps {
+  private readonly items: AuthorGap[] = [];
+
+  constructor(private readonly k: number) {}
+
+  add(author: string, missing: number): void {
+    const before = (x: AuthorGap): boolean => missing > x.missing || (missing === x.missing && author < x.author);
+    const last = this.items.at(-1);
+    if (this.items.length >= this.k && (last === undefined || !before(last))) return;
+    let lo = 0;
+    let hi = this.items.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (before(this.items[mid])) hi = mid;
+      else lo = mid + 1;
+    }
+    this.items.splice(lo, 0, { author, missing });
+    if (this.items.length > this.k) this.items.pop();
+  }
+
+  list(): AuthorGap[] {
+    return this.items;
+  }
 }
 
 export class GapFill {
@@ -185,6 +205,7 @@ export class GapFill {
   /** Ranges received but not yet chained (waiting in the ledger's pending buffer), per author. */
   private readonly fetched = new Map<string, { from: number; to: number; until: number }[]>();
   private nextRid = 1;
+  private statusCache: { at: number; status: GapStatus } | null = null;
 
   constructor(private readonly opts: GapFillOptions) {}
 
@@ -208,6 +229,7 @@ export class GapFill {
 
   /** Forgets a peer: its requests are dropped (their ranges go back to the queue), targets stay. */
   removePeer(peer: string): void {
+    this.statusCache = null;
     this.peers.delete(peer);
     for (const [rid, r] of this.inflight) if (r.peer === peer) this.inflight.delete(rid);
     for (const a of [...(this.claimsBy.get(peer) ?? [])]) this.dropHolder(a, peer);
@@ -221,6 +243,7 @@ export class GapFill {
 
   /** Records what a Merkle exchange with `peer` found. */
   learn(peer: string, diffs: readonly Difference[]): void {
+    this.statusCache = null; // new claims show at once
     for (const d of diffs) {
       if (d.fork) this.learnFork(peer, d.author, d.mine);
       else if (d.theirs > d.mine) this.learnTarget(peer, d.author, d.theirs);
@@ -332,34 +355,71 @@ export class GapFill {
     return late;
   }
 
-  status(): GapStatus {
+  /**
+   * What is missing (see GapStatus). Walks the whole table, so over GAP_STATUS_CACHE_MIN_WANTS
+   * targets and forks it is computed at most once per GAP_STATUS_CACHE_MS (a liar may fill the
+   * table with 100,000 claims, and the worker reads the status every tick); `inFlight` is always
+   * current. `fresh` recomputes now.
+   */
+  status(o: { fresh?: boolean } = {}): GapStatus {
+    const now = this.opts.now();
+    const c = this.statusCache;
+    const large = this.targets.size + this.forks.size > GAP_STATUS_CACHE_MIN_WANTS;
+    if (o.fresh !== true && large && c !== null && now >= c.at && now - c.at < GAP_STATUS_CACHE_MS) {
+      return { ...c.status, inFlight: [...this.inflight.values()] };
+    }
+    const status = this.computeStatus();
+    this.statusCache = { at: now, status };
+    return status;
+  }
+
+  /** Whether anything is in flight or counted as missing (early exit; always current). */
+  busy(): boolean {
+    if (this.inflight.size > 0) return true;
+    for (const [a, t] of this.targets) if (this.countedGap(a, t) > 0) return true;
+    for (const f of this.forks.values()) if (f.holders.size > 0 || hasSilent(f.refused)) return true;
+    return false;
+  }
+
+  /** The gap of a target as status() counts it (0: filled, doubtful or unconfirmed). */
+  private countedGap(a: string, t: Target): number {
+    const local = this.opts.localHead(a);
+    if (gapOfTarget(t, local) <= 0) return 0;
+    if (t.holders.size === 0 && !hasSilent(t.refused)) return 0;
+    // A claim whose holder timed out (or answered errors) GAP_DOUBT_TIMEOUTS rounds in a row
+    // without ever delivering this author's entries is doubtful: still asked, not counted.
+    return gapOfTarget(t, local, (p) => t.served.has(p) || (t.timeouts.get(p)?.n ?? 0) < GAP_DOUBT_TIMEOUTS);
+  }
+
+  private computeStatus(): GapStatus {
     let missing = 0;
     let authors = 0;
     let unconfirmed = 0;
-    const per = new Map<string, number>();
-    for (const [a, t] of this.targets) {
-      const local = this.opts.localHead(a);
-      if (gapOfTarget(t, local) <= 0) continue;
-      // A claim whose holder timed out (or answered errors) GAP_DOUBT_TIMEOUTS rounds in a row
-      // without ever delivering this author's entries is doubtful: still asked, not counted.
-      const gap = gapOfTarget(t, local, (p) => t.served.has(p) || (t.timeouts.get(p)?.n ?? 0) < GAP_DOUBT_TIMEOUTS);
-      if (gap <= 0 || (t.holders.size === 0 && !hasSilent(t.refused))) {
-        unconfirmed++;
-        continue;
-      }
-      missing += gap;
-      authors++;
-      per.set(a, gap);
-    }
+    // Fork evidence to fetch, per author (at most GAP_MAX_FORKS wants).
+    const forkGaps = new Map<string, number>();
     for (const f of this.forks.values()) {
       if (f.holders.size === 0 && !hasSilent(f.refused)) {
         unconfirmed++;
         continue;
       }
       missing++;
-      per.set(f.author, (per.get(f.author) ?? 0) + 1);
+      forkGaps.set(f.author, (forkGaps.get(f.author) ?? 0) + 1);
     }
-    return { missing, unconfirmed, authors, byAuthor: largestGaps(per), inFlight: [...this.inflight.values()] };
+    const top = new TopGaps(GAP_STATUS_MAX_AUTHORS);
+    for (const [a, t] of this.targets) {
+      if (gapOfTarget(t, this.opts.localHead(a)) <= 0) continue;
+      const gap = this.countedGap(a, t);
+      if (gap <= 0) {
+        unconfirmed++;
+        continue;
+      }
+      missing += gap;
+      authors++;
+      top.add(a, gap + (forkGaps.get(a) ?? 0));
+      forkGaps.delete(a);
+    }
+    for (const [a, n] of forkGaps) top.add(a, n);
+    return { missing, unconfirmed, authors, byAuthor: top.list(), inFlight: [...this.inflight.values()] };
   }
 
   /** Peer score: higher is better. */

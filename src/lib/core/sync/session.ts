@@ -32,6 +32,8 @@ export class PeerSession {
   readonly theirs = new Map<number, Exchange>();
   nextXid = 1;
   helloSentAt = 0;
+  /** When a 'sync-no-hello' error last made us say hello again (null: never). */
+  helloResentAt: number | null = null;
   /** The peer's root when last known equal or announced (null: differs or unknown). */
   peerRoot: Uint8Array | null = null;
   serving = 0;
@@ -45,6 +47,9 @@ export class PeerSession {
   invalidIn = 0;
   exchangesCompleted = 0;
   exchangesFailed = 0;
+  /** Both roots of exchanges the peer began (by exchange), and of the last one that completed. */
+  readonly beganWith = new WeakMap<Exchange, { theirs: string; ours: string }>();
+  lastServed: { theirs: string; ours: string; at: number } | null = null;
 
   constructor(
     readonly peer: string,
