@@ -584,7 +584,8 @@ export class SyncEngine {
       forks: report.forks,
       rejected: report.rejected.length,
       evidence: shape === 'evidence',
-      bytes
+      bytes,
+      largest: m.entries.reduce((n, e) => Math.max(n, e.length), 0)
     });
     if (report.added + report.forks > 0) this.opts.onPeerOutcome?.(s.peer, 'useful');
     else if (report.rejected.length === 0) this.opts.onPeerOutcome?.(s.peer, 'empty');

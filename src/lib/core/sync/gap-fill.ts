@@ -80,6 +80,8 @@ export interface GapOutcome {
   evidence?: boolean;
   /** Bytes of the answer's entries (a short answer under half the byte cap earns no credit). */
   bytes?: number;
+  /** Bytes of the answer's largest entry. */
+  largest?: number;
 }
 
 export interface GapFillOptions {
@@ -291,7 +293,7 @@ export class GapFill {
     // Evidence (and a fork answer) is useful only when it is evidence we lacked; a range answer
     // far short of what was asked, and far under the byte cap, earns no credit either.
     const useful = o.evidence || fork ? o.forks > 0 : o.added + o.forks > 0;
-    const short = !o.evidence && !fork && o.received < r.to - r.from + 1 && (o.bytes ?? r.maxBytes) < r.maxBytes / 2;
+    const short = this.isShort(r, o);
     if (p) {
       p.useful += USEFUL_ALPHA * ((o.rejected > 0 ? -1 : useful && !short ? 1 : 0) - p.useful);
       if (o.rejected > 0) this.penalise(r.peer, p);
@@ -309,6 +311,19 @@ export class GapFill {
     else if (o.rejected === 0 && !o.evidence && r.priority !== 'fork')
       this.markFetched(r.author, r.from, r.from + o.received - 1);
     this.dropFilled(r.author);
+  }
+
+  /**
+   * An answer far short of the range for no reason a server has: fewer entries than asked, and
+   * even one more entry as large as its largest would keep it under half the byte cap (an honest
+   * server of mixed sizes stops when the next entry does not fit). A void feed's canonical part
+   * ends where its fork is: a holder that claims its void head is never short.
+   */
+  private isShort(r: GapRequest, o: GapOutcome): boolean {
+    if (o.evidence || r.priority === 'fork' || o.received >= r.to - r.from + 1) return false;
+    const claim = this.targets.get(r.author)?.holders.get(r.peer);
+    if (claim !== undefined && isVoidSeq(claim)) return false;
+    return (o.bytes ?? r.maxBytes) + (o.largest ?? 0) < r.maxBytes / 2;
   }
 
   /**
