@@ -9,6 +9,9 @@
 // at 'p' (the spec's equivocation scenario): n and p see the fork in their comparison but cannot
 // record the want, never fetch each other's variant, and keep different heads roots for good.
 // SEED=n replays a run.
+// Fixed (gap-fill.ts evictFork, engine.ts onError): a full fork table gives up a want of the peer
+// holding the most (as the target table does), and error answers count like timeouts. Left: the
+// liar's unanswered fork wants still count in `missing` (4,095 here) while it stays connected.
 import { describe, expect, it } from 'vitest';
 import { Cluster } from './cluster.js';
 import { seeds } from './scenario.js';
@@ -116,14 +119,10 @@ describe('sync red team 4: a full fork table hides an equivocation', () => {
   // Suggested fix (gap-fill.ts): count error answers (like timeouts) toward refusing a holder;
   //   when the fork table is full, evict by claimant (a peer's share of the table, as for
   //   targets), and never let one peer's fork claims shut out a fork seen by another peer.
-  it.fails(
-    'with the fork flood: n and p still find the fork and agree',
-    async () => {
-      const seed = seeds(1, 9900)[0];
-      const { same, voided } = await run(seed, true);
-      expect(voided, `SEED=${seed}`).toBe(true);
-      expect(same, `SEED=${seed}`).toBe(true);
-    },
-    60_000
-  );
+  it('with the fork flood: n and p still find the fork and agree', async () => {
+    const seed = seeds(1, 9900)[0];
+    const { same, voided } = await run(seed, true);
+    expect(voided, `SEED=${seed}`).toBe(true);
+    expect(same, `SEED=${seed}`).toBe(true);
+  }, 60_000);
 });

@@ -203,6 +203,8 @@ export class GapFill {
   private readonly holderless = new Set<string>();
   private readonly forks = new Map<string, ForkWant>();
   private readonly forksDone = new Set<string>();
+  /** peer -> fork wants (author:seq) it is a holder of (for the fair eviction of a full table). */
+  private readonly forksBy = new Map<string, Set<string>>();
   private readonly inflight = new Map<number, GapRequest>();
   /** Ranges received but not yet chained (waiting in the ledger's pending buffer), per author. */
   private readonly fetched = new Map<string, { from: number; to: number; until: number }[]>();
@@ -240,6 +242,7 @@ export class GapFill {
       f.holders.delete(peer);
       f.refused.delete(peer);
     }
+    this.forksBy.delete(peer);
     for (const t of this.targets.values()) t.refused.delete(peer);
   }
 
@@ -463,7 +466,7 @@ export class GapFill {
 
   private forkDone(author: string, seq: number): void {
     const key = `${author}:${seq}`;
-    this.forks.delete(key);
+    this.deleteFork(key);
     this.forksDone.add(key);
     if (this.forksDone.size > GAP_MAX_FORKS_DONE) this.forksDone.delete(this.forksDone.values().next().value!);
   }
@@ -604,20 +607,47 @@ export class GapFill {
     let f = this.forks.get(key);
     if ((f?.refused.get(peer)?.until ?? 0) > this.opts.now()) return;
     if (!f) {
-      if (this.forks.size >= GAP_MAX_FORKS && !this.evictUnconfirmedFork()) return;
+      if (this.forks.size >= GAP_MAX_FORKS && !this.evictFork(peer)) return;
       f = { author, seq, holders: new Set<string>(), refused: new Map(), timeouts: new Map() };
       this.forks.set(key, f);
     }
     f.holders.add(peer);
+    let mine = this.forksBy.get(peer);
+    if (!mine) this.forksBy.set(peer, (mine = new Set()));
+    mine.add(key);
   }
 
-  private evictUnconfirmedFork(): boolean {
+  /**
+   * Makes room in a full fork table for a want claimed by `claimant`, as evictTarget does for
+   * targets: an unconfirmed want, else one of the peer holding the most wants whose holders all
+   * hold more wants than `claimant` (a liar flooding the table gives up its own first).
+   */
+  private evictFork(claimant: string): boolean {
     for (const [key, f] of this.forks)
       if (f.holders.size === 0) {
-        this.forks.delete(key);
+        this.deleteFork(key);
         return true;
       }
+    const count = (p: string): number => this.forksBy.get(p)?.size ?? 0;
+    const mine = count(claimant);
+    let top: string | undefined;
+    for (const p of this.forksBy.keys()) if (count(p) > mine && (top === undefined || count(p) > count(top))) top = p;
+    if (top === undefined) return false;
+    for (const key of this.forksBy.get(top)!) {
+      const f = this.forks.get(key);
+      if (f && [...f.holders].every((h) => count(h) > mine) && !this.forkInFlight(f)) {
+        this.deleteFork(key);
+        return true;
+      }
+    }
     return false;
+  }
+
+  private deleteFork(key: string): void {
+    const f = this.forks.get(key);
+    if (!f) return;
+    for (const h of f.holders) this.forksBy.get(h)?.delete(key);
+    this.forks.delete(key);
   }
 
   private learnTarget(peer: string, author: string, claim: number): void {
@@ -693,6 +723,7 @@ export class GapFill {
     if (r.priority === 'fork') {
       const f = this.forks.get(`${r.author}:${r.from}`);
       f?.holders.delete(r.peer);
+      this.forksBy.get(r.peer)?.delete(`${r.author}:${r.from}`);
       f?.refused.set(r.peer, { until: this.opts.now() + forMs, silent });
       return;
     }
