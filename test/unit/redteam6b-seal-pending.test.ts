@@ -19,6 +19,8 @@
 //   after loading (LedgerState.hasPending() in checkCompaction, as join/verify.ts checkState
 //   does), and require the stored state to be canonical (bytesEqual(state.canonical().canonical,
 //   c.state)) so the digest covers every stored byte.
+// Fixed (ledger-replay.ts checkCompaction): a compacted state with structs left pending is
+// refused, and under a v2 seal its bytes must be exactly the canonical state.
 import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
 import { describe, expect, it } from 'vitest';
@@ -27,7 +29,7 @@ import { yUpdateAt } from '../helpers/ledger-fixtures.js';
 import { memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
 
 describe('redteam6b: pending structs appended to the sealed compaction state', () => {
-  it.fails('a compaction state carrying forged pending structs is refused on open', async () => {
+  it('a compaction state carrying forged pending structs is refused on open', async () => {
     const H = await openLedger(memoryLocation(), 241, { compactEvery: 0 });
     await H.ledger.put('h1', 1);
     const loc = memoryLocation();
@@ -72,7 +74,7 @@ describe('redteam6b: pending structs appended to the sealed compaction state', (
   // Actual (measured): the store opens; H's next write (h2) arrives, is stored and applied, and
   //   is deleted at once by the hidden delete set: N never shows it, and no conflict names who
   //   removed it (issue 6 case 3, through the store).
-  it.fails('a compaction state carrying a pending delete set over future clocks is refused on open', async () => {
+  it('a compaction state carrying a pending delete set over future clocks is refused on open', async () => {
     const H = await openLedger(memoryLocation(), 243, { compactEvery: 0 });
     await H.ledger.put('h1', 1);
     const loc = memoryLocation();

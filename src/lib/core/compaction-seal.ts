@@ -42,6 +42,15 @@ function seal(seed: Uint8Array, fields: unknown[]): string {
  * v2 seal binds the state only together with replay's digest check (ledger-replay.ts).
  */
 export function sealHolds(c: Compaction, seed: Uint8Array): boolean {
-  if (typeof c.mac !== 'string') return false;
-  return c.mac === sealCompaction(c, seed) || (typeof c.digest === 'string' && c.mac === sealV1(c, seed));
+  return sealVersion(c, seed) !== null;
+}
+
+/** Which seal `c` carries for this seed: 2, 1 (over the state's bytes), or null (none holds). */
+export function sealVersion(c: Compaction, seed: Uint8Array): 1 | 2 | null {
+  if (typeof c.mac !== 'string') return null;
+  if (typeof c.digest === 'string') {
+    if (c.mac === seal(seed, ['v2', c.digest, headsRoot(c.heads), c.at])) return 2;
+    return c.mac === sealV1(c, seed) ? 1 : null;
+  }
+  return c.mac === sealV1(c, seed) ? 1 : null;
 }

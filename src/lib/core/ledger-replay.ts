@@ -5,7 +5,7 @@
 import type { FeedHead, ForkEvidence, Genesis, HashedEntry, IdentityKeys } from './types.js';
 import type { Compaction, LedgerStore } from './storage.js';
 import * as Y from 'yjs';
-import { sealHolds } from './compaction-seal.js';
+import { sealVersion } from './compaction-seal.js';
 import type { HeadHeader } from './snapshot/format.js';
 import { LedgerState, updateTouchesClient, type WriteStamp } from './state/doc.js';
 import { clientIdOf } from './state/client-id.js';
@@ -66,12 +66,19 @@ export interface UnverifiedState {
   at: number;
 }
 
-/** Digest of a state as a fresh LedgerState would hold it (what replay will compare). */
-function trialDigest(bytes: Uint8Array): string {
+/**
+ * The canonical form and digest of a state as a fresh LedgerState holds it (what is stored, and
+ * what replay will compare). Refuses (LightSnapshotRefusedError; MalformedPayloadError when the
+ * bytes do not decode) a state with structs or deletions that do not integrate: pending structs
+ * are not covered by the digest, so they could carry anything.
+ */
+function trialState(bytes: Uint8Array): { canonical: Uint8Array; digest: string } {
   const s = new LedgerState();
   try {
     s.loadState(bytes);
-    return s.digest();
+    if (s.hasPending())
+      throw new LightSnapshotRefusedError('the light state holds structs whose references are missing');
+    return s.canonical();
   } finally {
     s.destroy();
   }
@@ -247,7 +254,12 @@ export async function storeLightState(store: LedgerStore, input: LightStateInput
   checkHeads(input.heads); // InvalidHeadsError (the snapshot parser checked them already)
   // Trial load (in trialDigest): what is stored must load on every later replay (else the store
   // would not open).
-  const digest = input.verifiedDigest ?? trialDigest(input.state);
+  // A verified join state is canonical and integrates already (join/verify.ts); anything else is
+  // loaded once here and stored in its canonical form, which replay requires (checkCompaction).
+  const { canonical, digest } =
+    input.verifiedDigest !== undefined
+      ? { canonical: input.state, digest: input.verifiedDigest }
+      : trialState(input.state);
   const marker: UnverifiedState = { headsRoot: input.headsRoot, exporter: input.exporter, at: input.at };
   // Marked first: a crash between the two writes leaves an unverified flag, never an unflagged state.
   await store.setMeta(UNVERIFIED_META, marker);
@@ -256,7 +268,7 @@ export async function storeLightState(store: LedgerStore, input: LightStateInput
     input.headers.map((x) => ({ ...x }))
   );
   try {
-    const c = { state: input.state, heads: [...input.heads], at: input.at, digest };
+    const c = { state: canonical, heads: [...input.heads], at: input.at, digest };
     await store.saveCompaction({ ...c, mac: input.seal(c) });
   } catch (e) {
     await store.deleteMeta(UNVERIFIED_META).catch(() => undefined);
@@ -412,10 +424,15 @@ async function checkCompaction(
   state: LedgerState,
   voids: ReadonlyMap<string, number>
 ): Promise<void> {
-  if (input.seed !== undefined && !sealHolds(c, input.seed))
-    throw new CorruptStoreError('the compacted state is not the one this node stored (seal mismatch)');
+  const seal = input.seed === undefined ? undefined : sealVersion(c, input.seed);
+  if (seal === null) throw new CorruptStoreError('the compacted state is not the one this node stored (seal mismatch)');
   if (typeof c.digest !== 'string' || c.digest !== state.digest())
     throw new CorruptStoreError('the compacted state does not match its digest');
+  // The digest covers integrated structs only: nothing may be left pending, and a v2 seal (over
+  // the digest) binds the bytes only if they are exactly the canonical state.
+  if (state.hasPending()) throw new CorruptStoreError('the compacted state holds structs that do not integrate');
+  if (seal === 2 && !bytesEqual(state.canonical().canonical, c.state))
+    throw new CorruptStoreError('the compacted state is not in its canonical encoding');
   const byClient = new Map(c.heads.map((h) => [clientIdOf(h.author), h]));
   const base = (await input.store.getMeta(HEAD_HEADERS_META)) as HeadHeader[] | undefined;
   // A void feed's clock space ends in its placeholder (void.ts), not at its last applied entry.

@@ -24,14 +24,16 @@ export function exportLedgerSnapshot(
   after?: readonly AfterHead[]
 ): ReadableStream<Uint8Array> {
   const heads = ledger.heads();
-  const digest = ledger.stats().stateDigest;
+  // The canonical state (integrated structs only, what the digest covers): an importer refuses
+  // structs left pending, and stores the state canonically.
+  const { canonical, digest } = ledger.canonicalState();
   return exportSnapshot(
     {
       genesis: ledger.genesis,
       store: ledger.store,
       exporter: ledger.author,
       heads,
-      state: kind === 'light' ? { bytes: ledger.encodeState(), digest } : { digest },
+      state: kind === 'light' ? { bytes: canonical, digest } : { digest },
       headers: () => ledger.headHeaders(heads),
       forks: () => ledger.forks()
     },
