@@ -114,6 +114,14 @@ export class SnapshotParser {
       throw new CorruptSnapshotError('trailer hash does not match the content');
     if (header.kind === 'light' && (this.stateSize < 0 || this.stateFilled !== this.stateSize))
       this.bad('light snapshot without its complete state');
+    // Entries up to every plain head the header claims: a file never holds less than it says.
+    if (header.kind !== 'light')
+      for (const h of header.heads) {
+        if (isVoidSeq(h.seq)) continue;
+        const reached = this.lastSeq.get(h.author) ?? this.after.get(h.author) ?? 0;
+        if (reached !== h.seq)
+          this.bad(`the entries of ${h.author.slice(0, 16)}… stop at seq ${reached}, its head is ${h.seq}`);
+      }
     // A void head the file does not prove (an incremental file may rely on its "after" for it).
     for (const h of header.heads) {
       if (!isVoidSeq(h.seq) || header.kind === 'light' || this.evidence.has(h.author)) continue;
