@@ -149,6 +149,43 @@ describe('history red team: arguments', () => {
   });
 });
 
+// Finding 6: the memory of one history call is bounded by the walk, not by the cache bound.
+// Input: a FeedHistory with cacheBytes 4 KiB (standing in for HISTORY_CACHE_BYTES, 4 MiB) reads a
+//   one-entry page at seq 2 (`before: 3, limit: 1`); the nearest held entry is ~380 seqs above.
+// Expected: what a call holds at once is bounded by about the cache bound plus one answer: the
+//   stretch is verified top-down from the anchor, batch by batch, and entries that the cache does
+//   not keep are dropped as soon as the batch below links to them.
+// Actual (measured): fetchRun keeps the whole stretch (every entry from the page up to the anchor)
+//   in `run` until its top links to the anchor: 125,533 bytes here, 30x the cache bound. With the defaults
+//   a page HISTORY_MAX_WALK below the anchor holds 10,000+ entries, up to 64 KiB each
+//   (DEFAULT_MAX_ENTRY_BYTES): ~650 MiB in one call, whatever HISTORY_CACHE_BYTES says; and since
+//   the cache then evicts the lowest (oldest-inserted) entries first, the next page down re-walks.
+// Suggested fix: fetch the stretch top-down (request from max(from, anchor - batch) .. anchor-1,
+//   verify it links to the anchor, make its lowest entry the new anchor, remember/drop the rest),
+//   so a call holds one answer plus the page.
+// Severity: medium-low (needs a feed of large entries; the page itself can ask for the walk).
+describe('history red team: memory of one read', () => {
+  it.fails('one history call holds about the cache bound, not the whole walk', async () => {
+    let fetched = 0;
+    const fetch = honest();
+    const h = new FeedHistory({
+      source: ledgerHistorySource(light.ledger),
+      cacheBytes: 4 * 1024,
+      fetch: async (a, from, to, o) => {
+        const r = await fetch(a, from, to, o);
+        fetched += r.entries.reduce((n, e) => n + e.length, 0);
+        return r;
+      }
+    });
+    const page = await h.page(author, { before: 3, limit: 1 });
+    expect(page.items.map((i) => i.seq)).toEqual([2]);
+    // Nothing of the stretch is verified (so nothing can be let go) before its top links up: all of
+    // it is held at once.
+    console.log(`one-entry page at seq 2: ${fetched} bytes held at once for a 4096-byte cache`);
+    expect(fetched).toBeLessThanOrEqual(2 * 4 * 1024 + 16 * 1024);
+  });
+});
+
 describe('history red team: defences that held', () => {
   it('a light replica reopened from its store describes fetched entries as before', async () => {
     const read = async () =>
