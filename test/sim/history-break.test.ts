@@ -177,6 +177,50 @@ describe('history red team: byte cap', () => {
   );
 });
 
+// Finding 7: three full replicas that answer history requests with "nothing" deny history reads.
+// Input: three full replicas ('e1'..'e3', met before the honest one) hold the whole feed and serve
+//   gap fill and exchanges honestly, but answer every on-demand range request (rid >= 2^40) with
+//   an empty `entries` message. An honest full replica 'g' holding the feed is connected too.
+// Expected: 'g' holds the range and says so in its hello: the read succeeds from 'g' (a peer that
+//   claimed the range and had nothing is not asked again for the stretch, or every holder is
+//   tried before giving up).
+// Actual (measured): HistoryUnavailableError "peer e3 had nothing of the range"; 'g' is never
+//   asked. requestRange asks only the first SYNC_ON_DEMAND_TRIES (3) holders in order (full first,
+//   then by score); an empty answer scores 0, so the liars' scores do not fall below g's and the
+//   order never changes; fetchRun does not exclude them (no answer was taken, so `peer` is
+//   undefined), and HISTORY_RUN_TRIES (4) identical rounds end the read. Free for the attacker:
+//   an empty answer is no offence.
+// Suggested fix: FeedHistory passes the peers that answered empty into `exclude` (requestRange
+//   could report them, e.g. throw with the list), and/or requestRange tries all holders, and an
+//   empty answer from a peer whose hello covers the range scores as 'late' or worse.
+// Severity: medium (three sybil full replicas make history unreadable; no ban, no score cost).
+describe('history red team: empty answers', () => {
+  it.fails(
+    'full replicas answering "nothing" to history requests do not hide the honest one',
+    async () => {
+      for (const seed of seeds(1, 9915)) {
+        const { c, light, f, author } = await pruned(seed);
+        const empty: AddNodeOptions['wrapSend'] = (_to, bytes) => {
+          const m = decodeSyncMessage(bytes);
+          return m.t === 'entries' && m.rid >= ON_DEMAND_RID_BASE
+            ? encodeSyncMessage({ t: 'entries', rid: m.rid, entries: [] })
+            : bytes;
+        };
+        const ids = ['e1', 'e2', 'e3'];
+        for (const [i, id] of ids.entries()) await addFull(c, f, id, 30 + i, undefined, empty);
+        await addFull(c, f, 'g', 4);
+        await ready(c, light, [...ids, 'g']);
+        const r = await drive(c, light, history(light).page(author, { before: 300, limit: 100 }));
+        console.log(
+          `SEED=${seed} empty answers: ${r instanceof Error ? `${r.name}: ${r.message}` : `${r.items.length} items from ${r.peers}`}; scores ${JSON.stringify([...ids, 'g'].map((p) => [p, light.book!.score(p)]))}`
+        );
+        expect(r, `SEED=${seed}`).not.toBeInstanceOf(Error);
+      }
+    },
+    120_000
+  );
+});
+
 describe('history red team: defences that held', () => {
   it('four full replicas silent on history requests only: the read still succeeds from the honest one', async () => {
     for (const seed of seeds(1, 9910)) {
