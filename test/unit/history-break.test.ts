@@ -186,6 +186,50 @@ describe('history red team: memory of one read', () => {
   });
 });
 
+// Finding 8: paging down from the head ends in HistoryTooFarError once the cache holds less
+// than a page; before that, each page re-fetches more than the last.
+// Input: page the whole pruned feed (385 of 400 entries pruned) 50 at a time from the head, with
+//   cacheBytes 4 KiB (about 15 entries by the cache's own estimate) and maxWalk 150. These stand
+//   in for the defaults' ratio: HISTORY_CACHE_BYTES (4 MiB) holds only 64 entries of 64 KiB, far
+//   fewer than a HISTORY_MAX_PAGE (500) page, and HISTORY_MAX_WALK is 10,000.
+// Expected: README: "page down from the head" always reaches seq 1 (HistoryTooFarError tells the
+//   user to do just that), each pruned entry transferred about once.
+// Actual (measured): the requested stretches are 351-385, 301-375, 251-365, 201-355, 151-345:
+//   each page's stretch reaches ~10 entries lower at its top and 50 lower at its bottom, so it
+//   grows by ~40 entries per page, and the page before 151 throws HistoryTooFarError. (With maxWalk
+//   10,000 the read completes but transfers 1,400 entries for 385.) Cause: remember() caches a
+//   stretch lowest seq first, so the LRU evicts the lowest entries first, which are exactly what
+//   the next page must link up to; trustedAbove then anchors on the lowest survivor, near the top
+//   of the last stretch. With the defaults (64 KiB entries, 500-entry pages) the stretch grows by
+//   ~436 entries per page: after ~22 pages (11,000 entries down) the feed cannot be paged further.
+// Suggested fix: remember a stretch highest seq first (or keep the lowest verified entry of the
+//   last page pinned as that feed's anchor, outside the LRU).
+// Severity: medium (deep history of large-entry feeds unreachable; quadratic transfer before).
+describe('history red team: cache order', () => {
+  it.fails('paging down from the head with a cache smaller than a page reaches seq 1', async () => {
+    const runs: string[] = [];
+    const h = new FeedHistory({
+      source: ledgerHistorySource(light.ledger),
+      cacheBytes: 4 * 1024,
+      maxWalk: 150,
+      fetch: honest(runs)
+    });
+    const seqs: number[] = [];
+    let before: number | undefined;
+    const end = await (async () => {
+      do {
+        const p = await h.page(author, { before, limit: 50 });
+        seqs.push(...p.items.map((i) => i.seq));
+        before = p.next;
+      } while (before !== undefined);
+      return 'done';
+    })().catch((e: Error) => `${e.name} at before=${before}`);
+    console.log(`paging down with a 4 KiB cache: ${end}; stretches fetched ${runs.join(' ')}`);
+    expect(end).toBe('done');
+    expect(seqs).toEqual(Array.from({ length: WRITES }, (_, i) => WRITES - i));
+  });
+});
+
 describe('history red team: defences that held', () => {
   it('a light replica reopened from its store describes fetched entries as before', async () => {
     const read = async () =>
