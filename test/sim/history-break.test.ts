@@ -221,6 +221,70 @@ describe('history red team: empty answers', () => {
   );
 });
 
+// Finding 9: a forger that hangs up right after answering is never reported nor banned.
+// Input: a full replica 'b' (met before the honest 'g') answers history requests with the real
+//   entries, the last one's signature bit-flipped, and hangs up as soon as its answer is out
+//   (modelled: 'b' goes offline when requestRange resolves with its answer, i.e. while the reader
+//   verifies it; verifying a 64 KiB stretch takes far longer than a hang-up). It redials before
+//   each of three pages the light replica reads.
+// Expected: a peer whose answer fails verification is banned (README: "A peer whose answer is
+//   forged is reported (a ban offence)"), whether or not it is still connected when the verdict
+//   comes; the redial is then refused by the ban.
+// Actual (measured): the three pages come from 'g', but 'b' is reported 0 times and not banned;
+//   it is asked first again on each page, costing the
+//   reader one forged stretch (and its signature checks) per page. engine.reportInvalid drops the
+//   report when the session is gone (`if (this.sessions.has(peer))`), and verification of a
+//   stretch takes longer than the forger needs to hang up.
+// Suggested fix: reportInvalid reports (onPeerRejected -> PeerBook.offence) whether or not the
+//   session is open: the book and the connection gater then refuse the redial.
+// Severity: medium (a hostile peer can forge history answers forever at no cost).
+describe('history red team: hit and run', () => {
+  it.fails(
+    'a forger that disconnects before the verdict is still banned',
+    async () => {
+      for (const seed of seeds(1, 9916)) {
+        const { c, light, f, author } = await pruned(seed);
+        const flip: AddNodeOptions['wrapReplica'] = (base) => ({
+          ...base,
+          getRange: async (a, from, to, max) => {
+            const got = await base.getRange(a, from, to, max);
+            return got.map((e, i) => (i === got.length - 1 ? flipLast(e) : e));
+          }
+        });
+        await addFull(c, f, 'b', 2, flip);
+        await addFull(c, f, 'g', 4);
+        const h = new FeedHistory({
+          source: ledgerHistorySource(light.tl.ledger),
+          fetch: async (a, from, to, o) => {
+            const r = await light.engine.requestRange(a, from, to, o);
+            // 'b' hangs up as soon as its answer is out, while the reader verifies it.
+            if (r.peer === 'b') {
+              c.net.offline.add('b');
+              c.refreshLinks();
+            }
+            return r;
+          },
+          onInvalid: (peer, e) => light.engine.reportInvalid(peer, e)
+        });
+        const reads: string[] = [];
+        for (const before of [300, 200, 100]) {
+          c.net.offline.delete('b'); // it redials
+          await ready(c, light, ['b', 'g']);
+          const r = await drive(c, light, h.page(author, { before, limit: 100 }));
+          reads.push(r instanceof Error ? r.name : `${r.items.length} from ${r.peers}`);
+        }
+        const byB = light.rejections.filter((r) => r.peer === 'b').map((r) => r.code);
+        console.log(
+          `SEED=${seed} hit and run: reads ${JSON.stringify(reads)}; b reported ${JSON.stringify(byB)}, banned ${light.book!.isBanned('b')}`
+        );
+        expect(reads, `SEED=${seed}`).toEqual(['100 from g', '100 from g', '99 from g']);
+        expect(light.book!.isBanned('b'), `SEED=${seed}`).toBe(true);
+      }
+    },
+    120_000
+  );
+});
+
 describe('history red team: defences that held', () => {
   it('four full replicas silent on history requests only: the read still succeeds from the honest one', async () => {
     for (const seed of seeds(1, 9910)) {
