@@ -92,8 +92,20 @@ export class FeedHistory {
    * InvalidKeyError for an author that is not 64 lowercase hex, RangeError for a bound that is not a
    * positive integer.
    */
-  async page(author: string, o: { before?: number; limit?: number } = {}): Promise<HistoryPage> {
+  async page(author: string, o: { before?: number; limit?: number } | null = {}): Promise<HistoryPage> {
     assertAuthorHex(author);
+    if (o !== null && typeof o !== 'object') throw new RangeError('options must be an object');
+    try {
+      return await this.pageOnce(author, o ?? {});
+    } catch (e) {
+      // A peer showed the feed is void below the page's top (its evidence is ingested now): the
+      // history ends below the fork, so the page is computed again once.
+      if ((e as Error)?.name !== 'SyncFeedVoidError') throw e;
+      return this.pageOnce(author, o ?? {});
+    }
+  }
+
+  private async pageOnce(author: string, o: { before?: number; limit?: number }): Promise<HistoryPage> {
     for (const [name, v] of [
       ['before', o.before],
       ['limit', o.limit]
@@ -174,6 +186,11 @@ export class FeedHistory {
         : last === head.seq
           ? { seq: head.seq + 1, prev: fromHex(head.hash) }
           : undefined;
+    if (anchor === undefined && last !== head.seq) {
+      // A void feed of which nothing at or below its fork's predecessor is held (a joined node):
+      // no entry or head hash to check fetched entries against.
+      throw new HistoryUnavailableError(`no entry of this void feed held at or below seq ${last} to verify against`);
+    }
     if (anchor === undefined || anchor.seq - seq - 1 > walk) {
       throw new HistoryTooFarError(`seq ${seq} is more than ${walk} entries below what this node holds`);
     }
@@ -206,10 +223,12 @@ export class FeedHistory {
         verifying = true;
         linkUp(run.at(-1), above.prev);
         if (peer !== undefined) served.add(peer);
-        for (const h of run) this.remember(h);
+        // Highest first: the least recently cached go first, and the next (older) page links to
+        // the lowest of these.
+        for (const h of [...run].reverse()) this.remember(h);
         return run;
       } catch (e) {
-        if (!(e instanceof LedgerError)) throw e;
+        if (!(e instanceof LedgerError) || e.name === 'SyncFeedVoidError') throw e;
         // Forged, another branch, not linking up, or it has nothing more of the stretch: that
         // peer is not asked again (a timeout may be a lost message: it may be asked again).
         if (peer !== undefined && (verifying || e.name !== 'SyncTimeoutError')) exclude.add(peer);

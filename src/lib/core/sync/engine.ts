@@ -29,6 +29,7 @@ import {
   SyncOversizedError,
   SyncProtocolError,
   SyncRangeMismatchError,
+  SyncFeedVoidError,
   SyncUnavailableError,
   SyncWrongNetworkError
 } from './errors.js';
@@ -250,8 +251,9 @@ export class SyncEngine {
    * Fetches `author`'s entries from `from` (up to `to`) from a connected peer, for the caller
    * rather than the ledger (history a light replica pruned). Asks peers whose hello covers
    * `from`, full replicas first, then by score, skipping `exclude` (and any but `only` when
-   * given); a peer that times out, refuses
-   * or answers with nothing is skipped for the next one (SYNC_ON_DEMAND_TRIES at most). Returns
+   * given); a peer that answers with nothing is skipped for the next one, and so is one that times
+   * out or refuses (SYNC_ON_DEMAND_TRIES of those at most). A peer answering with fork evidence
+   * (the feed is void there) has it ingested, and SyncFeedVoidError is thrown. Returns
    * the first non-empty answer that is a prefix of the range (entries from `from` on, at most
    * GAP_BATCH_BYTES unless one entry is larger). The entries are NOT verified: the caller checks
    * them (history/verify-chain.ts) and reports a bad peer with reportInvalid().
@@ -266,25 +268,42 @@ export class SyncEngine {
     if (!(Number.isSafeInteger(from) && from >= 1 && Number.isSafeInteger(to) && to >= from))
       throw new RangeError(`invalid range ${from}..${to}`);
     let lastError: Error | undefined;
+    let failures = 0;
+    const maxBytes = this.opts.gap?.batchBytes ?? GAP_BATCH_BYTES;
     const holders = this.rangeHolders(author, from, o.exclude).filter((s) => o.only === undefined || s.peer === o.only);
-    for (const s of holders.slice(0, SYNC_ON_DEMAND_TRIES)) {
+    // Every holder in turn: an answer of "nothing" costs one round trip, so peers answering
+    // "nothing" cannot hide one that holds the range; timeouts and errors end it after a few.
+    for (const s of holders) {
+      if (failures >= SYNC_ON_DEMAND_TRIES || !this.sessions.has(s.peer)) continue;
       const deadline = this.opts.now() + (this.opts.gap?.timeoutMs ?? GAP_REQUEST_TIMEOUT_MS);
-      const req = { author, from, to, maxBytes: this.opts.gap?.batchBytes ?? GAP_BATCH_BYTES };
-      const { msg, done } = this.onDemand.open(s.peer, req, deadline);
+      const { msg, done } = this.onDemand.open(s.peer, { author, from, to, maxBytes }, deadline);
       this.send(s, msg);
+      let entries: Uint8Array[];
       try {
-        const entries = await done;
-        const heads = entries.map(peek);
-        if (entries.length > 0 && answerShape(heads, author, from, to) === 'chain' && heads[0] !== null) {
-          this.opts.onPeerOutcome?.(s.peer, 'useful');
-          return { peer: s.peer, entries };
-        }
-        if (entries.length > 0) this.opts.onPeerRejected?.(s.peer, new SyncRangeMismatchError());
-        else this.opts.onPeerOutcome?.(s.peer, 'empty');
-        lastError = new SyncUnavailableError(`peer ${s.peer} had nothing of the range`);
+        entries = await done;
       } catch (e) {
+        failures++;
         lastError = e as Error;
+        continue;
       }
+      const heads = entries.map(peek);
+      const shape = entries.length > 0 ? answerShape(heads, author, from, to) : null;
+      const bytes = entries.reduce((n, e) => n + e.length, 0);
+      if (shape === 'chain' && heads[0] !== null && (entries.length === 1 || bytes <= maxBytes)) {
+        this.opts.onPeerOutcome?.(s.peer, 'useful');
+        return { peer: s.peer, entries };
+      }
+      if (shape === 'evidence') {
+        // The feed is void (a fork at or below `from`): its evidence, as gap fill takes it. The
+        // caller's history ends below the fork; the peer served what the protocol says.
+        await this.opts.replica.ingest(entries);
+        throw new SyncFeedVoidError(`${author.slice(0, 8)}… is void (a fork at or below seq ${from})`);
+      }
+      if (shape === 'chain')
+        this.opts.onPeerRejected?.(s.peer, new SyncOversizedError('range answer larger than asked'));
+      else if (entries.length > 0) this.opts.onPeerRejected?.(s.peer, new SyncRangeMismatchError());
+      else this.opts.onPeerOutcome?.(s.peer, 'empty');
+      lastError = new SyncUnavailableError(`peer ${s.peer} had nothing of the range`);
     }
     throw lastError ?? new SyncUnavailableError(`no connected peer holds ${author.slice(0, 8)}… from seq ${from}`);
   }
@@ -296,7 +315,8 @@ export class SyncEngine {
 
   /** A peer's answer to requestRange failed the caller's checks (onPeerRejected: scored or banned). */
   reportInvalid(peer: string, error: LedgerError): void {
-    if (this.sessions.has(peer)) this.opts.onPeerRejected?.(peer, error);
+    // Also when it has left meanwhile: hanging up before the verdict must not spare a forger.
+    this.opts.onPeerRejected?.(peer, error);
   }
 
   /** Ready peers whose coverage includes `from` of `author`: full replicas first, then by score. */

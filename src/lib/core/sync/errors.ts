@@ -54,3 +54,10 @@ export class SyncUnavailableError extends LedgerError {
     super('SyncUnavailableError', 'sync-unavailable', message);
   }
 }
+
+/** An on-demand range met fork evidence: the feed is void at or below the asked seq (now known here). */
+export class SyncFeedVoidError extends LedgerError {
+  constructor(message = 'the feed is void') {
+    super('SyncFeedVoidError', 'sync-feed-void', message);
+  }
+}
