@@ -31,6 +31,12 @@ test(`a joined light replica shows a feed's history it never held (${RECORDS} en
     RECORDS,
     { timeout: 60_000 }
   );
+  // B's sync session with A is up (A's hello arrived): history requests have a peer to go to.
+  await b.page.waitForFunction(
+    (id) => window.tabula?.lastStatus?.sync.peers.some((p) => p.peer === id && p.role !== null) === true,
+    a.peerId,
+    { timeout: 60_000 }
+  );
   const st = await b.page.evaluate(() => window.tabula!.status());
   console.log(
     `history e2e: B join ${JSON.stringify(st.join?.state)}, ${st.ledger.storage.bytesUsed} B of entries held`

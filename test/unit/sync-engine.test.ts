@@ -99,6 +99,40 @@ describe('SyncEngine', () => {
     expect(rejected.map((r) => r.code)).toEqual(['sync-malformed']);
   });
 
+  it('an on-demand range asked before any hello waits for one (one request timeout at most)', async () => {
+    const { engine, sent } = setup();
+    engine.addPeer('p', { initiator: false });
+    const author = 'ab'.repeat(32);
+    let outcome: string | undefined;
+    void engine.requestRange(author, 1, 5).then(
+      (r) => (outcome = `${r.peer}:${r.entries.length}`),
+      (e: Error) => (outcome = e.name)
+    );
+    await Promise.resolve();
+    expect(engine.onDemandInFlight).toBe(1); // waiting for a hello, nothing sent yet
+    expect(sent.some((x) => x.msg.t === 'get')).toBe(false);
+    await engine.receive('p', hello());
+    await new Promise((r) => setTimeout(r, 0));
+    const get = sent.find((x) => x.msg.t === 'get')!.msg as Extract<SyncMsg, { t: 'get' }>;
+    expect(get).toMatchObject({ author, from: 1, to: 5 });
+    // A valid-looking prefix answer of one entry: bytes whose prefix parses as this author's seq 1.
+    const entry = new Uint8Array(200);
+    entry[0] = 2;
+    entry.set(Uint8Array.from(Buffer.from(author, 'hex')), 9);
+    entry[41] = 1;
+    await engine.receive('p', encodeSyncMessage({ t: 'entries', rid: get.rid, entries: [entry] }));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(outcome).toBe('p:1');
+    // With no peer at all, the wait ends after one request timeout: SyncUnavailableError.
+    const lonely = setup();
+    let failed: string | undefined;
+    void lonely.engine.requestRange(author, 1, 5).catch((e: Error) => (failed = e.name));
+    lonely.advance(10_000);
+    lonely.engine.tick();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(failed).toBe('SyncUnavailableError');
+  });
+
   it('serves range requests, refuses invalid ranges as protocol errors', async () => {
     const { engine, sent, rejected } = setup();
     engine.addPeer('p', { initiator: false });

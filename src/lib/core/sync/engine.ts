@@ -122,6 +122,8 @@ export class SyncEngine {
   private readonly partition: PartitionMonitor;
   private readonly sessions = new Map<string, PeerSession>();
   private readonly onDemand = new OnDemandRequests();
+  /** requestRange calls waiting for a peer's hello (resolved on any hello, or at their deadline). */
+  private helloWaiters: { resolve: () => void; deadline: number }[] = [];
   private readonly unsubscribe: () => void;
   private lastEqualRootAt: number | null = null;
   private rejectedPeers = 0;
@@ -193,6 +195,7 @@ export class SyncEngine {
     }
     this.partitionChanged(this.partition.evaluate());
     for (const peer of this.onDemand.expire(now)) this.opts.onPeerOutcome?.(peer, 'timeout');
+    this.wakeHelloWaiters((w) => now >= w.deadline);
     for (const r of this.gap.tick()) this.opts.onPeerOutcome?.(r.peer, 'timeout');
     this.pump();
   }
@@ -253,7 +256,8 @@ export class SyncEngine {
    * `from`, full replicas first, then by score, skipping `exclude` (and any but `only` when
    * given); a peer that answers with nothing is skipped for the next one, and so is one that times
    * out or refuses (SYNC_ON_DEMAND_TRIES of those at most). A peer answering with fork evidence
-   * (the feed is void there) has it ingested, and SyncFeedVoidError is thrown. Returns
+   * (the feed is void there) has it ingested, and SyncFeedVoidError is thrown. With no ready
+   * holder yet (links just opened), it first waits for a peer's hello, one request timeout. Returns
    * the first non-empty answer that is a prefix of the range (entries from `from` on, at most
    * GAP_BATCH_BYTES unless one entry is larger). The entries are NOT verified: the caller checks
    * them (history/verify-chain.ts) and reports a bad peer with reportInvalid().
@@ -270,7 +274,19 @@ export class SyncEngine {
     let lastError: Error | undefined;
     let failures = 0;
     const maxBytes = this.opts.gap?.batchBytes ?? GAP_BATCH_BYTES;
-    const holders = this.rangeHolders(author, from, o.exclude).filter((s) => o.only === undefined || s.peer === o.only);
+    const pick = (): PeerSession[] =>
+      this.rangeHolders(author, from, o.exclude).filter((s) => o.only === undefined || s.peer === o.only);
+    let holders = pick();
+    // None ready yet (a link just opened, its hello on the way): wait for a hello, one timeout.
+    if (holders.length === 0 && !this.closed) {
+      await new Promise<void>((resolve) =>
+        this.helloWaiters.push({
+          resolve,
+          deadline: this.opts.now() + (this.opts.gap?.timeoutMs ?? GAP_REQUEST_TIMEOUT_MS)
+        })
+      );
+      holders = pick();
+    }
     // Every holder in turn: an answer of "nothing" costs one round trip, so peers answering
     // "nothing" cannot hide one that holds the range; timeouts and errors end it after a few.
     for (const s of holders) {
@@ -308,15 +324,22 @@ export class SyncEngine {
     throw lastError ?? new SyncUnavailableError(`no connected peer holds ${author.slice(0, 8)}… from seq ${from}`);
   }
 
-  /** requestRange requests awaiting an answer. */
+  /** requestRange calls awaiting an answer (or a peer's hello). */
   get onDemandInFlight(): number {
-    return this.onDemand.size;
+    return this.onDemand.size + this.helloWaiters.length;
   }
 
   /** A peer's answer to requestRange failed the caller's checks (onPeerRejected: scored or banned). */
   reportInvalid(peer: string, error: LedgerError): void {
     // Also when it has left meanwhile: hanging up before the verdict must not spare a forger.
     this.opts.onPeerRejected?.(peer, error);
+  }
+
+  private wakeHelloWaiters(which: (w: { deadline: number }) => boolean): void {
+    if (this.helloWaiters.length === 0) return;
+    const wake = this.helloWaiters.filter(which);
+    this.helloWaiters = this.helloWaiters.filter((w) => !which(w));
+    for (const w of wake) w.resolve();
   }
 
   /** Ready peers whose coverage includes `from` of `author`: full replicas first, then by score. */
@@ -332,6 +355,7 @@ export class SyncEngine {
   close(): void {
     this.closed = true;
     this.onDemand.close();
+    this.wakeHelloWaiters(() => true);
     this.unsubscribe();
     this.sessions.clear();
   }
@@ -493,6 +517,7 @@ export class SyncEngine {
     }
     s.setHello(m);
     this.partitionChanged(this.partition.connected(s.peer));
+    this.wakeHelloWaiters(() => true);
     if (bytesEqual(m.root, this.tree.rootHash())) {
       s.lastEqualAt = this.lastEqualRootAt = this.opts.now();
       this.opts.onCompared?.(s.peer, []);
