@@ -221,3 +221,19 @@ export class Cluster {
     });
   }
 }
+
+/**
+ * Awaits `p` (an on-demand read on `node`, e.g. a feed history page), moving virtual time on only
+ * while one of its range requests (or its wait for a hello) is in flight: its local work
+ * (signature checks of fetched entries) takes no virtual time. Gives up after 120 s virtual.
+ */
+export async function driveOnDemand<T>(c: Cluster, node: SimNode, p: Promise<T>): Promise<T> {
+  let done = false;
+  const settled = p.finally(() => (done = true));
+  const limit = c.net.time + 120_000;
+  while (!done && c.net.time < limit) {
+    if (node.engine.onDemandInFlight > 0) await c.net.run(() => true, limit);
+    else await new Promise((r) => setImmediate(r));
+  }
+  return settled;
+}

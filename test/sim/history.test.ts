@@ -4,7 +4,7 @@
 // a peer that forges the entries it serves is reported and banned, and the honest full replica
 // serves instead. Nothing fetched is stored. SEED=n replays a run.
 import { describe, expect, it } from 'vitest';
-import { Cluster } from './cluster.js';
+import { Cluster, driveOnDemand } from './cluster.js';
 import { compareHonest, seeds } from './scenario.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { FeedHistory, ledgerHistorySource, type HistoryItem } from '../../src/lib/core/history/index.js';
@@ -15,20 +15,7 @@ import { isBanOffence } from '../../src/lib/core/peers/offences.js';
 const WRITES = 1500;
 const BUDGET = 32 * 1024;
 
-/**
- * Awaits `p` (a history read on `light`), moving virtual time on only while one of its range
- * requests is in flight: its local work (signature checks of fetched entries) takes no virtual time.
- */
-async function drive<T>(c: Cluster, light: SimNode, p: Promise<T>): Promise<T> {
-  let done = false;
-  const settled = p.finally(() => (done = true));
-  const limit = c.net.time + 120_000;
-  while (!done && c.net.time < limit) {
-    if (light.engine.onDemandInFlight > 0) await c.net.run(() => true, limit);
-    else await new Promise((r) => setImmediate(r));
-  }
-  return settled;
-}
+const drive = driveOnDemand;
 
 async function readAll(c: Cluster, light: SimNode, h: FeedHistory, author: string): Promise<HistoryItem[]> {
   const items: HistoryItem[] = [];

@@ -38,14 +38,10 @@ function seal(seed: Uint8Array, fields: unknown[]): string {
 }
 
 /**
- * True when `c` carries the seal this seed gives it (v2, or v1 for a store sealed before v2). A
- * v2 seal binds the state only together with replay's digest check (ledger-replay.ts).
+ * Which seal `c` carries for this seed: 2, 1 (over the state's bytes, stores sealed before v2),
+ * or null (none holds). A v2 seal binds the state only together with replay's digest and
+ * canonical-bytes checks (ledger-replay.ts checkCompaction).
  */
-export function sealHolds(c: Compaction, seed: Uint8Array): boolean {
-  return sealVersion(c, seed) !== null;
-}
-
-/** Which seal `c` carries for this seed: 2, 1 (over the state's bytes), or null (none holds). */
 export function sealVersion(c: Compaction, seed: Uint8Array): 1 | 2 | null {
   if (typeof c.mac !== 'string') return null;
   if (typeof c.digest === 'string') {

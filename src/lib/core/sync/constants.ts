@@ -63,7 +63,7 @@ export const GAP_MAX_BYTES_PER_PEER = 256 * 1024;
 export const GAP_MAX_REQUESTS_TOTAL = 12;
 /** Gap fill: per-request timeout, ms. */
 export const GAP_REQUEST_TIMEOUT_MS = 5_000;
-/** Peers asked in turn for one on-demand range (engine.requestRange) before giving up. */
+/** Timeouts or error answers after which one on-demand range (engine.requestRange) gives up. */
 export const SYNC_ON_DEMAND_TRIES = 3;
 /** Request timeouts in a row on one claim (author head or fork) before it is refused like an empty answer. */
 export const GAP_CLAIM_TIMEOUTS = 3;

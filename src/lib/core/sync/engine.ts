@@ -282,16 +282,16 @@ export class SyncEngine {
       await new Promise<void>((resolve) =>
         this.helloWaiters.push({
           resolve,
-          deadline: this.opts.now() + (this.opts.gap?.timeoutMs ?? GAP_REQUEST_TIMEOUT_MS)
+          deadline: this.opts.now() + this.requestTimeout()
         })
       );
       holders = pick();
     }
-    // Every holder in turn: an answer of "nothing" costs one round trip, so peers answering
+    // Every holder, one after another: an answer of "nothing" costs one round trip, so peers answering
     // "nothing" cannot hide one that holds the range; timeouts and errors end it after a few.
     for (const s of holders) {
       if (failures >= SYNC_ON_DEMAND_TRIES || !this.sessions.has(s.peer)) continue;
-      const deadline = this.opts.now() + (this.opts.gap?.timeoutMs ?? GAP_REQUEST_TIMEOUT_MS);
+      const deadline = this.opts.now() + this.requestTimeout();
       const { msg, done } = this.onDemand.open(s.peer, { author, from, to, maxBytes }, deadline);
       this.send(s, msg);
       let entries: Uint8Array[];
@@ -415,6 +415,10 @@ export class SyncEngine {
   private refuse(s: PeerSession, e: LedgerError, rid: number, xid: number): void {
     this.send(s, { t: 'error', rid, xid, code: e.code, message: e.message });
     this.opts.onPeerRejected?.(s.peer, e);
+  }
+
+  private requestTimeout(): number {
+    return this.opts.gap?.timeoutMs ?? GAP_REQUEST_TIMEOUT_MS;
   }
 
   private exchangeTimeout(): number {
