@@ -437,11 +437,17 @@ function resolveDeps(w: World, deps: DepSpec[]): { author: Uint8Array; seq: numb
   });
 }
 
+/** Flips each named bit once: two bit numbers that land on the same bit (modulo the length) flip
+ *  it once, not twice, so the result always differs from `bytes` (a double flip gave back the
+ *  signed bytes, which then rightly verified). */
 function flipBits(bytes: Uint8Array, bits: number[]): Uint8Array {
   const out = bytes.slice();
+  const seen = new Set<number>();
   for (const b of bits) {
-    const i = Math.floor(b / 8) % out.length;
-    out[i] ^= 1 << (b % 8);
+    const at = (Math.floor(b / 8) % out.length) * 8 + (b % 8);
+    if (seen.has(at)) continue;
+    seen.add(at);
+    out[at >> 3] ^= 1 << (at & 7);
   }
   return out;
 }
