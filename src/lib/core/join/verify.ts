@@ -133,7 +133,11 @@ function feedsOf(entries: readonly HashedEntry[], voids: ReadonlyMap<string, For
  * Loads and checks the body's state; returns the loaded document for the ledger to take over
  * (LedgerState.release), so installing it does not load the same bytes again.
  */
-function checkState(state: Uint8Array, clocks: ReadonlyMap<number, number>, claim: JoinClaim): LoadedState | undefined {
+async function checkState(
+  state: Uint8Array,
+  clocks: ReadonlyMap<number, number>,
+  claim: JoinClaim
+): Promise<LoadedState | undefined> {
   const s = new LedgerState();
   let ok = false;
   try {
@@ -141,7 +145,7 @@ function checkState(state: Uint8Array, clocks: ReadonlyMap<number, number>, clai
     if (s.hasPending()) throw mismatch('the state has structs whose references are missing');
     // The canonical encoding (state/digest.ts), byte for byte: what the digest hashes.
     // Loaded fresh: canonical bytes are checked with one encode (LedgerState.canonical).
-    const { canonical, digest } = s.canonical();
+    const { canonical, digest } = await s.canonicalAsync();
     if (digest !== claim.stateDigest) throw mismatch('state digest differs');
     if (!bytesEqual(canonical, state)) throw mismatch('the state is not in its canonical encoding');
     for (const client of s.doc.store.clients.keys()) {
@@ -170,7 +174,7 @@ export async function verifyJoinSnapshot(
     if (headsRoot(heads) !== claim.headsRoot) throw mismatch('heads root differs');
     const count = heads.reduce((n, h) => n + coveredEntries(h), 0);
     if (count !== claim.entries) throw mismatch(`the heads cover ${count} entries, not ${claim.entries}`);
-    let loaded = checkState(body.state, clocks, claim);
+    let loaded = await checkState(body.state, clocks, claim);
     const take = () => {
       const l = loaded;
       loaded = undefined; // one ledger takes it over

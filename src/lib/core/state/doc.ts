@@ -9,7 +9,13 @@ import { ClientIdCollisionError, MalformedPayloadError, StateUsageError } from '
 import { MAX_ENTRY_CLOCK, MAX_PAYLOAD_BYTES, MAX_STATE_BYTES } from '../constants.js';
 import { voidPlaceholder } from '../void.js';
 import { assertAuthorHex, clientIdOf } from './client-id.js';
-import { canonicalDigest, canonicalState, loadedCanonical } from './digest.js';
+import {
+  canonicalDigest,
+  canonicalDigestAsync,
+  canonicalState,
+  loadedCanonical,
+  loadedCanonicalBytes
+} from './digest.js';
 import { assertStructsOf, parsePayload } from '../payload.js';
 import type { ParsedStruct, ParsedUpdate, YId } from '../yjs-update.js';
 
@@ -458,6 +464,22 @@ export class LedgerState {
       const loaded = this.loadedFrom?.version === this.version ? this.loadedFrom.bytes : null;
       const c = loaded !== null ? loadedCanonical(this.doc, loaded) : fullCanonical(this.doc);
       this.digestCache = { version: this.version, ...c };
+    }
+    return { canonical: this.digestCache.canonical, digest: this.digestCache.digest };
+  }
+
+  /**
+   * canonical(), its digest computed by WebCrypto where available (canonicalDigestAsync): the
+   * same value, cached the same way; for states of megabytes (join verification).
+   */
+  async canonicalAsync(): Promise<{ canonical: Uint8Array; digest: string }> {
+    if (this.digestCache?.version !== this.version) {
+      const version = this.version;
+      const loaded = this.loadedFrom?.version === version ? this.loadedFrom.bytes : null;
+      const canonical = loaded !== null ? loadedCanonicalBytes(this.doc, loaded) : canonicalState(this.doc);
+      const digest = await canonicalDigestAsync(canonical);
+      if (this.version !== version) return { canonical, digest }; // changed meanwhile: not cached
+      this.digestCache = { version, canonical, digest };
     }
     return { canonical: this.digestCache.canonical, digest: this.digestCache.digest };
   }
