@@ -61,18 +61,20 @@ describe('sync red team 4: many small Sybils fill the target table', () => {
   // Actual: without Sybils 45 s (all 3,000 admitted at once; one feed per request, 4 in
   //   flight); with them 181 s (4x), only 498 admitted by the first exchange, ~500 per later
   //   exchange. Fewer, larger Sybils (100 x 1,000) give 135 s (3x).
-  // Suggested fix (gap-fill.ts evictTarget): when full, evict among the targets no HONEST-looking
+  // Fixed (gap-fill.ts): a full table ranks claimants by claim load (targets claimed per entry
+  //   the peer ever delivered, plus one), never evicts a target some peer delivered entries of,
+  //   and, over the total request cap, a peer with a serving record keeps its per-peer cap (the
+  //   Sybils' one slot each no longer throttles it to one request at a time). Measured after:
+  //   67.6 s (1.5x); still ~500 admitted by the first exchange (the honest peer has served
+  //   nothing yet and looks like a Sybil), all the rest at the second.
+  // Suggested fix was (gap-fill.ts evictTarget): when full, evict among the targets no HONEST-looking
   //   peer could back (e.g. unrequested or refused/timed-out claims first, or the holders with the
   //   lowest useful score), not by claim count, which Sybils can keep level with any honest peer;
   //   or cap the table share of peers that never served anything.
-  it.fails(
-    'the honest feeds arrive within 3x of the time without Sybils',
-    () => {
-      const seed = seeds(1, 9880)[0];
-      const base = sim(seed, 0, 0);
-      const hostile = sim(seed, 200, 500);
-      expect(hostile.ms, `SEED=${seed}`).toBeLessThanOrEqual(3 * base.ms);
-    },
-    60_000
-  );
+  it('the honest feeds arrive within 3x of the time without Sybils', () => {
+    const seed = seeds(1, 9880)[0];
+    const base = sim(seed, 0, 0);
+    const hostile = sim(seed, 200, 500);
+    expect(hostile.ms, `SEED=${seed}`).toBeLessThanOrEqual(3 * base.ms);
+  }, 60_000);
 });

@@ -246,4 +246,104 @@ describe('GapFill', () => {
     expect(s.authors).toBe(GAP_MAX_TARGETS);
     expect(s.byAuthor[0]).toEqual({ author: A, missing: 20 });
   });
+
+  it('a full table: claims of a peer that served outrank those of peers that never did; proven claims stay', () => {
+    const { g, heads } = setup();
+    const author = (p: number, i: number): string => (p * 1_000_000 + i + 1).toString(16).padStart(64, '0');
+    const claim = (a: string) => ({ author: a, mine: 0, theirs: 1, fork: false });
+    const claimsOf = (peer: string): number =>
+      (g as unknown as { claimsBy: Map<string, Set<string>> }).claimsBy.get(peer)?.size ?? 0;
+    // 100 silent peers claim 1,000 fake feeds each: the table is full.
+    const sybils = Array.from({ length: 100 }, (_, s) => `s${s}`);
+    for (const [s, id] of sybils.entries()) {
+      g.addPeer(id, {});
+      g.learn(
+        id,
+        Array.from({ length: GAP_MAX_TARGETS / 100 }, (_, i) => claim(author(s + 1, i)))
+      );
+    }
+    expect(g.status().authors).toBe(GAP_MAX_TARGETS);
+    // A claim proven by a delivery (entries of that author stored) is never evicted, even once
+    // the peer that delivered has left: s0's first claim, which eviction would pick first.
+    const proven = author(1, 0);
+    g.addPeer('p', {});
+    g.learn('p', [{ author: proven, mine: 0, theirs: 3, fork: false }]);
+    const rp = g.next().find((x) => x.author === proven && x.peer === 'p')!;
+    heads.set(proven, 1);
+    g.settle(rp.rid, { received: 1, added: 1, forks: 0, rejected: 0, bytes: 300 });
+    g.removePeer('p');
+    g.learn('s0', [{ author: proven, mine: 1, theirs: 3, fork: false }]);
+    const targets = (g as unknown as { targets: Map<string, unknown> }).targets;
+    // A newcomer that never served gets in only up to the Sybils' share (they level at ~990 each).
+    g.addPeer('new', {});
+    g.learn(
+      'new',
+      Array.from({ length: 3000 }, (_, i) => claim(author(900, i)))
+    );
+    expect(claimsOf('new')).toBeLessThanOrEqual(1000);
+    expect(claimsOf('new')).toBeGreaterThanOrEqual(980);
+    // An honest peer serves 4 feeds (their entries are stored), then claims 3,000 more: all
+    // admitted (each entry delivered earns its claims one more share: 5 × ~970 here).
+    g.addPeer('h', {});
+    g.learn(
+      'h',
+      Array.from({ length: 4 }, (_, i) => claim(author(0, 10_000 + i)))
+    );
+    expect(claimsOf('h')).toBe(4);
+    // (Over the total cap, with the Sybils' requests in flight: one request at a time.)
+    for (let i = 0; i < 4; i++)
+      for (const r of g.next().filter((x) => x.peer === 'h')) {
+        heads.set(r.author, 1);
+        g.settle(r.rid, { received: 1, added: 1, forks: 0, rejected: 0, bytes: 300 });
+      }
+    expect(claimsOf('h')).toBe(0);
+    g.learn(
+      'h',
+      Array.from({ length: 3000 }, (_, i) => claim(author(0, i + 1)))
+    );
+    expect(claimsOf('h')).toBe(3000);
+    expect(g.status().authors).toBe(GAP_MAX_TARGETS);
+    // The never-serving peers paid for it evenly (the newcomer keeps its share, ~960).
+    expect(claimsOf('new')).toBeGreaterThanOrEqual(950);
+    for (const id of sybils) expect(claimsOf(id)).toBeLessThanOrEqual(claimsOf('new') + 1);
+    expect(targets.has(proven)).toBe(true);
+  });
+
+  it('over the total cap a peer that serves keeps its per-peer cap; idle silent peers get one each', () => {
+    const heads = new Map<string, number>();
+    const g = new GapFill({
+      now: () => 0,
+      random: mulberry32(2),
+      localHead: (a) => heads.get(a) ?? 0,
+      maxRequestsTotal: 12
+    });
+    const author = (p: number, i: number): string => (p * 1000 + i + 1).toString(16).padStart(64, '0');
+    const claim = (a: string) => ({ author: a, mine: 0, theirs: 1, fork: false });
+    g.addPeer('h', {});
+    g.learn(
+      'h',
+      Array.from({ length: GAP_MAX_REQUESTS_PER_PEER }, (_, i) => claim(author(0, i)))
+    );
+    const first = g.next();
+    expect(first).toHaveLength(GAP_MAX_REQUESTS_PER_PEER);
+    for (const r of first) {
+      heads.set(r.author, 1);
+      g.settle(r.rid, { received: 1, added: 1, forks: 0, rejected: 0, bytes: 300 });
+    }
+    // 30 silent peers take the total cap and one slot each over it.
+    for (let s = 1; s <= 30; s++) {
+      g.addPeer(`s${s}`, {});
+      g.learn(`s${s}`, [claim(author(s, 0)), claim(author(s, 1))]);
+    }
+    const silent = g.next();
+    expect(silent.length).toBeGreaterThanOrEqual(30);
+    g.learn(
+      'h',
+      Array.from({ length: 16 }, (_, i) => claim(author(0, 100 + i)))
+    );
+    const reqs = g.next();
+    expect(reqs.filter((r) => r.peer === 'h')).toHaveLength(GAP_MAX_REQUESTS_PER_PEER);
+    expect(reqs.every((r) => r.peer === 'h')).toBe(true);
+    expect(silent.length + reqs.length).toBeLessThanOrEqual(12 + 30 + GAP_MAX_REQUESTS_PER_PEER);
+  });
 });

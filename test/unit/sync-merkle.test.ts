@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { HeadsTree, exchangeSalt, fingerprint } from '../../src/lib/core/sync/merkle.js';
+import { Exchange } from '../../src/lib/core/sync/reconcile.js';
+import type { BeginMsg, CompareNode } from '../../src/lib/core/sync/messages.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 import type { FeedHead } from '../../src/lib/core/types.js';
 import { mulberry32, randomBytes } from '../helpers/fake-feed.js';
@@ -63,6 +65,31 @@ describe('HeadsTree', () => {
     t.set(heads[17]);
     expect(new Set([r0, r1, r2]).size).toBe(3);
     expect(toHex(t.rootHash())).toBe(r0);
+  });
+
+  it('recordsAfter pages through a subtree in author order, from any cursor (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(headArb, clusteredHead), { maxLength: 200 }),
+        fc.constantFrom('', 'a', 'ab', 'abcdef0123', '5'),
+        fc.integer({ min: 1, max: 40 }),
+        hex(32),
+        (hs, path, limit, cursor) => {
+          const t = HeadsTree.from(hs);
+          const all = t.recordsUnder(path).map((r) => r.head.author);
+          const paged: string[] = [];
+          for (let page = t.recordsAfter(path, '', limit); page.length > 0;) {
+            expect(page.length).toBeLessThanOrEqual(limit);
+            paged.push(...page.map((r) => r.head.author));
+            page = t.recordsAfter(path, paged[paged.length - 1], limit);
+          }
+          expect(paged).toEqual(all);
+          const from = t.recordsAfter(path, cursor, limit).map((r) => r.head.author);
+          expect(from).toEqual(all.filter((a) => a > cursor).slice(0, limit));
+        }
+      ),
+      { numRuns: 200 }
+    );
   });
 
   it('refuses malformed heads with InvalidHeadsError', () => {
@@ -166,6 +193,37 @@ describe('Merkle exchange', () => {
     ]);
     expect(run.messages).toBeLessThanOrEqual(8);
     expect(run.bytesAtoB + run.bytesBtoA).toBeLessThan(2048);
+  });
+
+  it('a peer that says it holds nothing gets every head step by step; the lister builds one step at a time', () => {
+    const rand = mulberry32(15);
+    const heads = Array.from({ length: 5000 }, () => randomHead(rand));
+    const tree = HeadsTree.from(heads);
+    const opts = { random: (n: number) => randomBytes(n, rand), now: () => 0, maxTurnBytes: 8 * 1024 };
+    const fps = Array.from({ length: 16 }, () => undefined);
+    const begin: BeginMsg = {
+      t: 'begin',
+      xid: 1,
+      salt: randomBytes(16, rand),
+      root: new Uint8Array(32),
+      nodes: [{ k: 'children', path: '', fps }]
+    };
+    const { exchange: x, reply } = Exchange.respond(tree, begin, randomBytes(16, rand), opts);
+    const queue = (x as unknown as { queue: { items?: unknown[] }[] }).queue;
+    /** Heads in built nodes waiting in the lister's queue (deferred entries carry none). */
+    const built = (): number => queue.reduce((n, q) => n + (q.items?.length ?? 0), 0);
+    const got: string[] = [];
+    let msg: { nodes: CompareNode[]; end: boolean } | null = reply;
+    for (let step = 2; msg !== null; step += 2) {
+      for (const n of msg.nodes) if (n.k === 'final') got.push(...n.items.map((i) => i.author));
+      expect(built()).toBeLessThanOrEqual(256);
+      expect(x.differences().length).toBe(got.length + built());
+      msg = x.receive({ t: 'compare', xid: 1, step, nodes: [], end: true });
+      expect(step).toBeLessThan(400);
+    }
+    expect(x.done).toBe(true);
+    expect(got).toEqual(heads.map((h) => h.author).sort());
+    expect(x.differences().every((d) => d.theirs === 0 && d.mine > 0)).toBe(true);
   });
 
   it('an empty side learns every head, over several size-capped steps', () => {

@@ -14,9 +14,12 @@
 //   holder left (its holders left or answered empty) is "unconfirmed": it does not count as
 //   missing and is not requested, until a peer claims it again.
 // - At most GAP_MAX_TARGETS authors and GAP_MAX_FORKS forks are tracked. When full, a new one
-//   first replaces an unconfirmed one, then one claimed only by the peer claiming the most
-//   targets (if that is not the newcomer's claimant), so one peer (or a few Sybils) cannot fill
-//   the table and shut out the feeds of others. Otherwise it is found again by a later exchange.
+//   first replaces an unconfirmed one, then a target of the peer with the heaviest claim load
+//   (targets claimed per entry it ever delivered, plus one) whose holders all carry a heavier
+//   load than the newcomer's claimant; a target some peer already delivered entries of is never
+//   evicted. So one peer (or many Sybils) that never served cannot fill the table and shut out
+//   the feeds of peers that serve: each entry a peer delivers earns its claims room. Otherwise
+//   the new one is found again by a later exchange.
 // - Priority: fork evidence, then "tail" gaps (within GAP_TAIL_SEQS of the known head), then older
 //   history. Within an author, ranges go in seq order so the ledger can chain them; at most
 //   GAP_WINDOW_SEQS ahead of the local head are in flight (below the ledger's pending cap).
@@ -108,6 +111,8 @@ interface PeerState {
   backoffUntil: number;
   requests: number;
   bytes: number;
+  /** Entries it delivered that we stored (its serving record, for a full table). */
+  served: number;
 }
 
 /**
@@ -206,6 +211,8 @@ export class GapFill {
   /** peer -> fork wants (author:seq) it is a holder of (for the fair eviction of a full table). */
   private readonly forksBy = new Map<string, Set<string>>();
   private readonly inflight = new Map<number, GapRequest>();
+  /** Requests in flight to peers with a serving record when sent (see slotCap). */
+  private readonly servingRids = new Set<number>();
   /** Ranges received but not yet chained (waiting in the ledger's pending buffer), per author. */
   private readonly fetched = new Map<string, { from: number; to: number; until: number }[]>();
   private nextRid = 1;
@@ -222,7 +229,8 @@ export class GapFill {
       failures: old?.failures ?? 0,
       backoffUntil: old?.backoffUntil ?? 0,
       requests: old?.requests ?? 0,
-      bytes: old?.bytes ?? 0
+      bytes: old?.bytes ?? 0,
+      served: old?.served ?? 0
     });
   }
 
@@ -235,7 +243,7 @@ export class GapFill {
   removePeer(peer: string): void {
     this.statusCache = null;
     this.peers.delete(peer);
-    for (const [rid, r] of this.inflight) if (r.peer === peer) this.inflight.delete(rid);
+    for (const [rid, r] of this.inflight) if (r.peer === peer) this.take(rid);
     for (const a of [...(this.claimsBy.get(peer) ?? [])]) this.dropHolder(a, peer);
     this.claimsBy.delete(peer);
     for (const f of this.forks.values()) {
@@ -258,9 +266,9 @@ export class GapFill {
   /** Requests to send now (already counted in flight). */
   next(): GapRequest[] {
     const out: GapRequest[] = [];
-    const max = this.opts.maxRequestsTotal ?? GAP_MAX_REQUESTS_TOTAL;
-    // Over the total cap, a peer with nothing in flight still gets one request: peers that hold
-    // their slots with slow answers cannot starve another peer that serves what we miss.
+    const max = this.maxTotal();
+    // Over the total cap, a peer with nothing in flight still gets one request (slotCap): peers
+    // that hold their slots with slow answers cannot starve another peer that serves what we miss.
     const full = (): boolean => this.inflight.size >= max;
     for (const f of [...this.forks.values()]) {
       if (this.forkInFlight(f)) continue;
@@ -301,6 +309,7 @@ export class GapFill {
       p.useful += USEFUL_ALPHA * ((o.rejected > 0 ? -1 : useful && !short ? 1 : 0) - p.useful);
       if (o.rejected > 0) this.penalise(r.peer, p);
       else if (o.received > 0) p.failures = 0;
+      if (o.rejected === 0) p.served += o.added;
       // A short answer: others get the rest of the range first (a drip of one entry per answer
       // would otherwise keep the lowest range, which gates the chain).
       if (short && o.received > 0) p.backoffUntil = Math.max(p.backoffUntil, this.opts.now() + GAP_BACKOFF_BASE_MS);
@@ -450,6 +459,7 @@ export class GapFill {
     const r = this.inflight.get(rid);
     if (!r) return undefined;
     this.inflight.delete(rid);
+    this.servingRids.delete(rid);
     const p = this.peers.get(r.peer);
     if (p) {
       p.requests--;
@@ -509,8 +519,9 @@ export class GapFill {
   private rankedTargets(full: boolean): { author: string; t: Target; priority: GapPriority }[] {
     const out: { author: string; t: Target; priority: GapPriority; gap: number }[] = [];
     const now = this.opts.now();
-    const cap = full ? 1 : GAP_MAX_REQUESTS_PER_PEER;
-    const ready = [...this.peers].filter(([, p]) => p.backoffUntil <= now && p.requests < cap).map(([id]) => id);
+    const ready = [...this.peers]
+      .filter(([, p]) => p.backoffUntil <= now && p.requests < this.slotCap(p, full))
+      .map(([id]) => id);
     // Only targets a ready peer claims, at most GAP_RANK_SCAN_PER_PEER of each: the work per
     // answer is bounded by what can be scheduled, not by the table (a liar may fill it).
     const seen = new Set<string>();
@@ -586,7 +597,7 @@ export class GapFill {
     const bytes = this.opts.batchBytes ?? GAP_BATCH_BYTES;
     const eligible = holders.filter((id) => {
       const p = this.peers.get(id);
-      if (!p || p.backoffUntil > now || p.holdsFrom(author) > from || (full && p.requests > 0)) return false;
+      if (!p || p.backoffUntil > now || p.holdsFrom(author) > from || p.requests >= this.slotCap(p, full)) return false;
       if (p.requests >= GAP_MAX_REQUESTS_PER_PEER || p.bytes + bytes > GAP_MAX_BYTES_PER_PEER) return false;
       return perAuthor.has(id) || perAuthor.size < GAP_MAX_PEERS_PER_RANGE;
     });
@@ -594,6 +605,26 @@ export class GapFill {
       (a, b) => (perAuthor.get(a) ?? 0) - (perAuthor.get(b) ?? 0) || this.score(b) - this.score(a) || (a < b ? -1 : 1)
     );
     return eligible[0] ?? null;
+  }
+
+  private maxTotal(): number {
+    return this.opts.maxRequestsTotal ?? GAP_MAX_REQUESTS_TOTAL;
+  }
+
+  /** A peer that delivered entries and whose answers are useful on average. */
+  private serves(p: PeerState): boolean {
+    return p.served > 0 && p.useful > 0;
+  }
+
+  /**
+   * Requests `p` may have in flight. Under the total cap: GAP_MAX_REQUESTS_PER_PEER. Over it
+   * (`full`): one (an idle peer still gets a request), but a peer with a serving record keeps
+   * its per-peer cap while the requests in flight to such peers stay under the total cap: many
+   * silent claimants (Sybils) each holding their one slot cannot throttle the peers that serve.
+   */
+  private slotCap(p: PeerState, full: boolean): number {
+    if (!full || (this.serves(p) && this.servingRids.size < this.maxTotal())) return GAP_MAX_REQUESTS_PER_PEER;
+    return 1;
   }
 
   private hasInflight(author: string): boolean {
@@ -672,7 +703,8 @@ export class GapFill {
 
   /**
    * Makes room for a target claimed by `claimant`: drops an unconfirmed target, else one of the
-   * peer claiming the most targets whose holders all claim more targets than `claimant` does.
+   * peer with the heaviest claim load whose holders all carry a heavier load than `claimant`,
+   * none of which has delivered entries of that author (a proven claim stays).
    */
   private evictTarget(claimant: string): boolean {
     const [first] = this.holderless;
@@ -680,25 +712,39 @@ export class GapFill {
       this.deleteTarget(first);
       return true;
     }
-    let top: string | undefined;
-    let most = this.claimsBy.get(claimant)?.size ?? 0;
-    for (const [p, set] of this.claimsBy)
-      if (set.size > most) {
-        top = p;
-        most = set.size;
-      }
+    const mine = this.claimLoad(claimant);
+    const top = this.heaviestClaimant(mine);
     if (top === undefined) return false;
-    // A target whose every holder claims more than the newcomer's claimant (Sybils share targets).
-    const mine = this.claimsBy.get(claimant)?.size ?? 0;
-    const heavier = (p: string): boolean => (this.claimsBy.get(p)?.size ?? 0) > mine;
+    // Every holder heavier than the newcomer's claimant (Sybils share targets).
+    const heavier = (p: string): boolean => this.claimLoad(p) > mine;
     for (const a of this.claimsBy.get(top)!) {
       const t = this.targets.get(a);
-      if (t && [...t.holders.keys()].every(heavier) && !this.hasInflight(a)) {
+      if (t && t.served.size === 0 && [...t.holders.keys()].every(heavier) && !this.hasInflight(a)) {
         this.deleteTarget(a);
         return true;
       }
     }
     return false;
+  }
+
+  /**
+   * Targets a peer claims per entry it ever delivered (plus one): a peer that never served
+   * carries its claims at face value, and each entry it delivers earns its claims room, so
+   * claims of peers with a serving record outrank those of peers (or Sybils) without one.
+   */
+  private claimLoad(peer: string): number {
+    return (this.claimsBy.get(peer)?.size ?? 0) / (1 + (this.peers.get(peer)?.served ?? 0));
+  }
+
+  /** The claimant with the heaviest claim load above `than`, if any. */
+  private heaviestClaimant(than: number): string | undefined {
+    let top: string | undefined;
+    let most = than;
+    for (const p of this.claimsBy.keys()) {
+      const load = this.claimLoad(p);
+      if (load > most) [top, most] = [p, load];
+    }
+    return top;
   }
 
   private dropHolder(author: string, peer: string): void {
@@ -741,6 +787,7 @@ export class GapFill {
     p.requests++;
     p.bytes += maxBytes;
     this.inflight.set(r.rid, r);
+    if (this.serves(p)) this.servingRids.add(r.rid);
     return r;
   }
 }

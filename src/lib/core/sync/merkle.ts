@@ -66,6 +66,7 @@ export interface NodeInfo {
 
 const newLeaf = (): Node => ({ count: 0, hash: undefined, leaf: new Map(), children: null });
 const nib = (author: string, depth: number): number => parseInt(author[depth], 16);
+const HEX = '0123456789abcdef';
 
 function recordOf(h: FeedHead): Rec {
   if (h === null || typeof h !== 'object') throw new InvalidHeadsError('head must be an object');
@@ -176,6 +177,18 @@ export class HeadsTree {
     return under.sort((a, b) => (a.head.author < b.head.author ? -1 : 1));
   }
 
+  /**
+   * A cursor over the subtree at `path`: up to `limit` head records there whose author sorts
+   * after `after` ('' = from the start), in author order. Cost: O(depth × fan-out + limit), plus
+   * sorting the leaves it visits; equal subtrees before the cursor are skipped, never read.
+   */
+  recordsAfter(path: string, after: string, limit: number): HeadRecord[] {
+    const { node, depth } = this.walk(path);
+    const out: Rec[] = [];
+    if (node && limit > 0) this.collectAfter(node, path.slice(0, depth), path, after, limit, out);
+    return out;
+  }
+
   /** Stable hashes of the 16 children of `path` (undefined = empty). path must be shorter than the max depth. */
   childHashes(path: string): (Uint8Array | undefined)[] {
     const { node, depth } = this.walk(path);
@@ -210,6 +223,20 @@ export class HeadsTree {
   private collectRecs(node: Node, out: Rec[]): void {
     if (node.leaf) for (const r of node.leaf.values()) out.push(r);
     else for (const c of node.children!) if (c) this.collectRecs(c, out);
+  }
+
+  private collectAfter(node: Node, prefix: string, path: string, after: string, limit: number, out: Rec[]): void {
+    if (node.leaf) {
+      const recs = [...node.leaf.values()].filter((r) => r.head.author > after && r.head.author.startsWith(path));
+      recs.sort((a, b) => (a.head.author < b.head.author ? -1 : 1));
+      for (const r of recs.slice(0, limit - out.length)) out.push(r);
+      return;
+    }
+    node.children!.forEach((c, i) => {
+      const p = prefix + HEX[i];
+      // Every author under p sorts before the cursor when p does before its prefix of equal length.
+      if (c && out.length < limit && p >= after.slice(0, p.length)) this.collectAfter(c, p, path, after, limit, out);
+    });
   }
 
   private hashOf(node: Node): Uint8Array {

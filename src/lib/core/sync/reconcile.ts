@@ -23,6 +23,13 @@
 // (provisional); the lister, which knows both the listed authors and the answer's full heads,
 // replays the same pairing and corrects every pairing that is wrong or missing with a `final`.
 // So a tag collision costs at most one more half round trip, never a missed difference.
+//
+// Steps are built lazily: what a received step calls for is queued as a small deferred entry
+// (a path to open or list, their listing to answer, or a cursor over a subtree the peer lacks)
+// and turned into wire nodes only when a step has room for them (SYNC_MAX_STEP_BYTES). So an
+// open exchange holds at most one built node beyond what the peer sent, whatever it asks for: a
+// peer that says "I hold nothing" gets my heads ~48 KB per step, as fast as it asks, and the
+// difference for each head is recorded as it is sent.
 
 import { bytesEqual } from '../bytes.js';
 import type { BeginMsg, CompareMsg, CompareNode, ReplyMsg, TagItem, WireItem } from './messages.js';
@@ -83,6 +90,17 @@ function tagOfHex(author: string, depth: number): number {
 
 const byAuthor = (a: { author: string }, b: { author: string }): number => (a.author < b.author ? -1 : 1);
 
+/**
+ * A queued entry built only when a step has room for it: open or list my subtree at `path`
+ * (`max`: the most heads listed rather than opened), answer their listing at `path`, or list
+ * in finals my heads under `path` the peer lacks, from the author after `after` on (a cursor).
+ */
+type Deferred =
+  | { lazy: 'describe'; path: string; max: number }
+  | { lazy: 'answer'; path: string; theirs: TagItem[] }
+  | { lazy: 'lack'; path: string; after: string };
+type Queued = CompareNode | Deferred;
+
 /** The seqs of `d.author` I lack ([from, to], inclusive), or null. A fork asks for the forked seq. */
 export function missingRange(d: Difference): { from: number; to: number } | null {
   if (d.fork) return { from: d.mine, to: d.mine };
@@ -93,7 +111,7 @@ export class Exchange {
   readonly xid: number;
   readonly initiator: boolean;
   private readonly key: SipKey;
-  private readonly queue: CompareNode[] = [];
+  private readonly queue: Queued[] = [];
   private readonly diffs = new Map<string, Difference>();
   /** My compact listings awaiting an answer, by path, in wire order. */
   private readonly listed = new Map<string, HeadRecord[]>();
@@ -139,8 +157,7 @@ export class Exchange {
   ): { exchange: Exchange; begin: BeginMsg } {
     const own = opts.random(SYNC_SALT_BYTES);
     const x = new Exchange(tree, xid, true, exchangeSalt(own, peerSalt), opts);
-    if (eager) x.describeAll(['']);
-    const nodes = x.queue.splice(0);
+    const nodes = eager ? [x.describe('', SYNC_LIST_MAX_FEW)] : [];
     x.turnsOut++;
     return { exchange: x, begin: { t: 'begin', xid, salt: own, root: tree.rootHash(), nodes } };
   }
@@ -213,16 +230,42 @@ export class Exchange {
     const max = this.opts.maxTurnBytes ?? SYNC_MAX_STEP_BYTES;
     const nodes: CompareNode[] = [];
     let bytes = 0;
-    while (this.queue.length > 0 && nodes.length < SYNC_MAX_COMPARE_ENTRIES) {
-      const size = nodeBytes(this.queue[0]);
+    for (let n = this.front(); n && nodes.length < SYNC_MAX_COMPARE_ENTRIES; n = this.front()) {
+      const size = nodeBytes(n);
       if (nodes.length > 0 && bytes + size > max) break;
-      nodes.push(this.queue.shift()!);
+      nodes.push(n);
+      this.queue.shift();
       bytes += size;
     }
-    const end = this.queue.length === 0 && nodes.every((n) => n.k === 'final');
+    const end = this.front() === undefined && nodes.every((n) => n.k === 'final');
     this.sentEnd = end;
     this.turnsOut++;
     return { nodes, end };
+  }
+
+  /** The first queued node, built if deferred (spent cursors are dropped); undefined: nothing queued. */
+  private front(): CompareNode | undefined {
+    while (this.queue.length > 0) {
+      const q = this.queue[0];
+      if (!('lazy' in q)) return q;
+      const n = this.build(q);
+      if (n === null) this.queue.shift();
+      else if (q.lazy === 'lack') this.queue.unshift(n);
+      else this.queue[0] = n;
+      if (n !== null) return n;
+    }
+    return undefined;
+  }
+
+  /** The next wire node of a deferred entry; null when a cursor is spent. */
+  private build(q: Deferred): CompareNode | null {
+    if (q.lazy === 'describe') return this.describe(q.path, q.max);
+    if (q.lazy === 'answer') return this.answerItems(q.path, q.theirs);
+    const recs = this.tree.recordsAfter(q.path, q.after, FINAL_CHUNK);
+    if (recs.length === 0) return null;
+    q.after = recs[recs.length - 1].head.author;
+    for (const r of recs) if (!this.diffs.has(r.head.author)) this.record(r.head.author, r, 0, ZERO_FP);
+    return { k: 'final', path: q.path, items: recs.map((r) => this.wire(r)) };
   }
 
   /** Whether the salted fingerprint of `bytes` (node hash or head record) equals `theirs`. */
@@ -263,40 +306,41 @@ export class Exchange {
    */
   private describeAll(paths: string[]): void {
     const max = this.initiator && paths.length <= SYNC_FEW_DIFFERING ? SYNC_LIST_MAX_FEW : MERKLE_LEAF_MAX;
-    for (const path of paths) {
-      if (this.tree.count(path) <= max || path.length >= MERKLE_MAX_DEPTH) this.list(path);
-      else this.open(path);
-    }
+    for (const path of paths) this.queue.push({ lazy: 'describe', path, max });
   }
 
-  private open(path: string): void {
+  /** My subtree at `path`: listed when it holds at most `max` heads (or sits at the maximum depth), else opened. */
+  private describe(path: string, max: number): CompareNode {
+    if (this.tree.count(path) <= max || path.length >= MERKLE_MAX_DEPTH) return this.list(path);
+    return this.open(path);
+  }
+
+  private open(path: string): CompareNode {
     const fps = this.tree.childHashes(path).map((h) => (h ? fingerprint(this.key, h) : undefined));
-    this.queue.push({ k: 'children', path, fps });
+    return { k: 'children', path, fps };
   }
 
-  private list(path: string): void {
-    const recs = this.tree.recordsUnder(path).slice(0, SYNC_MAX_ITEMS_PER_ENTRY);
+  private list(path: string): CompareNode {
+    const recs = this.tree.recordsAfter(path, '', SYNC_MAX_ITEMS_PER_ENTRY);
     const rows = recs.map((r) => ({ r, it: this.tagItem(r, path.length) }));
     rows.sort((a, b) => compareTagItems(a.it, b.it));
     this.listed.set(
       path,
       rows.map((x) => x.r)
     );
-    this.queue.push({ k: 'items', path, items: rows.map((x) => x.it) });
+    return { k: 'items', path, items: rows.map((x) => x.it) };
   }
 
   private tagItem(r: HeadRecord, depth: number): TagItem {
     return { tag: authorTag(r.bytes, depth), seq: r.head.seq, fp: fingerprint(this.key, r.bytes) };
   }
 
-  /** The peer holds nothing under `path`: every head of mine there is a difference; tell them. */
+  /**
+   * The peer holds nothing under `path`: every head of mine there is a difference; tell them,
+   * in finals built step by step from a cursor (each head recorded as a difference when sent).
+   */
   private theyLackAll(path: string): void {
-    const mine = this.tree.recordsUnder(path);
-    for (const r of mine) this.record(r.head.author, r, 0, ZERO_FP);
-    this.pushFinals(
-      path,
-      mine.map((r) => this.wire(r))
-    );
+    this.queue.push({ lazy: 'lack', path, after: '' });
   }
 
   private pushFinals(path: string, items: WireItem[]): void {
@@ -313,7 +357,7 @@ export class Exchange {
       this.seenPaths.add(key);
     }
     if (n.k === 'children') return this.onChildren(n.path, n.fps, differing);
-    if (n.k === 'items') return this.onItems(n.path, n.items);
+    if (n.k === 'items') return void this.queue.push({ lazy: 'answer', path: n.path, theirs: n.items });
     if (n.k === 'answer') return this.onAnswer(n.path, n.unmatched, n.items);
     for (const it of n.items) this.record(it.author, this.tree.record(it.author), it.seq, it.fp);
   }
@@ -336,9 +380,9 @@ export class Exchange {
    * (provisional until the lister's end), answer with their unmatched flags and my differing
    * heads. When I hold too many heads there to list in one answer, open the subtree instead.
    */
-  private onItems(path: string, theirs: TagItem[]): void {
+  private answerItems(path: string, theirs: TagItem[]): CompareNode {
     if (this.tree.count(path) > SYNC_MAX_ITEMS_PER_ENTRY && path.length < MERKLE_MAX_DEPTH) return this.open(path);
-    const mine = this.tree.recordsUnder(path).slice(0, SYNC_MAX_ITEMS_PER_ENTRY);
+    const mine = this.tree.recordsAfter(path, '', SYNC_MAX_ITEMS_PER_ENTRY);
     const unmatched = theirs.map(() => true);
     const byTag = new Map<number, number[]>();
     theirs.forEach((t, i) => byTag.set(t.tag, [...(byTag.get(t.tag) ?? []), i]));
@@ -367,7 +411,7 @@ export class Exchange {
       paired.add(j);
     }
     mineLeft.forEach((r, j) => paired.has(j) || this.record(r.head.author, r, 0, ZERO_FP));
-    this.queue.push({ k: 'answer', path, unmatched, items: mineLeft.map((r) => this.wire(r)) });
+    return { k: 'answer', path, unmatched, items: mineLeft.map((r) => this.wire(r)) };
   }
 
   /**
