@@ -11,18 +11,12 @@ import { decodeSyncMessage, encodeSyncMessage } from '../src/lib/core/sync/codec
 import type { CompareMsg, ReplyMsg } from '../src/lib/core/sync/messages.js';
 import { toHex } from '../src/lib/core/bytes.js';
 import { cpuNow } from './reconcile-peers.js';
+import { mulberry32 } from '../test/helpers/fake-feed.js';
 
 const N = Number(process.env.BENCH_FRESH_N ?? 100_000);
 const REPS = Number(process.env.BENCH_FRESH_REPS ?? 3);
 
-let seed = 7;
-const rand = (): number => {
-  seed = (seed + 0x6d2b79f5) >>> 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+const rand = mulberry32(7);
 const bytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => Math.floor(rand() * 256));
 
 /** Heads an exchange holds queued (built nodes waiting to be sent; a private field). */

@@ -22,15 +22,9 @@ import type { CompareMsg, ReplyMsg } from '../src/lib/core/sync/messages.js';
 import type { FeedHead } from '../src/lib/core/types.js';
 import { fromHex, toHex } from '../src/lib/core/bytes.js';
 import { cpuNow, loadPeers, negentropyRow, ribltRow, symbolOf, type Row } from './reconcile-peers.js';
+import { mulberry32 } from '../test/helpers/fake-feed.js';
 
-let seed = 42;
-const rand = (): number => {
-  seed = (seed + 0x6d2b79f5) >>> 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+const rand = mulberry32(42);
 const bytes = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(rand() * 256));
 const head = (): FeedHead => ({
   author: toHex(bytes(32)),

@@ -138,24 +138,24 @@ export interface LoadInput extends Omit<ReplayInput, 'state' | 'feedOptions'> {
 
 /** A new local state (stamped by the ledger) loaded from the store, with the feeds that go with it. */
 export async function loadLedger(input: LoadInput): Promise<ReplayResult & { state: LedgerState }> {
-  const { now, stamp, clock } = input;
-  const fresh = (preloaded?: LoadedState): LedgerState => {
-    const state: LedgerState = new LedgerState({
-      author: input.author,
-      stamp: () => stamp() ?? { time: Math.floor(now()), lamport: Math.max(state.lamport, clock()) + 1 },
-      maxPayloadBytes: input.genesis.maxEntryBytes,
-      ...(preloaded !== undefined ? { preloaded } : {})
-    });
-    return state;
-  };
-  let state = fresh(input.preloaded);
-  try {
-    return { ...(await replayStore({ ...input, state, feedOptions: { now }, seed: input.seed })), state };
-  } catch (e) {
-    state.destroy();
-    if (!(e instanceof PreloadMismatch)) throw e;
+  if (input.preloaded !== undefined) {
+    try {
+      return await loadOnce(input, input.preloaded);
+    } catch (e) {
+      if (!(e instanceof PreloadMismatch)) throw e; // not what the store holds: load the store's
+    }
   }
-  state = fresh();
+  return loadOnce(input);
+}
+
+async function loadOnce(input: LoadInput, preloaded?: LoadedState): Promise<ReplayResult & { state: LedgerState }> {
+  const { now, stamp, clock } = input;
+  const state: LedgerState = new LedgerState({
+    author: input.author,
+    stamp: () => stamp() ?? { time: Math.floor(now()), lamport: Math.max(state.lamport, clock()) + 1 },
+    maxPayloadBytes: input.genesis.maxEntryBytes,
+    ...(preloaded !== undefined ? { preloaded } : {})
+  });
   try {
     return { ...(await replayStore({ ...input, state, feedOptions: { now }, seed: input.seed })), state };
   } catch (e) {
@@ -185,6 +185,9 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
   const whole = stale && (await store.count()) === heads.reduce((n, h) => n + h.seq, 0); // nothing pruned
   const compaction = stale && whole ? undefined : stored;
   const base = new Map<string, FeedHead>();
+  // A preloaded document stands in for the stored state only under the same digest; checkCompaction
+  // then checks it like a loaded one (seal, digest, and under seal v2 the stored bytes equal to its
+  // canonical bytes).
   const pre = state.preloadedDigest();
   if (pre !== undefined && (compaction === undefined || pre !== compaction.digest)) throw new PreloadMismatch();
   if (compaction) {
@@ -192,8 +195,6 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
       checkHead(h, 'compaction head');
       base.set(h.author, h);
     }
-    // Taken over only when the stored bytes are exactly the preloaded document's canonical bytes.
-    if (pre !== undefined && !bytesEqual(state.canonical().canonical, compaction.state)) throw new PreloadMismatch();
     try {
       if (pre === undefined) state.loadState(compaction.state);
     } catch (e) {

@@ -9,13 +9,7 @@ import { ClientIdCollisionError, MalformedPayloadError, StateUsageError } from '
 import { MAX_ENTRY_CLOCK, MAX_PAYLOAD_BYTES, MAX_STATE_BYTES } from '../constants.js';
 import { voidPlaceholder } from '../void.js';
 import { assertAuthorHex, clientIdOf } from './client-id.js';
-import {
-  canonicalDigest,
-  canonicalDigestAsync,
-  canonicalState,
-  loadedCanonical,
-  loadedCanonicalBytes
-} from './digest.js';
+import { canonicalDigest, canonicalDigestAsync, canonicalState, loadedCanonicalBytes } from './digest.js';
 import { assertStructsOf, parsePayload } from '../payload.js';
 import type { ParsedStruct, ParsedUpdate, YId } from '../yjs-update.js';
 
@@ -461,9 +455,8 @@ export class LedgerState {
    */
   canonical(): { canonical: Uint8Array; digest: string } {
     if (this.digestCache?.version !== this.version) {
-      const loaded = this.loadedFrom?.version === this.version ? this.loadedFrom.bytes : null;
-      const c = loaded !== null ? loadedCanonical(this.doc, loaded) : fullCanonical(this.doc);
-      this.digestCache = { version: this.version, ...c };
+      const canonical = this.canonicalBytes();
+      this.digestCache = { version: this.version, canonical, digest: canonicalDigest(canonical) };
     }
     return { canonical: this.digestCache.canonical, digest: this.digestCache.digest };
   }
@@ -475,13 +468,18 @@ export class LedgerState {
   async canonicalAsync(): Promise<{ canonical: Uint8Array; digest: string }> {
     if (this.digestCache?.version !== this.version) {
       const version = this.version;
-      const loaded = this.loadedFrom?.version === version ? this.loadedFrom.bytes : null;
-      const canonical = loaded !== null ? loadedCanonicalBytes(this.doc, loaded) : canonicalState(this.doc);
+      const canonical = this.canonicalBytes();
       const digest = await canonicalDigestAsync(canonical);
       if (this.version !== version) return { canonical, digest }; // changed meanwhile: not cached
       this.digestCache = { version, canonical, digest };
     }
     return { canonical: this.digestCache.canonical, digest: this.digestCache.digest };
+  }
+
+  /** Canonical bytes now: right after a fresh loadState of canonical bytes, those bytes (one encode). */
+  private canonicalBytes(): Uint8Array {
+    const loaded = this.loadedFrom?.version === this.version ? this.loadedFrom.bytes : null;
+    return loaded !== null ? loadedCanonicalBytes(this.doc, loaded) : canonicalState(this.doc);
   }
 
   /** The digest as last computed by digest() (computing it if it never was): may be stale. */
@@ -546,9 +544,4 @@ export function updateTouchesClient(bytes: Uint8Array, client: number): boolean 
     throw new MalformedPayloadError(`update does not decode: ${(e as Error)?.message ?? e}`);
   }
   return decoded.structs.some((s) => s.id.client === client) || decoded.ds.clients.has(client);
-}
-
-function fullCanonical(doc: Y.Doc): { canonical: Uint8Array; digest: string } {
-  const canonical = canonicalState(doc);
-  return { canonical, digest: canonicalDigest(canonical) };
 }
