@@ -53,7 +53,7 @@ function fetcher(peers: ReturnType<typeof peer>[], log: string[] = []): RangeFet
       if (exclude.has(p.id) || (only !== undefined && p.id !== only)) continue;
       const entries = await p.get(a, from, to);
       log.push(`${p.id}:${from}-${to}:${entries.length}`);
-      if (entries.length > 0) return { peer: p.id, entries };
+      if (entries.length > 0) return { peer: p.id, entries, maxBytes: 16 * 1024 };
     }
     throw new HistoryUnavailableError('no peer');
   };

@@ -4,7 +4,14 @@
 // falls back to rebuilding the canonical form. Both give stateDigest's answer. Seeded.
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { canonicalState, encodeIntegrated, loadedCanonical, stateDigest } from '../../src/lib/core/state/digest.js';
+import {
+  canonicalDigest,
+  canonicalDigestAsync,
+  canonicalState,
+  encodeIntegrated,
+  loadedCanonical,
+  stateDigest
+} from '../../src/lib/core/state/digest.js';
 import { LedgerState } from '../../src/lib/core/state/doc.js';
 import { mulberry } from '../helpers/ledger-nodes.js';
 
@@ -64,5 +71,24 @@ describe('state digest fast path', () => {
       expect.objectContaining({ name: 'MalformedPayloadError' })
     );
     s.destroy();
+  });
+});
+
+describe('canonicalAsync (WebCrypto SHA-256)', () => {
+  it('gives canonical() and stateDigest exactly, loaded fresh or from any encoding', async () => {
+    for (let seed = SEED; seed < SEED + 8; seed++) {
+      const { doc } = randomDoc(seed);
+      const want = stateDigest(doc);
+      for (const bytes of [canonicalState(doc), Y.encodeStateAsUpdate(doc)]) {
+        const s = new LedgerState();
+        s.loadState(bytes);
+        const got = await s.canonicalAsync();
+        expect(got.digest, `seed ${seed}`).toBe(want);
+        expect(got.canonical).toEqual(canonicalState(doc));
+        expect(s.canonical().digest).toBe(want); // cached, same value
+        s.destroy();
+      }
+      expect(await canonicalDigestAsync(canonicalState(doc))).toBe(canonicalDigest(canonicalState(doc)));
+    }
   });
 });

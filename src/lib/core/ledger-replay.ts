@@ -7,7 +7,7 @@ import type { Compaction, LedgerStore } from './storage.js';
 import * as Y from 'yjs';
 import { checkSeal, sealCompaction, type SealBinding, type SealCheck } from './compaction-seal.js';
 import type { HeadHeader } from './snapshot/format.js';
-import { LedgerState, updateTouchesClient, type WriteStamp } from './state/doc.js';
+import { LedgerState, updateTouchesClient, type LoadedState, type WriteStamp } from './state/doc.js';
 import { clientIdOf } from './state/client-id.js';
 import { FeedSet, type FeedSetOptions } from './feeds.js';
 import { PrunedHeaders } from './pruned-headers.js';
@@ -135,16 +135,34 @@ export interface LoadInput extends Omit<ReplayInput, 'state' | 'feedOptions'> {
   stamp: () => WriteStamp | null;
   /** Highest lamport the ledger has seen outside the state. */
   clock: () => number;
+  /**
+   * A document already loaded from the canonical state the store's compaction should hold
+   * (LightStateInput.loaded): taken over instead of loading the stored bytes, after the same
+   * checks (seal, digest, the stored bytes equal to its canonical bytes). Ignored otherwise.
+   */
+  preloaded?: LoadedState;
 }
 
 /** A new local state (stamped by the ledger) loaded from the store, with the feeds that go with it. */
 export async function loadLedger(input: LoadInput): Promise<ReplayResult & { state: LedgerState }> {
   const { now, stamp, clock } = input;
-  const state: LedgerState = new LedgerState({
-    author: input.author,
-    stamp: () => stamp() ?? { time: Math.floor(now()), lamport: Math.max(state.lamport, clock()) + 1 },
-    maxPayloadBytes: input.genesis.maxEntryBytes
-  });
+  const fresh = (preloaded?: LoadedState): LedgerState => {
+    const state: LedgerState = new LedgerState({
+      author: input.author,
+      stamp: () => stamp() ?? { time: Math.floor(now()), lamport: Math.max(state.lamport, clock()) + 1 },
+      maxPayloadBytes: input.genesis.maxEntryBytes,
+      ...(preloaded !== undefined ? { preloaded } : {})
+    });
+    return state;
+  };
+  let state = fresh(input.preloaded);
+  try {
+    return { ...(await replayStore({ ...input, state, feedOptions: { now }, seed: input.seed })), state };
+  } catch (e) {
+    state.destroy();
+    if (!(e instanceof PreloadMismatch)) throw e;
+  }
+  state = fresh();
   try {
     return { ...(await replayStore({ ...input, state, feedOptions: { now }, seed: input.seed })), state };
   } catch (e) {
@@ -152,6 +170,9 @@ export async function loadLedger(input: LoadInput): Promise<ReplayResult & { sta
     throw e;
   }
 }
+
+/** Internal: the preloaded document is not the stored compaction's state (loaded from the store instead). */
+class PreloadMismatch extends Error {}
 
 /** Loads `input.state` from the store and returns the feed state that goes with it. */
 export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
@@ -180,13 +201,17 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
   const whole = stale && (await store.count()) === heads.reduce((n, h) => n + h.seq, 0); // nothing pruned
   const compaction = stale && whole ? undefined : stored;
   const base = new Map<string, FeedHead>();
+  const pre = state.preloadedDigest();
+  if (pre !== undefined && (compaction === undefined || pre !== compaction.digest)) throw new PreloadMismatch();
   if (compaction) {
     for (const h of compaction.heads) {
       checkHead(h, 'compaction head');
       base.set(h.author, h);
     }
+    // Taken over only when the stored bytes are exactly the preloaded document's canonical bytes.
+    if (pre !== undefined && !bytesEqual(state.canonical().canonical, compaction.state)) throw new PreloadMismatch();
     try {
-      state.loadState(compaction.state);
+      if (pre === undefined) state.loadState(compaction.state);
     } catch (e) {
       throw new CorruptStoreError(`compacted state does not load: ${(e as Error).message}`, { cause: e });
     }
@@ -249,6 +274,11 @@ export interface LightStateInput {
    * computed it (verifyJoinSnapshot): the trial load and digest are then skipped.
    */
   verifiedDigest?: string;
+  /**
+   * That loaded document, for the ledger's next load to take over (loadLedger `preloaded`) when
+   * the stored compaction is exactly its canonical bytes.
+   */
+  loaded?: LoadedState;
   /** Seals the compaction this bootstrap stores (compaction-seal.ts) with what it binds besides. */
   seal: (c: Omit<Compaction, 'mac'>, bound: SealBinding) => string;
 }
@@ -266,10 +296,14 @@ export interface LightStateInput {
 export async function storeLightState(store: LedgerStore, input: LightStateInput): Promise<number> {
   const [count, heads, compaction] = await Promise.all([store.count(), store.heads(), store.loadCompaction()]);
   if (count > 0 || heads.length > 0 || compaction !== undefined) throw new LightSnapshotRefusedError();
-  if (
-    input.heads.some((h) => h.author === input.author) ||
-    updateTouchesClient(input.state, clientIdOf(input.author))
-  ) {
+  const own = clientIdOf(input.author);
+  // A document loaded from exactly these bytes and checked (no pending structs or deletes) holds
+  // structs of a client, or deletes aimed at it, only if its store has that client: no decode.
+  const touches =
+    input.loaded !== undefined && input.loaded.canonical === input.state
+      ? input.loaded.doc.store.clients.has(own)
+      : updateTouchesClient(input.state, own);
+  if (input.heads.some((h) => h.author === input.author) || touches) {
     throw new LightSnapshotRefusedError(
       "the light snapshot carries writes under this node's own key; import a full snapshot, which is verified entry by entry"
     );

@@ -34,7 +34,7 @@ import { FeedSet } from './feeds.js';
 import { networkId as networkIdOf } from './genesis.js';
 import { toHex } from './bytes.js';
 import { CorruptStoreError, LedgerError, StateUsageError, StorageClosedError } from './errors.js';
-import type { LedgerState, SharedTypeKind, SharedTypeOf, WriteStamp } from './state/doc.js';
+import type { LedgerState, LoadedState, SharedTypeKind, SharedTypeOf, WriteStamp } from './state/doc.js';
 import type { RecordChange, RecordEntry } from './state/records.js';
 import type { JsonValue } from './state/record-value.js';
 import {
@@ -467,8 +467,11 @@ export class Ledger {
       if (this.broken !== null) throw this.broken;
       const at = Math.floor(this.now());
       const seal = (c: Omit<Compaction, 'mac'>, bound: SealBinding) => sealCompaction(c, this.keys.seed, bound);
+      const loaded = snapshot.loaded;
       const covered = await storeLightState(this.store, { ...snapshot, author: this.author, at, seal });
-      if (covered > 0) await this.rebuildAfterFailure();
+      // A join's verified document is taken over rather than loaded again (when it is what was stored).
+      if (covered > 0) await this.rebuildAfterFailure(loaded !== undefined ? { preloaded: loaded } : {});
+      else loaded?.doc.destroy();
       if (this.broken !== null) throw this.broken; // stored, but memory could not load it
       return covered;
     });
@@ -992,9 +995,10 @@ export class Ledger {
    * Open's replay: a new state and FeedSet from the store, every replayed entry verified
    * (`signatures: false`: hashes and links only, for rebuilds of a store this node verified).
    */
-  private async replay(opts: { signatures?: boolean } = {}): Promise<{ state: LedgerState; feeds: FeedSet }> {
+  private async replay(opts: RebuildOptions = {}): Promise<{ state: LedgerState; feeds: FeedSet }> {
     const r = await loadLedger({
       signatures: opts.signatures,
+      ...(opts.preloaded !== undefined ? { preloaded: opts.preloaded } : {}),
       store: this.store,
       genesis: this.genesis,
       networkId: this.networkId,
@@ -1023,7 +1027,7 @@ export class Ledger {
   }
 
   /** Memory again from the store; success means memory equals the store, so `broken` is cleared. */
-  private async rebuild(opts: { signatures?: boolean } = {}): Promise<void> {
+  private async rebuild(opts: RebuildOptions = {}): Promise<void> {
     const before = this.feeds?.head(this.author)?.seq ?? 0;
     const { state, feeds } = await this.replay(opts);
     // A store that went backwards under the running node (cleared by the browser, deleted,
@@ -1044,7 +1048,7 @@ export class Ledger {
   }
 
   /** After a failure: memory again from the store. If even that fails, refuse further work (broken). */
-  private async rebuildAfterFailure(opts: { signatures?: boolean } = {}): Promise<void> {
+  private async rebuildAfterFailure(opts: RebuildOptions = {}): Promise<void> {
     try {
       await this.rebuild(opts);
     } catch (e) {
@@ -1061,6 +1065,12 @@ export class Ledger {
       this.broken = e;
     }
   }
+}
+
+/** How a rebuild loads: `signatures` as in ReplayInput; `preloaded` as in LoadInput. */
+interface RebuildOptions {
+  signatures?: boolean;
+  preloaded?: LoadedState;
 }
 
 /** Internal: a local write referenced items of a feed whose void rebuild is deferred (see commitGroup). */

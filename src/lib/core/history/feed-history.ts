@@ -15,6 +15,7 @@ import type { HistoryItem } from './describe.js';
 import {
   HISTORY_CACHE_BYTES,
   HISTORY_DEFAULT_PAGE,
+  HISTORY_FETCH_BATCH,
   HISTORY_MAX_PAGE,
   HISTORY_MAX_WALK,
   HISTORY_RUN_TRIES
@@ -37,14 +38,15 @@ export interface HistorySource {
 
 /**
  * Asks a peer for `author`'s entries from `from` (engine.requestRange): not one in `exclude`, and
- * only `only` when given. Resolves with a non-empty answer; throws when no peer served.
+ * only `only` when given. Resolves with a non-empty answer and the byte cap it was asked with
+ * (`maxBytes`); throws when no peer served.
  */
 export type RangeFetch = (
   author: string,
   from: number,
   to: number,
   o: { exclude: ReadonlySet<string>; only?: string }
-) => Promise<{ peer: string; entries: Uint8Array[] }>;
+) => Promise<{ peer: string; entries: Uint8Array[]; maxBytes: number }>;
 
 export interface HistoryPage {
   author: string;
@@ -131,8 +133,8 @@ export class FeedHistory {
       let a = seq;
       while (a > from && !known.has(a - 1)) a--;
       const above = await this.trustedAbove(author, seq, last, head, known);
-      const got = await this.fetchRun(author, a, above, served);
-      for (const h of got) if (h.entry.seq <= top) known.set(h.entry.seq, { h, held: false });
+      const got = await this.fetchRun(author, a, above, seq, served);
+      for (const h of got) known.set(h.entry.seq, { h, held: false });
       fetched += seq - a + 1;
       seq = a;
     }
@@ -198,44 +200,93 @@ export class FeedHistory {
   }
 
   /**
-   * Fetches and verifies `author`'s entries from..above-1 from one peer (answer by answer, each a
-   * prefix of what is left), so a stretch that fails verification has one culprit, who is not
-   * asked again. A request that fails (timed out, refused, no peer) starts the stretch over with
-   * any peer. HISTORY_RUN_TRIES failures in all end it. Caches and returns the entries.
+   * Fetches and verifies `author`'s entries from..above-1, top down: batch by batch of at most
+   * HISTORY_FETCH_BATCH entries right under the current anchor, each from one peer and checked to
+   * link to the anchor before its lowest entry becomes the next anchor. So a call holds one batch
+   * plus the page, whatever the walk (entries above `keepTo` go to the cache only), and a batch
+   * that fails verification has one culprit, who is not asked again. A failed batch (timed out,
+   * refused, short, forged) is asked again of any peer; HISTORY_RUN_TRIES failures in all end the
+   * stretch with HistoryUnavailableError. Returns the entries at or below `keepTo`, ascending.
    */
-  private async fetchRun(author: string, from: number, above: Anchor, served: Set<string>): Promise<HashedEntry[]> {
+  private async fetchRun(
+    author: string,
+    from: number,
+    above: Anchor,
+    keepTo: number,
+    served: Set<string>
+  ): Promise<HashedEntry[]> {
+    const kept: HashedEntry[] = [];
     const exclude = new Set<string>();
-    for (let failures = 0; ;) {
-      const run: HashedEntry[] = [];
-      let peer: string | undefined;
-      let verifying = false;
+    let anchor = above;
+    let batch = HISTORY_FETCH_BATCH;
+    for (let failures = 0; anchor.seq > from;) {
+      const lo = Math.max(from, anchor.seq - batch);
+      let got: { entries: HashedEntry[]; firstAnswer: number };
       try {
-        while (from + run.length < above.seq) {
-          const at = from + run.length;
-          verifying = false;
-          const answer = await this.o.fetch(author, at, above.seq - 1, { exclude, only: peer });
-          verifying = true;
-          peer = answer.peer;
-          const got = await this.check(peer, answer.entries.slice(0, above.seq - at), author, at);
-          linkUp(run.at(-1), got[0].entry.prev);
-          run.push(...got);
-        }
-        verifying = true;
-        linkUp(run.at(-1), above.prev);
-        if (peer !== undefined) served.add(peer);
-        // Highest first: the least recently cached go first, and the next (older) page links to
-        // the lowest of these.
-        for (const h of [...run].reverse()) this.remember(h);
-        return run;
+        got = await this.fetchBatch(author, lo, anchor, exclude, served);
       } catch (e) {
         if (!(e instanceof LedgerError) || e.name === 'SyncFeedVoidError') throw e;
-        // Forged, another branch, not linking up, or it has nothing more of the stretch: that
-        // peer is not asked again (a timeout may be a lost message: it may be asked again).
-        if (peer !== undefined && (verifying || e.name !== 'SyncTimeoutError')) exclude.add(peer);
         if (++failures >= HISTORY_RUN_TRIES) {
-          throw new HistoryUnavailableError(`seqs ${from}..${above.seq - 1}: ${e.message}`);
+          throw new HistoryUnavailableError(`seqs ${lo}..${anchor.seq - 1}: ${e.message}`);
+        }
+        continue;
+      }
+      // Highest first: the least recently cached go first, and the next batch (or the next, older
+      // page) links to the lowest of these.
+      for (const h of [...got.entries].reverse()) this.remember(h);
+      for (const h of got.entries) if (h.entry.seq <= keepTo) kept.push(h);
+      anchor = anchorOf(got.entries[0]);
+      // Answers cut at the byte cap: the next batch asks for what one answer carried.
+      batch = got.firstAnswer < got.entries.length ? got.firstAnswer : HISTORY_FETCH_BATCH;
+    }
+    return kept.sort((x, y) => x.entry.seq - y.entry.seq);
+  }
+
+  /**
+   * One batch lo..anchor.seq-1 from one peer, answer by answer (an answer cut at the byte cap is
+   * continued by the same peer), verified to link up to `anchor`. A peer whose answer is forged,
+   * on another branch, short without reason (fewer entries than asked and under half the byte
+   * cap: an honest server sends all it holds up to the cap) or whose batch does not link up is
+   * added to `exclude`; a timeout is not (it may be a lost message).
+   */
+  private async fetchBatch(
+    author: string,
+    lo: number,
+    anchor: Anchor,
+    exclude: Set<string>,
+    served: Set<string>
+  ): Promise<{ entries: HashedEntry[]; firstAnswer: number }> {
+    const run: HashedEntry[] = [];
+    let peer: string | undefined;
+    let firstAnswer = 0;
+    let blame = false;
+    try {
+      while (lo + run.length < anchor.seq) {
+        const at = lo + run.length;
+        const asked = anchor.seq - at;
+        blame = false;
+        const answer = await this.o.fetch(author, at, anchor.seq - 1, { exclude, only: peer });
+        if (exclude.has(answer.peer) || (peer !== undefined && answer.peer !== peer)) {
+          throw new HistoryUnavailableError(`peer ${answer.peer} was not asked`);
+        }
+        blame = true;
+        peer = answer.peer;
+        const got = await this.check(peer, answer.entries.slice(0, asked), author, at);
+        linkUp(run.at(-1), got[0].entry.prev);
+        run.push(...got);
+        if (firstAnswer === 0) firstAnswer = got.length;
+        const bytes = answer.entries.reduce((n, e) => n + e.length, 0);
+        if (got.length < asked && bytes < answer.maxBytes / 2) {
+          throw new HistoryUnavailableError(`peer ${peer} answered ${got.length} of ${asked} entries`);
         }
       }
+      blame = true;
+      linkUp(run.at(-1), anchor.prev);
+      if (peer !== undefined) served.add(peer);
+      return { entries: run, firstAnswer };
+    } catch (e) {
+      if (peer !== undefined && blame) exclude.add(peer);
+      throw e;
     }
   }
 

@@ -122,7 +122,8 @@ export async function installJoinSnapshot(ledger: Ledger, snap: VerifiedSnapshot
     headsRoot: snap.headsRoot,
     exporter: verdict.checkpoint?.signer ?? `join-${verdict.by}`,
     // verifyJoinSnapshot loaded these exact bytes and computed this digest: not loaded again.
-    verifiedDigest: snap.stateDigest
+    verifiedDigest: snap.stateDigest,
+    loaded: snap.loaded?.()
   });
   if (verdict.verified) await ledger.markVerified();
 }

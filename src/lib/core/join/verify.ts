@@ -13,7 +13,7 @@ import type { HeadHeader } from '../snapshot/format.js';
 import { decodeEntry, verifyEntry } from '../entry.js';
 import { bytesEqual, toHex } from '../bytes.js';
 import { headsRoot } from '../heads-digest.js';
-import { LedgerState } from '../state/doc.js';
+import { LedgerState, type LoadedState } from '../state/doc.js';
 import { clientIdOf } from '../state/client-id.js';
 import { LedgerError } from '../errors.js';
 import { evidenceFlaw } from '../collision.js';
@@ -32,6 +32,11 @@ export interface VerifiedSnapshot extends JoinClaim {
   state: Uint8Array;
   /** Bytes of the snapshot body. */
   bytes: number;
+  /**
+   * The state as verification loaded it, once (later calls: undefined), for the installing ledger
+   * to take over instead of loading `state` again (Ledger.mergeLightSnapshot `loaded`).
+   */
+  loaded?: () => LoadedState | undefined;
 }
 
 export interface VerifyContext {
@@ -124,14 +129,23 @@ function feedsOf(entries: readonly HashedEntry[], voids: ReadonlyMap<string, For
   return out;
 }
 
-function checkState(state: Uint8Array, clocks: ReadonlyMap<number, number>, claim: JoinClaim): void {
+/**
+ * Loads and checks the body's state; returns the loaded document for the ledger to take over
+ * (LedgerState.release), so installing it does not load the same bytes again.
+ */
+async function checkState(
+  state: Uint8Array,
+  clocks: ReadonlyMap<number, number>,
+  claim: JoinClaim
+): Promise<LoadedState | undefined> {
   const s = new LedgerState();
+  let ok = false;
   try {
     s.loadState(state);
     if (s.hasPending()) throw mismatch('the state has structs whose references are missing');
     // The canonical encoding (state/digest.ts), byte for byte: what the digest hashes.
     // Loaded fresh: canonical bytes are checked with one encode (LedgerState.canonical).
-    const { canonical, digest } = s.canonical();
+    const { canonical, digest } = await s.canonicalAsync();
     if (digest !== claim.stateDigest) throw mismatch('state digest differs');
     if (!bytesEqual(canonical, state)) throw mismatch('the state is not in its canonical encoding');
     for (const client of s.doc.store.clients.keys()) {
@@ -140,8 +154,10 @@ function checkState(state: Uint8Array, clocks: ReadonlyMap<number, number>, clai
     for (const [client, clock] of clocks) {
       if (Y.getState(s.doc.store, client) !== clock) throw mismatch('a head entry does not end where the state does');
     }
+    ok = true;
+    return s.release();
   } finally {
-    s.destroy();
+    if (!ok) s.destroy();
   }
 }
 
@@ -158,8 +174,13 @@ export async function verifyJoinSnapshot(
     if (headsRoot(heads) !== claim.headsRoot) throw mismatch('heads root differs');
     const count = heads.reduce((n, h) => n + coveredEntries(h), 0);
     if (count !== claim.entries) throw mismatch(`the heads cover ${count} entries, not ${claim.entries}`);
-    checkState(body.state, clocks, claim);
-    return { ...claim, heads, headers, state: body.state, bytes: bytes.length };
+    let loaded = await checkState(body.state, clocks, claim);
+    const take = () => {
+      const l = loaded;
+      loaded = undefined; // one ledger takes it over
+      return l;
+    };
+    return { ...claim, heads, headers, state: body.state, bytes: bytes.length, loaded: take };
   } catch (e) {
     if (e instanceof JoinMismatchError) throw e;
     if (e instanceof LedgerError) throw mismatch(`${e.name}: ${e.message}`, e);

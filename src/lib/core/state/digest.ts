@@ -72,8 +72,23 @@ export function stateDigest(doc: Y.Doc): string {
  * into a fresh document again, so the result is the same.) Otherwise the full path.
  */
 export function loadedCanonical(doc: Y.Doc, bytes: Uint8Array): { canonical: Uint8Array; digest: string } {
-  const canonical = bytesEqual(encodeIntegrated(doc), bytes) ? bytes : canonicalState(doc);
+  const canonical = loadedCanonicalBytes(doc, bytes);
   return { canonical, digest: canonicalDigest(canonical) };
+}
+
+/** loadedCanonical's canonical bytes alone (`bytes` itself when they are canonical). */
+export function loadedCanonicalBytes(doc: Y.Doc, bytes: Uint8Array): Uint8Array {
+  return bytesEqual(encodeIntegrated(doc), bytes) ? bytes : canonicalState(doc);
+}
+
+/**
+ * canonicalDigest by WebCrypto where the platform has it (browsers, workers, Node >= 19: native
+ * SHA-256, several times faster than the pure-JS one on a state of megabytes); the same value.
+ */
+export async function canonicalDigestAsync(canonical: Uint8Array): Promise<string> {
+  const subtle = (globalThis as { crypto?: Crypto }).crypto?.subtle;
+  if (subtle === undefined) return canonicalDigest(canonical);
+  return toHex(new Uint8Array(await subtle.digest('SHA-256', concatBytes(TAG, canonical) as Uint8Array<ArrayBuffer>)));
 }
 
 /** stateDigest from canonical bytes already computed (canonicalState's output). */

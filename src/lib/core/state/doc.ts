@@ -9,7 +9,13 @@ import { ClientIdCollisionError, MalformedPayloadError, StateUsageError } from '
 import { MAX_ENTRY_CLOCK, MAX_PAYLOAD_BYTES, MAX_STATE_BYTES } from '../constants.js';
 import { voidPlaceholder } from '../void.js';
 import { assertAuthorHex, clientIdOf } from './client-id.js';
-import { canonicalDigest, canonicalState, loadedCanonical } from './digest.js';
+import {
+  canonicalDigest,
+  canonicalDigestAsync,
+  canonicalState,
+  loadedCanonical,
+  loadedCanonicalBytes
+} from './digest.js';
 import { assertStructsOf, parsePayload } from '../payload.js';
 import type { ParsedStruct, ParsedUpdate, YId } from '../yjs-update.js';
 
@@ -28,7 +34,25 @@ export interface WriteStamp {
   lamport: number;
 }
 
+/**
+ * A document loaded fresh from canonical state bytes and checked (digest.ts loadedCanonical):
+ * handed from one LedgerState to another (LedgerState.release) so a verified join state is not
+ * loaded a second time when the ledger installs it.
+ */
+export interface LoadedState {
+  doc: Y.Doc;
+  /** The canonical bytes the document was loaded from (and encodes to). */
+  canonical: Uint8Array;
+  /** Their digest (stateDigest). */
+  digest: string;
+}
+
 export interface LedgerStateOptions {
+  /**
+   * Take over this loaded document instead of starting empty (it must hold no structs of the
+   * local author's clientID). canonical() answers from it until the state changes.
+   */
+  preloaded?: LoadedState;
   /** Local author (hex public key). Without it the state is read-only. */
   author?: string;
   /** Stamp for the next local write; default: Date.now() and one above every lamport seen. */
@@ -83,8 +107,26 @@ export class LedgerState {
   /** The bytes a fresh state was loaded from (loadState), while nothing else has changed it. */
   private loadedFrom: { version: number; bytes: Uint8Array } | null = null;
 
+  private readonly onUpdate = (update: Uint8Array, origin: unknown, _doc: Y.Doc, tr: Y.Transaction): void => {
+    this.version++;
+    if (origin === ORIGIN_REMOTE || origin === ORIGIN_SNAPSHOT || !tr.local) return;
+    if (this.capture !== null) this.capture.push(update);
+    else for (const cb of this.untracked) cb(update);
+  };
+
+  private readonly onAfterTransaction = (tr: Y.Transaction): void => {
+    if (tr.origin !== ORIGIN_REMOTE && tr.origin !== ORIGIN_SNAPSHOT) return;
+    const id = this.doc.clientID;
+    if (tr.afterState.get(id) !== tr.beforeState.get(id)) tr.local = true;
+  };
+
   constructor(options: LedgerStateOptions = {}) {
-    this.doc = new Y.Doc({ gc: false });
+    const pre = options.preloaded;
+    this.doc = pre?.doc ?? new Y.Doc({ gc: false });
+    if (pre !== undefined) {
+      this.loadedFrom = { version: 0, bytes: pre.canonical };
+      this.digestCache = { version: 0, canonical: pre.canonical, digest: pre.digest };
+    }
     this.author = options.author ?? null;
     this.clientID = null;
     if (this.author !== null) {
@@ -95,21 +137,12 @@ export class LedgerState {
     }
     this.maxPayloadBytes = options.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
     this.stampFn = options.stamp ?? (() => ({ time: Date.now(), lamport: this.maxLamport + 1 }));
-    this.doc.on('update', (update: Uint8Array, origin: unknown, _doc: Y.Doc, tr: Y.Transaction) => {
-      this.version++;
-      if (origin === ORIGIN_REMOTE || origin === ORIGIN_SNAPSHOT || !tr.local) return;
-      if (this.capture !== null) this.capture.push(update);
-      else for (const cb of this.untracked) cb(update);
-    });
+    this.doc.on('update', this.onUpdate);
     // Replaying our own entries (after a restart, or from a snapshot) adds structs under our
     // clientID in a remote transaction; Yjs would take that for another client using our ID and
     // silently switch to a random one. Marking such transactions local (they are: they are
     // ours) before Yjs' cleanup check keeps the deterministic clientID.
-    this.doc.on('afterTransaction', (tr: Y.Transaction) => {
-      if (tr.origin !== ORIGIN_REMOTE && tr.origin !== ORIGIN_SNAPSHOT) return;
-      const id = this.doc.clientID;
-      if (tr.afterState.get(id) !== tr.beforeState.get(id)) tr.local = true;
-    });
+    this.doc.on('afterTransaction', this.onAfterTransaction);
   }
 
   /** Highest lamport seen in applied payloads and local writes. */
@@ -435,9 +468,43 @@ export class LedgerState {
     return { canonical: this.digestCache.canonical, digest: this.digestCache.digest };
   }
 
+  /**
+   * canonical(), its digest computed by WebCrypto where available (canonicalDigestAsync): the
+   * same value, cached the same way; for states of megabytes (join verification).
+   */
+  async canonicalAsync(): Promise<{ canonical: Uint8Array; digest: string }> {
+    if (this.digestCache?.version !== this.version) {
+      const version = this.version;
+      const loaded = this.loadedFrom?.version === version ? this.loadedFrom.bytes : null;
+      const canonical = loaded !== null ? loadedCanonicalBytes(this.doc, loaded) : canonicalState(this.doc);
+      const digest = await canonicalDigestAsync(canonical);
+      if (this.version !== version) return { canonical, digest }; // changed meanwhile: not cached
+      this.digestCache = { version, canonical, digest };
+    }
+    return { canonical: this.digestCache.canonical, digest: this.digestCache.digest };
+  }
+
   /** The digest as last computed by digest() (computing it if it never was): may be stale. */
   lastDigest(): string {
     return this.digestCache?.digest ?? this.digest();
+  }
+
+  /**
+   * The document as loaded, for another LedgerState to take over (LedgerStateOptions.preloaded);
+   * this one must not be used afterwards. Undefined unless the state was loaded fresh from
+   * canonical bytes (loadState, canonical() checked them) and has not changed since.
+   */
+  release(): LoadedState | undefined {
+    const c = this.canonical();
+    if (this.loadedFrom?.version !== this.version || c.canonical !== this.loadedFrom.bytes) return undefined;
+    this.doc.off('update', this.onUpdate);
+    this.doc.off('afterTransaction', this.onAfterTransaction);
+    return { doc: this.doc, canonical: c.canonical, digest: c.digest };
+  }
+
+  /** The digest of the preloaded document this state still holds unchanged, if any. */
+  preloadedDigest(): string | undefined {
+    return this.version === 0 && this.loadedFrom?.version === 0 ? this.digestCache?.digest : undefined;
   }
 
   destroy(): void {

@@ -259,7 +259,7 @@ export class SyncEngine {
    * (the feed is void there) has it ingested, and SyncFeedVoidError is thrown. With no ready
    * holder yet (links just opened), it first waits for a peer's hello, one request timeout. Returns
    * the first non-empty answer that is a prefix of the range (entries from `from` on, at most
-   * GAP_BATCH_BYTES unless one entry is larger). The entries are NOT verified: the caller checks
+   * GAP_BATCH_BYTES unless one entry is larger), with that byte cap. The entries are NOT verified: the caller checks
    * them (history/verify-chain.ts) and reports a bad peer with reportInvalid().
    * Throws SyncUnavailableError when no peer served it.
    */
@@ -268,7 +268,7 @@ export class SyncEngine {
     from: number,
     to: number,
     o: { exclude?: ReadonlySet<string>; only?: string } = {}
-  ): Promise<{ peer: string; entries: Uint8Array[] }> {
+  ): Promise<{ peer: string; entries: Uint8Array[]; maxBytes: number }> {
     if (!(Number.isSafeInteger(from) && from >= 1 && Number.isSafeInteger(to) && to >= from))
       throw new RangeError(`invalid range ${from}..${to}`);
     let lastError: Error | undefined;
@@ -307,7 +307,7 @@ export class SyncEngine {
       const bytes = entries.reduce((n, e) => n + e.length, 0);
       if (shape === 'chain' && heads[0] !== null && (entries.length === 1 || bytes <= maxBytes)) {
         this.opts.onPeerOutcome?.(s.peer, 'useful');
-        return { peer: s.peer, entries };
+        return { peer: s.peer, entries, maxBytes };
       }
       if (shape === 'evidence') {
         // The feed is void (a fork at or below `from`): its evidence, as gap fill takes it. The
