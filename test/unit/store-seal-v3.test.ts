@@ -61,6 +61,34 @@ describe('compaction seal v3: the unverified mark and the light head headers', (
     expect(await reopen(loc)).toBe('unverified');
   });
 
+  it('a state vouched for at install (a verified join) is sealed without the mark, and no row is written', async () => {
+    const aLoc = memoryLocation();
+    const A = await openLedger(aLoc, 253, { compactEvery: 0 });
+    for (let i = 1; i <= 3; i++) await A.ledger.put(`a${i}`, i);
+    await A.ledger.compact();
+    const heads = A.ledger.heads();
+    const snapshot = {
+      state: aLoc.disk.compaction!.state,
+      heads,
+      headers: await A.ledger.headHeaders(heads),
+      headsRoot: headsRoot(heads),
+      exporter: 'test'
+    };
+    await A.ledger.close();
+    for (const verified of [true, false]) {
+      const loc = memoryLocation();
+      const b = await openLedger(loc, B, { compactEvery: 0 });
+      expect(await b.ledger.mergeLightSnapshot({ ...snapshot, verified })).toBe(3);
+      expect(b.ledger.get('a3')).toBe(3);
+      expect(b.ledger.stats({ digest: false }).unverified).toBe(!verified);
+      expect(loc.disk.meta.has(UNVERIFIED_META)).toBe(!verified);
+      const headers = loc.disk.meta.get(HEAD_HEADERS_META) as HeadHeader[];
+      expect(checkSeal(loc.disk.compaction!, b.keys.seed, headers)).toEqual({ version: 3, unverified: !verified });
+      await b.ledger.close();
+      expect(await reopen(loc)).toBe(verified ? 'verified' : 'unverified');
+    }
+  });
+
   it('a later compaction keeps the mark sealed', async () => {
     const { loc, b } = await lightNode();
     await b.ledger.put('mine', 1);

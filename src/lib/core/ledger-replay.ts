@@ -281,6 +281,11 @@ export interface LightStateInput {
   loaded?: LoadedState;
   /** Seals the compaction this bootstrap stores (compaction-seal.ts) with what it binds besides. */
   seal: (c: Omit<Compaction, 'mac'>, bound: SealBinding) => string;
+  /**
+   * A join quorum or an operator checkpoint vouched for this state already (join/ledger-source.ts):
+   * stored and sealed without the unverified mark. Default false: marked unverified.
+   */
+  verified?: boolean;
 }
 
 /**
@@ -320,15 +325,16 @@ export async function storeLightState(store: LedgerStore, input: LightStateInput
       : trialState(input.state);
   const marker: UnverifiedState = { headsRoot: input.headsRoot, exporter: input.exporter, at: input.at };
   const headers = input.headers.map((x) => ({ author: x.author, seq: x.seq, lamport: x.lamport, clock: x.clock }));
+  const unverified = input.verified !== true;
   // Marked first: a crash between the two writes leaves an unverified flag, never an unflagged state.
-  await store.setMeta(UNVERIFIED_META, marker);
+  if (unverified) await store.setMeta(UNVERIFIED_META, marker);
   await store.setMeta(HEAD_HEADERS_META, headers);
   try {
     // The seal binds the mark and the headers too (v3): deleting the row or forging a header is found.
     const c = { state: canonical, heads: [...input.heads], at: input.at, digest };
-    await store.saveCompaction({ ...c, mac: input.seal(c, { unverified: true, headers }) });
+    await store.saveCompaction({ ...c, mac: input.seal(c, { unverified, headers }) });
   } catch (e) {
-    await store.deleteMeta(UNVERIFIED_META).catch(() => undefined);
+    if (unverified) await store.deleteMeta(UNVERIFIED_META).catch(() => undefined);
     throw e;
   }
   return input.heads.reduce((n, h) => n + coveredEntries(h), 0);

@@ -460,7 +460,8 @@ export class Ledger {
   /**
    * Bootstraps a ledger with NO history from a light snapshot's state and heads, then rebuilds:
    * in the queue, so no compaction slips in between. Refused with LightSnapshotRefusedError
-   * otherwise (see storeLightState). Marks the state unverified. Returns the entries covered.
+   * otherwise (see storeLightState). Marks the state unverified unless `verified`. Returns the
+   * entries covered.
    */
   mergeLightSnapshot(snapshot: Omit<LightStateInput, 'author' | 'at' | 'seal'>): Promise<number> {
     return this.serial(async () => {
