@@ -3,7 +3,6 @@
 // cover, entry count). Entries are built once and cached in BENCH_OPEN_CACHE (a file of encoded
 // entries). Run: npx tsx bench/store-open.ts (BENCH_OPEN_N, BENCH_OPEN_RUNS).
 import '../src/lib/platform/polyfills.js';
-import 'fake-indexeddb/auto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { defaultGenesis } from '../src/lib/core/genesis.js';
@@ -14,6 +13,8 @@ import { decodeEntry, encodeEntry } from '../src/lib/core/entry.js';
 import { DexieLedgerStore } from '../src/lib/platform/dexie-store.js';
 import type { IdentityKeys, HashedEntry } from '../src/lib/core/types.js';
 import type { LedgerStore } from '../src/lib/core/storage.js';
+import { checkSeal } from '../src/lib/core/compaction-seal.js';
+import { PrunedHeaders } from '../src/lib/core/pruned-headers.js';
 
 const N = Number(process.env.BENCH_OPEN_N ?? 100_000);
 const AUTHORS = 100;
@@ -36,7 +37,7 @@ async function entries(): Promise<HashedEntry[]> {
   }
   const buf = readFileSync(CACHE);
   const list: HashedEntry[] = [];
-  for (let at = 0; at < buf.length; ) {
+  for (let at = 0; at < buf.length;) {
     const n = buf.readUInt32LE(at);
     list.push(decodeEntry(new Uint8Array(buf.subarray(at + 4, at + 4 + n)), 1 << 20));
     at += 4 + n;
@@ -57,8 +58,26 @@ async function measure(kind: string, open: () => Promise<LedgerStore>, keys: Ide
     if (again.stats({ digest: false }).entries !== list.length) throw new Error('short');
     await again.close();
   }
+  // The parts the open checks added (PROTOCOL.md §10), timed alone: the v3 seal check, the entry
+  // count, and what a light store that pruned reads besides (one pruned-headers row per author).
+  const store = await open();
+  const c = (await store.loadCompaction())!;
+  const heads = await store.heads();
+  const part = async (what: string, fn: () => Promise<unknown>) => {
+    const t0 = performance.now();
+    for (let r = 0; r < RUNS; r++) await fn();
+    console.log(`${kind}:   ${what}: ${((performance.now() - t0) / RUNS).toFixed(2)} ms`);
+  };
+  await part('checkSeal (v3, up to 3 HMACs)', async () => checkSeal(c, keys.seed, undefined));
+  await part('store.count()', () => store.count());
+  await part(`pruned-headers rows of ${heads.length} authors`, () =>
+    Promise.all(heads.map((h) => new PrunedHeaders(store).count(h.author)))
+  );
+  await store.close();
   ms.sort((a, b) => a - b);
-  console.log(`${kind}: open of a compacted full store of ${list.length} entries: median ${ms[Math.floor(RUNS / 2)].toFixed(1)} ms (runs ${ms.map((x) => x.toFixed(0)).join(', ')})`);
+  console.log(
+    `${kind}: open of a compacted full store of ${list.length} entries: median ${ms[Math.floor(RUNS / 2)].toFixed(1)} ms (runs ${ms.map((x) => x.toFixed(0)).join(', ')})`
+  );
 }
 
 const list = await entries();

@@ -39,7 +39,18 @@ export type SealCheck = { version: 1 | 2 } | { version: 3; unverified: boolean }
  */
 export function sealCompaction(c: Omit<Compaction, 'mac'>, seed: Uint8Array, bound: SealBinding): string {
   if (typeof c.digest !== 'string') return sealV1(c, seed);
-  return seal(seed, ['v3', c.digest, headsRoot(c.heads), c.at, bound.unverified, headersHash(bound.headers)]);
+  return sealV3(seed, c.digest, headsRoot(c.heads), c.at, bound.unverified, headersHash(bound.headers));
+}
+
+function sealV3(
+  seed: Uint8Array,
+  digest: string,
+  root: string,
+  at: number,
+  unverified: boolean,
+  headers: string | null
+): string {
+  return seal(seed, ['v3', digest, root, at, unverified, headers]);
 }
 
 /**
@@ -77,9 +88,11 @@ export function checkSeal(
 ): SealCheck | null {
   if (typeof c.mac !== 'string') return null;
   if (typeof c.digest === 'string') {
+    const root = headsRoot(c.heads);
+    const hh = headersHash(headers);
     for (const unverified of [false, true])
-      if (c.mac === sealCompaction(c, seed, { unverified, headers })) return { version: 3, unverified };
-    if (c.mac === seal(seed, ['v2', c.digest, headsRoot(c.heads), c.at])) return { version: 2 };
+      if (c.mac === sealV3(seed, c.digest, root, c.at, unverified, hh)) return { version: 3, unverified };
+    if (c.mac === seal(seed, ['v2', c.digest, root, c.at])) return { version: 2 };
   }
   return c.mac === sealV1(c, seed) ? { version: 1 } : null;
 }
