@@ -17,13 +17,16 @@
 //   `head-headers` (and the unverified marker) into the compaction seal, require a compaction
 //   whose heads list that void head, and refuse a void head whose feed has stored entries above
 //   s - 1.
+// Fixed (ledger-replay.ts bootstrappedVoids, compaction seal v3): a stored void head must be
+//   listed in light head headers that the compaction's v3 seal binds (a store with no compaction
+//   has no sealed bootstrap: refused), and its feed holds no entry at or above its fork seq.
 import { describe, expect, it } from 'vitest';
 import { voidHead } from '../../src/lib/core/void.js';
 import { HEAD_HEADERS_META } from '../../src/lib/core/ledger-replay.js';
 import { memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
 
 describe('redteam6b: a void head forged into the store', () => {
-  it.fails('a forged void head row with a forged head-headers row is refused on open', async () => {
+  it('a forged void head row with a forged head-headers row is refused on open', async () => {
     const A = await openLedger(memoryLocation(), 231, { compactEvery: 0 });
     await A.ledger.put('a1', 1);
     await A.ledger.put('a2', 2);

@@ -1,9 +1,10 @@
 // The compacted state is bound to what it was made from: its heads, its state digest and a MAC
-// keyed by this node's identity seed (over the digest, heads root and time; the digest binds the
-// state). Replay checks all three before it trusts the state, plus
-// the state's own structure (every clientID belongs to a covered author, and each author's Yjs
-// clock equals the clock of its head entry). A record forged into the stored state, a state
-// swapped with another, or a deleted heads row is found on open (CorruptStoreError).
+// keyed by this node's identity seed (v3: over the digest, heads root and time, the unverified
+// mark and the light head headers; the digest binds the state). Replay checks all of them before
+// it trusts the state, plus the state's own structure (every clientID belongs to a covered
+// author, and each author's Yjs clock equals the clock of its head entry). A record forged into
+// the stored state, a state swapped with another, a deleted heads row, a deleted unverified mark
+// or a forged light head header is found on open (CorruptStoreError, or still unverified).
 //
 // Limit: the key lives in the same store. Whoever can rewrite the store AND read the seed can
 // also sign as this node; the seal protects against corruption and against tampering by anything
@@ -11,20 +12,57 @@
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import type { Compaction } from './storage.js';
+import type { HeadHeader } from './snapshot/format.js';
 import { concatBytes, toHex } from './bytes.js';
 import { sha256 } from './hash.js';
 import { headsRoot } from './heads-digest.js';
 
 const KEY_TAG = new TextEncoder().encode('tabula/compaction-seal/v1\u0000');
 
+/** What a v3 seal binds besides the compaction itself (PROTOCOL.md §10). */
+export interface SealBinding {
+  /** The state is unverified (meta `unverified-state`: a light bootstrap, or void entries of pruned history). */
+  unverified: boolean;
+  /** The light head headers as stored (meta `head-headers`); undefined when the store has no such row. */
+  headers: readonly HeadHeader[] | undefined;
+}
+
+/** The outcome of a seal check: which version holds, and for v3 the unverified mark it binds. */
+export type SealCheck = { version: 1 | 2 } | { version: 3; unverified: boolean };
+
 /**
- * Hex HMAC-SHA-256 over the state digest, the heads root and the time (v2). The state itself is
- * bound through its digest, which replay checks against the loaded state right after the seal, so
- * a 10+ MiB state is not hashed once more for the seal. A compaction without a digest (none is
- * written any more) is sealed over the state's SHA-256 instead (v1).
+ * Hex HMAC-SHA-256 (v3) over the state digest, the heads root, the time, the unverified mark and
+ * the hash of the light head headers (headersHash). The state itself is bound through its digest,
+ * which replay checks against the loaded state right after the seal, so a 10+ MiB state is not
+ * hashed once more for the seal. A compaction without a digest (none is written any more) is
+ * sealed over the state's SHA-256 instead (v1, which binds neither the mark nor the headers).
  */
-export function sealCompaction(c: Omit<Compaction, 'mac'>, seed: Uint8Array): string {
-  return typeof c.digest === 'string' ? seal(seed, ['v2', c.digest, headsRoot(c.heads), c.at]) : sealV1(c, seed);
+export function sealCompaction(c: Omit<Compaction, 'mac'>, seed: Uint8Array, bound: SealBinding): string {
+  if (typeof c.digest !== 'string') return sealV1(c, seed);
+  return sealV3(seed, c.digest, headsRoot(c.heads), c.at, bound.unverified, headersHash(bound.headers));
+}
+
+function sealV3(
+  seed: Uint8Array,
+  digest: string,
+  root: string,
+  at: number,
+  unverified: boolean,
+  headers: string | null
+): string {
+  return seal(seed, ['v3', digest, root, at, unverified, headers]);
+}
+
+/**
+ * Hex SHA-256 of the UTF-8 JSON array of `[author, seq, lamport, clock]` of each light head header,
+ * sorted by author then seq; null when there is no header row.
+ */
+export function headersHash(headers: readonly HeadHeader[] | undefined): string | null {
+  if (headers === undefined) return null;
+  const rows = headers
+    .map((h) => [h.author, h.seq, h.lamport, h.clock] as const)
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
+  return toHex(sha256(new TextEncoder().encode(JSON.stringify(rows))));
 }
 
 /** The v1 seal: the state's SHA-256, the heads root, the digest and the time (stores sealed before v2). */
@@ -38,15 +76,23 @@ function seal(seed: Uint8Array, fields: unknown[]): string {
 }
 
 /**
- * Which seal `c` carries for this seed: 2, 1 (over the state's bytes, stores sealed before v2),
- * or null (none holds). A v2 seal binds the state only together with replay's digest and
- * canonical-bytes checks (ledger-replay.ts checkCompaction).
+ * Which seal `c` carries for this seed and the stored light head headers: v3 (with the
+ * unverified mark it binds), v2 (digest, heads root, time: stores sealed before v3), v1 (over the
+ * state's bytes, stores sealed before v2), or null (none holds). A v2 or v3 seal binds the state
+ * only together with replay's digest and canonical-bytes checks (ledger-replay.ts checkCompaction).
  */
-export function sealVersion(c: Compaction, seed: Uint8Array): 1 | 2 | null {
+export function checkSeal(
+  c: Compaction,
+  seed: Uint8Array,
+  headers: readonly HeadHeader[] | undefined
+): SealCheck | null {
   if (typeof c.mac !== 'string') return null;
   if (typeof c.digest === 'string') {
-    if (c.mac === seal(seed, ['v2', c.digest, headsRoot(c.heads), c.at])) return 2;
-    return c.mac === sealV1(c, seed) ? 1 : null;
+    const root = headsRoot(c.heads);
+    const hh = headersHash(headers);
+    for (const unverified of [false, true])
+      if (c.mac === sealV3(seed, c.digest, root, c.at, unverified, hh)) return { version: 3, unverified };
+    if (c.mac === seal(seed, ['v2', c.digest, root, c.at])) return { version: 2 };
   }
-  return c.mac === sealV1(c, seed) ? 1 : null;
+  return c.mac === sealV1(c, seed) ? { version: 1 } : null;
 }

@@ -450,6 +450,13 @@ export class FeedSet {
     return f ? f.pending.size + f.alt.size : 0;
   }
 
+  /** True when `h` itself (this object) is held here, pending or as a second variant. */
+  isPending(h: HashedEntry): boolean {
+    const f = this.feeds.get(toHex(h.entry.author));
+    const seq = h.entry.seq;
+    return f !== undefined && (f.pending.get(seq)?.h === h || f.alt.get(seq)?.h === h);
+  }
+
   /** Every held entry (pending and alternative variants), oldest first. */
   pendingEntries(): HashedEntry[] {
     return [...this.pendingOrder].map((p) => p.h);

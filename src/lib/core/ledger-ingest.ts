@@ -285,7 +285,9 @@ export async function planFeeds(
       }
     }
   }
-  report.pending = held.size; // still waiting for a predecessor after the whole batch
+  // Still waiting for a predecessor after the whole batch: a fork or the pending budget may have
+  // taken some of them out of the buffer since they went pending.
+  report.pending = [...held].filter((h) => feeds.isPending(h)).length;
   report.forks = plan.evidence.length;
   return plan;
 }

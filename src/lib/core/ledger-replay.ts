@@ -5,11 +5,12 @@
 import type { FeedHead, ForkEvidence, Genesis, HashedEntry, IdentityKeys } from './types.js';
 import type { Compaction, LedgerStore } from './storage.js';
 import * as Y from 'yjs';
-import { sealVersion } from './compaction-seal.js';
+import { checkSeal, sealCompaction, type SealBinding, type SealCheck } from './compaction-seal.js';
 import type { HeadHeader } from './snapshot/format.js';
 import { LedgerState, updateTouchesClient, type LoadedState, type WriteStamp } from './state/doc.js';
 import { clientIdOf } from './state/client-id.js';
 import { FeedSet, type FeedSetOptions } from './feeds.js';
+import { PrunedHeaders } from './pruned-headers.js';
 import { evidenceFlaw } from './collision.js';
 import { hashEntry, verifyEntry } from './entry.js';
 import { bytesEqual, fromHex, toHex } from './bytes.js';
@@ -23,7 +24,13 @@ import {
 import { publicKeyFromSeed } from './ed25519.js';
 import { checkHeads } from './heads-digest.js';
 import { coveredEntries, forkSeqOf, isVoidHead, isVoidSeq } from './void.js';
-import { HASH_BYTES, LEDGER_REPLAY_PAGE, MAX_ENTRY_CLOCK, RECENT_ENTRIES_PER_AUTHOR } from './constants.js';
+import {
+  HASH_BYTES,
+  LEDGER_REPLAY_PAGE,
+  MAX_ENTRY_CLOCK,
+  MAX_ENTRY_SEQ,
+  RECENT_ENTRIES_PER_AUTHOR
+} from './constants.js';
 
 export interface ReplayInput {
   store: LedgerStore;
@@ -175,12 +182,21 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
   // Canonical order (authors ascending), whatever order the adapter lists heads in, so every
   // replay resolves a clientID collision the same way (see Ledger.ingest).
   const heads = [...(await store.heads())].sort((a, b) => (a.author < b.author ? -1 : a.author > b.author ? 1 : 0));
-  const voids = voidsOf(forks, await bootstrappedVoids(store, heads));
+  const headers = await readHeadHeaders(store);
+  // The seal first (it binds the light head headers and the unverified mark): nothing of the
+  // compaction, nor a stored void head, is trusted before it holds.
+  const stored = await store.loadCompaction();
+  const seal = stored === undefined || input.seed === undefined ? undefined : checkSeal(stored, input.seed, headers);
+  if (seal === null)
+    throw new CorruptStoreError(
+      'the compaction, its unverified mark or its light head headers are not what this node sealed (seal mismatch)'
+    );
+  const sealed = { present: stored !== undefined || input.seed === undefined, seal };
+  const voids = voidsOf(forks, await bootstrappedVoids(store, heads, headers, sealed));
   // A compaction made before a fork was known holds entries that are void now: replay from
   // the start instead (PROTOCOL.md §6; it is replaced by the next compaction). A store that
   // pruned history (light replica) cannot: it keeps the compaction, and the state is marked
   // unverified (it still shows the void entries' items).
-  const stored = await store.loadCompaction();
   const stale = stored?.heads.some((h) => h.seq >= (voids.get(h.author) ?? Infinity) && !sameVoid(h, voids)) === true;
   const whole = stale && (await store.count()) === heads.reduce((n, h) => n + h.seq, 0); // nothing pruned
   const compaction = stale && whole ? undefined : stored;
@@ -200,16 +216,22 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
     } catch (e) {
       throw new CorruptStoreError(`compacted state does not load: ${(e as Error).message}`, { cause: e });
     }
-    await checkCompaction(input, compaction, state, voids);
+    await checkCompaction(input, compaction, state, voids, seal, headers);
     state.adoptOwners([...base.keys(), ...voids.keys()]);
   }
 
-  await checkHeadsCover(store, heads, base);
+  const count = await checkHeadsCover(store, heads, base);
   let marker = await store.getMeta(UNVERIFIED_META);
+  // The sealed mark holds whether or not its row is still there (the row alone, under a v1 or v2
+  // seal or with no compaction; a row under a seal without the mark still counts: unverified is
+  // the safe side, and markVerified reseals before it deletes the row).
+  if (marker === undefined && seal?.version === 3 && seal.unverified)
+    marker = { headsRoot: '', exporter: 'sealed unverified mark (its meta row is missing)', at: stored!.at };
   if (marker === undefined && stale && !whole) {
     // Kept for good (a later compaction will not look stale): the state shows void entries' items.
     marker = { headsRoot: '', exporter: 'void feeds above a compaction of pruned history', at: 0 };
     await store.setMeta(UNVERIFIED_META, marker);
+    if (input.seed !== undefined) await resealMark(store, input.seed, true);
   }
   const result: ReplayResult = {
     feeds: new FeedSet(),
@@ -226,6 +248,8 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
     const entries = await replayFeed(input, head, base.get(head.author), result, voids.get(head.author));
     recent.push(...entries);
   }
+  // After the feeds (which name the first missing entry above the compaction): rows below it.
+  await checkEntriesHeld(store, heads, headers, count);
 
   try {
     result.feeds = FeedSet.fromHeads({ heads, recent, forks }, input.feedOptions);
@@ -256,8 +280,13 @@ export interface LightStateInput {
    * the stored compaction is exactly its canonical bytes.
    */
   loaded?: LoadedState;
-  /** Seals the compaction this bootstrap stores (compaction-seal.ts). */
-  seal: (c: Omit<Compaction, 'mac'>) => string;
+  /** Seals the compaction this bootstrap stores (compaction-seal.ts) with what it binds besides. */
+  seal: (c: Omit<Compaction, 'mac'>, bound: SealBinding) => string;
+  /**
+   * A join quorum or an operator checkpoint vouched for this state already (join/ledger-source.ts):
+   * stored and sealed without the unverified mark. Default false: marked unverified.
+   */
+  verified?: boolean;
 }
 
 /**
@@ -296,17 +325,17 @@ export async function storeLightState(store: LedgerStore, input: LightStateInput
       ? { canonical: input.state, digest: input.verifiedDigest }
       : trialState(input.state);
   const marker: UnverifiedState = { headsRoot: input.headsRoot, exporter: input.exporter, at: input.at };
+  const headers = input.headers.map((x) => ({ author: x.author, seq: x.seq, lamport: x.lamport, clock: x.clock }));
+  const unverified = input.verified !== true;
   // Marked first: a crash between the two writes leaves an unverified flag, never an unflagged state.
-  await store.setMeta(UNVERIFIED_META, marker);
-  await store.setMeta(
-    HEAD_HEADERS_META,
-    input.headers.map((x) => ({ ...x }))
-  );
+  if (unverified) await store.setMeta(UNVERIFIED_META, marker);
+  await store.setMeta(HEAD_HEADERS_META, headers);
   try {
+    // The seal binds the mark and the headers too (v3): deleting the row or forging a header is found.
     const c = { state: canonical, heads: [...input.heads], at: input.at, digest };
-    await store.saveCompaction({ ...c, mac: input.seal(c) });
+    await store.saveCompaction({ ...c, mac: input.seal(c, { unverified, headers }) });
   } catch (e) {
-    await store.deleteMeta(UNVERIFIED_META).catch(() => undefined);
+    if (unverified) await store.deleteMeta(UNVERIFIED_META).catch(() => undefined);
     throw e;
   }
   return input.heads.reduce((n, h) => n + coveredEntries(h), 0);
@@ -416,19 +445,72 @@ function sameVoid(h: FeedHead, voids: ReadonlyMap<string, number>): boolean {
 
 /**
  * Stored void heads: only a light snapshot or a join bootstraps them (storeLightState), with no
- * evidence, and lists each in its head headers. Any other is CorruptStoreError, so a row written
- * into the heads table cannot void a feed.
+ * evidence, lists each in its head headers and seals those headers into its compaction (v3).
+ * Any other is CorruptStoreError, so rows written into the heads and meta tables cannot void a
+ * feed: a void head must be listed in head headers that a v3 seal binds (under a v1 or v2 seal,
+ * from before v3, listed is enough), and its feed holds no entry at or above its fork seq (a
+ * bootstrapped void feed never stores one).
  */
-async function bootstrappedVoids(store: LedgerStore, heads: readonly FeedHead[]): Promise<FeedHead[]> {
+async function bootstrappedVoids(
+  store: LedgerStore,
+  heads: readonly FeedHead[],
+  headers: readonly HeadHeader[] | undefined,
+  sealed: { present: boolean; seal: SealCheck | undefined }
+): Promise<FeedHead[]> {
   const out = heads.filter((h) => isVoidSeq(h.seq));
-  if (out.length === 0) return out;
-  const meta = await store.getMeta(HEAD_HEADERS_META);
-  const base = (Array.isArray(meta) ? meta : []) as HeadHeader[];
   for (const h of out) {
-    if (!isVoidHead(h) || !base.some((b) => b.author === h.author && b.seq === h.seq))
+    if (!isVoidHead(h) || headers?.some((b) => b.author === h.author && b.seq === h.seq) !== true)
       throw corrupt(h.author, h.seq, 'a void feed head that no light snapshot bootstrapped');
+    if (!sealed.present)
+      throw corrupt(h.author, h.seq, 'a void feed head with no sealed light bootstrap (the store holds no compaction)');
+    if ((await store.getRange(h.author, forkSeqOf(h.seq), MAX_ENTRY_SEQ, 1)).length > 0)
+      throw corrupt(h.author, h.seq, 'a void feed head over stored entries at or above its fork');
   }
   return out;
+}
+
+/**
+ * The stored light head headers (meta HEAD_HEADERS_META), undefined when there is no such row.
+ * A malformed row is CorruptStoreError.
+ */
+export async function readHeadHeaders(store: Pick<LedgerStore, 'getMeta'>): Promise<HeadHeader[] | undefined> {
+  const v = await store.getMeta(HEAD_HEADERS_META);
+  if (v === undefined) return undefined;
+  const ok =
+    Array.isArray(v) &&
+    v.every(
+      (x: HeadHeader) =>
+        x !== null &&
+        typeof x === 'object' &&
+        typeof x.author === 'string' &&
+        HEX64.test(x.author) &&
+        [x.seq, x.lamport, x.clock].every((n) => Number.isSafeInteger(n) && n >= 0)
+    );
+  if (!ok) throw new CorruptStoreError('the stored light head headers are malformed');
+  return v as HeadHeader[];
+}
+
+/**
+ * Reseals the stored compaction with the unverified mark `unverified` (same state, heads, time,
+ * digest), when it carries a v2 or v3 seal of this seed with the other mark. A v1 seal (no
+ * canonical-bytes check) and a seal that does not hold are left as they are.
+ */
+export async function resealMark(store: LedgerStore, seed: Uint8Array, unverified: boolean): Promise<void> {
+  const [c, headers] = await Promise.all([store.loadCompaction(), readHeadHeaders(store)]);
+  if (c === undefined) return;
+  const s = checkSeal(c, seed, headers);
+  if (s === null || s.version === 1 || (s.version === 3 && s.unverified === unverified)) return;
+  const { mac: _mac, ...rest } = c;
+  await store.saveCompaction({ ...rest, mac: sealCompaction(rest, seed, { unverified, headers }) });
+}
+
+/**
+ * Clears the unverified mark durably: reseals the compaction without it first, then deletes the
+ * row (a crash in between leaves the row, so the state stays unverified).
+ */
+export async function markStoreVerified(store: LedgerStore, seed: Uint8Array): Promise<void> {
+  await resealMark(store, seed, false);
+  await store.deleteMeta(UNVERIFIED_META);
 }
 
 function checkHead(h: FeedHead, what: string): void {
@@ -457,19 +539,18 @@ async function checkCompaction(
   input: ReplayInput,
   c: Compaction,
   state: LedgerState,
-  voids: ReadonlyMap<string, number>
+  voids: ReadonlyMap<string, number>,
+  seal: SealCheck | undefined,
+  base: readonly HeadHeader[] | undefined
 ): Promise<void> {
-  const seal = input.seed === undefined ? undefined : sealVersion(c, input.seed);
-  if (seal === null) throw new CorruptStoreError('the compacted state is not the one this node stored (seal mismatch)');
   if (typeof c.digest !== 'string' || c.digest !== state.digest())
     throw new CorruptStoreError('the compacted state does not match its digest');
-  // The digest covers integrated structs only: nothing may be left pending, and a v2 seal (over
-  // the digest) binds the bytes only if they are exactly the canonical state.
+  // The digest covers integrated structs only: nothing may be left pending, and a v2 or v3 seal
+  // (over the digest) binds the bytes only if they are exactly the canonical state.
   if (state.hasPending()) throw new CorruptStoreError('the compacted state holds structs that do not integrate');
-  if (seal === 2 && !bytesEqual(state.canonical().canonical, c.state))
+  if (seal !== undefined && seal.version >= 2 && !bytesEqual(state.canonical().canonical, c.state))
     throw new CorruptStoreError('the compacted state is not in its canonical encoding');
   const byClient = new Map(c.heads.map((h) => [clientIdOf(h.author), h]));
-  const base = (await input.store.getMeta(HEAD_HEADERS_META)) as HeadHeader[] | undefined;
   // A void feed's clock space ends in its placeholder (void.ts), not at its last applied entry.
   const voided = new Set([...voids.keys()].map(clientIdOf));
   for (const client of state.doc.store.clients.keys()) {
@@ -486,18 +567,52 @@ async function checkCompaction(
 
 /**
  * Heads rows cannot vanish unnoticed: every author of the compaction keeps a head at or above
- * it, and the store holds no more entries than its heads account for.
+ * it, and the store holds no more entries than its heads cover. Returns the store's entry count.
  */
 async function checkHeadsCover(
   store: LedgerStore,
   heads: readonly FeedHead[],
   base: Map<string, FeedHead>
-): Promise<void> {
+): Promise<number> {
   const stored = new Map(heads.map((h) => [h.author, h.seq]));
   for (const [author, h] of base) {
     if ((stored.get(author) ?? 0) < h.seq) throw corrupt(author, h.seq, 'a feed head is missing from the store');
   }
-  const covered = heads.reduce((n, h) => n + h.seq, 0);
+  const covered = heads.reduce((n, h) => n + coveredEntries(h), 0);
   const count = await store.count();
   if (count > covered) throw new CorruptStoreError(`the store holds ${count} entries but its heads cover ${covered}`);
+  return count;
+}
+
+/**
+ * Entry rows cannot vanish unnoticed either (below the compaction, where replay reads none): the
+ * store holds exactly the entries its heads cover, less those it records as not held (a light
+ * bootstrap's heads, pruned by a light budget). Costs the count already taken; the pruned rows
+ * (one meta read per author) are read only when the store holds fewer.
+ */
+async function checkEntriesHeld(
+  store: LedgerStore,
+  heads: readonly FeedHead[],
+  headers: readonly HeadHeader[] | undefined,
+  count: number
+): Promise<void> {
+  const covered = heads.reduce((n, h) => n + coveredEntries(h), 0);
+  if (count >= covered) return;
+  const notHeld = await entriesNotHeld(store, heads, headers);
+  if (covered - count > notHeld)
+    throw new CorruptStoreError(
+      `the store lacks ${covered - count - notHeld} entries: it holds ${count} of the ${covered} its heads cover, ${notHeld} of them never held or pruned`
+    );
+}
+
+/** Entries the store records as not held: those a light bootstrap's heads cover, and those pruned. */
+async function entriesNotHeld(
+  store: LedgerStore,
+  heads: readonly FeedHead[],
+  headers: readonly HeadHeader[] | undefined
+): Promise<number> {
+  const bootstrapped = (headers ?? []).reduce((n, x) => n + coveredEntries({ ...x, hash: '' }), 0);
+  const pruned = new PrunedHeaders(store);
+  const counts = await Promise.all(heads.map((h) => pruned.count(h.author)));
+  return counts.reduce((n, x) => n + x, bootstrapped);
 }

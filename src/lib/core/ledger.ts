@@ -41,8 +41,9 @@ import {
   checkIdentityAndNetwork,
   HEAD_HEADERS_META,
   loadLedger,
+  markStoreVerified,
+  readHeadHeaders,
   storeLightState,
-  UNVERIFIED_META,
   type LightStateInput
 } from './ledger-replay.js';
 import type { HeadHeader } from './snapshot/format.js';
@@ -64,7 +65,7 @@ import {
   type EntryHeader
 } from './causal.js';
 import { parsePayload } from './payload.js';
-import { sealCompaction } from './compaction-seal.js';
+import { sealCompaction, type SealBinding } from './compaction-seal.js';
 import { checkRecordDeletes, checkRecordWrites } from './state/records-rules.js';
 import { clientIdOf } from './state/client-id.js';
 import { MAX_ENTRY_DEPS } from './constants.js';
@@ -459,13 +460,14 @@ export class Ledger {
   /**
    * Bootstraps a ledger with NO history from a light snapshot's state and heads, then rebuilds:
    * in the queue, so no compaction slips in between. Refused with LightSnapshotRefusedError
-   * otherwise (see storeLightState). Marks the state unverified. Returns the entries covered.
+   * otherwise (see storeLightState). Marks the state unverified unless `verified`. Returns the
+   * entries covered.
    */
   mergeLightSnapshot(snapshot: Omit<LightStateInput, 'author' | 'at' | 'seal'>): Promise<number> {
     return this.serial(async () => {
       if (this.broken !== null) throw this.broken;
       const at = Math.floor(this.now());
-      const seal = (c: Omit<Compaction, 'mac'>) => sealCompaction(c, this.keys.seed);
+      const seal = (c: Omit<Compaction, 'mac'>, bound: SealBinding) => sealCompaction(c, this.keys.seed, bound);
       const loaded = snapshot.loaded;
       const covered = await storeLightState(this.store, { ...snapshot, author: this.author, at, seal });
       // A join's verified document is taken over rather than loaded again (when it is what was stored).
@@ -483,7 +485,7 @@ export class Ledger {
   markVerified(): Promise<void> {
     return this.serial(async () => {
       if (!this.unverified) return;
-      await this.store.deleteMeta(UNVERIFIED_META);
+      await markStoreVerified(this.store, this.keys.seed); // reseals the compaction without the mark
       this.unverified = false;
     });
   }
@@ -925,7 +927,9 @@ export class Ledger {
     // The canonical state (digest.ts): reopening checks its digest with one encode (loadedCanonical).
     const { canonical, digest } = this.view.state.canonical();
     const c = { state: canonical, heads, at, digest };
-    await this.store.saveCompaction({ ...c, mac: sealCompaction(c, this.keys.seed) });
+    // v3: the seal binds the unverified mark and the light head headers too (PROTOCOL.md §10).
+    const bound = { unverified: this.unverified, headers: await readHeadHeaders(this.store) };
+    await this.store.saveCompaction({ ...c, mac: sealCompaction(c, this.keys.seed, bound) });
     this.lastCompactionAt = at;
     this.sinceCompaction = 0;
     this.bytesSinceCompaction = 0;

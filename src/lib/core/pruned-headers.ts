@@ -48,6 +48,11 @@ export class PrunedHeaders {
     return { lamport: row.lamport[i], clock: row.clock[i] };
   }
 
+  /** How many of `author`'s entries were pruned (headers kept). Throws CorruptStoreError on a malformed row. */
+  async count(author: string): Promise<number> {
+    return (await this.row(author))?.lamport.length ?? 0;
+  }
+
   /**
    * Records the headers of `entries` (consecutive seqs of one author, about to be pruned) BEFORE
    * they are pruned: a crash between the two leaves headers of entries still held, never the

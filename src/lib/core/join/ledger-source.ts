@@ -111,8 +111,9 @@ export function ledgerClaim(ledger: Ledger): JoinClaim {
 
 /**
  * The joiner's `install` for a Ledger with no history: bootstraps it from the verified snapshot
- * (Ledger.mergeLightSnapshot, which marks the state unverified first), then clears the mark when
- * the verdict verified it. Throws LightSnapshotRefusedError for a ledger that already holds data.
+ * (Ledger.mergeLightSnapshot, which marks the state unverified first, unless the verdict verified
+ * it: then it is sealed verified at once, with no second write of the state to clear the mark).
+ * Throws LightSnapshotRefusedError for a ledger that already holds data.
  */
 export async function installJoinSnapshot(ledger: Ledger, snap: VerifiedSnapshot, verdict: JoinVerdict): Promise<void> {
   await ledger.mergeLightSnapshot({
@@ -123,7 +124,7 @@ export async function installJoinSnapshot(ledger: Ledger, snap: VerifiedSnapshot
     exporter: verdict.checkpoint?.signer ?? `join-${verdict.by}`,
     // verifyJoinSnapshot loaded these exact bytes and computed this digest: not loaded again.
     verifiedDigest: snap.stateDigest,
-    loaded: snap.loaded?.()
+    loaded: snap.loaded?.(),
+    verified: verdict.verified
   });
-  if (verdict.verified) await ledger.markVerified();
 }
