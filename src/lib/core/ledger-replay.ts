@@ -6,7 +6,7 @@ import type { FeedHead, ForkEvidence, Genesis, HashedEntry, IdentityKeys } from 
 import type { Compaction, LedgerStore } from './storage.js';
 import * as Y from 'yjs';
 import { sealVersion } from './compaction-seal.js';
-import type { HeadHeader } from './snapshot/format.js';
+import { NO_TOP_HASH, type HeadHeader } from './snapshot/format.js';
 import { LedgerState, updateTouchesClient, type WriteStamp } from './state/doc.js';
 import { clientIdOf } from './state/client-id.js';
 import { FeedSet, type FeedSetOptions } from './feeds.js';
@@ -22,7 +22,7 @@ import {
 } from './errors.js';
 import { publicKeyFromSeed } from './ed25519.js';
 import { checkHeads } from './heads-digest.js';
-import { coveredEntries, forkSeqOf, isVoidHead, isVoidSeq } from './void.js';
+import { coveredEntries, forkSeqOf, isVoidHeadOf, isVoidSeq, type VoidTop } from './void.js';
 import { HASH_BYTES, LEDGER_REPLAY_PAGE, MAX_ENTRY_CLOCK, RECENT_ENTRIES_PER_AUTHOR } from './constants.js';
 
 export interface ReplayInput {
@@ -154,7 +154,8 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
   // Canonical order (authors ascending), whatever order the adapter lists heads in, so every
   // replay resolves a clientID collision the same way (see Ledger.ingest).
   const heads = [...(await store.heads())].sort((a, b) => (a.author < b.author ? -1 : a.author > b.author ? 1 : 0));
-  const voids = voidsOf(forks, await bootstrappedVoids(store, heads));
+  const booted = await bootstrappedVoids(store, heads);
+  const voids = voidsOf(forks, booted.map((b) => b.head));
   // A compaction made before a fork was known holds entries that are void now: replay from
   // the start instead (PROTOCOL.md §6; it is replaced by the next compaction). A store that
   // pruned history (light replica) cannot: it keeps the compaction, and the state is marked
@@ -202,7 +203,8 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
   }
 
   try {
-    result.feeds = FeedSet.fromHeads({ heads, recent, forks }, input.feedOptions);
+    const voidTops = booted.map((b) => ({ author: b.head.author, ...b.top }));
+    result.feeds = FeedSet.fromHeads({ heads, recent, forks, voidTops }, input.feedOptions);
   } catch (e) {
     throw new CorruptStoreError(`stored fork evidence is unreadable: ${(e as Error).message}`, { cause: e });
   }
@@ -274,7 +276,7 @@ export async function storeLightState(store: LedgerStore, input: LightStateInput
     await store.deleteMeta(UNVERIFIED_META).catch(() => undefined);
     throw e;
   }
-  return input.heads.reduce((n, h) => n + coveredEntries(h), 0);
+  return input.heads.reduce((n, h, i) => n + coveredEntries(h, input.headers[i]?.top), 0);
 }
 
 /**
@@ -381,19 +383,32 @@ function sameVoid(h: FeedHead, voids: ReadonlyMap<string, number>): boolean {
 
 /**
  * Stored void heads: only a light snapshot or a join bootstraps them (storeLightState), with no
- * evidence, and lists each in its head headers. Any other is CorruptStoreError, so a row written
- * into the heads table cannot void a feed.
+ * evidence, and lists each in its head headers with the canonical top its hash binds (void.ts).
+ * Any other is CorruptStoreError, so a row written into the heads table cannot void a feed.
  */
-async function bootstrappedVoids(store: LedgerStore, heads: readonly FeedHead[]): Promise<FeedHead[]> {
-  const out = heads.filter((h) => isVoidSeq(h.seq));
-  if (out.length === 0) return out;
+export async function bootstrappedVoids(
+  store: LedgerStore,
+  heads: readonly FeedHead[]
+): Promise<{ head: FeedHead; top: VoidTop }[]> {
+  const voidHeads = heads.filter((h) => isVoidSeq(h.seq));
+  if (voidHeads.length === 0) return [];
   const meta = await store.getMeta(HEAD_HEADERS_META);
   const base = (Array.isArray(meta) ? meta : []) as HeadHeader[];
-  for (const h of out) {
-    if (!isVoidHead(h) || !base.some((b) => b.author === h.author && b.seq === h.seq))
+  return voidHeads.map((h) => {
+    const x = base.find((b) => b.author === h.author && b.seq === h.seq);
+    const top = x === undefined ? undefined : topOfHeader(x);
+    if (top === undefined || !isVoidHeadOf(h, top))
       throw corrupt(h.author, h.seq, 'a void feed head that no light snapshot bootstrapped');
-  }
-  return out;
+    return { head: h, top };
+  });
+}
+
+/** The canonical top a void head's light header names (undefined when it names none). */
+export function topOfHeader(x: HeadHeader): VoidTop | undefined {
+  if (!Number.isSafeInteger(x.top) || x.top! < 0 || typeof x.topHash !== 'string' || !HEX64.test(x.topHash))
+    return undefined;
+  if (x.top === 0) return x.topHash === NO_TOP_HASH ? { seq: 0, hash: undefined } : undefined;
+  return { seq: x.top!, hash: x.topHash };
 }
 
 function checkHead(h: FeedHead, what: string): void {

@@ -382,7 +382,8 @@ export class SyncEngine {
     }
     for (const h of heads) {
       const cur = this.tree.get(h.author);
-      if (!cur || h.seq > cur.seq) this.tree.set(h);
+      // A void head keeps its seq while the canonical part it binds grows (void.ts).
+      if (!cur || h.seq > cur.seq || (h.seq === cur.seq && h.hash !== cur.hash && isVoidSeq(h.seq))) this.tree.set(h);
     }
   }
 

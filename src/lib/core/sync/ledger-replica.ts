@@ -41,13 +41,22 @@ export function ledgerReplica(ledger: Ledger): SyncReplica {
     },
     ingest: (entries) => ledger.ingest(entries),
     onHeadsChanged(cb) {
-      const offAppend = ledger.onAppend((h) => {
-        const head: FeedHead = { author: toHex(h.entry.author), seq: h.entry.seq, hash: toHex(h.hash) };
-        cb([head]);
+      // The head as the ledger reports it: an entry of a void feed's canonical part moves its
+      // void head's hash (void.ts), and fork evidence turns a head into a void head.
+      const emit = (author: string): void => {
+        const head: FeedHead | undefined = ledger.head(author);
+        if (head !== undefined) cb([head]);
+      };
+      const offAppend = ledger.onAppend((h) => emit(toHex(h.entry.author)));
+      const offFork = ledger.onFork((ev) => {
+        emit(ev.author);
+        const other = toHex(ev.b.entry.author);
+        if (other !== ev.author) emit(other);
       });
       const offReset = ledger.onReset(() => cb(ledger.heads(), true));
       return () => {
         offAppend();
+        offFork();
         offReset();
       };
     }
