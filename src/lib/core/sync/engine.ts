@@ -35,7 +35,7 @@ import {
 } from './errors.js';
 import { answerShape, peek, type EntryPrefix } from './answer-shape.js';
 import { OnDemandRequests } from './on-demand.js';
-import { isVoidSeq } from '../void.js';
+import { forkSeqOf, isVoidSeq } from '../void.js';
 import { isBanOffence } from '../peers/offences.js';
 import {
   GAP_BATCH_BYTES,
@@ -136,7 +136,16 @@ export class SyncEngine {
     this.gap = new GapFill({
       now: opts.now,
       random: () => this.random(),
-      localHead: (a) => this.tree.get(a)?.seq ?? 0,
+      // A void feed (void.ts): its canonical top k, and its fork seq.
+      localHead: (a) => {
+        const h = this.tree.get(a);
+        if (h === undefined) return 0;
+        return isVoidSeq(h.seq) ? (opts.replica.voidTop?.(a) ?? 0) : h.seq;
+      },
+      localVoidFrom: (a) => {
+        const h = this.tree.get(a);
+        return h !== undefined && isVoidSeq(h.seq) ? forkSeqOf(h.seq) : undefined;
+      },
       peerScore: opts.peerScore,
       ...opts.gap
     });

@@ -20,6 +20,11 @@ export interface SyncReplica {
   readonly role: SyncRole;
   /** Current contiguous feed heads (one per author). Read once at start, then kept by onHeadsChanged. */
   heads(): FeedHead[];
+  /**
+   * The canonical top k of `author`'s feed when it is void here (void.ts: the highest seq below
+   * its fork held); optional (without it, 0: a void feed's canonical part is fetched from 1).
+   */
+  voidTop?(author: string): number | undefined;
   /** Entries held (for hello and status). */
   entryCount(): number;
   /** Authors held from a seq above 1 (light replicas, pruned history); [] for a full replica. */
