@@ -147,7 +147,18 @@ describe('void heads bind the canonical top (void.ts)', () => {
     expect(g.next()).toEqual(expect.arrayContaining([expect.objectContaining({ from: 5, to: 5, priority: 'fork' })]));
     const h = new GapFill({ now: () => now, random: () => 0.5, localHead: () => 9, localVoidFrom: () => 10 });
     h.addPeer('p', { rttMs: 10 });
+    // Holding the whole canonical part (k = s - 1), the same fork with another head: the peer
+    // holds less or another canonical part; its entry at k is asked once (a fork want).
     h.learn('p', [{ author, mine: theirs, theirs, fork: true }]);
-    expect(h.next()).toEqual([]);
+    const [f, ...rest] = h.next();
+    expect(rest).toEqual([]);
+    expect(f).toMatchObject({ from: 9, to: 9, priority: 'fork' });
+    h.settle(f.rid, { received: 2, added: 0, forks: 0, rejected: 0, evidence: true, bytes: 400, largest: 200 });
+    for (let i = 0; i < 5; i++) {
+      now += 3_000;
+      h.learn('p', [{ author, mine: theirs, theirs, fork: true }]);
+      expect(h.next()).toEqual([]);
+    }
+    expect(h.status().missing).toBe(0);
   });
 });

@@ -140,7 +140,7 @@ export class SyncEngine {
       localHead: (a) => {
         const h = this.tree.get(a);
         if (h === undefined) return 0;
-        return isVoidSeq(h.seq) ? (opts.replica.voidTop?.(a) ?? 0) : h.seq;
+        return isVoidSeq(h.seq) ? (opts.replica.voidTop?.(a)?.seq ?? 0) : h.seq;
       },
       localVoidFrom: (a) => {
         const h = this.tree.get(a);
@@ -666,9 +666,12 @@ export class SyncEngine {
    */
   private checkLink(peer: string, req: GapRequest, first: EntryPrefix | null | undefined): void {
     const local = this.tree.get(req.author);
-    if (!first || local === undefined || req.from !== local.seq + 1 || isVoidSeq(local.seq)) return;
-    if (first.prev === local.hash) return;
-    this.gap.learn(peer, [{ author: req.author, mine: local.seq, theirs: local.seq, fork: true }]);
+    if (!first || local === undefined) return;
+    // A void feed here: its canonical top k (void.ts) is what the answer continues.
+    const top = isVoidSeq(local.seq) ? this.opts.replica.voidTop?.(req.author) : local;
+    if (top === undefined || top.seq === 0 || req.from !== top.seq + 1 || first.prev === top.hash) return;
+    if (isVoidSeq(local.seq)) this.gap.forkAt(peer, req.author, top.seq);
+    else this.gap.learn(peer, [{ author: req.author, mine: local.seq, theirs: local.seq, fork: true }]);
   }
 
   /**

@@ -271,8 +271,19 @@ export class GapFill {
    */
   private learnVoid(peer: string, author: string, claim: number, s: number): void {
     if (claim === 0) return;
+    const k = this.opts.localHead(author);
     if (isVoidSeq(claim) && forkSeqOf(claim) < s) this.learnFork(peer, author, forkSeqOf(claim));
-    if (capClaim(claim, s) > this.opts.localHead(author)) this.learnTarget(peer, author, claim);
+    if (capClaim(claim, s) > k) this.learnTarget(peer, author, claim);
+    // The same fork and nothing more to fetch, yet another head: the peer holds less, or another
+    // canonical part (a fork below ours). Its entry at our top k tells: the same entry (or its
+    // evidence: it holds less) refuses the want; another one is fork evidence, moving the void down.
+    else if (k >= 1 && isVoidSeq(claim) && forkSeqOf(claim) === s) this.learnFork(peer, author, k);
+  }
+
+  /** The entry of `peer` at `seq` of `author` is wanted as fork evidence (engine.ts checkLink). */
+  forkAt(peer: string, author: string, seq: number): void {
+    this.statusCache = null;
+    this.learnFork(peer, author, seq);
   }
 
   private voidFrom(author: string): number | undefined {

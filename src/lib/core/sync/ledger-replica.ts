@@ -12,7 +12,7 @@ export function ledgerReplica(ledger: Ledger): SyncReplica {
     networkId: ledger.networkId,
     role: ledger.role,
     heads: () => ledger.heads(),
-    voidTop: (author) => ledger.voidTop(author)?.seq,
+    voidTop: (author) => ledger.voidTop(author),
     entryCount: () => ledger.stats({ digest: false }).entries,
     coverage: () => ledger.coverage(SYNC_MAX_COVERAGE),
     async getRange(author, from, to, maxBytes) {
