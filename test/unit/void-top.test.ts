@@ -49,6 +49,22 @@ async function forkedFeed(
 }
 
 describe('void heads bind the canonical top (void.ts)', () => {
+  it('matches the PROTOCOL.md §6.1.2 test vectors (hash over tag, author, s, k, h_k)', () => {
+    const author = '01'.repeat(32);
+    expect(voidHead(author, 4, { seq: 3, hash: '02'.repeat(32) })).toEqual({
+      author,
+      seq: 9007199254740987,
+      hash: '65097cfd39e26dc2a45a187ae17ea36610a01677e9383d433b3bc479ba4c6aba'
+    });
+    expect(voidHead(author, 1)).toEqual({
+      author,
+      seq: 9007199254740990,
+      hash: '1c0a38093d2a88e9d2866761cbed48e9c9c6cdb7533d07b52c0d04ef215aeb70'
+    });
+    expect(() => voidHead(author, 4, { seq: 4, hash: '02'.repeat(32) })).toThrow(RangeError); // k < s
+    expect(() => voidHead(author, 4, { seq: 2, hash: undefined })).toThrow(RangeError);
+  });
+
   it('two nodes holding different canonical parts report different void heads; equal parts, equal heads', async () => {
     const X = await keysFromByte(241);
     const x = toHex(X.publicKey);
