@@ -427,7 +427,8 @@ export class FeedSet {
     const none: VoidTop = { seq: 0, hash: undefined };
     const hex = (h: Uint8Array | undefined) => (h === undefined ? undefined : toHex(h));
     if (!isVoidSeq(f.seq) && f.seq < s) return f.seq === 0 ? none : { seq: f.seq, hash: hex(f.hash) };
-    if (isVoidSeq(f.seq)) return f.top !== undefined && f.top.seq < s ? { seq: f.top.seq, hash: hex(f.top.hash) } : none;
+    if (isVoidSeq(f.seq))
+      return f.top !== undefined && f.top.seq < s ? { seq: f.top.seq, hash: hex(f.top.hash) } : none;
     if (s === 1) return none;
     const r = f.recent.get(s - 1);
     if (r !== undefined) return { seq: s - 1, hash: toHex(r.hash) };

@@ -155,7 +155,10 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
   // replay resolves a clientID collision the same way (see Ledger.ingest).
   const heads = [...(await store.heads())].sort((a, b) => (a.author < b.author ? -1 : a.author > b.author ? 1 : 0));
   const booted = await bootstrappedVoids(store, heads);
-  const voids = voidsOf(forks, booted.map((b) => b.head));
+  const voids = voidsOf(
+    forks,
+    booted.map((b) => b.head)
+  );
   // A compaction made before a fork was known holds entries that are void now: replay from
   // the start instead (PROTOCOL.md §6; it is replaced by the next compaction). A store that
   // pruned history (light replica) cannot: it keeps the compaction, and the state is marked
