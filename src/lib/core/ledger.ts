@@ -71,7 +71,7 @@ import { clientIdOf } from './state/client-id.js';
 import { MAX_ENTRY_DEPS } from './constants.js';
 import type { IncomingEntry, IngestReport } from './ledger-ingest.js';
 import { Listeners, StateView } from './ledger-view.js';
-import { forkSeqOf, isVoidSeq, type VoidTop } from './void.js';
+import { isVoidSeq, type VoidTop } from './void.js';
 import { isCollision } from './collision.js';
 import { RefusedVariants } from './refused-variants.js';
 import { EntryBudget, type BudgetStatus, type ReplicaRole } from './light-budget.js';
@@ -976,16 +976,21 @@ export class Ledger {
   /** The heads the state holds (a void feed's last entry before its fork): what a compaction covers. */
   private async appliedHeads(): Promise<FeedHead[]> {
     const out: FeedHead[] = [];
+    let storedHeads: FeedHead[] | undefined;
     for (const h of this.feeds.heads()) {
       if (!isVoidSeq(h.seq)) {
         out.push(h);
         continue;
       }
-      if (isVoidSeq(this.feeds.storedHeadSeq(h.author)) && forkSeqOf(h.seq) === this.feeds.voidFrom(h.author)) {
-        // Bootstrapped (no entries held): its void head row, whose light header has the clock.
-        const stored = (await this.store.heads()).find((x) => x.author === h.author);
-        if (stored !== undefined) out.push(stored);
-        continue;
+      if (isVoidSeq(this.feeds.storedHeadSeq(h.author))) {
+        // Bootstrapped (no entries held): its void head row (its light header has the clock),
+        // unless evidence moved the void below it (then its applied top, below).
+        storedHeads ??= await this.store.heads();
+        const stored = storedHeads.find((x) => x.author === h.author);
+        if (stored !== undefined && stored.seq === h.seq) {
+          out.push(stored);
+          continue;
+        }
       }
       const a = this.feeds.appliedHead(h.author);
       if (a === undefined) continue;
