@@ -178,3 +178,35 @@ describe('void heads bind the canonical top (void.ts)', () => {
     expect(h.status().missing).toBe(0);
   });
 });
+
+describe('void heads of a light replica (void.ts)', () => {
+  it('keep the canonical top after the entry at s - 1 is pruned and the node reopens', async () => {
+    const X = await keysFromByte(247);
+    const x = toHex(X.publicKey);
+    const chain = await makeChain(X, 30, net);
+    const [alt] = await makeChain(X, 1, net, chain[8], 'alt'); // a second seq 10 after seq 9
+    const loc = memoryLocation();
+    const a = await openLedger(loc, 248, { role: 'light', budgetBytes: 1 << 20, compactEvery: 0 });
+    await a.ledger.ingest(chain);
+    await a.ledger.ingest([alt]);
+    const top = { seq: 9, hash: toHex(chain[8].hash) };
+    expect(a.ledger.voidTop(x)).toEqual(top);
+    const head = a.ledger.heads().find((h) => h.author === x);
+    await a.ledger.close();
+    // Reopened with a small budget: a local write and a compaction prune X's old entries.
+    const small = { role: 'light', budgetBytes: 1024, compactEvery: 0 } as const;
+    const b = await openLedger(loc, 248, small);
+    await b.ledger.put('own', 1);
+    await b.ledger.compact();
+    expect(b.ledger.stats().storage.pruned).toBeGreaterThan(0);
+    // Pruned behind the compaction, whose head of X is the canonical top 9 (kept).
+    expect(await b.store.getEntry(x, 1)).toBeUndefined();
+    expect(await b.store.getEntry(x, 9)).toBeDefined();
+    expect(b.ledger.voidTop(x)).toEqual(top);
+    await b.ledger.close();
+    const c = await openLedger(loc, 248, small);
+    expect(c.ledger.voidTop(x)).toEqual(top);
+    expect(c.ledger.heads().find((h) => h.author === x)).toEqual(head);
+    await c.ledger.close();
+  });
+});

@@ -881,8 +881,8 @@ export class Ledger {
 
   /**
    * Resolves the canonical top of void feeds whose head is at or above their fork (FeedSet
-   * voidTopsToResolve): entry s - 1 read from the store; a light replica that lacks it holds
-   * nothing below the fork (k = 0).
+   * voidTopsToResolve): entry s - 1 read from the store (a light replica keeps it: it is the head
+   * its compactions record for the feed); one that lacks it holds nothing below the fork (k = 0).
    */
   private async resolveVoidTops(feeds: FeedSet): Promise<void> {
     for (const { author, s } of feeds.voidTopsToResolve()) {
