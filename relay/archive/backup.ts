@@ -21,7 +21,7 @@ import { CorruptStoreError } from '../../src/lib/core/errors.js';
 import { networkId } from '../../src/lib/core/genesis.js';
 import { importLedgerSnapshot, type LedgerImportReport } from '../../src/lib/core/ledger-snapshots.js';
 import { exportSnapshot } from '../../src/lib/core/snapshot/index.js';
-import { coveredEntries, headsWithVoids } from '../../src/lib/core/void.js';
+import { headsWithVoids } from '../../src/lib/core/void.js';
 import type { Genesis } from '../../src/lib/core/types.js';
 import { lockArchive } from './lock.js';
 import { archivePath, openArchiveLedger } from './open-ledger.js';
@@ -80,10 +80,15 @@ export async function exportArchive(dataDir: string, out: string, genesis: Genes
     }
     // Void feeds (PROTOCOL.md §6.1) are exported as their canonical part and their evidence.
     const forks = await store.forks();
-    const heads = headsWithVoids(await store.heads(), forks);
-    const source = { genesis, store, exporter: toHex(keys.publicKey), heads, forks: () => forks };
+    const hashAt = async (a: string, seq: number) => {
+      const e = await store.getEntry(a, seq);
+      return e === undefined ? undefined : toHex(e.hash);
+    };
+    const { heads, entries, tops } = await headsWithVoids(await store.heads(), forks, hashAt);
+    const voidTop = (a: string) => tops.get(a);
+    const source = { genesis, store, exporter: toHex(keys.publicKey), heads, forks: () => forks, voidTop };
     const bytes = await writeAtomically(exportSnapshot(source, { kind: 'full' }), out);
-    return { entries: heads.reduce((n, h) => n + coveredEntries(h), 0), feeds: heads.length, bytes };
+    return { entries, feeds: heads.length, bytes };
   } finally {
     await store.close();
   }

@@ -77,7 +77,7 @@ describe('FeedSet', () => {
     expect(r.kind).toBe('fork');
     expect(fs.isForked(aliceHex())).toBe(true);
     expect(fs.forks()).toEqual([{ author: aliceHex(), seq: 3, a: A[2], b: A3x, detectedAt: 42 }]);
-    expect(fs.head(aliceHex())).toEqual(voidHead(aliceHex(), 3));
+    expect(fs.head(aliceHex())).toEqual(voidHead(aliceHex(), 3, { seq: 2, hash: hex(A[1]) }));
     expect(fs.appliedHead(aliceHex())).toEqual({ seq: 2, hash: hex(A[1]) });
     expect(fs.appliedCount()).toBe(2);
     expect(fs.ingest(A3x).kind).toBe('duplicate'); // no second evidence for the same variant
@@ -94,7 +94,7 @@ describe('FeedSet', () => {
     const A2x = await createEntry({ ...A[1].entry, keys: alice, time: A[1].entry.time + 7 }, netId);
     expect(fs.ingest(A2x).kind).toBe('fork');
     expect(fs.voidFrom(aliceHex())).toBe(2);
-    expect(fs.head(aliceHex())).toEqual(voidHead(aliceHex(), 2));
+    expect(fs.head(aliceHex())).toEqual(voidHead(aliceHex(), 2, { seq: 1, hash: hex(A[0]) }));
     expect(fs.head(aliceHex())!.seq).toBeGreaterThan(voidHead(aliceHex(), 4).seq);
     expect(fs.head(aliceHex())!.seq).toBeGreaterThan(2 ** 52);
   });

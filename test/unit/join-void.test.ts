@@ -58,12 +58,15 @@ describe('join snapshot of a node holding void feeds', () => {
     const v = await verifyJoinSnapshot(snap.body, snap.claim, ctx);
     expect(v.entries).toBe(1 + honest.length); // F#1 and the honest feed; nothing of the void parts
     const F = toHex(forked[0].entry.author);
-    expect(v.heads).toContainEqual(voidHead(F, 2));
+    const top = { seq: 1, hash: toHex(forked[0].hash) };
+    expect(v.heads).toContainEqual(voidHead(F, 2, top));
     expect(v.headers).toContainEqual({
       author: F,
       seq: voidHead(F, 2).seq,
       lamport: forked[0].entry.lamport,
-      clock: forked[0].entry.clock
+      clock: forked[0].entry.clock,
+      top: 1,
+      topHash: top.hash
     });
     const ref = await openLedger(memoryLocation(), 155, { compactEvery: 0 });
     await ref.ledger.ingest([...forked, ...colliding, ...honest]);
@@ -129,9 +132,10 @@ describe('join snapshot of a node holding void feeds', () => {
       /not at its seq|ascending/
     ],
     [
+      // Its void head binds the canonical top (void.ts): without it, the body claims k = 0.
       'a void feed without its last canonical entry',
       (b) => b.heads.splice(headIdx(b, forked[0]), 1),
-      /lacks its last canonical entry/
+      /heads root differs/
     ],
     ['a forged signature in the evidence', (b) => (b.evidence![fIdx(b)][1] = flipLast(b.evidence![fIdx(b)][1])), /.*/]
   ];

@@ -185,7 +185,7 @@ describe('issue 6 case 10: forks while pending', () => {
     // The author signed two entries at seq 2: its feed is void from 2 on every node (PROTOCOL.md
     // §6), whichever variant links; seq 1 still joins and is applied.
     expect(await n.ledger.ingest([one])).toMatchObject({ added: 1 });
-    expect(n.ledger.heads()).toEqual([voidHead(toHex(k.publicKey), 2)]);
+    expect(n.ledger.heads()).toEqual([voidHead(toHex(k.publicKey), 2, { seq: 1, hash: toHex(one.hash) })]);
     expect(n.ledger.stats()).toMatchObject({ entries: 1, pending: 0 });
     expect([...n.ledger.doc.getMap('records').keys()]).toEqual(['a']);
     expect(await n.store.count()).toBe(1);

@@ -23,6 +23,7 @@
 import { describe, expect, it } from 'vitest';
 import { voidHead } from '../../src/lib/core/void.js';
 import { HEAD_HEADERS_META } from '../../src/lib/core/ledger-replay.js';
+import { NO_TOP_HASH } from '../../src/lib/core/snapshot/format.js';
 import { memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
 
 describe('redteam6b: a void head forged into the store', () => {
@@ -40,7 +41,9 @@ describe('redteam6b: a void head forged into the store', () => {
 
     const vh = voidHead(A.ledger.author, 1);
     loc.disk.heads.set(A.ledger.author, vh);
-    loc.disk.meta.set(HEAD_HEADERS_META, [{ author: A.ledger.author, seq: vh.seq, lamport: 0, clock: 0 }]);
+    // (Void heads v2 bind a canonical top, void.ts: the forged row names none, k = 0.)
+    const top = { top: 0, topHash: NO_TOP_HASH };
+    loc.disk.meta.set(HEAD_HEADERS_META, [{ author: A.ledger.author, seq: vh.seq, lamport: 0, clock: 0, ...top }]);
 
     const outcome = await openLedger(loc, 232, { compactEvery: 0 }).then(
       async (again) => {

@@ -75,7 +75,7 @@ const outcome = <T>(p: Promise<T>) =>
 
 describe('redteam6b: a void feed whose canonical part has a gap', () => {
   for (const kind of ['full', 'light'] as const) {
-    it.fails(`a ${kind} snapshot exports and imports into a fresh node with the same digest`, async () => {
+    it(`a ${kind} snapshot exports and imports into a fresh node with the same digest`, async () => {
       const a = await holder(203);
       const fresh = await openLedger(memoryLocation(), 204, { compactEvery: 0 });
       const result = await outcome(
@@ -88,7 +88,7 @@ describe('redteam6b: a void feed whose canonical part has a gap', () => {
     });
   }
 
-  it.fails('the node still serves joins', async () => {
+  it('the node still serves joins', async () => {
     const a = await holder(205);
     const snap = await ledgerJoinSource(a.ledger, { rebuildMs: 0 }).snapshot();
     await a.ledger.close();

@@ -143,7 +143,7 @@ describe('full snapshot', () => {
   it('header and lines have the documented shape', async () => {
     const ls = lines(await exportBytes(await filledStore(), {}, { state: { digest: 'd1' } })).map((l) => JSON.parse(l));
     const [h] = ls;
-    expect(h).toMatchObject({ t: 'header', format: 'tabula-snapshot', version: 1, kind: 'full', stateDigest: 'd1' });
+    expect(h).toMatchObject({ t: 'header', format: 'tabula-snapshot', version: 2, kind: 'full', stateDigest: 'd1' });
     expect(h.networkId).toBe(toHex(id));
     expect(toHex(sha256(fromBase64(h.genesisBytes)))).toBe(h.networkId);
     expect(h.genesis).toEqual(genesis);

@@ -54,14 +54,19 @@ function sealV3(
 }
 
 /**
- * Hex SHA-256 of the UTF-8 JSON array of `[author, seq, lamport, clock]` of each light head header,
- * sorted by author then seq; null when there is no header row.
+ * Hex SHA-256 of the UTF-8 JSON array of `[author, seq, lamport, clock]` of each light head header
+ * (`[author, seq, lamport, clock, top, topHash]` for a void head's header, which names its
+ * canonical top), sorted by author then seq; null when there is no header row.
  */
 export function headersHash(headers: readonly HeadHeader[] | undefined): string | null {
   if (headers === undefined) return null;
   const rows = headers
-    .map((h) => [h.author, h.seq, h.lamport, h.clock] as const)
-    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
+    .map((h) =>
+      h.top === undefined
+        ? [h.author, h.seq, h.lamport, h.clock]
+        : [h.author, h.seq, h.lamport, h.clock, h.top, h.topHash ?? null]
+    )
+    .sort((a, b) => (a[0]! < b[0]! ? -1 : a[0]! > b[0]! ? 1 : (a[1] as number) - (b[1] as number)));
   return toHex(sha256(new TextEncoder().encode(JSON.stringify(rows))));
 }
 

@@ -67,8 +67,11 @@ export const VOID_REBUILD_RETRY_MAX_MS = 60_000;
 export const REFUSED_VARIANTS_MAX_BYTES = 4 * 1024 * 1024;
 /** Causal rules: how far above the highest lamport it holds a node accepts an entry with a void dependency. */
 export const VOID_LAMPORT_SLACK = 2 ** 32;
-/** Domain tag of a void head's hash: SHA-256(tag || author || s as u64 BE). */
-export const VOID_HEAD_TAG = 'tabula/void-head/v1';
+/**
+ * Domain tag of a void head's hash: SHA-256(tag || author || s as u64 BE || k as u64 BE || hash of
+ * entry k, or 32 zero bytes when k = 0), k the highest canonical seq the node holds (void.ts).
+ */
+export const VOID_HEAD_TAG = 'tabula/void-head/v2';
 
 /** FeedSet: out-of-order entries held per author while waiting for a predecessor. */
 export const MAX_PENDING_PER_AUTHOR = 256;
@@ -96,7 +99,7 @@ export const HEADS_ROOT_TAG = 'tabula/heads-root/v1\u0000';
 
 /** Snapshots (PROTOCOL.md §9): format name and version written in the header line. */
 export const SNAPSHOT_FORMAT = 'tabula-snapshot';
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2;
 /** Import: decompressed bytes read before giving up (gzip bomb bound). */
 export const SNAPSHOT_MAX_DECOMPRESSED_BYTES = 512 * 1024 * 1024;
 /** Import: longest NDJSON line; fits an entry at MAX_MAX_ENTRY_BYTES in base64, or a header with ~100k heads. */

@@ -11,7 +11,7 @@
 import type { FeedHead, ForkEvidence, HashedEntry } from './types.js';
 import { BrokenChainError } from './errors.js';
 import { bytesEqual, fromHex, toHex } from './bytes.js';
-import { forkSeqOf, isVoidSeq, voidHead } from './void.js';
+import { forkSeqOf, isVoidSeq, voidHead, type VoidTop } from './void.js';
 import { isCollision } from './collision.js';
 import { clientIdOf } from './state/client-id.js';
 import {
@@ -73,6 +73,11 @@ export interface FeedSetSeed {
   recent?: HashedEntry[];
   /** Persisted fork evidence: restores the forked marks. */
   forks?: ForkEvidence[];
+  /**
+   * The canonical top (k, hash of entry k) of each void head in `heads` that a light snapshot or
+   * a join bootstrapped (no entries held): what its void head binds (void.ts).
+   */
+  voidTops?: { author: string; seq: number; hash: string | undefined }[];
 }
 
 /** An out-of-order entry with what the pending bounds need: its cost and local receive time. */
@@ -100,6 +105,12 @@ interface Feed {
   offChain: Set<string>;
   /** Lowest forked seq (void.ts): entries at or above it are never applied; undefined: not forked. */
   voidFrom: number | undefined;
+  /**
+   * The canonical top of a void feed when `seq` does not tell it (void.ts VoidTop): seeded for a
+   * bootstrapped void head; for a head at or above the fork, entry s - 1 as the caller read it
+   * from its store (`forS`: the fork seq it was resolved for).
+   */
+  top: { forS: number; seq: number; hash: Uint8Array | undefined } | undefined;
 }
 
 export class FeedSet {
@@ -147,6 +158,9 @@ export class FeedSet {
         f.forked = true;
         f.voidFrom = forkSeqOf(h.seq);
         set.voidClientIds.add(clientIdOf(h.author));
+        const t = seed.voidTops?.find((x) => x.author === h.author);
+        if (t !== undefined)
+          f.top = { forS: f.voidFrom, seq: t.seq, hash: t.hash === undefined ? undefined : fromHex(t.hash) };
       }
     }
     const recent = [...(seed.recent ?? [])].sort((a, b) => a.entry.seq - b.entry.seq);
@@ -287,7 +301,14 @@ export class FeedSet {
    * fork, when the feed holds everything below the fork (the placeholder covers the rest).
    */
   private depPresent(author: string, seq: number): boolean {
-    return (this.feeds.get(author)?.seq ?? 0) >= this.depNeeds(author, seq);
+    return this.heldSeq(author) >= this.depNeeds(author, seq);
+  }
+
+  /** The contiguous seq held of `author` (a bootstrapped void head: its canonical top, void.ts). */
+  private heldSeq(author: string): number {
+    const f = this.feeds.get(author);
+    if (f === undefined) return 0;
+    return isVoidSeq(f.seq) ? this.topOf(f).seq : f.seq;
   }
 
   /** The contiguous seq a dependency on `author`:`seq` needs (void.ts: capped below the fork). */
@@ -301,7 +322,7 @@ export class FeedSet {
     const out: MissingRange[] = [];
     for (const d of h.entry.deps) {
       if (this.depPresent(d.author, d.seq)) continue;
-      const have = this.feeds.get(d.author)?.seq ?? 0;
+      const have = this.heldSeq(d.author);
       out.push({ author: d.author, fromSeq: have + 1, toSeq: this.depNeeds(d.author, d.seq) });
     }
     return out;
@@ -384,12 +405,59 @@ export class FeedSet {
     return out;
   }
 
-  /** The feed's head as sync compares it: the void head once the feed is forked (void.ts). */
+  /**
+   * The feed's head as sync compares it: the void head once the feed is forked, bound to the
+   * canonical top held here (void.ts).
+   */
   head(author: string): FeedHead | undefined {
     const f = this.feeds.get(author);
-    if (f?.voidFrom !== undefined) return voidHead(author, f.voidFrom);
+    if (f?.voidFrom !== undefined) return voidHead(author, f.voidFrom, this.topOf(f));
     if (!f || f.seq === 0 || !f.hash) return undefined;
     return { author, seq: f.seq, hash: toHex(f.hash) };
+  }
+
+  /** The canonical top (k, hash of entry k) of a void feed held here (void.ts); undefined when not void. */
+  voidTop(author: string): VoidTop | undefined {
+    const f = this.feeds.get(author);
+    return f?.voidFrom === undefined ? undefined : this.topOf(f);
+  }
+
+  private topOf(f: Feed): VoidTop {
+    const s = f.voidFrom!;
+    const none: VoidTop = { seq: 0, hash: undefined };
+    const hex = (h: Uint8Array | undefined) => (h === undefined ? undefined : toHex(h));
+    if (!isVoidSeq(f.seq) && f.seq < s) return f.seq === 0 ? none : { seq: f.seq, hash: hex(f.hash) };
+    if (isVoidSeq(f.seq))
+      return f.top !== undefined && f.top.seq < s ? { seq: f.top.seq, hash: hex(f.top.hash) } : none;
+    if (s === 1) return none;
+    const r = f.recent.get(s - 1);
+    if (r !== undefined) return { seq: s - 1, hash: toHex(r.hash) };
+    if (f.top?.forS === s) return { seq: f.top.seq, hash: hex(f.top.hash) };
+    let best: HashedEntry | undefined; // not resolved yet: the highest held below the fork
+    for (const [q, e] of f.recent) if (q < s && (best === undefined || q > best.entry.seq)) best = e;
+    return best === undefined ? none : { seq: best.entry.seq, hash: toHex(best.hash) };
+  }
+
+  /**
+   * Void feeds whose head is at or above their fork and whose entry s - 1 is not in memory: the
+   * caller reads it from its store and calls setVoidTop (until then their void head binds the
+   * highest entry below the fork in the recent window).
+   */
+  voidTopsToResolve(): { author: string; s: number }[] {
+    const out: { author: string; s: number }[] = [];
+    for (const [author, f] of this.feeds) {
+      const s = f.voidFrom;
+      if (s === undefined || s === 1 || isVoidSeq(f.seq) || f.seq < s || f.recent.has(s - 1)) continue;
+      if (f.top?.forS !== s) out.push({ author, s });
+    }
+    return out;
+  }
+
+  /** The canonical top of `author`'s void feed at fork `s` as read from the store (see voidTopsToResolve). */
+  setVoidTop(author: string, s: number, top: VoidTop): void {
+    const f = this.feeds.get(author);
+    if (f === undefined || f.voidFrom !== s || top.seq >= s) return;
+    f.top = { forS: s, seq: top.seq, hash: top.hash === undefined ? undefined : fromHex(top.hash) };
   }
 
   /**
@@ -401,6 +469,11 @@ export class FeedSet {
     const f = this.feeds.get(author);
     if (!f || f.seq === 0 || !f.hash) return undefined;
     if (f.voidFrom === undefined || f.seq < f.voidFrom) return { seq: f.seq, hash: toHex(f.hash) };
+    if (isVoidSeq(f.seq)) {
+      // Bootstrapped (void.ts): the state holds the canonical part up to its top.
+      const top = this.topOf(f);
+      return top.seq === 0 ? undefined : { seq: top.seq, hash: top.hash };
+    }
     const seq = f.voidFrom - 1;
     if (seq === 0) return undefined;
     const r = f.recent.get(seq);
@@ -424,10 +497,10 @@ export class FeedSet {
     return out;
   }
 
-  /** Entries applied to the state (sum of applied heads' seqs). */
+  /** Entries the heads cover (sum of head seqs; a void feed: its canonical top k, void.ts). */
   appliedCount(): number {
     let n = 0;
-    for (const f of this.feeds.values()) n += f.voidFrom === undefined ? f.seq : Math.min(f.seq, f.voidFrom - 1);
+    for (const f of this.feeds.values()) n += f.voidFrom === undefined ? f.seq : this.topOf(f).seq;
     return n;
   }
 
@@ -721,7 +794,8 @@ function newFeed(): Feed {
     forked: false,
     pendingBytes: 0,
     offChain: new Set(),
-    voidFrom: undefined
+    voidFrom: undefined,
+    top: undefined
   };
 }
 

@@ -6,7 +6,7 @@ import type { FeedHead, ForkEvidence, Genesis, HashedEntry, IdentityKeys } from 
 import type { Compaction, LedgerStore } from './storage.js';
 import * as Y from 'yjs';
 import { checkSeal, sealCompaction, type SealBinding, type SealCheck } from './compaction-seal.js';
-import type { HeadHeader } from './snapshot/format.js';
+import { NO_TOP_HASH, type HeadHeader } from './snapshot/format.js';
 import { LedgerState, updateTouchesClient, type LoadedState, type WriteStamp } from './state/doc.js';
 import { clientIdOf } from './state/client-id.js';
 import { FeedSet, type FeedSetOptions } from './feeds.js';
@@ -23,7 +23,7 @@ import {
 } from './errors.js';
 import { publicKeyFromSeed } from './ed25519.js';
 import { checkHeads } from './heads-digest.js';
-import { coveredEntries, forkSeqOf, isVoidHead, isVoidSeq } from './void.js';
+import { coveredEntries, forkSeqOf, isVoidHeadOf, isVoidSeq, type VoidTop } from './void.js';
 import {
   HASH_BYTES,
   LEDGER_REPLAY_PAGE,
@@ -192,7 +192,11 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
       'the compaction, its unverified mark or its light head headers are not what this node sealed (seal mismatch)'
     );
   const sealed = { present: stored !== undefined || input.seed === undefined, seal };
-  const voids = voidsOf(forks, await bootstrappedVoids(store, heads, headers, sealed));
+  const booted = await bootstrappedVoids(store, heads, headers, sealed);
+  const voids = voidsOf(
+    forks,
+    booted.map((b) => b.head)
+  );
   // A compaction made before a fork was known holds entries that are void now: replay from
   // the start instead (PROTOCOL.md §6; it is replaced by the next compaction). A store that
   // pruned history (light replica) cannot: it keeps the compaction, and the state is marked
@@ -220,7 +224,8 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
     state.adoptOwners([...base.keys(), ...voids.keys()]);
   }
 
-  const count = await checkHeadsCover(store, heads, base);
+  const tops = new Map(booted.map((b) => [b.head.author, b.top.seq]));
+  const count = await checkHeadsCover(store, heads, base, tops);
   let marker = await store.getMeta(UNVERIFIED_META);
   // The sealed mark holds whether or not its row is still there (the row alone, under a v1 or v2
   // seal or with no compaction; a row under a seal without the mark still counts: unverified is
@@ -249,10 +254,11 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
     recent.push(...entries);
   }
   // After the feeds (which name the first missing entry above the compaction): rows below it.
-  await checkEntriesHeld(store, heads, headers, count);
+  await checkEntriesHeld(store, heads, headers, count, tops);
 
   try {
-    result.feeds = FeedSet.fromHeads({ heads, recent, forks }, input.feedOptions);
+    const voidTops = booted.map((b) => ({ author: b.head.author, ...b.top }));
+    result.feeds = FeedSet.fromHeads({ heads, recent, forks, voidTops }, input.feedOptions);
   } catch (e) {
     throw new CorruptStoreError(`stored fork evidence is unreadable: ${(e as Error).message}`, { cause: e });
   }
@@ -325,7 +331,7 @@ export async function storeLightState(store: LedgerStore, input: LightStateInput
       ? { canonical: input.state, digest: input.verifiedDigest }
       : trialState(input.state);
   const marker: UnverifiedState = { headsRoot: input.headsRoot, exporter: input.exporter, at: input.at };
-  const headers = input.headers.map((x) => ({ author: x.author, seq: x.seq, lamport: x.lamport, clock: x.clock }));
+  const headers = input.headers.map((x) => copyHeader(x));
   const unverified = input.verified !== true;
   // Marked first: a crash between the two writes leaves an unverified flag, never an unflagged state.
   if (unverified) await store.setMeta(UNVERIFIED_META, marker);
@@ -338,7 +344,7 @@ export async function storeLightState(store: LedgerStore, input: LightStateInput
     if (unverified) await store.deleteMeta(UNVERIFIED_META).catch(() => undefined);
     throw e;
   }
-  return input.heads.reduce((n, h) => n + coveredEntries(h), 0);
+  return input.heads.reduce((n, h, i) => n + coveredEntries(h, input.headers[i]?.top), 0);
 }
 
 /**
@@ -445,28 +451,47 @@ function sameVoid(h: FeedHead, voids: ReadonlyMap<string, number>): boolean {
 
 /**
  * Stored void heads: only a light snapshot or a join bootstraps them (storeLightState), with no
- * evidence, lists each in its head headers and seals those headers into its compaction (v3).
- * Any other is CorruptStoreError, so rows written into the heads and meta tables cannot void a
- * feed: a void head must be listed in head headers that a v3 seal binds (under a v1 or v2 seal,
- * from before v3, listed is enough), and its feed holds no entry at or above its fork seq (a
- * bootstrapped void feed never stores one).
+ * evidence, lists each in its head headers with the canonical top its hash binds (void.ts) and
+ * seals those headers into its compaction (v3). Any other is CorruptStoreError, so rows written
+ * into the heads and meta tables cannot void a feed: a void head must be listed in head headers
+ * that a v3 seal binds (under a v1 or v2 seal, from before v3, listed is enough), name a top its
+ * hash binds, and its feed holds no entry at or above its fork seq (a bootstrapped void feed
+ * never stores one). `sealed` is what loadOnce found (omit it to skip the seal part: the store
+ * was checked on open).
  */
-async function bootstrappedVoids(
+export async function bootstrappedVoids(
   store: LedgerStore,
   heads: readonly FeedHead[],
   headers: readonly HeadHeader[] | undefined,
-  sealed: { present: boolean; seal: SealCheck | undefined }
-): Promise<FeedHead[]> {
-  const out = heads.filter((h) => isVoidSeq(h.seq));
-  for (const h of out) {
-    if (!isVoidHead(h) || headers?.some((b) => b.author === h.author && b.seq === h.seq) !== true)
+  sealed?: { present: boolean; seal: SealCheck | undefined }
+): Promise<{ head: FeedHead; top: VoidTop }[]> {
+  const out: { head: FeedHead; top: VoidTop }[] = [];
+  for (const h of heads.filter((x) => isVoidSeq(x.seq))) {
+    const x = headers?.find((b) => b.author === h.author && b.seq === h.seq);
+    const top = x === undefined ? undefined : topOfHeader(x);
+    if (top === undefined || !isVoidHeadOf(h, top))
       throw corrupt(h.author, h.seq, 'a void feed head that no light snapshot bootstrapped');
-    if (!sealed.present)
+    if (sealed !== undefined && !sealed.present)
       throw corrupt(h.author, h.seq, 'a void feed head with no sealed light bootstrap (the store holds no compaction)');
     if ((await store.getRange(h.author, forkSeqOf(h.seq), MAX_ENTRY_SEQ, 1)).length > 0)
       throw corrupt(h.author, h.seq, 'a void feed head over stored entries at or above its fork');
+    out.push({ head: h, top });
   }
   return out;
+}
+
+/** A stored copy of a light head header: its fields, the canonical top only when it names one. */
+function copyHeader(x: HeadHeader): HeadHeader {
+  const base = { author: x.author, seq: x.seq, lamport: x.lamport, clock: x.clock };
+  return x.top === undefined ? base : { ...base, top: x.top, topHash: x.topHash };
+}
+
+/** The canonical top a void head's light header names (undefined when it names none). */
+export function topOfHeader(x: HeadHeader): VoidTop | undefined {
+  if (!Number.isSafeInteger(x.top) || x.top! < 0 || typeof x.topHash !== 'string' || !HEX64.test(x.topHash))
+    return undefined;
+  if (x.top === 0) return x.topHash === NO_TOP_HASH ? { seq: 0, hash: undefined } : undefined;
+  return { seq: x.top!, hash: x.topHash };
 }
 
 /**
@@ -572,13 +597,14 @@ async function checkCompaction(
 async function checkHeadsCover(
   store: LedgerStore,
   heads: readonly FeedHead[],
-  base: Map<string, FeedHead>
+  base: Map<string, FeedHead>,
+  tops: ReadonlyMap<string, number>
 ): Promise<number> {
   const stored = new Map(heads.map((h) => [h.author, h.seq]));
   for (const [author, h] of base) {
     if ((stored.get(author) ?? 0) < h.seq) throw corrupt(author, h.seq, 'a feed head is missing from the store');
   }
-  const covered = heads.reduce((n, h) => n + coveredEntries(h), 0);
+  const covered = heads.reduce((n, h) => n + coveredEntries(h, tops.get(h.author)), 0);
   const count = await store.count();
   if (count > covered) throw new CorruptStoreError(`the store holds ${count} entries but its heads cover ${covered}`);
   return count;
@@ -594,9 +620,10 @@ async function checkEntriesHeld(
   store: LedgerStore,
   heads: readonly FeedHead[],
   headers: readonly HeadHeader[] | undefined,
-  count: number
+  count: number,
+  tops: ReadonlyMap<string, number>
 ): Promise<void> {
-  const covered = heads.reduce((n, h) => n + coveredEntries(h), 0);
+  const covered = heads.reduce((n, h) => n + coveredEntries(h, tops.get(h.author)), 0);
   if (count >= covered) return;
   const notHeld = await entriesNotHeld(store, heads, headers);
   if (covered - count > notHeld)
@@ -611,7 +638,7 @@ async function entriesNotHeld(
   heads: readonly FeedHead[],
   headers: readonly HeadHeader[] | undefined
 ): Promise<number> {
-  const bootstrapped = (headers ?? []).reduce((n, x) => n + coveredEntries({ ...x, hash: '' }), 0);
+  const bootstrapped = (headers ?? []).reduce((n, x) => n + coveredEntries({ ...x, hash: '' }, x.top), 0);
   const pruned = new PrunedHeaders(store);
   const counts = await Promise.all(heads.map((h) => pruned.count(h.author)));
   return counts.reduce((n, x) => n + x, bootstrapped);

@@ -35,7 +35,8 @@ export function exportLedgerSnapshot(
       heads,
       state: kind === 'light' ? { bytes: canonical, digest } : { digest },
       headers: () => ledger.headHeaders(heads),
-      forks: () => ledger.forks()
+      forks: () => ledger.forks(),
+      voidTop: (author) => ledger.voidTop(author)
     },
     { kind, after }
   );

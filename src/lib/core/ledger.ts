@@ -38,6 +38,7 @@ import type { LedgerState, LoadedState, SharedTypeKind, SharedTypeOf, WriteStamp
 import type { RecordChange, RecordEntry } from './state/records.js';
 import type { JsonValue } from './state/record-value.js';
 import {
+  bootstrappedVoids,
   checkIdentityAndNetwork,
   HEAD_HEADERS_META,
   loadLedger,
@@ -46,7 +47,7 @@ import {
   storeLightState,
   type LightStateInput
 } from './ledger-replay.js';
-import type { HeadHeader } from './snapshot/format.js';
+import { NO_TOP_HASH, type HeadHeader } from './snapshot/format.js';
 import {
   atomicFailure,
   checkBatch,
@@ -71,7 +72,7 @@ import { clientIdOf } from './state/client-id.js';
 import { MAX_ENTRY_DEPS } from './constants.js';
 import type { IncomingEntry, IngestReport } from './ledger-ingest.js';
 import { Listeners, StateView } from './ledger-view.js';
-import { forkSeqOf, isVoidSeq, voidHead } from './void.js';
+import { isVoidSeq, type VoidTop } from './void.js';
 import { isCollision } from './collision.js';
 import { RefusedVariants } from './refused-variants.js';
 import { EntryBudget, type BudgetStatus, type ReplicaRole } from './light-budget.js';
@@ -295,6 +296,16 @@ export class Ledger {
 
   heads(): FeedHead[] {
     return this.feeds.heads();
+  }
+
+  /** The head of `author` as sync compares it (a void feed: its void head, void.ts); undefined if none. */
+  head(author: string): FeedHead | undefined {
+    return this.feeds.head(author);
+  }
+
+  /** The canonical top (k, hash of entry k) of `author`'s void feed held here (void.ts); undefined if not void. */
+  voidTop(author: string): VoidTop | undefined {
+    return this.feeds.voidTop(author);
   }
 
   forks(): ForkEvidence[] {
@@ -717,6 +728,7 @@ export class Ledger {
     if (done.feedsStale) await this.resyncFeeds();
     for (const h of done.refused) this.refusedVariants.add(h);
     this.clock = Math.max(this.clock, done.lamport);
+    await this.resolveVoidTops(this.feeds);
     const voided = done.forks.length > 0 && !sameVoids(voidsBefore, this.feeds.voids());
     if (voided) {
       const changed = [...this.feeds.voids()].filter(([a, s]) => voidsBefore.get(a) !== s);
@@ -809,6 +821,14 @@ export class Ledger {
   /** Lamport and Yjs clock of `author`'s entry at `seq` (seq 0: the empty feed); undefined if absent. */
   private async header(author: string, seq: number): Promise<EntryHeader | undefined> {
     if (seq === 0) return GENESIS_HEADER;
+    const top = this.feeds.voidTop(author);
+    if (top !== undefined && top.seq === seq && seq > 0) {
+      // A void feed's canonical top: held, or the light header of a bootstrapped void head.
+      const held = this.feeds.recentEntry(author, seq);
+      if (held !== undefined) return { lamport: held.entry.lamport, clock: held.entry.clock };
+      const x = (await this.storedHeader(author, seq)) ?? (await this.bootstrappedTopHeader(author, seq));
+      if (x !== undefined) return x;
+    }
     // A dependency on a void feed at or above its fork (void.ts).
     const forkSeq = this.feeds.voidFrom(author);
     if (forkSeq !== undefined && seq >= forkSeq - 1) {
@@ -833,9 +853,18 @@ export class Ledger {
     if (forkSeq === 1) return GENESIS_HEADER;
     const recent = this.feeds.recentEntry(author, forkSeq - 1); // joined its feed, maybe not stored yet
     if (recent !== undefined) return { lamport: recent.entry.lamport, clock: recent.entry.clock };
-    return (
-      (await this.storedHeader(author, forkSeq - 1)) ?? (await this.storedHeader(author, voidHead(author, forkSeq).seq))
-    );
+    return (await this.storedHeader(author, forkSeq - 1)) ?? (await this.bootstrappedTopHeader(author, forkSeq - 1));
+  }
+
+  /**
+   * The light header kept with a void head bootstrapped from a light snapshot or a join, when its
+   * canonical top (void.ts) is entry `seq` of `author`; else undefined.
+   */
+  private async bootstrappedTopHeader(author: string, seq: number): Promise<EntryHeader | undefined> {
+    if (this.feeds.voidTop(author)?.seq !== seq || !isVoidSeq(this.feeds.storedHeadSeq(author))) return undefined;
+    const base = (await this.store.getMeta(HEAD_HEADERS_META)) as HeadHeader[] | undefined;
+    const x = base?.find((b) => b.author === author && isVoidSeq(b.seq) && b.top === seq);
+    return x === undefined ? undefined : { lamport: x.lamport, clock: x.clock };
   }
 
   /**
@@ -845,13 +874,26 @@ export class Ledger {
   async headHeaders(heads: readonly FeedHead[]): Promise<HeadHeader[]> {
     const out: HeadHeader[] = [];
     for (const h of heads) {
-      const x = isVoidSeq(h.seq)
-        ? await this.canonicalHeader(h.author, forkSeqOf(h.seq))
-        : await this.header(h.author, h.seq);
+      const top = isVoidSeq(h.seq) ? this.feeds.voidTop(h.author) : undefined;
+      const x = top !== undefined ? await this.header(h.author, top.seq) : await this.header(h.author, h.seq);
       if (x === undefined) throw new StateUsageError(`no entry header for head ${h.author.slice(0, 16)}…:${h.seq}`);
-      out.push({ author: h.author, seq: h.seq, lamport: x.lamport, clock: x.clock });
+      const hd: HeadHeader = { author: h.author, seq: h.seq, lamport: x.lamport, clock: x.clock };
+      if (top !== undefined) Object.assign(hd, { top: top.seq, topHash: top.hash ?? NO_TOP_HASH });
+      out.push(hd);
     }
     return out;
+  }
+
+  /**
+   * Resolves the canonical top of void feeds whose head is at or above their fork (FeedSet
+   * voidTopsToResolve): entry s - 1 read from the store (a light replica keeps it: it is the head
+   * its compactions record for the feed); one that lacks it holds nothing below the fork (k = 0).
+   */
+  private async resolveVoidTops(feeds: FeedSet): Promise<void> {
+    for (const { author, s } of feeds.voidTopsToResolve()) {
+      const e = await this.store.getEntry(author, s - 1);
+      feeds.setVoidTop(author, s, e === undefined ? { seq: 0, hash: undefined } : { seq: s - 1, hash: toHex(e.hash) });
+    }
   }
 
   /**
@@ -941,10 +983,21 @@ export class Ledger {
   /** The heads the state holds (a void feed's last entry before its fork): what a compaction covers. */
   private async appliedHeads(): Promise<FeedHead[]> {
     const out: FeedHead[] = [];
+    let storedHeads: FeedHead[] | undefined;
     for (const h of this.feeds.heads()) {
       if (!isVoidSeq(h.seq)) {
         out.push(h);
         continue;
+      }
+      if (isVoidSeq(this.feeds.storedHeadSeq(h.author))) {
+        // Bootstrapped (no entries held): its void head row (its light header has the clock),
+        // unless evidence moved the void below it (then its applied top, below).
+        storedHeads ??= await this.store.heads();
+        const stored = storedHeads.find((x) => x.author === h.author);
+        if (stored !== undefined && stored.seq === h.seq) {
+          out.push(stored);
+          continue;
+        }
       }
       const a = this.feeds.appliedHead(h.author);
       if (a === undefined) continue;
@@ -1019,6 +1072,7 @@ export class Ledger {
     try {
       // The placement rules ask the ledger's current FeedSet which clients are void.
       r.state.isVoidClient = (client) => this.feeds.isVoidClient(client);
+      await this.resolveVoidTops(r.feeds);
       await this.applyVoids(r.state, r.feeds);
     } catch (e) {
       r.state.destroy();
@@ -1061,7 +1115,11 @@ export class Ledger {
   private async resyncFeeds(): Promise<void> {
     try {
       const [heads, forks] = await Promise.all([this.store.heads(), this.store.forks()]);
-      this.feeds = FeedSet.fromHeads({ heads, forks }, { now: this.now });
+      const booted = await bootstrappedVoids(this.store, heads, await readHeadHeaders(this.store));
+      const voidTops = booted.map((b) => ({ author: b.head.author, ...b.top }));
+      const feeds = FeedSet.fromHeads({ heads, forks, voidTops }, { now: this.now });
+      await this.resolveVoidTops(feeds);
+      this.feeds = feeds;
     } catch (e) {
       this.broken = e;
     }

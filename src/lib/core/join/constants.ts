@@ -2,7 +2,7 @@
 // the protocol (PROTOCOL.md §13): changing one changes what peers send, sign or accept.
 
 /** Wire: protocol version carried in `ask`; a server with another version answers an error. */
-export const JOIN_PROTOCOL_VERSION = 1;
+export const JOIN_PROTOCOL_VERSION = 2;
 /** Wire: libp2p protocol id; `<net16>` is the first 16 hex chars of the network id. */
 export const JOIN_PROTOCOL_ID = (net16: string): string => `/tabula/${net16}/join/1.0.0`;
 

@@ -5,7 +5,7 @@ import type { FeedHead } from '../types.js';
 import { encodeEntry } from '../entry.js';
 import { toHex } from '../bytes.js';
 import { headsRoot, sortHeads } from '../heads-digest.js';
-import { coveredEntries, forkSeqOf, isVoidSeq } from '../void.js';
+import { coveredEntries, forkSeqOf, isVoidSeq, type VoidTop } from '../void.js';
 import { encodeJoinSnapshot } from './snapshot.js';
 import type { Checkpoint, JoinClaim } from './messages.js';
 import type { JoinSource, ServedSnapshot } from './server.js';
@@ -50,13 +50,14 @@ export function ledgerJoinSource(ledger: Ledger, opts: LedgerSourceOptions = {})
 
 /**
  * Canonical bytes of the entry at each head, and of the evidence of each void head (PROTOCOL.md
- * §13.4): a void feed (§6.1) is served as its last canonical entry (seq s - 1, none when s = 1)
- * and its evidence record at s. Undefined when one of them is not held (a light replica that
+ * §13.4): a void feed (§6.1) is served as its canonical top entry k (none when k = 0), which its
+ * void head binds, and its evidence record at s. Undefined when one of them is not held (a light replica that
  * pruned it or bootstrapped its head; such a replica serves no join).
  */
 async function headEntries(
   ledger: Ledger,
-  heads: readonly FeedHead[]
+  heads: readonly FeedHead[],
+  tops: ReadonlyMap<string, VoidTop | undefined>
 ): Promise<{ heads: Uint8Array[]; evidence: [Uint8Array, Uint8Array][] } | undefined> {
   const out: Uint8Array[] = [];
   const evidence: [Uint8Array, Uint8Array][] = [];
@@ -64,11 +65,13 @@ async function headEntries(
     if (isVoidSeq(h.seq)) {
       const s = forkSeqOf(h.seq);
       const ev = ledger.forks().find((f) => f.author === h.author && f.seq === s);
-      if (ev === undefined) return undefined;
+      const top = tops.get(h.author);
+      if (ev === undefined || top === undefined) return undefined;
       evidence.push([encodeEntry(ev.a.entry), encodeEntry(ev.b.entry)]);
-      if (s === 1) continue;
-      const e = await ledger.store.getEntry(h.author, s - 1);
-      if (e === undefined) return undefined;
+      if (top.seq === 0) continue;
+      // Its canonical top k, which its void head binds (void.ts).
+      const e = await ledger.store.getEntry(h.author, top.seq);
+      if (e === undefined || toHex(e.hash) !== top.hash) return undefined;
       out.push(encodeEntry(e.entry));
       continue;
     }
@@ -92,9 +95,12 @@ async function buildSnapshot(
   if (last?.claim.headsRoot === root) return last;
   // The ledger's cached canonical state (its digest needs it anyway), read with the heads.
   const { canonical, digest } = ledger.canonicalState();
-  const entries = await headEntries(ledger, heads);
+  // Void feeds' canonical tops, read with the heads (void.ts).
+  const tops = new Map(heads.map((h) => [h.author, ledger.voidTop(h.author)]));
+  const entries = await headEntries(ledger, heads, tops);
   if (entries === undefined) return undefined;
-  const claim = { headsRoot: root, stateDigest: digest, entries: heads.reduce((n, h) => n + coveredEntries(h), 0) };
+  const covered = heads.reduce((n, h) => n + coveredEntries(h, tops.get(h.author)?.seq), 0);
+  const claim = { headsRoot: root, stateDigest: digest, entries: covered };
   const body = encodeJoinSnapshot({ heads: entries.heads, evidence: entries.evidence, state: canonical });
   return { claim, feeds: heads.length, body, checkpoint: (await opts.checkpoint?.(claim)) ?? null };
 }

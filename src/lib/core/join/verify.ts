@@ -4,8 +4,9 @@
 // count recomputed from them equal the claim's; the state loads, has no pending structs, its
 // digest equals the claim's, it holds writes only of head authors, and each head author's Yjs
 // clock in it is the clock of its head entry. A void feed (format 2) is proven by its evidence
-// record (collision.ts evidenceFlaw): its head is the void head, its head entry the last
-// canonical one (s - 1), and its clock space ends in the placeholder. Any failure:
+// record (collision.ts evidenceFlaw): its head entry is its canonical top k < s, its head the
+// void head binding k and that entry's hash (void.ts), and its clock space ends in the
+// placeholder when k = s - 1. Any failure:
 // JoinMismatchError (cause attached).
 import * as Y from 'yjs';
 import type { FeedHead, ForkEvidence, Genesis, HashedEntry } from '../types.js';
@@ -17,7 +18,8 @@ import { LedgerState, type LoadedState } from '../state/doc.js';
 import { clientIdOf } from '../state/client-id.js';
 import { LedgerError } from '../errors.js';
 import { evidenceFlaw } from '../collision.js';
-import { coveredEntries, voidHead } from '../void.js';
+import { voidHead } from '../void.js';
+import { NO_TOP_HASH } from '../snapshot/format.js';
 import { MAX_ENTRY_CLOCK } from '../constants.js';
 import { decodeJoinSnapshot } from './snapshot.js';
 import { JoinMismatchError } from './errors.js';
@@ -94,17 +96,20 @@ interface Feeds {
   headers: HeadHeader[];
   /** Yjs clientID → the clock the state must end at for it. */
   clocks: Map<number, number>;
+  /** Entries the heads cover (a void head: its canonical top k). */
+  covered: number;
 }
 
 /**
- * Heads, light headers and expected clocks from the head entries and the void feeds' evidence:
- * a void feed's head is its void head, its entry (if any) the last canonical one at s - 1, its
- * header that entry's (0 and 0 when s = 1, PROTOCOL.md §9.2), and its clientID's clock space
- * ends in the placeholder (MAX_ENTRY_CLOCK).
+ * Heads, light headers, expected clocks and the entries covered, from the head entries and the
+ * void feeds' evidence: a void feed's entry (if any) is its canonical top k < s, its head the
+ * void head binding k and that entry's hash, its header that entry's (0 and 0 when k = 0,
+ * PROTOCOL.md §9.2), and its clientID's clock space ends in the placeholder (MAX_ENTRY_CLOCK)
+ * when k = s - 1, else where entry k ended.
  */
 function feedsOf(entries: readonly HashedEntry[], voids: ReadonlyMap<string, ForkEvidence>): Feeds {
   const byAuthor = new Map(entries.map((h) => [toHex(h.entry.author), h]));
-  const out: Feeds = { heads: [], headers: [], clocks: new Map() };
+  const out: Feeds = { heads: [], headers: [], clocks: new Map(), covered: 0 };
   const expect = (author: string, clock: number): void => {
     const client = clientIdOf(author);
     if ((out.clocks.get(client) ?? clock) !== clock) throw mismatch(`two feeds claim client ${client}`);
@@ -116,15 +121,27 @@ function feedsOf(entries: readonly HashedEntry[], voids: ReadonlyMap<string, For
     if (ev === undefined) {
       out.heads.push({ author, seq: h!.entry.seq, hash: toHex(h!.hash) });
       out.headers.push({ author, seq: h!.entry.seq, lamport: h!.entry.lamport, clock: h!.entry.clock });
+      out.covered += h!.entry.seq;
       expect(author, h!.entry.clock);
       continue;
     }
-    if ((h?.entry.seq ?? 0) !== ev.seq - 1)
-      throw mismatch(`the void feed ${author.slice(0, 16)}… lacks its last canonical entry`);
-    const head = voidHead(author, ev.seq);
+    // Its head entry is its canonical top k (none: k = 0), which its void head binds (void.ts).
+    const k = h?.entry.seq ?? 0;
+    if (k >= ev.seq) throw mismatch(`the void feed ${author.slice(0, 16)}… has a head entry at or above its fork`);
+    const top = { seq: k, hash: h === undefined ? undefined : toHex(h.hash) };
+    const head = voidHead(author, ev.seq, top);
     out.heads.push(head);
-    out.headers.push({ author, seq: head.seq, lamport: h?.entry.lamport ?? 0, clock: h?.entry.clock ?? 0 });
-    expect(author, MAX_ENTRY_CLOCK);
+    out.headers.push({
+      author,
+      seq: head.seq,
+      lamport: h?.entry.lamport ?? 0,
+      clock: h?.entry.clock ?? 0,
+      top: k,
+      topHash: top.hash ?? NO_TOP_HASH
+    });
+    out.covered += k;
+    // The placeholder is applied once the whole canonical part is (k = s - 1).
+    expect(author, k === ev.seq - 1 ? MAX_ENTRY_CLOCK : (h?.entry.clock ?? 0));
   }
   return out;
 }
@@ -170,9 +187,8 @@ export async function verifyJoinSnapshot(
   try {
     const body = decodeJoinSnapshot(bytes, ctx.genesis.maxEntryBytes, ctx.maxBytes ?? JOIN_MAX_SNAPSHOT_BYTES);
     const entries = await openHeads(body.heads, ctx);
-    const { heads, headers, clocks } = feedsOf(entries, await openEvidence(body.evidence ?? [], ctx));
+    const { heads, headers, clocks, covered: count } = feedsOf(entries, await openEvidence(body.evidence ?? [], ctx));
     if (headsRoot(heads) !== claim.headsRoot) throw mismatch('heads root differs');
-    const count = heads.reduce((n, h) => n + coveredEntries(h), 0);
     if (count !== claim.entries) throw mismatch(`the heads cover ${count} entries, not ${claim.entries}`);
     let loaded = await checkState(body.state, clocks, claim);
     const take = () => {

@@ -1,7 +1,7 @@
 // Snapshot export: NDJSON lines generated lazily (entries are read from the store page by page),
 // batched into chunks and gzipped with the platform's CompressionStream, so neither the
 // entries nor the file have to sit in memory whole.
-import type { HeadHeader } from './format.js';
+import { NO_TOP_HASH, type HeadHeader } from './format.js';
 import { IncompleteExportError } from '../errors.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import type { FeedHead, ForkEvidence, Genesis } from '../types.js';
@@ -10,7 +10,7 @@ import { concatBytes, toHex } from '../bytes.js';
 import { encodeEntry } from '../entry.js';
 import { sortHeads } from '../heads-digest.js';
 import { SNAPSHOT_STATE_CHUNK_BYTES } from '../constants.js';
-import { forkSeqOf, isVoidSeq } from '../void.js';
+import { forkSeqOf, isVoidSeq, type VoidTop } from '../void.js';
 import { toBase64 } from './base64.js';
 import { buildHeader } from './header.js';
 import type { AfterHead, EndLine, EntryLine, EvidenceLine, SnapshotKind, StateLine } from './format.js';
@@ -38,6 +38,11 @@ export interface SnapshotSource {
    * head (void.ts) is exported as its canonical part (seq 1..s-1) plus its evidence record at s.
    */
   forks?: () => readonly ForkEvidence[];
+  /**
+   * The canonical top k of each void head (void.ts; Ledger.voidTop): its feed is exported up to k.
+   * Default: s - 1 (a full store that holds the whole canonical part).
+   */
+  voidTop?: (author: string) => VoidTop | undefined;
 }
 
 export interface ExportOptions {
@@ -110,7 +115,7 @@ export async function* snapshotLines(source: SnapshotSource, opts: ExportOptions
     for (const head of heads) {
       const after = from.get(head.author) ?? 0;
       // A void feed: its canonical part, then the evidence that voids it (as sync serves it).
-      const last = isVoidSeq(head.seq) ? forkSeqOf(head.seq) - 1 : head.seq;
+      const last = lastSeqOf(source, head);
       for await (const line of feedLines(source, head, after + 1, last, pageSize)) {
         yield emit(line);
         entries++;
@@ -233,20 +238,28 @@ export async function collectBlob(stream: ReadableStream<Uint8Array>): Promise<B
   return new Blob([(await collectBytes(stream)) as BlobPart], { type: 'application/gzip' });
 }
 
+/** The last seq of `head`'s feed a snapshot holds: the head, or a void head's canonical top k. */
+function lastSeqOf(source: SnapshotSource, head: FeedHead): number {
+  if (!isVoidSeq(head.seq)) return head.seq;
+  return source.voidTop?.(head.author)?.seq ?? forkSeqOf(head.seq) - 1;
+}
+
 /** The causal headers of the head entries, read from the store (light snapshots without `source.headers`). */
 async function storedHeaders(source: SnapshotSource, heads: readonly FeedHead[]): Promise<HeadHeader[]> {
   const out: HeadHeader[] = [];
   for (const h of heads) {
-    // A void head's header is that of its feed's last canonical entry (seq s - 1; 0 and 0 at s = 1).
-    const seq = isVoidSeq(h.seq) ? forkSeqOf(h.seq) - 1 : h.seq;
+    // A void head's header is that of its canonical top entry k (0 and 0 when k = 0), naming k.
+    const seq = lastSeqOf(source, h);
+    const top = isVoidSeq(h.seq) ? { top: seq, topHash: NO_TOP_HASH } : {};
     if (seq === 0) {
-      out.push({ author: h.author, seq: h.seq, lamport: 0, clock: 0 });
+      out.push({ author: h.author, seq: h.seq, lamport: 0, clock: 0, ...top });
       continue;
     }
     const [e] = await source.store.getRange(h.author, seq, seq, 1);
     if (e === undefined || e.entry.seq !== seq)
       throw new TypeError(`the store holds no entry for head ${h.author.slice(0, 16)}…:${seq}`);
-    out.push({ author: h.author, seq: h.seq, lamport: e.entry.lamport, clock: e.entry.clock });
+    if (isVoidSeq(h.seq)) top.topHash = toHex(e.hash);
+    out.push({ author: h.author, seq: h.seq, lamport: e.entry.lamport, clock: e.entry.clock, ...top });
   }
   return out;
 }

@@ -20,13 +20,22 @@ export interface AfterHead {
 }
 
 /** First line. */
-/** The causal header (lamport, Yjs clock) of the entry at a feed head. */
+/**
+ * The causal header (lamport, Yjs clock) of the entry at a feed head. A void head's (void.ts) is
+ * that of its canonical top entry k, with `top` = k and `topHash` = hex hash of entry k (64 zeros
+ * when k = 0): what its void head hash binds (PROTOCOL.md §9.2).
+ */
 export interface HeadHeader {
   author: string;
   seq: number;
   lamport: number;
   clock: number;
+  top?: number;
+  topHash?: string;
 }
+
+/** `topHash` of a void head header whose canonical top is 0 (no entry). */
+export const NO_TOP_HASH = '0'.repeat(64);
 
 export interface SnapshotHeader {
   t: 'header';

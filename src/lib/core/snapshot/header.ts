@@ -7,7 +7,8 @@ import { sha256 } from '../hash.js';
 import { decodeGenesis, encodeGenesis } from '../genesis.js';
 import { checkHeads, headsRoot, sortHeads } from '../heads-digest.js';
 import { MAX_ENTRY_CLOCK, SNAPSHOT_FORMAT, SNAPSHOT_VERSION } from '../constants.js';
-import { forkSeqOf, isVoidHead, isVoidSeq } from '../void.js';
+import { forkSeqOf, isVoidHeadOf, isVoidSeq, isVoidShape } from '../void.js';
+import { NO_TOP_HASH } from './format.js';
 import { fromBase64, toBase64 } from './base64.js';
 import { SNAPSHOT_KINDS, type AfterHead, type HeadHeader, type SnapshotHeader, type SnapshotKind } from './format.js';
 
@@ -53,7 +54,10 @@ export function buildHeader(h: HeaderInput): SnapshotHeader {
     header.headers = heads.map((hd) => {
       const x = byAuthor.get(`${hd.author}:${hd.seq}`);
       if (x === undefined) throw new TypeError(`no header for head ${hd.author}:${hd.seq}`);
-      return { author: hd.author, seq: hd.seq, lamport: x.lamport, clock: x.clock };
+      const out: HeadHeader = { author: hd.author, seq: hd.seq, lamport: x.lamport, clock: x.clock };
+      // A void head's header names the canonical top its hash binds (void.ts).
+      if (isVoidSeq(hd.seq)) Object.assign(out, { top: x.top ?? 0, topHash: x.topHash ?? NO_TOP_HASH });
+      return out;
     });
   }
   return header;
@@ -82,7 +86,8 @@ function strictlySortedByAuthor(list: ReadonlyArray<{ author: string }>): boolea
  */
 export function checkHeader(o: Record<string, unknown>, ourNetworkId: string): SnapshotHeader {
   if (o.format !== SNAPSHOT_FORMAT) bad(`format is not "${SNAPSHOT_FORMAT}"`);
-  if (o.version !== SNAPSHOT_VERSION) bad(`unsupported version ${String(o.version)}`);
+  // Version 1 files (void heads of v1, void.ts) are read when they hold no void head.
+  if (o.version !== SNAPSHOT_VERSION && o.version !== 1) bad(`unsupported version ${String(o.version)}`);
   if (typeof o.kind !== 'string' || !SNAPSHOT_KINDS.includes(o.kind as SnapshotKind)) bad('unknown kind');
   if (typeof o.networkId !== 'string' || !HEX64.test(o.networkId)) bad('networkId must be 64 lowercase hex');
 
@@ -114,9 +119,11 @@ export function checkHeader(o: Record<string, unknown>, ourNetworkId: string): S
     bad((e as Error).message, e);
   }
   if (!strictlySortedByAuthor(heads)) bad('heads must be sorted by author');
-  // A head above every real seq is a void head (void.ts): its hash is fixed by its author and seq.
+  // A head above every real seq is a void head (void.ts): its hash binds its author, fork seq and
+  // canonical top, checked against the light headers or (full, incremental) the file's entries.
   for (const h of heads)
-    if (isVoidSeq(h.seq) && !isVoidHead(h)) bad(`head of ${h.author.slice(0, 16)}… is not a void head`);
+    if (isVoidSeq(h.seq) && (!isVoidShape(h) || o.version === 1))
+      bad(`head of ${h.author.slice(0, 16)}… is not a void head`);
   if (o.headsRoot !== headsRoot(heads)) bad('headsRoot does not match heads');
 
   if (
@@ -170,17 +177,21 @@ function checkAfter(v: unknown): AfterHead[] {
 
 /**
  * Light headers: one {author, seq, lamport, clock} per head, in the order of heads. A head entry's
- * lamport is at least its seq; a void head's header is that of its feed's last canonical entry
- * (seq s - 1, or 0 and 0 when s = 1), so its lamport is at least s - 1 (PROTOCOL.md §9.2).
+ * lamport is at least its seq. A void head's header also names its canonical top (`top` = k,
+ * `topHash` = hash of entry k, 64 zeros when k = 0), which its hash must bind (void.ts); the
+ * header is that of entry k (0 and 0 when k = 0), so its lamport is at least k (PROTOCOL.md §9.2).
  */
 function checkHeadHeaders(v: unknown, heads: readonly FeedHead[]): HeadHeader[] {
   if (!Array.isArray(v) || v.length !== heads.length) bad('a light snapshot needs one header per head');
   return heads.map((hd, i) => {
     const x = (v as Record<string, unknown>[])[i];
-    const last = isVoidSeq(hd.seq) ? forkSeqOf(hd.seq) - 1 : hd.seq;
+    if (x === null || typeof x !== 'object') bad(`header ${i} does not match its head`);
+    const voided = isVoidSeq(hd.seq);
+    const top = voided ? voidTopOf(x, forkSeqOf(hd.seq)) : undefined;
+    if (voided && (top === undefined || !isVoidHeadOf(hd, top)))
+      bad(`header ${i} does not name the canonical top its void head binds`);
+    const last = top?.seq ?? hd.seq;
     const ok =
-      x !== null &&
-      typeof x === 'object' &&
       x.author === hd.author &&
       x.seq === hd.seq &&
       Number.isSafeInteger(x.lamport) &&
@@ -189,8 +200,20 @@ function checkHeadHeaders(v: unknown, heads: readonly FeedHead[]): HeadHeader[] 
       (x.clock as number) >= 0 &&
       (x.clock as number) <= MAX_ENTRY_CLOCK &&
       (last > 0 || (x.lamport === 0 && x.clock === 0)) &&
-      Object.keys(x).length === 4;
+      Object.keys(x).length === (voided ? 6 : 4);
     if (!ok) bad(`header ${i} does not match its head`);
-    return { author: hd.author, seq: hd.seq, lamport: x.lamport as number, clock: x.clock as number };
+    const out: HeadHeader = { author: hd.author, seq: hd.seq, lamport: x.lamport as number, clock: x.clock as number };
+    if (top !== undefined) Object.assign(out, { top: top.seq, topHash: top.hash ?? NO_TOP_HASH });
+    return out;
   });
+}
+
+/** The canonical top `{top, topHash}` of a void head's light header names (k < s), or undefined. */
+function voidTopOf(x: Record<string, unknown>, s: number): { seq: number; hash: string | undefined } | undefined {
+  const k = x.top;
+  const hash = x.topHash;
+  if (typeof k !== 'number' || !Number.isSafeInteger(k) || k < 0 || k >= s) return undefined;
+  if (typeof hash !== 'string' || !HEX64.test(hash)) return undefined;
+  if (k === 0) return hash === NO_TOP_HASH ? { seq: 0, hash: undefined } : undefined;
+  return { seq: k, hash };
 }

@@ -7,7 +7,7 @@ import { CorruptSnapshotError, MalformedSnapshotError, SnapshotTooLargeError } f
 import { concatBytes, toHex } from '../bytes.js';
 import { decodeEntry } from '../entry.js';
 import { evidenceFlaw } from '../collision.js';
-import { forkSeqOf, isVoidSeq } from '../void.js';
+import { forkSeqOf, isVoidHeadOf, isVoidSeq, type VoidTop } from '../void.js';
 import { fromBase64 } from './base64.js';
 import { checkHeader } from './header.js';
 import type { SnapshotHeader, SnapshotLimits } from './format.js';
@@ -39,6 +39,8 @@ export class SnapshotParser {
   private readonly entries: HashedEntry[] = [];
   private readonly evidence = new Map<string, ForkEvidence>();
   private readonly lastSeq = new Map<string, number>();
+  private readonly lastHash = new Map<string, string>();
+  private readonly afterHash = new Map<string, string | undefined>();
   private readonly heads = new Map<string, FeedHead>();
   private readonly after = new Map<string, number>();
   private readonly stateParts: Uint8Array[] = [];
@@ -60,7 +62,10 @@ export class SnapshotParser {
       if (o.t !== 'header') this.bad('the first line must be the header');
       this.header = checkHeader(o, this.ourNetworkId);
       for (const h of this.header.heads) this.heads.set(h.author, h);
-      for (const a of this.header.after ?? []) this.after.set(a.author, a.seq);
+      for (const a of this.header.after ?? []) {
+        this.after.set(a.author, a.seq);
+        this.afterHash.set(a.author, a.hash);
+      }
     } else if (o.t === 'end') {
       return this.end(o);
     } else if (o.t === 'entry') {
@@ -124,11 +129,28 @@ export class SnapshotParser {
       }
     // A void head the file does not prove (an incremental file may rely on its "after" for it).
     for (const h of header.heads) {
-      if (!isVoidSeq(h.seq) || header.kind === 'light' || this.evidence.has(h.author)) continue;
-      if ((this.after.get(h.author) ?? 0) !== h.seq)
+      if (!isVoidSeq(h.seq) || header.kind === 'light') continue;
+      if (!this.evidence.has(h.author) && (this.after.get(h.author) ?? 0) !== h.seq)
         this.bad(`void head of ${h.author.slice(0, 16)}… without its evidence`);
+      // Its hash binds the canonical top k (void.ts): the file holds the feed up to k, no less.
+      const top = this.topOf(h.author);
+      if (top !== undefined && !isVoidHeadOf(h, top))
+        this.bad(`the entries of ${h.author.slice(0, 16)}… do not reach the canonical top its void head binds`);
     }
     this.ended = true;
+  }
+
+  /**
+   * The canonical top of `author`'s void feed as the file holds it: its last entry line, else
+   * its `after` position (undefined when that has no hash, or is the void head itself), else none.
+   */
+  private topOf(author: string): VoidTop | undefined {
+    const seq = this.lastSeq.get(author);
+    if (seq !== undefined) return { seq, hash: this.lastHash.get(author) };
+    const after = this.after.get(author) ?? 0;
+    if (after === 0) return { seq: 0, hash: undefined };
+    const hash = this.afterHash.get(author);
+    return isVoidSeq(after) || hash === undefined ? undefined : { seq: after, hash };
   }
 
   private entry(o: Line): void {
@@ -158,6 +180,7 @@ export class SnapshotParser {
     if (seq <= (this.after.get(author) ?? 0)) this.bad(`${where}: at or below "after"`);
     if (seq <= (this.lastSeq.get(author) ?? 0)) this.bad(`${where}: entries of an author must ascend by seq`);
     this.lastSeq.set(author, seq);
+    this.lastHash.set(author, hash);
     this.entries.push(h);
   }
 

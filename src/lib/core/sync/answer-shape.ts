@@ -1,7 +1,7 @@
 // What a range answer may hold (PROTOCOL.md §11.5): the requested author's entries at
 // from, from+1, … (a prefix of the range: a server stops at a hole, its byte cap or its void
 // seq), or, for a void feed, its evidence: one or two entries, the first by that author, the
-// second by that author at the same seq s <= from (a fork, §6.1) or by another key with the
+// second by that author at the same seq s (a fork, §6.1; one entry alone: s <= from) or by another key with the
 // author's clientID (a clientID collision, §6.2). Anything else is refused before ingest, so an answer cannot pass off other entries as
 // the range. Evidence that adds nothing counts as an empty answer (gap-fill.ts).
 import { peekAuthorSeq } from '../entry.js';
@@ -26,9 +26,10 @@ export function answerShape(
   if (mine && heads.every((h, i) => h === null || h.seq === from + i) && heads.length <= to - from + 1) return 'chain';
   const [first, second] = heads;
   if (heads.length > 2 || first === null || first.author !== author || second === null) return null;
-  // A fork: the author's two entries at one seq s <= from (asked at or past the fork).
-  if (second === undefined || second.author === author)
-    return first.seq <= from && (second === undefined || second.seq === first.seq) ? 'evidence' : null;
+  // A fork: the author's entry at a seq s <= from (asked at or past the fork), or its two entries
+  // at one seq s, anywhere (a server that holds nothing at `from` below its fork sends them).
+  if (second === undefined) return first.seq <= from ? 'evidence' : null;
+  if (second.author === author) return second.seq === first.seq ? 'evidence' : null;
   // A clientID collision: another key with the author's clientID (§6.2).
   return clientIdOf(second.author) === clientIdOf(author) ? 'evidence' : null;
 }

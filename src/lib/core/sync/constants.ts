@@ -2,7 +2,7 @@
 // the protocol (PROTOCOL-sync.md): changing one changes what peers send or accept.
 
 /** Wire: protocol version carried in hello; peers with another version are refused. */
-export const SYNC_PROTOCOL_VERSION = 2;
+export const SYNC_PROTOCOL_VERSION = 3;
 /** Wire: libp2p protocol id template; `<net16>` is the first 16 hex chars of the network id. */
 export const SYNC_PROTOCOL_ID = (net16: string): string => `/tabula/${net16}/sync/1.1.0`;
 

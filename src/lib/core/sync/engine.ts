@@ -35,7 +35,7 @@ import {
 } from './errors.js';
 import { answerShape, peek, type EntryPrefix } from './answer-shape.js';
 import { OnDemandRequests } from './on-demand.js';
-import { isVoidSeq } from '../void.js';
+import { forkSeqOf, isVoidSeq } from '../void.js';
 import { isBanOffence } from '../peers/offences.js';
 import {
   GAP_BATCH_BYTES,
@@ -136,7 +136,16 @@ export class SyncEngine {
     this.gap = new GapFill({
       now: opts.now,
       random: () => this.random(),
-      localHead: (a) => this.tree.get(a)?.seq ?? 0,
+      // A void feed (void.ts): its canonical top k, and its fork seq.
+      localHead: (a) => {
+        const h = this.tree.get(a);
+        if (h === undefined) return 0;
+        return isVoidSeq(h.seq) ? (opts.replica.voidTop?.(a)?.seq ?? 0) : h.seq;
+      },
+      localVoidFrom: (a) => {
+        const h = this.tree.get(a);
+        return h !== undefined && isVoidSeq(h.seq) ? forkSeqOf(h.seq) : undefined;
+      },
       peerScore: opts.peerScore,
       ...opts.gap
     });
@@ -382,7 +391,8 @@ export class SyncEngine {
     }
     for (const h of heads) {
       const cur = this.tree.get(h.author);
-      if (!cur || h.seq > cur.seq) this.tree.set(h);
+      // A void head keeps its seq while the canonical part it binds grows (void.ts).
+      if (!cur || h.seq > cur.seq || (h.seq === cur.seq && h.hash !== cur.hash && isVoidSeq(h.seq))) this.tree.set(h);
     }
   }
 
@@ -656,9 +666,12 @@ export class SyncEngine {
    */
   private checkLink(peer: string, req: GapRequest, first: EntryPrefix | null | undefined): void {
     const local = this.tree.get(req.author);
-    if (!first || local === undefined || req.from !== local.seq + 1 || isVoidSeq(local.seq)) return;
-    if (first.prev === local.hash) return;
-    this.gap.learn(peer, [{ author: req.author, mine: local.seq, theirs: local.seq, fork: true }]);
+    if (!first || local === undefined) return;
+    // A void feed here: its canonical top k (void.ts) is what the answer continues.
+    const top = isVoidSeq(local.seq) ? this.opts.replica.voidTop?.(req.author) : local;
+    if (top === undefined || top.seq === 0 || req.from !== top.seq + 1 || first.prev === top.hash) return;
+    if (isVoidSeq(local.seq)) this.gap.forkAt(peer, req.author, top.seq);
+    else this.gap.learn(peer, [{ author: req.author, mine: local.seq, theirs: local.seq, fork: true }]);
   }
 
   /**

@@ -53,7 +53,7 @@ import {
   GAP_TAIL_SEQS,
   GAP_WINDOW_SEQS
 } from './constants.js';
-import { isVoidSeq } from '../void.js';
+import { forkSeqOf, isVoidSeq } from '../void.js';
 
 export type GapPriority = 'fork' | 'tail' | 'history';
 
@@ -91,8 +91,13 @@ export interface GapFillOptions {
   now: () => number;
   /** Uniform in [0, 1). */
   random: () => number;
-  /** The local contiguous head seq of `author` (0 when none). */
+  /**
+   * The local contiguous head seq of `author` (0 when none); for a void feed (void.ts) its
+   * canonical top k, the highest seq below the fork held here.
+   */
   localHead: (author: string) => number;
+  /** The fork seq s of `author`'s feed when it is void here (void.ts); undefined otherwise. */
+  localVoidFrom?: (author: string) => number | undefined;
   batchBytes?: number;
   batchSeqs?: number;
   timeoutMs?: number;
@@ -258,9 +263,39 @@ export class GapFill {
   learn(peer: string, diffs: readonly Difference[]): void {
     this.statusCache = null; // new claims show at once
     for (const d of diffs) {
-      if (d.fork) this.learnFork(peer, d.author, d.mine);
+      const s = this.voidFrom(d.author);
+      if (s !== undefined) this.learnVoid(peer, d.author, d.theirs, s);
+      else if (d.fork) this.learnFork(peer, d.author, d.mine);
       else if (d.theirs > d.mine) this.learnTarget(peer, d.author, d.theirs);
     }
+  }
+
+  /**
+   * A claim for a feed that is void here from `s` (void.ts): a lower void head's evidence is a
+   * fork to fetch (it moves the void down); the canonical part it may hold above ours (up to its
+   * bound, below both forks) is a range to fetch. An honest peer holding less answers "nothing"
+   * (or the evidence): the claim is then refused for GAP_REFUSED_MS without penalty, so two honest
+   * nodes do not ask each other again and again while the one holding less catches up.
+   */
+  private learnVoid(peer: string, author: string, claim: number, s: number): void {
+    if (claim === 0) return;
+    const k = this.opts.localHead(author);
+    if (isVoidSeq(claim) && forkSeqOf(claim) < s) this.learnFork(peer, author, forkSeqOf(claim));
+    if (capClaim(claim, s) > k) this.learnTarget(peer, author, claim);
+    // The same fork and nothing more to fetch, yet another head: the peer holds less, or another
+    // canonical part (a fork below ours). Its entry at our top k tells: the same entry (or its
+    // evidence: it holds less) refuses the want; another one is fork evidence, moving the void down.
+    else if (k >= 1 && isVoidSeq(claim) && forkSeqOf(claim) === s) this.learnFork(peer, author, k);
+  }
+
+  /** The entry of `peer` at `seq` of `author` is wanted as fork evidence (engine.ts checkLink). */
+  forkAt(peer: string, author: string, seq: number): void {
+    this.statusCache = null;
+    this.learnFork(peer, author, seq);
+  }
+
+  private voidFrom(author: string): number | undefined {
+    return this.opts.localVoidFrom?.(author);
   }
 
   /** Requests to send now (already counted in flight). */
@@ -299,7 +334,7 @@ export class GapFill {
     const fork = r.priority === 'fork';
     // A fork is done once its evidence is here (the feed is void), not on any answer: a peer that
     // answers with our own variant again must not end the search.
-    if (fork && o.rejected === 0 && (o.forks > 0 || isVoidSeq(this.opts.localHead(r.author))))
+    if (fork && o.rejected === 0 && (o.forks > 0 || (this.voidFrom(r.author) ?? Infinity) <= r.from))
       this.forkDone(r.author, r.from);
     // Evidence (and a fork answer) is useful only when it is evidence we lacked; a range answer
     // far short of what was asked, and far under the byte cap, earns no credit either.
@@ -411,11 +446,12 @@ export class GapFill {
   /** The gap of a target as status() counts it (0: filled, doubtful or unconfirmed). */
   private countedGap(a: string, t: Target): number {
     const local = this.opts.localHead(a);
-    if (gapOfTarget(t, local) <= 0) return 0;
+    const s = this.voidFrom(a);
+    if (gapOfTarget(t, local, s) <= 0) return 0;
     if (t.holders.size === 0 && !hasSilent(t.refused)) return 0;
     // A claim whose holder timed out (or answered errors) GAP_DOUBT_TIMEOUTS rounds in a row
     // without ever delivering this author's entries is doubtful: still asked, not counted.
-    return gapOfTarget(t, local, (p) => t.served.has(p) || (t.timeouts.get(p)?.n ?? 0) < GAP_DOUBT_TIMEOUTS);
+    return gapOfTarget(t, local, s, (p) => t.served.has(p) || (t.timeouts.get(p)?.n ?? 0) < GAP_DOUBT_TIMEOUTS);
   }
 
   private computeStatus(): GapStatus {
@@ -434,7 +470,7 @@ export class GapFill {
     }
     const top = new TopGaps(GAP_STATUS_MAX_AUTHORS);
     for (const [a, t] of this.targets) {
-      if (gapOfTarget(t, this.opts.localHead(a)) <= 0) continue;
+      if (gapOfTarget(t, this.opts.localHead(a), this.voidFrom(a)) <= 0) continue;
       const gap = this.countedGap(a, t);
       if (gap <= 0) {
         unconfirmed++;
@@ -509,7 +545,7 @@ export class GapFill {
    */
   private dropFilled(author: string): void {
     const t = this.targets.get(author);
-    if (t === undefined || gapOfTarget(t, this.opts.localHead(author)) > 0) return;
+    if (t === undefined || gapOfTarget(t, this.opts.localHead(author), this.voidFrom(author)) > 0) return;
     const now = this.opts.now();
     for (const r of t.refused.values()) if (r.until > now) return;
     this.deleteTarget(author);
@@ -535,7 +571,8 @@ export class GapFill {
         const t = this.targets.get(author);
         if (t === undefined) continue;
         const local = this.opts.localHead(author);
-        const gap = gapOfTarget(t, local);
+        const s = this.voidFrom(author);
+        const gap = gapOfTarget(t, local, s);
         if (gap <= 0) {
           seen.add(author);
           filled.push(author);
@@ -544,7 +581,7 @@ export class GapFill {
         if (holdsFrom(author) > local + 1) continue; // this peer cannot serve what comes next
         // Nothing more to get from this peer (another holder's claim makes the gap): it takes
         // no place in this peer's window, or over-claimers could fill it with feeds it cannot serve.
-        if ((t.holders.get(peer) ?? 0) <= local) continue;
+        if (!claimWanted(t.holders.get(peer) ?? 0, local, s)) continue;
         seen.add(author);
         scanned++;
         out.push({ author, t, gap, priority: gap <= GAP_TAIL_SEQS ? 'tail' : 'history' });
@@ -558,7 +595,9 @@ export class GapFill {
   /** The next unrequested range of `author` inside its window, sent to the best holder; or null. */
   private planRange(author: string, t: Target, priority: GapPriority, full: boolean): GapRequest | null {
     const local = this.opts.localHead(author);
-    const windowEnd = Math.min(wantOf(t), local + GAP_WINDOW_SEQS);
+    const s = this.voidFrom(author);
+    // A void feed here takes its canonical part only (below its fork).
+    const windowEnd = Math.min(wantOf(t), local + GAP_WINDOW_SEQS, s === undefined ? Infinity : s - 1);
     const mine = [...this.inflight.values()].filter((r) => r.author === author && r.priority !== 'fork');
     const busy = [...mine, ...this.covered(author, local)].sort((a, b) => a.from - b.from);
     let from = local + 1;
@@ -570,15 +609,11 @@ export class GapFill {
     const nextStart = busy.find((r) => r.from > from)?.from ?? Infinity;
     const perAuthor = new Map<string, number>();
     for (const r of mine) perAuthor.set(r.peer, (perAuthor.get(r.peer) ?? 0) + 1);
-    const holders = [...t.holders].filter(([, head]) => head >= from).map(([p]) => p);
+    const claimOf = (p: string): number => (s === undefined ? t.holders.get(p)! : capClaim(t.holders.get(p)!, s));
+    const holders = [...t.holders.keys()].filter((p) => claimOf(p) >= from);
     const peer = this.pickPeer(holders, author, from, perAuthor, full);
     if (!peer) return null;
-    const to = Math.min(
-      windowEnd,
-      nextStart - 1,
-      from + (this.opts.batchSeqs ?? GAP_BATCH_SEQS) - 1,
-      t.holders.get(peer)!
-    );
+    const to = Math.min(windowEnd, nextStart - 1, from + (this.opts.batchSeqs ?? GAP_BATCH_SEQS) - 1, claimOf(peer));
     return this.send(peer, author, from, to, priority);
   }
 
@@ -806,18 +841,33 @@ function wantOf(t: Target): number {
 }
 
 /**
+ * What a claim can bring to a feed void here from `s` (void.ts): its canonical part, below both
+ * forks (a void claim's canonical top is unknown: s' - 1 bounds it).
+ */
+function capClaim(claim: number, s: number): number {
+  return Math.min(isVoidSeq(claim) ? forkSeqOf(claim) - 1 : claim, s - 1);
+}
+
+/** Whether a holder's claim can bring anything above `local` (`s`: the local void's fork seq). */
+function claimWanted(claim: number, local: number, s: number | undefined): boolean {
+  if (s !== undefined) return capClaim(claim, s) > local;
+  return isVoidSeq(claim) || claim > local;
+}
+
+/**
  * Entries of a target missing above `local`: up to its highest plain (not void) claim, plus 1 for
  * fork evidence when a holder claims a void head. (A void claim alone must not hide a longer
- * plain gap: any peer can announce any author's void head.)
+ * plain gap: any peer can announce any author's void head.) For a feed void here from `s`:
+ * up to the highest claim's canonical bound below the fork (capClaim); its evidence is a fork want.
  */
-function gapOfTarget(t: Target, local: number, counted?: (peer: string) => boolean): number {
-  if (t.holders.size === 0) return gapOf(t.lastWant, local);
-  if (isVoidSeq(local)) return 0;
+function gapOfTarget(t: Target, local: number, s?: number, counted?: (peer: string) => boolean): number {
+  if (t.holders.size === 0) return gapOf(t.lastWant, local, s);
   let plain = 0;
   let anyVoid = false;
   for (const [p, h] of t.holders) {
     if (counted !== undefined && !counted(p)) continue;
-    if (isVoidSeq(h)) anyVoid = true;
+    if (s !== undefined) plain = Math.max(plain, capClaim(h, s));
+    else if (isVoidSeq(h)) anyVoid = true;
     else if (h > plain) plain = h;
   }
   return Math.max(0, plain - local) + (anyVoid ? 1 : 0);
@@ -825,9 +875,11 @@ function gapOfTarget(t: Target, local: number, counted?: (peer: string) => boole
 
 /**
  * Entries missing between a local head and a wanted one. A void head (void.ts) stands for fork
- * evidence, not for entries: a gap up to one counts as 1.
+ * evidence, not for entries: a gap up to one counts as 1 (for a feed void here, its canonical
+ * bound counts).
  */
-function gapOf(want: number, local: number): number {
+function gapOf(want: number, local: number, s?: number): number {
+  if (s !== undefined) return Math.max(0, capClaim(want, s) - local);
   if (want <= local) return 0;
   return isVoidSeq(want) ? 1 : want - local;
 }

@@ -12,17 +12,19 @@ export function ledgerReplica(ledger: Ledger): SyncReplica {
     networkId: ledger.networkId,
     role: ledger.role,
     heads: () => ledger.heads(),
+    voidTop: (author) => ledger.voidTop(author),
     entryCount: () => ledger.stats({ digest: false }).entries,
     coverage: () => ledger.coverage(SYNC_MAX_COVERAGE),
     async getRange(author, from, to, maxBytes) {
-      // A void feed (void.ts) is served up to its fork; asked for more, the answer is the fork
-      // evidence itself (both variants), which is what voids it on the asking node too.
+      // A void feed (void.ts) is served up to its fork, as far as its canonical part is held here;
+      // asked for more, or from a seq not held below the fork, the answer is the fork evidence
+      // itself (both variants), which is what voids it on the asking node too (PROTOCOL.md §11.5).
       const s = ledger.voidFrom(author);
-      if (s !== undefined && from >= s) {
+      const evidence = (): Uint8Array[] => {
         const ev = ledger.forks().find((f) => f.author === author && f.seq === s);
-        const pair = ev === undefined ? [] : [encodeEntry(ev.a.entry), encodeEntry(ev.b.entry)];
-        return pair.slice(0, to - from + 1);
-      }
+        return ev === undefined ? [] : [encodeEntry(ev.a.entry), encodeEntry(ev.b.entry)];
+      };
+      if (s !== undefined && from >= s) return evidence();
       if (s !== undefined) to = Math.min(to, s - 1);
       const limit = Math.min(to - from + 1, SYNC_MAX_RANGE_ENTRIES);
       const stored = await ledger.store.getRange(author, from, to, limit);
@@ -37,17 +39,26 @@ export function ledgerReplica(ledger: Ledger): SyncReplica {
         bytes += b.length;
         expect++;
       }
-      return out;
+      return out.length === 0 && s !== undefined ? evidence() : out;
     },
     ingest: (entries) => ledger.ingest(entries),
     onHeadsChanged(cb) {
-      const offAppend = ledger.onAppend((h) => {
-        const head: FeedHead = { author: toHex(h.entry.author), seq: h.entry.seq, hash: toHex(h.hash) };
-        cb([head]);
+      // The head as the ledger reports it: an entry of a void feed's canonical part moves its
+      // void head's hash (void.ts), and fork evidence turns a head into a void head.
+      const emit = (author: string): void => {
+        const head: FeedHead | undefined = ledger.head(author);
+        if (head !== undefined) cb([head]);
+      };
+      const offAppend = ledger.onAppend((h) => emit(toHex(h.entry.author)));
+      const offFork = ledger.onFork((ev) => {
+        emit(ev.author);
+        const other = toHex(ev.b.entry.author);
+        if (other !== ev.author) emit(other);
       });
       const offReset = ledger.onReset(() => cb(ledger.heads(), true));
       return () => {
         offAppend();
+        offFork();
         offReset();
       };
     }

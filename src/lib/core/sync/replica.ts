@@ -20,6 +20,12 @@ export interface SyncReplica {
   readonly role: SyncRole;
   /** Current contiguous feed heads (one per author). Read once at start, then kept by onHeadsChanged. */
   heads(): FeedHead[];
+  /**
+   * The canonical top of `author`'s feed when it is void here (void.ts: the highest seq k below
+   * its fork held, and that entry's hash); optional (without it, 0: a void feed's canonical part
+   * is fetched from 1).
+   */
+  voidTop?(author: string): { seq: number; hash: string | undefined } | undefined;
   /** Entries held (for hello and status). */
   entryCount(): number;
   /** Authors held from a seq above 1 (light replicas, pruned history); [] for a full replica. */
