@@ -5,19 +5,19 @@
 // converge (equal heads roots) within 15 s of stopping, and the JS heap (tabs' node workers via
 // CDP, the simulated nodes' heapUsed, both after a forced GC) must not keep growing once the load
 // is over. SOAK=1: 4 tabs + 4 simulated nodes × 100 writes/s × 60 s; CI: 2 tabs × 25 writes/s ×
-// 8 s, no simulated node (S10_NODE_PEERS=N overrides the number of simulated nodes, S10_PER_SEC
-// the rate per node).
+// 8 s, no simulated node (S10_NODE_PEERS=N overrides the number of simulated nodes, S10_TABS the
+// number of tabs, S10_PER_SEC the rate per node, S10_LOAD_MS the length of the load in ms).
 import { expect, test, type Page } from '@playwright/test';
 import { longTasks, startWriter, waitFor, watchLongTasks, workerHeaps, type Writer } from './fault-kit.js';
 import { openDevice, type Device } from './fixtures.js';
 import { ScenarioRecorder, scaled } from '../soak/record.js';
 import { NodePeer, type NodePeerAck, type NodePeerSummary } from '../helpers/node-peer.js';
 
-const TABS = scaled(4, 2);
+const TABS = Number(process.env.S10_TABS ?? scaled(4, 2));
 const NODE_PEERS = Number(process.env.S10_NODE_PEERS ?? scaled(4, 0));
 /** Writes/s offered per node; S10_PER_SEC bounds it on a machine that cannot keep up. */
 const PER_SEC = Number(process.env.S10_PER_SEC ?? scaled(100, 25));
-const LOAD_MS = scaled(60_000, 8_000);
+const LOAD_MS = Number(process.env.S10_LOAD_MS ?? scaled(60_000, 8_000));
 const CONVERGE_BOUND_MS = 15_000;
 /** After convergence the nodes idle this long, ms; then their heap is measured again. */
 const IDLE_MS = scaled(30_000, 5_000);
