@@ -4,7 +4,8 @@
 // announcements themselves repeat (every DISCOVERY_INTERVAL_MS) for as long as their peer is up;
 // this feed hands each one on. Only messages gossipsub accepted reach it: the discovery topic's
 // validator (PeerGuard.guardDiscovery) has already bound the announced key to the signer.
-import type { Message, PeerInfo } from '@libp2p/interface';
+import type { PeerInfo } from '@libp2p/interface';
+import type { Message } from '@libp2p/gossipsub';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { decodeAnnouncement } from '../core/peers/announcement.js';
 
