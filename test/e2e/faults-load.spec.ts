@@ -5,24 +5,29 @@
 // converge (equal heads roots) within 15 s of stopping, and the JS heap (tabs' node workers via
 // CDP, the simulated nodes' heapUsed, both after a forced GC) must not keep growing once the load
 // is over. SOAK=1: 4 tabs + 4 simulated nodes × 100 writes/s × 60 s; CI: 2 tabs × 25 writes/s ×
-// 8 s, no simulated node (S10_NODE_PEERS=N overrides the number of simulated nodes, S10_PER_SEC
-// the rate per node).
+// 8 s, no simulated node (S10_NODE_PEERS=N overrides the number of simulated nodes, S10_TABS the
+// number of tabs, S10_PER_SEC the rate per node, S10_LOAD_MS the length of the load in ms).
 import { expect, test, type Page } from '@playwright/test';
 import { longTasks, startWriter, waitFor, watchLongTasks, workerHeaps, type Writer } from './fault-kit.js';
 import { openDevice, type Device } from './fixtures.js';
 import { ScenarioRecorder, scaled } from '../soak/record.js';
 import { NodePeer, type NodePeerAck, type NodePeerSummary } from '../helpers/node-peer.js';
+import { WorkerCdp } from '../../bench/browser/worker-cdp.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
-const TABS = scaled(4, 2);
+const TABS = Number(process.env.S10_TABS ?? scaled(4, 2));
 const NODE_PEERS = Number(process.env.S10_NODE_PEERS ?? scaled(4, 0));
 /** Writes/s offered per node; S10_PER_SEC bounds it on a machine that cannot keep up. */
 const PER_SEC = Number(process.env.S10_PER_SEC ?? scaled(100, 25));
-const LOAD_MS = scaled(60_000, 8_000);
+const LOAD_MS = Number(process.env.S10_LOAD_MS ?? scaled(60_000, 8_000));
 const CONVERGE_BOUND_MS = 15_000;
 /** After convergence the nodes idle this long, ms; then their heap is measured again. */
 const IDLE_MS = scaled(30_000, 5_000);
 /** Heap growth allowed while idle after the load (GC'd both times), per kind of node. */
 const IDLE_HEAP_GROWTH = 0.1;
+/** S10_PROFILE_DIR: CPU profiles of tab 0's page and node worker during the load are written there. */
+const PROFILE_DIR = process.env.S10_PROFILE_DIR;
 /** How long the nodes get to link directly before the load, ms. */
 const MESH_TIMEOUT_MS = 180_000;
 
@@ -37,7 +42,9 @@ const PROGRESS_MS = 5_000;
 
 async function tabSummary(page: Page): Promise<Summary> {
   return page.evaluate(async () => {
-    const s = await window.tabula!.status();
+    // The last pushed status: status() recomputes the state digest (O(state)) on every call,
+    // and polling it every 250 ms on every tab slowed the very convergence being measured.
+    const s = window.tabula!.lastStatus ?? (await window.tabula!.status());
     const feeds = await window.tabula!.feeds();
     return {
       root: s.sync.root,
@@ -151,6 +158,18 @@ test('S10: load from tabs and simulated nodes at once: every entry everywhere, c
     const heap0 = await workerHeaps(browser);
     const nodeHeap0 = await Promise.all(nodes.map((n) => n.heap()));
 
+    const profilers =
+      PROFILE_DIR === undefined || tabs[0] === undefined
+        ? null
+        : {
+            worker: await WorkerCdp.attach(tabs[0].context, tabs[0].page, 'tabula-node'),
+            page: await tabs[0].context.newCDPSession(tabs[0].page)
+          };
+    if (profilers) {
+      await profilers.worker.startProfile();
+      await profilers.page.send('Profiler.enable');
+      await profilers.page.send('Profiler.start');
+    }
     const t0 = Date.now();
     const writers: Writer[] = [];
     for (const [i, d] of tabs.entries()) writers.push(await startWriter(d.page, `t${i}-`, PER_SEC));
@@ -161,6 +180,12 @@ test('S10: load from tabs and simulated nodes at once: every entry everywhere, c
       Promise.all(nodes.map((n) => n.stopWrite()))
     ]);
     const stoppedAt = Date.now();
+    if (profilers && PROFILE_DIR !== undefined) {
+      writeFileSync(join(PROFILE_DIR, 'tab0-worker.cpuprofile'), JSON.stringify(await profilers.worker.stopProfile()));
+      const { profile } = await profilers.page.send('Profiler.stop');
+      writeFileSync(join(PROFILE_DIR, 'tab0-page.cpuprofile'), JSON.stringify(profile));
+      await profilers.worker.detach();
+    }
     const tabAcks = writers.flatMap((w) => w.acks);
     const nodeAcks: NodePeerAck[] = nodeResults.flatMap((r) => r.acks);
     const acked = [...tabAcks, ...nodeAcks];

@@ -59,6 +59,13 @@ function startWriting(prefix: string, perSec: number): void {
     }
   };
   writer = w;
+  // TABULA_NODE_TRACE=1: the writer's progress once a second on stderr (why acks lag).
+  if (process.env.TABULA_NODE_TRACE === '1') {
+    const trace = setInterval(() => {
+      if (writer !== w) return clearInterval(trace);
+      console.error(`[node-peer ${process.pid}] started ${i} in flight ${w.inFlight} acked ${w.acks.length}`);
+    }, 1000);
+  }
 }
 
 async function stopWriting(): Promise<{ acks: NodePeerAck[]; failures: string[] }> {

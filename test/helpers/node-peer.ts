@@ -80,8 +80,22 @@ export class NodePeer {
    */
   static async start(origin: string, opts: { store?: 'memory' | 'dexie' } = {}): Promise<NodePeer> {
     const child = fork(MAIN, [], {
-      execArgv: ['--import', 'tsx', '--expose-gc'],
-      env: { ...process.env, TABULA_ORIGIN: origin, TABULA_NODE_STORE: opts.store ?? 'memory' },
+      execArgv: [
+        '--import',
+        'tsx',
+        '--expose-gc',
+        // A V8 CPU profile per simulated node, written to this directory when it stops.
+        ...(process.env.TABULA_NODE_CPU_PROF === undefined
+          ? []
+          : ['--cpu-prof', `--cpu-prof-dir=${process.env.TABULA_NODE_CPU_PROF}`])
+      ],
+      env: {
+        ...process.env,
+        TABULA_ORIGIN: origin,
+        TABULA_NODE_STORE: opts.store ?? 'memory',
+        // libp2p's debug logs of the simulated nodes only (e.g. 'libp2p:webrtc*'), not the relay's.
+        ...(process.env.TABULA_NODE_DEBUG === undefined ? {} : { DEBUG: process.env.TABULA_NODE_DEBUG })
+      },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc']
     });
     const peer = new NodePeer(child);

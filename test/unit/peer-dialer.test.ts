@@ -14,6 +14,7 @@ interface FakeConn {
   multiplexer: string | undefined;
   close: ReturnType<typeof vi.fn>;
   abort: ReturnType<typeof vi.fn>;
+  timeline: { open: number };
 }
 
 function conn(peer: string, kind: 'webrtc' | 'relayed' | 'websocket'): FakeConn {
@@ -23,7 +24,8 @@ function conn(peer: string, kind: 'webrtc' | 'relayed' | 'websocket'): FakeConn 
     limits: kind === 'relayed' ? { bytes: 1n } : undefined,
     multiplexer: kind === 'webrtc' ? '/webrtc' : '/yamux/1.0.0',
     close: vi.fn(async () => undefined),
-    abort: vi.fn()
+    abort: vi.fn(),
+    timeline: { open: Date.now() }
   };
 }
 
@@ -39,6 +41,7 @@ function fakeNode() {
   const connections: FakeConn[] = [];
   const dials: PendingDial[] = [];
   let listener: ((ev: CustomEvent<PeerInfo>) => void) | undefined;
+  let closeListener: ((ev: CustomEvent<FakeConn>) => void) | undefined;
   const node = {
     peerId: { toString: () => SELF },
     getConnections: () => connections,
@@ -60,12 +63,20 @@ function fakeNode() {
         });
       });
     }),
-    addEventListener: (type: string, fn: (ev: CustomEvent<PeerInfo>) => void) => {
+    addEventListener: (type: string, fn: never) => {
       if (type === 'peer:discovery') listener = fn;
+      if (type === 'connection:close') closeListener = fn;
     },
     removeEventListener: (type: string, fn: unknown) => {
       if (type === 'peer:discovery' && listener === fn) listener = undefined;
+      if (type === 'connection:close' && closeListener === fn) closeListener = undefined;
     }
+  };
+  /** The link closes (libp2p: status closed, removed from the connections, then the event). */
+  const drop = (c: FakeConn): void => {
+    c.status = 'closed';
+    connections.splice(connections.indexOf(c), 1);
+    closeListener?.(new CustomEvent('connection:close', { detail: c }));
   };
   const discover = (peer: string, addrs = [multiaddr('/webrtc')]): void => {
     for (const a of addrs) peerOfAddr.set(a, peer);
@@ -79,7 +90,8 @@ function fakeNode() {
     connections,
     dials,
     discover,
-    listening: () => listener !== undefined
+    drop,
+    listening: () => listener !== undefined && closeListener !== undefined
   };
 }
 
@@ -241,6 +253,76 @@ describe('PeerDialer', () => {
     await vi.advanceTimersByTimeAsync(0);
     await fake.dials[7].reject();
     expect(d.trackedFailures).toBe(1);
+    d.stop();
+  });
+
+  it('re-dials a dropped direct link at once when it had lasted, with backoff when it dropped soon after opening', async () => {
+    const d = dialer({ backoffMs: 1000, stableLinkMs: 30_000 });
+    fake.discover('z-peer');
+    await vi.advanceTimersByTimeAsync(0);
+    await fake.dials[0].resolve();
+    await vi.advanceTimersByTimeAsync(60_000);
+    fake.drop(fake.connections[0]); // lasted 60 s: re-dialed at once, no backoff
+    await vi.advanceTimersByTimeAsync(0);
+    expect(dialed()).toEqual(['z-peer', 'z-peer']);
+    await fake.dials[1].resolve();
+    await vi.advanceTimersByTimeAsync(5_000);
+    fake.drop(fake.connections[0]); // dropped 5 s after opening: a failure, 1 s backoff
+    await vi.advanceTimersByTimeAsync(999);
+    expect(fake.dial).toHaveBeenCalledTimes(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(fake.dial).toHaveBeenCalledTimes(3);
+    await fake.dials[2].resolve();
+    fake.drop(fake.connections[0]); // success forgot the failure: 1 s again
+    await vi.advanceTimersByTimeAsync(999);
+    expect(fake.dial).toHaveBeenCalledTimes(3);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(fake.dial).toHaveBeenCalledTimes(4);
+    d.stop();
+  });
+
+  it('does not re-dial a dropped link while another direct link to the peer is open, nor after stop', async () => {
+    const d = dialer();
+    fake.discover('z-peer');
+    await vi.advanceTimersByTimeAsync(0);
+    await fake.dials[0].resolve();
+    fake.connections.push(conn('z-peer', 'webrtc')); // a second link (both sides dialled)
+    fake.drop(fake.connections[0]);
+    await vi.advanceTimersByTimeAsync(DIALER_DEFAULTS.maxBackoffMs);
+    expect(fake.dial).toHaveBeenCalledTimes(1);
+    fake.drop(fake.connections[0]);
+    d.stop();
+    await vi.advanceTimersByTimeAsync(DIALER_DEFAULTS.maxBackoffMs);
+    expect(fake.dial).toHaveBeenCalledTimes(1);
+  });
+
+  it('the larger id re-dials a dropped link only after yieldMs, if the other side has not', async () => {
+    const d = dialer();
+    fake.discover('a-smaller');
+    await vi.advanceTimersByTimeAsync(DIALER_DEFAULTS.yieldMs);
+    await fake.dials[0].resolve();
+    await vi.advanceTimersByTimeAsync(60_000);
+    fake.drop(fake.connections[0]);
+    await vi.advanceTimersByTimeAsync(DIALER_DEFAULTS.yieldMs - 1);
+    expect(fake.dial).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(fake.dial).toHaveBeenCalledTimes(2);
+    d.stop();
+  });
+
+  it('offer() (a repeated announcement) retries a failed dial once its backoff is over', async () => {
+    const d = dialer({ backoffMs: 1000 });
+    const peer = { id: { toString: () => 'z-peer' }, multiaddrs: [multiaddr('/webrtc')] } as never;
+    fake.discover('z-peer');
+    await vi.advanceTimersByTimeAsync(0);
+    await fake.dials[0].reject();
+    d.offer(peer);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(fake.dial).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(1000);
+    d.offer(peer);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(fake.dial).toHaveBeenCalledTimes(2);
     d.stop();
   });
 });

@@ -67,6 +67,10 @@ export async function createBrowserNode(init: BrowserNodeInit): Promise<BrowserN
     connectionGater:
       init.gater === undefined ? relayAwareGater(init.relays) : mergeGaters(relayAwareGater(init.relays), init.gater),
     connectionManager: { maxConnections: init.maxConnections },
+    // Off: it aborts a connection on one late ping, which under load dropped live direct links;
+    // the worker's RTT probe closes a connection only after several pings in a row went
+    // unanswered (worker/link-liveness.ts).
+    connectionMonitor: { enabled: false },
     peerDiscovery: [pubsubPeerDiscovery({ topics: [init.discoveryTopic], interval: init.discoveryIntervalMs })],
     services: {
       identify: identify(),

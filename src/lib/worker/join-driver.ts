@@ -84,7 +84,10 @@ export class JoinDriver {
   constructor(private readonly init: JoinDriverInit) {
     this.gate = new Promise((r) => (this.release = r));
     const { ledger } = init;
-    const empty = ledger.heads().length === 0 && ledger.stats().entries === 0 && !ledger.stats().unverified;
+    const empty =
+      ledger.heads().length === 0 &&
+      ledger.stats({ digest: false }).entries === 0 &&
+      !ledger.stats({ digest: false }).unverified;
     this.joiner = init.enabled && empty ? this.createJoiner() : null;
     // Any entry stored before the join installs (a local write, an imported snapshot) ends it.
     this.offAppend = ledger.onAppend(() => this.giveUp());
@@ -114,7 +117,7 @@ export class JoinDriver {
   }
 
   status(): JoinInfo {
-    const verified = !this.init.ledger.stats().unverified;
+    const verified = !this.init.ledger.stats({ digest: false }).unverified;
     if (this.joiner === null)
       return {
         state: 'off',

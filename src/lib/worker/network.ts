@@ -7,6 +7,7 @@ import { echo, handleEcho } from './echo.js';
 import type { InitConfig, NetworkStatus, NetworkTimings } from './messages.js';
 import { WebRTC } from '@multiformats/multiaddr-matcher';
 import { PeerDialer } from './peer-dialer.js';
+import { onAnnouncements } from './discovery-feed.js';
 import { classify, peerStatuses, RttProbe } from './peer-status.js';
 import { RelayKeeper } from './relay-keeper.js';
 import { groupRelays, RELAY_POOL_DEFAULTS } from './relay-list.js';
@@ -100,6 +101,8 @@ export async function startNetwork({
   guard.guardDiscovery(node.services.pubsub, names.discoveryTopic);
   const keeper = new RelayKeeper(node, relays, { maxActive });
   const dialer = new PeerDialer(node, keeper.ids);
+  // Repeated announcements re-offer their peer: failed dials and dropped links are retried.
+  const stopFeed = onAnnouncements(node.services.pubsub, names.discoveryTopic, (info) => dialer.offer(info));
   const rtt = new RttProbe(node, RTT_INTERVAL_MS);
   const startedAt = Date.now();
   const timings: NetworkTimings = { relayMs: null, reservationMs: null, firstWebrtcMs: null, lastDialMs: null };
@@ -159,6 +162,7 @@ export async function startNetwork({
       guard.stop();
       await guard.closeBans();
       rtt.stop();
+      stopFeed();
       dialer.stop();
       keeper.stop();
       await node.stop();

@@ -40,6 +40,11 @@ const STATUS_THROTTLE_MS = 100;
  * (bench/browser profile of window.tabula.put).
  */
 const STATUS_DIGEST_MS = 2_000;
+/**
+ * ...and at most once per this many times its own cost: it is O(state), and with thousands of
+ * entries one took ~0.5 s, so every 2 s it was a quarter of the worker's CPU under S10's load.
+ */
+const STATUS_DIGEST_COST_RATIO = 20;
 const NETWORK_RETRY_MAX_MS = 30_000;
 
 /** Where the node keeps its ledger; the worker uses the defaults (Node test harnesses swap them). */
@@ -132,17 +137,20 @@ export async function startNode(
     wrongNetworkDisconnects: 0
   };
   let digestAt = 0;
+  let digestEveryMs = STATUS_DIGEST_MS;
   let digestTimer: ReturnType<typeof setTimeout> | undefined;
   /** `throttled` (pushes): the digest is at most STATUS_DIGEST_MS old, and a later push refreshes it. */
   const status = (digest: 'fresh' | 'throttled' = 'fresh'): NodeStatus => {
-    const fresh = digest === 'fresh' || Date.now() - digestAt >= STATUS_DIGEST_MS;
+    const fresh = digest === 'fresh' || Date.now() - digestAt >= digestEveryMs;
     if (fresh) digestAt = Date.now();
     else
       digestTimer ??= setTimeout(() => {
         digestTimer = undefined;
         emit({ type: 'status', status: status() });
-      }, STATUS_DIGEST_MS);
+      }, digestEveryMs);
+    const costFrom = performance.now();
     const stats = ledger.stats({ digest: fresh });
+    if (fresh) digestEveryMs = Math.max(STATUS_DIGEST_MS, (performance.now() - costFrom) * STATUS_DIGEST_COST_RATIO);
     const net = live.network?.status();
     return {
       peerId,
@@ -251,7 +259,7 @@ export async function startNode(
           seed: keys.seed,
           networkIdHex,
           topic: networkNames(networkIdHex).telemetryTopic,
-          role: () => status().role,
+          role: () => ledger.role,
           peerCount: () => network.status().peers.filter((p) => !p.relay).length,
           // Entries this node knows it misses (from sync), and how long the oldest gap is open.
           lag: () => lag.self(),

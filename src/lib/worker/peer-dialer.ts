@@ -2,11 +2,17 @@
 // Both sides discover each other at about the same time, so only the smaller peer id dials at
 // once; the other waits and dials only if no direct connection has appeared by then.
 //
+// Peers are offered by libp2p's `peer:discovery` (raised once per peer, when it enters the peer
+// store) and by offer(), which network.ts calls on every repeated discovery announcement
+// (discovery-feed.ts): a failed dial is retried on a later announcement once its backoff is
+// over. A direct link that closes is re-dialed on its own (after the backoff, which grows when
+// links keep dropping soon after they open), then again on each announcement.
+//
 // Discovery is unauthenticated (anyone on the topic can announce made-up peers), so everything
 // here is bounded: dials in flight count against maxDirectPeers, at most maxConcurrentDials run
 // at once (the rest are skipped and retried on the peer's next discovery broadcast), at most
 // maxDirectPeers peers wait for their yield timer, and the failure/backoff memory is capped.
-import type { Libp2p, PeerInfo } from '@libp2p/interface';
+import type { Connection, Libp2p, PeerInfo } from '@libp2p/interface';
 import { WebRTC } from '@multiformats/multiaddr-matcher';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { DIALER_MAX_CONCURRENT_DIALS, DIALER_MAX_TRACKED_FAILURES } from '../core/constants.js';
@@ -24,6 +30,11 @@ export interface DialerOptions {
   maxConcurrentDials: number;
   /** Peers whose failures are remembered; the least recently failed are forgotten first. */
   maxTrackedFailures: number;
+  /**
+   * A direct link that closes sooner than this after opening counts as a failed dial (its
+   * re-dial backs off, doubling per drop); one that lasted longer is re-dialed at once, ms.
+   */
+  stableLinkMs: number;
 }
 
 export const DIALER_DEFAULTS: DialerOptions = {
@@ -33,7 +44,8 @@ export const DIALER_DEFAULTS: DialerOptions = {
   maxBackoffMs: 60_000,
   dialTimeoutMs: 15_000,
   maxConcurrentDials: DIALER_MAX_CONCURRENT_DIALS,
-  maxTrackedFailures: DIALER_MAX_TRACKED_FAILURES
+  maxTrackedFailures: DIALER_MAX_TRACKED_FAILURES,
+  stableLinkMs: 30_000
 };
 
 /** The part of the libp2p node the dialer uses (a BrowserNode fits; tests pass a fake). */
@@ -57,7 +69,10 @@ export class PeerDialer {
   readonly #failures = new Map<string, Failure>();
   /** Peers with a dial timer running, and the timers. */
   readonly #scheduled = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Last WebRTC addresses offered per peer (for re-dials); insertion order = least recent first. */
+  readonly #addrs = new Map<string, Multiaddr[]>();
   readonly #onDiscoveryEvent = (ev: CustomEvent<PeerInfo>): void => this.#onDiscovery(ev.detail);
+  readonly #onCloseEvent = (ev: CustomEvent<Connection>): void => this.#onClose(ev.detail);
   #stopped = false;
   /** Duration of the last successful direct dial, ms. */
   lastDialMs: number | null = null;
@@ -71,11 +86,18 @@ export class PeerDialer {
 
   start(): void {
     this.#node.addEventListener('peer:discovery', this.#onDiscoveryEvent);
+    this.#node.addEventListener('connection:close', this.#onCloseEvent);
+  }
+
+  /** A peer announced itself again (discovery-feed.ts): dial it if it has no direct link yet. */
+  offer(info: PeerInfo): void {
+    this.#onDiscovery(info);
   }
 
   stop(): void {
     this.#stopped = true;
     this.#node.removeEventListener('peer:discovery', this.#onDiscoveryEvent);
+    this.#node.removeEventListener('connection:close', this.#onCloseEvent);
     for (const t of this.#scheduled.values()) clearTimeout(t);
     this.#scheduled.clear();
   }
@@ -117,12 +139,39 @@ export class PeerDialer {
     if (this.#backingOff(id)) return;
     const addrs = info.multiaddrs.filter((ma) => WebRTC.exactMatch(ma));
     if (addrs.length === 0) return;
-    const delay = this.#node.peerId.toString() < id ? 0 : this.#opts.yieldMs;
+    this.#remember(id, addrs);
+    this.#schedule(id, addrs, 0);
+  }
+
+  /** Dials `id` after `wait` ms, plus yieldMs when the other side (the smaller id) should dial first. */
+  #schedule(id: string, addrs: Multiaddr[], wait: number): void {
+    const delay = wait + (this.#node.peerId.toString() < id ? 0 : this.#opts.yieldMs);
     const t = setTimeout(() => {
       this.#scheduled.delete(id);
       if (!this.#stopped) void this.#dial(id, addrs);
     }, delay);
     this.#scheduled.set(id, t);
+  }
+
+  /** Keeps `addrs` as the peer's latest, bounded by maxTrackedFailures peers. */
+  #remember(id: string, addrs: Multiaddr[]): void {
+    this.#addrs.delete(id);
+    while (this.#addrs.size >= this.#opts.maxTrackedFailures) this.#addrs.delete(this.#addrs.keys().next().value!);
+    this.#addrs.set(id, addrs);
+  }
+
+  /**
+   * A direct link closed: unless another one to that peer is still open, re-dial it once its
+   * backoff is over (a link that dropped soon after opening counts as a failure first).
+   */
+  #onClose(conn: Connection): void {
+    const id = conn.remotePeer.toString();
+    if (this.#stopped || classify(conn) !== 'webrtc' || this.hasDirect(id) || this.#scheduled.has(id)) return;
+    const addrs = this.#addrs.get(id);
+    if (addrs === undefined) return; // it dialled us and never announced itself to us: its own dialer re-dials
+    const opened = conn.timeline?.open;
+    if (typeof opened === 'number' && Date.now() - opened < this.#opts.stableLinkMs) this.#recordFailure(id);
+    this.#schedule(id, addrs, Math.max(0, (this.#failures.get(id)?.until ?? 0) - Date.now()));
   }
 
   #backingOff(id: string): boolean {

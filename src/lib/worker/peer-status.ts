@@ -1,6 +1,7 @@
 // What the status API reports about connected peers: best transport and a measured RTT.
 import type { Connection, Libp2p } from '@libp2p/interface';
 import type { PeerStatus, Transport } from './messages.js';
+import { LINK_PING_FAILURES_TO_CLOSE, LINK_PING_TIMEOUT_MS, LinkLiveness } from './link-liveness.js';
 
 const RANK: Record<Transport, number> = { webrtc: 3, websocket: 2, relayed: 1 };
 
@@ -25,11 +26,16 @@ export function peerStatuses(node: Libp2p, relayIds: Set<string>, rtts: Map<stri
     .sort((a, b) => a.id.localeCompare(b.id));
 }
 
-/** Pings every peer with an unlimited connection, one at a time, and keeps the last RTT. */
+/**
+ * Pings every peer with an unlimited connection, one at a time, and keeps the last RTT. A
+ * connection whose pings go unanswered LINK_PING_FAILURES_TO_CLOSE times in a row is aborted
+ * (link-liveness.ts; libp2p's own connection monitor is off in the browser node).
+ */
 export class RttProbe {
   readonly rtts = new Map<string, number>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #busy = false;
+  readonly #liveness = new LinkLiveness();
 
   constructor(
     private readonly node: Libp2p<{
@@ -48,11 +54,17 @@ export class RttProbe {
 
   async probe(conn: Connection): Promise<void> {
     if (conn.limits != null) return;
+    const peer = conn.remotePeer.toString();
     try {
-      const rtt = await this.node.services.ping.ping(conn.remotePeer, { signal: AbortSignal.timeout(5000) });
-      this.rtts.set(conn.remotePeer.toString(), Math.round(rtt * 10) / 10);
-    } catch {
-      // An unanswered ping leaves the previous value; disconnects clear it.
+      const rtt = await this.node.services.ping.ping(conn.remotePeer, {
+        signal: AbortSignal.timeout(LINK_PING_TIMEOUT_MS)
+      });
+      this.rtts.set(peer, Math.round(rtt * 10) / 10);
+      this.#liveness.answered(peer);
+    } catch (err) {
+      // An unanswered ping leaves the previous value; disconnects clear it. Several in a row: dead.
+      if (this.#liveness.failed(peer, err) && conn.status === 'open')
+        conn.abort(new Error(`${LINK_PING_FAILURES_TO_CLOSE} pings in a row unanswered`));
     }
   }
 
@@ -68,6 +80,7 @@ export class RttProbe {
         await this.probe(conn);
       }
       for (const id of this.rtts.keys()) if (!seen.has(id)) this.rtts.delete(id);
+      this.#liveness.keepOnly(seen);
     } finally {
       this.#busy = false;
     }
