@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { decodeEntry } from '../../src/lib/core/entry.js';
 import { GossipOutbox, type OutboxPubsub } from '../../src/lib/worker/gossip-outbox.js';
-import { memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-nodes.js';
+import { genesis, memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-nodes.js';
 
 const TOPIC = 'tabula/test/entries';
 
@@ -15,7 +15,7 @@ function fakePubsub() {
   const seqs: number[] = [];
   const pubsub: OutboxPubsub = {
     publish: async (_topic, data) => {
-      seqs.push(decodeEntry(data).entry.seq);
+      seqs.push(decodeEntry(data, genesis.maxEntryBytes).entry.seq);
       return { recipients: Array.from({ length: state.recipients }, (_, i) => i) };
     },
     getSubscribers: () => Array.from({ length: state.subscribers }, (_, i) => i),
