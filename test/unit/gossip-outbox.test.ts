@@ -102,6 +102,17 @@ describe('gossip outbox', () => {
     expect(f.seqs).toEqual([1, 2]);
   });
 
+  it('never drops a burst of writes while entries flow to a subscribed peer', async () => {
+    outbox = new GossipOutbox(me.ledger, 2);
+    const f = fakePubsub();
+    f.state.subscribers = 1;
+    outbox.attach(f.pubsub, TOPIC);
+    await Promise.all(Array.from({ length: 6 }, (_, i) => me.ledger.put(`b${i}`, i)));
+    await outbox.settled();
+    expect(f.seqs).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(outbox.stats).toEqual({ published: 6, held: 0, dropped: 0 });
+  });
+
   it('stops listening and publishing when stopped', async () => {
     outbox = new GossipOutbox(me.ledger);
     const f = fakePubsub();

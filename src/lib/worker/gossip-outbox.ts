@@ -30,7 +30,7 @@ export interface OutboxStats {
   published: number;
   /** Entries waiting for a subscribed peer now. */
   held: number;
-  /** Local entries not kept because `max` were already held (peers get them by sync). */
+  /** Local entries not kept because `max` were already held with no peer to take them (peers get them by sync). */
   dropped: number;
 }
 
@@ -45,8 +45,9 @@ export class GossipOutbox {
   private readonly onSubscription = (): void => this.kick();
 
   /**
-   * Starts holding `ledger`'s local appends (at most `max`, the oldest kept). A publish that
-   * reached no peer is tried again after `retryMs`, or when a peer subscribes.
+   * Starts holding `ledger`'s local appends: at most `max` while none can be published (the
+   * oldest kept). A publish that reached no peer is tried again after `retryMs`, or when a peer
+   * subscribes.
    */
   constructor(
     ledger: AppendSource,
@@ -55,7 +56,8 @@ export class GossipOutbox {
   ) {
     this.offAppend = ledger.onAppend((h, origin) => {
       if (origin !== 'local' || this.stopped) return;
-      if (this.queue.length >= this.max) {
+      // Bounded while nothing can be published; while entries flow, a burst of writes waits its turn.
+      if (this.queue.length >= this.max && !this.flowing()) {
         this.counts.dropped++;
         return;
       }
@@ -93,6 +95,12 @@ export class GossipOutbox {
     this.target = undefined;
     clearTimeout(this.retry);
     this.retry = undefined;
+  }
+
+  /** Attached, a peer subscribed, and the last publish reached one. */
+  private flowing(): boolean {
+    const t = this.target;
+    return t !== undefined && this.retry === undefined && t.pubsub.getSubscribers(t.topic).length > 0;
   }
 
   private kick(): void {
