@@ -56,7 +56,7 @@ export class GossipOutbox {
   ) {
     this.offAppend = ledger.onAppend((h, origin) => {
       if (origin !== 'local' || this.stopped) return;
-      // Bounded while nothing can be published; while entries flow, a burst of writes waits its turn.
+      // Bounded while nothing can be published; while entries flow, a burst of writes waits in line.
       if (this.queue.length >= this.max && !this.flowing()) {
         this.counts.dropped++;
         return;
