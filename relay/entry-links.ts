@@ -32,8 +32,17 @@ export interface EntryLinkGuard {
   links: ChainLinks;
 }
 
-/** `lookup`: entries held besides the remembered ones (an archive's ledger). */
-export function entryLinkGuard(networkId: Uint8Array, genesis: Genesis, lookup?: LinkLookup): EntryLinkGuard {
+/**
+ * `lookup`: entries held besides the remembered ones (an archive's ledger). `onGap`: gets each
+ * verified entry judged a gap (Ignored, so gossipsub delivers it nowhere and drops the copies
+ * other peers send); an archive holds it pending and asks sync for the missing predecessors.
+ */
+export function entryLinkGuard(
+  networkId: Uint8Array,
+  genesis: Genesis,
+  lookup?: LinkLookup,
+  onGap?: (data: Uint8Array) => void
+): EntryLinkGuard {
   const links = new ChainLinks({ lookup });
   return {
     links,
@@ -59,7 +68,10 @@ export function entryLinkGuard(networkId: Uint8Array, genesis: Genesis, lookup?:
         const verdict = await links.check(author, h.entry.seq, toHex(h.entry.prev)).catch(() => 'gap' as const);
         linked = verdict === 'links';
         // Not forwarded; but once its predecessor turns up it links, and so do the entries after it.
-        if (verdict === 'gap') links.park(author, h.entry.seq, toHex(h.hash), toHex(h.entry.prev));
+        if (verdict === 'gap') {
+          links.park(author, h.entry.seq, toHex(h.hash), toHex(h.entry.prev));
+          onGap?.(data);
+        }
         return linked ? true : IGNORE_MESSAGE;
       } finally {
         judged(linked);

@@ -113,7 +113,13 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
   const meshPeers = parseMeshPeers(config.peers, peerIdFromPrivateKey(privateKey));
   // Only entries that link are forwarded; an archive also finds predecessors in its ledger.
   const archiveLedger = opened?.ledger;
-  const entryLinks = entryLinkGuard(netId, genesis, archiveLedger && ((a, seq) => archiveLedger.entryHashes(a, seq)));
+  // An archive keeps what gossip Ignores for a missing predecessor: held pending, sync asked for the gap.
+  const entryLinks = entryLinkGuard(
+    netId,
+    genesis,
+    archiveLedger && ((a, seq) => archiveLedger.entryHashes(a, seq)),
+    archiveLedger && ((data) => archive?.holdGap(data))
+  );
   archiveLedger?.onAppend((h) => entryLinks.learn(toHex(h.entry.author), h.entry.seq, toHex(h.hash)));
   const { node, guards } = await createRelayNode({
     privateKey,

@@ -61,6 +61,8 @@ export interface RunningArchive {
   ledger: Ledger;
   store: SqliteLedgerStore;
   status(): ArchiveStatus;
+  /** Hands a verified gossip entry that does not link yet to the ledger (held pending; sync asked). */
+  holdGap(data: Uint8Array): void;
   /** Signs (or reuses) an operator checkpoint of the state served now; undefined without the operator key. */
   checkpointNow(): Promise<Checkpoint | undefined>;
   stop(): Promise<void>;
@@ -177,6 +179,7 @@ export async function startArchive(init: ArchiveInit): Promise<RunningArchive> {
     ledger,
     store,
     status,
+    holdGap: (data) => ingest.holdGap(data),
     checkpointNow: async () => checkpoints?.checkpointNow(),
     stop() {
       stopping ??= (async () => {

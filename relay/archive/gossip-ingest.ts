@@ -18,10 +18,18 @@ export interface ArchiveIngestStats {
   failed: number;
   /** Dropped because ARCHIVE_MAX_QUEUED were already waiting (sync fetches them later). */
   dropped: number;
+  /** Verified entries the relay did not forward for a missing predecessor, handed to the ledger (held pending). */
+  gaps: number;
 }
 
 export interface ArchiveIngest {
   stats: ArchiveIngestStats;
+  /**
+   * Queues a verified entry that gossip did not deliver because its predecessor is missing here
+   * (relay/entry-links.ts): the ledger holds it pending and `onPending` asks sync for the gap, so
+   * it is stored as soon as the gap is filled instead of at the next periodic sync.
+   */
+  holdGap(data: Uint8Array): void;
   /** Resolves once every queued entry so far has been handed to the ledger. */
   settled(): Promise<void>;
   stop(): void;
@@ -35,7 +43,7 @@ export function startGossipIngest(
   ledger: Ledger,
   onPending: () => void = () => undefined
 ): ArchiveIngest {
-  const stats: ArchiveIngestStats = { received: 0, stored: 0, duplicates: 0, failed: 0, dropped: 0 };
+  const stats: ArchiveIngestStats = { received: 0, stored: 0, duplicates: 0, failed: 0, dropped: 0, gaps: 0 };
   const queue: Uint8Array[] = [];
   let draining: Promise<void> | undefined;
   let stopped = false;
@@ -56,21 +64,29 @@ export function startGossipIngest(
     draining = undefined;
   };
 
-  const onMessage = (ev: CustomEvent<Message>): void => {
-    const msg = ev.detail;
-    if (stopped || msg.topic !== topic) return;
-    stats.received++;
+  const enqueue = (data: Uint8Array): void => {
     if (queue.length >= ARCHIVE_MAX_QUEUED) {
       stats.dropped++;
       return;
     }
-    queue.push(msg.data);
+    queue.push(data);
     draining ??= drain();
+  };
+  const onMessage = (ev: CustomEvent<Message>): void => {
+    const msg = ev.detail;
+    if (stopped || msg.topic !== topic) return;
+    stats.received++;
+    enqueue(msg.data);
   };
   pubsub.addEventListener('message', onMessage);
 
   return {
     stats,
+    holdGap(data) {
+      if (stopped) return;
+      stats.gaps++;
+      enqueue(data);
+    },
     settled: async () => {
       while (draining !== undefined) await draining;
     },

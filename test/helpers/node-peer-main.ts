@@ -26,8 +26,10 @@ const { startNode } = await import('../../src/lib/worker/node-runtime.js');
 const { MemoryLedgerStore } = await import('../../src/lib/core/memory-store.js');
 const storeKind = process.env.TABULA_NODE_STORE ?? 'memory';
 if (storeKind !== 'memory' && storeKind !== 'dexie') throw new Error(`TABULA_NODE_STORE: ${storeKind}?`);
+const maxRelays =
+  process.env.TABULA_NODE_MAX_RELAYS === undefined ? undefined : Number(process.env.TABULA_NODE_MAX_RELAYS);
 const node = await startNode(
-  { origin, iceServers: [] },
+  { origin, iceServers: [], ...(maxRelays === undefined ? {} : { maxRelays }) },
   () => undefined,
   storeKind === 'memory' ? { openStore: async () => new MemoryLedgerStore() } : {}
 );

@@ -75,10 +75,11 @@ export class NodePeer {
 
   /**
    * Forks a node against the site at `origin` (e.g. http://127.0.0.1:18080); resolves once it
-   * runs. `store`: the core's memory store (default, lightest) or Dexie over fake-indexeddb.
+   * runs. `store`: the core's memory store (default, lightest) or Dexie over fake-indexeddb;
+   * `maxRelays`: relays used at once (default the app's).
    * Throws NodePeerError if it has not started within NODE_PEER_START_TIMEOUT_MS.
    */
-  static async start(origin: string, opts: { store?: 'memory' | 'dexie' } = {}): Promise<NodePeer> {
+  static async start(origin: string, opts: { store?: 'memory' | 'dexie'; maxRelays?: number } = {}): Promise<NodePeer> {
     const child = fork(MAIN, [], {
       execArgv: [
         '--import',
@@ -93,6 +94,8 @@ export class NodePeer {
         ...process.env,
         TABULA_ORIGIN: origin,
         TABULA_NODE_STORE: opts.store ?? 'memory',
+        // InitConfig.maxRelays (`?relays=N` in a page): 1 pins the node to the site's relay.
+        ...(opts.maxRelays === undefined ? {} : { TABULA_NODE_MAX_RELAYS: String(opts.maxRelays) }),
         // libp2p's debug logs of the simulated nodes only (e.g. 'libp2p:webrtc*'), not the relay's.
         ...(process.env.TABULA_NODE_DEBUG === undefined ? {} : { DEBUG: process.env.TABULA_NODE_DEBUG })
       },

@@ -152,6 +152,10 @@ export const GOSSIP_INGEST_BATCH = 64;
 export const GOSSIP_SEEN_HASHES = 4096;
 /** Gossip: peers whose rejected-message count is tracked (oldest-updated forgotten first). */
 export const GOSSIP_TRACKED_PEERS = 1024;
+/** Gossip: local entries held while no peer subscribes to the entries topic (gossip not running yet, no subscriber yet); the oldest kept. */
+export const GOSSIP_LOCAL_BACKLOG = 256;
+/** Gossip: a held local entry whose publish reached no peer is tried again after this, ms (or when a peer subscribes). */
+export const GOSSIP_OUTBOX_RETRY_MS = 1_000;
 
 /** Peer dialer: direct dials in flight at once; further peers wait for their next discovery broadcast. */
 export const DIALER_MAX_CONCURRENT_DIALS = 4;

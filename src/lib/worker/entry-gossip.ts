@@ -70,6 +70,11 @@ export interface GossipStats {
 
 export interface GossipHooks extends OriginBlame {
   /**
+   * false: local entries are not published here; the caller does (worker/gossip-outbox.ts holds
+   * them until a peer subscribes). Default true: each is published as it is appended.
+   */
+  publishLocal?: boolean;
+  /**
    * An ingest held entries whose predecessors or dependencies are missing (report.pending > 0):
    * the sync driver asks its peers for them.
    */
@@ -217,7 +222,7 @@ export function startEntryGossip(
   const offAppend = ledger.onAppend((h, origin) => {
     remember(toHex(h.hash));
     links.learn(toHex(h.entry.author), h.entry.seq, toHex(h.hash));
-    if (origin !== 'local') return;
+    if (origin !== 'local' || hooks.publishLocal === false) return;
     pubsub.publish(topic, encodeEntry(h.entry)).then(
       () => stats.published++,
       // No subscribers yet is normal for a lone tab; the entry is durable either way.

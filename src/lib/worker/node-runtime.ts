@@ -13,6 +13,7 @@ import type { ApiHandlers, InitConfig, NodeEvent, NodeStatus, WriteReceipt } fro
 import { startNetwork, type RunningNetwork } from './network.js';
 import { metaBanStore } from '../core/peers/ban-persist.js';
 import { startEntryGossip } from './entry-gossip.js';
+import { GossipOutbox } from './gossip-outbox.js';
 import { networkNames } from '../core/topics.js';
 import { exportSnapshotFile, importSnapshotFile } from './snapshot-files.js';
 import type { HashedEntry } from '../core/types.js';
@@ -196,6 +197,9 @@ export async function startNode(
   // and a failed start (not just an unreachable site) is retried with backoff.
   const abort = new AbortController();
   let gossip: ReturnType<typeof startEntryGossip> | undefined;
+  // Local entries, held from the start until a peer subscribes (written before gossip runs, or
+  // before a relay's subscription arrived): a relay never forwards a feed whose start it missed.
+  const outbox = new GossipOutbox(ledger);
   let telemetry: Telemetry | undefined;
   void (async () => {
     for (let attempt = 0; !abort.signal.aborted; attempt++) {
@@ -248,8 +252,9 @@ export async function startNode(
             networkNames(networkIdHex).entriesTopic,
             genesis.maxEntryBytes,
             {},
-            { onPending: () => live.sync?.pendingSeen(), ...network.guard.gossipBlame() }
+            { onPending: () => live.sync?.pendingSeen(), publishLocal: false, ...network.guard.gossipBlame() }
           );
+          outbox.attach(network.node.services.pubsub, networkNames(networkIdHex).entriesTopic);
         };
         if (join.waiting) void join.gate.then(startGossip);
         else startGossip();
@@ -321,6 +326,7 @@ export async function startNode(
       clearTimeout(statusTimer);
       clearTimeout(digestTimer);
       abort.abort();
+      outbox.stop();
       gossip?.stop();
       telemetry?.stop();
       await join.stop();

@@ -1,0 +1,127 @@
+// The node's own entries on their way to gossip (src/lib/worker/gossip-outbox.ts): held from the
+// node's start until a peer subscribes to the entries topic, then published in seq order; a
+// publish that reached nobody is tried again; bounded.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { decodeEntry } from '../../src/lib/core/entry.js';
+import { GossipOutbox, type OutboxPubsub } from '../../src/lib/worker/gossip-outbox.js';
+import { genesis, memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-nodes.js';
+
+const TOPIC = 'tabula/test/entries';
+
+/** A pubsub whose subscribers and per-publish recipients the test sets. */
+function fakePubsub() {
+  const listeners = new Set<() => void>();
+  const state = { subscribers: 0, recipients: 1 };
+  const seqs: number[] = [];
+  const pubsub: OutboxPubsub = {
+    publish: async (_topic, data) => {
+      seqs.push(decodeEntry(data, genesis.maxEntryBytes).entry.seq);
+      return { recipients: Array.from({ length: state.recipients }, (_, i) => i) };
+    },
+    getSubscribers: () => Array.from({ length: state.subscribers }, (_, i) => i),
+    addEventListener: (_t, cb) => void listeners.add(cb),
+    removeEventListener: (_t, cb) => void listeners.delete(cb)
+  };
+  const subscribe = (): void => {
+    state.subscribers = 1;
+    for (const l of listeners) l();
+  };
+  return { pubsub, state, seqs, subscribe, listeners };
+}
+
+let me: TestLedger;
+let outbox: GossipOutbox | undefined;
+beforeEach(async () => {
+  me = await openLedger(memoryLocation(), 1);
+});
+afterEach(() => {
+  outbox?.stop();
+  vi.useRealTimers();
+});
+
+async function write(n: number, from = 0): Promise<void> {
+  for (let i = from; i < from + n; i++) await me.ledger.put(`k${i}`, i);
+}
+
+describe('gossip outbox', () => {
+  it('holds entries written before gossip runs and before any peer subscribes, then publishes them in seq order', async () => {
+    outbox = new GossipOutbox(me.ledger);
+    await write(3); // the network (and gossip) is not up yet
+    const f = fakePubsub();
+    outbox.attach(f.pubsub, TOPIC);
+    await write(2, 3); // gossip runs, but no relay's subscription has arrived
+    await outbox.settled();
+    expect(f.seqs).toEqual([]);
+    expect(outbox.stats).toMatchObject({ held: 5, published: 0 });
+
+    f.subscribe();
+    await outbox.settled();
+    await write(1, 5); // from now on each goes at once
+    await outbox.settled();
+    expect(f.seqs).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(outbox.stats).toEqual({ published: 6, held: 0, dropped: 0 });
+  });
+
+  it('publishes only local entries', async () => {
+    const other = await openLedger(memoryLocation(), 2);
+    await other.ledger.put('x', 1);
+    outbox = new GossipOutbox(me.ledger);
+    expect(await me.ledger.ingest(other.log)).toMatchObject({ added: 1 });
+    expect(me.ledger.get('x')).toBe(1);
+    expect(outbox.stats.held).toBe(0);
+    await write(1);
+    expect(outbox.stats.held).toBe(1);
+  });
+
+  it('tries again a publish that reached no peer, keeping the order', async () => {
+    vi.useFakeTimers();
+    outbox = new GossipOutbox(me.ledger, 16, 1_000);
+    const f = fakePubsub();
+    f.state.subscribers = 1;
+    f.state.recipients = 0; // subscribed, but no stream to it yet
+    outbox.attach(f.pubsub, TOPIC);
+    await write(2);
+    await outbox.settled();
+    expect(outbox.stats).toMatchObject({ held: 2, published: 0 });
+    f.state.recipients = 1;
+    await vi.advanceTimersByTimeAsync(1_000);
+    await outbox.settled();
+    expect(outbox.stats).toMatchObject({ held: 0, published: 2 });
+    // The first try of seq 1 reached nobody; then seq 1 and seq 2, in order.
+    expect(f.seqs.slice(-2)).toEqual([1, 2]);
+  });
+
+  it('keeps at most `max` entries (the oldest) and counts the rest as dropped', async () => {
+    outbox = new GossipOutbox(me.ledger, 2);
+    await write(4);
+    expect(outbox.stats).toMatchObject({ held: 2, dropped: 2 });
+    const f = fakePubsub();
+    f.state.subscribers = 1;
+    outbox.attach(f.pubsub, TOPIC);
+    await outbox.settled();
+    expect(f.seqs).toEqual([1, 2]);
+  });
+
+  it('never drops a burst of writes while entries flow to a subscribed peer', async () => {
+    outbox = new GossipOutbox(me.ledger, 2);
+    const f = fakePubsub();
+    f.state.subscribers = 1;
+    outbox.attach(f.pubsub, TOPIC);
+    await Promise.all(Array.from({ length: 6 }, (_, i) => me.ledger.put(`b${i}`, i)));
+    await outbox.settled();
+    expect(f.seqs).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(outbox.stats).toEqual({ published: 6, held: 0, dropped: 0 });
+  });
+
+  it('stops listening and publishing when stopped', async () => {
+    outbox = new GossipOutbox(me.ledger);
+    const f = fakePubsub();
+    outbox.attach(f.pubsub, TOPIC);
+    outbox.stop();
+    expect(f.listeners.size).toBe(0);
+    await write(1);
+    f.state.subscribers = 1;
+    expect(outbox.stats.held).toBe(0);
+    expect(f.seqs).toEqual([]);
+  });
+});
