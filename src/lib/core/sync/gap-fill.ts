@@ -21,13 +21,18 @@
 //   the feeds of peers that serve: each entry a peer delivers earns its claims room. Otherwise
 //   the new one is found again by a later exchange.
 // - Priority: fork evidence, then "tail" gaps (within GAP_TAIL_SEQS of the known head), then older
-//   history. Within an author, ranges go in seq order so the ledger can chain them; at most
-//   GAP_WINDOW_SEQS ahead of the local head are in flight (below the ledger's pending cap).
+//   history; feeds known only from void heads with a canonical part to fetch go after all others
+//   (void feeds are cheap to make in numbers). Within an author, ranges go in seq order so the
+//   ledger can chain them; at most GAP_WINDOW_SEQS ahead of the local head are in flight (below
+//   the ledger's pending cap).
+// - A void head claim (fork seq s') for a feed not void here is asked up to s' only: the server
+//   answers the prefix up to s' - 1 with the fork pair appended (PROTOCOL.md §11.5), one request.
 // - A request asks for at most GAP_BATCH_SEQS seqs and GAP_BATCH_BYTES bytes. One author's window
 //   is split over up to GAP_MAX_PEERS_PER_RANGE peers; per peer at most GAP_MAX_REQUESTS_PER_PEER
 //   requests and GAP_MAX_BYTES_PER_PEER requested bytes are in flight.
 // - Peers are ranked by coverage (they must hold the range), then past usefulness, then RTT.
-//   A timeout or an invalid answer puts the peer in exponential backoff with full jitter.
+//   A timeout or an invalid answer puts the peer in exponential backoff with full jitter; a
+//   short answer (far under both caps) pauses only that author's ranges with that peer.
 import type { Difference } from './reconcile.js';
 import {
   GAP_BACKOFF_BASE_MS,
@@ -378,7 +383,8 @@ export class GapFill {
    * An answer far short of the range for no reason a server has: fewer entries than asked, and
    * even one more entry as large as its largest would keep it under half the byte cap (an honest
    * server of mixed sizes stops when the next entry does not fit). A void feed's canonical part
-   * ends where its fork is: a holder that claims its void head is never short.
+   * ends where its fork is: a holder that claims its void head, or an answer with the fork pair
+   * appended, is never short.
    */
   private isShort(r: GapRequest, o: GapOutcome): boolean {
     if (o.evidence || o.pair || r.priority === 'fork' || o.received >= r.to - r.from + 1) return false;
