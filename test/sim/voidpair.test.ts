@@ -8,6 +8,7 @@ import { seeds } from './scenario.js';
 import { encodeEntry } from '../../src/lib/core/entry.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { decodeSyncMessage } from '../../src/lib/core/sync/codec.js';
+import { ON_DEMAND_RID_BASE } from '../../src/lib/core/sync/on-demand.js';
 import { headsRoot } from '../../src/lib/core/heads-digest.js';
 import type { SyncReplica } from '../../src/lib/core/sync/replica.js';
 import { keysFromByte, makeChain } from '../helpers/ledger-fixtures.js';
@@ -87,10 +88,11 @@ describe('sync v4: the fork pair appended to a range answer', () => {
       })
     });
     const n = await c.addNode('n', 3, { scoring: true });
-    // n meets the liar first, the honest server 500 ms later.
+    // n meets the liar first, the honest server once the liar has answered (a hello overtaken
+    // by the first exchange step costs an exchange retry, so this may take a few seconds).
     c.net.offline.add('a');
     c.refreshLinks();
-    await c.net.run(() => false, c.net.time + 500);
+    await c.net.run(() => n.rejections.some((r) => r.peer === 'l'), c.net.time + 10_000);
     c.net.offline.delete('a');
     c.refreshLinks();
     const ok = await c.net.run(
@@ -113,11 +115,21 @@ describe('sync v4: the fork pair appended to a range answer', () => {
   it('an on-demand read up to the fork returns the prefix and ingests the pair', async () => {
     const seed = seeds(1, 9852)[0];
     const c = new Cluster({ seed, link, gossip: false, periodMs: 3000, timeoutMs: 1500 });
-    const a = await c.addNode('a', 1, { scoring: true });
+    // a answers only on-demand requests (ids from 2^40): n's gap fill gets nothing, so the void
+    // on n can only come from the pair the on-demand answer carries.
+    const a = await c.addNode('a', 1, {
+      scoring: true,
+      wrapSend: (_to, b) => {
+        const m = decodeSyncMessage(b);
+        return m.t === 'entries' && m.rid < ON_DEMAND_RID_BASE ? null : b;
+      }
+    });
     const feed = await voidFeed(a.tl.ledger.networkId);
     await a.tl.ledger.ingest(feed.bytes);
     const n = await c.addNode('n', 3, { scoring: true });
     c.refreshLinks();
+    await c.net.run(() => false, c.net.time + 100); // both hellos are through
+    expect(n.tl.ledger.voidFrom(feed.author)).toBeUndefined();
     const got = await driveOnDemand(c, n, n.engine.requestRange(feed.author, 1, 2 * LEN));
     expect(got.peer).toBe('a');
     expect(got.entries).toEqual(feed.bytes.slice(0, LEN));
