@@ -22,8 +22,9 @@ export function ledgerReplica(ledger: Ledger): SyncReplica {
       // A part that reaches the fork, asked up to it or beyond, has the evidence appended when
       // both fit the byte cap and the entry count: the asking node needs no second round trip.
       const s = ledger.voidFrom(author);
+      const record = () => ledger.forks().find((f) => f.author === author && f.seq === s);
       const evidence = (): Uint8Array[] => {
-        const ev = ledger.forks().find((f) => f.author === author && f.seq === s);
+        const ev = record();
         return ev === undefined ? [] : [encodeEntry(ev.a.entry), encodeEntry(ev.b.entry)];
       };
       if (s !== undefined && from >= s) return evidence();
@@ -46,7 +47,7 @@ export function ledgerReplica(ledger: Ledger): SyncReplica {
       if (out.length === 0) return evidence();
       if (expect !== s || asked < s || out.length + 2 > SYNC_MAX_RANGE_ENTRIES) return out;
       // Only a fork pair (a collision's evidence names another key, and sits at s = 1).
-      const ev = ledger.forks().find((f) => f.author === author && f.seq === s);
+      const ev = record();
       if (ev === undefined || toHex(ev.b.entry.author) !== author) return out;
       const pair = [encodeEntry(ev.a.entry), encodeEntry(ev.b.entry)];
       return bytes + pair[0].length + pair[1].length <= maxBytes ? [...out, ...pair] : out;
