@@ -9,6 +9,11 @@
 // every newcomer, serialising the whole catch-up behind 250 ms steps. SEED=n replays a run.
 // Partly fixed (gap-fill.ts isShort): a holder claiming the void head is never short (33.4 s ->
 // 5.9 s against 1.0 s unforked); still over 3x: each void feed costs its own evidence round.
+// Fixed (sync protocol version 4, PROTOCOL.md §11.5): a server's answer that reaches its void
+// fork carries the fork pair appended (ledger-replica.ts), and a void claim is asked up to its fork
+// seq only (gap-fill.ts reachOf), so a void feed costs one request like a plain one; a short
+// answer pauses only that author's ranges with that peer; feeds known only from void claims rank
+// after the others (7.6 s -> 1.1 s against 1.0 s unforked; a's own feed 7.6 s -> 0.2 s).
 import { describe, expect, it } from 'vitest';
 import { Cluster } from './cluster.js';
 import { seeds } from './scenario.js';
@@ -57,7 +62,7 @@ async function run(seed: number, forked: boolean) {
   console.log(
     `SEED=${seed} ${FEEDS} spam feeds of ${LEN} entries, void=${forked}: a's own 200 entries in ${ownMs} ms, n converged with a in ${ms} ms (done ${done}); n holds ${n.tl.ledger.heads().length} feeds, ${n.tl.ledger.forks().length} forks`
   );
-  return { ms, done };
+  return { ms, ownMs, done };
 }
 
 describe('sync red team 4: short answers for void feeds pause an honest server', () => {
@@ -77,15 +82,13 @@ describe('sync red team 4: short answers for void feeds pause an honest server',
   //   fetches the evidence), or ask a void claim's holder for the evidence directly; and make
   //   the short-answer pause apply to that author's ranges with that peer, not to the whole
   //   peer.
-  it.fails(
-    'void spam feeds: catch-up within 3x of the same feeds unforked',
-    async () => {
-      const seed = seeds(1, 9820)[0];
-      const plain = await run(seed, false);
-      const hostile = await run(seed, true);
-      expect(plain.done && hostile.done, `SEED=${seed}`).toBe(true);
-      expect(hostile.ms, `SEED=${seed}`).toBeLessThanOrEqual(3 * plain.ms);
-    },
-    60_000
-  );
+  // Now: void 1,099 ms against plain 1,022 ms; a's own feed at 199 ms (plain: 1,022 ms).
+  it("void spam feeds: catch-up within 3x of the same feeds unforked, the honest author's feed not behind them", async () => {
+    const seed = seeds(1, 9820)[0];
+    const plain = await run(seed, false);
+    const hostile = await run(seed, true);
+    expect(plain.done && hostile.done, `SEED=${seed}`).toBe(true);
+    expect(hostile.ms, `SEED=${seed}`).toBeLessThanOrEqual(3 * plain.ms);
+    expect(hostile.ownMs, `SEED=${seed}`).toBeLessThanOrEqual(plain.ownMs);
+  }, 60_000);
 });

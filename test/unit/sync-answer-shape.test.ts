@@ -73,6 +73,26 @@ describe('answerShape (PROTOCOL.md §11.5)', () => {
     expect(answerShape([x.bytes[0], z.bytes[0]], x.author, 8, 20)).toBeNull(); // two seqs
   });
 
+  it('accepts a prefix followed by the fork pair at the next seq, within the range (protocol 4)', async () => {
+    const a = await feed(1, [5, 6, 7], 'x');
+    const y = await feed(1, [7], 'y');
+    const answer = [...a.bytes, y.bytes[0]]; // 5, 6, then 7 twice
+    expect(answerShape(answer, a.author, 5, 10)).toBe('chain-evidence');
+    expect(answerShape(answer, a.author, 5, 7)).toBe('chain-evidence'); // asked up to the fork
+    expect(answerShape(answer.slice(1), a.author, 6, 7)).toBe('chain-evidence'); // one entry before it
+    expect(answerShape(answer, a.author, 5, 6)).toBeNull(); // the pair above `to`
+    expect(answerShape(answer, a.author, 4, 10)).toBeNull(); // a late start
+    expect(answerShape([a.bytes[0], a.bytes[2], y.bytes[0]], a.author, 5, 10)).toBeNull(); // a hole before the pair
+    expect(answerShape([a.bytes[0], y.bytes[0], a.bytes[1]], a.author, 5, 10)).toBeNull(); // a pair of two seqs
+    const b = await feed(2, [7], 'y');
+    expect(answerShape([...a.bytes, b.bytes[0]], a.author, 5, 10)).toBeNull(); // another key
+    expect(answerShape([...a.bytes, y.bytes[0], y.bytes[0]], a.author, 5, 10)).toBeNull(); // three at seq 7
+    const junk = new Uint8Array([9, 9]);
+    expect(answerShape([a.bytes[0], a.bytes[1], junk, y.bytes[0]], a.author, 5, 10)).toBeNull(); // a pair must parse
+    // A prefix entry that does not parse is left to ingest, as in a plain prefix.
+    expect(answerShape([new Uint8Array([9]), ...answer.slice(1)], a.author, 5, 10)).toBe('chain-evidence');
+  });
+
   it('leaves entries whose prefix does not parse to ingest (which refuses them as malformed)', async () => {
     const a = await feed(1, [5]);
     expect(answerShape([new Uint8Array([9, 9, 9])], a.author, 5, 10)).toBe('chain');

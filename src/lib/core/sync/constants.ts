@@ -2,7 +2,7 @@
 // the protocol (PROTOCOL-sync.md): changing one changes what peers send or accept.
 
 /** Wire: protocol version carried in hello; peers with another version are refused. */
-export const SYNC_PROTOCOL_VERSION = 3;
+export const SYNC_PROTOCOL_VERSION = 4;
 /** Wire: libp2p protocol id template; `<net16>` is the first 16 hex chars of the network id. */
 export const SYNC_PROTOCOL_ID = (net16: string): string => `/tabula/${net16}/sync/1.1.0`;
 
@@ -80,6 +80,8 @@ export const GAP_RANK_SCAN_PER_PEER = 256;
 export const GAP_TIMEOUT_REFUSED_MS = 10_000;
 /** Gap fill: backoff after a failed request (doubles per failure, full jitter), ms. */
 export const GAP_BACKOFF_BASE_MS = 250;
+/** Gap fill: (peer, author) pauses after short answers held before expired ones are swept. */
+export const GAP_SHORT_PAUSES_SWEEP = 1024;
 export const GAP_BACKOFF_MAX_MS = 30_000;
 /**
  * Gap fill: authors with a known gap tracked at once. Beyond it, gaps of further authors are not

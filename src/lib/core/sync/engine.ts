@@ -318,13 +318,20 @@ export class SyncEngine {
         this.opts.onPeerOutcome?.(s.peer, 'useful');
         return { peer: s.peer, entries, maxBytes };
       }
+      if (shape === 'chain-evidence' && heads[0] !== null && bytes <= maxBytes) {
+        // The range reaches the feed's fork: the pair is evidence (ingested as gap fill takes
+        // it), the prefix before it is the answer.
+        await this.opts.replica.ingest(entries.slice(-2));
+        this.opts.onPeerOutcome?.(s.peer, 'useful');
+        return { peer: s.peer, entries: entries.slice(0, -2), maxBytes };
+      }
       if (shape === 'evidence') {
         // The feed is void (a fork at or below `from`): its evidence, as gap fill takes it. The
         // caller's history ends below the fork; the peer served what the protocol says.
         await this.opts.replica.ingest(entries);
         throw new SyncFeedVoidError(`${author.slice(0, 8)}… is void (a fork at or below seq ${from})`);
       }
-      if (shape === 'chain')
+      if (shape === 'chain' || shape === 'chain-evidence')
         this.opts.onPeerRejected?.(s.peer, new SyncOversizedError('range answer larger than asked'));
       else if (entries.length > 0) this.opts.onPeerRejected?.(s.peer, new SyncRangeMismatchError());
       else this.opts.onPeerOutcome?.(s.peer, 'empty');
@@ -624,31 +631,38 @@ export class SyncEngine {
       this.pump();
       return;
     }
-    // The byte cap binds a range; fork evidence is two whole entries whatever their size.
+    // The byte cap binds a range (with a fork pair appended: the whole answer); fork evidence
+    // alone is two whole entries whatever their size.
     const bytes = m.entries.reduce((n, e) => n + e.length, 0);
-    if (shape === 'chain' && m.entries.length > 1 && bytes > req.maxBytes) {
+    const pair = shape === 'chain-evidence';
+    if ((shape === 'chain' || pair) && m.entries.length > 1 && bytes > req.maxBytes) {
       this.gap.fail(req.rid);
       s.invalidIn += m.entries.length;
       this.opts.onPeerRejected?.(s.peer, new SyncOversizedError('range answer larger than asked'));
       return;
     }
-    if (shape === 'chain') this.checkLink(s.peer, req, heads[0]);
-    const report =
-      m.entries.length > 0 ? await this.opts.replica.ingest(m.entries) : { added: 0, forks: 0, rejected: [] };
+    if (shape === 'chain' || pair) this.checkLink(s.peer, req, heads[0]);
+    // An appended pair goes first: both variants are then seen as evidence before either could
+    // chain onto the prefix (which the ledger would count as applied, and rebuild its state for).
+    const batch = pair ? [...m.entries.slice(-2), ...m.entries.slice(0, -2)] : m.entries;
+    const report = batch.length > 0 ? await this.opts.replica.ingest(batch) : { added: 0, forks: 0, rejected: [] };
     s.entriesIn += report.added;
     s.invalidIn += report.rejected.length;
     this.gap.settle(req.rid, {
-      received: m.entries.length,
+      // With a pair appended, the prefix of the range is what was received of it.
+      received: m.entries.length - (pair ? 2 : 0),
       added: report.added,
       forks: report.forks,
       rejected: report.rejected.length,
       evidence: shape === 'evidence',
+      pair,
       bytes,
       largest: m.entries.reduce((n, e) => Math.max(n, e.length), 0)
     });
     if (report.added + report.forks > 0) this.opts.onPeerOutcome?.(s.peer, 'useful');
     else if (report.rejected.length === 0) this.opts.onPeerOutcome?.(s.peer, 'empty');
-    const blame = this.blameable(report.rejected, req, heads, m.entries, shape === 'evidence');
+    const evidenceFrom = shape === 'evidence' ? 0 : pair ? m.entries.length - 2 : m.entries.length;
+    const blame = this.blameable(report.rejected, req, heads, m.entries, evidenceFrom);
     if (blame !== undefined) {
       this.opts.onPeerRejected?.(
         s.peer,
@@ -686,7 +700,7 @@ export class SyncEngine {
     req: GapRequest,
     sent: readonly (EntryPrefix | null)[],
     bytes: readonly Uint8Array[],
-    evidence: boolean
+    evidenceFrom: number
   ): Rejected | undefined {
     const all = rejected as Rejected[];
     // A ban offence counts only for an entry of this answer, told by its hash: entries waiting
@@ -701,7 +715,13 @@ export class SyncEngine {
     };
     // Fork evidence is served as the protocol says, whatever its entries hold: an entry signed by
     // its author that is refused for its payload proves the author's fault, not the server's.
-    const offence = (r: Rejected): boolean => isBanOffence(r.code) && !(evidence && AUTHOR_FAULTS.has(r.code ?? ''));
+    // (`evidenceFrom`: the index where the evidence starts, 0 for evidence alone, the length of
+    // the answer for none; an appended pair sits at one seq, above the prefix.)
+    const pairSeq = sent[evidenceFrom]?.seq;
+    const isEvidence = (r: Rejected): boolean =>
+      evidenceFrom === 0 || (pairSeq !== undefined && r.author === req.author && r.seq === pairSeq);
+    const offence = (r: Rejected): boolean =>
+      isBanOffence(r.code) && !(AUTHOR_FAULTS.has(r.code ?? '') && isEvidence(r));
     return (
       all.find((r) => offence(r) && inAnswer(r)) ??
       // Other refusals (scored, never banned) in the requested range.

@@ -21,17 +21,23 @@
 //   the feeds of peers that serve: each entry a peer delivers earns its claims room. Otherwise
 //   the new one is found again by a later exchange.
 // - Priority: fork evidence, then "tail" gaps (within GAP_TAIL_SEQS of the known head), then older
-//   history. Within an author, ranges go in seq order so the ledger can chain them; at most
-//   GAP_WINDOW_SEQS ahead of the local head are in flight (below the ledger's pending cap).
+//   history; feeds known only from void heads with a canonical part to fetch go after all others
+//   (void feeds are cheap to make in numbers). Within an author, ranges go in seq order so the
+//   ledger can chain them; at most GAP_WINDOW_SEQS ahead of the local head are in flight (below
+//   the ledger's pending cap).
+// - A void head claim (fork seq s') for a feed not void here is asked up to s' only: the server
+//   answers the prefix up to s' - 1 with the fork pair appended (PROTOCOL.md §11.5), one request.
 // - A request asks for at most GAP_BATCH_SEQS seqs and GAP_BATCH_BYTES bytes. One author's window
 //   is split over up to GAP_MAX_PEERS_PER_RANGE peers; per peer at most GAP_MAX_REQUESTS_PER_PEER
 //   requests and GAP_MAX_BYTES_PER_PEER requested bytes are in flight.
 // - Peers are ranked by coverage (they must hold the range), then past usefulness, then RTT.
-//   A timeout or an invalid answer puts the peer in exponential backoff with full jitter.
+//   A timeout or an invalid answer puts the peer in exponential backoff with full jitter; a
+//   short answer (far under both caps) pauses only that author's ranges with that peer.
 import type { Difference } from './reconcile.js';
 import {
   GAP_BACKOFF_BASE_MS,
   GAP_BACKOFF_MAX_MS,
+  GAP_SHORT_PAUSES_SWEEP,
   GAP_BATCH_BYTES,
   GAP_BATCH_SEQS,
   GAP_CLAIM_TIMEOUTS,
@@ -81,6 +87,11 @@ export interface GapOutcome {
   rejected: number;
   /** The answer was fork evidence for a void feed, not a prefix of the range (answer-shape.ts). */
   evidence?: boolean;
+  /**
+   * The answer was a prefix of the range (`received` entries) with the fork pair at the next seq
+   * appended (answer-shape.ts 'chain-evidence'): the server's canonical part ends there.
+   */
+  pair?: boolean;
   /** Bytes of the answer's entries (a short answer under half the byte cap earns no credit). */
   bytes?: number;
   /** Bytes of the answer's largest entry. */
@@ -218,6 +229,11 @@ export class GapFill {
   private readonly inflight = new Map<number, GapRequest>();
   /** Requests in flight to peers with a serving record when sent (see slotCap). */
   private readonly servingRids = new Set<number>();
+  /**
+   * `peer \0 author` -> until when that peer is not asked for that author's ranges (after a
+   * short answer: others get the rest first; the peer's other feeds are not held up).
+   */
+  private readonly shortPause = new Map<string, number>();
   /** Ranges received but not yet chained (waiting in the ledger's pending buffer), per author. */
   private readonly fetched = new Map<string, { from: number; to: number; until: number }[]>();
   private nextRid = 1;
@@ -257,6 +273,7 @@ export class GapFill {
     }
     this.forksBy.delete(peer);
     for (const t of this.targets.values()) t.refused.delete(peer);
+    for (const key of this.shortPause.keys()) if (key.startsWith(`${peer}\0`)) this.shortPause.delete(key);
   }
 
   /** Records what a Merkle exchange with `peer` found. */
@@ -345,9 +362,11 @@ export class GapFill {
       if (o.rejected > 0) this.penalise(r.peer, p);
       else if (o.received > 0) p.failures = 0;
       if (o.rejected === 0) p.served += o.added;
-      // A short answer: others get the rest of the range first (a drip of one entry per answer
-      // would otherwise keep the lowest range, which gates the chain).
-      if (short && o.received > 0) p.backoffUntil = Math.max(p.backoffUntil, this.opts.now() + GAP_BACKOFF_BASE_MS);
+      // A short answer: others get the rest of that author's range first (a drip of one entry per
+      // answer would otherwise keep the lowest range, which gates the chain). Only that author's
+      // ranges wait: a server whose feeds end early for a reason (a void feed's fork) must not
+      // hold up the feeds it serves in full.
+      if (short && o.received > 0) this.pauseAuthor(r.peer, r.author);
     }
     // Nothing, or evidence that adds nothing new (an honest server only sends it for a void feed
     // we lack): refuse the claim rather than ask again at once.
@@ -364,10 +383,11 @@ export class GapFill {
    * An answer far short of the range for no reason a server has: fewer entries than asked, and
    * even one more entry as large as its largest would keep it under half the byte cap (an honest
    * server of mixed sizes stops when the next entry does not fit). A void feed's canonical part
-   * ends where its fork is: a holder that claims its void head is never short.
+   * ends where its fork is: a holder that claims its void head, or an answer with the fork pair
+   * appended, is never short.
    */
   private isShort(r: GapRequest, o: GapOutcome): boolean {
-    if (o.evidence || r.priority === 'fork' || o.received >= r.to - r.from + 1) return false;
+    if (o.evidence || o.pair || r.priority === 'fork' || o.received >= r.to - r.from + 1) return false;
     const claim = this.targets.get(r.author)?.holders.get(r.peer);
     if (claim !== undefined && isVoidSeq(claim)) return false;
     return (o.bytes ?? r.maxBytes) + (o.largest ?? 0) < r.maxBytes / 2;
@@ -551,9 +571,14 @@ export class GapFill {
     this.deleteTarget(author);
   }
 
-  /** Targets with a holder that could be asked now, tail gaps first, then smaller gaps. */
+  /**
+   * Targets with a holder that could be asked now: feeds claimed plain above the local head (or
+   * wanting only a void claim's evidence) first, then feeds known only from void claims with a
+   * canonical part still to fetch (so feeds of equivocating authors, cheap to make in numbers,
+   * never hold up honest ones); within each, tail gaps first, then smaller gaps.
+   */
   private rankedTargets(full: boolean): { author: string; t: Target; priority: GapPriority }[] {
-    const out: { author: string; t: Target; priority: GapPriority; gap: number }[] = [];
+    const out: { author: string; t: Target; priority: GapPriority; gap: number; late: boolean }[] = [];
     const now = this.opts.now();
     const ready = [...this.peers]
       .filter(([, p]) => p.backoffUntil <= now && p.requests < this.slotCap(p, full))
@@ -584,12 +609,19 @@ export class GapFill {
         if (!claimWanted(t.holders.get(peer) ?? 0, local, s)) continue;
         seen.add(author);
         scanned++;
-        out.push({ author, t, gap, priority: gap <= GAP_TAIL_SEQS ? 'tail' : 'history' });
+        const late = s === undefined && voidOnly(t, local);
+        out.push({ author, t, gap, late, priority: gap <= GAP_TAIL_SEQS ? 'tail' : 'history' });
       }
     }
     for (const a of filled) this.dropFilled(a);
     const rank = (p: GapPriority) => (p === 'tail' ? 0 : 1);
-    return out.sort((a, b) => rank(a.priority) - rank(b.priority) || a.gap - b.gap || (a.author < b.author ? -1 : 1));
+    return out.sort(
+      (a, b) =>
+        Number(a.late) - Number(b.late) ||
+        rank(a.priority) - rank(b.priority) ||
+        a.gap - b.gap ||
+        (a.author < b.author ? -1 : 1)
+    );
   }
 
   /** The next unrequested range of `author` inside its window, sent to the best holder; or null. */
@@ -609,7 +641,7 @@ export class GapFill {
     const nextStart = busy.find((r) => r.from > from)?.from ?? Infinity;
     const perAuthor = new Map<string, number>();
     for (const r of mine) perAuthor.set(r.peer, (perAuthor.get(r.peer) ?? 0) + 1);
-    const claimOf = (p: string): number => (s === undefined ? t.holders.get(p)! : capClaim(t.holders.get(p)!, s));
+    const claimOf = (p: string): number => reachOf(t.holders.get(p)!, local, s);
     const holders = [...t.holders.keys()].filter((p) => claimOf(p) >= from);
     const peer = this.pickPeer(holders, author, from, perAuthor, full);
     if (!peer) return null;
@@ -633,6 +665,7 @@ export class GapFill {
     const eligible = holders.filter((id) => {
       const p = this.peers.get(id);
       if (!p || p.backoffUntil > now || p.holdsFrom(author) > from || p.requests >= this.slotCap(p, full)) return false;
+      if ((this.shortPause.get(`${id}\0${author}`) ?? 0) > now) return false;
       if (p.requests >= GAP_MAX_REQUESTS_PER_PEER || p.bytes + bytes > GAP_MAX_BYTES_PER_PEER) return false;
       return perAuthor.has(id) || perAuthor.size < GAP_MAX_PEERS_PER_RANGE;
     });
@@ -640,6 +673,14 @@ export class GapFill {
       (a, b) => (perAuthor.get(a) ?? 0) - (perAuthor.get(b) ?? 0) || this.score(b) - this.score(a) || (a < b ? -1 : 1)
     );
     return eligible[0] ?? null;
+  }
+
+  /** `peer` is not asked for `author`'s ranges for GAP_BACKOFF_BASE_MS (expired pauses are swept). */
+  private pauseAuthor(peer: string, author: string): void {
+    const now = this.opts.now();
+    if (this.shortPause.size >= GAP_SHORT_PAUSES_SWEEP)
+      for (const [key, until] of this.shortPause) if (until <= now) this.shortPause.delete(key);
+    this.shortPause.set(`${peer}\0${author}`, now + GAP_BACKOFF_BASE_MS);
   }
 
   private maxTotal(): number {
@@ -848,10 +889,37 @@ function capClaim(claim: number, s: number): number {
   return Math.min(isVoidSeq(claim) ? forkSeqOf(claim) - 1 : claim, s - 1);
 }
 
+/**
+ * The highest seq worth asking a holder for, given its claim, the local head and `s` (the local
+ * void's fork seq): a plain claim as it is; a feed void here: the claim's canonical bound
+ * (capClaim); a void claim for a feed not void here: its fork seq s' (an honest server answers
+ * up to s' - 1 and appends the evidence at s', §11.5), or just the next seq when the local head
+ * is at or past s' (the server answers with the evidence): one request brings the rest of the
+ * feed, and no further ranges are asked of that holder beyond its fork.
+ */
+function reachOf(claim: number, local: number, s: number | undefined): number {
+  if (s !== undefined) return capClaim(claim, s);
+  return isVoidSeq(claim) ? Math.max(forkSeqOf(claim), local + 1) : claim;
+}
+
 /** Whether a holder's claim can bring anything above `local` (`s`: the local void's fork seq). */
 function claimWanted(claim: number, local: number, s: number | undefined): boolean {
   if (s !== undefined) return capClaim(claim, s) > local;
   return isVoidSeq(claim) || claim > local;
+}
+
+/**
+ * Whether every claim of `t` above `local` is a void head with a canonical part above `local`
+ * (s' - 1 > local): a feed known here only as an equivocating author's, still to fetch.
+ */
+function voidOnly(t: Target, local: number): boolean {
+  let any = false;
+  for (const h of t.holders.values()) {
+    if (!isVoidSeq(h)) {
+      if (h > local) return false;
+    } else if (forkSeqOf(h) - 1 > local) any = true;
+  }
+  return any;
 }
 
 /**

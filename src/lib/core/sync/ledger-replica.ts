@@ -19,12 +19,16 @@ export function ledgerReplica(ledger: Ledger): SyncReplica {
       // A void feed (void.ts) is served up to its fork, as far as its canonical part is held here;
       // asked for more, or from a seq not held below the fork, the answer is the fork evidence
       // itself (both variants), which is what voids it on the asking node too (PROTOCOL.md §11.5).
+      // A part that reaches the fork, asked up to it or beyond, has the evidence appended when
+      // both fit the byte cap and the entry count: the asking node needs no second round trip.
       const s = ledger.voidFrom(author);
+      const record = () => ledger.forks().find((f) => f.author === author && f.seq === s);
       const evidence = (): Uint8Array[] => {
-        const ev = ledger.forks().find((f) => f.author === author && f.seq === s);
+        const ev = record();
         return ev === undefined ? [] : [encodeEntry(ev.a.entry), encodeEntry(ev.b.entry)];
       };
       if (s !== undefined && from >= s) return evidence();
+      const asked = to;
       if (s !== undefined) to = Math.min(to, s - 1);
       const limit = Math.min(to - from + 1, SYNC_MAX_RANGE_ENTRIES);
       const stored = await ledger.store.getRange(author, from, to, limit);
@@ -39,7 +43,14 @@ export function ledgerReplica(ledger: Ledger): SyncReplica {
         bytes += b.length;
         expect++;
       }
-      return out.length === 0 && s !== undefined ? evidence() : out;
+      if (s === undefined) return out;
+      if (out.length === 0) return evidence();
+      if (expect !== s || asked < s || out.length + 2 > SYNC_MAX_RANGE_ENTRIES) return out;
+      // Only a fork pair (a collision's evidence names another key, and sits at s = 1).
+      const ev = record();
+      if (ev === undefined || toHex(ev.b.entry.author) !== author) return out;
+      const pair = [encodeEntry(ev.a.entry), encodeEntry(ev.b.entry)];
+      return bytes + pair[0].length + pair[1].length <= maxBytes ? [...out, ...pair] : out;
     },
     ingest: (entries) => ledger.ingest(entries),
     onHeadsChanged(cb) {

@@ -32,7 +32,9 @@ export interface SyncReplica {
   coverage(): CoverageException[];
   /**
    * Canonical bytes of `author`'s entries with from <= seq <= to, ascending, stopping before the
-   * total would pass maxBytes (but always the first one if held). Missing seqs end the list.
+   * total would pass maxBytes (but always the first one if held). Missing seqs end the list. A
+   * feed void here from s (PROTOCOL.md §11.5): at or past s, its fork pair alone; a list that
+   * reaches s - 1 with to >= s may end with the fork pair appended (within maxBytes).
    */
   getRange(author: string, from: number, to: number, maxBytes: number): Promise<Uint8Array[]>;
   /** Verifies and stores a batch (one transaction); never trusts the bytes. */
