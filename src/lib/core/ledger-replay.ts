@@ -182,10 +182,16 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
   // Canonical order (authors ascending), whatever order the adapter lists heads in, so every
   // replay resolves a clientID collision the same way (see Ledger.ingest).
   const heads = [...(await store.heads())].sort((a, b) => (a.author < b.author ? -1 : a.author > b.author ? 1 : 0));
-  const headers = await readHeadHeaders(store);
+  let headers = await readHeadHeaders(store);
   // The seal first (it binds the light head headers and the unverified mark): nothing of the
   // compaction, nor a stored void head, is trusted before it holds.
   const stored = await store.loadCompaction();
+  if (stored === undefined && headers !== undefined) {
+    // Head headers are written just before a light bootstrap's compaction (storeLightState): with
+    // no compaction, they are what a crash in between left, and no bootstrap completed.
+    await store.deleteMeta(HEAD_HEADERS_META);
+    headers = undefined;
+  }
   const seal = stored === undefined || input.seed === undefined ? undefined : checkSeal(stored, input.seed, headers);
   if (seal === null)
     throw new CorruptStoreError(
@@ -341,6 +347,9 @@ export async function storeLightState(store: LedgerStore, input: LightStateInput
     const c = { state: canonical, heads: [...input.heads], at: input.at, digest };
     await store.saveCompaction({ ...c, mac: input.seal(c, { unverified, headers }) });
   } catch (e) {
+    // Nothing of a failed bootstrap stays: its unsigned head headers would count as entries
+    // never held (checkEntriesHeld) and be sealed into later compactions.
+    await store.deleteMeta(HEAD_HEADERS_META).catch(() => undefined);
     if (unverified) await store.deleteMeta(UNVERIFIED_META).catch(() => undefined);
     throw e;
   }
