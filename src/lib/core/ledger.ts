@@ -1002,7 +1002,14 @@ export class Ledger {
       const a = this.feeds.appliedHead(h.author);
       if (a === undefined) continue;
       const hash = a.hash ?? (await this.store.getEntry(h.author, a.seq))?.hash;
-      if (hash === undefined) continue; // not held (pruned): the placeholder still covers the feed
+      if (hash === undefined) {
+        // Not held (pruned, or below a head a light bootstrap stored): the state cannot be rebuilt
+        // below the fork and still shows the feed up to its stored head (marked unverified, §6.1.4).
+        storedHeads ??= await this.store.heads();
+        const stored = storedHeads.find((x) => x.author === h.author);
+        if (stored !== undefined && !isVoidSeq(stored.seq)) out.push(stored);
+        continue;
+      }
       out.push({ author: h.author, seq: a.seq, hash: typeof hash === 'string' ? hash : toHex(hash) });
     }
     return out;
