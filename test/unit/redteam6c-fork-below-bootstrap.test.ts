@@ -11,6 +11,9 @@
 //
 // Input: full node F holds E#1..10; fresh node L imports F's light snapshot; L ingests E#4 and a
 //   re-signed variant E#4'; L writes once, compacts, closes, reopens.
+//   Second case: F holds E#1, E#2 and a fork at 5 (canonical top 2, no placeholder); L imports it
+//   (bootstrapped void head v(5, 2)), then E's two variants of seq 2 arrive (void from 2): the
+//   applied head is none, the compaction again records nothing for E, and the state holds E#1..2.
 // Expected: L reopens (still unverified, E void from 4), with the same state digest.
 // Actual (measured): the reopen fails with CorruptStoreError "the compacted state holds writes of
 //   client …, which no head covers", for good: one fork by any author a light replica bootstrapped
@@ -18,7 +21,7 @@
 // Suggested fix: when a void feed's applied head is not held, the compaction records the feed's
 //   stored head (what the kept state still shows); replay then finds the compaction stale below
 //   the void, keeps it and the unverified mark, and the clock check uses that head's header.
-// Fixed (ledger.ts appliedHeads): as suggested.
+// Fixed (ledger.ts appliedHeads): as suggested (a plain stored head, or a bootstrapped void head).
 import { describe, expect, it } from 'vitest';
 import { collectBytes } from '../../src/lib/core/snapshot/index.js';
 import { exportLedgerSnapshot, importLedgerSnapshot } from '../../src/lib/core/ledger-snapshots.js';
@@ -57,5 +60,38 @@ describe('redteam6c: a fork below a head bootstrapped from a light snapshot', ()
       (err: Error) => `${err.name}: ${err.message}`
     );
     expect(again).toEqual({ digest: before.stateDigest, unverified: true, voidFrom: 4 });
+  });
+
+  it('nor does a lower fork under a bootstrapped void head', async () => {
+    const F = await openLedger(memoryLocation(), 75, { compactEvery: 0 });
+    const net = F.ledger.networkId;
+    const E = await keysFromByte(76);
+    const e = toHex(E.publicKey);
+    const chain = await makeChain(E, 5, net);
+    const alt5 = await createEntry({ ...chain[4].entry, keys: E, time: chain[4].entry.time + 7 }, net);
+    // Void from 5 with canonical top 2 (E#3, E#4 never seen): the state holds no placeholder.
+    await F.ledger.ingest([chain[0], chain[1], chain[4], alt5]);
+    const loc = memoryLocation();
+    const L = await openLedger(loc, 77, { compactEvery: 0 });
+    await importLedgerSnapshot(L.ledger, await collectBytes(exportLedgerSnapshot(F.ledger, 'light')));
+    expect(L.ledger.voidTop(e)?.seq).toBe(2);
+    const alt2 = await createEntry({ ...chain[1].entry, keys: E, time: chain[1].entry.time + 7 }, net);
+    expect((await L.ledger.ingest([chain[1], alt2])).forks).toBe(1);
+    expect(L.ledger.voidFrom(e)).toBe(2);
+    await L.ledger.put('mine', 1);
+    await L.ledger.compact();
+    const before = L.ledger.stats();
+    await L.ledger.close();
+
+    const again = await openLedger(loc, 77, { compactEvery: 0 }).then(
+      async (x) => {
+        const s = x.ledger.stats();
+        const out = { digest: s.stateDigest, unverified: s.unverified, voidFrom: x.ledger.voidFrom(e) };
+        await x.ledger.close();
+        return out;
+      },
+      (err: Error) => `${err.name}: ${err.message}`
+    );
+    expect(again).toEqual({ digest: before.stateDigest, unverified: true, voidFrom: 2 });
   });
 });

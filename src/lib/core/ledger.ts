@@ -1000,14 +1000,15 @@ export class Ledger {
         }
       }
       const a = this.feeds.appliedHead(h.author);
-      if (a === undefined) continue;
-      const hash = a.hash ?? (await this.store.getEntry(h.author, a.seq))?.hash;
-      if (hash === undefined) {
-        // Not held (pruned, or below a head a light bootstrap stored): the state cannot be rebuilt
-        // below the fork and still shows the feed up to its stored head (marked unverified, §6.1.4).
+      const hash = a === undefined ? undefined : (a.hash ?? (await this.store.getEntry(h.author, a.seq))?.hash);
+      if (a === undefined || hash === undefined) {
+        // Not held (pruned, or below a head a light bootstrap stored, void or not): the state
+        // cannot be rebuilt below the fork and still shows the feed up to its stored head (marked
+        // unverified, §6.1.4), which the compaction records. (Nothing applied and nothing
+        // bootstrapped: the state holds at most the placeholder, no head needed.)
         storedHeads ??= await this.store.heads();
         const stored = storedHeads.find((x) => x.author === h.author);
-        if (stored !== undefined && !isVoidSeq(stored.seq)) out.push(stored);
+        if (stored !== undefined && (a !== undefined || isVoidSeq(stored.seq))) out.push(stored);
         continue;
       }
       out.push({ author: h.author, seq: a.seq, hash: typeof hash === 'string' ? hash : toHex(hash) });
