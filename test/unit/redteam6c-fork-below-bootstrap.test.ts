@@ -14,14 +14,17 @@
 //   Second case: F holds E#1, E#2 and a fork at 5 (canonical top 2, no placeholder); L imports it
 //   (bootstrapped void head v(5, 2)), then E's two variants of seq 2 arrive (void from 2): the
 //   applied head is none, the compaction again records nothing for E, and the state holds E#1..2.
+//   Third case: L applied E#11, E#12 above its bootstrapped head before the fork: a compaction
+//   recording the stored head (12) fails the clock check (the kept state ends at 10).
 // Expected: L reopens (still unverified, E void from 4), with the same state digest.
 // Actual (measured): the reopen fails with CorruptStoreError "the compacted state holds writes of
 //   client …, which no head covers", for good: one fork by any author a light replica bootstrapped
 //   bricks its store.
-// Suggested fix: when a void feed's applied head is not held, the compaction records the feed's
-//   stored head (what the kept state still shows); replay then finds the compaction stale below
-//   the void, keeps it and the unverified mark, and the clock check uses that head's header.
-// Fixed (ledger.ts appliedHeads): as suggested (a plain stored head, or a bootstrapped void head).
+// Suggested fix: when a void feed's applied head is not held, the compaction records the head the
+//   kept state still shows: the stored compaction's head of that feed; replay then finds the
+//   compaction stale below the void, keeps it and the unverified mark, and the clock check uses
+//   that head's header.
+// Fixed (ledger.ts appliedHeads): as suggested.
 import { describe, expect, it } from 'vitest';
 import { collectBytes } from '../../src/lib/core/snapshot/index.js';
 import { exportLedgerSnapshot, importLedgerSnapshot } from '../../src/lib/core/ledger-snapshots.js';
@@ -93,5 +96,35 @@ describe('redteam6c: a fork below a head bootstrapped from a light snapshot', ()
       (err: Error) => `${err.name}: ${err.message}`
     );
     expect(again).toEqual({ digest: before.stateDigest, unverified: true, voidFrom: 2 });
+  });
+
+  it('nor does it when entries above the bootstrapped head were applied before the fork', async () => {
+    const F = await openLedger(memoryLocation(), 78, { compactEvery: 0 });
+    const net = F.ledger.networkId;
+    const E = await keysFromByte(79);
+    const e = toHex(E.publicKey);
+    const chain = await makeChain(E, 12, net);
+    await F.ledger.ingest(chain.slice(0, 10));
+    const loc = memoryLocation();
+    const L = await openLedger(loc, 80, { compactEvery: 0 });
+    await importLedgerSnapshot(L.ledger, await collectBytes(exportLedgerSnapshot(F.ledger, 'light')));
+    expect((await L.ledger.ingest(chain.slice(10))).added).toBe(2); // E#11, E#12 applied
+    const alt4 = await createEntry({ ...chain[3].entry, keys: E, time: chain[3].entry.time + 7 }, net);
+    expect((await L.ledger.ingest([chain[3], alt4])).forks).toBe(1);
+    await L.ledger.put('mine', 1);
+    await L.ledger.compact();
+    const before = L.ledger.stats();
+    await L.ledger.close();
+
+    const again = await openLedger(loc, 80, { compactEvery: 0 }).then(
+      async (x) => {
+        const s = x.ledger.stats();
+        const out = { digest: s.stateDigest, unverified: s.unverified, voidFrom: x.ledger.voidFrom(e) };
+        await x.ledger.close();
+        return out;
+      },
+      (err: Error) => `${err.name}: ${err.message}`
+    );
+    expect(again).toEqual({ digest: before.stateDigest, unverified: true, voidFrom: 4 });
   });
 });

@@ -984,6 +984,7 @@ export class Ledger {
   private async appliedHeads(): Promise<FeedHead[]> {
     const out: FeedHead[] = [];
     let storedHeads: FeedHead[] | undefined;
+    let kept: FeedHead[] | undefined;
     for (const h of this.feeds.heads()) {
       if (!isVoidSeq(h.seq)) {
         out.push(h);
@@ -1003,12 +1004,13 @@ export class Ledger {
       const hash = a === undefined ? undefined : (a.hash ?? (await this.store.getEntry(h.author, a.seq))?.hash);
       if (a === undefined || hash === undefined) {
         // Not held (pruned, or below a head a light bootstrap stored, void or not): the state
-        // cannot be rebuilt below the fork and still shows the feed up to its stored head (marked
-        // unverified, §6.1.4), which the compaction records. (Nothing applied and nothing
+        // cannot be rebuilt below the fork; it is the kept compaction's (marked unverified,
+        // §6.1.4), so the feed's head there is what it still shows. (Nothing applied and nothing
         // bootstrapped: the state holds at most the placeholder, no head needed.)
-        storedHeads ??= await this.store.heads();
-        const stored = storedHeads.find((x) => x.author === h.author);
-        if (stored !== undefined && (a !== undefined || isVoidSeq(stored.seq))) out.push(stored);
+        if (a === undefined && !isVoidSeq(this.feeds.storedHeadSeq(h.author))) continue;
+        kept ??= (await this.store.loadCompaction())?.heads ?? [];
+        const shown = kept.find((x) => x.author === h.author);
+        if (shown !== undefined) out.push(shown);
         continue;
       }
       out.push({ author: h.author, seq: a.seq, hash: typeof hash === 'string' ? hash : toHex(hash) });
