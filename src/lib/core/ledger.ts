@@ -860,8 +860,12 @@ export class Ledger {
    * The light header kept with a void head bootstrapped from a light snapshot or a join, when its
    * canonical top (void.ts) is entry `seq` of `author`; else undefined.
    */
-  private async bootstrappedTopHeader(author: string, seq: number): Promise<EntryHeader | undefined> {
-    if (this.feeds.voidTop(author)?.seq !== seq || !isVoidSeq(this.feeds.storedHeadSeq(author))) return undefined;
+  private async bootstrappedTopHeader(
+    author: string,
+    seq: number,
+    feeds: FeedSet = this.feeds
+  ): Promise<EntryHeader | undefined> {
+    if (feeds.voidTop(author)?.seq !== seq || !isVoidSeq(feeds.storedHeadSeq(author))) return undefined;
     const base = (await this.store.getMeta(HEAD_HEADERS_META)) as HeadHeader[] | undefined;
     const x = base?.find((b) => b.author === author && isVoidSeq(b.seq) && b.top === seq);
     return x === undefined ? undefined : { lamport: x.lamport, clock: x.clock };
@@ -1028,7 +1032,11 @@ export class Ledger {
       if (state.hasVoid(author) || stale?.has(author)) continue;
       const applied = feeds.appliedHead(author)?.seq ?? 0;
       if (applied < s - 1) continue; // the rest of its canonical part has not arrived yet
-      const prev = s === 1 ? GENESIS_HEADER : await this.storedHeader(author, s - 1);
+      // Entry s - 1: stored, pruned, or the canonical top of a bootstrapped void head (its light header).
+      const prev =
+        s === 1
+          ? GENESIS_HEADER
+          : ((await this.storedHeader(author, s - 1)) ?? (await this.bootstrappedTopHeader(author, s - 1, feeds)));
       if (prev === undefined) continue;
       state.applyVoid(author, prev.clock);
     }
