@@ -482,7 +482,8 @@ export class Ledger {
       const loaded = snapshot.loaded;
       const covered = await storeLightState(this.store, { ...snapshot, author: this.author, at, seal });
       // A join's verified document is taken over rather than loaded again (when it is what was stored).
-      if (covered > 0) await this.rebuildAfterFailure(loaded !== undefined ? { preloaded: loaded } : {});
+      // Anything stored (void heads alone cover no entry, yet bring a state): memory loads it.
+      if (snapshot.heads.length > 0) await this.rebuildAfterFailure(loaded !== undefined ? { preloaded: loaded } : {});
       else loaded?.doc.destroy();
       if (this.broken !== null) throw this.broken; // stored, but memory could not load it
       return covered;
