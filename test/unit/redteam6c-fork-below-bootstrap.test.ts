@@ -31,7 +31,7 @@ import { exportLedgerSnapshot, importLedgerSnapshot } from '../../src/lib/core/l
 import { createEntry } from '../../src/lib/core/entry.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { keysFromByte, makeChain } from '../helpers/ledger-fixtures.js';
-import { memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
+import { dexieLocation, memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
 
 describe('redteam6c: a fork below a head bootstrapped from a light snapshot', () => {
   it('does not make the store unopenable after the next compaction', async () => {
@@ -98,33 +98,36 @@ describe('redteam6c: a fork below a head bootstrapped from a light snapshot', ()
     expect(again).toEqual({ digest: before.stateDigest, unverified: true, voidFrom: 2 });
   });
 
-  it('nor does it when entries above the bootstrapped head were applied before the fork', async () => {
-    const F = await openLedger(memoryLocation(), 78, { compactEvery: 0 });
-    const net = F.ledger.networkId;
-    const E = await keysFromByte(79);
-    const e = toHex(E.publicKey);
-    const chain = await makeChain(E, 12, net);
-    await F.ledger.ingest(chain.slice(0, 10));
-    const loc = memoryLocation();
-    const L = await openLedger(loc, 80, { compactEvery: 0 });
-    await importLedgerSnapshot(L.ledger, await collectBytes(exportLedgerSnapshot(F.ledger, 'light')));
-    expect((await L.ledger.ingest(chain.slice(10))).added).toBe(2); // E#11, E#12 applied
-    const alt4 = await createEntry({ ...chain[3].entry, keys: E, time: chain[3].entry.time + 7 }, net);
-    expect((await L.ledger.ingest([chain[3], alt4])).forks).toBe(1);
-    await L.ledger.put('mine', 1);
-    await L.ledger.compact();
-    const before = L.ledger.stats();
-    await L.ledger.close();
+  it.each(['memory', 'dexie'] as const)(
+    'nor does it when entries above the bootstrapped head were applied before the fork (%s store)',
+    async (kind) => {
+      const F = await openLedger(memoryLocation(), 78, { compactEvery: 0 });
+      const net = F.ledger.networkId;
+      const E = await keysFromByte(79);
+      const e = toHex(E.publicKey);
+      const chain = await makeChain(E, 12, net);
+      await F.ledger.ingest(chain.slice(0, 10));
+      const loc = kind === 'memory' ? memoryLocation() : dexieLocation();
+      const L = await openLedger(loc, 80, { compactEvery: 0 });
+      await importLedgerSnapshot(L.ledger, await collectBytes(exportLedgerSnapshot(F.ledger, 'light')));
+      expect((await L.ledger.ingest(chain.slice(10))).added).toBe(2); // E#11, E#12 applied
+      const alt4 = await createEntry({ ...chain[3].entry, keys: E, time: chain[3].entry.time + 7 }, net);
+      expect((await L.ledger.ingest([chain[3], alt4])).forks).toBe(1);
+      await L.ledger.put('mine', 1);
+      await L.ledger.compact();
+      const before = L.ledger.stats();
+      await L.ledger.close();
 
-    const again = await openLedger(loc, 80, { compactEvery: 0 }).then(
-      async (x) => {
-        const s = x.ledger.stats();
-        const out = { digest: s.stateDigest, unverified: s.unverified, voidFrom: x.ledger.voidFrom(e) };
-        await x.ledger.close();
-        return out;
-      },
-      (err: Error) => `${err.name}: ${err.message}`
-    );
-    expect(again).toEqual({ digest: before.stateDigest, unverified: true, voidFrom: 4 });
-  });
+      const again = await openLedger(loc, 80, { compactEvery: 0 }).then(
+        async (x) => {
+          const s = x.ledger.stats();
+          const out = { digest: s.stateDigest, unverified: s.unverified, voidFrom: x.ledger.voidFrom(e) };
+          await x.ledger.close();
+          return out;
+        },
+        (err: Error) => `${err.name}: ${err.message}`
+      );
+      expect(again).toEqual({ digest: before.stateDigest, unverified: true, voidFrom: 4 });
+    }
+  );
 });
