@@ -76,19 +76,44 @@ export interface UnverifiedState {
 /**
  * The canonical form and digest of a state as a fresh LedgerState holds it (what is stored, and
  * what replay will compare). Refuses (LightSnapshotRefusedError; MalformedPayloadError when the
- * bytes do not decode) a state with structs or deletions that do not integrate: pending structs
- * are not covered by the digest, so they could carry anything.
+ * bytes do not decode) a state with structs or deletions that do not integrate (pending structs
+ * are not covered by the digest, so they could carry anything), and one that replay's structure
+ * check (checkCompaction) would refuse at every later open (clockFlaw).
  */
-function trialState(bytes: Uint8Array): { canonical: Uint8Array; digest: string } {
+function trialState(
+  bytes: Uint8Array,
+  heads: readonly FeedHead[],
+  headers: readonly HeadHeader[]
+): { canonical: Uint8Array; digest: string } {
   const s = new LedgerState();
   try {
     s.loadState(bytes);
     if (s.hasPending())
       throw new LightSnapshotRefusedError('the light state holds structs whose references are missing');
+    const flaw = clockFlaw(s.doc, heads, headers);
+    if (flaw !== undefined) throw new LightSnapshotRefusedError(`the light state does not match its heads: ${flaw}`);
     return s.canonical();
   } finally {
     s.destroy();
   }
+}
+
+/**
+ * What checkCompaction would find wrong with a bootstrapped state, or undefined: a clientID that no
+ * head covers, or a head author whose Yjs clock is not its header's (a void head's clock space may
+ * end in the placeholder instead, void.ts).
+ */
+function clockFlaw(doc: Y.Doc, heads: readonly FeedHead[], headers: readonly HeadHeader[]): string | undefined {
+  const byClient = new Map(heads.map((h) => [clientIdOf(h.author), h]));
+  for (const client of doc.store.clients.keys()) {
+    const clock = Y.getState(doc.store, client);
+    const head = byClient.get(client);
+    if (head === undefined) return `it holds writes of client ${client}, which no head covers`;
+    if (isVoidSeq(head.seq) && clock === MAX_ENTRY_CLOCK) continue;
+    const x = headers.find((b) => b.author === head.author && b.seq === head.seq);
+    if (x !== undefined && x.clock !== clock) return `client ${client} does not end at its head's clock`;
+  }
+  return undefined;
 }
 
 /** Store meta key holding the causal headers of heads bootstrapped from a light snapshot. */
@@ -182,10 +207,16 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
   // Canonical order (authors ascending), whatever order the adapter lists heads in, so every
   // replay resolves a clientID collision the same way (see Ledger.ingest).
   const heads = [...(await store.heads())].sort((a, b) => (a.author < b.author ? -1 : a.author > b.author ? 1 : 0));
-  const headers = await readHeadHeaders(store);
+  let headers = await readHeadHeaders(store);
   // The seal first (it binds the light head headers and the unverified mark): nothing of the
   // compaction, nor a stored void head, is trusted before it holds.
   const stored = await store.loadCompaction();
+  if (stored === undefined && headers !== undefined) {
+    // Head headers are written just before a light bootstrap's compaction (storeLightState): with
+    // no compaction, they are what a crash in between left, and no bootstrap completed.
+    await store.deleteMeta(HEAD_HEADERS_META);
+    headers = undefined;
+  }
   const seal = stored === undefined || input.seed === undefined ? undefined : checkSeal(stored, input.seed, headers);
   if (seal === null)
     throw new CorruptStoreError(
@@ -329,7 +360,7 @@ export async function storeLightState(store: LedgerStore, input: LightStateInput
   const { canonical, digest } =
     input.verifiedDigest !== undefined
       ? { canonical: input.state, digest: input.verifiedDigest }
-      : trialState(input.state);
+      : trialState(input.state, input.heads, input.headers);
   const marker: UnverifiedState = { headsRoot: input.headsRoot, exporter: input.exporter, at: input.at };
   const headers = input.headers.map((x) => copyHeader(x));
   const unverified = input.verified !== true;
@@ -341,6 +372,9 @@ export async function storeLightState(store: LedgerStore, input: LightStateInput
     const c = { state: canonical, heads: [...input.heads], at: input.at, digest };
     await store.saveCompaction({ ...c, mac: input.seal(c, { unverified, headers }) });
   } catch (e) {
+    // Nothing of a failed bootstrap stays: its unsigned head headers would count as entries
+    // never held (checkEntriesHeld) and be sealed into later compactions.
+    await store.deleteMeta(HEAD_HEADERS_META).catch(() => undefined);
     if (unverified) await store.deleteMeta(UNVERIFIED_META).catch(() => undefined);
     throw e;
   }

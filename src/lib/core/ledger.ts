@@ -482,7 +482,8 @@ export class Ledger {
       const loaded = snapshot.loaded;
       const covered = await storeLightState(this.store, { ...snapshot, author: this.author, at, seal });
       // A join's verified document is taken over rather than loaded again (when it is what was stored).
-      if (covered > 0) await this.rebuildAfterFailure(loaded !== undefined ? { preloaded: loaded } : {});
+      // Anything stored (void heads alone cover no entry, yet bring a state): memory loads it.
+      if (snapshot.heads.length > 0) await this.rebuildAfterFailure(loaded !== undefined ? { preloaded: loaded } : {});
       else loaded?.doc.destroy();
       if (this.broken !== null) throw this.broken; // stored, but memory could not load it
       return covered;
@@ -860,8 +861,12 @@ export class Ledger {
    * The light header kept with a void head bootstrapped from a light snapshot or a join, when its
    * canonical top (void.ts) is entry `seq` of `author`; else undefined.
    */
-  private async bootstrappedTopHeader(author: string, seq: number): Promise<EntryHeader | undefined> {
-    if (this.feeds.voidTop(author)?.seq !== seq || !isVoidSeq(this.feeds.storedHeadSeq(author))) return undefined;
+  private async bootstrappedTopHeader(
+    author: string,
+    seq: number,
+    feeds: FeedSet = this.feeds
+  ): Promise<EntryHeader | undefined> {
+    if (feeds.voidTop(author)?.seq !== seq || !isVoidSeq(feeds.storedHeadSeq(author))) return undefined;
     const base = (await this.store.getMeta(HEAD_HEADERS_META)) as HeadHeader[] | undefined;
     const x = base?.find((b) => b.author === author && isVoidSeq(b.seq) && b.top === seq);
     return x === undefined ? undefined : { lamport: x.lamport, clock: x.clock };
@@ -984,6 +989,7 @@ export class Ledger {
   private async appliedHeads(): Promise<FeedHead[]> {
     const out: FeedHead[] = [];
     let storedHeads: FeedHead[] | undefined;
+    let kept: FeedHead[] | undefined;
     for (const h of this.feeds.heads()) {
       if (!isVoidSeq(h.seq)) {
         out.push(h);
@@ -1000,9 +1006,18 @@ export class Ledger {
         }
       }
       const a = this.feeds.appliedHead(h.author);
-      if (a === undefined) continue;
-      const hash = a.hash ?? (await this.store.getEntry(h.author, a.seq))?.hash;
-      if (hash === undefined) continue; // not held (pruned): the placeholder still covers the feed
+      const hash = a === undefined ? undefined : (a.hash ?? (await this.store.getEntry(h.author, a.seq))?.hash);
+      if (a === undefined || hash === undefined) {
+        // Not held (pruned, or below a head a light bootstrap stored, void or not): the state
+        // cannot be rebuilt below the fork; it is the kept compaction's (marked unverified,
+        // §6.1.4), so the feed's head there is what it still shows. (Nothing applied and nothing
+        // bootstrapped: the state holds at most the placeholder, no head needed.)
+        if (a === undefined && !isVoidSeq(this.feeds.storedHeadSeq(h.author))) continue;
+        kept ??= (await this.store.loadCompaction())?.heads ?? [];
+        const shown = kept.find((x) => x.author === h.author);
+        if (shown !== undefined) out.push(shown);
+        continue;
+      }
       out.push({ author: h.author, seq: a.seq, hash: typeof hash === 'string' ? hash : toHex(hash) });
     }
     return out;
@@ -1018,7 +1033,11 @@ export class Ledger {
       if (state.hasVoid(author) || stale?.has(author)) continue;
       const applied = feeds.appliedHead(author)?.seq ?? 0;
       if (applied < s - 1) continue; // the rest of its canonical part has not arrived yet
-      const prev = s === 1 ? GENESIS_HEADER : await this.storedHeader(author, s - 1);
+      // Entry s - 1: stored, pruned, or the canonical top of a bootstrapped void head (its light header).
+      const prev =
+        s === 1
+          ? GENESIS_HEADER
+          : ((await this.storedHeader(author, s - 1)) ?? (await this.bootstrappedTopHeader(author, s - 1, feeds)));
       if (prev === undefined) continue;
       state.applyVoid(author, prev.clock);
     }
