@@ -15,7 +15,9 @@
 // Expected: P serves no join snapshot while its state shows voided entries (join-unavailable), or
 //   serves one whose digest is the full node's.
 // Actual (measured): P serves {headsRoot = Q's, stateDigest ≠ Q's}, and the body verifies.
-// Suggested fix: ledger-source.ts buildSnapshot answers join-unavailable while the ledger is
+// Fixed: ledger-source.ts buildSnapshot answers join-unavailable while the ledger is unverified
+//   (any unverified state: nobody vouches for it, so it casts no vote). Was the suggested fix:
+//   buildSnapshot answers join-unavailable while the ledger is
 //   unverified (at least while the mark comes from void feeds above a compaction of pruned
 //   history: the state is known to differ from the full nodes'); a policy choice for nodes that
 //   joined unverified (few peers), so not changed here: their votes let an unverified state become
@@ -30,7 +32,7 @@ import { keysFromByte, makeChain } from '../helpers/ledger-fixtures.js';
 import { genesis, memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
 
 describe('redteam6c: a light replica whose state still shows voided entries', () => {
-  it.fails('serves no join snapshot of that state (or one with the full nodes digest)', async () => {
+  it('serves no join snapshot of that state (or one with the full nodes digest)', async () => {
     const P = await openLedger(memoryLocation(), 111, { role: 'light', budgetBytes: 2048, compactEvery: 4 });
     const Q = await openLedger(memoryLocation(), 112, { compactEvery: 4 });
     const net = P.ledger.networkId;

@@ -24,7 +24,7 @@ export interface LedgerSourceOptions {
 
 /**
  * The join snapshot of `ledger`; undefined while it lacks an entry at one of its heads (light
- * replica). Built at most once per `rebuildMs` however often peers ask (one build at a time), so
+ * replica) or while its state is unverified (PROTOCOL.md §13). Built at most once per `rebuildMs` however often peers ask (one build at a time), so
  * asks cannot make the node re-encode its state continuously; a snapshot served meanwhile is one
  * the node held at most that long ago.
  */
@@ -90,7 +90,11 @@ async function buildSnapshot(
   // Heads and state read together, synchronously (as exportLedgerSnapshot does).
   const heads = sortHeads(ledger.heads());
   // A deferred void rebuild: the state still shows voided entries, which no joiner would accept.
-  if (ledger.stats({ digest: false }).staleVoids > 0) return undefined;
+  // An unverified state is not vouched for by anyone, this node included: it casts no vote (a
+  // light replica that kept voided entries of pruned history is unverified, §6.1.4, and a
+  // quorum of such replicas would otherwise install their state on a joiner as verified).
+  const st = ledger.stats({ digest: false });
+  if (st.staleVoids > 0 || st.unverified) return undefined;
   const root = headsRoot(heads);
   if (last?.claim.headsRoot === root) return last;
   // The ledger's cached canonical state (its digest needs it anyway), read with the heads.
