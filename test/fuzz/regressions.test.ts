@@ -7,7 +7,7 @@ import { sha256 } from '../../src/lib/core/hash.js';
 import { clientIdOf } from '../../src/lib/core/state/client-id.js';
 import { Ledger } from '../../src/lib/core/ledger.js';
 import { importLedgerSnapshot } from '../../src/lib/core/ledger-snapshots.js';
-import { keysFromByte } from '../helpers/ledger-fixtures.js';
+import { keysFromByte, makeChain, yUpdateAt } from '../helpers/ledger-fixtures.js';
 import { genesis, memoryLocation, openLedger, testClock } from '../helpers/ledger-nodes.js';
 import { encodeYUpdate, observe, rawFullSnapshot, type YContent } from './kit.js';
 
@@ -199,5 +199,50 @@ describe('fuzzer regressions', () => {
     expect((await one.ledger.ingest([h])).rejected).toMatchObject([{ code: 'malformed-payload' }]);
     const batch = await openLedger(memoryLocation(), 2);
     expect((await batch.ledger.ingest([wrote, h])).rejected).toMatchObject([{ code: 'malformed-payload' }]);
+  });
+
+  // Counterexample (SEED=73896989, convergence): [{"kind":"field","k":4,"m":{"f":"prev"},"au":"e"},
+  // {"kind":"yjs","k":4,"spec":{…"origin":{"who":"rand"}…},"au":"e"}]. Two signed variants of
+  // seq 5: one does not link (broken chain), the other links but the causal rules refuse it (its
+  // item's origin is a client that is not a dependency). Broken chain first: remembered, and the
+  // linking variant then made fork evidence. Causal refusal first: the broken chain was refused
+  // without looking at the remembered variant, so no fork: the heads and digest depended on order.
+  it('two refused variants of one seq are fork evidence in either order', async () => {
+    const E = await keysFromByte(77);
+    const client = clientIdOf(toHex(E.publicKey));
+    const heads: string[] = [];
+    for (const order of ['broken-first', 'causal-first']) {
+      const n = await openLedger(memoryLocation(), 3);
+      const chain = await makeChain(E, 4, n.ledger.networkId);
+      const top = chain[3].entry;
+      const base = { keys: E, seq: 5, lamport: top.lamport + 1, time: top.time + 1, clock: top.clock + 1 };
+      const broken = await createEntry(
+        { ...base, prev: new Uint8Array(32).fill(9), payload: yUpdateAt('k5', 'b', client, top.clock) },
+        n.ledger.networkId
+      );
+      const payload = encodeYUpdate({
+        sections: [
+          {
+            client,
+            clock: top.clock,
+            structs: [{ origin: { client: 123456789, clock: 0 }, content: { k: 'any', values: [''] } }]
+          }
+        ],
+        deletes: []
+      });
+      const causal = await createEntry({ ...base, prev: chain[3].hash, payload }, n.ledger.networkId);
+      await n.ledger.ingest(chain);
+      const first = order === 'broken-first' ? broken : causal;
+      const second = order === 'broken-first' ? causal : broken;
+      await n.ledger.ingest([first]);
+      await n.ledger.ingest([second]);
+      expect(
+        n.ledger.forks().map((f) => [f.author, f.seq]),
+        order
+      ).toEqual([[toHex(E.publicKey), 5]]);
+      heads.push(JSON.stringify([n.ledger.heads(), n.ledger.stats().stateDigest]));
+      await n.ledger.close();
+    }
+    expect(heads[1]).toBe(heads[0]);
   });
 });

@@ -186,12 +186,12 @@ function recordDeclared(
       if (feeds.voidFrom(ev.author) === 1 && feeds.voidFrom(other) === 1) continue;
       const c = feeds.recordCollision(ev.a, ev.b);
       plan.evidence.push(...c.evidence);
-      released(c, plan, held, report, refused);
+      released(c, plan, held, report, refused, feeds);
     } else {
       if ((feeds.voidFrom(ev.author) ?? Infinity) <= ev.seq) continue;
       const f = feeds.recordFork(ev.a, ev.b);
       plan.evidence.push(f.evidence);
-      released(f, plan, held, report, refused);
+      released(f, plan, held, report, refused, feeds);
     }
   }
 }
@@ -220,22 +220,16 @@ export async function planFeeds(
     if (rival !== undefined) {
       const c = feeds.recordCollision(rival, h);
       plan.evidence.push(...c.evidence);
-      released(c, plan, held, report, refused);
+      released(c, plan, held, report, refused, feeds);
     }
     const r = feeds.ingest(h);
     switch (r.kind) {
       case 'appended':
         plan.toStore.push(...r.entries);
         for (const e of r.entries) held.delete(e);
-        settleRejected(r.rejected, held, report, refused);
-        for (const e of r.entries) {
-          // A variant of an entry refused earlier (causal rules, broken chain): fork evidence all the same.
-          const v = refused?.other(toHex(e.entry.author), e.entry.seq, e.hash);
-          if (v === undefined || feeds.hasEvidence(toHex(e.entry.author), e.entry.seq)) continue;
-          const f = feeds.recordFork(v, e);
-          plan.evidence.push(f.evidence);
-          released(f, plan, held, report, refused);
-        }
+        settleRejected(r.rejected, held, report, refused, { feeds, plan });
+        // A variant of an entry refused earlier (causal rules, broken chain): fork evidence all the same.
+        for (const e of r.entries) variantFork(e, { feeds, plan }, held, report, refused);
         break;
       case 'pending':
         held.add(h);
@@ -245,9 +239,11 @@ export async function planFeeds(
         break;
       case 'fork':
         plan.evidence.push(r.evidence);
-        released(r, plan, held, report, refused);
+        released(r, plan, held, report, refused, feeds);
         break;
       case 'broken-chain':
+        // Signed for this seq all the same: with a variant refused earlier, fork evidence (§6).
+        if (variantFork(h, { feeds, plan }, held, report, refused)) break;
         report.rejected.push(refusalOf(r.error, h));
         refused?.add(h);
         break;
@@ -269,7 +265,7 @@ export async function planFeeds(
           // Two signed entries at one pruned seq prove the fork by themselves (PROTOCOL.md §6.1).
           const f = feeds.recordFork(seen, h);
           plan.evidence.push(f.evidence);
-          released(f, plan, held, report, refused);
+          released(f, plan, held, report, refused, feeds);
         } else if (stored === undefined) {
           unjudged.set(key, h);
           report.dropped++; // pruned history: cannot judge alone, keep nothing
@@ -279,7 +275,7 @@ export async function planFeeds(
         else {
           const f = feeds.recordFork(stored, h);
           plan.evidence.push(f.evidence);
-          released(f, plan, held, report, refused);
+          released(f, plan, held, report, refused, feeds);
         }
         break;
       }
@@ -298,11 +294,33 @@ function released(
   plan: FeedPlan,
   held: Set<HashedEntry>,
   report: IngestReport,
-  refused: RefusedVariants | undefined
+  refused: RefusedVariants | undefined,
+  feeds: FeedSet
 ): void {
   plan.toStore.push(...r.entries);
   for (const e of r.entries) held.delete(e);
-  settleRejected(r.rejected, held, report, refused);
+  settleRejected(r.rejected, held, report, refused, { feeds, plan });
+}
+
+/**
+ * Records the fork of `h` with a remembered refused variant of its (author, seq), if there is one
+ * and no evidence yet; true when it did. Two signed entries at one seq prove the fork whatever
+ * refused either (causal rules, broken chain), so the verdict does not depend on which came first.
+ */
+function variantFork(
+  h: HashedEntry,
+  at: { feeds: FeedSet; plan: FeedPlan },
+  held: Set<HashedEntry>,
+  report: IngestReport,
+  refused: RefusedVariants | undefined
+): boolean {
+  const author = toHex(h.entry.author);
+  const v = refused?.other(author, h.entry.seq, h.hash);
+  if (v === undefined || at.feeds.hasEvidence(author, h.entry.seq)) return false;
+  const f = at.feeds.recordFork(v, h);
+  at.plan.evidence.push(f.evidence);
+  released(f, at.plan, held, report, refused, at.feeds);
+  return true;
 }
 
 /**
@@ -313,12 +331,13 @@ function settleRejected(
   rejected: readonly RejectedPending[],
   held: Set<HashedEntry>,
   report: IngestReport,
-  refused: RefusedVariants | undefined
+  refused: RefusedVariants | undefined,
+  at: { feeds: FeedSet; plan: FeedPlan }
 ): void {
   for (const p of rejected) {
     held.delete(p.entry);
     if (p.reason === 'forked-branch') report.dropped++;
-    else {
+    else if (!variantFork(p.entry, at, held, report, refused)) {
       report.rejected.push(brokenChain(p.entry));
       refused?.add(p.entry);
     }
