@@ -90,6 +90,7 @@ import type { CoverageException } from './sync/messages.js';
 import { DurableOverlay, WriteGroups, type PendingWrite, type PreparedWrite } from './write-groups.js';
 import { compactionDue, compactionPolicy, type CompactionPolicy } from './compaction-policy.js';
 import { compareKeys } from './state/conflicts.js';
+import { QueueClock, type QueueTimings } from './write-timings.js';
 
 export type { IngestReport, Rejection, IncomingEntry } from './ledger-ingest.js';
 
@@ -143,6 +144,8 @@ export interface LedgerStats {
   staleVoids: number;
   /** Role, storage budget (null: full replica) and bytes of the entries held. */
   storage: BudgetStatus;
+  /** Where the work queue's time went since open: local write groups and ingest steps (write-timings.ts). */
+  queue: QueueTimings;
 }
 
 export type AppendOrigin = 'local' | 'remote';
@@ -181,6 +184,7 @@ export class Ledger {
   /** The local write group in progress: the durable records of its keys and the durable conflicts, for reads. */
   private inFlight: DurableOverlay | null = null;
   private readonly groups = new WriteGroups();
+  private readonly queueClock = new QueueClock();
   private closed = false;
   private closing: Promise<void> | undefined;
   /** Set when a failure could not be undone: memory may differ from the store (until a rebuild works). */
@@ -341,7 +345,8 @@ export class Ledger {
       skippedPayloads: this.skipped,
       unverified: this.unverified,
       staleVoids: this.staleVoids.size,
-      storage: this.budget?.status() ?? { role: 'full', budgetBytes: null, bytesUsed: 0, pruned: 0 }
+      storage: this.budget?.status() ?? { role: 'full', budgetBytes: null, bytesUsed: 0, pruned: 0 },
+      queue: this.queueClock.snapshot()
     };
   }
 
@@ -401,7 +406,12 @@ export class Ledger {
     return this.serial(async () => {
       // A void rebuild that failed is tried again first.
       if (this.broken !== null && this.staleVoids.size > 0) await this.rebuildStaleVoids();
-      return this.ingestVerified(verified, report, opts.atomic === true, 0, evidence);
+      const t0 = this.queueClock.now();
+      try {
+        return await this.ingestVerified(verified, report, opts.atomic === true, 0, evidence);
+      } finally {
+        this.queueClock.ingested(this.queueClock.now() - t0);
+      }
     });
   }
 
@@ -501,6 +511,15 @@ export class Ledger {
     });
   }
 
+  /**
+   * Resolves once the work queued before this call has run (a no-op step of the queue), or the
+   * ledger is closed. Feeders that batch (entry gossip) wait on it before taking their next batch,
+   * so what arrived while the ledger was busy goes into one ingest step, not one step per entry.
+   */
+  idle(): Promise<void> {
+    return this.serial(async () => undefined).catch(() => undefined);
+  }
+
   /** Waits for queued work, then closes the store. Later calls fail with StorageClosedError. */
   close(): Promise<void> {
     this.closing ??= this.serial(async () => {
@@ -530,7 +549,15 @@ export class Ledger {
   /** Queues a local write into the open group (see write-groups.ts); settles once it is durable. */
   private write(change: () => Uint8Array | null, rebuildOnThrow: boolean, key?: string): Promise<HashedEntry | null> {
     return new Promise<HashedEntry | null>((resolve, reject) => {
-      const w: PendingWrite = { change, rebuildOnThrow, resolve, reject, ...(key !== undefined ? { key } : {}) };
+      const requestedAt = this.queueClock.now();
+      const w: PendingWrite = {
+        change,
+        rebuildOnThrow,
+        requestedAt,
+        resolve,
+        reject,
+        ...(key !== undefined ? { key } : {})
+      };
       if (this.groups.join(w, this.queue)) return;
       this.groups.start(w, (take) => {
         let members: PendingWrite[] = [];
@@ -547,6 +574,7 @@ export class Ledger {
 
   /** One group's step: each write applied and signed in order, then one strict commit. */
   private async commitGroup(members: readonly PendingWrite[]): Promise<void> {
+    this.queueClock.groupStarted(members.length, members[0]?.requestedAt ?? this.queueClock.now());
     if (this.broken !== null && this.staleVoids.size > 0) await this.rebuildStaleVoids(); // a failed one, again
     if (this.broken !== null) throw this.broken;
     let batch: PreparedWrite[] = [];
@@ -558,7 +586,7 @@ export class Ledger {
           w.reject(this.broken);
           continue;
         }
-        let r = await this.prepareWrite(w, tail);
+        let r = await this.timedPrepare(w, tail);
         if (!r.ok && r.dirty && r.error instanceof StaleVoidReferenceError) {
           // The write built on items of a feed whose void is still deferred (they turn into GC on
           // every node): store what was prepared, rebuild (every void applied), write it again.
@@ -568,7 +596,7 @@ export class Ledger {
           this.startSegment();
           if (this.broken === null) {
             this.staleVoids.clear();
-            r = await this.prepareWrite(w, tail);
+            r = await this.timedPrepare(w, tail);
           }
         }
         if (r.ok) {
@@ -589,6 +617,16 @@ export class Ledger {
       await this.commitPrepared(batch, false);
     } finally {
       this.inFlight = null;
+    }
+  }
+
+  /** prepareWrite, its time counted in the queue timings. */
+  private async timedPrepare(w: PendingWrite, tail: HashedEntry | undefined): ReturnType<Ledger['prepareWrite']> {
+    const t0 = this.queueClock.now();
+    try {
+      return await this.prepareWrite(w, tail);
+    } finally {
+      this.queueClock.prepared(this.queueClock.now() - t0);
     }
   }
 
@@ -664,12 +702,14 @@ export class Ledger {
   private async commitPrepared(batch: PreparedWrite[], dirty: boolean): Promise<void> {
     const entries = batch.flatMap((p) => (p.entry === null ? [] : [p.entry]));
     let failure: { error: unknown } | null = null;
+    const t0 = this.queueClock.now();
     try {
       if (entries.length === 1) await this.store.appendLocal(entries[0]);
       else if (entries.length > 1) await this.store.appendLocalBatch(entries);
     } catch (e) {
       failure = { error: e };
     }
+    if (entries.length > 0) this.queueClock.committed(this.queueClock.now() - t0);
     if (failure !== null || dirty) {
       this.view.discardEvents();
       await this.rebuildAfterFailure(); // memory again from the store (it shows what was stored)

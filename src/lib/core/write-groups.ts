@@ -16,6 +16,8 @@ export interface PendingWrite {
   change: () => Uint8Array | null;
   /** A throw from `change` may leave a half-made change in the document: rebuild it from the store. */
   rebuildOnThrow: boolean;
+  /** When it was requested (performance.now(), ms): the queue timings count its wait. */
+  requestedAt: number;
   /** The record key a records write changes (reads show its durable value until the commit). */
   key?: string;
   resolve: (h: HashedEntry | null) => void;
