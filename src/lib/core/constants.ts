@@ -165,6 +165,12 @@ export const LEDGER_VERIFY_CONCURRENCY = 256;
  * Keys of ~130 bytes: ~1 MiB at most.
  */
 export const VERIFIED_ENTRIES_REMEMBERED = 8192;
+/**
+ * Ed25519 verifications handed to WebCrypto at once (ed25519.ts); more wait in order. Enough to
+ * keep the platform's crypto workers busy, few enough that a signature is never queued behind
+ * a long backlog of them.
+ */
+export const ED25519_MAX_VERIFIES_IN_FLIGHT = 8;
 
 /**
  * Storage adapters (platform/dexie-store.ts): every store operation settles within
