@@ -17,6 +17,14 @@ class GatedStore extends MemoryLedgerStore {
   private gate: Promise<void> | null = null;
   private unblock: (() => void) | null = null;
   appends = 0;
+  /** appendLocalBatch fails (storing nothing) while set. */
+  failBatches = false;
+  /** Store calls in order: 'local:<entries>' or 'ingest:<entries>'. */
+  log: string[] = [];
+  override async ingest(batch: readonly HashedEntry[]): ReturnType<MemoryLedgerStore['ingest']> {
+    this.log.push(`ingest:${batch.length}`);
+    return super.ingest(batch);
+  }
   hold(): void {
     this.gate = new Promise((r) => (this.unblock = r));
   }
@@ -26,12 +34,15 @@ class GatedStore extends MemoryLedgerStore {
   }
   override async appendLocal(h: HashedEntry): Promise<void> {
     this.appends++;
+    this.log.push('local:1');
     if (this.gate) await this.gate;
     return super.appendLocal(h);
   }
   override async appendLocalBatch(batch: readonly HashedEntry[]): Promise<void> {
     this.appends++;
+    this.log.push(`local:${batch.length}`);
     if (this.gate) await this.gate;
+    if (this.failBatches) throw new Error('batch refused');
     return super.appendLocalBatch(batch);
   }
 }
@@ -123,7 +134,7 @@ describe('verified entries: one verification per entry and process', () => {
     expect(cache.has(Buffer.from(id).toString('hex'), h.hash)).toBe(true);
     const bytes = encodeEntry(h.entry);
     bytes[bytes.length - 1] ^= 1; // inside the signature: another entry, another hash
-    const forged = decodeEntry(bytes);
+    const forged = decodeEntry(bytes, genesis.maxEntryBytes);
     await expect(verifyHashed(forged, id, genesis, cache)).rejects.toMatchObject({ name: 'BadSignatureError' });
     expect(cache.size).toBe(1); // failures are not remembered
   });
@@ -181,6 +192,86 @@ describe('entry gossip under load', () => {
     expect(ingest.mock.calls.map((c) => c[0].length)).toEqual([6]);
     expect(t.ledger.head(bob[0].entry.author.reduce((s, b) => s + b.toString(16).padStart(2, '0'), ''))?.seq).toBe(6);
     g.stop();
+    await t.ledger.close();
+  });
+});
+
+describe('group commit across queued replicated ingest', () => {
+  const id = networkId(genesis);
+  /** Entries of another author, already verified in this process (as gossip leaves them). */
+  async function preverified(keyByte: number, n: number): Promise<HashedEntry[]> {
+    const list = await authored(keyByte, n);
+    for (const h of list) await verifyHashed(h, id, genesis);
+    return list;
+  }
+  const tick = () => new Promise((r) => setImmediate(r));
+
+  it('a write requested while an ingest waits behind the open group joins that group (one commit); the ingest follows', async () => {
+    const store = new GatedStore();
+    const t = await openLedger(memoryLocation(), 1, { store });
+    const bob = await preverified(6, 3);
+    store.hold();
+    const a = t.ledger.put('a', 1);
+    await until(() => store.appends === 1); // a's commit is in flight
+    const b = t.ledger.put('b', 2); // opens the next group
+    const ingested = t.ledger.ingest(bob);
+    await tick(); // the ingest step is queued behind b's group
+    const c = t.ledger.put('c', 3);
+    store.release();
+    const [, hb, hc] = await Promise.all([a, b, c]);
+    expect((await ingested).added).toBe(3);
+    expect(store.log).toEqual(['local:1', 'local:2', 'ingest:3']);
+    expect([hb.entry.seq, hc.entry.seq]).toEqual([2, 3]);
+    expect(hc.entry.prev).toEqual(hb.hash);
+    expect([t.ledger.get('b'), t.ledger.get('c'), t.ledger.get('k6-2')]).toEqual([2, 3, 2]);
+    await t.ledger.close();
+  });
+
+  it('an atomic ingest (an import) is a barrier: a write requested after it commits after it', async () => {
+    const store = new GatedStore();
+    const t = await openLedger(memoryLocation(), 1, { store });
+    const bob = await preverified(7, 2);
+    store.hold();
+    const a = t.ledger.put('a', 1);
+    await until(() => store.appends === 1);
+    const b = t.ledger.put('b', 2);
+    const imported = t.ledger.ingest(bob, { atomic: true });
+    await tick();
+    const c = t.ledger.put('c', 3);
+    store.release();
+    await Promise.all([a, b, c, imported]);
+    expect(store.log).toEqual(['local:1', 'local:1', 'ingest:2', 'local:1']);
+    await t.ledger.close();
+  });
+
+  it('a failing commit of a group joined across an ingest rejects exactly its writes, stores none of them; the ingest lands', async () => {
+    const store = new GatedStore();
+    const t = await openLedger(memoryLocation(), 1, { store });
+    const bob = await preverified(8, 2);
+    store.hold();
+    const a = t.ledger.put('a', 1);
+    await until(() => store.appends === 1);
+    const b = t.ledger.put('b', 2);
+    const ingested = t.ledger.ingest(bob);
+    await tick();
+    const c = t.ledger.put('c', 3);
+    store.failBatches = true;
+    store.release();
+    await expect(a).resolves.toMatchObject({ entry: { seq: 1 } });
+    await expect(b).rejects.toThrow('batch refused');
+    await expect(c).rejects.toThrow('batch refused');
+    expect((await ingested).added).toBe(2);
+    expect(store.log).toEqual(['local:1', 'local:2', 'ingest:2']);
+    // Nothing of the failed group is stored or visible; the chain goes on from the durable head.
+    expect([t.ledger.get('a'), t.ledger.get('b'), t.ledger.get('c'), t.ledger.get('k8-1')]).toEqual([
+      1,
+      undefined,
+      undefined,
+      1
+    ]);
+    expect((await store.getHead(t.ledger.author))?.seq).toBe(1);
+    store.failBatches = false;
+    await expect(t.ledger.put('d', 4)).resolves.toMatchObject({ entry: { seq: 2 } });
     await t.ledger.close();
   });
 });

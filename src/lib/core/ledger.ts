@@ -181,6 +181,8 @@ export class Ledger {
   private skipped = 0;
   private unverified = false;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Steps queued that local writes may not overtake (see serial and write). */
+  private barriers = 0;
   /** The local write group in progress: the durable records of its keys and the durable conflicts, for reads. */
   private inFlight: DurableOverlay | null = null;
   private readonly groups = new WriteGroups();
@@ -403,16 +405,22 @@ export class Ledger {
     const evidence =
       opts.evidence === undefined ? undefined : await checkEvidence(opts.evidence, this.networkId, this.genesis);
     if (verified.length === 0 && (evidence?.length ?? 0) === 0) return report;
-    return this.serial(async () => {
-      // A void rebuild that failed is tried again first.
-      if (this.broken !== null && this.staleVoids.size > 0) await this.rebuildStaleVoids();
-      const t0 = this.queueClock.now();
-      try {
-        return await this.ingestVerified(verified, report, opts.atomic === true, 0, evidence);
-      } finally {
-        this.queueClock.ingested(this.queueClock.now() - t0);
-      }
-    });
+    // A replicated batch (not an atomic import) may be overtaken by local writes: see write().
+    const overtakable = opts.atomic !== true;
+    return this.serial(
+      async () => {
+        // A void rebuild that failed is tried again first.
+        if (this.broken !== null && this.staleVoids.size > 0) await this.rebuildStaleVoids();
+        const t0 = this.queueClock.now();
+        try {
+          return await this.ingestVerified(verified, report, opts.atomic === true, 0, evidence);
+        } finally {
+          this.queueClock.ingested(this.queueClock.now() - t0);
+        }
+      },
+      undefined,
+      overtakable
+    );
   }
 
   /**
@@ -517,7 +525,7 @@ export class Ledger {
    * so what arrived while the ledger was busy goes into one ingest step, not one step per entry.
    */
   idle(): Promise<void> {
-    return this.serial(async () => undefined).catch(() => undefined);
+    return this.serial(async () => undefined, undefined, true).catch(() => undefined);
   }
 
   /** Waits for queued work, then closes the store. Later calls fail with StorageClosedError. */
@@ -535,8 +543,13 @@ export class Ledger {
 
   // ---- internals ----
 
-  /** Queues `fn` after all queued work; `onStart` runs when its step comes, even if the ledger is closed. */
-  private serial<T>(fn: () => Promise<T>, onStart?: () => void): Promise<T> {
+  /**
+   * Queues `fn` after all queued work; `onStart` runs when its step comes, even if the ledger is
+   * closed. `overtakable` (replicated ingest, idle): local writes requested later may still join
+   * a write group queued before it (write()); every other step is a barrier for them.
+   */
+  private serial<T>(fn: () => Promise<T>, onStart?: () => void, overtakable = false): Promise<T> {
+    if (!overtakable) this.barriers++;
     const run = this.queue.then(() => {
       onStart?.();
       if (this.closed) throw new StorageClosedError('ledger is closed');
@@ -546,7 +559,12 @@ export class Ledger {
     return run;
   }
 
-  /** Queues a local write into the open group (see write-groups.ts); settles once it is durable. */
+  /**
+   * Queues a local write into the open group (see write-groups.ts); settles once it is durable.
+   * It joins the open group while no barrier was queued after that group: only replicated ingest
+   * steps may have been, and a write that overtakes those is as if requested a moment earlier
+   * (their entries are not applied yet, so no read or write here could have depended on them).
+   */
   private write(change: () => Uint8Array | null, rebuildOnThrow: boolean, key?: string): Promise<HashedEntry | null> {
     return new Promise<HashedEntry | null>((resolve, reject) => {
       const requestedAt = this.queueClock.now();
@@ -558,7 +576,7 @@ export class Ledger {
         reject,
         ...(key !== undefined ? { key } : {})
       };
-      if (this.groups.join(w, this.queue)) return;
+      if (this.groups.join(w, () => this.barriers)) return;
       this.groups.start(w, (take) => {
         let members: PendingWrite[] = [];
         this.serial(
@@ -567,7 +585,7 @@ export class Ledger {
         ).catch((e: unknown) => {
           for (const m of members) m.reject(e); // settled members ignore this
         });
-        return this.queue;
+        return this.barriers;
       });
     });
   }
