@@ -7,8 +7,9 @@
 // Local write: stamp → change the Yjs doc → sign → store.appendLocal (strict durability) →
 // FeedSet → change events → onAppend. Writes requested while the ledger is busy are grouped
 // (write-groups.ts): applied and signed in order, then stored in ONE strict transaction
-// (appendLocalBatch); each caller's promise settles once its entry is durable. The group's
-// record/conflict events are held until the store committed, so subscribers never see a value
+// (appendLocalBatch); each caller's promise settles once its entry is durable. A write may join
+// the open group across replicated ingest steps queued after it, never across other work. The
+// group's record/conflict events are held until the store committed, so subscribers never see a value
 // that is not durable, and reads show durable values only. If storing fails, every write of the
 // group rejects with that error and the state is rebuilt from the store (subscribers stay
 // attached and are never shown the values); seqs are taken from the durable head, so the next
