@@ -180,6 +180,13 @@ test('S10: load from tabs and simulated nodes at once: every entry everywhere, c
       Promise.all(nodes.map((n) => n.stopWrite()))
     ]);
     const stoppedAt = Date.now();
+    // Where each node's ledger queue spent the load (core/write-timings.ts): why acknowledgements lag.
+    for (const [i, d] of tabs.entries())
+      console.log(
+        `[S10] tab ${i} queue ${JSON.stringify(await d.page.evaluate(async () => (await window.tabula!.status()).ledger.queue))}`
+      );
+    for (const [i, n] of nodes.entries())
+      console.log(`[S10] node ${i} queue ${JSON.stringify((await n.summary()).queue)}`);
     if (profilers && PROFILE_DIR !== undefined) {
       writeFileSync(join(PROFILE_DIR, 'tab0-worker.cpuprofile'), JSON.stringify(await profilers.worker.stopProfile()));
       const { profile } = await profilers.page.send('Profiler.stop');

@@ -89,7 +89,8 @@ async function summary(): Promise<NodePeerSummary> {
     heads: Object.fromEntries(feeds.map((f) => [f.author, f.seq])),
     syncStreams: s.sync.openStreams,
     sync: s.sync,
-    peers: s.peers.map((p) => ({ id: p.id, transport: p.transport, relay: p.relay }))
+    peers: s.peers.map((p) => ({ id: p.id, transport: p.transport, relay: p.relay })),
+    queue: s.ledger.queue
   };
 }
 

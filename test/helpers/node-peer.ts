@@ -33,6 +33,8 @@ export interface NodePeerSummary {
   /** The node's whole sync status (engine and driver), as status().sync in a tab. */
   sync: NodeStatus['sync'];
   peers: { id: string; transport: string; relay: boolean }[];
+  /** Where the ledger's queue spent its time (core/write-timings.ts). */
+  queue?: NodeStatus['ledger']['queue'];
 }
 
 /** Parent → child. `id` 0 is reserved for the child's "ready". */

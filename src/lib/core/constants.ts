@@ -163,6 +163,18 @@ export const DIALER_MAX_CONCURRENT_DIALS = 4;
 export const DIALER_MAX_TRACKED_FAILURES = 1024;
 /** Ledger: incoming entries whose signatures are verified concurrently (ingest checks a batch in such chunks). */
 export const LEDGER_VERIFY_CONCURRENCY = 256;
+/**
+ * Entries whose verification (network, signature, payload) is remembered per process, so gossip's
+ * check and Ledger.ingest's check of the same entry cost one Ed25519 verification (verified-entries.ts).
+ * Keys of ~130 bytes: ~1 MiB at most.
+ */
+export const VERIFIED_ENTRIES_REMEMBERED = 8192;
+/**
+ * Ed25519 verifications handed to WebCrypto at once (ed25519.ts); more wait in order. Enough to
+ * keep the platform's crypto workers busy, few enough that a signature is never queued behind
+ * a long backlog of them.
+ */
+export const ED25519_MAX_VERIFIES_IN_FLIGHT = 8;
 
 /**
  * Storage adapters (platform/dexie-store.ts): every store operation settles within

@@ -5,7 +5,8 @@ import * as noble from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
 import type { IdentityKeys } from './types.js';
 import { InvalidKeyError } from './errors.js';
-import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from './constants.js';
+import { ED25519_MAX_VERIFIES_IN_FLIGHT, PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from './constants.js';
+import { Lane } from './lane.js';
 import { bytesEqual, concatBytes, toHex } from './bytes.js';
 
 export type Ed25519Backend = 'webcrypto' | 'noble';
@@ -124,7 +125,18 @@ async function webSign(seed: Uint8Array, msg: Uint8Array): Promise<Uint8Array> {
 // Imported verification keys by author: feeds verify many entries of few authors.
 const verifyKeys = new Map<string, CryptoKey>();
 
-async function webVerify(pub: Uint8Array, msg: Uint8Array, sig: Uint8Array): Promise<boolean> {
+// WebCrypto runs every operation on one platform queue (Node: the libuv pool; Chromium: its crypto
+// workers). An ingest verifies up to LEDGER_VERIFY_CONCURRENCY entries at once and gossip many
+// more, and a local write's signature queued behind them waited for all of them: measured 67 ms
+// behind 256 verifications and 400 ms behind 2,000 in Node, so a group of 64 writes took seconds
+// to sign under ingest load. Verifications pass through this lane; signatures do not.
+const verifyLane = new Lane(ED25519_MAX_VERIFIES_IN_FLIGHT);
+
+function webVerify(pub: Uint8Array, msg: Uint8Array, sig: Uint8Array): Promise<boolean> {
+  return verifyLane.run(() => webVerifyNow(pub, msg, sig));
+}
+
+async function webVerifyNow(pub: Uint8Array, msg: Uint8Array, sig: Uint8Array): Promise<boolean> {
   const s = subtle();
   if (!s) throw new Error('WebCrypto unavailable');
   const hex = toHex(pub);

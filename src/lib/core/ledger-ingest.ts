@@ -7,7 +7,8 @@ import type { LedgerStore } from './storage.js';
 import type { FeedSet, RejectedPending } from './feeds.js';
 import type { RefusedVariants } from './refused-variants.js';
 import type { LedgerState } from './state/doc.js';
-import { createEntry, decodeEntry, encodeEntry, verifyEntry } from './entry.js';
+import { createEntry, decodeEntry, encodeEntry } from './entry.js';
+import { verifyHashed } from './verified-entries.js';
 import { bytesEqual, fromHex, toHex } from './bytes.js';
 import { checkCausal, GENESIS_HEADER, type EntryHeader } from './causal.js';
 import { parsePayload } from './payload.js';
@@ -103,7 +104,8 @@ export async function verifyIncoming(item: IncomingEntry, networkId: Uint8Array,
   }
   try {
     // The default payload check: a bounded Yjs update, every struct under the author's clientID.
-    await verifyEntry(h.entry, networkId, genesis);
+    // Once per process for the same bytes (gossip checked most entries before handing them over).
+    await verifyHashed(h, networkId, genesis);
     return { ok: true, h };
   } catch (e) {
     return { ok: false, rejection: refusalOf(e, h) };

@@ -7,8 +7,9 @@
 // Local write: stamp → change the Yjs doc → sign → store.appendLocal (strict durability) →
 // FeedSet → change events → onAppend. Writes requested while the ledger is busy are grouped
 // (write-groups.ts): applied and signed in order, then stored in ONE strict transaction
-// (appendLocalBatch); each caller's promise settles once its entry is durable. The group's
-// record/conflict events are held until the store committed, so subscribers never see a value
+// (appendLocalBatch); each caller's promise settles once its entry is durable. A write may join
+// the open group across replicated ingest steps queued after it, never across other work. The
+// group's record/conflict events are held until the store committed, so subscribers never see a value
 // that is not durable, and reads show durable values only. If storing fails, every write of the
 // group rejects with that error and the state is rebuilt from the store (subscribers stay
 // attached and are never shown the values); seqs are taken from the durable head, so the next
@@ -90,6 +91,7 @@ import type { CoverageException } from './sync/messages.js';
 import { DurableOverlay, WriteGroups, type PendingWrite, type PreparedWrite } from './write-groups.js';
 import { compactionDue, compactionPolicy, type CompactionPolicy } from './compaction-policy.js';
 import { compareKeys } from './state/conflicts.js';
+import { QueueClock, type QueueTimings } from './write-timings.js';
 
 export type { IngestReport, Rejection, IncomingEntry } from './ledger-ingest.js';
 
@@ -143,6 +145,8 @@ export interface LedgerStats {
   staleVoids: number;
   /** Role, storage budget (null: full replica) and bytes of the entries held. */
   storage: BudgetStatus;
+  /** Where the work queue's time went since open: local write groups and ingest steps (write-timings.ts). */
+  queue: QueueTimings;
 }
 
 export type AppendOrigin = 'local' | 'remote';
@@ -178,9 +182,12 @@ export class Ledger {
   private skipped = 0;
   private unverified = false;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Steps queued that local writes may not overtake (see serial and write). */
+  private barriers = 0;
   /** The local write group in progress: the durable records of its keys and the durable conflicts, for reads. */
   private inFlight: DurableOverlay | null = null;
   private readonly groups = new WriteGroups();
+  private readonly queueClock = new QueueClock();
   private closed = false;
   private closing: Promise<void> | undefined;
   /** Set when a failure could not be undone: memory may differ from the store (until a rebuild works). */
@@ -341,7 +348,8 @@ export class Ledger {
       skippedPayloads: this.skipped,
       unverified: this.unverified,
       staleVoids: this.staleVoids.size,
-      storage: this.budget?.status() ?? { role: 'full', budgetBytes: null, bytesUsed: 0, pruned: 0 }
+      storage: this.budget?.status() ?? { role: 'full', budgetBytes: null, bytesUsed: 0, pruned: 0 },
+      queue: this.queueClock.snapshot()
     };
   }
 
@@ -398,11 +406,22 @@ export class Ledger {
     const evidence =
       opts.evidence === undefined ? undefined : await checkEvidence(opts.evidence, this.networkId, this.genesis);
     if (verified.length === 0 && (evidence?.length ?? 0) === 0) return report;
-    return this.serial(async () => {
-      // A void rebuild that failed is tried again first.
-      if (this.broken !== null && this.staleVoids.size > 0) await this.rebuildStaleVoids();
-      return this.ingestVerified(verified, report, opts.atomic === true, 0, evidence);
-    });
+    // A replicated batch (not an atomic import) may be overtaken by local writes: see write().
+    const overtakable = opts.atomic !== true;
+    return this.serial(
+      async () => {
+        // A void rebuild that failed is tried again first.
+        if (this.broken !== null && this.staleVoids.size > 0) await this.rebuildStaleVoids();
+        const t0 = this.queueClock.now();
+        try {
+          return await this.ingestVerified(verified, report, opts.atomic === true, 0, evidence);
+        } finally {
+          this.queueClock.ingested(this.queueClock.now() - t0);
+        }
+      },
+      undefined,
+      overtakable
+    );
   }
 
   /**
@@ -502,6 +521,15 @@ export class Ledger {
     });
   }
 
+  /**
+   * Resolves once the work queued before this call has run (a no-op step of the queue), or the
+   * ledger is closed. Feeders that batch (entry gossip) wait on it before taking their next batch,
+   * so what arrived while the ledger was busy goes into one ingest step, not one step per entry.
+   */
+  idle(): Promise<void> {
+    return this.serial(async () => undefined, undefined, true).catch(() => undefined);
+  }
+
   /** Waits for queued work, then closes the store. Later calls fail with StorageClosedError. */
   close(): Promise<void> {
     this.closing ??= this.serial(async () => {
@@ -517,8 +545,13 @@ export class Ledger {
 
   // ---- internals ----
 
-  /** Queues `fn` after all queued work; `onStart` runs when its step comes, even if the ledger is closed. */
-  private serial<T>(fn: () => Promise<T>, onStart?: () => void): Promise<T> {
+  /**
+   * Queues `fn` after all queued work; `onStart` runs when its step comes, even if the ledger is
+   * closed. `overtakable` (replicated ingest, idle): local writes requested later may still join
+   * a write group queued before it (write()); every other step is a barrier for them.
+   */
+  private serial<T>(fn: () => Promise<T>, onStart?: () => void, overtakable = false): Promise<T> {
+    if (!overtakable) this.barriers++;
     const run = this.queue.then(() => {
       onStart?.();
       if (this.closed) throw new StorageClosedError('ledger is closed');
@@ -528,11 +561,24 @@ export class Ledger {
     return run;
   }
 
-  /** Queues a local write into the open group (see write-groups.ts); settles once it is durable. */
+  /**
+   * Queues a local write into the open group (see write-groups.ts); settles once it is durable.
+   * It joins the open group while no barrier was queued after that group: only replicated ingest
+   * steps may have been, and a write that overtakes those is as if requested a moment earlier
+   * (their entries are not applied yet, so no read or write here could have depended on them).
+   */
   private write(change: () => Uint8Array | null, rebuildOnThrow: boolean, key?: string): Promise<HashedEntry | null> {
     return new Promise<HashedEntry | null>((resolve, reject) => {
-      const w: PendingWrite = { change, rebuildOnThrow, resolve, reject, ...(key !== undefined ? { key } : {}) };
-      if (this.groups.join(w, this.queue)) return;
+      const requestedAt = this.queueClock.now();
+      const w: PendingWrite = {
+        change,
+        rebuildOnThrow,
+        requestedAt,
+        resolve,
+        reject,
+        ...(key !== undefined ? { key } : {})
+      };
+      if (this.groups.join(w, () => this.barriers)) return;
       this.groups.start(w, (take) => {
         let members: PendingWrite[] = [];
         this.serial(
@@ -541,13 +587,14 @@ export class Ledger {
         ).catch((e: unknown) => {
           for (const m of members) m.reject(e); // settled members ignore this
         });
-        return this.queue;
+        return this.barriers;
       });
     });
   }
 
   /** One group's step: each write applied and signed in order, then one strict commit. */
   private async commitGroup(members: readonly PendingWrite[]): Promise<void> {
+    this.queueClock.groupStarted(members.length, members[0]?.requestedAt ?? this.queueClock.now());
     if (this.broken !== null && this.staleVoids.size > 0) await this.rebuildStaleVoids(); // a failed one, again
     if (this.broken !== null) throw this.broken;
     let batch: PreparedWrite[] = [];
@@ -559,7 +606,7 @@ export class Ledger {
           w.reject(this.broken);
           continue;
         }
-        let r = await this.prepareWrite(w, tail);
+        let r = await this.timedPrepare(w, tail);
         if (!r.ok && r.dirty && r.error instanceof StaleVoidReferenceError) {
           // The write built on items of a feed whose void is still deferred (they turn into GC on
           // every node): store what was prepared, rebuild (every void applied), write it again.
@@ -569,7 +616,7 @@ export class Ledger {
           this.startSegment();
           if (this.broken === null) {
             this.staleVoids.clear();
-            r = await this.prepareWrite(w, tail);
+            r = await this.timedPrepare(w, tail);
           }
         }
         if (r.ok) {
@@ -590,6 +637,16 @@ export class Ledger {
       await this.commitPrepared(batch, false);
     } finally {
       this.inFlight = null;
+    }
+  }
+
+  /** prepareWrite, its time counted in the queue timings. */
+  private async timedPrepare(w: PendingWrite, tail: HashedEntry | undefined): ReturnType<Ledger['prepareWrite']> {
+    const t0 = this.queueClock.now();
+    try {
+      return await this.prepareWrite(w, tail);
+    } finally {
+      this.queueClock.prepared(this.queueClock.now() - t0);
     }
   }
 
@@ -665,12 +722,14 @@ export class Ledger {
   private async commitPrepared(batch: PreparedWrite[], dirty: boolean): Promise<void> {
     const entries = batch.flatMap((p) => (p.entry === null ? [] : [p.entry]));
     let failure: { error: unknown } | null = null;
+    const t0 = this.queueClock.now();
     try {
       if (entries.length === 1) await this.store.appendLocal(entries[0]);
       else if (entries.length > 1) await this.store.appendLocalBatch(entries);
     } catch (e) {
       failure = { error: e };
     }
+    if (entries.length > 0) this.queueClock.committed(this.queueClock.now() - t0);
     if (failure !== null || dirty) {
       this.view.discardEvents();
       await this.rebuildAfterFailure(); // memory again from the store (it shows what was stored)

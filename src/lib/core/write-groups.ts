@@ -3,9 +3,12 @@
 // the group's step comes they are applied, signed in order and stored in ONE strict transaction.
 // Each caller's promise settles only after its own entry is durable (or refused).
 //
-// A group stays open for joining only while it is the last task in the ledger's queue, so a write
-// never overtakes work queued after it was requested (an ingest, a compaction, close()), and only
-// up to LEDGER_MAX_GROUP_WRITES writes (then the next group opens behind it).
+// A group stays open for joining until its step starts, while no barrier was queued after it (a
+// compaction, close(), a reload, an atomic import: every step but a replicated ingest), so a write
+// never overtakes such work requested before it; and only up to LEDGER_MAX_GROUP_WRITES writes
+// (then the next group opens behind it). Replicated ingest steps queued after the group do not
+// close it: under load they arrive between any two writes, and closing the group on each one cut
+// groups to ~3 writes, each paying its own strict commit.
 import type { Conflict, HashedEntry } from './types.js';
 import { LEDGER_MAX_GROUP_WRITES } from './constants.js';
 import type { RecordEntry } from './state/records.js';
@@ -16,6 +19,8 @@ export interface PendingWrite {
   change: () => Uint8Array | null;
   /** A throw from `change` may leave a half-made change in the document: rebuild it from the store. */
   rebuildOnThrow: boolean;
+  /** When it was requested (performance.now(), ms): the queue timings count its wait. */
+  requestedAt: number;
   /** The record key a records write changes (reads show its durable value until the commit). */
   key?: string;
   resolve: (h: HashedEntry | null) => void;
@@ -61,15 +66,19 @@ export class DurableOverlay {
 
 /** The open group of the ledger's queue, if any. */
 export class WriteGroups {
-  private open: { members: PendingWrite[]; tail: unknown } | null = null;
+  private open: { members: PendingWrite[]; barriers: number } | null = null;
 
   /** `max`: writes per group at most. */
   constructor(private readonly max = LEDGER_MAX_GROUP_WRITES) {}
 
-  /** Adds `w` to the open group when that group is still the last queued task (`tail`) and not full. */
-  join(w: PendingWrite, tail: unknown): boolean {
+  /**
+   * Adds `w` to the open group when no barrier was queued since it (`barriers()`, the ledger's
+   * count of barrier steps queued, is what it was just after the group was queued) and it is not
+   * full.
+   */
+  join(w: PendingWrite, barriers: () => number): boolean {
     const g = this.open;
-    if (g === null || g.tail !== tail || g.members.length >= this.max) return false;
+    if (g === null || g.barriers !== barriers() || g.members.length >= this.max) return false;
     g.members.push(w);
     return true;
   }
@@ -77,12 +86,12 @@ export class WriteGroups {
   /**
    * Opens a new group holding `w`. `schedule` queues the group's step, which must call `take`
    * first thing when it starts, even if it then fails (the group closes for joining and `take`
-   * returns its members); `schedule` returns the queue's new tail.
+   * returns its members); `schedule` returns the ledger's barrier count after queueing it.
    */
-  start(w: PendingWrite, schedule: (take: () => PendingWrite[]) => unknown): void {
-    const group = { members: [w], tail: undefined as unknown };
+  start(w: PendingWrite, schedule: (take: () => PendingWrite[]) => number): void {
+    const group = { members: [w], barriers: Number.NaN };
     this.open = group;
-    group.tail = schedule(() => {
+    group.barriers = schedule(() => {
       if (this.open === group) this.open = null;
       return group.members;
     });

@@ -127,8 +127,9 @@ export class DexieLedgerStore implements LedgerStore {
       async (db) => {
         const plan = planAppend(h, await db.heads.get(toHex(h.entry.author)));
         if (plan === 'noop') return;
-        await db.entries.add(plan.entry);
-        await db.heads.put(plan.head);
+        // Both requests at once (IndexedDB runs them in order): one round trip less per commit. If
+        // either fails, the transaction aborts and neither is stored.
+        await Promise.all([db.entries.add(plan.entry), db.heads.put(plan.head)]);
       }
     );
   }
@@ -142,8 +143,10 @@ export class DexieLedgerStore implements LedgerStore {
       const heads = new Map<string, FeedHead>();
       for (const s of await db.heads.bulkGet(authors)) if (s) heads.set(s.author, s);
       const plan = planAppendBatch(batch, heads);
-      if (plan.entries.length) await db.entries.bulkAdd(plan.entries);
-      if (plan.heads.length) await db.heads.bulkPut(plan.heads);
+      await Promise.all([
+        plan.entries.length ? db.entries.bulkAdd(plan.entries) : undefined,
+        plan.heads.length ? db.heads.bulkPut(plan.heads) : undefined
+      ]);
     };
     await this.tx('appendLocalBatch', 'rw', (db) => [db.entries, db.heads], write);
   }
@@ -162,8 +165,10 @@ export class DexieLedgerStore implements LedgerStore {
       const existing = new Array<StoredEntry | undefined>(batch.length);
       check.forEach((i, j) => (existing[i] = found[j]));
       const plan = planIngest(batch, existing, heads);
-      if (plan.entries.length) await db.entries.bulkAdd(plan.entries);
-      if (plan.heads.length) await db.heads.bulkPut(plan.heads);
+      await Promise.all([
+        plan.entries.length ? db.entries.bulkAdd(plan.entries) : undefined,
+        plan.heads.length ? db.heads.bulkPut(plan.heads) : undefined
+      ]);
       return plan.result;
     };
     return this.tx('ingest', 'rw', (db) => [db.entries, db.heads], write, this.bulk);

@@ -15,7 +15,8 @@ import { blameOrigin, originOf, type OriginBlame } from '../platform/gossip-orig
 import { errorCode } from '../core/peers/offences.js';
 import { toHex } from '../core/bytes.js';
 import { GOSSIP_INGEST_BATCH, GOSSIP_MAX_QUEUED, GOSSIP_SEEN_HASHES, GOSSIP_TRACKED_PEERS } from '../core/constants.js';
-import { decodeEntry, encodeEntry, verifyEntry } from '../core/entry.js';
+import { decodeEntry, encodeEntry } from '../core/entry.js';
+import { verifyHashed } from '../core/verified-entries.js';
 import { ChainLinks, type ChainLinksOptions } from '../core/chain-links.js';
 import type { Ledger } from '../core/ledger.js';
 import type { HashedEntry } from '../core/types.js';
@@ -141,10 +142,14 @@ export function startEntryGossip(
     return { verdict: TopicValidatorResult.Reject, code };
   };
 
-  // Batches keep the ledger's work ordered and its write transactions few.
+  // Batches keep the ledger's work ordered and its write transactions few. The batch is taken once
+  // the ledger's queue is free, so it holds what arrived meanwhile: under load, entries arrive one
+  // at a time and each ingest step (a store transaction) cost as much for 1 entry as for 64.
   const drain = async (): Promise<void> => {
     while (queue.length > 0 && !stopped) {
+      await ledger.idle();
       const batch = queue.splice(0, lim.ingestBatch);
+      if (batch.length === 0) continue;
       try {
         const report = await ledger.ingest(batch);
         stats.ingestFailed += report.rejected.length;
@@ -186,7 +191,8 @@ export function startEntryGossip(
       const author = toHex(h.entry.author);
       judged = links.begin(author, h.entry.seq, toHex(h.hash));
       // The ledger's own checks, so what is forwarded is what every honest ledger accepts.
-      await verifyEntry(h.entry, ledger.networkId, ledger.genesis);
+      // (Remembered: Ledger.ingest's own check of this entry does not verify it again.)
+      await verifyHashed(h, ledger.networkId, ledger.genesis);
       // Only entries that link to what this node knows are forwarded. An unknown predecessor (a
       // gap) is held here by the ledger (bounded pending, and it asks sync for the gap) but not
       // forwarded; a prev naming another entry than the one known here is dropped.

@@ -6,6 +6,7 @@ import type { LatencySummary, NetworkNode, NetworkView } from './telemetry-types
 import type { SyncStatus } from '../core/sync/engine.js';
 import type { PeerSyncStatus } from '../core/sync/session.js';
 import type { BudgetStatus } from '../core/light-budget.js';
+import type { QueueTimings } from '../core/write-timings.js';
 import type { JoinInfo } from './join-driver.js';
 import type { HistoryPage } from '../core/history/feed-history.js';
 
@@ -114,6 +115,8 @@ export interface LedgerSummary {
   unverified: boolean;
   /** Replica role, storage budget for entries (null: full replica), bytes held, entries pruned. */
   storage: BudgetStatus;
+  /** Where the ledger's work queue spent its time since open (core/write-timings.ts). */
+  queue?: QueueTimings;
 }
 
 /** The sync driver's transport counters (src/lib/worker/sync-driver.ts). */
