@@ -11,6 +11,7 @@ import { toHex } from '../../src/lib/core/bytes.js';
 import type { FeedHead } from '../../src/lib/core/types.js';
 import { mulberry32, randomBytes, type Rand } from '../helpers/fake-feed.js';
 import { expectedDiffs, flip, randomHead, runExchange, sortDiffs } from '../helpers/sync-fixtures.js';
+import { SYNC_HEAD_FP_BYTES } from '../../src/lib/core/sync/constants.js';
 
 const SEED = Number(process.env.SEED ?? Date.now() % 2 ** 31);
 console.log(`sync-compact seed ${SEED} (replay with SEED=${SEED})`);
@@ -136,7 +137,7 @@ describe('compact listings: exact under author-tag collisions', () => {
 
 // ---- decoder: the new node kinds ----
 
-const fpArb = fc.uint8Array({ minLength: 8, maxLength: 8 });
+const fpArb = fc.uint8Array({ minLength: SYNC_HEAD_FP_BYTES, maxLength: SYNC_HEAD_FP_BYTES });
 const pathArb = fc.array(fc.constantFrom(...'0123456789abcdef'), { maxLength: 15 }).map((cs) => cs.join(''));
 const tagItemsArb = fc
   .array(
@@ -159,7 +160,7 @@ const nodeArb: fc.Arbitrary<CompareNode> = fc.oneof(
     .map(([path, unmatched, raw]) => {
       const items = [...new Map(raw.map(([a, seq, fp]) => [(path + toHex(a)).slice(0, 64), { seq, fp }])).entries()]
         .sort(([x], [y]) => (x < y ? -1 : 1))
-        .map(([author, { seq, fp }]) => ({ author, seq, fp: seq > 0 ? fp : new Uint8Array(8) }));
+        .map(([author, { seq, fp }]) => ({ author, seq, fp: seq > 0 ? fp : new Uint8Array(SYNC_HEAD_FP_BYTES) }));
       return { k: 'answer' as const, path, unmatched, items };
     })
 );
@@ -196,7 +197,7 @@ describe('sync codec: compact items and answers', () => {
   const malformed = expect.objectContaining({ name: 'SyncMalformedError' });
 
   it('refuses unsorted compact items, seq 0 in them, set bitmap padding and answers outside their path', () => {
-    const fp = Uint8Array.of(1, 1, 1, 1, 1, 1, 1, 1);
+    const fp = Uint8Array.of(1, 1, 1, 1);
     // items sorted by tag: swap two items' tag bytes in the encoding
     const sorted = encodeSyncMessage(
       compare([

@@ -11,13 +11,15 @@
 // Stable hashes (plain SHA-256, PROTOCOL.md §11.2):
 //   leaf  = SHA-256(0x00 || for each head by author: author(32) || seq(u64 BE) || hash(32))
 //   inner = SHA-256(0x01 || for each non-empty child c: c(1 byte) || childHash(32))
-// Fingerprints exchanged in a sync are keyed per exchange with SipHash-2-4 (a PRF, 64-bit output):
+// Fingerprints exchanged in a sync are keyed per exchange with SipHash-2-4 (a PRF, 64-bit output),
+// cut to a short prefix on the wire (3 bytes per child, 4 per head; PROTOCOL.md §11.2):
 //   node fp = SipHash-2-4(salt16, stableHash(32)),  head fp = SipHash-2-4(salt16, record(72)),
 // where salt16 = SHA-256(tag || saltA || saltB)[0..16] mixes a fresh random salt of each side.
 // Neither side can choose it alone, so a hostile author cannot prepare two different feed states
-// whose fingerprints collide (without the key, a PRF output is unpredictable: each try is a 2^-64
-// guess, made within one exchange only); the full 32-byte stable root, which is never truncated,
-// is collision resistant as is.
+// whose fingerprints collide (without the key, a PRF output is unpredictable: each try is a
+// 2^-(8 × width) guess, made within one exchange only); the full 32-byte stable root, which is
+// never truncated, is collision resistant as is, so a collision hides a difference for one
+// exchange and the next one (a fresh salt, the roots still differ) finds it.
 //
 // Maintenance is incremental: set/remove touch one root-to-leaf path (O(depth) nodes, each
 // re-hashed lazily the next time a hash is read), never the whole tree.
@@ -318,10 +320,27 @@ export function fingerprintKey(salt: Uint8Array): SipKey {
   return sipKey(salt);
 }
 
-/** Salted fingerprint (8 bytes) of a 32-byte node hash or a 72-byte head record: SipHash-2-4(salt, bytes). */
-export function fingerprint(key: SipKey | Uint8Array, bytes: Uint8Array, out?: Uint8Array): Uint8Array {
+const sipOut = new Uint8Array(SYNC_FINGERPRINT_BYTES);
+
+/**
+ * Salted fingerprint of a 32-byte node hash or a 72-byte head record: the first `width` bytes
+ * (1..8; default 8) of SipHash-2-4(salt, bytes), written to `out` when given (its length must be
+ * `width`). Wire widths: SYNC_CHILD_FP_BYTES for children, SYNC_HEAD_FP_BYTES for heads.
+ */
+export function fingerprint(
+  key: SipKey | Uint8Array,
+  bytes: Uint8Array,
+  width: number = SYNC_FINGERPRINT_BYTES,
+  out?: Uint8Array
+): Uint8Array {
+  if (!Number.isInteger(width) || width < 1 || width > SYNC_FINGERPRINT_BYTES)
+    throw new RangeError('fingerprint width must be 1..8 bytes');
   const k = key instanceof Uint32Array ? key : sipKey(key);
-  return sipHash24(k, bytes, 0, bytes.length, out ?? new Uint8Array(SYNC_FINGERPRINT_BYTES), 0);
+  const dst = out ?? new Uint8Array(width);
+  if (width === SYNC_FINGERPRINT_BYTES) return sipHash24(k, bytes, 0, bytes.length, dst, 0);
+  sipHash24(k, bytes, 0, bytes.length, sipOut, 0);
+  for (let i = 0; i < width; i++) dst[i] = sipOut[i];
+  return dst;
 }
 
 /**
