@@ -58,6 +58,12 @@ interface Node {
   /** Leaf: heads by author. Inner: null. */
   leaf: Map<string, Rec> | null;
   children: (Node | undefined)[] | null;
+  /**
+   * Leaf only: the stable hashes of its heads grouped by the next nibble (its 16 children were it
+   * opened in a compare), 16 × 32 bytes, with the bitmap of non-empty groups; cached like `hash`
+   * (cleared whenever the leaf changes), so a leaf opened in many exchanges is hashed once.
+   */
+  groups: { mask: number; hashes: Uint8Array } | undefined;
 }
 
 /** A subtree as seen by a compare: its head count and stable hash. */
@@ -66,7 +72,7 @@ export interface NodeInfo {
   hash: Uint8Array;
 }
 
-const newLeaf = (): Node => ({ count: 0, hash: undefined, leaf: new Map(), children: null });
+const newLeaf = (): Node => ({ count: 0, hash: undefined, leaf: new Map(), children: null, groups: undefined });
 const nib = (author: string, depth: number): number => parseInt(author[depth], 16);
 const HEX = '0123456789abcdef';
 
@@ -90,6 +96,20 @@ function leafHash(recs: Iterable<Rec>): Uint8Array {
   buf[0] = MERKLE_LEAF_TAG;
   sorted.forEach((r, i) => buf.set(r.bytes, 1 + i * HEAD_RECORD_BYTES));
   return sha256(buf);
+}
+
+/** Leaf hashes of `recs` grouped by their author's nibble at `depth` (16 × 32 bytes), with the non-empty bitmap. */
+function groupHashes(recs: Iterable<Rec>, depth: number): { mask: number; hashes: Uint8Array } {
+  const groups: Rec[][] = Array.from({ length: MERKLE_FANOUT }, () => []);
+  for (const r of recs) groups[nib(r.head.author, depth)].push(r);
+  const hashes = new Uint8Array(MERKLE_FANOUT * 32);
+  let mask = 0;
+  groups.forEach((g, i) => {
+    if (g.length === 0) return;
+    mask |= 1 << i;
+    hashes.set(leafHash(g), 32 * i);
+  });
+  return { mask, hashes };
 }
 
 /** Checks a compare path: lowercase hex, at most MERKLE_MAX_DEPTH nibbles. */
@@ -200,6 +220,11 @@ export class HeadsTree {
       node.children.forEach((c, i) => (out[i] = c && c.count > 0 ? this.hashOf(c) : undefined));
       return out;
     }
+    if (depth === path.length) {
+      const g = (node.groups ??= groupHashes(node.leaf!.values(), depth));
+      for (let i = 0; i < MERKLE_FANOUT; i++) if (g.mask & (1 << i)) out[i] = g.hashes.subarray(32 * i, 32 * i + 32);
+      return out;
+    }
     const groups: Rec[][] = Array.from({ length: MERKLE_FANOUT }, () => []);
     for (const r of node.leaf!.values())
       if (r.head.author.startsWith(path)) groups[nib(r.head.author, path.length)].push(r);
@@ -264,6 +289,7 @@ export class HeadsTree {
 
   private insert(node: Node, depth: number, rec: Rec, isNew: boolean): void {
     node.hash = undefined;
+    node.groups = undefined;
     if (isNew) node.count++;
     if (node.leaf) {
       node.leaf.set(rec.head.author, rec);
@@ -287,6 +313,7 @@ export class HeadsTree {
 
   private removeFrom(node: Node, depth: number, author: string): void {
     node.hash = undefined;
+    node.groups = undefined;
     node.count--;
     if (node.leaf) {
       node.leaf.delete(author);
