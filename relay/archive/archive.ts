@@ -1,6 +1,6 @@
 // relay --archive: an always-on full replica inside the relay. The core Ledger over SQLite
 // stores every entry heard on the entries topic, and the sync driver (the browsers' own) serves
-// and requests gap fills over `/tabula/<net16>/sync/1.1.0` with every peer that speaks it, so
+// and requests gap fills over `/tabula/<net16>/sync/1.2.0` with every peer that speaks it, so
 // browsers catch up from the archive when no other tab is open, and the archive catches up
 // from the peers it meets after a restart.
 import type { Libp2p } from '@libp2p/interface';

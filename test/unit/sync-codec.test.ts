@@ -2,14 +2,21 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { decodeSyncMessage, encodeSyncMessage } from '../../src/lib/core/sync/codec.js';
 import type { SyncMsg } from '../../src/lib/core/sync/messages.js';
-import { SYNC_MAX_MESSAGE_BYTES, SYNC_PROTOCOL_VERSION } from '../../src/lib/core/sync/constants.js';
+import {
+  SYNC_CHILD_FP_BYTES,
+  SYNC_HEAD_FP_BYTES,
+  SYNC_MAX_MESSAGE_BYTES,
+  SYNC_PROTOCOL_VERSION
+} from '../../src/lib/core/sync/constants.js';
 import { mulberry32, randomBytes } from '../helpers/fake-feed.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 
 const rand = mulberry32(99);
 const b = (n: number) => randomBytes(n, rand);
 const author = (prefix = '') => (prefix + toHex(b(32))).slice(0, 64);
-const fp = () => b(8);
+/** A head fingerprint (items, answer, final) and a child fingerprint (children). */
+const fp = () => b(SYNC_HEAD_FP_BYTES);
+const cfp = () => b(SYNC_CHILD_FP_BYTES);
 
 const samples: SyncMsg[] = [
   {
@@ -51,7 +58,7 @@ const samples: SyncMsg[] = [
     xid: 2 ** 31,
     equal: false,
     end: false,
-    nodes: [{ k: 'children', path: '', fps: Array.from({ length: 16 }, (_, i) => (i % 3 ? fp() : undefined)) }]
+    nodes: [{ k: 'children', path: '', fps: Array.from({ length: 16 }, (_, i) => (i % 3 ? cfp() : undefined)) }]
   },
   {
     t: 'compare',
@@ -59,13 +66,13 @@ const samples: SyncMsg[] = [
     step: 4,
     end: false,
     nodes: [
-      { k: 'children', path: 'abc', fps: Array.from({ length: 16 }, () => fp()) },
+      { k: 'children', path: 'abc', fps: Array.from({ length: 16 }, () => cfp()) },
       {
         k: 'items',
         path: 'ab',
         items: [
-          { tag: 0x0001, seq: 3, fp: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8) },
-          { tag: 0x0001, seq: 3, fp: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 9) },
+          { tag: 0x0001, seq: 3, fp: Uint8Array.of(1, 2, 3, 4) },
+          { tag: 0x0001, seq: 3, fp: Uint8Array.of(1, 2, 3, 5) },
           { tag: 0xffff, seq: 2 ** 40, fp: fp() }
         ]
       },
@@ -75,7 +82,7 @@ const samples: SyncMsg[] = [
         unmatched: [true, false, false, true, false, false, false, false, true],
         items: [
           { author: 'abc1' + '0'.repeat(60), seq: 3, fp: fp() },
-          { author: 'abc2' + '0'.repeat(60), seq: 0, fp: new Uint8Array(8) }
+          { author: 'abc2' + '0'.repeat(60), seq: 0, fp: new Uint8Array(SYNC_HEAD_FP_BYTES) }
         ]
       },
       { k: 'answer', path: '0', unmatched: [], items: [] },

@@ -11,6 +11,7 @@ import { toHex } from '../../src/lib/core/bytes.js';
 import type { FeedHead } from '../../src/lib/core/types.js';
 import { mulberry32, randomBytes, type Rand } from '../helpers/fake-feed.js';
 import { expectedDiffs, flip, randomHead, runExchange, sortDiffs } from '../helpers/sync-fixtures.js';
+import { SYNC_HEAD_FP_BYTES } from '../../src/lib/core/sync/constants.js';
 
 const SEED = Number(process.env.SEED ?? Date.now() % 2 ** 31);
 console.log(`sync-compact seed ${SEED} (replay with SEED=${SEED})`);
@@ -98,14 +99,27 @@ describe('compact listings: exact under author-tag collisions', () => {
     expect(run.lastWithNodes).toBe(2);
   });
 
-  it('one advanced feed among 20,000 costs 3 round trips and under 700 bytes', () => {
+  it('one advanced feed among 20,000 costs 3 round trips and under 400 bytes (~320; 1.1.0: ~600)', () => {
     const rand = mulberry32(SEED + 2);
     const heads = Array.from({ length: 20_000 }, () => randomHead(rand));
     const other = heads.map((h, i) => (i === 777 ? { ...h, seq: h.seq + 1, hash: toHex(randomBytes(32, rand)) } : h));
     const run = runExchange(HeadsTree.from(heads), HeadsTree.from(other), rand);
     expect(run.a).toHaveLength(1);
     expect(Math.ceil(run.lastWithNodes / 2)).toBeLessThanOrEqual(3);
-    expect(run.bytesAtoB + run.bytesBtoA).toBeLessThan(700);
+    expect(run.bytesAtoB + run.bytesBtoA).toBeLessThan(400);
+  });
+
+  it('100 scattered differences among 20,000 feeds: 3 round trips, under 170 bytes each (~150; 1.1.0: ~260)', () => {
+    const rand = mulberry32(SEED + 4);
+    const heads = Array.from({ length: 20_000 }, () => randomHead(rand));
+    const other = heads.map((h, i) =>
+      i % 200 === 7 ? { ...h, seq: h.seq + 1, hash: toHex(randomBytes(32, rand)) } : h
+    );
+    const run = runExchange(HeadsTree.from(heads), HeadsTree.from(other), rand);
+    expect(sortDiffs(run.a)).toEqual(expectedDiffs(heads, other));
+    expect(sortDiffs(run.b)).toEqual(expectedDiffs(other, heads));
+    expect(Math.ceil(run.lastWithNodes / 2)).toBeLessThanOrEqual(3);
+    expect(run.bytesAtoB + run.bytesBtoA).toBeLessThan(100 * 170);
   });
 
   it('the initiator lists a differing subtree of up to 32 heads at once (saves a round trip); the responder opens it', () => {
@@ -136,7 +150,7 @@ describe('compact listings: exact under author-tag collisions', () => {
 
 // ---- decoder: the new node kinds ----
 
-const fpArb = fc.uint8Array({ minLength: 8, maxLength: 8 });
+const fpArb = fc.uint8Array({ minLength: SYNC_HEAD_FP_BYTES, maxLength: SYNC_HEAD_FP_BYTES });
 const pathArb = fc.array(fc.constantFrom(...'0123456789abcdef'), { maxLength: 15 }).map((cs) => cs.join(''));
 const tagItemsArb = fc
   .array(
@@ -159,7 +173,7 @@ const nodeArb: fc.Arbitrary<CompareNode> = fc.oneof(
     .map(([path, unmatched, raw]) => {
       const items = [...new Map(raw.map(([a, seq, fp]) => [(path + toHex(a)).slice(0, 64), { seq, fp }])).entries()]
         .sort(([x], [y]) => (x < y ? -1 : 1))
-        .map(([author, { seq, fp }]) => ({ author, seq, fp: seq > 0 ? fp : new Uint8Array(8) }));
+        .map(([author, { seq, fp }]) => ({ author, seq, fp: seq > 0 ? fp : new Uint8Array(SYNC_HEAD_FP_BYTES) }));
       return { k: 'answer' as const, path, unmatched, items };
     })
 );
@@ -196,7 +210,7 @@ describe('sync codec: compact items and answers', () => {
   const malformed = expect.objectContaining({ name: 'SyncMalformedError' });
 
   it('refuses unsorted compact items, seq 0 in them, set bitmap padding and answers outside their path', () => {
-    const fp = Uint8Array.of(1, 1, 1, 1, 1, 1, 1, 1);
+    const fp = Uint8Array.of(1, 1, 1, 1);
     // items sorted by tag: swap two items' tag bytes in the encoding
     const sorted = encodeSyncMessage(
       compare([

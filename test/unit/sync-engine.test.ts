@@ -73,6 +73,15 @@ describe('SyncEngine', () => {
     expect(sent).toHaveLength(2); // nothing more is read from a refused peer
   });
 
+  it('refuses a hello of another protocol version (sync 1.1.0 ended at version 4) like another network', async () => {
+    const { engine, sent, rejected } = setup();
+    engine.addPeer('p', { initiator: true });
+    await engine.receive('p', hello({ version: SYNC_PROTOCOL_VERSION - 1 }));
+    expect(sent[1].msg).toMatchObject({ t: 'error', code: 'sync-wrong-network' });
+    expect(rejected).toEqual([{ peer: 'p', code: 'sync-wrong-network' }]);
+    expect(SYNC_PROTOCOL_VERSION).toBe(5);
+  });
+
   it('equal roots in the hellos: no exchange; different roots: the initiator begins', async () => {
     const a = setup();
     a.engine.addPeer('p', { initiator: true });

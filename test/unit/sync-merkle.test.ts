@@ -21,6 +21,38 @@ function dedupe(hs: FeedHead[]): FeedHead[] {
 }
 
 describe('HeadsTree', () => {
+  it("a leaf's cached child hashes (opened in a compare) follow every update, split and merge", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(headArb, clusteredHead), { minLength: 1, maxLength: 60 }),
+        fc.array(fc.tuple(fc.nat(), fc.constantFrom('advance', 'remove', 'add')), { maxLength: 40 }),
+        (base, ops) => {
+          const t = HeadsTree.from(dedupe(base));
+          const paths = () => [...new Set(t.heads().flatMap((h) => [0, 1, 2, 3].map((d) => h.author.slice(0, d))))];
+          for (const p of paths()) t.childHashes(p); // fill the caches
+          ops.forEach(([i, op], k) => {
+            const hs = t.heads();
+            const h = hs[i % Math.max(1, hs.length)];
+            if (op === 'add' || !h)
+              t.set({
+                author: h ? (h.author.slice(0, 3) + toHex(Uint8Array.of(k)).repeat(32)).slice(0, 64) : 'a'.repeat(64),
+                seq: 1,
+                hash: 'ee'.repeat(32)
+              });
+            else if (op === 'advance') t.set({ ...h, seq: h.seq + 1 });
+            else t.remove(h.author);
+            const fresh = HeadsTree.from(t.heads());
+            for (const p of paths())
+              expect(t.childHashes(p).map((x) => x && toHex(x))).toEqual(
+                fresh.childHashes(p).map((x) => x && toHex(x))
+              );
+          });
+        }
+      ),
+      { numRuns: 200 }
+    );
+  });
+
   it('root depends only on the set: any insert order, updates and removals give the from-scratch root', () => {
     fc.assert(
       fc.property(

@@ -1,4 +1,4 @@
-// How a full replica serves a void feed (PROTOCOL.md §6.1.2, §11.5, protocol version 4): up to
+// How a full replica serves a void feed (PROTOCOL.md §6.1.2, §11.5, protocol version 4 and later): up to
 // its fork; a prefix that reaches the fork, asked up to it or beyond, with the fork pair appended
 // when it fits the byte cap; at or past the fork (or from a seq not held), the pair alone.
 import { describe, expect, it } from 'vitest';

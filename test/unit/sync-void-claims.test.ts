@@ -1,4 +1,4 @@
-// Gap fill of void claims (PROTOCOL.md §11.5, protocol version 4): a feed a peer announces with a
+// Gap fill of void claims (PROTOCOL.md §11.5, protocol version 4 and later): a feed a peer announces with a
 // void head is asked up to its fork seq once (the server appends the fork pair to the prefix), a
 // short answer pauses only that author's ranges with that peer, and feeds known only from void
 // claims rank after the others (issue 7 red team, voidshort-break4).

@@ -51,7 +51,7 @@ interface Link {
 export interface SyncDriverInit {
   node: Libp2p;
   engine: SyncEngine;
-  /** `/tabula/<net16>/sync/1.1.0`. */
+  /** `/tabula/<net16>/sync/1.2.0`. */
   protocol: string;
   /** Last measured RTT to a peer, ms. */
   rttOf?: (peer: string) => number | undefined;

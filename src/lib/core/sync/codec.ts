@@ -11,7 +11,8 @@ import { isValidPath } from './merkle.js';
 import {
   MERKLE_FANOUT,
   MERKLE_MAX_DEPTH,
-  SYNC_FINGERPRINT_BYTES,
+  SYNC_CHILD_FP_BYTES,
+  SYNC_HEAD_FP_BYTES,
   SYNC_MAX_COMPARE_ENTRIES,
   SYNC_MAX_COVERAGE,
   SYNC_MAX_ERROR_TEXT,
@@ -27,7 +28,7 @@ export const MSG = { hello: 1, begin: 2, reply: 3, compare: 4, get: 5, entries: 
 const NODE = { children: 1, items: 2, final: 3, answer: 4 } as const;
 const ROLE: Record<SyncRole, number> = { full: 0, light: 1 };
 const MAX_CODE_BYTES = 32;
-const ZERO_FP = new Uint8Array(SYNC_FINGERPRINT_BYTES);
+const ZERO_FP = new Uint8Array(SYNC_HEAD_FP_BYTES);
 
 type Enc = Writer;
 
@@ -70,7 +71,7 @@ function writeItems(enc: Enc, items: WireItem[]): void {
   for (const it of items) {
     writeAuthor(enc, it.author);
     writeUint(enc, it.seq, 'seq');
-    if (it.seq > 0) writeFixed(enc, it.fp, SYNC_FINGERPRINT_BYTES, 'fingerprint');
+    if (it.seq > 0) writeFixed(enc, it.fp, SYNC_HEAD_FP_BYTES, 'fingerprint');
   }
 }
 
@@ -83,7 +84,7 @@ function writeTagItems(enc: Enc, items: TagItem[]): void {
     enc.u8(it.tag & 0xff);
     if (!Number.isSafeInteger(it.seq) || it.seq < 1) throw new SyncMalformedError('item seq must be >= 1');
     enc.varuint(it.seq);
-    writeFixed(enc, it.fp, SYNC_FINGERPRINT_BYTES, 'fingerprint');
+    writeFixed(enc, it.fp, SYNC_HEAD_FP_BYTES, 'fingerprint');
   }
 }
 
@@ -107,7 +108,7 @@ function writeNode(enc: Enc, n: CompareNode): void {
     let bitmap = 0;
     n.fps.forEach((fp, i) => (bitmap |= fp ? 1 << i : 0));
     enc.u16le(bitmap);
-    for (const fp of n.fps) if (fp) writeFixed(enc, fp, SYNC_FINGERPRINT_BYTES, 'fingerprint');
+    for (const fp of n.fps) if (fp) writeFixed(enc, fp, SYNC_CHILD_FP_BYTES, 'fingerprint');
   } else if (n.k === 'items') writeTagItems(enc, n.items);
   else if (n.k === 'answer') {
     writeBitmap(enc, n.unmatched);
@@ -209,20 +210,20 @@ function readItems(r: Reader, path: string): WireItem[] {
     if (author <= last) throw new SyncMalformedError('items must be sorted by author, no repeats');
     last = author;
     const seq = r.varuint();
-    items.push({ author, seq, fp: seq > 0 ? r.bytes(SYNC_FINGERPRINT_BYTES) : ZERO_FP });
+    items.push({ author, seq, fp: seq > 0 ? r.bytes(SYNC_HEAD_FP_BYTES) : ZERO_FP });
   }
   return items;
 }
 
 /** Compact items: sorted by (tag, fp, seq), repeats allowed (they re-encode identically). */
 function readTagItems(r: Reader): TagItem[] {
-  const n = r.count(SYNC_MAX_ITEMS_PER_ENTRY, SYNC_TAG_BYTES + 1 + SYNC_FINGERPRINT_BYTES);
+  const n = r.count(SYNC_MAX_ITEMS_PER_ENTRY, SYNC_TAG_BYTES + 1 + SYNC_HEAD_FP_BYTES);
   const items: TagItem[] = [];
   for (let i = 0; i < n; i++) {
     const tag = (r.u8() << 8) | r.u8();
     const seq = r.varuint();
     if (seq < 1) throw new SyncMalformedError('item seq must be >= 1');
-    const it = { tag, seq, fp: r.bytes(SYNC_FINGERPRINT_BYTES) };
+    const it = { tag, seq, fp: r.bytes(SYNC_HEAD_FP_BYTES) };
     const prev = items[i - 1];
     if (prev && compareTagItems(prev, it) > 0) throw new SyncMalformedError('items must be sorted by tag, fp, seq');
     items.push(it);
@@ -250,7 +251,7 @@ function readNode(r: Reader): CompareNode {
     if (path.length >= MERKLE_MAX_DEPTH) throw new SyncMalformedError('children below the max depth');
     const bitmap = r.u16();
     const fps = Array.from({ length: MERKLE_FANOUT }, (_, i) =>
-      bitmap & (1 << i) ? r.bytes(SYNC_FINGERPRINT_BYTES) : undefined
+      bitmap & (1 << i) ? r.bytes(SYNC_CHILD_FP_BYTES) : undefined
     );
     return { k: 'children', path, fps };
   }

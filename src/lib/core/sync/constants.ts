@@ -2,9 +2,9 @@
 // the protocol (PROTOCOL-sync.md): changing one changes what peers send or accept.
 
 /** Wire: protocol version carried in hello; peers with another version are refused. */
-export const SYNC_PROTOCOL_VERSION = 4;
+export const SYNC_PROTOCOL_VERSION = 5;
 /** Wire: libp2p protocol id template; `<net16>` is the first 16 hex chars of the network id. */
-export const SYNC_PROTOCOL_ID = (net16: string): string => `/tabula/${net16}/sync/1.1.0`;
+export const SYNC_PROTOCOL_ID = (net16: string): string => `/tabula/${net16}/sync/1.2.0`;
 
 /** Wire: Merkle tree fan-out (one hex nibble of the author key per level). */
 export const MERKLE_FANOUT = 16;
@@ -17,8 +17,15 @@ export const MERKLE_LEAF_TAG = 0x00;
 export const MERKLE_INNER_TAG = 0x01;
 /** Wire: bytes of the per-exchange salt contributed by each side. */
 export const SYNC_SALT_BYTES = 16;
-/** Wire: bytes of a salted fingerprint (SipHash-2-4 output). */
+/** Bytes of a SipHash-2-4 output; wire fingerprints are its first bytes (little-endian order). */
 export const SYNC_FINGERPRINT_BYTES = 8;
+/**
+ * Wire: bytes of a child fingerprint in a `children` node (a SipHash-2-4 prefix). A collision
+ * (2^-24 per differing child under a fresh salt) hides that subtree for one exchange only.
+ */
+export const SYNC_CHILD_FP_BYTES = 3;
+/** Wire: bytes of a head fingerprint in `items`, `answer` and `final` nodes (a SipHash-2-4 prefix). */
+export const SYNC_HEAD_FP_BYTES = 4;
 /** Wire: bytes of the author tag of a compact item (the author bytes after the path's bytes). */
 export const SYNC_TAG_BYTES = 2;
 /** Wire: domain tag of the exchange salt derivation. */
@@ -32,6 +39,11 @@ export const SYNC_MAX_MESSAGE_BYTES = 1024 * 1024 + 4096;
  */
 export const SYNC_FEW_DIFFERING = 4;
 export const SYNC_LIST_MAX_FEW = 32;
+/**
+ * Compare: in a step that opens a subtree of more heads than it would list, the other differing
+ * subtrees with at least this many heads are opened too rather than listed (a sender's choice).
+ */
+export const SYNC_OPEN_MIN = 5;
 /** Largest compare step this node builds (further entries go in later steps). */
 export const SYNC_MAX_STEP_BYTES = 48 * 1024;
 /** Wire: entries (nodes) in one compare message. */

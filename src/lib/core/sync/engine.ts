@@ -465,8 +465,11 @@ export class SyncEngine {
     const now = this.opts.now();
     s.lastSyncAt = now;
     const diffs = x.differences();
-    s.peerRoot = diffs.length === 0 ? this.tree.rootHash() : null;
-    if (diffs.length === 0) {
+    // No difference found although the roots differed (a fingerprint collision under this
+    // exchange's salt, or a head changed meanwhile): not equal; the next exchange looks again.
+    const equal = diffs.length === 0 && !x.rootsDiffered;
+    s.peerRoot = equal ? this.tree.rootHash() : null;
+    if (equal) {
       s.lastEqualAt = now;
       this.lastEqualRootAt = now;
     }

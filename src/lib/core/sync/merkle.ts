@@ -11,13 +11,15 @@
 // Stable hashes (plain SHA-256, PROTOCOL.md §11.2):
 //   leaf  = SHA-256(0x00 || for each head by author: author(32) || seq(u64 BE) || hash(32))
 //   inner = SHA-256(0x01 || for each non-empty child c: c(1 byte) || childHash(32))
-// Fingerprints exchanged in a sync are keyed per exchange with SipHash-2-4 (a PRF, 64-bit output):
+// Fingerprints exchanged in a sync are keyed per exchange with SipHash-2-4 (a PRF, 64-bit output),
+// cut to a short prefix on the wire (3 bytes per child, 4 per head; PROTOCOL.md §11.2):
 //   node fp = SipHash-2-4(salt16, stableHash(32)),  head fp = SipHash-2-4(salt16, record(72)),
 // where salt16 = SHA-256(tag || saltA || saltB)[0..16] mixes a fresh random salt of each side.
 // Neither side can choose it alone, so a hostile author cannot prepare two different feed states
-// whose fingerprints collide (without the key, a PRF output is unpredictable: each try is a 2^-64
-// guess, made within one exchange only); the full 32-byte stable root, which is never truncated,
-// is collision resistant as is.
+// whose fingerprints collide (without the key, a PRF output is unpredictable: each try is a
+// 2^-(8 × width) guess, made within one exchange only); the full 32-byte stable root, which is
+// never truncated, is collision resistant as is, so a collision hides a difference for one
+// exchange and the next one (a fresh salt, the roots still differ) finds it.
 //
 // Maintenance is incremental: set/remove touch one root-to-leaf path (O(depth) nodes, each
 // re-hashed lazily the next time a hash is read), never the whole tree.
@@ -56,6 +58,12 @@ interface Node {
   /** Leaf: heads by author. Inner: null. */
   leaf: Map<string, Rec> | null;
   children: (Node | undefined)[] | null;
+  /**
+   * Leaf only: the stable hashes of its heads grouped by the next nibble (its 16 children were it
+   * opened in a compare), 16 × 32 bytes, with the bitmap of non-empty groups; cached like `hash`
+   * (cleared whenever the leaf changes), so a leaf opened in many exchanges is hashed once.
+   */
+  groups: { mask: number; hashes: Uint8Array } | undefined;
 }
 
 /** A subtree as seen by a compare: its head count and stable hash. */
@@ -64,7 +72,7 @@ export interface NodeInfo {
   hash: Uint8Array;
 }
 
-const newLeaf = (): Node => ({ count: 0, hash: undefined, leaf: new Map(), children: null });
+const newLeaf = (): Node => ({ count: 0, hash: undefined, leaf: new Map(), children: null, groups: undefined });
 const nib = (author: string, depth: number): number => parseInt(author[depth], 16);
 const HEX = '0123456789abcdef';
 
@@ -88,6 +96,20 @@ function leafHash(recs: Iterable<Rec>): Uint8Array {
   buf[0] = MERKLE_LEAF_TAG;
   sorted.forEach((r, i) => buf.set(r.bytes, 1 + i * HEAD_RECORD_BYTES));
   return sha256(buf);
+}
+
+/** Leaf hashes of `recs` grouped by their author's nibble at `depth` (16 × 32 bytes), with the non-empty bitmap. */
+function groupHashes(recs: Iterable<Rec>, depth: number): { mask: number; hashes: Uint8Array } {
+  const groups: Rec[][] = Array.from({ length: MERKLE_FANOUT }, () => []);
+  for (const r of recs) groups[nib(r.head.author, depth)].push(r);
+  const hashes = new Uint8Array(MERKLE_FANOUT * 32);
+  let mask = 0;
+  groups.forEach((g, i) => {
+    if (g.length === 0) return;
+    mask |= 1 << i;
+    hashes.set(leafHash(g), 32 * i);
+  });
+  return { mask, hashes };
 }
 
 /** Checks a compare path: lowercase hex, at most MERKLE_MAX_DEPTH nibbles. */
@@ -198,6 +220,11 @@ export class HeadsTree {
       node.children.forEach((c, i) => (out[i] = c && c.count > 0 ? this.hashOf(c) : undefined));
       return out;
     }
+    if (depth === path.length) {
+      const g = (node.groups ??= groupHashes(node.leaf!.values(), depth));
+      for (let i = 0; i < MERKLE_FANOUT; i++) if (g.mask & (1 << i)) out[i] = g.hashes.subarray(32 * i, 32 * i + 32);
+      return out;
+    }
     const groups: Rec[][] = Array.from({ length: MERKLE_FANOUT }, () => []);
     for (const r of node.leaf!.values())
       if (r.head.author.startsWith(path)) groups[nib(r.head.author, path.length)].push(r);
@@ -262,6 +289,7 @@ export class HeadsTree {
 
   private insert(node: Node, depth: number, rec: Rec, isNew: boolean): void {
     node.hash = undefined;
+    node.groups = undefined;
     if (isNew) node.count++;
     if (node.leaf) {
       node.leaf.set(rec.head.author, rec);
@@ -285,6 +313,7 @@ export class HeadsTree {
 
   private removeFrom(node: Node, depth: number, author: string): void {
     node.hash = undefined;
+    node.groups = undefined;
     node.count--;
     if (node.leaf) {
       node.leaf.delete(author);
@@ -318,10 +347,27 @@ export function fingerprintKey(salt: Uint8Array): SipKey {
   return sipKey(salt);
 }
 
-/** Salted fingerprint (8 bytes) of a 32-byte node hash or a 72-byte head record: SipHash-2-4(salt, bytes). */
-export function fingerprint(key: SipKey | Uint8Array, bytes: Uint8Array, out?: Uint8Array): Uint8Array {
+const sipOut = new Uint8Array(SYNC_FINGERPRINT_BYTES);
+
+/**
+ * Salted fingerprint of a 32-byte node hash or a 72-byte head record: the first `width` bytes
+ * (1..8; default 8) of SipHash-2-4(salt, bytes), written to `out` when given (its length must be
+ * `width`). Wire widths: SYNC_CHILD_FP_BYTES for children, SYNC_HEAD_FP_BYTES for heads.
+ */
+export function fingerprint(
+  key: SipKey | Uint8Array,
+  bytes: Uint8Array,
+  width: number = SYNC_FINGERPRINT_BYTES,
+  out?: Uint8Array
+): Uint8Array {
+  if (!Number.isInteger(width) || width < 1 || width > SYNC_FINGERPRINT_BYTES)
+    throw new RangeError('fingerprint width must be 1..8 bytes');
   const k = key instanceof Uint32Array ? key : sipKey(key);
-  return sipHash24(k, bytes, 0, bytes.length, out ?? new Uint8Array(SYNC_FINGERPRINT_BYTES), 0);
+  const dst = out ?? new Uint8Array(width);
+  if (width === SYNC_FINGERPRINT_BYTES) return sipHash24(k, bytes, 0, bytes.length, dst, 0);
+  sipHash24(k, bytes, 0, bytes.length, sipOut, 0);
+  for (let i = 0; i < width; i++) dst[i] = sipOut[i];
+  return dst;
 }
 
 /**

@@ -30,11 +30,11 @@ export interface HelloMsg {
   salt: Uint8Array;
 }
 
-/** One head in a compare: seq 0 means "I hold nothing of this author" (fp is then 8 zero bytes). */
+/** One head in a compare: seq 0 means "I hold nothing of this author" (fp is then all zero bytes). */
 export interface WireItem {
   author: string;
   seq: number;
-  /** Salted fingerprint of the head record (author, seq, hash), 8 bytes. */
+  /** Salted fingerprint of the head record (author, seq, hash), SYNC_HEAD_FP_BYTES (4) bytes. */
   fp: Uint8Array;
 }
 

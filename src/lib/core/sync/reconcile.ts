@@ -43,11 +43,13 @@ import {
   MERKLE_MAX_DEPTH,
   SYNC_EXCHANGE_TIMEOUT_MS,
   SYNC_FEW_DIFFERING,
-  SYNC_FINGERPRINT_BYTES,
+  SYNC_CHILD_FP_BYTES,
+  SYNC_HEAD_FP_BYTES,
   SYNC_LIST_MAX_FEW,
   SYNC_MAX_COMPARE_ENTRIES,
   SYNC_MAX_ITEMS_PER_ENTRY,
   SYNC_MAX_STEP_BYTES,
+  SYNC_OPEN_MIN,
   SYNC_SALT_BYTES
 } from './constants.js';
 
@@ -70,16 +72,16 @@ export interface ExchangeOptions {
 
 /** Heads listed per final node (several nodes share a path when there are more). */
 const FINAL_CHUNK = 256;
-const ZERO_FP = new Uint8Array(SYNC_FINGERPRINT_BYTES);
+const ZERO_FP = new Uint8Array(SYNC_HEAD_FP_BYTES);
 const HEX = '0123456789abcdef';
 /** Estimated wire bytes of a node's header (kind, path, counts). */
 const NODE_OVERHEAD = 12;
 
 function nodeBytes(n: CompareNode): number {
-  if (n.k === 'children') return NODE_OVERHEAD + n.fps.filter(Boolean).length * SYNC_FINGERPRINT_BYTES;
-  if (n.k === 'items') return NODE_OVERHEAD + n.items.length * (5 + SYNC_FINGERPRINT_BYTES);
+  if (n.k === 'children') return NODE_OVERHEAD + n.fps.filter(Boolean).length * SYNC_CHILD_FP_BYTES;
+  if (n.k === 'items') return NODE_OVERHEAD + n.items.length * (5 + SYNC_HEAD_FP_BYTES);
   const flags = n.k === 'answer' ? n.unmatched.length / 8 : 0;
-  return NODE_OVERHEAD + flags + n.items.length * (32 + 9 + SYNC_FINGERPRINT_BYTES);
+  return NODE_OVERHEAD + flags + n.items.length * (32 + 9 + SYNC_HEAD_FP_BYTES);
 }
 
 /** The tag of a hex author at a path of `depth` nibbles (see authorTag). */
@@ -117,8 +119,9 @@ export class Exchange {
   private readonly listed = new Map<string, HeadRecord[]>();
   /** `children:` / `items:` paths the peer already sent in this exchange (answered once). */
   private readonly seenPaths = new Set<string>();
-  /** Scratch for fingerprints compared and dropped (no allocation). */
-  private readonly scratch = new Uint8Array(SYNC_FINGERPRINT_BYTES);
+  /** Scratch for fingerprints compared and dropped (no allocation), one per wire width. */
+  private readonly scratchChild = new Uint8Array(SYNC_CHILD_FP_BYTES);
+  private readonly scratch = new Uint8Array(SYNC_HEAD_FP_BYTES);
   private nextIn: number;
   private nextOut: number;
   private sentEnd = false;
@@ -127,6 +130,12 @@ export class Exchange {
   turnsOut = 0;
   turnsIn = 0;
   done = false;
+  /**
+   * The two stable roots differed when the exchange began. Done with no difference found although
+   * they differed: a fingerprint collision hid what differs (or a head changed meanwhile); the
+   * roots are not equal, and the next exchange, under a fresh salt, looks again.
+   */
+  rootsDiffered = false;
 
   private constructor(
     private readonly tree: HeadsTree,
@@ -179,6 +188,7 @@ export class Exchange {
       x.turnsOut++;
       return { exchange: x, reply: { t: 'reply', xid: begin.xid, equal: true, nodes: [], end: true } };
     }
+    x.rootsDiffered = true;
     if (begin.nodes.length === 0) x.describeAll(['']);
     x.processAll(begin.nodes);
     const { nodes, end } = x.takeTurn();
@@ -211,6 +221,7 @@ export class Exchange {
         return null;
       }
     }
+    if (msg.t === 'reply') this.rootsDiffered = true;
     this.turnsIn++;
     this.nextIn += 2;
     this.lastActivity = this.opts.now();
@@ -268,13 +279,22 @@ export class Exchange {
     return { k: 'final', path: q.path, items: recs.map((r) => this.wire(r)) };
   }
 
-  /** Whether the salted fingerprint of `bytes` (node hash or head record) equals `theirs`. */
+  /** Whether the salted head fingerprint of a head record equals `theirs` (SYNC_HEAD_FP_BYTES). */
   private fpEquals(bytes: Uint8Array, theirs: Uint8Array): boolean {
-    return bytesEqual(fingerprint(this.key, bytes, this.scratch), theirs);
+    return bytesEqual(fingerprint(this.key, bytes, SYNC_HEAD_FP_BYTES, this.scratch), theirs);
+  }
+
+  /** Whether the salted child fingerprint of a 32-byte node hash equals `theirs` (SYNC_CHILD_FP_BYTES). */
+  private childFpEquals(hash: Uint8Array, theirs: Uint8Array): boolean {
+    return bytesEqual(fingerprint(this.key, hash, SYNC_CHILD_FP_BYTES, this.scratchChild), theirs);
+  }
+
+  private headFp(r: HeadRecord): Uint8Array {
+    return fingerprint(this.key, r.bytes, SYNC_HEAD_FP_BYTES);
   }
 
   private wire(r: HeadRecord): WireItem {
-    return { author: r.head.author, seq: r.head.seq, fp: fingerprint(this.key, r.bytes) };
+    return { author: r.head.author, seq: r.head.seq, fp: this.headFp(r) };
   }
 
   private record(author: string, mine: HeadRecord | undefined, theirSeq: number, theirFp: Uint8Array): void {
@@ -303,9 +323,14 @@ export class Exchange {
    * an answer one half round trip later. So at 1M feeds one difference takes 3 round trips
    * whether its leaf sits at depth 4 or 5, for ~200 more bytes; the responder never lists early,
    * since that would cost bytes and save no round trip.
+   * When one of them is opened anyway (more heads than that), the exchange lasts at least one
+   * more half round trip, so opening the small ones too costs no round trip, and it costs fewer
+   * bytes from SYNC_OPEN_MIN heads on (a child fingerprint is 3 bytes, a listed head ~8): then
+   * only subtrees of fewer heads are listed.
    */
   private describeAll(paths: string[]): void {
-    const max = this.initiator && paths.length <= SYNC_FEW_DIFFERING ? SYNC_LIST_MAX_FEW : MERKLE_LEAF_MAX;
+    let max = this.initiator && paths.length <= SYNC_FEW_DIFFERING ? SYNC_LIST_MAX_FEW : MERKLE_LEAF_MAX;
+    if (paths.some((p) => p.length < MERKLE_MAX_DEPTH && this.tree.count(p) > max)) max = SYNC_OPEN_MIN - 1;
     for (const path of paths) this.queue.push({ lazy: 'describe', path, max });
   }
 
@@ -316,7 +341,7 @@ export class Exchange {
   }
 
   private open(path: string): CompareNode {
-    const fps = this.tree.childHashes(path).map((h) => (h ? fingerprint(this.key, h) : undefined));
+    const fps = this.tree.childHashes(path).map((h) => (h ? fingerprint(this.key, h, SYNC_CHILD_FP_BYTES) : undefined));
     return { k: 'children', path, fps };
   }
 
@@ -332,7 +357,7 @@ export class Exchange {
   }
 
   private tagItem(r: HeadRecord, depth: number): TagItem {
-    return { tag: authorTag(r.bytes, depth), seq: r.head.seq, fp: fingerprint(this.key, r.bytes) };
+    return { tag: authorTag(r.bytes, depth), seq: r.head.seq, fp: this.headFp(r) };
   }
 
   /**
@@ -369,7 +394,7 @@ export class Exchange {
       const t = theirs[c];
       const m = mine[c];
       if (!t && !m) continue;
-      if (t && m && this.fpEquals(m, t)) continue;
+      if (t && m && this.childFpEquals(m, t)) continue;
       if (!t) this.theyLackAll(p);
       else differing.push(p);
     }
@@ -389,7 +414,7 @@ export class Exchange {
     const mineLeft: HeadRecord[] = [];
     for (const r of mine) {
       const tag = authorTag(r.bytes, path.length);
-      fingerprint(this.key, r.bytes, this.scratch);
+      fingerprint(this.key, r.bytes, SYNC_HEAD_FP_BYTES, this.scratch);
       const i = (byTag.get(tag) ?? []).find(
         (k) => unmatched[k] && theirs[k].seq === r.head.seq && bytesEqual(theirs[k].fp, this.scratch)
       );
