@@ -1,0 +1,173 @@
+// A plain relay that missed the start of a feed learns the missing link by fetching the
+// predecessor over sync and checking its hash (relay/link-fetch.ts, relay/sync-fetch.ts), so it
+// forwards that feed again at once instead of Ignoring it for good; a broken chain (valid
+// signature, a prev nobody holds) is still never forwarded and costs at most one bounded fetch.
+import { afterEach, describe, expect, it } from 'vitest';
+import { encodeEntry } from '../../src/lib/core/entry.js';
+import { toHex } from '../../src/lib/core/bytes.js';
+import { defaultGenesis, networkId } from '../../src/lib/core/genesis.js';
+import { networkNames } from '../../src/lib/core/topics.js';
+import type { HashedEntry } from '../../src/lib/core/types.js';
+import { LinkFetcher, type FetchEntries } from '../../relay/link-fetch.js';
+import type { RunningRelay } from '../../relay/server.js';
+import { keysFromByte, makeChain } from '../helpers/ledger-fixtures.js';
+import { createRelayClient, dialRelay, waitFor, type ClientNode } from '../helpers/relay-client.js';
+import { relayAddr } from '../helpers/relay-fixture.js';
+import { meshConnected, planRelays, startMeshRelay } from '../helpers/mesh-plan.js';
+
+const genesis = defaultGenesis();
+const net = networkId(genesis);
+const bytes = (h: HashedEntry): Uint8Array => encodeEntry(h.entry);
+const hex = (h: HashedEntry): string => toHex(h.hash);
+
+/** `after`'s successors signed by its author, linking to a random hash instead of `after`. */
+async function broken(keyByte: number, after: HashedEntry, n = 1): Promise<HashedEntry[]> {
+  const fake = { ...after, hash: crypto.getRandomValues(new Uint8Array(32)) };
+  return makeChain(await keysFromByte(keyByte), n, net, fake, 'broken');
+}
+
+describe('LinkFetcher (no network)', () => {
+  function fetcher(serve: FetchEntries, opts = {}) {
+    const calls: string[] = [];
+    const f = new LinkFetcher({
+      networkId: net,
+      genesis,
+      peers: (via) => ['archive', ...(via ? [via] : [])],
+      fetch: (peer, author, seq, signal) => {
+        calls.push(`${peer}:${seq}`);
+        return serve(peer, author, seq, signal);
+      },
+      opts
+    });
+    return { f, calls };
+  }
+
+  it('learns a predecessor that hashes to prev; refuses one that does not, and does not ask again', async () => {
+    const chain = await makeChain(await keysFromByte(31), 3, net);
+    const author = toHex(chain[0].entry.author);
+    const { f, calls } = fetcher(async (_p, _a, seq) => [bytes(chain[seq - 1])]);
+    expect(await f.fetch(author, 2, hex(chain[1]))).toBe(true);
+    const random = toHex(crypto.getRandomValues(new Uint8Array(32)));
+    expect(await f.fetch(author, 2, random, 'sender')).toBe(false); // both peers asked, neither matches
+    expect(calls).toEqual(['archive:2', 'archive:2', 'sender:2']);
+    expect(await f.fetch(author, 2, random)).toBe(false); // negative cache: not asked again
+    expect(await f.fetch(author, 1, hex(chain[0]))).toBe(false); // the author cools down after a failure
+    expect(calls).toHaveLength(3);
+    expect(f.counts).toEqual({ started: 2, learnt: 1, failed: 1, skipped: 2 });
+  });
+
+  it('refuses an entry of another author, seq or network, and a tampered one', async () => {
+    const chain = await makeChain(await keysFromByte(32), 2, net);
+    const other = await makeChain(await keysFromByte(33), 2, net);
+    const alien = await makeChain(await keysFromByte(32), 2, networkId({ ...genesis, name: 'elsewhere' }));
+    const tampered = bytes(chain[1]);
+    tampered[tampered.length - 3] ^= 1;
+    const author = toHex(chain[0].entry.author);
+    for (const served of [bytes(other[1]), bytes(chain[0]), bytes(alien[1]), tampered, new Uint8Array(50)]) {
+      const { f } = fetcher(async () => [served]);
+      expect(await f.fetch(author, 2, hex(chain[1]))).toBe(false);
+    }
+    // Another network's entry has another hash; a tampered one too: asked for the hash they claim.
+    const { f } = fetcher(async () => [bytes(alien[1])]);
+    expect(await f.fetch(author, 2, hex(alien[1]))).toBe(false);
+  });
+
+  it('one fetch per author and a global cap in flight; a peer that never answers costs one timeout', async () => {
+    const chains = await Promise.all([34, 35, 36].map(async (b) => makeChain(await keysFromByte(b), 2, net)));
+    const never: FetchEntries = (_p, _a, _s, signal) =>
+      new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+    const { f, calls } = fetcher(never, { maxInflight: 2, timeoutMs: 200 });
+    const [a, b, c] = chains.map((ch) => toHex(ch[0].entry.author));
+    const t0 = Date.now();
+    const runs = [
+      f.fetch(a, 1, hex(chains[0][0])),
+      f.fetch(a, 2, hex(chains[0][1])), // same author: not fetched
+      f.fetch(b, 1, hex(chains[1][0])),
+      f.fetch(c, 1, hex(chains[2][0])) // over the cap: not fetched
+    ];
+    expect(await Promise.all(runs)).toEqual([false, false, false, false]);
+    expect(Date.now() - t0).toBeLessThan(1_000);
+    expect(calls).toHaveLength(2); // one peer each: the timeout covers the whole fetch
+    expect(f.counts).toMatchObject({ started: 2, skipped: 2, failed: 2 });
+    expect(f.inflight).toBe(0);
+  });
+});
+
+describe('a plain relay that missed the start of a feed', () => {
+  const running: Array<{ stop(): void | Promise<void> }> = [];
+  afterEach(async () => {
+    for (const r of running.splice(0).reverse()) await r.stop();
+  });
+
+  async function clientOn(r: RunningRelay, topic: string): Promise<ClientNode> {
+    const c = await createRelayClient({ reserve: false });
+    running.push(c);
+    await dialRelay(c, relayAddr(r));
+    c.services.pubsub.subscribe(topic);
+    await waitFor(
+      () => c.services.pubsub.getSubscribers(topic).some((p) => p.equals(r.node.peerId)),
+      'the relay to be subscribed'
+    );
+    return c;
+  }
+
+  async function metric(r: RunningRelay, name: string): Promise<number> {
+    const text = await (await fetch(`${r.url}/metrics`)).text();
+    return Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
+  }
+
+  it('fetches the missing link from the archive: the archive gets the new entries by gossip within seconds; a broken chain is never forwarded', async () => {
+    const plan = await planRelays(2);
+    const a = await startMeshRelay(plan, 0, { archive: true });
+    running.push(a);
+    const archive = a.archive!;
+    const topic = networkNames(a.networkId).entriesTopic;
+    // The feed starts while the plain relay is not running: only the archive hears seq 1..3.
+    const writer = await clientOn(a, topic);
+    const chain = await makeChain(await keysFromByte(41), 6, net);
+    for (const h of chain.slice(0, 3)) await writer.services.pubsub.publish(topic, bytes(h));
+    await waitFor(() => archive.status().entries === 3, 'the archive storing seq 1..3');
+
+    const p = await startMeshRelay(plan, 1);
+    running.push(p);
+    await waitFor(() => meshConnected(p) === 1, 'the plain relay meshed with the archive', 20_000);
+    await waitFor(
+      () => a.node.services.pubsub.getSubscribers(topic).some((x) => x.equals(p.node.peerId)),
+      'the archive to see the plain relay subscribed'
+    );
+    // The author goes on writing through the plain relay (its client serves no sync).
+    const late = await clientOn(p, topic);
+    const t0 = Date.now();
+    for (const h of chain.slice(3)) await late.services.pubsub.publish(topic, bytes(h));
+    await waitFor(() => archive.status().entries === 6, 'the archive storing seq 4..6 by gossip', 5_000);
+    console.log(`archive stored seq 4..6 ${Date.now() - t0} ms after they were published at the plain relay`);
+    expect(archive.status().ingest.received).toBe(6); // all by gossip
+    expect(await metric(p, 'tabula_relay_link_fetches_learnt_total')).toBe(1); // seq 3, once
+    expect(await metric(p, 'tabula_relay_unlinked_entries_total')).toBe(0);
+
+    // A broken chain of a feed the archive holds: valid signatures, a prev nobody holds.
+    const other = await makeChain(await keysFromByte(42), 3, net);
+    for (const h of other) await writer.services.pubsub.publish(topic, bytes(h));
+    await waitFor(() => archive.status().entries === 9, 'the archive storing the second feed');
+    const heard: string[] = [];
+    writer.services.pubsub.addEventListener('message', (ev) => {
+      if (ev.detail.topic === topic) heard.push(toHex(ev.detail.data));
+    });
+    const fetches0 = await metric(p, 'tabula_relay_link_fetches_total');
+    const unlinked0 = await metric(p, 'tabula_relay_unlinked_entries_total');
+    const received0 = archive.status().ingest.received;
+    const bad = [...(await broken(42, other[2])), ...(await broken(42, other[2])), ...(await broken(42, other[2], 3))];
+    for (const h of bad) await late.services.pubsub.publish(topic, bytes(h));
+    for (let t = Date.now(); (await metric(p, 'tabula_relay_unlinked_entries_total')) - unlinked0 < bad.length;) {
+      if (Date.now() - t > 10_000) throw new Error('timed out waiting for the broken entries to be judged');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(await metric(p, 'tabula_relay_unlinked_entries_total')).toBe(unlinked0 + bad.length);
+    // One bounded fetch for the lot (the author then cools down), none learnt, nothing forwarded.
+    expect(await metric(p, 'tabula_relay_link_fetches_total')).toBe(fetches0 + 1);
+    expect(await metric(p, 'tabula_relay_link_fetches_learnt_total')).toBe(1);
+    expect(archive.status().ingest.received).toBe(received0);
+    expect(heard).toEqual([]);
+    expect(p.guards.bans.total).toBe(0);
+  }, 60_000);
+});
