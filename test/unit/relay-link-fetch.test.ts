@@ -3,6 +3,7 @@
 // forwards that feed again at once instead of Ignoring it for good; a broken chain (valid
 // signature, a prev nobody holds) is still never forwarded and costs at most one bounded fetch.
 import { afterEach, describe, expect, it } from 'vitest';
+import { multiaddr } from '@multiformats/multiaddr';
 import { encodeEntry } from '../../src/lib/core/entry.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { defaultGenesis, networkId } from '../../src/lib/core/genesis.js';
@@ -12,7 +13,7 @@ import { LinkFetcher, type FetchEntries } from '../../relay/link-fetch.js';
 import type { RunningRelay } from '../../relay/server.js';
 import { keysFromByte, makeChain } from '../helpers/ledger-fixtures.js';
 import { createRelayClient, dialRelay, waitFor, type ClientNode } from '../helpers/relay-client.js';
-import { relayAddr } from '../helpers/relay-fixture.js';
+import { relayAddr, startTestRelay } from '../helpers/relay-fixture.js';
 import { meshConnected, planRelays, startMeshRelay } from '../helpers/mesh-plan.js';
 
 const genesis = defaultGenesis();
@@ -169,5 +170,50 @@ describe('a plain relay that missed the start of a feed', () => {
     expect(archive.status().ingest.received).toBe(received0);
     expect(heard).toEqual([]);
     expect(p.guards.bans.total).toBe(0);
+  }, 60_000);
+
+  it('with no archive among its --peer relays, fetches the link from the peer that sent the entry when it serves sync', async () => {
+    const plan = await planRelays(2);
+    // The plain relay has no --peer; the sender (here an archive relay, which serves sync as a
+    // browser does) dials it, so for the plain relay it is just the peer the entries come from.
+    const p = await startTestRelay({
+      dataDir: plan[1].dataDir,
+      staticDir: plan[1].dataDir,
+      relayPort: plan[1].relayPort
+    });
+    running.push(p);
+    const topic = networkNames(p.networkId).entriesTopic;
+    const reader = await clientOn(p, topic);
+    const heard: string[] = [];
+    reader.services.pubsub.addEventListener('message', (ev) => {
+      if (ev.detail.topic === topic) heard.push(toHex(ev.detail.data));
+    });
+    const chain = await makeChain(await keysFromByte(43), 5, net);
+    // The sender holds seq 1..2 before it meets the plain relay.
+    const sender = await startTestRelay({ archive: true, dataDir: plan[0].dataDir, staticDir: plan[0].dataDir });
+    running.push(sender);
+    const writer = await clientOn(sender, topic);
+    for (const h of chain.slice(0, 2)) await writer.services.pubsub.publish(topic, bytes(h));
+    await waitFor(() => sender.archive!.status().entries === 2, 'the sender holding seq 1..2');
+    await sender.node.dial(multiaddr(plan[1].addr));
+    await waitFor(
+      () => sender.node.services.pubsub.getSubscribers(topic).some((x) => x.equals(p.node.peerId)),
+      'the sender to see the plain relay subscribed'
+    );
+    await waitFor(
+      () => p.node.services.pubsub.getSubscribers(topic).some((x) => x.equals(sender.node.peerId)),
+      'the plain relay to see the sender subscribed'
+    );
+    const t0 = Date.now();
+    for (const h of chain.slice(2)) await writer.services.pubsub.publish(topic, bytes(h));
+    await waitFor(() => heard.length === 3, 'seq 3..5 forwarded by the plain relay', 5_000);
+    console.log(`plain relay forwarded seq 3..5 ${Date.now() - t0} ms after they were published`);
+    expect([...heard].sort()).toEqual(
+      chain
+        .slice(2)
+        .map((h) => toHex(bytes(h)))
+        .sort()
+    );
+    expect(await metric(p, 'tabula_relay_link_fetches_learnt_total')).toBe(1);
   }, 60_000);
 });
