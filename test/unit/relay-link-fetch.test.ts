@@ -15,6 +15,7 @@ import { keysFromByte, makeChain } from '../helpers/ledger-fixtures.js';
 import { createRelayClient, dialRelay, waitFor, type ClientNode } from '../helpers/relay-client.js';
 import { relayAddr, startTestRelay } from '../helpers/relay-fixture.js';
 import { meshConnected, planRelays, startMeshRelay } from '../helpers/mesh-plan.js';
+import { NodePeer } from '../helpers/node-peer.js';
 
 const genesis = defaultGenesis();
 const net = networkId(genesis);
@@ -216,4 +217,49 @@ describe('a plain relay that missed the start of a feed', () => {
     );
     expect(await metric(p, 'tabula_relay_link_fetches_learnt_total')).toBe(1);
   }, 60_000);
+
+  it('a node writing through a restarted plain relay: the archive gets its new entries by gossip within seconds', async () => {
+    const plan = await planRelays(2);
+    const a = await startMeshRelay(plan, 0, { archive: true });
+    running.push(a);
+    let p = await startMeshRelay(plan, 1);
+    await waitFor(() => meshConnected(p) === 1, 'a mesh', 20_000);
+    const archive = a.archive!;
+    // Pinned to the plain relay: the archive hears the node only through it (by gossip).
+    const node = await NodePeer.start(p.url, { maxRelays: 1 });
+    running.push(node);
+    const viaPlain = async () => (await node.summary()).peers.some((x) => x.id === p.node.peerId.toString());
+    const writeSome = async (prefix: string, n: number) => {
+      const start = (await node.summary()).entries;
+      await node.write(prefix, 20);
+      for (let t = Date.now(); (await node.summary()).entries < start + n;) {
+        if (Date.now() - t > 20_000) throw new Error(`timed out writing ${prefix}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return (await node.stopWrite()).acks.length;
+    };
+    const before = await writeSome('a', 5);
+    await waitFor(() => archive.status().entries === before, 'the archive storing the first writes', 20_000);
+
+    // The plain relay restarts: it has forgotten every feed.
+    await p.stop();
+    p = await startMeshRelay(plan, 1);
+    running.push(p);
+    await waitFor(() => meshConnected(p) === 1, 'the mesh again', 20_000);
+    for (let t = Date.now(); !(await viaPlain());) {
+      if (Date.now() - t > 40_000) throw new Error('timed out waiting for the node to reconnect');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const after = await writeSome('b', 5);
+    const written = Date.now();
+    await waitFor(
+      () => archive.status().entries === before + after,
+      `the archive storing all ${before + after} writes`,
+      10_000
+    );
+    console.log(`archive stored the writes made after the restart ${Date.now() - written} ms after the last one`);
+    expect((await node.summary()).peers.map((x) => x.id)).not.toContain(a.node.peerId.toString());
+    expect(await metric(p, 'tabula_relay_link_fetches_learnt_total')).toBeGreaterThanOrEqual(1);
+    expect(await metric(p, 'tabula_relay_unlinked_entries_total')).toBe(0);
+  }, 120_000);
 });
