@@ -74,6 +74,7 @@ export class SyncFetchClient {
    */
   async get(peer: string, author: string, seq: number, signal: AbortSignal): Promise<Uint8Array[]> {
     const link = await this.link(peer, signal);
+    signal.throwIfAborted(); // an abort from here on rejects the answer (onAbort)
     const rid = this.nextRid++;
     clearTimeout(link.idle);
     const answer = new Promise<Uint8Array[]>((resolve, reject) => link.waiters.set(rid, { resolve, reject }));
