@@ -6,7 +6,8 @@
 // network, validly signed, and hashes to h: the link is then verified, not trusted.
 //
 // Bounded: one fetch in flight per author (further gaps of that author are Ignored meanwhile),
-// at most `maxInflight` at once in all, a whole fetch gives up after `timeoutMs`, an (author, seq)
+// at most `maxInflight` at once and `perSecond` started per second in all (a token bucket), a
+// whole fetch gives up after `timeoutMs`, an (author, seq)
 // that could not be fetched is not asked again for `negativeMs`, an author whose fetch failed is
 // not asked again for `authorCooldownMs`, and only a gap costs a fetch (a broken chain, whose
 // seq - 1 is known, never does). One fetch is one small request for one entry to a peer the relay
@@ -31,6 +32,8 @@ export interface LinkFetchOptions {
   maxNegative: number;
   /** Peers asked per fetch at most. */
   maxPeers: number;
+  /** Fetches started per second at most (bucket of as many), in all. */
+  perSecond: number;
 }
 
 export const LINK_FETCH_DEFAULTS: LinkFetchOptions = {
@@ -39,7 +42,8 @@ export const LINK_FETCH_DEFAULTS: LinkFetchOptions = {
   negativeMs: 60_000,
   authorCooldownMs: 5_000,
   maxNegative: 4_096,
-  maxPeers: 3
+  maxPeers: 3,
+  perSecond: 20
 };
 
 /** Fetches started, links learnt, fetches that failed, gaps not fetched (a bound held them back). */
@@ -88,12 +92,25 @@ export class LinkFetcher {
   private readonly failedSeqs: Expiring;
   private readonly cooling: Expiring;
   private readonly now: () => number;
+  private tokens: number;
+  private tokensAt: number;
 
   constructor(private readonly init: LinkFetcherInit) {
     this.opts = { ...LINK_FETCH_DEFAULTS, ...init.opts };
     this.failedSeqs = new Expiring(this.opts.maxNegative);
     this.cooling = new Expiring(this.opts.maxNegative);
     this.now = init.now ?? Date.now;
+    this.tokens = this.opts.perSecond;
+    this.tokensAt = this.now();
+  }
+
+  /** Takes a token of the global start rate; false when none is left. */
+  private take(now: number): boolean {
+    this.tokens = Math.min(this.opts.perSecond, this.tokens + ((now - this.tokensAt) * this.opts.perSecond) / 1000);
+    this.tokensAt = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
   }
 
   /** Fetches in flight now. */
@@ -114,7 +131,8 @@ export class LinkFetcher {
       this.authors.has(author) ||
       this.authors.size >= this.opts.maxInflight ||
       this.failedSeqs.has(key, now) ||
-      this.cooling.has(author, now)
+      this.cooling.has(author, now) ||
+      !this.take(now)
     ) {
       this.counts.skipped++;
       return false;

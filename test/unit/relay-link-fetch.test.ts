@@ -103,6 +103,24 @@ describe('LinkFetcher (no network)', () => {
     expect(f.counts).toMatchObject({ started: 2, skipped: 2, failed: 2 });
     expect(f.inflight).toBe(0);
   });
+
+  it('starts at most perSecond fetches a second in all', async () => {
+    const chains = await Promise.all([37, 38, 39].map(async (b) => makeChain(await keysFromByte(b), 1, net)));
+    let now = 1_000_000;
+    const f = new LinkFetcher({
+      networkId: net,
+      genesis,
+      peers: () => ['archive'],
+      fetch: async () => [],
+      now: () => now,
+      opts: { perSecond: 2, authorCooldownMs: 0 }
+    });
+    for (const ch of chains) await f.fetch(toHex(ch[0].entry.author), 1, hex(ch[0]));
+    expect(f.counts).toMatchObject({ started: 2, skipped: 1 });
+    now += 500; // one token back
+    await f.fetch(toHex(chains[2][0].entry.author), 1, hex(chains[2][0]));
+    expect(f.counts).toMatchObject({ started: 3, skipped: 1 });
+  });
 });
 
 describe('a plain relay that missed the start of a feed', () => {
@@ -154,6 +172,7 @@ describe('a plain relay that missed the start of a feed', () => {
     await waitFor(() => archive.status().entries === 6, 'the archive storing seq 4..6 by gossip', 5_000);
     console.log(`archive stored seq 4..6 ${Date.now() - t0} ms after they were published at the plain relay`);
     expect(archive.status().ingest.received).toBe(6); // all by gossip
+    expect(archive.status().syncRejectedPeers).toBe(0); // the relay's hello was accepted
     expect(await metric(p, 'tabula_relay_link_fetches_learnt_total')).toBe(1); // seq 3, once
     expect(await metric(p, 'tabula_relay_unlinked_entries_total')).toBe(0);
 
