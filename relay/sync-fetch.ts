@@ -4,7 +4,8 @@
 // one sync stream per peer and a new one replaces the old), opened on demand over an existing
 // direct connection (never a dial), with requests multiplexed by request id; it says an empty
 // hello (a light replica holding nothing), answers any exchange the peer begins with `sync-busy`
-// (it has no heads to compare), and closes after `idleMs` without a request.
+// (it has no heads to compare) and any range request with no entries, and closes after `idleMs`
+// without a request.
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { lpStream, type LengthPrefixedStream } from '@libp2p/utils';
@@ -179,8 +180,12 @@ export class SyncFetchClient {
         // Nothing to compare: this side holds no heads.
         this.send(peer, link, { t: 'error', rid: 0, xid: m.xid, code: 'sync-busy', message: 'no heads held' });
         return;
+      case 'get':
+        // Holds no entry (a light hello cannot say so): "nothing" at once, so the asker moves on.
+        this.send(peer, link, { t: 'entries', rid: m.rid, entries: [] });
+        return;
       default:
-        return; // steps of exchanges never started, requests for entries never held: ignored
+        return; // steps of exchanges never started: ignored
     }
   }
 

@@ -10,6 +10,9 @@ import { defaultGenesis, networkId } from '../../src/lib/core/genesis.js';
 import { networkNames } from '../../src/lib/core/topics.js';
 import type { HashedEntry } from '../../src/lib/core/types.js';
 import { LinkFetcher, type FetchEntries } from '../../relay/link-fetch.js';
+import { SyncFetchClient } from '../../relay/sync-fetch.js';
+import { SYNC_PROTOCOL_ID } from '../../src/lib/core/sync/constants.js';
+import { shortNetworkId } from '../../src/lib/core/topics.js';
 import type { RunningRelay } from '../../relay/server.js';
 import { keysFromByte, makeChain } from '../helpers/ledger-fixtures.js';
 import { createRelayClient, dialRelay, waitFor, type ClientNode } from '../helpers/relay-client.js';
@@ -145,6 +148,34 @@ describe('a plain relay that missed the start of a feed', () => {
     const text = await (await fetch(`${r.url}/metrics`)).text();
     return Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
   }
+
+  it('SyncFetchClient: one entry from an archive over sync, nothing for a seq it lacks, the stream closed when idle', async () => {
+    const a = await startTestRelay({ archive: true });
+    running.push(a);
+    const topic = topicOf(a);
+    const writer = await clientOn(a, topic);
+    const chain = await makeChain(await keysFromByte(44), 2, net);
+    for (const h of chain) await writer.services.pubsub.publish(topic, bytes(h));
+    await waitFor(() => a.archive!.status().entries === 2, 'the archive storing the feed');
+    const sync = new SyncFetchClient({
+      node: writer,
+      protocol: SYNC_PROTOCOL_ID(shortNetworkId(a.networkId)),
+      networkId: net,
+      maxEntryBytes: genesis.maxEntryBytes,
+      idleMs: 300
+    });
+    running.push({ stop: () => sync.close() });
+    const archiveId = a.node.peerId.toString();
+    await waitForAsync(() => sync.serves(archiveId), 'identify to show the archive serving sync', 10_000);
+    const author = toHex(chain[0].entry.author);
+    const got = await sync.get(archiveId, author, 2, AbortSignal.timeout(5_000));
+    expect(got.map((b) => toHex(b))).toEqual([toHex(bytes(chain[1]))]);
+    expect(await sync.get(archiveId, author, 3, AbortSignal.timeout(5_000))).toEqual([]);
+    expect(a.archive!.status()).toMatchObject({ syncPeers: 1, syncRejectedPeers: 0 });
+    await waitFor(() => a.archive!.status().syncPeers === 0, 'the idle stream closed', 5_000);
+    // A new request opens a new stream.
+    expect((await sync.get(archiveId, author, 1, AbortSignal.timeout(5_000))).length).toBe(1);
+  });
 
   it('fetches the missing link from the archive: the archive gets the new entries by gossip within seconds; a broken chain is never forwarded', async () => {
     const plan = await planRelays(2);
