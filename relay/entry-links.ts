@@ -8,13 +8,14 @@
 // What the relay knows: a plain relay keeps no ledger, only ChainLinks' bounded memory of the
 // recent entry hashes of each author it forwarded (LINKS_MAX_AUTHORS authors, LINKS_WINDOW_SEQS
 // seqs each, least recently used forgotten first), learnt from seq 1 onward. An archive relay
-// also looks in its ledger, which sync keeps complete. Consequence for a plain relay: an author it
-// never saw from seq 1 (it started later, or the author wrote while cut off from it, or it missed
-// an entry) is not forwarded by it until it learns a link again; browsers get those entries over
-// their direct links and by sync. Given a LinkFetcher (relay/link-fetch.ts), a plain relay asks a
-// peer for the missing predecessor of a gap entry, checks it hashes to the entry's `prev`, and
-// judges the entry again: it is forwarded if it now links (validation waits for the fetch, which
-// is bounded in time and in number).
+// also looks in its ledger, which sync keeps complete. A plain relay that never saw an author
+// from seq 1 (it started later, or the author wrote while cut off from it, or it missed an entry)
+// learns the link with a LinkFetcher (relay/link-fetch.ts): for a gap entry it asks a peer that
+// serves sync (the mesh's archive, else the sender) for the predecessor, keeps it only if it hashes
+// to the entry's `prev`, and judges the entry again, forwarding it if it now links. Validation
+// waits for that fetch (bounded in time and number): the entry itself crosses, not only the next
+// one. When no peer can serve it (no archive, a sender that does not serve sync, a bound reached),
+// the entry is Ignored as before and sync carries it.
 import { decodeEntry, verifyEntry } from '../src/lib/core/entry.js';
 import { errorCode } from '../src/lib/core/peers/offences.js';
 import { toHex } from '../src/lib/core/bytes.js';
