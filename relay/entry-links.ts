@@ -8,15 +8,20 @@
 // What the relay knows: a plain relay keeps no ledger, only ChainLinks' bounded memory of the
 // recent entry hashes of each author it forwarded (LINKS_MAX_AUTHORS authors, LINKS_WINDOW_SEQS
 // seqs each, least recently used forgotten first), learnt from seq 1 onward. An archive relay
-// also looks in its ledger, which sync keeps complete. Consequence for a plain relay: an author it
-// never saw from seq 1 (it started later, or the author wrote while cut off from it, or it missed
-// an entry) is not forwarded by it until it learns a link again; browsers get those entries over
-// their direct links and by sync.
+// also looks in its ledger, which sync keeps complete. A plain relay that never saw an author
+// from seq 1 (it started later, or the author wrote while cut off from it, or it missed an entry)
+// learns the link with a LinkFetcher (relay/link-fetch.ts): for a gap entry it asks a peer that
+// serves sync (the mesh's archive, else the sender) for the predecessor, keeps it only if it hashes
+// to the entry's `prev`, and judges the entry again, forwarding it if it now links. Validation
+// waits for that fetch (bounded in time and number): the entry itself crosses, not only the next
+// one. When no peer can serve it (no archive, a sender that does not serve sync, a bound reached),
+// the entry is Ignored as before and sync carries it.
 import { decodeEntry, verifyEntry } from '../src/lib/core/entry.js';
 import { errorCode } from '../src/lib/core/peers/offences.js';
 import { toHex } from '../src/lib/core/bytes.js';
 import { ChainLinks, type LinkLookup } from '../src/lib/core/chain-links.js';
 import type { Genesis } from '../src/lib/core/types.js';
+import type { LinkFetcher } from './link-fetch.js';
 
 /** A content validator's answer that Ignores the message (not forwarded, nobody penalised). */
 export const IGNORE_MESSAGE = Symbol('ignore-message');
@@ -25,11 +30,13 @@ export const IGNORE_MESSAGE = Symbol('ignore-message');
 export type ContentVerdict = boolean | string | typeof IGNORE_MESSAGE;
 
 export interface EntryLinkGuard {
-  /** The entries topic's content validator. */
-  validate(data: Uint8Array): Promise<ContentVerdict>;
+  /** The entries topic's content validator; `via`: the peer that sent the message (may serve the link). */
+  validate(data: Uint8Array, via?: string): Promise<ContentVerdict>;
   /** Entries stored by other paths (an archive's sync) teach the links too. */
   learn(author: string, seq: number, hashHex: string): void;
   links: ChainLinks;
+  /** Gap entries that linked once their predecessor was fetched (counted as gaps in links.counts too). */
+  recovered: { count: number };
 }
 
 /**
@@ -41,13 +48,16 @@ export function entryLinkGuard(
   networkId: Uint8Array,
   genesis: Genesis,
   lookup?: LinkLookup,
-  onGap?: (data: Uint8Array) => void
+  onGap?: (data: Uint8Array) => void,
+  fetcher?: LinkFetcher
 ): EntryLinkGuard {
   const links = new ChainLinks({ lookup });
+  const recovered = { count: 0 };
   return {
     links,
+    recovered,
     learn: (author, seq, hashHex) => links.learn(author, seq, hashHex),
-    async validate(data) {
+    async validate(data, via) {
       let h;
       try {
         h = decodeEntry(data, genesis.maxEntryBytes);
@@ -65,7 +75,14 @@ export function entryLinkGuard(
           return errorCode(err) ?? false;
         }
         // A failing lookup (e.g. the archive closing) is our problem, not the sender's: Ignored.
-        const verdict = await links.check(author, h.entry.seq, toHex(h.entry.prev)).catch(() => 'gap' as const);
+        const prev = toHex(h.entry.prev);
+        let verdict = await links.check(author, h.entry.seq, prev).catch(() => 'gap' as const);
+        // A gap: fetch the predecessor (verified to hash to prev) and judge again.
+        if (verdict === 'gap' && fetcher !== undefined && (await fetcher.fetch(author, h.entry.seq - 1, prev, via))) {
+          links.learn(author, h.entry.seq - 1, prev);
+          verdict = await links.check(author, h.entry.seq, prev).catch(() => 'gap' as const);
+          if (verdict === 'links') recovered.count++;
+        }
         linked = verdict === 'links';
         // Not forwarded; but once its predecessor turns up it links, and so do the entries after it.
         if (verdict === 'gap') {

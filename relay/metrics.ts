@@ -31,6 +31,8 @@ export interface RelayMetricsSource {
   entriesRelayed(): number;
   /** Entries Ignored for not linking to what the relay knows (gap or broken chain); 0 when absent. */
   unlinkedEntries?(): number;
+  /** Fetches of a gap entry's missing predecessor (relay/link-fetch.ts): started, and links learnt; absent on an archive. */
+  linkFetches?(): { started: number; learnt: number };
   /** Per-IP abuse score (relay/ip-abuse.ts); absent: no such metrics. */
   abuse?(): {
     /** IPs abusive now. */
@@ -164,6 +166,19 @@ export function createRelayMetrics(src: RelayMetricsSource): RelayMetrics {
     'Validly signed entries not forwarded because they do not link to what the relay knows (unknown predecessor or another prev).',
     () => src.unlinkedEntries?.() ?? 0
   );
+  const linkFetches = src.linkFetches;
+  if (linkFetches) {
+    counter(
+      'tabula_relay_link_fetches_total',
+      "Fetches of a gap entry's missing predecessor from a peer serving sync (plain relay).",
+      () => linkFetches().started
+    );
+    counter(
+      'tabula_relay_link_fetches_learnt_total',
+      'Fetched predecessors that were valid and hashed to the entry prev (the link was learnt).',
+      () => linkFetches().learnt
+    );
+  }
 
   const abuse = src.abuse;
   if (abuse) {

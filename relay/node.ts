@@ -47,9 +47,10 @@ export interface RelayNodeInit {
    * `bad-signature`) rejects the message: not forwarded, it costs its signed originator its
    * gossipsub score, and a ban offence bans the originator (relay/peer-bans.ts), so junk stops
    * at the first hop. IGNORE_MESSAGE Ignores it: not forwarded, nobody penalised (e.g. an entry
-   * that does not link, relay/entry-links.ts). `from` is the message's signed originator.
+   * that does not link, relay/entry-links.ts). `from` is the message's signed originator, `via`
+   * the peer that sent it here.
    */
-  contentValidators?: Record<string, (data: Uint8Array, from?: string) => Promise<ContentVerdict>>;
+  contentValidators?: Record<string, (data: Uint8Array, from?: string, via?: string) => Promise<ContentVerdict>>;
   /** Runs before the node starts listening, e.g. to register protocol handlers (the archive's sync). */
   beforeStart?: (node: RelayNode) => Promise<void>;
   /** Public multiaddrs announced instead of the listen address (e.g. behind a TLS proxy). */
@@ -262,7 +263,11 @@ async function startGuarded(
             async (peer, msg) => {
               const rate = validate(peer);
               if (rate !== TopicValidatorResult.Accept) return { verdict: rate };
-              const ok = await content(msg.data, msg.type === 'signed' ? msg.from.toString() : undefined);
+              const ok = await content(
+                msg.data,
+                msg.type === 'signed' ? msg.from.toString() : undefined,
+                peer.toString()
+              );
               if (ok === true) return { verdict: TopicValidatorResult.Accept };
               if (ok === IGNORE_MESSAGE) return { verdict: TopicValidatorResult.Ignore };
               rejectedMessages.count++;

@@ -26,6 +26,7 @@ import { startArchiveBeacon } from './archive/beacon.js';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { networkRelayAddrs, parseMeshPeers, RelayMesh } from './mesh.js';
 import { BANS_FILE } from './ban-file.js';
+import { plainRelayLinkFetch } from './link-fetch-wiring.js';
 
 export interface RunningRelay {
   node: RelayNode;
@@ -77,7 +78,7 @@ function metricsSource(
     beaconsSeen: () => telemetry.counters.beaconsSeen,
     beaconsRejected: () => telemetry.counters.beaconsRejected,
     entriesRelayed: () => telemetry.counters.entriesRelayed,
-    unlinkedEntries: () => entryLinks.links.counts.gaps + entryLinks.links.counts.broken,
+    unlinkedEntries: () => entryLinks.links.counts.gaps + entryLinks.links.counts.broken - entryLinks.recovered.count,
     abuse: () => ({
       abusiveIps: guards.abuse.abusiveIps().length,
       abusivePeers: guards.abusePeers.abusivePeers(),
@@ -114,11 +115,17 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
   // Only entries that link are forwarded; an archive also finds predecessors in its ledger.
   const archiveLedger = opened?.ledger;
   // An archive keeps what gossip Ignores for a missing predecessor: held pending, sync asked for the gap.
+  // A plain relay fetches a gap entry's missing predecessor from a peer serving sync (relay/link-fetch.ts).
+  const nodeBox: { node?: RelayNode } = {};
+  const linkFetch = archiveLedger
+    ? undefined
+    : plainRelayLinkFetch(nodeBox, netId, genesis, id, () => meshPeers.map((p) => p.id.toString()));
   const entryLinks = entryLinkGuard(
     netId,
     genesis,
     archiveLedger && ((a, seq) => archiveLedger.entryHashes(a, seq)),
-    archiveLedger && ((data) => archive?.holdGap(data))
+    archiveLedger && ((data) => archive?.holdGap(data)),
+    linkFetch?.fetcher
   );
   archiveLedger?.onAppend((h) => entryLinks.learn(toHex(h.entry.author), h.entry.seq, toHex(h.hash)));
   const { node, guards } = await createRelayNode({
@@ -143,7 +150,7 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
     // The same stateless checks every browser runs (size, encoding, network, signature, payload),
     // then the chain link (relay/entry-links.ts).
     contentValidators: {
-      [names.entriesTopic]: (data) => entryLinks.validate(data),
+      [names.entriesTopic]: (data, _from, via) => entryLinks.validate(data, via),
       // Announcements bound to their sender: nobody announces addresses for another peer id.
       [names.discoveryTopic]: async (data, from) => {
         const verdict = checkAnnouncement(data, from);
@@ -167,6 +174,7 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
     await (archive?.stop() ?? opened?.close());
     throw err;
   });
+  nodeBox.node = node;
   // Browsers measure their clock offset against the relay too (a node with only the relay still gets one).
   await handleTime(node, TIME_PROTOCOL_ID(shortNetworkId(id)));
   const telemetry = startRelayTelemetry(
@@ -200,6 +208,7 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
       peerId: () => node.peerId.toString(),
       metrics: createRelayMetrics({
         ...metricsSource(node, guards, telemetry, started, entryLinks),
+        ...(linkFetch ? { linkFetches: () => linkFetch.fetcher.counts } : {}),
         archive: archive?.status
       }),
       network: () => ({ now: Date.now(), nodes: telemetry.nodes() }),
@@ -239,6 +248,7 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
         await new Promise<void>((resolve) => http.close(() => resolve()));
         archiveBeacon?.stop();
         await archive?.stop();
+        linkFetch?.close();
         mesh.stop();
         await node.stop();
         await guards.bans.close();
