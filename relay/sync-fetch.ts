@@ -1,4 +1,4 @@
-// The plain relay's side of the sync protocol (`/tabula/<net16>/sync/1.1.0`, PROTOCOL-sync.md),
+// The plain relay's side of the sync protocol (`/tabula/<net16>/sync/1.2.0`, PROTOCOL-sync.md),
 // reduced to what relay/link-fetch.ts needs: ask a connected peer that serves sync (the mesh's
 // archive relay, or a browser) for one entry. One stream per peer at a time (a serving peer keeps
 // one sync stream per peer and a new one replaces the old), opened on demand over an existing
@@ -26,7 +26,7 @@ export class SyncFetchError extends Error {
 
 export interface SyncFetchInit {
   node: Pick<Libp2p, 'getConnections' | 'peerStore'>;
-  /** `/tabula/<net16>/sync/1.1.0`. */
+  /** `/tabula/<net16>/sync/1.2.0`. */
   protocol: string;
   networkId: Uint8Array;
   /** Bytes asked per answer (one entry of the network at most). */

@@ -198,7 +198,8 @@ export async function startNode(
   const abort = new AbortController();
   let gossip: ReturnType<typeof startEntryGossip> | undefined;
   // Local entries, held from the start until a peer subscribes (written before gossip runs, or
-  // before a relay's subscription arrived): a relay never forwards a feed whose start it missed.
+  // before a relay's subscription arrived): a relay that misses a feed's start must fetch the
+  // link before it forwards that feed again (relay/link-fetch.ts), so every entry is published.
   const outbox = new GossipOutbox(ledger);
   let telemetry: Telemetry | undefined;
   void (async () => {
