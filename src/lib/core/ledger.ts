@@ -39,6 +39,7 @@ import type { RecordChange, RecordEntry } from './state/records.js';
 import type { JsonValue } from './state/record-value.js';
 import {
   bootstrappedVoids,
+  topOfHeader,
   checkIdentityAndNetwork,
   HEAD_HEADERS_META,
   loadLedger,
@@ -80,6 +81,7 @@ import { PrunedHeaders } from './pruned-headers.js';
 import {
   LEDGER_CARRY_DEPTH,
   LIGHT_BUDGET_BYTES,
+  RECENT_ENTRIES_PER_AUTHOR,
   VOID_REBUILD_RETRY_MAX_MS,
   VOID_REBUILD_RETRY_MS,
   VOID_REBUILD_SHARE,
@@ -897,7 +899,14 @@ export class Ledger {
   private async resolveVoidTops(feeds: FeedSet): Promise<void> {
     for (const { author, s } of feeds.voidTopsToResolve()) {
       const e = await this.store.getEntry(author, s - 1);
-      feeds.setVoidTop(author, s, e === undefined ? { seq: 0, hash: undefined } : { seq: s - 1, hash: toHex(e.hash) });
+      if (e !== undefined) {
+        feeds.setVoidTop(author, s, { seq: s - 1, hash: toHex(e.hash) });
+        continue;
+      }
+      // A bootstrapped void feed's light header names entry s - 1 as its top (void.ts).
+      const x = (await readHeadHeaders(this.store))?.find((b) => b.author === author && isVoidSeq(b.seq));
+      const top = x === undefined ? undefined : topOfHeader(x);
+      feeds.setVoidTop(author, s, top !== undefined && top.seq === s - 1 ? top : { seq: 0, hash: undefined });
     }
   }
 
@@ -996,12 +1005,13 @@ export class Ledger {
         continue;
       }
       if (isVoidSeq(this.feeds.storedHeadSeq(h.author))) {
-        // Bootstrapped (no entries held): its void head row (its light header has the clock),
-        // unless evidence moved the void below it (then its applied top, below).
+        // Bootstrapped: its void head as held here (bound to the canonical top the state holds:
+        // the light header's, or a stored entry it took since), unless evidence moved the void
+        // below it (then its applied top, below).
         storedHeads ??= await this.store.heads();
         const stored = storedHeads.find((x) => x.author === h.author);
         if (stored !== undefined && stored.seq === h.seq) {
-          out.push(stored);
+          out.push(h);
           continue;
         }
       }
@@ -1058,7 +1068,9 @@ export class Ledger {
     if (h !== undefined) return { lamport: h.entry.lamport, clock: h.entry.clock };
     // A head bootstrapped from a light snapshot: its entry is not held, its header is.
     const base = (await this.store.getMeta(HEAD_HEADERS_META)) as HeadHeader[] | undefined;
-    const x = base?.find((b) => b.author === author && b.seq === seq);
+    // Its header, or a bootstrapped void head's whose canonical top it is (entries above it may
+    // have joined the feed since, void.ts).
+    const x = base?.find((b) => b.author === author && (b.seq === seq || (isVoidSeq(b.seq) && b.top === seq)));
     if (x !== undefined) return { lamport: x.lamport, clock: x.clock };
     // An entry a light replica pruned: its header was kept.
     return this.prunedHeaders.get(author, seq);
@@ -1136,7 +1148,8 @@ export class Ledger {
       const [heads, forks] = await Promise.all([this.store.heads(), this.store.forks()]);
       const booted = await bootstrappedVoids(this.store, heads, await readHeadHeaders(this.store));
       const voidTops = booted.map((b) => ({ author: b.head.author, ...b.top }));
-      const feeds = FeedSet.fromHeads({ heads, forks, voidTops }, { now: this.now });
+      const recent = booted.flatMap((b) => b.above.slice(-RECENT_ENTRIES_PER_AUTHOR));
+      const feeds = FeedSet.fromHeads({ heads, forks, voidTops, recent }, { now: this.now });
       await this.resolveVoidTops(feeds);
       this.feeds = feeds;
     } catch (e) {
