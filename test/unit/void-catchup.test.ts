@@ -10,6 +10,7 @@ import { exportLedgerSnapshot, importLedgerSnapshot } from '../../src/lib/core/l
 import { createEntry } from '../../src/lib/core/entry.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 import type { HashedEntry } from '../../src/lib/core/types.js';
+import { PrunedHeaders } from '../../src/lib/core/pruned-headers.js';
 import { keysFromByte, makeChain } from '../helpers/ledger-fixtures.js';
 import {
   dexieLocation,
@@ -136,5 +137,32 @@ describe('a bootstrapped void feed takes its canonical entries above the light t
       name: 'CorruptStoreError',
       message: expect.stringContaining('binds a void top this store does not hold')
     });
+  });
+
+  it('a light replica that pruned entry s - 1 before a lower fork binds it from entry s (k = s - 1)', async () => {
+    const E = await keysFromByte(53);
+    const e = toHex(E.publicKey);
+    const loc = memoryLocation();
+    let P = await openLedger(loc, 54, { compactEvery: 0, role: 'light' });
+    const G = await openLedger(memoryLocation(), 52, { compactEvery: 0 });
+    const chain = await makeChain(E, 5, P.ledger.networkId);
+    const alt3 = await createEntry({ ...chain[2].entry, keys: E, time: chain[2].entry.time + 7 }, P.ledger.networkId);
+    await P.ledger.ingest(chain);
+    await P.ledger.compact();
+    await P.ledger.close();
+    // What the light budget does behind a compaction: headers first, then the entries 1..2.
+    const store = await loc.open();
+    await new PrunedHeaders(store).keep(e, chain.slice(0, 2));
+    expect(await store.pruneBefore(e, 3)).toBe(2);
+    await store.close();
+    P = await openLedger(loc, 54, { compactEvery: 0, role: 'light' });
+    await P.ledger.ingest([alt3]);
+    await G.ledger.ingest([...chain, alt3]);
+    expect(P.ledger.voidFrom(e)).toBe(3);
+    expect(P.ledger.voidTop(e)).toEqual({ seq: 2, hash: toHex(chain[1].hash) });
+    expect(P.ledger.head(e)).toEqual(G.ledger.head(e));
+    await P.ledger.close();
+    P = await openLedger(loc, 54, { compactEvery: 0, role: 'light' });
+    expect(P.ledger.head(e)).toEqual(G.ledger.head(e));
   });
 });

@@ -894,13 +894,22 @@ export class Ledger {
   /**
    * Resolves the canonical top of void feeds whose head is at or above their fork (FeedSet
    * voidTopsToResolve): entry s - 1 read from the store (a light replica keeps it: it is the head
-   * its compactions record for the feed); one that lacks it holds nothing below the fork (k = 0).
+   * its compactions record for the feed); pruned, the prev of entry s when that is held (and the
+   * pruned headers show s - 1 was held); a bootstrapped void head's light header when it names
+   * s - 1. One that has none of them holds nothing below the fork (k = 0).
    */
   private async resolveVoidTops(feeds: FeedSet): Promise<void> {
     for (const { author, s } of feeds.voidTopsToResolve()) {
       const e = await this.store.getEntry(author, s - 1);
       if (e !== undefined) {
         feeds.setVoidTop(author, s, { seq: s - 1, hash: toHex(e.hash) });
+        continue;
+      }
+      // Pruned by a light budget (or never held): entry s, when held on the feed's verified
+      // chain, names the hash of entry s - 1 (its prev), which this node held and applied.
+      const next = isVoidSeq(feeds.storedHeadSeq(author)) ? undefined : await this.store.getEntry(author, s);
+      if (next !== undefined && (await this.prunedHeaders.get(author, s - 1)) !== undefined) {
+        feeds.setVoidTop(author, s, { seq: s - 1, hash: toHex(next.entry.prev) });
         continue;
       }
       // A bootstrapped void feed's light header names entry s - 1 as its top (void.ts).
