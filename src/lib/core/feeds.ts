@@ -75,7 +75,8 @@ export interface FeedSetSeed {
   forks?: ForkEvidence[];
   /**
    * The canonical top (k, hash of entry k) of each void head in `heads` that a light snapshot or
-   * a join bootstrapped (no entries held): what its void head binds (void.ts).
+   * a join bootstrapped: what its void head binds (void.ts): the light header's top, or the
+   * highest canonical entry it took above it since (those entries are in `recent`, when given).
    */
   voidTops?: { author: string; seq: number; hash: string | undefined }[];
 }

@@ -495,10 +495,11 @@ function sameVoid(h: FeedHead, voids: ReadonlyMap<string, number>): boolean {
  * evidence, lists each in its head headers with the canonical top its hash binds (void.ts) and
  * seals those headers into its compaction (v3). Any other is CorruptStoreError, so rows written
  * into the heads and meta tables cannot void a feed: a void head must be listed in head headers
- * that a v3 seal binds (under a v1 or v2 seal, from before v3, listed is enough), name a top its
+ * that a v3 seal binds (under a v1 or v2 seal, from before v3, listed is enough), name a top k0 its
  * hash binds, and its feed holds no entry at or above its fork seq (a bootstrapped void feed
- * never stores one). `sealed` is what loadOnce found (omit it to skip the seal part: the store
- * was checked on open).
+ * never stores one); the entries it holds below the fork are the canonical entries k0 + 1 .. k
+ * it took since (entriesAboveTop, each checked with `verify` too when given), and its `top` is k.
+ * `sealed` is what loadOnce found (omit it to skip the seal part: the store was checked on open).
  */
 export async function bootstrappedVoids(
   store: LedgerStore,
