@@ -165,4 +165,18 @@ describe('a bootstrapped void feed takes its canonical entries above the light t
     P = await openLedger(loc, 54, { compactEvery: 0, role: 'light' });
     expect(P.ledger.head(e)).toEqual(G.ledger.head(e));
   });
+
+  it('a light budget does not prune them (they are what binds the void head above k0)', async () => {
+    const { snap, G, e, chain } = await scenario();
+    const loc = memoryLocation();
+    (await bootstrapped(loc, snap)).ledger.close();
+    let L = await openLedger(loc, L_KEY, { compactEvery: 0, role: 'light', budgetBytes: 1 });
+    await L.ledger.ingest([chain[1], chain[2]]);
+    await L.ledger.compact();
+    expect(L.ledger.stats().storage).toMatchObject({ role: 'light', pruned: 0 });
+    await L.ledger.close();
+    L = await openLedger(loc, L_KEY, { compactEvery: 0, role: 'light', budgetBytes: 1 });
+    expect(L.ledger.voidTop(e)?.seq).toBe(3);
+    expect(ledgerView(L.ledger)).toEqual(ledgerView(G.ledger));
+  });
 });
