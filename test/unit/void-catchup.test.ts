@@ -53,6 +53,8 @@ describe('a bootstrapped void feed takes its canonical entries above the light t
       const { snap, G, e, chain } = await scenario();
       const loc = kind === 'memory' ? memoryLocation() : dexieLocation();
       let L = await bootstrapped(loc, snap);
+      // Gossip forwards entry k0 + 1: its prev is the bootstrapped top's hash (chain-links.ts).
+      expect(await L.ledger.entryHashes(e, 1)).toEqual([toHex(chain[0].hash)]);
       expect((await L.ledger.ingest([chain[1]])).dropped).toBe(0);
       expect(L.ledger.voidTop(e)?.seq).toBe(2);
       await L.ledger.close();

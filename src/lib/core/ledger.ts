@@ -439,13 +439,16 @@ export class Ledger {
   }
 
   /**
-   * Hex hashes of the entries held at (author, seq): the stored entry, or a head bootstrapped
-   * from a light snapshot; empty when none. For gossip: an entry is forwarded only when its
+   * Hex hashes of the entries held at (author, seq): the stored entry, or a head (or a void
+   * feed's canonical top) bootstrapped from a light snapshot; empty when none. For gossip: an entry is forwarded only when its
    * `prev` is one of these at seq - 1 (core/chain-links.ts).
    */
   async entryHashes(author: string, seq: number): Promise<string[]> {
     const h = this.feeds.recentEntry(author, seq) ?? (await this.store.getEntry(author, seq));
     if (h !== undefined) return [toHex(h.hash)];
+    // A void feed's canonical top, held only as a bootstrapped head's light header (void.ts).
+    const top = this.feeds.voidTop(author);
+    if (top !== undefined && top.seq === seq && top.hash !== undefined) return [top.hash];
     const head = this.feeds.head(author);
     return head !== undefined && head.seq === seq ? [head.hash] : [];
   }
