@@ -181,4 +181,24 @@ describe('a bootstrapped void feed takes its canonical entries above the light t
     expect(L.ledger.voidTop(e)?.seq).toBe(3);
     expect(ledgerView(L.ledger)).toEqual(ledgerView(G.ledger));
   });
+
+  it('a lower fork found after catching up moves the top to the entry held below it', async () => {
+    const { snap, G, e, chain } = await scenario();
+    const net = G.ledger.networkId;
+    const E = await keysFromByte(43);
+    const alt3 = await createEntry({ ...chain[2].entry, keys: E, time: chain[2].entry.time + 9 }, net);
+    const loc = memoryLocation();
+    let L = await bootstrapped(loc, snap);
+    await L.ledger.ingest([chain[1], chain[2]]);
+    // (Not compacted in between: a compaction holding entry 3 could not be rebuilt below the new
+    // fork, as for pruned history, PROTOCOL.md §6.1.4; the state would keep it, marked unverified.)
+    await L.ledger.ingest([alt3]);
+    await G.ledger.ingest([alt3]);
+    expect([G.ledger.voidFrom(e), G.ledger.voidTop(e)?.seq]).toEqual([3, 2]);
+    expect(ledgerView(L.ledger)).toEqual(ledgerView(G.ledger));
+    await L.ledger.close();
+    L = await openLedger(loc, L_KEY, { compactEvery: 0 });
+    expect(L.ledger.voidTop(e)).toEqual({ seq: 2, hash: toHex(chain[1].hash) });
+    expect(ledgerView(L.ledger)).toEqual(ledgerView(G.ledger));
+  });
 });
