@@ -201,4 +201,13 @@ describe('a bootstrapped void feed takes its canonical entries above the light t
     expect(L.ledger.voidTop(e)).toEqual({ seq: 2, hash: toHex(chain[1].hash) });
     expect(ledgerView(L.ledger)).toEqual(ledgerView(G.ledger));
   });
+
+  it('takes them from a full snapshot too (not skipped as pruned history)', async () => {
+    const { snap, G, e } = await scenario();
+    const L = await bootstrapped(memoryLocation(), snap);
+    const r = await importLedgerSnapshot(L.ledger, await collectBytes(exportLedgerSnapshot(G.ledger, 'full')));
+    expect(r).toMatchObject({ added: 2, rejected: 0 });
+    expect(L.ledger.voidTop(e)?.seq).toBe(3);
+    expect(ledgerView(L.ledger)).toEqual(ledgerView(G.ledger));
+  });
 });
