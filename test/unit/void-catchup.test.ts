@@ -11,6 +11,10 @@ import { createEntry } from '../../src/lib/core/entry.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 import type { HashedEntry } from '../../src/lib/core/types.js';
 import { PrunedHeaders } from '../../src/lib/core/pruned-headers.js';
+import { FeedSet } from '../../src/lib/core/feeds.js';
+import { voidHead } from '../../src/lib/core/void.js';
+import { networkId } from '../../src/lib/core/genesis.js';
+import { genesis } from '../helpers/ledger-nodes.js';
 import { keysFromByte, makeChain } from '../helpers/ledger-fixtures.js';
 import {
   dexieLocation,
@@ -209,5 +213,27 @@ describe('a bootstrapped void feed takes its canonical entries above the light t
     expect(r).toMatchObject({ added: 2, rejected: 0 });
     expect(L.ledger.voidTop(e)?.seq).toBe(3);
     expect(ledgerView(L.ledger)).toEqual(ledgerView(G.ledger));
+  });
+});
+
+describe('FeedSet: a bootstrapped void head moves its canonical top', () => {
+  it('appends k0 + 1 .. s - 1 in order (held out of order, refused when not linking), never s', async () => {
+    const E = await keysFromByte(73);
+    const e = toHex(E.publicKey);
+    const chain = await makeChain(E, 5, networkId(genesis));
+    const alien = await makeChain(await keysFromByte(74), 2, networkId(genesis));
+    const top = (i: number) => ({ seq: i + 1, hash: toHex(chain[i].hash) });
+    const f = FeedSet.fromHeads({ heads: [voidHead(e, 5, top(0))], voidTops: [{ author: e, ...top(0) }] });
+    expect(f.ingest(chain[2]).kind).toBe('pending');
+    // A seq 2 whose prev is not the top's hash: a broken chain.
+    const bad = await createEntry({ ...chain[1].entry, keys: E, prev: alien[0].hash }, networkId(genesis));
+    expect(f.ingest(bad).kind).toBe('broken-chain');
+    const r = f.ingest(chain[1]);
+    expect(r.kind === 'appended' && r.entries.map((h) => h.entry.seq)).toEqual([2, 3]);
+    expect(f.head(e)).toEqual(voidHead(e, 5, top(2)));
+    expect(f.ingest(chain[3]).kind).toBe('appended');
+    expect(f.ingest(chain[4]).kind).toBe('dropped'); // seq 5 = s: void
+    expect(f.ingest(chain[0]).kind).toBe('needs-lookup'); // at or below k0: pruned history
+    expect(f.voidTop(e)).toEqual(top(3));
   });
 });
