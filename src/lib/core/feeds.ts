@@ -710,20 +710,27 @@ export class FeedSet {
    * canonical entries k + 1 .. s - 1, each linking to the one before, from the header's topHash).
    */
   private nextSeq(f: Feed): number {
-    return (isVoidSeq(f.seq) ? this.topOf(f).seq : f.seq) + 1;
+    if (!isVoidSeq(f.seq)) return f.seq + 1;
+    // A lower fork at or below the top, not resolved yet (voidTopsToResolve): nothing moves.
+    if (f.top !== undefined && f.top.seq >= f.voidFrom! && !f.recent.has(f.voidFrom! - 1)) return f.voidFrom!;
+    return this.topOf(f).seq + 1;
   }
 
-  /** Hash of the entry the next one must link to (nextSeq - 1); undefined when that is seq 0. */
-  private tipHash(f: Feed): Uint8Array | undefined {
-    if (!isVoidSeq(f.seq)) return f.seq === 0 ? undefined : f.hash;
+  /**
+   * Hash of the entry the next one must link to (nextSeq - 1); undefined when that is seq 0,
+   * null when it is not known (nothing links then).
+   */
+  private tipHash(f: Feed): Uint8Array | undefined | null {
+    if (!isVoidSeq(f.seq)) return f.seq === 0 ? undefined : (f.hash ?? null);
     const top = this.topOf(f);
-    return top.seq === 0 || top.hash === undefined ? undefined : fromHex(top.hash);
+    if (top.seq === 0) return undefined;
+    return top.hash === undefined ? null : fromHex(top.hash);
   }
 
   /** 'ok', or why `h` (at nextSeq) cannot follow the head. */
   private linkTo(f: Feed, h: HashedEntry): 'ok' | 'broken-chain' | 'forked-branch' {
     const tip = this.tipHash(f);
-    if (tip === undefined || bytesEqual(h.entry.prev, tip)) return 'ok';
+    if (tip === undefined || (tip !== null && bytesEqual(h.entry.prev, tip))) return 'ok';
     return f.forked && f.offChain.has(toHex(h.entry.prev)) ? 'forked-branch' : 'broken-chain';
   }
 
