@@ -75,7 +75,8 @@ export interface FeedSetSeed {
   forks?: ForkEvidence[];
   /**
    * The canonical top (k, hash of entry k) of each void head in `heads` that a light snapshot or
-   * a join bootstrapped (no entries held): what its void head binds (void.ts).
+   * a join bootstrapped: what its void head binds (void.ts): the light header's top, or the
+   * highest canonical entry it took above it since (those entries are in `recent`, when given).
    */
   voidTops?: { author: string; seq: number; hash: string | undefined }[];
 }
@@ -193,13 +194,16 @@ export class FeedSet {
     // A void feed (void.ts) takes nothing at or above its fork: the evidence is on record.
     if (f.voidFrom !== undefined && seq >= f.voidFrom) return { kind: 'dropped', reason: 'forked-branch' };
 
-    if (seq <= f.seq) return this.belowHead(f, author, h, hex);
+    // Below the tip: the contiguous head, or a bootstrapped void feed's canonical top (void.ts),
+    // above which it still takes the canonical entries up to its fork, in order.
+    const next = this.nextSeq(f);
+    if (seq < next) return this.belowHead(f, author, h, hex);
 
     const held = f.pending.get(seq)?.h;
     const alt = f.alt.get(seq)?.h;
     if ((held && bytesEqual(held.hash, h.hash)) || (alt && bytesEqual(alt.hash, h.hash))) return { kind: 'duplicate' };
 
-    if (seq === f.seq + 1 && held === undefined) {
+    if (seq === next && held === undefined) {
       const link = this.linkTo(f, h);
       if (link !== 'ok') return this.rejectLink(f, h, hex, link);
       if (!this.depsReady(h)) return this.hold(f, author, h, f.pending);
@@ -239,7 +243,7 @@ export class FeedSet {
     this.pendingTotal++;
     this.pendingBytes += bytes;
     f.pendingBytes += bytes;
-    if (h.entry.seq === f.seq + 1) this.blocked.add(author);
+    if (h.entry.seq === this.nextSeq(f)) this.blocked.add(author);
     return { kind: 'pending', missing: this.firstGap(author) ?? this.missingDeps(h)[0] };
   }
 
@@ -427,8 +431,13 @@ export class FeedSet {
     const none: VoidTop = { seq: 0, hash: undefined };
     const hex = (h: Uint8Array | undefined) => (h === undefined ? undefined : toHex(h));
     if (!isVoidSeq(f.seq) && f.seq < s) return f.seq === 0 ? none : { seq: f.seq, hash: hex(f.hash) };
-    if (isVoidSeq(f.seq))
-      return f.top !== undefined && f.top.seq < s ? { seq: f.top.seq, hash: hex(f.top.hash) } : none;
+    if (isVoidSeq(f.seq)) {
+      if (f.top !== undefined && f.top.seq < s) return { seq: f.top.seq, hash: hex(f.top.hash) };
+      // A lower fork at or below the top it caught up to: entry s - 1 when held here (else the
+      // caller resolves it, voidTopsToResolve).
+      const r = s === 1 ? undefined : f.recent.get(s - 1);
+      return r === undefined ? none : { seq: s - 1, hash: toHex(r.hash) };
+    }
     if (s === 1) return none;
     const r = f.recent.get(s - 1);
     if (r !== undefined) return { seq: s - 1, hash: toHex(r.hash) };
@@ -447,8 +456,10 @@ export class FeedSet {
     const out: { author: string; s: number }[] = [];
     for (const [author, f] of this.feeds) {
       const s = f.voidFrom;
-      if (s === undefined || s === 1 || isVoidSeq(f.seq) || f.seq < s || f.recent.has(s - 1)) continue;
-      if (f.top?.forS !== s) out.push({ author, s });
+      if (s === undefined || s === 1 || f.recent.has(s - 1)) continue;
+      // A bootstrapped void head whose canonical top reached a lower fork found since.
+      if (isVoidSeq(f.seq) ? f.top !== undefined && f.top.seq >= s : f.seq >= s && f.top?.forS !== s)
+        out.push({ author, s });
     }
     return out;
   }
@@ -557,7 +568,7 @@ export class FeedSet {
     for (const a of authors) {
       const f = this.feeds.get(a);
       if (!f || f.pending.size === 0) continue;
-      let last = f.seq;
+      let last = this.nextSeq(f) - 1;
       for (const s of [...f.pending.keys()].sort((x, y) => x - y)) {
         if (f.voidFrom !== undefined && s >= f.voidFrom) break;
         if (s > last + 1) out.push({ author: a, fromSeq: last + 1, toSeq: s - 1 });
@@ -693,9 +704,33 @@ export class FeedSet {
     return { kind: 'needs-lookup', author, seq, ...(knownHash ? { knownHash } : {}) };
   }
 
-  /** 'ok', or why `h` (at head seq + 1) cannot follow the head. */
+  /**
+   * The seq a feed takes next: head + 1; for a void head that a light snapshot or a join
+   * bootstrapped (no entries below it held), its canonical top k + 1 (void.ts: it still takes the
+   * canonical entries k + 1 .. s - 1, each linking to the one before, from the header's topHash).
+   */
+  private nextSeq(f: Feed): number {
+    if (!isVoidSeq(f.seq)) return f.seq + 1;
+    // A lower fork at or below the top, not resolved yet (voidTopsToResolve): nothing moves.
+    if (f.top !== undefined && f.top.seq >= f.voidFrom! && !f.recent.has(f.voidFrom! - 1)) return f.voidFrom!;
+    return this.topOf(f).seq + 1;
+  }
+
+  /**
+   * Hash of the entry the next one must link to (nextSeq - 1); undefined when that is seq 0,
+   * null when it is not known (nothing links then).
+   */
+  private tipHash(f: Feed): Uint8Array | undefined | null {
+    if (!isVoidSeq(f.seq)) return f.seq === 0 ? undefined : (f.hash ?? null);
+    const top = this.topOf(f);
+    if (top.seq === 0) return undefined;
+    return top.hash === undefined ? null : fromHex(top.hash);
+  }
+
+  /** 'ok', or why `h` (at nextSeq) cannot follow the head. */
   private linkTo(f: Feed, h: HashedEntry): 'ok' | 'broken-chain' | 'forked-branch' {
-    if (f.seq === 0 || (f.hash && bytesEqual(h.entry.prev, f.hash))) return 'ok';
+    const tip = this.tipHash(f);
+    if (tip === undefined || (tip !== null && bytesEqual(h.entry.prev, tip))) return 'ok';
     return f.forked && f.offChain.has(toHex(h.entry.prev)) ? 'forked-branch' : 'broken-chain';
   }
 
@@ -705,14 +740,19 @@ export class FeedSet {
       return { kind: 'dropped', reason: 'forked-branch' };
     }
     const error = new BrokenChainError(
-      `seq ${h.entry.seq} of ${toHex(h.entry.author).slice(0, 16)}… does not link to the stored seq ${f.seq}`
+      `seq ${h.entry.seq} of ${toHex(h.entry.author).slice(0, 16)}… does not link to the stored seq ${this.nextSeq(f) - 1}`
     );
     return { kind: 'broken-chain', error };
   }
 
   private append(f: Feed, h: HashedEntry): void {
-    f.seq = h.entry.seq;
-    f.hash = h.hash;
+    if (isVoidSeq(f.seq)) {
+      // A bootstrapped void feed: its void head stays, its canonical top moves (void.ts).
+      f.top = { forS: f.voidFrom!, seq: h.entry.seq, hash: h.hash };
+    } else {
+      f.seq = h.entry.seq;
+      f.hash = h.hash;
+    }
     this.remember(f, h);
   }
 
@@ -752,7 +792,7 @@ export class FeedSet {
 
   /** The held entry at head + 1: the variant that links when there are two. */
   private pickNext(f: Feed): Pending | undefined {
-    const seq = f.seq + 1;
+    const seq = this.nextSeq(f);
     const p = f.pending.get(seq);
     const q = f.alt.get(seq);
     if (!q) return p;

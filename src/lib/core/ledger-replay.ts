@@ -223,7 +223,7 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
       'the compaction, its unverified mark or its light head headers are not what this node sealed (seal mismatch)'
     );
   const sealed = { present: stored !== undefined || input.seed === undefined, seal };
-  const booted = await bootstrappedVoids(store, heads, headers, sealed);
+  const booted = await bootstrappedVoids(store, heads, headers, sealed, (h) => verifyStored(h, input));
   const voids = voidsOf(
     forks,
     booted.map((b) => b.head)
@@ -236,6 +236,8 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
   const whole = stale && (await store.count()) === heads.reduce((n, h) => n + h.seq, 0); // nothing pruned
   const compaction = stale && whole ? undefined : stored;
   const base = new Map<string, FeedHead>();
+  // Bootstrapped void feeds that took canonical entries since: how far the compaction holds them.
+  const caughtUp = compactedTops(compaction, booted);
   // A preloaded document stands in for the stored state only under the same digest; checkCompaction
   // then checks it like a loaded one (seal, digest, and under seal v2 the stored bytes equal to its
   // canonical bytes).
@@ -251,7 +253,7 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
     } catch (e) {
       throw new CorruptStoreError(`compacted state does not load: ${(e as Error).message}`, { cause: e });
     }
-    await checkCompaction(input, compaction, state, voids, seal, headers);
+    await checkCompaction(input, compaction, state, voids, seal, headers, caughtUp);
     state.adoptOwners([...base.keys(), ...voids.keys()]);
   }
 
@@ -280,7 +282,12 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
   const recent: HashedEntry[] = [];
   for (const head of heads) {
     checkHead(head, 'feed head');
-    if (isVoidSeq(head.seq)) continue; // a bootstrapped void head: no entries held (checked above)
+    if (isVoidSeq(head.seq)) {
+      // A bootstrapped void head: the entries it took above its light header's top (checked above).
+      const b = booted.find((x) => x.head.author === head.author)!;
+      recent.push(...replayAboveTop(state, b, caughtUp.get(head.author), voids.get(head.author), result));
+      continue;
+    }
     const entries = await replayFeed(input, head, base.get(head.author), result, voids.get(head.author));
     recent.push(...entries);
   }
@@ -488,30 +495,135 @@ function sameVoid(h: FeedHead, voids: ReadonlyMap<string, number>): boolean {
  * evidence, lists each in its head headers with the canonical top its hash binds (void.ts) and
  * seals those headers into its compaction (v3). Any other is CorruptStoreError, so rows written
  * into the heads and meta tables cannot void a feed: a void head must be listed in head headers
- * that a v3 seal binds (under a v1 or v2 seal, from before v3, listed is enough), name a top its
+ * that a v3 seal binds (under a v1 or v2 seal, from before v3, listed is enough), name a top k0 its
  * hash binds, and its feed holds no entry at or above its fork seq (a bootstrapped void feed
- * never stores one). `sealed` is what loadOnce found (omit it to skip the seal part: the store
- * was checked on open).
+ * never stores one); the entries it holds below the fork are the canonical entries k0 + 1 .. k
+ * it took since (entriesAboveTop, each checked with `verify` too when given), and its `top` is k.
+ * `sealed` is what loadOnce found (omit it to skip the seal part: the store was checked on open).
  */
 export async function bootstrappedVoids(
   store: LedgerStore,
   heads: readonly FeedHead[],
   headers: readonly HeadHeader[] | undefined,
-  sealed?: { present: boolean; seal: SealCheck | undefined }
-): Promise<{ head: FeedHead; top: VoidTop }[]> {
-  const out: { head: FeedHead; top: VoidTop }[] = [];
+  sealed?: { present: boolean; seal: SealCheck | undefined },
+  verify?: (h: HashedEntry) => Promise<void>
+): Promise<BootstrappedVoid[]> {
+  const out: BootstrappedVoid[] = [];
   for (const h of heads.filter((x) => isVoidSeq(x.seq))) {
     const x = headers?.find((b) => b.author === h.author && b.seq === h.seq);
-    const top = x === undefined ? undefined : topOfHeader(x);
-    if (top === undefined || !isVoidHeadOf(h, top))
+    const base = x === undefined ? undefined : topOfHeader(x);
+    if (x === undefined || base === undefined || !isVoidHeadOf(h, base))
       throw corrupt(h.author, h.seq, 'a void feed head that no light snapshot bootstrapped');
     if (sealed !== undefined && !sealed.present)
       throw corrupt(h.author, h.seq, 'a void feed head with no sealed light bootstrap (the store holds no compaction)');
     if ((await store.getRange(h.author, forkSeqOf(h.seq), MAX_ENTRY_SEQ, 1)).length > 0)
       throw corrupt(h.author, h.seq, 'a void feed head over stored entries at or above its fork');
-    out.push({ head: h, top });
+    const above = await entriesAboveTop(store, h, base, verify);
+    const last = above[above.length - 1];
+    const top = last === undefined ? base : { seq: last.entry.seq, hash: toHex(last.hash) };
+    out.push({ head: h, top, base, clock: x.clock, above });
   }
   return out;
+}
+
+/** True when `h.hash` is its entry's hash (false also when the entry does not encode). */
+function sameHash(h: HashedEntry): boolean {
+  try {
+    return bytesEqual(hashEntry(h.entry), h.hash);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * For each bootstrapped void feed (bootstrappedVoids), the canonical top the compaction holds: the
+ * one its void head for the feed binds (the header's top k0, or a stored entry above it), with
+ * that entry's Yjs clock; or a plain head's seq (made after a lower fork was found, its entry is
+ * stored or is k0). A compaction void head of the feed's fork that binds neither is CorruptStoreError.
+ */
+function compactedTops(
+  compaction: Compaction | undefined,
+  booted: readonly BootstrappedVoid[]
+): Map<string, { seq: number; clock?: number }> {
+  const out = new Map<string, { seq: number; clock?: number }>();
+  for (const b of booted) {
+    const h = compaction?.heads.find((x) => x.author === b.head.author);
+    if (h !== undefined && !isVoidSeq(h.seq)) out.set(h.author, { seq: h.seq });
+    // Another fork than the stored void head's, or none (the state holds none of its canonical part).
+    if (h === undefined || h.seq !== b.head.seq) continue;
+    const s = forkSeqOf(h.seq);
+    const tops = [{ top: b.base, clock: b.clock }].concat(
+      b.above.map((e) => ({ top: { seq: e.entry.seq, hash: toHex(e.hash) }, clock: e.entry.clock }))
+    );
+    const hit = tops.find((t) => t.top.seq < s && isVoidHeadOf(h, t.top));
+    if (hit === undefined) throw corrupt(h.author, h.seq, 'the compaction binds a void top this store does not hold');
+    out.set(h.author, { seq: hit.top.seq, clock: hit.clock });
+  }
+  return out;
+}
+
+/**
+ * Applies the canonical entries a bootstrapped void feed took above what the compaction holds
+ * (`held`: its top there; none: every one), below the fork; returns the last few (FeedSet's window).
+ */
+function replayAboveTop(
+  state: LedgerState,
+  b: BootstrappedVoid,
+  held: { seq: number } | undefined,
+  voidFrom = Infinity,
+  out: ReplayResult
+): HashedEntry[] {
+  for (const h of b.above) {
+    out.lamport = Math.max(out.lamport, h.entry.lamport);
+    if (h.entry.seq > (held?.seq ?? b.base.seq) && h.entry.seq < voidFrom) apply(state, h, b.head.author, out);
+  }
+  return b.above.slice(-RECENT_ENTRIES_PER_AUTHOR);
+}
+
+/**
+ * A void head a light snapshot or a join bootstrapped (bootstrappedVoids): `base` is the canonical
+ * top its light header names (k0, with `clock`, that entry's Yjs clock), `above` the canonical
+ * entries k0 + 1 .. k the feed took since (stored, each linking to the one before), `top` k.
+ */
+export interface BootstrappedVoid {
+  head: FeedHead;
+  top: VoidTop;
+  base: VoidTop;
+  clock: number;
+  above: HashedEntry[];
+}
+
+/**
+ * The stored entries of a bootstrapped void feed above its header's top k0 (below its fork): they
+ * must be k0 + 1, k0 + 2, ... with no gap, of its author, each linking to the one before (the
+ * first to the header's topHash), each hash its entry's (and `verify` passing). Any other row is
+ * CorruptStoreError, so a row forged into the entries table cannot move a void head.
+ */
+async function entriesAboveTop(
+  store: LedgerStore,
+  head: FeedHead,
+  base: VoidTop,
+  verify: ((h: HashedEntry) => Promise<void>) | undefined
+): Promise<HashedEntry[]> {
+  const s = forkSeqOf(head.seq);
+  const rows = base.seq + 1 < s ? await store.getRange(head.author, 1, s - 1) : [];
+  let prev = base.hash === undefined ? new Uint8Array(HASH_BYTES) : fromHex(base.hash);
+  let at = base.seq;
+  for (const h of rows) {
+    at++;
+    const where = `canonical entry ${h.entry.seq} above a bootstrapped void top ${base.seq}`;
+    if (h.entry.seq !== at) throw corrupt(head.author, at, `${where} is not the next one (${at})`);
+    if (toHex(h.entry.author) !== head.author) throw corrupt(head.author, at, `${where} has another author`);
+    if (!(h.hash instanceof Uint8Array) || !sameHash(h))
+      throw corrupt(head.author, at, `${where}: stored hash does not match the entry`);
+    if (!bytesEqual(h.entry.prev, prev)) throw corrupt(head.author, at, `${where} does not link to its predecessor`);
+    if (verify !== undefined)
+      await verify(h).catch((e: unknown) => {
+        throw corrupt(head.author, at, `${where} fails verification (${(e as Error)?.name})`, e);
+      });
+    prev = h.hash;
+  }
+  return rows;
 }
 
 /** A stored copy of a light head header: its fields, the canonical top only when it names one. */
@@ -600,7 +712,8 @@ async function checkCompaction(
   state: LedgerState,
   voids: ReadonlyMap<string, number>,
   seal: SealCheck | undefined,
-  base: readonly HeadHeader[] | undefined
+  base: readonly HeadHeader[] | undefined,
+  caughtUp: ReadonlyMap<string, { seq: number; clock?: number }> = new Map()
 ): Promise<void> {
   if (typeof c.digest !== 'string' || c.digest !== state.digest())
     throw new CorruptStoreError('the compacted state does not match its digest');
@@ -618,7 +731,11 @@ async function checkCompaction(
     if (head === undefined)
       throw new CorruptStoreError(`the compacted state holds writes of client ${client}, which no head covers`);
     const entry = await input.store.getEntry(head.author, head.seq);
-    const clock = entry?.entry.clock ?? base?.find((b) => b.author === head.author && b.seq === head.seq)?.clock;
+    // A bootstrapped void feed that took entries since: the clock of the top its head binds.
+    const clock =
+      caughtUp.get(head.author)?.clock ??
+      entry?.entry.clock ??
+      base?.find((b) => b.author === head.author && b.seq === head.seq)?.clock;
     if (clock !== undefined && Y.getState(state.doc.store, client) !== clock)
       throw corrupt(head.author, head.seq, 'the compacted state does not end at its head entry');
   }

@@ -6,7 +6,8 @@ import { exportSnapshot, importSnapshot, type SnapshotInput, type SnapshotKind }
 import type { AfterHead } from './snapshot/format.js';
 import { stateDigest } from './state/digest.js';
 import { CausalityError, MalformedSnapshotError } from './errors.js';
-import type { ForkEvidence, HashedEntry } from './types.js';
+import type { FeedHead, ForkEvidence, HashedEntry } from './types.js';
+import { isVoidSeq } from './void.js';
 import type { IngestResult } from './storage.js';
 
 export interface LedgerImportReport {
@@ -51,7 +52,7 @@ export async function importLedgerSnapshot(ledger: Ledger, input: SnapshotInput)
       genesis: ledger.genesis,
       networkId: ledger.networkId,
       store: {
-        getHead: (a) => store.getHead(a),
+        getHead: (a) => chainHead(ledger, a),
         getEntry: (a, s) => store.getEntry(a, s),
         // Through the ledger, so the entries reach the feeds and the Yjs state too (one store batch).
         // All or nothing: an entry the ledger refuses (e.g. by the causal rules), or one left
@@ -79,6 +80,21 @@ export async function importLedgerSnapshot(ledger: Ledger, input: SnapshotInput)
     exporter
   });
   return { kind: 'light', added, skipped: 0, rejected: 0 };
+}
+
+/**
+ * The head a file's entries of `author` are planned against: the stored head; for a void head a
+ * light snapshot or a join bootstrapped (void.ts), its canonical top k (none when k = 0), so the
+ * file's canonical entries k + 1 .. s - 1 are taken (PROTOCOL.md §6.1.2) instead of skipped as
+ * pruned history.
+ */
+async function chainHead(ledger: Ledger, author: string): Promise<FeedHead | undefined> {
+  const head = await ledger.store.getHead(author);
+  if (head === undefined || !isVoidSeq(head.seq)) return head;
+  const top = ledger.voidTop(author);
+  return top === undefined || top.seq === 0 || top.hash === undefined
+    ? undefined
+    : { author, seq: top.seq, hash: top.hash };
 }
 
 async function atomicIngest(

@@ -40,6 +40,7 @@ import type { RecordChange, RecordEntry } from './state/records.js';
 import type { JsonValue } from './state/record-value.js';
 import {
   bootstrappedVoids,
+  topOfHeader,
   checkIdentityAndNetwork,
   HEAD_HEADERS_META,
   loadLedger,
@@ -81,6 +82,7 @@ import { PrunedHeaders } from './pruned-headers.js';
 import {
   LEDGER_CARRY_DEPTH,
   LIGHT_BUDGET_BYTES,
+  RECENT_ENTRIES_PER_AUTHOR,
   VOID_REBUILD_RETRY_MAX_MS,
   VOID_REBUILD_RETRY_MS,
   VOID_REBUILD_SHARE,
@@ -456,13 +458,16 @@ export class Ledger {
   }
 
   /**
-   * Hex hashes of the entries held at (author, seq): the stored entry, or a head bootstrapped
-   * from a light snapshot; empty when none. For gossip: an entry is forwarded only when its
+   * Hex hashes of the entries held at (author, seq): the stored entry, or a head (or a void
+   * feed's canonical top) bootstrapped from a light snapshot; empty when none. For gossip: an entry is forwarded only when its
    * `prev` is one of these at seq - 1 (core/chain-links.ts).
    */
   async entryHashes(author: string, seq: number): Promise<string[]> {
     const h = this.feeds.recentEntry(author, seq) ?? (await this.store.getEntry(author, seq));
     if (h !== undefined) return [toHex(h.hash)];
+    // A void feed's canonical top, held only as a bootstrapped head's light header (void.ts).
+    const top = this.feeds.voidTop(author);
+    if (top !== undefined && top.seq === seq && top.hash !== undefined) return [top.hash];
     const head = this.feeds.head(author);
     return head !== undefined && head.seq === seq ? [head.hash] : [];
   }
@@ -951,12 +956,28 @@ export class Ledger {
   /**
    * Resolves the canonical top of void feeds whose head is at or above their fork (FeedSet
    * voidTopsToResolve): entry s - 1 read from the store (a light replica keeps it: it is the head
-   * its compactions record for the feed); one that lacks it holds nothing below the fork (k = 0).
+   * its compactions record for the feed); pruned, the prev of entry s when that is held (and the
+   * pruned headers show s - 1 was held); a bootstrapped void head's light header when it names
+   * s - 1. One that has none of them holds nothing below the fork (k = 0).
    */
   private async resolveVoidTops(feeds: FeedSet): Promise<void> {
     for (const { author, s } of feeds.voidTopsToResolve()) {
       const e = await this.store.getEntry(author, s - 1);
-      feeds.setVoidTop(author, s, e === undefined ? { seq: 0, hash: undefined } : { seq: s - 1, hash: toHex(e.hash) });
+      if (e !== undefined) {
+        feeds.setVoidTop(author, s, { seq: s - 1, hash: toHex(e.hash) });
+        continue;
+      }
+      // Pruned by a light budget (or never held): entry s, when held on the feed's verified
+      // chain, names the hash of entry s - 1 (its prev), which this node held and applied.
+      const next = isVoidSeq(feeds.storedHeadSeq(author)) ? undefined : await this.store.getEntry(author, s);
+      if (next !== undefined && (await this.prunedHeaders.get(author, s - 1)) !== undefined) {
+        feeds.setVoidTop(author, s, { seq: s - 1, hash: toHex(next.entry.prev) });
+        continue;
+      }
+      // A bootstrapped void feed's light header names entry s - 1 as its top (void.ts).
+      const x = (await readHeadHeaders(this.store))?.find((b) => b.author === author && isVoidSeq(b.seq));
+      const top = x === undefined ? undefined : topOfHeader(x);
+      feeds.setVoidTop(author, s, top !== undefined && top.seq === s - 1 ? top : { seq: 0, hash: undefined });
     }
   }
 
@@ -1055,12 +1076,13 @@ export class Ledger {
         continue;
       }
       if (isVoidSeq(this.feeds.storedHeadSeq(h.author))) {
-        // Bootstrapped (no entries held): its void head row (its light header has the clock),
-        // unless evidence moved the void below it (then its applied top, below).
+        // Bootstrapped: its void head as held here (bound to the canonical top the state holds:
+        // the light header's, or a stored entry it took since), unless evidence moved the void
+        // below it (then its applied top, below).
         storedHeads ??= await this.store.heads();
         const stored = storedHeads.find((x) => x.author === h.author);
         if (stored !== undefined && stored.seq === h.seq) {
-          out.push(stored);
+          out.push(h);
           continue;
         }
       }
@@ -1117,7 +1139,9 @@ export class Ledger {
     if (h !== undefined) return { lamport: h.entry.lamport, clock: h.entry.clock };
     // A head bootstrapped from a light snapshot: its entry is not held, its header is.
     const base = (await this.store.getMeta(HEAD_HEADERS_META)) as HeadHeader[] | undefined;
-    const x = base?.find((b) => b.author === author && b.seq === seq);
+    // Its header, or a bootstrapped void head's whose canonical top it is (entries above it may
+    // have joined the feed since, void.ts).
+    const x = base?.find((b) => b.author === author && (b.seq === seq || (isVoidSeq(b.seq) && b.top === seq)));
     if (x !== undefined) return { lamport: x.lamport, clock: x.clock };
     // An entry a light replica pruned: its header was kept.
     return this.prunedHeaders.get(author, seq);
@@ -1195,7 +1219,8 @@ export class Ledger {
       const [heads, forks] = await Promise.all([this.store.heads(), this.store.forks()]);
       const booted = await bootstrappedVoids(this.store, heads, await readHeadHeaders(this.store));
       const voidTops = booted.map((b) => ({ author: b.head.author, ...b.top }));
-      const feeds = FeedSet.fromHeads({ heads, forks, voidTops }, { now: this.now });
+      const recent = booted.flatMap((b) => b.above.slice(-RECENT_ENTRIES_PER_AUTHOR));
+      const feeds = FeedSet.fromHeads({ heads, forks, voidTops, recent }, { now: this.now });
       await this.resolveVoidTops(feeds);
       this.feeds = feeds;
     } catch (e) {

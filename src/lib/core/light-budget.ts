@@ -20,6 +20,7 @@ import { encodeEntry } from './entry.js';
 import { toHex } from './bytes.js';
 import type { PrunedHeaders } from './pruned-headers.js';
 import { LIGHT_KEEP_RECENT, LIGHT_PRUNE_TARGET } from './constants.js';
+import { isVoidSeq } from './void.js';
 
 export type ReplicaRole = 'full' | 'light';
 
@@ -110,7 +111,9 @@ export class EntryBudget {
   async enforce(store: LedgerStore, compacted: readonly FeedHead[], headers: PrunedHeaders): Promise<number> {
     if (this.used <= this.budgetBytes) return 0;
     const target = Math.floor(this.budgetBytes * LIGHT_PRUNE_TARGET);
-    const others = compacted.filter((h) => h.author !== this.own);
+    // Not a void head (bootstrapped, void.ts): the canonical entries it took above its light
+    // header's top are what binds it, and replay walks them from that top.
+    const others = compacted.filter((h) => h.author !== this.own && !isVoidSeq(h.seq));
     const limit = new Map(others.map((h) => [h.author, h.seq - this.keepRecent + 1]));
     let total = 0;
     while (this.used > target) {
