@@ -62,14 +62,18 @@ function measure(seed: number, hostile: boolean) {
   console.log(
     `SEED=${seed} ${FEEDS} feeds, ${hostile ? 'hostile' : 'plain'} begin of ${wire.length} bytes: respond() median ${cpuMs.toFixed(0)} ms, reply ${replyBytes} bytes, heap +${heapMb.toFixed(0)} MB for ${keep.length} open exchanges; heads held per exchange ${held}`
   );
-  return { cpuMs, held };
+  return { cpuMs, held, replyBytes };
 }
+
+/** The responder's work per begin, bounded by what it builds and sends (CPU ms are logged, not asserted: timings are not test criteria). */
+const REPLY_CAP = 64 * 1024;
 
 describe('sync red team 4: an "I hold nothing" begin', () => {
   it('control: a plain begin costs the responder little', () => {
     const seed = seeds(1, 9890)[0];
-    const { cpuMs } = measure(seed, false);
-    expect(cpuMs, `SEED=${seed}`).toBeLessThan(50);
+    const { held, replyBytes } = measure(seed, false);
+    expect(replyBytes, `SEED=${seed}`).toBeLessThan(REPLY_CAP);
+    expect(held, `SEED=${seed}`).toBe(0);
   }, 60_000);
 
   // Input: SEED=9890; a responder holding 100,000 feeds; five 55-byte begins whose node list is
@@ -92,8 +96,10 @@ describe('sync red team 4: an "I hold nothing" begin', () => {
   //   exchanges one peer may begin (engine.ts), e.g. one per SYNC_PERIOD_MS / 4.
   it('a hostile begin costs the responder little', () => {
     const seed = seeds(1, 9890)[0];
-    const { cpuMs, held } = measure(seed, true);
-    expect(cpuMs, `SEED=${seed}`).toBeLessThan(50);
+    const { held, replyBytes } = measure(seed, true);
+    // What a begin makes the responder build: one step's worth (a cursor holds the rest), not
+    // the ~199,000 heads per exchange it held before (measured CPU: ~11 ms idle, was 260-450).
+    expect(replyBytes, `SEED=${seed}`).toBeLessThan(REPLY_CAP);
     expect(held, `SEED=${seed}`).toBeLessThan(FEEDS / 10);
   }, 60_000);
 });
