@@ -33,6 +33,11 @@
 // - Peers are ranked by coverage (they must hold the range), then past usefulness, then RTT.
 //   A timeout or an invalid answer puts the peer in exponential backoff with full jitter; a
 //   short answer (far under both caps) pauses only that author's ranges with that peer.
+// - A request's timeout counts the peer's time, not ours: time this node spends handling that
+//   peer's earlier messages (options.busyMs; an answer waits behind them) is not counted, up to
+//   GAP_REQUEST_MAX_PAUSE_MS, and a request whose answer has arrived (answered()) does not time
+//   out while it is ingested. So a slow ingest here never has a range asked (and sent) twice,
+//   while a peer that does not answer still times out after the timeout of its own.
 import type { Difference } from './reconcile.js';
 import {
   GAP_BACKOFF_BASE_MS,
@@ -52,6 +57,7 @@ import {
   GAP_MAX_REQUESTS_PER_PEER,
   GAP_MAX_REQUESTS_TOTAL,
   GAP_REQUEST_TIMEOUT_MS,
+  GAP_REQUEST_MAX_PAUSE_MS,
   GAP_DOUBT_TIMEOUTS,
   GAP_STATUS_CACHE_MS,
   GAP_STATUS_CACHE_MIN_WANTS,
@@ -115,6 +121,11 @@ export interface GapFillOptions {
   maxRequestsTotal?: number;
   /** The node's own peer score (src/lib/core/peers), added to this scheduler's (default 0). */
   peerScore?: (peer: string) => number;
+  /**
+   * Ms this node has spent so far handling `peer`'s messages (a monotonic counter, PeerSession
+   * busyMs): not counted against its requests' timeouts. Default: none.
+   */
+  busyMs?: (peer: string) => number;
 }
 
 interface PeerState {
@@ -227,6 +238,8 @@ export class GapFill {
   /** peer -> fork wants (author:seq) it is a holder of (for the fair eviction of a full table). */
   private readonly forksBy = new Map<string, Set<string>>();
   private readonly inflight = new Map<number, GapRequest>();
+  /** rid -> the peer's busyMs when the request was sent, and whether its answer is in hand. */
+  private readonly clocks = new Map<number, { busyAt: number; answered: boolean }>();
   /** Requests in flight to peers with a serving record when sent (see slotCap). */
   private readonly servingRids = new Set<number>();
   /**
@@ -343,6 +356,15 @@ export class GapFill {
     return r && r.peer === peer ? r : undefined;
   }
 
+  /**
+   * The answer to `rid` has arrived and is being ingested: it no longer times out (settle() or
+   * fail() ends it; a driver must call one of them).
+   */
+  answered(rid: number): void {
+    const c = this.clocks.get(rid);
+    if (c) c.answered = true;
+  }
+
   /** An answer was ingested. Updates the peer's score; unfilled parts are planned again by next(). */
   settle(rid: number, o: GapOutcome): void {
     const r = this.take(rid);
@@ -428,13 +450,25 @@ export class GapFill {
     return r.priority === 'fork' ? this.forks.get(`${r.author}:${r.from}`) : this.targets.get(r.author);
   }
 
-  /** Times out overdue requests; returns them. */
+  /** Times out overdue requests (see overdue()); returns them. */
   tick(): GapRequest[] {
     const now = this.opts.now();
-    const limit = this.opts.timeoutMs ?? GAP_REQUEST_TIMEOUT_MS;
-    const late = [...this.inflight.values()].filter((r) => now - r.sentAt > limit);
+    const late = [...this.inflight.values()].filter((r) => this.overdue(r, now));
     for (const r of late) this.fail(r.rid, true);
     return late;
+  }
+
+  /**
+   * Whether `r` has waited longer than the timeout for its answer: the time since it was sent,
+   * less this node's own time handling the peer's messages meanwhile (at most
+   * GAP_REQUEST_MAX_PAUSE_MS); never while its answer is in hand.
+   */
+  private overdue(r: GapRequest, now: number): boolean {
+    const c = this.clocks.get(r.rid);
+    if (c?.answered === true) return false;
+    const paused = c === undefined || !this.opts.busyMs ? 0 : this.opts.busyMs(r.peer) - c.busyAt;
+    const waited = now - r.sentAt - Math.min(GAP_REQUEST_MAX_PAUSE_MS, Math.max(0, paused));
+    return waited > (this.opts.timeoutMs ?? GAP_REQUEST_TIMEOUT_MS);
   }
 
   /**
@@ -515,6 +549,7 @@ export class GapFill {
     const r = this.inflight.get(rid);
     if (!r) return undefined;
     this.inflight.delete(rid);
+    this.clocks.delete(rid);
     this.servingRids.delete(rid);
     const p = this.peers.get(r.peer);
     if (p) {
@@ -543,7 +578,11 @@ export class GapFill {
     return false;
   }
 
-  /** Remembers a received range for one timeout, so later parts are not asked again while earlier ones arrive. */
+  /**
+   * Remembers a received range (waiting in the ledger's pending buffer for an earlier one), so it
+   * is not asked again while earlier ones arrive: for one timeout, renewed while a request of the
+   * same author below it is in flight (covered()).
+   */
   private markFetched(author: string, from: number, to: number): void {
     const until = this.opts.now() + (this.opts.timeoutMs ?? GAP_REQUEST_TIMEOUT_MS);
     const list = (this.fetched.get(author) ?? []).filter((f) => f.until > this.opts.now());
@@ -551,8 +590,13 @@ export class GapFill {
     this.fetched.set(author, list);
   }
 
-  private covered(author: string, local: number): { from: number; to: number }[] {
+  private covered(author: string, local: number, mine: readonly GapRequest[]): { from: number; to: number }[] {
     const now = this.opts.now();
+    const timeout = this.opts.timeoutMs ?? GAP_REQUEST_TIMEOUT_MS;
+    // What chains it is on its way (a slow ingest here or a silent peer may take longer than a
+    // timeout to bring it): kept, so the received range is not asked (and sent) again meanwhile.
+    for (const f of this.fetched.get(author) ?? [])
+      if (mine.some((r) => r.from < f.from)) f.until = Math.max(f.until, now + timeout);
     const list = (this.fetched.get(author) ?? []).filter((f) => f.until > now && f.to > local);
     if (list.length === 0) this.fetched.delete(author);
     else this.fetched.set(author, list);
@@ -631,7 +675,7 @@ export class GapFill {
     // A void feed here takes its canonical part only (below its fork).
     const windowEnd = Math.min(wantOf(t), local + GAP_WINDOW_SEQS, s === undefined ? Infinity : s - 1);
     const mine = [...this.inflight.values()].filter((r) => r.author === author && r.priority !== 'fork');
-    const busy = [...mine, ...this.covered(author, local)].sort((a, b) => a.from - b.from);
+    const busy = [...mine, ...this.covered(author, local, mine)].sort((a, b) => a.from - b.from);
     let from = local + 1;
     for (const r of busy) {
       if (r.from > from) break;
@@ -863,6 +907,7 @@ export class GapFill {
     p.requests++;
     p.bytes += maxBytes;
     this.inflight.set(r.rid, r);
+    this.clocks.set(r.rid, { busyAt: this.opts.busyMs?.(peer) ?? 0, answered: false });
     if (this.serves(p)) this.servingRids.add(r.rid);
     return r;
   }
