@@ -665,6 +665,8 @@ export class SyncEngine {
       // With a pair appended, the prefix of the range is what was received of it.
       received: m.entries.length - (pair ? 2 : 0),
       added: report.added,
+      held: report.pending ?? 0,
+      dropped: report.dropped ?? 0,
       forks: report.forks,
       rejected: report.rejected.length,
       evidence: shape === 'evidence',
@@ -672,7 +674,7 @@ export class SyncEngine {
       bytes,
       largest: m.entries.reduce((n, e) => Math.max(n, e.length), 0)
     });
-    if (report.added + report.forks > 0) this.opts.onPeerOutcome?.(s.peer, 'useful');
+    if (report.added + report.forks + (report.pending ?? 0) > 0) this.opts.onPeerOutcome?.(s.peer, 'useful');
     else if (report.rejected.length === 0) this.opts.onPeerOutcome?.(s.peer, 'empty');
     const evidenceFrom = shape === 'evidence' ? 0 : pair ? m.entries.length - 2 : m.entries.length;
     const blame = this.blameable(report.rejected, req, heads, m.entries, evidenceFrom);

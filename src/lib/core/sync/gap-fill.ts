@@ -87,6 +87,14 @@ export interface GapOutcome {
   received: number;
   /** Entries newly stored. */
   added: number;
+  /**
+   * Valid new entries held until earlier ones arrive (a range received before the one below
+   * it): useful like stored ones, so a peer whose answers wait for a lost one below is not
+   * taken for a silent claimant.
+   */
+  held?: number;
+  /** Valid entries the ledger did not keep (its pending buffer full...): the range is not covered. */
+  dropped?: number;
   /** Fork evidence found. */
   forks: number;
   /** Entries refused as invalid (the peer is penalised). */
@@ -377,7 +385,7 @@ export class GapFill {
       this.forkDone(r.author, r.from);
     // Evidence (and a fork answer) is useful only when it is evidence we lacked; a range answer
     // far short of what was asked, and far under the byte cap, earns no credit either.
-    const useful = o.evidence || fork ? o.forks > 0 : o.added + o.forks > 0;
+    const useful = o.evidence || fork ? o.forks > 0 : o.added + o.forks + (o.held ?? 0) > 0;
     const short = this.isShort(r, o);
     if (p) {
       p.useful += USEFUL_ALPHA * ((o.rejected > 0 ? -1 : useful && !short ? 1 : 0) - p.useful);
@@ -394,9 +402,9 @@ export class GapFill {
     // we lack): refuse the claim rather than ask again at once.
     const want = this.wantOf(r);
     want?.timeouts.delete(r.peer);
-    if (want !== undefined && 'served' in want && o.added > 0) want.served.add(r.peer);
+    if (want !== undefined && 'served' in want && o.added + (o.held ?? 0) > 0) want.served.add(r.peer);
     if (o.received === 0 || ((o.evidence || fork) && o.added + o.forks === 0)) this.refuse(r);
-    else if (o.rejected === 0 && !o.evidence && r.priority !== 'fork')
+    else if (o.rejected === 0 && (o.dropped ?? 0) === 0 && !o.evidence && r.priority !== 'fork')
       this.markFetched(r.author, r.from, r.from + o.received - 1);
     this.dropFilled(r.author);
   }
@@ -579,25 +587,28 @@ export class GapFill {
   }
 
   /**
-   * Remembers a received range (waiting in the ledger's pending buffer for an earlier one), so it
-   * is not asked again while earlier ones arrive: for one timeout, renewed while a request of the
-   * same author below it is in flight (covered()).
+   * Remembers a received range (held in the ledger's pending buffer until an earlier one
+   * arrives), so it is not asked (and sent) again while the seqs below it are still missing,
+   * however long they take (a lost answer, a silent peer, a slow ingest here), and for one
+   * timeout after the local head reaches it: should the ledger have let it go (its pending
+   * buffer is bounded), it is asked again then.
    */
   private markFetched(author: string, from: number, to: number): void {
-    const until = this.opts.now() + (this.opts.timeoutMs ?? GAP_REQUEST_TIMEOUT_MS);
-    const list = (this.fetched.get(author) ?? []).filter((f) => f.until > this.opts.now());
-    list.push({ from, to, until });
+    const list = this.covered(author, this.opts.localHead(author));
+    list.push({ from, to, until: this.opts.now() + (this.opts.timeoutMs ?? GAP_REQUEST_TIMEOUT_MS) });
     this.fetched.set(author, list);
   }
 
-  private covered(author: string, local: number, mine: readonly GapRequest[]): { from: number; to: number }[] {
+  /** The received ranges of `author` still covered (see markFetched), above the local head `local`. */
+  private covered(author: string, local: number): { from: number; to: number; until: number }[] {
     const now = this.opts.now();
     const timeout = this.opts.timeoutMs ?? GAP_REQUEST_TIMEOUT_MS;
-    // What chains it is on its way (a slow ingest here or a silent peer may take longer than a
-    // timeout to bring it): kept, so the received range is not asked (and sent) again meanwhile.
-    for (const f of this.fetched.get(author) ?? [])
-      if (mine.some((r) => r.from < f.from)) f.until = Math.max(f.until, now + timeout);
-    const list = (this.fetched.get(author) ?? []).filter((f) => f.until > now && f.to > local);
+    const list: { from: number; to: number; until: number }[] = [];
+    for (const f of this.fetched.get(author) ?? []) {
+      if (f.to <= local) continue;
+      if (local < f.from - 1) f.until = Math.max(f.until, now + timeout); // what chains it is missing yet
+      if (f.until > now) list.push(f);
+    }
     if (list.length === 0) this.fetched.delete(author);
     else this.fetched.set(author, list);
     return list;
@@ -675,7 +686,7 @@ export class GapFill {
     // A void feed here takes its canonical part only (below its fork).
     const windowEnd = Math.min(wantOf(t), local + GAP_WINDOW_SEQS, s === undefined ? Infinity : s - 1);
     const mine = [...this.inflight.values()].filter((r) => r.author === author && r.priority !== 'fork');
-    const busy = [...mine, ...this.covered(author, local, mine)].sort((a, b) => a.from - b.from);
+    const busy = [...mine, ...this.covered(author, local)].sort((a, b) => a.from - b.from);
     let from = local + 1;
     for (const r of busy) {
       if (r.from > from) break;
