@@ -36,8 +36,10 @@
 // - A request's timeout counts the peer's time, not ours: time this node spends handling that
 //   peer's earlier messages (options.busyMs; an answer waits behind them) is not counted, up to
 //   GAP_REQUEST_MAX_PAUSE_MS, and a request whose answer has arrived (answered()) does not time
-//   out while it is ingested. So a slow ingest here never has a range asked (and sent) twice,
-//   while a peer that does not answer still times out after the timeout of its own.
+//   out while it is ingested. A range received before the one below it (held in the ledger's
+//   pending buffer) is not asked again while those seqs are missing (markFetched). So a slow
+//   ingest here never has a range asked (and sent) twice, while a peer that does not answer
+//   still times out after the timeout of its own.
 import type { Difference } from './reconcile.js';
 import {
   GAP_BACKOFF_BASE_MS,
