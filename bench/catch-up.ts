@@ -6,7 +6,9 @@
 // entries, and compare with the missing entries' encoded size (the target: ≤ 1.2×) and with
 // refetching everything (every entry's encoded size). Libp2p's own framing (yamux, noise or the
 // WebRTC data channel) is not counted: it is the same for any protocol carried.
-// Run: npx tsx bench/catch-up.ts   (BENCH_CATCHUP_N, BENCH_CATCHUP_MISSING, BENCH_CATCHUP_AUTHORS)
+// Run: npx tsx bench/catch-up.ts   (BENCH_CATCHUP_N, BENCH_CATCHUP_MISSING, BENCH_CATCHUP_AUTHORS;
+// BENCH_CATCHUP_INGEST_DELAY_MS adds that many ms to each ingest on the catching-up side, a slow
+// receiver at a small n, as a large ledger's ingest is at n = 100k)
 import '../src/lib/platform/polyfills.js';
 import { encodeEntry } from '../src/lib/core/entry.js';
 import { generateKeys } from '../src/lib/core/ed25519.js';
@@ -16,11 +18,15 @@ import { MemoryDisk, MemoryLedgerStore } from '../src/lib/core/memory-store.js';
 import { decodeSyncMessage } from '../src/lib/core/sync/codec.js';
 import { SyncEngine } from '../src/lib/core/sync/engine.js';
 import { ledgerReplica } from '../src/lib/core/sync/ledger-replica.js';
+import type { SyncReplica } from '../src/lib/core/sync/replica.js';
+import { toHex } from '../src/lib/core/bytes.js';
+import { sha256 } from '../src/lib/core/hash.js';
 import type { HashedEntry } from '../src/lib/core/types.js';
 
 const N = Number(process.env.BENCH_CATCHUP_N ?? 100_000);
 const MISSING = Number(process.env.BENCH_CATCHUP_MISSING ?? 10_000);
 const AUTHOR_COUNTS = (process.env.BENCH_CATCHUP_AUTHORS ?? '100').split(',').map(Number);
+const INGEST_DELAY_MS = Number(process.env.BENCH_CATCHUP_INGEST_DELAY_MS ?? 0);
 const KEYS_PER_AUTHOR = 200;
 const INGEST_CHUNK = 1000;
 const TICK_MS = 250;
@@ -43,6 +49,10 @@ export interface CatchUpResult {
   byType: Record<string, { messages: number; bytes: number }>;
   /** Entry bytes carried inside `entries` messages (duplicates included). */
   entryBytesCarried: number;
+  /** Entries carried more than once (each extra copy counted). */
+  duplicates: number;
+  /** Ms added to each ingest of the catching-up side (BENCH_CATCHUP_INGEST_DELAY_MS). */
+  ingestDelayMs: number;
   roundTripsMerkle: number;
   ms: number;
   caughtUp: boolean;
@@ -167,10 +177,13 @@ export async function catchUp(n: number, authors: number, missing: number): Prom
     messages: 0,
     byType: {},
     entryBytesCarried: 0,
+    duplicates: 0,
+    ingestDelayMs: INGEST_DELAY_MS,
     roundTripsMerkle: 0,
     ms: 0,
     caughtUp: false
   };
+  const carried = new Set<string>();
   const count = (bytes: Uint8Array, dir: 'toA' | 'toB'): void => {
     const framed = bytes.length + varintLen(bytes.length);
     r[dir] += framed;
@@ -179,12 +192,29 @@ export async function catchUp(n: number, authors: number, missing: number): Prom
     const t = (r.byType[msg.t] ??= { messages: 0, bytes: 0 });
     t.messages++;
     t.bytes += framed;
-    if (msg.t === 'entries') r.entryBytesCarried += msg.entries.reduce((s, e) => s + e.length, 0);
+    if (msg.t === 'entries') {
+      r.entryBytesCarried += msg.entries.reduce((s, e) => s + e.length, 0);
+      for (const e of msg.entries) {
+        const key = toHex(sha256(e));
+        if (carried.has(key)) r.duplicates++;
+        else carried.add(key);
+      }
+    }
     if (msg.t === 'begin' || msg.t === 'compare') r.roundTripsMerkle++;
   };
-  const engineOf = (ledger: Ledger, send: (bytes: Uint8Array) => void): SyncEngine =>
+  const slow = (replica: SyncReplica): SyncReplica =>
+    INGEST_DELAY_MS <= 0
+      ? replica
+      : {
+          ...replica,
+          async ingest(entries) {
+            await new Promise((res) => setTimeout(res, INGEST_DELAY_MS));
+            return replica.ingest(entries);
+          }
+        };
+  const engineOf = (ledger: Ledger, send: (bytes: Uint8Array) => void, replica = ledgerReplica(ledger)): SyncEngine =>
     new SyncEngine({
-      replica: ledgerReplica(ledger),
+      replica,
       now: () => Date.now(),
       randomBytes: (k) => crypto.getRandomValues(new Uint8Array(k)),
       send: (_peer, bytes) => send(bytes)
@@ -195,10 +225,14 @@ export async function catchUp(n: number, authors: number, missing: number): Prom
     count(bytes, 'toB');
     toB.send(bytes);
   });
-  const eb: SyncEngine = engineOf(b, (bytes) => {
-    count(bytes, 'toA');
-    toA.send(bytes);
-  });
+  const eb: SyncEngine = engineOf(
+    b,
+    (bytes) => {
+      count(bytes, 'toA');
+      toA.send(bytes);
+    },
+    slow(ledgerReplica(b))
+  );
   const start = performance.now();
   const timer = setInterval(() => {
     ea.tick();
@@ -249,7 +283,8 @@ export function formatCatchUp(r: CatchUpResult): string {
   const lines = [
     `## Row 6, catch-up after ${r.missing} missed entries: n = ${r.n}, ${r.authors} authors (the tail of every feed)`,
     `- ${r.caughtUp ? 'caught up' : 'did NOT catch up'} in ${r.ms.toFixed(0)} ms, ${r.messages} messages, ${r.roundTripsMerkle} Merkle steps sent by the initiator`,
-    `- missing entries' encoded size ${kib(r.missingBytes)} (${(r.missingBytes / r.missing).toFixed(0)} B each); entry bytes carried ${kib(r.entryBytesCarried)}`,
+    `- missing entries' encoded size ${kib(r.missingBytes)} (${(r.missingBytes / r.missing).toFixed(0)} B each); entry bytes carried ${kib(r.entryBytesCarried)}; entries carried more than once ${r.duplicates}`,
+    ...(r.ingestDelayMs > 0 ? [`- slow receiver: ${r.ingestDelayMs} ms added to each of its ingests`] : []),
     `- overhead over the missing entries: ${overhead(r)}`,
     '',
     '| variant | B → A | A → B | total | ratio to the missing entries | ratio to refetching everything |',

@@ -73,8 +73,14 @@ export const GAP_MAX_REQUESTS_PER_PEER = 4;
 export const GAP_MAX_BYTES_PER_PEER = 256 * 1024;
 /** Gap fill: requests in flight over all peers. */
 export const GAP_MAX_REQUESTS_TOTAL = 12;
-/** Gap fill: per-request timeout, ms. */
+/**
+ * Gap fill: per-request timeout, ms. Time this node spends handling the same peer's earlier
+ * messages (e.g. ingesting its previous answers, behind which this answer waits) does not count,
+ * up to GAP_REQUEST_MAX_PAUSE_MS.
+ */
 export const GAP_REQUEST_TIMEOUT_MS = 5_000;
+/** Gap fill: most of this node's own handling time not counted against one request's timeout, ms. */
+export const GAP_REQUEST_MAX_PAUSE_MS = 60_000;
 /** Timeouts or error answers after which one on-demand range (engine.requestRange) gives up. */
 export const SYNC_ON_DEMAND_TRIES = 3;
 /** Request timeouts in a row on one claim (author head or fork) before it is refused like an empty answer. */

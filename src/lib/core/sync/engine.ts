@@ -22,7 +22,7 @@ import { Exchange, type Difference, type ExchangeOptions } from './reconcile.js'
 import { GapFill, type AuthorGap, type GapRequest } from './gap-fill.js';
 import { PeerSession, type PeerSyncStatus } from './session.js';
 import { PartitionMonitor, type PartitionChange, type PartitionOptions, type PartitionStatus } from './partition.js';
-import type { SyncReplica } from './replica.js';
+import type { SyncIngestReport, SyncReplica } from './replica.js';
 import type { CompareMsg, EntriesMsg, ErrorMsg, GetMsg, HelloMsg, ReplyMsg, SyncMsg } from './messages.js';
 import { decodeSyncMessage, encodeSyncMessage } from './codec.js';
 import {
@@ -147,6 +147,7 @@ export class SyncEngine {
         return h !== undefined && isVoidSeq(h.seq) ? forkSeqOf(h.seq) : undefined;
       },
       peerScore: opts.peerScore,
+      busyMs: (peer) => this.sessions.get(peer)?.busyMs(opts.now()) ?? 0,
       ...opts.gap
     });
   }
@@ -213,7 +214,7 @@ export class SyncEngine {
    * Handles one message (bytes as framed by the driver) from a peer. Resolves once any serving or
    * ingest it caused is done. Peer faults never throw: they are answered with an error message
    * and reported through onPeerRejected. Rejects only when the replica itself fails (e.g.
-   * a storage error in ingest); the request then times out and is retried.
+   * a storage error in ingest); the range is then asked again after a backoff.
    */
   async receive(peer: string, bytes: Uint8Array): Promise<void> {
     const s = this.sessions.get(peer);
@@ -226,11 +227,15 @@ export class SyncEngine {
       this.refuse(s, e as LedgerError, 0, 0);
       return;
     }
+    // Time spent here is ours, not the peer's: its requests' timeouts do not count it (gap-fill.ts).
+    s.handle(this.opts.now());
     try {
       await this.dispatch(s, msg);
     } catch (e) {
       if (e instanceof SyncProtocolError) this.refuse(s, e, 0, 0);
       else throw e;
+    } finally {
+      s.handled(this.opts.now());
     }
   }
 
@@ -648,13 +653,23 @@ export class SyncEngine {
     // An appended pair goes first: both variants are then seen as evidence before either could
     // chain onto the prefix (which the ledger would count as applied, and rebuild its state for).
     const batch = pair ? [...m.entries.slice(-2), ...m.entries.slice(0, -2)] : m.entries;
-    const report = batch.length > 0 ? await this.opts.replica.ingest(batch) : { added: 0, forks: 0, rejected: [] };
+    // In hand: however long the ingest takes, the range is not asked again meanwhile.
+    this.gap.answered(req.rid);
+    let report: SyncIngestReport;
+    try {
+      report = batch.length > 0 ? await this.opts.replica.ingest(batch) : { added: 0, forks: 0, rejected: [] };
+    } catch (e) {
+      this.gap.fail(req.rid); // our storage failed: the range is asked again after a backoff
+      throw e;
+    }
     s.entriesIn += report.added;
     s.invalidIn += report.rejected.length;
     this.gap.settle(req.rid, {
       // With a pair appended, the prefix of the range is what was received of it.
       received: m.entries.length - (pair ? 2 : 0),
       added: report.added,
+      held: report.pending ?? 0,
+      dropped: report.dropped ?? 0,
       forks: report.forks,
       rejected: report.rejected.length,
       evidence: shape === 'evidence',
@@ -662,7 +677,7 @@ export class SyncEngine {
       bytes,
       largest: m.entries.reduce((n, e) => Math.max(n, e.length), 0)
     });
-    if (report.added + report.forks > 0) this.opts.onPeerOutcome?.(s.peer, 'useful');
+    if (report.added + report.forks + (report.pending ?? 0) > 0) this.opts.onPeerOutcome?.(s.peer, 'useful');
     else if (report.rejected.length === 0) this.opts.onPeerOutcome?.(s.peer, 'empty');
     const evidenceFrom = shape === 'evidence' ? 0 : pair ? m.entries.length - 2 : m.entries.length;
     const blame = this.blameable(report.rejected, req, heads, m.entries, evidenceFrom);

@@ -33,6 +33,13 @@
 // - Peers are ranked by coverage (they must hold the range), then past usefulness, then RTT.
 //   A timeout or an invalid answer puts the peer in exponential backoff with full jitter; a
 //   short answer (far under both caps) pauses only that author's ranges with that peer.
+// - A request's timeout counts the peer's time, not ours: time this node spends handling that
+//   peer's earlier messages (options.busyMs; an answer waits behind them) is not counted, up to
+//   GAP_REQUEST_MAX_PAUSE_MS, and a request whose answer has arrived (answered()) does not time
+//   out while it is ingested. A range received before the one below it (held in the ledger's
+//   pending buffer) is not asked again while those seqs are missing (markFetched). So a slow
+//   ingest here never has a range asked (and sent) twice, while a peer that does not answer
+//   still times out after the timeout of its own.
 import type { Difference } from './reconcile.js';
 import {
   GAP_BACKOFF_BASE_MS,
@@ -52,6 +59,7 @@ import {
   GAP_MAX_REQUESTS_PER_PEER,
   GAP_MAX_REQUESTS_TOTAL,
   GAP_REQUEST_TIMEOUT_MS,
+  GAP_REQUEST_MAX_PAUSE_MS,
   GAP_DOUBT_TIMEOUTS,
   GAP_STATUS_CACHE_MS,
   GAP_STATUS_CACHE_MIN_WANTS,
@@ -81,6 +89,14 @@ export interface GapOutcome {
   received: number;
   /** Entries newly stored. */
   added: number;
+  /**
+   * Valid new entries held until earlier ones arrive (a range received before the one below
+   * it): useful like stored ones, so a peer whose answers wait for a lost one below is not
+   * taken for a silent claimant.
+   */
+  held?: number;
+  /** Valid entries the ledger did not keep (its pending buffer full...): the range is not covered. */
+  dropped?: number;
   /** Fork evidence found. */
   forks: number;
   /** Entries refused as invalid (the peer is penalised). */
@@ -115,6 +131,11 @@ export interface GapFillOptions {
   maxRequestsTotal?: number;
   /** The node's own peer score (src/lib/core/peers), added to this scheduler's (default 0). */
   peerScore?: (peer: string) => number;
+  /**
+   * Ms this node has spent so far handling `peer`'s messages (a monotonic counter, PeerSession
+   * busyMs): not counted against its requests' timeouts. Default: none.
+   */
+  busyMs?: (peer: string) => number;
 }
 
 interface PeerState {
@@ -227,6 +248,8 @@ export class GapFill {
   /** peer -> fork wants (author:seq) it is a holder of (for the fair eviction of a full table). */
   private readonly forksBy = new Map<string, Set<string>>();
   private readonly inflight = new Map<number, GapRequest>();
+  /** rid -> the peer's busyMs when the request was sent, and whether its answer is in hand. */
+  private readonly clocks = new Map<number, { busyAt: number; answered: boolean }>();
   /** Requests in flight to peers with a serving record when sent (see slotCap). */
   private readonly servingRids = new Set<number>();
   /**
@@ -343,6 +366,15 @@ export class GapFill {
     return r && r.peer === peer ? r : undefined;
   }
 
+  /**
+   * The answer to `rid` has arrived and is being ingested: it no longer times out (settle() or
+   * fail() ends it; a driver must call one of them).
+   */
+  answered(rid: number): void {
+    const c = this.clocks.get(rid);
+    if (c) c.answered = true;
+  }
+
   /** An answer was ingested. Updates the peer's score; unfilled parts are planned again by next(). */
   settle(rid: number, o: GapOutcome): void {
     const r = this.take(rid);
@@ -355,7 +387,7 @@ export class GapFill {
       this.forkDone(r.author, r.from);
     // Evidence (and a fork answer) is useful only when it is evidence we lacked; a range answer
     // far short of what was asked, and far under the byte cap, earns no credit either.
-    const useful = o.evidence || fork ? o.forks > 0 : o.added + o.forks > 0;
+    const useful = o.evidence || fork ? o.forks > 0 : o.added + o.forks + (o.held ?? 0) > 0;
     const short = this.isShort(r, o);
     if (p) {
       p.useful += USEFUL_ALPHA * ((o.rejected > 0 ? -1 : useful && !short ? 1 : 0) - p.useful);
@@ -372,9 +404,9 @@ export class GapFill {
     // we lack): refuse the claim rather than ask again at once.
     const want = this.wantOf(r);
     want?.timeouts.delete(r.peer);
-    if (want !== undefined && 'served' in want && o.added > 0) want.served.add(r.peer);
+    if (want !== undefined && 'served' in want && o.added + (o.held ?? 0) > 0) want.served.add(r.peer);
     if (o.received === 0 || ((o.evidence || fork) && o.added + o.forks === 0)) this.refuse(r);
-    else if (o.rejected === 0 && !o.evidence && r.priority !== 'fork')
+    else if (o.rejected === 0 && (o.dropped ?? 0) === 0 && !o.evidence && r.priority !== 'fork')
       this.markFetched(r.author, r.from, r.from + o.received - 1);
     this.dropFilled(r.author);
   }
@@ -428,13 +460,25 @@ export class GapFill {
     return r.priority === 'fork' ? this.forks.get(`${r.author}:${r.from}`) : this.targets.get(r.author);
   }
 
-  /** Times out overdue requests; returns them. */
+  /** Times out overdue requests (see overdue()); returns them. */
   tick(): GapRequest[] {
     const now = this.opts.now();
-    const limit = this.opts.timeoutMs ?? GAP_REQUEST_TIMEOUT_MS;
-    const late = [...this.inflight.values()].filter((r) => now - r.sentAt > limit);
+    const late = [...this.inflight.values()].filter((r) => this.overdue(r, now));
     for (const r of late) this.fail(r.rid, true);
     return late;
+  }
+
+  /**
+   * Whether `r` has waited longer than the timeout for its answer: the time since it was sent,
+   * less this node's own time handling the peer's messages meanwhile (at most
+   * GAP_REQUEST_MAX_PAUSE_MS); never while its answer is in hand.
+   */
+  private overdue(r: GapRequest, now: number): boolean {
+    const c = this.clocks.get(r.rid);
+    if (c?.answered === true) return false;
+    const paused = c === undefined || !this.opts.busyMs ? 0 : this.opts.busyMs(r.peer) - c.busyAt;
+    const waited = now - r.sentAt - Math.min(GAP_REQUEST_MAX_PAUSE_MS, Math.max(0, paused));
+    return waited > (this.opts.timeoutMs ?? GAP_REQUEST_TIMEOUT_MS);
   }
 
   /**
@@ -515,6 +559,7 @@ export class GapFill {
     const r = this.inflight.get(rid);
     if (!r) return undefined;
     this.inflight.delete(rid);
+    this.clocks.delete(rid);
     this.servingRids.delete(rid);
     const p = this.peers.get(r.peer);
     if (p) {
@@ -543,17 +588,29 @@ export class GapFill {
     return false;
   }
 
-  /** Remembers a received range for one timeout, so later parts are not asked again while earlier ones arrive. */
+  /**
+   * Remembers a received range (held in the ledger's pending buffer until an earlier one
+   * arrives), so it is not asked (and sent) again while the seqs below it are still missing,
+   * however long they take (a lost answer, a silent peer, a slow ingest here), and for one
+   * timeout after the local head reaches it: should the ledger have let it go (its pending
+   * buffer is bounded), it is asked again then.
+   */
   private markFetched(author: string, from: number, to: number): void {
-    const until = this.opts.now() + (this.opts.timeoutMs ?? GAP_REQUEST_TIMEOUT_MS);
-    const list = (this.fetched.get(author) ?? []).filter((f) => f.until > this.opts.now());
-    list.push({ from, to, until });
+    const list = this.covered(author, this.opts.localHead(author));
+    list.push({ from, to, until: this.opts.now() + (this.opts.timeoutMs ?? GAP_REQUEST_TIMEOUT_MS) });
     this.fetched.set(author, list);
   }
 
-  private covered(author: string, local: number): { from: number; to: number }[] {
+  /** The received ranges of `author` still covered (see markFetched), above the local head `local`. */
+  private covered(author: string, local: number): { from: number; to: number; until: number }[] {
     const now = this.opts.now();
-    const list = (this.fetched.get(author) ?? []).filter((f) => f.until > now && f.to > local);
+    const timeout = this.opts.timeoutMs ?? GAP_REQUEST_TIMEOUT_MS;
+    const list: { from: number; to: number; until: number }[] = [];
+    for (const f of this.fetched.get(author) ?? []) {
+      if (f.to <= local) continue;
+      if (local < f.from - 1) f.until = Math.max(f.until, now + timeout); // what chains it is missing yet
+      if (f.until > now) list.push(f);
+    }
     if (list.length === 0) this.fetched.delete(author);
     else this.fetched.set(author, list);
     return list;
@@ -863,6 +920,7 @@ export class GapFill {
     p.requests++;
     p.bytes += maxBytes;
     this.inflight.set(r.rid, r);
+    this.clocks.set(r.rid, { busyAt: this.opts.busyMs?.(peer) ?? 0, answered: false });
     if (this.serves(p)) this.servingRids.add(r.rid);
     return r;
   }

@@ -9,6 +9,10 @@ export interface SyncIngestReport {
   added: number;
   /** Fork evidence found. */
   forks: number;
+  /** Valid new entries held until their predecessors arrive (Ledger's `pending`; default 0). */
+  pending?: number;
+  /** Valid entries not kept (Ledger's `dropped`: pending buffer full...; default 0). */
+  dropped?: number;
   /** Refused entries (any shape: only the count is used; the driver may log them). */
   rejected: readonly unknown[];
 }

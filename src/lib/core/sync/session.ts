@@ -50,6 +50,10 @@ export class PeerSession {
   /** Both roots of exchanges the peer began (by exchange), and of the last one that completed. */
   readonly beganWith = new WeakMap<Exchange, { theirs: string; ours: string }>();
   lastServed: { theirs: string; ours: string; at: number } | null = null;
+  /** Messages of this peer being handled now, since when, and the handling time before that, ms. */
+  private handling = 0;
+  private handlingSince = 0;
+  private handledMs = 0;
 
   constructor(
     readonly peer: string,
@@ -66,6 +70,24 @@ export class PeerSession {
     this.hello = m;
     this.peerRoot = m.root;
     this.coverage = undefined;
+  }
+
+  /** A message of this peer is being handled from `now` (ms) until the matching handled(). */
+  handle(now: number): void {
+    if (this.handling++ === 0) this.handlingSince = now;
+  }
+
+  handled(now: number): void {
+    if (--this.handling === 0) this.handledMs += Math.max(0, now - this.handlingSince);
+  }
+
+  /**
+   * Ms this node has spent handling this peer's messages (serving, ingesting its answers...), a
+   * monotonic counter including the message in hand. A driver that reads each peer's messages in
+   * order (the worker's stream loop) reads nothing more of this peer meanwhile.
+   */
+  busyMs(now: number): number {
+    return this.handledMs + (this.handling > 0 ? Math.max(0, now - this.handlingSince) : 0);
   }
 
   /** Lowest seq the peer holds of `author` (Infinity: none), from its hello. */
