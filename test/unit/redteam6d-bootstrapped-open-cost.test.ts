@@ -15,9 +15,9 @@
 //   its recent window (RECENT_ENTRIES_PER_AUTHOR) and verifies none that the compaction covers.
 // Actual (measured, loaded machine): the reopen reads all 1,999 rows of E in one getRange and
 //   verifies each: 642 ms, against 0 rows and 38 ms for a plain full node holding the same 2,000
-//   entries compacted. A
-//   hostile author can make this grow without bound (each entry is one signature of its own, as
-//   for any write, but here every future open of every such replica pays for it again).
+//   entries compacted. A hostile author can make this grow without bound (each entry is one
+//   signature of its own, as for any write, but every later open of every such replica pays for
+//   all of it again).
 // Suggested fix: once a compaction binds a top k > k0 (compactedTops already finds it), rewrite the
 //   void head's stored header to k (seal v3 covers the headers, so in the same compaction write),
 //   and verify only the rows above the compacted top; read them in batches.
