@@ -7,11 +7,13 @@
 // Input: forker E signs E#1 and two entries at seq 2 that both fail to link (E#2a, E#2b, prev
 //   made up). Node N1 gets E#1, E#2a, E#2b in three ingests. Node N2 gets E#1, E#2a, then 80
 //   hostile keys' broken-chain entries with ~60 KiB payloads (~4.7 MiB, over the cap), then E#2b.
-// Expected: N2 ends as N1: E's feed void from 2 (fork evidence recorded), same heads and digest.
+//   Also: node N3 gets E#1, E#2a, restarts, then gets E#2b.
+// Expected: N2 (and N3) end as N1: E's feed void from 2 (fork evidence recorded), same heads and digest.
 // Actual: N1 records the fork (void head); N2 has forgotten E#2a and refuses E#2b as one more
 //   broken chain: its head for E stays E#1. The verdict depends on what arrived in between.
 //   Sync heals it only if some node saw both within the window (its void head differs and sync
-//   carries the evidence); until then heads roots differ. Impact is bounded to E's own feed (both
+//   carries the evidence); until then heads roots differ. The memory is not stored either, so a
+//   restart between the two variants (a tab closed) has the same effect with no flood at all. Impact is bounded to E's own feed (both
 //   variants are refused either way), so severity is low.
 // Suggested fix: either state this limit in PROTOCOL.md §6.1 (the verdict for two refused
 //   variants is eventual, through sync of a node's void head), or keep a fair share per author
@@ -63,5 +65,27 @@ describe('redteam6d: fork evidence of two refused variants under RefusedVariants
       heads: heads.filter((h) => h.author === e),
       d: digest
     });
+  });
+
+  it.fails('a restart between the two variants does not change the verdict', async () => {
+    const N1 = await openLedger(memoryLocation(), 84, { compactEvery: 0 });
+    const loc = memoryLocation();
+    let N3 = await openLedger(loc, 85, { compactEvery: 0 });
+    const net = N1.ledger.networkId;
+    const E = await keysFromByte(86);
+    const e = toHex(E.publicKey);
+    const a = await brokenAt2(E, net, 1, 'a');
+    const b = await brokenAt2(E, net, 2, 'b');
+    for (const N of [N1, N3]) {
+      await N.ledger.ingest([a.e1]);
+      await N.ledger.ingest([a.e2]);
+    }
+    await N3.ledger.close();
+    N3 = await openLedger(loc, 85, { compactEvery: 0 });
+    await N1.ledger.ingest([b.e2]);
+    await N3.ledger.ingest([b.e2]);
+    expect(N1.ledger.voidTop(e)?.seq).toBe(1);
+    const head = (N: typeof N1) => N.ledger.heads().find((h) => h.author === e);
+    expect(head(N3)).toEqual(head(N1));
   });
 });
