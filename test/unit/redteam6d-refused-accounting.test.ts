@@ -15,7 +15,8 @@
 //   stated bound. Any connected peer can send them (one valid entry plus one junk entry per key).
 //   The FeedSet's pending budget (MAX_PENDING_BYTES, payload + PENDING_ENTRY_OVERHEAD_BYTES) counts
 //   the same way.
-// Suggested fix: count an entry by its encoded size (encodeEntry(e).byteLength, or payload +
+// Fixed: feeds.ts heldEntryBytes counts HELD_DEP_BYTES (128) per dep, in RefusedVariants and the
+// pending budget. Was the suggested fix: count an entry by its encoded size (encodeEntry(e).byteLength, or payload +
 //   fixed fields + deps × (32 + 9)) plus an in-memory overhead per dep, in RefusedVariants.add and
 //   FeedSet.hold.
 import { describe, expect, it } from 'vitest';
@@ -30,7 +31,7 @@ import { memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
 const fakeAuthor = (i: number) => i.toString(16).padStart(64, 'f');
 
 describe('redteam6d: RefusedVariants counts payload bytes only', () => {
-  it.fails('every remembered refused entry is counted at least at its encoded size', async () => {
+  it('every remembered refused entry is counted at least at its encoded size', async () => {
     const N = await openLedger(memoryLocation(), 71, { compactEvery: 0 });
     const net = N.ledger.networkId;
     const deps = Array.from({ length: MAX_ENTRY_DEPS }, (_, i) => ({ author: fakeAuthor(i), seq: 1 }));

@@ -137,10 +137,16 @@ export const LEDGER_MAX_GROUP_WRITES = 1000;
 /** Ledger: stored entries read (and verified) per page while replaying a feed on open. */
 export const LEDGER_REPLAY_PAGE = 256;
 
-/** FeedSet: bytes held by pending entries over all authors (payload + PENDING_ENTRY_OVERHEAD_BYTES each). */
+/** FeedSet: bytes held by pending entries over all authors (heldEntryBytes each, feeds.ts). */
 export const MAX_PENDING_BYTES = 16 * 1024 * 1024;
 /** FeedSet: rough per-entry cost of a pending entry besides its payload (fixed fields, hash, bookkeeping). */
 export const PENDING_ENTRY_OVERHEAD_BYTES = 256;
+/**
+ * Rough in-memory cost of one dependency of a held entry: a 64-character hex author string and a
+ * seq (on the wire 32 bytes + a varint, ≤ 41). Counted so that a held entry's account is at least
+ * its encoded size (red team 6d refused-accounting).
+ */
+export const HELD_DEP_BYTES = 128;
 /** FeedSet: pending entries older than this (local receive time) are evicted when new entries arrive. */
 export const PENDING_MAX_AGE_MS = 10 * 60 * 1000;
 

@@ -19,6 +19,7 @@ import {
   MAX_PENDING_PER_AUTHOR,
   MAX_PENDING_TOTAL,
   PENDING_ENTRY_OVERHEAD_BYTES,
+  HELD_DEP_BYTES,
   PENDING_MAX_AGE_MS,
   RECENT_ENTRIES_PER_AUTHOR
 } from './constants.js';
@@ -58,7 +59,7 @@ export type FeedIngestResult =
 export interface FeedSetOptions {
   maxPendingPerAuthor?: number;
   maxPendingTotal?: number;
-  /** Bytes of all pending entries together (payload + PENDING_ENTRY_OVERHEAD_BYTES each). */
+  /** Bytes of all pending entries together (heldEntryBytes each). */
   maxPendingBytes?: number;
   /** Pending entries received longer ago than this are evicted when the next entry arrives. */
   pendingMaxAgeMs?: number;
@@ -233,7 +234,7 @@ export class FeedSet {
 
   /** Holds `h` in `into` (pending or alt) within the bounds; reports what it waits for. */
   private hold(f: Feed, author: string, h: HashedEntry, into: Map<number, Pending>): FeedIngestResult {
-    const bytes = h.entry.payload.byteLength + PENDING_ENTRY_OVERHEAD_BYTES;
+    const bytes = heldEntryBytes(h);
     if (f.pending.size + f.alt.size >= this.maxPendingPerAuthor || !this.makeRoom(f, bytes))
       return { kind: 'dropped', reason: 'pending-full' };
     const p: Pending = { h, author, at: this.now(), bytes };
@@ -856,4 +857,13 @@ function isEmpty(f: Feed): boolean {
     f.offChain.size === 0 &&
     f.voidFrom === undefined
   );
+}
+
+/**
+ * What a held entry (pending, or remembered as a refused variant) is counted as, bytes: its
+ * payload, PENDING_ENTRY_OVERHEAD_BYTES for the fixed fields and bookkeeping, and HELD_DEP_BYTES per
+ * dependency; at least its encoded size.
+ */
+export function heldEntryBytes(h: HashedEntry): number {
+  return h.entry.payload.byteLength + PENDING_ENTRY_OVERHEAD_BYTES + h.entry.deps.length * HELD_DEP_BYTES;
 }

@@ -247,7 +247,7 @@ export async function planFeeds(
         // Signed for this seq all the same: with a variant refused earlier, fork evidence (§6).
         if (variantFork(h, { feeds, plan }, held, report, refused)) break;
         report.rejected.push(refusalOf(r.error, h));
-        refused?.add(h);
+        refused?.add(h, false);
         break;
       case 'dropped':
         report.dropped++;
@@ -341,7 +341,7 @@ function settleRejected(
     if (p.reason === 'forked-branch') report.dropped++;
     else if (!variantFork(p.entry, at, held, report, refused)) {
       report.rejected.push(brokenChain(p.entry));
-      refused?.add(p.entry);
+      refused?.add(p.entry, false);
     }
   }
 }
