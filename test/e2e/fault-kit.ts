@@ -65,31 +65,68 @@ export interface Ack {
   at: number;
 }
 
+/** Where the writer's time went, measured in the page (ms, performance.now()). */
+export interface WriterTiming {
+  writes: number;
+  /** put() called → settled (the page↔worker round trip and the node's work). */
+  putMeanMs: number;
+  putMaxMs: number;
+  /** put() settled → the test process had its report (batched binding call, a CDP round trip). */
+  ackMeanMs: number;
+  ackMaxMs: number;
+}
+
 export interface Writer {
   acks: Ack[];
   failures: string[];
+  /** Filled in by stop(). */
+  timing?: WriterTiming;
   /** Stops starting new writes and waits until every started one is answered. */
   stop(): Promise<void>;
 }
 
 /**
  * Starts writes `${prefix}${i}` in the page at about `perSec` per second (at most `maxInFlight`
- * unanswered). Each put() that resolves is reported to the test process at once (`acks`).
+ * unanswered). Each put() that resolves is reported to the test process (`acks`) in batches, one
+ * binding call in flight at a time: a write's slot frees when put() settles, not when the test
+ * process has answered the binding (a CDP round trip per call, which held every slot ~0.6 s in S10
+ * on 2 shared cores and capped the tabs at 64 / 0.7 s). An ack counts once the test process has it.
  */
 export async function startWriter(page: Page, prefix: string, perSec: number, maxInFlight = 64): Promise<Writer> {
   const w: Writer = { acks: [], failures: [], stop: async () => {} };
   const tag = prefix.replace(/\W/g, '_');
-  await page.exposeBinding(`ack_${tag}`, (_src, key: string, seq: number, hash: string, author: string) => {
-    w.acks.push({ key, seq, hash, author, at: Date.now() });
+  type Report = [key: string, seq: number, hash: string, author: string] | string;
+  await page.exposeBinding(`report_${tag}`, (_src, batch: Report[]) => {
+    const at = Date.now();
+    for (const r of batch)
+      if (typeof r === 'string') w.failures.push(r);
+      else w.acks.push({ key: r[0], seq: r[1], hash: r[2], author: r[3], at });
   });
-  await page.exposeBinding(`fail_${tag}`, (_src, why: string) => void w.failures.push(why));
   await page.evaluate(
     ([p, t, rate, cap]) => {
       const g = window as unknown as Record<string, unknown>;
-      const ack = g[`ack_${t}`] as (k: string, s: number, h: string, a: string) => void;
-      const fail = g[`fail_${t}`] as (why: string) => void;
+      const report = g[`report_${t}`] as (batch: Report[]) => Promise<void>;
       let i = 0;
       let inFlight = 0;
+      const tm = { writes: 0, put: 0, putMax: 0, ack: 0, ackMax: 0 };
+      // Reports not yet handed over (with when their put settled), and whether a batch is in flight.
+      let out: { r: Report; at: number }[] = [];
+      let reporting = false;
+      const flush = (): void => {
+        if (reporting || out.length === 0) return;
+        const batch = out;
+        out = [];
+        reporting = true;
+        void report(batch.map((x) => x.r)).finally(() => {
+          const now = performance.now();
+          for (const x of batch) {
+            tm.ack += now - x.at;
+            tm.ackMax = Math.max(tm.ackMax, now - x.at);
+          }
+          reporting = false;
+          flush();
+        });
+      };
       const t0 = performance.now();
       const timer = setInterval(() => {
         const due = Math.floor(((performance.now() - t0) * rate) / 1000);
@@ -97,20 +134,36 @@ export async function startWriter(page: Page, prefix: string, perSec: number, ma
           const key = `${p}${i}`;
           const v = i++;
           inFlight++;
-          window
-            .tabula!.put(key, v)
-            .then(
-              (r) => ack(key, r.seq, r.hash, r.author),
-              (e: Error) => fail(`${key}: ${e.name}: ${e.message}`)
-            )
-            .finally(() => inFlight--);
+          const called = performance.now();
+          const settled = (r: Report): void => {
+            const now = performance.now();
+            tm.writes++;
+            tm.put += now - called;
+            tm.putMax = Math.max(tm.putMax, now - called);
+            inFlight--;
+            out.push({ r, at: now });
+            flush();
+          };
+          window.tabula!.put(key, v).then(
+            (r) => settled([key, r.seq, r.hash, r.author]),
+            (e: Error) => settled(`${key}: ${e.name}: ${e.message}`)
+          );
         }
       }, 5);
-      // Stops starting writes; resolves once every write started has been answered.
+      // Stops starting writes; resolves once every write started has been answered and reported.
       g[`stop_${t}`] = () => {
         clearInterval(timer);
-        return new Promise<void>((resolve) => {
-          const drained = (): unknown => (inFlight === 0 ? resolve() : setTimeout(drained, 20));
+        const r = (x: number) => Math.round(x * 10) / 10;
+        const timing = () => ({
+          writes: tm.writes,
+          putMeanMs: r(tm.put / Math.max(1, tm.writes)),
+          putMaxMs: r(tm.putMax),
+          ackMeanMs: r(tm.ack / Math.max(1, tm.writes)),
+          ackMaxMs: r(tm.ackMax)
+        });
+        return new Promise<unknown>((resolve) => {
+          const drained = (): unknown =>
+            inFlight === 0 && out.length === 0 && !reporting ? resolve(timing()) : setTimeout(drained, 20);
           drained();
         });
       };
@@ -118,7 +171,10 @@ export async function startWriter(page: Page, prefix: string, perSec: number, ma
     [prefix, tag, perSec, maxInFlight] as const
   );
   w.stop = async () => {
-    await page.evaluate((t) => (window as unknown as Record<string, () => Promise<void>>)[`stop_${t}`]!(), tag);
+    w.timing = (await page.evaluate(
+      (t) => (window as unknown as Record<string, () => Promise<unknown>>)[`stop_${t}`]!(),
+      tag
+    )) as WriterTiming;
   };
   return w;
 }

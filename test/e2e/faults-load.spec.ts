@@ -187,6 +187,15 @@ test('S10: load from tabs and simulated nodes at once: every entry everywhere, c
       );
     for (const [i, n] of nodes.entries())
       console.log(`[S10] node ${i} queue ${JSON.stringify((await n.summary()).queue)}`);
+    // Where each tab's calls spent their time between page and worker (client/rpc-trace.ts).
+    for (const [i, d] of tabs.entries()) {
+      const put = await d.page.evaluate(() => window.tabula!.rpcTrace()?.put);
+      for (const [seg, st] of Object.entries(put ?? {}))
+        if (typeof st === 'object')
+          s.figure(`tab${i}_put_${seg}_p50_ms`, st.p50).figure(`tab${i}_put_${seg}_p99_ms`, st.p99);
+      console.log(`[S10] tab ${i} put trace ${JSON.stringify(put)}`);
+      console.log(`[S10] tab ${i} writer ${JSON.stringify(writers[i]?.timing)}`);
+    }
     if (profilers && PROFILE_DIR !== undefined) {
       writeFileSync(join(PROFILE_DIR, 'tab0-worker.cpuprofile'), JSON.stringify(await profilers.worker.stopProfile()));
       const { profile } = await profilers.page.send('Profiler.stop');

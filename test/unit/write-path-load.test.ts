@@ -68,10 +68,10 @@ describe('QueueClock', () => {
     let t = 100;
     const c = new QueueClock(() => t);
     t = 130;
-    c.groupStarted(3, 100);
+    c.groupStarted([100, 110, 120]);
     c.prepared(4);
     c.committed(10);
-    c.groupStarted(1, 125);
+    c.groupStarted([125]);
     c.committed(25);
     c.ingested(7);
     expect(c.snapshot()).toEqual({
@@ -79,6 +79,8 @@ describe('QueueClock', () => {
       writes: 4,
       maxGroup: 3,
       waitMs: 35,
+      // Each write's own wait: 30 + 20 + 10 in the first group, 5 in the second.
+      writeWaitMs: 65,
       prepareMs: 4,
       commitMs: 35,
       maxCommitMs: 25,

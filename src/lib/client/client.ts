@@ -9,10 +9,12 @@ import { maxRelaysFromQuery } from '../worker/relay-list.js';
 import { roleFromQuery } from '../worker/replica-role.js';
 import { buildNetworkPin, networkPin, networkScopedName } from './network-pin.js';
 import { requestPersistence, storageInfo, type StorageInfo } from './storage.js';
+import type { RpcTraceSummary } from './rpc-trace.js';
 
 export { RemoteError } from './worker-node.js';
 export { ClientClosedError, LeaderUnavailableError, type TabRole } from './tab-broker.js';
 export type { StorageInfo } from './storage.js';
+export type { RpcTraceSummary } from './rpc-trace.js';
 
 export interface TabulaClient extends RemoteApi {
   /** The last status the node pushed, or undefined before the first. */
@@ -33,6 +35,11 @@ export interface TabulaClient extends RemoteApi {
   storage(): Promise<StorageInfo>;
   /** Asks the browser to make this profile's storage persistent; resolves to whether it is. */
   persistStorage(): Promise<boolean>;
+  /**
+   * While this tab runs the node: per method, percentiles (ms) of where its last calls' time went
+   * between this page and the node's worker (client/rpc-trace.ts); undefined in a follower tab.
+   */
+  rpcTrace(): RpcTraceSummary | undefined;
 }
 
 export interface ClientOptions {
@@ -108,6 +115,7 @@ export function createClient(options: ClientOptions = {}): TabulaClient {
     network: call('network'),
     storage: () => storageInfo(),
     persistStorage: () => requestPersistence(),
+    rpcTrace: () => broker.rpcTrace(),
     subscribe: (fn) => broker.subscribe(fn),
     onFatal: (fn) => broker.onFatal(fn),
     close: () => broker.close()

@@ -15,6 +15,7 @@ import { errorInfo } from '../worker/rtc-bridge-protocol.js';
 import type { NodeEvent, NodeMethod, NodePhase, NodeStatus } from '../worker/messages.js';
 import { LEADER_LOCK_NAME, parseTabMessage, type TabMessage } from './tab-protocol.js';
 import { PendingCalls } from './pending-calls.js';
+import type { RpcTraceSummary } from './rpc-trace.js';
 import { RemoteError, type NodeBackend } from './worker-node.js';
 
 /** How long a call waits while no tab leads (a takeover in progress) before it fails, ms. */
@@ -75,6 +76,8 @@ export interface TabBroker {
   readonly leaderId: string | undefined;
   readonly phase: NodePhase;
   readonly lastStatus: NodeStatus | undefined;
+  /** While this tab leads: where its node's recent calls spent their time (client/rpc-trace.ts). */
+  rpcTrace(): RpcTraceSummary | undefined;
   /** Runs `method` on the profile's node, wherever it runs; errors keep their name and code. */
   call(method: NodeMethod, args: unknown[]): Promise<unknown>;
   /** Every node event; the current phase (and status, if any) is replayed at once. */
@@ -257,6 +260,9 @@ export function createTabBroker(options: TabBrokerOptions): TabBroker {
     },
     get lastStatus() {
       return last;
+    },
+    rpcTrace() {
+      return role === 'leader' ? backend?.trace?.() : undefined;
     },
     call(method, args) {
       if (role === 'closed') return Promise.reject(new ClientClosedError());

@@ -1,6 +1,7 @@
 // The leader tab's side of the node: starts the node's worker, hosts its RTC bridge, and turns
 // calls into worker messages. Only the tab holding the leader lock creates one.
 import { serveRtcBridge, type BridgeHost } from '../worker/rtc-bridge-host.js';
+import { preciseNow, RpcTrace, segmentsOf, type RpcTraceSummary } from './rpc-trace.js';
 import type { ErrorInfo, FromWorker, InitConfig, NodeEvent, NodeMethod, ToWorker } from '../worker/messages.js';
 
 /** How long a stopping node may take to close its store and connections before its worker ends. */
@@ -16,6 +17,8 @@ export interface NodeBackend {
   onFatal(fn: (error: Error) => void): void;
   /** Stops the node cleanly, then ends it; calls still in flight may never answer. */
   stop(): void;
+  /** Where recent calls' time went, page ↔ worker (client/rpc-trace.ts); absent on fakes. */
+  trace?(): RpcTraceSummary;
 }
 
 /** An error thrown in the worker (or in the leader tab's node), with its original name and code. */
@@ -41,7 +44,11 @@ export function startWorkerNode(options: WorkerNodeOptions): NodeBackend {
     new Worker(new URL('../worker/entry.ts', import.meta.url), { type: 'module', name: 'tabula-node' });
   const channel = new MessageChannel();
   const bridge: BridgeHost = serveRtcBridge(channel.port1);
-  const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  const calls = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: Error) => void; method: NodeMethod; sent: number }
+  >();
+  const trace = new RpcTrace();
   let onEvent: (event: NodeEvent) => void = () => undefined;
   let onFatal: (error: Error) => void = () => undefined;
   let fatal: Error | undefined;
@@ -60,6 +67,8 @@ export function startWorkerNode(options: WorkerNodeOptions): NodeBackend {
     if (msg.kind === 'result') {
       const pending = calls.get(msg.id);
       calls.delete(msg.id);
+      if (pending !== undefined && msg.trace !== undefined)
+        trace.record(pending.method, segmentsOf(pending.sent, msg.trace, preciseNow()));
       if (msg.ok) pending?.resolve(msg.value);
       else pending?.reject(new RemoteError(msg.error));
     } else if (msg.kind === 'event') onEvent(msg.event);
@@ -75,7 +84,7 @@ export function startWorkerNode(options: WorkerNodeOptions): NodeBackend {
       if (fatal !== undefined) return Promise.reject(fatal);
       const id = nextId++;
       return new Promise((resolve, reject) => {
-        calls.set(id, { resolve, reject });
+        calls.set(id, { resolve, reject, method, sent: preciseNow() });
         try {
           worker.postMessage({ kind: 'call', id, method, args } as ToWorker);
         } catch (err) {
@@ -88,6 +97,7 @@ export function startWorkerNode(options: WorkerNodeOptions): NodeBackend {
     onEvent(fn) {
       onEvent = fn;
     },
+    trace: () => trace.summary(),
     onFatal(fn) {
       onFatal = fn;
       if (fatal !== undefined) fn(fatal);

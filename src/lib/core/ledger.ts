@@ -599,7 +599,7 @@ export class Ledger {
 
   /** One group's step: each write applied and signed in order, then one strict commit. */
   private async commitGroup(members: readonly PendingWrite[]): Promise<void> {
-    this.queueClock.groupStarted(members.length, members[0]?.requestedAt ?? this.queueClock.now());
+    this.queueClock.groupStarted(members.map((m) => m.requestedAt));
     if (this.broken !== null && this.staleVoids.size > 0) await this.rebuildStaleVoids(); // a failed one, again
     if (this.broken !== null) throw this.broken;
     let batch: PreparedWrite[] = [];

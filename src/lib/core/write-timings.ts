@@ -13,6 +13,11 @@ export interface QueueTimings {
   maxGroup: number;
   /** Summed over groups: from the first write's request until the group's step started. */
   waitMs: number;
+  /**
+   * Summed over writes: from each write's request until its group's step started (a write's
+   * latency is this plus its group's prepare and commit; waitMs undercounts it for big groups).
+   */
+  writeWaitMs: number;
   /** Summed over groups: applying each write to the document and signing it. */
   prepareMs: number;
   /** Summed over groups: the store's strict transaction(s). */
@@ -31,6 +36,7 @@ export class QueueClock {
     writes: 0,
     maxGroup: 0,
     waitMs: 0,
+    writeWaitMs: 0,
     prepareMs: 0,
     commitMs: 0,
     maxCommitMs: 0,
@@ -40,12 +46,14 @@ export class QueueClock {
 
   constructor(readonly now: () => number = () => performance.now()) {}
 
-  /** A group of `size` writes started its step; `requestedAt`: its first write's request time. */
-  groupStarted(size: number, requestedAt: number): void {
+  /** A group started its step; `requestedAt`: each of its writes' request time, oldest first. */
+  groupStarted(requestedAt: readonly number[]): void {
+    const now = this.now();
     this.t.groups++;
-    this.t.writes += size;
-    this.t.maxGroup = Math.max(this.t.maxGroup, size);
-    this.t.waitMs += Math.max(0, this.now() - requestedAt);
+    this.t.writes += requestedAt.length;
+    this.t.maxGroup = Math.max(this.t.maxGroup, requestedAt.length);
+    this.t.waitMs += Math.max(0, now - (requestedAt[0] ?? now));
+    for (const at of requestedAt) this.t.writeWaitMs += Math.max(0, now - at);
   }
 
   prepared(ms: number): void {
@@ -69,6 +77,7 @@ export class QueueClock {
     return {
       ...t,
       waitMs: r(t.waitMs),
+      writeWaitMs: r(t.writeWaitMs),
       prepareMs: r(t.prepareMs),
       commitMs: r(t.commitMs),
       maxCommitMs: r(t.maxCommitMs),

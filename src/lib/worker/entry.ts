@@ -5,6 +5,7 @@ import { errorInfo } from './rtc-bridge-protocol.js';
 import type { FromWorker, NodeEvent, NodePhase, ToWorker } from './messages.js';
 import type { RunningNode } from './node-runtime.js';
 import { networkScopedName } from '../client/network-pin.js';
+import { preciseNow } from '../client/rpc-trace.js';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 /**
@@ -77,16 +78,30 @@ scope.addEventListener('message', (ev: MessageEvent<ToWorker>) => {
   }
   if (msg.kind === 'call') {
     // Calls made while starting or in standby wait for the node (a takeover lasts moments).
+    // The four stamps (client/rpc-trace.ts) show where the call's time went.
+    const received = preciseNow();
+    let started = received;
+    let done = received;
     const running = node ?? Promise.reject(new Error('node not initialised'));
     running
       .then((n) => {
         const fn = n.api[msg.method] as ((...args: unknown[]) => unknown) | undefined;
         if (typeof fn !== 'function') throw new TypeError(`unknown method ${String(msg.method)}`);
+        started = preciseNow();
         return fn(...msg.args);
       })
+      .finally(() => (done = preciseNow()))
       .then(
-        (value) => post({ kind: 'result', id: msg.id, ok: true, value }),
-        (err: unknown) => post({ kind: 'result', id: msg.id, ok: false, error: errorInfo(err) })
+        (value) =>
+          post({ kind: 'result', id: msg.id, ok: true, value, trace: [received, started, done, preciseNow()] }),
+        (err: unknown) =>
+          post({
+            kind: 'result',
+            id: msg.id,
+            ok: false,
+            error: errorInfo(err),
+            trace: [received, started, done, preciseNow()]
+          })
       );
   }
 });

@@ -274,9 +274,15 @@ export interface ErrorInfo {
   code?: string;
 }
 
+/**
+ * The worker's timestamps for a call (client/rpc-trace.ts), ms since the epoch with sub-ms
+ * precision: received, method started, method settled, answer posted.
+ */
+export type CallStamps = [received: number, started: number, done: number, posted: number];
+
 /** Worker → page. */
 export type FromWorker =
-  | { kind: 'result'; id: number; ok: true; value: unknown }
-  | { kind: 'result'; id: number; ok: false; error: ErrorInfo }
+  | { kind: 'result'; id: number; ok: true; value: unknown; trace?: CallStamps }
+  | { kind: 'result'; id: number; ok: false; error: ErrorInfo; trace?: CallStamps }
   | { kind: 'event'; event: NodeEvent }
   | { kind: 'fatal'; error: ErrorInfo };
