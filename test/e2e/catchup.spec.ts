@@ -82,9 +82,11 @@ test('writes made before any peer is connected reach the others', async ({ brows
   console.log(`early writes exchanged ${Date.now() - tPeer} ms after the direct link (${tPeer - t0} ms to link)`);
   expect(await heads(a.page)).toEqual(await heads(b.page));
   const sync = await b.page.evaluate(() => window.tabula!.status().then((s) => s.sync));
+  // Sync runs on the new link. Which of sync and gossip carried the early writes is a race: each
+  // node's own entries wait in its gossip outbox until a peer subscribes (gossip-outbox.ts), and
+  // the sync hello goes out when the link opens.
   const peer = sync.peers.find((p) => p.peer === a.peerId);
-  expect(peer?.entriesIn).toBeGreaterThanOrEqual(1);
-  expect(peer?.entriesOut).toBeGreaterThanOrEqual(1);
+  expect(peer).toBeDefined();
   expect(sync.openStreams).toBe(1);
   await a.context.close();
   await b.context.close();
