@@ -3,9 +3,6 @@
 // another, /api/network and /api/relays show the whole network, and a relay that restarts is
 // redialled.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
-import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { publicKeyToProtobuf } from '@libp2p/crypto/keys';
 import { encodeEntry } from '../../src/lib/core/entry.js';
 import { defaultGenesis, networkId } from '../../src/lib/core/genesis.js';
@@ -16,7 +13,6 @@ import { peerIdOfAuthor } from '../../src/lib/core/peer-id.js';
 import { networkNames } from '../../src/lib/core/topics.js';
 import { multiaddr } from '@multiformats/multiaddr';
 import { TopicValidatorResult } from '@libp2p/gossipsub';
-import { loadOrCreateKey } from '../../relay/key.js';
 import { parseConfig } from '../../relay/config.js';
 import { exemptMeshPeers } from '../../relay/mesh.js';
 import { relayAwareGater } from '../../src/lib/platform/libp2p-browser.js';
@@ -24,42 +20,16 @@ import type { NetworkReport } from '../../relay/telemetry.js';
 import type { RunningRelay } from '../../relay/server.js';
 import { keysFromByte, makeChain } from '../helpers/ledger-fixtures.js';
 import { createRelayClient, dialRelay, waitFor, type ClientNode } from '../helpers/relay-client.js';
-import { relayAddr, startTestRelay, tempDir } from '../helpers/relay-fixture.js';
+import { relayAddr, startTestRelay } from '../helpers/relay-fixture.js';
+import { planRelays, type PlannedRelay } from '../helpers/mesh-plan.js';
 
 const running: Array<{ stop(): void | Promise<void> }> = [];
 afterEach(async () => {
   for (const r of running.splice(0).reverse()) await r.stop();
 });
 
-/** A free TCP port on loopback (closed again before it is returned). */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface Planned {
-  dataDir: string;
-  relayPort: number;
-  addr: string;
-}
-
-/** Data dirs with keys and fixed ports, so each relay's --peer list is known before any starts. */
-async function plan(n: number): Promise<Planned[]> {
-  const out: Planned[] = [];
-  for (let i = 0; i < n; i++) {
-    const dataDir = await tempDir();
-    const id = peerIdFromPrivateKey(await loadOrCreateKey(join(dataDir, 'relay.key'))).toString();
-    const relayPort = await freePort();
-    out.push({ dataDir, relayPort, addr: `/ip4/127.0.0.1/tcp/${relayPort}/ws/p2p/${id}` });
-  }
-  return out;
-}
+type Planned = PlannedRelay;
+const plan = planRelays;
 
 async function startPlanned(all: Planned[], i: number, peers = all.filter((_, j) => j !== i)): Promise<RunningRelay> {
   const p = all[i];
