@@ -31,6 +31,7 @@ export class StateView {
   private readonly recordListeners = new Listeners<[RecordChange[]]>();
   private readonly conflictListeners = new Listeners<[Conflict[]]>();
   private readonly resetListeners = new Listeners<[Y.Doc]>();
+  private readonly untrackedListeners = new Listeners<[Uint8Array]>();
   /** App types, registered again on every new state. */
   private readonly types = new Map<string, SharedTypeKind>();
   private held: Held | null = null;
@@ -65,6 +66,11 @@ export class StateView {
   /** Called with the new document after a replacement: apps re-fetch their registered types. */
   onReset(cb: (doc: Y.Doc) => void): () => void {
     return this.resetListeners.add(cb);
+  }
+
+  /** Local changes made on the document outside transactLocal (LedgerState.onUntrackedWrite), on every state. */
+  onUntrackedWrite(cb: (payload: Uint8Array) => void): () => void {
+    return this.untrackedListeners.add(cb);
   }
 
   /** A local write starts: hold its record and conflict events until commitEvents/discardEvents. */
@@ -122,6 +128,7 @@ export class StateView {
     this.recordListeners.clear();
     this.conflictListeners.clear();
     this.resetListeners.clear();
+    this.untrackedListeners.clear();
   }
 
   /** Builds the conflict list only when somebody listens. */
@@ -140,9 +147,11 @@ export class StateView {
       if (this.held !== null) this.held.conflicts = true;
       else this.emitConflicts();
     });
+    const offUntracked = state.onUntrackedWrite((payload) => this.untrackedListeners.emit(payload));
     const off = () => {
       offRecords();
       offConflicts();
+      offUntracked();
       records.destroy();
       state.destroy();
     };

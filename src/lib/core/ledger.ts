@@ -94,6 +94,7 @@ import { DurableOverlay, WriteGroups, type PendingWrite, type PreparedWrite } fr
 import { compactionDue, compactionPolicy, type CompactionPolicy } from './compaction-policy.js';
 import { compareKeys } from './state/conflicts.js';
 import { QueueClock, type QueueTimings } from './write-timings.js';
+import { UntrackedWrites, type UntrackedCounts } from './untracked-writes.js';
 
 export type { IngestReport, Rejection, IncomingEntry } from './ledger-ingest.js';
 
@@ -149,6 +150,8 @@ export interface LedgerStats {
   storage: BudgetStatus;
   /** Where the work queue's time went since open: local write groups and ingest steps (write-timings.ts). */
   queue: QueueTimings;
+  /** Changes made on the document outside put/delete/transact: signed as entries, or undone (untracked-writes.ts). */
+  untracked: UntrackedCounts;
 }
 
 export type AppendOrigin = 'local' | 'remote';
@@ -169,6 +172,8 @@ export class Ledger {
   private readonly prunedHeaders: PrunedHeaders;
   /** Causally refused entries, kept as possible fork variants (refused-variants.ts). */
   private readonly refusedVariants = new RefusedVariants();
+  /** Local changes made on the document outside the write calls, waiting to be signed. */
+  private readonly untracked = new UntrackedWrites();
   private view!: StateView;
   private feeds!: FeedSet;
   /** Highest lamport seen (the compacted state forgets lamports; stored heads do not). */
@@ -229,6 +234,8 @@ export class Ledger {
     const ledger = new Ledger(opts, id);
     const { state, feeds } = await ledger.replay();
     ledger.view = new StateView(state);
+    ledger.view.onUntrackedWrite((payload) => ledger.noteUntracked(payload));
+    ledger.view.onReset(() => ledger.untracked.drop());
     ledger.feeds = feeds;
     if (ledger.role === 'light')
       ledger.budget = await EntryBudget.load(ledger.store, ledger.budgetBytes, { own: ledger.author });
@@ -288,7 +295,13 @@ export class Ledger {
     return this.inFlight?.conflicts.length ?? this.view.records.conflictCount();
   }
 
-  /** The current document (replaced after a failed write or a reload; see onReset). */
+  /**
+   * The current document (replaced after a failed write or a reload; see onReset). A change made
+   * on it directly (an editor binding, an undo manager) is signed as an entry of this node before
+   * any write requested after it, or undone by a rebuild if the local rules refuse it
+   * (untracked-writes.ts; stats().untracked). Until then the document shows it: get(), records()
+   * and the events show durable state only, the document itself does not.
+   */
   get doc(): Y.Doc {
     return this.view.state.doc;
   }
@@ -351,7 +364,8 @@ export class Ledger {
       unverified: this.unverified,
       staleVoids: this.staleVoids.size,
       storage: this.budget?.status() ?? { role: 'full', budgetBytes: null, bytesUsed: 0, pruned: 0 },
-      queue: this.queueClock.snapshot()
+      queue: this.queueClock.snapshot(),
+      untracked: { ...this.untracked.counts }
     };
   }
 
@@ -575,26 +589,47 @@ export class Ledger {
   private write(change: () => Uint8Array | null, rebuildOnThrow: boolean, key?: string): Promise<HashedEntry | null> {
     return new Promise<HashedEntry | null>((resolve, reject) => {
       const requestedAt = this.queueClock.now();
-      const w: PendingWrite = {
-        change,
-        rebuildOnThrow,
-        requestedAt,
-        resolve,
-        reject,
-        ...(key !== undefined ? { key } : {})
-      };
-      if (this.groups.join(w, () => this.barriers)) return;
-      this.groups.start(w, (take) => {
-        let members: PendingWrite[] = [];
-        this.serial(
-          () => this.commitGroup(members),
-          () => (members = take())
-        ).catch((e: unknown) => {
-          for (const m of members) m.reject(e); // settled members ignore this
-        });
-        return this.barriers;
-      });
+      this.enqueue({ change, rebuildOnThrow, requestedAt, resolve, reject, ...(key !== undefined ? { key } : {}) });
     });
+  }
+
+  private enqueue(w: PendingWrite): void {
+    if (this.groups.join(w, () => this.barriers)) return;
+    this.groups.start(w, (take) => {
+      let members: PendingWrite[] = [];
+      this.serial(
+        () => this.commitGroup(members),
+        () => (members = take())
+      ).catch((e: unknown) => {
+        for (const m of members) m.reject(e); // settled members ignore this
+      });
+      return this.barriers;
+    });
+  }
+
+  /** A change made on the document outside the write calls: queued to be signed (untracked-writes.ts). */
+  private noteUntracked(payload: Uint8Array): void {
+    if (this.untracked.add(payload)) this.enqueue(this.untrackedWrite(true));
+  }
+
+  /**
+   * A write that signs the waiting untracked changes as one entry. `queued`: the one noteUntracked
+   * queued; otherwise a write group runs it ahead of a member whose change would follow them.
+   */
+  private untrackedWrite(queued: boolean): PendingWrite {
+    let changes = 0;
+    return {
+      change: () => {
+        const t = this.untracked.take(queued);
+        changes = t.changes;
+        return t.payload;
+      },
+      rebuildOnThrow: true,
+      requestedAt: this.queueClock.now(),
+      untracked: true,
+      resolve: () => this.untracked.settled(changes, true),
+      reject: () => this.untracked.settled(changes, false)
+    };
   }
 
   /** One group's step: each write applied and signed in order, then one strict commit. */
@@ -605,8 +640,9 @@ export class Ledger {
     let batch: PreparedWrite[] = [];
     let tail: HashedEntry | undefined; // the last entry prepared, the next one's predecessor
     this.startSegment();
+    const queue = [...members];
     try {
-      for (const w of members) {
+      for (let w = queue.shift(); w !== undefined; w = queue.shift()) {
         if (this.broken !== null) {
           w.reject(this.broken);
           continue;
@@ -623,6 +659,11 @@ export class Ledger {
             this.staleVoids.clear();
             r = await this.timedPrepare(w, tail);
           }
+        }
+        if (!r.ok && r.untrackedFirst) {
+          // Changes were made on the document before this write's: they are signed first.
+          queue.unshift(this.untrackedWrite(false), w);
+          continue;
         }
         if (r.ok) {
           batch.push({ write: w, entry: r.entry });
@@ -669,7 +710,9 @@ export class Ledger {
   private async prepareWrite(
     w: PendingWrite,
     tail: HashedEntry | undefined
-  ): Promise<{ ok: true; entry: HashedEntry | null } | { ok: false; error: unknown; dirty: boolean }> {
+  ): Promise<
+    { ok: true; entry: HashedEntry | null } | { ok: false; error: unknown; dirty: boolean; untrackedFirst?: true }
+  > {
     if (this.feeds.voidFrom(this.author) !== undefined) {
       const collided = this.feeds.forks().some((ev) => ev.author === this.author && isCollision(ev));
       const error = new StateUsageError(
@@ -693,6 +736,8 @@ export class Ledger {
     const key = w.key;
     if (key !== undefined) this.inFlight?.note(key, () => this.view.records.entry(key));
     let payload: Uint8Array | null;
+    if (this.untracked.pending && w.untracked !== true)
+      return { ok: false, error: null, dirty: false, untrackedFirst: true };
     this.stamp = stamp;
     try {
       payload = w.change();

@@ -23,6 +23,8 @@ export interface PendingWrite {
   requestedAt: number;
   /** The record key a records write changes (reads show its durable value until the commit). */
   key?: string;
+  /** Signs changes made on the document outside the write calls (untracked-writes.ts). */
+  untracked?: true;
   resolve: (h: HashedEntry | null) => void;
   reject: (e: unknown) => void;
 }

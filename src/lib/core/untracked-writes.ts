@@ -1,0 +1,60 @@
+// Local changes made on the document outside the ledger's write calls: an editor binding or an
+// undo manager writing to a registered type (or to `Ledger.doc`) under its own origin, which
+// LedgerState hands over through onUntrackedWrite. Every change to the shared state goes through a
+// signed entry (issue 6; PROTOCOL.md §5.3): the ledger signs these as entries of its own, in the
+// order they were made and before any write requested after them. One the local rules refuse is
+// undone by the rebuild from the store that follows every failed write. A change still waiting
+// here when the document is replaced (a rebuild) is gone from the document, so it is dropped too.
+import * as Y from 'yjs';
+
+/** What became of untracked changes since open (stats().untracked). */
+export interface UntrackedCounts {
+  /** Changes signed and stored as entries. */
+  signed: number;
+  /** Changes undone: refused by the local rules, lost with a failed commit, or dropped by a rebuild. */
+  undone: number;
+}
+
+export class UntrackedWrites {
+  private waiting: Uint8Array[] = [];
+  /** A write that takes the waiting changes is queued (see Ledger.noteUntracked). */
+  private queued = false;
+  readonly counts: UntrackedCounts = { signed: 0, undone: 0 };
+
+  /** Notes a change (a Yjs update); true when no write is queued to sign it yet (queue one). */
+  add(payload: Uint8Array): boolean {
+    this.waiting.push(payload);
+    if (this.queued) return false;
+    this.queued = true;
+    return true;
+  }
+
+  /** Changes are waiting: they are signed before the next write's change is made. */
+  get pending(): boolean {
+    return this.waiting.length > 0;
+  }
+
+  /**
+   * The waiting changes, emptied, merged into one Yjs update (null when none), and how many.
+   * `queuedWrite`: the queued write is taking them, so the next change queues a new one.
+   */
+  take(queuedWrite: boolean): { payload: Uint8Array | null; changes: number } {
+    if (queuedWrite) this.queued = false;
+    const out = this.waiting;
+    this.waiting = [];
+    const payload = out.length === 0 ? null : out.length === 1 ? out[0] : Y.mergeUpdates(out);
+    return { payload, changes: out.length };
+  }
+
+  /** `changes` taken were stored as an entry (true) or undone (false). */
+  settled(changes: number, stored: boolean): void {
+    if (stored) this.counts.signed += changes;
+    else this.counts.undone += changes;
+  }
+
+  /** The document was replaced: the waiting changes are no longer in it. */
+  drop(): void {
+    this.counts.undone += this.waiting.length;
+    this.waiting = [];
+  }
+}
