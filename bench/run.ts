@@ -26,6 +26,8 @@ console.log = (...args: unknown[]) => {
 const info = machine();
 console.log('# createEntry (sign + hash + encode)');
 await import('./sign.js');
+console.log('\n# gossip message signatures (browser WebCrypto code, key imported once vs per call)');
+await import('./gossip-sign.js');
 console.log('\n# Ledger.put vs its parts');
 await import('./ledger-writes.js');
 console.log('\n# Reconciliation of feed heads (Merkle vs naive, state vector, rateless IBLT, negentropy)');
