@@ -22,7 +22,7 @@ export interface Check {
 }
 
 export interface ScenarioOutcome {
-  /** Row of issue 12's table: S1..S11. */
+  /** Row of issue 12's table (S1..S11), or S12: issue 10's scale test. */
   id: string;
   title: string;
   /** The "must hold" column, verbatim in spirit. */

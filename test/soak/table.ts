@@ -9,7 +9,8 @@
 //   and check the tabs move to the other; the criterion stays as it is.
 // - Peer scoring and bans: S5 and S11 (test/e2e/faults-hostile.spec.ts) check the relay's bans,
 //   chain-link refusals (relay/entry-links.ts) and per-IP abuse score (relay/ip-abuse.ts) in /metrics.
-// - Relay mesh and archive: no row yet.
+// - Relay mesh and archive (issue 10's scale test): S12 (test/e2e/scale.spec.ts), 6 browsers at soak
+//   scale, 3 in CI.
 // - Load: S10 (test/e2e/faults-load.spec.ts) runs 4 tabs + 4 simulated nodes (test/helpers/node-peer.ts)
 //   under `npm run soak`; the simulated nodes lose their WebRTC links to the tabs under load and are
 //   not relinked, so the run does not converge yet (see the soak report's S10 checks).
@@ -99,6 +100,14 @@ export const SCENARIO_TABLE: readonly ScenarioDef[] = [
     id: 'S11',
     title: 'relay abuse: 100 peer ids from one IP; reservation, connection and gossip floods',
     criterion: 'honest clients still served; the attackers scored below the graylist',
+    runner: 'browser',
+    timeoutMs: 0
+  },
+  {
+    id: 'S12',
+    title: '3 meshed relays (one --archive), 6 browsers pinned 2 per relay (issue 10)',
+    criterion:
+      'writes converge everywhere; the SIGKILLed archive catches up after its restart; a new tab gets the full history from the archive',
     runner: 'browser',
     timeoutMs: 0
   }

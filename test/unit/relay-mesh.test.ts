@@ -156,6 +156,30 @@ describe('relay mesh', () => {
     expect(listed).toEqual([relayAddr(r), other]);
   });
 
+  it('behind TLS: --announce is what /api/relays lists, on the relay and on a relay meshed over a private address', async () => {
+    const p = await plan(2);
+    const pub = '/dns4/ws.relay1.example.com/tcp/443/wss';
+    const id = p[0].addr.split('/p2p/')[1];
+    // Relay 1 announces its public wss address; relay 2 reaches it at its private (loopback) one.
+    const r1 = await startTestRelay({
+      dataDir: p[0].dataDir,
+      staticDir: p[0].dataDir,
+      relayPort: p[0].relayPort,
+      announce: [pub]
+    });
+    running.push(r1);
+    const r2 = await startPlanned(p, 1, [p[0]]);
+    await waitFor(() => meshUp(r2, 1), 'relay 2 meshed with relay 1');
+    const relaysOf = async (r: RunningRelay) =>
+      ((await (await fetch(`${r.url}/api/relays`)).json()) as { relays: string[] }).relays;
+    expect(await relaysOf(r1)).toEqual([`${pub}/p2p/${id}`]);
+    // Identify carries the announced address to relay 2, which gives browsers that one, not the private one.
+    await waitFor(() => r2.mesh.browserAddrs(id).includes(`${pub}/p2p/${id}`), 'identify from relay 1');
+    const listed = await relaysOf(r2);
+    expect(listed).toContain(`${pub}/p2p/${id}`);
+    expect(listed).not.toContain(p[0].addr);
+  }, 60_000);
+
   it('parses --peer, --relays and --announce: repeatable, comma-separated, flags replace variables', () => {
     const id = '12D3KooWGw7s97HRwbz16h7w3ub8kvtk9ATFLvhaZa7atjN1xeJr';
     const a = `/ip4/10.0.0.2/tcp/9090/ws/p2p/${id}`;
