@@ -98,7 +98,7 @@ describe('entry gossip validator', () => {
     expect(g.stats).toMatchObject({ accepted: 3, unlinked: 0, ingestFailed: 0 });
   });
 
-  it('ignores a validly signed entry whose prev is not the stored entry at seq - 1 (a broken chain)', async () => {
+  it('ignores a validly signed entry whose prev is not the stored entry at seq - 1 (a broken chain); the ledger remembers it', async () => {
     const ingest = vi.spyOn(me.ledger, 'ingest');
     await me.ledger.ingest([bob[0]]);
     ingest.mockClear();
@@ -106,8 +106,11 @@ describe('entry gossip validator', () => {
     const bobAgain = await authored(2, 2, genesis, 'again'); // same key, another chain: its seq 2 names another seq 1
     expect(await validator()(peer('relay'), msg(encodeEntry(bobAgain[1].entry)))).toBe(TopicValidatorResult.Ignore);
     await g.settled();
-    expect(ingest).not.toHaveBeenCalled();
-    expect(g.stats).toMatchObject({ unlinked: 1, accepted: 0, rejected: 0 });
+    // Not forwarded, but handed to the ledger, which refuses it as a broken chain and remembers it
+    // as a variant of seq 2 (refused-variants.ts): nothing is stored.
+    expect(ingest).toHaveBeenCalledTimes(1);
+    expect(me.ledger.heads().find((h) => h.author === toHex(bob[0].entry.author))?.seq).toBe(1);
+    expect(g.stats).toMatchObject({ unlinked: 1, accepted: 0, rejected: 0, ingestFailed: 1 });
   });
 
   it('forwards a fork twin that links to the known predecessor (evidence of equivocation)', async () => {
@@ -152,9 +155,44 @@ describe('entry gossip validator', () => {
     );
     expect(await validator()(peer('relay'), msg(encodeEntry(bad.entry)))).toBe(TopicValidatorResult.Ignore);
     await g.settled();
+    // Remembered by the ledger as a variant of its seq (no ingest), nothing stored.
     expect(ingest).not.toHaveBeenCalled();
-    expect(g.stats).toMatchObject({ causalIgnored: 1, rejected: 0 });
+    expect(me.ledger.heads().some((h) => h.author === toHex(eve.publicKey))).toBe(false);
+    expect(g.stats).toMatchObject({ causalIgnored: 1, rejected: 0, ingestFailed: 0 });
     expect(g.stats.rejectedByPeer.has('relay')).toBe(false);
+  });
+
+  it('a causally refused entry is remembered without an ingest or a heads read; a second variant is fork evidence', async () => {
+    const g = startEntryGossip(fake.node, me.ledger, TOPIC);
+    const ingest = vi.spyOn(me.ledger, 'ingest');
+    const heads = vi.spyOn(me.store, 'heads');
+    const at1 = async (keyByte: number, lamport: number, v: string) => {
+      const k = await keysFromByte(keyByte);
+      const payload = yUpdateAt('x', v, clientIdOf(toHex(k.publicKey)), 0);
+      return createEntry(
+        { keys: k, seq: 1, prev: new Uint8Array(32), lamport, time: 1, clock: 1, payload },
+        me.ledger.networkId
+      );
+    };
+    // A flood of refused entries of fresh keys: each is remembered, none costs an ingest (whose
+    // causal refusal would rebuild the FeedSet from the store's heads).
+    for (let k = 0; k < 20; k++) {
+      const bad = await at1(30 + k, 2 ** 40, 'junk');
+      expect(await validator()(peer('relay'), msg(encodeEntry(bad.entry)))).toBe(TopicValidatorResult.Ignore);
+    }
+    await g.settled();
+    expect({ ingest: ingest.mock.calls.length, heads: heads.mock.calls.length }).toEqual({ ingest: 0, heads: 0 });
+    // Eve's refused variant first, then her valid one: the second is fork evidence (void from 1).
+    const eve = toHex((await keysFromByte(5)).publicKey);
+    expect(await validator()(peer('relay'), msg(encodeEntry((await at1(5, 2 ** 40, 'bad')).entry)))).toBe(
+      TopicValidatorResult.Ignore
+    );
+    expect(await validator()(peer('relay'), msg(encodeEntry((await at1(5, 1, 'good')).entry)))).toBe(
+      TopicValidatorResult.Accept
+    );
+    await g.settled();
+    expect(me.ledger.voidFrom(eve)).toBe(1);
+    expect(g.stats).toMatchObject({ causalIgnored: 21, accepted: 1, rejected: 0 });
   });
 
   it('rejects bad signatures, oversized, undecodable, wrong-network and forged-payload entries, ingesting none', async () => {

@@ -1,22 +1,22 @@
 // Red team 6d (variantFork, src/lib/core/ledger-ingest.ts, against the gossip validator,
 // src/lib/worker/entry-gossip.ts; README "Two signed entries of one author at one seq are fork
-// evidence in either order also when both are refused"): the gossip validator Ignores a signed
+// evidence in either order also when both are refused"): the gossip validator Ignored a signed
 // entry that does not link to the stored predecessor (and one the causal rules refuse) before
-// the ledger sees it, so the ledger never remembers it as a variant. The same two entries given
+// the ledger saw it, so the ledger never remembered it as a variant. The same two entries given
 // to Ledger.ingest (a sync answer, a snapshot, a relay's fetch) are fork evidence. So whether a
-// node voids the author depends on the path the variant took, not on the entries.
+// node voided the author depended on the path the variant took, not on the entries.
 //
 // Input: forker E signs E#1, E#2b (links to E#1) and E#2a (seq 2, prev made up). Node G takes all
 //   three through its gossip topic validator, in either order of the two variants; node S takes
 //   them through Ledger.ingest one at a time (as sync delivers them), in the same order.
 // Expected: G ends as S: E's feed void from 2 (E signed two entries at seq 2).
-// Actual (measured): S records the fork in both orders; G Ignores E#2a and keeps E#2b as E's head.
-//   Sync heals it when G syncs with a node like S (its void head differs and the evidence travels),
-//   but in a network where every node got E#2a only by gossip nobody records the fork, which is
-//   what the README sentence promises. Severity low (E's own feed only).
-// Suggested fix: have the validator hand a validly signed but unlinked or causally refused entry
-//   to the ledger's RefusedVariants (or to ingest, which remembers it) while still Ignoring it for
-//   forwarding; or word README/PROTOCOL §6 as "when both reach the ledger".
+// Was (measured before the fix): S recorded the fork in both orders; G Ignored E#2a and kept E#2b
+//   as E's head.
+// Fixed: the validator still Ignores an unlinked or causally refused entry (never forwarded, the
+//   carrier not blamed), but once its signature verified it hands it to the ledger through the
+//   same bounded queue as a gap's entry. The ledger judges it as for sync: a broken chain or causal
+//   refusal remembered as a variant of its seq (refused-variants.ts), or fork evidence against the
+//   entry it holds there. G now records the fork in both orders, as S does.
 import { describe, expect, it, vi } from 'vitest';
 import { type Message, type TopicValidatorFn } from '@libp2p/gossipsub';
 import type { PeerId } from '@libp2p/interface';
@@ -47,7 +47,7 @@ const msg = (data: Uint8Array): Message => ({ type: 'unsigned', topic: TOPIC, da
 
 for (const order of ['broken variant first', 'linking variant first'] as const) {
   describe(`redteam6d: a refused variant over gossip (${order})`, () => {
-    it.fails('is fork evidence as it is through Ledger.ingest', async () => {
+    it('is fork evidence as it is through Ledger.ingest', async () => {
       const G = await openLedger(memoryLocation(), 111, { compactEvery: 0 });
       const S = await openLedger(memoryLocation(), 112, { compactEvery: 0 });
       const net = G.ledger.networkId;

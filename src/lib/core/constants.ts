@@ -65,6 +65,8 @@ export const VOID_REBUILD_RETRY_MS = 1_000;
 export const VOID_REBUILD_RETRY_MAX_MS = 60_000;
 /** Ledger: bytes of causally refused entries remembered as possible fork variants (refused-variants.ts). */
 export const REFUSED_VARIANTS_MAX_BYTES = 4 * 1024 * 1024;
+/** Ledger: at most this many refused entries remembered (and stored, one meta row each). */
+export const REFUSED_VARIANTS_MAX_COUNT = 1024;
 /** Causal rules: how far above the highest lamport it holds a node accepts an entry with a void dependency. */
 export const VOID_LAMPORT_SLACK = 2 ** 32;
 /**

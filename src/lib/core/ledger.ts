@@ -57,7 +57,8 @@ import {
   commitPlan,
   emptyReport,
   planFeeds,
-  signLocal
+  signLocal,
+  verifyIncoming
 } from './ledger-ingest.js';
 import {
   checkCausal,
@@ -170,7 +171,7 @@ export class Ledger {
   /** Light replicas only: bytes held and the pruning policy. */
   private budget: EntryBudget | null = null;
   private readonly prunedHeaders: PrunedHeaders;
-  /** Causally refused entries, kept as possible fork variants (refused-variants.ts). */
+  /** Refused entries (causal rules, broken chain), kept as possible fork variants; stored (refused-variants.ts). */
   private readonly refusedVariants = new RefusedVariants();
   /** Local changes made on the document outside the write calls, waiting to be signed. */
   private readonly untracked = new UntrackedWrites();
@@ -237,6 +238,11 @@ export class Ledger {
     ledger.view.onUntrackedWrite((payload) => ledger.noteUntracked(payload));
     ledger.view.onReset(() => ledger.untracked.drop());
     ledger.feeds = feeds;
+    // Refused variants remembered before the restart (verified again, as replayed entries are).
+    await ledger.refusedVariants.load(ledger.store, async (bytes) => {
+      const v = await verifyIncoming(bytes, ledger.networkId, ledger.genesis);
+      return v.ok ? v.h : undefined;
+    });
     if (ledger.role === 'light')
       ledger.budget = await EntryBudget.load(ledger.store, ledger.budgetBytes, { own: ledger.author });
     return ledger;
@@ -469,6 +475,31 @@ export class Ledger {
       if (e instanceof LedgerError) return 'refused';
       throw e;
     }
+  }
+
+  /**
+   * For gossip: a signed entry Ledger.precheck refused (not forwarded). Verified again (a cache
+   * hit after gossip's check), then remembered as a refused variant of its (author, seq)
+   * (refused-variants.ts, stored) without the FeedSet resync an ingest of it would cost. When
+   * another entry is held or remembered at that seq, the two are fork evidence: it is then
+   * ingested like any entry, so the fork verdict has one path. Nothing happens past a fork.
+   */
+  async rememberRefused(h: HashedEntry): Promise<void> {
+    const v = await verifyIncoming(h, this.networkId, this.genesis);
+    if (!v.ok) return;
+    const e = v.h;
+    const author = toHex(e.entry.author);
+    await this.serial(
+      async () => {
+        if (e.entry.seq >= (this.feeds.voidFrom(author) ?? Infinity)) return;
+        const held = await this.entryHashes(author, e.entry.seq);
+        const other = held.some((x) => x !== toHex(e.hash)) || this.refusedVariants.other(author, e.entry.seq, e.hash);
+        if (other) await this.ingestVerified([e], emptyReport(), false);
+        else if (held.length === 0 && this.refusedVariants.add(e)) await this.refusedVariants.flush(this.store);
+      },
+      undefined,
+      true
+    );
   }
 
   /**
@@ -837,6 +868,7 @@ export class Ledger {
     const carry = this.feeds.pendingEntries();
     if (done.feedsStale) await this.resyncFeeds();
     for (const h of done.refused) this.refusedVariants.add(h);
+    await this.refusedVariants.flush(this.store);
     this.clock = Math.max(this.clock, done.lamport);
     await this.resolveVoidTops(this.feeds);
     const voided = done.forks.length > 0 && !sameVoids(voidsBefore, this.feeds.voids());

@@ -8,7 +8,12 @@
 // whose predecessor is unknown here (beyond the known head + 1), is Ignored: not forwarded, the
 // carrier not penalised. A gap's entry is still handed to the ledger, which holds it as pending
 // (bounded) and asks the sync driver for the missing range (hooks.onPending): filling gaps is
-// the sync protocol's job, and the held entry is applied once its predecessor arrives.
+// the sync protocol's job, and the held entry is applied once its predecessor arrives. A broken
+// link's entry and a causally refused one (validly signed: the signature was verified) go to the
+// ledger too, through the same bounded queue: it refuses a broken link as sync would (ingest) and
+// records a causal refusal without an ingest (Ledger.rememberRefused), remembering both as
+// variants of their seq (core/refused-variants.ts), so a second variant is fork evidence whichever
+// path either took.
 import { TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub';
 import type { PeerId } from '@libp2p/interface';
 import { blameOrigin, originOf, type OriginBlame } from '../platform/gossip-origin.js';
@@ -59,11 +64,11 @@ export interface GossipStats {
   duplicates: number;
   /** Ignored because maxQueued messages were already in progress. */
   dropped: number;
-  /** Validly signed but refused by the causal rules here (Ledger.precheck): Ignored, not forwarded. */
+  /** Validly signed but refused by the causal rules here (Ledger.precheck): Ignored, not forwarded (the ledger remembers it). */
   causalIgnored: number;
-  /** Validly signed but not linking to the entry known here at seq - 1: Ignored, not forwarded (a gap's entry is held by the ledger as pending). */
+  /** Validly signed but not linking to the entry known here at seq - 1: Ignored, not forwarded, handed to the ledger (a gap's entry: held as pending; a broken link's: remembered as a variant, or fork evidence). */
   unlinked: number;
-  /** Accepted entries the ledger refused (e.g. broken chain) or could not store. */
+  /** Entries handed to the ledger (accepted, unlinked or causally refused) that it refused or could not store. */
   ingestFailed: number;
   /** Rejected messages per originating peer id (signed `from`); bounded, the least recently updated peer goes first. */
   rejectedByPeer: Map<string, number>;
@@ -119,6 +124,8 @@ export function startEntryGossip(
   const seen = new Set<string>(); // insertion order = age
   const links = new ChainLinks({ ...lim.links, lookup: (a, seq) => ledger.entryHashes(a, seq) });
   const queue: HashedEntry[] = [];
+  /** Causally refused entries for Ledger.rememberRefused; counted in inProgress like the queue. */
+  const refusedQueue: HashedEntry[] = [];
   let inProgress = 0; // being verified, queued or being ingested
   let draining: Promise<void> | undefined;
   let stopped = false;
@@ -146,8 +153,17 @@ export function startEntryGossip(
   // the ledger's queue is free, so it holds what arrived meanwhile: under load, entries arrive one
   // at a time and each ingest step (a store transaction) cost as much for 1 entry as for 64.
   const drain = async (): Promise<void> => {
-    while (queue.length > 0 && !stopped) {
+    while ((queue.length > 0 || refusedQueue.length > 0) && !stopped) {
       await ledger.idle();
+      for (const h of refusedQueue.splice(0, lim.ingestBatch)) {
+        try {
+          await ledger.rememberRefused(h);
+        } catch {
+          stats.ingestFailed++;
+        } finally {
+          inProgress--;
+        }
+      }
       const batch = queue.splice(0, lim.ingestBatch);
       if (batch.length === 0) continue;
       try {
@@ -176,8 +192,8 @@ export function startEntryGossip(
     let queued = false;
     let learnt = false;
     let judged: ((accepted: boolean) => void) | undefined;
-    const hold = (h: HashedEntry): void => {
-      queue.push(h);
+    const hold = (h: HashedEntry, refused = false): void => {
+      (refused ? refusedQueue : queue).push(h);
       queued = true;
       draining ??= drain();
     };
@@ -195,17 +211,23 @@ export function startEntryGossip(
       await verifyHashed(h, ledger.networkId, ledger.genesis);
       // Only entries that link to what this node knows are forwarded. An unknown predecessor (a
       // gap) is held here by the ledger (bounded pending, and it asks sync for the gap) but not
-      // forwarded; a prev naming another entry than the one known here is dropped.
+      // forwarded. A prev naming another entry than the one known here is not forwarded either,
+      // but goes to the ledger all the same (verified above): its author signed it for that seq,
+      // so the ledger remembers it as a refused variant or finds the fork against the entry it
+      // holds there (PROTOCOL.md §6: either order).
       const link = await links.check(author, h.entry.seq, toHex(h.entry.prev));
       if (link !== 'links') {
         stats.unlinked++;
-        if (link === 'gap' && !stopped) hold(h);
+        if (!stopped) hold(h);
         return ignore;
       }
       // Validly signed but refused by the causal rules (when this node can judge): not forwarded.
-      // Ignored, not rejected: the peer that carried it (often the relay) is not to blame.
+      // Ignored, not rejected: the peer that carried it (often the relay) is not to blame. The
+      // ledger remembers it as a variant of its seq (Ledger.rememberRefused: no ingest, unless it
+      // holds another entry there, then fork evidence).
       if ((await ledger.precheck(h)) === 'refused') {
         stats.causalIgnored++;
+        if (!stopped) hold(h, true);
         return ignore;
       }
       if (stopped) return ignore;
@@ -244,6 +266,7 @@ export function startEntryGossip(
     stop(): void {
       stopped = true;
       queue.length = 0;
+      refusedQueue.length = 0;
       offAppend();
       if (pubsub.topicValidators.get(topic) === validate) pubsub.topicValidators.delete(topic);
       pubsub.unsubscribe(topic);
