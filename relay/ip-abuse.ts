@@ -123,9 +123,14 @@ export class IpAbuse {
 /**
  * Gater hooks: a connection from an abusive IP, or over the per-IP connection rate, is refused
  * before its handshake; a reservation from a peer connected from an abusive IP is refused. Each
- * such refusal scores its IP again, so a host that keeps flooding stays abusive.
+ * such refusal scores its IP again, so a host that keeps flooding stays abusive. `onRefuse` is
+ * told of each refusal (e.g. to log it, relay/refusal-log.ts).
  */
-export function abuseGater(abuse: IpAbuse, view: () => AbuseView | undefined): ConnectionGater {
+export function abuseGater(
+  abuse: IpAbuse,
+  view: () => AbuseView | undefined,
+  onRefuse: (ip: string, reason: 'abusive-ip' | 'connection-rate' | 'abusive-reservation') => void = () => undefined
+): ConnectionGater {
   return {
     denyInboundConnection(maConn: MultiaddrConnection): boolean {
       const ip = ipOf(maConn.remoteAddr);
@@ -133,16 +138,22 @@ export function abuseGater(abuse: IpAbuse, view: () => AbuseView | undefined): C
       if (abuse.isAbusive(ip)) {
         abuse.refusedAbusive++;
         abuse.record(ip, 'connection');
+        onRefuse(ip, 'abusive-ip');
         return true;
       }
-      return !abuse.admitConnection(ip);
+      if (abuse.admitConnection(ip)) return false;
+      onRefuse(ip, 'connection-rate');
+      return true;
     },
     denyInboundRelayReservation(peer: PeerId): boolean {
       const ips = view()?.ipsOf(peer) ?? [];
       const bad = ips.filter((ip) => abuse.isAbusive(ip));
       if (bad.length === 0) return false;
       abuse.refusedAbusive++;
-      for (const ip of bad) abuse.record(ip, 'reservation');
+      for (const ip of bad) {
+        abuse.record(ip, 'reservation');
+        onRefuse(ip, 'abusive-reservation');
+      }
       return true;
     }
   };

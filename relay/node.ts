@@ -9,7 +9,7 @@ import { identify } from '@libp2p/identify';
 import { ping } from '@libp2p/ping';
 import { circuitRelayServer, type CircuitRelayService } from '@libp2p/circuit-relay-v2';
 import { gossipsub, TopicValidatorResult, type GossipSub } from '@libp2p/gossipsub';
-import type { PrivateKey, StreamHandler } from '@libp2p/interface';
+import type { ConnectionGater, PrivateKey, StreamHandler } from '@libp2p/interface';
 import type { Identify } from '@libp2p/identify';
 import type { Ping } from '@libp2p/ping';
 import { ABUSE_LIMITS, CONNECTION_LIMITS, GOSSIP_LIMITS, HTTP_LIMITS, RELAY_LIMITS } from './limits.js';
@@ -25,6 +25,7 @@ import { fileBanStore } from './ban-file.js';
 import { mergeGaters } from '../src/lib/platform/ban-gater.js';
 import { blameOrigin } from '../src/lib/platform/gossip-origin.js';
 import { IGNORE_MESSAGE, type ContentVerdict } from './entry-links.js';
+import { RefusalLog } from './refusal-log.js';
 
 /** The circuit relay v2 HOP protocol (its first frame is capped). */
 export const HOP_PROTOCOL = '/libp2p/circuit/relay/0.2.0/hop';
@@ -61,6 +62,8 @@ export interface RelayNodeInit {
   ipAbuseThreshold?: number;
   /** Where bans are kept across restarts (relay/ban-file.ts); absent: in memory only. */
   bansFile?: string;
+  /** Logs refusals and abusive IPs (relay/refusal-log.ts); default: to the console, rate-limited. */
+  refusalLog?: RefusalLog;
 }
 
 export type RelayServices = {
@@ -124,6 +127,19 @@ function gossipOptions(
   };
 }
 
+/** The bans' gater, logging each inbound connection it refuses. */
+function loggedBanGater(bans: RelayBans, refusals: RefusalLog): ConnectionGater {
+  const gate = bans.gater();
+  return {
+    ...gate,
+    async denyInboundEncryptedConnection(peer, conn) {
+      const deny = (await gate.denyInboundEncryptedConnection?.(peer, conn)) === true;
+      if (deny) refusals.refused(peer.toString(), 'banned-peer');
+      return deny;
+    }
+  };
+}
+
 /** The circuit relay server's own HOP handler (public on the class, not on its interface). */
 interface HopHandlerOwner {
   onHop?: StreamHandler;
@@ -151,7 +167,11 @@ export async function createRelayNode(init: RelayNodeInit): Promise<RelayNodeHan
   });
   // Bound once the node exists; the gater and gossipsub read it through this holder.
   const bound: { abuse?: BoundAbuse } = {};
-  const gater = createRelayGater(init, (ip, kind) => abuse.record(ip, kind));
+  const refusals = init.refusalLog ?? new RefusalLog();
+  const gater = createRelayGater(init, (ip, kind) => {
+    abuse.record(ip, kind);
+    refusals.refused(ip, kind === 'connection' ? 'connection-cap' : 'reservation-cap');
+  });
   const rateLimiter = new PeerRateLimiter({
     rate: init.gossipRate,
     burst: init.gossipRate * GOSSIP_LIMITS.burstSeconds,
@@ -178,9 +198,13 @@ export async function createRelayNode(init: RelayNodeInit): Promise<RelayNodeHan
     connectionEncrypters: [noise()],
     streamMuxers: [yamux({ maxInboundStreams: CONNECTION_LIMITS.maxInboundStreamsPerConnection })],
     connectionGater: mergeGaters(
-      abuseGater(abuse, () => bound.abuse),
+      abuseGater(
+        abuse,
+        () => bound.abuse,
+        (ip, reason) => refusals.refused(ip, reason)
+      ),
       gater.gater,
-      bans.gater()
+      loggedBanGater(bans, refusals)
     ),
     connectionManager: {
       maxConnections: init.maxConnections,
@@ -214,6 +238,11 @@ export async function createRelayNode(init: RelayNodeInit): Promise<RelayNodeHan
   freeReservationsOnDisconnect(node);
   bans.bind(node);
   const abusePeers = (bound.abuse = bindAbuse(abuse, node));
+  const revoke = abuse.onAbusive;
+  abuse.onAbusive = (ip) => {
+    refusals.abusive(ip);
+    revoke(ip);
+  };
   try {
     await init.beforeStart?.(node);
     return await startGuarded(node, init, rateLimiter, gater.counters, bans, abuse, abusePeers);

@@ -9,18 +9,66 @@ async function status(d: Device): Promise<NodeStatus> {
   return d.page.evaluate(() => window.tabula!.status());
 }
 
-/** Polls status() (clock estimates change without a status push) until `pred` holds. */
-async function waitForStatus(d: Device, pred: (s: NodeStatus) => boolean, timeout = 30_000): Promise<NodeStatus> {
+/** The parts of a status the waits below depend on, for a failure message. */
+function describe(s: NodeStatus | undefined): string {
+  if (s === undefined) return 'no status yet';
+  const relays = s.relays.map((r) => `${r.addr.slice(-8)} ${r.connected ? 'connected' : 'not connected'}`);
+  const peers = s.peers.map(
+    (p) =>
+      `${p.id.slice(-6)} (${p.relay ? 'relay, ' : ''}${p.transport}) offset ${p.clockOffsetMs ?? 'none'} ± ${p.clockUncertaintyMs ?? '-'} ms`
+  );
+  return [
+    `online ${s.online}, network error ${s.networkError ?? 'none'}`,
+    `relays: ${relays.join('; ') || 'none'}`,
+    `peers: ${peers.join('; ') || 'none'}`,
+    `node clock offset ${s.clock?.offsetMs ?? 'none'} ± ${s.clock?.uncertaintyMs ?? '-'} ms over ${s.clock?.peers ?? 0} peers`,
+    `clock probes: ${JSON.stringify(s.clock?.probes ?? null)}`
+  ].join('\n  ');
+}
+
+/** The shared relay's refusal counters (/metrics): connections, reservations, abusive IPs, bans. */
+async function relayRefusals(d: Device): Promise<string> {
+  try {
+    const text = await (await fetch(new URL('/metrics', d.page.url()))).text();
+    const lines = text.split('\n').filter((l) => /^tabula_relay_[a-z_]*(refused|abus|banned)/.test(l));
+    return lines.join('; ') || 'no refusal metrics';
+  } catch (err) {
+    return `metrics unreadable: ${String(err)}`;
+  }
+}
+
+/**
+ * Polls status() (clock estimates change without a status push) until `pred` holds; on timeout
+ * the error says what was awaited and the last status seen.
+ */
+async function waitForStatus(
+  d: Device,
+  what: string,
+  pred: (s: NodeStatus) => boolean,
+  timeout = 30_000
+): Promise<NodeStatus> {
   let last: NodeStatus | undefined;
-  await expect
-    .poll(
-      async () => {
-        last = await status(d);
-        return pred(last);
-      },
-      { timeout, intervals: [200] }
-    )
-    .toBe(true);
+  try {
+    await expect
+      .poll(
+        async () => {
+          last = await status(d);
+          return pred(last);
+        },
+        { timeout, intervals: [200] }
+      )
+      .toBe(true);
+  } catch (err) {
+    const badge = await d.page
+      .getByRole('status')
+      .first()
+      .innerText()
+      .catch(() => 'unreadable');
+    throw new Error(
+      `${what}: not reached in ${timeout} ms. Page shows "${badge.replace(/\s+/g, ' ')}"; last status:\n  ${describe(last)}\n  relay: ${await relayRefusals(d)}`,
+      { cause: err }
+    );
+  }
   return last!;
 }
 
@@ -36,7 +84,11 @@ test('offsets near 0 on one machine, lag, and sync latency between two devices',
   const outside: string[] = [];
   const alone = await waitForStatus(
     a,
+    'alone with the relay, a relay offset and a node offset within ±5 ms',
     (s) => {
+      for (const p of s.peers)
+        if (p.relay && p.clockOffsetMs != null && Math.abs(p.clockOffsetMs) > p.clockUncertaintyMs!)
+          outside.push(`relay ${p.clockOffsetMs} ± ${p.clockUncertaintyMs}`);
       const o = s.clock?.offsetMs;
       if (o == null) return false;
       if (Math.abs(o) > s.clock!.uncertaintyMs!) outside.push(`node offset ${o} ± ${s.clock!.uncertaintyMs}`);
@@ -56,6 +108,7 @@ test('offsets near 0 on one machine, lag, and sync latency between two devices',
   ] as const) {
     const s = await waitForStatus(
       me,
+      `${me.peerId.slice(-6)} measures ${other.peerId.slice(-6)} within ±5 ms`,
       (st) => {
         const p = st.peers.find((x) => x.id === other.peerId);
         if (p?.clockOffsetMs == null) return false;
@@ -78,14 +131,18 @@ test('offsets near 0 on one machine, lag, and sync latency between two devices',
   await a.page.evaluate(async () => {
     for (let i = 0; i < 5; i++) await window.tabula!.put(`clock-${i}`, i);
   });
-  const got = await waitForStatus(b, (s) => (s.clock?.syncLatency.count ?? 0) >= 5 && s.ledger.entries >= 5);
+  const got = await waitForStatus(
+    b,
+    'B has 5 sync latency samples and 5 entries',
+    (s) => (s.clock?.syncLatency.count ?? 0) >= 5 && s.ledger.entries >= 5
+  );
   const l = got.clock!.syncLatency;
   console.log(`clocks: sync latency at B p50 ${l.p50} ms, p99 ${l.p99} ms over ${l.count} entries`);
   expect(l.p50).not.toBeNull();
   expect(l.p50!).toBeGreaterThanOrEqual(0);
   expect(l.p99!).toBeGreaterThanOrEqual(l.p50!);
   expect(l.p99!).toBeLessThan(10_000);
-  const caughtUp = await waitForStatus(b, (s) => s.clock?.lag.entries === 0);
+  const caughtUp = await waitForStatus(b, 'B is not behind', (s) => s.clock?.lag.entries === 0);
   expect(caughtUp.clock!.lag).toEqual({ entries: 0, ms: 0 });
 
   // The dashboard shows the offset and the latency (screenshot kept with the test results).

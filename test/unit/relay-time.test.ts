@@ -1,6 +1,6 @@
 // The time protocol over real libp2p: the relay answers it (so a node with only the relay still
-// gets an offset), bursts give consistent samples, ClockSync probes a connected peer on its own,
-// and a malformed or oversized request ends the stream.
+// gets an offset), bursts give consistent samples, ClockSync probes a connected peer on its own
+// and starts over when our wall clock is stepped, and a malformed or oversized request ends the stream.
 import '../../src/lib/platform/polyfills.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { multiaddr } from '@multiformats/multiaddr';
@@ -18,6 +18,7 @@ import {
 import { encodeTimeRequest } from '../../src/lib/core/clock/codec.js';
 import { clockNow, probeClock } from '../../src/lib/platform/time-protocol.js';
 import { ClockSync } from '../../src/lib/worker/clock-sync.js';
+import { WallClock } from '../../src/lib/core/clock/wall-clock.js';
 
 describe('time protocol against the relay', () => {
   let relay: RunningRelay;
@@ -64,6 +65,55 @@ describe('time protocol against the relay', () => {
         .toBeGreaterThanOrEqual(2);
       expect(sync.peer(relay.node.peerId.toString())?.samples).toBe(8);
       expect(sync.stats.probeFailures).toBe(0);
+    } finally {
+      await sync.stop();
+    }
+  });
+
+  it('ClockSync drops its samples and probes again at once when our wall clock is stepped', async () => {
+    let shift = 0;
+    const clock = new WallClock(
+      () => Date.now() + shift,
+      () => performance.now(),
+      performance.timeOrigin
+    );
+    const sync = new ClockSync({ node: client, protocol, clock });
+    await sync.start();
+    const relayId = relay.node.peerId.toString();
+    try {
+      // Two bursts measured before the step: near 0.
+      await expect.poll(() => sync.peer(relayId)?.samples ?? 0, { timeout: 10_000 }).toBeGreaterThanOrEqual(8);
+      expect(Math.abs(sync.peer(relayId)!.offsetMs)).toBeLessThan(50);
+      // Our wall clock is set 5 s ahead; the relay's is not: the relay is now 5 s behind us.
+      shift = 5000;
+      await expect.poll(() => sync.stats.clockSteps, { timeout: 5000 }).toBe(1);
+      await expect.poll(() => sync.peer(relayId)?.samples ?? 0, { timeout: 5000 }).toBeGreaterThanOrEqual(1);
+      // Only samples taken after the step remain: none from the clock we left.
+      const e = sync.peer(relayId)!;
+      expect(Math.abs(e.offsetMs + 5000)).toBeLessThan(50);
+      expect(e.jitterMs).toBeLessThan(50);
+    } finally {
+      await sync.stop();
+    }
+  });
+
+  it('a clock that steps all the time (too coarse to follow) resets the samples at most once per probe interval', async () => {
+    let reads = 0;
+    const clock = {
+      now: clockNow,
+      get steps() {
+        return reads++;
+      }
+    };
+    const sync = new ClockSync({ node: client, protocol, clock });
+    await sync.start();
+    try {
+      await new Promise((r) => setTimeout(r, 4500));
+      // One reset at the first tick, none for CLOCK_PROBE_INTERVAL_MS after it: the probes keep
+      // their startup schedule (at once, then 2 s later), not one burst per tick.
+      expect(sync.stats.clockSteps).toBe(1);
+      expect(sync.stats.probes).toBeLessThanOrEqual(3);
+      expect(sync.peer(relay.node.peerId.toString())).not.toBeNull();
     } finally {
       await sync.stop();
     }

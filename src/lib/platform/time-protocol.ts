@@ -4,6 +4,7 @@
 import type { Connection, Libp2p, Stream } from '@libp2p/interface';
 import { byteStream } from '@libp2p/utils';
 import { clockSample, type ClockSample } from '../core/clock/offset.js';
+import { WallClock, type StepClock } from '../core/clock/wall-clock.js';
 import { decodeTimeRequest, decodeTimeResponse, encodeTimeRequest, encodeTimeResponse } from '../core/clock/codec.js';
 import { TimeFrameError } from '../core/clock/errors.js';
 import {
@@ -16,13 +17,26 @@ import {
   TIME_SERVER_IDLE_MS
 } from '../core/clock/constants.js';
 
+/** The wall clock with monotonic resolution (core/clock/wall-clock.ts), or Date.now() without `performance`. */
+export function createClock(): StepClock {
+  const p = globalThis.performance;
+  if (p === undefined || typeof p.now !== 'function') return { now: () => Date.now(), steps: 0 };
+  return new WallClock(
+    () => Date.now(),
+    () => p.now(),
+    typeof p.timeOrigin === 'number' ? p.timeOrigin : undefined
+  );
+}
+
+/** This process's clock (see createClock). */
+export const processClock = createClock();
+
 /**
- * This process's clock in ms since the epoch: `performance.timeOrigin + performance.now()`
- * (monotonic within the process, aligned to the wall clock at its start), else `Date.now()`.
+ * This process's clock in ms since the epoch: the wall clock (as entry times are), read with
+ * `performance.now()`'s resolution and moved along when the wall clock is stepped.
  */
 export function clockNow(): number {
-  const p = globalThis.performance;
-  return p !== undefined && typeof p.timeOrigin === 'number' ? p.timeOrigin + p.now() : Date.now();
+  return processClock.now();
 }
 
 const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));

@@ -34,6 +34,15 @@ export function clockStatus(
     offsetMs: node === null ? null : round(node.offsetMs),
     uncertaintyMs: node === null ? null : round(node.uncertaintyMs),
     peers: node?.peers ?? 0,
+    ...(clock === undefined
+      ? {}
+      : {
+          probes: {
+            completed: clock.stats.probes,
+            failed: clock.stats.probeFailures,
+            clockSteps: clock.stats.clockSteps
+          }
+        }),
     lag: lag.self(),
     syncLatency:
       latency === undefined

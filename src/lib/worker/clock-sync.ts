@@ -2,7 +2,8 @@
 // peer (browsers over WebRTC, relays over WebSockets) with a short burst of round trips: at once
 // when it connects, again CLOCK_STARTUP_INTERVAL_MS after its first answered burst, then every
 // CLOCK_PROBE_INTERVAL_MS ± jitter (also after a failure), at most CLOCK_MAX_PARALLEL_PROBES peers
-// at a time. Relayed (limited) connections are never probed.
+// at a time. Relayed (limited) connections are never probed. When our own clock is stepped
+// (core/clock/wall-clock.ts), every sample is dropped and every peer probed again at once.
 import type { Connection, Libp2p } from '@libp2p/interface';
 import { PeerClocks } from '../core/clock/peer-clocks.js';
 import type { NodeClockEstimate, PeerClockEstimate } from '../core/clock/offset.js';
@@ -13,7 +14,8 @@ import {
   CLOCK_PROBE_JITTER,
   CLOCK_STARTUP_INTERVAL_MS
 } from '../core/clock/constants.js';
-import { clockNow, handleTime, probeClock } from '../platform/time-protocol.js';
+import type { StepClock } from '../core/clock/wall-clock.js';
+import { handleTime, probeClock, processClock } from '../platform/time-protocol.js';
 
 /** How often due probes are looked for, ms. */
 const CLOCK_TICK_MS = 1000;
@@ -23,7 +25,8 @@ export interface ClockSyncInit {
   protocol: string;
   intervalMs?: number;
   random?: () => number;
-  now?: () => number;
+  /** Our clock; default this process's wall clock (platform/time-protocol.ts). */
+  clock?: StepClock;
   /** Called after each probe that added samples (e.g. to push a status). */
   onUpdate?: () => void;
 }
@@ -32,23 +35,35 @@ export interface ClockSyncInit {
 export interface ClockSyncStats {
   probes: number;
   probeFailures: number;
+  /** Steps of our own clock followed (samples dropped, peers probed again). */
+  clockSteps: number;
 }
 
 export class ClockSync {
   readonly clocks = new PeerClocks();
-  readonly stats: ClockSyncStats = { probes: 0, probeFailures: 0 };
+  readonly stats: ClockSyncStats = { probes: 0, probeFailures: 0, clockSteps: 0 };
   private readonly nextAt = new Map<string, number>();
   private readonly busy = new Set<string>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
-  private readonly now: () => number;
+  private readonly clock: StepClock;
+  /** Steps of our clock already seen. */
+  private steps: number;
+  /** Steps followed (samples dropped) so far; a burst that spans one is dropped too. */
+  private epoch = 0;
+  private lastFollowAt: number | undefined;
 
   constructor(private readonly init: ClockSyncInit) {
-    this.now = init.now ?? clockNow;
+    this.clock = init.clock ?? processClock;
+    this.steps = this.clock.steps;
+  }
+
+  private now(): number {
+    return this.clock.now();
   }
 
   async start(): Promise<void> {
-    await handleTime(this.init.node, this.init.protocol, this.now);
+    await handleTime(this.init.node, this.init.protocol, () => this.now());
     this.init.node.addEventListener('connection:open', this.onOpen);
     this.init.node.addEventListener('connection:close', this.onClose);
     for (const c of this.init.node.getConnections()) if (c.limits == null) this.nextAt.set(c.remotePeer.toString(), 0);
@@ -91,9 +106,27 @@ export class ClockSync {
       .find((c) => c.status === 'open' && c.limits == null && c.remotePeer.toString() === peer);
   }
 
+  /**
+   * Our clock was stepped (set, synced, or the machine slept): every sample measured the clock
+   * it left, so all are dropped and every peer is probed again at once. At most once per
+   * CLOCK_PROBE_INTERVAL_MS: a wall clock too coarse to follow (e.g. rounded for privacy) steps
+   * all the time, and must not make the node probe every peer every tick.
+   */
+  private followStep(now: number): void {
+    if (this.clock.steps === this.steps) return;
+    this.steps = this.clock.steps;
+    if (this.lastFollowAt !== undefined && Math.abs(now - this.lastFollowAt) < CLOCK_PROBE_INTERVAL_MS) return;
+    this.lastFollowAt = now;
+    this.epoch++;
+    this.stats.clockSteps++;
+    this.clocks.clear();
+    for (const peer of this.nextAt.keys()) this.nextAt.set(peer, 0);
+  }
+
   private tick(): void {
     if (this.stopped) return;
     const now = this.now();
+    this.followStep(now);
     for (const [peer, at] of this.nextAt) {
       if (this.busy.size >= CLOCK_MAX_PARALLEL_PROBES) return;
       if (at > now || this.busy.has(peer)) continue;
@@ -112,9 +145,14 @@ export class ClockSync {
     const random = this.init.random ?? Math.random;
     let answered = false;
     try {
-      const samples = await probeClock(conn, this.init.protocol, undefined, this.now);
+      const epoch = this.epoch;
+      const samples = await probeClock(conn, this.init.protocol, undefined, () => this.now());
       this.stats.probes++;
       answered = samples.length > 0;
+      // A burst our clock was stepped during mixes both clocks; its samples are dropped with
+      // the others when the step is followed.
+      this.followStep(this.now());
+      if (this.epoch !== epoch) samples.length = 0;
       if (!this.stopped) for (const s of samples) this.clocks.add(peer, s);
       if (!this.stopped && samples.length > 0) this.init.onUpdate?.();
     } catch {

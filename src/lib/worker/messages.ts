@@ -56,6 +56,8 @@ export interface ClockStatus {
   lag: { entries: number; ms: number };
   /** Origin write (author's time moved onto our clock by the offset) → applied here, ms, over a sliding window. */
   syncLatency: LatencySummary;
+  /** Probe bursts completed and failed, and steps of our own clock followed, since start. */
+  probes?: { completed: number; failed: number; clockSteps: number };
 }
 
 /** A ban in force (src/lib/core/peers/score.ts). */

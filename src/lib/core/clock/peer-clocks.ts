@@ -33,6 +33,11 @@ export class PeerClocks {
     this.filters.delete(peer);
   }
 
+  /** Drops every peer's samples (our clock was stepped: they measured the clock it left). */
+  clear(): void {
+    this.filters.clear();
+  }
+
   /** Peer clock − our clock at our clock `now`, ms; null when not measured (recently). */
   peer(peer: string, now: number): PeerClockEstimate | null {
     return this.filters.get(peer)?.estimate(now) ?? null;
