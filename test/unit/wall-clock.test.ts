@@ -57,6 +57,11 @@ describe('WallClock', () => {
     mc.step(0.4);
     c.now();
     expect(c.steps).toBe(2);
+    // A slewed wall clock (3 ms over a few seconds) is followed without counting a step.
+    mc.pass(2000);
+    mc.step(3);
+    expect(Math.abs(c.now() - mc.m.wallMs)).toBeLessThanOrEqual(1);
+    expect(c.steps).toBe(2);
   });
 
   it('follows the wall clock after the machine slept (the monotonic clock stopped)', () => {

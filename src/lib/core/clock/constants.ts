@@ -36,6 +36,12 @@ export const CLOCK_PHI = 15e-6;
  * fallback) has 1 ms steps, so 1 ms covers every clock source used here.
  */
 export const CLOCK_PRECISION_MS = 1;
+/**
+ * A correction of the wall clock (wall-clock.ts) larger than this, ms, counts as a step: the
+ * samples measured before it are dropped. Smaller ones (NTP slewing: up to 0.5 ms/s) only move
+ * the anchor; the samples age out as usual. 5 ms is the accuracy the offsets are held to.
+ */
+export const CLOCK_STEP_MS = 5;
 /** A round trip slower than this is discarded (a stalled stream says nothing about clocks), ms. */
 export const CLOCK_MAX_DELAY_MS = 10_000;
 /** Timestamps beyond this magnitude are refused as malformed (ms since 1970; year ~2255). */

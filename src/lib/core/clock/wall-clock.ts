@@ -10,7 +10,7 @@
 // long as the older process runs (a relay, a tab left open). So each reading is checked against
 // `wall()` (whole ms, floored) and the anchor moves to the wall clock when the reading leaves
 // that ms by more than `slackMs`.
-import { CLOCK_PRECISION_MS } from './constants.js';
+import { CLOCK_PRECISION_MS, CLOCK_STEP_MS } from './constants.js';
 
 /** A clock that counts the steps it followed. */
 export interface StepClock {
@@ -48,14 +48,15 @@ export class WallClock implements StepClock {
       const r = this.#anchor + m;
       // w is floored: the wall time lies in [w, w + 1).
       if (r < w - this.slackMs || r > w + 1 + this.slackMs) {
+        // Slewing moves the anchor quietly; a larger correction is a step (see CLOCK_STEP_MS).
+        if (Math.abs(w + 0.5 - r) > CLOCK_STEP_MS) this.#steps++;
         this.#anchor = w + 0.5 - m;
-        this.#steps++;
       }
     }
     return this.#anchor + m;
   }
 
-  /** Times the wall clock was found stepped away from the anchor (it moved to follow). */
+  /** Times the wall clock was found stepped by over CLOCK_STEP_MS away from the anchor (it moved to follow). */
   get steps(): number {
     return this.#steps;
   }
