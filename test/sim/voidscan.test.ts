@@ -79,6 +79,10 @@ describe('void spam feeds learned before an honest feed from the same peer', () 
   //   n learns them from a first, then h's 200 honest entries appear at a.
   // Expected: once n has learned h's feed, it gets it about as fast with 1,000 spam feeds ahead
   //   as with none (a few round trips).
+  // Before the fix: none 79 ms; 300 spam feeds 120 ms (h was learned 1.3 s after a held it, when
+  //   fewer than 256 were left); 1,000 spam feeds 5,507 ms (h ranked only once fewer than 256
+  //   spam feeds were left ahead of it). Fixed (gap-fill.ts rotateScanned): 1,000 spam feeds
+  //   201 ms; the spam itself still takes ~11 s in all.
   it('the honest feed is not held up behind the spam feeds', async () => {
     const seed = seeds(1, 9920)[0];
     const base = await run(seed, 0);
