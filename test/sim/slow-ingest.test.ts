@@ -3,7 +3,8 @@
 // their answers waited behind this node's ingest of earlier answers from the same peer, and were
 // asked again. Here a node catches up from a peer while each of its ingests takes most of a
 // request timeout (virtual time, timers firing meanwhile); no entry may be carried twice. A peer
-// that claims the history but never answers must still time out and be asked elsewhere.
+// that claims the history but never answers must still time out and be asked elsewhere. Merkle
+// exchange steps wait behind the same ingest: the honest peer's exchanges must not time out either.
 //
 // The driver is this file's own: each ordered link delivers one message after the previous one
 // was handled, as the worker's stream read loop does, and the virtual clock moves only while the
@@ -131,6 +132,8 @@ class SlowWorld {
 }
 
 const count = (n: Node): number => n.tl.ledger.stats({ digest: false }).entries;
+const exchangesFailed = (n: Node, peer: string): number =>
+  n.engine.status().peers.find((p) => p.peer === peer)?.exchangesFailed ?? 0;
 
 describe('catch-up with a slow receiver', () => {
   it('a node whose every ingest takes 2/3 of a request timeout gets no entry twice', async () => {
@@ -147,6 +150,10 @@ describe('catch-up with a slow receiver', () => {
       expect(ok, `SEED=${seed}`).toBe(true);
       expect(w.duplicates(), `SEED=${seed}: entries carried more than once`).toBe(0);
       expect(w.carried.size, `SEED=${seed}`).toBe(WRITES);
+      // Neither a range request nor a Merkle exchange step of the honest peer times out (its
+      // exchange steps wait behind this node's ingest too: 5 timed out before peer-wait.ts).
+      expect(w.timeouts.get('a') ?? 0, `SEED=${seed}: timeouts of the honest peer`).toBe(0);
+      expect(exchangesFailed(b, 'a'), `SEED=${seed}`).toBe(0);
     }
   }, 120_000);
 
@@ -168,6 +175,7 @@ describe('catch-up with a slow receiver', () => {
       );
       expect(ok, `SEED=${seed}`).toBe(true);
       expect(w.timeouts.get('s') ?? 0, `SEED=${seed}: the silent peer's requests time out`).toBeGreaterThan(0);
+      expect(w.timeouts.get('a') ?? 0, `SEED=${seed}: timeouts of the honest peer`).toBe(0);
       expect(w.duplicates(), `SEED=${seed}`).toBe(0);
     }
   }, 120_000);

@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { GapFill } from '../../src/lib/core/sync/gap-fill.js';
 import { mulberry32 } from '../helpers/fake-feed.js';
 import {
+  GAP_BACKOFF_MAX_MS,
   GAP_BATCH_BYTES,
   GAP_BATCH_SEQS,
+  GAP_DOUBT_TIMEOUTS,
   GAP_MAX_PEERS_PER_RANGE,
   GAP_MAX_REQUESTS_PER_PEER,
   GAP_MAX_TARGETS,
@@ -194,6 +196,37 @@ describe('GapFill', () => {
     g.settle(r.rid, { received: 1, added: 0, forks: 1, rejected: 0 });
     g.learn('p', fork);
     expect(g.next()).toEqual([]);
+  });
+
+  it('a fork want a useful holder never answers stops counting as missing after GAP_DOUBT_TIMEOUTS rounds, and is still asked', () => {
+    const { g, heads, clock } = setup();
+    g.addPeer('p', {});
+    // p served entries of B (useful: fail() never refuses its claims), and claims a fork of A.
+    g.learn('p', [{ author: B, mine: 0, theirs: 5, fork: false }]);
+    const [b] = g.next();
+    heads.set(B, 5);
+    g.settle(b.rid, { received: 5, added: 5, forks: 0, rejected: 0 });
+    g.learn('p', [{ author: A, mine: 3, theirs: 3, fork: true }]);
+    for (let round = 1; round <= GAP_DOUBT_TIMEOUTS + 2; round++) {
+      const [r] = g.next();
+      expect(r, `round ${round}`).toMatchObject({ peer: 'p', author: A, from: 3, priority: 'fork' });
+      clock.advance(GAP_REQUEST_TIMEOUT_MS + 1);
+      expect(g.tick().map((x) => x.rid)).toEqual([r.rid]);
+      const doubtful = round >= GAP_DOUBT_TIMEOUTS;
+      expect(g.status({ fresh: true }), `round ${round}`).toMatchObject({
+        missing: doubtful ? 0 : 1,
+        unconfirmed: doubtful ? 1 : 0
+      });
+      expect(g.busy()).toBe(!doubtful);
+      clock.advance(GAP_BACKOFF_MAX_MS);
+    }
+    // Another holder that answers counts it again, and its evidence ends the want.
+    g.addPeer('q', {});
+    g.learn('q', [{ author: A, mine: 3, theirs: 3, fork: true }]);
+    expect(g.status({ fresh: true })).toMatchObject({ missing: 1, unconfirmed: 0 });
+    const r = g.next().find((x) => x.peer === 'q')!;
+    g.settle(r.rid, { received: 1, added: 0, forks: 1, rejected: 0 });
+    expect(g.status({ fresh: true })).toMatchObject({ missing: 0, unconfirmed: 0 });
   });
 
   it('an empty answer refuses that claim only: no backoff, other feeds of the peer still served', () => {

@@ -1,11 +1,19 @@
-// Gap-fill request timeouts count the peer's time, not this node's (gap-fill.ts): time spent
-// handling the peer's earlier messages is not counted (up to GAP_REQUEST_MAX_PAUSE_MS), an
+// Gap-fill request and Merkle exchange timeouts count the peer's time, not this node's
+// (peer-wait.ts, gap-fill.ts, reconcile.ts): time spent handling the peer's earlier messages is
+// not counted (up to GAP_REQUEST_MAX_PAUSE_MS), an
 // answer in hand never times out, and a received range waiting for an earlier one is not asked
 // again while that earlier one is on its way.
 import { describe, expect, it } from 'vitest';
 import { GapFill } from '../../src/lib/core/sync/gap-fill.js';
-import { mulberry32 } from '../helpers/fake-feed.js';
-import { GAP_BATCH_SEQS, GAP_REQUEST_MAX_PAUSE_MS, GAP_REQUEST_TIMEOUT_MS } from '../../src/lib/core/sync/constants.js';
+import { HeadsTree } from '../../src/lib/core/sync/merkle.js';
+import { Exchange } from '../../src/lib/core/sync/reconcile.js';
+import { mulberry32, randomBytes } from '../helpers/fake-feed.js';
+import {
+  GAP_BATCH_SEQS,
+  GAP_REQUEST_MAX_PAUSE_MS,
+  GAP_REQUEST_TIMEOUT_MS,
+  SYNC_EXCHANGE_TIMEOUT_MS
+} from '../../src/lib/core/sync/constants.js';
 
 const A = 'aa'.repeat(32);
 const B = 'bb'.repeat(32);
@@ -96,5 +104,43 @@ describe('gap-fill timeouts', () => {
     heads.set(A, 2 * GAP_BATCH_SEQS);
     g.settle(low.rid, { received: GAP_BATCH_SEQS, added: GAP_BATCH_SEQS, forks: 0, rejected: 0 });
     expect(g.status({ fresh: true }).missing).toBe(0);
+  });
+});
+
+describe('Merkle exchange timeouts', () => {
+  const X = SYNC_EXCHANGE_TIMEOUT_MS;
+
+  function exchange() {
+    let t = 0;
+    let busy = 0;
+    const tree = HeadsTree.from([{ author: A, seq: 3, hash: 'ab'.repeat(32) }]);
+    const rand = mulberry32(2);
+    const opts = { random: (n: number) => randomBytes(n, rand), now: () => t, busyMs: () => busy };
+    const { exchange: x } = Exchange.initiate(tree, 1, new Uint8Array(16), opts);
+    /** `ms` pass; this node spends `handling` of them handling the peer's messages. */
+    const advance = (ms: number, handling = 0): void => {
+      t += ms;
+      busy += handling;
+    };
+    return { x, advance, now: () => t };
+  }
+
+  it("this node's time handling the peer's messages does not count against the wait for its next step", () => {
+    const { x, advance, now } = exchange();
+    // 3 timeouts pass, nearly all of them ingesting the peer's earlier answers (its step waits behind them).
+    advance(3 * X, 3 * X - 10);
+    expect(x.expired(now())).toBe(false);
+    advance(X - 20);
+    expect(x.expired(now())).toBe(false);
+    advance(20);
+    expect(x.expired(now())).toBe(true);
+  });
+
+  it('the pause is capped: a silent peer times out after GAP_REQUEST_MAX_PAUSE_MS plus the timeout whatever this node does', () => {
+    const { x, advance, now } = exchange();
+    advance(GAP_REQUEST_MAX_PAUSE_MS + X, GAP_REQUEST_MAX_PAUSE_MS + X);
+    expect(x.expired(now())).toBe(false);
+    advance(1, 1);
+    expect(x.expired(now())).toBe(true);
   });
 });

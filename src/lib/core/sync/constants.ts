@@ -79,7 +79,10 @@ export const GAP_MAX_REQUESTS_TOTAL = 12;
  * up to GAP_REQUEST_MAX_PAUSE_MS.
  */
 export const GAP_REQUEST_TIMEOUT_MS = 5_000;
-/** Gap fill: most of this node's own handling time not counted against one request's timeout, ms. */
+/**
+ * Gap fill and reconcile: most of this node's own handling time of a peer's messages not counted
+ * against one request's (or one exchange step's) timeout, ms (peer-wait.ts).
+ */
 export const GAP_REQUEST_MAX_PAUSE_MS = 60_000;
 /** Timeouts or error answers after which one on-demand range (engine.requestRange) gives up. */
 export const SYNC_ON_DEMAND_TRIES = 3;
@@ -87,7 +90,8 @@ export const SYNC_ON_DEMAND_TRIES = 3;
 export const GAP_CLAIM_TIMEOUTS = 3;
 /**
  * Rounds of timeouts (or error answers) after which a claim of a peer that never delivered that
- * author's entries no longer counts as missing (it is still asked until GAP_CLAIM_TIMEOUTS).
+ * author's entries, or a fork want of a peer, no longer counts as missing (it is still asked
+ * until GAP_CLAIM_TIMEOUTS, and after that while the peer is useful).
  */
 export const GAP_DOUBT_TIMEOUTS = 2;
 /** How long a refused claim (empty answer, or GAP_CLAIM_TIMEOUTS timeouts) is not asked again, ms. */
@@ -112,7 +116,11 @@ export const GAP_MAX_FORKS = 4096;
 /** Gap fill: fork evidence keys remembered as fetched (so they are not fetched again each sync). */
 export const GAP_MAX_FORKS_DONE = 4096;
 
-/** Reconcile: an exchange waiting longer than this for the peer's next message is abandoned, ms. */
+/**
+ * Reconcile: an exchange waiting longer than this for the peer's next message is abandoned, ms.
+ * Time this node spends handling that peer's messages meanwhile does not count, up to
+ * GAP_REQUEST_MAX_PAUSE_MS (peer-wait.ts).
+ */
 export const SYNC_EXCHANGE_TIMEOUT_MS = 10_000;
 /** Session: exchanges a peer may have open with us at once (further begins are refused). */
 export const SYNC_MAX_OPEN_EXCHANGES = 2;

@@ -447,8 +447,10 @@ export class SyncEngine {
     return this.opts.exchange?.timeoutMs ?? SYNC_EXCHANGE_TIMEOUT_MS;
   }
 
-  private exchangeOpts(): ExchangeOptions {
-    return { random: this.opts.randomBytes, now: this.opts.now, ...this.opts.exchange };
+  /** Exchange options for exchanges with `s`'s peer (its steps wait behind our handling of its messages). */
+  private exchangeOpts(s: PeerSession): ExchangeOptions {
+    const busyMs = (): number => s.busyMs(this.opts.now());
+    return { random: this.opts.randomBytes, now: this.opts.now, busyMs, ...this.opts.exchange };
   }
 
   private startExchange(s: PeerSession): void {
@@ -457,7 +459,7 @@ export class SyncEngine {
     s.nextSyncAt = this.opts.now() + period * (1 + this.random());
     const root = this.tree.rootHash();
     const eager = !(s.peerRoot && bytesEqual(s.peerRoot, root));
-    const { exchange, begin } = Exchange.initiate(this.tree, s.nextXid++, s.hello.salt, this.exchangeOpts(), eager);
+    const { exchange, begin } = Exchange.initiate(this.tree, s.nextXid++, s.hello.salt, this.exchangeOpts(s), eager);
     s.mine.set(exchange.xid, exchange);
     this.send(s, begin);
   }
@@ -517,7 +519,7 @@ export class SyncEngine {
           });
           return;
         }
-        const { exchange, reply } = Exchange.respond(this.tree, m, s.salt, this.exchangeOpts());
+        const { exchange, reply } = Exchange.respond(this.tree, m, s.salt, this.exchangeOpts(s));
         s.beganWith.set(exchange, roots);
         this.send(s, reply);
         if (exchange.done) this.finished(s, exchange);

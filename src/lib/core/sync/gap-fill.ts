@@ -12,7 +12,9 @@
 //   backoff for it, so empty
 //   answers for claims it cannot back up never hold up the feeds it does serve. A want with no
 //   holder left (its holders left or answered empty) is "unconfirmed": it does not count as
-//   missing and is not requested, until a peer claims it again.
+//   missing and is not requested, until a peer claims it again. A claim or fork want whose
+//   holders all timed out (or answered errors) GAP_DOUBT_TIMEOUTS rounds in a row without
+//   delivering it is unconfirmed too, but still asked of them.
 // - At most GAP_MAX_TARGETS authors and GAP_MAX_FORKS forks are tracked. When full, a new one
 //   first replaces an unconfirmed one, then a target of the peer with the heaviest claim load
 //   (targets claimed per entry it ever delivered, plus one) whose holders all carry a heavier
@@ -24,7 +26,8 @@
 //   history; feeds known only from void heads with a canonical part to fetch go after all others
 //   (void feeds are cheap to make in numbers). Within an author, ranges go in seq order so the
 //   ledger can chain them; at most GAP_WINDOW_SEQS ahead of the local head are in flight (below
-//   the ledger's pending cap).
+//   the ledger's pending cap). A pass ranks at most GAP_RANK_SCAN_PER_PEER targets per peer; those
+//   it asked nothing of move behind the peer's other claims, so later passes reach the rest.
 // - A void head claim (fork seq s') for a feed not void here is asked up to s' only: the server
 //   answers the prefix up to s' - 1 with the fork pair appended (PROTOCOL.md §11.5), one request.
 // - A request asks for at most GAP_BATCH_SEQS seqs and GAP_BATCH_BYTES bytes. One author's window
@@ -35,8 +38,8 @@
 //   short answer (far under both caps) pauses only that author's ranges with that peer.
 // - A request's timeout counts the peer's time, not ours: time this node spends handling that
 //   peer's earlier messages (options.busyMs; an answer waits behind them) is not counted, up to
-//   GAP_REQUEST_MAX_PAUSE_MS, and a request whose answer has arrived (answered()) does not time
-//   out while it is ingested. A range received before the one below it (held in the ledger's
+//   GAP_REQUEST_MAX_PAUSE_MS (peer-wait.ts, shared with Merkle exchange timeouts), and a request
+//   whose answer has arrived (answered()) does not time out while it is ingested. A range received before the one below it (held in the ledger's
 //   pending buffer) is not asked again while those seqs are missing (markFetched). So a slow
 //   ingest here never has a range asked (and sent) twice, while a peer that does not answer
 //   still times out after the timeout of its own.
@@ -59,7 +62,6 @@ import {
   GAP_MAX_REQUESTS_PER_PEER,
   GAP_MAX_REQUESTS_TOTAL,
   GAP_REQUEST_TIMEOUT_MS,
-  GAP_REQUEST_MAX_PAUSE_MS,
   GAP_DOUBT_TIMEOUTS,
   GAP_STATUS_CACHE_MS,
   GAP_STATUS_CACHE_MIN_WANTS,
@@ -68,6 +70,7 @@ import {
   GAP_WINDOW_SEQS
 } from './constants.js';
 import { forkSeqOf, isVoidSeq } from '../void.js';
+import { markPeerWait, peerWaitedMs, type PeerWaitMark } from './peer-wait.js';
 
 export type GapPriority = 'fork' | 'tail' | 'history';
 
@@ -196,7 +199,10 @@ export interface GapStatus {
    * not answered "nothing" for) minus the local head, plus forks to fetch from such a peer.
    */
   missing: number;
-  /** Authors (and forks) claimed only by peers that left or answered "nothing": not counted in missing. */
+  /**
+   * Authors (and forks) claimed only by peers that left, answered "nothing", or timed out (or
+   * answered errors) GAP_DOUBT_TIMEOUTS rounds in a row without delivering: not counted in missing.
+   */
   unconfirmed: number;
   /** Authors with a target above the local head. */
   authors: number;
@@ -248,8 +254,8 @@ export class GapFill {
   /** peer -> fork wants (author:seq) it is a holder of (for the fair eviction of a full table). */
   private readonly forksBy = new Map<string, Set<string>>();
   private readonly inflight = new Map<number, GapRequest>();
-  /** rid -> the peer's busyMs when the request was sent, and whether its answer is in hand. */
-  private readonly clocks = new Map<number, { busyAt: number; answered: boolean }>();
+  /** rid -> when the request was sent (and the peer's busyMs then), and whether its answer is in hand. */
+  private readonly clocks = new Map<number, PeerWaitMark & { answered: boolean }>();
   /** Requests in flight to peers with a serving record when sent (see slotCap). */
   private readonly servingRids = new Set<number>();
   /**
@@ -350,13 +356,17 @@ export class GapFill {
       const peer = this.pickPeer([...f.holders], f.author, f.seq, new Map(), full());
       if (peer) out.push(this.send(peer, f.author, f.seq, f.seq, 'fork'));
     }
-    for (const { author, t, priority } of this.rankedTargets(full())) {
+    const { ranked, scanned } = this.rankedTargets(full());
+    const asked = new Set<string>();
+    for (const { author, t, priority } of ranked) {
       for (;;) {
         const r = this.planRange(author, t, priority, full());
         if (!r) break;
         out.push(r);
+        asked.add(author);
       }
     }
+    this.rotateScanned(scanned, asked);
     return out;
   }
 
@@ -476,8 +486,7 @@ export class GapFill {
   private overdue(r: GapRequest, now: number): boolean {
     const c = this.clocks.get(r.rid);
     if (c?.answered === true) return false;
-    const paused = c === undefined || !this.opts.busyMs ? 0 : this.opts.busyMs(r.peer) - c.busyAt;
-    const waited = now - r.sentAt - Math.min(GAP_REQUEST_MAX_PAUSE_MS, Math.max(0, paused));
+    const waited = c === undefined ? now - r.sentAt : peerWaitedMs(c, now, this.opts.busyMs?.(r.peer));
     return waited > (this.opts.timeoutMs ?? GAP_REQUEST_TIMEOUT_MS);
   }
 
@@ -503,7 +512,7 @@ export class GapFill {
   busy(): boolean {
     if (this.inflight.size > 0) return true;
     for (const [a, t] of this.targets) if (this.countedGap(a, t) > 0) return true;
-    for (const f of this.forks.values()) if (f.holders.size > 0 || hasSilent(f.refused)) return true;
+    for (const f of this.forks.values()) if (forkCounted(f)) return true;
     return false;
   }
 
@@ -525,7 +534,7 @@ export class GapFill {
     // Fork evidence to fetch, per author (at most GAP_MAX_FORKS wants).
     const forkGaps = new Map<string, number>();
     for (const f of this.forks.values()) {
-      if (f.holders.size === 0 && !hasSilent(f.refused)) {
+      if (!forkCounted(f)) {
         unconfirmed++;
         continue;
       }
@@ -634,7 +643,10 @@ export class GapFill {
    * canonical part still to fetch (so feeds of equivocating authors, cheap to make in numbers,
    * never hold up honest ones); within each, tail gaps first, then smaller gaps.
    */
-  private rankedTargets(full: boolean): { author: string; t: Target; priority: GapPriority }[] {
+  private rankedTargets(full: boolean): {
+    ranked: { author: string; t: Target; priority: GapPriority }[];
+    scanned: Map<string, string[]>;
+  } {
     const out: { author: string; t: Target; priority: GapPriority; gap: number; late: boolean }[] = [];
     const now = this.opts.now();
     const ready = [...this.peers]
@@ -644,11 +656,13 @@ export class GapFill {
     // answer is bounded by what can be scheduled, not by the table (a liar may fill it).
     const seen = new Set<string>();
     const filled: string[] = [];
+    const scannedBy = new Map<string, string[]>();
     for (const peer of ready) {
       const holdsFrom = this.peers.get(peer)!.holdsFrom;
-      let scanned = 0;
+      const scanned: string[] = [];
+      scannedBy.set(peer, scanned);
       for (const author of this.claimsBy.get(peer) ?? []) {
-        if (scanned >= GAP_RANK_SCAN_PER_PEER) break;
+        if (scanned.length >= GAP_RANK_SCAN_PER_PEER) break;
         if (seen.has(author)) continue;
         const t = this.targets.get(author);
         if (t === undefined) continue;
@@ -665,20 +679,38 @@ export class GapFill {
         // no place in this peer's window, or over-claimers could fill it with feeds it cannot serve.
         if (!claimWanted(t.holders.get(peer) ?? 0, local, s)) continue;
         seen.add(author);
-        scanned++;
+        scanned.push(author);
         const late = s === undefined && voidOnly(t, local);
         out.push({ author, t, gap, late, priority: gap <= GAP_TAIL_SEQS ? 'tail' : 'history' });
       }
     }
     for (const a of filled) this.dropFilled(a);
     const rank = (p: GapPriority) => (p === 'tail' ? 0 : 1);
-    return out.sort(
+    const ranked = out.sort(
       (a, b) =>
         Number(a.late) - Number(b.late) ||
         rank(a.priority) - rank(b.priority) ||
         a.gap - b.gap ||
         (a.author < b.author ? -1 : 1)
     );
+    return { ranked, scanned: scannedBy };
+  }
+
+  /**
+   * Moves the targets a pass scanned for each peer but asked nothing of (`asked`: authors that got
+   * a request) to the back of that peer's claims, so the next pass scans the next ones: a peer's
+   * claims beyond its first GAP_RANK_SCAN_PER_PEER (many void spam feeds learned before an honest
+   * feed) are reached within a few passes, while feeds being fetched keep their place.
+   */
+  private rotateScanned(scanned: ReadonlyMap<string, readonly string[]>, asked: ReadonlySet<string>): void {
+    for (const [peer, authors] of scanned) {
+      const mine = this.claimsBy.get(peer);
+      if (mine === undefined || mine.size <= GAP_RANK_SCAN_PER_PEER) continue;
+      for (const a of authors) {
+        if (asked.has(a) || !mine.delete(a)) continue;
+        mine.add(a);
+      }
+    }
   }
 
   /** The next unrequested range of `author` inside its window, sent to the best holder; or null. */
@@ -920,7 +952,7 @@ export class GapFill {
     p.requests++;
     p.bytes += maxBytes;
     this.inflight.set(r.rid, r);
-    this.clocks.set(r.rid, { busyAt: this.opts.busyMs?.(peer) ?? 0, answered: false });
+    this.clocks.set(r.rid, { ...markPeerWait(r.sentAt, this.opts.busyMs?.(peer)), answered: false });
     if (this.serves(p)) this.servingRids.add(r.rid);
     return r;
   }
@@ -930,6 +962,17 @@ export class GapFill {
 function hasSilent(refused: ReadonlyMap<string, Refusal>): boolean {
   for (const r of refused.values()) if (r.silent) return true;
   return false;
+}
+
+/**
+ * Whether a fork want counts as missing: a holder that has not timed out (or answered errors)
+ * GAP_DOUBT_TIMEOUTS rounds in a row on it, as countedGap rules for a target's claims (evidence
+ * is one entry: a holder that delivered it ended the want), or a holder refused for silence only.
+ * A doubtful want is still asked, of every holder; it is unconfirmed until one answers.
+ */
+function forkCounted(f: ForkWant): boolean {
+  for (const p of f.holders) if ((f.timeouts.get(p)?.n ?? 0) < GAP_DOUBT_TIMEOUTS) return true;
+  return hasSilent(f.refused);
 }
 
 /** The highest seq a holder of `t` claims (its last one when no holder is left). */

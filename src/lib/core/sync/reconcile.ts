@@ -37,6 +37,7 @@ import { authorTag, exchangeSalt, fingerprint, fingerprintKey, type HeadRecord, 
 import type { SipKey } from './siphash.js';
 import { compareTagItems } from './codec.js';
 import { pairByTag } from './pairing.js';
+import { markPeerWait, peerWaitedMs, type PeerWaitMark } from './peer-wait.js';
 import { SyncProtocolError } from './errors.js';
 import {
   MERKLE_LEAF_MAX,
@@ -68,6 +69,11 @@ export interface ExchangeOptions {
   now: () => number;
   maxTurnBytes?: number;
   timeoutMs?: number;
+  /**
+   * Ms this node has spent so far handling the peer's messages (a monotonic counter, PeerSession
+   * busyMs): not counted against the wait for the peer's next step (peer-wait.ts). Default: none.
+   */
+  busyMs?: () => number;
 }
 
 /** Heads listed per final node (several nodes share a path when there are more). */
@@ -125,7 +131,8 @@ export class Exchange {
   private nextIn: number;
   private nextOut: number;
   private sentEnd = false;
-  private lastActivity: number;
+  /** When the peer's next step is waited for from (peer-wait.ts). */
+  private lastActivity: PeerWaitMark;
   /** Steps sent and received (begin and reply included). */
   turnsOut = 0;
   turnsIn = 0;
@@ -149,7 +156,7 @@ export class Exchange {
     this.key = fingerprintKey(salt);
     this.nextIn = initiator ? 1 : 2;
     this.nextOut = initiator ? 2 : 3;
-    this.lastActivity = opts.now();
+    this.lastActivity = markPeerWait(opts.now(), opts.busyMs?.());
   }
 
   /**
@@ -195,9 +202,15 @@ export class Exchange {
     return { exchange: x, reply: { t: 'reply', xid: begin.xid, equal: false, nodes, end } };
   }
 
-  /** Whether the peer has been silent longer than the timeout. */
+  /**
+   * Whether the peer has been silent longer than the timeout: this node's own time handling the
+   * peer's messages meanwhile (opts.busyMs) is not counted, up to GAP_REQUEST_MAX_PAUSE_MS.
+   */
   expired(now: number): boolean {
-    return !this.done && now - this.lastActivity > (this.opts.timeoutMs ?? SYNC_EXCHANGE_TIMEOUT_MS);
+    if (this.done) return false;
+    return (
+      peerWaitedMs(this.lastActivity, now, this.opts.busyMs?.()) > (this.opts.timeoutMs ?? SYNC_EXCHANGE_TIMEOUT_MS)
+    );
   }
 
   /** Authors that differ so far (complete once `done`). */
@@ -224,7 +237,7 @@ export class Exchange {
     if (msg.t === 'reply') this.rootsDiffered = true;
     this.turnsIn++;
     this.nextIn += 2;
-    this.lastActivity = this.opts.now();
+    this.lastActivity = markPeerWait(this.opts.now(), this.opts.busyMs?.());
     this.processAll(msg.nodes);
     if (msg.end && this.queue.length === 0 && this.sentEnd) {
       this.done = true;
