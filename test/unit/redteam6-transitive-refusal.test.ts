@@ -77,7 +77,9 @@ describe('redteam6: refusals of transitive dependents of a void feed', () => {
   //   W's record shows, and after the void rebuild nothing re-judges it (RefusedVariants.dependingOn
   //   only looks at direct deps on the void author): Q's head is missing until a sync re-offer.
   // Fixed (ledger.ts: a failed evidence write rebuilds; a failed void rebuild is retried; every
-  //   remembered refusal is judged again after a void rebuild).
+  //   remembered refusal is judged again after a void rebuild). Since h/carry, only those naming an
+  //   author whose items turned GC in the rebuild (W here: its overwrite's origin is GC) or a
+  //   dependency at or above the fork seq (rejudge.ts); without the GC part this test fails.
   // Suggested fix was: after a void (immediate or deferred rebuild), re-judge every remembered refused
   //   entry (or those whose deps reach the void author transitively), not only direct dependents.
   it('fork learnt AFTER the dependent-of-a-dependent was refused: same heads on single delivery', async () => {

@@ -67,6 +67,13 @@ export const VOID_REBUILD_RETRY_MAX_MS = 60_000;
 export const REFUSED_VARIANTS_MAX_BYTES = 4 * 1024 * 1024;
 /** Ledger: at most this many refused entries remembered (and stored, one meta row each). */
 export const REFUSED_VARIANTS_MAX_COUNT = 1024;
+/**
+ * Ledger: remembered refusals a void may have made acceptable are judged again at most this many
+ * per step (the ingest that found the fork, then a timer every LEDGER_REJUDGE_DELAY_MS at least,
+ * within the rebuild budget), so a fork costs its ingest a bounded amount of work (rejudge.ts).
+ */
+export const LEDGER_REJUDGE_PER_STEP = 32;
+export const LEDGER_REJUDGE_DELAY_MS = 50;
 /** Causal rules: how far above the highest lamport it holds a node accepts an entry with a void dependency. */
 export const VOID_LAMPORT_SLACK = 2 ** 32;
 /**

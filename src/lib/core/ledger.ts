@@ -72,7 +72,12 @@ import { parsePayload } from './payload.js';
 import { sealCompaction, type SealBinding } from './compaction-seal.js';
 import { checkRecordDeletes, checkRecordWrites } from './state/records-rules.js';
 import { clientIdOf } from './state/client-id.js';
-import { MAX_ENTRY_DEPS } from './constants.js';
+import {
+  LEDGER_REJUDGE_DELAY_MS,
+  LEDGER_REJUDGE_PER_STEP,
+  MAX_ENTRY_DEPS,
+  REFUSED_VARIANTS_MAX_BYTES
+} from './constants.js';
 import type { IncomingEntry, IngestReport } from './ledger-ingest.js';
 import { Listeners, StateView } from './ledger-view.js';
 import { isVoidSeq, type VoidTop } from './void.js';
@@ -90,6 +95,7 @@ import {
   VOID_REBUILD_WINDOW_MS
 } from './constants.js';
 import { RebuildBudget } from './rebuild-budget.js';
+import { affectedRefusals, gcGrowth, gcUnits, RejudgeQueue, type VoidChange } from './rejudge.js';
 import type { CoverageException } from './sync/messages.js';
 import { DurableOverlay, WriteGroups, type PendingWrite, type PreparedWrite } from './write-groups.js';
 import { compactionDue, compactionPolicy, type CompactionPolicy } from './compaction-policy.js';
@@ -147,6 +153,12 @@ export interface LedgerStats {
    * budget (rebuild-budget.ts) and runs by itself within VOID_REBUILD_WINDOW_MS. 0 normally.
    */
   staleVoids: number;
+  /**
+   * Remembered refusals judged again after voids since open (a void may make them acceptable),
+   * and those still due (judged a bounded slice per step, PROTOCOL.md §6.1).
+   */
+  rejudged: number;
+  rejudgeDue: number;
   /** Role, storage budget (null: full replica) and bytes of the entries held. */
   storage: BudgetStatus;
   /** Where the work queue's time went since open: local write groups and ingest steps (write-timings.ts). */
@@ -175,6 +187,10 @@ export class Ledger {
   private readonly refusedVariants = new RefusedVariants();
   /** Local changes made on the document outside the write calls, waiting to be signed. */
   private readonly untracked = new UntrackedWrites();
+  /** Remembered refusals a void may have made acceptable, judged again a slice per step (rejudge.ts). */
+  private readonly rejudge = new RejudgeQueue(REFUSED_VARIANTS_MAX_BYTES);
+  private rejudged = 0;
+  private rejudgeTimer: ReturnType<typeof setTimeout> | undefined;
   private view!: StateView;
   private feeds!: FeedSet;
   /** Highest lamport seen (the compacted state forgets lamports; stored heads do not). */
@@ -369,6 +385,8 @@ export class Ledger {
       skippedPayloads: this.skipped,
       unverified: this.unverified,
       staleVoids: this.staleVoids.size,
+      rejudged: this.rejudged,
+      rejudgeDue: this.rejudge.size,
       storage: this.budget?.status() ?? { role: 'full', budgetBytes: null, bytesUsed: 0, pruned: 0 },
       queue: this.queueClock.snapshot(),
       untracked: { ...this.untracked.counts }
@@ -526,10 +544,14 @@ export class Ledger {
 
   /**
    * Runs a void rebuild that waits for its time budget now (stats().staleVoids > 0), so the state
-   * no longer shows voided entries. No-op otherwise. Snapshot exports call it first.
+   * no longer shows voided entries, and judges again every refusal a void may have made acceptable
+   * (stats().rejudgeDue). No-op otherwise. Snapshot exports call it first.
    */
   flushVoids(): Promise<void> {
-    return this.serial(() => this.rebuildStaleVoids());
+    return this.serial(async () => {
+      await this.rebuildStaleVoids();
+      while (this.rejudge.size > 0) await this.rejudgeSlice(false);
+    });
   }
 
   /** Rebuilds memory from the store (e.g. after a snapshot import wrote to it). */
@@ -585,6 +607,7 @@ export class Ledger {
     this.closing ??= this.serial(async () => {
       this.closed = true;
       clearTimeout(this.voidTimer);
+      clearTimeout(this.rejudgeTimer);
       this.view.destroy();
       this.appendListeners.clear();
       this.forkListeners.clear();
@@ -882,17 +905,17 @@ export class Ledger {
       const rebuild = changed.filter(([a, s]) => applied(a, s));
       for (const [a, s] of rebuild) this.staleVoids.set(a, s);
       const wait = rebuild.length > 0 ? this.rebuildBudget.waitMs() : 0;
-      if (rebuild.length > 0 && wait === 0) await this.rebuildNow();
-      else {
+      const from = new Map(changed);
+      let gc: Set<string> | undefined;
+      if (rebuild.length > 0 && wait === 0) {
+        for (const [a, s] of this.staleVoids) from.set(a, Math.min(s, from.get(a) ?? s));
+        gc = await this.rebuildNow();
+      } else {
         if (wait > 0) this.scheduleVoidRebuild(wait);
         await this.applyVoids(this.view.state, this.feeds, this.staleVoids);
       }
-      // Entries refused for a dependency on it are judged again (the rules see a void feed now);
-      // after a rebuild, every remembered refusal (it may have rested on items now GC).
-      const rebuilt = rebuild.length > 0 && this.staleVoids.size === 0;
-      carry.push(
-        ...(rebuilt ? this.refusedVariants.all() : this.refusedVariants.dependingOn(new Set(changed.map(([a]) => a))))
-      );
+      // Refusals whose verdict the void can change are due to be judged again (rejudge.ts).
+      this.markDue({ from, ...(gc !== undefined ? { gc } : {}) });
     } else await this.applyVoids(this.view.state, this.feeds, this.staleVoids);
     this.skipped += done.skipped;
     for (const h of done.stored) this.budget?.add(h);
@@ -905,6 +928,9 @@ export class Ledger {
       await this.rebuildAfterFailure();
       throw done.forkError;
     }
+    // A bounded slice of the due refusals now, the rest by a budgeted timer: a hostile peer pays
+    // one signature per fork, and each fork ingest judges at most a slice again.
+    if (voided && depth < LEDGER_CARRY_DEPTH) carry.push(...this.takeDue(LEDGER_REJUDGE_PER_STEP));
     if ((done.feedsStale || voided) && carry.length > 0 && depth < LEDGER_CARRY_DEPTH) {
       const again = await this.ingestVerified(carry, emptyReport(), false, depth + 1);
       report.added += again.added;
@@ -1063,9 +1089,16 @@ export class Ledger {
    * entry was verified when stored or at open; hashes and links are still checked). Its time
    * counts against the rebuild budget. Throws what broke the ledger if it failed.
    */
-  private async rebuildNow(): Promise<void> {
+  private async rebuildNow(): Promise<Set<string>> {
     const t0 = performance.now();
+    const before = gcUnits(this.view.state.doc);
     await this.rebuildAfterFailure({ signatures: false });
+    const grown = new Set<string>(); // authors with items that turned GC (rejudge.ts)
+    if (this.broken === null)
+      for (const c of gcGrowth(before, gcUnits(this.view.state.doc))) {
+        const a = this.view.state.authorOf(c);
+        if (a !== undefined) grown.add(a);
+      }
     this.rebuildBudget.record(performance.now() - t0);
     if (this.broken !== null) {
       // Kept stale: the next write or ingest tries again, and so does a timer (with backoff).
@@ -1076,14 +1109,69 @@ export class Ledger {
     this.retryMs = VOID_REBUILD_RETRY_MS / 2;
     this.staleVoids.clear();
     this.compactAfterRebuild();
+    return grown;
   }
 
-  /** A deferred void rebuild, when its budget allows (or flushVoids). Held entries are carried over. */
+  /**
+   * A deferred void rebuild, when its budget allows (or flushVoids). Held entries are carried over,
+   * and a slice of the refusals whose verdict it can change (markDue).
+   */
   private async rebuildStaleVoids(): Promise<void> {
     if (this.staleVoids.size === 0) return;
-    const carry = [...this.feeds.pendingEntries(), ...this.refusedVariants.all()];
-    await this.rebuildNow();
+    const carry = this.feeds.pendingEntries();
+    const from = new Map(this.staleVoids);
+    const gc = await this.rebuildNow();
+    this.markDue({ from, gc });
+    carry.push(...this.takeDue(LEDGER_REJUDGE_PER_STEP));
     if (carry.length > 0) await this.ingestVerified(carry, emptyReport(), false, 1);
+  }
+
+  /**
+   * Queues the remembered refusals whose verdict `change` can alter (rejudge.ts; not those past
+   * their own feed's fork, which stay refused, nor those whose seq its feed holds by now). A
+   * budgeted timer judges them a slice at a time.
+   */
+  private markDue(change: VoidChange): void {
+    const due = affectedRefusals(this.refusedVariants.all(), change).filter((h) => {
+      const author = toHex(h.entry.author);
+      // Held at its seq since (this entry, or a variant: fork evidence), or past its feed's fork.
+      const held = (this.feeds.appliedHead(author)?.seq ?? 0) >= h.entry.seq;
+      return !held && h.entry.seq < (this.feeds.voidFrom(author) ?? Infinity);
+    });
+    this.rejudge.add(due);
+    this.scheduleRejudge();
+  }
+
+  /** Up to `n` due refusals, oldest first, to be judged in the caller's step. */
+  private takeDue(n: number): HashedEntry[] {
+    const slice = this.rejudge.take(n);
+    this.rejudged += slice.length;
+    return slice;
+  }
+
+  /**
+   * Judges the next slice of due refusals (all of them when not `budgeted`, see flushVoids); its
+   * time counts against the rebuild budget.
+   */
+  private async rejudgeSlice(budgeted = true): Promise<void> {
+    const slice = this.takeDue(budgeted ? LEDGER_REJUDGE_PER_STEP : Infinity);
+    const t0 = performance.now();
+    if (slice.length > 0) await this.ingestVerified(slice, emptyReport(), false, 1);
+    this.rebuildBudget.record(performance.now() - t0);
+    if (budgeted) this.scheduleRejudge();
+  }
+
+  /** A timer for the next slice of due refusals, once the rebuild budget allows. */
+  private scheduleRejudge(): void {
+    if (this.rejudgeTimer !== undefined || this.closed || this.rejudge.size === 0) return;
+    this.rejudgeTimer = setTimeout(
+      () => {
+        this.rejudgeTimer = undefined;
+        this.serial(() => this.rejudgeSlice()).catch(() => undefined); // a failure marks the ledger broken
+      },
+      Math.max(LEDGER_REJUDGE_DELAY_MS, this.rebuildBudget.waitMs())
+    );
+    (this.rejudgeTimer as { unref?: () => void }).unref?.();
   }
 
   private scheduleVoidRebuild(waitMs: number): void {

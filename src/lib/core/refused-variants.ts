@@ -66,7 +66,7 @@ export class RefusedVariants {
   /**
    * Remembers `h` (the first refused variant of its (author, seq) only), within the fair share;
    * true when it is remembered now. `recheck`: its verdict can change when another feed changes
-   * (a causal refusal), so dependingOn() and all() return it; a broken chain's cannot (only its
+   * (a causal refusal), so all() returns it; a broken chain's cannot (only its
    * own feed decides whether its prev links), so it is kept only as a possible fork variant.
    */
   add(h: HashedEntry, recheck = true): boolean {
@@ -76,20 +76,9 @@ export class RefusedVariants {
   }
 
   /**
-   * Remembered entries (causal refusals) with a dependency on one of `authors`: when those feeds become void, the
-   * causal rules judge the dependency differently (PROTOCOL.md §6.1), so they are tried again.
-   */
-  dependingOn(authors: ReadonlySet<string>): HashedEntry[] {
-    const out: HashedEntry[] = [];
-    for (const { h, recheck } of this.byKey.values())
-      if (recheck && h.entry.deps.some((d) => authors.has(d.author))) out.push(h);
-    return out;
-  }
-
-  /**
-   * Every remembered entry whose verdict can change: after a void that rebuilt the state, a refusal may have rested on
-   * items that are GC now, also through other authors' entries (transitively), so all are tried
-   * again. Bounded by the byte cap.
+   * Every remembered entry whose verdict another feed can change (causal refusals), oldest first:
+   * after a void, the Ledger picks those the void can change (rejudge.ts, PROTOCOL.md §6.1).
+   * Bounded by the byte cap.
    */
   all(): HashedEntry[] {
     return [...this.byKey.values()].filter((v) => v.recheck).map((v) => v.h);
