@@ -12,9 +12,9 @@
 // SEED=n replays a run.
 import { describe, expect, it } from 'vitest';
 import { Cluster } from './cluster.js';
+import { claimFake, withholdAnswers } from './liars.js';
 import { seeds } from './scenario.js';
-import { decodeSyncMessage, encodeSyncMessage } from '../../src/lib/core/sync/codec.js';
-import type { SyncReplica } from '../../src/lib/core/sync/replica.js';
+import { decodeSyncMessage } from '../../src/lib/core/sync/codec.js';
 import type { FeedHead } from '../../src/lib/core/types.js';
 
 const link = { loss: 0, dup: 0, latencyMin: 5, latencyMax: 30 };
@@ -30,26 +30,10 @@ async function run(seed: number, mode: 'empty' | 'silent' | 'busy') {
   const fake: FeedHead = { author, seq: WRITES, hash: 'f'.repeat(64) };
   const l = await c.addNode('l', 4, {
     honest: false,
-    wrapReplica: (base: SyncReplica): SyncReplica => ({
-      ...base,
-      heads: () => [...base.heads().filter((h) => h.author !== author), fake],
-      onHeadsChanged: (cb) =>
-        base.onHeadsChanged((hs, complete) =>
-          cb(
-            hs.filter((h) => h.author !== author),
-            complete
-          )
-        )
-    }),
+    wrapReplica: claimFake(author, () => fake),
     // Its own feed is served; what it does not hold (a's feed, the fork evidence) gets an empty
     // answer ('empty'), none ('silent') or a "sync-busy" error ('busy').
-    wrapSend: (_to, b) => {
-      const m = decodeSyncMessage(b);
-      if (mode === 'empty' || m.t !== 'entries' || m.entries.length > 0) return b;
-      return mode === 'busy'
-        ? encodeSyncMessage({ t: 'error', rid: m.rid, xid: 0, code: 'sync-busy', message: 'busy' })
-        : null;
-    }
+    wrapSend: withholdAnswers(mode, (m) => m.entries.length > 0)
   });
   for (let i = 0; i < OWN; i++) await l.tl.ledger.put(`own${i}`, i);
   const n = await c.addNode('n', 3, { scoring: true });

@@ -6,8 +6,8 @@
 // replays a run.
 import { describe, expect, it } from 'vitest';
 import { Cluster } from './cluster.js';
+import { claimFake } from './liars.js';
 import { seeds } from './scenario.js';
-import type { SyncReplica } from '../../src/lib/core/sync/replica.js';
 import type { FeedHead } from '../../src/lib/core/types.js';
 
 const link = { loss: 0, dup: 0, latencyMin: 5, latencyMax: 30 };
@@ -23,19 +23,7 @@ async function run(seed: number) {
   const fake = (): FeedHead => ({ author, seq: claim, hash: claim.toString(16).padStart(64, '0') });
   await c.addNode('l', 4, {
     honest: false,
-    wrapReplica: (base: SyncReplica): SyncReplica => ({
-      ...base,
-      heads: () => [...base.heads().filter((h) => h.author !== author), fake()],
-      onHeadsChanged: (cb) => {
-        listener = cb;
-        return base.onHeadsChanged((hs, complete) =>
-          cb(
-            hs.filter((h) => h.author !== author),
-            complete
-          )
-        );
-      }
-    })
+    wrapReplica: claimFake(author, fake, (cb) => (listener = cb))
   });
   const n = await c.addNode('n', 3, { scoring: true });
   c.refreshLinks();

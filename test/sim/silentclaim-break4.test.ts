@@ -12,9 +12,8 @@
 // refusals until they expire (it was dropped and the refused claim learned again at once).
 import { describe, expect, it } from 'vitest';
 import { Cluster } from './cluster.js';
+import { claimFake, withholdAnswers } from './liars.js';
 import { seeds } from './scenario.js';
-import { decodeSyncMessage, encodeSyncMessage } from '../../src/lib/core/sync/codec.js';
-import type { SyncReplica } from '../../src/lib/core/sync/replica.js';
 import type { FeedHead } from '../../src/lib/core/types.js';
 
 const link = { loss: 0, dup: 0, latencyMin: 5, latencyMax: 30 };
@@ -29,26 +28,10 @@ async function run(seed: number, mode: 'empty' | 'silent' | 'busy') {
   const fake: FeedHead = { author, seq: CLAIM, hash: CLAIM.toString(16).padStart(64, '0') };
   await c.addNode('l', 4, {
     honest: false,
-    wrapReplica: (base: SyncReplica): SyncReplica => ({
-      ...base,
-      heads: () => [...base.heads().filter((h) => h.author !== author), fake],
-      onHeadsChanged: (cb) =>
-        base.onHeadsChanged((hs, complete) =>
-          cb(
-            hs.filter((h) => h.author !== author),
-            complete
-          )
-        )
-    }),
+    wrapReplica: claimFake(author, () => fake),
     // Silent: range answers are dropped (the requests time out). Otherwise it answers "nothing".
     // busy: an immediate "sync-busy" error instead.
-    wrapSend: (_to, b) => {
-      const m = decodeSyncMessage(b);
-      if (mode === 'empty' || m.t !== 'entries') return b;
-      return mode === 'busy'
-        ? encodeSyncMessage({ t: 'error', rid: m.rid, xid: 0, code: 'sync-busy', message: 'busy' })
-        : null;
-    }
+    wrapSend: withholdAnswers(mode)
   });
   const n = await c.addNode('n', 3, { scoring: true });
   c.refreshLinks();
