@@ -49,6 +49,7 @@ import {
   storeLightState,
   type LightStateInput
 } from './ledger-replay.js';
+import { storeCompactedTops } from './bootstrapped-voids.js';
 import { NO_TOP_HASH, type HeadHeader } from './snapshot/format.js';
 import {
   atomicFailure,
@@ -82,7 +83,6 @@ import { PrunedHeaders } from './pruned-headers.js';
 import {
   LEDGER_CARRY_DEPTH,
   LIGHT_BUDGET_BYTES,
-  RECENT_ENTRIES_PER_AUTHOR,
   VOID_REBUILD_RETRY_MAX_MS,
   VOID_REBUILD_RETRY_MS,
   VOID_REBUILD_SHARE,
@@ -1057,6 +1057,9 @@ export class Ledger {
     // v3: the seal binds the unverified mark and the light head headers too (PROTOCOL.md §10).
     const bound = { unverified: this.unverified, headers: await readHeadHeaders(this.store) };
     await this.store.saveCompaction({ ...c, mac: sealCompaction(c, this.keys.seed, bound) });
+    // Which canonical top each bootstrapped void head binds: open reads from there. Only a hint
+    // (checked against the sealed heads before use): a failed write costs the next open a walk.
+    await storeCompactedTops(this.store, heads, (a) => this.feeds.voidTop(a)).catch(() => undefined);
     this.lastCompactionAt = at;
     this.sinceCompaction = 0;
     this.bytesSinceCompaction = 0;
@@ -1219,7 +1222,7 @@ export class Ledger {
       const [heads, forks] = await Promise.all([this.store.heads(), this.store.forks()]);
       const booted = await bootstrappedVoids(this.store, heads, await readHeadHeaders(this.store));
       const voidTops = booted.map((b) => ({ author: b.head.author, ...b.top }));
-      const recent = booted.flatMap((b) => b.above.slice(-RECENT_ENTRIES_PER_AUTHOR));
+      const recent = booted.flatMap((b) => b.recent);
       const feeds = FeedSet.fromHeads({ heads, forks, voidTops, recent }, { now: this.now });
       await this.resolveVoidTops(feeds);
       this.feeds = feeds;
