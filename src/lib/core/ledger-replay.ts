@@ -270,7 +270,7 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
   // The sealed mark holds whether or not its row is still there (the row alone, under a v1 or v2
   // seal or with no compaction; a row under a seal without the mark still counts: unverified is
   // the safe side, and markVerified reseals before it deletes the row).
-  if (marker === undefined && seal?.version === 3 && seal.unverified)
+  if (marker === undefined && seal !== undefined && 'unverified' in seal && seal.unverified)
     marker = { headsRoot: '', exporter: 'sealed unverified mark (its meta row is missing)', at: stored!.at };
   if (marker === undefined && stale && !whole) {
     // Kept for good (a later compaction will not look stale): the state shows void entries' items.
@@ -299,7 +299,10 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
     recent.push(...entries);
   }
   // After the feeds (which name the first missing entry above the compaction): rows below it.
-  await checkEntriesHeld(store, heads, headers, count, tops);
+  // Pruned-headers rows are sealed (pruned-headers.ts); rows from before that are accepted, and
+  // sealed, only in a store whose compaction seal is older than v4.
+  const pruned = new PrunedHeaders(store, input.seed, seal !== undefined && seal.version < 4 ? 'accept' : 'ignore');
+  await checkEntriesHeld(store, heads, headers, count, tops, pruned);
 
   try {
     const voidTops = booted.map((b) => ({ author: b.head.author, ...b.top }));
@@ -565,9 +568,12 @@ export async function resealMark(store: LedgerStore, seed: Uint8Array, unverifie
   const [c, headers] = await Promise.all([store.loadCompaction(), readHeadHeaders(store)]);
   if (c === undefined) return;
   const s = checkSeal(c, seed, headers);
-  if (s === null || s.version === 1 || (s.version === 3 && s.unverified === unverified)) return;
+  if (s === null || s.version === 1 || ('unverified' in s && s.unverified === unverified)) return;
   const { mac: _mac, ...rest } = c;
-  await store.saveCompaction({ ...rest, mac: sealCompaction(rest, seed, { unverified, headers }) });
+  // A v3 seal stays v3 (v4 promises sealed pruned-headers rows: only a compaction made after open
+  // checked them, PrunedHeaders, makes that promise).
+  const version = s.version === 4 ? 4 : 3;
+  await store.saveCompaction({ ...rest, mac: sealCompaction(rest, seed, { unverified, headers }, version) });
 }
 
 /**
@@ -660,18 +666,19 @@ async function checkHeadsCover(
  * Entry rows cannot vanish unnoticed either (below the compaction, where replay reads none): the
  * store holds exactly the entries its heads cover, less those it records as not held (a light
  * bootstrap's heads, pruned by a light budget). Costs the count already taken; the pruned rows
- * (one meta read per author) are read only when the store holds fewer.
+ * (one meta read per author, each row's mac checked) are read only when the store holds fewer.
  */
 async function checkEntriesHeld(
   store: LedgerStore,
   heads: readonly FeedHead[],
   headers: readonly HeadHeader[] | undefined,
   count: number,
-  tops: ReadonlyMap<string, number>
+  tops: ReadonlyMap<string, number>,
+  pruned: PrunedHeaders
 ): Promise<void> {
   const covered = heads.reduce((n, h) => n + coveredEntries(h, tops.get(h.author)), 0);
   if (count >= covered) return;
-  const notHeld = await entriesNotHeld(store, heads, headers);
+  const notHeld = await entriesNotHeld(heads, headers, pruned);
   if (covered - count > notHeld)
     throw new CorruptStoreError(
       `the store lacks ${covered - count - notHeld} entries: it holds ${count} of the ${covered} its heads cover, ${notHeld} of them never held or pruned`
@@ -680,12 +687,11 @@ async function checkEntriesHeld(
 
 /** Entries the store records as not held: those a light bootstrap's heads cover, and those pruned. */
 async function entriesNotHeld(
-  store: LedgerStore,
   heads: readonly FeedHead[],
-  headers: readonly HeadHeader[] | undefined
+  headers: readonly HeadHeader[] | undefined,
+  pruned: PrunedHeaders
 ): Promise<number> {
   const bootstrapped = (headers ?? []).reduce((n, x) => n + coveredEntries({ ...x, hash: '' }, x.top), 0);
-  const pruned = new PrunedHeaders(store);
   const counts = await Promise.all(heads.map((h) => pruned.count(h.author)));
   return counts.reduce((n, x) => n + x, bootstrapped);
 }

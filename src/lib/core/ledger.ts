@@ -214,7 +214,7 @@ export class Ledger {
     this.compaction = compactionPolicy(opts.compactEvery, opts.compaction);
     this.role = opts.role ?? 'full';
     this.budgetBytes = opts.budgetBytes ?? LIGHT_BUDGET_BYTES;
-    this.prunedHeaders = new PrunedHeaders(opts.store);
+    this.prunedHeaders = new PrunedHeaders(opts.store, opts.keys.seed); // sealed rows only
     this.rebuildBudget = new RebuildBudget({
       now: opts.voidRebuild?.now ?? (() => performance.now()),
       share: opts.voidRebuild?.share ?? VOID_REBUILD_SHARE,
