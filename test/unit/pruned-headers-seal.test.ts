@@ -1,8 +1,8 @@
 // The headers a light replica keeps of the entries it pruned (meta `pruned-headers:<author>`,
 // src/lib/core/pruned-headers.ts, PROTOCOL.md §10) are checked on open like the rest of the store:
 // a deleted row is found by the entry count; a row forged to claim more pruned entries (hiding
-// deleted ones) or with a changed lamport or clock (which the causal rules and the check of
-// fetched history trust) does not carry this node's seal and is CorruptStoreError.
+// deleted ones) or with a changed lamport, clock or hash (which the causal rules, the check of
+// fetched history and a void head's top trust) does not carry this node's seal and is CorruptStoreError.
 import { describe, expect, it } from 'vitest';
 import { memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-nodes.js';
 import { makeChain, keysFromByte } from '../helpers/ledger-fixtures.js';
@@ -64,13 +64,18 @@ describe('pruned headers are verified on open', () => {
     await expect(open(loc)).rejects.toMatchObject(corrupt);
   });
 
-  it('a row with a changed lamport or clock is found', async () => {
+  it('a row with a changed lamport, clock or hash is found', async () => {
     const { loc, a } = await setup();
     const key = `pruned-headers:${a}`;
     const row = structuredClone(loc.disk.meta.get(key)) as { from: number; lamport: number[]; clock: number[] };
     loc.disk.meta.set(key, { ...row, lamport: row.lamport.map((x, i) => (i === 1 ? x + 5 : x)) });
     await expect(open(loc)).rejects.toMatchObject(corrupt);
     loc.disk.meta.set(key, { ...row, clock: row.clock.map((x, i) => (i === 0 ? x + 1 : x)) });
+    await expect(open(loc)).rejects.toMatchObject(corrupt);
+    // The hash it keeps of a pruned entry (a void head may bind it, void-pruned-top.test.ts).
+    const hashes = (row as { hashes?: Uint8Array }).hashes!.slice();
+    hashes[0] ^= 1;
+    loc.disk.meta.set(key, { ...row, hashes });
     await expect(open(loc)).rejects.toMatchObject(corrupt);
     loc.disk.meta.set(key, row);
     await (await open(loc)).ledger.close();

@@ -64,14 +64,16 @@ function sealTagged(
 
 /**
  * Hex HMAC-SHA-256, under the compaction seal's key, of one `pruned-headers:<author>` row
- * (pruned-headers.ts): JSON ["pruned-headers/v1", author, from, lamport[], clock[]].
+ * (pruned-headers.ts): JSON ["pruned-headers/v1", author, from, lamport[], clock[], hex of the
+ * concatenated hashes or null].
  */
 export function sealPrunedHeaders(
   seed: Uint8Array,
   author: string,
-  row: { from: number; lamport: readonly number[]; clock: readonly number[] }
+  row: { from: number; lamport: readonly number[]; clock: readonly number[]; hashes?: Uint8Array }
 ): string {
-  return seal(seed, ['pruned-headers/v1', author, row.from, row.lamport, row.clock]);
+  const hashes = row.hashes === undefined ? null : toHex(row.hashes);
+  return seal(seed, ['pruned-headers/v1', author, row.from, row.lamport, row.clock, hashes]);
 }
 
 /**

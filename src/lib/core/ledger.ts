@@ -957,7 +957,7 @@ export class Ledger {
    * Resolves the canonical top of void feeds whose head is at or above their fork (FeedSet
    * voidTopsToResolve): entry s - 1 read from the store (a light replica keeps it: it is the head
    * its compactions record for the feed); pruned, the prev of entry s when that is held (and the
-   * pruned headers show s - 1 was held); a bootstrapped void head's light header when it names
+   * pruned headers show s - 1 was held), else the hash the pruned headers keep; a bootstrapped void head's light header when it names
    * s - 1. One that has none of them holds nothing below the fork (k = 0).
    */
   private async resolveVoidTops(feeds: FeedSet): Promise<void> {
@@ -972,6 +972,12 @@ export class Ledger {
       const next = isVoidSeq(feeds.storedHeadSeq(author)) ? undefined : await this.store.getEntry(author, s);
       if (next !== undefined && (await this.prunedHeaders.get(author, s - 1)) !== undefined) {
         feeds.setVoidTop(author, s, { seq: s - 1, hash: toHex(next.entry.prev) });
+        continue;
+      }
+      // Entry s pruned too: the sealed pruned-headers row keeps the hash of entry s - 1.
+      const kept = isVoidSeq(feeds.storedHeadSeq(author)) ? undefined : await this.prunedHeaders.hash(author, s - 1);
+      if (kept !== undefined) {
+        feeds.setVoidTop(author, s, { seq: s - 1, hash: kept });
         continue;
       }
       // A bootstrapped void feed's light header names entry s - 1 as its top (void.ts).

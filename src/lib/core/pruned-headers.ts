@@ -1,10 +1,12 @@
-// Headers (lamport, Yjs clock) of entries a light replica pruned. The causal rules (causal.ts)
-// need the header of an entry's dependencies; an entry may name an older seq of another feed
-// than this node still holds, so pruning keeps the two numbers of every entry it removes.
+// Headers (lamport, Yjs clock) and hashes of entries a light replica pruned. The causal rules
+// (causal.ts) need the header of an entry's dependencies; an entry may name an older seq of another
+// feed than this node still holds, so pruning keeps the two numbers of every entry it removes. The
+// hash lets a void head bind a pruned entry s - 1 as its canonical top (void.ts, PROTOCOL.md §6.1.2).
 //
-// Stored as one meta row per author (`pruned-headers:<author>`): { from, lamport[], clock[], mac }
-// for seqs from..from+n-1 (from is 1 unless the feed itself began in a light snapshot). 16 bytes
-// per pruned entry in memory, against ~100-300 bytes for the entry itself.
+// Stored as one meta row per author (`pruned-headers:<author>`): { from, lamport[], clock[],
+// hashes, mac } for seqs from..from+n-1 (from is 1 unless the feed itself began in a light
+// snapshot); `hashes` is the n entry hashes concatenated (32 bytes each), absent in a row begun
+// before hashes were kept. 48 bytes per pruned entry in memory, against ~100-300 for the entry.
 //
 // Sealed (PROTOCOL.md §10): `mac` is an HMAC of the row under the compaction seal's key
 // (compaction-seal.ts sealPrunedHeaders), written with the row in one write. A row whose mac does
@@ -16,6 +18,8 @@ import type { LedgerStore } from './storage.js';
 import type { EntryHeader } from './causal.js';
 import { CorruptStoreError } from './errors.js';
 import { sealPrunedHeaders } from './compaction-seal.js';
+import { concatBytes, toHex } from './bytes.js';
+import { HASH_BYTES } from './constants.js';
 
 const PREFIX = 'pruned-headers:';
 
@@ -23,6 +27,7 @@ interface Row {
   from: number;
   lamport: number[];
   clock: number[];
+  hashes?: Uint8Array;
   mac?: string;
 }
 
@@ -41,7 +46,8 @@ function isRow(v: unknown): v is Row {
     r.lamport.length === r.clock.length &&
     r.lamport.every((x) => Number.isSafeInteger(x) && x >= 0) &&
     r.clock.every((x) => Number.isSafeInteger(x) && x >= 0) &&
-    (r.mac === undefined || typeof r.mac === 'string')
+    (r.mac === undefined || typeof r.mac === 'string') &&
+    (r.hashes === undefined || (r.hashes instanceof Uint8Array && r.hashes.length === r.lamport.length * HASH_BYTES))
   );
 }
 
@@ -68,6 +74,14 @@ export class PrunedHeaders {
     return { lamport: row.lamport[i], clock: row.clock[i] };
   }
 
+  /** The hash (hex) of `author`'s pruned entry at `seq`, when its row keeps hashes; else undefined. */
+  async hash(author: string, seq: number): Promise<string | undefined> {
+    const row = await this.row(author);
+    const i = row === null ? -1 : seq - row.from;
+    if (row?.hashes === undefined || i < 0 || i >= row.lamport.length) return undefined;
+    return toHex(row.hashes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES));
+  }
+
   /** How many of `author`'s entries were pruned (headers kept). Throws CorruptStoreError on a malformed row. */
   async count(author: string): Promise<number> {
     return (await this.row(author))?.lamport.length ?? 0;
@@ -80,15 +94,24 @@ export class PrunedHeaders {
    */
   async keep(author: string, entries: readonly HashedEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    const cur = (await this.row(author)) ?? { from: entries[0].entry.seq, lamport: [], clock: [] };
+    const cur = (await this.row(author)) ?? {
+      from: entries[0].entry.seq,
+      lamport: [],
+      clock: [],
+      hashes: new Uint8Array(0)
+    };
     let next: Row = { from: cur.from, lamport: [...cur.lamport], clock: [...cur.clock] };
+    const hashes: Uint8Array[] = [];
     for (const h of entries) {
       const i = h.entry.seq - next.from;
       if (i < next.lamport.length) continue; // already kept
       if (i !== next.lamport.length) break; // not consecutive: keep what joins
       next.lamport.push(h.entry.lamport);
       next.clock.push(h.entry.clock);
+      hashes.push(h.hash);
     }
+    // A row begun before hashes were kept goes on without them (they would not line up).
+    if (cur.hashes !== undefined) next.hashes = concatBytes(cur.hashes, ...hashes);
     next = this.sealed(author, next);
     await this.store.setMeta(PREFIX + author, next);
     this.cache.set(author, next);
