@@ -91,7 +91,7 @@ describe.each(locations)('Ledger on %s store', (_name, makeLocation) => {
 describe('Ledger on memory store: verification on open', () => {
   it('compacts on its own every compactEvery entries', async () => {
     const loc = memoryLocation();
-    const { ledger } = await openLedger(loc, 4, { compactEvery: 5 });
+    const { ledger, keys } = await openLedger(loc, 4, { compactEvery: 5 });
     for (let i = 0; i < 12; i++) await ledger.put(`k${i}`, i);
     await ledger.compact(); // waits for queued work
     expect(loc.disk.compaction?.heads).toEqual(ledger.heads());
@@ -101,7 +101,7 @@ describe('Ledger on memory store: verification on open', () => {
     // replica does (light-budget.ts), the pruned entries' headers are kept first: that is what
     // the store records as pruned (an entry row gone without it is CorruptStoreError on open).
     const pruner = new MemoryLedgerStore({ disk: loc.disk });
-    await new PrunedHeaders(pruner).keep(ledger.author, await pruner.getRange(ledger.author, 1, 11));
+    await new PrunedHeaders(pruner, keys.seed).keep(ledger.author, await pruner.getRange(ledger.author, 1, 11));
     expect(await pruner.pruneBefore(ledger.author, 12)).toBe(11);
     const again = await openLedger(loc, 4);
     expect(again.ledger.records()).toEqual(records);

@@ -1,4 +1,4 @@
-// Compaction seal v3 (PROTOCOL.md §10): the seal binds the unverified mark and the light head
+// Compaction seal v3 (v4 since pruned-headers rows are sealed too; same fields) (PROTOCOL.md §10): the seal binds the unverified mark and the light head
 // headers; entry rows are counted on open against what the heads cover less what the store
 // records as not held (light bootstrap, pruned). Companion to the redteam6b store tests.
 import { describe, expect, it } from 'vitest';
@@ -47,13 +47,13 @@ function sealV2(c: Compaction, seed: Uint8Array): string {
 }
 
 describe('compaction seal v3: the unverified mark and the light head headers', () => {
-  it('a light bootstrap is sealed v3 with the mark; markVerified reseals without it, durably', async () => {
+  it('a light bootstrap is sealed v3 (now v4) with the mark; markVerified reseals without it, durably', async () => {
     const { loc, b } = await lightNode();
     const headers = loc.disk.meta.get(HEAD_HEADERS_META) as HeadHeader[];
-    expect(checkSeal(loc.disk.compaction!, b.keys.seed, headers)).toEqual({ version: 3, unverified: true });
+    expect(checkSeal(loc.disk.compaction!, b.keys.seed, headers)).toEqual({ version: 4, unverified: true });
     await b.ledger.markVerified();
     expect(loc.disk.meta.has(UNVERIFIED_META)).toBe(false);
-    expect(checkSeal(loc.disk.compaction!, b.keys.seed, headers)).toEqual({ version: 3, unverified: false });
+    expect(checkSeal(loc.disk.compaction!, b.keys.seed, headers)).toEqual({ version: 4, unverified: false });
     await b.ledger.close();
     expect(await reopen(loc)).toBe('verified');
     // A row that comes back (a crash between reseal and delete) keeps the state unverified: the safe side.
@@ -83,7 +83,7 @@ describe('compaction seal v3: the unverified mark and the light head headers', (
       expect(b.ledger.stats({ digest: false }).unverified).toBe(!verified);
       expect(loc.disk.meta.has(UNVERIFIED_META)).toBe(!verified);
       const headers = loc.disk.meta.get(HEAD_HEADERS_META) as HeadHeader[];
-      expect(checkSeal(loc.disk.compaction!, b.keys.seed, headers)).toEqual({ version: 3, unverified: !verified });
+      expect(checkSeal(loc.disk.compaction!, b.keys.seed, headers)).toEqual({ version: 4, unverified: !verified });
       await b.ledger.close();
       expect(await reopen(loc)).toBe(verified ? 'verified' : 'unverified');
     }

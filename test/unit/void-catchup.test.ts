@@ -158,7 +158,7 @@ describe('a bootstrapped void feed takes its canonical entries above the light t
     await P.ledger.close();
     // What the light budget does behind a compaction: headers first, then the entries 1..2.
     const store = await loc.open();
-    await new PrunedHeaders(store).keep(e, chain.slice(0, 2));
+    await new PrunedHeaders(store, P.keys.seed).keep(e, chain.slice(0, 2)); // sealed, as the ledger does
     expect(await store.pruneBefore(e, 3)).toBe(2);
     await store.close();
     P = await openLedger(loc, 54, { compactEvery: 0, role: 'light' });

@@ -1,6 +1,7 @@
 // The compacted state is bound to what it was made from: its heads, its state digest and a MAC
-// keyed by this node's identity seed (v3: over the digest, heads root and time, the unverified
-// mark and the light head headers; the digest binds the state). Replay checks all of them before
+// keyed by this node's identity seed (v4: over the digest, heads root and time, the unverified
+// mark and the light head headers; the digest binds the state; v4 also says that every
+// `pruned-headers` row carries its own MAC, sealPrunedHeaders, v3 the same without that promise). Replay checks all of them before
 // it trusts the state, plus the state's own structure (every clientID belongs to a covered
 // author, and each author's Yjs clock equals the clock of its head entry). A record forged into
 // the stored state, a state swapped with another, a deleted heads row, a deleted unverified mark
@@ -19,7 +20,7 @@ import { headsRoot } from './heads-digest.js';
 
 const KEY_TAG = new TextEncoder().encode('tabula/compaction-seal/v1\u0000');
 
-/** What a v3 seal binds besides the compaction itself (PROTOCOL.md §10). */
+/** What a v3 or v4 seal binds besides the compaction itself (PROTOCOL.md §10). */
 export interface SealBinding {
   /** The state is unverified (meta `unverified-state`: a light bootstrap, or void entries of pruned history). */
   unverified: boolean;
@@ -27,30 +28,52 @@ export interface SealBinding {
   headers: readonly HeadHeader[] | undefined;
 }
 
-/** The outcome of a seal check: which version holds, and for v3 the unverified mark it binds. */
-export type SealCheck = { version: 1 | 2 } | { version: 3; unverified: boolean };
+/** The outcome of a seal check: which version holds, and for v3 and v4 the unverified mark it binds. */
+export type SealCheck = { version: 1 | 2 } | { version: 3 | 4; unverified: boolean };
 
 /**
- * Hex HMAC-SHA-256 (v3) over the state digest, the heads root, the time, the unverified mark and
+ * Hex HMAC-SHA-256 (v4) over the state digest, the heads root, the time, the unverified mark and
  * the hash of the light head headers (headersHash). The state itself is bound through its digest,
  * which replay checks against the loaded state right after the seal, so a 10+ MiB state is not
  * hashed once more for the seal. A compaction without a digest (none is written any more) is
  * sealed over the state's SHA-256 instead (v1, which binds neither the mark nor the headers).
  */
-export function sealCompaction(c: Omit<Compaction, 'mac'>, seed: Uint8Array, bound: SealBinding): string {
+export function sealCompaction(
+  c: Omit<Compaction, 'mac'>,
+  seed: Uint8Array,
+  bound: SealBinding,
+  version: 3 | 4 = 4
+): string {
   if (typeof c.digest !== 'string') return sealV1(c, seed);
-  return sealV3(seed, c.digest, headsRoot(c.heads), c.at, bound.unverified, headersHash(bound.headers));
+  const tag = version === 4 ? 'v4' : 'v3';
+  return sealTagged(seed, c.digest, headsRoot(c.heads), c.at, bound.unverified, headersHash(bound.headers), tag);
 }
 
-function sealV3(
+/** v3 and v4 differ only in their tag (v4: pruned-headers rows are sealed too). */
+function sealTagged(
   seed: Uint8Array,
   digest: string,
   root: string,
   at: number,
   unverified: boolean,
-  headers: string | null
+  headers: string | null,
+  tag: 'v3' | 'v4'
 ): string {
-  return seal(seed, ['v3', digest, root, at, unverified, headers]);
+  return seal(seed, [tag, digest, root, at, unverified, headers]);
+}
+
+/**
+ * Hex HMAC-SHA-256, under the compaction seal's key, of one `pruned-headers:<author>` row
+ * (pruned-headers.ts): JSON ["pruned-headers/v1", author, from, lamport[], clock[], hex of the
+ * concatenated hashes or null].
+ */
+export function sealPrunedHeaders(
+  seed: Uint8Array,
+  author: string,
+  row: { from: number; lamport: readonly number[]; clock: readonly number[]; hashes?: Uint8Array }
+): string {
+  const hashes = row.hashes === undefined ? null : toHex(row.hashes);
+  return seal(seed, ['pruned-headers/v1', author, row.from, row.lamport, row.clock, hashes]);
 }
 
 /**
@@ -81,9 +104,9 @@ function seal(seed: Uint8Array, fields: unknown[]): string {
 }
 
 /**
- * Which seal `c` carries for this seed and the stored light head headers: v3 (with the
+ * Which seal `c` carries for this seed and the stored light head headers: v4 or v3 (with the
  * unverified mark it binds), v2 (digest, heads root, time: stores sealed before v3), v1 (over the
- * state's bytes, stores sealed before v2), or null (none holds). A v2 or v3 seal binds the state
+ * state's bytes, stores sealed before v2), or null (none holds). A v2, v3 or v4 seal binds the state
  * only together with replay's digest and canonical-bytes checks (ledger-replay.ts checkCompaction).
  */
 export function checkSeal(
@@ -95,8 +118,10 @@ export function checkSeal(
   if (typeof c.digest === 'string') {
     const root = headsRoot(c.heads);
     const hh = headersHash(headers);
-    for (const unverified of [false, true])
-      if (c.mac === sealV3(seed, c.digest, root, c.at, unverified, hh)) return { version: 3, unverified };
+    for (const version of [4, 3] as const)
+      for (const unverified of [false, true])
+        if (c.mac === sealTagged(seed, c.digest, root, c.at, unverified, hh, version === 4 ? 'v4' : 'v3'))
+          return { version, unverified };
     if (c.mac === seal(seed, ['v2', c.digest, root, c.at])) return { version: 2 };
   }
   return c.mac === sealV1(c, seed) ? { version: 1 } : null;

@@ -6,7 +6,7 @@ import type { FeedHead, ForkEvidence, Genesis, HashedEntry, IdentityKeys } from 
 import type { Compaction, LedgerStore } from './storage.js';
 import * as Y from 'yjs';
 import { checkSeal, sealCompaction, type SealBinding, type SealCheck } from './compaction-seal.js';
-import { NO_TOP_HASH, type HeadHeader } from './snapshot/format.js';
+import type { HeadHeader } from './snapshot/format.js';
 import { LedgerState, updateTouchesClient, type LoadedState, type WriteStamp } from './state/doc.js';
 import { clientIdOf } from './state/client-id.js';
 import { FeedSet, type FeedSetOptions } from './feeds.js';
@@ -23,14 +23,14 @@ import {
 } from './errors.js';
 import { publicKeyFromSeed } from './ed25519.js';
 import { checkHeads } from './heads-digest.js';
-import { coveredEntries, forkSeqOf, isVoidHeadOf, isVoidSeq, type VoidTop } from './void.js';
+import { coveredEntries, forkSeqOf, isVoidSeq } from './void.js';
 import {
-  HASH_BYTES,
-  LEDGER_REPLAY_PAGE,
-  MAX_ENTRY_CLOCK,
-  MAX_ENTRY_SEQ,
-  RECENT_ENTRIES_PER_AUTHOR
-} from './constants.js';
+  bootstrappedVoids,
+  storeCompactedTops,
+  type BootstrappedVoid,
+  type CompactedTop
+} from './bootstrapped-voids.js';
+import { HASH_BYTES, LEDGER_REPLAY_PAGE, MAX_ENTRY_CLOCK, RECENT_ENTRIES_PER_AUTHOR } from './constants.js';
 
 export interface ReplayInput {
   store: LedgerStore;
@@ -115,6 +115,8 @@ function clockFlaw(doc: Y.Doc, heads: readonly FeedHead[], headers: readonly Hea
   }
   return undefined;
 }
+
+export { bootstrappedVoids, topOfHeader, type BootstrappedVoid } from './bootstrapped-voids.js';
 
 /** Store meta key holding the causal headers of heads bootstrapped from a light snapshot. */
 export const HEAD_HEADERS_META = 'head-headers';
@@ -223,7 +225,12 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
       'the compaction, its unverified mark or its light head headers are not what this node sealed (seal mismatch)'
     );
   const sealed = { present: stored !== undefined || input.seed === undefined, seal };
-  const booted = await bootstrappedVoids(store, heads, headers, sealed, (h) => verifyStored(h, input));
+  // Read from the top the stored compaction binds (whether or not it turns out stale below).
+  const booted = await bootstrappedVoids(store, heads, headers, {
+    sealed,
+    verify: (h) => verifyStored(h, input),
+    replay: { compaction: stored }
+  });
   const voids = voidsOf(
     forks,
     booted.map((b) => b.head)
@@ -237,7 +244,7 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
   const compaction = stale && whole ? undefined : stored;
   const base = new Map<string, FeedHead>();
   // Bootstrapped void feeds that took canonical entries since: how far the compaction holds them.
-  const caughtUp = compactedTops(compaction, booted);
+  const caughtUp = compactedTops(compaction === undefined ? [] : booted);
   // A preloaded document stands in for the stored state only under the same digest; checkCompaction
   // then checks it like a loaded one (seal, digest, and under seal v2 the stored bytes equal to its
   // canonical bytes).
@@ -263,7 +270,7 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
   // The sealed mark holds whether or not its row is still there (the row alone, under a v1 or v2
   // seal or with no compaction; a row under a seal without the mark still counts: unverified is
   // the safe side, and markVerified reseals before it deletes the row).
-  if (marker === undefined && seal?.version === 3 && seal.unverified)
+  if (marker === undefined && seal !== undefined && 'unverified' in seal && seal.unverified)
     marker = { headsRoot: '', exporter: 'sealed unverified mark (its meta row is missing)', at: stored!.at };
   if (marker === undefined && stale && !whole) {
     // Kept for good (a later compaction will not look stale): the state shows void entries' items.
@@ -285,14 +292,17 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
     if (isVoidSeq(head.seq)) {
       // A bootstrapped void head: the entries it took above its light header's top (checked above).
       const b = booted.find((x) => x.head.author === head.author)!;
-      recent.push(...replayAboveTop(state, b, caughtUp.get(head.author), voids.get(head.author), result));
+      recent.push(...replayAboveTop(state, b, voids.get(head.author), result));
       continue;
     }
     const entries = await replayFeed(input, head, base.get(head.author), result, voids.get(head.author));
     recent.push(...entries);
   }
   // After the feeds (which name the first missing entry above the compaction): rows below it.
-  await checkEntriesHeld(store, heads, headers, count, tops);
+  // Pruned-headers rows are sealed (pruned-headers.ts); rows from before that are accepted, and
+  // sealed, only in a store whose compaction seal is older than v4.
+  const pruned = new PrunedHeaders(store, input.seed, seal !== undefined && seal.version < 4 ? 'accept' : 'ignore');
+  await checkEntriesHeld(store, heads, headers, count, tops, pruned);
 
   try {
     const voidTops = booted.map((b) => ({ author: b.head.author, ...b.top }));
@@ -300,6 +310,12 @@ export async function replayStore(input: ReplayInput): Promise<ReplayResult> {
   } catch (e) {
     throw new CorruptStoreError(`stored fork evidence is unreadable: ${(e as Error).message}`, { cause: e });
   }
+  // A compacted top found by a walk (no hint, or a stale one): the next open reads it directly.
+  if (compaction !== undefined && booted.some((b) => b.searched))
+    await storeCompactedTops(store, compaction.heads, (a) => {
+      const c = caughtUp.get(a);
+      return c?.hash === undefined ? undefined : { seq: c.seq, hash: c.hash };
+    });
   return result;
 }
 
@@ -491,153 +507,35 @@ function sameVoid(h: FeedHead, voids: ReadonlyMap<string, number>): boolean {
 }
 
 /**
- * Stored void heads: only a light snapshot or a join bootstraps them (storeLightState), with no
- * evidence, lists each in its head headers with the canonical top its hash binds (void.ts) and
- * seals those headers into its compaction (v3). Any other is CorruptStoreError, so rows written
- * into the heads and meta tables cannot void a feed: a void head must be listed in head headers
- * that a v3 seal binds (under a v1 or v2 seal, from before v3, listed is enough), name a top k0 its
- * hash binds, and its feed holds no entry at or above its fork seq (a bootstrapped void feed
- * never stores one); the entries it holds below the fork are the canonical entries k0 + 1 .. k
- * it took since (entriesAboveTop, each checked with `verify` too when given), and its `top` is k.
- * `sealed` is what loadOnce found (omit it to skip the seal part: the store was checked on open).
+ * For each bootstrapped void feed (bootstrappedVoids, replay mode), the canonical top the
+ * compaction holds: the top its void head for the feed binds (with that entry's Yjs clock), or a
+ * plain head's seq.
  */
-export async function bootstrappedVoids(
-  store: LedgerStore,
-  heads: readonly FeedHead[],
-  headers: readonly HeadHeader[] | undefined,
-  sealed?: { present: boolean; seal: SealCheck | undefined },
-  verify?: (h: HashedEntry) => Promise<void>
-): Promise<BootstrappedVoid[]> {
-  const out: BootstrappedVoid[] = [];
-  for (const h of heads.filter((x) => isVoidSeq(x.seq))) {
-    const x = headers?.find((b) => b.author === h.author && b.seq === h.seq);
-    const base = x === undefined ? undefined : topOfHeader(x);
-    if (x === undefined || base === undefined || !isVoidHeadOf(h, base))
-      throw corrupt(h.author, h.seq, 'a void feed head that no light snapshot bootstrapped');
-    if (sealed !== undefined && !sealed.present)
-      throw corrupt(h.author, h.seq, 'a void feed head with no sealed light bootstrap (the store holds no compaction)');
-    if ((await store.getRange(h.author, forkSeqOf(h.seq), MAX_ENTRY_SEQ, 1)).length > 0)
-      throw corrupt(h.author, h.seq, 'a void feed head over stored entries at or above its fork');
-    const above = await entriesAboveTop(store, h, base, verify);
-    const last = above[above.length - 1];
-    const top = last === undefined ? base : { seq: last.entry.seq, hash: toHex(last.hash) };
-    out.push({ head: h, top, base, clock: x.clock, above });
-  }
-  return out;
-}
-
-/** True when `h.hash` is its entry's hash (false also when the entry does not encode). */
-function sameHash(h: HashedEntry): boolean {
-  try {
-    return bytesEqual(hashEntry(h.entry), h.hash);
-  } catch {
-    return false;
-  }
-}
-
-/**
- * For each bootstrapped void feed (bootstrappedVoids), the canonical top the compaction holds: the
- * one its void head for the feed binds (the header's top k0, or a stored entry above it), with
- * that entry's Yjs clock; or a plain head's seq (made after a lower fork was found, its entry is
- * stored or is k0). A compaction void head of the feed's fork that binds neither is CorruptStoreError.
- */
-function compactedTops(
-  compaction: Compaction | undefined,
-  booted: readonly BootstrappedVoid[]
-): Map<string, { seq: number; clock?: number }> {
-  const out = new Map<string, { seq: number; clock?: number }>();
-  for (const b of booted) {
-    const h = compaction?.heads.find((x) => x.author === b.head.author);
-    if (h !== undefined && !isVoidSeq(h.seq)) out.set(h.author, { seq: h.seq });
-    // Another fork than the stored void head's, or none (the state holds none of its canonical part).
-    if (h === undefined || h.seq !== b.head.seq) continue;
-    const s = forkSeqOf(h.seq);
-    const tops = [{ top: b.base, clock: b.clock }].concat(
-      b.above.map((e) => ({ top: { seq: e.entry.seq, hash: toHex(e.hash) }, clock: e.entry.clock }))
-    );
-    const hit = tops.find((t) => t.top.seq < s && isVoidHeadOf(h, t.top));
-    if (hit === undefined) throw corrupt(h.author, h.seq, 'the compaction binds a void top this store does not hold');
-    out.set(h.author, { seq: hit.top.seq, clock: hit.clock });
-  }
+function compactedTops(booted: readonly BootstrappedVoid[]): Map<string, CompactedTop> {
+  const out = new Map<string, CompactedTop>();
+  for (const b of booted) if (b.compacted !== undefined) out.set(b.head.author, b.compacted);
   return out;
 }
 
 /**
  * Applies the canonical entries a bootstrapped void feed took above what the compaction holds
- * (`held`: its top there; none: every one), below the fork; returns the last few (FeedSet's window).
+ * (b.above), below the fork; returns the last few read (FeedSet's window).
  */
 function replayAboveTop(
   state: LedgerState,
   b: BootstrappedVoid,
-  held: { seq: number } | undefined,
   voidFrom = Infinity,
   out: ReplayResult
 ): HashedEntry[] {
-  for (const h of b.above) {
-    out.lamport = Math.max(out.lamport, h.entry.lamport);
-    if (h.entry.seq > (held?.seq ?? b.base.seq) && h.entry.seq < voidFrom) apply(state, h, b.head.author, out);
-  }
-  return b.above.slice(-RECENT_ENTRIES_PER_AUTHOR);
-}
-
-/**
- * A void head a light snapshot or a join bootstrapped (bootstrappedVoids): `base` is the canonical
- * top its light header names (k0, with `clock`, that entry's Yjs clock), `above` the canonical
- * entries k0 + 1 .. k the feed took since (stored, each linking to the one before), `top` k.
- */
-export interface BootstrappedVoid {
-  head: FeedHead;
-  top: VoidTop;
-  base: VoidTop;
-  clock: number;
-  above: HashedEntry[];
-}
-
-/**
- * The stored entries of a bootstrapped void feed above its header's top k0 (below its fork): they
- * must be k0 + 1, k0 + 2, ... with no gap, of its author, each linking to the one before (the
- * first to the header's topHash), each hash its entry's (and `verify` passing). Any other row is
- * CorruptStoreError, so a row forged into the entries table cannot move a void head.
- */
-async function entriesAboveTop(
-  store: LedgerStore,
-  head: FeedHead,
-  base: VoidTop,
-  verify: ((h: HashedEntry) => Promise<void>) | undefined
-): Promise<HashedEntry[]> {
-  const s = forkSeqOf(head.seq);
-  const rows = base.seq + 1 < s ? await store.getRange(head.author, 1, s - 1) : [];
-  let prev = base.hash === undefined ? new Uint8Array(HASH_BYTES) : fromHex(base.hash);
-  let at = base.seq;
-  for (const h of rows) {
-    at++;
-    const where = `canonical entry ${h.entry.seq} above a bootstrapped void top ${base.seq}`;
-    if (h.entry.seq !== at) throw corrupt(head.author, at, `${where} is not the next one (${at})`);
-    if (toHex(h.entry.author) !== head.author) throw corrupt(head.author, at, `${where} has another author`);
-    if (!(h.hash instanceof Uint8Array) || !sameHash(h))
-      throw corrupt(head.author, at, `${where}: stored hash does not match the entry`);
-    if (!bytesEqual(h.entry.prev, prev)) throw corrupt(head.author, at, `${where} does not link to its predecessor`);
-    if (verify !== undefined)
-      await verify(h).catch((e: unknown) => {
-        throw corrupt(head.author, at, `${where} fails verification (${(e as Error)?.name})`, e);
-      });
-    prev = h.hash;
-  }
-  return rows;
+  out.lamport = Math.max(out.lamport, b.lamport);
+  for (const h of b.above) if (h.entry.seq < voidFrom) apply(state, h, b.head.author, out);
+  return b.recent;
 }
 
 /** A stored copy of a light head header: its fields, the canonical top only when it names one. */
 function copyHeader(x: HeadHeader): HeadHeader {
   const base = { author: x.author, seq: x.seq, lamport: x.lamport, clock: x.clock };
   return x.top === undefined ? base : { ...base, top: x.top, topHash: x.topHash };
-}
-
-/** The canonical top a void head's light header names (undefined when it names none). */
-export function topOfHeader(x: HeadHeader): VoidTop | undefined {
-  if (!Number.isSafeInteger(x.top) || x.top! < 0 || typeof x.topHash !== 'string' || !HEX64.test(x.topHash))
-    return undefined;
-  if (x.top === 0) return x.topHash === NO_TOP_HASH ? { seq: 0, hash: undefined } : undefined;
-  return { seq: x.top!, hash: x.topHash };
 }
 
 /**
@@ -670,9 +568,12 @@ export async function resealMark(store: LedgerStore, seed: Uint8Array, unverifie
   const [c, headers] = await Promise.all([store.loadCompaction(), readHeadHeaders(store)]);
   if (c === undefined) return;
   const s = checkSeal(c, seed, headers);
-  if (s === null || s.version === 1 || (s.version === 3 && s.unverified === unverified)) return;
+  if (s === null || s.version === 1 || ('unverified' in s && s.unverified === unverified)) return;
   const { mac: _mac, ...rest } = c;
-  await store.saveCompaction({ ...rest, mac: sealCompaction(rest, seed, { unverified, headers }) });
+  // A v3 seal stays v3 (v4 promises sealed pruned-headers rows: only a compaction made after open
+  // checked them, PrunedHeaders, makes that promise).
+  const version = s.version === 4 ? 4 : 3;
+  await store.saveCompaction({ ...rest, mac: sealCompaction(rest, seed, { unverified, headers }, version) });
 }
 
 /**
@@ -765,18 +666,19 @@ async function checkHeadsCover(
  * Entry rows cannot vanish unnoticed either (below the compaction, where replay reads none): the
  * store holds exactly the entries its heads cover, less those it records as not held (a light
  * bootstrap's heads, pruned by a light budget). Costs the count already taken; the pruned rows
- * (one meta read per author) are read only when the store holds fewer.
+ * (one meta read per author, each row's mac checked) are read only when the store holds fewer.
  */
 async function checkEntriesHeld(
   store: LedgerStore,
   heads: readonly FeedHead[],
   headers: readonly HeadHeader[] | undefined,
   count: number,
-  tops: ReadonlyMap<string, number>
+  tops: ReadonlyMap<string, number>,
+  pruned: PrunedHeaders
 ): Promise<void> {
   const covered = heads.reduce((n, h) => n + coveredEntries(h, tops.get(h.author)), 0);
   if (count >= covered) return;
-  const notHeld = await entriesNotHeld(store, heads, headers);
+  const notHeld = await entriesNotHeld(heads, headers, pruned);
   if (covered - count > notHeld)
     throw new CorruptStoreError(
       `the store lacks ${covered - count - notHeld} entries: it holds ${count} of the ${covered} its heads cover, ${notHeld} of them never held or pruned`
@@ -785,12 +687,11 @@ async function checkEntriesHeld(
 
 /** Entries the store records as not held: those a light bootstrap's heads cover, and those pruned. */
 async function entriesNotHeld(
-  store: LedgerStore,
   heads: readonly FeedHead[],
-  headers: readonly HeadHeader[] | undefined
+  headers: readonly HeadHeader[] | undefined,
+  pruned: PrunedHeaders
 ): Promise<number> {
   const bootstrapped = (headers ?? []).reduce((n, x) => n + coveredEntries({ ...x, hash: '' }, x.top), 0);
-  const pruned = new PrunedHeaders(store);
   const counts = await Promise.all(heads.map((h) => pruned.count(h.author)));
   return counts.reduce((n, x) => n + x, bootstrapped);
 }

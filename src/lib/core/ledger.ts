@@ -49,6 +49,7 @@ import {
   storeLightState,
   type LightStateInput
 } from './ledger-replay.js';
+import { storeCompactedTops } from './bootstrapped-voids.js';
 import { NO_TOP_HASH, type HeadHeader } from './snapshot/format.js';
 import {
   atomicFailure,
@@ -88,7 +89,6 @@ import { PrunedHeaders } from './pruned-headers.js';
 import {
   LEDGER_CARRY_DEPTH,
   LIGHT_BUDGET_BYTES,
-  RECENT_ENTRIES_PER_AUTHOR,
   VOID_REBUILD_RETRY_MAX_MS,
   VOID_REBUILD_RETRY_MS,
   VOID_REBUILD_SHARE,
@@ -236,7 +236,7 @@ export class Ledger {
     this.compaction = compactionPolicy(opts.compactEvery, opts.compaction);
     this.role = opts.role ?? 'full';
     this.budgetBytes = opts.budgetBytes ?? LIGHT_BUDGET_BYTES;
-    this.prunedHeaders = new PrunedHeaders(opts.store);
+    this.prunedHeaders = new PrunedHeaders(opts.store, opts.keys.seed); // sealed rows only
     this.rebuildBudget = new RebuildBudget({
       now: opts.voidRebuild?.now ?? (() => performance.now()),
       share: opts.voidRebuild?.share ?? VOID_REBUILD_SHARE,
@@ -1060,7 +1060,7 @@ export class Ledger {
    * Resolves the canonical top of void feeds whose head is at or above their fork (FeedSet
    * voidTopsToResolve): entry s - 1 read from the store (a light replica keeps it: it is the head
    * its compactions record for the feed); pruned, the prev of entry s when that is held (and the
-   * pruned headers show s - 1 was held); a bootstrapped void head's light header when it names
+   * pruned headers show s - 1 was held), else the hash the pruned headers keep; a bootstrapped void head's light header when it names
    * s - 1. One that has none of them holds nothing below the fork (k = 0).
    */
   private async resolveVoidTops(feeds: FeedSet): Promise<void> {
@@ -1075,6 +1075,12 @@ export class Ledger {
       const next = isVoidSeq(feeds.storedHeadSeq(author)) ? undefined : await this.store.getEntry(author, s);
       if (next !== undefined && (await this.prunedHeaders.get(author, s - 1)) !== undefined) {
         feeds.setVoidTop(author, s, { seq: s - 1, hash: toHex(next.entry.prev) });
+        continue;
+      }
+      // Entry s pruned too: the sealed pruned-headers row keeps the hash of entry s - 1.
+      const kept = isVoidSeq(feeds.storedHeadSeq(author)) ? undefined : await this.prunedHeaders.hash(author, s - 1);
+      if (kept !== undefined) {
+        feeds.setVoidTop(author, s, { seq: s - 1, hash: kept });
         continue;
       }
       // A bootstrapped void feed's light header names entry s - 1 as its top (void.ts).
@@ -1222,6 +1228,9 @@ export class Ledger {
     // v3: the seal binds the unverified mark and the light head headers too (PROTOCOL.md §10).
     const bound = { unverified: this.unverified, headers: await readHeadHeaders(this.store) };
     await this.store.saveCompaction({ ...c, mac: sealCompaction(c, this.keys.seed, bound) });
+    // Which canonical top each bootstrapped void head binds: open reads from there. Only a hint
+    // (checked against the sealed heads before use): a failed write costs the next open a walk.
+    await storeCompactedTops(this.store, heads, (a) => this.feeds.voidTop(a)).catch(() => undefined);
     this.lastCompactionAt = at;
     this.sinceCompaction = 0;
     this.bytesSinceCompaction = 0;
@@ -1384,7 +1393,7 @@ export class Ledger {
       const [heads, forks] = await Promise.all([this.store.heads(), this.store.forks()]);
       const booted = await bootstrappedVoids(this.store, heads, await readHeadHeaders(this.store));
       const voidTops = booted.map((b) => ({ author: b.head.author, ...b.top }));
-      const recent = booted.flatMap((b) => b.above.slice(-RECENT_ENTRIES_PER_AUTHOR));
+      const recent = booted.flatMap((b) => b.recent);
       const feeds = FeedSet.fromHeads({ heads, forks, voidTops, recent }, { now: this.now });
       await this.resolveVoidTops(feeds);
       this.feeds = feeds;
