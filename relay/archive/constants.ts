@@ -20,3 +20,8 @@ export const ARCHIVE_COMPACT_EVERY = 4096;
  * (relay --checkpoint-seconds), seconds; joiners also get one on demand with every claim.
  */
 export const ARCHIVE_CHECKPOINT_SECONDS = 60;
+/**
+ * /api/archive reuses a computed status for this long, ms (computing one walks every feed, and
+ * anyone can add feeds); /metrics computes it once per scrape.
+ */
+export const ARCHIVE_STATUS_REUSE_MS = 1000;
