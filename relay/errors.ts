@@ -7,3 +7,8 @@
 export class UnsupportedLibraryError extends Error {
   override name = 'UnsupportedLibraryError';
 }
+
+/** `<data-dir>/relay.key` exists but is not a libp2p private key (damaged, truncated, another file). */
+export class RelayKeyError extends Error {
+  override name = 'RelayKeyError';
+}

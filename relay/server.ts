@@ -21,7 +21,8 @@ import { GRAYLIST_THRESHOLD } from './gossip-guard.js';
 import { startRelayTelemetry, type RelayTelemetry } from './telemetry.js';
 import { createRelayNode, type RelayGuards, type RelayNode } from './node.js';
 import { createStaticSite } from './static.js';
-import { openArchive, startArchive, type RunningArchive } from './archive/archive.js';
+import { openArchive, reusedStatus, startArchive, type RunningArchive } from './archive/archive.js';
+import { ARCHIVE_STATUS_REUSE_MS } from './archive/constants.js';
 import { startArchiveBeacon } from './archive/beacon.js';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { networkRelayAddrs, parseMeshPeers, RelayMesh } from './mesh.js';
@@ -209,11 +210,12 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
       metrics: createRelayMetrics({
         ...metricsSource(node, guards, telemetry, started, entryLinks),
         ...(linkFetch ? { linkFetches: () => linkFetch.fetcher.counts } : {}),
-        archive: archive?.status
+        // One status per scrape, not one per archive gauge.
+        archive: archive && reusedStatus(archive.status, 0)
       }),
       network: () => ({ now: Date.now(), nodes: telemetry.nodes() }),
       healthy: () => node.status === 'started' && node.getMultiaddrs().length > 0,
-      archive: archive?.status,
+      archive: archive && reusedStatus(archive.status, ARCHIVE_STATUS_REUSE_MS),
       mesh: () => mesh.status(),
       genesis: () => genesisJson
     },

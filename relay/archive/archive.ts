@@ -57,6 +57,28 @@ export interface ArchiveStatus {
   checkpoints?: ArchiveCheckpointStatus;
 }
 
+/**
+ * `status` reused within one turn of the event loop (e.g. every gauge of one /metrics scrape) and
+ * for `ttlMs` after it was computed. Counts may lag by that much; they never run ahead of commits.
+ */
+export function reusedStatus(
+  status: () => ArchiveStatus,
+  ttlMs: number,
+  now: () => number = Date.now
+): () => ArchiveStatus {
+  let cached: ArchiveStatus | undefined;
+  let at = 0;
+  let sameTurn = false;
+  return () => {
+    if (cached !== undefined && (sameTurn || now() - at < ttlMs)) return cached;
+    cached = status();
+    at = now();
+    sameTurn = true;
+    setImmediate(() => (sameTurn = false));
+    return cached;
+  };
+}
+
 export interface RunningArchive {
   ledger: Ledger;
   store: SqliteLedgerStore;

@@ -102,6 +102,8 @@ export async function exportArchive(dataDir: string, out: string, genesis: Genes
 export async function importArchive(dataDir: string, input: string, genesis: Genesis): Promise<LedgerImportReport> {
   if (!existsSync(input)) throw new NoArchiveError(`no snapshot file at ${input}`);
   const release = lockArchive(dataDir);
+  const path = archivePath(dataDir);
+  const created = !existsSync(path);
   try {
     const { ledger } = await openArchiveLedger(dataDir, genesis);
     try {
@@ -110,6 +112,11 @@ export async function importArchive(dataDir: string, input: string, genesis: Gen
     } finally {
       await ledger.close();
     }
+  } catch (e) {
+    // A failed import into a new directory leaves no archive behind (else it would stay bound to
+    // this genesis, e.g. the bundled network when genesis.json had not been copied yet).
+    if (created) for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+    throw e;
   } finally {
     release();
   }

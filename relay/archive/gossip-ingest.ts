@@ -5,7 +5,7 @@
 import type { GossipSub, Message } from '@libp2p/gossipsub';
 import { GOSSIP_INGEST_BATCH } from '../../src/lib/core/constants.js';
 import type { Ledger } from '../../src/lib/core/ledger.js';
-import { ARCHIVE_MAX_QUEUED } from './constants.js';
+import { ARCHIVE_MAX_QUEUED, ARCHIVE_MAX_QUEUED_BYTES } from './constants.js';
 
 export interface ArchiveIngestStats {
   /** Messages on the entries topic delivered to the archive. */
@@ -16,7 +16,7 @@ export interface ArchiveIngestStats {
   duplicates: number;
   /** Entries the ledger refused or could not store. */
   failed: number;
-  /** Dropped because ARCHIVE_MAX_QUEUED were already waiting (sync fetches them later). */
+  /** Dropped because ARCHIVE_MAX_QUEUED entries or ARCHIVE_MAX_QUEUED_BYTES were already waiting (sync fetches them later). */
   dropped: number;
   /** Verified entries the relay did not forward for a missing predecessor, handed to the ledger (held pending). */
   gaps: number;
@@ -45,12 +45,15 @@ export function startGossipIngest(
 ): ArchiveIngest {
   const stats: ArchiveIngestStats = { received: 0, stored: 0, duplicates: 0, failed: 0, dropped: 0, gaps: 0 };
   const queue: Uint8Array[] = [];
+  /** Bytes in `queue` plus the batch being ingested. */
+  let heldBytes = 0;
   let draining: Promise<void> | undefined;
   let stopped = false;
 
   const drain = async (): Promise<void> => {
     while (queue.length > 0 && !stopped) {
       const batch = queue.splice(0, GOSSIP_INGEST_BATCH);
+      const batchBytes = batch.reduce((n, d) => n + d.byteLength, 0);
       try {
         const r = await ledger.ingest(batch);
         stats.stored += r.added;
@@ -59,16 +62,19 @@ export function startGossipIngest(
         if (r.pending > 0) onPending();
       } catch {
         stats.failed += batch.length;
+      } finally {
+        heldBytes -= batchBytes;
       }
     }
     draining = undefined;
   };
 
   const enqueue = (data: Uint8Array): void => {
-    if (queue.length >= ARCHIVE_MAX_QUEUED) {
+    if (queue.length >= ARCHIVE_MAX_QUEUED || heldBytes + data.byteLength > ARCHIVE_MAX_QUEUED_BYTES) {
       stats.dropped++;
       return;
     }
+    heldBytes += data.byteLength;
     queue.push(data);
     draining ??= drain();
   };
@@ -92,7 +98,7 @@ export function startGossipIngest(
     },
     stop() {
       stopped = true;
-      queue.length = 0;
+      for (const d of queue.splice(0)) heldBytes -= d.byteLength;
       pubsub.removeEventListener('message', onMessage);
     }
   };

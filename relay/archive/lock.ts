@@ -1,9 +1,14 @@
 // One process at a time on an archive: a lock file with the holder's PID. A lock left behind by
-// a killed process (its PID no longer runs, or it is our PID but not held by us) is taken over.
-import { openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
+// a killed process (its PID no longer runs, or it is our PID but not held by us, or the file was
+// last written before the host booted: PIDs are reused after a reboot) is taken over. The holder
+// touches the file every LOCK_TOUCH_MS, so a live lock is never older than the boot.
+import { openSync, readFileSync, rmSync, statSync, utimesSync, writeSync, closeSync } from 'node:fs';
+import { uptime } from 'node:os';
 import { join } from 'node:path';
 
 export const LOCK_FILE = 'archive.lock';
+/** The holder refreshes the lock file's mtime this often, ms. */
+export const LOCK_TOUCH_MS = 60_000;
 
 /** Lock files this process holds: one with our PID that is not here is from an earlier process (e.g. PID 1 in a container). */
 const held = new Set<string>();
@@ -19,6 +24,15 @@ function alive(pid: number): boolean {
     return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The lock file was last written before this boot of the host (its PID may be another process now). */
+function fromEarlierBoot(path: string): boolean {
+  try {
+    return statSync(path).mtimeMs < Date.now() - uptime() * 1000 - LOCK_TOUCH_MS;
+  } catch {
+    return false;
   }
 }
 
@@ -43,7 +57,17 @@ export function lockArchive(dir: string): () => void {
   for (let attempt = 0; attempt < 2; attempt++) {
     if (tryCreate(path)) {
       held.add(path);
+      const touch = setInterval(() => {
+        const now = new Date();
+        try {
+          utimesSync(path, now, now);
+        } catch {
+          // Removed meanwhile (release): nothing to refresh.
+        }
+      }, LOCK_TOUCH_MS);
+      touch.unref();
       return () => {
+        clearInterval(touch);
         held.delete(path);
         rmSync(path, { force: true });
       };
@@ -55,8 +79,11 @@ export function lockArchive(dir: string): () => void {
       // Removed meanwhile: try again.
     }
     const ours = holder === process.pid;
-    if ((ours && held.has(path)) || (!ours && Number.isInteger(holder) && holder > 0 && alive(holder))) {
-      throw new ArchiveLockedError(`the archive in ${dir} is in use by process ${holder}`);
+    const live = !ours && Number.isInteger(holder) && holder > 0 && alive(holder) && !fromEarlierBoot(path);
+    if ((ours && held.has(path)) || live) {
+      throw new ArchiveLockedError(
+        `the archive in ${dir} is in use by process ${holder} (if that is not a relay, delete ${path})`
+      );
     }
     rmSync(path, { force: true }); // stale: its process is gone
   }
