@@ -672,8 +672,10 @@ export class Ledger {
    */
   private untrackedWrite(queued: boolean): PendingWrite {
     let changes = 0;
+    let took = false;
     return {
       change: () => {
+        took = true;
         const t = this.untracked.take(queued);
         changes = t.changes;
         return t.payload;
@@ -682,7 +684,10 @@ export class Ledger {
       requestedAt: this.queueClock.now(),
       untracked: true,
       resolve: () => this.untracked.settled(changes, true),
-      reject: () => this.untracked.settled(changes, false)
+      reject: () => {
+        if (queued && !took) this.untracked.unqueue(); // refused before it ran (redteam6e-untracked-stall)
+        this.untracked.settled(changes, false);
+      }
     };
   }
 
@@ -774,7 +779,8 @@ export class Ledger {
           ? "this node's own feed is void: another key with its Yjs clientID signed entries (PROTOCOL.md §6.2)"
           : "this node's own feed is forked (its key signed two entries at one seq elsewhere): its writes are void"
       );
-      return { ok: false, error, dirty: false };
+      // Direct changes waiting to be signed never will be: a rebuild undoes them (redteam6e-untracked-stall).
+      return { ok: false, error, dirty: w.untracked === true && this.untracked.pending };
     }
     let head: FeedHead | undefined;
     let prevHeader: EntryHeader | undefined;
@@ -1222,6 +1228,9 @@ export class Ledger {
     if (this.view.state.hasPending()) return;
     const at = Math.floor(this.now());
     const heads = await this.appliedHeads();
+    // A direct change on the document not signed yet (untracked-writes.ts), made before this step
+    // or during the read above: never persist it (its entry, or its undo, comes first; later again).
+    if (this.untracked.pending) return;
     // The canonical state (digest.ts): reopening checks its digest with one encode (loadedCanonical).
     const { canonical, digest } = this.view.state.canonical();
     const c = { state: canonical, heads, at, digest };

@@ -46,6 +46,15 @@ export class UntrackedWrites {
     return { payload, changes: out.length };
   }
 
+  /**
+   * The queued write was refused before it took the changes (a broken ledger, a closed one, this
+   * node's own feed void): the next change queues a new one. Not re-queued here: a broken ledger
+   * would refuse it again at once. The waiting changes go with the next write, or a rebuild drops them.
+   */
+  unqueue(): void {
+    this.queued = false;
+  }
+
   /** `changes` taken were stored as an entry (true) or undone (false). */
   settled(changes: number, stored: boolean): void {
     if (stored) this.counts.signed += changes;
