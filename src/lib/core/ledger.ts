@@ -101,7 +101,7 @@ import { DurableOverlay, WriteGroups, type PendingWrite, type PreparedWrite } fr
 import { compactionDue, compactionPolicy, type CompactionPolicy } from './compaction-policy.js';
 import { compareKeys } from './state/conflicts.js';
 import { QueueClock, type QueueTimings } from './write-timings.js';
-import { UntrackedWrites, type UntrackedCounts } from './untracked-writes.js';
+import { ENTRY_HEADROOM_BYTES, UntrackedWrites, type UntrackedCounts } from './untracked-writes.js';
 
 export type { IngestReport, Rejection, IncomingEntry } from './ledger-ingest.js';
 
@@ -676,8 +676,10 @@ export class Ledger {
     return {
       change: () => {
         took = true;
-        const t = this.untracked.take(queued);
+        const t = this.untracked.take(queued, this.genesis.maxEntryBytes - ENTRY_HEADROOM_BYTES);
         changes = t.changes;
+        // Those that did not fit in one entry: signed by a write of their own (redteam6e-untracked-merge).
+        if (this.untracked.requeue()) this.enqueue(this.untrackedWrite(true));
         return t.payload;
       },
       rebuildOnThrow: true,
