@@ -261,6 +261,7 @@ export class Ledger {
     });
     if (ledger.role === 'light')
       ledger.budget = await EntryBudget.load(ledger.store, ledger.budgetBytes, { own: ledger.author });
+    ledger.markDueAtOpen();
     return ledger;
   }
 
@@ -1154,6 +1155,23 @@ export class Ledger {
     });
     this.rejudge.add(due);
     this.scheduleRejudge();
+  }
+
+  /**
+   * At open: the re-judge queue of the last run is gone (memory only), so every remembered
+   * refusal a held void can have changed is due again (those naming a void feed at or above its
+   * fork, or an author holding GC items): judged by the budgeted timer, as after the void itself.
+   * Without it a restart before the backlog drained kept them refused (redteam6e-rejudge-restart).
+   */
+  private markDueAtOpen(): void {
+    const from = this.feeds.voids();
+    if (from.size === 0 || this.refusedVariants.size.count === 0) return;
+    const gc = new Set<string>();
+    for (const client of gcUnits(this.view.state.doc).keys()) {
+      const a = this.view.state.authorOf(client);
+      if (a !== undefined) gc.add(a);
+    }
+    this.markDue({ from, gc });
   }
 
   /** Up to `n` due refusals, oldest first, to be judged in the caller's step. */
