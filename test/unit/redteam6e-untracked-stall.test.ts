@@ -20,14 +20,23 @@
 //   direct write `insert(0, 'x')`; wait.
 // Expected: the change is undone (text '', untracked.undone 1).
 // Was (measured): text 'x' for good, untracked { signed: 0, undone: 0 }.
-// Severity: medium (a) / low (b): local API only, but (a) silently loses an editor's writes after
+// Input (c): a void rebuild is deferred (rebuild budget spent: stats().staleVoids 1); a direct
+//   `doc.getMap('records').set('kx2', 'raw')` over the voided author's record; wait.
+// Expected: undone by the rebuild that the write runs first (it builds on a stale void), and
+//   counted: untracked { signed: 0, undone: 1 }.
+// Was (measured): undone, but counted nowhere ({ signed: 0, undone: 0 }): the write ran its
+//   change again after the rebuild and took nothing the second time.
+// Severity: medium (a) / low (b) / low (c: stats only): local API only, but (a) silently loses an editor's writes after
 //   any recovered storage fault.
 // Fixed: the queued write's reject clears the flag when it never ran its change
 //   (UntrackedWrites.unqueue; not re-queued, a broken ledger would refuse it again at once), and
-//   with the own feed void an untracked write with changes waiting is dirty, so the rebuild undoes them.
+//   with the own feed void an untracked write with changes waiting is dirty, so the rebuild undoes them;
+//   (c) a write whose change runs again after a rebuild counts what it took first as undone.
 import { describe, expect, it } from 'vitest';
 import { MemoryDisk, MemoryLedgerStore } from '../../src/lib/core/memory-store.js';
-import { memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
+import { networkId } from '../../src/lib/core/genesis.js';
+import { makeChain } from '../helpers/ledger-fixtures.js';
+import { genesis, memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
 
 const settle = () => new Promise((r) => setTimeout(r, 30));
 
@@ -69,5 +78,21 @@ describe('redteam6e: the untracked write queue after a refused queued write', ()
     expect(N.ledger.doc.getText('t').toString()).toBe('');
     expect(N.ledger.stats().untracked).toEqual({ signed: 0, undone: 1 });
     await expect(N.ledger.put('b', 1)).rejects.toMatchObject({ name: 'StateUsageError' });
+  });
+
+  it('Fixed: a direct write undone by the rebuild a stale void needs is counted as undone', async () => {
+    const X = await openLedger(memoryLocation(), 251, { compactEvery: 0 });
+    for (const k of ['kx1', 'kx2', 'kx3']) await X.ledger.put(k, k);
+    const [alt] = await makeChain(X.keys, 1, networkId(genesis), X.log[0], 'alt');
+    const opts = { compactEvery: 0, voidRebuild: { share: 0.1, windowMs: 60_000, now: () => 0 } };
+    const n = await openLedger(memoryLocation(), 150, opts);
+    await n.ledger.ingest([...X.log]);
+    (n.ledger as unknown as { rebuildBudget: { record(ms: number): void } }).rebuildBudget.record(1e6);
+    await n.ledger.ingest([alt]);
+    expect(n.ledger.stats().staleVoids).toBe(1);
+    n.ledger.doc.getMap('records').set('kx2', 'raw');
+    await settle();
+    expect(n.ledger.stats()).toMatchObject({ staleVoids: 0, untracked: { signed: 0, undone: 1 } });
+    expect(n.ledger.doc.getMap('records').get('kx2')).toBeUndefined();
   });
 });

@@ -676,6 +676,8 @@ export class Ledger {
     let took = false;
     return {
       change: () => {
+        // Run again after a rebuild (StaleVoidReferenceError): what it took is gone with the old document.
+        if (took) this.untracked.settled(changes, false);
         took = true;
         const t = this.untracked.take(queued, this.genesis.maxEntryBytes - ENTRY_HEADROOM_BYTES);
         changes = t.changes;
