@@ -902,6 +902,7 @@ export class Ledger {
     const carry = this.feeds.pendingEntries();
     if (done.feedsStale) await this.resyncFeeds();
     for (const h of done.refused) this.refusedVariants.add(h);
+    for (const h of done.stored) this.refusedVariants.forget(h); // accepted since (redteam6e-refused-accepted)
     await this.refusedVariants.flush(this.store);
     this.clock = Math.max(this.clock, done.lamport);
     await this.resolveVoidTops(this.feeds);
