@@ -101,7 +101,7 @@ import { DurableOverlay, WriteGroups, type PendingWrite, type PreparedWrite } fr
 import { compactionDue, compactionPolicy, type CompactionPolicy } from './compaction-policy.js';
 import { compareKeys } from './state/conflicts.js';
 import { QueueClock, type QueueTimings } from './write-timings.js';
-import { UntrackedWrites, type UntrackedCounts } from './untracked-writes.js';
+import { ENTRY_HEADROOM_BYTES, UntrackedWrites, type UntrackedCounts } from './untracked-writes.js';
 
 export type { IngestReport, Rejection, IncomingEntry } from './ledger-ingest.js';
 
@@ -261,6 +261,7 @@ export class Ledger {
     });
     if (ledger.role === 'light')
       ledger.budget = await EntryBudget.load(ledger.store, ledger.budgetBytes, { own: ledger.author });
+    ledger.markDueAtOpen();
     return ledger;
   }
 
@@ -672,17 +673,26 @@ export class Ledger {
    */
   private untrackedWrite(queued: boolean): PendingWrite {
     let changes = 0;
+    let took = false;
     return {
       change: () => {
-        const t = this.untracked.take(queued);
+        // Run again after a rebuild (StaleVoidReferenceError): what it took is gone with the old document.
+        if (took) this.untracked.settled(changes, false);
+        took = true;
+        const t = this.untracked.take(queued, this.genesis.maxEntryBytes - ENTRY_HEADROOM_BYTES);
         changes = t.changes;
+        // Those that did not fit in one entry: signed by a write of their own (redteam6e-untracked-merge).
+        if (this.untracked.requeue()) this.enqueue(this.untrackedWrite(true));
         return t.payload;
       },
       rebuildOnThrow: true,
       requestedAt: this.queueClock.now(),
       untracked: true,
       resolve: () => this.untracked.settled(changes, true),
-      reject: () => this.untracked.settled(changes, false)
+      reject: () => {
+        if (queued && !took) this.untracked.unqueue(); // refused before it ran (redteam6e-untracked-stall)
+        this.untracked.settled(changes, false);
+      }
     };
   }
 
@@ -774,7 +784,8 @@ export class Ledger {
           ? "this node's own feed is void: another key with its Yjs clientID signed entries (PROTOCOL.md §6.2)"
           : "this node's own feed is forked (its key signed two entries at one seq elsewhere): its writes are void"
       );
-      return { ok: false, error, dirty: false };
+      // Direct changes waiting to be signed never will be: a rebuild undoes them (redteam6e-untracked-stall).
+      return { ok: false, error, dirty: w.untracked === true && this.untracked.pending };
     }
     let head: FeedHead | undefined;
     let prevHeader: EntryHeader | undefined;
@@ -891,6 +902,7 @@ export class Ledger {
     const carry = this.feeds.pendingEntries();
     if (done.feedsStale) await this.resyncFeeds();
     for (const h of done.refused) this.refusedVariants.add(h);
+    for (const h of done.stored) this.refusedVariants.forget(h); // accepted since (redteam6e-refused-accepted)
     await this.refusedVariants.flush(this.store);
     this.clock = Math.max(this.clock, done.lamport);
     await this.resolveVoidTops(this.feeds);
@@ -1148,6 +1160,23 @@ export class Ledger {
     this.scheduleRejudge();
   }
 
+  /**
+   * At open: the re-judge queue of the last run is gone (memory only), so every remembered
+   * refusal a held void can have changed is due again (those naming a void feed at or above its
+   * fork, or an author holding GC items): judged by the budgeted timer, as after the void itself.
+   * Without it a restart before the backlog drained kept them refused (redteam6e-rejudge-restart).
+   */
+  private markDueAtOpen(): void {
+    const from = this.feeds.voids();
+    if (from.size === 0 || this.refusedVariants.size.count === 0) return;
+    const gc = new Set<string>();
+    for (const client of gcUnits(this.view.state.doc).keys()) {
+      const a = this.view.state.authorOf(client);
+      if (a !== undefined) gc.add(a);
+    }
+    this.markDue({ from, gc });
+  }
+
   /** Up to `n` due refusals, oldest first, to be judged in the caller's step. */
   private takeDue(n: number): HashedEntry[] {
     const slice = this.rejudge.take(n);
@@ -1222,6 +1251,9 @@ export class Ledger {
     if (this.view.state.hasPending()) return;
     const at = Math.floor(this.now());
     const heads = await this.appliedHeads();
+    // A direct change on the document not signed yet (untracked-writes.ts), made before this step
+    // or during the read above: never persist it (its entry, or its undo, comes first; later again).
+    if (this.untracked.pending) return;
     // The canonical state (digest.ts): reopening checks its digest with one encode (loadedCanonical).
     const { canonical, digest } = this.view.state.canonical();
     const c = { state: canonical, heads, at, digest };

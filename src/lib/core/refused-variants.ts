@@ -84,6 +84,18 @@ export class RefusedVariants {
     return [...this.byKey.values()].filter((v) => v.recheck).map((v) => v.h);
   }
 
+  /**
+   * `h` was stored (accepted, e.g. judged again after a void): no longer a refused variant, so it
+   * gives its place back (its author's share, its slot row). Nothing when another entry is held there.
+   */
+  forget(h: HashedEntry): void {
+    const author = toHex(h.entry.author);
+    const key = keyOf(author, h.entry.seq);
+    const v = this.byKey.get(key);
+    if (v === undefined || toHex(v.h.hash) !== toHex(h.hash)) return;
+    this.release(author, key, v);
+  }
+
   /** A remembered refused entry at (author, seq) other than `hash`, if any. */
   other(author: string, seq: number, hash: Uint8Array): HashedEntry | undefined {
     const v = this.byKey.get(keyOf(author, seq))?.h;
@@ -184,8 +196,10 @@ export class RefusedVariants {
     for (const [k, v] of this.byKey)
       if (k.startsWith(`${author}:`) && (victim === undefined || v.h.entry.seq > victim[1].h.entry.seq))
         victim = [k, v];
-    if (victim === undefined) return;
-    const [k, v] = victim;
+    if (victim !== undefined) this.release(author, victim[0], victim[1]);
+  }
+
+  private release(author: string, k: string, v: Held): void {
     this.byKey.delete(k);
     this.bytes -= v.bytes;
     const share = this.shares.get(author)!;

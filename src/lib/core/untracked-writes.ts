@@ -6,6 +6,15 @@
 // undone by the rebuild from the store that follows every failed write. A change still waiting
 // here when the document is replaced (a rebuild) is gone from the document, so it is dropped too.
 import * as Y from 'yjs';
+import { MAX_ENTRY_DEPS, PUBLIC_KEY_BYTES } from './constants.js';
+import { MIN_ENTRY_BYTES } from './entry.js';
+
+/**
+ * Most an entry's fields other than the payload can take: the fixed fields, every varint at its
+ * longest, MAX_ENTRY_DEPS deps. Changes are merged into one entry only while their payloads fit in
+ * maxEntryBytes minus this, so changes that each fit are never refused together (redteam6e-untracked-merge).
+ */
+export const ENTRY_HEADROOM_BYTES = MIN_ENTRY_BYTES + 5 * 9 + MAX_ENTRY_DEPS * (PUBLIC_KEY_BYTES + 9);
 
 /** What became of untracked changes since open (stats().untracked). */
 export interface UntrackedCounts {
@@ -35,15 +44,37 @@ export class UntrackedWrites {
   }
 
   /**
-   * The waiting changes, emptied, merged into one Yjs update (null when none), and how many.
+   * The oldest waiting changes whose payloads fit in `maxBytes` together (at least one), merged
+   * into one Yjs update (null when none), and how many; the rest keep waiting.
    * `queuedWrite`: the queued write is taking them, so the next change queues a new one.
    */
-  take(queuedWrite: boolean): { payload: Uint8Array | null; changes: number } {
+  take(queuedWrite: boolean, maxBytes = Infinity): { payload: Uint8Array | null; changes: number } {
     if (queuedWrite) this.queued = false;
-    const out = this.waiting;
-    this.waiting = [];
+    let n = 0;
+    let bytes = 0;
+    // The oldest first, at least one, then while their payloads fit in maxBytes together.
+    while (n < this.waiting.length && (n === 0 || bytes + this.waiting[n].length <= maxBytes))
+      bytes += this.waiting[n++].length;
+    const out = this.waiting.slice(0, n);
+    this.waiting = this.waiting.slice(n);
     const payload = out.length === 0 ? null : out.length === 1 ? out[0] : Y.mergeUpdates(out);
     return { payload, changes: out.length };
+  }
+
+  /** Changes were left waiting by take: true when no write is queued to sign them (queue one). */
+  requeue(): boolean {
+    if (this.queued || this.waiting.length === 0) return false;
+    this.queued = true;
+    return true;
+  }
+
+  /**
+   * The queued write was refused before it took the changes (a broken ledger, a closed one, this
+   * node's own feed void): the next change queues a new one. Not re-queued here: a broken ledger
+   * would refuse it again at once. The waiting changes go with the next write, or a rebuild drops them.
+   */
+  unqueue(): void {
+    this.queued = false;
   }
 
   /** `changes` taken were stored as an entry (true) or undone (false). */
