@@ -103,6 +103,9 @@ import { compareKeys } from './state/conflicts.js';
 import { QueueClock, type QueueTimings } from './write-timings.js';
 import { ENTRY_HEADROOM_BYTES, UntrackedWrites, type UntrackedCounts } from './untracked-writes.js';
 
+/** readConsistent: queue steps tried before giving up while direct changes keep arriving. */
+const READ_CONSISTENT_ATTEMPTS = 8;
+
 export type { IngestReport, Rejection, IncomingEntry } from './ledger-ingest.js';
 
 export interface LedgerOptions {
@@ -601,6 +604,22 @@ export class Ledger {
    */
   idle(): Promise<void> {
     return this.serial(async () => undefined, undefined, true).catch(() => undefined);
+  }
+
+  /**
+   * Runs `read` (synchronous) at a point where the document shows exactly what is stored: between
+   * steps of the work queue (no local write group half done) and with no direct change waiting to
+   * be signed (untracked-writes.ts). For readers that pair heads with the state (snapshot export,
+   * join serving). Throws StateUsageError if direct changes keep arriving for
+   * READ_CONSISTENT_ATTEMPTS steps in a row.
+   */
+  async readConsistent<T>(read: () => T): Promise<T> {
+    for (let i = 0; i < READ_CONSISTENT_ATTEMPTS; i++) {
+      const r = await this.serial(async () => (this.untracked.pending ? undefined : { value: read() }));
+      if (r !== undefined) return r.value;
+      // The write that signs the waiting changes is queued behind this step: the next one follows it.
+    }
+    throw new StateUsageError('direct changes on the document keep arriving: no consistent point to read');
   }
 
   /** Waits for queued work, then closes the store. Later calls fail with StorageClosedError. */

@@ -7,7 +7,9 @@ import type { ImportReport, SnapshotFile, SnapshotKind } from './messages.js';
 export async function exportSnapshotFile(ledger: Ledger, kind: SnapshotKind): Promise<SnapshotFile> {
   if (kind === 'incremental') throw new TypeError('incremental export needs a heads vector; use full or light');
   await ledger.flushVoids(); // the state must not show voided entries (a deferred void rebuild)
-  const bytes = await collectBytes(exportLedgerSnapshot(ledger, kind));
+  // Heads and state read where they agree (no write half done, no direct change unsigned).
+  const stream = await ledger.readConsistent(() => exportLedgerSnapshot(ledger, kind));
+  const bytes = await collectBytes(stream);
   return { fileName: snapshotFileName(ledger.networkIdHex), bytes };
 }
 

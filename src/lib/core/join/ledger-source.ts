@@ -87,7 +87,21 @@ async function buildSnapshot(
   opts: LedgerSourceOptions,
   last: ServedSnapshot | undefined
 ): Promise<ServedSnapshot | undefined> {
-  // Heads and state read together, synchronously (as exportLedgerSnapshot does).
+  // Heads and state read together, at a point where they agree (Ledger.readConsistent: no local
+  // write half done, no direct change on the document waiting to be signed).
+  const point = await ledger.readConsistent(() => readPoint(ledger, last));
+  if (point === undefined || 'last' in point) return point?.last;
+  const { heads, root, canonical, digest, tops } = point;
+  const entries = await headEntries(ledger, heads, tops);
+  if (entries === undefined) return undefined;
+  const covered = heads.reduce((n, h) => n + coveredEntries(h, tops.get(h.author)?.seq), 0);
+  const claim = { headsRoot: root, stateDigest: digest, entries: covered };
+  const body = encodeJoinSnapshot({ heads: entries.heads, evidence: entries.evidence, state: canonical });
+  return { claim, feeds: heads.length, body, checkpoint: (await opts.checkpoint?.(claim)) ?? null };
+}
+
+/** What buildSnapshot reads synchronously: undefined when nothing may be served, `last` when unchanged. */
+function readPoint(ledger: Ledger, last: ServedSnapshot | undefined) {
   const heads = sortHeads(ledger.heads());
   // A deferred void rebuild: the state still shows voided entries, which no joiner would accept.
   // An unverified state is not vouched for by anyone, this node included: it casts no vote (a
@@ -96,17 +110,12 @@ async function buildSnapshot(
   const st = ledger.stats({ digest: false });
   if (st.staleVoids > 0 || st.unverified) return undefined;
   const root = headsRoot(heads);
-  if (last?.claim.headsRoot === root) return last;
+  if (last?.claim.headsRoot === root) return { last };
   // The ledger's cached canonical state (its digest needs it anyway), read with the heads.
   const { canonical, digest } = ledger.canonicalState();
   // Void feeds' canonical tops, read with the heads (void.ts).
   const tops = new Map(heads.map((h) => [h.author, ledger.voidTop(h.author)]));
-  const entries = await headEntries(ledger, heads, tops);
-  if (entries === undefined) return undefined;
-  const covered = heads.reduce((n, h) => n + coveredEntries(h, tops.get(h.author)?.seq), 0);
-  const claim = { headsRoot: root, stateDigest: digest, entries: covered };
-  const body = encodeJoinSnapshot({ heads: entries.heads, evidence: entries.evidence, state: canonical });
-  return { claim, feeds: heads.length, body, checkpoint: (await opts.checkpoint?.(claim)) ?? null };
+  return { heads, root, canonical, digest, tops };
 }
 
 /** The ledger's (root, digest, entries) now: what re-verification compares with peers' claims. */
