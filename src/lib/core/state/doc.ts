@@ -101,9 +101,11 @@ export class LedgerState {
   /** The bytes a fresh state was loaded from (loadState), while nothing else has changed it. */
   private loadedFrom: { version: number; bytes: Uint8Array } | null = null;
 
-  private readonly onUpdate = (update: Uint8Array, origin: unknown, _doc: Y.Doc, tr: Y.Transaction): void => {
+  private readonly onUpdate = (update: Uint8Array, origin: unknown): void => {
     this.version++;
-    if (origin === ORIGIN_REMOTE || origin === ORIGIN_SNAPSHOT || !tr.local) return;
+    // Every other origin is a change of this node's own, local or not: `Y.applyUpdate` on the
+    // document (a provider, a persistence) is non-local to Yjs, yet unsigned (redteam6f-applyupdate-direct).
+    if (origin === ORIGIN_REMOTE || origin === ORIGIN_SNAPSHOT) return;
     if (this.capture !== null) this.capture.push(update);
     else for (const cb of this.untracked) cb(update);
   };
