@@ -21,6 +21,7 @@
 // (BENCH_JOIN_N, BENCH_JOIN_AUTHORS, BENCH_JOIN_KEYS, BENCH_JOIN_RUNS, BENCH_JOIN_PROFILE=0).
 import '../src/lib/platform/polyfills.js';
 import { Session } from 'node:inspector/promises';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -57,6 +58,10 @@ export interface ColdJoinRun {
   downloadMs: number;
   verifyInstallMs: number;
   verified: boolean;
+  /** CPU time of the process (all its threads) during the join, ms. */
+  cpuMs: number;
+  /** Garbage collection pauses of the main thread during the join (perf_hooks 'gc' entries), ms. */
+  gcMs: number;
 }
 
 export interface ColdJoinResult {
@@ -76,6 +81,12 @@ export interface ColdJoinResult {
   target: string;
   met: { visible: boolean; ratio: boolean };
 }
+
+/** Main-thread GC pauses so far, ms (entries arrive asynchronously: read after a macrotask). */
+let gcPauseMs = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcPauseMs += e.duration;
+}).observe({ entryTypes: ['gc'] });
 
 const ms = (x: number): string => `${Math.round(x).toLocaleString('en')} ms`;
 const nextTask = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -138,6 +149,8 @@ async function joinOnce(full: Ledger, recordCount: number): Promise<ColdJoinRun 
   const timer = setInterval(() => joiner.tick(), TICK_MS);
   const poll = setInterval(() => watch(joiner.status(), performance.now()), 1);
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const gc0 = gcPauseMs;
   try {
     for (const id of servers.keys()) joiner.addPeer(id);
     joiner.start();
@@ -150,6 +163,9 @@ async function joinOnce(full: Ledger, recordCount: number): Promise<ColdJoinRun 
     await Promise.race([done, limit]);
     const records = joined.records().length;
     const t1 = performance.now();
+    const cpu = process.cpuUsage(cpu0);
+    await new Promise((r) => setTimeout(r, 10)); // the last GC entries are delivered
+    const gcMs = gcPauseMs - gc0;
     if (records !== recordCount) throw new Error(`joined ${records} records, the full replica holds ${recordCount}`);
     const s = joiner.status();
     const dl = marks.download ?? t0;
@@ -160,6 +176,8 @@ async function joinOnce(full: Ledger, recordCount: number): Promise<ColdJoinRun 
       downloadMs: vf - dl,
       verifyInstallMs: t1 - vf,
       verified: !joined.stats().unverified,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      gcMs,
       bytes: s.totalBytes
     };
   } finally {
@@ -187,16 +205,34 @@ async function profiled<T>(fn: () => Promise<T>): Promise<{ out: T; file: string
 }
 
 type CpuProfile = {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  nodes: {
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number };
+    children?: number[];
+  }[];
   samples?: number[];
   timeDeltas?: number[];
 };
 
+/** Nodes under the inspector's own `post` (Profiler.stop serializing the profile: not the join). */
+function profilerNodes(p: CpuProfile): Set<number> {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const out = new Set<number>();
+  const mark = (id: number): void => {
+    out.add(id);
+    for (const c of byId.get(id)?.children ?? []) mark(c);
+  };
+  for (const n of p.nodes) if (n.callFrame.functionName === 'post' && n.callFrame.url.includes('inspector')) mark(n.id);
+  return out;
+}
+
 function topSelf(p: CpuProfile, k: number): string[] {
   const dt = new Map<number, number>();
   (p.samples ?? []).forEach((id, i) => dt.set(id, (dt.get(id) ?? 0) + (p.timeDeltas?.[i] ?? 0)));
+  const skip = profilerNodes(p);
   const self = new Map<string, number>();
   for (const n of p.nodes) {
+    if (skip.has(n.id)) continue;
     const f = n.callFrame;
     const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').slice(-2).join('/')}:${f.lineNumber + 1}`;
     self.set(key, (self.get(key) ?? 0) + (dt.get(n.id) ?? 0));
@@ -278,8 +314,14 @@ function print(r: ColdJoinResult): void {
     `  parts (median): votes ${part('askMs')}, download ${part('downloadMs')}, verify + install ${part('verifyInstallMs')}; ` +
       `verified by quorum: ${r.runs.every((x) => x.verified)}; heap with the full replica ${r.fullReplicaHeapMiB} MiB`
   );
+  console.log(
+    `  per join (median): CPU ${part('cpuMs')} (all threads of the process), main-thread GC pauses ${part('gcMs')}` +
+      ` (the profiled run includes the profiler's overhead)`
+  );
   if (r.profileTop)
-    console.log(`  CPU profile of one join (${r.profile}), top self time:\n    ${r.profileTop.join('\n    ')}`);
+    console.log(
+      `  CPU profile of one join (${r.profile}), top self time (shares of the join's busy samples; the profiler's own serialization left out):\n    ${r.profileTop.join('\n    ')}`
+    );
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -94,9 +94,12 @@ export function encodeJoinMessage(m: JoinMsg): Uint8Array {
   const tag = JOIN_MSG[m?.t as keyof typeof JOIN_MSG];
   if (!tag) throw new JoinMalformedError('unknown message type');
   const enc = encoding.createEncoder();
+  // A chunk is written into one buffer of its size (tag, 3 varuints of <= 8 bytes, a length of
+  // <= 3): no growing the encoder and copying the whole message once more at the end.
+  if (m.t === 'chunk' && m.bytes instanceof Uint8Array) enc.cbuf = new Uint8Array(m.bytes.length + 32);
   encoding.writeUint8(enc, tag);
   writeBody(enc, m);
-  const out = encoding.toUint8Array(enc);
+  const out = enc.bufs.length === 0 ? enc.cbuf.subarray(0, enc.cpos) : encoding.toUint8Array(enc);
   if (out.length > JOIN_MAX_MESSAGE_BYTES) throw new JoinOversizedError(`message is ${out.length} bytes`);
   return out;
 }
@@ -132,7 +135,8 @@ function readBody(r: Reader, tag: number): JoinMsg {
       const rid = r.varuint();
       const total = r.varuint();
       const offset = r.varuint();
-      return { t: 'chunk', rid, total, offset, bytes: r.bytes(r.count(JOIN_CHUNK_BYTES, 1)) };
+      // A view, not a copy: the joiner copies it into the body at once (onChunk).
+      return { t: 'chunk', rid, total, offset, bytes: r.view(r.count(JOIN_CHUNK_BYTES, 1)) };
     }
     case JOIN_MSG.error:
       return {
@@ -149,7 +153,7 @@ function readBody(r: Reader, tag: number): JoinMsg {
 /**
  * Decodes one message. Size first (JoinOversizedError above `maxBytes`), then JoinMalformedError
  * for truncation, unknown tags or flags, lengths over their bounds, trailing bytes or a
- * non-canonical encoding. The result owns copies of all bytes.
+ * non-canonical encoding. The result owns copies of all bytes, except a chunk's (a view of `bytes`).
  */
 export function decodeJoinMessage(bytes: Uint8Array, maxBytes = JOIN_MAX_MESSAGE_BYTES): JoinMsg {
   if (!(bytes instanceof Uint8Array)) throw new JoinMalformedError('message must be bytes');
@@ -157,6 +161,10 @@ export function decodeJoinMessage(bytes: Uint8Array, maxBytes = JOIN_MAX_MESSAGE
   const r = new Reader(bytes, fail);
   const msg = readBody(r, r.u8());
   r.end();
-  if (!bytesEqual(encodeJoinMessage(msg), bytes)) throw new JoinMalformedError('non-canonical encoding');
+  // A chunk is canonical by its reading alone: fixed fields in order, shortest varints (Reader),
+  // a length within its bound and nothing after it; encoding it again would copy its 64 KiB once
+  // more for every chunk of a join. Every other message is checked by encoding it again.
+  if (msg.t !== 'chunk' && !bytesEqual(encodeJoinMessage(msg), bytes))
+    throw new JoinMalformedError('non-canonical encoding');
   return msg;
 }

@@ -60,6 +60,7 @@ export interface ChunkMsg {
   rid: number;
   total: number;
   offset: number;
+  /** Decoded: a view of the received message (decodeJoinMessage); copy what is kept. */
   bytes: Uint8Array;
 }
 

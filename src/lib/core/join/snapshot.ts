@@ -35,6 +35,8 @@ export function encodeJoinSnapshot(b: JoinSnapshotBody, maxBytes = JOIN_MAX_SNAP
   const evidence = b.evidence ?? [];
   if (evidence.length > JOIN_MAX_HEADS) throw new JoinOversizedError(`more than ${JOIN_MAX_HEADS} void feeds`);
   const enc = encoding.createEncoder();
+  // Written into one buffer of the body's size (a body of megabytes: no growing, no final copy).
+  enc.cbuf = new Uint8Array(bodySize(b.heads, evidence, b.state));
   encoding.writeUint8(enc, evidence.length > 0 ? JOIN_SNAPSHOT_FORMAT_VOIDS : JOIN_SNAPSHOT_FORMAT);
   encoding.writeVarUint(enc, b.heads.length);
   for (const h of b.heads) encoding.writeVarUint8Array(enc, h);
@@ -46,9 +48,26 @@ export function encodeJoinSnapshot(b: JoinSnapshotBody, maxBytes = JOIN_MAX_SNAP
     }
   }
   encoding.writeVarUint8Array(enc, b.state);
-  const out = encoding.toUint8Array(enc);
+  const out = enc.bufs.length === 0 && enc.cpos === enc.cbuf.length ? enc.cbuf : encoding.toUint8Array(enc);
   if (out.length > maxBytes) throw new JoinOversizedError(`snapshot is ${out.length} bytes, limit ${maxBytes}`);
   return out;
+}
+
+/** Bytes of a varuint. */
+function varuintSize(n: number): number {
+  let size = 1;
+  for (let v = n; v >= 0x80; v = Math.floor(v / 0x80)) size++;
+  return size;
+}
+
+/** Exact size of the body encodeJoinSnapshot writes (the layout in the module comment). */
+function bodySize(heads: Uint8Array[], evidence: [Uint8Array, Uint8Array][], state: Uint8Array): number {
+  const bytes = (b: Uint8Array) => varuintSize(b.length) + b.length;
+  let size = 1 + varuintSize(heads.length) + bytes(state);
+  for (const h of heads) size += bytes(h);
+  if (evidence.length > 0) size += varuintSize(evidence.length);
+  for (const [a, e] of evidence) size += bytes(a) + bytes(e);
+  return Math.max(size, 1);
 }
 
 /**

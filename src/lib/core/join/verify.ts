@@ -16,6 +16,7 @@ import { bytesEqual, toHex } from '../bytes.js';
 import { headsRoot } from '../heads-digest.js';
 import { LedgerState, type LoadedState } from '../state/doc.js';
 import { clientIdOf } from '../state/client-id.js';
+import { canonicalDigestAsync } from '../state/digest.js';
 import { LedgerError } from '../errors.js';
 import { evidenceFlaw } from '../collision.js';
 import { voidHead } from '../void.js';
@@ -157,12 +158,16 @@ async function checkState(
 ): Promise<LoadedState | undefined> {
   const s = new LedgerState();
   let ok = false;
+  // The bytes are hashed (WebCrypto, off the main thread) while they load; that hash is the
+  // state digest only if they are the canonical state, which canonicalAsync checks first.
+  const hashing = canonicalDigestAsync(state);
+  hashing.catch(() => undefined); // a load that throws first leaves it unread
   try {
     s.loadState(state);
     if (s.hasPending()) throw mismatch('the state has structs whose references are missing');
     // The canonical encoding (state/digest.ts), byte for byte: what the digest hashes.
     // Loaded fresh: canonical bytes are checked with one encode (LedgerState.canonical).
-    const { canonical, digest } = await s.canonicalAsync();
+    const { canonical, digest } = await s.canonicalAsync(hashing);
     if (digest !== claim.stateDigest) throw mismatch('state digest differs');
     if (!bytesEqual(canonical, state)) throw mismatch('the state is not in its canonical encoding');
     for (const client of s.doc.store.clients.keys()) {

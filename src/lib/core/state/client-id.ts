@@ -38,6 +38,11 @@ export function clientIdOf(author: string): number {
   return id;
 }
 
+/** clientIdOf(author) if it is cached (the key was checked and derived before); else undefined. */
+export function cachedClientId(author: string): number | undefined {
+  return cache.get(author);
+}
+
 /**
  * Tests only: replaces the derivation (`fn` gets the key and its real clientID and returns the
  * safe integer to use), so tests can make two keys collide without ~2^26 key generations.

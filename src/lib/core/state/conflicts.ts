@@ -20,20 +20,22 @@ import type { Conflict, Removal } from '../types.js';
 export interface KeyWrite {
   client: number;
   clock: number;
-  /** "client:clock" of the origin write, or null for a first write. */
-  origin: string | null;
+  /** Index (in the key's writes) of the origin write; -1 for a first write or an origin not among them. */
+  parent: number;
   /** The value written (ContentAny unit), undefined if the content is gone. */
   raw: unknown;
 }
 
 /** Who wrote a unit, when, and what it left (value, or deleted), as the app reads the stored value. */
 export type DescribeWrite = (w: KeyWrite) => { author: string; time: number; value?: unknown; deleted?: boolean };
-
-const idKey = (client: number, clock: number) => `${client}:${clock}`;
+type Described = ReturnType<DescribeWrite>;
 
 /**
  * The writes of `key` in chain order. Yjs merges consecutive writes of one client into one
- * item (and splits them again on demand), so items are expanded into their units.
+ * item (and splits them again on demand), so items are expanded into their units. Each unit's
+ * origin is resolved to an index once, here: a later unit of an item has the one before it, and
+ * an item's first unit usually names the unit just before it in the chain (a sequential
+ * overwrite); any other origin is looked up among all the key's units.
  */
 export function keyWrites(map: Y.Map<unknown>, key: string): KeyWrite[] {
   const items: Y.Item[] = [];
@@ -43,41 +45,74 @@ export function keyWrites(map: Y.Map<unknown>, key: string): KeyWrite[] {
   }
   items.reverse();
   const out: KeyWrite[] = [];
+  /** Items whose first unit's origin is not the unit just before it: resolved below. */
+  const later: [number, Y.ID][] = [];
   for (const it of items) {
     const content = it.content.getContent();
     for (let i = 0; i < it.length; i++) {
-      const origin = i === 0 ? it.origin : Y.createID(it.id.client, it.id.clock + i - 1);
-      out.push({
-        client: it.id.client,
-        clock: it.id.clock + i,
-        origin: origin === null ? null : idKey(origin.client, origin.clock),
-        raw: content[i]
-      });
+      const at = out.length;
+      const prev = out[at - 1];
+      const o = i === 0 ? it.origin : null;
+      let parent = i === 0 ? -1 : at - 1;
+      if (o !== null && prev !== undefined && prev.client === o.client && prev.clock === o.clock) parent = at - 1;
+      else if (o !== null) later.push([at, o]);
+      out.push({ client: it.id.client, clock: it.id.clock + i, parent, raw: content[i] });
     }
+  }
+  if (later.length > 0) {
+    const index = new Map<number, Map<number, number>>();
+    out.forEach((w, i) => {
+      let byClock = index.get(w.client);
+      if (byClock === undefined) index.set(w.client, (byClock = new Map()));
+      byClock.set(w.clock, i);
+    });
+    for (const [at, o] of later) out[at].parent = index.get(o.client)?.get(o.clock) ?? -1;
   }
   return out;
 }
 
+/** `describe` called at most once per write of one refresh. */
+function memoized(writes: readonly KeyWrite[], describe: DescribeWrite): (i: number) => Described {
+  const memo: (Described | undefined)[] = new Array(writes.length);
+  return (i) => (memo[i] ??= describe(writes[i]));
+}
+
+/** How many children each write has (slot p + 1 for write p, slot 0 for the virtual root), and its last one. */
+function childrenOf(writes: readonly KeyWrite[]): { count: Int32Array; last: Int32Array } {
+  const count = new Int32Array(writes.length + 1);
+  const last = new Int32Array(writes.length + 1).fill(-1);
+  writes.forEach((w, i) => {
+    count[w.parent + 1]++;
+    last[w.parent + 1] = i;
+  });
+  return { count, last };
+}
+
 /** Conflicts of one key, in chain order of their branching point. */
 export function keyConflicts(key: string, writes: KeyWrite[], describe: DescribeWrite): Conflict[] {
-  const index = new Map<string, number>();
-  writes.forEach((w, i) => index.set(idKey(w.client, w.clock), i));
-  // children[p + 1] lists the children of write p; children[0] those of the virtual root.
-  const children: number[][] = Array.from({ length: writes.length + 1 }, () => []);
-  writes.forEach((w, i) => {
-    const p = w.origin === null ? -1 : (index.get(w.origin) ?? -1);
-    children[p + 1].push(i);
-  });
+  return conflictsOf(key, writes, childrenOf(writes), memoized(writes, describe));
+}
+
+function conflictsOf(
+  key: string,
+  writes: readonly KeyWrite[],
+  { count, last }: { count: Int32Array; last: Int32Array },
+  describe: (i: number) => Described
+): Conflict[] {
+  // Only branching points (>= 2 children) make conflicts: their children listed, nobody else's.
+  const kids = new Map<number, number[]>();
+  for (let slot = 0; slot < count.length; slot++) if (count[slot] >= 2) kids.set(slot, []);
+  if (kids.size === 0) return [];
+  writes.forEach((w, i) => kids.get(w.parent + 1)?.push(i));
   const lastOfBranch = (i: number): number => {
     let n = i;
-    for (let c = children[n + 1]; c.length > 0; c = children[n + 1]) n = c[c.length - 1];
+    while (last[n + 1] !== -1) n = last[n + 1];
     return n;
   };
   const out: Conflict[] = [];
-  for (const kids of children) {
-    if (kids.length < 2) continue;
-    const winner = describe(writes[kids[kids.length - 1]]);
-    const losers = kids.slice(0, -1).map((c) => describe(writes[lastOfBranch(c)]));
+  for (const list of kids.values()) {
+    const winner = describe(list[list.length - 1]);
+    const losers = list.slice(0, -1).map((c) => describe(lastOfBranch(c)));
     const all = [winner, ...losers];
     out.push({
       key,
@@ -98,22 +133,23 @@ export function keyConflicts(key: string, writes: KeyWrite[], describe: Describe
  * deleted value (re-creating the key) is not a removal.
  */
 export function keyRemovals(key: string, writes: KeyWrite[], describe: DescribeWrite): Removal[] {
-  const index = new Map<string, number>();
-  writes.forEach((w, i) => index.set(idKey(w.client, w.clock), i));
-  const children = new Map<number, number[]>();
-  writes.forEach((w, i) => {
-    const p = w.origin === null ? undefined : index.get(w.origin);
-    if (p === undefined) return;
-    const list = children.get(p) ?? [];
-    list.push(i);
-    children.set(p, list);
-  });
+  return removalsOf(key, writes, childrenOf(writes).count, memoized(writes, describe));
+}
+
+/** `count`: childrenOf's; null for a linear history (each write's origin is the write before it). */
+function removalsOf(
+  key: string,
+  writes: readonly KeyWrite[],
+  count: Int32Array | null,
+  describe: (i: number) => Described
+): Removal[] {
   const out: Removal[] = [];
-  for (const [p, kids] of children) {
-    if (kids.length !== 1) continue;
-    const was = describe(writes[p]);
-    const now = describe(writes[kids[0]]);
-    if (was.author === now.author || was.deleted === true) continue;
+  writes.forEach((w, i) => {
+    const p = w.parent;
+    if (p === -1 || (count !== null && count[p + 1] !== 1)) return;
+    const was = describe(p);
+    const now = describe(i);
+    if (was.author === now.author || was.deleted === true) return;
     out.push({
       key,
       by: now.author,
@@ -123,7 +159,7 @@ export function keyRemovals(key: string, writes: KeyWrite[], describe: DescribeW
       authorTime: was.time,
       value: was.value ?? null
     });
-  }
+  });
   return out;
 }
 
@@ -182,12 +218,18 @@ export class ConflictLog {
   /** Recomputes one key; true if its conflicts changed. */
   private refresh(key: string): boolean {
     const writes = keyWrites(this.map, key);
-    const removals = keyRemovals(key, writes, this.describe);
+    // A linear history (the usual case: sequential overwrites) branches nowhere: no conflicts,
+    // and each write but the last has one child.
+    const linear = writes.every((w, i) => w.parent === i - 1);
+    const children = linear ? null : childrenOf(writes);
+    const describe = memoized(writes, this.describe);
+    const removals = removalsOf(key, writes, children?.count ?? null, describe);
     if (removals.length === 0) this.removalsByKey.delete(key);
     else this.removalsByKey.set(key, removals);
-    const conflicts = keyConflicts(key, writes, this.describe);
-    const json = JSON.stringify(conflicts);
+    const conflicts = children === null ? [] : conflictsOf(key, writes, children, describe);
     const prev = this.byKey.get(key);
+    if (conflicts.length === 0 && prev === undefined) return false; // none before, none now
+    const json = JSON.stringify(conflicts);
     if ((prev?.json ?? '[]') === json) return false;
     if (conflicts.length === 0) this.byKey.delete(key);
     else this.byKey.set(key, { conflicts, json });

@@ -101,14 +101,32 @@ export class LedgerState {
   /** The bytes a fresh state was loaded from (loadState), while nothing else has changed it. */
   private loadedFrom: { version: number; bytes: Uint8Array } | null = null;
 
-  private readonly onUpdate = (update: Uint8Array, origin: unknown): void => {
-    this.version++;
-    // Every other origin is a change of this node's own, local or not: `Y.applyUpdate` on the
-    // document (a provider, a persistence) is non-local to Yjs, yet unsigned (redteam6f-applyupdate-direct).
-    if (origin === ORIGIN_REMOTE || origin === ORIGIN_SNAPSHOT) return;
+  /** Hands a local transaction's update to the capture or the untracked-write listeners. */
+  private readonly onUpdate = (update: Uint8Array): void => {
     if (this.capture !== null) this.capture.push(update);
     else for (const cb of this.untracked) cb(update);
   };
+
+  /**
+   * Runs for each transaction just before Yjs would emit its 'update' (cleanupTransactions). Yjs
+   * encodes a transaction's whole update whenever an 'update' listener exists: for a remote or
+   * snapshot transaction that is a second encoding of everything it applied (a join's state of
+   * megabytes), which nothing here reads. So the listener is attached only for the transactions
+   * whose update is this node's change (a local write's payload or a direct change), and the version counts every transaction with
+   * content (what Yjs' writeUpdateMessageFromTransaction tests).
+   */
+  private readonly onCleanup = (tr: Y.Transaction): void => {
+    if (hasContent(tr)) this.version++;
+    // Every origin but the ledger's own is a change of this node's, local or not: `Y.applyUpdate`
+    // on the document (a provider, a persistence) is non-local to Yjs, yet unsigned
+    // (redteam6f-applyupdate-direct).
+    const wanted = tr.origin !== ORIGIN_REMOTE && tr.origin !== ORIGIN_SNAPSHOT;
+    if (wanted === this.updateAttached) return;
+    this.updateAttached = wanted;
+    if (wanted) this.doc.on('update', this.onUpdate);
+    else this.doc.off('update', this.onUpdate);
+  };
+  private updateAttached = false;
 
   private readonly onAfterTransaction = (tr: Y.Transaction): void => {
     if (tr.origin !== ORIGIN_REMOTE && tr.origin !== ORIGIN_SNAPSHOT) return;
@@ -133,7 +151,7 @@ export class LedgerState {
     }
     this.maxPayloadBytes = options.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
     this.stampFn = options.stamp ?? (() => ({ time: Date.now(), lamport: this.maxLamport + 1 }));
-    this.doc.on('update', this.onUpdate);
+    this.doc.on('afterTransactionCleanup', this.onCleanup);
     // Replaying our own entries (after a restart, or from a snapshot) adds structs under our
     // clientID in a remote transaction; Yjs would take that for another client using our ID and
     // silently switch to a random one. Marking such transactions local (they are: they are
@@ -466,12 +484,16 @@ export class LedgerState {
   /**
    * canonical(), its digest computed by WebCrypto where available (canonicalDigestAsync): the
    * same value, cached the same way; for states of megabytes (join verification).
+   * `loadedDigest`: canonicalDigestAsync of the very bytes loadState loaded, started by the
+   * caller before loading them (WebCrypto hashes off the main thread meanwhile); used only
+   * when those bytes prove to be the canonical state, else the digest is computed here.
    */
-  async canonicalAsync(): Promise<{ canonical: Uint8Array; digest: string }> {
+  async canonicalAsync(loadedDigest?: Promise<string>): Promise<{ canonical: Uint8Array; digest: string }> {
     if (this.digestCache?.version !== this.version) {
       const version = this.version;
       const canonical = this.canonicalBytes();
-      const digest = await canonicalDigestAsync(canonical);
+      const ahead = loadedDigest !== undefined && canonical === this.loadedFrom?.bytes;
+      const digest = await (ahead ? loadedDigest : canonicalDigestAsync(canonical));
       if (this.version !== version) return { canonical, digest }; // changed meanwhile: not cached
       this.digestCache = { version, canonical, digest };
     }
@@ -497,6 +519,7 @@ export class LedgerState {
   release(): LoadedState | undefined {
     const c = this.canonical();
     if (this.loadedFrom?.version !== this.version || c.canonical !== this.loadedFrom.bytes) return undefined;
+    this.doc.off('afterTransactionCleanup', this.onCleanup);
     this.doc.off('update', this.onUpdate);
     this.doc.off('afterTransaction', this.onAfterTransaction);
     return { doc: this.doc, canonical: c.canonical, digest: c.digest };
@@ -535,6 +558,13 @@ function checkBytes(bytes: Uint8Array, max: number): void {
   if (!(bytes instanceof Uint8Array)) throw new MalformedPayloadError('payload must be a Uint8Array');
   if (bytes.length === 0) throw new MalformedPayloadError('empty payload');
   if (bytes.length > max) throw new MalformedPayloadError(`payload of ${bytes.length} bytes exceeds ${max}`);
+}
+
+/** A transaction that changed the document: deletes, or a client's clock moved (as Yjs decides to emit 'update'). */
+function hasContent(tr: Y.Transaction): boolean {
+  if (tr.deleteSet.clients.size > 0) return true;
+  for (const [client, clock] of tr.afterState) if (tr.beforeState.get(client) !== clock) return true;
+  return false;
 }
 
 /** True if an encoded update holds structs of `client`, or deletes aimed at it. */

@@ -5,7 +5,7 @@
 // `a` is the writer's claim; it is trusted only when it hashes to the struct's clientID.
 import { InvalidRecordKeyError, InvalidRecordValueError } from '../errors.js';
 import { RECORD_KEY_MAX_CHARS, RECORD_VALUE_MAX_BYTES, RECORD_VALUE_MAX_DEPTH } from '../constants.js';
-import { clientIdOf } from './client-id.js';
+import { cachedClientId, clientIdOf } from './client-id.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -79,9 +79,13 @@ function checkJson(value: unknown, depth: number): void {
     if (proto !== Object.prototype && proto !== null) {
       throw new InvalidRecordValueError('objects must be plain objects');
     }
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    // Own enumerable keys, as Object.entries gives them, without an array per object and per
+    // property (every stored record is checked when a state loads: short-lived garbage).
+    const obj = value as Record<string, unknown>;
+    for (const k in obj) {
+      if (!Object.hasOwn(obj, k)) continue;
       if (k === '__proto__' || !wellFormed(k)) throw new InvalidRecordValueError(`invalid object key`);
-      checkJson(v, depth + 1);
+      checkJson(obj[k], depth + 1);
     }
     return;
   }
@@ -94,6 +98,14 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/** `a` is a key (64 lowercase hex) whose clientID is `client`. */
+function isAuthorOf(a: string, client: number): boolean {
+  // A key seen before (clientIdOf's cache) was checked then: no pattern test for each record.
+  const known = cachedClientId(a);
+  if (known !== undefined) return known === client;
+  return AUTHOR_HEX.test(a) && clientIdOf(a) === client;
 }
 
 /** The object written into the Y.Map for a put (value) or a delete (undefined). */
@@ -111,7 +123,7 @@ export function decodeStored(raw: unknown, client: number): StoredRecord | null 
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return null;
   const r = raw as Record<string, unknown>;
   const { a, t, l } = r;
-  if (typeof a !== 'string' || !AUTHOR_HEX.test(a) || clientIdOf(a) !== client) return null;
+  if (typeof a !== 'string' || !isAuthorOf(a, client)) return null;
   if (typeof t !== 'number' || !Number.isFinite(t) || typeof l !== 'number' || !Number.isFinite(l)) return null;
   if (r.del === true) return { deleted: true, author: a, time: t, lamport: l };
   if (!('v' in r)) return null;

@@ -25,6 +25,14 @@ export class Reader {
     return this.u8() | (this.u8() << 8);
   }
 
+  /** The next `n` bytes as a view of the buffer (no copy): the caller copies what it keeps. */
+  view(n: number): Uint8Array {
+    if (n > this.remaining) throw this.fail('truncated message');
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
   /** A copy of the next `n` bytes. */
   bytes(n: number): Uint8Array {
     if (n > this.remaining) throw this.fail('truncated message');
