@@ -74,8 +74,8 @@ export const GAP_MAX_BYTES_PER_PEER = 256 * 1024;
 /** Gap fill: requests in flight over all peers. */
 export const GAP_MAX_REQUESTS_TOTAL = 12;
 /**
- * Gap fill: per-request timeout, ms. Time this node spends handling the same peer's earlier
- * messages (e.g. ingesting its previous answers, behind which this answer waits) does not count,
+ * Gap fill: per-request timeout, ms. Time this node spends ingesting the same peer's previous
+ * answers (behind which this answer waits) does not count,
  * up to GAP_REQUEST_MAX_PAUSE_MS.
  */
 export const GAP_REQUEST_TIMEOUT_MS = 5_000;

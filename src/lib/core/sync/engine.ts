@@ -227,15 +227,19 @@ export class SyncEngine {
       this.refuse(s, e as LedgerError, 0, 0);
       return;
     }
-    // Time spent here is ours, not the peer's: its requests' timeouts do not count it (gap-fill.ts).
-    s.handle(this.opts.now());
+    // Handling the peer's answers to our requests (their ingest) is our time, not the peer's:
+    // the timeouts of its other requests and steps, which wait behind it, do not count it
+    // (peer-wait.ts). The work it asks of us (serving its requests, its compare steps) is not
+    // left out: else a peer streaming cheap requests would stretch every timeout to the cap.
+    const ours = msg.t === 'entries';
+    if (ours) s.handle(this.opts.now());
     try {
       await this.dispatch(s, msg);
     } catch (e) {
       if (e instanceof SyncProtocolError) this.refuse(s, e, 0, 0);
       else throw e;
     } finally {
-      s.handled(this.opts.now());
+      if (ours) s.handled(this.opts.now());
     }
   }
 

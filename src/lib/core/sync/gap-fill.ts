@@ -36,8 +36,8 @@
 // - Peers are ranked by coverage (they must hold the range), then past usefulness, then RTT.
 //   A timeout or an invalid answer puts the peer in exponential backoff with full jitter; a
 //   short answer (far under both caps) pauses only that author's ranges with that peer.
-// - A request's timeout counts the peer's time, not ours: time this node spends handling that
-//   peer's earlier messages (options.busyMs; an answer waits behind them) is not counted, up to
+// - A request's timeout counts the peer's time, not ours: time this node spends ingesting that
+//   peer's earlier answers (options.busyMs; an answer waits behind them) is not counted, up to
 //   GAP_REQUEST_MAX_PAUSE_MS (peer-wait.ts, shared with Merkle exchange timeouts), and a request
 //   whose answer has arrived (answered()) does not time out while it is ingested. A range received before the one below it (held in the ledger's
 //   pending buffer) is not asked again while those seqs are missing (markFetched). So a slow

@@ -82,7 +82,7 @@ export class PeerSession {
   }
 
   /**
-   * Ms this node has spent handling this peer's messages (serving, ingesting its answers...), a
+   * Ms this node has spent handling this peer's answers to our requests (their ingest), a
    * monotonic counter including the message in hand. A driver that reads each peer's messages in
    * order (the worker's stream loop) reads nothing more of this peer meanwhile.
    */
