@@ -460,7 +460,11 @@ export class GapFill {
     const n = (last?.n ?? 0) + 1;
     want.timeouts.set(r.peer, { n, at: now });
     if (n >= GAP_CLAIM_TIMEOUTS && (p?.useful ?? 0) <= 0) {
-      want.timeouts.delete(r.peer);
+      // Refused, and still doubtful when it claims the same again after the refusal: it counts
+      // as missing again only once it answers (else a silent liar's want would count anew for
+      // GAP_DOUBT_TIMEOUTS rounds after every refusal, forever: doubt-break5), and one more
+      // round of silence refuses it again.
+      want.timeouts.set(r.peer, { n: GAP_DOUBT_TIMEOUTS, at: now });
       if ('served' in want && want.served.has(r.peer)) this.refuse(r, GAP_TIMEOUT_REFUSED_MS, true);
       else this.refuse(r);
     }
