@@ -429,7 +429,10 @@ export class GapFill {
    * appended, is never short.
    */
   private isShort(r: GapRequest, o: GapOutcome): boolean {
-    if (o.evidence || o.pair || r.priority === 'fork' || o.received >= r.to - r.from + 1) return false;
+    if (o.evidence || r.priority === 'fork' || o.received >= r.to - r.from + 1) return false;
+    // An appended fork pair explains a short prefix only when it is one: it added a fork, or the
+    // feed is void here (else a liar appends a copy of one entry twice: pairdrip-break5).
+    if (o.pair && (o.forks > 0 || this.voidFrom(r.author) !== undefined)) return false;
     const claim = this.targets.get(r.author)?.holders.get(r.peer);
     if (claim !== undefined && isVoidSeq(claim)) return false;
     return (o.bytes ?? r.maxBytes) + (o.largest ?? 0) < r.maxBytes / 2;
