@@ -285,11 +285,18 @@ export class Exchange {
   private build(q: Deferred): CompareNode | null {
     if (q.lazy === 'describe') return this.describe(q.path, q.max);
     if (q.lazy === 'answer') return this.answerItems(q.path, q.theirs);
-    const recs = this.tree.recordsAfter(q.path, q.after, FINAL_CHUNK);
-    if (recs.length === 0) return null;
-    q.after = recs[recs.length - 1].head.author;
-    for (const r of recs) if (!this.diffs.has(r.head.author)) this.record(r.head.author, r, 0, ZERO_FP);
-    return { k: 'final', path: q.path, items: recs.map((r) => this.wire(r)) };
+    // Heads already recorded as differing (named before, e.g. by a "nothing" node at an
+    // enclosing or enclosed path: nested paths are all distinct) are not named again, so one
+    // exchange names each head at most once (nestlack-break5).
+    for (;;) {
+      const recs = this.tree.recordsAfter(q.path, q.after, FINAL_CHUNK);
+      if (recs.length === 0) return null;
+      q.after = recs[recs.length - 1].head.author;
+      const fresh = recs.filter((r) => !this.diffs.has(r.head.author));
+      if (fresh.length === 0) continue;
+      for (const r of fresh) this.record(r.head.author, r, 0, ZERO_FP);
+      return { k: 'final', path: q.path, items: fresh.map((r) => this.wire(r)) };
+    }
   }
 
   /** Whether the salted head fingerprint of a head record equals `theirs` (SYNC_HEAD_FP_BYTES). */
