@@ -6,20 +6,32 @@
 // feed answers each request with its first entry plus the next entry twice: valid, "useful", and
 // never short, so drip-break3's fix (a short answer pauses that author's ranges with that peer)
 // no longer applies. SEED=n replays a run.
-// Fixed (gap-fill.ts isShort): an appended pair exempts the answer only when it added a fork or
-// the feed is void here.
+// The same with no pair at all: a holder claiming a void head was never "short" (round 4), and the
+// void head may be made up (voidclaim-break4).
+// Fixed (gap-fill.ts isShort): an appended pair excuses a short prefix only when it added a fork or
+// sits at the seq the feed is void from here; a void claim only when the answer reached its fork.
 import { describe, expect, it } from 'vitest';
 import { Cluster } from './cluster.js';
 import { seeds } from './scenario.js';
 import { ledgerReplica } from '../../src/lib/core/sync/ledger-replica.js';
 import type { SyncReplica } from '../../src/lib/core/sync/replica.js';
 import type { TestLedger } from '../helpers/ledger-nodes.js';
+import type { FeedHead } from '../../src/lib/core/types.js';
+import { voidHead } from '../../src/lib/core/void.js';
 
 const link = { loss: 0, dup: 0, latencyMin: 5, latencyMax: 30 };
 const TIMEOUT_MS = 1500;
 const WRITES = 2000;
 
-async function catchUp(seed: number, liar: boolean) {
+/** The liar announces a made-up void head of every feed but its own (fork "after" the last entry). */
+const fakeVoid =
+  (tl: TestLedger) =>
+  (h: FeedHead): FeedHead =>
+    h.author === tl.ledger.author ? h : voidHead(h.author, WRITES + 1);
+
+/** liar: none (honest l), 'pair' (one entry + a copy of the next twice), 'void' (a made-up void head, one entry per answer). */
+async function catchUp(seed: number, mode: 'none' | 'pair' | 'void') {
+  const liar = mode !== 'none';
   const c = new Cluster({ seed, link, gossip: false, periodMs: 3000, timeoutMs: TIMEOUT_MS });
   const a = await c.addNode('a', 1, { scoring: true });
   for (let i = 0; i < WRITES; i++) await a.tl.ledger.put(`k${i}`, i);
@@ -32,10 +44,17 @@ async function catchUp(seed: number, liar: boolean) {
     wrapReplica: liar
       ? (base: SyncReplica, tl: TestLedger): SyncReplica => ({
           ...base,
+          ...(mode === 'void'
+            ? {
+                heads: () => base.heads().map(fakeVoid(tl)),
+                onHeadsChanged: (cb) => base.onHeadsChanged((hs, complete) => cb(hs.map(fakeVoid(tl)), complete))
+              }
+            : {}),
           getRange: async (au, from, to, max) => {
             const got = await base.getRange(au, from, to, max);
             if (au !== tl.ledger.author && got.length > 0) stats.minted++;
-            return au === tl.ledger.author ? got : got.length >= 2 ? [got[0], got[1], got[1]] : got.slice(0, 1);
+            if (au === tl.ledger.author) return got;
+            return mode === 'pair' && got.length >= 2 ? [got[0], got[1], got[1]] : got.slice(0, 1);
           }
         })
       : undefined
@@ -66,7 +85,7 @@ async function catchUp(seed: number, liar: boolean) {
   const ms = Math.round(c.net.time - t0);
   const head = n.tl.ledger.heads().find((h) => h.author === author)?.seq ?? 0;
   console.log(
-    `SEED=${seed} liar=${liar}: ${WRITES} entries in ${ms} ms virtual, done=${done}, newcomer head ${head}, feeds ${n.tl.ledger.heads().length}, drips ${stats.minted}, missing-0-while-behind ${sawZero}, l banned ${n.book!.isBanned('l')} rej ${JSON.stringify(n.rejections.slice(0, 3))}`
+    `SEED=${seed} liar=${mode}: ${WRITES} entries in ${ms} ms virtual, done=${done}, newcomer head ${head}, feeds ${n.tl.ledger.heads().length}, drips ${stats.minted}, missing-0-while-behind ${sawZero}, l banned ${n.book!.isBanned('l')} rej ${JSON.stringify(n.rejections.slice(0, 3))}`
   );
   return { ms, done, drips: stats.minted, n };
 }
@@ -85,8 +104,24 @@ describe('sync red team 5: a drip dressed up with an appended fork pair', () => 
   // Severity: low-medium (a catch-up at the liar's pace, no ban, bounded by the honest peer).
   it('the copied pair does not exempt a short answer', async () => {
     const seed = seeds(1, 9300)[0];
-    const base = await catchUp(seed, false);
-    const hostile = await catchUp(seed, true);
+    const base = await catchUp(seed, 'none');
+    const hostile = await catchUp(seed, 'pair');
+    expect(hostile.done, `SEED=${seed}`).toBe(true);
+    expect(hostile.drips, `SEED=${seed}`).toBeLessThanOrEqual(30);
+    expect(hostile.ms, `SEED=${seed}`).toBeLessThanOrEqual(2.5 * base.ms);
+  }, 60_000);
+
+  // Input: as above, but l announces a made-up void head of a's feed (voidHead(a, 2,001): "void
+  //   from 2,001", no evidence) and answers each request with the first entry only.
+  // Expected: as above (a plain drip).
+  // Actual (before the fix, measured): 155 one-entry answers from l, 2,707 ms (5.4x honest):
+  //   isShort() excused every answer of a holder claiming a void head (round 4: its prefix may
+  //   end at the fork), so a fake void claim turned drip-break3's fix off. After: 7, 956 ms.
+  // Severity: low-medium, as above.
+  it('a made-up void head does not exempt a short answer', async () => {
+    const seed = seeds(1, 9300)[0];
+    const base = await catchUp(seed, 'none');
+    const hostile = await catchUp(seed, 'void');
     expect(hostile.done, `SEED=${seed}`).toBe(true);
     expect(hostile.drips, `SEED=${seed}`).toBeLessThanOrEqual(30);
     expect(hostile.ms, `SEED=${seed}`).toBeLessThanOrEqual(2.5 * base.ms);

@@ -430,11 +430,14 @@ export class GapFill {
    */
   private isShort(r: GapRequest, o: GapOutcome): boolean {
     if (o.evidence || r.priority === 'fork' || o.received >= r.to - r.from + 1) return false;
-    // An appended fork pair explains a short prefix only when it is one: it added a fork, or the
-    // feed is void here (else a liar appends a copy of one entry twice: pairdrip-break5).
-    if (o.pair && (o.forks > 0 || this.voidFrom(r.author) !== undefined)) return false;
+    // An appended fork pair explains a short prefix only when it is one: it added a fork, or it
+    // sits at the seq this feed is void from here (else a liar appends a copy of one entry
+    // twice, on any feed: pairdrip-break5).
+    if (o.pair && (o.forks > 0 || this.voidFrom(r.author) === r.from + o.received)) return false;
+    // A holder claiming a void head: excused when the answer reached its fork (the pair may not
+    // have fitted), not before (else a liar claiming a made-up void head drips: pairdrip-break5).
     const claim = this.targets.get(r.author)?.holders.get(r.peer);
-    if (claim !== undefined && isVoidSeq(claim)) return false;
+    if (claim !== undefined && isVoidSeq(claim) && r.from + o.received >= forkSeqOf(claim)) return false;
     return (o.bytes ?? r.maxBytes) + (o.largest ?? 0) < r.maxBytes / 2;
   }
 
