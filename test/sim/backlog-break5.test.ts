@@ -29,10 +29,11 @@ describe('sync red team 5: listings that pile up in an exchange', () => {
   //   in 1,006 deferred answers waiting; at ~100+ bytes per decoded item, ~100 MB per 10 MiB
   //   received, without bound (4,096 paths of 3 nibbles, 65,536 of 4...).
   // Severity: medium (memory of the sync worker per connection; the peer pays its upload).
-  // Suggested fix (reconcile.ts): count the items of deferred answers and refuse a step
-  //   (SyncProtocolError, exchange dropped) that would queue more than a bound, e.g.
-  //   4 × SYNC_MAX_ITEMS_PER_ENTRY + 2 × the heads I hold under those paths; or answer listings
-  //   at once but only up to a per-step budget, refusing the rest.
+  // Suggested fix (reconcile.ts): answer a listing when it arrives into a compact result (the
+  //   unmatched bitmap, 1 bit per peer item, and references to my differing heads) and queue
+  //   that, not the peer's items: memory then stays ~1/50 of what the peer sends plus my own
+  //   heads. A plain cap on queued items would also cut honest exchanges short: an honest
+  //   answer is up to ~5x its listing (my heads in full), so an honest backlog grows too.
   it.fails(
     'the peer items an exchange keeps queued are bounded',
     () => {
