@@ -90,6 +90,22 @@ describe('GapFill: void claims', () => {
     expect(g.next().map((r) => [r.author, r.from, r.to])).toEqual([[A, 2, 64]]);
   });
 
+  // Red team 5 (pairdrip-break5): a "pair" appended to a one-entry answer that adds no fork and
+  // does not sit at the seq the feed is void from here (a liar's copy of one entry, twice) does
+  // not excuse the short answer, even for a feed that is void here.
+  it('a copied pair (no fork, not at the fork seq) does not excuse a short answer on a void feed', () => {
+    const { g, heads, voids } = setup();
+    voids.set(A, 500);
+    g.addPeer('p', {});
+    g.learn('p', [{ author: A, mine: 0, theirs: voidAt(500), fork: false }]);
+    const first = g.next();
+    expect(first[0]).toMatchObject({ author: A, from: 1 });
+    heads.set(A, 2);
+    g.settle(first[0].rid, { received: 1, added: 2, forks: 0, rejected: 0, pair: true, bytes: 900, largest: 300 });
+    const again = g.next();
+    expect(again.filter((r) => r.author === A && r.from <= 64)).toEqual([]);
+  });
+
   it('feeds known only from void claims rank after plain feeds; wanting only evidence ranks first', () => {
     const { g, heads } = setup();
     heads.set(C, 10);

@@ -74,8 +74,8 @@ export const GAP_MAX_BYTES_PER_PEER = 256 * 1024;
 /** Gap fill: requests in flight over all peers. */
 export const GAP_MAX_REQUESTS_TOTAL = 12;
 /**
- * Gap fill: per-request timeout, ms. Time this node spends handling the same peer's earlier
- * messages (e.g. ingesting its previous answers, behind which this answer waits) does not count,
+ * Gap fill: per-request timeout, ms. Time this node spends ingesting the same peer's previous
+ * answers (behind which this answer waits) does not count,
  * up to GAP_REQUEST_MAX_PAUSE_MS.
  */
 export const GAP_REQUEST_TIMEOUT_MS = 5_000;
@@ -122,6 +122,13 @@ export const GAP_MAX_FORKS_DONE = 4096;
  * GAP_REQUEST_MAX_PAUSE_MS (peer-wait.ts).
  */
 export const SYNC_EXCHANGE_TIMEOUT_MS = 10_000;
+/**
+ * Session: compare bytes a peer may make us send in exchanges it begins, per SYNC_PERIOD_MS (a
+ * leaky bucket): SYNC_COMPARE_BYTES_PER_HEAD per head we hold (one naming of each, ~41 bytes in a
+ * `final`) plus SYNC_COMPARE_BUDGET_SLACK. While over it, its begins are refused (`sync-busy`).
+ */
+export const SYNC_COMPARE_BYTES_PER_HEAD = 41;
+export const SYNC_COMPARE_BUDGET_SLACK = 64 * 1024;
 /** Session: exchanges a peer may have open with us at once (further begins are refused). */
 export const SYNC_MAX_OPEN_EXCHANGES = 2;
 /** Session: range requests served at once per peer (further ones get a busy error). */

@@ -46,6 +46,8 @@ import {
   SYNC_MAX_RANGE_ENTRIES,
   SYNC_MAX_SERVING,
   SYNC_PERIOD_MS,
+  SYNC_COMPARE_BYTES_PER_HEAD,
+  SYNC_COMPARE_BUDGET_SLACK,
   SYNC_PROTOCOL_VERSION,
   SYNC_SALT_BYTES
 } from './constants.js';
@@ -227,15 +229,19 @@ export class SyncEngine {
       this.refuse(s, e as LedgerError, 0, 0);
       return;
     }
-    // Time spent here is ours, not the peer's: its requests' timeouts do not count it (gap-fill.ts).
-    s.handle(this.opts.now());
+    // Handling the peer's answers to our requests (their ingest) is our time, not the peer's:
+    // the timeouts of its other requests and steps, which wait behind it, do not count it
+    // (peer-wait.ts). The work it asks of us (serving its requests, its compare steps) is not
+    // left out: else a peer streaming cheap requests would stretch every timeout to the cap.
+    const ours = msg.t === 'entries';
+    if (ours) s.handle(this.opts.now());
     try {
       await this.dispatch(s, msg);
     } catch (e) {
       if (e instanceof SyncProtocolError) this.refuse(s, e, 0, 0);
       else throw e;
     } finally {
-      s.handled(this.opts.now());
+      if (ours) s.handled(this.opts.now());
     }
   }
 
@@ -428,10 +434,24 @@ export class SyncEngine {
     };
   }
 
-  private send(s: PeerSession, m: SyncMsg): void {
+  private send(s: PeerSession, m: SyncMsg): number {
     const bytes = encodeSyncMessage(m);
     s.bytesOut += bytes.length;
     this.opts.send(s.peer, bytes);
+    return bytes.length;
+  }
+
+  /**
+   * Compare bytes a peer may make us send in exchanges it begins, per period: one naming of every
+   * head we hold, plus some slack. Past it, its begins are refused (sync-busy) until it drains,
+   * whatever root they state (a made-up root is never "the same comparison": resync-break5).
+   */
+  private compareBudget(): number {
+    return this.tree.size * SYNC_COMPARE_BYTES_PER_HEAD + SYNC_COMPARE_BUDGET_SLACK;
+  }
+
+  private chargeCompare(s: PeerSession, bytes: number): void {
+    s.chargeCompare(this.opts.now(), bytes, this.compareBudget(), this.opts.periodMs ?? SYNC_PERIOD_MS);
   }
 
   private refuse(s: PeerSession, e: LedgerError, rid: number, xid: number): void {
@@ -499,6 +519,11 @@ export class SyncEngine {
           this.send(s, { t: 'error', rid: 0, xid: m.xid, code: 'sync-busy', message: 'too many open exchanges' });
           return;
         }
+        const budget = this.compareBudget();
+        if (s.compareOwed(this.opts.now(), budget, this.opts.periodMs ?? SYNC_PERIOD_MS) > budget) {
+          this.send(s, { t: 'error', rid: 0, xid: m.xid, code: 'sync-busy', message: 'too many comparisons' });
+          return;
+        }
         // The same comparison again (neither root moved since the last one with this peer
         // completed), too soon: refused cheaply. An honest peer repeats it only periodically; a
         // hostile one would make us list every head we hold again and again.
@@ -521,7 +546,7 @@ export class SyncEngine {
         }
         const { exchange, reply } = Exchange.respond(this.tree, m, s.salt, this.exchangeOpts(s));
         s.beganWith.set(exchange, roots);
-        this.send(s, reply);
+        this.chargeCompare(s, this.send(s, reply));
         if (exchange.done) this.finished(s, exchange);
         else s.theirs.set(m.xid, exchange);
         return;
@@ -599,7 +624,10 @@ export class SyncEngine {
       s.exchangesFailed++;
       throw e;
     }
-    if (out) this.send(s, out);
+    if (out) {
+      const bytes = this.send(s, out);
+      if (!x.initiator) this.chargeCompare(s, bytes);
+    }
     if (x.done) this.finished(s, x);
   }
 

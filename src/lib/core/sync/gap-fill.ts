@@ -36,8 +36,8 @@
 // - Peers are ranked by coverage (they must hold the range), then past usefulness, then RTT.
 //   A timeout or an invalid answer puts the peer in exponential backoff with full jitter; a
 //   short answer (far under both caps) pauses only that author's ranges with that peer.
-// - A request's timeout counts the peer's time, not ours: time this node spends handling that
-//   peer's earlier messages (options.busyMs; an answer waits behind them) is not counted, up to
+// - A request's timeout counts the peer's time, not ours: time this node spends ingesting that
+//   peer's earlier answers (options.busyMs; an answer waits behind them) is not counted, up to
 //   GAP_REQUEST_MAX_PAUSE_MS (peer-wait.ts, shared with Merkle exchange timeouts), and a request
 //   whose answer has arrived (answered()) does not time out while it is ingested. A range received before the one below it (held in the ledger's
 //   pending buffer) is not asked again while those seqs are missing (markFetched). So a slow
@@ -429,9 +429,15 @@ export class GapFill {
    * appended, is never short.
    */
   private isShort(r: GapRequest, o: GapOutcome): boolean {
-    if (o.evidence || o.pair || r.priority === 'fork' || o.received >= r.to - r.from + 1) return false;
+    if (o.evidence || r.priority === 'fork' || o.received >= r.to - r.from + 1) return false;
+    // An appended fork pair explains a short prefix only when it is one: it added a fork, or it
+    // sits at the seq this feed is void from here (else a liar appends a copy of one entry
+    // twice, on any feed: pairdrip-break5).
+    if (o.pair && (o.forks > 0 || this.voidFrom(r.author) === r.from + o.received)) return false;
+    // A holder claiming a void head: excused when the answer reached its fork (the pair may not
+    // have fitted), not before (else a liar claiming a made-up void head drips: pairdrip-break5).
     const claim = this.targets.get(r.author)?.holders.get(r.peer);
-    if (claim !== undefined && isVoidSeq(claim)) return false;
+    if (claim !== undefined && isVoidSeq(claim) && r.from + o.received >= forkSeqOf(claim)) return false;
     return (o.bytes ?? r.maxBytes) + (o.largest ?? 0) < r.maxBytes / 2;
   }
 
@@ -460,7 +466,11 @@ export class GapFill {
     const n = (last?.n ?? 0) + 1;
     want.timeouts.set(r.peer, { n, at: now });
     if (n >= GAP_CLAIM_TIMEOUTS && (p?.useful ?? 0) <= 0) {
-      want.timeouts.delete(r.peer);
+      // Refused, and still doubtful when it claims the same again after the refusal: it counts
+      // as missing again only once it answers (else a silent liar's want would count anew for
+      // GAP_DOUBT_TIMEOUTS rounds after every refusal, forever: doubt-break5), and one more
+      // round of silence refuses it again.
+      want.timeouts.set(r.peer, { n: GAP_DOUBT_TIMEOUTS, at: now });
       if ('served' in want && want.served.has(r.peer)) this.refuse(r, GAP_TIMEOUT_REFUSED_MS, true);
       else this.refuse(r);
     }

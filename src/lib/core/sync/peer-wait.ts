@@ -1,7 +1,9 @@
 // How long a peer has had to answer, for the timeouts of range requests (gap-fill.ts) and of
 // Merkle exchange steps (reconcile.ts): the time since the request or step was sent, less the
-// time this node spent meanwhile handling that peer's messages (PeerSession.busyMs: serving it,
-// ingesting its earlier answers), behind which the answer waits in the peer's ordered stream.
+// time this node spent meanwhile ingesting that peer's earlier answers to our requests
+// (PeerSession.busyMs), behind which the answer waits in the peer's ordered stream. Serving the
+// peer's own requests is not left out: a peer streaming them could stretch every timeout to the
+// cap (test/sim/busy-break5.test.ts).
 // The pause is capped (GAP_REQUEST_MAX_PAUSE_MS), so a peer that never answers still times out.
 import { GAP_REQUEST_MAX_PAUSE_MS } from './constants.js';
 

@@ -40,6 +40,7 @@ import { pairByTag } from './pairing.js';
 import { markPeerWait, peerWaitedMs, type PeerWaitMark } from './peer-wait.js';
 import { SyncProtocolError } from './errors.js';
 import {
+  GAP_MAX_TARGETS,
   MERKLE_LEAF_MAX,
   MERKLE_MAX_DEPTH,
   SYNC_EXCHANGE_TIMEOUT_MS,
@@ -123,6 +124,8 @@ export class Exchange {
   private readonly diffs = new Map<string, Difference>();
   /** My compact listings awaiting an answer, by path, in wire order. */
   private readonly listed = new Map<string, HeadRecord[]>();
+  /** Differences recorded for authors I do not hold (bounded: record()). */
+  private foreign = 0;
   /** `children:` / `items:` paths the peer already sent in this exchange (answered once). */
   private readonly seenPaths = new Set<string>();
   /** Scratch for fingerprints compared and dropped (no allocation), one per wire width. */
@@ -285,11 +288,18 @@ export class Exchange {
   private build(q: Deferred): CompareNode | null {
     if (q.lazy === 'describe') return this.describe(q.path, q.max);
     if (q.lazy === 'answer') return this.answerItems(q.path, q.theirs);
-    const recs = this.tree.recordsAfter(q.path, q.after, FINAL_CHUNK);
-    if (recs.length === 0) return null;
-    q.after = recs[recs.length - 1].head.author;
-    for (const r of recs) if (!this.diffs.has(r.head.author)) this.record(r.head.author, r, 0, ZERO_FP);
-    return { k: 'final', path: q.path, items: recs.map((r) => this.wire(r)) };
+    // Heads already recorded as differing (named before, e.g. by a "nothing" node at an
+    // enclosing or enclosed path: nested paths are all distinct) are not named again, so one
+    // exchange names each head at most once (nestlack-break5).
+    for (;;) {
+      const recs = this.tree.recordsAfter(q.path, q.after, FINAL_CHUNK);
+      if (recs.length === 0) return null;
+      q.after = recs[recs.length - 1].head.author;
+      const fresh = recs.filter((r) => !this.diffs.has(r.head.author));
+      if (fresh.length === 0) continue;
+      for (const r of fresh) this.record(r.head.author, r, 0, ZERO_FP);
+      return { k: 'final', path: q.path, items: fresh.map((r) => this.wire(r)) };
+    }
   }
 
   /** Whether the salted head fingerprint of a head record equals `theirs` (SYNC_HEAD_FP_BYTES). */
@@ -312,6 +322,12 @@ export class Exchange {
 
   private record(author: string, mine: HeadRecord | undefined, theirSeq: number, theirFp: Uint8Array): void {
     if (!mine && theirSeq === 0) return;
+    // Authors I do not hold: at most GAP_MAX_TARGETS (gap fill keeps no more; a later exchange
+    // finds the rest), so a peer naming made-up heads step after step cannot grow the map.
+    if (!mine && !this.diffs.has(author)) {
+      if (this.foreign >= GAP_MAX_TARGETS) return;
+      this.foreign++;
+    }
     if (mine && mine.head.seq === theirSeq && this.fpEquals(mine.bytes, theirFp)) {
       this.diffs.delete(author);
       return;

@@ -50,6 +50,12 @@ export class PeerSession {
   /** Both roots of exchanges the peer began (by exchange), and of the last one that completed. */
   readonly beganWith = new WeakMap<Exchange, { theirs: string; ours: string }>();
   lastServed: { theirs: string; ours: string; at: number } | null = null;
+  /**
+   * Compare bytes sent in exchanges this peer began, as a leaky bucket (engine.ts: a peer may
+   * make us send about one full listing of our heads per period, whatever roots its begins state).
+   */
+  private compareDebt = 0;
+  private compareDebtAt = 0;
   /** Messages of this peer being handled now, since when, and the handling time before that, ms. */
   private handling = 0;
   private handlingSince = 0;
@@ -82,12 +88,23 @@ export class PeerSession {
   }
 
   /**
-   * Ms this node has spent handling this peer's messages (serving, ingesting its answers...), a
+   * Ms this node has spent handling this peer's answers to our requests (their ingest), a
    * monotonic counter including the message in hand. A driver that reads each peer's messages in
    * order (the worker's stream loop) reads nothing more of this peer meanwhile.
    */
   busyMs(now: number): number {
     return this.handledMs + (this.handling > 0 ? Math.max(0, now - this.handlingSince) : 0);
+  }
+
+  /** Compare bytes owed now: those sent, less `budget` per `periodMs` since. */
+  compareOwed(now: number, budget: number, periodMs: number): number {
+    return Math.max(0, this.compareDebt - ((now - this.compareDebtAt) / periodMs) * budget);
+  }
+
+  /** `bytes` of compare steps sent in an exchange this peer began. */
+  chargeCompare(now: number, bytes: number, budget: number, periodMs: number): void {
+    this.compareDebt = this.compareOwed(now, budget, periodMs) + bytes;
+    this.compareDebtAt = now;
   }
 
   /** Lowest seq the peer holds of `author` (Infinity: none), from its hello. */
