@@ -938,11 +938,13 @@ export class Ledger {
       const wait = rebuild.length > 0 ? this.rebuildBudget.waitMs() : 0;
       const from = new Map(changed);
       let gc: Set<string> | undefined;
-      if (rebuild.length > 0 && wait === 0) {
+      // Direct changes waiting to be signed would be dropped by a rebuild now (the document is
+      // replaced): it follows their write instead, by the deferred path (redteam6f-void-drops-direct).
+      if (rebuild.length > 0 && wait === 0 && !this.untracked.pending) {
         for (const [a, s] of this.staleVoids) from.set(a, Math.min(s, from.get(a) ?? s));
         gc = await this.rebuildNow();
       } else {
-        if (wait > 0) this.scheduleVoidRebuild(wait);
+        if (rebuild.length > 0) this.scheduleVoidRebuild(wait);
         await this.applyVoids(this.view.state, this.feeds, this.staleVoids);
       }
       // Refusals whose verdict the void can change are due to be judged again (rejudge.ts).
