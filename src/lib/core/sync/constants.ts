@@ -94,6 +94,11 @@ export const GAP_CLAIM_TIMEOUTS = 3;
  * until GAP_CLAIM_TIMEOUTS, and after that while the peer is useful).
  */
 export const GAP_DOUBT_TIMEOUTS = 2;
+/**
+ * Authors per peer remembered as claimed and never delivered after GAP_CLAIM_TIMEOUTS rounds of
+ * silence (gap-fill.ts doubt): such a claim learned again starts doubtful. Oldest dropped.
+ */
+export const GAP_DOUBTFUL_PER_PEER = 1024;
 /** How long a refused claim (empty answer, or GAP_CLAIM_TIMEOUTS timeouts) is not asked again, ms. */
 export const GAP_REFUSED_MS = 60_000;
 /** Targets of one ready peer ranked per scheduling pass at most (the rest wait their turn). */

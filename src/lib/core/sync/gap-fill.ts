@@ -63,6 +63,7 @@ import {
   GAP_MAX_REQUESTS_TOTAL,
   GAP_REQUEST_TIMEOUT_MS,
   GAP_DOUBT_TIMEOUTS,
+  GAP_DOUBTFUL_PER_PEER,
   GAP_STATUS_CACHE_MS,
   GAP_STATUS_CACHE_MIN_WANTS,
   GAP_STATUS_MAX_AUTHORS,
@@ -153,6 +154,12 @@ interface PeerState {
   bytes: number;
   /** Entries it delivered that we stored (its serving record, for a full table). */
   served: number;
+  /**
+   * Authors whose claim it had refused for silence without ever delivering them -> when
+   * (bounded: GAP_DOUBTFUL_PER_PEER, oldest dropped). Kept outside the target, which is dropped
+   * once filled: a claim of one of them learned again starts doubtful (doubt-break5).
+   */
+  doubtful: Map<string, number>;
 }
 
 /**
@@ -280,7 +287,8 @@ export class GapFill {
       backoffUntil: old?.backoffUntil ?? 0,
       requests: old?.requests ?? 0,
       bytes: old?.bytes ?? 0,
-      served: old?.served ?? 0
+      served: old?.served ?? 0,
+      doubtful: old?.doubtful ?? new Map()
     });
   }
 
@@ -414,7 +422,10 @@ export class GapFill {
     // we lack): refuse the claim rather than ask again at once.
     const want = this.wantOf(r);
     want?.timeouts.delete(r.peer);
-    if (want !== undefined && 'served' in want && o.added + (o.held ?? 0) > 0) want.served.add(r.peer);
+    if (want !== undefined && 'served' in want && o.added + (o.held ?? 0) > 0) {
+      want.served.add(r.peer);
+      p?.doubtful.delete(r.author);
+    }
     if (o.received === 0 || ((o.evidence || fork) && o.added + o.forks === 0)) this.refuse(r);
     else if (o.rejected === 0 && (o.dropped ?? 0) === 0 && !o.evidence && r.priority !== 'fork')
       this.markFetched(r.author, r.from, r.from + o.received - 1);
@@ -470,9 +481,14 @@ export class GapFill {
       // as missing again only once it answers (else a silent liar's want would count anew for
       // GAP_DOUBT_TIMEOUTS rounds after every refusal, forever: doubt-break5), and one more
       // round of silence refuses it again.
+      // A plain claim's target is dropped once filled and the refusal over: the doubt stays with
+      // the peer (doubtOf), so the claim learned again starts doubtful too.
       want.timeouts.set(r.peer, { n: GAP_DOUBT_TIMEOUTS, at: now });
       if ('served' in want && want.served.has(r.peer)) this.refuse(r, GAP_TIMEOUT_REFUSED_MS, true);
-      else this.refuse(r);
+      else {
+        if ('served' in want && p) doubt(p, r.author, now);
+        this.refuse(r);
+      }
     }
   }
 
@@ -868,6 +884,9 @@ export class GapFill {
       this.holderless.add(author);
     }
     t.refused.delete(peer);
+    const doubtAt = this.peers.get(peer)?.doubtful.get(author);
+    if (doubtAt !== undefined && !t.served.has(peer) && !t.timeouts.has(peer))
+      t.timeouts.set(peer, { n: GAP_DOUBT_TIMEOUTS, at: doubtAt });
     t.holders.set(peer, claim);
     t.lastWant = wantOf(t);
     this.holderless.delete(author);
@@ -966,6 +985,13 @@ export class GapFill {
     if (this.serves(p)) this.servingRids.add(r.rid);
     return r;
   }
+}
+
+/** Remembers that `p` went silent on its claim of `author` (bounded: the oldest is dropped). */
+function doubt(p: PeerState, author: string, now: number): void {
+  p.doubtful.delete(author);
+  p.doubtful.set(author, now);
+  if (p.doubtful.size > GAP_DOUBTFUL_PER_PEER) p.doubtful.delete(p.doubtful.keys().next().value!);
 }
 
 /** Whether a connected peer's claim was refused only for its silence (it still counts as missing). */

@@ -25,11 +25,14 @@
 // So a tag collision costs at most one more half round trip, never a missed difference.
 //
 // Steps are built lazily: what a received step calls for is queued as a small deferred entry
-// (a path to open or list, their listing to answer, or a cursor over a subtree the peer lacks)
-// and turned into wire nodes only when a step has room for them (SYNC_MAX_STEP_BYTES). So an
-// open exchange holds at most one built node beyond what the peer sent, whatever it asks for: a
-// peer that says "I hold nothing" gets my heads ~48 KB per step, as fast as it asks, and the
-// difference for each head is recorded as it is sent.
+// (a path to open or list, the compact result of answering their listing, or a cursor over a
+// subtree the peer lacks) and turned into wire nodes only when a step has room for them
+// (SYNC_MAX_STEP_BYTES). So an open exchange holds at most one built node, whatever the peer
+// asks for: a peer that says "I hold nothing" gets my heads ~48 KB per step, as fast as it asks,
+// and the difference for each head is recorded as it is sent. A listing is matched when it
+// arrives, and only the result is kept (1 bit per listed item, references to my differing heads
+// there): a peer's listings are never queued, so one that lists faster than my answers drain
+// leaves ~1/15 of the bytes it sent queued, not ~25x them (backlog-break5).
 
 import { bytesEqual } from '../bytes.js';
 import type { BeginMsg, CompareMsg, CompareNode, ReplyMsg, TagItem, WireItem } from './messages.js';
@@ -101,12 +104,15 @@ const byAuthor = (a: { author: string }, b: { author: string }): number => (a.au
 
 /**
  * A queued entry built only when a step has room for it: open or list my subtree at `path`
- * (`max`: the most heads listed rather than opened), answer their listing at `path`, or list
- * in finals my heads under `path` the peer lacks, from the author after `after` on (a cursor).
+ * (`max`: the most heads listed rather than opened), open it, answer their listing at `path`
+ * (already matched: `size` listed items, a bitmap of those unmatched, my differing heads there),
+ * or list in finals my heads under `path` the peer lacks, from the author after `after` on (a
+ * cursor).
  */
 type Deferred =
   | { lazy: 'describe'; path: string; max: number }
-  | { lazy: 'answer'; path: string; theirs: TagItem[] }
+  | { lazy: 'open'; path: string }
+  | { lazy: 'answer'; path: string; size: number; unmatched: Uint8Array; mine: HeadRecord[] }
   | { lazy: 'lack'; path: string; after: string };
 type Queued = CompareNode | Deferred;
 
@@ -287,7 +293,8 @@ export class Exchange {
   /** The next wire node of a deferred entry; null when a cursor is spent. */
   private build(q: Deferred): CompareNode | null {
     if (q.lazy === 'describe') return this.describe(q.path, q.max);
-    if (q.lazy === 'answer') return this.answerItems(q.path, q.theirs);
+    if (q.lazy === 'open') return this.open(q.path);
+    if (q.lazy === 'answer') return this.answerNode(q.path, q.size, q.unmatched, q.mine);
     // Heads already recorded as differing (named before, e.g. by a "nothing" node at an
     // enclosing or enclosed path: nested paths are all distinct) are not named again, so one
     // exchange names each head at most once (nestlack-break5).
@@ -411,7 +418,7 @@ export class Exchange {
       this.seenPaths.add(key);
     }
     if (n.k === 'children') return this.onChildren(n.path, n.fps, differing);
-    if (n.k === 'items') return void this.queue.push({ lazy: 'answer', path: n.path, theirs: n.items });
+    if (n.k === 'items') return void this.queue.push(this.answerItems(n.path, n.items));
     if (n.k === 'answer') return this.onAnswer(n.path, n.unmatched, n.items);
     for (const it of n.items) this.record(it.author, this.tree.record(it.author), it.seq, it.fp);
   }
@@ -431,11 +438,13 @@ export class Exchange {
 
   /**
    * Their compact listing at `path`: match exactly (tag, seq, fp), pair the rest by unique tag
-   * (provisional until the lister's end), answer with their unmatched flags and my differing
-   * heads. When I hold too many heads there to list in one answer, open the subtree instead.
+   * (provisional until the lister's end), and keep for the answer only their unmatched flags (a
+   * bitmap) and my differing heads. When I hold too many heads there to list in one answer, open
+   * the subtree instead.
    */
-  private answerItems(path: string, theirs: TagItem[]): CompareNode {
-    if (this.tree.count(path) > SYNC_MAX_ITEMS_PER_ENTRY && path.length < MERKLE_MAX_DEPTH) return this.open(path);
+  private answerItems(path: string, theirs: TagItem[]): Deferred {
+    if (this.tree.count(path) > SYNC_MAX_ITEMS_PER_ENTRY && path.length < MERKLE_MAX_DEPTH)
+      return { lazy: 'open', path };
     const mine = this.tree.recordsAfter(path, '', SYNC_MAX_ITEMS_PER_ENTRY);
     const unmatched = theirs.map(() => true);
     const byTag = new Map<number, number[]>();
@@ -465,7 +474,15 @@ export class Exchange {
       paired.add(j);
     }
     mineLeft.forEach((r, j) => paired.has(j) || this.record(r.head.author, r, 0, ZERO_FP));
-    return { k: 'answer', path, unmatched, items: mineLeft.map((r) => this.wire(r)) };
+    const bits = new Uint8Array(Math.ceil(theirs.length / 8));
+    for (const i of theirLeft) bits[i >> 3] |= 1 << (i & 7);
+    return { lazy: 'answer', path, size: theirs.length, unmatched: bits, mine: mineLeft };
+  }
+
+  /** The wire answer of a listing matched on arrival (answerItems). */
+  private answerNode(path: string, size: number, bits: Uint8Array, mine: HeadRecord[]): CompareNode {
+    const unmatched = Array.from({ length: size }, (_, i) => (bits[i >> 3] & (1 << (i & 7))) !== 0);
+    return { k: 'answer', path, unmatched, items: mine.map((r) => this.wire(r)) };
   }
 
   /**
