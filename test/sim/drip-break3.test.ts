@@ -5,67 +5,20 @@
 // (meeting the liar 500 ms before the honest peer) must still catch up with the 2,000 entries at
 // near honest speed. SEED=n replays a run.
 import { describe, expect, it } from 'vitest';
-import { Cluster } from './cluster.js';
 import { seeds } from './scenario.js';
-import { ledgerReplica } from '../../src/lib/core/sync/ledger-replica.js';
-import type { SyncReplica } from '../../src/lib/core/sync/replica.js';
-import type { TestLedger } from '../helpers/ledger-nodes.js';
+import { DRIP_TIMEOUT_MS as TIMEOUT_MS, dripCatchUp, type DripLiar } from './drip-scenario.js';
 
-const link = { loss: 0, dup: 0, latencyMin: 5, latencyMax: 30 };
-const TIMEOUT_MS = 1500;
-const WRITES = 2000;
-
-async function catchUp(seed: number, liar: boolean) {
-  const c = new Cluster({ seed, link, gossip: false, periodMs: 3000, timeoutMs: TIMEOUT_MS });
-  const a = await c.addNode('a', 1, { scoring: true });
-  for (let i = 0; i < WRITES; i++) await a.tl.ledger.put(`k${i}`, i);
-  const author = a.tl.ledger.author;
-  const stats = { minted: 0 };
-  const b = await c.addNode('b', 2, { scoring: true });
-  const l = await c.addNode('l', 4, {
-    scoring: true,
-    honest: !liar,
-    wrapReplica: liar
-      ? (base: SyncReplica, tl: TestLedger): SyncReplica => ({
-          ...base,
-          getRange: async (au, from, to, max) => {
-            const got = await base.getRange(au, from, to, max);
-            if (au !== tl.ledger.author && got.length > 0) stats.minted++;
-            return au === tl.ledger.author ? got : got.slice(0, 1);
-          }
-        })
-      : undefined
-  });
-  // b and l hold a's feed; a leaves; the newcomer n meets b and l.
-  const src = ledgerReplica(a.tl.ledger);
-  for (let f = 1; f <= WRITES; f += 64) {
-    const batch = await src.getRange(author, f, f + 63, 1 << 22);
-    await b.tl.ledger.ingest(batch);
-    await l.tl.ledger.ingest(batch);
+/** l answers each request for another author's feed with only the first entry of the range. */
+const drip: DripLiar = (base, tl, dripped) => ({
+  ...base,
+  getRange: async (au, from, to, max) => {
+    const got = await base.getRange(au, from, to, max);
+    if (au !== tl.ledger.author && got.length > 0) dripped();
+    return au === tl.ledger.author ? got : got.slice(0, 1);
   }
-  await c.closeNode('a');
-  const n = await c.addNode('n', 3, { scoring: true });
-  // n meets l first (as when its first link is to the liar), b 500 ms later.
-  const t0 = c.net.time;
-  c.net.offline.add('b');
-  c.refreshLinks();
-  await c.net.run(() => false, t0 + 500);
-  c.net.offline.delete('b');
-  c.refreshLinks();
-  let sawZero = false;
-  const done = await c.net.run(() => {
-    const st = n.engine.status();
-    const head = n.tl.ledger.heads().find((h) => h.author === author)?.seq ?? 0;
-    if (head > 0 && head < WRITES && st.missing === 0) sawZero = true;
-    return head === WRITES;
-  }, t0 + 120_000);
-  const ms = Math.round(c.net.time - t0);
-  const head = n.tl.ledger.heads().find((h) => h.author === author)?.seq ?? 0;
-  console.log(
-    `SEED=${seed} liar=${liar}: ${WRITES} entries in ${ms} ms virtual, done=${done}, newcomer head ${head}, feeds ${n.tl.ledger.heads().length}, drips ${stats.minted}, missing-0-while-behind ${sawZero}, l banned ${n.book!.isBanned('l')} rej ${JSON.stringify(n.rejections.slice(0, 3))}`
-  );
-  return { ms, done, drips: stats.minted, n };
-}
+});
+
+const catchUp = (seed: number, liar: boolean) => dripCatchUp(seed, liar ? drip : undefined, String(liar));
 
 describe('sync red team 3: a liar serving one entry per answer', () => {
   // Input: SEED=9300; a's 2,000 entries held by honest 'b' and by liar 'l'; 'a' gone; empty

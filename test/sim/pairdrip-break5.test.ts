@@ -11,17 +11,11 @@
 // Fixed (gap-fill.ts isShort): an appended pair excuses a short prefix only when it added a fork or
 // sits at the seq the feed is void from here; a void claim only when the answer reached its fork.
 import { describe, expect, it } from 'vitest';
-import { Cluster } from './cluster.js';
 import { seeds } from './scenario.js';
-import { ledgerReplica } from '../../src/lib/core/sync/ledger-replica.js';
-import type { SyncReplica } from '../../src/lib/core/sync/replica.js';
 import type { TestLedger } from '../helpers/ledger-nodes.js';
 import type { FeedHead } from '../../src/lib/core/types.js';
 import { voidHead } from '../../src/lib/core/void.js';
-
-const link = { loss: 0, dup: 0, latencyMin: 5, latencyMax: 30 };
-const TIMEOUT_MS = 1500;
-const WRITES = 2000;
+import { DRIP_WRITES as WRITES, dripCatchUp, type DripLiar } from './drip-scenario.js';
 
 /** The liar announces a made-up void head of every feed but its own (fork "after" the last entry). */
 const fakeVoid =
@@ -29,66 +23,28 @@ const fakeVoid =
   (h: FeedHead): FeedHead =>
     h.author === tl.ledger.author ? h : voidHead(h.author, WRITES + 1);
 
-/** liar: none (honest l), 'pair' (one entry + a copy of the next twice), 'void' (a made-up void head, one entry per answer). */
-async function catchUp(seed: number, mode: 'none' | 'pair' | 'void') {
-  const liar = mode !== 'none';
-  const c = new Cluster({ seed, link, gossip: false, periodMs: 3000, timeoutMs: TIMEOUT_MS });
-  const a = await c.addNode('a', 1, { scoring: true });
-  for (let i = 0; i < WRITES; i++) await a.tl.ledger.put(`k${i}`, i);
-  const author = a.tl.ledger.author;
-  const stats = { minted: 0 };
-  const b = await c.addNode('b', 2, { scoring: true });
-  const l = await c.addNode('l', 4, {
-    scoring: true,
-    honest: !liar,
-    wrapReplica: liar
-      ? (base: SyncReplica, tl: TestLedger): SyncReplica => ({
-          ...base,
-          ...(mode === 'void'
-            ? {
-                heads: () => base.heads().map(fakeVoid(tl)),
-                onHeadsChanged: (cb) => base.onHeadsChanged((hs, complete) => cb(hs.map(fakeVoid(tl)), complete))
-              }
-            : {}),
-          getRange: async (au, from, to, max) => {
-            const got = await base.getRange(au, from, to, max);
-            if (au !== tl.ledger.author && got.length > 0) stats.minted++;
-            if (au === tl.ledger.author) return got;
-            return mode === 'pair' && got.length >= 2 ? [got[0], got[1], got[1]] : got.slice(0, 1);
-          }
-        })
-      : undefined
+/** 'pair': one entry + a copy of the next twice; 'void': a made-up void head, one entry per answer. */
+const liarOf =
+  (mode: 'pair' | 'void'): DripLiar =>
+  (base, tl, dripped) => ({
+    ...base,
+    ...(mode === 'void'
+      ? {
+          heads: () => base.heads().map(fakeVoid(tl)),
+          onHeadsChanged: (cb) => base.onHeadsChanged((hs, complete) => cb(hs.map(fakeVoid(tl)), complete))
+        }
+      : {}),
+    getRange: async (au, from, to, max) => {
+      const got = await base.getRange(au, from, to, max);
+      if (au !== tl.ledger.author && got.length > 0) dripped();
+      if (au === tl.ledger.author) return got;
+      return mode === 'pair' && got.length >= 2 ? [got[0], got[1], got[1]] : got.slice(0, 1);
+    }
   });
-  // b and l hold a's feed; a leaves; the newcomer n meets b and l.
-  const src = ledgerReplica(a.tl.ledger);
-  for (let f = 1; f <= WRITES; f += 64) {
-    const batch = await src.getRange(author, f, f + 63, 1 << 22);
-    await b.tl.ledger.ingest(batch);
-    await l.tl.ledger.ingest(batch);
-  }
-  await c.closeNode('a');
-  const n = await c.addNode('n', 3, { scoring: true });
-  // n meets l first (as when its first link is to the liar), b 500 ms later.
-  const t0 = c.net.time;
-  c.net.offline.add('b');
-  c.refreshLinks();
-  await c.net.run(() => false, t0 + 500);
-  c.net.offline.delete('b');
-  c.refreshLinks();
-  let sawZero = false;
-  const done = await c.net.run(() => {
-    const st = n.engine.status();
-    const head = n.tl.ledger.heads().find((h) => h.author === author)?.seq ?? 0;
-    if (head > 0 && head < WRITES && st.missing === 0) sawZero = true;
-    return head === WRITES;
-  }, t0 + 120_000);
-  const ms = Math.round(c.net.time - t0);
-  const head = n.tl.ledger.heads().find((h) => h.author === author)?.seq ?? 0;
-  console.log(
-    `SEED=${seed} liar=${mode}: ${WRITES} entries in ${ms} ms virtual, done=${done}, newcomer head ${head}, feeds ${n.tl.ledger.heads().length}, drips ${stats.minted}, missing-0-while-behind ${sawZero}, l banned ${n.book!.isBanned('l')} rej ${JSON.stringify(n.rejections.slice(0, 3))}`
-  );
-  return { ms, done, drips: stats.minted, n };
-}
+
+/** liar: none (honest l), 'pair' or 'void' (see liarOf). */
+const catchUp = (seed: number, mode: 'none' | 'pair' | 'void') =>
+  dripCatchUp(seed, mode === 'none' ? undefined : liarOf(mode), mode);
 
 describe('sync red team 5: a drip dressed up with an appended fork pair', () => {
   // Input: SEED=9300; as drip-break3: a's 2,000 entries held by honest 'b' and by liar 'l'; 'a'
