@@ -3,11 +3,11 @@
 // replaying its entries, shows progress in status().join, is marked unverified (one peer asked:
 // the plain relay does not serve join), then tails live entries both ways through sync and
 // gossip, its own writes included. Fresh devices with nothing to join fall back to sync at once.
-// With an archive relay and two devices holding the same state, a joining device ends verified
-// (3 distinct keys agree). Waits for conditions, never sleeps.
+// With an archive relay and two devices holding the same state, a joining device shows the state
+// and its progress and ends verified (3 distinct keys agree). Waits for conditions, never sleeps.
 //
-// JOIN_E2E_RECORDS sets the network's size (default 2,000 in `npm test`); the issue's 10,000 is
-// JOIN_E2E_RECORDS=10000 (the soak size: writing them takes most of the time).
+// JOIN_E2E_RECORDS sets the size of the first test's network (default 2,000 in `npm test`);
+// JOIN_E2E_VERIFIED_RECORDS the verified one's (default 100; issue 9 asks for 10,000, see below).
 import { expect, test, type Page } from '@playwright/test';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,12 @@ import { openDevice, waitForPeer } from './fixtures.js';
 import { spawnRelay, type RelayProcess } from '../helpers/relay-process.js';
 
 const RECORDS = Number(process.env.JOIN_E2E_RECORDS ?? 2_000);
+/**
+ * The verified join's network. Issue 9 asks for 10,000 entries (JOIN_E2E_VERIFIED_RECORDS=10000);
+ * one such run (2026-12-01, a CI run alongside) stayed unverified: the joiner asked 2 peers, both
+ * agreed, and the third device was never asked within 60 s. Not yet understood, so CI keeps 100.
+ */
+const VERIFIED_RECORDS = Number(process.env.JOIN_E2E_VERIFIED_RECORDS ?? 100);
 /** The driver's JOIN_WAIT_MS: a fresh node replays after this without a join, whatever happens. */
 const JOIN_WAIT_MS = 15_000;
 
@@ -161,17 +167,16 @@ test.afterEach(async () => {
   relay = undefined;
 });
 
-test('with an archive relay and two devices in step, a joining device is verified by 3 keys', async ({ browser }) => {
+test(`with an archive relay and two devices in step, a joining device is verified by 3 keys (${VERIFIED_RECORDS} entries)`, async ({
+  browser
+}) => {
+  test.setTimeout(120_000 + VERIFIED_RECORDS * 30);
   const dataDir = mkdtempSync(join(tmpdir(), 'tabula-e2e-join-'));
   relay = await spawnRelay(['--archive', '--data-dir', dataDir, '--static-dir', 'build']);
   const url = relay.url;
   const writer = await openDevice(browser, `${url}/`);
   await writer.page.waitForFunction(() => window.tabula?.lastStatus?.online === true, null, { timeout: 30_000 });
-  await writer.page.evaluate(async (n) => {
-    for (let i = 0; i < n; i += 20) {
-      await Promise.all(Array.from({ length: Math.min(20, n - i) }, (_, j) => window.tabula!.put(`k${i + j}`, i + j)));
-    }
-  }, 100);
+  await writeRecords(writer.page, VERIFIED_RECORDS);
   // The reader replays (`?join=0`): a device that joined holds no head entries of its own to serve a join.
   const reader = await openDevice(browser, `${url}/?join=0`);
   const root = () => writer.page.evaluate(() => window.tabula!.status().then((s) => s.sync.root));
@@ -183,7 +188,7 @@ test('with an archive relay and two devices in step, a joining device is verifie
         const w = await root();
         return archive.headsRoot === w && r === w;
       },
-      { timeout: 60_000 }
+      { timeout: 60_000 + VERIFIED_RECORDS * 10 }
     )
     .toBe(true);
 
@@ -200,10 +205,16 @@ test('with an archive relay and two devices in step, a joining device is verifie
   console.log(
     `join e2e (archive + 2 devices): verified ${Date.now() - t0} ms after opening: ${JSON.stringify(st.join)}`
   );
-  expect(st.join).toMatchObject({ state: 'verified', verified: true, entries: 100 });
+  // The state shows, its progress reached the whole snapshot, and it is verified by a quorum.
+  expect(st.join).toMatchObject({ state: 'verified', verified: true, entries: VERIFIED_RECORDS });
+  expect(st.join!.bytes).toBe(st.join!.totalBytes);
+  expect(st.join!.bytes).toBeGreaterThan(0);
+  expect(await joiner.page.evaluate((n) => window.tabula!.get(`r${n - 1}`), VERIFIED_RECORDS)).toBe(
+    VERIFIED_RECORDS - 1
+  );
   expect(st.join!.agreeing).toBeGreaterThanOrEqual(2);
   expect(st.join!.peersAsked).toBeGreaterThanOrEqual(3);
   expect(st.ledger.unverified).toBe(false);
-  expect(await joiner.page.evaluate(() => window.tabula!.records().then((r) => r.length))).toBe(100);
+  expect(await joiner.page.evaluate(() => window.tabula!.records().then((r) => r.length))).toBe(VERIFIED_RECORDS);
   await Promise.all([writer, reader, joiner].map((d) => d.context.close()));
 });
