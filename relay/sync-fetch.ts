@@ -1,4 +1,4 @@
-// The plain relay's side of the sync protocol (`/tabula/<net16>/sync/1.2.0`, PROTOCOL-sync.md),
+// The plain relay's side of the sync protocol (`/tabula/<net16>/sync/1.2.0`, PROTOCOL.md §11.1),
 // reduced to what relay/link-fetch.ts needs: ask a connected peer that serves sync (the mesh's
 // archive relay, or a browser) for one entry. One stream per peer at a time (a serving peer keeps
 // one sync stream per peer and a new one replaces the old), opened on demand over an existing

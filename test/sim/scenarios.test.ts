@@ -18,7 +18,9 @@ const EXPECTED_CODES = [
   'malformed-entry',
   'sync-malformed',
   'sync-oversized',
-  'sync-range-mismatch'
+  'sync-range-mismatch',
+  // The forged payload (another author's Yjs clientID): refused for its payload on the sync path.
+  'foreign-client'
 ];
 
 describe('sync simulation: scenarios', () => {
@@ -64,8 +66,9 @@ describe('sync simulation: scenarios', () => {
     }
   }, 120_000);
 
-  const big = Number(process.env.SIM_OFFLINE_WRITES ?? (process.env.SIM_SOAK ? 10_000 : 1000));
-  it(`a node offline for ${big} writes catches up (SIM_SOAK=1 or SIM_OFFLINE_WRITES=n for more)`, async () => {
+  // Issue 7 asks for 10,000 writes; that costs ~7 s here, so CI runs it (SIM_OFFLINE_WRITES=n for more).
+  const big = Number(process.env.SIM_OFFLINE_WRITES ?? 10_000);
+  it(`a node offline for ${big} writes catches up (SIM_OFFLINE_WRITES=n for more)`, async () => {
     const [seed] = seeds(1, 2000);
     const c = new Cluster({ seed, link: { loss: 0.01, dup: 0.01, latencyMin: 5, latencyMax: 40 } });
     for (const [i, id] of ['w0', 'w1', 'late'].entries()) await c.addNode(id, i + 1);

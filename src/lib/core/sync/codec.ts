@@ -1,4 +1,4 @@
-// Canonical binary codec of the sync messages (layout: PROTOCOL-sync.md §3). decodeSyncMessage
+// Canonical binary codec of the sync messages (layout: PROTOCOL.md §11.3). decodeSyncMessage
 // checks the size before parsing, bounds every count, and accepts only bytes that
 // encodeSyncMessage would produce (so there is one encoding per message). Errors:
 // SyncOversizedError (too large), SyncMalformedError (anything else).

@@ -1,5 +1,5 @@
 // Defaults and limits of the sync protocol (src/lib/core/sync). Values marked "wire" are part of
-// the protocol (PROTOCOL-sync.md): changing one changes what peers send or accept.
+// the protocol (PROTOCOL.md §11): changing one changes what peers send or accept.
 
 /** Wire: protocol version carried in hello; peers with another version are refused. */
 export const SYNC_PROTOCOL_VERSION = 5;
@@ -105,7 +105,7 @@ export const GAP_REFUSED_MS = 60_000;
 export const GAP_RANK_SCAN_PER_PEER = 256;
 /** How long a claim refused after GAP_CLAIM_TIMEOUTS rounds of timeouts is not asked again, ms. */
 export const GAP_TIMEOUT_REFUSED_MS = 10_000;
-/** Gap fill: backoff after a failed request (doubles per failure, full jitter), ms. */
+/** Gap fill: backoff after a failed request (doubles per failure up to GAP_BACKOFF_MAX_MS; the wait is a random half to all of it), ms. */
 export const GAP_BACKOFF_BASE_MS = 250;
 /** Gap fill: (peer, author) pauses after short answers held before expired ones are swept. */
 export const GAP_SHORT_PAUSES_SWEEP = 1024;

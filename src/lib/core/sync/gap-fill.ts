@@ -34,7 +34,7 @@
 //   is split over up to GAP_MAX_PEERS_PER_RANGE peers; per peer at most GAP_MAX_REQUESTS_PER_PEER
 //   requests and GAP_MAX_BYTES_PER_PEER requested bytes are in flight.
 // - Peers are ranked by coverage (they must hold the range), then past usefulness, then RTT.
-//   A timeout or an invalid answer puts the peer in exponential backoff with full jitter; a
+//   A timeout or an invalid answer puts the peer in exponential backoff with jitter (a random half to all of the delay); a
 //   short answer (far under both caps) pauses only that author's ranges with that peer.
 // - A request's timeout counts the peer's time, not ours: time this node spends ingesting that
 //   peer's earlier answers (options.busyMs; an answer waits behind them) is not counted, up to

@@ -1,4 +1,4 @@
-// Sync wire messages (decoded form). Byte layout: codec.ts and PROTOCOL-sync.md.
+// Sync wire messages (decoded form). Byte layout: codec.ts and PROTOCOL.md §11.3.
 // Hex strings are lowercase; a "path" is a hex prefix of an author key (0..16 nibbles).
 
 export type SyncRole = 'full' | 'light';
