@@ -4,7 +4,9 @@
 // (`rate` tokens per second, at most `burst`). Without a token the message is ignored (neither
 // delivered nor forwarded) and the sender earns a strike; strikes feed gossipsub's application
 // score (P5), so a peer that keeps flooding falls below the graylist threshold and gossipsub then
-// drops all of its RPCs. Strikes halve every `strikeHalfLifeMs`.
+// drops all of its RPCs. Strikes halve every `strikeHalfLifeMs` and stop at `maxStrikes`: a peer
+// that keeps flooding stays at the cap, below the graylist, while an honest burst over the rate
+// (a writer that did not pace itself) costs a bounded time below it, not minutes.
 import { TopicValidatorResult, type GossipsubOpts } from '@libp2p/gossipsub';
 import { BANNED_APP_SCORE, gossipScoring, SCORE_THRESHOLDS } from '../src/lib/platform/gossip-scoring.js';
 import type { GossipSub } from '@libp2p/gossipsub';
@@ -18,6 +20,8 @@ export interface RateLimit {
   burst: number;
   /** Strikes halve after this long, ms. */
   strikeHalfLifeMs: number;
+  /** Strikes stop growing here (default: no cap). */
+  maxStrikes?: number;
 }
 
 interface Bucket {
@@ -64,7 +68,7 @@ export class PeerRateLimiter {
       b.tokens -= 1;
       return true;
     }
-    b.strikes += 1;
+    b.strikes = Math.min(this.limit.maxStrikes ?? Infinity, b.strikes + 1);
     this.refused++;
     return false;
   }

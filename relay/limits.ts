@@ -71,6 +71,13 @@ export const GOSSIP_LIMITS = {
   burstSeconds: 2,
   /** Rate-limit strikes (each lowers the peer's gossipsub score) halve after this long, ms. */
   strikeHalfLifeMs: 10 * SECOND,
+  /**
+   * Strikes stop growing here: 20 × the application weight 10 = a score of -200, under the graylist
+   * (-80) while a flood goes on; 13 s after it stops the peer is above the graylist again, 43 s
+   * after it above the gossip threshold (-10). Uncapped, a burst of 2,000 messages at once
+   * (1,400 over the rate) kept an honest writer graylisted for about 75 s.
+   */
+  maxStrikes: 20,
   /** Messages per RPC kept by the decoder; the rest of a larger RPC is dropped. */
   maxMessagesPerRpc: 256,
   /** Subscriptions per RPC kept by the decoder. */

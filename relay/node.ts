@@ -175,7 +175,8 @@ export async function createRelayNode(init: RelayNodeInit): Promise<RelayNodeHan
   const rateLimiter = new PeerRateLimiter({
     rate: init.gossipRate,
     burst: init.gossipRate * GOSSIP_LIMITS.burstSeconds,
-    strikeHalfLifeMs: GOSSIP_LIMITS.strikeHalfLifeMs
+    strikeHalfLifeMs: GOSSIP_LIMITS.strikeHalfLifeMs,
+    maxStrikes: GOSSIP_LIMITS.maxStrikes
   });
   // Other relays of the mesh forward everyone's gossip: never banned (the originator is).
   const meshIds = new Set((init.meshPeers ?? []).map((p) => p.id.toString()));

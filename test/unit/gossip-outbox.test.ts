@@ -1,9 +1,13 @@
 // The node's own entries on their way to gossip (src/lib/worker/gossip-outbox.ts): held from the
 // node's start until a peer subscribes to the entries topic, then published in seq order; a
-// publish that reached nobody is tried again; bounded.
+// publish that reached nobody is tried again; bounded; paced below the relay's per-peer rate.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { decodeEntry } from '../../src/lib/core/entry.js';
-import { GossipOutbox, type OutboxPubsub } from '../../src/lib/worker/gossip-outbox.js';
+import { PeerRateLimiter } from '../../relay/gossip-guard.js';
+import { GOSSIP_LIMITS } from '../../relay/limits.js';
+import { decodeEntry, encodeEntry } from '../../src/lib/core/entry.js';
+import type { AppendOrigin } from '../../src/lib/core/ledger.js';
+import type { HashedEntry } from '../../src/lib/core/types.js';
+import { GossipOutbox, type AppendSource, type OutboxPubsub } from '../../src/lib/worker/gossip-outbox.js';
 import { genesis, memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-nodes.js';
 
 const TOPIC = 'tabula/test/entries';
@@ -59,7 +63,7 @@ describe('gossip outbox', () => {
     await write(1, 5); // from now on each goes at once
     await outbox.settled();
     expect(f.seqs).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(outbox.stats).toEqual({ published: 6, held: 0, dropped: 0 });
+    expect(outbox.stats).toEqual({ published: 6, held: 0, dropped: 0, paced: 0 });
   });
 
   it('publishes only local entries', async () => {
@@ -75,7 +79,7 @@ describe('gossip outbox', () => {
 
   it('tries again a publish that reached no peer, keeping the order', async () => {
     vi.useFakeTimers();
-    outbox = new GossipOutbox(me.ledger, 16, 1_000);
+    outbox = new GossipOutbox(me.ledger, { maxHeld: 16, retryMs: 1_000 });
     const f = fakePubsub();
     f.state.subscribers = 1;
     f.state.recipients = 0; // subscribed, but no stream to it yet
@@ -92,7 +96,7 @@ describe('gossip outbox', () => {
   });
 
   it('keeps at most `max` entries (the oldest) and counts the rest as dropped', async () => {
-    outbox = new GossipOutbox(me.ledger, 2);
+    outbox = new GossipOutbox(me.ledger, { maxHeld: 2 });
     await write(4);
     expect(outbox.stats).toMatchObject({ held: 2, dropped: 2 });
     const f = fakePubsub();
@@ -103,14 +107,14 @@ describe('gossip outbox', () => {
   });
 
   it('never drops a burst of writes while entries flow to a subscribed peer', async () => {
-    outbox = new GossipOutbox(me.ledger, 2);
+    outbox = new GossipOutbox(me.ledger, { maxHeld: 2 });
     const f = fakePubsub();
     f.state.subscribers = 1;
     outbox.attach(f.pubsub, TOPIC);
     await Promise.all(Array.from({ length: 6 }, (_, i) => me.ledger.put(`b${i}`, i)));
     await outbox.settled();
     expect(f.seqs).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(outbox.stats).toEqual({ published: 6, held: 0, dropped: 0 });
+    expect(outbox.stats).toEqual({ published: 6, held: 0, dropped: 0, paced: 0 });
   });
 
   it('stops listening and publishing when stopped', async () => {
@@ -123,5 +127,103 @@ describe('gossip outbox', () => {
     f.state.subscribers = 1;
     expect(outbox.stats.held).toBe(0);
     expect(f.seqs).toEqual([]);
+  });
+
+  /** An append source that replays `log` as local appends when told to. */
+  function replay(log: HashedEntry[]): AppendSource & { emit(from: number, to: number): void } {
+    let cb: ((h: HashedEntry, origin: AppendOrigin) => void) | undefined;
+    return {
+      onAppend(f) {
+        cb = f;
+        return () => (cb = undefined);
+      },
+      emit(from, to) {
+        for (const h of log.slice(from, to)) cb?.(h, 'local');
+      }
+    };
+  }
+
+  it("paces a burst of 2,000 writes under the relay's default per-peer rate: none is refused, all in order", async () => {
+    await write(2_000);
+    vi.useFakeTimers();
+    // The relay's own limiter, built as relay/node.ts builds it, on the fake clock.
+    const limiter = new PeerRateLimiter({
+      rate: GOSSIP_LIMITS.messagesPerSecond,
+      burst: GOSSIP_LIMITS.messagesPerSecond * GOSSIP_LIMITS.burstSeconds,
+      strikeHalfLifeMs: GOSSIP_LIMITS.strikeHalfLifeMs
+    });
+    const f = fakePubsub();
+    const accepted: number[] = [];
+    const publish = f.pubsub.publish;
+    f.pubsub.publish = async (topic, data) => {
+      if (limiter.take('writer')) accepted.push(decodeEntry(data, genesis.maxEntryBytes).entry.seq);
+      return publish(topic, data);
+    };
+    f.state.subscribers = 1;
+    const source = replay(me.log);
+    outbox = new GossipOutbox(source);
+    outbox.attach(f.pubsub, TOPIC);
+    source.emit(0, 2_000); // the whole burst at one instant
+    for (let t = 0; t < 30 && outbox.stats.held > 0; t++) await vi.advanceTimersByTimeAsync(1_000);
+    expect(limiter.refused).toBe(0);
+    expect(limiter.strikes('writer')).toBe(0);
+    expect(accepted).toEqual(Array.from({ length: 2_000 }, (_, i) => i + 1));
+    expect(outbox.stats).toMatchObject({ published: 2_000, held: 0, dropped: 0 });
+    expect(outbox.stats.paced).toBeGreaterThan(0);
+  });
+
+  it('publishes at most `burst` at once and `ratePerSecond` after that', async () => {
+    await write(30);
+    vi.useFakeTimers();
+    const f = fakePubsub();
+    f.state.subscribers = 1;
+    const source = replay(me.log);
+    outbox = new GossipOutbox(source, { ratePerSecond: 10, burst: 5 });
+    outbox.attach(f.pubsub, TOPIC);
+    source.emit(0, 30);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(f.seqs).toHaveLength(5);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(f.seqs).toHaveLength(15);
+    await vi.advanceTimersByTimeAsync(1_500);
+    expect(f.seqs).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+  });
+
+  it('bounds the line while entries flow (entries and bytes) and counts what it drops', async () => {
+    await write(20);
+    vi.useFakeTimers();
+    const f = fakePubsub();
+    f.state.subscribers = 1;
+    const byCount = replay(me.log);
+    outbox = new GossipOutbox(byCount, { ratePerSecond: 1, burst: 1, maxQueued: 4 });
+    outbox.attach(f.pubsub, TOPIC);
+    byCount.emit(0, 20);
+    expect(outbox.stats).toMatchObject({ held: 4, dropped: 16 });
+    outbox.stop();
+
+    // Entries of these writes differ in size by a byte or two: room for 3.5 of them holds 3.
+    const size = encodeEntry(me.log[0]!.entry).byteLength;
+    const byBytes = replay(me.log);
+    outbox = new GossipOutbox(byBytes, { ratePerSecond: 1, burst: 1, maxQueuedBytes: Math.floor(size * 3.5) });
+    outbox.attach(f.pubsub, TOPIC);
+    byBytes.emit(0, 20);
+    expect(outbox.stats).toMatchObject({ held: 3, dropped: 17 });
+  });
+
+  it('stop() ends a drain that waits for the pace', async () => {
+    await write(3);
+    vi.useFakeTimers();
+    const f = fakePubsub();
+    f.state.subscribers = 1;
+    const source = replay(me.log);
+    outbox = new GossipOutbox(source, { ratePerSecond: 1, burst: 1 });
+    outbox.attach(f.pubsub, TOPIC);
+    source.emit(0, 3);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(f.seqs).toEqual([1]);
+    outbox.stop();
+    await outbox.settled();
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(f.seqs).toEqual([1]);
   });
 });

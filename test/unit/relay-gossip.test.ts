@@ -13,6 +13,7 @@ import { clientIdOf } from '../../src/lib/core/state/client-id.js';
 import { keysFromByte, yUpdateAt } from '../helpers/ledger-fixtures.js';
 import { leb128 } from '../helpers/leb128.js';
 import { GRAYLIST_THRESHOLD, PeerRateLimiter, scoringOptions } from '../../relay/gossip-guard.js';
+import { APP_WEIGHT, SCORE_THRESHOLDS } from '../../src/lib/platform/gossip-scoring.js';
 import { HOP_PROTOCOL } from '../../relay/node.js';
 import { CONNECTION_LIMITS, GOSSIP_LIMITS, RELAY_LIMITS } from '../../relay/limits.js';
 import type { RunningRelay } from '../../relay/server.js';
@@ -203,6 +204,34 @@ describe('PeerRateLimiter', () => {
     expect(limiter.take('q')).toBe(true);
     limiter.sweep();
     expect(limiter.size).toBe(1);
+  });
+
+  it('caps strikes: a flood stays under the graylist, an honest burst over the rate recovers in seconds', () => {
+    let now = 0;
+    const limiter = new PeerRateLimiter(
+      {
+        rate: GOSSIP_LIMITS.messagesPerSecond,
+        burst: GOSSIP_LIMITS.messagesPerSecond * GOSSIP_LIMITS.burstSeconds,
+        strikeHalfLifeMs: GOSSIP_LIMITS.strikeHalfLifeMs,
+        maxStrikes: GOSSIP_LIMITS.maxStrikes
+      },
+      () => now
+    );
+    const score = (): number => -limiter.strikes('w') * APP_WEIGHT;
+    // An unpaced writer's burst of 2,000 messages at one instant: 1,400 over the rate.
+    for (let i = 0; i < 2_000; i++) limiter.take('w');
+    expect(limiter.refused).toBe(1_400);
+    expect(score()).toBeLessThan(GRAYLIST_THRESHOLD);
+    now += 15_000;
+    expect(score()).toBeGreaterThan(GRAYLIST_THRESHOLD);
+    now += 30_000;
+    expect(score()).toBeGreaterThan(SCORE_THRESHOLDS.gossipThreshold);
+    // A flood at twice the rate: once the bucket's burst is spent (2 s), it keeps the peer under the graylist.
+    for (let s = 1; s <= 60; s++) {
+      now += 1_000;
+      for (let i = 0; i < 2 * GOSSIP_LIMITS.messagesPerSecond; i++) limiter.take('w');
+      if (s > GOSSIP_LIMITS.burstSeconds) expect(score()).toBeLessThan(GRAYLIST_THRESHOLD);
+    }
   });
 });
 

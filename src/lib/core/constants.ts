@@ -171,6 +171,17 @@ export const GOSSIP_TRACKED_PEERS = 1024;
 export const GOSSIP_LOCAL_BACKLOG = 256;
 /** Gossip: a held local entry whose publish reached no peer is tried again after this, ms (or when a peer subscribes). */
 export const GOSSIP_OUTBOX_RETRY_MS = 1_000;
+/**
+ * Gossip: own entries published per second at most, and in one burst. Below the relay's default
+ * per-peer rate (relay/limits.ts GOSSIP_LIMITS: 300/s, bursts of 600), leaving room for the
+ * entries a node forwards and for telemetry: a relay Ignores messages over its rate and strikes
+ * the sender's gossipsub score.
+ */
+export const GOSSIP_OUTBOX_RATE = 200;
+export const GOSSIP_OUTBOX_BURST = 200;
+/** Gossip: own entries (and their encoded bytes) waiting for the pace at once; more are left to sync. */
+export const GOSSIP_OUTBOX_MAX_QUEUED = 8_192;
+export const GOSSIP_OUTBOX_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 
 /** Peer dialer: direct dials in flight at once; further peers wait for their next discovery broadcast. */
 export const DIALER_MAX_CONCURRENT_DIALS = 4;

@@ -7,7 +7,22 @@
 // write), or while no peer is known to subscribe to the entries topic (a relay's subscription
 // arrives a moment after the connection). The outbox keeps them, from the node's start, and
 // publishes them one after another in append (seq) order as soon as a peer subscribes.
-import { GOSSIP_LOCAL_BACKLOG, GOSSIP_OUTBOX_RETRY_MS } from '../core/constants.js';
+//
+// Publishing is paced (a token bucket, `ratePerSecond` with bursts of `burst`) below the relay's
+// per-peer publish rate (relay/limits.ts GOSSIP_LIMITS.messagesPerSecond): a relay Ignores what
+// comes faster and strikes the sender, so an unpaced burst of 2,000 writes used to push an honest
+// writer far below the relay's graylist for about a minute. Its RPCs, discovery announcements
+// included, were then dropped unread, and a device that arrived meanwhile waited 42-60 s for its
+// first direct link. While entries flow, at most `maxQueued` entries (`maxQueuedBytes` encoded)
+// wait in line; more are dropped and counted (peers get them by sync, a relay by fetching the link).
+import {
+  GOSSIP_LOCAL_BACKLOG,
+  GOSSIP_OUTBOX_BURST,
+  GOSSIP_OUTBOX_MAX_QUEUED,
+  GOSSIP_OUTBOX_MAX_QUEUED_BYTES,
+  GOSSIP_OUTBOX_RATE,
+  GOSSIP_OUTBOX_RETRY_MS
+} from '../core/constants.js';
 import { encodeEntry } from '../core/entry.js';
 import type { AppendOrigin } from '../core/ledger.js';
 import type { HashedEntry } from '../core/types.js';
@@ -28,46 +43,88 @@ export interface OutboxPubsub {
 export interface OutboxStats {
   /** Entries published to at least one peer. */
   published: number;
-  /** Entries waiting for a subscribed peer now. */
+  /** Entries waiting for a subscribed peer, or for their turn under the pace, now. */
   held: number;
-  /** Local entries not kept because `max` were already held with no peer to take them (peers get them by sync). */
+  /**
+   * Local entries not kept: `maxHeld` were already held with no peer to take them, or `maxQueued`
+   * entries (`maxQueuedBytes`) were waiting in line (peers get them by sync).
+   */
   dropped: number;
+  /** Times the outbox waited for the pace (a publish would have gone over `ratePerSecond`). */
+  paced: number;
+}
+
+export interface OutboxOptions {
+  /** Entries held while none can be published (no subscriber yet, or the last publish reached none); the oldest kept. */
+  maxHeld: number;
+  /** Entries (and their encoded bytes) waiting in line while entries flow; more are dropped. */
+  maxQueued: number;
+  maxQueuedBytes: number;
+  /** A publish that reached no peer is tried again after this, ms (or when a peer subscribes). */
+  retryMs: number;
+  /** Publishes per second at most, over time (token bucket refill), and in one burst (bucket size). */
+  ratePerSecond: number;
+  burst: number;
+}
+
+export const OUTBOX_DEFAULTS: OutboxOptions = {
+  maxHeld: GOSSIP_LOCAL_BACKLOG,
+  maxQueued: GOSSIP_OUTBOX_MAX_QUEUED,
+  maxQueuedBytes: GOSSIP_OUTBOX_MAX_QUEUED_BYTES,
+  retryMs: GOSSIP_OUTBOX_RETRY_MS,
+  ratePerSecond: GOSSIP_OUTBOX_RATE,
+  burst: GOSSIP_OUTBOX_BURST
+};
+
+interface Held {
+  seq: number;
+  bytes: Uint8Array;
 }
 
 export class GossipOutbox {
-  private readonly queue: HashedEntry[] = [];
+  private readonly queue: Held[] = [];
+  private queuedBytes = 0;
   private readonly offAppend: () => void;
+  private readonly opts: OutboxOptions;
   private target: { pubsub: OutboxPubsub; topic: string } | undefined;
   private draining: Promise<void> | undefined;
   private retry: ReturnType<typeof setTimeout> | undefined;
+  private pace: { timer: ReturnType<typeof setTimeout>; wake: () => void } | undefined;
+  private tokens: number;
+  private refilledAt = Date.now();
   private stopped = false;
-  private readonly counts = { published: 0, dropped: 0 };
+  private readonly counts = { published: 0, dropped: 0, paced: 0 };
   private readonly onSubscription = (): void => this.kick();
 
   /**
-   * Starts holding `ledger`'s local appends: at most `max` while none can be published (the
-   * oldest kept). A publish that reached no peer is tried again after `retryMs`, or when a peer
-   * subscribes.
+   * Starts holding `ledger`'s local appends (each encoded once, here). Options: OUTBOX_DEFAULTS.
    */
-  constructor(
-    ledger: AppendSource,
-    private readonly max: number = GOSSIP_LOCAL_BACKLOG,
-    private readonly retryMs: number = GOSSIP_OUTBOX_RETRY_MS
-  ) {
+  constructor(ledger: AppendSource, opts: Partial<OutboxOptions> = {}) {
+    this.opts = { ...OUTBOX_DEFAULTS, ...opts };
+    this.tokens = this.opts.burst;
     this.offAppend = ledger.onAppend((h, origin) => {
       if (origin !== 'local' || this.stopped) return;
-      // Bounded while nothing can be published; while entries flow, a burst of writes waits in line.
-      if (this.queue.length >= this.max && !this.flowing()) {
-        this.counts.dropped++;
-        return;
-      }
-      this.queue.push(h);
-      this.kick();
+      this.hold(h);
     });
   }
 
   get stats(): OutboxStats {
     return { ...this.counts, held: this.queue.length };
+  }
+
+  /** Queues a local entry unless the line is full: `maxHeld` while nothing flows, else `maxQueued` / bytes. */
+  private hold(h: HashedEntry): void {
+    const bytes = encodeEntry(h.entry);
+    const full = this.flowing()
+      ? this.queue.length >= this.opts.maxQueued || this.queuedBytes + bytes.byteLength > this.opts.maxQueuedBytes
+      : this.queue.length >= this.opts.maxHeld;
+    if (full) {
+      this.counts.dropped++;
+      return;
+    }
+    this.queue.push({ seq: h.entry.seq, bytes });
+    this.queuedBytes += bytes.byteLength;
+    this.kick();
   }
 
   /** Publishes on `topic` of `pubsub` (the running entry gossip's), now and whenever a peer subscribes. */
@@ -88,6 +145,11 @@ export class GossipOutbox {
     this.offAppend();
     this.detach();
     this.queue.length = 0;
+    this.queuedBytes = 0;
+    if (this.pace !== undefined) {
+      clearTimeout(this.pace.timer);
+      this.pace.wake();
+    }
   }
 
   private detach(): void {
@@ -122,7 +184,11 @@ export class GossipOutbox {
       if (this.stopped || t === undefined) return false;
       if (h === undefined) return true;
       if (t.pubsub.getSubscribers(t.topic).length === 0) return false; // a subscription kicks again
-      const sent = await t.pubsub.publish(t.topic, encodeEntry(h.entry)).then(
+      if (!this.takeToken()) {
+        await this.waitForToken();
+        continue;
+      }
+      const sent = await t.pubsub.publish(t.topic, h.bytes).then(
         (r) => r.recipients.length > 0,
         () => false
       );
@@ -132,8 +198,33 @@ export class GossipOutbox {
       }
       // Only now: an entry appended meanwhile was queued behind it, so the order holds.
       this.queue.shift();
+      this.queuedBytes -= h.bytes.byteLength;
       this.counts.published++;
     }
+  }
+
+  /** Takes one publish from the token bucket; false when it is empty. */
+  private takeToken(): boolean {
+    const now = Date.now();
+    const { ratePerSecond, burst } = this.opts;
+    this.tokens = Math.min(burst, this.tokens + ((now - this.refilledAt) * ratePerSecond) / 1000);
+    this.refilledAt = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  /** Resolves when the bucket holds a token again (or at stop()). */
+  private waitForToken(): Promise<void> {
+    this.counts.paced++;
+    const ms = Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / this.opts.ratePerSecond));
+    return new Promise((wake) => {
+      const timer = setTimeout(() => {
+        this.pace = undefined;
+        wake();
+      }, ms);
+      this.pace = { timer, wake };
+    });
   }
 
   private retryLater(): void {
@@ -141,6 +232,6 @@ export class GossipOutbox {
     this.retry = setTimeout(() => {
       this.retry = undefined;
       this.kick();
-    }, this.retryMs);
+    }, this.opts.retryMs);
   }
 }
