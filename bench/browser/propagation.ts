@@ -333,12 +333,11 @@ async function workload(
 }
 
 /**
- * Row 1 for each tab count: BENCH_PROPAGATION_TABS, default 2 and 4, plus 8 at BENCH_SCALE ≥ 2
- * (8 browsers on this 2-core machine take minutes and Tabula falls far behind; see the README).
+ * Row 1 for each tab count: BENCH_PROPAGATION_TABS, default the issue's 2, 4 and 8 tabs.
  * The relay must be serving `base`.
  */
 export async function row1(base: string, scale: number): Promise<PropagationRun> {
-  const tabCounts = (process.env.BENCH_PROPAGATION_TABS ?? (scale >= 2 ? '2,4,8' : '2,4')).split(',').map(Number);
+  const tabCounts = (process.env.BENCH_PROPAGATION_TABS ?? '2,4,8').split(',').map(Number);
   const signaling = await startSignaling();
   const out: PropagationRun = { rows: [], tables: [], profiles: {} };
   try {
