@@ -10,6 +10,7 @@ import { ledgerReplica } from '../../src/lib/core/sync/ledger-replica.js';
 import { SYNC_MAX_MESSAGE_BYTES } from '../../src/lib/core/sync/constants.js';
 import { SyncDriver } from '../../src/lib/worker/sync-driver.js';
 import { genesis, memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-nodes.js';
+import { pollUntil } from '../helpers/poll.js';
 
 const PROTOCOL = '/tabula/test/sync/1.0.0';
 
@@ -104,13 +105,7 @@ async function side(keyByte: number, g = genesis): Promise<Side> {
   return { node, tl, engine, driver: box.driver };
 }
 
-async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = (cond: () => boolean, what: string, ms = 15_000) => pollUntil(cond, what, ms, 20);
 
 async function stop(...sides: Side[]): Promise<void> {
   for (const s of sides) {
