@@ -26,31 +26,17 @@ describe('fair share', () => {
   it('biggest: most bytes, then most entries, then the highest key; empty holders are passed over', () => {
     expect(biggest([])).toBeUndefined();
     expect(biggest([['a', { bytes: 0, count: 0 }]])).toBeUndefined();
-    const pick = (s: [string, Share][]) => biggest(s)?.[0];
-    expect(
-      pick([
-        ['a', { bytes: 10, count: 1 }],
-        ['b', { bytes: 9, count: 5 }]
-      ])
-    ).toBe('a');
-    expect(
-      pick([
-        ['a', { bytes: 10, count: 1 }],
-        ['b', { bytes: 10, count: 2 }]
-      ])
-    ).toBe('b');
-    expect(
-      pick([
-        ['b', { bytes: 10, count: 2 }],
-        ['a', { bytes: 10, count: 2 }]
-      ])
-    ).toBe('b');
-    expect(
-      pick([
-        ['a', { bytes: 10, count: 2 }],
-        ['b', { bytes: 10, count: 2 }]
-      ])
-    ).toBe('b');
+    // [a's bytes, a's count, b's bytes, b's count, which is biggest]; each pair in both orders.
+    const cases: [number, number, number, number, string][] = [
+      [10, 1, 9, 5, 'a'], // bytes first
+      [10, 1, 10, 2, 'b'], // then entries
+      [10, 2, 10, 2, 'b'] // then the highest key
+    ];
+    for (const [ab, ac, bb, bc, want] of cases) {
+      const a = ['a', { bytes: ab, count: ac }] as const;
+      const b = ['b', { bytes: bb, count: bc }] as const;
+      expect([biggest([a, b])?.[0], biggest([b, a])?.[0]]).toEqual([want, want]);
+    }
   });
 
   it('outranks: only strictly more than the newcomer would hold (bytes, then entries)', () => {
