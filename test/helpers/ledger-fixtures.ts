@@ -40,6 +40,30 @@ export function yUpdateAt(key: string, value: unknown, client: number, clock: nu
   return encoding.toUint8Array(enc);
 }
 
+/**
+ * A Yjs v1 update with one ContentAny item of `client` at `clock` whose left origin is `origin`
+ * (parent inferred from the origin): an item anchored anywhere, e.g. inside a void clock space.
+ */
+export function yItemAnchoredAt(
+  client: number,
+  clock: number,
+  origin: { client: number; clock: number },
+  value: unknown
+): Uint8Array {
+  const enc = encoding.createEncoder();
+  encoding.writeVarUint(enc, 1); // one client
+  encoding.writeVarUint(enc, 1); // one struct
+  encoding.writeVarUint(enc, client);
+  encoding.writeVarUint(enc, clock);
+  encoding.writeUint8(enc, 0x88); // origin present, ContentAny
+  encoding.writeVarUint(enc, origin.client);
+  encoding.writeVarUint(enc, origin.clock);
+  encoding.writeVarUint(enc, 1); // one value
+  encoding.writeAny(enc, value as never);
+  encoding.writeVarUint(enc, 0); // empty delete set
+  return encoding.toUint8Array(enc);
+}
+
 /** `n` chained entries starting after `after` (or at seq 1), valid under the causal rules. */
 export async function makeChain(
   keys: IdentityKeys,
@@ -62,6 +86,39 @@ export async function makeChain(
     const h = await createEntry({ keys, seq, prev, lamport, time, clock, payload }, networkId);
     out.push(h);
     prev = h.hash;
+  }
+  return out;
+}
+
+/**
+ * `n` junk authors (key bytes firstByte, firstByte + 1, ...), each with J#1 and a causal refusal
+ * J#2 (deps [dep], a lamport 5 above what the rules expect, dep.seq + 1, for a chain like
+ * makeChain's whose lamport is its seq): refused until dep is void. Flat: J_0#1, J_0#2, J_1#1, ...
+ */
+export async function causalRefusals(
+  n: number,
+  dep: { author: string; seq: number },
+  networkId: Uint8Array,
+  firstByte = 10
+): Promise<HashedEntry[]> {
+  const out: HashedEntry[] = [];
+  for (let i = 0; i < n; i++) {
+    const J = await keysFromByte(firstByte + i);
+    const [j1] = await makeChain(J, 1, networkId);
+    const j2 = await createEntry(
+      {
+        keys: J,
+        seq: 2,
+        prev: j1.hash,
+        lamport: dep.seq + 1 + 5,
+        time: j1.entry.time + 1,
+        clock: 2,
+        payload: yUpdateAt('x', 1, clientIdOf(toHex(J.publicKey)), 1),
+        deps: [dep]
+      },
+      networkId
+    );
+    out.push(j1, j2);
   }
   return out;
 }

@@ -4,15 +4,10 @@ import { NODE_METHODS } from '../../src/lib/client/tab-protocol.js';
 import { CLOSE_GRACE_MS } from '../../src/lib/client/worker-node.js';
 import type { FromWorker, NodeStatus, ToWorker } from '../../src/lib/worker/messages.js';
 import { FakeLocks } from '../helpers/fake-tabs.js';
+import { pollUntil } from '../helpers/poll.js';
 
 /** Wait until `cond` holds, polling the event loop (channel messages are async). */
-async function until(cond: () => boolean, what = 'condition'): Promise<void> {
-  const end = Date.now() + 2000;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
+const until = (cond: () => boolean, what = 'condition') => pollUntil(cond, what, 2000, 2);
 
 const STATUS = { peerId: 'peer-x', author: 'author-x', online: true, peers: [] } as unknown as NodeStatus;
 

@@ -15,26 +15,17 @@ import { makeChain } from '../helpers/ledger-fixtures.js';
 import { collectBytes } from '../../src/lib/core/snapshot/index.js';
 import { exportLedgerSnapshot, importLedgerSnapshot } from '../../src/lib/core/ledger-snapshots.js';
 import { memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-nodes.js';
+import { LIGHT, prunedHistory } from '../helpers/pruned-history.js';
 
 const WRITES = 400;
-const LIGHT = { role: 'light', budgetBytes: 8 * 1024 } as const;
 let full: TestLedger;
 let light: TestLedger;
 let author: string;
 const lightDisk = memoryLocation();
 
 beforeAll(async () => {
-  full = await openLedger(memoryLocation(), 11, { compactEvery: 0 });
-  for (let i = 1; i <= WRITES; i++) {
-    if (i % 40 === 0) await full.ledger.delete(`k${(i - 1) % 25}`);
-    else await full.ledger.put(`k${i % 25}`, { i, note: 'x'.repeat(40) });
-  }
+  ({ full, light } = await prunedHistory(WRITES, lightDisk));
   author = full.ledger.author;
-  light = await openLedger(lightDisk, 12, LIGHT);
-  for (let i = 0; i < full.log.length; i += 50) {
-    await light.ledger.ingest(full.log.slice(i, i + 50));
-    await light.ledger.compact();
-  }
 }, 60_000);
 
 /** An honest peer: `full`'s entries as sync serves them, at most `perAnswer` per answer. */

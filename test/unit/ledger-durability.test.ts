@@ -16,6 +16,8 @@ import { createEntry } from '../../src/lib/core/entry.js';
 import { clientIdOf } from '../../src/lib/core/state/client-id.js';
 import { keysFromByte } from '../helpers/ledger-fixtures.js';
 import { genesis, memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
+// until: the event loop may take a few turns (signing) before appendLocal.
+import { untilImmediate as until } from '../helpers/poll.js';
 
 /** A memory store whose appendLocal, once `hold()` was called, waits for `release()` (or fails with `fail(e)`) before it commits. */
 class GatedStore extends MemoryLedgerStore {
@@ -56,11 +58,6 @@ function mirror(ledger: Ledger): { view: Map<string, unknown>; events: RecordCha
   });
   ledger.subscribeConflicts((c) => conflicts.push(c));
   return { view, events, conflicts };
-}
-
-/** Lets the event loop run until `cond` holds (signing may take a few turns before appendLocal). */
-async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setImmediate(r));
 }
 
 const asMap = (l: Ledger) => new Map(l.records().map((r) => [r.key, r.value]));

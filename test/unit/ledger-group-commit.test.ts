@@ -17,6 +17,7 @@ import { DexieLedgerStore } from '../../src/lib/platform/dexie-store.js';
 import { faultAddon, type DexieFaultPlan } from '../helpers/dexie-faults.js';
 import { genesis, memoryLocation, openLedger, testClock } from '../helpers/ledger-nodes.js';
 import { keysFromByte } from '../helpers/ledger-fixtures.js';
+import { untilImmediate as until } from '../helpers/poll.js';
 
 /** A memory store that counts local appends and can hold them at a gate until released. */
 class GatedStore extends MemoryLedgerStore {
@@ -44,15 +45,6 @@ class GatedStore extends MemoryLedgerStore {
     this.batches.push(batch.length);
     if (this.gate) await this.gate;
     return super.appendLocalBatch(batch);
-  }
-}
-
-/** Lets the event loop run until `cond` holds; fails after 5 s. */
-async function until(cond: () => boolean): Promise<void> {
-  const end = Date.now() + 5000;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not reached within 5 s');
-    await new Promise((r) => setImmediate(r));
   }
 }
 

@@ -4,7 +4,6 @@
 // the fork evidence, before it, after it) to nodes that compact often, then reopened. Nothing may
 // throw anything but a LedgerError, leave Yjs structs or deletes parked, or diverge.
 import { describe, expect, it } from 'vitest';
-import * as encoding from 'lib0/encoding';
 import { createEntry } from '../../src/lib/core/entry.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { clientIdOf } from '../../src/lib/core/state/client-id.js';
@@ -12,26 +11,10 @@ import { LedgerError } from '../../src/lib/core/errors.js';
 import { MAX_ENTRY_CLOCK, MAX_ENTRY_SEQ } from '../../src/lib/core/constants.js';
 import type { HashedEntry } from '../../src/lib/core/types.js';
 import type { Ledger } from '../../src/lib/core/ledger.js';
-import { keysFromByte, yUpdateAt, deleteOnly } from '../helpers/ledger-fixtures.js';
+import { keysFromByte, yUpdateAt, deleteOnly, yItemAnchoredAt } from '../helpers/ledger-fixtures.js';
 import { memoryLocation, openLedger, ledgerView } from '../helpers/ledger-nodes.js';
 
 const T0 = 1_700_000_000_000;
-
-/** One ContentAny item of `client` at `clock` whose left origin is `origin` (parent inferred). */
-function anchored(client: number, clock: number, origin: { client: number; clock: number }, value: unknown) {
-  const enc = encoding.createEncoder();
-  encoding.writeVarUint(enc, 1);
-  encoding.writeVarUint(enc, 1);
-  encoding.writeVarUint(enc, client);
-  encoding.writeVarUint(enc, clock);
-  encoding.writeUint8(enc, 0x88); // has origin, ContentAny
-  encoding.writeVarUint(enc, origin.client);
-  encoding.writeVarUint(enc, origin.clock);
-  encoding.writeVarUint(enc, 1);
-  encoding.writeAny(enc, value as never);
-  encoding.writeVarUint(enc, 0);
-  return encoding.toUint8Array(enc);
-}
 
 function view(l: Ledger) {
   return { ...ledgerView(l), yjsPending: l.stats().yjsPending };
@@ -81,7 +64,7 @@ async function entries() {
       time: T0 + 3,
       clock: 1,
       deps: [{ author: F, seq: MAX_ENTRY_SEQ }],
-      payload: anchored(cH, 0, { client: cF, clock: MAX_ENTRY_CLOCK - 1 }, 'edge')
+      payload: yItemAnchoredAt(cH, 0, { client: cF, clock: MAX_ENTRY_CLOCK - 1 }, 'edge')
     },
     net
   );

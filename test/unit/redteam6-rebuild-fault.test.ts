@@ -8,6 +8,7 @@ import { MemoryLedgerStore } from '../../src/lib/core/memory-store.js';
 import type { LedgerStore } from '../../src/lib/core/storage.js';
 import { makeChain } from '../helpers/ledger-fixtures.js';
 import { genesis, ledgerView, memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
+import { holdsWithin } from '../helpers/poll.js';
 
 type Budget = { rebuildBudget: { record(ms: number): void } };
 
@@ -30,12 +31,6 @@ function flakyStore(disk: ReturnType<typeof memoryLocation>['disk'], arm: { on: 
       return (v as (...a: unknown[]) => unknown).bind(target);
     }
   });
-}
-
-async function until(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
-  return cond();
 }
 
 async function setup(byte: number) {
@@ -61,7 +56,7 @@ async function setup(byte: number) {
   expect(n.ledger.stats().staleVoids).toBe(1);
   arm.on = true;
   t = 1e9; // the budget's window has passed: the timer (30 ms real time) runs the rebuild
-  expect(await until(() => arm.hits === 1, 5000)).toBe(true);
+  expect(await holdsWithin(() => arm.hits === 1, 5000)).toBe(true);
   await new Promise((r) => setTimeout(r, 20));
   return { n, ref, alt, xs: X.log };
 }

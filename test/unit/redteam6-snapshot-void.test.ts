@@ -3,39 +3,21 @@
 // nothing, honestly reported), and the fresh node must reach the exporter's heads, records and
 // digest: a snapshot "never silently leaves out what its header claims".
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toHex } from '../../src/lib/core/bytes.js';
-import { clientIdOf, overrideClientIds } from '../../src/lib/core/state/client-id.js';
-import { networkId } from '../../src/lib/core/genesis.js';
 import { collectBytes } from '../../src/lib/core/snapshot/index.js';
 import { exportLedgerSnapshot, importLedgerSnapshot } from '../../src/lib/core/ledger-snapshots.js';
 import { ledgerJoinSource } from '../../src/lib/core/join/ledger-source.js';
 import type { HashedEntry } from '../../src/lib/core/types.js';
 import type { Ledger } from '../../src/lib/core/ledger.js';
-import { keysFromByte, makeChain } from '../helpers/ledger-fixtures.js';
-import { genesis, ledgerView, memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
+import { ledgerView, memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
+import { voidFeeds } from '../helpers/void-feeds.js';
 
 let restore: () => void = () => undefined;
 let forked: HashedEntry[] = [];
 let colliding: HashedEntry[] = [];
 let honest: HashedEntry[] = [];
 
-async function writer(byte: number, tag: string, n: number) {
-  const l = await openLedger(memoryLocation(), byte, { compactEvery: 0 });
-  for (let i = 1; i <= n; i++) await l.ledger.put(`k${tag}${i}`, `${tag}${i}`);
-  await l.ledger.close();
-  return l;
-}
-
 beforeAll(async () => {
-  const [ka, kb] = await Promise.all([keysFromByte(191), keysFromByte(192)]);
-  const ca = clientIdOf(toHex(ka.publicKey));
-  const b = toHex(kb.publicKey);
-  restore = overrideClientIds((author, real) => (author === b ? ca : real));
-  const F = await writer(190, 'f', 3);
-  const [alt] = await makeChain(F.keys, 1, networkId(genesis), F.log[0], 'alt');
-  forked = [...F.log, alt];
-  colliding = [...(await writer(191, 'a', 2)).log, ...(await writer(192, 'b', 2)).log];
-  honest = (await writer(193, 'h', 2)).log;
+  ({ forked, colliding, honest, restore } = await voidFeeds(190));
 }, 30_000);
 
 afterAll(() => restore());

@@ -5,32 +5,15 @@
 // (or a reopen while stale) both nodes must agree, nothing may stay parked, and Q's later honest
 // record must show.
 import { describe, expect, it } from 'vitest';
-import * as encoding from 'lib0/encoding';
 import { networkId } from '../../src/lib/core/genesis.js';
 import { createEntry } from '../../src/lib/core/entry.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { clientIdOf } from '../../src/lib/core/state/client-id.js';
 import type { Ledger } from '../../src/lib/core/ledger.js';
-import { keysFromByte, makeChain, yUpdateAt } from '../helpers/ledger-fixtures.js';
+import { keysFromByte, makeChain, yUpdateAt, yItemAnchoredAt } from '../helpers/ledger-fixtures.js';
 import { genesis, ledgerView, memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
 
 type Budget = { rebuildBudget: { record(ms: number): void } };
-
-/** One ContentAny item of `client` at `clock` whose origin is `origin` (parent from the origin). */
-function anchoredAt(client: number, clock: number, origin: { client: number; clock: number }, value: string) {
-  const enc = encoding.createEncoder();
-  encoding.writeVarUint(enc, 1);
-  encoding.writeVarUint(enc, 1);
-  encoding.writeVarUint(enc, client);
-  encoding.writeVarUint(enc, clock);
-  encoding.writeUint8(enc, 0x88); // origin present, ContentAny
-  encoding.writeVarUint(enc, origin.client);
-  encoding.writeVarUint(enc, origin.clock);
-  encoding.writeVarUint(enc, 1);
-  encoding.writeAny(enc, value);
-  encoding.writeVarUint(enc, 0);
-  return encoding.toUint8Array(enc);
-}
 
 async function fixture() {
   const net = networkId(genesis);
@@ -51,7 +34,7 @@ async function fixture() {
       time: 1_700_000_200_000,
       clock: 1,
       deps: [{ author: xa, seq: 5 }],
-      payload: anchoredAt(cq, 0, { client: clientIdOf(xa), clock: 1000 }, 'far')
+      payload: yItemAnchoredAt(cq, 0, { client: clientIdOf(xa), clock: 1000 }, 'far')
     },
     net
   );

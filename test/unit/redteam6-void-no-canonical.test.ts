@@ -4,28 +4,12 @@
 // placeholder is applied only once X's seq 1..4 are (applyVoids): if Q's struct reached Yjs it
 // would be parked for good, and compaction refuses while anything is parked.
 import { describe, expect, it } from 'vitest';
-import * as encoding from 'lib0/encoding';
 import { networkId } from '../../src/lib/core/genesis.js';
 import { createEntry } from '../../src/lib/core/entry.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { clientIdOf } from '../../src/lib/core/state/client-id.js';
-import { keysFromByte, yUpdateAt } from '../helpers/ledger-fixtures.js';
+import { keysFromByte, yUpdateAt, yItemAnchoredAt } from '../helpers/ledger-fixtures.js';
 import { genesis, memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
-
-function anchoredAt(client: number, clock: number, origin: { client: number; clock: number }, value: unknown) {
-  const enc = encoding.createEncoder();
-  encoding.writeVarUint(enc, 1);
-  encoding.writeVarUint(enc, 1);
-  encoding.writeVarUint(enc, client);
-  encoding.writeVarUint(enc, clock);
-  encoding.writeUint8(enc, 0x88); // origin present, ContentAny
-  encoding.writeVarUint(enc, origin.client);
-  encoding.writeVarUint(enc, origin.clock);
-  encoding.writeVarUint(enc, 1);
-  encoding.writeAny(enc, value as never);
-  encoding.writeVarUint(enc, 0);
-  return encoding.toUint8Array(enc);
-}
 
 async function fixture() {
   const net = networkId(genesis);
@@ -57,7 +41,7 @@ async function fixture() {
       time: 1_700_000_300_001,
       clock: 1,
       deps: [{ author: x, seq: 5 }],
-      payload: anchoredAt(cq, 0, { client: cx, clock: 1000 }, 'far')
+      payload: yItemAnchoredAt(cq, 0, { client: cx, clock: 1000 }, 'far')
     },
     net
   );

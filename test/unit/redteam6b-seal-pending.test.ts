@@ -22,29 +22,37 @@
 // Fixed (ledger-replay.ts checkCompaction): a compacted state with structs left pending is
 // refused, and under a v2 seal its bytes must be exactly the canonical state.
 import * as Y from 'yjs';
-import * as encoding from 'lib0/encoding';
 import { describe, expect, it } from 'vitest';
 import { clientIdOf } from '../../src/lib/core/state/client-id.js';
-import { yUpdateAt } from '../helpers/ledger-fixtures.js';
+import { deleteOnly, yUpdateAt } from '../helpers/ledger-fixtures.js';
 import { memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
+
+/**
+ * Node N (key byte `nByte`, on `loc`) holds honest H's first entry (and, if `putMine`, a write of
+ * its own), compacts and closes; `c`: H's Yjs clock after it in the stored compaction state.
+ */
+async function compacted(hByte: number, nByte: number, putMine: boolean) {
+  const H = await openLedger(memoryLocation(), hByte, { compactEvery: 0 });
+  await H.ledger.put('h1', 1);
+  const loc = memoryLocation();
+  const n = await openLedger(loc, nByte, { compactEvery: 0 });
+  await n.ledger.ingest(H.log);
+  if (putMine) await n.ledger.put('mine', 1);
+  await n.ledger.compact();
+  await n.ledger.close();
+
+  const stored = loc.disk.compaction!;
+  const client = clientIdOf(H.ledger.author);
+  const doc = new Y.Doc({ gc: false });
+  Y.applyUpdate(doc, stored.state);
+  const c = Y.getState(doc.store, client);
+  doc.destroy();
+  return { H, loc, stored, client, c };
+}
 
 describe('redteam6b: pending structs appended to the sealed compaction state', () => {
   it('a compaction state carrying forged pending structs is refused on open', async () => {
-    const H = await openLedger(memoryLocation(), 241, { compactEvery: 0 });
-    await H.ledger.put('h1', 1);
-    const loc = memoryLocation();
-    const n = await openLedger(loc, 242, { compactEvery: 0 });
-    await n.ledger.ingest(H.log);
-    await n.ledger.put('mine', 1);
-    await n.ledger.compact();
-    await n.ledger.close();
-
-    const stored = loc.disk.compaction!;
-    const client = clientIdOf(H.ledger.author);
-    const doc = new Y.Doc({ gc: false });
-    Y.applyUpdate(doc, stored.state);
-    const c = Y.getState(doc.store, client);
-    doc.destroy();
+    const { H, loc, stored, client, c } = await compacted(241, 242, true);
     // The stored record form (record-value.ts): value, author claim, time, lamport.
     const forged = yUpdateAt('evil', { v: 'forged', a: H.ledger.author, t: 1_700_000_000_005, l: 3 }, client, c + 1);
     loc.disk.compaction = { ...stored, state: Y.mergeUpdates([stored.state, forged]) };
@@ -75,28 +83,9 @@ describe('redteam6b: pending structs appended to the sealed compaction state', (
   //   is deleted at once by the hidden delete set: N never shows it, and no conflict names who
   //   removed it (issue 6 case 3, through the store).
   it('a compaction state carrying a pending delete set over future clocks is refused on open', async () => {
-    const H = await openLedger(memoryLocation(), 243, { compactEvery: 0 });
-    await H.ledger.put('h1', 1);
-    const loc = memoryLocation();
-    const n = await openLedger(loc, 244, { compactEvery: 0 });
-    await n.ledger.ingest(H.log);
-    await n.ledger.compact();
-    await n.ledger.close();
-
-    const stored = loc.disk.compaction!;
-    const client = clientIdOf(H.ledger.author);
-    const doc = new Y.Doc({ gc: false });
-    Y.applyUpdate(doc, stored.state);
-    const c = Y.getState(doc.store, client);
-    doc.destroy();
-    const enc = encoding.createEncoder();
-    encoding.writeVarUint(enc, 0); // no structs
-    encoding.writeVarUint(enc, 1); // one delete-set client
-    encoding.writeVarUint(enc, client);
-    encoding.writeVarUint(enc, 1);
-    encoding.writeVarUint(enc, c);
-    encoding.writeVarUint(enc, 100);
-    loc.disk.compaction = { ...stored, state: Y.mergeUpdates([stored.state, encoding.toUint8Array(enc)]) };
+    const { H, loc, stored, client, c } = await compacted(243, 244, false);
+    // A delete set over H's clocks c .. c + 99, none written yet.
+    loc.disk.compaction = { ...stored, state: Y.mergeUpdates([stored.state, deleteOnly(client, c, 100)]) };
 
     const opened = await openLedger(loc, 244, { compactEvery: 0 }).then(
       (again) => again,

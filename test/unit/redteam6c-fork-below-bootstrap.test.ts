@@ -31,7 +31,20 @@ import { exportLedgerSnapshot, importLedgerSnapshot } from '../../src/lib/core/l
 import { createEntry } from '../../src/lib/core/entry.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { keysFromByte, makeChain } from '../helpers/ledger-fixtures.js';
-import { dexieLocation, memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
+import { dexieLocation, memoryLocation, openLedger, type Location } from '../helpers/ledger-nodes.js';
+
+/** Reopens the store at `loc`: its digest, unverified mark and `e`'s void seq, or why the open failed. */
+async function reopened(loc: Location, keyByte: number, e: string) {
+  return openLedger(loc, keyByte, { compactEvery: 0 }).then(
+    async (x) => {
+      const s = x.ledger.stats();
+      const out = { digest: s.stateDigest, unverified: s.unverified, voidFrom: x.ledger.voidFrom(e) };
+      await x.ledger.close();
+      return out;
+    },
+    (err: Error) => `${err.name}: ${err.message}`
+  );
+}
 
 describe('redteam6c: a fork below a head bootstrapped from a light snapshot', () => {
   it('does not make the store unopenable after the next compaction', async () => {
@@ -53,15 +66,7 @@ describe('redteam6c: a fork below a head bootstrapped from a light snapshot', ()
     const before = L.ledger.stats();
     await L.ledger.close();
 
-    const again = await openLedger(loc, 74, { compactEvery: 0 }).then(
-      async (x) => {
-        const s = x.ledger.stats();
-        const out = { digest: s.stateDigest, unverified: s.unverified, voidFrom: x.ledger.voidFrom(e) };
-        await x.ledger.close();
-        return out;
-      },
-      (err: Error) => `${err.name}: ${err.message}`
-    );
+    const again = await reopened(loc, 74, e);
     expect(again).toEqual({ digest: before.stateDigest, unverified: true, voidFrom: 4 });
   });
 
@@ -86,15 +91,7 @@ describe('redteam6c: a fork below a head bootstrapped from a light snapshot', ()
     const before = L.ledger.stats();
     await L.ledger.close();
 
-    const again = await openLedger(loc, 77, { compactEvery: 0 }).then(
-      async (x) => {
-        const s = x.ledger.stats();
-        const out = { digest: s.stateDigest, unverified: s.unverified, voidFrom: x.ledger.voidFrom(e) };
-        await x.ledger.close();
-        return out;
-      },
-      (err: Error) => `${err.name}: ${err.message}`
-    );
+    const again = await reopened(loc, 77, e);
     expect(again).toEqual({ digest: before.stateDigest, unverified: true, voidFrom: 2 });
   });
 
@@ -118,15 +115,7 @@ describe('redteam6c: a fork below a head bootstrapped from a light snapshot', ()
       const before = L.ledger.stats();
       await L.ledger.close();
 
-      const again = await openLedger(loc, 80, { compactEvery: 0 }).then(
-        async (x) => {
-          const s = x.ledger.stats();
-          const out = { digest: s.stateDigest, unverified: s.unverified, voidFrom: x.ledger.voidFrom(e) };
-          await x.ledger.close();
-          return out;
-        },
-        (err: Error) => `${err.name}: ${err.message}`
-      );
+      const again = await reopened(loc, 80, e);
       expect(again).toEqual({ digest: before.stateDigest, unverified: true, voidFrom: 4 });
     }
   );

@@ -16,11 +16,9 @@
 //   its share and slot given back, its row deleted by the same flush).
 import { describe, expect, it } from 'vitest';
 import { createEntry } from '../../src/lib/core/entry.js';
-import type { HashedEntry } from '../../src/lib/core/types.js';
 import { toHex } from '../../src/lib/core/bytes.js';
-import { clientIdOf } from '../../src/lib/core/state/client-id.js';
 import type { Ledger } from '../../src/lib/core/ledger.js';
-import { keysFromByte, makeChain, yUpdateAt } from '../helpers/ledger-fixtures.js';
+import { causalRefusals, keysFromByte, makeChain } from '../helpers/ledger-fixtures.js';
 import { memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
 
 const JUNK = 40;
@@ -34,25 +32,7 @@ describe('redteam6e: a refusal accepted after a void', () => {
     const net = A.ledger.networkId;
     const X = await keysFromByte(122);
     const chain = await makeChain(X, 12, net);
-    const junk: HashedEntry[] = [];
-    for (let i = 0; i < JUNK; i++) {
-      const J = await keysFromByte(10 + i);
-      const [j1] = await makeChain(J, 1, net);
-      const j2 = await createEntry(
-        {
-          keys: J,
-          seq: 2,
-          prev: j1.hash,
-          lamport: 12 + 1 + 5,
-          time: j1.entry.time + 1,
-          clock: 2,
-          payload: yUpdateAt('x', 1, clientIdOf(toHex(J.publicKey)), 1),
-          deps: [{ author: toHex(X.publicKey), seq: 12 }]
-        },
-        net
-      );
-      junk.push(j1, j2);
-    }
+    const junk = await causalRefusals(JUNK, { author: toHex(X.publicKey), seq: 12 }, net);
     await A.ledger.ingest(chain);
     await A.ledger.ingest(junk);
     expect(remembered(A.ledger)).toBe(JUNK);

@@ -20,11 +20,9 @@
 //   by the budgeted timer as after the void itself; at most REFUSED_VARIANTS_MAX_COUNT entries.
 import { describe, expect, it } from 'vitest';
 import { createEntry } from '../../src/lib/core/entry.js';
-import type { HashedEntry } from '../../src/lib/core/types.js';
 import { toHex } from '../../src/lib/core/bytes.js';
-import { clientIdOf } from '../../src/lib/core/state/client-id.js';
 import { LEDGER_REJUDGE_PER_STEP } from '../../src/lib/core/constants.js';
-import { keysFromByte, makeChain, yUpdateAt } from '../helpers/ledger-fixtures.js';
+import { causalRefusals, keysFromByte, makeChain } from '../helpers/ledger-fixtures.js';
 import { ledgerView, memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
 
 const JUNK = LEDGER_REJUDGE_PER_STEP + 8;
@@ -38,25 +36,7 @@ describe('redteam6e: the re-judge backlog across a restart', () => {
     const X = await keysFromByte(122);
     const x = toHex(X.publicKey);
     const chain = await makeChain(X, 12, net);
-    const junk: HashedEntry[] = [];
-    for (let i = 0; i < JUNK; i++) {
-      const J = await keysFromByte(10 + i);
-      const [j1] = await makeChain(J, 1, net);
-      const j2 = await createEntry(
-        {
-          keys: J,
-          seq: 2,
-          prev: j1.hash,
-          lamport: 12 + 1 + 5,
-          time: j1.entry.time + 1,
-          clock: 2,
-          payload: yUpdateAt('x', 1, clientIdOf(toHex(J.publicKey)), 1),
-          deps: [{ author: x, seq: 12 }]
-        },
-        net
-      );
-      junk.push(j1, j2);
-    }
+    const junk = await causalRefusals(JUNK, { author: x, seq: 12 }, net);
     const alt = await createEntry({ ...chain[11].entry, keys: X, time: chain[11].entry.time + 99 }, net);
     for (const L of [A, B]) {
       await L.ledger.ingest(chain);

@@ -4,14 +4,11 @@
 // (tabula_archive_sync_rejected_peers_total), checked with promtool where installed.
 import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SyncEngine } from '../../src/lib/core/sync/engine.js';
-import { ledgerReplica } from '../../src/lib/core/sync/ledger-replica.js';
 import { SYNC_PROTOCOL_ID } from '../../src/lib/core/sync/constants.js';
 import { shortNetworkId } from '../../src/lib/core/topics.js';
 import { verifyBeacon } from '../../src/lib/core/telemetry.js';
 import type { NetworkNode } from '../../src/lib/core/telemetry-table.js';
 import { TABULA_VERSION } from '../../src/lib/version.js';
-import { SyncDriver } from '../../src/lib/worker/sync-driver.js';
 import { startArchiveBeacon } from '../../relay/archive/beacon.js';
 import type { RunningRelay } from '../../relay/server.js';
 import { missingTools } from '../helpers/cli-tools.js';
@@ -19,6 +16,7 @@ import { genesis, memoryLocation, openLedger } from '../helpers/ledger-nodes.js'
 import { createRelayClient, dialRelay, waitFor } from '../helpers/relay-client.js';
 import { relayAddr, startTestRelay, tempDir } from '../helpers/relay-fixture.js';
 import { startSyncPeer } from '../helpers/sync-peer.js';
+import { startLedgerSync } from '../helpers/sync-wiring.js';
 
 const running: Array<{ stop(): Promise<void> }> = [];
 afterEach(async () => {
@@ -101,17 +99,8 @@ describe('archive sync: another network', () => {
     const tl = await openLedger(memoryLocation(), 3, { genesis: { ...genesis, name: 'elsewhere' } });
     await tl.ledger.put('x', 1);
     const node = await createRelayClient({ reserve: false });
-    const box: { driver?: SyncDriver } = {};
-    const engine = new SyncEngine({
-      replica: ledgerReplica(tl.ledger),
-      send: (peer, bytes) => box.driver?.send(peer, bytes),
-      now: () => Date.now(),
-      randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
-      onPeerRejected: (peer, err) => box.driver?.onPeerRejected(peer, err)
-    });
-    const driver = new SyncDriver({ node, engine, protocol: SYNC_PROTOCOL_ID(shortNetworkId(archive.networkId)) });
-    box.driver = driver;
-    await driver.start();
+    const protocol = SYNC_PROTOCOL_ID(shortNetworkId(archive.networkId));
+    const { engine, driver } = await startLedgerSync(tl.ledger, node, protocol);
     running.push({
       async stop() {
         await driver.stop();

@@ -19,6 +19,7 @@ import { createRelayClient, dialRelay, waitFor, type ClientNode } from '../helpe
 import { relayAddr, startTestRelay } from '../helpers/relay-fixture.js';
 import { meshConnected, planRelays, startMeshRelay } from '../helpers/mesh-plan.js';
 import { NodePeer } from '../helpers/node-peer.js';
+import { pollUntil } from '../helpers/poll.js';
 
 const genesis = defaultGenesis();
 const net = networkId(genesis);
@@ -33,13 +34,8 @@ async function broken(keyByte: number, after: HashedEntry, n = 1): Promise<Hashe
 }
 
 /** Polls the async `cond` every 100 ms until true; throws after `timeoutMs`. */
-async function waitForAsync(cond: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitForAsync = (cond: () => Promise<boolean>, what: string, timeoutMs: number) =>
+  pollUntil(cond, what, timeoutMs, 100);
 
 describe('LinkFetcher (no network)', () => {
   function fetcher(serve: FetchEntries, opts = {}) {

@@ -15,6 +15,7 @@ import { keysFromByte, makeChain } from '../helpers/ledger-fixtures.js';
 import { createRelayClient, dialRelay, waitFor } from '../helpers/relay-client.js';
 import { relayAddr, startTestRelay } from '../helpers/relay-fixture.js';
 import { meshConnected, planRelays, startMeshRelay } from '../helpers/mesh-plan.js';
+import { pollUntil } from '../helpers/poll.js';
 
 const running: Array<{ stop(): void | Promise<void> }> = [];
 afterEach(async () => {
@@ -22,13 +23,8 @@ afterEach(async () => {
 });
 
 /** Polls the async `cond` every 100 ms until true; throws after `timeoutMs`. */
-async function waitForAsync(cond: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitForAsync = (cond: () => Promise<boolean>, what: string, timeoutMs: number) =>
+  pollUntil(cond, what, timeoutMs, 100);
 
 async function unlinkedAt(r: RunningRelay): Promise<number> {
   const text = await (await fetch(`${r.url}/metrics`)).text();

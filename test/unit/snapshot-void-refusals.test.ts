@@ -9,17 +9,15 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { encodeEntry } from '../../src/lib/core/entry.js';
-import { networkId } from '../../src/lib/core/genesis.js';
 import { headsRoot } from '../../src/lib/core/heads-digest.js';
 import { voidHead } from '../../src/lib/core/void.js';
-import { clientIdOf, overrideClientIds } from '../../src/lib/core/state/client-id.js';
 import { collectBytes, importSnapshot } from '../../src/lib/core/snapshot/index.js';
 import { MemoryLedgerStore } from '../../src/lib/core/memory-store.js';
 import { fromBase64, toBase64 } from '../../src/lib/core/snapshot/base64.js';
 import { exportLedgerSnapshot, importLedgerSnapshot } from '../../src/lib/core/ledger-snapshots.js';
 import type { FeedHead, HashedEntry } from '../../src/lib/core/types.js';
-import { keysFromByte, makeChain } from '../helpers/ledger-fixtures.js';
 import { dexieLocation, genesis, ledgerView, memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
+import { voidFeeds } from '../helpers/void-feeds.js';
 
 type Line = Record<string, unknown>;
 let restore: () => void = () => undefined;
@@ -31,25 +29,10 @@ let colliding: HashedEntry[] = [];
 let honest: HashedEntry[] = [];
 let file: Uint8Array; // a full export of a node holding both kinds of void feed
 
-async function writer(byte: number, tag: string, n: number) {
-  const l = await openLedger(memoryLocation(), byte, { compactEvery: 0 });
-  for (let i = 1; i <= n; i++) await l.ledger.put(`k${tag}${i}`, `${tag}${i}`);
-  await l.ledger.close();
-  return l;
-}
-
 beforeAll(async () => {
-  const [ka, kb] = await Promise.all([keysFromByte(171), keysFromByte(172)]);
-  const ca = clientIdOf(toHex(ka.publicKey));
-  const b = toHex(kb.publicKey);
-  restore = overrideClientIds((author, real) => (author === b ? ca : real));
-  const f = await writer(170, 'f', 3);
-  const [alt] = await makeChain(f.keys, 1, networkId(genesis), f.log[0], 'alt');
-  forked = [...f.log, alt];
-  colliding = [...(await writer(171, 'a', 2)).log, ...(await writer(172, 'b', 2)).log];
-  const h = await writer(173, 'h', 2);
-  honest = h.log;
-  [F, A, H] = [f.keys, ka, h.keys].map((k) => toHex(k.publicKey));
+  const v = await voidFeeds(170);
+  ({ forked, colliding, honest, restore } = v);
+  ({ F, A, H } = v.authors);
   const x = await openLedger(memoryLocation(), 174, { compactEvery: 0 });
   await x.ledger.ingest([...forked, ...colliding, ...honest]);
   file = await collectBytes(exportLedgerSnapshot(x.ledger, 'full'));

@@ -6,10 +6,11 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { streamPair } from '@libp2p/utils';
 import type { Connection, Libp2p, PeerId, Stream, StreamHandler } from '@libp2p/interface';
 import { SyncEngine } from '../../src/lib/core/sync/engine.js';
-import { ledgerReplica } from '../../src/lib/core/sync/ledger-replica.js';
 import { SYNC_MAX_MESSAGE_BYTES } from '../../src/lib/core/sync/constants.js';
 import { SyncDriver } from '../../src/lib/worker/sync-driver.js';
 import { genesis, memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-nodes.js';
+import { pollUntil } from '../helpers/poll.js';
+import { startLedgerSync } from '../helpers/sync-wiring.js';
 
 const PROTOCOL = '/tabula/test/sync/1.0.0';
 
@@ -91,26 +92,11 @@ interface Side {
 async function side(keyByte: number, g = genesis): Promise<Side> {
   const node = new FakeNode(peerIdFromPrivateKey(await generateKeyPair('Ed25519')));
   const tl = await openLedger(memoryLocation(), keyByte, { genesis: g });
-  const box: { driver?: SyncDriver } = {};
-  const engine = new SyncEngine({
-    replica: ledgerReplica(tl.ledger),
-    send: (peer, bytes) => box.driver?.send(peer, bytes),
-    now: () => Date.now(),
-    randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
-    onPeerRejected: (peer, err) => box.driver?.onPeerRejected(peer, err)
-  });
-  box.driver = new SyncDriver({ node: node as unknown as Libp2p, engine, protocol: PROTOCOL });
-  await box.driver.start();
-  return { node, tl, engine, driver: box.driver };
+  const { engine, driver } = await startLedgerSync(tl.ledger, node as unknown as Libp2p, PROTOCOL);
+  return { node, tl, engine, driver };
 }
 
-async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = (cond: () => boolean, what: string, ms = 15_000) => pollUntil(cond, what, ms, 20);
 
 async function stop(...sides: Side[]): Promise<void> {
   for (const s of sides) {

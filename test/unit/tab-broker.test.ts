@@ -3,15 +3,10 @@ import { createTabBroker, type TabBroker } from '../../src/lib/client/tab-broker
 import { parseTabMessage } from '../../src/lib/client/tab-protocol.js';
 import type { NodeEvent } from '../../src/lib/worker/messages.js';
 import { CuttableChannel, FAKE_STATUS, FakeLocks, FakeNode, FakeProfile } from '../helpers/fake-tabs.js';
+import { pollUntil } from '../helpers/poll.js';
 
 /** Wait until `cond` holds, polling the event loop (channel messages are async). */
-async function until(cond: () => boolean, what = 'condition', ms = 2000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
+const until = (cond: () => boolean, what = 'condition', ms = 2000) => pollUntil(cond, what, ms, 2);
 
 const errorName = (p: Promise<unknown>): Promise<string> =>
   p.then(

@@ -12,6 +12,7 @@ import { publicKeyFromSeed } from '../../src/lib/core/ed25519.js';
 import type { IdentityKeys } from '../../src/lib/core/types.js';
 import { yUpdateAt } from '../helpers/ledger-fixtures.js';
 import { ledgerView, memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
+import { holdsWithin } from '../helpers/poll.js';
 
 async function freshKey(i: number): Promise<IdentityKeys> {
   const seed = new Uint8Array(32);
@@ -37,12 +38,6 @@ async function twins(keys: IdentityKeys, k: string, net: Uint8Array) {
       net
     );
   return [await mk('a', 1_700_000_000_000), await mk('b', 1_700_000_000_001)];
-}
-
-async function until(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
-  return cond();
 }
 
 describe('RebuildBudget', () => {
@@ -113,7 +108,7 @@ describe('ledger: deferred void rebuilds', () => {
     await a.ledger.ingest([pairs[2][1]]);
     expect(a.ledger.stats().staleVoids).toBe(1);
     t = 1000; // the window has passed for the budget's clock too
-    expect(await until(() => a.ledger.stats().staleVoids === 0, 5000)).toBe(true);
+    expect(await holdsWithin(() => a.ledger.stats().staleVoids === 0, 5000)).toBe(true);
     expect(a.ledger.get('x2')).toBeUndefined();
     const view = ledgerView(a.ledger);
     await a.ledger.close();

@@ -11,6 +11,7 @@ import { QueueClock } from '../../src/lib/core/write-timings.js';
 import { VerifiedEntries, verifyHashed } from '../../src/lib/core/verified-entries.js';
 import { startEntryGossip, type GossipNode } from '../../src/lib/worker/entry-gossip.js';
 import { genesis, memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
+import { untilImmediate as until } from '../helpers/poll.js';
 
 /** A memory store whose local appends wait at a gate until released. */
 class GatedStore extends MemoryLedgerStore {
@@ -44,14 +45,6 @@ class GatedStore extends MemoryLedgerStore {
     if (this.gate) await this.gate;
     if (this.failBatches) throw new Error('batch refused');
     return super.appendLocalBatch(batch);
-  }
-}
-
-async function until(cond: () => boolean): Promise<void> {
-  const end = Date.now() + 5000;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not reached within 5 s');
-    await new Promise((r) => setImmediate(r));
   }
 }
 

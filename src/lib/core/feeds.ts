@@ -14,6 +14,7 @@ import { bytesEqual, fromHex, toHex } from './bytes.js';
 import { forkSeqOf, isVoidSeq, voidHead, type VoidTop } from './void.js';
 import { isCollision } from './collision.js';
 import { clientIdOf } from './state/client-id.js';
+import { makeRoom, type FairShareStore, type Share } from './fair-share.js';
 import {
   MAX_PENDING_BYTES,
   MAX_PENDING_PER_AUTHOR,
@@ -235,7 +236,10 @@ export class FeedSet {
   /** Holds `h` in `into` (pending or alt) within the bounds; reports what it waits for. */
   private hold(f: Feed, author: string, h: HashedEntry, into: Map<number, Pending>): FeedIngestResult {
     const bytes = heldEntryBytes(h);
-    if (f.pending.size + f.alt.size >= this.maxPendingPerAuthor || !this.makeRoom(f, bytes))
+    if (
+      f.pending.size + f.alt.size >= this.maxPendingPerAuthor ||
+      !makeRoom(this.pendingStore, author, pendingShare(f), bytes)
+    )
       return { kind: 'dropped', reason: 'pending-full' };
     const p: Pending = { h, author, at: this.now(), bytes };
     this.track(author, f);
@@ -249,51 +253,21 @@ export class FeedSet {
   }
 
   /**
-   * Fair share of the shared pending budget: when one more entry of `f` (costing `bytes`) would
-   * not fit, the author holding the most pending bytes (ties: most entries, then the highest key)
-   * gives up its highest-seq entry, again until it fits, as long as that author holds more than
-   * `f` would with the newcomer. Otherwise the newcomer is the one that does not fit. Deterministic
-   * (a function of what is held), so a flood from a few keys only ever evicts itself.
+   * The shared pending budget as the fair share sees it (fair-share.ts): each feed's pending and alt
+   * entries; when one more entry would not fit, the author holding the most gives up its highest
+   * seq, as long as it holds more than the newcomer's author would. A flood from a few keys only
+   * ever evicts itself.
    */
-  private makeRoom(f: Feed, bytes: number): boolean {
-    const fits = () => this.pendingTotal < this.maxPendingTotal && this.pendingBytes + bytes <= this.maxPendingBytes;
-    while (!fits()) {
-      const big = this.biggestPending();
-      if (big === undefined || big === f) return false;
-      const mine = f.pendingBytes + bytes;
-      if (
-        big.pendingBytes < mine ||
-        (big.pendingBytes === mine && big.pending.size + big.alt.size <= f.pending.size + f.alt.size + 1)
-      )
-        return false;
-      const victim = highestPending(big);
-      const author = victim.author;
-      this.unpend(big, victim);
+  private readonly pendingStore: FairShareStore = {
+    fits: (bytes) => this.pendingTotal < this.maxPendingTotal && this.pendingBytes + bytes <= this.maxPendingBytes,
+    shares: () => pendingShares(this.feeds),
+    evict: (author) => {
+      const f = this.feeds.get(author)!;
+      this.unpend(f, highestPending(f));
       this.evicted++;
-      if (isEmpty(big)) this.untrack(author);
+      if (isEmpty(f)) this.untrack(author);
     }
-    return true;
-  }
-
-  /** The feed with the most pending bytes (ties: most pending entries, then the highest author key). */
-  private biggestPending(): Feed | undefined {
-    let best: Feed | undefined;
-    let bestAuthor = '';
-    for (const [author, f] of this.feeds) {
-      const n = f.pending.size + f.alt.size;
-      if (n === 0) continue;
-      const better =
-        best === undefined ||
-        f.pendingBytes > best.pendingBytes ||
-        (f.pendingBytes === best.pendingBytes &&
-          (n > best.pending.size + best.alt.size || (n === best.pending.size + best.alt.size && author > bestAuthor)));
-      if (better) {
-        best = f;
-        bestAuthor = author;
-      }
-    }
-    return best;
-  }
+  };
 
   /** True when every causal dependency of `h` is within its author's contiguous head here. */
   private depsReady(h: HashedEntry): boolean {
@@ -845,6 +819,15 @@ function highestPending(f: Feed): Pending {
   let top: Pending | undefined;
   for (const m of [f.pending, f.alt]) for (const p of m.values()) if (!top || p.h.entry.seq > top.h.entry.seq) top = p;
   return top!;
+}
+
+/** What `f` holds in the pending buffer (fair-share.ts). */
+function pendingShare(f: Feed): Share {
+  return { bytes: f.pendingBytes, count: f.pending.size + f.alt.size };
+}
+
+function* pendingShares(feeds: Map<string, Feed>): Iterable<readonly [string, Share]> {
+  for (const [author, f] of feeds) yield [author, pendingShare(f)];
 }
 
 function isEmpty(f: Feed): boolean {

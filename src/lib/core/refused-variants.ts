@@ -3,11 +3,12 @@
 // author signed both), exactly as they would be had they arrived the other way round (PROTOCOL.md
 // §6.1: which variant comes first must not decide the outcome).
 //
-// Bounded by bytes and count with a fair share per author (as FeedSet's pending buffer): when a
-// newcomer does not fit, the author holding the most gives up its highest seq, as long as it holds
-// more than the newcomer's author would; otherwise the newcomer is not remembered. Deterministic
-// (a function of what is held), so a flood of fresh keys evicts a remembered variant only with
-// smaller holdings than its author's, and beyond that only sync brings the verdict (§6.1).
+// Bounded by bytes and count with a fair share per author (fair-share.ts, as FeedSet's pending
+// buffer): when a newcomer does not fit, the author holding the most gives up its highest seq, as
+// long as it holds more than the newcomer's author would; otherwise the newcomer is not
+// remembered. Deterministic (a function of what is held), so a flood of fresh keys evicts a
+// remembered variant only with smaller holdings than its author's, and beyond that only sync
+// brings the verdict (§6.1).
 //
 // Kept in the store too (one meta row per slot, written by flush after each ingest step, read back
 // at open), so a restart between the two variants does not change the verdict.
@@ -17,6 +18,7 @@ import { toHex } from './bytes.js';
 import { REFUSED_VARIANTS_MAX_BYTES, REFUSED_VARIANTS_MAX_COUNT } from './constants.js';
 import { encodeEntry } from './entry.js';
 import { heldEntryBytes } from './feeds.js';
+import { makeRoom, type FairShareStore } from './fair-share.js';
 
 /** Meta row holding the number of slots ever used (rows `refused-variant:<slot>` below it). */
 export const REFUSED_VARIANTS_META = 'refused-variants';
@@ -33,6 +35,9 @@ interface Share {
   bytes: number;
   count: number;
 }
+
+/** The share of an author holding nothing. */
+const NONE = { bytes: 0, count: 0 } as const;
 
 /** A stored slot row: the entry's canonical bytes and whether its verdict can change. */
 interface Row {
@@ -147,7 +152,12 @@ export class RefusedVariants {
     const author = toHex(h.entry.author);
     const key = keyOf(author, h.entry.seq);
     const bytes = heldEntryBytes(h);
-    if (bytes > this.maxBytes || this.byKey.has(key) || !this.makeRoom(author, bytes)) return undefined;
+    if (
+      bytes > this.maxBytes ||
+      this.byKey.has(key) ||
+      !makeRoom(this.store, author, this.shares.get(author) ?? NONE, bytes)
+    )
+      return undefined;
     const held: Held = { h, bytes, recheck, slot: slot ?? this.free.pop() ?? this.highWater++ };
     this.byKey.set(key, held);
     const share = this.shares.get(author) ?? { bytes: 0, count: 0 };
@@ -158,37 +168,12 @@ export class RefusedVariants {
     return held;
   }
 
-  /**
-   * Fair share: while one more entry of `author` (costing `bytes`) would not fit, the author
-   * holding the most bytes (ties: most entries, then the highest key) gives up its highest seq, as
-   * long as it holds more than `author` would with the newcomer. Otherwise the newcomer does not fit.
-   */
-  private makeRoom(author: string, bytes: number): boolean {
-    const mine = this.shares.get(author) ?? { bytes: 0, count: 0 };
-    while (this.byKey.size >= this.maxCount || this.bytes + bytes > this.maxBytes) {
-      const big = this.biggest();
-      if (big === undefined || big.author === author) return false;
-      const { share } = big;
-      if (share.bytes < mine.bytes + bytes || (share.bytes === mine.bytes + bytes && share.count <= mine.count + 1))
-        return false;
-      this.evict(big.author);
-    }
-    return true;
-  }
-
-  private biggest(): { author: string; share: Share } | undefined {
-    let best: { author: string; share: Share } | undefined;
-    for (const [author, share] of this.shares) {
-      const b = best?.share;
-      if (
-        b === undefined ||
-        share.bytes > b.bytes ||
-        (share.bytes === b.bytes && (share.count > b.count || (share.count === b.count && author > best!.author)))
-      )
-        best = { author, share };
-    }
-    return best;
-  }
+  /** The remembered entries as the fair share sees them (fair-share.ts); evict: the author's highest seq. */
+  private readonly store: FairShareStore = {
+    fits: (bytes) => this.byKey.size < this.maxCount && this.bytes + bytes <= this.maxBytes,
+    shares: () => this.shares,
+    evict: (author) => this.evict(author)
+  };
 
   /** Forgets `author`'s remembered entry with the highest seq. */
   private evict(author: string): void {
