@@ -4,9 +4,11 @@
 // (`rate` tokens per second, at most `burst`). Without a token the message is ignored (neither
 // delivered nor forwarded) and the sender earns a strike; strikes feed gossipsub's application
 // score (P5), so a peer that keeps flooding falls below the graylist threshold and gossipsub then
-// drops all of its RPCs. Strikes halve every `strikeHalfLifeMs` and stop at `maxStrikes`: a peer
-// that keeps flooding stays at the cap, below the graylist, while an honest burst over the rate
-// (a writer that did not pace itself) costs a bounded time below it, not minutes.
+// drops all of its RPCs. Strikes halve every `strikeHalfLifeMs` and stop at `maxStrikes`, so an
+// honest burst over the rate (a writer that did not pace itself) costs a bounded time below the
+// graylist, not minutes. A graylisted peer's messages never reach this validator, so a flood adds
+// no strikes while it lasts: the peer is let in again each time its strikes decay below the
+// graylist, until gossipsub next scores it (a heartbeat), then dropped again.
 import { TopicValidatorResult, type GossipsubOpts } from '@libp2p/gossipsub';
 import { BANNED_APP_SCORE, gossipScoring, SCORE_THRESHOLDS } from '../src/lib/platform/gossip-scoring.js';
 import type { GossipSub } from '@libp2p/gossipsub';

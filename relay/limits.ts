@@ -73,9 +73,11 @@ export const GOSSIP_LIMITS = {
   strikeHalfLifeMs: 10 * SECOND,
   /**
    * Strikes stop growing here: 20 × the application weight 10 = a score of -200, under the graylist
-   * (-80) while a flood goes on; 13 s after it stops the peer is above the graylist again, 43 s
-   * after it above the gossip threshold (-10). Uncapped, a burst of 2,000 messages at once
-   * (1,400 over the rate) kept an honest writer graylisted for about 75 s.
+   * (-80); 13 s later the peer is above the graylist again, 43 s later above the gossip threshold
+   * (-10). Uncapped, a burst of 2,000 messages at once (1,400 over the rate) kept an honest writer
+   * graylisted for about 75 s. A flood goes on adding no strikes while graylisted (its RPCs are
+   * dropped unread), so a flooder is let in for up to a second (gossipsub's score cache) every
+   * ~14 s: about 3,600 messages a minute get through, a fifth of what 300/s allows.
    */
   maxStrikes: 20,
   /** Messages per RPC kept by the decoder; the rest of a larger RPC is dropped. */

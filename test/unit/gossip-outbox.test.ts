@@ -47,6 +47,20 @@ async function write(n: number, from = 0): Promise<void> {
   for (let i = from; i < from + n; i++) await me.ledger.put(`k${i}`, i);
 }
 
+/** An append source that replays `log` as local appends when told to. */
+function replay(log: HashedEntry[]): AppendSource & { emit(from: number, to: number): void } {
+  let cb: ((h: HashedEntry, origin: AppendOrigin) => void) | undefined;
+  return {
+    onAppend(f) {
+      cb = f;
+      return () => (cb = undefined);
+    },
+    emit(from, to) {
+      for (const h of log.slice(from, to)) cb?.(h, 'local');
+    }
+  };
+}
+
 describe('gossip outbox', () => {
   it('holds entries written before gossip runs and before any peer subscribes, then publishes them in seq order', async () => {
     outbox = new GossipOutbox(me.ledger);
@@ -128,20 +142,6 @@ describe('gossip outbox', () => {
     expect(outbox.stats.held).toBe(0);
     expect(f.seqs).toEqual([]);
   });
-
-  /** An append source that replays `log` as local appends when told to. */
-  function replay(log: HashedEntry[]): AppendSource & { emit(from: number, to: number): void } {
-    let cb: ((h: HashedEntry, origin: AppendOrigin) => void) | undefined;
-    return {
-      onAppend(f) {
-        cb = f;
-        return () => (cb = undefined);
-      },
-      emit(from, to) {
-        for (const h of log.slice(from, to)) cb?.(h, 'local');
-      }
-    };
-  }
 
   it("paces a burst of 2,000 writes under the relay's default per-peer rate: none is refused, all in order", async () => {
     await write(2_000);
@@ -225,5 +225,55 @@ describe('gossip outbox', () => {
     await outbox.settled();
     await vi.advanceTimersByTimeAsync(5_000);
     expect(f.seqs).toEqual([1]);
+  });
+});
+
+describe('gossip outbox: red team', () => {
+  it('bounds the held bytes while nothing flows too (256 entries of 1 MiB would be 256 MiB)', async () => {
+    await write(20);
+    const size = encodeEntry(me.log[0]!.entry).byteLength;
+    const source = replay(me.log);
+    // Not attached: nothing flows, so `maxHeld` (256) is the count bound; the bytes bound holds too.
+    outbox = new GossipOutbox(source, { maxQueuedBytes: Math.floor(size * 3.5) });
+    source.emit(0, 20);
+    expect(outbox.stats).toMatchObject({ held: 3, dropped: 17 });
+  });
+
+  it('entries flow again as soon as a retried publish reaches a peer, not only when the retry timer fires', async () => {
+    await write(12);
+    vi.useFakeTimers();
+    const f = fakePubsub();
+    f.state.subscribers = 1;
+    f.state.recipients = 0; // subscribed, but the first publish reaches nobody
+    const source = replay(me.log);
+    outbox = new GossipOutbox(source, { maxHeld: 2, retryMs: 1_000 });
+    outbox.attach(f.pubsub, TOPIC);
+    source.emit(0, 1);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(outbox.stats).toMatchObject({ held: 1, published: 0 });
+    f.state.recipients = 1;
+    f.subscribe(); // a stream is up: the subscription kicks the outbox before the retry's 1 s
+    await vi.advanceTimersByTimeAsync(0);
+    expect(outbox.stats).toMatchObject({ held: 0, published: 1 });
+    source.emit(1, 12); // a burst while entries flow: `maxQueued` applies, not `maxHeld`
+    await vi.advanceTimersByTimeAsync(0);
+    expect(outbox.stats).toMatchObject({ published: 12, held: 0, dropped: 0 });
+  });
+
+  it('keeps its pace when the clock is set back (no stall for the length of the jump)', async () => {
+    await write(10);
+    vi.useFakeTimers();
+    const f = fakePubsub();
+    f.state.subscribers = 1;
+    const source = replay(me.log);
+    outbox = new GossipOutbox(source, { ratePerSecond: 10, burst: 5 });
+    outbox.attach(f.pubsub, TOPIC);
+    source.emit(0, 5);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(f.seqs).toHaveLength(5); // the bucket is empty now
+    vi.setSystemTime(Date.now() - 3_600_000); // NTP steps the clock back an hour
+    source.emit(5, 10);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(f.seqs).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
   });
 });

@@ -206,7 +206,7 @@ describe('PeerRateLimiter', () => {
     expect(limiter.size).toBe(1);
   });
 
-  it('caps strikes: a flood stays under the graylist, an honest burst over the rate recovers in seconds', () => {
+  it('caps strikes: a counted flood stays under the graylist, an honest burst over the rate recovers in seconds', () => {
     let now = 0;
     const limiter = new PeerRateLimiter(
       {
@@ -226,12 +226,53 @@ describe('PeerRateLimiter', () => {
     expect(score()).toBeGreaterThan(GRAYLIST_THRESHOLD);
     now += 30_000;
     expect(score()).toBeGreaterThan(SCORE_THRESHOLDS.gossipThreshold);
-    // A flood at twice the rate: once the bucket's burst is spent (2 s), it keeps the peer under the graylist.
+    // A flood at twice the rate, every message counted: once the bucket's burst is spent (2 s), it keeps
+    // the peer under the graylist. (gossipsub reads no message of a graylisted peer: see the next test.)
     for (let s = 1; s <= 60; s++) {
       now += 1_000;
       for (let i = 0; i < 2 * GOSSIP_LIMITS.messagesPerSecond; i++) limiter.take('w');
       if (s > GOSSIP_LIMITS.burstSeconds) expect(score()).toBeLessThan(GRAYLIST_THRESHOLD);
     }
+  });
+
+  /**
+   * A flood at `perSecond` for `seconds`, in RPCs every 10 ms, through a model of gossipsub 17's
+   * gate: an RPC is read only while its sender's score is at or above the graylist, and the score
+   * is recomputed at most once per heartbeat (scoreCacheValidityMs = heartbeatInterval, 1 s).
+   * Returns what reached the rate limit (each one a signature check at the relay) and what it let through.
+   */
+  function floodThroughGraylist(maxStrikes: number | undefined, perSecond: number, seconds: number) {
+    let now = 0;
+    const limiter = new PeerRateLimiter(
+      {
+        rate: GOSSIP_LIMITS.messagesPerSecond,
+        burst: GOSSIP_LIMITS.messagesPerSecond * GOSSIP_LIMITS.burstSeconds,
+        strikeHalfLifeMs: GOSSIP_LIMITS.strikeHalfLifeMs,
+        maxStrikes
+      },
+      () => now
+    );
+    let score = 0;
+    let scoredUntil = -1;
+    let read = 0;
+    let accepted = 0;
+    for (; now < seconds * 1000; now += 10) {
+      if (scoredUntil <= now) [score, scoredUntil] = [-limiter.strikes('f') * APP_WEIGHT, now + 1000];
+      if (score < GRAYLIST_THRESHOLD) continue;
+      for (let i = 0; i < perSecond / 100; i++, read++) if (limiter.take('f')) accepted++;
+    }
+    return { read, accepted };
+  }
+
+  it('a flood is let in again every ~14 s with strikes capped, for a fifth of what 300/s allows', () => {
+    const capped = floodThroughGraylist(GOSSIP_LIMITS.maxStrikes, 5_000, 60);
+    const uncapped = floodThroughGraylist(undefined, 5_000, 60);
+    const allowed = GOSSIP_LIMITS.messagesPerSecond * 60;
+    // Graylisted messages add no strikes, so the cap (not the flood) decides when the peer is back.
+    expect(capped.accepted).toBeLessThanOrEqual(allowed / 4);
+    expect(capped.read).toBe(4 * 5_000); // four one-second windows a minute
+    expect(uncapped.read).toBe(5_000); // one: 1,400+ strikes take ~90 s to decay below the graylist
+    expect(uncapped.accepted).toBeLessThan(capped.accepted);
   });
 });
 

@@ -13,8 +13,9 @@
 // comes faster and strikes the sender, so an unpaced burst of 2,000 writes used to push an honest
 // writer far below the relay's graylist for about a minute. Its RPCs, discovery announcements
 // included, were then dropped unread, and a device that arrived meanwhile waited 42-60 s for its
-// first direct link. While entries flow, at most `maxQueued` entries (`maxQueuedBytes` encoded)
-// wait in line; more are dropped and counted (peers get them by sync, a relay by fetching the link).
+// first direct link. While entries flow, at most `maxQueued` entries wait in line (`maxHeld` while
+// none can be sent), and never more than `maxQueuedBytes` encoded; more are dropped and counted
+// (peers get them by sync, a relay by fetching the link).
 import {
   GOSSIP_LOCAL_BACKLOG,
   GOSSIP_OUTBOX_BURST,
@@ -24,6 +25,7 @@ import {
   GOSSIP_OUTBOX_RETRY_MS
 } from '../core/constants.js';
 import { encodeEntry } from '../core/entry.js';
+import { TokenBucket } from '../core/token-bucket.js';
 import type { AppendOrigin } from '../core/ledger.js';
 import type { HashedEntry } from '../core/types.js';
 
@@ -57,8 +59,9 @@ export interface OutboxStats {
 export interface OutboxOptions {
   /** Entries held while none can be published (no subscriber yet, or the last publish reached none); the oldest kept. */
   maxHeld: number;
-  /** Entries (and their encoded bytes) waiting in line while entries flow; more are dropped. */
+  /** Entries waiting in line while entries flow; more are dropped. */
   maxQueued: number;
+  /** Encoded bytes held at once, flowing or not (`maxHeld` entries of 1 MiB would be 256 MiB); more are dropped. */
   maxQueuedBytes: number;
   /** A publish that reached no peer is tried again after this, ms (or when a peer subscribes). */
   retryMs: number;
@@ -90,8 +93,7 @@ export class GossipOutbox {
   private draining: Promise<void> | undefined;
   private retry: ReturnType<typeof setTimeout> | undefined;
   private pace: { timer: ReturnType<typeof setTimeout>; wake: () => void } | undefined;
-  private tokens: number;
-  private refilledAt = Date.now();
+  private readonly bucket: TokenBucket;
   private stopped = false;
   private readonly counts = { published: 0, dropped: 0, paced: 0 };
   private readonly onSubscription = (): void => this.kick();
@@ -101,7 +103,7 @@ export class GossipOutbox {
    */
   constructor(ledger: AppendSource, opts: Partial<OutboxOptions> = {}) {
     this.opts = { ...OUTBOX_DEFAULTS, ...opts };
-    this.tokens = this.opts.burst;
+    this.bucket = new TokenBucket(this.opts.ratePerSecond, this.opts.burst, Date.now());
     this.offAppend = ledger.onAppend((h, origin) => {
       if (origin !== 'local' || this.stopped) return;
       this.hold(h);
@@ -112,12 +114,12 @@ export class GossipOutbox {
     return { ...this.counts, held: this.queue.length };
   }
 
-  /** Queues a local entry unless the line is full: `maxHeld` while nothing flows, else `maxQueued` / bytes. */
+  /** Queues a local entry unless the line is full: `maxHeld` while nothing flows, else `maxQueued`; bytes always. */
   private hold(h: HashedEntry): void {
     const bytes = encodeEntry(h.entry);
-    const full = this.flowing()
-      ? this.queue.length >= this.opts.maxQueued || this.queuedBytes + bytes.byteLength > this.opts.maxQueuedBytes
-      : this.queue.length >= this.opts.maxHeld;
+    const full =
+      this.queue.length >= (this.flowing() ? this.opts.maxQueued : this.opts.maxHeld) ||
+      this.queuedBytes + bytes.byteLength > this.opts.maxQueuedBytes;
     if (full) {
       this.counts.dropped++;
       return;
@@ -184,7 +186,7 @@ export class GossipOutbox {
       if (this.stopped || t === undefined) return false;
       if (h === undefined) return true;
       if (t.pubsub.getSubscribers(t.topic).length === 0) return false; // a subscription kicks again
-      if (!this.takeToken()) {
+      if (!this.bucket.take(Date.now())) {
         await this.waitForToken();
         continue;
       }
@@ -196,6 +198,8 @@ export class GossipOutbox {
         this.retryLater();
         return false;
       }
+      // A peer took it: entries flow again, whether or not the retry a failed publish set has fired.
+      this.flowAgain();
       // Only now: an entry appended meanwhile was queued behind it, so the order holds.
       this.queue.shift();
       this.queuedBytes -= h.bytes.byteLength;
@@ -203,21 +207,15 @@ export class GossipOutbox {
     }
   }
 
-  /** Takes one publish from the token bucket; false when it is empty. */
-  private takeToken(): boolean {
-    const now = Date.now();
-    const { ratePerSecond, burst } = this.opts;
-    this.tokens = Math.min(burst, this.tokens + ((now - this.refilledAt) * ratePerSecond) / 1000);
-    this.refilledAt = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
+  private flowAgain(): void {
+    clearTimeout(this.retry);
+    this.retry = undefined;
   }
 
   /** Resolves when the bucket holds a token again (or at stop()). */
   private waitForToken(): Promise<void> {
     this.counts.paced++;
-    const ms = Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / this.opts.ratePerSecond));
+    const ms = this.bucket.waitMs(Date.now());
     return new Promise((wake) => {
       const timer = setTimeout(() => {
         this.pace = undefined;
