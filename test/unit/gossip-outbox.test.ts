@@ -277,3 +277,43 @@ describe('gossip outbox: red team', () => {
     expect(f.seqs).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
   });
 });
+
+describe('gossip outbox: network restart', () => {
+  it('a re-attach while waiting for the pace goes on, in order, on the new pubsub', async () => {
+    await write(4);
+    vi.useFakeTimers();
+    const [a, b] = [fakePubsub(), fakePubsub()];
+    a.state.subscribers = 1;
+    b.state.subscribers = 1;
+    const source = replay(me.log);
+    outbox = new GossipOutbox(source, { ratePerSecond: 1, burst: 1 });
+    outbox.attach(a.pubsub, TOPIC);
+    source.emit(0, 4);
+    await vi.advanceTimersByTimeAsync(0);
+    outbox.attach(b.pubsub, TOPIC); // the network restarted (node-runtime startGossip)
+    expect(a.listeners.size).toBe(0);
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(a.seqs).toEqual([1]);
+    expect(b.seqs).toEqual([2, 3, 4]);
+  });
+
+  it('a publish that fails on the stopped pubsub is retried on the new one, nothing lost', async () => {
+    await write(3);
+    vi.useFakeTimers();
+    const [a, b] = [fakePubsub(), fakePubsub()];
+    a.state.subscribers = 1;
+    b.state.subscribers = 1;
+    let fail: (err: Error) => void = () => undefined;
+    a.pubsub.publish = () => new Promise((_resolve, reject) => (fail = reject));
+    const source = replay(me.log);
+    outbox = new GossipOutbox(source, { retryMs: 1_000 });
+    outbox.attach(a.pubsub, TOPIC);
+    source.emit(0, 3);
+    await vi.advanceTimersByTimeAsync(0);
+    outbox.attach(b.pubsub, TOPIC);
+    fail(new Error('PublishError.Uninitialized')); // the old node stopped under it
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(b.seqs).toEqual([1, 2, 3]);
+    expect(outbox.stats).toMatchObject({ published: 3, held: 0, dropped: 0 });
+  });
+});
