@@ -24,6 +24,7 @@ import { RelayBans } from './peer-bans.js';
 import { fileBanStore } from './ban-file.js';
 import { mergeGaters } from '../src/lib/platform/ban-gater.js';
 import { blameOrigin } from '../src/lib/platform/gossip-origin.js';
+import { fastMsgId } from '../src/lib/platform/gossip-msg-id.js';
 import { IGNORE_MESSAGE, type ContentVerdict } from './entry-links.js';
 import { RefusalLog } from './refusal-log.js';
 
@@ -105,6 +106,8 @@ function gossipOptions(
   return {
     // The relay is a hub: it forwards what browsers publish even when it has no mesh peers yet.
     allowPublishToZeroTopicPeers: true,
+    // Copies of a message already validated are dropped before their signature is checked again.
+    fastMsgIdFn: fastMsgId,
     emitSelf: false,
     canRelayMessage: true,
     allowedTopics: init.topics,

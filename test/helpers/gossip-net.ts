@@ -1,6 +1,6 @@
 // Real libp2p nodes in one Node process: in-memory transport, noise, yamux, identify and
 // gossipsub, so tests see what gossipsub really does with a topic validator's verdicts.
-import { gossipsub, type GossipSub } from '@libp2p/gossipsub';
+import { gossipsub, type GossipSub, type GossipsubOpts } from '@libp2p/gossipsub';
 import { identify, type Identify } from '@libp2p/identify';
 import { memory } from '@libp2p/memory';
 import { noise } from '@libp2p/noise';
@@ -12,7 +12,7 @@ export type GossipTestNode = Libp2p<{ identify: Identify; pubsub: GossipSub }>;
 let nodes = 0;
 
 /** A node listening on a fresh in-memory address; heartbeats are fast so meshes form quickly. */
-export async function gossipTestNode(): Promise<GossipTestNode> {
+export async function gossipTestNode(opts: Partial<GossipsubOpts> = {}): Promise<GossipTestNode> {
   return createLibp2p({
     addresses: { listen: [`/memory/gossip-test-${process.pid}-${++nodes}`] },
     transports: [memory()],
@@ -20,7 +20,7 @@ export async function gossipTestNode(): Promise<GossipTestNode> {
     streamMuxers: [yamux()],
     services: {
       identify: identify(),
-      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false, heartbeatInterval: 100 })
+      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false, heartbeatInterval: 100, ...opts })
     }
   });
 }

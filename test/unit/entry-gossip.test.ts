@@ -312,7 +312,8 @@ describe('entry gossip over real gossipsub: the in-progress cap', () => {
       await gate;
       return realIngest(batch);
     });
-    const g = startEntryGossip(b, me.ledger, TOPIC, undefined, { maxQueued: 2 });
+    let resyncs = 0;
+    const g = startEntryGossip(b, me.ledger, TOPIC, undefined, { maxQueued: 2 }, { onPending: () => resyncs++ });
     const atC: string[] = [];
     c.services.pubsub.addEventListener('message', (ev) => {
       if (ev.detail.topic === TOPIC) atC.push(toHex(decodeEntry(ev.detail.data, genesis.maxEntryBytes).hash));
@@ -351,5 +352,7 @@ describe('entry gossip over real gossipsub: the in-progress cap', () => {
     expect(g.stats).toMatchObject({ received: 4, accepted: 3, dropped: 1, duplicates: 0, ingestFailed: 0 });
     expect(me.ledger.get('k5-0')).toBe('0');
     expect(me.ledger.stats().entries).toBe(3);
+    // Sync is asked for what was dropped (every ingest linked: no pending entries asked for it).
+    await vi.waitFor(() => expect(resyncs).toBe(1), WAIT);
   });
 });

@@ -161,6 +161,11 @@ export const PENDING_MAX_AGE_MS = 10 * 60 * 1000;
 
 /** Gossip: messages verified or waiting for the ledger at once; beyond this they are ignored (not forwarded). */
 export const GOSSIP_MAX_QUEUED = 256;
+/**
+ * Gossip: after a message is dropped over GOSSIP_MAX_QUEUED, the sync driver is asked to
+ * reconcile this long later (once per such delay), not at the next periodic sync (30-60 s), ms.
+ */
+export const GOSSIP_DROP_RESYNC_MS = 1_000;
 /** Gossip: verified entries handed to one Ledger.ingest call. */
 export const GOSSIP_INGEST_BATCH = 64;
 /** Gossip: entry hashes remembered to ignore re-sent entries without checking their signature again. */

@@ -15,6 +15,7 @@ import { WebSockets } from '@multiformats/multiaddr-matcher';
 import type { ConnectionGater, PrivateKey } from '@libp2p/interface';
 import type { GossipsubOpts } from '@libp2p/gossipsub';
 import { mergeGaters } from './ban-gater.js';
+import { fastMsgId } from './gossip-msg-id.js';
 import type { Multiaddr } from '@multiformats/multiaddr';
 
 export interface BrowserNodeInit {
@@ -75,7 +76,7 @@ export async function createBrowserNode(init: BrowserNodeInit): Promise<BrowserN
     services: {
       identify: identify(),
       ping: ping(),
-      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, ...init.gossip })
+      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, fastMsgIdFn: fastMsgId, ...init.gossip })
     }
   });
 }

@@ -26,6 +26,7 @@ import { blameOrigin, originOf, type OriginBlame } from '../platform/gossip-orig
 import { errorCode } from '../core/peers/offences.js';
 import { toHex } from '../core/bytes.js';
 import {
+  GOSSIP_DROP_RESYNC_MS,
   GOSSIP_FORWARD_BURST,
   GOSSIP_FORWARD_RATE,
   GOSSIP_INGEST_BATCH,
@@ -105,8 +106,9 @@ export interface GossipHooks extends OriginBlame {
    */
   publishLocal?: boolean;
   /**
-   * An ingest held entries whose predecessors or dependencies are missing (report.pending > 0):
-   * the sync driver asks its peers for them.
+   * An ingest held entries whose predecessors or dependencies are missing (report.pending > 0),
+   * or messages were dropped over `maxQueued` (called GOSSIP_DROP_RESYNC_MS after the first drop):
+   * the sync driver asks its peers for them, instead of waiting for the next periodic sync.
    */
   onPending?: () => void;
 }
@@ -147,6 +149,14 @@ export function startEntryGossip(
     rejectedByPeer: new Map()
   };
   const seen = new Set<string>(); // insertion order = age
+  // Dropped messages are lost to gossip (their ids are marked seen): ask sync for them soon.
+  let resync: ReturnType<typeof setTimeout> | undefined;
+  const resyncSoon = (): void => {
+    resync ??= setTimeout(() => {
+      resync = undefined;
+      if (!stopped) hooks.onPending?.();
+    }, GOSSIP_DROP_RESYNC_MS);
+  };
   const links = new ChainLinks({ ...lim.links, lookup: (a, seq) => ledger.entryHashes(a, seq) });
   const forwards = new TokenBucket(lim.forwardRate, lim.forwardBurst, Date.now());
   const queue: HashedEntry[] = [];
@@ -212,6 +222,7 @@ export function startEntryGossip(
     if (msg.data.byteLength > maxBytes) return reject(peer, msg, 'oversized-entry');
     if (inProgress >= lim.maxQueued) {
       stats.dropped++;
+      resyncSoon();
       return ignore;
     }
     inProgress++;
@@ -296,6 +307,7 @@ export function startEntryGossip(
     },
     stop(): void {
       stopped = true;
+      clearTimeout(resync);
       queue.length = 0;
       refusedQueue.length = 0;
       offAppend();
