@@ -7,7 +7,12 @@ import { GOSSIP_LIMITS } from '../../relay/limits.js';
 import { decodeEntry, encodeEntry } from '../../src/lib/core/entry.js';
 import type { AppendOrigin } from '../../src/lib/core/ledger.js';
 import type { HashedEntry } from '../../src/lib/core/types.js';
-import { GossipOutbox, type AppendSource, type OutboxPubsub } from '../../src/lib/worker/gossip-outbox.js';
+import {
+  GossipOutbox,
+  type AppendSource,
+  type OutboxOptions,
+  type OutboxPubsub
+} from '../../src/lib/worker/gossip-outbox.js';
 import { genesis, memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-nodes.js';
 
 const TOPIC = 'tabula/test/entries';
@@ -59,6 +64,18 @@ function replay(log: HashedEntry[]): AppendSource & { emit(from: number, to: num
       for (const h of log.slice(from, to)) cb?.(h, 'local');
     }
   };
+}
+
+/** `n` local writes to replay, fake timers, a subscribed fake pubsub and an outbox (`opts`) attached to it. */
+async function pacedOutbox(n: number, opts: Partial<OutboxOptions>) {
+  await write(n);
+  vi.useFakeTimers();
+  const f = fakePubsub();
+  f.state.subscribers = 1;
+  const source = replay(me.log);
+  outbox = new GossipOutbox(source, opts);
+  outbox.attach(f.pubsub, TOPIC);
+  return { f, source };
 }
 
 describe('gossip outbox', () => {
@@ -173,13 +190,7 @@ describe('gossip outbox', () => {
   });
 
   it('publishes at most `burst` at once and `ratePerSecond` after that', async () => {
-    await write(30);
-    vi.useFakeTimers();
-    const f = fakePubsub();
-    f.state.subscribers = 1;
-    const source = replay(me.log);
-    outbox = new GossipOutbox(source, { ratePerSecond: 10, burst: 5 });
-    outbox.attach(f.pubsub, TOPIC);
+    const { f, source } = await pacedOutbox(30, { ratePerSecond: 10, burst: 5 });
     source.emit(0, 30);
     await vi.advanceTimersByTimeAsync(0);
     expect(f.seqs).toHaveLength(5);
@@ -190,13 +201,7 @@ describe('gossip outbox', () => {
   });
 
   it('bounds the line while entries flow (entries and bytes) and counts what it drops', async () => {
-    await write(20);
-    vi.useFakeTimers();
-    const f = fakePubsub();
-    f.state.subscribers = 1;
-    const byCount = replay(me.log);
-    outbox = new GossipOutbox(byCount, { ratePerSecond: 1, burst: 1, maxQueued: 4 });
-    outbox.attach(f.pubsub, TOPIC);
+    const { f, source: byCount } = await pacedOutbox(20, { ratePerSecond: 1, burst: 1, maxQueued: 4 });
     byCount.emit(0, 20);
     expect(outbox.stats).toMatchObject({ held: 4, dropped: 16 });
     outbox.stop();
@@ -211,13 +216,7 @@ describe('gossip outbox', () => {
   });
 
   it('stop() ends a drain that waits for the pace', async () => {
-    await write(3);
-    vi.useFakeTimers();
-    const f = fakePubsub();
-    f.state.subscribers = 1;
-    const source = replay(me.log);
-    outbox = new GossipOutbox(source, { ratePerSecond: 1, burst: 1 });
-    outbox.attach(f.pubsub, TOPIC);
+    const { f, source } = await pacedOutbox(3, { ratePerSecond: 1, burst: 1 });
     source.emit(0, 3);
     await vi.advanceTimersByTimeAsync(0);
     expect(f.seqs).toEqual([1]);
@@ -261,13 +260,7 @@ describe('gossip outbox: red team', () => {
   });
 
   it('keeps its pace when the clock is set back (no stall for the length of the jump)', async () => {
-    await write(10);
-    vi.useFakeTimers();
-    const f = fakePubsub();
-    f.state.subscribers = 1;
-    const source = replay(me.log);
-    outbox = new GossipOutbox(source, { ratePerSecond: 10, burst: 5 });
-    outbox.attach(f.pubsub, TOPIC);
+    const { f, source } = await pacedOutbox(10, { ratePerSecond: 10, burst: 5 });
     source.emit(0, 5);
     await vi.advanceTimersByTimeAsync(0);
     expect(f.seqs).toHaveLength(5); // the bucket is empty now
