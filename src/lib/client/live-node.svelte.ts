@@ -17,6 +17,14 @@ export interface LiveNode {
  */
 export const RECORDS_REFRESH_MIN_MS = 250;
 
+/**
+ * Records read and shown at most (the first by key). Copying every record from the worker on each
+ * re-read made main-thread long tasks of 0.2–0.6 s at 100k records (structured clone of the
+ * list, bench row 7); re-rendering thousands of rows kept the main thread over half busy under
+ * S10's load. The count of all records comes with the status (`ledger.records`).
+ */
+export const RECORDS_SHOWN = 500;
+
 export function liveNode(): LiveNode {
   let phase = $state<NodePhase>('starting');
   let status = $state<NodeStatus | undefined>(undefined);
@@ -48,7 +56,7 @@ export function liveNode(): LiveNode {
       }
       lastStart = Date.now();
       const seen = conflictEvents;
-      refreshing = Promise.all([client.records(), client.conflicts()])
+      refreshing = Promise.all([client.records(RECORDS_SHOWN), client.conflicts()])
         .then(([r, c]) => {
           records = r;
           // A conflicts event that arrived meanwhile is newer than this read.
