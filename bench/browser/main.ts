@@ -206,6 +206,8 @@ async function memoryRow(info: ReturnType<typeof machine>): Promise<void> {
     tables.push(out.table);
     console.log(`\n${out.table}`);
     Object.assign(profiles, out.profiles);
+    for (const [title, top] of Object.entries(out.profiles))
+      console.log(`\n## CPU profile: ${title} (share of samples)\n${top.map((t) => `- ${t}`).join('\n')}`);
   } finally {
     for (const dir of profileDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   }

@@ -1,8 +1,8 @@
 // Issue 11 row 7: memory and main-thread health of a full replica with 100k entries while syncing.
 // A full replica (the app at `?role=full`, a fresh profile) is filled with BENCH_ROW7_ENTRIES
 // (default 100,000) entries through window.tabula.put (many in flight: group commit); then a
-// second device, also a full replica (it replays and verifies every entry through sync, over
-// WebRTC through the relay), opens and catches up from it. We record the JS heap of both node
+// second device, also a full replica (it replays and verifies every entry through sync, over a
+// direct WebRTC link signalled through the relay), opens and catches up from it. We record the JS heap of both node
 // workers (CDP on the worker: sampled every second while syncing, a forced full GC every fifth
 // sample, and after GC once caught up), the main-thread long tasks of both pages
 // (PerformanceObserver 'longtask', from page start) and CPU profiles of both main threads, whose
@@ -282,12 +282,12 @@ function formatRow7(r: Row7Result): string {
     p.longTasks.profile.count === 0
       ? []
       : [
-          `- ${who}: ${p.longTasks.profile.count} busy stretches over ${LONG_TASK_MS} ms in its main-thread CPU profile (longest ${p.longTasks.profile.longestMs} ms, ${p.longTasks.profile.totalMs} ms in all); their samples were in: ${p.longTasks.profile.top.slice(0, 6).join('; ')}`
+          `- ${who}: ${p.longTasks.profile.count} busy stretches over ${LONG_TASK_MS} ms in its main-thread CPU profile (tasks back to back count as one; longest ${p.longTasks.profile.longestMs} ms, ${p.longTasks.profile.totalMs} ms in all); their samples were in: ${p.longTasks.profile.top.slice(0, 6).join('; ')}`
         ];
   return [
     `## Row 7, memory and main-thread health (absolute): a full replica of ${r.entries} entries while a second device syncs from it`,
     `- filled through its app page: ${r.entries} window.tabula.put (${r.valueBytes} B values, distinct keys, ${r.inFlight} in flight: group commit) in ${(r.fill.ms / 1000).toFixed(1)} s, ${r.fill.perSec}/s`,
-    `- the second device is a full replica too (\`?role=full\`, a fresh profile): it replays and verifies every entry through sync over WebRTC through the relay; ${r.joiner.caughtUp ? 'caught up' : 'did NOT catch up'} in ${(r.joiner.ms / 1000).toFixed(1)} s from opening its page (${r.joiner.perSec} entries/s; its first direct WebRTC link ${r.joiner.firstWebrtcMs ?? '?'} ms after its network started)`,
+    `- the second device is a full replica too (\`?role=full\`, a fresh profile): it replays and verifies every entry through sync over a direct WebRTC link (signalled through the relay); ${r.joiner.caughtUp ? 'caught up' : 'did NOT catch up'} in ${(r.joiner.ms / 1000).toFixed(1)} s from opening its page (${r.joiner.perSec} entries/s; its first direct WebRTC link ${r.joiner.firstWebrtcMs ?? '?'} ms after its network started)`,
     `- JS heap of each node worker (CDP): sampled every 1 s, a forced full GC every 5th sample (their count in brackets); "after GC" at the end of the phase. Long tasks: PerformanceObserver 'longtask' on the page`,
     ...named('long tasks of the full replica while filled', r.fill),
     ...named('long tasks of the full replica while serving', r.serving),
