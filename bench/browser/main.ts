@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { machine, writeResults } from '../results.js';
 import { appPuts, openApp } from './app-writes.js';
-import { health, takeLongTasks, watchLongTasks, type Health } from './health.js';
-import { joinAndCatchUp, type JoinHealth } from './sync-health.js';
+import { takeLongTasks, watchLongTasks } from './health.js';
+import { row7, type Row7Result } from './row7.js';
 import { WorkerCdp, pageProfiler, topSelf, topTotal, type Profiler } from './worker-cdp.js';
 import type { BenchOutput, Series } from './protocol.js';
 import { HTTP_PORT, ensureBuilds, startRelay, stopRelay } from './server.js';
@@ -23,7 +23,10 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../test/e2e/chromium.js';
 const BASE = `http://127.0.0.1:${HTTP_PORT}`;
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const scaled = (n: number) => Math.max(1, Math.round(n * SCALE));
-/** BENCH_ROWS=3,4 runs only those rows (3: writes and the heap after them, 4: ingest, 7: join); default all. */
+/**
+ * BENCH_ROWS=3,4 runs only those rows (3: writes, 4: ingest, 7: a full replica of
+ * BENCH_ROW7_ENTRIES entries while a second device syncs from it); default all.
+ */
 const ROWS = new Set((process.env.BENCH_ROWS ?? '3,4,7').split(',').map((r) => r.trim()));
 
 const profileDirs: string[] = [];
@@ -121,48 +124,17 @@ async function row4(bench: Page): Promise<void> {
   }
 }
 
-function reportHealth(h: Health): void {
-  memory = h;
-  const table = [
-    `## Row 7, memory and main-thread health (absolute): the app's node after the row 3 writes`,
-    `- a full replica holding ${h.entries} entries (its own writes; no second peer syncing in this run)`,
-    '',
-    '| JS heap of the node worker after GC | heap total | main-thread long tasks during the writes | longest | over 50 ms |',
-    '|---|---|---|---|---|',
-    `| ${h.heapUsedMB} MB | ${h.heapTotalMB} MB | ${h.longTasks} | ${h.longestTaskMs.toFixed(0)} ms | ${h.longTasksOver50ms} |`,
-    'target: JS heap ≤ 100 MB (issue: with 100k entries); no main-thread long task over 50 ms'
-  ].join('\n');
-  tables.push(table);
-  console.log(`\n${table}`);
-}
-
 const profiles: Record<string, string[]> = {};
-let memory: Health | undefined;
-let joining: JoinHealth | undefined;
+/** Main-thread long tasks (ms) of the app page during the row 3 writes through it. */
+let row3LongTasks: number[] | undefined;
+let memory: Row7Result | undefined;
 
-/** Row 7 while syncing: a second device joins and catches up with the app's replica. */
-async function row7Join(app: Page): Promise<void> {
-  const target = await app.evaluate(() => window.tabula!.lastStatus?.ledger.entries ?? 0);
-  const joiner = await launch();
-  try {
-    const h = (joining = await joinAndCatchUp(joiner, BASE, target));
-    const table = [
-      `## Row 7, while syncing: a second device joins the replica of ${target} entries`,
-      `- ${h.caughtUp ? 'caught up' : 'did NOT catch up'} in ${h.catchUpMs} ms from opening the page (WebRTC through the relay)`,
-      '',
-      '| entries held | JS heap of its node worker after GC | main-thread long tasks from page start | longest | over 50 ms |',
-      '|---|---|---|---|---|',
-      `| ${h.entries} | ${h.heapUsedMB} MB | ${h.longTasks} | ${h.longestTaskMs.toFixed(0)} ms | ${h.longTasksOver50ms} |`,
-      'target: JS heap ≤ 100 MB (issue: with 100k entries); no main-thread long task over 50 ms'
-    ].join('\n');
-    tables.push(table);
-    console.log(`\n${table}`);
-    profiles['joiner main thread during catch-up'] = h.mainThreadProfile;
-    console.log(`\n## CPU profile: the joiner's main thread during catch-up (share of samples)`);
-    console.log(h.mainThreadProfile.map((t) => `- ${t}`).join('\n'));
-  } finally {
-    await joiner.close();
-  }
+function reportRow3LongTasks(tasks: number[]): void {
+  row3LongTasks = tasks;
+  const longest = tasks.length ? Math.max(...tasks) : 0;
+  const line = `Row 3, the app page during its writes: ${tasks.length} main-thread long tasks (longest ${longest.toFixed(0)} ms, ${tasks.filter((d) => d > 50).length} over 50 ms)`;
+  tables.push(line);
+  console.log(`\n${line}`);
 }
 
 /** CPU profiles (sampling, 1 ms) of each target while `fn` runs; prints the top functions. */
@@ -198,7 +170,7 @@ async function profileAll(context: BrowserContext, app: Page, bench: Page, node:
   await benchWorker.detach();
 }
 
-/** Rows 3, 7, 4 (and the profiles) in one persistent profile: the app page and the bench page. */
+/** Rows 3, 4 (and the profiles) in one persistent profile: the app page and the bench page. */
 async function appRows(info: ReturnType<typeof machine>): Promise<void> {
   let context: BrowserContext | undefined;
   try {
@@ -213,13 +185,31 @@ async function appRows(info: ReturnType<typeof machine>): Promise<void> {
     const node = await WorkerCdp.attach(context, app, 'tabula-node');
     await watchLongTasks(app);
     const bench = await openBenchPage(context);
-    if (ROWS.has('3')) reportHealth(await health(app, node, await row3(bench, app)));
-    if (ROWS.has('7')) await row7Join(app);
+    if (ROWS.has('3')) reportRow3LongTasks(await row3(bench, app));
     if (ROWS.has('4')) await row4(bench);
     if (process.env.BENCH_PROFILE !== '0') await profileAll(context, app, bench, node);
   } finally {
     await context?.close();
-    for (const dir of profileDirs) rmSync(dir, { recursive: true, force: true });
+    for (const dir of profileDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Row 7 in fresh profiles of its own, after rows 3 and 4 closed theirs (they would sync too). */
+async function memoryRow(info: ReturnType<typeof machine>): Promise<void> {
+  try {
+    const out = await row7(async () => {
+      const context = await launch();
+      info.chromium ??= context.browser()?.version();
+      return context;
+    }, BASE);
+    memory = out.result;
+    tables.push(out.table);
+    console.log(`\n${out.table}`);
+    Object.assign(profiles, out.profiles);
+    for (const [title, top] of Object.entries(out.profiles))
+      console.log(`\n## CPU profile: ${title} (share of samples)\n${top.map((t) => `- ${t}`).join('\n')}`);
+  } finally {
+    for (const dir of profileDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -231,7 +221,8 @@ async function main(): Promise<void> {
   let propagation: PropagationRun | undefined;
   const relay = await startRelay();
   try {
-    if (propagationMode !== 'only') await appRows(info);
+    if (propagationMode !== 'only' && (ROWS.has('3') || ROWS.has('4'))) await appRows(info);
+    if (propagationMode !== 'only' && ROWS.has('7')) await memoryRow(info);
     // After the app's device closed: it would otherwise receive (and add the load of) row 1's writes.
     if (propagationMode !== '0') {
       propagation = await row1(BASE, SCALE);
@@ -248,8 +239,8 @@ async function main(): Promise<void> {
     scale: SCALE,
     rows: all,
     propagation: propagation?.rows,
-    health: memory,
-    joining,
+    row3LongTasks,
+    row7: memory,
     tables,
     profiles,
     ...nodeResults,

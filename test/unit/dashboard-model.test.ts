@@ -82,6 +82,7 @@ function status(over: Partial<NodeStatus> = {}, ledger: Partial<NodeStatus['ledg
       forkedAuthors: 0,
       pending: 0,
       conflicts: 0,
+      records: 0,
       lastCompactionAt: null,
       stateDigest: 'd',
       unverified: false,

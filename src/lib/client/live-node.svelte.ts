@@ -1,5 +1,6 @@
 // A reactive view of the node for Svelte components: phase, status, records and conflicts.
 import { getClient } from './index.js';
+import { reuseUnchanged } from './records-reuse.js';
 import type { Conflict, NodePhase, NodeStatus, RecordEntry } from '../worker/messages.js';
 
 export interface LiveNode {
@@ -17,10 +18,19 @@ export interface LiveNode {
  */
 export const RECORDS_REFRESH_MIN_MS = 250;
 
+/**
+ * Records read and shown at most (the first by key). Copying every record from the worker on each
+ * re-read made main-thread long tasks of up to 0.65 s at 100k records (deserializing the list
+ * and collecting it, bench row 7); re-rendering thousands of rows kept the main thread over half
+ * busy under S10's load. The count of all records comes with the status (`ledger.records`).
+ */
+export const RECORDS_SHOWN = 500;
+
 export function liveNode(): LiveNode {
   let phase = $state<NodePhase>('starting');
   let status = $state<NodeStatus | undefined>(undefined);
-  let records = $state<RecordEntry[]>([]);
+  // Raw: rows are replaced, never mutated; unchanged ones keep their object (records-reuse.ts).
+  let records = $state.raw<RecordEntry[]>([]);
   let conflicts = $state<Conflict[]>([]);
   let error = $state<string | undefined>(undefined);
 
@@ -48,9 +58,9 @@ export function liveNode(): LiveNode {
       }
       lastStart = Date.now();
       const seen = conflictEvents;
-      refreshing = Promise.all([client.records(), client.conflicts()])
+      refreshing = Promise.all([client.records(RECORDS_SHOWN), client.conflicts()])
         .then(([r, c]) => {
-          records = r;
+          records = reuseUnchanged(records, r);
           // A conflicts event that arrived meanwhile is newer than this read.
           if (conflictEvents === seen) conflicts = c;
         })

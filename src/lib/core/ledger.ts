@@ -302,10 +302,29 @@ export class Ledger {
     return this.view.records.get(key);
   }
 
-  /** Every durable record, sorted by key (record writes still in flight show their previous values). */
-  records(): RecordEntry[] {
-    const list = this.view.records.list();
-    return this.inFlight === null ? list : this.inFlight.apply(list, compareKeys);
+  /**
+   * The durable records sorted by key: every one, or the first `limit` (record writes still in
+   * flight show their previous values).
+   */
+  records(limit?: number): RecordEntry[] {
+    const o = this.inFlight;
+    if (o === null) return this.view.records.list(limit);
+    if (limit === undefined) return o.apply(this.view.records.list(), compareKeys);
+    // The overlay takes at most o.size keys out of the list (it puts their durable records
+    // back): the first limit + o.size current records hold the first `limit` durable ones.
+    return o.apply(this.view.records.list(limit + o.size), compareKeys).slice(0, limit);
+  }
+
+  /** How many durable records there are (record writes still in flight count as before them). */
+  recordCount(): number {
+    const o = this.inFlight;
+    let n = this.view.records.count();
+    if (o === null) return n;
+    for (const key of o.keys()) {
+      if (this.view.records.entry(key) !== undefined) n--;
+      if (o.durable(key) !== undefined) n++;
+    }
+    return n;
   }
 
   conflicts(): Conflict[] {

@@ -52,6 +52,15 @@ export class DurableOverlay {
     return this.before.has(key);
   }
 
+  /** Keys the group writes. */
+  get size(): number {
+    return this.before.size;
+  }
+
+  keys(): IterableIterator<string> {
+    return this.before.keys();
+  }
+
   /** The durable record of a key this group writes (call only when has(key)). */
   durable(key: string): RecordEntry | undefined {
     return this.before.get(key);

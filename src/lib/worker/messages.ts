@@ -111,6 +111,8 @@ export interface LedgerSummary {
   forkedAuthors: number;
   pending: number;
   conflicts: number;
+  /** Records (keys with a value), of which records(limit) returns the first. */
+  records: number;
   lastCompactionAt: number | null;
   stateDigest: string;
   /** The state was bootstrapped from a light snapshot whose content is not yet verified. */
@@ -204,7 +206,8 @@ export interface NodeApi {
   put(key: string, value: JsonValue): WriteReceipt;
   delete(key: string): WriteReceipt | null;
   get(key: string): JsonValue | undefined;
-  records(): RecordEntry[];
+  /** The records sorted by key: every one, or the first `limit` (what a page shows). */
+  records(limit?: number): RecordEntry[];
   conflicts(): Conflict[];
   /** Sequential overwrites and deletes of other authors' records (who removed what, when). */
   removals(): Removal[];

@@ -167,7 +167,7 @@ export async function startNode(
       author: ledger.author,
       // A light replica prunes behind its compaction within its budget (core/light-budget.ts).
       role: ledger.role,
-      ledger: { ...stats, conflicts: ledger.conflictCount() },
+      ledger: { ...stats, conflicts: ledger.conflictCount(), records: ledger.recordCount() },
       sync: { ...engine.status(), ...(live.sync?.stats ?? noDriver) },
       clock: clockStatus(live.clock, lag, telemetry?.view().latency),
       join: join.status()
@@ -296,7 +296,7 @@ export async function startNode(
         return h === null ? null : receipt(h);
       },
       get: (key) => ledger.get(key),
-      records: () => ledger.records(),
+      records: (limit) => ledger.records(limit),
       conflicts: () => ledger.conflicts(),
       removals: () => ledger.removals(),
       feeds: () => {

@@ -96,14 +96,25 @@ export class Records {
     return { key, value: rec.value as JsonValue, author: rec.author, time: rec.time, lamport: rec.lamport };
   }
 
-  /** Every visible record, sorted by key (code-unit order). */
-  list(): RecordEntry[] {
+  /**
+   * The visible records sorted by key (code-unit order): every one, or the first `limit`. Only the
+   * records returned are decoded and copied (a page showing 500 of 100k records asks for 500).
+   */
+  list(limit = Infinity): RecordEntry[] {
     const out: RecordEntry[] = [];
+    if (!(limit > 0)) return out;
     for (const key of [...this.map._map.keys()].sort(compareKeys)) {
       const e = this.entry(key);
-      if (e !== undefined) out.push({ ...e, value: clone(e.value) });
+      if (e === undefined) continue;
+      out.push({ ...e, value: clone(e.value) });
+      if (out.length >= limit) break;
     }
     return out;
+  }
+
+  /** How many visible records there are. */
+  count(): number {
+    return this.present.size;
   }
 
   /**
