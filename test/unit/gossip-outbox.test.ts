@@ -203,8 +203,8 @@ describe('gossip outbox', () => {
   it('bounds the line while entries flow (entries and bytes) and counts what it drops', async () => {
     const { f, source: byCount } = await pacedOutbox(20, { ratePerSecond: 1, burst: 1, maxQueued: 4 });
     byCount.emit(0, 20);
-    expect(outbox.stats).toMatchObject({ held: 4, dropped: 16 });
-    outbox.stop();
+    expect(outbox!.stats).toMatchObject({ held: 4, dropped: 16 });
+    outbox!.stop();
 
     // Entries of these writes differ in size by a byte or two: room for 3.5 of them holds 3.
     const size = encodeEntry(me.log[0]!.entry).byteLength;
@@ -220,8 +220,8 @@ describe('gossip outbox', () => {
     source.emit(0, 3);
     await vi.advanceTimersByTimeAsync(0);
     expect(f.seqs).toEqual([1]);
-    outbox.stop();
-    await outbox.settled();
+    outbox!.stop();
+    await outbox!.settled();
     await vi.advanceTimersByTimeAsync(5_000);
     expect(f.seqs).toEqual([1]);
   });
