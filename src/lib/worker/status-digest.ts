@@ -1,5 +1,5 @@
 // When the node's pushed status carries a freshly computed state digest. The digest re-encodes the
-// whole state (O(state): ~40 ms at 2,000 entries in Chromium, ~0.5 s at many thousands), so a push
+// whole state (O(state): ~80 ms at 2,000 entries in Chromium, ~0.5 s at many thousands), so a push
 // never computes it inline: pushes carry the last one, and this schedule refreshes it on a timer,
 // once the ledger has been quiet for `quietMs` (no append), at most once per `everyMs` (and per
 // `costRatio` times its own cost), and at least every `maxStaleMs` after it went stale while appends never stop.
