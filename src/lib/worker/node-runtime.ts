@@ -33,12 +33,14 @@ import { TIME_PROTOCOL_ID } from '../core/clock/constants.js';
 import type { PeerGuard } from './peer-guard.js';
 import { JoinDriver } from './join-driver.js';
 import { JOIN_PROTOCOL_ID } from '../core/join/constants.js';
+import { DigestSchedule } from './status-digest.js';
+import { RecordsEvents } from './records-events.js';
 
 const STATUS_THROTTLE_MS = 100;
 /**
- * The state digest in status() is recomputed at most this often, ms: it re-encodes the whole
- * state, and recomputing it on every 100 ms push while writes flow took 36% of the worker's CPU
- * (bench/browser profile of window.tabula.put).
+ * The state digest in pushed statuses is recomputed at most this often, ms: it re-encodes the
+ * whole state, and recomputing it on every 100 ms push while writes flow took 36% of the worker's
+ * CPU (bench/browser profile of window.tabula.put). See status-digest.ts.
  */
 const STATUS_DIGEST_MS = 2_000;
 /**
@@ -46,6 +48,12 @@ const STATUS_DIGEST_MS = 2_000;
  * entries one took ~0.5 s, so every 2 s it was a quarter of the worker's CPU under S10's load.
  */
 const STATUS_DIGEST_COST_RATIO = 20;
+/** ...once no entry was appended for this long, ms (never inline in a burst of writes)... */
+const STATUS_DIGEST_QUIET_MS = 1_000;
+/** ...or once the pushed one is this old, ms, while appends never stop. */
+const STATUS_DIGEST_MAX_STALE_MS = 15_000;
+/** `records` events go at most once per this window, ms, each with every change since the last (records-events.ts). */
+const RECORDS_EVENT_MS = 50;
 const NETWORK_RETRY_MAX_MS = 30_000;
 
 /** Where the node keeps its ledger; the worker uses the defaults (Node test harnesses swap them). */
@@ -137,21 +145,20 @@ export async function startNode(
     slowPeerDrops: 0,
     wrongNetworkDisconnects: 0
   };
-  let digestAt = 0;
-  let digestEveryMs = STATUS_DIGEST_MS;
-  let digestTimer: ReturnType<typeof setTimeout> | undefined;
-  /** `throttled` (pushes): the digest is at most STATUS_DIGEST_MS old, and a later push refreshes it. */
-  const status = (digest: 'fresh' | 'throttled' = 'fresh'): NodeStatus => {
-    const fresh = digest === 'fresh' || Date.now() - digestAt >= digestEveryMs;
-    if (fresh) digestAt = Date.now();
-    else
-      digestTimer ??= setTimeout(() => {
-        digestTimer = undefined;
-        emit({ type: 'status', status: status() });
-      }, digestEveryMs);
+  const digest = new DigestSchedule({
+    everyMs: STATUS_DIGEST_MS,
+    costRatio: STATUS_DIGEST_COST_RATIO,
+    quietMs: STATUS_DIGEST_QUIET_MS,
+    maxStaleMs: STATUS_DIGEST_MAX_STALE_MS,
+    refresh: () => emit({ type: 'status', status: status() })
+  });
+  /** `throttled` (pushes): the last digest computed, refreshed by `digest`'s schedule, never here. */
+  const status = (kind: 'fresh' | 'throttled' = 'fresh'): NodeStatus => {
+    const fresh = kind === 'fresh';
     const costFrom = performance.now();
     const stats = ledger.stats({ digest: fresh });
-    if (fresh) digestEveryMs = Math.max(STATUS_DIGEST_MS, (performance.now() - costFrom) * STATUS_DIGEST_COST_RATIO);
+    if (fresh) digest.computed(performance.now() - costFrom);
+    else digest.pushedStale();
     const net = live.network?.status();
     return {
       peerId,
@@ -182,13 +189,17 @@ export async function startNode(
     }, STATUS_THROTTLE_MS);
   };
 
+  const recordsEvents = new RecordsEvents(RECORDS_EVENT_MS, (changes) => emit({ type: 'records', changes }));
   const unsubscribe = [
-    ledger.subscribe((changes) => emit({ type: 'records', changes })),
+    ledger.subscribe((changes) => recordsEvents.changed(changes)),
     ledger.subscribeConflicts((conflicts) => {
       emit({ type: 'conflicts', conflicts });
       pushStatus();
     }),
-    ledger.onAppend(() => pushStatus()),
+    ledger.onAppend(() => {
+      digest.appended();
+      pushStatus();
+    }),
     // Forks append nothing, but the dashboard must show them at once.
     ledger.onFork(() => pushStatus())
   ];
@@ -325,7 +336,8 @@ export async function startNode(
     async stop() {
       for (const off of unsubscribe) off();
       clearTimeout(statusTimer);
-      clearTimeout(digestTimer);
+      digest.stop();
+      recordsEvents.stop();
       abort.abort();
       outbox.stop();
       gossip?.stop();
