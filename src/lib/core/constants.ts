@@ -184,15 +184,6 @@ export const GOSSIP_OUTBOX_RETRY_MS = 1_000;
  */
 export const GOSSIP_OUTBOX_RATE = 200;
 export const GOSSIP_OUTBOX_BURST = 200;
-/**
- * Gossip: other peers' entries forwarded per second at most, and in one burst. A relay charges a
- * message to the peer it first heard it from, so a node that forwards others' entries ahead of
- * them (it bridges relays that are not meshed, or carries a WebRTC neighbour with no relay link)
- * spends the relay's per-peer rate on them: with its own GOSSIP_OUTBOX_RATE the sum stays under
- * the relay's 300/s (bursts of 600). More are still stored here, not forwarded (sync carries them).
- */
-export const GOSSIP_FORWARD_RATE = 80;
-export const GOSSIP_FORWARD_BURST = 200;
 /** Gossip: own entries (and their encoded bytes) waiting for the pace at once; more are left to sync. */
 export const GOSSIP_OUTBOX_MAX_QUEUED = 8_192;
 export const GOSSIP_OUTBOX_MAX_QUEUED_BYTES = 16 * 1024 * 1024;

@@ -15,11 +15,12 @@
 // variants of their seq (core/refused-variants.ts), so a second variant is fork evidence whichever
 // path either took.
 //
-// Forwarding is paced (GOSSIP_FORWARD_RATE, bursts of GOSSIP_FORWARD_BURST): a relay charges each
-// message to the peer it first heard it from, so a node that forwards others' entries ahead of
-// them (bridging relays that are not meshed, carrying a neighbour without a relay link) spends its
-// own per-peer rate there. Past the pace a verified entry is still handed to the ledger, but
-// Ignored: not forwarded (peers get it from its author, the relays, or sync).
+// Forwarding is not paced. A relay charges a message to the peer it first heard it from, so a
+// node that forwards others' entries ahead of them (bridging relays that are not meshed) can go
+// over the relay's per-peer rate; the relay's strike cap bounds that to ~14 s under the graylist.
+// Pacing forwards (80/s, tried on 2026-12-01) was worse: tokens went to whichever entries finished
+// validation, so most forwarded entries did not link downstream and gossip beyond the node fell
+// back to sync (review of that day).
 import { TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub';
 import type { PeerId } from '@libp2p/interface';
 import { blameOrigin, originOf, type OriginBlame } from '../platform/gossip-origin.js';
@@ -27,8 +28,6 @@ import { errorCode } from '../core/peers/offences.js';
 import { toHex } from '../core/bytes.js';
 import {
   GOSSIP_DROP_RESYNC_MS,
-  GOSSIP_FORWARD_BURST,
-  GOSSIP_FORWARD_RATE,
   GOSSIP_INGEST_BATCH,
   GOSSIP_MAX_QUEUED,
   GOSSIP_SEEN_HASHES,
@@ -37,7 +36,6 @@ import {
 import { decodeEntry, encodeEntry } from '../core/entry.js';
 import { verifyHashed } from '../core/verified-entries.js';
 import { ChainLinks, type ChainLinksOptions } from '../core/chain-links.js';
-import { TokenBucket } from '../core/token-bucket.js';
 import type { Ledger } from '../core/ledger.js';
 import type { HashedEntry } from '../core/types.js';
 
@@ -57,21 +55,13 @@ export interface GossipLimits {
   trackedPeers: number;
   /** Chain-link memory and wait (core/chain-links.ts); the ledger is its lookup. */
   links?: Partial<Omit<ChainLinksOptions, 'lookup'>>;
-  /**
-   * Verified entries Accepted (so forwarded) per second, and in one burst; the rest are Ignored
-   * but stored all the same. A relay charges what this node forwards first to this node's rate.
-   */
-  forwardRate: number;
-  forwardBurst: number;
 }
 
 export const GOSSIP_DEFAULTS: GossipLimits = {
   maxQueued: GOSSIP_MAX_QUEUED,
   ingestBatch: GOSSIP_INGEST_BATCH,
   seenHashes: GOSSIP_SEEN_HASHES,
-  trackedPeers: GOSSIP_TRACKED_PEERS,
-  forwardRate: GOSSIP_FORWARD_RATE,
-  forwardBurst: GOSSIP_FORWARD_BURST
+  trackedPeers: GOSSIP_TRACKED_PEERS
 };
 
 export interface GossipStats {
@@ -81,8 +71,6 @@ export interface GossipStats {
   received: number;
   /** Verified, forwarded and queued for the ledger. */
   accepted: number;
-  /** Verified and queued for the ledger, but over the forward rate (`forwardRate`): Ignored, not forwarded. */
-  unforwarded: number;
   /** Failed the size, decoding, network, signature or payload checks (sender penalised). */
   rejected: number;
   /** Entries this node already stored: Ignored without verifying again. */
@@ -139,7 +127,6 @@ export function startEntryGossip(
     published: 0,
     received: 0,
     accepted: 0,
-    unforwarded: 0,
     rejected: 0,
     duplicates: 0,
     dropped: 0,
@@ -158,7 +145,6 @@ export function startEntryGossip(
     }, GOSSIP_DROP_RESYNC_MS);
   };
   const links = new ChainLinks({ ...lim.links, lookup: (a, seq) => ledger.entryHashes(a, seq) });
-  const forwards = new TokenBucket(lim.forwardRate, lim.forwardBurst, Date.now());
   const queue: HashedEntry[] = [];
   /** Causally refused entries for Ledger.rememberRefused; counted in inProgress like the queue. */
   const refusedQueue: HashedEntry[] = [];
@@ -268,14 +254,9 @@ export function startEntryGossip(
         return ignore;
       }
       if (stopped) return ignore;
+      stats.accepted++;
       learnt = true;
       hold(h);
-      // Over the forward rate: stored here, not forwarded (a relay would charge it to this node).
-      if (!forwards.take(Date.now())) {
-        stats.unforwarded++;
-        return ignore;
-      }
-      stats.accepted++;
       return { verdict: TopicValidatorResult.Accept };
     } catch (err) {
       return reject(peer, msg, errorCode(err));
