@@ -32,13 +32,14 @@ describe('records events', () => {
     expect(sent.flat()).toEqual(Array.from({ length: 500 }, (_, i) => change(i)));
   });
 
-  it('sends nothing after stop', () => {
+  it('sends what it holds at stop, then nothing', () => {
     const sent: RecordChange[][] = [];
     const events = new RecordsEvents(WINDOW_MS, (c) => sent.push(c));
     events.changed([change(0)]);
     events.changed([change(1)]);
     events.stop();
+    expect(sent).toEqual([[change(0)], [change(1)]]);
     vi.advanceTimersByTime(WINDOW_MS * 2);
-    expect(sent).toEqual([[change(0)]]);
+    expect(sent).toEqual([[change(0)], [change(1)]]);
   });
 });

@@ -25,10 +25,13 @@ export class RecordsEvents {
     this.timer = setTimeout(() => this.flush(), this.windowMs);
   }
 
+  /** Sends what the window still holds (a resigning leader's last changes reach its pages), then nothing. */
   stop(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    const held = this.held;
     this.held = [];
+    if (held.length > 0) this.send(held);
   }
 
   /** The window ended: its held changes go in one event (and open a window of their own). */
