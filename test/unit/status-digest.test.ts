@@ -57,16 +57,18 @@ describe('status digest schedule', () => {
     expect(n.refreshes.length).toBe(3);
   });
 
-  it('pushes with no append since keep one refresh armed at a time', () => {
-    const n = node();
+  it('pushes with no append since the digest was computed refresh nothing (it is current); stop() ends a refresh', () => {
+    const n = node(1_000);
     for (let i = 0; i < 50; i++) {
       n.schedule.pushedStale();
       vi.advanceTimersByTime(100);
     }
-    // 5 s of pushes (network changes), no append: refreshed every everyMs (cheap: cached).
-    expect(n.refreshes.length).toBe(2);
+    // 5 s of pushes (network changes), no append: the digest is current; re-running the cached
+    // one would also reset the pacing of this 1 s digest (20 s) to everyMs (2 s).
+    expect(n.refreshes.length).toBe(0);
+    n.write(100);
     n.schedule.stop();
-    vi.advanceTimersByTime(10_000);
-    expect(n.refreshes.length).toBe(2);
+    vi.advanceTimersByTime(30_000);
+    expect(n.refreshes.length).toBe(0);
   });
 });

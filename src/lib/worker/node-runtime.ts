@@ -191,7 +191,11 @@ export async function startNode(
 
   const recordsEvents = new RecordsEvents(RECORDS_EVENT_MS, (changes) => emit({ type: 'records', changes }));
   const unsubscribe = [
-    ledger.subscribe((changes) => recordsEvents.changed(changes)),
+    // Any state change makes the pushed digest stale (voids and an installed join append nothing).
+    ledger.subscribe((changes) => {
+      digest.appended();
+      recordsEvents.changed(changes);
+    }),
     ledger.subscribeConflicts((conflicts) => {
       emit({ type: 'conflicts', conflicts });
       pushStatus();
@@ -201,7 +205,10 @@ export async function startNode(
       pushStatus();
     }),
     // Forks append nothing, but the dashboard must show them at once.
-    ledger.onFork(() => pushStatus())
+    ledger.onFork(() => {
+      digest.appended();
+      pushStatus();
+    })
   ];
 
   // The ledger works offline: the network joins in the background whenever the site answers,

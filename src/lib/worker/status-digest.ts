@@ -50,7 +50,9 @@ export class DigestSchedule {
 
   /** A push carried the last digest (possibly stale): arranges its refresh, unless one is armed. */
   pushedStale(): void {
-    if (this.timer !== undefined) return;
+    // Nothing appended since the digest was computed: the pushed one is current (a push for a
+    // peer event must not re-run a cached digest, which would reset the cost-based pacing).
+    if (this.timer !== undefined || (this.staleSince === undefined && this.computedAt > -Infinity)) return;
     this.timer = setTimeout(() => this.fire(), Math.max(0, this.dueAt() - this.now()));
   }
 
