@@ -10,6 +10,8 @@ import { importLedgerSnapshot } from '../../src/lib/core/ledger-snapshots.js';
 import { keysFromByte, makeChain, yUpdateAt } from '../helpers/ledger-fixtures.js';
 import { genesis, memoryLocation, openLedger, testClock } from '../helpers/ledger-nodes.js';
 import { encodeYUpdate, observe, rawFullSnapshot, type YContent } from './kit.js';
+import { realize } from './mutations.js';
+import { buildWorld, target } from './world.js';
 
 describe('fuzzer regressions', () => {
   // Counterexample: {"kind":"yjs","k":0,"spec":{"sections":[{"who":"e","clock":"next","structs":
@@ -244,5 +246,50 @@ describe('fuzzer regressions', () => {
       await n.ledger.close();
     }
     expect(heads[1]).toBe(heads[0]);
+  });
+
+  // Counterexample (SEED=1112240872, converge): [{"kind":"yjs","k":3,"spec":{"sections":[],
+  // "deletes":[{"who":"e","ranges":[{"clock":"low","len":1}]}]},"deps":"auto","au":"e"},
+  // {"kind":"yjs","k":0,"spec":{"sections":[],"deletes":[{"who":"a","ranges":[{"clock":"zero",
+  // "len":1}]}]},"deps":"auto","au":"b"}]. E's seq 4 deletes E's own "shared" record, which
+  // overwrote B's: a bare delete, refused while the record stands. B's second seq 1 voids B, so
+  // E's "shared" item (its origin is B's) turns GC and the delete becomes acceptable. One node got
+  // the void first, then E4: accepted. Another got [B1', E4] in one batch: E4 was judged before
+  // the void was applied, refused, judged again in the same ingest and stored, yet the report
+  // still named it refused (a peer scoring on it would punish a valid sender).
+  it('an entry stored by the re-judge of its own batch is not reported refused', async () => {
+    const w = await buildWorld();
+    const [evilE4, forkB1] = await Promise.all([
+      realize(w, {
+        kind: 'yjs',
+        k: 3,
+        au: 'e',
+        spec: { sections: [], deletes: [{ who: 'e', ranges: [{ clock: 'low', len: 1 }] }], trailing: [] },
+        deps: 'auto',
+        lamportOff: 0,
+        clockOff: 0
+      }),
+      realize(w, {
+        kind: 'yjs',
+        k: 0,
+        au: 'b',
+        spec: { sections: [], deletes: [{ who: 'a', ranges: [{ clock: 'zero', len: 1 }] }], trailing: [] },
+        deps: 'auto',
+        lamportOff: 0,
+        clockOff: 0
+      })
+    ]);
+    const l = await target(w);
+    try {
+      expect((await l.ledger.ingest(w.e.entries.slice(0, 3))).added).toBe(3);
+      // Alone, before the void: a bare delete of a standing record.
+      expect((await l.ledger.ingest([evilE4.bytes])).rejected).toMatchObject([{ code: 'malformed-payload' }]);
+      const rep = await l.ledger.ingest([forkB1.bytes, evilE4.bytes]);
+      expect(rep.rejected).toEqual([]);
+      expect(rep).toMatchObject({ added: 1, forks: 1 }); // E4 (the fork evidence is not counted as added)
+      expect(l.ledger.heads().find((h) => h.author === w.e.hex)?.seq).toBe(4);
+    } finally {
+      await l.ledger.close();
+    }
   });
 });

@@ -64,6 +64,23 @@ export function emptyReport(): IngestReport {
   return { added: 0, duplicates: 0, pending: 0, forks: 0, dropped: 0, rejected: [] };
 }
 
+/**
+ * Folds the report of a carried pass (entries judged again in the same ingest after a void or a
+ * resync) into `report`. An entry refused by the first pass and stored by the carried one is no
+ * longer reported refused (its sender sent a valid entry: the refusal came from judging it
+ * before a void of the same batch was applied); one refused by both passes is reported once.
+ * `carriedStored`: hex hashes the carried pass stored.
+ */
+export function mergeCarried(report: IngestReport, again: IngestReport, carriedStored: ReadonlySet<string>): void {
+  report.added += again.added;
+  report.forks += again.forks;
+  report.pending = again.pending;
+  const kept = report.rejected.filter((r) => r.hash === undefined || !carriedStored.has(r.hash));
+  const seen = new Set(kept.flatMap((r) => (r.hash === undefined ? [] : [r.hash])));
+  for (const r of again.rejected) if (r.hash === undefined || !seen.has(r.hash)) kept.push(r);
+  report.rejected.splice(0, report.rejected.length, ...kept);
+}
+
 export function rejectionOf(e: unknown, author?: string, seq?: number, hash?: Uint8Array): Rejection {
   const code = e instanceof LedgerError ? e.code : new MalformedEntryError().code;
   const message = e instanceof Error ? e.message : String(e);

@@ -57,6 +57,7 @@ import {
   checkEvidence,
   commitPlan,
   emptyReport,
+  mergeCarried,
   planFeeds,
   signLocal,
   verifyIncoming
@@ -911,7 +912,8 @@ export class Ledger {
     report: IngestReport,
     atomic: boolean,
     depth = 0,
-    evidence?: readonly ForkEvidence[]
+    evidence?: readonly ForkEvidence[],
+    storedSink?: Set<string>
   ): Promise<IngestReport> {
     if (this.broken !== null) throw this.broken;
     const progress = { stored: false };
@@ -941,6 +943,7 @@ export class Ledger {
     if (done.feedsStale) await this.resyncFeeds();
     for (const h of done.refused) this.refusedVariants.add(h);
     for (const h of done.stored) this.refusedVariants.forget(h); // accepted since (redteam6e-refused-accepted)
+    for (const h of done.stored) storedSink?.add(toHex(h.hash));
     await this.refusedVariants.flush(this.store);
     this.clock = Math.max(this.clock, done.lamport);
     await this.resolveVoidTops(this.feeds);
@@ -984,11 +987,10 @@ export class Ledger {
     // one signature per fork, and each fork ingest judges at most a slice again.
     if (voided && depth < LEDGER_CARRY_DEPTH) carry.push(...this.takeDue(LEDGER_REJUDGE_PER_STEP));
     if ((done.feedsStale || voided) && carry.length > 0 && depth < LEDGER_CARRY_DEPTH) {
-      const again = await this.ingestVerified(carry, emptyReport(), false, depth + 1);
-      report.added += again.added;
-      report.forks += again.forks;
-      report.pending = again.pending;
-      report.rejected.push(...again.rejected);
+      const carried = new Set<string>();
+      const again = await this.ingestVerified(carry, emptyReport(), false, depth + 1, undefined, carried);
+      for (const h of carried) storedSink?.add(h);
+      mergeCarried(report, again, carried);
     }
     return report;
   }
