@@ -10,6 +10,8 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { takeLongTasks } from './health.js';
 import { longRuns, type LongRuns } from './long-runs.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { WorkerCdp, pageProfiler, topSelf, topTotal, type CpuProfile, type Profiler } from './worker-cdp.js';
 
 const ENTRIES = Number(process.env.BENCH_ROW7_ENTRIES ?? 100_000);
@@ -213,7 +215,11 @@ async function sync(
   base: string,
   server: { page: Page; cdp: WorkerCdp; profiler: Profiler },
   joinerContext: BrowserContext
-): Promise<{ serving: Row7Result['serving']; joiner: Row7Result['joiner']; cpu: Record<string, CpuProfile> }> {
+): Promise<{
+  serving: Row7Result['serving'];
+  joiner: Row7Result['joiner'];
+  cpu: { serving: CpuProfile; joiner: CpuProfile; joinerWorker: CpuProfile };
+}> {
   await recordLongTasksFromStart(joinerContext);
   const page = await joinerContext.newPage();
   page.on('pageerror', (err) => console.error(`[row 7 joiner page error] ${err.message}`));
@@ -223,11 +229,13 @@ async function sync(
   let joinerCdp: WorkerCdp | undefined;
   let caughtUp = true;
   let joinerProfile: CpuProfile | undefined;
+  let joinerWorkerProfile: CpuProfile | undefined;
   await joinerProfiler.startProfile();
   const run = await profiledPhase(server.page, server.profiler, [serverSampler], async () => {
     await page.goto(`${base}/?role=full`);
     await waitRunning(page);
     joinerCdp = await WorkerCdp.attach(joinerContext, page, 'tabula-node');
+    await joinerCdp.startProfile();
     joinerSampler = new HeapSampler(joinerCdp);
     joinerSampler.start();
     const progress = setInterval(() => {
@@ -244,6 +252,7 @@ async function sync(
       .catch(() => (caughtUp = false))
       .finally(() => clearInterval(progress));
     joinerProfile = await joinerProfiler.stopProfile();
+    joinerWorkerProfile = await joinerCdp.stopProfile();
   });
   const serverHeap = await serverSampler.stop();
   const joinerHeap = await joinerSampler!.stop();
@@ -272,7 +281,7 @@ async function sync(
     longTasks: summarizeTasks(joinerTasks, joinerProfile!)
   };
   await joinerCdp!.detach();
-  return { serving, joiner, cpu: { serving: run.profile, joiner: joinerProfile! } };
+  return { serving, joiner, cpu: { serving: run.profile, joiner: joinerProfile!, joinerWorker: joinerWorkerProfile! } };
 }
 
 function formatRow7(r: Row7Result): string {
@@ -319,6 +328,10 @@ export async function row7(launch: () => Promise<BrowserContext>, base: string):
     const { serving, joiner, cpu } = await sync(base, { page, cdp, profiler }, joinerContext);
     profiles['row 7: full replica main thread while serving the sync'] = top(cpu.serving);
     profiles['row 7: joining device main thread'] = top(cpu.joiner);
+    profiles['row 7: joining device node worker (replaying the sync)'] = top(cpu.joinerWorker);
+    // BENCH_ROW7_PROFILE_DIR: the joining worker's whole CPU profile (where catch-up time goes).
+    const dir = process.env.BENCH_ROW7_PROFILE_DIR;
+    if (dir !== undefined) writeFileSync(join(dir, 'row7-joiner-worker.cpuprofile'), JSON.stringify(cpu.joinerWorker));
     await cdp.detach();
     const result: Row7Result = {
       entries: ENTRIES,
