@@ -9,10 +9,14 @@ export const HTTP_PORT = Number(process.env.BENCH_HTTP_PORT ?? 18380);
 const RELAY_PORT = Number(process.env.BENCH_RELAY_PORT ?? 19390);
 const READY_TIMEOUT_MS = 60_000;
 
-/** `npx vite build` when build/ is missing; always rebuilds the bench page (a few seconds). */
+/**
+ * Builds the app (`npx vite build`) and the bench page. The app is rebuilt on every run, since the
+ * results file is named after the checked-out commit and an older build/ would be measured under
+ * it; BENCH_BUILD=0 reuses an existing build/ (only when you know it is this commit's).
+ */
 export function ensureBuilds(): void {
-  if (!existsSync('build/index.html')) {
-    console.log('bench: building the app (build/ is missing)');
+  if (process.env.BENCH_BUILD !== '0' || !existsSync('build/index.html')) {
+    console.log('bench: building the app (BENCH_BUILD=0 reuses build/)');
     execFileSync('npx', ['vite', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
   }
   execFileSync('npx', ['vite', 'build', '--config', 'bench/browser/vite.config.ts'], { stdio: 'inherit' });
