@@ -7,7 +7,9 @@
 // (NodePeerRequest) and are answered with NodePeerReply; see node-peer.ts.
 import '../../src/lib/platform/polyfills.js';
 import 'fake-indexeddb/auto';
+import { installNodeSigner } from '../../src/lib/platform/node-ed25519.js';
 import { createRequire } from 'node:module';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { NodePeerAck, NodePeerReply, NodePeerRequest, NodePeerSummary } from './node-peer.js';
 import type { NodeStatus } from '../../src/lib/worker/messages.js';
 
@@ -18,6 +20,9 @@ globalThis.WebSocket ??= (createRequire(import.meta.url)('ws') as { WebSocket: t
 const MAX_IN_FLIGHT = 64;
 /** Pacing step of the writer, ms. */
 const WRITER_STEP_MS = 5;
+
+// Local writes signed synchronously (node:crypto), as the relay does: see ed25519.ts setSyncSigner.
+installNodeSigner();
 
 const origin = process.env.TABULA_ORIGIN;
 if (origin === undefined) throw new Error('TABULA_ORIGIN is not set');
@@ -70,9 +75,22 @@ function startWriting(prefix: string, perSec: number): void {
   writer = w;
   // TABULA_NODE_TRACE=1: the writer's progress once a second on stderr (why acks lag).
   if (process.env.TABULA_NODE_TRACE === '1') {
+    // With the event loop's delay (p50/max over the second) and the CPU the process used in it.
+    const delay = monitorEventLoopDelay({ resolution: 10 });
+    delay.enable();
+    let cpu = process.cpuUsage();
     const trace = setInterval(() => {
-      if (writer !== w) return clearInterval(trace);
-      console.error(`[node-peer ${process.pid}] started ${i} in flight ${w.inFlight} acked ${w.acks.length}`);
+      if (writer !== w) {
+        delay.disable();
+        return clearInterval(trace);
+      }
+      const used = process.cpuUsage(cpu);
+      cpu = process.cpuUsage();
+      const ms = (ns: number) => Math.round(ns / 1e6);
+      console.error(
+        `[node-peer ${process.pid}] started ${i} in flight ${w.inFlight} acked ${w.acks.length}; loop delay p50 ${ms(delay.percentile(50))} max ${ms(delay.max)} ms; cpu ${Math.round((used.user + used.system) / 1000)} ms`
+      );
+      delay.reset();
     }, 1000);
   }
 }

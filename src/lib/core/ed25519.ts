@@ -61,8 +61,29 @@ export async function publicKeyFromSeed(seed: Uint8Array): Promise<Uint8Array> {
   return noble.getPublicKey(seed);
 }
 
+/**
+ * A platform's synchronous Ed25519 signer: (32-byte seed, message) → 64-byte RFC 8032 signature.
+ * Ed25519 signatures are deterministic, so it must return the very bytes WebCrypto and noble do.
+ */
+export type SyncSigner = (seed: Uint8Array, msg: Uint8Array) => Uint8Array;
+
+let syncSigner: SyncSigner | undefined;
+
+/**
+ * Installs (or with undefined removes) a synchronous signer that sign() uses instead of the
+ * backend. For Node (src/lib/platform/node-ed25519.ts, node:crypto: ~33 µs a signature here):
+ * WebCrypto's sign runs on the libuv pool, and on an overloaded machine each signature waited for
+ * two thread wake-ups; a local write group signs its entries one after another (each names the
+ * previous hash), so 64 writes took 1.5-60 s to prepare in S10's simulated nodes (21 ms to 1 s a
+ * write) while their main thread was 70-84% idle.
+ */
+export function setSyncSigner(signer: SyncSigner | undefined): void {
+  syncSigner = signer;
+}
+
 export async function sign(seed: Uint8Array, msg: Uint8Array): Promise<Uint8Array> {
   assertLen(seed, 32, 'seed');
+  if (syncSigner !== undefined) return syncSigner(seed, msg);
   if ((await ed25519Backend()) === 'webcrypto') return webSign(seed, msg);
   return noble.sign(msg, seed);
 }

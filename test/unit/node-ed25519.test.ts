@@ -1,0 +1,54 @@
+// The Node signer (src/lib/platform/node-ed25519.ts) must give the very signatures of the other
+// backends (Ed25519 is deterministic, RFC 8032), and sign() must use it once installed.
+import { afterEach, describe, expect, it } from 'vitest';
+import * as noble from '@noble/ed25519';
+import { forceEd25519Backend, sign, setSyncSigner, verify } from '../../src/lib/core/ed25519.js';
+import { installNodeSigner, nodeSign } from '../../src/lib/platform/node-ed25519.js';
+import { mulberry } from '../helpers/ledger-nodes.js';
+
+const bytes = (n: number, rand: () => number) => Uint8Array.from({ length: n }, () => Math.floor(rand() * 256));
+
+describe('node:crypto Ed25519 signer', () => {
+  afterEach(() => {
+    setSyncSigner(undefined);
+    forceEd25519Backend(undefined);
+  });
+
+  it('signs exactly as WebCrypto and noble do, for random seeds and messages (RFC 8032 vector too)', async () => {
+    // RFC 8032 §7.1 TEST 2: one-byte message 0x72.
+    const seed = Uint8Array.from(
+      Buffer.from('4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb', 'hex')
+    );
+    const want =
+      '92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00';
+    expect(Buffer.from(nodeSign(seed, Uint8Array.of(0x72))).toString('hex')).toBe(want);
+    const rand = mulberry(20261201);
+    for (let i = 0; i < 50; i++) {
+      const s = bytes(32, rand);
+      const msg = bytes(Math.floor(rand() * 600), rand);
+      const ours = nodeSign(s, msg);
+      forceEd25519Backend('webcrypto');
+      expect(ours).toEqual(await sign(s, msg));
+      forceEd25519Backend('noble');
+      expect(ours).toEqual(await sign(s, msg));
+      expect(await verify(noble.getPublicKey(s), msg, ours)).toBe(true);
+    }
+  });
+
+  it('sign() uses the installed signer, and a seed changed in place gets a new key', async () => {
+    installNodeSigner();
+    const seed = new Uint8Array(32).fill(5);
+    const msg = Uint8Array.of(1, 2, 3);
+    const a = await sign(seed, msg);
+    expect(a).toEqual(noble.sign(msg, seed));
+    seed.fill(6); // same array, other key
+    expect(await sign(seed, msg)).toEqual(noble.sign(msg, seed));
+    let calls = 0;
+    setSyncSigner((s, m) => {
+      calls++;
+      return nodeSign(s, m);
+    });
+    await sign(seed, msg);
+    expect(calls).toBe(1);
+  });
+});
