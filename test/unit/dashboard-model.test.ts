@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   alertConditions,
   CHART_POINTS,
+  digestAge,
   formatAgo,
   formatBytes,
   MAX_ALERTS,
@@ -85,6 +86,7 @@ function status(over: Partial<NodeStatus> = {}, ledger: Partial<NodeStatus['ledg
       records: 0,
       lastCompactionAt: null,
       stateDigest: 'd',
+      stateDigestStaleSince: null,
       unverified: false,
       storage: { role: 'light', budgetBytes: 1024, bytesUsed: 0, pruned: 0 },
       ...ledger
@@ -104,6 +106,8 @@ describe('dashboard formatting', () => {
     expect(formatAgo(10_000, 22_000)).toBe('12 s ago');
     expect(formatAgo(0, 3 * 60_000)).toBe('3 min ago');
     expect(formatAgo(0, 2 * 3600_000 + 5)).toBe('2 h ago');
+    expect(digestAge(null, 5_000)).toBe('');
+    expect(digestAge(10_000, 22_000)).toBe('not updated for changes since 12 s ago');
   });
 });
 

@@ -71,4 +71,16 @@ describe('status digest schedule', () => {
     vi.advanceTimersByTime(30_000);
     expect(n.refreshes.length).toBe(0);
   });
+
+  it('says since when the pushed digest lags the state (staleFrom), and nothing once it is computed again', () => {
+    const n = node();
+    expect(n.schedule.staleFrom).toBeUndefined();
+    vi.advanceTimersByTime(5_000);
+    const first = Date.now();
+    n.write(500);
+    expect(n.schedule.staleFrom).toBe(first); // the first append after the digest, not the last
+    vi.advanceTimersByTime(OPTS.quietMs + OPTS.everyMs); // quiet: refreshed
+    expect(n.refreshes.length).toBe(1);
+    expect(n.schedule.staleFrom).toBeUndefined();
+  });
 });

@@ -30,6 +30,14 @@ export function formatAgo(at: number, now: number): string {
   return `${Math.floor(s / 3600)} h ago`;
 }
 
+/**
+ * What the dashboard says of a pushed state digest's age (LedgerSummary.stateDigestStaleSince):
+ * nothing while it is current, else since when it lags the state ("changes since 12 s ago").
+ */
+export function digestAge(staleSince: number | null, now: number): string {
+  return staleSince === null ? '' : `not updated for changes since ${formatAgo(staleSince, now)}`;
+}
+
 export const shortId = (id: string, n = 12): string => (id.length > n ? `${id.slice(0, n)}…` : id);
 
 export interface NetworkRow {

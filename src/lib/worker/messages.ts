@@ -115,6 +115,12 @@ export interface LedgerSummary {
   records: number;
   lastCompactionAt: number | null;
   stateDigest: string;
+  /**
+   * Pushed statuses carry the last digest computed (worker/status-digest.ts): null when it is
+   * current, else when the state first changed after it (epoch ms). status() asked explicitly
+   * always computes it (null).
+   */
+  stateDigestStaleSince: number | null;
   /** The state was bootstrapped from a light snapshot whose content is not yet verified. */
   unverified: boolean;
   /** Replica role, storage budget for entries (null: full replica), bytes held, entries pruned. */

@@ -174,7 +174,12 @@ export async function startNode(
       author: ledger.author,
       // A light replica prunes behind its compaction within its budget (core/light-budget.ts).
       role: ledger.role,
-      ledger: { ...stats, conflicts: ledger.conflictCount(), records: ledger.recordCount() },
+      ledger: {
+        ...stats,
+        stateDigestStaleSince: fresh ? null : (digest.staleFrom ?? null),
+        conflicts: ledger.conflictCount(),
+        records: ledger.recordCount()
+      },
       sync: { ...engine.status(), ...(live.sync?.stats ?? noDriver) },
       clock: clockStatus(live.clock, lag, telemetry?.view().latency),
       join: join.status()

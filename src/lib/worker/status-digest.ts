@@ -56,6 +56,14 @@ export class DigestSchedule {
     this.timer = setTimeout(() => this.fire(), Math.max(0, this.dueAt() - this.now()));
   }
 
+  /**
+   * When the state first changed after the digest was computed (epoch ms by `now`): the digest
+   * pushed since describes the state before that. Undefined while it is current.
+   */
+  get staleFrom(): number | undefined {
+    return this.staleSince;
+  }
+
   stop(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
