@@ -9,7 +9,7 @@
 // real join protocol.
 import '../src/lib/platform/polyfills.js';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { format } from 'node:util';
@@ -44,21 +44,28 @@ const { runColdJoin } = await import('./cold-join.js');
 const coldJoin = await runColdJoin();
 console.log = log;
 
+// This run's own temporary directory (the Node results handed to the browser half): removed at the end.
 const tmp = mkdtempSync(join(tmpdir(), 'tabula-bench-'));
-const nodeLog = join(tmp, 'node.txt');
-writeFileSync(nodeLog, printed.join('\n') + '\n');
-// Structured Node results, merged into the results file by the browser half (or written below).
-const nodeJson = join(tmp, 'node.json');
-writeFileSync(nodeJson, JSON.stringify({ catchUp, coldJoin }));
-if (process.env.BENCH_BROWSER === '0') {
-  console.log(
-    `\nbench: browser benchmarks skipped (BENCH_BROWSER=0); results in ${writeResults({ machine: info, catchUp, coldJoin, nodeOutput: printed.join('\n') })}`
-  );
-} else {
-  console.log('\n# Browser benchmarks (real Chromium; BENCH_BROWSER=0 skips them)');
-  const r = spawnSync('bash', ['bench/browser/run.sh'], {
-    stdio: 'inherit',
-    env: { ...process.env, BENCH_NODE_LOG: nodeLog, BENCH_NODE_JSON: nodeJson }
-  });
-  if (r.status !== 0) process.exit(r.status ?? 1);
+let status = 0;
+try {
+  const nodeLog = join(tmp, 'node.txt');
+  writeFileSync(nodeLog, printed.join('\n') + '\n');
+  // Structured Node results, merged into the results file by the browser half (or written below).
+  const nodeJson = join(tmp, 'node.json');
+  writeFileSync(nodeJson, JSON.stringify({ catchUp, coldJoin }));
+  if (process.env.BENCH_BROWSER === '0') {
+    console.log(
+      `\nbench: browser benchmarks skipped (BENCH_BROWSER=0); results in ${writeResults({ machine: info, catchUp, coldJoin, nodeOutput: printed.join('\n') })}`
+    );
+  } else {
+    console.log('\n# Browser benchmarks (real Chromium; BENCH_BROWSER=0 skips them)');
+    const r = spawnSync('bash', ['bench/browser/run.sh'], {
+      stdio: 'inherit',
+      env: { ...process.env, BENCH_NODE_LOG: nodeLog, BENCH_NODE_JSON: nodeJson }
+    });
+    status = r.status ?? 1;
+  }
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
 }
+if (status !== 0) process.exit(status);
