@@ -5,8 +5,8 @@
 // skips them), and the results file bench/results/<date>-<commit>.json.
 // Never a test: exits non-zero only when a benchmark could not run. BENCH_1M=1 adds the
 // n = 1,000,000 reconciliation rows (slow). Row 6 (catch-up bytes, bench/catch-up.ts) runs here,
-// in Node, over a real sync session; row 5 (cold join at 100k, bench/cold-join.ts) too, over the
-// real join protocol.
+// in Node, over a real sync session; row 5 (Node, core protocol: cold join at 100k,
+// bench/cold-join.ts) too, over the real join protocol; row 5 (browser) runs in Chromium.
 import '../src/lib/platform/polyfills.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,7 +38,7 @@ console.log(
 const { runCatchUp } = await import('./catch-up.js');
 const catchUp = await runCatchUp();
 console.log(
-  '\n# Cold join of a light replica (row 5: verified join vs replaying every entry, real join protocol in Node)'
+  '\n# Row 5 (Node, core protocol): cold join of a light replica (verified join vs replaying every entry, the real join protocol over an in-memory transport; row 5 (browser) runs in Chromium below)'
 );
 const { runColdJoin } = await import('./cold-join.js');
 const coldJoin = await runColdJoin();

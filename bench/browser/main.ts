@@ -11,6 +11,7 @@ import { machine, writeResults } from '../results.js';
 import { appPuts, openApp } from './app-writes.js';
 import { takeLongTasks, watchLongTasks } from './health.js';
 import { row7, type Row7Result } from './row7.js';
+import { row5, type Row5Result } from './row5.js';
 import { WorkerCdp, pageProfiler, topSelf, topTotal, type Profiler } from './worker-cdp.js';
 import type { BenchOutput, Series } from './protocol.js';
 import { HTTP_PORT, ensureBuilds, startRelay, stopRelay } from './server.js';
@@ -25,10 +26,11 @@ const BASE = `http://127.0.0.1:${HTTP_PORT}`;
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const scaled = (n: number) => Math.max(1, Math.round(n * SCALE));
 /**
- * BENCH_ROWS=3,4 runs only those rows (3: writes, 4: ingest, 7: a full replica of
- * BENCH_ROW7_ENTRIES entries while a second device syncs from it); default all.
+ * BENCH_ROWS=3,4 runs only those rows (3: writes, 4: ingest, 5: cold join of a light replica to a
+ * network of BENCH_ROW5_ENTRIES entries, 7: a full replica of BENCH_ROW7_ENTRIES entries while a
+ * second device syncs from it); default all.
  */
-const ROWS = new Set((process.env.BENCH_ROWS ?? '3,4,7').split(',').map((r) => r.trim()));
+const ROWS = new Set((process.env.BENCH_ROWS ?? '3,4,5,7').split(',').map((r) => r.trim()));
 
 const profileDirs: string[] = [];
 
@@ -129,6 +131,7 @@ const profiles: Record<string, string[]> = {};
 /** Main-thread long tasks (ms) of the app page during the row 3 writes through it. */
 let row3LongTasks: number[] | undefined;
 let memory: Row7Result | undefined;
+let coldJoin: Row5Result | undefined;
 
 function reportRow3LongTasks(tasks: number[]): void {
   row3LongTasks = tasks;
@@ -228,6 +231,23 @@ async function memoryRow(info: ReturnType<typeof machine>): Promise<void> {
   }
 }
 
+/** Row 5 (browser): each device in a fresh profile of its own, against an archive relay of its own. */
+async function coldJoinRow(info: ReturnType<typeof machine>): Promise<void> {
+  try {
+    const out = await row5(async () => {
+      const context = await launch();
+      info.chromium ??= context.browser()?.version();
+      return context;
+    });
+    coldJoin = out.result;
+    tables.push(out.table);
+    console.log(`\n${out.table}`);
+    Object.assign(profiles, out.profiles);
+  } finally {
+    for (const dir of profileDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Every selected browser row; each that throws is reported as not run and the next still runs. */
 async function browserRows(info: ReturnType<typeof machine>): Promise<PropagationRun | undefined> {
   // BENCH_PROPAGATION=0 skips row 1; =only runs row 1 alone.
@@ -239,6 +259,8 @@ async function browserRows(info: ReturnType<typeof machine>): Promise<Propagatio
     if (propagationMode !== 'only' && (ROWS.has('3') || ROWS.has('4'))) await appRows(info);
     if (propagationMode !== 'only' && ROWS.has('7'))
       await rows.run('Row 7, memory and main-thread health', () => memoryRow(info));
+    if (propagationMode !== 'only' && ROWS.has('5'))
+      await rows.run('Row 5 (browser), cold join of a light replica', () => coldJoinRow(info));
     // After the app's device closed: it would otherwise receive (and add the load of) row 1's writes.
     if (propagationMode !== '0')
       await rows.run('Row 1, propagation latency', async () => {
@@ -276,6 +298,7 @@ async function main(): Promise<void> {
     propagation: propagation?.rows,
     row3LongTasks,
     row7: memory,
+    row5Browser: coldJoin,
     tables,
     profiles,
     notRun: rows.failures,
