@@ -1,5 +1,5 @@
 // Issue 11 row 5 in real Chromium: cold join of a light replica to a network of BENCH_ROW5_ENTRIES
-// (default 100,000) entries, against a fresh full replica replaying every entry, in the same run.
+// (default 50,000; the issue: 100,000) entries, against a fresh full replica replaying every entry, in the same run.
 //
 // The network: a relay with its archive replica (`relay --archive`, a Node full replica that
 // ingests what the browsers write), a full replica in the browser (`?role=full`, a fresh profile)
@@ -7,7 +7,8 @@
 // comparator below, which becomes the third full replica: 3 distinct keys, as test/e2e/join.spec.ts's
 // verified join. Then BENCH_ROW5_JOINS (default 3) fresh devices (each a new persistent profile,
 // closed after), opened at `/` (a light replica, the default for a visitor: it joins), and one
-// more, CPU-profiled (its node worker, WorkerCdp), not counted in the figures.
+// more, CPU-profiled (its node worker, WorkerCdp), not counted in the figures. Only the first join
+// waits for its verification after the state is visible.
 // Measured per join, from page open (Node's clock before page.goto; the worker stamps its steps
 // with Date.now() on the same machine): relay link, first direct WebRTC link, the first ask, votes
 // tallied, snapshot downloaded, snapshot checked, installed, "state visible" (the page's records
@@ -24,7 +25,13 @@ import { entriesOf, fillChunk, waitRunning } from './row7.js';
 import { quantile } from './stats.js';
 import { WorkerCdp, topSelf, topTotal, type CpuProfile } from './worker-cdp.js';
 
-const ENTRIES = Number(process.env.BENCH_ROW5_ENTRIES ?? 100_000);
+/**
+ * The issue's network is 100,000 entries; the default is 50,000 so the row stays within ~4 min on
+ * this shared 2-core machine: building the network (fill, the archive's catch-up, the comparator's
+ * replay) takes ~2.5 s per 1,000 entries at load ~20 (100k: ~7 min for the whole row).
+ * BENCH_ROW5_ENTRIES=100000 runs the issue's size.
+ */
+const ENTRIES = Number(process.env.BENCH_ROW5_ENTRIES ?? 50_000);
 const JOINS = Math.max(1, Number(process.env.BENCH_ROW5_JOINS ?? 3));
 const CHUNK = 10_000;
 /** Replay and archive catch-up deadline: 3 ms per entry, at least 3 min (as row 7). */
@@ -145,7 +152,8 @@ async function watchVisible(context: BrowserContext, entries: number): Promise<v
 async function joinOnce(
   launch: () => Promise<BrowserContext>,
   url: string,
-  profile: boolean
+  profile: boolean,
+  waitVerified: boolean
 ): Promise<{ sample: Row5Join; cpu?: CpuProfile }> {
   const context = await launch();
   try {
@@ -168,7 +176,7 @@ async function joinOnce(
     // The profile covers page open → state visible (the target), not the wait for the quorum.
     const cpu = await cdp?.stopProfile();
     await cdp?.detach();
-    if (visible)
+    if (visible && waitVerified)
       await page
         .waitForFunction(() => window.tabula?.lastStatus?.join?.verified === true, null, {
           timeout: VERIFY_TIMEOUT_MS,
@@ -237,6 +245,7 @@ function formatRow5(r: Row5Result): string {
     `- network: a full replica in Chromium filled through window.tabula.put in ${s1(r.fillMs)}, the relay's archive replica (caught up ${s1(r.archiveCaughtUpMs)} after the fill) and the comparator device below: 3 keys`,
     `- comparator: a fresh device at \`?role=full\` replaying every entry through sync: ${r.replay.caughtUp ? 'caught up' : `did NOT catch up (${r.replay.entries} entries)`} in ${s1(r.replay.ms)} from page open`,
     `- ours: a fresh device at \`/\` (a light replica: it joins), from page open; ${r.visible.samples} joins (p99 of so few samples is their largest), each a new profile`,
+    `- verified: only the first join waits for it (the others close once the state is visible: their "verified" is "—" unless already verified by then)`,
     `- steps (median): network started (page loaded, worker and store open) ${s1(med('networkStartMs'))}; relay link ${s1(med('relayLinkMs'))}; first direct link ${s1(med('firstDirectLinkMs'))}; asked ${s1(med('askedMs'))}; votes ${s1(step('askedMs', 'agreedMs'))}; download ${s1(step('agreedMs', 'downloadedMs'))}; verify + install ${s1(step('downloadedMs', 'installedMs'))}; installed → visible ${s1(step('installedMs', 'visibleMs'))}; verified at ${s1(med('verifiedMs'))}`,
     '',
     '| # | measures | ours median | ours p99 | comparator (same run) | ratio | target |',
@@ -309,7 +318,8 @@ export async function row5(launch: () => Promise<BrowserContext>): Promise<Row5O
     let cpu: CpuProfile | undefined;
     for (let i = 0; i <= JOINS; i++) {
       const profiled = i === JOINS;
-      const out = await joinOnce(launch, url, profiled);
+      // Only the first join waits for its verification (it can take JOIN_RETRY_MS, 30 s, more).
+      const out = await joinOnce(launch, url, profiled, i === 0);
       joins.push(out.sample);
       cpu ??= out.cpu;
       console.log(`bench: row 5: join ${i + 1}${profiled ? ' (profiled)' : ''}: ${JSON.stringify(out.sample)}`);
