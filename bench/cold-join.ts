@@ -1,6 +1,6 @@
 // Row 5 of issue 11: cold join of a light replica to a network of N entries (default 100,000),
-// against replaying every entry from a full replica, in the same run (Node; the browser cannot
-// build a 100k network within the bench's time budget).
+// against replaying every entry from a full replica, in the same run: "row 5 (Node, core
+// protocol)". Row 5 (browser), bench/browser/row5.ts, joins real browser devices over WebRTC.
 //
 // Real: the join protocol end to end in core code (src/lib/core/join): a Joiner asks 3
 // JoinServers (3 voter keys serving one full replica's ledger, as honest peers at the same heads
@@ -307,7 +307,7 @@ function print(r: ColdJoinResult): void {
   console.log('| # | measures | ours median | ours p99 | comparator (same run) | ratio | target |');
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
   console.log(
-    `| 5 | cold join, state visible | ${ms(r.join.median)} | ${ms(r.join.p99)} | replay every entry: ${ms(r.replayMs)} | ` +
+    `| 5 (Node, core protocol) | cold join, state visible | ${ms(r.join.median)} | ${ms(r.join.p99)} | replay every entry: ${ms(r.replayMs)} | ` +
       `${r.ratio.toFixed(1)}x | < 1.5 s (${r.met.visible ? 'met' : 'missed'}); >= 10x (${r.met.ratio ? 'met' : 'missed'}) |`
   );
   console.log(

@@ -5,11 +5,11 @@
 // skips them), and the results file bench/results/<date>-<commit>.json.
 // Never a test: exits non-zero only when a benchmark could not run. BENCH_1M=1 adds the
 // n = 1,000,000 reconciliation rows (slow). Row 6 (catch-up bytes, bench/catch-up.ts) runs here,
-// in Node, over a real sync session; row 5 (cold join at 100k, bench/cold-join.ts) too, over the
-// real join protocol.
+// in Node, over a real sync session; row 5 (Node, core protocol: cold join at 100k,
+// bench/cold-join.ts) too, over the real join protocol; row 5 (browser) runs in Chromium.
 import '../src/lib/platform/polyfills.js';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { format } from 'node:util';
@@ -38,27 +38,34 @@ console.log(
 const { runCatchUp } = await import('./catch-up.js');
 const catchUp = await runCatchUp();
 console.log(
-  '\n# Cold join of a light replica (row 5: verified join vs replaying every entry, real join protocol in Node)'
+  '\n# Row 5 (Node, core protocol): cold join of a light replica (verified join vs replaying every entry, the real join protocol over an in-memory transport; row 5 (browser) runs in Chromium below)'
 );
 const { runColdJoin } = await import('./cold-join.js');
 const coldJoin = await runColdJoin();
 console.log = log;
 
+// This run's own temporary directory (the Node results handed to the browser half): removed at the end.
 const tmp = mkdtempSync(join(tmpdir(), 'tabula-bench-'));
-const nodeLog = join(tmp, 'node.txt');
-writeFileSync(nodeLog, printed.join('\n') + '\n');
-// Structured Node results, merged into the results file by the browser half (or written below).
-const nodeJson = join(tmp, 'node.json');
-writeFileSync(nodeJson, JSON.stringify({ catchUp, coldJoin }));
-if (process.env.BENCH_BROWSER === '0') {
-  console.log(
-    `\nbench: browser benchmarks skipped (BENCH_BROWSER=0); results in ${writeResults({ machine: info, catchUp, coldJoin, nodeOutput: printed.join('\n') })}`
-  );
-} else {
-  console.log('\n# Browser benchmarks (real Chromium; BENCH_BROWSER=0 skips them)');
-  const r = spawnSync('bash', ['bench/browser/run.sh'], {
-    stdio: 'inherit',
-    env: { ...process.env, BENCH_NODE_LOG: nodeLog, BENCH_NODE_JSON: nodeJson }
-  });
-  if (r.status !== 0) process.exit(r.status ?? 1);
+let status = 0;
+try {
+  const nodeLog = join(tmp, 'node.txt');
+  writeFileSync(nodeLog, printed.join('\n') + '\n');
+  // Structured Node results, merged into the results file by the browser half (or written below).
+  const nodeJson = join(tmp, 'node.json');
+  writeFileSync(nodeJson, JSON.stringify({ catchUp, coldJoin }));
+  if (process.env.BENCH_BROWSER === '0') {
+    console.log(
+      `\nbench: browser benchmarks skipped (BENCH_BROWSER=0); results in ${writeResults({ machine: info, catchUp, coldJoin, nodeOutput: printed.join('\n') })}`
+    );
+  } else {
+    console.log('\n# Browser benchmarks (real Chromium; BENCH_BROWSER=0 skips them)');
+    const r = spawnSync('bash', ['bench/browser/run.sh'], {
+      stdio: 'inherit',
+      env: { ...process.env, BENCH_NODE_LOG: nodeLog, BENCH_NODE_JSON: nodeJson }
+    });
+    status = r.status ?? 1;
+  }
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
 }
+if (status !== 0) process.exit(status);

@@ -11,12 +11,14 @@ import { machine, writeResults } from '../results.js';
 import { appPuts, openApp } from './app-writes.js';
 import { takeLongTasks, watchLongTasks } from './health.js';
 import { row7, type Row7Result } from './row7.js';
+import { row5, type Row5Result } from './row5.js';
 import { WorkerCdp, pageProfiler, topSelf, topTotal, type Profiler } from './worker-cdp.js';
 import type { BenchOutput, Series } from './protocol.js';
 import { HTTP_PORT, ensureBuilds, startRelay, stopRelay } from './server.js';
 import { formatTable, summarize, type ResultRow } from './stats.js';
 import { VALUE_BYTES } from './writes.js';
 import { routeBench } from './bench-route.js';
+import { RowRunner } from './rows.js';
 import { row1, type PropagationRun } from './propagation.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../test/e2e/chromium.js';
 
@@ -24,10 +26,11 @@ const BASE = `http://127.0.0.1:${HTTP_PORT}`;
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const scaled = (n: number) => Math.max(1, Math.round(n * SCALE));
 /**
- * BENCH_ROWS=3,4 runs only those rows (3: writes, 4: ingest, 7: a full replica of
- * BENCH_ROW7_ENTRIES entries while a second device syncs from it); default all.
+ * BENCH_ROWS=3,4 runs only those rows (3: writes, 4: ingest, 5: cold join of a light replica to a
+ * network of BENCH_ROW5_ENTRIES entries, 7: a full replica of BENCH_ROW7_ENTRIES entries while a
+ * second device syncs from it); default all.
  */
-const ROWS = new Set((process.env.BENCH_ROWS ?? '3,4,7').split(',').map((r) => r.trim()));
+const ROWS = new Set((process.env.BENCH_ROWS ?? '3,4,5,7').split(',').map((r) => r.trim()));
 
 const profileDirs: string[] = [];
 
@@ -128,6 +131,7 @@ const profiles: Record<string, string[]> = {};
 /** Main-thread long tasks (ms) of the app page during the row 3 writes through it. */
 let row3LongTasks: number[] | undefined;
 let memory: Row7Result | undefined;
+let coldJoin: Row5Result | undefined;
 
 function reportRow3LongTasks(tasks: number[]): void {
   row3LongTasks = tasks;
@@ -170,26 +174,40 @@ async function profileAll(context: BrowserContext, app: Page, bench: Page, node:
   await benchWorker.detach();
 }
 
+/** A row that throws is printed and kept in the tables as NOT RUN; the next row still runs. */
+const rows = new RowRunner((line) => {
+  tables.push(line);
+  console.log(`\n${line}`);
+});
+
 /** Rows 3, 4 (and the profiles) in one persistent profile: the app page and the bench page. */
 async function appRows(info: ReturnType<typeof machine>): Promise<void> {
   let context: BrowserContext | undefined;
   try {
-    context = await launch();
-    const chromiumVersion = context.browser()?.version();
-    if (chromiumVersion) info.chromium = chromiumVersion;
-    console.log(
-      `bench: Chromium ${info.chromium ?? '?'}, node ${info.node}, ${info.cores} cores, load ${info.loadAverage.start.map((x) => x.toFixed(2)).join(' ')}`
-    );
-    const app = await context.newPage();
-    await openApp(app, BASE);
-    const node = await WorkerCdp.attach(context, app, 'tabula-node');
-    await watchLongTasks(app);
-    const bench = await openBenchPage(context);
-    if (ROWS.has('3')) reportRow3LongTasks(await row3(bench, app));
-    if (ROWS.has('4')) await row4(bench);
-    if (process.env.BENCH_PROFILE !== '0') await profileAll(context, app, bench, node);
+    let pages: { app: Page; bench: Page; node: WorkerCdp } | undefined;
+    await rows.run('Rows 3 and 4 (their app and bench pages)', async () => {
+      context = await launch();
+      const chromiumVersion = context.browser()?.version();
+      if (chromiumVersion) info.chromium = chromiumVersion;
+      console.log(
+        `bench: Chromium ${info.chromium ?? '?'}, node ${info.node}, ${info.cores} cores, load ${info.loadAverage.start.map((x) => x.toFixed(2)).join(' ')}`
+      );
+      const app = await context.newPage();
+      await openApp(app, BASE);
+      const node = await WorkerCdp.attach(context, app, 'tabula-node');
+      await watchLongTasks(app);
+      pages = { app, node, bench: await openBenchPage(context) };
+    });
+    if (!pages || !context) return;
+    const { app, bench, node } = pages;
+    const ctx = context;
+    if (ROWS.has('3'))
+      await rows.run('Row 3, durable local writes', async () => reportRow3LongTasks(await row3(bench, app)));
+    if (ROWS.has('4')) await rows.run('Row 4, verified ingest', () => row4(bench));
+    if (process.env.BENCH_PROFILE !== '0')
+      await rows.run('CPU profiles of rows 3 and 4', () => profileAll(ctx, app, bench, node));
   } finally {
-    await context?.close();
+    await context?.close().catch(() => undefined);
     for (const dir of profileDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -213,24 +231,63 @@ async function memoryRow(info: ReturnType<typeof machine>): Promise<void> {
   }
 }
 
-async function main(): Promise<void> {
-  const info = machine();
-  ensureBuilds();
+/** Row 5 (browser): each device in a fresh profile of its own, against an archive relay of its own. */
+async function coldJoinRow(info: ReturnType<typeof machine>): Promise<void> {
+  try {
+    const out = await row5(async () => {
+      const context = await launch();
+      info.chromium ??= context.browser()?.version();
+      return context;
+    });
+    coldJoin = out.result;
+    tables.push(out.table);
+    console.log(`\n${out.table}`);
+    Object.assign(profiles, out.profiles);
+  } finally {
+    for (const dir of profileDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Every selected browser row; each that throws is reported as not run and the next still runs. */
+async function browserRows(info: ReturnType<typeof machine>): Promise<PropagationRun | undefined> {
   // BENCH_PROPAGATION=0 skips row 1; =only runs row 1 alone.
   const propagationMode = process.env.BENCH_PROPAGATION ?? '1';
   let propagation: PropagationRun | undefined;
+  ensureBuilds();
   const relay = await startRelay();
   try {
     if (propagationMode !== 'only' && (ROWS.has('3') || ROWS.has('4'))) await appRows(info);
-    if (propagationMode !== 'only' && ROWS.has('7')) await memoryRow(info);
+    if (propagationMode !== 'only' && ROWS.has('7'))
+      await rows.run('Row 7, memory and main-thread health', () => memoryRow(info));
+    if (propagationMode !== 'only' && ROWS.has('5'))
+      await rows.run('Row 5 (browser), cold join of a light replica', () => coldJoinRow(info));
     // After the app's device closed: it would otherwise receive (and add the load of) row 1's writes.
-    if (propagationMode !== '0') {
-      propagation = await row1(BASE, SCALE);
-      tables.push(...propagation.tables);
-      Object.assign(profiles, propagation.profiles);
-    }
+    if (propagationMode !== '0')
+      await rows.run('Row 1, propagation latency', async () => {
+        propagation = await row1(BASE, SCALE);
+        tables.push(...propagation.tables);
+        Object.assign(profiles, propagation.profiles);
+      });
   } finally {
     await stopRelay(relay);
+  }
+  return propagation;
+}
+
+/**
+ * Runs the browser rows and writes the results file in any case (with the Node results). Exits
+ * 1 only when the bench as a whole could not run (the builds or the relay failed, or no results
+ * file could be written); a row that threw is reported as not run and leaves the exit status 0.
+ */
+async function main(): Promise<void> {
+  const info = machine();
+  let propagation: PropagationRun | undefined;
+  let fatal: string | undefined;
+  try {
+    propagation = await browserRows(info);
+  } catch (e) {
+    fatal = e instanceof Error ? (e.stack ?? e.message) : String(e);
+    console.error(`bench: the browser benchmarks could not run: ${fatal}`);
   }
   const nodeLog = process.env.BENCH_NODE_LOG ? readFileSync(process.env.BENCH_NODE_LOG, 'utf8') : undefined;
   const nodeResults = process.env.BENCH_NODE_JSON ? JSON.parse(readFileSync(process.env.BENCH_NODE_JSON, 'utf8')) : {};
@@ -241,12 +298,20 @@ async function main(): Promise<void> {
     propagation: propagation?.rows,
     row3LongTasks,
     row7: memory,
+    row5Browser: coldJoin,
     tables,
     profiles,
+    notRun: rows.failures,
+    browserFailure: fatal,
     ...nodeResults,
     nodeOutput: nodeLog
   });
   console.log(`\nbench: results written to ${file}`);
+  if (rows.failures.length > 0)
+    console.log(
+      `bench: NOT RUN (they threw; see above and "notRun" in the results): ${rows.failures.map((f) => f.row).join('; ')}`
+    );
+  if (fatal !== undefined) process.exitCode = 1;
 }
 
 main().catch((e) => {

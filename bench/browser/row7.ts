@@ -129,7 +129,7 @@ async function recordLongTasksFromStart(context: BrowserContext): Promise<void> 
   });
 }
 
-const entriesOf = (page: Page) => page.evaluate(async () => (await window.tabula!.status()).ledger.entries);
+export const entriesOf = (page: Page) => page.evaluate(async () => (await window.tabula!.status()).ledger.entries);
 
 /** Opens the app as a full replica in a fresh profile, long tasks recorded from page start. */
 async function openFull(context: BrowserContext, base: string, name: string): Promise<Page> {
@@ -141,7 +141,7 @@ async function openFull(context: BrowserContext, base: string, name: string): Pr
   return page;
 }
 
-async function waitRunning(page: Page): Promise<void> {
+export async function waitRunning(page: Page): Promise<void> {
   await page.waitForFunction(() => window.tabula?.lastStatus?.peerId !== undefined, null, {
     timeout: READY_TIMEOUT_MS
   });
@@ -149,10 +149,13 @@ async function waitRunning(page: Page): Promise<void> {
   if (role !== 'full') throw new Error(`row 7: the page runs a ${role} replica, not a full one`);
 }
 
-/** Writes entries from..from+count with IN_FLIGHT window.tabula.put calls in flight; resolves with ms. */
-function fillChunk(page: Page, from: number, count: number): Promise<number> {
+/**
+ * Writes entries `<prefix>-<n>` for n in from..from+count with IN_FLIGHT window.tabula.put calls in
+ * flight (they group-commit); resolves with ms. Row 5 fills its network with it too.
+ */
+export function fillChunk(page: Page, from: number, count: number, prefix = 'row7'): Promise<number> {
   return page.evaluate(
-    async ({ from, count, inFlight, valueBytes }) => {
+    async ({ from, count, inFlight, valueBytes, prefix }) => {
       // No named helpers in here: tsx's keepNames would wrap them in a __name the page lacks.
       const t = window.tabula!;
       const start = performance.now();
@@ -161,13 +164,13 @@ function fillChunk(page: Page, from: number, count: number): Promise<number> {
         Array.from({ length: Math.min(inFlight, count) }, async () => {
           while (next < from + count) {
             const n = next++;
-            await t.put(`row7-${n}`, `v${n}:`.padEnd(valueBytes, 'x'));
+            await t.put(`${prefix}-${n}`, `v${n}:`.padEnd(valueBytes, 'x'));
           }
         })
       );
       return performance.now() - start;
     },
-    { from, count, inFlight: IN_FLIGHT, valueBytes: VALUE_BYTES }
+    { from, count, inFlight: IN_FLIGHT, valueBytes: VALUE_BYTES, prefix }
   );
 }
 

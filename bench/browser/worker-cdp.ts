@@ -123,13 +123,16 @@ function keyOf(n: ProfileNode): string {
 
 const share = (v: number, total: number) => `${((100 * v) / Math.max(1, total)).toFixed(1)}%`;
 
-/** The `top` functions by self time (share of samples), as "share% name (file:line)". */
-export function topSelf(profile: CpuProfile, top = 12): string[] {
+/**
+ * The `top` functions by self time (share of samples), as "share% name (file:line)"; `busy`: as a
+ * share of the samples that were not idle (idle left out).
+ */
+export function topSelf(profile: CpuProfile, top = 12, busy = false): string[] {
   const byFn = new Map<string, number>();
   let total = 0;
   for (const n of profile.nodes) {
     const hits = n.hitCount ?? 0;
-    if (hits === 0) continue;
+    if (hits === 0 || (busy && n.callFrame.functionName === '(idle)')) continue;
     total += hits;
     byFn.set(keyOf(n), (byFn.get(keyOf(n)) ?? 0) + hits);
   }

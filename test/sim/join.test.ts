@@ -122,6 +122,19 @@ describe('join simulation', () => {
       expect(w.installs.map((v) => v.by)).toEqual(['quorum']);
       expect(w.joined.ledger.stats().unverified, `SEED=${seed}`).toBe(false);
       expect(w.rejections, `SEED=${seed}`).toEqual([]);
+      // Each step's time is marked (virtual clock), in order; verified at install.
+      const m = s.marks;
+      const steps = [m.askedAt, m.agreedAt, m.downloadedAt, m.checkedAt, m.installedAt];
+      expect(
+        steps.every((t) => typeof t === 'number'),
+        `SEED=${seed}`
+      ).toBe(true);
+      expect(
+        [...(steps as number[])].sort((a, b) => a - b),
+        `SEED=${seed}`
+      ).toEqual(steps);
+      expect(m.downloadedAt! - m.agreedAt!, `SEED=${seed}`).toBeGreaterThan(0); // chunks cross the network
+      expect(m.verifiedAt, `SEED=${seed}`).toBe(m.installedAt);
       expectHonestState(w, seed);
     }
   }, 120_000);
@@ -305,6 +318,8 @@ describe('join simulation', () => {
       expect(await n.run(settled(n), 60_000), `SEED=${seed}`).toBe(true);
       log('non-operator checkpoint', seed, n);
       expect(n.joiner.status(), `SEED=${seed}`).toMatchObject({ state: 'unverified', verified: false, loaded: true });
+      expect(n.joiner.status().marks.installedAt, `SEED=${seed}`).not.toBeNull();
+      expect(n.joiner.status().marks.verifiedAt, `SEED=${seed}`).toBeNull();
       expect(n.installs.map((v) => v.by)).toEqual(['few-peers']);
       expect(n.joined.ledger.stats().unverified).toBe(true);
       expectHonestState(n, seed);
@@ -314,6 +329,8 @@ describe('join simulation', () => {
       expect(await n.run(() => n.joiner.status().verified, 60_000), `SEED=${seed}`).toBe(true);
       log('re-verified with 3 peers', seed, n);
       expect(n.reverified.map((v) => [v.by, v.agreeing])).toEqual([['quorum', 3]]);
+      const marks = n.joiner.status().marks;
+      expect(marks.verifiedAt!, `SEED=${seed}`).toBeGreaterThan(marks.installedAt!);
       await n.joined.ledger.markVerified(); // waits for the queued clear
       expect(n.joined.ledger.stats().unverified).toBe(false);
     }

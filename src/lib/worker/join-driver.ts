@@ -17,7 +17,7 @@ import { peerIdFromString } from '@libp2p/peer-id';
 import type { Ledger } from '../core/ledger.js';
 import type { IdentityKeys } from '../core/types.js';
 import { toHex } from '../core/bytes.js';
-import { Joiner, type JoinPhase } from '../core/join/joiner.js';
+import { Joiner, type JoinMarks, type JoinPhase } from '../core/join/joiner.js';
 import { installJoinSnapshot, ledgerClaim, ledgerJoinSource } from '../core/join/ledger-source.js';
 import { operatorKeys } from '../core/join/signing.js';
 import { JoinStreamClient, JoinStreamServer } from '../platform/join-protocol.js';
@@ -34,6 +34,15 @@ export const JOIN_MAX_MS = 60_000;
 /** Joiner tick period, ms. */
 export const JOIN_TICK_MS = 250;
 
+const NO_MARKS: JoinMarks = {
+  askedAt: null,
+  agreedAt: null,
+  downloadedAt: null,
+  checkedAt: null,
+  installedAt: null,
+  verifiedAt: null
+};
+
 /** status().join: where the verified join is (`off`: this node did not join, it replays entries). */
 export interface JoinInfo {
   state: JoinPhase | 'off' | 'gave-up';
@@ -47,6 +56,8 @@ export interface JoinInfo {
   /** Entries covered by the installed snapshot (claimed ones while loading). */
   entries: number;
   lastError: string | null;
+  /** When (Date.now(), epoch ms) the join first reached each step; all null when it did not join. */
+  marks: JoinMarks;
 }
 
 export interface JoinDriverInit {
@@ -127,7 +138,8 @@ export class JoinDriver {
         bytes: 0,
         totalBytes: 0,
         entries: 0,
-        lastError: null
+        lastError: null,
+        marks: NO_MARKS
       };
     const s = this.joiner.status();
     return {
@@ -138,7 +150,8 @@ export class JoinDriver {
       bytes: s.bytes,
       totalBytes: s.totalBytes,
       entries: s.loaded ? s.entries : s.expectedEntries,
-      lastError: s.lastError
+      lastError: s.lastError,
+      marks: s.marks
     };
   }
 

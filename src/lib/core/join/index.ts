@@ -7,7 +7,14 @@ export { encodeJoinSnapshot, decodeJoinSnapshot, type JoinSnapshotBody } from '.
 export { signVote, voteHolds, signCheckpoint, checkpointHolds, operatorKeys } from './signing.js';
 export { tally, quorumOf, claimKey, type Vote, type Tally } from './tally.js';
 export { verifyJoinSnapshot, type VerifiedSnapshot } from './verify.js';
-export { Joiner, type JoinerOptions, type JoinStatus, type JoinVerdict, type JoinPhase } from './joiner.js';
+export {
+  Joiner,
+  type JoinerOptions,
+  type JoinStatus,
+  type JoinVerdict,
+  type JoinPhase,
+  type JoinMarks
+} from './joiner.js';
 export { JoinServer, type JoinServerOptions, type JoinSource, type ServedSnapshot } from './server.js';
 export { ledgerJoinSource, ledgerClaim, installJoinSnapshot, type LedgerSourceOptions } from './ledger-source.js';
 export { Checkpointer, checkpointJson, type CheckpointerOptions, type CheckpointerStats } from './checkpointer.js';

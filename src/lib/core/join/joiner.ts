@@ -76,6 +76,24 @@ export interface JoinStatus {
   /** Rounds refused (no quorum, or no peer of the winning claim served matching bytes). */
   refused: number;
   lastError: string | null;
+  /** When (JoinerOptions.now) the join first reached each step. */
+  marks: JoinMarks;
+}
+
+/** When the join first reached each step (JoinerOptions.now; null until reached), for timing joins. */
+export interface JoinMarks {
+  /** The first join round sent its asks. */
+  askedAt: number | null;
+  /** A round's votes were tallied into a verdict: the download started. */
+  agreedAt: number | null;
+  /** Every byte of a snapshot received: its verification started. */
+  downloadedAt: number | null;
+  /** The snapshot checked (signatures, heads root, state digest): its install started. */
+  checkedAt: number | null;
+  /** The snapshot installed: the state is visible (verified or not). */
+  installedAt: number | null;
+  /** The loaded state verified (quorum or operator checkpoint), at install or on a re-verification. */
+  verifiedAt: number | null;
 }
 
 export interface JoinerOptions {
@@ -157,6 +175,14 @@ export class Joiner {
     refused: 0,
     rounds: 0,
     lastError: null as string | null
+  };
+  private readonly marks: JoinMarks = {
+    askedAt: null,
+    agreedAt: null,
+    downloadedAt: null,
+    checkedAt: null,
+    installedAt: null,
+    verifiedAt: null
   };
 
   constructor(private readonly o: JoinerOptions) {}
@@ -240,7 +266,8 @@ export class Joiner {
       expectedEntries: d?.claim.entries ?? this.st.entries,
       rounds: this.st.rounds,
       refused: this.st.refused,
-      lastError: this.st.lastError
+      lastError: this.st.lastError,
+      marks: { ...this.marks }
     };
   }
 
@@ -272,7 +299,10 @@ export class Joiner {
     const round: Round = { id: ++this.roundIds, mode, asks: new Map() };
     this.round = round;
     this.st.rounds++;
-    if (mode === 'join') this.phase = 'asking';
+    if (mode === 'join') {
+      this.phase = 'asking';
+      this.marks.askedAt ??= this.o.now();
+    }
     for (const peer of pick) {
       const nonce = this.o.randomBytes(JOIN_NONCE_BYTES);
       round.asks.set(peer, { nonce, deadline, done: false, abstained: false, vote: null, checkpoint: null });
@@ -351,6 +381,7 @@ export class Joiner {
     if (verdict?.verified && local && claimKey(local) === claimKey(verdict.claim)) {
       this.verified = true;
       this.phase = 'verified';
+      this.marks.verifiedAt ??= this.o.now();
       this.nextRoundAt = Infinity;
       this.o.onVerified?.(verdict);
       return;
@@ -379,6 +410,7 @@ export class Joiner {
 
   private startDownload(verdict: JoinVerdict, sources: { peer: string; size: number }[], asked: string[]): void {
     this.phase = 'fetching';
+    this.marks.agreedAt ??= this.o.now();
     this.download = {
       claim: verdict.claim,
       verdict,
@@ -439,6 +471,7 @@ export class Joiner {
     d.received += m.bytes.length;
     if (d.received < d.buf.length) return this.pump();
     d.verifying = true;
+    this.marks.downloadedAt ??= this.o.now();
     await this.verifyAndInstall(d);
   }
 
@@ -456,6 +489,7 @@ export class Joiner {
     }
     this.download = null;
     this.lastBytes = d.buf.length;
+    this.marks.checkedAt ??= this.o.now();
     try {
       await this.o.install(snap, d.verdict);
     } catch (e) {
@@ -467,6 +501,8 @@ export class Joiner {
     this.verified = d.verdict.verified;
     this.st.entries = snap.entries;
     this.phase = this.verified ? 'verified' : 'unverified';
+    this.marks.installedAt ??= this.o.now();
+    if (this.verified) this.marks.verifiedAt ??= this.o.now();
     this.nextRoundAt = this.verified ? Infinity : this.o.now() + (this.o.retryMs ?? JOIN_RETRY_MS);
   }
 
