@@ -9,6 +9,7 @@ import { headsRoot } from '../../src/lib/core/heads-digest.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { keysFromByte } from '../helpers/ledger-fixtures.js';
 import { Checkpointer } from '../../src/lib/core/join/index.js';
+import { JOIN_RETRY_MS } from '../../src/lib/core/join/constants.js';
 import type { Genesis } from '../../src/lib/core/types.js';
 import type { LinkOptions } from './net.js';
 import { encodeEntry } from '../../src/lib/core/entry.js';
@@ -335,6 +336,22 @@ describe('join simulation', () => {
       expect(n.joined.ledger.stats().unverified).toBe(false);
     }
   }, 180_000);
+  it('peers that link while the snapshot downloads re-verify an unverified install soon, not a retry period later', async () => {
+    for (const seed of seeds(2, 9650)) {
+      const w = await world(seed);
+      await start(w, [{ id: 'h1', key: 1 }]);
+      expect(await w.run(() => w.joiner.status().state === 'fetching', 30_000), `SEED=${seed}`).toBe(true);
+      await w.connect({ id: 'h2', key: 2 }); // while the download is in flight
+      await w.connect({ id: 'h3', key: 3 });
+      expect(await w.run(() => w.joiner.status().verified, 60_000), `SEED=${seed}`).toBe(true);
+      log('re-verified with peers that linked during the download', seed, w);
+      expect(w.installs.map((v) => v.by)).toEqual(['few-peers']);
+      expect(w.reverified.map((v) => [v.by, v.agreeing])).toEqual([['quorum', 3]]);
+      const { installedAt, verifiedAt } = w.joiner.status().marks;
+      // Before: the re-verification waited for JOIN_RETRY_MS (30 s) after the install.
+      expect(verifiedAt! - installedAt!, `SEED=${seed}`).toBeLessThan(JOIN_RETRY_MS / 2);
+    }
+  }, 120_000);
   it('peers holding nothing abstain: all empty or unavailable ends in "nothing"; an empty peer does not block a join from a full one', async () => {
     for (const seed of seeds(2, 9700)) {
       const w = await world(seed);
