@@ -17,7 +17,7 @@ import { peerIdFromString } from '@libp2p/peer-id';
 import type { Ledger } from '../core/ledger.js';
 import type { IdentityKeys } from '../core/types.js';
 import { toHex } from '../core/bytes.js';
-import { Joiner, type JoinMarks, type JoinPhase } from '../core/join/joiner.js';
+import { Joiner, noJoinMarks, type JoinMarks, type JoinPhase } from '../core/join/joiner.js';
 import { installJoinSnapshot, ledgerClaim, ledgerJoinSource } from '../core/join/ledger-source.js';
 import { operatorKeys } from '../core/join/signing.js';
 import { JoinStreamClient, JoinStreamServer } from '../platform/join-protocol.js';
@@ -34,14 +34,7 @@ export const JOIN_MAX_MS = 60_000;
 /** Joiner tick period, ms. */
 export const JOIN_TICK_MS = 250;
 
-const NO_MARKS: JoinMarks = {
-  askedAt: null,
-  agreedAt: null,
-  downloadedAt: null,
-  checkedAt: null,
-  installedAt: null,
-  verifiedAt: null
-};
+const NO_MARKS: JoinMarks = noJoinMarks();
 
 /** status().join: where the verified join is (`off`: this node did not join, it replays entries). */
 export interface JoinInfo {

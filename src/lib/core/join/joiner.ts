@@ -97,6 +97,11 @@ export interface JoinMarks {
   verifiedAt: number | null;
 }
 
+/** Marks of a join that reached no step yet. */
+export function noJoinMarks(): JoinMarks {
+  return { askedAt: null, agreedAt: null, downloadedAt: null, checkedAt: null, installedAt: null, verifiedAt: null };
+}
+
 export interface JoinerOptions {
   networkId: Uint8Array;
   genesis: Genesis;
@@ -177,14 +182,7 @@ export class Joiner {
     rounds: 0,
     lastError: null as string | null
   };
-  private readonly marks: JoinMarks = {
-    askedAt: null,
-    agreedAt: null,
-    downloadedAt: null,
-    checkedAt: null,
-    installedAt: null,
-    verifiedAt: null
-  };
+  private readonly marks: JoinMarks = noJoinMarks();
 
   constructor(private readonly o: JoinerOptions) {}
 
