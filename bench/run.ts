@@ -9,7 +9,7 @@
 // bench/cold-join.ts) too, over the real join protocol; row 5 (browser) runs in Chromium.
 import '../src/lib/platform/polyfills.js';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { format } from 'node:util';
@@ -59,11 +59,21 @@ try {
     );
   } else {
     console.log('\n# Browser benchmarks (real Chromium; BENCH_BROWSER=0 skips them)');
+    const written = join(tmp, 'written');
     const r = spawnSync('bash', ['bench/browser/run.sh'], {
       stdio: 'inherit',
-      env: { ...process.env, BENCH_NODE_LOG: nodeLog, BENCH_NODE_JSON: nodeJson }
+      env: { ...process.env, BENCH_NODE_LOG: nodeLog, BENCH_NODE_JSON: nodeJson, BENCH_RESULTS_WRITTEN: written }
     });
     status = r.status ?? 1;
+    // The browser half died before it wrote the results (no Chromium, no namespace, killed): the
+    // Node results are still written, with why the browser part is missing.
+    if (!existsSync(written)) {
+      const browserFailure = `bench/browser/run.sh ended (${r.status ?? r.signal ?? r.error?.message}) before writing the results`;
+      console.log(
+        `\nbench: ${browserFailure}; Node results in ${writeResults({ machine: info, catchUp, coldJoin, nodeOutput: printed.join('\n'), browserFailure })}`
+      );
+      status = status === 0 ? 1 : status;
+    }
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true });

@@ -3,7 +3,7 @@
 // comparator measured in the same page and run) and writes bench/results/<date>-<commit>.json.
 // Never a test: exits non-zero only when the benches could not run.
 // Run inside a loopback-only namespace: bash bench/browser/run.sh (npm run bench does).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -307,6 +307,8 @@ async function main(): Promise<void> {
     nodeOutput: nodeLog
   });
   console.log(`\nbench: results written to ${file}`);
+  // For bench/run.ts: the results are written (it writes the Node results itself otherwise).
+  if (process.env.BENCH_RESULTS_WRITTEN) writeFileSync(process.env.BENCH_RESULTS_WRITTEN, file);
   if (rows.failures.length > 0)
     console.log(
       `bench: NOT RUN (they threw; see above and "notRun" in the results): ${rows.failures.map((f) => f.row).join('; ')}`

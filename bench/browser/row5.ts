@@ -68,7 +68,8 @@ export interface Row5Result {
   entries: number;
   fillMs: number;
   archiveCaughtUpMs: number;
-  replay: { ms: number; caughtUp: boolean; entries: number };
+  /** `sameRoot`: its heads root became the writer's before the joins (else the joins had 2 keys at that state). */
+  replay: { ms: number; caughtUp: boolean; entries: number; sameRoot: boolean };
   joins: Row5Join[];
   visible: { median: number; p99: number; samples: number };
   ratio: number;
@@ -307,12 +308,16 @@ export async function row5(launch: () => Promise<BrowserContext>): Promise<Row5O
       CATCH_UP_TIMEOUT_MS,
       async () => `the replaying device holds ${await entriesOf(replayer)}/${ENTRIES} entries`
     );
-    const replay = { ms: Date.now() - tReplay, caughtUp, entries: await entriesOf(replayer) };
+    const replayMs = Date.now() - tReplay;
+    const replayEntries = await entriesOf(replayer);
     console.log(
-      `bench: row 5: the replaying full replica ${caughtUp ? 'caught up' : 'did NOT catch up'} in ${s1(replay.ms)}`
+      `bench: row 5: the replaying full replica ${caughtUp ? 'caught up' : 'did NOT catch up'} in ${s1(replayMs)}`
     );
     // Joins ask only peers at the same state: wait until the replayer's root is the writer's.
-    await until(async () => (await rootOf(replayer)) === writerRoot, 30_000);
+    const sameRoot = await until(async () => (await rootOf(replayer)) === writerRoot, 30_000);
+    if (!sameRoot)
+      console.log(`bench: row 5: WARNING: the replayer's heads root is not the writer's: joins see 2 keys`);
+    const replay = { ms: replayMs, caughtUp, entries: replayEntries, sameRoot };
 
     const joins: Row5Join[] = [];
     let cpu: CpuProfile | undefined;

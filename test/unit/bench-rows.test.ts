@@ -22,12 +22,22 @@ describe('bench RowRunner', () => {
     expect(runner.failures[0].row).toBe('row 3');
     expect(runner.failures[0].error).toContain('page crashed');
     expect(printed).toHaveLength(1);
-    expect(printed[0]).toMatch(/^## row 3: NOT RUN \(it threw\): .*page crashed/);
+    expect(printed[0]).toMatch(/^## row 3: NOT RUN \(it threw or timed out\): .*page crashed/);
   });
 
   it('records a non-Error throw by its text', async () => {
     const runner = new RowRunner(() => undefined);
     expect(await runner.run('row 7', () => Promise.reject('timeout'))).toBe(false);
     expect(runner.failures).toEqual([{ row: 'row 7', error: 'timeout' }]);
+  });
+
+  it('gives up a row that hangs (timed out, recorded as not run) and still runs the next one', async () => {
+    const runner = new RowRunner(() => undefined, 50);
+    const hung = await runner.run('row 5', () => new Promise<void>(() => undefined));
+    const next = await runner.run('row 7', async () => undefined);
+    expect([hung, next]).toEqual([false, true]);
+    expect(runner.failures).toHaveLength(1);
+    expect(runner.failures[0]).toMatchObject({ row: 'row 5' });
+    expect(runner.failures[0].error).toMatch(/RowTimeoutError: still running after 50 ms/);
   });
 });
