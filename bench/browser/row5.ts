@@ -160,7 +160,8 @@ async function joinOnce(
     await watchVisible(context, ENTRIES);
     const page = await context.newPage();
     page.on('pageerror', (err) => console.error(`[row 5 joiner page error] ${err.message}`));
-    // Auto-attach before the page loads, so the profile covers the join from the worker's start.
+    // Attached as the page loads; the profile starts once page.goto returns (about 0.7 s after page
+    // open: the worker's start is left out) and covers the join itself up to state visible.
     const attached = profile ? WorkerCdp.attach(context, page, 'tabula-node') : undefined;
     const t0 = Date.now();
     await page.goto(`${url}/`);
@@ -173,7 +174,7 @@ async function joinOnce(
       })
       .then(() => true)
       .catch(() => false);
-    // The profile covers page open → state visible (the target), not the wait for the quorum.
+    // The profile ends at state visible (the target), not after the wait for the quorum.
     const cpu = await cdp?.stopProfile();
     await cdp?.detach();
     if (visible && waitVerified)
@@ -258,7 +259,7 @@ function formatRow5(r: Row5Result): string {
     ...(r.profileTop
       ? [
           `- the profiled join's node worker was busy ${s1(r.profileBusyMs ?? null)} of the ${s1(r.profileWindowMs ?? null)} from its attach to state visible (CPU profile, 1 ms samples)`,
-          `- CPU profile of the profiled join's node worker, page open → state visible (${r.profileFile}); self: share of its busy samples (idle left out), total: share of all samples:`,
+          `- CPU profile of the profiled join's node worker, from page.goto's return (~0.7 s after page open) → state visible (${r.profileFile}); self: share of its busy samples (idle left out), total: share of all samples:`,
           ...r.profileTop.map((t) => `  - ${t}`)
         ]
       : [])
