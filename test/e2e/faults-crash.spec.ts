@@ -8,7 +8,16 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { browserPidOf, launchProfile, openApp, startWriter, waitFor, type Ack } from './fault-kit.js';
+import {
+  browserPidOf,
+  launchProfile,
+  openApp,
+  processAlive,
+  processTree,
+  startWriter,
+  waitFor,
+  type Ack
+} from './fault-kit.js';
 import { ScenarioRecorder, scaled } from '../soak/record.js';
 import { MemoryLedgerStore } from '../../src/lib/core/memory-store.js';
 import { defaultGenesis, networkId } from '../../src/lib/core/genesis.js';
@@ -45,11 +54,23 @@ async function exportFull(page: Page): Promise<Uint8Array> {
   return new Uint8Array(Buffer.from(b64, 'base64'));
 }
 
-/** Kills the profile's browser process and waits until Playwright sees it gone. */
+/** How long the killed browser's child processes get to exit before the profile is reopened, ms. */
+const CHILDREN_EXIT_MS = 15_000;
+
+/**
+ * Kills the profile's browser process and waits until Playwright sees it gone and its child
+ * processes (renderers, the storage service holding the IndexedDB files) have exited too: they
+ * outlive the browser by up to ~1.5 s here, and a profile reopened meanwhile raced a storage
+ * service that still held its database (a CI run once reopened to an empty store).
+ */
 async function sigkill(ctx: BrowserContext, dir: string): Promise<void> {
   const closed = new Promise<void>((resolve) => ctx.once('close', () => resolve()));
-  process.kill(browserPidOf(dir), 'SIGKILL');
+  const browser = browserPidOf(dir);
+  const tree = processTree(browser);
+  process.kill(browser, 'SIGKILL');
   await closed;
+  const gone = await waitFor(() => !tree.some(processAlive), CHILDREN_EXIT_MS, 20);
+  if (gone === null) throw new Error(`the killed browser's processes did not exit within ${CHILDREN_EXIT_MS} ms`);
 }
 
 test('S1: SIGKILL of the browser during 200 writes/s, profile reopened: no acknowledged write lost, chains verify, no seq reused', async () => {
