@@ -212,40 +212,43 @@ async function appRows(info: ReturnType<typeof machine>): Promise<void> {
   }
 }
 
-/** Row 7 in fresh profiles of its own, after rows 3 and 4 closed theirs (they would sync too). */
-async function memoryRow(info: ReturnType<typeof machine>): Promise<void> {
+/**
+ * Runs a row whose devices each open a fresh profile (`launch` hands them out); prints and keeps
+ * its table and profile summaries (printed too when `printProfiles`), then removes the profiles.
+ */
+async function freshProfileRow<R>(
+  info: ReturnType<typeof machine>,
+  run: (
+    launch: () => Promise<BrowserContext>
+  ) => Promise<{ result: R; table: string; profiles: Record<string, string[]> }>,
+  printProfiles: boolean
+): Promise<R> {
   try {
-    const out = await row7(async () => {
+    const out = await run(async () => {
       const context = await launch();
       info.chromium ??= context.browser()?.version();
       return context;
-    }, BASE);
-    memory = out.result;
+    });
     tables.push(out.table);
     console.log(`\n${out.table}`);
     Object.assign(profiles, out.profiles);
-    for (const [title, top] of Object.entries(out.profiles))
-      console.log(`\n## CPU profile: ${title} (share of samples)\n${top.map((t) => `- ${t}`).join('\n')}`);
+    if (printProfiles)
+      for (const [title, top] of Object.entries(out.profiles))
+        console.log(`\n## CPU profile: ${title} (share of samples)\n${top.map((t) => `- ${t}`).join('\n')}`);
+    return out.result;
   } finally {
     for (const dir of profileDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   }
 }
 
+/** Row 7 in fresh profiles of its own, after rows 3 and 4 closed theirs (they would sync too). */
+async function memoryRow(info: ReturnType<typeof machine>): Promise<void> {
+  memory = await freshProfileRow(info, (l) => row7(l, BASE), true);
+}
+
 /** Row 5 (browser): each device in a fresh profile of its own, against an archive relay of its own. */
 async function coldJoinRow(info: ReturnType<typeof machine>): Promise<void> {
-  try {
-    const out = await row5(async () => {
-      const context = await launch();
-      info.chromium ??= context.browser()?.version();
-      return context;
-    });
-    coldJoin = out.result;
-    tables.push(out.table);
-    console.log(`\n${out.table}`);
-    Object.assign(profiles, out.profiles);
-  } finally {
-    for (const dir of profileDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-  }
+  coldJoin = await freshProfileRow(info, row5, false);
 }
 
 /** Every selected browser row; each that throws is reported as not run and the next still runs. */

@@ -176,7 +176,7 @@ export async function startNode(
       role: ledger.role,
       ledger: {
         ...stats,
-        stateDigestStaleSince: fresh ? null : (digest.staleFrom ?? null),
+        stateDigestStaleSince: digest.staleFrom ?? null, // null after a fresh one (computed() above)
         conflicts: ledger.conflictCount(),
         records: ledger.recordCount()
       },
