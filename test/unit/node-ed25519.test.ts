@@ -50,5 +50,6 @@ describe('node:crypto Ed25519 signer', () => {
     });
     await sign(seed, msg);
     expect(calls).toBe(1);
+    for (const n of [31, 33, 64]) expect(() => nodeSign(new Uint8Array(n), msg)).toThrow(/32 bytes/);
   });
 });

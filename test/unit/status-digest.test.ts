@@ -83,4 +83,17 @@ describe('status digest schedule', () => {
     expect(n.refreshes.length).toBe(1);
     expect(n.schedule.staleFrom).toBeUndefined();
   });
+
+  it('a digest computed for a status() caller alone is still pushed to the pages that got the stale one', () => {
+    const n = node();
+    vi.advanceTimersByTime(5_000);
+    n.schedule.appended();
+    n.schedule.pushedStale(); // the pages now show a stale digest
+    n.schedule.computed(5); // status() asked explicitly: the reply carries a fresh one, no push
+    expect(n.refreshes).toEqual([]);
+    vi.advanceTimersByTime(60_000);
+    // Before: nothing was ever pushed again (red team 2026-12-01): the pages kept the stale one.
+    expect(n.refreshes.length).toBe(1);
+    expect(n.schedule.staleFrom).toBeUndefined();
+  });
 });

@@ -4,6 +4,7 @@
 // nodes), never by the browser build.
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { setSyncSigner } from '../core/ed25519.js';
+import { InvalidKeyError } from '../core/errors.js';
 
 /** RFC 8410 PKCS#8 wrapper of a 32-byte Ed25519 seed. */
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
@@ -23,6 +24,7 @@ function keyOf(seed: Uint8Array): KeyObject {
 
 /** (32-byte seed, message) → 64-byte Ed25519 signature, synchronously. */
 export function nodeSign(seed: Uint8Array, msg: Uint8Array): Uint8Array {
+  if (seed.length !== 32) throw new InvalidKeyError('seed must be 32 bytes'); // node:crypto would take 33 or 64
   return new Uint8Array(sign(null, msg, keyOf(seed)));
 }
 

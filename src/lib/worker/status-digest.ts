@@ -26,6 +26,8 @@ export class DigestSchedule {
   private lastAppendAt = -Infinity;
   /** The first append since the digest was computed: how long the pushed one has been stale. */
   private staleSince: number | undefined;
+  /** A push carried a stale digest, and no push carried a fresh one since. */
+  private stalePushed = false;
   private everyMs: number;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly now: () => number;
@@ -50,6 +52,7 @@ export class DigestSchedule {
 
   /** A push carried the last digest (possibly stale): arranges its refresh, unless one is armed. */
   pushedStale(): void {
+    if (this.staleSince !== undefined) this.stalePushed = true;
     // Nothing appended since the digest was computed: the pushed one is current (a push for a
     // peer event must not re-run a cached digest, which would reset the cost-based pacing).
     if (this.timer !== undefined || (this.staleSince === undefined && this.computedAt > -Infinity)) return;
@@ -78,7 +81,15 @@ export class DigestSchedule {
 
   private fire(): void {
     this.timer = undefined;
+    // Computed meanwhile for a status() caller alone: the pages still show the stale one (and its
+    // age, ever older) until a fresh one is pushed.
+    if (this.staleSince === undefined) return this.stalePushed ? this.refreshNow() : undefined;
     if (this.now() < this.dueAt()) return this.pushedStale(); // appends came meanwhile
+    this.refreshNow();
+  }
+
+  private refreshNow(): void {
+    this.stalePushed = false;
     this.opts.refresh();
   }
 }

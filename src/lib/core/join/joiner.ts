@@ -194,6 +194,9 @@ export class Joiner {
   }
 
   addPeer(peer: string): void {
+    // Only a peer not connected yet arms a round: the driver calls this on every identify, and a
+    // peer identifying again and again made an unverified node run a round every 0.5-5 s.
+    if (this.connected.has(peer)) return;
     this.connected.add(peer);
     if (this.round || this.download) return;
     // A new peer: a round soon, once the peers connecting with it had a moment to arrive.
