@@ -6,7 +6,8 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { streamPair } from '@libp2p/utils';
 import type { Connection, Libp2p, PeerId, Stream, StreamHandler } from '@libp2p/interface';
 import { SyncEngine } from '../../src/lib/core/sync/engine.js';
-import { SYNC_MAX_MESSAGE_BYTES } from '../../src/lib/core/sync/constants.js';
+import { encodeSyncMessage } from '../../src/lib/core/sync/codec.js';
+import { SYNC_MAX_MESSAGE_BYTES, SYNC_PROTOCOL_VERSION } from '../../src/lib/core/sync/constants.js';
 import { SyncDriver } from '../../src/lib/worker/sync-driver.js';
 import { genesis, memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-nodes.js';
 import { pollUntil } from '../helpers/poll.js';
@@ -140,6 +141,36 @@ describe('SyncDriver', () => {
     expect(a.engine.status().rejectedPeers).toBeGreaterThanOrEqual(1);
     expect(a.tl.ledger.get('x')).toBeUndefined();
     await stop(a, other);
+  });
+
+  it('still reads the frames received before a close event that overtook them', async () => {
+    // Seen over yamux under load: the refusing peer's hello and its hang-up arrive in one turn,
+    // and the stream's close event fires before the pending read resolves. The hello must still
+    // reach the engine (here it names another network, so the peer is counted as refused).
+    const a = await side(1);
+    const mallory = new FakeNode(peerIdFromPrivateKey(await generateKeyPair('Ed25519')));
+    mallory.handler = (st: Stream) => st.abort(new Error('no'));
+    const [, toA] = connect(mallory, a.node, false);
+    const [out, inb] = await streamPair();
+    void a.node.handler!(inb, toA as unknown as Connection);
+    // Registered after the driver's reader, so it runs right after the frame is queued for it.
+    inb.addEventListener('message', () => inb.dispatchEvent(new Event('close')), { once: true });
+    const hello = encodeSyncMessage({
+      t: 'hello',
+      version: SYNC_PROTOCOL_VERSION,
+      network: new Uint8Array(32).fill(9),
+      role: 'full',
+      root: new Uint8Array(32),
+      feeds: 0,
+      entries: 0,
+      coverage: [],
+      salt: new Uint8Array(16)
+    });
+    out.send(Uint8Array.from([...varint(hello.length), ...hello]));
+    await until(() => a.engine.status().rejectedPeers === 1, 'the hello read after the close event');
+    await until(() => a.engine.status().peers.length === 0, 'the session removed');
+    expect(a.driver.stats.streamFailures).toBe(0);
+    await stop(a);
   });
 
   it('refuses a frame longer than the cap before buffering it and drops the peer', async () => {

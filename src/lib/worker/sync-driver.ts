@@ -35,6 +35,11 @@ export const SYNC_OPEN_TIMEOUT_MS = 10_000;
 export const SYNC_REOPEN_DELAY_MS = 1_000;
 /** A refused peer gets this long to receive our error before the connection is closed, ms. */
 export const SYNC_CLOSE_TIMEOUT_MS = 1_000;
+/**
+ * After a stream's close event, its reader gets this long to hand the frames already received to
+ * the engine (e.g. the hello a refusing peer sent before hanging up) before the link is dropped, ms.
+ */
+export const SYNC_DRAIN_TIMEOUT_MS = 1_000;
 /** Ingests reporting pending entries start exchanges at most this often, ms. */
 export const SYNC_PENDING_THROTTLE_MS = 1_000;
 
@@ -45,7 +50,10 @@ interface Link {
   queue: Uint8Array[];
   queuedBytes: number;
   writing: boolean;
+  /** Dropped: nothing more is sent or handed to the engine. */
   closed: boolean;
+  /** The stream closed: nothing more is sent, but frames already received are still read. */
+  ended: boolean;
 }
 
 export interface SyncDriverInit {
@@ -77,7 +85,7 @@ export class SyncDriver {
   private readonly opening = new Set<string>();
   /** Per peer: its entriesIn count when we last compared again after a fill. */
   private readonly confirmedIn = new Map<string, number>();
-  private readonly reopenTimers = new Set<ReturnType<typeof setTimeout>>();
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   /** Peers on non-WebRTC direct connections that announced the sync protocol (identify). */
   private readonly speakers = new Set<string>();
   private tickTimer: ReturnType<typeof setInterval> | undefined;
@@ -123,7 +131,7 @@ export class SyncDriver {
   /** The engine's `send`: queues one message for `peer` (dropped if no stream is open). */
   send(peer: string, bytes: Uint8Array): void {
     const link = this.links.get(peer);
-    if (!link || link.closed) return;
+    if (!link || link.closed || link.ended) return;
     if (link.queuedBytes + bytes.length > SYNC_QUEUE_MAX_BYTES) {
       this.stats.slowPeerDrops++;
       this.drop(link, new Error('sync send queue full'));
@@ -164,7 +172,7 @@ export class SyncDriver {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.tickTimer);
-    for (const t of this.reopenTimers) clearTimeout(t);
+    for (const t of this.timers) clearTimeout(t);
     this.init.node.removeEventListener('connection:open', this.onConnectionOpen);
     this.init.node.removeEventListener('peer:identify', this.onIdentify);
     this.init.node.removeEventListener('peer:disconnect', this.onDisconnect);
@@ -269,11 +277,11 @@ export class SyncDriver {
 
   private attach(peer: string, stream: Stream, initiator: boolean): void {
     const lp = lpStream(stream, { maxDataLength: SYNC_MAX_MESSAGE_BYTES, maxBufferSize: SYNC_READ_BUFFER_BYTES });
-    const link: Link = { peer, stream, lp, queue: [], queuedBytes: 0, writing: false, closed: false };
+    const link: Link = { peer, stream, lp, queue: [], queuedBytes: 0, writing: false, closed: false, ended: false };
     this.links.set(peer, link);
     this.stats.streamsOpened++;
     this.stats.openStreams = this.links.size;
-    stream.addEventListener('close', () => this.drop(link, null), { once: true });
+    stream.addEventListener('close', () => this.onStreamClose(link), { once: true });
     // Says hello through send(), so the link must be registered first.
     this.init.engine.addPeer(peer, { initiator, rttMs: this.init.rttOf?.(peer) });
     void this.readLoop(link);
@@ -285,7 +293,7 @@ export class SyncDriver {
       try {
         msg = (await link.lp.read()).subarray();
       } catch (err) {
-        this.drop(link, err instanceof Error ? err : new Error(String(err)));
+        this.drop(link, link.ended ? null : err instanceof Error ? err : new Error(String(err)));
         return;
       }
       if (link.closed) return;
@@ -301,7 +309,7 @@ export class SyncDriver {
     if (link.writing) return;
     link.writing = true;
     try {
-      while (link.queue.length > 0 && !link.closed) {
+      while (link.queue.length > 0 && !link.closed && !link.ended) {
         const batch = link.queue.splice(0, link.queue.length);
         link.queuedBytes -= batch.reduce((n, b) => n + b.length, 0);
         await link.lp.writeV(batch, { signal: AbortSignal.timeout(SYNC_WRITE_TIMEOUT_MS) });
@@ -312,6 +320,23 @@ export class SyncDriver {
     } finally {
       link.writing = false;
     }
+  }
+
+  /**
+   * The stream closed (either side). Sending stops now; the reader drains the frames already
+   * received (a close event can overtake them) and drops the link at end of stream, or after
+   * SYNC_DRAIN_TIMEOUT_MS at the latest.
+   */
+  private onStreamClose(link: Link): void {
+    if (link.closed || link.ended) return;
+    link.ended = true;
+    link.queue.length = 0;
+    link.queuedBytes = 0;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      this.drop(link, null);
+    }, SYNC_DRAIN_TIMEOUT_MS);
+    this.timers.add(t);
   }
 
   /** Ends a link (idempotent); `err` null means the stream closed by itself. */
@@ -337,11 +362,11 @@ export class SyncDriver {
   private scheduleReopen(peer: string): void {
     if (this.stopped || !this.opener(peer)) return;
     const t = setTimeout(() => {
-      this.reopenTimers.delete(t);
+      this.timers.delete(t);
       const conn = this.init.node.getConnections(peerIdFromString(peer)).find((c) => this.syncable(c));
       if (conn) void this.open(conn);
     }, SYNC_REOPEN_DELAY_MS);
-    this.reopenTimers.add(t);
+    this.timers.add(t);
   }
 }
 
