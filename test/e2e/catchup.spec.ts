@@ -115,9 +115,13 @@ test('a device that joins after 1,000 writes gets them all', async ({ browser })
   expect(await heads(b.page)).toEqual(await heads(a.page));
   expect(await b.page.evaluate(() => window.tabula!.records().then((r) => r.length))).toBe(N);
   expect(await b.page.evaluate(() => window.tabula!.get('bulk-999'))).toBe(999);
-  const sync = await b.page.evaluate(() => window.tabula!.status().then((s) => s.sync));
-  expect(sync.missing).toBe(0);
-  expect(sync.peers.find((p) => p.peer === a.peerId)?.entriesIn).toBe(N);
+  const st = await b.page.evaluate(() => window.tabula!.status());
+  expect(st.sync.missing).toBe(0);
+  // Gossip may still deliver the last writes: peers answer a newcomer's IWANT from their
+  // recent-message cache (~3 s), so those are not counted by sync.
+  const viaSync = st.sync.peers.find((p) => p.peer === a.peerId)?.entriesIn ?? 0;
+  console.log(`B stored ${viaSync} entries from sync, ${st.gossip?.stored ?? 0} from gossip`);
+  expect(viaSync + (st.gossip?.stored ?? 0)).toBe(N);
   await a.context.close();
   await b.context.close();
 });
@@ -146,9 +150,12 @@ test('a device closed while the others write 500 entries catches up after reopen
   );
   expect(await heads(a.page)).toEqual(await heads(b.page));
   expect(await a.page.evaluate(() => window.tabula!.get('missed-499'))).toBe(499);
-  // Carried by the sync exchange (A was closed while B gossiped them).
-  const sync = await a.page.evaluate(() => window.tabula!.status().then((s) => s.sync));
-  expect(sync.peers.find((p) => p.peer === b.peerId)?.entriesIn).toBe(N);
+  // Carried by the sync exchange (A was closed while B gossiped them), but for any that gossip
+  // still delivers: peers answer a newcomer's IWANT from their recent-message cache (~3 s).
+  const st = await a.page.evaluate(() => window.tabula!.status());
+  const viaSync = st.sync.peers.find((p) => p.peer === b.peerId)?.entriesIn ?? 0;
+  console.log(`A stored ${viaSync} entries from sync, ${st.gossip?.stored ?? 0} from gossip`);
+  expect(viaSync + (st.gossip?.stored ?? 0)).toBe(N);
   // The driver compares again after the fill (next tick, one round trip): roots then equal.
   await expect
     .poll(() => a.page.evaluate(() => window.tabula!.status().then((s) => s.sync.lastEqualRootAt)))

@@ -87,6 +87,8 @@ test('three devices: Network table, /api/network, axe, and both pages at desktop
   for (const h of ['Network', 'Peers', 'Lag', 'Conflicts', 'Feeds', 'Snapshots']) {
     await expect(dash.page.getByRole('heading', { name: h, exact: true })).toBeVisible();
   }
+  // The gossip counters: what this node heard and what it published of its own.
+  await expect(dash.page.getByTestId('gossip-summary')).toContainText(/\d+ received · \d+ stored/);
   // Let the charts collect a few samples for the screenshots.
   await dash.page.waitForFunction(() => document.querySelector('figcaption')?.textContent?.includes('entries behind'));
 

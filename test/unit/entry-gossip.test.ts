@@ -75,7 +75,7 @@ describe('entry gossip validator', () => {
     await g.settled();
     expect(onPending).toHaveBeenCalledTimes(1);
     expect(me.ledger.stats()).toMatchObject({ entries: 0, pending: 1 });
-    expect(g.stats).toMatchObject({ unlinked: 1, accepted: 0, rejected: 0 });
+    expect(g.stats).toMatchObject({ unlinked: 1, accepted: 0, rejected: 0, stored: 0 });
     expect(g.stats.rejectedByPeer.size).toBe(0);
     // Once seq 1 is here, the held seq 2 is applied; seq 3 links and is accepted (forwarded).
     expect(await validator()(peer('p1'), msg(encodeEntry(bob[0].entry)))).toBe(TopicValidatorResult.Accept);
@@ -84,6 +84,8 @@ describe('entry gossip validator', () => {
     expect(await validator()(peer('p1'), msg(encodeEntry(bob[2].entry)))).toBe(TopicValidatorResult.Accept);
     await g.settled();
     expect(me.ledger.stats()).toMatchObject({ entries: 3, pending: 0 });
+    // Stored counts the held seq 2 that seq 1 released.
+    expect(g.stats.stored).toBe(3);
   });
 
   it('an entry validated just before its predecessor waits for it and is accepted (out-of-order delivery)', async () => {
@@ -95,7 +97,7 @@ describe('entry gossip validator', () => {
     expect(await Promise.all(late)).toEqual([TopicValidatorResult.Accept, TopicValidatorResult.Accept]);
     await g.settled();
     expect(me.ledger.stats().entries).toBe(3);
-    expect(g.stats).toMatchObject({ accepted: 3, unlinked: 0, ingestFailed: 0 });
+    expect(g.stats).toMatchObject({ accepted: 3, unlinked: 0, ingestFailed: 0, stored: 3 });
   });
 
   it('ignores a validly signed entry whose prev is not the stored entry at seq - 1 (a broken chain); the ledger remembers it', async () => {
@@ -241,7 +243,7 @@ describe('entry gossip validator', () => {
     // Entries stored by other paths (sync, local writes) count as known too.
     await me.ledger.ingest([bob[1]]);
     expect(await v(peer('p2'), msg(encodeEntry(bob[1].entry)))).toBe(TopicValidatorResult.Ignore);
-    expect(g.stats).toMatchObject({ accepted: 1, duplicates: 2, rejected: 0 });
+    expect(g.stats).toMatchObject({ accepted: 1, duplicates: 2, rejected: 0, stored: 1 });
     expect(g.stats.rejectedByPeer.size).toBe(0);
   });
 

@@ -83,6 +83,8 @@ export interface GossipStats {
   unlinked: number;
   /** Entries handed to the ledger (accepted, unlinked or causally refused) that it refused or could not store. */
   ingestFailed: number;
+  /** Entries the ledger stored from gossip ingests (their `added`, with held ones a gossip entry released). */
+  stored: number;
   /** Rejected messages per originating peer id (signed `from`); bounded, the least recently updated peer goes first. */
   rejectedByPeer: Map<string, number>;
 }
@@ -133,6 +135,7 @@ export function startEntryGossip(
     causalIgnored: 0,
     unlinked: 0,
     ingestFailed: 0,
+    stored: 0,
     rejectedByPeer: new Map()
   };
   const seen = new Set<string>(); // insertion order = age
@@ -191,6 +194,7 @@ export function startEntryGossip(
       try {
         const report = await ledger.ingest(batch);
         stats.ingestFailed += report.rejected.length;
+        stats.stored += report.added;
         if (report.pending > 0) hooks.onPending?.();
       } catch {
         stats.ingestFailed += batch.length;

@@ -8,6 +8,8 @@ import type { PeerSyncStatus } from '../core/sync/session.js';
 import type { BudgetStatus } from '../core/light-budget.js';
 import type { QueueTimings } from '../core/write-timings.js';
 import type { JoinInfo } from './join-driver.js';
+import type { GossipStats } from './entry-gossip.js';
+import type { OutboxStats } from './gossip-outbox.js';
 import type { HistoryPage } from '../core/history/feed-history.js';
 
 export type { HistoryPage } from '../core/history/feed-history.js';
@@ -150,6 +152,15 @@ export interface SyncDriverStats {
  * each way and ranges in flight; times are ms since the epoch) plus the driver's counters.
  */
 export interface SyncInfo extends SyncStatus, SyncDriverStats {}
+
+/**
+ * Entry gossip counters since the node started: what was heard (worker/entry-gossip.ts
+ * GossipStats, without the per-peer map; `published` is the outbox's) and the local entries'
+ * outbox (worker/gossip-outbox.ts OutboxStats).
+ */
+export interface GossipInfo extends Omit<GossipStats, 'rejectedByPeer' | 'published'> {
+  outbox: OutboxStats;
+}
 export type { PeerSyncStatus };
 
 export interface NodeStatus extends NetworkStatus {
@@ -161,6 +172,8 @@ export interface NodeStatus extends NetworkStatus {
   role: 'light' | 'full';
   ledger: LedgerSummary;
   sync: SyncInfo;
+  /** Absent until gossip runs (after the network started and any join installed). */
+  gossip?: GossipInfo;
   clock?: ClockStatus;
   /** Verified join (src/lib/worker/join-driver.ts): `state` 'off' when this node did not join. */
   join?: JoinInfo;

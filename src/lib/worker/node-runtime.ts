@@ -9,11 +9,11 @@ import { loadOrCreateIdentity } from '../core/identity.js';
 import { Ledger } from '../core/ledger.js';
 import { DexieLedgerStore } from '../platform/dexie-store.js';
 import { ledgerDbName } from '../platform/dexie-schema.js';
-import type { ApiHandlers, InitConfig, NodeEvent, NodeStatus, WriteReceipt } from './messages.js';
+import type { ApiHandlers, InitConfig, GossipInfo, NodeEvent, NodeStatus, WriteReceipt } from './messages.js';
 import { startNetwork, type RunningNetwork } from './network.js';
 import { metaBanStore } from '../core/peers/ban-persist.js';
-import { startEntryGossip } from './entry-gossip.js';
-import { GossipOutbox } from './gossip-outbox.js';
+import { startEntryGossip, type GossipStats } from './entry-gossip.js';
+import { GossipOutbox, type OutboxStats } from './gossip-outbox.js';
 import { networkNames } from '../core/topics.js';
 import { exportSnapshotFile, importSnapshotFile } from './snapshot-files.js';
 import type { HashedEntry } from '../core/types.js';
@@ -65,6 +65,12 @@ export interface NodePlatform {
 export interface RunningNode {
   api: ApiHandlers;
   stop(): Promise<void>;
+}
+
+/** The gossip counters a status carries (the per-peer map stays in the worker). */
+function gossipInfo(stats: GossipStats, outbox: OutboxStats): GossipInfo {
+  const { rejectedByPeer: _perPeer, published: _unused, ...heard } = stats;
+  return { ...heard, outbox };
 }
 
 function receipt(h: HashedEntry): WriteReceipt {
@@ -138,6 +144,7 @@ export async function startNode(
     onChange: () => pushStatus(),
     isRelay: (peer) => live.network?.status().peers.some((p) => p.id === peer && p.relay) === true
   });
+  let gossip: ReturnType<typeof startEntryGossip> | undefined;
   const noDriver: SyncDriverStats = {
     openStreams: 0,
     streamsOpened: 0,
@@ -181,6 +188,7 @@ export async function startNode(
         records: ledger.recordCount()
       },
       sync: { ...engine.status(), ...(live.sync?.stats ?? noDriver) },
+      ...(gossip === undefined ? {} : { gossip: gossipInfo(gossip.stats, outbox.stats) }),
       clock: clockStatus(live.clock, lag, telemetry?.view().latency),
       join: join.status()
     };
@@ -219,7 +227,6 @@ export async function startNode(
   // The ledger works offline: the network joins in the background whenever the site answers,
   // and a failed start (not just an unreachable site) is retried with backoff.
   const abort = new AbortController();
-  let gossip: ReturnType<typeof startEntryGossip> | undefined;
   // Local entries, held from the start until a peer subscribes (written before gossip runs, or
   // before a relay's subscription arrived): a relay that misses a feed's start must fetch the
   // link before it forwards that feed again (relay/link-fetch.ts), so every entry is published.
