@@ -69,15 +69,22 @@ export function emptyReport(): IngestReport {
  * resync) into `report`. An entry refused by the first pass and stored by the carried one is no
  * longer reported refused (its sender sent a valid entry: the refusal came from judging it
  * before a void of the same batch was applied); one refused by both passes is reported once.
- * `carriedStored`: hex hashes the carried pass stored.
+ * The carried pass also judges entries other peers sent earlier (held ones, remembered
+ * refusals): their refusals are not this batch's sender's doing (peers are scored on the report),
+ * so only refusals of `batch` entries are kept. `carriedStored`, `batch`: hex hashes.
  */
-export function mergeCarried(report: IngestReport, again: IngestReport, carriedStored: ReadonlySet<string>): void {
+export function mergeCarried(
+  report: IngestReport,
+  again: IngestReport,
+  carriedStored: ReadonlySet<string>,
+  batch: ReadonlySet<string>
+): void {
   report.added += again.added;
   report.forks += again.forks;
   report.pending = again.pending;
   const kept = report.rejected.filter((r) => r.hash === undefined || !carriedStored.has(r.hash));
   const seen = new Set(kept.flatMap((r) => (r.hash === undefined ? [] : [r.hash])));
-  for (const r of again.rejected) if (r.hash === undefined || !seen.has(r.hash)) kept.push(r);
+  for (const r of again.rejected) if (r.hash !== undefined && batch.has(r.hash) && !seen.has(r.hash)) kept.push(r);
   report.rejected.splice(0, report.rejected.length, ...kept);
 }
 
@@ -367,6 +374,7 @@ function brokenChain(h: HashedEntry): Rejection {
   return {
     author: toHex(h.entry.author),
     seq: h.entry.seq,
+    hash: toHex(h.hash),
     code: 'broken-chain',
     message: `seq ${h.entry.seq} does not link to its predecessor`
   };

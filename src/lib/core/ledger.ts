@@ -990,7 +990,7 @@ export class Ledger {
       const carried = new Set<string>();
       const again = await this.ingestVerified(carry, emptyReport(), false, depth + 1, undefined, carried);
       for (const h of carried) storedSink?.add(h);
-      mergeCarried(report, again, carried);
+      mergeCarried(report, again, carried, new Set(verified.map((h) => toHex(h.hash))));
     }
     return report;
   }
