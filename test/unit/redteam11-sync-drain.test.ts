@@ -12,6 +12,9 @@
 //   connection closed, and since 1f2f6b3 for up to SYNC_DRAIN_TIMEOUT_MS after: the frames it had
 //   already sent were still handed to the engine (each one more offence). Fixed: the driver
 //   drops the link of a peer it sees banned.
+// - A stream the peer opens while the old one drains (it saw the old one end) replaced it as a
+//   failure ('sync stream replaced', streamFailures + 1) although the old one ended normally.
+//   Fixed: an ended link is replaced without an error.
 import { describe, expect, it } from 'vitest';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
@@ -170,6 +173,22 @@ describe('red team 11: sync driver drain after a close event', () => {
     await turns();
     expect(a.driver.stats.slowPeerDrops).toBe(1);
     expect(a.driver.stats.streamFailures).toBe(1);
+    await stop(a);
+  });
+
+  it('a stream replacing one that already closed (draining) counts no failure', async () => {
+    const a = await side();
+    const remote = peerIdFromPrivateKey(await generateKeyPair('Ed25519'));
+    const conn = new FakeConn(remote);
+    a.node.conns.push(conn);
+    const [, inb] = await streamPair();
+    void a.node.handler!(inb, conn as unknown as Connection);
+    await until(() => a.engine.status().peers.length === 1, 'the session');
+    inb.dispatchEvent(new Event('close')); // ended: the reader drains (nothing comes)
+    const [, inb2] = await streamPair();
+    void a.node.handler!(inb2, conn as unknown as Connection); // the peer's new stream
+    expect(a.driver.stats.openStreams).toBe(1);
+    expect(a.driver.stats.streamFailures).toBe(0);
     await stop(a);
   });
 

@@ -275,9 +275,10 @@ export class SyncDriver {
       stream.abort(new Error('sync runs over direct connections only'));
       return;
     }
-    // A new stream from the peer replaces an old one (its side saw the old one end first).
+    // A new stream from the peer replaces an old one (its side saw the old one end first; one
+    // that ended here too, still draining, is no failure).
     const old = this.links.get(peer);
-    if (old) this.drop(old, new Error('sync stream replaced'), false);
+    if (old) this.drop(old, old.ended ? null : new Error('sync stream replaced'), false);
     this.attach(peer, stream, false);
   }
 
