@@ -71,7 +71,8 @@ export function emptyReport(): IngestReport {
  * before a void of the same batch was applied); one refused by both passes is reported once.
  * The carried pass also judges entries other peers sent earlier (held ones, remembered
  * refusals): their refusals are not this batch's sender's doing (peers are scored on the report),
- * so only refusals of `batch` entries are kept. `carriedStored`, `batch`: hex hashes.
+ * so only refusals of `batch` entries are kept. `carriedStored`, `batch`: hex hashes. `pending`
+ * is left to the caller (the batch's entries still held: the carried pass counts others' too).
  */
 export function mergeCarried(
   report: IngestReport,
@@ -81,7 +82,6 @@ export function mergeCarried(
 ): void {
   report.added += again.added;
   report.forks += again.forks;
-  report.pending = again.pending;
   const kept = report.rejected.filter((r) => r.hash === undefined || !carriedStored.has(r.hash));
   const seen = new Set(kept.flatMap((r) => (r.hash === undefined ? [] : [r.hash])));
   for (const r of again.rejected) if (r.hash !== undefined && batch.has(r.hash) && !seen.has(r.hash)) kept.push(r);

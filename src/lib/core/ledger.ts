@@ -990,7 +990,10 @@ export class Ledger {
       const carried = new Set<string>();
       const again = await this.ingestVerified(carry, emptyReport(), false, depth + 1, undefined, carried);
       for (const h of carried) storedSink?.add(h);
-      mergeCarried(report, again, carried, new Set(verified.map((h) => toHex(h.hash))));
+      const mine = new Set(verified.map((h) => toHex(h.hash)));
+      mergeCarried(report, again, carried, mine);
+      // The carried pass held others' entries again too: `pending` is this batch's still held.
+      report.pending = carry.filter((h) => mine.has(toHex(h.hash)) && this.feeds.isPending(h)).length;
     }
     return report;
   }

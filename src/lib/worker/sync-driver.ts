@@ -144,11 +144,17 @@ export class SyncDriver {
 
   /**
    * The engine's `onPeerRejected`: the offence is scored (and bans the peer for invalid data,
-   * which also disconnects it); another network's peer is disconnected in any case.
+   * which also disconnects it: its link is dropped at once); another network's peer is
+   * disconnected in any case.
    */
   onPeerRejected(peer: string, err: LedgerError): void {
-    this.init.guard?.offence(peer, err.code);
-    if (err.code !== new SyncWrongNetworkError().code) return; // counted by the engine per peer
+    const ban = this.init.guard?.offence(peer, err.code) ?? null;
+    if (err.code !== new SyncWrongNetworkError().code) {
+      // Banned (the guard hangs up): nothing more it sent reaches the engine, drained or not.
+      const link = this.links.get(peer);
+      if (ban !== null && link) this.drop(link, null, false);
+      return; // a wrong network is counted by the engine per peer
+    }
     this.stats.wrongNetworkDisconnects++;
     const link = this.links.get(peer);
     if (link) this.drop(link, null, false);
@@ -269,9 +275,10 @@ export class SyncDriver {
       stream.abort(new Error('sync runs over direct connections only'));
       return;
     }
-    // A new stream from the peer replaces an old one (its side saw the old one end first).
+    // A new stream from the peer replaces an old one (its side saw the old one end first; one
+    // that ended here too, still draining, is no failure).
     const old = this.links.get(peer);
-    if (old) this.drop(old, new Error('sync stream replaced'), false);
+    if (old) this.drop(old, old.ended ? null : new Error('sync stream replaced'), false);
     this.attach(peer, stream, false);
   }
 
@@ -315,6 +322,9 @@ export class SyncDriver {
         await link.lp.writeV(batch, { signal: AbortSignal.timeout(SYNC_WRITE_TIMEOUT_MS) });
       }
     } catch (err) {
+      // A write cut short by the stream's end (its close event, or our own drop) is no slow peer:
+      // the reader drains what was received and drops the link (onStreamClose).
+      if (link.closed || link.ended) return;
       this.stats.slowPeerDrops++;
       this.drop(link, err instanceof Error ? err : new Error(String(err)));
     } finally {
