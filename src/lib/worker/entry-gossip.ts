@@ -83,7 +83,11 @@ export interface GossipStats {
   unlinked: number;
   /** Entries handed to the ledger (accepted, unlinked or causally refused) that it refused or could not store. */
   ingestFailed: number;
-  /** Entries the ledger stored from gossip ingests (their `added`, with held ones a gossip entry released). */
+  /**
+   * Entries the ledger stored from gossip ingests (their `added`, with held ones a gossip entry
+   * released). An ingest that throws (our own storage failed) counts its whole batch in
+   * `ingestFailed` and none here, even entries it had stored before failing.
+   */
   stored: number;
   /** Rejected messages per originating peer id (signed `from`); bounded, the least recently updated peer goes first. */
   rejectedByPeer: Map<string, number>;

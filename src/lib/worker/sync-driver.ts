@@ -54,6 +54,8 @@ interface Link {
   closed: boolean;
   /** The stream closed: nothing more is sent, but frames already received are still read. */
   ended: boolean;
+  /** Drops the link once the drain has had SYNC_DRAIN_TIMEOUT_MS (set while `ended`). */
+  drainTimer?: ReturnType<typeof setTimeout>;
 }
 
 export interface SyncDriverInit {
@@ -347,12 +349,17 @@ export class SyncDriver {
       this.drop(link, null);
     }, SYNC_DRAIN_TIMEOUT_MS);
     this.timers.add(t);
+    link.drainTimer = t;
   }
 
   /** Ends a link (idempotent); `err` null means the stream closed by itself. */
   private drop(link: Link, err: Error | null, reopen = true): void {
     if (link.closed) return;
     link.closed = true;
+    if (link.drainTimer !== undefined) {
+      clearTimeout(link.drainTimer);
+      this.timers.delete(link.drainTimer);
+    }
     link.queue.length = 0;
     link.queuedBytes = 0;
     if (this.links.get(link.peer) === link) {
