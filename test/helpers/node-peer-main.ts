@@ -7,7 +7,7 @@
 // (NodePeerRequest) and are answered with NodePeerReply; see node-peer.ts.
 import '../../src/lib/platform/polyfills.js';
 import 'fake-indexeddb/auto';
-import { installNodeSigner } from '../../src/lib/platform/node-ed25519.js';
+import { installNodeEd25519 } from '../../src/lib/platform/node-ed25519.js';
 import { createRequire } from 'node:module';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { NodePeerAck, NodePeerReply, NodePeerRequest, NodePeerSummary } from './node-peer.js';
@@ -21,8 +21,8 @@ const MAX_IN_FLIGHT = 64;
 /** Pacing step of the writer, ms. */
 const WRITER_STEP_MS = 5;
 
-// Local writes signed synchronously (node:crypto), as the relay does: see ed25519.ts setSyncSigner.
-installNodeSigner();
+// Signatures and verifications synchronous (node:crypto), as in the relay: see ed25519.ts setSyncSigner, setSyncVerifier.
+installNodeEd25519();
 
 const origin = process.env.TABULA_ORIGIN;
 if (origin === undefined) throw new Error('TABULA_ORIGIN is not set');

@@ -7,13 +7,18 @@ import {
   forceEd25519Backend,
   generateKeys,
   publicKeyFromSeed,
+  setSyncSigner,
+  setSyncVerifier,
   sign,
   verify,
   type Ed25519Backend
 } from '../../src/lib/core/ed25519.js';
+import { installNodeEd25519 } from '../../src/lib/platform/node-ed25519.js';
 import { concatBytes, fromHex, toHex } from '../../src/lib/core/bytes.js';
 
-const BACKENDS: Ed25519Backend[] = ['webcrypto', 'noble'];
+/** 'node': the synchronous node:crypto signer and verifier the relay and Node peers install. */
+type Backend = Ed25519Backend | 'node';
+const BACKENDS: Backend[] = ['webcrypto', 'noble', 'node'];
 
 // RFC 8032 §7.1, TEST 2 (one-byte message 0x72).
 const RFC = {
@@ -23,14 +28,20 @@ const RFC = {
   sig: '92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00'
 };
 
-afterEach(() => forceEd25519Backend(undefined));
+const reset = (): void => {
+  forceEd25519Backend(undefined);
+  setSyncSigner(undefined);
+  setSyncVerifier(undefined);
+};
+afterEach(reset);
 
-async function withBackend<T>(b: Ed25519Backend, fn: () => Promise<T>): Promise<T> {
-  forceEd25519Backend(b);
+async function withBackend<T>(b: Backend, fn: () => Promise<T>): Promise<T> {
+  if (b === 'node') installNodeEd25519();
+  else forceEd25519Backend(b);
   try {
     return await fn();
   } finally {
-    forceEd25519Backend(undefined);
+    reset();
   }
 }
 
@@ -47,13 +58,15 @@ describe('ed25519', () => {
     });
   });
 
-  it('WebCrypto and noble produce identical signatures and verdicts', async () => {
+  it('WebCrypto, noble and node:crypto produce identical signatures and verdicts', async () => {
     for (let i = 0; i < 20; i++) {
       const keys = await generateKeys();
       const msg = crypto.getRandomValues(new Uint8Array(i * 13));
       const web = await withBackend('webcrypto', () => sign(keys.seed, msg));
       const nob = await withBackend('noble', () => sign(keys.seed, msg));
+      const nod = await withBackend('node', () => sign(keys.seed, msg));
       expect(toHex(web)).toBe(toHex(nob));
+      expect(toHex(nod)).toBe(toHex(nob));
       const bad = web.slice();
       bad[i % 64] ^= 0x04;
       const other = msg.length ? msg.slice() : new Uint8Array([0]);
@@ -68,7 +81,7 @@ describe('ed25519', () => {
     }
   });
 
-  it('both backends reject a non-canonical S (S + L) that a lax verifier might accept', async () => {
+  it('every backend rejects a non-canonical S (S + L) that a lax verifier might accept', async () => {
     const keys = await generateKeys();
     const msg = new Uint8Array([9, 9, 9]);
     const sig = await sign(keys.seed, msg);
@@ -87,7 +100,7 @@ describe('ed25519', () => {
     }
   });
 
-  it('both backends reject small-order public keys, which raw WebCrypto (OpenSSL) accepts', async () => {
+  it('every backend rejects small-order public keys, which raw WebCrypto (OpenSSL) accepts', async () => {
     const identity = new Uint8Array(32);
     identity[0] = 1; // encoding of the neutral point
     const forged = new Uint8Array(64);

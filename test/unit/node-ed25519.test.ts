@@ -1,9 +1,10 @@
-// The Node signer (src/lib/platform/node-ed25519.ts) must give the very signatures of the other
-// backends (Ed25519 is deterministic, RFC 8032), and sign() must use it once installed.
+// The Node signer and verifier (src/lib/platform/node-ed25519.ts) must give the very signatures and
+// verdicts of the other backends (Ed25519 is deterministic, RFC 8032), and sign() and verify() must
+// use them once installed (ed25519.test.ts runs its edge cases on them too).
 import { afterEach, describe, expect, it } from 'vitest';
 import * as noble from '@noble/ed25519';
-import { forceEd25519Backend, sign, setSyncSigner, verify } from '../../src/lib/core/ed25519.js';
-import { installNodeSigner, nodeSign } from '../../src/lib/platform/node-ed25519.js';
+import { forceEd25519Backend, sign, setSyncSigner, setSyncVerifier, verify } from '../../src/lib/core/ed25519.js';
+import { installNodeEd25519, nodeSign, nodeVerify } from '../../src/lib/platform/node-ed25519.js';
 import { mulberry } from '../helpers/ledger-nodes.js';
 
 const bytes = (n: number, rand: () => number) => Uint8Array.from({ length: n }, () => Math.floor(rand() * 256));
@@ -11,6 +12,7 @@ const bytes = (n: number, rand: () => number) => Uint8Array.from({ length: n }, 
 describe('node:crypto Ed25519 signer', () => {
   afterEach(() => {
     setSyncSigner(undefined);
+    setSyncVerifier(undefined);
     forceEd25519Backend(undefined);
   });
 
@@ -36,7 +38,7 @@ describe('node:crypto Ed25519 signer', () => {
   });
 
   it('sign() uses the installed signer, and a seed changed in place gets a new key', async () => {
-    installNodeSigner();
+    installNodeEd25519();
     const seed = new Uint8Array(32).fill(5);
     const msg = Uint8Array.of(1, 2, 3);
     const a = await sign(seed, msg);
@@ -51,5 +53,33 @@ describe('node:crypto Ed25519 signer', () => {
     await sign(seed, msg);
     expect(calls).toBe(1);
     for (const n of [31, 33, 64]) expect(() => nodeSign(new Uint8Array(n), msg)).toThrow(/32 bytes/);
+  });
+
+  it('verify() uses the installed verifier, for keys that pass the public-key rule only', async () => {
+    const seed = new Uint8Array(32).fill(7);
+    const pub = noble.getPublicKey(seed);
+    const msg = Uint8Array.of(4, 5, 6);
+    const sig = noble.sign(msg, seed);
+    let calls = 0;
+    setSyncVerifier((p, m, s) => {
+      calls++;
+      return nodeVerify(p, m, s);
+    });
+    expect(await verify(pub, msg, sig)).toBe(true);
+    expect(await verify(pub, Uint8Array.of(4, 5, 7), sig)).toBe(false);
+    expect(calls).toBe(2);
+    // A small-order key is refused before the verifier is asked (OpenSSL would accept a forgery).
+    const identity = new Uint8Array(32);
+    identity[0] = 1;
+    const forged = new Uint8Array(64);
+    forged[0] = 1;
+    expect(await verify(identity, msg, forged)).toBe(false);
+    expect(calls).toBe(2);
+    // A verifier that throws gives false.
+    setSyncVerifier(() => {
+      throw new Error('boom');
+    });
+    expect(await verify(pub, msg, sig)).toBe(false);
+    expect(() => nodeVerify(new Uint8Array(31), msg, sig)).toThrow(/32 bytes/);
   });
 });
