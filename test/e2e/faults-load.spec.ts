@@ -184,6 +184,11 @@ test('S10: load from tabs and simulated nodes at once: every entry everywhere, c
     ]);
     const stoppedAt = Date.now();
     s.figure('writes_settled_after_stop_ms', stoppedAt - stopAskedAt);
+    // Writes a starved simulated node had not answered when it stopped waiting (not acknowledged).
+    s.figure(
+      'simulated_unanswered_writes',
+      nodeResults.reduce((n, r) => n + r.unanswered, 0)
+    );
     // (S10_PROFILE_DIR only: saving the profiles delays the convergence check, counted below.)
     if (profilers && PROFILE_DIR !== undefined) {
       writeFileSync(join(PROFILE_DIR, 'tab0-worker.cpuprofile'), JSON.stringify(await profilers.worker.stopProfile()));

@@ -10,7 +10,8 @@ import 'fake-indexeddb/auto';
 import { installNodeEd25519 } from '../../src/lib/platform/node-ed25519.js';
 import { createRequire } from 'node:module';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { NodePeerAck, NodePeerReply, NodePeerRequest, NodePeerSummary } from './node-peer.js';
+import type { NodePeerAck, NodePeerReply, NodePeerRequest, NodePeerStopped, NodePeerSummary } from './node-peer.js';
+import { NODE_PEER_STOP_WAIT_MS } from './node-peer.js';
 import type { NodeStatus } from '../../src/lib/worker/messages.js';
 
 // Node 20 has no global WebSocket; libp2p's WebSockets transport needs one (the relay uses `ws` too).
@@ -95,13 +96,15 @@ function startWriting(prefix: string, perSec: number): void {
   }
 }
 
-async function stopWriting(): Promise<{ acks: NodePeerAck[]; failures: string[] }> {
+async function stopWriting(): Promise<NodePeerStopped> {
   const w = writer;
-  if (w === undefined) return { acks: [], failures: [] };
+  if (w === undefined) return { acks: [], failures: [], unanswered: 0 };
   clearInterval(w.timer);
-  while (w.inFlight > 0) await new Promise((r) => setTimeout(r, 20));
+  const until = Date.now() + NODE_PEER_STOP_WAIT_MS;
+  while (w.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
   writer = undefined;
-  return { acks: w.acks, failures: w.failures };
+  // Copies: writes answered later must not change what the test was told.
+  return { acks: [...w.acks], failures: [...w.failures], unanswered: w.inFlight };
 }
 
 async function summary(): Promise<NodePeerSummary> {

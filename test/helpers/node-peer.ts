@@ -14,6 +14,16 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { NodeStatus } from '../../src/lib/worker/messages.js';
 
+/** What stopWrite() returns: receipts, failures, and writes started but not answered in time. */
+export interface NodePeerStopped {
+  acks: NodePeerAck[];
+  failures: string[];
+  unanswered: number;
+}
+
+/** stopWrite() waits this long at most for the writes in flight, ms (under NODE_PEER_CALL_TIMEOUT_MS). */
+export const NODE_PEER_STOP_WAIT_MS = 30_000;
+
 /** An acknowledged write: put() resolved with this receipt. */
 export interface NodePeerAck {
   key: string;
@@ -117,9 +127,13 @@ export class NodePeer {
     await this.call({ cmd: 'write', prefix, perSec });
   }
 
-  /** Stops starting writes; resolves once every started one is answered, with the receipts. */
-  stopWrite(): Promise<{ acks: NodePeerAck[]; failures: string[] }> {
-    return this.call({ cmd: 'stopWrite' }) as Promise<{ acks: NodePeerAck[]; failures: string[] }>;
+  /**
+   * Stops starting writes; resolves once every started one is answered, or after
+   * NODE_PEER_STOP_WAIT_MS with those still unanswered counted in `unanswered` (a starved node's
+   * writes can wait longer than a request may), with the receipts so far.
+   */
+  stopWrite(): Promise<NodePeerStopped> {
+    return this.call({ cmd: 'stopWrite' }) as Promise<NodePeerStopped>;
   }
 
   /** The child's V8 heapUsed after a forced full GC, bytes. */
