@@ -154,16 +154,16 @@ export class NodePeer {
   private async call(req: { cmd: NodePeerRequest['cmd'] } & Record<string, unknown>): Promise<unknown> {
     if (this.exited) throw new NodePeerError('node peer has exited');
     const id = this.nextId++;
-    const answer = this.reply(id, NODE_PEER_CALL_TIMEOUT_MS);
+    const answer = this.reply(id, NODE_PEER_CALL_TIMEOUT_MS, req.cmd);
     this.child.send({ ...req, id });
     return answer;
   }
 
-  private reply(id: number, timeoutMs: number): Promise<unknown> {
+  private reply(id: number, timeoutMs: number, cmd = 'start'): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(id);
-        reject(new NodePeerError(`node peer request ${id} unanswered after ${timeoutMs} ms`));
+        reject(new NodePeerError(`node peer request ${id} (${cmd}) unanswered after ${timeoutMs} ms`));
       }, timeoutMs);
       this.waiting.set(id, (r) => {
         clearTimeout(timer);

@@ -3,7 +3,14 @@
 // use them once installed (ed25519.test.ts runs its edge cases on them too).
 import { afterEach, describe, expect, it } from 'vitest';
 import * as noble from '@noble/ed25519';
-import { forceEd25519Backend, sign, setSyncSigner, setSyncVerifier, verify } from '../../src/lib/core/ed25519.js';
+import {
+  forceEd25519Backend,
+  sign,
+  setSyncSigner,
+  setSyncVerifier,
+  SYNC_VERIFY_SLICE_MS,
+  verify
+} from '../../src/lib/core/ed25519.js';
 import { installNodeEd25519, nodeSign, nodeVerify } from '../../src/lib/platform/node-ed25519.js';
 import { mulberry } from '../helpers/ledger-nodes.js';
 
@@ -81,5 +88,25 @@ describe('node:crypto Ed25519 signer', () => {
     });
     expect(await verify(pub, msg, sig)).toBe(false);
     expect(() => nodeVerify(new Uint8Array(31), msg, sig)).toThrow(/32 bytes/);
+  });
+
+  it('a run of synchronous verifications gives the event loop a turn every few ms', async () => {
+    const seed = new Uint8Array(32).fill(8);
+    const pub = noble.getPublicKey(seed);
+    const msg = Uint8Array.of(1);
+    const sig = noble.sign(msg, seed);
+    // 1 ms a verification: 40 in a row would hold the loop for 40 ms without the slices.
+    setSyncVerifier((p, m, s2) => {
+      const until = performance.now() + 1;
+      while (performance.now() < until);
+      return nodeVerify(p, m, s2);
+    });
+    let timerFiredAt = -1;
+    let done = 0;
+    setTimeout(() => (timerFiredAt = done), 0);
+    for (; done < 40; done++) expect(await verify(pub, msg, sig)).toBe(true);
+    // The timer ran between verifications, after about one slice of them.
+    expect(timerFiredAt).toBeGreaterThan(0);
+    expect(timerFiredAt).toBeLessThanOrEqual(SYNC_VERIFY_SLICE_MS + 1);
   });
 });
