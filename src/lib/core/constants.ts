@@ -54,6 +54,12 @@ export const VOID_HEAD_BASE = Number.MAX_SAFE_INTEGER;
 /** Ledger: times held entries are carried over a FeedSet rebuild within one ingest (then sync brings them). */
 export const LEDGER_CARRY_DEPTH = 4;
 /**
+ * Ledger: queue steps that chain without giving the event loop a turn (a memory store and
+ * synchronous crypto) yield one once they have run this long, ms (core/loop-slice.ts). 20 ms
+ * keeps a 60 Hz frame's worth of input waiting at most about one frame.
+ */
+export const LEDGER_STEP_SLICE_MS = 20;
+/**
  * Ledger: void rebuilds (a fork of entries the state applied replays the store) use at most this
  * share of any VOID_REBUILD_WINDOW_MS of wall time; later ones wait (rebuild-budget.ts). 10%: a
  * flood of Sybil forks costs a node at most a tenth of its time, and a single fork is immediate.

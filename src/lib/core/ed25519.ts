@@ -7,6 +7,7 @@ import type { IdentityKeys } from './types.js';
 import { InvalidKeyError } from './errors.js';
 import { ED25519_MAX_VERIFIES_IN_FLIGHT, PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from './constants.js';
 import { Lane } from './lane.js';
+import { macrotask } from './loop-slice.js';
 import { bytesEqual, concatBytes, toHex } from './bytes.js';
 
 export type Ed25519Backend = 'webcrypto' | 'noble';
@@ -125,7 +126,7 @@ function verifiedSync(pub: Uint8Array, msg: Uint8Array, sig: Uint8Array, verifie
 async function syncVerifySlice(): Promise<void> {
   if (syncVerifyMs < SYNC_VERIFY_SLICE_MS) return;
   syncVerifyMs = 0;
-  await new Promise((resolve) => setTimeout(resolve, 0));
+  await macrotask();
 }
 
 export async function sign(seed: Uint8Array, msg: Uint8Array): Promise<Uint8Array> {

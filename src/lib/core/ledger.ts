@@ -89,6 +89,7 @@ import { EntryBudget, type BudgetStatus, type ReplicaRole } from './light-budget
 import { PrunedHeaders } from './pruned-headers.js';
 import {
   LEDGER_CARRY_DEPTH,
+  LEDGER_STEP_SLICE_MS,
   LIGHT_BUDGET_BYTES,
   VOID_REBUILD_RETRY_MAX_MS,
   VOID_REBUILD_RETRY_MS,
@@ -102,6 +103,7 @@ import { DurableOverlay, WriteGroups, type PendingWrite, type PreparedWrite } fr
 import { compactionDue, compactionPolicy, type CompactionPolicy } from './compaction-policy.js';
 import { compareKeys } from './state/conflicts.js';
 import { QueueClock, type QueueTimings } from './write-timings.js';
+import { LoopSlicer } from './loop-slice.js';
 import { ENTRY_HEADROOM_BYTES, UntrackedWrites, type UntrackedCounts } from './untracked-writes.js';
 
 /** readConsistent: queue steps tried before giving up while direct changes keep arriving. */
@@ -216,6 +218,8 @@ export class Ledger {
   private inFlight: DurableOverlay | null = null;
   private readonly groups = new WriteGroups();
   private readonly queueClock = new QueueClock();
+  /** Steps that chain without a macrotask turn yield one after LEDGER_STEP_SLICE_MS (loop-slice.ts). */
+  private readonly slicer = new LoopSlicer(LEDGER_STEP_SLICE_MS);
   private closed = false;
   private closing: Promise<void> | undefined;
   /** Set when a failure could not be undone: memory may differ from the store (until a rebuild works). */
@@ -665,11 +669,14 @@ export class Ledger {
    */
   private serial<T>(fn: () => Promise<T>, onStart?: () => void, overtakable = false): Promise<T> {
     if (!overtakable) this.barriers++;
-    const run = this.queue.then(() => {
-      onStart?.();
-      if (this.closed) throw new StorageClosedError('ledger is closed');
-      return fn();
-    });
+    const run = this.queue
+      .then(() => this.slicer.turn())
+      .then(() => {
+        onStart?.();
+        if (this.closed) throw new StorageClosedError('ledger is closed');
+        return fn();
+      })
+      .finally(() => this.slicer.done());
     this.queue = run.catch(() => undefined);
     return run;
   }
