@@ -7,31 +7,38 @@ import { installNodeEd25519 } from '../../src/lib/platform/node-ed25519.js';
 import { memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
 
 describe('LoopSlicer', () => {
-  it('goes on at once within a slice, yields after it, and starts a new slice after idle time', async () => {
+  it('yields only after sliceMs with no macrotask turn; a turn seen meanwhile starts a new slice', async () => {
     let t = 0;
-    let turns = 0;
+    // Macrotasks by hand: each macro() call waits until release() runs the pending ones.
+    let pending: (() => void)[] = [];
+    let yields = 0;
+    const release = async (): Promise<void> => {
+      const run = pending;
+      pending = [];
+      for (const r of run) r();
+      await Promise.resolve();
+    };
     const s = new LoopSlicer(
       10,
-      1,
       () => t,
-      async () => void turns++
+      () => new Promise<void>((r) => pending.push(r))
     );
-    expect(s.turn()).toBeUndefined();
+    expect(s.turn()).toBeUndefined(); // first work: a slice starts (its probe is pending)
     t = 5;
-    s.done();
-    expect(s.turn()).toBeUndefined(); // 5 ms into the slice, no gap
+    expect(s.turn()).toBeUndefined(); // 5 ms without a turn: go on
     t = 12;
-    s.done();
-    await s.turn(); // 12 ms of chained work: one turn
-    expect(turns).toBe(1);
-    s.done();
-    t = 15;
-    expect(s.turn()).toBeUndefined(); // a new slice began at the turn (t = 12)
-    t = 40;
-    s.done();
-    t = 45; // 5 ms idle since the last work
-    expect(s.turn()).toBeUndefined();
-    expect(turns).toBe(1);
+    const y = s.turn(); // 12 ms without a turn: yield
+    expect(y).toBeInstanceOf(Promise);
+    void y!.then(() => void yields++);
+    await release(); // the turn comes: the probe and the yield resolve
+    await Promise.resolve();
+    expect(yields).toBe(1);
+    // The loop had turns on its own (e.g. IndexedDB events): no yield however long the work.
+    t = 13;
+    expect(s.turn()).toBeUndefined(); // a new slice started after the yield; probe pending
+    await release(); // a turn happened (the probe came back)
+    t = 100;
+    expect(s.turn()).toBeUndefined(); // the turn was seen: a fresh slice, no yield
   });
 });
 

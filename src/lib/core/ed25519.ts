@@ -122,11 +122,25 @@ function verifiedSync(pub: Uint8Array, msg: Uint8Array, sig: Uint8Array, verifie
   }
 }
 
-/** Resolves on a later macrotask once the verifications since the last one took a slice. */
-async function syncVerifySlice(): Promise<void> {
-  if (syncVerifyMs < SYNC_VERIFY_SLICE_MS) return;
-  syncVerifyMs = 0;
-  await macrotask();
+/** Set while verifications wait for their macrotask turn: every caller waits, not just one. */
+let syncVerifyGate: Promise<void> | undefined;
+
+/**
+ * A synchronous verification, after a macrotask turn if the ones since the last turn took a
+ * slice. The check and the verification run in one go, so a batch started at once (e.g.
+ * `Promise.all` over 256 entries) also yields: every caller waits at the gate.
+ */
+async function verifySliced(pub: Uint8Array, msg: Uint8Array, sig: Uint8Array, v: SyncVerifier): Promise<boolean> {
+  while (syncVerifyGate !== undefined || syncVerifyMs >= SYNC_VERIFY_SLICE_MS) {
+    if (syncVerifyGate === undefined) {
+      syncVerifyMs = 0;
+      syncVerifyGate = macrotask().then(() => {
+        syncVerifyGate = undefined;
+      });
+    }
+    await syncVerifyGate;
+  }
+  return verifiedSync(pub, msg, sig, v);
 }
 
 export async function sign(seed: Uint8Array, msg: Uint8Array): Promise<Uint8Array> {
@@ -140,11 +154,7 @@ export async function sign(seed: Uint8Array, msg: Uint8Array): Promise<Uint8Arra
 export async function verify(pub: Uint8Array, msg: Uint8Array, sig: Uint8Array): Promise<boolean> {
   if (pub.length !== PUBLIC_KEY_BYTES || sig.length !== SIGNATURE_BYTES) return false;
   if (!acceptablePublicKey(pub)) return false;
-  if (syncVerifier !== undefined) {
-    const ok = verifiedSync(pub, msg, sig, syncVerifier);
-    await syncVerifySlice();
-    return ok;
-  }
+  if (syncVerifier !== undefined) return verifySliced(pub, msg, sig, syncVerifier);
   if ((await ed25519Backend()) === 'webcrypto') {
     try {
       return await webVerify(pub, msg, sig);

@@ -218,7 +218,7 @@ export class Ledger {
   private inFlight: DurableOverlay | null = null;
   private readonly groups = new WriteGroups();
   private readonly queueClock = new QueueClock();
-  /** Steps that chain without a macrotask turn yield one after LEDGER_STEP_SLICE_MS (loop-slice.ts). */
+  /** Steps that chain without a macrotask turn yield one after LEDGER_STEP_SLICE_MS of it (loop-slice.ts). */
   private readonly slicer = new LoopSlicer(LEDGER_STEP_SLICE_MS);
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -675,8 +675,7 @@ export class Ledger {
         onStart?.();
         if (this.closed) throw new StorageClosedError('ledger is closed');
         return fn();
-      })
-      .finally(() => this.slicer.done());
+      });
     this.queue = run.catch(() => undefined);
     return run;
   }
