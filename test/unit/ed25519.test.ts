@@ -15,6 +15,8 @@ import {
 } from '../../src/lib/core/ed25519.js';
 import { installNodeEd25519 } from '../../src/lib/platform/node-ed25519.js';
 import { concatBytes, fromHex, toHex } from '../../src/lib/core/bytes.js';
+import * as noble from '@noble/ed25519';
+import { sha512 } from '@noble/hashes/sha2.js';
 
 /** 'node': the synchronous node:crypto signer and verifier the relay and Node peers install. */
 type Backend = Ed25519Backend | 'node';
@@ -110,6 +112,36 @@ describe('ed25519', () => {
     expect(await crypto.subtle.verify({ name: 'Ed25519' }, key, forged, msg)).toBe(true);
     for (const b of BACKENDS) {
       await withBackend(b, async () => expect(await verify(identity, msg, forged)).toBe(false));
+    }
+  });
+
+  it('every backend refuses a mixed-order key (A + T) and an R with a small-order component', async () => {
+    // noble checks the cofactored equation, OpenSSL/BoringSSL the cofactorless one: they differ
+    // only for such keys or R, so without this rule peers would disagree on what is valid.
+    const P = noble.Point;
+    const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+    const le = (b: Uint8Array): bigint => b.reduceRight((x, v) => (x << 8n) | BigInt(v), 0n);
+    const le32 = (x: bigint): Uint8Array =>
+      Uint8Array.from({ length: 32 }, (_, i) => Number((x >> BigInt(8 * i)) & 255n));
+    const T = P.fromHex('c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a'); // order 8
+    const msg = new Uint8Array([1, 2, 3]);
+    const signWith = (a: bigint, pub: Uint8Array, R: Uint8Array, r: bigint): Uint8Array => {
+      const k = le(sha512(concatBytes(R, pub, msg))) % L;
+      return concatBytes(R, le32((r + k * a) % L));
+    };
+    const a = 123456789n;
+    const mixed = P.BASE.multiply(a).add(T).toBytes();
+    const honest = P.BASE.multiply(a).toBytes();
+    for (let r = 1000n; r < 1016n; r++) {
+      const plainR = P.BASE.multiply(r).toBytes();
+      const twistedR = P.BASE.multiply(r).add(T).toBytes();
+      for (const b of BACKENDS) {
+        await withBackend(b, async () => {
+          expect(await verify(mixed, msg, signWith(a, mixed, plainR, r))).toBe(false);
+          expect(await verify(honest, msg, signWith(a, honest, twistedR, r))).toBe(false);
+          expect(await verify(honest, msg, signWith(a, honest, plainR, r))).toBe(true);
+        });
+      }
     }
   });
 

@@ -150,7 +150,12 @@ export async function sign(seed: Uint8Array, msg: Uint8Array): Promise<Uint8Arra
   return noble.sign(msg, seed);
 }
 
-/** False (never throws) for a wrong-length, non-canonical or small-order key or a bad signature. */
+/**
+ * False (never throws) for a wrong-length, non-canonical, small-order or mixed-order key, or a
+ * bad signature. Every backend gives the same verdict: OpenSSL and BoringSSL check the cofactorless
+ * equation, noble (zip215: false) the cofactored one, and the two differ only when the key or R
+ * has a small-order component, which the key rule and (for noble) the R check refuse.
+ */
 export async function verify(pub: Uint8Array, msg: Uint8Array, sig: Uint8Array): Promise<boolean> {
   if (pub.length !== PUBLIC_KEY_BYTES || sig.length !== SIGNATURE_BYTES) return false;
   if (!acceptablePublicKey(pub)) return false;
@@ -163,14 +168,20 @@ export async function verify(pub: Uint8Array, msg: Uint8Array, sig: Uint8Array):
     }
   }
   try {
+    // An R with a small-order component passes noble's cofactored check for some messages, and
+    // never the cofactorless one (SB - kA lies in the prime-order subgroup): refused here too.
+    if (!noble.Point.fromBytes(sig.subarray(0, 32), false).isTorsionFree()) return false;
     return noble.verify(sig, msg, pub, { zip215: false });
   } catch {
     return false;
   }
 }
 
-// Public-key rule shared by both backends (OpenSSL accepts small-order keys, noble strict does
-// not): the key must be a canonical point encoding that is not of small order. Cached per key.
+// Public-key rule shared by all backends (OpenSSL accepts small-order keys, noble strict does
+// not): the key must be a canonical point encoding in the prime-order subgroup: not of small
+// order, and without a small-order component (A + T with T of order 8: signatures under it pass
+// noble's cofactored check but OpenSSL's cofactorless one only when k = 0 mod 8, so peers would
+// disagree; found by review, 2026-12-02). Honest keys (aB) are always in the subgroup. Cached.
 const keyVerdicts = new Map<string, boolean>();
 const MAX_KEY_VERDICTS = 4096;
 
@@ -179,7 +190,8 @@ function acceptablePublicKey(pub: Uint8Array): boolean {
   let ok = keyVerdicts.get(hex);
   if (ok === undefined) {
     try {
-      ok = !noble.Point.fromBytes(pub, false).isSmallOrder();
+      const point = noble.Point.fromBytes(pub, false);
+      ok = !point.isSmallOrder() && point.isTorsionFree();
     } catch {
       ok = false;
     }
