@@ -19,7 +19,7 @@ import { describe, expect, it } from 'vitest';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
 import { streamPair } from '@libp2p/utils';
-import type { Connection, Libp2p, PeerId, Stream, StreamHandler } from '@libp2p/interface';
+import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface';
 import { SyncEngine } from '../../src/lib/core/sync/engine.js';
 import { ledgerReplica } from '../../src/lib/core/sync/ledger-replica.js';
 import { encodeSyncMessage } from '../../src/lib/core/sync/codec.js';
@@ -28,37 +28,9 @@ import { SYNC_QUEUE_MAX_BYTES, SyncDriver } from '../../src/lib/worker/sync-driv
 import type { BanInfo } from '../../src/lib/core/peers/score.js';
 import { memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-nodes.js';
 import { pollUntil } from '../helpers/poll.js';
+import { FakeNode, frame } from '../helpers/sync-fakes.js';
 
 const PROTOCOL = '/tabula/test/sync/1.0.0';
-
-function varint(n: number): Uint8Array {
-  const out: number[] = [];
-  for (; n >= 0x80; n = Math.floor(n / 128)) out.push((n % 128) | 0x80);
-  out.push(n);
-  return Uint8Array.from(out);
-}
-
-const frame = (m: Uint8Array): Uint8Array => Uint8Array.from([...varint(m.length), ...m]);
-
-class FakeNode extends EventTarget {
-  handler: StreamHandler | undefined;
-  conns: FakeConn[] = [];
-  constructor(readonly peerId: PeerId) {
-    super();
-  }
-  async handle(_p: string, h: StreamHandler): Promise<void> {
-    this.handler = h;
-  }
-  async unhandle(): Promise<void> {
-    this.handler = undefined;
-  }
-  getConnections(peer?: PeerId): FakeConn[] {
-    return this.conns.filter((c) => peer === undefined || c.remotePeer.equals(peer));
-  }
-  async hangUp(peer: PeerId): Promise<void> {
-    for (const c of this.getConnections(peer)) c.status = 'closed';
-  }
-}
 
 /** A direct WebRTC connection to `remote` that opens no streams (the peer opens its own by hand). */
 class FakeConn {

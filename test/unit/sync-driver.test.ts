@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { streamPair } from '@libp2p/utils';
-import type { Connection, Libp2p, PeerId, Stream, StreamHandler } from '@libp2p/interface';
+import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface';
 import { SyncEngine } from '../../src/lib/core/sync/engine.js';
 import { encodeSyncMessage } from '../../src/lib/core/sync/codec.js';
 import { SYNC_MAX_MESSAGE_BYTES, SYNC_PROTOCOL_VERSION } from '../../src/lib/core/sync/constants.js';
@@ -12,38 +12,9 @@ import { SyncDriver } from '../../src/lib/worker/sync-driver.js';
 import { genesis, memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-nodes.js';
 import { pollUntil } from '../helpers/poll.js';
 import { startLedgerSync } from '../helpers/sync-wiring.js';
+import { FakeNode, varint } from '../helpers/sync-fakes.js';
 
 const PROTOCOL = '/tabula/test/sync/1.0.0';
-
-/** Unsigned LEB128, the frame length prefix. */
-function varint(n: number): Uint8Array {
-  const out: number[] = [];
-  for (; n >= 0x80; n = Math.floor(n / 128)) out.push((n % 128) | 0x80);
-  out.push(n);
-  return Uint8Array.from(out);
-}
-
-class FakeNode extends EventTarget {
-  handler: StreamHandler | undefined;
-  conns: FakeConn[] = [];
-  hungUp: string[] = [];
-  constructor(readonly peerId: PeerId) {
-    super();
-  }
-  async handle(_p: string, h: StreamHandler): Promise<void> {
-    this.handler = h;
-  }
-  async unhandle(): Promise<void> {
-    this.handler = undefined;
-  }
-  getConnections(peer?: PeerId): FakeConn[] {
-    return this.conns.filter((c) => peer === undefined || c.remotePeer.equals(peer));
-  }
-  async hangUp(peer: PeerId): Promise<void> {
-    this.hungUp.push(peer.toString());
-    for (const c of this.getConnections(peer)) c.status = 'closed';
-  }
-}
 
 class FakeConn {
   status = 'open';
