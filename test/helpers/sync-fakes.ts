@@ -1,6 +1,8 @@
 // Fakes for the sync driver's unit tests: a libp2p node that only keeps a protocol handler and
 // its connections, and the driver's frame length prefix.
 import type { PeerId, StreamHandler } from '@libp2p/interface';
+import { encodeSyncMessage } from '../../src/lib/core/sync/codec.js';
+import { SYNC_PROTOCOL_VERSION } from '../../src/lib/core/sync/constants.js';
 
 /** Unsigned LEB128, the frame length prefix. */
 export function varint(n: number): Uint8Array {
@@ -40,4 +42,19 @@ export class FakeNode<C extends FakeNodeConn = FakeNodeConn> extends EventTarget
     this.hungUp.push(peer.toString());
     for (const c of this.getConnections(peer)) c.status = 'closed';
   }
+}
+
+/** A valid hello of another network (network id all 9s): the receiver must refuse the peer. */
+export function otherNetworkHello(): Uint8Array {
+  return encodeSyncMessage({
+    t: 'hello',
+    version: SYNC_PROTOCOL_VERSION,
+    network: new Uint8Array(32).fill(9),
+    role: 'full',
+    root: new Uint8Array(32),
+    feeds: 0,
+    entries: 0,
+    coverage: [],
+    salt: new Uint8Array(16)
+  });
 }

@@ -23,12 +23,11 @@ import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface';
 import { SyncEngine } from '../../src/lib/core/sync/engine.js';
 import { ledgerReplica } from '../../src/lib/core/sync/ledger-replica.js';
 import { encodeSyncMessage } from '../../src/lib/core/sync/codec.js';
-import { SYNC_PROTOCOL_VERSION } from '../../src/lib/core/sync/constants.js';
 import { SYNC_QUEUE_MAX_BYTES, SyncDriver } from '../../src/lib/worker/sync-driver.js';
 import type { BanInfo } from '../../src/lib/core/peers/score.js';
 import { memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-nodes.js';
 import { pollUntil } from '../helpers/poll.js';
-import { FakeNode, frame } from '../helpers/sync-fakes.js';
+import { FakeNode, frame, otherNetworkHello } from '../helpers/sync-fakes.js';
 
 const PROTOCOL = '/tabula/test/sync/1.0.0';
 
@@ -103,20 +102,6 @@ async function stuckStream(s: Side): Promise<{ peer: string; out: Stream; inb: S
 
 const until = (cond: () => boolean, what: string) => pollUntil(cond, what, 5_000, 10);
 const turns = (n = 20) => new Promise((r) => setTimeout(r, n));
-
-function otherNetworkHello(): Uint8Array {
-  return encodeSyncMessage({
-    t: 'hello',
-    version: SYNC_PROTOCOL_VERSION,
-    network: new Uint8Array(32).fill(9),
-    role: 'full',
-    root: new Uint8Array(32),
-    feeds: 0,
-    entries: 0,
-    coverage: [],
-    salt: new Uint8Array(16)
-  });
-}
 
 describe('red team 11: sync driver drain after a close event', () => {
   it('a write waiting when the close event fires does not drop the link before the drain', async () => {

@@ -6,13 +6,12 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { streamPair } from '@libp2p/utils';
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface';
 import { SyncEngine } from '../../src/lib/core/sync/engine.js';
-import { encodeSyncMessage } from '../../src/lib/core/sync/codec.js';
-import { SYNC_MAX_MESSAGE_BYTES, SYNC_PROTOCOL_VERSION } from '../../src/lib/core/sync/constants.js';
+import { SYNC_MAX_MESSAGE_BYTES } from '../../src/lib/core/sync/constants.js';
 import { SyncDriver } from '../../src/lib/worker/sync-driver.js';
 import { genesis, memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-nodes.js';
 import { pollUntil } from '../helpers/poll.js';
 import { startLedgerSync } from '../helpers/sync-wiring.js';
-import { FakeNode, varint } from '../helpers/sync-fakes.js';
+import { FakeNode, frame, otherNetworkHello, varint } from '../helpers/sync-fakes.js';
 
 const PROTOCOL = '/tabula/test/sync/1.0.0';
 
@@ -126,18 +125,7 @@ describe('SyncDriver', () => {
     void a.node.handler!(inb, toA as unknown as Connection);
     // Registered after the driver's reader, so it runs right after the frame is queued for it.
     inb.addEventListener('message', () => inb.dispatchEvent(new Event('close')), { once: true });
-    const hello = encodeSyncMessage({
-      t: 'hello',
-      version: SYNC_PROTOCOL_VERSION,
-      network: new Uint8Array(32).fill(9),
-      role: 'full',
-      root: new Uint8Array(32),
-      feeds: 0,
-      entries: 0,
-      coverage: [],
-      salt: new Uint8Array(16)
-    });
-    out.send(Uint8Array.from([...varint(hello.length), ...hello]));
+    out.send(frame(otherNetworkHello()));
     await until(() => a.engine.status().rejectedPeers === 1, 'the hello read after the close event');
     await until(() => a.engine.status().peers.length === 0, 'the session removed');
     expect(a.driver.stats.streamFailures).toBe(0);
