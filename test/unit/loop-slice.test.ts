@@ -1,5 +1,5 @@
 // LoopSlicer (core/loop-slice.ts) and the ledger queue that uses it: work that chains in
-// microtasks only (memory store, synchronous crypto) must still give the event loop turns.
+// microtasks only (memory store, synchronous crypto) must still give the event loop ticks.
 import { describe, expect, it } from 'vitest';
 import { setSyncSigner, setSyncVerifier } from '../../src/lib/core/ed25519.js';
 import { LoopSlicer } from '../../src/lib/core/loop-slice.js';
@@ -7,7 +7,7 @@ import { installNodeEd25519 } from '../../src/lib/platform/node-ed25519.js';
 import { memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
 
 describe('LoopSlicer', () => {
-  it('yields only after sliceMs with no macrotask turn; a turn seen meanwhile starts a new slice', async () => {
+  it('yields only after sliceMs with no macrotask tick; a tick seen meanwhile starts a new slice', async () => {
     let t = 0;
     // Macrotasks by hand: each macro() call waits until release() runs the pending ones.
     let pending: (() => void)[] = [];
@@ -23,22 +23,22 @@ describe('LoopSlicer', () => {
       () => t,
       () => new Promise<void>((r) => pending.push(r))
     );
-    expect(s.turn()).toBeUndefined(); // first work: a slice starts (its probe is pending)
+    expect(s.beforeStep()).toBeUndefined(); // first work: a slice starts (its probe is pending)
     t = 5;
-    expect(s.turn()).toBeUndefined(); // 5 ms without a turn: go on
+    expect(s.beforeStep()).toBeUndefined(); // 5 ms without a tick: go on
     t = 12;
-    const y = s.turn(); // 12 ms without a turn: yield
+    const y = s.beforeStep(); // 12 ms without a tick: yield
     expect(y).toBeInstanceOf(Promise);
     void y!.then(() => void yields++);
-    await release(); // the turn comes: the probe and the yield resolve
+    await release(); // the tick comes: the probe and the yield resolve
     await Promise.resolve();
     expect(yields).toBe(1);
-    // The loop had turns on its own (e.g. IndexedDB events): no yield however long the work.
+    // The loop had ticks on its own (e.g. IndexedDB events): no yield however long the work.
     t = 13;
-    expect(s.turn()).toBeUndefined(); // a new slice started after the yield; probe pending
-    await release(); // a turn happened (the probe came back)
+    expect(s.beforeStep()).toBeUndefined(); // a new slice started after the yield; probe pending
+    await release(); // a tick happened (the probe came back)
     t = 100;
-    expect(s.turn()).toBeUndefined(); // the turn was seen: a fresh slice, no yield
+    expect(s.beforeStep()).toBeUndefined(); // the tick was seen: a fresh slice, no yield
   });
 });
 

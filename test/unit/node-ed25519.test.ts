@@ -90,7 +90,7 @@ describe('node:crypto Ed25519 signer', () => {
     expect(() => nodeVerify(new Uint8Array(31), msg, sig)).toThrow(/32 bytes/);
   });
 
-  it('a run of synchronous verifications gives the event loop a turn every few ms', async () => {
+  it('a run of synchronous verifications gives the event loop a tick every few ms', async () => {
     const seed = new Uint8Array(32).fill(8);
     const pub = noble.getPublicKey(seed);
     const msg = Uint8Array.of(1);
@@ -105,13 +105,13 @@ describe('node:crypto Ed25519 signer', () => {
     let done = 0;
     setTimeout(() => (timerFiredAt = done), 0);
     for (; done < 40; done++) expect(await verify(pub, msg, sig)).toBe(true);
-    // The timer ran between verifications, within a few slices of them (a setImmediate turn
+    // The timer ran between verifications, within a few slices of them (a setImmediate tick
     // comes before the timers phase, so the first yield may not reach it).
     expect(timerFiredAt).toBeGreaterThan(0);
     expect(timerFiredAt).toBeLessThanOrEqual(4 * (SYNC_VERIFY_SLICE_MS + 1));
   });
 
-  it('verifications started all at once also give the event loop a turn every few ms', async () => {
+  it('verifications started all at once also give the event loop a tick every few ms', async () => {
     const seed = new Uint8Array(32).fill(9);
     const pub = noble.getPublicKey(seed);
     const msg = Uint8Array.of(2);

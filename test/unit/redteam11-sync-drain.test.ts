@@ -101,7 +101,7 @@ async function stuckStream(s: Side): Promise<{ peer: string; out: Stream; inb: S
 }
 
 const until = (cond: () => boolean, what: string) => pollUntil(cond, what, 5_000, 10);
-const turns = (n = 20) => new Promise((r) => setTimeout(r, n));
+const settle = (n = 20) => new Promise((r) => setTimeout(r, n));
 
 describe('red team 11: sync driver drain after a close event', () => {
   it('a write waiting when the close event fires does not drop the link before the drain', async () => {
@@ -114,7 +114,7 @@ describe('red team 11: sync driver drain after a close event', () => {
     const get = encodeSyncMessage({ t: 'get', rid: 1, author: a.tl.ledger.author, from: 1, to: 5, maxBytes: 1 << 20 });
     out.send(Uint8Array.from([...frame(get), ...frame(otherNetworkHello())]));
     await until(() => a.driver.stats.openStreams === 0, 'the link dropped');
-    await turns();
+    await settle();
     expect(a.engine.status().rejectedPeers).toBe(1); // the hello was read
     expect(a.driver.stats.streamFailures).toBe(0);
     expect(a.driver.stats.slowPeerDrops).toBe(0);
@@ -127,7 +127,7 @@ describe('red team 11: sync driver drain after a close event', () => {
     await until(() => a.engine.status().peers.length === 1, 'the session'); // its hello is in flight
     a.driver.send(peer, new Uint8Array(SYNC_QUEUE_MAX_BYTES + 1));
     expect(a.driver.stats.openStreams).toBe(0);
-    await turns();
+    await settle();
     expect(a.driver.stats.slowPeerDrops).toBe(1);
     expect(a.driver.stats.streamFailures).toBe(1);
     await stop(a);
@@ -153,13 +153,13 @@ describe('red team 11: sync driver drain after a close event', () => {
     const a = await side((code) => code === 'sync-malformed');
     const { out, inb } = await stuckStream(a);
     await until(() => a.engine.status().peers.length === 1, 'the session');
-    // Three malformed messages in one turn; the ban's hang-up closes the stream after the first.
+    // Three malformed messages in one go; the ban's hang-up closes the stream after the first.
     a.node.hangUp = async () => void inb.dispatchEvent(new Event('close'));
     const junk = frame(Uint8Array.of(0xff, 0xff, 0xff));
     out.send(Uint8Array.from([...junk, ...junk, ...junk]));
     await until(() => a.offences.length >= 1, 'the first offence');
     await until(() => a.driver.stats.openStreams === 0, 'the link dropped');
-    await turns();
+    await settle();
     expect(a.offences).toEqual(['sync-malformed']);
     await stop(a);
   });

@@ -114,7 +114,7 @@ describe('SyncDriver', () => {
   });
 
   it('still reads the frames received before a close event that overtook them', async () => {
-    // Seen over yamux under load: the refusing peer's hello and its hang-up arrive in one turn,
+    // Seen over yamux under load: the refusing peer's hello and its hang-up arrive in one task,
     // and the stream's close event fires before the pending read resolves. The hello must still
     // reach the engine (here it names another network, so the peer is counted as refused).
     const a = await side(1);

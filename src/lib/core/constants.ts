@@ -54,7 +54,7 @@ export const VOID_HEAD_BASE = Number.MAX_SAFE_INTEGER;
 /** Ledger: times held entries are carried over a FeedSet rebuild within one ingest (then sync brings them). */
 export const LEDGER_CARRY_DEPTH = 4;
 /**
- * Ledger: queue steps that chain without giving the event loop a turn (a memory store and
+ * Ledger: queue steps that chain without giving the event loop a tick (a memory store and
  * synchronous crypto) yield one once they have run this long, ms (core/loop-slice.ts). 20 ms
  * keeps a 60 Hz frame's worth of input waiting at most about one frame.
  */

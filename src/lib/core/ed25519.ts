@@ -104,9 +104,9 @@ export function setSyncVerifier(verifier: SyncVerifier | undefined): void {
 }
 
 /**
- * A synchronous verifier gives back no event-loop turn: a batch verified with it runs as one
+ * A synchronous verifier gives back no event-loop tick: a batch verified with it runs as one
  * chain of microtasks, and in S10 a simulated node's loop went 8 s without a timer or a network
- * read. So verify() yields a macrotask turn after each SYNC_VERIFY_SLICE_MS of verification.
+ * read. So verify() yields a macrotask tick after each SYNC_VERIFY_SLICE_MS of verification.
  */
 export const SYNC_VERIFY_SLICE_MS = 4;
 let syncVerifyMs = 0;
@@ -122,11 +122,11 @@ function verifiedSync(pub: Uint8Array, msg: Uint8Array, sig: Uint8Array, verifie
   }
 }
 
-/** Set while verifications wait for their macrotask turn: every caller waits, not just one. */
+/** Set while verifications wait for their macrotask tick: every caller waits, not just one. */
 let syncVerifyGate: Promise<void> | undefined;
 
 /**
- * A synchronous verification, after a macrotask turn if the ones since the last turn took a
+ * A synchronous verification, after a macrotask tick if the ones since the last tick took a
  * slice. The check and the verification run in one go, so a batch started at once (e.g.
  * `Promise.all` over 256 entries) also yields: every caller waits at the gate.
  */

@@ -218,7 +218,7 @@ export class Ledger {
   private inFlight: DurableOverlay | null = null;
   private readonly groups = new WriteGroups();
   private readonly queueClock = new QueueClock();
-  /** Steps that chain without a macrotask turn yield one after LEDGER_STEP_SLICE_MS of it (loop-slice.ts). */
+  /** Steps that chain without a macrotask tick yield one after LEDGER_STEP_SLICE_MS of it (loop-slice.ts). */
   private readonly slicer = new LoopSlicer(LEDGER_STEP_SLICE_MS);
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -670,7 +670,7 @@ export class Ledger {
   private serial<T>(fn: () => Promise<T>, onStart?: () => void, overtakable = false): Promise<T> {
     if (!overtakable) this.barriers++;
     const run = this.queue
-      .then(() => this.slicer.turn())
+      .then(() => this.slicer.beforeStep())
       .then(() => {
         onStart?.();
         if (this.closed) throw new StorageClosedError('ledger is closed');

@@ -1,9 +1,9 @@
-// Cooperative slices for work that may never give the event loop a turn. With a store whose
+// Cooperative slices for work that may never give the event loop a tick. With a store whose
 // promises resolve at once (the memory store) and synchronous crypto (Node's node:crypto signer
 // and verifier), a queue of ledger steps chains in microtasks only: in S10 a simulated node ran
 // ~8 s of CPU between two 1 s timer ticks, so its network reads, keep-alives and IPC waited.
-// A LoopSlicer lets such a chain yield one macrotask turn once it has run `sliceMs` without one.
-// Work that gives turns by itself (IndexedDB transactions in the browser) is never held up.
+// A LoopSlicer lets such a chain yield one macrotask tick once it has run `sliceMs` without one.
+// Work that gives ticks by itself (IndexedDB transactions in the browser) is never held up.
 
 type Resolve = () => void;
 const channelWaiters: Resolve[] = [];
@@ -29,15 +29,15 @@ export function macrotask(): Promise<void> {
 }
 
 export class LoopSlicer {
-  /** When the current run of work without a macrotask turn began, ms. */
+  /** When the current run of work without a macrotask tick began, ms. */
   private sliceStart = 0;
   /** A macrotask ran since sliceStart (a probe posted at the slice's start came back). */
   private sawTurn = true;
 
   /**
-   * @param sliceMs longest run of work without a turn, ms.
+   * @param sliceMs longest run of work without a tick, ms.
    * @param now clock, ms (performance.now()).
-   * @param macro one macrotask turn (macrotask()); injected by tests.
+   * @param macro one macrotask tick (macrotask()); injected by tests.
    */
   constructor(
     private readonly sliceMs: number,
@@ -45,8 +45,8 @@ export class LoopSlicer {
     private readonly macro: () => Promise<void> = macrotask
   ) {}
 
-  /** Before a piece of work: undefined to go on at once, or a promise that resolves after a turn. */
-  turn(): Promise<void> | undefined {
+  /** Before a piece of work: undefined to go on at once, or a promise that resolves after a tick. */
+  beforeStep(): Promise<void> | undefined {
     if (this.sawTurn) {
       this.startSlice();
       return undefined;

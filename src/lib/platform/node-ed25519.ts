@@ -38,7 +38,7 @@ const publicKeys = new Map<string, KeyObject>();
 /**
  * (32-byte public key, message, 64-byte signature) → valid, synchronously. Throws
  * InvalidKeyError for a key that is not 32 bytes; the core's verify() checks lengths and its
- * public-key rule first, and turns a throw into false.
+ * public-key rule first, and maps a throw to false.
  */
 export function nodeVerify(pub: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
   if (pub.length !== 32) throw new InvalidKeyError('public key must be 32 bytes');
