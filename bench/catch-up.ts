@@ -5,7 +5,8 @@
 // bytes plus the varint length prefix the driver frames it with) until B holds all of A's
 // entries, and compare with the missing entries' encoded size (the target: ≤ 1.2×) and with
 // refetching everything (every entry's encoded size). Libp2p's own framing (yamux, noise or the
-// WebRTC data channel) is not counted: it is the same for any protocol carried.
+// WebRTC data channel) is not counted: it is the same for any protocol carried. A run that stalls
+// (B not caught up) prints and returns no ratio, and its target as NOT RUN (a partial transfer).
 // Run: npx tsx bench/catch-up.ts   (BENCH_CATCHUP_N, BENCH_CATCHUP_MISSING, BENCH_CATCHUP_AUTHORS;
 // BENCH_CATCHUP_INGEST_DELAY_MS adds that many ms to each ingest on the catching-up side, a slow
 // receiver at a small n, as a large ledger's ingest is at n = 100k)
@@ -55,7 +56,52 @@ export interface CatchUpResult {
   ingestDelayMs: number;
   roundTripsMerkle: number;
   ms: number;
+  /** B holds every entry A holds. When false the counts are of a partial transfer: see `verdict`. */
   caughtUp: boolean;
+  /** Missing entries B received before the run ended. */
+  received: number;
+  /** Sync bytes ÷ the missing entries' size, and ÷ refetching everything; null when not caught up. */
+  ratioToMissing: number | null;
+  ratioToRefetch: number | null;
+  target: string;
+  /** The target (bytes ≤ 1.2× the missing entries) was met; false when not caught up. */
+  met: boolean;
+  verdict: CatchUpVerdict['verdict'];
+}
+
+const TARGET_RATIO = 1.2;
+
+export interface CatchUpVerdict {
+  ratioToMissing: number | null;
+  ratioToRefetch: number | null;
+  met: boolean;
+  /** 'NOT RUN' when B did not catch up: the bytes are those of a partial transfer, no ratio. */
+  verdict: 'met' | 'missed' | 'NOT RUN';
+}
+
+/** The ratios and the target's verdict of one run; none when B did not catch up (a stall). */
+export function catchUpVerdict(
+  r: Pick<CatchUpResult, 'caughtUp' | 'toA' | 'toB' | 'missingBytes' | 'allBytes'>
+): CatchUpVerdict {
+  if (!r.caughtUp) return { ratioToMissing: null, ratioToRefetch: null, met: false, verdict: 'NOT RUN' };
+  const sync = r.toA + r.toB;
+  const met = sync <= TARGET_RATIO * r.missingBytes;
+  return {
+    ratioToMissing: sync / r.missingBytes,
+    ratioToRefetch: sync / r.allBytes,
+    met,
+    verdict: met ? 'met' : 'missed'
+  };
+}
+
+/** Runs that did not catch up, one line each (for the bench's NOT RUN list); empty when all did. */
+export function notCaughtUp(results: readonly CatchUpResult[]): string[] {
+  return results
+    .filter((r) => !r.caughtUp)
+    .map(
+      (r) =>
+        `n = ${r.n}, ${r.authors} authors: did not catch up (stalled after ${r.received} of ${r.missing} missing entries; no ratio)`
+    );
 }
 
 const varintLen = (n: number): number => (n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : 4);
@@ -181,7 +227,13 @@ export async function catchUp(n: number, authors: number, missing: number): Prom
     ingestDelayMs: INGEST_DELAY_MS,
     roundTripsMerkle: 0,
     ms: 0,
-    caughtUp: false
+    caughtUp: false,
+    received: 0,
+    ratioToMissing: null,
+    ratioToRefetch: null,
+    target: `bytes ≤ ${TARGET_RATIO}× the missing entries' size`,
+    met: false,
+    verdict: 'NOT RUN'
   };
   const carried = new Set<string>();
   const count = (bytes: Uint8Array, dir: 'toA' | 'toB'): void => {
@@ -250,6 +302,8 @@ export async function catchUp(n: number, authors: number, missing: number): Prom
   }
   r.ms = performance.now() - start;
   r.caughtUp = held >= n;
+  r.received = held - (n - missed.size);
+  Object.assign(r, catchUpVerdict(r));
   clearInterval(timer);
   ea.close();
   eb.close();
@@ -277,27 +331,40 @@ function overhead(r: CatchUpResult): string {
   return parts.map(([k, b]) => `${k} ${kib(b)} (${((100 * b) / r.missingBytes).toFixed(1)}%)`).join(', ');
 }
 
+const ratio = (x: number | null): string => (x === null ? '—' : `${x.toFixed(3)}×`);
+
+/** The target line: met or missed, or NOT RUN when B did not catch up (no ratio of a partial transfer). */
+function targetLine(r: CatchUpResult): string {
+  const v = catchUpVerdict(r);
+  const why =
+    v.verdict === 'NOT RUN'
+      ? `NOT RUN: did not catch up (${r.received} of ${r.missing} missing entries received), the bytes are of a partial transfer`
+      : v.verdict;
+  return `target: bytes ≤ ${TARGET_RATIO}× the missing entries' size (${why})`;
+}
+
 /** Markdown table of one result, ready to print. */
 export function formatCatchUp(r: CatchUpResult): string {
   const sync = r.toA + r.toB;
+  const v = catchUpVerdict(r);
   const lines = [
     `## Row 6, catch-up after ${r.missing} missed entries: n = ${r.n}, ${r.authors} authors (the tail of every feed)`,
     `- ${r.caughtUp ? 'caught up' : 'did NOT catch up'} in ${r.ms.toFixed(0)} ms, ${r.messages} messages, ${r.roundTripsMerkle} Merkle steps sent by the initiator`,
     `- missing entries' encoded size ${kib(r.missingBytes)} (${(r.missingBytes / r.missing).toFixed(0)} B each); entry bytes carried ${kib(r.entryBytesCarried)}; entries carried more than once ${r.duplicates}`,
     ...(r.ingestDelayMs > 0 ? [`- slow receiver: ${r.ingestDelayMs} ms added to each of its ingests`] : []),
-    `- overhead over the missing entries: ${overhead(r)}`,
+    `- overhead over the missing entries: ${r.caughtUp ? overhead(r) : '— (did not catch up)'}`,
     '',
     '| variant | B → A | A → B | total | ratio to the missing entries | ratio to refetching everything |',
     '|---|---|---|---|---|---|',
-    `| tabula sync (hello, Merkle, gap fill) | ${kib(r.toA)} | ${kib(r.toB)} | ${kib(sync)} | ${(sync / r.missingBytes).toFixed(3)}× | ${(sync / r.allBytes).toFixed(3)}× |`,
+    `| tabula sync (hello, Merkle, gap fill) | ${kib(r.toA)} | ${kib(r.toB)} | ${kib(sync)} | ${ratio(v.ratioToMissing)} | ${ratio(v.ratioToRefetch)} |`,
     `| refetching everything (comparator) | - | ${kib(r.allBytes)} | ${kib(r.allBytes)} | ${(r.allBytes / r.missingBytes).toFixed(2)}× | 1.000× |`,
     '',
     '| message type | messages | bytes | share of the sync bytes |',
     '|---|---|---|---|',
     ...Object.entries(r.byType)
       .sort((x, y) => y[1].bytes - x[1].bytes)
-      .map(([t, v]) => `| ${t} | ${v.messages} | ${kib(v.bytes)} | ${((100 * v.bytes) / sync).toFixed(1)}% |`),
-    "target: bytes ≤ 1.2× the missing entries' size"
+      .map(([t, m]) => `| ${t} | ${m.messages} | ${kib(m.bytes)} | ${((100 * m.bytes) / sync).toFixed(1)}% |`),
+    targetLine(r)
   ];
   return lines.join('\n');
 }

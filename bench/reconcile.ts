@@ -23,6 +23,7 @@ import type { FeedHead } from '../src/lib/core/types.js';
 import { fromHex, toHex } from '../src/lib/core/bytes.js';
 import { cpuNow, loadPeers, negentropyRow, ribltRow, symbolOf, type Row } from './reconcile-peers.js';
 import { mulberry32 } from '../test/helpers/fake-feed.js';
+import { envFlag } from './knobs.js';
 
 const rand = mulberry32(42);
 const bytes = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(rand() * 256));
@@ -111,7 +112,7 @@ function fmtBytes(n: number): string {
 }
 
 const list = (v: string | undefined) => v?.split(',').map(Number);
-const sizes = list(process.env.BENCH_N) ?? [10_000, 100_000, ...(process.env.BENCH_1M ? [1_000_000] : [])];
+const sizes = list(process.env.BENCH_N) ?? [10_000, 100_000, ...(envFlag(process.env.BENCH_1M) ? [1_000_000] : [])];
 const diffs = list(process.env.BENCH_D) ?? [0, 1, 100, 10_000];
 /** BENCH_MERKLE_ONLY=1: skip the comparators (for profiling the Merkle exchange alone). */
 const merkleOnly = process.env.BENCH_MERKLE_ONLY === '1';

@@ -21,6 +21,7 @@ import { routeBench } from './bench-route.js';
 import { RowRunner } from './rows.js';
 import { row1, type PropagationRun } from './propagation.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../test/e2e/chromium.js';
+import { row3Plan } from '../knobs.js';
 
 const BASE = `http://127.0.0.1:${HTTP_PORT}`;
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
@@ -91,11 +92,7 @@ const WRITE_TARGET = '≥ 0.5× raw IndexedDB at batch ≥ 100; ≥ 500 single a
 
 // [batch size, batches in the worker, batches through the app page]. The app path is capped
 // lower: its cost per write grows with the records the page shows (see the profiles).
-const ROW3: [number, number, number][] = [
-  [1, scaled(500), scaled(500)],
-  [100, scaled(30), scaled(5)],
-  [1000, scaled(5), 1]
-];
+const ROW3 = row3Plan(SCALE);
 
 async function row3(bench: Page, app: Page): Promise<number[]> {
   const longTasks: number[] = [];

@@ -1,0 +1,114 @@
+// The Node half of `npm run bench` (review findings): a Node bench that throws is recorded as not
+// run and the next still runs (before, the first throw ended the bench before any results file);
+// row 6 prints no ratio and no "met" for a catch-up that stalled (before, a partial transfer read
+// as met); BENCH_1M=0 leaves the 1M rows off; BENCH_SCALE scales every row-3 size.
+import { describe, expect, it } from 'vitest';
+import { benchExitStatus, runNodeBenches } from '../../bench/node-benches.js';
+import { catchUpVerdict, formatCatchUp, notCaughtUp, type CatchUpResult } from '../../bench/catch-up.js';
+import { envFlag, row3Plan } from '../../bench/knobs.js';
+
+describe('bench: the Node benches', () => {
+  it('records a throwing bench as not run, still runs the next ones, and exits 1 only then', async () => {
+    const printed: string[] = [];
+    const ran: string[] = [];
+    const bench = (row: string, fail = false) => ({
+      row,
+      title: `# ${row}`,
+      run: async () => {
+        ran.push(row);
+        if (fail) throw new Error(`${row} broke`);
+      }
+    });
+    const notRun = await runNodeBenches([bench('sign'), bench('reconcile', true), bench('row 6')], (l) =>
+      printed.push(l)
+    );
+    expect(ran).toEqual(['sign', 'reconcile', 'row 6']);
+    expect(notRun).toHaveLength(1);
+    expect(notRun[0].row).toBe('reconcile');
+    expect(notRun[0].error).toContain('reconcile broke');
+    expect(printed.filter((l) => l.includes('NOT RUN'))).toHaveLength(1);
+    expect(printed.find((l) => l.includes('NOT RUN'))).toMatch(/## reconcile: NOT RUN .*reconcile broke/);
+    expect(printed).toContain('\n# row 6');
+    expect(benchExitStatus(0, notRun)).toBe(1);
+    expect(benchExitStatus(0, [])).toBe(0);
+    expect(benchExitStatus(3, [])).toBe(3);
+  });
+});
+
+/** A row 6 result: 4,000 of 10,000 missing entries arrived before the stall (a partial transfer). */
+function stalled(): CatchUpResult {
+  return {
+    n: 100_000,
+    authors: 100,
+    missing: 10_000,
+    missingBytes: 2_000_000,
+    allBytes: 20_000_000,
+    toA: 20_000,
+    toB: 820_000,
+    messages: 40,
+    byType: { entries: { messages: 20, bytes: 810_000 }, get: { messages: 20, bytes: 30_000 } },
+    entryBytesCarried: 800_000,
+    duplicates: 0,
+    ingestDelayMs: 0,
+    roundTripsMerkle: 4,
+    ms: 61_000,
+    caughtUp: false,
+    received: 4_000,
+    ratioToMissing: null,
+    ratioToRefetch: null,
+    target: "bytes ≤ 1.2× the missing entries' size",
+    met: false,
+    verdict: 'NOT RUN'
+  };
+}
+
+describe('bench: row 6 (catch-up) verdict', () => {
+  it('prints no ratio and no "met" when the catch-up stalled', () => {
+    const text = formatCatchUp(stalled());
+    const syncRow = text.split('\n').find((l) => l.startsWith('| tabula sync'))!;
+    expect(syncRow).not.toMatch(/\d×/);
+    expect(syncRow.match(/—/g)).toHaveLength(2);
+    const target = text.split('\n').find((l) => l.startsWith('target:'))!;
+    expect(target).toContain('NOT RUN');
+    expect(target).not.toMatch(/\bmet\b/);
+    expect(text).toContain('did NOT catch up');
+    expect(catchUpVerdict(stalled())).toEqual({
+      ratioToMissing: null,
+      ratioToRefetch: null,
+      met: false,
+      verdict: 'NOT RUN'
+    });
+    expect(notCaughtUp([stalled()])).toEqual([
+      'n = 100000, 100 authors: did not catch up (stalled after 4000 of 10000 missing entries; no ratio)'
+    ]);
+  });
+
+  it('gives the ratios and met / missed when it caught up', () => {
+    const done = { ...stalled(), caughtUp: true, received: 10_000, toB: 2_300_000 };
+    expect(catchUpVerdict(done)).toEqual({ ratioToMissing: 1.16, ratioToRefetch: 0.116, met: true, verdict: 'met' });
+    expect(formatCatchUp(done)).toContain('| 1.160× | 0.116× |');
+    expect(formatCatchUp(done)).toContain('(met)');
+    expect(catchUpVerdict({ ...done, toB: 2_500_000 })).toMatchObject({ met: false, verdict: 'missed' });
+    expect(notCaughtUp([done])).toEqual([]);
+  });
+});
+
+describe('bench: knobs', () => {
+  it('BENCH_1M turns the 1M rows on only for 1 or true', () => {
+    expect([undefined, '', '0', 'false', 'no'].map(envFlag)).toEqual([false, false, false, false, false]);
+    expect(['1', 'true', 'TRUE'].map(envFlag)).toEqual([true, true, true]);
+  });
+
+  it('BENCH_SCALE scales row 3 at batch 1,000 through the app page too', () => {
+    expect(row3Plan(1)).toEqual([
+      [1, 500, 500],
+      [100, 30, 5],
+      [1000, 5, 1]
+    ]);
+    expect(row3Plan(20)).toEqual([
+      [1, 10_000, 10_000],
+      [100, 600, 100],
+      [1000, 100, 20]
+    ]);
+  });
+});
