@@ -18,8 +18,9 @@ import { HTTP_PORT, ensureBuilds, startRelay, stopRelay } from './server.js';
 import { formatTable, summarize, type ResultRow } from './stats.js';
 import { VALUE_BYTES } from './writes.js';
 import { routeBench } from './bench-route.js';
-import { RowRunner } from './rows.js';
-import { row1, type PropagationRun } from './propagation.js';
+import { RowRunner, type Row } from './rows.js';
+import { row1 } from './propagation.js';
+import type { LatencyRow } from './latency.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../test/e2e/chromium.js';
 import { row3Plan } from '../knobs.js';
 
@@ -50,6 +51,13 @@ async function launch(): Promise<BrowserContext> {
   return context;
 }
 
+/** `launch` for a row: the row's contexts are closed if it is given up (timed out or threw). */
+const launchFor = (row: Row) => async (): Promise<BrowserContext> => {
+  const context = await launch();
+  row.onAbort(() => context.close());
+  return context;
+};
+
 async function openBenchPage(context: BrowserContext): Promise<Page> {
   const page = await context.newPage();
   await routeBench(context);
@@ -79,12 +87,15 @@ function rowsOf(bench: string, workload: string, target: string, series: Series[
 const all: ResultRow[] = [];
 const tables: string[] = [];
 
-function report(title: string, workload: string, target: string, out: BenchOutput, comparator: string): void {
+/** Keeps a table for when `row` completes (bench/browser/rows.ts): printed and recorded then. */
+function report(row: Row, title: string, workload: string, target: string, out: BenchOutput, comparator: string): void {
   const rows = rowsOf(title, workload, target, out.series, comparator);
-  all.push(...rows);
   const table = formatTable(`${title}: ${workload}`, rows, out.notes);
-  tables.push(table);
-  console.log(`\n${table}`);
+  row.keep(() => {
+    all.push(...rows);
+    tables.push(table);
+    console.log(`\n${table}`);
+  });
 }
 
 const RAW = 'raw IndexedDB put, one tx (strict)';
@@ -94,7 +105,7 @@ const WRITE_TARGET = '≥ 0.5× raw IndexedDB at batch ≥ 100; ≥ 500 single a
 // lower: its cost per write grows with the records the page shows (see the profiles).
 const ROW3 = row3Plan(SCALE);
 
-async function row3(bench: Page, app: Page): Promise<number[]> {
+async function row3(bench: Page, app: Page, row: Row): Promise<number[]> {
   const longTasks: number[] = [];
   for (const [batch, batches, appBatches] of ROW3) {
     const out = await bench.evaluate(([b, n]) => window.runBench('writes', { batch: b, batches: n }), [batch, batches]);
@@ -105,14 +116,14 @@ async function row3(bench: Page, app: Page): Promise<number[]> {
       `through the app page: ${batch * appBatches} writes (window.tabula.put has no batch form: a batch is ${batch} puts awaited together)`
     );
     const workload = `${batch * batches} writes in batches of ${batch} (issue: 100k)`;
-    report('Row 3, durable local writes', workload, WRITE_TARGET, out, RAW);
+    report(row, 'Row 3, durable local writes', workload, WRITE_TARGET, out, RAW);
   }
   return longTasks;
 }
 
 const VERIFY = 'WebCrypto Ed25519 verify alone (batched)';
 
-async function row4(bench: Page): Promise<void> {
+async function row4(bench: Page, row: Row): Promise<void> {
   for (const authors of [1, 1000]) {
     const count = scaled(5000);
     const out = await bench.evaluate(
@@ -120,7 +131,7 @@ async function row4(bench: Page): Promise<void> {
       [count, authors]
     );
     const workload = `${count} entries from ${authors} author(s) (issue: 100k)`;
-    report('Row 4, verified ingest', workload, '≥ 0.6× the bare verification rate', out, VERIFY);
+    report(row, 'Row 4, verified ingest', workload, '≥ 0.6× the bare verification rate', out, VERIFY);
   }
 }
 
@@ -130,40 +141,51 @@ let row3LongTasks: number[] | undefined;
 let memory: Row7Result | undefined;
 let coldJoin: Row5Result | undefined;
 
-function reportRow3LongTasks(tasks: number[]): void {
-  row3LongTasks = tasks;
+function reportRow3LongTasks(row: Row, tasks: number[]): void {
   const longest = tasks.length ? Math.max(...tasks) : 0;
   const line = `Row 3, the app page during its writes: ${tasks.length} main-thread long tasks (longest ${longest.toFixed(0)} ms, ${tasks.filter((d) => d > 50).length} over 50 ms)`;
-  tables.push(line);
-  console.log(`\n${line}`);
+  row.keep(() => {
+    row3LongTasks = tasks;
+    tables.push(line);
+    console.log(`\n${line}`);
+  });
 }
 
 /** CPU profiles (sampling, 1 ms) of each target while `fn` runs; prints the top functions. */
-async function profiled(title: string, targets: Record<string, Profiler>, fn: () => Promise<unknown>): Promise<void> {
+async function profiled(
+  row: Row,
+  title: string,
+  targets: Record<string, Profiler>,
+  fn: () => Promise<unknown>
+): Promise<void> {
   for (const p of Object.values(targets)) await p.startProfile();
   await fn();
   for (const [name, p] of Object.entries(targets)) {
     const profile = await p.stopProfile();
     const top = [...topSelf(profile, 10), ...topTotal(profile, 15)];
-    profiles[`${title}: ${name}`] = top;
-    console.log(`\n## CPU profile: ${title}: ${name} (share of samples)\n${top.map((t) => `- ${t}`).join('\n')}`);
+    row.keep(() => {
+      profiles[`${title}: ${name}`] = top;
+      console.log(`\n## CPU profile: ${title}: ${name} (share of samples)\n${top.map((t) => `- ${t}`).join('\n')}`);
+    });
   }
 }
 
-async function profileAll(context: BrowserContext, app: Page, bench: Page, node: WorkerCdp): Promise<void> {
+async function profileAll(row: Row, context: BrowserContext, app: Page, bench: Page, node: WorkerCdp): Promise<void> {
   const benchWorker = await WorkerCdp.attach(context, bench, 'tabula-bench');
-  await profiled('Ledger.put alone, 10 batches of 100', { 'bench worker': benchWorker }, () =>
+  await profiled(row, 'Ledger.put alone, 10 batches of 100', { 'bench worker': benchWorker }, () =>
     bench.evaluate(() => window.runBench('writes', { batch: 100, batches: 10, tabulaOnly: 1 }))
   );
   // The entries row 4 generated are reused: this profile holds the ingest alone.
   const count = scaled(5000);
   await profiled(
+    row,
     `Ledger.ingest (Dexie store), ${count} entries from 1000 authors`,
     { 'bench worker': benchWorker },
     () => bench.evaluate((c) => window.runBench('ingest', { count: c, authors: 1000, chunk: 500, dexieOnly: 1 }), count)
   );
   const main = await pageProfiler(context, app);
   await profiled(
+    row,
     'window.tabula.put, 2 batches of 100 (app build, minified)',
     { 'node worker': node, 'app page main thread': main },
     () => appPuts(app, 100, 2, VALUE_BYTES)
@@ -171,7 +193,10 @@ async function profileAll(context: BrowserContext, app: Page, bench: Page, node:
   await benchWorker.detach();
 }
 
-/** A row that throws is printed and kept in the tables as NOT RUN; the next row still runs. */
+/**
+ * A row that throws or runs over its time is printed and kept in the tables as NOT RUN (only that
+ * line: what it kept is dropped, its contexts closed); the next row still runs.
+ */
 const rows = new RowRunner((line) => {
   tables.push(line);
   console.log(`\n${line}`);
@@ -182,27 +207,42 @@ async function appRows(info: ReturnType<typeof machine>): Promise<void> {
   let context: BrowserContext | undefined;
   try {
     let pages: { app: Page; bench: Page; node: WorkerCdp } | undefined;
-    await rows.run('Rows 3 and 4 (their app and bench pages)', async () => {
-      context = await launch();
-      const chromiumVersion = context.browser()?.version();
+    const ready = await rows.run('Rows 3 and 4 (their app and bench pages)', async (row) => {
+      const opened = await launch();
+      context = opened;
+      row.onAbort(() => opened.close());
+      const chromiumVersion = opened.browser()?.version();
       if (chromiumVersion) info.chromium = chromiumVersion;
       console.log(
         `bench: Chromium ${info.chromium ?? '?'}, node ${info.node}, ${info.cores} cores, load ${info.loadAverage.start.map((x) => x.toFixed(2)).join(' ')}`
       );
-      const app = await context.newPage();
+      const app = await opened.newPage();
       await openApp(app, BASE);
-      const node = await WorkerCdp.attach(context, app, 'tabula-node');
+      const node = await WorkerCdp.attach(opened, app, 'tabula-node');
       await watchLongTasks(app);
-      pages = { app, node, bench: await openBenchPage(context) };
+      const bench = await openBenchPage(opened);
+      row.keep(() => (pages = { app, node, bench }));
     });
-    if (!pages || !context) return;
+    if (!ready || !pages || !context) return;
     const { app, bench, node } = pages;
     const ctx = context;
+    // A row of these given up closes their shared context: the rows after it then fail (NOT RUN).
+    const close = () => ctx.close();
     if (ROWS.has('3'))
-      await rows.run('Row 3, durable local writes', async () => reportRow3LongTasks(await row3(bench, app)));
-    if (ROWS.has('4')) await rows.run('Row 4, verified ingest', () => row4(bench));
+      await rows.run('Row 3, durable local writes', async (row) => {
+        row.onAbort(close);
+        reportRow3LongTasks(row, await row3(bench, app, row));
+      });
+    if (ROWS.has('4'))
+      await rows.run('Row 4, verified ingest', (row) => {
+        row.onAbort(close);
+        return row4(bench, row);
+      });
     if (process.env.BENCH_PROFILE !== '0')
-      await rows.run('CPU profiles of rows 3 and 4', () => profileAll(ctx, app, bench, node));
+      await rows.run('CPU profiles of rows 3 and 4', (row) => {
+        row.onAbort(close);
+        return profileAll(row, ctx, app, bench, node);
+      });
   } finally {
     await context?.close().catch(() => undefined);
     for (const dir of profileDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
@@ -210,64 +250,90 @@ async function appRows(info: ReturnType<typeof machine>): Promise<void> {
 }
 
 /**
- * Runs a row whose devices each open a fresh profile (`launch` hands them out); prints and keeps
- * its table and profile summaries (printed too when `printProfiles`), then removes the profiles.
+ * Runs a row whose devices each open a fresh profile (`launch` hands them out); keeps its table,
+ * profile summaries (printed too when `printProfiles`) and result for when the row completes
+ * (`keepResult`), records what it could not measure (`failures`), then removes the profiles.
  */
 async function freshProfileRow<R>(
+  row: Row,
   info: ReturnType<typeof machine>,
   run: (
     launch: () => Promise<BrowserContext>
-  ) => Promise<{ result: R; table: string; profiles: Record<string, string[]> }>,
-  printProfiles: boolean
-): Promise<R> {
+  ) => Promise<{ result: R; table: string; profiles: Record<string, string[]>; failures?: string[] }>,
+  printProfiles: boolean,
+  keepResult: (result: R) => void
+): Promise<void> {
+  const launchRow = launchFor(row);
   try {
     const out = await run(async () => {
-      const context = await launch();
+      const context = await launchRow();
       info.chromium ??= context.browser()?.version();
       return context;
     });
-    tables.push(out.table);
-    console.log(`\n${out.table}`);
-    Object.assign(profiles, out.profiles);
-    if (printProfiles)
-      for (const [title, top] of Object.entries(out.profiles))
-        console.log(`\n## CPU profile: ${title} (share of samples)\n${top.map((t) => `- ${t}`).join('\n')}`);
-    return out.result;
+    row.keep(() => {
+      tables.push(out.table);
+      console.log(`\n${out.table}`);
+      Object.assign(profiles, out.profiles);
+      if (printProfiles)
+        for (const [title, top] of Object.entries(out.profiles))
+          console.log(`\n## CPU profile: ${title} (share of samples)\n${top.map((t) => `- ${t}`).join('\n')}`);
+      keepResult(out.result);
+    });
+    for (const f of out.failures ?? []) row.fail(f);
   } finally {
     for (const dir of profileDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   }
 }
 
 /** Row 7 in fresh profiles of its own, after rows 3 and 4 closed theirs (they would sync too). */
-async function memoryRow(info: ReturnType<typeof machine>): Promise<void> {
-  memory = await freshProfileRow(info, (l) => row7(l, BASE), true);
+async function memoryRow(row: Row, info: ReturnType<typeof machine>): Promise<void> {
+  await freshProfileRow(
+    row,
+    info,
+    (l) => row7(l, BASE),
+    true,
+    (r) => (memory = r)
+  );
 }
 
 /** Row 5 (browser): each device in a fresh profile of its own, against an archive relay of its own. */
-async function coldJoinRow(info: ReturnType<typeof machine>): Promise<void> {
-  coldJoin = await freshProfileRow(info, row5, false);
+async function coldJoinRow(row: Row, info: ReturnType<typeof machine>): Promise<void> {
+  await freshProfileRow(
+    row,
+    info,
+    (l) => row5(l, row.signal),
+    false,
+    (r) => (coldJoin = r)
+  );
 }
 
 /** Every selected browser row; each that throws is reported as not run and the next still runs. */
-async function browserRows(info: ReturnType<typeof machine>): Promise<PropagationRun | undefined> {
+async function browserRows(info: ReturnType<typeof machine>): Promise<LatencyRow[] | undefined> {
   // BENCH_PROPAGATION=0 skips row 1; =only runs row 1 alone.
   const propagationMode = process.env.BENCH_PROPAGATION ?? '1';
-  let propagation: PropagationRun | undefined;
+  let propagation: LatencyRow[] | undefined;
   ensureBuilds();
   const relay = await startRelay();
   try {
     if (propagationMode !== 'only' && (ROWS.has('3') || ROWS.has('4'))) await appRows(info);
     if (propagationMode !== 'only' && ROWS.has('7'))
-      await rows.run('Row 7, memory and main-thread health', () => memoryRow(info));
+      await rows.run('Row 7, memory and main-thread health', (row) => memoryRow(row, info));
     if (propagationMode !== 'only' && ROWS.has('5'))
-      await rows.run('Row 5 (browser), cold join of a light replica', () => coldJoinRow(info));
+      await rows.run('Row 5 (browser), cold join of a light replica', (row) => coldJoinRow(row, info));
     // After the app's device closed: it would otherwise receive (and add the load of) row 1's writes.
-    if (propagationMode !== '0')
-      await rows.run('Row 1, propagation latency', async () => {
-        propagation = await row1(BASE, SCALE);
-        tables.push(...propagation.tables);
-        Object.assign(profiles, propagation.profiles);
+    // Each tab count is a row of its own (its own NOT RUN line if it throws or runs over time).
+    if (propagationMode !== '0') {
+      const latency: LatencyRow[] = (propagation = []);
+      await row1(BASE, SCALE, rows, (out) => {
+        latency.push(...out.rows);
+        tables.push(out.table);
+        console.log(`\n${out.table}`);
+        for (const [name, top] of Object.entries(out.profiles)) {
+          profiles[name] = top;
+          console.log(`\n## CPU profile: ${name} (share of samples)\n${top.map((t) => `- ${t}`).join('\n')}`);
+        }
       });
+    }
   } finally {
     await stopRelay(relay);
   }
@@ -281,7 +347,7 @@ async function browserRows(info: ReturnType<typeof machine>): Promise<Propagatio
  */
 async function main(): Promise<void> {
   const info = machine();
-  let propagation: PropagationRun | undefined;
+  let propagation: LatencyRow[] | undefined;
   let fatal: string | undefined;
   try {
     propagation = await browserRows(info);
@@ -295,7 +361,7 @@ async function main(): Promise<void> {
     machine: info,
     scale: SCALE,
     rows: all,
-    propagation: propagation?.rows,
+    propagation,
     row3LongTasks,
     row7: memory,
     row5Browser: coldJoin,
@@ -311,7 +377,7 @@ async function main(): Promise<void> {
   if (process.env.BENCH_RESULTS_WRITTEN) writeFileSync(process.env.BENCH_RESULTS_WRITTEN, file);
   if (rows.failures.length > 0)
     console.log(
-      `bench: NOT RUN (they threw; see above and "notRun" in the results): ${rows.failures.map((f) => f.row).join('; ')}`
+      `bench: NOT RUN or FAILED (they threw, timed out, or did not measure all they report; see above and "notRun" in the results): ${rows.failures.map((f) => f.row).join('; ')}`
     );
   if (fatal !== undefined) process.exitCode = 1;
 }

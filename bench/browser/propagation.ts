@@ -9,6 +9,9 @@
 // Latency = applied here − committed there, on the pages' clocks (performance.timeOrigin +
 // performance.now()), each corrected by its offset to the system clock, which every browser on
 // this machine shares (read where Date.now() steps; the offsets are printed).
+// Each tab count is a row of its own (bench/browser/rows.ts): one that throws or runs over its
+// time is NOT RUN (in the results' notRun), its browsers closed. Deliveries that never arrive are
+// counted and taken as +Infinity in the percentiles (bench/browser/latency.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +21,15 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../test/e2e/chromium.js';
 import { openApp } from './app-writes.js';
 import { routeBench } from './bench-route.js';
 import type { Applied, System } from './propagation-page.js';
+import {
+  YWEBRTC,
+  formatLatency,
+  latencyRows,
+  tabCountRows,
+  type Row1Workload,
+  type RoundLatencies
+} from './latency.js';
+import type { Row, RowRunner } from './rows.js';
 import { quantile } from './stats.js';
 import { WorkerCdp, pageProfiler, topSelf, topTotal } from './worker-cdp.js';
 
@@ -29,38 +41,6 @@ const PAD_BYTES = 200;
 const CONNECT_TIMEOUT_MS = Number(process.env.BENCH_CONNECT_TIMEOUT_MS ?? 90_000);
 const DRAIN_TIMEOUT_MS = 20_000;
 const ROUNDS: System[] = ['tabula', 'y-webrtc', 'y-webrtc', 'tabula'];
-export const TABULA = 'tabula (window.tabula.put → records event)';
-export const YWEBRTC = 'y-webrtc 10.3.0 (Y.Map set → observe)';
-
-/** One variant of one workload, in the results file. */
-export interface LatencyRow {
-  bench: string;
-  workload: string;
-  tabs: number;
-  name: string;
-  role: 'ours' | 'comparator';
-  /** Writes made, (write, other tab) pairs expected, and those that arrived. */
-  writes: number;
-  expected: number;
-  samples: number;
-  medianMs: number;
-  p99Ms: number;
-  maxMs: number;
-  /** Ours ÷ comparator (lower is better for us); 1 for the comparator. */
-  ratioP50: number;
-  ratioP99: number;
-  target: string;
-}
-
-export interface PropagationRun {
-  rows: LatencyRow[];
-  tables: string[];
-  /** Top functions (share of samples) of one device during an extra, unmeasured Tabula round. */
-  profiles: Record<string, string[]>;
-}
-
-const TARGET = 'p99 ≤ 1.0× y-webrtc, while Tabula also signs, verifies and persists';
-
 async function startSignaling(): Promise<ChildProcess> {
   const server = spawn(process.execPath, ['node_modules/y-webrtc/bin/server.js'], {
     env: { ...process.env, PORT: String(SIGNALING_PORT) },
@@ -89,13 +69,14 @@ interface Device {
 }
 
 /** Its own browser and persistent profile (IndexedDB on disk), the app open, the bench module loaded. */
-async function openDevice(base: string, index: number, room: string): Promise<Device> {
+async function openDevice(base: string, index: number, room: string, row: Row): Promise<Device> {
   const dir = mkdtempSync(join(tmpdir(), 'tabula-bench-prop-'));
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: CHROMIUM_PATH,
     args: CHROMIUM_ARGS,
     baseURL: base
   });
+  row.onAbort(() => context.close());
   // In the loopback-only namespace Chromium gathers ICE candidates only with a media permission.
   await context.grantPermissions(['microphone']);
   await routeBench(context);
@@ -157,19 +138,25 @@ async function waitConnected(devices: Device[]): Promise<string[]> {
   return notes;
 }
 
-interface RoundResult {
+interface RoundResult extends RoundLatencies {
   /** Tabula: put → acknowledged (signed, durable) at the writer, ms. */
   ackMs: number[];
   /** Tabula: acknowledged at the writer → applied at another device, ms (latency minus the ack). */
   afterAckMs: number[];
-  writes: number;
-  expected: number;
-  latencies: number[];
   failed: number;
 }
 
-/** One round: every device writes `count` times at 5/s (random phase), then we wait for delivery. */
-async function round(devices: Device[], system: System, index: number, count: number): Promise<RoundResult> {
+/**
+ * One round: every device writes `count` times at 5/s (random phase), then we wait for delivery
+ * (at most DRAIN_TIMEOUT_MS; what has not arrived by then is missing: `expected` counts it).
+ */
+async function round(
+  devices: Device[],
+  system: System,
+  index: number,
+  count: number,
+  signal: AbortSignal
+): Promise<RoundResult> {
   const period = 1000 / WRITES_PER_SEC;
   const results = await Promise.all(
     devices.map(async (d) => {
@@ -190,6 +177,7 @@ async function round(devices: Device[], system: System, index: number, count: nu
   const prefix = `prop-${system}-${index}-`;
   const mine = (a: Applied) => a.key.startsWith(prefix);
   while (Date.now() < deadline) {
+    signal.throwIfAborted();
     await Promise.all(
       devices.map(async (d, i) =>
         got[i].push(...(await d.page.evaluate((s) => window.benchPropagation!.take(s), system)).filter(mine))
@@ -222,65 +210,17 @@ async function round(devices: Device[], system: System, index: number, count: nu
   };
 }
 
-function latencyRows(tabs: number, count: number, by: Record<System, RoundResult[]>): LatencyRow[] {
-  const workload = `${tabs} tabs (devices), ${WRITES_PER_SEC} writes/s each, ${2 * count} writes per tab per system`;
-  const sum = (rs: RoundResult[]) => ({
-    writes: rs.reduce((s, r) => s + r.writes, 0),
-    expected: rs.reduce((s, r) => s + r.expected, 0),
-    lat: rs.flatMap((r) => r.latencies)
-  });
-  const y = sum(by['y-webrtc']);
-  const t = sum(by.tabula);
-  const yP50 = quantile(y.lat, 0.5);
-  const yP99 = quantile(y.lat, 0.99);
-  const row = (name: string, role: LatencyRow['role'], s: ReturnType<typeof sum>): LatencyRow => ({
-    bench: 'Row 1, propagation latency',
-    workload,
-    tabs,
-    name,
-    role,
-    writes: s.writes,
-    expected: s.expected,
-    samples: s.lat.length,
-    medianMs: quantile(s.lat, 0.5),
-    p99Ms: quantile(s.lat, 0.99),
-    maxMs: s.lat.length ? Math.max(...s.lat) : NaN,
-    ratioP50: quantile(s.lat, 0.5) / yP50,
-    ratioP99: quantile(s.lat, 0.99) / yP99,
-    target: TARGET
-  });
-  return [row(TABULA, 'ours', t), row(YWEBRTC, 'comparator', y)];
-}
-
 const num = (x: number, digits = 1): string => (Number.isFinite(x) ? x.toFixed(digits) : '-');
 
-export function formatLatency(rows: LatencyRow[], notes: string[]): string {
-  const lines = [
-    `## ${rows[0].bench}: ${rows[0].workload}`,
-    ...notes.map((n) => `- ${n}`),
-    '',
-    '| variant | writes | applied / expected | median ms | p99 ms | max ms | ratio p50 | ratio p99 |',
-    '|---|---|---|---|---|---|---|---|'
-  ];
-  for (const r of rows) {
-    const name = r.role === 'comparator' ? `${r.name} (comparator)` : r.name;
-    lines.push(
-      `| ${name} | ${r.writes} | ${r.samples} / ${r.expected} | ${num(r.medianMs)} | ${num(r.p99Ms)} | ${num(r.maxMs)} | ${num(r.ratioP50, 2)}× | ${num(r.ratioP99, 2)}× |`
-    );
-  }
-  lines.push(`target: ${TARGET}`);
-  return lines.join('\n');
-}
-
 /** CPU profiles (1 ms sampling) of device 0's node worker and main thread during one more, shorter Tabula round. */
-async function profileRound(devices: Device[], count: number): Promise<Record<string, string[]>> {
+async function profileRound(devices: Device[], count: number, signal: AbortSignal): Promise<Record<string, string[]>> {
   const d = devices[0];
   const targets = {
     'node worker': await WorkerCdp.attach(d.context, d.page, 'tabula-node'),
     'app page main thread': await pageProfiler(d.context, d.page)
   };
   for (const p of Object.values(targets)) await p.startProfile();
-  await round(devices, 'tabula', ROUNDS.length, Math.ceil(count / 2));
+  await round(devices, 'tabula', ROUNDS.length, Math.ceil(count / 2), signal);
   const out: Record<string, string[]> = {};
   for (const [name, p] of Object.entries(targets)) {
     const profile = await p.stopProfile();
@@ -293,15 +233,12 @@ async function profileRound(devices: Device[], count: number): Promise<Record<st
   return out;
 }
 
-async function workload(
-  base: string,
-  tabs: number,
-  scale: number
-): Promise<{ rows: LatencyRow[]; table: string; profiles: Record<string, string[]> }> {
+async function workload(base: string, tabs: number, scale: number, row: Row): Promise<Row1Workload> {
   const devices: Device[] = [];
   const room = `tabula-bench-${tabs}-${Date.now()}`;
+  const { signal } = row;
   try {
-    for (let i = 0; i < tabs; i++) devices.push(await openDevice(base, i, room));
+    for (let i = 0; i < tabs; i++) devices.push(await openDevice(base, i, room, row));
     const notes = await waitConnected(devices);
     for (const d of devices) d.offsetMs = await d.page.evaluate(() => window.benchPropagation!.clockOffset());
     const offsets = devices.map((d) => d.offsetMs);
@@ -310,19 +247,20 @@ async function workload(
     );
     const count = Math.max(1, Math.round(ROUND_SECONDS * WRITES_PER_SEC * scale));
     // Warm-up, not measured: the first writes open gossip meshes and compile code paths.
-    for (const s of ['tabula', 'y-webrtc'] as const) await round(devices, s, -1, 3);
+    for (const s of ['tabula', 'y-webrtc'] as const) await round(devices, s, -1, 3, signal);
     const by: Record<System, RoundResult[]> = { tabula: [], 'y-webrtc': [] };
-    for (const [i, s] of ROUNDS.entries()) by[s].push(await round(devices, s, i, count));
+    for (const [i, s] of ROUNDS.entries()) by[s].push(await round(devices, s, i, count, signal));
     const acks = by.tabula.flatMap((r) => r.ackMs);
     const afterAck = by.tabula.flatMap((r) => r.afterAckMs);
     notes.push(
       `Tabula, split: put → acknowledged at the writer (signed, durable in its IndexedDB, strict) median ${num(quantile(acks, 0.5))} ms, p99 ${num(quantile(acks, 0.99))} ms; ` +
-        `acknowledged → applied at another device (gossip, verify, store, Yjs, event to the page; may start before the ack is seen) median ${num(quantile(afterAck, 0.5))} ms, p99 ${num(quantile(afterAck, 0.99))} ms`
+        `acknowledged → applied at another device (gossip, verify, store, Yjs, event to the page; may start before the ack is seen; of the deliveries that arrived) median ${num(quantile(afterAck, 0.5))} ms, p99 ${num(quantile(afterAck, 0.99))} ms`
     );
     const failed = by.tabula.reduce((s, r) => s + r.failed, 0);
     if (failed > 0) notes.push(`${failed} Tabula writes failed`);
-    const rows = latencyRows(tabs, count, by);
-    const profiles = process.env.BENCH_PROFILE === '0' ? {} : await profileRound(devices, count);
+    const workload = `${tabs} tabs (devices), ${WRITES_PER_SEC} writes/s each, ${2 * count} writes per tab per system`;
+    const rows = latencyRows(tabs, workload, DRAIN_TIMEOUT_MS, by.tabula, by['y-webrtc']);
+    const profiles = process.env.BENCH_PROFILE === '0' ? {} : await profileRound(devices, count, signal);
     return { rows, table: formatLatency(rows, notes), profiles };
   } finally {
     for (const d of devices) {
@@ -333,32 +271,27 @@ async function workload(
 }
 
 /**
- * Row 1 for each tab count: BENCH_PROPAGATION_TABS, default the issue's 2, 4 and 8 tabs.
- * The relay must be serving `base`.
+ * Row 1 for each tab count (BENCH_PROPAGATION_TABS, default the issue's 2, 4 and 8 tabs), each a
+ * row of `runner`: `keep` gets what a tab count measured, only if it completed in time. The relay
+ * must be serving `base`.
  */
-export async function row1(base: string, scale: number): Promise<PropagationRun> {
+export async function row1(
+  base: string,
+  scale: number,
+  runner: RowRunner,
+  keep: (out: Row1Workload) => void
+): Promise<void> {
   const tabCounts = (process.env.BENCH_PROPAGATION_TABS ?? '2,4,8').split(',').map(Number);
-  const signaling = await startSignaling();
-  const out: PropagationRun = { rows: [], tables: [], profiles: {} };
+  let signaling: ChildProcess | undefined;
+  await runner.run(`Row 1, propagation latency (${YWEBRTC.split(' (')[0]} signalling server)`, async (row) => {
+    const server = await startSignaling();
+    if (row.signal.aborted) server.kill('SIGTERM');
+    else signaling = server;
+  });
+  if (!signaling) return;
   try {
-    for (const tabs of tabCounts) {
-      try {
-        const { rows, table, profiles } = await workload(base, tabs, scale);
-        out.rows.push(...rows);
-        out.tables.push(table);
-        console.log(`\n${table}`);
-        for (const [name, top] of Object.entries(profiles)) {
-          out.profiles[name] = top;
-          console.log(`\n## CPU profile: ${name} (share of samples)\n${top.map((t) => `- ${t}`).join('\n')}`);
-        }
-      } catch (e) {
-        const msg = `## Row 1, propagation latency: ${tabs} tabs could not run: ${e instanceof Error ? e.message : String(e)}`;
-        out.tables.push(msg);
-        console.log(`\n${msg}`);
-      }
-    }
+    await tabCountRows(runner, tabCounts, (tabs, row) => workload(base, tabs, scale, row), keep);
   } finally {
     signaling.kill('SIGTERM');
   }
-  return out;
 }

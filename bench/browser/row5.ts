@@ -16,13 +16,15 @@
 // animation frame) and verified (a quorum of keys agreed; status().join.verified).
 // Comparator: a fresh device at `?role=full`, from page open until it holds every entry through
 // sync (row 7's replay); measured once per run.
+// A replay that did not catch up or a join that failed prints "—", not a ratio or "met", and the
+// row is recorded as failed (bench/browser/row5-summary.ts).
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { spawnRelay, type RelayProcess } from '../../test/helpers/relay-process.js';
 import { entriesOf, fillChunk, waitRunning } from './row7.js';
-import { quantile } from './stats.js';
+import { formatRow5, summariseRow5, type Row5Join, type Row5Result } from './row5-summary.js';
 import { WorkerCdp, topSelf, topTotal, type CpuProfile } from './worker-cdp.js';
 
 /**
@@ -40,49 +42,15 @@ const JOIN_TIMEOUT_MS = 75_000;
 /** After the state is visible, how long we wait for the quorum to verify it. */
 const VERIFY_TIMEOUT_MS = 45_000;
 const PREFIX = 'row5';
-const TARGET_MS = 1500;
 
-export interface Row5Join {
-  /** From page open (ms); null: not reached. networkStartMs: the worker's node started its network (page loaded, worker and store open). */
-  networkStartMs: number | null;
-  relayLinkMs: number | null;
-  firstDirectLinkMs: number | null;
-  askedMs: number | null;
-  agreedMs: number | null;
-  downloadedMs: number | null;
-  checkedMs: number | null;
-  installedMs: number | null;
-  visibleMs: number | null;
-  verifiedMs: number | null;
-  entries: number;
-  snapshotBytes: number;
-  peersAsked: number;
-  agreeing: number;
-  state: string;
-  role: string;
-  profiled: boolean;
-}
-
-export interface Row5Result {
-  entries: number;
-  fillMs: number;
-  archiveCaughtUpMs: number;
-  /** `sameRoot`: its heads root became the writer's before the joins (else the joins had 2 keys at that state). */
-  replay: { ms: number; caughtUp: boolean; entries: number; sameRoot: boolean };
-  joins: Row5Join[];
-  visible: { median: number; p99: number; samples: number };
-  ratio: number;
-  profileFile?: string;
-  profileTop?: string[];
-  /** The profiled worker's CPU while profiled: busy (not idle) ms of the window's ms. */
-  profileBusyMs?: number;
-  profileWindowMs?: number;
-}
+export type { Row5Join, Row5Result } from './row5-summary.js';
 
 export interface Row5Output {
   result: Row5Result;
   table: string;
   profiles: Record<string, string[]>;
+  /** Why a figure was not measured (the row is then recorded as failed); empty when all were. */
+  failures: string[];
 }
 
 const s1 = (ms: number | null) => (ms === null || !Number.isFinite(ms) ? '—' : `${(ms / 1000).toFixed(2)} s`);
@@ -105,8 +73,9 @@ async function archiveRoot(url: string): Promise<string | undefined> {
   }
 }
 
-/** Waits until `done()` holds, polling every 500 ms; false after `timeoutMs`. */
+/** Waits until `done()` holds, polling every 500 ms; false after `timeoutMs`; throws once `signal` aborts. */
 async function until(
+  signal: AbortSignal,
   done: () => Promise<boolean>,
   timeoutMs: number,
   progress?: () => Promise<string>
@@ -114,6 +83,7 @@ async function until(
   const deadline = Date.now() + timeoutMs;
   let nextLog = Date.now() + 15_000;
   while (Date.now() < deadline) {
+    signal.throwIfAborted();
     if (await done()) return true;
     if (progress && Date.now() >= nextLog) {
       console.log(`bench: row 5: ${await progress()}`);
@@ -225,49 +195,8 @@ function busyMs(p: CpuProfile): { busy: number; window: number } {
   return { busy: Math.round(busy), window: Math.round((p.endTime - p.startTime) / 1000) };
 }
 
-function formatRow5(r: Row5Result): string {
-  const counted = r.joins.filter((j) => !j.profiled);
-  const med = (k: keyof Row5Join) => {
-    const xs = counted.map((j) => j[k]).filter((v): v is number => typeof v === 'number');
-    return xs.length === counted.length ? quantile(xs, 0.5) : null;
-  };
-  const step = (a: keyof Row5Join, b: keyof Row5Join) => {
-    const xs = counted
-      .map((j) => (typeof j[a] === 'number' && typeof j[b] === 'number' ? (j[b] as number) - (j[a] as number) : null))
-      .filter((v): v is number => v !== null);
-    return xs.length === counted.length ? quantile(xs, 0.5) : null;
-  };
-  const metVisible = r.visible.p99 < TARGET_MS;
-  const metRatio = r.ratio >= 10;
-  const line = (j: Row5Join) =>
-    `| ${j.profiled ? 'profiled (not counted)' : 'join'} | ${s1(j.networkStartMs)} | ${s1(j.relayLinkMs)} | ${s1(j.firstDirectLinkMs)} | ${s1(j.askedMs)} | ${s1(j.agreedMs)} | ${s1(j.downloadedMs)} | ${s1(j.installedMs)} | ${s1(j.visibleMs)} | ${s1(j.verifiedMs)} | ${j.state}, ${j.agreeing}/${j.peersAsked} agreeing, ${j.entries} entries, ${(j.snapshotBytes / 2 ** 20).toFixed(1)} MiB |`;
-  return [
-    `## Row 5 (browser), cold join of a light replica: a network of ${r.entries} entries (issue: 100k)`,
-    `- network: a full replica in Chromium filled through window.tabula.put in ${s1(r.fillMs)}, the relay's archive replica (caught up ${s1(r.archiveCaughtUpMs)} after the fill) and the comparator device below: 3 keys`,
-    `- comparator: a fresh device at \`?role=full\` replaying every entry through sync: ${r.replay.caughtUp ? 'caught up' : `did NOT catch up (${r.replay.entries} entries)`} in ${s1(r.replay.ms)} from page open`,
-    `- ours: a fresh device at \`/\` (a light replica: it joins), from page open; ${r.visible.samples} joins (p99 of so few samples is their largest), each a new profile`,
-    `- verified: only the first join waits for it (the others close once the state is visible: their "verified" is "—" unless already verified by then)`,
-    `- steps (median): network started (page loaded, worker and store open) ${s1(med('networkStartMs'))}; relay link ${s1(med('relayLinkMs'))}; first direct link ${s1(med('firstDirectLinkMs'))}; asked ${s1(med('askedMs'))}; votes ${s1(step('askedMs', 'agreedMs'))}; download ${s1(step('agreedMs', 'downloadedMs'))}; verify + install ${s1(step('downloadedMs', 'installedMs'))}; installed → visible ${s1(step('installedMs', 'visibleMs'))}; verified at ${s1(med('verifiedMs'))}`,
-    '',
-    '| # | measures | ours median | ours p99 | comparator (same run) | ratio | target |',
-    '|---|---|---|---|---|---|---|',
-    `| 5 (browser) | page open → state visible | ${s1(r.visible.median)} | ${s1(r.visible.p99)} | replay every entry: ${s1(r.replay.ms)} | ${r.ratio.toFixed(1)}× | < 1.5 s (${metVisible ? 'met' : 'missed'}); ≥ 10× (${metRatio ? 'met' : 'missed'}) |`,
-    '',
-    '| device | network started | relay link | first direct link | asked | votes tallied | downloaded | installed | state visible | verified | join |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
-    ...r.joins.map(line),
-    ...(r.profileTop
-      ? [
-          `- the profiled join's node worker was busy ${s1(r.profileBusyMs ?? null)} of the ${s1(r.profileWindowMs ?? null)} from its attach to state visible (CPU profile, 1 ms samples)`,
-          `- CPU profile of the profiled join's node worker, from page.goto's return (~0.7 s after page open) → state visible (${r.profileFile}); self: share of its busy samples (idle left out), total: share of all samples:`,
-          ...r.profileTop.map((t) => `  - ${t}`)
-        ]
-      : [])
-  ].join('\n');
-}
-
 /** Row 5 in fresh profiles (each device its own) against an archive relay of its own; closes all. */
-export async function row5(launch: () => Promise<BrowserContext>): Promise<Row5Output> {
+export async function row5(launch: () => Promise<BrowserContext>, signal: AbortSignal): Promise<Row5Output> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tabula-bench-row5-'));
   let relay: RelayProcess | undefined;
   const contexts: BrowserContext[] = [];
@@ -291,6 +220,7 @@ export async function row5(launch: () => Promise<BrowserContext>): Promise<Row5O
     const writerRoot = await rootOf(writer);
     const tArchive = Date.now();
     const archived = await until(
+      signal,
       async () => (await archiveRoot(url)) === writerRoot,
       CATCH_UP_TIMEOUT_MS,
       async () => `the relay's archive replica is not caught up yet`
@@ -304,6 +234,7 @@ export async function row5(launch: () => Promise<BrowserContext>): Promise<Row5O
     const replayer = await openDevice(replayContext, `${url}/?role=full`, 'replaying device');
     await waitRunning(replayer);
     const caughtUp = await until(
+      signal,
       async () => (await replayer.evaluate(() => window.tabula?.lastStatus?.ledger.entries ?? 0)) >= ENTRIES,
       CATCH_UP_TIMEOUT_MS,
       async () => `the replaying device holds ${await entriesOf(replayer)}/${ENTRIES} entries`
@@ -314,7 +245,7 @@ export async function row5(launch: () => Promise<BrowserContext>): Promise<Row5O
       `bench: row 5: the replaying full replica ${caughtUp ? 'caught up' : 'did NOT catch up'} in ${s1(replayMs)}`
     );
     // Joins ask only peers at the same state: wait until the replayer's root is the writer's.
-    const sameRoot = await until(async () => (await rootOf(replayer)) === writerRoot, 30_000);
+    const sameRoot = await until(signal, async () => (await rootOf(replayer)) === writerRoot, 30_000);
     if (!sameRoot)
       console.log(`bench: row 5: WARNING: the replayer's heads root is not the writer's: joins see 2 keys`);
     const replay = { ms: replayMs, caughtUp, entries: replayEntries, sameRoot };
@@ -322,6 +253,7 @@ export async function row5(launch: () => Promise<BrowserContext>): Promise<Row5O
     const joins: Row5Join[] = [];
     let cpu: CpuProfile | undefined;
     for (let i = 0; i <= JOINS; i++) {
+      signal.throwIfAborted();
       const profiled = i === JOINS;
       // Only the first join waits for its verification (it can take JOIN_RETRY_MS, 30 s, more).
       const out = await joinOnce(launch, url, profiled, i === 0);
@@ -329,16 +261,13 @@ export async function row5(launch: () => Promise<BrowserContext>): Promise<Row5O
       cpu ??= out.cpu;
       console.log(`bench: row 5: join ${i + 1}${profiled ? ' (profiled)' : ''}: ${JSON.stringify(out.sample)}`);
     }
-    const visibleMs = joins.filter((j) => !j.profiled).map((j) => j.visibleMs ?? Infinity);
-    const median = quantile(visibleMs, 0.5);
     const result: Row5Result = {
       entries: ENTRIES,
       fillMs,
       archiveCaughtUpMs,
       replay,
       joins,
-      visible: { median, p99: quantile(visibleMs, 0.99), samples: visibleMs.length },
-      ratio: replay.ms / median
+      ...summariseRow5(joins, replay, ENTRIES)
     };
     const profiles: Record<string, string[]> = {};
     if (cpu) {
@@ -353,7 +282,7 @@ export async function row5(launch: () => Promise<BrowserContext>): Promise<Row5O
       result.profileTop = [...topSelf(cpu, 12, true), ...topTotal(cpu, 15)];
       profiles['row 5 (browser): joining device node worker'] = result.profileTop;
     }
-    return { result, table: formatRow5(result), profiles };
+    return { result, table: formatRow5(result), profiles, failures: result.failures };
   } finally {
     for (const c of contexts) await c.close().catch(() => undefined);
     if (relay && relay.child.exitCode === null) relay.child.kill('SIGTERM');

@@ -29,6 +29,15 @@ export function quantile(xs: readonly number[], q: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
 }
 
+/**
+ * Nearest-rank quantile of `xs` plus `missing` samples that never arrived, counted as later than
+ * any that did (+Infinity): Infinity when the rank falls on them, and never computed from the
+ * survivors alone as if they were all. NaN for no samples at all.
+ */
+export function quantileWithMissing(xs: readonly number[], missing: number, q: number): number {
+  return quantile(missing > 0 ? [...xs, ...Array<number>(missing).fill(Infinity)] : xs, q);
+}
+
 export function summarize(s: Series): Summary {
   const total = s.ms.reduce((a, b) => a + b, 0);
   return {
