@@ -145,21 +145,33 @@ export class SyncFetchClient {
     return link;
   }
 
+  /** Sends `m`; throws SyncFetchError when the link is already closed (a request fails at once). */
   private send(peer: string, link: Link, m: SyncMsg): void {
     if (link.closed) throw new SyncFetchError('stream closed');
     link.lp.write(encodeSyncMessage(m)).catch((e: unknown) => this.drop(peer, link, e));
   }
 
+  /** Answers the peer; nothing when the link closed meanwhile (no request waits for it). */
+  private reply(peer: string, link: Link, m: SyncMsg): void {
+    if (!link.closed) this.send(peer, link, m);
+  }
+
+  /**
+   * Reads until the link closes. Never rejects: it runs detached, so a throw here would end the
+   * relay (an unhandled rejection). A frame whose read was pending when the stream's close event
+   * fired is discarded (the link's requests have already failed).
+   */
   private async readLoop(peer: string, link: Link): Promise<void> {
     while (!link.closed) {
       let m: SyncMsg;
       try {
         m = decodeSyncMessage((await link.lp.read()).subarray(), SYNC_FETCH_MAX_MESSAGE_BYTES);
+        if (link.closed) return;
+        this.onMessage(peer, link, m);
       } catch (e) {
         this.drop(peer, link, e);
         return;
       }
-      this.onMessage(peer, link, m);
     }
   }
 
@@ -178,11 +190,11 @@ export class SyncFetchClient {
         return;
       case 'begin':
         // Nothing to compare: this side holds no heads.
-        this.send(peer, link, { t: 'error', rid: 0, xid: m.xid, code: 'sync-busy', message: 'no heads held' });
+        this.reply(peer, link, { t: 'error', rid: 0, xid: m.xid, code: 'sync-busy', message: 'no heads held' });
         return;
       case 'get':
         // Holds no entry (a light hello cannot say so): "nothing" at once, so the asker moves on.
-        this.send(peer, link, { t: 'entries', rid: m.rid, entries: [] });
+        this.reply(peer, link, { t: 'entries', rid: m.rid, entries: [] });
         return;
       default:
         return; // steps of exchanges never started: ignored
