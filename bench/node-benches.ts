@@ -33,8 +33,8 @@ export async function runNodeBenches(
 }
 
 /**
- * `npm run bench`'s exit status: the browser half's when it failed, else 1 when a Node bench could
- * not run, else 0 (every Node bench ran; a browser row that threw leaves 0, as in the browser half).
+ * `npm run bench`'s exit status: the browser half's when it failed (it exits 1 when it or one of
+ * its rows could not run), else 1 when a Node bench could not run, else 0 (everything ran).
  */
 export const benchExitStatus = (browserStatus: number, nodeNotRun: readonly RowFailure[]): number =>
   browserStatus !== 0 ? browserStatus : nodeNotRun.length > 0 ? 1 : 0;

@@ -342,8 +342,9 @@ async function browserRows(info: ReturnType<typeof machine>): Promise<LatencyRow
 
 /**
  * Runs the browser rows and writes the results file in any case (with the Node results). Exits
- * 1 only when the bench as a whole could not run (the builds or the relay failed, or no results
- * file could be written); a row that threw is reported as not run and leaves the exit status 0.
+ * 1 when something could not run: the bench as a whole (the builds or the relay failed, or no
+ * results file could be written), or a row (NOT RUN or FAILED, listed under `notRun`), after the
+ * rows that did run are written; 0 when every row ran.
  */
 async function main(): Promise<void> {
   const info = machine();
@@ -379,7 +380,7 @@ async function main(): Promise<void> {
     console.log(
       `bench: NOT RUN or FAILED (they threw, timed out, or did not measure all they report; see above and "notRun" in the results): ${rows.failures.map((f) => f.row).join('; ')}`
     );
-  if (fatal !== undefined) process.exitCode = 1;
+  if (fatal !== undefined || rows.failures.length > 0) process.exitCode = 1;
 }
 
 main().catch((e) => {
