@@ -16,7 +16,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { format } from 'node:util';
-import { machine, writeResults } from './results.js';
+import { machine, startCommit, writeResults } from './results.js';
 import { benchExitStatus, runNodeBenches, type NodeBench } from './node-benches.js';
 import type { CatchUpResult } from './catch-up.js';
 import type { ColdJoinResult } from './cold-join.js';
@@ -29,6 +29,8 @@ console.log = (...args: unknown[]) => {
   log(...args);
 };
 
+// The commit measured: recorded now (the browser half inherits it), not when the results are written.
+startCommit();
 const info = machine();
 let catchUp: CatchUpResult[] | undefined;
 let coldJoin: ColdJoinResult | undefined;

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { machine, writeResults } from '../results.js';
+import { machine, startCommit, writeResults } from '../results.js';
 import { appPuts, openApp } from './app-writes.js';
 import { takeLongTasks, watchLongTasks } from './health.js';
 import { row7, type Row7Result } from './row7.js';
@@ -347,6 +347,7 @@ async function browserRows(info: ReturnType<typeof machine>): Promise<LatencyRow
  * rows that did run are written; 0 when every row ran.
  */
 async function main(): Promise<void> {
+  startCommit(); // bench/run.ts's, or (this half run alone) the commit checked out now
   const info = machine();
   let propagation: LatencyRow[] | undefined;
   let fatal: string | undefined;

@@ -1,11 +1,13 @@
 // The Node half of `npm run bench` (review findings): a Node bench that throws is recorded as not
 // run and the next still runs (before, the first throw ended the bench before any results file);
 // row 6 prints no ratio and no "met" for a catch-up that stalled (before, a partial transfer read
-// as met); BENCH_1M=0 leaves the 1M rows off; BENCH_SCALE scales every row-3 size.
+// as met); BENCH_1M=0 leaves the 1M rows off; BENCH_SCALE scales every row-3 size; the results
+// file is named after the commit the run started at (it was HEAD when the results were written).
 import { describe, expect, it } from 'vitest';
 import { benchExitStatus, runNodeBenches } from '../../bench/node-benches.js';
 import { catchUpVerdict, formatCatchUp, notCaughtUp, type CatchUpResult } from '../../bench/catch-up.js';
 import { envFlag, row3Plan } from '../../bench/knobs.js';
+import { runCommits } from '../../bench/results.js';
 
 describe('bench: the Node benches', () => {
   it('records a throwing bench as not run, still runs the next ones, and exits 1 only then', async () => {
@@ -110,5 +112,16 @@ describe('bench: knobs', () => {
       [100, 600, 100],
       [1000, 100, 20]
     ]);
+  });
+});
+
+describe('bench: the results file names the commit that ran', () => {
+  it('is the commit the run started at, with the one at the end only when HEAD moved', () => {
+    // A run started at 60a1ae6 and ended after 1a3e1e0 was merged: named 1a3e1e0 before.
+    expect(runCommits('60a1ae6', '1a3e1e0')).toEqual({ commit: '60a1ae6', commitAtEnd: '1a3e1e0' });
+    expect(runCommits('60a1ae6', '60a1ae6')).toEqual({ commit: '60a1ae6' });
+    expect(runCommits('60a1ae6-dirty', '60a1ae6')).toEqual({ commit: '60a1ae6-dirty', commitAtEnd: '60a1ae6' });
+    // Not started through startCommit (e.g. bench/cold-join.ts alone): HEAD now, as before.
+    expect(runCommits(undefined, '1a3e1e0')).toEqual({ commit: '1a3e1e0' });
   });
 });
