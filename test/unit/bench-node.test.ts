@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { benchExitStatus, runNodeBenches } from '../../bench/node-benches.js';
 import { catchUpVerdict, formatCatchUp, notCaughtUp, type CatchUpResult } from '../../bench/catch-up.js';
-import { envFlag, row3Plan } from '../../bench/knobs.js';
+import { ROW4_CHUNK, envFlag, row3Plan, row4Count } from '../../bench/knobs.js';
 import { runCommits } from '../../bench/results.js';
 
 describe('bench: the Node benches', () => {
@@ -123,5 +123,17 @@ describe('bench: the results file names the commit that ran', () => {
     expect(runCommits('60a1ae6-dirty', '60a1ae6')).toEqual({ commit: '60a1ae6-dirty', commitAtEnd: '60a1ae6' });
     // Not started through startCommit (e.g. bench/cold-join.ts alone): HEAD now, as before.
     expect(runCommits(undefined, '1a3e1e0')).toEqual({ commit: '1a3e1e0' });
+  });
+});
+
+describe('bench row 4: its workload is whole chunks', () => {
+  it('ingests every entry it names: a partial last chunk was timed in no series', () => {
+    expect(row4Count(1)).toBe(5000);
+    expect(row4Count(20)).toBe(100_000);
+    // BENCH_SCALE=0.25 named 1,250 entries and timed 2 chunks of 500 (1,000); 0.05 timed none.
+    for (const scale of [0.25, 0.05, 0.33, 1.7]) {
+      expect(row4Count(scale) % ROW4_CHUNK).toBe(0);
+      expect(row4Count(scale)).toBeGreaterThanOrEqual(ROW4_CHUNK);
+    }
   });
 });
