@@ -5,6 +5,7 @@
 // file is named after the commit the run started at (it was HEAD when the results were written).
 import { describe, expect, it } from 'vitest';
 import { benchExitStatus, runNodeBenches } from '../../bench/node-benches.js';
+import { RowRunner } from '../../bench/browser/rows.js';
 import { catchUpVerdict, formatCatchUp, notCaughtUp, type CatchUpResult } from '../../bench/catch-up.js';
 import { ROW4_CHUNK, envFlag, row3Plan, row4Count } from '../../bench/knobs.js';
 import { runCommits } from '../../bench/results.js';
@@ -135,5 +136,39 @@ describe('bench row 4: its workload is whole chunks', () => {
       expect(row4Count(scale) % ROW4_CHUNK).toBe(0);
       expect(row4Count(scale)).toBeGreaterThanOrEqual(ROW4_CHUNK);
     }
+  });
+});
+
+describe('bench: a Node bench given up while still running', () => {
+  it('keeps the next Node benches from running beside it (they are NOT RUN, not measured under its load)', async () => {
+    const printed: string[] = [];
+    const ran: string[] = [];
+    let release!: () => void;
+    const hung = new Promise<void>((r) => (release = r));
+    const benches = [
+      { row: 'reconcile', title: '# reconcile', run: () => (ran.push('reconcile'), hung) },
+      { row: 'row 6', title: '# row 6', run: async () => void ran.push('row 6') }
+    ];
+    const notRun = await runNodeBenches(benches, (l) => printed.push(l), new RowRunner((l) => printed.push(l), 30, 30));
+    release();
+    expect(ran).toEqual(['reconcile']);
+    expect(notRun.map((f) => f.row)).toEqual(['reconcile', 'row 6']);
+    expect(notRun[0].stillRunning).toBe(true);
+    expect(notRun[1].error).toMatch(/reconcile was given up but is still running/);
+  });
+
+  it('a bench that threw (it stopped) does not keep the next from running', async () => {
+    const ran: string[] = [];
+    const notRun = await runNodeBenches(
+      [
+        { row: 'a', title: '# a', run: () => Promise.reject(new Error('broke')) },
+        { row: 'b', title: '# b', run: async () => void ran.push('b') }
+      ],
+      () => undefined,
+      new RowRunner(() => undefined, 1000, 30)
+    );
+    expect(ran).toEqual(['b']);
+    expect(notRun.map((f) => f.row)).toEqual(['a']);
+    expect(notRun[0].stillRunning).toBeUndefined();
   });
 });
