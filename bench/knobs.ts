@@ -16,3 +16,12 @@ export const row3Plan = (scale: number): [number, number, number][] => [
   [100, scaledBy(scale, 30), scaledBy(scale, 5)],
   [1000, scaledBy(scale, 5), scaledBy(scale, 1)]
 ];
+
+/** Row 4 ingests (and times) whole chunks of this many entries. */
+export const ROW4_CHUNK = 500;
+
+/**
+ * Row 4's entries: 5,000 scaled by BENCH_SCALE, in whole chunks (at least one). Rounded so that the
+ * row ingests every entry its workload names: a partial last chunk was left out of every series.
+ */
+export const row4Count = (scale: number): number => Math.max(1, Math.round((5000 * scale) / ROW4_CHUNK)) * ROW4_CHUNK;

@@ -19,15 +19,25 @@ export interface NodeBench {
   run: () => Promise<void>;
 }
 
-/** Runs every bench in turn (each under `runner`); returns the ones that could not run. */
+/**
+ * Runs every bench in turn (each under `runner`); returns the ones that could not run. A Node
+ * bench cannot be stopped: once one is given up while still running (over its time), the next
+ * ones are not run (NOT RUN) rather than measured beside it, on the same cores and in this process.
+ */
 export async function runNodeBenches(
   benches: readonly NodeBench[],
   print: (line: string) => void,
   runner = new RowRunner((line) => print(`\n${line}`), NODE_BENCH_TIMEOUT_MS)
 ): Promise<RowFailure[]> {
+  let running: string | undefined;
   for (const [i, b] of benches.entries()) {
     print(`${i === 0 ? '' : '\n'}${b.title}`);
-    await runner.run(b.row, b.run);
+    const run =
+      running === undefined
+        ? b.run
+        : () => Promise.reject(new Error(`not run: ${running} was given up but is still running in this process`));
+    if (!(await runner.run(b.row, run)) && running === undefined && runner.failures.at(-1)?.stillRunning)
+      running = b.row;
   }
   return runner.failures;
 }

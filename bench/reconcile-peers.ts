@@ -5,7 +5,7 @@
 // Merkle tree is, so it is computed outside the timed part). Each returns null, with the reason
 // printed once, when its package does not load.
 import type { FeedHead } from '../src/lib/core/types.js';
-import { fromHex } from '../src/lib/core/bytes.js';
+import { fromHex, toHex } from '../src/lib/core/bytes.js';
 
 /**
  * CPU time of this process in ms (user + system, all its threads: GC included), so the figures
@@ -22,7 +22,37 @@ export interface Row {
   bToA: number;
   rtts: number;
   cpuMs: number;
+  /** Differing feeds the method found (every method counts feeds, not ids). */
   found: number;
+}
+
+/**
+ * The `found` cell of a row: the count when the method found all `differing` feeds; else marked
+ * INCOMPLETE, since its bytes, round trips and CPU are then not the cost of reconciling the sets.
+ */
+export const foundCell = (found: number, differing: number): string =>
+  found === differing
+    ? String(found)
+    : `${found} of ${differing}: INCOMPLETE (its bytes, round trips and CPU did not reconcile the sets)`;
+
+/**
+ * The ratio cell of a comparator's row: Merkle's bytes (both ways) ÷ this method's, ours ÷ the
+ * comparator as in every bench table (below 1: Merkle sent fewer). Empty for Merkle's own rows;
+ * "—" when either side did not find every differing feed (its bytes reconciled nothing in full).
+ */
+export function bytesRatioCell(merkle: Row | undefined, r: Row, differing: number): string {
+  if (r.method.startsWith('merkle')) return '';
+  if (!merkle || merkle.found !== differing || r.found !== differing) return '—';
+  const ours = merkle.aToB + merkle.bToA;
+  const theirs = r.aToB + r.bToA;
+  return theirs > 0 ? `${(ours / theirs).toFixed(ours / theirs < 0.01 ? 5 : 2)}×` : '—';
+}
+
+/** Feeds (authors) of `heads` whose head's entry hash is one of `ids`. */
+function feedsOf(heads: readonly FeedHead[], ids: readonly Uint8Array[], into: Set<string>): void {
+  if (ids.length === 0) return;
+  const hex = new Set(ids.map(toHex));
+  for (const h of heads) if (hex.has(h.hash)) into.add(h.author);
 }
 
 /** Wire size of a listed head (author 32 B, seq varint, hash 32 B) and of an id. */
@@ -121,7 +151,8 @@ export function ribltRow(a: FeedHead[], b: FeedHead[], symA: bigint[], symB: big
  * Negentropy (range-based set reconciliation, protocol V1) with no frame size limit: A
  * initiates, B answers, until A has nothing more to send. Items are (write time, entry hash), so
  * recently written heads sit together at the end of the order. A learns the ids it has and needs;
- * the heads behind the needed ids are not included (fetching them is one more message).
+ * the heads behind the needed ids are not included (fetching them is one more message). `found`
+ * counts the feeds behind those ids (a differing feed is one id on each side), outside the CPU time.
  */
 export async function negentropyRow(
   a: FeedHead[],
@@ -145,7 +176,8 @@ export async function negentropyRow(
   let aToB = 0;
   let bToA = 0;
   let rtts = 0;
-  let found = 0;
+  const have: Uint8Array[] = [];
+  const need: Uint8Array[] = [];
   while (msg) {
     aToB += msg.length;
     const r = await nb.reconcile(msg);
@@ -153,9 +185,13 @@ export async function negentropyRow(
     if (!r.nextMessage) break;
     bToA += r.nextMessage.length;
     const q = await na.reconcile(r.nextMessage);
-    found += q.have.length + q.need.length;
+    for (const id of q.have) have.push(id);
+    for (const id of q.need) need.push(id);
     msg = q.nextMessage;
   }
   const cpuMs = cpuNow() - t0;
-  return { method: 'negentropy', aToB, bToA, rtts, cpuMs, found };
+  const differing = new Set<string>();
+  feedsOf(a, have, differing);
+  feedsOf(b, need, differing);
+  return { method: 'negentropy', aToB, bToA, rtts, cpuMs, found: differing.size };
 }

@@ -4,9 +4,10 @@
 // Then the browser benchmarks (bench/browser/: real Chromium, loopback only; BENCH_BROWSER=0
 // skips them), and the results file bench/results/<date>-<commit>.json.
 // Never a test. A Node bench that throws (or a row 6 run that does not catch up) is printed as
-// NOT RUN, listed under `nodeNotRun` in the results file, and the next benches, the browser half
-// and the results file still run; the exit status is then 1 at the end (bench/node-benches.ts):
-// non-zero only when a benchmark could not run. BENCH_1M=1 (or true) adds the
+// NOT RUN, listed under `nodeNotRun` in the results file, and the next benches (unless it is
+// still running: bench/node-benches.ts), the browser half and the results file still run; the
+// exit status is then 1 at the end (bench/node-benches.ts): non-zero only when a benchmark could
+// not run. BENCH_1M=1 (or true) adds the
 // n = 1,000,000 reconciliation rows (slow). Row 6 (catch-up bytes, bench/catch-up.ts) runs here,
 // in Node, over a real sync session; row 5 (Node, core protocol: cold join at 100k,
 // bench/cold-join.ts) too, over the real join protocol; row 5 (browser) runs in Chromium.
@@ -16,7 +17,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { format } from 'node:util';
-import { machine, writeResults } from './results.js';
+import { machine, startCommit, writeResults } from './results.js';
 import { benchExitStatus, runNodeBenches, type NodeBench } from './node-benches.js';
 import type { CatchUpResult } from './catch-up.js';
 import type { ColdJoinResult } from './cold-join.js';
@@ -29,6 +30,8 @@ console.log = (...args: unknown[]) => {
   log(...args);
 };
 
+// The commit measured: recorded now (the browser half inherits it), not when the results are written.
+startCommit();
 const info = machine();
 let catchUp: CatchUpResult[] | undefined;
 let coldJoin: ColdJoinResult | undefined;

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { machine, writeResults } from '../results.js';
+import { machine, startCommit, writeResults } from '../results.js';
 import { appPuts, openApp } from './app-writes.js';
 import { takeLongTasks, watchLongTasks } from './health.js';
 import { row7, type Row7Result } from './row7.js';
@@ -22,11 +22,10 @@ import { RowRunner, type Row } from './rows.js';
 import { row1 } from './propagation.js';
 import type { LatencyRow } from './latency.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../test/e2e/chromium.js';
-import { row3Plan } from '../knobs.js';
+import { ROW4_CHUNK, row3Plan, row4Count } from '../knobs.js';
 
 const BASE = `http://127.0.0.1:${HTTP_PORT}`;
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
-const scaled = (n: number) => Math.max(1, Math.round(n * SCALE));
 /**
  * BENCH_ROWS=3,4 runs only those rows (3: writes, 4: ingest, 5: cold join of a light replica to a
  * network of BENCH_ROW5_ENTRIES entries, 7: a full replica of BENCH_ROW7_ENTRIES entries while a
@@ -125,10 +124,10 @@ const VERIFY = 'WebCrypto Ed25519 verify alone (batched)';
 
 async function row4(bench: Page, row: Row): Promise<void> {
   for (const authors of [1, 1000]) {
-    const count = scaled(5000);
+    const count = row4Count(SCALE);
     const out = await bench.evaluate(
-      ([c, a]) => window.runBench('ingest', { count: c, authors: a, chunk: 500 }),
-      [count, authors]
+      ([c, a, k]) => window.runBench('ingest', { count: c, authors: a, chunk: k }),
+      [count, authors, ROW4_CHUNK]
     );
     const workload = `${count} entries from ${authors} author(s) (issue: 100k)`;
     report(row, 'Row 4, verified ingest', workload, '≥ 0.6× the bare verification rate', out, VERIFY);
@@ -176,12 +175,16 @@ async function profileAll(row: Row, context: BrowserContext, app: Page, bench: P
     bench.evaluate(() => window.runBench('writes', { batch: 100, batches: 10, tabulaOnly: 1 }))
   );
   // The entries row 4 generated are reused: this profile holds the ingest alone.
-  const count = scaled(5000);
+  const count = row4Count(SCALE);
   await profiled(
     row,
     `Ledger.ingest (Dexie store), ${count} entries from 1000 authors`,
     { 'bench worker': benchWorker },
-    () => bench.evaluate((c) => window.runBench('ingest', { count: c, authors: 1000, chunk: 500, dexieOnly: 1 }), count)
+    () =>
+      bench.evaluate(
+        ([c, k]) => window.runBench('ingest', { count: c, authors: 1000, chunk: k, dexieOnly: 1 }),
+        [count, ROW4_CHUNK]
+      )
   );
   const main = await pageProfiler(context, app);
   await profiled(
@@ -347,6 +350,7 @@ async function browserRows(info: ReturnType<typeof machine>): Promise<LatencyRow
  * rows that did run are written; 0 when every row ran.
  */
 async function main(): Promise<void> {
+  startCommit(); // bench/run.ts's, or (this half run alone) the commit checked out now
   const info = machine();
   let propagation: LatencyRow[] | undefined;
   let fatal: string | undefined;

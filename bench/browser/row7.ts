@@ -107,6 +107,24 @@ export interface Row7Output {
   result: Row7Result;
   table: string;
   profiles: Record<string, string[]>;
+  /** What the row could not measure (the row is then FAILED, its table kept); empty when all. */
+  failures: string[];
+}
+
+/**
+ * Why row 7's figures are not those of its workload: the full replica does not hold every entry
+ * it was filled with, or the second device did not catch up (its heap and long tasks are then
+ * those of a partial sync, not of syncing the whole replica). Empty when the row measured it all.
+ */
+export function row7Failures(r: Row7Result): string[] {
+  const out: string[] = [];
+  if (r.fill.entries < r.entries)
+    out.push(`the full replica holds ${r.fill.entries} of the ${r.entries} entries written to it`);
+  if (!r.joiner.caughtUp || r.joiner.entries < r.entries)
+    out.push(
+      `the second device did not catch up (${r.joiner.entries}/${r.entries} entries after ${(r.joiner.ms / 1000).toFixed(1)} s): its heap, long tasks and rate are those of a partial sync`
+    );
+  return out;
 }
 
 function summarizeTasks(tasks: number[], profile: CpuProfile): LongTaskSummary {
@@ -344,7 +362,7 @@ export async function row7(launch: () => Promise<BrowserContext>, base: string):
       serving,
       joiner
     };
-    return { result, table: formatRow7(result), profiles };
+    return { result, table: formatRow7(result), profiles, failures: row7Failures(result) };
   } finally {
     await joinerContext?.close();
     await serverContext.close();

@@ -15,6 +15,8 @@ export interface RowFailure {
   error: string;
   /** The row's table was kept, with what it could not measure shown as "—". */
   partial?: boolean;
+  /** Given up, but its work had not stopped `stopMs` after it was aborted (it may still be running). */
+  stillRunning?: boolean;
 }
 
 /** What a row that could not run (or not in full) prints, and what the results file's tables keep. */
@@ -100,8 +102,8 @@ export class RowRunner {
       for (const commit of kept) commit();
     } catch (e) {
       controller.abort(e);
-      await this.stop(cleanups, work);
-      return this.record({ row, error: errorText(e) });
+      const stopped = await this.stop(cleanups, work);
+      return this.record({ row, error: errorText(e), ...(stopped ? {} : { stillRunning: true }) });
     } finally {
       clearTimeout(timer);
     }
@@ -109,12 +111,20 @@ export class RowRunner {
     return true;
   }
 
-  /** Runs the cleanups of an aborted row, then waits for it to settle; at most `stopMs` in all. */
-  private async stop(cleanups: (() => unknown)[], work: Promise<void>): Promise<void> {
+  /**
+   * Runs the cleanups of an aborted row, then waits for it to settle; at most `stopMs` in all.
+   * True when its work settled.
+   */
+  private async stop(cleanups: (() => unknown)[], work: Promise<void>): Promise<boolean> {
     const deadline = Date.now() + this.stopMs;
     const closing = Promise.allSettled(cleanups.map(async (c) => c()));
     await within(closing, this.stopMs);
-    await within(work, Math.max(0, deadline - Date.now()));
+    let settled = false;
+    await within(
+      work.finally(() => (settled = true)),
+      Math.max(0, deadline - Date.now())
+    );
+    return settled;
   }
 
   private record(failure: RowFailure): false {

@@ -1,11 +1,14 @@
 // The Node half of `npm run bench` (review findings): a Node bench that throws is recorded as not
 // run and the next still runs (before, the first throw ended the bench before any results file);
 // row 6 prints no ratio and no "met" for a catch-up that stalled (before, a partial transfer read
-// as met); BENCH_1M=0 leaves the 1M rows off; BENCH_SCALE scales every row-3 size.
+// as met); BENCH_1M=0 leaves the 1M rows off; BENCH_SCALE scales every row-3 size; the results
+// file is named after the commit the run started at (it was HEAD when the results were written).
 import { describe, expect, it } from 'vitest';
 import { benchExitStatus, runNodeBenches } from '../../bench/node-benches.js';
+import { RowRunner } from '../../bench/browser/rows.js';
 import { catchUpVerdict, formatCatchUp, notCaughtUp, type CatchUpResult } from '../../bench/catch-up.js';
-import { envFlag, row3Plan } from '../../bench/knobs.js';
+import { ROW4_CHUNK, envFlag, row3Plan, row4Count } from '../../bench/knobs.js';
+import { runCommits } from '../../bench/results.js';
 
 describe('bench: the Node benches', () => {
   it('records a throwing bench as not run, still runs the next ones, and exits 1 only then', async () => {
@@ -110,5 +113,62 @@ describe('bench: knobs', () => {
       [100, 600, 100],
       [1000, 100, 20]
     ]);
+  });
+});
+
+describe('bench: the results file names the commit that ran', () => {
+  it('is the commit the run started at, with the one at the end only when HEAD moved', () => {
+    // A run started at 60a1ae6 and ended after 1a3e1e0 was merged: named 1a3e1e0 before.
+    expect(runCommits('60a1ae6', '1a3e1e0')).toEqual({ commit: '60a1ae6', commitAtEnd: '1a3e1e0' });
+    expect(runCommits('60a1ae6', '60a1ae6')).toEqual({ commit: '60a1ae6' });
+    expect(runCommits('60a1ae6-dirty', '60a1ae6')).toEqual({ commit: '60a1ae6-dirty', commitAtEnd: '60a1ae6' });
+    // Not started through startCommit (e.g. bench/cold-join.ts alone): HEAD now, as before.
+    expect(runCommits(undefined, '1a3e1e0')).toEqual({ commit: '1a3e1e0' });
+  });
+});
+
+describe('bench row 4: its workload is whole chunks', () => {
+  it('ingests every entry it names: a partial last chunk was timed in no series', () => {
+    expect(row4Count(1)).toBe(5000);
+    expect(row4Count(20)).toBe(100_000);
+    // BENCH_SCALE=0.25 named 1,250 entries and timed 2 chunks of 500 (1,000); 0.05 timed none.
+    for (const scale of [0.25, 0.05, 0.33, 1.7]) {
+      expect(row4Count(scale) % ROW4_CHUNK).toBe(0);
+      expect(row4Count(scale)).toBeGreaterThanOrEqual(ROW4_CHUNK);
+    }
+  });
+});
+
+describe('bench: a Node bench given up while still running', () => {
+  it('keeps the next Node benches from running beside it (they are NOT RUN, not measured under its load)', async () => {
+    const printed: string[] = [];
+    const ran: string[] = [];
+    let release!: () => void;
+    const hung = new Promise<void>((r) => (release = r));
+    const benches = [
+      { row: 'reconcile', title: '# reconcile', run: () => (ran.push('reconcile'), hung) },
+      { row: 'row 6', title: '# row 6', run: async () => void ran.push('row 6') }
+    ];
+    const notRun = await runNodeBenches(benches, (l) => printed.push(l), new RowRunner((l) => printed.push(l), 30, 30));
+    release();
+    expect(ran).toEqual(['reconcile']);
+    expect(notRun.map((f) => f.row)).toEqual(['reconcile', 'row 6']);
+    expect(notRun[0].stillRunning).toBe(true);
+    expect(notRun[1].error).toMatch(/reconcile was given up but is still running/);
+  });
+
+  it('a bench that threw (it stopped) does not keep the next from running', async () => {
+    const ran: string[] = [];
+    const notRun = await runNodeBenches(
+      [
+        { row: 'a', title: '# a', run: () => Promise.reject(new Error('broke')) },
+        { row: 'b', title: '# b', run: async () => void ran.push('b') }
+      ],
+      () => undefined,
+      new RowRunner(() => undefined, 1000, 30)
+    );
+    expect(ran).toEqual(['b']);
+    expect(notRun.map((f) => f.row)).toEqual(['a']);
+    expect(notRun[0].stillRunning).toBeUndefined();
   });
 });
