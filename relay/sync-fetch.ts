@@ -216,7 +216,11 @@ export class SyncFetchClient {
     link.closed = true;
     clearTimeout(link.idle);
     const p = this.links.get(peer);
-    if (p !== undefined) void p.then((l) => l === link && this.links.get(peer) === p && this.links.delete(peer));
+    if (p !== undefined)
+      void p.then(
+        (l) => l === link && this.links.get(peer) === p && this.links.delete(peer),
+        () => {} // a newer open that failed: link() removes it
+      );
     const why = err instanceof Error ? err : new SyncFetchError('stream closed');
     for (const w of link.waiters.values()) w.reject(why);
     link.waiters.clear();
