@@ -5,9 +5,13 @@
 // bytes plus the varint length prefix the driver frames it with) until B holds all of A's
 // entries, and compare with the missing entries' encoded size (the target: ≤ 1.2×) and with
 // refetching everything (every entry's encoded size). Libp2p's own framing (yamux, noise or the
-// WebRTC data channel) is not counted: it is the same for any protocol carried. A run that stalls
-// (B not caught up) prints and returns no ratio, and its target as NOT RUN (a partial transfer).
-// Run: npx tsx bench/catch-up.ts   (BENCH_CATCHUP_N, BENCH_CATCHUP_MISSING, BENCH_CATCHUP_AUTHORS;
+// WebRTC data channel) is not counted: it is the same for any protocol carried. After the one-time
+// setup the catch-up runs BENCH_CATCHUP_RUNS times (default 5), each from a fresh copy of B's disk
+// (A serves them all); the time and the bytes are printed as the median and p99 of the runs
+// (nearest-rank: with so few runs the p99 is the largest), the ratios of the median bytes. If any
+// run stalls (B not caught up) the row prints and returns no ratio, and its target as NOT RUN.
+// Run: npx tsx bench/catch-up.ts   (BENCH_CATCHUP_N, BENCH_CATCHUP_MISSING, BENCH_CATCHUP_AUTHORS,
+// BENCH_CATCHUP_RUNS;
 // BENCH_CATCHUP_INGEST_DELAY_MS adds that many ms to each ingest on the catching-up side, a slow
 // receiver at a small n, as a large ledger's ingest is at n = 100k)
 import '../src/lib/platform/polyfills.js';
@@ -23,25 +27,21 @@ import type { SyncReplica } from '../src/lib/core/sync/replica.js';
 import { toHex } from '../src/lib/core/bytes.js';
 import { sha256 } from '../src/lib/core/hash.js';
 import type { HashedEntry } from '../src/lib/core/types.js';
+import { spread, type Spread } from './runs.js';
 
 const N = Number(process.env.BENCH_CATCHUP_N ?? 100_000);
 const MISSING = Number(process.env.BENCH_CATCHUP_MISSING ?? 10_000);
 const AUTHOR_COUNTS = (process.env.BENCH_CATCHUP_AUTHORS ?? '100').split(',').map(Number);
 const INGEST_DELAY_MS = Number(process.env.BENCH_CATCHUP_INGEST_DELAY_MS ?? 0);
+const RUNS = Math.max(1, Number(process.env.BENCH_CATCHUP_RUNS ?? 5));
 const KEYS_PER_AUTHOR = 200;
 const INGEST_CHUNK = 1000;
 const TICK_MS = 250;
 const STALL_MS = 60_000;
 const genesis = defaultGenesis();
 
-export interface CatchUpResult {
-  n: number;
-  authors: number;
-  missing: number;
-  /** Encoded size of the missing entries (what an ideal protocol would send), bytes. */
-  missingBytes: number;
-  /** Encoded size of every entry (refetching everything), bytes. */
-  allBytes: number;
+/** One catch-up run, from a fresh copy of B's disk. */
+export interface CatchUpRun {
   /** Sync protocol bytes, B → A and A → B, each message counted with its varint length prefix. */
   toA: number;
   toB: number;
@@ -52,15 +52,44 @@ export interface CatchUpResult {
   entryBytesCarried: number;
   /** Entries carried more than once (each extra copy counted). */
   duplicates: number;
-  /** Ms added to each ingest of the catching-up side (BENCH_CATCHUP_INGEST_DELAY_MS). */
-  ingestDelayMs: number;
   roundTripsMerkle: number;
+  /** Wall time from B's reconnection until it held every entry (or gave up), ms. */
   ms: number;
-  /** B holds every entry A holds. When false the counts are of a partial transfer: see `verdict`. */
+  /** B holds every entry A holds. When false the counts are of a partial transfer. */
   caughtUp: boolean;
   /** Missing entries B received before the run ended. */
   received: number;
-  /** Sync bytes ÷ the missing entries' size, and ÷ refetching everything; null when not caught up. */
+}
+
+/** What every run shares: the sizes of the setup. */
+export interface CatchUpSetup {
+  n: number;
+  authors: number;
+  missing: number;
+  /** Encoded size of the missing entries (what an ideal protocol would send), bytes. */
+  missingBytes: number;
+  /** Encoded size of every entry (refetching everything), bytes. */
+  allBytes: number;
+  /** Ms added to each ingest of the catching-up side (BENCH_CATCHUP_INGEST_DELAY_MS). */
+  ingestDelayMs: number;
+}
+
+/**
+ * Row 6 over its runs. `toA`, `toB` and `ms` are each the median over the runs (`spreads` has their
+ * median and p99, and the total's); `messages`, `byType`, `entryBytesCarried`, `duplicates` and
+ * `roundTripsMerkle` are those of the run with the median total bytes (`detailRun`); `runs` has
+ * every run's figures.
+ */
+export interface CatchUpResult extends CatchUpSetup, Omit<CatchUpRun, 'caughtUp' | 'received'> {
+  runs: CatchUpRun[];
+  spreads: { toA: Spread; toB: Spread; total: Spread; ms: Spread };
+  /** Index in `runs` of the run the per-type figures are from (the one with the median total bytes). */
+  detailRun: number;
+  /** Every run caught up. When false the counts are of a partial transfer: see `verdict`. */
+  caughtUp: boolean;
+  /** The fewest missing entries B received in a run. */
+  received: number;
+  /** Median sync bytes ÷ the missing entries' size, and ÷ refetching everything; null unless every run caught up. */
   ratioToMissing: number | null;
   ratioToRefetch: number | null;
   target: string;
@@ -94,14 +123,57 @@ export function catchUpVerdict(
   };
 }
 
-/** Runs that did not catch up, one line each (for the bench's NOT RUN list); empty when all did. */
+/** Results with a run that did not catch up, one line each (for the bench's NOT RUN list); empty when all did. */
 export function notCaughtUp(results: readonly CatchUpResult[]): string[] {
   return results
     .filter((r) => !r.caughtUp)
-    .map(
-      (r) =>
-        `n = ${r.n}, ${r.authors} authors: did not catch up (stalled after ${r.received} of ${r.missing} missing entries; no ratio)`
-    );
+    .map((r) => {
+      const stalled = r.runs.filter((x) => !x.caughtUp);
+      const of = r.runs.length > 1 ? ` in ${stalled.length} of ${r.runs.length} runs` : '';
+      return `n = ${r.n}, ${r.authors} authors: did not catch up${of} (stalled after ${r.received} of ${r.missing} missing entries; no ratio)`;
+    });
+}
+
+/**
+ * Row 6 from its runs: medians and p99s, the ratios of the median total bytes, and the verdict,
+ * NOT RUN when any run did not catch up (or there was none).
+ */
+export function summarizeCatchUp(setup: CatchUpSetup, runs: readonly CatchUpRun[]): CatchUpResult {
+  if (runs.length === 0) throw new Error('row 6: no catch-up run');
+  const spreads = {
+    toA: spread(runs.map((r) => r.toA)),
+    toB: spread(runs.map((r) => r.toB)),
+    total: spread(runs.map((r) => r.toA + r.toB)),
+    ms: spread(runs.map((r) => r.ms))
+  };
+  const detailRun = runs.findIndex((r) => r.toA + r.toB === spreads.total.median);
+  const d = runs[detailRun];
+  const caughtUp = runs.every((r) => r.caughtUp);
+  const v = catchUpVerdict({
+    caughtUp,
+    toA: spreads.total.median,
+    toB: 0,
+    missingBytes: setup.missingBytes,
+    allBytes: setup.allBytes
+  });
+  return {
+    ...setup,
+    toA: spreads.toA.median,
+    toB: spreads.toB.median,
+    ms: spreads.ms.median,
+    messages: d.messages,
+    byType: d.byType,
+    entryBytesCarried: d.entryBytesCarried,
+    duplicates: d.duplicates,
+    roundTripsMerkle: d.roundTripsMerkle,
+    runs: [...runs],
+    spreads,
+    detailRun,
+    caughtUp,
+    received: Math.min(...runs.map((r) => r.received)),
+    target: `bytes ≤ ${TARGET_RATIO}× the missing entries' size`,
+    ...v
+  };
 }
 
 const varintLen = (n: number): number => (n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : 4);
@@ -144,17 +216,26 @@ function cloneDisk(d: MemoryDisk): MemoryDisk {
   return c;
 }
 
-/** B holds `held`; A holds a copy of B's disk plus `missed` (half the setup time of two full ingests). */
-async function replicas(held: HashedEntry[], missed: HashedEntry[]): Promise<{ a: Ledger; b: Ledger }> {
-  const disk = new MemoryDisk();
+type Keys = Awaited<ReturnType<typeof generateKeys>>;
+
+/**
+ * B's disk holds `held` (closed: each run opens a fresh copy of it); A, open, holds a copy of B's
+ * disk plus `missed` (half the setup time of two full ingests).
+ */
+async function replicas(
+  held: HashedEntry[],
+  missed: HashedEntry[]
+): Promise<{ a: Ledger; bDisk: MemoryDisk; keys: Keys }> {
+  const bDisk = new MemoryDisk();
   const keys = await generateKeys();
-  const b = await Ledger.open({ store: new MemoryLedgerStore({ disk }), genesis, keys });
+  const b = await Ledger.open({ store: new MemoryLedgerStore({ disk: bDisk }), genesis, keys });
   await ingestAll(b, held);
   await b.compact();
-  const store = new MemoryLedgerStore({ disk: cloneDisk(disk) });
+  await b.close();
+  const store = new MemoryLedgerStore({ disk: cloneDisk(bDisk) });
   const a = await Ledger.open({ store, genesis, keys });
   await ingestAll(a, missed);
-  return { a, b };
+  return { a, bDisk, keys };
 }
 
 const total = (l: Ledger): number => l.heads().reduce((s, h) => s + h.seq, 0);
@@ -193,8 +274,8 @@ function pipe(deliver: (bytes: Uint8Array) => Promise<void>): Pipe {
   };
 }
 
-/** B missed the last `missing` entries (the tail of every feed, spread evenly); measures its catch-up from A. */
-export async function catchUp(n: number, authors: number, missing: number): Promise<CatchUpResult> {
+/** B missed the last `missing` entries (the tail of every feed, spread evenly); measures its catch-up from A, `runs` times. */
+export async function catchUp(n: number, authors: number, missing: number, runs = RUNS): Promise<CatchUpResult> {
   const t0 = performance.now();
   const feeds = await history(n, authors);
   const t1 = performance.now();
@@ -205,35 +286,51 @@ export async function catchUp(n: number, authors: number, missing: number): Prom
     for (const h of f.slice(f.length - k)) missed.add(h);
   });
   const all = feeds.flat();
-  const { a, b } = await replicas(
+  const { a, bDisk, keys } = await replicas(
     all.filter((h) => !missed.has(h)),
     all.filter((h) => missed.has(h))
   );
   const t2 = performance.now();
   console.log(`(setup: ${n} writes ${((t1 - t0) / 1000).toFixed(1)} s, replicas ${((t2 - t1) / 1000).toFixed(1)} s)`);
   const sizeOf = (hs: Iterable<HashedEntry>): number => [...hs].reduce((s, h) => s + encodeEntry(h.entry).length, 0);
-  const r: CatchUpResult = {
+  const setup: CatchUpSetup = {
     n,
     authors,
     missing: missed.size,
     missingBytes: sizeOf(missed),
     allBytes: sizeOf(all),
+    ingestDelayMs: INGEST_DELAY_MS
+  };
+  const done: CatchUpRun[] = [];
+  try {
+    for (let i = 0; i < runs; i++) {
+      // A fresh copy of the lagging replica each run (A only serves: it receives nothing).
+      const b = await Ledger.open({ store: new MemoryLedgerStore({ disk: cloneDisk(bDisk) }), genesis, keys });
+      try {
+        done.push(await syncOnce(a, b, n, missed.size));
+      } finally {
+        await b.close();
+      }
+    }
+  } finally {
+    await a.close();
+  }
+  return summarizeCatchUp(setup, done);
+}
+
+/** One catch-up of `b` from `a` over two real sync engines; counts every message both ways. */
+async function syncOnce(a: Ledger, b: Ledger, n: number, missing: number): Promise<CatchUpRun> {
+  const r: CatchUpRun = {
     toA: 0,
     toB: 0,
     messages: 0,
     byType: {},
     entryBytesCarried: 0,
     duplicates: 0,
-    ingestDelayMs: INGEST_DELAY_MS,
     roundTripsMerkle: 0,
     ms: 0,
     caughtUp: false,
-    received: 0,
-    ratioToMissing: null,
-    ratioToRefetch: null,
-    target: `bytes ≤ ${TARGET_RATIO}× the missing entries' size`,
-    met: false,
-    verdict: 'NOT RUN'
+    received: 0
   };
   const carried = new Set<string>();
   const count = (bytes: Uint8Array, dir: 'toA' | 'toB'): void => {
@@ -302,14 +399,11 @@ export async function catchUp(n: number, authors: number, missing: number): Prom
   }
   r.ms = performance.now() - start;
   r.caughtUp = held >= n;
-  r.received = held - (n - missed.size);
-  Object.assign(r, catchUpVerdict(r));
+  r.received = held - (n - missing);
   clearInterval(timer);
   ea.close();
   eb.close();
   await Promise.all([toA.close(), toB.close()]);
-  await a.close();
-  await b.close();
   return r;
 }
 
@@ -333,33 +427,41 @@ function overhead(r: CatchUpResult): string {
 
 const ratio = (x: number | null): string => (x === null ? '—' : `${x.toFixed(3)}×`);
 
-/** The target line: met or missed, or NOT RUN when B did not catch up (no ratio of a partial transfer). */
+/** The target line: met or missed, or NOT RUN when a run did not catch up (no ratio of a partial transfer). */
 function targetLine(r: CatchUpResult): string {
-  const v = catchUpVerdict(r);
+  const stalled = r.runs.filter((x) => !x.caughtUp).length;
   const why =
-    v.verdict === 'NOT RUN'
-      ? `NOT RUN: did not catch up (${r.received} of ${r.missing} missing entries received), the bytes are of a partial transfer`
-      : v.verdict;
+    r.verdict === 'NOT RUN'
+      ? `NOT RUN: ${stalled} of ${r.runs.length} runs did not catch up (the fewest missing entries received: ${r.received} of ${r.missing}), their bytes are of a partial transfer`
+      : `${r.verdict}, on the median bytes`;
   return `target: bytes ≤ ${TARGET_RATIO}× the missing entries' size (${why})`;
 }
 
-/** Markdown table of one result, ready to print. */
+const pair = (s: Spread, f: (x: number) => string): string => `${f(s.median)} / ${f(s.p99)}`;
+
+/** Markdown table of one result (over its runs), ready to print. */
 export function formatCatchUp(r: CatchUpResult): string {
-  const sync = r.toA + r.toB;
-  const v = catchUpVerdict(r);
+  const run = r.runs[r.detailRun];
+  const sync = run.toA + run.toB;
+  const detail = r.detailRun + 1;
+  const caught = r.runs.filter((x) => x.caughtUp).length;
+  const p99Ratio = r.ratioToMissing === null ? null : r.spreads.total.p99 / r.missingBytes;
   const lines = [
     `## Row 6, catch-up after ${r.missing} missed entries: n = ${r.n}, ${r.authors} authors (the tail of every feed)`,
-    `- ${r.caughtUp ? 'caught up' : 'did NOT catch up'} in ${r.ms.toFixed(0)} ms, ${r.messages} messages, ${r.roundTripsMerkle} Merkle steps sent by the initiator`,
-    `- missing entries' encoded size ${kib(r.missingBytes)} (${(r.missingBytes / r.missing).toFixed(0)} B each); entry bytes carried ${kib(r.entryBytesCarried)}; entries carried more than once ${r.duplicates}`,
+    `- ${r.runs.length} runs, each from a fresh copy of the lagging replica: ${r.caughtUp ? 'caught up in every one' : `did NOT catch up in ${r.runs.length - caught} of them`}; ` +
+      `time to catch up median ${r.spreads.ms.median.toFixed(0)} ms, p99 ${r.spreads.ms.p99.toFixed(0)} ms (nearest-rank: p99 of so few runs is their largest)`,
+    `- each run: ${r.runs.map((x, i) => `${i + 1}) ${x.caughtUp ? '' : 'NOT caught up, '}${x.ms.toFixed(0)} ms, ${kib(x.toA + x.toB)}, ${x.messages} messages, ${x.duplicates} entries sent more than once`).join('; ')}`,
+    `- run ${detail} (the median total bytes): ${r.messages} messages, ${r.roundTripsMerkle} Merkle steps sent by the initiator; entry bytes carried ${kib(r.entryBytesCarried)}; entries carried more than once ${r.duplicates}`,
+    `- missing entries' encoded size ${kib(r.missingBytes)} (${(r.missingBytes / r.missing).toFixed(0)} B each)`,
     ...(r.ingestDelayMs > 0 ? [`- slow receiver: ${r.ingestDelayMs} ms added to each of its ingests`] : []),
-    `- overhead over the missing entries: ${r.caughtUp ? overhead(r) : '— (did not catch up)'}`,
+    `- overhead over the missing entries (run ${detail}): ${r.caughtUp ? overhead(r) : '— (did not catch up)'}`,
     '',
-    '| variant | B → A | A → B | total | ratio to the missing entries | ratio to refetching everything |',
-    '|---|---|---|---|---|---|',
-    `| tabula sync (hello, Merkle, gap fill) | ${kib(r.toA)} | ${kib(r.toB)} | ${kib(sync)} | ${ratio(v.ratioToMissing)} | ${ratio(v.ratioToRefetch)} |`,
-    `| refetching everything (comparator) | - | ${kib(r.allBytes)} | ${kib(r.allBytes)} | ${(r.allBytes / r.missingBytes).toFixed(2)}× | 1.000× |`,
+    '| variant | runs | B → A, median / p99 | A → B, median / p99 | total, median / p99 | ratio to the missing entries, median / p99 total | ratio to refetching everything, median total |',
+    '|---|---|---|---|---|---|---|',
+    `| tabula sync (hello, Merkle, gap fill) | ${r.runs.length} | ${pair(r.spreads.toA, kib)} | ${pair(r.spreads.toB, kib)} | ${pair(r.spreads.total, kib)} | ${ratio(r.ratioToMissing)} / ${ratio(p99Ratio)} | ${ratio(r.ratioToRefetch)} |`,
+    `| refetching everything (comparator, computed) | - | - | ${kib(r.allBytes)} | ${kib(r.allBytes)} | ${(r.allBytes / r.missingBytes).toFixed(2)}× | 1.000× |`,
     '',
-    '| message type | messages | bytes | share of the sync bytes |',
+    `| message type (run ${detail}) | messages | bytes | share of the sync bytes |`,
     '|---|---|---|---|',
     ...Object.entries(r.byType)
       .sort((x, y) => y[1].bytes - x[1].bytes)

@@ -6,6 +6,7 @@
 // printed once, when its package does not load.
 import type { FeedHead } from '../src/lib/core/types.js';
 import { fromHex, toHex } from '../src/lib/core/bytes.js';
+import { spread, type Spread } from './runs.js';
 
 /**
  * CPU time of this process in ms (user + system, all its threads: GC included), so the figures
@@ -47,6 +48,61 @@ export function bytesRatioCell(merkle: Row | undefined, r: Row, differing: numbe
   const theirs = r.aToB + r.bToA;
   return theirs > 0 ? `${(ours / theirs).toFixed(ours / theirs < 0.01 ? 5 : 2)}×` : '—';
 }
+
+/**
+ * Runs of each method per row (every method of a row the same number): 5 at n ≤ 100k and d ≤
+ * 1,000; 3 at d > 1,000 (a run takes up to a second or so); at n > 100k (BENCH_1M) the comparators
+ * run once (each run loads n items: seconds), Merkle as at 100k.
+ */
+export function repsFor(n: number, d: number, method: 'merkle' | 'comparator'): number {
+  if (method === 'comparator' && n > 100_000) return 1;
+  return d > 1000 ? 3 : 5;
+}
+
+/**
+ * A method's runs in one row: `aToB`, `bToA`, `rtts` and `cpuMs` are the medians over the runs (the
+ * ratio cell compares median bytes); `found` is the first run's count that is not `differing`
+ * (`differing` when every run found them all), `short` how many runs did not.
+ */
+export interface RowRuns extends Row {
+  runs: number;
+  cpu: Spread;
+  bytesAToB: Spread;
+  bytesBToA: Spread;
+  roundTrips: Spread;
+  short: number;
+  /** Merkle only: CPU of its first (cold) run, which is one of the runs. */
+  coldMs?: number;
+}
+
+export function summarizeRuns(runs: readonly Row[], differing: number): RowRuns {
+  if (runs.length === 0) throw new Error('no runs to summarise');
+  const off = runs.filter((r) => r.found !== differing);
+  const cpu = spread(runs.map((r) => r.cpuMs));
+  const bytesAToB = spread(runs.map((r) => r.aToB));
+  const bytesBToA = spread(runs.map((r) => r.bToA));
+  const roundTrips = spread(runs.map((r) => r.rtts));
+  return {
+    method: runs[0].method,
+    aToB: bytesAToB.median,
+    bToA: bytesBToA.median,
+    rtts: roundTrips.median,
+    cpuMs: cpu.median,
+    found: off[0]?.found ?? differing,
+    runs: runs.length,
+    cpu,
+    bytesAToB,
+    bytesBToA,
+    roundTrips,
+    short: off.length
+  };
+}
+
+/** The `found` cell of a method run several times: INCOMPLETE when any run missed, with how many. */
+export const foundRunsCell = (r: RowRuns, differing: number): string =>
+  r.short === 0 || r.runs === 1
+    ? foundCell(r.found, differing)
+    : `${foundCell(r.found, differing)} (${r.short} of ${r.runs} runs)`;
 
 /** Feeds (authors) of `heads` whose head's entry hash is one of `ids`. */
 function feedsOf(heads: readonly FeedHead[], ids: readonly Uint8Array[], into: Set<string>): void {

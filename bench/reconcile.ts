@@ -3,18 +3,22 @@
 // negentropy (@nostr-dev-kit/sync), side by side in one run. Bytes are the encoded messages each
 // way; round trips count begin/reply as the first. Merkle CPU is the comparison alone (both trees
 // are built and maintained incrementally beforehand; their build cost is printed separately),
-// encoding and decoding every message included: the median of MERKLE_REPS exchanges with fresh
-// salts (a node syncs every 30 s, so its code is warm); the first, cold run is printed as
-// `cold`. The IBLT and negentropy load their n items each time (uncached), one run each. Every
-// time is the process's CPU time (process.cpuUsage: user + system, GC threads included), not
-// wall-clock, so a loaded machine does not inflate it.
+// encoding and decoding every message included; each exchange draws fresh salts (a node syncs
+// every 30 s, so its code is warm); its first, cold run is printed as `cold` (it is one of the
+// runs). The IBLT and negentropy load their n items each run (uncached). Every method of a row
+// runs the same number of times (repsFor: 5 at n ≤ 100k and d ≤ 1,000, 3 at d = 10,000; at n = 1M
+// the comparators once), shown in the `runs` column: CPU is printed as the median and p99 of the
+// runs (nearest-rank: with so few runs the p99 is the largest); bytes and round trips as the
+// median, with the largest in parentheses when the runs differed. Every time is the process's
+// CPU time (process.cpuUsage: user + system, GC threads included), not wall-clock, so a loaded
+// machine does not inflate it.
 // Kinds of difference: `scattered` — d feeds picked at random across the write history advanced
 // by one entry on B; `tail` — the d most recently written feeds advanced by one entry on B.
 // Usage: npx tsx bench/reconcile.ts (or npm run bench). BENCH_1M=1 adds n = 1,000,000 (about
 // 2.7 GB and 16 minutes); BENCH_N=1000000 BENCH_D=0,1 picks sizes and difference counts;
 // BENCH_MERKLE_ONLY=1 skips the comparators.
-// Every row's `found` is checked against the d feeds that differ: a method that found fewer (or
-// more) is marked INCOMPLETE in its row, and once the table is printed the bench throws (in `npm
+// Every run's `found` is checked against the d feeds that differ: a method that found fewer (or
+// more) in any run is marked INCOMPLETE in its row, and once the table is printed the bench throws (in `npm
 // run bench` row 2 is then NOT RUN, listed under `nodeNotRun`, exit 1): its bytes are not the cost
 // of reconciling the sets.
 // Never a test: it prints a table and exits non-zero only when it could not run (in full).
@@ -28,13 +32,17 @@ import { fromHex, toHex } from '../src/lib/core/bytes.js';
 import {
   bytesRatioCell,
   cpuNow,
-  foundCell,
+  foundRunsCell,
   loadPeers,
   negentropyRow,
+  repsFor,
   ribltRow,
+  summarizeRuns,
   symbolOf,
-  type Row
+  type Row,
+  type RowRuns
 } from './reconcile-peers.js';
+import { medianMaxCell } from './runs.js';
 import { mulberry32 } from '../test/helpers/fake-feed.js';
 import { envFlag } from './knobs.js';
 
@@ -46,17 +54,21 @@ const head = (): FeedHead => ({
   hash: toHex(bytes(32))
 });
 
-/** Merkle exchanges per row; CPU is their median. */
-const MERKLE_REPS = 5;
+/** Runs `once` `reps` times (in a row, so its code is warm after the first); null when the method is not loaded. */
+async function repeat(reps: number, d: number, once: () => Row | null | Promise<Row | null>): Promise<RowRuns | null> {
+  const runs: Row[] = [];
+  for (let i = 0; i < reps; i++) {
+    const r = await once();
+    if (!r) return null;
+    runs.push(r);
+  }
+  return summarizeRuns(runs, d);
+}
 
-function merkle(ta: HeadsTree, tb: HeadsTree, eager: boolean, d: number): Row & { coldMs: number } {
-  // Large differences take seconds per exchange: one run is enough there.
-  const reps = d > 1000 ? 1 : MERKLE_REPS;
-  const runs = Array.from({ length: reps }, () => merkleOnce(ta, tb, eager));
-  const sorted = runs.map((r) => r.cpuMs).sort((x, y) => x - y);
-  // Every run must find the differences (each draws a new salt): the fewest found is the row's.
-  const found = Math.min(...runs.map((r) => r.found));
-  return { ...runs[0], found, cpuMs: sorted[reps >> 1], coldMs: runs[0].cpuMs };
+/** The Merkle exchange, each run under new salts (every run must find the d differences). */
+function merkle(ta: HeadsTree, tb: HeadsTree, eager: boolean, n: number, d: number): RowRuns {
+  const runs = Array.from({ length: repsFor(n, d, 'merkle') }, () => merkleOnce(ta, tb, eager));
+  return { ...summarizeRuns(runs, d), coldMs: runs[0].cpuMs };
 }
 
 function merkleOnce(ta: HeadsTree, tb: HeadsTree, eager: boolean): Row {
@@ -137,9 +149,15 @@ console.log(
 );
 const incomplete: string[] = [];
 console.log(
-  '| n | d | kind | method | A→B | B→A | round trips | CPU ms | found | ratio: Merkle bytes ÷ this method’s (lower is better for us) |'
+  'runs: every method of a row runs that many times (5 at n ≤ 100k and d ≤ 1,000; 3 at d = 10,000; at n = 1M the comparators once). ' +
+    'A→B, B→A, round trips: the median over the runs, with the largest in parentheses where the runs differed. ' +
+    'CPU ms: median and p99 over the runs (p99 of so few runs is their largest); Merkle’s first (cold) run is one of them. ' +
+    'found: every run must find the d differing feeds (INCOMPLETE otherwise). Ratio: of the median bytes.\n'
 );
-console.log('|---|---|---|---|---|---|---|---|---|---|');
+console.log(
+  '| n | d | kind | method | runs | A→B | B→A | round trips | CPU ms median | CPU ms p99 | found | ratio: Merkle bytes ÷ this method’s (lower is better for us) |'
+);
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const n of sizes) {
   // base[i] was last written at time i: the tail of the array is the most recently written.
   const base = Array.from({ length: n }, head);
@@ -181,24 +199,27 @@ for (const n of sizes) {
         tb.set(b[j]);
       }
       tb.rootHash();
-      const rows: ((Row & { coldMs?: number }) | null)[] = [
-        ...(d === 0 ? [merkle(ta, tb, false, d)] : []),
-        merkle(ta, tb, true, d),
+      const reps = repsFor(n, d, 'comparator');
+      const rows: (RowRuns | null)[] = [
+        ...(d === 0 ? [merkle(ta, tb, false, n, d)] : []),
+        merkle(ta, tb, true, n, d),
         ...(merkleOnly
           ? []
           : [
-              listExchange(base, b, true),
-              listExchange(base, b, false),
-              ribltRow(base, b, baseSym, bSym),
-              await negentropyRow(base, b, baseTime, bTime)
+              await repeat(reps, d, () => listExchange(base, b, true)),
+              await repeat(reps, d, () => listExchange(base, b, false)),
+              await repeat(reps, d, () => ribltRow(base, b, baseSym, bSym)),
+              await repeat(reps, d, () => negentropyRow(base, b, baseTime, bTime))
             ])
       ];
       const eager = rows.find((r) => r?.method === 'merkle') ?? undefined;
       for (const r of rows) {
         if (!r) continue;
-        if (r.found !== d) incomplete.push(`n=${n} d=${d} ${kind} ${r.method}: found ${r.found}`);
+        if (r.short > 0)
+          incomplete.push(`n=${n} d=${d} ${kind} ${r.method}: found ${r.found} (${r.short} of ${r.runs} runs)`);
+        const cold = r.coldMs === undefined ? '' : ` (cold ${r.coldMs.toFixed(1)})`;
         console.log(
-          `| ${n} | ${d} | ${kind} | ${r.method} | ${fmtBytes(r.aToB)} | ${fmtBytes(r.bToA)} | ${r.rtts} | ${r.cpuMs.toFixed(1)}${r.coldMs === undefined ? '' : ` (cold ${r.coldMs.toFixed(1)})`} | ${foundCell(r.found, d)} | ${bytesRatioCell(eager, r, d)} |`
+          `| ${n} | ${d} | ${kind} | ${r.method} | ${r.runs} | ${medianMaxCell(r.bytesAToB, fmtBytes)} | ${medianMaxCell(r.bytesBToA, fmtBytes)} | ${medianMaxCell(r.roundTrips)} | ${r.cpu.median.toFixed(1)}${cold} | ${r.cpu.p99.toFixed(1)} | ${foundRunsCell(r, d)} | ${bytesRatioCell(eager, r, d)} |`
         );
       }
       // Restore B to the base set, incrementally.
