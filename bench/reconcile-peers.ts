@@ -151,6 +151,19 @@ export async function loadPeers(): Promise<{ riblt: boolean; negentropy: boolean
   return { riblt: !!riblt, negentropy: !!neg };
 }
 
+/**
+ * The comparators that did not load (their rows are left out of the table). Row 2 is then NOT
+ * RUN: the README's table compares Merkle with every one of them in the same run. None when the
+ * comparators are skipped on purpose (BENCH_MERKLE_ONLY=1).
+ */
+export function missingComparators(loaded: { riblt: boolean; negentropy: boolean }, merkleOnly: boolean): string[] {
+  if (merkleOnly) return [];
+  return [
+    ...(loaded.riblt ? [] : ['rateless IBLT (@peerbit/riblt)']),
+    ...(loaded.negentropy ? [] : ['negentropy (@nostr-dev-kit/sync)'])
+  ];
+}
+
 /** The head's u64 symbol for the IBLT (first 8 bytes of its entry hash). */
 export function symbolOf(h: FeedHead): bigint {
   return BigInt('0x' + h.hash.slice(0, 16));

@@ -34,6 +34,7 @@ import {
   cpuNow,
   foundRunsCell,
   loadPeers,
+  missingComparators,
   negentropyRow,
   repsFor,
   ribltRow,
@@ -227,5 +228,13 @@ for (const n of sizes) {
     }
   }
 }
-if (incomplete.length > 0)
-  throw new Error(`methods that did not find every differing feed (rows marked INCOMPLETE): ${incomplete.join('; ')}`);
+const missing = missingComparators(loaded, merkleOnly);
+if (incomplete.length > 0 || missing.length > 0)
+  throw new Error(
+    [
+      ...(incomplete.length > 0
+        ? [`methods that did not find every differing feed (rows marked INCOMPLETE): ${incomplete.join('; ')}`]
+        : []),
+      ...(missing.length > 0 ? [`comparators that could not load (their rows are missing): ${missing.join('; ')}`] : [])
+    ].join('. ')
+  );

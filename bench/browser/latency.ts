@@ -96,6 +96,20 @@ export function latencyRows(
   return [row(TABULA, 'ours', sum(tabula)), row(YWEBRTC, 'comparator', y)];
 }
 
+/**
+ * Why a tab count's row is FAILED: a system (ours or the comparator) had deliveries that never
+ * arrived, so a ratio is not measured ("-") even where the row prints one side's percentiles.
+ * Empty when every delivery arrived.
+ */
+export function latencyFailures(rows: LatencyRow[]): string[] {
+  return rows
+    .filter((r) => r.missing > 0)
+    .map(
+      (r) =>
+        `${r.name} (${r.role}): ${r.missing} of ${r.expected} deliveries never arrived at ${r.tabs} tabs: latencies and ratios not fully measured`
+    );
+}
+
 const num = (x: number, digits = 1): string => (Number.isFinite(x) ? x.toFixed(digits) : '-');
 /** A latency, or "> lost-after" for one that falls on missing deliveries. */
 const ms = (x: number, r: LatencyRow): string => (x === Infinity ? `> ${r.lostAfterMs}` : num(x));

@@ -24,6 +24,7 @@ import type { Applied, System } from './propagation-page.js';
 import {
   YWEBRTC,
   formatLatency,
+  latencyFailures,
   latencyRows,
   tabCountRows,
   type Row1Workload,
@@ -260,6 +261,7 @@ async function workload(base: string, tabs: number, scale: number, row: Row): Pr
     if (failed > 0) notes.push(`${failed} Tabula writes failed`);
     const workload = `${tabs} tabs (devices), ${WRITES_PER_SEC} writes/s each, ${2 * count} writes per tab per system`;
     const rows = latencyRows(tabs, workload, DRAIN_TIMEOUT_MS, by.tabula, by['y-webrtc']);
+    for (const f of latencyFailures(rows)) row.fail(f);
     const profiles = process.env.BENCH_PROFILE === '0' ? {} : await profileRound(devices, count, signal);
     return { rows, table: formatLatency(rows, notes), profiles };
   } finally {

@@ -12,7 +12,15 @@ import { takeLongTasks } from './health.js';
 import { longRuns, type LongRuns } from './long-runs.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { WorkerCdp, pageProfiler, topSelf, topTotal, type CpuProfile, type Profiler } from './worker-cdp.js';
+import {
+  WorkerCdp,
+  pageProfiler,
+  topSelf,
+  topTotal,
+  type CpuProfile,
+  type HeapSource,
+  type Profiler
+} from './worker-cdp.js';
 
 const ENTRIES = Number(process.env.BENCH_ROW7_ENTRIES ?? 100_000);
 /** window.tabula.put calls in flight while filling (they group-commit). */
@@ -26,7 +34,7 @@ const LONG_TASK_MS = 50;
 
 const mb = (b: number) => Math.round((b / 2 ** 20) * 10) / 10;
 
-/** Heap of a node worker every `periodMs`: peak used (no GC) and the largest used after a forced full GC. */
+/** Heap of a node worker or page every `periodMs`: peak used (no GC) and the largest used after a forced full GC. */
 class HeapSampler {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running: Promise<void> = Promise.resolve();
@@ -36,7 +44,7 @@ class HeapSampler {
   gcSamples = 0;
 
   constructor(
-    private readonly cdp: WorkerCdp,
+    private readonly cdp: HeapSource,
     private readonly periodMs = 1000,
     private readonly gcEvery = 5
   ) {}
@@ -45,7 +53,7 @@ class HeapSampler {
     const tick = async () => {
       const gc = ++this.ticks % this.gcEvery === 0;
       try {
-        const h = gc ? await this.cdp.heapAfterGc() : await this.cdp.send<{ usedSize: number }>('Runtime.getHeapUsage');
+        const h = gc ? await this.cdp.heapAfterGc() : await this.cdp.heapUsed();
         this.peakBytes = Math.max(this.peakBytes, h.usedSize);
         if (gc) {
           this.gcSamples++;
@@ -88,6 +96,8 @@ export interface PhaseHealth {
   heapGcSamples: number;
   /** After a forced GC at the end of the phase. */
   heapAfterGcMB: number;
+  /** The same for the app page's main thread (the UI; the replica lives in the node worker). */
+  page: { heapPeakMB: number; heapMaxAfterGcMB: number; heapAfterGcMB: number };
   longTasks: LongTaskSummary;
 }
 
@@ -208,9 +218,24 @@ async function profiledPhase<T>(
   return { value, ms, profile, tasks: await takeLongTasks(page) };
 }
 
-async function fill(page: Page, cdp: WorkerCdp, profiler: Profiler): Promise<Row7Result['fill'] & { cpu: CpuProfile }> {
+/** A page's heap over a phase: `sampler` stopped, then one more reading after a forced GC. */
+async function pageHeap(sampler: HeapSampler, source: HeapSource): Promise<PhaseHealth['page']> {
+  const h = await sampler.stop();
+  return {
+    heapPeakMB: h.peakMB,
+    heapMaxAfterGcMB: h.maxAfterGcMB,
+    heapAfterGcMB: mb((await source.heapAfterGc()).usedSize)
+  };
+}
+
+async function fill(
+  page: Page,
+  cdp: WorkerCdp,
+  profiler: Profiler & HeapSource
+): Promise<Row7Result['fill'] & { cpu: CpuProfile }> {
   const sampler = new HeapSampler(cdp);
-  const run = await profiledPhase(page, profiler, [sampler], async () => {
+  const pageSampler = new HeapSampler(profiler);
+  const run = await profiledPhase(page, profiler, [sampler, pageSampler], async () => {
     for (let from = 0; from < ENTRIES; from += CHUNK) {
       const count = Math.min(CHUNK, ENTRIES - from);
       const ms = await fillChunk(page, from, count);
@@ -226,6 +251,7 @@ async function fill(page: Page, cdp: WorkerCdp, profiler: Profiler): Promise<Row
     heapMaxAfterGcMB: heap.maxAfterGcMB,
     heapGcSamples: heap.gcSamples,
     heapAfterGcMB: mb((await cdp.heapAfterGc()).usedSize),
+    page: await pageHeap(pageSampler, profiler),
     longTasks: summarizeTasks(run.tasks, run.profile),
     cpu: run.profile
   };
@@ -234,7 +260,7 @@ async function fill(page: Page, cdp: WorkerCdp, profiler: Profiler): Promise<Row
 /** The second device opens as a full replica and catches up; the first serves it meanwhile. */
 async function sync(
   base: string,
-  server: { page: Page; cdp: WorkerCdp; profiler: Profiler },
+  server: { page: Page; cdp: WorkerCdp; profiler: Profiler & HeapSource },
   joinerContext: BrowserContext
 ): Promise<{
   serving: Row7Result['serving'];
@@ -246,14 +272,17 @@ async function sync(
   page.on('pageerror', (err) => console.error(`[row 7 joiner page error] ${err.message}`));
   const joinerProfiler = await pageProfiler(joinerContext, page);
   const serverSampler = new HeapSampler(server.cdp);
+  const serverPageSampler = new HeapSampler(server.profiler);
+  const joinerPageSampler = new HeapSampler(joinerProfiler);
   let joinerSampler: HeapSampler | undefined;
   let joinerCdp: WorkerCdp | undefined;
   let caughtUp = true;
   let joinerProfile: CpuProfile | undefined;
   let joinerWorkerProfile: CpuProfile | undefined;
   await joinerProfiler.startProfile();
-  const run = await profiledPhase(server.page, server.profiler, [serverSampler], async () => {
+  const run = await profiledPhase(server.page, server.profiler, [serverSampler, serverPageSampler], async () => {
     await page.goto(`${base}/?role=full`);
+    joinerPageSampler.start();
     await waitRunning(page);
     joinerCdp = await WorkerCdp.attach(joinerContext, page, 'tabula-node');
     await joinerCdp.startProfile();
@@ -287,6 +316,7 @@ async function sync(
     heapMaxAfterGcMB: serverHeap.maxAfterGcMB,
     heapGcSamples: serverHeap.gcSamples,
     heapAfterGcMB: mb((await server.cdp.heapAfterGc()).usedSize),
+    page: await pageHeap(serverPageSampler, server.profiler),
     longTasks: summarizeTasks(run.tasks, run.profile)
   };
   const joiner: Row7Result['joiner'] = {
@@ -299,6 +329,7 @@ async function sync(
     heapMaxAfterGcMB: joinerHeap.maxAfterGcMB,
     heapGcSamples: joinerHeap.gcSamples,
     heapAfterGcMB: mb((await joinerCdp!.heapAfterGc()).usedSize),
+    page: await pageHeap(joinerPageSampler, joinerProfiler),
     longTasks: summarizeTasks(joinerTasks, joinerProfile!)
   };
   await joinerCdp!.detach();
@@ -307,7 +338,7 @@ async function sync(
 
 function formatRow7(r: Row7Result): string {
   const row = (who: string, p: PhaseHealth) =>
-    `| ${who} | ${p.entries} | ${(p.ms / 1000).toFixed(1)} s | ${p.heapGcSamples === 0 ? '—' : `${p.heapMaxAfterGcMB} MB`} (${p.heapGcSamples}) | ${p.heapPeakMB} MB | ${p.heapAfterGcMB} MB | ${p.longTasks.count} | ${p.longTasks.longestMs} ms | ${p.longTasks.over50ms} |`;
+    `| ${who} | ${p.entries} | ${(p.ms / 1000).toFixed(1)} s | ${p.heapGcSamples === 0 ? '—' : `${p.heapMaxAfterGcMB} MB`} (${p.heapGcSamples}) | ${p.heapPeakMB} MB | ${p.heapAfterGcMB} MB | ${p.page.heapMaxAfterGcMB} MB / ${p.page.heapPeakMB} MB | ${mb((p.heapMaxAfterGcMB + p.page.heapMaxAfterGcMB) * 2 ** 20)} MB | ${p.longTasks.count} | ${p.longTasks.longestMs} ms | ${p.longTasks.over50ms} |`;
   const named = (who: string, p: PhaseHealth) =>
     p.longTasks.profile.count === 0
       ? []
@@ -318,13 +349,13 @@ function formatRow7(r: Row7Result): string {
     `## Row 7, memory and main-thread health (absolute): a full replica of ${r.entries} entries while a second device syncs from it`,
     `- filled through its app page: ${r.entries} window.tabula.put (${r.valueBytes} B values, distinct keys, ${r.inFlight} in flight: group commit) in ${(r.fill.ms / 1000).toFixed(1)} s, ${r.fill.perSec}/s`,
     `- the second device is a full replica too (\`?role=full\`, a fresh profile): it replays and verifies every entry through sync over a direct WebRTC link (signalled through the relay); ${r.joiner.caughtUp ? 'caught up' : 'did NOT catch up'} in ${(r.joiner.ms / 1000).toFixed(1)} s from opening its page (${r.joiner.perSec} entries/s; its first direct WebRTC link ${r.joiner.firstWebrtcMs ?? '?'} ms after its network started)`,
-    `- JS heap of each node worker (CDP): sampled every 1 s, a forced full GC every 5th sample (their count in brackets); "after GC" at the end of the phase. Long tasks: PerformanceObserver 'longtask' on the page`,
+    `- JS heap of each node worker and of its app page's main thread (CDP): sampled every 1 s, a forced full GC every 5th sample (the worker's count in brackets); "after GC" at the end of the phase; the device's heap is the worker's plus the page's. Long tasks: PerformanceObserver 'longtask' on the page`,
     ...named('long tasks of the full replica while filled', r.fill),
     ...named('long tasks of the full replica while serving', r.serving),
     ...named('long tasks of the joining device', r.joiner),
     '',
-    '| device, phase | entries held | phase took | JS heap after GC, max while syncing | peak heap (no GC) | after GC at the end | main-thread long tasks | longest | over 50 ms |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| device, phase | entries held | phase took | worker JS heap after GC, max in the phase | worker peak heap (no GC) | worker after GC at the end | page JS heap after GC max / peak | device (worker + page) after GC, max | main-thread long tasks | longest | over 50 ms |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     row('full replica, filled with its own writes', r.fill),
     row('full replica, serving the sync', r.serving),
     row('second device (full replica), page open → caught up', r.joiner),

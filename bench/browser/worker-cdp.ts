@@ -11,7 +11,7 @@ interface TargetInfo {
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 const ATTACH_TIMEOUT_MS = 10_000;
 
-export class WorkerCdp implements Profiler {
+export class WorkerCdp implements Profiler, HeapSource {
   private next = 1;
   private readonly pending = new Map<number, Pending>();
 
@@ -57,6 +57,11 @@ export class WorkerCdp implements Profiler {
     return done;
   }
 
+  /** JS heap in use now (no GC), in bytes. */
+  heapUsed(): Promise<{ usedSize: number }> {
+    return this.send('Runtime.getHeapUsage');
+  }
+
   /** JS heap in use after a full GC, in bytes. */
   async heapAfterGc(): Promise<{ usedSize: number; totalSize: number }> {
     await this.send('HeapProfiler.collectGarbage');
@@ -85,10 +90,24 @@ export interface Profiler {
   stopProfile(): Promise<CpuProfile>;
 }
 
-/** CPU profiles of a page's main thread, through a CDP session on the page. */
-export async function pageProfiler(context: BrowserContext, page: Page): Promise<Profiler> {
+/** Something whose JS heap can be read (bytes): a worker (WorkerCdp) or a page (pageProfiler). */
+export interface HeapSource {
+  /** JS heap in use now (no GC), bytes. */
+  heapUsed(): Promise<{ usedSize: number }>;
+  /** JS heap in use after a full GC, bytes. */
+  heapAfterGc(): Promise<{ usedSize: number }>;
+}
+
+/** CPU profiles and the JS heap of a page's main thread, through a CDP session on the page. */
+export async function pageProfiler(context: BrowserContext, page: Page): Promise<Profiler & HeapSource> {
   const cdp = await context.newCDPSession(page);
+  const heapUsed = async () => (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number };
   return {
+    heapUsed,
+    async heapAfterGc() {
+      await cdp.send('HeapProfiler.collectGarbage');
+      return heapUsed();
+    },
     async startProfile(intervalUs = 1000) {
       await cdp.send('Profiler.enable');
       await cdp.send('Profiler.setSamplingInterval', { interval: intervalUs });

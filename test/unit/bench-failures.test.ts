@@ -4,7 +4,13 @@
 // Row 1: deliveries that never arrived were left out of the percentiles (p99 of the survivors),
 // and a tab count that threw was printed but missing from the results' notRun.
 import { describe, expect, it } from 'vitest';
-import { formatLatency, latencyRows, tabCountRows, type RoundLatencies } from '../../bench/browser/latency.js';
+import {
+  formatLatency,
+  latencyFailures,
+  latencyRows,
+  tabCountRows,
+  type RoundLatencies
+} from '../../bench/browser/latency.js';
 import {
   formatRow5,
   summariseRow5,
@@ -139,6 +145,20 @@ describe('bench row 1: missing deliveries count, never left out', () => {
     expect(ours.p99Ms).toBe(40);
     expect(ours.ratioP99).toBeNaN();
     expect(ours.ratioP50).toBeCloseTo(40 / 30);
+  });
+
+  it('a tab count where either system lost deliveries is FAILED (exit 1), one where all arrived is not', () => {
+    const lostOurs = latencyRows(2, 'w', 20_000, [round(100, ms(98, 10))], [round(100, ms(100, 30))]);
+    expect(latencyFailures(lostOurs)).toEqual([
+      'tabula (window.tabula.put → records event) (ours): 2 of 100 deliveries never arrived at 2 tabs: latencies and ratios not fully measured'
+    ]);
+    // The comparator never delivering (y-webrtc never connected): before, the row completed and the bench exited 0.
+    const lostComparator = latencyRows(2, 'w', 20_000, [round(100, ms(100, 40))], [round(100, [])]);
+    expect(latencyFailures(lostComparator)).toHaveLength(1);
+    expect(latencyFailures(lostComparator)[0]).toMatch(/\(comparator\): 100 of 100 deliveries never arrived/);
+    expect(latencyFailures(latencyRows(2, 'w', 20_000, [round(4, [1, 2, 3, 4])], [round(4, [2, 2, 2, 8])]))).toEqual(
+      []
+    );
   });
 
   it('prints a complete row as before', () => {

@@ -35,6 +35,7 @@ const phase = (entries: number): PhaseHealth => ({
   heapMaxAfterGcMB: 40,
   heapGcSamples: 12,
   heapAfterGcMB: 38,
+  page: { heapPeakMB: 20, heapMaxAfterGcMB: 12, heapAfterGcMB: 11 },
   longTasks: { count: 0, longestMs: 0, over50ms: 0, profile: { count: 0, longestMs: 0, totalMs: 0, top: [] } }
 });
 

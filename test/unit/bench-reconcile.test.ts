@@ -9,7 +9,8 @@ import {
   loadPeers,
   negentropyRow,
   ribltRow,
-  symbolOf
+  symbolOf,
+  missingComparators
 } from '../../bench/reconcile-peers.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 import type { FeedHead } from '../../src/lib/core/types.js';
@@ -70,5 +71,15 @@ describe('bench row 2: the ratio to each comparator', () => {
     expect(bytesRatioCell(row('merkle', 16_000, 99), row('negentropy', 120_000), 100)).toBe('—');
     expect(bytesRatioCell(row('merkle', 16_000), row('negentropy', 120_000, 99), 100)).toBe('—');
     expect(bytesRatioCell(undefined, row('negentropy', 120_000), 100)).toBe('—');
+  });
+});
+
+describe('bench row 2: a comparator that did not load', () => {
+  it('makes row 2 NOT RUN (before: its rows were left out and the bench exited 0)', () => {
+    expect(missingComparators({ riblt: true, negentropy: true }, false)).toEqual([]);
+    expect(missingComparators({ riblt: false, negentropy: true }, false)).toEqual(['rateless IBLT (@peerbit/riblt)']);
+    expect(missingComparators({ riblt: true, negentropy: false }, false)).toEqual(['negentropy (@nostr-dev-kit/sync)']);
+    // Skipped on purpose (BENCH_MERKLE_ONLY=1, a profiling run): nothing is missing.
+    expect(missingComparators({ riblt: false, negentropy: false }, true)).toEqual([]);
   });
 });
