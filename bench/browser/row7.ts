@@ -338,7 +338,7 @@ async function sync(
 
 function formatRow7(r: Row7Result): string {
   const row = (who: string, p: PhaseHealth) =>
-    `| ${who} | ${p.entries} | ${(p.ms / 1000).toFixed(1)} s | ${p.heapGcSamples === 0 ? '—' : `${p.heapMaxAfterGcMB} MB`} (${p.heapGcSamples}) | ${p.heapPeakMB} MB | ${p.heapAfterGcMB} MB | ${p.page.heapMaxAfterGcMB} MB / ${p.page.heapPeakMB} MB | ${mb((p.heapMaxAfterGcMB + p.page.heapMaxAfterGcMB) * 2 ** 20)} MB | ${p.longTasks.count} | ${p.longTasks.longestMs} ms | ${p.longTasks.over50ms} |`;
+    `| ${who} | ${p.entries} | ${(p.ms / 1000).toFixed(1)} s | ${p.heapGcSamples === 0 ? '—' : `${p.heapMaxAfterGcMB} MB`} (${p.heapGcSamples}) | ${p.heapPeakMB} MB | ${p.heapAfterGcMB} MB | ${p.heapGcSamples === 0 ? '—' : `${p.page.heapMaxAfterGcMB} MB`} / ${p.page.heapPeakMB} MB | ${p.heapGcSamples === 0 ? '—' : `${mb((p.heapMaxAfterGcMB + p.page.heapMaxAfterGcMB) * 2 ** 20)} MB`} | ${p.longTasks.count} | ${p.longTasks.longestMs} ms | ${p.longTasks.over50ms} |`;
   const named = (who: string, p: PhaseHealth) =>
     p.longTasks.profile.count === 0
       ? []
