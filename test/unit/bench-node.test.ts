@@ -4,6 +4,7 @@
 // as met); BENCH_1M=0 leaves the 1M rows off; BENCH_SCALE scales every row-3 size; the results
 // file is named after the commit the run started at (it was HEAD when the results were written).
 import { describe, expect, it } from 'vitest';
+import { catchUpSetup } from '../helpers/bench-fixtures.js';
 import { benchExitStatus, runNodeBenches } from '../../bench/node-benches.js';
 import { RowRunner } from '../../bench/browser/rows.js';
 import {
@@ -59,14 +60,7 @@ const stalledRun = (): CatchUpRun => ({
   received: 4_000
 });
 
-const setup = {
-  n: 100_000,
-  authors: 100,
-  missing: 10_000,
-  missingBytes: 2_000_000,
-  allBytes: 20_000_000,
-  ingestDelayMs: 0
-};
+const setup = catchUpSetup;
 
 /** A row 6 result of that one run. */
 const stalled = (): CatchUpResult => summarizeCatchUp(setup, [stalledRun()]);

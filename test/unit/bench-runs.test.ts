@@ -4,15 +4,10 @@
 // makes the row INCOMPLETE even when the others found them all), bench/catch-up.ts row 6's runs (a
 // run that did not catch up makes the row NOT RUN even when the others did).
 import { describe, expect, it } from 'vitest';
+import { catchUpSetup } from '../helpers/bench-fixtures.js';
 import { medianMaxCell, spread } from '../../bench/runs.js';
 import { bytesRatioCell, foundRunsCell, repsFor, summarizeRuns, type Row } from '../../bench/reconcile-peers.js';
-import {
-  formatCatchUp,
-  notCaughtUp,
-  summarizeCatchUp,
-  type CatchUpRun,
-  type CatchUpSetup
-} from '../../bench/catch-up.js';
+import { formatCatchUp, notCaughtUp, summarizeCatchUp, type CatchUpRun } from '../../bench/catch-up.js';
 
 describe('bench runs: median and p99', () => {
   it('p99 over few runs is the largest; the median is the middle one', () => {
@@ -72,14 +67,7 @@ describe('bench row 2: a method run several times', () => {
   });
 });
 
-const setup: CatchUpSetup = {
-  n: 100_000,
-  authors: 100,
-  missing: 10_000,
-  missingBytes: 2_000_000,
-  allBytes: 20_000_000,
-  ingestDelayMs: 0
-};
+const setup = catchUpSetup;
 const run = (ms: number, toB: number, caughtUp = true): CatchUpRun => ({
   toA: 20_000,
   toB,
