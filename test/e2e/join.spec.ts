@@ -194,8 +194,13 @@ test(`with an archive relay and two devices in step, a joining device is verifie
 
   const t0 = Date.now();
   const joiner = await openDevice(browser, `${url}/`);
+  // A re-verified join says so at once; the ledger records it (markVerified) a moment later.
   await joiner.page
-    .waitForFunction(() => window.tabula?.lastStatus?.join?.verified === true, null, { timeout: 60_000, polling: 50 })
+    .waitForFunction(
+      () => window.tabula?.lastStatus?.join?.verified === true && window.tabula.lastStatus.ledger.unverified === false,
+      null,
+      { timeout: 60_000, polling: 50 }
+    )
     .catch(async (err: unknown) => {
       const j = await joiner.page.evaluate(() => window.tabula!.status().then((s) => s.join));
       console.log(`join not verified: ${JSON.stringify(j)}`);
