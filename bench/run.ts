@@ -35,27 +35,25 @@ startCommit();
 const info = machine();
 let catchUp: CatchUpResult[] | undefined;
 let coldJoin: ColdJoinResult | undefined;
+/** A bench module that runs and prints on import. */
+const printingBench = (row: string, title: string, module: string): NodeBench => ({
+  row,
+  title,
+  run: () => import(module).then(() => undefined)
+});
 const benches: NodeBench[] = [
-  {
-    row: 'createEntry',
-    title: '# createEntry (sign + hash + encode)',
-    run: () => import('./sign.js').then(() => undefined)
-  },
-  {
-    row: 'Gossip message signatures',
-    title: '# gossip message signatures (browser WebCrypto code, key imported once vs per call)',
-    run: () => import('./gossip-sign.js').then(() => undefined)
-  },
-  {
-    row: 'Ledger.put vs its parts',
-    title: '# Ledger.put vs its parts',
-    run: () => import('./ledger-writes.js').then(() => undefined)
-  },
-  {
-    row: 'Row 2, reconciliation of feed heads',
-    title: '# Reconciliation of feed heads (Merkle vs naive, state vector, rateless IBLT, negentropy)',
-    run: () => import('./reconcile.js').then(() => undefined)
-  },
+  printingBench('createEntry', '# createEntry (sign + hash + encode)', './sign.js'),
+  printingBench(
+    'Gossip message signatures',
+    '# gossip message signatures (browser WebCrypto code, key imported once vs per call)',
+    './gossip-sign.js'
+  ),
+  printingBench('Ledger.put vs its parts', '# Ledger.put vs its parts', './ledger-writes.js'),
+  printingBench(
+    'Row 2, reconciliation of feed heads',
+    '# Reconciliation of feed heads (Merkle vs naive, state vector, rateless IBLT, negentropy)',
+    './reconcile.js'
+  ),
   {
     row: 'Row 6, catch-up after missed entries',
     title: '# Catch-up after missed entries (row 6: sync bytes vs the missing entries and vs refetching everything)',
