@@ -229,12 +229,19 @@ test('S10: load from tabs and simulated nodes at once: every entry everywhere, c
     const convergeMs = converged === null ? null : convergedAt - stopAskedAt;
     // Where each node's ledger queue spent the load and the catch-up (read after it, so that
     // the convergence check starts at the stop) (core/write-timings.ts): why acknowledgements lag.
-    for (const [i, d] of tabs.entries())
-      console.log(
-        `[S10] tab ${i} queue ${JSON.stringify(await d.page.evaluate(async () => (await window.tabula!.status()).ledger.queue))}`
-      );
-    for (const [i, n] of nodes.entries())
-      console.log(`[S10] node ${i} queue ${JSON.stringify((await n.summary()).queue)}`);
+    for (const [i, d] of tabs.entries()) {
+      const st = await d.page.evaluate(async () => {
+        const { ledger, gossip } = await window.tabula!.status();
+        return { queue: ledger.queue, gossip };
+      });
+      console.log(`[S10] tab ${i} queue ${JSON.stringify(st.queue)}`);
+      console.log(`[S10] tab ${i} gossip ${JSON.stringify(st.gossip)}`);
+    }
+    for (const [i, n] of nodes.entries()) {
+      const sum = await n.summary();
+      console.log(`[S10] node ${i} queue ${JSON.stringify(sum.queue)}`);
+      console.log(`[S10] node ${i} gossip ${JSON.stringify(sum.gossip)}`);
+    }
     // Where each tab's calls spent their time between page and worker (client/rpc-trace.ts).
     for (const [i, d] of tabs.entries()) {
       const put = await d.page.evaluate(() => window.tabula!.rpcTrace()?.put);

@@ -118,7 +118,8 @@ async function summary(): Promise<NodePeerSummary> {
     syncStreams: s.sync.openStreams,
     sync: s.sync,
     peers: s.peers.map((p) => ({ id: p.id, transport: p.transport, relay: p.relay })),
-    queue: s.ledger.queue
+    queue: s.ledger.queue,
+    gossip: s.gossip
   };
 }
 

@@ -45,6 +45,8 @@ export interface NodePeerSummary {
   peers: { id: string; transport: string; relay: boolean }[];
   /** Where the ledger's queue spent its time (core/write-timings.ts). */
   queue?: NodeStatus['ledger']['queue'];
+  /** Entry gossip counters (absent until gossip runs). */
+  gossip?: NodeStatus['gossip'];
 }
 
 /** Parent → child. `id` 0 is reserved for the child's "ready". */

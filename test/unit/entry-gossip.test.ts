@@ -88,6 +88,41 @@ describe('entry gossip validator', () => {
     expect(g.stats.stored).toBe(3);
   });
 
+  it('a message that would take the bytes in progress over maxQueuedBytes is dropped (Ignored, sync asked); the bytes are given back once ingested', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const realIngest = me.ledger.ingest.bind(me.ledger);
+    vi.spyOn(me.ledger, 'ingest').mockImplementation(async (batch): Promise<IngestReport> => {
+      await gate;
+      return realIngest(batch);
+    });
+    const onPending = vi.fn();
+    const sizes = bob.map((h) => encodeEntry(h.entry).byteLength);
+    // Room for bob's seq 1 and 2 but not 3 (while 1 and 2 wait for the ledger); the count cap is far away.
+    const cap = sizes[0]! + sizes[1]! + sizes[2]! - 1;
+    const g = startEntryGossip(
+      fake.node,
+      me.ledger,
+      TOPIC,
+      undefined,
+      { maxQueued: 100, maxQueuedBytes: cap },
+      { onPending }
+    );
+    const v = validator();
+    expect(await v(peer('p'), msg(encodeEntry(bob[0].entry)))).toBe(TopicValidatorResult.Accept);
+    expect(await v(peer('p'), msg(encodeEntry(bob[1].entry)))).toBe(TopicValidatorResult.Accept);
+    expect(await v(peer('p'), msg(encodeEntry(bob[2].entry)))).toBe(TopicValidatorResult.Ignore);
+    expect(g.stats).toMatchObject({ received: 3, accepted: 2, dropped: 1 });
+    await vi.waitFor(() => expect(onPending).toHaveBeenCalledTimes(1), { timeout: 5_000, interval: 20 });
+    release();
+    await g.settled();
+    expect(me.ledger.stats().entries).toBe(2);
+    // The two ingested entries gave their bytes back: the third now fits.
+    expect(await v(peer('p'), msg(encodeEntry(bob[2].entry)))).toBe(TopicValidatorResult.Accept);
+    await g.settled();
+    expect(me.ledger.stats().entries).toBe(3);
+  });
+
   it('an entry validated just before its predecessor waits for it and is accepted (out-of-order delivery)', async () => {
     const g = startEntryGossip(fake.node, me.ledger, TOPIC, undefined, { links: { waitMs: 5_000 } });
     const v = validator();

@@ -168,6 +168,13 @@ export const PENDING_MAX_AGE_MS = 10 * 60 * 1000;
 /** Gossip: messages verified or waiting for the ledger at once; beyond this they are ignored (not forwarded). */
 export const GOSSIP_MAX_QUEUED = 256;
 /**
+ * Gossip: message bytes being verified or waiting for the ledger at once; a message that would go
+ * over it is ignored like one over GOSSIP_MAX_QUEUED. Without it, 256 messages of a genesis's
+ * largest entry (1 MiB, MAX_MAX_ENTRY_BYTES) could hold 256 MiB; at the default 64 KiB entry
+ * size the count binds first (16 MiB).
+ */
+export const GOSSIP_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
+/**
  * Gossip: after a message is dropped over GOSSIP_MAX_QUEUED, the sync driver is asked to
  * reconcile this long later (once per such delay), not at the next periodic sync (30-60 s), ms.
  */

@@ -30,6 +30,7 @@ import {
   GOSSIP_DROP_RESYNC_MS,
   GOSSIP_INGEST_BATCH,
   GOSSIP_MAX_QUEUED,
+  GOSSIP_MAX_QUEUED_BYTES,
   GOSSIP_SEEN_HASHES,
   GOSSIP_TRACKED_PEERS
 } from '../core/constants.js';
@@ -47,6 +48,8 @@ export interface GossipNode {
 export interface GossipLimits {
   /** Messages being verified or waiting for the ledger at once; more are Ignored and counted as dropped. */
   maxQueued: number;
+  /** Their bytes (message data) at once; a message that would go over it is Ignored and counted as dropped. */
+  maxQueuedBytes: number;
   /** Entries per Ledger.ingest call. */
   ingestBatch: number;
   /** Stored entry hashes remembered, to Ignore re-sent entries without verifying them again. */
@@ -59,6 +62,7 @@ export interface GossipLimits {
 
 export const GOSSIP_DEFAULTS: GossipLimits = {
   maxQueued: GOSSIP_MAX_QUEUED,
+  maxQueuedBytes: GOSSIP_MAX_QUEUED_BYTES,
   ingestBatch: GOSSIP_INGEST_BATCH,
   seenHashes: GOSSIP_SEEN_HASHES,
   trackedPeers: GOSSIP_TRACKED_PEERS
@@ -75,7 +79,7 @@ export interface GossipStats {
   rejected: number;
   /** Entries this node already stored: Ignored without verifying again. */
   duplicates: number;
-  /** Ignored because maxQueued messages were already in progress. */
+  /** Ignored because maxQueued messages (or maxQueuedBytes) were already in progress. */
   dropped: number;
   /** Validly signed but refused by the causal rules here (Ledger.precheck): Ignored, not forwarded (the ledger remembers it). */
   causalIgnored: number;
@@ -101,7 +105,7 @@ export interface GossipHooks extends OriginBlame {
   publishLocal?: boolean;
   /**
    * An ingest held entries whose predecessors or dependencies are missing (report.pending > 0),
-   * or messages were dropped over `maxQueued` (called GOSSIP_DROP_RESYNC_MS after the first drop):
+   * or messages were dropped over `maxQueued` or `maxQueuedBytes` (called GOSSIP_DROP_RESYNC_MS after the first drop):
    * the sync driver asks its peers for them, instead of waiting for the next periodic sync.
    */
   onPending?: () => void;
@@ -152,10 +156,17 @@ export function startEntryGossip(
     }, GOSSIP_DROP_RESYNC_MS);
   };
   const links = new ChainLinks({ ...lim.links, lookup: (a, seq) => ledger.entryHashes(a, seq) });
-  const queue: HashedEntry[] = [];
+  /** An entry on its way to the ledger, with its message's size (counted in inProgressBytes). */
+  type Held = { h: HashedEntry; bytes: number };
+  const queue: Held[] = [];
   /** Causally refused entries for Ledger.rememberRefused; counted in inProgress like the queue. */
-  const refusedQueue: HashedEntry[] = [];
+  const refusedQueue: Held[] = [];
   let inProgress = 0; // being verified, queued or being ingested
+  let inProgressBytes = 0; // their message bytes
+  const release = (n: number, bytes: number): void => {
+    inProgress -= n;
+    inProgressBytes -= bytes;
+  };
   let draining: Promise<void> | undefined;
   let stopped = false;
 
@@ -184,26 +195,29 @@ export function startEntryGossip(
   const drain = async (): Promise<void> => {
     while ((queue.length > 0 || refusedQueue.length > 0) && !stopped) {
       await ledger.idle();
-      for (const h of refusedQueue.splice(0, lim.ingestBatch)) {
+      for (const r of refusedQueue.splice(0, lim.ingestBatch)) {
         try {
-          await ledger.rememberRefused(h);
+          await ledger.rememberRefused(r.h);
         } catch {
           stats.ingestFailed++;
         } finally {
-          inProgress--;
+          release(1, r.bytes);
         }
       }
       const batch = queue.splice(0, lim.ingestBatch);
       if (batch.length === 0) continue;
       try {
-        const report = await ledger.ingest(batch);
+        const report = await ledger.ingest(batch.map((b) => b.h));
         stats.ingestFailed += report.rejected.length;
         stats.stored += report.added;
         if (report.pending > 0) hooks.onPending?.();
       } catch {
         stats.ingestFailed += batch.length;
       } finally {
-        inProgress -= batch.length;
+        release(
+          batch.length,
+          batch.reduce((n, b) => n + b.bytes, 0)
+        );
       }
     }
     draining = undefined;
@@ -214,17 +228,19 @@ export function startEntryGossip(
     stats.received++;
     // Bounded before any parsing or queueing.
     if (msg.data.byteLength > maxBytes) return reject(peer, msg, 'oversized-entry');
-    if (inProgress >= lim.maxQueued) {
+    const bytes = msg.data.byteLength;
+    if (inProgress >= lim.maxQueued || inProgressBytes + bytes > lim.maxQueuedBytes) {
       stats.dropped++;
       resyncSoon();
       return ignore;
     }
     inProgress++;
+    inProgressBytes += bytes;
     let queued = false;
     let learnt = false;
     let judged: ((accepted: boolean) => void) | undefined;
     const hold = (h: HashedEntry, refused = false): void => {
-      (refused ? refusedQueue : queue).push(h);
+      (refused ? refusedQueue : queue).push({ h, bytes });
       queued = true;
       draining ??= drain();
     };
@@ -270,7 +286,7 @@ export function startEntryGossip(
       return reject(peer, msg, errorCode(err));
     } finally {
       judged?.(learnt);
-      if (!queued) inProgress--;
+      if (!queued) release(1, bytes);
     }
   };
 
