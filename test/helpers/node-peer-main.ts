@@ -89,11 +89,25 @@ function startWriting(prefix: string, perSec: number): void {
       cpu = process.cpuUsage();
       const ms = (ns: number) => Math.round(ns / 1e6);
       console.error(
-        `[node-peer ${process.pid}] started ${i} in flight ${w.inFlight} acked ${w.acks.length}; loop delay p50 ${ms(delay.percentile(50))} max ${ms(delay.max)} ms; cpu ${Math.round((used.user + used.system) / 1000)} ms`
+        `[node-peer ${process.pid}] started ${i} in flight ${w.inFlight} acked ${w.acks.length}; loop delay p50 ${ms(delay.percentile(50))} max ${ms(delay.max)} ms; cpu ${Math.round((used.user + used.system) / 1000)} ms; ${gossipTrace(lastStatus)}; pending ${activeResources()}`
       );
       delay.reset();
     }, 1000);
   }
+}
+
+/** libuv resources alive now, by type (e.g. crypto jobs waiting for the thread pool), for the trace. */
+function activeResources(): string {
+  const n = new Map<string, number>();
+  for (const r of process.getActiveResourcesInfo()) n.set(r, (n.get(r) ?? 0) + 1);
+  return [...n].map(([r, c]) => `${r} ${c}`).join(', ');
+}
+
+/** The last pushed status's gossip gauges and counters, for the trace. */
+function gossipTrace(s: NodeStatus | undefined): string {
+  const g = s?.gossip;
+  if (g === undefined) return 'gossip off';
+  return `gossip in progress ${g.inProgress} (waiting for a link ${g.waitingForLink}, queued for the ledger ${g.queuedForLedger}); received ${g.received} dropped ${g.dropped} stored ${g.stored}; ledger ${s?.ledger.entries} entries`;
 }
 
 async function stopWriting(): Promise<NodePeerStopped> {

@@ -81,6 +81,46 @@ describe('ChainLinks', () => {
     expect(await l.check('a', 3, h(2))).toBe('links');
   });
 
+  it('a successor of an entry already judged and not learnt is a gap at once, with no timer; learning that entry later makes it link', async () => {
+    const t = manualTimers();
+    const l = new ChainLinks({ waitMs: 500, setTimer: t.setTimer, clearTimer: t.clearTimer });
+    l.learn('a', 1, h(1));
+    // seq 3 arrived, its seq 2 never did: judged a gap (after its wait) and not learnt.
+    const judged3 = l.begin('a', 3, h(3));
+    const c3 = l.check('a', 3, h(2));
+    await vi.waitFor(() => expect(l.waiting).toBe(1));
+    t.fire();
+    expect(await c3).toBe('gap');
+    judged3(false);
+    // Its successors no longer wait (each wait held a validation slot): gaps at once.
+    expect(await l.check('a', 4, h(3))).toBe('gap');
+    expect(t.pending).toBe(0);
+    expect(l.waiting).toBe(0);
+    expect(l.counts).toMatchObject({ afterUnlinked: 1, waited: 0 });
+    // Another hash at seq 3 was never judged: still waited for.
+    const other = l.check('a', 4, h(0x33));
+    await vi.waitFor(() => expect(l.waiting).toBe(1));
+    t.fire();
+    expect(await other).toBe('gap');
+    // Once seq 3 is learnt (e.g. the ledger stored it after sync filled seq 2), seq 4 links.
+    l.learn('a', 2, h(2));
+    l.learn('a', 3, h(3));
+    expect(await l.check('a', 4, h(3))).toBe('links');
+  });
+
+  it('remembers a bounded number of unlinked entries (the oldest forgotten first)', async () => {
+    const t = manualTimers();
+    const l = new ChainLinks({ waitMs: 500, maxUnlinked: 2, setTimer: t.setTimer, clearTimer: t.clearTimer });
+    for (const a of ['a', 'b', 'c']) l.begin(a, 5, h(5))(false);
+    expect(await l.check('b', 6, h(5))).toBe('gap');
+    expect(await l.check('c', 6, h(5))).toBe('gap');
+    expect(t.pending).toBe(0);
+    const forgotten = l.check('a', 6, h(5)); // a's mark was the oldest: waited for again
+    await vi.waitFor(() => expect(l.waiting).toBe(1));
+    t.fire();
+    expect(await forgotten).toBe('gap');
+  });
+
   it('a parked gap entry is learnt once its predecessor is, so the chain links again; a parked entry with another prev is not', async () => {
     const l = new ChainLinks({ waitMs: 0, maxParked: 2 });
     l.learn('a', 1, h(1));

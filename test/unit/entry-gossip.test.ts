@@ -123,6 +123,31 @@ describe('entry gossip validator', () => {
     expect(me.ledger.stats().entries).toBe(3);
   });
 
+  it('after a gap, the entries that follow it are judged at once (no wait holding a slot each) and held by the ledger until sync fills the gap', async () => {
+    const bob5 = await authored(2, 5);
+    const timers: (() => void)[] = [];
+    const setTimer = (fn: () => void): unknown => timers.push(fn);
+    const g = startEntryGossip(fake.node, me.ledger, TOPIC, undefined, {
+      links: { waitMs: 60_000, setTimer, clearTimer: () => undefined }
+    });
+    const v = validator();
+    // bob's seq 1 was lost: seq 2 waits for it (a timer), then is a gap.
+    const second = v(peer('p'), msg(encodeEntry(bob5[1]!.entry)));
+    await vi.waitFor(() => expect(timers).toHaveLength(1));
+    timers.shift()!();
+    expect(await second).toBe(TopicValidatorResult.Ignore);
+    // Seq 3 to 5 follow a predecessor judged and not learnt: no further wait.
+    for (const h of bob5.slice(2))
+      expect(await v(peer('p'), msg(encodeEntry(h.entry)))).toBe(TopicValidatorResult.Ignore);
+    expect(timers).toHaveLength(0);
+    await g.settled();
+    expect(g.stats).toMatchObject({ unlinked: 4, accepted: 0, dropped: 0 });
+    expect(me.ledger.stats()).toMatchObject({ entries: 0, pending: 4 });
+    // Sync brings seq 1: the held entries are applied.
+    await me.ledger.ingest([bob5[0]!]);
+    expect(me.ledger.stats()).toMatchObject({ entries: 5, pending: 0 });
+  });
+
   it('an entry validated just before its predecessor waits for it and is accepted (out-of-order delivery)', async () => {
     const g = startEntryGossip(fake.node, me.ledger, TOPIC, undefined, { links: { waitMs: 5_000 } });
     const v = validator();
@@ -350,7 +375,15 @@ describe('entry gossip over real gossipsub: the in-progress cap', () => {
       return realIngest(batch);
     });
     let resyncs = 0;
-    const g = startEntryGossip(b, me.ledger, TOPIC, undefined, { maxQueued: 2 }, { onPending: () => resyncs++ });
+    // Flow control off (shed: false): B stays on the topic after the drop (tested below).
+    const g = startEntryGossip(
+      b,
+      me.ledger,
+      TOPIC,
+      undefined,
+      { maxQueued: 2, shed: false },
+      { onPending: () => resyncs++ }
+    );
     const atC: string[] = [];
     c.services.pubsub.addEventListener('message', (ev) => {
       if (ev.detail.topic === TOPIC) atC.push(toHex(decodeEntry(ev.detail.data, genesis.maxEntryBytes).hash));
@@ -391,5 +424,43 @@ describe('entry gossip over real gossipsub: the in-progress cap', () => {
     expect(me.ledger.stats().entries).toBe(3);
     // Sync is asked for what was dropped (every ingest linked: no pending entries asked for it).
     await vi.waitFor(() => expect(resyncs).toBe(1), WAIT);
+  });
+
+  it('flow control: a drop takes the node off the topic (its peers stop pushing to it, sync is asked meanwhile); it joins again once its queue is empty', async () => {
+    net = await Promise.all([gossipTestNode(), gossipTestNode()]);
+    const [a, b] = net;
+    await connectLine(net);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const realIngest = me.ledger.ingest.bind(me.ledger);
+    vi.spyOn(me.ledger, 'ingest').mockImplementation(async (batch): Promise<IngestReport> => {
+      await gate;
+      return realIngest(batch);
+    });
+    let asked = 0;
+    const g = startEntryGossip(
+      b,
+      me.ledger,
+      TOPIC,
+      undefined,
+      { maxQueued: 2, shed: { minMs: 0, checkMs: 20 } },
+      { onPending: () => asked++ }
+    );
+    const bId = b.peerId.toString();
+    await vi.waitFor(() => expect(a.services.pubsub.getSubscribers(TOPIC).map(String)).toContain(bId), WAIT);
+    for (const h of bob) await a.services.pubsub.publish(TOPIC, encodeEntry(h.entry));
+    await vi.waitFor(() => expect(g.stats).toMatchObject({ accepted: 2, dropped: 1, shed: true, sheds: 1 }), WAIT);
+    // Off the topic: A no longer counts B as a subscriber, so it sends B nothing more.
+    await vi.waitFor(() => expect(a.services.pubsub.getSubscribers(TOPIC).map(String)).not.toContain(bId), WAIT);
+    // While off, and while its queue is not empty, B stays off and keeps asking sync.
+    await vi.waitFor(() => expect(asked).toBeGreaterThanOrEqual(3), WAIT);
+    expect(g.stats.shed).toBe(true);
+    // The queue drains: B joins again.
+    release();
+    await g.settled();
+    await vi.waitFor(() => expect(a.services.pubsub.getSubscribers(TOPIC).map(String)).toContain(bId), WAIT);
+    expect(g.stats).toMatchObject({ shed: false, sheds: 1 });
+    expect(g.stats.shedMs).toBeGreaterThanOrEqual(0);
+    expect(me.ledger.stats().entries).toBe(2);
   });
 });

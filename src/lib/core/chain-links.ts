@@ -9,13 +9,18 @@
 // messages concurrently: a caller marks each entry as being judged when its message arrives
 // (begin), so a successor whose predecessor is still being judged waits for that verdict, however
 // slow the checks are under load; a predecessor not seen at all is waited for up to `waitMs`
-// (a bounded number wait at once).
+// (a bounded number wait at once). A predecessor already judged and not learnt (a gap itself, a
+// broken link, refused) is not waited for again: its successor is a gap at once. Waiting there
+// held a validation slot per entry for `waitMs` after every lost message of an author, at 100
+// entries/s per author enough to fill a node's gossip queue, so more messages were dropped, more
+// authors had gaps, and an idle node dropped two thirds of its gossip (S10, 2026-12-02).
 // Pure: no DOM, Dexie or libp2p (the timer is injectable for tests).
 import {
   LINKS_HASHES_PER_SEQ,
   LINKS_MAX_AUTHORS,
   LINKS_MAX_INFLIGHT,
   LINKS_MAX_PARKED,
+  LINKS_MAX_UNLINKED,
   LINKS_MAX_WAITING,
   LINKS_WAIT_MS,
   LINKS_WINDOW_SEQS
@@ -39,6 +44,8 @@ export interface ChainLinksOptions {
   hashesPerSeq: number;
   /** Longest wait for a predecessor, ms. */
   waitMs: number;
+  /** Entries judged and not learnt remembered (their successors are gaps at once); the oldest forgotten first. */
+  maxUnlinked: number;
   /** Entries waiting at once; beyond it an unknown predecessor is a gap at once. */
   maxWaiting: number;
   /** Entries marked as being judged at once (begin); beyond it they are not marked. */
@@ -57,17 +64,22 @@ export const CHAIN_LINKS_DEFAULTS: ChainLinksOptions = {
   windowSeqs: LINKS_WINDOW_SEQS,
   hashesPerSeq: LINKS_HASHES_PER_SEQ,
   waitMs: LINKS_WAIT_MS,
+  maxUnlinked: LINKS_MAX_UNLINKED,
   maxWaiting: LINKS_MAX_WAITING,
   maxInflight: LINKS_MAX_INFLIGHT,
   maxParked: LINKS_MAX_PARKED
 };
 
-/** Verdicts given since start, and entries that had to wait for their predecessor. */
+/**
+ * Verdicts given since start, entries that had to wait for their predecessor, and gaps judged
+ * at once because the predecessor had been judged and not learnt (`afterUnlinked`, also in `gaps`).
+ */
 export interface LinkCounts {
   links: number;
   broken: number;
   gaps: number;
   waited: number;
+  afterUnlinked: number;
 }
 
 const ZERO_HASH_HEX = '0'.repeat(64);
@@ -84,7 +96,9 @@ export class ChainLinks {
   /** `author:seq` of verified gap entries → their hash and prev; Map order = age. */
   private readonly parked = new Map<string, { hash: string; prev: string }[]>();
   private parkedCount = 0;
-  readonly counts: LinkCounts = { links: 0, broken: 0, gaps: 0, waited: 0 };
+  /** `author:seq:hash` of entries judged and not learnt; Map order = age. */
+  private readonly unlinked = new Map<string, true>();
+  readonly counts: LinkCounts = { links: 0, broken: 0, gaps: 0, waited: 0, afterUnlinked: 0 };
 
   constructor(opts: Partial<ChainLinksOptions> = {}) {
     this.opts = { ...CHAIN_LINKS_DEFAULTS, ...opts };
@@ -113,6 +127,7 @@ export class ChainLinks {
     if (!hashes.includes(hashHex) && hashes.length < this.opts.hashesPerSeq) hashes.push(hashHex);
     window.set(seq, hashes);
     if (window.size > this.opts.windowSeqs) window.delete(Math.min(...window.keys()));
+    this.unlinked.delete(`${author}:${seq}:${hashHex}`);
     const key = `${author}:${seq}`;
     const wake = this.waiters.get(key);
     if (wake !== undefined) {
@@ -174,6 +189,7 @@ export class ChainLinks {
       if (done) return;
       done = true;
       if (accepted) this.learn(author, seq, hashHex);
+      else if (this.remembered(author, seq).includes(hashHex) === false) this.markUnlinked(key);
       if (resolve === undefined) return;
       this.inflight.delete(key);
       resolve(accepted);
@@ -194,7 +210,12 @@ export class ChainLinks {
     if (seq <= 1) return this.count(seq === 1 && prevHex === ZERO_HASH_HEX ? 'links' : 'broken');
     let known = await this.known(author, seq - 1);
     if (known.length === 0) {
-      const judged = this.inflight.get(`${author}:${seq - 1}:${prevHex}`);
+      const prevKey = `${author}:${seq - 1}:${prevHex}`;
+      if (this.unlinked.has(prevKey) && !this.inflight.has(prevKey)) {
+        this.counts.afterUnlinked++;
+        return this.count('gap');
+      }
+      const judged = this.inflight.get(prevKey);
       if (judged !== undefined || (await this.waitFor(author, seq - 1))) {
         this.counts.waited++;
         await judged;
@@ -203,6 +224,12 @@ export class ChainLinks {
     }
     if (known.length === 0) return this.count('gap');
     return this.count(known.includes(prevHex) ? 'links' : 'broken');
+  }
+
+  private markUnlinked(key: string): void {
+    this.unlinked.delete(key);
+    if (this.unlinked.size >= this.opts.maxUnlinked) this.unlinked.delete(this.unlinked.keys().next().value!);
+    this.unlinked.set(key, true);
   }
 
   private count(v: LinkVerdict): LinkVerdict {

@@ -179,6 +179,16 @@ export const GOSSIP_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
  * reconcile this long later (once per such delay), not at the next periodic sync (30-60 s), ms.
  */
 export const GOSSIP_DROP_RESYNC_MS = 1_000;
+/**
+ * Gossip flow control (gossip-shed.ts): a node that dropped a message over GOSSIP_MAX_QUEUED leaves
+ * the entries topic for at least this long (sync fills its gaps meanwhile), ms; doubled, up to
+ * GOSSIP_SHED_MAX_MS, when it sheds again within GOSSIP_SHED_STABLE_MS of joining.
+ */
+export const GOSSIP_SHED_MIN_MS = 2_000;
+export const GOSSIP_SHED_MAX_MS = 30_000;
+export const GOSSIP_SHED_STABLE_MS = 30_000;
+/** Gossip flow control: while off the topic, how often the node asks sync for its gaps and checks whether it may join again, ms. */
+export const GOSSIP_SHED_CHECK_MS = 500;
 /** Gossip: verified entries handed to one Ledger.ingest call. */
 export const GOSSIP_INGEST_BATCH = 64;
 /** Gossip: entry hashes remembered to ignore re-sent entries without checking their signature again. */
@@ -237,6 +247,11 @@ export const LINKS_WINDOW_SEQS = 8;
 export const LINKS_HASHES_PER_SEQ = 2;
 /** Gossip chain links: how long an entry may wait for its predecessor to be judged first, ms. */
 export const LINKS_WAIT_MS = 500;
+/**
+ * Gossip chain links: entries judged and not learnt that are remembered, so that their successors
+ * are gaps at once instead of waiting LINKS_WAIT_MS each (~100 B each).
+ */
+export const LINKS_MAX_UNLINKED = 8192;
 /** Gossip chain links: entries waiting for a predecessor at once; more are judged unlinked at once. */
 export const LINKS_MAX_WAITING = 512;
 /** Gossip chain links: entries marked as being judged at once (their successors wait for the verdict). */

@@ -15,6 +15,9 @@
 // variants of their seq (core/refused-variants.ts), so a second variant is fork evidence whichever
 // path either took.
 //
+// Flow control: a message dropped over the queue cap takes the node off the topic for a while
+// (core/gossip-shed.ts): its peers stop pushing to it, and sync pulls its gaps meanwhile.
+//
 // Forwarding is not paced. A relay charges a message to the peer it first heard it from, so a
 // node that forwards others' entries ahead of them (bridging relays that are not meshed) can go
 // over the relay's per-peer rate; the relay's strike cap bounds that to ~14 s under the graylist.
@@ -28,6 +31,7 @@ import { errorCode } from '../core/peers/offences.js';
 import { toHex } from '../core/bytes.js';
 import {
   GOSSIP_DROP_RESYNC_MS,
+  GOSSIP_SHED_CHECK_MS,
   GOSSIP_INGEST_BATCH,
   GOSSIP_MAX_QUEUED,
   GOSSIP_MAX_QUEUED_BYTES,
@@ -37,6 +41,7 @@ import {
 import { decodeEntry, encodeEntry } from '../core/entry.js';
 import { verifyHashed } from '../core/verified-entries.js';
 import { ChainLinks, type ChainLinksOptions } from '../core/chain-links.js';
+import { GossipShed, type GossipShedOptions } from '../core/gossip-shed.js';
 import type { Ledger } from '../core/ledger.js';
 import type { HashedEntry } from '../core/types.js';
 
@@ -58,6 +63,11 @@ export interface GossipLimits {
   trackedPeers: number;
   /** Chain-link memory and wait (core/chain-links.ts); the ledger is its lookup. */
   links?: Partial<Omit<ChainLinksOptions, 'lookup'>>;
+  /**
+   * Flow control (core/gossip-shed.ts): off the topic after a drop; `checkMs`: how often to check,
+   * while off. false: never off the topic (drops only).
+   */
+  shed?: false | (Partial<GossipShedOptions> & { checkMs?: number });
 }
 
 export const GOSSIP_DEFAULTS: GossipLimits = {
@@ -95,6 +105,20 @@ export interface GossipStats {
   stored: number;
   /** Rejected messages per originating peer id (signed `from`); bounded, the least recently updated peer goes first. */
   rejectedByPeer: Map<string, number>;
+  /** Now: messages being verified, waiting for a predecessor's verdict or for the ledger (over maxQueued they are dropped). */
+  readonly inProgress: number;
+  /** Now: their message bytes (over maxQueuedBytes they are dropped). */
+  readonly inProgressBytes: number;
+  /** Now: of them, entries waiting for their predecessor (core/chain-links.ts), and verified entries queued for the ledger. */
+  readonly waitingForLink: number;
+  readonly queuedForLedger: number;
+  /**
+   * Flow control (core/gossip-shed.ts): off the entries topic now (after a drop; sync fills the
+   * gaps), times the node left it, and ms spent off it (closed stretches).
+   */
+  readonly shed: boolean;
+  readonly sheds: number;
+  readonly shedMs: number;
 }
 
 export interface GossipHooks extends OriginBlame {
@@ -144,7 +168,28 @@ export function startEntryGossip(
     unlinked: 0,
     ingestFailed: 0,
     stored: 0,
-    rejectedByPeer: new Map()
+    rejectedByPeer: new Map(),
+    get inProgress() {
+      return inProgress;
+    },
+    get inProgressBytes() {
+      return inProgressBytes;
+    },
+    get waitingForLink() {
+      return links.waiting;
+    },
+    get queuedForLedger() {
+      return queue.length + refusedQueue.length;
+    },
+    get shed() {
+      return shed.shed;
+    },
+    get sheds() {
+      return shed.sheds;
+    },
+    get shedMs() {
+      return shed.shedMs;
+    }
   };
   const seen = new Set<string>(); // insertion order = age
   // Dropped messages are lost to gossip (their ids are marked seen): ask sync for them soon.
@@ -156,6 +201,25 @@ export function startEntryGossip(
     }, GOSSIP_DROP_RESYNC_MS);
   };
   const links = new ChainLinks({ ...lim.links, lookup: (a, seq) => ledger.entryHashes(a, seq) });
+  // Flow control: a drop takes the node off the topic (its peers stop pushing to it); while off,
+  // sync is asked for the gaps every check, and the node joins again once its queue is empty.
+  const shed = new GossipShed(lim.shed === false ? {} : lim.shed);
+  let shedTimer: ReturnType<typeof setInterval> | undefined;
+  const shedCheck = (): void => {
+    if (stopped) return;
+    if (!shed.mayJoin(Date.now(), inProgress)) {
+      hooks.onPending?.();
+      return;
+    }
+    clearInterval(shedTimer);
+    shedTimer = undefined;
+    pubsub.subscribe(topic);
+  };
+  const shedNow = (): void => {
+    if (stopped || lim.shed === false || !shed.dropped(Date.now())) return;
+    pubsub.unsubscribe(topic);
+    shedTimer = setInterval(shedCheck, lim.shed?.checkMs ?? GOSSIP_SHED_CHECK_MS);
+  };
   /** An entry on its way to the ledger, with its message's size (counted in inProgressBytes). */
   type Held = { h: HashedEntry; bytes: number };
   const queue: Held[] = [];
@@ -232,6 +296,7 @@ export function startEntryGossip(
     if (inProgress >= lim.maxQueued || inProgressBytes + bytes > lim.maxQueuedBytes) {
       stats.dropped++;
       resyncSoon();
+      shedNow();
       return ignore;
     }
     inProgress++;
@@ -313,6 +378,7 @@ export function startEntryGossip(
     stop(): void {
       stopped = true;
       clearTimeout(resync);
+      clearInterval(shedTimer);
       queue.length = 0;
       refusedQueue.length = 0;
       offAppend();
