@@ -205,6 +205,14 @@ export function startEntryGossip(
   // sync is asked for the gaps every check, and the node joins again once its queue is empty.
   const shed = new GossipShed(lim.shed === false ? {} : lim.shed);
   let shedTimer: ReturnType<typeof setInterval> | undefined;
+  // Gossipsub throws once stopped (the node shutting down before this gossip's stop()).
+  const topicCall = (call: () => void): void => {
+    try {
+      call();
+    } catch {
+      /* stopping: nothing to join or leave */
+    }
+  };
   const shedCheck = (): void => {
     if (stopped) return;
     if (!shed.mayJoin(Date.now(), inProgress)) {
@@ -213,11 +221,11 @@ export function startEntryGossip(
     }
     clearInterval(shedTimer);
     shedTimer = undefined;
-    pubsub.subscribe(topic);
+    topicCall(() => pubsub.subscribe(topic));
   };
   const shedNow = (): void => {
     if (stopped || lim.shed === false || !shed.dropped(Date.now())) return;
-    pubsub.unsubscribe(topic);
+    topicCall(() => pubsub.unsubscribe(topic));
     shedTimer = setInterval(shedCheck, lim.shed?.checkMs ?? GOSSIP_SHED_CHECK_MS);
   };
   /** An entry on its way to the ledger, with its message's size (counted in inProgressBytes). */
