@@ -50,6 +50,18 @@ beforeEach(async () => {
   bob = await authored(2, 3);
 });
 
+/** Holds every Ledger.ingest of `me` until the returned function is called (the ledger busy). */
+function holdIngest(): () => void {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const realIngest = me.ledger.ingest.bind(me.ledger);
+  vi.spyOn(me.ledger, 'ingest').mockImplementation(async (batch): Promise<IngestReport> => {
+    await gate;
+    return realIngest(batch);
+  });
+  return release;
+}
+
 function validator(): TopicValidatorFn {
   const v = fake.topicValidators.get(TOPIC);
   expect(v).toBeDefined();
@@ -89,13 +101,7 @@ describe('entry gossip validator', () => {
   });
 
   it('a message that would take the bytes in progress over maxQueuedBytes is dropped (Ignored, sync asked); the bytes are given back once ingested', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const realIngest = me.ledger.ingest.bind(me.ledger);
-    vi.spyOn(me.ledger, 'ingest').mockImplementation(async (batch): Promise<IngestReport> => {
-      await gate;
-      return realIngest(batch);
-    });
+    const release = holdIngest();
     const onPending = vi.fn();
     const sizes = bob.map((h) => encodeEntry(h.entry).byteLength);
     // Room for bob's seq 1 and 2 but not 3 (while 1 and 2 wait for the ledger); the count cap is far away.
@@ -367,13 +373,7 @@ describe('entry gossip over real gossipsub: the in-progress cap', () => {
     net = await Promise.all([gossipTestNode(), gossipTestNode(), gossipTestNode()]);
     const [a, b, c] = net;
     await connectLine(net);
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const realIngest = me.ledger.ingest.bind(me.ledger);
-    vi.spyOn(me.ledger, 'ingest').mockImplementation(async (batch): Promise<IngestReport> => {
-      await gate;
-      return realIngest(batch);
-    });
+    const release = holdIngest();
     let resyncs = 0;
     // Flow control off (shed: false): B stays on the topic after the drop (tested below).
     const g = startEntryGossip(
@@ -430,13 +430,7 @@ describe('entry gossip over real gossipsub: the in-progress cap', () => {
     net = await Promise.all([gossipTestNode(), gossipTestNode()]);
     const [a, b] = net;
     await connectLine(net);
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const realIngest = me.ledger.ingest.bind(me.ledger);
-    vi.spyOn(me.ledger, 'ingest').mockImplementation(async (batch): Promise<IngestReport> => {
-      await gate;
-      return realIngest(batch);
-    });
+    const release = holdIngest();
     let asked = 0;
     const g = startEntryGossip(
       b,
