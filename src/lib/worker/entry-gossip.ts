@@ -89,7 +89,7 @@ export interface GossipStats {
   rejected: number;
   /** Entries this node already stored: Ignored without verifying again. */
   duplicates: number;
-  /** Ignored because maxQueued messages (or maxQueuedBytes) were already in progress. */
+  /** Ignored because maxQueued messages (or maxQueuedBytes) were already in progress, or while off the topic (flow control). */
   dropped: number;
   /** Validly signed but refused by the causal rules here (Ledger.precheck): Ignored, not forwarded (the ledger remembers it). */
   causalIgnored: number;
@@ -293,7 +293,11 @@ export function startEntryGossip(
     // Bounded before any parsing or queueing.
     if (msg.data.byteLength > maxBytes) return reject(peer, msg, 'oversized-entry');
     const bytes = msg.data.byteLength;
-    if (inProgress >= lim.maxQueued || inProgressBytes + bytes > lim.maxQueuedBytes) {
+    // Off the topic (flow control), what still arrives is dropped unread: gossipsub validates
+    // messages of a topic it left too, and the node joins again only once nothing is in progress,
+    // so a peer that ignored the UNSUBSCRIBE and kept one message in progress at each check (a gap
+    // entry waits 500 ms for its predecessor) would otherwise keep it off the topic for good.
+    if (shed.shed || inProgress >= lim.maxQueued || inProgressBytes + bytes > lim.maxQueuedBytes) {
       stats.dropped++;
       resyncSoon();
       shedNow();
