@@ -11,11 +11,14 @@
 //    `dropped`), so only what was in progress when it left must drain.
 // 2. An entry judged a gap is marked unlinked; when its predecessor then arrives by gossip and
 //    links, the gap entry is about to be applied by the ledger, but its successor arriving
-//    meanwhile is a gap at once (not forwarded), where it used to wait for the ledger and link.
+//    meanwhile was a gap at once (not forwarded), where it used to wait for the ledger and link.
+//    Fixed: the mark keeps the entry's prev; while that prev is known here (the gap entry would
+//    link now), its successor waits for it as before f0580c2.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TopicValidatorResult, type Message, type TopicValidatorFn } from '@libp2p/gossipsub';
 import type { PeerId } from '@libp2p/interface';
 import { encodeEntry } from '../../src/lib/core/entry.js';
+import { ChainLinks } from '../../src/lib/core/chain-links.js';
 import type { IngestReport } from '../../src/lib/core/ledger.js';
 import type { HashedEntry } from '../../src/lib/core/types.js';
 import { startEntryGossip, type EntryGossip, type GossipNode } from '../../src/lib/worker/entry-gossip.js';
@@ -119,45 +122,67 @@ describe('red team: gossip flow control', () => {
 });
 
 describe('red team: chain links after a late predecessor', () => {
-  it.fails(
-    'the successor of a gap entry whose predecessor then linked waits for the ledger to apply it and is forwarded',
-    async () => {
-      const bob = await authored(2, 3);
-      const { timers, links } = manualTimers();
-      g = startEntryGossip(fake.node, me.ledger, TOPIC, undefined, { links });
-      const v = fake.topicValidators.get(TOPIC)!;
-      // Seq 2 arrives first (out of order): it waits for seq 1, then is a gap, held by the ledger.
-      const second = v(peer('p'), msg(encodeEntry(bob[1]!.entry)));
-      await vi.waitFor(() => expect(timers).toHaveLength(1));
-      timers.shift()!();
-      expect(await second).toBe(TopicValidatorResult.Ignore);
-      await g.settled();
-      expect(me.ledger.stats()).toMatchObject({ entries: 0, pending: 1 });
-      // The ledger is busy a moment: seq 1's ingest (which applies the held seq 2) is not done yet.
-      let release!: () => void;
-      const gate = new Promise<void>((r) => (release = r));
-      const realIngest = me.ledger.ingest.bind(me.ledger);
-      vi.spyOn(me.ledger, 'ingest').mockImplementation(async (batch): Promise<IngestReport> => {
-        await gate;
-        return realIngest(batch);
-      });
-      // Seq 1 arrives late and links: forwarded.
-      expect(await v(peer('p'), msg(encodeEntry(bob[0]!.entry)))).toBe(TopicValidatorResult.Accept);
-      // Seq 3 arrives right after: its predecessor (seq 2) will be applied as soon as the ledger
-      // takes seq 1. Before f0580c2 it waited for that (woken by the ledger's append) and linked.
-      const lookup = vi.spyOn(me.ledger, 'entryHashes');
-      const third = v(peer('p'), msg(encodeEntry(bob[2]!.entry)));
-      // Seq 3 is verified and looks for seq 2 while the ledger is still busy; then the ledger goes on.
-      await vi.waitFor(() => expect(lookup.mock.calls.some(([, seq]) => seq === 2)).toBe(true));
-      release();
-      // With the manual timer, a wait would last until fired: fire it only if seq 3 never linked.
-      const verdict = await Promise.race([
-        third,
-        vi.waitFor(() => expect(me.ledger.stats().entries).toBe(2), { timeout: 5_000 }).then(() => third)
-      ]);
-      expect(verdict).toBe(TopicValidatorResult.Accept);
-      await g.settled();
-      expect(me.ledger.stats()).toMatchObject({ entries: 3, pending: 0 });
-    }
-  );
+  it('the successor of a gap entry whose predecessor then linked waits for the ledger to apply it and is forwarded', async () => {
+    const bob = await authored(2, 3);
+    const { timers, links } = manualTimers();
+    g = startEntryGossip(fake.node, me.ledger, TOPIC, undefined, { links });
+    const v = fake.topicValidators.get(TOPIC)!;
+    // Seq 2 arrives first (out of order): it waits for seq 1, then is a gap, held by the ledger.
+    const second = v(peer('p'), msg(encodeEntry(bob[1]!.entry)));
+    await vi.waitFor(() => expect(timers).toHaveLength(1));
+    timers.shift()!();
+    expect(await second).toBe(TopicValidatorResult.Ignore);
+    await g.settled();
+    expect(me.ledger.stats()).toMatchObject({ entries: 0, pending: 1 });
+    // The ledger is busy a moment: seq 1's ingest (which applies the held seq 2) is not done yet.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const realIngest = me.ledger.ingest.bind(me.ledger);
+    vi.spyOn(me.ledger, 'ingest').mockImplementation(async (batch): Promise<IngestReport> => {
+      await gate;
+      return realIngest(batch);
+    });
+    // Seq 1 arrives late and links: forwarded.
+    expect(await v(peer('p'), msg(encodeEntry(bob[0]!.entry)))).toBe(TopicValidatorResult.Accept);
+    // Seq 3 arrives right after: its predecessor (seq 2) will be applied as soon as the ledger
+    // takes seq 1. Before f0580c2 it waited for that (woken by the ledger's append) and linked.
+    const lookup = vi.spyOn(me.ledger, 'entryHashes');
+    const third = v(peer('p'), msg(encodeEntry(bob[2]!.entry)));
+    // Seq 3 is verified and looks for seq 2 while the ledger is still busy; then the ledger goes on.
+    await vi.waitFor(() => expect(lookup.mock.calls.some(([, seq]) => seq === 2)).toBe(true));
+    release();
+    // With the manual timer, a wait would last until fired: fire it only if seq 3 never linked.
+    const verdict = await Promise.race([
+      third,
+      vi.waitFor(() => expect(me.ledger.stats().entries).toBe(2), { timeout: 5_000 }).then(() => third)
+    ]);
+    expect(verdict).toBe(TopicValidatorResult.Accept);
+    await g.settled();
+    expect(me.ledger.stats()).toMatchObject({ entries: 3, pending: 0 });
+  });
+});
+
+describe('red team: chain links, the unlinked mark (pure)', () => {
+  const hx = (n: number): string => n.toString(16).padStart(64, '0');
+
+  it('a broken link stays a gap at once for its successor; a gap whose predecessor arrived is waited for again', async () => {
+    const { timers, links } = manualTimers();
+    const l = new ChainLinks(links);
+    l.learn('a', 1, hx(1));
+    // Seq 2 names another prev than the seq 1 known here (broken): its successor is a gap at once.
+    l.begin('a', 2, hx(2), hx(99))(false);
+    expect(await l.check('a', 3, hx(2))).toBe('gap');
+    // Seq 4 of author b was a gap (its seq 3 unknown): seq 5 is a gap at once too.
+    l.begin('b', 4, hx(4), hx(3))(false);
+    expect(await l.check('b', 5, hx(4))).toBe('gap');
+    expect(timers).toHaveLength(0);
+    expect(l.counts.afterUnlinked).toBe(2);
+    // b's seq 3 arrives: seq 4 is about to be learnt (a ledger applies it), so seq 5 waits for it.
+    l.learn('b', 3, hx(3));
+    const fifth = l.check('b', 5, hx(4));
+    await vi.waitFor(() => expect(timers).toHaveLength(1));
+    l.learn('b', 4, hx(4));
+    expect(await fifth).toBe('links');
+    expect(l.counts.afterUnlinked).toBe(2);
+  });
 });

@@ -321,7 +321,7 @@ export function startEntryGossip(
       }
       // Marked before any await, so a successor judged meanwhile waits for this verdict.
       const author = toHex(h.entry.author);
-      judged = links.begin(author, h.entry.seq, toHex(h.hash));
+      judged = links.begin(author, h.entry.seq, toHex(h.hash), toHex(h.entry.prev));
       // The ledger's own checks, so what is forwarded is what every honest ledger accepts.
       // (Remembered: Ledger.ingest's own check of this entry does not verify it again.)
       await verifyHashed(h, ledger.networkId, ledger.genesis);
