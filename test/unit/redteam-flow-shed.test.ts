@@ -9,6 +9,11 @@
 //    2 messages/s) kept the node off the topic for good, after one burst over the cap to make
 //    it leave. Fixed: off the topic, the validator drops what still arrives unread (counted in
 //    `dropped`), so only what was in progress when it left must drain.
+// 3. Joining again is a SUBSCRIBE, not a mesh link: leaving sent its mesh peers a PRUNE with
+//    gossipsub's unsubscribe backoff (10 s, GossipsubUnsubscribeBackoff), which both sides keep
+//    (and gossipsub clears expired backoffs only every 15 heartbeats), so after a 2 s shed the
+//    node is a subscriber its peers do not forward to (outside their mesh: lazy IHAVE gossip
+//    only) for 10 s or more. Not fixed (it.fails): the README's "2 s" is not the time off push.
 // 2. An entry judged a gap is marked unlinked; when its predecessor then arrives by gossip and
 //    links, the gap entry is about to be applied by the ledger, but its successor arriving
 //    meanwhile was a gap at once (not forwarded), where it used to wait for the ledger and link.
@@ -23,6 +28,7 @@ import type { IngestReport } from '../../src/lib/core/ledger.js';
 import type { HashedEntry } from '../../src/lib/core/types.js';
 import { startEntryGossip, type EntryGossip, type GossipNode } from '../../src/lib/worker/entry-gossip.js';
 import { memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-nodes.js';
+import { connectLine, gossipTestNode, meshPeers, type GossipTestNode } from '../helpers/gossip-net.js';
 
 const TOPIC = 'tabula/test/entries';
 
@@ -184,5 +190,52 @@ describe('red team: chain links, the unlinked mark (pure)', () => {
     l.learn('b', 4, hx(4));
     expect(await fifth).toBe('links');
     expect(l.counts.afterUnlinked).toBe(2);
+  });
+});
+
+describe('red team: flow control over real gossipsub', () => {
+  const WAIT = { timeout: 20_000, interval: 20 };
+  let net: GossipTestNode[] = [];
+  afterEach(async () => {
+    g?.stop();
+    g = undefined;
+    await Promise.all(net.map((n) => n.stop()));
+    net = [];
+  });
+
+  const title =
+    "once it joins again, the node is back in its peer's mesh within 20 heartbeats (forwarded messages reach it)";
+  it.fails(title, async () => {
+    const bob = await authored(2, 3);
+    net = await Promise.all([gossipTestNode(), gossipTestNode()]);
+    const [a, b] = net;
+    await connectLine(net);
+    // A is on the topic too (a relay, a peer): it forwards what it validates to its mesh.
+    a.services.pubsub.subscribe(TOPIC);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const realIngest = me.ledger.ingest.bind(me.ledger);
+    vi.spyOn(me.ledger, 'ingest').mockImplementation(async (batch): Promise<IngestReport> => {
+      await gate;
+      return realIngest(batch);
+    });
+    g = startEntryGossip(b, me.ledger, TOPIC, undefined, { maxQueued: 2, shed: { minMs: 0, checkMs: 20 } });
+    const bId = b.peerId.toString();
+    await vi.waitFor(() => expect(meshPeers(a, TOPIC)).toContain(bId), WAIT);
+    for (const h of bob) await a.services.pubsub.publish(TOPIC, encodeEntry(h.entry));
+    await vi.waitFor(() => expect(g!.stats).toMatchObject({ dropped: 1, shed: true }), WAIT);
+    await vi.waitFor(() => expect(a.services.pubsub.getSubscribers(TOPIC).map(String)).not.toContain(bId), WAIT);
+    expect(meshPeers(a, TOPIC)).not.toContain(bId);
+    release();
+    await g.settled();
+    // B joins again (A sees it subscribe) ...
+    await vi.waitFor(() => expect(a.services.pubsub.getSubscribers(TOPIC).map(String)).toContain(bId), WAIT);
+    expect(g.stats.shed).toBe(false);
+    // ... and A's heartbeat (every 100 ms here), its mesh empty (below its low-water mark), should
+    // graft it; but both keep the 10 s unsubscribe backoff of B's PRUNE.
+    let beats = 0;
+    a.services.pubsub.addEventListener('gossipsub:heartbeat', () => beats++);
+    await vi.waitFor(() => expect(beats).toBeGreaterThanOrEqual(20), WAIT);
+    expect(meshPeers(a, TOPIC)).toContain(bId);
   });
 });
