@@ -14,6 +14,9 @@
 //    (and gossipsub clears expired backoffs only every 15 heartbeats), so after a 2 s shed the
 //    node is a subscriber its peers do not forward to (outside their mesh: lazy IHAVE gossip
 //    only) for 10 s or more. Not fixed (it.fails): the README's "2 s" is not the time off push.
+// 4. The waitingForLink gauge (ChainLinks.waiting) left out entries waiting for a predecessor
+//    being verified (the usual wait under load), counting only those waiting for one never seen.
+//    Fixed: ChainLinks.waiting counts both.
 // 2. An entry judged a gap is marked unlinked; when its predecessor then arrives by gossip and
 //    links, the gap entry is about to be applied by the ledger, but its successor arriving
 //    meanwhile was a gap at once (not forwarded), where it used to wait for the ledger and link.
@@ -170,6 +173,16 @@ describe('red team: chain links after a late predecessor', () => {
 
 describe('red team: chain links, the unlinked mark (pure)', () => {
   const hx = (n: number): string => n.toString(16).padStart(64, '0');
+
+  it("an entry waiting for its predecessor's verdict counts in `waiting` (the waitingForLink gauge)", async () => {
+    const l = new ChainLinks(manualTimers().links);
+    const judged = l.begin('a', 1, hx(1), hx(0));
+    const second = l.check('a', 2, hx(1));
+    await vi.waitFor(() => expect(l.waiting).toBe(1));
+    judged(true);
+    expect(await second).toBe('links');
+    expect(l.waiting).toBe(0);
+  });
 
   it('a broken link stays a gap at once for its successor; a gap whose predecessor arrived is waited for again', async () => {
     const { timers, links } = manualTimers();

@@ -92,6 +92,8 @@ export class ChainLinks {
   /** `author:seq` awaited → wake-up callbacks. */
   private readonly waiters = new Map<string, Set<() => void>>();
   private waitingNow = 0;
+  /** Entries waiting now for the verdict on a predecessor being judged (not bounded by maxWaiting). */
+  private awaitingNow = 0;
   /** `author:seq:hash` of entries being judged → resolves with their verdict (true: learnt). */
   private readonly inflight = new Map<string, Promise<boolean>>();
   /** `author:seq` of verified gap entries → their hash and prev; Map order = age. */
@@ -110,9 +112,9 @@ export class ChainLinks {
     return this.authors.size;
   }
 
-  /** Entries waiting for their predecessor now. */
+  /** Entries waiting for their predecessor now: for its verdict (being judged), or for it to turn up. */
   get waiting(): number {
-    return this.waitingNow;
+    return this.waitingNow + this.awaitingNow;
   }
 
   /** Records that `author`'s entry at `seq` with hash `hashHex` (lowercase hex) links here. */
@@ -221,7 +223,10 @@ export class ChainLinks {
       const judged = this.inflight.get(prevKey);
       if (judged !== undefined || (await this.waitFor(author, seq - 1))) {
         this.counts.waited++;
-        await judged;
+        if (judged !== undefined) {
+          this.awaitingNow++;
+          await judged.finally(() => this.awaitingNow--);
+        }
         known = await this.known(author, seq - 1);
       }
     }
