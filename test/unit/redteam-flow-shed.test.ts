@@ -130,6 +130,49 @@ describe('red team: gossip flow control', () => {
   });
 });
 
+describe('red team: the in-progress counters', () => {
+  it('every path gives back exactly what it took: junk, oversized, duplicates, gaps, accepted, a failing ingest, a drop', async () => {
+    const bob = await authored(2, 4);
+    const { timers, links } = manualTimers();
+    g = startEntryGossip(fake.node, me.ledger, TOPIC, undefined, { maxQueued: 3, shed: false, links });
+    const v = fake.topicValidators.get(TOPIC)!;
+    const stats = g.stats;
+    const bytes = (h: HashedEntry): Uint8Array => encodeEntry(h.entry);
+    // Junk (rejected), an oversized message, another topic.
+    await v(peer('p'), msg(new Uint8Array(200).fill(7)));
+    await v(peer('p'), msg(new Uint8Array(me.ledger.genesis.maxEntryBytes + 1)));
+    await v(peer('p'), { type: 'unsigned', topic: 'other', data: bytes(bob[0]!) });
+    // The first ingest throws (our storage), then entries are accepted, re-sent (duplicates).
+    const realIngest = me.ledger.ingest.bind(me.ledger);
+    let fail = true;
+    vi.spyOn(me.ledger, 'ingest').mockImplementation(async (batch): Promise<IngestReport> => {
+      if (fail) {
+        fail = false;
+        throw new Error('disk');
+      }
+      return realIngest(batch);
+    });
+    expect(await v(peer('p'), msg(bytes(bob[0]!)))).toBe(TopicValidatorResult.Accept);
+    await g.settled();
+    expect(stats.ingestFailed).toBe(1);
+    expect(await v(peer('p2'), msg(bytes(bob[0]!)))).toBe(TopicValidatorResult.Accept);
+    await g.settled();
+    expect(await v(peer('p3'), msg(bytes(bob[0]!)))).toBe(TopicValidatorResult.Ignore);
+    // Gaps waiting (3 in progress), a drop over the cap, then the waits end.
+    const waits = [3, 2].map((i) => v(peer('p'), msg(bytes(bob[i]!))));
+    const other = (await authored(3, 2))[1]!;
+    const third = v(peer('p'), msg(bytes(other)));
+    await vi.waitFor(() => expect(stats.waitingForLink).toBe(3));
+    expect(await v(peer('p'), msg(bytes(bob[1]!)))).toBe(TopicValidatorResult.Ignore);
+    expect(stats.dropped).toBe(1);
+    for (const t of timers.splice(0)) t();
+    await Promise.all([...waits, third]);
+    await g.settled();
+    expect(stats).toMatchObject({ inProgress: 0, inProgressBytes: 0, waitingForLink: 0, queuedForLedger: 0 });
+    expect(stats).toMatchObject({ received: 9, duplicates: 1, rejected: 2, accepted: 2, unlinked: 3 });
+  });
+});
+
 describe('red team: chain links after a late predecessor', () => {
   it('the successor of a gap entry whose predecessor then linked waits for the ledger to apply it and is forwarded', async () => {
     const bob = await authored(2, 3);
