@@ -129,7 +129,8 @@ export interface GossipHooks extends OriginBlame {
   publishLocal?: boolean;
   /**
    * An ingest held entries whose predecessors or dependencies are missing (report.pending > 0),
-   * or messages were dropped over `maxQueued` or `maxQueuedBytes` (called GOSSIP_DROP_RESYNC_MS after the first drop):
+   * or messages were dropped over `maxQueued` or `maxQueuedBytes` (called GOSSIP_DROP_RESYNC_MS after the first drop),
+   * or the node is off the topic (flow control: called every check, GOSSIP_SHED_CHECK_MS):
    * the sync driver asks its peers for them, instead of waiting for the next periodic sync.
    */
   onPending?: () => void;
