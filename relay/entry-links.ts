@@ -66,7 +66,7 @@ export function entryLinkGuard(
       }
       // Marked before any await, so a successor judged meanwhile waits for this verdict.
       const author = toHex(h.entry.author);
-      const judged = links.begin(author, h.entry.seq, toHex(h.hash));
+      const judged = links.begin(author, h.entry.seq, toHex(h.hash), toHex(h.entry.prev));
       let linked = false;
       try {
         try {

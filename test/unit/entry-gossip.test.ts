@@ -105,13 +105,15 @@ describe('entry gossip validator', () => {
     const onPending = vi.fn();
     const sizes = bob.map((h) => encodeEntry(h.entry).byteLength);
     // Room for bob's seq 1 and 2 but not 3 (while 1 and 2 wait for the ledger); the count cap is far away.
+    // Flow control off (shed: false): off the topic, the node would drop the third message's second
+    // copy unread (tested in redteam-flow-shed.test.ts).
     const cap = sizes[0]! + sizes[1]! + sizes[2]! - 1;
     const g = startEntryGossip(
       fake.node,
       me.ledger,
       TOPIC,
       undefined,
-      { maxQueued: 100, maxQueuedBytes: cap },
+      { maxQueued: 100, maxQueuedBytes: cap, shed: false },
       { onPending }
     );
     const v = validator();

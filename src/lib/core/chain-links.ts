@@ -10,7 +10,8 @@
 // (begin), so a successor whose predecessor is still being judged waits for that verdict, however
 // slow the checks are under load; a predecessor not seen at all is waited for up to `waitMs`
 // (a bounded number wait at once). A predecessor already judged and not learnt (a gap itself, a
-// broken link, refused) is not waited for again: its successor is a gap at once. Waiting there
+// broken link, refused) is not waited for again: its successor is a gap at once, unless that
+// predecessor would link now (its own predecessor arrived since: it is about to be learnt). Waiting there
 // held a validation slot per entry for `waitMs` after every lost message of an author, at 100
 // entries/s per author enough to fill a node's gossip queue, so more messages were dropped, more
 // authors had gaps, and an idle node dropped two thirds of its gossip (S10, 2026-12-02).
@@ -91,13 +92,15 @@ export class ChainLinks {
   /** `author:seq` awaited → wake-up callbacks. */
   private readonly waiters = new Map<string, Set<() => void>>();
   private waitingNow = 0;
+  /** Entries waiting now for the verdict on a predecessor being judged (not bounded by maxWaiting). */
+  private awaitingNow = 0;
   /** `author:seq:hash` of entries being judged → resolves with their verdict (true: learnt). */
   private readonly inflight = new Map<string, Promise<boolean>>();
   /** `author:seq` of verified gap entries → their hash and prev; Map order = age. */
   private readonly parked = new Map<string, { hash: string; prev: string }[]>();
   private parkedCount = 0;
-  /** `author:seq:hash` of entries judged and not learnt; Map order = age. */
-  private readonly unlinked = new Map<string, true>();
+  /** `author:seq:hash` of entries judged and not learnt → their prev ('' when not given); Map order = age. */
+  private readonly unlinked = new Map<string, string>();
   readonly counts: LinkCounts = { links: 0, broken: 0, gaps: 0, waited: 0, afterUnlinked: 0 };
 
   constructor(opts: Partial<ChainLinksOptions> = {}) {
@@ -109,9 +112,9 @@ export class ChainLinks {
     return this.authors.size;
   }
 
-  /** Entries waiting for their predecessor now. */
+  /** Entries waiting for their predecessor now: for its verdict (being judged), or for it to turn up. */
   get waiting(): number {
-    return this.waitingNow;
+    return this.waitingNow + this.awaitingNow;
   }
 
   /** Records that `author`'s entry at `seq` with hash `hashHex` (lowercase hex) links here. */
@@ -177,9 +180,10 @@ export class ChainLinks {
   /**
    * Marks `author`'s entry at `seq` with hash `hashHex` as being judged. Call it synchronously as
    * its message arrives, before any asynchronous check, and call the returned function once it
-   * is judged (always: a successor may be waiting): true learns it.
+   * is judged (always: a successor may be waiting): true learns it. `prevHex`: its prev, so that
+   * once that predecessor is known here, its successors wait for it again (see check).
    */
-  begin(author: string, seq: number, hashHex: string): (accepted: boolean) => void {
+  begin(author: string, seq: number, hashHex: string, prevHex = ''): (accepted: boolean) => void {
     const key = `${author}:${seq}:${hashHex}`;
     let resolve: ((learnt: boolean) => void) | undefined;
     if (!this.inflight.has(key) && this.inflight.size < this.opts.maxInflight)
@@ -189,7 +193,7 @@ export class ChainLinks {
       if (done) return;
       done = true;
       if (accepted) this.learn(author, seq, hashHex);
-      else if (this.remembered(author, seq).includes(hashHex) === false) this.markUnlinked(key);
+      else if (this.remembered(author, seq).includes(hashHex) === false) this.markUnlinked(key, prevHex);
       if (resolve === undefined) return;
       this.inflight.delete(key);
       resolve(accepted);
@@ -211,14 +215,18 @@ export class ChainLinks {
     let known = await this.known(author, seq - 1);
     if (known.length === 0) {
       const prevKey = `${author}:${seq - 1}:${prevHex}`;
-      if (this.unlinked.has(prevKey) && !this.inflight.has(prevKey)) {
+      const mark = this.unlinked.get(prevKey);
+      if (mark !== undefined && !this.inflight.has(prevKey) && !(await this.linksNow(author, seq - 1, mark))) {
         this.counts.afterUnlinked++;
         return this.count('gap');
       }
       const judged = this.inflight.get(prevKey);
       if (judged !== undefined || (await this.waitFor(author, seq - 1))) {
         this.counts.waited++;
-        await judged;
+        if (judged !== undefined) {
+          this.awaitingNow++;
+          await judged.finally(() => this.awaitingNow--);
+        }
         known = await this.known(author, seq - 1);
       }
     }
@@ -226,10 +234,21 @@ export class ChainLinks {
     return this.count(known.includes(prevHex) ? 'links' : 'broken');
   }
 
-  private markUnlinked(key: string): void {
+  private markUnlinked(key: string, prevHex: string): void {
     this.unlinked.delete(key);
     if (this.unlinked.size >= this.opts.maxUnlinked) this.unlinked.delete(this.unlinked.keys().next().value!);
-    this.unlinked.set(key, true);
+    this.unlinked.set(key, prevHex);
+  }
+
+  /**
+   * Whether an entry at `seq` with prev `prevHex` would link now. A gap entry whose predecessor
+   * has since arrived is about to be learnt (a node's ledger applies the entry it held pending):
+   * its successor waits for it as before, instead of being a gap at once.
+   */
+  private async linksNow(author: string, seq: number, prevHex: string): Promise<boolean> {
+    if (prevHex === '') return false;
+    if (seq <= 1) return prevHex === ZERO_HASH_HEX;
+    return (await this.known(author, seq - 1)).includes(prevHex);
   }
 
   private count(v: LinkVerdict): LinkVerdict {

@@ -249,7 +249,8 @@ export const LINKS_HASHES_PER_SEQ = 2;
 export const LINKS_WAIT_MS = 500;
 /**
  * Gossip chain links: entries judged and not learnt that are remembered, so that their successors
- * are gaps at once instead of waiting LINKS_WAIT_MS each (~100 B each).
+ * are gaps at once instead of waiting LINKS_WAIT_MS each. ~400 B each (an `author:seq:hash` key
+ * and the entry's prev, hex strings in a Map; measured with Node 2026-12-02): ~3.5 MB when full.
  */
 export const LINKS_MAX_UNLINKED = 8192;
 /** Gossip chain links: entries waiting for a predecessor at once; more are judged unlinked at once. */

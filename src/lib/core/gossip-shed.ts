@@ -6,8 +6,9 @@
 // node asks for ranges at its own pace, many entries per message.
 //
 // So a node that drops gossip over its cap leaves the entries topic (gossipsub UNSUBSCRIBE: its
-// peers stop sending to it) and fills its gaps by sync; it joins again once its queue is empty
-// and a backoff has passed. The backoff doubles when it has to leave again soon after joining
+// peers stop sending to it; what still arrives, in flight or from a peer that ignores it, is
+// dropped unread) and fills its gaps by sync; it joins again once its queue is empty and a
+// backoff has passed. The backoff doubles when it has to leave again soon after joining
 // (within `stableMs`), up to `maxMs`, and starts again from `minMs` after a stable stretch.
 // Pure: the caller owns the clock, the topic and the timer.
 

@@ -89,7 +89,7 @@ export interface GossipStats {
   rejected: number;
   /** Entries this node already stored: Ignored without verifying again. */
   duplicates: number;
-  /** Ignored because maxQueued messages (or maxQueuedBytes) were already in progress. */
+  /** Ignored because maxQueued messages (or maxQueuedBytes) were already in progress, or while off the topic (flow control). */
   dropped: number;
   /** Validly signed but refused by the causal rules here (Ledger.precheck): Ignored, not forwarded (the ledger remembers it). */
   causalIgnored: number;
@@ -129,7 +129,8 @@ export interface GossipHooks extends OriginBlame {
   publishLocal?: boolean;
   /**
    * An ingest held entries whose predecessors or dependencies are missing (report.pending > 0),
-   * or messages were dropped over `maxQueued` or `maxQueuedBytes` (called GOSSIP_DROP_RESYNC_MS after the first drop):
+   * or messages were dropped over `maxQueued` or `maxQueuedBytes` (called GOSSIP_DROP_RESYNC_MS after the first drop),
+   * or the node is off the topic (flow control: called every check, GOSSIP_SHED_CHECK_MS):
    * the sync driver asks its peers for them, instead of waiting for the next periodic sync.
    */
   onPending?: () => void;
@@ -301,7 +302,11 @@ export function startEntryGossip(
     // Bounded before any parsing or queueing.
     if (msg.data.byteLength > maxBytes) return reject(peer, msg, 'oversized-entry');
     const bytes = msg.data.byteLength;
-    if (inProgress >= lim.maxQueued || inProgressBytes + bytes > lim.maxQueuedBytes) {
+    // Off the topic (flow control), what still arrives is dropped unread: gossipsub validates
+    // messages of a topic it left too, and the node joins again only once nothing is in progress,
+    // so a peer that ignored the UNSUBSCRIBE and kept one message in progress at each check (a gap
+    // entry waits 500 ms for its predecessor) would otherwise keep it off the topic for good.
+    if (shed.shed || inProgress >= lim.maxQueued || inProgressBytes + bytes > lim.maxQueuedBytes) {
       stats.dropped++;
       resyncSoon();
       shedNow();
@@ -325,7 +330,7 @@ export function startEntryGossip(
       }
       // Marked before any await, so a successor judged meanwhile waits for this verdict.
       const author = toHex(h.entry.author);
-      judged = links.begin(author, h.entry.seq, toHex(h.hash));
+      judged = links.begin(author, h.entry.seq, toHex(h.hash), toHex(h.entry.prev));
       // The ledger's own checks, so what is forwarded is what every honest ledger accepts.
       // (Remembered: Ledger.ingest's own check of this entry does not verify it again.)
       await verifyHashed(h, ledger.networkId, ledger.genesis);
