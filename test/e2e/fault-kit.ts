@@ -2,7 +2,7 @@
 // profiles and their Chromium process, paced writers whose acknowledgements reach the test
 // process, JS heap of the node workers (CDP), and long tasks in a page.
 import { chromium, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.js';
 
 /** A browser profile on disk (user data dir), launched as its own Chromium process. */
@@ -45,6 +45,34 @@ export function processAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * PIDs of the processes that still run the profile `dir` (its flag on their command line) or hold
+ * one of its files open (an fd linking into it): a profile reopened while one of them lives can
+ * race it for its IndexedDB files.
+ */
+export function profileHolders(dir: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid || !processAlive(Number(name))) continue;
+    try {
+      const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      if (argv.some((a) => a === `--user-data-dir=${dir}`)) {
+        found.push(Number(name));
+        continue;
+      }
+      for (const fd of readdirSync(`/proc/${name}/fd`)) {
+        if (readlinkSync(`/proc/${name}/fd/${fd}`).startsWith(`${dir}/`)) {
+          found.push(Number(name));
+          break;
+        }
+      }
+    } catch {
+      continue; // exited meanwhile, or not ours to read
+    }
+  }
+  return found;
 }
 
 /** PID of the Chromium browser process (not a renderer or helper) running the profile `dir`. */
