@@ -187,6 +187,13 @@ export const GOSSIP_DROP_RESYNC_MS = 1_000;
 export const GOSSIP_SHED_MIN_MS = 2_000;
 export const GOSSIP_SHED_MAX_MS = 30_000;
 export const GOSSIP_SHED_STABLE_MS = 30_000;
+/**
+ * Gossip flow control: the backoff a node's PRUNE asks of its mesh peers when it leaves the entries
+ * topic (gossipsub's `unsubcribeBackoff`, default 10 s), ms. Gossipsub clears expired backoffs only
+ * every 15 heartbeats, so a node that joins again is back in its peers' meshes 1-17 s after it
+ * left with 1 s heartbeats (11-26 s with the default).
+ */
+export const GOSSIP_UNSUBSCRIBE_BACKOFF_MS = 1_000;
 /** Gossip flow control: while off the topic, how often the node asks sync for its gaps and checks whether it may join again, ms. */
 export const GOSSIP_SHED_CHECK_MS = 500;
 /** Gossip: verified entries handed to one Ledger.ingest call. */
