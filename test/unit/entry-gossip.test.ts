@@ -5,13 +5,13 @@ import { TopicValidatorResult, type Message, type TopicValidatorFn } from '@libp
 import type { PeerId } from '@libp2p/interface';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { createEntry, decodeEntry, encodeEntry } from '../../src/lib/core/entry.js';
-import type { IngestReport } from '../../src/lib/core/ledger.js';
 import type { HashedEntry } from '../../src/lib/core/types.js';
 import { startEntryGossip, type GossipNode } from '../../src/lib/worker/entry-gossip.js';
 import { genesis, memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-nodes.js';
 import { keysFromByte, yUpdate, yUpdateAt } from '../helpers/ledger-fixtures.js';
 import { clientIdOf } from '../../src/lib/core/state/client-id.js';
 import { connectLine, gossipTestNode, meshPeers, type GossipTestNode } from '../helpers/gossip-net.js';
+import { holdIngest } from '../helpers/hold-ingest.js';
 
 const TOPIC = 'tabula/test/entries';
 
@@ -49,18 +49,6 @@ beforeEach(async () => {
   fake = fakeNode();
   bob = await authored(2, 3);
 });
-
-/** Holds every Ledger.ingest of `me` until the returned function is called (the ledger busy). */
-function holdIngest(): () => void {
-  let release!: () => void;
-  const gate = new Promise<void>((r) => (release = r));
-  const realIngest = me.ledger.ingest.bind(me.ledger);
-  vi.spyOn(me.ledger, 'ingest').mockImplementation(async (batch): Promise<IngestReport> => {
-    await gate;
-    return realIngest(batch);
-  });
-  return release;
-}
 
 function validator(): TopicValidatorFn {
   const v = fake.topicValidators.get(TOPIC);
@@ -101,7 +89,7 @@ describe('entry gossip validator', () => {
   });
 
   it('a message that would take the bytes in progress over maxQueuedBytes is dropped (Ignored, sync asked); the bytes are given back once ingested', async () => {
-    const release = holdIngest();
+    const release = holdIngest(me.ledger);
     const onPending = vi.fn();
     const sizes = bob.map((h) => encodeEntry(h.entry).byteLength);
     // Room for bob's seq 1 and 2 but not 3 (while 1 and 2 wait for the ledger); the count cap is far away.
@@ -375,7 +363,7 @@ describe('entry gossip over real gossipsub: the in-progress cap', () => {
     net = await Promise.all([gossipTestNode(), gossipTestNode(), gossipTestNode()]);
     const [a, b, c] = net;
     await connectLine(net);
-    const release = holdIngest();
+    const release = holdIngest(me.ledger);
     let resyncs = 0;
     // Flow control off (shed: false): B stays on the topic after the drop (tested below).
     const g = startEntryGossip(
@@ -432,7 +420,7 @@ describe('entry gossip over real gossipsub: the in-progress cap', () => {
     net = await Promise.all([gossipTestNode(), gossipTestNode()]);
     const [a, b] = net;
     await connectLine(net);
-    const release = holdIngest();
+    const release = holdIngest(me.ledger);
     let asked = 0;
     const g = startEntryGossip(
       b,

@@ -35,6 +35,7 @@ import type { HashedEntry } from '../../src/lib/core/types.js';
 import { startEntryGossip, type EntryGossip, type GossipNode } from '../../src/lib/worker/entry-gossip.js';
 import { memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-nodes.js';
 import { connectLine, gossipTestNode, meshPeers, type GossipTestNode } from '../helpers/gossip-net.js';
+import { holdIngest } from '../helpers/hold-ingest.js';
 
 const TOPIC = 'tabula/test/entries';
 
@@ -190,13 +191,7 @@ describe('red team: chain links after a late predecessor', () => {
     await g.settled();
     expect(me.ledger.stats()).toMatchObject({ entries: 0, pending: 1 });
     // The ledger is busy a moment: seq 1's ingest (which applies the held seq 2) is not done yet.
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const realIngest = me.ledger.ingest.bind(me.ledger);
-    vi.spyOn(me.ledger, 'ingest').mockImplementation(async (batch): Promise<IngestReport> => {
-      await gate;
-      return realIngest(batch);
-    });
+    const release = holdIngest(me.ledger);
     // Seq 1 arrives late and links: forwarded.
     expect(await v(peer('p'), msg(encodeEntry(bob[0]!.entry)))).toBe(TopicValidatorResult.Accept);
     // Seq 3 arrives right after: its predecessor (seq 2) will be applied as soon as the ledger
@@ -273,13 +268,7 @@ describe('red team: flow control over real gossipsub', () => {
     await connectLine(net);
     // A is on the topic too (a relay, a peer): it forwards what it validates to its mesh.
     a.services.pubsub.subscribe(TOPIC);
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const realIngest = me.ledger.ingest.bind(me.ledger);
-    vi.spyOn(me.ledger, 'ingest').mockImplementation(async (batch): Promise<IngestReport> => {
-      await gate;
-      return realIngest(batch);
-    });
+    const release = holdIngest(me.ledger);
     g = startEntryGossip(b, me.ledger, TOPIC, undefined, { maxQueued: 2, shed: { minMs: 0, checkMs: 20 } });
     const bId = b.peerId.toString();
     await vi.waitFor(() => expect(meshPeers(a, TOPIC)).toContain(bId), WAIT);
