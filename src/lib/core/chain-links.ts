@@ -12,9 +12,8 @@
 // (a bounded number wait at once). A predecessor already judged and not learnt (a gap itself, a
 // broken link, refused) is not waited for again: its successor is a gap at once, unless that
 // predecessor would link now (its own predecessor arrived since: it is about to be learnt). Waiting there
-// held a validation slot per entry for `waitMs` after every lost message of an author, at 100
-// entries/s per author enough to fill a node's gossip queue, so more messages were dropped, more
-// authors had gaps, and an idle node dropped two thirds of its gossip (S10, 2026-12-02).
+// held a validation slot per entry for `waitMs` after every lost message of an author: at 100
+// entries/s per author, enough to fill a node's gossip queue (256) from a few gapped authors.
 // Pure: no DOM, Dexie or libp2p (the timer is injectable for tests).
 import {
   LINKS_HASHES_PER_SEQ,

@@ -300,8 +300,8 @@ export function startEntryGossip(
     if (stopped || msg.topic !== topic) return ignore;
     stats.received++;
     // Bounded before any parsing or queueing.
-    if (msg.data.byteLength > maxBytes) return reject(peer, msg, 'oversized-entry');
     const bytes = msg.data.byteLength;
+    if (bytes > maxBytes) return reject(peer, msg, 'oversized-entry');
     // Off the topic (flow control), what still arrives is dropped unread: gossipsub validates
     // messages of a topic it left too, and the node joins again only once nothing is in progress,
     // so a peer that ignored the UNSUBSCRIBE and kept one message in progress at each check (a gap
