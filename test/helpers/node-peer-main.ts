@@ -10,6 +10,9 @@ import 'fake-indexeddb/auto';
 import { installNodeEd25519 } from '../../src/lib/platform/node-ed25519.js';
 import { createRequire } from 'node:module';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { NodePeerAck, NodePeerReply, NodePeerRequest, NodePeerStopped, NodePeerSummary } from './node-peer.js';
 import { NODE_PEER_STOP_WAIT_MS } from './node-peer.js';
 import type { NodeStatus } from '../../src/lib/worker/messages.js';
@@ -107,8 +110,41 @@ function activeResources(): string {
 function gossipTrace(s: NodeStatus | undefined): string {
   const g = s?.gossip;
   if (g === undefined) return 'gossip off';
-  return `gossip in progress ${g.inProgress} (waiting for a link ${g.waitingForLink}, queued for the ledger ${g.queuedForLedger}); received ${g.received} dropped ${g.dropped} stored ${g.stored}; ledger ${s?.ledger.entries} entries`;
+  return `gossip in progress ${g.inProgress} (waiting for a link ${g.waitingForLink}, queued for the ledger ${g.queuedForLedger}); received ${g.received} dropped ${g.dropped} stored ${g.stored}; ledger ${s?.ledger.entries} entries; ${syncTrace(s)}`;
 }
+
+/** The last pushed status's sync counters, for the trace: entries in by sync, ranges in flight, exchanges. */
+function syncTrace(s: NodeStatus | undefined): string {
+  if (s === undefined) return 'sync ?';
+  const ps = s.sync.peers;
+  const sum = (f: (p: (typeof ps)[number]) => number) => ps.reduce((n, p) => n + f(p), 0);
+  return `sync missing ${s.sync.missing} in ${sum((p) => p.entriesIn)} out ${sum((p) => p.entriesOut)} ranges in flight ${ps.map((p) => p.rangesInFlight).join(',')} exchanges ${sum((p) => p.exchangesCompleted)}/${sum((p) => p.exchangesFailed)} failed`;
+}
+
+/**
+ * TABULA_NODE_LOAD_PROF=dir: a CPU profile of this process from the start of the writes to their
+ * stop (the load alone; --cpu-prof, TABULA_NODE_CPU_PROF, covers the whole life), written there
+ * as load-<pid>.cpuprofile.
+ */
+const loadProfile = (() => {
+  const dir = process.env.TABULA_NODE_LOAD_PROF;
+  let session: Session | undefined;
+  return {
+    async start(): Promise<void> {
+      if (dir === undefined || session !== undefined) return;
+      session = new Session();
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.start');
+    },
+    async stop(): Promise<void> {
+      if (dir === undefined || session === undefined) return;
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(join(dir, `load-${process.pid}.cpuprofile`), JSON.stringify(profile));
+      session.disconnect();
+    }
+  };
+})();
 
 async function stopWriting(): Promise<NodePeerStopped> {
   const w = writer;
@@ -149,8 +185,10 @@ async function handle(req: NodePeerRequest): Promise<unknown> {
       return summary();
     case 'write':
       startWriting(req.prefix, req.perSec);
+      await loadProfile.start();
       return null;
     case 'stopWrite':
+      await loadProfile.stop();
       return stopWriting();
     case 'heap':
       return heapUsed();
