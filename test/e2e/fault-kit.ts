@@ -145,12 +145,19 @@ export interface Writer {
 
 /**
  * Starts writes `${prefix}${i}` in the page at about `perSec` per second (at most `maxInFlight`
- * unanswered). Each put() that resolves is reported to the test process (`acks`) in batches, one
+ * unanswered), for `durationMs` at most when given (the page stops starting writes by its own
+ * clock then: a stop() that reaches a busy page late does not lengthen the load). Each put() that resolves is reported to the test process (`acks`) in batches, one
  * binding call in flight at a time: a write's slot frees when put() settles, not when the test
  * process has answered the binding (a CDP round trip per call, which held every slot ~0.6 s in S10
  * on 2 shared cores and capped the tabs at 64 / 0.7 s). An ack counts once the test process has it.
  */
-export async function startWriter(page: Page, prefix: string, perSec: number, maxInFlight = 64): Promise<Writer> {
+export async function startWriter(
+  page: Page,
+  prefix: string,
+  perSec: number,
+  maxInFlight = 64,
+  durationMs = Infinity
+): Promise<Writer> {
   const w: Writer = { acks: [], failures: [], stop: async () => {} };
   const tag = prefix.replace(/\W/g, '_');
   type Report = [key: string, seq: number, hash: string, author: string] | string;
@@ -161,7 +168,8 @@ export async function startWriter(page: Page, prefix: string, perSec: number, ma
       else w.acks.push({ key: r[0], seq: r[1], hash: r[2], author: r[3], at });
   });
   await page.evaluate(
-    ([p, t, rate, cap]) => {
+    ([p, t, rate, cap, durationArg]) => {
+      const duration = durationArg < 0 ? Infinity : durationArg;
       const g = window as unknown as Record<string, unknown>;
       const report = g[`report_${t}`] as (batch: Report[]) => Promise<void>;
       let i = 0;
@@ -187,7 +195,9 @@ export async function startWriter(page: Page, prefix: string, perSec: number, ma
       };
       const t0 = performance.now();
       const timer = setInterval(() => {
-        const due = Math.floor(((performance.now() - t0) * rate) / 1000);
+        const elapsed = performance.now() - t0;
+        if (elapsed >= duration) clearInterval(timer);
+        const due = Math.floor((Math.min(elapsed, duration) * rate) / 1000);
         while (i < due && inFlight < cap) {
           const key = `${p}${i}`;
           const v = i++;
@@ -226,7 +236,8 @@ export async function startWriter(page: Page, prefix: string, perSec: number, ma
         });
       };
     },
-    [prefix, tag, perSec, maxInFlight] as const
+    // Infinity does not survive page.evaluate's serialization: -1 stands for "no limit".
+    [prefix, tag, perSec, maxInFlight, Number.isFinite(durationMs) ? durationMs : -1] as const
   );
   w.stop = async () => {
     w.timing = (await page.evaluate(

@@ -58,12 +58,14 @@ interface WriterState {
 }
 let writer: WriterState | undefined;
 
-function startWriting(prefix: string, perSec: number): void {
+function startWriting(prefix: string, perSec: number, durationMs = Infinity): void {
   const w: WriterState = { timer: setInterval(() => step(), WRITER_STEP_MS), inFlight: 0, acks: [], failures: [] };
   const t0 = performance.now();
   let i = 0;
   const step = (): void => {
-    const due = Math.floor(((performance.now() - t0) * perSec) / 1000);
+    const elapsed = performance.now() - t0;
+    if (elapsed >= durationMs) clearInterval(w.timer);
+    const due = Math.floor((Math.min(elapsed, durationMs) * perSec) / 1000);
     while (i < due && w.inFlight < MAX_IN_FLIGHT) {
       const key = `${prefix}${i}`;
       const v = i++;
@@ -184,7 +186,7 @@ async function handle(req: NodePeerRequest): Promise<unknown> {
     case 'summary':
       return summary();
     case 'write':
-      startWriting(req.prefix, req.perSec);
+      startWriting(req.prefix, req.perSec, req.durationMs);
       await loadProfile.start();
       return null;
     case 'stopWrite':

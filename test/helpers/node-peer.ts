@@ -11,6 +11,7 @@
 //   await n.write('n0-', 100); ...; const { acks } = await n.stopWrite();
 //   (await n.summary()).root; await n.heap(); await n.stop();
 import { fork, type ChildProcess } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { NodeStatus } from '../../src/lib/worker/messages.js';
 
@@ -52,7 +53,7 @@ export interface NodePeerSummary {
 /** Parent → child. `id` 0 is reserved for the child's "ready". */
 export type NodePeerRequest = { id: number } & (
   | { cmd: 'summary' }
-  | { cmd: 'write'; prefix: string; perSec: number }
+  | { cmd: 'write'; prefix: string; perSec: number; durationMs?: number }
   | { cmd: 'stopWrite' }
   | { cmd: 'heap' }
   | { cmd: 'stop' }
@@ -115,6 +116,11 @@ export class NodePeer {
       },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc']
     });
+    // TABULA_NODE_NICE=n (diagnostics only, never in a reported run): the simulated node runs at
+    // that scheduling priority (negative: more CPU than the browsers' threads; needs privileges),
+    // to tell a CPU-share problem from a protocol one.
+    const nice = process.env.TABULA_NODE_NICE;
+    if (nice !== undefined && child.pid !== undefined) setPriority(child.pid, Number(nice));
     const peer = new NodePeer(child);
     await peer.reply(0, NODE_PEER_START_TIMEOUT_MS);
     return peer;
@@ -124,9 +130,12 @@ export class NodePeer {
     return this.call({ cmd: 'summary' }) as Promise<NodePeerSummary>;
   }
 
-  /** Starts writes `${prefix}${i}` at about `perSec` per second (at most 64 unanswered). */
-  async write(prefix: string, perSec: number): Promise<void> {
-    await this.call({ cmd: 'write', prefix, perSec });
+  /**
+   * Starts writes `${prefix}${i}` at about `perSec` per second (at most 64 unanswered), for
+   * `durationMs` at most when given (the node stops starting writes by its own clock then).
+   */
+  async write(prefix: string, perSec: number, durationMs?: number): Promise<void> {
+    await this.call({ cmd: 'write', prefix, perSec, ...(durationMs === undefined ? {} : { durationMs }) });
   }
 
   /**

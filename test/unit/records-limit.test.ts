@@ -94,7 +94,9 @@ describe('Records.list: the sorted key index', () => {
     const a = new TestNode(authorKey('a'));
     const b = new TestNode(authorKey('b'));
     const naive = (): string[] =>
-      [...a.records.map._map.keys()].filter((k) => a.records.entry(k) !== undefined).sort((p, q) => (p < q ? -1 : p > q ? 1 : 0));
+      [...a.records.map._map.keys()]
+        .filter((k) => a.records.entry(k) !== undefined)
+        .sort((p, q) => (p < q ? -1 : p > q ? 1 : 0));
     const check = (): void => {
       const all = naive();
       expect(a.records.list().map((r) => r.key)).toEqual(all);
