@@ -13,6 +13,7 @@ import { openDevice, type Device } from './fixtures.js';
 import { ScenarioRecorder, scaled } from '../soak/record.js';
 import { NodePeer, type NodePeerAck, type NodePeerSummary } from '../helpers/node-peer.js';
 import { WorkerCdp } from '../../bench/browser/worker-cdp.js';
+import type { PeerSyncStatus } from '../../src/lib/worker/messages.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -86,6 +87,27 @@ async function dumpLinks(tabs: Device[], nodes: NodePeer[]): Promise<void> {
       `[S10] node ${i} ${short(st.peerId)} peers ${st.peers.map((p) => `${short(p.id)}:${p.transport}`).join(' ')}`
     );
     console.log(`[S10]   sync ${JSON.stringify(sync)}`);
+  }
+}
+
+/** Entries received and sent by sync per peer (peer id's last 6 characters: in/out), since the start. */
+function syncPeers(peers: readonly PeerSyncStatus[]): string {
+  return peers.map((p) => `${p.peer.slice(-6)}:${p.entriesIn}/${p.entriesOut}`).join(' ');
+}
+
+/** Prints each node's entries and sync counters per peer from its last pushed status (cheap: read during the load). */
+async function loadSyncSnapshot(tabs: Device[], nodes: NodePeer[], when: string): Promise<void> {
+  for (const [i, d] of tabs.entries()) {
+    const st = await d.page.evaluate(() => {
+      const s = window.tabula!.lastStatus;
+      return s === undefined ? undefined : { entries: s.ledger.entries, peers: s.sync.peers };
+    });
+    if (st !== undefined)
+      console.log(`[S10] ${when} the load: tab ${i} ${st.entries} entries; sync in/out ${syncPeers(st.peers)}`);
+  }
+  for (const [i, n] of nodes.entries()) {
+    const st = await n.summary();
+    console.log(`[S10] ${when} the load: node ${i} ${st.entries} entries; sync in/out ${syncPeers(st.sync.peers)}`);
   }
 }
 
@@ -181,7 +203,11 @@ test('S10: load from tabs and simulated nodes at once: every entry everywhere, c
     ]);
     const allStarted = Date.now();
     s.figure('writers_started_ms', allStarted - t0);
+    // Halfway through, and at the end of the load: how much sync has carried so far, per peer.
+    await waitFor(() => Date.now() - allStarted >= LOAD_MS / 2, LOAD_MS + 1000, 100);
+    await loadSyncSnapshot(tabs, nodes, 'halfway');
     await waitFor(() => Date.now() - allStarted >= LOAD_MS, LOAD_MS + 1000, 100);
+    await loadSyncSnapshot(tabs, nodes, 'at the end of');
     // The stop: every writer has stopped starting writes by now (each LOAD_MS after its start).
     // Convergence is timed from here, so the writes still in flight (each waits for its answer in
     // stop()) count against it.
@@ -239,16 +265,18 @@ test('S10: load from tabs and simulated nodes at once: every entry everywhere, c
     // the convergence check starts at the stop) (core/write-timings.ts): why acknowledgements lag.
     for (const [i, d] of tabs.entries()) {
       const st = await d.page.evaluate(async () => {
-        const { ledger, gossip } = await window.tabula!.status();
-        return { queue: ledger.queue, gossip };
+        const { ledger, gossip, sync } = await window.tabula!.status();
+        return { queue: ledger.queue, gossip, peers: sync.peers };
       });
       console.log(`[S10] tab ${i} queue ${JSON.stringify(st.queue)}`);
       console.log(`[S10] tab ${i} gossip ${JSON.stringify(st.gossip)}`);
+      console.log(`[S10] tab ${i} sync per peer ${syncPeers(st.peers)}`);
     }
     for (const [i, n] of nodes.entries()) {
       const sum = await n.summary();
       console.log(`[S10] node ${i} queue ${JSON.stringify(sum.queue)}`);
       console.log(`[S10] node ${i} gossip ${JSON.stringify(sum.gossip)}`);
+      console.log(`[S10] node ${i} sync per peer ${syncPeers(sum.sync.peers)}`);
     }
     // Where each tab's calls spent their time between page and worker (client/rpc-trace.ts).
     for (const [i, d] of tabs.entries()) {

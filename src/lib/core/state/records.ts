@@ -36,33 +36,35 @@ export class Records {
   /** Keys with a visible (valid, not deleted) record: lets events say add/update/delete. */
   private readonly present = new Set<string>();
   /**
-   * The keys of `present` in code-unit order, for list(): built on the first list() and kept up
-   * to date by onEvent; null until built, or after a transaction that added or removed more than
-   * SORTED_REBUILD_CHANGES keys (a snapshot install: one sort then, not a splice per key). Sorting
-   * every key on each list() cost 8-9% of a tab worker's CPU in S10 at ~37k records (the page
-   * re-reads the first 500 every 250 ms while records change).
+   * The keys of `present` in code-unit order, for list(): built on the first list(), then brought
+   * up to date at each list() from `pending` (a few keys spliced in or out, more merged in one
+   * pass: O(records + changes·log changes)), and dropped when more keys changed than it holds
+   * (the next list() sorts again, as every list() used to). Sorting every key on each list() cost
+   * 8-9% of a tab worker's CPU in S10 at ~37k records (the page re-reads the first 500 every
+   * 250 ms while records change); splicing each change into the index as it happened made a
+   * catch-up quadratic (red team, test/unit/redteam-records-index.test.ts).
    */
   private sorted: string[] | null = null;
+  /** Keys whose visibility changed since the index was last brought up to date (only while it exists). */
+  private readonly pending = new Set<string>();
   private readonly listeners = new Set<(changes: RecordChange[]) => void>();
   private readonly onEvent = (event: Y.YMapEvent<unknown>) => {
     const changes: RecordChange[] = [];
     // A map item without a key (a list-style item a payload put into the map) reports the key
     // null: it is never a record, and isValidKey/compareKeys would throw on it mid-apply.
-    const keys = [...event.keysChanged].filter(isKey).sort(compareKeys);
-    if (keys.length > SORTED_REBUILD_CHANGES) this.sorted = null;
-    for (const key of keys) {
+    for (const key of [...event.keysChanged].filter(isKey).sort(compareKeys)) {
       const before = this.present.has(key);
       const now = this.entry(key);
       if (now === undefined) {
         this.present.delete(key);
         if (before) {
-          this.unindex(key);
+          this.changedVisibility(key);
           changes.push({ key, action: 'delete' });
         }
       } else {
         this.present.add(key);
         if (!before) {
-          this.index(key);
+          this.changedVisibility(key);
           changes.push({ key, action: 'add', value: clone(now.value) });
         } else if (event.changes.keys.has(key)) changes.push({ key, action: 'update', value: clone(now.value) });
       }
@@ -118,8 +120,7 @@ export class Records {
   list(limit = Infinity): RecordEntry[] {
     const out: RecordEntry[] = [];
     if (!(limit > 0)) return out;
-    this.sorted ??= [...this.present].sort(compareKeys);
-    for (const key of this.sorted) {
+    for (const key of this.sortedKeys()) {
       const e = this.entry(key);
       if (e === undefined) continue;
       out.push({ ...e, value: clone(e.value) });
@@ -128,17 +129,36 @@ export class Records {
     return out;
   }
 
-  /** Adds a key that became visible to the sorted index (when built). */
-  private index(key: string): void {
+  /** Notes a key that became visible or invisible, for the index (when built). */
+  private changedVisibility(key: string): void {
     if (this.sorted === null) return;
-    this.sorted.splice(lowerBound(this.sorted, key), 0, key);
+    this.pending.add(key);
+    // More changes than the index holds: sorting again at the next list() is no more work.
+    if (this.pending.size > this.sorted.length + SORTED_MIN_PENDING) this.dropIndex();
   }
 
-  /** Removes a key that is no longer visible from the sorted index (when built). */
-  private unindex(key: string): void {
-    if (this.sorted === null) return;
-    const at = lowerBound(this.sorted, key);
-    if (this.sorted[at] === key) this.sorted.splice(at, 1);
+  private dropIndex(): void {
+    this.sorted = null;
+    this.pending.clear();
+  }
+
+  /** The visible keys in code-unit order, brought up to date with the changes since the last call. */
+  private sortedKeys(): string[] {
+    if (this.sorted === null) {
+      this.pending.clear();
+      return (this.sorted = [...this.present].sort(compareKeys));
+    }
+    if (this.pending.size === 0) return this.sorted;
+    const changed = new Set(this.pending);
+    this.pending.clear();
+    if (changed.size <= SORTED_SPLICE_MAX) {
+      for (const key of changed) spliceKey(this.sorted, key, this.present.has(key));
+      return this.sorted;
+    }
+    // Every changed key out, the visible ones merged back in: disjoint sorted lists.
+    const added = [...changed].filter((k) => this.present.has(k)).sort(compareKeys);
+    const kept = this.sorted.filter((k) => !changed.has(k));
+    return (this.sorted = mergeSorted(kept, added));
   }
 
   /** How many visible records there are. */
@@ -199,11 +219,10 @@ function describeWrite(w: KeyWrite): { author: string; time: number; value?: unk
   return { author: rec.author, time: rec.time, value: rec.value, deleted: rec.deleted };
 }
 
-/**
- * Above this many keys changed in one transaction the sorted index is rebuilt at the next list()
- * instead of spliced key by key (each splice moves up to the whole index: O(changes × records)).
- */
-const SORTED_REBUILD_CHANGES = 256;
+/** Changed keys brought into the sorted index one by one (each splice moves up to the whole index); more are merged in one pass. */
+const SORTED_SPLICE_MAX = 8;
+/** The index is dropped once more keys changed than it holds plus this many (bounds `pending`). */
+const SORTED_MIN_PENDING = 1024;
 
 /** The first index of `sorted` (code-unit order) whose key is not below `key`. */
 function lowerBound(sorted: readonly string[], key: string): number {
@@ -215,6 +234,26 @@ function lowerBound(sorted: readonly string[], key: string): number {
     else hi = mid;
   }
   return lo;
+}
+
+/** Puts `key` into `sorted` (code-unit order) or takes it out, as `visible` says; no-op when already so. */
+function spliceKey(sorted: string[], key: string, visible: boolean): void {
+  const at = lowerBound(sorted, key);
+  const held = sorted[at] === key;
+  if (visible && !held) sorted.splice(at, 0, key);
+  else if (!visible && held) sorted.splice(at, 1);
+}
+
+/** Two sorted (code-unit order), disjoint key lists merged into one. */
+function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
+  const out = new Array<string>(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = a[i]! < b[j]! ? a[i++]! : b[j++]!;
+  while (i < a.length) out[k++] = a[i++]!;
+  while (j < b.length) out[k++] = b[j++]!;
+  return out;
 }
 
 /**
