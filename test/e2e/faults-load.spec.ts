@@ -27,8 +27,12 @@ const CONVERGE_BOUND_MS = 15_000;
 const IDLE_MS = scaled(30_000, 5_000);
 /** Heap growth allowed while idle after the load (GC'd both times), per kind of node. */
 const IDLE_HEAP_GROWTH = 0.1;
-/** S10_PROFILE_DIR: CPU profiles of tab 0's page and node worker during the load are written there. */
+/**
+ * S10_PROFILE_DIR: CPU profiles of tab 0's page and node worker during the load are written there;
+ * with S10_PROFILE_PHASE=catchup, from the writes' stop until convergence (or the end of the wait).
+ */
 const PROFILE_DIR = process.env.S10_PROFILE_DIR;
+const PROFILE_CATCHUP = process.env.S10_PROFILE_PHASE === 'catchup';
 /** How long the nodes get to link directly before the load, ms. */
 const MESH_TIMEOUT_MS = 180_000;
 
@@ -187,11 +191,20 @@ test('S10: load from tabs and simulated nodes at once: every entry everywhere, c
             worker: await WorkerCdp.attach(tabs[0].context, tabs[0].page, 'tabula-node'),
             page: await tabs[0].context.newCDPSession(tabs[0].page)
           };
-    if (profilers) {
+    const startProfiles = async (): Promise<void> => {
+      if (!profilers) return;
       await profilers.worker.startProfile();
       await profilers.page.send('Profiler.enable');
       await profilers.page.send('Profiler.start');
-    }
+    };
+    const saveProfiles = async (): Promise<void> => {
+      if (!profilers || PROFILE_DIR === undefined) return;
+      writeFileSync(join(PROFILE_DIR, 'tab0-worker.cpuprofile'), JSON.stringify(await profilers.worker.stopProfile()));
+      const { profile } = await profilers.page.send('Profiler.stop');
+      writeFileSync(join(PROFILE_DIR, 'tab0-page.cpuprofile'), JSON.stringify(profile));
+      await profilers.worker.detach();
+    };
+    if (!PROFILE_CATCHUP) await startProfiles();
     // Every writer starts at once and stops starting writes LOAD_MS after its own start, by its
     // own clock: starting them one after another, with the stop sent LOAD_MS after the first,
     // let the tabs write for up to ~120 s instead of 60 (a starved simulated node took that long
@@ -224,12 +237,8 @@ test('S10: load from tabs and simulated nodes at once: every entry everywhere, c
       nodeResults.reduce((n, r) => n + r.unanswered, 0)
     );
     // (S10_PROFILE_DIR only: saving the profiles delays the convergence check, counted below.)
-    if (profilers && PROFILE_DIR !== undefined) {
-      writeFileSync(join(PROFILE_DIR, 'tab0-worker.cpuprofile'), JSON.stringify(await profilers.worker.stopProfile()));
-      const { profile } = await profilers.page.send('Profiler.stop');
-      writeFileSync(join(PROFILE_DIR, 'tab0-page.cpuprofile'), JSON.stringify(profile));
-      await profilers.worker.detach();
-    }
+    if (PROFILE_CATCHUP) await startProfiles();
+    else await saveProfiles();
     const tabAcks = writers.flatMap((w) => w.acks);
     const nodeAcks: NodePeerAck[] = nodeResults.flatMap((r) => r.acks);
     const acked = [...tabAcks, ...nodeAcks];
@@ -261,6 +270,7 @@ test('S10: load from tabs and simulated nodes at once: every entry everywhere, c
     );
     // From the stop, not from the first check: the check itself can start late under load.
     const convergeMs = converged === null ? null : convergedAt - stopAskedAt;
+    if (PROFILE_CATCHUP) await saveProfiles();
     // Where each node's ledger queue spent the load and the catch-up (read after it, so that
     // the convergence check starts at the stop) (core/write-timings.ts): why acknowledgements lag.
     for (const [i, d] of tabs.entries()) {

@@ -126,8 +126,10 @@ function syncTrace(s: NodeStatus | undefined): string {
 /**
  * TABULA_NODE_LOAD_PROF=dir: a CPU profile of this process from the start of the writes to their
  * stop (the load alone; --cpu-prof, TABULA_NODE_CPU_PROF, covers the whole life), written there
- * as load-<pid>.cpuprofile.
+ * as load-<pid>.cpuprofile; with TABULA_NODE_PROF_PHASE=catchup, from the stop of the writes for
+ * TABULA_NODE_PROF_MS (default 20 s) instead, as catchup-<pid>.cpuprofile.
  */
+const PROFILE_PHASE = process.env.TABULA_NODE_PROF_PHASE === 'catchup' ? 'catchup' : 'load';
 const loadProfile = (() => {
   const dir = process.env.TABULA_NODE_LOAD_PROF;
   let session: Session | undefined;
@@ -141,9 +143,11 @@ const loadProfile = (() => {
     },
     async stop(): Promise<void> {
       if (dir === undefined || session === undefined) return;
-      const { profile } = await session.post('Profiler.stop');
-      writeFileSync(join(dir, `load-${process.pid}.cpuprofile`), JSON.stringify(profile));
-      session.disconnect();
+      const s = session;
+      session = undefined;
+      const { profile } = await s.post('Profiler.stop');
+      writeFileSync(join(dir, `${PROFILE_PHASE}-${process.pid}.cpuprofile`), JSON.stringify(profile));
+      s.disconnect();
     }
   };
 })();
@@ -187,10 +191,15 @@ async function handle(req: NodePeerRequest): Promise<unknown> {
       return summary();
     case 'write':
       startWriting(req.prefix, req.perSec, req.durationMs);
-      await loadProfile.start();
+      if (PROFILE_PHASE === 'load') await loadProfile.start();
       return null;
     case 'stopWrite':
-      await loadProfile.stop();
+      if (PROFILE_PHASE === 'load') await loadProfile.stop();
+      else {
+        // The catch-up after the writes: profiled for TABULA_NODE_PROF_MS from the stop.
+        await loadProfile.start();
+        setTimeout(() => void loadProfile.stop(), Number(process.env.TABULA_NODE_PROF_MS ?? 20_000));
+      }
       return stopWriting();
     case 'heap':
       return heapUsed();
