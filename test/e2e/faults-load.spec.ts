@@ -94,9 +94,17 @@ async function dumpLinks(tabs: Device[], nodes: NodePeer[]): Promise<void> {
   }
 }
 
-/** Entries received and sent by sync per peer (peer id's last 6 characters: in/out), since the start. */
+/**
+ * Per peer (its id's last 6 characters), since the start: entries received/sent by sync, and our
+ * range requests asked/timed out/refused/late.
+ */
 function syncPeers(peers: readonly PeerSyncStatus[]): string {
-  return peers.map((p) => `${p.peer.slice(-6)}:${p.entriesIn}/${p.entriesOut}`).join(' ');
+  return peers
+    .map(
+      (p) =>
+        `${p.peer.slice(-6)}:${p.entriesIn}/${p.entriesOut} r${p.rangesAsked}/${p.rangesTimedOut}/${p.rangesRefused}/${p.rangesLate}`
+    )
+    .join(' ');
 }
 
 /** Prints each node's entries and sync counters per peer from its last pushed status (cheap: read during the load). */
@@ -107,11 +115,15 @@ async function loadSyncSnapshot(tabs: Device[], nodes: NodePeer[], when: string)
       return s === undefined ? undefined : { entries: s.ledger.entries, peers: s.sync.peers };
     });
     if (st !== undefined)
-      console.log(`[S10] ${when} the load: tab ${i} ${st.entries} entries; sync in/out ${syncPeers(st.peers)}`);
+      console.log(
+        `[S10] ${when} the load: tab ${i} ${st.entries} entries; sync in/out ranges asked/timed out/refused/late ${syncPeers(st.peers)}`
+      );
   }
   for (const [i, n] of nodes.entries()) {
     const st = await n.summary();
-    console.log(`[S10] ${when} the load: node ${i} ${st.entries} entries; sync in/out ${syncPeers(st.sync.peers)}`);
+    console.log(
+      `[S10] ${when} the load: node ${i} ${st.entries} entries; sync in/out ranges asked/timed out/refused/late ${syncPeers(st.sync.peers)}`
+    );
   }
 }
 

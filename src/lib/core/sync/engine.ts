@@ -208,7 +208,11 @@ export class SyncEngine {
     this.partitionChanged(this.partition.evaluate());
     for (const peer of this.onDemand.expire(now)) this.opts.onPeerOutcome?.(peer, 'timeout');
     this.wakeHelloWaiters((w) => now >= w.deadline);
-    for (const r of this.gap.tick()) this.opts.onPeerOutcome?.(r.peer, 'timeout');
+    for (const r of this.gap.tick()) {
+      const s = this.sessions.get(r.peer);
+      if (s) s.rangesTimedOut++;
+      this.opts.onPeerOutcome?.(r.peer, 'timeout');
+    }
     this.pump();
   }
 
@@ -607,6 +611,7 @@ export class SyncEngine {
       // An error answer ("sync-busy"...) counts towards refusing the claim like a timeout: a peer
       // answering every request with an error cannot hold a claim (or a fork want) for good.
       this.gap.fail(m.rid, true, true);
+      s.rangesRefused++;
       this.opts.onPeerOutcome?.(s.peer, 'empty');
     }
     if (m.xid && s.mine.delete(m.xid)) s.exchangesFailed++;
@@ -657,6 +662,7 @@ export class SyncEngine {
     const req: GapRequest | undefined = this.gap.pending(m.rid, s.peer);
     if (!req) {
       // Late (timed out) or unsolicited: not ingested.
+      s.rangesLate++;
       this.opts.onPeerOutcome?.(s.peer, 'late');
       return;
     }
@@ -791,6 +797,7 @@ export class SyncEngine {
         this.gap.fail(r.rid);
         continue;
       }
+      s.rangesAsked++;
       this.send(s, { t: 'get', rid: r.rid, author: r.author, from: r.from, to: r.to, maxBytes: r.maxBytes });
     }
   }

@@ -19,6 +19,15 @@ export interface PeerSyncStatus {
   /** Invalid entries this peer sent. */
   invalidIn: number;
   rangesInFlight: number;
+  /**
+   * Our gap-fill range requests to this peer: sent, timed out without an answer (gap-fill's
+   * timeout, GAP_REQUEST_TIMEOUT_MS of the peer's time), answered with an error (e.g. "sync-busy"),
+   * and answered after they had timed out (not ingested). Why catch-up from a peer stalls.
+   */
+  rangesAsked: number;
+  rangesTimedOut: number;
+  rangesRefused: number;
+  rangesLate: number;
   exchangesCompleted: number;
   exchangesFailed: number;
 }
@@ -45,6 +54,10 @@ export class PeerSession {
   bytesIn = 0;
   bytesOut = 0;
   invalidIn = 0;
+  rangesAsked = 0;
+  rangesTimedOut = 0;
+  rangesRefused = 0;
+  rangesLate = 0;
   exchangesCompleted = 0;
   exchangesFailed = 0;
   /** Both roots of exchanges the peer began (by exchange), and of the last one that completed. */
@@ -129,6 +142,10 @@ export class PeerSession {
       bytesOut: this.bytesOut,
       invalidIn: this.invalidIn,
       rangesInFlight,
+      rangesAsked: this.rangesAsked,
+      rangesTimedOut: this.rangesTimedOut,
+      rangesRefused: this.rangesRefused,
+      rangesLate: this.rangesLate,
       exchangesCompleted: this.exchangesCompleted,
       exchangesFailed: this.exchangesFailed
     };

@@ -1,0 +1,98 @@
+// Per-peer counters of our gap-fill range requests (PeerSyncStatus: rangesAsked, rangesTimedOut,
+// rangesRefused, rangesLate): a catch-up that stalls says why (S10: simulated nodes received
+// ~10 entries/s from each tab during the load with 4 ranges always in flight, and nothing told
+// whether the requests timed out, were refused or were merely slow). Two real ledgers and sync
+// engines in-process; the server's answers are held back, then delivered late; an error answer
+// ("sync-busy") is injected for one request.
+import { describe, expect, it } from 'vitest';
+import { SyncEngine } from '../../src/lib/core/sync/engine.js';
+import { ledgerReplica } from '../../src/lib/core/sync/ledger-replica.js';
+import { decodeSyncMessage, encodeSyncMessage } from '../../src/lib/core/sync/codec.js';
+import { GAP_REQUEST_TIMEOUT_MS } from '../../src/lib/core/sync/constants.js';
+import { memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
+
+type Msg = { to: 'a' | 'b'; bytes: Uint8Array };
+
+describe('sync: per-peer counters of range requests', () => {
+  it('counts ranges asked, timed out, answered late and refused with an error', async () => {
+    const server = await openLedger(memoryLocation(), 91, { compactEvery: 0 });
+    const client = await openLedger(memoryLocation(), 92, { compactEvery: 0 });
+    for (let i = 0; i < 150; i++) await server.ledger.put(`k${i}`, i);
+    let t = 1_000_000;
+    const queue: Msg[] = [];
+    const make = (tl: typeof server, other: 'a' | 'b') =>
+      new SyncEngine({
+        replica: ledgerReplica(tl.ledger),
+        send: (_peer, bytes) => queue.push({ to: other, bytes }),
+        now: () => t,
+        randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n))
+      });
+    // a: the client (catching up), b: the server.
+    const engines = { a: make(client, 'b'), b: make(server, 'a') };
+    engines.a.addPeer('b', { initiator: true });
+    engines.b.addPeer('a', { initiator: false });
+    const held: Msg[] = [];
+    const gets: number[] = [];
+    /** Delivers queued messages; the server's `entries` answers are held back while `hold`. */
+    const pump = async (hold: boolean): Promise<void> => {
+      for (let m = queue.shift(); m !== undefined; m = queue.shift()) {
+        const msg = decodeSyncMessage(m.bytes);
+        if (m.to === 'b' && msg.t === 'get') gets.push(msg.rid);
+        if (hold && m.to === 'a' && msg.t === 'entries') held.push(m);
+        else await engines[m.to].receive(m.to === 'a' ? 'b' : 'a', m.bytes);
+      }
+    };
+    const peerB = () => engines.a.status().peers.find((p) => p.peer === 'b')!;
+
+    await pump(true);
+    const asked = peerB().rangesAsked;
+    expect(asked).toBeGreaterThan(0);
+    expect(asked).toBe(gets.length);
+    expect(held.length).toBe(asked);
+    expect(peerB()).toMatchObject({ rangesTimedOut: 0, rangesLate: 0, rangesRefused: 0, entriesIn: 0 });
+
+    // No answer within the timeout: each request in flight times out.
+    t += GAP_REQUEST_TIMEOUT_MS + 1;
+    engines.a.tick();
+    expect(peerB().rangesTimedOut).toBe(asked);
+    // The answers arrive now: late, not ingested.
+    for (const m of held.splice(0)) await engines.a.receive('b', m.bytes);
+    expect(peerB()).toMatchObject({ rangesLate: asked, entriesIn: 0 });
+
+    // The next request (after the backoff) is answered with an error: refused.
+    t += 120_000;
+    engines.a.tick();
+    const before = gets.length;
+    for (let m = queue.shift(); m !== undefined; m = queue.shift()) {
+      const msg = decodeSyncMessage(m.bytes);
+      if (m.to === 'b' && msg.t === 'get') {
+        gets.push(msg.rid);
+        const busy = {
+          t: 'error' as const,
+          rid: msg.rid,
+          xid: 0,
+          code: 'sync-busy',
+          message: 'too many range requests'
+        };
+        await engines.a.receive('b', encodeSyncMessage(busy));
+      } else await engines[m.to].receive(m.to === 'a' ? 'b' : 'a', m.bytes);
+    }
+    expect(gets.length).toBeGreaterThan(before);
+    expect(peerB().rangesRefused).toBe(gets.length - before);
+    expect(peerB().rangesAsked).toBe(gets.length);
+
+    // Answered in time from now on: the client catches up; nothing more times out.
+    const timedOut = peerB().rangesTimedOut;
+    for (let i = 0; i < 50 && client.ledger.stats().entries < 150; i++) {
+      t += 120_000;
+      engines.a.tick();
+      await pump(false);
+    }
+    expect(client.ledger.stats().entries).toBe(150);
+    expect(peerB().entriesIn).toBe(150);
+    expect(peerB().rangesTimedOut).toBe(timedOut);
+    expect(peerB().rangesAsked).toBe(gets.length);
+    engines.a.close();
+    engines.b.close();
+  });
+});
