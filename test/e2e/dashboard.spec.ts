@@ -87,6 +87,9 @@ test('three devices: Network table, /api/network, axe, and both pages at desktop
   for (const h of ['Network', 'Peers', 'Lag', 'Conflicts', 'Feeds', 'Snapshots']) {
     await expect(dash.page.getByRole('heading', { name: h, exact: true })).toBeVisible();
   }
+  // The Peers table says how the catch-up ranges asked of each peer fared (asked, timed out, refused, late).
+  const peersTable = dash.page.getByRole('table', { name: 'Peers' });
+  await expect(peersTable.getByRole('columnheader', { name: 'Ranges asked' })).toBeVisible();
   // The gossip counters: what this node heard and what it published of its own.
   await expect(dash.page.getByTestId('gossip-summary')).toContainText(/\d+ received · \d+ stored/);
   // Let the charts collect a few samples for the screenshots.
