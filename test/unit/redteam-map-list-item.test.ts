@@ -7,26 +7,12 @@
 // rejected (malformed-payload) although it is stored and its struct is in the state: the
 // entry is applied partly, not "whole or not at all", and state and ledger disagree.
 import { describe, expect, it } from 'vitest';
-import * as encoding from 'lib0/encoding';
+import { listItemInRecords } from '../helpers/yjs-list-item.js';
 import { createEntry } from '../../src/lib/core/entry.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { clientIdOf } from '../../src/lib/core/state/client-id.js';
 import { keysFromByte } from '../helpers/ledger-fixtures.js';
 import { memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
-
-function listItemInRecords(client: number): Uint8Array {
-  const enc = encoding.createEncoder();
-  encoding.writeVarUint(enc, 1);
-  encoding.writeVarUint(enc, 1);
-  encoding.writeVarUint(enc, client);
-  encoding.writeVarUint(enc, 0);
-  encoding.writeUint8(enc, 4); // ContentString, no origins, NO parentSub
-  encoding.writeVarUint(enc, 1); // parent by root name
-  encoding.writeVarString(enc, 'records');
-  encoding.writeVarString(enc, 'ab');
-  encoding.writeVarUint(enc, 0);
-  return encoding.toUint8Array(enc);
-}
 
 describe('redteam: list item in the records map', () => {
   it('is either refused with nothing stored and the state untouched, or applied cleanly', async () => {

@@ -21,7 +21,7 @@
 // The cost attack broke the first version (it.fails then); fixed since: see its header.
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import * as encoding from 'lib0/encoding';
+import { listItemInRecords } from '../helpers/yjs-list-item.js';
 import { Records } from '../../src/lib/core/state/records.js';
 import { compareKeys } from '../../src/lib/core/state/conflicts.js';
 import { encodeStored } from '../../src/lib/core/state/record-value.js';
@@ -55,21 +55,6 @@ function raw(n: TestNode, fn: (map: Y.Map<unknown>) => void): Logged | null {
 
 function stored(n: TestNode, value: unknown, lamport = 1): unknown {
   return encodeStored(value as never, n.author!, n.now, lamport);
-}
-
-/** A Yjs update holding one list item (no parentSub) in the root map `records` (see redteam-map-list-item). */
-function listItemInRecords(client: number, clock: number): Uint8Array {
-  const enc = encoding.createEncoder();
-  encoding.writeVarUint(enc, 1);
-  encoding.writeVarUint(enc, 1);
-  encoding.writeVarUint(enc, client);
-  encoding.writeVarUint(enc, clock);
-  encoding.writeUint8(enc, 4); // ContentString, no origins, no parentSub
-  encoding.writeVarUint(enc, 1); // parent by root name
-  encoding.writeVarString(enc, 'records');
-  encoding.writeVarString(enc, 'ab');
-  encoding.writeVarUint(enc, 0);
-  return encoding.toUint8Array(enc);
 }
 
 describe('redteam: the sorted key index of Records.list', () => {

@@ -6,7 +6,7 @@
 // Likewise a bare delete of a record whose victim entry is in the same file is admitted (see
 // redteam-batch-bare-delete.test.ts), silently.
 import { describe, expect, it } from 'vitest';
-import * as encoding from 'lib0/encoding';
+import { listItemInRecords } from '../helpers/yjs-list-item.js';
 import { createEntry } from '../../src/lib/core/entry.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { clientIdOf } from '../../src/lib/core/state/client-id.js';
@@ -16,20 +16,6 @@ import { collectBytes } from '../../src/lib/core/snapshot/index.js';
 import type { HashedEntry } from '../../src/lib/core/types.js';
 import { keysFromByte, yUpdateAt } from '../helpers/ledger-fixtures.js';
 import { memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-nodes.js';
-
-function listItemInRecords(client: number, clock: number): Uint8Array {
-  const enc = encoding.createEncoder();
-  encoding.writeVarUint(enc, 1);
-  encoding.writeVarUint(enc, 1);
-  encoding.writeVarUint(enc, client);
-  encoding.writeVarUint(enc, clock);
-  encoding.writeUint8(enc, 4);
-  encoding.writeVarUint(enc, 1);
-  encoding.writeVarString(enc, 'records');
-  encoding.writeVarString(enc, 'ab');
-  encoding.writeVarUint(enc, 0);
-  return encoding.toUint8Array(enc);
-}
 
 async function fileOf(entries: HashedEntry[], n: TestLedger): Promise<Uint8Array> {
   const src = await memoryLocation().open();
