@@ -1,5 +1,5 @@
 // Per-peer counters of our gap-fill range requests (PeerSyncStatus: rangesAsked, rangesTimedOut,
-// rangesRefused, rangesLate): a catch-up that stalls says why (S10: simulated nodes received
+// rangesRefused, rangesLate, and answersHandledMs: the time spent ingesting the peer's answers): a catch-up that stalls says why (S10: simulated nodes received
 // ~10 entries/s from each tab during the load with 4 ranges always in flight, and nothing told
 // whether the requests timed out, were refused or were merely slow). Two real ledgers and sync
 // engines in-process; the server's answers are held back, then delivered late; an error answer
@@ -20,9 +20,24 @@ describe('sync: per-peer counters of range requests', () => {
     for (let i = 0; i < 150; i++) await server.ledger.put(`k${i}`, i);
     let t = 1_000_000;
     const queue: Msg[] = [];
+    // Each ingest on the client takes 100 ms of its clock (answersHandledMs counts it).
+    let ingests = 0;
     const make = (tl: typeof server, other: 'a' | 'b') =>
       new SyncEngine({
-        replica: ledgerReplica(tl.ledger),
+        replica:
+          tl === client
+            ? (() => {
+                const r = ledgerReplica(tl.ledger);
+                return {
+                  ...r,
+                  ingest: (b: Uint8Array[]) => {
+                    ingests++;
+                    t += 100;
+                    return r.ingest(b);
+                  }
+                };
+              })()
+            : ledgerReplica(tl.ledger),
         send: (_peer, bytes) => queue.push({ to: other, bytes }),
         now: () => t,
         randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n))
@@ -92,6 +107,9 @@ describe('sync: per-peer counters of range requests', () => {
     expect(peerB().entriesIn).toBe(150);
     expect(peerB().rangesTimedOut).toBe(timedOut);
     expect(peerB().rangesAsked).toBe(gets.length);
+    // Late answers were not ingested; every answer in time was, for 100 ms each.
+    expect(ingests).toBeGreaterThan(0);
+    expect(peerB().answersHandledMs).toBe(100 * ingests);
     engines.a.close();
     engines.b.close();
   });

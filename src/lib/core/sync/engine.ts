@@ -263,7 +263,7 @@ export class SyncEngine {
       lastEqualRootAt: this.lastEqualRootAt,
       rejectedPeers: this.rejectedPeers,
       ...this.partition.status(),
-      peers: [...this.sessions.values()].map((s) => s.status(perPeer.get(s.peer) ?? 0))
+      peers: [...this.sessions.values()].map((s) => s.status(perPeer.get(s.peer) ?? 0, this.opts.now()))
     };
   }
 

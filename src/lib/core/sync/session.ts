@@ -28,6 +28,12 @@ export interface PeerSyncStatus {
   rangesTimedOut: number;
   rangesRefused: number;
   rangesLate: number;
+  /**
+   * Wall-clock ms this node has spent handling this peer's answers to our range requests (their
+   * ingest, waits included), ms: while it runs, nothing more of this peer is read and its other
+   * requests do not time out (peer-wait.ts).
+   */
+  answersHandledMs: number;
   exchangesCompleted: number;
   exchangesFailed: number;
 }
@@ -129,7 +135,7 @@ export class PeerSession {
     return from === undefined ? 1 : Math.max(1, from);
   }
 
-  status(rangesInFlight: number): PeerSyncStatus {
+  status(rangesInFlight: number, now: number): PeerSyncStatus {
     return {
       peer: this.peer,
       role: this.hello?.role ?? null,
@@ -146,6 +152,7 @@ export class PeerSession {
       rangesTimedOut: this.rangesTimedOut,
       rangesRefused: this.rangesRefused,
       rangesLate: this.rangesLate,
+      answersHandledMs: Math.round(this.busyMs(now)),
       exchangesCompleted: this.exchangesCompleted,
       exchangesFailed: this.exchangesFailed
     };
