@@ -228,20 +228,22 @@ test('S10: load from tabs and simulated nodes at once: every entry everywhere, c
     ]);
     const allStarted = Date.now();
     s.figure('writers_started_ms', allStarted - t0);
-    // Halfway through, and at the end of the load: how much sync has carried so far, per peer.
+    // Halfway through the load: how much sync has carried so far, per peer.
     await waitFor(() => Date.now() - allStarted >= LOAD_MS / 2, LOAD_MS + 1000, 100);
-    await loadSyncSnapshot(tabs, nodes, 'halfway');
+    await loadSyncSnapshot(tabs, nodes, 'halfway through');
     await waitFor(() => Date.now() - allStarted >= LOAD_MS, LOAD_MS + 1000, 100);
-    await loadSyncSnapshot(tabs, nodes, 'at the end of');
-    // The stop: every writer has stopped starting writes by now (each LOAD_MS after its start).
-    // Convergence is timed from here, so the writes still in flight (each waits for its answer in
-    // stop()) count against it.
-    const stopAskedAt = Date.now();
+    // The stop: every writer has stopped starting writes by then (each LOAD_MS after its own
+    // start, which came before allStarted). Convergence is timed from it, so the writes still in
+    // flight (each waits for its answer in stop()), the snapshot below and the check's own reads
+    // all count against it. (Until 8655e6b the stop was read after an end-of-load snapshot that
+    // took up to ~14 s on starved simulated nodes, and convergence timed from there.)
+    const stopAskedAt = allStarted + LOAD_MS;
     const [, nodeResults] = await Promise.all([
       Promise.all(writers.map((w) => w.stop())),
       Promise.all(nodes.map((n) => n.stopWrite()))
     ]);
     const stoppedAt = Date.now();
+    await loadSyncSnapshot(tabs, nodes, 'just after');
     s.figure('writes_settled_after_stop_ms', stoppedAt - stopAskedAt);
     // Writes a starved simulated node had not answered when it stopped waiting (not acknowledged).
     s.figure(
@@ -262,7 +264,6 @@ test('S10: load from tabs and simulated nodes at once: every entry everywhere, c
     let convergedAt = 0;
     const converged = await waitFor(
       async () => {
-        const pollAt = Date.now();
         last = [
           ...(await Promise.all(tabs.map((d) => tabSummary(d.page)))),
           ...(await Promise.all(nodes.map((n) => nodeSummary(n))))
@@ -274,7 +275,9 @@ test('S10: load from tabs and simulated nodes at once: every entry everywhere, c
           console.log(`[S10] +${shownAt - stopAskedAt} ms of ${acked.length}: entries/missing/streams ${row}`);
         }
         const done = allThere && new Set(last.map((x) => x.root)).size === 1;
-        if (done) convergedAt = pollAt; // the state polled was read after this
+        // Once every read has returned: the state was converged by then at the latest (reading
+        // the time before the reads, as until 8655e6b, could credit a slow poll's duration).
+        if (done) convergedAt = Date.now();
         return done;
       },
       CONVERGE_BOUND_MS + 45_000,

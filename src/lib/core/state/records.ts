@@ -40,7 +40,7 @@ export class Records {
    * up to date at each list() from `pending` (a few keys spliced in or out, more merged in one
    * pass: O(records + changes·log changes)), and dropped when more keys changed than it holds
    * (the next list() sorts again, as every list() used to). Sorting every key on each list() cost
-   * 8-9% of a tab worker's CPU in S10 at ~37k records (the page re-reads the first 500 every
+   * 9.4% of a tab worker's CPU samples in S10 at ~37k records (the page re-reads the first 500 every
    * 250 ms while records change); splicing each change into the index as it happened made a
    * catch-up quadratic (red team, test/unit/redteam-records-index.test.ts).
    */

@@ -22,7 +22,9 @@ export interface PeerSyncStatus {
   /**
    * Our gap-fill range requests to this peer: sent, timed out without an answer (gap-fill's
    * timeout, GAP_REQUEST_TIMEOUT_MS of the peer's time), answered with an error (e.g. "sync-busy"),
-   * and answered after they had timed out (not ingested). Why catch-up from a peer stalls.
+   * and `entries` messages that answered no request in flight (late: after a timeout; or never
+   * asked for, which a misbehaving peer can send at will), not ingested. Why catch-up from a peer
+   * stalls. Counted per session: they start again from 0 when the peer reconnects.
    */
   rangesAsked: number;
   rangesTimedOut: number;
