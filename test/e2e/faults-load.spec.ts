@@ -108,7 +108,11 @@ function syncPeers(peers: readonly PeerSyncStatus[]): string {
     .join(' ');
 }
 
-/** Prints each node's entries and sync counters per peer from its last pushed status (cheap: read during the load). */
+/**
+ * Prints each node's entries and sync counters per peer from its last pushed status. Not free: a
+ * simulated node's summary() also reads its feeds, seconds on a starved node, so it is never
+ * taken between the end of the load and the start of the convergence clock.
+ */
 async function loadSyncSnapshot(tabs: Device[], nodes: NodePeer[], when: string): Promise<void> {
   for (const [i, d] of tabs.entries()) {
     const st = await d.page.evaluate(() => {
@@ -236,7 +240,7 @@ test('S10: load from tabs and simulated nodes at once: every entry everywhere, c
     // The stop: every writer has stopped starting writes by then (each LOAD_MS after its own
     // start, which came before allStarted). Convergence is timed from it, so the writes still in
     // flight (each waits for its answer in stop()), the snapshot below and the check's own reads
-    // all count against it. (Until 8655e6b the stop was read after an end-of-load snapshot that
+    // all count against it. (Before 6c3306f the stop was read after an end-of-load snapshot that
     // took up to ~14 s on starved simulated nodes, and convergence timed from there.)
     const stopAskedAt = allStarted + LOAD_MS;
     const [, nodeResults] = await Promise.all([
@@ -277,7 +281,7 @@ test('S10: load from tabs and simulated nodes at once: every entry everywhere, c
         }
         const done = allThere && new Set(last.map((x) => x.root)).size === 1;
         // Once every read has returned: the state was converged by then at the latest (reading
-        // the time before the reads, as until 8655e6b, could credit a slow poll's duration).
+        // the time before the reads, as before 6c3306f, could credit a slow poll's duration).
         if (done) convergedAt = Date.now();
         return done;
       },

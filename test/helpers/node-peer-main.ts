@@ -130,7 +130,7 @@ function syncTrace(s: NodeStatus | undefined): string {
  * TABULA_NODE_PROF_MS (default 20 s) instead, as catchup-<pid>.cpuprofile.
  */
 const PROFILE_PHASE = process.env.TABULA_NODE_PROF_PHASE === 'catchup' ? 'catchup' : 'load';
-const loadProfile = (() => {
+const phaseProfile = (() => {
   const dir = process.env.TABULA_NODE_LOAD_PROF;
   let session: Session | undefined;
   return {
@@ -191,14 +191,14 @@ async function handle(req: NodePeerRequest): Promise<unknown> {
       return summary();
     case 'write':
       startWriting(req.prefix, req.perSec, req.durationMs);
-      if (PROFILE_PHASE === 'load') await loadProfile.start();
+      if (PROFILE_PHASE === 'load') await phaseProfile.start();
       return null;
     case 'stopWrite':
-      if (PROFILE_PHASE === 'load') await loadProfile.stop();
+      if (PROFILE_PHASE === 'load') await phaseProfile.stop();
       else {
         // The catch-up after the writes: profiled for TABULA_NODE_PROF_MS from the stop.
-        await loadProfile.start();
-        setTimeout(() => void loadProfile.stop(), Number(process.env.TABULA_NODE_PROF_MS ?? 20_000));
+        await phaseProfile.start();
+        setTimeout(() => void phaseProfile.stop(), Number(process.env.TABULA_NODE_PROF_MS ?? 20_000));
       }
       return stopWriting();
     case 'heap':

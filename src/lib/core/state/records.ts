@@ -148,17 +148,19 @@ export class Records {
       this.pending.clear();
       return (this.sorted = [...this.present].sort(compareKeys));
     }
-    if (this.pending.size === 0) return this.sorted;
-    const changed = new Set(this.pending);
-    this.pending.clear();
+    const changed = this.pending;
     if (changed.size <= SORTED_SPLICE_MAX) {
       for (const key of changed) spliceKey(this.sorted, key, this.present.has(key));
-      return this.sorted;
+    } else {
+      // Every changed key out, the visible ones merged back in: disjoint sorted lists.
+      const added = [...changed].filter((k) => this.present.has(k)).sort(compareKeys);
+      this.sorted = mergeSorted(
+        this.sorted.filter((k) => !changed.has(k)),
+        added
+      );
     }
-    // Every changed key out, the visible ones merged back in: disjoint sorted lists.
-    const added = [...changed].filter((k) => this.present.has(k)).sort(compareKeys);
-    const kept = this.sorted.filter((k) => !changed.has(k));
-    return (this.sorted = mergeSorted(kept, added));
+    changed.clear();
+    return this.sorted;
   }
 
   /** How many visible records there are. */
