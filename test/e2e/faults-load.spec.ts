@@ -165,6 +165,10 @@ test('S10: load from tabs and simulated nodes at once: every entry everywhere, c
     // One at a time: four processes loading at once starve the tabs' first dials on 2 cores.
     for (let i = 0; i < NODE_PEERS; i++) nodes.push(await NodePeer.start(origin));
     const nodeIds = (await Promise.all(nodes.map((n) => n.summary()))).map((x) => x.peerId);
+    // Each simulated node in a scheduling group of its own, as the browser (NodePeer.schedGroup).
+    const groups = nodes.map((n) => n.schedGroup());
+    s.figure('simulated_sched_groups', groups.length === 0 ? null : new Set(groups).size);
+    console.log(`[S10] simulated nodes' scheduling groups: ${groups.join(', ') || '-'}`);
     const ids = [...tabs.map((d) => d.peerId), ...nodeIds];
     const total = ids.length;
 
@@ -250,6 +254,8 @@ test('S10: load from tabs and simulated nodes at once: every entry everywhere, c
     const stoppedAt = Date.now();
     await loadSyncSnapshot(tabs, nodes, 'just after');
     s.figure('writes_settled_after_stop_ms', stoppedAt - stopAskedAt);
+    // CPU the simulated nodes got during the load, cores (their own processes, all threads).
+    s.figure('simulated_cpu_cores_during_load', +nodeResults.reduce((n, r) => n + r.cpuCores, 0).toFixed(2));
     // Writes a starved simulated node had not answered when it stopped waiting (not acknowledged).
     s.figure(
       'simulated_unanswered_writes',

@@ -55,12 +55,22 @@ interface WriterState {
   inFlight: number;
   acks: NodePeerAck[];
   failures: string[];
+  /** process.cpuUsage() and performance.now() when the writes started. */
+  cpu0: NodeJS.CpuUsage;
+  wall0: number;
 }
 let writer: WriterState | undefined;
 
 function startWriting(prefix: string, perSec: number, durationMs = Infinity): void {
-  const w: WriterState = { timer: setInterval(() => step(), WRITER_STEP_MS), inFlight: 0, acks: [], failures: [] };
   const t0 = performance.now();
+  const w: WriterState = {
+    timer: setInterval(() => step(), WRITER_STEP_MS),
+    inFlight: 0,
+    acks: [],
+    failures: [],
+    cpu0: process.cpuUsage(),
+    wall0: t0
+  };
   let i = 0;
   const step = (): void => {
     const elapsed = performance.now() - t0;
@@ -154,13 +164,15 @@ const phaseProfile = (() => {
 
 async function stopWriting(): Promise<NodePeerStopped> {
   const w = writer;
-  if (w === undefined) return { acks: [], failures: [], unanswered: 0 };
+  if (w === undefined) return { acks: [], failures: [], unanswered: 0, cpuCores: 0 };
   clearInterval(w.timer);
+  const cpu = process.cpuUsage(w.cpu0);
+  const cpuCores = (cpu.user + cpu.system) / 1000 / (performance.now() - w.wall0);
   const until = Date.now() + NODE_PEER_STOP_WAIT_MS;
   while (w.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
   writer = undefined;
   // Copies: writes answered later must not change what the test was told.
-  return { acks: [...w.acks], failures: [...w.failures], unanswered: w.inFlight };
+  return { acks: [...w.acks], failures: [...w.failures], unanswered: w.inFlight, cpuCores };
 }
 
 async function summary(): Promise<NodePeerSummary> {
@@ -211,6 +223,12 @@ async function handle(req: NodePeerRequest): Promise<unknown> {
   }
 }
 
+// Started in a session of its own (node-peer.ts): the runner's process-group kill does not reach
+// it, so it leaves when the runner does (its IPC channel closes).
+process.on('disconnect', () => process.exit(1));
+// Started in a session of its own (node-peer.ts): the runner's process-group kill does not reach
+// it, so it leaves when the runner does (its IPC channel closes).
+process.on('disconnect', () => process.exit(1));
 process.on('message', (req: NodePeerRequest) => {
   void handle(req).then(
     (value) => process.send!({ id: req.id, ok: true, value } satisfies NodePeerReply),

@@ -11,6 +11,7 @@
 //   await n.write('n0-', 100); ...; const { acks } = await n.stopWrite();
 //   (await n.summary()).root; await n.heap(); await n.stop();
 import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { NodeStatus } from '../../src/lib/worker/messages.js';
@@ -20,6 +21,8 @@ export interface NodePeerStopped {
   acks: NodePeerAck[];
   failures: string[];
   unanswered: number;
+  /** CPU this process used from the start of its writes to their stop, per wall second (cores). */
+  cpuCores: number;
 }
 
 /** stopWrite() waits this long at most for the writes in flight, ms (under NODE_PEER_CALL_TIMEOUT_MS). */
@@ -114,7 +117,10 @@ export class NodePeer {
         // libp2p's debug logs of the simulated nodes only (e.g. 'libp2p:webrtc*'), not the relay's.
         ...(process.env.TABULA_NODE_DEBUG === undefined ? {} : { DEBUG: process.env.TABULA_NODE_DEBUG })
       },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc']
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // A session of its own: see schedGroup(). It exits when this process's IPC channel closes
+      // (node-peer-main.ts), so it does not outlive a runner killed by process group.
+      detached: true
     });
     // TABULA_NODE_NICE=n (diagnostics only, never in a reported run): the simulated node runs at
     // that scheduling priority (negative: more CPU than the browsers' threads; needs privileges),
@@ -124,6 +130,26 @@ export class NodePeer {
     const peer = new NodePeer(child);
     await peer.reply(0, NODE_PEER_START_TIMEOUT_MS);
     return peer;
+  }
+
+  /**
+   * The child's Linux scheduling group (/proc/PID/autogroup, e.g. "/autogroup-73 nice 0"), or
+   * null where the kernel has none. With autogroup (sched_autogroup_enabled, the default on
+   * desktop kernels and on this machine) the kernel shares the CPU between sessions before
+   * threads. Playwright starts the browser in a session of its own; children forked into the test
+   * runner's session shared one group with it, and in S10 the four simulated nodes got 0.04-0.5
+   * cores among them during the load while the browser's tabs got ~1.6, their main threads
+   * waiting on the run queue ~90% of the time (/proc/PID/task/TID/schedstat, 2026-12-02): they
+   * wrote ~1-2k of the 24k writes offered to them and held 0.2-4k entries at the end of the load.
+   * Each simulated node stands for a device of its own, so each now starts in a session (hence an
+   * autogroup) of its own, as the browser does.
+   */
+  schedGroup(): string | null {
+    try {
+      return readFileSync(`/proc/${this.child.pid}/autogroup`, 'utf8').trim();
+    } catch {
+      return null;
+    }
   }
 
   summary(): Promise<NodePeerSummary> {
