@@ -271,6 +271,8 @@ test('S10: load from tabs and simulated nodes at once: every entry everywhere, c
     for (const a of acked) wanted.set(a.author, Math.max(wanted.get(a.author) ?? 0, a.seq));
     // Every acknowledged entry on every node (tabs and simulated), and all heads roots equal.
     let last: Summary[] = [];
+    /** The first poll's entries per node, and when it returned. */
+    let first: { entries: number[]; at: number } | undefined;
     let shownAt = 0;
     let convergedAt = 0;
     const converged = await waitFor(
@@ -279,6 +281,7 @@ test('S10: load from tabs and simulated nodes at once: every entry everywhere, c
           ...(await Promise.all(tabs.map((d) => tabSummary(d.page)))),
           ...(await Promise.all(nodes.map((n) => nodeSummary(n))))
         ];
+        first ??= { entries: last.map((x) => x.entries), at: Date.now() };
         const allThere = last.every((x) => [...wanted].every(([author, seq]) => (x.heads[author] ?? 0) >= seq));
         if (Date.now() - shownAt >= PROGRESS_MS) {
           shownAt = Date.now();
@@ -296,6 +299,18 @@ test('S10: load from tabs and simulated nodes at once: every entry everywhere, c
     );
     // From the stop, not from the first check: the check itself can start late under load.
     const convergeMs = converged === null ? null : convergedAt - stopAskedAt;
+    // How fast the nodes took in entries once the writes had stopped (all nodes together, from
+    // the first poll to the last): with the wait's length, how far a failed run was from the bound.
+    const lastAt = convergeMs === null ? Date.now() : convergedAt;
+    const gained = first === undefined ? 0 : last.reduce((n, x, i) => n + x.entries - first!.entries[i]!, 0);
+    const start = first?.entries ?? [];
+    s.figure('fewest_entries_at_first_check', start.length === 0 ? null : Math.min(...start))
+      .figure('first_check_after_stop_ms', first === undefined ? null : first.at - stopAskedAt)
+      .figure(
+        'entries_taken_in_per_s_after_stop',
+        first === undefined || lastAt <= first.at ? null : Math.round((gained * 1000) / (lastAt - first.at))
+      )
+      .figure('most_entries_missing_at_end', Math.max(0, ...last.map((x) => acked.length - x.entries)));
     if (PROFILE_CATCHUP) await saveProfiles();
     // Where each node's ledger queue spent the load and the catch-up (read after it, so that
     // the convergence check starts at the stop) (core/write-timings.ts): why acknowledgements lag.
