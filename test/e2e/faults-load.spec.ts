@@ -96,14 +96,14 @@ async function dumpLinks(tabs: Device[], nodes: NodePeer[]): Promise<void> {
 
 /**
  * Per peer (its id's last 6 characters), since the start: entries received/sent by sync, our
- * range requests asked/timed out/refused/late, the time spent handling its answers (s), and
+ * range requests asked/timed out/refused/late and answers unasked, the time spent handling its answers (s), and
  * Merkle exchanges completed/failed.
  */
 function syncPeers(peers: readonly PeerSyncStatus[]): string {
   return peers
     .map(
       (p) =>
-        `${p.peer.slice(-6)}:${p.entriesIn}/${p.entriesOut} r${p.rangesAsked}/${p.rangesTimedOut}/${p.rangesRefused}/${p.rangesLate} h${(p.answersHandledMs / 1000).toFixed(1)}s x${p.exchangesCompleted}/${p.exchangesFailed}`
+        `${p.peer.slice(-6)}:${p.entriesIn}/${p.entriesOut} r${p.rangesAsked}/${p.rangesTimedOut}/${p.rangesRefused}/${p.rangesLate}/${p.answersUnasked} h${(p.answersHandledMs / 1000).toFixed(1)}s x${p.exchangesCompleted}/${p.exchangesFailed}`
     )
     .join(' ');
 }
@@ -121,13 +121,13 @@ async function loadSyncSnapshot(tabs: Device[], nodes: NodePeer[], when: string)
     });
     if (st !== undefined)
       console.log(
-        `[S10] ${when} the load: tab ${i} ${st.entries} entries; sync in/out, ranges asked/timed out/refused/late, answers handled, exchanges done/failed ${syncPeers(st.peers)}`
+        `[S10] ${when} the load: tab ${i} ${st.entries} entries; sync in/out, ranges asked/timed out/refused/late/unasked, answers handled, exchanges done/failed ${syncPeers(st.peers)}`
       );
   }
   for (const [i, n] of nodes.entries()) {
     const st = await n.summary();
     console.log(
-      `[S10] ${when} the load: node ${i} ${st.entries} entries; sync in/out, ranges asked/timed out/refused/late, answers handled, exchanges done/failed ${syncPeers(st.sync.peers)}`
+      `[S10] ${when} the load: node ${i} ${st.entries} entries; sync in/out, ranges asked/timed out/refused/late/unasked, answers handled, exchanges done/failed ${syncPeers(st.sync.peers)}`
     );
   }
 }

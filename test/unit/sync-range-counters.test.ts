@@ -1,5 +1,5 @@
 // Per-peer counters of our gap-fill range requests (PeerSyncStatus: rangesAsked, rangesTimedOut,
-// rangesRefused, rangesLate, and answersHandledMs: the time spent ingesting the peer's answers): a catch-up that stalls says why (S10: simulated nodes received
+// rangesRefused, rangesLate, answersUnasked, and answersHandledMs: the time spent ingesting the peer's answers): a catch-up that stalls says why (S10: simulated nodes received
 // ~10 entries/s from each tab during the load with 4 ranges always in flight, and nothing told
 // whether the requests timed out, were refused or were merely slow). Two real ledgers and sync
 // engines in-process; the server's answers are held back, then delivered late; an error answer
@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { SyncEngine } from '../../src/lib/core/sync/engine.js';
 import { ledgerReplica } from '../../src/lib/core/sync/ledger-replica.js';
 import { decodeSyncMessage, encodeSyncMessage } from '../../src/lib/core/sync/codec.js';
-import { GAP_REQUEST_TIMEOUT_MS } from '../../src/lib/core/sync/constants.js';
+import { GAP_REQUEST_TIMEOUT_MS, SYNC_TIMED_OUT_REMEMBERED } from '../../src/lib/core/sync/constants.js';
+import { PeerSession } from '../../src/lib/core/sync/session.js';
 import { memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
 
 type Msg = { to: 'a' | 'b'; bytes: Uint8Array };
@@ -71,8 +72,15 @@ describe('sync: per-peer counters of range requests', () => {
     engines.a.tick();
     expect(peerB().rangesTimedOut).toBe(asked);
     // The answers arrive now: late, not ingested.
-    for (const m of held.splice(0)) await engines.a.receive('b', m.bytes);
-    expect(peerB()).toMatchObject({ rangesLate: asked, entriesIn: 0 });
+    const late = held.splice(0);
+    for (const m of late) await engines.a.receive('b', m.bytes);
+    expect(peerB()).toMatchObject({ rangesLate: asked, answersUnasked: 0, entriesIn: 0 });
+    // The same answer again, and one to a request never made: unasked, not late; not ingested.
+    await engines.a.receive('b', late[0]!.bytes);
+    const made = decodeSyncMessage(late[0]!.bytes);
+    if (made.t !== 'entries') throw new Error('held an answer that is not entries');
+    await engines.a.receive('b', encodeSyncMessage({ ...made, rid: 987_654 }));
+    expect(peerB()).toMatchObject({ rangesLate: asked, answersUnasked: 2, entriesIn: 0 });
 
     // The next request (after the backoff) is answered with an error: refused.
     t += 120_000;
@@ -112,5 +120,19 @@ describe('sync: per-peer counters of range requests', () => {
     expect(peerB().answersHandledMs).toBe(100 * ingests);
     engines.a.close();
     engines.b.close();
+  });
+
+  it('remembers the last SYNC_TIMED_OUT_REMEMBERED timeouts: older ones answered count as unasked', () => {
+    const s = new PeerSession('p', true, new Uint8Array(16), 0);
+    const n = SYNC_TIMED_OUT_REMEMBERED + 10;
+    for (let rid = 1; rid <= n; rid++) s.rangeTimedOut(rid);
+    s.answerToNoRequest(1); // forgotten: one of the 10 oldest
+    s.answerToNoRequest(n); // remembered
+    s.answerToNoRequest(n); // the same answer twice: the second is unasked
+    expect({ timedOut: s.rangesTimedOut, late: s.rangesLate, unasked: s.answersUnasked }).toEqual({
+      timedOut: n,
+      late: 1,
+      unasked: 2
+    });
   });
 });

@@ -138,6 +138,14 @@ export const SYNC_COMPARE_BUDGET_SLACK = 64 * 1024;
 export const SYNC_MAX_OPEN_EXCHANGES = 2;
 /** Session: range requests served at once per peer (further ones get a busy error). */
 export const SYNC_MAX_SERVING = 4;
+
+/**
+ * Timed-out range requests remembered per peer session, so that an answer arriving after its
+ * timeout counts as late (PeerSyncStatus.rangesLate) rather than unasked (answersUnasked). At 4
+ * requests in flight per peer (GAP_MAX_REQUESTS_PER_PEER) this covers the last 64 rounds of
+ * timeouts; a set of numbers, so a few KiB per peer at most.
+ */
+export const SYNC_TIMED_OUT_REMEMBERED = 256;
 /** Driver: anti-entropy period (plus up to the same again of jitter), ms. */
 export const SYNC_PERIOD_MS = 30_000;
 /** Gap fill status: authors listed with their missing-entry counts (largest gaps first), at most. */

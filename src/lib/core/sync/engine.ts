@@ -210,7 +210,7 @@ export class SyncEngine {
     this.wakeHelloWaiters((w) => now >= w.deadline);
     for (const r of this.gap.tick()) {
       const s = this.sessions.get(r.peer);
-      if (s) s.rangesTimedOut++;
+      s?.rangeTimedOut(r.rid);
       this.opts.onPeerOutcome?.(r.peer, 'timeout');
     }
     this.pump();
@@ -662,7 +662,7 @@ export class SyncEngine {
     const req: GapRequest | undefined = this.gap.pending(m.rid, s.peer);
     if (!req) {
       // Late (timed out) or unsolicited: not ingested.
-      s.rangesLate++;
+      s.answerToNoRequest(m.rid);
       this.opts.onPeerOutcome?.(s.peer, 'late');
       return;
     }

@@ -2,6 +2,7 @@
 // directions, range requests being served, and the counters status() reports.
 import type { HelloMsg } from './messages.js';
 import type { Exchange } from './reconcile.js';
+import { SYNC_TIMED_OUT_REMEMBERED } from './constants.js';
 
 export interface PeerSyncStatus {
   peer: string;
@@ -22,14 +23,20 @@ export interface PeerSyncStatus {
   /**
    * Our gap-fill range requests to this peer: sent, timed out without an answer (gap-fill's
    * timeout, GAP_REQUEST_TIMEOUT_MS of the peer's time), answered with an error (e.g. "sync-busy"),
-   * and `entries` messages that answered no request in flight (late: after a timeout; or never
-   * asked for, which a misbehaving peer can send at will), not ingested. Why catch-up from a peer
-   * stalls. Counted per session: they start again from 0 when the peer reconnects.
+   * and answered after they had timed out (late; not ingested: the range is asked again). Why
+   * catch-up from a peer stalls. Counted per session: they start again from 0 when the peer
+   * reconnects.
    */
   rangesAsked: number;
   rangesTimedOut: number;
   rangesRefused: number;
   rangesLate: number;
+  /**
+   * `entries` messages from this peer that answered no request of ours: never asked for, answered
+   * twice, or late beyond the last SYNC_TIMED_OUT_REMEMBERED timeouts. Not ingested. An honest
+   * peer sends none; a misbehaving one can send them at will (they are counted, not trusted).
+   */
+  answersUnasked: number;
   /**
    * Wall-clock ms this node has spent handling this peer's answers to our range requests (their
    * ingest, waits included), ms: while it runs, nothing more of this peer is read and its other
@@ -66,6 +73,9 @@ export class PeerSession {
   rangesTimedOut = 0;
   rangesRefused = 0;
   rangesLate = 0;
+  answersUnasked = 0;
+  /** Our requests to this peer that timed out, by rid, oldest first (at most SYNC_TIMED_OUT_REMEMBERED). */
+  private readonly timedOut = new Set<number>();
   exchangesCompleted = 0;
   exchangesFailed = 0;
   /** Both roots of exchanges the peer began (by exchange), and of the last one that completed. */
@@ -137,6 +147,19 @@ export class PeerSession {
     return from === undefined ? 1 : Math.max(1, from);
   }
 
+  /** Our request `rid` to this peer timed out: an answer to it later is late, not unasked. */
+  rangeTimedOut(rid: number): void {
+    this.rangesTimedOut++;
+    this.timedOut.add(rid);
+    if (this.timedOut.size > SYNC_TIMED_OUT_REMEMBERED) this.timedOut.delete(this.timedOut.values().next().value!);
+  }
+
+  /** An `entries` message answered no request in flight: counts it as late or as unasked. */
+  answerToNoRequest(rid: number): void {
+    if (this.timedOut.delete(rid)) this.rangesLate++;
+    else this.answersUnasked++;
+  }
+
   status(rangesInFlight: number, now: number): PeerSyncStatus {
     return {
       peer: this.peer,
@@ -154,6 +177,7 @@ export class PeerSession {
       rangesTimedOut: this.rangesTimedOut,
       rangesRefused: this.rangesRefused,
       rangesLate: this.rangesLate,
+      answersUnasked: this.answersUnasked,
       answersHandledMs: Math.round(this.busyMs(now)),
       exchangesCompleted: this.exchangesCompleted,
       exchangesFailed: this.exchangesFailed
