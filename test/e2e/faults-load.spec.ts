@@ -145,6 +145,37 @@ function connected(ids: string[], links: Map<string, string[]>): boolean {
   return ids.every((id) => seen.has(id));
 }
 
+/**
+ * Figures of the catch-up after the stop, also for a run that failed or threw: the fewest entries
+ * a node held at the first check (and when it returned), how fast all nodes together took in
+ * entries from the first check to the last (entries/s; null with fewer than two checks), and the
+ * most acknowledged entries a node still lacked at the last (by author and seq).
+ */
+function catchUpFigures(
+  s: ScenarioRecorder,
+  c: {
+    first: { entries: number[]; at: number } | undefined;
+    last: Summary[];
+    polls: number;
+    acked: ReadonlyMap<string, number>;
+    convergedAt: number | null;
+    stopAskedAt: number;
+  }
+): void {
+  const { first, last } = c;
+  const endAt = c.convergedAt ?? Date.now();
+  const gained = first === undefined ? 0 : last.reduce((n, x, i) => n + x.entries - (first.entries[i] ?? 0), 0);
+  const lacking = (x: Summary): number =>
+    [...c.acked].reduce((n, [author, seq]) => n + Math.max(0, seq - (x.heads[author] ?? 0)), 0);
+  s.figure('fewest_entries_at_first_check', first === undefined ? null : Math.min(...first.entries))
+    .figure('first_check_after_stop_ms', first === undefined ? null : first.at - c.stopAskedAt)
+    .figure(
+      'entries_taken_in_per_s_after_stop',
+      first === undefined || c.polls < 2 || endAt <= first.at ? null : Math.round((gained * 1000) / (endAt - first.at))
+    )
+    .figure('most_entries_missing_at_end', last.length === 0 ? null : Math.max(...last.map(lacking)));
+}
+
 test('S10: load from tabs and simulated nodes at once: every entry everywhere, converged within 15 s of stopping, heap stable', async ({
   browser
 }) => {
@@ -167,7 +198,10 @@ test('S10: load from tabs and simulated nodes at once: every entry everywhere, c
     const nodeIds = (await Promise.all(nodes.map((n) => n.summary()))).map((x) => x.peerId);
     // Each simulated node in a scheduling group of its own, as the browser (NodePeer.schedGroup).
     const groups = nodes.map((n) => n.schedGroup());
-    s.figure('simulated_sched_groups', groups.length === 0 ? null : new Set(groups).size);
+    s.figure(
+      'simulated_sched_groups',
+      groups.length === 0 || groups.some((g) => g === null) ? null : new Set(groups).size
+    );
     console.log(`[S10] simulated nodes' scheduling groups: ${groups.join(', ') || '-'}`);
     const ids = [...tabs.map((d) => d.peerId), ...nodeIds];
     const total = ids.length;
@@ -255,7 +289,10 @@ test('S10: load from tabs and simulated nodes at once: every entry everywhere, c
     await loadSyncSnapshot(tabs, nodes, 'just after');
     s.figure('writes_settled_after_stop_ms', stoppedAt - stopAskedAt);
     // CPU the simulated nodes got during the load, cores (their own processes, all threads).
-    s.figure('simulated_cpu_cores_during_load', +nodeResults.reduce((n, r) => n + r.cpuCores, 0).toFixed(2));
+    s.figure(
+      'simulated_cpu_cores_during_load',
+      nodes.length === 0 ? null : +nodeResults.reduce((n, r) => n + r.cpuCores, 0).toFixed(2)
+    );
     // Writes a starved simulated node had not answered when it stopped waiting (not acknowledged).
     s.figure(
       'simulated_unanswered_writes',
@@ -273,44 +310,39 @@ test('S10: load from tabs and simulated nodes at once: every entry everywhere, c
     let last: Summary[] = [];
     /** The first poll's entries per node, and when it returned. */
     let first: { entries: number[]; at: number } | undefined;
+    let polls = 0;
     let shownAt = 0;
     let convergedAt = 0;
-    const converged = await waitFor(
-      async () => {
-        last = [
-          ...(await Promise.all(tabs.map((d) => tabSummary(d.page)))),
-          ...(await Promise.all(nodes.map((n) => nodeSummary(n))))
-        ];
-        first ??= { entries: last.map((x) => x.entries), at: Date.now() };
-        const allThere = last.every((x) => [...wanted].every(([author, seq]) => (x.heads[author] ?? 0) >= seq));
-        if (Date.now() - shownAt >= PROGRESS_MS) {
-          shownAt = Date.now();
-          const row = last.map((x) => `${x.entries}/${x.missing}/${x.streams}`).join(' ');
-          console.log(`[S10] +${shownAt - stopAskedAt} ms of ${acked.length}: entries/missing/streams ${row}`);
-        }
-        const done = allThere && new Set(last.map((x) => x.root)).size === 1;
-        // Once every read has returned: the state was converged by then at the latest (reading
-        // the time before the reads, as before 6c3306f, could credit a slow poll's duration).
-        if (done) convergedAt = Date.now();
-        return done;
-      },
-      CONVERGE_BOUND_MS + 45_000,
-      250
-    );
+    let converged: number | null = null;
+    try {
+      converged = await waitFor(
+        async () => {
+          last = [
+            ...(await Promise.all(tabs.map((d) => tabSummary(d.page)))),
+            ...(await Promise.all(nodes.map((n) => nodeSummary(n))))
+          ];
+          first ??= { entries: last.map((x) => x.entries), at: Date.now() };
+          polls++;
+          const allThere = last.every((x) => [...wanted].every(([author, seq]) => (x.heads[author] ?? 0) >= seq));
+          if (Date.now() - shownAt >= PROGRESS_MS) {
+            shownAt = Date.now();
+            const row = last.map((x) => `${x.entries}/${x.missing}/${x.streams}`).join(' ');
+            console.log(`[S10] +${shownAt - stopAskedAt} ms of ${acked.length}: entries/missing/streams ${row}`);
+          }
+          const done = allThere && new Set(last.map((x) => x.root)).size === 1;
+          // Once every read has returned: the state was converged by then at the latest (reading
+          // the time before the reads, as before 6c3306f, could credit a slow poll's duration).
+          if (done) convergedAt = Date.now();
+          return done;
+        },
+        CONVERGE_BOUND_MS + 45_000,
+        250
+      );
+    } finally {
+      catchUpFigures(s, { first, last, polls, acked: wanted, convergedAt: convergedAt || null, stopAskedAt });
+    }
     // From the stop, not from the first check: the check itself can start late under load.
     const convergeMs = converged === null ? null : convergedAt - stopAskedAt;
-    // How fast the nodes took in entries once the writes had stopped (all nodes together, from
-    // the first poll to the last): with the wait's length, how far a failed run was from the bound.
-    const lastAt = convergeMs === null ? Date.now() : convergedAt;
-    const gained = first === undefined ? 0 : last.reduce((n, x, i) => n + x.entries - first!.entries[i]!, 0);
-    const start = first?.entries ?? [];
-    s.figure('fewest_entries_at_first_check', start.length === 0 ? null : Math.min(...start))
-      .figure('first_check_after_stop_ms', first === undefined ? null : first.at - stopAskedAt)
-      .figure(
-        'entries_taken_in_per_s_after_stop',
-        first === undefined || lastAt <= first.at ? null : Math.round((gained * 1000) / (lastAt - first.at))
-      )
-      .figure('most_entries_missing_at_end', Math.max(0, ...last.map((x) => acked.length - x.entries)));
     if (PROFILE_CATCHUP) await saveProfiles();
     // Where each node's ledger queue spent the load and the catch-up (read after it, so that
     // the convergence check starts at the stop) (core/write-timings.ts): why acknowledgements lag.

@@ -17,6 +17,12 @@ import type { NodePeerAck, NodePeerReply, NodePeerRequest, NodePeerStopped, Node
 import { NODE_PEER_STOP_WAIT_MS } from './node-peer.js';
 import type { NodeStatus } from '../../src/lib/worker/messages.js';
 
+// Started in a session of its own (node-peer.ts): the runner's process-group kill does not reach
+// it, so it leaves when the runner does (its IPC channel closes). Registered before the slow
+// start below; the check after it catches a channel that closed during the static imports.
+process.on('disconnect', () => process.exit(1));
+if (!process.connected) process.exit(1);
+
 // Node 20 has no global WebSocket; libp2p's WebSockets transport needs one (the relay uses `ws` too).
 globalThis.WebSocket ??= (createRequire(import.meta.url)('ws') as { WebSocket: typeof WebSocket }).WebSocket;
 
@@ -58,6 +64,8 @@ interface WriterState {
   /** process.cpuUsage() and performance.now() when the writes started. */
   cpu0: NodeJS.CpuUsage;
   wall0: number;
+  /** CPU per wall second from then until the writer's own `durationMs` ran out (cores). */
+  cpuCores?: number;
 }
 let writer: WriterState | undefined;
 
@@ -74,7 +82,10 @@ function startWriting(prefix: string, perSec: number, durationMs = Infinity): vo
   let i = 0;
   const step = (): void => {
     const elapsed = performance.now() - t0;
-    if (elapsed >= durationMs) clearInterval(w.timer);
+    if (elapsed >= durationMs && w.cpuCores === undefined) {
+      clearInterval(w.timer);
+      w.cpuCores = cpuCoresSince(w);
+    }
     const due = Math.floor((Math.min(elapsed, durationMs) * perSec) / 1000);
     while (i < due && w.inFlight < MAX_IN_FLIGHT) {
       const key = `${prefix}${i}`;
@@ -162,12 +173,18 @@ const phaseProfile = (() => {
   };
 })();
 
+/** CPU this process used since the writes started, per wall second (cores, all threads). */
+function cpuCoresSince(w: WriterState): number {
+  const cpu = process.cpuUsage(w.cpu0);
+  return (cpu.user + cpu.system) / 1000 / (performance.now() - w.wall0);
+}
+
 async function stopWriting(): Promise<NodePeerStopped> {
   const w = writer;
   if (w === undefined) return { acks: [], failures: [], unanswered: 0, cpuCores: 0 };
   clearInterval(w.timer);
-  const cpu = process.cpuUsage(w.cpu0);
-  const cpuCores = (cpu.user + cpu.system) / 1000 / (performance.now() - w.wall0);
+  // Over the writer's own load (not the stop request's wait, nor a load profile being saved).
+  const cpuCores = w.cpuCores ?? cpuCoresSince(w);
   const until = Date.now() + NODE_PEER_STOP_WAIT_MS;
   while (w.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
   writer = undefined;
@@ -223,12 +240,6 @@ async function handle(req: NodePeerRequest): Promise<unknown> {
   }
 }
 
-// Started in a session of its own (node-peer.ts): the runner's process-group kill does not reach
-// it, so it leaves when the runner does (its IPC channel closes).
-process.on('disconnect', () => process.exit(1));
-// Started in a session of its own (node-peer.ts): the runner's process-group kill does not reach
-// it, so it leaves when the runner does (its IPC channel closes).
-process.on('disconnect', () => process.exit(1));
 process.on('message', (req: NodePeerRequest) => {
   void handle(req).then(
     (value) => process.send!({ id: req.id, ok: true, value } satisfies NodePeerReply),

@@ -128,7 +128,13 @@ export class NodePeer {
     const nice = process.env.TABULA_NODE_NICE;
     if (nice !== undefined && child.pid !== undefined) setPriority(child.pid, Number(nice));
     const peer = new NodePeer(child);
-    await peer.reply(0, NODE_PEER_START_TIMEOUT_MS);
+    try {
+      await peer.reply(0, NODE_PEER_START_TIMEOUT_MS);
+    } catch (err) {
+      // Not handed to the caller, so nobody else would stop it (its own session: no group kill).
+      child.kill('SIGKILL');
+      throw err;
+    }
     return peer;
   }
 
@@ -137,10 +143,10 @@ export class NodePeer {
    * null where the kernel has none. With autogroup (sched_autogroup_enabled, the default on
    * desktop kernels and on this machine) the kernel shares the CPU between sessions before
    * threads. Playwright starts the browser in a session of its own; children forked into the test
-   * runner's session shared one group with it, and in S10 the four simulated nodes got 0.04-0.5
-   * cores among them during the load while the browser's tabs got ~1.6, their main threads
-   * waiting on the run queue ~90% of the time (/proc/PID/task/TID/schedstat, 2026-12-02): they
-   * wrote ~1-2k of the 24k writes offered to them and held 0.2-4k entries at the end of the load.
+   * runner's session shared one group with it, and in S10 the four simulated nodes got 0.11-0.27
+   * cores among them early in the load while the tabs' renderer processes got 1.26-1.38 (per-thread
+   * CPU from /proc, 2026-12-02, bench/results/soak-2026-12-02c-S10-sched.txt): they acknowledged
+   * 0.8-2.3k of the 24k writes offered to them.
    * Each simulated node stands for a device of its own, so each now starts in a session (hence an
    * autogroup) of its own, as the browser does.
    */

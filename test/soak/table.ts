@@ -12,9 +12,10 @@
 // - Relay mesh and archive (issue 10's scale test): S12 (test/e2e/scale.spec.ts), 6 browsers at soak
 //   scale, 3 in CI.
 // - Load: S10 (test/e2e/faults-load.spec.ts) runs 4 tabs + 4 simulated nodes (test/helpers/node-peer.ts)
-//   under `npm run soak`; every entry reaches every node, but on 2 cores the 8 nodes cannot verify,
-//   store and apply 8 × 100 writes/s, so convergence comes 20-60 s after the stop, not within 15 s
-//   (README "Reliability", the S10 paragraph).
+//   under `npm run soak`, each simulated node in a scheduling group of its own; on 2 cores the 8
+//   nodes cannot verify, store and apply 8 × 100 writes/s: about a minute after the stop the nodes
+//   still lack a third or more of ~30k entries, not converged within 15 s (README "Reliability",
+//   the S10 notes).
 
 export interface ScenarioDef {
   id: string;

@@ -10,6 +10,7 @@ import { ledgerReplica } from '../../src/lib/core/sync/ledger-replica.js';
 import { decodeSyncMessage, encodeSyncMessage } from '../../src/lib/core/sync/codec.js';
 import { GAP_REQUEST_TIMEOUT_MS, SYNC_TIMED_OUT_REMEMBERED } from '../../src/lib/core/sync/constants.js';
 import { PeerSession } from '../../src/lib/core/sync/session.js';
+import { ON_DEMAND_RID_BASE } from '../../src/lib/core/sync/on-demand.js';
 import { memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
 
 type Msg = { to: 'a' | 'b'; bytes: Uint8Array };
@@ -80,7 +81,9 @@ describe('sync: per-peer counters of range requests', () => {
     const made = decodeSyncMessage(late[0]!.bytes);
     if (made.t !== 'entries') throw new Error('held an answer that is not entries');
     await engines.a.receive('b', encodeSyncMessage({ ...made, rid: 987_654 }));
-    expect(peerB()).toMatchObject({ rangesLate: asked, answersUnasked: 2, entriesIn: 0 });
+    // ...and in the rid space of on-demand reads (a light replica's), where none is in flight.
+    await engines.a.receive('b', encodeSyncMessage({ ...made, rid: ON_DEMAND_RID_BASE + 7 }));
+    expect(peerB()).toMatchObject({ rangesLate: asked, answersUnasked: 3, entriesIn: 0 });
 
     // The next request (after the backoff) is answered with an error: refused.
     t += 120_000;
@@ -132,6 +135,14 @@ describe('sync: per-peer counters of range requests', () => {
     expect({ timedOut: s.rangesTimedOut, late: s.rangesLate, unasked: s.answersUnasked }).toEqual({
       timedOut: n,
       late: 1,
+      unasked: 2
+    });
+    // An on-demand read that timed out: not a catch-up range, but its answer is late, not unasked.
+    s.rememberTimedOut(ON_DEMAND_RID_BASE + 1);
+    s.answerToNoRequest(ON_DEMAND_RID_BASE + 1);
+    expect({ timedOut: s.rangesTimedOut, late: s.rangesLate, unasked: s.answersUnasked }).toEqual({
+      timedOut: n,
+      late: 2,
       unasked: 2
     });
   });

@@ -206,7 +206,11 @@ export class SyncEngine {
       if (!s.hello && !s.rejected && now - s.helloSentAt > this.exchangeTimeout()) this.sayHello(s);
     }
     this.partitionChanged(this.partition.evaluate());
-    for (const peer of this.onDemand.expire(now)) this.opts.onPeerOutcome?.(peer, 'timeout');
+    for (const { peer, rid } of this.onDemand.expire(now)) {
+      // Not a catch-up range (not in rangesAsked/rangesTimedOut), but an answer after it is late.
+      this.sessions.get(peer)?.rememberTimedOut(rid);
+      this.opts.onPeerOutcome?.(peer, 'timeout');
+    }
     this.wakeHelloWaiters((w) => now >= w.deadline);
     for (const r of this.gap.tick()) {
       const s = this.sessions.get(r.peer);
@@ -656,7 +660,10 @@ export class SyncEngine {
 
   private async onEntries(s: PeerSession, m: EntriesMsg): Promise<void> {
     if (this.onDemand.owns(m.rid)) {
-      if (!this.onDemand.answer(m.rid, s.peer, m.entries)) this.opts.onPeerOutcome?.(s.peer, 'late');
+      if (!this.onDemand.answer(m.rid, s.peer, m.entries)) {
+        s.answerToNoRequest(m.rid);
+        this.opts.onPeerOutcome?.(s.peer, 'late');
+      }
       return;
     }
     const req: GapRequest | undefined = this.gap.pending(m.rid, s.peer);

@@ -52,13 +52,13 @@ export class OnDemandRequests {
     return p !== undefined;
   }
 
-  /** Rejects every request past its deadline with SyncTimeoutError; returns their peers. */
-  expire(now: number): string[] {
-    const out: string[] = [];
+  /** Rejects every request past its deadline with SyncTimeoutError; returns them (peer and rid). */
+  expire(now: number): { peer: string; rid: number }[] {
+    const out: { peer: string; rid: number }[] = [];
     for (const [rid, p] of this.inflight) {
       if (now < p.deadline) continue;
       this.inflight.delete(rid);
-      out.push(p.peer);
+      out.push({ peer: p.peer, rid });
       p.reject(new SyncTimeoutError('on-demand range request timed out'));
     }
     return out;

@@ -23,7 +23,8 @@ export interface PeerSyncStatus {
   /**
    * Our gap-fill range requests to this peer: sent, timed out without an answer (gap-fill's
    * timeout, GAP_REQUEST_TIMEOUT_MS of the peer's time), answered with an error (e.g. "sync-busy"),
-   * and answered after they had timed out (late; not ingested: the range is asked again). Why
+   * and answers that came after their request had timed out (late, not ingested; on-demand reads
+   * of a light replica count here too, though not in rangesAsked/rangesTimedOut). Why
    * catch-up from a peer stalls. Counted per session: they start again from 0 when the peer
    * reconnects.
    */
@@ -147,9 +148,14 @@ export class PeerSession {
     return from === undefined ? 1 : Math.max(1, from);
   }
 
-  /** Our request `rid` to this peer timed out: an answer to it later is late, not unasked. */
+  /** Our catch-up range request `rid` to this peer timed out: counted, and remembered. */
   rangeTimedOut(rid: number): void {
     this.rangesTimedOut++;
+    this.rememberTimedOut(rid);
+  }
+
+  /** Our request `rid` to this peer timed out: an answer to it later is late, not unasked. */
+  rememberTimedOut(rid: number): void {
     this.timedOut.add(rid);
     if (this.timedOut.size > SYNC_TIMED_OUT_REMEMBERED) this.timedOut.delete(this.timedOut.values().next().value!);
   }
