@@ -146,6 +146,47 @@ function connected(ids: string[], links: Map<string, string[]>): boolean {
 }
 
 /**
+ * Each node's sync counters summed over its peers (this session of each link), as figures: one
+ * comma-separated value per node, the tabs first. In the report, not only in the log.
+ */
+function syncFigures(s: ScenarioRecorder, byNode: readonly (readonly PeerSyncStatus[])[]): void {
+  const per = (pick: (p: PeerSyncStatus) => number): string =>
+    byNode.map((peers) => peers.reduce((n, p) => n + pick(p), 0)).join(',');
+  s.figure(
+    'sync_entries_in_per_node',
+    per((p) => p.entriesIn)
+  )
+    .figure(
+      'sync_ranges_asked_per_node',
+      per((p) => p.rangesAsked)
+    )
+    .figure(
+      'sync_ranges_timed_out_per_node',
+      per((p) => p.rangesTimedOut)
+    )
+    .figure(
+      'sync_ranges_refused_per_node',
+      per((p) => p.rangesRefused)
+    )
+    .figure(
+      'sync_ranges_late_per_node',
+      per((p) => p.rangesLate)
+    )
+    .figure(
+      'sync_answers_unasked_per_node',
+      per((p) => p.answersUnasked)
+    )
+    .figure(
+      'sync_exchanges_completed_per_node',
+      per((p) => p.exchangesCompleted)
+    )
+    .figure(
+      'sync_exchanges_failed_per_node',
+      per((p) => p.exchangesFailed)
+    );
+}
+
+/**
  * Figures of the catch-up after the stop, also for a run that failed or threw: the fewest entries
  * a node held at the first check (and when it returned), how fast all nodes together took in
  * entries from the first check to the last (entries/s; null with fewer than two checks), and the
@@ -346,6 +387,7 @@ test('S10: load from tabs and simulated nodes at once: every entry everywhere, c
     if (PROFILE_CATCHUP) await saveProfiles();
     // Where each node's ledger queue spent the load and the catch-up (read after it, so that
     // the convergence check starts at the stop) (core/write-timings.ts): why acknowledgements lag.
+    const syncByNode: PeerSyncStatus[][] = [];
     for (const [i, d] of tabs.entries()) {
       const st = await d.page.evaluate(async () => {
         const { ledger, gossip, sync } = await window.tabula!.status();
@@ -354,13 +396,16 @@ test('S10: load from tabs and simulated nodes at once: every entry everywhere, c
       console.log(`[S10] tab ${i} queue ${JSON.stringify(st.queue)}`);
       console.log(`[S10] tab ${i} gossip ${JSON.stringify(st.gossip)}`);
       console.log(`[S10] tab ${i} sync per peer ${syncPeers(st.peers)}`);
+      syncByNode.push(st.peers);
     }
     for (const [i, n] of nodes.entries()) {
       const sum = await n.summary();
       console.log(`[S10] node ${i} queue ${JSON.stringify(sum.queue)}`);
       console.log(`[S10] node ${i} gossip ${JSON.stringify(sum.gossip)}`);
       console.log(`[S10] node ${i} sync per peer ${syncPeers(sum.sync.peers)}`);
+      syncByNode.push(sum.sync.peers);
     }
+    syncFigures(s, syncByNode);
     // Where each tab's calls spent their time between page and worker (client/rpc-trace.ts).
     for (const [i, d] of tabs.entries()) {
       const put = await d.page.evaluate(() => window.tabula!.rpcTrace()?.put);
