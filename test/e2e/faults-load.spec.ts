@@ -150,40 +150,18 @@ function connected(ids: string[], links: Map<string, string[]>): boolean {
  * comma-separated value per node, the tabs first. In the report, not only in the log.
  */
 function syncFigures(s: ScenarioRecorder, byNode: readonly (readonly PeerSyncStatus[])[]): void {
-  const per = (pick: (p: PeerSyncStatus) => number): string =>
-    byNode.map((peers) => peers.reduce((n, p) => n + pick(p), 0)).join(',');
-  s.figure(
-    'sync_entries_in_per_node',
-    per((p) => p.entriesIn)
-  )
-    .figure(
-      'sync_ranges_asked_per_node',
-      per((p) => p.rangesAsked)
-    )
-    .figure(
-      'sync_ranges_timed_out_per_node',
-      per((p) => p.rangesTimedOut)
-    )
-    .figure(
-      'sync_ranges_refused_per_node',
-      per((p) => p.rangesRefused)
-    )
-    .figure(
-      'sync_ranges_late_per_node',
-      per((p) => p.rangesLate)
-    )
-    .figure(
-      'sync_answers_unasked_per_node',
-      per((p) => p.answersUnasked)
-    )
-    .figure(
-      'sync_exchanges_completed_per_node',
-      per((p) => p.exchangesCompleted)
-    )
-    .figure(
-      'sync_exchanges_failed_per_node',
-      per((p) => p.exchangesFailed)
-    );
+  const counters = {
+    entries_in: (p: PeerSyncStatus) => p.entriesIn,
+    ranges_asked: (p: PeerSyncStatus) => p.rangesAsked,
+    ranges_timed_out: (p: PeerSyncStatus) => p.rangesTimedOut,
+    ranges_refused: (p: PeerSyncStatus) => p.rangesRefused,
+    ranges_late: (p: PeerSyncStatus) => p.rangesLate,
+    answers_unasked: (p: PeerSyncStatus) => p.answersUnasked,
+    exchanges_completed: (p: PeerSyncStatus) => p.exchangesCompleted,
+    exchanges_failed: (p: PeerSyncStatus) => p.exchangesFailed
+  };
+  for (const [name, pick] of Object.entries(counters))
+    s.figure(`sync_${name}_per_node`, byNode.map((peers) => peers.reduce((n, p) => n + pick(p), 0)).join(','));
 }
 
 /**

@@ -21,7 +21,7 @@ export interface NodePeerStopped {
   acks: NodePeerAck[];
   failures: string[];
   unanswered: number;
-  /** CPU this process used from the start of its writes to their stop, per wall second (cores). */
+  /** CPU this process used over its own load (from its writes' start until its `durationMs` ran out, else until the stop), per wall second (cores). */
   cpuCores: number;
 }
 
@@ -143,8 +143,8 @@ export class NodePeer {
    * null where the kernel has none. With autogroup (sched_autogroup_enabled, the default on
    * desktop kernels and on this machine) the kernel shares the CPU between sessions before
    * threads. Playwright starts the browser in a session of its own; children forked into the test
-   * runner's session shared one group with it, and in S10 the four simulated nodes got 0.11-0.27
-   * cores among them early in the load while the tabs' renderer processes got 1.26-1.38 (per-thread
+   * runner's session shared one group with it, and in S10 the four simulated nodes got 0.11-0.28
+   * cores among them early in the load while the tabs' renderer processes got 1.15-1.36 (per-thread
    * CPU from /proc, 2026-12-02, bench/results/soak-2026-12-02c-S10-sched.txt): they acknowledged
    * 0.8-2.3k of the 24k writes offered to them.
    * Each simulated node stands for a device of its own, so each now starts in a session (hence an

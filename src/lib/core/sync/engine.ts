@@ -658,21 +658,19 @@ export class SyncEngine {
     }
   }
 
+  /** An `entries` message that answers no request in flight (late or unsolicited): not ingested. */
+  private answeredNoRequest(s: PeerSession, rid: number): void {
+    s.answerToNoRequest(rid);
+    this.opts.onPeerOutcome?.(s.peer, 'late');
+  }
+
   private async onEntries(s: PeerSession, m: EntriesMsg): Promise<void> {
     if (this.onDemand.owns(m.rid)) {
-      if (!this.onDemand.answer(m.rid, s.peer, m.entries)) {
-        s.answerToNoRequest(m.rid);
-        this.opts.onPeerOutcome?.(s.peer, 'late');
-      }
+      if (!this.onDemand.answer(m.rid, s.peer, m.entries)) this.answeredNoRequest(s, m.rid);
       return;
     }
     const req: GapRequest | undefined = this.gap.pending(m.rid, s.peer);
-    if (!req) {
-      // Late (timed out) or unsolicited: not ingested.
-      s.answerToNoRequest(m.rid);
-      this.opts.onPeerOutcome?.(s.peer, 'late');
-      return;
-    }
+    if (!req) return this.answeredNoRequest(s, m.rid);
     const heads = m.entries.map(peek); // read once: shape, link and blame checks use it
     const shape = answerShape(heads, req.author, req.from, req.to);
     if (shape === null) {
