@@ -48,6 +48,11 @@ const benches: NodeBench[] = [
     '# gossip message signatures (browser WebCrypto code, key imported once vs per call)',
     './gossip-sign.js'
   ),
+  printingBench(
+    'Node crypto',
+    '# Node crypto (what the relay and Node peers install: libsodium Ed25519 vs node:crypto, node:crypto SHA-256 vs @noble/hashes)',
+    './node-crypto.js'
+  ),
   printingBench('Ledger.put vs its parts', '# Ledger.put vs its parts', './ledger-writes.js'),
   printingBench(
     'Row 2, reconciliation of feed heads',

@@ -1,6 +1,7 @@
 // Starts and stops one relay: libp2p node + HTTP server, wired to each other.
 import '../src/lib/platform/polyfills.js';
 import { installNodeEd25519 } from '../src/lib/platform/node-ed25519.js';
+import { installNodeSha256 } from '../src/lib/platform/node-sha256.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -102,7 +103,8 @@ function listen(http: Server, port: number, host: string): Promise<void> {
 
 export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
   const started = Date.now();
-  installNodeEd25519(); // signatures and verifications (entries, join votes): node:crypto, synchronously
+  installNodeEd25519(); // signatures and verifications (entries, join votes): libsodium, synchronously
+  installNodeSha256(); // entry hashes and Merkle trees: node:crypto
   // `<data-dir>/genesis.json` (relay genesis), else the bundled network.
   const signed = await loadNetworkGenesis(config.dataDir);
   const genesis = signed.genesis;

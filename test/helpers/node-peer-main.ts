@@ -8,6 +8,7 @@
 import '../../src/lib/platform/polyfills.js';
 import 'fake-indexeddb/auto';
 import { installNodeEd25519 } from '../../src/lib/platform/node-ed25519.js';
+import { installNodeSha256 } from '../../src/lib/platform/node-sha256.js';
 import { createRequire } from 'node:module';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Session } from 'node:inspector/promises';
@@ -31,8 +32,10 @@ const MAX_IN_FLIGHT = 64;
 /** Pacing step of the writer, ms. */
 const WRITER_STEP_MS = 5;
 
-// Signatures and verifications synchronous (node:crypto), as in the relay: see ed25519.ts setSyncSigner, setSyncVerifier.
+// Signatures and verifications synchronous (libsodium), SHA-256 by node:crypto, as in the relay:
+// see ed25519.ts setSyncSigner, setSyncVerifier and hash.ts setSha256.
 installNodeEd25519();
+installNodeSha256();
 
 const origin = process.env.TABULA_ORIGIN;
 if (origin === undefined) throw new Error('TABULA_ORIGIN is not set');
@@ -173,6 +176,33 @@ const phaseProfile = (() => {
   };
 })();
 
+/**
+ * TABULA_NODE_HEAP_PROF=dir: V8's sampling heap profile (allocation sites of the objects still
+ * alive) from the start of the writes to their stop, written there as heap-<pid>.heapprofile
+ * (open it in Chrome DevTools, Memory tab). Diagnostics only.
+ */
+const heapProfile = (() => {
+  const dir = process.env.TABULA_NODE_HEAP_PROF;
+  let session: Session | undefined;
+  return {
+    async start(): Promise<void> {
+      if (dir === undefined || session !== undefined) return;
+      session = new Session();
+      session.connect();
+      await session.post('HeapProfiler.enable');
+      await session.post('HeapProfiler.startSampling', { samplingInterval: 32 * 1024 });
+    },
+    async stop(): Promise<void> {
+      if (dir === undefined || session === undefined) return;
+      const s = session;
+      session = undefined;
+      const { profile } = await s.post('HeapProfiler.stopSampling');
+      writeFileSync(join(dir, `heap-${process.pid}.heapprofile`), JSON.stringify(profile));
+      s.disconnect();
+    }
+  };
+})();
+
 /** CPU this process used since the writes started, per wall second (cores, all threads). */
 function cpuCoresSince(w: WriterState): number {
   const cpu = process.cpuUsage(w.cpu0);
@@ -221,8 +251,10 @@ async function handle(req: NodePeerRequest): Promise<unknown> {
     case 'write':
       startWriting(req.prefix, req.perSec, req.durationMs);
       if (PROFILE_PHASE === 'load') await phaseProfile.start();
+      await heapProfile.start();
       return null;
     case 'stopWrite':
+      await heapProfile.stop();
       if (PROFILE_PHASE === 'load') await phaseProfile.stop();
       else {
         // The catch-up after the writes: profiled for TABULA_NODE_PROF_MS from the stop.

@@ -13,12 +13,12 @@ import {
   verify,
   type Ed25519Backend
 } from '../../src/lib/core/ed25519.js';
-import { installNodeEd25519 } from '../../src/lib/platform/node-ed25519.js';
+import { installNodeEd25519, nodeVerify } from '../../src/lib/platform/node-ed25519.js';
 import { concatBytes, fromHex, toHex } from '../../src/lib/core/bytes.js';
 import * as noble from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
 
-/** 'node': the synchronous node:crypto signer and verifier the relay and Node peers install. */
+/** 'node': the synchronous libsodium signer and verifier the relay and Node peers install. */
 type Backend = Ed25519Backend | 'node';
 const BACKENDS: Backend[] = ['webcrypto', 'noble', 'node'];
 
@@ -60,7 +60,7 @@ describe('ed25519', () => {
     });
   });
 
-  it('WebCrypto, noble and node:crypto produce identical signatures and verdicts', async () => {
+  it('WebCrypto, noble and libsodium (Node) produce identical signatures and verdicts', async () => {
     for (let i = 0; i < 20; i++) {
       const keys = await generateKeys();
       const msg = crypto.getRandomValues(new Uint8Array(i * 13));
@@ -142,6 +142,30 @@ describe('ed25519', () => {
           expect(await verify(honest, msg, signWith(a, honest, plainR, r))).toBe(true);
         });
       }
+    }
+  });
+
+  it('every backend refuses an R that encodes the neutral point, which OpenSSL and noble accept and libsodium not', async () => {
+    // S = k·a makes SB - kA the neutral point: the cofactorless equation holds with R = 01 00…00.
+    // Only the key's holder can make it, yet without the rule Node (libsodium) and browsers
+    // (BoringSSL) would disagree on such an entry.
+    const P = noble.Point;
+    const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+    const le = (b: Uint8Array): bigint => b.reduceRight((x, v) => (x << 8n) | BigInt(v), 0n);
+    const le32 = (x: bigint): Uint8Array =>
+      Uint8Array.from({ length: 32 }, (_, i) => Number((x >> BigInt(8 * i)) & 255n));
+    const a = 987654321n;
+    const pub = P.BASE.multiply(a).toBytes();
+    const R = new Uint8Array(32);
+    R[0] = 1;
+    const msg = new Uint8Array([7, 7, 7]);
+    const sig = concatBytes(R, le32(((le(sha512(concatBytes(R, pub, msg))) % L) * a) % L));
+    const key = await crypto.subtle.importKey('raw', pub, { name: 'Ed25519' }, false, ['verify']);
+    expect(await crypto.subtle.verify({ name: 'Ed25519' }, key, new Uint8Array(sig), msg)).toBe(true); // raw OpenSSL
+    expect(noble.verify(sig, msg, pub, { zip215: false })).toBe(true); // raw noble
+    expect(nodeVerify(pub, msg, sig)).toBe(false); // raw libsodium
+    for (const b of BACKENDS) {
+      await withBackend(b, async () => expect(await verify(pub, msg, sig)).toBe(false));
     }
   });
 

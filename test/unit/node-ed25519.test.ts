@@ -16,7 +16,7 @@ import { mulberry } from '../helpers/ledger-nodes.js';
 
 const bytes = (n: number, rand: () => number) => Uint8Array.from({ length: n }, () => Math.floor(rand() * 256));
 
-describe('node:crypto Ed25519 signer', () => {
+describe('Node (libsodium) Ed25519 signer', () => {
   afterEach(() => {
     setSyncSigner(undefined);
     setSyncVerifier(undefined);
@@ -75,7 +75,8 @@ describe('node:crypto Ed25519 signer', () => {
     expect(await verify(pub, msg, sig)).toBe(true);
     expect(await verify(pub, Uint8Array.of(4, 5, 7), sig)).toBe(false);
     expect(calls).toBe(2);
-    // A small-order key is refused before the verifier is asked (OpenSSL would accept a forgery).
+    // A small-order key is refused before the verifier is asked (OpenSSL would accept a forgery;
+    // libsodium refuses it itself).
     const identity = new Uint8Array(32);
     identity[0] = 1;
     const forged = new Uint8Array(64);

@@ -72,7 +72,7 @@ let syncSigner: SyncSigner | undefined;
 
 /**
  * Installs (or with undefined removes) a synchronous signer that sign() uses instead of the
- * backend. For Node (src/lib/platform/node-ed25519.ts, node:crypto: ~33 µs a signature here):
+ * backend. For Node (src/lib/platform/node-ed25519.ts, libsodium: ~19 µs a signature here):
  * WebCrypto's sign runs on the libuv pool, and on an overloaded machine each signature waited for
  * two thread wake-ups; a local write group signs its entries one after another (each names the
  * previous hash), so 64 writes took 1.5-60 s to prepare in S10's simulated nodes (21 ms to 1 s a
@@ -84,8 +84,9 @@ export function setSyncSigner(signer: SyncSigner | undefined): void {
 
 /**
  * A platform's synchronous Ed25519 verifier: (32-byte public key, message, 64-byte signature) →
- * valid. Called only for a key that passed this module's public-key rule (canonical, not of
- * small order), so it must decide the signature exactly as WebCrypto does on that platform.
+ * valid. Called only for a key that passed this module's public-key rule (canonical, in the
+ * prime-order subgroup) and an R that is not the neutral point, so it must decide the signature
+ * exactly as WebCrypto does on that platform.
  */
 export type SyncVerifier = (pub: Uint8Array, msg: Uint8Array, sig: Uint8Array) => boolean;
 
@@ -93,10 +94,10 @@ let syncVerifier: SyncVerifier | undefined;
 
 /**
  * Installs (or with undefined removes) a synchronous verifier that verify() uses instead of the
- * backend. For Node (src/lib/platform/node-ed25519.ts, node:crypto): WebCrypto's verify there
+ * backend. For Node (src/lib/platform/node-ed25519.ts, libsodium): WebCrypto's verify there
  * costs about twice the CPU of the same OpenSSL check called directly (225 against 118 µs a
- * verification here, 2,000 verifications, 2026-12-02), and CPU is what an overloaded relay or
- * simulated node lacks.
+ * verification here, 2,000 verifications, 2026-12-02), and libsodium's about half of OpenSSL's
+ * (bench/node-crypto.ts); CPU is what an overloaded relay or simulated node lacks.
  */
 export function setSyncVerifier(verifier: SyncVerifier | undefined): void {
   syncVerifier = verifier;
@@ -151,14 +152,19 @@ export async function sign(seed: Uint8Array, msg: Uint8Array): Promise<Uint8Arra
 }
 
 /**
- * False (never throws) for a wrong-length, non-canonical, small-order or mixed-order key, or a
- * bad signature. Every backend gives the same verdict: OpenSSL and BoringSSL check the cofactorless
- * equation, noble (zip215: false) the cofactored one, and the two differ only when the key or R
- * has a small-order component, which the key rule and (for noble) the R check refuse.
+ * False (never throws) for a wrong-length, non-canonical, small-order or mixed-order key, an R
+ * that encodes the neutral point, or a bad signature. Every backend gives the same verdict:
+ * OpenSSL and BoringSSL check the cofactorless equation, noble (zip215: false) the cofactored
+ * one, and the two differ only when the key or R has a small-order component, which the key rule
+ * and (for noble) the R check refuse. libsodium (Node's synchronous verifier) also refuses a
+ * small-order R; with a key in the prime-order subgroup the only such R the others can accept is
+ * the neutral point (a signature with S = k·a, which only the key's holder can make; an honest
+ * signer's R = rB never is), so it is refused here for every backend.
  */
 export async function verify(pub: Uint8Array, msg: Uint8Array, sig: Uint8Array): Promise<boolean> {
   if (pub.length !== PUBLIC_KEY_BYTES || sig.length !== SIGNATURE_BYTES) return false;
   if (!acceptablePublicKey(pub)) return false;
+  if (identityR(sig)) return false;
   if (syncVerifier !== undefined) return verifySliced(pub, msg, sig, syncVerifier);
   if ((await ed25519Backend()) === 'webcrypto') {
     try {
@@ -175,6 +181,13 @@ export async function verify(pub: Uint8Array, msg: Uint8Array, sig: Uint8Array):
   } catch {
     return false;
   }
+}
+
+/** The canonical encoding of the neutral point (y = 1, x = 0): 01 00 … 00. */
+function identityR(sig: Uint8Array): boolean {
+  if (sig[0] !== 1) return false;
+  for (let i = 1; i < 32; i++) if (sig[i] !== 0) return false;
+  return true;
 }
 
 // Public-key rule shared by all backends (OpenSSL accepts small-order keys, noble strict does
