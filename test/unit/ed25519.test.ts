@@ -13,14 +13,17 @@ import {
   verify,
   type Ed25519Backend
 } from '../../src/lib/core/ed25519.js';
-import { installNodeEd25519, nodeVerify } from '../../src/lib/platform/node-ed25519.js';
+import { installNodeEd25519, nodeEd25519Impls, nodeVerify } from '../../src/lib/platform/node-ed25519.js';
 import { concatBytes, fromHex, toHex } from '../../src/lib/core/bytes.js';
 import * as noble from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
 
-/** 'node': the synchronous libsodium signer and verifier the relay and Node peers install. */
-type Backend = Ed25519Backend | 'node';
-const BACKENDS: Backend[] = ['webcrypto', 'noble', 'node'];
+/**
+ * 'node': the synchronous signer and verifier the relay and Node peers install (libsodium where
+ * it loads); 'openssl': their node:crypto fallback.
+ */
+type Backend = Ed25519Backend | 'node' | 'openssl';
+const BACKENDS: Backend[] = ['webcrypto', 'noble', 'node', 'openssl'];
 
 // RFC 8032 §7.1, TEST 2 (one-byte message 0x72).
 const RFC = {
@@ -39,7 +42,10 @@ afterEach(reset);
 
 async function withBackend<T>(b: Backend, fn: () => Promise<T>): Promise<T> {
   if (b === 'node') installNodeEd25519();
-  else forceEd25519Backend(b);
+  else if (b === 'openssl') {
+    setSyncSigner(nodeEd25519Impls.openssl.sign);
+    setSyncVerifier(nodeEd25519Impls.openssl.verify);
+  } else forceEd25519Backend(b);
   try {
     return await fn();
   } finally {
@@ -163,9 +169,24 @@ describe('ed25519', () => {
     const key = await crypto.subtle.importKey('raw', pub, { name: 'Ed25519' }, false, ['verify']);
     expect(await crypto.subtle.verify({ name: 'Ed25519' }, key, new Uint8Array(sig), msg)).toBe(true); // raw OpenSSL
     expect(noble.verify(sig, msg, pub, { zip215: false })).toBe(true); // raw noble
-    expect(nodeVerify(pub, msg, sig)).toBe(false); // raw libsodium
+    expect(nodeEd25519Impls.openssl.verify(pub, msg, sig)).toBe(true); // raw node:crypto
+    expect(nodeVerify(pub, msg, sig)).toBe(nodeEd25519Impls.libsodium === undefined); // raw libsodium: false
     for (const b of BACKENDS) {
       await withBackend(b, async () => expect(await verify(pub, msg, sig)).toBe(false));
+    }
+    // Every small-order R (the eight torsion points, and each with the sign bit flipped) with
+    // S = k·a: refused by every backend (found equal by a review's corpus, 2026-12-02).
+    const T = P.fromHex('c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a'); // order 8
+    let point = P.ZERO;
+    for (let i = 0; i < 8; i++, point = point.add(T)) {
+      for (const flip of [0, 0x80]) {
+        const r = point.toBytes();
+        r[31] ^= flip;
+        const forged = concatBytes(r, le32(((le(sha512(concatBytes(r, pub, msg))) % L) * a) % L));
+        for (const b of BACKENDS) {
+          await withBackend(b, async () => expect(await verify(pub, msg, forged), `${b} R=${toHex(r)}`).toBe(false));
+        }
+      }
     }
   });
 

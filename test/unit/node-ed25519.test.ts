@@ -11,12 +11,18 @@ import {
   SYNC_VERIFY_SLICE_MS,
   verify
 } from '../../src/lib/core/ed25519.js';
-import { installNodeEd25519, nodeSign, nodeVerify } from '../../src/lib/platform/node-ed25519.js';
+import {
+  installNodeEd25519,
+  nodeEd25519Impls,
+  nodeEd25519Library,
+  nodeSign,
+  nodeVerify
+} from '../../src/lib/platform/node-ed25519.js';
 import { mulberry } from '../helpers/ledger-nodes.js';
 
 const bytes = (n: number, rand: () => number) => Uint8Array.from({ length: n }, () => Math.floor(rand() * 256));
 
-describe('Node (libsodium) Ed25519 signer', () => {
+describe('Node Ed25519 signer (libsodium, node:crypto fallback)', () => {
   afterEach(() => {
     setSyncSigner(undefined);
     setSyncVerifier(undefined);
@@ -41,6 +47,35 @@ describe('Node (libsodium) Ed25519 signer', () => {
       forceEd25519Backend('noble');
       expect(ours).toEqual(await sign(s, msg));
       expect(await verify(noble.getPublicKey(s), msg, ours)).toBe(true);
+    }
+  });
+
+  it('uses libsodium where its binary loads (Linux x64 with glibc >= 2.33 here), else node:crypto', () => {
+    expect(nodeEd25519Library).toBe(nodeEd25519Impls.libsodium !== undefined ? 'libsodium' : 'node:crypto');
+    const glibc = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header
+      ?.glibcVersionRuntime;
+    if (process.platform === 'linux' && process.arch === 'x64' && glibc !== undefined && Number(glibc) >= 2.33)
+      expect(nodeEd25519Library).toBe('libsodium');
+  });
+
+  it('libsodium and the node:crypto fallback give the same signatures and verdicts', () => {
+    const sodium = nodeEd25519Impls.libsodium;
+    if (sodium === undefined) return; // nothing to compare where libsodium does not load
+    const ossl = nodeEd25519Impls.openssl;
+    const rand = mulberry(20261203);
+    for (let i = 0; i < 100; i++) {
+      const seed = bytes(32, rand);
+      const pub = noble.getPublicKey(seed);
+      const msg = bytes(Math.floor(rand() * 600), rand);
+      const sig = sodium.sign(seed, msg);
+      expect(ossl.sign(seed, msg)).toEqual(sig);
+      const bad = sig.slice();
+      bad[Math.floor(rand() * 64)] ^= 1 << Math.floor(rand() * 8);
+      for (const s of [sig, bad]) expect(sodium.verify(pub, msg, s)).toBe(ossl.verify(pub, msg, s));
+    }
+    for (const impl of [sodium, ossl]) {
+      expect(() => impl.sign(new Uint8Array(31), Uint8Array.of(1))).toThrow(/32 bytes/);
+      expect(() => impl.verify(new Uint8Array(33), Uint8Array.of(1), new Uint8Array(64))).toThrow(/32 bytes/);
     }
   });
 

@@ -17,3 +17,8 @@ export function sha256(data: Uint8Array): Uint8Array {
 export function setSha256(fn: Sha256 | undefined): void {
   impl = fn ?? nobleSha256;
 }
+
+/** True when a platform SHA-256 is installed (sha256() is native, not the pure-JS default). */
+export function platformSha256(): boolean {
+  return impl !== nobleSha256;
+}
