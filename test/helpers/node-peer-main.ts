@@ -154,54 +154,60 @@ function syncTrace(s: NodeStatus | undefined): string {
  * TABULA_NODE_PROF_MS (default 20 s) instead, as catchup-<pid>.cpuprofile.
  */
 const PROFILE_PHASE = process.env.TABULA_NODE_PROF_PHASE === 'catchup' ? 'catchup' : 'load';
-const phaseProfile = (() => {
-  const dir = process.env.TABULA_NODE_LOAD_PROF;
+
+/**
+ * An inspector recording written to `dir`/`file` when stopped: `begin` starts it on a fresh
+ * session, `end` returns what to write. Nothing happens when `dir` is undefined.
+ */
+function inspectorRecording(
+  dir: string | undefined,
+  file: string,
+  begin: (s: Session) => Promise<unknown>,
+  end: (s: Session) => Promise<{ profile: unknown }>
+): { start(): Promise<void>; stop(): Promise<void> } {
   let session: Session | undefined;
   return {
     async start(): Promise<void> {
       if (dir === undefined || session !== undefined) return;
       session = new Session();
       session.connect();
-      await session.post('Profiler.enable');
-      await session.post('Profiler.start');
+      await begin(session);
     },
     async stop(): Promise<void> {
       if (dir === undefined || session === undefined) return;
       const s = session;
       session = undefined;
-      const { profile } = await s.post('Profiler.stop');
-      writeFileSync(join(dir, `${PROFILE_PHASE}-${process.pid}.cpuprofile`), JSON.stringify(profile));
+      const { profile } = await end(s);
+      writeFileSync(join(dir, file), JSON.stringify(profile));
       s.disconnect();
     }
   };
-})();
+}
+
+const phaseProfile = inspectorRecording(
+  process.env.TABULA_NODE_LOAD_PROF,
+  `${PROFILE_PHASE}-${process.pid}.cpuprofile`,
+  async (s) => {
+    await s.post('Profiler.enable');
+    await s.post('Profiler.start');
+  },
+  (s) => s.post('Profiler.stop')
+);
 
 /**
  * TABULA_NODE_HEAP_PROF=dir: V8's sampling heap profile (allocation sites of the objects still
  * alive) from the start of the writes to their stop, written there as heap-<pid>.heapprofile
  * (open it in Chrome DevTools, Memory tab). Diagnostics only.
  */
-const heapProfile = (() => {
-  const dir = process.env.TABULA_NODE_HEAP_PROF;
-  let session: Session | undefined;
-  return {
-    async start(): Promise<void> {
-      if (dir === undefined || session !== undefined) return;
-      session = new Session();
-      session.connect();
-      await session.post('HeapProfiler.enable');
-      await session.post('HeapProfiler.startSampling', { samplingInterval: 32 * 1024 });
-    },
-    async stop(): Promise<void> {
-      if (dir === undefined || session === undefined) return;
-      const s = session;
-      session = undefined;
-      const { profile } = await s.post('HeapProfiler.stopSampling');
-      writeFileSync(join(dir, `heap-${process.pid}.heapprofile`), JSON.stringify(profile));
-      s.disconnect();
-    }
-  };
-})();
+const heapProfile = inspectorRecording(
+  process.env.TABULA_NODE_HEAP_PROF,
+  `heap-${process.pid}.heapprofile`,
+  async (s) => {
+    await s.post('HeapProfiler.enable');
+    await s.post('HeapProfiler.startSampling', { samplingInterval: 32 * 1024 });
+  },
+  (s) => s.post('HeapProfiler.stopSampling')
+);
 
 /** CPU this process used since the writes started, per wall second (cores, all threads). */
 function cpuCoresSince(w: WriterState): number {

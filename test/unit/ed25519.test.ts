@@ -53,6 +53,16 @@ async function withBackend<T>(b: Backend, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+// Curve arithmetic for hand-made signatures: the group order L, little-endian scalars, and T, a
+// point of order 8.
+const P = noble.Point;
+const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+const le = (b: Uint8Array): bigint => b.reduceRight((x, v) => (x << 8n) | BigInt(v), 0n);
+const le32 = (x: bigint): Uint8Array => Uint8Array.from({ length: 32 }, (_, i) => Number((x >> BigInt(8 * i)) & 255n));
+const T = P.fromHex('c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a');
+/** The challenge k = SHA-512(R ‖ A ‖ M) mod L of RFC 8032. */
+const challenge = (R: Uint8Array, pub: Uint8Array, msg: Uint8Array): bigint => le(sha512(concatBytes(R, pub, msg))) % L;
+
 describe('ed25519', () => {
   it('detects WebCrypto Ed25519 in Node 20', async () => {
     expect(await ed25519Backend()).toBe('webcrypto');
@@ -94,11 +104,11 @@ describe('ed25519', () => {
     const msg = new Uint8Array([9, 9, 9]);
     const sig = await sign(keys.seed, msg);
     // Add the group order L to S (little-endian) -> same point equation, non-canonical encoding.
-    const L = fromHex('edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010');
+    const Lbytes = fromHex('edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010');
     const s = sig.slice(32);
     let carry = 0;
     for (let i = 0; i < 32; i++) {
-      const v = s[i] + L[i] + carry;
+      const v = s[i] + Lbytes[i] + carry;
       s[i] = v & 0xff;
       carry = v >> 8;
     }
@@ -124,15 +134,9 @@ describe('ed25519', () => {
   it('every backend refuses a mixed-order key (A + T) and an R with a small-order component', async () => {
     // noble checks the cofactored equation, OpenSSL/BoringSSL the cofactorless one: they differ
     // only for such keys or R, so without this rule peers would disagree on what is valid.
-    const P = noble.Point;
-    const L = 2n ** 252n + 27742317777372353535851937790883648493n;
-    const le = (b: Uint8Array): bigint => b.reduceRight((x, v) => (x << 8n) | BigInt(v), 0n);
-    const le32 = (x: bigint): Uint8Array =>
-      Uint8Array.from({ length: 32 }, (_, i) => Number((x >> BigInt(8 * i)) & 255n));
-    const T = P.fromHex('c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a'); // order 8
     const msg = new Uint8Array([1, 2, 3]);
     const signWith = (a: bigint, pub: Uint8Array, R: Uint8Array, r: bigint): Uint8Array => {
-      const k = le(sha512(concatBytes(R, pub, msg))) % L;
+      const k = challenge(R, pub, msg);
       return concatBytes(R, le32((r + k * a) % L));
     };
     const a = 123456789n;
@@ -155,17 +159,12 @@ describe('ed25519', () => {
     // S = k·a makes SB - kA the neutral point: the cofactorless equation holds with R = 01 00…00.
     // Only the key's holder can make it, yet without the rule Node (libsodium) and browsers
     // (BoringSSL) would disagree on such an entry.
-    const P = noble.Point;
-    const L = 2n ** 252n + 27742317777372353535851937790883648493n;
-    const le = (b: Uint8Array): bigint => b.reduceRight((x, v) => (x << 8n) | BigInt(v), 0n);
-    const le32 = (x: bigint): Uint8Array =>
-      Uint8Array.from({ length: 32 }, (_, i) => Number((x >> BigInt(8 * i)) & 255n));
     const a = 987654321n;
     const pub = P.BASE.multiply(a).toBytes();
     const R = new Uint8Array(32);
     R[0] = 1;
     const msg = new Uint8Array([7, 7, 7]);
-    const sig = concatBytes(R, le32(((le(sha512(concatBytes(R, pub, msg))) % L) * a) % L));
+    const sig = concatBytes(R, le32((challenge(R, pub, msg) * a) % L));
     const key = await crypto.subtle.importKey('raw', pub, { name: 'Ed25519' }, false, ['verify']);
     expect(await crypto.subtle.verify({ name: 'Ed25519' }, key, new Uint8Array(sig), msg)).toBe(true); // raw OpenSSL
     expect(noble.verify(sig, msg, pub, { zip215: false })).toBe(true); // raw noble
@@ -176,13 +175,12 @@ describe('ed25519', () => {
     }
     // Every small-order R (the eight torsion points, and each with the sign bit flipped) with
     // S = k·a: refused by every backend (found equal by a review's corpus, 2026-12-02).
-    const T = P.fromHex('c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a'); // order 8
     let point = P.ZERO;
     for (let i = 0; i < 8; i++, point = point.add(T)) {
       for (const flip of [0, 0x80]) {
         const r = point.toBytes();
         r[31] ^= flip;
-        const forged = concatBytes(r, le32(((le(sha512(concatBytes(r, pub, msg))) % L) * a) % L));
+        const forged = concatBytes(r, le32((challenge(r, pub, msg) * a) % L));
         for (const b of BACKENDS) {
           await withBackend(b, async () => expect(await verify(pub, msg, forged), `${b} R=${toHex(r)}`).toBe(false));
         }
