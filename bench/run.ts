@@ -53,6 +53,11 @@ const benches: NodeBench[] = [
     '# Node crypto (what the relay and Node peers install: libsodium Ed25519 vs node:crypto, node:crypto SHA-256 vs @noble/hashes)',
     './node-crypto.js'
   ),
+  printingBench(
+    'Node Ledger.ingest',
+    '# Node Ledger.ingest of S10-shaped entries (CPU per entry: the crypto installed now vs before 2026-12-02)',
+    './node-ingest.js'
+  ),
   printingBench('Ledger.put vs its parts', '# Ledger.put vs its parts', './ledger-writes.js'),
   printingBench(
     'Row 2, reconciliation of feed heads',
