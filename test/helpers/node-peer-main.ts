@@ -169,17 +169,29 @@ function inspectorRecording(
   return {
     async start(): Promise<void> {
       if (dir === undefined || session !== undefined) return;
-      session = new Session();
-      session.connect();
-      await begin(session);
+      const s = new Session();
+      s.connect();
+      try {
+        await begin(s);
+        session = s;
+      } catch (err) {
+        s.disconnect();
+        console.error(`[node peer] ${file}: not recorded: ${String(err)}`);
+      }
     },
+    // Never throws: a recording that cannot be saved must not stop the writer's stop.
     async stop(): Promise<void> {
       if (dir === undefined || session === undefined) return;
       const s = session;
       session = undefined;
-      const { profile } = await end(s);
-      writeFileSync(join(dir, file), JSON.stringify(profile));
-      s.disconnect();
+      try {
+        const { profile } = await end(s);
+        writeFileSync(join(dir, file), JSON.stringify(profile));
+      } catch (err) {
+        console.error(`[node peer] ${file}: not saved: ${String(err)}`);
+      } finally {
+        s.disconnect();
+      }
     }
   };
 }

@@ -105,10 +105,10 @@ export class NodePeer {
         '--expose-gc',
         // A young generation of 64 MiB semi-spaces (V8's default is 16 on 64-bit): the node
         // allocates fast (gossip frames, decoded entries, Yjs updates) and most of it dies young.
-        // In S10 (2026-12-02, load profiles of all four nodes) garbage collection took 12-28% of
-        // their CPU during the load with the default (at ff777e5) and 4-7% with this (at f459b03,
-        // which also verifies with libsodium: GC's share would have grown, not shrunk, by that);
-        // bench/results/soak-2026-12-02d-S10-cpu.txt, README "Reliability".
+        // In S10 (2026-12-02, load profiles of all four nodes) garbage collection took 12-30% of
+        // their busy CPU during the load with the default (at ff777e5) and 7-11% with this (at
+        // f459b03, which also verifies with libsodium, and with the flag on every Node process of
+        // the run); bench/results/soak-2026-12-02d-S10-cpu.txt, README "Reliability".
         '--max-semi-space-size=64',
         // A V8 CPU profile per simulated node, written to this directory when it stops.
         ...(process.env.TABULA_NODE_CPU_PROF === undefined

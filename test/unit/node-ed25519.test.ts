@@ -3,6 +3,8 @@
 // use them once installed (ed25519.test.ts runs its edge cases on them too).
 import { afterEach, describe, expect, it } from 'vitest';
 import * as noble from '@noble/ed25519';
+import { sha512 } from '@noble/hashes/sha2.js';
+import { InvalidKeyError } from '../../src/lib/core/errors.js';
 import {
   forceEd25519Backend,
   sign,
@@ -73,9 +75,51 @@ describe('Node Ed25519 signer (libsodium, node:crypto fallback)', () => {
       bad[Math.floor(rand() * 64)] ^= 1 << Math.floor(rand() * 8);
       for (const s of [sig, bad]) expect(sodium.verify(pub, msg, s)).toBe(ossl.verify(pub, msg, s));
     }
+    // Edge cases: S + L, a neutral R with S = k·a, an order-8 R, a mixed-order key, wrong lengths.
+    // The raw libraries differ only on the neutral R, which the core refuses first (ed25519.ts).
+    const P = noble.Point;
+    const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+    const le = (b: Uint8Array): bigint => b.reduceRight((x, v) => (x << 8n) | BigInt(v), 0n);
+    const le32 = (x: bigint): Uint8Array =>
+      Uint8Array.from({ length: 32 }, (_, i) => Number((x >> BigInt(8 * i)) & 255n));
+    const T = P.fromHex('c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a'); // order 8
+    const a = 555555n;
+    const pub = P.BASE.multiply(a).toBytes();
+    const msg = Uint8Array.of(9);
+    const k = (R: Uint8Array, A: Uint8Array) => le(sha512(new Uint8Array([...R, ...A, ...msg]))) % L;
+    const neutral = new Uint8Array(32);
+    neutral[0] = 1;
+    const forged = (R: Uint8Array, A = pub) => new Uint8Array([...R, ...le32((k(R, A) * a) % L)]);
+    const honest = sodium.sign(le32(a), msg); // any valid signature, for the S + L case
+    const honestPub = noble.getPublicKey(le32(a));
+    const plusL = new Uint8Array([...honest.subarray(0, 32), ...le32(le(honest.subarray(32)) + L)]);
+    const mixed = P.BASE.multiply(a).add(T).toBytes();
+    const cases: [Uint8Array, Uint8Array, boolean | 'differ'][] = [
+      [honestPub, honest, true],
+      [honestPub, plusL, false],
+      [pub, forged(neutral), 'differ'], // OpenSSL true, libsodium false
+      [pub, forged(T.toBytes()), false],
+      [mixed, forged(P.BASE.multiply(7n).toBytes(), mixed), false],
+      [pub, new Uint8Array(63), false],
+      [pub, new Uint8Array(65), false]
+    ];
+    for (const [key, s, want] of cases) {
+      if (want === 'differ') {
+        expect(ossl.verify(key, msg, s)).toBe(true);
+        expect(sodium.verify(key, msg, s)).toBe(false);
+      } else {
+        expect(sodium.verify(key, msg, s)).toBe(want);
+        expect(ossl.verify(key, msg, s)).toBe(want);
+      }
+    }
     for (const impl of [sodium, ossl]) {
-      expect(() => impl.sign(new Uint8Array(31), Uint8Array.of(1))).toThrow(/32 bytes/);
-      expect(() => impl.verify(new Uint8Array(33), Uint8Array.of(1), new Uint8Array(64))).toThrow(/32 bytes/);
+      expect(() => impl.sign(new Uint8Array(31), Uint8Array.of(1))).toThrow(InvalidKeyError);
+      expect(() => impl.verify(new Uint8Array(33), Uint8Array.of(1), new Uint8Array(64))).toThrow(InvalidKeyError);
+      // A seed changed in place gets a new key (keys are cached by the seed array).
+      const seed = new Uint8Array(32).fill(3);
+      expect(impl.sign(seed, msg)).toEqual(noble.sign(msg, seed));
+      seed.fill(4);
+      expect(impl.sign(seed, msg)).toEqual(noble.sign(msg, seed));
     }
   });
 

@@ -52,6 +52,7 @@ describe('Node SHA-256', () => {
     const plain = canonicalDigest(state);
     expect(await canonicalDigestAsync(state)).toBe(plain); // WebCrypto
     installNodeSha256();
+    expect(await canonicalDigestAsync(state)).toBe(plain); // node:crypto, synchronously
     let calls = 0;
     setSha256((x) => {
       calls++;
