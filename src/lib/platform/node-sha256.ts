@@ -1,5 +1,5 @@
 // Node only: the core's synchronous SHA-256 (hash.ts) by node:crypto (OpenSSL) instead of the
-// pure-JS @noble/hashes: 2.3 against 4.4-4.6 µs for 300 bytes here (2026-12-02,
+// pure-JS @noble/hashes: 2.2-2.3 against 4.4-4.6 µs for 300 bytes here (2026-12-02,
 // bench/node-crypto.ts). Imported by Node entry points (the relay, simulated
 // nodes), never by the browser build.
 import { createHash } from 'node:crypto';

@@ -105,7 +105,7 @@ export function loadedCanonicalBytes(doc: Y.Doc, bytes: Uint8Array): Uint8Array 
  * canonicalDigest by WebCrypto where the platform has it (browsers, workers, Node >= 19: native
  * SHA-256, several times faster than the pure-JS one on a state of megabytes); the same value.
  * Synchronous where a platform SHA-256 is installed (Node: node:crypto, hash.ts setSha256), which
- * is native too and needs no round trip through a thread pool (2.9 against 4.1 ms for 5 MB here,
+ * is native too and needs no round trip through a thread pool (2.9 against 3.9-4.1 ms for 5 MB here,
  * bench/node-crypto.ts).
  */
 export async function canonicalDigestAsync(canonical: Uint8Array): Promise<string> {
