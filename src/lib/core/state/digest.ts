@@ -5,11 +5,7 @@
 // the integrated structs (no pending) into a fresh document in one transaction; its cleanup
 // tries to merge every adjacent pair, so the fresh store holds the maximal merge of the same
 // logical units whatever the original layout was. Its encoding (clients sorted, delete set
-// sorted and merged) is canonical; the digest is SHA-256 over a tag and those bytes. When no two
-// neighbouring structs of the document could merge (maximallyMerged), the fresh document would
-// hold the very same structs, so the document's own encoding is taken (the usual case for a
-// ledger: in a CPU profile of bench/node-ingest.ts's workload compactions went from 24% to 10%
-// of an ingest, bench/results/node-ingest-profiles-2026-12-02.txt).
+// sorted and merged) is canonical; the digest is SHA-256 over a tag and those bytes.
 import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
 import { platformSha256, sha256 } from '../hash.js';
@@ -72,49 +68,8 @@ function writeDeleteSet(enc: Y.UpdateEncoderV1, ds: ReturnType<typeof Y.createDe
   }
 }
 
-/**
- * False when Yjs might merge two neighbouring structs of one client in a fresh document holding
- * `doc`'s integrated structs; true only when it certainly merges none, so the fresh document
- * would hold these very structs and encodeIntegrated(doc) is already canonical. Conservative: it
- * checks only conditions that Item.mergeWith and GC.mergeWith (yjs 13.6, with tryToMergeWithLefts)
- * require and that read the same in the fresh document (constructor, deleted, consecutive ids,
- * origin = left's last id, adjacency, right origins, content type); a pair passing them all is
- * taken as mergeable. Neighbours in a client's array have consecutive clocks by construction.
- * test/unit/digest-fast-path.test.ts checks it against the full path on random documents.
- */
-export function maximallyMerged(doc: Y.Doc): boolean {
-  for (const structs of doc.store.clients.values()) {
-    for (let i = 1; i < structs.length; i++) if (mayMerge(structs[i - 1], structs[i])) return false;
-  }
-  return true;
-}
-
-function mayMerge(left: Y.Item | Y.GC, right: Y.Item | Y.GC): boolean {
-  if (left.constructor !== right.constructor) return false;
-  if (!(left instanceof Y.Item) || !(right instanceof Y.Item)) return true; // two GC structs always merge
-  return (
-    left.deleted === right.deleted &&
-    left.id.clock + left.length === right.id.clock &&
-    Y.compareIDs(right.origin, left.lastId) &&
-    left.right === right &&
-    Y.compareIDs(left.rightOrigin, right.rightOrigin) &&
-    left.content.constructor === right.content.constructor
-  );
-}
-
-/**
- * Canonical bytes of the integrated state (see the file comment). When no two neighbouring
- * structs could merge (maximallyMerged: the usual case for a ledger's records, each write its own
- * map item), the document's own encoding is canonical: one encode instead of encode, rebuild in a
- * fresh document and encode again.
- */
+/** Canonical bytes of the integrated state (see the file comment). */
 export function canonicalState(doc: Y.Doc): Uint8Array {
-  if (maximallyMerged(doc)) return encodeIntegrated(doc);
-  return canonicalStateRebuilt(doc);
-}
-
-/** canonicalState by rebuilding the state in a fresh document (always canonical; tests compare). */
-export function canonicalStateRebuilt(doc: Y.Doc): Uint8Array {
   const fresh = new Y.Doc({ gc: false });
   try {
     Y.applyUpdate(fresh, encodeIntegrated(doc));
