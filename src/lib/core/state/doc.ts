@@ -57,6 +57,8 @@ export interface LedgerStateOptions {
 
 /** placeOf's answer for an id inside a void range (GC). */
 const VOID_PLACE = 'void';
+/** Where an item sits: its parent type ("root:name" or "item:client:clock") and map key (null in a list). */
+type Place = { parent: string; key: string | null };
 
 export type SharedTypeKind = 'map' | 'array' | 'text' | 'xml';
 export type SharedTypeOf<K extends SharedTypeKind> = K extends 'map'
@@ -366,7 +368,8 @@ export class LedgerState {
   /**
    * A struct's position must be well formed, so that Yjs integrates it the same way on every node
    * whatever the order: an item under a map has a key and one under a list has none; an item
-   * with both an origin and a right origin sits between two items of the same parent and key.
+   * with both an origin and a right origin sits between two items of the same parent and key;
+   * an item under a map key has no right origin.
    */
   private checkPlacement(st: ParsedStruct, all: readonly ParsedStruct[]): void {
     if (st.parent !== null) {
@@ -374,12 +377,19 @@ export class LedgerState {
       if (kind === 'map' && st.parentSub === null) throw new MalformedPayloadError('a map item without a key');
       if (kind === 'list' && st.parentSub !== null) throw new MalformedPayloadError('a list item with a key');
     }
-    if (st.origin !== null && st.rightOrigin !== null) {
+    if (st.rightOrigin === null) return;
+    const right = this.placeOf(st.rightOrigin, all);
+    // Y.Map.set (and the UndoManager's redo of a map entry) takes the key's last item as origin and
+    // nothing to its right. A map item with a right origin at or before its origin is placed by
+    // what each node already holds: one node showed the crafted value, another that loaded its
+    // canonical state no value at all, with equal state digests (review, 2026-12-02).
+    if (right !== undefined && right !== VOID_PLACE && right.key !== null)
+      throw new MalformedPayloadError('a map item with a right origin');
+    if (st.origin !== null) {
       const left = this.placeOf(st.origin, all);
-      const right = this.placeOf(st.rightOrigin, all);
       // Next to a void range (void.ts) the item becomes GC on every node: no place to compare.
       if (left === VOID_PLACE || right === VOID_PLACE) return;
-      if (left === undefined || left !== right)
+      if (left === undefined || right === undefined || left.parent !== right.parent || left.key !== right.key)
         throw new MalformedPayloadError('origin and right origin lie in different places');
     }
   }
@@ -403,21 +413,24 @@ export class LedgerState {
     return s.typeRef === 1 ? 'map' : 'list';
   }
 
-  /** "parent|key" of the item `id` (in the document, or in `all` following origins), if resolvable. */
-  private placeOf(start: YId, all: readonly ParsedStruct[]): string | undefined {
+  /**
+   * The parent and map key (null under a list) of the item `id` (in the document, or in `all`
+   * following origins), VOID_PLACE in a void range, undefined if not resolvable.
+   */
+  private placeOf(start: YId, all: readonly ParsedStruct[]): Place | typeof VOID_PLACE | undefined {
     let id: YId | null = start;
     for (let hops = 0; id !== null && hops <= all.length + 1; hops++) {
       if (id.clock < Y.getState(this.doc.store, id.client)) {
         const item = Y.getItem(this.doc.store, Y.createID(id.client, id.clock));
         if (item instanceof Y.GC) return VOID_PLACE;
         if (!(item instanceof Y.Item)) return undefined;
-        return `${this.typeName(item.parent as Y.AbstractType<unknown>)}|${item.parentSub ?? ''}`;
+        return { parent: this.typeName(item.parent as Y.AbstractType<unknown>), key: item.parentSub };
       }
       const here: YId = id;
       const s = all.find((x) => x.client === here.client && here.clock >= x.clock && here.clock < x.clock + x.length);
       if (s === undefined) return this.isVoidClient(here.client) ? VOID_PLACE : undefined;
-      if (typeof s.parent === 'string') return `root:${s.parent}|${s.parentSub ?? ''}`;
-      if (s.parent !== null) return `item:${s.parent.client}:${s.parent.clock}|${s.parentSub ?? ''}`;
+      if (typeof s.parent === 'string') return { parent: `root:${s.parent}`, key: s.parentSub };
+      if (s.parent !== null) return { parent: `item:${s.parent.client}:${s.parent.clock}`, key: s.parentSub };
       id = s.origin ?? s.rightOrigin;
     }
     return undefined;
