@@ -1,39 +1,32 @@
 // The synchronous crypto the relay and Node peers install, each next to what it replaced, run in
 // the same process, in alternating blocks so a busy machine slows both alike:
 // - Ed25519 (src/lib/platform/node-ed25519.ts): libsodium through sodium-native vs node:crypto
-//   (OpenSSL 3). Each verification is of another entry-sized message and signature under one of
-//   8 keys (a node verifies many entries of few authors); keys are prepared once for both.
+//   (OpenSSL 3, nodeEd25519Impls.openssl: the fallback, as installed before). Each verification is
+//   of another entry-sized message and signature under one of 8 keys (a node verifies many
+//   entries of few authors); both cache their keys.
 // - SHA-256 (src/lib/platform/node-sha256.ts): node:crypto vs @noble/hashes (the core's default)
 //   over entry-sized messages.
 // Run: npx tsx bench/node-crypto.ts [count]
-import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
-import { nodeSign, nodeVerify } from '../src/lib/platform/node-ed25519.js';
+import { publicKeyFromSeed } from '../src/lib/core/ed25519.js';
+import { nodeEd25519Impls, nodeSign, nodeVerify } from '../src/lib/platform/node-ed25519.js';
 import { nodeSha256 } from '../src/lib/platform/node-sha256.js';
 
 const count = Number(process.argv[2] ?? 4000);
 const AUTHORS = 8;
 const MSG_BYTES = 300; // an entry's signed bytes with a small payload
-const PKCS8 = Buffer.from('302e020100300506032b657004220420', 'hex');
-const SPKI = Buffer.from('302a300506032b6570032100', 'hex');
+/** The fallback (node:crypto, keys cached as before 2026-12-02), the comparator. */
+const openssl = nodeEd25519Impls.openssl;
 
 const seeds = Array.from({ length: AUTHORS }, () => crypto.getRandomValues(new Uint8Array(32)));
-const privs: KeyObject[] = seeds.map((s) =>
-  createPrivateKey({ key: Buffer.concat([PKCS8, s]), format: 'der', type: 'pkcs8' })
-);
-const pubRaw = privs.map(
-  (k) => new Uint8Array(createPublicKey(k).export({ format: 'der', type: 'spki' }).subarray(12))
-);
-const pubs: KeyObject[] = pubRaw.map((p) =>
-  createPublicKey({ key: Buffer.concat([SPKI, p]), format: 'der', type: 'spki' })
-);
+const pubs = await Promise.all(seeds.map((s) => publicKeyFromSeed(s)));
 const msgs = Array.from({ length: count }, () => crypto.getRandomValues(new Uint8Array(MSG_BYTES)));
 const sigs = msgs.map((m, i) => nodeSign(seeds[i % AUTHORS], m));
 for (let i = 0; i < count; i++) {
   const a = i % AUTHORS;
-  if (!nodeVerify(pubRaw[a], msgs[i], sigs[i]) || !verify(null, msgs[i], pubs[a], sigs[i]))
+  if (!nodeVerify(pubs[a], msgs[i], sigs[i]) || !openssl.verify(pubs[a], msgs[i], sigs[i]))
     throw new Error('node-crypto bench: a signature did not verify');
-  if (i < 50 && Buffer.compare(Buffer.from(sigs[i]), sign(null, msgs[i], privs[a])) !== 0)
+  if (i < 50 && Buffer.compare(sigs[i], openssl.sign(seeds[a], msgs[i])) !== 0)
     throw new Error('node-crypto bench: libsodium and OpenSSL signatures differ');
   if (i < 50 && Buffer.compare(nodeSha256(msgs[i]), nobleSha256(msgs[i])) !== 0)
     throw new Error('node-crypto bench: the SHA-256 digests differ');
@@ -63,14 +56,14 @@ const rows = [
     'sign',
     ...rates(
       (i) => nodeSign(seeds[i % AUTHORS], msgs[i]),
-      (i) => sign(null, msgs[i], privs[i % AUTHORS])
+      (i) => openssl.sign(seeds[i % AUTHORS], msgs[i])
     )
   ],
   [
     'verify',
     ...rates(
-      (i) => nodeVerify(pubRaw[i % AUTHORS], msgs[i], sigs[i]),
-      (i) => verify(null, msgs[i], pubs[i % AUTHORS], sigs[i])
+      (i) => nodeVerify(pubs[i % AUTHORS], msgs[i], sigs[i]),
+      (i) => openssl.verify(pubs[i % AUTHORS], msgs[i], sigs[i])
     )
   ]
 ] as const;

@@ -25,16 +25,15 @@ while True:
         if k=='simnode' and pid not in logged:
             logged.add(pid)
             try: out.write(json.dumps({'pid':pid,'ag':open(f'/proc/{pid}/autogroup').read().strip(),'aff':[l for l in open(f'/proc/{pid}/status') if l.startswith('Cpus_allowed_list')][0].strip()})+'\n')
-            except Exception as e: pass
+            except Exception: pass
         try: tids=os.listdir(f'/proc/{pid}/task')
         except Exception: continue
         for tid in tids:
             try:
                 name=open(f'/proc/{pid}/task/{tid}/comm').read().strip()
-                a,b,_=open(f'/proc/{pid}/task/{tid}/schedstat').read().split()
+                a,b,n3=open(f'/proc/{pid}/task/{tid}/schedstat').read().split()
             except Exception: continue
-            n3=int(open(f'/proc/{pid}/task/{tid}/schedstat').read().split()[2])
-            cur[(pid,tid)]=(f'{k}/{name}'+('/MAIN' if tid==pid else ''),int(a),int(b),n3)
+            cur[(pid,tid)]=(f'{k}/{name}'+('/MAIN' if tid==pid else ''),int(a),int(b),int(n3))
     agg={}
     for key,(n,a,b,n3) in cur.items():
         p=prev.get(key)

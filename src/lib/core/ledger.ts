@@ -1306,9 +1306,9 @@ export class Ledger {
     // or during the read above: never persist it (its entry, or its undo, comes first; later again).
     if (this.untracked.pending) return;
     // The canonical state (digest.ts): reopening checks its digest with one encode (loadedCanonical).
-    // Its bytes are taken now (same step as the check above); the digest by WebCrypto where the
-    // platform has it (native, off the thread; by JS SHA-256 it was ~28% of a compaction, 9% of
-    // the CPU of a browser ingest: profile of bench row 4, results of 2026-12-02 04:26).
+    // Its bytes are taken now (same step as the check above); the digest by a native SHA-256
+    // (canonicalDigestAsync: an installed one, else WebCrypto; by JS SHA-256 it was ~28% of a
+    // compaction, 9% of the CPU of a browser ingest: profile of bench row 4, 2026-12-02 04:26).
     const { canonical, digest } = await this.view.state.canonicalAsync();
     const c = { state: canonical, heads, at, digest };
     // v3: the seal binds the unverified mark and the light head headers too (PROTOCOL.md §10).

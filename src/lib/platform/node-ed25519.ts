@@ -13,10 +13,11 @@ import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 
 import type * as Sodium from 'sodium-native';
 import { setSyncSigner, setSyncVerifier, type SyncSigner, type SyncVerifier } from '../core/ed25519.js';
 import { InvalidKeyError } from '../core/errors.js';
+import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from '../core/constants.js';
 
 const SEED_BYTES = 32;
-const PUBLIC_KEY_BYTES = 32;
-const SIGNATURE_BYTES = 64;
+/** libsodium's secret key: the seed, then the public key. */
+const SODIUM_SECRET_KEY_BYTES = SEED_BYTES + PUBLIC_KEY_BYTES;
 
 /** Which library signs and verifies in this process. */
 export type NodeEd25519Library = 'libsodium' | 'node:crypto';
@@ -62,7 +63,7 @@ function seedCache<K>(derive: (seed: Uint8Array) => K): (seed: Uint8Array) => K 
 /** libsodium: 64-byte secret keys (seed || public key); crypto_sign_verify_detached. */
 function libsodium(na: typeof Sodium): { sign: SyncSigner; verify: SyncVerifier } {
   const secretOf = seedCache((seed) => {
-    const secret = new Uint8Array(64);
+    const secret = new Uint8Array(SODIUM_SECRET_KEY_BYTES);
     na.crypto_sign_seed_keypair(new Uint8Array(PUBLIC_KEY_BYTES), secret, seed);
     return secret;
   });
