@@ -97,6 +97,7 @@ import {
   VOID_REBUILD_WINDOW_MS
 } from './constants.js';
 import { RebuildBudget } from './rebuild-budget.js';
+import { OrderRepair } from './order-repair.js';
 import { affectedRefusals, gcGrowth, gcUnits, RejudgeQueue, type VoidChange } from './rejudge.js';
 import type { CoverageException } from './sync/messages.js';
 import { DurableOverlay, WriteGroups, type PendingWrite, type PreparedWrite } from './write-groups.js';
@@ -165,6 +166,12 @@ export interface LedgerStats {
    */
   rejudged: number;
   rejudgeDue: number;
+  /**
+   * Reloads from the canonical state since open because the live document ordered a list or map
+   * key otherwise (a crafted placement, order-repair.ts), and whether one is waiting. 0 normally.
+   */
+  orderRepairs: number;
+  orderRepairPending: boolean;
   /** Role, storage budget (null: full replica) and bytes of the entries held. */
   storage: BudgetStatus;
   /** Where the work queue's time went since open: local write groups and ingest steps (write-timings.ts). */
@@ -227,6 +234,12 @@ export class Ledger {
   /** Voids (author -> fork seq) whose voided entries the state still holds: rebuild deferred. */
   private readonly staleVoids = new Map<string, number>();
   private readonly rebuildBudget: RebuildBudget;
+  /** Reloads from the canonical state when the live document's order diverges (order-repair.ts). */
+  private readonly orderRepair = new OrderRepair({
+    run: () => this.repairOrder(),
+    waitMs: () => this.rebuildBudget.waitMs(),
+    retryMs: VOID_REBUILD_RETRY_MS
+  });
   private voidTimer: ReturnType<typeof setTimeout> | undefined;
   /** Delay before retrying a failed void rebuild, ms (doubles up to VOID_REBUILD_RETRY_MAX_MS). */
   private retryMs = VOID_REBUILD_RETRY_MS / 2;
@@ -415,6 +428,8 @@ export class Ledger {
       staleVoids: this.staleVoids.size,
       rejudged: this.rejudged,
       rejudgeDue: this.rejudge.size,
+      orderRepairs: this.orderRepair.repairs,
+      orderRepairPending: this.orderRepair.pending,
       storage: this.budget?.status() ?? { role: 'full', budgetBytes: null, bytesUsed: 0, pruned: 0 },
       queue: this.queueClock.snapshot(),
       untracked: { ...this.untracked.counts }
@@ -567,7 +582,7 @@ export class Ledger {
 
   /** Stores the current state with the heads it covers; replay starts from there. */
   compact(): Promise<void> {
-    return this.serial(() => this.compactNow());
+    return this.serial(async () => void (await this.compactNow()));
   }
 
   /**
@@ -652,6 +667,7 @@ export class Ledger {
       this.closed = true;
       clearTimeout(this.voidTimer);
       clearTimeout(this.rejudgeTimer);
+      this.orderRepair.close();
       this.view.destroy();
       this.appendListeners.clear();
       this.forkListeners.clear();
@@ -1293,18 +1309,19 @@ export class Ledger {
       .finally(() => (this.compactQueued = false));
   }
 
-  private async compactNow(): Promise<void> {
+  /** Stores a compaction of the current state; false when there was nothing new or it must wait. */
+  private async compactNow(): Promise<boolean> {
     if (this.broken !== null) throw this.broken; // memory may differ from the store: never persist it
-    if (this.sinceCompaction === 0 && this.lastCompactionAt !== null) return;
+    if (this.sinceCompaction === 0 && this.lastCompactionAt !== null) return false;
     // The state still shows voided entries (rebuild deferred): never persist it.
-    if (this.staleVoids.size > 0) return;
+    if (this.staleVoids.size > 0) return false;
     // Structs Yjs parked (a void feed's placeholder still waits for its canonical part): later.
-    if (this.view.state.hasPending()) return;
+    if (this.view.state.hasPending()) return false;
     const at = Math.floor(this.now());
     const heads = await this.appliedHeads();
     // A direct change on the document not signed yet (untracked-writes.ts), made before this step
     // or during the read above: never persist it (its entry, or its undo, comes first; later again).
-    if (this.untracked.pending) return;
+    if (this.untracked.pending) return false;
     // The canonical state (digest.ts): reopening checks its digest with one encode (loadedCanonical).
     // Its bytes are taken now (same step as the check above); the digest by a native SHA-256
     // (canonicalDigestAsync: an installed one, else WebCrypto; by JS SHA-256 it was ~28% of a
@@ -1323,6 +1340,28 @@ export class Ledger {
     this.compactedBytes = c.state.length;
     // A light replica prunes behind the compaction it just stored (never before it).
     if (this.budget !== null) await this.budget.enforce(this.store, c.heads, this.prunedHeaders);
+    return true;
+  }
+
+  /**
+   * The live document ordered something otherwise than the canonical state (order-repair.ts):
+   * a compaction stores the canonical bytes, a rebuild loads them (no entry above it to replay).
+   * Entries held for missing predecessors are carried over, as after a void rebuild. False when
+   * it could not run now (nothing stored yet, a deferred void, direct changes waiting).
+   */
+  private repairOrder(): Promise<boolean> {
+    return this.serial(async () => {
+      if (this.closed || this.broken !== null) return false;
+      this.sinceCompaction = Math.max(this.sinceCompaction, 1); // compact even right after one
+      if (!(await this.compactNow())) return false;
+      const t0 = performance.now();
+      const carry = this.feeds.pendingEntries();
+      await this.rebuildAfterFailure({ signatures: false });
+      this.rebuildBudget.record(performance.now() - t0);
+      if (this.broken !== null) return false;
+      if (carry.length > 0) await this.ingestVerified(carry, emptyReport(), false, 1);
+      return true;
+    });
   }
 
   /** The heads the state holds (a void feed's last entry before its fork): what a compaction covers. */
@@ -1434,6 +1473,7 @@ export class Ledger {
     try {
       // The placement rules ask the ledger's current FeedSet which clients are void.
       r.state.isVoidClient = (client) => this.feeds.isVoidClient(client);
+      r.state.onOrderDivergence = () => this.orderRepair.mark();
       await this.resolveVoidTops(r.feeds);
       await this.applyVoids(r.state, r.feeds);
     } catch (e) {

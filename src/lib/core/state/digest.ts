@@ -11,6 +11,7 @@ import * as encoding from 'lib0/encoding';
 import { platformSha256, sha256 } from '../hash.js';
 import { bytesEqual, concatBytes, toHex } from '../bytes.js';
 import { STATE_DIGEST_TAG } from '../constants.js';
+import { sameOrder } from './order.js';
 
 // (stateDigest and loadedCanonical below give equal digests for equal integrated states.)
 
@@ -70,12 +71,33 @@ function writeDeleteSet(enc: Y.UpdateEncoderV1, ds: ReturnType<typeof Y.createDe
 
 /** Canonical bytes of the integrated state (see the file comment). */
 export function canonicalState(doc: Y.Doc): Uint8Array {
+  return canonicalStateChecked(doc, false).canonical;
+}
+
+/**
+ * canonicalState, and (`check`) whether a document loaded from those canonical bytes (what a join,
+ * or a restart from a compaction, shows) orders every type as `doc` does (order.ts sameOrder; true
+ * when not checked). A crafted list placement can make a document integrated live differ from
+ * it while the canonical bytes, hence digests, agree. The check costs one more integration.
+ */
+export function canonicalStateChecked(doc: Y.Doc, check = true): { canonical: Uint8Array; sameOrder: boolean } {
   const fresh = new Y.Doc({ gc: false });
+  let canonical: Uint8Array;
   try {
     Y.applyUpdate(fresh, encodeIntegrated(doc));
-    return encodeIntegrated(fresh);
+    canonical = encodeIntegrated(fresh);
   } finally {
     fresh.destroy();
+  }
+  if (!check) return { canonical, sameOrder: true };
+  // Not `fresh`: Yjs places such an item by how its neighbours are split, and `fresh` was split
+  // as `doc` was; only the canonical bytes are the same on every node.
+  const loaded = new Y.Doc({ gc: false });
+  try {
+    Y.applyUpdate(loaded, canonical);
+    return { canonical, sameOrder: sameOrder(doc, loaded) };
+  } finally {
+    loaded.destroy();
   }
 }
 

@@ -9,9 +9,10 @@ import { ClientIdCollisionError, MalformedPayloadError, StateUsageError } from '
 import { MAX_ENTRY_CLOCK, MAX_PAYLOAD_BYTES, MAX_STATE_BYTES } from '../constants.js';
 import { voidPlaceholder } from '../void.js';
 import { assertAuthorHex, clientIdOf } from './client-id.js';
-import { canonicalDigest, canonicalDigestAsync, canonicalState, loadedCanonicalBytes } from './digest.js';
+import { canonicalDigest, canonicalDigestAsync, canonicalStateChecked, loadedCanonicalBytes } from './digest.js';
 import { assertStructsOf, parsePayload } from '../payload.js';
 import type { ParsedStruct, ParsedUpdate, YId } from '../yjs-update.js';
+import { mayMisplace } from './order.js';
 
 /** What the state layer needs to know about the entry that carried a payload. */
 export interface PayloadMeta {
@@ -263,6 +264,7 @@ export class LedgerState {
     const client = clientIdOf(meta.author);
     const parsed = parsePayload(payload, this.maxPayloadBytes);
     assertStructsOf(parsed, client);
+    if (!this.orderCheckDue && mayMisplace(this.doc, parsed.structs)) this.orderCheckDue = true;
     const owner = this.owners.get(client);
     if (owner !== undefined && owner !== meta.author) {
       throw new ClientIdCollisionError(`clientID ${client} belongs to ${owner}, not ${meta.author}`);
@@ -464,6 +466,8 @@ export class LedgerState {
     this.assertIdle();
     this.integrate(bytes, ORIGIN_SNAPSHOT);
     this.loadedFrom = fresh ? { version: this.version, bytes } : null;
+    // Merged into a state that holds more: the order can depend on what was there (order.ts).
+    if (!fresh) this.orderCheckDue = true;
   }
 
   stateVector(): Uint8Array {
@@ -513,11 +517,39 @@ export class LedgerState {
     return { canonical: this.digestCache.canonical, digest: this.digestCache.digest };
   }
 
-  /** Canonical bytes now: right after a fresh loadState of canonical bytes, those bytes (one encode). */
+  /**
+   * Canonical bytes now: right after a fresh loadState of canonical bytes, those bytes (one encode).
+   * Otherwise the state is rebuilt in a fresh document (digest.ts); when a payload applied since
+   * the last time may have misplaced an item (order.ts mayMisplace), the order of a document
+   * loaded from the result is compared with this one's: when they differ, orderDiverged() holds
+   * until the state changes and onOrderDivergence runs (the ledger reloads, order-repair.ts).
+   */
   private canonicalBytes(): Uint8Array {
     const loaded = this.loadedFrom?.version === this.version ? this.loadedFrom.bytes : null;
-    return loaded !== null ? loadedCanonicalBytes(this.doc, loaded) : canonicalState(this.doc);
+    if (loaded !== null) return loadedCanonicalBytes(this.doc, loaded);
+    const check = this.orderCheckDue;
+    const { canonical, sameOrder } = canonicalStateChecked(this.doc, check);
+    this.orderCheckDue = false;
+    if (!sameOrder) {
+      this.divergedAt = this.version;
+      this.onOrderDivergence();
+    }
+    return canonical;
   }
+
+  /**
+   * True when the last canonical computation, of the current state, found this document ordering
+   * some list or map key otherwise than the canonical state does (canonicalBytes).
+   */
+  orderDiverged(): boolean {
+    return this.divergedAt === this.version;
+  }
+
+  /** Runs (synchronously, inside canonical()) when canonicalBytes finds the order diverged. */
+  onOrderDivergence: () => void = () => undefined;
+  private divergedAt = -1;
+  /** A payload applied since the last canonical computation may have misplaced an item (order.ts mayMisplace). */
+  private orderCheckDue = false;
 
   /** The digest as last computed by digest() (computing it if it never was): may be stale. */
   lastDigest(): string {
