@@ -69,7 +69,39 @@ function writeDeleteSet(enc: Y.UpdateEncoderV1, ds: ReturnType<typeof Y.createDe
   }
 }
 
-/** Canonical bytes of the integrated state (see the file comment). */
+/**
+ * False when Yjs might merge two neighbouring structs of one client in a fresh document holding
+ * `doc`'s integrated structs; true only when it certainly merges none, so the fresh document
+ * would hold these very structs and encodeIntegrated(doc) is already canonical, provided the
+ * fresh document orders everything as `doc` does (neighbours are compared; a crafted list
+ * placement can break that, order.ts, so LedgerState takes this path only when no payload since
+ * its last order check may have misplaced an item). Conservative: it checks only conditions that
+ * Item.mergeWith and GC.mergeWith (yjs 13.6, with tryToMergeWithLefts) require (constructor,
+ * deleted, consecutive ids, origin = left's last id, adjacency, right origins, content type); a
+ * pair passing them all is taken as mergeable. Neighbours in a client's array have consecutive
+ * clocks by construction. test/unit/digest-merged-fast-path.test.ts compares it with the rebuild.
+ */
+export function maximallyMerged(doc: Y.Doc): boolean {
+  for (const structs of doc.store.clients.values()) {
+    for (let i = 1; i < structs.length; i++) if (mayMerge(structs[i - 1], structs[i])) return false;
+  }
+  return true;
+}
+
+function mayMerge(left: Y.Item | Y.GC, right: Y.Item | Y.GC): boolean {
+  if (left.constructor !== right.constructor) return false;
+  if (!(left instanceof Y.Item) || !(right instanceof Y.Item)) return true; // two GC structs always merge
+  return (
+    left.deleted === right.deleted &&
+    left.id.clock + left.length === right.id.clock &&
+    Y.compareIDs(right.origin, left.lastId) &&
+    left.right === right &&
+    Y.compareIDs(left.rightOrigin, right.rightOrigin) &&
+    left.content.constructor === right.content.constructor
+  );
+}
+
+/** Canonical bytes of the integrated state (see the file comment), always by the rebuild. */
 export function canonicalState(doc: Y.Doc): Uint8Array {
   return canonicalStateChecked(doc, false).canonical;
 }

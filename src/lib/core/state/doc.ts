@@ -9,7 +9,14 @@ import { ClientIdCollisionError, MalformedPayloadError, StateUsageError } from '
 import { MAX_ENTRY_CLOCK, MAX_PAYLOAD_BYTES, MAX_STATE_BYTES } from '../constants.js';
 import { voidPlaceholder } from '../void.js';
 import { assertAuthorHex, clientIdOf } from './client-id.js';
-import { canonicalDigest, canonicalDigestAsync, canonicalStateChecked, loadedCanonicalBytes } from './digest.js';
+import {
+  canonicalDigest,
+  canonicalDigestAsync,
+  canonicalStateChecked,
+  encodeIntegrated,
+  loadedCanonicalBytes,
+  maximallyMerged
+} from './digest.js';
 import { assertStructsOf, parsePayload } from '../payload.js';
 import type { ParsedStruct, ParsedUpdate, YId } from '../yjs-update.js';
 import { mayMisplace } from './order.js';
@@ -528,10 +535,14 @@ export class LedgerState {
     const loaded = this.loadedFrom?.version === this.version ? this.loadedFrom.bytes : null;
     if (loaded !== null) return loadedCanonicalBytes(this.doc, loaded);
     const check = this.orderCheckDue;
-    const { canonical, sameOrder } = canonicalStateChecked(this.doc, check);
     this.orderCheckDue = false;
+    // The document's own encoding when it is canonical (digest.ts maximallyMerged): only while
+    // its order is known to be the canonical one (it compares neighbours).
+    if (!check && !this.diverged && maximallyMerged(this.doc)) return encodeIntegrated(this.doc);
+    const { canonical, sameOrder } = canonicalStateChecked(this.doc, check);
     if (!sameOrder) {
       this.divergedAt = this.version;
+      this.diverged = true;
       this.onOrderDivergence();
     }
     return canonical;
@@ -548,6 +559,8 @@ export class LedgerState {
   /** Runs (synchronously, inside canonical()) when canonicalBytes finds the order diverged. */
   onOrderDivergence: () => void = () => undefined;
   private divergedAt = -1;
+  /** Some check found the order diverged: it stays so until the ledger replaces this state. */
+  private diverged = false;
   /** A payload applied since the last canonical computation may have misplaced an item (order.ts mayMisplace). */
   private orderCheckDue = false;
 
