@@ -3,7 +3,13 @@ import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 
 /** One string item at (client, clock) with the given origin and right origin. */
-export function craftedText(client: number, origin: Y.ID, right: Y.ID, text: string, clock = 0): Uint8Array {
+export function craftedText(
+  client: number,
+  origin: Y.ID | null,
+  right: Y.ID | null,
+  text: string,
+  clock = 0
+): Uint8Array {
   const enc = new Y.UpdateEncoderV1();
   encoding.writeVarUint(enc.restEncoder, 1);
   encoding.writeVarUint(enc.restEncoder, 1);

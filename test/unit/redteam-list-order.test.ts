@@ -69,7 +69,12 @@ describe('a crafted list placement', () => {
     const all = scenario();
     const other = stateWith([...all.slice(0, 8), all[10], all[9], all[8]]);
     expect(bytesEqual(other.canonical().canonical, canonical)).toBe(true);
-    live.applyRemote(insertAfter([], clientIdOf('99'.repeat(32)), 0, 'z'), { author: '99'.repeat(32), seq: 1, lamport: 30, time: 0 });
+    live.applyRemote(insertAfter([], clientIdOf('99'.repeat(32)), 0, 'z'), {
+      author: '99'.repeat(32),
+      seq: 1,
+      lamport: 30,
+      time: 0
+    });
     expect(bytesEqual(live.canonical().canonical, canonicalState(live.doc))).toBe(true);
   });
 
@@ -77,14 +82,23 @@ describe('a crafted list placement', () => {
     const cA = clientIdOf(A);
     const s = stateWith(scenario().slice(0, 8));
     const structs = (u: Uint8Array) => parsePayload(u, 1 << 20).structs;
-    expect(mayMisplace(s.doc, structs(craftedText(clientIdOf(H), Y.createID(cA, 2), Y.createID(cA, 1), 'P')))).toBe(true);
+    expect(mayMisplace(s.doc, structs(craftedText(clientIdOf(H), Y.createID(cA, 2), Y.createID(cA, 1), 'P')))).toBe(
+      true
+    );
     // Skipping an item: origin 'a', right origin 'c'.
-    expect(mayMisplace(s.doc, structs(craftedText(clientIdOf(H), Y.createID(cA, 0), Y.createID(cA, 2), 'P')))).toBe(true);
+    expect(mayMisplace(s.doc, structs(craftedText(clientIdOf(H), Y.createID(cA, 0), Y.createID(cA, 2), 'P')))).toBe(
+      true
+    );
     // Adjacent: origin 'a', right origin 'b'.
-    expect(mayMisplace(s.doc, structs(craftedText(clientIdOf(H), Y.createID(cA, 0), Y.createID(cA, 1), 'P')))).toBe(false);
+    expect(mayMisplace(s.doc, structs(craftedText(clientIdOf(H), Y.createID(cA, 0), Y.createID(cA, 1), 'P')))).toBe(
+      false
+    );
     // Honest inserts anywhere, and a payload inserting twice (the second right before the first).
-    const base = scenario().slice(0, 8).map(([u]) => u);
-    for (let pos = 0; pos <= 8; pos++) expect(mayMisplace(s.doc, structs(insertAfter(base, 99, pos, 'xy')))).toBe(false);
+    const base = scenario()
+      .slice(0, 8)
+      .map(([u]) => u);
+    for (let pos = 0; pos <= 8; pos++)
+      expect(mayMisplace(s.doc, structs(insertAfter(base, 99, pos, 'xy')))).toBe(false);
     const d = new Y.Doc({ gc: false });
     for (const u of base) Y.applyUpdate(d, u);
     const sv = Y.encodeStateVector(d);
@@ -99,9 +113,47 @@ describe('a crafted list placement', () => {
     const m = new Y.Doc({ gc: false });
     m.clientID = 99;
     m.getMap('records').set('k', 1);
+    Y.applyUpdate(s.doc, Y.encodeStateAsUpdate(m)); // the key's earlier write, as causality requires
     const sv2 = Y.encodeStateVector(m);
     m.getMap('records').set('k', 2);
     expect(mayMisplace(s.doc, structs(Y.encodeStateAsUpdate(m, sv2)))).toBe(false);
+  });
+
+  it('is reported for an item with no origin whose right origin is not the first item (review 2026-12-03)', () => {
+    // Found by a review of the first version, which judged only items with both origins: H's "P"
+    // has no origin (the start) and right origin A's 'r', which has 'a' left of it.
+    const [A2, B2] = ['88', '44'].map((b) => b.repeat(32));
+    const [cA, cB] = [A2, B2].map(clientIdOf);
+    const a = new Y.Doc({ gc: false });
+    a.clientID = cA;
+    a.getText('t').insert(0, 'a');
+    const a1 = Y.encodeStateAsUpdate(a);
+    const b1 = insertAfter([a1], cB, 1, 'B');
+    const sv = Y.encodeStateVector(a);
+    a.getText('t').insert(1, 'r');
+    const a2 = Y.encodeStateAsUpdate(a, sv);
+    const p = craftedText(clientIdOf(H), null, Y.createID(cA, 1), 'P');
+    const live = stateWith([
+      [a1, A2],
+      [a2, A2],
+      [b1, B2],
+      [p, H]
+    ]);
+    const text = live.doc.getText('t').toString();
+    const loaded = new LedgerState();
+    loaded.loadState(live.canonical().canonical);
+    expect([text, loaded.doc.getText('t').toString()]).toEqual(['aPrB', 'aBPr']);
+    expect(live.orderDiverged()).toBe(true);
+    // And its mirror image and the honest ends of a list are judged as expected.
+    const s = stateWith([
+      [a1, A2],
+      [a2, A2]
+    ]);
+    const structs = (u: Uint8Array) => parsePayload(u, 1 << 20).structs;
+    expect(mayMisplace(s.doc, structs(p))).toBe(true);
+    expect(mayMisplace(s.doc, structs(craftedText(clientIdOf(H), Y.createID(cA, 0), null, 'P')))).toBe(true);
+    expect(mayMisplace(s.doc, structs(craftedText(clientIdOf(H), null, Y.createID(cA, 0), 'P')))).toBe(false);
+    expect(mayMisplace(s.doc, structs(craftedText(clientIdOf(H), Y.createID(cA, 1), null, 'P')))).toBe(false);
   });
 
   it('is not reported for honest documents, whatever the delivery order (seeded)', () => {
@@ -120,7 +172,9 @@ describe('a crafted list placement', () => {
         return d;
       });
       const log: [Uint8Array, string][] = [];
-      docs.forEach((d, i) => d.on('update', (u: Uint8Array, origin: unknown) => origin !== 'sync' && log.push([u, authors[i]])));
+      docs.forEach((d, i) =>
+        d.on('update', (u: Uint8Array, origin: unknown) => origin !== 'sync' && log.push([u, authors[i]]))
+      );
       for (let step = 0; step < 30; step++) {
         const d = docs[rnd(3)];
         const t = d.getText('t');

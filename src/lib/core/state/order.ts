@@ -52,7 +52,8 @@ function nestedTypes(type: AnyType): Y.Item[] {
  */
 export function sameOrder(a: Y.Doc, b: Y.Doc): boolean {
   const stack: [AnyType | undefined, AnyType | undefined][] = [];
-  for (const name of new Set([...a.share.keys(), ...b.share.keys()])) stack.push([a.share.get(name), b.share.get(name)]);
+  for (const name of new Set([...a.share.keys(), ...b.share.keys()]))
+    stack.push([a.share.get(name), b.share.get(name)]);
   while (stack.length > 0) {
     const [x, y] = stack.pop()!;
     if (!sameNumbers(listRuns(x), listRuns(y))) return false;
@@ -72,12 +73,26 @@ export function sameOrder(a: Y.Doc, b: Y.Doc): boolean {
 type Id = { client: number; clock: number };
 type PlacedStruct = Pick<ParsedStruct, 'client' | 'clock' | 'length' | 'origin' | 'rightOrigin'>;
 
-/** Whether `right` directly follows `origin` in `doc`'s list (both integrated). */
-function adjacentInDoc(doc: Y.Doc, origin: Id, right: Id): boolean {
-  for (const id of [origin, right]) if (id.clock >= Y.getState(doc.store, id.client)) return false;
-  const item = Y.getItem(doc.store, Y.createID(origin.client, origin.clock));
+/**
+ * Whether an item with these origins sits where its author saw it in `doc`'s list: `right`
+ * directly follows `origin` (null origin: `right` starts the list; null right origin: `origin`
+ * ends it). Items of a map key are not judged here (their rules are LedgerState.checkPlacement's).
+ */
+function adjacentInDoc(doc: Y.Doc, origin: Id | null, right: Id | null): boolean {
+  if (origin === null && right === null) return true;
+  for (const id of [origin, right]) if (id !== null && id.clock >= Y.getState(doc.store, id.client)) return false;
+  const at = (id: Id) => Y.getItem(doc.store, Y.createID(id.client, id.clock));
+  if (origin === null) {
+    const item = at(right!);
+    if (!(item instanceof Y.Item)) return false;
+    return item.parentSub !== null || (right!.clock === item.id.clock && item.left === null);
+  }
+  const item = at(origin);
   if (!(item instanceof Y.Item)) return false;
-  if (origin.clock < item.id.clock + item.length - 1) return right.client === origin.client && right.clock === origin.clock + 1;
+  if (item.parentSub !== null) return true;
+  const last = origin.clock === item.id.clock + item.length - 1;
+  if (right === null) return last && item.right === null;
+  if (!last) return right.client === origin.client && right.clock === origin.clock + 1;
   const next = item.right;
   return next !== null && next.id.client === right.client && next.id.clock === right.clock;
 }
@@ -85,24 +100,28 @@ function adjacentInDoc(doc: Y.Doc, origin: Id, right: Id): boolean {
 /**
  * Whether a payload about to be applied to `doc` may place an item in an order that depends on
  * delivery (see the file comment), so the next canonical computation must compare orders. False
- * only when every struct with both an origin and a right origin has them adjacent: in `doc` (which
- * holds the struct's causal past, so no item the author held lies between them), or through an
- * earlier struct of the same payload that is itself fine (the struct continues it, or is inserted
- * just before it), each adjacency used once. Honest typing, and every records write (no right
- * origin), gives false. O(structs) lookups.
+ * only when every struct with an origin or a right origin has them adjacent (a null origin: at
+ * the start; a null right origin: at the end): in `doc` (which holds the struct's causal past),
+ * or through an earlier struct of the same payload that is itself fine (the struct continues it,
+ * or is inserted just before it), each adjacency used once. Honest typing, and every records
+ * write, gives false; an honest insert next to a concurrent one already here gives true (one
+ * more load at the next canonical computation, no reload). O(structs) lookups.
  */
 export function mayMisplace(doc: Y.Doc, structs: readonly PlacedStruct[]): boolean {
   // Each adjacency serves one struct: a second struct between the same two items skips the first.
   const usedPairs = new Set<string>();
   const byLast = new Map<string, PlacedStruct>(); // fine structs by their last unit's id
   const byFirst = new Map<string, PlacedStruct>(); // and by their first unit's id
+  const key = (id: Id | null) => (id === null ? '-' : `${id.client}:${id.clock}`);
   for (const st of structs) {
     const { origin: o, rightOrigin: r } = st;
-    if (o !== null && r !== null) {
-      const oKey = `${o.client}:${o.clock}`;
-      const rKey = `${r.client}:${r.clock}`;
-      if (sameId(byLast.get(oKey)?.rightOrigin ?? null, r)) byLast.delete(oKey);
-      else if (sameId(byFirst.get(rKey)?.origin ?? null, o)) byFirst.delete(rKey);
+    if (o !== null || r !== null) {
+      const oKey = key(o);
+      const rKey = key(r);
+      const left = o === null ? undefined : byLast.get(oKey);
+      const right = r === null ? undefined : byFirst.get(rKey);
+      if (left !== undefined && sameIdOrNull(left.rightOrigin, r)) byLast.delete(oKey);
+      else if (right !== undefined && sameIdOrNull(right.origin, o)) byFirst.delete(rKey);
       else if (usedPairs.has(`${oKey}>${rKey}`) || !adjacentInDoc(doc, o, r)) return true;
       usedPairs.add(`${oKey}>${rKey}`);
     }
@@ -112,6 +131,6 @@ export function mayMisplace(doc: Y.Doc, structs: readonly PlacedStruct[]): boole
   return false;
 }
 
-function sameId(a: Id | null, b: Id): boolean {
-  return a !== null && a.client === b.client && a.clock === b.clock;
+function sameIdOrNull(a: Id | null, b: Id | null): boolean {
+  return a === null || b === null ? a === b : a.client === b.client && a.clock === b.clock;
 }
