@@ -1,5 +1,7 @@
 // The relay's check on the entries topic: the same stateless checks every browser runs (size,
-// encoding, network, signature, payload), then the chain link (core/chain-links.ts). A validly
+// encoding, a batch's run, network, signature, payload), then the chain link
+// (core/chain-links.ts). A message is one entry or a batch of one feed's run
+// (core/gossip-batch.ts): judged as a whole, by its first entry's link. A validly
 // signed entry whose `prev` is not the entry the relay knows at seq - 1, or whose predecessor it
 // does not know (an unknown author past seq 1, or beyond the known head + 1), is Ignored: not
 // forwarded, nobody penalised (it may be honest out-of-order delivery; gaps are the sync
@@ -16,7 +18,8 @@
 // waits for that fetch (bounded in time and number): the entry itself crosses, not only the next
 // one. When no peer can serve it (no archive, a sender that does not serve sync, a bound reached),
 // the entry is Ignored as before and sync carries it.
-import { decodeEntry, verifyEntry } from '../src/lib/core/entry.js';
+import { verifyEntry } from '../src/lib/core/entry.js';
+import { decodeGossipMessage, type GossipEntries } from '../src/lib/core/gossip-batch.js';
 import { errorCode } from '../src/lib/core/peers/offences.js';
 import { toHex } from '../src/lib/core/bytes.js';
 import { ChainLinks, type LinkLookup } from '../src/lib/core/chain-links.js';
@@ -58,40 +61,44 @@ export function entryLinkGuard(
     recovered,
     learn: (author, seq, hashHex) => links.learn(author, seq, hashHex),
     async validate(data, via) {
-      let h;
+      let run: GossipEntries;
       try {
-        h = decodeEntry(data, genesis.maxEntryBytes);
+        run = decodeGossipMessage(data, genesis.maxEntryBytes);
       } catch (err) {
         return errorCode(err) ?? false;
       }
+      const entries = run.entries;
       // Marked before any await, so a successor judged meanwhile waits for this verdict.
-      const author = toHex(h.entry.author);
-      const judged = links.begin(author, h.entry.seq, toHex(h.hash), toHex(h.entry.prev));
+      const author = toHex(entries[0].entry.author);
+      const judged = entries.map((h) => links.begin(author, h.entry.seq, toHex(h.hash), toHex(h.entry.prev)));
       let linked = false;
       try {
         try {
-          await verifyEntry(h.entry, networkId, genesis);
+          await Promise.all(entries.map((h) => verifyEntry(h.entry, networkId, genesis)));
         } catch (err) {
           return errorCode(err) ?? false;
         }
+        // A batch is a run of one feed (checked by the decoder): it links when its first entry does.
+        const head = entries[0].entry;
         // A failing lookup (e.g. the archive closing) is our problem, not the sender's: Ignored.
-        const prev = toHex(h.entry.prev);
-        let verdict = await links.check(author, h.entry.seq, prev).catch(() => 'gap' as const);
+        const prev = toHex(head.prev);
+        let verdict = await links.check(author, head.seq, prev).catch(() => 'gap' as const);
         // A gap: fetch the predecessor (verified to hash to prev) and judge again.
-        if (verdict === 'gap' && fetcher !== undefined && (await fetcher.fetch(author, h.entry.seq - 1, prev, via))) {
-          links.learn(author, h.entry.seq - 1, prev);
-          verdict = await links.check(author, h.entry.seq, prev).catch(() => 'gap' as const);
+        if (verdict === 'gap' && fetcher !== undefined && (await fetcher.fetch(author, head.seq - 1, prev, via))) {
+          links.learn(author, head.seq - 1, prev);
+          verdict = await links.check(author, head.seq, prev).catch(() => 'gap' as const);
           if (verdict === 'links') recovered.count++;
         }
         linked = verdict === 'links';
         // Not forwarded; but once its predecessor turns up it links, and so do the entries after it.
-        if (verdict === 'gap') {
-          links.park(author, h.entry.seq, toHex(h.hash), toHex(h.entry.prev));
-          onGap?.(data);
-        }
+        if (verdict === 'gap')
+          entries.forEach((h, i) => {
+            links.park(author, h.entry.seq, toHex(h.hash), toHex(h.entry.prev));
+            onGap?.(run.encoded[i]);
+          });
         return linked ? true : IGNORE_MESSAGE;
       } finally {
-        judged(linked);
+        for (const j of judged) j(linked);
       }
     }
   };

@@ -158,12 +158,12 @@ export function createRelayMetrics(src: RelayMetricsSource): RelayMetrics {
   counter('tabula_relay_beacons_rejected_total', 'Telemetry beacons that failed verification.', src.beaconsRejected);
   counter(
     'tabula_relay_entries_relayed_total',
-    'Gossip messages on the entries topic accepted for forwarding.',
+    'Entries accepted for forwarding on the entries topic (a batch message counts its entries).',
     src.entriesRelayed
   );
   counter(
     'tabula_relay_unlinked_entries_total',
-    'Validly signed entries not forwarded because they do not link to what the relay knows (unknown predecessor or another prev).',
+    'Messages (an entry, or a batch judged by its first entry) of validly signed entries not forwarded because they do not link to what the relay knows (unknown predecessor or another prev).',
     () => src.unlinkedEntries?.() ?? 0
   );
   const linkFetches = src.linkFetches;

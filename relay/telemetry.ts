@@ -3,6 +3,7 @@
 // and keeps the latest per node for /api/network. It also counts the entries it forwards.
 import { TopicValidatorResult, type GossipSub, type TopicValidatorFn } from '@libp2p/gossipsub';
 import { blameOriginOf } from '../src/lib/platform/gossip-origin.js';
+import { gossipMessageEntries } from '../src/lib/core/gossip-batch.js';
 import { BeaconTable, type NetworkNode } from '../src/lib/core/telemetry-table.js';
 import { MAX_BEACON_BYTES, verifyBeacon, type Beacon } from '../src/lib/core/telemetry.js';
 
@@ -12,7 +13,7 @@ export interface RelayTrafficCounters {
   beaconsSeen: number;
   /** Beacons that failed the size, format, network, time or signature checks. */
   beaconsRejected: number;
-  /** Gossip messages on the entries topic accepted for forwarding. */
+  /** Entries accepted for forwarding on the entries topic (a batch message counts its entries). */
   entriesRelayed: number;
 }
 
@@ -66,8 +67,8 @@ export function startRelayTelemetry(
       return TopicValidatorResult.Reject;
     }
   });
-  chain(pubsub, topics.entries, () => {
-    counters.entriesRelayed++;
+  chain(pubsub, topics.entries, (_peer, msg) => {
+    counters.entriesRelayed += gossipMessageEntries(msg.data);
     return TopicValidatorResult.Accept;
   });
   return { counters, nodes: () => table.list(), record: (b) => void table.add(b) };

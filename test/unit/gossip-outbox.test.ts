@@ -4,7 +4,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PeerRateLimiter } from '../../relay/gossip-guard.js';
 import { GOSSIP_LIMITS } from '../../relay/limits.js';
-import { decodeEntry, encodeEntry } from '../../src/lib/core/entry.js';
+import { encodeEntry } from '../../src/lib/core/entry.js';
+import { decodeGossipMessage } from '../../src/lib/core/gossip-batch.js';
 import type { AppendOrigin } from '../../src/lib/core/ledger.js';
 import type { HashedEntry } from '../../src/lib/core/types.js';
 import {
@@ -13,6 +14,7 @@ import {
   type OutboxOptions,
   type OutboxPubsub
 } from '../../src/lib/worker/gossip-outbox.js';
+import { GOSSIP_BATCH_MAX_ENTRIES } from '../../src/lib/core/constants.js';
 import { genesis, memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-nodes.js';
 
 const TOPIC = 'tabula/test/entries';
@@ -22,9 +24,13 @@ function fakePubsub() {
   const listeners = new Set<() => void>();
   const state = { subscribers: 0, recipients: 1 };
   const seqs: number[] = [];
+  /** Each message's seqs (a message is one entry or a batch). */
+  const messages: number[][] = [];
   const pubsub: OutboxPubsub = {
     publish: async (_topic, data) => {
-      seqs.push(decodeEntry(data, genesis.maxEntryBytes).entry.seq);
+      const run = decodeGossipMessage(data, genesis.maxEntryBytes).entries.map((h) => h.entry.seq);
+      messages.push(run);
+      seqs.push(...run);
       return { recipients: Array.from({ length: state.recipients }, (_, i) => i) };
     },
     getSubscribers: () => Array.from({ length: state.subscribers }, (_, i) => i),
@@ -35,7 +41,7 @@ function fakePubsub() {
     state.subscribers = 1;
     for (const l of listeners) l();
   };
-  return { pubsub, state, seqs, subscribe, listeners };
+  return { pubsub, state, seqs, messages, subscribe, listeners };
 }
 
 let me: TestLedger;
@@ -94,7 +100,9 @@ describe('gossip outbox', () => {
     await write(1, 5); // from now on each goes at once
     await outbox.settled();
     expect(f.seqs).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(outbox.stats).toEqual({ published: 6, held: 0, dropped: 0, paced: 0 });
+    // The five held ones in one batch, then the sixth alone.
+    expect(f.messages).toEqual([[1, 2, 3, 4, 5], [6]]);
+    expect(outbox.stats).toEqual({ published: 6, messages: 2, held: 0, dropped: 0, paced: 0 });
   });
 
   it('publishes only local entries', async () => {
@@ -145,7 +153,7 @@ describe('gossip outbox', () => {
     await Promise.all(Array.from({ length: 6 }, (_, i) => me.ledger.put(`b${i}`, i)));
     await outbox.settled();
     expect(f.seqs).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(outbox.stats).toEqual({ published: 6, held: 0, dropped: 0, paced: 0 });
+    expect(outbox.stats).toMatchObject({ published: 6, held: 0, dropped: 0, paced: 0 });
   });
 
   it('stops listening and publishing when stopped', async () => {
@@ -160,37 +168,47 @@ describe('gossip outbox', () => {
     expect(f.seqs).toEqual([]);
   });
 
-  it("paces a burst of 2,000 writes under the relay's default per-peer rate: none is refused, all in order", async () => {
-    await write(2_000);
-    vi.useFakeTimers();
-    // The relay's own limiter, built as relay/node.ts builds it, on the fake clock.
-    const limiter = new PeerRateLimiter({
-      rate: GOSSIP_LIMITS.messagesPerSecond,
-      burst: GOSSIP_LIMITS.messagesPerSecond * GOSSIP_LIMITS.burstSeconds,
-      strikeHalfLifeMs: GOSSIP_LIMITS.strikeHalfLifeMs
+  for (const batchEntries of [1, GOSSIP_BATCH_MAX_ENTRIES])
+    it(`paces a burst of 2,000 writes under the relay's default per-peer rate: none is refused, all in order (batches of ${batchEntries})`, async () => {
+      await write(2_000);
+      vi.useFakeTimers();
+      // The relay's own limiter, built as relay/node.ts builds it, on the fake clock.
+      const limiter = new PeerRateLimiter({
+        rate: GOSSIP_LIMITS.messagesPerSecond,
+        burst: GOSSIP_LIMITS.messagesPerSecond * GOSSIP_LIMITS.burstSeconds,
+        strikeHalfLifeMs: GOSSIP_LIMITS.strikeHalfLifeMs
+      });
+      const f = fakePubsub();
+      const accepted: number[] = [];
+      const publish = f.pubsub.publish;
+      f.pubsub.publish = async (topic, data) => {
+        if (limiter.take('writer'))
+          accepted.push(...decodeGossipMessage(data, genesis.maxEntryBytes).entries.map((h) => h.entry.seq));
+        return publish(topic, data);
+      };
+      f.state.subscribers = 1;
+      const source = replay(me.log);
+      outbox = new GossipOutbox(source, { batchEntries });
+      outbox.attach(f.pubsub, TOPIC);
+      source.emit(0, 2_000); // the whole burst at one instant
+      for (let t = 0; t < 30 && outbox.stats.held > 0; t++) await vi.advanceTimersByTimeAsync(1_000);
+      expect(limiter.refused).toBe(0);
+      expect(limiter.strikes('writer')).toBe(0);
+      expect(accepted).toEqual(Array.from({ length: 2_000 }, (_, i) => i + 1));
+      expect(outbox.stats).toMatchObject({ published: 2_000, held: 0, dropped: 0 });
+      if (batchEntries === 1) {
+        expect(outbox.stats.paced).toBeGreaterThan(0);
+        expect(outbox.stats.messages).toBe(2_000);
+      } else {
+        // Full batches (the last one what is left): 32 messages, no pacing needed.
+        expect(outbox.stats.paced).toBe(0);
+        expect(f.messages.slice(0, -1).every((m) => m.length === batchEntries)).toBe(true);
+        expect(outbox.stats.messages).toBe(Math.ceil(2_000 / batchEntries));
+      }
     });
-    const f = fakePubsub();
-    const accepted: number[] = [];
-    const publish = f.pubsub.publish;
-    f.pubsub.publish = async (topic, data) => {
-      if (limiter.take('writer')) accepted.push(decodeEntry(data, genesis.maxEntryBytes).entry.seq);
-      return publish(topic, data);
-    };
-    f.state.subscribers = 1;
-    const source = replay(me.log);
-    outbox = new GossipOutbox(source);
-    outbox.attach(f.pubsub, TOPIC);
-    source.emit(0, 2_000); // the whole burst at one instant
-    for (let t = 0; t < 30 && outbox.stats.held > 0; t++) await vi.advanceTimersByTimeAsync(1_000);
-    expect(limiter.refused).toBe(0);
-    expect(limiter.strikes('writer')).toBe(0);
-    expect(accepted).toEqual(Array.from({ length: 2_000 }, (_, i) => i + 1));
-    expect(outbox.stats).toMatchObject({ published: 2_000, held: 0, dropped: 0 });
-    expect(outbox.stats.paced).toBeGreaterThan(0);
-  });
 
   it('publishes at most `burst` at once and `ratePerSecond` after that', async () => {
-    const { f, source } = await pacedOutbox(30, { ratePerSecond: 10, burst: 5 });
+    const { f, source } = await pacedOutbox(30, { ratePerSecond: 10, burst: 5, batchEntries: 1 });
     source.emit(0, 30);
     await vi.advanceTimersByTimeAsync(0);
     expect(f.seqs).toHaveLength(5);
@@ -260,7 +278,7 @@ describe('gossip outbox: red team', () => {
   });
 
   it('keeps its pace when the clock is set back (no stall for the length of the jump)', async () => {
-    const { f, source } = await pacedOutbox(10, { ratePerSecond: 10, burst: 5 });
+    const { f, source } = await pacedOutbox(10, { ratePerSecond: 10, burst: 5, batchEntries: 1 });
     source.emit(0, 5);
     await vi.advanceTimersByTimeAsync(0);
     expect(f.seqs).toHaveLength(5); // the bucket is empty now
@@ -279,7 +297,7 @@ describe('gossip outbox: network restart', () => {
     a.state.subscribers = 1;
     b.state.subscribers = 1;
     const source = replay(me.log);
-    outbox = new GossipOutbox(source, { ratePerSecond: 1, burst: 1 });
+    outbox = new GossipOutbox(source, { ratePerSecond: 1, burst: 1, batchEntries: 1 });
     outbox.attach(a.pubsub, TOPIC);
     source.emit(0, 4);
     await vi.advanceTimersByTimeAsync(0);

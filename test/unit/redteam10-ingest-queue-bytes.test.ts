@@ -50,7 +50,8 @@ describe('redteam10: archive gossip ingest queue', () => {
     const ingest = startGossipIngest(pubsub as never, TOPIC, ledger);
     const n = 1024;
     const size = 60 * KiB;
-    for (let i = 0; i < n; i++) pubsub.deliver(new Uint8Array(size).fill(i & 0xff));
+    // Entry-shaped (first byte the entry format 0x02, not a batch's 0xb1); the ledger is a fake.
+    for (let i = 0; i < n; i++) pubsub.deliver(new Uint8Array(size).fill(i & 0xff).fill(2, 0, 1));
     const held = (n - ingest.stats.dropped) * size;
     expect(ingest.stats.received).toBe(n);
     expect(inLedger).toBeGreaterThan(0);

@@ -196,6 +196,17 @@ export const GOSSIP_SHED_STABLE_MS = 30_000;
 export const GOSSIP_UNSUBSCRIBE_BACKOFF_MS = 1_000;
 /** Gossip flow control: while off the topic, how often the node asks sync for its gaps and checks whether it may join again, ms. */
 export const GOSSIP_SHED_CHECK_MS = 500;
+/**
+ * Gossip: first byte of a batch message on the entries topic (core/gossip-batch.ts, PROTOCOL.md
+ * §2.6); no entry format uses it.
+ */
+export const GOSSIP_BATCH_FORMAT = 0xb1;
+/**
+ * Gossip: entries in one batch message at most. An author's node batches the entries waiting in
+ * its outbox (consecutive seqs of its feed) up to this many and up to the genesis's maxEntryBytes
+ * in all; a receiver refuses a batch of more (malformed).
+ */
+export const GOSSIP_BATCH_MAX_ENTRIES = 64;
 /** Gossip: verified entries handed to one Ledger.ingest call. */
 export const GOSSIP_INGEST_BATCH = 64;
 /** Gossip: entry hashes remembered to ignore re-sent entries without checking their signature again. */

@@ -38,7 +38,8 @@ import {
   GOSSIP_SEEN_HASHES,
   GOSSIP_TRACKED_PEERS
 } from '../core/constants.js';
-import { decodeEntry, encodeEntry } from '../core/entry.js';
+import { encodeEntry } from '../core/entry.js';
+import { decodeGossipMessage, type GossipEntries } from '../core/gossip-batch.js';
 import { verifyHashed } from '../core/verified-entries.js';
 import { ChainLinks, type ChainLinksOptions } from '../core/chain-links.js';
 import { GossipShed, type GossipShedOptions } from '../core/gossip-shed.js';
@@ -51,9 +52,9 @@ export interface GossipNode {
 }
 
 export interface GossipLimits {
-  /** Messages being verified or waiting for the ledger at once; more are Ignored and counted as dropped. */
+  /** Entries being verified or waiting for the ledger at once; a message arriving at or over it is Ignored and counted as dropped (a batch may overshoot it by its size). */
   maxQueued: number;
-  /** Their bytes (message data) at once; a message that would go over it is Ignored and counted as dropped. */
+  /** Their bytes (entry encodings) at once; a message that would take them over it is Ignored and counted as dropped. */
   maxQueuedBytes: number;
   /** Entries per Ledger.ingest call. */
   ingestBatch: number;
@@ -81,19 +82,21 @@ export const GOSSIP_DEFAULTS: GossipLimits = {
 export interface GossipStats {
   /** Local entries published. */
   published: number;
-  /** Messages on the topic that reached the validator. */
+  /** Messages on the topic that reached the validator (a message is one entry or a batch, core/gossip-batch.ts). */
   received: number;
-  /** Verified, forwarded and queued for the ledger. */
+  /** Entries in the messages that decoded. */
+  receivedEntries: number;
+  /** Entries verified, forwarded and queued for the ledger. */
   accepted: number;
-  /** Failed the size, decoding, network, signature or payload checks (sender penalised). */
+  /** Messages that failed the size, decoding, batch, network, signature or payload checks (sender penalised). */
   rejected: number;
   /** Entries this node already stored: Ignored without verifying again. */
   duplicates: number;
-  /** Ignored because maxQueued messages (or maxQueuedBytes) were already in progress, or while off the topic (flow control). */
+  /** Messages Ignored because maxQueued entries (or maxQueuedBytes) were already in progress, or while off the topic (flow control). */
   dropped: number;
-  /** Validly signed but refused by the causal rules here (Ledger.precheck): Ignored, not forwarded (the ledger remembers it). */
+  /** Entries validly signed but refused by the causal rules here (Ledger.precheck): their message Ignored, not forwarded (the ledger remembers them). */
   causalIgnored: number;
-  /** Validly signed but not linking to the entry known here at seq - 1: Ignored, not forwarded, handed to the ledger (a gap's entry: held as pending; a broken link's: remembered as a variant, or fork evidence). */
+  /** Entries validly signed whose run does not link to the entry known here at seq - 1: Ignored, not forwarded, handed to the ledger (a gap's entry: held as pending; a broken link's: remembered as a variant, or fork evidence). */
   unlinked: number;
   /** Entries handed to the ledger (accepted, unlinked or causally refused) that it refused or could not store. */
   ingestFailed: number;
@@ -105,9 +108,9 @@ export interface GossipStats {
   stored: number;
   /** Rejected messages per originating peer id (signed `from`); bounded, the least recently updated peer goes first. */
   rejectedByPeer: Map<string, number>;
-  /** Now: messages being verified, waiting for a predecessor's verdict or for the ledger (over maxQueued they are dropped). */
+  /** Now: entries being verified, waiting for a predecessor's verdict or for the ledger (at maxQueued messages are dropped). */
   readonly inProgress: number;
-  /** Now: their message bytes (over maxQueuedBytes they are dropped). */
+  /** Now: their bytes (entry encodings; over maxQueuedBytes messages are dropped). */
   readonly inProgressBytes: number;
   /** Now: of them, entries waiting for their predecessor (core/chain-links.ts), and verified entries queued for the ledger. */
   readonly waitingForLink: number;
@@ -161,6 +164,7 @@ export function startEntryGossip(
   const stats: GossipStats = {
     published: 0,
     received: 0,
+    receivedEntries: 0,
     accepted: 0,
     rejected: 0,
     duplicates: 0,
@@ -312,59 +316,86 @@ export function startEntryGossip(
       shedNow();
       return ignore;
     }
-    inProgress++;
-    inProgressBytes += bytes;
-    let queued = false;
-    let learnt = false;
-    let judged: ((accepted: boolean) => void) | undefined;
-    const hold = (h: HashedEntry, refused = false): void => {
-      (refused ? refusedQueue : queue).push({ h, bytes });
-      queued = true;
+    let decoded: GossipEntries;
+    try {
+      decoded = decodeGossipMessage(msg.data, maxBytes);
+    } catch (err) {
+      return reject(peer, msg, errorCode(err));
+    }
+    stats.receivedEntries += decoded.entries.length;
+    // The entries from the first one not stored here on (a batch is a run of one feed: the rest
+    // link to what is stored). Those already stored are Ignored without verifying them again.
+    const first = decoded.entries.findIndex((h) => !seen.has(toHex(h.hash)));
+    if (first < 0) {
+      stats.duplicates += decoded.entries.length;
+      return ignore;
+    }
+    stats.duplicates += first;
+    const items: Held[] = decoded.entries
+      .slice(first)
+      .map((h, i) => ({ h, bytes: decoded.encoded[first + i].byteLength }));
+    return judgeRun(peer, msg, items);
+  };
+
+  /** Judges a run of one feed's entries (one message): all Accepted, or none. */
+  const judgeRun = async (peer: PeerId, msg: Message, items: Held[]): Promise<Verdict> => {
+    const held = items.map(() => false);
+    for (const it of items) {
+      inProgress++;
+      inProgressBytes += it.bytes;
+    }
+    const hold = (i: number, refused = false): void => {
+      (refused ? refusedQueue : queue).push(items[i]);
+      held[i] = true;
       draining ??= drain();
     };
+    const holdAll = (refused: ReadonlySet<number> = new Set()): void => {
+      if (stopped) return;
+      for (let i = 0; i < items.length; i++) hold(i, refused.has(i));
+    };
+    const author = toHex(items[0].h.entry.author);
+    // Marked before any await, so a successor judged meanwhile waits for this verdict.
+    const judged = items.map(({ h }) => links.begin(author, h.entry.seq, toHex(h.hash), toHex(h.entry.prev)));
+    let learnt = false;
     try {
-      const h = decodeEntry(msg.data, maxBytes);
-      if (seen.has(toHex(h.hash))) {
-        stats.duplicates++;
-        return ignore;
-      }
-      // Marked before any await, so a successor judged meanwhile waits for this verdict.
-      const author = toHex(h.entry.author);
-      judged = links.begin(author, h.entry.seq, toHex(h.hash), toHex(h.entry.prev));
       // The ledger's own checks, so what is forwarded is what every honest ledger accepts.
-      // (Remembered: Ledger.ingest's own check of this entry does not verify it again.)
-      await verifyHashed(h, ledger.networkId, ledger.genesis);
-      // Only entries that link to what this node knows are forwarded. An unknown predecessor (a
-      // gap) is held here by the ledger (bounded pending, and it asks sync for the gap) but not
+      // (Remembered: Ledger.ingest's own check of these entries does not verify them again.)
+      await Promise.all(items.map(({ h }) => verifyHashed(h, ledger.networkId, ledger.genesis)));
+      // Only runs that link to what this node knows are forwarded. An unknown predecessor (a gap)
+      // is held here by the ledger (bounded pending, and it asks sync for the gap) but not
       // forwarded. A prev naming another entry than the one known here is not forwarded either,
       // but goes to the ledger all the same (verified above): its author signed it for that seq,
       // so the ledger remembers it as a refused variant or finds the fork against the entry it
-      // holds there (PROTOCOL.md §6: either order).
-      const link = await links.check(author, h.entry.seq, toHex(h.entry.prev));
+      // holds there (PROTOCOL.md §6: either order). The run's later entries link to its first.
+      const head = items[0].h;
+      const link = await links.check(author, head.entry.seq, toHex(head.entry.prev));
       if (link !== 'links') {
-        stats.unlinked++;
-        if (!stopped) hold(h);
+        stats.unlinked += items.length;
+        holdAll();
         return ignore;
       }
       // Validly signed but refused by the causal rules (when this node can judge): not forwarded.
       // Ignored, not rejected: the peer that carried it (often the relay) is not to blame. The
-      // ledger remembers it as a variant of its seq (Ledger.rememberRefused: no ingest, unless it
-      // holds another entry there, then fork evidence).
-      if ((await ledger.precheck(h)) === 'refused') {
-        stats.causalIgnored++;
-        if (!stopped) hold(h, true);
+      // ledger remembers a refused entry as a variant of its seq (Ledger.rememberRefused: no
+      // ingest, unless it holds another entry there, then fork evidence); the others of the run
+      // go to the ledger as usual (those after a refused one are refused there in turn).
+      const refused = new Set<number>();
+      for (let i = 0; i < items.length; i++) if ((await ledger.precheck(items[i].h)) === 'refused') refused.add(i);
+      if (refused.size > 0) {
+        stats.causalIgnored += refused.size;
+        holdAll(refused);
         return ignore;
       }
       if (stopped) return ignore;
-      stats.accepted++;
+      stats.accepted += items.length;
       learnt = true;
-      hold(h);
+      holdAll();
       return { verdict: TopicValidatorResult.Accept };
     } catch (err) {
       return reject(peer, msg, errorCode(err));
     } finally {
-      judged?.(learnt);
-      if (!queued) release(1, bytes);
+      for (const j of judged) j(learnt);
+      items.forEach((it, i) => held[i] || release(1, it.bytes));
     }
   };
 

@@ -16,7 +16,14 @@
 // first direct link. While entries flow, at most `maxQueued` entries wait in line (`maxHeld` while
 // none can be sent), and never more than `maxQueuedBytes` encoded; more are dropped and counted
 // (peers get them by sync, a relay by fetching the link).
+//
+// Batches (core/gossip-batch.ts): each publish carries every entry waiting in line whose seqs run
+// on from the first, up to `batchEntries` and `maxMessageBytes` in all. Nothing waits to fill a
+// batch: a lone write goes alone at once, and what was appended while a publish was under way
+// (a write group, a burst, a backlog) goes together in the next one. The pace counts messages.
 import {
+  DEFAULT_MAX_ENTRY_BYTES,
+  GOSSIP_BATCH_MAX_ENTRIES,
   GOSSIP_LOCAL_BACKLOG,
   GOSSIP_OUTBOX_BURST,
   GOSSIP_OUTBOX_MAX_QUEUED,
@@ -25,6 +32,7 @@ import {
   GOSSIP_OUTBOX_RETRY_MS
 } from '../core/constants.js';
 import { encodeEntry } from '../core/entry.js';
+import { batchBytes, encodeGossipMessage } from '../core/gossip-batch.js';
 import { TokenBucket } from '../core/token-bucket.js';
 import type { AppendOrigin } from '../core/ledger.js';
 import type { HashedEntry } from '../core/types.js';
@@ -45,6 +53,8 @@ export interface OutboxPubsub {
 export interface OutboxStats {
   /** Entries published to at least one peer. */
   published: number;
+  /** Messages that carried them (a message is one entry or a batch). */
+  messages: number;
   /** Entries waiting for a subscribed peer, or for their turn under the pace, now. */
   held: number;
   /**
@@ -68,6 +78,10 @@ export interface OutboxOptions {
   /** Publishes per second at most, over time (token bucket refill), and in one burst (bucket size). */
   ratePerSecond: number;
   burst: number;
+  /** Entries in one message at most (1: no batches). */
+  batchEntries: number;
+  /** Bytes of one batch message at most (the genesis's maxEntryBytes: what every receiver accepts). */
+  maxMessageBytes: number;
 }
 
 export const OUTBOX_DEFAULTS: OutboxOptions = {
@@ -76,7 +90,9 @@ export const OUTBOX_DEFAULTS: OutboxOptions = {
   maxQueuedBytes: GOSSIP_OUTBOX_MAX_QUEUED_BYTES,
   retryMs: GOSSIP_OUTBOX_RETRY_MS,
   ratePerSecond: GOSSIP_OUTBOX_RATE,
-  burst: GOSSIP_OUTBOX_BURST
+  burst: GOSSIP_OUTBOX_BURST,
+  batchEntries: GOSSIP_BATCH_MAX_ENTRIES,
+  maxMessageBytes: DEFAULT_MAX_ENTRY_BYTES
 };
 
 interface Held {
@@ -91,11 +107,13 @@ export class GossipOutbox {
   private readonly opts: OutboxOptions;
   private target: { pubsub: OutboxPubsub; topic: string } | undefined;
   private draining: Promise<void> | undefined;
+  /** kick() was called while a drain ran: look again once it ends. */
+  private kickedMeanwhile = false;
   private retry: ReturnType<typeof setTimeout> | undefined;
   private pace: { timer: ReturnType<typeof setTimeout>; wake: () => void } | undefined;
   private readonly bucket: TokenBucket;
   private stopped = false;
-  private readonly counts = { published: 0, dropped: 0, paced: 0 };
+  private readonly counts = { published: 0, messages: 0, dropped: 0, paced: 0 };
   private readonly onSubscription = (): void => this.kick();
 
   /**
@@ -168,10 +186,17 @@ export class GossipOutbox {
   }
 
   private kick(): void {
-    this.draining ??= this.drain().then((emptied) => {
+    if (this.draining !== undefined) {
+      this.kickedMeanwhile = true;
+      return;
+    }
+    this.kickedMeanwhile = false;
+    this.draining = this.drain().then((emptied) => {
       this.draining = undefined;
-      // An entry appended after the loop saw an empty queue and before this ran goes now.
-      if (emptied && this.queue.length > 0) this.kick();
+      // An entry appended after the loop saw an empty queue and before this ran goes now; so do
+      // entries held when a kick came after the loop gave up (an attach in the same tick as the
+      // appends it should carry).
+      if ((emptied || this.kickedMeanwhile) && this.queue.length > 0) this.kick();
     });
   }
 
@@ -182,29 +207,48 @@ export class GossipOutbox {
   private async drain(): Promise<boolean> {
     for (;;) {
       const t = this.target;
-      const h = this.queue[0];
       if (this.stopped || t === undefined) return false;
-      if (h === undefined) return true;
+      if (this.queue.length === 0) return true;
       if (t.pubsub.getSubscribers(t.topic).length === 0) return false; // a subscription kicks again
       if (!this.bucket.take(Date.now())) {
         await this.waitForToken();
         continue;
       }
-      const sent = await t.pubsub.publish(t.topic, h.bytes).then(
+      // Taken now, after any wait: what was appended meanwhile rides along.
+      const run = this.nextRun();
+      const sent = await t.pubsub.publish(t.topic, encodeGossipMessage(run.map((h) => h.bytes))).then(
         (r) => r.recipients.length > 0,
         () => false
       );
+      if (this.stopped) return false;
       if (!sent) {
         this.retryLater();
         return false;
       }
       // A peer took it: entries flow again, whether or not the retry a failed publish set has fired.
       this.flowAgain();
-      // Only now: an entry appended meanwhile was queued behind it, so the order holds.
-      this.queue.shift();
-      this.queuedBytes -= h.bytes.byteLength;
-      this.counts.published++;
+      // Only now: an entry appended meanwhile was queued behind them, so the order holds.
+      this.queue.splice(0, run.length);
+      for (const h of run) this.queuedBytes -= h.bytes.byteLength;
+      this.counts.published += run.length;
+      this.counts.messages++;
     }
+  }
+
+  /**
+   * The entries the next message carries: the first in line, then those whose seqs run on from it
+   * (an entry dropped over the bounds leaves a hole: the batch ends there), while they fit in
+   * `batchEntries` and `maxMessageBytes`.
+   */
+  private nextRun(): Held[] {
+    const run = [this.queue[0]];
+    for (let i = 1; i < this.queue.length && run.length < this.opts.batchEntries; i++) {
+      const h = this.queue[i];
+      if (h.seq !== run[run.length - 1].seq + 1) break;
+      if (batchBytes([...run, h].map((r) => r.bytes)) > this.opts.maxMessageBytes) break;
+      run.push(h);
+    }
+    return run;
   }
 
   private flowAgain(): void {

@@ -230,7 +230,8 @@ export async function startNode(
   // Local entries, held from the start until a peer subscribes (written before gossip runs, or
   // before a relay's subscription arrived): a relay that misses a feed's start must fetch the
   // link before it forwards that feed again (relay/link-fetch.ts), so every entry is published.
-  const outbox = new GossipOutbox(ledger);
+  // Batches up to the network's entry size: what every receiver accepts as one message.
+  const outbox = new GossipOutbox(ledger, { maxMessageBytes: ledger.genesis.maxEntryBytes });
   let telemetry: Telemetry | undefined;
   void (async () => {
     for (let attempt = 0; !abort.signal.aborted; attempt++) {
