@@ -72,10 +72,12 @@ export function entryLinkGuard(
       const author = toHex(entries[0].entry.author);
       const judged = entries.map((h) => links.begin(author, h.entry.seq, toHex(h.hash), toHex(h.entry.prev)));
       let linked = false;
+      let rejected = false;
       try {
         try {
           await Promise.all(entries.map((h) => verifyEntry(h.entry, networkId, genesis)));
         } catch (err) {
+          rejected = true;
           return errorCode(err) ?? false;
         }
         // A batch is a run of one feed (checked by the decoder): it links when its first entry does.
@@ -98,7 +100,8 @@ export function entryLinkGuard(
           });
         return linked ? true : IGNORE_MESSAGE;
       } finally {
-        for (const j of judged) j(linked);
+        // A rejected batch says nothing of its other entries (see worker/entry-gossip.ts).
+        for (const j of judged) j(linked || (rejected ? 'void' : false));
       }
     }
   };

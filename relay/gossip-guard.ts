@@ -9,7 +9,7 @@
 // graylist, not minutes. A graylisted peer's messages never reach this validator, so a flood adds
 // no strikes while it lasts: the peer is let in again each time its strikes decay below the
 // graylist, until gossipsub next scores it (a heartbeat), then dropped again.
-import { TopicValidatorResult, type GossipsubOpts } from '@libp2p/gossipsub';
+import { TopicValidatorResult, type GossipsubOpts, type Message } from '@libp2p/gossipsub';
 import { BANNED_APP_SCORE, gossipScoring, SCORE_THRESHOLDS } from '../src/lib/platform/gossip-scoring.js';
 import type { GossipSub } from '@libp2p/gossipsub';
 import type { PeerId } from '@libp2p/interface';
@@ -63,11 +63,14 @@ export class PeerRateLimiter {
     return b;
   }
 
-  /** Takes one token for `peer`; false (and a strike) when its bucket is empty. */
-  take(peer: string): boolean {
+  /**
+   * Takes `cost` tokens (default 1: a message; a batch on the entries topic costs its entries)
+   * for `peer`; false (and a strike), taking none, when its bucket holds fewer.
+   */
+  take(peer: string, cost = 1): boolean {
     const b = this.refill(peer);
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
+    if (b.tokens >= cost) {
+      b.tokens -= cost;
       return true;
     }
     b.strikes = Math.min(this.limit.maxStrikes ?? Infinity, b.strikes + 1);
@@ -120,10 +123,10 @@ export function scoringOptions(
   );
 }
 
-/** The validator every relayed topic gets: one token per first-seen message. */
-export function rateLimitValidator(limiter: PeerRateLimiter) {
-  return (peer: PeerId): TopicValidatorResult =>
-    limiter.take(peer.toString()) ? TopicValidatorResult.Accept : TopicValidatorResult.Ignore;
+/** The validator every relayed topic gets: `cost(msg)` tokens (default one) per first-seen message. */
+export function rateLimitValidator(limiter: PeerRateLimiter, cost: (msg: Message) => number = () => 1) {
+  return (peer: PeerId, msg: Message): TopicValidatorResult =>
+    limiter.take(peer.toString(), cost(msg)) ? TopicValidatorResult.Accept : TopicValidatorResult.Ignore;
 }
 
 /** The gossipsub 17 method its read loop calls when a peer's inbound stream fails. */

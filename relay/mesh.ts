@@ -8,7 +8,7 @@ import type { IdentifyResult, Libp2p, PeerId, PeerStore } from '@libp2p/interfac
 import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { Circuit, WebSockets, WebSocketsSecure } from '@multiformats/multiaddr-matcher';
-import { TopicValidatorResult } from '@libp2p/gossipsub';
+import { TopicValidatorResult, type Message } from '@libp2p/gossipsub';
 import { backoffDelay, type BackoffOptions } from '../src/lib/core/backoff.js';
 import './ws-global.js';
 
@@ -206,8 +206,8 @@ export function networkRelayAddrs(own: string[], listed: string[], mesh: RelayMe
  * of every browser it serves. Content checks still run on them.
  */
 export function exemptMeshPeers(
-  validate: (peer: PeerId) => TopicValidatorResult,
+  validate: (peer: PeerId, msg: Message) => TopicValidatorResult,
   meshIds: ReadonlySet<string>
-): (peer: PeerId) => TopicValidatorResult {
-  return (peer) => (meshIds.has(peer.toString()) ? TopicValidatorResult.Accept : validate(peer));
+): (peer: PeerId, msg: Message) => TopicValidatorResult {
+  return (peer, msg) => (meshIds.has(peer.toString()) ? TopicValidatorResult.Accept : validate(peer, msg));
 }

@@ -53,6 +53,8 @@ export interface RelayNodeInit {
    * the peer that sent it here.
    */
   contentValidators?: Record<string, (data: Uint8Array, from?: string, via?: string) => Promise<ContentVerdict>>;
+  /** Rate-limit tokens a message costs (default 1): the entries of a batch on the entries topic. */
+  messageCost?: (topic: string, data: Uint8Array) => number;
   /** Runs before the node starts listening, e.g. to register protocol handlers (the archive's sync). */
   beforeStart?: (node: RelayNode) => Promise<void>;
   /** Public multiaddrs announced instead of the listen address (e.g. behind a TLS proxy). */
@@ -276,12 +278,12 @@ async function startGuarded(
     node.hangUp(peer).catch(() => {});
   });
   const rateValidate = exemptMeshPeers(
-    rateLimitValidator(rateLimiter),
+    rateLimitValidator(rateLimiter, (msg) => init.messageCost?.(msg.topic, msg.data) ?? 1),
     new Set((init.meshPeers ?? []).map((p) => p.id.toString()))
   );
   // A message over the rate also scores its sender's IP.
-  const validate: typeof rateValidate = (peer) => {
-    const verdict = rateValidate(peer);
+  const validate: typeof rateValidate = (peer, msg) => {
+    const verdict = rateValidate(peer, msg);
     if (verdict !== TopicValidatorResult.Accept) abusePeers.recordPeer(peer.toString(), 'gossip');
     return verdict;
   };
@@ -294,7 +296,7 @@ async function startGuarded(
         ? validate
         : blameOrigin(
             async (peer, msg) => {
-              const rate = validate(peer);
+              const rate = validate(peer, msg);
               if (rate !== TopicValidatorResult.Accept) return { verdict: rate };
               const ok = await content(
                 msg.data,

@@ -13,6 +13,7 @@ import { DEFAULT_MAX_ENTRY_BYTES } from '../src/lib/core/constants.js';
 import { networkNames, shortNetworkId } from '../src/lib/core/topics.js';
 import { TIME_PROTOCOL_ID } from '../src/lib/core/clock/constants.js';
 import { handleTime } from '../src/lib/platform/time-protocol.js';
+import { gossipMessageEntries } from '../src/lib/core/gossip-batch.js';
 import { entryLinkGuard, type EntryLinkGuard } from './entry-links.js';
 import { checkAnnouncement } from '../src/lib/core/peers/announcement.js';
 import type { RelayConfig } from './config.js';
@@ -152,6 +153,8 @@ export async function startRelay(config: RelayConfig): Promise<RunningRelay> {
     announce: config.announce,
     meshPeers,
     topics: [names.discoveryTopic, names.entriesTopic, names.telemetryTopic],
+    // A batch (core/gossip-batch.ts) costs its entries: the per-peer rate bounds entries, as before batches.
+    messageCost: (topic, data) => (topic === names.entriesTopic ? gossipMessageEntries(data) : 1),
     // The same stateless checks every browser runs (size, encoding, network, signature, payload),
     // then the chain link (relay/entry-links.ts).
     contentValidators: {

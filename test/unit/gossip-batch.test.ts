@@ -20,6 +20,7 @@ import type { HashedEntry } from '../../src/lib/core/types.js';
 import { startEntryGossip, type GossipNode } from '../../src/lib/worker/entry-gossip.js';
 import { GossipOutbox, type OutboxPubsub } from '../../src/lib/worker/gossip-outbox.js';
 import { entryLinkGuard, IGNORE_MESSAGE } from '../../relay/entry-links.js';
+import { PeerRateLimiter, rateLimitValidator } from '../../relay/gossip-guard.js';
 import { memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-nodes.js';
 
 const genesis = defaultGenesis();
@@ -201,6 +202,17 @@ describe('a node judging batches (entry gossip)', () => {
     g.stop();
   });
 
+  it('the causal rules judge a run by its first new entry (the others build on entries not stored yet): one store read per message', async () => {
+    const f = fakeNode();
+    const g = startEntryGossip(f.node, me.ledger, TOPIC);
+    const precheck = vi.spyOn(me.ledger, 'precheck');
+    expect(await f.validate()(peer('p'), msg(batch(alice)))).toBe(TopicValidatorResult.Accept);
+    expect(precheck).toHaveBeenCalledTimes(1);
+    await g.settled();
+    expect(me.ledger.stats().entries).toBe(6);
+    g.stop();
+  });
+
   it('a run after a gap is Ignored (not forwarded) and held by the ledger until its predecessor comes', async () => {
     const f = fakeNode();
     const onPending = vi.fn();
@@ -281,7 +293,39 @@ describe('the relay judging batches (entryLinkGuard)', () => {
     const parts = enc(alice.slice(0, 2));
     parts[1][parts[1].length - 1] ^= 1;
     expect(await g.validate(encodeGossipMessage(parts))).toBe('bad-signature');
+  });
+
+  it('a rejected batch does not make an honest run sharing one of its entries a gap (review of 2026-12-03)', async () => {
+    const es = await chain(23, 12);
+    const g = entryLinkGuard(net, genesis);
+    expect(await g.validate(batch(es.slice(0, 2)))).toBe(true); // seqs 1-2
+    const forged = enc(es.slice(8, 10)); // honest seq 9, forged seq 10
+    forged[1][forged[1].length - 1] ^= 1;
+    const h = g.validate(encodeGossipMessage(forged));
+    const a = g.validate(batch(es.slice(3, 9))); // seqs 4-9, waiting for seq 3
+    expect(await h).toBe('bad-signature');
+    let bVerdict: unknown;
+    const b = g.validate(batch(es.slice(9, 12))).then((v) => (bVerdict = v)); // seqs 10-12
+    // B has judged its link (a gap at once, the bug) or waits for seq 9 (A's) with A.
+    await vi.waitFor(() => expect(bVerdict !== undefined || g.links.waiting >= 2).toBe(true), { timeout: 5_000 });
+    expect(await g.validate(encodeEntry(es[2].entry))).toBe(true); // seq 3 comes
+    expect(await Promise.all([a, b])).toEqual([true, true]);
+    expect(g.links.counts.afterUnlinked).toBe(0);
     expect(await g.validate(rawBatch(enc([alice[0], alice[0]])))).toBe('malformed-entry');
+  });
+});
+
+describe("the relay's per-peer rate counts a batch's entries", () => {
+  it('a batch of 64 takes 64 tokens; one over what is left is Ignored and struck', () => {
+    const limiter = new PeerRateLimiter({ rate: 1, burst: 100, strikeHalfLifeMs: 10_000 }, () => 0);
+    const validate = rateLimitValidator(limiter, (m) => gossipMessageEntries(m.data));
+    const p = peer('writer');
+    const full = batch(alice);
+    expect(validate(p, msg(full))).toBe(TopicValidatorResult.Accept); // 6 of 100
+    for (let i = 0; i < 15; i++) expect(validate(p, msg(full))).toBe(TopicValidatorResult.Accept); // 96
+    expect(validate(p, msg(full))).toBe(TopicValidatorResult.Ignore); // 4 left, 6 asked
+    expect(limiter.strikes('writer')).toBe(1);
+    expect(validate(p, msg(encodeEntry(alice[0].entry)))).toBe(TopicValidatorResult.Accept); // a single entry: 1
   });
 });
 
@@ -318,6 +362,33 @@ describe('the outbox batching its own entries', () => {
     expect(f.messages.slice(1)).toEqual([[2, 3, 4, 5, 6]]);
     expect(held.stats).toMatchObject({ published: 5, messages: 1 });
     held.stop();
+  });
+
+  it("paces by entries: a batch takes at most the tokens there are, and waits for a batch's worth", async () => {
+    vi.useFakeTimers();
+    try {
+      const log = await chain(5, 30);
+      let cb: ((h: HashedEntry, o: 'local') => void) | undefined;
+      const source = { onAppend: (f: typeof cb) => ((cb = f), () => (cb = undefined)) };
+      const outbox = new GossipOutbox(source as never, { ratePerSecond: 10, burst: 8, maxHeld: 64 });
+      for (const h of log) cb!(h, 'local');
+      const f = pubsub();
+      outbox.attach(f.p, TOPIC);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(f.messages).toEqual([[1, 2, 3, 4, 5, 6, 7, 8]]); // the burst
+      // Then it waits for tokens enough for a full batch (8, the bucket's size) at 10 a second.
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(f.messages).toEqual([
+        [1, 2, 3, 4, 5, 6, 7, 8],
+        [9, 10, 11, 12, 13, 14, 15, 16]
+      ]);
+      await vi.advanceTimersByTimeAsync(2_000);
+      expect(f.messages.flat()).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+      expect(f.messages.map((m) => m.length)).toEqual([8, 8, 8, 6]);
+      outbox.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a batch never goes over maxMessageBytes nor batchEntries, and ends at a hole left by a dropped entry', async () => {

@@ -199,8 +199,9 @@ describe('relay mesh', () => {
   it('never rate-limits a mesh peer, and still limits everyone else', () => {
     const limited = vi.fn(() => TopicValidatorResult.Ignore);
     const validate = exemptMeshPeers(limited, new Set(['relay-2']));
-    expect(validate({ toString: () => 'relay-2' } as never)).toBe(TopicValidatorResult.Accept);
-    expect(validate({ toString: () => 'browser' } as never)).toBe(TopicValidatorResult.Ignore);
+    const msg = { type: 'unsigned', topic: 't', data: new Uint8Array(1) } as never;
+    expect(validate({ toString: () => 'relay-2' } as never, msg)).toBe(TopicValidatorResult.Accept);
+    expect(validate({ toString: () => 'browser' } as never, msg)).toBe(TopicValidatorResult.Ignore);
     expect(limited).toHaveBeenCalledTimes(1);
   });
 

@@ -179,10 +179,12 @@ export class ChainLinks {
   /**
    * Marks `author`'s entry at `seq` with hash `hashHex` as being judged. Call it synchronously as
    * its message arrives, before any asynchronous check, and call the returned function once it
-   * is judged (always: a successor may be waiting): true learns it. `prevHex`: its prev, so that
-   * once that predecessor is known here, its successors wait for it again (see check).
+   * is judged (always: a successor may be waiting): true learns it; false marks it judged and not
+   * learnt (its successors are gaps at once); 'void' only ends the mark (a message rejected for
+   * another entry of its batch says nothing of this one). `prevHex`: its prev, so that once that
+   * predecessor is known here, its successors wait for it again (see check).
    */
-  begin(author: string, seq: number, hashHex: string, prevHex = ''): (accepted: boolean) => void {
+  begin(author: string, seq: number, hashHex: string, prevHex = ''): (accepted: boolean | 'void') => void {
     const key = `${author}:${seq}:${hashHex}`;
     let resolve: ((learnt: boolean) => void) | undefined;
     if (!this.inflight.has(key) && this.inflight.size < this.opts.maxInflight)
@@ -191,11 +193,12 @@ export class ChainLinks {
     return (accepted) => {
       if (done) return;
       done = true;
-      if (accepted) this.learn(author, seq, hashHex);
-      else if (this.remembered(author, seq).includes(hashHex) === false) this.markUnlinked(key, prevHex);
+      if (accepted === true) this.learn(author, seq, hashHex);
+      else if (accepted === false && this.remembered(author, seq).includes(hashHex) === false)
+        this.markUnlinked(key, prevHex);
       if (resolve === undefined) return;
       this.inflight.delete(key);
-      resolve(accepted);
+      resolve(accepted === true);
     };
   }
 

@@ -20,17 +20,24 @@ export class TokenBucket {
     this.at = now;
   }
 
-  /** Takes one token; false when the bucket holds less than one. */
-  take(now: number): boolean {
+  /** Takes `n` tokens (default 1); false, taking none, when the bucket holds fewer. */
+  take(now: number, n = 1): boolean {
     this.refill(now);
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+    if (this.tokens < n) return false;
+    this.tokens -= n;
     return true;
   }
 
-  /** ms until the bucket holds a token (at least 1). */
-  waitMs(now: number): number {
+  /** Whole tokens the bucket holds now. */
+  available(now: number): number {
     this.refill(now);
-    return Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / this.ratePerSecond));
+    return Math.floor(this.tokens);
+  }
+
+  /** ms until the bucket holds `n` tokens (default 1; at most its size), at least 1. */
+  waitMs(now: number, n = 1): number {
+    this.refill(now);
+    const want = Math.min(n, this.burst);
+    return Math.max(1, Math.ceil(((want - this.tokens) * 1000) / this.ratePerSecond));
   }
 }

@@ -357,6 +357,7 @@ export function startEntryGossip(
     // Marked before any await, so a successor judged meanwhile waits for this verdict.
     const judged = items.map(({ h }) => links.begin(author, h.entry.seq, toHex(h.hash), toHex(h.entry.prev)));
     let learnt = false;
+    let rejected = false;
     try {
       // The ledger's own checks, so what is forwarded is what every honest ledger accepts.
       // (Remembered: Ledger.ingest's own check of these entries does not verify them again.)
@@ -376,14 +377,16 @@ export function startEntryGossip(
       }
       // Validly signed but refused by the causal rules (when this node can judge): not forwarded.
       // Ignored, not rejected: the peer that carried it (often the relay) is not to blame. The
-      // ledger remembers a refused entry as a variant of its seq (Ledger.rememberRefused: no
-      // ingest, unless it holds another entry there, then fork evidence); the others of the run
-      // go to the ledger as usual (those after a refused one are refused there in turn).
-      const refused = new Set<number>();
-      for (let i = 0; i < items.length; i++) if ((await ledger.precheck(items[i].h)) === 'refused') refused.add(i);
-      if (refused.size > 0) {
-        stats.causalIgnored += refused.size;
-        holdAll(refused);
+      // ledger remembers it as a variant of its seq (Ledger.rememberRefused: no ingest, unless
+      // it holds another entry there, then fork evidence); the rest of the run goes to the ledger
+      // as usual (refused there in turn: their predecessor is not applied). Only the run's first
+      // entry can be judged here: the others build on entries not stored yet (precheck would say
+      // 'unknown' after two store reads each), so, like single entries whose predecessor is still
+      // on its way to the ledger, they are judged by the ledger's ingest (a refusal there costs
+      // more than rememberRefused; it is not forwarded further only if its run's head is refused).
+      if ((await ledger.precheck(items[0].h)) === 'refused') {
+        stats.causalIgnored++;
+        holdAll(new Set([0]));
         return ignore;
       }
       if (stopped) return ignore;
@@ -392,9 +395,12 @@ export function startEntryGossip(
       holdAll();
       return { verdict: TopicValidatorResult.Accept };
     } catch (err) {
+      rejected = true;
       return reject(peer, msg, errorCode(err));
     } finally {
-      for (const j of judged) j(learnt);
+      // A rejected batch says nothing of its other entries: their marks just end ('void'), so an
+      // honest run that shares one of them is not taken for a gap (review of 2026-12-03).
+      for (const j of judged) j(learnt || (rejected ? 'void' : false));
       items.forEach((it, i) => held[i] || release(1, it.bytes));
     }
   };

@@ -20,7 +20,8 @@
 // Batches (core/gossip-batch.ts): each publish carries every entry waiting in line whose seqs run
 // on from the first, up to `batchEntries` and `maxMessageBytes` in all. Nothing waits to fill a
 // batch: a lone write goes alone at once, and what was appended while a publish was under way
-// (a write group, a burst, a backlog) goes together in the next one. The pace counts messages.
+// (a write group, a burst, a backlog) goes together in the next one. The pace counts entries, as
+// the relay's per-peer rate does.
 import {
   DEFAULT_MAX_ENTRY_BYTES,
   GOSSIP_BATCH_MAX_ENTRIES,
@@ -75,7 +76,7 @@ export interface OutboxOptions {
   maxQueuedBytes: number;
   /** A publish that reached no peer is tried again after this, ms (or when a peer subscribes). */
   retryMs: number;
-  /** Publishes per second at most, over time (token bucket refill), and in one burst (bucket size). */
+  /** Entries published per second at most, over time (token bucket refill), and in one burst (bucket size). */
   ratePerSecond: number;
   burst: number;
   /** Entries in one message at most (1: no batches). */
@@ -121,6 +122,8 @@ export class GossipOutbox {
    */
   constructor(ledger: AppendSource, opts: Partial<OutboxOptions> = {}) {
     this.opts = { ...OUTBOX_DEFAULTS, ...opts };
+    // A message carries 1 to GOSSIP_BATCH_MAX_ENTRIES entries (encodeGossipMessage throws beyond).
+    this.opts.batchEntries = Math.max(1, Math.min(GOSSIP_BATCH_MAX_ENTRIES, Math.floor(this.opts.batchEntries)));
     this.bucket = new TokenBucket(this.opts.ratePerSecond, this.opts.burst, Date.now());
     this.offAppend = ledger.onAppend((h, origin) => {
       if (origin !== 'local' || this.stopped) return;
@@ -210,12 +213,18 @@ export class GossipOutbox {
       if (this.stopped || t === undefined) return false;
       if (this.queue.length === 0) return true;
       if (t.pubsub.getSubscribers(t.topic).length === 0) return false; // a subscription kicks again
-      if (!this.bucket.take(Date.now())) {
-        await this.waitForToken();
+      // The pace counts entries (a relay charges a batch by its entries). When it binds, the
+      // outbox waits for tokens enough for the run in line (up to a batch), not for one: paced
+      // one token at a time, a backlog would go one entry a message.
+      const want = Math.min(this.runLength(), this.opts.burst);
+      const tokens = this.bucket.available(Date.now());
+      if (tokens < want) {
+        await this.waitForToken(want);
         continue;
       }
       // Taken now, after any wait: what was appended meanwhile rides along.
-      const run = this.nextRun();
+      const run = this.nextRun(tokens);
+      this.bucket.take(Date.now(), run.length);
       const sent = await t.pubsub.publish(t.topic, encodeGossipMessage(run.map((h) => h.bytes))).then(
         (r) => r.recipients.length > 0,
         () => false
@@ -238,11 +247,19 @@ export class GossipOutbox {
   /**
    * The entries the next message carries: the first in line, then those whose seqs run on from it
    * (an entry dropped over the bounds leaves a hole: the batch ends there), while they fit in
-   * `batchEntries` and `maxMessageBytes`.
+   * `batchEntries`, `maxMessageBytes` and the pace's `tokens`.
    */
-  private nextRun(): Held[] {
+  /** Entries in line whose seqs run on from the first, up to `batchEntries`. */
+  private runLength(): number {
+    let n = 1;
+    while (n < this.queue.length && n < this.opts.batchEntries && this.queue[n].seq === this.queue[n - 1].seq + 1) n++;
+    return n;
+  }
+
+  private nextRun(tokens: number): Held[] {
     const run = [this.queue[0]];
-    for (let i = 1; i < this.queue.length && run.length < this.opts.batchEntries; i++) {
+    const most = Math.min(this.opts.batchEntries, tokens);
+    for (let i = 1; i < this.queue.length && run.length < most; i++) {
       const h = this.queue[i];
       if (h.seq !== run[run.length - 1].seq + 1) break;
       if (batchBytes([...run, h].map((r) => r.bytes)) > this.opts.maxMessageBytes) break;
@@ -256,10 +273,10 @@ export class GossipOutbox {
     this.retry = undefined;
   }
 
-  /** Resolves when the bucket holds a token again (or at stop()). */
-  private waitForToken(): Promise<void> {
+  /** Resolves when the bucket holds `n` tokens (or at stop()). */
+  private waitForToken(n: number): Promise<void> {
     this.counts.paced++;
-    const ms = this.bucket.waitMs(Date.now());
+    const ms = this.bucket.waitMs(Date.now(), n);
     return new Promise((wake) => {
       const timer = setTimeout(() => {
         this.pace = undefined;
