@@ -185,7 +185,7 @@ export const USAGE = `Usage: tsx relay/main.ts [options]
                         libp2p connections from one IP (TABULA_MAX_CONNECTIONS_PER_IP, default ${DEFAULTS.maxConnectionsPerIp})
   --gossip-max-frame-bytes N
                         largest gossipsub frame (TABULA_GOSSIP_MAX_FRAME_BYTES, default ${DEFAULTS.gossipMaxFrameBytes})
-  --gossip-rate N       new gossip messages/s per peer (TABULA_GOSSIP_RATE, default ${DEFAULTS.gossipRate})
+  --gossip-rate N       new gossip messages/s per peer (an entries batch counts its entries) (TABULA_GOSSIP_RATE, default ${DEFAULTS.gossipRate})
   --http-max-connections N
                         HTTP connections (TABULA_HTTP_MAX_CONNECTIONS, default ${DEFAULTS.httpMaxConnections})
   --peer MA             another relay to mesh with (repeatable or comma-separated; TABULA_PEERS)

@@ -1,7 +1,8 @@
 // Per-peer publish rate limit and peer scoring for the relay's gossipsub.
 //
 // Every first-seen message passes a topic validator that takes one token from its sender's bucket
-// (`rate` tokens per second, at most `burst`). Without a token the message is ignored (neither
+// (`rate` tokens per second, at most `burst`; a batch on the entries topic takes one per entry,
+// core/gossip-batch.ts). Without a token the message is ignored (neither
 // delivered nor forwarded) and the sender earns a strike; strikes feed gossipsub's application
 // score (P5), so a peer that keeps flooding falls below the graylist threshold and gossipsub then
 // drops all of its RPCs. Strikes halve every `strikeHalfLifeMs` and stop at `maxStrikes`, so an
@@ -16,9 +17,9 @@ import type { PeerId } from '@libp2p/interface';
 import { UnsupportedLibraryError } from './errors.js';
 
 export interface RateLimit {
-  /** Tokens (messages) per second. */
+  /** Tokens per second (a message costs one; an entries batch one per entry). */
   rate: number;
-  /** Bucket size, messages. */
+  /** Bucket size, tokens. */
   burst: number;
   /** Strikes halve after this long, ms. */
   strikeHalfLifeMs: number;
@@ -69,6 +70,9 @@ export class PeerRateLimiter {
    */
   take(peer: string, cost = 1): boolean {
     const b = this.refill(peer);
+    // A batch bigger than the bucket (a low --gossip-rate) costs the whole bucket, not more:
+    // all or nothing, it would otherwise never pass and strike an honest writer each time.
+    cost = Math.min(cost, this.limit.burst);
     if (b.tokens >= cost) {
       b.tokens -= cost;
       return true;

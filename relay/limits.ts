@@ -65,7 +65,10 @@ export const GOSSIP_LIMITS = {
    * A bigger length prefix closes the peer's gossip stream before the frame is buffered.
    */
   maxFrameBytes: DEFAULT_MAX_ENTRY_BYTES + 192 * KiB,
-  /** New (first-seen) messages per second accepted from one peer; above it they are rejected. */
+  /**
+   * New (first-seen) messages per second accepted from one peer (an entries batch counts its
+   * entries, at most a full bucket); above it they are Ignored and struck.
+   */
   messagesPerSecond: 300,
   /** A peer may burst this many seconds' worth of messages (bucket size = rate × this). */
   burstSeconds: 2,

@@ -327,6 +327,24 @@ describe("the relay's per-peer rate counts a batch's entries", () => {
     expect(limiter.strikes('writer')).toBe(1);
     expect(validate(p, msg(encodeEntry(alice[0].entry)))).toBe(TopicValidatorResult.Accept); // a single entry: 1
   });
+
+  it('junk claiming no entries still costs one token (the rate limit runs before any content check)', () => {
+    expect(gossipMessageEntries(new Uint8Array([GOSSIP_BATCH_FORMAT, 0]))).toBe(1);
+    expect(gossipMessageEntries(new Uint8Array([GOSSIP_BATCH_FORMAT, 0x80, 0x00]))).toBe(1);
+    expect(gossipMessageEntries(new Uint8Array([GOSSIP_BATCH_FORMAT, 0xff, 0xff, 0xff, 0xff, 0x0f]))).toBe(64);
+    expect(gossipMessageEntries(new Uint8Array([GOSSIP_BATCH_FORMAT]))).toBe(1);
+    const limiter = new PeerRateLimiter({ rate: 1, burst: 2, strikeHalfLifeMs: 10_000 }, () => 0);
+    const validate = rateLimitValidator(limiter, (m) => gossipMessageEntries(m.data));
+    const verdicts = Array.from({ length: 10 }, () =>
+      validate(peer('mallory'), msg(new Uint8Array([GOSSIP_BATCH_FORMAT, 0])))
+    );
+    expect(verdicts.filter((v) => v === TopicValidatorResult.Accept)).toHaveLength(2);
+    expect(limiter.strikes('mallory')).toBe(8);
+    // A batch bigger than the bucket (a relay run with a low --gossip-rate) costs the whole bucket.
+    const small = new PeerRateLimiter({ rate: 1, burst: 2, strikeHalfLifeMs: 10_000 }, () => 0);
+    expect(small.take('writer', 64)).toBe(true);
+    expect(small.take('writer', 1)).toBe(false);
+  });
 });
 
 describe('the outbox batching its own entries', () => {
@@ -385,6 +403,25 @@ describe('the outbox batching its own entries', () => {
       await vi.advanceTimersByTimeAsync(2_000);
       expect(f.messages.flat()).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
       expect(f.messages.map((m) => m.length)).toEqual([8, 8, 8, 6]);
+      outbox.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('odd pacing options are made whole: a fractional burst does not stall it', async () => {
+    vi.useFakeTimers();
+    try {
+      const log = await chain(6, 6);
+      let cb: ((h: HashedEntry, o: 'local') => void) | undefined;
+      const source = { onAppend: (f: typeof cb) => ((cb = f), () => (cb = undefined)) };
+      const outbox = new GossipOutbox(source as never, { ratePerSecond: 10, burst: 1.5, maxHeld: 64 });
+      for (const h of log) cb!(h, 'local');
+      const f = pubsub();
+      outbox.attach(f.p, TOPIC);
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(f.messages.flat()).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(f.messages.every((m) => m.length === 1)).toBe(true);
       outbox.stop();
     } finally {
       vi.useRealTimers();

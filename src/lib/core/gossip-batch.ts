@@ -78,13 +78,17 @@ export function splitGossipMessage(data: Uint8Array): Uint8Array[] {
   return data.length > 0 && data[0] === GOSSIP_BATCH_FORMAT ? splitBatch(data) : [data];
 }
 
-/** Entries in a message already judged well-formed: a batch's count, else 1. Reads at most 10 bytes. */
+/**
+ * Entries a message claims: a batch's count (1 to GOSSIP_BATCH_MAX_ENTRIES, whatever it says),
+ * else 1. Safe on hostile bytes (the relay's rate limit runs it before any content check): never
+ * below 1, so junk claiming no entries still costs its sender. Reads at most 11 bytes.
+ */
 export function gossipMessageEntries(data: Uint8Array): number {
   if (data.length === 0 || data[0] !== GOSSIP_BATCH_FORMAT) return 1;
   try {
     const dec = decoding.createDecoder(data.subarray(0, 11));
     decoding.readUint8(dec);
-    return Math.min(decoding.readVarUint(dec), GOSSIP_BATCH_MAX_ENTRIES);
+    return Math.max(1, Math.min(decoding.readVarUint(dec), GOSSIP_BATCH_MAX_ENTRIES));
   } catch {
     return 1;
   }

@@ -124,6 +124,9 @@ export class GossipOutbox {
     this.opts = { ...OUTBOX_DEFAULTS, ...opts };
     // A message carries 1 to GOSSIP_BATCH_MAX_ENTRIES entries (encodeGossipMessage throws beyond).
     this.opts.batchEntries = Math.max(1, Math.min(GOSSIP_BATCH_MAX_ENTRIES, Math.floor(this.opts.batchEntries)));
+    // Whole tokens, at least one (a fractional or zero burst would stall or unpace the drain).
+    this.opts.burst = Math.max(1, Math.floor(this.opts.burst));
+    this.opts.ratePerSecond = Math.max(Number.MIN_VALUE, this.opts.ratePerSecond);
     this.bucket = new TokenBucket(this.opts.ratePerSecond, this.opts.burst, Date.now());
     this.offAppend = ledger.onAppend((h, origin) => {
       if (origin !== 'local' || this.stopped) return;
