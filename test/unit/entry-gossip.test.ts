@@ -6,29 +6,17 @@ import type { PeerId } from '@libp2p/interface';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { createEntry, decodeEntry, encodeEntry } from '../../src/lib/core/entry.js';
 import type { HashedEntry } from '../../src/lib/core/types.js';
-import { startEntryGossip, type GossipNode } from '../../src/lib/worker/entry-gossip.js';
+import { startEntryGossip } from '../../src/lib/worker/entry-gossip.js';
 import { genesis, memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-nodes.js';
 import { keysFromByte, yUpdate, yUpdateAt } from '../helpers/ledger-fixtures.js';
 import { clientIdOf } from '../../src/lib/core/state/client-id.js';
 import { connectLine, gossipTestNode, meshPeers, type GossipTestNode } from '../helpers/gossip-net.js';
 import { holdIngest } from '../helpers/hold-ingest.js';
+import { fakeGossipNode } from '../helpers/fake-gossip-node.js';
 
 const TOPIC = 'tabula/test/entries';
 
-function fakeNode() {
-  const topicValidators = new Map<string, TopicValidatorFn>();
-  const subscribed = new Set<string>();
-  const publish = vi.fn(async (_topic: string, _data?: Uint8Array) => ({ recipients: [] }));
-  const pubsub = {
-    topicValidators,
-    subscribe: (t: string) => void subscribed.add(t),
-    unsubscribe: (t: string) => void subscribed.delete(t),
-    publish,
-    addEventListener: vi.fn(),
-    removeEventListener: vi.fn()
-  };
-  return { node: { services: { pubsub } } as unknown as GossipNode, topicValidators, subscribed, publish };
-}
+const fakeNode = fakeGossipNode;
 
 const peer = (id: string): PeerId => ({ toString: () => id }) as unknown as PeerId;
 const msg = (data: Uint8Array, topic = TOPIC): Message => ({ type: 'unsigned', topic, data });

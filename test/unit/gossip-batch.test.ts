@@ -2,7 +2,7 @@
 // and its bounds, a seeded fuzz of hostile batch bytes, and how a node (worker/entry-gossip.ts),
 // the relay (relay/entry-links.ts) and the outbox (worker/gossip-outbox.ts) treat them.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { TopicValidatorResult, type Message, type TopicValidatorFn } from '@libp2p/gossipsub';
+import { TopicValidatorResult, type Message } from '@libp2p/gossipsub';
 import type { PeerId } from '@libp2p/interface';
 import * as encoding from 'lib0/encoding';
 import { toHex } from '../../src/lib/core/bytes.js';
@@ -17,11 +17,12 @@ import {
 } from '../../src/lib/core/gossip-batch.js';
 import { defaultGenesis, networkId } from '../../src/lib/core/genesis.js';
 import type { HashedEntry } from '../../src/lib/core/types.js';
-import { startEntryGossip, type GossipNode } from '../../src/lib/worker/entry-gossip.js';
-import { GossipOutbox, type OutboxPubsub } from '../../src/lib/worker/gossip-outbox.js';
+import { startEntryGossip } from '../../src/lib/worker/entry-gossip.js';
+import { GossipOutbox, type OutboxOptions, type OutboxPubsub } from '../../src/lib/worker/gossip-outbox.js';
 import { entryLinkGuard, IGNORE_MESSAGE } from '../../relay/entry-links.js';
 import { PeerRateLimiter, rateLimitValidator } from '../../relay/gossip-guard.js';
 import { memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-nodes.js';
+import { fakeGossipNode } from '../helpers/fake-gossip-node.js';
 
 const genesis = defaultGenesis();
 const net = networkId(genesis);
@@ -139,16 +140,8 @@ const peer = (id: string): PeerId => ({ toString: () => id }) as unknown as Peer
 const msg = (data: Uint8Array): Message => ({ type: 'unsigned', topic: TOPIC, data });
 
 function fakeNode() {
-  const topicValidators = new Map<string, TopicValidatorFn>();
-  const pubsub = {
-    topicValidators,
-    subscribe: () => undefined,
-    unsubscribe: () => undefined,
-    publish: vi.fn(async () => ({ recipients: [] })),
-    addEventListener: vi.fn(),
-    removeEventListener: vi.fn()
-  };
-  return { node: { services: { pubsub } } as unknown as GossipNode, validate: () => topicValidators.get(TOPIC)! };
+  const f = fakeGossipNode();
+  return { node: f.node, validate: () => f.topicValidators.get(TOPIC)! };
 }
 
 describe('a node judging batches (entry gossip)', () => {
@@ -364,6 +357,17 @@ describe('the outbox batching its own entries', () => {
     return { p, messages, sizes };
   }
 
+  /** An outbox holding `log` as local appends (nobody subscribed yet), then attached to a recording pubsub. */
+  function heldThenAttached(log: HashedEntry[], opts: Partial<OutboxOptions>) {
+    let cb: ((h: HashedEntry, o: 'local') => void) | undefined;
+    const source = { onAppend: (f: typeof cb) => ((cb = f), () => (cb = undefined)) };
+    const outbox = new GossipOutbox(source as never, { maxHeld: 64, ...opts });
+    for (const h of log) cb!(h, 'local');
+    const f = pubsub();
+    outbox.attach(f.p, TOPIC);
+    return { outbox, f };
+  }
+
   it('a lone write goes alone at once; entries waiting together go as one batch', async () => {
     const me = await openLedger(memoryLocation(), 3, { genesis });
     const outbox = new GossipOutbox(me.ledger);
@@ -385,13 +389,7 @@ describe('the outbox batching its own entries', () => {
   it("paces by entries: a batch takes at most the tokens there are, and waits for a batch's worth", async () => {
     vi.useFakeTimers();
     try {
-      const log = await chain(5, 30);
-      let cb: ((h: HashedEntry, o: 'local') => void) | undefined;
-      const source = { onAppend: (f: typeof cb) => ((cb = f), () => (cb = undefined)) };
-      const outbox = new GossipOutbox(source as never, { ratePerSecond: 10, burst: 8, maxHeld: 64 });
-      for (const h of log) cb!(h, 'local');
-      const f = pubsub();
-      outbox.attach(f.p, TOPIC);
+      const { outbox, f } = heldThenAttached(await chain(5, 30), { ratePerSecond: 10, burst: 8 });
       await vi.advanceTimersByTimeAsync(0);
       expect(f.messages).toEqual([[1, 2, 3, 4, 5, 6, 7, 8]]); // the burst
       // Then it waits for tokens enough for a full batch (8, the bucket's size) at 10 a second.
@@ -412,13 +410,7 @@ describe('the outbox batching its own entries', () => {
   it('odd pacing options are made whole: a fractional burst does not stall it', async () => {
     vi.useFakeTimers();
     try {
-      const log = await chain(6, 6);
-      let cb: ((h: HashedEntry, o: 'local') => void) | undefined;
-      const source = { onAppend: (f: typeof cb) => ((cb = f), () => (cb = undefined)) };
-      const outbox = new GossipOutbox(source as never, { ratePerSecond: 10, burst: 1.5, maxHeld: 64 });
-      for (const h of log) cb!(h, 'local');
-      const f = pubsub();
-      outbox.attach(f.p, TOPIC);
+      const { outbox, f } = heldThenAttached(await chain(6, 6), { ratePerSecond: 10, burst: 1.5 });
       await vi.advanceTimersByTimeAsync(1_000);
       expect(f.messages.flat()).toEqual([1, 2, 3, 4, 5, 6]);
       expect(f.messages.every((m) => m.length === 1)).toBe(true);

@@ -17,30 +17,20 @@
 //   same bounded queue as a gap's entry. The ledger judges it as for sync: a broken chain or causal
 //   refusal remembered as a variant of its seq (refused-variants.ts), or fork evidence against the
 //   entry it holds there. G now records the fork in both orders, as S does.
-import { describe, expect, it, vi } from 'vitest';
-import { type Message, type TopicValidatorFn } from '@libp2p/gossipsub';
+import { describe, expect, it } from 'vitest';
+import { type Message } from '@libp2p/gossipsub';
 import type { PeerId } from '@libp2p/interface';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { createEntry, encodeEntry } from '../../src/lib/core/entry.js';
 import { clientIdOf } from '../../src/lib/core/state/client-id.js';
-import { startEntryGossip, type GossipNode } from '../../src/lib/worker/entry-gossip.js';
+import { startEntryGossip } from '../../src/lib/worker/entry-gossip.js';
 import { keysFromByte, makeChain, yUpdateAt } from '../helpers/ledger-fixtures.js';
 import { memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
+import { fakeGossipNode } from '../helpers/fake-gossip-node.js';
 
 const TOPIC = 'tabula/test/entries';
 
-function fakeNode() {
-  const topicValidators = new Map<string, TopicValidatorFn>();
-  const pubsub = {
-    topicValidators,
-    subscribe: () => undefined,
-    unsubscribe: () => undefined,
-    publish: vi.fn(async () => ({ recipients: [] })),
-    addEventListener: vi.fn(),
-    removeEventListener: vi.fn()
-  };
-  return { node: { services: { pubsub } } as unknown as GossipNode, topicValidators };
-}
+const fakeNode = fakeGossipNode;
 
 const peer = { toString: () => 'relay' } as unknown as PeerId;
 const msg = (data: Uint8Array): Message => ({ type: 'unsigned', topic: TOPIC, data });
