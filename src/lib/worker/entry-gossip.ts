@@ -379,7 +379,7 @@ export function startEntryGossip(
       // Ignored, not rejected: the peer that carried it (often the relay) is not to blame. The
       // ledger remembers it as a variant of its seq (Ledger.rememberRefused: no ingest, unless
       // it holds another entry there, then fork evidence); the rest of the run goes to the ledger
-      // as usual (refused there in turn: their predecessor is not applied). Only the run's first
+      // as usual (refused there as well: their predecessor is not applied). Only the run's first
       // entry can be judged here: the others build on entries not stored yet (precheck would say
       // 'unknown' after two store reads each), so, like single entries whose predecessor is still
       // on its way to the ledger, they are judged by the ledger's ingest (a refusal there costs

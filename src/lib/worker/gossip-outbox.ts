@@ -56,7 +56,7 @@ export interface OutboxStats {
   published: number;
   /** Messages that carried them (a message is one entry or a batch). */
   messages: number;
-  /** Entries waiting for a subscribed peer, or for their turn under the pace, now. */
+  /** Entries waiting for a subscribed peer, or for their place under the pace, now. */
   held: number;
   /**
    * Local entries not kept: `maxHeld` were already held with no peer to take them, or `maxQueued`
