@@ -105,6 +105,7 @@ import { compactionDue, compactionPolicy, type CompactionPolicy } from './compac
 import { compareKeys } from './state/conflicts.js';
 import { QueueClock, type QueueTimings } from './write-timings.js';
 import { LoopSlicer } from './loop-slice.js';
+import { StepQueue, type StepKind } from './step-queue.js';
 import { ENTRY_HEADROOM_BYTES, UntrackedWrites, type UntrackedCounts } from './untracked-writes.js';
 
 /** readConsistent: queue steps tried before giving up while direct changes keep arriving. */
@@ -218,7 +219,6 @@ export class Ledger {
   private lastCompactionAt: number | null = null;
   private skipped = 0;
   private unverified = false;
-  private queue: Promise<unknown> = Promise.resolve();
   /** Steps queued that local writes may not overtake (see serial and write). */
   private barriers = 0;
   /** The local write group in progress: the durable records of its keys and the durable conflicts, for reads. */
@@ -227,6 +227,7 @@ export class Ledger {
   private readonly queueClock = new QueueClock();
   /** Steps that chain without a macrotask tick yield one after LEDGER_STEP_SLICE_MS of it (loop-slice.ts). */
   private readonly slicer = new LoopSlicer(LEDGER_STEP_SLICE_MS);
+  private readonly steps = new StepQueue(() => this.slicer.beforeStep());
   private closed = false;
   private closing: Promise<void> | undefined;
   /** Set when a failure could not be undone: memory may differ from the store (until a rebuild works). */
@@ -431,7 +432,7 @@ export class Ledger {
       orderRepairs: this.orderRepair.repairs,
       orderRepairPending: this.orderRepair.pending,
       storage: this.budget?.status() ?? { role: 'full', budgetBytes: null, bytesUsed: 0, pruned: 0 },
-      queue: this.queueClock.snapshot(),
+      queue: { ...this.queueClock.snapshot(), overtakes: this.steps.overtaken },
       untracked: { ...this.untracked.counts }
     };
   }
@@ -490,7 +491,7 @@ export class Ledger {
       opts.evidence === undefined ? undefined : await checkEvidence(opts.evidence, this.networkId, this.genesis);
     if (verified.length === 0 && (evidence?.length ?? 0) === 0) return report;
     // A replicated batch (not an atomic import) may be overtaken by local writes: see write().
-    const overtakable = opts.atomic !== true;
+    const kind = opts.atomic === true ? 'barrier' : 'replicated';
     return this.serial(
       async () => {
         // A void rebuild that failed is tried again first.
@@ -503,7 +504,7 @@ export class Ledger {
         }
       },
       undefined,
-      overtakable
+      kind
     );
   }
 
@@ -559,7 +560,7 @@ export class Ledger {
         else if (held.length === 0 && this.refusedVariants.add(e)) await this.refusedVariants.flush(this.store);
       },
       undefined,
-      true
+      'replicated'
     );
   }
 
@@ -642,7 +643,7 @@ export class Ledger {
    * so what arrived while the ledger was busy goes into one ingest step, not one step per entry.
    */
   idle(): Promise<void> {
-    return this.serial(async () => undefined, undefined, true).catch(() => undefined);
+    return this.serial(async () => undefined, undefined, 'replicated').catch(() => undefined);
   }
 
   /**
@@ -679,21 +680,18 @@ export class Ledger {
   // ---- internals ----
 
   /**
-   * Queues `fn` after all queued work; `onStart` runs when its step comes, even if the ledger is
-   * closed. `overtakable` (replicated ingest, idle): local writes requested later may still join
-   * a write group queued before it (write()); every other step is a barrier for them.
+   * Queues `fn` as a step of the work queue (step-queue.ts); `onStart` runs when its step comes,
+   * even if the ledger is closed. `kind`: 'replicated' (replicated ingest, idle) steps may be
+   * overtaken by local writes (a write may still join a group queued before them, and a write
+   * group may run before them); every other step is a barrier for writes requested after it.
    */
-  private serial<T>(fn: () => Promise<T>, onStart?: () => void, overtakable = false): Promise<T> {
-    if (!overtakable) this.barriers++;
-    const run = this.queue
-      .then(() => this.slicer.beforeStep())
-      .then(() => {
-        onStart?.();
-        if (this.closed) throw new StorageClosedError('ledger is closed');
-        return fn();
-      });
-    this.queue = run.catch(() => undefined);
-    return run;
+  private serial<T>(fn: () => Promise<T>, onStart?: () => void, kind: StepKind = 'barrier'): Promise<T> {
+    if (kind !== 'replicated') this.barriers++;
+    return this.steps.push(kind, () => {
+      onStart?.();
+      if (this.closed) return Promise.reject(new StorageClosedError('ledger is closed'));
+      return fn();
+    });
   }
 
   /**
@@ -715,7 +713,8 @@ export class Ledger {
       let members: PendingWrite[] = [];
       this.serial(
         () => this.commitGroup(members),
-        () => (members = take())
+        () => (members = take()),
+        'write'
       ).catch((e: unknown) => {
         for (const m of members) m.reject(e); // settled members ignore this
       });

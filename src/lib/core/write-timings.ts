@@ -27,11 +27,13 @@ export interface QueueTimings {
   /** Ingest steps (replicated batches) that held the queue, and their summed duration. */
   ingests: number;
   ingestMs: number;
+  /** Write groups that ran before replicated ingest steps queued ahead of them (step-queue.ts). */
+  overtakes: number;
 }
 
 /** Accumulates QueueTimings; `now` is injectable for tests. */
 export class QueueClock {
-  private readonly t: QueueTimings = {
+  private readonly t: Omit<QueueTimings, 'overtakes'> = {
     groups: 0,
     writes: 0,
     maxGroup: 0,
@@ -71,7 +73,7 @@ export class QueueClock {
   }
 
   /** A copy, durations rounded to 0.1 ms. */
-  snapshot(): QueueTimings {
+  snapshot(): Omit<QueueTimings, 'overtakes'> {
     const r = (x: number) => Math.round(x * 10) / 10;
     const t = this.t;
     return {
