@@ -48,11 +48,11 @@ class OrderStore extends MemoryLedgerStore {
  * The first entry of `n` authors' feeds, encoded: independent entries, so each ingest step stores
  * its own whatever order their (concurrent) verifications queue them in.
  */
-async function firstEntries(n: number): Promise<Uint8Array[]> {
+async function firstEntries(n: number, key?: string): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];
   for (let a = 0; a < n; a++) {
     const w = await openLedger(memoryLocation(), 10 + a, { compactEvery: 0 });
-    await w.ledger.put(`f${a}`, a);
+    await w.ledger.put(key ?? `f${a}`, a);
     await w.ledger.close();
     out.push(encodeEntry(w.log[0]!.entry));
   }
@@ -141,5 +141,32 @@ describe('ledger queue: local writes before queued replication', () => {
     const o = ledgerView(other.ledger);
     expect(o.records).toBe(v.records);
     expect(o.digest).toBe(v.digest);
+  });
+
+  it('a write that went first equals the same requests in first-come order with the write queued first (same key written by both sides)', async () => {
+    const entries = await firstEntries(4, 'shared');
+    const store = new OrderStore();
+    const r = await openLedger(memoryLocation(), 1, { store, compactEvery: 0 });
+    store.hold();
+    const first = r.ledger.ingest([entries[0]!]);
+    await until(() => store.ingests === 1);
+    const rest = entries.slice(1).map((e) => r.ledger.ingest([e]));
+    await untilQueued(r.ledger, 3);
+    const write = r.ledger.put('shared', 'mine');
+    await untilQueued(r.ledger, 4);
+    store.release();
+    await Promise.all([first, ...rest, write]);
+    expect(store.log).toEqual(['i1', 'w1', 'i1', 'i1', 'i1']);
+    // The same requests one after another, the write right after the first ingest.
+    const ref = await openLedger(memoryLocation(), 1, { compactEvery: 0 });
+    await ref.ledger.ingest([entries[0]!]);
+    await ref.ledger.put('shared', 'mine');
+    for (const e of entries.slice(1)) await ref.ledger.ingest([e]);
+    const own = (t: typeof r) => t.log.filter((h) => h.entry.author.every((b, i) => b === t.keys.publicKey[i]));
+    expect(own(r)).toHaveLength(1);
+    // The signed entry (seq, prev, lamport, deps, clock, payload) is the same bytes.
+    expect(encodeEntry(own(r)[0]!.entry)).toEqual(encodeEntry(own(ref)[0]!.entry));
+    expect(ledgerView(r.ledger)).toEqual(ledgerView(ref.ledger));
+    expect(r.ledger.get('shared')).toEqual(ref.ledger.get('shared'));
   });
 });

@@ -47,6 +47,31 @@ describe('StepQueue', () => {
     expect(await runOrder(['replicated', 'write', 'replicated', 'write'])).toEqual([1, 0, 3, 2]);
   });
 
+  it('a write that was first in line counts: the next write waits for the replicated step behind it', async () => {
+    const q = new StepQueue();
+    const ran: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const steps: Promise<unknown>[] = [];
+    steps.push(
+      q.push('replicated', async () => {
+        ran.push('r0');
+        await gate;
+      })
+    );
+    while (ran.length === 0) await new Promise((r) => setImmediate(r)); // r0 runs
+    steps.push(
+      q.push('write', async () => {
+        ran.push('wa');
+        steps.push(q.push('write', async () => void ran.push('wb'))); // requested while wa runs
+      })
+    );
+    steps.push(q.push('replicated', async () => void ran.push('r1')));
+    release();
+    while (ran.length < 4) await Promise.all([...steps]);
+    expect(ran).toEqual(['r0', 'wa', 'r1', 'wb']);
+  });
+
   it('never starts a step synchronously, and a step that throws synchronously rejects only its caller', async () => {
     const q = new StepQueue();
     let started = false;
@@ -69,22 +94,29 @@ describe('StepQueue', () => {
     expect(await runOrder(['barrier', 'write', 'replicated'], q)).toEqual([0, 1, 2]);
   });
 
-  it('seeded: every step runs once; barriers and writes keep their order; nothing overtakes a barrier; replication gets every other step', async () => {
+  it('seeded: every step runs once; barriers and writes keep their order; writes get ahead; no write follows a write while older replication waits', async () => {
     const seed = Number(process.env.SEED ?? 20261203);
     console.log(`SEED=${seed}`);
     const rand = mulberry(seed);
+    let overtakes = 0;
     for (let round = 0; round < 200; round++) {
       const q = new StepQueue();
       const kinds: StepKind[] = [];
       const ran: number[] = [];
       const all: Promise<void>[] = [];
+      const waiting = new Set<number>();
+      /** Per step run: a replicated step queued before it was still waiting when it started. */
+      const olderReplicationWaiting: boolean[] = [];
       // Steps arrive before the queue starts and while steps run (each step may add more).
       const add = () => {
         const i = kinds.length;
         const k = KINDS[Math.floor(rand() * 3)]!;
         kinds.push(k);
+        waiting.add(i);
         all.push(
           q.push(k, async () => {
+            waiting.delete(i);
+            olderReplicationWaiting.push([...waiting].some((j) => j < i && kinds[j] === 'replicated'));
             ran.push(i);
             if (kinds.length < 40 && rand() < 0.7) add();
             if (rand() < 0.3) await new Promise((r) => setImmediate(r));
@@ -104,16 +136,17 @@ describe('StepQueue', () => {
           if (kinds[a] !== 'replicated' && kinds[b] !== 'replicated') expect(ordered).toBe(true);
           if (kinds[a] === 'replicated' && kinds[b] === 'replicated') expect(ordered).toBe(true);
         }
-      // An overtake (a write running while an older replicated step waits) is never followed by another.
-      let prevOvertook = false;
+      // Only writes get ahead, and never right after a write: replication gets every other step.
       for (let pos = 0; pos < ran.length; pos++) {
-        const s = ran[pos]!;
-        const olderWaiting = ran.slice(pos + 1).some((o) => o < s);
-        if (olderWaiting) expect(kinds[s]).toBe('write');
-        const overtook = olderWaiting;
-        expect(prevOvertook && overtook, `round ${round}: two overtakes in a row at ${pos}`).toBe(false);
-        prevOvertook = overtook;
+        if (!olderReplicationWaiting[pos]) continue;
+        expect(kinds[ran[pos]!], `round ${round}: step ${ran[pos]} ran ahead`).toBe('write');
+        expect(pos > 0 && kinds[ran[pos - 1]!] === 'write', `round ${round}: two writes in a row at ${pos}`).toBe(
+          false
+        );
       }
+      overtakes += q.overtaken;
+      expect(q.overtaken).toBe(olderReplicationWaiting.filter(Boolean).length);
     }
+    expect(overtakes).toBeGreaterThan(50); // the rule is exercised, not only first-come order
   });
 });

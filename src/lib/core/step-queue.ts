@@ -7,8 +7,9 @@
 // earlier write step (local writes keep their order, and nothing requested before a barrier is
 // overtaken). Running it first is as if it had been requested before them: their entries are not
 // applied yet, so nothing the write reads or signs could depend on them. To keep replication
-// moving under a steady stream of writes, a step that overtook is always followed by the oldest
-// waiting step: replication gets at least every other step.
+// moving under a steady stream of writes, no write overtakes right after a write step ran: while
+// replication waits it gets at least every other step, as with first-come order under a writer
+// that always has a group queued.
 //
 // Measured in S10 (2026-12-03, bench/results/soak-2026-12-03-S10-*): with first-come order a
 // tab's write group waited ~4.8 s on average behind ~10 queued ingest steps of ~0.5 s each.
@@ -23,7 +24,8 @@ interface Step {
 export class StepQueue {
   private readonly waiting: Step[] = [];
   private draining = false;
-  private lastOvertook = false;
+  /** The step that ran last was a write: the next one may not overtake (replication's turn). */
+  private lastWasWrite = false;
   private overtakes = 0;
 
   /** `beforeStep`: awaited before each step is chosen (loop-slice.ts: a macrotask now and then). */
@@ -67,15 +69,16 @@ export class StepQueue {
   /** The next step to run, taken off the list (see the rule at the top). */
   private next(): Step | undefined {
     const w = this.waiting;
-    if (!this.lastOvertook && w[0]?.kind === 'replicated') {
-      for (let i = 1; i < w.length && w[i]!.kind !== 'barrier'; i++) {
-        if (w[i]!.kind !== 'write') continue;
-        this.lastOvertook = true;
+    let step: Step | undefined;
+    if (!this.lastWasWrite && w[0]?.kind === 'replicated') {
+      const i = w.findIndex((s) => s.kind !== 'replicated');
+      if (i > 0 && w[i]!.kind === 'write') {
         this.overtakes++;
-        return w.splice(i, 1)[0];
+        step = w.splice(i, 1)[0];
       }
     }
-    this.lastOvertook = false;
-    return w.shift();
+    step ??= w.shift();
+    this.lastWasWrite = step?.kind === 'write';
+    return step;
   }
 }
