@@ -65,20 +65,33 @@ async function untilQueued(l: Ledger, n: number): Promise<void> {
   await until(() => steps.size >= n);
 }
 
+/**
+ * Holds the store's ingests, starts one ingest step per entry (the first runs and waits at the
+ * gate, the others wait in the queue) and returns their promises once all are queued.
+ */
+async function ingestsHeld(
+  r: { ledger: Ledger },
+  store: OrderStore,
+  entries: Uint8Array[]
+): Promise<Promise<unknown>[]> {
+  store.hold();
+  const steps = [r.ledger.ingest([entries[0]!])];
+  await until(() => store.ingests === 1); // the first step runs, held at the gate
+  for (const e of entries.slice(1)) steps.push(r.ledger.ingest([e]));
+  await untilQueued(r.ledger, entries.length - 1);
+  return steps;
+}
+
 describe('ledger queue: local writes before queued replication', () => {
   it('a write requested behind four queued ingest steps is stored before them; the oldest runs next', async () => {
     const entries = await firstEntries(5);
     const store = new OrderStore();
     const r = await openLedger(memoryLocation(), 1, { store, compactEvery: 0 });
-    store.hold();
-    const first = r.ledger.ingest([entries[0]!]);
-    await until(() => store.ingests === 1); // step 1 runs, held at the gate
-    const rest = entries.slice(1).map((e) => r.ledger.ingest([e]));
-    await untilQueued(r.ledger, 4);
+    const ingests = await ingestsHeld(r, store, entries);
     const write = r.ledger.put('mine', 'now');
     await untilQueued(r.ledger, 5);
     store.release();
-    await Promise.all([first, ...rest, write]);
+    await Promise.all([...ingests, write]);
     expect(store.log).toEqual(['i1', 'w1', 'i1', 'i1', 'i1', 'i1']);
     expect(r.ledger.stats().queue.overtakes).toBe(1);
     expect(r.ledger.get('mine')).toBe('now');
@@ -118,11 +131,7 @@ describe('ledger queue: local writes before queued replication', () => {
     store.onWrite = () => {
       if (++writes < 5) pending.push(r.ledger.put(`w${writes}`, writes));
     };
-    store.hold();
-    const ingests = [r.ledger.ingest([entries[0]!])];
-    await until(() => store.ingests === 1);
-    for (const e of entries.slice(1)) ingests.push(r.ledger.ingest([e]));
-    await untilQueued(r.ledger, 5);
+    const ingests = await ingestsHeld(r, store, entries);
     pending.push(r.ledger.put('w0', 0));
     await untilQueued(r.ledger, 6);
     store.release();
@@ -147,15 +156,11 @@ describe('ledger queue: local writes before queued replication', () => {
     const entries = await firstEntries(4, 'shared');
     const store = new OrderStore();
     const r = await openLedger(memoryLocation(), 1, { store, compactEvery: 0 });
-    store.hold();
-    const first = r.ledger.ingest([entries[0]!]);
-    await until(() => store.ingests === 1);
-    const rest = entries.slice(1).map((e) => r.ledger.ingest([e]));
-    await untilQueued(r.ledger, 3);
+    const ingests = await ingestsHeld(r, store, entries);
     const write = r.ledger.put('shared', 'mine');
     await untilQueued(r.ledger, 4);
     store.release();
-    await Promise.all([first, ...rest, write]);
+    await Promise.all([...ingests, write]);
     expect(store.log).toEqual(['i1', 'w1', 'i1', 'i1', 'i1']);
     // The same requests one after another, the write right after the first ingest.
     const ref = await openLedger(memoryLocation(), 1, { compactEvery: 0 });
