@@ -775,12 +775,17 @@ export class Ledger {
         if (!r.ok && r.dirty && r.error instanceof StaleVoidReferenceError) {
           // The write built on items of a feed whose void is still deferred (they turn into GC on
           // every node): store what was prepared, rebuild (every void applied), write it again.
+          const from = new Map(this.staleVoids);
           await this.commitPrepared(batch, true);
           batch = [];
           tail = undefined;
           this.startSegment();
           if (this.broken === null) {
+            // As after a deferred void rebuild (rebuildStaleVoids): refusals the voids can make
+            // acceptable are judged again, and a compaction follows.
             this.staleVoids.clear();
+            this.markDue({ from, gc: this.authorsHoldingGc() });
+            this.compactAfterRebuild();
             r = await this.timedPrepare(w, tail);
           }
         }
@@ -907,7 +912,9 @@ export class Ledger {
     if (entries.length > 0) this.queueClock.committed(this.queueClock.now() - t0);
     if (failure !== null || dirty) {
       this.view.discardEvents();
+      const carry = this.feeds.pendingEntries(); // a rebuild drops them: held again after it
       await this.rebuildAfterFailure(); // memory again from the store (it shows what was stored)
+      this.carryOver(carry);
     } else {
       for (const h of entries) {
         this.feeds.ingest(h);
@@ -1235,12 +1242,33 @@ export class Ledger {
   private markDueAtOpen(): void {
     const from = this.feeds.voids();
     if (from.size === 0 || this.refusedVariants.size.count === 0) return;
+    this.markDue({ from, gc: this.authorsHoldingGc() });
+  }
+
+  /** Authors with GC items in the document (a superset of those whose items a void turned GC). */
+  private authorsHoldingGc(): Set<string> {
     const gc = new Set<string>();
     for (const client of gcUnits(this.view.state.doc).keys()) {
       const a = this.view.state.authorOf(client);
       if (a !== undefined) gc.add(a);
     }
-    this.markDue({ from, gc });
+    return gc;
+  }
+
+  /**
+   * Entries held for missing predecessors before a rebuild that dropped them (a failed or undone
+   * local write): queued again as a replicated step, so they are held (or applied) as before
+   * instead of waiting for sync to fetch them again.
+   */
+  private carryOver(carry: HashedEntry[]): void {
+    if (carry.length === 0 || this.broken !== null) return;
+    this.serial(
+      () => this.ingestVerified(carry, emptyReport(), false, 1).then(() => undefined),
+      undefined,
+      'replicated'
+    ).catch(
+      () => undefined // a failure marks the ledger broken; the entries come again through sync
+    );
   }
 
   /** Up to `n` due refusals, oldest first, to be judged in the caller's step. */

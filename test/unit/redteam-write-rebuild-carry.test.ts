@@ -1,0 +1,62 @@
+// A local write that must rebuild memory from the store (it built on items of a void whose rebuild
+// was deferred, or it failed half-way) used to drop the entries held for missing predecessors:
+// they then waited for sync to fetch them again. They are carried over now, as the deferred void
+// rebuild itself does (redteam6-stale-pending), and the write's rebuild does that rebuild's
+// bookkeeping (a compaction follows; stats().staleVoids 0).
+import { describe, expect, it } from 'vitest';
+import { networkId } from '../../src/lib/core/genesis.js';
+import type { HashedEntry } from '../../src/lib/core/types.js';
+import { makeChain } from '../helpers/ledger-fixtures.js';
+import { genesis, ledgerView, memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
+
+type Budget = { rebuildBudget: { record(ms: number): void } };
+
+/** X writes kx1..kx3 then forks at seq 2; W overwrote kx2 on top of X's; H writes h1..h3. */
+async function fixture(): Promise<{ xs: HashedEntry[]; alt: HashedEntry; w: HashedEntry; hs: HashedEntry[] }> {
+  const X = await openLedger(memoryLocation(), 221, { compactEvery: 0 });
+  for (const k of ['kx1', 'kx2', 'kx3']) await X.ledger.put(k, k);
+  await X.ledger.close();
+  const [alt] = await makeChain(X.keys, 1, networkId(genesis), X.log[0], 'alt');
+  const W = await openLedger(memoryLocation(), 222, { compactEvery: 0 });
+  await W.ledger.ingest(X.log);
+  const w = await W.ledger.put('kx2', 'w');
+  await W.ledger.close();
+  const H = await openLedger(memoryLocation(), 223, { compactEvery: 0 });
+  for (const k of ['h1', 'h2', 'h3']) await H.ledger.put(k, k);
+  await H.ledger.close();
+  return { xs: X.log, alt: alt!, w: w!, hs: H.log };
+}
+
+describe('a local write that rebuilds memory keeps the entries held for missing predecessors', () => {
+  it('deferred void: the put rebuilds, h2 and h3 stay held and apply when h1 comes; staleVoids 0; a compaction follows', async () => {
+    const f = await fixture();
+    const n = await openLedger(memoryLocation(), 224, {
+      voidRebuild: { share: 0.1, windowMs: 60_000, now: () => 0 }
+    });
+    await n.ledger.ingest([...f.xs, f.w]);
+    (n.ledger as unknown as Budget).rebuildBudget.record(1e6); // the void's rebuild must wait
+    await n.ledger.ingest([f.alt]);
+    expect(n.ledger.stats().staleVoids).toBe(1);
+    await n.ledger.ingest([f.hs[1]!, f.hs[2]!]); // h1 missing: held
+    expect(n.ledger.stats().pending).toBe(2);
+    const compactions = async () => (await n.store.loadCompaction())?.at;
+    const before = await compactions();
+
+    await n.ledger.put('kx2', 'mine'); // built on W's item of the stale void: rebuilds, writes again
+    expect(n.ledger.stats().staleVoids).toBe(0);
+    await n.ledger.idle();
+    expect(n.ledger.stats().pending).toBe(2);
+    await n.ledger.ingest([f.hs[0]!]);
+    expect(n.ledger.stats().pending).toBe(0);
+    expect(['h1', 'h2', 'h3', 'kx2'].map((k) => n.ledger.get(k))).toEqual(['h1', 'h2', 'h3', 'mine']);
+    await n.ledger.idle();
+    expect(await compactions()).not.toBe(before);
+
+    // Same state as a node given everything at once (the write included).
+    const own = n.log.filter((h) => h.entry.author.every((b, i) => b === n.keys.publicKey[i]));
+    const ref = await openLedger(memoryLocation(), 225, { compactEvery: 0 });
+    await ref.ledger.ingest([...f.xs, f.w, f.alt, ...f.hs, ...own]);
+    expect(ledgerView(ref.ledger).records).toBe(ledgerView(n.ledger).records);
+    expect(ledgerView(ref.ledger).digest).toBe(ledgerView(n.ledger).digest);
+  });
+});
