@@ -6,7 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { networkId } from '../../src/lib/core/genesis.js';
 import type { HashedEntry } from '../../src/lib/core/types.js';
-import { makeChain } from '../helpers/ledger-fixtures.js';
+import { toHex } from '../../src/lib/core/bytes.js';
+import { MemoryLedgerStore } from '../../src/lib/core/memory-store.js';
+import { causalRefusals, makeChain } from '../helpers/ledger-fixtures.js';
 import { genesis, ledgerView, memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
 
 type Budget = { rebuildBudget: { record(ms: number): void } };
@@ -58,5 +60,36 @@ describe('a local write that rebuilds memory keeps the entries held for missing 
     await ref.ledger.ingest([...f.xs, f.w, f.alt, ...f.hs, ...own]);
     expect(ledgerView(ref.ledger).records).toBe(ledgerView(n.ledger).records);
     expect(ledgerView(ref.ledger).digest).toBe(ledgerView(n.ledger).digest);
+  });
+
+  it('deferred void: the put that rebuilds queues the refusals the void can make acceptable for re-judging', async () => {
+    const f = await fixture();
+    const n = await openLedger(memoryLocation(), 226, {
+      voidRebuild: { share: 0.1, windowMs: 60_000, now: () => 0 }
+    });
+    await n.ledger.ingest([...f.xs, f.w]);
+    // J's second entry names W's entry as a dependency with a lamport too high: refused until W's
+    // item (over X's voided kx2) turns GC (test/helpers/ledger-fixtures.ts causalRefusals).
+    const refusals = await causalRefusals(1, { author: toHex(f.w.entry.author), seq: 1 }, networkId(genesis));
+    await n.ledger.ingest(refusals);
+    (n.ledger as unknown as Budget).rebuildBudget.record(1e6);
+    await n.ledger.ingest([f.alt]);
+    expect(n.ledger.stats()).toMatchObject({ staleVoids: 1, rejudgeDue: 0 });
+    await n.ledger.put('kx2', 'mine');
+    expect(n.ledger.stats()).toMatchObject({ staleVoids: 0, rejudgeDue: 1 });
+  });
+
+  it('a write whose commit fails keeps the held entries too; they apply once their predecessor comes', async () => {
+    const f = await fixture();
+    const store = new MemoryLedgerStore();
+    const n = await openLedger(memoryLocation(), 227, { store });
+    await n.ledger.ingest([f.hs[1]!, f.hs[2]!]);
+    expect(n.ledger.stats().pending).toBe(2);
+    store.faults = { failOnTable: 'entries' };
+    await expect(n.ledger.put('k', 1)).rejects.toThrow();
+    await n.ledger.idle();
+    expect(n.ledger.stats().pending).toBe(2);
+    await n.ledger.ingest([f.hs[0]!]);
+    expect(['h1', 'h2', 'h3', 'k'].map((k) => n.ledger.get(k))).toEqual(['h1', 'h2', 'h3', undefined]);
   });
 });

@@ -18,7 +18,7 @@
 // Fixed: at open, every remembered refusal a held void can have changed (naming a void feed at
 //   or above its fork, or an author holding GC items) is due again (Ledger.markDueAtOpen), judged
 //   by the budgeted timer as after the void itself; at most REFUSED_VARIANTS_MAX_COUNT entries.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createEntry } from '../../src/lib/core/entry.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { LEDGER_REJUDGE_PER_STEP } from '../../src/lib/core/constants.js';
@@ -28,7 +28,12 @@ import { ledgerView, memoryLocation, openLedger } from '../helpers/ledger-nodes.
 const JUNK = LEDGER_REJUDGE_PER_STEP + 8;
 
 describe('redteam6e: the re-judge backlog across a restart', () => {
+  afterEach(() => void vi.useRealTimers());
+
   it('Fixed: a node restarted before its re-judge backlog drained reaches the same verdict', async () => {
+    // The budgeted re-judge timer (50 ms) must not drain A's backlog while B ingests: on a busy
+    // machine it did, and A then had nothing due at its reopen. Timers held; flushVoids judges.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const locA = memoryLocation();
     let A = await openLedger(locA, 121, { compactEvery: 0 });
     const B = await openLedger(memoryLocation(), 121, { compactEvery: 0 });

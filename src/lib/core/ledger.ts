@@ -776,18 +776,21 @@ export class Ledger {
           // The write built on items of a feed whose void is still deferred (they turn into GC on
           // every node): store what was prepared, rebuild (every void applied), write it again.
           const from = new Map(this.staleVoids);
+          const gcBefore = gcUnits(this.view.state.doc);
           await this.commitPrepared(batch, true);
           batch = [];
           tail = undefined;
           this.startSegment();
-          if (this.broken === null) {
-            // As after a deferred void rebuild (rebuildStaleVoids): refusals the voids can make
-            // acceptable are judged again, and a compaction follows.
-            this.staleVoids.clear();
-            this.markDue({ from, gc: this.authorsHoldingGc() });
-            this.compactAfterRebuild();
-            r = await this.timedPrepare(w, tail);
+          if (this.broken !== null) {
+            w.reject(this.broken); // memory could not be rebuilt: the rest of the group is refused too
+            continue;
           }
+          // As after a deferred void rebuild (rebuildStaleVoids): refusals the voids can make
+          // acceptable are judged again, and a compaction follows.
+          this.staleVoids.clear();
+          this.markDue({ from, gc: this.gcGrownAuthors(gcBefore) });
+          this.compactAfterRebuild();
+          r = await this.timedPrepare(w, tail);
         }
         if (!r.ok && r.untrackedFirst) {
           // Changes were made on the document before this write's: they are signed first.
@@ -1184,12 +1187,7 @@ export class Ledger {
     const t0 = performance.now();
     const before = gcUnits(this.view.state.doc);
     await this.rebuildAfterFailure({ signatures: false });
-    const grown = new Set<string>(); // authors with items that turned GC (rejudge.ts)
-    if (this.broken === null)
-      for (const c of gcGrowth(before, gcUnits(this.view.state.doc))) {
-        const a = this.view.state.authorOf(c);
-        if (a !== undefined) grown.add(a);
-      }
+    const grown = this.broken === null ? this.gcGrownAuthors(before) : new Set<string>();
     this.rebuildBudget.record(performance.now() - t0);
     if (this.broken !== null) {
       // Kept stale: the next write or ingest tries again, and so does a timer (with backoff).
@@ -1243,6 +1241,16 @@ export class Ledger {
     const from = this.feeds.voids();
     if (from.size === 0 || this.refusedVariants.size.count === 0) return;
     this.markDue({ from, gc: this.authorsHoldingGc() });
+  }
+
+  /** Authors with items that turned GC since `before` (gcUnits of the document then; rejudge.ts). */
+  private gcGrownAuthors(before: ReturnType<typeof gcUnits>): Set<string> {
+    const grown = new Set<string>();
+    for (const c of gcGrowth(before, gcUnits(this.view.state.doc))) {
+      const a = this.view.state.authorOf(c);
+      if (a !== undefined) grown.add(a);
+    }
+    return grown;
   }
 
   /** Authors with GC items in the document (a superset of those whose items a void turned GC). */
