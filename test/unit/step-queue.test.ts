@@ -43,7 +43,7 @@ describe('StepQueue', () => {
   it('never overtakes a barrier or an earlier write', async () => {
     expect(await runOrder(['replicated', 'barrier', 'write'])).toEqual([0, 1, 2]);
     expect(await runOrder(['replicated', 'replicated', 'barrier', 'write'])).toEqual([0, 1, 2, 3]);
-    // Writes keep their order: the first write overtakes, the second waits its turn behind the oldest.
+    // Writes keep their order: the first write overtakes, the second waits behind the oldest.
     expect(await runOrder(['replicated', 'write', 'replicated', 'write'])).toEqual([1, 0, 3, 2]);
   });
 

@@ -24,7 +24,7 @@ interface Step {
 export class StepQueue {
   private readonly waiting: Step[] = [];
   private draining = false;
-  /** The step that ran last was a write: the next one may not overtake (replication's turn). */
+  /** The step that ran last was a write: the next one may not overtake (replication goes next). */
   private lastWasWrite = false;
   private overtakes = 0;
 
