@@ -1270,11 +1270,7 @@ export class Ledger {
    */
   private carryOver(carry: HashedEntry[]): void {
     if (carry.length === 0 || this.broken !== null) return;
-    this.serial(
-      () => this.ingestVerified(carry, emptyReport(), false, 1).then(() => undefined),
-      undefined,
-      'replicated'
-    ).catch(
+    this.serial(() => this.ingestVerified(carry, emptyReport(), false, 1), undefined, 'replicated').catch(
       () => undefined // a failure marks the ledger broken; the entries come again through sync
     );
   }

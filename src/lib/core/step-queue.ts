@@ -11,8 +11,9 @@
 // replication waits it gets at least every other step, as with first-come order under a writer
 // that always has a group queued.
 //
-// Measured in S10 (2026-12-03, bench/results/soak-2026-12-03-S10-*): with first-come order a
-// tab's write group waited ~4.8 s on average behind ~10 queued ingest steps of ~0.5 s each.
+// Measured in S10 (2026-12-03, the queue timings each run prints, kept in
+// bench/results/soak-2026-12-03b-S10-queue-timings.txt): with first-come order a tab's write
+// group waited 3.8-7.0 s on average behind queued ingest steps of 0.47-0.76 s each.
 
 export type StepKind = 'replicated' | 'write' | 'barrier';
 
