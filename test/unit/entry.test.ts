@@ -11,9 +11,11 @@ import {
 } from '../../src/lib/core/entry.js';
 import { defaultGenesis, networkId } from '../../src/lib/core/genesis.js';
 import { forceEd25519Backend, sign } from '../../src/lib/core/ed25519.js';
-import { concatBytes, toHex } from '../../src/lib/core/bytes.js';
+import { concatBytes, fromHex, toHex } from '../../src/lib/core/bytes.js';
+import * as lib0Encoding from 'lib0/encoding';
+import { mulberry32 } from '../helpers/fake-feed.js';
 import { sha256 } from '../../src/lib/core/hash.js';
-import { ENTRY_SIGNING_TAG } from '../../src/lib/core/constants.js';
+import { ENTRY_SIGNING_TAG, MAX_ENTRY_CLOCK, MAX_ENTRY_SEQ, MAX_ENTRY_TIME } from '../../src/lib/core/constants.js';
 import type { Entry, Genesis, HashedEntry, IdentityKeys } from '../../src/lib/core/types.js';
 import { keysFromByte, makeChain, yUpdate, yUpdateAt } from '../helpers/ledger-fixtures.js';
 import { clientIdOf } from '../../src/lib/core/state/client-id.js';
@@ -80,6 +82,57 @@ describe('entry encoding', () => {
     const expected = concatBytes(new TextEncoder().encode(ENTRY_SIGNING_TAG), netId, enc.subarray(0, enc.length - 64));
     expect(toHex(signingBytes(e, netId))).toBe(toHex(expected));
     expect(ENTRY_SIGNING_TAG).toBe('tabula/entry/v1\0');
+  });
+
+  it('writes the bytes of a lib0 encoder, varints of every width included (seeded)', () => {
+    // The codec writes into one preallocated buffer; lib0's growing encoder is the reference.
+    const seed = 20261203;
+    const rand = mulberry32(seed);
+    const widths = [0, 1, 127, 128, 16_383, 16_384, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 35 + 7, 2 ** 52 - 1];
+    const pick = (max: number) => {
+      const w = widths.filter((x) => x <= max);
+      return rand() < 0.5 ? w[Math.floor(rand() * w.length)] : Math.floor(rand() * Math.min(max, 2 ** 40));
+    };
+    const byte = () => Math.floor(rand() * 256);
+    for (let i = 0; i < 120; i++) {
+      const seq = Math.max(1, pick(MAX_ENTRY_SEQ));
+      const deps = Array.from({ length: Math.floor(rand() * 4) }, () => toHex(Uint8Array.from({ length: 32 }, byte)))
+        .sort()
+        .filter((a, j, all) => a !== all[j - 1] && a !== toHex(keys.publicKey))
+        .map((author) => ({ author, seq: Math.max(1, pick(MAX_ENTRY_SEQ)) }));
+      const e: Entry = {
+        network: netId.subarray(0, 8),
+        author: keys.publicKey,
+        seq,
+        prev: seq === 1 ? new Uint8Array(32) : Uint8Array.from({ length: 32 }, () => 1 + (byte() % 255)),
+        lamport: seq + pick(MAX_ENTRY_SEQ - seq),
+        time: pick(MAX_ENTRY_TIME),
+        clock: pick(MAX_ENTRY_CLOCK),
+        deps,
+        payload: Uint8Array.from({ length: [0, 1, 127, 128, 300, 17_000][i % 6] }, byte),
+        sig: Uint8Array.from({ length: 64 }, byte)
+      };
+      const enc = lib0Encoding.createEncoder();
+      lib0Encoding.writeUint8(enc, 2);
+      for (const b of [e.network, e.author]) lib0Encoding.writeUint8Array(enc, b);
+      lib0Encoding.writeVarUint(enc, e.seq);
+      lib0Encoding.writeUint8Array(enc, e.prev);
+      for (const n of [e.lamport, e.time, e.clock, e.deps.length]) lib0Encoding.writeVarUint(enc, n);
+      for (const d of e.deps) {
+        lib0Encoding.writeUint8Array(enc, fromHex(d.author));
+        lib0Encoding.writeVarUint(enc, d.seq);
+      }
+      lib0Encoding.writeVarUint8Array(enc, e.payload);
+      const unsigned = lib0Encoding.toUint8Array(enc);
+      const want = concatBytes(unsigned, e.sig);
+      expect(toHex(encodeEntry(e)), `seed ${seed}, entry ${i}`).toBe(toHex(want));
+      const tag = new TextEncoder().encode(ENTRY_SIGNING_TAG);
+      expect(toHex(signingBytes(e, netId)), `seed ${seed}, entry ${i}`).toBe(toHex(concatBytes(tag, netId, unsigned)));
+      expect(decodeEntry(want, 1 << 20).entry, `seed ${seed}, entry ${i}`).toEqual({
+        ...e,
+        network: e.network.slice()
+      });
+    }
   });
 
   it('round-trips, and decoded fields do not alias the input', () => {

@@ -13,7 +13,7 @@ import { bytesEqual, fromHex, toHex } from './bytes.js';
 import { checkCausal, GENESIS_HEADER, type EntryHeader } from './causal.js';
 import { parsePayload } from './payload.js';
 import { checkRecordDeletes, checkRecordWrites } from './state/records-rules.js';
-import type { ParsedStruct } from './yjs-update.js';
+import { StructIndex } from './state/struct-index.js';
 import {
   CausalityError,
   ClientIdCollisionError,
@@ -434,7 +434,7 @@ export async function admitCausal(
 ): Promise<HashedEntry[]> {
   const batch = new Map<string, EntryHeader>();
   const refused = new Map<string, number>(); // author → lowest refused seq
-  const batchStructs: ParsedStruct[] = [];
+  const batchStructs = new StructIndex();
   const header = async (a: string, s: number): Promise<EntryHeader | undefined> =>
     s === 0 ? GENESIS_HEADER : (batch.get(`${a}:${s}`) ?? (await lookup(a, s)));
   const admitted: HashedEntry[] = [];
@@ -463,7 +463,7 @@ export async function admitCausal(
       checkRecordDeletes(state.doc, parsed, batchStructs);
       checkRecordWrites(state.doc, parsed, batchStructs);
       batch.set(`${author}:${seq}`, { lamport: h.entry.lamport, clock: h.entry.clock });
-      batchStructs.push(...parsed.structs);
+      batchStructs.addAll(parsed.structs);
       admitted.push(h);
     } catch (e) {
       if (!(e instanceof LedgerError)) throw e;

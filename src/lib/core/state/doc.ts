@@ -19,6 +19,7 @@ import {
 } from './digest.js';
 import { assertStructsOf, parsePayload } from '../payload.js';
 import type { ParsedStruct, ParsedUpdate, YId } from '../yjs-update.js';
+import { layered, lookupOf, StructIndex, type StructLookup } from './struct-index.js';
 import { mayMisplace } from './order.js';
 
 /** What the state layer needs to know about the entry that carried a payload. */
@@ -342,19 +343,13 @@ export class LedgerState {
    * have already placed every referenced id within the document or the payload.) Yjs would
    * otherwise fail half-way through integrating the update.
    */
-  checkIntegrable(parsed: ParsedUpdate, earlier: readonly ParsedStruct[] = []): void {
-    const own = new Map<number, ParsedStruct[]>();
-    for (const st of [...earlier, ...parsed.structs]) {
-      const list = own.get(st.client) ?? [];
-      list.push(st);
-      own.set(st.client, list);
-    }
-    const all = [...earlier, ...parsed.structs];
+  checkIntegrable(parsed: ParsedUpdate, earlier: StructLookup | readonly ParsedStruct[] = []): void {
+    const all = layered(lookupOf(earlier), new StructIndex(parsed.structs));
     for (const st of parsed.structs) this.checkPlacement(st, all);
     for (const st of parsed.structs) {
       const p = st.parent;
       if (p === null || typeof p === 'string') continue;
-      const inPayload = own.get(p.client)?.find((x) => p.clock >= x.clock && p.clock < x.clock + x.length);
+      const inPayload = all.find(p);
       if (inPayload !== undefined) {
         if (inPayload.content !== TYPE_CONTENT)
           throw new MalformedPayloadError(`parent ${p.client}:${p.clock} is not a type`);
@@ -380,7 +375,7 @@ export class LedgerState {
    * with both an origin and a right origin sits between two items of the same parent and key;
    * an item under a map key has no right origin.
    */
-  private checkPlacement(st: ParsedStruct, all: readonly ParsedStruct[]): void {
+  private checkPlacement(st: ParsedStruct, all: StructLookup): void {
     if (st.parent !== null) {
       const kind = typeof st.parent === 'string' ? this.rootKind(st.parent) : this.typeKind(st.parent, all);
       if (kind === 'map' && st.parentSub === null) throw new MalformedPayloadError('a map item without a key');
@@ -411,13 +406,13 @@ export class LedgerState {
   }
 
   /** The kind of the nested type whose item is `id` (in the document or in `all`). */
-  private typeKind(id: YId, all: readonly ParsedStruct[]): 'map' | 'list' | 'unknown' {
+  private typeKind(id: YId, all: StructLookup): 'map' | 'list' | 'unknown' {
     if (id.clock < Y.getState(this.doc.store, id.client)) {
       const item = Y.getItem(this.doc.store, Y.createID(id.client, id.clock));
       if (!(item instanceof Y.Item) || !(item.content instanceof Y.ContentType)) return 'unknown';
       return item.content.type instanceof Y.Map ? 'map' : 'list';
     }
-    const s = all.find((x) => x.client === id.client && id.clock >= x.clock && id.clock < x.clock + x.length);
+    const s = all.find(id);
     if (s === undefined || s.typeRef === undefined) return 'unknown';
     return s.typeRef === 1 ? 'map' : 'list';
   }
@@ -426,9 +421,9 @@ export class LedgerState {
    * The parent and map key (null under a list) of the item `id` (in the document, or in `all`
    * following origins), VOID_PLACE in a void range, undefined if not resolvable.
    */
-  private placeOf(start: YId, all: readonly ParsedStruct[]): Place | typeof VOID_PLACE | undefined {
+  private placeOf(start: YId, all: StructLookup): Place | typeof VOID_PLACE | undefined {
     let id: YId | null = start;
-    for (let hops = 0; id !== null && hops <= all.length + 1; hops++) {
+    for (let hops = 0; id !== null && hops <= all.size + 1; hops++) {
       if (id.clock < Y.getState(this.doc.store, id.client)) {
         const item = Y.getItem(this.doc.store, Y.createID(id.client, id.clock));
         if (item instanceof Y.GC) return VOID_PLACE;
@@ -436,7 +431,7 @@ export class LedgerState {
         return { parent: this.typeName(item.parent as Y.AbstractType<unknown>), key: item.parentSub };
       }
       const here: YId = id;
-      const s = all.find((x) => x.client === here.client && here.clock >= x.clock && here.clock < x.clock + x.length);
+      const s = all.find(here);
       if (s === undefined) return this.isVoidClient(here.client) ? VOID_PLACE : undefined;
       if (typeof s.parent === 'string') return { parent: `root:${s.parent}`, key: s.parentSub };
       if (s.parent !== null) return { parent: `item:${s.parent.client}:${s.parent.clock}`, key: s.parentSub };

@@ -13,26 +13,22 @@ import * as Y from 'yjs';
 import { MalformedPayloadError } from '../errors.js';
 import { RECORDS_TYPE_NAME } from '../constants.js';
 import type { ParsedStruct, ParsedUpdate, YId } from '../yjs-update.js';
+import { layered, lookupOf, StructIndex, type StructLookup } from './struct-index.js';
 
 /** Items walked per payload at most: delete ranges over more items are refused. */
 const MAX_ITEMS_CHECKED = 4096;
 
-/** The struct of `earlier` holding `id`, if any. */
-function findStruct(earlier: readonly ParsedStruct[], id: YId): ParsedStruct | undefined {
-  return earlier.find((s) => s.client === id.client && id.clock >= s.clock && id.clock < s.clock + s.length);
-}
-
 /** Whether the struct (not yet applied) is a keyed item of the records map: follows origins to the parent. */
-function batchStructIsRecord(doc: Y.Doc, earlier: readonly ParsedStruct[], s: ParsedStruct): boolean {
+function batchStructIsRecord(doc: Y.Doc, earlier: StructLookup, s: ParsedStruct): boolean {
   let cur: ParsedStruct | undefined = s;
-  for (let hops = 0; cur !== undefined && hops <= earlier.length; hops++) {
+  for (let hops = 0; cur !== undefined && hops <= earlier.size; hops++) {
     if (typeof cur.parent === 'string') return cur.parent === RECORDS_TYPE_NAME && cur.parentSub !== null;
     if (cur.parent !== null) return false; // a nested type's child
     const next: YId | null = cur.origin ?? cur.rightOrigin;
     if (next === null) return false;
     const inDoc = next.clock < Y.getState(doc.store, next.client);
     if (inDoc) return docItemIsRecord(doc, Y.getItem(doc.store, Y.createID(next.client, next.clock)));
-    cur = findStruct(earlier, next);
+    cur = earlier.find(next);
   }
   return false;
 }
@@ -46,8 +42,13 @@ function docItemIsRecord(doc: Y.Doc, item: Y.Item | Y.GC): boolean {
  * Throws MalformedPayloadError if `parsed` deletes a record item without writing its key in the
  * same payload. `earlier`: structs of entries admitted before this one in the same batch.
  */
-export function checkRecordDeletes(doc: Y.Doc, parsed: ParsedUpdate, earlier: readonly ParsedStruct[] = []): void {
+export function checkRecordDeletes(
+  doc: Y.Doc,
+  parsed: ParsedUpdate,
+  batch: StructLookup | readonly ParsedStruct[] = []
+): void {
   if (parsed.deletes.length === 0) return;
+  const earlier = lookupOf(batch);
   const origins = parsed.structs.flatMap((s) => (s.origin === null ? [] : [s.origin]));
   // Some new item of the payload must name a deleted unit of this item as its origin. (Units, not
   // the item's last id: Yjs merges a client's deleted consecutive items of one key into one item.)
@@ -70,7 +71,7 @@ export function checkRecordDeletes(doc: Y.Doc, parsed: ParsedUpdate, earlier: re
         clock = item.id.clock + item.length;
         continue;
       }
-      const s = findStruct(earlier, { client: d.client, clock });
+      const s = earlier.find({ client: d.client, clock });
       if (s === undefined) break; // beyond what exists: the causal rules refused such ranges already
       if (batchStructIsRecord(doc, earlier, s))
         requireOverwrite(
@@ -88,8 +89,12 @@ export function checkRecordDeletes(doc: Y.Doc, parsed: ParsedUpdate, earlier: re
  * Every write to a record is one value: a record item spans one clock unit. (Yjs would accept a
  * multi-unit item, and each unit would cost conflict tracking work on every later change.)
  */
-export function checkRecordWrites(doc: Y.Doc, parsed: ParsedUpdate, earlier: readonly ParsedStruct[] = []): void {
-  const all = [...earlier, ...parsed.structs];
+export function checkRecordWrites(
+  doc: Y.Doc,
+  parsed: ParsedUpdate,
+  earlier: StructLookup | readonly ParsedStruct[] = []
+): void {
+  const all = layered(lookupOf(earlier), new StructIndex(parsed.structs));
   for (const s of parsed.structs) {
     if (s.length !== 1 && batchStructIsRecord(doc, all, s))
       throw new MalformedPayloadError(`a record write of ${s.length} values (one expected)`);
