@@ -7,7 +7,9 @@ import type { PeerId } from '@libp2p/interface';
 import * as encoding from 'lib0/encoding';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { GOSSIP_BATCH_FORMAT, GOSSIP_BATCH_MAX_ENTRIES } from '../../src/lib/core/constants.js';
-import { encodeEntry } from '../../src/lib/core/entry.js';
+import { createEntry, encodeEntry } from '../../src/lib/core/entry.js';
+import { clientIdOf } from '../../src/lib/core/state/client-id.js';
+import { keysFromByte, yUpdateAt } from '../helpers/ledger-fixtures.js';
 import {
   batchBytes,
   decodeGossipMessage,
@@ -195,14 +197,54 @@ describe('a node judging batches (entry gossip)', () => {
     g.stop();
   });
 
-  it('the causal rules judge a run by its first new entry (the others build on entries not stored yet): one store read per message', async () => {
+  it('the causal rules judge every entry of a run, each on top of the ones before it, in one precheck per message', async () => {
     const f = fakeNode();
     const g = startEntryGossip(f.node, me.ledger, TOPIC);
-    const precheck = vi.spyOn(me.ledger, 'precheck');
+    const precheckRun = vi.spyOn(me.ledger, 'precheckRun');
     expect(await f.validate()(peer('p'), msg(batch(alice)))).toBe(TopicValidatorResult.Accept);
-    expect(precheck).toHaveBeenCalledTimes(1);
+    expect(precheckRun).toHaveBeenCalledTimes(1);
+    expect(await precheckRun.mock.results[0].value).toEqual({ verdict: 'ok', at: 6 });
     await g.settled();
     expect(me.ledger.stats().entries).toBe(6);
+    g.stop();
+  });
+
+  it('a run whose entries overwrite and delete what the run wrote before them passes the precheck whole', async () => {
+    const f = fakeNode();
+    const g = startEntryGossip(f.node, me.ledger, TOPIC);
+    const author = await openLedger(memoryLocation(), 26, { genesis });
+    await author.ledger.put('same', 'v1');
+    await author.ledger.put('same', 'v2');
+    await author.ledger.delete('same');
+    await author.ledger.put('same', 'v3');
+    expect(await me.ledger.precheckRun(author.log)).toEqual({ verdict: 'ok', at: 4 });
+    expect(await f.validate()(peer('p'), msg(batch(author.log)))).toBe(TopicValidatorResult.Accept);
+    await g.settled();
+    expect(me.ledger.get('same')).toBe('v3');
+    g.stop();
+  });
+
+  it('a run hiding a causally refused entry behind a valid head is Ignored (not forwarded), the carrier not blamed', async () => {
+    const f = fakeNode();
+    const g = startEntryGossip(f.node, me.ledger, TOPIC);
+    const eve = await keysFromByte(25);
+    const client = clientIdOf(toHex(eve.publicKey));
+    const at = (seq: number, prev: Uint8Array, lamport: number, v: string) =>
+      createEntry(
+        { keys: eve, seq, prev, lamport, time: 1, clock: seq, payload: yUpdateAt(`e${seq}`, v, client, seq - 1) },
+        net
+      );
+    const first = await at(1, new Uint8Array(32), 1, 'ok');
+    // Validly signed and linked, but a lamport nothing justifies (PROTOCOL.md §5.3).
+    const second = await at(2, first.hash, 2 ** 40, 'bad');
+    const third = await at(3, second.hash, 2 ** 40 + 1, 'after');
+    expect(await f.validate()(peer('relay'), msg(batch([first, second, third])))).toBe(TopicValidatorResult.Ignore);
+    await g.settled();
+    expect(g.stats).toMatchObject({ causalIgnored: 1, accepted: 0, rejected: 0 });
+    expect(g.stats.rejectedByPeer.has('relay')).toBe(false);
+    // The valid head is stored all the same; the refused entry and what follows it are not.
+    expect(me.ledger.heads().find((h) => h.author === toHex(eve.publicKey))?.seq).toBe(1);
+    expect(me.ledger.stats()).toMatchObject({ entries: 1 });
     g.stop();
   });
 

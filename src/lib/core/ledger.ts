@@ -73,6 +73,7 @@ import {
 import { parsePayload } from './payload.js';
 import { sealCompaction, type SealBinding } from './compaction-seal.js';
 import { checkRecordDeletes, checkRecordWrites } from './state/records-rules.js';
+import { StructIndex } from './state/struct-index.js';
 import { clientIdOf } from './state/client-id.js';
 import {
   LEDGER_REJUDGE_DELAY_MS,
@@ -515,28 +516,46 @@ export class Ledger {
    * it names is missing. For gossip: refused entries are not forwarded.
    */
   async precheck(h: HashedEntry): Promise<'ok' | 'refused' | 'unknown'> {
-    const author = toHex(h.entry.author);
-    // Past the fork of a void feed: never applied anywhere, not worth forwarding (void.ts).
-    if (h.entry.seq > (this.feeds.voidFrom(author) ?? Infinity)) return 'refused';
-    const prev = await this.header(author, h.entry.seq - 1);
-    if (prev === undefined) return 'unknown';
-    const deps: EntryHeader[] = [];
-    for (const d of h.entry.deps) {
-      const hd = await this.header(d.author, d.seq);
-      if (hd === undefined) return 'unknown';
-      deps.push(hd);
+    return (await this.precheckRun([h])).verdict;
+  }
+
+  /**
+   * precheck over a run of one feed (consecutive seqs, each linking to the one before, as gossip
+   * batches are: gossip-batch.ts), each entry judged on top of the run's entries before it, as
+   * ingest's admitCausal would. Stops at the first entry that is refused or names something
+   * missing: `at` is its index in the run ('ok': the run's length). Nothing is stored or applied.
+   */
+  async precheckRun(run: readonly HashedEntry[]): Promise<{ verdict: 'ok' | 'refused' | 'unknown'; at: number }> {
+    const before = new Map<string, EntryHeader>(); // "author:seq" of the run's entries judged ok
+    const structs = new StructIndex();
+    const header = async (a: string, s: number) => before.get(`${a}:${s}`) ?? (await this.header(a, s));
+    for (let at = 0; at < run.length; at++) {
+      const h = run[at];
+      const author = toHex(h.entry.author);
+      // Past the fork of a void feed: never applied anywhere, not worth forwarding (void.ts).
+      if (h.entry.seq > (this.feeds.voidFrom(author) ?? Infinity)) return { verdict: 'refused', at };
+      const prev = await header(author, h.entry.seq - 1);
+      if (prev === undefined) return { verdict: 'unknown', at };
+      const deps: EntryHeader[] = [];
+      for (const d of h.entry.deps) {
+        const hd = await header(d.author, d.seq);
+        if (hd === undefined) return { verdict: 'unknown', at };
+        deps.push(hd);
+      }
+      try {
+        const parsed = parsePayload(h.entry.payload, this.genesis.maxEntryBytes);
+        checkCausal(h.entry, author, parsed, prev, deps);
+        this.view.state.checkIntegrable(parsed, structs);
+        checkRecordDeletes(this.view.state.doc, parsed, structs);
+        checkRecordWrites(this.view.state.doc, parsed, structs);
+        before.set(`${author}:${h.entry.seq}`, { lamport: h.entry.lamport, clock: h.entry.clock });
+        structs.addAll(parsed.structs);
+      } catch (e) {
+        if (e instanceof LedgerError) return { verdict: 'refused', at };
+        throw e;
+      }
     }
-    try {
-      const parsed = parsePayload(h.entry.payload, this.genesis.maxEntryBytes);
-      checkCausal(h.entry, author, parsed, prev, deps);
-      this.view.state.checkIntegrable(parsed);
-      checkRecordDeletes(this.view.state.doc, parsed);
-      checkRecordWrites(this.view.state.doc, parsed);
-      return 'ok';
-    } catch (e) {
-      if (e instanceof LedgerError) return 'refused';
-      throw e;
-    }
+    return { verdict: 'ok', at: run.length };
   }
 
   /**

@@ -376,17 +376,18 @@ export function startEntryGossip(
         return ignore;
       }
       // Validly signed but refused by the causal rules (when this node can judge): not forwarded.
-      // Ignored, not rejected: the peer that carried it (often the relay) is not to blame. The
-      // ledger remembers it as a variant of its seq (Ledger.rememberRefused: no ingest, unless
-      // it holds another entry there, then fork evidence); the rest of the run goes to the ledger
-      // as usual (refused there as well: their predecessor is not applied). Only the run's first
-      // entry can be judged here: the others build on entries not stored yet (precheck would say
-      // 'unknown' after two store reads each), so, like single entries whose predecessor is still
-      // on its way to the ledger, they are judged by the ledger's ingest (a refusal there costs
-      // more than rememberRefused; it is not forwarded further only if its run's head is refused).
-      if ((await ledger.precheck(items[0].h)) === 'refused') {
+      // Ignored, not rejected: the peer that carried it (often the relay) is not to blame. Every
+      // entry of the run is judged, each on top of the ones before it (Ledger.precheckRun), so
+      // a run that hides a refused entry behind a valid head is not forwarded either (before,
+      // only the head was judged here). The refused entry is remembered by the ledger as a
+      // variant of its seq (Ledger.rememberRefused: no ingest, unless it holds another entry
+      // there, then fork evidence); the run's other entries go to the ledger as usual (those
+      // after it are refused there too: their predecessor is not applied). A run judged up to
+      // an entry naming something missing here is forwarded, as a single such entry is.
+      const run = await ledger.precheckRun(items.map((it) => it.h));
+      if (run.verdict === 'refused') {
         stats.causalIgnored++;
-        holdAll(new Set([0]));
+        holdAll(new Set([run.at]));
         return ignore;
       }
       if (stopped) return ignore;
