@@ -205,6 +205,8 @@ export class Ledger {
   /** Remembered refusals a void may have made acceptable, judged again a slice per step (rejudge.ts). */
   private readonly rejudge = new RejudgeQueue(REFUSED_VARIANTS_MAX_BYTES);
   private rejudged = 0;
+  /** Held entries a rebuild dropped, in queued carry steps (carryOver): still pending. */
+  private readonly carrying = new Set<HashedEntry[]>();
   private rejudgeTimer: ReturnType<typeof setTimeout> | undefined;
   private view!: StateView;
   private feeds!: FeedSet;
@@ -419,7 +421,7 @@ export class Ledger {
       entries: this.feeds.appliedCount(),
       authors: heads.length,
       forkedAuthors: this.feeds.forkedAuthors().length,
-      pending: this.feeds.pendingCount(),
+      pending: this.feeds.pendingCount() + this.carriedOutside(),
       pendingBytes: this.feeds.pendingByteCount(),
       pendingEvicted: this.feeds.pendingEvictedCount(),
       yjsPending: this.view.state.hasPending(),
@@ -1289,9 +1291,20 @@ export class Ledger {
    */
   private carryOver(carry: HashedEntry[]): void {
     if (carry.length === 0 || this.broken !== null) return;
-    this.serial(() => this.ingestVerified(carry, emptyReport(), false, 1), undefined, 'replicated').catch(
-      () => undefined // a failure marks the ledger broken; the entries come again through sync
-    );
+    // Still held while the step waits: stats().pending counts them (the rebuilt FeedSet does not).
+    this.carrying.add(carry);
+    this.serial(() => this.ingestVerified(carry, emptyReport(), false, 1), undefined, 'replicated')
+      .catch(() => undefined) // a failure marks the ledger broken; the entries come again through sync
+      .finally(() => this.carrying.delete(carry));
+  }
+
+  /** Entries of queued carry steps that the FeedSet neither holds nor has applied yet. */
+  private carriedOutside(): number {
+    let n = 0;
+    for (const carry of this.carrying)
+      for (const h of carry)
+        if (!this.feeds.isPending(h) && (this.feeds.appliedHead(toHex(h.entry.author))?.seq ?? 0) < h.entry.seq) n++;
+    return n;
   }
 
   /** Up to `n` due refusals, oldest first, to be judged in the caller's step. */
