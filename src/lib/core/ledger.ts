@@ -530,7 +530,17 @@ export class Ledger {
   async precheckRun(run: readonly HashedEntry[]): Promise<{ verdict: 'ok' | 'refused' | 'unknown'; at: number }> {
     const before = new Map<string, EntryHeader>(); // "author:seq" of the run's entries judged ok
     const structs = new StructIndex();
-    const header = async (a: string, s: number) => before.get(`${a}:${s}`) ?? (await this.header(a, s));
+    const header = async (a: string, s: number): Promise<EntryHeader | undefined> => {
+      const inRun = before.get(`${a}:${s}`);
+      if (inRun !== undefined) return inRun;
+      const hd = await this.header(a, s);
+      // Known here but not applied to the document yet (an ingest step between planning its feeds
+      // and applying them): judged against the document now, a run placing items among that
+      // entry's could be refused where ingest accepts it. Unknown until it is applied (review of
+      // 7636e84). Void feeds are judged from their canonical headers (void.ts), as ingest does.
+      if (hd === undefined || s === 0 || this.feeds.voidFrom(a) !== undefined) return hd;
+      return this.view.state.holdsClock(a, hd.clock) ? hd : undefined;
+    };
     for (let at = 0; at < run.length; at++) {
       const h = run[at];
       const author = toHex(h.entry.author);

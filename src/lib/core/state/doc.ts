@@ -310,6 +310,11 @@ export class LedgerState {
     this.owners.set(client, author);
   }
 
+  /** True when the document holds `author`'s items below Yjs clock `clock` (integrated, not pending). */
+  holdsClock(author: string, clock: number): boolean {
+    return Y.getState(this.doc.store, clientIdOf(author)) >= clock;
+  }
+
   /** True once `author`'s clock space is void (its Yjs clock reached MAX_ENTRY_CLOCK). */
   hasVoid(author: string): boolean {
     return Y.getState(this.doc.store, clientIdOf(author)) >= MAX_ENTRY_CLOCK;

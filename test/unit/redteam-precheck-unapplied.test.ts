@@ -1,0 +1,50 @@
+// Gossip's causal precheck (Ledger.precheckRun) runs outside the ledger's queue. While an ingest
+// step has planned an entry into its feed but not applied it to the document yet, a run placing
+// items among that entry's was judged against the document without them and refused, though
+// ingest accepts it: an honest run was not forwarded and its entry remembered as a refused
+// variant (review of 7636e84; the run's head had the same window before). Such a dependency is
+// now 'unknown' until it is applied.
+import { describe, expect, it, vi } from 'vitest';
+import { toHex } from '../../src/lib/core/bytes.js';
+import { memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
+
+describe('precheckRun during an ingest step that has not applied its entries yet', () => {
+  it('a text insert between a dependency’s characters is unknown, not refused; ok once applied, and ingest accepts it', async () => {
+    const me = await openLedger(memoryLocation(), 1);
+    const A = await openLedger(memoryLocation(), 2);
+    const B = await openLedger(memoryLocation(), 3);
+    A.ledger.registerType('doc', 'text');
+    await A.ledger.transact((d) => d.getText('doc').insert(0, 'abc'));
+    await B.ledger.ingest(A.log);
+    B.ledger.registerType('doc', 'text');
+    await B.ledger.put('plain', 1); // B:1, no deps
+    await B.ledger.transact((d) => d.getText('doc').insert(1, 'X')); // B:2 between A's a and b
+    const run = B.log.filter((h) => toHex(h.entry.author) === toHex(B.keys.publicKey));
+    expect(run.map((h) => [h.entry.seq, h.entry.deps.length])).toEqual([
+      [1, 0],
+      [2, 1]
+    ]);
+
+    // A:1's ingest step holds at its store write: planned into the FeedSet, not applied yet.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let reached!: () => void;
+    const atStore = new Promise<void>((r) => (reached = r));
+    const real = me.store.ingest.bind(me.store);
+    vi.spyOn(me.store, 'ingest').mockImplementation(async (hs) => {
+      reached();
+      await gate;
+      return real(hs);
+    });
+    const ingesting = me.ledger.ingest(A.log);
+    await atStore;
+    expect(await me.ledger.precheckRun(run)).toEqual({ verdict: 'unknown', at: 1 });
+    expect(await me.ledger.precheck(run[1])).not.toBe('refused');
+    release();
+    await ingesting;
+    expect(await me.ledger.precheckRun(run)).toEqual({ verdict: 'ok', at: 2 });
+    const report = await me.ledger.ingest(run);
+    expect({ added: report.added, rejected: report.rejected }).toEqual({ added: 2, rejected: [] });
+    expect(me.ledger.doc.getText('doc').toString()).toBe('aXbc');
+  });
+});
