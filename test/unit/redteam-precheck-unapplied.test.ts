@@ -48,3 +48,25 @@ describe('precheckRun during an ingest step that has not applied its entries yet
     expect(me.ledger.doc.getText('doc').toString()).toBe('aXbc');
   });
 });
+
+describe('precheckRun reads each dependency once per run', () => {
+  it('a run of entries naming the same dependency looks its header up once', async () => {
+    const me = await openLedger(memoryLocation(), 11);
+    const A = await openLedger(memoryLocation(), 12);
+    const B = await openLedger(memoryLocation(), 13);
+    A.ledger.registerType('doc', 'text');
+    await A.ledger.transact((d) => d.getText('doc').insert(0, 'abcdef')); // A:1
+    await B.ledger.ingest(A.log);
+    B.ledger.registerType('doc', 'text');
+    // Each between two of A's characters: every entry names A:1.
+    for (let i = 0; i < 5; i++) await B.ledger.transact((d) => d.getText('doc').insert(2 * i + 1, 'X'));
+    const run = B.log.filter((h) => toHex(h.entry.author) === toHex(B.keys.publicKey));
+    const named = run.flatMap((h) => h.entry.deps.map((d) => `${d.author}:${d.seq}`));
+    await me.ledger.ingest(A.log);
+    const header = vi.spyOn(me.ledger as unknown as { header: (a: string, s: number) => unknown }, 'header');
+    expect(await me.ledger.precheckRun(run)).toEqual({ verdict: 'ok', at: 5 });
+    // The head's predecessor (genesis, seq 0) plus each distinct dependency, once.
+    expect(header.mock.calls.length).toBe(1 + new Set(named).size);
+    expect(named.length).toBeGreaterThan(new Set(named).size); // the same dependency named again
+  });
+});

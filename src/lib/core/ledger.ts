@@ -530,9 +530,9 @@ export class Ledger {
   async precheckRun(run: readonly HashedEntry[]): Promise<{ verdict: 'ok' | 'refused' | 'unknown'; at: number }> {
     const before = new Map<string, EntryHeader>(); // "author:seq" of the run's entries judged ok
     const structs = new StructIndex();
-    const header = async (a: string, s: number): Promise<EntryHeader | undefined> => {
-      const inRun = before.get(`${a}:${s}`);
-      if (inRun !== undefined) return inRun;
+    // Headers read for this run (a run's entries mostly name the same dependencies): one lookup each.
+    const looked = new Map<string, EntryHeader | undefined>();
+    const lookup = async (a: string, s: number): Promise<EntryHeader | undefined> => {
       const hd = await this.header(a, s);
       // Known here but not applied to the document yet (an ingest step between planning its feeds
       // and applying them): judged against the document now, a run placing items among that
@@ -540,6 +540,13 @@ export class Ledger {
       // 7636e84). Void feeds are judged from their canonical headers (void.ts), as ingest does.
       if (hd === undefined || s === 0 || this.feeds.voidFrom(a) !== undefined) return hd;
       return this.view.state.holdsClock(a, hd.clock) ? hd : undefined;
+    };
+    const header = async (a: string, s: number): Promise<EntryHeader | undefined> => {
+      const key = `${a}:${s}`;
+      const inRun = before.get(key);
+      if (inRun !== undefined) return inRun;
+      if (!looked.has(key)) looked.set(key, await lookup(a, s));
+      return looked.get(key);
     };
     for (let at = 0; at < run.length; at++) {
       const h = run[at];
