@@ -94,7 +94,7 @@ export interface GossipStats {
   duplicates: number;
   /** Messages Ignored because maxQueued entries (or maxQueuedBytes) were already in progress, or while off the topic (flow control). */
   dropped: number;
-  /** Entries validly signed but refused by the causal rules here (Ledger.precheck): their message Ignored, not forwarded (the ledger remembers them). */
+  /** Messages Ignored, not forwarded, because an entry of theirs, validly signed, is refused by the causal rules here (Ledger.precheckRun; the ledger remembers that entry). */
   causalIgnored: number;
   /** Entries validly signed whose run does not link to the entry known here at seq - 1: Ignored, not forwarded, handed to the ledger (a gap's entry: held as pending; a broken link's: remembered as a variant, or fork evidence). */
   unlinked: number;
