@@ -8,15 +8,19 @@ import { describe, expect, it, vi } from 'vitest';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
 
+/** A fresh node `me`; A wrote `text` into a shared text type (A:1); B holds A:1 and the type. */
+async function textFixture(keyBytes: [number, number, number], text: string) {
+  const [me, A, B] = await Promise.all(keyBytes.map((k) => openLedger(memoryLocation(), k)));
+  A.ledger.registerType('doc', 'text');
+  await A.ledger.transact((d) => d.getText('doc').insert(0, text));
+  await B.ledger.ingest(A.log);
+  B.ledger.registerType('doc', 'text');
+  return { me, A, B };
+}
+
 describe('precheckRun during an ingest step that has not applied its entries yet', () => {
   it('a text insert between a dependency’s characters is unknown, not refused; ok once applied, and ingest accepts it', async () => {
-    const me = await openLedger(memoryLocation(), 1);
-    const A = await openLedger(memoryLocation(), 2);
-    const B = await openLedger(memoryLocation(), 3);
-    A.ledger.registerType('doc', 'text');
-    await A.ledger.transact((d) => d.getText('doc').insert(0, 'abc'));
-    await B.ledger.ingest(A.log);
-    B.ledger.registerType('doc', 'text');
+    const { me, A, B } = await textFixture([1, 2, 3], 'abc');
     await B.ledger.put('plain', 1); // B:1, no deps
     await B.ledger.transact((d) => d.getText('doc').insert(1, 'X')); // B:2 between A's a and b
     const run = B.log.filter((h) => toHex(h.entry.author) === toHex(B.keys.publicKey));
@@ -51,13 +55,7 @@ describe('precheckRun during an ingest step that has not applied its entries yet
 
 describe('precheckRun reads each dependency once per run', () => {
   it('a run of entries naming the same dependency looks its header up once', async () => {
-    const me = await openLedger(memoryLocation(), 11);
-    const A = await openLedger(memoryLocation(), 12);
-    const B = await openLedger(memoryLocation(), 13);
-    A.ledger.registerType('doc', 'text');
-    await A.ledger.transact((d) => d.getText('doc').insert(0, 'abcdef')); // A:1
-    await B.ledger.ingest(A.log);
-    B.ledger.registerType('doc', 'text');
+    const { me, A, B } = await textFixture([11, 12, 13], 'abcdef');
     // Each between two of A's characters: every entry names A:1.
     for (let i = 0; i < 5; i++) await B.ledger.transact((d) => d.getText('doc').insert(2 * i + 1, 'X'));
     const run = B.log.filter((h) => toHex(h.entry.author) === toHex(B.keys.publicKey));

@@ -115,7 +115,8 @@ function unsignedSize(e: UnsignedEntry): number {
 /**
  * Writes the unsigned part at `pos` of `out` (sized by unsignedSize); returns the next position.
  * One preallocated buffer instead of lib0's growing encoder: the same bytes (entry.test.ts checks
- * them against lib0), about a third of the time; an entry is encoded up to three times on ingest.
+ * them against lib0), about a third of the time; an ingested entry is encoded twice (decodeEntry's
+ * canonical check, the signing bytes).
  */
 function writeUnsigned(out: Uint8Array, pos: number, e: UnsignedEntry): number {
   out[pos++] = ENTRY_FORMAT_V2;

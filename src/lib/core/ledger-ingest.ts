@@ -14,6 +14,7 @@ import { checkCausal, GENESIS_HEADER, type EntryHeader } from './causal.js';
 import { parsePayload } from './payload.js';
 import { checkRecordDeletes, checkRecordWrites } from './state/records-rules.js';
 import { StructIndex } from './state/struct-index.js';
+import type { ParsedStruct } from './yjs-update.js';
 import {
   CausalityError,
   ClientIdCollisionError,
@@ -420,6 +421,59 @@ function refuseRivals(toStore: HashedEntry[], state: LedgerState, report: Ingest
 export type HeaderLookup = (author: string, seq: number) => Promise<EntryHeader | undefined>;
 
 /**
+ * Headers and structs of the entries judged acceptable so far in one batch (an ingest batch, or a
+ * gossip run), not applied yet: later entries are judged on top of them (judgeCausal).
+ */
+export class CausalBatch {
+  private readonly headers = new Map<string, EntryHeader>();
+  readonly structs = new StructIndex();
+
+  constructor(private readonly lookup: HeaderLookup) {}
+
+  /** An earlier entry of the batch's header, else the lookup's. */
+  async header(author: string, seq: number): Promise<EntryHeader | undefined> {
+    return this.headers.get(`${author}:${seq}`) ?? (await this.lookup(author, seq));
+  }
+
+  add(h: HashedEntry, author: string, structs: readonly ParsedStruct[]): void {
+    this.headers.set(`${author}:${h.entry.seq}`, { lamport: h.entry.lamport, clock: h.entry.clock });
+    this.structs.addAll(structs);
+  }
+}
+
+/**
+ * Judges `h` (of `author`) by the causal rules (causal.ts), the state's integrability check and
+ * the records rules, on top of `batch`, which it then joins. Returns what it names that is not
+ * present (its predecessor or a dependency: nothing is judged then), else undefined. Throws the
+ * LedgerError of a refusal. Shared by ingest (admitCausal) and gossip's precheck
+ * (Ledger.precheckRun), so the two cannot judge an entry differently.
+ */
+export async function judgeCausal(
+  h: HashedEntry,
+  author: string,
+  state: LedgerState,
+  maxBytes: number,
+  batch: CausalBatch
+): Promise<string | undefined> {
+  const seq = h.entry.seq;
+  const prev = await batch.header(author, seq - 1);
+  if (prev === undefined) return `predecessor ${seq - 1} is not present`;
+  const deps: EntryHeader[] = [];
+  for (const d of h.entry.deps) {
+    const dh = await batch.header(d.author, d.seq);
+    if (dh === undefined) return `dependency ${d.author.slice(0, 16)}…:${d.seq} is not present`;
+    deps.push(dh);
+  }
+  const parsed = parsePayload(h.entry.payload, maxBytes);
+  checkCausal(h.entry, author, parsed, prev, deps);
+  state.checkIntegrable(parsed, batch.structs);
+  checkRecordDeletes(state.doc, parsed, batch.structs);
+  checkRecordWrites(state.doc, parsed, batch.structs);
+  batch.add(h, author, parsed.structs);
+  return undefined;
+}
+
+/**
  * The causal rules (causal.ts) and the state's integrability check over entries that passed the
  * chain and dependency gates, in their causal order, before anything is stored. An entry that
  * fails them is refused, and so is everything after it in its feed and everything that names
@@ -432,11 +486,8 @@ export async function admitCausal(
   maxBytes: number,
   report: IngestReport
 ): Promise<HashedEntry[]> {
-  const batch = new Map<string, EntryHeader>();
+  const batch = new CausalBatch((a, s) => (s === 0 ? Promise.resolve(GENESIS_HEADER) : lookup(a, s)));
   const refused = new Map<string, number>(); // author → lowest refused seq
-  const batchStructs = new StructIndex();
-  const header = async (a: string, s: number): Promise<EntryHeader | undefined> =>
-    s === 0 ? GENESIS_HEADER : (batch.get(`${a}:${s}`) ?? (await lookup(a, s)));
   const admitted: HashedEntry[] = [];
   for (const h of toStore) {
     const author = toHex(h.entry.author);
@@ -449,21 +500,8 @@ export async function admitCausal(
         if (dl !== undefined && d.seq >= dl)
           throw new CausalityError(`depends on a refused entry of ${d.author.slice(0, 16)}…`);
       }
-      const prev = await header(author, seq - 1);
-      if (prev === undefined) throw new CausalityError(`predecessor ${seq - 1} is not present`);
-      const deps: EntryHeader[] = [];
-      for (const d of h.entry.deps) {
-        const dh = await header(d.author, d.seq);
-        if (dh === undefined) throw new CausalityError(`dependency ${d.author.slice(0, 16)}…:${d.seq} is not present`);
-        deps.push(dh);
-      }
-      const parsed = parsePayload(h.entry.payload, maxBytes);
-      checkCausal(h.entry, author, parsed, prev, deps);
-      state.checkIntegrable(parsed, batchStructs);
-      checkRecordDeletes(state.doc, parsed, batchStructs);
-      checkRecordWrites(state.doc, parsed, batchStructs);
-      batch.set(`${author}:${seq}`, { lamport: h.entry.lamport, clock: h.entry.clock });
-      batchStructs.addAll(parsed.structs);
+      const missing = await judgeCausal(h, author, state, maxBytes, batch);
+      if (missing !== undefined) throw new CausalityError(missing);
       admitted.push(h);
     } catch (e) {
       if (!(e instanceof LedgerError)) throw e;

@@ -53,10 +53,12 @@ import { storeCompactedTops } from './bootstrapped-voids.js';
 import { NO_TOP_HASH, type HeadHeader } from './snapshot/format.js';
 import {
   atomicFailure,
+  CausalBatch,
   checkBatch,
   checkEvidence,
   commitPlan,
   emptyReport,
+  judgeCausal,
   mergeCarried,
   planFeeds,
   signLocal,
@@ -73,7 +75,6 @@ import {
 import { parsePayload } from './payload.js';
 import { sealCompaction, type SealBinding } from './compaction-seal.js';
 import { checkRecordDeletes, checkRecordWrites } from './state/records-rules.js';
-import { StructIndex } from './state/struct-index.js';
 import { clientIdOf } from './state/client-id.js';
 import {
   LEDGER_REJUDGE_DELAY_MS,
@@ -528,53 +529,41 @@ export class Ledger {
    * missing: `at` is its index in the run ('ok': the run's length). Nothing is stored or applied.
    */
   async precheckRun(run: readonly HashedEntry[]): Promise<{ verdict: 'ok' | 'refused' | 'unknown'; at: number }> {
-    const before = new Map<string, EntryHeader>(); // "author:seq" of the run's entries judged ok
-    const structs = new StructIndex();
     // Headers read for this run (a run's entries mostly name the same dependencies): one lookup each.
     const looked = new Map<string, EntryHeader | undefined>();
     const lookup = async (a: string, s: number): Promise<EntryHeader | undefined> => {
-      const hd = await this.header(a, s);
-      // Known here but not applied to the document yet (an ingest step between planning its feeds
-      // and applying them): judged against the document now, a run placing items among that
-      // entry's could be refused where ingest accepts it. Unknown until it is applied (review of
-      // 7636e84). Void feeds are judged from their canonical headers (void.ts), as ingest does.
-      if (hd === undefined || s === 0 || this.feeds.voidFrom(a) !== undefined) return hd;
-      return this.view.state.holdsClock(a, hd.clock) ? hd : undefined;
-    };
-    const header = async (a: string, s: number): Promise<EntryHeader | undefined> => {
       const key = `${a}:${s}`;
-      const inRun = before.get(key);
-      if (inRun !== undefined) return inRun;
-      if (!looked.has(key)) looked.set(key, await lookup(a, s));
+      if (!looked.has(key)) looked.set(key, await this.appliedHeader(a, s));
       return looked.get(key);
     };
+    const batch = new CausalBatch(lookup);
     for (let at = 0; at < run.length; at++) {
       const h = run[at];
       const author = toHex(h.entry.author);
       // Past the fork of a void feed: never applied anywhere, not worth forwarding (void.ts).
       if (h.entry.seq > (this.feeds.voidFrom(author) ?? Infinity)) return { verdict: 'refused', at };
-      const prev = await header(author, h.entry.seq - 1);
-      if (prev === undefined) return { verdict: 'unknown', at };
-      const deps: EntryHeader[] = [];
-      for (const d of h.entry.deps) {
-        const hd = await header(d.author, d.seq);
-        if (hd === undefined) return { verdict: 'unknown', at };
-        deps.push(hd);
-      }
       try {
-        const parsed = parsePayload(h.entry.payload, this.genesis.maxEntryBytes);
-        checkCausal(h.entry, author, parsed, prev, deps);
-        this.view.state.checkIntegrable(parsed, structs);
-        checkRecordDeletes(this.view.state.doc, parsed, structs);
-        checkRecordWrites(this.view.state.doc, parsed, structs);
-        before.set(`${author}:${h.entry.seq}`, { lamport: h.entry.lamport, clock: h.entry.clock });
-        structs.addAll(parsed.structs);
+        const missing = await judgeCausal(h, author, this.view.state, this.genesis.maxEntryBytes, batch);
+        if (missing !== undefined) return { verdict: 'unknown', at };
       } catch (e) {
         if (e instanceof LedgerError) return { verdict: 'refused', at };
         throw e;
       }
     }
     return { verdict: 'ok', at: run.length };
+  }
+
+  /**
+   * header(), but undefined for an entry known here and not applied to the document yet (an
+   * ingest step between planning its feeds and applying them): judged against the document
+   * without its items, a run placing items among them could be refused where ingest accepts it
+   * (review of 7636e84). Void feeds are judged from their canonical headers (void.ts), as ingest
+   * does. For gossip's precheck, which runs outside the queue.
+   */
+  private async appliedHeader(author: string, seq: number): Promise<EntryHeader | undefined> {
+    const hd = await this.header(author, seq);
+    if (hd === undefined || seq === 0 || this.feeds.voidFrom(author) !== undefined) return hd;
+    return this.view.state.holdsClock(author, hd.clock) ? hd : undefined;
   }
 
   /**
