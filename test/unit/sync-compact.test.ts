@@ -99,14 +99,21 @@ describe('compact listings: exact under author-tag collisions', () => {
     expect(run.lastWithNodes).toBe(2);
   });
 
-  it('one advanced feed among 20,000 costs 3 round trips and under 400 bytes (~320; 1.1.0: ~600)', () => {
+  // The cost grows with the heads listed: those sharing the advanced feed's depth-3 subtree (its
+  // first three nibbles; 20,000 / 4,096 ≈ 4.9 on average, Poisson, so 12–16 in about one seed of
+  // a hundred), each a 2-byte tag and a 4-byte fingerprint plus framing. 120 seeds measured
+  // 296 bytes with 1 such head … 390 with 13 (~290 + 7.8 a head); a fixed "under 400" failed
+  // CI at exactly 400 bytes (a leaf of about 14).
+  it('one advanced feed among 20,000 costs 3 round trips and ≤ 300 + 8 bytes a head of its leaf (~330; 1.1.0: ~600)', () => {
     const rand = mulberry32(SEED + 2);
     const heads = Array.from({ length: 20_000 }, () => randomHead(rand));
     const other = heads.map((h, i) => (i === 777 ? { ...h, seq: h.seq + 1, hash: toHex(randomBytes(32, rand)) } : h));
     const run = runExchange(HeadsTree.from(heads), HeadsTree.from(other), rand);
+    const leaf = heads[777].author.slice(0, 3);
+    const listed = heads.filter((h) => h.author.startsWith(leaf)).length;
     expect(run.a).toHaveLength(1);
     expect(Math.ceil(run.lastWithNodes / 2)).toBeLessThanOrEqual(3);
-    expect(run.bytesAtoB + run.bytesBtoA).toBeLessThan(400);
+    expect(run.bytesAtoB + run.bytesBtoA).toBeLessThanOrEqual(300 + 8 * listed);
   });
 
   it('100 scattered differences among 20,000 feeds: 3 round trips, under 170 bytes each (~150; 1.1.0: ~260)', () => {
