@@ -256,6 +256,28 @@ describe('FeedSet pending bounds', () => {
     expect(fs.heads().map((h) => h.author)).toEqual([toHex(authors[1].keys.publicKey)]);
   });
 
+  it('an entry held again by a new FeedSet (heldSince) keeps its first receive time and expires from it, in order', () => {
+    let t = 1_000_000;
+    const first = new FeedSet({ now: () => t });
+    expect(first.ingest(A[2]).kind).toBe('pending');
+    t += PENDING_MAX_AGE_MS / 2;
+    const carried = new Map(first.pendingWithTimes().map(({ h, at }) => [h, at]));
+    expect([...carried.values()]).toEqual([1_000_000]);
+    // The new FeedSet holds another author's entry first, then the carried one (as a rebuild's
+    // queued carry step can): the carried one is older but comes later in arrival order.
+    const next = new FeedSet({ now: () => t, heldSince: (h) => carried.get(h) });
+    expect(next.ingest(authors[0].chain[3]).kind).toBe('pending');
+    expect(next.ingest(A[2]).kind).toBe('pending');
+    expect(next.pendingWithTimes().map((p) => p.at)).toEqual([t, 1_000_000]);
+    t = 1_000_000 + PENDING_MAX_AGE_MS; // ten minutes after A[2] first came, five after the other
+    expect(next.evictExpired()).toBe(1);
+    expect(next.pendingEntries()).toEqual([authors[0].chain[3]]);
+    // A time later than now (a clock that went back) counts as now.
+    const later = new FeedSet({ now: () => t, heldSince: () => t + 5_000 });
+    expect(later.ingest(A[2]).kind).toBe('pending');
+    expect(later.pendingWithTimes()[0]!.at).toBe(t);
+  });
+
   it('keeps no feed for an author whose entry was dropped', () => {
     const fs = new FeedSet({ maxPendingTotal: 1 });
     expect(fs.ingest(authors[0].chain[2]).kind).toBe('pending');

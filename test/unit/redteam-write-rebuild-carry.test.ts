@@ -8,6 +8,7 @@ import { networkId } from '../../src/lib/core/genesis.js';
 import type { HashedEntry } from '../../src/lib/core/types.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { MemoryLedgerStore } from '../../src/lib/core/memory-store.js';
+import { PENDING_MAX_AGE_MS } from '../../src/lib/core/constants.js';
 import { causalRefusals, makeChain } from '../helpers/ledger-fixtures.js';
 import { genesis, ledgerView, memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
 
@@ -93,5 +94,27 @@ describe('a local write that rebuilds memory keeps the entries held for missing 
     expect(n.ledger.stats().pending).toBe(2);
     await n.ledger.ingest([f.hs[0]!]);
     expect(['h1', 'h2', 'h3', 'k'].map((k) => n.ledger.get(k))).toEqual(['h1', 'h2', 'h3', undefined]);
+  });
+
+  it('carried entries keep their age: held ones leave 10 minutes after they came, however many writes failed since', async () => {
+    const f = await fixture();
+    const store = new MemoryLedgerStore();
+    let t = 1_700_000_000_000;
+    const n = await openLedger(memoryLocation(), 228, { store, now: () => t });
+    await n.ledger.ingest([f.hs[1]!, f.hs[2]!]); // h1 missing: held from t0
+    for (let i = 0; i < 3; i++) {
+      t += PENDING_MAX_AGE_MS / 4; // a write fails every 2.5 minutes: each rebuilds and carries them
+      store.faults = { failOnTable: 'entries' };
+      await expect(n.ledger.put('k', i)).rejects.toThrow();
+      await n.ledger.idle();
+      expect(n.ledger.stats().pending).toBe(2);
+    }
+    t += PENDING_MAX_AGE_MS / 4; // ten minutes after they came (two and a half after the last carry)
+    await n.ledger.put('k', 'ok'); // an ingest step of its own; expiry runs on the next ingest
+    await n.ledger.ingest([f.xs[0]!]);
+    expect(n.ledger.stats().pending).toBe(0);
+    // Gone, not applied: h1 then applies alone, h2 and h3 come again by sync.
+    await n.ledger.ingest([f.hs[0]!]);
+    expect(['h1', 'h2', 'h3'].map((k) => n.ledger.get(k))).toEqual(['h1', undefined, undefined]);
   });
 });

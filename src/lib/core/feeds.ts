@@ -67,6 +67,12 @@ export interface FeedSetOptions {
   recentPerAuthor?: number;
   /** Clock for ForkEvidence.detectedAt and pending receive times (injectable for tests). */
   now?: () => number;
+  /**
+   * When an entry was first held, if an earlier FeedSet held it (a rebuild or resync replaces the
+   * FeedSet and the ledger holds its pending entries again): its age counts from then, so entries
+   * carried over and over still leave after pendingMaxAgeMs. Undefined (or later than now): now.
+   */
+  heldSince?: (h: HashedEntry) => number | undefined;
 }
 
 export interface FeedSetSeed {
@@ -129,8 +135,12 @@ export class FeedSet {
   private pendingBytes = 0;
   /** Pending entries evicted to make room for another author's (fair share), since start. */
   private evicted = 0;
-  /** Every pending entry in arrival order, so the oldest are found first. */
+  /** Every pending entry in arrival order, so the oldest are found first (see `unordered`). */
   private readonly pendingOrder = new Set<Pending>();
+  /** Latest receive time held so far; an entry held with an earlier one (heldSince) sets `unordered`. */
+  private newestAt = -Infinity;
+  /** pendingOrder is not in receive-time order: evictExpired sorts it first. */
+  private unordered = false;
   /** Authors whose next entry (head + 1) is held only because a causal dependency is missing. */
   private readonly blocked = new Set<string>();
   private readonly maxPendingPerAuthor: number;
@@ -139,6 +149,7 @@ export class FeedSet {
   private readonly pendingMaxAgeMs: number;
   private readonly recentPerAuthor: number;
   private readonly now: () => number;
+  private readonly heldSince: ((h: HashedEntry) => number | undefined) | undefined;
 
   constructor(opts: FeedSetOptions = {}) {
     this.maxPendingPerAuthor = opts.maxPendingPerAuthor ?? MAX_PENDING_PER_AUTHOR;
@@ -147,6 +158,7 @@ export class FeedSet {
     this.pendingMaxAgeMs = opts.pendingMaxAgeMs ?? PENDING_MAX_AGE_MS;
     this.recentPerAuthor = Math.max(1, opts.recentPerAuthor ?? RECENT_ENTRIES_PER_AUTHOR);
     this.now = opts.now ?? Date.now;
+    this.heldSince = opts.heldSince;
   }
 
   /** Rebuilds from persisted heads without loading whole feeds. */
@@ -241,15 +253,24 @@ export class FeedSet {
       !makeRoom(this.pendingStore, author, pendingShare(f), bytes)
     )
       return { kind: 'dropped', reason: 'pending-full' };
-    const p: Pending = { h, author, at: this.now(), bytes };
+    const p: Pending = { h, author, at: this.receivedAt(h), bytes };
     this.track(author, f);
     into.set(h.entry.seq, p);
     this.pendingOrder.add(p);
+    if (p.at < this.newestAt) this.unordered = true;
+    else this.newestAt = p.at;
     this.pendingTotal++;
     this.pendingBytes += bytes;
     f.pendingBytes += bytes;
     if (h.entry.seq === this.nextSeq(f)) this.blocked.add(author);
     return { kind: 'pending', missing: this.firstGap(author) ?? this.missingDeps(h)[0] };
+  }
+
+  /** Now, or when an earlier FeedSet first held `h` (heldSince), whichever is earlier. */
+  private receivedAt(h: HashedEntry): number {
+    const now = this.now();
+    const since = this.heldSince?.(h);
+    return since !== undefined && since < now ? since : now;
   }
 
   /**
@@ -339,6 +360,7 @@ export class FeedSet {
     if (this.pendingTotal === 0) return 0;
     const cutoff = this.now() - this.pendingMaxAgeMs;
     let evicted = 0;
+    if (this.unordered) this.sortPending();
     // Arrival order is receive-time order (for a clock that does not run backwards).
     for (const p of this.pendingOrder) {
       if (p.at > cutoff) break;
@@ -348,6 +370,14 @@ export class FeedSet {
       evicted++;
     }
     return evicted;
+  }
+
+  /** Puts pendingOrder back in receive-time order (stable: equal times keep their arrival order). */
+  private sortPending(): void {
+    const sorted = [...this.pendingOrder].sort((a, b) => a.at - b.at);
+    this.pendingOrder.clear();
+    for (const p of sorted) this.pendingOrder.add(p);
+    this.unordered = false;
   }
 
   /** Records a fork found by the caller (e.g. after `needs-lookup`): `a` is the stored entry. */
@@ -516,9 +546,14 @@ export class FeedSet {
     return f !== undefined && (f.pending.get(seq)?.h === h || f.alt.get(seq)?.h === h);
   }
 
-  /** Every held entry (pending and alternative variants), oldest first. */
+  /** Every held entry (pending and alternative variants), in the order they were held. */
   pendingEntries(): HashedEntry[] {
     return [...this.pendingOrder].map((p) => p.h);
+  }
+
+  /** Every held entry with its receive time (ms, this FeedSet's clock), in the order they were held. */
+  pendingWithTimes(): Array<{ h: HashedEntry; at: number }> {
+    return [...this.pendingOrder].map((p) => ({ h: p.h, at: p.at }));
   }
 
   /** What the pending entries count against maxPendingBytes. */

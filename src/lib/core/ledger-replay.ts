@@ -152,7 +152,7 @@ export async function checkIdentityAndNetwork(
   else if (net !== hex) throw new CorruptStoreError(`store belongs to network ${String(net).slice(0, 16)}…`);
 }
 
-export interface LoadInput extends Omit<ReplayInput, 'state' | 'feedOptions'> {
+export interface LoadInput extends Omit<ReplayInput, 'state'> {
   /** The local author (hex). */
   author: string;
   /** The local identity seed: the compaction's seal is keyed by it. */
@@ -191,7 +191,7 @@ async function loadOnce(input: LoadInput, preloaded?: LoadedState): Promise<Repl
     ...(preloaded !== undefined ? { preloaded } : {})
   });
   try {
-    return { ...(await replayStore({ ...input, state, feedOptions: { now }, seed: input.seed })), state };
+    return { ...(await replayStore({ ...input, state, feedOptions: { ...input.feedOptions, now }, seed: input.seed })), state };
   } catch (e) {
     state.destroy();
     throw e;

@@ -31,7 +31,7 @@ import type {
   IdentityKeys
 } from './types.js';
 import type { Compaction, LedgerStore } from './storage.js';
-import { FeedSet } from './feeds.js';
+import { FeedSet, type FeedSetOptions } from './feeds.js';
 import { networkId as networkIdOf } from './genesis.js';
 import { toHex } from './bytes.js';
 import { CorruptStoreError, LedgerError, StateUsageError, StorageClosedError } from './errors.js';
@@ -206,6 +206,8 @@ export class Ledger {
   /** Remembered refusals a void may have made acceptable, judged again a slice per step (rejudge.ts). */
   private readonly rejudge = new RejudgeQueue(REFUSED_VARIANTS_MAX_BYTES);
   private rejudged = 0;
+  /** When each carried entry was first held (takeHeld), until a FeedSet holds it again. */
+  private readonly heldSince = new WeakMap<HashedEntry, number>();
   /** Held entries a rebuild dropped, in queued carry steps (carryOver): still pending. */
   private readonly carrying = new Set<HashedEntry[]>();
   private rejudgeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -942,7 +944,7 @@ export class Ledger {
     if (entries.length > 0) this.queueClock.committed(this.queueClock.now() - t0);
     if (failure !== null || dirty) {
       this.view.discardEvents();
-      const carry = this.feeds.pendingEntries(); // a rebuild drops them: held again after it
+      const carry = this.takeHeld(); // a rebuild drops them: held again after it
       await this.rebuildAfterFailure(); // memory again from the store (it shows what was stored)
       this.carryOver(carry);
     } else {
@@ -997,7 +999,7 @@ export class Ledger {
       throw e;
     }
     // Entries still held wait in the FeedSet, which a resync or rebuild replaces: carried over.
-    const carry = this.feeds.pendingEntries();
+    const carry = this.takeHeld();
     if (done.feedsStale) await this.resyncFeeds();
     for (const h of done.refused) this.refusedVariants.add(h);
     for (const h of done.stored) this.refusedVariants.forget(h); // accepted since (redteam6e-refused-accepted)
@@ -1234,7 +1236,7 @@ export class Ledger {
    */
   private async rebuildStaleVoids(): Promise<void> {
     if (this.staleVoids.size === 0) return;
-    const carry = this.feeds.pendingEntries();
+    const carry = this.takeHeld();
     const from = new Map(this.staleVoids);
     const gc = await this.rebuildNow();
     this.markDue({ from, gc });
@@ -1302,6 +1304,31 @@ export class Ledger {
     this.serial(() => this.ingestVerified(carry, emptyReport(), false, 1), undefined, 'replicated')
       .catch(() => undefined) // a failure marks the ledger broken; the entries come again through sync
       .finally(() => this.carrying.delete(carry));
+  }
+
+  /**
+   * Every entry the FeedSet holds, in the order held, each with when it was first held noted in
+   * `heldSince`: the caller carries them over a rebuild or resync (which drops them), and the
+   * next FeedSet holds them again with that time, so their age is not reset by each carry (a
+   * write that keeps failing rebuilds every time; the 10-minute expiry would never come).
+   */
+  private takeHeld(): HashedEntry[] {
+    return this.feeds.pendingWithTimes().map(({ h, at }) => {
+      this.heldSince.set(h, at);
+      return h;
+    });
+  }
+
+  /** Options of every FeedSet this ledger builds. */
+  private feedOptions(): FeedSetOptions {
+    return {
+      now: this.now,
+      heldSince: (h) => {
+        const at = this.heldSince.get(h);
+        this.heldSince.delete(h); // once: a later hold of the same object counts from then
+        return at;
+      }
+    };
   }
 
   /** Entries of queued carry steps that the FeedSet neither holds nor has applied yet. */
@@ -1424,7 +1451,7 @@ export class Ledger {
       this.sinceCompaction = Math.max(this.sinceCompaction, 1); // compact even right after one
       if (!(await this.compactNow())) return false;
       const t0 = performance.now();
-      const carry = this.feeds.pendingEntries();
+      const carry = this.takeHeld();
       await this.rebuildAfterFailure({ signatures: false });
       this.rebuildBudget.record(performance.now() - t0);
       if (this.broken !== null) return false;
@@ -1529,6 +1556,7 @@ export class Ledger {
       author: this.author,
       seed: this.keys.seed,
       now: this.now,
+      feedOptions: this.feedOptions(),
       stamp: () => this.stamp,
       clock: () => this.clock
     });
@@ -1589,7 +1617,7 @@ export class Ledger {
       const booted = await bootstrappedVoids(this.store, heads, await readHeadHeaders(this.store));
       const voidTops = booted.map((b) => ({ author: b.head.author, ...b.top }));
       const recent = booted.flatMap((b) => b.recent);
-      const feeds = FeedSet.fromHeads({ heads, forks, voidTops, recent }, { now: this.now });
+      const feeds = FeedSet.fromHeads({ heads, forks, voidTops, recent }, this.feedOptions());
       await this.resolveVoidTops(feeds);
       this.feeds = feeds;
     } catch (e) {
