@@ -999,7 +999,7 @@ export class Ledger {
       throw e;
     }
     // Entries still held wait in the FeedSet, which a resync or rebuild replaces: carried over.
-    const carry = this.takeHeld();
+    const held = this.feeds.pendingWithTimes();
     if (done.feedsStale) await this.resyncFeeds();
     for (const h of done.refused) this.refusedVariants.add(h);
     for (const h of done.stored) this.refusedVariants.forget(h); // accepted since (redteam6e-refused-accepted)
@@ -1045,8 +1045,10 @@ export class Ledger {
     }
     // A bounded slice of the due refusals now, the rest by a budgeted timer: a hostile peer pays
     // one signature per fork, and each fork ingest judges at most a slice again.
+    const carrying = (done.feedsStale || voided) && depth < LEDGER_CARRY_DEPTH;
+    const carry = carrying ? this.carried(held) : [];
     if (voided && depth < LEDGER_CARRY_DEPTH) carry.push(...this.takeDue(LEDGER_REJUDGE_PER_STEP));
-    if ((done.feedsStale || voided) && carry.length > 0 && depth < LEDGER_CARRY_DEPTH) {
+    if (carrying && carry.length > 0) {
       const carried = new Set<string>();
       const again = await this.ingestVerified(carry, emptyReport(), false, depth + 1, undefined, carried);
       for (const h of carried) storedSink?.add(h);
@@ -1313,7 +1315,12 @@ export class Ledger {
    * write that keeps failing rebuilds every time; the 10-minute expiry would never come).
    */
   private takeHeld(): HashedEntry[] {
-    return this.feeds.pendingWithTimes().map(({ h, at }) => {
+    return this.carried(this.feeds.pendingWithTimes());
+  }
+
+  /** `held` (FeedSet.pendingWithTimes) to be held again: their times noted in `heldSince`. */
+  private carried(held: ReadonlyArray<{ h: HashedEntry; at: number }>): HashedEntry[] {
+    return held.map(({ h, at }) => {
       this.heldSince.set(h, at);
       return h;
     });
