@@ -109,6 +109,32 @@ function syncPeers(peers: readonly PeerSyncStatus[]): string {
 }
 
 /**
+ * Opens the dashboard in a second tab of `tab`'s profile (after the heap figures: it is one more
+ * page) and screenshots it: the gossip line must say how often the node left the entries topic
+ * when its status says it did (S10's tabs shed under the load), and nothing of it otherwise.
+ */
+async function shedOnDashboard(
+  tab: Device
+): Promise<{ shown: boolean; sheds: number; shedMs: number; text: string; path: string }> {
+  const page = await tab.context.newPage();
+  try {
+    await page.goto('/dashboard');
+    const line = page.getByTestId('gossip-summary');
+    await line.waitFor({ timeout: 60_000 });
+    const { sheds, shedMs } = (await tab.page.evaluate(async () => (await window.tabula!.status()).gossip))!;
+    const said = `left the topic ${sheds}×`;
+    if (sheds > 0) await expect(line).toContainText(said, { timeout: 30_000 });
+    const text = ((await line.textContent()) ?? '').replace(/\s+/g, ' ').trim();
+    const path = test.info().outputPath('s10-tab0-dashboard.png');
+    await page.screenshot({ path, fullPage: true });
+    console.log(`[S10] tab 0 dashboard: ${text} (screenshot ${path})`);
+    return { shown: sheds > 0 ? text.includes(said) : !text.includes('left the topic'), sheds, shedMs, text, path };
+  } finally {
+    await page.close();
+  }
+}
+
+/**
  * Prints each node's entries and sync counters per peer from its last pushed status. Not free: a
  * simulated node's summary() also reads its feeds, seconds on a starved node, so it is never
  * taken between the end of the load and the start of the convergence clock.
@@ -399,6 +425,7 @@ test('S10: load from tabs and simulated nodes at once: every entry everywhere, c
     await waitFor(() => Date.now() - stopAskedAt >= (convergeMs ?? 0) + IDLE_MS, IDLE_MS + 60_000, 200);
     const heap2 = await workerHeaps(browser);
     const nodeHeap2 = await Promise.all(nodes.map((n) => n.heap()));
+    const dashboard = tabs[0] === undefined ? null : await shedOnDashboard(tabs[0]);
     const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
     const mb = (xs: number[]) => +(sum(xs) / 2 ** 20).toFixed(1);
     const long = (await Promise.all(tabs.map((d) => longTasks(d.page)))).flat();
@@ -454,6 +481,12 @@ test('S10: load from tabs and simulated nodes at once: every entry everywhere, c
         `${nodeHeap2.length} processes measured; ${(nodeGrowth * 100).toFixed(1)}%`
       );
     s.check('no write failed', failures.length === 0, failures.slice(0, 2).join('; '));
+    if (dashboard !== null)
+      s.check(
+        "tab 0's dashboard (a second tab of its profile) shows what its gossip flow control did",
+        dashboard.shown,
+        `${dashboard.sheds} sheds (${dashboard.shedMs} ms) in its status; the dashboard says "${dashboard.text}"; screenshot ${dashboard.path}`
+      );
     // A write still unanswered is not in `wanted`: it could land after "converged".
     const unanswered = nodeResults.reduce((n, r) => n + r.unanswered, 0);
     s.check(
