@@ -72,18 +72,14 @@ describe('sync: per-peer counters of range requests', () => {
     t += GAP_REQUEST_TIMEOUT_MS + 1;
     engines.a.tick();
     expect(peerB().rangesTimedOut).toBe(asked);
-    // The answers arrive now: late, not ingested.
     const late = held.splice(0);
-    for (const m of late) await engines.a.receive('b', m.bytes);
-    expect(peerB()).toMatchObject({ rangesLate: asked, answersUnasked: 0, entriesIn: 0 });
-    // The same answer again, and one to a request never made: unasked, not late; not ingested.
-    await engines.a.receive('b', late[0]!.bytes);
+    // Answers to requests never made: unasked, not ingested (also in the rid space of on-demand
+    // reads, a light replica's, where none is in flight).
     const made = decodeSyncMessage(late[0]!.bytes);
     if (made.t !== 'entries') throw new Error('held an answer that is not entries');
     await engines.a.receive('b', encodeSyncMessage({ ...made, rid: 987_654 }));
-    // ...and in the rid space of on-demand reads (a light replica's), where none is in flight.
     await engines.a.receive('b', encodeSyncMessage({ ...made, rid: ON_DEMAND_RID_BASE + 7 }));
-    expect(peerB()).toMatchObject({ rangesLate: asked, answersUnasked: 3, entriesIn: 0 });
+    expect(peerB()).toMatchObject({ rangesLate: 0, answersUnasked: 2, entriesIn: 0 });
 
     // The next request (after the backoff) is answered with an error: refused.
     t += 120_000;
@@ -107,6 +103,22 @@ describe('sync: per-peer counters of range requests', () => {
     expect(peerB().rangesRefused).toBe(gets.length - before);
     expect(peerB().rangesAsked).toBe(gets.length);
 
+    // The timed-out answers arrive now: late, and ingested all the same (a plain range of what
+    // was asked); the same answer a second time is unasked and not ingested again.
+    const ingestsBefore = ingests;
+    for (const m of late) await engines.a.receive('b', m.bytes);
+    const lateEntries = late.reduce((n, m) => {
+      const msg = decodeSyncMessage(m.bytes);
+      return n + (msg.t === 'entries' ? msg.entries.length : 0);
+    }, 0);
+    expect(lateEntries).toBeGreaterThan(0);
+    expect(peerB()).toMatchObject({ rangesLate: asked, answersUnasked: 2, entriesIn: lateEntries });
+    expect(client.ledger.stats().entries).toBe(lateEntries);
+    expect(ingests - ingestsBefore).toBe(late.length);
+    await engines.a.receive('b', late[0]!.bytes);
+    expect(peerB()).toMatchObject({ rangesLate: asked, answersUnasked: 3, entriesIn: lateEntries });
+    expect(ingests - ingestsBefore).toBe(late.length);
+
     // Answered in time from now on: the client catches up; nothing more times out.
     const timedOut = peerB().rangesTimedOut;
     for (let i = 0; i < 50 && client.ledger.stats().entries < 150; i++) {
@@ -118,7 +130,7 @@ describe('sync: per-peer counters of range requests', () => {
     expect(peerB().entriesIn).toBe(150);
     expect(peerB().rangesTimedOut).toBe(timedOut);
     expect(peerB().rangesAsked).toBe(gets.length);
-    // Late answers were not ingested; every answer in time was, for 100 ms each.
+    // Every answer ingested (late or in time) took 100 ms of the client's clock.
     expect(ingests).toBeGreaterThan(0);
     expect(peerB().answersHandledMs).toBe(100 * ingests);
     engines.a.close();
@@ -128,10 +140,20 @@ describe('sync: per-peer counters of range requests', () => {
   it('remembers the last SYNC_TIMED_OUT_REMEMBERED timeouts: older ones answered count as unasked', () => {
     const s = new PeerSession('p', true, new Uint8Array(16), 0);
     const n = SYNC_TIMED_OUT_REMEMBERED + 10;
-    for (let rid = 1; rid <= n; rid++) s.rangeTimedOut(rid);
-    s.answerToNoRequest(1); // forgotten: one of the 10 oldest
-    s.answerToNoRequest(n); // remembered
-    s.answerToNoRequest(n); // the same answer twice: the second is unasked
+    const req = (rid: number) => ({
+      rid,
+      peer: 'p',
+      author: 'a'.repeat(64),
+      from: 1,
+      to: 9,
+      maxBytes: 1024,
+      priority: 'tail' as const,
+      sentAt: 0
+    });
+    for (let rid = 1; rid <= n; rid++) s.rangeTimedOut(req(rid));
+    expect(s.answerToNoRequest(1)).toBeUndefined(); // forgotten: one of the 10 oldest
+    expect(s.answerToNoRequest(n)).toEqual(req(n)); // remembered, with the range it asked
+    expect(s.answerToNoRequest(n)).toBeUndefined(); // the same answer twice: the second is unasked
     expect({ timedOut: s.rangesTimedOut, late: s.rangesLate, unasked: s.answersUnasked }).toEqual({
       timedOut: n,
       late: 1,
@@ -139,7 +161,7 @@ describe('sync: per-peer counters of range requests', () => {
     });
     // An on-demand read that timed out: not a catch-up range, but its answer is late, not unasked.
     s.rememberTimedOut(ON_DEMAND_RID_BASE + 1);
-    s.answerToNoRequest(ON_DEMAND_RID_BASE + 1);
+    expect(s.answerToNoRequest(ON_DEMAND_RID_BASE + 1)).toBeUndefined(); // late, nothing to ingest
     expect({ timedOut: s.rangesTimedOut, late: s.rangesLate, unasked: s.answersUnasked }).toEqual({
       timedOut: n,
       late: 2,

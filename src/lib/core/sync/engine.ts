@@ -214,7 +214,7 @@ export class SyncEngine {
     this.wakeHelloWaiters((w) => now >= w.deadline);
     for (const r of this.gap.tick()) {
       const s = this.sessions.get(r.peer);
-      s?.rangeTimedOut(r.rid);
+      s?.rangeTimedOut(r);
       this.opts.onPeerOutcome?.(r.peer, 'timeout');
     }
     this.pump();
@@ -659,9 +659,52 @@ export class SyncEngine {
   }
 
   /** An `entries` message that answers no request in flight (late or unsolicited): not ingested. */
-  private answeredNoRequest(s: PeerSession, rid: number): void {
-    s.answerToNoRequest(rid);
+  private answeredNoRequest(s: PeerSession, rid: number): GapRequest | undefined {
+    const late = s.answerToNoRequest(rid);
     this.opts.onPeerOutcome?.(s.peer, 'late');
+    return late;
+  }
+
+  /**
+   * A late answer: `req` had timed out (a starved or distant peer answers after
+   * GAP_REQUEST_TIMEOUT_MS) and was queued again. A plain range of what was asked (shape and byte
+   * cap checked as in time) is ingested all the same, unless the local feed has reached its end
+   * meanwhile: otherwise the serving, the transfer and the entries were thrown away and asked
+   * again, under load about as slowly (S10: 2–56 of ~220–260 ranges a node, every one answered
+   * late). Fork evidence and appended pairs are taken only in time (the fork search settles
+   * them). The peer is held to the same rules (a bad shape, an oversized answer or an invalid
+   * entry of the answer counts against it); the lateness was counted when the request timed out.
+   */
+  private async ingestLate(s: PeerSession, m: EntriesMsg, req: GapRequest): Promise<void> {
+    if (req.priority === 'fork') return;
+    const heads = m.entries.map(peek);
+    const shape = answerShape(heads, req.author, req.from, req.to);
+    if (shape === null) {
+      s.invalidIn += m.entries.length;
+      this.opts.onPeerRejected?.(s.peer, new SyncRangeMismatchError());
+      return;
+    }
+    if (shape !== 'chain' || m.entries.length === 0) return;
+    const bytes = m.entries.reduce((n, e) => n + e.length, 0);
+    if (m.entries.length > 1 && bytes > req.maxBytes) {
+      s.invalidIn += m.entries.length;
+      this.opts.onPeerRejected?.(s.peer, new SyncOversizedError('range answer larger than asked'));
+      return;
+    }
+    const local = this.tree.get(req.author)?.seq ?? 0;
+    if (isVoidSeq(local) || req.from + m.entries.length - 1 <= local) return; // nothing new for us
+    this.checkLink(s.peer, req, heads[0]);
+    const report = await this.opts.replica.ingest(m.entries);
+    s.entriesIn += report.added;
+    s.invalidIn += report.rejected.length;
+    this.gap.lateDelivered(req, report.added);
+    const blame = this.blameable(report.rejected, req, heads, m.entries, m.entries.length);
+    if (blame !== undefined)
+      this.opts.onPeerRejected?.(
+        s.peer,
+        new LedgerError('InvalidEntriesError', blame.code ?? 'invalid-entries', blame.message ?? 'invalid entries')
+      );
+    this.pump();
   }
 
   private async onEntries(s: PeerSession, m: EntriesMsg): Promise<void> {
@@ -670,7 +713,11 @@ export class SyncEngine {
       return;
     }
     const req: GapRequest | undefined = this.gap.pending(m.rid, s.peer);
-    if (!req) return this.answeredNoRequest(s, m.rid);
+    if (!req) {
+      const late = this.answeredNoRequest(s, m.rid);
+      if (late !== undefined) await this.ingestLate(s, m, late);
+      return;
+    }
     const heads = m.entries.map(peek); // read once: shape, link and blame checks use it
     const shape = answerShape(heads, req.author, req.from, req.to);
     if (shape === null) {

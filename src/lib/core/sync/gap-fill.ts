@@ -453,6 +453,25 @@ export class GapFill {
   }
 
   /**
+   * The answer to `r`, a request that had timed out (fail(), already counted against the peer),
+   * came late and stored `added` entries: the peer does serve this author (its claim is no longer
+   * doubted, its timeouts on it are forgotten, it gets the credit), and what it filled leaves
+   * the table. The range is not settled again: it was re-queued when it timed out.
+   */
+  lateDelivered(r: GapRequest, added: number): void {
+    if (added <= 0) return;
+    const p = this.peers.get(r.peer);
+    if (p) p.served += added;
+    const want = this.wantOf(r);
+    want?.timeouts.delete(r.peer);
+    if (want !== undefined && 'served' in want) {
+      want.served.add(r.peer);
+      p?.doubtful.delete(r.author);
+    }
+    this.dropFilled(r.author);
+  }
+
+  /**
    * A request failed (invalid response, send failure; `timedOut`: no answer, or `errorAnswer`: an
    * error answer such as "sync-busy", which counts like a timeout): backoff, range re-queued. GAP_CLAIM_TIMEOUTS rounds of timeouts on one
    * claim refuse it, so silent or always-busy claimants cannot hold the table: like an empty

@@ -1,6 +1,7 @@
 // Per-peer protocol state of the sync engine: the peer's hello, open Merkle exchanges in both
 // directions, range requests being served, and the counters status() reports.
 import type { HelloMsg } from './messages.js';
+import type { GapRequest } from './gap-fill.js';
 import type { Exchange } from './reconcile.js';
 import { SYNC_TIMED_OUT_REMEMBERED } from './constants.js';
 
@@ -23,8 +24,9 @@ export interface PeerSyncStatus {
   /**
    * Our gap-fill range requests to this peer: sent, timed out without an answer (gap-fill's
    * timeout, GAP_REQUEST_TIMEOUT_MS of the peer's time), answered with an error (e.g. "sync-busy"),
-   * and answers that came after their request had timed out (late, not ingested; on-demand reads
-   * of a light replica count here too, though not in rangesAsked/rangesTimedOut). Why
+   * and answers that came after their request had timed out (late: a plain range of what was
+   * asked is still ingested and counted in entriesIn, SyncEngine; on-demand reads of a light
+   * replica count here too, though not in rangesAsked/rangesTimedOut, and are not ingested). Why
    * catch-up from a peer stalls. Counted per session: they start again from 0 when the peer
    * reconnects.
    */
@@ -76,7 +78,8 @@ export class PeerSession {
   rangesLate = 0;
   answersUnasked = 0;
   /** Our requests to this peer that timed out, by rid, oldest first (at most SYNC_TIMED_OUT_REMEMBERED). */
-  private readonly timedOut = new Set<number>();
+  /** Our timed-out requests by rid: the catch-up range asked, or null (an on-demand read). */
+  private readonly timedOut = new Map<number, GapRequest | null>();
   exchangesCompleted = 0;
   exchangesFailed = 0;
   /** Both roots of exchanges the peer began (by exchange), and of the last one that completed. */
@@ -148,22 +151,34 @@ export class PeerSession {
     return from === undefined ? 1 : Math.max(1, from);
   }
 
-  /** Our catch-up range request `rid` to this peer timed out: counted, and remembered. */
-  rangeTimedOut(rid: number): void {
+  /** Our catch-up range request `req` to this peer timed out: counted, and remembered. */
+  rangeTimedOut(req: GapRequest): void {
     this.rangesTimedOut++;
-    this.rememberTimedOut(rid);
+    this.rememberTimedOut(req.rid, req);
   }
 
-  /** Our request `rid` to this peer timed out: an answer to it later is late, not unasked. */
-  rememberTimedOut(rid: number): void {
-    this.timedOut.add(rid);
-    if (this.timedOut.size > SYNC_TIMED_OUT_REMEMBERED) this.timedOut.delete(this.timedOut.values().next().value!);
+  /**
+   * Our request `rid` to this peer timed out: an answer to it later is late, not unasked. `req`:
+   * the catch-up range it asked (a late answer of it may still be ingested), none for on-demand.
+   */
+  rememberTimedOut(rid: number, req: GapRequest | null = null): void {
+    this.timedOut.set(rid, req);
+    if (this.timedOut.size > SYNC_TIMED_OUT_REMEMBERED) this.timedOut.delete(this.timedOut.keys().next().value!);
   }
 
-  /** An `entries` message answered no request in flight: counts it as late or as unasked. */
-  answerToNoRequest(rid: number): void {
-    if (this.timedOut.delete(rid)) this.rangesLate++;
-    else this.answersUnasked++;
+  /**
+   * An `entries` message answered no request in flight: counts it as late or as unasked. Returns
+   * the timed-out catch-up range it answers (once: a second answer to it is unasked), if any.
+   */
+  answerToNoRequest(rid: number): GapRequest | undefined {
+    const req = this.timedOut.get(rid);
+    if (req === undefined && !this.timedOut.has(rid)) {
+      this.answersUnasked++;
+      return undefined;
+    }
+    this.timedOut.delete(rid);
+    this.rangesLate++;
+    return req ?? undefined;
   }
 
   status(rangesInFlight: number, now: number): PeerSyncStatus {
