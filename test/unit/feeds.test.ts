@@ -272,6 +272,16 @@ describe('FeedSet pending bounds', () => {
     t = 1_000_000 + PENDING_MAX_AGE_MS; // ten minutes after A[2] first came, five after the other
     expect(next.evictExpired()).toBe(1);
     expect(next.pendingEntries()).toEqual([authors[0].chain[3]]);
+    // Out of order but not expired: no sort needed (the scan's early stop is still right), so a
+    // carry of many entries behind a newer one costs no sort each (review of c633462).
+    const many = new FeedSet({ now: () => t, heldSince: (h) => (h === A[2] ? t - 1_000 : undefined) });
+    expect(many.ingest(authors[1].chain[3]).kind).toBe('pending');
+    expect(many.ingest(A[2]).kind).toBe('pending');
+    expect(many.evictExpired()).toBe(0);
+    expect(many.pendingEntries()).toEqual([authors[1].chain[3], A[2]]); // not sorted yet
+    t += PENDING_MAX_AGE_MS - 1_000; // A[2]'s time has expired, the other's not
+    expect(many.evictExpired()).toBe(1);
+    expect(many.pendingEntries()).toEqual([authors[1].chain[3]]);
     // A time later than now (a clock that went back) counts as now.
     const later = new FeedSet({ now: () => t, heldSince: () => t + 5_000 });
     expect(later.ingest(A[2]).kind).toBe('pending');

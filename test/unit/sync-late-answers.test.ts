@@ -22,6 +22,7 @@ async function timedOutAnswers(keyByte: number) {
   let t = 1_000_000;
   const queue: Msg[] = [];
   const rejections: string[] = [];
+  const outcomes: string[] = [];
   let ingests = 0;
   const base = ledgerReplica(client.ledger);
   const a = new SyncEngine({
@@ -29,7 +30,8 @@ async function timedOutAnswers(keyByte: number) {
     send: (_p, bytes) => queue.push({ to: 'b', bytes }),
     now: () => t,
     randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
-    onPeerRejected: (_p, e) => rejections.push(e.name)
+    onPeerRejected: (_p, e) => rejections.push(e.name),
+    onPeerOutcome: (_p, o) => outcomes.push(o)
   });
   const b = new SyncEngine({
     replica: ledgerReplica(server.ledger),
@@ -52,7 +54,17 @@ async function timedOutAnswers(keyByte: number) {
   const peerB = () => a.status().peers.find((p) => p.peer === 'b')!;
   expect(peerB().rangesTimedOut).toBe(held.length);
   const deliver = (m: EntriesMsg) => a.receive('b', encodeSyncMessage(m));
-  return { client, held, deliver, peerB, rejections, ingests: () => ingests, close: () => (a.close(), b.close()) };
+  outcomes.length = 0;
+  return {
+    client,
+    held,
+    deliver,
+    peerB,
+    rejections,
+    outcomes,
+    ingests: () => ingests,
+    close: () => (a.close(), b.close())
+  };
 }
 
 describe('sync: late answers to catch-up ranges', () => {
@@ -62,6 +74,7 @@ describe('sync: late answers to catch-up ranges', () => {
     await x.deliver(first!);
     expect(x.client.ledger.stats().entries).toBe(first!.entries.length);
     expect(x.peerB()).toMatchObject({ rangesLate: 1, answersUnasked: 0, entriesIn: first!.entries.length });
+    expect(x.outcomes).toEqual(['late', 'useful']); // the peer's score sees it served
     await x.deliver(first!);
     expect(x.peerB()).toMatchObject({ rangesLate: 1, answersUnasked: 1, entriesIn: first!.entries.length });
     expect(x.ingests()).toBe(1);

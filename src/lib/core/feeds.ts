@@ -139,8 +139,12 @@ export class FeedSet {
   private readonly pendingOrder = new Set<Pending>();
   /** Latest receive time held so far; an entry held with an earlier one (heldSince) sets `unordered`. */
   private newestAt = -Infinity;
-  /** pendingOrder is not in receive-time order: evictExpired sorts it first. */
-  private unordered = false;
+  /**
+   * Earliest receive time held out of order since the last sort (Infinity: none). evictExpired
+   * sorts pendingOrder only once that time has expired: before, the scan's early stop is still
+   * right, and a carry of N entries behind a newer one costs no N sorts (found by review).
+   */
+  private oldestUnordered = Infinity;
   /** Authors whose next entry (head + 1) is held only because a causal dependency is missing. */
   private readonly blocked = new Set<string>();
   private readonly maxPendingPerAuthor: number;
@@ -257,7 +261,7 @@ export class FeedSet {
     this.track(author, f);
     into.set(h.entry.seq, p);
     this.pendingOrder.add(p);
-    if (p.at < this.newestAt) this.unordered = true;
+    if (p.at < this.newestAt) this.oldestUnordered = Math.min(this.oldestUnordered, p.at);
     else this.newestAt = p.at;
     this.pendingTotal++;
     this.pendingBytes += bytes;
@@ -360,7 +364,7 @@ export class FeedSet {
     if (this.pendingTotal === 0) return 0;
     const cutoff = this.now() - this.pendingMaxAgeMs;
     let evicted = 0;
-    if (this.unordered) this.sortPending();
+    if (this.oldestUnordered <= cutoff) this.sortPending();
     // Arrival order is receive-time order (for a clock that does not run backwards).
     for (const p of this.pendingOrder) {
       if (p.at > cutoff) break;
@@ -377,7 +381,7 @@ export class FeedSet {
     const sorted = [...this.pendingOrder].sort((a, b) => a.at - b.at);
     this.pendingOrder.clear();
     for (const p of sorted) this.pendingOrder.add(p);
-    this.unordered = false;
+    this.oldestUnordered = Infinity;
   }
 
   /** Records a fork found by the caller (e.g. after `needs-lookup`): `a` is the stored entry. */

@@ -998,8 +998,9 @@ export class Ledger {
       else await this.resyncFeeds();
       throw e;
     }
-    // Entries still held wait in the FeedSet, which a resync or rebuild replaces: carried over.
-    const held = this.feeds.pendingWithTimes();
+    // Entries still held wait in the FeedSet, which a resync or rebuild replaces: carried over
+    // (only a resync or a fork can lead there).
+    const held = done.feedsStale || done.forks.length > 0 ? this.feeds.pendingWithTimes() : [];
     if (done.feedsStale) await this.resyncFeeds();
     for (const h of done.refused) this.refusedVariants.add(h);
     for (const h of done.stored) this.refusedVariants.forget(h); // accepted since (redteam6e-refused-accepted)
@@ -1050,7 +1051,9 @@ export class Ledger {
     if (voided && depth < LEDGER_CARRY_DEPTH) carry.push(...this.takeDue(LEDGER_REJUDGE_PER_STEP));
     if (carrying && carry.length > 0) {
       const carried = new Set<string>();
-      const again = await this.ingestVerified(carry, emptyReport(), false, depth + 1, undefined, carried);
+      const again = await this.ingestVerified(carry, emptyReport(), false, depth + 1, undefined, carried).finally(() =>
+        this.uncarried(carry)
+      );
       for (const h of carried) storedSink?.add(h);
       const mine = new Set(verified.map((h) => toHex(h.hash)));
       mergeCarried(report, again, carried, mine);
@@ -1243,7 +1246,8 @@ export class Ledger {
     const gc = await this.rebuildNow();
     this.markDue({ from, gc });
     carry.push(...this.takeDue(LEDGER_REJUDGE_PER_STEP));
-    if (carry.length > 0) await this.ingestVerified(carry, emptyReport(), false, 1);
+    if (carry.length > 0)
+      await this.ingestVerified(carry, emptyReport(), false, 1).finally(() => this.uncarried(carry));
   }
 
   /**
@@ -1305,7 +1309,10 @@ export class Ledger {
     this.carrying.add(carry);
     this.serial(() => this.ingestVerified(carry, emptyReport(), false, 1), undefined, 'replicated')
       .catch(() => undefined) // a failure marks the ledger broken; the entries come again through sync
-      .finally(() => this.carrying.delete(carry));
+      .finally(() => {
+        this.carrying.delete(carry);
+        this.uncarried(carry);
+      });
   }
 
   /**
@@ -1324,6 +1331,14 @@ export class Ledger {
       this.heldSince.set(h, at);
       return h;
     });
+  }
+
+  /**
+   * Forgets the first-held times of a carry once its step is over: those not held again (applied,
+   * duplicates where no FeedSet was replaced, dropped) must not date a later hold of the object.
+   */
+  private uncarried(carry: readonly HashedEntry[]): void {
+    for (const h of carry) this.heldSince.delete(h);
   }
 
   /** Options of every FeedSet this ledger builds. */
@@ -1462,7 +1477,8 @@ export class Ledger {
       await this.rebuildAfterFailure({ signatures: false });
       this.rebuildBudget.record(performance.now() - t0);
       if (this.broken !== null) return false;
-      if (carry.length > 0) await this.ingestVerified(carry, emptyReport(), false, 1);
+      if (carry.length > 0)
+        await this.ingestVerified(carry, emptyReport(), false, 1).finally(() => this.uncarried(carry));
       return true;
     });
   }

@@ -698,6 +698,7 @@ export class SyncEngine {
     s.entriesIn += report.added;
     s.invalidIn += report.rejected.length;
     this.gap.lateDelivered(req, report.added);
+    if (report.added > 0) this.opts.onPeerOutcome?.(s.peer, 'useful'); // it was also counted late
     const blame = this.blameable(report.rejected, req, heads, m.entries, m.entries.length);
     if (blame !== undefined)
       this.opts.onPeerRejected?.(

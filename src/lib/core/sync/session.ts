@@ -77,8 +77,10 @@ export class PeerSession {
   rangesRefused = 0;
   rangesLate = 0;
   answersUnasked = 0;
-  /** Our requests to this peer that timed out, by rid, oldest first (at most SYNC_TIMED_OUT_REMEMBERED). */
-  /** Our timed-out requests by rid: the catch-up range asked, or null (an on-demand read). */
+  /**
+   * Our requests to this peer that timed out, by rid, oldest first (at most
+   * SYNC_TIMED_OUT_REMEMBERED): the catch-up range asked, or null for an on-demand read.
+   */
   private readonly timedOut = new Map<number, GapRequest | null>();
   exchangesCompleted = 0;
   exchangesFailed = 0;
