@@ -254,6 +254,7 @@ export class GapFill {
   private readonly targets = new Map<string, Target>();
   /** peer -> authors it is a holder of (for the fair eviction of a full table). */
   private readonly claimsBy = new Map<string, Set<string>>();
+  private rankStepCount = 0;
   /** Authors whose target has no holder. */
   private readonly holderless = new Set<string>();
   private readonly forks = new Map<string, ForkWant>();
@@ -376,6 +377,15 @@ export class GapFill {
     }
     this.rotateScanned(scanned, asked);
     return out;
+  }
+
+  /**
+   * Claims next() has looked at to rank targets, since start: the scheduler's work, which must
+   * stay bounded by what it can schedule (GAP_RANK_SCAN_PER_PEER per ready peer), not by the
+   * table (test/sim/cpu-break3.test.ts).
+   */
+  get rankSteps(): number {
+    return this.rankStepCount;
   }
 
   /** The request `rid` if it is in flight for `peer` (answers to anything else are ignored). */
@@ -708,6 +718,7 @@ export class GapFill {
       scannedBy.set(peer, scanned);
       for (const author of this.claimsBy.get(peer) ?? []) {
         if (scanned.length >= GAP_RANK_SCAN_PER_PEER) break;
+        this.rankStepCount++;
         if (seen.has(author)) continue;
         const t = this.targets.get(author);
         if (t === undefined) continue;
