@@ -54,6 +54,18 @@ async function timedOutAnswers(keyByte: number) {
   const peerB = () => a.status().peers.find((p) => p.peer === 'b')!;
   expect(peerB().rangesTimedOut).toBe(held.length);
   const deliver = (m: EntriesMsg) => a.receive('b', encodeSyncMessage(m));
+  /** After the backoff the client asks again: the server's answers to that, not yet delivered. */
+  const reask = async (): Promise<EntriesMsg[]> => {
+    t += 1_000;
+    a.tick();
+    const answers: EntriesMsg[] = [];
+    for (let m = queue.shift(); m !== undefined; m = queue.shift()) {
+      const msg = decodeSyncMessage(m.bytes);
+      if (m.to === 'a' && msg.t === 'entries') answers.push(msg);
+      else if (m.to === 'b') await b.receive('a', m.bytes);
+    }
+    return answers;
+  };
   outcomes.length = 0;
   return {
     client,
@@ -62,6 +74,7 @@ async function timedOutAnswers(keyByte: number) {
     peerB,
     rejections,
     outcomes,
+    reask,
     ingests: () => ingests,
     close: () => (a.close(), b.close())
   };
@@ -123,4 +136,22 @@ describe('sync: late answers to catch-up ranges', () => {
     expect(x.rejections).toEqual([]);
     x.close();
   });
+
+  it('the range asked again after the timeout, answered in time once the late answer filled it: its server is not scored for it', async () => {
+    const x = await timedOutAnswers(109);
+    const first = x.held[0]!;
+    const again = (await x.reask()).find((m) => decodeFrom(m) === decodeFrom(first));
+    expect(again).toBeDefined();
+    await x.deliver(first); // late: ingested
+    x.outcomes.length = 0;
+    await x.deliver(again!); // in time, every entry held by now
+    expect(x.outcomes).toEqual([]); // neither useful nor 'empty'
+    expect(x.peerB()).toMatchObject({ entriesIn: first.entries.length });
+    x.close();
+  });
 });
+
+/** The first seq of a range answer (the range it answers). */
+function decodeFrom(m: EntriesMsg): number {
+  return decodeEntry(m.entries[0]!, 1 << 20).entry.seq;
+}

@@ -666,6 +666,15 @@ export class SyncEngine {
   }
 
   /**
+   * True when the local feed of `req.author` (not void) already reaches the last seq of a plain
+   * answer of `n` entries to `req` (from `req.from` on): the answer can bring nothing new.
+   */
+  private holdsAll(req: GapRequest, n: number): boolean {
+    const local = this.tree.get(req.author)?.seq ?? 0;
+    return n > 0 && !isVoidSeq(local) && req.from + n - 1 <= local;
+  }
+
+  /**
    * A late answer: `req` had timed out (a starved or distant peer answers after
    * GAP_REQUEST_TIMEOUT_MS) and was queued again. A plain range of what was asked (shape and byte
    * cap checked as in time) is ingested all the same, unless the local feed has reached its end
@@ -691,8 +700,7 @@ export class SyncEngine {
       this.opts.onPeerRejected?.(s.peer, new SyncOversizedError('range answer larger than asked'));
       return;
     }
-    const local = this.tree.get(req.author)?.seq ?? 0;
-    if (isVoidSeq(local) || req.from + m.entries.length - 1 <= local) return; // nothing new for us
+    if (this.holdsAll(req, m.entries.length)) return; // nothing new for us
     this.checkLink(s.peer, req, heads[0]);
     const report = await this.opts.replica.ingest(m.entries);
     s.entriesIn += report.added;
@@ -739,6 +747,7 @@ export class SyncEngine {
       return;
     }
     if (shape === 'chain' || pair) this.checkLink(s.peer, req, heads[0]);
+    const filledMeanwhile = shape === 'chain' && this.holdsAll(req, m.entries.length);
     // An appended pair goes first: both variants are then seen as evidence before either could
     // chain onto the prefix (which the ledger would count as applied, and rebuild its state for).
     const batch = pair ? [...m.entries.slice(-2), ...m.entries.slice(0, -2)] : m.entries;
@@ -764,10 +773,11 @@ export class SyncEngine {
       evidence: shape === 'evidence',
       pair,
       bytes,
-      largest: m.entries.reduce((n, e) => Math.max(n, e.length), 0)
+      largest: m.entries.reduce((n, e) => Math.max(n, e.length), 0),
+      filledMeanwhile
     });
     if (report.added + report.forks + (report.pending ?? 0) > 0) this.opts.onPeerOutcome?.(s.peer, 'useful');
-    else if (report.rejected.length === 0) this.opts.onPeerOutcome?.(s.peer, 'empty');
+    else if (report.rejected.length === 0 && !filledMeanwhile) this.opts.onPeerOutcome?.(s.peer, 'empty');
     const evidenceFrom = shape === 'evidence' ? 0 : pair ? m.entries.length - 2 : m.entries.length;
     const blame = this.blameable(report.rejected, req, heads, m.entries, evidenceFrom);
     if (blame !== undefined) {

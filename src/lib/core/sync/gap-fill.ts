@@ -116,6 +116,12 @@ export interface GapOutcome {
   bytes?: number;
   /** Bytes of the answer's largest entry. */
   largest?: number;
+  /**
+   * Every entry of the answer was held here before it was ingested (a plain range filled
+   * meanwhile: by a late answer to the same range, another peer, gossip): its server is not
+   * scored for it, as the range was asked of it for nothing.
+   */
+  filledMeanwhile?: boolean;
 }
 
 export interface GapFillOptions {
@@ -418,7 +424,8 @@ export class GapFill {
     const useful = o.evidence || fork ? o.forks > 0 : o.added + o.forks + (o.held ?? 0) > 0;
     const short = this.isShort(r, o);
     if (p) {
-      p.useful += USEFUL_ALPHA * ((o.rejected > 0 ? -1 : useful && !short ? 1 : 0) - p.useful);
+      if (o.filledMeanwhile !== true || o.rejected > 0)
+        p.useful += USEFUL_ALPHA * ((o.rejected > 0 ? -1 : useful && !short ? 1 : 0) - p.useful);
       if (o.rejected > 0) this.penalise(r.peer, p);
       else if (o.received > 0) p.failures = 0;
       if (o.rejected === 0) p.served += o.added;
