@@ -135,9 +135,9 @@ export class FeedSet {
   private pendingBytes = 0;
   /** Pending entries evicted to make room for another author's (fair share), since start. */
   private evicted = 0;
-  /** Every pending entry in arrival order, so the oldest are found first (see `unordered`). */
+  /** Every pending entry in arrival order, so the oldest are found first (see `oldestUnordered`). */
   private readonly pendingOrder = new Set<Pending>();
-  /** Latest receive time held so far; an entry held with an earlier one (heldSince) sets `unordered`. */
+  /** Latest receive time held so far; an entry held with an earlier one (heldSince) is out of order. */
   private newestAt = -Infinity;
   /**
    * Earliest receive time held out of order since the last sort (Infinity: none). evictExpired

@@ -1051,9 +1051,7 @@ export class Ledger {
     if (voided && depth < LEDGER_CARRY_DEPTH) carry.push(...this.takeDue(LEDGER_REJUDGE_PER_STEP));
     if (carrying && carry.length > 0) {
       const carried = new Set<string>();
-      const again = await this.ingestVerified(carry, emptyReport(), false, depth + 1, undefined, carried).finally(() =>
-        this.uncarried(carry)
-      );
+      const again = await this.ingestCarry(carry, depth + 1, carried);
       for (const h of carried) storedSink?.add(h);
       const mine = new Set(verified.map((h) => toHex(h.hash)));
       mergeCarried(report, again, carried, mine);
@@ -1246,8 +1244,7 @@ export class Ledger {
     const gc = await this.rebuildNow();
     this.markDue({ from, gc });
     carry.push(...this.takeDue(LEDGER_REJUDGE_PER_STEP));
-    if (carry.length > 0)
-      await this.ingestVerified(carry, emptyReport(), false, 1).finally(() => this.uncarried(carry));
+    if (carry.length > 0) await this.ingestCarry(carry);
   }
 
   /**
@@ -1307,12 +1304,9 @@ export class Ledger {
     if (carry.length === 0 || this.broken !== null) return;
     // Still held while the step waits: stats().pending counts them (the rebuilt FeedSet does not).
     this.carrying.add(carry);
-    this.serial(() => this.ingestVerified(carry, emptyReport(), false, 1), undefined, 'replicated')
+    this.serial(() => this.ingestCarry(carry), undefined, 'replicated')
       .catch(() => undefined) // a failure marks the ledger broken; the entries come again through sync
-      .finally(() => {
-        this.carrying.delete(carry);
-        this.uncarried(carry);
-      });
+      .finally(() => this.carrying.delete(carry));
   }
 
   /**
@@ -1334,11 +1328,14 @@ export class Ledger {
   }
 
   /**
-   * Forgets the first-held times of a carry once its step is over: those not held again (applied,
-   * duplicates where no FeedSet was replaced, dropped) must not date a later hold of the object.
+   * Ingests carried entries again (in the caller's step), then forgets their first-held times:
+   * those not held again (applied, duplicates where no FeedSet was replaced, dropped) must not
+   * date a later hold of the object.
    */
-  private uncarried(carry: readonly HashedEntry[]): void {
-    for (const h of carry) this.heldSince.delete(h);
+  private ingestCarry(carry: HashedEntry[], depth = 1, storedSink?: Set<string>): Promise<IngestReport> {
+    return this.ingestVerified(carry, emptyReport(), false, depth, undefined, storedSink).finally(() => {
+      for (const h of carry) this.heldSince.delete(h);
+    });
   }
 
   /** Options of every FeedSet this ledger builds. */
@@ -1477,8 +1474,7 @@ export class Ledger {
       await this.rebuildAfterFailure({ signatures: false });
       this.rebuildBudget.record(performance.now() - t0);
       if (this.broken !== null) return false;
-      if (carry.length > 0)
-        await this.ingestVerified(carry, emptyReport(), false, 1).finally(() => this.uncarried(carry));
+      if (carry.length > 0) await this.ingestCarry(carry);
       return true;
     });
   }

@@ -33,7 +33,7 @@ import {
   SyncUnavailableError,
   SyncWrongNetworkError
 } from './errors.js';
-import { answerShape, peek, type EntryPrefix } from './answer-shape.js';
+import { answerShape, peek, type AnswerShape, type EntryPrefix } from './answer-shape.js';
 import { OnDemandRequests } from './on-demand.js';
 import { forkSeqOf, isVoidSeq } from '../void.js';
 import { isBanOffence } from '../peers/offences.js';
@@ -658,7 +658,10 @@ export class SyncEngine {
     }
   }
 
-  /** An `entries` message that answers no request in flight (late or unsolicited): not ingested. */
+  /**
+   * An `entries` message that answers no request in flight (late or unsolicited): counted and
+   * scored late. Returns the timed-out catch-up range it answers, if any (ingestLate).
+   */
   private answeredNoRequest(s: PeerSession, rid: number): GapRequest | undefined {
     const late = s.answerToNoRequest(rid);
     this.opts.onPeerOutcome?.(s.peer, 'late');
@@ -686,33 +689,17 @@ export class SyncEngine {
    */
   private async ingestLate(s: PeerSession, m: EntriesMsg, req: GapRequest): Promise<void> {
     if (req.priority === 'fork') return;
-    const heads = m.entries.map(peek);
-    const shape = answerShape(heads, req.author, req.from, req.to);
-    if (shape === null) {
-      s.invalidIn += m.entries.length;
-      this.opts.onPeerRejected?.(s.peer, new SyncRangeMismatchError());
-      return;
-    }
-    if (shape !== 'chain' || m.entries.length === 0) return;
-    const bytes = m.entries.reduce((n, e) => n + e.length, 0);
-    if (m.entries.length > 1 && bytes > req.maxBytes) {
-      s.invalidIn += m.entries.length;
-      this.opts.onPeerRejected?.(s.peer, new SyncOversizedError('range answer larger than asked'));
-      return;
-    }
-    if (this.holdsAll(req, m.entries.length)) return; // nothing new for us
+    const checked = this.checkAnswer(s, req, m);
+    if (typeof checked === 'string' || checked.shape !== 'chain') return;
+    const { heads } = checked;
+    if (m.entries.length === 0 || this.holdsAll(req, m.entries.length)) return; // nothing new for us
     this.checkLink(s.peer, req, heads[0]);
     const report = await this.opts.replica.ingest(m.entries);
     s.entriesIn += report.added;
     s.invalidIn += report.rejected.length;
     this.gap.lateDelivered(req, report.added);
     if (report.added > 0) this.opts.onPeerOutcome?.(s.peer, 'useful'); // it was also counted late
-    const blame = this.blameable(report.rejected, req, heads, m.entries, m.entries.length);
-    if (blame !== undefined)
-      this.opts.onPeerRejected?.(
-        s.peer,
-        new LedgerError('InvalidEntriesError', blame.code ?? 'invalid-entries', blame.message ?? 'invalid entries')
-      );
+    this.blame(s, report.rejected, req, heads, m.entries, m.entries.length);
     this.pump();
   }
 
@@ -727,25 +714,14 @@ export class SyncEngine {
       if (late !== undefined) await this.ingestLate(s, m, late);
       return;
     }
-    const heads = m.entries.map(peek); // read once: shape, link and blame checks use it
-    const shape = answerShape(heads, req.author, req.from, req.to);
-    if (shape === null) {
+    const checked = this.checkAnswer(s, req, m);
+    if (typeof checked === 'string') {
       this.gap.fail(req.rid);
-      s.invalidIn += m.entries.length;
-      this.opts.onPeerRejected?.(s.peer, new SyncRangeMismatchError());
-      this.pump();
+      if (checked === 'mismatch') this.pump();
       return;
     }
-    // The byte cap binds a range (with a fork pair appended: the whole answer); fork evidence
-    // alone is two whole entries whatever their size.
-    const bytes = m.entries.reduce((n, e) => n + e.length, 0);
+    const { heads, shape, bytes } = checked;
     const pair = shape === 'chain-evidence';
-    if ((shape === 'chain' || pair) && m.entries.length > 1 && bytes > req.maxBytes) {
-      this.gap.fail(req.rid);
-      s.invalidIn += m.entries.length;
-      this.opts.onPeerRejected?.(s.peer, new SyncOversizedError('range answer larger than asked'));
-      return;
-    }
     if (shape === 'chain' || pair) this.checkLink(s.peer, req, heads[0]);
     const filledMeanwhile = shape === 'chain' && this.holdsAll(req, m.entries.length);
     // An appended pair goes first: both variants are then seen as evidence before either could
@@ -779,14 +755,53 @@ export class SyncEngine {
     if (report.added + report.forks + (report.pending ?? 0) > 0) this.opts.onPeerOutcome?.(s.peer, 'useful');
     else if (report.rejected.length === 0 && !filledMeanwhile) this.opts.onPeerOutcome?.(s.peer, 'empty');
     const evidenceFrom = shape === 'evidence' ? 0 : pair ? m.entries.length - 2 : m.entries.length;
-    const blame = this.blameable(report.rejected, req, heads, m.entries, evidenceFrom);
-    if (blame !== undefined) {
-      this.opts.onPeerRejected?.(
-        s.peer,
-        new LedgerError('InvalidEntriesError', blame.code ?? 'invalid-entries', blame.message ?? 'invalid entries')
-      );
-    }
+    this.blame(s, report.rejected, req, heads, m.entries, evidenceFrom);
     this.pump();
+  }
+
+  /**
+   * The shape and byte-cap checks of an answer to `req`, in time or late: its entries' prefixes,
+   * shape (answer-shape.ts) and bytes; or, having counted it against the peer, 'mismatch' (not
+   * the range asked) or 'oversized' (a range over the byte cap asked).
+   */
+  private checkAnswer(
+    s: PeerSession,
+    req: GapRequest,
+    m: EntriesMsg
+  ): { heads: (EntryPrefix | null)[]; shape: NonNullable<AnswerShape>; bytes: number } | 'mismatch' | 'oversized' {
+    const heads = m.entries.map(peek); // read once: shape, link and blame checks use it
+    const shape = answerShape(heads, req.author, req.from, req.to);
+    if (shape === null) {
+      s.invalidIn += m.entries.length;
+      this.opts.onPeerRejected?.(s.peer, new SyncRangeMismatchError());
+      return 'mismatch';
+    }
+    // The byte cap binds a range (with a fork pair appended: the whole answer); fork evidence
+    // alone is two whole entries whatever their size.
+    const bytes = m.entries.reduce((n, e) => n + e.length, 0);
+    if ((shape === 'chain' || shape === 'chain-evidence') && m.entries.length > 1 && bytes > req.maxBytes) {
+      s.invalidIn += m.entries.length;
+      this.opts.onPeerRejected?.(s.peer, new SyncOversizedError('range answer larger than asked'));
+      return 'oversized';
+    }
+    return { heads, shape, bytes };
+  }
+
+  /** Holds against the peer the rejection of its answer that is its fault (blameable), if any. */
+  private blame(
+    s: PeerSession,
+    rejected: readonly unknown[],
+    req: GapRequest,
+    heads: readonly (EntryPrefix | null)[],
+    entries: readonly Uint8Array[],
+    evidenceFrom: number
+  ): void {
+    const b = this.blameable(rejected, req, heads, entries, evidenceFrom);
+    if (b === undefined) return;
+    this.opts.onPeerRejected?.(
+      s.peer,
+      new LedgerError('InvalidEntriesError', b.code ?? 'invalid-entries', b.message ?? 'invalid entries')
+    );
   }
 
   /**
