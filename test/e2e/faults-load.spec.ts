@@ -14,7 +14,7 @@ import { ScenarioRecorder, scaled } from '../soak/record.js';
 import { NodePeer, type NodePeerAck, type NodePeerSummary } from '../helpers/node-peer.js';
 import { WorkerCdp } from '../../bench/browser/worker-cdp.js';
 import type { PeerSyncStatus } from '../../src/lib/worker/messages.js';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const TABS = Number(process.env.S10_TABS ?? scaled(4, 2));
@@ -299,6 +299,7 @@ test('S10: load from tabs and simulated nodes at once: every entry everywhere, c
     };
     const saveProfiles = async (): Promise<void> => {
       if (!profilers || PROFILE_DIR === undefined) return;
+      mkdirSync(PROFILE_DIR, { recursive: true });
       writeFileSync(join(PROFILE_DIR, 'tab0-worker.cpuprofile'), JSON.stringify(await profilers.worker.stopProfile()));
       const { profile } = await profilers.page.send('Profiler.stop');
       writeFileSync(join(PROFILE_DIR, 'tab0-page.cpuprofile'), JSON.stringify(profile));
