@@ -108,7 +108,7 @@ export class NodePeer {
         // In S10 (2026-12-02, load profiles of all four nodes) garbage collection took 12-30% of
         // their busy CPU during the load with the default (at ff777e5) and 7-11% with this (at
         // f459b03, which also verifies with libsodium, and with the flag on every Node process of
-        // the run); bench/results/soak-2026-12-02d-S10-cpu.txt, README "Reliability".
+        // the run); bench/results/soak-2026-12-02d-S10-cpu.txt, docs/s10-load-log.md.
         '--max-semi-space-size=64',
         // A V8 CPU profile per simulated node, written to this directory when it stops.
         ...(process.env.TABULA_NODE_CPU_PROF === undefined

@@ -14,8 +14,8 @@
 // - Load: S10 (test/e2e/faults-load.spec.ts) runs 4 tabs + 4 simulated nodes (test/helpers/node-peer.ts)
 //   under `npm run soak`, each simulated node in a scheduling group of its own; on 2 cores the 8
 //   nodes cannot verify, store and apply 8 × 100 writes/s: about a minute after the stop the node
-//   furthest behind still lacks 5–24k of ~18–43k entries, not converged within 15 s (README
-//   "Reliability", the S10 notes).
+//   furthest behind still lacks 5–30k of ~18–47k entries, not converged within 15 s (README
+//   "Reliability"; every run in docs/s10-load-log.md).
 
 export interface ScenarioDef {
   id: string;
