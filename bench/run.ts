@@ -60,6 +60,11 @@ const benches: NodeBench[] = [
   ),
   printingBench('Ledger.put vs its parts', '# Ledger.put vs its parts', './ledger-writes.js'),
   printingBench(
+    'Records.list during a catch-up',
+    '# Records.list(500) while keys arrive (the key index vs sorting every key)',
+    './records-list.js'
+  ),
+  printingBench(
     'Row 2, reconciliation of feed heads',
     '# Reconciliation of feed heads (Merkle vs naive, state vector, rateless IBLT, negentropy)',
     './reconcile.js'

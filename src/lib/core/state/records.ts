@@ -10,6 +10,7 @@ import { StateUsageError } from '../errors.js';
 import type { LedgerState } from './doc.js';
 import { ConflictLog, compareKeys, type KeyWrite } from './conflicts.js';
 import { decodeStored, encodeStored, isValidKey, validateKey, validateValue, type JsonValue } from './record-value.js';
+import { SortedKeys } from './sorted-keys.js';
 
 export interface RecordEntry {
   key: string;
@@ -36,17 +37,13 @@ export class Records {
   /** Keys with a visible (valid, not deleted) record: lets events say add/update/delete. */
   private readonly present = new Set<string>();
   /**
-   * The keys of `present` in code-unit order, for list(): built on the first list(), then brought
-   * up to date at each list() from `pending` (a few keys spliced in or out, more merged in one
-   * pass: O(records + changes·log changes)), and dropped when more keys changed than it holds
-   * (the next list() sorts again, as every list() used to). Sorting every key on each list() cost
-   * 9.4% of a tab worker's CPU samples in S10 at ~37k records (the page re-reads the first 500 every
-   * 250 ms while records change); splicing each change into the index as it happened made a
-   * catch-up quadratic (red team, test/unit/redteam-records-index.test.ts).
+   * The keys of `present` in code-unit order, for list() (sorted-keys.ts): built on the first
+   * list() (a node whose page never lists keeps none), then kept as keys become visible or
+   * invisible, O(log n) each. Sorting every key on each list() cost 9.4% of a tab worker's CPU
+   * samples in S10 at ~37k records (the page re-reads the first 500 every 250 ms while records
+   * change), and merging the changes into a sorted array at each list() O(n) a call.
    */
-  private sorted: string[] | null = null;
-  /** Keys whose visibility changed since the index was last brought up to date (only while it exists). */
-  private readonly pending = new Set<string>();
+  private index: SortedKeys | null = null;
   private readonly listeners = new Set<(changes: RecordChange[]) => void>();
   private readonly onEvent = (event: Y.YMapEvent<unknown>) => {
     const changes: RecordChange[] = [];
@@ -131,36 +128,15 @@ export class Records {
 
   /** Notes a key that became visible or invisible, for the index (when built). */
   private changedVisibility(key: string): void {
-    if (this.sorted === null) return;
-    this.pending.add(key);
-    // More changes than the index holds: sorting again at the next list() is no more work.
-    if (this.pending.size > this.sorted.length + SORTED_MIN_PENDING) this.dropIndex();
+    if (this.index === null) return;
+    if (this.present.has(key)) this.index.add(key);
+    else this.index.delete(key);
   }
 
-  private dropIndex(): void {
-    this.sorted = null;
-    this.pending.clear();
-  }
-
-  /** The visible keys in code-unit order, brought up to date with the changes since the last call. */
-  private sortedKeys(): string[] {
-    if (this.sorted === null) {
-      this.pending.clear();
-      return (this.sorted = [...this.present].sort(compareKeys));
-    }
-    const changed = this.pending;
-    if (changed.size <= SORTED_SPLICE_MAX) {
-      for (const key of changed) spliceKey(this.sorted, key, this.present.has(key));
-    } else {
-      // Every changed key out, the visible ones merged back in: disjoint sorted lists.
-      const added = [...changed].filter((k) => this.present.has(k)).sort(compareKeys);
-      this.sorted = mergeSorted(
-        this.sorted.filter((k) => !changed.has(k)),
-        added
-      );
-    }
-    changed.clear();
-    return this.sorted;
+  /** The visible keys in code-unit order, lazily. */
+  private sortedKeys(): IterableIterator<string> {
+    this.index ??= new SortedKeys(this.present);
+    return this.index.keys();
   }
 
   /** How many visible records there are. */
@@ -219,43 +195,6 @@ function describeWrite(w: KeyWrite): { author: string; time: number; value?: unk
   const rec = decodeStored(w.raw, w.client);
   if (rec === null) return { author: `client:${w.client}`, time: 0 };
   return { author: rec.author, time: rec.time, value: rec.value, deleted: rec.deleted };
-}
-
-/** Changed keys brought into the sorted index one by one (each splice moves up to the whole index); more are merged in one pass. */
-const SORTED_SPLICE_MAX = 8;
-/** The index is dropped once more keys changed than it holds plus this many (bounds `pending`). */
-const SORTED_MIN_PENDING = 1024;
-
-/** The first index of `sorted` (code-unit order) whose key is not below `key`. */
-function lowerBound(sorted: readonly string[], key: string): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** Puts `key` into `sorted` (code-unit order) or takes it out, as `visible` says; no-op when already so. */
-function spliceKey(sorted: string[], key: string, visible: boolean): void {
-  const at = lowerBound(sorted, key);
-  const held = sorted[at] === key;
-  if (visible && !held) sorted.splice(at, 0, key);
-  else if (!visible && held) sorted.splice(at, 1);
-}
-
-/** Two sorted (code-unit order), disjoint key lists merged into one. */
-function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
-  const out = new Array<string>(a.length + b.length);
-  let i = 0;
-  let j = 0;
-  let k = 0;
-  while (i < a.length && j < b.length) out[k++] = a[i]! < b[j]! ? a[i++]! : b[j++]!;
-  while (i < a.length) out[k++] = a[i++]!;
-  while (j < b.length) out[k++] = b[j++]!;
-  return out;
 }
 
 /**
