@@ -12,6 +12,7 @@ import { longTasks, startWriter, waitFor, watchLongTasks, workerHeaps } from './
 import { openDevice, type Device } from './fixtures.js';
 import { ScenarioRecorder, scaled } from '../soak/record.js';
 import { NodePeer, type NodePeerAck, type NodePeerSummary } from '../helpers/node-peer.js';
+import { coresBetween, cpuSnapshot, type CpuSnapshot, type ThreadKind } from '../helpers/proc-cpu.js';
 import { WorkerCdp } from '../../bench/browser/worker-cdp.js';
 import type { PeerSyncStatus } from '../../src/lib/worker/messages.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -221,6 +222,45 @@ function catchUpFigures(
     .figure('most_entries_missing_at_end', last.length === 0 ? null : Math.max(...last.map(lacking)));
 }
 
+/** Kinds of threads in the CPU figures (proc-cpu.ts): Chromium's processes, the simulated nodes, the relay. */
+const CPU_KINDS = ['machine', 'tab_workers', 'chromium_other', 'simulated', 'relay'] as const;
+
+/**
+ * Sorts threads for the CPU figures: every Chromium process on the machine (the soak runs S10 on
+ * its own), its renderers' DedicatedWorker threads (the tabs' node workers) apart; the simulated
+ * nodes by PID; the relay by its command line.
+ */
+function cpuKinds(simPids: ReadonlySet<number | undefined>): ThreadKind {
+  return (pid, cmdline, thread) => {
+    if (simPids.has(pid)) return 'simulated';
+    const exe = cmdline.split(' ', 1)[0]!.split('/').pop();
+    if (exe === 'chromium' || exe === 'chrome')
+      return cmdline.includes('--type=renderer') && thread === 'DedicatedWorker' ? 'tab_workers' : 'chromium_other';
+    return cmdline.includes('relay/main.ts') ? 'relay' : null;
+  };
+}
+
+/**
+ * Cores used during the load (from the last writer's start to the stop) and the catch-up (from
+ * the stop to the end of the check): the machine's, and per kind (cpuKinds). Null without /proc.
+ * Why S10 fails here is in these: the machine saturated, and who had the cores.
+ */
+function cpuFigures(
+  s: ScenarioRecorder,
+  atLoad: CpuSnapshot | null,
+  atStop: CpuSnapshot | null,
+  atEnd: CpuSnapshot | null
+): void {
+  for (const [phase, a, b] of [
+    ['load', atLoad, atStop],
+    ['catchup', atStop, atEnd]
+  ] as const) {
+    const cores = a === null || b === null ? null : coresBetween(a, b);
+    for (const kind of CPU_KINDS) s.figure(`cpu_cores_${phase}_${kind}`, cores?.get(kind) ?? null);
+    if (cores !== null) console.log(`[S10] cores during the ${phase}: ${JSON.stringify(Object.fromEntries(cores))}`);
+  }
+}
+
 test('S10: load from tabs and simulated nodes at once: every entry everywhere, converged within 15 s of stopping, heap stable', async ({
   browser
 }) => {
@@ -317,10 +357,14 @@ test('S10: load from tabs and simulated nodes at once: every entry everywhere, c
     ]);
     const allStarted = Date.now();
     s.figure('writers_started_ms', allStarted - t0);
+    const simPids = new Set(nodes.map((n) => n.pid));
+    const kindOf = cpuKinds(simPids);
+    const cpuAtLoad = cpuSnapshot(kindOf);
     // Halfway through the load: how much sync has carried so far, per peer.
     await waitFor(() => Date.now() - allStarted >= LOAD_MS / 2, LOAD_MS + 1000, 100);
     await loadSyncSnapshot(tabs, nodes, 'halfway through');
     await waitFor(() => Date.now() - allStarted >= LOAD_MS, LOAD_MS + 1000, 100);
+    const cpuAtStop = cpuSnapshot(kindOf);
     // The stop: every writer has stopped starting writes by then (each LOAD_MS after its own
     // start, which came before allStarted). Convergence is timed from it, so the writes still in
     // flight (each waits for its answer in stop()), the snapshot below and the check's own reads
@@ -386,6 +430,7 @@ test('S10: load from tabs and simulated nodes at once: every entry everywhere, c
       );
     } finally {
       catchUpFigures(s, { first, last, polls, acked: wanted, convergedAt: convergedAt || null, stopAskedAt });
+      cpuFigures(s, cpuAtLoad, cpuAtStop, cpuSnapshot(kindOf));
     }
     // From the stop, not from the first check: the check itself can start late under load.
     const convergeMs = converged === null ? null : convergedAt - stopAskedAt;

@@ -157,6 +157,11 @@ export class NodePeer {
    * Each simulated node stands for a device of its own, so each now starts in a session (hence an
    * autogroup) of its own, as the browser does.
    */
+  /** The child process's PID (undefined if it failed to spawn). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   schedGroup(): string | null {
     try {
       return readFileSync(`/proc/${this.child.pid}/autogroup`, 'utf8').trim();
