@@ -6,7 +6,7 @@
 // catch-up, every list() merged the changes into the whole array, O(n) a call (7.8 ms at 40,000
 // keys after 250 new ones, Node; the page re-reads the first 500 every 250 ms while records
 // change: ~3-4% of a tab worker's samples in S10's catch-up, growing with the ledger).
-import { bulkLoad } from 'sorted-btree/extended/bulkLoad';
+import { bulkLoad } from 'sorted-btree/extended/bulkLoad.js';
 import type BTree from 'sorted-btree';
 import { compareKeys } from './conflicts.js';
 
