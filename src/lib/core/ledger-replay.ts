@@ -191,7 +191,10 @@ async function loadOnce(input: LoadInput, preloaded?: LoadedState): Promise<Repl
     ...(preloaded !== undefined ? { preloaded } : {})
   });
   try {
-    return { ...(await replayStore({ ...input, state, feedOptions: { ...input.feedOptions, now }, seed: input.seed })), state };
+    return {
+      ...(await replayStore({ ...input, state, feedOptions: { ...input.feedOptions, now }, seed: input.seed })),
+      state
+    };
   } catch (e) {
     state.destroy();
     throw e;
