@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 export type ThreadKind = (pid: number, cmdline: string, thread: string) => string | null;
 
 export interface CpuSnapshot {
-  /** performance.now() when taken, ms. */
+  /** performance.now() when taken (just before the counters are read), ms. */
   at: number;
   /** Non-idle CPU time of the whole machine, s. */
   machine: number;
@@ -38,6 +38,8 @@ function machineTicks(): number | null {
 
 /** The current counters, or null without /proc. */
 export function cpuSnapshot(kindOf: ThreadKind): CpuSnapshot | null {
+  // Taken with the machine's counter, before the scan (which can take a while on a busy machine).
+  const at = performance.now();
   const machine = machineTicks();
   if (machine === null) return null;
   const threads = new Map<string, { kind: string; s: number }>();
@@ -62,7 +64,7 @@ export function cpuSnapshot(kindOf: ThreadKind): CpuSnapshot | null {
       threads.set(`${name}/${tid}`, { kind, s: (Number(f[11]) + Number(f[12])) / TICKS_PER_S });
     }
   }
-  return { at: performance.now(), machine: machine / TICKS_PER_S, threads };
+  return { at, machine: machine / TICKS_PER_S, threads };
 }
 
 /**

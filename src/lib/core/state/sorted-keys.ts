@@ -38,10 +38,6 @@ export class SortedKeys {
     this.tree.delete(key);
   }
 
-  get size(): number {
-    return this.tree.size;
-  }
-
   /** The keys in code-unit order, from the smallest; lazily (stop early for the first few). */
   keys(): IterableIterator<string> {
     return this.tree.keys();

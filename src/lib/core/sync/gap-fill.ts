@@ -260,6 +260,7 @@ export class GapFill {
   private readonly targets = new Map<string, Target>();
   /** peer -> authors it is a holder of (for the fair eviction of a full table). */
   private readonly claimsBy = new Map<string, Set<string>>();
+  /** Claims looked at by next() since start (rankSteps). */
   private rankStepCount = 0;
   /** Authors whose target has no holder. */
   private readonly holderless = new Set<string>();
