@@ -9,7 +9,8 @@
 //
 // SEED=<n> replays a run (each property uses SEED + its offset, as fast-check's failure message
 // shows); FUZZ_RUNS=<n> sets the total number of cases (default 10,000, split over the five
-// properties); FUZZ_BUDGET_MS the per-entry time budget (default 1000). The seed, the outcome
+// properties); FUZZ_PATH=<path> with SEED replays the one counterexample fast-check printed
+// (its `path`; pick its property with vitest -t); FUZZ_BUDGET_MS the per-entry time budget (default 1000). The seed, the outcome
 // counts and the slowest entry are printed at the end. The properties are declared by two test
 // files (ingest + snapshot; gossip + convergence + order) so vitest runs them on two workers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,7 +84,8 @@ function printFindings(): void {
 const params = (numRuns: number, offset: number): fc.Parameters<[Mutation]> => ({
   seed: (SEED + offset) | 0,
   numRuns,
-  endOnFailure: false
+  endOnFailure: false,
+  ...(process.env.FUZZ_PATH !== undefined ? { path: process.env.FUZZ_PATH } : {})
 });
 
 /** What a peer-independent verifier says of the bytes: ok, or the typed error's code. */

@@ -13,6 +13,7 @@ import * as Y from 'yjs';
 import { canonicalState, encodeIntegrated, maximallyMerged } from '../../src/lib/core/state/digest.js';
 import { bytesEqual } from '../../src/lib/core/bytes.js';
 import { mulberry } from '../helpers/ledger-nodes.js';
+import { encodeYUpdate } from '../fuzz/kit.js';
 
 const SEED = Number(process.env.SEED ?? 20261202);
 
@@ -105,6 +106,28 @@ describe('canonicalState fast path (maximally merged documents)', () => {
       expect(maximallyMerged(d)).toBe(true);
       expect(bytesEqual(fast(d), canonicalState(d))).toBe(true);
     }
+  });
+
+  // The ledger fuzzer's counterexample (SEED=1901023467): a map value of two units, then an entry
+  // inserted after its first unit. The split leaves the first half undeleted with a right
+  // neighbour; a fresh document integrates the halves apart and deletes it. Taking the
+  // document's own encoding gave a digest other nodes holding the same state did not.
+  it('rebuilds a document whose split map value left a stale entry undeleted', () => {
+    const client = 5;
+    const d = new Y.Doc({ gc: false });
+    const value = { parent: 'm', parentSub: 'k', content: { k: 'any' as const, values: [1, 2] } };
+    Y.applyUpdate(d, encodeYUpdate({ sections: [{ client, clock: 0, structs: [value] }], deletes: [] }));
+    const after = { origin: { client, clock: 0 }, content: { k: 'any' as const, values: [3] } };
+    Y.applyUpdate(d, encodeYUpdate({ sections: [{ client, clock: 2, structs: [after] }], deletes: [] }));
+    const first = d.store.clients.get(client)![0] as Y.Item;
+    expect([first.length, first.deleted, first.right !== null]).toEqual([1, false, true]);
+    expect(maximallyMerged(d)).toBe(false);
+    expect(bytesEqual(encodeIntegrated(d), canonicalState(d))).toBe(false);
+    expect(bytesEqual(fast(d), canonicalState(d))).toBe(true);
+    // A node that got the same state from the canonical bytes reports the same digest.
+    const joined = new Y.Doc({ gc: false });
+    Y.applyUpdate(joined, canonicalState(d));
+    expect(bytesEqual(fast(joined), fast(d))).toBe(true);
   });
 
   it('text typed in two updates gives the bytes of the same text in one update', () => {

@@ -5,6 +5,7 @@ import type { Ledger } from './ledger.js';
 import { exportSnapshot, importSnapshot, type SnapshotInput, type SnapshotKind } from './snapshot/index.js';
 import type { AfterHead } from './snapshot/format.js';
 import { stateDigest } from './state/digest.js';
+import { newStateDoc } from './state/yjs-doc.js';
 import { CausalityError, MalformedSnapshotError } from './errors.js';
 import type { FeedHead, ForkEvidence, HashedEntry } from './types.js';
 import { isVoidSeq } from './void.js';
@@ -112,7 +113,7 @@ async function atomicIngest(
 }
 
 function digestOfState(bytes: Uint8Array): string {
-  const doc = new Y.Doc({ gc: false });
+  const doc = newStateDoc();
   try {
     Y.applyUpdate(doc, bytes);
     return stateDigest(doc);

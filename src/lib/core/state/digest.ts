@@ -12,6 +12,7 @@ import { platformSha256, sha256 } from '../hash.js';
 import { bytesEqual, concatBytes, toHex } from '../bytes.js';
 import { STATE_DIGEST_TAG } from '../constants.js';
 import { sameOrder } from './order.js';
+import { newStateDoc } from './yjs-doc.js';
 
 // (stateDigest and loadedCanonical below give equal digests for equal integrated states.)
 
@@ -79,13 +80,30 @@ function writeDeleteSet(enc: Y.UpdateEncoderV1, ds: ReturnType<typeof Y.createDe
  * Item.mergeWith and GC.mergeWith (yjs 13.6, with tryToMergeWithLefts) require (constructor,
  * deleted, consecutive ids, origin = left's last id, adjacency, right origins, content type); a
  * pair passing them all is taken as mergeable. Neighbours in a client's array have consecutive
- * clocks by construction. test/unit/digest-merged-fast-path.test.ts compares it with the rebuild.
+ * clocks by construction. Also false when a map entry is stale (staleMapValue), which a fresh
+ * document deletes. test/unit/digest-merged-fast-path.test.ts compares it with the rebuild.
  */
 export function maximallyMerged(doc: Y.Doc): boolean {
   for (const structs of doc.store.clients.values()) {
-    for (let i = 1; i < structs.length; i++) if (mayMerge(structs[i - 1], structs[i])) return false;
+    if (structs.length > 0 && staleMapValue(structs[0])) return false;
+    for (let i = 1; i < structs.length; i++) {
+      if (staleMapValue(structs[i]) || mayMerge(structs[i - 1], structs[i])) return false;
+    }
   }
   return true;
+}
+
+/**
+ * A map entry that is neither the key's current value (it has a right neighbour) nor deleted.
+ * Integration never leaves one (an entry integrated with a right neighbour deletes itself, and
+ * one integrated last deletes its left neighbour: Item.integrate, yjs 13.6), but splitting
+ * can: a hostile payload writes one struct of two units as a key's value, then inserts an entry
+ * after its first unit; the split's left half keeps its undeleted flag. A fresh document
+ * integrates the halves one by one and deletes it, so this document's own encoding is not the
+ * canonical one (fuzzer, SEED=1901023467: nodes holding one state reported two digests).
+ */
+function staleMapValue(s: Y.Item | Y.GC): boolean {
+  return s instanceof Y.Item && s.parentSub !== null && !s.deleted && s.right !== null;
 }
 
 function mayMerge(left: Y.Item | Y.GC, right: Y.Item | Y.GC): boolean {
@@ -113,7 +131,7 @@ export function canonicalState(doc: Y.Doc): Uint8Array {
  * it while the canonical bytes, hence digests, agree. The check costs one more integration.
  */
 export function canonicalStateChecked(doc: Y.Doc, check = true): { canonical: Uint8Array; sameOrder: boolean } {
-  const fresh = new Y.Doc({ gc: false });
+  const fresh = newStateDoc();
   let canonical: Uint8Array;
   try {
     Y.applyUpdate(fresh, encodeIntegrated(doc));
@@ -124,7 +142,7 @@ export function canonicalStateChecked(doc: Y.Doc, check = true): { canonical: Ui
   if (!check) return { canonical, sameOrder: true };
   // Not `fresh`: Yjs places such an item by how its neighbours are split, and `fresh` was split
   // as `doc` was; only the canonical bytes are the same on every node.
-  const loaded = new Y.Doc({ gc: false });
+  const loaded = newStateDoc();
   try {
     Y.applyUpdate(loaded, canonical);
     return { canonical, sameOrder: sameOrder(doc, loaded) };

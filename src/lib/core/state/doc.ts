@@ -21,6 +21,7 @@ import { assertStructsOf, parsePayload } from '../payload.js';
 import type { ParsedStruct, ParsedUpdate, YId } from '../yjs-update.js';
 import { layered, lookupOf, StructIndex, type StructLookup } from './struct-index.js';
 import { mayMisplace } from './order.js';
+import { newStateDoc, withoutFormattingCleanup } from './yjs-doc.js';
 
 /** What the state layer needs to know about the entry that carried a payload. */
 export interface PayloadMeta {
@@ -147,7 +148,7 @@ export class LedgerState {
 
   constructor(options: LedgerStateOptions = {}) {
     const pre = options.preloaded;
-    this.doc = pre?.doc ?? new Y.Doc({ gc: false });
+    this.doc = pre !== undefined ? withoutFormattingCleanup(pre.doc) : newStateDoc();
     if (pre !== undefined) {
       this.loadedFrom = { version: 0, bytes: pre.canonical };
       this.digestCache = { version: 0, canonical: pre.canonical, digest: pre.digest };
