@@ -81,7 +81,7 @@ export interface YStructGen {
   content: YContent;
 }
 
-export type IdGen = { who: Who; at: 'first' | 'last' | 'beyond' | 'far' | 'list' | 'listMap' };
+export type IdGen = { who: Who; at: 'first' | 'last' | 'beyond' | 'far' | 'list' | 'listMap' | 'text' };
 
 /** Whose entry is mutated: E (not in the target's base) or B (in it: mutations become fork variants). */
 export type Mutant = 'e' | 'b';
@@ -92,7 +92,7 @@ const bigArb = fc.nat(BIG.length - 1);
 
 const idArb: fc.Arbitrary<IdGen> = fc.record({
   who: whoArb,
-  at: fc.constantFrom('first', 'last', 'beyond', 'far', 'list', 'listMap')
+  at: fc.constantFrom('first', 'last', 'beyond', 'far', 'list', 'listMap', 'text')
 });
 
 const keyArb = fc.oneof(
@@ -209,10 +209,10 @@ const plausibleStructArb: fc.Arbitrary<YStructGen> = fc.record(
   {
     origin: fc.record({
       who: fc.constantFrom<Who>('a', 'b', 'e', 'rand'),
-      at: fc.constantFrom<IdGen['at']>('first', 'last', 'beyond', 'list', 'listMap')
+      at: fc.constantFrom<IdGen['at']>('first', 'last', 'beyond', 'list', 'listMap', 'text')
     }),
     parent: fc.oneof(
-      fc.constantFrom('records', 'list'),
+      fc.constantFrom('records', 'list', 'text'),
       fc.record({
         who: fc.constantFrom<Who>('b', 'e', 'a'),
         at: fc.constantFrom<IdGen['at']>('list', 'listMap', 'first', 'beyond')
@@ -223,7 +223,12 @@ const plausibleStructArb: fc.Arbitrary<YStructGen> = fc.record(
       fc.record({ k: fc.constant('any' as const), values: fc.array(anyValueArb, { minLength: 1, maxLength: 2 }) }),
       fc.record({ k: fc.constant('string' as const), s: fc.string({ minLength: 1, maxLength: 3 }) }),
       fc.record({ k: fc.constant('type' as const), typeRef: fc.nat(6), name: fc.constant(undefined) }),
-      fc.record({ k: fc.constant('json' as const), texts: fc.constant(['1', '"x"']) })
+      fc.record({ k: fc.constant('json' as const), texts: fc.constant(['1', '"x"']) }),
+      fc.record({
+        k: fc.constant('format' as const),
+        key: fc.constantFrom('bold', 'italic'),
+        text: fc.constantFrom('true', 'null')
+      })
     ) as fc.Arbitrary<YContent>
   },
   { requiredKeys: ['content'] }
@@ -391,6 +396,8 @@ function resolveId(w: World, clocks: Map<number, number>, g: IdGen, au: Mutant):
       return { client: w.b.client, clock: bListStart };
     case 'listMap':
       return { client: w.b.client, clock: Math.min(bListStart + 1, bLast.clock - 1) };
+    case 'text': // inside A's formatted text (its last entry): the third character
+      return { client: w.a.client, clock: w.a.entries.at(-2)!.entry.clock + 2 };
   }
 }
 

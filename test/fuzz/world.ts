@@ -1,5 +1,5 @@
 // The fuzzer's fixed world, built once per run: two honest authors A and B whose entries
-// reference each other (overwrites, deletes, a nested shared type), an evil author E whose valid
+// reference each other (overwrites, deletes, a nested shared type, a formatted text), an evil author E whose valid
 // entries (built on A's and B's) are the raw material the mutations start from, and an honest
 // bystander C whose entry probes that ingest still works after each case.
 import * as Y from 'yjs';
@@ -39,6 +39,12 @@ export async function buildWorld(): Promise<World> {
   await a.ledger.put('a1', 'one');
   await a.ledger.put('a2', { nested: [1, 2, { x: 'y' }] });
   await a.ledger.put('shared', 'from-a');
+  a.ledger.registerType('text', 'text');
+  await a.ledger.transact((doc) => {
+    const t = doc.getText('text');
+    t.insert(0, 'abcdef');
+    t.format(0, 4, { bold: true });
+  });
 
   const b = await openLedger(memoryLocation(), 12);
   await b.ledger.ingest(own(a));

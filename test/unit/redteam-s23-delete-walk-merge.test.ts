@@ -15,10 +15,12 @@
 // (The same count also differs between a node that applied entries live, with items split by later
 // references or deletes, and one that loaded the merged canonical state.) Two honest nodes store
 // different feeds for good, depending only on how gossip batched the entries.
-// Suggested fix: bound the walk by something delivery-independent, e.g. by clock units (sum of
-// the ranges' lengths, which the parser already bounds by bytes) or by the number of delete ranges,
-// and look record-ness up per unit, never counting structs.
+// Fixed: the bound is the ranges' lengths summed (MAX_DELETED_UNITS, a property of the payload
+// alone); the walk takes at most one step per unit.
 import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { MalformedPayloadError } from '../../src/lib/core/errors.js';
+import { checkRecordDeletes, MAX_DELETED_UNITS } from '../../src/lib/core/state/records-rules.js';
 import { createEntry } from '../../src/lib/core/entry.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { clientIdOf } from '../../src/lib/core/state/client-id.js';
@@ -33,13 +35,13 @@ describe('red team s23: the delete walk counts Yjs structs', () => {
     const bKeys = await keysFromByte(61);
     const eKeys = await keysFromByte(62);
     const b = clientIdOf(toHex(bKeys.publicKey));
-    const e = clientIdOf(toHex(eKeys.publicKey));
     const one = await openLedger(memoryLocation(), 1);
     const two = await openLedger(memoryLocation(), 2);
     const networkId = one.ledger.networkId;
     // B: one list item after another in root "l", each its own struct (what Yjs merges on apply).
     const structs: YStruct[] = [{ parent: 'l', content: { k: 'any', values: [true] } }];
-    for (let i = 1; i < UNITS; i++) structs.push({ origin: { client: b, clock: i - 1 }, content: { k: 'any', values: [true] } });
+    for (let i = 1; i < UNITS; i++)
+      structs.push({ origin: { client: b, clock: i - 1 }, content: { k: 'any', values: [true] } });
     const b1 = await createEntry(
       {
         keys: bKeys,
@@ -69,10 +71,24 @@ describe('red team s23: the delete walk counts Yjs structs', () => {
     const first = await two.ledger.ingest([b1]);
     const second = await two.ledger.ingest([e1]);
     expect(first.rejected).toEqual([]);
-    // Fails: in one batch E's delete is refused ("delete ranges cover too many items"), after B's
-    // entry was applied it is accepted.
-    expect(batched.rejected).toEqual(second.rejected);
+    // Was: in one batch E's delete was refused ("delete ranges cover too many items"), after B's
+    // entry was applied it was accepted.
+    expect(batched.rejected).toEqual([]);
+    expect(second.rejected).toEqual([]);
     expect(await observe(one.ledger, one.store)).toEqual(await observe(two.ledger, two.store));
     for (const n of [one, two]) await n.ledger.close();
   }, 60_000);
+});
+
+describe('red team s23: the delete bound is the payload alone', () => {
+  it('delete ranges over more than MAX_DELETED_UNITS units are refused before any lookup', () => {
+    const doc = new Y.Doc({ gc: false });
+    const ranges = [
+      { client: 7, clock: 0, len: MAX_DELETED_UNITS - 10 },
+      { client: 8, clock: 5, len: 10 }
+    ];
+    expect(() => checkRecordDeletes(doc, { structs: [], deletes: ranges })).not.toThrow();
+    ranges[1].len = 11;
+    expect(() => checkRecordDeletes(doc, { structs: [], deletes: ranges })).toThrow(MalformedPayloadError);
+  });
 });

@@ -18,82 +18,16 @@
 // feed in author order, not in the order the node applied them; deletes that wait in Yjs'
 // pendingDs are even merged into one range, which splits nothing) and a node that joins from a
 // light snapshot holds whatever the exporter's order produced.
-// Suggested fix: never let a delete range (or an origin) cut a surrogate pair on an undeleted
-// item, e.g. refuse in the payload rules any delete range / origin / right origin whose boundary
-// falls between a high and a low surrogate of a ContentString (the unit after a boundary is a low
-// surrogate DC00-DFFF): a pure function of the referenced item's content, same on every node.
+// Fixed: a payload whose delete range, origin or right origin cuts a surrogate pair is refused
+// (LedgerState.checkPairCuts, PROTOCOL.md §5.3 rule 8), judged from the intact pair on every node;
+// a local write is checked after Yjs has replaced the halves, by the U+FFFD on both sides of the cut.
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { createEntry } from '../../src/lib/core/entry.js';
-import { toHex } from '../../src/lib/core/bytes.js';
-import { clientIdOf } from '../../src/lib/core/state/client-id.js';
-import { newStateDoc } from '../../src/lib/core/state/yjs-doc.js';
 import { Ledger } from '../../src/lib/core/ledger.js';
-import type { HashedEntry, IdentityKeys } from '../../src/lib/core/types.js';
-import { keysFromByte } from '../helpers/ledger-fixtures.js';
+import type { HashedEntry } from '../../src/lib/core/types.js';
+import { Authors, type Feed } from '../helpers/yjs-authors.js';
 import { genesis, memoryLocation, openLedger, testClock } from '../helpers/ledger-nodes.js';
 import { observe } from '../fuzz/kit.js';
-
-interface Feed {
-  keys: IdentityKeys;
-  doc: Y.Doc;
-  seq: number;
-  prev: Uint8Array;
-  lamport: number;
-  seen: Map<Feed, { seq: number; lamport: number }>;
-}
-
-/** Authors editing their own documents, each change signed as the next entry of their feed. */
-class Authors {
-  readonly entries: HashedEntry[] = [];
-  constructor(
-    private readonly networkId: Uint8Array,
-    readonly feeds: Feed[]
-  ) {}
-
-  static async create(networkId: Uint8Array, keyBytes: number[]): Promise<Authors> {
-    const feeds: Feed[] = [];
-    for (const byte of keyBytes) {
-      const keys = await keysFromByte(byte);
-      const doc = newStateDoc();
-      doc.clientID = clientIdOf(toHex(keys.publicKey));
-      feeds.push({ keys, doc, seq: 0, prev: new Uint8Array(32), lamport: 0, seen: new Map() });
-    }
-    return new Authors(networkId, feeds);
-  }
-
-  async write(f: Feed, change: () => void): Promise<HashedEntry> {
-    const updates: Uint8Array[] = [];
-    const keep = (u: Uint8Array) => updates.push(u);
-    f.doc.on('update', keep);
-    f.doc.transact(change);
-    f.doc.off('update', keep);
-    const deps = [...f.seen].map(([g, s]) => ({ author: toHex(g.keys.publicKey), ...s }));
-    const lamport = 1 + Math.max(f.lamport, ...deps.map((d) => d.lamport));
-    const h = await createEntry(
-      {
-        keys: f.keys,
-        seq: f.seq + 1,
-        prev: f.prev,
-        lamport,
-        time: 1_700_000_000_000 + this.entries.length,
-        clock: Y.getState(f.doc.store, f.doc.clientID),
-        payload: updates[0],
-        deps: deps.map(({ author, seq }) => ({ author, seq }))
-      },
-      this.networkId
-    );
-    Object.assign(f, { seq: f.seq + 1, prev: h.hash, lamport });
-    this.entries.push(h);
-    return h;
-  }
-
-  sync(from: Feed, to: Feed): void {
-    Y.applyUpdate(to.doc, Y.encodeStateAsUpdate(from.doc, Y.encodeStateVector(to.doc)));
-    const heard = new Map(from.seen).set(from, { seq: from.seq, lamport: from.lamport });
-    for (const [g, s] of heard) if (g !== to && (to.seen.get(g)?.seq ?? 0) < s.seq) to.seen.set(g, s);
-  }
-}
 
 const text = (f: Feed): Y.Text => f.doc.getMap('records').get('k') as Y.Text;
 
@@ -106,44 +40,60 @@ async function scenario(networkId: Uint8Array): Promise<{ a1: HashedEntry; b1: H
   w.sync(a, c);
   const b1 = await w.write(b, () => text(b).delete(1, 1));
   const c1 = await w.write(c, () => text(c).delete(0, 4));
-  return { a1, b1, c1 };
+  return { a1: a1!, b1: b1!, c1: c1! };
 }
 
+/** A ledger given `entries` one at a time; returns it with each entry's rejection codes. */
 async function ingestOneByOne(entries: HashedEntry[], keyByte: number) {
   const loc = memoryLocation();
   const n = await openLedger(loc, keyByte);
-  for (const e of entries) expect((await n.ledger.ingest([e])).rejected).toEqual([]);
-  return { ...n, loc };
+  const codes: string[][] = [];
+  for (const e of entries) codes.push((await n.ledger.ingest([e])).rejected.map((r) => r.code));
+  return { ...n, loc, codes };
 }
 
 describe('red team s23: a delete cutting a surrogate pair', () => {
-  it('two orders of the same concurrent deletes give one state digest', async () => {
+  it('is refused in either order, so both orders give one state digest', async () => {
     const networkId = (await openLedger(memoryLocation(), 9)).ledger.networkId;
     const { a1, b1, c1 } = await scenario(networkId);
     const first = await ingestOneByOne([a1, b1, c1], 1);
     const second = await ingestOneByOne([a1, c1, b1], 2);
+    // Was: both stored B's entry; B-then-C kept "x" "\uFFFD" "\uFFFDy", C-then-B "x😀y".
+    expect(first.codes).toEqual([[], ['malformed-payload'], []]);
+    expect(second.codes).toEqual([[], [], ['malformed-payload']]);
     const one = await observe(first.ledger, first.store);
-    const two = await observe(second.ledger, second.store);
-    expect(two.heads).toBe(one.heads); // the very same entries
-    // Fails: B-then-C stored "x" "\uFFFD" "\uFFFDy", C-then-B kept "x😀y" (both deleted).
-    expect(two.digest).toBe(one.digest);
-    for (const n of [first, second]) await n.ledger.close();
+    expect(await observe(second.ledger, second.store)).toEqual(one);
+    await first.ledger.close();
+    const again = await Ledger.open({ genesis, keys: first.keys, store: await first.loc.open(), now: testClock() });
+    expect(await observe(again, again.store)).toEqual(one);
+    await again.close();
+    await second.ledger.close();
   });
 
-  it('a node reopened (replay in author order) reports the digest it had live', async () => {
+  it('an insert inside a pair is refused; a delete of the whole emoji is taken', async () => {
     const networkId = (await openLedger(memoryLocation(), 9)).ledger.networkId;
-    const { a1, b1, c1 } = await scenario(networkId);
-    // Whatever the authors' key order, one of the two live orders is not the replay's.
-    for (const [order, byte] of [
-      [[a1, b1, c1], 3],
-      [[a1, c1, b1], 4]
-    ] as [HashedEntry[], number][]) {
-      const n = await ingestOneByOne(order, byte);
-      const live = await observe(n.ledger, n.store);
-      await n.ledger.close();
-      const again = await Ledger.open({ genesis, keys: n.keys, store: await n.loc.open(), now: testClock() });
-      expect(await observe(again, again.store), `order ${order.map((h) => h === b1 ? 'B' : h === c1 ? 'C' : 'A').join('')}`).toEqual(live);
-      await again.close();
-    }
+    const w = await Authors.create(networkId, [44, 45]);
+    const [a, b] = w.feeds;
+    const a1 = (await w.write(a, () => a.doc.getMap('records').set('k', new Y.Text('x\u{1F600}y'))))!;
+    w.sync(a, b);
+    const inside = (await w.write(b, () => text(b).insert(2, '!')))!; // origin: the high half
+    const n = await openLedger(memoryLocation(), 5);
+    expect((await n.ledger.ingest([a1, inside])).rejected).toMatchObject([{ code: 'malformed-payload' }]);
+    const w2 = await Authors.create(networkId, [46]);
+    const [c] = w2.feeds;
+    Y.applyUpdate(c.doc, Y.encodeStateAsUpdate(a.doc, new Uint8Array([0])));
+    c.seen.set(a, { seq: 1, lamport: a1.entry.lamport });
+    const whole = (await w2.write(c, () => text(c).delete(1, 2)))!;
+    expect((await n.ledger.ingest([whole])).rejected).toEqual([]);
+    await n.ledger.close();
+  });
+
+  it("a node's own write that cuts a pair is refused before it is signed", async () => {
+    const n = await openLedger(memoryLocation(), 6);
+    const t = n.ledger.registerType('notes', 'text');
+    await n.ledger.transact(() => t.insert(0, 'x\u{1F600}y'));
+    await expect(n.ledger.transact(() => t.delete(1, 1))).rejects.toThrow(/surrogate pair/);
+    expect(await n.store.count()).toBe(1);
+    await n.ledger.close();
   });
 });

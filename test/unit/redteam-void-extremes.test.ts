@@ -1,5 +1,5 @@
 // Red team (PROTOCOL.md §6.1.1/3): hostile entries at the edges of a void clock space: a delete
-// range over the whole void space [0, MAX_ENTRY_CLOCK), an item anchored at the last void clock,
+// range far beyond the author's clock, into the void space, an item anchored at the last void clock,
 // a dependency at the highest possible seq of a void feed. Delivered in several batchings (with
 // the fork evidence, before it, after it) to nodes that compact often, then reopened. Nothing may
 // throw anything but a LedgerError, leave Yjs structs or deletes parked, or diverge.
@@ -11,6 +11,7 @@ import { LedgerError } from '../../src/lib/core/errors.js';
 import { MAX_ENTRY_CLOCK, MAX_ENTRY_SEQ } from '../../src/lib/core/constants.js';
 import type { HashedEntry } from '../../src/lib/core/types.js';
 import type { Ledger } from '../../src/lib/core/ledger.js';
+import { MAX_DELETED_UNITS } from '../../src/lib/core/state/records-rules.js';
 import { keysFromByte, yUpdateAt, deleteOnly, yItemAnchoredAt } from '../helpers/ledger-fixtures.js';
 import { memoryLocation, openLedger, ledgerView } from '../helpers/ledger-nodes.js';
 
@@ -51,7 +52,9 @@ async function entries() {
       time: T0 + 2,
       clock: 0,
       deps: [{ author: F, seq: 1 }],
-      payload: deleteOnly(cF, 0, MAX_ENTRY_CLOCK)
+      // As far into the void space as one payload may delete (records-rules.ts MAX_DELETED_UNITS;
+      // the whole space [0, MAX_ENTRY_CLOCK) was taken before that bound).
+      payload: deleteOnly(cF, 0, MAX_DELETED_UNITS)
     },
     net
   );

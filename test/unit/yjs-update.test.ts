@@ -72,6 +72,17 @@ function fromYjs(update: Uint8Array): Expected {
       parentSub: s.parentSub
     };
     if (ref === 7) parsed.typeRef = typeRefOf((s.content as Y.ContentType).type);
+    // Where a cut would split a surrogate pair: from Yjs' own decoded string, unit by unit.
+    if (ref === 4) {
+      const str = (s.content as Y.ContentString).str;
+      const cuts =
+        [...str].length < str.length
+          ? [...Array(str.length).keys()].filter(
+              (i) => i > 0 && /^[\uD800-\uDBFF][\uDC00-\uDFFF]$/.test(str.slice(i - 1, i + 1))
+            )
+          : [];
+      if (cuts.length > 0) parsed.pairCuts = cuts;
+    }
     out.push(parsed);
   }
   const deletes: DeleteRange[] = [];
@@ -475,6 +486,15 @@ describe('parseYjsUpdate: agrees with Yjs on what Yjs produces', () => {
     expect(new Set(full.structs.filter((s) => s.typeRef !== undefined).map((s) => s.typeRef))).toEqual(
       new Set([1, 2, 3, 5, 6])
     );
+  });
+
+  it('a string struct carries the offsets where a cut would split a surrogate pair', () => {
+    const d = new Y.Doc();
+    d.getText('t').insert(0, 'a\u{1F600}b\u{1F601}\u{1F602}');
+    const [s] = parseYjsUpdate(Y.encodeStateAsUpdate(d)).structs;
+    expect([s.length, s.pairCuts]).toEqual([8, [2, 5, 7]]);
+    d.getText('t').insert(0, 'plain');
+    expect(parseYjsUpdate(Y.encodeStateAsUpdate(d)).structs.map((x) => x.pairCuts)).toContain(undefined);
   });
 
   it('legacy ContentJSON (ref 2) decodes like Yjs, including "undefined" elements', () => {

@@ -1100,7 +1100,7 @@ export class Ledger {
     checkCausal(probe, this.author, parsed, prev, headers);
     // The document already holds the change, so the placement and records rules see it as a
     // receiver that applied the dependencies would.
-    this.view.state.checkIntegrable(parsed);
+    this.view.state.checkIntegrable(parsed, [], true);
     checkRecordDeletes(this.view.state.doc, parsed);
     checkRecordWrites(this.view.state.doc, parsed);
     return stamp;

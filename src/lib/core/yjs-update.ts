@@ -45,6 +45,11 @@ export interface ParsedStruct {
   parentSub: string | null;
   /** Content 7 only: 0 YArray, 1 YMap, 2 YText, 3 YXmlElement, 4 YXmlFragment, 5 YXmlHook, 6 YXmlText. */
   typeRef?: number;
+  /**
+   * Content 4 (string) only, when it holds surrogate pairs: the offsets (UTF-16 units, ascending)
+   * of their low halves, i.e. where a cut would split a pair (surrogatePairCuts).
+   */
+  pairCuts?: number[];
 }
 
 /** Clocks [clock, clock + len) of `client` deleted by the update (len >= 1). */
@@ -301,15 +306,35 @@ function readStruct(r: Reader, lim: YjsLimits, client: number, clock: number): P
     else fail(`parent info ${parentInfo} at byte ${at} is neither 0 nor 1`);
     if (info & INFO_PARENT_SUB) parentSub = r.string('parentSub key', lim.maxKeyChars);
   }
-  const { length, typeRef } = readContent(r, lim, ref);
+  const { length, typeRef, pairCuts } = readContent(r, lim, ref);
   if (length < 1) fail(`struct ${client}:${clock} at byte ${at} has length 0`);
   const s: ParsedStruct = { client, clock, length, content: ref, origin, rightOrigin, parent, parentSub };
   if (typeRef !== undefined) s.typeRef = typeRef;
+  if (pairCuts !== undefined) s.pairCuts = pairCuts;
   return s;
 }
 
+/**
+ * The offsets in `s` (ascending) whose UTF-16 unit is the low half of a surrogate pair: a cut
+ * there splits the pair. Undefined when there is none.
+ */
+export function surrogatePairCuts(s: string): number[] | undefined {
+  let out: number[] | undefined;
+  for (let i = 1; i < s.length; i++) {
+    if (isLowSurrogate(s.charCodeAt(i)) && isHighSurrogate(s.charCodeAt(i - 1))) (out ??= []).push(i);
+  }
+  return out;
+}
+
+export const isHighSurrogate = (u: number): boolean => u >= 0xd800 && u <= 0xdbff;
+export const isLowSurrogate = (u: number): boolean => u >= 0xdc00 && u <= 0xdfff;
+
 /** Reads one item's content; returns its length in clock units. */
-function readContent(r: Reader, lim: YjsLimits, ref: number): { length: number; typeRef?: number } {
+function readContent(
+  r: Reader,
+  lim: YjsLimits,
+  ref: number
+): { length: number; typeRef?: number; pairCuts?: number[] } {
   switch (ref) {
     case REF_JSON: {
       const n = r.count('JSON element', 1);
@@ -322,8 +347,11 @@ function readContent(r: Reader, lim: YjsLimits, ref: number): { length: number; 
     case REF_BINARY:
       r.skip(r.varUint());
       return { length: 1 };
-    case REF_STRING:
-      return { length: r.string('string content').length };
+    case REF_STRING: {
+      const s = r.string('string content');
+      const pairCuts = surrogatePairCuts(s);
+      return pairCuts === undefined ? { length: s.length } : { length: s.length, pairCuts };
+    }
     case REF_EMBED:
       checkJsonText(r.string('embed'), lim.maxDepth);
       return { length: 1 };

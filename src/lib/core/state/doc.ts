@@ -18,7 +18,7 @@ import {
   maximallyMerged
 } from './digest.js';
 import { assertStructsOf, parsePayload } from '../payload.js';
-import type { ParsedStruct, ParsedUpdate, YId } from '../yjs-update.js';
+import { isHighSurrogate, isLowSurrogate, type ParsedStruct, type ParsedUpdate, type YId } from '../yjs-update.js';
 import { layered, lookupOf, StructIndex, type StructLookup } from './struct-index.js';
 import { mayMisplace } from './order.js';
 import { newStateDoc, withoutFormattingCleanup } from './yjs-doc.js';
@@ -37,6 +37,17 @@ export interface WriteStamp {
   time: number;
   lamport: number;
 }
+
+/**
+ * ContentType refs of the types that are Y.Map instances once applied: YMap (1) and YXmlHook (5,
+ * which extends YMap in yjs 13.6). A parent of the same batch is judged by its ref, one already
+ * applied by its class; both must agree (red team s23: a hook's child was accepted in a batch and
+ * refused one by one).
+ */
+const MAP_TYPE_REFS: ReadonlySet<number> = new Set([1, 5]);
+
+/** What Yjs puts in place of each half of a surrogate pair it splits. */
+const REPLACEMENT = '\uFFFD';
 
 /**
  * A document loaded fresh from canonical state bytes and checked (digest.ts loadedCanonical):
@@ -349,9 +360,10 @@ export class LedgerState {
    * have already placed every referenced id within the document or the payload.) Yjs would
    * otherwise fail half-way through integrating the update.
    */
-  checkIntegrable(parsed: ParsedUpdate, earlier: StructLookup | readonly ParsedStruct[] = []): void {
+  checkIntegrable(parsed: ParsedUpdate, earlier: StructLookup | readonly ParsedStruct[] = [], local = false): void {
     const all = layered(lookupOf(earlier), new StructIndex(parsed.structs));
     for (const st of parsed.structs) this.checkPlacement(st, all);
+    this.checkPairCuts(parsed, all, local);
     for (const st of parsed.structs) {
       const p = st.parent;
       if (p === null || typeof p === 'string') continue;
@@ -404,6 +416,50 @@ export class LedgerState {
     }
   }
 
+  /**
+   * Throws MalformedPayloadError if an end of a delete range, an origin or a right origin of the
+   * payload falls inside a surrogate pair of a string item (between its high and low halves). Yjs
+   * replaces both halves with U+FFFD when it splits a string there (ContentString.splice), but a
+   * delete range splits only an item not deleted yet: the text a node kept depended on the order
+   * it got concurrent deletes in (red team s23). `local`: the document already holds the payload's
+   * change (a local write's self-check), so Yjs has replaced such a pair already: U+FFFD on both
+   * sides of a struct edge counts as a cut there (a local write between two real U+FFFD is
+   * refused too: stricter than receivers, never looser).
+   */
+  private checkPairCuts(parsed: ParsedUpdate, all: StructLookup, local: boolean): void {
+    const at = (client: number, clock: number): void => {
+      if (this.cutsPair(client, clock, all, local))
+        throw new MalformedPayloadError(`cuts a surrogate pair at ${client}:${clock}`);
+    };
+    for (const d of parsed.deletes) {
+      at(d.client, d.clock);
+      at(d.client, d.clock + d.len);
+    }
+    for (const st of parsed.structs) {
+      if (st.origin !== null) at(st.origin.client, st.origin.clock + 1);
+      if (st.rightOrigin !== null) at(st.rightOrigin.client, st.rightOrigin.clock);
+    }
+  }
+
+  /** Whether a cut before unit `clock` of `client` (in the document, else in `all`) splits a surrogate pair. */
+  private cutsPair(client: number, clock: number, all: StructLookup, local: boolean): boolean {
+    if (clock <= 0) return false;
+    if (clock < Y.getState(this.doc.store, client)) {
+      const item = Y.getItem(this.doc.store, Y.createID(client, clock));
+      if (!(item instanceof Y.Item) || !(item.content instanceof Y.ContentString)) return false;
+      const str = item.content.str;
+      const off = clock - item.id.clock;
+      if (off > 0) return isHighSurrogate(str.charCodeAt(off - 1)) && isLowSurrogate(str.charCodeAt(off));
+      if (!local || !str.startsWith(REPLACEMENT)) return false;
+      const left = Y.getItem(this.doc.store, Y.createID(client, clock - 1));
+      return (
+        left instanceof Y.Item && left.content instanceof Y.ContentString && left.content.str.endsWith(REPLACEMENT)
+      );
+    }
+    const s = all.find({ client, clock });
+    return s?.pairCuts !== undefined && s.pairCuts.includes(clock - s.clock);
+  }
+
   /** 'map', 'list', or 'unknown' (a root this node has not defined yet) for a root type name. */
   private rootKind(name: string): 'map' | 'list' | 'unknown' {
     const t = this.doc.share.get(name);
@@ -420,7 +476,8 @@ export class LedgerState {
     }
     const s = all.find(id);
     if (s === undefined || s.typeRef === undefined) return 'unknown';
-    return s.typeRef === 1 ? 'map' : 'list';
+    // The same verdict as for the applied type above: by Yjs class, not by the ref alone.
+    return MAP_TYPE_REFS.has(s.typeRef) ? 'map' : 'list';
   }
 
   /**
