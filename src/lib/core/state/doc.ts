@@ -22,6 +22,7 @@ import { isHighSurrogate, isLowSurrogate, type ParsedStruct, type ParsedUpdate, 
 import { layered, lookupOf, StructIndex, type StructLookup } from './struct-index.js';
 import { mayMisplace } from './order.js';
 import { newStateDoc, withoutFormattingCleanup } from './yjs-doc.js';
+import { localStringDefect } from './local-strings.js';
 
 /** What the state layer needs to know about the entry that carried a payload. */
 export interface PayloadMeta {
@@ -246,17 +247,26 @@ export class LedgerState {
    * Runs `fn` in one local transaction and returns exactly the update it produced (the payload
    * to sign and append), or null if nothing changed. The document already contains the change.
    * `fn` must validate before mutating: if it throws after a change, the change stays in the doc.
+   * Throws MalformedPayloadError, the change staying in the doc, when it left strings its payload
+   * would not show receivers (local-strings.ts): the ledger then rebuilds the state.
    */
   transactLocal(fn: (doc: Y.Doc) => void): Uint8Array | null {
     if (this.author === null) throw new StateUsageError('read-only state: no local author');
     this.assertIdle();
     const captured: Uint8Array[] = [];
     this.capture = captured;
+    let defect: string | null = null;
+    const watch = (tr: Y.Transaction): void => {
+      if (tr.origin === ORIGIN_LOCAL && defect === null) defect = localStringDefect(tr, this.doc.clientID);
+    };
+    this.doc.on('afterTransaction', watch);
     try {
       this.doc.transact(() => fn(this.doc), ORIGIN_LOCAL);
     } finally {
       this.capture = null;
+      this.doc.off('afterTransaction', watch);
     }
+    if (defect !== null) throw new MalformedPayloadError(defect);
     if (captured.length === 0) return null;
     this.maxLamport = Math.max(this.maxLamport, this.stampFn().lamport);
     return captured.length === 1 ? captured[0] : Y.mergeUpdates(captured);
