@@ -22,7 +22,7 @@ import { isHighSurrogate, isLowSurrogate, type ParsedStruct, type ParsedUpdate, 
 import { layered, lookupOf, StructIndex, type StructLookup } from './struct-index.js';
 import { mayMisplace } from './order.js';
 import { newStateDoc, withoutFormattingCleanup } from './yjs-doc.js';
-import { localStringDefect } from './local-strings.js';
+import { localStringDefect, REPLACEMENT } from './local-strings.js';
 
 /** What the state layer needs to know about the entry that carried a payload. */
 export interface PayloadMeta {
@@ -46,9 +46,6 @@ export interface WriteStamp {
  * refused one by one).
  */
 const MAP_TYPE_REFS: ReadonlySet<number> = new Set([1, 5]);
-
-/** What Yjs puts in place of each half of a surrogate pair it splits. */
-const REPLACEMENT = '\uFFFD';
 
 /**
  * A document loaded fresh from canonical state bytes and checked (digest.ts loadedCanonical):
@@ -434,7 +431,9 @@ export class LedgerState {
    * it got concurrent deletes in (red team s23). `local`: the document already holds the payload's
    * change (a local write's self-check), so Yjs has replaced such a pair already: U+FFFD on both
    * sides of a struct edge counts as a cut there (a local write between two real U+FFFD is
-   * refused too: stricter than receivers, never looser).
+   * refused too: stricter than receivers, never looser). transactLocal catches such splits
+   * already (local-strings.ts); this also covers direct changes signed as untracked writes, where
+   * the split left a struct edge.
    */
   private checkPairCuts(parsed: ParsedUpdate, all: StructLookup, local: boolean): void {
     const at = (client: number, clock: number): void => {

@@ -1,7 +1,8 @@
 // What a local transaction did to strings that its payload would not show to receivers.
 import * as Y from 'yjs';
 
-const REPLACEMENT = '\uFFFD';
+/** What Yjs puts in place of each half of a surrogate pair it splits (ContentString.splice). */
+export const REPLACEMENT = '\uFFFD';
 /** A UTF-16 surrogate without its other half. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
