@@ -185,6 +185,14 @@ export interface LedgerStats {
 
 export type AppendOrigin = 'local' | 'remote';
 
+/** The heads and entry count the state holds, shown while an ingest batch is written (Ledger.shown). */
+interface ShownHeads {
+  heads: FeedHead[];
+  entries: number;
+  /** The heads by author, built on the first head() call of the window. */
+  byAuthor?: Map<string, FeedHead>;
+}
+
 export class Ledger {
   readonly author: string;
   readonly networkId: Uint8Array;
@@ -229,6 +237,13 @@ export class Ledger {
   private barriers = 0;
   /** The local write group in progress: the durable records of its keys and the durable conflicts, for reads. */
   private inFlight: DurableOverlay | null = null;
+  /**
+   * What heads(), head() and stats() show while an ingest batch is planned and written: planFeeds
+   * moves the FeedSet before the batch is stored and applied, and the worker serves page calls at
+   * every await in between. Without it a page saw heads and counts covering a batch that get()
+   * and records() did not show yet (test/unit/ledger-read-window.test.ts). null otherwise.
+   */
+  private shown: ShownHeads | null = null;
   private readonly groups = new WriteGroups();
   private readonly queueClock = new QueueClock();
   /** Steps that chain without a macrotask tick yield one after LEDGER_STEP_SLICE_MS of it (loop-slice.ts). */
@@ -386,13 +401,17 @@ export class Ledger {
     return this.view.state.canonical();
   }
 
+  /** The heads the state holds, by author (sorted; void feeds as sync compares them, void.ts). */
   heads(): FeedHead[] {
-    return this.feeds.heads();
+    return this.shown?.heads.slice() ?? this.feeds.heads();
   }
 
   /** The head of `author` as sync compares it (a void feed: its void head, void.ts); undefined if none. */
   head(author: string): FeedHead | undefined {
-    return this.feeds.head(author);
+    const shown = this.shown;
+    if (shown === null) return this.feeds.head(author);
+    shown.byAuthor ??= new Map(shown.heads.map((h) => [h.author, h]));
+    return shown.byAuthor.get(author);
   }
 
   /** The canonical top (k, hash of entry k) of `author`'s void feed held here (void.ts); undefined if not void. */
@@ -419,9 +438,9 @@ export class Ledger {
    * frequent status pushes use it and refresh the digest on their own schedule.
    */
   stats(opts: { digest?: boolean } = {}): LedgerStats {
-    const heads = this.feeds.heads();
+    const heads = this.shown?.heads ?? this.feeds.heads();
     return {
-      entries: this.feeds.appliedCount(),
+      entries: this.shown?.entries ?? this.feeds.appliedCount(),
       authors: heads.length,
       forkedAuthors: this.feeds.forkedAuthors().length,
       pending: this.feeds.pendingCount() + this.carriedOutside(),
@@ -986,6 +1005,8 @@ export class Ledger {
       if (!appliedBefore.has(a)) appliedBefore.set(a, this.feeds.appliedHead(a)?.seq ?? 0);
     }
     let done;
+    const showing = this.shown === null;
+    if (showing) this.shown = { heads: this.feeds.heads(), entries: this.feeds.appliedCount() };
     try {
       const plan = await planFeeds(this.feeds, this.store, verified, report, this.refusedVariants, evidence);
       const lookup = (a: string, seq: number) => this.header(a, seq);
@@ -997,6 +1018,8 @@ export class Ledger {
       if (progress.stored) await this.rebuildAfterFailure();
       else await this.resyncFeeds();
       throw e;
+    } finally {
+      if (showing) this.shown = null; // the state holds the batch now (or memory was rebuilt)
     }
     // Entries still held wait in the FeedSet, which a resync or rebuild replaces: carried over
     // (only a resync or a fork can lead there).

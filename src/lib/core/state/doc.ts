@@ -6,7 +6,7 @@
 // document, which lets conflicts name what was lost and makes them derivable again on replay.
 import * as Y from 'yjs';
 import { ClientIdCollisionError, MalformedPayloadError, StateUsageError } from '../errors.js';
-import { MAX_ENTRY_CLOCK, MAX_PAYLOAD_BYTES, MAX_STATE_BYTES } from '../constants.js';
+import { MAX_ENTRY_CLOCK, MAX_PAYLOAD_BYTES, MAX_STATE_BYTES, RECORDS_TYPE_NAME } from '../constants.js';
 import { voidPlaceholder } from '../void.js';
 import { assertAuthorHex, clientIdOf } from './client-id.js';
 import {
@@ -469,11 +469,17 @@ export class LedgerState {
     return s?.pairCuts !== undefined && s.pairCuts.includes(clock - s.clock);
   }
 
-  /** 'map', 'list', or 'unknown' (a root this node has not defined yet) for a root type name. */
-  private rootKind(name: string): 'map' | 'list' | 'unknown' {
-    const t = this.doc.share.get(name);
-    if (t === undefined || t.constructor === Y.AbstractType) return 'unknown';
-    return t instanceof Y.Map ? 'map' : 'list';
+  /**
+   * The kind a root type's items are judged by: 'map' for the bundled records root, 'unknown'
+   * (either form) for every other. An app registers its roots locally, whenever a page first uses
+   * them, so judging by registration gave one node's verdict before it and another's after
+   * (redteam-s23-root-kind-timing.test.ts). Yjs keeps both forms under any root, the same on
+   * every node: keyless items in its list part, keyed ones in its map part, and Doc.get keeps
+   * both when it turns an undefined root into the registered class; the type's API shows only
+   * its own form.
+   */
+  private rootKind(name: string): 'map' | 'unknown' {
+    return name === RECORDS_TYPE_NAME ? 'map' : 'unknown';
   }
 
   /** The kind of the nested type whose item is `id` (in the document or in `all`). */
