@@ -10,7 +10,7 @@ import { MemoryLedgerStore, MemoryDisk } from '../../src/lib/core/memory-store.j
 import type { HashedEntry } from '../../src/lib/core/types.js';
 import { memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
 
-/** A memory store whose ingest waits until `open()` is called, and says when it started. */
+/** A memory store whose ingest waits until `letGo()` is called, and says when it started. */
 class GatedStore extends MemoryLedgerStore {
   gate: Promise<void> | null = null;
   private release: (() => void) | null = null;
@@ -24,7 +24,7 @@ class GatedStore extends MemoryLedgerStore {
     this.gate = new Promise((r) => (this.release = r));
     this.started = new Promise((r) => (this.onStart = r));
   }
-  open(): void {
+  letGo(): void {
     this.release?.();
     this.gate = null;
   }
@@ -53,7 +53,7 @@ describe('reads during an ingest', () => {
     const hex = before.heads[0].author;
     expect(b.ledger.head(hex)).toEqual(before.heads[0]);
     expect(b.ledger.stats({ digest: false }).entries).toBe(2);
-    store.open();
+    store.letGo();
     const report = await ingest;
     expect(report.rejected).toEqual([]);
     expect(b.ledger.records().map((r) => r.key)).toEqual(['k0', 'k1', 'k2', 'k3', 'k4']);

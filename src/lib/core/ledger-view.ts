@@ -32,6 +32,7 @@ export class StateView {
   private readonly conflictListeners = new Listeners<[Conflict[]]>();
   private readonly resetListeners = new Listeners<[Y.Doc]>();
   private readonly untrackedListeners = new Listeners<[Uint8Array]>();
+  private readonly defectListeners = new Listeners<[string, boolean]>();
   /** App types, registered again on every new state. */
   private readonly types = new Map<string, SharedTypeKind>();
   private held: Held | null = null;
@@ -71,6 +72,11 @@ export class StateView {
   /** Local changes made on the document outside transactLocal (LedgerState.onUntrackedWrite), on every state. */
   onUntrackedWrite(cb: (payload: Uint8Array) => void): () => void {
     return this.untrackedListeners.add(cb);
+  }
+
+  /** Direct changes that must be undone (LedgerState.onUntrackedDefect), on every state. */
+  onUntrackedDefect(cb: (reason: string, payload: boolean) => void): () => void {
+    return this.defectListeners.add(cb);
   }
 
   /** A local write starts: hold its record and conflict events until commitEvents/discardEvents. */
@@ -129,6 +135,7 @@ export class StateView {
     this.conflictListeners.clear();
     this.resetListeners.clear();
     this.untrackedListeners.clear();
+    this.defectListeners.clear();
   }
 
   /** Builds the conflict list only when somebody listens. */
@@ -148,10 +155,12 @@ export class StateView {
       else this.emitConflicts();
     });
     const offUntracked = state.onUntrackedWrite((payload) => this.untrackedListeners.emit(payload));
+    const offDefects = state.onUntrackedDefect((reason, payload) => this.defectListeners.emit(reason, payload));
     const off = () => {
       offRecords();
       offConflicts();
       offUntracked();
+      offDefects();
       records.destroy();
       state.destroy();
     };

@@ -34,7 +34,13 @@ import type { Compaction, LedgerStore } from './storage.js';
 import { FeedSet, type FeedSetOptions } from './feeds.js';
 import { networkId as networkIdOf } from './genesis.js';
 import { toHex } from './bytes.js';
-import { CorruptStoreError, LedgerError, StateUsageError, StorageClosedError } from './errors.js';
+import {
+  CorruptStoreError,
+  LedgerError,
+  MalformedPayloadError,
+  StateUsageError,
+  StorageClosedError
+} from './errors.js';
 import type { LedgerState, LoadedState, SharedTypeKind, SharedTypeOf, WriteStamp } from './state/doc.js';
 import type { RecordChange, RecordEntry } from './state/records.js';
 import type { JsonValue } from './state/record-value.js';
@@ -295,6 +301,7 @@ export class Ledger {
     const { state, feeds } = await ledger.replay();
     ledger.view = new StateView(state);
     ledger.view.onUntrackedWrite((payload) => ledger.noteUntracked(payload));
+    ledger.view.onUntrackedDefect((reason, payload) => ledger.noteUntrackedDefect(reason, payload));
     ledger.view.onReset(() => ledger.untracked.drop());
     ledger.feeds = feeds;
     // Refused variants remembered before the restart (verified again, as replayed entries are).
@@ -775,6 +782,11 @@ export class Ledger {
     if (this.untracked.add(payload)) this.enqueue(this.untrackedWrite(true));
   }
 
+  /** A direct change that must be undone (LedgerState.onUntrackedDefect): refused by the next untracked write. */
+  private noteUntrackedDefect(reason: string, payload: boolean): void {
+    if (this.untracked.refuse(reason, payload)) this.enqueue(this.untrackedWrite(true));
+  }
+
   /**
    * A write that signs the waiting untracked changes as one entry. `queued`: the one noteUntracked
    * queued; otherwise a write group runs it ahead of a member whose change would follow them.
@@ -791,6 +803,8 @@ export class Ledger {
         changes = t.changes;
         // Those that did not fit in one entry: signed by a write of their own (redteam6e-untracked-merge).
         if (this.untracked.requeue()) this.enqueue(this.untrackedWrite(true));
+        // A change to undo (local-strings.ts): thrown here, the write's rebuild undoes it.
+        if (t.refused !== undefined) throw new MalformedPayloadError(t.refused);
         return t.payload;
       },
       rebuildOnThrow: true,

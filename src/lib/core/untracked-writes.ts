@@ -38,9 +38,29 @@ export class UntrackedWrites {
     return true;
   }
 
-  /** Changes are waiting: they are signed before the next write's change is made. */
+  /**
+   * A direct change must be undone (LedgerState.onUntrackedDefect), or null. `before`: the changes
+   * made before it, still waiting, which are signed first; `payloadless`: it has no payload
+   * waiting (a format changing nothing), so it is one more change to count as undone.
+   */
+  private defect: { reason: string; before: number; payloadless: boolean } | null = null;
+
+  /** Changes are waiting (or one must be undone): handled before the next write's change is made. */
   get pending(): boolean {
-    return this.waiting.length > 0;
+    return this.waiting.length > 0 || this.defect !== null;
+  }
+
+  /**
+   * Notes that the change being made must be undone, for `reason`; `payload`: it has one, which
+   * follows through add. True when no write is queued to handle it yet (queue one). The changes
+   * waiting before it are still signed; it and every later one are undone by the rebuild that
+   * follows the write refusing it (take's `refused`).
+   */
+  refuse(reason: string, payload: boolean): boolean {
+    this.defect ??= { reason, before: this.waiting.length, payloadless: !payload };
+    if (this.queued) return false;
+    this.queued = true;
+    return true;
   }
 
   /**
@@ -48,13 +68,22 @@ export class UntrackedWrites {
    * into one Yjs update (null when none), and how many; the rest keep waiting.
    * `queuedWrite`: the queued write is taking them, so the next change queues a new one.
    */
-  take(queuedWrite: boolean, maxBytes = Infinity): { payload: Uint8Array | null; changes: number } {
+  take(queuedWrite: boolean, maxBytes = Infinity): { payload: Uint8Array | null; changes: number; refused?: string } {
     if (queuedWrite) this.queued = false;
+    const defect = this.defect;
+    if (defect !== null && defect.before === 0) {
+      // The change to undo and all after it.
+      this.defect = null;
+      const changes = this.waiting.length + (defect.payloadless ? 1 : 0);
+      this.waiting = [];
+      return { payload: null, changes, refused: defect.reason };
+    }
+    const limit = defect === null ? this.waiting.length : defect.before;
     let n = 0;
     let bytes = 0;
     // The oldest first, at least one, then while their payloads fit in maxBytes together.
-    while (n < this.waiting.length && (n === 0 || bytes + this.waiting[n].length <= maxBytes))
-      bytes += this.waiting[n++].length;
+    while (n < limit && (n === 0 || bytes + this.waiting[n].length <= maxBytes)) bytes += this.waiting[n++].length;
+    if (defect !== null) defect.before -= n;
     const out = this.waiting.slice(0, n);
     this.waiting = this.waiting.slice(n);
     const payload = out.length === 0 ? null : out.length === 1 ? out[0] : Y.mergeUpdates(out);
@@ -63,7 +92,7 @@ export class UntrackedWrites {
 
   /** Changes were left waiting by take: true when no write is queued to sign them (queue one). */
   requeue(): boolean {
-    if (this.queued || this.waiting.length === 0) return false;
+    if (this.queued || !this.pending) return false;
     this.queued = true;
     return true;
   }
@@ -85,7 +114,8 @@ export class UntrackedWrites {
 
   /** The document was replaced: the waiting changes are no longer in it. */
   drop(): void {
-    this.counts.undone += this.waiting.length;
+    this.counts.undone += this.waiting.length + (this.defect?.payloadless === true ? 1 : 0);
     this.waiting = [];
+    this.defect = null;
   }
 }

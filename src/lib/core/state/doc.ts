@@ -113,6 +113,7 @@ export class LedgerState {
   private readonly owners = new Map<number, string>();
   private readonly kinds = new Map<string, SharedTypeKind>();
   private readonly untracked = new Set<(payload: Uint8Array) => void>();
+  private readonly untrackedDefects = new Set<(reason: string, payload: boolean) => void>();
   private capture: Uint8Array[] | null = null;
   /** Inside transactRemote: applyRemote joins its transaction. */
   private batching = false;
@@ -150,7 +151,13 @@ export class LedgerState {
   private updateAttached = false;
 
   private readonly onAfterTransaction = (tr: Y.Transaction): void => {
-    if (tr.origin !== ORIGIN_REMOTE && tr.origin !== ORIGIN_SNAPSHOT) return;
+    if (tr.origin !== ORIGIN_REMOTE && tr.origin !== ORIGIN_SNAPSHOT) {
+      // A direct change (not transactLocal's, which watches its own): the same string checks.
+      if (tr.origin === ORIGIN_LOCAL || this.untrackedDefects.size === 0) return;
+      const defect = localStringDefect(tr, this.doc.clientID);
+      if (defect !== null) for (const cb of this.untrackedDefects) cb(defect, hasContent(tr));
+      return;
+    }
     const id = this.doc.clientID;
     if (tr.afterState.get(id) !== tr.beforeState.get(id)) tr.local = true;
   };
@@ -276,6 +283,17 @@ export class LedgerState {
   onUntrackedWrite(cb: (payload: Uint8Array) => void): () => void {
     this.untracked.add(cb);
     return () => this.untracked.delete(cb);
+  }
+
+  /**
+   * Called with the reason when a local change made outside transactLocal left strings its payload
+   * would not show receivers (local-strings.ts: a surrogate pair split, a lone surrogate), and
+   * whether it has a payload (a format changing nothing has none), which then reaches
+   * onUntrackedWrite right after. The caller must undo it (rebuild the state).
+   */
+  onUntrackedDefect(cb: (reason: string, payload: boolean) => void): () => void {
+    this.untrackedDefects.add(cb);
+    return () => this.untrackedDefects.delete(cb);
   }
 
   /**
@@ -431,9 +449,9 @@ export class LedgerState {
    * it got concurrent deletes in (red team s23). `local`: the document already holds the payload's
    * change (a local write's self-check), so Yjs has replaced such a pair already: U+FFFD on both
    * sides of a struct edge counts as a cut there (a local write between two real U+FFFD is
-   * refused too: stricter than receivers, never looser). transactLocal catches such splits
-   * already (local-strings.ts); this also covers direct changes signed as untracked writes, where
-   * the split left a struct edge.
+   * refused too: stricter than receivers, never looser). transactLocal and the watch on direct
+   * changes (onUntrackedDefect) catch such splits as they happen (local-strings.ts); this is the
+   * same rule again where a split left a struct edge.
    */
   private checkPairCuts(parsed: ParsedUpdate, all: StructLookup, local: boolean): void {
     const at = (client: number, clock: number): void => {
