@@ -8,8 +8,8 @@
 // state rebuilt from the store: author, peer and restart agree.
 import { describe, expect, it } from 'vitest';
 import type * as Y from 'yjs';
-import { Ledger } from '../../src/lib/core/ledger.js';
-import { genesis, memoryLocation, openLedger, testClock } from '../helpers/ledger-nodes.js';
+import { memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
+import { expectPeerAndRestartAgree } from '../helpers/text-agreement.js';
 
 async function refusedEdit(keyByte: number, edit: (t: Y.Text) => void): Promise<void> {
   const loc = memoryLocation();
@@ -21,16 +21,7 @@ async function refusedEdit(keyByte: number, edit: (t: Y.Text) => void): Promise<
   const after = a.ledger.registerType('notes', 'text');
   expect(after.toString()).toBe('x\u{1F600}y');
   await a.ledger.transact(() => after.insert(4, 'z')); // still writes
-  const peer = await openLedger(memoryLocation(), keyByte + 1);
-  expect((await peer.ledger.ingest(a.log)).rejected).toEqual([]);
-  const digest = a.ledger.stats().stateDigest;
-  expect(peer.ledger.stats().stateDigest).toBe(digest);
-  expect(peer.ledger.registerType('notes', 'text').toString()).toBe('x\u{1F600}yz');
-  await a.ledger.close();
-  const again = await Ledger.open({ genesis, keys: a.keys, store: await loc.open(), now: testClock() });
-  expect(again.stats().stateDigest).toBe(digest);
-  await again.close();
-  await peer.ledger.close();
+  await expectPeerAndRestartAgree(a, loc, keyByte + 1, 'x\u{1F600}yz');
 }
 
 describe('red team s23: local edits that split a surrogate pair', () => {

@@ -9,8 +9,8 @@
 // before it are signed, and the node, its peers and its restart agree.
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { Ledger } from '../../src/lib/core/ledger.js';
-import { genesis, memoryLocation, openLedger, testClock } from '../helpers/ledger-nodes.js';
+import { memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
+import { expectPeerAndRestartAgree } from '../helpers/text-agreement.js';
 
 const EDITOR = Symbol('editor'); // a binding's own transaction origin
 
@@ -25,16 +25,7 @@ async function undoneDirect(keyByte: number, edit: (t: Y.Text) => void, before?:
   const shown = a.ledger.registerType('notes', 'text').toString();
   expect(shown).toBe(before ? 'wx\u{1F600}y' : 'x\u{1F600}y');
   expect(a.ledger.stats().untracked).toEqual({ signed: before ? 1 : 0, undone: 1 });
-  const peer = await openLedger(memoryLocation(), keyByte + 1);
-  expect((await peer.ledger.ingest(a.log)).rejected).toEqual([]);
-  const digest = a.ledger.stats().stateDigest;
-  expect(peer.ledger.stats().stateDigest).toBe(digest);
-  expect(peer.ledger.registerType('notes', 'text').toString()).toBe(shown);
-  await a.ledger.close();
-  const again = await Ledger.open({ genesis, keys: a.keys, store: await loc.open(), now: testClock() });
-  expect(again.stats().stateDigest).toBe(digest);
-  await again.close();
-  await peer.ledger.close();
+  await expectPeerAndRestartAgree(a, loc, keyByte + 1, shown);
 }
 
 describe('direct changes that split a surrogate pair', () => {
