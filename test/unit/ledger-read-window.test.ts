@@ -6,54 +6,28 @@
 // 768 records after the heads showed all 1,000). heads(), head() and stats() now show what the
 // state holds until the batch is applied.
 import { describe, expect, it } from 'vitest';
-import { MemoryLedgerStore, MemoryDisk } from '../../src/lib/core/memory-store.js';
-import type { HashedEntry } from '../../src/lib/core/types.js';
 import { memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
-
-/** A memory store whose ingest waits until `letGo()` is called, and says when it started. */
-class GatedStore extends MemoryLedgerStore {
-  gate: Promise<void> | null = null;
-  private release: (() => void) | null = null;
-  started: Promise<void>;
-  private onStart!: () => void;
-  constructor() {
-    super({ disk: new MemoryDisk() });
-    this.started = new Promise((r) => (this.onStart = r));
-  }
-  hold(): void {
-    this.gate = new Promise((r) => (this.release = r));
-    this.started = new Promise((r) => (this.onStart = r));
-  }
-  letGo(): void {
-    this.release?.();
-    this.gate = null;
-  }
-  override async ingest(entries: HashedEntry[]): ReturnType<MemoryLedgerStore['ingest']> {
-    this.onStart();
-    if (this.gate !== null) await this.gate;
-    return super.ingest(entries);
-  }
-}
+import { GatedIngestStore } from '../helpers/gated-store.js';
 
 describe('reads during an ingest', () => {
   it('heads, head and the entry count never lead the records', async () => {
     const a = await openLedger(memoryLocation(), 1);
     for (let i = 0; i < 5; i++) await a.ledger.put(`k${i}`, i);
-    const store = new GatedStore();
+    const store = new GatedIngestStore();
     const b = await openLedger(memoryLocation(), 2, { store });
     await b.ledger.ingest(a.log.slice(0, 2));
     const before = { heads: b.ledger.heads(), entries: b.ledger.stats({ digest: false }).entries };
     expect(before.entries).toBe(2);
 
-    store.hold();
+    store.gate.hold();
     const ingest = b.ledger.ingest(a.log.slice(2));
-    await store.started; // the batch is being written; the state does not hold it yet
+    await store.gate.started; // the batch is being written; the state does not hold it yet
     expect(b.ledger.records().map((r) => r.key)).toEqual(['k0', 'k1']);
     expect(b.ledger.heads()).toEqual(before.heads);
     const hex = before.heads[0].author;
     expect(b.ledger.head(hex)).toEqual(before.heads[0]);
     expect(b.ledger.stats({ digest: false }).entries).toBe(2);
-    store.letGo();
+    store.gate.letGo();
     const report = await ingest;
     expect(report.rejected).toEqual([]);
     expect(b.ledger.records().map((r) => r.key)).toEqual(['k0', 'k1', 'k2', 'k3', 'k4']);
@@ -66,7 +40,7 @@ describe('reads during an ingest', () => {
   it('a failed write of the batch leaves the shown heads where they were', async () => {
     const a = await openLedger(memoryLocation(), 1);
     for (let i = 0; i < 3; i++) await a.ledger.put(`k${i}`, i);
-    const store = new GatedStore();
+    const store = new GatedIngestStore();
     const b = await openLedger(memoryLocation(), 2, { store });
     const orig = store.ingest.bind(store);
     let fail = true;

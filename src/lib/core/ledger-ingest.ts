@@ -401,6 +401,8 @@ export interface CommitResult {
 /** Set by commitPlan once store.ingest has committed: from then on a failure needs a full rebuild. */
 export interface CommitProgress {
   stored: boolean;
+  /** Called just before the stored entries are applied; `feedsStale` as in CommitResult. */
+  beforeApply?: (feedsStale: boolean) => void;
 }
 
 /** Refuses, before they are stored, the entries of authors that lost their clientID (see contestedAuthors). */
@@ -558,6 +560,7 @@ export async function commitPlan(
   report.forks = plan.evidence.length;
   // One Yjs transaction for the batch (apply-batch.ts). A payload that is verified and stored but
   // that the state cannot integrate is skipped, here and on every replay.
+  progress.beforeApply?.(out.feedsStale);
   const applied = applyStored(state, out.stored);
   out.lamport = applied.lamport;
   out.skipped = applied.refused.length;

@@ -88,7 +88,7 @@ import {
   MAX_ENTRY_DEPS,
   REFUSED_VARIANTS_MAX_BYTES
 } from './constants.js';
-import type { IncomingEntry, IngestReport } from './ledger-ingest.js';
+import type { CommitProgress, IncomingEntry, IngestReport } from './ledger-ingest.js';
 import { Listeners, StateView } from './ledger-view.js';
 import { isVoidSeq, type VoidTop } from './void.js';
 import { isCollision } from './collision.js';
@@ -191,10 +191,16 @@ export interface LedgerStats {
 
 export type AppendOrigin = 'local' | 'remote';
 
-/** The heads and entry count the state holds, shown while an ingest batch is written (Ledger.shown). */
+/**
+ * What the state holds, shown while an ingest batch is written (Ledger.shown): the heads and
+ * counts of `feeds` as they were before the batch moved it. Void once `feeds` is replaced.
+ */
 interface ShownHeads {
+  feeds: FeedSet;
   heads: FeedHead[];
   entries: number;
+  pending: number;
+  forkedAuthors: number;
   /** The heads by author, built on the first head() call of the window. */
   byAuthor?: Map<string, FeedHead>;
 }
@@ -247,7 +253,9 @@ export class Ledger {
    * What heads(), head() and stats() show while an ingest batch is planned and written: planFeeds
    * moves the FeedSet before the batch is stored and applied, and the worker serves page calls at
    * every await in between. Without it a page saw heads and counts covering a batch that get()
-   * and records() did not show yet (test/unit/ledger-read-window.test.ts). null otherwise.
+   * and records() did not show yet (test/unit/ledger-read-window.test.ts). Set before planFeeds;
+   * cleared just before the batch is applied (synchronously), or, when the FeedSet took entries
+   * that were then refused, once it is rebuilt from the store. Read through `showing()`.
    */
   private shown: ShownHeads | null = null;
   private readonly groups = new WriteGroups();
@@ -410,15 +418,36 @@ export class Ledger {
 
   /** The heads the state holds, by author (sorted; void feeds as sync compares them, void.ts). */
   heads(): FeedHead[] {
-    return this.shown?.heads.slice() ?? this.feeds.heads();
+    return this.showing()?.heads.slice() ?? this.feeds.heads();
   }
 
   /** The head of `author` as sync compares it (a void feed: its void head, void.ts); undefined if none. */
   head(author: string): FeedHead | undefined {
-    const shown = this.shown;
+    const shown = this.showing();
     if (shown === null) return this.feeds.head(author);
     shown.byAuthor ??= new Map(shown.heads.map((h) => [h.author, h]));
     return shown.byAuthor.get(author);
+  }
+
+  /** The heads and counts to show while an ingest batch is written (`shown`), or null. */
+  private showing(): ShownHeads | null {
+    const s = this.shown;
+    if (s !== null && s.feeds !== this.feeds) this.shown = null; // replaced: the new one is current
+    return this.shown;
+  }
+
+  /** Starts showing the FeedSet as it is now (an ingest batch is about to move it). */
+  private showBatch(): ShownHeads {
+    const f = this.feeds;
+    const s = {
+      feeds: f,
+      heads: f.heads(),
+      entries: f.appliedCount(),
+      pending: f.pendingCount(),
+      forkedAuthors: f.forkedAuthors().length
+    };
+    this.shown = s;
+    return s;
   }
 
   /** The canonical top (k, hash of entry k) of `author`'s void feed held here (void.ts); undefined if not void. */
@@ -445,12 +474,13 @@ export class Ledger {
    * frequent status pushes use it and refresh the digest on their own schedule.
    */
   stats(opts: { digest?: boolean } = {}): LedgerStats {
-    const heads = this.shown?.heads ?? this.feeds.heads();
+    const shown = this.showing();
+    const heads = shown?.heads ?? this.feeds.heads();
     return {
-      entries: this.shown?.entries ?? this.feeds.appliedCount(),
+      entries: shown?.entries ?? this.feeds.appliedCount(),
       authors: heads.length,
-      forkedAuthors: this.feeds.forkedAuthors().length,
-      pending: this.feeds.pendingCount() + this.carriedOutside(),
+      forkedAuthors: shown?.forkedAuthors ?? this.feeds.forkedAuthors().length,
+      pending: (shown?.pending ?? this.feeds.pendingCount()) + this.carriedOutside(),
       pendingBytes: this.feeds.pendingByteCount(),
       pendingEvicted: this.feeds.pendingEvictedCount(),
       yjsPending: this.view.state.hasPending(),
@@ -1009,7 +1039,7 @@ export class Ledger {
     storedSink?: Set<string>
   ): Promise<IngestReport> {
     if (this.broken !== null) throw this.broken;
-    const progress = { stored: false };
+    const progress: CommitProgress = { stored: false };
     const voidsBefore = this.feeds.voids();
     // What the state held of each author of the batch: a new void needs a rebuild only if it did.
     const appliedBefore = new Map<string, number>();
@@ -1019,13 +1049,20 @@ export class Ledger {
       if (!appliedBefore.has(a)) appliedBefore.set(a, this.feeds.appliedHead(a)?.seq ?? 0);
     }
     let done;
-    const showing = this.shown === null;
-    if (showing) this.shown = { heads: this.feeds.heads(), entries: this.feeds.appliedCount() };
+    let failed = true;
+    const mine = this.showing() === null ? this.showBatch() : null;
+    const unshow = (): void => {
+      if (mine !== null && this.shown === mine) this.shown = null;
+    };
+    // Just before the batch is applied (synchronously): unless the FeedSet took entries that
+    // were refused (feedsStale), it agrees with the state from then on.
+    progress.beforeApply = (stale) => stale || unshow();
     try {
       const plan = await planFeeds(this.feeds, this.store, verified, report, this.refusedVariants, evidence);
       const lookup = (a: string, seq: number) => this.header(a, seq);
       const max = this.genesis.maxEntryBytes;
       done = await commitPlan(this.store, this.view.state, plan, report, this.now, lookup, max, progress, atomic);
+      failed = false;
     } catch (e) {
       // Not stored: only the FeedSet (moved by planFeeds) is ahead of the store. Stored: the
       // state may lack some of the stored entries, so everything is rebuilt from the store.
@@ -1033,12 +1070,13 @@ export class Ledger {
       else await this.resyncFeeds();
       throw e;
     } finally {
-      if (showing) this.shown = null; // the state holds the batch now (or memory was rebuilt)
+      if (failed) unshow(); // memory was rebuilt from the store (or the ledger is broken)
     }
     // Entries still held wait in the FeedSet, which a resync or rebuild replaces: carried over
     // (only a resync or a fork can lead there).
     const held = done.feedsStale || done.forks.length > 0 ? this.feeds.pendingWithTimes() : [];
     if (done.feedsStale) await this.resyncFeeds();
+    unshow();
     for (const h of done.refused) this.refusedVariants.add(h);
     for (const h of done.stored) this.refusedVariants.forget(h); // accepted since (redteam6e-refused-accepted)
     for (const h of done.stored) storedSink?.add(toHex(h.hash));
