@@ -9,6 +9,12 @@
 //    2 messages/s) kept the node off the topic for good, after one burst over the cap to make
 //    it leave. Fixed: off the topic, the validator drops what still arrives unread (counted in
 //    `dropped`), so only what was in progress when it left must drain.
+// 5. (s24) The burst itself: one peer's 257 messages arriving together (gap entries held their
+//    slots for the 500 ms wait; any message holds one while it is verified) overflowed the cap
+//    and took the node off the topic, every time it joined again (~9 messages/s at the 30 s
+//    backoff). Fixed: a drop sheds only while the queue is standing (its oldest entry queued
+//    GOSSIP_SHED_STANDING_MS ago), and entries waiting for a predecessor hold their peer's share
+//    of waits (link-wait-shares.ts), not slots of the queue.
 // 3. Joining again is a SUBSCRIBE, not a mesh link: leaving sent its mesh peers a PRUNE with
 //    gossipsub's unsubscribe backoff (10 s, GossipsubUnsubscribeBackoff), which both sides keep
 //    (and gossipsub clears expired backoffs only every 15 heartbeats), so after a 2 s shed the
@@ -87,50 +93,98 @@ afterEach(() => {
 
 describe('red team: gossip flow control', () => {
   it('a peer that keeps one gap entry in progress at each check does not keep the node off the topic for good', async () => {
-    // Seq 2 of 34 authors whose seq 1 the node never saw: each is validly signed and waits for
-    // its predecessor (here until the test fires its timer; in the field LINKS_WAIT_MS).
+    // Seq 2 of 34 authors whose seq 1 the node never saw: each is validly signed and would wait
+    // for its predecessor (here until the test fires its timer; in the field LINKS_WAIT_MS).
     const gapEntries = await Promise.all(Array.from({ length: 34 }, (_, i) => authored(10 + i, 2).then((l) => l[1]!)));
+    const carol = await authored(9, 3);
     const { timers, links } = manualTimers();
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
     const checkMs = 100;
     g = startEntryGossip(fake.node, me.ledger, TOPIC, undefined, {
       maxQueued: 2,
       links,
-      shed: { minMs: 1_000, maxMs: 1_000, checkMs }
+      shed: { minMs: 1_000, maxMs: 1_000, checkMs, standingMs: 0 }
     });
     const v = fake.topicValidators.get(TOPIC)!;
     const stats = g.stats;
-    let sent = 0;
-    const pending: Promise<unknown>[] = [];
-    /** The hostile peer sends its next gap entry; resolves once the node took it in or dropped it. */
-    /** The hostile peer sends its next gap entry; true once it waits in progress, false if dropped. */
-    const send = async (): Promise<boolean> => {
-      const dropped = stats.dropped;
-      const waiting = timers.length;
-      pending.push(v(peer('hostile'), msg(encodeEntry(gapEntries[sent++]!.entry))) as Promise<unknown>);
-      await vi.waitFor(() => expect(stats.dropped + timers.length).toBe(dropped + waiting + 1));
-      return stats.dropped === dropped;
-    };
-    // A burst over the cap: two entries in progress, the third dropped; the node leaves the topic.
-    await send();
-    await send();
-    await send();
+    // The node leaves the topic: its ledger busy, a third entry over the cap of 2 is dropped.
+    const release = holdIngest(me.ledger);
+    const held = carol.slice(0, 2).map((h) => v(peer('honest'), msg(encodeEntry(h.entry))));
+    await vi.waitFor(() => expect(stats).toMatchObject({ accepted: 2, inProgress: 2 }));
+    expect(await v(peer('honest'), msg(encodeEntry(carol[2]!.entry)))).toBe(TopicValidatorResult.Ignore);
     expect(stats).toMatchObject({ dropped: 1, shed: true, sheds: 1 });
     expect(fake.subscribed.has(TOPIC)).toBe(false);
-    // Then one entry per check, each in progress for one check (2 messages/s at the field's 500 ms).
-    for (let i = 0; i < 30; i++) {
-      const taken = await send();
-      while (timers.length > (taken ? 1 : 0)) timers.shift()!();
-      // The older entries end as gaps and go to the ledger.
-      await vi.waitFor(() => expect(stats.inProgress).toBe(stats.waitingForLink));
-      await g.settled();
+    release();
+    await Promise.all(held);
+    await g.settled();
+    // Then one gap entry per check from the hostile peer (2 messages/s at the field's 500 ms):
+    // off the topic they are dropped unread, so none is in progress at a check.
+    let sent = 0;
+    for (let i = 0; i < 30 && stats.shed; i++) {
+      await v(peer('hostile'), msg(encodeEntry(gapEntries[sent++]!.entry)));
+      expect(stats.inProgress).toBe(0);
       vi.advanceTimersByTime(checkMs);
     }
-    // 30 checks, 3 s off the topic with a 1 s backoff, nothing honest in progress: it should be back.
-    for (const t of timers.splice(0)) t();
-    await Promise.all(pending);
+    // 1 s off the topic with nothing honest in progress: it is back.
+    expect(timers).toHaveLength(0);
     expect(fake.subscribed.has(TOPIC)).toBe(true);
     expect(stats.shed).toBe(false);
+  });
+
+  it("gap entries hold their peer's share of waits, not the queue: no drop, no shed; over the share they are gaps at once", async () => {
+    const gapEntries = await Promise.all(Array.from({ length: 12 }, (_, i) => authored(50 + i, 2).then((l) => l[1]!)));
+    const carol = await authored(9, 1);
+    const { timers, links } = manualTimers();
+    g = startEntryGossip(fake.node, me.ledger, TOPIC, undefined, { maxQueued: 2, links, linkWaits: { perPeer: 4 } });
+    const v = fake.topicValidators.get(TOPIC)!;
+    const stats = g.stats;
+    const pending: Promise<unknown>[] = [];
+    for (const h of gapEntries) {
+      pending.push(v(peer('hostile'), msg(encodeEntry(h.entry))) as Promise<unknown>);
+      await vi.waitFor(() => expect(timers.length + stats.linkWaitsRefused).toBe(pending.length));
+      await g.settled();
+    }
+    // Four wait (the peer's share), eight were gaps at once and went to the ledger (pending).
+    expect(stats).toMatchObject({ waitingForLink: 4, linkWaitsRefused: 8, dropped: 0, shed: false, sheds: 0 });
+    // An honest peer's entry is taken meanwhile: the waits hold no slot of the queue (cap 2).
+    expect(await v(peer('honest'), msg(encodeEntry(carol[0]!.entry)))).toBe(TopicValidatorResult.Accept);
+    for (const t of timers.splice(0)) t();
+    await Promise.all(pending);
+    await g.settled();
+    expect(stats).toMatchObject({ inProgress: 0, waitingForLink: 0, unlinked: 12, dropped: 0, sheds: 0 });
+    expect(fake.subscribed.has(TOPIC)).toBe(true);
+    expect(me.ledger.stats()).toMatchObject({ entries: 1, pending: 12 });
+  });
+});
+
+describe('flow control: a standing queue, not a burst, takes the node off the topic', () => {
+  it("one peer's burst over the cap drops its excess and the node stays; a drop once the queue stood standingMs takes it off", async () => {
+    const firsts = await Promise.all([21, 22, 23, 24, 25].map((b) => authored(b, 1).then((l) => l[0]!)));
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
+    g = startEntryGossip(fake.node, me.ledger, TOPIC, undefined, {
+      maxQueued: 2,
+      shed: { minMs: 1_000, maxMs: 1_000, checkMs: 100, standingMs: 1_000 }
+    });
+    const v = fake.topicValidators.get(TOPIC)!;
+    const stats = g.stats;
+    const release = holdIngest(me.ledger);
+    // A burst of four: two take the slots (the ledger busy), two are dropped; the queue is young.
+    const burst = firsts.slice(0, 4).map((h) => v(peer('bursty'), msg(encodeEntry(h.entry))));
+    await vi.waitFor(() => expect(stats.received).toBe(4));
+    await vi.waitFor(() => expect(stats).toMatchObject({ accepted: 2, dropped: 2 }));
+    expect(stats).toMatchObject({ shed: false, sheds: 0, burstDrops: 2 });
+    expect(fake.subscribed.has(TOPIC)).toBe(true);
+    // The ledger stays busy: 1 s later its queue is standing, and the next drop takes the node off.
+    vi.advanceTimersByTime(1_000);
+    expect(await v(peer('other'), msg(encodeEntry(firsts[4]!.entry)))).toBe(TopicValidatorResult.Ignore);
+    expect(stats).toMatchObject({ dropped: 3, shed: true, sheds: 1, burstDrops: 2 });
+    expect(fake.subscribed.has(TOPIC)).toBe(false);
+    release();
+    await Promise.all(burst);
+    await g.settled();
+    vi.advanceTimersByTime(1_100);
+    expect(fake.subscribed.has(TOPIC)).toBe(true);
+    expect(me.ledger.stats().entries).toBe(2);
   });
 });
 
@@ -149,7 +203,7 @@ describe('red team: the in-progress counters', () => {
     // The first ingest throws (our storage), then entries are accepted, re-sent (duplicates).
     const realIngest = me.ledger.ingest.bind(me.ledger);
     let fail = true;
-    vi.spyOn(me.ledger, 'ingest').mockImplementation(async (batch): Promise<IngestReport> => {
+    const failing = vi.spyOn(me.ledger, 'ingest').mockImplementation(async (batch): Promise<IngestReport> => {
       if (fail) {
         fail = false;
         throw new Error('disk');
@@ -162,18 +216,27 @@ describe('red team: the in-progress counters', () => {
     expect(await v(peer('p2'), msg(bytes(bob[0]!)))).toBe(TopicValidatorResult.Accept);
     await g.settled();
     expect(await v(peer('p3'), msg(bytes(bob[0]!)))).toBe(TopicValidatorResult.Ignore);
-    // Gaps waiting (3 in progress), a drop over the cap, then the waits end.
+    // Gaps waiting (3 in progress): they hold their peer's share of waits, not the queue's slots
+    // (link-wait-shares.ts), so nothing is dropped; then the waits end.
     const waits = [3, 2].map((i) => v(peer('p'), msg(bytes(bob[i]!))));
     const other = (await authored(3, 2))[1]!;
     const third = v(peer('p'), msg(bytes(other)));
     await vi.waitFor(() => expect(stats.waitingForLink).toBe(3));
-    expect(await v(peer('p'), msg(bytes(bob[1]!)))).toBe(TopicValidatorResult.Ignore);
-    expect(stats.dropped).toBe(1);
+    expect(stats).toMatchObject({ inProgress: 3, dropped: 0 });
     for (const t of timers.splice(0)) t();
     await Promise.all([...waits, third]);
     await g.settled();
+    // A drop over the cap: the ledger busy, three entries fill the queue, the fourth is dropped.
+    const carol = await authored(4, 4);
+    failing.mockRestore(); // holdIngest spies on the real ingest
+    const release = holdIngest(me.ledger);
+    for (const h of carol.slice(0, 3)) expect(await v(peer('p'), msg(bytes(h)))).toBe(TopicValidatorResult.Accept);
+    expect(await v(peer('p'), msg(bytes(carol[3]!)))).toBe(TopicValidatorResult.Ignore);
+    expect(stats.dropped).toBe(1);
+    release();
+    await g.settled();
     expect(stats).toMatchObject({ inProgress: 0, inProgressBytes: 0, waitingForLink: 0, queuedForLedger: 0 });
-    expect(stats).toMatchObject({ received: 9, duplicates: 1, rejected: 2, accepted: 2, unlinked: 3 });
+    expect(stats).toMatchObject({ received: 12, duplicates: 1, rejected: 2, accepted: 5, unlinked: 3 });
   });
 });
 
@@ -260,7 +323,8 @@ describe('red team: flow control over real gossipsub', () => {
   const title =
     "once it joins again, the node is back in its peer's mesh within 20 heartbeats (forwarded messages reach it)";
   it(title, async () => {
-    const bob = await authored(2, 3);
+    // Three authors' seq 1: none waits for another (a wait holds no slot of the queue).
+    const firsts = await Promise.all([6, 7, 8].map((b) => authored(b, 1).then((l) => l[0]!)));
     // The nodes' unsubscribe backoff (platform/libp2p-browser.ts); gossipsub's default is 10 s.
     const opts = { unsubcribeBackoff: GOSSIP_UNSUBSCRIBE_BACKOFF_MS };
     net = await Promise.all([gossipTestNode(opts), gossipTestNode(opts)]);
@@ -269,10 +333,13 @@ describe('red team: flow control over real gossipsub', () => {
     // A is on the topic too (a relay, a peer): it forwards what it validates to its mesh.
     a.services.pubsub.subscribe(TOPIC);
     const release = holdIngest(me.ledger);
-    g = startEntryGossip(b, me.ledger, TOPIC, undefined, { maxQueued: 2, shed: { minMs: 0, checkMs: 20 } });
+    g = startEntryGossip(b, me.ledger, TOPIC, undefined, {
+      maxQueued: 2,
+      shed: { minMs: 0, checkMs: 20, standingMs: 0 }
+    });
     const bId = b.peerId.toString();
     await vi.waitFor(() => expect(meshPeers(a, TOPIC)).toContain(bId), WAIT);
-    for (const h of bob) await a.services.pubsub.publish(TOPIC, encodeEntry(h.entry));
+    for (const h of firsts) await a.services.pubsub.publish(TOPIC, encodeEntry(h.entry));
     await vi.waitFor(() => expect(g!.stats).toMatchObject({ dropped: 1, shed: true }), WAIT);
     await vi.waitFor(() => expect(a.services.pubsub.getSubscribers(TOPIC).map(String)).not.toContain(bId), WAIT);
     expect(meshPeers(a, TOPIC)).not.toContain(bId);

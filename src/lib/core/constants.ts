@@ -188,6 +188,27 @@ export const GOSSIP_SHED_MIN_MS = 2_000;
 export const GOSSIP_SHED_MAX_MS = 30_000;
 export const GOSSIP_SHED_STABLE_MS = 30_000;
 /**
+ * Gossip flow control: a drop takes the node off the topic only when its queue is standing, i.e.
+ * the oldest entry waiting for the ledger (or being ingested) was queued at least this long ago,
+ * ms. A burst (messages arriving together, all being verified at once) overflows the cap with
+ * the queue young: its excess is dropped and the node stays. The idea is CoDel's (Nichols and
+ * Jacobson, "Controlling Queue Delay", ACM Queue 10(5), 2012): act on the time a queue holds its
+ * items, not on its length. 1 s: about two of a loaded tab's ingest steps (0.5-0.8 s in S10).
+ */
+export const GOSSIP_SHED_STANDING_MS = 1_000;
+/**
+ * Gossip: entries of messages one peer sent (its propagation source) that may wait at once for a
+ * predecessor never seen (chain-links.ts, LINKS_WAIT_MS each); beyond it that peer's next such
+ * message is a gap at once (left to sync). Waiting entries do not count toward GOSSIP_MAX_QUEUED:
+ * before, a hostile direct peer kept the queue full with validly signed gap entries, each holding
+ * a slot for the wait. Relays never forward gap entries; an honest peer rarely has one waiting.
+ */
+export const GOSSIP_LINK_WAITS_PER_PEER = 64;
+/** Gossip: their message bytes per peer at once (see GOSSIP_LINK_WAITS_PER_PEER). */
+export const GOSSIP_LINK_WAIT_BYTES_PER_PEER = 1024 * 1024;
+/** Gossip: entries waiting for a predecessor at once, all peers (and GOSSIP_MAX_QUEUED_BYTES for their bytes). */
+export const GOSSIP_LINK_WAITS = 256;
+/**
  * Gossip flow control: the backoff a node's PRUNE asks of its mesh peers when it leaves the entries
  * topic (gossipsub's `unsubcribeBackoff`, default 10 s), ms. Gossipsub clears expired backoffs only
  * every 15 heartbeats, so a node that joins again is back in its peers' meshes 1-17 s after it

@@ -43,6 +43,7 @@ import { decodeGossipMessage, type GossipEntries } from '../core/gossip-batch.js
 import { verifyHashed } from '../core/verified-entries.js';
 import { ChainLinks, type ChainLinksOptions } from '../core/chain-links.js';
 import { GossipShed, type GossipShedOptions } from '../core/gossip-shed.js';
+import { LinkWaitShares, type LinkWaitLimits } from '../core/link-wait-shares.js';
 import type { Ledger } from '../core/ledger.js';
 import type { HashedEntry } from '../core/types.js';
 
@@ -64,6 +65,8 @@ export interface GossipLimits {
   trackedPeers: number;
   /** Chain-link memory and wait (core/chain-links.ts); the ledger is its lookup. */
   links?: Partial<Omit<ChainLinksOptions, 'lookup'>>;
+  /** Each peer's share of entries waiting for a predecessor (core/link-wait-shares.ts); they do not count toward maxQueued. */
+  linkWaits?: Partial<LinkWaitLimits>;
   /**
    * Flow control (core/gossip-shed.ts): off the topic after a drop; `checkMs`: how often to check,
    * while off. false: never off the topic (drops only).
@@ -94,6 +97,10 @@ export interface GossipStats {
   duplicates: number;
   /** Messages Ignored because maxQueued entries (or maxQueuedBytes) were already in progress, or while off the topic (flow control). */
   dropped: number;
+  /** Of them, drops that did not take the node off the topic: a burst over a young queue (core/gossip-shed.ts). */
+  readonly burstDrops: number;
+  /** Runs judged gaps at once because their peer (or all) held its share of waits for a predecessor (core/link-wait-shares.ts). */
+  readonly linkWaitsRefused: number;
   /** Messages Ignored, not forwarded, because an entry of theirs, validly signed, is refused by the causal rules here (Ledger.precheckRun; the ledger remembers that entry). */
   causalIgnored: number;
   /** Entries validly signed whose run does not link to the entry known here at seq - 1: Ignored, not forwarded, handed to the ledger (a gap's entry: held as pending; a broken link's: remembered as a variant, or fork evidence). */
@@ -183,6 +190,12 @@ export function startEntryGossip(
     get waitingForLink() {
       return links.waiting;
     },
+    get burstDrops() {
+      return shed.burstDrops;
+    },
+    get linkWaitsRefused() {
+      return waits.refused;
+    },
     get queuedForLedger() {
       return queue.length + refusedQueue.length;
     },
@@ -206,6 +219,8 @@ export function startEntryGossip(
     }, GOSSIP_DROP_RESYNC_MS);
   };
   const links = new ChainLinks({ ...lim.links, lookup: (a, seq) => ledger.entryHashes(a, seq) });
+  // Entries waiting for a predecessor: each peer's bounded share, outside the queue's cap.
+  const waits = new LinkWaitShares(lim.linkWaits);
   // Flow control: a drop takes the node off the topic (its peers stop pushing to it); while off,
   // sync is asked for the gaps every check, and the node joins again once its queue is empty.
   const shed = new GossipShed(lim.shed === false ? {} : lim.shed);
@@ -220,7 +235,7 @@ export function startEntryGossip(
   };
   const shedCheck = (): void => {
     if (stopped) return;
-    if (!shed.mayJoin(Date.now(), inProgress)) {
+    if (!shed.mayJoin(Date.now(), inProgress - waits.entries)) {
       hooks.onPending?.();
       return;
     }
@@ -229,15 +244,23 @@ export function startEntryGossip(
     topicCall(() => pubsub.subscribe(topic));
   };
   const shedNow = (): void => {
-    if (stopped || lim.shed === false || !shed.dropped(Date.now())) return;
+    if (stopped || lim.shed === false || !shed.dropped(Date.now(), queuedSince())) return;
     topicCall(() => pubsub.unsubscribe(topic));
     shedTimer = setInterval(shedCheck, lim.shed?.checkMs ?? GOSSIP_SHED_CHECK_MS);
   };
-  /** An entry on its way to the ledger, with its message's size (counted in inProgressBytes). */
-  type Held = { h: HashedEntry; bytes: number };
+  /** An entry on its way to the ledger, with its message's size (counted in inProgressBytes) and when it was queued (`at`, ms). */
+  type Held = { h: HashedEntry; bytes: number; at?: number };
   const queue: Held[] = [];
   /** Causally refused entries for Ledger.rememberRefused; counted in inProgress like the queue. */
   const refusedQueue: Held[] = [];
+  /** When the batch being ingested now was first queued (its oldest entry), ms; null when none is. */
+  let ingestingSince: number | null = null;
+  /** When the oldest entry waiting for the ledger or being ingested was queued, ms; null when none. */
+  const queuedSince = (): number | null => {
+    let t = ingestingSince ?? Infinity;
+    for (const q of [queue[0], refusedQueue[0]]) if (q?.at !== undefined) t = Math.min(t, q.at);
+    return t === Infinity ? null : t;
+  };
   let inProgress = 0; // being verified, queued or being ingested
   let inProgressBytes = 0; // their message bytes
   const release = (n: number, bytes: number): void => {
@@ -273,6 +296,7 @@ export function startEntryGossip(
     while ((queue.length > 0 || refusedQueue.length > 0) && !stopped) {
       await ledger.idle();
       for (const r of refusedQueue.splice(0, lim.ingestBatch)) {
+        ingestingSince = r.at ?? null;
         try {
           await ledger.rememberRefused(r.h);
         } catch {
@@ -281,8 +305,10 @@ export function startEntryGossip(
           release(1, r.bytes);
         }
       }
+      ingestingSince = null;
       const batch = queue.splice(0, lim.ingestBatch);
       if (batch.length === 0) continue;
+      ingestingSince = batch[0].at ?? null;
       try {
         const report = await ledger.ingest(batch.map((b) => b.h));
         stats.ingestFailed += report.rejected.length;
@@ -291,12 +317,14 @@ export function startEntryGossip(
       } catch {
         stats.ingestFailed += batch.length;
       } finally {
+        ingestingSince = null;
         release(
           batch.length,
           batch.reduce((n, b) => n + b.bytes, 0)
         );
       }
     }
+    ingestingSince = null;
     draining = undefined;
   };
 
@@ -310,7 +338,9 @@ export function startEntryGossip(
     // messages of a topic it left too, and the node joins again only once nothing is in progress,
     // so a peer that ignored the UNSUBSCRIBE and kept one message in progress at each check (a gap
     // entry waits 500 ms for its predecessor) would otherwise keep it off the topic for good.
-    if (shed.shed || inProgress >= lim.maxQueued || inProgressBytes + bytes > lim.maxQueuedBytes) {
+    // Entries waiting for a predecessor hold their peer's share (link-wait-shares.ts), not the queue's.
+    const queued = inProgress - waits.entries;
+    if (shed.shed || queued >= lim.maxQueued || inProgressBytes - waits.bytes + bytes > lim.maxQueuedBytes) {
       stats.dropped++;
       resyncSoon();
       shedNow();
@@ -345,6 +375,7 @@ export function startEntryGossip(
       inProgressBytes += it.bytes;
     }
     const hold = (i: number, refused = false): void => {
+      items[i].at = Date.now();
       (refused ? refusedQueue : queue).push(items[i]);
       held[i] = true;
       draining ??= drain();
@@ -369,7 +400,19 @@ export function startEntryGossip(
       // so the ledger remembers it as a refused variant or finds the fork against the entry it
       // holds there (PROTOCOL.md §6: either order). The run's later entries link to its first.
       const head = items[0].h;
-      const link = await links.check(author, head.entry.seq, toHex(head.entry.prev));
+      // A wait that may last LINKS_WAIT_MS takes the sending peer's share, the run whole.
+      const source = peer.toString();
+      const runBytes = items.reduce((n, it) => n + it.bytes, 0);
+      let took = false;
+      let link;
+      try {
+        link = await links.check(author, head.entry.seq, toHex(head.entry.prev), {
+          hash: toHex(head.hash),
+          mayWait: () => (took = waits.take(source, items.length, runBytes))
+        });
+      } finally {
+        if (took) waits.give(source, items.length, runBytes);
+      }
       if (link !== 'links') {
         stats.unlinked += items.length;
         holdAll();
