@@ -80,8 +80,6 @@ export interface LinkCounts {
   gaps: number;
   waited: number;
   afterUnlinked: number;
-  /** Gaps judged at once because check's `mayWait` refused a long wait (also in `gaps`). */
-  refusedWaits: number;
 }
 
 const ZERO_HASH_HEX = '0'.repeat(64);
@@ -95,8 +93,6 @@ export class ChainLinks {
   private waitingNow = 0;
   /** Entries waiting now for the verdict on a predecessor being judged (not bounded by maxWaiting). */
   private awaitingNow = 0;
-  /** `author:seq:hash` of entries in a long wait now (check's `wait.mayWait`): their successors' waits are long too. */
-  private readonly stalled = new Set<string>();
   /** `author:seq:hash` of entries being judged → resolves with their verdict (true: learnt). */
   private readonly inflight = new Map<string, Promise<boolean>>();
   /** `author:seq` of verified gap entries → their hash and prev; Map order = age. */
@@ -104,7 +100,7 @@ export class ChainLinks {
   private parkedCount = 0;
   /** `author:seq:hash` of entries judged and not learnt → their prev ('' when not given); Map order = age. */
   private readonly unlinked = new Map<string, string>();
-  readonly counts: LinkCounts = { links: 0, broken: 0, gaps: 0, waited: 0, afterUnlinked: 0, refusedWaits: 0 };
+  readonly counts: LinkCounts = { links: 0, broken: 0, gaps: 0, waited: 0, afterUnlinked: 0 };
 
   constructor(opts: Partial<ChainLinksOptions> = {}) {
     this.opts = { ...CHAIN_LINKS_DEFAULTS, ...opts };
@@ -215,19 +211,8 @@ export class ChainLinks {
    * Whether `author`'s entry at `seq` (≥ 1) with predecessor hash `prevHex` links to what this
    * node knows. Waits for a predecessor being judged (begin), else up to `waitMs` for one to be
    * learnt. Never throws unless `lookup` does.
-   *
-   * `wait.mayWait` is asked before a wait that may last up to `waitMs`: for a predecessor never
-   * seen, or for the verdict on one that is itself in such a wait (a chain behind a gap); false:
-   * the entry is a gap at once (`counts.refusedWaits`). Waiting for a predecessor that is only
-   * being verified is not asked. `wait.hash` (the entry's own hash) lets its successors tell
-   * which kind of wait they are behind; without it they are never asked.
    */
-  async check(
-    author: string,
-    seq: number,
-    prevHex: string,
-    wait: { hash?: string; mayWait?: () => boolean } = {}
-  ): Promise<LinkVerdict> {
+  async check(author: string, seq: number, prevHex: string): Promise<LinkVerdict> {
     if (seq <= 1) return this.count(seq === 1 && prevHex === ZERO_HASH_HEX ? 'links' : 'broken');
     let known = await this.known(author, seq - 1);
     if (known.length === 0) {
@@ -238,24 +223,13 @@ export class ChainLinks {
         return this.count('gap');
       }
       const judged = this.inflight.get(prevKey);
-      const long = judged === undefined || this.stalled.has(prevKey);
-      if (long && wait.mayWait !== undefined && !wait.mayWait()) {
-        this.counts.refusedWaits++;
-        return this.count('gap');
-      }
-      const own = long && wait.hash !== undefined ? `${author}:${seq}:${wait.hash}` : null;
-      if (own !== null) this.stalled.add(own);
-      try {
-        if (judged !== undefined || (await this.waitFor(author, seq - 1))) {
-          this.counts.waited++;
-          if (judged !== undefined) {
-            this.awaitingNow++;
-            await judged.finally(() => this.awaitingNow--);
-          }
-          known = await this.known(author, seq - 1);
+      if (judged !== undefined || (await this.waitFor(author, seq - 1))) {
+        this.counts.waited++;
+        if (judged !== undefined) {
+          this.awaitingNow++;
+          await judged.finally(() => this.awaitingNow--);
         }
-      } finally {
-        if (own !== null) this.stalled.delete(own);
+        known = await this.known(author, seq - 1);
       }
     }
     if (known.length === 0) return this.count('gap');

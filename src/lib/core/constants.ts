@@ -197,11 +197,20 @@ export const GOSSIP_SHED_STABLE_MS = 30_000;
  */
 export const GOSSIP_SHED_STANDING_MS = 1_000;
 /**
- * Gossip: entries of messages one peer sent (its propagation source) that may wait at once for a
- * predecessor never seen (chain-links.ts, LINKS_WAIT_MS each); beyond it that peer's next such
- * message is a gap at once (left to sync). Waiting entries do not count toward GOSSIP_MAX_QUEUED:
- * before, a hostile direct peer kept the queue full with validly signed gap entries, each holding
- * a slot for the wait. Relays never forward gap entries; an honest peer rarely has one waiting.
+ * Gossip: a run whose link check (chain-links.ts) is still waiting after this long, for a
+ * predecessor never seen or for the verdict on one (up to LINKS_WAIT_MS), takes a share of its
+ * sending peer's waits (GOSSIP_LINK_WAITS_PER_PEER), or is a gap at once, ms. Until then it holds
+ * queue slots like any message being verified. 200 ms: well over the time to verify a
+ * predecessor sent just before it on a loaded tab (WebCrypto verified ~8k signatures/s here).
+ */
+export const GOSSIP_LINK_GRACE_MS = 200;
+/**
+ * Gossip: entries of messages one peer sent (its propagation source) that may wait at once for
+ * their predecessor past GOSSIP_LINK_GRACE_MS; beyond it, that peer's run is a gap at once (held
+ * by the ledger, left to sync). Waiting entries do not count toward GOSSIP_MAX_QUEUED: before, a
+ * hostile direct peer kept the queue full with validly signed gap entries (or chains behind
+ * one), each holding a slot for the wait. Relays never forward gap entries; an honest peer rarely
+ * has one waiting that long.
  */
 export const GOSSIP_LINK_WAITS_PER_PEER = 64;
 /** Gossip: their message bytes per peer at once (see GOSSIP_LINK_WAITS_PER_PEER). */

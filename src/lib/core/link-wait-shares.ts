@@ -1,9 +1,10 @@
-// Who may hold a gossip entry waiting for its predecessor (chain-links.ts), and how many. An entry
-// whose predecessor was never seen waits up to LINKS_WAIT_MS for it; such entries are left out
-// of the gossip queue's cap (GOSSIP_MAX_QUEUED), so each peer gets a bounded share of waits
-// instead: a hostile direct peer can no longer fill the queue with validly signed gap entries,
-// each holding a slot for the wait. Over its share, a peer's next such entry is a gap at once
-// (the ledger holds it pending and sync fills the gap). Pure: no libp2p.
+// Who may hold a gossip entry waiting for its predecessor (chain-links.ts), and how many. A run
+// whose link check still waits after GOSSIP_LINK_GRACE_MS (for a predecessor never seen, up to
+// LINKS_WAIT_MS, or for the verdict on one) is left out of the gossip queue's cap
+// (GOSSIP_MAX_QUEUED): each peer gets a bounded share of waits instead, so a hostile direct peer
+// can no longer fill the queue with validly signed gap entries or chains behind one, each
+// holding a slot for the wait. Over its share, a peer's run is a gap at once (the ledger holds
+// it pending and sync fills the gap). Pure: no libp2p.
 import {
   GOSSIP_LINK_WAIT_BYTES_PER_PEER,
   GOSSIP_LINK_WAITS,

@@ -31,6 +31,7 @@ import { errorCode } from '../core/peers/offences.js';
 import { toHex } from '../core/bytes.js';
 import {
   GOSSIP_DROP_RESYNC_MS,
+  GOSSIP_LINK_GRACE_MS,
   GOSSIP_SHED_CHECK_MS,
   GOSSIP_INGEST_BATCH,
   GOSSIP_MAX_QUEUED,
@@ -41,7 +42,7 @@ import {
 import { encodeEntry } from '../core/entry.js';
 import { decodeGossipMessage, type GossipEntries } from '../core/gossip-batch.js';
 import { verifyHashed } from '../core/verified-entries.js';
-import { ChainLinks, type ChainLinksOptions } from '../core/chain-links.js';
+import { ChainLinks, type ChainLinksOptions, type LinkVerdict } from '../core/chain-links.js';
 import { GossipShed, type GossipShedOptions } from '../core/gossip-shed.js';
 import { LinkWaitShares, type LinkWaitLimits } from '../core/link-wait-shares.js';
 import type { Ledger } from '../core/ledger.js';
@@ -67,6 +68,8 @@ export interface GossipLimits {
   links?: Partial<Omit<ChainLinksOptions, 'lookup'>>;
   /** Each peer's share of entries waiting for a predecessor (core/link-wait-shares.ts); they do not count toward maxQueued. */
   linkWaits?: Partial<LinkWaitLimits>;
+  /** A link check still waiting after this long takes its peer's share of waits, or its run is a gap at once, ms. */
+  linkGraceMs: number;
   /**
    * Flow control (core/gossip-shed.ts): off the topic after a drop; `checkMs`: how often to check,
    * while off. false: never off the topic (drops only).
@@ -79,8 +82,32 @@ export const GOSSIP_DEFAULTS: GossipLimits = {
   maxQueuedBytes: GOSSIP_MAX_QUEUED_BYTES,
   ingestBatch: GOSSIP_INGEST_BATCH,
   seenHashes: GOSSIP_SEEN_HASHES,
-  trackedPeers: GOSSIP_TRACKED_PEERS
+  trackedPeers: GOSSIP_TRACKED_PEERS,
+  linkGraceMs: GOSSIP_LINK_GRACE_MS
 };
+
+/**
+ * `check`'s verdict, or, if it is still waiting after `graceMs`, whatever `share()` allows: true,
+ * keep waiting (the caller gives the share back); false, 'gap' now (the check runs on unheard).
+ */
+function withGrace(check: Promise<LinkVerdict>, graceMs: number, share: () => boolean): Promise<LinkVerdict> {
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const end = (): boolean => {
+      if (done) return false;
+      done = true;
+      clearTimeout(timer);
+      return true;
+    };
+    const timer = setTimeout(() => {
+      if (!done && !share() && end()) resolve('gap');
+    }, graceMs);
+    check.then(
+      (v) => end() && resolve(v),
+      (e: unknown) => end() && reject(e)
+    );
+  });
+}
 
 export interface GossipStats {
   /** Local entries published. */
@@ -101,6 +128,8 @@ export interface GossipStats {
   readonly burstDrops: number;
   /** Runs judged gaps at once because their peer (or all) held its share of waits for a predecessor (core/link-wait-shares.ts). */
   readonly linkWaitsRefused: number;
+  /** Entries waiting for a predecessor past the grace now, on their peers' shares (outside maxQueued). */
+  readonly waitingOnShares: number;
   /** Messages Ignored, not forwarded, because an entry of theirs, validly signed, is refused by the causal rules here (Ledger.precheckRun; the ledger remembers that entry). */
   causalIgnored: number;
   /** Entries validly signed whose run does not link to the entry known here at seq - 1: Ignored, not forwarded, handed to the ledger (a gap's entry: held as pending; a broken link's: remembered as a variant, or fork evidence). */
@@ -195,6 +224,9 @@ export function startEntryGossip(
     },
     get linkWaitsRefused() {
       return waits.refused;
+    },
+    get waitingOnShares() {
+      return waits.entries;
     },
     get queuedForLedger() {
       return queue.length + refusedQueue.length;
@@ -400,15 +432,16 @@ export function startEntryGossip(
       // so the ledger remembers it as a refused variant or finds the fork against the entry it
       // holds there (PROTOCOL.md §6: either order). The run's later entries link to its first.
       const head = items[0].h;
-      // A wait that may last LINKS_WAIT_MS takes the sending peer's share, the run whole.
+      // A link check still waiting after the grace (for a predecessor never seen, or behind one
+      // that is) takes the sending peer's share, the run whole, or the run is a gap now.
       const source = peer.toString();
       const runBytes = items.reduce((n, it) => n + it.bytes, 0);
       let took = false;
-      let link;
+      let link: LinkVerdict;
       try {
-        link = await links.check(author, head.entry.seq, toHex(head.entry.prev), {
-          hash: toHex(head.hash),
-          mayWait: () => (took = waits.take(source, items.length, runBytes))
+        link = await withGrace(links.check(author, head.entry.seq, toHex(head.entry.prev)), lim.linkGraceMs, () => {
+          took = waits.take(source, items.length, runBytes);
+          return took;
         });
       } finally {
         if (took) waits.give(source, items.length, runBytes);
