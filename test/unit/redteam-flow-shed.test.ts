@@ -32,49 +32,25 @@
 //    Fixed: the mark keeps the entry's prev; while that prev is known here (the gap entry would
 //    link now), its successor waits for it as before f0580c2.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { TopicValidatorResult, type Message, type TopicValidatorFn } from '@libp2p/gossipsub';
-import type { PeerId } from '@libp2p/interface';
+import { TopicValidatorResult, type Message } from '@libp2p/gossipsub';
 import { encodeEntry } from '../../src/lib/core/entry.js';
 import { GOSSIP_UNSUBSCRIBE_BACKOFF_MS } from '../../src/lib/core/constants.js';
 import { ChainLinks } from '../../src/lib/core/chain-links.js';
 import type { IngestReport } from '../../src/lib/core/ledger.js';
 import type { HashedEntry } from '../../src/lib/core/types.js';
-import { startEntryGossip, type EntryGossip, type GossipNode } from '../../src/lib/worker/entry-gossip.js';
+import { startEntryGossip, type EntryGossip } from '../../src/lib/worker/entry-gossip.js';
 import { memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-nodes.js';
+import { authoredEntries, fakeGossipNode, fakePeer, manualLinkTimers, topicMessage } from '../helpers/gossip-fake.js';
 import { connectLine, gossipTestNode, meshPeers, type GossipTestNode } from '../helpers/gossip-net.js';
 import { holdIngest } from '../helpers/hold-ingest.js';
 
 const TOPIC = 'tabula/test/entries';
 
-function fakeNode() {
-  const topicValidators = new Map<string, TopicValidatorFn>();
-  const subscribed = new Set<string>();
-  const pubsub = {
-    topicValidators,
-    subscribe: (t: string) => void subscribed.add(t),
-    unsubscribe: (t: string) => void subscribed.delete(t),
-    publish: vi.fn(async () => ({ recipients: [] }))
-  };
-  return { node: { services: { pubsub } } as unknown as GossipNode, topicValidators, subscribed };
-}
-
-const peer = (id: string): PeerId => ({ toString: () => id }) as unknown as PeerId;
-const msg = (data: Uint8Array): Message => ({ type: 'unsigned', topic: TOPIC, data });
-
-async function authored(keyByte: number, n: number): Promise<HashedEntry[]> {
-  const other = await openLedger(memoryLocation(), keyByte);
-  for (let i = 0; i < n; i++) await other.ledger.put(`k${keyByte}-${i}`, `${i}`);
-  return other.log;
-}
-
-/** ChainLinks timers fired by hand: a waiting entry waits until the test fires its timer. */
-function manualTimers() {
-  const timers: (() => void)[] = [];
-  return {
-    timers,
-    links: { waitMs: 60_000, setTimer: (fn: () => void): unknown => timers.push(fn), clearTimer: () => undefined }
-  };
-}
+const fakeNode = fakeGossipNode;
+const peer = fakePeer;
+const msg = (data: Uint8Array): Message => topicMessage(TOPIC, data);
+const authored = authoredEntries;
+const manualTimers = manualLinkTimers;
 
 let me: TestLedger;
 let fake: ReturnType<typeof fakeNode>;

@@ -8,45 +8,22 @@
 // Fixed: any link check still waiting after GOSSIP_LINK_GRACE_MS takes its peer's share or makes
 // its run a gap at once (entry-gossip.ts withGrace), whatever it waits for.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { TopicValidatorResult, type Message, type TopicValidatorFn } from '@libp2p/gossipsub';
-import type { PeerId } from '@libp2p/interface';
+import { TopicValidatorResult, type Message } from '@libp2p/gossipsub';
 import { encodeEntry } from '../../src/lib/core/entry.js';
 import { encodeGossipMessage } from '../../src/lib/core/gossip-batch.js';
 import type { HashedEntry } from '../../src/lib/core/types.js';
-import { startEntryGossip, type EntryGossip, type GossipNode } from '../../src/lib/worker/entry-gossip.js';
+import { startEntryGossip, type EntryGossip } from '../../src/lib/worker/entry-gossip.js';
 import { memoryLocation, openLedger, type TestLedger } from '../helpers/ledger-nodes.js';
+import { authoredEntries, fakeGossipNode, fakePeer, manualLinkTimers, topicMessage } from '../helpers/gossip-fake.js';
 
 const TOPIC = 'tabula/test/entries';
 
-function fakeNode() {
-  const topicValidators = new Map<string, TopicValidatorFn>();
-  const subscribed = new Set<string>();
-  const pubsub = {
-    topicValidators,
-    subscribe: (t: string) => void subscribed.add(t),
-    unsubscribe: (t: string) => void subscribed.delete(t),
-    publish: vi.fn(async () => ({ recipients: [] }))
-  };
-  return { node: { services: { pubsub } } as unknown as GossipNode, topicValidators, subscribed };
-}
-
-const peer = (id: string): PeerId => ({ toString: () => id }) as unknown as PeerId;
-const msg = (data: Uint8Array): Message => ({ type: 'unsigned', topic: TOPIC, data });
+const fakeNode = fakeGossipNode;
+const peer = fakePeer;
+const msg = (data: Uint8Array): Message => topicMessage(TOPIC, data);
+const authored = authoredEntries;
+const manualTimers = manualLinkTimers;
 const batch = (hs: HashedEntry[]): Uint8Array => encodeGossipMessage(hs.map((h) => encodeEntry(h.entry)));
-
-async function authored(keyByte: number, n: number): Promise<HashedEntry[]> {
-  const other = await openLedger(memoryLocation(), keyByte);
-  for (let i = 0; i < n; i++) await other.ledger.put(`k${keyByte}-${i}`, `${i}`);
-  return other.log;
-}
-
-function manualTimers() {
-  const timers: (() => void)[] = [];
-  return {
-    timers,
-    links: { waitMs: 60_000, setTimer: (fn: () => void): unknown => timers.push(fn), clearTimer: () => undefined }
-  };
-}
 
 let me: TestLedger;
 let fake: ReturnType<typeof fakeNode>;
