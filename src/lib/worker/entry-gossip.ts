@@ -253,8 +253,9 @@ export function startEntryGossip(
   const links = new ChainLinks({ ...lim.links, lookup: (a, seq) => ledger.entryHashes(a, seq) });
   // Entries waiting for a predecessor: each peer's bounded share, outside the queue's cap.
   const waits = new LinkWaitShares(lim.linkWaits);
-  // Flow control: a drop takes the node off the topic (its peers stop pushing to it); while off,
-  // sync is asked for the gaps every check, and the node joins again once its queue is empty.
+  // Flow control: a drop while the queue is standing takes the node off the topic (its peers stop
+  // pushing to it); while off, sync is asked for the gaps every check, and the node joins again
+  // once its queue is empty. A burst over a young queue only loses its excess (gossip-shed.ts).
   const shed = new GossipShed(lim.shed === false ? {} : lim.shed);
   let shedTimer: ReturnType<typeof setInterval> | undefined;
   // Gossipsub throws once stopped (the node shutting down before this gossip's stop()).
