@@ -192,17 +192,11 @@ export interface LedgerStats {
 export type AppendOrigin = 'local' | 'remote';
 
 /**
- * What the state holds, shown while an ingest batch is written (Ledger.shown): the heads and
- * counts of `feeds` as they were before the batch moved it. Void once `feeds` is replaced.
+ * The FeedSet whose journal (FeedSet.beginJournal) gives what heads(), head() and stats() show
+ * while an ingest batch is written (Ledger.shown). Void once the Ledger's FeedSet is replaced.
  */
 interface ShownHeads {
   feeds: FeedSet;
-  heads: FeedHead[];
-  entries: number;
-  pending: number;
-  forkedAuthors: number;
-  /** The heads by author, built on the first head() call of the window. */
-  byAuthor?: Map<string, FeedHead>;
 }
 
 export class Ledger {
@@ -418,34 +412,28 @@ export class Ledger {
 
   /** The heads the state holds, by author (sorted; void feeds as sync compares them, void.ts). */
   heads(): FeedHead[] {
-    return this.showing()?.heads.slice() ?? this.feeds.heads();
+    return this.showing() === null ? this.feeds.heads() : this.feeds.headsBefore();
   }
 
   /** The head of `author` as sync compares it (a void feed: its void head, void.ts); undefined if none. */
   head(author: string): FeedHead | undefined {
-    const shown = this.showing();
-    if (shown === null) return this.feeds.head(author);
-    shown.byAuthor ??= new Map(shown.heads.map((h) => [h.author, h]));
-    return shown.byAuthor.get(author);
+    return this.showing() === null ? this.feeds.head(author) : this.feeds.headBefore(author);
   }
 
   /** The heads and counts to show while an ingest batch is written (`shown`), or null. */
   private showing(): ShownHeads | null {
     const s = this.shown;
-    if (s !== null && s.feeds !== this.feeds) this.shown = null; // replaced: the new one is current
+    if (s !== null && s.feeds !== this.feeds) {
+      s.feeds.endJournal(); // replaced: the new one is current
+      this.shown = null;
+    }
     return this.shown;
   }
 
   /** Starts showing the FeedSet as it is now (an ingest batch is about to move it). */
   private showBatch(): ShownHeads {
-    const f = this.feeds;
-    const s = {
-      feeds: f,
-      heads: f.heads(),
-      entries: f.appliedCount(),
-      pending: f.pendingCount(),
-      forkedAuthors: f.forkedAuthors().length
-    };
+    const s = { feeds: this.feeds };
+    s.feeds.beginJournal();
     this.shown = s;
     return s;
   }
@@ -474,13 +462,14 @@ export class Ledger {
    * frequent status pushes use it and refresh the digest on their own schedule.
    */
   stats(opts: { digest?: boolean } = {}): LedgerStats {
-    const shown = this.showing();
-    const heads = shown?.heads ?? this.feeds.heads();
+    const shown = this.showing() !== null;
+    const counts = this.feeds.countsBefore(); // the counts now when no journal runs
+    const heads = shown ? this.feeds.headsBefore() : this.feeds.heads();
     return {
-      entries: shown?.entries ?? this.feeds.appliedCount(),
+      entries: counts.entries,
       authors: heads.length,
-      forkedAuthors: shown?.forkedAuthors ?? this.feeds.forkedAuthors().length,
-      pending: (shown?.pending ?? this.feeds.pendingCount()) + this.carriedOutside(),
+      forkedAuthors: counts.forkedAuthors,
+      pending: counts.pending + this.carriedOutside(),
       pendingBytes: this.feeds.pendingByteCount(),
       pendingEvicted: this.feeds.pendingEvictedCount(),
       yjsPending: this.view.state.hasPending(),
@@ -1052,7 +1041,9 @@ export class Ledger {
     let failed = true;
     const mine = this.showing() === null ? this.showBatch() : null;
     const unshow = (): void => {
-      if (mine !== null && this.shown === mine) this.shown = null;
+      if (mine === null) return;
+      mine.feeds.endJournal();
+      if (this.shown === mine) this.shown = null;
     };
     // Just before the batch is applied (synchronously): unless the FeedSet took entries that
     // were refused (feedsStale), it agrees with the state from then on.

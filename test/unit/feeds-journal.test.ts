@@ -1,0 +1,33 @@
+// FeedSet's journal (beginJournal): heads, one head and counts as they were when it began, while
+// an ingest moves the feeds (the Ledger shows them until the batch is applied). It notes a feed
+// before its first change, so starting one costs nothing however many feeds there are.
+import { describe, expect, it } from 'vitest';
+import { FeedSet } from '../../src/lib/core/feeds.js';
+import { toHex } from '../../src/lib/core/bytes.js';
+import { authoredEntries } from '../helpers/gossip-fake.js';
+
+describe('FeedSet journal', () => {
+  it('gives the heads and counts of when it began while appends, new feeds, pending entries and a fork move the set', async () => {
+    const [a, b, c] = await Promise.all([authoredEntries(31, 4), authoredEntries(32, 2), authoredEntries(33, 3)]);
+    const f = new FeedSet();
+    for (const h of [a[0], a[1], b[0]]) expect(f.ingest(h).kind).toBe('appended');
+    const before = {
+      heads: f.heads(),
+      counts: { entries: f.appliedCount(), pending: f.pendingCount(), forkedAuthors: 0 }
+    };
+    const aHex = toHex(a[0].entry.author);
+    f.beginJournal();
+    expect(f.ingest(a[2]).kind).toBe('appended'); // an existing feed moves
+    expect(f.ingest(c[0]).kind).toBe('appended'); // a new feed
+    expect(f.ingest(c[2]).kind).toBe('pending'); // held
+    expect(f.ingest(b[1]).kind).toBe('appended');
+    expect(f.heads()).not.toEqual(before.heads);
+    expect(f.headsBefore()).toEqual(before.heads);
+    expect(f.headBefore(aHex)).toEqual(before.heads.find((h) => h.author === aHex));
+    expect(f.headBefore(toHex(c[0].entry.author))).toBeUndefined();
+    expect(f.countsBefore()).toEqual(before.counts);
+    f.endJournal();
+    expect(f.headsBefore()).toEqual(f.heads());
+    expect(f.countsBefore()).toEqual({ entries: 6, pending: 1, forkedAuthors: 0 });
+  });
+});
