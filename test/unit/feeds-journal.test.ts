@@ -5,9 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { FeedSet } from '../../src/lib/core/feeds.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { authoredEntries } from '../helpers/gossip-fake.js';
+import { memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
 
 describe('FeedSet journal', () => {
-  it('gives the heads and counts of when it began while appends, new feeds, pending entries and a fork move the set', async () => {
+  it('gives the heads and counts of when it began while appends, new feeds and pending entries move the set', async () => {
     const [a, b, c] = await Promise.all([authoredEntries(31, 4), authoredEntries(32, 2), authoredEntries(33, 3)]);
     const f = new FeedSet();
     for (const h of [a[0], a[1], b[0]]) expect(f.ingest(h).kind).toBe('appended');
@@ -29,5 +30,22 @@ describe('FeedSet journal', () => {
     f.endJournal();
     expect(f.headsBefore()).toEqual(f.heads());
     expect(f.countsBefore()).toEqual({ entries: 6, pending: 1, forkedAuthors: 0 });
+  });
+
+  it('a fork during the journal: the feed shows its head and no fork until the journal ends', async () => {
+    const a = await authoredEntries(34, 2);
+    const other = await openLedger(memoryLocation(), 34); // the same key signs another seq 1
+    await other.ledger.put('elsewhere', 1);
+    const f = new FeedSet();
+    for (const h of a) expect(f.ingest(h).kind).toBe('appended');
+    const heads = f.heads();
+    f.beginJournal();
+    expect(() => f.beginJournal()).toThrow(/running already/);
+    expect(f.ingest(other.log[0]).kind).toBe('fork');
+    expect(f.isForked(heads[0].author)).toBe(true);
+    expect(f.headsBefore()).toEqual(heads);
+    expect(f.countsBefore()).toEqual({ entries: 2, pending: 0, forkedAuthors: 0 });
+    f.endJournal();
+    expect(f.countsBefore().forkedAuthors).toBe(1);
   });
 });

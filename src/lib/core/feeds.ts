@@ -550,6 +550,7 @@ export class FeedSet {
    * Ledger shows them while an ingest batch it planned here is not applied yet). endJournal stops it.
    */
   beginJournal(): void {
+    if (this.journal !== null) throw new Error('FeedSet: a journal is running already');
     this.journal = new Map();
     this.journalPending = this.pendingTotal;
   }

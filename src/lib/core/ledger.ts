@@ -463,8 +463,11 @@ export class Ledger {
    */
   stats(opts: { digest?: boolean } = {}): LedgerStats {
     const shown = this.showing() !== null;
-    const counts = this.feeds.countsBefore(); // the counts now when no journal runs
-    const heads = shown ? this.feeds.headsBefore() : this.feeds.heads();
+    const f = this.feeds;
+    const counts = shown
+      ? f.countsBefore()
+      : { entries: f.appliedCount(), pending: f.pendingCount(), forkedAuthors: f.forkedAuthors().length };
+    const heads = shown ? f.headsBefore() : f.heads();
     return {
       entries: counts.entries,
       authors: heads.length,
