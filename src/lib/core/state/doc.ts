@@ -114,6 +114,8 @@ export class LedgerState {
   private readonly kinds = new Map<string, SharedTypeKind>();
   private readonly untracked = new Set<(payload: Uint8Array) => void>();
   private readonly untrackedDefects = new Set<(reason: string, payload: boolean) => void>();
+  /** What transactLocal's transaction left that its payload would not show (local-strings.ts), or null. */
+  private localDefect: string | null = null;
   private capture: Uint8Array[] | null = null;
   /** Inside transactRemote: applyRemote joins its transaction. */
   private batching = false;
@@ -152,8 +154,12 @@ export class LedgerState {
 
   private readonly onAfterTransaction = (tr: Y.Transaction): void => {
     if (tr.origin !== ORIGIN_REMOTE && tr.origin !== ORIGIN_SNAPSHOT) {
-      // A direct change (not transactLocal's, which watches its own): the same string checks.
-      if (tr.origin === ORIGIN_LOCAL || this.untrackedDefects.size === 0) return;
+      // A local change, transactLocal's or a direct one: the same string checks (local-strings.ts).
+      if (tr.origin === ORIGIN_LOCAL) {
+        this.localDefect ??= localStringDefect(tr, this.doc.clientID);
+        return;
+      }
+      if (this.untrackedDefects.size === 0) return;
       const defect = localStringDefect(tr, this.doc.clientID);
       if (defect !== null) for (const cb of this.untrackedDefects) cb(defect, hasContent(tr));
       return;
@@ -259,17 +265,14 @@ export class LedgerState {
     this.assertIdle();
     const captured: Uint8Array[] = [];
     this.capture = captured;
-    let defect: string | null = null;
-    const watch = (tr: Y.Transaction): void => {
-      if (tr.origin === ORIGIN_LOCAL && defect === null) defect = localStringDefect(tr, this.doc.clientID);
-    };
-    this.doc.on('afterTransaction', watch);
+    this.localDefect = null;
     try {
       this.doc.transact(() => fn(this.doc), ORIGIN_LOCAL);
     } finally {
       this.capture = null;
-      this.doc.off('afterTransaction', watch);
     }
+    const defect = this.localDefect;
+    this.localDefect = null;
     if (defect !== null) throw new MalformedPayloadError(defect);
     if (captured.length === 0) return null;
     this.maxLamport = Math.max(this.maxLamport, this.stampFn().lamport);
