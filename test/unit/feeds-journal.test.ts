@@ -42,10 +42,46 @@ describe('FeedSet journal', () => {
     f.beginJournal();
     expect(() => f.beginJournal()).toThrow(/running already/);
     expect(f.ingest(other.log[0]).kind).toBe('fork');
-    expect(f.isForked(heads[0].author)).toBe(true);
+    const author = heads[0].author;
+    expect(f.isForked(author)).toBe(true);
+    expect(f.voidFrom(author)).toBe(1);
+    expect(f.voidTop(author)).toEqual({ seq: 0, hash: undefined });
+    expect(f.forks()).toHaveLength(1);
     expect(f.headsBefore()).toEqual(heads);
     expect(f.countsBefore()).toEqual({ entries: 2, pending: 0, forkedAuthors: 0 });
+    // The fork reads as at the start too: not forked, not void, no evidence.
+    expect(f.isForkedBefore(author)).toBe(false);
+    expect(f.voidFromBefore(author)).toBeUndefined();
+    expect(f.voidTopBefore(author)).toBeUndefined();
+    expect(f.forksBefore()).toEqual([]);
     f.endJournal();
     expect(f.countsBefore().forkedAuthors).toBe(1);
+    expect(f.isForkedBefore(author)).toBe(true);
+    expect(f.voidFromBefore(author)).toBe(1);
+    expect(f.forksBefore()).toHaveLength(1);
+  });
+
+  it('a void feed whose top moves and held bytes during the journal: both read as at the start', async () => {
+    const [a, c] = await Promise.all([authoredEntries(35, 4), authoredEntries(36, 3)]);
+    const other = await openLedger(memoryLocation(), 35);
+    for (let i = 0; i < 3; i++) await other.ledger.put(`o${i}`, i); // seq 1..3, another chain
+    const f = new FeedSet();
+    const author = toHex(a[0].entry.author);
+    expect(f.ingest(a[0]).kind).toBe('appended');
+    expect(f.ingest(other.log[2]).kind).toBe('pending'); // seq 3 of the other chain
+    expect(f.ingest(a[2]).kind).toBe('fork'); // seq 3 twice: void from 3, top 1
+    expect(f.voidTop(author)).toEqual({ seq: 1, hash: toHex(a[0].hash) });
+    const bytes = f.pendingByteCount();
+    f.beginJournal();
+    expect(f.ingest(a[1]).kind).toBe('appended'); // the canonical part grows: top 2
+    expect(f.ingest(c[2]).kind).toBe('pending'); // held bytes grow
+    expect(f.voidTop(author)).toEqual({ seq: 2, hash: toHex(a[1].hash) });
+    expect(f.voidTopBefore(author)).toEqual({ seq: 1, hash: toHex(a[0].hash) });
+    expect(f.voidFromBefore(author)).toBe(3);
+    expect(f.pendingByteCount()).toBeGreaterThan(bytes);
+    expect(f.pendingBytesBefore()).toBe(bytes);
+    f.endJournal();
+    expect(f.voidTopBefore(author)).toEqual({ seq: 2, hash: toHex(a[1].hash) });
+    expect(f.pendingBytesBefore()).toBe(f.pendingByteCount());
   });
 });

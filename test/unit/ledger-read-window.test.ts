@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
 import { GatedIngestStore } from '../helpers/gated-store.js';
+import { toHex } from '../../src/lib/core/bytes.js';
 
 describe('reads during an ingest', () => {
   it('heads, head and the entry count never lead the records', async () => {
@@ -58,5 +59,54 @@ describe('reads during an ingest', () => {
     expect(b.ledger.heads()).toEqual(a.ledger.heads());
     await a.ledger.close();
     await b.ledger.close();
+  });
+
+  it('a fork in the batch: forks, isForked, voidFrom, voidTop and the forked count show it only once the batch is applied', async () => {
+    const a = await openLedger(memoryLocation(), 7);
+    for (let i = 0; i < 3; i++) await a.ledger.put(`k${i}`, i);
+    const twin = await openLedger(memoryLocation(), 7); // the same key signs another seq 2
+    await twin.ledger.put('t0', 0);
+    await twin.ledger.put('t1', 1);
+    const store = new GatedIngestStore();
+    const b = await openLedger(memoryLocation(), 8, { store });
+    await b.ledger.ingest(a.log);
+    const author = b.ledger.heads()[0].author;
+    const before = {
+      forks: b.ledger.forks(),
+      forked: b.ledger.isForked(author),
+      voidFrom: b.ledger.voidFrom(author),
+      voidTop: b.ledger.voidTop(author),
+      stats: b.ledger.stats({ digest: false })
+    };
+    expect(before.forked).toBe(false);
+
+    // The fork comes with another author's entry: that one is written (the evidence is stored after).
+    const c = await openLedger(memoryLocation(), 9);
+    await c.ledger.put('c0', 0);
+    store.gate.hold();
+    const ingest = b.ledger.ingest([twin.log[1], c.log[0]]);
+    await store.gate.started; // the batch is being written; the state still holds k2
+    expect(b.ledger.records().map((r) => r.key)).toEqual(['k0', 'k1', 'k2']);
+    expect(b.ledger.forks()).toEqual(before.forks);
+    expect(b.ledger.isForked(author)).toBe(false);
+    expect(b.ledger.voidFrom(author)).toBeUndefined();
+    expect(b.ledger.voidTop(author)).toBeUndefined();
+    const mid = b.ledger.stats({ digest: false });
+    expect([mid.forkedAuthors, mid.entries, mid.pending, mid.pendingBytes]).toEqual([
+      before.stats.forkedAuthors,
+      before.stats.entries,
+      before.stats.pending,
+      before.stats.pendingBytes
+    ]);
+    // What the next ingest plans against is the FeedSet's own view: void from 2.
+    expect(b.ledger.chainVoidTop(author)).toEqual({ seq: 1, hash: toHex(a.log[0].hash) });
+    store.gate.letGo();
+    await ingest;
+    expect(b.ledger.forks().map((f) => [f.author, f.seq])).toEqual([[author, 2]]);
+    expect(b.ledger.isForked(author)).toBe(true);
+    expect(b.ledger.voidFrom(author)).toBe(2);
+    expect(b.ledger.voidTop(author)).toEqual({ seq: 1, hash: toHex(a.log[0].hash) });
+    expect(b.ledger.stats({ digest: false }).forkedAuthors).toBe(1);
+    for (const l of [a, twin, b, c]) await l.ledger.close();
   });
 });

@@ -92,7 +92,7 @@ export async function importLedgerSnapshot(ledger: Ledger, input: SnapshotInput)
 async function chainHead(ledger: Ledger, author: string): Promise<FeedHead | undefined> {
   const head = await ledger.store.getHead(author);
   if (head === undefined || !isVoidSeq(head.seq)) return head;
-  const top = ledger.voidTop(author);
+  const top = ledger.chainVoidTop(author);
   return top === undefined || top.seq === 0 || top.hash === undefined
     ? undefined
     : { author, seq: top.seq, hash: top.hash };

@@ -192,11 +192,13 @@ export interface LedgerStats {
 export type AppendOrigin = 'local' | 'remote';
 
 /**
- * The FeedSet whose journal (FeedSet.beginJournal) gives what heads(), head() and stats() show
+ * The FeedSet whose journal (FeedSet.beginJournal) gives what heads(), head(), stats(), forks(), isForked(), voidFrom() and voidTop() show
  * while an ingest batch is written (Ledger.shown). Void once the Ledger's FeedSet is replaced.
  */
 interface ShownHeads {
   feeds: FeedSet;
+  /** carriedOutside() at the start: the carried entries the batch moves into the FeedSet stay counted. */
+  carriedOutside: number;
 }
 
 export class Ledger {
@@ -244,7 +246,7 @@ export class Ledger {
   /** The local write group in progress: the durable records of its keys and the durable conflicts, for reads. */
   private inFlight: DurableOverlay | null = null;
   /**
-   * What heads(), head() and stats() show while an ingest batch is planned and written: planFeeds
+   * What heads(), head(), stats() and the fork reads (forks, isForked, voidFrom, voidTop) show while an ingest batch is planned and written: planFeeds
    * moves the FeedSet before the batch is stored and applied, and the worker serves page calls at
    * every await in between. Without it a page saw heads and counts covering a batch that get()
    * and records() did not show yet (test/unit/ledger-read-window.test.ts). Set before planFeeds;
@@ -432,7 +434,7 @@ export class Ledger {
 
   /** Starts showing the FeedSet as it is now (an ingest batch is about to move it). */
   private showBatch(): ShownHeads {
-    const s = { feeds: this.feeds };
+    const s = { feeds: this.feeds, carriedOutside: this.carriedOutside() };
     s.feeds.beginJournal();
     this.shown = s;
     return s;
@@ -440,20 +442,29 @@ export class Ledger {
 
   /** The canonical top (k, hash of entry k) of `author`'s void feed held here (void.ts); undefined if not void. */
   voidTop(author: string): VoidTop | undefined {
+    return this.showing() === null ? this.feeds.voidTop(author) : this.feeds.voidTopBefore(author);
+  }
+
+  /**
+   * voidTop as the next ingest plans against it: the FeedSet's own, ahead of voidTop() while a
+   * batch is written (a snapshot import reads it with the store's head).
+   */
+  chainVoidTop(author: string): VoidTop | undefined {
     return this.feeds.voidTop(author);
   }
 
+  /** The fork evidence held, in the order it was found (while a batch is written: as before it). */
   forks(): ForkEvidence[] {
-    return this.feeds.forks();
+    return this.showing() === null ? this.feeds.forks() : this.feeds.forksBefore();
   }
 
   isForked(author: string): boolean {
-    return this.feeds.isForked(author);
+    return this.showing() === null ? this.feeds.isForked(author) : this.feeds.isForkedBefore(author);
   }
 
   /** Lowest forked seq of `author`: its feed is void from there (void.ts); undefined if not forked. */
   voidFrom(author: string): number | undefined {
-    return this.feeds.voidFrom(author);
+    return this.showing() === null ? this.feeds.voidFrom(author) : this.feeds.voidFromBefore(author);
   }
 
   /**
@@ -462,7 +473,8 @@ export class Ledger {
    * frequent status pushes use it and refresh the digest on their own schedule.
    */
   stats(opts: { digest?: boolean } = {}): LedgerStats {
-    const shown = this.showing() !== null;
+    const view = this.showing();
+    const shown = view !== null;
     const f = this.feeds;
     const counts = shown
       ? f.countsBefore()
@@ -472,8 +484,8 @@ export class Ledger {
       entries: counts.entries,
       authors: heads.length,
       forkedAuthors: counts.forkedAuthors,
-      pending: counts.pending + this.carriedOutside(),
-      pendingBytes: this.feeds.pendingByteCount(),
+      pending: counts.pending + (view?.carriedOutside ?? this.carriedOutside()),
+      pendingBytes: shown ? f.pendingBytesBefore() : f.pendingByteCount(),
       pendingEvicted: this.feeds.pendingEvictedCount(),
       yjsPending: this.view.state.hasPending(),
       lastCompactionAt: this.lastCompactionAt,
