@@ -27,6 +27,12 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, body BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS identity (id TEXT PRIMARY KEY, seed BLOB NOT NULL, public_key BLOB NOT NULL);
 `;
 
+/** Local writes' idempotency keys (LedgerStore.writeTag); added to version 1 files when opened for writing. */
+const WRITE_TAGS = `
+CREATE TABLE IF NOT EXISTS write_tags (tag TEXT PRIMARY KEY, author TEXT NOT NULL, seq INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS write_tags_by_seq ON write_tags (author, seq);
+`;
+
 export interface OpenDbOptions {
   /** Open without write access (backups while the relay runs); the file must exist. */
   readonly?: boolean;
@@ -54,6 +60,7 @@ export function openDb(path: string, opts: OpenDbOptions = {}): Database.Databas
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
       })();
     }
+    if (!opts.readonly) db.exec(WRITE_TAGS);
     return db;
   } catch (e) {
     db.close();

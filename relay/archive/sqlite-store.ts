@@ -13,7 +13,8 @@ import type {
   LedgerStore,
   MetaValue,
   SeqVector,
-  StorageEstimate
+  StorageEstimate,
+  WriteTagRow
 } from '../../src/lib/core/storage.js';
 import {
   COMPACTION_ID,
@@ -24,6 +25,7 @@ import {
   ingestKeys,
   planAppend,
   planAppendBatch,
+  planWriteTags,
   planCompactionHeads,
   planIngest,
   pruneLimit,
@@ -37,7 +39,7 @@ import { openDb } from './sqlite-schema.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 
 /** Tables a write can touch (fault injection names them). */
-export type SqliteTable = 'entries' | 'heads' | 'forks' | 'compaction' | 'meta' | 'identity';
+export type SqliteTable = 'entries' | 'heads' | 'forks' | 'compaction' | 'meta' | 'identity' | 'write_tags';
 
 /** Test fault injector: the next write to `failOnTable` fails like a full disk (once). */
 export interface SqliteFaults {
@@ -79,6 +81,7 @@ function headRow(r: { author: string; seq: number; hash: string } | undefined): 
 export class SqliteLedgerStore implements LedgerStore {
   private closed = false;
   private readonly st: Statements;
+  private tags: Record<'put' | 'get' | 'drop', Database.Statement> | undefined;
 
   private constructor(
     private readonly db: Database.Database,
@@ -154,17 +157,48 @@ export class SqliteLedgerStore implements LedgerStore {
     });
   }
 
-  appendLocal(h: HashedEntry): Promise<void> {
+  appendLocal(h: HashedEntry, tag?: string): Promise<void> {
     return this.tx(() => {
       const plan = planAppend(h, this.headOf(toHex(h.entry.author)));
       if (plan === 'noop') return;
       this.putEntry(plan.entry);
       this.putHead(plan.head);
+      if (tag !== undefined) this.putWriteTags([h], [tag]);
     });
   }
 
-  appendLocalBatch(batch: readonly HashedEntry[]): Promise<void> {
+  /** Stores a local append's write tags; drops those of its authors' older writes (planWriteTags). */
+  private putWriteTags(batch: readonly HashedEntry[], tags: readonly (string | undefined)[]): void {
+    const { rows, drop } = planWriteTags(batch, tags);
+    if (rows.length === 0) return;
+    this.write('write_tags');
+    const st = this.tagStatements();
+    for (const r of rows) st.put.run(r.tag, r.author, r.seq);
+    for (const d of drop) st.drop.run(d.author, d.upTo);
+  }
+
+  /** Prepared on first use: a file opened read-only before write tags existed has no such table. */
+  private tagStatements() {
+    this.tags ??= {
+      put: this.db.prepare('INSERT OR REPLACE INTO write_tags (tag, author, seq) VALUES (?, ?, ?)'),
+      get: this.db.prepare('SELECT tag, author, seq FROM write_tags WHERE tag = ?'),
+      drop: this.db.prepare('DELETE FROM write_tags WHERE author = ? AND seq <= ?')
+    };
+    return this.tags;
+  }
+
+  writeTag(tag: string): Promise<WriteTagRow | undefined> {
+    return this.run(() => {
+      const has = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'write_tags'").get();
+      if (has === undefined) return undefined;
+      const row = this.tagStatements().get.get(tag) as WriteTagRow | undefined;
+      return row && { tag: row.tag, author: row.author, seq: row.seq };
+    });
+  }
+
+  appendLocalBatch(batch: readonly HashedEntry[], tags?: readonly (string | undefined)[]): Promise<void> {
     return this.tx(() => {
+      if (tags !== undefined) this.putWriteTags(batch, tags);
       const stored = new Map<string, FeedHead>();
       for (const a of batchAuthors(batch)) {
         const h = this.headOf(a);

@@ -67,16 +67,29 @@ export class FakeLocks implements TabLocks {
 export class CuttableChannel implements TabChannel {
   cut = false;
   private readonly channel: BroadcastChannel;
+  /** While set, what the tab hears waits here (its page's thread is blocked); resume() delivers it. */
+  private held: (() => void)[] | undefined;
   constructor(name: string) {
     this.channel = new BroadcastChannel(name);
   }
   postMessage(message: unknown): void {
-    if (!this.cut) this.channel.postMessage(message);
+    if (!this.cut && this.held === undefined) this.channel.postMessage(message);
   }
   addEventListener(_type: 'message', listener: (ev: MessageEvent) => void): void {
     this.channel.addEventListener('message', (ev) => {
-      if (!this.cut) listener(ev as MessageEvent);
+      if (this.cut) return;
+      if (this.held !== undefined) this.held.push(() => listener(ev as MessageEvent));
+      else listener(ev as MessageEvent);
     });
+  }
+  /** The tab's page blocks: it neither hears nor sends until resume(). */
+  pause(): void {
+    this.held ??= [];
+  }
+  resume(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const deliver of held) deliver();
   }
   close(): void {
     this.channel.close();
@@ -91,6 +104,8 @@ export class FakeProfile {
   readonly nodes: FakeNode[] = [];
   /** Makes every node's writes wait. */
   hold: Promise<void> | undefined;
+  /** Write tags stored with their writes (as LedgerStore.writeTag): tag → receipt. */
+  readonly tags = new Map<string, unknown>();
 }
 
 export const FAKE_STATUS = { peerId: 'peer-1', author: 'author-1', online: true, peers: [] } as unknown as NodeStatus;
@@ -131,12 +146,18 @@ export class FakeNode implements NodeBackend {
     switch (method) {
       case 'put': {
         if (key === '') throw Object.assign(new Error('empty key'), { name: 'InvalidRecordKeyError', code: 'key' });
+        const opts = (args[2] ?? {}) as { tag?: string; retry?: boolean };
+        // As the Ledger: a retried write whose tag is stored answers with its first receipt.
+        if (opts.retry === true && opts.tag !== undefined && this.profile.tags.has(opts.tag))
+          return this.profile.tags.get(opts.tag);
         await this.hold;
         await this.profile.hold;
         this.profile.records.set(key, value);
         this.profile.log.push({ key, value });
         this.emit({ type: 'records', changes: [{ key, value } as never] });
-        return { author: 'author-1', seq: this.profile.log.length, hash: `h${this.profile.log.length}` };
+        const receipt = { author: 'author-1', seq: this.profile.log.length, hash: `h${this.profile.log.length}` };
+        if (opts.tag !== undefined) this.profile.tags.set(opts.tag, receipt);
+        return receipt;
       }
       case 'get':
         return this.profile.records.get(key);

@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { toHex } from '../../src/lib/core/bytes.js';
 import type { LedgerStore } from '../../src/lib/core/storage.js';
+import { WRITE_TAGS_KEPT } from '../../src/lib/core/constants.js';
 import type { HashedEntry } from '../../src/lib/core/types.js';
 import { authorHex, fakeEntry, fakeFeed, hashHex, randomBytes } from './fake-feed.js';
 
@@ -68,6 +69,40 @@ export function runStoreCompliance(name: string, makeHarness: () => Promise<Stor
       await expect(s.appendLocal(forged)).rejects.toMatchObject({ name: 'FeedHeadMismatchError' });
       expect(await s.count()).toBe(1);
       expect((await s.getHead(toHex(author)))?.seq).toBe(1);
+    });
+
+    it('stores write tags with local appends only when the append is stored, keeps them across reopen, and drops old ones', async () => {
+      const s = await start();
+      const author = randomBytes(32);
+      const a = toHex(author);
+      const feed = fakeFeed(author, 3);
+      await s.appendLocal(feed[0], 'tab-1:1');
+      await s.appendLocal(feed[1]); // untagged
+      // A refused append (not extending the head) stores its tag neither.
+      await expect(s.appendLocal(feed[1], 'tab-1:2')).resolves.toBeUndefined(); // a retry of the head: no-op
+      await expect(s.appendLocal(fakeEntry(author, 3, randomBytes(32)), 'tab-1:3')).rejects.toMatchObject({
+        name: 'FeedHeadMismatchError'
+      });
+      await expect(
+        s.appendLocalBatch([feed[2], fakeEntry(author, 5, randomBytes(32))], ['tab-1:4', 'tab-1:5'])
+      ).rejects.toMatchObject({
+        name: 'FeedHeadMismatchError'
+      });
+      expect(await s.writeTag('tab-1:1')).toEqual({ tag: 'tab-1:1', author: a, seq: 1 });
+      for (const t of ['tab-1:2', 'tab-1:3', 'tab-1:4', 'tab-1:5', 'never'])
+        expect(await s.writeTag(t)).toBeUndefined();
+      await s.appendLocalBatch([feed[2]], ['tab-2:1']);
+      await s.close();
+      const again = await reopen();
+      expect(await again.writeTag('tab-2:1')).toEqual({ tag: 'tab-2:1', author: a, seq: 3 });
+      // A write WRITE_TAGS_KEPT seqs past a tag drops it; the newer ones stay.
+      const more = fakeFeed(author, WRITE_TAGS_KEPT, Math.random, feed[2]);
+      const tags = more.map((h) => `t:${h.entry.seq}`);
+      await again.appendLocalBatch(more, tags);
+      expect(await again.writeTag('tab-1:1')).toBeUndefined();
+      expect(await again.writeTag('tab-2:1')).toBeUndefined(); // seq 3, and the head is now 3 + KEPT
+      expect(await again.writeTag('t:4')).toEqual({ tag: 't:4', author: a, seq: 4 });
+      expect(await again.writeTag(tags.at(-1)!)).toMatchObject({ seq: 3 + WRITE_TAGS_KEPT });
     });
 
     it('ingest stores a batch, moves heads forward only, and reports duplicates and conflicts', async () => {

@@ -24,7 +24,7 @@ let opened: Tab[] = [];
 let profileNo = 0;
 
 /** A browser profile: tabs share its lock, channel name and store. */
-function profile(opts: { takeoverTimeoutMs?: number; startError?: Error } = {}) {
+function profile(opts: { takeoverTimeoutMs?: number; acceptTimeoutMs?: number; startError?: Error } = {}) {
   const name = `tabs-test-${process.pid}-${++profileNo}`;
   const locks = new FakeLocks();
   const store = new FakeProfile();
@@ -35,7 +35,8 @@ function profile(opts: { takeoverTimeoutMs?: number; startError?: Error } = {}) 
       channel,
       locks,
       startNode: () => (node = new FakeNode(store, opts.startError)),
-      ...(opts.takeoverTimeoutMs === undefined ? {} : { takeoverTimeoutMs: opts.takeoverTimeoutMs })
+      ...(opts.takeoverTimeoutMs === undefined ? {} : { takeoverTimeoutMs: opts.takeoverTimeoutMs }),
+      ...(opts.acceptTimeoutMs === undefined ? {} : { acceptTimeoutMs: opts.acceptTimeoutMs })
     });
     const tab = { broker, channel, node: () => node };
     opened.push(tab);
@@ -154,7 +155,7 @@ describe('tab broker', () => {
     expect(await c.broker.call('get', ['inflight'])).toBe('v');
   });
 
-  it('a write the crashed leader had committed but not answered is applied once more, same value', async () => {
+  it('a write the crashed leader had committed but not answered is re-sent as a retry of its tag: made once', async () => {
     const p = profile();
     const a = p.open();
     const b = p.open();
@@ -162,13 +163,67 @@ describe('tab broker', () => {
     a.node()!.dead = true; // commits, then never answers
     const write = b.broker.call('put', ['twice', 42]);
     await until(() => p.store.log.length === 1, 'a committed');
+    const tag = (a.node()!.calls[0].args[2] as { tag: string }).tag;
+    expect(a.node()!.calls[0].args).toEqual(['twice', 42, { tag }]); // first sent: no retry
+    expect(tag.startsWith(`${b.broker.tabId}:`)).toBe(true);
     p.crash(a);
-    await expect(write).resolves.toMatchObject({ seq: 2 });
-    expect(p.store.log).toEqual([
-      { key: 'twice', value: 42 },
-      { key: 'twice', value: 42 }
-    ]);
-    expect(p.store.records.get('twice')).toBe(42);
+    await expect(write).resolves.toMatchObject({ seq: 1 }); // the first receipt
+    expect(b.node()!.calls.at(-1)!.args).toEqual(['twice', 42, { tag, retry: true }]);
+    expect(p.store.log).toEqual([{ key: 'twice', value: 42 }]);
+  });
+
+  it("a re-sent write does not land over another tab's newer write (made once, by its tag)", async () => {
+    const p = profile();
+    const a = p.open();
+    const b = p.open();
+    const c = p.open();
+    await until(() => c.broker.leaderId === a.broker.tabId && a.broker.phase === 'running');
+    a.node()!.dead = true;
+    const stale = c.broker.call('put', ['k', 'stale']);
+    await until(() => p.store.log.length === 1, 'a committed');
+    // c does not hear of the takeover yet (a slow tab): b leads and writes over c's value.
+    c.channel.cut = true;
+    p.crash(a);
+    await until(() => b.broker.role === 'leader' && b.broker.phase === 'running');
+    await b.broker.call('put', ['k', 'newer']);
+    c.channel.cut = false;
+    b.broker.close(); // c leads now, and re-sends its own unanswered write to its own node
+    await expect(stale).resolves.toMatchObject({ seq: 1 });
+    expect(p.store.records.get('k')).toBe('newer');
+    expect(p.store.log.map((w) => w.value)).toEqual(['stale', 'newer']);
+  });
+
+  it('a leader whose page is blocked: calls sent to it fail with LeaderUnresponsiveError, and are not run when it wakes', async () => {
+    const p = profile({ acceptTimeoutMs: 100 });
+    const a = p.open();
+    const b = p.open();
+    await until(() => b.broker.leaderId === a.broker.tabId && a.broker.phase === 'running');
+    a.channel.pause(); // an alert(), a debugger, a long task: the lock stays held
+    const started = Date.now();
+    const write = b.broker.call('put', ['blocked', 1]);
+    const read = b.broker.call('status', []);
+    expect(await errorName(write)).toBe('LeaderUnresponsiveError');
+    expect(await errorName(read)).toBe('LeaderUnresponsiveError');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+    a.channel.resume(); // it takes the calls now, past their deadline: refused unrun
+    await until(() => a.node()!.calls.length === 0 && a.broker.role === 'leader', 'a awake');
+    await expect(b.broker.call('put', ['after', 2])).resolves.toMatchObject({ seq: 1 });
+    expect(p.store.log).toEqual([{ key: 'after', value: 2 }]);
+    expect(a.node()!.calls.map((c) => c.method)).toEqual(['put']);
+  });
+
+  it('a call the leader took in time waits for its answer, however long the node takes', async () => {
+    const p = profile({ acceptTimeoutMs: 50 });
+    const a = p.open();
+    const b = p.open();
+    await until(() => b.broker.leaderId === a.broker.tabId && a.broker.phase === 'running');
+    let open!: () => void;
+    a.node()!.hold = new Promise<void>((r) => (open = r));
+    const write = b.broker.call('put', ['slow', 1]);
+    await until(() => a.node()!.calls.length === 1, 'a took it');
+    await new Promise((r) => setTimeout(r, 300)); // well past the accept bound and its grace
+    open();
+    await expect(write).resolves.toMatchObject({ seq: 1 });
   });
 
   it('close() in the leader stops its node and hands over; its unanswered calls from others are re-run', async () => {
@@ -246,6 +301,10 @@ describe('tab broker', () => {
     ).toBeUndefined();
     expect(parseTabMessage({ t: 'call', from: 'a', to: 'b', id: '1', method: 'put', args: 'k' })).toBeUndefined();
     expect(parseTabMessage({ t: 'result', from: 'a', to: 'b', id: '1', ok: false })).toBeUndefined();
-    expect(parseTabMessage({ t: 'call', from: 'a', to: 'b', id: '1', method: 'put', args: ['k', 1] })).toBeDefined();
+    expect(parseTabMessage({ t: 'call', from: 'a', to: 'b', id: '1', method: 'put', args: ['k', 1] })).toBeUndefined();
+    const call = { t: 'call', from: 'a', to: 'b', id: '1', method: 'put', args: ['k', 1], deadline: 1 };
+    expect(parseTabMessage(call)).toBeDefined();
+    expect(parseTabMessage({ t: 'accepted', from: 'a', to: 'b', id: '1' })).toBeDefined();
+    expect(parseTabMessage({ t: 'accepted', from: 'a', id: '1' })).toBeUndefined();
   });
 });

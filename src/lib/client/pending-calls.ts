@@ -35,12 +35,24 @@ export class PendingCalls {
     entry.sentTo = to;
   }
 
-  /** Starts the wait bound of call `id` (unless it already runs): after `ms`, it fails with `error()`. */
-  wait(id: string, ms: number, error: () => Error): void {
+  /**
+   * Starts the wait bound of call `id` (unless it already runs): after `ms`, it fails with
+   * `error()`. `at`: the tab it was sent to, which has to accept it in time (undefined: it waits
+   * for a leader).
+   */
+  wait(id: string, ms: number, error: () => Error, at?: string): void {
     const entry = this.calls.get(id);
     if (entry === undefined || entry.timer !== undefined) return;
-    entry.sentTo = undefined;
+    entry.sentTo = at;
     entry.timer = setTimeout(() => this.reject(id, error()), ms);
+  }
+
+  /** Tab `by` took call `id` (sent to it): its accept bound stops; it now waits for the answer. */
+  accepted(id: string, by: string): void {
+    const entry = this.calls.get(id);
+    if (entry === undefined || entry.sentTo !== by) return;
+    clearTimeout(entry.timer);
+    entry.timer = undefined;
   }
 
   /** Settles call `id` once; later answers for it (a re-sent duplicate) are ignored. */

@@ -7,19 +7,29 @@
 //
 // Re-sending policy: every unanswered call is re-sent to the new leader, writes included, so an
 // acknowledged write is never lost and an unacknowledged one is never dropped silently. A write
-// the old leader had already committed before it died is applied a second time: put appends a
-// second entry with the same key and value (same state, a later receipt), delete answers null
-// (the key is already gone), importSnapshot reports the merged entries as skipped. Calls made
-// while no leader is known wait up to `takeoverTimeoutMs`, then fail with LeaderUnavailableError.
+// is made once: put and delete carry their call id as the write's tag, stored with its entry in
+// the same transaction (Ledger WriteOptions), and a re-sent one the old leader had already made
+// answers with that entry instead of writing again (before, a re-sent put wrote its value again,
+// over a newer write another tab had made meanwhile). importSnapshot reports the merged entries
+// as skipped. Calls made while no leader is known wait up to `takeoverTimeoutMs`, then fail with
+// LeaderUnavailableError.
 import { errorInfo } from '../worker/rtc-bridge-protocol.js';
 import type { NodeEvent, NodeMethod, NodePhase, NodeStatus } from '../worker/messages.js';
-import { LEADER_LOCK_NAME, parseTabMessage, type TabMessage } from './tab-protocol.js';
+import { callArgs, LEADER_LOCK_NAME, parseTabMessage, type TabMessage } from './tab-protocol.js';
 import { PendingCalls } from './pending-calls.js';
 import type { RpcTraceSummary } from './rpc-trace.js';
 import { RemoteError, type NodeBackend } from './worker-node.js';
 
 /** How long a call waits while no tab leads (a takeover in progress) before it fails, ms. */
 export const TAKEOVER_TIMEOUT_MS = 10_000;
+/**
+ * How long the leading tab has to take a call sent to it (its page's thread may be blocked: a
+ * dialog, a debugger, a long task), ms. Past it the leader refuses the call unrun, and the
+ * sender fails it with LeaderUnresponsiveError ACCEPT_GRACE_MS later, unless it was taken.
+ */
+export const ACCEPT_TIMEOUT_MS = 10_000;
+/** Slack for an acceptance posted just before the deadline to arrive, ms. */
+export const ACCEPT_GRACE_MS = 1_000;
 
 /** `follower` until this tab holds the leader lock; `closed` after close(). */
 export type TabRole = 'follower' | 'leader' | 'closed';
@@ -30,6 +40,18 @@ export class LeaderUnavailableError extends Error {
   constructor(ms: number) {
     super(`no tab of this profile ran the node within ${ms} ms`);
     this.name = 'LeaderUnavailableError';
+  }
+}
+
+/**
+ * The leading tab did not take the call within the accept bound (its page is blocked); the call
+ * was not run: the leader refuses a call it takes after its deadline.
+ */
+export class LeaderUnresponsiveError extends Error {
+  readonly code = 'leader-unresponsive';
+  constructor(ms: number) {
+    super(`the tab running the node did not take the call within ${ms} ms; it was not run`);
+    this.name = 'LeaderUnresponsiveError';
   }
 }
 
@@ -67,6 +89,10 @@ export interface TabBrokerOptions {
   tabId?: string;
   lockName?: string;
   takeoverTimeoutMs?: number;
+  /** ACCEPT_TIMEOUT_MS by default. */
+  acceptTimeoutMs?: number;
+  /** The profile's clock for call deadlines (epoch ms; Date.now by default). */
+  now?: () => number;
 }
 
 export interface TabBroker {
@@ -93,6 +119,8 @@ export function createTabBroker(options: TabBrokerOptions): TabBroker {
   const { channel } = options;
   const tabId = options.tabId ?? crypto.randomUUID();
   const takeoverMs = options.takeoverTimeoutMs ?? TAKEOVER_TIMEOUT_MS;
+  const acceptMs = options.acceptTimeoutMs ?? ACCEPT_TIMEOUT_MS;
+  const now = options.now ?? Date.now;
   const pending = new PendingCalls();
   const serving = new Set<string>();
   const listeners = new Set<(e: NodeEvent) => void>();
@@ -125,8 +153,12 @@ export function createTabBroker(options: TabBrokerOptions): TabBroker {
     pending.rejectAll(error);
   }
 
-  /** Sends (or runs) call `id` on the current leader, or waits, bounded, for one. */
-  function dispatch(id: string, method: NodeMethod, args: unknown[]): void {
+  /**
+   * Sends (or runs) call `id` on the current leader, or waits, bounded, for one. `retry`: it may
+   * have been sent before (to a leader since gone).
+   */
+  function dispatch(id: string, method: NodeMethod, given: unknown[], retry: boolean): void {
+    const args = callArgs(method, given, id, retry);
     if (role === 'leader' && backend !== undefined) {
       pending.sent(id, tabId);
       backend.call(method, args).then(
@@ -135,8 +167,9 @@ export function createTabBroker(options: TabBrokerOptions): TabBroker {
       );
     } else if (leaderId !== undefined) {
       pending.sent(id, leaderId);
+      pending.wait(id, acceptMs + ACCEPT_GRACE_MS, () => new LeaderUnresponsiveError(acceptMs), leaderId);
       try {
-        post({ t: 'call', id, from: tabId, to: leaderId, method, args });
+        post({ t: 'call', id, from: tabId, to: leaderId, method, args, deadline: now() + acceptMs });
       } catch (err) {
         // DataCloneError: the arguments cannot cross to another tab (a function, a DOM node...).
         pending.reject(id, err instanceof Error ? err : new Error(String(err)));
@@ -147,7 +180,7 @@ export function createTabBroker(options: TabBrokerOptions): TabBroker {
   /** Re-sends every unanswered call not already with the current leader. */
   function redispatch(): void {
     for (const [id, call] of pending.entries()) {
-      if (call.sentTo !== leaderId) dispatch(id, call.method, call.args);
+      if (call.sentTo !== leaderId) dispatch(id, call.method, call.args, true);
     }
   }
 
@@ -179,6 +212,13 @@ export function createTabBroker(options: TabBrokerOptions): TabBroker {
   /** Leader: runs a follower's call on the node and answers it. */
   function serve(msg: Of<'call'>): void {
     if (backend === undefined || serving.has(msg.id)) return;
+    if (now() > msg.deadline) {
+      // Taken too late (this page was blocked): its sender has failed it, or is about to, as unrun.
+      const error = errorInfo(new LeaderUnresponsiveError(acceptMs));
+      post({ t: 'result', id: msg.id, from: tabId, to: msg.from, ok: false, error });
+      return;
+    }
+    post({ t: 'accepted', id: msg.id, from: tabId, to: msg.from });
     serving.add(msg.id);
     const reply = (body: { ok: true; value: unknown } | { ok: false; error: ReturnType<typeof errorInfo> }): void => {
       serving.delete(msg.id);
@@ -213,6 +253,8 @@ export function createTabBroker(options: TabBrokerOptions): TabBroker {
       if (role === 'leader') announce();
     } else if (msg.t === 'call') {
       if (role === 'leader' && msg.to === tabId) serve(msg);
+    } else if (msg.t === 'accepted') {
+      if (msg.to === tabId) pending.accepted(msg.id, msg.from);
     } else if (msg.t === 'result') {
       if (msg.to !== tabId) return;
       if (msg.ok) pending.resolve(msg.id, msg.value);
@@ -269,7 +311,7 @@ export function createTabBroker(options: TabBrokerOptions): TabBroker {
       if (fatal !== undefined) return Promise.reject(fatal);
       const id = `${tabId}:${nextCall++}`;
       const answer = pending.add(id, method, args);
-      dispatch(id, method, args);
+      dispatch(id, method, args, false);
       return answer;
     },
     subscribe(fn) {

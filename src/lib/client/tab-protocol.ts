@@ -26,6 +26,22 @@ export const NODE_METHODS: readonly NodeMethod[] = [
   'network'
 ];
 
+/** Where the write options go in a write method's arguments (NodeApi put and delete). */
+const WRITE_OPTIONS_AT: Partial<Record<NodeMethod, number>> = { put: 2, delete: 1 };
+
+/**
+ * The arguments of call `id` as sent to the node: a write carries the call id as its tag, and
+ * `retry` once the call is re-sent after a takeover (Ledger WriteOptions: a write its old leader
+ * made but never answered is then answered with its entry, not made twice). Other calls as given.
+ */
+export function callArgs(method: NodeMethod, args: readonly unknown[], id: string, retry: boolean): unknown[] {
+  const at = WRITE_OPTIONS_AT[method];
+  if (at === undefined) return [...args];
+  const out = Array.from({ length: at }, (_, i) => args[i]);
+  out.push(retry ? { tag: id, retry: true } : { tag: id });
+  return out;
+}
+
 export type TabMessage =
   /** A tab that just opened asks who leads; the leader answers with `leader`. */
   | { t: 'hello'; from: string }
@@ -33,8 +49,13 @@ export type TabMessage =
   | { t: 'leader'; from: string; phase: NodePhase; status?: NodeStatus; fatal?: ErrorInfo }
   /** The leader stops leading (its client was closed); the next tab in the lock queue takes over. */
   | { t: 'resign'; from: string }
-  /** Follower → leader `to`. `id` is unique per call and kept when the call is re-sent. */
-  | { t: 'call'; id: string; from: string; to: string; method: NodeMethod; args: unknown[] }
+  /**
+   * Follower → leader `to`. `id` is unique per call and kept when the call is re-sent. `deadline`
+   * (epoch ms, the profile's one clock): the leader runs it only if it takes it by then.
+   */
+  | { t: 'call'; id: string; from: string; to: string; method: NodeMethod; args: unknown[]; deadline: number }
+  /** Leader → follower `to`: call `id` was taken before its deadline and runs now. */
+  | { t: 'accepted'; id: string; from: string; to: string }
   /** Leader → follower `to`. */
   | { t: 'result'; id: string; from: string; to: string; ok: true; value: unknown }
   | { t: 'result'; id: string; from: string; to: string; ok: false; error: ErrorInfo }
@@ -65,9 +86,12 @@ export function parseTabMessage(data: unknown): TabMessage | undefined {
       return isId(data.id) &&
         isId(data.to) &&
         NODE_METHODS.includes(data.method as NodeMethod) &&
-        Array.isArray(data.args)
+        Array.isArray(data.args) &&
+        typeof data.deadline === 'number'
         ? (data as TabMessage)
         : undefined;
+    case 'accepted':
+      return isId(data.id) && isId(data.to) ? (data as TabMessage) : undefined;
     case 'result':
       return isId(data.id) && isId(data.to) && (data.ok === true || (data.ok === false && isErrorInfo(data.error)))
         ? (data as TabMessage)

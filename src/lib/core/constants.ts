@@ -149,6 +149,15 @@ export const LEDGER_COMPACT_MAX_ENTRIES = 4096;
  * transaction and how long the first write of a burst waits for the others to be signed.
  */
 export const LEDGER_MAX_GROUP_WRITES = 1000;
+
+/**
+ * Write tags (idempotency keys of local writes, Ledger.put's `tag`) kept per author: a tag is
+ * forgotten once its write is this many local writes old. A tab re-sends an unanswered write
+ * after a takeover, within seconds (client/tab-broker.ts); 4,096 writes is far past that.
+ */
+export const WRITE_TAGS_KEPT = 4096;
+/** Longest write tag, UTF-16 code units (a tab's call id: a 36-character UUID, ':' and a counter). */
+export const MAX_WRITE_TAG_LENGTH = 64;
 /** Ledger: stored entries read (and verified) per page while replaying a feed on open. */
 export const LEDGER_REPLAY_PAGE = 256;
 

@@ -149,6 +149,13 @@ export class StateUsageError extends LedgerError {
   }
 }
 
+/** A write tag (Ledger.put's idempotency key) that is not a string of 1 to MAX_WRITE_TAG_LENGTH units. */
+export class InvalidWriteTagError extends LedgerError {
+  constructor(message = 'invalid write tag') {
+    super('InvalidWriteTagError', 'invalid-write-tag', message);
+  }
+}
+
 /** A record key that is empty, too long or not well-formed Unicode. */
 export class InvalidRecordKeyError extends LedgerError {
   constructor(message = 'invalid record key') {

@@ -36,6 +36,7 @@ import { networkId as networkIdOf } from './genesis.js';
 import { toHex } from './bytes.js';
 import {
   CorruptStoreError,
+  InvalidWriteTagError,
   LedgerError,
   MalformedPayloadError,
   StateUsageError,
@@ -86,6 +87,7 @@ import {
   LEDGER_REJUDGE_DELAY_MS,
   LEDGER_REJUDGE_PER_STEP,
   MAX_ENTRY_DEPS,
+  MAX_WRITE_TAG_LENGTH,
   REFUSED_VARIANTS_MAX_BYTES
 } from './constants.js';
 import type { CommitProgress, IncomingEntry, IngestReport } from './ledger-ingest.js';
@@ -120,6 +122,23 @@ import { ENTRY_HEADROOM_BYTES, UntrackedWrites, type UntrackedCounts } from './u
 const READ_CONSISTENT_ATTEMPTS = 8;
 
 export type { IngestReport, Rejection, IncomingEntry } from './ledger-ingest.js';
+
+/** Options of a local record write (Ledger.put, Ledger.delete). */
+export interface WriteOptions {
+  /**
+   * The write's idempotency key (1 to MAX_WRITE_TAG_LENGTH UTF-16 units; a tab's call id, see
+   * client/tab-broker.ts), stored with its entry in the same transaction (LedgerStore.writeTag).
+   * Errors: InvalidWriteTagError.
+   */
+  tag?: string;
+  /**
+   * The tagged write may have been made already (a tab re-sends a call its old leader never
+   * answered): when this node stored an entry with its tag, among its last WRITE_TAGS_KEPT writes,
+   * the write is not made again and resolves with that entry (a delete too, where it would
+   * otherwise answer null or delete a newer value). Fresh writes skip the lookup.
+   */
+  retry?: boolean;
+}
 
 export interface LedgerOptions {
   store: LedgerStore;
@@ -321,14 +340,14 @@ export class Ledger {
 
   // ---- local writes ----
 
-  /** Writes a record; resolves with the entry once it is durably stored. */
-  put(key: string, value: unknown): Promise<HashedEntry> {
-    return this.write(() => this.view.records.put(key, value), false, key) as Promise<HashedEntry>;
+  /** Writes a record; resolves with the entry once it is durably stored. Errors: see WriteOptions. */
+  put(key: string, value: unknown, opts: WriteOptions = {}): Promise<HashedEntry> {
+    return this.write(() => this.view.records.put(key, value), false, key, opts) as Promise<HashedEntry>;
   }
 
   /** Deletes a record (an authored tombstone); null when there was nothing to delete. */
-  delete(key: string): Promise<HashedEntry | null> {
-    return this.write(() => this.view.records.delete(key), false, key);
+  delete(key: string, opts: WriteOptions = {}): Promise<HashedEntry | null> {
+    return this.write(() => this.view.records.delete(key), false, key, opts);
   }
 
   /** Runs `fn` on the document (app types from registerType); null when it changed nothing. */
@@ -789,10 +808,27 @@ export class Ledger {
    * steps may have been, and a write that overtakes those is as if requested a moment earlier
    * (their entries are not applied yet, so no read or write here could have depended on them).
    */
-  private write(change: () => Uint8Array | null, rebuildOnThrow: boolean, key?: string): Promise<HashedEntry | null> {
+  private write(
+    change: () => Uint8Array | null,
+    rebuildOnThrow: boolean,
+    key?: string,
+    opts: WriteOptions = {}
+  ): Promise<HashedEntry | null> {
+    const { tag, retry } = opts;
+    if (tag !== undefined && !isWriteTag(tag)) {
+      return Promise.reject(new InvalidWriteTagError(`a write tag is a string of 1 to ${MAX_WRITE_TAG_LENGTH} units`));
+    }
     return new Promise<HashedEntry | null>((resolve, reject) => {
       const requestedAt = this.queueClock.now();
-      this.enqueue({ change, rebuildOnThrow, requestedAt, resolve, reject, ...(key !== undefined ? { key } : {}) });
+      this.enqueue({
+        change,
+        rebuildOnThrow,
+        requestedAt,
+        resolve,
+        reject,
+        ...(key !== undefined ? { key } : {}),
+        ...(tag !== undefined ? { tag, ...(retry === true ? { retry: true as const } : {}) } : {})
+      });
     });
   }
 
@@ -859,6 +895,8 @@ export class Ledger {
     if (this.broken !== null) throw this.broken;
     let batch: PreparedWrite[] = [];
     let tail: HashedEntry | undefined; // the last entry prepared, the next one's predecessor
+    const done = await this.writesDone(members);
+    const tagged = new Map<string, PendingWrite>();
     this.startSegment();
     const queue = [...members];
     try {
@@ -866,6 +904,19 @@ export class Ledger {
         if (this.broken !== null) {
           w.reject(this.broken);
           continue;
+        }
+        if (w.tag !== undefined) {
+          const stored = done.get(w.tag);
+          if (stored !== undefined) {
+            w.resolve(stored); // made before (a retry): answered with its entry, not made again
+            continue;
+          }
+          const twin = tagged.get(w.tag);
+          if (twin !== undefined) {
+            settleWith(twin, w); // the same write twice in one group: made once
+            continue;
+          }
+          tagged.set(w.tag, w);
         }
         let r = await this.timedPrepare(w, tail);
         if (!r.ok && r.dirty && r.error instanceof StaleVoidReferenceError) {
@@ -912,6 +963,24 @@ export class Ledger {
     } finally {
       this.inFlight = null;
     }
+  }
+
+  /**
+   * The entries stored with the tags of the group's retried writes (LedgerStore.writeTag): this
+   * node's own entries only. One store read per retried write; fresh writes cost none.
+   */
+  private async writesDone(members: readonly PendingWrite[]): Promise<Map<string, HashedEntry>> {
+    const out = new Map<string, HashedEntry>();
+    const retried = members.filter((m) => m.retry === true && m.tag !== undefined);
+    await Promise.all(
+      retried.map(async (m) => {
+        const row = await this.store.writeTag(m.tag!);
+        if (row === undefined || row.author !== this.author) return;
+        const h = await this.store.getEntry(row.author, row.seq);
+        if (h !== undefined) out.set(m.tag!, h);
+      })
+    );
+    return out;
   }
 
   /** prepareWrite, its time counted in the queue timings. */
@@ -1002,9 +1071,10 @@ export class Ledger {
     const entries = batch.flatMap((p) => (p.entry === null ? [] : [p.entry]));
     let failure: { error: unknown } | null = null;
     const t0 = this.queueClock.now();
+    const tags = batch.flatMap((p) => (p.entry === null ? [] : [p.write.tag]));
     try {
-      if (entries.length === 1) await this.store.appendLocal(entries[0]);
-      else if (entries.length > 1) await this.store.appendLocalBatch(entries);
+      if (entries.length === 1) await this.store.appendLocal(entries[0], tags[0]);
+      else if (entries.length > 1) await this.store.appendLocalBatch(entries, tags);
     } catch (e) {
       failure = { error: e };
     }
@@ -1756,4 +1826,21 @@ function headOfEntry(h: HashedEntry): FeedHead {
 
 function payloadBytes(list: readonly HashedEntry[]): number {
   return list.reduce((n, h) => n + h.entry.payload.length, 0);
+}
+
+/** `b` settles as `a` does (a write requested twice with one tag is made once). */
+function settleWith(a: PendingWrite, b: PendingWrite): void {
+  const { resolve, reject } = a;
+  a.resolve = (h) => {
+    resolve(h);
+    b.resolve(h);
+  };
+  a.reject = (e) => {
+    reject(e);
+    b.reject(e);
+  };
+}
+
+function isWriteTag(tag: unknown): tag is string {
+  return typeof tag === 'string' && tag.length > 0 && tag.length <= MAX_WRITE_TAG_LENGTH;
 }

@@ -3,7 +3,15 @@
 // applied only when the whole transaction succeeded: a failing write changes nothing.
 import { toHex } from './bytes.js';
 import { StorageClosedError, StorageQuotaError } from './errors.js';
-import type { Compaction, IngestResult, LedgerStore, MetaValue, SeqVector, StorageEstimate } from './storage.js';
+import type {
+  Compaction,
+  IngestResult,
+  LedgerStore,
+  MetaValue,
+  SeqVector,
+  StorageEstimate,
+  WriteTagRow
+} from './storage.js';
 import {
   COMPACTION_ID,
   fromStored,
@@ -12,6 +20,7 @@ import {
   ingestKeys,
   planAppend,
   planAppendBatch,
+  planWriteTags,
   planCompactionHeads,
   planIngest,
   pruneLimit,
@@ -32,6 +41,8 @@ export class MemoryDisk {
   readonly forks = new Map<string, StoredFork>();
   compaction: StoredCompaction | undefined;
   readonly meta = new Map<string, unknown>();
+  /** Write tags (LedgerStore.writeTag) by tag. */
+  readonly writeTags = new Map<string, WriteTagRow>();
   /** Approximate bytes of stored entries and compacted state. */
   usage = 0;
 }
@@ -151,6 +162,21 @@ export class MemoryLedgerStore implements LedgerStore {
     );
   }
 
+  private putWriteTags(tx: Tx, batch: readonly HashedEntry[], tags: readonly (string | undefined)[]): void {
+    const { rows, drop } = planWriteTags(batch, tags);
+    if (rows.length === 0) return;
+    tx.write('writeTags', () => {
+      for (const r of rows) this.disk.writeTags.set(r.tag, { ...r });
+      for (const d of drop)
+        for (const [tag, r] of this.disk.writeTags)
+          if (r.author === d.author && r.seq <= d.upTo) this.disk.writeTags.delete(tag);
+    });
+  }
+
+  writeTag(tag: string): Promise<WriteTagRow | undefined> {
+    return this.read(() => this.disk.writeTags.get(tag));
+  }
+
   private putHead(tx: Tx, h: FeedHead): void {
     const head = { ...h };
     tx.write('heads', () => this.disk.heads.set(head.author, head));
@@ -170,17 +196,19 @@ export class MemoryLedgerStore implements LedgerStore {
     return this.tx((tx) => tx.write('identity', () => (this.disk.identity = copy)));
   }
 
-  appendLocal(h: HashedEntry): Promise<void> {
+  appendLocal(h: HashedEntry, tag?: string): Promise<void> {
     return this.tx((tx) => {
       const plan = planAppend(h, this.disk.heads.get(toHex(h.entry.author)));
       if (plan === 'noop') return;
       this.putEntry(tx, plan.entry);
       this.putHead(tx, plan.head);
+      if (tag !== undefined) this.putWriteTags(tx, [h], [tag]);
     });
   }
 
-  appendLocalBatch(batch: readonly HashedEntry[]): Promise<void> {
+  appendLocalBatch(batch: readonly HashedEntry[], tags?: readonly (string | undefined)[]): Promise<void> {
     return this.tx((tx) => {
+      if (tags !== undefined) this.putWriteTags(tx, batch, tags);
       const stored = new Map<string, FeedHead>();
       for (const a of batchAuthors(batch)) {
         const h = this.disk.heads.get(a);

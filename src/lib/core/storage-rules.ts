@@ -2,7 +2,8 @@
 // drift: the stored record shapes, how writes move feed heads, and quota error recognition.
 import { fromHex, toHex } from './bytes.js';
 import { FeedHeadMismatchError, MalformedEntryError, StorageQuotaError } from './errors.js';
-import type { Compaction, IngestResult } from './storage.js';
+import type { Compaction, IngestResult, WriteTagRow } from './storage.js';
+import { WRITE_TAGS_KEPT } from './constants.js';
 import type { Entry, FeedHead, ForkEvidence, HashedEntry } from './types.js';
 
 /**
@@ -125,6 +126,28 @@ export function planAppendBatch(
     moved.add(author);
   }
   return { entries, heads: [...moved].map((a) => heads.get(a)!) };
+}
+
+/**
+ * The write-tag rows of a local append (`tags[i]` goes with batch[i]; untagged entries have none)
+ * and, per author, the seq below which (inclusive) older tags are dropped: the tags of its last
+ * WRITE_TAGS_KEPT seqs are kept.
+ */
+export function planWriteTags(
+  batch: readonly HashedEntry[],
+  tags: readonly (string | undefined)[] | undefined
+): { rows: WriteTagRow[]; drop: { author: string; upTo: number }[] } {
+  const rows: WriteTagRow[] = [];
+  const top = new Map<string, number>();
+  batch.forEach((h, i) => {
+    const tag = tags?.[i];
+    if (tag === undefined) return;
+    const author = toHex(h.entry.author);
+    rows.push({ tag, author, seq: h.entry.seq });
+    top.set(author, Math.max(top.get(author) ?? 0, h.entry.seq));
+  });
+  const drop = [...top].map(([author, seq]) => ({ author, upTo: seq - WRITE_TAGS_KEPT }));
+  return { rows, drop: drop.filter((d) => d.upTo > 0) };
 }
 
 /** The distinct authors (hex) of a batch, in first-seen order. */

@@ -60,6 +60,13 @@ export type MetaValue = unknown;
  * stored" is a timeout with `rolledBack: false` (the transaction had begun committing): its
  * writes may land. A caller then rebuilds from the store, which shows them once they have.
  */
+/** A local write's idempotency key (LedgerStore.writeTag) and the entry it was stored with. */
+export interface WriteTagRow {
+  tag: string;
+  author: string;
+  seq: number;
+}
+
 export interface LedgerStore {
   // identity
   loadIdentity(): Promise<IdentityKeys | undefined>;
@@ -69,15 +76,23 @@ export interface LedgerStore {
   /**
    * Stores a locally authored entry and advances its author's head in one strictly durable
    * transaction; resolves only after commit (the write-ahead rule: announce after this).
-   * Throws FeedHeadMismatchError if it does not extend the stored head.
+   * Throws FeedHeadMismatchError if it does not extend the stored head. `tag`: the write's
+   * idempotency key, stored in the same transaction (see writeTag); the tags of the author's
+   * writes WRITE_TAGS_KEPT or more seqs below it are dropped there too.
    */
-  appendLocal(h: HashedEntry): Promise<void>;
+  appendLocal(h: HashedEntry, tag?: string): Promise<void>;
   /**
    * appendLocal of several entries in order, in ONE strictly durable transaction (the ledger's
    * group commit): each must extend the head the previous ones left. All are stored or none:
    * on FeedHeadMismatchError, StorageQuotaError or any failure nothing of the batch is stored.
+   * `tags[i]`: batch[i]'s idempotency key, if any (as appendLocal's `tag`).
    */
-  appendLocalBatch(batch: readonly HashedEntry[]): Promise<void>;
+  appendLocalBatch(batch: readonly HashedEntry[], tags?: readonly (string | undefined)[]): Promise<void>;
+  /**
+   * The local write stored with `tag` (appendLocal, appendLocalBatch): its author and seq, while
+   * it is among its author's last WRITE_TAGS_KEPT seqs; undefined otherwise.
+   */
+  writeTag(tag: string): Promise<WriteTagRow | undefined>;
   /** Stores verified replicated entries and advances heads in one transaction (relaxed durability). */
   ingest(batch: readonly HashedEntry[]): Promise<IngestResult>;
 

@@ -25,6 +25,10 @@ export interface PendingWrite {
   key?: string;
   /** Signs changes made on the document outside the write calls (untracked-writes.ts). */
   untracked?: true;
+  /** Its idempotency key (Ledger WriteOptions): stored with its entry in the same transaction. */
+  tag?: string;
+  /** A retry of a tagged write: if its tag is stored, it answers with that entry instead. */
+  retry?: true;
   resolve: (h: HashedEntry | null) => void;
   reject: (e: unknown) => void;
 }

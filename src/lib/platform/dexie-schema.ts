@@ -2,6 +2,7 @@
 import Dexie, { type DexieOptions, type Table } from 'dexie';
 import type { StoredCompaction, StoredEntry, StoredFork } from '../core/storage-rules.js';
 import type { FeedHead, IdentityKeys } from '../core/types.js';
+import type { WriteTagRow } from '../core/storage.js';
 
 export interface MetaRow {
   key: string;
@@ -23,6 +24,8 @@ export class LedgerDb extends Dexie {
   compaction!: Table<StoredCompaction, string>;
   meta!: Table<MetaRow, string>;
   identity!: Table<IdentityRow, string>;
+  /** Local writes' idempotency keys (LedgerStore.writeTag), keyed by tag; [author+seq] to drop old ones. */
+  writeTags!: Table<WriteTagRow, string>;
 
   constructor(name: string, options: DexieOptions) {
     super(name, options);
@@ -34,5 +37,7 @@ export class LedgerDb extends Dexie {
       meta: 'key',
       identity: 'id'
     });
+    // Version 2 adds a table; version 1 databases upgrade in place (nothing to migrate).
+    this.version(2).stores({ writeTags: 'tag, [author+seq]' });
   }
 }

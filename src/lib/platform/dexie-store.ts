@@ -1,10 +1,18 @@
 // LedgerStore on IndexedDB through Dexie 4. Dexie sets durability per connection, so the store
 // holds two connections to one database: a strict one for local writes, compaction and
 // identity (the write-ahead rule), and a relaxed one for replicated batches (refetchable).
-import type { DexieOptions, Table } from 'dexie';
+import Dexie, { type DexieOptions, type Table } from 'dexie';
 import { toHex } from '../core/bytes.js';
 import { StorageTimeoutError } from '../core/errors.js';
-import type { Compaction, IngestResult, LedgerStore, MetaValue, SeqVector, StorageEstimate } from '../core/storage.js';
+import type {
+  Compaction,
+  IngestResult,
+  LedgerStore,
+  MetaValue,
+  SeqVector,
+  StorageEstimate,
+  WriteTagRow
+} from '../core/storage.js';
 import {
   COMPACTION_ID,
   fromStored,
@@ -16,6 +24,7 @@ import {
   planAppend,
   planAppendBatch,
   planCompactionHeads,
+  planWriteTags,
   planIngest,
   pruneLimit,
   toStoredFork,
@@ -119,23 +128,27 @@ export class DexieLedgerStore implements LedgerStore {
   }
 
   /** Resolves after the strict transaction committed (Dexie resolves on IDB `complete`). */
-  async appendLocal(h: HashedEntry): Promise<void> {
+  async appendLocal(h: HashedEntry, tag?: string): Promise<void> {
     await this.tx(
       'appendLocal',
       'rw',
-      (db) => [db.entries, db.heads],
+      (db) => (tag === undefined ? [db.entries, db.heads] : [db.entries, db.heads, db.writeTags]),
       async (db) => {
         const plan = planAppend(h, await db.heads.get(toHex(h.entry.author)));
         if (plan === 'noop') return;
-        // Both requests at once (IndexedDB runs them in order): one round trip less per commit. If
-        // either fails, the transaction aborts and neither is stored.
-        await Promise.all([db.entries.add(plan.entry), db.heads.put(plan.head)]);
+        // Every request at once (IndexedDB runs them in order): one round trip less per commit. If
+        // any fails, the transaction aborts and none is stored.
+        await Promise.all([
+          db.entries.add(plan.entry),
+          db.heads.put(plan.head),
+          tag === undefined ? undefined : putWriteTags(db, [h], [tag])
+        ]);
       }
     );
   }
 
   /** Every entry in one strict transaction; resolves after it committed, or stores nothing. */
-  async appendLocalBatch(batch: readonly HashedEntry[]): Promise<void> {
+  async appendLocalBatch(batch: readonly HashedEntry[], tags?: readonly (string | undefined)[]): Promise<void> {
     if (batch.length === 0) return;
     const write = async (db: LedgerDb, deadline: Deadline) => {
       deadline.extend(batch.length);
@@ -145,10 +158,22 @@ export class DexieLedgerStore implements LedgerStore {
       const plan = planAppendBatch(batch, heads);
       await Promise.all([
         plan.entries.length ? db.entries.bulkAdd(plan.entries) : undefined,
-        plan.heads.length ? db.heads.bulkPut(plan.heads) : undefined
+        plan.heads.length ? db.heads.bulkPut(plan.heads) : undefined,
+        tagged ? putWriteTags(db, batch, tags) : undefined
       ]);
     };
-    await this.tx('appendLocalBatch', 'rw', (db) => [db.entries, db.heads], write);
+    const tagged = tags?.some((t) => t !== undefined) === true;
+    const scope = (db: LedgerDb) => (tagged ? [db.entries, db.heads, db.writeTags] : [db.entries, db.heads]);
+    await this.tx('appendLocalBatch', 'rw', scope, write);
+  }
+
+  async writeTag(tag: string): Promise<WriteTagRow | undefined> {
+    return this.tx(
+      'writeTag',
+      'r',
+      (db) => [db.writeTags],
+      (db) => db.writeTags.get(tag)
+    );
   }
 
   async ingest(batch: readonly HashedEntry[]): Promise<IngestResult> {
@@ -368,4 +393,19 @@ export class DexieLedgerStore implements LedgerStore {
       throw storageError(e);
     });
   }
+}
+
+/** Stores a local append's write tags and drops those of its authors' older writes (planWriteTags). */
+async function putWriteTags(
+  db: LedgerDb,
+  batch: readonly HashedEntry[],
+  tags: readonly (string | undefined)[] | undefined
+): Promise<void> {
+  const { rows, drop } = planWriteTags(batch, tags);
+  await Promise.all([
+    rows.length > 0 ? db.writeTags.bulkPut(rows) : undefined,
+    ...drop.map((d) =>
+      db.writeTags.where('[author+seq]').between([d.author, Dexie.minKey], [d.author, d.upTo], true, true).delete()
+    )
+  ]);
 }

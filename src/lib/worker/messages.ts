@@ -185,6 +185,12 @@ export interface NodeStatus extends NetworkStatus {
  */
 export type NodePhase = 'starting' | 'standby' | 'running';
 
+/** What a tab sends with a write call (Ledger WriteOptions as it crosses threads). */
+export interface WriteCallOptions {
+  tag?: string;
+  retry?: boolean;
+}
+
 export interface WriteReceipt {
   author: string;
   seq: number;
@@ -222,8 +228,12 @@ export interface NodeApi {
   status(): NodeStatus;
   /** Send bytes over the echo protocol to a directly connected peer and return what came back. */
   echo(peerId: string, data: Uint8Array): Uint8Array;
-  put(key: string, value: JsonValue): WriteReceipt;
-  delete(key: string): WriteReceipt | null;
+  /**
+   * `opts`: the write's tag (a tab's call id) and whether this is a re-send; a re-sent write the
+   * node already made answers with its first receipt (Ledger WriteOptions, client/tab-broker.ts).
+   */
+  put(key: string, value: JsonValue, opts?: WriteCallOptions): WriteReceipt;
+  delete(key: string, opts?: WriteCallOptions): WriteReceipt | null;
   get(key: string): JsonValue | undefined;
   /** The records sorted by key: every one, or the first `limit` (what a page shows). */
   records(limit?: number): RecordEntry[];

@@ -6,10 +6,18 @@ import { concatBytes, toHex } from '../core/bytes.js';
 import { checkGenesisIs } from '../core/genesis-document.js';
 import { expectedNetworkId, fetchGenesis, settleGenesis } from './genesis-fetch.js';
 import { loadOrCreateIdentity } from '../core/identity.js';
-import { Ledger } from '../core/ledger.js';
+import { Ledger, type WriteOptions } from '../core/ledger.js';
 import { DexieLedgerStore } from '../platform/dexie-store.js';
 import { ledgerDbName } from '../platform/dexie-schema.js';
-import type { ApiHandlers, InitConfig, GossipInfo, NodeEvent, NodeStatus, WriteReceipt } from './messages.js';
+import type {
+  ApiHandlers,
+  InitConfig,
+  GossipInfo,
+  NodeEvent,
+  NodeStatus,
+  WriteCallOptions,
+  WriteReceipt
+} from './messages.js';
 import { startNetwork, type RunningNetwork } from './network.js';
 import { metaBanStore } from '../core/peers/ban-persist.js';
 import { startEntryGossip, type GossipStats } from './entry-gossip.js';
@@ -71,6 +79,13 @@ export interface RunningNode {
 function gossipInfo(stats: GossipStats, outbox: OutboxStats): GossipInfo {
   const { rejectedByPeer: _perPeer, published: _unused, ...heard } = stats;
   return { ...heard, outbox };
+}
+
+/** The write options of a call, as the Ledger takes them: only a string tag and a boolean retry. */
+function writeOptions(opts: WriteCallOptions | undefined): WriteOptions {
+  if (typeof opts !== 'object' || opts === null) return {};
+  const { tag, retry } = opts;
+  return { ...(typeof tag === 'string' ? { tag } : {}), ...(retry === true ? { retry } : {}) };
 }
 
 function receipt(h: HashedEntry): WriteReceipt {
@@ -321,9 +336,9 @@ export async function startNode(
         if (live.network === undefined) throw new Error('not connected to the network yet');
         return live.network.echo(peerId, data);
       },
-      put: async (key, value) => receipt(await ledger.put(key, value)),
-      delete: async (key) => {
-        const h = await ledger.delete(key);
+      put: async (key, value, opts) => receipt(await ledger.put(key, value, writeOptions(opts))),
+      delete: async (key, opts) => {
+        const h = await ledger.delete(key, writeOptions(opts));
         return h === null ? null : receipt(h);
       },
       get: (key) => ledger.get(key),
