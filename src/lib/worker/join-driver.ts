@@ -11,7 +11,8 @@
 // because a light snapshot can only bootstrap a ledger with no history. It gives up (and the
 // node replays entries through sync as before) after JOIN_WAIT_MS without an install, at the
 // first local write, or as soon as every peer asked says it holds nothing to join (an empty
-// ledger, or one that cannot serve a snapshot: joiner state 'nothing'). An unverified install keeps re-verifying as peers come.
+// ledger, or one that cannot serve a snapshot: joiner state 'nothing'). An unverified install keeps re-verifying as peers come,
+// also after the node restarts (its ledger is still marked unverified).
 import type { IdentifyResult, Libp2p, PeerId } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import type { Ledger } from '../core/ledger.js';
@@ -88,14 +89,14 @@ export class JoinDriver {
   constructor(private readonly init: JoinDriverInit) {
     this.gate = new Promise((r) => (this.release = r));
     const { ledger } = init;
-    const empty =
-      ledger.heads().length === 0 &&
-      ledger.stats({ digest: false }).entries === 0 &&
-      !ledger.stats({ digest: false }).unverified;
-    this.joiner = init.enabled && empty ? this.createJoiner() : null;
+    const stats = ledger.stats({ digest: false });
+    const empty = ledger.heads().length === 0 && stats.entries === 0 && !stats.unverified;
+    // A state a join installed unverified in an earlier run is checked again as peers come.
+    this.joiner = (init.enabled && empty) || stats.unverified ? this.createJoiner() : null;
+    if (stats.unverified) this.joiner!.resumeUnverified(stats.entries);
     // Any entry stored before the join installs (a local write, an imported snapshot) ends it.
     this.offAppend = ledger.onAppend(() => this.giveUp());
-    if (this.joiner === null) this.release();
+    if (this.joiner === null || stats.unverified) this.release();
     else this.waitTimer = setTimeout(() => this.waited(), init.waitMs ?? JOIN_WAIT_MS);
   }
 

@@ -193,6 +193,20 @@ export class Joiner {
     if (this.phase === 'idle') this.startRound('join');
   }
 
+  /**
+   * Instead of joining: the ledger holds an unverified state installed before (by a join in an
+   * earlier run of the node, covering `entries`); it is checked again as peers come, as right
+   * after an unverified install. No-op unless idle.
+   */
+  resumeUnverified(entries: number): void {
+    if (this.phase !== 'idle') return;
+    this.loaded = true;
+    this.verified = false;
+    this.phase = 'unverified';
+    this.st.entries = entries;
+    this.nextRoundAt = this.reverifyAt();
+  }
+
   addPeer(peer: string): void {
     // Only a peer not connected yet arms a round: the driver calls this on every identify, and a
     // peer identifying again and again made an unverified node run a round every 0.5-5 s.
