@@ -39,11 +39,19 @@ async function time(what: string, fn: () => Promise<void>): Promise<void> {
   rows.push({ what, ms: performance.now() - start });
 }
 
-/** N sequential puts (distinct keys, small JSON values); returns the entries they made. */
-async function puts(store: LedgerStore, compactEvery?: number): Promise<{ log: HashedEntry[]; ledger: Ledger }> {
+/**
+ * N sequential puts (distinct keys, small JSON values); returns the entries they made. `tagged`:
+ * each carries a write tag, as a tab's call does (stored with the entry; Ledger WriteOptions).
+ */
+async function puts(
+  store: LedgerStore,
+  compactEvery?: number,
+  tagged = false
+): Promise<{ log: HashedEntry[]; ledger: Ledger }> {
   const ledger = await Ledger.open({ store, genesis, keys, ...(compactEvery !== undefined ? { compactEvery } : {}) });
   const log: HashedEntry[] = [];
-  for (let i = 0; i < N; i++) log.push(await ledger.put(`key-${i}`, value(i)));
+  const tag = (i: number) => (tagged ? { tag: `0f6c1c1e-3b0a-4c55-9d1e-6a4f7a0b2c9d:${i}` } : {});
+  for (let i = 0; i < N; i++) log.push(await ledger.put(`key-${i}`, value(i), tag(i)));
   return { log, ledger };
 }
 
@@ -71,6 +79,12 @@ await time('Ledger.put  memory (default compaction)', async () => {
 await time('Ledger.put  memory (no compaction)', async () => void (await puts(await memory(), 0)).ledger.close());
 await time('Ledger.put  dexie  (default compaction)', async () => void (await puts(await dexie())).ledger.close());
 await time('Ledger.put  dexie  (no compaction)', async () => void (await puts(await dexie(), 0)).ledger.close());
+await time('Ledger.put  memory (write tags, as tabs send)', async () => {
+  void (await puts(await memory(), undefined, true)).ledger.close();
+});
+await time('Ledger.put  dexie  (write tags, as tabs send)', async () => {
+  void (await puts(await dexie(), undefined, true)).ledger.close();
+});
 await time('Ledger.put  memory (100 concurrent)', async () => void (await groupedPuts(await memory(), 100)).close());
 await time('Ledger.put  dexie  (100 concurrent)', async () => void (await groupedPuts(await dexie(), 100)).close());
 

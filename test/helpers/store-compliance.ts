@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { toHex } from '../../src/lib/core/bytes.js';
 import type { LedgerStore } from '../../src/lib/core/storage.js';
-import { WRITE_TAGS_KEPT } from '../../src/lib/core/constants.js';
+import { WRITE_TAGS_DROP_EVERY, WRITE_TAGS_KEPT } from '../../src/lib/core/constants.js';
 import type { HashedEntry } from '../../src/lib/core/types.js';
 import { authorHex, fakeEntry, fakeFeed, hashHex, randomBytes } from './fake-feed.js';
 
@@ -95,14 +95,23 @@ export function runStoreCompliance(name: string, makeHarness: () => Promise<Stor
       await s.close();
       const again = await reopen();
       expect(await again.writeTag('tab-2:1')).toEqual({ tag: 'tab-2:1', author: a, seq: 3 });
-      // A write WRITE_TAGS_KEPT seqs past a tag drops it; the newer ones stay.
-      const more = fakeFeed(author, WRITE_TAGS_KEPT, Math.random, feed[2]);
-      const tags = more.map((h) => `t:${h.entry.seq}`);
-      await again.appendLocalBatch(more, tags);
+      // The tagged append at the first multiple of WRITE_TAGS_DROP_EVERY at least WRITE_TAGS_KEPT
+      // seqs past a tag drops it; the newer ones stay.
+      const upTo = Math.ceil((3 + WRITE_TAGS_KEPT) / WRITE_TAGS_DROP_EVERY) * WRITE_TAGS_DROP_EVERY;
+      const more = fakeFeed(author, upTo - 3 - 1, Math.random, feed[2]); // seqs 4 .. upTo - 1
+      await again.appendLocalBatch(
+        more,
+        more.map((h) => `t:${h.entry.seq}`)
+      );
+      expect(await again.writeTag('tab-1:1')).toEqual({ tag: 'tab-1:1', author: a, seq: 1 }); // not yet
+      const last = fakeFeed(author, 1, Math.random, more.at(-1))[0];
+      await again.appendLocal(last, `t:${upTo}`);
       expect(await again.writeTag('tab-1:1')).toBeUndefined();
-      expect(await again.writeTag('tab-2:1')).toBeUndefined(); // seq 3, and the head is now 3 + KEPT
-      expect(await again.writeTag('t:4')).toEqual({ tag: 't:4', author: a, seq: 4 });
-      expect(await again.writeTag(tags.at(-1)!)).toMatchObject({ seq: 3 + WRITE_TAGS_KEPT });
+      expect(await again.writeTag('tab-2:1')).toBeUndefined(); // seq 3 <= upTo - KEPT
+      const keptFrom = upTo - WRITE_TAGS_KEPT + 1;
+      expect(await again.writeTag(`t:${keptFrom}`)).toMatchObject({ seq: keptFrom });
+      if (keptFrom - 1 >= 4) expect(await again.writeTag(`t:${keptFrom - 1}`)).toBeUndefined();
+      expect(await again.writeTag(`t:${upTo}`)).toMatchObject({ seq: upTo });
     });
 
     it('ingest stores a batch, moves heads forward only, and reports duplicates and conflicts', async () => {

@@ -3,7 +3,7 @@
 import { fromHex, toHex } from './bytes.js';
 import { FeedHeadMismatchError, MalformedEntryError, StorageQuotaError } from './errors.js';
 import type { Compaction, IngestResult, WriteTagRow } from './storage.js';
-import { WRITE_TAGS_KEPT } from './constants.js';
+import { WRITE_TAGS_DROP_EVERY, WRITE_TAGS_KEPT } from './constants.js';
 import type { Entry, FeedHead, ForkEvidence, HashedEntry } from './types.js';
 
 /**
@@ -130,8 +130,9 @@ export function planAppendBatch(
 
 /**
  * The write-tag rows of a local append (`tags[i]` goes with batch[i]; untagged entries have none)
- * and, per author, the seq below which (inclusive) older tags are dropped: the tags of its last
- * WRITE_TAGS_KEPT seqs are kept.
+ * and, per author, the seq up to which (inclusive) older tags are dropped, when a tagged seq of
+ * the batch is a multiple of WRITE_TAGS_DROP_EVERY: the tags of at least its last WRITE_TAGS_KEPT
+ * seqs are kept.
  */
 export function planWriteTags(
   batch: readonly HashedEntry[],
@@ -143,8 +144,9 @@ export function planWriteTags(
     const tag = tags?.[i];
     if (tag === undefined) return;
     const author = toHex(h.entry.author);
-    rows.push({ tag, author, seq: h.entry.seq });
-    top.set(author, Math.max(top.get(author) ?? 0, h.entry.seq));
+    const seq = h.entry.seq;
+    rows.push({ tag, author, seq });
+    if (seq % WRITE_TAGS_DROP_EVERY === 0) top.set(author, Math.max(top.get(author) ?? 0, seq));
   });
   const drop = [...top].map(([author, seq]) => ({ author, upTo: seq - WRITE_TAGS_KEPT }));
   return { rows, drop: drop.filter((d) => d.upTo > 0) };

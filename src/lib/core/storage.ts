@@ -77,8 +77,9 @@ export interface LedgerStore {
    * Stores a locally authored entry and advances its author's head in one strictly durable
    * transaction; resolves only after commit (the write-ahead rule: announce after this).
    * Throws FeedHeadMismatchError if it does not extend the stored head. `tag`: the write's
-   * idempotency key, stored in the same transaction (see writeTag); the tags of the author's
-   * writes WRITE_TAGS_KEPT or more seqs below it are dropped there too.
+   * idempotency key, stored in the same transaction (see writeTag); when its seq is a multiple
+   * of WRITE_TAGS_DROP_EVERY, the tags of the author's writes WRITE_TAGS_KEPT or more seqs below
+   * it are dropped there too (storage-rules.ts planWriteTags).
    */
   appendLocal(h: HashedEntry, tag?: string): Promise<void>;
   /**
@@ -89,8 +90,8 @@ export interface LedgerStore {
    */
   appendLocalBatch(batch: readonly HashedEntry[], tags?: readonly (string | undefined)[]): Promise<void>;
   /**
-   * The local write stored with `tag` (appendLocal, appendLocalBatch): its author and seq, while
-   * it is among its author's last WRITE_TAGS_KEPT seqs; undefined otherwise.
+   * The local write stored with `tag` (appendLocal, appendLocalBatch): its author and seq, at
+   * least while it is among its author's last WRITE_TAGS_KEPT seqs; undefined otherwise.
    */
   writeTag(tag: string): Promise<WriteTagRow | undefined>;
   /** Stores verified replicated entries and advances heads in one transaction (relaxed durability). */
