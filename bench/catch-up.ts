@@ -204,17 +204,7 @@ async function ingestAll(ledger: Ledger, entries: HashedEntry[]): Promise<void> 
  * A copy of a memory store's disk. Its identity too: the compacted state is sealed with the node's
  * key, so the copy opens with the same keys (neither replica writes; sync does not look at them).
  */
-function cloneDisk(d: MemoryDisk): MemoryDisk {
-  const c = new MemoryDisk();
-  c.identity = d.identity;
-  for (const [author, feed] of d.entries) c.entries.set(author, new Map(feed));
-  for (const [k, v] of d.heads) c.heads.set(k, v);
-  for (const [k, v] of d.forks) c.forks.set(k, v);
-  for (const [k, v] of d.meta) c.meta.set(k, v);
-  c.compaction = d.compaction;
-  c.usage = d.usage;
-  return c;
-}
+const copyDisk = (d: MemoryDisk): MemoryDisk => d.copy();
 
 type Keys = Awaited<ReturnType<typeof generateKeys>>;
 
@@ -232,7 +222,7 @@ async function replicas(
   await ingestAll(b, held);
   await b.compact();
   await b.close();
-  const store = new MemoryLedgerStore({ disk: cloneDisk(bDisk) });
+  const store = new MemoryLedgerStore({ disk: copyDisk(bDisk) });
   const a = await Ledger.open({ store, genesis, keys });
   await ingestAll(a, missed);
   return { a, bDisk, keys };
@@ -305,7 +295,7 @@ export async function catchUp(n: number, authors: number, missing: number, runs 
   try {
     for (let i = 0; i < runs; i++) {
       // A fresh copy of the lagging replica each run (A only serves: it receives nothing).
-      const b = await Ledger.open({ store: new MemoryLedgerStore({ disk: cloneDisk(bDisk) }), genesis, keys });
+      const b = await Ledger.open({ store: new MemoryLedgerStore({ disk: copyDisk(bDisk) }), genesis, keys });
       try {
         done.push(await syncOnce(a, b, n, missed.size));
       } finally {

@@ -10,19 +10,6 @@ import { seeds } from './scenario.js';
 import { memoryLocation } from '../helpers/ledger-nodes.js';
 import { MemoryDisk } from '../../src/lib/core/memory-store.js';
 
-function cloneDisk(d: MemoryDisk): MemoryDisk {
-  const c = new MemoryDisk();
-  const x = structuredClone({ ...d, entries: d.entries, heads: d.heads, forks: d.forks, meta: d.meta });
-  c.identity = x.identity;
-  for (const [k, v] of x.entries) c.entries.set(k, v);
-  for (const [k, v] of x.heads) c.heads.set(k, v);
-  for (const [k, v] of x.forks) c.forks.set(k, v);
-  for (const [k, v] of x.meta) c.meta.set(k, v);
-  c.compaction = x.compaction;
-  c.usage = x.usage;
-  return c;
-}
-
 describe('a device reopened from an older copy of its store', () => {
   for (const when of ['after-sync', 'at-once'] as const)
     (when === 'at-once' ? it.fails : it)(
@@ -37,7 +24,7 @@ describe('a device reopened from an older copy of its store', () => {
           c.refreshLinks();
           for (let i = 0; i < 100; i++) await c.write('r', `r${i}`, i);
           await c.settle(60_000);
-          const backup = cloneDisk(disk);
+          const backup = disk.copy();
           for (let i = 100; i < 150; i++) await c.write('r', `r${i}`, i);
           await c.settle(60_000);
           await c.closeNode('r');

@@ -45,6 +45,21 @@ export class MemoryDisk {
   readonly writeTags = new Map<string, WriteTagRow>();
   /** Approximate bytes of stored entries and compacted state. */
   usage = 0;
+
+  /** A copy of everything on this disk, as a backup of the store would be (rows deep-copied). */
+  copy(): MemoryDisk {
+    const c = new MemoryDisk();
+    const x = structuredClone(this);
+    c.identity = x.identity;
+    for (const [k, v] of x.entries) c.entries.set(k, v);
+    for (const [k, v] of x.heads) c.heads.set(k, v);
+    for (const [k, v] of x.forks) c.forks.set(k, v);
+    for (const [k, v] of x.meta) c.meta.set(k, v);
+    for (const [k, v] of x.writeTags) c.writeTags.set(k, v);
+    c.compaction = x.compaction;
+    c.usage = x.usage;
+    return c;
+  }
 }
 
 /** Test fault injector; change its fields at any time. */
