@@ -82,6 +82,8 @@ export class SqliteLedgerStore implements LedgerStore {
   private closed = false;
   private readonly st: Statements;
   private tags: Record<'put' | 'get' | 'drop', Database.Statement> | undefined;
+  /** Per author, the top seq of the last drop of old write tags (planWriteTags). */
+  private readonly tagDrops = new Map<string, number>();
 
   private constructor(
     private readonly db: Database.Database,
@@ -169,7 +171,7 @@ export class SqliteLedgerStore implements LedgerStore {
 
   /** Stores a local append's write tags; drops those of its authors' older writes (planWriteTags). */
   private putWriteTags(batch: readonly HashedEntry[], tags: readonly (string | undefined)[]): void {
-    const { rows, drop } = planWriteTags(batch, tags);
+    const { rows, drop } = planWriteTags(batch, tags, this.tagDrops);
     if (rows.length === 0) return;
     this.write('write_tags');
     const st = this.tagStatements();

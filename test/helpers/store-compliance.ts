@@ -95,23 +95,31 @@ export function runStoreCompliance(name: string, makeHarness: () => Promise<Stor
       await s.close();
       const again = await reopen();
       expect(await again.writeTag('tab-2:1')).toEqual({ tag: 'tab-2:1', author: a, seq: 3 });
-      // The tagged append at the first multiple of WRITE_TAGS_DROP_EVERY at least WRITE_TAGS_KEPT
-      // seqs past a tag drops it; the newer ones stay.
-      const upTo = Math.ceil((3 + WRITE_TAGS_KEPT) / WRITE_TAGS_DROP_EVERY) * WRITE_TAGS_DROP_EVERY;
-      const more = fakeFeed(author, upTo - 3 - 1, Math.random, feed[2]); // seqs 4 .. upTo - 1
+      // A tagged append past WRITE_TAGS_KEPT drops the tags that many seqs below it; the next
+      // drop comes WRITE_TAGS_DROP_EVERY seqs later, whatever seqs the tagged writes have.
+      const top = 3 + WRITE_TAGS_KEPT + 10;
+      const more = fakeFeed(author, top - 3, Math.random, feed[2]); // seqs 4 .. top
+      const odd = (seq: number) => seq % 2 === 1; // only every other write is tagged
       await again.appendLocalBatch(
         more,
-        more.map((h) => `t:${h.entry.seq}`)
+        more.map((h) => (odd(h.entry.seq) ? `t:${h.entry.seq}` : undefined))
       );
-      expect(await again.writeTag('tab-1:1')).toEqual({ tag: 'tab-1:1', author: a, seq: 1 }); // not yet
-      const last = fakeFeed(author, 1, Math.random, more.at(-1))[0];
-      await again.appendLocal(last, `t:${upTo}`);
       expect(await again.writeTag('tab-1:1')).toBeUndefined();
-      expect(await again.writeTag('tab-2:1')).toBeUndefined(); // seq 3 <= upTo - KEPT
-      const keptFrom = upTo - WRITE_TAGS_KEPT + 1;
-      expect(await again.writeTag(`t:${keptFrom}`)).toMatchObject({ seq: keptFrom });
-      if (keptFrom - 1 >= 4) expect(await again.writeTag(`t:${keptFrom - 1}`)).toBeUndefined();
-      expect(await again.writeTag(`t:${upTo}`)).toMatchObject({ seq: upTo });
+      expect(await again.writeTag('tab-2:1')).toBeUndefined(); // seq 3 <= top - KEPT
+      const first = top - WRITE_TAGS_KEPT + 1; // the lowest seq whose tag is kept
+      const k = odd(first) ? first : first + 1;
+      expect(await again.writeTag(`t:${k}`)).toMatchObject({ seq: k });
+      expect(await again.writeTag('t:5')).toBeUndefined();
+      // Within WRITE_TAGS_DROP_EVERY of that drop, none; then the next one.
+      let tail = more.at(-1)!;
+      for (let n = 1; n <= WRITE_TAGS_DROP_EVERY; n++) {
+        tail = fakeFeed(author, 1, Math.random, tail)[0];
+        await again.appendLocal(tail, `u:${tail.entry.seq}`);
+        const kept = await again.writeTag(`t:${k}`);
+        if (n < WRITE_TAGS_DROP_EVERY) expect(kept, `after ${n}`).toBeDefined();
+        else expect(kept).toBeUndefined();
+      }
+      expect(await again.writeTag(`u:${tail.entry.seq}`)).toMatchObject({ seq: tail.entry.seq });
     });
 
     it('ingest stores a batch, moves heads forward only, and reports duplicates and conflicts', async () => {

@@ -128,6 +128,8 @@ export function createTabBroker(options: TabBrokerOptions): TabBroker {
   const abort = new AbortController();
   let role: TabRole = 'follower';
   let leaderId: string | undefined;
+  /** The known leader takes calls with `accepted` and deadlines (a tab of this build). */
+  let leaderAccepts = false;
   let phase: NodePhase = 'starting';
   let last: NodeStatus | undefined;
   let fatal: Error | undefined;
@@ -167,7 +169,8 @@ export function createTabBroker(options: TabBrokerOptions): TabBroker {
       );
     } else if (leaderId !== undefined) {
       pending.sent(id, leaderId);
-      pending.wait(id, acceptMs + ACCEPT_GRACE_MS, () => new LeaderUnresponsiveError(acceptMs), leaderId);
+      if (leaderAccepts)
+        pending.wait(id, acceptMs + ACCEPT_GRACE_MS, () => new LeaderUnresponsiveError(acceptMs), leaderId);
       try {
         post({ t: 'call', id, from: tabId, to: leaderId, method, args, deadline: now() + acceptMs });
       } catch (err) {
@@ -186,7 +189,8 @@ export function createTabBroker(options: TabBrokerOptions): TabBroker {
 
   function announce(): void {
     const fatalInfo = fatal === undefined ? {} : { fatal: errorInfo(fatal) };
-    post({ t: 'leader', from: tabId, phase, ...(last === undefined ? {} : { status: last }), ...fatalInfo });
+    const state = { phase, accepts: true as const, ...(last === undefined ? {} : { status: last }) };
+    post({ t: 'leader', from: tabId, ...state, ...fatalInfo });
   }
 
   function becomeLeader(): void {
@@ -212,7 +216,7 @@ export function createTabBroker(options: TabBrokerOptions): TabBroker {
   /** Leader: runs a follower's call on the node and answers it. */
   function serve(msg: Of<'call'>): void {
     if (backend === undefined || serving.has(msg.id)) return;
-    if (now() > msg.deadline) {
+    if (msg.deadline !== undefined && now() > msg.deadline) {
       // Taken too late (this page was blocked): its sender has failed it, or is about to, as unrun.
       const error = errorInfo(new LeaderUnresponsiveError(acceptMs));
       post({ t: 'result', id: msg.id, from: tabId, to: msg.from, ok: false, error });
@@ -241,6 +245,7 @@ export function createTabBroker(options: TabBrokerOptions): TabBroker {
   function follow(msg: Of<'leader'>): void {
     const changed = msg.from !== leaderId;
     leaderId = msg.from;
+    leaderAccepts = msg.accepts === true;
     emit({ type: 'phase', phase: msg.phase });
     if (msg.status !== undefined) emit({ type: 'status', status: msg.status });
     if (msg.fatal !== undefined) return fail(new RemoteError(msg.fatal));

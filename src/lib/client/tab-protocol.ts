@@ -45,15 +45,20 @@ export function callArgs(method: NodeMethod, args: readonly unknown[], id: strin
 export type TabMessage =
   /** A tab that just opened asks who leads; the leader answers with `leader`. */
   | { t: 'hello'; from: string }
-  /** Sent by a tab when it takes the lock, and in answer to `hello`. */
-  | { t: 'leader'; from: string; phase: NodePhase; status?: NodeStatus; fatal?: ErrorInfo }
+  /**
+   * Sent by a tab when it takes the lock, and in answer to `hello`. `accepts`: it posts
+   * `accepted` for the calls it takes and honours their deadlines (tabs of builds before
+   * 2026-12-04 do neither: a follower then waits for their answer without an accept bound).
+   */
+  | { t: 'leader'; from: string; phase: NodePhase; status?: NodeStatus; fatal?: ErrorInfo; accepts?: true }
   /** The leader stops leading (its client was closed); the next tab in the lock queue takes over. */
   | { t: 'resign'; from: string }
   /**
    * Follower → leader `to`. `id` is unique per call and kept when the call is re-sent. `deadline`
-   * (epoch ms, the profile's one clock): the leader runs it only if it takes it by then.
+   * (epoch ms, the profile's one clock): the leader runs it only if it takes it by then (absent
+   * from tabs of earlier builds: no deadline).
    */
-  | { t: 'call'; id: string; from: string; to: string; method: NodeMethod; args: unknown[]; deadline: number }
+  | { t: 'call'; id: string; from: string; to: string; method: NodeMethod; args: unknown[]; deadline?: number }
   /** Leader → follower `to`: call `id` was taken before its deadline and runs now. */
   | { t: 'accepted'; id: string; from: string; to: string }
   /** Leader → follower `to`. */
@@ -87,7 +92,7 @@ export function parseTabMessage(data: unknown): TabMessage | undefined {
         isId(data.to) &&
         NODE_METHODS.includes(data.method as NodeMethod) &&
         Array.isArray(data.args) &&
-        typeof data.deadline === 'number'
+        (data.deadline === undefined || typeof data.deadline === 'number')
         ? (data as TabMessage)
         : undefined;
     case 'accepted':

@@ -157,8 +157,8 @@ export const LEDGER_MAX_GROUP_WRITES = 1000;
  */
 export const WRITE_TAGS_KEPT = 4096;
 /**
- * Old write tags are dropped by the append whose tagged seq is a multiple of this: one range
- * delete per 256 writes instead of one per write (~15% of a tagged put on Dexie over
+ * Old write tags are dropped by a tagged append at least this many seqs after the last drop: one
+ * range delete per 256 writes instead of one per write (~15% of a tagged put on Dexie over
  * fake-indexeddb at 6,000 writes, bench/ledger-writes.ts).
  */
 export const WRITE_TAGS_DROP_EVERY = 256;

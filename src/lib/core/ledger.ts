@@ -897,6 +897,9 @@ export class Ledger {
     let tail: HashedEntry | undefined; // the last entry prepared, the next one's predecessor
     const done = await this.writesDone(members);
     const tagged = new Map<string, PendingWrite>();
+    // A second write with a tag already in this group: queued again as a retry, behind the group,
+    // so it answers with the first one's entry once stored, or is made if the first was not.
+    const again: PendingWrite[] = [];
     this.startSegment();
     const queue = [...members];
     try {
@@ -907,13 +910,17 @@ export class Ledger {
         }
         if (w.tag !== undefined) {
           const stored = done.get(w.tag);
+          if (stored instanceof Error) {
+            w.reject(stored); // its tag could not be looked up: this write alone fails
+            continue;
+          }
           if (stored !== undefined) {
             w.resolve(stored); // made before (a retry): answered with its entry, not made again
             continue;
           }
           const twin = tagged.get(w.tag);
-          if (twin !== undefined) {
-            settleWith(twin, w); // the same write twice in one group: made once
+          if (twin !== undefined && twin !== w) {
+            again.push(w);
             continue;
           }
           tagged.set(w.tag, w);
@@ -963,21 +970,27 @@ export class Ledger {
     } finally {
       this.inFlight = null;
     }
+    // Only when the group ran to its end: if it threw, every member (these too) was refused.
+    for (const w of again) this.enqueue({ ...w, retry: true });
   }
 
   /**
    * The entries stored with the tags of the group's retried writes (LedgerStore.writeTag): this
    * node's own entries only. One store read per retried write; fresh writes cost none.
    */
-  private async writesDone(members: readonly PendingWrite[]): Promise<Map<string, HashedEntry>> {
-    const out = new Map<string, HashedEntry>();
+  private async writesDone(members: readonly PendingWrite[]): Promise<Map<string, HashedEntry | Error>> {
+    const out = new Map<string, HashedEntry | Error>();
     const retried = members.filter((m) => m.retry === true && m.tag !== undefined);
     await Promise.all(
       retried.map(async (m) => {
-        const row = await this.store.writeTag(m.tag!);
-        if (row === undefined || row.author !== this.author) return;
-        const h = await this.store.getEntry(row.author, row.seq);
-        if (h !== undefined) out.set(m.tag!, h);
+        try {
+          const row = await this.store.writeTag(m.tag!);
+          if (row === undefined || row.author !== this.author) return;
+          const h = await this.store.getEntry(row.author, row.seq);
+          if (h !== undefined) out.set(m.tag!, h);
+        } catch (e) {
+          out.set(m.tag!, e instanceof Error ? e : new Error(String(e)));
+        }
       })
     );
     return out;
@@ -1826,19 +1839,6 @@ function headOfEntry(h: HashedEntry): FeedHead {
 
 function payloadBytes(list: readonly HashedEntry[]): number {
   return list.reduce((n, h) => n + h.entry.payload.length, 0);
-}
-
-/** `b` settles as `a` does (a write requested twice with one tag is made once). */
-function settleWith(a: PendingWrite, b: PendingWrite): void {
-  const { resolve, reject } = a;
-  a.resolve = (h) => {
-    resolve(h);
-    b.resolve(h);
-  };
-  a.reject = (e) => {
-    reject(e);
-    b.reject(e);
-  };
 }
 
 function isWriteTag(tag: unknown): tag is string {

@@ -100,6 +100,8 @@ class Tx {
 }
 
 export class MemoryLedgerStore implements LedgerStore {
+  /** Per author, the top seq of the last drop of old write tags (planWriteTags). */
+  private readonly tagDrops = new Map<string, number>();
   readonly disk: MemoryDisk;
   faults: MemoryFaults;
   quotaBytes: number | undefined;
@@ -178,7 +180,7 @@ export class MemoryLedgerStore implements LedgerStore {
   }
 
   private putWriteTags(tx: Tx, batch: readonly HashedEntry[], tags: readonly (string | undefined)[]): void {
-    const { rows, drop } = planWriteTags(batch, tags);
+    const { rows, drop } = planWriteTags(batch, tags, this.tagDrops);
     if (rows.length === 0) return;
     tx.write('writeTags', () => {
       for (const r of rows) this.disk.writeTags.set(r.tag, { ...r });

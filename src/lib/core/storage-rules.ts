@@ -130,13 +130,15 @@ export function planAppendBatch(
 
 /**
  * The write-tag rows of a local append (`tags[i]` goes with batch[i]; untagged entries have none)
- * and, per author, the seq up to which (inclusive) older tags are dropped, when a tagged seq of
- * the batch is a multiple of WRITE_TAGS_DROP_EVERY: the tags of at least its last WRITE_TAGS_KEPT
- * seqs are kept.
+ * and, per author, the seq up to which (inclusive) older tags are dropped: the tags of at least
+ * its last WRITE_TAGS_KEPT seqs are kept. `dropped` (the store's, per author: the top seq of the
+ * last drop it planned; updated here) spaces the drops WRITE_TAGS_DROP_EVERY seqs apart, so the
+ * tags held stay under WRITE_TAGS_KEPT + WRITE_TAGS_DROP_EVERY per author whatever the writes.
  */
 export function planWriteTags(
   batch: readonly HashedEntry[],
-  tags: readonly (string | undefined)[] | undefined
+  tags: readonly (string | undefined)[] | undefined,
+  dropped: Map<string, number>
 ): { rows: WriteTagRow[]; drop: { author: string; upTo: number }[] } {
   const rows: WriteTagRow[] = [];
   const top = new Map<string, number>();
@@ -144,12 +146,16 @@ export function planWriteTags(
     const tag = tags?.[i];
     if (tag === undefined) return;
     const author = toHex(h.entry.author);
-    const seq = h.entry.seq;
-    rows.push({ tag, author, seq });
-    if (seq % WRITE_TAGS_DROP_EVERY === 0) top.set(author, Math.max(top.get(author) ?? 0, seq));
+    rows.push({ tag, author, seq: h.entry.seq });
+    top.set(author, Math.max(top.get(author) ?? 0, h.entry.seq));
   });
-  const drop = [...top].map(([author, seq]) => ({ author, upTo: seq - WRITE_TAGS_KEPT }));
-  return { rows, drop: drop.filter((d) => d.upTo > 0) };
+  const drop: { author: string; upTo: number }[] = [];
+  for (const [author, seq] of top) {
+    if (seq <= WRITE_TAGS_KEPT || seq - (dropped.get(author) ?? 0) < WRITE_TAGS_DROP_EVERY) continue;
+    dropped.set(author, seq);
+    drop.push({ author, upTo: seq - WRITE_TAGS_KEPT });
+  }
+  return { rows, drop };
 }
 
 /** The distinct authors (hex) of a batch, in first-seen order. */

@@ -77,9 +77,9 @@ export interface LedgerStore {
    * Stores a locally authored entry and advances its author's head in one strictly durable
    * transaction; resolves only after commit (the write-ahead rule: announce after this).
    * Throws FeedHeadMismatchError if it does not extend the stored head. `tag`: the write's
-   * idempotency key, stored in the same transaction (see writeTag); when its seq is a multiple
-   * of WRITE_TAGS_DROP_EVERY, the tags of the author's writes WRITE_TAGS_KEPT or more seqs below
-   * it are dropped there too (storage-rules.ts planWriteTags).
+   * idempotency key, stored in the same transaction (see writeTag); at most every
+   * WRITE_TAGS_DROP_EVERY seqs, the tags of the author's writes WRITE_TAGS_KEPT or more seqs
+   * below it are dropped there too (storage-rules.ts planWriteTags).
    */
   appendLocal(h: HashedEntry, tag?: string): Promise<void>;
   /**

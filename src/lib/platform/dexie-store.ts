@@ -57,6 +57,8 @@ const EMPTY_INGEST: IngestResult = { added: 0, duplicates: 0, conflicts: [] };
  * never stalls behind a hung transaction. See StorageTimeoutError.rolledBack for what it left.
  */
 export class DexieLedgerStore implements LedgerStore {
+  /** Per author, the top seq of the last drop of old write tags (planWriteTags). */
+  private readonly tagDrops = new Map<string, number>();
   private constructor(
     private readonly db: LedgerDb,
     private readonly bulk: LedgerDb,
@@ -141,7 +143,7 @@ export class DexieLedgerStore implements LedgerStore {
         await Promise.all([
           db.entries.add(plan.entry),
           db.heads.put(plan.head),
-          tag === undefined ? undefined : putWriteTags(db, [h], [tag])
+          tag === undefined ? undefined : putWriteTags(db, [h], [tag], this.tagDrops)
         ]);
       }
     );
@@ -159,7 +161,7 @@ export class DexieLedgerStore implements LedgerStore {
       await Promise.all([
         plan.entries.length ? db.entries.bulkAdd(plan.entries) : undefined,
         plan.heads.length ? db.heads.bulkPut(plan.heads) : undefined,
-        tagged ? putWriteTags(db, batch, tags) : undefined
+        tagged ? putWriteTags(db, batch, tags, this.tagDrops) : undefined
       ]);
     };
     const tagged = tags?.some((t) => t !== undefined) === true;
@@ -399,9 +401,10 @@ export class DexieLedgerStore implements LedgerStore {
 async function putWriteTags(
   db: LedgerDb,
   batch: readonly HashedEntry[],
-  tags: readonly (string | undefined)[] | undefined
+  tags: readonly (string | undefined)[] | undefined,
+  dropped: Map<string, number>
 ): Promise<void> {
-  const { rows, drop } = planWriteTags(batch, tags);
+  const { rows, drop } = planWriteTags(batch, tags, dropped);
   await Promise.all([
     rows.length > 0 ? db.writeTags.bulkPut(rows) : undefined,
     ...drop.map((d) =>
