@@ -211,8 +211,9 @@ export interface LedgerStats {
 export type AppendOrigin = 'local' | 'remote';
 
 /**
- * The FeedSet whose journal (FeedSet.beginJournal) gives what heads(), head(), stats(), forks(), isForked(), voidFrom() and voidTop() show
- * while an ingest batch is written (Ledger.shown). Void once the Ledger's FeedSet is replaced.
+ * The FeedSet whose journal (FeedSet.beginJournal) gives what heads(), head(), stats(), forks(),
+ * isForked(), voidFrom() and voidTop() show while an ingest batch is written (Ledger.shown). Void
+ * once the Ledger's FeedSet is replaced.
  */
 interface ShownHeads {
   feeds: FeedSet;
@@ -265,12 +266,13 @@ export class Ledger {
   /** The local write group in progress: the durable records of its keys and the durable conflicts, for reads. */
   private inFlight: DurableOverlay | null = null;
   /**
-   * What heads(), head(), stats() and the fork reads (forks, isForked, voidFrom, voidTop) show while an ingest batch is planned and written: planFeeds
-   * moves the FeedSet before the batch is stored and applied, and the worker serves page calls at
-   * every await in between. Without it a page saw heads and counts covering a batch that get()
-   * and records() did not show yet (test/unit/ledger-read-window.test.ts). Set before planFeeds;
-   * cleared just before the batch is applied (synchronously), or, when the FeedSet took entries
-   * that were then refused, once it is rebuilt from the store. Read through `showing()`.
+   * What heads(), head(), stats() and the fork reads (forks, isForked, voidFrom, voidTop) show
+   * while an ingest batch is planned and written: planFeeds moves the FeedSet before the batch
+   * is stored and applied, and the worker serves page calls at every await in between. Without
+   * it a page saw heads and counts covering a batch that get() and records() did not show yet
+   * (test/unit/ledger-read-window.test.ts). Set before planFeeds; cleared just before the batch
+   * is applied (synchronously), or, when the FeedSet took entries that were then refused, once it
+   * is rebuilt from the store. Read through `showing()`.
    */
   private shown: ShownHeads | null = null;
   private readonly groups = new WriteGroups();

@@ -11,8 +11,9 @@
 // because a light snapshot can only bootstrap a ledger with no history. It gives up (and the
 // node replays entries through sync as before) after JOIN_WAIT_MS without an install, at the
 // first local write, or as soon as every peer asked says it holds nothing to join (an empty
-// ledger, or one that cannot serve a snapshot: joiner state 'nothing'). An unverified install keeps re-verifying as peers come,
-// also after the node restarts (its ledger is still marked unverified).
+// ledger, or one that cannot serve a snapshot: joiner state 'nothing'). An unverified install
+// keeps re-verifying as peers come, also after the node restarts (its ledger is still marked
+// unverified).
 import type { IdentifyResult, Libp2p, PeerId } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import type { Ledger } from '../core/ledger.js';
