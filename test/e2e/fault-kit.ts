@@ -6,10 +6,15 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.js';
 
 /** A browser profile on disk (user data dir), launched as its own Chromium process. */
-export async function launchProfile(dir: string, opts: { offline?: boolean } = {}): Promise<BrowserContext> {
+export async function launchProfile(
+  dir: string,
+  opts: { offline?: boolean; logFile?: string } = {}
+): Promise<BrowserContext> {
+  // logFile: Chromium's own log (every process of it), to read why the browser did something to storage.
+  const logging = opts.logFile === undefined ? [] : ['--enable-logging', '--v=0', `--log-file=${opts.logFile}`];
   const ctx = await chromium.launchPersistentContext(dir, {
     executablePath: CHROMIUM_PATH,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...logging],
     baseURL: test.info().project.use.baseURL
   });
   await ctx.grantPermissions(['microphone']);

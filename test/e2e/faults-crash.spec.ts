@@ -4,7 +4,7 @@
 // chain must verify (the node replays and verifies its store on open; the exported snapshot is
 // verified again here, in Node) and no seq may be used twice. SOAK=1: 20 rounds; CI: 2.
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -41,7 +41,13 @@ async function survey(page: Page) {
   return page.evaluate(async () => {
     const keys = (await window.tabula!.records()).map((r) => r.key);
     const feeds = await window.tabula!.feeds();
-    return { keys, local: feeds.find((f) => f.local) ?? null, forked: feeds.filter((f) => f.forked).length };
+    const { storeReset } = await window.tabula!.status();
+    return {
+      keys,
+      local: feeds.find((f) => f.local) ?? null,
+      forked: feeds.filter((f) => f.forked).length,
+      storeReset
+    };
   });
 }
 
@@ -53,6 +59,18 @@ async function exportFull(page: Page): Promise<Uint8Array> {
     return btoa(s);
   });
   return new Uint8Array(Buffer.from(b64, 'base64'));
+}
+
+/** Chromium's log of one launch of the profile (outside the profile, one file a launch). */
+const chromiumLog = (dir: string, round: number) => `${dir}.launch${round}.log`;
+
+/** The storage lines of a Chromium log (IndexedDB, LevelDB, corruption), to tell why a store was reset. */
+function storageLogLines(file: string): string[] {
+  if (!existsSync(file)) return [`(no log at ${file})`];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => /indexed_?db|leveldb|corrupt|backing.?store|quota|blob/i.test(l))
+    .slice(-40);
 }
 
 /** How long the killed browser's child processes get to exit before the profile is reopened, ms. */
@@ -96,7 +114,7 @@ test('S1: SIGKILL of the browser during 200 writes/s, profile reopened: no ackno
   let forkedSeen = 0;
   let reopenFailures = 0;
   for (let round = 0; round <= ROUNDS; round++) {
-    const ctx = await launchProfile(dir, { offline: true });
+    const ctx = await launchProfile(dir, { offline: true, logFile: chromiumLog(dir, round) });
     let page: Page;
     try {
       page = await openApp(ctx);
@@ -112,10 +130,13 @@ test('S1: SIGKILL of the browser during 200 writes/s, profile reopened: no ackno
     lostPerRound.push(acked.filter((a) => !have.has(a.key)).length);
     author ||= seen.local?.author ?? '';
     // Why a reopen lost writes, when it does: the node's identity and head as the reopen found them.
-    if (lostPerRound.at(-1)! > 0 || (seen.local !== null && seen.local.author !== author))
+    if (lostPerRound.at(-1)! > 0 || (seen.local !== null && seen.local.author !== author)) {
       console.log(
-        `S1 reopen ${round}: ${lostPerRound.at(-1)} acknowledged writes missing; author ${seen.local?.author.slice(0, 16) ?? 'none'}… (first ${author.slice(0, 16)}…), head seq ${seen.local?.seq ?? 0}, ${seen.keys.length} records`
+        `S1 reopen ${round}: ${lostPerRound.at(-1)} acknowledged writes missing; author ${seen.local?.author.slice(0, 16) ?? 'none'}… (first ${author.slice(0, 16)}…), head seq ${seen.local?.seq ?? 0}, ${seen.keys.length} records; browser store reset: ${JSON.stringify(seen.storeReset)}`
       );
+      for (const r of [round - 1, round])
+        console.log(`S1 Chromium storage log, launch ${r}:\n  ${storageLogLines(chromiumLog(dir, r)).join('\n  ')}`);
+    }
     forkedSeen = Math.max(forkedSeen, seen.forked);
     const maxAcked = Math.max(0, ...acked.map((a) => a.seq));
     if ((seen.local?.seq ?? 0) < maxAcked) lostPerRound[lostPerRound.length - 1]! += 1;

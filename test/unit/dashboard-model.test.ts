@@ -54,6 +54,7 @@ function status(over: Partial<NodeStatus> = {}, ledger: Partial<NodeStatus['ledg
     timings: { relayMs: null, reservationMs: null, firstWebrtcMs: null, lastDialMs: null },
     networkId: 'n',
     networkError: null,
+    storeReset: null,
     author: A,
     role: 'full',
     sync: {
@@ -170,6 +171,21 @@ describe('alerts', () => {
     });
     expect(bad.find((c) => c.id === 'offline')!.message).toContain('TypeError: failed');
     expect(bad.find((c) => c.id === 'lag')!.message).toContain('4 entries behind');
+  });
+
+  it("a store the browser reset is a critical alert for a day, with the browser's reason", () => {
+    const active = (c: ReturnType<typeof alertConditions>) => c.filter((x) => x.active).map((x) => x.id);
+    const reset = { at: 50_000, amount: 'total', message: 'Corruption detected' };
+    const base = { storage: undefined, network: undefined, watchingSince: 0 };
+    const now = alertConditions({ ...base, status: status({ storeReset: reset }), now: 110_000 });
+    expect(active(now)).toEqual(['store-reset']);
+    expect(now.find((c) => c.id === 'store-reset')).toMatchObject({
+      level: 'critical',
+      message: expect.stringMatching(/1 min ago .*total.*Corruption detected/)
+    });
+    const dayLater = alertConditions({ ...base, status: status({ storeReset: reset }), now: 50_000 + 24 * 3600_000 });
+    expect(active(dayLater)).not.toContain('store-reset');
+    expect(active(alertConditions({ ...base, status: status(), now: 110_000 }))).toEqual([]);
   });
 
   it('watch large gaps, repeated sync failures, heads roots that stay apart, and refused peers', () => {

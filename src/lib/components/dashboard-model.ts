@@ -1,6 +1,6 @@
 // Pure view models of the dashboard: formatting, the Network rows (with lag estimated from
 // beacons), alert history and chart series. No DOM, no Svelte: unit-tested in Node.
-import type { NetworkNode, NetworkView, NodeStatus, StorageInfo } from '$lib/client/index.js';
+import type { NetworkNode, NetworkView, NodeStatus, StorageInfo, StoreReset } from '$lib/client/index.js';
 
 /** Storage use at or above this share of the quota raises the "storage near quota" alert. */
 export const STORAGE_ALERT_RATIO = 0.8;
@@ -167,8 +167,20 @@ export function sustainedLag(series: readonly Sample[], n = LAG_ALERT_SAMPLES): 
 export const LARGE_GAP_ENTRIES = 1000;
 /** Alerts: sync streams failed or dropped (since the node started) before it is called repeated. */
 export const SYNC_FAILURE_ALERT = 3;
+/** Alerts: how long a store reset by the browser stays an active alert, ms (a day). */
+export const STORE_RESET_ALERT_MS = 24 * 3600_000;
 /** Alerts: how long no peer may share this node's heads root while nothing is missing, ms. */
 export const ROOTS_DIFFER_MS = 120_000;
+
+/** What to tell the user of a store the browser reset (status.storeReset), or null once a day has passed. */
+export function storeResetNotice(reset: StoreReset | null | undefined, now: number): string | null {
+  if (!reset || now - reset.at >= STORE_RESET_ALERT_MS) return null;
+  const why = reset.message ? `, “${reset.message}”` : '';
+  return (
+    `The browser reset this device's store ${formatAgo(reset.at, now)} (IndexedDB data loss: ${reset.amount}${why}). ` +
+    'Entries not yet on other peers were lost; this device now writes under a new key.'
+  );
+}
 
 export function alertConditions(inputs: AlertInputs): AlertCondition[] {
   const { status, storage, network, now, watchingSince, sustainedLag: lag = 0 } = inputs;
@@ -195,6 +207,8 @@ export function alertConditions(inputs: AlertInputs): AlertCondition[] {
     message: `${forked} forked ${forked === 1 ? 'author' : 'authors'}: signed two different entries at one position.`,
     active: forked > 0
   });
+  const reset = storeResetNotice(status.storeReset, now);
+  conditions.push({ id: 'store-reset', level: 'critical', message: reset ?? '', active: reset !== null });
   const ratio = storage?.usage != null && storage.quota ? storage.usage / storage.quota : 0;
   conditions.push({
     id: 'storage',

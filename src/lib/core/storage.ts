@@ -37,6 +37,16 @@ export interface StorageEstimate {
   quota: number;
 }
 
+/**
+ * What the platform said it lost when it opened the store. IndexedDB on Chromium reports
+ * `amount` 'total' when it found the origin's backing store corrupt at open and deleted it
+ * (IDBVersionChangeEvent.dataLoss / dataLossMessage); `message` is its reason, up to 500 chars.
+ */
+export interface StoreDataLoss {
+  amount: string;
+  message: string;
+}
+
 /** Structured-cloneable small value (string, number, boolean, null, Uint8Array, arrays, plain objects). */
 export type MetaValue = unknown;
 
@@ -130,6 +140,8 @@ export interface LedgerStore {
 
   /** Usage and quota of the backing storage, when the platform tells. */
   estimate(): Promise<StorageEstimate | undefined>;
+  /** Data the platform reported lost when this store was opened (only IndexedDB tells); else null or absent. */
+  readonly dataLoss?: StoreDataLoss | null;
   close(): Promise<void>;
   /** Closes and deletes everything this store holds. */
   destroy(): Promise<void>;

@@ -11,6 +11,7 @@ import type {
   MetaValue,
   SeqVector,
   StorageEstimate,
+  StoreDataLoss,
   WriteTagRow
 } from '../core/storage.js';
 import {
@@ -33,6 +34,7 @@ import {
 import type { FeedHead, ForkEvidence, HashedEntry, IdentityKeys } from '../core/types.js';
 import { runTx, storageError } from './dexie-ops.js';
 import { LedgerDb } from './dexie-schema.js';
+import { watchDataLoss } from './idb-data-loss.js';
 import { bounded, DEFAULT_STORAGE_TIMEOUTS, type Deadline, type StorageTimeouts } from './storage-deadline.js';
 
 export interface DexieStoreOptions {
@@ -62,14 +64,18 @@ export class DexieLedgerStore implements LedgerStore {
   private constructor(
     private readonly db: LedgerDb,
     private readonly bulk: LedgerDb,
-    private readonly timeouts: StorageTimeouts
+    private readonly timeouts: StorageTimeouts,
+    /** What IndexedDB reported lost at this open (Chromium: a corrupt backing store deleted). */
+    readonly dataLoss: StoreDataLoss | null
   ) {}
 
   /** Opens (creating or upgrading) the database; rejects with the typed open error, or StorageTimeoutError. */
   static async open(opts: DexieStoreOptions): Promise<DexieLedgerStore> {
     // Only set keys: an explicit `undefined` would override Dexie's defaults.
     const base: DexieOptions = {};
-    if (opts.indexedDB) base.indexedDB = opts.indexedDB;
+    let dataLoss: StoreDataLoss | null = null;
+    const factory = opts.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+    if (factory) base.indexedDB = watchDataLoss(factory, (loss) => (dataLoss ??= loss));
     if (opts.IDBKeyRange) base.IDBKeyRange = opts.IDBKeyRange;
     if (opts.addons) base.addons = opts.addons;
     const timeouts = { ...DEFAULT_STORAGE_TIMEOUTS, ...opts.timeouts };
@@ -91,7 +97,7 @@ export class DexieLedgerStore implements LedgerStore {
       bulk.close();
       throw storageError(e);
     }
-    return new DexieLedgerStore(db, bulk, timeouts);
+    return new DexieLedgerStore(db, bulk, timeouts, dataLoss);
   }
 
   get name(): string {

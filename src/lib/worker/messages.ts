@@ -10,6 +10,7 @@ import type { QueueTimings } from '../core/write-timings.js';
 import type { JoinInfo } from './join-driver.js';
 import type { GossipStats } from './entry-gossip.js';
 import type { OutboxStats } from './gossip-outbox.js';
+import type { StoreReset } from './store-reset.js';
 import type { HistoryPage } from '../core/history/feed-history.js';
 
 export type { HistoryPage } from '../core/history/feed-history.js';
@@ -161,7 +162,7 @@ export interface SyncInfo extends SyncStatus, SyncDriverStats {}
 export interface GossipInfo extends Omit<GossipStats, 'rejectedByPeer' | 'published'> {
   outbox: OutboxStats;
 }
-export type { PeerSyncStatus };
+export type { PeerSyncStatus, StoreReset };
 
 export interface NodeStatus extends NetworkStatus {
   networkId: string;
@@ -177,6 +178,8 @@ export interface NodeStatus extends NetworkStatus {
   clock?: ClockStatus;
   /** Verified join (src/lib/worker/join-driver.ts): `state` 'off' when this node did not join. */
   join?: JoinInfo;
+  /** The last time the browser reset this profile's store (IndexedDB data loss at open), or null. */
+  storeReset: StoreReset | null;
 }
 
 /**

@@ -5,6 +5,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { concatBytes, toHex } from '../core/bytes.js';
 import { checkGenesisIs } from '../core/genesis-document.js';
 import { expectedNetworkId, fetchGenesis, settleGenesis } from './genesis-fetch.js';
+import { noteStoreReset } from './store-reset.js';
 import { loadOrCreateIdentity } from '../core/identity.js';
 import { Ledger, type WriteOptions } from '../core/ledger.js';
 import { DexieLedgerStore } from '../platform/dexie-store.js';
@@ -107,6 +108,7 @@ export async function startNode(
     await store.close();
     throw err;
   });
+  const storeReset = await noteStoreReset(store, Date.now());
   const keys = await loadOrCreateIdentity(store);
   const ledger = await Ledger.open({
     store,
@@ -205,7 +207,8 @@ export async function startNode(
       sync: { ...engine.status(), ...(live.sync?.stats ?? noDriver) },
       ...(gossip === undefined ? {} : { gossip: gossipInfo(gossip.stats, outbox.stats) }),
       clock: clockStatus(live.clock, lag, telemetry?.view().latency),
-      join: join.status()
+      join: join.status(),
+      storeReset
     };
   };
   // Coalesced: a snapshot import appends thousands of entries, the page needs one status.
