@@ -113,6 +113,8 @@ test('S1: SIGKILL of the browser during 200 writes/s, profile reopened: no ackno
   let author = '';
   let forkedSeen = 0;
   let reopenFailures = 0;
+  /** Store resets the browser reported at a reopen (IndexedDB dataLoss), with its reason. */
+  const resets: string[] = [];
   for (let round = 0; round <= ROUNDS; round++) {
     const ctx = await launchProfile(dir, { offline: true, logFile: chromiumLog(dir, round) });
     let page: Page;
@@ -138,6 +140,8 @@ test('S1: SIGKILL of the browser during 200 writes/s, profile reopened: no ackno
         console.log(`S1 Chromium storage log, launch ${r}:\n  ${storageLogLines(chromiumLog(dir, r)).join('\n  ')}`);
     }
     forkedSeen = Math.max(forkedSeen, seen.forked);
+    if (seen.storeReset !== null && !resets.some((r) => r.startsWith(`${seen.storeReset!.at}:`)))
+      resets.push(`${seen.storeReset.at}: reopen ${round}, ${seen.storeReset.amount}, ${seen.storeReset.message}`);
     const maxAcked = Math.max(0, ...acked.map((a) => a.seq));
     if ((seen.local?.seq ?? 0) < maxAcked) lostPerRound[lostPerRound.length - 1]! += 1;
     if (round === ROUNDS) {
@@ -206,7 +210,11 @@ test('S1: SIGKILL of the browser during 200 writes/s, profile reopened: no ackno
     .figure('lost', lost)
     .figure('forked_feeds', forkedSeen);
   s.check(`${ROUNDS} kills done`, lostPerRound.length === ROUNDS + 1, `${lostPerRound.length - 1} kills`);
-  s.check('0 acknowledged writes lost', lost === 0, `per reopen: ${lostPerRound.join(',')}`);
+  s.check(
+    '0 acknowledged writes lost',
+    lost === 0,
+    `per reopen: ${lostPerRound.join(',')}${resets.length ? `; store reset by the browser: ${resets.join(' | ')}` : ''}`
+  );
   s.check('own feed never forked', forkedSeen === 0, `${forkedSeen} forked feeds`);
   s.save();
   expect(s.failures()).toEqual([]);

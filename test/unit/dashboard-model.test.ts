@@ -55,6 +55,7 @@ function status(over: Partial<NodeStatus> = {}, ledger: Partial<NodeStatus['ledg
     networkId: 'n',
     networkError: null,
     storeReset: null,
+    ownFeedCheck: 'not-needed',
     author: A,
     role: 'full',
     sync: {
@@ -185,6 +186,9 @@ describe('alerts', () => {
     });
     const dayLater = alertConditions({ ...base, status: status({ storeReset: reset }), now: 50_000 + 24 * 3600_000 });
     expect(active(dayLater)).not.toContain('store-reset');
+    // Dated over a day ahead (the clock was wrong when it was noted): not an alert for ever.
+    const ahead = alertConditions({ ...base, status: status({ storeReset: { ...reset, at: 1e12 } }), now: 110_000 });
+    expect(active(ahead)).not.toContain('store-reset');
     expect(active(alertConditions({ ...base, status: status(), now: 110_000 }))).toEqual([]);
   });
 

@@ -13,6 +13,7 @@ import { noteStoreReset, STORE_RESET_META } from '../../src/lib/worker/store-res
  * on the first open after it deleted a corrupt backing store. Its listener runs first.
  */
 function chromiumLike(loss: { dataLoss: string; dataLossMessage: string } | null): IDBFactory {
+  // `loss` is read at each upgrade: a test may change it between opens.
   const real = new IDBFactory();
   return new Proxy(real, {
     get(target, prop) {
@@ -56,6 +57,20 @@ describe('IndexedDB data loss at open', () => {
     const plain = await DexieLedgerStore.open({ name: 'fine', indexedDB: chromiumLike(null), IDBKeyRange });
     expect(plain.dataLoss).toBeNull();
     await plain.destroy();
+    // A loss reported on a reopen Dexie makes later (the database went away under it) is kept too.
+    const loss = { dataLoss: 'none', dataLossMessage: '' };
+    const factory = chromiumLike(loss);
+    const store = await DexieLedgerStore.open({ name: 'later', indexedDB: factory, IDBKeyRange });
+    expect(store.dataLoss).toBeNull();
+    Object.assign(loss, { dataLoss: 'total', dataLossMessage: 'found corrupt while running' });
+    await new Promise<void>((resolve, reject) => {
+      const req = factory.deleteDatabase('later');
+      req.onsuccess = () => resolve();
+      req.onerror = () => reject(req.error);
+    });
+    await store.getMeta('any');
+    expect(store.dataLoss).toEqual({ amount: 'total', message: 'found corrupt while running' });
+    await store.close();
   });
 
   it('the listener is on the request before the caller sets its own handlers', async () => {
@@ -83,8 +98,11 @@ describe('IndexedDB data loss at open', () => {
     expect(await noteStoreReset(store, 2000)).toEqual({ at: 2000, amount: 'total', message: 'why' });
     Object.assign(store, { dataLoss: null });
     expect(await noteStoreReset(store, 3000)).toEqual({ at: 2000, amount: 'total', message: 'why' });
-    // A meta value of another shape is not a reset.
+    // A meta value of another shape is not a reset; a long one is bounded when read back.
     await store.setMeta(STORE_RESET_META, { at: 'x' });
     expect(await noteStoreReset(store, 4000)).toBeNull();
+    await store.setMeta(STORE_RESET_META, { at: 1, amount: 'a'.repeat(100), message: 'm'.repeat(200_000) });
+    const long = await noteStoreReset(store, 5000);
+    expect([long?.amount.length, long?.message.length]).toEqual([16, DATA_LOSS_MESSAGE_MAX]);
   });
 });

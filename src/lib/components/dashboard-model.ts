@@ -172,9 +172,12 @@ export const STORE_RESET_ALERT_MS = 24 * 3600_000;
 /** Alerts: how long no peer may share this node's heads root while nothing is missing, ms. */
 export const ROOTS_DIFFER_MS = 120_000;
 
-/** What to tell the user of a store the browser reset (status.storeReset), or null once a day has passed. */
+/**
+ * What to tell the user of a store the browser reset (status.storeReset), or null once a day has
+ * passed. A reset dated more than a day ahead (the clock was wrong then) is not shown either.
+ */
 export function storeResetNotice(reset: StoreReset | null | undefined, now: number): string | null {
-  if (!reset || now - reset.at >= STORE_RESET_ALERT_MS) return null;
+  if (!reset || Math.abs(now - reset.at) >= STORE_RESET_ALERT_MS) return null;
   const why = reset.message ? `, “${reset.message}”` : '';
   return (
     `The browser reset this device's store ${formatAgo(reset.at, now)} (IndexedDB data loss: ${reset.amount}${why}). ` +

@@ -322,3 +322,19 @@ export const LINKS_MAX_WAITING = 512;
 export const LINKS_MAX_INFLIGHT = 8192;
 /** Gossip chain links: verified gap entries remembered until their predecessor is learnt (then they link). */
 export const LINKS_MAX_PARKED = 4096;
+/**
+ * Own-feed check (own-feed-check.ts): a store last used this long ago, ms, may be an older copy
+ * (a restored backup), so the first local write waits to learn the own feed's head from a peer.
+ * A reload, a tab takeover or a crash reopens well within it (the node notes it is alive every
+ * OWN_FEED_ALIVE_EVERY_MS).
+ */
+export const OWN_FEED_ABSENCE_MS = 60_000;
+/** Own-feed check: how often a running node notes in its store that it is alive, ms. */
+export const OWN_FEED_ALIVE_EVERY_MS = 15_000;
+/**
+ * Own-feed check: the longest a first write waits for a peer's comparison, ms. Then it goes
+ * ahead (no peer around, or none holds the feed): a device alone must still write. Measured here
+ * (test/e2e/restored-profile.spec.ts, 2 loaded cores): the direct link formed 1–4 s after the
+ * start and its sync stream opened 1–5 s after that; 8 s was too short once in three runs.
+ */
+export const OWN_FEED_HOLD_MS = 15_000;

@@ -65,17 +65,24 @@ export class DexieLedgerStore implements LedgerStore {
     private readonly db: LedgerDb,
     private readonly bulk: LedgerDb,
     private readonly timeouts: StorageTimeouts,
-    /** What IndexedDB reported lost at this open (Chromium: a corrupt backing store deleted). */
-    readonly dataLoss: StoreDataLoss | null
+    private readonly loss: { seen: StoreDataLoss | null }
   ) {}
+
+  /**
+   * What IndexedDB reported lost when it opened this store (Chromium: a corrupt backing store
+   * deleted), or on a reopen Dexie made since (after the browser closed the connection).
+   */
+  get dataLoss(): StoreDataLoss | null {
+    return this.loss.seen;
+  }
 
   /** Opens (creating or upgrading) the database; rejects with the typed open error, or StorageTimeoutError. */
   static async open(opts: DexieStoreOptions): Promise<DexieLedgerStore> {
     // Only set keys: an explicit `undefined` would override Dexie's defaults.
     const base: DexieOptions = {};
-    let dataLoss: StoreDataLoss | null = null;
+    const loss: { seen: StoreDataLoss | null } = { seen: null };
     const factory = opts.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
-    if (factory) base.indexedDB = watchDataLoss(factory, (loss) => (dataLoss ??= loss));
+    if (factory) base.indexedDB = watchDataLoss(factory, (l) => (loss.seen ??= l));
     if (opts.IDBKeyRange) base.IDBKeyRange = opts.IDBKeyRange;
     if (opts.addons) base.addons = opts.addons;
     const timeouts = { ...DEFAULT_STORAGE_TIMEOUTS, ...opts.timeouts };
@@ -97,7 +104,7 @@ export class DexieLedgerStore implements LedgerStore {
       bulk.close();
       throw storageError(e);
     }
-    return new DexieLedgerStore(db, bulk, timeouts, dataLoss);
+    return new DexieLedgerStore(db, bulk, timeouts, loss);
   }
 
   get name(): string {

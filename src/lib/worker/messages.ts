@@ -11,6 +11,7 @@ import type { JoinInfo } from './join-driver.js';
 import type { GossipStats } from './entry-gossip.js';
 import type { OutboxStats } from './gossip-outbox.js';
 import type { StoreReset } from './store-reset.js';
+import type { OwnFeedCheckState } from '../core/own-feed-check.js';
 import type { HistoryPage } from '../core/history/feed-history.js';
 
 export type { HistoryPage } from '../core/history/feed-history.js';
@@ -162,7 +163,7 @@ export interface SyncInfo extends SyncStatus, SyncDriverStats {}
 export interface GossipInfo extends Omit<GossipStats, 'rejectedByPeer' | 'published'> {
   outbox: OutboxStats;
 }
-export type { PeerSyncStatus, StoreReset };
+export type { PeerSyncStatus, StoreReset, OwnFeedCheckState };
 
 export interface NodeStatus extends NetworkStatus {
   networkId: string;
@@ -180,6 +181,11 @@ export interface NodeStatus extends NetworkStatus {
   join?: JoinInfo;
   /** The last time the browser reset this profile's store (IndexedDB data loss at open), or null. */
   storeReset: StoreReset | null;
+  /**
+   * The own-feed check (core/own-feed-check.ts): 'holding' while the first local write after a
+   * long absence waits to learn this node's own feed head from a peer (at most 15 s).
+   */
+  ownFeedCheck: OwnFeedCheckState;
 }
 
 /**

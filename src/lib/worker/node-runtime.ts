@@ -6,6 +6,7 @@ import { concatBytes, toHex } from '../core/bytes.js';
 import { checkGenesisIs } from '../core/genesis-document.js';
 import { expectedNetworkId, fetchGenesis, settleGenesis } from './genesis-fetch.js';
 import { noteStoreReset } from './store-reset.js';
+import { watchOwnFeed } from './own-feed.js';
 import { loadOrCreateIdentity } from '../core/identity.js';
 import { Ledger, type WriteOptions } from '../core/ledger.js';
 import { DexieLedgerStore } from '../platform/dexie-store.js';
@@ -104,11 +105,15 @@ export async function startNode(
   if (served !== undefined) checkGenesisIs(served, networkIdHex);
   const openStore = platform.openStore ?? ((name: string) => DexieLedgerStore.open({ name }));
   const store = await openStore(ledgerDbName(networkIdHex));
+  // First, before anything can fail: the browser says a loss only on the open that found it.
+  const storeReset = await noteStoreReset(store, Date.now()).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   const { genesis } = await settleGenesis(networkIdHex, served, store).catch(async (err: unknown) => {
     await store.close();
     throw err;
   });
-  const storeReset = await noteStoreReset(store, Date.now());
   const keys = await loadOrCreateIdentity(store);
   const ledger = await Ledger.open({
     store,
@@ -117,6 +122,9 @@ export async function startNode(
     role: config.role ?? 'light',
     ...(config.budgetMiB === undefined ? {} : { budgetBytes: config.budgetMiB * 1024 * 1024 })
   });
+  // A store last used long ago may be an older copy: the first local write waits to learn the own
+  // feed's head from a peer (bounded; core/own-feed-check.ts).
+  const ownFeed = await watchOwnFeed(ledger);
   // The PeerId is derived from the author key, so the author of an entry is the peer that signs the transport.
   const privateKey = privateKeyFromRaw(concatBytes(keys.seed, keys.publicKey));
   const peerId = peerIdFromPrivateKey(privateKey).toString();
@@ -139,7 +147,11 @@ export async function startNode(
     now: () => Date.now(),
     randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
     onPeerRejected: (peer, err) => live.sync?.onPeerRejected(peer, err),
-    onCompared: (peer, diffs) => lag.compared(peer, diffs),
+    onCompared: (peer, diffs) => {
+      lag.compared(peer, diffs);
+      ownFeed.check.compared(diffs);
+    },
+    compareAtOnce: () => ownFeed.check.state === 'holding',
     onPeerOutcome: (peer, outcome) => live.guard?.report(peer, outcome),
     peerScore: (peer) => live.guard?.book.score(peer) ?? 0
   });
@@ -208,7 +220,8 @@ export async function startNode(
       ...(gossip === undefined ? {} : { gossip: gossipInfo(gossip.stats, outbox.stats) }),
       clock: clockStatus(live.clock, lag, telemetry?.view().latency),
       join: join.status(),
-      storeReset
+      storeReset,
+      ownFeedCheck: ownFeed.check.state
     };
   };
   // Coalesced: a snapshot import appends thousands of entries, the page needs one status.
@@ -325,6 +338,7 @@ export async function startNode(
       } catch (err) {
         if (abort.signal.aborted) return;
         live.networkError = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+        ownFeed.check.offline();
         pushStatus();
         await new Promise((r) => setTimeout(r, Math.min(NETWORK_RETRY_MAX_MS, 1000 * 2 ** attempt)));
       }
@@ -339,8 +353,12 @@ export async function startNode(
         if (live.network === undefined) throw new Error('not connected to the network yet');
         return live.network.echo(peerId, data);
       },
-      put: async (key, value, opts) => receipt(await ledger.put(key, value, writeOptions(opts))),
+      put: async (key, value, opts) => {
+        await ownFeed.check.ready;
+        return receipt(await ledger.put(key, value, writeOptions(opts)));
+      },
       delete: async (key, opts) => {
+        await ownFeed.check.ready;
         const h = await ledger.delete(key, writeOptions(opts));
         return h === null ? null : receipt(h);
       },
@@ -384,6 +402,7 @@ export async function startNode(
       await live.sync?.stop();
       await live.clock?.stop();
       lag.stop();
+      ownFeed.stop();
       engine.close();
       await live.network?.stop();
       await ledger.close();

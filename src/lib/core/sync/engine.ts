@@ -85,6 +85,12 @@ export interface SyncEngineOptions {
   /** A comparison with `peer` finished (or its hello showed equal roots): where our heads and its differ (lag, clock/lag.ts). */
   onCompared?: (peer: string, diffs: Difference[]) => void;
   /**
+   * Whether a comparison is wanted at once (the own-feed check holds a first write,
+   * core/own-feed-check.ts): a peer's differing hello then starts an exchange right away even
+   * when this node is not the initiator, instead of after a random part of the period.
+   */
+  compareAtOnce?: () => boolean;
+  /**
    * How one answer of a peer went, for peer scoring (src/lib/core/peers): `useful` (a range
    * answer brought entries or fork evidence), `empty` (a range answer with nothing new, an error
    * answer), `late` (a range answer after its request timed out), `timeout` (a range request or
@@ -586,7 +592,7 @@ export class SyncEngine {
       s.lastEqualAt = this.lastEqualRootAt = this.opts.now();
       this.opts.onCompared?.(s.peer, []);
       s.nextSyncAt = this.opts.now() + (this.opts.periodMs ?? SYNC_PERIOD_MS) * (1 + this.random());
-    } else if (s.initiator) this.startExchange(s);
+    } else if (s.initiator || this.opts.compareAtOnce?.() === true) this.startExchange(s);
     else s.nextSyncAt = this.opts.now() + (this.opts.periodMs ?? SYNC_PERIOD_MS) * this.random();
   }
 
