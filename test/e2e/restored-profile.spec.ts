@@ -76,6 +76,8 @@ test('a device reopened from an older copy of its profile writes at once without
   const opened = await page.evaluate(() => window.tabula!.status());
   expect(opened.author).toBe(me.author);
   expect(opened.ownFeedCheck).toBe('holding');
+  await expect(page.getByText("checking this device's earlier writes with peers")).toBeVisible();
+  await page.screenshot({ path: test.info().outputPath('holding.png') });
   // Written at once: held until a peer's comparison brought r5..r9 back, then signed after them.
   const t0 = Date.now();
   const receipt = await page.evaluate(() => window.tabula!.put('after-restore', 'new'));
