@@ -3,7 +3,7 @@
 // test/sim/restored-store.test.ts and, in Chromium, test/e2e/restored-profile.spec.ts.
 import { describe, expect, it } from 'vitest';
 import { OwnFeedCheck, type OwnFeedCheckOptions } from '../../src/lib/core/own-feed-check.js';
-import { OWN_FEED_HOLD_MS } from '../../src/lib/core/constants.js';
+import { OWN_FEED_CLAIMED_HOLD_MS, OWN_FEED_HOLD_MS } from '../../src/lib/core/constants.js';
 
 function rig(over: Partial<OwnFeedCheckOptions> = {}) {
   let seq = 5;
@@ -70,17 +70,30 @@ describe('own-feed check', () => {
   it('bounded: the hold ends after OWN_FEED_HOLD_MS, at once offline, and on close; a fork releases', async () => {
     const t = rig();
     expect(t.timers[0]!.ms).toBe(OWN_FEED_HOLD_MS);
-    t.check.compared([diff('me', 5, 1e12)]); // a liar's huge claim holds only until the timer
     t.timers[0]!.fn();
     await t.settle();
     expect([t.check.state, t.released()]).toEqual(['timed-out', true]);
+    // A claim of later own entries that have not come back holds on, to OWN_FEED_CLAIMED_HOLD_MS in all.
+    const l = rig();
+    l.check.compared([diff('me', 5, 1e12)]);
+    l.timers[0]!.fn();
+    await l.settle();
+    expect([l.check.state, l.released(), l.timers[1]!.ms]).toEqual([
+      'holding',
+      false,
+      OWN_FEED_CLAIMED_HOLD_MS - OWN_FEED_HOLD_MS
+    ]);
+    l.timers[1]!.fn();
+    await l.settle();
+    expect([l.check.state, l.released()]).toEqual(['timed-out', true]);
     const o = rig();
     o.check.offline();
     expect(o.check.state).toBe('offline');
+    // Stopped while holding: `ready` resolves, and the state says held writes must fail.
     const c = rig();
     c.check.close();
     await c.settle();
-    expect(c.released()).toBe(true);
+    expect([c.check.state, c.released()]).toEqual(['closed', true]);
     const f = rig();
     f.check.compared([diff('me', 5, 5, true)]);
     expect(f.check.state).toBe('compared');

@@ -338,3 +338,8 @@ export const OWN_FEED_ALIVE_EVERY_MS = 15_000;
  * start and its sync stream opened 1–5 s after that; 8 s was too short once in three runs.
  */
 export const OWN_FEED_HOLD_MS = 15_000;
+/**
+ * Own-feed check: the longest a first write waits in all while a peer has claimed own entries
+ * above the store's that have not come back, ms (a slow link or a big gap; a liar delays that long).
+ */
+export const OWN_FEED_CLAIMED_HOLD_MS = 60_000;

@@ -8,7 +8,7 @@
 // Pure state machine: the caller reports comparisons (SyncEngine onCompared), own-feed growth
 // and a network that cannot start; writes await `ready`. It cannot help a copy still running
 // elsewhere (two live devices with one key fork whatever they wait for).
-import { OWN_FEED_ABSENCE_MS, OWN_FEED_HOLD_MS } from './constants.js';
+import { OWN_FEED_ABSENCE_MS, OWN_FEED_CLAIMED_HOLD_MS, OWN_FEED_HOLD_MS } from './constants.js';
 import type { Difference } from './sync/reconcile.js';
 import type { LedgerStore } from './storage.js';
 
@@ -18,10 +18,10 @@ export const ALIVE_META = 'aliveAt';
 /**
  * `not-needed`: nothing to check (no own entries, or the store was in use moments ago);
  * `holding`: the first write waits; `compared`: a peer showed the same own head (or what it held
- * more was fetched); `timed-out`: no such peer within the hold; `offline`: the network could not
- * start.
+ * more was fetched); `timed-out`: no such peer within the hold; `offline`: the browser says it is
+ * offline; `closed`: the node stopped while holding (held writes must fail, not be signed).
  */
-export type OwnFeedCheckState = 'not-needed' | 'holding' | 'compared' | 'timed-out' | 'offline';
+export type OwnFeedCheckState = 'not-needed' | 'holding' | 'compared' | 'timed-out' | 'offline' | 'closed';
 
 export interface OwnFeedCheckOptions {
   /** This node's author key, hex. */
@@ -36,6 +36,7 @@ export interface OwnFeedCheckOptions {
   setTimer: (fn: () => void, ms: number) => () => void;
   absenceMs?: number;
   holdMs?: number;
+  claimedHoldMs?: number;
 }
 
 export class OwnFeedCheck {
@@ -58,7 +59,21 @@ export class OwnFeedCheck {
     }
     this.current = 'holding';
     this.ready = new Promise<void>((resolve) => (this.release = resolve));
-    this.cancelTimer = opts.setTimer(() => this.finish('timed-out'), opts.holdMs ?? OWN_FEED_HOLD_MS);
+    const hold = opts.holdMs ?? OWN_FEED_HOLD_MS;
+    this.cancelTimer = opts.setTimer(() => this.holdEnded(hold), hold);
+  }
+
+  /**
+   * The hold's end: go ahead, unless a peer claimed own entries above ours that have not come
+   * back yet. Signing then would fork the feed for certain if the claim is true, so the check
+   * waits on for them up to OWN_FEED_CLAIMED_HOLD_MS in all (a liar delays writes that long).
+   */
+  private holdEnded(held: number): void {
+    const claimed = this.opts.claimedHoldMs ?? OWN_FEED_CLAIMED_HOLD_MS;
+    if (this.current !== 'holding') return;
+    if (this.target > this.opts.ownSeq() && claimed > held)
+      this.cancelTimer = this.opts.setTimer(() => this.finish('timed-out'), claimed - held);
+    else this.finish('timed-out');
   }
 
   get state(): OwnFeedCheckState {
@@ -91,14 +106,14 @@ export class OwnFeedCheck {
     if (this.current === 'holding' && this.target > 0 && this.opts.ownSeq() >= this.target) this.finish('compared');
   }
 
-  /** The network could not start (no relay, no peer): nobody to learn from now. */
+  /** The browser says it is offline: nobody to learn from now. */
   offline(): void {
     if (this.current === 'holding') this.finish('offline');
   }
 
-  /** Stops the timer (the node stops); writes still waiting go ahead. */
+  /** The node stops: the timer ends and `ready` resolves with state `closed` (held writes must then fail). */
   close(): void {
-    if (this.current === 'holding') this.finish('timed-out');
+    if (this.current === 'holding') this.finish('closed');
   }
 
   private finish(state: OwnFeedCheckState): void {

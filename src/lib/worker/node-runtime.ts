@@ -6,6 +6,7 @@ import { concatBytes, toHex } from '../core/bytes.js';
 import { checkGenesisIs } from '../core/genesis-document.js';
 import { expectedNetworkId, fetchGenesis, settleGenesis } from './genesis-fetch.js';
 import { noteStoreReset } from './store-reset.js';
+import { StorageClosedError } from '../core/errors.js';
 import { watchOwnFeed } from './own-feed.js';
 import { loadOrCreateIdentity } from '../core/identity.js';
 import { Ledger, type WriteOptions } from '../core/ledger.js';
@@ -233,6 +234,15 @@ export async function startNode(
     }, STATUS_THROTTLE_MS);
   };
 
+  // The page shows the check while it holds: say when it ends.
+  void ownFeed.check.ready.then(() => pushStatus());
+  /** Resolves when a local write may be signed; rejects when the node stopped while it waited. */
+  const ownFeedChecked = async (): Promise<void> => {
+    await ownFeed.check.ready;
+    if (ownFeed.check.state === 'closed')
+      throw new StorageClosedError('the node stopped while the write waited for the own-feed check');
+  };
+
   const recordsEvents = new RecordsEvents(RECORDS_EVENT_MS, (changes) => emit({ type: 'records', changes }));
   const unsubscribe = [
     // Any state change makes the pushed digest stale (voids and an installed join append nothing).
@@ -338,7 +348,9 @@ export async function startNode(
       } catch (err) {
         if (abort.signal.aborted) return;
         live.networkError = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-        ownFeed.check.offline();
+        // Released only when the browser itself says it is offline: a start that fails while a
+        // link comes up (a relay not reachable yet) leaves the check to its timer.
+        if ((globalThis as { navigator?: { onLine?: boolean } }).navigator?.onLine === false) ownFeed.check.offline();
         pushStatus();
         await new Promise((r) => setTimeout(r, Math.min(NETWORK_RETRY_MAX_MS, 1000 * 2 ** attempt)));
       }
@@ -354,11 +366,11 @@ export async function startNode(
         return live.network.echo(peerId, data);
       },
       put: async (key, value, opts) => {
-        await ownFeed.check.ready;
+        await ownFeedChecked();
         return receipt(await ledger.put(key, value, writeOptions(opts)));
       },
       delete: async (key, opts) => {
-        await ownFeed.check.ready;
+        await ownFeedChecked();
         const h = await ledger.delete(key, writeOptions(opts));
         return h === null ? null : receipt(h);
       },

@@ -24,16 +24,22 @@ export async function watchOwnFeed(ledger: Ledger): Promise<OwnFeedWatch> {
       return () => clearTimeout(t);
     }
   });
-  await noteAlive(ledger.store, Date.now());
-  // A failed note (quota, a closing store) only makes the next open hold its first write.
-  const beat = setInterval(
-    () => void noteAlive(ledger.store, Date.now()).catch(() => undefined),
-    OWN_FEED_ALIVE_EVERY_MS
-  );
+  // Alive is noted only once the check no longer holds: a reload or a takeover of a store still
+  // being checked must check again. A failed note (quota, a closing store) only makes the next
+  // open hold its first write.
+  let beat: ReturnType<typeof setInterval> | undefined;
+  let stopped = false;
+  const note = () => void noteAlive(ledger.store, Date.now()).catch(() => undefined);
+  void check.ready.then(() => {
+    if (stopped || check.state === 'closed') return;
+    note();
+    beat = setInterval(note, OWN_FEED_ALIVE_EVERY_MS);
+  });
   const off = ledger.onAppend(() => check.advanced());
   return {
     check,
     stop: () => {
+      stopped = true;
       clearInterval(beat);
       off();
       check.close();

@@ -129,6 +129,8 @@ export class SyncEngine {
   private readonly gap: GapFill;
   private readonly partition: PartitionMonitor;
   private readonly sessions = new Map<string, PeerSession>();
+  /** Sessions whose exchange compareAtOnce started early (at most once each). */
+  private readonly eagerStarted = new WeakSet<PeerSession>();
   private readonly onDemand = new OnDemandRequests();
   /** requestRange calls waiting for a peer's hello (resolved on any hello, or at their deadline). */
   private helloWaiters: { resolve: () => void; deadline: number }[] = [];
@@ -575,6 +577,13 @@ export class SyncEngine {
     }
   }
 
+  /** compareAtOnce for a session that is not the initiator: once per session, so repeated hellos start no more. */
+  private eagerOnce(s: PeerSession): boolean {
+    if (this.eagerStarted.has(s) || this.opts.compareAtOnce?.() !== true) return false;
+    this.eagerStarted.add(s);
+    return true;
+  }
+
   private onHello(s: PeerSession, m: HelloMsg): void {
     // A repeated hello (ours was thought lost) replaces the first: same checks, same effects.
     if (m.version !== SYNC_PROTOCOL_VERSION || !bytesEqual(m.network, this.opts.replica.networkId)) {
@@ -592,7 +601,7 @@ export class SyncEngine {
       s.lastEqualAt = this.lastEqualRootAt = this.opts.now();
       this.opts.onCompared?.(s.peer, []);
       s.nextSyncAt = this.opts.now() + (this.opts.periodMs ?? SYNC_PERIOD_MS) * (1 + this.random());
-    } else if (s.initiator || this.opts.compareAtOnce?.() === true) this.startExchange(s);
+    } else if (s.initiator || this.eagerOnce(s)) this.startExchange(s);
     else s.nextSyncAt = this.opts.now() + (this.opts.periodMs ?? SYNC_PERIOD_MS) * this.random();
   }
 
