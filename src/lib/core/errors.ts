@@ -121,6 +121,17 @@ export class FeedHeadMismatchError extends LedgerError {
   }
 }
 
+/**
+ * A local write found the store's own feed head other than the one the node holds: the store
+ * changed under the running node (deleted, e.g. by the browser's "Clear site data", or replaced).
+ * Nothing was written; the node must be restarted (the page reloaded).
+ */
+export class StoreChangedError extends LedgerError {
+  constructor(message = "this device's store changed under the running node; nothing was written") {
+    super('StoreChangedError', 'store-changed', message);
+  }
+}
+
 /** The store was closed (or destroyed); reopen it to use it again. */
 export class StorageClosedError extends LedgerError {
   constructor(message = 'storage is closed') {

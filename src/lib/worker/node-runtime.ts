@@ -8,6 +8,7 @@ import { expectedNetworkId, fetchGenesis, settleGenesis } from './genesis-fetch.
 import { noteStoreReset } from './store-reset.js';
 import { StorageClosedError } from '../core/errors.js';
 import { watchOwnFeed } from './own-feed.js';
+import { explainWriteError } from './write-errors.js';
 import { loadOrCreateIdentity } from '../core/identity.js';
 import { Ledger, type WriteOptions } from '../core/ledger.js';
 import { DexieLedgerStore } from '../platform/dexie-store.js';
@@ -89,6 +90,10 @@ function writeOptions(opts: WriteCallOptions | undefined): WriteOptions {
   if (typeof opts !== 'object' || opts === null) return {};
   const { tag, retry } = opts;
   return { ...(typeof tag === 'string' ? { tag } : {}), ...(retry === true ? { retry } : {}) };
+}
+
+function rethrowExplained(err: unknown): never {
+  throw explainWriteError(err);
 }
 
 function receipt(h: HashedEntry): WriteReceipt {
@@ -367,11 +372,11 @@ export async function startNode(
       },
       put: async (key, value, opts) => {
         await ownFeedChecked();
-        return receipt(await ledger.put(key, value, writeOptions(opts)));
+        return receipt(await ledger.put(key, value, writeOptions(opts)).catch(rethrowExplained));
       },
       delete: async (key, opts) => {
         await ownFeedChecked();
-        const h = await ledger.delete(key, writeOptions(opts));
+        const h = await ledger.delete(key, writeOptions(opts)).catch(rethrowExplained);
         return h === null ? null : receipt(h);
       },
       get: (key) => ledger.get(key),
