@@ -6,13 +6,13 @@
 // the first write wait for that, bounded (OWN_FEED_HOLD_MS), so a device alone still writes.
 //
 // Pure state machine: the caller reports comparisons (SyncEngine onCompared), own-feed growth
-// and a network that cannot start; writes await `ready`. It cannot help a copy still running
+// and a browser that says it is offline; writes await `ready`. It cannot help a copy still running
 // elsewhere (two live devices with one key fork whatever they wait for).
 import { OWN_FEED_ABSENCE_MS, OWN_FEED_CLAIMED_HOLD_MS, OWN_FEED_HOLD_MS } from './constants.js';
 import type { Difference } from './sync/reconcile.js';
 import type { LedgerStore } from './storage.js';
 
-/** Meta key: when a node last ran on this store, ms since the epoch (noted at start and every OWN_FEED_ALIVE_EVERY_MS). */
+/** Meta key: when a node last ran on this store, ms since the epoch (noted once no check holds, then every OWN_FEED_ALIVE_EVERY_MS). */
 export const ALIVE_META = 'aliveAt';
 
 /**

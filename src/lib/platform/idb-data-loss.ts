@@ -13,13 +13,15 @@ interface DataLossEvent extends Event {
 
 /** Longest message kept, characters (Chromium's are one line; the rest is dropped). */
 export const DATA_LOSS_MESSAGE_MAX = 500;
+/** Longest `amount` kept, characters (Chromium says 'none' or 'total'). */
+export const DATA_LOSS_AMOUNT_MAX = 16;
 
 /** The loss an upgrade event reports, or null when it reports none (or is not Chromium's). */
 export function dataLossOf(ev: Event): StoreDataLoss | null {
   const { dataLoss, dataLossMessage } = ev as DataLossEvent;
   if (typeof dataLoss !== 'string' || dataLoss === 'none') return null;
   const message = typeof dataLossMessage === 'string' ? dataLossMessage.slice(0, DATA_LOSS_MESSAGE_MAX) : '';
-  return { amount: dataLoss.slice(0, 16), message };
+  return { amount: dataLoss.slice(0, DATA_LOSS_AMOUNT_MAX), message };
 }
 
 /**

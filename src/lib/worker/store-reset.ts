@@ -2,7 +2,7 @@
 // (Chromium deletes a backing store it finds corrupt), the node notes when and why in the new
 // store's meta, so this and every later start can tell the user (status.storeReset).
 import type { LedgerStore } from '../core/storage.js';
-import { DATA_LOSS_MESSAGE_MAX } from '../platform/idb-data-loss.js';
+import { DATA_LOSS_AMOUNT_MAX, DATA_LOSS_MESSAGE_MAX } from '../platform/idb-data-loss.js';
 
 /** Meta key of the last reset the platform reported. */
 export const STORE_RESET_META = 'storeReset';
@@ -35,5 +35,9 @@ export async function noteStoreReset(store: LedgerStore, now: number): Promise<S
   const saved = await store.getMeta(STORE_RESET_META);
   if (!isStoreReset(saved)) return null;
   // Bounded again when read: the row is this profile's own, but nothing shown is unbounded.
-  return { at: saved.at, amount: saved.amount.slice(0, 16), message: saved.message.slice(0, DATA_LOSS_MESSAGE_MAX) };
+  return {
+    at: saved.at,
+    amount: saved.amount.slice(0, DATA_LOSS_AMOUNT_MAX),
+    message: saved.message.slice(0, DATA_LOSS_MESSAGE_MAX)
+  };
 }
