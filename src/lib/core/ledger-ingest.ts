@@ -260,6 +260,9 @@ export async function planFeeds(
         break;
       case 'pending':
         held.add(h);
+        // Held for a missing dependency or gap, but signed for its seq: with a variant refused
+        // earlier, fork evidence now, as when the refusal comes second (gossip-converge fuzz).
+        variantFork(h, { feeds, plan }, held, report, refused);
         break;
       case 'duplicate':
         report.duplicates++;
@@ -275,6 +278,8 @@ export async function planFeeds(
         refused?.add(h, false);
         break;
       case 'dropped':
+        // Not held (pending budget full): a remembered refused variant still makes it evidence.
+        if (r.reason !== 'forked-branch' && variantFork(h, { feeds, plan }, held, report, refused)) break;
         report.dropped++;
         if (r.reason !== 'forked-branch') plan.lost++;
         break;
