@@ -2,7 +2,8 @@
 // about 200 entries a second, and the same profile is reopened, again and again. Acknowledged
 // writes (put() resolved in the page, reported to this process at once) must all be there, the
 // chain must verify (the node replays and verifies its store on open; the exported snapshot is
-// verified again here, in Node) and no seq may be used twice. SOAK=1: 20 rounds; CI: 2.
+// verified again here, in Node) and no seq may be used twice. A store Chromium discards as corrupt
+// at a reopen must come back from the own copy (OPFS, worker/own-copy.ts). SOAK=1: 20 rounds; CI: 2.
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,12 +42,13 @@ async function survey(page: Page) {
   return page.evaluate(async () => {
     const keys = (await window.tabula!.records()).map((r) => r.key);
     const feeds = await window.tabula!.feeds();
-    const { storeReset } = await window.tabula!.status();
+    const { storeReset, ownCopy } = await window.tabula!.status();
     return {
       keys,
       local: feeds.find((f) => f.local) ?? null,
       forked: feeds.filter((f) => f.forked).length,
-      storeReset
+      storeReset,
+      ownCopy
     };
   });
 }
@@ -115,6 +117,7 @@ test('S1: SIGKILL of the browser during 200 writes/s, profile reopened: no ackno
   let reopenFailures = 0;
   /** Store resets the browser reported at a reopen (IndexedDB dataLoss), with its reason. */
   const resets: string[] = [];
+  const copyTrouble: string[] = [];
   for (let round = 0; round <= ROUNDS; round++) {
     const ctx = await launchProfile(dir, { offline: true, logFile: chromiumLog(dir, round) });
     let page: Page;
@@ -141,7 +144,12 @@ test('S1: SIGKILL of the browser during 200 writes/s, profile reopened: no ackno
     }
     forkedSeen = Math.max(forkedSeen, seen.forked);
     if (seen.storeReset !== null && !resets.some((r) => r.startsWith(`${seen.storeReset!.at}:`)))
-      resets.push(`${seen.storeReset.at}: reopen ${round}, ${seen.storeReset.amount}, ${seen.storeReset.message}`);
+      resets.push(
+        `${seen.storeReset.at}: reopen ${round}, ${seen.storeReset.amount}, ${seen.storeReset.message}, restored ${JSON.stringify(seen.storeReset.restored ?? null)}`
+      );
+    // The own copy (OPFS) must stay on through the kills: it is what a discarded store comes back from.
+    if (seen.ownCopy.state !== 'on' || seen.ownCopy.error !== null)
+      copyTrouble.push(`reopen ${round}: ${JSON.stringify(seen.ownCopy)}`);
     const maxAcked = Math.max(0, ...acked.map((a) => a.seq));
     if ((seen.local?.seq ?? 0) < maxAcked) lostPerRound[lostPerRound.length - 1]! += 1;
     if (round === ROUNDS) {
@@ -216,6 +224,8 @@ test('S1: SIGKILL of the browser during 200 writes/s, profile reopened: no ackno
     `per reopen: ${lostPerRound.join(',')}${resets.length ? `; store reset by the browser: ${resets.join(' | ')}` : ''}`
   );
   s.check('own feed never forked', forkedSeen === 0, `${forkedSeen} forked feeds`);
+  s.figure('store_resets', resets.length);
+  s.check('own copy on at every reopen', copyTrouble.length === 0, copyTrouble.slice(0, 3).join(' | ') || 'on');
   s.save();
   expect(s.failures()).toEqual([]);
 });

@@ -2,51 +2,92 @@
 // open when it finds it corrupt, and marks one it found corrupt while running with
 // `corruption_info.json` in the store's LevelDB folder, deleting it at the next open. Here that
 // marker is written into a closed profile, so real Chromium discards the real store. The node
-// must say so (status.storeReset with the browser's reason, an alert on the page), start a new
-// identity rather than reuse any key, and write again.
-import { expect, test } from '@playwright/test';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+// must say so (status.storeReset with the browser's reason, an alert on the page), restore its
+// identity and own entries from its own copy in OPFS (worker/own-copy.ts) and write on after
+// them; without that copy (its folder deleted too) it must start a new identity rather than
+// reuse any key, and write again.
+import { expect, test, type Page } from '@playwright/test';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchProfile, openApp } from './fault-kit.js';
 
-test('a store the browser discarded at open is reported with its reason, and the node starts afresh', async () => {
-  test.setTimeout(120_000);
-  const dir = mkdtempSync(join(tmpdir(), 'tabula-reset-'));
-  let ctx = await launchProfile(dir, { offline: true });
-  let page = await openApp(ctx);
-  const before = await page.evaluate(async () => {
-    await window.tabula!.put('kept?', 1);
-    const s = await window.tabula!.status();
-    return { author: s.author, storeReset: s.storeReset };
-  });
-  expect(before.storeReset).toBeNull();
-  await ctx.close();
-
+async function discardStore(dir: string): Promise<void> {
   const idb = join(dir, 'Default', 'IndexedDB');
   const leveldb = readdirSync(idb).filter((n) => n.endsWith('.indexeddb.leveldb'));
   expect(leveldb).toHaveLength(1);
   writeFileSync(join(idb, leveldb[0]!, 'corruption_info.json'), JSON.stringify({ message: 'test: marked corrupt' }));
+}
 
-  ctx = await launchProfile(dir, { offline: true });
-  page = await openApp(ctx);
-  const after = await page.evaluate(async () => {
+async function statusOf(page: Page) {
+  return page.evaluate(async () => {
     const s = await window.tabula!.status();
-    return { author: s.author, storeReset: s.storeReset, records: (await window.tabula!.records()).length };
+    const records = await window.tabula!.records();
+    return { author: s.author, storeReset: s.storeReset, ownCopy: s.ownCopy, keys: records.map((r) => r.key).sort() };
   });
-  expect(after.storeReset).toMatchObject({ amount: 'total', message: expect.stringContaining('test: marked corrupt') });
-  expect(after.records).toBe(0);
-  expect(after.author).not.toBe(before.author);
-  await expect(page.getByTestId('store-reset')).toContainText('The browser reset this device');
-  await page.screenshot({ path: test.info().outputPath('store-reset.png') });
-  // The node writes again, under its new key.
-  await page.evaluate(() => window.tabula!.put('after', 2));
+}
+
+test('a store the browser discarded comes back from the own copy: same key, own entries, reported', async () => {
+  test.setTimeout(120_000);
+  const dir = mkdtempSync(join(tmpdir(), 'tabula-reset-'));
+  let ctx = await launchProfile(dir, { offline: true });
+  let page = await openApp(ctx);
+  for (const k of ['a', 'b', 'c']) await page.evaluate((key) => window.tabula!.put(key, 1), k);
+  const before = await statusOf(page);
+  expect(before.storeReset).toBeNull();
+  expect(before.ownCopy).toMatchObject({ state: 'on', firstSeq: 1, lastSeq: 3, error: null });
   await ctx.close();
 
-  // A later start still says so (the reset is kept in the new store).
+  await discardStore(dir);
   ctx = await launchProfile(dir, { offline: true });
   page = await openApp(ctx);
-  const later = await page.evaluate(() => window.tabula!.status().then((s) => s.storeReset));
-  expect(later).toEqual(after.storeReset);
+  const after = await statusOf(page);
+  expect(after.storeReset).toMatchObject({
+    amount: 'total',
+    message: expect.stringContaining('test: marked corrupt'),
+    restored: { identity: true, entries: 3 }
+  });
+  expect(after.author).toBe(before.author);
+  expect(after.keys).toEqual(['a', 'b', 'c']);
+  await expect(page.getByTestId('store-reset')).toContainText("Restored from this device's own copy: its key and 3");
+  await page.screenshot({ path: test.info().outputPath('store-reset-restored.png') });
+  // The feed goes on after the restored entries: no seq signed twice.
+  const receipt = await page.evaluate(() => window.tabula!.put('d', 2));
+  expect(receipt.seq).toBe(4);
+  await ctx.close();
+
+  // A later start still says so (the reset is kept in the new store), and holds all four.
+  ctx = await launchProfile(dir, { offline: true });
+  page = await openApp(ctx);
+  const later = await statusOf(page);
+  expect(later.storeReset).toEqual(after.storeReset);
+  expect(later.keys).toEqual(['a', 'b', 'c', 'd']);
+  expect(later.ownCopy).toMatchObject({ state: 'on', lastSeq: 4, restored: null });
+  await ctx.close();
+});
+
+test('without its own copy, a discarded store starts afresh under a new key and says so', async () => {
+  test.setTimeout(120_000);
+  const dir = mkdtempSync(join(tmpdir(), 'tabula-reset-'));
+  let ctx = await launchProfile(dir, { offline: true });
+  let page = await openApp(ctx);
+  await page.evaluate(() => window.tabula!.put('kept?', 1));
+  const before = await statusOf(page);
+  expect(before.ownCopy.state).toBe('on');
+  await ctx.close();
+
+  await discardStore(dir);
+  rmSync(join(dir, 'Default', 'File System'), { recursive: true, force: true }); // the copy is gone too
+  ctx = await launchProfile(dir, { offline: true });
+  page = await openApp(ctx);
+  const after = await statusOf(page);
+  expect(after.storeReset).toMatchObject({ amount: 'total', message: expect.stringContaining('test: marked corrupt') });
+  expect(after.storeReset?.restored).toBeUndefined();
+  expect(after.keys).toEqual([]);
+  expect(after.author).not.toBe(before.author);
+  await expect(page.getByTestId('store-reset')).toContainText('this device now writes under a new key');
+  await page.screenshot({ path: test.info().outputPath('store-reset.png') });
+  const receipt = await page.evaluate(() => window.tabula!.put('after', 2));
+  expect(receipt.seq).toBe(1);
   await ctx.close();
 });

@@ -56,6 +56,7 @@ function status(over: Partial<NodeStatus> = {}, ledger: Partial<NodeStatus['ledg
     networkError: null,
     storeReset: null,
     ownFeedCheck: 'not-needed',
+    ownCopy: { state: 'on', firstSeq: 1, lastSeq: 10, bytes: 2000, cutBytes: 0, error: null, restored: null },
     author: A,
     role: 'full',
     sync: {

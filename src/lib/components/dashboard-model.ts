@@ -179,10 +179,18 @@ export const ROOTS_DIFFER_MS = 120_000;
 export function storeResetNotice(reset: StoreReset | null | undefined, now: number): string | null {
   if (!reset || Math.abs(now - reset.at) >= STORE_RESET_ALERT_MS) return null;
   const why = reset.message ? `, “${reset.message}”` : '';
-  return (
-    `The browser reset this device's store ${formatAgo(reset.at, now)} (IndexedDB data loss: ${reset.amount}${why}). ` +
-    'Entries not yet on other peers were lost; this device now writes under a new key.'
-  );
+  const what =
+    reset.amount === 'unreported' // worker/store-reset.ts UNREPORTED_LOSS
+      ? `This device's store lost data ${formatAgo(reset.at, now)} without the browser saying so (${reset.message}). `
+      : `The browser reset this device's store ${formatAgo(reset.at, now)} (IndexedDB data loss: ${reset.amount}${why}). `;
+  const r = reset.restored;
+  if (r === undefined)
+    return what + 'Entries not yet on other peers were lost; this device now writes under a new key.';
+  const parts = [
+    ...(r.identity ? ['its key'] : []),
+    ...(r.entries > 0 ? [`${r.entries} of its own ${r.entries === 1 ? 'entry' : 'entries'}`] : [])
+  ];
+  return `${what}Restored from this device's own copy: ${parts.join(' and ')}; entries of others come back from peers.`;
 }
 
 export function alertConditions(inputs: AlertInputs): AlertCondition[] {

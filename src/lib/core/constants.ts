@@ -343,3 +343,13 @@ export const OWN_FEED_HOLD_MS = 15_000;
  * above the store's that have not come back, ms (a slow link or a big gap; a liar delays that long).
  */
 export const OWN_FEED_CLAIMED_HOLD_MS = 60_000;
+/**
+ * Own copy (own-copy.ts) in OPFS: how long opening its file waits for the handle of a node that
+ * is handing over (a closing tab's worker ends within moments), and how often it retries, ms.
+ */
+export const OPFS_OPEN_WAIT_MS = 2_000;
+export const OPFS_OPEN_RETRY_MS = 50;
+/** Own copy: entries per ingest when restoring from it, and per store read when filling it in. */
+export const OWN_COPY_BATCH = 256;
+/** Own copy: records at its end decoded and linked when it is opened (a torn write is at the end). */
+export const OWN_COPY_TAIL_CHECK = 64;

@@ -132,6 +132,17 @@ export class StoreChangedError extends LedgerError {
   }
 }
 
+/**
+ * The own copy (own-copy.ts: this device's identity and own entries kept outside the store)
+ * refused a write: entries that do not continue it, of another author, or a short write (no
+ * space). Nothing of that call is kept in the copy; the store is not affected.
+ */
+export class OwnCopyError extends LedgerError {
+  constructor(message = 'the own copy refused the write') {
+    super('OwnCopyError', 'own-copy', message);
+  }
+}
+
 /** The store was closed (or destroyed); reopen it to use it again. */
 export class StorageClosedError extends LedgerError {
   constructor(message = 'storage is closed') {

@@ -162,6 +162,13 @@ export interface LedgerOptions {
   compaction?: Partial<CompactionPolicy>;
   /** Time budget of void rebuilds (default VOID_REBUILD_SHARE of VOID_REBUILD_WINDOW_MS; rebuild-budget.ts). */
   voidRebuild?: { share?: number; windowMs?: number; now?: () => number };
+  /**
+   * Called with each write group's local entries, in seq order, once the store holds them and
+   * before they are announced or the writes resolve (the worker keeps a second copy of the own
+   * feed with it: own-copy.ts). It reports its own failures: a throw is ignored, since the
+   * entries are durable in the store either way.
+   */
+  afterLocalStored?: (entries: readonly HashedEntry[]) => void | Promise<void>;
 }
 
 export interface LedgerStats {
@@ -232,6 +239,7 @@ export class Ledger {
   private readonly compaction: CompactionPolicy;
   readonly role: ReplicaRole;
   private readonly budgetBytes: number;
+  private readonly afterLocalStored: LedgerOptions['afterLocalStored'];
   /** Light replicas only: bytes held and the pruning policy. */
   private budget: EntryBudget | null = null;
   private readonly prunedHeaders: PrunedHeaders;
@@ -310,6 +318,7 @@ export class Ledger {
     this.compaction = compactionPolicy(opts.compactEvery, opts.compaction);
     this.role = opts.role ?? 'full';
     this.budgetBytes = opts.budgetBytes ?? LIGHT_BUDGET_BYTES;
+    this.afterLocalStored = opts.afterLocalStored;
     this.prunedHeaders = new PrunedHeaders(opts.store, opts.keys.seed); // sealed rows only
     this.rebuildBudget = new RebuildBudget({
       now: opts.voidRebuild?.now ?? (() => performance.now()),
@@ -1093,6 +1102,10 @@ export class Ledger {
     } catch (e) {
       failure = { error: e };
     }
+    if (failure === null && entries.length > 0 && this.afterLocalStored !== undefined)
+      await Promise.resolve()
+        .then(() => this.afterLocalStored?.(entries))
+        .catch(() => undefined);
     if (entries.length > 0) this.queueClock.committed(this.queueClock.now() - t0);
     if (failure !== null || dirty) {
       this.view.discardEvents();

@@ -11,6 +11,7 @@ import type { JoinInfo } from './join-driver.js';
 import type { GossipStats } from './entry-gossip.js';
 import type { OutboxStats } from './gossip-outbox.js';
 import type { StoreReset } from './store-reset.js';
+import type { OwnCopyStatus } from './own-copy.js';
 import type { OwnFeedCheckState } from '../core/own-feed-check.js';
 import type { HistoryPage } from '../core/history/feed-history.js';
 
@@ -163,7 +164,7 @@ export interface SyncInfo extends SyncStatus, SyncDriverStats {}
 export interface GossipInfo extends Omit<GossipStats, 'rejectedByPeer' | 'published'> {
   outbox: OutboxStats;
 }
-export type { PeerSyncStatus, StoreReset, OwnFeedCheckState };
+export type { PeerSyncStatus, StoreReset, OwnFeedCheckState, OwnCopyStatus };
 
 export interface NodeStatus extends NetworkStatus {
   networkId: string;
@@ -186,6 +187,11 @@ export interface NodeStatus extends NetworkStatus {
    * long absence waits to learn this node's own feed head from a peer (at most 15 s).
    */
   ownFeedCheck: OwnFeedCheckState;
+  /**
+   * The second copy of this device's identity and own feed outside IndexedDB (worker/own-copy.ts):
+   * 'on' while every local write is copied, what it holds, and what it restored at this start.
+   */
+  ownCopy: OwnCopyStatus;
 }
 
 /**

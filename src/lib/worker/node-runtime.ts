@@ -2,14 +2,16 @@
 // one Ed25519 identity, behind NodeApi.
 import { privateKeyFromRaw } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
-import { concatBytes, toHex } from '../core/bytes.js';
+import { concatBytes, fromHex, toHex } from '../core/bytes.js';
 import { checkGenesisIs } from '../core/genesis-document.js';
 import { expectedNetworkId, fetchGenesis, settleGenesis } from './genesis-fetch.js';
-import { noteStoreReset } from './store-reset.js';
+import { noteStoreReset, recordRestore } from './store-reset.js';
 import { StorageClosedError } from '../core/errors.js';
 import { watchOwnFeed } from './own-feed.js';
 import { explainWriteError } from './write-errors.js';
-import { loadOrCreateIdentity } from '../core/identity.js';
+import { OwnCopyKeeper } from './own-copy.js';
+import type { CopyFile } from '../core/own-copy.js';
+import { openOpfsFile, ownCopyFileName } from '../platform/opfs-file.js';
 import { Ledger, type WriteOptions } from '../core/ledger.js';
 import { DexieLedgerStore } from '../platform/dexie-store.js';
 import { ledgerDbName } from '../platform/dexie-schema.js';
@@ -28,7 +30,7 @@ import { startEntryGossip, type GossipStats } from './entry-gossip.js';
 import { GossipOutbox, type OutboxStats } from './gossip-outbox.js';
 import { networkNames } from '../core/topics.js';
 import { exportSnapshotFile, importSnapshotFile } from './snapshot-files.js';
-import type { HashedEntry } from '../core/types.js';
+import type { HashedEntry, IdentityKeys } from '../core/types.js';
 import type { LedgerStore } from '../core/storage.js';
 import { emptyNetworkView, startTelemetry, type Telemetry } from './telemetry.js';
 import { SyncEngine } from '../core/sync/engine.js';
@@ -72,6 +74,8 @@ const NETWORK_RETRY_MAX_MS = 30_000;
 export interface NodePlatform {
   /** Opens the ledger store named `name`; default Dexie (IndexedDB). */
   openStore?: (name: string) => Promise<LedgerStore>;
+  /** Opens the own copy's file named `name` (core/own-copy.ts); default OPFS (platform/opfs-file.ts). */
+  openOwnCopyFile?: (name: string) => Promise<CopyFile>;
 }
 
 export interface RunningNode {
@@ -112,7 +116,8 @@ export async function startNode(
   const openStore = platform.openStore ?? ((name: string) => DexieLedgerStore.open({ name }));
   const store = await openStore(ledgerDbName(networkIdHex));
   // First, before anything can fail: the browser says a loss only on the open that found it.
-  const storeReset = await noteStoreReset(store, Date.now()).catch(async (err: unknown) => {
+  const reported = store.dataLoss != null;
+  let storeReset = await noteStoreReset(store, Date.now()).catch(async (err: unknown) => {
     await store.close();
     throw err;
   });
@@ -120,13 +125,31 @@ export async function startNode(
     await store.close();
     throw err;
   });
-  const keys = await loadOrCreateIdentity(store);
-  const ledger = await Ledger.open({
-    store,
-    genesis,
-    keys,
-    role: config.role ?? 'light',
-    ...(config.budgetMiB === undefined ? {} : { budgetBytes: config.budgetMiB * 1024 * 1024 })
+  // A second copy of the identity and own feed outside the store: the browser may discard a
+  // corrupt store whole (README "Reliability", S1); this device's latest writes may be nowhere else.
+  const openCopy = platform.openOwnCopyFile ?? openOpfsFile;
+  const ownCopy = await OwnCopyKeeper.open(() => openCopy(ownCopyFileName(networkIdHex)), {
+    networkId: fromHex(networkIdHex),
+    maxEntryBytes: genesis.maxEntryBytes
+  });
+  const opened = async (): Promise<{ keys: IdentityKeys; ledger: Ledger }> => {
+    const keys = await ownCopy.settleIdentity(store);
+    const ledger = await Ledger.open({
+      store,
+      genesis,
+      keys,
+      role: config.role ?? 'light',
+      afterLocalStored: (entries) => ownCopy.mirror(entries),
+      ...(config.budgetMiB === undefined ? {} : { budgetBytes: config.budgetMiB * 1024 * 1024 })
+    });
+    await ownCopy.reconcile(ledger);
+    storeReset = await recordRestore(store, { reset: storeReset, reported }, ownCopy.status().restored, Date.now());
+    return { keys, ledger };
+  };
+  const { keys, ledger } = await opened().catch(async (err: unknown) => {
+    ownCopy.close();
+    await store.close();
+    throw err;
   });
   // A store last used long ago may be an older copy: the first local write waits to learn the own
   // feed's head from a peer (bounded; core/own-feed-check.ts).
@@ -227,7 +250,8 @@ export async function startNode(
       clock: clockStatus(live.clock, lag, telemetry?.view().latency),
       join: join.status(),
       storeReset,
-      ownFeedCheck: ownFeed.check.state
+      ownFeedCheck: ownFeed.check.state,
+      ownCopy: ownCopy.status()
     };
   };
   // Coalesced: a snapshot import appends thousands of entries, the page needs one status.
@@ -423,6 +447,7 @@ export async function startNode(
       engine.close();
       await live.network?.stop();
       await ledger.close();
+      ownCopy.close();
     }
   };
 }

@@ -1,0 +1,136 @@
+// worker/own-copy.ts over a real Ledger on memory stores: the browser discards the store (a new,
+// empty one), the copy is lost, the copy is behind, the copy is another identity's.
+import { describe, expect, it } from 'vitest';
+import { Ledger } from '../../src/lib/core/ledger.js';
+import { MemoryDisk, MemoryLedgerStore } from '../../src/lib/core/memory-store.js';
+import { toHex } from '../../src/lib/core/bytes.js';
+import { networkId as networkIdOf } from '../../src/lib/core/genesis.js';
+import { OwnCopy } from '../../src/lib/core/own-copy.js';
+import { OwnCopyKeeper } from '../../src/lib/worker/own-copy.js';
+import { recordRestore, STORE_RESET_META } from '../../src/lib/worker/store-reset.js';
+import { genesis, testClock } from '../helpers/ledger-nodes.js';
+import { keysFromByte } from '../helpers/ledger-fixtures.js';
+import { MemoryCopyFile } from '../helpers/memory-copy-file.js';
+
+const copyOpts = { networkId: networkIdOf(genesis), maxEntryBytes: genesis.maxEntryBytes };
+
+/** A node as startNode opens it: store, copy, identity, ledger mirrored into the copy. */
+async function start(disk: MemoryDisk, file: MemoryCopyFile) {
+  const store = new MemoryLedgerStore({ disk });
+  const keeper = await OwnCopyKeeper.open(async () => file, copyOpts);
+  const keys = await keeper.settleIdentity(store);
+  const ledger = await Ledger.open({
+    store,
+    genesis,
+    keys,
+    now: testClock(),
+    afterLocalStored: (entries) => keeper.mirror(entries)
+  });
+  await keeper.reconcile(ledger);
+  return { store, keeper, keys, ledger };
+}
+
+async function stop(n: { ledger: Ledger; keeper: OwnCopyKeeper }) {
+  await n.ledger.close();
+  n.keeper.close();
+}
+
+const own = (l: Ledger) => l.heads().find((h) => h.author === l.author)?.seq ?? 0;
+
+describe('own copy keeper', () => {
+  it('copies every local write before it resolves', async () => {
+    const file = new MemoryCopyFile();
+    const a = await start(new MemoryDisk(), file);
+    for (let i = 0; i < 5; i++) {
+      await a.ledger.put(`k${i}`, i);
+      expect(a.keeper.status().lastSeq).toBe(i + 1);
+    }
+    expect(a.keeper.status()).toMatchObject({ state: 'on', firstSeq: 1, lastSeq: 5, error: null, restored: null });
+    await stop(a);
+  });
+
+  it('a discarded store gets back its identity and own entries; the next write continues the feed', async () => {
+    const file = new MemoryCopyFile();
+    const a = await start(new MemoryDisk(), file);
+    for (let i = 0; i < 5; i++) await a.ledger.put(`k${i}`, i);
+    await stop(a);
+    const b = await start(new MemoryDisk(), file.reopen()); // the browser deleted the store
+    expect(toHex(b.keys.publicKey)).toBe(toHex(a.keys.publicKey));
+    expect(b.keeper.status().restored).toEqual({ identity: true, entries: 5 });
+    expect(own(b.ledger)).toBe(5);
+    expect(b.ledger.get('k4')).toBe(4);
+    const h = await b.ledger.put('k5', 5);
+    expect(h.entry.seq).toBe(6);
+    expect(b.keeper.status().lastSeq).toBe(6);
+    // Recorded for the user, reported by the browser or not.
+    const reset = await recordRestore(b.store, { reset: null, reported: false }, b.keeper.status().restored, 123);
+    expect(reset).toMatchObject({ at: 123, amount: 'unreported', restored: { identity: true, entries: 5 } });
+    expect(await b.store.getMeta(STORE_RESET_META)).toEqual(reset);
+    const reported = { at: 99, amount: 'total', message: 'checksum mismatch' };
+    expect(
+      await recordRestore(b.store, { reset: reported, reported: true }, { identity: true, entries: 5 }, 123)
+    ).toEqual({
+      ...reported,
+      restored: { identity: true, entries: 5 }
+    });
+    await stop(b);
+  });
+
+  it('a lost copy is filled in from the store; a copy behind the store is brought up to date', async () => {
+    const disk = new MemoryDisk();
+    const a = await start(disk, new MemoryCopyFile());
+    for (let i = 0; i < 4; i++) await a.ledger.put(`k${i}`, i);
+    await stop(a);
+    const fresh = new MemoryCopyFile();
+    const b = await start(disk, fresh);
+    expect(b.keeper.status()).toMatchObject({ lastSeq: 4, restored: null });
+    await stop(b);
+    // Behind: the copy kept 2 of 4 (a crash between the store's commit and the copy's append).
+    const behind = new MemoryCopyFile();
+    const c0 = await OwnCopy.open(behind, copyOpts);
+    c0.reset(a.keys);
+    c0.append(await new MemoryLedgerStore({ disk }).getRange(a.ledger.author, 1, 2));
+    const c = await start(disk, behind);
+    expect(c.keeper.status()).toMatchObject({ firstSeq: 1, lastSeq: 4, restored: null });
+    await c.ledger.put('k4', 4);
+    expect(c.keeper.status().lastSeq).toBe(5);
+    await stop(c);
+  });
+
+  it("a copy of another identity is started over for the store's", async () => {
+    const disk = new MemoryDisk();
+    const a = await start(disk, new MemoryCopyFile());
+    await a.ledger.put('x', 1);
+    await stop(a);
+    const foreign = new MemoryCopyFile();
+    (await OwnCopy.open(foreign, copyOpts)).reset(await keysFromByte(77));
+    const b = await start(disk, foreign);
+    expect(toHex(b.keys.publicKey)).toBe(toHex(a.keys.publicKey));
+    expect(b.keeper.status()).toMatchObject({ lastSeq: 1, restored: null });
+    const again = await OwnCopy.open(foreign.reopen(), copyOpts);
+    expect(toHex(again.identity!.publicKey)).toBe(a.ledger.author);
+    await stop(b);
+  });
+
+  it('a copy that cannot be opened or written is off, with the reason; writes go on', async () => {
+    const store = new MemoryLedgerStore({ disk: new MemoryDisk() });
+    const keeper = await OwnCopyKeeper.open(async () => {
+      throw new Error('no OPFS here');
+    }, copyOpts);
+    expect(keeper.status()).toMatchObject({ state: 'off', error: 'own copy unavailable: no OPFS here' });
+    const keys = await keeper.settleIdentity(store);
+    const ledger = await Ledger.open({ store, genesis, keys, afterLocalStored: (e) => keeper.mirror(e) });
+    await keeper.reconcile(ledger);
+    expect((await ledger.put('a', 1)).entry.seq).toBe(1);
+    await ledger.close();
+    // Full: the write that does not fit turns the copy off; the store has the entry all the same.
+    const small = new MemoryCopyFile(400);
+    const n = await start(new MemoryDisk(), small);
+    await n.ledger.put('a', 'x'.repeat(50));
+    await n.ledger.put('b', 'y'.repeat(300));
+    expect(n.keeper.status()).toMatchObject({ state: 'off' });
+    expect(n.keeper.status().error).toMatch(/own copy off: wrote/);
+    expect(own(n.ledger)).toBe(2);
+    await stop(n);
+  });
+});
