@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createEntry } from '../../src/lib/core/entry.js';
 import { clientIdOf } from '../../src/lib/core/state/client-id.js';
 import { toHex } from '../../src/lib/core/bytes.js';
+import { MAX_PENDING_PER_AUTHOR } from '../../src/lib/core/constants.js';
 import { causalRefusals, keysFromByte, makeChain, yUpdateAt } from '../helpers/ledger-fixtures.js';
 import { memoryLocation, openLedger } from '../helpers/ledger-nodes.js';
 
@@ -53,4 +54,18 @@ describe('a refused variant and a held variant of one seq', () => {
       expect(node.ledger.stats().pending).toBe(0);
       await node.ledger.close();
     });
+  it('are fork evidence when the held variant finds the pending budget full (dropped, not held)', async () => {
+    const s = await scene();
+    const node = await openLedger(memoryLocation(), 140, { compactEvery: 0 });
+    await node.ledger.ingest([...s.chain, s.j1]);
+    expect((await node.ledger.ingest([s.refused])).rejected.map((r) => r.code)).toEqual(['causality']);
+    // J's later entries fill its share of the pending buffer (MAX_PENDING_PER_AUTHOR, 256).
+    const J = await keysFromByte(142);
+    const later = await makeChain(J, MAX_PENDING_PER_AUTHOR, node.ledger.networkId, s.refused);
+    expect((await node.ledger.ingest(later)).pending).toBe(MAX_PENDING_PER_AUTHOR);
+    const rep = await node.ledger.ingest([s.held]);
+    expect(rep.forks).toBe(1);
+    expect(node.ledger.forks().map((f) => [f.author, f.seq])).toEqual([[s.author, 2]]);
+    await node.ledger.close();
+  });
 });
