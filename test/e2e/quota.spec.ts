@@ -142,6 +142,19 @@ test('S8: a full origin quota: StorageQuotaError, a clear alert, no partial entr
     receipt.seq === fail.stored + 2 && after === 'room again',
     `seq ${receipt.seq}`
   );
+  // The own copy (OPFS, under the same quota) fell behind while full; with room again a later
+  // write group fills it in from the store (retried every OWN_COPY_RETRY_MS, 10 s).
+  let copy = '';
+  for (const t0 = Date.now(); Date.now() - t0 < 30_000; await new Promise((r) => setTimeout(r, 1000))) {
+    copy = await a.page.evaluate(async () => {
+      await window.tabula!.put('copy-poke', Date.now());
+      const [{ ownCopy }, feeds] = await Promise.all([window.tabula!.status(), window.tabula!.feeds()]);
+      const head = feeds.find((f) => f.local)?.seq;
+      return `${ownCopy.state} ${ownCopy.lastSeq === head ? 'level' : `${ownCopy.lastSeq} of ${head}`}`;
+    });
+    if (copy === 'on level') break;
+  }
+  s.check('the own copy catches up once there is room', copy === 'on level', copy);
   s.save();
   expect(s.failures()).toEqual([]);
   expect(receipt.seq).toBe(fail.stored + 2);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  storeResetNotice,
   alertConditions,
   CHART_POINTS,
   digestAge,
@@ -191,6 +192,39 @@ describe('alerts', () => {
     const ahead = alertConditions({ ...base, status: status({ storeReset: { ...reset, at: 1e12 } }), now: 110_000 });
     expect(active(ahead)).not.toContain('store-reset');
     expect(active(alertConditions({ ...base, status: status(), now: 110_000 }))).toEqual([]);
+    // Restored from the own copy: said what came back.
+    const restored = { ...reset, restored: { identity: true, entries: 3 } };
+    expect(storeResetNotice(restored, 110_000)).toContain(
+      "Restored from this device's own copy: its key and 3 of its own entries"
+    );
+    const unreported = { at: 50_000, amount: 'unreported', message: 'gone', restored: { identity: false, entries: 1 } };
+    const waiting = { ...reset, restored: { identity: true, entries: 0, waiting: 2 } };
+    expect(storeResetNotice(waiting, 110_000)).toMatch(
+      /its key; .* 2 more of its own entries wait for entries from peers; writes wait/
+    );
+    expect(storeResetNotice(unreported, 110_000)).toMatch(
+      /lost data 1 min ago without the browser saying so.*1 of its own entry;/
+    );
+  });
+
+  it('an own copy that is off or behind is a warning, with its reason', () => {
+    const base = { storage: undefined, network: undefined, watchingSince: 0, now: 110_000 };
+    const off = {
+      state: 'behind' as const,
+      firstSeq: 1,
+      lastSeq: 3,
+      bytes: 900,
+      cutBytes: 0,
+      error: 'own copy behind: no space',
+      restored: null
+    };
+    const c = alertConditions({ ...base, status: status({ ownCopy: off }) }).find((x) => x.id === 'own-copy')!;
+    expect(c).toMatchObject({
+      active: true,
+      level: 'warning',
+      message: expect.stringContaining('behind (own copy behind: no space)')
+    });
+    expect(alertConditions({ ...base, status: status() }).find((x) => x.id === 'own-copy')!.active).toBe(false);
   });
 
   it('watch large gaps, repeated sync failures, heads roots that stay apart, and refused peers', () => {

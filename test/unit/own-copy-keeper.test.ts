@@ -6,25 +6,27 @@ import { MemoryDisk, MemoryLedgerStore } from '../../src/lib/core/memory-store.j
 import { toHex } from '../../src/lib/core/bytes.js';
 import { networkId as networkIdOf } from '../../src/lib/core/genesis.js';
 import { OwnCopy } from '../../src/lib/core/own-copy.js';
+import { OWN_COPY_RETRY_MS } from '../../src/lib/core/constants.js';
 import { OwnCopyKeeper } from '../../src/lib/worker/own-copy.js';
+import { OwnCopyUnsupportedError } from '../../src/lib/platform/opfs-file.js';
 import { recordRestore, STORE_RESET_META } from '../../src/lib/worker/store-reset.js';
 import { genesis, testClock } from '../helpers/ledger-nodes.js';
-import { keysFromByte } from '../helpers/ledger-fixtures.js';
 import { MemoryCopyFile } from '../helpers/memory-copy-file.js';
 
 const copyOpts = { networkId: networkIdOf(genesis), maxEntryBytes: genesis.maxEntryBytes };
 
 /** A node as startNode opens it: store, copy, identity, ledger mirrored into the copy. */
-async function start(disk: MemoryDisk, file: MemoryCopyFile) {
+async function start(disk: MemoryDisk, file: MemoryCopyFile, now: () => number = Date.now) {
   const store = new MemoryLedgerStore({ disk });
-  const keeper = await OwnCopyKeeper.open(async () => file, copyOpts);
+  const keeper = await OwnCopyKeeper.open(async () => file, { ...copyOpts, now });
   const keys = await keeper.settleIdentity(store);
   const ledger = await Ledger.open({
     store,
     genesis,
     keys,
     now: testClock(),
-    afterLocalStored: (entries) => keeper.mirror(entries)
+    afterLocalStored: (entries) => keeper.mirror(entries),
+    ownSignedUpTo: () => keeper.signedUpTo()
   });
   await keeper.reconcile(ledger);
   return { store, keeper, keys, ledger };
@@ -97,25 +99,10 @@ describe('own copy keeper', () => {
     await stop(c);
   });
 
-  it("a copy of another identity is started over for the store's", async () => {
-    const disk = new MemoryDisk();
-    const a = await start(disk, new MemoryCopyFile());
-    await a.ledger.put('x', 1);
-    await stop(a);
-    const foreign = new MemoryCopyFile();
-    (await OwnCopy.open(foreign, copyOpts)).reset(await keysFromByte(77));
-    const b = await start(disk, foreign);
-    expect(toHex(b.keys.publicKey)).toBe(toHex(a.keys.publicKey));
-    expect(b.keeper.status()).toMatchObject({ lastSeq: 1, restored: null });
-    const again = await OwnCopy.open(foreign.reopen(), copyOpts);
-    expect(toHex(again.identity!.publicKey)).toBe(a.ledger.author);
-    await stop(b);
-  });
-
-  it('a copy that cannot be opened or written is off, with the reason; writes go on', async () => {
+  it('a copy this browser cannot have is off, with the reason; writes go on', async () => {
     const store = new MemoryLedgerStore({ disk: new MemoryDisk() });
     const keeper = await OwnCopyKeeper.open(async () => {
-      throw new Error('no OPFS here');
+      throw new OwnCopyUnsupportedError('no OPFS here');
     }, copyOpts);
     expect(keeper.status()).toMatchObject({ state: 'off', error: 'own copy unavailable: no OPFS here' });
     const keys = await keeper.settleIdentity(store);
@@ -123,14 +110,27 @@ describe('own copy keeper', () => {
     await keeper.reconcile(ledger);
     expect((await ledger.put('a', 1)).entry.seq).toBe(1);
     await ledger.close();
-    // Full: the write that does not fit turns the copy off; the store has the entry all the same.
-    const small = new MemoryCopyFile(400);
-    const n = await start(new MemoryDisk(), small);
+  });
+
+  it('a copy whose write fails (no space) is behind, then filled in from the store once there is room', async () => {
+    // Full: the write that does not fit leaves the copy behind; the store has the entry all the same.
+    let t = 1_000;
+    const small = new MemoryCopyFile(700);
+    const n = await start(new MemoryDisk(), small, () => t);
     await n.ledger.put('a', 'x'.repeat(50));
-    await n.ledger.put('b', 'y'.repeat(300));
-    expect(n.keeper.status()).toMatchObject({ state: 'off' });
-    expect(n.keeper.status().error).toMatch(/own copy off: wrote/);
+    await n.ledger.put('b', 'y'.repeat(400));
+    expect(n.keeper.status()).toMatchObject({ state: 'behind', lastSeq: 1 });
+    expect(n.keeper.status().error).toMatch(/own copy behind: wrote/);
     expect(own(n.ledger)).toBe(2);
+    // Room again: not retried before OWN_COPY_RETRY_MS, then filled in from the store at the next write.
+    small.space = Infinity;
+    await n.ledger.put('c', 3);
+    expect(n.keeper.status()).toMatchObject({ state: 'behind', lastSeq: 1 });
+    t += OWN_COPY_RETRY_MS;
+    await n.ledger.put('d', 4);
+    expect(n.keeper.status()).toMatchObject({ state: 'on', lastSeq: 4, error: null });
     await stop(n);
+    const back = await OwnCopy.open(small.reopen(), copyOpts);
+    expect(back.stats()).toMatchObject({ firstSeq: 1, lastSeq: 4, cutBytes: 0 });
   });
 });

@@ -190,7 +190,10 @@ export function storeResetNotice(reset: StoreReset | null | undefined, now: numb
     ...(r.identity ? ['its key'] : []),
     ...(r.entries > 0 ? [`${r.entries} of its own ${r.entries === 1 ? 'entry' : 'entries'}`] : [])
   ];
-  return `${what}Restored from this device's own copy: ${parts.join(' and ')}; entries of others come back from peers.`;
+  const waiting = r.waiting
+    ? ` ${r.waiting} more of its own ${r.waiting === 1 ? 'entry waits' : 'entries wait'} for entries from peers; writes wait for them.`
+    : '';
+  return `${what}Restored from this device's own copy: ${parts.join(' and ')}; entries of others come back from peers.${waiting}`;
 }
 
 export function alertConditions(inputs: AlertInputs): AlertCondition[] {
@@ -220,6 +223,15 @@ export function alertConditions(inputs: AlertInputs): AlertCondition[] {
   });
   const reset = storeResetNotice(status.storeReset, now);
   conditions.push({ id: 'store-reset', level: 'critical', message: reset ?? '', active: reset !== null });
+  const copy = status.ownCopy;
+  conditions.push({
+    id: 'own-copy',
+    level: 'warning',
+    message:
+      `This device's own copy is ${copy.state} (${copy.error ?? 'no reason given'}): ` +
+      'if the browser discards its store, its latest writes and its key are lost.',
+    active: copy.state !== 'on'
+  });
   const ratio = storage?.usage != null && storage.quota ? storage.usage / storage.quota : 0;
   conditions.push({
     id: 'storage',

@@ -353,3 +353,5 @@ export const OPFS_OPEN_RETRY_MS = 50;
 export const OWN_COPY_BATCH = 256;
 /** Own copy: records at its end decoded and linked when it is opened (a torn write is at the end). */
 export const OWN_COPY_TAIL_CHECK = 64;
+/** Own copy: after a failed write (no space), how long until a write group tries to fill it in again, ms. */
+export const OWN_COPY_RETRY_MS = 10_000;

@@ -143,6 +143,18 @@ export class OwnCopyError extends LedgerError {
   }
 }
 
+/**
+ * A local write was refused: this device signed its own feed up to a seq its store does not hold
+ * yet (the own copy restored entries that wait for entries of others, or older own ones, from
+ * peers). Signing now would sign one of those seqs again and fork the feed; writes resume once
+ * sync has brought what they wait for. Nothing was written.
+ */
+export class OwnFeedBehindError extends LedgerError {
+  constructor(message = "this device's own feed is not fully restored yet; nothing was written") {
+    super('OwnFeedBehindError', 'own-feed-behind', message);
+  }
+}
+
 /** The store was closed (or destroyed); reopen it to use it again. */
 export class StorageClosedError extends LedgerError {
   constructor(message = 'storage is closed') {

@@ -40,6 +40,7 @@ import {
   LedgerError,
   MalformedPayloadError,
   StateUsageError,
+  OwnFeedBehindError,
   StorageClosedError
 } from './errors.js';
 import type { LedgerState, LoadedState, SharedTypeKind, SharedTypeOf, WriteStamp } from './state/doc.js';
@@ -169,6 +170,12 @@ export interface LedgerOptions {
    * entries are durable in the store either way.
    */
   afterLocalStored?: (entries: readonly HashedEntry[]) => void | Promise<void>;
+  /**
+   * The highest own seq signed before, as a copy kept elsewhere knows (the worker's own copy):
+   * while the own feed's head is below it, local writes are refused with OwnFeedBehindError
+   * (signing head + 1 would sign that seq a second time). Read at every local write; default 0.
+   */
+  ownSignedUpTo?: () => number;
 }
 
 export interface LedgerStats {
@@ -240,6 +247,7 @@ export class Ledger {
   readonly role: ReplicaRole;
   private readonly budgetBytes: number;
   private readonly afterLocalStored: LedgerOptions['afterLocalStored'];
+  private readonly ownSignedUpTo: () => number;
   /** Light replicas only: bytes held and the pruning policy. */
   private budget: EntryBudget | null = null;
   private readonly prunedHeaders: PrunedHeaders;
@@ -319,6 +327,7 @@ export class Ledger {
     this.role = opts.role ?? 'full';
     this.budgetBytes = opts.budgetBytes ?? LIGHT_BUDGET_BYTES;
     this.afterLocalStored = opts.afterLocalStored;
+    this.ownSignedUpTo = opts.ownSignedUpTo ?? (() => 0);
     this.prunedHeaders = new PrunedHeaders(opts.store, opts.keys.seed); // sealed rows only
     this.rebuildBudget = new RebuildBudget({
       now: opts.voidRebuild?.now ?? (() => performance.now()),
@@ -1052,6 +1061,15 @@ export class Ledger {
         tail === undefined ? await this.ownHeader(head) : { lamport: tail.entry.lamport, clock: tail.entry.clock };
     } catch (e) {
       return { ok: false, error: e, dirty: false };
+    }
+    const signed = this.ownSignedUpTo();
+    const below = signed - (head?.seq ?? 0);
+    if (below > 0) {
+      const error = new OwnFeedBehindError(
+        `this device signed its feed up to seq ${signed}; the store holds it up to ${head?.seq ?? 0} ` +
+          `(${below} restored entries wait for entries from peers); nothing was written`
+      );
+      return { ok: false, error, dirty: w.untracked === true && this.untracked.pending };
     }
     // Provisional lamport for record metadata; the entry's lamport follows from its deps.
     const stamp = { time: Math.floor(this.now()), lamport: prevHeader.lamport + 1 };

@@ -59,7 +59,7 @@ export class OwnCopy {
   /** offsets[i]: where the record of seq firstSeq + i starts. */
   private offsets: number[] = [];
   private firstSeq = 0;
-  private lastHash: Uint8Array | undefined;
+  private lastEntryHash: Uint8Array | undefined;
   private end = 0;
   private cut = 0;
 
@@ -102,13 +102,16 @@ export class OwnCopy {
     header.set(this.opts.networkId, 5);
     header.set(keys.seed, 5 + HASH_BYTES);
     header.set(keys.publicKey, 5 + HASH_BYTES + 32);
+    // Empty (no identity) until the header is written: a failed reset leaves no stale state behind.
+    this.keys = undefined;
+    this.offsets = [];
+    this.firstSeq = 0;
+    this.lastEntryHash = undefined;
+    this.end = 0;
     this.file.truncate(0);
     this.writeAt(header, 0);
     this.file.flush();
     this.keys = { seed: keys.seed.slice(), publicKey: keys.publicKey.slice() };
-    this.offsets = [];
-    this.firstSeq = 0;
-    this.lastHash = undefined;
     this.end = OWN_COPY_HEADER_BYTES;
   }
 
@@ -124,7 +127,7 @@ export class OwnCopy {
     if (keys === undefined) throw new OwnCopyError('the own copy holds no identity: reset it first');
     const parts: Uint8Array[] = [];
     let seq = this.stats().lastSeq;
-    let prev = this.lastHash;
+    let prev = this.lastEntryHash;
     for (const h of entries) {
       if (!bytesEqual(h.entry.author, keys.publicKey)) throw new OwnCopyError('entry of another author');
       if (prev !== undefined && (h.entry.seq !== seq + 1 || !bytesEqual(h.entry.prev, prev)))
@@ -149,15 +152,44 @@ export class OwnCopy {
     if (this.offsets.length === 0) this.firstSeq = entries[0].entry.seq;
     this.offsets.push(...starts);
     this.end += total;
-    this.lastHash = prev;
+    this.lastEntryHash = prev;
   }
 
-  /** The entries held above `seq`, in order (decoded, not verified: ingest verifies them). */
-  entriesAfter(seq: number): HashedEntry[] {
-    const out: HashedEntry[] = [];
-    const from = Math.max(0, seq + 1 - this.firstSeq);
-    for (let i = from; i < this.offsets.length; i++) out.push(this.readRecord(this.offsets[i])!.h);
-    return out;
+  /**
+   * Up to `limit` entries held above `seq`, in order, and the seq to continue after. Decoded, not
+   * verified (ingest verifies them). Stops at a record that no longer decodes (damage the check at
+   * open does not see), reported as `damaged` (its seq), rather than throw.
+   */
+  entriesAfter(seq: number, limit = Infinity): { entries: HashedEntry[]; next: number; damaged?: number } {
+    const entries: HashedEntry[] = [];
+    let i = Math.max(0, seq + 1 - this.firstSeq);
+    for (; i < this.offsets.length && entries.length < limit; i++) {
+      const r = this.readRecord(this.offsets[i]);
+      if (r === undefined) return { entries, next: this.firstSeq + i, damaged: this.firstSeq + i };
+      entries.push(r.h);
+    }
+    return { entries, next: Math.max(seq, this.firstSeq + i - 1) };
+  }
+
+  /**
+   * Drops the records from `seq` on (their entries failed verification when restored: damage the
+   * chain check at open cannot see). Throws OwnCopyError when the record before no longer decodes.
+   */
+  cutFrom(seq: number): void {
+    const i = seq - this.firstSeq;
+    if (i < 0 || i >= this.offsets.length) return;
+    const before = i === 0 ? undefined : this.readRecord(this.offsets[i - 1]);
+    if (i > 0 && before === undefined) throw new OwnCopyError(`seq ${seq - 1} of the own copy no longer decodes`);
+    this.file.truncate(this.offsets[i]);
+    this.file.flush();
+    this.end = this.offsets[i];
+    this.offsets = this.offsets.slice(0, i);
+    this.lastEntryHash = before?.h.hash;
+  }
+
+  /** Hash of the last entry held, if any. */
+  lastHash(): Uint8Array | undefined {
+    return this.lastEntryHash?.slice();
   }
 
   close(): void {
@@ -191,7 +223,7 @@ export class OwnCopy {
     const { valid, last, firstSeq } = this.linked(starts, size, tail) ?? this.linked(starts, size, 0)!;
     this.offsets = starts.slice(0, valid);
     this.firstSeq = firstSeq;
-    this.lastHash = last?.hash;
+    this.lastEntryHash = last?.hash;
     this.end = valid === 0 ? OWN_COPY_HEADER_BYTES : (starts[valid] ?? at);
     if (this.end < size) {
       this.cut = size - this.end;

@@ -7,6 +7,11 @@ import { OPFS_OPEN_RETRY_MS, OPFS_OPEN_WAIT_MS } from '../core/constants.js';
 /** The directory of Tabula's files in the origin's private file system. */
 export const OPFS_DIR = 'tabula';
 
+/** This browser has no OPFS sync access at all: running without the own copy is all it can do. */
+export class OwnCopyUnsupportedError extends Error {
+  override name = 'OwnCopyUnsupportedError';
+}
+
 /** The own copy's file name for a network (hex id): one per network, as the IndexedDB store. */
 export function ownCopyFileName(networkIdHex: string): string {
   return `own-${networkIdHex}.tbc`;
@@ -19,17 +24,18 @@ interface SyncHandleFile {
 /**
  * Opens (creating if needed) `name` in the OPFS directory `tabula/`. A handle still held by the
  * worker of a node that is handing over (a tab closing) is waited for, up to OPFS_OPEN_WAIT_MS
- * (2 s). Throws the platform's error when the browser has no OPFS sync access (not in a
- * dedicated worker, private mode of some browsers) or the file stays locked.
+ * (2 s). Throws OwnCopyUnsupportedError when the browser has no OPFS sync access (not in a
+ * dedicated worker), else the platform's error (the file stays locked, private mode, I/O).
  */
 export async function openOpfsFile(name: string): Promise<CopyFile> {
   const storage = (globalThis.navigator as { storage?: StorageManager } | undefined)?.storage;
-  if (storage?.getDirectory === undefined) throw new Error('this browser has no origin private file system');
+  if (storage?.getDirectory === undefined)
+    throw new OwnCopyUnsupportedError('this browser has no origin private file system');
   const root = await storage.getDirectory();
   const dir = await root.getDirectoryHandle(OPFS_DIR, { create: true });
   const file = (await dir.getFileHandle(name, { create: true })) as unknown as SyncHandleFile;
   if (typeof file.createSyncAccessHandle !== 'function')
-    throw new Error('no synchronous file access here (OPFS sync handles need a dedicated worker)');
+    throw new OwnCopyUnsupportedError('no synchronous file access here (OPFS sync handles need a dedicated worker)');
   const until = Date.now() + OPFS_OPEN_WAIT_MS;
   for (;;) {
     try {

@@ -7,6 +7,7 @@ import { checkGenesisIs } from '../core/genesis-document.js';
 import { expectedNetworkId, fetchGenesis, settleGenesis } from './genesis-fetch.js';
 import { noteStoreReset, recordRestore } from './store-reset.js';
 import { StorageClosedError } from '../core/errors.js';
+import { OWN_FEED_HOLD_MS } from '../core/constants.js';
 import { watchOwnFeed } from './own-feed.js';
 import { explainWriteError } from './write-errors.js';
 import { OwnCopyKeeper } from './own-copy.js';
@@ -140,6 +141,7 @@ export async function startNode(
       keys,
       role: config.role ?? 'light',
       afterLocalStored: (entries) => ownCopy.mirror(entries),
+      ownSignedUpTo: () => ownCopy.signedUpTo(),
       ...(config.budgetMiB === undefined ? {} : { budgetBytes: config.budgetMiB * 1024 * 1024 })
     });
     await ownCopy.reconcile(ledger);
@@ -270,6 +272,11 @@ export async function startNode(
     await ownFeed.check.ready;
     if (ownFeed.check.state === 'closed')
       throw new StorageClosedError('the node stopped while the write waited for the own-feed check');
+    // Restored own entries still waiting for entries from peers: a write waits a while for them,
+    // then the ledger refuses it (OwnFeedBehindError) rather than sign one of their seqs again.
+    const ownSeq = () => ledger.heads().find((h) => h.author === ledger.author)?.seq ?? 0;
+    for (const until = Date.now() + OWN_FEED_HOLD_MS; ownSeq() < ownCopy.signedUpTo() && Date.now() < until;)
+      await new Promise((r) => setTimeout(r, 200));
   };
 
   const recordsEvents = new RecordsEvents(RECORDS_EVENT_MS, (changes) => emit({ type: 'records', changes }));

@@ -2,26 +2,35 @@
 // start, what the store lacks of the own feed is restored from the copy (Chromium may delete a
 // corrupt IndexedDB whole), what the copy lacks is filled in from the store, and every local
 // write group is appended before it is announced or acknowledged (Ledger afterLocalStored).
-// The copy is best effort: when it cannot be opened or written, the node runs on without it and
-// says so in status().ownCopy.
+// The copy is best effort: when it cannot be opened, the node runs on without it; when a write to
+// it fails (no space), it falls behind and is filled in from the store at a later write group, at
+// most every OWN_COPY_RETRY_MS. status().ownCopy says which.
 import { bytesEqual, toHex } from '../core/bytes.js';
-import { OWN_COPY_BATCH } from '../core/constants.js';
+import { OWN_COPY_BATCH, OWN_COPY_RETRY_MS } from '../core/constants.js';
 import { loadOrCreateIdentity } from '../core/identity.js';
 import type { Ledger } from '../core/ledger.js';
 import { OwnCopy, type CopyFile, type OwnCopyStats } from '../core/own-copy.js';
 import type { LedgerStore } from '../core/storage.js';
 import type { HashedEntry, IdentityKeys } from '../core/types.js';
+import { OwnCopyError } from '../core/errors.js';
+import { OwnCopyUnsupportedError } from '../platform/opfs-file.js';
 
-/** What came back from the copy at this start: the identity and own entries the store lacked. */
+/**
+ * What came back from the copy at this start: the identity and own entries the store lacked
+ * (`entries` applied; `waiting` held until entries of others they depend on, or older own ones,
+ * come from peers: local writes wait for them, Ledger ownSignedUpTo).
+ */
 export interface OwnCopyRestore {
   identity: boolean;
   entries: number;
+  waiting?: number;
 }
 
 /** status().ownCopy: whether local writes are copied, what the copy holds, what it restored. */
 export interface OwnCopyStatus extends OwnCopyStats {
-  state: 'on' | 'off';
-  /** Why the copy is off (or the last write it missed); null when all is well. */
+  /** 'on': every local write is copied; 'behind': a write to it failed, retried later; 'off': no copy. */
+  state: 'on' | 'behind' | 'off';
+  /** Why the copy is off or behind; null when all is well. */
   error: string | null;
   restored: OwnCopyRestore | null;
 }
@@ -31,12 +40,18 @@ const message = (e: unknown): string => String((e as Error)?.message ?? e).slice
 export class OwnCopyKeeper {
   private restored: OwnCopyRestore | null = null;
   private error: string | null;
-  private author: string | undefined;
+  private keys: IdentityKeys | undefined;
   private store: LedgerStore | undefined;
+  /** A write to the copy failed: it lacks entries the store holds until a fill succeeds. */
+  private failing = false;
+  private retryAt = 0;
+  /** The copy could not be opened for a reason other than no OPFS here (a lock, an I/O error). */
+  private openFailed = false;
 
   private constructor(
     private copy: OwnCopy | null,
-    error: string | null
+    error: string | null,
+    private readonly now: () => number
   ) {
     this.error = error;
   }
@@ -44,31 +59,52 @@ export class OwnCopyKeeper {
   /** Opens the copy's file; never throws (a copy that cannot be opened is off, with the reason). */
   static async open(
     openFile: () => Promise<CopyFile>,
-    opts: { networkId: Uint8Array; maxEntryBytes: number }
+    opts: { networkId: Uint8Array; maxEntryBytes: number; now?: () => number }
   ): Promise<OwnCopyKeeper> {
+    const now = opts.now ?? Date.now;
     try {
-      return new OwnCopyKeeper(await OwnCopy.open(await openFile(), opts), null);
+      return new OwnCopyKeeper(await OwnCopy.open(await openFile(), opts), null, now);
     } catch (e) {
-      return new OwnCopyKeeper(null, `own copy unavailable: ${message(e)}`);
+      const keeper = new OwnCopyKeeper(null, `own copy unavailable: ${message(e)}`, now);
+      keeper.openFailed = !(e instanceof OwnCopyUnsupportedError);
+      return keeper;
     }
   }
 
   /**
    * The node's identity: the store's; else the copy's (restored into the store); else a new one.
-   * The copy is started over for the store's identity when it holds another (or none).
+   * A copy holding no identity is started for the store's. Never loses a key: a copy holding
+   * another key is kept untouched (and not used); a store without a key whose copy could not be
+   * opened (locked, I/O) throws OwnCopyError rather than make a new key (reload to retry).
    */
   async settleIdentity(store: LedgerStore): Promise<IdentityKeys> {
     this.store = store;
     const copied = this.copy?.identity;
+    const stored = await store.loadIdentity();
+    if (stored === undefined && this.openFailed)
+      throw new OwnCopyError(`${this.error}: not making a new key while it may hold this device's; reload to retry`);
     let keys: IdentityKeys;
-    if ((await store.loadIdentity()) === undefined && copied !== undefined) {
+    if (stored === undefined && copied !== undefined) {
       await store.saveIdentity(copied);
       this.restored = { identity: true, entries: 0 };
       keys = copied;
     } else keys = await loadOrCreateIdentity(store);
-    this.author = toHex(keys.publicKey);
-    if (copied === undefined || !bytesEqual(copied.publicKey, keys.publicKey)) this.guard(() => this.copy?.reset(keys));
+    this.keys = keys;
+    if (copied === undefined) this.write((c) => c.reset(keys));
+    else if (!bytesEqual(copied.publicKey, keys.publicKey)) {
+      this.error = `own copy off: it holds another key (${toHex(copied.publicKey).slice(0, 16)}…), kept untouched`;
+      this.copy?.close();
+      this.copy = null;
+    }
     return keys;
+  }
+
+  /**
+   * The highest own seq the copy holds (0 without a usable copy): signed already, so the ledger
+   * must not sign at or below it (Ledger ownSignedUpTo, read at every write). Call after settleIdentity.
+   */
+  signedUpTo(): number {
+    return this.copy?.stats().lastSeq ?? 0;
   }
 
   /**
@@ -77,36 +113,85 @@ export class OwnCopyKeeper {
    */
   async reconcile(ledger: Ledger): Promise<void> {
     const copy = this.copy;
-    if (copy === null || this.author === undefined || ledger.voidFrom(this.author) !== undefined) return;
-    const head = ledger.heads().find((h) => h.author === this.author)?.seq ?? 0;
-    const above = copy.stats().lastSeq > head ? copy.entriesAfter(head) : [];
+    const author = this.author();
+    if (copy === null || author === undefined || ledger.voidFrom(author) !== undefined) return;
+    const ownHead = () => ledger.heads().find((h) => h.author === author)?.seq ?? 0;
+    const head = ownHead();
     let added = 0;
-    for (let i = 0; i < above.length; i += OWN_COPY_BATCH) {
-      const report = await ledger.ingest(above.slice(i, i + OWN_COPY_BATCH));
+    let refused: { seq: number; message: string } | undefined;
+    // Paged: the copy may hold a long feed (ingest verifies every entry).
+    for (let after = head; after < copy.stats().lastSeq && refused === undefined;) {
+      const page = copy.entriesAfter(after, OWN_COPY_BATCH);
+      after = page.next;
+      const report = await ledger.ingest(page.entries);
       added += report.added;
-      if (report.rejected.length > 0) this.error = `restoring: ${report.rejected[0].message}`.slice(0, 300);
+      const own = report.rejected.filter((r) => r.author === author && r.seq !== undefined);
+      if (own.length > 0) refused = { seq: Math.min(...own.map((r) => r.seq!)), message: own[0].message };
+      else if (page.damaged !== undefined) refused = { seq: page.damaged, message: 'the record no longer decodes' };
     }
-    if (added > 0) this.restored = { identity: this.restored?.identity ?? false, entries: added };
-    await this.fill(ledger.heads().find((h) => h.author === this.author)?.seq ?? 0);
+    // A record that fails verification (damage) and those chained on it are not this device's
+    // signed feed as far as anyone can prove: the copy is cut there, and that seq may be signed again.
+    if (refused !== undefined) {
+      const at = refused;
+      if (this.write((c) => c.cutFrom(at.seq)))
+        this.error = `restoring: seq ${at.seq} of the own copy failed verification (${at.message}); cut from it`.slice(
+          0,
+          300
+        );
+    }
+    const waiting = Math.max(0, copy.stats().lastSeq - ownHead());
+    if (added > 0 || waiting > 0)
+      this.restored = {
+        identity: this.restored?.identity ?? false,
+        entries: added,
+        ...(waiting > 0 ? { waiting } : {})
+      };
+    await this.agreeWithStore(ownHead());
+    await this.fill(ownHead());
+  }
+
+  /**
+   * The copy's last entry against the store's at that seq: when the store holds another entry
+   * there (the copy was damaged, or the store replaced), the copy starts over from the store.
+   */
+  private async agreeWithStore(head: number): Promise<void> {
+    const copy = this.copy;
+    const last = copy?.stats().lastSeq ?? 0;
+    if (copy === null || this.store === undefined || last === 0 || last > head) return;
+    const stored = await this.store.getEntry(this.author()!, last).catch(() => undefined);
+    const hash = copy.lastHash();
+    if (stored !== undefined && hash !== undefined && bytesEqual(stored.hash, hash)) return;
+    this.write((c) => c.reset(this.keys!));
   }
 
   /** Ledger afterLocalStored: appends a write group (filling in from the store first if needed). */
   async mirror(entries: readonly HashedEntry[]): Promise<void> {
     const copy = this.copy;
     if (copy === null || entries.length === 0) return;
+    const upTo = entries.at(-1)!.entry.seq;
+    if (this.failing) return this.now() < this.retryAt ? undefined : this.fill(upTo);
     const last = copy.stats().lastSeq;
-    if (last !== 0 && entries[0].entry.seq !== last + 1) return this.fill(entries.at(-1)!.entry.seq);
-    this.guard(() => copy.append(entries));
+    if (copy.identity === undefined || (last !== 0 && entries[0].entry.seq !== last + 1)) return this.fill(upTo);
+    this.write((c) => c.append(entries));
   }
 
   status(): OwnCopyStatus {
     const stats = this.copy?.stats() ?? { firstSeq: 0, lastSeq: 0, bytes: 0, cutBytes: 0 };
-    return { state: this.copy === null ? 'off' : 'on', ...stats, error: this.error, restored: this.restored };
+    const state = this.copy === null ? 'off' : this.failing ? 'behind' : 'on';
+    return { state, ...stats, error: this.error, restored: this.restored };
   }
 
   close(): void {
-    this.guard(() => this.copy?.close());
+    try {
+      this.copy?.close();
+    } catch {
+      // closing a handle that already failed
+    }
     this.copy = null;
+  }
+
+  private author(): string | undefined {
+    return this.keys === undefined ? undefined : toHex(this.keys.publicKey);
   }
 
   /**
@@ -115,34 +200,47 @@ export class OwnCopyKeeper {
    * the oldest entry the store still holds.
    */
   private async fill(head: number): Promise<void> {
-    const copy = this.copy;
-    const author = this.author;
-    if (copy === null || this.store === undefined || author === undefined || copy.identity === undefined) return;
-    let next = copy.stats().lastSeq + 1;
-    while (next <= head && this.copy !== null) {
-      const page = await this.store.getRange(author, next, head, OWN_COPY_BATCH).catch((e: unknown) => {
-        this.error = `filling the own copy: ${message(e)}`;
-        return [];
-      });
-      if (page.length === 0) return;
-      if (page[0].entry.seq !== next) this.guard(() => copy.reset(copy.identity!));
-      this.guard(() => copy.append(page));
+    const keys = this.keys;
+    const store = this.store;
+    if (this.copy === null || store === undefined || keys === undefined) return;
+    if (this.copy.identity === undefined && !this.write((c) => c.reset(keys))) return;
+    const author = toHex(keys.publicKey);
+    let next = this.copy.stats().lastSeq + 1;
+    while (next <= head) {
+      let page: HashedEntry[];
+      try {
+        page = await store.getRange(author, next, head, OWN_COPY_BATCH);
+      } catch (e) {
+        return this.failed(`filling the own copy: ${message(e)}`);
+      }
+      if (page.length === 0) break;
+      if (page[0].entry.seq !== next && !this.write((c) => c.reset(keys))) return;
+      if (!this.write((c) => c.append(page))) return;
       next = page.at(-1)!.entry.seq + 1;
     }
+    if (next <= head)
+      this.failed(`own copy behind: the store holds own entries up to ${head}, the copy to ${next - 1}`);
   }
 
-  /** Runs a write on the copy; a failure turns the copy off (the store is unaffected). */
-  private guard(write: () => void): void {
+  /** Runs a write on the copy: true when it held. A failure leaves the copy behind (retried later). */
+  private write(op: (copy: OwnCopy) => void): boolean {
+    if (this.copy === null) return false;
     try {
-      write();
+      op(this.copy);
     } catch (e) {
-      this.error = `own copy off: ${message(e)}`;
-      try {
-        this.copy?.close();
-      } catch {
-        // already unusable
-      }
-      this.copy = null;
+      this.failed(`own copy behind: ${message(e)}`);
+      return false;
     }
+    if (this.failing) {
+      this.failing = false;
+      this.error = null;
+    }
+    return true;
+  }
+
+  private failed(error: string): void {
+    this.failing = true;
+    this.error = error;
+    this.retryAt = this.now() + OWN_COPY_RETRY_MS;
   }
 }

@@ -42,7 +42,11 @@ export async function noteStoreReset(store: LedgerStore, now: number): Promise<S
   const r = saved.restored as Partial<OwnCopyRestore> | undefined;
   const restored =
     typeof r === 'object' && r !== null && typeof r.identity === 'boolean' && Number.isSafeInteger(r.entries)
-      ? { identity: r.identity, entries: r.entries as number }
+      ? {
+          identity: r.identity,
+          entries: r.entries as number,
+          ...(Number.isSafeInteger(r.waiting) ? { waiting: r.waiting as number } : {})
+        }
       : undefined;
   return {
     at: saved.at,
