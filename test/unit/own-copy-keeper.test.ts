@@ -12,6 +12,7 @@ import { OwnCopyUnsupportedError } from '../../src/lib/platform/opfs-file.js';
 import { recordRestore, STORE_RESET_META } from '../../src/lib/worker/store-reset.js';
 import { genesis, testClock } from '../helpers/ledger-nodes.js';
 import { MemoryCopyFile } from '../helpers/memory-copy-file.js';
+import { causalRefusals, keysFromByte, makeChain } from '../helpers/ledger-fixtures.js';
 
 const copyOpts = { networkId: networkIdOf(genesis), maxEntryBytes: genesis.maxEntryBytes };
 
@@ -132,5 +133,23 @@ describe('own copy keeper', () => {
     await stop(n);
     const back = await OwnCopy.open(small.reopen(), copyOpts);
     expect(back.stats()).toMatchObject({ firstSeq: 1, lastSeq: 4, cutBytes: 0 });
+  });
+  it('a restored own entry refused by the causal rules is kept: no seq signed again, writes refused', async () => {
+    const net = copyOpts.networkId;
+    const X = await keysFromByte(91);
+    const chain = await makeChain(X, 12, net);
+    const [j1, j2] = await causalRefusals(1, { author: toHex(X.publicKey), seq: 12 }, net, 92);
+    const file = new MemoryCopyFile();
+    const c0 = await OwnCopy.open(file, copyOpts);
+    c0.reset(await keysFromByte(92));
+    c0.append([j1, j2]);
+    const disk = new MemoryDisk();
+    await new MemoryLedgerStore({ disk }).ingest(chain); // the store kept others' entries, not the key
+    const n = await start(disk, file.reopen());
+    expect(own(n.ledger)).toBe(1);
+    expect(n.keeper.status()).toMatchObject({ lastSeq: 2, restored: { identity: true, entries: 1, waiting: 1 } });
+    expect(n.keeper.status().error).toContain('seq 2 was refused');
+    await expect(n.ledger.put('x', 1)).rejects.toMatchObject({ name: 'OwnFeedBehindError' });
+    await stop(n);
   });
 });

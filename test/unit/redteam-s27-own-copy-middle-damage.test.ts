@@ -70,7 +70,7 @@ describe('redteam s27: own copy damaged in the middle', () => {
     const b = await start(new MemoryDisk(), damaged); // store discarded: restore from the copy
     expect(b.ledger.heads().find((h) => h.author === b.ledger.author)?.seq).toBe(9);
     expect(b.keeper.status()).toMatchObject({ state: 'on', lastSeq: 9, restored: { identity: true, entries: 9 } });
-    expect(b.keeper.status().error).toContain('seq 10 of the own copy failed verification');
+    expect(b.keeper.status().error).toContain('seq 10 of the own copy is damaged');
     expect((await b.ledger.put('next', 1)).entry.seq).toBe(10);
     expect(b.keeper.status().lastSeq).toBe(10);
     await b.ledger.close();

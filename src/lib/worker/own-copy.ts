@@ -37,6 +37,16 @@ export interface OwnCopyStatus extends OwnCopyStats {
 
 const message = (e: unknown): string => String((e as Error)?.message ?? e).slice(0, 300);
 
+/** Refusal codes that only a damaged copy gives for an own entry (PROTOCOL.md §5.2 steps 1–4). */
+const DAMAGE = new Set(['oversized-entry', 'malformed-entry', 'wrong-network', 'bad-signature']);
+
+/** The first own entry a restore refused: its seq, why, and whether the copy's bytes are damaged. */
+interface Refused {
+  seq: number;
+  message: string;
+  damaged: boolean;
+}
+
 export class OwnCopyKeeper {
   private restored: OwnCopyRestore | null = null;
   private error: string | null;
@@ -118,7 +128,7 @@ export class OwnCopyKeeper {
     const ownHead = () => ledger.heads().find((h) => h.author === author)?.seq ?? 0;
     const head = ownHead();
     let added = 0;
-    let refused: { seq: number; message: string } | undefined;
+    let refused: Refused | undefined;
     // Paged: the copy may hold a long feed (ingest verifies every entry).
     for (let after = head; after < copy.stats().lastSeq && refused === undefined;) {
       const page = copy.entriesAfter(after, OWN_COPY_BATCH);
@@ -126,19 +136,12 @@ export class OwnCopyKeeper {
       const report = await ledger.ingest(page.entries);
       added += report.added;
       const own = report.rejected.filter((r) => r.author === author && r.seq !== undefined);
-      if (own.length > 0) refused = { seq: Math.min(...own.map((r) => r.seq!)), message: own[0].message };
-      else if (page.damaged !== undefined) refused = { seq: page.damaged, message: 'the record no longer decodes' };
+      const first = own.sort((a, b) => a.seq! - b.seq!)[0];
+      if (first !== undefined) refused = { seq: first.seq!, message: first.message, damaged: DAMAGE.has(first.code) };
+      else if (page.damaged !== undefined)
+        refused = { seq: page.damaged, message: 'the record no longer decodes', damaged: true };
     }
-    // A record that fails verification (damage) and those chained on it are not this device's
-    // signed feed as far as anyone can prove: the copy is cut there, and that seq may be signed again.
-    if (refused !== undefined) {
-      const at = refused;
-      if (this.write((c) => c.cutFrom(at.seq)))
-        this.error = `restoring: seq ${at.seq} of the own copy failed verification (${at.message}); cut from it`.slice(
-          0,
-          300
-        );
-    }
+    if (refused !== undefined) this.settleRefused(refused);
     const waiting = Math.max(0, copy.stats().lastSeq - ownHead());
     if (added > 0 || waiting > 0)
       this.restored = {
@@ -148,6 +151,24 @@ export class OwnCopyKeeper {
       };
     await this.agreeWithStore(ownHead());
     await this.fill(ownHead());
+  }
+
+  /**
+   * A restored own entry was refused. Damaged in the copy (it fails steps 1–4 of PROTOCOL.md §5.2,
+   * or no longer decodes): the copy is cut there, and that seq may be signed again once the
+   * own-feed check let the first write through (a peer holding the original brings it back
+   * first). Refused as a whole entry (causal rules): it stays, so local writes stay refused
+   * (Ledger ownSignedUpTo): every node refuses it alike and no entry can follow it, while
+   * signing its seq again would fork the feed.
+   */
+  private settleRefused(r: Refused): void {
+    if (!r.damaged) {
+      this.error = `restoring: seq ${r.seq} was refused (${r.message}); this device's feed cannot go on past it`;
+      return;
+    }
+    if (this.write((c) => c.cutFrom(r.seq)))
+      this.error = `restoring: seq ${r.seq} of the own copy is damaged (${r.message}); the copy is cut there`;
+    this.error = this.error?.slice(0, 300) ?? null;
   }
 
   /**
