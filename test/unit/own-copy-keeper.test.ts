@@ -1,42 +1,24 @@
 // worker/own-copy.ts over a real Ledger on memory stores: the browser discards the store (a new,
 // empty one), the copy is lost, the copy is behind, the copy is another identity's.
 import { describe, expect, it } from 'vitest';
+import { copyOpts, startWithCopy, stopCopyNode } from '../helpers/own-copy-node.js';
 import { Ledger } from '../../src/lib/core/ledger.js';
 import { MemoryDisk, MemoryLedgerStore } from '../../src/lib/core/memory-store.js';
 import { toHex } from '../../src/lib/core/bytes.js';
-import { networkId as networkIdOf } from '../../src/lib/core/genesis.js';
 import { OwnCopy } from '../../src/lib/core/own-copy.js';
 import { OWN_COPY_RETRY_MS } from '../../src/lib/core/constants.js';
 import { OwnCopyKeeper } from '../../src/lib/worker/own-copy.js';
 import { OwnCopyUnsupportedError } from '../../src/lib/platform/opfs-file.js';
 import { recordRestore, STORE_RESET_META } from '../../src/lib/worker/store-reset.js';
-import { genesis, testClock } from '../helpers/ledger-nodes.js';
+import { genesis } from '../helpers/ledger-nodes.js';
 import { MemoryCopyFile } from '../helpers/memory-copy-file.js';
 import { causalRefusals, keysFromByte, makeChain } from '../helpers/ledger-fixtures.js';
 
-const copyOpts = { networkId: networkIdOf(genesis), maxEntryBytes: genesis.maxEntryBytes };
-
 /** A node as startNode opens it: store, copy, identity, ledger mirrored into the copy. */
-async function start(disk: MemoryDisk, file: MemoryCopyFile, now: () => number = Date.now) {
-  const store = new MemoryLedgerStore({ disk });
-  const keeper = await OwnCopyKeeper.open(async () => file, { ...copyOpts, now });
-  const keys = await keeper.settleIdentity(store);
-  const ledger = await Ledger.open({
-    store,
-    genesis,
-    keys,
-    now: testClock(),
-    afterLocalStored: (entries) => keeper.mirror(entries),
-    ownSignedUpTo: () => keeper.signedUpTo()
-  });
-  await keeper.reconcile(ledger);
-  return { store, keeper, keys, ledger };
-}
+const start = (disk: MemoryDisk, file: MemoryCopyFile, now: () => number = Date.now) =>
+  startWithCopy(disk, file, { now });
 
-async function stop(n: { ledger: Ledger; keeper: OwnCopyKeeper }) {
-  await n.ledger.close();
-  n.keeper.close();
-}
+const stop = stopCopyNode;
 
 const own = (l: Ledger) => l.heads().find((h) => h.author === l.author)?.seq ?? 0;
 

@@ -12,33 +12,14 @@
 // Fixed: a store without a key whose copy could not be opened (not "no OPFS here") fails the start
 //   with OwnCopyError instead of making a new key; a copy of another key is kept untouched, 'off'.
 import { describe, expect, it } from 'vitest';
-import { Ledger } from '../../src/lib/core/ledger.js';
+import { copyOpts, startWithCopy } from '../helpers/own-copy-node.js';
 import { MemoryDisk, MemoryLedgerStore } from '../../src/lib/core/memory-store.js';
 import { toHex } from '../../src/lib/core/bytes.js';
-import { networkId as networkIdOf } from '../../src/lib/core/genesis.js';
 import { OwnCopy, type CopyFile } from '../../src/lib/core/own-copy.js';
-import { OwnCopyKeeper } from '../../src/lib/worker/own-copy.js';
 import { OwnCopyUnsupportedError } from '../../src/lib/platform/opfs-file.js';
-import { genesis, testClock } from '../helpers/ledger-nodes.js';
 import { MemoryCopyFile } from '../helpers/memory-copy-file.js';
 
-const copyOpts = { networkId: networkIdOf(genesis), maxEntryBytes: genesis.maxEntryBytes };
-
-async function start(disk: MemoryDisk, openFile: () => Promise<CopyFile>) {
-  const store = new MemoryLedgerStore({ disk });
-  const keeper = await OwnCopyKeeper.open(openFile, copyOpts);
-  const keys = await keeper.settleIdentity(store);
-  const ledger = await Ledger.open({
-    store,
-    genesis,
-    keys,
-    now: testClock(),
-    afterLocalStored: (e) => keeper.mirror(e),
-    ownSignedUpTo: () => keeper.signedUpTo()
-  });
-  await keeper.reconcile(ledger);
-  return { store, keeper, keys, ledger };
-}
+const start = (disk: MemoryDisk, openFile: () => Promise<CopyFile>) => startWithCopy(disk, openFile);
 
 describe('redteam s27: a copy of an identity the store never had', () => {
   it('Fixed: a store without a key whose copy failed to open does not make a new key; a copy of another key is kept untouched', async () => {

@@ -12,36 +12,12 @@
 // Fixed: entriesAfter stops at a record that no longer decodes and reports it; reconcile restores
 //   what is before it and cuts the copy there (as for an entry that fails verification).
 import { describe, expect, it } from 'vitest';
-import { Ledger } from '../../src/lib/core/ledger.js';
-import { MemoryDisk, MemoryLedgerStore } from '../../src/lib/core/memory-store.js';
-import { networkId as networkIdOf } from '../../src/lib/core/genesis.js';
+import { copyOpts, startWithCopy } from '../helpers/own-copy-node.js';
+import { MemoryDisk } from '../../src/lib/core/memory-store.js';
 import { OwnCopy, OWN_COPY_HEADER_BYTES } from '../../src/lib/core/own-copy.js';
-import { OwnCopyKeeper } from '../../src/lib/worker/own-copy.js';
-import { genesis, testClock } from '../helpers/ledger-nodes.js';
 import { MemoryCopyFile } from '../helpers/memory-copy-file.js';
 
-const copyOpts = { networkId: networkIdOf(genesis), maxEntryBytes: genesis.maxEntryBytes };
-
-async function start(disk: MemoryDisk, file: MemoryCopyFile) {
-  const store = new MemoryLedgerStore({ disk });
-  const keeper = await OwnCopyKeeper.open(async () => file, copyOpts);
-  const keys = await keeper.settleIdentity(store);
-  const ledger = await Ledger.open({
-    store,
-    genesis,
-    keys,
-    now: testClock(),
-    afterLocalStored: (e) => keeper.mirror(e),
-    ownSignedUpTo: () => keeper.signedUpTo()
-  });
-  try {
-    await keeper.reconcile(ledger);
-  } catch (e) {
-    await ledger.close();
-    throw e;
-  }
-  return { store, keeper, keys, ledger };
-}
+const start = (disk: MemoryDisk, file: MemoryCopyFile) => startWithCopy(disk, file);
 
 /** Offset of record `index` (0-based) in the copy file. */
 function recordAt(bytes: Uint8Array, index: number): number {

@@ -12,35 +12,17 @@
 // Fixed: the ledger refuses local writes (OwnFeedBehindError) while its own head is below the copy's
 //   last seq (Ledger ownSignedUpTo); the worker waits up to 15 s for sync first. restored says waiting.
 import { describe, expect, it } from 'vitest';
+import { copyOpts, startWithCopy } from '../helpers/own-copy-node.js';
 import { Ledger } from '../../src/lib/core/ledger.js';
 import { MemoryDisk, MemoryLedgerStore } from '../../src/lib/core/memory-store.js';
 import { toHex } from '../../src/lib/core/bytes.js';
-import { networkId as networkIdOf } from '../../src/lib/core/genesis.js';
 import { OwnCopy } from '../../src/lib/core/own-copy.js';
-import { OwnCopyKeeper } from '../../src/lib/worker/own-copy.js';
 import { genesis, testClock } from '../helpers/ledger-nodes.js';
 import { keysFromByte } from '../helpers/ledger-fixtures.js';
 import { MemoryCopyFile } from '../helpers/memory-copy-file.js';
 import type { HashedEntry, IdentityKeys } from '../../src/lib/core/types.js';
 
-const copyOpts = { networkId: networkIdOf(genesis), maxEntryBytes: genesis.maxEntryBytes };
-
-async function start(disk: MemoryDisk, file: MemoryCopyFile, keys?: IdentityKeys) {
-  const store = new MemoryLedgerStore({ disk });
-  if (keys !== undefined) await store.saveIdentity(keys);
-  const keeper = await OwnCopyKeeper.open(async () => file, copyOpts);
-  const k = await keeper.settleIdentity(store);
-  const ledger = await Ledger.open({
-    store,
-    genesis,
-    keys: k,
-    now: testClock(),
-    afterLocalStored: (e) => keeper.mirror(e),
-    ownSignedUpTo: () => keeper.signedUpTo()
-  });
-  await keeper.reconcile(ledger);
-  return { store, keeper, keys: k, ledger };
-}
+const start = (disk: MemoryDisk, file: MemoryCopyFile, keys?: IdentityKeys) => startWithCopy(disk, file, { keys });
 
 describe('redteam s27: own copy restore with a missing dependency', () => {
   it('does not sign a seq the copy already holds', async () => {

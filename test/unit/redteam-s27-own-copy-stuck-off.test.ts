@@ -14,35 +14,13 @@
 //   the copy over from the store); a restore cut at the entry that fails verification; a fill that
 //   cannot reach the store's head marks the copy 'behind'.
 import { describe, expect, it } from 'vitest';
-import { Ledger } from '../../src/lib/core/ledger.js';
-import { MemoryDisk, MemoryLedgerStore } from '../../src/lib/core/memory-store.js';
-import { networkId as networkIdOf } from '../../src/lib/core/genesis.js';
+import { startWithCopy, stopCopyNode } from '../helpers/own-copy-node.js';
+import { MemoryDisk } from '../../src/lib/core/memory-store.js';
 import { OWN_COPY_HEADER_BYTES } from '../../src/lib/core/own-copy.js';
-import { OwnCopyKeeper } from '../../src/lib/worker/own-copy.js';
-import { genesis, testClock } from '../helpers/ledger-nodes.js';
 import { MemoryCopyFile } from '../helpers/memory-copy-file.js';
 
-const copyOpts = { networkId: networkIdOf(genesis), maxEntryBytes: genesis.maxEntryBytes };
-
-async function start(disk: MemoryDisk, file: MemoryCopyFile) {
-  const store = new MemoryLedgerStore({ disk });
-  const keeper = await OwnCopyKeeper.open(async () => file, copyOpts);
-  const keys = await keeper.settleIdentity(store);
-  const ledger = await Ledger.open({
-    store,
-    genesis,
-    keys,
-    now: testClock(),
-    afterLocalStored: (e) => keeper.mirror(e),
-    ownSignedUpTo: () => keeper.signedUpTo()
-  });
-  await keeper.reconcile(ledger);
-  return { store, keeper, keys, ledger };
-}
-const stop = async (n: { ledger: Ledger; keeper: OwnCopyKeeper }) => {
-  await n.ledger.close();
-  n.keeper.close();
-};
+const start = (disk: MemoryDisk, file: MemoryCopyFile) => startWithCopy(disk, file);
+const stop = stopCopyNode;
 
 /** Flips the last byte (a signature byte) of record `index`. */
 function damageSignature(bytes: Uint8Array, index: number): void {

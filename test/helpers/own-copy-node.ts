@@ -1,0 +1,59 @@
+// A node as startNode opens it, on a memory store: the own copy (worker/own-copy.ts) settles the
+// identity, the ledger mirrors local writes into it and never signs below it, then the copy
+// restores and fills in. For the own copy's unit tests (the e2e tests use OPFS in Chromium).
+import { Ledger } from '../../src/lib/core/ledger.js';
+import { MemoryLedgerStore, type MemoryDisk } from '../../src/lib/core/memory-store.js';
+import { networkId as networkIdOf } from '../../src/lib/core/genesis.js';
+import type { CopyFile } from '../../src/lib/core/own-copy.js';
+import type { IdentityKeys } from '../../src/lib/core/types.js';
+import { OwnCopyKeeper } from '../../src/lib/worker/own-copy.js';
+import { genesis, testClock } from './ledger-nodes.js';
+
+/** OwnCopy.open's options for the test genesis. */
+export const copyOpts = { networkId: networkIdOf(genesis), maxEntryBytes: genesis.maxEntryBytes };
+
+export interface CopyNode {
+  store: MemoryLedgerStore;
+  keeper: OwnCopyKeeper;
+  keys: IdentityKeys;
+  ledger: Ledger;
+}
+
+/**
+ * Opens a node on `disk` with its copy in `file` (or what `file()` opens; it may throw). `keys`:
+ * saved in the store first (a store that kept its key); `now`: the keeper's clock.
+ */
+export async function startWithCopy(
+  disk: MemoryDisk,
+  file: CopyFile | (() => Promise<CopyFile>),
+  opts: { keys?: IdentityKeys; now?: () => number } = {}
+): Promise<CopyNode> {
+  const store = new MemoryLedgerStore({ disk });
+  if (opts.keys !== undefined) await store.saveIdentity(opts.keys);
+  const open = typeof file === 'function' ? file : async () => file;
+  const keeper = await OwnCopyKeeper.open(open, { ...copyOpts, ...(opts.now ? { now: opts.now } : {}) });
+  const keys = await keeper.settleIdentity(store);
+  const ledger = await Ledger.open({
+    store,
+    genesis,
+    keys,
+    now: testClock(),
+    afterLocalStored: (entries) => keeper.mirror(entries),
+    ownSignedUpTo: () => keeper.signedUpTo()
+  });
+  try {
+    await keeper.reconcile(ledger);
+  } catch (e) {
+    await ledger.close();
+    throw e;
+  }
+  return { store, keeper, keys, ledger };
+}
+
+export async function stopCopyNode(n: { ledger: Ledger; keeper: OwnCopyKeeper }): Promise<void> {
+  await n.ledger.close();
+  n.keeper.close();
+}
+
+/** The ledger's own head seq (0 without one). */
+export const ownHead = (l: Ledger): number => l.heads().find((h) => h.author === l.author)?.seq ?? 0;
