@@ -34,6 +34,22 @@ test('a store the browser discarded comes back from the own copy: same key, own 
   let page = await openApp(ctx);
   for (const k of ['a', 'b', 'c']) await page.evaluate((key) => window.tabula!.put(key, 1), k);
   const before = await statusOf(page);
+  // What the copy costs a write, against the store's own commit (printed, not asserted).
+  const cost = await page.evaluate(async () => {
+    const t = window.tabula!;
+    const s0 = await t.status();
+    for (let i = 0; i < 200; i++) await t.put(`cost-${i % 2}`, i);
+    const s1 = await t.status();
+    const groups = s1.ledger.queue!.groups - s0.ledger.queue!.groups;
+    const commitMs = s1.ledger.queue!.commitMs - s0.ledger.queue!.commitMs;
+    const copyMs = s1.ownCopy.appendMs - s0.ownCopy.appendMs;
+    return { groups, appends: s1.ownCopy.appends - s0.ownCopy.appends, commitMs, copyMs };
+  });
+  console.log(
+    `own copy cost over ${cost.groups} sequential write groups: store commit ${(cost.commitMs / cost.groups).toFixed(2)} ms, ` +
+      `copy append + flush ${(cost.copyMs / cost.appends).toFixed(2)} ms per group (${(cost.copyMs / cost.commitMs).toFixed(2)}×)`
+  );
+  expect(cost.appends).toBe(cost.groups);
   expect(before.storeReset).toBeNull();
   expect(before.ownCopy).toMatchObject({ state: 'on', firstSeq: 1, lastSeq: 3, error: null });
   await ctx.close();
@@ -45,15 +61,15 @@ test('a store the browser discarded comes back from the own copy: same key, own 
   expect(after.storeReset).toMatchObject({
     amount: 'total',
     message: expect.stringContaining('test: marked corrupt'),
-    restored: { identity: true, entries: 3 }
+    restored: { identity: true, entries: 203 }
   });
   expect(after.author).toBe(before.author);
-  expect(after.keys).toEqual(['a', 'b', 'c']);
-  await expect(page.getByTestId('store-reset')).toContainText("Restored from this device's own copy: its key and 3");
+  expect(after.keys).toEqual(['a', 'b', 'c', 'cost-0', 'cost-1']);
+  await expect(page.getByTestId('store-reset')).toContainText("Restored from this device's own copy: its key and 203");
   await page.screenshot({ path: test.info().outputPath('store-reset-restored.png') });
   // The feed goes on after the restored entries: no seq signed twice.
   const receipt = await page.evaluate(() => window.tabula!.put('d', 2));
-  expect(receipt.seq).toBe(4);
+  expect(receipt.seq).toBe(204);
   await ctx.close();
 
   // A later start still says so (the reset is kept in the new store), and holds all four.
@@ -61,8 +77,8 @@ test('a store the browser discarded comes back from the own copy: same key, own 
   page = await openApp(ctx);
   const later = await statusOf(page);
   expect(later.storeReset).toEqual(after.storeReset);
-  expect(later.keys).toEqual(['a', 'b', 'c', 'd']);
-  expect(later.ownCopy).toMatchObject({ state: 'on', lastSeq: 4, restored: null });
+  expect(later.keys).toEqual(['a', 'b', 'c', 'cost-0', 'cost-1', 'd']);
+  expect(later.ownCopy).toMatchObject({ state: 'on', lastSeq: 204, restored: null });
   await ctx.close();
 });
 

@@ -57,7 +57,17 @@ function status(over: Partial<NodeStatus> = {}, ledger: Partial<NodeStatus['ledg
     networkError: null,
     storeReset: null,
     ownFeedCheck: 'not-needed',
-    ownCopy: { state: 'on', firstSeq: 1, lastSeq: 10, bytes: 2000, cutBytes: 0, error: null, restored: null },
+    ownCopy: {
+      state: 'on',
+      firstSeq: 1,
+      lastSeq: 10,
+      bytes: 2000,
+      cutBytes: 0,
+      error: null,
+      restored: null,
+      appends: 10,
+      appendMs: 5
+    },
     author: A,
     role: 'full',
     sync: {
@@ -216,7 +226,9 @@ describe('alerts', () => {
       bytes: 900,
       cutBytes: 0,
       error: 'own copy behind: no space',
-      restored: null
+      restored: null,
+      appends: 0,
+      appendMs: 0
     };
     const c = alertConditions({ ...base, status: status({ ownCopy: off }) }).find((x) => x.id === 'own-copy')!;
     expect(c).toMatchObject({

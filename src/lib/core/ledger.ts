@@ -1120,11 +1120,12 @@ export class Ledger {
     } catch (e) {
       failure = { error: e };
     }
+    if (entries.length > 0) this.queueClock.committed(this.queueClock.now() - t0);
+    // After the store's commit is timed (commitMs is the store's alone), before any announcement.
     if (failure === null && entries.length > 0 && this.afterLocalStored !== undefined)
       await Promise.resolve()
         .then(() => this.afterLocalStored?.(entries))
         .catch(() => undefined);
-    if (entries.length > 0) this.queueClock.committed(this.queueClock.now() - t0);
     if (failure !== null || dirty) {
       this.view.discardEvents();
       const carry = this.takeHeld(); // a rebuild drops them: held again after it

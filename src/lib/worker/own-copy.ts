@@ -33,6 +33,9 @@ export interface OwnCopyStatus extends OwnCopyStats {
   /** Why the copy is off or behind; null when all is well. */
   error: string | null;
   restored: OwnCopyRestore | null;
+  /** Write groups appended since start, and the time their appends took (write + flush), ms. */
+  appends: number;
+  appendMs: number;
 }
 
 const message = (e: unknown): string => String((e as Error)?.message ?? e).slice(0, 300);
@@ -57,6 +60,8 @@ export class OwnCopyKeeper {
   private retryAt = 0;
   /** The copy could not be opened for a reason other than no OPFS here (a lock, an I/O error). */
   private openFailed = false;
+  private appends = 0;
+  private appendMs = 0;
 
   private constructor(
     private copy: OwnCopy | null,
@@ -193,13 +198,18 @@ export class OwnCopyKeeper {
     if (this.failing) return this.now() < this.retryAt ? undefined : this.fill(upTo);
     const last = copy.stats().lastSeq;
     if (copy.identity === undefined || (last !== 0 && entries[0].entry.seq !== last + 1)) return this.fill(upTo);
-    this.write((c) => c.append(entries));
+    const t0 = performance.now();
+    if (this.write((c) => c.append(entries))) {
+      this.appends++;
+      this.appendMs += performance.now() - t0;
+    }
   }
 
   status(): OwnCopyStatus {
     const stats = this.copy?.stats() ?? { firstSeq: 0, lastSeq: 0, bytes: 0, cutBytes: 0 };
     const state = this.copy === null ? 'off' : this.failing ? 'behind' : 'on';
-    return { state, ...stats, error: this.error, restored: this.restored };
+    const appendMs = Math.round(this.appendMs * 10) / 10;
+    return { state, ...stats, error: this.error, restored: this.restored, appends: this.appends, appendMs };
   }
 
   close(): void {
