@@ -75,11 +75,14 @@ describe('own copy', () => {
     expect(copy.stats().cutBytes).toBe(record.length);
   });
 
-  it('holds no identity when the header is of another network, damaged or inconsistent', async () => {
+  it('a header of another network or build gives its key read-only; a damaged key or a short header gives none', async () => {
     const { file } = await filled(2);
+    // Another network (or build) in a header whose key checks out: the key, read-only, nothing else.
     const otherNet = await OwnCopy.open(file.reopen(), { ...opts, networkId: new Uint8Array(32).fill(9) });
-    expect(otherNet.identity).toBeUndefined();
+    expect(otherNet.identity).toBeDefined();
+    expect(otherNet.readOnly).toBe(true);
     expect(otherNet.stats().lastSeq).toBe(0);
+    expect(() => otherNet.reset(otherNet.identity!)).toThrow(expect.objectContaining({ name: 'OwnCopyError' }));
     const badKey = file.reopen();
     badKey.bytes[OWN_COPY_HEADER_BYTES - 1] ^= 1; // public key no longer the seed's
     expect((await OwnCopy.open(badKey, opts)).identity).toBeUndefined();

@@ -62,6 +62,8 @@ export class OwnCopy {
   private lastEntryHash: Uint8Array | undefined;
   private end = 0;
   private cut = 0;
+  /** The header's key checks out but the rest of it does not: nothing else is read or written. */
+  readOnly = false;
 
   private constructor(
     private readonly file: CopyFile,
@@ -96,6 +98,7 @@ export class OwnCopy {
 
   /** Starts over for `keys`: the header only, no entries. */
   reset(keys: IdentityKeys): void {
+    this.writable();
     const header = new Uint8Array(OWN_COPY_HEADER_BYTES);
     header.set(MAGIC, 0);
     header[4] = VERSION;
@@ -123,6 +126,7 @@ export class OwnCopy {
    */
   append(entries: readonly HashedEntry[]): void {
     if (entries.length === 0) return;
+    this.writable();
     const keys = this.keys;
     if (keys === undefined) throw new OwnCopyError('the own copy holds no identity: reset it first');
     const parts: Uint8Array[] = [];
@@ -157,16 +161,25 @@ export class OwnCopy {
 
   /**
    * Up to `limit` entries held above `seq`, in order, and the seq to continue after. Decoded, not
-   * verified (ingest verifies them). Stops at a record that no longer decodes (damage the check at
-   * open does not see), reported as `damaged` (its seq), rather than throw.
+   * verified (ingest verifies them). Stops at a record that no longer decodes, is not the
+   * identity's, is not at its position's seq or does not link (damage the check at open does not
+   * see), reported as `damaged` (its position's seq), rather than throw.
    */
   entriesAfter(seq: number, limit = Infinity): { entries: HashedEntry[]; next: number; damaged?: number } {
     const entries: HashedEntry[] = [];
     let i = Math.max(0, seq + 1 - this.firstSeq);
+    // Each record must be the identity's, at its position's seq, linking to the one before it.
+    let prev = i === 0 ? undefined : this.readRecord(this.offsets[i - 1])?.h.hash;
     for (; i < this.offsets.length && entries.length < limit; i++) {
-      const r = this.readRecord(this.offsets[i]);
-      if (r === undefined) return { entries, next: this.firstSeq + i, damaged: this.firstSeq + i };
-      entries.push(r.h);
+      const h = this.readRecord(this.offsets[i])?.h;
+      const fits =
+        h !== undefined &&
+        bytesEqual(h.entry.author, this.keys!.publicKey) &&
+        h.entry.seq === this.firstSeq + i &&
+        (i === 0 || (prev !== undefined && bytesEqual(h.entry.prev, prev)));
+      if (!fits) return { entries, next: this.firstSeq + i, damaged: this.firstSeq + i };
+      entries.push(h);
+      prev = h.hash;
     }
     return { entries, next: Math.max(seq, this.firstSeq + i - 1) };
   }
@@ -176,6 +189,7 @@ export class OwnCopy {
    * chain check at open cannot see). Throws OwnCopyError when the record before no longer decodes.
    */
   cutFrom(seq: number): void {
+    this.writable();
     const i = seq - this.firstSeq;
     if (i < 0 || i >= this.offsets.length) return;
     const before = i === 0 ? undefined : this.readRecord(this.offsets[i - 1]);
@@ -196,6 +210,10 @@ export class OwnCopy {
     this.file.close();
   }
 
+  private writable(): void {
+    if (this.readOnly) throw new OwnCopyError('the own copy is read-only (its header is damaged or of another build)');
+  }
+
   /** Writes all of `buf` at `at`; a short write is cut back and throws. */
   private writeAt(buf: Uint8Array, at: number): void {
     const n = this.file.write(buf, { at });
@@ -208,7 +226,7 @@ export class OwnCopy {
   private async load(): Promise<void> {
     const size = this.file.getSize();
     this.keys = await this.readHeader(size);
-    if (this.keys === undefined) return;
+    if (this.keys === undefined || this.readOnly) return;
     // Every record's length, then the first and the last OWN_COPY_TAIL_CHECK records decoded and
     // linked: only one writer appends, so a kill can only tear the end (entries restored from the
     // rest are verified by the ledger all the same).
@@ -272,15 +290,22 @@ export class OwnCopy {
     return len;
   }
 
+  /**
+   * The header's identity when its key checks out (the public key is the seed's). A header whose
+   * magic, version or network differ (damage, or another build's file) still gives its key, but
+   * the copy is then read-only: its records are neither read nor cut nor written over.
+   */
   private async readHeader(size: number): Promise<IdentityKeys | undefined> {
     if (size < OWN_COPY_HEADER_BYTES) return undefined;
     const head = new Uint8Array(OWN_COPY_HEADER_BYTES);
     if (this.file.read(head, { at: 0 }) !== head.length) return undefined;
-    if (MAGIC.some((b, i) => head[i] !== b) || head[4] !== VERSION) return undefined;
-    if (!bytesEqual(head.subarray(5, 5 + HASH_BYTES), this.opts.networkId)) return undefined;
     const seed = head.slice(5 + HASH_BYTES, 5 + HASH_BYTES + 32);
     const publicKey = head.slice(5 + HASH_BYTES + 32);
     if (!bytesEqual(await publicKeyFromSeed(seed), publicKey)) return undefined;
+    this.readOnly =
+      MAGIC.some((b, i) => head[i] !== b) ||
+      head[4] !== VERSION ||
+      !bytesEqual(head.subarray(5, 5 + HASH_BYTES), this.opts.networkId);
     return { seed, publicKey };
   }
 

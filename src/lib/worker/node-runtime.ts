@@ -275,8 +275,12 @@ export async function startNode(
     // Restored own entries still waiting for entries from peers: a write waits a while for them,
     // then the ledger refuses it (OwnFeedBehindError) rather than sign one of their seqs again.
     const ownSeq = () => ledger.heads().find((h) => h.author === ledger.author)?.seq ?? 0;
-    for (const until = Date.now() + OWN_FEED_HOLD_MS; ownSeq() < ownCopy.signedUpTo() && Date.now() < until;)
+    for (let polls = 0, until = Date.now() + OWN_FEED_HOLD_MS; ownSeq() < ownCopy.signedUpTo(); polls++) {
+      // What the pending buffer dropped meanwhile (its cap, its age limit) is taken from the copy again.
+      if (polls % 10 === 0) await ownCopy.resume(ledger);
+      if (ownSeq() >= ownCopy.signedUpTo() || Date.now() >= until) break;
       await new Promise((r) => setTimeout(r, 200));
+    }
   };
 
   const recordsEvents = new RecordsEvents(RECORDS_EVENT_MS, (changes) => emit({ type: 'records', changes }));

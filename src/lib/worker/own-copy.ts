@@ -106,12 +106,17 @@ export class OwnCopyKeeper {
     } else keys = await loadOrCreateIdentity(store);
     this.keys = keys;
     if (copied === undefined) this.write((c) => c.reset(keys));
-    else if (!bytesEqual(copied.publicKey, keys.publicKey)) {
-      this.error = `own copy off: it holds another key (${toHex(copied.publicKey).slice(0, 16)}…), kept untouched`;
-      this.copy?.close();
-      this.copy = null;
-    }
+    else if (!bytesEqual(copied.publicKey, keys.publicKey))
+      this.turnOff(`it holds another key (${toHex(copied.publicKey).slice(0, 16)}…), kept untouched`);
+    else if (this.copy?.readOnly === true)
+      this.turnOff('its header is damaged or of another build; its key was used, the file is kept untouched');
     return keys;
+  }
+
+  /** The copy is kept untouched and not used for the rest of this run. */
+  private turnOff(why: string): void {
+    this.error = `own copy off: ${why}`;
+    this.close();
   }
 
   /**
@@ -127,6 +132,33 @@ export class OwnCopyKeeper {
    * (verified like any entry), then what the copy lacks is filled in from the store.
    */
   async reconcile(ledger: Ledger): Promise<void> {
+    try {
+      await this.restore(ledger);
+    } catch (e) {
+      // Best effort: a store failing here fails elsewhere too, and says so there.
+      this.failed(`restoring from the own copy: ${message(e)}`);
+    }
+  }
+
+  /**
+   * While the own head is below what the copy holds (restored entries evicted from the pending
+   * buffer, or expired while waiting): ingests the copy's entries above the head again. Called by
+   * a local write that waits for them (node-runtime); cheap when there is nothing to do.
+   */
+  async resume(ledger: Ledger): Promise<void> {
+    const copy = this.copy;
+    const author = this.author();
+    if (copy === null || author === undefined) return;
+    const head = ledger.heads().find((h) => h.author === author)?.seq ?? 0;
+    for (let after = head; after < copy.stats().lastSeq;) {
+      const page = copy.entriesAfter(after, OWN_COPY_BATCH);
+      if (page.entries.length === 0) return;
+      after = page.next;
+      await ledger.ingest(page.entries).catch(() => undefined);
+    }
+  }
+
+  private async restore(ledger: Ledger): Promise<void> {
     const copy = this.copy;
     const author = this.author();
     if (copy === null || author === undefined || ledger.voidFrom(author) !== undefined) return;

@@ -70,7 +70,8 @@ export async function recordRestore(
   restored: OwnCopyRestore | null,
   now: number
 ): Promise<StoreReset | null> {
-  if (restored === null) return at.reset;
+  // Entries only waiting again after a reload (nothing the store lacked came back): no new loss.
+  if (restored === null || (!restored.identity && restored.entries === 0)) return at.reset;
   const base: StoreReset =
     at.reported && at.reset !== null
       ? at.reset
