@@ -2,7 +2,7 @@
 // identity, the ledger mirrors local writes into it and never signs below it, then the copy
 // restores and fills in. For the own copy's unit tests (the e2e tests use OPFS in Chromium).
 import { Ledger } from '../../src/lib/core/ledger.js';
-import { MemoryLedgerStore, type MemoryDisk } from '../../src/lib/core/memory-store.js';
+import { MemoryLedgerStore, type MemoryDisk, type MemoryFaults } from '../../src/lib/core/memory-store.js';
 import { networkId as networkIdOf } from '../../src/lib/core/genesis.js';
 import type { CopyFile } from '../../src/lib/core/own-copy.js';
 import type { IdentityKeys } from '../../src/lib/core/types.js';
@@ -21,14 +21,14 @@ export interface CopyNode {
 
 /**
  * Opens a node on `disk` with its copy in `file` (or what `file()` opens; it may throw). `keys`:
- * saved in the store first (a store that kept its key); `now`: the keeper's clock.
+ * saved in the store first (a store that kept its key); `now`: the keeper's clock; `faults`: the store's.
  */
 export async function startWithCopy(
   disk: MemoryDisk,
   file: CopyFile | (() => Promise<CopyFile>),
-  opts: { keys?: IdentityKeys; now?: () => number } = {}
+  opts: { keys?: IdentityKeys; now?: () => number; faults?: MemoryFaults } = {}
 ): Promise<CopyNode> {
-  const store = new MemoryLedgerStore({ disk });
+  const store = new MemoryLedgerStore({ disk, ...(opts.faults ? { faults: opts.faults } : {}) });
   if (opts.keys !== undefined) await store.saveIdentity(opts.keys);
   const open = typeof file === 'function' ? file : async () => file;
   const keeper = await OwnCopyKeeper.open(open, { ...copyOpts, ...(opts.now ? { now: opts.now } : {}) });

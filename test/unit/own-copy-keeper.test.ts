@@ -134,4 +134,15 @@ describe('own copy keeper', () => {
     await expect(n.ledger.put('x', 1)).rejects.toMatchObject({ name: 'OwnFeedBehindError' });
     await stop(n);
   });
+  it('a restore the store fails leaves the node running, the copy behind with the reason', async () => {
+    const file = new MemoryCopyFile();
+    const a = await start(new MemoryDisk(), file);
+    for (let i = 0; i < 3; i++) await a.ledger.put(`k${i}`, i);
+    await stop(a);
+    const n = await startWithCopy(new MemoryDisk(), file.reopen(), { faults: { failOnTable: 'entries' } });
+    expect(n.keeper.status()).toMatchObject({ state: 'behind', lastSeq: 3 });
+    expect(n.keeper.status().error).toMatch(/^restoring from the own copy: /);
+    expect(own(n.ledger)).toBe(0);
+    await stop(n);
+  });
 });
