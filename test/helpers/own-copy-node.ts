@@ -56,4 +56,4 @@ export async function stopCopyNode(n: { ledger: Ledger; keeper: OwnCopyKeeper })
 }
 
 /** The ledger's own head seq (0 without one). */
-export const ownHead = (l: Ledger): number => l.heads().find((h) => h.author === l.author)?.seq ?? 0;
+export const ownHead = (l: Ledger): number => l.head(l.author)?.seq ?? 0;

@@ -72,8 +72,9 @@ export class OwnCopy {
 
   /**
    * Reads `file`: the header's identity (checked: the public key must be the seed's) and the
-   * longest valid chain of records after it; cuts whatever follows. A header that is missing,
-   * of another version or network, or inconsistent leaves the copy empty (identity undefined).
+   * records after it, cutting from the first of its first and last OWN_COPY_TAIL_CHECK that does
+   * not continue the chain. A missing or inconsistent header leaves the copy empty (identity
+   * undefined); one of another version or network gives its key, read-only (readHeader).
    */
   static async open(file: CopyFile, opts: OwnCopyOptions): Promise<OwnCopy> {
     const copy = new OwnCopy(file, opts);
@@ -169,17 +170,13 @@ export class OwnCopy {
     const entries: HashedEntry[] = [];
     let i = Math.max(0, seq + 1 - this.firstSeq);
     // Each record must be the identity's, at its position's seq, linking to the one before it.
-    let prev = i === 0 ? undefined : this.readRecord(this.offsets[i - 1])?.h.hash;
+    let prev = i === 0 ? undefined : this.readRecord(this.offsets[i - 1]);
     for (; i < this.offsets.length && entries.length < limit; i++) {
-      const h = this.readRecord(this.offsets[i])?.h;
-      const fits =
-        h !== undefined &&
-        bytesEqual(h.entry.author, this.keys!.publicKey) &&
-        h.entry.seq === this.firstSeq + i &&
-        (i === 0 || (prev !== undefined && bytesEqual(h.entry.prev, prev)));
-      if (!fits) return { entries, next: this.firstSeq + i, damaged: this.firstSeq + i };
+      const h = this.readRecord(this.offsets[i]);
+      if (!this.follows(h, this.firstSeq + i, i === 0 ? null : prev))
+        return { entries, next: this.firstSeq + i, damaged: this.firstSeq + i };
       entries.push(h);
-      prev = h.hash;
+      prev = h;
     }
     return { entries, next: Math.max(seq, this.firstSeq + i - 1) };
   }
@@ -198,7 +195,7 @@ export class OwnCopy {
     this.file.flush();
     this.end = this.offsets[i];
     this.offsets = this.offsets.slice(0, i);
-    this.lastEntryHash = before?.h.hash;
+    this.lastEntryHash = before?.hash;
   }
 
   /** Hash of the last entry held, if any. */
@@ -260,24 +257,34 @@ export class OwnCopy {
     size: number,
     from: number
   ): { valid: number; last: HashedEntry | undefined; firstSeq: number } | undefined {
-    const keys = this.keys!;
-    const mine = (h: HashedEntry | undefined): h is HashedEntry =>
-      h !== undefined && bytesEqual(h.entry.author, keys.publicKey);
-    const first = starts.length === 0 ? undefined : this.readRecord(starts[0], size)?.h;
-    if (!mine(first)) return { valid: 0, last: undefined, firstSeq: 0 };
+    const first = starts.length === 0 ? undefined : this.readRecord(starts[0], size);
+    if (!this.follows(first, first?.entry.seq ?? 0, null)) return { valid: 0, last: undefined, firstSeq: 0 };
     const firstSeq = first.entry.seq;
     const anchorAt = Math.max(0, from - 1);
-    const anchor = anchorAt === 0 ? first : this.readRecord(starts[anchorAt], size)?.h;
-    if (!mine(anchor) || anchor.entry.seq !== firstSeq + anchorAt) return undefined;
+    const anchor = anchorAt === 0 ? first : this.readRecord(starts[anchorAt], size);
+    if (!this.follows(anchor, firstSeq + anchorAt, null)) return undefined;
     let last = anchor;
     let valid = anchorAt + 1;
     for (let i = valid; i < starts.length; i++) {
-      const e = this.readRecord(starts[i], size)?.h;
-      if (!mine(e) || e.entry.seq !== firstSeq + i || !bytesEqual(e.entry.prev, last.hash)) break;
+      const e = this.readRecord(starts[i], size);
+      if (!this.follows(e, firstSeq + i, last)) break;
       last = e;
       valid = i + 1;
     }
     return { valid, last, firstSeq };
+  }
+
+  /**
+   * True when `h` is the identity's entry at `seq` and links to `prev` (null: not checked; the
+   * first record held, or an anchor whose predecessor is not read).
+   */
+  private follows(h: HashedEntry | undefined, seq: number, prev: HashedEntry | null | undefined): h is HashedEntry {
+    return (
+      h !== undefined &&
+      bytesEqual(h.entry.author, this.keys!.publicKey) &&
+      h.entry.seq === seq &&
+      (prev === null || (prev !== undefined && bytesEqual(h.entry.prev, prev.hash)))
+    );
   }
 
   /** The length of the record at `at`, if a whole record of a plausible length fits there. */
@@ -309,14 +316,14 @@ export class OwnCopy {
     return { seed, publicKey };
   }
 
-  /** The record at `at`, if a whole, decodable one is there. */
-  private readRecord(at: number, size = this.end): { h: HashedEntry; next: number } | undefined {
+  /** The entry of the record at `at`, if a whole, decodable one is there. */
+  private readRecord(at: number, size = this.end): HashedEntry | undefined {
     const len = this.recordLength(at, size);
     if (len === undefined) return undefined;
     const bytes = new Uint8Array(len);
     if (this.file.read(bytes, { at: at + LEN_BYTES }) !== len) return undefined;
     try {
-      return { h: decodeEntry(bytes, this.opts.maxEntryBytes), next: at + LEN_BYTES + len };
+      return decodeEntry(bytes, this.opts.maxEntryBytes);
     } catch {
       return undefined;
     }

@@ -274,7 +274,7 @@ export async function startNode(
       throw new StorageClosedError('the node stopped while the write waited for the own-feed check');
     // Restored own entries still waiting for entries from peers: a write waits a while for them,
     // then the ledger refuses it (OwnFeedBehindError) rather than sign one of their seqs again.
-    const ownSeq = () => ledger.heads().find((h) => h.author === ledger.author)?.seq ?? 0;
+    const ownSeq = () => ledger.head(ledger.author)?.seq ?? 0;
     for (let polls = 0, until = Date.now() + OWN_FEED_HOLD_MS; ownSeq() < ownCopy.signedUpTo(); polls++) {
       // What the pending buffer dropped meanwhile (its cap, its age limit) is taken from the copy again.
       if (polls % 10 === 0) await ownCopy.resume(ledger);

@@ -149,8 +149,7 @@ export class OwnCopyKeeper {
     const copy = this.copy;
     const author = this.author();
     if (copy === null || author === undefined) return;
-    const head = ledger.heads().find((h) => h.author === author)?.seq ?? 0;
-    for (let after = head; after < copy.stats().lastSeq;) {
+    for (let after = ledger.head(author)?.seq ?? 0; after < copy.stats().lastSeq;) {
       const page = copy.entriesAfter(after, OWN_COPY_BATCH);
       if (page.entries.length === 0) return;
       after = page.next;
@@ -162,7 +161,7 @@ export class OwnCopyKeeper {
     const copy = this.copy;
     const author = this.author();
     if (copy === null || author === undefined || ledger.voidFrom(author) !== undefined) return;
-    const ownHead = () => ledger.heads().find((h) => h.author === author)?.seq ?? 0;
+    const ownHead = () => ledger.head(author)?.seq ?? 0;
     const head = ownHead();
     let added = 0;
     let refused: Refused | undefined;

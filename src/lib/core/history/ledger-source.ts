@@ -7,7 +7,7 @@ export function ledgerHistorySource(ledger: Ledger): HistorySource {
   return {
     networkId: ledger.networkId,
     genesis: ledger.genesis,
-    head: (author) => ledger.heads().find((h) => h.author === author),
+    head: (author) => ledger.head(author),
     voidFrom: (author) => ledger.voidFrom(author),
     stored: (author, from, to, limit) => ledger.store.getRange(author, from, to, limit),
     prunedHeader: (author, seq) => ledger.prunedHeader(author, seq),
