@@ -6,6 +6,7 @@ import { MemoryLedgerStore, type MemoryDisk, type MemoryFaults } from '../../src
 import { networkId as networkIdOf } from '../../src/lib/core/genesis.js';
 import type { CopyFile } from '../../src/lib/core/own-copy.js';
 import type { IdentityKeys } from '../../src/lib/core/types.js';
+import type { ReplicaRole } from '../../src/lib/core/light-budget.js';
 import { OwnCopyKeeper } from '../../src/lib/worker/own-copy.js';
 import { genesis, testClock } from './ledger-nodes.js';
 
@@ -21,23 +22,29 @@ export interface CopyNode {
 
 /**
  * Opens a node on `disk` with its copy in `file` (or what `file()` opens; it may throw). `keys`:
- * saved in the store first (a store that kept its key); `now`: the keeper's clock; `faults`: the store's.
+ * saved in the store first (a store that kept its key); `now`: the keeper's clock; `faults`: the store's;
+ * `role`: the ledger's (full by default); `retryMs`: the keeper's reopen period.
  */
 export async function startWithCopy(
   disk: MemoryDisk,
   file: CopyFile | (() => Promise<CopyFile>),
-  opts: { keys?: IdentityKeys; now?: () => number; faults?: MemoryFaults } = {}
+  opts: { keys?: IdentityKeys; now?: () => number; faults?: MemoryFaults; role?: ReplicaRole; retryMs?: number } = {}
 ): Promise<CopyNode> {
   const store = new MemoryLedgerStore({ disk, ...(opts.faults ? { faults: opts.faults } : {}) });
   if (opts.keys !== undefined) await store.saveIdentity(opts.keys);
   const open = typeof file === 'function' ? file : async () => file;
-  const keeper = await OwnCopyKeeper.open(open, { ...copyOpts, ...(opts.now ? { now: opts.now } : {}) });
+  const keeper = await OwnCopyKeeper.open(open, {
+    ...copyOpts,
+    ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.retryMs === undefined ? {} : { retryMs: opts.retryMs })
+  });
   const keys = await keeper.settleIdentity(store);
   const ledger = await Ledger.open({
     store,
     genesis,
     keys,
     now: testClock(),
+    ...(opts.role ? { role: opts.role } : {}),
     afterLocalStored: (entries) => keeper.mirror(entries),
     ownSignedUpTo: () => keeper.signedUpTo()
   });

@@ -38,6 +38,18 @@ export const JOIN_TICK_MS = 250;
 
 const NO_MARKS: JoinMarks = noJoinMarks();
 
+/**
+ * Whether a node should join (when its ledger is empty): a light replica, unless the page opted
+ * out (`join: false`) or its own copy holds own entries (`ownSignedUpTo` > 0, worker/own-copy.ts).
+ * Those entries are restored into the ledger, but may wait in its pending buffer for other
+ * authors' entries, leaving it empty; every snapshot would then hold this node's own key, which a
+ * light install refuses (`storeLightState`), so a join would only hold sync and gossip back for up
+ * to JOIN_MAX_MS while writes wait for the own feed.
+ */
+export function joinWanted(opts: { role: Ledger['role']; join?: boolean; ownSignedUpTo: number }): boolean {
+  return opts.join !== false && opts.role === 'light' && opts.ownSignedUpTo === 0;
+}
+
 /** status().join: where the verified join is (`off`: this node did not join, it replays entries). */
 export interface JoinInfo {
   state: JoinPhase | 'off' | 'gave-up';

@@ -46,7 +46,7 @@ import { LagMonitor } from './lag-monitor.js';
 import { clockStatus, originTimeOf, withClockAndLag } from './clock-status.js';
 import { TIME_PROTOCOL_ID } from '../core/clock/constants.js';
 import type { PeerGuard } from './peer-guard.js';
-import { JoinDriver } from './join-driver.js';
+import { JoinDriver, joinWanted } from './join-driver.js';
 import { JOIN_PROTOCOL_ID } from '../core/join/constants.js';
 import { DigestSchedule } from './status-digest.js';
 import { RecordsEvents } from './records-events.js';
@@ -153,9 +153,15 @@ export async function startNode(
     await store.close();
     throw err;
   });
+  // A copy locked at start (the last leader's handle at a takeover) is opened again later.
+  ownCopy.retryOpen(() => ledger.head(ledger.author)?.seq ?? 0);
   // A store last used long ago may be an older copy: the first local write waits to learn the own
   // feed's head from a peer (bounded; core/own-feed-check.ts).
-  const ownFeed = await watchOwnFeed(ledger);
+  const ownFeed = await watchOwnFeed(ledger).catch(async (err: unknown) => {
+    await ledger.close(); // closes the store
+    ownCopy.close();
+    throw err;
+  });
   // The PeerId is derived from the author key, so the author of an entry is the peer that signs the transport.
   const privateKey = privateKeyFromRaw(concatBytes(keys.seed, keys.publicKey));
   const peerId = peerIdFromPrivateKey(privateKey).toString();
@@ -200,7 +206,7 @@ export async function startNode(
     ledger,
     keys,
     protocol: JOIN_PROTOCOL_ID(shortNetworkId(networkIdHex)),
-    enabled: config.join !== false && ledger.role === 'light',
+    enabled: joinWanted({ role: ledger.role, join: config.join, ownSignedUpTo: ownCopy.signedUpTo() }),
     onChange: () => pushStatus(),
     isRelay: (peer) => live.network?.status().peers.some((p) => p.id === peer && p.relay) === true
   });

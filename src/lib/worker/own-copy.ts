@@ -2,8 +2,8 @@
 // start, what the store lacks of the own feed is restored from the copy (Chromium may delete a
 // corrupt IndexedDB whole), what the copy lacks is filled in from the store, and every local
 // write group is appended before it is announced or acknowledged (Ledger afterLocalStored).
-// The copy is best effort: when it cannot be opened, the node runs on without it; when a write to
-// it fails (no space), it falls behind and is filled in from the store at a later write group, at
+// The copy is best effort: when it cannot be opened, the node runs on without it (and opens it
+// again every OWN_COPY_RETRY_MS unless OPFS is missing); when a write to it fails (no space), it falls behind and is filled in from the store at a later write group, at
 // most every OWN_COPY_RETRY_MS. status().ownCopy says which.
 import { bytesEqual, toHex } from '../core/bytes.js';
 import { OWN_COPY_BATCH, OWN_COPY_RETRY_MS } from '../core/constants.js';
@@ -50,6 +50,14 @@ interface Refused {
   damaged: boolean;
 }
 
+function closeQuietly(copy: OwnCopy): void {
+  try {
+    copy.close();
+  } catch {
+    // closing a handle that already failed
+  }
+}
+
 export class OwnCopyKeeper {
   private restored: OwnCopyRestore | null = null;
   private error: string | null;
@@ -62,11 +70,16 @@ export class OwnCopyKeeper {
   private openFailed = false;
   private appends = 0;
   private appendMs = 0;
+  /** close() was called: no more writes, no reopening. */
+  private closed = false;
+  private reopenTimer: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(
     private copy: OwnCopy | null,
     error: string | null,
-    private readonly now: () => number
+    private readonly now: () => number,
+    private readonly reopen: () => Promise<OwnCopy>,
+    private readonly retryMs: number
   ) {
     this.error = error;
   }
@@ -74,13 +87,15 @@ export class OwnCopyKeeper {
   /** Opens the copy's file; never throws (a copy that cannot be opened is off, with the reason). */
   static async open(
     openFile: () => Promise<CopyFile>,
-    opts: { networkId: Uint8Array; maxEntryBytes: number; now?: () => number }
+    opts: { networkId: Uint8Array; maxEntryBytes: number; now?: () => number; retryMs?: number }
   ): Promise<OwnCopyKeeper> {
     const now = opts.now ?? Date.now;
+    const retryMs = opts.retryMs ?? OWN_COPY_RETRY_MS;
+    const reopen = async () => OwnCopy.open(await openFile(), opts);
     try {
-      return new OwnCopyKeeper(await OwnCopy.open(await openFile(), opts), null, now);
+      return new OwnCopyKeeper(await reopen(), null, now, reopen, retryMs);
     } catch (e) {
-      const keeper = new OwnCopyKeeper(null, `own copy unavailable: ${message(e)}`, now);
+      const keeper = new OwnCopyKeeper(null, `own copy unavailable: ${message(e)}`, now, reopen, retryMs);
       keeper.openFailed = !(e instanceof OwnCopyUnsupportedError);
       return keeper;
     }
@@ -105,12 +120,49 @@ export class OwnCopyKeeper {
       keys = copied;
     } else keys = await loadOrCreateIdentity(store);
     this.keys = keys;
+    this.adopt(keys);
+    return keys;
+  }
+
+  /** The opened copy against the node's key: started for it when empty, else turned off unless it is its own. */
+  private adopt(keys: IdentityKeys): void {
+    const copied = this.copy?.identity;
+    if (this.copy === null) return;
     if (copied === undefined) this.write((c) => c.reset(keys));
     else if (!bytesEqual(copied.publicKey, keys.publicKey))
       this.turnOff(`it holds another key (${toHex(copied.publicKey).slice(0, 16)}…), kept untouched`);
-    else if (this.copy?.readOnly === true)
+    else if (this.copy.readOnly)
       this.turnOff('its header is damaged or of another build; its key was used, the file is kept untouched');
-    return keys;
+  }
+
+  /**
+   * A copy that could not be opened at start for a reason other than no OPFS (another tab's
+   * handle not yet released at a takeover, an I/O error) is opened again every `retryMs` (open's, OWN_COPY_RETRY_MS)
+   * until it opens or close(); once open it is settled as at start (adopt) and filled in from the
+   * store up to `ownHead()`. Entries it holds above the own head (the store lost them) make local
+   * writes wait for them, as at start (signedUpTo, resume). Call after reconcile.
+   */
+  retryOpen(ownHead: () => number): void {
+    if (!this.openFailed || this.closed || this.keys === undefined || this.reopenTimer !== undefined) return;
+    const attempt = async (): Promise<void> => {
+      this.reopenTimer = undefined;
+      let copy: OwnCopy;
+      try {
+        copy = await this.reopen();
+      } catch (e) {
+        this.error = `own copy unavailable: ${message(e)} (retrying)`;
+        if (!this.closed) this.reopenTimer = setTimeout(() => void attempt(), this.retryMs);
+        return;
+      }
+      if (this.closed) return void closeQuietly(copy);
+      this.copy = copy;
+      this.openFailed = false;
+      this.error = null;
+      this.adopt(this.keys!);
+      await this.agreeWithStore(ownHead());
+      await this.fill(ownHead());
+    };
+    this.reopenTimer = setTimeout(() => void attempt(), this.retryMs);
   }
 
   /** The copy is kept untouched and not used for the rest of this run. */
@@ -244,11 +296,10 @@ export class OwnCopyKeeper {
   }
 
   close(): void {
-    try {
-      this.copy?.close();
-    } catch {
-      // closing a handle that already failed
-    }
+    this.closed = true;
+    clearTimeout(this.reopenTimer);
+    this.reopenTimer = undefined;
+    if (this.copy !== null) closeQuietly(this.copy);
     this.copy = null;
   }
 
