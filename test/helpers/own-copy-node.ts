@@ -2,10 +2,11 @@
 // identity, the ledger mirrors local writes into it and never signs below it, then the copy
 // restores and fills in. For the own copy's unit tests (the e2e tests use OPFS in Chromium).
 import { Ledger } from '../../src/lib/core/ledger.js';
-import { MemoryLedgerStore, type MemoryDisk, type MemoryFaults } from '../../src/lib/core/memory-store.js';
+import { MemoryDisk, MemoryLedgerStore, type MemoryFaults } from '../../src/lib/core/memory-store.js';
 import { networkId as networkIdOf } from '../../src/lib/core/genesis.js';
 import type { CopyFile } from '../../src/lib/core/own-copy.js';
-import type { IdentityKeys } from '../../src/lib/core/types.js';
+import type { HashedEntry, IdentityKeys } from '../../src/lib/core/types.js';
+import { keysFromByte } from './ledger-fixtures.js';
 import type { ReplicaRole } from '../../src/lib/core/light-budget.js';
 import { OwnCopyKeeper } from '../../src/lib/worker/own-copy.js';
 import { genesis, testClock } from './ledger-nodes.js';
@@ -64,3 +65,17 @@ export async function stopCopyNode(n: { ledger: Ledger; keeper: OwnCopyKeeper })
 
 /** The ledger's own head seq (0 without one). */
 export const ownHead = (l: Ledger): number => l.head(l.author)?.seq ?? 0;
+
+/**
+ * Another author A (keys from `byte`) on a memory store, with its entry 1 (`k` = "from A"): an
+ * own write overwriting `k` depends on it, so a restore of that write waits until A:1 is there.
+ */
+export async function otherAuthor(byte: number): Promise<{ a: Ledger; a1: HashedEntry }> {
+  const a = await Ledger.open({
+    store: new MemoryLedgerStore({ disk: new MemoryDisk() }),
+    genesis,
+    keys: await keysFromByte(byte),
+    now: testClock()
+  });
+  return { a, a1: await a.put('k', 'from A') };
+}

@@ -4,10 +4,9 @@
 // refuses it (storeLightState). The join must not start: sync and gossip are not held back, so
 // the missing entry arrives, the restored entries apply and writes go on at the next seq.
 import { describe, expect, it } from 'vitest';
-import { startWithCopy, stopCopyNode } from '../helpers/own-copy-node.js';
-import { Ledger } from '../../src/lib/core/ledger.js';
-import { MemoryDisk, MemoryLedgerStore } from '../../src/lib/core/memory-store.js';
-import { genesis, testClock } from '../helpers/ledger-nodes.js';
+import { startWithCopy, stopCopyNode, otherAuthor } from '../helpers/own-copy-node.js';
+import type { Ledger } from '../../src/lib/core/ledger.js';
+import { MemoryDisk } from '../../src/lib/core/memory-store.js';
 import { keysFromByte } from '../helpers/ledger-fixtures.js';
 import { MemoryCopyFile } from '../helpers/memory-copy-file.js';
 import { JoinDriver, joinWanted } from '../../src/lib/worker/join-driver.js';
@@ -17,13 +16,7 @@ const driverFor = (ledger: Ledger, keys: Awaited<ReturnType<typeof keysFromByte>
 
 describe('own copy and the verified join', () => {
   it('a light replica with restored own entries waiting does not join, and catches up by sync', async () => {
-    const a = await Ledger.open({
-      store: new MemoryLedgerStore({ disk: new MemoryDisk() }),
-      genesis,
-      keys: await keysFromByte(41),
-      now: testClock()
-    });
-    const a1 = await a.put('k', 'from A');
+    const { a, a1 } = await otherAuthor(41);
     const bKeys = await keysFromByte(42);
     const file = new MemoryCopyFile();
     const b = await startWithCopy(new MemoryDisk(), file, { keys: bKeys, role: 'light' });

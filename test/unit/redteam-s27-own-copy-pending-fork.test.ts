@@ -12,12 +12,10 @@
 // Fixed: the ledger refuses local writes (OwnFeedBehindError) while its own head is below the copy's
 //   last seq (Ledger ownSignedUpTo); the worker waits up to 15 s for sync first. restored says waiting.
 import { describe, expect, it } from 'vitest';
-import { copyOpts, startWithCopy } from '../helpers/own-copy-node.js';
-import { Ledger } from '../../src/lib/core/ledger.js';
-import { MemoryDisk, MemoryLedgerStore } from '../../src/lib/core/memory-store.js';
+import { copyOpts, startWithCopy, otherAuthor } from '../helpers/own-copy-node.js';
+import { MemoryDisk } from '../../src/lib/core/memory-store.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { OwnCopy } from '../../src/lib/core/own-copy.js';
-import { genesis, testClock } from '../helpers/ledger-nodes.js';
 import { keysFromByte } from '../helpers/ledger-fixtures.js';
 import { MemoryCopyFile } from '../helpers/memory-copy-file.js';
 import type { HashedEntry, IdentityKeys } from '../../src/lib/core/types.js';
@@ -26,15 +24,8 @@ const start = (disk: MemoryDisk, file: MemoryCopyFile, keys?: IdentityKeys) => s
 
 describe('redteam s27: own copy restore with a missing dependency', () => {
   it('does not sign a seq the copy already holds', async () => {
-    const aKeys = await keysFromByte(1);
     const bKeys = await keysFromByte(2);
-    const a = await Ledger.open({
-      store: new MemoryLedgerStore({ disk: new MemoryDisk() }),
-      genesis,
-      keys: aKeys,
-      now: testClock()
-    });
-    const a1 = await a.put('k', 'from A');
+    const { a1 } = await otherAuthor(1);
 
     const file = new MemoryCopyFile();
     const b = await start(new MemoryDisk(), file, bKeys);

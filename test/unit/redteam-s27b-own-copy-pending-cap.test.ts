@@ -14,22 +14,14 @@
 // Fixed: a local write that waits for the restored entries (node-runtime ownFeedChecked) first
 //   has the keeper ingest the copy's entries above the head again (OwnCopyKeeper.resume).
 import { describe, expect, it } from 'vitest';
-import { startWithCopy, stopCopyNode, ownHead } from '../helpers/own-copy-node.js';
-import { Ledger } from '../../src/lib/core/ledger.js';
-import { MemoryDisk, MemoryLedgerStore } from '../../src/lib/core/memory-store.js';
-import { genesis, testClock } from '../helpers/ledger-nodes.js';
+import { startWithCopy, stopCopyNode, ownHead, otherAuthor } from '../helpers/own-copy-node.js';
+import { MemoryDisk } from '../../src/lib/core/memory-store.js';
 import { keysFromByte } from '../helpers/ledger-fixtures.js';
 import { MemoryCopyFile } from '../helpers/memory-copy-file.js';
 
 describe('redteam s27b: more restored entries waiting than the pending budget', () => {
   it('once the dependency arrives, the whole restored feed applies and the next write continues it', async () => {
-    const a = await Ledger.open({
-      store: new MemoryLedgerStore({ disk: new MemoryDisk() }),
-      genesis,
-      keys: await keysFromByte(41),
-      now: testClock()
-    });
-    const a1 = await a.put('k', 'from A');
+    const { a, a1 } = await otherAuthor(41);
     const file = new MemoryCopyFile();
     const b = await startWithCopy(new MemoryDisk(), file, { keys: await keysFromByte(42) });
     await b.ledger.ingest([a1]);

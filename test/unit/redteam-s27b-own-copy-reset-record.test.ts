@@ -15,23 +15,15 @@
 // Fixed: recordRestore records only what the store lacked and got back (the key, or entries
 //   applied); entries only waiting again after a reload do not make a new reset record.
 import { describe, expect, it } from 'vitest';
-import { startWithCopy, stopCopyNode } from '../helpers/own-copy-node.js';
-import { Ledger } from '../../src/lib/core/ledger.js';
+import { startWithCopy, stopCopyNode, otherAuthor } from '../helpers/own-copy-node.js';
 import { MemoryDisk, MemoryLedgerStore } from '../../src/lib/core/memory-store.js';
 import { noteStoreReset, recordRestore, STORE_RESET_META } from '../../src/lib/worker/store-reset.js';
-import { genesis, testClock } from '../helpers/ledger-nodes.js';
 import { keysFromByte } from '../helpers/ledger-fixtures.js';
 import { MemoryCopyFile } from '../helpers/memory-copy-file.js';
 
 describe('redteam s27b: the reset record across a reload while restored entries wait', () => {
   it("a reload keeps the browser's report of the reset", async () => {
-    const a = await Ledger.open({
-      store: new MemoryLedgerStore({ disk: new MemoryDisk() }),
-      genesis,
-      keys: await keysFromByte(51),
-      now: testClock()
-    });
-    const a1 = await a.put('k', 'from A');
+    const { a, a1 } = await otherAuthor(51);
     const file = new MemoryCopyFile();
     const b = await startWithCopy(new MemoryDisk(), file, { keys: await keysFromByte(52) });
     await b.ledger.ingest([a1]);
