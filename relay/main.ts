@@ -1,10 +1,14 @@
 // Relay entry point: parse flags and environment, start, stop cleanly on SIGTERM/SIGINT.
-import { ConfigError, parseConfig, USAGE } from './config.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, parseConfig, USAGE, type RelayConfig } from './config.js';
+import { describeAddressInUse } from './errors.js';
 import { startRelay, type RunningRelay } from './server.js';
 import { BACKUP_COMMANDS, BACKUP_USAGE, runBackupCommand } from './archive/cli.js';
 import { describeCreated, GENESIS_COMMAND, GENESIS_USAGE, runGenesisCommand } from './genesis-cli.js';
 
 let relay: Promise<RunningRelay> | undefined;
+let config: RelayConfig | undefined;
 let stopping = false;
 
 function shutdown(signal: string): void {
@@ -37,8 +41,14 @@ async function main(): Promise<void> {
     console.log(USAGE);
     process.exit(0);
   }
-  relay = startRelay(parseConfig(argv, process.env));
+  config = parseConfig(argv, process.env);
+  relay = startRelay(config);
   const r = await relay;
+  if (!existsSync(join(config.staticDir, 'index.html')))
+    console.warn(
+      `warning: no built app in ${config.staticDir} (index.html is missing): pages answer 404. ` +
+        'Build it with `npx vite build` (`npm start` does), or point --static-dir at a build.'
+    );
   console.log(`Tabula relay ${r.node.peerId.toString()}`);
   for (const ma of r.node.getMultiaddrs()) console.log(`  libp2p  ${ma.toString()}`);
   console.log(`  network ${r.networkId}${r.networkName === undefined ? '' : ` ("${r.networkName}")`}`);
@@ -77,6 +87,7 @@ async function backup(argv: string[]): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof ConfigError ? err.message : err);
+  const inUse = config && describeAddressInUse(err, config);
+  console.error(err instanceof ConfigError ? err.message : (inUse ?? err));
   process.exit(err instanceof ConfigError ? 2 : 1);
 });

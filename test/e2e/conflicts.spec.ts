@@ -23,5 +23,11 @@ test('concurrent writes to one key from A and B appear in the Conflicts table of
     [a, b].map((d) => d.page.evaluate(() => window.tabula!.conflicts().then((c) => c[0].winner)))
   );
   expect(winners[0]).toBe(winners[1]);
+  // Where records are edited, the kept value is marked, with what it overwrote.
+  await a.page.goto('/');
+  const badge = a.page.getByRole('table', { name: 'Records' }).locator('tr[data-key="contested"] a.badge.conflict');
+  await expect(badge).toHaveText('conflict: 1 overwritten', { timeout: 20_000 });
+  await expect(badge).toHaveAttribute('title', /Written concurrently with "from [AB]" by [0-9a-f]{8}…/);
+  await expect(badge).toHaveAttribute('href', '/dashboard#conflicts-h');
   for (const d of [a, b]) await d.context.close();
 });

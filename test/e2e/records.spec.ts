@@ -37,6 +37,47 @@ test('records are saved durably, survive reload, and can be deleted', async ({ b
   await a.context.close();
 });
 
+test('bad input gets a clear message; a long key or value keeps every row on screen', async ({ browser }) => {
+  const a = await openDevice(browser, '/', { offline: true });
+  await a.page.setViewportSize({ width: 1000, height: 800 });
+  const alert = a.page.getByRole('alert');
+  const key = a.page.getByRole('textbox', { name: 'Key' });
+  // Spaces only: said, not silently ignored.
+  await key.fill('   ');
+  await a.page.getByRole('textbox', { name: 'Value' }).fill('x');
+  await a.page.getByRole('button', { name: 'Save' }).click();
+  await expect(alert).toHaveText('Not saved: the key needs at least one character other than spaces.');
+  // A pasted key over the limit: refused with the limit, not cut short.
+  await key.fill('k'.repeat(300));
+  await a.page.getByRole('button', { name: 'Save' }).click();
+  await expect(alert).toContainText('record key longer than 256 characters (InvalidRecordKeyError)');
+  // A value nested thousands deep: the typed error, before postMessage (was a RangeError from it).
+  const deep = await a.page.evaluate(() => {
+    let v: unknown = 0;
+    for (let i = 0; i < 5000; i++) v = [v];
+    return window.tabula!.put('deep', v as never).then(
+      () => 'stored',
+      (e: Error) => `${e.name}: ${e.message}`
+    );
+  });
+  expect(deep).toBe('InvalidRecordValueError: record value nested deeper than 32 levels');
+  // A number JSON cannot keep exactly stays the text typed.
+  await save(a.page, 'big', '12345678901234567890');
+  expect(await a.page.evaluate(() => window.tabula!.get('big'))).toBe('12345678901234567890');
+  await save(a.page, 'small', '42');
+  expect(await a.page.evaluate(() => window.tabula!.get('small'))).toBe(42);
+  // The longest key and a long value: the row's Delete stays within the window.
+  const long = 'L'.repeat(256);
+  await save(a.page, long, 'v '.repeat(5000));
+  for (const k of [long, 'small']) {
+    const box = await a.page.getByRole('button', { name: `Delete ${k}` }).boundingBox();
+    expect(box!.x + box!.width).toBeLessThanOrEqual(1000);
+  }
+  const rowBox = await row(a.page, long).boundingBox();
+  expect(rowBox!.height).toBeLessThan(200);
+  await a.context.close();
+});
+
 test('window.tabula writes resolve after the durable commit, in order', async ({ browser }) => {
   const a = await openDevice(browser, '/', { offline: true });
   await a.page.waitForFunction(() => window.tabula?.phase === 'running');
@@ -100,6 +141,10 @@ test('the node works offline and joins the network when the site answers again',
   await page.goto('/');
   await page.waitForFunction(() => window.tabula?.phase === 'running');
   await expect(page.getByRole('status')).toContainText('Offline');
+  // Past the first seconds, the status says why.
+  await expect(page.getByRole('status')).toContainText("retrying: the site's relay list (/api/relays) did not answer", {
+    timeout: 20_000
+  });
   await save(page, 'offline-note', 'written while offline');
   await context.unroute('**/api/relays');
   await expect(page.getByRole('status')).toContainText('Online', { timeout: 30_000 });

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   storeResetNotice,
   alertConditions,
+  offlineReason,
+  relayHost,
   CHART_POINTS,
   digestAge,
   formatAgo,
@@ -113,9 +115,10 @@ describe('dashboard formatting', () => {
   it('bytes and ages', () => {
     expect(formatBytes(null)).toBe('—');
     expect(formatBytes(0)).toBe('0 B');
-    expect(formatBytes(999)).toBe('999 B');
-    expect(formatBytes(2_500_000)).toBe('2.5 MB');
-    expect(formatBytes(123_000_000_000)).toBe('123 GB');
+    expect(formatBytes(1023)).toBe('1023 B');
+    expect(formatBytes(2.5 * 2 ** 20)).toBe('2.5 MiB');
+    expect(formatBytes(32 * 2 ** 20)).toBe('32 MiB');
+    expect(formatBytes(123 * 2 ** 30)).toBe('123 GiB');
     expect(formatAgo(10_000, 10_500)).toBe('just now');
     expect(formatAgo(10_000, 22_000)).toBe('12 s ago');
     expect(formatAgo(0, 3 * 60_000)).toBe('3 min ago');
@@ -136,8 +139,15 @@ describe('Network rows', () => {
       [false, 0, 'estimated', 'in sync'],
       [false, 1, 'reported', '1 entry']
     ]);
-    expect(rows[0]).toMatchObject({ storageText: '2.5 MB of 1.0 GB', lastBeaconText: 'just now', peers: 2 });
+    expect(rows[0]).toMatchObject({ storageText: '2.4 MiB of 954 MiB', lastBeaconText: 'just now', peers: 2 });
     expect(networkRows(view([node(B, { storageUsed: null, storageQuota: null })]), 0)[0].storageText).toBe('—');
+    // Not heard for over 15 s: silent (this node never is).
+    const later = networkRows(view([node(A), node(B)]), 10_000 + 15_001);
+    expect(later.map((r) => [r.self, r.silent])).toEqual([
+      [true, false],
+      [false, true]
+    ]);
+    expect(networkRows(view([node(B)]), 10_000 + 15_000)[0].silent).toBe(false);
   });
 });
 
@@ -184,6 +194,35 @@ describe('alerts', () => {
     });
     expect(bad.find((c) => c.id === 'offline')!.message).toContain('TypeError: failed');
     expect(bad.find((c) => c.id === 'lag')!.message).toContain('4 entries behind');
+  });
+
+  it('says why a node is offline, and warns when only direct links are left', () => {
+    const active = (c: ReturnType<typeof alertConditions>) => c.filter((x) => x.active).map((x) => x.id);
+    const at = { storage: undefined, network: undefined, now: 100_000, watchingSince: 0 };
+    const r1 = { addr: '/ip4/127.0.0.1/tcp/9090/ws/p2p/12D3KooWA', connected: false };
+    const r2 = { addr: '/dns4/relay.example/tcp/443/wss/p2p/12D3KooWB', connected: false };
+    const r3 = { addr: '/ip4/10.0.0.3/tcp/9090/ws', connected: false };
+    expect(relayHost(r1.addr)).toBe('127.0.0.1:9090');
+    expect(relayHost('/memory/x')).toBe('/memory/x');
+    expect(offlineReason({ networkError: 'TypeError: failed', relays: [r1] })).toBe('TypeError: failed');
+    expect(offlineReason({ networkError: null, relays: [] })).toMatch(/no relay address known/);
+    expect(offlineReason({ networkError: null, relays: [r1, r2, r3] })).toBe(
+      'no relay reachable (127.0.0.1:9090, relay.example:443 and 1 more)'
+    );
+    expect(offlineReason({ networkError: null, relays: [{ ...r1, connected: true }] })).toBe(
+      'no relay or peer connection'
+    );
+    const down = alertConditions({ ...at, status: status({ online: false, peers: [], relays: [r1] }) });
+    expect(down.find((c) => c.id === 'offline')!.message).toBe(
+      'Network unavailable: no relay reachable (127.0.0.1:9090)'
+    );
+    // Every relay gone, a direct link up: online, but a warning.
+    const direct = alertConditions({ ...at, status: status({ relays: [r1] }) });
+    expect(active(direct)).toEqual(['relays-down']);
+    expect(direct.find((c) => c.id === 'relays-down')!.message).toMatch(/No relay connection \(127\.0\.0\.1:9090\)/);
+    expect(active(alertConditions({ ...at, status: status({ relays: [{ ...r1, connected: true }, r2] }) }))).toEqual(
+      []
+    );
   });
 
   it("a store the browser reset is a critical alert for a day, with the browser's reason", () => {

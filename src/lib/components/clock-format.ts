@@ -36,6 +36,6 @@ export function clockSummary(c: ClockStatus | undefined): string {
   const latency =
     l.count === 0 || l.p50 === null || l.p99 === null
       ? 'Sync latency: no entries from other nodes yet.'
-      : `Sync latency: p50 ${Math.round(l.p50)} ms, p99 ${Math.round(l.p99)} ms (${l.count} entries).`;
+      : `Sync latency: p50 ${Math.round(l.p50)} ms, p99 ${Math.round(l.p99)} ms (${l.count} ${l.count === 1 ? 'entry' : 'entries'}).`;
   return `${offset} ${lag} ${latency}`;
 }

@@ -14,10 +14,11 @@ export const DASHBOARD_SAMPLE_MS = 2000;
 /** "1.5 MB", "0 B", "—" for null. Binary prefixes are not used: quotas are shown as browsers state them. */
 export function formatBytes(n: number | null): string {
   if (n === null || !Number.isFinite(n)) return '—';
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  // Binary units, as budgets are set (`budgetMiB`, 32 MiB by default) and browsers count quota.
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let v = n;
   let i = 0;
-  while (v >= 1000 && i < units.length - 1) [v, i] = [v / 1000, i + 1];
+  while (v >= 1024 && i < units.length - 1) [v, i] = [v / 1024, i + 1];
   return `${i === 0 ? v : v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
 }
 
@@ -54,8 +55,16 @@ export interface NetworkRow {
   storageText: string;
   version: string;
   lastBeaconText: string;
+  /** No beacon for BEACON_SILENT_MS: the node left or is cut off (its row stays until the view drops it). */
+  silent: boolean;
   headsRoot: string;
 }
+
+/**
+ * A node not heard for this long is marked silent, ms: three beacon intervals (worker/telemetry.ts
+ * BEACON_INTERVAL_MS, 5 s ± 20%), so one or two lost beacons do not mark it.
+ */
+export const BEACON_SILENT_MS = 15_000;
 
 /** Largest entry count among the nodes: the best-known replica. */
 export function bestEntries(nodes: readonly NetworkNode[]): number {
@@ -89,6 +98,7 @@ export function networkRows(view: NetworkView, now: number): NetworkRow[] {
       storageText: storage,
       version: n.version,
       lastBeaconText: formatAgo(n.lastSeen, now),
+      silent: n.author !== view.self && now - n.lastSeen > BEACON_SILENT_MS,
       headsRoot: n.headsRoot
     };
   });
@@ -196,6 +206,29 @@ export function storeResetNotice(reset: StoreReset | null | undefined, now: numb
   return `${what}Restored from this device's own copy: ${parts.join(' and ')}; entries of others come back from peers.${waiting}`;
 }
 
+/** `host:port` of a relay multiaddr (`/ip4/127.0.0.1/tcp/9090/ws/p2p/…` → `127.0.0.1:9090`), else the address. */
+export function relayHost(addr: string): string {
+  const m = /\/(?:ip4|ip6|dns4|dns6|dns)\/([^/]+)\/tcp\/(\d+)/.exec(addr);
+  return m === null ? addr : `${m[1]}:${m[2]}`;
+}
+
+/** The relays named in a message: the first two hosts, then how many more. */
+function relayList(relays: readonly { addr: string }[]): string {
+  const hosts = relays.slice(0, 2).map((r) => relayHost(r.addr));
+  return relays.length > 2 ? `${hosts.join(', ')} and ${relays.length - 2} more` : hosts.join(', ');
+}
+
+/**
+ * Why a node is offline, in words: the network's start error, else what its relays say (none
+ * known, none reachable), else that it has no connection at all.
+ */
+export function offlineReason(status: Pick<NodeStatus, 'networkError' | 'relays'>): string {
+  if (status.networkError) return status.networkError;
+  if (status.relays.length === 0) return 'no relay address known (the site listed none)';
+  if (!status.relays.some((r) => r.connected)) return `no relay reachable (${relayList(status.relays)})`;
+  return 'no relay or peer connection';
+}
+
 export function alertConditions(inputs: AlertInputs): AlertCondition[] {
   const { status, storage, network, now, watchingSince, sustainedLag: lag = 0 } = inputs;
   const conditions: AlertCondition[] = [];
@@ -205,8 +238,15 @@ export function alertConditions(inputs: AlertInputs): AlertCondition[] {
   conditions.push({
     id: 'offline',
     level: 'critical',
-    message: `Network unavailable: ${status.networkError ?? 'no relay or peer connection'}`,
+    message: `Network unavailable: ${offlineReason(status)}`,
     active: settled && !status.online
+  });
+  // Online through direct links only: they keep syncing, but nobody new can reach this node.
+  conditions.push({
+    id: 'relays-down',
+    level: 'warning',
+    message: `No relay connection (${relayList(status.relays)}): direct links keep syncing, but new devices cannot reach this node until a relay is back.`,
+    active: settled && status.online && status.relays.length > 0 && !status.relays.some((r) => r.connected)
   });
   conditions.push({
     id: 'no-peers',

@@ -94,6 +94,7 @@ export interface NetworkStatus {
   relays: RelayStatus[];
   /** Our dialable addresses (circuit/webrtc), once a relay reservation is held. */
   addrs: string[];
+  /** When the network started (Date.now(), ms); in a node's status, when the node started until then. */
   startedAt: number;
   /** Milestones since the network started, ms; null until reached. */
   timings: NetworkTimings;

@@ -42,10 +42,20 @@ export interface NetworkInit {
   setup?: (node: BrowserNode, guard: PeerGuard) => Promise<void>;
   /** Where bans are kept across reloads (the node's IndexedDB); absent: in memory only. */
   banStore?: BanStore;
+  /** Each failed attempt to read the site's relay list (it is retried until it answers). */
+  onRelayListError?: (err: unknown) => void;
 }
 
-/** GET /api/relays, retried with capped backoff until it answers or `signal` aborts: offline is normal. */
-export async function fetchRelays(origin: string, signal: AbortSignal, maxBackoffMs = 5000): Promise<string[]> {
+/**
+ * GET /api/relays, retried with capped backoff until it answers or `signal` aborts: offline is
+ * normal. `onError` hears each failed attempt (the status says why the node is offline).
+ */
+export async function fetchRelays(
+  origin: string,
+  signal: AbortSignal,
+  maxBackoffMs = 5000,
+  onError?: (err: unknown) => void
+): Promise<string[]> {
   for (let attempt = 0; ; attempt++) {
     signal.throwIfAborted();
     try {
@@ -62,6 +72,7 @@ export async function fetchRelays(origin: string, signal: AbortSignal, maxBackof
       return body.relays as string[];
     } catch (err) {
       if (signal.aborted) throw err;
+      onError?.(err);
       const wait = Math.min(maxBackoffMs, 250 * 2 ** Math.min(attempt, 10));
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, wait);
@@ -78,10 +89,11 @@ export async function startNetwork({
   onChange,
   signal,
   setup,
-  banStore
+  banStore,
+  onRelayListError
 }: NetworkInit): Promise<RunningNetwork> {
   const names = networkNames(networkIdHex);
-  const relays = await fetchRelays(config.origin, signal);
+  const relays = await fetchRelays(config.origin, signal, undefined, onRelayListError);
   const maxActive = config.maxRelays ?? RELAY_POOL_DEFAULTS.maxActive;
   const relayIds = relayIdsOf(relays);
   const guard = new PeerGuard((p) => relayIds.has(p));

@@ -110,6 +110,8 @@ export async function startNode(
   emit: (ev: NodeEvent) => void,
   platform: NodePlatform = {}
 ): Promise<RunningNode> {
+  // status().startedAt until the network has started (then the network's own start).
+  const nodeStartedAt = Date.now();
   // The network this page was opened for; a site serving another one is refused before any storage.
   const networkIdHex = expectedNetworkId(config.network);
   const served = await fetchGenesis(config.origin);
@@ -240,7 +242,7 @@ export async function startNode(
       bans: net?.bans ?? [],
       relays: net?.relays ?? [],
       addrs: net?.addrs ?? [],
-      startedAt: net?.startedAt ?? Date.now(),
+      startedAt: net?.startedAt ?? nodeStartedAt,
       timings: net?.timings ?? { relayMs: null, reservationMs: null, firstWebrtcMs: null, lastDialMs: null },
       networkId: networkIdHex,
       networkError: live.networkError,
@@ -331,6 +333,13 @@ export async function startNode(
           signal: abort.signal,
           // Bans survive a reload: kept in this node's IndexedDB (meta table), bounded.
           banStore: metaBanStore(ledger.store),
+          onRelayListError: (err) => {
+            const why = err instanceof Error ? err.message : String(err);
+            const text = `the site's relay list (/api/relays) did not answer: ${why}`.slice(0, 300);
+            if (live.networkError === text) return;
+            live.networkError = text;
+            pushStatus();
+          },
           setup: async (node, guard) => {
             await live.sync?.stop();
             live.guard = guard;

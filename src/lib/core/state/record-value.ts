@@ -60,7 +60,8 @@ export function validateValue(value: unknown): JsonValue {
 }
 
 function checkJson(value: unknown, depth: number): void {
-  if (depth > RECORD_VALUE_MAX_DEPTH) throw new InvalidRecordValueError('record value nested too deeply');
+  if (depth > RECORD_VALUE_MAX_DEPTH)
+    throw new InvalidRecordValueError(`record value nested deeper than ${RECORD_VALUE_MAX_DEPTH} levels`);
   if (value === null || typeof value === 'boolean') return;
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new InvalidRecordValueError('numbers must be finite');
