@@ -119,6 +119,7 @@ describe('dashboard formatting', () => {
     expect(formatBytes(2.5 * 2 ** 20)).toBe('2.5 MiB');
     expect(formatBytes(32 * 2 ** 20)).toBe('32 MiB');
     expect(formatBytes(123 * 2 ** 30)).toBe('123 GiB');
+    expect(formatBytes(1023.9 * 1024)).toBe('1.0 MiB');
     expect(formatAgo(10_000, 10_500)).toBe('just now');
     expect(formatAgo(10_000, 22_000)).toBe('12 s ago');
     expect(formatAgo(0, 3 * 60_000)).toBe('3 min ago');
@@ -204,6 +205,7 @@ describe('alerts', () => {
     const r3 = { addr: '/ip4/10.0.0.3/tcp/9090/ws', connected: false };
     expect(relayHost(r1.addr)).toBe('127.0.0.1:9090');
     expect(relayHost('/memory/x')).toBe('/memory/x');
+    expect(relayHost('/ip6/::1/tcp/9090/ws')).toBe('[::1]:9090');
     expect(offlineReason({ networkError: 'TypeError: failed', relays: [r1] })).toBe('TypeError: failed');
     expect(offlineReason({ networkError: null, relays: [] })).toMatch(/no relay address known/);
     expect(offlineReason({ networkError: null, relays: [r1, r2, r3] })).toBe(

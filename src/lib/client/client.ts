@@ -10,7 +10,7 @@ import { roleFromQuery } from '../worker/replica-role.js';
 import { buildNetworkPin, networkPin, networkScopedName } from './network-pin.js';
 import { requestPersistence, storageInfo, type StorageInfo } from './storage.js';
 import type { RpcTraceSummary } from './rpc-trace.js';
-import { validateKey, validateValue } from '../core/state/record-value.js';
+import { checkedDeleteKey, checkedPut } from './write-check.js';
 
 export { RemoteError } from './worker-node.js';
 export { ClientClosedError, LeaderUnavailableError, type TabRole } from './tab-broker.js';
@@ -90,22 +90,25 @@ export function createClient(options: ClientOptions = {}): TabulaClient {
     <M extends NodeMethod>(method: M) =>
     (...args: Parameters<RemoteApi[M]>) =>
       broker.call(method, args) as ReturnType<RemoteApi[M]>;
-  /**
-   * A write whose key and value are first checked here, as the node checks them: a bad one fails
-   * with the node's typed error (InvalidRecordKeyError, InvalidRecordValueError) before it is
-   * posted (a value nested thousands deep made postMessage itself throw a RangeError).
-   */
-  const write =
-    <M extends 'put' | 'delete'>(method: M) =>
-    (...args: Parameters<RemoteApi[M]>) => {
-      try {
-        validateKey(args[0]);
-        if (method === 'put') validateValue(args[1]);
-      } catch (e) {
-        return Promise.reject(e) as ReturnType<RemoteApi[M]>;
-      }
-      return call(method)(...args);
-    };
+  // Writes are checked here first, as the node checks them (write-check.ts): a bad one fails
+  // with the node's typed error before it is posted.
+  const put: RemoteApi['put'] = (key, value, opts) => {
+    let checked: ReturnType<typeof checkedPut>;
+    try {
+      checked = checkedPut(key, value);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return call('put')(checked.key, checked.value as never, opts);
+  };
+  const del: RemoteApi['delete'] = (key, opts) => {
+    try {
+      checkedDeleteKey(key);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return call('delete')(key, opts);
+  };
 
   return {
     get lastStatus() {
@@ -119,8 +122,8 @@ export function createClient(options: ClientOptions = {}): TabulaClient {
     },
     status: call('status'),
     echo: call('echo'),
-    put: write('put'),
-    delete: write('delete'),
+    put,
+    delete: del,
     get: call('get'),
     records: call('records'),
     conflicts: call('conflicts'),

@@ -1,6 +1,6 @@
 // Pure view models of the dashboard: formatting, the Network rows (with lag estimated from
 // beacons), alert history and chart series. No DOM, no Svelte: unit-tested in Node.
-import type { NetworkNode, NetworkView, NodeStatus, StorageInfo, StoreReset } from '$lib/client/index.js';
+import type { Conflict, NetworkNode, NetworkView, NodeStatus, StorageInfo, StoreReset } from '$lib/client/index.js';
 
 /** Storage use at or above this share of the quota raises the "storage near quota" alert. */
 export const STORAGE_ALERT_RATIO = 0.8;
@@ -11,15 +11,18 @@ export const CHART_POINTS = 60;
 /** How often the dashboard samples the network view, ms. */
 export const DASHBOARD_SAMPLE_MS = 2000;
 
-/** "1.5 MB", "0 B", "—" for null. Binary prefixes are not used: quotas are shown as browsers state them. */
+/**
+ * "1.5 MiB", "0 B", "—" for null: binary units, as budgets are set (`budgetMiB`, 32 MiB by
+ * default); a value that rounds to 1024 of a unit is shown in the next one.
+ */
 export function formatBytes(n: number | null): string {
   if (n === null || !Number.isFinite(n)) return '—';
-  // Binary units, as budgets are set (`budgetMiB`, 32 MiB by default) and browsers count quota.
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  const shown = (v: number): string => v.toFixed(v < 10 ? 1 : 0);
   let v = n;
   let i = 0;
-  while (v >= 1024 && i < units.length - 1) [v, i] = [v / 1024, i + 1];
-  return `${i === 0 ? v : v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+  while ((v >= 1024 || (i > 0 && Number(shown(v)) >= 1024)) && i < units.length - 1) [v, i] = [v / 1024, i + 1];
+  return `${i === 0 ? v : shown(v)} ${units[i]}`;
 }
 
 /** "just now", "12 s ago", "3 min ago", "2 h ago". */
@@ -102,6 +105,27 @@ export function networkRows(view: NetworkView, now: number): NetworkRow[] {
       headsRoot: n.headsRoot
     };
   });
+}
+
+// ---- records ----
+
+/** Conflicts by key, in list order (a key has one conflict per point where its writes branched). */
+export function conflictsByKey(conflicts: readonly Conflict[]): Map<string, Conflict[]> {
+  const byKey = new Map<string, Conflict[]>();
+  for (const c of conflicts) {
+    const list = byKey.get(c.key);
+    if (list === undefined) byKey.set(c.key, [c]);
+    else list.push(c);
+  }
+  return byKey;
+}
+
+/** The conflict whose kept write is the record's current value (its author and time), if any. */
+export function wonConflict(
+  byKey: ReadonlyMap<string, readonly Conflict[]>,
+  r: { key: string; author: string; time: number }
+): Conflict | undefined {
+  return byKey.get(r.key)?.findLast((c) => c.winner === r.author && c.times[0] === r.time);
 }
 
 // ---- alerts ----
@@ -208,8 +232,9 @@ export function storeResetNotice(reset: StoreReset | null | undefined, now: numb
 
 /** `host:port` of a relay multiaddr (`/ip4/127.0.0.1/tcp/9090/ws/p2p/…` → `127.0.0.1:9090`), else the address. */
 export function relayHost(addr: string): string {
-  const m = /\/(?:ip4|ip6|dns4|dns6|dns)\/([^/]+)\/tcp\/(\d+)/.exec(addr);
-  return m === null ? addr : `${m[1]}:${m[2]}`;
+  const m = /\/(ip4|ip6|dns4|dns6|dns)\/([^/]+)\/tcp\/(\d+)/.exec(addr);
+  if (m === null) return addr;
+  return m[1] === 'ip6' ? `[${m[2]}]:${m[3]}` : `${m[2]}:${m[3]}`;
 }
 
 /** The relays named in a message: the first two hosts, then how many more. */

@@ -42,19 +42,20 @@ export interface NetworkInit {
   setup?: (node: BrowserNode, guard: PeerGuard) => Promise<void>;
   /** Where bans are kept across reloads (the node's IndexedDB); absent: in memory only. */
   banStore?: BanStore;
-  /** Each failed attempt to read the site's relay list (it is retried until it answers). */
-  onRelayListError?: (err: unknown) => void;
+  /** Each attempt to read the site's relay list: its error, or null once it answered (it is retried until then). */
+  onRelayList?: (err: unknown) => void;
 }
 
 /**
  * GET /api/relays, retried with capped backoff until it answers or `signal` aborts: offline is
- * normal. `onError` hears each failed attempt (the status says why the node is offline).
+ * normal. `onAttempt` hears each attempt: its error, or null when it answered (the status says
+ * why the node is offline).
  */
 export async function fetchRelays(
   origin: string,
   signal: AbortSignal,
   maxBackoffMs = 5000,
-  onError?: (err: unknown) => void
+  onAttempt?: (err: unknown) => void
 ): Promise<string[]> {
   for (let attempt = 0; ; attempt++) {
     signal.throwIfAborted();
@@ -69,10 +70,11 @@ export async function fetchRelays(
       if (!Array.isArray(body.relays) || !body.relays.every((r) => typeof r === 'string')) {
         throw new Error('/api/relays answer is malformed');
       }
+      onAttempt?.(null);
       return body.relays as string[];
     } catch (err) {
       if (signal.aborted) throw err;
-      onError?.(err);
+      onAttempt?.(err);
       const wait = Math.min(maxBackoffMs, 250 * 2 ** Math.min(attempt, 10));
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, wait);
@@ -90,10 +92,10 @@ export async function startNetwork({
   signal,
   setup,
   banStore,
-  onRelayListError
+  onRelayList
 }: NetworkInit): Promise<RunningNetwork> {
   const names = networkNames(networkIdHex);
-  const relays = await fetchRelays(config.origin, signal, undefined, onRelayListError);
+  const relays = await fetchRelays(config.origin, signal, undefined, onRelayList);
   const maxActive = config.maxRelays ?? RELAY_POOL_DEFAULTS.maxActive;
   const relayIds = relayIdsOf(relays);
   const guard = new PeerGuard((p) => relayIds.has(p));

@@ -160,8 +160,11 @@ export async function startNode(
   // A store last used long ago may be an older copy: the first local write waits to learn the own
   // feed's head from a peer (bounded; core/own-feed-check.ts).
   const ownFeed = await watchOwnFeed(ledger).catch(async (err: unknown) => {
-    await ledger.close(); // closes the store
-    ownCopy.close();
+    try {
+      await ledger.close(); // closes the store
+    } finally {
+      ownCopy.close();
+    }
     throw err;
   });
   // The PeerId is derived from the author key, so the author of an entry is the peer that signs the transport.
@@ -333,9 +336,10 @@ export async function startNode(
           signal: abort.signal,
           // Bans survive a reload: kept in this node's IndexedDB (meta table), bounded.
           banStore: metaBanStore(ledger.store),
-          onRelayListError: (err) => {
-            const why = err instanceof Error ? err.message : String(err);
-            const text = `the site's relay list (/api/relays) did not answer: ${why}`.slice(0, 300);
+          onRelayList: (err) => {
+            const why = err === null ? null : err instanceof Error ? err.message : String(err);
+            const text =
+              why === null ? null : `the site's relay list (/api/relays) did not answer: ${why}`.slice(0, 300);
             if (live.networkError === text) return;
             live.networkError = text;
             pushStatus();

@@ -73,6 +73,8 @@ export class OwnCopyKeeper {
   /** close() was called: no more writes, no reopening. */
   private closed = false;
   private reopenTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The last serial call (see serial). */
+  private turn: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private copy: OwnCopy | null,
@@ -91,7 +93,20 @@ export class OwnCopyKeeper {
   ): Promise<OwnCopyKeeper> {
     const now = opts.now ?? Date.now;
     const retryMs = opts.retryMs ?? OWN_COPY_RETRY_MS;
-    const reopen = async () => OwnCopy.open(await openFile(), opts);
+    const reopen = async (): Promise<OwnCopy> => {
+      const file = await openFile();
+      try {
+        return await OwnCopy.open(file, opts);
+      } catch (e) {
+        // A granted OPFS handle left open locks the file for this worker's life.
+        try {
+          file.close();
+        } catch {
+          // already unusable
+        }
+        throw e;
+      }
+    };
     try {
       return new OwnCopyKeeper(await reopen(), null, now, reopen, retryMs);
     } catch (e) {
@@ -140,7 +155,10 @@ export class OwnCopyKeeper {
    * handle not yet released at a takeover, an I/O error) is opened again every `retryMs` (open's, OWN_COPY_RETRY_MS)
    * until it opens or close(); once open it is settled as at start (adopt) and filled in from the
    * store up to `ownHead()`. Entries it holds above the own head (the store lost them) make local
-   * writes wait for them, as at start (signedUpTo, resume). Call after reconcile.
+   * writes wait for them, as at start (signedUpTo, resume), unless its entry at the own head is
+   * not the store's: then it is another branch of the own feed (this store signed that seq again
+   * while the copy was locked) and is turned off, kept untouched. The settle runs in turn with
+   * mirror() (serial), so a write made meanwhile is appended after it. Call after reconcile.
    */
   retryOpen(ownHead: () => number): void {
     if (!this.openFailed || this.closed || this.keys === undefined || this.reopenTimer !== undefined) return;
@@ -155,14 +173,43 @@ export class OwnCopyKeeper {
         return;
       }
       if (this.closed) return void closeQuietly(copy);
-      this.copy = copy;
-      this.openFailed = false;
-      this.error = null;
-      this.adopt(this.keys!);
-      await this.agreeWithStore(ownHead());
-      await this.fill(ownHead());
+      await this.serial(async () => {
+        this.copy = copy;
+        this.openFailed = false;
+        this.error = null;
+        this.adopt(this.keys!);
+        const head = ownHead();
+        const branch = await this.branchFrom(head);
+        if (branch !== undefined)
+          return this.turnOff(
+            `it holds another branch of this device's feed from seq ${branch} (this store signed it again while the copy was locked); kept untouched`
+          );
+        await this.agreeWithStore(head);
+        await this.fill(ownHead());
+      });
     };
     this.reopenTimer = setTimeout(() => void attempt(), this.retryMs);
+  }
+
+  /** Runs `fn` after every earlier serial call (mirror, a reopen's settle): one writer of the copy at a time. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.turn.then(fn, fn);
+    this.turn = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * When the copy holds entries above the own head `head`: `head` if its entry there is not the
+   * store's (another branch of the own feed), else undefined (also when it cannot tell: the copy
+   * does not hold seq `head`, or the store cannot be read).
+   */
+  private async branchFrom(head: number): Promise<number | undefined> {
+    const copy = this.copy;
+    if (copy === null || this.store === undefined || head === 0 || copy.stats().lastSeq <= head) return undefined;
+    const mine = copy.entriesAfter(head - 1, 1).entries[0];
+    if (mine === undefined || mine.entry.seq !== head) return undefined;
+    const stored = await this.store.getEntry(this.author()!, head).catch(() => undefined);
+    return stored !== undefined && !bytesEqual(stored.hash, mine.hash) ? head : undefined;
   }
 
   /** The copy is kept untouched and not used for the rest of this run. */
@@ -274,7 +321,11 @@ export class OwnCopyKeeper {
   }
 
   /** Ledger afterLocalStored: appends a write group (filling in from the store first if needed). */
-  async mirror(entries: readonly HashedEntry[]): Promise<void> {
+  mirror(entries: readonly HashedEntry[]): Promise<void> {
+    return this.serial(() => this.append(entries));
+  }
+
+  private async append(entries: readonly HashedEntry[]): Promise<void> {
     const copy = this.copy;
     if (copy === null || entries.length === 0) return;
     const upTo = entries.at(-1)!.entry.seq;
