@@ -31,6 +31,12 @@ test('records are saved durably, survive reload, and can be deleted', async ({ b
 
   await a.page.getByRole('button', { name: 'Delete greeting' }).click();
   await expect(row(a.page, 'greeting')).toHaveCount(0);
+  // A delete can be undone: the value is written back.
+  await a.page.getByRole('button', { name: 'Undo delete greeting' }).click();
+  await expect(row(a.page, 'greeting')).toContainText('hello');
+  await expect(a.page.getByRole('button', { name: 'Undo delete greeting' })).toHaveCount(0);
+  await a.page.getByRole('button', { name: 'Delete greeting' }).click();
+  await expect(row(a.page, 'greeting')).toHaveCount(0);
   await a.page.reload();
   await expect(row(a.page, 'answer')).toBeVisible();
   await expect(row(a.page, 'greeting')).toHaveCount(0);
