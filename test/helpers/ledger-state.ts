@@ -1,6 +1,7 @@
 // Test harness for the state layer: nodes that write through Records and exchange payloads
 // the way the entry layer would (payload + author/seq/lamport/time), in any order.
 import { sha256 } from '@noble/hashes/sha2.js';
+import { clientIdOf } from '../../src/lib/core/state/client-id.js';
 import { LedgerState, type PayloadMeta } from '../../src/lib/core/state/doc.js';
 import { Records } from '../../src/lib/core/state/records.js';
 
@@ -77,5 +78,24 @@ export class TestNode {
 export function replicaFrom(entries: Logged[], author: string | null = null): TestNode {
   const n = new TestNode(author);
   for (const l of entries) n.receive(l);
+  return n;
+}
+
+/**
+ * Three author keys sorted by clientID, lowest first: among concurrent writes Yjs keeps the
+ * highest clientID, so HIGH wins against MID and LOW.
+ */
+export function authorsByClientId(): [string, string, string] {
+  const [low, mid, high] = ['a', 'b', 'c', 'd', 'e']
+    .map(authorKey)
+    .sort((x, y) => clientIdOf(x) - clientIdOf(y))
+    .slice(0, 3);
+  return [low, mid, high];
+}
+
+/** A TestNode of `author` whose clock reads `now`. */
+export function nodeAt(author: string, now: number): TestNode {
+  const n = new TestNode(author);
+  n.now = now;
   return n;
 }

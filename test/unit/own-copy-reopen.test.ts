@@ -7,6 +7,7 @@ import { MemoryDisk } from '../../src/lib/core/memory-store.js';
 import { OwnCopy } from '../../src/lib/core/own-copy.js';
 import { toHex } from '../../src/lib/core/bytes.js';
 import { MemoryCopyFile } from '../helpers/memory-copy-file.js';
+import { pollUntil } from '../helpers/poll.js';
 import { keysFromByte } from '../helpers/ledger-fixtures.js';
 
 const RETRY_MS = 20;
@@ -22,13 +23,7 @@ function lockable(file: () => MemoryCopyFile) {
   return { s, open };
 }
 
-async function until(cond: () => boolean, what: string, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const until = (cond: () => boolean, what: string) => pollUntil(cond, what, 5_000, 5);
 
 describe('own copy reopened after a failed open', () => {
   it('a copy locked at start is opened later and filled in with the writes made meanwhile', async () => {

@@ -5,20 +5,12 @@
 // Fixed: the lookup is dashboard-model.ts conflictsByKey + wonConflict (every conflict of the key).
 import { describe, expect, it } from 'vitest';
 import type { Conflict } from '../../src/lib/core/types.js';
-import { clientIdOf } from '../../src/lib/core/state/client-id.js';
-import { authorKey, TestNode } from '../helpers/ledger-state.js';
+import { authorsByClientId, nodeAt } from '../helpers/ledger-state.js';
 import { conflictsByKey, wonConflict } from '../../src/lib/components/dashboard-model.js';
 
-const [LOW, MID, HIGH] = ['a', 'b', 'c', 'd', 'e']
-  .map(authorKey)
-  .sort((x, y) => clientIdOf(x) - clientIdOf(y))
-  .slice(0, 3);
+const [LOW, MID, HIGH] = authorsByClientId();
 
-function node(author: string, now: number): TestNode {
-  const n = new TestNode(author);
-  n.now = now;
-  return n;
-}
+const node = nodeAt;
 
 /** RecordsTable.svelte's lookup. */
 function conflictOf(conflicts: Conflict[], r: { key: string; author: string; time: number }): Conflict | undefined {

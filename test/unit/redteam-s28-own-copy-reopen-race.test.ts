@@ -9,16 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { ownHead, startWithCopy, stopCopyNode } from '../helpers/own-copy-node.js';
 import { MemoryDisk } from '../../src/lib/core/memory-store.js';
 import { MemoryCopyFile } from '../helpers/memory-copy-file.js';
+import { pollUntil } from '../helpers/poll.js';
 
 const RETRY_MS = 20;
 
-async function until(cond: () => boolean, what: string, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const until = (cond: () => boolean, what: string) => pollUntil(cond, what, 5_000, 5);
 
 describe('redteam s28: own copy reopen races a local write', () => {
   it("a write during the reopened copy's fill leaves the copy on, complete, without error", async () => {

@@ -1,21 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Conflict } from '../../src/lib/core/types.js';
-import { clientIdOf } from '../../src/lib/core/state/client-id.js';
 import { LedgerState } from '../../src/lib/core/state/doc.js';
 import { Records } from '../../src/lib/core/state/records.js';
-import { authorKey, replicaFrom, TestNode, type Logged } from '../helpers/ledger-state.js';
+import { authorsByClientId, nodeAt, replicaFrom, TestNode, type Logged } from '../helpers/ledger-state.js';
 
 // Authors sorted by clientID: among concurrent writes Yjs keeps the highest clientID.
-const [LOW, MID, HIGH] = ['a', 'b', 'c', 'd', 'e']
-  .map(authorKey)
-  .sort((x, y) => clientIdOf(x) - clientIdOf(y))
-  .slice(0, 3);
+const [LOW, MID, HIGH] = authorsByClientId();
 
-function node(author: string, now: number): TestNode {
-  const n = new TestNode(author);
-  n.now = now;
-  return n;
-}
+const node = nodeAt;
 
 /** Every replica holds the same records and the same conflicts. */
 function expectConverged(nodes: TestNode[]): Conflict[] {
