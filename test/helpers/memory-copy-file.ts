@@ -51,3 +51,17 @@ export class MemoryCopyFile implements CopyFile {
     return f;
   }
 }
+
+/**
+ * An opener of `file()` that fails as a locked OPFS file (NoModificationAllowedError) while
+ * `s.locked`; `s.attempts` counts the calls, `s.opened` is the last file opened.
+ */
+export function lockableOpen(file: () => MemoryCopyFile) {
+  const s: { locked: boolean; attempts: number; opened?: MemoryCopyFile } = { locked: true, attempts: 0 };
+  const open = async () => {
+    s.attempts++;
+    if (s.locked) throw new Error('NoModificationAllowedError: the file is locked by another tab');
+    return (s.opened = file());
+  };
+  return { s, open };
+}

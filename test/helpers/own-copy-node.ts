@@ -79,3 +79,11 @@ export async function otherAuthor(byte: number): Promise<{ a: Ledger; a1: Hashed
   });
   return { a, a1: await a.put('k', 'from A') };
 }
+
+/** A node on `disk` with its copy in `file` writes k0..k(n-1), then stops; its keys. */
+export async function writeAndStop(disk: MemoryDisk, file: CopyFile, n: number): Promise<IdentityKeys> {
+  const node = await startWithCopy(disk, file);
+  for (let i = 0; i < n; i++) await node.ledger.put(`k${i}`, i);
+  await stopCopyNode(node);
+  return node.keys;
+}

@@ -2,26 +2,15 @@
 // at a tab takeover, an I/O error) is opened again later (OwnCopyKeeper.retryOpen), settled as at
 // start and filled in from the store, so the device does not run without its copy until a reload.
 import { describe, expect, it } from 'vitest';
-import { copyOpts, ownHead, startWithCopy, stopCopyNode } from '../helpers/own-copy-node.js';
+import { copyOpts, ownHead, startWithCopy, stopCopyNode, writeAndStop } from '../helpers/own-copy-node.js';
 import { MemoryDisk } from '../../src/lib/core/memory-store.js';
 import { OwnCopy } from '../../src/lib/core/own-copy.js';
 import { toHex } from '../../src/lib/core/bytes.js';
-import { MemoryCopyFile } from '../helpers/memory-copy-file.js';
+import { lockableOpen, MemoryCopyFile } from '../helpers/memory-copy-file.js';
 import { pollUntil } from '../helpers/poll.js';
 import { keysFromByte } from '../helpers/ledger-fixtures.js';
 
 const RETRY_MS = 20;
-
-/** Opens `file` once `locked` is false; counts the attempts. */
-function lockable(file: () => MemoryCopyFile) {
-  const s: { locked: boolean; attempts: number; opened?: MemoryCopyFile } = { locked: true, attempts: 0 };
-  const open = async () => {
-    s.attempts++;
-    if (s.locked) throw new Error('NoModificationAllowedError: the file is locked by another tab');
-    return (s.opened = file());
-  };
-  return { s, open };
-}
 
 const until = (cond: () => boolean, what: string) => pollUntil(cond, what, 5_000, 5);
 
@@ -29,12 +18,10 @@ describe('own copy reopened after a failed open', () => {
   it('a copy locked at start is opened later and filled in with the writes made meanwhile', async () => {
     const disk = new MemoryDisk();
     const file = new MemoryCopyFile();
-    const first = await startWithCopy(disk, file);
-    for (let i = 0; i < 3; i++) await first.ledger.put(`k${i}`, i);
-    await stopCopyNode(first);
+    await writeAndStop(disk, file, 3);
 
     // A takeover: the other tab still holds the file.
-    const { s, open } = lockable(() => file.reopen());
+    const { s, open } = lockableOpen(() => file.reopen());
     const n = await startWithCopy(disk, open, { retryMs: RETRY_MS });
     n.keeper.retryOpen(() => ownHead(n.ledger));
     expect(n.keeper.status()).toMatchObject({ state: 'off' });
@@ -68,7 +55,7 @@ describe('own copy reopened after a failed open', () => {
     const foreign = await OwnCopy.open(file, copyOpts);
     foreign.reset(other);
     const bytes = file.bytes.slice();
-    const { s, open } = lockable(() => file.reopen());
+    const { s, open } = lockableOpen(() => file.reopen());
     const n = await startWithCopy(disk, open, { retryMs: RETRY_MS, keys: await keysFromByte(78) });
     n.keeper.retryOpen(() => ownHead(n.ledger));
     await n.ledger.put('a', 1);
@@ -85,7 +72,7 @@ describe('own copy reopened after a failed open', () => {
   });
 
   it('close() stops the retries; a copy that OPFS cannot give is not retried', async () => {
-    const { s, open } = lockable(() => new MemoryCopyFile());
+    const { s, open } = lockableOpen(() => new MemoryCopyFile());
     const n = await startWithCopy(new MemoryDisk(), open, { retryMs: RETRY_MS, keys: await keysFromByte(79) });
     n.keeper.retryOpen(() => ownHead(n.ledger));
     await until(() => s.attempts >= 2, 'a retry');

@@ -6,9 +6,9 @@
 // status().ownCopy says 'on' with no error. At start, the same copy is reported (settleRefused).
 // Fixed: a reopened copy whose entry at the own head is not the store's is turned off (branchFrom).
 import { describe, expect, it } from 'vitest';
-import { ownHead, startWithCopy, stopCopyNode } from '../helpers/own-copy-node.js';
+import { ownHead, startWithCopy, stopCopyNode, writeAndStop } from '../helpers/own-copy-node.js';
 import { MemoryDisk } from '../../src/lib/core/memory-store.js';
-import { MemoryCopyFile } from '../helpers/memory-copy-file.js';
+import { lockableOpen, MemoryCopyFile } from '../helpers/memory-copy-file.js';
 import { pollUntil } from '../helpers/poll.js';
 
 const until = (cond: () => boolean, what: string) => pollUntil(cond, what, 5_000, 5);
@@ -16,21 +16,14 @@ const until = (cond: () => boolean, what: string) => pollUntil(cond, what, 5_000
 describe('redteam s28: reopened copy on another branch of the own feed', () => {
   it('is reported, not silently adopted with writes wedged behind it', async () => {
     const file = new MemoryCopyFile();
-    const first = await startWithCopy(new MemoryDisk(), file);
-    for (let i = 0; i < 3; i++) await first.ledger.put(`k${i}`, i);
-    const keys = first.keys;
-    await stopCopyNode(first);
+    const keys = await writeAndStop(new MemoryDisk(), file, 3);
 
     // An older store of this device: its key, none of its entries. The copy is locked at start.
-    let locked = true;
-    const open = async () => {
-      if (locked) throw new Error('NoModificationAllowedError: locked by another tab');
-      return file.reopen();
-    };
+    const { s: lock, open } = lockableOpen(() => file.reopen());
     const n = await startWithCopy(new MemoryDisk(), open, { retryMs: 20, keys });
     n.keeper.retryOpen(() => ownHead(n.ledger));
     await n.ledger.put('x', 1); // seq 1 signed again while the copy is locked
-    locked = false;
+    lock.locked = false;
     await until(
       () => n.keeper.status().state !== 'off' || /another branch/.test(n.keeper.status().error ?? ''),
       'the copy reopened and settled'

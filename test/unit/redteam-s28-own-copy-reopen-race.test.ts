@@ -6,9 +6,9 @@
 // Fixed: the reopen's settle and mirror() run one at a time (OwnCopyKeeper.serial); a failed open
 // closes the handle it was given.
 import { describe, expect, it } from 'vitest';
-import { ownHead, startWithCopy, stopCopyNode } from '../helpers/own-copy-node.js';
+import { ownHead, startWithCopy, stopCopyNode, writeAndStop } from '../helpers/own-copy-node.js';
 import { MemoryDisk } from '../../src/lib/core/memory-store.js';
-import { MemoryCopyFile } from '../helpers/memory-copy-file.js';
+import { lockableOpen, MemoryCopyFile } from '../helpers/memory-copy-file.js';
 import { pollUntil } from '../helpers/poll.js';
 
 const RETRY_MS = 20;
@@ -19,15 +19,8 @@ describe('redteam s28: own copy reopen races a local write', () => {
   it("a write during the reopened copy's fill leaves the copy on, complete, without error", async () => {
     const disk = new MemoryDisk();
     const file = new MemoryCopyFile();
-    const first = await startWithCopy(disk, file);
-    for (let i = 0; i < 3; i++) await first.ledger.put(`k${i}`, i);
-    await stopCopyNode(first);
-
-    let locked = true;
-    const open = async () => {
-      if (locked) throw new Error('NoModificationAllowedError: locked by another tab');
-      return file.reopen();
-    };
+    await writeAndStop(disk, file, 3);
+    const { s: lock, open } = lockableOpen(() => file.reopen());
     const n = await startWithCopy(disk, open, { retryMs: RETRY_MS });
     n.keeper.retryOpen(() => ownHead(n.ledger));
     for (let i = 3; i < 6; i++) await n.ledger.put(`k${i}`, i); // copy off: store at 6, copy at 3
@@ -39,7 +32,7 @@ describe('redteam s28: own copy reopen races a local write', () => {
     n.store.getRange = (...a: Parameters<typeof getRange>) => slow(getRange(...a));
     n.store.getEntry = (...a: Parameters<typeof getEntry>) => slow(getEntry(...a));
 
-    locked = false;
+    lock.locked = false;
     await until(() => n.keeper.status().state !== 'off', 'the copy reopened');
     await n.ledger.put('k6', 6); // a write while the background settle/fill is in flight
     await new Promise((r) => setTimeout(r, 200));

@@ -10,7 +10,8 @@ import { roleFromQuery } from '../worker/replica-role.js';
 import { buildNetworkPin, networkPin, networkScopedName } from './network-pin.js';
 import { requestPersistence, storageInfo, type StorageInfo } from './storage.js';
 import type { RpcTraceSummary } from './rpc-trace.js';
-import { checkedDeleteKey, checkedPut } from './write-check.js';
+import { checkedPut } from './write-check.js';
+import { validateKey } from '../core/state/record-value.js';
 
 export { RemoteError } from './worker-node.js';
 export { ClientClosedError, LeaderUnavailableError, type TabRole } from './tab-broker.js';
@@ -92,23 +93,11 @@ export function createClient(options: ClientOptions = {}): TabulaClient {
       broker.call(method, args) as ReturnType<RemoteApi[M]>;
   // Writes are checked here first, as the node checks them (write-check.ts): a bad one fails
   // with the node's typed error before it is posted.
-  const put: RemoteApi['put'] = (key, value, opts) => {
-    let checked: ReturnType<typeof checkedPut>;
-    try {
-      checked = checkedPut(key, value);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return call('put')(checked.key, checked.value as never, opts);
+  const put: RemoteApi['put'] = async (key, value, opts) => {
+    const checked = checkedPut(key, value);
+    return call('put')(checked.key, checked.value, opts);
   };
-  const del: RemoteApi['delete'] = (key, opts) => {
-    try {
-      checkedDeleteKey(key);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return call('delete')(key, opts);
-  };
+  const del: RemoteApi['delete'] = async (key, opts) => call('delete')(validateKey(key), opts);
 
   return {
     get lastStatus() {

@@ -20,5 +20,3 @@ export function checkedPut(key: unknown, value: unknown): { key: string; value: 
   }
   return { key: key as string, value: validateValue(cloned) };
 }
-
-export { validateKey as checkedDeleteKey };

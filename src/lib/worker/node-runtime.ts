@@ -337,9 +337,9 @@ export async function startNode(
           // Bans survive a reload: kept in this node's IndexedDB (meta table), bounded.
           banStore: metaBanStore(ledger.store),
           onRelayList: (err) => {
-            const why = err === null ? null : err instanceof Error ? err.message : String(err);
+            const why = err instanceof Error ? err.message : String(err);
             const text =
-              why === null ? null : `the site's relay list (/api/relays) did not answer: ${why}`.slice(0, 300);
+              err === null ? null : `the site's relay list (/api/relays) did not answer: ${why}`.slice(0, 300);
             if (live.networkError === text) return;
             live.networkError = text;
             pushStatus();

@@ -3,8 +3,9 @@
 // corrupt IndexedDB whole), what the copy lacks is filled in from the store, and every local
 // write group is appended before it is announced or acknowledged (Ledger afterLocalStored).
 // The copy is best effort: when it cannot be opened, the node runs on without it (and opens it
-// again every OWN_COPY_RETRY_MS unless OPFS is missing); when a write to it fails (no space), it falls behind and is filled in from the store at a later write group, at
-// most every OWN_COPY_RETRY_MS. status().ownCopy says which.
+// again every OWN_COPY_RETRY_MS unless OPFS is missing); when a write to it fails (no space), it
+// falls behind and is filled in from the store at a later write group, at most every
+// OWN_COPY_RETRY_MS. status().ownCopy says which.
 import { bytesEqual, toHex } from '../core/bytes.js';
 import { OWN_COPY_BATCH, OWN_COPY_RETRY_MS } from '../core/constants.js';
 import { loadOrCreateIdentity } from '../core/identity.js';
@@ -50,9 +51,9 @@ interface Refused {
   damaged: boolean;
 }
 
-function closeQuietly(copy: OwnCopy): void {
+function closeQuietly(handle: { close(): void }): void {
   try {
-    copy.close();
+    handle.close();
   } catch {
     // closing a handle that already failed
   }
@@ -74,7 +75,7 @@ export class OwnCopyKeeper {
   private closed = false;
   private reopenTimer: ReturnType<typeof setTimeout> | undefined;
   /** The last serial call (see serial). */
-  private turn: Promise<unknown> = Promise.resolve();
+  private lastSerial: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private copy: OwnCopy | null,
@@ -98,12 +99,7 @@ export class OwnCopyKeeper {
       try {
         return await OwnCopy.open(file, opts);
       } catch (e) {
-        // A granted OPFS handle left open locks the file for this worker's life.
-        try {
-          file.close();
-        } catch {
-          // already unusable
-        }
+        closeQuietly(file); // a granted OPFS handle left open locks the file for this worker's life
         throw e;
       }
     };
@@ -141,8 +137,8 @@ export class OwnCopyKeeper {
 
   /** The opened copy against the node's key: started for it when empty, else turned off unless it is its own. */
   private adopt(keys: IdentityKeys): void {
-    const copied = this.copy?.identity;
     if (this.copy === null) return;
+    const copied = this.copy.identity;
     if (copied === undefined) this.write((c) => c.reset(keys));
     else if (!bytesEqual(copied.publicKey, keys.publicKey))
       this.turnOff(`it holds another key (${toHex(copied.publicKey).slice(0, 16)}…), kept untouched`);
@@ -193,8 +189,8 @@ export class OwnCopyKeeper {
 
   /** Runs `fn` after every earlier serial call (mirror, a reopen's settle): one writer of the copy at a time. */
   private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.turn.then(fn, fn);
-    this.turn = run.catch(() => undefined);
+    const run = this.lastSerial.then(fn, fn);
+    this.lastSerial = run.catch(() => undefined);
     return run;
   }
 
