@@ -23,7 +23,7 @@ describe('own copy reopened after a failed open', () => {
     // A takeover: the other tab still holds the file.
     const { s, open } = lockableOpen(() => file.reopen());
     const n = await startWithCopy(disk, open, { retryMs: RETRY_MS });
-    n.keeper.retryOpen(() => ownHead(n.ledger));
+    n.keeper.retryOpen(n.ledger);
     expect(n.keeper.status()).toMatchObject({ state: 'off' });
     expect(n.keeper.status().error).toMatch(/locked by another tab/);
     for (let i = 3; i < 6; i++) await n.ledger.put(`k${i}`, i); // writes go on without the copy
@@ -57,7 +57,7 @@ describe('own copy reopened after a failed open', () => {
     const bytes = file.bytes.slice();
     const { s, open } = lockableOpen(() => file.reopen());
     const n = await startWithCopy(disk, open, { retryMs: RETRY_MS, keys: await keysFromByte(78) });
-    n.keeper.retryOpen(() => ownHead(n.ledger));
+    n.keeper.retryOpen(n.ledger);
     await n.ledger.put('a', 1);
     s.locked = false;
     await until(() => /another key/.test(n.keeper.status().error ?? ''), 'the copy turned off');
@@ -74,7 +74,7 @@ describe('own copy reopened after a failed open', () => {
   it('close() stops the retries; a copy that OPFS cannot give is not retried', async () => {
     const { s, open } = lockableOpen(() => new MemoryCopyFile());
     const n = await startWithCopy(new MemoryDisk(), open, { retryMs: RETRY_MS, keys: await keysFromByte(79) });
-    n.keeper.retryOpen(() => ownHead(n.ledger));
+    n.keeper.retryOpen(n.ledger);
     await until(() => s.attempts >= 2, 'a retry');
     await stopCopyNode(n);
     const attempts = s.attempts;

@@ -6,7 +6,7 @@
 // status().ownCopy says 'on' with no error. At start, the same copy is reported (settleRefused).
 // Fixed: a reopened copy whose entry at the own head is not the store's is turned off (branchFrom).
 import { describe, expect, it } from 'vitest';
-import { ownHead, startWithCopy, stopCopyNode, writeAndStop } from '../helpers/own-copy-node.js';
+import { startWithCopy, stopCopyNode, writeAndStop } from '../helpers/own-copy-node.js';
 import { MemoryDisk } from '../../src/lib/core/memory-store.js';
 import { lockableOpen, MemoryCopyFile } from '../helpers/memory-copy-file.js';
 import { pollUntil } from '../helpers/poll.js';
@@ -21,7 +21,7 @@ describe('redteam s28: reopened copy on another branch of the own feed', () => {
     // An older store of this device: its key, none of its entries. The copy is locked at start.
     const { s: lock, open } = lockableOpen(() => file.reopen());
     const n = await startWithCopy(new MemoryDisk(), open, { retryMs: 20, keys });
-    n.keeper.retryOpen(() => ownHead(n.ledger));
+    n.keeper.retryOpen(n.ledger);
     await n.ledger.put('x', 1); // seq 1 signed again while the copy is locked
     lock.locked = false;
     await until(

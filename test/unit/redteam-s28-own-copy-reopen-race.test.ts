@@ -6,7 +6,7 @@
 // Fixed: the reopen's settle and mirror() run one at a time (OwnCopyKeeper.serial); a failed open
 // closes the handle it was given.
 import { describe, expect, it } from 'vitest';
-import { ownHead, startWithCopy, stopCopyNode, writeAndStop } from '../helpers/own-copy-node.js';
+import { startWithCopy, stopCopyNode, writeAndStop } from '../helpers/own-copy-node.js';
 import { MemoryDisk } from '../../src/lib/core/memory-store.js';
 import { lockableOpen, MemoryCopyFile } from '../helpers/memory-copy-file.js';
 import { pollUntil } from '../helpers/poll.js';
@@ -22,7 +22,7 @@ describe('redteam s28: own copy reopen races a local write', () => {
     await writeAndStop(disk, file, 3);
     const { s: lock, open } = lockableOpen(() => file.reopen());
     const n = await startWithCopy(disk, open, { retryMs: RETRY_MS });
-    n.keeper.retryOpen(() => ownHead(n.ledger));
+    n.keeper.retryOpen(n.ledger);
     for (let i = 3; i < 6; i++) await n.ledger.put(`k${i}`, i); // copy off: store at 6, copy at 3
 
     // A store that answers reads a little slowly (IndexedDB does): the background fill awaits.
@@ -66,7 +66,7 @@ describe('redteam s28: own copy reopen races a local write', () => {
       return f;
     };
     const n = await startWithCopy(disk, open, { retryMs: RETRY_MS });
-    n.keeper.retryOpen(() => ownHead(n.ledger));
+    n.keeper.retryOpen(n.ledger);
     await until(() => attempts >= 2, 'the failing reopen');
     await new Promise((r) => setTimeout(r, 10));
     // With OPFS, an unclosed sync access handle keeps the file locked for this worker's life.

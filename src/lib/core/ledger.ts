@@ -775,6 +775,16 @@ export class Ledger {
   }
 
   /**
+   * Runs `fn` as a step of the work queue: no local write group is prepared or committed while
+   * it runs, and writes requested meanwhile wait for it. For state a write reads while signing
+   * (`ownSignedUpTo`) that must change between write groups, never during one (the own copy
+   * opened late, worker/own-copy.ts). Rejects with StorageClosedError once the ledger is closed.
+   */
+  betweenWrites<T>(fn: () => Promise<T>): Promise<T> {
+    return this.serial(fn);
+  }
+
+  /**
    * Runs `read` (synchronous) at a point where the document shows exactly what is stored: between
    * steps of the work queue (no local write group half done) and with no direct change waiting to
    * be signed (untracked-writes.ts). For readers that pair heads with the state (snapshot export,

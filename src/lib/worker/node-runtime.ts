@@ -156,7 +156,7 @@ export async function startNode(
     throw err;
   });
   // A copy locked at start (the last leader's handle at a takeover) is opened again later.
-  ownCopy.retryOpen(() => ledger.head(ledger.author)?.seq ?? 0);
+  ownCopy.retryOpen(ledger);
   // A store last used long ago may be an older copy: the first local write waits to learn the own
   // feed's head from a peer (bounded; core/own-feed-check.ts).
   const ownFeed = await watchOwnFeed(ledger).catch(async (err: unknown) => {

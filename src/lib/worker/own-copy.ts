@@ -148,16 +148,19 @@ export class OwnCopyKeeper {
 
   /**
    * A copy that could not be opened at start for a reason other than no OPFS (another tab's
-   * handle not yet released at a takeover, an I/O error) is opened again every `retryMs` (open's, OWN_COPY_RETRY_MS)
-   * until it opens or close(); once open it is settled as at start (adopt) and filled in from the
-   * store up to `ownHead()`. Entries it holds above the own head (the store lost them) make local
-   * writes wait for them, as at start (signedUpTo, resume), unless its entry at the own head is
-   * not the store's: then it is another branch of the own feed (this store signed that seq again
-   * while the copy was locked) and is turned off, kept untouched. The settle runs in turn with
-   * mirror() (serial), so a write made meanwhile is appended after it. Call after reconcile.
+   * handle not yet released at a takeover, an I/O error) is opened again every `retryMs` (open's,
+   * OWN_COPY_RETRY_MS) until it opens or close(). Once open it is adopted between the ledger's
+   * write groups (Ledger betweenWrites: no write is between its check of signedUpTo and its
+   * commit) and settled as at start (adopt): entries it holds above the own head (the store lost
+   * them) make local writes wait for them, as at start (signedUpTo, resume), unless its entry at
+   * the own head is not the store's: then it is another branch of the own feed (this store signed
+   * that seq again while the copy was locked) and is turned off, kept untouched. Then it is filled
+   * in from the store; the settle and the fill run in turn with mirror() (serial), so a write
+   * made meanwhile is appended after them. Call after reconcile.
    */
-  retryOpen(ownHead: () => number): void {
+  retryOpen(ledger: Pick<Ledger, 'author' | 'head' | 'betweenWrites'>): void {
     if (!this.openFailed || this.closed || this.keys === undefined || this.reopenTimer !== undefined) return;
+    const ownHead = () => ledger.head(ledger.author)?.seq ?? 0;
     const attempt = async (): Promise<void> => {
       this.reopenTimer = undefined;
       let copy: OwnCopy;
@@ -168,23 +171,29 @@ export class OwnCopyKeeper {
         if (!this.closed) this.reopenTimer = setTimeout(() => void attempt(), this.retryMs);
         return;
       }
-      if (this.closed) return void closeQuietly(copy);
-      await this.serial(async () => {
-        this.copy = copy;
-        this.openFailed = false;
-        this.error = null;
-        this.adopt(this.keys!);
-        const head = ownHead();
-        const branch = await this.branchFrom(head);
-        if (branch !== undefined)
-          return this.turnOff(
-            `it holds another branch of this device's feed from seq ${branch} (this store signed it again while the copy was locked); kept untouched`
-          );
-        await this.agreeWithStore(head);
-        await this.fill(ownHead());
-      });
+      const adopted = await ledger
+        .betweenWrites(() => this.serial(() => this.adoptReopened(copy, ownHead())))
+        .catch(() => false); // the ledger closed: so does the node
+      if (!adopted) return void (this.copy !== copy && closeQuietly(copy));
+      await this.serial(() => this.fill(ownHead()));
     };
     this.reopenTimer = setTimeout(() => void attempt(), this.retryMs);
+  }
+
+  /** retryOpen's settle of the opened `copy` at own head `head`; false when closed meanwhile. */
+  private async adoptReopened(copy: OwnCopy, head: number): Promise<boolean> {
+    if (this.closed) return false;
+    this.copy = copy;
+    this.openFailed = false;
+    this.error = null;
+    this.adopt(this.keys!);
+    const branch = await this.branchFrom(head);
+    if (branch !== undefined)
+      this.turnOff(
+        `it holds another branch of this device's feed from seq ${branch} (this store signed it again while the copy was locked); kept untouched`
+      );
+    else await this.agreeWithStore(head);
+    return true;
   }
 
   /** Runs `fn` after every earlier serial call (mirror, a reopen's settle): one writer of the copy at a time. */
