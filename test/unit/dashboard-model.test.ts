@@ -3,6 +3,7 @@ import {
   storeResetNotice,
   alertConditions,
   offlineReason,
+  directPeers,
   relayHost,
   CHART_POINTS,
   digestAge,
@@ -195,6 +196,14 @@ describe('alerts', () => {
     });
     expect(bad.find((c) => c.id === 'offline')!.message).toContain('TypeError: failed');
     expect(bad.find((c) => c.id === 'lag')!.message).toContain('4 entries behind');
+  });
+
+  it("counts direct peers only from this tab's running node (a takeover shows none of the old leader's)", () => {
+    const peer = (id: string, relay: boolean) => ({ id, relay });
+    const status = { peers: [peer('a', false), peer('r', true), peer('b', false)] };
+    expect(directPeers(status, 'running')).toBe(2);
+    for (const phase of ['starting', 'standby'] as const) expect(directPeers(status, phase)).toBe(0);
+    expect(directPeers(undefined, 'running')).toBe(0);
   });
 
   it('says why a node is offline, and warns when only direct links are left', () => {

@@ -1,13 +1,16 @@
 // An operator starting a second relay on taken ports gets one line saying which address is taken
-// and which flags pick others, not libp2p's stack trace.
-import { describe, expect, it } from 'vitest';
+// and which flags pick others, not libp2p's stack trace; one pointing --static-dir at a directory
+// without a built app is told so at start (pages would answer 404).
+import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:net';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULTS } from '../../relay/config.js';
 import { describeAddressInUse } from '../../relay/errors.js';
 import { startRelay } from '../../relay/server.js';
+import { spawnRelay, type RelayProcess } from '../helpers/relay-process.js';
+import { pollUntil } from '../helpers/poll.js';
 
 async function taken(): Promise<{ server: Server; port: number }> {
   const server = createServer();
@@ -62,4 +65,33 @@ describe('relay start on a taken address', () => {
     looped.cause = looped;
     expect(describeAddressInUse(looped, { port: 1, relayPort: 2 })).toBeUndefined();
   });
+});
+
+describe('relay start without a built app', () => {
+  const started: RelayProcess[] = [];
+  afterEach(async () => {
+    for (const r of started.splice(0)) {
+      if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGTERM');
+      await r.exited;
+    }
+  });
+
+  const start = async (withIndex: boolean): Promise<RelayProcess> => {
+    const dir = await mkdtemp(join(tmpdir(), 'tabula-relay-static-'));
+    if (withIndex) await writeFile(join(dir, 'index.html'), '<!doctype html><title>t</title>');
+    const r = await spawnRelay(['--data-dir', dir, '--static-dir', dir]);
+    started.push(r);
+    return r;
+  };
+
+  it('warns when --static-dir has no index.html, and not when it has one', async () => {
+    const bare = await start(false);
+    await pollUntil(() => bare.output().includes('warning: no built app'), 'the warning', 10_000, 20);
+    expect(bare.output()).toMatch(/warning: no built app in \S+ \(index\.html is missing\): pages answer 404\./);
+    expect(bare.output()).toContain('npx vite build');
+
+    const built = await start(true);
+    expect((await fetch(`${built.url}/`)).status).toBe(200);
+    expect(built.output()).not.toContain('warning: no built app');
+  }, 60_000);
 });

@@ -1,6 +1,14 @@
 // Pure view models of the dashboard: formatting, the Network rows (with lag estimated from
 // beacons), alert history and chart series. No DOM, no Svelte: unit-tested in Node.
-import type { Conflict, NetworkNode, NetworkView, NodeStatus, StorageInfo, StoreReset } from '$lib/client/index.js';
+import type {
+  Conflict,
+  NetworkNode,
+  NetworkView,
+  NodePhase,
+  NodeStatus,
+  StorageInfo,
+  StoreReset
+} from '$lib/client/index.js';
 
 /** Storage use at or above this share of the quota raises the "storage near quota" alert. */
 export const STORAGE_ALERT_RATIO = 0.8;
@@ -241,6 +249,14 @@ export function relayHost(addr: string): string {
 function relayList(relays: readonly { addr: string }[]): string {
   const hosts = relays.slice(0, 2).map((r) => relayHost(r.addr));
   return relays.length > 2 ? `${hosts.join(', ')} and ${relays.length - 2} more` : hosts.join(', ');
+}
+
+/**
+ * The direct (non-relay) peers the status line counts. Before this tab's node runs (`phase` not
+ * 'running': a takeover, a reload), the last status is another node's, so none.
+ */
+export function directPeers(status: { peers: readonly { relay: boolean }[] } | undefined, phase: NodePhase): number {
+  return phase === 'running' ? (status?.peers.filter((p) => !p.relay).length ?? 0) : 0;
 }
 
 /**
