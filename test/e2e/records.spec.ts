@@ -81,6 +81,20 @@ test('bad input gets a clear message; a long key or value keeps every row on scr
   }
   const rowBox = await row(a.page, long).boundingBox();
   expect(rowBox!.height).toBeLessThan(200);
+  // On a phone (390 px) records are cards: Delete in view without scrolling sideways, cells named.
+  await a.page.setViewportSize({ width: 390, height: 800 });
+  for (const k of [long, 'small']) {
+    const box = await a.page.getByRole('button', { name: `Delete ${k}` }).boundingBox();
+    expect(box!.x + box!.width).toBeLessThanOrEqual(390);
+  }
+  const pageWidth = await a.page.evaluate(() => document.documentElement.scrollWidth);
+  expect(pageWidth).toBeLessThanOrEqual(390);
+  const records = a.page.getByRole('region', { name: 'Records (scrolls sideways)' });
+  expect(await records.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+  const label = await row(a.page, 'small')
+    .locator('td.value')
+    .evaluate((td) => getComputedStyle(td, '::before').content);
+  expect(label).toBe('"Value"');
   await a.context.close();
 });
 
