@@ -9,6 +9,7 @@ bash scripts/ensure-promtool.sh
 echo "== check (svelte-check + tsc) and lint"
 npm run --silent check
 npx eslint .
+npx prettier --check . >/dev/null
 echo "== unit and simulation tests"
 npx vitest run
 echo "== build"
