@@ -40,7 +40,7 @@ describe('redteam s28: reopened copy on another branch of the own feed', () => {
     // Fixed: the reopened copy's seq 1 is not the store's: it is turned off, kept untouched, and said.
     expect(write).toBe('written');
     expect(status).toMatchObject({ state: 'off' });
-    expect(status.error).toMatch(/another branch of this device's feed from seq 1/);
+    expect(status.error).toMatch(/another branch of this device's feed \(its seq 1 is not this store's/);
     await stopCopyNode(n);
   });
 });

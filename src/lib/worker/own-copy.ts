@@ -9,6 +9,8 @@
 import { bytesEqual, toHex } from '../core/bytes.js';
 import { OWN_COPY_BATCH, OWN_COPY_RETRY_MS } from '../core/constants.js';
 import { loadOrCreateIdentity } from '../core/identity.js';
+import { verify } from '../core/ed25519.js';
+import { signingBytes } from '../core/entry.js';
 import type { Ledger } from '../core/ledger.js';
 import { OwnCopy, type CopyFile, type OwnCopyStats } from '../core/own-copy.js';
 import type { LedgerStore } from '../core/storage.js';
@@ -82,7 +84,8 @@ export class OwnCopyKeeper {
     error: string | null,
     private readonly now: () => number,
     private readonly reopen: () => Promise<OwnCopy>,
-    private readonly retryMs: number
+    private readonly retryMs: number,
+    private readonly networkId: Uint8Array
   ) {
     this.error = error;
   }
@@ -104,9 +107,10 @@ export class OwnCopyKeeper {
       }
     };
     try {
-      return new OwnCopyKeeper(await reopen(), null, now, reopen, retryMs);
+      return new OwnCopyKeeper(await reopen(), null, now, reopen, retryMs, opts.networkId);
     } catch (e) {
-      const keeper = new OwnCopyKeeper(null, `own copy unavailable: ${message(e)}`, now, reopen, retryMs);
+      const unavailable = `own copy unavailable: ${message(e)}`;
+      const keeper = new OwnCopyKeeper(null, unavailable, now, reopen, retryMs, opts.networkId);
       keeper.openFailed = !(e instanceof OwnCopyUnsupportedError);
       return keeper;
     }
@@ -151,16 +155,16 @@ export class OwnCopyKeeper {
    * handle not yet released at a takeover, an I/O error) is opened again every `retryMs` (open's,
    * OWN_COPY_RETRY_MS) until it opens or close(). Once open it is adopted between the ledger's
    * write groups (Ledger betweenWrites: no write is between its check of signedUpTo and its
-   * commit) and settled as at start (adopt): entries it holds above the own head (the store lost
-   * them) make local writes wait for them, as at start (signedUpTo, resume), unless its entry at
-   * the own head is not the store's: then it is another branch of the own feed (this store signed
-   * that seq again while the copy was locked) and is turned off, kept untouched. Then it is filled
-   * in from the store; the settle and the fill run in turn with mirror() (serial), so a write
-   * made meanwhile is appended after them. Call after reconcile.
+   * commit) and settled as at start (adopt), unless it holds another branch of the own feed:
+   * its entry at the last seq both hold is not the store's (this store signed that seq again
+   * while the copy was locked). Then it is turned off and kept untouched, as it is when settling
+   * it fails. Else it is reconciled as at start (reconcile): own entries it holds above the own
+   * head are ingested (those waiting for others' entries make local writes wait, and say so in
+   * `restored`), then it is filled in from the store, in turn with mirror() (serial), so a write
+   * made meanwhile is appended after. Call after reconcile.
    */
-  retryOpen(ledger: Pick<Ledger, 'author' | 'head' | 'betweenWrites'>): void {
+  retryOpen(ledger: Ledger): void {
     if (!this.openFailed || this.closed || this.keys === undefined || this.reopenTimer !== undefined) return;
-    const ownHead = () => ledger.head(ledger.author)?.seq ?? 0;
     const attempt = async (): Promise<void> => {
       this.reopenTimer = undefined;
       let copy: OwnCopy;
@@ -171,28 +175,31 @@ export class OwnCopyKeeper {
         if (!this.closed) this.reopenTimer = setTimeout(() => void attempt(), this.retryMs);
         return;
       }
+      const head = () => ledger.head(ledger.author)?.seq ?? 0;
       const adopted = await ledger
-        .betweenWrites(() => this.serial(() => this.adoptReopened(copy, ownHead())))
+        .betweenWrites(() => this.serial(() => this.adoptReopened(copy, head())))
         .catch(() => false); // the ledger closed: so does the node
       if (!adopted) return void (this.copy !== copy && closeQuietly(copy));
-      await this.serial(() => this.fill(ownHead()));
+      if (this.copy === copy) await this.reconcile(ledger);
     };
     this.reopenTimer = setTimeout(() => void attempt(), this.retryMs);
   }
 
-  /** retryOpen's settle of the opened `copy` at own head `head`; false when closed meanwhile. */
+  /**
+   * retryOpen's settle of the opened `copy` at own head `head`: false when closed meanwhile.
+   * A copy on another branch, or one that cannot be settled (a read fails), is turned off.
+   */
   private async adoptReopened(copy: OwnCopy, head: number): Promise<boolean> {
     if (this.closed) return false;
     this.copy = copy;
     this.openFailed = false;
     this.error = null;
-    this.adopt(this.keys!);
-    const branch = await this.branchFrom(head);
-    if (branch !== undefined)
-      this.turnOff(
-        `it holds another branch of this device's feed from seq ${branch} (this store signed it again while the copy was locked); kept untouched`
-      );
-    else await this.agreeWithStore(head);
+    try {
+      this.adopt(this.keys!);
+      await this.offIfBranch(head);
+    } catch (e) {
+      this.turnOff(`settling it after a late open failed: ${message(e)}`);
+    }
     return true;
   }
 
@@ -204,17 +211,37 @@ export class OwnCopyKeeper {
   }
 
   /**
-   * When the copy holds entries above the own head `head`: `head` if its entry there is not the
-   * store's (another branch of the own feed), else undefined (also when it cannot tell: the copy
-   * does not hold seq `head`, or the store cannot be read).
+   * The seq of the last own entry both the copy and the store hold (the lower of the copy's last
+   * seq and the own head `head`) when the copy's entry there is not the store's (another branch
+   * of the own feed), else undefined (also when it cannot tell: the copy does not hold that seq,
+   * or the store cannot be read). A copy's entry that is not validly signed by this key is damage
+   * (agreeWithStore starts the copy over), not a branch. Reads of the copy may throw (I/O).
    */
   private async branchFrom(head: number): Promise<number | undefined> {
     const copy = this.copy;
-    if (copy === null || this.store === undefined || head === 0 || copy.stats().lastSeq <= head) return undefined;
-    const mine = copy.entriesAfter(head - 1, 1).entries[0];
-    if (mine === undefined || mine.entry.seq !== head) return undefined;
-    const stored = await this.store.getEntry(this.author()!, head).catch(() => undefined);
-    return stored !== undefined && !bytesEqual(stored.hash, mine.hash) ? head : undefined;
+    const at = Math.min(copy?.stats().lastSeq ?? 0, head);
+    if (copy === null || this.store === undefined || at === 0) return undefined;
+    const mine = copy.entriesAfter(at - 1, 1).entries[0];
+    if (mine === undefined || mine.entry.seq !== at) return undefined;
+    const stored = await this.store.getEntry(this.author()!, at).catch(() => undefined);
+    if (stored === undefined || bytesEqual(stored.hash, mine.hash)) return undefined;
+    const e = mine.entry;
+    const ours = bytesEqual(e.author, this.keys!.publicKey);
+    return ours && (await verify(e.author, signingBytes(e, this.networkId), e.sig)) ? at : undefined;
+  }
+
+  /**
+   * Turns the copy off, kept untouched, when it holds another branch of the own feed (branchFrom):
+   * the store signed some seq again without it (it was locked, or the store is an older copy).
+   * Signed entries of that branch may be nowhere else; writes go on on the store's branch.
+   */
+  private async offIfBranch(head: number): Promise<boolean> {
+    const branch = await this.branchFrom(head);
+    if (branch === undefined) return false;
+    this.turnOff(
+      `it holds another branch of this device's feed (its seq ${branch} is not this store's: the store signed it again without the copy); kept untouched`
+    );
+    return true;
   }
 
   /** The copy is kept untouched and not used for the rest of this run. */
@@ -267,6 +294,7 @@ export class OwnCopyKeeper {
     if (copy === null || author === undefined || ledger.voidFrom(author) !== undefined) return;
     const ownHead = () => ledger.head(author)?.seq ?? 0;
     const head = ownHead();
+    if (await this.offIfBranch(head)) return;
     let added = 0;
     let refused: Refused | undefined;
     // Paged: the copy may hold a long feed (ingest verifies every entry).
@@ -289,8 +317,11 @@ export class OwnCopyKeeper {
         entries: added,
         ...(waiting > 0 ? { waiting } : {})
       };
-    await this.agreeWithStore(ownHead());
-    await this.fill(ownHead());
+    // In turn with mirror(): at a late open (retryOpen) writes may be under way.
+    await this.serial(async () => {
+      await this.agreeWithStore(ownHead());
+      await this.fill(ownHead());
+    });
   }
 
   /**
