@@ -4,6 +4,7 @@ import {
   alertConditions,
   offlineReason,
   directPeers,
+  runningPeers,
   relayHost,
   CHART_POINTS,
   digestAge,
@@ -204,6 +205,10 @@ describe('alerts', () => {
     expect(directPeers(status, 'running')).toBe(2);
     for (const phase of ['starting', 'standby'] as const) expect(directPeers(status, phase)).toBe(0);
     expect(directPeers(undefined, 'running')).toBe(0);
+    // The dashboard's Peers table likewise lists none of the old leader's.
+    expect(runningPeers(status, 'running')).toHaveLength(3);
+    expect(runningPeers(status, 'standby')).toEqual([]);
+    expect(runningPeers(undefined, 'running')).toEqual([]);
   });
 
   it('says why a node is offline, and warns when only direct links are left', () => {

@@ -252,11 +252,16 @@ function relayList(relays: readonly { addr: string }[]): string {
 }
 
 /**
- * The direct (non-relay) peers the status line counts. Before this tab's node runs (`phase` not
- * 'running': a takeover, a reload), the last status is another node's, so none.
+ * The peers of this tab's node: none before it runs (`phase` not 'running': a takeover, a
+ * reload), when the last status is another node's (the closed leader's).
  */
-export function directPeers(status: { peers: readonly { relay: boolean }[] } | undefined, phase: NodePhase): number {
-  return phase === 'running' ? (status?.peers.filter((p) => !p.relay).length ?? 0) : 0;
+export function runningPeers<P>(status: { peers: P[] } | undefined, phase: NodePhase): P[] {
+  return phase === 'running' ? (status?.peers ?? []) : [];
+}
+
+/** The direct (non-relay) peers the status line counts (runningPeers). */
+export function directPeers(status: { peers: { relay: boolean }[] } | undefined, phase: NodePhase): number {
+  return runningPeers(status, phase).filter((p) => !p.relay).length;
 }
 
 /**
