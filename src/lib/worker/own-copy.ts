@@ -31,7 +31,10 @@ export interface OwnCopyRestore {
 
 /** status().ownCopy: whether local writes are copied, what the copy holds, what it restored. */
 export interface OwnCopyStatus extends OwnCopyStats {
-  /** 'on': every local write is copied; 'behind': a write to it failed, retried later; 'off': no copy. */
+  /**
+   * 'on': every local write is copied; 'behind': it lacks local writes the store holds (a write to
+   * it failed, retried later; or, after a late open, they wait for the fill from the store); 'off': no copy.
+   */
   state: 'on' | 'behind' | 'off';
   /** Why the copy is off or behind; null when all is well. */
   error: string | null;
@@ -76,6 +79,9 @@ export class OwnCopyKeeper {
   /** close() was called: no more writes, no reopening. */
   private closed = false;
   private reopenTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A fill in steps is under way (fillInSteps); `leftToFill`: the last seq of writes left to it. */
+  private filling = false;
+  private leftToFill = 0;
   /** The last serial call (see serial). */
   private lastSerial: Promise<unknown> = Promise.resolve();
 
@@ -318,10 +324,23 @@ export class OwnCopyKeeper {
         ...(waiting > 0 ? { waiting } : {})
       };
     // In turn with mirror(): at a late open (retryOpen) writes may be under way.
-    await this.serial(async () => {
-      await this.agreeWithStore(ownHead());
-      await this.fill(ownHead());
-    });
+    await this.serial(() => this.agreeWithStore(ownHead()));
+    await this.fillInSteps(ownHead);
+  }
+
+  /**
+   * Fills the copy in from the store up to the own head, one page (OWN_COPY_BATCH entries) per
+   * serial step: a local write's append meanwhile waits for one page, not the whole fill, and
+   * is left to the fill when it does not continue the copy (append, `filling`).
+   */
+  private async fillInSteps(ownHead: () => number): Promise<void> {
+    this.filling = true;
+    try {
+      let done = false;
+      while (!done) done = await this.serial(() => this.fill(Math.max(ownHead(), this.leftToFill), 1));
+    } finally {
+      this.filling = false;
+    }
   }
 
   /**
@@ -365,9 +384,12 @@ export class OwnCopyKeeper {
     const copy = this.copy;
     if (copy === null || entries.length === 0) return;
     const upTo = entries.at(-1)!.entry.seq;
-    if (this.failing) return this.now() < this.retryAt ? undefined : this.fill(upTo);
+    if (this.failing) return this.now() < this.retryAt ? undefined : void (await this.fill(upTo));
     const last = copy.stats().lastSeq;
-    if (copy.identity === undefined || (last !== 0 && entries[0].entry.seq !== last + 1)) return this.fill(upTo);
+    const gap = copy.identity === undefined || (last !== 0 && entries[0].entry.seq !== last + 1);
+    // A fill in steps is under way (fillInSteps): it copies these too, after what comes before them.
+    if (gap && this.filling) return void (this.leftToFill = Math.max(this.leftToFill, upTo));
+    if (gap) return void (await this.fill(upTo));
     const t0 = performance.now();
     if (this.write((c) => c.append(entries))) {
       this.appends++;
@@ -377,7 +399,8 @@ export class OwnCopyKeeper {
 
   status(): OwnCopyStatus {
     const stats = this.copy?.stats() ?? { firstSeq: 0, lastSeq: 0, bytes: 0, cutBytes: 0 };
-    const state = this.copy === null ? 'off' : this.failing ? 'behind' : 'on';
+    const lacking = this.failing || (this.filling && this.leftToFill > stats.lastSeq);
+    const state = this.copy === null ? 'off' : lacking ? 'behind' : 'on';
     const appendMs = Math.round(this.appendMs * 10) / 10;
     return { state, ...stats, error: this.error, restored: this.restored, appends: this.appends, appendMs };
   }
@@ -395,31 +418,35 @@ export class OwnCopyKeeper {
   }
 
   /**
-   * Appends the own entries the store holds above the copy's last seq, up to `head`. When the
-   * store no longer holds the next one (a light replica pruned it), the copy starts over from
-   * the oldest entry the store still holds.
+   * Appends the own entries the store holds above the copy's last seq, up to `head`, at most
+   * `pages` reads of OWN_COPY_BATCH. When the store no longer holds the next one (a light replica
+   * pruned it), the copy starts over from the oldest entry the store still holds. Resolves true
+   * when there is nothing left to do (caught up, or stopped by a failure), false when `pages` ran out.
    */
-  private async fill(head: number): Promise<void> {
+  private async fill(head: number, pages = Infinity): Promise<boolean> {
     const keys = this.keys;
     const store = this.store;
-    if (this.copy === null || store === undefined || keys === undefined) return;
-    if (this.copy.identity === undefined && !this.write((c) => c.reset(keys))) return;
+    if (this.copy === null || store === undefined || keys === undefined) return true;
+    if (this.copy.identity === undefined && !this.write((c) => c.reset(keys))) return true;
     const author = toHex(keys.publicKey);
     let next = this.copy.stats().lastSeq + 1;
-    while (next <= head) {
+    for (let read = 0; next <= head; read++) {
+      if (read === pages) return false;
       let page: HashedEntry[];
       try {
         page = await store.getRange(author, next, head, OWN_COPY_BATCH);
       } catch (e) {
-        return this.failed(`filling the own copy: ${message(e)}`);
+        this.failed(`filling the own copy: ${message(e)}`);
+        return true;
       }
       if (page.length === 0) break;
-      if (page[0].entry.seq !== next && !this.write((c) => c.reset(keys))) return;
-      if (!this.write((c) => c.append(page))) return;
+      if (page[0].entry.seq !== next && !this.write((c) => c.reset(keys))) return true;
+      if (!this.write((c) => c.append(page))) return true;
       next = page.at(-1)!.entry.seq + 1;
     }
     if (next <= head)
       this.failed(`own copy behind: the store holds own entries up to ${head}, the copy to ${next - 1}`);
+    return true;
   }
 
   /** Runs a write on the copy: true when it held. A failure leaves the copy behind (retried later). */
