@@ -112,6 +112,12 @@ test('three devices: Network table, /api/network, axe, and both pages at desktop
   }
   // axe at phone width too (contrast and reflow can change with the layout).
   expect(await seriousViolations(dash.page)).toEqual([]);
+  // The Peers table is wider than a phone: its region says it scrolls and takes focus.
+  const peersRegion = dash.page.getByRole('region', { name: 'Peers (scrolls sideways)' });
+  await expect(peersRegion).toHaveAttribute('tabindex', '0');
+  await peersRegion.focus();
+  await dash.page.keyboard.press('ArrowRight');
+  await expect.poll(() => peersRegion.evaluate((el) => el.scrollLeft)).toBeGreaterThan(0);
 
   for (const d of devices) await d.context.close();
 });
