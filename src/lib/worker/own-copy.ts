@@ -79,8 +79,12 @@ export class OwnCopyKeeper {
   /** close() was called: no more writes, no reopening. */
   private closed = false;
   private reopenTimer: ReturnType<typeof setTimeout> | undefined;
-  /** A fill in steps is under way (fillInSteps); `leftToFill`: the last seq of writes left to it. */
+  /**
+   * A restore or fill in steps is under way (reconcile, fillInSteps); `fillTarget`: the own seq it
+   * fills up to; `leftToFill`: the last seq of the writes left to it.
+   */
   private filling = false;
+  private fillTarget = 0;
   private leftToFill = 0;
   /** The last serial call (see serial). */
   private lastSerial: Promise<unknown> = Promise.resolve();
@@ -269,11 +273,17 @@ export class OwnCopyKeeper {
    * (verified like any entry), then what the copy lacks is filled in from the store.
    */
   async reconcile(ledger: Ledger): Promise<void> {
+    // From here until the fill has caught up, a write that does not continue the copy is left to
+    // the fill (append), so no write waits for a whole restore or fill (at a late open).
+    this.filling = true;
+    this.fillTarget = ledger.head(ledger.author)?.seq ?? 0;
     try {
       await this.restore(ledger);
     } catch (e) {
       // Best effort: a store failing here fails elsewhere too, and says so there.
       this.failed(`restoring from the own copy: ${message(e)}`);
+    } finally {
+      this.filling = false;
     }
   }
 
@@ -324,23 +334,28 @@ export class OwnCopyKeeper {
         ...(waiting > 0 ? { waiting } : {})
       };
     // In turn with mirror(): at a late open (retryOpen) writes may be under way.
-    await this.serial(() => this.agreeWithStore(ownHead()));
-    await this.fillInSteps(ownHead);
+    await this.fillInSteps(ownHead, () => this.agreeWithStore(ownHead()));
   }
 
   /**
-   * Fills the copy in from the store up to the own head, one page (OWN_COPY_BATCH entries) per
-   * serial step: a local write's append meanwhile waits for one page, not the whole fill, and
-   * is left to the fill when it does not continue the copy (append, `filling`).
+   * Runs `first` (agreeWithStore), then fills the copy in from the store up to the own head and
+   * the writes left to it, one page (OWN_COPY_BATCH entries) per serial step: a local write's
+   * append meanwhile waits for one page, not the whole fill, and is left to the fill when it does
+   * not continue the copy (append, `filling`). The step that catches up ends `filling` itself,
+   * so a write after it in the serial order copies itself, and one before it was counted.
    */
-  private async fillInSteps(ownHead: () => number): Promise<void> {
-    this.filling = true;
-    try {
-      let done = false;
-      while (!done) done = await this.serial(() => this.fill(Math.max(ownHead(), this.leftToFill), 1));
-    } finally {
-      this.filling = false;
-    }
+  private async fillInSteps(ownHead: () => number, first: () => Promise<void>): Promise<void> {
+    let before: (() => Promise<void>) | undefined = first;
+    let done = false;
+    while (!done)
+      done = await this.serial(async () => {
+        await before?.();
+        before = undefined;
+        this.fillTarget = Math.max(ownHead(), this.leftToFill);
+        const caughtUp = await this.fill(this.fillTarget, 1);
+        if (caughtUp) this.filling = false;
+        return caughtUp;
+      });
   }
 
   /**
@@ -369,7 +384,12 @@ export class OwnCopyKeeper {
     const copy = this.copy;
     const last = copy?.stats().lastSeq ?? 0;
     if (copy === null || this.store === undefined || last === 0 || last > head) return;
-    const stored = await this.store.getEntry(this.author()!, last).catch(() => undefined);
+    let stored: HashedEntry | undefined;
+    try {
+      stored = await this.store.getEntry(this.author()!, last);
+    } catch {
+      return; // cannot tell (a read failed): kept; a write that does not continue it fills it in
+    }
     const hash = copy.lastHash();
     if (stored !== undefined && hash !== undefined && bytesEqual(stored.hash, hash)) return;
     this.write((c) => c.reset(this.keys!));
@@ -386,7 +406,8 @@ export class OwnCopyKeeper {
     const upTo = entries.at(-1)!.entry.seq;
     if (this.failing) return this.now() < this.retryAt ? undefined : void (await this.fill(upTo));
     const last = copy.stats().lastSeq;
-    const gap = copy.identity === undefined || (last !== 0 && entries[0].entry.seq !== last + 1);
+    // An empty copy continues only from seq 1: a write right after a reset must not start it.
+    const gap = copy.identity === undefined || entries[0].entry.seq !== last + 1;
     // A fill in steps is under way (fillInSteps): it copies these too, after what comes before them.
     if (gap && this.filling) return void (this.leftToFill = Math.max(this.leftToFill, upTo));
     if (gap) return void (await this.fill(upTo));
@@ -399,7 +420,7 @@ export class OwnCopyKeeper {
 
   status(): OwnCopyStatus {
     const stats = this.copy?.stats() ?? { firstSeq: 0, lastSeq: 0, bytes: 0, cutBytes: 0 };
-    const lacking = this.failing || (this.filling && this.leftToFill > stats.lastSeq);
+    const lacking = this.failing || (this.filling && Math.max(this.fillTarget, this.leftToFill) > stats.lastSeq);
     const state = this.copy === null ? 'off' : lacking ? 'behind' : 'on';
     const appendMs = Math.round(this.appendMs * 10) / 10;
     return { state, ...stats, error: this.error, restored: this.restored, appends: this.appends, appendMs };
