@@ -16,7 +16,7 @@ import type { ConnectionGater, PrivateKey } from '@libp2p/interface';
 import type { GossipsubOpts } from '@libp2p/gossipsub';
 import { mergeGaters } from './ban-gater.js';
 import { fastMsgId } from './gossip-msg-id.js';
-import { GOSSIP_UNSUBSCRIBE_BACKOFF_MS } from '../core/constants.js';
+import { GOSSIP_MESH, GOSSIP_UNSUBSCRIBE_BACKOFF_MS } from '../core/constants.js';
 import type { Multiaddr } from '@multiformats/multiaddr';
 
 export interface BrowserNodeInit {
@@ -79,6 +79,7 @@ export async function createBrowserNode(init: BrowserNodeInit): Promise<BrowserN
       ping: ping(),
       pubsub: gossipsub({
         allowPublishToZeroTopicPeers: true,
+        ...GOSSIP_MESH,
         fastMsgIdFn: fastMsgId,
         // A node that shed gossip (core/gossip-shed.ts) joins again after 2 s or more: its PRUNE
         // asks its mesh peers to wait only this long before grafting it again (default 10 s).
