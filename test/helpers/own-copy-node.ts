@@ -7,6 +7,8 @@ import { networkId as networkIdOf } from '../../src/lib/core/genesis.js';
 import type { CopyFile } from '../../src/lib/core/own-copy.js';
 import type { HashedEntry, IdentityKeys } from '../../src/lib/core/types.js';
 import { keysFromByte } from './ledger-fixtures.js';
+import { lockableOpen, MemoryCopyFile } from './memory-copy-file.js';
+import { OWN_COPY_BATCH } from '../../src/lib/core/constants.js';
 import type { ReplicaRole } from '../../src/lib/core/light-budget.js';
 import { OwnCopyKeeper } from '../../src/lib/worker/own-copy.js';
 import { genesis, testClock } from './ledger-nodes.js';
@@ -24,12 +26,21 @@ export interface CopyNode {
 /**
  * Opens a node on `disk` with its copy in `file` (or what `file()` opens; it may throw). `keys`:
  * saved in the store first (a store that kept its key); `now`: the keeper's clock; `faults`: the store's;
- * `role`: the ledger's (full by default); `retryMs`: the keeper's reopen period.
+ * `role`: the ledger's (full by default); `retryMs`: the keeper's reopen period; `beforeReconcile`:
+ * a hook on the store between the ledger's open and the copy's reconcile.
  */
 export async function startWithCopy(
   disk: MemoryDisk,
   file: CopyFile | (() => Promise<CopyFile>),
-  opts: { keys?: IdentityKeys; now?: () => number; faults?: MemoryFaults; role?: ReplicaRole; retryMs?: number } = {}
+  opts: {
+    keys?: IdentityKeys;
+    now?: () => number;
+    faults?: MemoryFaults;
+    role?: ReplicaRole;
+    retryMs?: number;
+    /** Runs once the ledger is open, before the copy is reconciled with it. */
+    beforeReconcile?: (store: MemoryLedgerStore) => void;
+  } = {}
 ): Promise<CopyNode> {
   const store = new MemoryLedgerStore({ disk, ...(opts.faults ? { faults: opts.faults } : {}) });
   if (opts.keys !== undefined) await store.saveIdentity(opts.keys);
@@ -49,6 +60,7 @@ export async function startWithCopy(
     afterLocalStored: (entries) => keeper.mirror(entries),
     ownSignedUpTo: () => keeper.signedUpTo()
   });
+  opts.beforeReconcile?.(store);
   try {
     await keeper.reconcile(ledger);
   } catch (e) {
@@ -86,4 +98,26 @@ export async function writeAndStop(disk: MemoryDisk, file: CopyFile, n: number):
   for (let i = 0; i < n; i++) await node.ledger.put(`k${i}`, i);
   await stopCopyNode(node);
   return node.keys;
+}
+
+/**
+ * A node whose copy (3 own entries) is locked at start and reopened every 20 ms once
+ * `lock.locked` is false, after `pages` × OWN_COPY_BATCH writes made while it was locked: the
+ * late open has that many pages to fill. `head`: the own head after those writes.
+ */
+export async function lockedWithBacklog(pages: number) {
+  const disk = new MemoryDisk();
+  const file = new MemoryCopyFile();
+  await writeAndStop(disk, file, 3);
+  const { s: lock, open } = lockableOpen(() => file.reopen());
+  const n = await startWithCopy(disk, open, { retryMs: 20 });
+  n.keeper.retryOpen(n.ledger);
+  for (let i = 0; i < pages * OWN_COPY_BATCH; i++) await n.ledger.put(`k${i}`, i);
+  return { n, lock, head: ownHead(n.ledger) };
+}
+
+/** Makes `store` answer each getRange `ms` later (IndexedDB under load), so a fill takes its time. */
+export function slowRanges(store: MemoryLedgerStore, ms: number): void {
+  const getRange = store.getRange.bind(store);
+  store.getRange = (...a: Parameters<typeof getRange>) => new Promise((r) => setTimeout(() => r(getRange(...a)), ms));
 }

@@ -4,30 +4,17 @@
 // meanwhile), and is left to the fill, which copies it after what comes before it. The copy says
 // 'behind' until then, and ends complete. The order is checked, not the time.
 import { describe, expect, it } from 'vitest';
-import { ownHead, startWithCopy, stopCopyNode, writeAndStop } from '../helpers/own-copy-node.js';
+import { lockedWithBacklog, slowRanges, startWithCopy, stopCopyNode } from '../helpers/own-copy-node.js';
 import { MemoryDisk } from '../../src/lib/core/memory-store.js';
-import { OWN_COPY_BATCH } from '../../src/lib/core/constants.js';
-import { lockableOpen, MemoryCopyFile } from '../helpers/memory-copy-file.js';
 import { pollUntil } from '../helpers/poll.js';
 
 const until = (cond: () => boolean, what: string) => pollUntil(cond, what, 20_000, 2);
 
 describe('own copy opened late, filled in steps', () => {
   it('a write during the fill is acknowledged before the fill ends, then copied in order', async () => {
-    const disk = new MemoryDisk();
-    const file = new MemoryCopyFile();
-    await writeAndStop(disk, file, 3);
-    const { s: lock, open } = lockableOpen(() => file.reopen());
-    const n = await startWithCopy(disk, open, { retryMs: 20 });
-    n.keeper.retryOpen(n.ledger);
-    const locked = 3 * OWN_COPY_BATCH; // written while the copy is locked: 3 pages or more to fill
-    for (let i = 0; i < locked; i++) await n.ledger.put(`k${i}`, i);
-    const head = ownHead(n.ledger);
-
-    // A store that answers a page in 30 ms (IndexedDB under load does).
-    const getRange = n.store.getRange.bind(n.store);
-    n.store.getRange = (...a: Parameters<typeof getRange>) =>
-      new Promise((r) => setTimeout(() => r(getRange(...a)), 30));
+    // 3 pages or more to fill, from a store that answers a page in 30 ms (IndexedDB under load does).
+    const { n, lock, head } = await lockedWithBacklog(3);
+    slowRanges(n.store, 30);
     lock.locked = false;
     await until(() => n.keeper.status().lastSeq > 3, 'the fill started');
 

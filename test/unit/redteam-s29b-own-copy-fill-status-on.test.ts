@@ -9,27 +9,15 @@
 // Fixed: status() says 'behind' while a restore or fill is under way and the copy is below its
 // target (fillTarget) or the writes left to it.
 import { describe, expect, it } from 'vitest';
-import { ownHead, startWithCopy, stopCopyNode, writeAndStop } from '../helpers/own-copy-node.js';
-import { MemoryDisk } from '../../src/lib/core/memory-store.js';
-import { OWN_COPY_BATCH } from '../../src/lib/core/constants.js';
-import { lockableOpen, MemoryCopyFile } from '../helpers/memory-copy-file.js';
+import { lockedWithBacklog, slowRanges, stopCopyNode } from '../helpers/own-copy-node.js';
 import { pollUntil } from '../helpers/poll.js';
 
 const until = (cond: () => boolean, what: string) => pollUntil(cond, what, 20_000, 2);
 
 describe('redteam s29b: status while a late-opened copy is filled in steps', () => {
   it("is not 'on' while the copy lacks own entries the store holds", async () => {
-    const disk = new MemoryDisk();
-    const file = new MemoryCopyFile();
-    await writeAndStop(disk, file, 3);
-    const { s: lock, open } = lockableOpen(() => file.reopen());
-    const n = await startWithCopy(disk, open, { retryMs: 20 });
-    n.keeper.retryOpen(n.ledger);
-    for (let i = 0; i < 3 * OWN_COPY_BATCH; i++) await n.ledger.put(`k${i}`, i);
-    const head = ownHead(n.ledger);
-    const getRange = n.store.getRange.bind(n.store);
-    n.store.getRange = (...a: Parameters<typeof getRange>) =>
-      new Promise((r) => setTimeout(() => r(getRange(...a)), 30));
+    const { n, lock, head } = await lockedWithBacklog(3);
+    slowRanges(n.store, 30);
     lock.locked = false;
     await until(() => n.keeper.status().lastSeq > 3, 'the fill started');
     const mid = n.keeper.status();

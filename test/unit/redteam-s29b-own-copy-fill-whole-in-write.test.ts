@@ -8,10 +8,7 @@
 // Fixed: `filling` is set for the whole reconcile (restore and fill), and the step that catches
 // up clears it.
 import { describe, expect, it } from 'vitest';
-import { ownHead, startWithCopy, stopCopyNode, writeAndStop } from '../helpers/own-copy-node.js';
-import { MemoryDisk } from '../../src/lib/core/memory-store.js';
-import { OWN_COPY_BATCH } from '../../src/lib/core/constants.js';
-import { lockableOpen, MemoryCopyFile } from '../helpers/memory-copy-file.js';
+import { lockedWithBacklog, slowRanges, stopCopyNode } from '../helpers/own-copy-node.js';
 import { pollUntil } from '../helpers/poll.js';
 import type { HashedEntry } from '../../src/lib/core/types.js';
 
@@ -19,19 +16,10 @@ const until = (cond: () => boolean, what: string) => pollUntil(cond, what, 20_00
 
 describe('redteam s29b: a write during the reopened copy’s branch check', () => {
   it('waits for one page of the fill at most, not the whole fill', async () => {
-    const disk = new MemoryDisk();
-    const file = new MemoryCopyFile();
-    await writeAndStop(disk, file, 3);
-    const { s: lock, open } = lockableOpen(() => file.reopen());
-    const n = await startWithCopy(disk, open, { retryMs: 20 });
-    n.keeper.retryOpen(n.ledger);
-    for (let i = 0; i < 3 * OWN_COPY_BATCH; i++) await n.ledger.put(`k${i}`, i); // 4 pages to fill
-    const head = ownHead(n.ledger);
+    const { n, lock, head } = await lockedWithBacklog(3);
 
     // A store that answers a page in 30 ms, and the branch check's read of seq 3 in 30 ms.
-    const getRange = n.store.getRange.bind(n.store);
-    n.store.getRange = (...a: Parameters<typeof getRange>) =>
-      new Promise((r) => setTimeout(() => r(getRange(...a)), 30));
+    slowRanges(n.store, 30);
     let during: Promise<HashedEntry> | undefined;
     let reads = 0;
     const getEntry = n.store.getEntry.bind(n.store);

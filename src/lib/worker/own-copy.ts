@@ -56,6 +56,10 @@ interface Refused {
   damaged: boolean;
 }
 
+/** Why a copy holding another branch of the own feed from seq `seq` is off. */
+const offBranch = (seq: number): string =>
+  `it holds another branch of this device's feed (its seq ${seq} is not this store's: the store signed it again without the copy); kept untouched`;
+
 function closeQuietly(handle: { close(): void }): void {
   try {
     handle.close();
@@ -201,12 +205,22 @@ export class OwnCopyKeeper {
    */
   private async adoptReopened(copy: OwnCopy, head: number): Promise<boolean> {
     if (this.closed) return false;
+    // The branch is checked before the copy is used, so its status never says 'on' before it is settled.
+    let branch: number | undefined;
+    let failure: unknown;
+    try {
+      branch = await this.branchFrom(copy, head);
+    } catch (e) {
+      failure = e;
+    }
+    if (this.closed) return false;
     this.copy = copy;
     this.openFailed = false;
     this.error = null;
     try {
-      this.adopt(this.keys!);
-      await this.offIfBranch(head);
+      if (failure !== undefined) throw failure;
+      if (branch !== undefined) this.turnOff(offBranch(branch));
+      else this.adopt(this.keys!);
     } catch (e) {
       this.turnOff(`settling it after a late open failed: ${message(e)}`);
     }
@@ -227,8 +241,7 @@ export class OwnCopyKeeper {
    * or the store cannot be read). A copy's entry that is not validly signed by this key is damage
    * (agreeWithStore starts the copy over), not a branch. Reads of the copy may throw (I/O).
    */
-  private async branchFrom(head: number): Promise<number | undefined> {
-    const copy = this.copy;
+  private async branchFrom(copy: OwnCopy | null, head: number): Promise<number | undefined> {
     const at = Math.min(copy?.stats().lastSeq ?? 0, head);
     if (copy === null || this.store === undefined || at === 0) return undefined;
     const mine = copy.entriesAfter(at - 1, 1).entries[0];
@@ -246,11 +259,9 @@ export class OwnCopyKeeper {
    * Signed entries of that branch may be nowhere else; writes go on on the store's branch.
    */
   private async offIfBranch(head: number): Promise<boolean> {
-    const branch = await this.branchFrom(head);
+    const branch = await this.branchFrom(this.copy, head);
     if (branch === undefined) return false;
-    this.turnOff(
-      `it holds another branch of this device's feed (its seq ${branch} is not this store's: the store signed it again without the copy); kept untouched`
-    );
+    this.turnOff(offBranch(branch));
     return true;
   }
 
